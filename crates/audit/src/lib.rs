@@ -1,0 +1,15 @@
+//! The audit trail: who did what, when, to which record, from where — append-only and
+//! tamper-evident through a per-tenant hash chain.
+//!
+//! Write ports in every domain crate take a [`PendingEvent`] with the change they store,
+//! and adapters seal it into the chain in the same transaction.
+
+mod chain;
+mod event;
+mod service;
+
+pub use chain::{BrokenLink, ChainHash, ChainHasher, ChainVerification, verify_segment};
+pub use event::{
+    Actor, AuditAction, AuditRecord, Changes, PendingEvent, RequestContext, seal_event,
+};
+pub use service::{AuditError, AuditLog, AuditPage, AuditQuery, AuditService};

@@ -1,0 +1,236 @@
+//! What identity needs from the outside world. Adapters implement these; the contract
+//! suites in the adapter crates hold every implementation to the same behaviour.
+
+use aura_audit::PendingEvent;
+use aura_tenancy::{
+    Page, PageRequest, StoreError, SystemScope, Tenant, TenantId, TenantScope, TenantSlug, UserId,
+};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    email::Email,
+    mail::OutgoingMail,
+    password::{Password, PasswordHash},
+    session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash},
+    throttle::{ThrottleKey, ThrottlePolicy, ThrottleState},
+    user::User,
+};
+
+/// A user and their tenant, as the credential flows see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRecord {
+    pub user: User,
+    pub tenant: Tenant,
+}
+
+/// A fresh read of the principal behind a verified access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRecord {
+    pub user: User,
+    pub tenant: Tenant,
+    /// False once the token's session (refresh family) was revoked, e.g. by logout.
+    pub session_active: bool,
+}
+
+#[async_trait::async_trait]
+pub trait TenantRepository: Send + Sync {
+    /// Creates a tenant and its first owner together, with their audit events.
+    /// `Conflict("email")` or `Conflict("slug")` when taken.
+    async fn register(
+        &self,
+        tenant: &Tenant,
+        owner: &User,
+        events: Vec<PendingEvent>,
+    ) -> Result<(), StoreError>;
+
+    /// Whether any tenant uses the slug (the narrow global lookup for sign-up).
+    async fn slug_taken(&self, slug: &TenantSlug) -> Result<bool, StoreError>;
+
+    async fn get(&self, scope: &TenantScope) -> Result<Tenant, StoreError>;
+
+    /// Replaces the scope's tenant row with `tenant`.
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Every tenant, oldest first (platform operations only).
+    async fn list_all(&self, system: &SystemScope) -> Result<Vec<Tenant>, StoreError>;
+}
+
+/// Users. Every write keeps at least one active owner per tenant, or fails with
+/// `Conflict("last_owner")`; an e-mail address taken anywhere fails with `Conflict("email")`.
+#[async_trait::async_trait]
+pub trait UserRepository: Send + Sync {
+    /// The narrow global lookup for sign-in and password reset.
+    async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError>;
+
+    /// The user, tenant and session behind a verified token (the tenant id comes from
+    /// the verified token).
+    async fn find_principal(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        session: Uuid,
+    ) -> Result<Option<PrincipalRecord>, StoreError>;
+
+    async fn get(&self, scope: &TenantScope, id: UserId) -> Result<User, StoreError>;
+
+    /// The scope's users ordered by id.
+    async fn list(&self, scope: &TenantScope, page: PageRequest) -> Result<Page<User>, StoreError>;
+
+    async fn insert(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces the user row with `user` (same id).
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+
+    async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+}
+
+/// Sign-in sessions: refresh-token families with rotation.
+#[async_trait::async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Opens a family with its first token and records the sign-in on the user
+    /// (`last_login_at`), with the login event.
+    async fn start(
+        &self,
+        scope: &TenantScope,
+        family: &RefreshFamily,
+        first: &TokenHash,
+        idle_expires_at: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The narrow global lookup of a presented refresh token.
+    async fn find(&self, presented: &TokenHash) -> Result<Option<RefreshLookup>, StoreError>;
+
+    /// Marks `presented` used and adds `next` to its family, atomically. False when the
+    /// token had already been used (a parallel exchange won): the caller treats it as reuse.
+    async fn rotate(
+        &self,
+        scope: &TenantScope,
+        presented: &TokenHash,
+        next: &TokenHash,
+        idle_expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends a family (logout, reuse detected), with its event.
+    async fn revoke(
+        &self,
+        scope: &TenantScope,
+        family: Uuid,
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+}
+
+/// Single-use password-reset tokens, stored hashed.
+#[async_trait::async_trait]
+pub trait PasswordResetStore: Send + Sync {
+    async fn issue(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+        token: &TokenHash,
+        expires_at: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The narrow global lookup: the owner of an unused, unexpired token.
+    async fn find(
+        &self,
+        token: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<(TenantId, UserId)>, StoreError>;
+
+    /// Uses the token and stores `user` (new password, sessions ended) atomically.
+    /// False when the token was used or expired in the meantime.
+    async fn redeem(
+        &self,
+        scope: &TenantScope,
+        token: &TokenHash,
+        user: &User,
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Failure counters for sign-in throttling, shared by every API instance.
+#[async_trait::async_trait]
+pub trait LoginThrottle: Send + Sync {
+    /// The state of each key (same order), `None` where nothing was counted.
+    async fn load(&self, keys: &[ThrottleKey]) -> Result<Vec<Option<ThrottleState>>, StoreError>;
+
+    /// Counts one failure against each key, atomically per key.
+    async fn record_failure(
+        &self,
+        keys: &[ThrottleKey],
+        policy: &ThrottlePolicy,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    async fn clear(&self, keys: &[ThrottleKey]) -> Result<(), StoreError>;
+}
+
+/// A failure inside a crypto adapter (never caused by user input).
+#[derive(Debug, thiserror::Error)]
+#[error("crypto failure: {0}")]
+pub struct CryptoError(pub String);
+
+/// Password hashing, run off the async executor by the adapter.
+#[async_trait::async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, CryptoError>;
+
+    /// Whether `password` matches. An unset hash takes as long as a real one and fails,
+    /// so an unknown account cannot be told apart by timing.
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, CryptoError>;
+}
+
+/// Why a presented access token was refused (for logs; clients see one answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("access token rejected: {0}")]
+pub struct TokenRejected(pub &'static str);
+
+/// Signing and verifying access tokens.
+pub trait AccessTokens: Send + Sync {
+    fn issue(&self, claims: &AccessClaims) -> Result<String, CryptoError>;
+    fn verify(&self, token: &str, now: OffsetDateTime) -> Result<AccessClaims, TokenRejected>;
+    fn lifetime(&self) -> Duration;
+}
+
+/// Randomness and hashing for opaque tokens.
+pub trait Secrets: Send + Sync {
+    /// 256 random bits, URL-safe, and their hash.
+    fn opaque_token(&self) -> OpaqueToken;
+    fn hash_token(&self, plain: &str) -> TokenHash;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("mail not accepted: {0}")]
+pub struct MailError(pub String);
+
+/// Outgoing e-mail. Implementations accept a message for delivery and return quickly.
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: OutgoingMail) -> Result<(), MailError>;
+}

@@ -1,0 +1,23 @@
+//! Tenancy: tenants, roles and the permission matrix, and the scopes that every
+//! tenant-owned read or write must carry.
+//!
+//! Pure domain crate: no framework, driver or crypto dependency (a tidy test enforces it).
+//! Write ports live in the crates that own the use cases (they also take audit events).
+
+mod clock;
+mod error;
+mod ids;
+mod page;
+mod role;
+mod scope;
+mod store;
+mod tenant;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{FieldError, Forbidden, ValidationErrors};
+pub use ids::{TenantId, UserId};
+pub use page::{Page, PageRequest};
+pub use role::{Permission, Role};
+pub use scope::{Principal, SystemScope, TenantScope};
+pub use store::StoreError;
+pub use tenant::{SubscriptionTier, Tenant, TenantName, TenantSettings, TenantSlug};

@@ -1,0 +1,142 @@
+//! The tenant rule as a type: tenant-owned data is reached only through a [`TenantScope`].
+
+use crate::{
+    error::Forbidden,
+    ids::{TenantId, UserId},
+    role::{Permission, Role},
+};
+
+/// Who acts inside a tenant scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// A signed-in user whose token was verified and whose record was re-read.
+    User { id: UserId, role: Role },
+    /// The credential flows before sign-in (login, refresh, password reset): they may
+    /// touch the one user's own records but hold no permission.
+    CredentialCheck { user: Option<UserId> },
+    /// Platform operations (worker, CLI) acting inside one tenant.
+    System,
+}
+
+/// Proof that the holder may act inside one tenant. The fields are private and the
+/// constructors are few, named loudly, and counted by a tidy test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantScope {
+    tenant: TenantId,
+    principal: Principal,
+}
+
+impl TenantScope {
+    /// The one constructor for user requests. Call it only after the access token has
+    /// been verified and the user re-read from the store (active, same role, tenant
+    /// active), so deactivation or demotion takes effect on the next request.
+    pub fn from_verified_principal(tenant: TenantId, user: UserId, role: Role) -> Self {
+        Self {
+            tenant,
+            principal: Principal::User { id: user, role },
+        }
+    }
+
+    /// For the credential flows, after the e-mail or an opaque token was looked up
+    /// through the narrow global lookup path. Holds no permission.
+    pub fn for_credential_check(tenant: TenantId, user: Option<UserId>) -> Self {
+        Self {
+            tenant,
+            principal: Principal::CredentialCheck { user },
+        }
+    }
+
+    /// Test-only constructor (feature `test-support`).
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn for_tests(tenant: TenantId, user: UserId, role: Role) -> Self {
+        Self::from_verified_principal(tenant, user, role)
+    }
+
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn principal(&self) -> Principal {
+        self.principal
+    }
+
+    /// The acting user, if a user acts.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self.principal {
+            Principal::User { id, .. } => Some(id),
+            Principal::CredentialCheck { user } => user,
+            Principal::System => None,
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self.principal {
+            Principal::User { role, .. } => Some(role),
+            _ => None,
+        }
+    }
+
+    /// Checks the role → permission matrix. System scopes hold every permission;
+    /// credential checks hold none.
+    pub fn require(&self, permission: Permission) -> Result<(), Forbidden> {
+        let allowed = match self.principal {
+            Principal::User { role, .. } => role.allows(permission),
+            Principal::CredentialCheck { .. } => false,
+            Principal::System => true,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Forbidden(permission))
+        }
+    }
+}
+
+/// Work that spans tenants (the reminder scheduler, platform administration). Only the
+/// worker and the CLI build one; a tidy test counts the call sites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemScope {
+    purpose: &'static str,
+}
+
+impl SystemScope {
+    /// `purpose` names the operation in logs and audit events (e.g. `"cli"`).
+    pub fn for_platform_operation(purpose: &'static str) -> Self {
+        Self { purpose }
+    }
+
+    pub fn purpose(&self) -> &'static str {
+        self.purpose
+    }
+
+    /// Acts inside one tenant on the platform's behalf.
+    pub fn within(&self, tenant: TenantId) -> TenantScope {
+        TenantScope {
+            tenant,
+            principal: Principal::System,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_scope_follows_the_matrix() {
+        let scope = TenantScope::for_tests(TenantId::generate(), UserId::generate(), Role::Viewer);
+        assert!(scope.require(Permission::ReadRecords).is_ok());
+        assert_eq!(
+            scope.require(Permission::WriteRecords),
+            Err(Forbidden(Permission::WriteRecords))
+        );
+    }
+
+    #[test]
+    fn a_credential_check_holds_no_permission() {
+        let scope = TenantScope::for_credential_check(TenantId::generate(), None);
+        for permission in Permission::ALL {
+            assert!(scope.require(permission).is_err());
+        }
+    }
+}
