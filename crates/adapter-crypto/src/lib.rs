@@ -4,7 +4,18 @@
 //! their ports.
 
 mod chain;
+mod error;
+mod jwt;
+mod keys;
+mod password;
 mod secrets;
 
 pub use chain::Sha256ChainHasher;
+pub use error::CryptoConfigError;
+pub use jwt::{
+    ACCESS_TOKEN_HEADER_TYP, ACCESS_TOKEN_TYP, Hs256Secret, JwtAccessTokens, JwtMode,
+    LEEWAY_SECONDS, MAX_LIFETIME, MAX_TOKEN_BYTES,
+};
+pub use keys::JwtKeySet;
+pub use password::{BcryptPasswordHasher, Pepper};
 pub use secrets::RandomSecrets;

@@ -1,1 +1,45 @@
+//! The HTTP adapter: actix-web handlers over the domain use cases, problem+json errors,
+//! request ids and access logs, the OpenAPI document and a vendored Swagger UI.
 
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use error::ApiError;
+pub use middleware::observe;
+pub use state::{ApiState, EdgeConfig, Readiness, SystemInfo};
+
+/// Everything the service answers: state, routes, OpenAPI, Swagger UI at `/docs`, and a
+/// problem+json 404 for the rest. Wrap the `App` with [`observe`] as well.
+pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::new(state))
+            .configure(routes::configure)
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
+            .service(web::resource("/docs").get(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("location", "/docs/"))
+                    .finish()
+            }))
+            .default_service(web::to(not_found));
+    }
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if req.method() == actix_web::http::Method::TRACE {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    Err(ApiError::NotFound)
+}
+
+/// The answer for a known path with an unsupported method.
+pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}

@@ -1,1 +1,83 @@
+//! Every storage port in memory, for unit tests and the API's explicit demo mode.
+//!
+//! One [`MemoryStore`] implements identity's `TenantRepository`, `UserRepository`,
+//! `SessionStore`, `PasswordResetStore` and `LoginThrottle` and audit's `AuditLog`. All
+//! tables sit behind one lock, so a change and its audit event commit together: every
+//! method checks all its rules before it changes anything, and the lock is never held
+//! across an `.await`. It follows the rules the PostgreSQL adapter enforces (tenant
+//! isolation, unique e-mail and slug, the last-owner rule, single-use tokens); the port
+//! contract suite (`aura-port-contracts`) holds both adapters to them.
+//!
+//! Nothing is persisted: a restart forgets everything.
 
+mod audit;
+mod identity;
+mod state;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use aura_audit::ChainHasher;
+use aura_tenancy::{Clock, StoreError};
+
+use crate::state::State;
+
+/// All tables in memory behind one lock. Cloning is cheap and shares the tables.
+#[derive(Clone)]
+pub struct MemoryStore {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    hasher: Arc<dyn ChainHasher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl MemoryStore {
+    /// An empty store. `hasher` seals the audit chains; `clock` stamps audit events and
+    /// decides whether a session has passed its absolute expiry.
+    pub fn new(hasher: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                hasher,
+                clock,
+            }),
+        }
+    }
+
+    /// The clock the store uses.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.shared.clock)
+    }
+
+    /// The one lock over every table. A poisoned lock means a panic inside a critical
+    /// section: refuse to go on rather than serve possibly half-changed tables.
+    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.shared
+            .state
+            .lock()
+            .map_err(|_| StoreError::unexpected("memory store lock poisoned"))
+    }
+
+    /// Runs `change` on the tables under the lock. `Tx` seals audit events with the
+    /// store's hasher and clock.
+    fn write<T>(
+        &self,
+        change: impl FnOnce(&mut state::Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.lock()?;
+        let mut tx = state::Tx {
+            state: &mut guard,
+            hasher: self.shared.hasher.as_ref(),
+            clock: self.shared.clock.as_ref(),
+        };
+        change(&mut tx)
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,288 @@
+//! Request and response bodies. Separate from domain types: requests are converted with
+//! validation at the edge; unknown fields are rejected so nothing can be smuggled in.
+
+use aura_audit::{Actor, AuditRecord};
+use aura_identity::{TokenPair, User};
+use aura_tenancy::{Role, Tenant};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "Acme GmbH")]
+    pub organisation_name: String,
+    /// URL-safe handle; derived from the name when omitted.
+    #[schema(example = "acme")]
+    pub slug: Option<String>,
+    #[schema(example = "owner@acme.example")]
+    pub email: String,
+    #[schema(example = "Alex Owner")]
+    pub full_name: String,
+    /// At least 12 characters; long passphrases welcome.
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub tenant: TenantBody,
+    pub user: UserBody,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    #[schema(example = "owner@acme.example")]
+    pub email: String,
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            refresh_token: pair.refresh_token,
+            token_type: "Bearer",
+            expires_in: pair.expires_in,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordBody {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordBody {
+    /// The token from the e-mail.
+    pub token: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    #[schema(example = "accepted")]
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBody {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    #[schema(value_type = String, example = "member")]
+    pub role: Role,
+    pub is_active: bool,
+    /// True while an invited user has not set a password yet.
+    pub password_pending: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_login_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<User> for UserBody {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            tenant_id: user.tenant_id.as_uuid(),
+            email: user.email.to_string(),
+            full_name: user.full_name.as_str().to_owned(),
+            role: user.role,
+            is_active: user.is_active,
+            password_pending: user.password_hash.is_unset(),
+            last_login_at: user.last_login_at,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantBody {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub is_active: bool,
+    #[schema(example = "free")]
+    pub subscription_tier: String,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Tenant> for TenantBody {
+    fn from(tenant: Tenant) -> Self {
+        Self {
+            id: tenant.id.as_uuid(),
+            name: tenant.name.to_string(),
+            slug: tenant.slug.to_string(),
+            is_active: tenant.is_active,
+            subscription_tier: tenant.subscription_tier.as_str().to_owned(),
+            settings: tenant.settings.into(),
+            created_at: tenant.created_at,
+            updated_at: tenant.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatchBody {
+    pub full_name: Option<String>,
+}
+
+/// Tier and status are platform-only and rejected here.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantPatchBody {
+    pub name: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserBody {
+    pub email: String,
+    pub full_name: String,
+    /// owner, admin, member or viewer.
+    #[schema(example = "member")]
+    pub role: String,
+    /// Without a password the user gets an invitation mail to set one.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserBody {
+    pub full_name: Option<String>,
+    pub role: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserBody>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventBody {
+    pub id: Uuid,
+    /// Position in the tenant's hash chain.
+    pub seq: i64,
+    /// `user` or `system`.
+    pub actor_kind: &'static str,
+    pub actor_id: Option<Uuid>,
+    #[schema(example = "user.login_succeeded")]
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    /// Before/after values of the changed fields.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<AuditRecord> for AuditEventBody {
+    fn from(record: AuditRecord) -> Self {
+        let (actor_kind, actor_id) = match record.actor {
+            Actor::User(id) => ("user", Some(id.as_uuid())),
+            Actor::System => ("system", None),
+        };
+        Self {
+            id: record.id,
+            seq: record.seq,
+            actor_kind,
+            actor_id,
+            action: record.action.to_string(),
+            entity_type: record.entity_type,
+            entity_id: record.entity_id,
+            changes: record.changes,
+            ip: record.ip,
+            user_agent: record.user_agent,
+            request_id: record.request_id,
+            created_at: record.created_at,
+            prev_hash: record.prev_hash.to_hex(),
+            hash: record.hash.to_hex(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventList {
+    pub items: Vec<AuditEventBody>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChainReport {
+    pub valid: bool,
+    pub events_checked: u64,
+    /// The hash of the newest event when the chain is intact.
+    pub head: Option<String>,
+    pub first_broken_link: Option<BrokenLinkBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BrokenLinkBody {
+    pub seq: i64,
+    pub event_id: Option<Uuid>,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}

@@ -1,0 +1,260 @@
+//! One error type for every handler, rendered as RFC 9457 `application/problem+json`.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use aura_audit::AuditError;
+use aura_identity::IdentityError;
+use aura_tenancy::{FieldError, ValidationErrors};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::middleware::current_request_id;
+
+/// A failed request. 4xx for what the client did; 5xx only for our faults, with a
+/// generic body (the cause is logged with the request id, never sent).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid")]
+    Validation(ValidationErrors),
+    #[error("{detail}")]
+    BadRequest {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("authentication required")]
+    Unauthorized {
+        code: &'static str,
+        detail: &'static str,
+    },
+    #[error("{detail}")]
+    Forbidden {
+        code: &'static str,
+        detail: &'static str,
+    },
+    #[error("not found")]
+    NotFound,
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: &'static str,
+    },
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: i64 },
+    #[error("service temporarily unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The problem document (RFC 9457) with our extension members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type (`urn:aura:problem:<code>`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// The request id (also in the `X-Request-ID` response header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// One entry per rejected input field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    pub field: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, field: Option<&str>, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let errors = field
+            .map(|f| {
+                vec![FieldError {
+                    field: f.to_owned(),
+                    message: detail.clone(),
+                }]
+            })
+            .unwrap_or_default();
+        Self::BadRequest {
+            code,
+            detail,
+            errors,
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::Unauthorized {
+            code: "unauthorized",
+            detail: "a valid bearer access token is required",
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::Unauthorized { code, .. } => code,
+            ApiError::Forbidden { code, .. } => code,
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn field_errors(&self) -> Vec<ProblemField> {
+        let convert = |errors: &[FieldError]| {
+            errors
+                .iter()
+                .map(|e| ProblemField {
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
+                .collect()
+        };
+        match self {
+            ApiError::Validation(errors) => convert(&errors.0),
+            ApiError::BadRequest { errors, .. } => convert(errors),
+            ApiError::Conflict {
+                field: Some(field),
+                message,
+                ..
+            } => vec![ProblemField {
+                field: (*field).to_owned(),
+                message: (*message).to_owned(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let request_id = current_request_id();
+        if status.is_server_error() {
+            // The cause chain goes to the log, never to the client.
+            let mut causes = Vec::new();
+            let mut source = std::error::Error::source(self);
+            while let Some(cause) = source {
+                causes.push(cause.to_string());
+                source = cause.source();
+            }
+            tracing::error!(request_id, code = self.code(), causes = ?causes, "request failed");
+        }
+        let code = self.code();
+        let problem = Problem {
+            kind: format!("urn:aura:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: code.to_owned(),
+            request_id,
+            errors: self.field_errors(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            ApiError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::Unauthorized { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        ApiError::Validation(errors)
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(error: IdentityError) -> Self {
+        match error {
+            IdentityError::Validation(errors) => ApiError::Validation(errors),
+            IdentityError::InvalidCredentials => ApiError::Unauthorized {
+                code: "invalid_credentials",
+                detail: "invalid e-mail or password",
+            },
+            IdentityError::InvalidToken => ApiError::Unauthorized {
+                code: "invalid_token",
+                detail: "the token is invalid, expired or revoked",
+            },
+            IdentityError::Throttled { retry_after_secs } => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            IdentityError::Forbidden(_) => ApiError::Forbidden {
+                code: "forbidden",
+                detail: "your role does not allow this action",
+            },
+            IdentityError::RegistrationDisabled => ApiError::Forbidden {
+                code: "registration_disabled",
+                detail: "self-service sign-up is disabled on this installation",
+            },
+            IdentityError::NotFound => ApiError::NotFound,
+            IdentityError::Conflict {
+                code,
+                field,
+                message,
+            } => ApiError::Conflict {
+                code,
+                field,
+                message,
+            },
+            IdentityError::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
+            IdentityError::Internal(source) => ApiError::Internal(source),
+        }
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(error: AuditError) -> Self {
+        IdentityError::from(error).into()
+    }
+}

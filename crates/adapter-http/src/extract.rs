@@ -1,0 +1,317 @@
+//! Extractors: the authenticated principal, the client context, and JSON bodies that
+//! name the offending field when they are rejected.
+
+use std::{net::IpAddr, str::FromStr};
+
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest,
+    dev::Payload,
+    http::header,
+    web::{self, Bytes},
+};
+use aura_audit::RequestContext;
+use aura_identity::Authenticated;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    middleware::{LoggedPrincipal, RequestId},
+    state::ApiState,
+};
+
+fn state(req: &HttpRequest) -> Result<&ApiState, ApiError> {
+    req.app_data::<web::Data<ApiState>>()
+        .map(|data| data.get_ref())
+        .ok_or_else(|| ApiError::Internal("application state missing".into()))
+}
+
+/// The client address: the peer, or — only when the peer is a trusted proxy — the
+/// right-most untrusted address of `X-Forwarded-For`.
+fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    forwarded
+        .rsplit(',')
+        .filter_map(|part| IpAddr::from_str(part.trim()).ok())
+        .find(|ip| !trusted.contains(ip))
+        .or(Some(peer))
+}
+
+/// Where the request came from: for audit events and throttling.
+#[derive(Debug, Clone)]
+pub struct ClientMeta {
+    pub context: RequestContext,
+    pub ip: Option<IpAddr>,
+}
+
+impl FromRequest for ClientMeta {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(state(req).map(|state| {
+            let ip = client_ip(req, &state.edge.trusted_proxies);
+            let user_agent = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            ClientMeta {
+                context: RequestContext::new(ip.map(|ip| ip.to_string()), user_agent, request_id),
+                ip,
+            }
+        }))
+    }
+}
+
+/// A request with a verified access token and a freshly re-read principal.
+pub struct Auth(pub Authenticated);
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state(&req)?;
+            let token = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && t.len() <= 4096)
+                .ok_or_else(ApiError::unauthorized)?;
+            let authenticated = state.identity.authenticate(token).await?;
+            req.extensions_mut().insert(LoggedPrincipal {
+                tenant_id: authenticated.scope.tenant_id(),
+                user_id: authenticated.user.id,
+            });
+            Ok(Auth(authenticated))
+        })
+    }
+}
+
+/// A JSON body: `Content-Type: application/json`, size-capped, unknown fields rejected
+/// by the DTO, and errors that name the field.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let limit = state(&req).map_or(64 * 1024, |s| s.edge.max_body_bytes);
+        let is_json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        let bytes = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes: Bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code().as_u16() == 413 {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        None,
+                        "the request body could not be read",
+                    )
+                }
+            })?;
+            if bytes.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// Parses JSON, naming the field of the first problem.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = inner.to_string();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return ApiError::bad_request(
+                "malformed_json",
+                None,
+                "the body is not well-formed JSON",
+            );
+        }
+        // serde's messages end with " at line L column C": not useful to a client.
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        // For an unknown field the path already ends with its name; for a missing one it
+        // names the enclosing object.
+        let field = if message.starts_with("unknown field `") {
+            path
+        } else if let Some(rest) = message.strip_prefix("missing field `") {
+            let name = rest.split('`').next().unwrap_or_default();
+            join_path(&path, name)
+        } else if path == "." {
+            "body".to_owned()
+        } else {
+            path
+        };
+        ApiError::Validation(aura_tenancy::ValidationErrors::single(field, message))
+    })?;
+    deserializer.end().map_err(|_| {
+        ApiError::bad_request("malformed_json", None, "trailing data after the JSON body")
+    })?;
+    Ok(value)
+}
+
+fn join_path(path: &str, name: &str) -> String {
+    if path == "." || path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Query strings, with the offending parameter named.
+pub fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded_parse(req.query_string()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        let field = if let Some(rest) = message.strip_prefix("unknown field `") {
+            rest.split('`').next().unwrap_or_default().to_owned()
+        } else if path == "." {
+            "query".to_owned()
+        } else {
+            path
+        };
+        ApiError::bad_request("invalid_query", Some(&field), message)
+    })
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// A path id; anything but a UUID is a 400 naming the parameter.
+pub fn parse_id(raw: &str, field: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::bad_request("invalid_id", Some(field), "must be a UUID"))
+}
+
+/// Opaque list cursors: clients pass back what they got.
+pub mod cursor {
+    use super::*;
+
+    pub fn encode_id(id: Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(id.as_bytes())
+    }
+
+    pub fn decode_id(cursor: &str) -> Result<Uuid, ApiError> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+            .ok_or_else(invalid)
+    }
+
+    pub fn encode_seq(seq: i64) -> String {
+        URL_SAFE_NO_PAD.encode(seq.to_be_bytes())
+    }
+
+    pub fn decode_seq(cursor: &str) -> Result<i64, ApiError> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+            .map(i64::from_be_bytes)
+            .filter(|seq| *seq > 0)
+            .ok_or_else(invalid)
+    }
+
+    fn invalid() -> ApiError {
+        ApiError::bad_request(
+            "invalid_cursor",
+            Some("cursor"),
+            "is not a cursor this API issued",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        age: u8,
+    }
+
+    fn field_of(result: Result<Body, ApiError>) -> String {
+        match result {
+            Err(ApiError::Validation(errors)) => errors.0[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert_eq!(
+            field_of(parse_json(br#"{"email":"a","age":1,"role":"owner"}"#)),
+            "role"
+        );
+        assert_eq!(field_of(parse_json(br#"{"age":1}"#)), "email");
+        assert_eq!(field_of(parse_json(br#"{"email":"a","age":300}"#)), "age");
+        assert_eq!(field_of(parse_json(br#"{"email":5,"age":1}"#)), "email");
+        assert_eq!(field_of(parse_json(br#""text""#)), "body");
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        for body in [&b"{"[..], b"nope", b"{\"email\":\"a\",\"age\":1} trailing"] {
+            let result: Result<Body, _> = parse_json(body);
+            assert!(
+                matches!(result, Err(ApiError::BadRequest { .. })),
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_junk() {
+        let id = Uuid::now_v7();
+        assert_eq!(cursor::decode_id(&cursor::encode_id(id)).ok(), Some(id));
+        assert_eq!(cursor::decode_seq(&cursor::encode_seq(42)).ok(), Some(42));
+        assert!(cursor::decode_id("!!").is_err());
+        assert!(cursor::decode_seq(&cursor::encode_seq(-1)).is_err());
+    }
+}

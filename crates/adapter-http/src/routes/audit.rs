@@ -1,0 +1,140 @@
+use actix_web::{HttpRequest, web};
+use aura_audit::AuditQuery;
+use aura_tenancy::UserId;
+use serde::Deserialize;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use utoipa::IntoParams;
+
+use crate::{
+    dto::{AuditEventBody, AuditEventList, BrokenLinkBody, ChainReport},
+    error::{ApiError, Problem},
+    extract::{Auth, ClientMeta, cursor, parse_id, parse_query},
+    routes::checked_limit,
+    state::ApiState,
+};
+
+/// Filters of the audit list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// The acting user's id.
+    pub actor: Option<String>,
+    /// e.g. `user.login_failed`.
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    /// Events at or after this time (RFC 3339).
+    pub from: Option<String>,
+    /// Events before this time (RFC 3339).
+    pub to: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+fn parse_time(raw: Option<&str>, field: &str) -> Result<Option<OffsetDateTime>, ApiError> {
+    raw.map(|s| {
+        OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+            ApiError::bad_request(
+                "invalid_query",
+                Some(field),
+                "must be an RFC 3339 timestamp (2026-01-31T12:00:00Z)",
+            )
+        })
+    })
+    .transpose()
+}
+
+fn bounded(raw: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
+    match raw {
+        Some(s) if s.len() > 200 => Err(ApiError::bad_request(
+            "invalid_query",
+            Some(field),
+            "must be at most 200 characters",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// The tenant's audit trail, newest first (owners and admins).
+#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", security(("bearer" = [])), params(AuditParams),
+    responses((status = 200, body = AuditEventList), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<AuditEventList>, ApiError> {
+    let params: AuditParams = parse_query(&req)?;
+    let from = parse_time(params.from.as_deref(), "from")?;
+    let to = parse_time(params.to.as_deref(), "to")?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            Some("to"),
+            "must not be before `from`",
+        ));
+    }
+    let query = AuditQuery {
+        actor: params
+            .actor
+            .as_deref()
+            .map(|a| parse_id(a, "actor").map(UserId::from_uuid))
+            .transpose()?,
+        action: bounded(params.action, "action")?,
+        entity_type: bounded(params.entity_type, "entity_type")?,
+        entity_id: bounded(params.entity_id, "entity_id")?,
+        from,
+        to,
+        before_seq: params
+            .cursor
+            .as_deref()
+            .map(cursor::decode_seq)
+            .transpose()?,
+        limit: checked_limit(params.limit)?,
+    };
+    state
+        .identity
+        .require(
+            &auth.scope,
+            aura_tenancy::Permission::ReadAudit,
+            &meta.context,
+        )
+        .await?;
+    let page = state.audit.list(&auth.scope, &query).await?;
+    Ok(web::Json(AuditEventList {
+        items: page.items.into_iter().map(AuditEventBody::from).collect(),
+        next_cursor: page.next_cursor.map(cursor::encode_seq),
+    }))
+}
+
+/// Recomputes the tenant's hash chain and reports the first broken link, if any.
+#[utoipa::path(get, path = "/api/v1/audit-events/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = ChainReport), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn verify(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<ChainReport>, ApiError> {
+    state
+        .identity
+        .require(
+            &auth.scope,
+            aura_tenancy::Permission::ReadAudit,
+            &meta.context,
+        )
+        .await?;
+    let report = state.audit.verify(&auth.scope).await?;
+    Ok(web::Json(ChainReport {
+        valid: report.valid,
+        events_checked: report.events_checked,
+        head: report.head,
+        first_broken_link: report.first_broken_link.map(|b| BrokenLinkBody {
+            seq: b.seq,
+            event_id: b.event_id,
+            reason: b.reason.to_owned(),
+        }),
+    }))
+}

@@ -1,0 +1,173 @@
+use actix_web::{HttpResponse, web};
+use aura_identity::{Email, FullName, LoginRequest, Password, Registration};
+use aura_tenancy::{TenantName, TenantSlug, ValidationErrors};
+
+use crate::{
+    dto::{
+        Accepted, ForgotPasswordBody, LoginBody, RefreshBody, RegisterRequest, RegisterResponse,
+        ResetPasswordBody, TokenResponse,
+    },
+    error::{ApiError, Problem},
+    extract::{Auth, ClientMeta, JsonBody},
+    routes::optional,
+    state::ApiState,
+};
+
+/// Self-service sign-up: creates a tenant (company) and its owner.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, body = RegisterResponse),
+        (status = 403, description = "sign-up disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "e-mail or slug taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn register(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let name = errors
+        .collect(TenantName::parse(&body.organisation_name).map_err(rename("organisation_name")));
+    let slug = optional(&mut errors, body.slug.as_deref(), TenantSlug::parse);
+    let email = errors.collect(Email::parse(&body.email));
+    let full_name = errors.collect(FullName::parse(&body.full_name));
+    let password = errors.collect(Password::new_checked(
+        &body.password,
+        "password",
+        Some(body.email.trim()),
+    ));
+    let (Some(organisation_name), Some(email), Some(full_name), Some(password)) =
+        (name, email, full_name, password)
+    else {
+        return Err(errors.into());
+    };
+    errors.into_result()?;
+    let registration = Registration {
+        organisation_name,
+        slug,
+        email,
+        full_name,
+        password,
+    };
+    let (tenant, user) = state.identity.register(registration, &meta.context).await?;
+    Ok(HttpResponse::Created().json(RegisterResponse {
+        tenant: tenant.into(),
+        user: user.into(),
+    }))
+}
+
+/// Renames the field of domain validation errors to the DTO's field name.
+pub(crate) fn rename(field: &'static str) -> impl Fn(ValidationErrors) -> ValidationErrors {
+    move |errors| {
+        ValidationErrors(
+            errors
+                .0
+                .into_iter()
+                .map(|mut e| {
+                    e.field = field.to_owned();
+                    e
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Signs in with e-mail and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "invalid e-mail or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let email = errors.collect(Email::parse(&body.email));
+    let password = errors.collect(Password::presented(&body.password, "password"));
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(errors.into());
+    };
+    let request = LoginRequest {
+        email,
+        password,
+        client_ip: meta.ip,
+    };
+    let pair = state.identity.login(request, &meta.context).await?;
+    Ok(web::Json(pair.into()))
+}
+
+/// Exchanges a refresh token for a new pair. Each refresh token works once; presenting
+/// one again ends its whole session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<RefreshBody>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let pair = state
+        .identity
+        .refresh(&body.refresh_token, &meta.context)
+        .await?;
+    Ok(web::Json(pair.into()))
+}
+
+/// Ends the current session: its refresh token and every access token of it.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn logout(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<HttpResponse, ApiError> {
+    state.identity.logout(&auth, &meta.context).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sends a password-reset link. Answers the same whether or not the address is known.
+#[utoipa::path(post, path = "/api/v1/auth/password/forgot", tag = "auth", request_body = ForgotPasswordBody,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn forgot_password(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<ForgotPasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let email = Email::parse(&body.email)?;
+    state
+        .identity
+        .forgot_password(&email, &meta.context)
+        .await?;
+    Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
+}
+
+/// Sets a new password with the token from the reset e-mail; ends every session.
+#[utoipa::path(post, path = "/api/v1/auth/password/reset", tag = "auth", request_body = ResetPasswordBody,
+    responses(
+        (status = 204),
+        (status = 401, description = "invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn reset_password(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<ResetPasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .identity
+        .reset_password(&body.token, &body.password, &meta.context)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

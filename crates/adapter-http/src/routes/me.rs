@@ -1,0 +1,55 @@
+use actix_web::web;
+use aura_identity::{FullName, Password, ProfilePatch};
+use aura_tenancy::ValidationErrors;
+
+use crate::{
+    dto::{ChangePasswordBody, ProfilePatchBody, TokenResponse, UserBody},
+    error::{ApiError, Problem},
+    extract::{Auth, ClientMeta, JsonBody},
+    routes::optional,
+    state::ApiState,
+};
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = UserBody), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_me(Auth(auth): Auth) -> web::Json<UserBody> {
+    web::Json(auth.user.into())
+}
+
+/// Changes the signed-in user's own profile.
+#[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])), request_body = ProfilePatchBody,
+    responses((status = 200, body = UserBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_me(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<ProfilePatchBody>,
+) -> Result<web::Json<UserBody>, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let full_name = optional(&mut errors, body.full_name.as_deref(), FullName::parse);
+    errors.into_result()?;
+    let user = state
+        .identity
+        .update_profile(&auth, ProfilePatch { full_name }, &meta.context)
+        .await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Changes the own password (the current one is required). Ends every other session and
+/// returns a fresh token pair for this client.
+#[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePasswordBody,
+    responses((status = 200, body = TokenResponse), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn change_password(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<ChangePasswordBody>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let current = Password::presented(&body.current_password, "current_password")?;
+    let pair = state
+        .identity
+        .change_password(&auth, &current, &body.new_password, meta.ip, &meta.context)
+        .await?;
+    Ok(web::Json(pair.into()))
+}

@@ -1,0 +1,96 @@
+//! The HTTP routes. Handlers stay thin: parse, call one use case, render.
+
+pub mod audit;
+pub mod auth;
+pub mod me;
+pub mod system;
+pub mod tenants;
+
+use actix_web::web;
+use aura_tenancy::{PageRequest, ValidationErrors};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::{error::ApiError, extract::cursor};
+
+/// Registers every route under its path.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/health").get(system::health))
+        .service(resource("/ready").get(system::ready))
+        .service(resource("/.well-known/jwks.json").get(system::jwks))
+        .service(
+            web::scope("/api/v1")
+                .service(resource("/system/info").get(system::info))
+                .service(resource("/auth/register").post(auth::register))
+                .service(resource("/auth/login").post(auth::login))
+                .service(resource("/auth/refresh").post(auth::refresh))
+                .service(resource("/auth/logout").post(auth::logout))
+                .service(resource("/auth/password/forgot").post(auth::forgot_password))
+                .service(resource("/auth/password/reset").post(auth::reset_password))
+                .service(resource("/users/me").get(me::get_me).patch(me::patch_me))
+                .service(resource("/users/me/password").post(me::change_password))
+                .service(
+                    resource("/tenants/me")
+                        .get(tenants::get_tenant)
+                        .patch(tenants::patch_tenant),
+                )
+                .service(
+                    resource("/tenants/me/users")
+                        .get(tenants::list_users)
+                        .post(tenants::create_user),
+                )
+                .service(
+                    resource("/tenants/me/users/{id}")
+                        .get(tenants::get_user)
+                        .patch(tenants::update_user)
+                        .delete(tenants::delete_user),
+                )
+                .service(resource("/audit-events").get(audit::list))
+                .service(resource("/audit-events/verify").get(audit::verify)),
+        );
+}
+
+/// A resource whose unsupported methods answer 405 problem+json.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(crate::method_not_allowed))
+}
+
+/// `limit` and `cursor` of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Items per page, 1–100 (default 25).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+pub(crate) fn checked_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(PageRequest::DEFAULT_LIMIT),
+        Some(n) if (1..=PageRequest::MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_query",
+            Some("limit"),
+            "must be between 1 and 100",
+        )),
+    }
+}
+
+impl ListParams {
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest {
+            after: self.cursor.as_deref().map(cursor::decode_id).transpose()?,
+            limit: checked_limit(self.limit)?,
+        })
+    }
+}
+
+/// Runs `parse` on an optional input, collecting its errors.
+pub(crate) fn optional<T, R>(
+    errors: &mut ValidationErrors,
+    value: Option<R>,
+    parse: impl FnOnce(R) -> Result<T, ValidationErrors>,
+) -> Option<T> {
+    value.and_then(|v| errors.collect(parse(v)))
+}

@@ -1,0 +1,173 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use aura_identity::{Email, FullName, NewMember, Password, TenantPatch, UserPatch};
+use aura_tenancy::{Role, TenantName, TenantSettings, UserId, ValidationErrors};
+
+use crate::{
+    dto::{CreateUserBody, TenantBody, TenantPatchBody, UpdateUserBody, UserBody, UserList},
+    error::{ApiError, Problem},
+    extract::{Auth, ClientMeta, JsonBody, cursor, parse_id, parse_query},
+    routes::{ListParams, optional},
+    state::ApiState,
+};
+
+fn parse_role(raw: &str) -> Result<Role, ValidationErrors> {
+    raw.parse::<Role>()
+        .map_err(|message| ValidationErrors::single("role", message))
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    parse_id(raw, "id").map(UserId::from_uuid)
+}
+
+/// The caller's tenant.
+#[utoipa::path(get, path = "/api/v1/tenants/me", tag = "tenants", security(("bearer" = [])),
+    responses((status = 200, body = TenantBody), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_tenant(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<TenantBody>, ApiError> {
+    let tenant = state.identity.tenant(&auth.scope, &meta.context).await?;
+    Ok(web::Json(tenant.into()))
+}
+
+/// Changes the tenant's name or settings (owners and admins). Tier and status are
+/// platform-only.
+#[utoipa::path(patch, path = "/api/v1/tenants/me", tag = "tenants", security(("bearer" = [])), request_body = TenantPatchBody,
+    responses((status = 200, body = TenantBody), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_tenant(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<TenantPatchBody>,
+) -> Result<web::Json<TenantBody>, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let name = optional(&mut errors, body.name.as_deref(), TenantName::parse);
+    let settings = optional(&mut errors, body.settings, TenantSettings::parse);
+    errors.into_result()?;
+    let tenant = state
+        .identity
+        .update_tenant(&auth.scope, TenantPatch { name, settings }, &meta.context)
+        .await?;
+    Ok(web::Json(tenant.into()))
+}
+
+/// The tenant's users, oldest first.
+#[utoipa::path(get, path = "/api/v1/tenants/me/users", tag = "tenants", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = UserList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_users(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<UserList>, ApiError> {
+    let params: ListParams = parse_query(&req)?;
+    let page = state
+        .identity
+        .list_users(&auth.scope, params.page()?, &meta.context)
+        .await?;
+    Ok(web::Json(UserList {
+        items: page.items.into_iter().map(UserBody::from).collect(),
+        next_cursor: page.next_cursor.map(cursor::encode_id),
+    }))
+}
+
+/// Adds a user. Admins add members and viewers; only owners add owners and admins.
+/// Without a password, the person is mailed an invitation to set one.
+#[utoipa::path(post, path = "/api/v1/tenants/me/users", tag = "tenants", security(("bearer" = [])), request_body = CreateUserBody,
+    responses((status = 201, body = UserBody), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_user(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<CreateUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let email = errors.collect(Email::parse(&body.email));
+    let full_name = errors.collect(FullName::parse(&body.full_name));
+    let role = errors.collect(parse_role(&body.role));
+    let password = optional(&mut errors, body.password.as_deref(), |p| {
+        Password::new_checked(p, "password", Some(body.email.trim()))
+    });
+    let (Some(email), Some(full_name), Some(role)) = (email, full_name, role) else {
+        return Err(errors.into());
+    };
+    errors.into_result()?;
+    let member = NewMember {
+        email,
+        full_name,
+        role,
+        password,
+    };
+    let user = state
+        .identity
+        .create_user(&auth.scope, member, &meta.context)
+        .await?;
+    Ok(HttpResponse::Created().json(UserBody::from(user)))
+}
+
+/// One user of the tenant.
+#[utoipa::path(get, path = "/api/v1/tenants/me/users/{id}", tag = "tenants", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = UserBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_user(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<web::Json<UserBody>, ApiError> {
+    let id = user_id(&path)?;
+    let user = state.identity.user(&auth.scope, id, &meta.context).await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Changes a user's name, role or status. A role change or deactivation ends the
+/// user's sessions. The last active owner can be neither demoted nor deactivated.
+#[utoipa::path(patch, path = "/api/v1/tenants/me/users/{id}", tag = "tenants", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = UpdateUserBody,
+    responses((status = 200, body = UserBody), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_user(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<UpdateUserBody>,
+) -> Result<web::Json<UserBody>, ApiError> {
+    let id = user_id(&path)?;
+    let mut errors = ValidationErrors::default();
+    let full_name = optional(&mut errors, body.full_name.as_deref(), FullName::parse);
+    let role = optional(&mut errors, body.role.as_deref(), parse_role);
+    errors.into_result()?;
+    let patch = UserPatch {
+        full_name,
+        role,
+        is_active: body.is_active,
+    };
+    let user = state
+        .identity
+        .update_user(&auth.scope, id, patch, &meta.context)
+        .await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Removes a user (not yourself; not the last owner).
+#[utoipa::path(delete, path = "/api/v1/tenants/me/users/{id}", tag = "tenants", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_user(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id(&path)?;
+    state
+        .identity
+        .delete_user(&auth.scope, id, &meta.context)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

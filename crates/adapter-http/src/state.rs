@@ -1,0 +1,53 @@
+use std::{net::IpAddr, sync::Arc};
+
+use aura_audit::AuditService;
+use aura_identity::Identity;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Whether the service can do its work (the database answers).
+#[async_trait::async_trait]
+pub trait Readiness: Send + Sync {
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// What `GET /api/v1/system/info` tells.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SystemInfo {
+    pub name: String,
+    pub version: String,
+    pub git_commit: String,
+    pub build_time: String,
+    /// `postgres` or `memory` (demo mode: nothing is persisted).
+    pub storage: String,
+}
+
+/// How the edge treats requests.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Largest accepted JSON body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Everything the handlers need, shared by all workers.
+#[derive(Clone)]
+pub struct ApiState {
+    pub identity: Identity,
+    pub audit: AuditService,
+    pub readiness: Arc<dyn Readiness>,
+    /// The public signing keys (`GET /.well-known/jwks.json`).
+    pub jwks: Arc<serde_json::Value>,
+    pub info: SystemInfo,
+    pub edge: EdgeConfig,
+}

@@ -1,0 +1,113 @@
+//! Audit's port: per-tenant hash chains.
+
+use aura_audit::{AuditLog, AuditPage, AuditQuery, AuditRecord, PendingEvent};
+use aura_tenancy::{StoreError, TenantScope};
+
+use crate::MemoryStore;
+
+#[async_trait::async_trait]
+impl AuditLog for MemoryStore {
+    async fn append(
+        &self,
+        scope: &TenantScope,
+        event: PendingEvent,
+    ) -> Result<AuditRecord, StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            // Like the foreign key to the tenants table: no chain for an unknown tenant.
+            if !tx.state.tenants.contains_key(&tenant) {
+                return Err(StoreError::NotFound);
+            }
+            Ok(tx.record(tenant, event))
+        })
+    }
+
+    async fn list(&self, scope: &TenantScope, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+        let state = self.lock()?;
+        let Some(chain) = state.audit.get(&scope.tenant_id()) else {
+            return Ok(AuditPage {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let mut items: Vec<AuditRecord> = chain
+            .iter()
+            .rev()
+            .filter(|record| query.matches(record))
+            .take(query.limit.saturating_add(1))
+            .cloned()
+            .collect();
+        let next_cursor = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items.last().map(|record| record.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage { items, next_cursor })
+    }
+
+    async fn chain_after(
+        &self,
+        scope: &TenantScope,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .audit
+            .get(&scope.tenant_id())
+            .map(|chain| {
+                chain
+                    .iter()
+                    .filter(|record| record.seq > after_seq)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+#[cfg(feature = "test-support")]
+impl MemoryStore {
+    /// Test-only: changes a stored audit event in place (without resealing it), so tests
+    /// can show that chain verification finds the alteration. Returns whether the event
+    /// `seq` of `tenant` exists.
+    #[doc(hidden)]
+    pub fn tamper_audit_for_tests(
+        &self,
+        tenant: aura_tenancy::TenantId,
+        seq: i64,
+        alter: impl FnOnce(&mut AuditRecord),
+    ) -> bool {
+        let Ok(mut state) = self.lock() else {
+            return false;
+        };
+        let record = state
+            .audit
+            .get_mut(&tenant)
+            .and_then(|chain| chain.iter_mut().find(|record| record.seq == seq));
+        match record {
+            Some(record) => {
+                alter(record);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Test-only: deletes a stored audit event, so tests can show that chain
+    /// verification finds the gap. Returns whether the event existed.
+    #[doc(hidden)]
+    pub fn remove_audit_for_tests(&self, tenant: aura_tenancy::TenantId, seq: i64) -> bool {
+        let Ok(mut state) = self.lock() else {
+            return false;
+        };
+        let Some(chain) = state.audit.get_mut(&tenant) else {
+            return false;
+        };
+        let before = chain.len();
+        chain.retain(|record| record.seq != seq);
+        chain.len() != before
+    }
+}

@@ -1,0 +1,436 @@
+//! Identity's ports: tenants, users, sessions, password resets and login throttling.
+
+use aura_audit::PendingEvent;
+use aura_identity::{
+    Email, RefreshFamily, RefreshLookup, ThrottleKey, ThrottlePolicy, ThrottleState, TokenHash,
+    User,
+    ports::{
+        LoginRecord, LoginThrottle, PasswordResetStore, PrincipalRecord, SessionStore,
+        TenantRepository, UserRepository,
+    },
+};
+use aura_tenancy::{
+    Page, PageRequest, StoreError, SystemScope, Tenant, TenantId, TenantScope, TenantSlug, UserId,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    MemoryStore,
+    state::{FamilyRow, RefreshRow, ResetRow},
+};
+
+#[async_trait::async_trait]
+impl TenantRepository for MemoryStore {
+    async fn register(
+        &self,
+        tenant: &Tenant,
+        owner: &User,
+        events: Vec<PendingEvent>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            if owner.tenant_id != tenant.id {
+                return Err(StoreError::unexpected(
+                    "the first owner must belong to the new tenant",
+                ));
+            }
+            if tx.state.tenants.contains_key(&tenant.id) {
+                return Err(StoreError::Conflict("tenant_id".to_owned()));
+            }
+            tx.state.check_slug_free(&tenant.slug, None)?;
+            tx.state.check_email_free(&owner.email, None)?;
+            tx.state.tenants.insert(tenant.id, tenant.clone());
+            tx.state.slugs.insert(tenant.slug.clone(), tenant.id);
+            tx.state.put_user(owner);
+            for event in events {
+                tx.record(tenant.id, event);
+            }
+            Ok(())
+        })
+    }
+
+    async fn slug_taken(&self, slug: &TenantSlug) -> Result<bool, StoreError> {
+        Ok(self.lock()?.slugs.contains_key(slug))
+    }
+
+    async fn get(&self, scope: &TenantScope) -> Result<Tenant, StoreError> {
+        self.lock()?
+            .tenants
+            .get(&scope.tenant_id())
+            .cloned()
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            if tenant.id != scope.tenant_id() {
+                return Err(StoreError::NotFound);
+            }
+            let before = tx
+                .state
+                .tenants
+                .get(&tenant.id)
+                .ok_or(StoreError::NotFound)?;
+            tx.state.check_slug_free(&tenant.slug, Some(tenant.id))?;
+            let old_slug = before.slug.clone();
+            tx.state.slugs.remove(&old_slug);
+            tx.state.slugs.insert(tenant.slug.clone(), tenant.id);
+            tx.state.tenants.insert(tenant.id, tenant.clone());
+            tx.record(tenant.id, event);
+            Ok(())
+        })
+    }
+
+    async fn list_all(&self, _system: &SystemScope) -> Result<Vec<Tenant>, StoreError> {
+        let mut tenants: Vec<Tenant> = self.lock()?.tenants.values().cloned().collect();
+        tenants.sort_by_key(|t| (t.created_at, t.id));
+        Ok(tenants)
+    }
+}
+
+#[async_trait::async_trait]
+impl UserRepository for MemoryStore {
+    async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError> {
+        let state = self.lock()?;
+        let Some(&(tenant_id, user_id)) = state.emails.get(email) else {
+            return Ok(None);
+        };
+        let user = state.user(tenant_id, user_id);
+        let tenant = state.tenants.get(&tenant_id);
+        Ok(user.zip(tenant).map(|(user, tenant)| LoginRecord {
+            user: user.clone(),
+            tenant: tenant.clone(),
+        }))
+    }
+
+    async fn find_principal(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        session: Uuid,
+    ) -> Result<Option<PrincipalRecord>, StoreError> {
+        let now = self.shared.clock.now();
+        let state = self.lock()?;
+        let (Some(found_user), Some(found_tenant)) =
+            (state.user(tenant, user), state.tenants.get(&tenant))
+        else {
+            return Ok(None);
+        };
+        let session_active = state.family_in(tenant, session).is_some_and(|row| {
+            row.family.user_id == user
+                && row.revoked_at.is_none()
+                && now < row.family.absolute_expires_at
+        });
+        Ok(Some(PrincipalRecord {
+            user: found_user.clone(),
+            tenant: found_tenant.clone(),
+            session_active,
+        }))
+    }
+
+    async fn get(&self, scope: &TenantScope, id: UserId) -> Result<User, StoreError> {
+        self.lock()?
+            .user(scope.tenant_id(), id)
+            .cloned()
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn list(&self, scope: &TenantScope, page: PageRequest) -> Result<Page<User>, StoreError> {
+        let state = self.lock()?;
+        let items: Vec<User> = state
+            .tenant_users(scope.tenant_id())
+            .filter(|u| page.after.is_none_or(|after| u.id.as_uuid() > after))
+            .take(page.limit.saturating_add(1))
+            .cloned()
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |u| u.id.as_uuid()))
+    }
+
+    async fn insert(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            // A user claiming another tenant is refused like a foreign row: not found.
+            if user.tenant_id != tenant || !tx.state.tenants.contains_key(&tenant) {
+                return Err(StoreError::NotFound);
+            }
+            if tx.state.user(tenant, user.id).is_some() {
+                return Err(StoreError::Conflict("user_id".to_owned()));
+            }
+            tx.state.check_email_free(&user.email, None)?;
+            tx.state.put_user(user);
+            tx.record(tenant, event);
+            Ok(())
+        })
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            tx.state.check_user_update(tenant, user)?;
+            tx.state.put_user(user);
+            tx.record(tenant, event);
+            Ok(())
+        })
+    }
+
+    async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            let before = tx.state.user(tenant, id).ok_or(StoreError::NotFound)?;
+            tx.state.check_owner_kept(before, None)?;
+            tx.state.remove_user(tenant, id);
+            tx.record(tenant, event);
+            Ok(())
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for MemoryStore {
+    async fn start(
+        &self,
+        scope: &TenantScope,
+        family: &RefreshFamily,
+        first: &TokenHash,
+        idle_expires_at: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            if family.tenant_id != tenant {
+                return Err(StoreError::NotFound);
+            }
+            let mut user = tx
+                .state
+                .user(tenant, family.user_id)
+                .cloned()
+                .ok_or(StoreError::NotFound)?;
+            if tx.state.families.contains_key(&family.id) {
+                return Err(StoreError::Conflict("session_id".to_owned()));
+            }
+            if tx.state.refresh_tokens.contains_key(first) {
+                return Err(StoreError::Conflict("token".to_owned()));
+            }
+            tx.state.families.insert(
+                family.id,
+                FamilyRow {
+                    family: family.clone(),
+                    revoked_at: None,
+                },
+            );
+            tx.state.refresh_tokens.insert(
+                *first,
+                RefreshRow {
+                    family: family.id,
+                    idle_expires_at,
+                    used_at: None,
+                },
+            );
+            user.last_login_at = Some(family.created_at);
+            tx.state.put_user(&user);
+            tx.record(tenant, event);
+            Ok(())
+        })
+    }
+
+    async fn find(&self, presented: &TokenHash) -> Result<Option<RefreshLookup>, StoreError> {
+        let state = self.lock()?;
+        let Some(token) = state.refresh_tokens.get(presented) else {
+            return Ok(None);
+        };
+        Ok(state.families.get(&token.family).map(|row| RefreshLookup {
+            family: row.family.clone(),
+            family_revoked: row.revoked_at.is_some(),
+            used: token.used_at.is_some(),
+            idle_expires_at: token.idle_expires_at,
+        }))
+    }
+
+    async fn rotate(
+        &self,
+        scope: &TenantScope,
+        presented: &TokenHash,
+        next: &TokenHash,
+        idle_expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let token = tx
+                .state
+                .refresh_tokens
+                .get(presented)
+                .ok_or(StoreError::NotFound)?;
+            let family = token.family;
+            if tx.state.family_in(scope.tenant_id(), family).is_none() {
+                return Err(StoreError::NotFound);
+            }
+            if token.used_at.is_some() {
+                return Ok(false);
+            }
+            if tx.state.refresh_tokens.contains_key(next) {
+                return Err(StoreError::Conflict("token".to_owned()));
+            }
+            if let Some(token) = tx.state.refresh_tokens.get_mut(presented) {
+                token.used_at = Some(now);
+            }
+            tx.state.refresh_tokens.insert(
+                *next,
+                RefreshRow {
+                    family,
+                    idle_expires_at,
+                    used_at: None,
+                },
+            );
+            Ok(true)
+        })
+    }
+
+    async fn revoke(
+        &self,
+        scope: &TenantScope,
+        family: Uuid,
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            if tx.state.family_in(tenant, family).is_none() {
+                return Err(StoreError::NotFound);
+            }
+            if let Some(row) = tx.state.families.get_mut(&family) {
+                // Revoking twice keeps the first time.
+                row.revoked_at.get_or_insert(now);
+            }
+            tx.record(tenant, event);
+            Ok(())
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl PasswordResetStore for MemoryStore {
+    async fn issue(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+        token: &TokenHash,
+        expires_at: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            if tx.state.user(tenant, user).is_none() {
+                return Err(StoreError::NotFound);
+            }
+            if tx.state.resets.contains_key(token) {
+                return Err(StoreError::Conflict("token".to_owned()));
+            }
+            tx.state.resets.insert(
+                *token,
+                ResetRow {
+                    tenant,
+                    user,
+                    expires_at,
+                    used_at: None,
+                },
+            );
+            tx.record(tenant, event);
+            Ok(())
+        })
+    }
+
+    async fn find(
+        &self,
+        token: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<(TenantId, UserId)>, StoreError> {
+        Ok(self
+            .lock()?
+            .resets
+            .get(token)
+            .filter(|row| row.usable(now))
+            .map(|row| (row.tenant, row.user)))
+    }
+
+    async fn redeem(
+        &self,
+        scope: &TenantScope,
+        token: &TokenHash,
+        user: &User,
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            // Unknown, foreign, used, expired or someone else's token: nothing to redeem.
+            let usable =
+                tx.state.resets.get(token).is_some_and(|row| {
+                    row.tenant == tenant && row.user == user.id && row.usable(now)
+                });
+            if !usable {
+                return Ok(false);
+            }
+            tx.state.check_user_update(tenant, user)?;
+            if let Some(row) = tx.state.resets.get_mut(token) {
+                row.used_at = Some(now);
+            }
+            tx.state.put_user(user);
+            tx.record(tenant, event);
+            Ok(true)
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl LoginThrottle for MemoryStore {
+    async fn load(&self, keys: &[ThrottleKey]) -> Result<Vec<Option<ThrottleState>>, StoreError> {
+        let state = self.lock()?;
+        Ok(keys
+            .iter()
+            .map(|key| state.throttle.get(&key.key()).copied())
+            .collect())
+    }
+
+    async fn record_failure(
+        &self,
+        keys: &[ThrottleKey],
+        policy: &ThrottlePolicy,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        for key in keys {
+            let key = key.key();
+            let next = policy.after_failure(state.throttle.get(&key).copied(), now);
+            state.throttle.insert(key, next);
+        }
+        Ok(())
+    }
+
+    async fn clear(&self, keys: &[ThrottleKey]) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        for key in keys {
+            state.throttle.remove(&key.key());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,181 @@
+//! The tables and the helpers every write shares (rules checked before any change,
+//! audit sealing).
+
+use std::collections::{BTreeMap, HashMap};
+
+use aura_audit::{AuditRecord, ChainHash, ChainHasher, PendingEvent, seal_event};
+use aura_identity::{Email, RefreshFamily, ThrottleState, TokenHash, User};
+use aura_tenancy::{Clock, Role, StoreError, Tenant, TenantId, TenantSlug, UserId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A sign-in session (refresh-token family).
+#[derive(Debug, Clone)]
+pub(crate) struct FamilyRow {
+    pub family: RefreshFamily,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// One refresh token of a family.
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshRow {
+    pub family: Uuid,
+    pub idle_expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+/// A password-reset token.
+#[derive(Debug, Clone)]
+pub(crate) struct ResetRow {
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+impl ResetRow {
+    pub fn usable(&self, now: OffsetDateTime) -> bool {
+        self.used_at.is_none() && now < self.expires_at
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub tenants: BTreeMap<TenantId, Tenant>,
+    pub slugs: HashMap<TenantSlug, TenantId>,
+    /// Keyed by tenant first, like the PostgreSQL primary key: a tenant's users are one
+    /// ordered range, and a lookup outside the scope's tenant finds nothing.
+    pub users: BTreeMap<(TenantId, UserId), User>,
+    /// The platform-wide unique e-mail index.
+    pub emails: HashMap<Email, (TenantId, UserId)>,
+    pub families: HashMap<Uuid, FamilyRow>,
+    pub refresh_tokens: HashMap<TokenHash, RefreshRow>,
+    pub resets: HashMap<TokenHash, ResetRow>,
+    /// Keyed by `ThrottleKey::key()`.
+    pub throttle: HashMap<String, ThrottleState>,
+    /// Per-tenant chains in sequence order.
+    pub audit: HashMap<TenantId, Vec<AuditRecord>>,
+}
+
+impl State {
+    pub fn user(&self, tenant: TenantId, id: UserId) -> Option<&User> {
+        self.users.get(&(tenant, id))
+    }
+
+    pub fn tenant_users(&self, tenant: TenantId) -> impl Iterator<Item = &User> {
+        let low = (tenant, UserId::from_uuid(Uuid::nil()));
+        let high = (tenant, UserId::from_uuid(Uuid::max()));
+        self.users.range(low..=high).map(|(_, user)| user)
+    }
+
+    /// `Conflict("email")` when another user (anywhere) has the address.
+    pub fn check_email_free(
+        &self,
+        email: &Email,
+        except: Option<UserId>,
+    ) -> Result<(), StoreError> {
+        match self.emails.get(email) {
+            Some((_, holder)) if Some(*holder) != except => {
+                Err(StoreError::Conflict("email".to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `Conflict("slug")` when another tenant has the slug.
+    pub fn check_slug_free(
+        &self,
+        slug: &TenantSlug,
+        except: Option<TenantId>,
+    ) -> Result<(), StoreError> {
+        match self.slugs.get(slug) {
+            Some(holder) if Some(*holder) != except => Err(StoreError::Conflict("slug".to_owned())),
+            _ => Ok(()),
+        }
+    }
+
+    /// The last-owner rule: when `before` is an active owner and `after` (None: deleted)
+    /// no longer is, another active owner must remain in the tenant.
+    pub fn check_owner_kept(&self, before: &User, after: Option<&User>) -> Result<(), StoreError> {
+        let active_owner = |u: &User| u.role == Role::Owner && u.is_active;
+        if !active_owner(before) || after.is_some_and(active_owner) {
+            return Ok(());
+        }
+        let another = self
+            .tenant_users(before.tenant_id)
+            .any(|u| u.id != before.id && active_owner(u));
+        if another {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("last_owner".to_owned()))
+        }
+    }
+
+    /// The checks of replacing a user row in `tenant`: the row exists there, the e-mail
+    /// is free, an owner remains. Returns the row as it was.
+    pub fn check_user_update(&self, tenant: TenantId, user: &User) -> Result<&User, StoreError> {
+        if user.tenant_id != tenant {
+            return Err(StoreError::NotFound);
+        }
+        let before = self.user(tenant, user.id).ok_or(StoreError::NotFound)?;
+        self.check_email_free(&user.email, Some(user.id))?;
+        self.check_owner_kept(before, Some(user))?;
+        Ok(before)
+    }
+
+    /// Replaces a user row (checked by [`State::check_user_update`]).
+    pub fn put_user(&mut self, user: &User) {
+        let key = (user.tenant_id, user.id);
+        if let Some(before) = self.users.get(&key)
+            && before.email != user.email
+        {
+            self.emails.remove(&before.email);
+        }
+        self.emails
+            .insert(user.email.clone(), (user.tenant_id, user.id));
+        self.users.insert(key, user.clone());
+    }
+
+    /// Removes a user and, like the foreign keys' `ON DELETE CASCADE`, their sessions
+    /// and reset tokens.
+    pub fn remove_user(&mut self, tenant: TenantId, id: UserId) {
+        if let Some(user) = self.users.remove(&(tenant, id)) {
+            self.emails.remove(&user.email);
+        }
+        self.families
+            .retain(|_, row| !(row.family.tenant_id == tenant && row.family.user_id == id));
+        let families = &self.families;
+        self.refresh_tokens
+            .retain(|_, row| families.contains_key(&row.family));
+        self.resets
+            .retain(|_, row| !(row.tenant == tenant && row.user == id));
+    }
+
+    /// The family of a refresh token, if both exist in `tenant`.
+    pub fn family_in(&self, tenant: TenantId, family: Uuid) -> Option<&FamilyRow> {
+        self.families
+            .get(&family)
+            .filter(|row| row.family.tenant_id == tenant)
+    }
+}
+
+/// A write in progress: the locked tables plus what sealing audit events needs.
+pub(crate) struct Tx<'a> {
+    pub state: &'a mut State,
+    pub hasher: &'a dyn ChainHasher,
+    pub clock: &'a dyn Clock,
+}
+
+impl Tx<'_> {
+    /// Seals `event` as the next link of `tenant`'s chain and stores it. Infallible, so
+    /// a write calls it after its checks, together with its change.
+    pub fn record(&mut self, tenant: TenantId, event: PendingEvent) -> AuditRecord {
+        let chain = self.state.audit.entry(tenant).or_default();
+        let (seq, prev) = chain
+            .last()
+            .map_or((1, ChainHash::GENESIS), |last| (last.seq + 1, last.hash));
+        let record = seal_event(event, tenant, seq, self.clock.now(), prev, self.hasher);
+        chain.push(record.clone());
+        record
+    }
+}

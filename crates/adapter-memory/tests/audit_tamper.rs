@@ -1,0 +1,133 @@
+//! End to end: an audit chain altered in storage fails verification at the right link.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_memory::MemoryStore;
+use aura_audit::{
+    Actor, AuditAction, AuditLog, AuditService, ChainHasher, Changes, PendingEvent, RequestContext,
+};
+use aura_port_contracts::{
+    Stores,
+    fixtures::{TenantFixture, register_tenant},
+};
+use aura_tenancy::{StoreError, SystemClock, TenantId};
+
+async fn tenant_with_events(count: usize) -> (MemoryStore, Stores, TenantFixture) {
+    let clock = Arc::new(SystemClock);
+    let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+    let stores = Stores::from_single(store.clone(), clock);
+    let fx = register_tenant(&stores).await;
+    for n in 0..count {
+        let event = PendingEvent::new(
+            Actor::User(fx.owner.id),
+            AuditAction::USER_UPDATED,
+            "user",
+            fx.owner.id,
+            Changes::new().note("n", n),
+            &RequestContext::default(),
+        );
+        stores.audit.append(&fx.scope, event).await.unwrap();
+    }
+    (store, stores, fx)
+}
+
+fn service(stores: &Stores) -> AuditService {
+    AuditService::new(stores.audit.clone(), Arc::new(Sha256ChainHasher))
+}
+
+#[tokio::test]
+async fn an_intact_chain_verifies() {
+    let (_, stores, fx) = tenant_with_events(3).await;
+    let verification = service(&stores).verify(&fx.scope).await.unwrap();
+    assert!(verification.valid);
+    assert_eq!(verification.events_checked, 5);
+}
+
+#[tokio::test]
+async fn an_altered_event_is_found() {
+    let (store, stores, fx) = tenant_with_events(3).await;
+    assert!(store.tamper_audit_for_tests(fx.tenant.id, 3, |record| {
+        record.changes = serde_json::json!({"full_name": {"after": "Mallory"}});
+    }));
+    let verification = service(&stores).verify(&fx.scope).await.unwrap();
+    assert!(!verification.valid);
+    assert_eq!(
+        verification.events_checked, 2,
+        "the links before it verified"
+    );
+    let broken = verification.first_broken_link.unwrap();
+    assert_eq!(broken.seq, 3);
+    assert!(broken.reason.contains("altered"), "{}", broken.reason);
+}
+
+#[tokio::test]
+async fn a_removed_event_is_found() {
+    let (store, stores, fx) = tenant_with_events(3).await;
+    assert!(store.remove_audit_for_tests(fx.tenant.id, 2));
+    let verification = service(&stores).verify(&fx.scope).await.unwrap();
+    assert!(!verification.valid);
+    let broken = verification.first_broken_link.unwrap();
+    assert_eq!(broken.seq, 2);
+    assert!(broken.reason.contains("gap"), "{}", broken.reason);
+}
+
+#[tokio::test]
+async fn a_resealed_forgery_breaks_the_next_link() {
+    let (store, stores, fx) = tenant_with_events(3).await;
+    assert!(store.tamper_audit_for_tests(fx.tenant.id, 3, |record| {
+        record.action = AuditAction::USER_DELETED;
+        record.hash = Sha256ChainHasher.link(&record.canonical_bytes());
+    }));
+    let verification = service(&stores).verify(&fx.scope).await.unwrap();
+    assert!(!verification.valid);
+    let broken = verification.first_broken_link.unwrap();
+    assert_eq!(broken.seq, 4);
+    assert!(broken.reason.contains("prev_hash"), "{}", broken.reason);
+}
+
+#[tokio::test]
+async fn tampering_needs_an_existing_event() {
+    let (store, _, fx) = tenant_with_events(1).await;
+    assert!(!store.tamper_audit_for_tests(fx.tenant.id, 99, |_| {}));
+    assert!(!store.tamper_audit_for_tests(TenantId::generate(), 1, |_| {}));
+    assert!(!store.remove_audit_for_tests(fx.tenant.id, 99));
+}
+
+#[tokio::test]
+async fn clones_share_the_tables() {
+    let (store, _, fx) = tenant_with_events(0).await;
+    let clone = store.clone();
+    let event = PendingEvent::new(
+        Actor::System,
+        AuditAction::TENANT_UPDATED,
+        "tenant",
+        fx.tenant.id,
+        Changes::new(),
+        &RequestContext::default(),
+    );
+    let record = clone.append(&fx.scope, event).await.unwrap();
+    let seen = store.chain_after(&fx.scope, 0, 100).await.unwrap();
+    assert_eq!(seen.last(), Some(&record));
+}
+
+#[tokio::test]
+async fn no_chain_for_an_unknown_tenant() {
+    let (store, _, _) = tenant_with_events(0).await;
+    let scope =
+        aura_tenancy::SystemScope::for_platform_operation("test").within(TenantId::generate());
+    let event = PendingEvent::new(
+        Actor::System,
+        AuditAction::TENANT_UPDATED,
+        "tenant",
+        scope.tenant_id(),
+        Changes::new(),
+        &RequestContext::default(),
+    );
+    assert!(matches!(
+        store.append(&scope, event).await,
+        Err(StoreError::NotFound)
+    ));
+}

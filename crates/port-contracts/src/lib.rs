@@ -1,0 +1,177 @@
+//! The port contract suite: the behaviour every storage adapter owes the domain, written
+//! once and run against each adapter (adapter-memory, adapter-postgres).
+//!
+//! An adapter's test file builds a [`Stores`] and calls [`contract_tests!`]:
+//!
+//! ```ignore
+//! aura_port_contracts::contract_tests!(async { my_adapter_stores().await });
+//! ```
+//!
+//! which expands to one `#[tokio::test]` per contract, grouped in modules by port
+//! (`tenants::register_stores_tenant_owner_and_events`, `sessions::rotate_has_one_winner`, …).
+//! The caller needs `tokio` (features `macros`, `rt-multi-thread`) as a dev-dependency.
+//!
+//! What a contract may assume about the stores:
+//! - They may be shared with other contracts (one database for a whole run): every
+//!   contract makes its own tenants, with random slugs and e-mail addresses, and never
+//!   asserts on global counts.
+//! - Audit events are sealed with [`aura_adapter_crypto::Sha256ChainHasher`].
+//! - [`Stores::clock`] is the clock the stores use; it may stand still or move. Times are
+//!   taken relative to `clock.now()`, and the `now` arguments of the ports are explicit.
+//!
+//! Each contract panics (fails its test) at the first broken promise, naming it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod audit;
+pub mod fixtures;
+pub mod owners;
+pub mod resets;
+pub mod sessions;
+pub mod tenants;
+pub mod throttle;
+pub mod users;
+
+use std::sync::Arc;
+
+use aura_audit::AuditLog;
+use aura_identity::ports::{
+    LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
+};
+use aura_tenancy::Clock;
+
+/// The ports under test, as the domain sees them.
+#[derive(Clone)]
+pub struct Stores {
+    pub tenants: Arc<dyn TenantRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub resets: Arc<dyn PasswordResetStore>,
+    pub throttle: Arc<dyn LoginThrottle>,
+    pub audit: Arc<dyn AuditLog>,
+    /// The clock the stores use (for `find_principal`'s expiry and audit timestamps).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Stores {
+    /// Every port from one value that implements them all (as both adapters do).
+    pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
+    where
+        S: TenantRepository
+            + UserRepository
+            + SessionStore
+            + PasswordResetStore
+            + LoginThrottle
+            + AuditLog
+            + 'static,
+    {
+        let store = Arc::new(store);
+        Self {
+            tenants: store.clone(),
+            users: store.clone(),
+            sessions: store.clone(),
+            resets: store.clone(),
+            throttle: store.clone(),
+            audit: store,
+            clock,
+        }
+    }
+}
+
+/// Expands to one `#[tokio::test]` per contract. The argument is an async expression
+/// (evaluated afresh for each test) that yields a [`Stores`].
+///
+/// The expansion defines a function `__port_contract_stores` and the modules `tenants`,
+/// `users`, `owners`, `sessions`, `resets`, `throttle` and `audit` in the calling module,
+/// so call the macro once per module.
+#[macro_export]
+macro_rules! contract_tests {
+    ($stores:expr $(,)?) => {
+        async fn __port_contract_stores() -> $crate::Stores {
+            $stores.await
+        }
+
+        $crate::__contract_module!(tenants {
+            register_stores_tenant_owner_and_events,
+            register_rejects_a_taken_slug,
+            register_rejects_a_taken_email,
+            slug_taken_sees_every_tenant,
+            update_replaces_the_row_with_its_event,
+            update_rejects_a_taken_slug,
+            other_tenants_are_not_found,
+            list_all_contains_tenants_oldest_first,
+        });
+        $crate::__contract_module!(users {
+            insert_then_get_and_find_for_login,
+            find_for_login_of_an_unknown_email_is_none,
+            email_is_unique_across_tenants,
+            concurrent_inserts_of_one_email_have_one_winner,
+            list_is_ordered_by_id_and_paginates,
+            update_replaces_the_row_with_its_event,
+            delete_removes_the_user_with_its_event,
+            other_tenants_users_are_not_found,
+            insert_into_another_tenant_is_refused,
+            find_principal_checks_tenant_user_and_session,
+            find_principal_sees_an_expired_session_as_inactive,
+        });
+        $crate::__contract_module!(owners {
+            the_last_owner_cannot_be_demoted,
+            the_last_owner_cannot_be_deactivated,
+            the_last_owner_cannot_be_deleted,
+            one_of_two_owners_may_go,
+            an_inactive_owner_does_not_count,
+            concurrent_demotions_keep_an_owner,
+            members_change_freely,
+        });
+        $crate::__contract_module!(sessions {
+            start_opens_a_family_and_records_the_login,
+            start_for_another_tenants_user_is_refused,
+            find_of_an_unknown_token_is_none,
+            rotate_marks_used_and_adds_the_next_token,
+            rotate_has_one_winner,
+            rotate_in_another_tenant_changes_nothing,
+            revoke_ends_the_session,
+            revoke_in_another_tenant_is_not_found,
+        });
+        $crate::__contract_module!(resets {
+            issue_find_and_redeem_once,
+            find_and_redeem_refuse_expired_tokens,
+            redeem_has_one_winner,
+            redeem_is_atomic_with_the_user_rules,
+            redeem_refuses_another_users_token,
+            issue_for_another_tenants_user_is_refused,
+            redeem_in_another_tenant_changes_nothing,
+        });
+        $crate::__contract_module!(throttle {
+            failures_are_counted_per_key,
+            old_failures_are_forgotten,
+            clear_forgets_only_the_given_keys,
+        });
+        $crate::__contract_module!(audit {
+            append_links_the_chain,
+            chain_after_pages_in_chain_order,
+            writes_keep_a_valid_chain,
+            concurrent_appends_keep_one_chain,
+            failed_writes_leave_no_event,
+            list_is_newest_first_and_filters,
+            list_pages_with_the_cursor,
+            tenants_have_separate_chains,
+        });
+    };
+}
+
+/// One module of contract tests (used by [`contract_tests!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_module {
+    ($area:ident { $($name:ident),* $(,)? }) => {
+        mod $area {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::$area::$name(super::__port_contract_stores().await).await;
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,323 @@
+//! `PasswordResetStore`: single-use, expiring tokens; redemption stores the user
+//! atomically under the user rules.
+
+use aura_audit::AuditAction;
+use aura_identity::{PasswordHash, TokenHash, User};
+use aura_tenancy::{Role, StoreError, TenantScope};
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    Stores,
+    fixtures::{
+        REGISTER_EVENTS, TenantFixture, add_user, assert_conflict, audit_len, chain,
+        register_tenant, stored_user, suffix, token, user_event,
+    },
+};
+
+/// Issues a reset token for `user` (in a credential-check scope, as the service does).
+async fn issue(
+    stores: &Stores,
+    fx: &TenantFixture,
+    user: &User,
+    expires_at: OffsetDateTime,
+) -> TokenHash {
+    let token = token();
+    stores
+        .resets
+        .issue(
+            &credential_scope(fx, user),
+            user.id,
+            &token,
+            expires_at,
+            user_event(user, AuditAction::USER_PASSWORD_RESET_REQUESTED),
+        )
+        .await
+        .expect("issue a reset token");
+    token
+}
+
+fn credential_scope(fx: &TenantFixture, user: &User) -> TenantScope {
+    TenantScope::for_credential_check(fx.tenant.id, Some(user.id))
+}
+
+/// The user after a reset: a new password and every session ended.
+fn with_new_password(user: &User, now: OffsetDateTime) -> User {
+    let mut user = user.clone();
+    user.password_hash = PasswordHash::from_stored(format!("$contract$reset-{}", suffix()));
+    user.end_sessions();
+    user.updated_at = now;
+    user
+}
+
+async fn redeem(
+    stores: &Stores,
+    scope: &TenantScope,
+    token: &TokenHash,
+    user: &User,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    stores
+        .resets
+        .redeem(
+            scope,
+            token,
+            user,
+            now,
+            user_event(user, AuditAction::USER_PASSWORD_RESET),
+        )
+        .await
+}
+
+pub async fn issue_find_and_redeem_once(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let now = stores.clock.now();
+    let token = issue(&stores, &fx, &member, now + Duration::hours(1)).await;
+    let last = chain(&stores, &fx.scope).await.pop().unwrap();
+    assert_eq!(last.action, AuditAction::USER_PASSWORD_RESET_REQUESTED);
+
+    assert_eq!(
+        stores.resets.find(&token, now).await.unwrap(),
+        Some((fx.tenant.id, member.id)),
+        "find names the token's tenant and user"
+    );
+    let reset = with_new_password(&member, now);
+    let scope = credential_scope(&fx, &member);
+    assert!(
+        redeem(&stores, &scope, &token, &reset, now).await.unwrap(),
+        "an unused token redeems"
+    );
+    assert_eq!(
+        stored_user(&stores, &fx, member.id).await,
+        reset,
+        "the user is stored"
+    );
+    let events = audit_len(&stores, &fx.scope).await;
+    let last = chain(&stores, &fx.scope).await.pop().unwrap();
+    assert_eq!(last.action, AuditAction::USER_PASSWORD_RESET);
+
+    assert_eq!(
+        stores.resets.find(&token, now).await.unwrap(),
+        None,
+        "a used token is not found"
+    );
+    let second = with_new_password(&member, now);
+    assert!(
+        !redeem(&stores, &scope, &token, &second, now).await.unwrap(),
+        "a token redeems once"
+    );
+    assert_eq!(stored_user(&stores, &fx, member.id).await, reset);
+    assert_eq!(
+        audit_len(&stores, &fx.scope).await,
+        events,
+        "a refused redemption writes no event"
+    );
+}
+
+pub async fn find_and_redeem_refuse_expired_tokens(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let now = stores.clock.now();
+    let expires = now + Duration::hours(1);
+    let token = issue(&stores, &fx, &member, expires).await;
+    let stale = issue(&stores, &fx, &member, now - Duration::minutes(1)).await;
+    let events = audit_len(&stores, &fx.scope).await;
+    let scope = credential_scope(&fx, &member);
+
+    assert_eq!(
+        stores.resets.find(&stale, now).await.unwrap(),
+        None,
+        "an expired token"
+    );
+    assert_eq!(
+        stores.resets.find(&token, expires).await.unwrap(),
+        None,
+        "a token is expired at its expiry time"
+    );
+    assert_eq!(
+        stores
+            .resets
+            .find(&token, expires + Duration::hours(1))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        stores.resets.find(&token, now).await.unwrap().is_some(),
+        "before expiry the token is found"
+    );
+
+    let reset = with_new_password(&member, now);
+    assert!(
+        !redeem(&stores, &scope, &token, &reset, expires)
+            .await
+            .unwrap()
+    );
+    assert!(!redeem(&stores, &scope, &stale, &reset, now).await.unwrap());
+    assert_eq!(
+        stored_user(&stores, &fx, member.id).await,
+        member,
+        "nothing was stored"
+    );
+    assert_eq!(audit_len(&stores, &fx.scope).await, events);
+    assert!(
+        redeem(&stores, &scope, &token, &reset, now).await.unwrap(),
+        "a refused late redemption did not use the token"
+    );
+}
+
+pub async fn redeem_has_one_winner(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let now = stores.clock.now();
+    let token = issue(&stores, &fx, &member, now + Duration::hours(1)).await;
+    let scope = credential_scope(&fx, &member);
+    let (left, right) = (
+        with_new_password(&member, now),
+        with_new_password(&member, now),
+    );
+
+    let (won_left, won_right) = tokio::join!(
+        redeem(&stores, &scope, &token, &left, now),
+        redeem(&stores, &scope, &token, &right, now),
+    );
+    let (won_left, won_right) = (won_left.unwrap(), won_right.unwrap());
+    assert!(
+        won_left ^ won_right,
+        "exactly one of two concurrent redemptions wins ({won_left}, {won_right})"
+    );
+    let winner = if won_left { left } else { right };
+    assert_eq!(stored_user(&stores, &fx, member.id).await, winner);
+}
+
+pub async fn redeem_is_atomic_with_the_user_rules(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let now = stores.clock.now();
+    let member_token = issue(&stores, &fx, &member, now + Duration::hours(1)).await;
+    let owner_token = issue(&stores, &fx, &fx.owner, now + Duration::hours(1)).await;
+    let events = audit_len(&stores, &fx.scope).await;
+
+    let mut taken_address = with_new_password(&member, now);
+    taken_address.email = fx.owner.email.clone();
+    assert_conflict(
+        redeem(
+            &stores,
+            &credential_scope(&fx, &member),
+            &member_token,
+            &taken_address,
+            now,
+        )
+        .await,
+        "email",
+        "a redemption storing a taken e-mail",
+    );
+    let mut demoted = with_new_password(&fx.owner, now);
+    demoted.role = Role::Member;
+    assert_conflict(
+        redeem(
+            &stores,
+            &credential_scope(&fx, &fx.owner),
+            &owner_token,
+            &demoted,
+            now,
+        )
+        .await,
+        "last_owner",
+        "a redemption demoting the last owner",
+    );
+
+    assert_eq!(stored_user(&stores, &fx, member.id).await, member);
+    assert_eq!(stored_user(&stores, &fx, fx.owner.id).await, fx.owner);
+    assert_eq!(audit_len(&stores, &fx.scope).await, events, "no event");
+    for (token, user) in [(&member_token, &member), (&owner_token, &fx.owner)] {
+        assert_eq!(
+            stores.resets.find(token, now).await.unwrap(),
+            Some((fx.tenant.id, user.id)),
+            "a failed redemption leaves the token unused"
+        );
+    }
+}
+
+pub async fn redeem_refuses_another_users_token(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let holder = add_user(&stores, &fx, Role::Member).await;
+    let victim = add_user(&stores, &fx, Role::Member).await;
+    let now = stores.clock.now();
+    let token = issue(&stores, &fx, &holder, now + Duration::hours(1)).await;
+
+    let result = redeem(
+        &stores,
+        &credential_scope(&fx, &holder),
+        &token,
+        &with_new_password(&victim, now),
+        now,
+    )
+    .await;
+    assert!(
+        !matches!(result, Ok(true)),
+        "a token resets only its own user's password: {result:?}"
+    );
+    assert_eq!(stored_user(&stores, &fx, victim.id).await, victim);
+    assert_eq!(
+        stores.resets.find(&token, now).await.unwrap(),
+        Some((fx.tenant.id, holder.id)),
+        "the refused redemption left the token unused"
+    );
+}
+
+pub async fn issue_for_another_tenants_user_is_refused(stores: Stores) {
+    let a = register_tenant(&stores).await;
+    let b = register_tenant(&stores).await;
+    let a_member = add_user(&stores, &a, Role::Member).await;
+    let a_events = audit_len(&stores, &a.scope).await;
+    let now = stores.clock.now();
+    let token = token();
+    let result = stores
+        .resets
+        .issue(
+            &b.scope,
+            a_member.id,
+            &token,
+            now + Duration::hours(1),
+            user_event(&a_member, AuditAction::USER_PASSWORD_RESET_REQUESTED),
+        )
+        .await;
+    assert!(
+        result.is_err(),
+        "B's scope must not issue for A's user: {result:?}"
+    );
+    assert_eq!(stores.resets.find(&token, now).await.unwrap(), None);
+    assert_eq!(audit_len(&stores, &a.scope).await, a_events);
+    assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+}
+
+pub async fn redeem_in_another_tenant_changes_nothing(stores: Stores) {
+    let a = register_tenant(&stores).await;
+    let b = register_tenant(&stores).await;
+    let a_member = add_user(&stores, &a, Role::Member).await;
+    let now = stores.clock.now();
+    let token = issue(&stores, &a, &a_member, now + Duration::hours(1)).await;
+    let a_events = audit_len(&stores, &a.scope).await;
+
+    let result = redeem(
+        &stores,
+        &b.scope,
+        &token,
+        &with_new_password(&a_member, now),
+        now,
+    )
+    .await;
+    assert!(
+        !matches!(result, Ok(true)),
+        "B's scope must not redeem A's token: {result:?}"
+    );
+    assert_eq!(stored_user(&stores, &a, a_member.id).await, a_member);
+    assert_eq!(
+        stores.resets.find(&token, now).await.unwrap(),
+        Some((a.tenant.id, a_member.id)),
+        "A's token stays unused"
+    );
+    assert_eq!(audit_len(&stores, &a.scope).await, a_events);
+    assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+}

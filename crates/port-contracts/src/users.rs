@@ -1,0 +1,514 @@
+//! `UserRepository`: reads and writes in the scope's tenant only, the platform-wide
+//! unique e-mail, keyset pagination, the global lookups.
+
+use aura_audit::{Actor, AuditAction};
+use aura_identity::{User, ports::LoginRecord};
+use aura_tenancy::{PageRequest, Role, TenantId, UserId};
+use time::Duration;
+use uuid::Uuid;
+
+use crate::{
+    Stores,
+    fixtures::{
+        REGISTER_EVENTS, add_user, assert_conflict, assert_not_found, audit_len, chain, event,
+        family, name, new_user, register_tenant, start_session, stored_user, token, unique_email,
+        user_event,
+    },
+};
+
+pub async fn insert_then_get_and_find_for_login(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let user = add_user(&stores, &fx, Role::Member).await;
+
+    assert_eq!(stored_user(&stores, &fx, user.id).await, user);
+    let login = stores.users.find_for_login(&user.email).await.unwrap();
+    assert_eq!(
+        login,
+        Some(LoginRecord {
+            user: user.clone(),
+            tenant: fx.tenant.clone(),
+        })
+    );
+    let events = chain(&stores, &fx.scope).await;
+    assert_eq!(events.len(), REGISTER_EVENTS + 1);
+    let last = events.last().unwrap();
+    assert_eq!(last.action, AuditAction::USER_CREATED);
+    assert_eq!(last.entity_id, Some(user.id.to_string()));
+}
+
+pub async fn find_for_login_of_an_unknown_email_is_none(stores: Stores) {
+    let _fx = register_tenant(&stores).await;
+    let found = stores
+        .users
+        .find_for_login(&unique_email("nobody"))
+        .await
+        .unwrap();
+    assert_eq!(found, None);
+}
+
+pub async fn email_is_unique_across_tenants(stores: Stores) {
+    let a = register_tenant(&stores).await;
+    let b = register_tenant(&stores).await;
+    let b_member = add_user(&stores, &b, Role::Member).await;
+    let b_events = audit_len(&stores, &b.scope).await;
+
+    let mut twin = new_user(b.tenant.id, Role::Member, stores.clock.now());
+    twin.email = a.owner.email.clone();
+    let result = stores
+        .users
+        .insert(
+            &b.scope,
+            &twin,
+            user_event(&twin, AuditAction::USER_CREATED),
+        )
+        .await;
+    assert_conflict(
+        result,
+        "email",
+        "insert with another tenant's user's e-mail",
+    );
+    assert_not_found(
+        stores.users.get(&b.scope, twin.id).await,
+        "the refused user",
+    );
+
+    let mut same_tenant_twin = new_user(b.tenant.id, Role::Member, stores.clock.now());
+    same_tenant_twin.email = b_member.email.clone();
+    let result = stores
+        .users
+        .insert(
+            &b.scope,
+            &same_tenant_twin,
+            user_event(&same_tenant_twin, AuditAction::USER_CREATED),
+        )
+        .await;
+    assert_conflict(result, "email", "insert with a colleague's e-mail");
+
+    let mut renamed = b_member.clone();
+    renamed.email = a.owner.email.clone();
+    let result = stores
+        .users
+        .update(
+            &b.scope,
+            &renamed,
+            user_event(&renamed, AuditAction::USER_UPDATED),
+        )
+        .await;
+    assert_conflict(result, "email", "update to another tenant's user's e-mail");
+    assert_eq!(
+        stored_user(&stores, &b, b_member.id).await,
+        b_member,
+        "the refused update changed nothing"
+    );
+    assert_eq!(
+        audit_len(&stores, &b.scope).await,
+        b_events,
+        "no event for refused writes"
+    );
+
+    let login = stores
+        .users
+        .find_for_login(&a.owner.email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        login.user, a.owner,
+        "the address still belongs to A's owner"
+    );
+
+    let mut same_address = b_member.clone();
+    same_address.full_name = name("Kept Address");
+    stores
+        .users
+        .update(
+            &b.scope,
+            &same_address,
+            user_event(&same_address, AuditAction::USER_UPDATED),
+        )
+        .await
+        .expect("keeping one's own address is no conflict");
+}
+
+pub async fn concurrent_inserts_of_one_email_have_one_winner(stores: Stores) {
+    let a = register_tenant(&stores).await;
+    let b = register_tenant(&stores).await;
+    let email = unique_email("contested");
+    let mut in_a = new_user(a.tenant.id, Role::Member, stores.clock.now());
+    in_a.email = email.clone();
+    let mut in_b = new_user(b.tenant.id, Role::Member, stores.clock.now());
+    in_b.email = email.clone();
+
+    let (ra, rb) = tokio::join!(
+        stores.users.insert(
+            &a.scope,
+            &in_a,
+            user_event(&in_a, AuditAction::USER_CREATED)
+        ),
+        stores.users.insert(
+            &b.scope,
+            &in_b,
+            user_event(&in_b, AuditAction::USER_CREATED)
+        ),
+    );
+    let (winner, loser) = match (ra, rb) {
+        (Ok(()), loser) => (in_a, loser),
+        (loser, Ok(())) => (in_b, loser),
+        (ra, rb) => panic!("one insert must win: {ra:?} / {rb:?}"),
+    };
+    assert_conflict(loser, "email", "the second insert of one e-mail");
+    let login = stores.users.find_for_login(&email).await.unwrap().unwrap();
+    assert_eq!(login.user, winner);
+}
+
+pub async fn list_is_ordered_by_id_and_paginates(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let mut expected: Vec<User> = vec![fx.owner.clone()];
+    for role in [Role::Admin, Role::Member, Role::Member, Role::Viewer] {
+        expected.push(add_user(&stores, &fx, role).await);
+    }
+    expected.sort_by_key(|u| u.id);
+
+    let all = stores
+        .users
+        .list(&fx.scope, PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.items, expected,
+        "one page holds the tenant's users by id"
+    );
+    assert_eq!(all.next_cursor, None, "nothing follows the last page");
+
+    let mut paged = Vec::new();
+    let mut request = PageRequest::first(2);
+    for _ in 0..10 {
+        let page = stores.users.list(&fx.scope, request).await.unwrap();
+        assert!(page.items.len() <= 2, "a page holds at most `limit` items");
+        paged.extend(page.items.iter().cloned());
+        match page.next_cursor {
+            Some(cursor) => {
+                assert_eq!(
+                    Some(cursor),
+                    page.items.last().map(|u| u.id.as_uuid()),
+                    "the cursor is the last item's id"
+                );
+                request = PageRequest {
+                    after: Some(cursor),
+                    limit: 2,
+                };
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        paged, expected,
+        "the pages together hold every user once, by id"
+    );
+
+    let exact = stores
+        .users
+        .list(&fx.scope, PageRequest::first(expected.len()))
+        .await
+        .unwrap();
+    assert_eq!(exact.items.len(), expected.len());
+    assert_eq!(exact.next_cursor, None, "a full last page has no cursor");
+}
+
+pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let user = add_user(&stores, &fx, Role::Member).await;
+    let mut changed = user.clone();
+    changed.full_name = name("Changed Name");
+    changed.email = unique_email("changed");
+    changed.role = Role::Viewer;
+    changed.session_version += 1;
+    changed.updated_at = user.updated_at + Duration::seconds(5);
+    stores
+        .users
+        .update(
+            &fx.scope,
+            &changed,
+            event(
+                Actor::User(fx.owner.id),
+                AuditAction::USER_ROLE_CHANGED,
+                "user",
+                user.id,
+            ),
+        )
+        .await
+        .expect("update the user");
+
+    assert_eq!(stored_user(&stores, &fx, user.id).await, changed);
+    assert_eq!(
+        stores.users.find_for_login(&user.email).await.unwrap(),
+        None,
+        "the old address is free"
+    );
+    let login = stores.users.find_for_login(&changed.email).await.unwrap();
+    assert_eq!(login.map(|l| l.user), Some(changed.clone()));
+    let last = chain(&stores, &fx.scope).await.pop().unwrap();
+    assert_eq!(last.action, AuditAction::USER_ROLE_CHANGED);
+}
+
+pub async fn delete_removes_the_user_with_its_event(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let user = add_user(&stores, &fx, Role::Member).await;
+    let before = audit_len(&stores, &fx.scope).await;
+    stores
+        .users
+        .delete(
+            &fx.scope,
+            user.id,
+            event(
+                Actor::User(fx.owner.id),
+                AuditAction::USER_DELETED,
+                "user",
+                user.id,
+            ),
+        )
+        .await
+        .expect("delete the user");
+
+    assert_not_found(stores.users.get(&fx.scope, user.id).await, "a deleted user");
+    assert_eq!(
+        stores.users.find_for_login(&user.email).await.unwrap(),
+        None
+    );
+    let list = stores
+        .users
+        .list(&fx.scope, PageRequest::first(100))
+        .await
+        .unwrap();
+    assert!(list.items.iter().all(|u| u.id != user.id));
+    let events = chain(&stores, &fx.scope).await;
+    assert_eq!(events.len(), before + 1);
+    assert_eq!(events.last().unwrap().action, AuditAction::USER_DELETED);
+
+    let again = stores
+        .users
+        .delete(
+            &fx.scope,
+            user.id,
+            event(
+                Actor::User(fx.owner.id),
+                AuditAction::USER_DELETED,
+                "user",
+                user.id,
+            ),
+        )
+        .await;
+    assert_not_found(again, "deleting a deleted user");
+    assert_eq!(audit_len(&stores, &fx.scope).await, before + 1);
+
+    let mut successor = new_user(fx.tenant.id, Role::Member, stores.clock.now());
+    successor.email = user.email.clone();
+    stores
+        .users
+        .insert(
+            &fx.scope,
+            &successor,
+            user_event(&successor, AuditAction::USER_CREATED),
+        )
+        .await
+        .expect("a deleted user's address is free again");
+}
+
+pub async fn other_tenants_users_are_not_found(stores: Stores) {
+    let a = register_tenant(&stores).await;
+    let a_member = add_user(&stores, &a, Role::Member).await;
+    let b = register_tenant(&stores).await;
+    let a_events = audit_len(&stores, &a.scope).await;
+
+    for id in [a.owner.id, a_member.id] {
+        assert_not_found(
+            stores.users.get(&b.scope, id).await,
+            "A's user from B's scope",
+        );
+    }
+    let b_list = stores
+        .users
+        .list(&b.scope, PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        b_list.items,
+        vec![b.owner.clone()],
+        "B lists only its own users"
+    );
+
+    let mut hijacked = a_member.clone();
+    hijacked.role = Role::Owner;
+    hijacked.full_name = name("Hijacked");
+    let result = stores
+        .users
+        .update(
+            &b.scope,
+            &hijacked,
+            user_event(&hijacked, AuditAction::USER_UPDATED),
+        )
+        .await;
+    assert_not_found(result, "updating A's user through B's scope");
+
+    let mut moved = a_member.clone();
+    moved.tenant_id = b.tenant.id;
+    let result = stores
+        .users
+        .update(
+            &b.scope,
+            &moved,
+            user_event(&moved, AuditAction::USER_UPDATED),
+        )
+        .await;
+    assert_not_found(result, "moving A's user into B");
+
+    let result = stores
+        .users
+        .delete(
+            &b.scope,
+            a_member.id,
+            user_event(&a_member, AuditAction::USER_DELETED),
+        )
+        .await;
+    assert_not_found(result, "deleting A's user through B's scope");
+
+    assert_eq!(
+        stored_user(&stores, &a, a_member.id).await,
+        a_member,
+        "A's row is unchanged"
+    );
+    assert_eq!(stored_user(&stores, &a, a.owner.id).await, a.owner);
+    assert_eq!(audit_len(&stores, &a.scope).await, a_events);
+    assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+}
+
+pub async fn insert_into_another_tenant_is_refused(stores: Stores) {
+    let a = register_tenant(&stores).await;
+    let b = register_tenant(&stores).await;
+    let intruder = new_user(a.tenant.id, Role::Owner, stores.clock.now());
+    let result = stores
+        .users
+        .insert(
+            &b.scope,
+            &intruder,
+            user_event(&intruder, AuditAction::USER_CREATED),
+        )
+        .await;
+    assert!(
+        result.is_err(),
+        "B's scope must not insert a user into A: {result:?}"
+    );
+    assert_not_found(
+        stores.users.get(&a.scope, intruder.id).await,
+        "the intruder in A",
+    );
+    assert_not_found(
+        stores.users.get(&b.scope, intruder.id).await,
+        "the intruder in B",
+    );
+    assert_eq!(
+        stores.users.find_for_login(&intruder.email).await.unwrap(),
+        None
+    );
+    assert_eq!(audit_len(&stores, &a.scope).await, REGISTER_EVENTS);
+    assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+}
+
+pub async fn find_principal_checks_tenant_user_and_session(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let other = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let (session, _) = start_session(&stores, &fx, &member).await;
+
+    let found = stores
+        .users
+        .find_principal(fx.tenant.id, member.id, session.id)
+        .await
+        .unwrap()
+        .expect("the principal");
+    assert_eq!(found.user, stored_user(&stores, &fx, member.id).await);
+    assert_eq!(found.tenant, fx.tenant);
+    assert!(found.session_active, "a fresh session is active");
+
+    let wrong_tenant = stores
+        .users
+        .find_principal(other.tenant.id, member.id, session.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong_tenant, None,
+        "the user is not found in another tenant"
+    );
+    let unknown_user = stores
+        .users
+        .find_principal(fx.tenant.id, UserId::generate(), session.id)
+        .await
+        .unwrap();
+    assert_eq!(unknown_user, None);
+    let unknown_tenant = stores
+        .users
+        .find_principal(TenantId::generate(), member.id, session.id)
+        .await
+        .unwrap();
+    assert_eq!(unknown_tenant, None);
+
+    let no_session = stores
+        .users
+        .find_principal(fx.tenant.id, member.id, Uuid::now_v7())
+        .await
+        .unwrap()
+        .expect("the principal without a session");
+    assert!(!no_session.session_active, "an unknown session is inactive");
+    let someone_elses = stores
+        .users
+        .find_principal(fx.tenant.id, fx.owner.id, session.id)
+        .await
+        .unwrap()
+        .expect("the owner");
+    assert!(
+        !someone_elses.session_active,
+        "another user's session does not count"
+    );
+}
+
+pub async fn find_principal_sees_an_expired_session_as_inactive(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let now = stores.clock.now();
+    let scope = fx.scope_of(&fx.owner);
+    let mut check = Vec::new();
+    for (created_ago, lasts) in [
+        (Duration::days(31), Duration::days(30)), // ended a day ago
+        (Duration::days(30), Duration::days(30)), // ends right now
+        (Duration::hours(1), Duration::days(30)), // still running
+    ] {
+        let mut session = family(&fx.owner, now - created_ago);
+        session.absolute_expires_at = session.created_at + lasts;
+        stores
+            .sessions
+            .start(
+                &scope,
+                &session,
+                &token(),
+                session.absolute_expires_at,
+                user_event(&fx.owner, AuditAction::USER_LOGIN_SUCCEEDED),
+            )
+            .await
+            .expect("start");
+        check.push(session.id);
+    }
+    let mut active = Vec::new();
+    for id in check {
+        let found = stores
+            .users
+            .find_principal(fx.tenant.id, fx.owner.id, id)
+            .await
+            .unwrap()
+            .expect("the principal");
+        active.push(found.session_active);
+    }
+    assert_eq!(
+        active,
+        [false, false, true],
+        "a session is active only before its absolute expiry"
+    );
+}
