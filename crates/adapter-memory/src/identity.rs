@@ -24,12 +24,13 @@ use crate::{
 impl TenantRepository for MemoryStore {
     async fn register(
         &self,
+        scope: &TenantScope,
         tenant: &Tenant,
         owner: &User,
         events: Vec<PendingEvent>,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            if owner.tenant_id != tenant.id {
+            if scope.tenant_id() != tenant.id || owner.tenant_id != tenant.id {
                 return Err(StoreError::unexpected(
                     "the first owner must belong to the new tenant",
                 ));
@@ -110,10 +111,11 @@ impl UserRepository for MemoryStore {
 
     async fn find_principal(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         user: UserId,
         session: Uuid,
     ) -> Result<Option<PrincipalRecord>, StoreError> {
+        let tenant = scope.tenant_id();
         let now = self.shared.clock.now();
         let state = self.lock()?;
         let (Some(found_user), Some(found_tenant)) =

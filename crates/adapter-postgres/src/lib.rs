@@ -1,1 +1,39 @@
+//! PostgreSQL adapter (diesel-async on a deadpool pool, no libpq) for the identity and
+//! audit ports.
+//!
+//! Defence in depth: every tenant table has `tenant_id` first in its key, composite
+//! foreign keys, and ENABLE + FORCE row-level security keyed on the transaction-local
+//! setting `app.tenant_id`. The pool is private; tenant work reaches a connection only
+//! through one function (`pool::in_tenant`) that opens a transaction and sets the tenant
+//! first, and the queries filter by `tenant_id` as well. Lookups across tenants (sign-in
+//! by e-mail, presented tokens, slugs, the tenant list) go through narrow SECURITY
+//! DEFINER functions. A change and its audit event commit in one transaction.
+//!
+//! Roles: migrations run as an owner role; the API connects as `aura_app` (or a member
+//! of it), which is not owner, not superuser and not BYPASSRLS. See [`init_database`].
 
+mod audit;
+mod error;
+mod lookups;
+mod models;
+mod pool;
+mod resets;
+mod schema;
+mod sessions;
+mod setup;
+mod stores;
+mod tenants;
+mod throttle;
+mod users;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use pool::{PoolSettings, PoolStatus};
+pub use setup::{
+    APP_ROLE, InitReport, MIGRATIONS, SetupError, init_database, pending_migrations,
+    revert_all_migrations, run_migrations,
+};
+pub use stores::PgStores;
+#[cfg(feature = "test-support")]
+pub use testing::TestDatabase;

@@ -35,10 +35,11 @@ pub struct PrincipalRecord {
 
 #[async_trait::async_trait]
 pub trait TenantRepository: Send + Sync {
-    /// Creates a tenant and its first owner together, with their audit events.
-    /// `Conflict("email")` or `Conflict("slug")` when taken.
+    /// Creates a tenant and its first owner together, with their audit events, in the
+    /// new tenant's scope. `Conflict("email")` or `Conflict("slug")` when taken.
     async fn register(
         &self,
+        scope: &TenantScope,
         tenant: &Tenant,
         owner: &User,
         events: Vec<PendingEvent>,
@@ -68,11 +69,11 @@ pub trait UserRepository: Send + Sync {
     /// The narrow global lookup for sign-in and password reset.
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError>;
 
-    /// The user, tenant and session behind a verified token (the tenant id comes from
-    /// the verified token).
+    /// The user, tenant and session behind a verified token, read in the scope of the
+    /// token's tenant.
     async fn find_principal(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         user: UserId,
         session: Uuid,
     ) -> Result<Option<PrincipalRecord>, StoreError>;

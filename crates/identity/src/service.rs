@@ -238,7 +238,12 @@ impl Identity {
                 ctx,
             ),
         ];
-        self.ports.tenants.register(&tenant, &owner, events).await?;
+        // The new tenant's own scope: its rows are the only ones this write may touch.
+        let scope = TenantScope::for_credential_check(tenant.id, Some(owner.id));
+        self.ports
+            .tenants
+            .register(&scope, &tenant, &owner, events)
+            .await?;
         Ok((tenant, owner))
     }
 
@@ -422,7 +427,7 @@ impl Identity {
         let Some(principal) = self
             .ports
             .users
-            .find_principal(family.tenant_id, family.user_id, family.id)
+            .find_principal(&scope, family.user_id, family.id)
             .await?
         else {
             return Err(IdentityError::InvalidToken);
@@ -491,10 +496,12 @@ impl Identity {
             tracing::debug!(%rejected, "access token refused");
             IdentityError::InvalidToken
         })?;
+        // Re-read the principal in the verified token's tenant before trusting it further.
+        let reading = TenantScope::for_credential_check(claims.tenant, Some(claims.user));
         let principal = self
             .ports
             .users
-            .find_principal(claims.tenant, claims.user, claims.session_id)
+            .find_principal(&reading, claims.user, claims.session_id)
             .await?
             .ok_or(IdentityError::InvalidToken)?;
         let user = principal.user;

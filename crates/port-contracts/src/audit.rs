@@ -338,7 +338,12 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
     let owner = new_user(fx.tenant.id, Role::Owner, now);
     let result = stores
         .tenants
-        .register(&fx.tenant, &owner, register_events(&fx.tenant, &owner))
+        .register(
+            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
+            &fx.tenant,
+            &owner,
+            register_events(&fx.tenant, &owner),
+        )
         .await;
     assert!(result.is_err(), "registering a tenant twice: {result:?}");
 

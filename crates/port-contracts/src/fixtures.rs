@@ -110,7 +110,12 @@ pub async fn register_tenant(stores: &Stores) -> TenantFixture {
     let events = register_events(&tenant, &owner);
     stores
         .tenants
-        .register(&tenant, &owner, events)
+        .register(
+            &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
+            &tenant,
+            &owner,
+            events,
+        )
         .await
         .expect("register a fresh tenant");
     let scope = TenantScope::for_tests(tenant.id, owner.id, Role::Owner);

@@ -3,7 +3,7 @@
 //!
 //! An adapter's test file builds a [`Stores`] and calls [`contract_tests!`]:
 //!
-//! ```ignore
+//! ```text
 //! aura_port_contracts::contract_tests!(async { my_adapter_stores().await });
 //! ```
 //!

@@ -22,7 +22,11 @@ async fn session_active(
 ) -> bool {
     stores
         .users
-        .find_principal(fx.tenant.id, user.id, session)
+        .find_principal(
+            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
+            user.id,
+            session,
+        )
         .await
         .unwrap()
         .expect("the principal")

@@ -77,7 +77,12 @@ pub async fn register_rejects_a_taken_slug(stores: Stores) {
     let owner = new_user(tenant.id, Role::Owner, stores.clock.now());
     let result = stores
         .tenants
-        .register(&tenant, &owner, register_events(&tenant, &owner))
+        .register(
+            &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
+            &tenant,
+            &owner,
+            register_events(&tenant, &owner),
+        )
         .await;
     assert_conflict(result, "slug", "register with a taken slug");
 
@@ -105,7 +110,12 @@ pub async fn register_rejects_a_taken_email(stores: Stores) {
     owner.email = taken.owner.email.clone();
     let result = stores
         .tenants
-        .register(&tenant, &owner, register_events(&tenant, &owner))
+        .register(
+            &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
+            &tenant,
+            &owner,
+            register_events(&tenant, &owner),
+        )
         .await;
     assert_conflict(result, "email", "register with a taken e-mail");
 
@@ -255,7 +265,12 @@ pub async fn list_all_contains_tenants_oldest_first(stores: Stores) {
         let owner = new_user(tenant.id, Role::Owner, tenant.created_at);
         stores
             .tenants
-            .register(&tenant, &owner, register_events(&tenant, &owner))
+            .register(
+                &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
+                &tenant,
+                &owner,
+                register_events(&tenant, &owner),
+            )
             .await
             .expect("register");
         registered.push(tenant);

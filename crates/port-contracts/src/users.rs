@@ -422,7 +422,11 @@ pub async fn find_principal_checks_tenant_user_and_session(stores: Stores) {
 
     let found = stores
         .users
-        .find_principal(fx.tenant.id, member.id, session.id)
+        .find_principal(
+            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
+            member.id,
+            session.id,
+        )
         .await
         .unwrap()
         .expect("the principal");
@@ -432,7 +436,11 @@ pub async fn find_principal_checks_tenant_user_and_session(stores: Stores) {
 
     let wrong_tenant = stores
         .users
-        .find_principal(other.tenant.id, member.id, session.id)
+        .find_principal(
+            &aura_tenancy::TenantScope::for_credential_check(other.tenant.id, None),
+            member.id,
+            session.id,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -441,27 +449,43 @@ pub async fn find_principal_checks_tenant_user_and_session(stores: Stores) {
     );
     let unknown_user = stores
         .users
-        .find_principal(fx.tenant.id, UserId::generate(), session.id)
+        .find_principal(
+            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
+            UserId::generate(),
+            session.id,
+        )
         .await
         .unwrap();
     assert_eq!(unknown_user, None);
     let unknown_tenant = stores
         .users
-        .find_principal(TenantId::generate(), member.id, session.id)
+        .find_principal(
+            &aura_tenancy::TenantScope::for_credential_check(TenantId::generate(), None),
+            member.id,
+            session.id,
+        )
         .await
         .unwrap();
     assert_eq!(unknown_tenant, None);
 
     let no_session = stores
         .users
-        .find_principal(fx.tenant.id, member.id, Uuid::now_v7())
+        .find_principal(
+            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
+            member.id,
+            Uuid::now_v7(),
+        )
         .await
         .unwrap()
         .expect("the principal without a session");
     assert!(!no_session.session_active, "an unknown session is inactive");
     let someone_elses = stores
         .users
-        .find_principal(fx.tenant.id, fx.owner.id, session.id)
+        .find_principal(
+            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
+            fx.owner.id,
+            session.id,
+        )
         .await
         .unwrap()
         .expect("the owner");
@@ -500,7 +524,11 @@ pub async fn find_principal_sees_an_expired_session_as_inactive(stores: Stores) 
     for id in check {
         let found = stores
             .users
-            .find_principal(fx.tenant.id, fx.owner.id, id)
+            .find_principal(
+                &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
+                fx.owner.id,
+                id,
+            )
             .await
             .unwrap()
             .expect("the principal");

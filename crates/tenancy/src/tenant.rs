@@ -215,6 +215,13 @@ impl TenantSettings {
                 "must be a JSON object",
             ));
         };
+        if map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)) {
+            // PostgreSQL's jsonb cannot store U+0000: refuse it here, naming the field.
+            return Err(ValidationErrors::single(
+                "settings",
+                "must not contain the character U+0000",
+            ));
+        }
         let size = serde_json::to_vec(&map)
             .map(|v| v.len())
             .unwrap_or(usize::MAX);
@@ -237,6 +244,17 @@ impl TenantSettings {
             .get("language")
             .and_then(serde_json::Value::as_str)
             .unwrap_or("en")
+    }
+}
+
+fn contains_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(contains_nul),
+        serde_json::Value::Object(map) => {
+            map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v))
+        }
+        _ => false,
     }
 }
 
@@ -305,6 +323,7 @@ mod tests {
     fn settings_must_be_a_small_object() {
         assert!(TenantSettings::parse(serde_json::json!({"language": "de"})).is_ok());
         assert!(TenantSettings::parse(serde_json::json!([1, 2])).is_err());
+        assert!(TenantSettings::parse(serde_json::json!({"a": ["x\u{0}y"]})).is_err());
         let big = "x".repeat(TenantSettings::MAX_BYTES);
         assert!(TenantSettings::parse(serde_json::json!({ "a": big })).is_err());
     }

@@ -1,0 +1,417 @@
+//! Settings from environment variables (and `.env` in development), validated at start:
+//! every bad variable is reported by name before the service refuses to start.
+
+use std::{collections::HashMap, env, fmt, net::IpAddr, path::PathBuf, str::FromStr};
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    Log,
+    File(PathBuf),
+    Smtp(SmtpSettings),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// none | starttls | tls
+    pub tls: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    /// None: demo mode on the in-memory store.
+    pub database_url: Option<Secret>,
+    pub migration_database_url: Option<Secret>,
+    pub run_migrations: bool,
+    pub bind_addr: String,
+    pub workers: Option<usize>,
+    pub shutdown_grace_secs: u64,
+    pub db_pool_max_size: usize,
+    pub db_acquire_timeout_ms: u64,
+    pub jwt_keys_dir: PathBuf,
+    pub jwt_active_kid: Option<String>,
+    pub jwt_hs256_secret: Option<Secret>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_idle_ttl_secs: i64,
+    pub refresh_absolute_ttl_secs: i64,
+    pub password_pepper: Option<Secret>,
+    pub bcrypt_cost: u32,
+    pub signup_enabled: bool,
+    pub password_reset_url: String,
+    pub mail: MailTransport,
+    pub mail_from: String,
+    pub cors_allowed_origins: Vec<String>,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub max_body_bytes: usize,
+    pub log_format: LogFormat,
+}
+
+/// Reads variables, collecting one message per bad one.
+struct Reader<'a> {
+    vars: &'a HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, name: &str, default: &str) -> String {
+        self.raw(name).unwrap_or(default).to_owned()
+    }
+
+    fn parsed<T: FromStr>(&mut self, name: &str, default: T, what: &str) -> T {
+        match self.raw(name) {
+            None => default,
+            Some(raw) => raw.parse().unwrap_or_else(|_| {
+                self.problems.push(format!("{name}: must be {what}"));
+                default
+            }),
+        }
+    }
+
+    fn ranged<T: FromStr + PartialOrd + fmt::Display + Copy>(
+        &mut self,
+        name: &str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> T {
+        let value = self.parsed(name, default, &format!("a number from {min} to {max}"));
+        if value < min || value > max {
+            self.problems
+                .push(format!("{name}: must be a number from {min} to {max}"));
+        }
+        value
+    }
+
+    fn flag(&mut self, name: &str, default: bool) -> bool {
+        match self.raw(name).map(str::to_ascii_lowercase).as_deref() {
+            None => default,
+            Some("true" | "1" | "yes" | "on") => true,
+            Some("false" | "0" | "no" | "off") => false,
+            Some(_) => {
+                self.problems.push(format!("{name}: must be true or false"));
+                default
+            }
+        }
+    }
+
+    fn url(&mut self, name: &str, schemes: &[&str]) -> Option<Secret> {
+        let raw = self.raw(name)?;
+        match url::Url::parse(raw) {
+            Ok(url) if schemes.contains(&url.scheme()) => Some(Secret(raw.to_owned())),
+            // The value may hold a password: name the variable, never echo it.
+            _ => {
+                self.problems.push(format!(
+                    "{name}: must be a URL starting with {}://",
+                    schemes.join(":// or ")
+                ));
+                None
+            }
+        }
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        self.raw(name)
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Settings {
+    /// Loads `.env` (if present, without overriding real variables), then the process
+    /// environment.
+    pub fn from_env() -> Result<Self, Vec<String>> {
+        // A missing .env is normal; a malformed one is reported.
+        if let Err(error) = dotenvy::dotenv()
+            && !error.not_found()
+        {
+            return Err(vec![format!(".env: {error}")]);
+        }
+        Self::from_vars(&env::vars().collect())
+    }
+
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, Vec<String>> {
+        let mut r = Reader {
+            vars,
+            problems: Vec::new(),
+        };
+        let environment = match r.raw("APP_ENV").unwrap_or("development") {
+            "development" | "dev" => Environment::Development,
+            "production" | "prod" => Environment::Production,
+            _ => {
+                r.problems
+                    .push("APP_ENV: must be development or production".to_owned());
+                Environment::Development
+            }
+        };
+        let production = environment == Environment::Production;
+        let pg = &["postgres", "postgresql"];
+        let database_url = r.url("DATABASE_URL", pg);
+        let migration_database_url = r.url("MIGRATION_DATABASE_URL", pg);
+        let run_migrations = r.flag("RUN_MIGRATIONS", true);
+        if database_url.is_some() && run_migrations && migration_database_url.is_none() {
+            r.problems.push(
+                "MIGRATION_DATABASE_URL: required to apply migrations at start (or set RUN_MIGRATIONS=false)"
+                    .to_owned(),
+            );
+        }
+        if production && database_url.is_none() {
+            r.problems.push(
+                "DATABASE_URL: required in production (demo mode persists nothing)".to_owned(),
+            );
+        }
+        let bind_addr = r.string("BIND_ADDR", "127.0.0.1:8080");
+        if bind_addr.parse::<std::net::SocketAddr>().is_err() {
+            r.problems
+                .push("BIND_ADDR: must be host:port, e.g. 0.0.0.0:8080".to_owned());
+        }
+        let workers = if r.raw("WORKERS").is_some() {
+            Some(r.ranged("WORKERS", 2usize, 1, 256))
+        } else {
+            None
+        };
+        let jwt_hs256_secret = r.raw("JWT_HS256_SECRET").map(|s| Secret(s.to_owned()));
+        if let Some(secret) = &jwt_hs256_secret {
+            if production {
+                r.problems.push(
+                    "JWT_HS256_SECRET: HS256 is a development option; production signs with EdDSA keys"
+                        .to_owned(),
+                );
+            } else if secret.0.len() < 32 {
+                r.problems
+                    .push("JWT_HS256_SECRET: must be at least 32 characters".to_owned());
+            }
+        }
+        let password_pepper = r.raw("PASSWORD_PEPPER").map(|s| Secret(s.to_owned()));
+        if production && password_pepper.is_none() {
+            r.problems.push(
+                "PASSWORD_PEPPER: required in production (32+ random bytes, base64)".to_owned(),
+            );
+        }
+        let mail = match r.raw("MAIL_TRANSPORT").unwrap_or("log") {
+            "log" => MailTransport::Log,
+            "file" => MailTransport::File(PathBuf::from(r.string("MAIL_DIR", "./var/mail"))),
+            "smtp" => {
+                let host = r.string("SMTP_HOST", "");
+                if host.is_empty() {
+                    r.problems
+                        .push("SMTP_HOST: required when MAIL_TRANSPORT=smtp".to_owned());
+                }
+                let tls = r.string("SMTP_TLS", "starttls");
+                if !["none", "starttls", "tls"].contains(&tls.as_str()) {
+                    r.problems
+                        .push("SMTP_TLS: must be none, starttls or tls".to_owned());
+                }
+                MailTransport::Smtp(SmtpSettings {
+                    host,
+                    port: r.ranged("SMTP_PORT", 587u16, 1, 65535),
+                    tls,
+                    username: r.raw("SMTP_USERNAME").map(str::to_owned),
+                    password: r.raw("SMTP_PASSWORD").map(|s| Secret(s.to_owned())),
+                })
+            }
+            _ => {
+                r.problems
+                    .push("MAIL_TRANSPORT: must be log, file or smtp".to_owned());
+                MailTransport::Log
+            }
+        };
+        let trusted_proxies = r
+            .list("TRUSTED_PROXIES")
+            .into_iter()
+            .filter_map(|ip| match ip.parse::<IpAddr>() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    r.problems
+                        .push(format!("TRUSTED_PROXIES: `{ip}` is not an IP address"));
+                    None
+                }
+            })
+            .collect();
+        let cors_allowed_origins = r.list("CORS_ALLOWED_ORIGINS");
+        for origin in &cors_allowed_origins {
+            if !(origin.starts_with("https://") || origin.starts_with("http://")) || origin == "*" {
+                r.problems.push(format!(
+                    "CORS_ALLOWED_ORIGINS: `{origin}` must be an origin like https://app.example.com"
+                ));
+            }
+        }
+        let log_format =
+            match r
+                .raw("LOG_FORMAT")
+                .unwrap_or(if production { "json" } else { "pretty" })
+            {
+                "json" => LogFormat::Json,
+                "pretty" => LogFormat::Pretty,
+                _ => {
+                    r.problems
+                        .push("LOG_FORMAT: must be json or pretty".to_owned());
+                    LogFormat::Pretty
+                }
+            };
+        let password_reset_url = r.string(
+            "PASSWORD_RESET_URL",
+            "http://localhost:3000/reset-password?token={token}",
+        );
+        if !password_reset_url.contains("{token}") {
+            r.problems
+                .push("PASSWORD_RESET_URL: must contain {token}".to_owned());
+        }
+        let settings = Settings {
+            environment,
+            database_url,
+            migration_database_url,
+            run_migrations,
+            bind_addr,
+            workers,
+            shutdown_grace_secs: r.ranged("SHUTDOWN_GRACE_SECS", 30u64, 1, 600),
+            db_pool_max_size: r.ranged("DB_POOL_MAX_SIZE", 16usize, 1, 512),
+            db_acquire_timeout_ms: r.ranged("DB_ACQUIRE_TIMEOUT_MS", 2_000u64, 50, 60_000),
+            jwt_keys_dir: PathBuf::from(r.string("JWT_KEYS_DIR", "./var/keys")),
+            jwt_active_kid: r.raw("JWT_ACTIVE_KID").map(str::to_owned),
+            jwt_hs256_secret,
+            jwt_issuer: r.string("JWT_ISSUER", "aura-gdpr"),
+            jwt_audience: r.string("JWT_AUDIENCE", "aura-gdpr-api"),
+            access_token_ttl_secs: r.ranged("ACCESS_TOKEN_TTL_SECS", 900i64, 60, 3_600),
+            refresh_idle_ttl_secs: r.ranged(
+                "REFRESH_IDLE_TTL_SECS",
+                14 * 86_400i64,
+                300,
+                90 * 86_400,
+            ),
+            refresh_absolute_ttl_secs: r.ranged(
+                "REFRESH_ABSOLUTE_TTL_SECS",
+                30 * 86_400i64,
+                300,
+                365 * 86_400,
+            ),
+            password_pepper,
+            bcrypt_cost: r.ranged("BCRYPT_COST", 12u32, 10, 16),
+            signup_enabled: r.flag("SIGNUP_ENABLED", true),
+            password_reset_url,
+            mail,
+            mail_from: r.string("MAIL_FROM", "AURA-GDPR <no-reply@localhost>"),
+            cors_allowed_origins,
+            trusted_proxies,
+            max_body_bytes: r.ranged("MAX_BODY_BYTES", 65_536usize, 1_024, 10 * 1024 * 1024),
+            log_format,
+        };
+        if r.problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(r.problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn no_variables_means_demo_mode_in_development() {
+        let settings = Settings::from_vars(&vars(&[])).expect("defaults are valid");
+        assert_eq!(settings.environment, Environment::Development);
+        assert!(settings.database_url.is_none());
+        assert_eq!(settings.bcrypt_cost, 12);
+    }
+
+    #[test]
+    fn every_bad_variable_is_named() {
+        let problems = Settings::from_vars(&vars(&[
+            ("BCRYPT_COST", "9"),
+            ("BIND_ADDR", "nowhere"),
+            ("DATABASE_URL", "mysql://secret@x/y"),
+            ("SIGNUP_ENABLED", "maybe"),
+        ]))
+        .expect_err("invalid");
+        for name in ["BCRYPT_COST", "BIND_ADDR", "DATABASE_URL", "SIGNUP_ENABLED"] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(name)),
+                "{name}: {problems:?}"
+            );
+        }
+        assert!(
+            problems.iter().all(|p| !p.contains("secret")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn production_refuses_dev_shortcuts() {
+        let problems = Settings::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+        ]))
+        .expect_err("invalid");
+        for name in ["DATABASE_URL", "JWT_HS256_SECRET", "PASSWORD_PEPPER"] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(name)),
+                "{name}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let settings = Settings::from_vars(&vars(&[
+            ("DATABASE_URL", "postgres://app:hunter2@localhost/aura"),
+            ("RUN_MIGRATIONS", "false"),
+        ]))
+        .expect("valid");
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,55 @@
+//! Demo mode: an in-memory tenant with one user per role, so the API can be tried at once.
+
+use aura_identity::{Email, FullName, Identity, NewMember, Password, Registration};
+use aura_tenancy::{Role, SystemScope, TenantName, TenantSlug};
+
+use crate::StartError;
+
+/// Shown once at start; valid only in this process (nothing is persisted).
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+
+pub async fn seed(identity: &Identity) -> Result<(), StartError> {
+    let system = SystemScope::for_platform_operation("demo-seed");
+    let fail = |e: &dyn std::fmt::Display| StartError(format!("demo seed: {e}"));
+    let password = Password::new_checked(DEMO_PASSWORD, "password", None).map_err(|e| fail(&e))?;
+    let email =
+        |local: &str| Email::parse(&format!("{local}@demo.aura.test")).map_err(|e| fail(&e));
+    let name = |n: &str| FullName::parse(n).map_err(|e| fail(&e));
+    let (tenant, _) = identity
+        .create_tenant(
+            &system,
+            Registration {
+                organisation_name: TenantName::parse("Demo Company GmbH").map_err(|e| fail(&e))?,
+                slug: Some(TenantSlug::parse("demo").map_err(|e| fail(&e))?),
+                email: email("owner")?,
+                full_name: name("Olivia Owner")?,
+                password: password.clone(),
+            },
+        )
+        .await
+        .map_err(|e| fail(&e))?;
+    let scope = system.within(tenant.id);
+    for (local, full_name, role) in [
+        ("admin", "Adam Admin", Role::Admin),
+        ("member", "Mia Member", Role::Member),
+        ("viewer", "Victor Viewer", Role::Viewer),
+    ] {
+        let member = NewMember {
+            email: email(local)?,
+            full_name: name(full_name)?,
+            role,
+            password: Some(password.clone()),
+        };
+        identity
+            .create_user(&scope, member, &Default::default())
+            .await
+            .map_err(|e| fail(&e))?;
+    }
+    tracing::warn!(
+        "DEMO MODE: no DATABASE_URL set, everything lives in memory and is lost at exit"
+    );
+    eprintln!(
+        "\n  AURA-GDPR demo mode — nothing is persisted.\n  Tenant `demo`; users owner@, admin@, member@, viewer@demo.aura.test\n  Password for all: {DEMO_PASSWORD}\n  Try it: open /docs, or POST /api/v1/auth/login\n"
+    );
+    Ok(())
+}

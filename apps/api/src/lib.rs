@@ -1,0 +1,329 @@
+//! The `aura-api` service: reads settings, wires adapters to the use cases, and serves
+//! HTTP until told to stop. The binary is a thin `main` over [`Application`].
+
+pub mod config;
+mod demo;
+mod secrets;
+mod telemetry;
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_cors::Cors;
+use actix_web::{App, HttpServer, dev::Server, http::header, middleware::from_fn};
+use aura_adapter_crypto::{BcryptPasswordHasher, RandomSecrets, Sha256ChainHasher};
+use aura_adapter_http::{ApiState, EdgeConfig, Readiness, SystemInfo};
+use aura_audit::{AuditLog, AuditService, ChainHasher};
+use aura_identity::{
+    AuthConfig, Identity, IdentityPorts,
+    ports::{
+        LoginThrottle, Mailer, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
+    },
+};
+use aura_tenancy::{Clock, SystemClock};
+
+pub use config::Settings;
+pub use telemetry::{init_cli_tracing, init_tracing};
+
+/// Why the service could not start. The message names what to fix and holds no secret.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+impl StartError {
+    fn from(context: &str, error: impl std::fmt::Display) -> Self {
+        Self(format!("{context}: {error}"))
+    }
+}
+
+/// The stores behind the ports, whichever adapter provides them.
+struct Stores {
+    tenants: Arc<dyn TenantRepository>,
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionStore>,
+    resets: Arc<dyn PasswordResetStore>,
+    throttle: Arc<dyn LoginThrottle>,
+    audit: Arc<dyn AuditLog>,
+    readiness: Arc<dyn Readiness>,
+    storage: &'static str,
+}
+
+/// Demo mode is always ready: there is nothing to reach.
+struct AlwaysReady;
+
+#[async_trait::async_trait]
+impl Readiness for AlwaysReady {
+    async fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Wires everything and binds `settings.bind_addr` (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let chain: Arc<dyn ChainHasher> = Arc::new(Sha256ChainHasher);
+        let demo = settings.database_url.is_none();
+
+        let stores = if demo {
+            memory_stores(chain.clone(), clock.clone())
+        } else {
+            postgres_stores(&settings, chain.clone(), clock.clone()).await?
+        };
+
+        let pepper = secrets::password_pepper(&settings, demo)?;
+        let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
+            .map_err(|e| StartError::from("BCRYPT_COST", e))?;
+        let tokens = secrets::access_tokens(&settings, demo)?;
+        let jwks = tokens.jwks();
+        let mailer = build_mailer(&settings)?;
+
+        let identity = Identity::new(
+            IdentityPorts {
+                tenants: stores.tenants.clone(),
+                users: stores.users.clone(),
+                sessions: stores.sessions.clone(),
+                resets: stores.resets.clone(),
+                throttle: stores.throttle.clone(),
+                audit: stores.audit.clone(),
+                hasher: Arc::new(hasher),
+                tokens: Arc::new(tokens),
+                secrets: Arc::new(RandomSecrets),
+                mailer,
+                clock: clock.clone(),
+            },
+            AuthConfig {
+                registration_enabled: settings.signup_enabled,
+                refresh_idle: time::Duration::seconds(settings.refresh_idle_ttl_secs),
+                refresh_absolute: time::Duration::seconds(settings.refresh_absolute_ttl_secs),
+                reset_url_template: settings.password_reset_url.clone(),
+                ..AuthConfig::default()
+            },
+        );
+        if demo {
+            demo::seed(&identity).await?;
+        }
+
+        let state = ApiState {
+            audit: AuditService::new(stores.audit.clone(), chain),
+            identity,
+            readiness: stores.readiness.clone(),
+            jwks: Arc::new(jwks),
+            info: SystemInfo {
+                name: "aura-gdpr".to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                git_commit: env!("AURA_GIT_COMMIT").to_owned(),
+                build_time: env!("AURA_BUILD_TIME").to_owned(),
+                storage: stores.storage.to_owned(),
+            },
+            edge: EdgeConfig {
+                trusted_proxies: settings.trusted_proxies.clone(),
+                max_body_bytes: settings.max_body_bytes,
+            },
+        };
+
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .map_err(|e| StartError::from("BIND_ADDR: cannot listen", e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::from("BIND_ADDR", e))?
+            .port();
+        let origins = settings.cors_allowed_origins.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(cors(&origins))
+                .wrap(from_fn(aura_adapter_http::observe))
+                .configure(aura_adapter_http::configure(state.clone()))
+        })
+        .shutdown_timeout(settings.shutdown_grace_secs)
+        .client_request_timeout(Duration::from_secs(10));
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|e| StartError::from("BIND_ADDR", e))?
+            .run();
+        tracing::info!(port, storage = stores.storage, "listening");
+        Ok(Self { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests within the grace period.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The use cases for platform operations (the `aura` CLI): the same stores, pepper and
+/// settings as the service, so what the CLI creates signs in through the API.
+pub async fn platform_identity(settings: &Settings) -> Result<Identity, StartError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let chain: Arc<dyn ChainHasher> = Arc::new(Sha256ChainHasher);
+    // Migrations are `aura migrate`'s job, not a side effect of every command.
+    let settings = &Settings {
+        run_migrations: false,
+        ..settings.clone()
+    };
+    let stores = postgres_stores(settings, chain, clock.clone()).await?;
+    let pepper = secrets::password_pepper(settings, false)?;
+    let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
+        .map_err(|e| StartError::from("BCRYPT_COST", e))?;
+    // The CLI signs no tokens: throw-away keys satisfy the port.
+    let tokens = secrets::access_tokens(settings, true)?;
+    Ok(Identity::new(
+        IdentityPorts {
+            tenants: stores.tenants,
+            users: stores.users,
+            sessions: stores.sessions,
+            resets: stores.resets,
+            throttle: stores.throttle,
+            audit: stores.audit,
+            hasher: Arc::new(hasher),
+            tokens: Arc::new(tokens),
+            secrets: Arc::new(RandomSecrets),
+            mailer: build_mailer(settings)?,
+            clock,
+        },
+        AuthConfig {
+            reset_url_template: settings.password_reset_url.clone(),
+            ..AuthConfig::default()
+        },
+    ))
+}
+
+/// CORS only for configured origins; none configured means no cross-origin access.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .max_age(600)
+}
+
+fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
+    let store = aura_adapter_memory::MemoryStore::new(chain, clock);
+    Stores {
+        tenants: Arc::new(store.clone()),
+        users: Arc::new(store.clone()),
+        sessions: Arc::new(store.clone()),
+        resets: Arc::new(store.clone()),
+        throttle: Arc::new(store.clone()),
+        audit: Arc::new(store),
+        readiness: Arc::new(AlwaysReady),
+        storage: "memory",
+    }
+}
+
+/// PostgreSQL: migrations (as the owner role) when configured, then the app-role pool,
+/// refusing to serve if that role could bypass row-level security.
+async fn postgres_stores(
+    settings: &Settings,
+    chain: Arc<dyn ChainHasher>,
+    clock: Arc<dyn Clock>,
+) -> Result<Stores, StartError> {
+    use aura_adapter_postgres::{PgStores, PoolSettings, run_migrations};
+    let url = settings
+        .database_url
+        .as_ref()
+        .ok_or_else(|| StartError("DATABASE_URL: not set".to_owned()))?;
+    if settings.run_migrations
+        && let Some(owner_url) = &settings.migration_database_url
+    {
+        let applied = run_migrations(owner_url.expose())
+            .await
+            .map_err(|e| StartError::from("migrations (MIGRATION_DATABASE_URL)", e))?;
+        tracing::info!(applied = applied.len(), "migrations up to date");
+    }
+    let pool = PoolSettings {
+        max_size: settings.db_pool_max_size,
+        acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms),
+        connect_timeout: Duration::from_millis(settings.db_acquire_timeout_ms.max(1_000)),
+    };
+    let stores = PgStores::connect(url.expose(), pool, chain, clock)
+        .await
+        .map_err(|e| StartError::from("DATABASE_URL", e))?;
+    stores
+        .check_app_role()
+        .await
+        .map_err(|e| StartError::from("DATABASE_URL", error_chain(&e)))?;
+    Ok(Stores {
+        tenants: stores.tenants(),
+        users: stores.users(),
+        sessions: stores.sessions(),
+        resets: stores.resets(),
+        throttle: stores.throttle(),
+        audit: stores.audit(),
+        readiness: Arc::new(PgReadiness(stores)),
+        storage: "postgres",
+    })
+}
+
+/// An error and its causes on one line (causes name what failed, never values).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+struct PgReadiness(aura_adapter_postgres::PgStores);
+
+#[async_trait::async_trait]
+impl Readiness for PgReadiness {
+    async fn check(&self) -> Result<(), String> {
+        self.0.ready().await.map_err(|e| e.to_string())
+    }
+}
+
+/// The configured mail transport. SMTP delivery runs in the background, so a reset
+/// request answers as fast for a known address as for an unknown one.
+fn build_mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
+    use aura_adapter_mail::{
+        BackgroundMailer, MailConfig, SmtpConfig, SmtpTls, mailer_from_config,
+    };
+    let config = match &settings.mail {
+        config::MailTransport::Log => MailConfig::Log,
+        config::MailTransport::File(dir) => MailConfig::File {
+            dir: dir.clone(),
+            from: settings.mail_from.clone(),
+        },
+        config::MailTransport::Smtp(smtp) => {
+            let tls: SmtpTls = smtp
+                .tls
+                .parse()
+                .map_err(|_| StartError("SMTP_TLS: must be none, starttls or tls".to_owned()))?;
+            let mut config = SmtpConfig::new(smtp.host.clone(), tls, settings.mail_from.clone());
+            config.port = smtp.port;
+            config.username = smtp.username.clone();
+            config.password = smtp.password.as_ref().map(|p| p.expose().to_owned());
+            MailConfig::Smtp(config)
+        }
+    };
+    let background = matches!(config, MailConfig::Smtp(_));
+    let mailer = mailer_from_config(config).map_err(|e| StartError::from("mail settings", e))?;
+    Ok(if background {
+        Arc::new(BackgroundMailer::new(mailer, 256))
+    } else {
+        mailer
+    })
+}

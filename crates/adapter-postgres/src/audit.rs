@@ -1,0 +1,158 @@
+//! The audit trail: [`append_event`] seals an event into its tenant's chain inside the
+//! caller's transaction, and [`AuditLog`] reads it.
+
+use aura_audit::{
+    AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, ChainHasher, PendingEvent, seal_event,
+};
+use aura_tenancy::{StoreError, TenantId, TenantScope};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use time::OffsetDateTime;
+
+use crate::{
+    error::{DbError, corrupt},
+    models::{AuditRow, convert_all},
+    pool::in_tenant,
+    schema::{audit_chain_heads as heads, audit_events as events},
+    stores::PgStores,
+};
+
+/// Time as PostgreSQL stores it (microseconds), so the sealed record equals the one read
+/// back and its hash covers exactly what is stored.
+pub(crate) fn to_micros(at: OffsetDateTime) -> OffsetDateTime {
+    let nanos = at.nanosecond();
+    at.replace_nanosecond(nanos - nanos % 1_000).unwrap_or(at)
+}
+
+/// Seals `event` as the next link of `tenant`'s chain and stores it, in the caller's
+/// transaction (which must be inside that tenant's context). The chain head row is
+/// created if missing and locked `FOR UPDATE`, so concurrent appends queue up and the
+/// chain has neither gaps nor forks; the lock ends with the caller's transaction.
+pub(crate) async fn append_event(
+    conn: &mut AsyncPgConnection,
+    hasher: &dyn ChainHasher,
+    tenant: TenantId,
+    event: PendingEvent,
+    now: OffsetDateTime,
+) -> Result<AuditRecord, DbError> {
+    let tenant_uuid = tenant.as_uuid();
+    diesel::insert_into(heads::table)
+        .values((
+            heads::tenant_id.eq(tenant_uuid),
+            heads::seq.eq(0_i64),
+            heads::hash.eq(ChainHash::GENESIS.0.to_vec()),
+        ))
+        .on_conflict(heads::tenant_id)
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    let (head_seq, head_hash): (i64, Vec<u8>) = heads::table
+        .filter(heads::tenant_id.eq(tenant_uuid))
+        .select((heads::seq, heads::hash))
+        .for_update()
+        .first(conn)
+        .await?;
+    let prev = ChainHash::from_slice(&head_hash).ok_or_else(|| corrupt("stored chain head"))?;
+    let record = seal_event(event, tenant, head_seq + 1, to_micros(now), prev, hasher);
+    diesel::insert_into(events::table)
+        .values(AuditRow::from(&record))
+        .execute(conn)
+        .await?;
+    diesel::update(heads::table.filter(heads::tenant_id.eq(tenant_uuid)))
+        .set((
+            heads::seq.eq(record.seq),
+            heads::hash.eq(record.hash.0.to_vec()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(record)
+}
+
+fn fetch_limit(limit: usize) -> i64 {
+    i64::try_from(limit)
+        .unwrap_or(i64::MAX - 1)
+        .saturating_add(1)
+}
+
+#[async_trait::async_trait]
+impl AuditLog for PgStores {
+    async fn append(
+        &self,
+        scope: &TenantScope,
+        event: PendingEvent,
+    ) -> Result<AuditRecord, StoreError> {
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            append_event(conn, hasher, tenant, event, now).await
+        })
+        .await
+    }
+
+    async fn list(&self, scope: &TenantScope, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let rows: Vec<AuditRow> = in_tenant(&self.inner.pool, scope, async |conn| {
+            let mut q = events::table
+                .filter(events::tenant_id.eq(tenant))
+                .select(AuditRow::as_select())
+                .into_boxed();
+            if let Some(actor) = query.actor {
+                q = q.filter(events::actor_id.eq(actor.as_uuid()));
+            }
+            if let Some(action) = &query.action {
+                q = q.filter(events::action.eq(action.clone()));
+            }
+            if let Some(entity_type) = &query.entity_type {
+                q = q.filter(events::entity_type.eq(entity_type.clone()));
+            }
+            if let Some(entity_id) = &query.entity_id {
+                q = q.filter(events::entity_id.eq(entity_id.clone()));
+            }
+            if let Some(from) = query.from {
+                q = q.filter(events::created_at.ge(from));
+            }
+            if let Some(to) = query.to {
+                q = q.filter(events::created_at.lt(to));
+            }
+            if let Some(before) = query.before_seq {
+                q = q.filter(events::seq.lt(before));
+            }
+            Ok(q.order(events::seq.desc())
+                .limit(fetch_limit(query.limit))
+                .load(conn)
+                .await?)
+        })
+        .await?;
+        let mut items: Vec<AuditRecord> = convert_all(rows)?;
+        let next_cursor = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items.last().map(|record| record.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage { items, next_cursor })
+    }
+
+    async fn chain_after(
+        &self,
+        scope: &TenantScope,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<AuditRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
+            Ok(events::table
+                .filter(events::tenant_id.eq(tenant))
+                .filter(events::seq.gt(after_seq))
+                .order(events::seq.asc())
+                .limit(limit)
+                .select(AuditRow::as_select())
+                .load(conn)
+                .await?)
+        })
+        .await?;
+        convert_all(rows)
+    }
+}

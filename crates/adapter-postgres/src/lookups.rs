@@ -1,0 +1,141 @@
+//! Rows returned by the SECURITY DEFINER lookup functions (the only paths across
+//! tenants; see `migrations/*_global_lookups`).
+
+use aura_identity::{RefreshFamily, RefreshLookup, User, ports::LoginRecord};
+use aura_tenancy::{StoreError, Tenant, TenantId, UserId};
+use diesel::{
+    QueryableByName,
+    sql_types::{Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid},
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::models::{TenantRow, UserRow};
+
+/// `aura_find_login(email)`: a user and their tenant.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct LoginRow {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    tenant_id: Uuid,
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Text)]
+    full_name: String,
+    #[diesel(sql_type = Text)]
+    role: String,
+    #[diesel(sql_type = Bool)]
+    user_is_active: bool,
+    #[diesel(sql_type = Text)]
+    password_hash: String,
+    #[diesel(sql_type = Int4)]
+    session_version: i32,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    last_login_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Timestamptz)]
+    user_created_at: OffsetDateTime,
+    #[diesel(sql_type = Timestamptz)]
+    user_updated_at: OffsetDateTime,
+    #[diesel(sql_type = Text)]
+    tenant_name: String,
+    #[diesel(sql_type = Text)]
+    tenant_slug: String,
+    #[diesel(sql_type = Bool)]
+    tenant_is_active: bool,
+    #[diesel(sql_type = Text)]
+    subscription_tier: String,
+    #[diesel(sql_type = Jsonb)]
+    tenant_settings: serde_json::Value,
+    #[diesel(sql_type = Timestamptz)]
+    tenant_created_at: OffsetDateTime,
+    #[diesel(sql_type = Timestamptz)]
+    tenant_updated_at: OffsetDateTime,
+}
+
+impl TryFrom<LoginRow> for LoginRecord {
+    type Error = StoreError;
+    fn try_from(row: LoginRow) -> Result<Self, StoreError> {
+        let user = User::try_from(UserRow {
+            tenant_id: row.tenant_id,
+            id: row.user_id,
+            email: row.email,
+            full_name: row.full_name,
+            role: row.role,
+            is_active: row.user_is_active,
+            password_hash: row.password_hash,
+            session_version: row.session_version,
+            last_login_at: row.last_login_at,
+            created_at: row.user_created_at,
+            updated_at: row.user_updated_at,
+        })?;
+        let tenant = Tenant::try_from(TenantRow {
+            id: row.tenant_id,
+            name: row.tenant_name,
+            slug: row.tenant_slug,
+            is_active: row.tenant_is_active,
+            subscription_tier: row.subscription_tier,
+            settings: row.tenant_settings,
+            created_at: row.tenant_created_at,
+            updated_at: row.tenant_updated_at,
+        })?;
+        Ok(LoginRecord { user, tenant })
+    }
+}
+
+/// `aura_find_refresh_token(hash)`: the token's family and state.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct RefreshLookupRow {
+    #[diesel(sql_type = SqlUuid)]
+    tenant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    family_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = Int4)]
+    session_version: i32,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: OffsetDateTime,
+    #[diesel(sql_type = Timestamptz)]
+    absolute_expires_at: OffsetDateTime,
+    #[diesel(sql_type = Bool)]
+    family_revoked: bool,
+    #[diesel(sql_type = Bool)]
+    used: bool,
+    #[diesel(sql_type = Timestamptz)]
+    idle_expires_at: OffsetDateTime,
+}
+
+impl From<RefreshLookupRow> for RefreshLookup {
+    fn from(row: RefreshLookupRow) -> Self {
+        RefreshLookup {
+            family: RefreshFamily {
+                id: row.family_id,
+                tenant_id: TenantId::from_uuid(row.tenant_id),
+                user_id: UserId::from_uuid(row.user_id),
+                session_version: row.session_version,
+                created_at: row.created_at,
+                absolute_expires_at: row.absolute_expires_at,
+            },
+            family_revoked: row.family_revoked,
+            used: row.used,
+            idle_expires_at: row.idle_expires_at,
+        }
+    }
+}
+
+/// `aura_find_reset_token(hash, now)`: the owner of an unused, unexpired token.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct ResetLookupRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub tenant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub user_id: Uuid,
+}
+
+/// `aura_slug_taken(slug)`.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct TakenRow {
+    #[diesel(sql_type = Bool)]
+    pub taken: bool,
+}

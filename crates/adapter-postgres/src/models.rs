@@ -1,0 +1,265 @@
+//! Rows as diesel reads and writes them, and their conversion from and to the domain.
+//! A stored row that breaks a domain rule becomes `StoreError::Unexpected`.
+
+use aura_audit::{Actor, AuditAction, AuditRecord, ChainHash};
+use aura_identity::{Email, FullName, PasswordHash, User};
+use aura_tenancy::{
+    Role, StoreError, SubscriptionTier, Tenant, TenantId, TenantName, TenantSettings, TenantSlug,
+    UserId,
+};
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    error::corrupt,
+    schema::{audit_events, tenants, users},
+};
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct TenantRow {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub is_active: bool,
+    pub subscription_tier: String,
+    pub settings: serde_json::Value,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<&Tenant> for TenantRow {
+    fn from(tenant: &Tenant) -> Self {
+        Self {
+            id: tenant.id.as_uuid(),
+            name: tenant.name.as_str().to_owned(),
+            slug: tenant.slug.as_str().to_owned(),
+            is_active: tenant.is_active,
+            subscription_tier: tenant.subscription_tier.as_str().to_owned(),
+            settings: serde_json::Value::from(tenant.settings.clone()),
+            created_at: tenant.created_at,
+            updated_at: tenant.updated_at,
+        }
+    }
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = StoreError;
+    fn try_from(row: TenantRow) -> Result<Self, StoreError> {
+        Ok(Tenant {
+            id: TenantId::from_uuid(row.id),
+            name: TenantName::parse(&row.name).map_err(|_| corrupt("stored tenant name"))?,
+            slug: TenantSlug::parse(&row.slug).map_err(|_| corrupt("stored tenant slug"))?,
+            is_active: row.is_active,
+            subscription_tier: row
+                .subscription_tier
+                .parse::<SubscriptionTier>()
+                .map_err(|_| corrupt("stored subscription tier"))?,
+            settings: TenantSettings::parse(row.settings)
+                .map_err(|_| corrupt("stored tenant settings"))?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct UserRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
+    pub is_active: bool,
+    pub password_hash: String,
+    pub session_version: i32,
+    pub last_login_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<&User> for UserRow {
+    fn from(user: &User) -> Self {
+        Self {
+            tenant_id: user.tenant_id.as_uuid(),
+            id: user.id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            full_name: user.full_name.as_str().to_owned(),
+            role: user.role.as_str().to_owned(),
+            is_active: user.is_active,
+            password_hash: user.password_hash.as_str().to_owned(),
+            session_version: user.session_version,
+            last_login_at: user.last_login_at,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: UserId::from_uuid(row.id),
+            tenant_id: TenantId::from_uuid(row.tenant_id),
+            email: Email::parse(&row.email).map_err(|_| corrupt("stored e-mail address"))?,
+            full_name: FullName::parse(&row.full_name).map_err(|_| corrupt("stored full name"))?,
+            role: row
+                .role
+                .parse::<Role>()
+                .map_err(|_| corrupt("stored role"))?,
+            is_active: row.is_active,
+            password_hash: PasswordHash::from_stored(row.password_hash),
+            session_version: row.session_version,
+            last_login_at: row.last_login_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// The fields of a user that an update replaces (everything but the keys).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+#[diesel(treat_none_as_null = true)]
+pub(crate) struct UserChanges {
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
+    pub is_active: bool,
+    pub password_hash: String,
+    pub session_version: i32,
+    pub last_login_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<UserRow> for UserChanges {
+    fn from(row: UserRow) -> Self {
+        Self {
+            email: row.email,
+            full_name: row.full_name,
+            role: row.role,
+            is_active: row.is_active,
+            password_hash: row.password_hash,
+            session_version: row.session_version,
+            last_login_at: row.last_login_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The fields of a tenant that an update replaces (everything but the id).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct TenantChanges {
+    pub name: String,
+    pub slug: String,
+    pub is_active: bool,
+    pub subscription_tier: String,
+    pub settings: serde_json::Value,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<TenantRow> for TenantChanges {
+    fn from(row: TenantRow) -> Self {
+        Self {
+            name: row.name,
+            slug: row.slug,
+            is_active: row.is_active,
+            subscription_tier: row.subscription_tier,
+            settings: row.settings,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+const ACTOR_USER: &str = "user";
+const ACTOR_SYSTEM: &str = "system";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct AuditRow {
+    pub tenant_id: Uuid,
+    pub seq: i64,
+    pub id: Uuid,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub changes: serde_json::Value,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+impl From<&AuditRecord> for AuditRow {
+    fn from(record: &AuditRecord) -> Self {
+        let (actor_kind, actor_id) = match record.actor {
+            Actor::User(id) => (ACTOR_USER, Some(id.as_uuid())),
+            Actor::System => (ACTOR_SYSTEM, None),
+        };
+        Self {
+            tenant_id: record.tenant_id.as_uuid(),
+            seq: record.seq,
+            id: record.id,
+            actor_kind: actor_kind.to_owned(),
+            actor_id,
+            action: record.action.as_str().to_owned(),
+            entity_type: record.entity_type.clone(),
+            entity_id: record.entity_id.clone(),
+            changes: record.changes.clone(),
+            ip: record.ip.clone(),
+            user_agent: record.user_agent.clone(),
+            request_id: record.request_id.clone(),
+            created_at: record.created_at,
+            prev_hash: record.prev_hash.0.to_vec(),
+            hash: record.hash.0.to_vec(),
+        }
+    }
+}
+
+impl TryFrom<AuditRow> for AuditRecord {
+    type Error = StoreError;
+    fn try_from(row: AuditRow) -> Result<Self, StoreError> {
+        let actor = match (row.actor_kind.as_str(), row.actor_id) {
+            (ACTOR_USER, Some(id)) => Actor::User(UserId::from_uuid(id)),
+            (ACTOR_SYSTEM, None) => Actor::System,
+            _ => return Err(corrupt("stored audit actor")),
+        };
+        Ok(AuditRecord {
+            id: row.id,
+            tenant_id: TenantId::from_uuid(row.tenant_id),
+            seq: row.seq,
+            actor,
+            action: AuditAction::from_stored(row.action),
+            entity_type: row.entity_type,
+            entity_id: row.entity_id,
+            changes: row.changes,
+            ip: row.ip,
+            user_agent: row.user_agent,
+            request_id: row.request_id,
+            created_at: row.created_at,
+            prev_hash: ChainHash::from_slice(&row.prev_hash)
+                .ok_or_else(|| corrupt("stored audit prev_hash"))?,
+            hash: ChainHash::from_slice(&row.hash).ok_or_else(|| corrupt("stored audit hash"))?,
+        })
+    }
+}
+
+/// Converts every row, failing on the first broken one.
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

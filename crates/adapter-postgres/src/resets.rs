@@ -1,0 +1,125 @@
+//! [`PasswordResetStore`] on PostgreSQL: single-use tokens, stored hashed.
+
+use aura_audit::PendingEvent;
+use aura_identity::{TokenHash, User, ports::PasswordResetStore};
+use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
+use diesel::{
+    prelude::*,
+    sql_types::{Bytea, Timestamptz},
+};
+use diesel_async::RunQueryDsl;
+use time::OffsetDateTime;
+
+use crate::{
+    audit::append_event,
+    error::map_diesel,
+    lookups::ResetLookupRow,
+    pool::{acquire, in_tenant},
+    schema::password_reset_tokens as resets,
+    stores::PgStores,
+    users::write_user,
+};
+
+#[async_trait::async_trait]
+impl PasswordResetStore for PgStores {
+    async fn issue(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+        token: &TokenHash,
+        expires_at: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let token = token.0.to_vec();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            // The composite foreign key refuses a user outside the tenant (NotFound).
+            diesel::insert_into(resets::table)
+                .values((
+                    resets::tenant_id.eq(tenant.as_uuid()),
+                    resets::token_hash.eq(token),
+                    resets::user_id.eq(user.as_uuid()),
+                    resets::expires_at.eq(expires_at),
+                    resets::created_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find(
+        &self,
+        token: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<(TenantId, UserId)>, StoreError> {
+        let mut conn = acquire(&self.inner.pool).await?;
+        let row: Option<ResetLookupRow> =
+            diesel::sql_query("SELECT * FROM aura_find_reset_token($1, $2)")
+                .bind::<Bytea, _>(token.0.as_slice())
+                .bind::<Timestamptz, _>(now)
+                .get_result(&mut conn)
+                .await
+                .optional()
+                .map_err(map_diesel)?;
+        Ok(row.map(|r| {
+            (
+                TenantId::from_uuid(r.tenant_id),
+                UserId::from_uuid(r.user_id),
+            )
+        }))
+    }
+
+    async fn redeem(
+        &self,
+        scope: &TenantScope,
+        token: &TokenHash,
+        user: &User,
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError> {
+        if user.tenant_id != scope.tenant_id() {
+            return Err(StoreError::NotFound);
+        }
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let tenant_uuid = tenant.as_uuid();
+        let user_uuid = user.id.as_uuid();
+        let token = token.0.to_vec();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            // Single use: of two parallel redemptions only one flips `used_at`.
+            let used = diesel::update(
+                resets::table
+                    .filter(resets::tenant_id.eq(tenant_uuid))
+                    .filter(resets::token_hash.eq(token))
+                    .filter(resets::user_id.eq(user_uuid))
+                    .filter(resets::used_at.is_null())
+                    .filter(resets::expires_at.gt(now)),
+            )
+            .set(resets::used_at.eq(now))
+            .execute(conn)
+            .await?;
+            if used == 0 {
+                return Ok(false);
+            }
+            // The user's other outstanding links die with this reset.
+            diesel::update(
+                resets::table
+                    .filter(resets::tenant_id.eq(tenant_uuid))
+                    .filter(resets::user_id.eq(user_uuid))
+                    .filter(resets::used_at.is_null()),
+            )
+            .set(resets::used_at.eq(now))
+            .execute(conn)
+            .await?;
+            write_user(conn, user).await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(true)
+        })
+        .await
+    }
+}

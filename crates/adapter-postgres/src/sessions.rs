@@ -1,0 +1,168 @@
+//! [`SessionStore`] on PostgreSQL: refresh-token families with rotation.
+
+use aura_audit::PendingEvent;
+use aura_identity::{RefreshFamily, RefreshLookup, TokenHash, ports::SessionStore};
+use aura_tenancy::{StoreError, TenantScope};
+use diesel::{prelude::*, sql_types::Bytea};
+use diesel_async::RunQueryDsl;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    audit::append_event,
+    error::{DbError, map_diesel},
+    lookups::RefreshLookupRow,
+    pool::{acquire, in_tenant},
+    schema::{refresh_families, refresh_tokens, users},
+    stores::PgStores,
+};
+
+#[async_trait::async_trait]
+impl SessionStore for PgStores {
+    async fn start(
+        &self,
+        scope: &TenantScope,
+        family: &RefreshFamily,
+        first: &TokenHash,
+        idle_expires_at: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        if family.tenant_id != scope.tenant_id() {
+            return Err(StoreError::NotFound);
+        }
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let tenant_uuid = tenant.as_uuid();
+        let first = first.0.to_vec();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            // The composite foreign key refuses a user outside the tenant (NotFound).
+            diesel::insert_into(refresh_families::table)
+                .values((
+                    refresh_families::tenant_id.eq(tenant_uuid),
+                    refresh_families::id.eq(family.id),
+                    refresh_families::user_id.eq(family.user_id.as_uuid()),
+                    refresh_families::session_version.eq(family.session_version),
+                    refresh_families::created_at.eq(family.created_at),
+                    refresh_families::absolute_expires_at.eq(family.absolute_expires_at),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::insert_into(refresh_tokens::table)
+                .values((
+                    refresh_tokens::tenant_id.eq(tenant_uuid),
+                    refresh_tokens::token_hash.eq(first),
+                    refresh_tokens::family_id.eq(family.id),
+                    refresh_tokens::issued_at.eq(family.created_at),
+                    refresh_tokens::idle_expires_at.eq(idle_expires_at),
+                ))
+                .execute(conn)
+                .await?;
+            let signed_in = diesel::update(
+                users::table
+                    .filter(users::tenant_id.eq(tenant_uuid))
+                    .filter(users::id.eq(family.user_id.as_uuid())),
+            )
+            .set(users::last_login_at.eq(family.created_at))
+            .execute(conn)
+            .await?;
+            if signed_in == 0 {
+                return Err(DbError::Store(StoreError::NotFound));
+            }
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find(&self, presented: &TokenHash) -> Result<Option<RefreshLookup>, StoreError> {
+        let mut conn = acquire(&self.inner.pool).await?;
+        let row: Option<RefreshLookupRow> =
+            diesel::sql_query("SELECT * FROM aura_find_refresh_token($1)")
+                .bind::<Bytea, _>(presented.0.as_slice())
+                .get_result(&mut conn)
+                .await
+                .optional()
+                .map_err(map_diesel)?;
+        Ok(row.map(RefreshLookup::from))
+    }
+
+    async fn rotate(
+        &self,
+        scope: &TenantScope,
+        presented: &TokenHash,
+        next: &TokenHash,
+        idle_expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let presented = presented.0.to_vec();
+        let next = next.0.to_vec();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            // Only one exchange can flip `used_at`: a parallel one waits for the row
+            // lock, re-checks `used_at IS NULL` and updates nothing.
+            let family: Option<Uuid> = diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::tenant_id.eq(tenant))
+                    .filter(refresh_tokens::token_hash.eq(presented))
+                    .filter(refresh_tokens::used_at.is_null()),
+            )
+            .set(refresh_tokens::used_at.eq(now))
+            .returning(refresh_tokens::family_id)
+            .get_result(conn)
+            .await
+            .optional()?;
+            let Some(family) = family else {
+                return Ok(false);
+            };
+            diesel::insert_into(refresh_tokens::table)
+                .values((
+                    refresh_tokens::tenant_id.eq(tenant),
+                    refresh_tokens::token_hash.eq(next),
+                    refresh_tokens::family_id.eq(family),
+                    refresh_tokens::issued_at.eq(now),
+                    refresh_tokens::idle_expires_at.eq(idle_expires_at),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn revoke(
+        &self,
+        scope: &TenantScope,
+        family: Uuid,
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let tenant_uuid = tenant.as_uuid();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let in_family = refresh_families::table
+                .filter(refresh_families::tenant_id.eq(tenant_uuid))
+                .filter(refresh_families::id.eq(family));
+            let revoked = diesel::update(in_family.filter(refresh_families::revoked_at.is_null()))
+                .set(refresh_families::revoked_at.eq(now))
+                .execute(conn)
+                .await?;
+            if revoked == 0 {
+                // Already revoked is fine (reuse of a token of an ended session is
+                // still audited); a family that does not exist here is not.
+                let exists: Option<Uuid> = in_family
+                    .select(refresh_families::id)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if exists.is_none() {
+                    return Err(DbError::Store(StoreError::NotFound));
+                }
+            }
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,144 @@
+//! [`PgStores`]: every port of this adapter on one private pool.
+
+use std::sync::Arc;
+
+use aura_audit::{AuditLog, ChainHasher};
+use aura_identity::ports::{
+    LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
+};
+use aura_tenancy::{Clock, StoreError};
+use diesel::sql_types::Integer;
+use diesel_async::RunQueryDsl;
+
+use crate::{
+    error::DbError,
+    pool::{Pool, PoolSettings, PoolStatus, acquire, build_pool, status},
+};
+
+/// The PostgreSQL stores. Cheap to clone (one shared pool). Implements
+/// [`TenantRepository`], [`UserRepository`], [`SessionStore`], [`PasswordResetStore`],
+/// [`LoginThrottle`] and [`AuditLog`]; the accessors hand them out as trait objects.
+///
+/// Connect it as the app role (not owner, not superuser, not BYPASSRLS): row-level
+/// security is what confines each transaction to its tenant.
+#[derive(Clone)]
+pub struct PgStores {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: Pool,
+    pub(crate) hasher: Arc<dyn ChainHasher>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for PgStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStores")
+            .field("pool", &self.pool_status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStores {
+    /// Builds the pool for `database_url` (the app role's URL). Connections open lazily:
+    /// this succeeds while the database is down, and [`PgStores::ready`] tells when it
+    /// answers. Fails only on settings the pool cannot take.
+    pub async fn connect(
+        database_url: &str,
+        settings: PoolSettings,
+        hasher: Arc<dyn ChainHasher>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let valid = url::Url::parse(database_url)
+            .is_ok_and(|url| matches!(url.scheme(), "postgres" | "postgresql"));
+        if !valid {
+            return Err(StoreError::unexpected(
+                "the database URL is not a postgres:// URL",
+            ));
+        }
+        let pool = build_pool(database_url, &settings)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                hasher,
+                clock,
+            }),
+        })
+    }
+
+    pub fn tenants(&self) -> Arc<dyn TenantRepository> {
+        Arc::new(self.clone())
+    }
+
+    pub fn users(&self) -> Arc<dyn UserRepository> {
+        Arc::new(self.clone())
+    }
+
+    pub fn sessions(&self) -> Arc<dyn SessionStore> {
+        Arc::new(self.clone())
+    }
+
+    pub fn resets(&self) -> Arc<dyn PasswordResetStore> {
+        Arc::new(self.clone())
+    }
+
+    pub fn throttle(&self) -> Arc<dyn LoginThrottle> {
+        Arc::new(self.clone())
+    }
+
+    pub fn audit(&self) -> Arc<dyn AuditLog> {
+        Arc::new(self.clone())
+    }
+
+    /// Whether the database answers (`SELECT 1`), for the readiness probe.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        let mut conn = acquire(&self.inner.pool).await?;
+        diesel::select(diesel::dsl::sql::<Integer>("1"))
+            .get_result::<i32>(&mut conn)
+            .await
+            .map_err(|e| StoreError::from(DbError::from(e)))?;
+        Ok(())
+    }
+
+    /// Checks that the connected role cannot get around row-level security: not a
+    /// superuser, not BYPASSRLS, owner of no table here, not a member of a table owner.
+    /// Call it at start-up and refuse to serve when it fails (fail closed).
+    pub async fn check_app_role(&self) -> Result<(), StoreError> {
+        #[derive(diesel::QueryableByName)]
+        struct Check {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            privileged: bool,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            owned: i64,
+        }
+        let mut conn = acquire(&self.inner.pool).await?;
+        let check: Check = diesel::sql_query(
+            "SELECT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+                        AS privileged,
+                    (SELECT count(*) FROM pg_class c
+                       JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = 'public' AND c.relkind = 'r'
+                        AND pg_has_role(current_user, c.relowner, 'MEMBER')) AS owned",
+        )
+        .get_result(&mut conn)
+        .await
+        .map_err(|e| StoreError::from(DbError::from(e)))?;
+        if check.privileged || check.owned > 0 {
+            return Err(StoreError::unexpected(
+                "the app's database role can bypass row-level security \
+                 (superuser, BYPASSRLS or table owner): connect as aura_app",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The pool's size, idle connections and waiting requests, for metrics.
+    pub fn pool_status(&self) -> PoolStatus {
+        status(&self.inner.pool)
+    }
+
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        self.inner.clock.now()
+    }
+}

@@ -1,0 +1,115 @@
+//! [`TenantRepository`] on PostgreSQL.
+
+use aura_audit::PendingEvent;
+use aura_identity::{User, ports::TenantRepository};
+use aura_tenancy::{StoreError, SystemScope, Tenant, TenantScope, TenantSlug};
+use diesel::{prelude::*, sql_types::Text};
+use diesel_async::RunQueryDsl;
+
+use crate::{
+    audit::append_event,
+    error::{DbError, map_diesel},
+    lookups::TakenRow,
+    models::{TenantChanges, TenantRow, UserRow, convert_all},
+    pool::{acquire, in_tenant},
+    schema::{tenants, users},
+    stores::PgStores,
+};
+
+#[async_trait::async_trait]
+impl TenantRepository for PgStores {
+    async fn register(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        owner: &User,
+        events: Vec<PendingEvent>,
+    ) -> Result<(), StoreError> {
+        // The new tenant's own scope: row-level security admits exactly its rows.
+        if scope.tenant_id() != tenant.id || owner.tenant_id != tenant.id {
+            return Err(StoreError::unexpected(
+                "the scope, the tenant and its first owner must agree",
+            ));
+        }
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant_row = TenantRow::from(tenant);
+        let owner_row = UserRow::from(owner);
+        let tenant_id = tenant.id;
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            diesel::insert_into(tenants::table)
+                .values(tenant_row)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(users::table)
+                .values(owner_row)
+                .execute(conn)
+                .await?;
+            for event in events {
+                append_event(conn, hasher, tenant_id, event, now).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn slug_taken(&self, slug: &TenantSlug) -> Result<bool, StoreError> {
+        let mut conn = acquire(&self.inner.pool).await?;
+        let row: TakenRow = diesel::sql_query("SELECT aura_slug_taken($1) AS taken")
+            .bind::<Text, _>(slug.as_str())
+            .get_result(&mut conn)
+            .await
+            .map_err(map_diesel)?;
+        Ok(row.taken)
+    }
+
+    async fn get(&self, scope: &TenantScope) -> Result<Tenant, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let row: TenantRow = in_tenant(&self.inner.pool, scope, async move |conn| {
+            Ok(tenants::table
+                .filter(tenants::id.eq(tenant))
+                .select(TenantRow::as_select())
+                .first(conn)
+                .await?)
+        })
+        .await?;
+        Tenant::try_from(row)
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        if tenant.id != scope.tenant_id() {
+            return Err(StoreError::NotFound);
+        }
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant_id = tenant.id;
+        let changes = TenantChanges::from(TenantRow::from(tenant));
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let updated =
+                diesel::update(tenants::table.filter(tenants::id.eq(tenant_id.as_uuid())))
+                    .set(changes)
+                    .execute(conn)
+                    .await?;
+            if updated == 0 {
+                return Err(DbError::Store(StoreError::NotFound));
+            }
+            append_event(conn, hasher, tenant_id, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_all(&self, _system: &SystemScope) -> Result<Vec<Tenant>, StoreError> {
+        let mut conn = acquire(&self.inner.pool).await?;
+        let rows: Vec<TenantRow> = diesel::sql_query("SELECT * FROM aura_list_tenants()")
+            .load(&mut conn)
+            .await
+            .map_err(map_diesel)?;
+        convert_all(rows)
+    }
+}

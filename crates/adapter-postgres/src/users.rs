@@ -1,0 +1,274 @@
+//! [`UserRepository`] on PostgreSQL, with the last-owner rule.
+
+use aura_audit::PendingEvent;
+use aura_identity::{
+    Email, User,
+    ports::{LoginRecord, PrincipalRecord, UserRepository},
+};
+use aura_tenancy::{Page, PageRequest, Role, StoreError, TenantScope, UserId};
+use diesel::{prelude::*, sql_types::Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    audit::append_event,
+    error::{DbError, map_diesel},
+    lookups::LoginRow,
+    models::{TenantRow, UserChanges, UserRow, convert_all},
+    pool::{acquire, in_tenant},
+    schema::{refresh_families, tenants, users},
+    stores::PgStores,
+};
+
+const LAST_OWNER: &str = "last_owner";
+
+/// Locks the tenant's active owners (in id order, so concurrent writers queue instead of
+/// deadlocking) and then the target row. Returns whether the target is one of the active
+/// owners and how many there are, or `NotFound` when the target is not in the tenant.
+///
+/// Under READ COMMITTED a writer that waited re-reads the locked rows: after a
+/// concurrent demotion it sees one owner fewer, so two demotions cannot both pass.
+async fn lock_owners_and_target(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    target: Uuid,
+) -> Result<(bool, usize), DbError> {
+    let owners: Vec<Uuid> = users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(users::role.eq(Role::Owner.as_str()))
+        .filter(users::is_active.eq(true))
+        .order(users::id.asc())
+        .select(users::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    let found: Option<Uuid> = users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(users::id.eq(target))
+        .select(users::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    if found.is_none() {
+        return Err(StoreError::NotFound.into());
+    }
+    Ok((owners.contains(&target), owners.len()))
+}
+
+/// Replaces a user row, keeping at least one active owner in the tenant. Runs inside
+/// the caller's tenant transaction.
+pub(crate) async fn write_user(conn: &mut AsyncPgConnection, user: &User) -> Result<(), DbError> {
+    let tenant = user.tenant_id.as_uuid();
+    let id = user.id.as_uuid();
+    let (was_owner, owners) = lock_owners_and_target(conn, tenant, id).await?;
+    let stays_owner = user.role == Role::Owner && user.is_active;
+    if was_owner && !stays_owner && owners <= 1 {
+        return Err(StoreError::Conflict(LAST_OWNER.to_owned()).into());
+    }
+    diesel::update(
+        users::table
+            .filter(users::tenant_id.eq(tenant))
+            .filter(users::id.eq(id)),
+    )
+    .set(UserChanges::from(UserRow::from(user)))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a family row (revoked_at, absolute_expires_at) is a live session at `now`.
+fn session_active(
+    family: Option<(Option<OffsetDateTime>, OffsetDateTime)>,
+    now: OffsetDateTime,
+) -> bool {
+    matches!(family, Some((None, absolute_expires_at)) if now < absolute_expires_at)
+}
+
+#[async_trait::async_trait]
+impl UserRepository for PgStores {
+    async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError> {
+        let mut conn = acquire(&self.inner.pool).await?;
+        let row: Option<LoginRow> = diesel::sql_query("SELECT * FROM aura_find_login($1)")
+            .bind::<Text, _>(email.as_str())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(map_diesel)?;
+        row.map(LoginRecord::try_from).transpose()
+    }
+
+    async fn find_principal(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+        session: Uuid,
+    ) -> Result<Option<PrincipalRecord>, StoreError> {
+        let tenant = scope.tenant_id();
+        let now = self.now();
+        let (tenant_uuid, user_uuid) = (tenant.as_uuid(), user.as_uuid());
+        type Found = (
+            UserRow,
+            TenantRow,
+            Option<(Option<OffsetDateTime>, OffsetDateTime)>,
+        );
+        let found: Option<Found> = in_tenant(&self.inner.pool, scope, async move |conn| {
+            Ok(users::table
+                .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
+                .left_join(
+                    refresh_families::table.on(refresh_families::tenant_id
+                        .eq(users::tenant_id)
+                        .and(refresh_families::user_id.eq(users::id))
+                        .and(refresh_families::id.eq(session))),
+                )
+                .filter(users::tenant_id.eq(tenant_uuid))
+                .filter(users::id.eq(user_uuid))
+                .select((
+                    UserRow::as_select(),
+                    TenantRow::as_select(),
+                    (
+                        refresh_families::revoked_at,
+                        refresh_families::absolute_expires_at,
+                    )
+                        .nullable(),
+                ))
+                .first(conn)
+                .await
+                .optional()?)
+        })
+        .await?;
+        let Some((user_row, tenant_row, family)) = found else {
+            return Ok(None);
+        };
+        Ok(Some(PrincipalRecord {
+            user: User::try_from(user_row)?,
+            tenant: tenant_row.try_into()?,
+            session_active: session_active(family, now),
+        }))
+    }
+
+    async fn get(&self, scope: &TenantScope, id: UserId) -> Result<User, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let row: UserRow = in_tenant(&self.inner.pool, scope, async move |conn| {
+            Ok(users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(users::id.eq(id.as_uuid()))
+                .select(UserRow::as_select())
+                .first(conn)
+                .await?)
+        })
+        .await?;
+        User::try_from(row)
+    }
+
+    async fn list(&self, scope: &TenantScope, page: PageRequest) -> Result<Page<User>, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let fetch = i64::try_from(page.limit)
+            .unwrap_or(i64::MAX - 1)
+            .saturating_add(1);
+        let rows: Vec<UserRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
+            let mut query = users::table
+                .filter(users::tenant_id.eq(tenant))
+                .select(UserRow::as_select())
+                .into_boxed();
+            if let Some(after) = page.after {
+                query = query.filter(users::id.gt(after));
+            }
+            Ok(query.order(users::id.asc()).limit(fetch).load(conn).await?)
+        })
+        .await?;
+        let users: Vec<User> = convert_all(rows)?;
+        Ok(Page::from_overfetch(users, page.limit, |u| u.id.as_uuid()))
+    }
+
+    async fn insert(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        if user.tenant_id != scope.tenant_id() {
+            return Err(StoreError::unexpected(
+                "a new user must belong to the scope's tenant",
+            ));
+        }
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let row = UserRow::from(user);
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            diesel::insert_into(users::table)
+                .values(row)
+                .execute(conn)
+                .await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        if user.tenant_id != scope.tenant_id() {
+            return Err(StoreError::NotFound);
+        }
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            write_user(conn, user).await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let (was_owner, owners) =
+                lock_owners_and_target(conn, tenant.as_uuid(), id.as_uuid()).await?;
+            if was_owner && owners <= 1 {
+                return Err(StoreError::Conflict(LAST_OWNER.to_owned()).into());
+            }
+            diesel::delete(
+                users::table
+                    .filter(users::tenant_id.eq(tenant.as_uuid()))
+                    .filter(users::id.eq(id.as_uuid())),
+            )
+            .execute(conn)
+            .await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_session_is_active_only_unrevoked_and_unexpired() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
+        assert!(session_active(Some((None, now + Duration::SECOND)), now));
+        assert!(!session_active(Some((None, now)), now));
+        assert!(!session_active(Some((Some(now), now + Duration::DAY)), now));
+        assert!(!session_active(None, now));
+    }
+}

@@ -1,0 +1,128 @@
+//! Fixtures shared by this crate's integration tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_postgres::{PgStores, PoolSettings, TestDatabase};
+use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
+use aura_identity::{Email, FullName, PasswordHash, User};
+use aura_tenancy::{FixedClock, Role, Tenant, TenantName, TenantScope, TenantSlug};
+use time::{OffsetDateTime, macros::datetime};
+use uuid::Uuid;
+
+pub const T0: OffsetDateTime = datetime!(2026-11-23 10:00:00 UTC);
+
+pub struct Env {
+    pub db: TestDatabase,
+    pub stores: PgStores,
+    pub clock: Arc<FixedClock>,
+}
+
+pub async fn env() -> Env {
+    env_with_pool(4).await
+}
+
+pub async fn env_with_pool(max_size: usize) -> Env {
+    let db = TestDatabase::create().await;
+    let clock = Arc::new(FixedClock::at(T0));
+    let settings = PoolSettings {
+        max_size,
+        ..PoolSettings::default()
+    };
+    let stores = PgStores::connect(
+        db.app_url(),
+        settings,
+        Arc::new(Sha256ChainHasher),
+        clock.clone(),
+    )
+    .await
+    .expect("stores");
+    Env { db, stores, clock }
+}
+
+/// A slug nobody else uses.
+pub fn unique_slug(prefix: &str) -> TenantSlug {
+    let suffix = Uuid::new_v4().simple().to_string();
+    TenantSlug::parse(&format!("{prefix}-{}", &suffix[..12])).expect("slug")
+}
+
+pub fn new_tenant(prefix: &str) -> Tenant {
+    Tenant::new(
+        TenantName::parse(&format!("{prefix} GmbH")).expect("name"),
+        unique_slug(prefix),
+        T0,
+    )
+}
+
+pub fn email(local: &str) -> Email {
+    Email::parse(&format!("{local}-{}@example.com", Uuid::new_v4().simple())).expect("email")
+}
+
+pub fn new_user(tenant: &Tenant, local: &str, role: Role) -> User {
+    User::new(
+        tenant.id,
+        email(local),
+        FullName::parse("Test Person").expect("name"),
+        role,
+        PasswordHash::from_stored("$2b$12$notarealhash".to_owned()),
+        T0,
+    )
+}
+
+pub fn event(action: AuditAction, entity: impl ToString) -> PendingEvent {
+    PendingEvent::new(
+        Actor::System,
+        action,
+        "test",
+        entity,
+        Changes::new().note("by", "test"),
+        &RequestContext::new(
+            Some("192.0.2.1".to_owned()),
+            Some("test-agent".to_owned()),
+            Some("req-1".to_owned()),
+        ),
+    )
+}
+
+pub fn owner_scope(tenant: &Tenant, owner: &User) -> TenantScope {
+    TenantScope::for_tests(tenant.id, owner.id, Role::Owner)
+}
+
+/// A registered tenant with its owner (two audit events).
+pub async fn registered(stores: &PgStores, prefix: &str) -> (Tenant, User, TenantScope) {
+    let tenant = new_tenant(prefix);
+    let owner = new_user(&tenant, prefix, Role::Owner);
+    stores
+        .tenants()
+        .register(
+            &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
+            &tenant,
+            &owner,
+            vec![
+                event(AuditAction::TENANT_CREATED, tenant.id),
+                event(AuditAction::USER_CREATED, owner.id),
+            ],
+        )
+        .await
+        .expect("register");
+    let scope = owner_scope(&tenant, &owner);
+    (tenant, owner, scope)
+}
+
+/// Adds a user to a tenant.
+pub async fn add_user(
+    stores: &PgStores,
+    scope: &TenantScope,
+    tenant: &Tenant,
+    local: &str,
+    role: Role,
+) -> User {
+    let user = new_user(tenant, local, role);
+    stores
+        .users()
+        .insert(scope, &user, event(AuditAction::USER_CREATED, user.id))
+        .await
+        .expect("insert user");
+    user
+}

@@ -1,0 +1,221 @@
+//! Black-box harness: starts the real `aura-api` binary on a fresh PostgreSQL database and
+//! port 0, and talks to it over HTTP like any client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use aura_adapter_postgres::testing::TestDatabase;
+use base64::{Engine, engine::general_purpose::STANDARD};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+pub const PASSWORD: &str = "a sufficiently long passphrase";
+
+pub struct TestApp {
+    pub base: String,
+    pub dir: PathBuf,
+    pub db: TestDatabase,
+    pub http: reqwest::Client,
+    child: Child,
+}
+
+/// A user the tests created, with a fresh token pair.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub email: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the binary with extra environment variables.
+    pub async fn spawn_with(extra_env: &[(&str, &str)]) -> Self {
+        let db = TestDatabase::create().await;
+        let dir = std::env::temp_dir().join(format!("aura-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pepper = STANDARD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aura-api"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("APP_ENV", "development")
+            .env("DATABASE_URL", db.app_url())
+            .env("MIGRATION_DATABASE_URL", db.owner_url())
+            .env("RUN_MIGRATIONS", "true")
+            .env("BIND_ADDR", "127.0.0.1:0")
+            .env("WORKERS", "2")
+            .env("BCRYPT_COST", "10")
+            .env("JWT_KEYS_DIR", dir.join("keys"))
+            .env("PASSWORD_PEPPER", pepper)
+            .env("MAIL_TRANSPORT", "file")
+            .env("MAIL_DIR", dir.join("mail"))
+            .env("TRUSTED_PROXIES", "127.0.0.1")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("aura-api starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let port = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                    && entry["message"] == "listening"
+                {
+                    return entry["port"].as_u64().expect("port logged") as u16;
+                }
+            }
+            panic!("aura-api exited before listening");
+        })
+        .await
+        .expect("aura-api listens within 60 s");
+        // Keep draining the log so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+            db,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            child,
+        }
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.dir.join("keys")
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.dir.join("mail")
+    }
+
+    /// Sends a request; returns status and the JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    /// Registers a new tenant with its owner and signs the owner in.
+    pub async fn register(&self, organisation: &str) -> Account {
+        let email = format!("owner-{}@example.test", uuid::Uuid::new_v4().simple());
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(json!({
+                    "organisation_name": organisation,
+                    "email": email,
+                    "full_name": "Owner Person",
+                    "password": PASSWORD,
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.login(&email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Account {
+        let (status, tokens) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({ "email": email, "password": password })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login of {email}: {tokens}");
+        let access = tokens["access_token"].as_str().unwrap().to_owned();
+        let (_, me) = self.get("/api/v1/users/me", &access).await;
+        Account {
+            email: email.to_owned(),
+            user_id: me["id"].as_str().unwrap().to_owned(),
+            tenant_id: me["tenant_id"].as_str().unwrap().to_owned(),
+            access,
+            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Adds a user with a password to `admin`'s tenant and signs them in.
+    pub async fn add_user(&self, admin: &Account, role: &str) -> Account {
+        let email = format!("{role}-{}@example.test", uuid::Uuid::new_v4().simple());
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/tenants/me/users",
+                Some(&admin.access),
+                Some(json!({
+                    "email": email,
+                    "full_name": format!("A {role}"),
+                    "role": role,
+                    "password": PASSWORD,
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.login(&email, PASSWORD).await
+    }
+
+    /// The newest mail file's text.
+    pub fn last_mail(&self) -> String {
+        newest_file(&self.mail_dir())
+            .map(|path| std::fs::read_to_string(path).unwrap())
+            .unwrap_or_default()
+    }
+}
+
+fn newest_file(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .map(|e| e.path())
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
