@@ -1,0 +1,19 @@
+//! GDPR registers: the organisation profile (Art. 30(1)(a)), processing activities
+//! (Art. 30(1) and 30(2)), processors with their Art. 28 agreements, and policies with
+//! immutable published versions. Pure domain crate: types, rules, use cases, ports.
+
+mod activity;
+mod organisation;
+mod policy;
+pub mod ports;
+mod processor;
+mod text;
+
+pub use activity::{
+    ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,
+    LawfulBasis, ProcessingActivity, Purpose, Transfer, TransferMechanism,
+};
+pub use organisation::{Contact, JointController, OrganisationProfile, StoredOrganisation};
+pub use policy::{Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus};
+pub use processor::{Art28Clauses, DpaStatus, Processor, ProcessorFields};
+pub use text::CountryCode;

@@ -1,0 +1,125 @@
+//! Policies and their versions: a published version never changes.
+
+use aura_tenancy::{TenantId, UserId, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::text::{string_enum, text};
+
+string_enum!(PolicyKind {
+    PrivacyPolicy => "privacy_policy",
+    DataProtectionPolicy => "data_protection_policy",
+    RetentionPolicy => "retention_policy",
+    BreachResponsePlan => "breach_response_plan",
+    Other => "other",
+});
+
+string_enum!(PolicyStatus { Draft => "draft", Active => "active", Retired => "retired" });
+
+string_enum!(
+    /// draft → in_review → published → retired; in_review may go back to draft.
+    VersionStatus {
+        Draft => "draft",
+        InReview => "in_review",
+        Published => "published",
+        Retired => "retired",
+    }
+);
+
+/// Everything a user edits about a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyFields {
+    pub title: String,
+    pub kind: PolicyKind,
+    pub owner_id: Option<UserId>,
+    /// Months between reviews (1–60); the next review date follows publication.
+    pub review_interval_months: Option<u8>,
+    pub next_review_date: Option<Date>,
+    pub status: PolicyStatus,
+}
+
+impl PolicyFields {
+    pub fn validated(self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let title = e.collect(text("title", &self.title, 300, false));
+        if self
+            .review_interval_months
+            .is_some_and(|m| !(1..=60).contains(&m))
+        {
+            e.push("review_interval_months", "must be between 1 and 60");
+        }
+        e.into_result()?;
+        Ok(Self {
+            title: title.unwrap_or_default(),
+            ..self
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    #[serde(flatten)]
+    pub fields: PolicyFields,
+    /// The number of the published version, if any.
+    pub current_version: Option<i32>,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// One version of a policy's text (Markdown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyVersion {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub policy_id: Uuid,
+    /// 1, 2, 3… per policy.
+    pub number: i32,
+    pub content: String,
+    pub status: VersionStatus,
+    /// A note on what changed.
+    pub change_note: Option<String>,
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Who approved publication, and when.
+    pub published_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub retired_at: Option<OffsetDateTime>,
+    /// Concurrency version of this row.
+    pub version: i32,
+}
+
+impl PolicyVersion {
+    pub const MAX_CONTENT_CHARS: usize = 200_000;
+
+    /// Checks Markdown content: non-empty, bounded, no control characters but line breaks
+    /// and tabs.
+    pub fn validate_content(raw: &str) -> Result<String, ValidationErrors> {
+        text("content", raw, Self::MAX_CONTENT_CHARS, true)
+    }
+
+    /// Whether the text may still change (published and retired versions are frozen).
+    pub fn is_editable(&self) -> bool {
+        matches!(self.status, VersionStatus::Draft | VersionStatus::InReview)
+    }
+
+    /// The transitions a user may ask for; publishing retires the previous published one.
+    pub fn can_move_to(&self, next: VersionStatus) -> bool {
+        use VersionStatus as S;
+        matches!(
+            (self.status, next),
+            (S::Draft, S::InReview)
+                | (S::InReview, S::Draft)
+                | (S::InReview, S::Published)
+                | (S::Published, S::Retired)
+        )
+    }
+}

@@ -1,0 +1,149 @@
+//! Processors and sub-processors under Art. 28, with their data processing agreements.
+
+use aura_tenancy::{TenantId, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    activity::TransferMechanism,
+    text::{CountryCode, optional_text, string_enum, text, text_list},
+};
+
+string_enum!(
+    /// Where the data processing agreement stands.
+    DpaStatus { None => "none", Draft => "draft", Signed => "signed" }
+);
+
+/// Which of the processor duties of Art. 28(3)(a)–(h) the contract covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Art28Clauses {
+    /// (a) processes only on documented instructions
+    pub documented_instructions: bool,
+    /// (b) staff bound to confidentiality
+    pub confidentiality: bool,
+    /// (c) Art. 32 security measures
+    pub security: bool,
+    /// (d) sub-processor conditions
+    pub sub_processors: bool,
+    /// (e) assists with data-subject rights
+    pub data_subject_rights: bool,
+    /// (f) assists with Art. 32–36 duties
+    pub assistance: bool,
+    /// (g) deletes or returns data at the end
+    pub deletion_or_return: bool,
+    /// (h) information and audits
+    pub audits: bool,
+}
+
+impl Art28Clauses {
+    /// The letters of Art. 28(3) not covered, e.g. `["(b)", "(h)"]`.
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            (self.documented_instructions, "(a)"),
+            (self.confidentiality, "(b)"),
+            (self.security, "(c)"),
+            (self.sub_processors, "(d)"),
+            (self.data_subject_rights, "(e)"),
+            (self.assistance, "(f)"),
+            (self.deletion_or_return, "(g)"),
+            (self.audits, "(h)"),
+        ]
+        .into_iter()
+        .filter_map(|(covered, letter)| (!covered).then_some(letter))
+        .collect()
+    }
+}
+
+/// Everything a user edits about a processor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessorFields {
+    pub name: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub country: Option<CountryCode>,
+    pub services: Option<String>,
+    pub data_categories: Vec<String>,
+    pub transfer_mechanism: Option<TransferMechanism>,
+    pub dpa_status: DpaStatus,
+    pub dpa_signed_on: Option<Date>,
+    /// When the agreement is due for review or expires.
+    pub dpa_review_on: Option<Date>,
+    pub clauses: Art28Clauses,
+    /// For a sub-processor: the processor that engages it.
+    pub parent_id: Option<Uuid>,
+}
+
+/// A stored processor; `activity_ids` are the activities that link to it (read-only here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Processor {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    #[serde(flatten)]
+    pub fields: ProcessorFields,
+    pub activity_ids: Vec<Uuid>,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl ProcessorFields {
+    pub fn validated(self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let name = e.collect(text("name", &self.name, 200, false));
+        let contact_name = e.collect(optional_text(
+            "contact_name",
+            self.contact_name.as_deref(),
+            200,
+            false,
+        ));
+        let contact_email = e.collect(optional_text(
+            "contact_email",
+            self.contact_email.as_deref(),
+            254,
+            false,
+        ));
+        if let Some(Some(email)) = &contact_email
+            && !email.contains('@')
+        {
+            e.push("contact_email", "must be an e-mail address");
+        }
+        let services = e.collect(optional_text(
+            "services",
+            self.services.as_deref(),
+            5_000,
+            true,
+        ));
+        let categories = e.collect(text_list(
+            "data_categories",
+            &self.data_categories,
+            100,
+            200,
+        ));
+        if let (Some(signed), Some(review)) = (self.dpa_signed_on, self.dpa_review_on)
+            && review < signed
+        {
+            e.push("dpa_review_on", "must not be before dpa_signed_on");
+        }
+        if self.dpa_status != DpaStatus::Signed && self.dpa_signed_on.is_some() {
+            e.push("dpa_signed_on", "is only set when dpa_status is signed");
+        }
+        e.into_result()?;
+        Ok(Self {
+            name: name.unwrap_or_default(),
+            contact_name: contact_name.flatten(),
+            contact_email: contact_email.flatten(),
+            services: services.flatten(),
+            data_categories: categories.unwrap_or_default(),
+            ..self
+        })
+    }
+
+    /// Whether the agreement needs attention by `by`: none or not signed, or a review or
+    /// expiry date on or before `by`.
+    pub fn dpa_needs_attention(&self, by: Date) -> bool {
+        self.dpa_status != DpaStatus::Signed || self.dpa_review_on.is_some_and(|d| d <= by)
+    }
+}
