@@ -12,4 +12,4 @@ pub use chain::{BrokenLink, ChainHash, ChainHasher, ChainVerification, verify_se
 pub use event::{
     Actor, AuditAction, AuditRecord, Changes, PendingEvent, RequestContext, seal_event,
 };
-pub use service::{AuditError, AuditLog, AuditPage, AuditQuery, AuditService};
+pub use service::{AuditError, AuditLog, AuditPage, AuditQuery, AuditService, require_audited};

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
 use aura_tenancy::{Forbidden, Permission, StoreError, TenantScope, UserId};
+
+use crate::event::{Actor, AuditAction, Changes, RequestContext};
 use time::OffsetDateTime;
 
 use crate::{
@@ -141,4 +143,27 @@ impl AuditService {
             head: (checked > 0).then(|| head.to_hex()),
         })
     }
+}
+
+/// Checks a permission on the scope; a denial is written to the trail before it is
+/// returned, so every use case audits denials the same way.
+pub async fn require_audited(
+    log: &dyn AuditLog,
+    scope: &TenantScope,
+    permission: Permission,
+    ctx: &RequestContext,
+) -> Result<(), AuditError> {
+    let Err(Forbidden(missing)) = scope.require(permission) else {
+        return Ok(());
+    };
+    let event = PendingEvent {
+        actor: Actor::of(scope),
+        action: AuditAction::AUTH_PERMISSION_DENIED,
+        entity_type: "permission".into(),
+        entity_id: None,
+        changes: Changes::new().note("permission", missing).into_value(),
+        context: ctx.clone(),
+    };
+    log.append(scope, event).await?;
+    Err(Forbidden(missing).into())
 }

@@ -3,17 +3,27 @@
 //! immutable published versions. Pure domain crate: types, rules, use cases, ports.
 
 mod activity;
+mod completeness;
+mod error;
+mod export;
 mod organisation;
 mod policy;
 pub mod ports;
 mod processor;
+mod service;
 mod text;
 
 pub use activity::{
     ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,
     LawfulBasis, ProcessingActivity, Purpose, Transfer, TransferMechanism,
 };
+pub use completeness::{CompletenessSummary, Gap, activity_gaps};
+pub use error::RegistersError;
+pub use export::{
+    ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export, to_csv,
+};
 pub use organisation::{Contact, JointController, OrganisationProfile, StoredOrganisation};
 pub use policy::{Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus};
 pub use processor::{Art28Clauses, DpaStatus, Processor, ProcessorFields};
+pub use service::{CheckedActivity, Members, RegisterPorts, Registers, add_months, entity};
 pub use text::CountryCode;

@@ -5,8 +5,8 @@ use std::{net::IpAddr, sync::Arc};
 
 use aura_audit::{Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext};
 use aura_tenancy::{
-    Clock, Forbidden, Page, PageRequest, Permission, Role, SystemScope, Tenant, TenantId,
-    TenantName, TenantScope, TenantSettings, TenantSlug, UserId,
+    Clock, Page, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName,
+    TenantScope, TenantSettings, TenantSlug, UserId,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -1018,19 +1018,7 @@ impl Identity {
         permission: Permission,
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
-        let Err(Forbidden(missing)) = scope.require(permission) else {
-            return Ok(());
-        };
-        let event = PendingEvent {
-            actor: Actor::of(scope),
-            action: AuditAction::AUTH_PERMISSION_DENIED,
-            entity_type: "permission".into(),
-            entity_id: None,
-            changes: Changes::new().note("permission", missing).into_value(),
-            context: ctx.clone(),
-        };
-        self.ports.audit.append(scope, event).await?;
-        Err(Forbidden(missing).into())
+        Ok(aura_audit::require_audited(self.ports.audit.as_ref(), scope, permission, ctx).await?)
     }
 }
 

@@ -1,0 +1,187 @@
+//! Which items of Art. 30 a record still lacks, per activity and across the register.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{
+    activity::{ActivityFields, ActivityRole, LawfulBasis, TransferMechanism},
+    organisation::OrganisationProfile,
+};
+
+/// One missing item: the provision that asks for it, the field to fill, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// e.g. `30(1)(b)`.
+    pub article: &'static str,
+    pub field: String,
+    pub message: &'static str,
+}
+
+fn gap(article: &'static str, field: impl Into<String>, message: &'static str) -> Gap {
+    Gap {
+        article,
+        field: field.into(),
+        message,
+    }
+}
+
+/// What the record of `fields` still lacks. Controller and joint-controller activities
+/// are checked against Art. 30(1), processor activities against Art. 30(2). The
+/// organisation profile supplies item (a) of both.
+pub fn activity_gaps(
+    fields: &ActivityFields,
+    organisation: Option<&OrganisationProfile>,
+) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    let processor = fields.role == ActivityRole::Processor;
+    let (a, purposes_item, transfers_item, security_item) = if processor {
+        ("30(2)(a)", "30(2)(b)", "30(2)(c)", "30(2)(d)")
+    } else {
+        ("30(1)(a)", "30(1)(b)", "30(1)(e)", "30(1)(g)")
+    };
+
+    match organisation {
+        None => gaps.push(gap(
+            a,
+            "organisation",
+            "the organisation profile (name and contact details) is missing",
+        )),
+        Some(org) => {
+            if org.contact_email.is_none() && org.address.is_none() && org.contact_phone.is_none() {
+                gaps.push(gap(
+                    a,
+                    "organisation.contact",
+                    "the controller's contact details are missing",
+                ));
+            }
+            if org.dpo.is_none() && org.dpo_not_required_reason.is_none() {
+                gaps.push(gap(
+                    a,
+                    "organisation.dpo",
+                    "name a DPO or record why none is required",
+                ));
+            }
+        }
+    }
+    if processor && fields.controller_name.is_none() {
+        gaps.push(gap(
+            "30(2)(a)",
+            "controller_name",
+            "name the controller this processing is done for",
+        ));
+    }
+    if fields.joint_controller_missing(organisation) {
+        gaps.push(gap(
+            "30(1)(a)",
+            "organisation.joint_controllers",
+            "a joint-controller activity needs the joint controller in the profile",
+        ));
+    }
+
+    if fields.purposes.is_empty() {
+        let message = if processor {
+            "describe the categories of processing carried out for the controller"
+        } else {
+            "state at least one purpose with its lawful basis"
+        };
+        gaps.push(gap(purposes_item, "purposes", message));
+    }
+    for (i, purpose) in fields.purposes.iter().enumerate() {
+        if purpose.lawful_basis == LawfulBasis::LegitimateInterests
+            && purpose.legitimate_interest.is_none()
+        {
+            gaps.push(gap(
+                "6(1)(f)",
+                format!("purposes[{i}].legitimate_interest"),
+                "record the legitimate interest pursued",
+            ));
+        }
+    }
+
+    if !processor {
+        if fields.data_subject_categories.is_empty() {
+            gaps.push(gap(
+                "30(1)(c)",
+                "data_subject_categories",
+                "list the categories of data subjects",
+            ));
+        }
+        if fields.data_categories.is_empty() {
+            gaps.push(gap(
+                "30(1)(c)",
+                "data_categories",
+                "list the categories of personal data",
+            ));
+        }
+        if fields.recipient_categories.is_empty() {
+            gaps.push(gap(
+                "30(1)(d)",
+                "recipient_categories",
+                "list the categories of recipients (or 'none')",
+            ));
+        }
+        for (i, category) in fields.data_categories.iter().enumerate() {
+            if category.retention.is_none() {
+                gaps.push(gap(
+                    "30(1)(f)",
+                    format!("data_categories[{i}].retention"),
+                    "state when this category is erased",
+                ));
+            }
+        }
+    }
+    for (i, transfer) in fields.transfers.iter().enumerate() {
+        if transfer.mechanism == TransferMechanism::Art49Derogation && transfer.safeguards.is_none()
+        {
+            gaps.push(gap(
+                transfers_item,
+                format!("transfers[{i}].safeguards"),
+                "document the safeguards of an Art. 49 transfer",
+            ));
+        }
+    }
+    if fields.security_measures.is_none() {
+        gaps.push(gap(
+            security_item,
+            "security_measures",
+            "describe the technical and organisational security measures",
+        ));
+    }
+    gaps
+}
+
+impl ActivityFields {
+    fn joint_controller_missing(&self, organisation: Option<&OrganisationProfile>) -> bool {
+        self.role == ActivityRole::JointController
+            && organisation.is_some_and(|org| org.joint_controllers.is_empty())
+    }
+}
+
+/// The register at a glance: how many activities are complete, and which items are
+/// missing how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct CompletenessSummary {
+    pub activities: usize,
+    pub complete: usize,
+    pub incomplete: usize,
+    /// Article item → number of activities lacking it.
+    pub missing_by_article: BTreeMap<&'static str, usize>,
+}
+
+impl CompletenessSummary {
+    pub fn add(&mut self, gaps: &[Gap]) {
+        self.activities += 1;
+        if gaps.is_empty() {
+            self.complete += 1;
+        } else {
+            self.incomplete += 1;
+        }
+        let mut seen: Vec<&'static str> = gaps.iter().map(|g| g.article).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for article in seen {
+            *self.missing_by_article.entry(article).or_default() += 1;
+        }
+    }
+}

@@ -1,0 +1,994 @@
+//! The register use cases: permission, validation, optimistic concurrency and the audit
+//! event of every change, handed to one port call each.
+
+use std::sync::Arc;
+
+use aura_audit::{
+    Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
+};
+use aura_tenancy::{Clock, Permission, StoreError, TenantScope, UserId, ValidationErrors};
+use serde::Serialize;
+use time::{Date, Duration, Month};
+use uuid::Uuid;
+
+use crate::{
+    activity::{ActivityFields, ProcessingActivity},
+    completeness::{CompletenessSummary, Gap, activity_gaps},
+    error::RegistersError,
+    organisation::{OrganisationProfile, StoredOrganisation},
+    policy::{Policy, PolicyFields, PolicyStatus, PolicyVersion, VersionStatus},
+    ports::{
+        ActivityQuery, ActivityRepository, ListPage, OrganisationRepository, PolicyQuery,
+        PolicyRepository, ProcessorQuery, ProcessorRepository,
+    },
+    processor::{Processor, ProcessorFields},
+};
+
+/// Whether a user belongs to the scope's tenant (owners of records must).
+#[async_trait::async_trait]
+pub trait Members: Send + Sync {
+    async fn is_member(&self, scope: &TenantScope, user: UserId) -> Result<bool, StoreError>;
+}
+
+#[derive(Clone)]
+pub struct RegisterPorts {
+    pub organisation: Arc<dyn OrganisationRepository>,
+    pub activities: Arc<dyn ActivityRepository>,
+    pub processors: Arc<dyn ProcessorRepository>,
+    pub policies: Arc<dyn PolicyRepository>,
+    pub members: Arc<dyn Members>,
+    pub audit: Arc<dyn AuditLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// An activity with what its record still lacks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckedActivity {
+    #[serde(flatten)]
+    pub activity: ProcessingActivity,
+    pub missing: Vec<Gap>,
+}
+
+#[derive(Clone)]
+pub struct Registers {
+    ports: RegisterPorts,
+}
+
+/// The entity types in audit events.
+pub mod entity {
+    pub const ORGANISATION: &str = "organisation";
+    pub const ACTIVITY: &str = "processing_activity";
+    pub const PROCESSOR: &str = "processor";
+    pub const POLICY: &str = "policy";
+    pub const POLICY_VERSION: &str = "policy_version";
+}
+
+/// Before/after of every top-level field that differs between two records.
+fn diff<T: Serialize>(before: &T, after: &T) -> Changes {
+    let to_map = |v: &T| match serde_json::to_value(v) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let (before, after) = (to_map(before), to_map(after));
+    let mut changes = Changes::new();
+    for (key, new) in &after {
+        let old = before.get(key).unwrap_or(&serde_json::Value::Null);
+        changes = changes.field(key, old, new);
+    }
+    changes
+}
+
+fn created<T: Serialize>(value: &T) -> Changes {
+    let mut changes = Changes::new();
+    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(value) {
+        for (key, v) in map {
+            if !v.is_null() && v != serde_json::json!([]) {
+                changes = changes.created(&key, &v);
+            }
+        }
+    }
+    changes
+}
+
+impl Registers {
+    pub fn new(ports: RegisterPorts) -> Self {
+        Self { ports }
+    }
+
+    async fn require(
+        &self,
+        scope: &TenantScope,
+        permission: Permission,
+        ctx: &RequestContext,
+    ) -> Result<(), RegistersError> {
+        Ok(require_audited(self.ports.audit.as_ref(), scope, permission, ctx).await?)
+    }
+
+    fn event(
+        scope: &TenantScope,
+        action: &'static str,
+        entity: &'static str,
+        id: impl ToString,
+        changes: Changes,
+        ctx: &RequestContext,
+    ) -> PendingEvent {
+        PendingEvent::new(
+            Actor::of(scope),
+            AuditAction::known(action),
+            entity,
+            id,
+            changes,
+            ctx,
+        )
+    }
+
+    fn today(&self) -> Date {
+        self.ports.clock.now().date()
+    }
+
+    async fn check_owner(
+        &self,
+        scope: &TenantScope,
+        owner: Option<UserId>,
+    ) -> Result<(), RegistersError> {
+        if let Some(owner) = owner
+            && !self.ports.members.is_member(scope, owner).await?
+        {
+            return Err(
+                ValidationErrors::single("owner_id", "is not a user of this organisation").into(),
+            );
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ organisation
+
+    pub async fn organisation(
+        &self,
+        scope: &TenantScope,
+        ctx: &RequestContext,
+    ) -> Result<Option<StoredOrganisation>, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        Ok(self.ports.organisation.get(scope).await?)
+    }
+
+    /// Saves the profile; `expected_version` is 0 for the first save.
+    pub async fn put_organisation(
+        &self,
+        scope: &TenantScope,
+        profile: OrganisationProfile,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<StoredOrganisation, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let profile = profile.validated()?;
+        let before = self.ports.organisation.get(scope).await?;
+        let current = before.as_ref().map_or(0, |s| s.version);
+        if current != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(current),
+            });
+        }
+        let changes = match &before {
+            Some(stored) => diff(&stored.profile, &profile),
+            None => created(&profile),
+        };
+        let event = Self::event(
+            scope,
+            "organisation.updated",
+            entity::ORGANISATION,
+            scope.tenant_id(),
+            changes,
+            ctx,
+        );
+        let version = self
+            .ports
+            .organisation
+            .put(scope, &profile, expected_version, event)
+            .await
+            .map_err(|e| stale(e, current))?;
+        Ok(StoredOrganisation {
+            profile,
+            version,
+            updated_at: Some(self.ports.clock.now()),
+        })
+    }
+
+    // ------------------------------------------------------------ activities
+
+    async fn check_processors(
+        &self,
+        scope: &TenantScope,
+        ids: &[Uuid],
+    ) -> Result<(), RegistersError> {
+        let mut errors = ValidationErrors::default();
+        for (i, id) in ids.iter().enumerate() {
+            match self.ports.processors.get(scope, *id).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => errors.push(
+                    format!("processor_ids[{i}]"),
+                    "is not a processor of this organisation",
+                ),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(errors.into_result()?)
+    }
+
+    async fn checked(
+        &self,
+        scope: &TenantScope,
+        activity: ProcessingActivity,
+    ) -> Result<CheckedActivity, RegistersError> {
+        let organisation = self.ports.organisation.get(scope).await?;
+        let missing = activity_gaps(&activity.fields, organisation.as_ref().map(|o| &o.profile));
+        Ok(CheckedActivity { activity, missing })
+    }
+
+    pub async fn create_activity(
+        &self,
+        scope: &TenantScope,
+        fields: ActivityFields,
+        ctx: &RequestContext,
+    ) -> Result<CheckedActivity, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let fields = fields.validated()?;
+        self.check_owner(scope, fields.owner_id).await?;
+        self.check_processors(scope, &fields.processor_ids).await?;
+        let now = self.ports.clock.now();
+        let activity = ProcessingActivity {
+            id: Uuid::now_v7(),
+            tenant_id: scope.tenant_id(),
+            fields,
+            version: 1,
+            created_by: scope.user_id(),
+            created_at: now,
+            updated_at: now,
+        };
+        let event = Self::event(
+            scope,
+            "processing_activity.created",
+            entity::ACTIVITY,
+            activity.id,
+            created(&activity.fields),
+            ctx,
+        );
+        self.ports
+            .activities
+            .insert(scope, &activity, event)
+            .await?;
+        self.checked(scope, activity).await
+    }
+
+    pub async fn activity(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        ctx: &RequestContext,
+    ) -> Result<CheckedActivity, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        let activity = self.ports.activities.get(scope, id).await?;
+        self.checked(scope, activity).await
+    }
+
+    pub async fn activities(
+        &self,
+        scope: &TenantScope,
+        query: &ActivityQuery,
+        ctx: &RequestContext,
+    ) -> Result<ListPage<CheckedActivity>, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        let page = self.ports.activities.list(scope, query).await?;
+        let organisation = self.ports.organisation.get(scope).await?;
+        let profile = organisation.as_ref().map(|o| &o.profile);
+        Ok(ListPage {
+            items: page
+                .items
+                .into_iter()
+                .map(|activity| CheckedActivity {
+                    missing: activity_gaps(&activity.fields, profile),
+                    activity,
+                })
+                .collect(),
+            next: page.next,
+        })
+    }
+
+    /// The completeness of the whole register.
+    pub async fn completeness(
+        &self,
+        scope: &TenantScope,
+        ctx: &RequestContext,
+    ) -> Result<CompletenessSummary, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        let organisation = self.ports.organisation.get(scope).await?;
+        let mut summary = CompletenessSummary::default();
+        for activity in self.ports.activities.all(scope).await? {
+            summary.add(&activity_gaps(
+                &activity.fields,
+                organisation.as_ref().map(|o| &o.profile),
+            ));
+        }
+        Ok(summary)
+    }
+
+    pub async fn update_activity(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        fields: ActivityFields,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<CheckedActivity, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let fields = fields.validated()?;
+        let before = self.ports.activities.get(scope, id).await?;
+        if before.version != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(before.version),
+            });
+        }
+        if fields.owner_id != before.fields.owner_id {
+            self.check_owner(scope, fields.owner_id).await?;
+        }
+        self.check_processors(scope, &fields.processor_ids).await?;
+        let changes = diff(&before.fields, &fields);
+        let activity = ProcessingActivity {
+            fields,
+            version: before.version + 1,
+            updated_at: self.ports.clock.now(),
+            ..before.clone()
+        };
+        if changes.is_empty() {
+            return self.checked(scope, before).await;
+        }
+        let event = Self::event(
+            scope,
+            "processing_activity.updated",
+            entity::ACTIVITY,
+            id,
+            changes,
+            ctx,
+        );
+        self.ports
+            .activities
+            .update(scope, &activity, expected_version, event)
+            .await
+            .map_err(|e| stale(e, before.version))?;
+        self.checked(scope, activity).await
+    }
+
+    pub async fn delete_activity(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<(), RegistersError> {
+        self.require(scope, Permission::DeleteRecords, ctx).await?;
+        let before = self.ports.activities.get(scope, id).await?;
+        if before.version != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(before.version),
+            });
+        }
+        let changes = Changes::new().note("name", &before.fields.name);
+        let event = Self::event(
+            scope,
+            "processing_activity.deleted",
+            entity::ACTIVITY,
+            id,
+            changes,
+            ctx,
+        );
+        Ok(self
+            .ports
+            .activities
+            .delete(scope, id, expected_version, event)
+            .await?)
+    }
+
+    // ------------------------------------------------------------ processors
+
+    /// A parent must exist in the tenant and must not be the processor or one of its
+    /// own sub-processors.
+    async fn check_parent(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        parent: Option<Uuid>,
+    ) -> Result<(), RegistersError> {
+        let mut next = parent;
+        let mut depth = 0;
+        while let Some(current) = next {
+            if current == id {
+                return Err(ValidationErrors::single(
+                    "parent_id",
+                    "would make the processor its own sub-processor",
+                )
+                .into());
+            }
+            depth += 1;
+            if depth > 10 {
+                return Err(ValidationErrors::single(
+                    "parent_id",
+                    "sub-processor chains are limited to 10 levels",
+                )
+                .into());
+            }
+            next = match self.ports.processors.get(scope, current).await {
+                Ok(p) => p.fields.parent_id,
+                Err(StoreError::NotFound) => {
+                    return Err(ValidationErrors::single(
+                        "parent_id",
+                        "is not a processor of this organisation",
+                    )
+                    .into());
+                }
+                Err(other) => return Err(other.into()),
+            };
+        }
+        Ok(())
+    }
+
+    pub async fn create_processor(
+        &self,
+        scope: &TenantScope,
+        fields: ProcessorFields,
+        ctx: &RequestContext,
+    ) -> Result<Processor, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let fields = fields.validated()?;
+        let id = Uuid::now_v7();
+        self.check_parent(scope, id, fields.parent_id).await?;
+        let now = self.ports.clock.now();
+        let processor = Processor {
+            id,
+            tenant_id: scope.tenant_id(),
+            fields,
+            activity_ids: Vec::new(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let event = Self::event(
+            scope,
+            "processor.created",
+            entity::PROCESSOR,
+            id,
+            created(&processor.fields),
+            ctx,
+        );
+        self.ports
+            .processors
+            .insert(scope, &processor, event)
+            .await?;
+        Ok(processor)
+    }
+
+    pub async fn processor(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        ctx: &RequestContext,
+    ) -> Result<Processor, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        Ok(self.ports.processors.get(scope, id).await?)
+    }
+
+    pub async fn processors(
+        &self,
+        scope: &TenantScope,
+        query: &ProcessorQuery,
+        ctx: &RequestContext,
+    ) -> Result<ListPage<Processor>, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        Ok(self.ports.processors.list(scope, query).await?)
+    }
+
+    /// The date `days` from today, for "DPA missing or due for review within N days".
+    pub fn attention_date(&self, days: i64) -> Date {
+        self.today() + Duration::days(days)
+    }
+
+    pub async fn update_processor(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        fields: ProcessorFields,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<Processor, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let fields = fields.validated()?;
+        let before = self.ports.processors.get(scope, id).await?;
+        if before.version != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(before.version),
+            });
+        }
+        if fields.parent_id != before.fields.parent_id {
+            self.check_parent(scope, id, fields.parent_id).await?;
+        }
+        let changes = diff(&before.fields, &fields);
+        if changes.is_empty() {
+            return Ok(before);
+        }
+        let processor = Processor {
+            fields,
+            version: before.version + 1,
+            updated_at: self.ports.clock.now(),
+            ..before.clone()
+        };
+        let event = Self::event(
+            scope,
+            "processor.updated",
+            entity::PROCESSOR,
+            id,
+            changes,
+            ctx,
+        );
+        self.ports
+            .processors
+            .update(scope, &processor, expected_version, event)
+            .await
+            .map_err(|e| stale(e, before.version))?;
+        Ok(processor)
+    }
+
+    pub async fn delete_processor(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<(), RegistersError> {
+        self.require(scope, Permission::DeleteRecords, ctx).await?;
+        let before = self.ports.processors.get(scope, id).await?;
+        if before.version != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(before.version),
+            });
+        }
+        let event = Self::event(
+            scope,
+            "processor.deleted",
+            entity::PROCESSOR,
+            id,
+            Changes::new().note("name", &before.fields.name),
+            ctx,
+        );
+        Ok(self
+            .ports
+            .processors
+            .delete(scope, id, expected_version, event)
+            .await?)
+    }
+
+    // ------------------------------------------------------------ policies
+
+    pub async fn create_policy(
+        &self,
+        scope: &TenantScope,
+        fields: PolicyFields,
+        ctx: &RequestContext,
+    ) -> Result<Policy, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let fields = fields.validated()?;
+        self.check_owner(scope, fields.owner_id).await?;
+        let now = self.ports.clock.now();
+        let policy = Policy {
+            id: Uuid::now_v7(),
+            tenant_id: scope.tenant_id(),
+            fields,
+            current_version: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let event = Self::event(
+            scope,
+            "policy.created",
+            entity::POLICY,
+            policy.id,
+            created(&policy.fields),
+            ctx,
+        );
+        self.ports.policies.insert(scope, &policy, event).await?;
+        Ok(policy)
+    }
+
+    pub async fn policy(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        ctx: &RequestContext,
+    ) -> Result<Policy, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        Ok(self.ports.policies.get(scope, id).await?)
+    }
+
+    pub async fn policies(
+        &self,
+        scope: &TenantScope,
+        query: &PolicyQuery,
+        ctx: &RequestContext,
+    ) -> Result<ListPage<Policy>, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        Ok(self.ports.policies.list(scope, query).await?)
+    }
+
+    pub async fn update_policy(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        fields: PolicyFields,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<Policy, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let fields = fields.validated()?;
+        let before = self.ports.policies.get(scope, id).await?;
+        if before.version != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(before.version),
+            });
+        }
+        if fields.owner_id != before.fields.owner_id {
+            self.check_owner(scope, fields.owner_id).await?;
+        }
+        let changes = diff(&before.fields, &fields);
+        if changes.is_empty() {
+            return Ok(before);
+        }
+        let policy = Policy {
+            fields,
+            version: before.version + 1,
+            updated_at: self.ports.clock.now(),
+            ..before.clone()
+        };
+        let event = Self::event(scope, "policy.updated", entity::POLICY, id, changes, ctx);
+        self.ports
+            .policies
+            .update(scope, &policy, expected_version, event)
+            .await
+            .map_err(|e| stale(e, before.version))?;
+        Ok(policy)
+    }
+
+    pub async fn delete_policy(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<(), RegistersError> {
+        self.require(scope, Permission::DeleteRecords, ctx).await?;
+        let before = self.ports.policies.get(scope, id).await?;
+        if before.version != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(before.version),
+            });
+        }
+        let event = Self::event(
+            scope,
+            "policy.deleted",
+            entity::POLICY,
+            id,
+            Changes::new().note("title", &before.fields.title),
+            ctx,
+        );
+        Ok(self
+            .ports
+            .policies
+            .delete(scope, id, expected_version, event)
+            .await?)
+    }
+
+    /// Adds a draft version with the next number.
+    pub async fn create_version(
+        &self,
+        scope: &TenantScope,
+        policy: Uuid,
+        content: &str,
+        change_note: Option<&str>,
+        ctx: &RequestContext,
+    ) -> Result<PolicyVersion, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let mut errors = ValidationErrors::default();
+        let content = errors.collect(PolicyVersion::validate_content(content));
+        let note = errors.collect(crate::text::optional_text(
+            "change_note",
+            change_note,
+            2_000,
+            true,
+        ));
+        errors.into_result()?;
+        self.ports.policies.get(scope, policy).await?;
+        let versions = self.ports.policies.list_versions(scope, policy).await?;
+        let number = versions.iter().map(|v| v.number).max().unwrap_or(0) + 1;
+        let version = PolicyVersion {
+            id: Uuid::now_v7(),
+            tenant_id: scope.tenant_id(),
+            policy_id: policy,
+            number,
+            content: content.unwrap_or_default(),
+            status: VersionStatus::Draft,
+            change_note: note.flatten(),
+            created_by: scope.user_id(),
+            created_at: self.ports.clock.now(),
+            published_by: None,
+            published_at: None,
+            retired_at: None,
+            version: 1,
+        };
+        let changes = Changes::new()
+            .created("number", &number)
+            .created("policy_id", &policy);
+        let event = Self::event(
+            scope,
+            "policy_version.created",
+            entity::POLICY_VERSION,
+            version.id,
+            changes,
+            ctx,
+        );
+        self.ports
+            .policies
+            .insert_version(scope, &version, event)
+            .await?;
+        Ok(version)
+    }
+
+    pub async fn versions(
+        &self,
+        scope: &TenantScope,
+        policy: Uuid,
+        ctx: &RequestContext,
+    ) -> Result<Vec<PolicyVersion>, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        self.ports.policies.get(scope, policy).await?;
+        Ok(self.ports.policies.list_versions(scope, policy).await?)
+    }
+
+    pub async fn version(
+        &self,
+        scope: &TenantScope,
+        policy: Uuid,
+        number: i32,
+        ctx: &RequestContext,
+    ) -> Result<PolicyVersion, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        Ok(self
+            .ports
+            .policies
+            .get_version(scope, policy, number)
+            .await?)
+    }
+
+    /// The published version, one call away.
+    pub async fn current_version(
+        &self,
+        scope: &TenantScope,
+        policy: Uuid,
+        ctx: &RequestContext,
+    ) -> Result<PolicyVersion, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        let policy = self.ports.policies.get(scope, policy).await?;
+        let number = policy.current_version.ok_or(RegistersError::NotFound)?;
+        Ok(self
+            .ports
+            .policies
+            .get_version(scope, policy.id, number)
+            .await?)
+    }
+
+    /// Changes the text of a draft or in-review version.
+    pub async fn edit_version(
+        &self,
+        scope: &TenantScope,
+        policy: Uuid,
+        number: i32,
+        content: &str,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<PolicyVersion, RegistersError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        let content = PolicyVersion::validate_content(content)?;
+        let before = self
+            .ports
+            .policies
+            .get_version(scope, policy, number)
+            .await?;
+        if before.version != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(before.version),
+            });
+        }
+        if !before.is_editable() {
+            return Err(RegistersError::Conflict {
+                code: "version_frozen",
+                message: "a published or retired version never changes; create a new version",
+            });
+        }
+        let after = PolicyVersion {
+            content,
+            version: before.version + 1,
+            ..before.clone()
+        };
+        let changes = Changes::new().note("content_chars", after.content.chars().count());
+        let event = Self::event(
+            scope,
+            "policy_version.updated",
+            entity::POLICY_VERSION,
+            before.id,
+            changes,
+            ctx,
+        );
+        self.ports
+            .policies
+            .update_version(scope, &after, expected_version, None, event)
+            .await
+            .map_err(|e| stale(e, before.version))?;
+        Ok(after)
+    }
+
+    /// Moves a version along draft → in_review → published → retired (in_review may go
+    /// back to draft). Publishing and retiring need `DeleteRecords` (admins and owners),
+    /// record the approver, and make the version the policy's current one.
+    pub async fn transition_version(
+        &self,
+        scope: &TenantScope,
+        policy_id: Uuid,
+        number: i32,
+        next: VersionStatus,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<PolicyVersion, RegistersError> {
+        let permission = match next {
+            VersionStatus::Published | VersionStatus::Retired => Permission::DeleteRecords,
+            _ => Permission::WriteRecords,
+        };
+        self.require(scope, permission, ctx).await?;
+        let before = self
+            .ports
+            .policies
+            .get_version(scope, policy_id, number)
+            .await?;
+        if before.version != expected_version {
+            return Err(RegistersError::StaleVersion {
+                current: Some(before.version),
+            });
+        }
+        if !before.can_move_to(next) {
+            return Err(RegistersError::Conflict {
+                code: "invalid_transition",
+                message: "this version cannot move to that status",
+            });
+        }
+        let now = self.ports.clock.now();
+        let mut after = PolicyVersion {
+            status: next,
+            version: before.version + 1,
+            ..before.clone()
+        };
+        let mut policy_change = None;
+        let action = match next {
+            VersionStatus::InReview => "policy_version.submitted",
+            VersionStatus::Draft => "policy_version.withdrawn",
+            VersionStatus::Published => {
+                after.published_by = scope.user_id();
+                after.published_at = Some(now);
+                let policy = self.ports.policies.get(scope, policy_id).await?;
+                let next_review = policy
+                    .fields
+                    .review_interval_months
+                    .map(|months| add_months(now.date(), months))
+                    .or(policy.fields.next_review_date);
+                policy_change = Some(Policy {
+                    current_version: Some(number),
+                    fields: PolicyFields {
+                        status: PolicyStatus::Active,
+                        next_review_date: next_review,
+                        ..policy.fields.clone()
+                    },
+                    version: policy.version + 1,
+                    updated_at: now,
+                    ..policy
+                });
+                "policy_version.published"
+            }
+            VersionStatus::Retired => {
+                after.retired_at = Some(now);
+                let policy = self.ports.policies.get(scope, policy_id).await?;
+                if policy.current_version == Some(number) {
+                    policy_change = Some(Policy {
+                        current_version: None,
+                        version: policy.version + 1,
+                        updated_at: now,
+                        ..policy
+                    });
+                }
+                "policy_version.retired"
+            }
+        };
+        let changes = Changes::new().field("status", &before.status, &after.status);
+        let event = Self::event(
+            scope,
+            action,
+            entity::POLICY_VERSION,
+            before.id,
+            changes,
+            ctx,
+        );
+        self.ports
+            .policies
+            .update_version(
+                scope,
+                &after,
+                expected_version,
+                policy_change.as_ref(),
+                event,
+            )
+            .await
+            .map_err(|e| stale(e, before.version))?;
+        Ok(after)
+    }
+}
+
+impl Registers {
+    /// The controller or processor record with everything linked (Art. 30(4)).
+    pub async fn export(
+        &self,
+        scope: &TenantScope,
+        kind: crate::export::RecordKind,
+        ctx: &RequestContext,
+    ) -> Result<crate::export::RegisterExport, RegistersError> {
+        self.require(scope, Permission::ReadRecords, ctx).await?;
+        let organisation = self.ports.organisation.get(scope).await?.map(|o| o.profile);
+        let activities = self.ports.activities.all(scope).await?;
+        let processors = self.ports.processors.all(scope).await?;
+        Ok(crate::export::build_export(
+            kind,
+            organisation,
+            activities,
+            processors,
+            self.ports.clock.now(),
+        ))
+    }
+}
+
+/// A store conflict on the version becomes a stale-version error naming what we read.
+fn stale(error: StoreError, read: i32) -> RegistersError {
+    match RegistersError::from(error) {
+        RegistersError::StaleVersion { .. } => RegistersError::StaleVersion {
+            current: Some(read + 1),
+        },
+        other => other,
+    }
+}
+
+/// The same day `months` later, clamped to the month's end (31 Jan + 1 = 28/29 Feb).
+pub fn add_months(date: Date, months: u8) -> Date {
+    let total = date.month() as i32 - 1 + i32::from(months);
+    let year = date.year() + total.div_euclid(12);
+    let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).unwrap_or(1))
+        .unwrap_or(Month::January);
+    let last = month.length(year);
+    Date::from_calendar_date(year, month, date.day().min(last)).unwrap_or(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+
+    #[test]
+    fn months_are_calendar_months() {
+        assert_eq!(add_months(date!(2026 - 01 - 31), 1), date!(2026 - 02 - 28));
+        assert_eq!(add_months(date!(2028 - 01 - 31), 1), date!(2028 - 02 - 29));
+        assert_eq!(add_months(date!(2026 - 11 - 15), 12), date!(2027 - 11 - 15));
+        assert_eq!(add_months(date!(2026 - 12 - 31), 2), date!(2027 - 02 - 28));
+    }
+}
