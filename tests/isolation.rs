@@ -160,3 +160,316 @@ async fn futures_snapshot(app: &TestApp, tenants: &[Tenant]) -> Vec<Value> {
     }
     out
 }
+
+/// Sends with an optional If-Match; status and body.
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    if_match: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .http
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(token);
+    if let Some(tag) = if_match {
+        request = request.header("If-Match", tag);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+struct Records {
+    activity: String,
+    processor: String,
+    policy: String,
+    marker: String,
+}
+
+async fn make_records(app: &TestApp, owner: &Account) -> Records {
+    let marker = format!("secret-{}", uuid::Uuid::new_v4().simple());
+    let (_, processor) = send(
+        app,
+        Method::POST,
+        "/api/v1/processors",
+        &owner.access,
+        None,
+        Some(json!({"name": format!("{marker} processor"), "country": "US"})),
+    )
+    .await;
+    let processor = processor["id"].as_str().unwrap().to_owned();
+    let (status, activity) = send(
+        app,
+        Method::POST,
+        "/api/v1/processing-activities",
+        &owner.access,
+        None,
+        Some(json!({"name": format!("{marker} activity"), "processor_ids": [processor]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{activity}");
+    let (_, policy) = send(
+        app,
+        Method::POST,
+        "/api/v1/policies",
+        &owner.access,
+        None,
+        Some(json!({"title": format!("{marker} policy"), "kind": "other"})),
+    )
+    .await;
+    let policy = policy["id"].as_str().unwrap().to_owned();
+    send(
+        app,
+        Method::POST,
+        &format!("/api/v1/policies/{policy}/versions"),
+        &owner.access,
+        None,
+        Some(json!({"content": format!("{marker} text")})),
+    )
+    .await;
+    send(
+        app,
+        Method::PUT,
+        "/api/v1/organisation",
+        &owner.access,
+        Some("\"0\""),
+        Some(json!({"legal_name": format!("{marker} legal")})),
+    )
+    .await;
+    Records {
+        activity: activity["id"].as_str().unwrap().to_owned(),
+        processor,
+        policy,
+        marker,
+    }
+}
+
+async fn register_snapshot(app: &TestApp, owner: &Account) -> Value {
+    let mut all = Vec::new();
+    for path in [
+        "/api/v1/processing-activities?limit=100",
+        "/api/v1/processors?limit=100",
+        "/api/v1/policies?limit=100",
+        "/api/v1/organisation",
+    ] {
+        all.push(
+            send(app, Method::GET, path, &owner.access, None, None)
+                .await
+                .1,
+        );
+    }
+    json!(all)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_records_stay_in_their_tenant() {
+    let app = TestApp::spawn().await;
+    let mut tenants = Vec::new();
+    for name in ["Delta GmbH", "Epsilon AG"] {
+        let owner = app.register(name).await;
+        let mut members = Vec::new();
+        for role in ["admin", "member", "viewer"] {
+            members.push(app.add_user(&owner, role).await);
+        }
+        let records = make_records(&app, &owner).await;
+        tenants.push((Tenant { owner, members }, records));
+    }
+    let mut before = Vec::new();
+    for (tenant, _) in &tenants {
+        before.push(register_snapshot(&app, &tenant.owner).await);
+    }
+
+    let mut probes = 0usize;
+    let mut leaks = Vec::new();
+    for (i, (attacker, own)) in tenants.iter().enumerate() {
+        let (_, victim) = &tenants[1 - i];
+        let activity = json!({"name": "hijack", "processor_ids": []});
+        let attempts: Vec<(Method, String, Option<&str>, Option<Value>)> = vec![
+            (
+                Method::GET,
+                format!("/api/v1/processing-activities/{}", victim.activity),
+                None,
+                None,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/processing-activities/{}", victim.activity),
+                Some("\"1\""),
+                Some(activity.clone()),
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/processing-activities/{}", victim.activity),
+                Some("\"1\""),
+                None,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/processors/{}", victim.processor),
+                None,
+                None,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/processors/{}", victim.processor),
+                Some("\"1\""),
+                Some(json!({"name": "hijack"})),
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/processors/{}", victim.processor),
+                Some("\"1\""),
+                None,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/policies/{}", victim.policy),
+                None,
+                None,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/policies/{}", victim.policy),
+                Some("\"1\""),
+                Some(json!({"title": "hijack", "kind": "other"})),
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/policies/{}", victim.policy),
+                Some("\"1\""),
+                None,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/policies/{}/versions", victim.policy),
+                None,
+                None,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/policies/{}/versions", victim.policy),
+                None,
+                Some(json!({"content": "hijack"})),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/policies/{}/versions/current", victim.policy),
+                None,
+                None,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/policies/{}/versions/1", victim.policy),
+                None,
+                None,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/policies/{}/versions/1", victim.policy),
+                Some("\"1\""),
+                Some(json!({"content": "hijack"})),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/policies/{}/versions/1/submit", victim.policy),
+                Some("\"1\""),
+                None,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/policies/{}/versions/1/publish", victim.policy),
+                Some("\"1\""),
+                None,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/policies/{}/versions/1/retire", victim.policy),
+                Some("\"1\""),
+                None,
+            ),
+        ];
+        for caller in attacker.accounts() {
+            for (method, path, tag, body) in &attempts {
+                let (status, response) = send(
+                    &app,
+                    method.clone(),
+                    path,
+                    &caller.access,
+                    *tag,
+                    body.clone(),
+                )
+                .await;
+                probes += 1;
+                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
+                    leaks.push(format!("{method} {path} → {status} {response}"));
+                }
+                if response.to_string().contains(&victim.marker) {
+                    leaks.push(format!("{method} {path} revealed the victim's data"));
+                }
+            }
+            // Linking the victim's processor from one's own activity is refused.
+            let (status, _) = send(
+                &app,
+                Method::POST,
+                "/api/v1/processing-activities",
+                &caller.access,
+                None,
+                Some(json!({"name": "link attempt", "processor_ids": [victim.processor]})),
+            )
+            .await;
+            probes += 1;
+            if status != StatusCode::UNPROCESSABLE_ENTITY && status != StatusCode::FORBIDDEN {
+                leaks.push(format!("link to a foreign processor → {status}"));
+            }
+            // Lists, filters, the completeness summary and exports show only own data.
+            for path in [
+                "/api/v1/processing-activities?limit=100".to_owned(),
+                format!(
+                    "/api/v1/processing-activities?processor={}",
+                    victim.processor
+                ),
+                "/api/v1/processors?limit=100".to_owned(),
+                format!("/api/v1/processors?parent={}", victim.processor),
+                "/api/v1/policies?limit=100".to_owned(),
+                "/api/v1/processing-activities/completeness".to_owned(),
+                "/api/v1/organisation".to_owned(),
+                "/api/v1/registers/export?format=json".to_owned(),
+                "/api/v1/registers/export?format=csv".to_owned(),
+                "/api/v1/registers/export?format=json&record=processor".to_owned(),
+            ] {
+                let (status, body) =
+                    send(&app, Method::GET, &path, &caller.access, None, None).await;
+                probes += 1;
+                if body.to_string().contains(&victim.marker) {
+                    leaks.push(format!("GET {path} → {status} shows the victim's data"));
+                }
+                if path.contains("export")
+                    && status == StatusCode::OK
+                    && !body.to_string().contains(&own.marker)
+                {
+                    leaks.push(format!("GET {path} lacks the caller's own data"));
+                }
+            }
+        }
+    }
+    for (k, (tenant, _)) in tenants.iter().enumerate() {
+        assert_eq!(
+            before[k],
+            register_snapshot(&app, &tenant.owner).await,
+            "registers changed under cross-tenant probes"
+        );
+    }
+    println!("{probes} register probes, {} leaks", leaks.len());
+    assert!(probes >= 100, "only {probes} probes");
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+}

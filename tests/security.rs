@@ -761,3 +761,75 @@ async fn bad_input_gets_a_4xx_problem_never_a_5xx() {
     );
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_change_route_is_throttled_like_sign_in() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Oracle Ltd").await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/users/me/password",
+                Some(&owner.access),
+                Some(json!({ "current_password": "a wrong guess here", "new_password": "a fresh new passphrase" })),
+            )
+            .await;
+        statuses.push(status);
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY || *s == StatusCode::TOO_MANY_REQUESTS)
+    );
+    let (_, events) = app
+        .get(
+            "/api/v1/audit-events?action=user.login_failed",
+            &owner.access,
+        )
+        .await;
+    assert!(
+        !events["items"].as_array().unwrap().is_empty(),
+        "failed guesses are audited"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_requests_are_rate_limited_without_an_oracle() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Mail Flood Ltd").await;
+    for _ in 0..6 {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/password/forgot",
+                None,
+                Some(json!({ "email": owner.email })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    let mails = std::fs::read_dir(app.mail_dir())
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(mails, 3, "at most three reset mails per address and hour");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_bytes_in_queries_are_a_400() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Nul Ltd").await;
+    for path in [
+        "/api/v1/audit-events?action=%00",
+        "/api/v1/audit-events?entity_id=a%00b",
+        "/api/v1/tenants/me/users?cursor=%00",
+    ] {
+        let (status, body) = app.get(path, &owner.access).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+    }
+}

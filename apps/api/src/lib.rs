@@ -13,13 +13,17 @@ use actix_web::{App, HttpServer, dev::Server, http::header, middleware::from_fn}
 use aura_adapter_crypto::{BcryptPasswordHasher, RandomSecrets, Sha256ChainHasher};
 use aura_adapter_http::{ApiState, EdgeConfig, Readiness, SystemInfo};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
+use aura_gdpr_registers::{
+    Members, RegisterPorts, Registers,
+    ports::{ActivityRepository, OrganisationRepository, PolicyRepository, ProcessorRepository},
+};
 use aura_identity::{
     AuthConfig, Identity, IdentityPorts,
     ports::{
         LoginThrottle, Mailer, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
     },
 };
-use aura_tenancy::{Clock, SystemClock};
+use aura_tenancy::{Clock, StoreError, SystemClock, TenantScope, UserId};
 
 pub use config::Settings;
 pub use telemetry::{init_cli_tracing, init_tracing};
@@ -43,8 +47,40 @@ struct Stores {
     resets: Arc<dyn PasswordResetStore>,
     throttle: Arc<dyn LoginThrottle>,
     audit: Arc<dyn AuditLog>,
+    organisation: Arc<dyn OrganisationRepository>,
+    activities: Arc<dyn ActivityRepository>,
+    processors: Arc<dyn ProcessorRepository>,
+    policies: Arc<dyn PolicyRepository>,
     readiness: Arc<dyn Readiness>,
     storage: &'static str,
+}
+
+/// The registers ask whether a record owner belongs to the tenant; identity knows.
+struct TenantMembers(Arc<dyn UserRepository>);
+
+#[async_trait::async_trait]
+impl Members for TenantMembers {
+    async fn is_member(&self, scope: &TenantScope, user: UserId) -> Result<bool, StoreError> {
+        match self.0.get(scope, user).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+impl Stores {
+    fn registers(&self, clock: Arc<dyn Clock>) -> Registers {
+        Registers::new(RegisterPorts {
+            organisation: self.organisation.clone(),
+            activities: self.activities.clone(),
+            processors: self.processors.clone(),
+            policies: self.policies.clone(),
+            members: Arc::new(TenantMembers(self.users.clone())),
+            audit: self.audit.clone(),
+            clock,
+        })
+    }
 }
 
 /// Demo mode is always ready: there is nothing to reach.
@@ -110,6 +146,7 @@ impl Application {
         }
 
         let state = ApiState {
+            registers: stores.registers(clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
             readiness: stores.readiness.clone(),
@@ -163,9 +200,15 @@ impl Application {
     }
 }
 
-/// The use cases for platform operations (the `aura` CLI): the same stores, pepper and
-/// settings as the service, so what the CLI creates signs in through the API.
-pub async fn platform_identity(settings: &Settings) -> Result<Identity, StartError> {
+/// The use cases for platform operations (the `aura` CLI).
+pub struct Platform {
+    pub identity: Identity,
+    pub registers: Registers,
+}
+
+/// Wires the use cases for platform operations (the `aura` CLI): the same stores, pepper
+/// and settings as the service, so what the CLI creates signs in through the API.
+pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let chain: Arc<dyn ChainHasher> = Arc::new(Sha256ChainHasher);
     // Migrations are `aura migrate`'s job, not a side effect of every command.
@@ -179,7 +222,8 @@ pub async fn platform_identity(settings: &Settings) -> Result<Identity, StartErr
         .map_err(|e| StartError::from("BCRYPT_COST", e))?;
     // The CLI signs no tokens: throw-away keys satisfy the port.
     let tokens = secrets::access_tokens(settings, true)?;
-    Ok(Identity::new(
+    let registers = stores.registers(clock.clone());
+    let identity = Identity::new(
         IdentityPorts {
             tenants: stores.tenants,
             users: stores.users,
@@ -197,7 +241,11 @@ pub async fn platform_identity(settings: &Settings) -> Result<Identity, StartErr
             reset_url_template: settings.password_reset_url.clone(),
             ..AuthConfig::default()
         },
-    ))
+    );
+    Ok(Platform {
+        identity,
+        registers,
+    })
 }
 
 /// CORS only for configured origins; none configured means no cross-origin access.
@@ -224,7 +272,11 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         sessions: Arc::new(store.clone()),
         resets: Arc::new(store.clone()),
         throttle: Arc::new(store.clone()),
-        audit: Arc::new(store),
+        audit: Arc::new(store.clone()),
+        organisation: Arc::new(store.clone()),
+        activities: Arc::new(store.clone()),
+        processors: Arc::new(store.clone()),
+        policies: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         storage: "memory",
     }
@@ -269,6 +321,10 @@ async fn postgres_stores(
         resets: stores.resets(),
         throttle: stores.throttle(),
         audit: stores.audit(),
+        organisation: Arc::new(stores.clone()),
+        activities: Arc::new(stores.clone()),
+        processors: Arc::new(stores.clone()),
+        policies: Arc::new(stores.clone()),
         readiness: Arc::new(PgReadiness(stores)),
         storage: "postgres",
     })

@@ -6,7 +6,7 @@
 
 use std::{io::Read, process::ExitCode};
 
-use aura_api::{Settings, config::Environment, platform_identity};
+use aura_api::{Settings, config::Environment, platform};
 use aura_identity::{Email, FullName, Identity, IdentityError, NewMember, Password, Registration};
 use aura_tenancy::{PageRequest, Role, SystemScope, Tenant, TenantName, TenantSlug};
 use clap::{Args, Parser, Subcommand};
@@ -40,6 +40,22 @@ enum Command {
     /// Access-token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The record of processing activities of a tenant for the supervisory authority
+    /// (Art. 30(4)), on standard output or into a file.
+    Export {
+        /// The tenant's slug or id.
+        #[arg(long)]
+        tenant: String,
+        /// controller (Art. 30(1)) or processor (Art. 30(2)).
+        #[arg(long, default_value = "controller")]
+        record: String,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,10 +205,8 @@ fn settings() -> Result<Settings, Failure> {
 
 async fn identity() -> Result<(Identity, Settings), Failure> {
     let settings = settings()?;
-    let identity = platform_identity(&settings)
-        .await
-        .map_err(Failure::runtime)?;
-    Ok((identity, settings))
+    let platform = platform(&settings).await.map_err(Failure::runtime)?;
+    Ok((platform.identity, settings))
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
@@ -359,6 +373,41 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             });
         }
         Command::SeedDemo => seed_demo(&system, &out).await?,
+        Command::Export {
+            tenant,
+            record,
+            format,
+            output,
+        } => {
+            let kind: aura_gdpr_registers::RecordKind = record.parse().map_err(Failure::usage)?;
+            if !matches!(format.as_str(), "json" | "csv") {
+                return Err(Failure::usage("--format: must be json or csv"));
+            }
+            let settings = settings()?;
+            let platform = platform(&settings).await.map_err(Failure::runtime)?;
+            let tenant = find_tenant(&platform.identity, &system, &tenant).await?;
+            let export = platform
+                .registers
+                .export(&system.within(tenant.id), kind, &Default::default())
+                .await
+                .map_err(Failure::runtime)?;
+            let text = if format == "csv" {
+                aura_gdpr_registers::to_csv(&export)
+            } else {
+                serde_json::to_string_pretty(&export).map_err(Failure::runtime)?
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(Failure::runtime)?;
+                    eprintln!(
+                        "wrote {} activities to {}",
+                        export.activities.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
+        }
         Command::Keys(KeysCommand::Generate { dir }) => {
             std::fs::create_dir_all(&dir).map_err(Failure::runtime)?;
             let kid = aura_adapter_crypto::JwtKeySet::generate_into_dir(&dir)

@@ -42,6 +42,12 @@ pub enum ApiError {
     NotFound,
     #[error("this method is not allowed here")]
     MethodNotAllowed,
+    #[error("send If-Match with the record's ETag (the version you read)")]
+    PreconditionRequired,
+    #[error(
+        "the record was changed by someone else since you read it; reload and apply your change again"
+    )]
+    StaleVersion,
     #[error("{message}")]
     Conflict {
         code: &'static str,
@@ -116,6 +122,8 @@ impl ApiError {
             ApiError::Forbidden { code, .. } => code,
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PreconditionRequired => "precondition_required",
+            ApiError::StaleVersion => "stale_version",
             ApiError::Conflict { code, .. } => code,
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "service_unavailable",
@@ -160,6 +168,8 @@ impl ResponseError for ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::StaleVersion => StatusCode::CONFLICT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -256,5 +266,27 @@ impl From<IdentityError> for ApiError {
 impl From<AuditError> for ApiError {
     fn from(error: AuditError) -> Self {
         IdentityError::from(error).into()
+    }
+}
+
+impl From<aura_gdpr_registers::RegistersError> for ApiError {
+    fn from(error: aura_gdpr_registers::RegistersError) -> Self {
+        use aura_gdpr_registers::RegistersError as E;
+        match error {
+            E::Validation(errors) => ApiError::Validation(errors),
+            E::Forbidden(_) => ApiError::Forbidden {
+                code: "forbidden",
+                detail: "your role does not allow this action",
+            },
+            E::NotFound => ApiError::NotFound,
+            E::StaleVersion { .. } => ApiError::StaleVersion,
+            E::Conflict { code, message } => ApiError::Conflict {
+                code,
+                field: None,
+                message,
+            },
+            E::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
+            E::Internal(source) => ApiError::Internal(source),
+        }
     }
 }

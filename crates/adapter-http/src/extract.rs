@@ -195,8 +195,19 @@ fn join_path(path: &str, name: &str) -> String {
     }
 }
 
-/// Query strings, with the offending parameter named.
+/// Query strings, with the offending parameter named. Control characters (NUL above all,
+/// which PostgreSQL refuses in text) are rejected before any value reaches a use case.
 pub fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    if let Some((key, _)) = form_urlencoded_parse(req.query_string())
+        .find(|(k, v)| k.chars().chain(v.chars()).any(char::is_control))
+    {
+        let field = key.chars().filter(|c| !c.is_control()).collect::<String>();
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            Some(&field),
+            "must not contain control characters",
+        ));
+    }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded_parse(req.query_string()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {

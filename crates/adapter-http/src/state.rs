@@ -1,6 +1,7 @@
 use std::{net::IpAddr, sync::Arc};
 
 use aura_audit::AuditService;
+use aura_gdpr_registers::Registers;
 use aura_identity::Identity;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -45,6 +46,7 @@ impl Default for EdgeConfig {
 pub struct ApiState {
     pub identity: Identity,
     pub audit: AuditService,
+    pub registers: Registers,
     pub readiness: Arc<dyn Readiness>,
     /// The public signing keys (`GET /.well-known/jwks.json`).
     pub jwks: Arc<serde_json::Value>,

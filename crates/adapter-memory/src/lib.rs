@@ -1,17 +1,20 @@
 //! Every storage port in memory, for unit tests and the API's explicit demo mode.
 //!
 //! One [`MemoryStore`] implements identity's `TenantRepository`, `UserRepository`,
-//! `SessionStore`, `PasswordResetStore` and `LoginThrottle` and audit's `AuditLog`. All
-//! tables sit behind one lock, so a change and its audit event commit together: every
-//! method checks all its rules before it changes anything, and the lock is never held
-//! across an `.await`. It follows the rules the PostgreSQL adapter enforces (tenant
-//! isolation, unique e-mail and slug, the last-owner rule, single-use tokens); the port
-//! contract suite (`aura-port-contracts`) holds both adapters to them.
+//! `SessionStore`, `PasswordResetStore` and `LoginThrottle`, audit's `AuditLog`, and the
+//! GDPR registers' `OrganisationRepository`, `ActivityRepository`, `ProcessorRepository`
+//! and `PolicyRepository`. All tables sit behind one lock, so a change and its audit event
+//! commit together: every method checks all its rules before it changes anything, and the
+//! lock is never held across an `.await`. It follows the rules the PostgreSQL adapter
+//! enforces (tenant isolation, unique e-mail and slug, the last-owner rule, single-use
+//! tokens, optimistic versions of the registers); the port contract suite
+//! (`aura-port-contracts`) holds both adapters to them.
 //!
 //! Nothing is persisted: a restart forgets everything.
 
 mod audit;
 mod identity;
+mod registers;
 mod state;
 
 use std::sync::{Arc, Mutex, MutexGuard};

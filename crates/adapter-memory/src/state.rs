@@ -55,6 +55,8 @@ pub(crate) struct State {
     pub throttle: HashMap<String, ThrottleState>,
     /// Per-tenant chains in sequence order.
     pub audit: HashMap<TenantId, Vec<AuditRecord>>,
+    /// The GDPR registers (organisation, activities, processors, policies).
+    pub registers: crate::registers::Tables,
 }
 
 impl State {

@@ -44,6 +44,8 @@ fn conflict_rule(constraint: Option<&str>) -> &'static str {
     match constraint {
         Some("users_email_key") => "email",
         Some("tenants_slug_key") => "slug",
+        Some("policy_versions_number_key") => "version_number",
+        Some("policy_versions_one_published_idx") => "published",
         _ => "duplicate",
     }
 }
@@ -159,6 +161,10 @@ mod tests {
     fn constraint_names_map_to_rules() {
         assert_eq!(conflict_rule(Some("users_email_key")), "email");
         assert_eq!(conflict_rule(Some("tenants_slug_key")), "slug");
+        assert_eq!(
+            conflict_rule(Some("policy_versions_number_key")),
+            "version_number"
+        );
         assert_eq!(conflict_rule(Some("users_pkey")), "duplicate");
         assert_eq!(conflict_rule(None), "duplicate");
     }

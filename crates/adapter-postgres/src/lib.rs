@@ -1,5 +1,5 @@
-//! PostgreSQL adapter (diesel-async on a deadpool pool, no libpq) for the identity and
-//! audit ports.
+//! PostgreSQL adapter (diesel-async on a deadpool pool, no libpq) for the identity,
+//! audit and GDPR register ports.
 //!
 //! Defence in depth: every tenant table has `tenant_id` first in its key, composite
 //! foreign keys, and ENABLE + FORCE row-level security keyed on the transaction-local
@@ -17,6 +17,7 @@ mod error;
 mod lookups;
 mod models;
 mod pool;
+mod registers;
 mod resets;
 mod schema;
 mod sessions;

@@ -100,6 +100,92 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    organisation_profiles (tenant_id) {
+        tenant_id -> Uuid,
+        profile -> Jsonb,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    processors (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        dpa_status -> Text,
+        dpa_signed_on -> Nullable<Date>,
+        dpa_review_on -> Nullable<Date>,
+        parent_id -> Nullable<Uuid>,
+        details -> Jsonb,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    processing_activities (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        role -> Text,
+        status -> Text,
+        owner_id -> Nullable<Uuid>,
+        review_date -> Nullable<Date>,
+        lawful_bases -> Array<Text>,
+        details -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    activity_processors (tenant_id, activity_id, processor_id) {
+        tenant_id -> Uuid,
+        activity_id -> Uuid,
+        processor_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    policies (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        title -> Text,
+        kind -> Text,
+        status -> Text,
+        owner_id -> Nullable<Uuid>,
+        review_interval_months -> Nullable<Int2>,
+        next_review_date -> Nullable<Date>,
+        current_version -> Nullable<Int4>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    policy_versions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        policy_id -> Uuid,
+        number -> Int4,
+        content -> Text,
+        status -> Text,
+        change_note -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        published_by -> Nullable<Uuid>,
+        published_at -> Nullable<Timestamptz>,
+        retired_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
@@ -108,4 +194,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_reset_tokens,
     audit_events,
     audit_chain_heads,
+    organisation_profiles,
+    processors,
+    processing_activities,
+    activity_processors,
+    policies,
+    policy_versions,
 );

@@ -69,6 +69,7 @@ string_enum!(ActivityStatus { Draft => "draft", Active => "active", Retired => "
 
 /// A purpose of the processing with its lawful basis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Purpose {
     pub description: String,
     pub lawful_basis: LawfulBasis,
@@ -78,11 +79,13 @@ pub struct Purpose {
 
 /// A category of personal data with its retention (Art. 30(1)(c), (f)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DataCategory {
     pub name: String,
     /// Set for special-category data (Art. 9): the condition relied on.
     pub special_category: Option<Art9Condition>,
     /// Personal data relating to criminal convictions and offences (Art. 10).
+    #[serde(default)]
     pub criminal_offence_data: bool,
     /// When the data is erased, e.g. "6 years after the end of the contract".
     pub retention: Option<String>,
@@ -90,6 +93,7 @@ pub struct DataCategory {
 
 /// A transfer to a third country or international organisation (Art. 30(1)(e)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Transfer {
     pub country: CountryCode,
     pub recipient: Option<String>,
@@ -99,30 +103,42 @@ pub struct Transfer {
 
 /// Everything a user edits about an activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ActivityFields {
     pub name: String,
     pub description: Option<String>,
+    #[serde(default = "default_role")]
     pub role: ActivityRole,
     /// For processor activities: the controller the tenant acts for (Art. 30(2)(a)).
     pub controller_name: Option<String>,
     pub controller_contact: Option<String>,
+    #[serde(default)]
     pub purposes: Vec<Purpose>,
+    #[serde(default)]
     pub data_subject_categories: Vec<String>,
+    #[serde(default)]
     pub data_categories: Vec<DataCategory>,
+    #[serde(default)]
     pub recipient_categories: Vec<String>,
+    #[serde(default)]
     pub transfers: Vec<Transfer>,
     /// A general description of the technical and organisational measures (Art. 32).
     pub security_measures: Option<String>,
     pub data_source: Option<String>,
     /// Automated decision-making including profiling (Art. 22).
+    #[serde(default)]
     pub automated_decision_making: bool,
     pub automated_decision_details: Option<String>,
+    #[serde(default = "default_dpia")]
     pub dpia_required: DpiaRequirement,
     pub dpia_reason: Option<String>,
     pub owner_id: Option<UserId>,
     pub department: Option<String>,
+    #[serde(default)]
     pub processor_ids: Vec<Uuid>,
+    #[serde(default = "default_activity_status")]
     pub status: ActivityStatus,
+    #[serde(default, with = "crate::text::iso_date::option")]
     pub review_date: Option<Date>,
 }
 
@@ -143,6 +159,18 @@ pub struct ProcessingActivity {
 }
 
 const LONG: usize = 5_000;
+
+fn default_role() -> ActivityRole {
+    ActivityRole::Controller
+}
+
+fn default_dpia() -> DpiaRequirement {
+    DpiaRequirement::ToAssess
+}
+
+fn default_activity_status() -> ActivityStatus {
+    ActivityStatus::Draft
+}
 
 impl ActivityFields {
     /// Checks sizes, formats and rules; trims and de-duplicates. All problems at once.

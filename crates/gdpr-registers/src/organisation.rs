@@ -8,6 +8,7 @@ use crate::text::{optional_text, text};
 
 /// A named party with contact details (DPO, EU representative, joint controller).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Contact {
     pub name: String,
     pub email: Option<String>,
@@ -47,6 +48,7 @@ impl Contact {
 
 /// A joint controller (Art. 26) and what it is responsible for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JointController {
     pub contact: Contact,
     pub responsibilities: Option<String>,
@@ -54,6 +56,7 @@ pub struct JointController {
 
 /// The organisation profile of a tenant. One per tenant; `version` guards updates.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrganisationProfile {
     pub legal_name: String,
     pub address: Option<String>,
@@ -63,6 +66,7 @@ pub struct OrganisationProfile {
     /// Why no DPO is designated (Art. 37 does not apply), when there is none.
     pub dpo_not_required_reason: Option<String>,
     pub eu_representative: Option<Contact>,
+    #[serde(default)]
     pub joint_controllers: Vec<JointController>,
 }
 

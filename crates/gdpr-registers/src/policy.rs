@@ -29,14 +29,21 @@ string_enum!(
 
 /// Everything a user edits about a policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyFields {
     pub title: String,
     pub kind: PolicyKind,
     pub owner_id: Option<UserId>,
     /// Months between reviews (1–60); the next review date follows publication.
     pub review_interval_months: Option<u8>,
+    #[serde(default, with = "crate::text::iso_date::option")]
     pub next_review_date: Option<Date>,
+    #[serde(default = "default_policy_status")]
     pub status: PolicyStatus,
+}
+
+fn default_policy_status() -> PolicyStatus {
+    PolicyStatus::Draft
 }
 
 impl PolicyFields {

@@ -51,6 +51,25 @@ pub struct Cursor {
     pub id: Uuid,
 }
 
+impl Cursor {
+    /// Whether the key fits the sort: empty for created sorts, an RFC 3339 time for
+    /// `-updated_at`, at most 300 characters for names. A cursor from another sort is
+    /// refused rather than guessed at.
+    pub fn fits(&self, sort: Sort) -> bool {
+        match sort {
+            Sort::Created | Sort::CreatedDesc => self.key.is_empty(),
+            Sort::UpdatedDesc => time::OffsetDateTime::parse(
+                &self.key,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .is_ok(),
+            Sort::Name | Sort::NameDesc => {
+                self.key.chars().count() <= 300 && !self.key.contains('\0')
+            }
+        }
+    }
+}
+
 /// One page and where the next starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListPage<T> {

@@ -17,6 +17,7 @@ string_enum!(
 
 /// Which of the processor duties of Art. 28(3)(a)–(h) the contract covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Art28Clauses {
     /// (a) processes only on documented instructions
     pub documented_instructions: bool,
@@ -57,21 +58,31 @@ impl Art28Clauses {
 
 /// Everything a user edits about a processor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProcessorFields {
     pub name: String,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     pub country: Option<CountryCode>,
     pub services: Option<String>,
+    #[serde(default)]
     pub data_categories: Vec<String>,
     pub transfer_mechanism: Option<TransferMechanism>,
+    #[serde(default = "default_dpa_status")]
     pub dpa_status: DpaStatus,
+    #[serde(default, with = "crate::text::iso_date::option")]
     pub dpa_signed_on: Option<Date>,
     /// When the agreement is due for review or expires.
+    #[serde(default, with = "crate::text::iso_date::option")]
     pub dpa_review_on: Option<Date>,
+    #[serde(default)]
     pub clauses: Art28Clauses,
     /// For a sub-processor: the processor that engages it.
     pub parent_id: Option<Uuid>,
+}
+
+fn default_dpa_status() -> DpaStatus {
+    DpaStatus::None
 }
 
 /// A stored processor; `activity_ids` are the activities that link to it (read-only here).

@@ -278,6 +278,7 @@ impl Registers {
         ctx: &RequestContext,
     ) -> Result<ListPage<CheckedActivity>, RegistersError> {
         self.require(scope, Permission::ReadRecords, ctx).await?;
+        check_cursor(query.after.as_ref(), query.sort)?;
         let page = self.ports.activities.list(scope, query).await?;
         let organisation = self.ports.organisation.get(scope).await?;
         let profile = organisation.as_ref().map(|o| &o.profile);
@@ -483,6 +484,7 @@ impl Registers {
         ctx: &RequestContext,
     ) -> Result<ListPage<Processor>, RegistersError> {
         self.require(scope, Permission::ReadRecords, ctx).await?;
+        check_cursor(query.after.as_ref(), query.sort)?;
         Ok(self.ports.processors.list(scope, query).await?)
     }
 
@@ -615,6 +617,7 @@ impl Registers {
         ctx: &RequestContext,
     ) -> Result<ListPage<Policy>, RegistersError> {
         self.require(scope, Permission::ReadRecords, ctx).await?;
+        check_cursor(query.after.as_ref(), query.sort)?;
         Ok(self.ports.policies.list(scope, query).await?)
     }
 
@@ -955,6 +958,21 @@ impl Registers {
             processors,
             self.ports.clock.now(),
         ))
+    }
+}
+
+/// A cursor must belong to the sort it is used with.
+fn check_cursor(
+    after: Option<&crate::ports::Cursor>,
+    sort: crate::ports::Sort,
+) -> Result<(), RegistersError> {
+    match after {
+        Some(cursor) if !cursor.fits(sort) => Err(ValidationErrors::single(
+            "cursor",
+            "belongs to another sort order; start again without it",
+        )
+        .into()),
+        _ => Ok(()),
     }
 }
 

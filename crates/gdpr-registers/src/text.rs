@@ -5,6 +5,9 @@ use std::{fmt, str::FromStr};
 use aura_tenancy::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
+// Calendar dates travel as ISO 8601 (`2026-01-31`), not as time's default tuple.
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
+
 /// Trimmed text of 1..=`max` characters without control characters (newlines allowed
 /// when `multiline`). Reports problems under `field`.
 pub fn text(

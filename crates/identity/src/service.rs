@@ -269,6 +269,28 @@ impl Identity {
 
     /// Signs in. Unknown e-mail, wrong password, inactive user and suspended tenant give
     /// the same answer after the same work (a hash verification).
+    /// How long the caller must wait under `keys`, if at all.
+    async fn throttled(&self, keys: &[ThrottleKey]) -> Result<Option<Duration>, IdentityError> {
+        let now = self.ports.clock.now();
+        let states = self.ports.throttle.load(keys).await?;
+        Ok(keys
+            .iter()
+            .zip(&states)
+            .filter_map(|(key, state)| {
+                state.and_then(|s| self.config.throttle.retry_after(key, &s, now))
+            })
+            .max())
+    }
+
+    async fn refuse_if_throttled(&self, keys: &[ThrottleKey]) -> Result<(), IdentityError> {
+        match self.throttled(keys).await? {
+            Some(wait) => Err(IdentityError::Throttled {
+                retry_after_secs: wait.whole_seconds().max(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
     pub async fn login(
         &self,
         request: LoginRequest,
@@ -277,19 +299,7 @@ impl Identity {
         let keys = throttle_keys(&request.email, request.client_ip);
         let now = self.ports.clock.now();
         // Throttle before hashing, so a flood cannot burn the CPU.
-        let states = self.ports.throttle.load(&keys).await?;
-        let wait = keys
-            .iter()
-            .zip(&states)
-            .filter_map(|(key, state)| {
-                state.and_then(|s| self.config.throttle.retry_after(key, &s, now))
-            })
-            .max();
-        if let Some(wait) = wait {
-            return Err(IdentityError::Throttled {
-                retry_after_secs: wait.whole_seconds().max(1),
-            });
-        }
+        self.refuse_if_throttled(&keys).await?;
 
         let record = self.ports.users.find_for_login(&request.email).await?;
         let unset = PasswordHash::unset();
@@ -361,7 +371,12 @@ impl Identity {
                 self.idle_expiry(&family, now),
                 event,
             )
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // The account vanished between lookup and sign-in.
+                aura_tenancy::StoreError::NotFound => IdentityError::InvalidCredentials,
+                other => other.into(),
+            })?;
         let access_token = self.issue_access(&user, &tenant, family.id)?;
         Ok(TokenPair {
             access_token,
@@ -417,7 +432,11 @@ impl Identity {
         let scope = TenantScope::for_credential_check(family.tenant_id, Some(family.user_id));
         let now = self.ports.clock.now();
         if found.used {
-            self.revoke_for_reuse(&scope, family, ctx).await?;
+            // A replay into a session that is already over changes nothing: it is not
+            // audited again, so old tokens cannot grow the trail without end.
+            if !found.family_revoked {
+                self.revoke_for_reuse(&scope, family, ctx).await?;
+            }
             return Err(IdentityError::InvalidToken);
         }
         if found.family_revoked || now >= found.idle_expires_at || now >= family.absolute_expires_at
@@ -545,12 +564,26 @@ impl Identity {
 
     // ---------------------------------------------------------------- passwords
 
-    /// Starts a password reset. Answers the same whether or not the address is known.
+    /// Starts a password reset. Answers the same whether or not the address is known;
+    /// beyond a few requests per address and client the request is silently dropped.
     pub async fn forgot_password(
         &self,
         email: &Email,
+        client_ip: Option<IpAddr>,
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
+        let mut keys = vec![ThrottleKey::ResetFor(email.clone())];
+        keys.extend(client_ip.map(ThrottleKey::ResetFrom));
+        let limited = self.throttled(&keys).await?.is_some();
+        let now = self.ports.clock.now();
+        self.ports
+            .throttle
+            .record_failure(&keys, &self.config.throttle, now)
+            .await?;
+        if limited {
+            tracing::info!("password-reset request dropped by the rate limit");
+            return Ok(());
+        }
         let Some(LoginRecord { user, tenant }) = self.ports.users.find_for_login(email).await?
         else {
             return Ok(());
@@ -622,7 +655,11 @@ impl Identity {
             return Err(IdentityError::InvalidToken);
         };
         let scope = TenantScope::for_credential_check(tenant, Some(user_id));
-        let mut user = self.ports.users.get(&scope, user_id).await?;
+        let mut user = match self.ports.users.get(&scope, user_id).await {
+            Ok(user) => user,
+            Err(aura_tenancy::StoreError::NotFound) => return Err(IdentityError::InvalidToken),
+            Err(other) => return Err(other.into()),
+        };
         let password = Password::new_checked(new_password, "password", Some(user.email.as_str()))?;
         user.password_hash = self.ports.hasher.hash(&password).await?;
         user.end_sessions();
@@ -663,18 +700,29 @@ impl Identity {
         let mut user = auth.user.clone();
         let password =
             Password::new_checked(new_password, "new_password", Some(user.email.as_str()))?;
+        // The current password is guessed here as at sign-in: the same throttle applies.
+        let keys = throttle_keys(&user.email, client_ip);
+        self.refuse_if_throttled(&keys).await?;
         if !self
             .ports
             .hasher
             .verify(current, &user.password_hash)
             .await?
         {
-            let keys = throttle_keys(&user.email, client_ip);
             let now = self.ports.clock.now();
             self.ports
                 .throttle
                 .record_failure(&keys, &self.config.throttle, now)
                 .await?;
+            let event = PendingEvent::new(
+                Actor::User(user.id),
+                AuditAction::USER_LOGIN_FAILED,
+                ENTITY_USER,
+                user.id,
+                Changes::new().note("reason", "wrong_current_password"),
+                ctx,
+            );
+            self.ports.audit.append(&auth.scope, event).await?;
             return Err(aura_tenancy::ValidationErrors::single(
                 "current_password",
                 "is not correct",
@@ -912,9 +960,16 @@ impl Identity {
         );
         self.ports.users.insert(scope, &user, event).await?;
         if invite {
+            // The user exists now; a mail that cannot go out must not turn that into an
+            // error the client would retry into a conflict. The link can be re-sent with
+            // "forgot password".
             let tenant = self.ports.tenants.get(scope).await?;
-            self.send_password_link(scope, &user, &tenant, MailKind::Invitation, ctx)
-                .await?;
+            if let Err(error) = self
+                .send_password_link(scope, &user, &tenant, MailKind::Invitation, ctx)
+                .await
+            {
+                tracing::warn!(%error, user = %user.id, "invitation mail not sent");
+            }
         }
         Ok(user)
     }

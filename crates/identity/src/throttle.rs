@@ -17,6 +17,10 @@ pub enum ThrottleKey {
     Account(Email),
     /// One client address against any account: a loose limit against spraying.
     Address(IpAddr),
+    /// Password-reset requests for one address (mail flooding).
+    ResetFor(Email),
+    /// Password-reset requests from one client address.
+    ResetFrom(IpAddr),
 }
 
 impl ThrottleKey {
@@ -26,6 +30,8 @@ impl ThrottleKey {
             ThrottleKey::AccountFromAddress(email, ip) => format!("account-address:{email}|{ip}"),
             ThrottleKey::Account(email) => format!("account:{email}"),
             ThrottleKey::Address(ip) => format!("address:{ip}"),
+            ThrottleKey::ResetFor(email) => format!("reset-for:{email}"),
+            ThrottleKey::ResetFrom(ip) => format!("reset-from:{ip}"),
         }
     }
 }
@@ -43,6 +49,9 @@ pub struct ThrottlePolicy {
     pub account_address_free: u32,
     pub account_free: u32,
     pub address_free: u32,
+    /// Reset mails per address within the window before requests are silently dropped.
+    pub reset_for_free: u32,
+    pub reset_from_free: u32,
     pub max_delay: Duration,
     /// Failures older than this (since the last one) are forgotten.
     pub window: Duration,
@@ -54,6 +63,8 @@ impl Default for ThrottlePolicy {
             account_address_free: 5,
             account_free: 100,
             address_free: 100,
+            reset_for_free: 3,
+            reset_from_free: 20,
             max_delay: Duration::minutes(15),
             window: Duration::hours(1),
         }
@@ -66,6 +77,8 @@ impl ThrottlePolicy {
             ThrottleKey::AccountFromAddress(..) => self.account_address_free,
             ThrottleKey::Account(_) => self.account_free,
             ThrottleKey::Address(_) => self.address_free,
+            ThrottleKey::ResetFor(_) => self.reset_for_free,
+            ThrottleKey::ResetFrom(_) => self.reset_from_free,
         }
     }
 

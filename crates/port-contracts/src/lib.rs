@@ -20,12 +20,23 @@
 //!   taken relative to `clock.now()`, and the `now` arguments of the ports are explicit.
 //!
 //! Each contract panics (fails its test) at the first broken promise, naming it.
+//!
+//! The GDPR registers' ports have their own suite, [`register_contract_tests!`], over a
+//! [`RegisterStores`] (the register ports plus the identity [`Stores`] that set up the
+//! tenants and users of the fixtures):
+//!
+//! ```text
+//! aura_port_contracts::register_contract_tests!(async {
+//!     RegisterStores::new(identity_stores, organisation, activities, processors, policies)
+//! });
+//! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod audit;
 pub mod fixtures;
 pub mod owners;
+pub mod registers;
 pub mod resets;
 pub mod sessions;
 pub mod tenants;
@@ -35,6 +46,9 @@ pub mod users;
 use std::sync::Arc;
 
 use aura_audit::AuditLog;
+use aura_gdpr_registers::ports::{
+    ActivityRepository, OrganisationRepository, PolicyRepository, ProcessorRepository,
+};
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
@@ -170,6 +184,165 @@ macro_rules! __contract_module {
                 #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     $crate::$area::$name(super::__port_contract_stores().await).await;
+                }
+            )*
+        }
+    };
+}
+
+/// The GDPR registers' ports under test, with the identity [`Stores`] of the same
+/// adapter (the fixtures register tenants and users through them).
+#[derive(Clone)]
+pub struct RegisterStores {
+    pub organisation: Arc<dyn OrganisationRepository>,
+    pub activities: Arc<dyn ActivityRepository>,
+    pub processors: Arc<dyn ProcessorRepository>,
+    pub policies: Arc<dyn PolicyRepository>,
+    /// The audit log the register writes seal their events into (`identity.audit`).
+    pub audit: Arc<dyn AuditLog>,
+    /// Tenants, users and the clock of the same adapter.
+    pub identity: Stores,
+}
+
+impl RegisterStores {
+    /// The register ports beside `identity` (whose audit log they must write to).
+    pub fn new(
+        identity: Stores,
+        organisation: Arc<dyn OrganisationRepository>,
+        activities: Arc<dyn ActivityRepository>,
+        processors: Arc<dyn ProcessorRepository>,
+        policies: Arc<dyn PolicyRepository>,
+    ) -> Self {
+        Self {
+            organisation,
+            activities,
+            processors,
+            policies,
+            audit: identity.audit.clone(),
+            identity,
+        }
+    }
+
+    /// Every port, identity's and the registers', from one value that implements them all.
+    pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
+    where
+        S: TenantRepository
+            + UserRepository
+            + SessionStore
+            + PasswordResetStore
+            + LoginThrottle
+            + AuditLog
+            + OrganisationRepository
+            + ActivityRepository
+            + ProcessorRepository
+            + PolicyRepository
+            + 'static,
+    {
+        let store = Arc::new(store);
+        let identity = Stores {
+            tenants: store.clone(),
+            users: store.clone(),
+            sessions: store.clone(),
+            resets: store.clone(),
+            throttle: store.clone(),
+            audit: store.clone(),
+            clock,
+        };
+        Self::new(identity, store.clone(), store.clone(), store.clone(), store)
+    }
+
+    /// The clock the stores use.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.identity.clock
+    }
+}
+
+/// Expands to one `#[tokio::test]` per register contract. The argument is an async
+/// expression (evaluated afresh for each test) that yields a [`RegisterStores`].
+///
+/// The expansion defines a function `__register_contract_stores` and the modules
+/// `organisation`, `activities`, `processors` and `policies` in the calling module, so
+/// call the macro once per module (it may share a module with [`contract_tests!`]).
+#[macro_export]
+macro_rules! register_contract_tests {
+    ($stores:expr $(,)?) => {
+        async fn __register_contract_stores() -> $crate::RegisterStores {
+            $stores.await
+        }
+
+        $crate::__register_contract_module!(organisation {
+            get_before_the_first_put_is_none,
+            put_creates_at_version_one_then_replaces,
+            create_over_an_existing_profile_is_a_conflict,
+            put_at_a_version_without_a_profile_is_not_found,
+            stale_put_loses_nothing,
+            concurrent_puts_have_one_winner,
+            concurrent_creates_have_one_winner,
+            tenants_have_separate_profiles,
+        });
+        $crate::__register_contract_module!(activities {
+            insert_then_get_returns_the_activity,
+            insert_of_a_taken_id_is_a_conflict,
+            links_name_only_the_tenants_processors,
+            update_replaces_the_row_at_the_expected_version,
+            stale_update_loses_nothing,
+            concurrent_updates_have_one_winner,
+            update_with_a_bad_link_changes_nothing,
+            delete_checks_the_version,
+            other_tenants_activities_are_out_of_reach,
+            all_is_oldest_first,
+            list_filters,
+            list_pages_through_every_sort,
+            list_pages_through_a_filtered_list,
+            writes_keep_a_valid_chain,
+        });
+        $crate::__register_contract_module!(processors {
+            insert_then_get_returns_the_processor,
+            sub_processors_name_a_parent_of_the_tenant,
+            activity_ids_are_the_linking_activities_sorted,
+            a_linked_processor_is_in_use,
+            a_parent_processor_is_in_use,
+            stale_update_and_delete_lose_nothing,
+            concurrent_updates_have_one_winner,
+            other_tenants_processors_are_out_of_reach,
+            all_is_oldest_first,
+            list_filters,
+            list_pages_through_every_sort,
+            writes_keep_a_valid_chain,
+        });
+        $crate::__register_contract_module!(policies {
+            insert_then_get_has_no_current_version,
+            update_and_delete_check_the_version,
+            concurrent_updates_have_one_winner,
+            delete_removes_the_versions,
+            versions_are_numbered_in_sequence,
+            versions_of_a_missing_or_foreign_policy_are_not_found,
+            publishing_retires_the_previous_version,
+            publishing_with_a_stale_policy_changes_nothing,
+            stale_version_update_loses_nothing,
+            concurrent_version_updates_have_one_winner,
+            concurrent_publications_leave_one_published,
+            at_most_one_version_is_published,
+            current_version_follows_the_published_version,
+            other_tenants_policies_are_out_of_reach,
+            list_filters,
+            list_pages_through_every_sort,
+            writes_keep_a_valid_chain,
+        });
+    };
+}
+
+/// One module of register contract tests (used by [`register_contract_tests!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __register_contract_module {
+    ($area:ident { $($name:ident),* $(,)? }) => {
+        mod $area {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::registers::$area::$name(super::__register_contract_stores().await)
+                        .await;
                 }
             )*
         }

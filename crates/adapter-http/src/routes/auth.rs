@@ -148,7 +148,7 @@ pub async fn forgot_password(
     let email = Email::parse(&body.email)?;
     state
         .identity
-        .forgot_password(&email, &meta.context)
+        .forgot_password(&email, meta.ip, &meta.context)
         .await?;
     Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
 }

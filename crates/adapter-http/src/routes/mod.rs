@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod me;
+pub mod registers;
 pub mod system;
 pub mod tenants;
 
@@ -46,8 +47,66 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .delete(tenants::delete_user),
                 )
                 .service(resource("/audit-events").get(audit::list))
-                .service(resource("/audit-events/verify").get(audit::verify)),
+                .service(resource("/audit-events/verify").get(audit::verify))
+                .configure(register_routes),
         );
+}
+
+fn register_routes(cfg: &mut web::ServiceConfig) {
+    use registers as r;
+    cfg.service(
+        resource("/organisation")
+            .get(r::get_organisation)
+            .put(r::put_organisation),
+    )
+    .service(
+        resource("/processing-activities")
+            .get(r::list_activities)
+            .post(r::create_activity),
+    )
+    // Before `{id}`: actix matches in registration order.
+    .service(resource("/processing-activities/completeness").get(r::completeness))
+    .service(
+        resource("/processing-activities/{id}")
+            .get(r::get_activity)
+            .put(r::update_activity)
+            .delete(r::delete_activity),
+    )
+    .service(
+        resource("/processors")
+            .get(r::list_processors)
+            .post(r::create_processor),
+    )
+    .service(
+        resource("/processors/{id}")
+            .get(r::get_processor)
+            .put(r::update_processor)
+            .delete(r::delete_processor),
+    )
+    .service(
+        resource("/policies")
+            .get(r::list_policies)
+            .post(r::create_policy),
+    )
+    .service(
+        resource("/policies/{id}")
+            .get(r::get_policy)
+            .put(r::update_policy)
+            .delete(r::delete_policy),
+    )
+    .service(
+        resource("/policies/{id}/versions")
+            .get(r::list_versions)
+            .post(r::create_version),
+    )
+    .service(resource("/policies/{id}/versions/current").get(r::current_version))
+    .service(
+        resource("/policies/{id}/versions/{number}")
+            .get(r::get_version)
+            .put(r::edit_version),
+    )
+    .service(resource("/policies/{id}/versions/{number}/{action}").post(r::transition_version))
+    .service(resource("/registers/export").get(r::export));
 }
 
 /// A resource whose unsupported methods answer 405 problem+json.

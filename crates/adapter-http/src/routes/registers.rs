@@ -1,0 +1,855 @@
+//! The GDPR registers over HTTP. Optimistic concurrency through `ETag` / `If-Match`:
+//! every record answers with `ETag: "<version>"`; `PUT` and `DELETE` must send
+//! `If-Match: "<version>"` (428 without it, 409 when it is stale).
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use aura_gdpr_registers::{
+    ActivityFields, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, OrganisationProfile,
+    PolicyFields, PolicyKind, PolicyStatus, ProcessorFields, RecordKind, VersionStatus,
+    ports::{ActivityQuery, Cursor, PolicyQuery, ProcessorQuery, Sort},
+    to_csv,
+};
+use aura_tenancy::UserId;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Problem},
+    extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
+    routes::checked_limit,
+    state::ApiState,
+};
+
+/// `If-Match: "3"` (or `3`) → 3. Missing → 428; malformed → 400.
+fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?
+        .to_str()
+        .unwrap_or("");
+    raw.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_if_match",
+                Some("If-Match"),
+                "must be the record's ETag, e.g. \"3\"",
+            )
+        })
+}
+
+fn with_etag<T: Serialize>(
+    status: actix_web::http::StatusCode,
+    version: i32,
+    body: &T,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(body)
+}
+
+fn encode_cursor(cursor: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::json!({ "k": cursor.key, "i": cursor.id }).to_string())
+}
+
+fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            Some("cursor"),
+            "is not a cursor this API issued",
+        )
+    };
+    raw.map(|raw| {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let key = value["k"].as_str().ok_or_else(invalid)?.to_owned();
+        let id = value["i"]
+            .as_str()
+            .and_then(|i| Uuid::parse_str(i).ok())
+            .ok_or_else(invalid)?;
+        Ok(Cursor { key, id })
+    })
+    .transpose()
+}
+
+fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
+    raw.map(|s| Sort::parse(s).map_err(|m| ApiError::bad_request("invalid_query", Some("sort"), m)))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+fn search(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > 200 => Err(ApiError::bad_request(
+            "invalid_query",
+            Some("q"),
+            "must be at most 200 characters",
+        )),
+        other => Ok(other),
+    }
+}
+
+fn record_id(raw: &str) -> Result<Uuid, ApiError> {
+    parse_id(raw, "id")
+}
+
+/// A page of records.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordList {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<serde_json::Value>,
+    pub next_cursor: Option<String>,
+}
+
+fn list_body<T: Serialize>(items: Vec<T>, next: Option<Cursor>) -> RecordList {
+    RecordList {
+        items: items
+            .into_iter()
+            .filter_map(|i| serde_json::to_value(i).ok())
+            .collect(),
+        next_cursor: next.as_ref().map(encode_cursor),
+    }
+}
+
+// ------------------------------------------------------------------ organisation
+
+/// The organisation profile (controller details, Art. 30(1)(a)); 404 until first saved.
+#[utoipa::path(get, path = "/api/v1/organisation", tag = "registers", security(("bearer" = [])),
+    responses((status = 200, body = Object, description = "the profile with `version`; ETag header"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_organisation(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<HttpResponse, ApiError> {
+    let stored = state
+        .registers
+        .organisation(&auth.scope, &meta.context)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        stored.version,
+        &stored,
+    ))
+}
+
+/// Saves the organisation profile. The first save sends `If-Match: "0"`.
+#[utoipa::path(put, path = "/api/v1/organisation", tag = "registers", security(("bearer" = [])),
+    params(("If-Match" = String, Header, description = "the ETag you read, \"0\" for the first save")),
+    request_body(content = Object, description = "legal_name, address, contact_email, contact_phone, dpo {name, email, phone, address}, dpo_not_required_reason, eu_representative, joint_controllers [{contact, responsibilities}]",
+        example = json!({"legal_name": "Acme GmbH", "address": "Hauptstraße 1, Berlin", "contact_email": "privacy@acme.example", "dpo": {"name": "Jana Schmidt", "email": "dpo@acme.example"}})),
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn put_organisation(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(profile): JsonBody<OrganisationProfile>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let stored = state
+        .registers
+        .put_organisation(&auth.scope, profile, expected, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        stored.version,
+        &stored,
+    ))
+}
+
+// ------------------------------------------------------------------ activities
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityParams {
+    /// draft, active or retired.
+    pub status: Option<String>,
+    /// controller, joint_controller or processor.
+    pub role: Option<String>,
+    /// The owning user's id.
+    pub owner: Option<String>,
+    /// consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests.
+    pub lawful_basis: Option<String>,
+    /// Activities linked to this processor id.
+    pub processor: Option<String>,
+    /// Text search in the name.
+    pub q: Option<String>,
+    /// created_at (default), -created_at, name, -name, -updated_at.
+    pub sort: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+fn query_enum<T: std::str::FromStr<Err = String>>(
+    raw: Option<&str>,
+    field: &str,
+) -> Result<Option<T>, ApiError> {
+    raw.map(|r| {
+        r.parse::<T>()
+            .map_err(|m| ApiError::bad_request("invalid_query", Some(field), m))
+    })
+    .transpose()
+}
+
+/// Processing activities with what each record still lacks (`missing`).
+#[utoipa::path(get, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])), params(ActivityParams),
+    responses((status = 200, body = RecordList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_activities(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<RecordList>, ApiError> {
+    let p: ActivityParams = parse_query(&req)?;
+    let query = ActivityQuery {
+        status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
+        role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
+        owner: p
+            .owner
+            .as_deref()
+            .map(|o| parse_id(o, "owner").map(UserId::from_uuid))
+            .transpose()?,
+        lawful_basis: query_enum::<LawfulBasis>(p.lawful_basis.as_deref(), "lawful_basis")?,
+        processor: p
+            .processor
+            .as_deref()
+            .map(|o| parse_id(o, "processor"))
+            .transpose()?,
+        search: search(p.q)?,
+        sort: parse_sort(p.sort.as_deref())?,
+        after: decode_cursor(p.cursor.as_deref())?,
+        limit: checked_limit(p.limit)?,
+    };
+    let page = state
+        .registers
+        .activities(&auth.scope, &query, &meta.context)
+        .await?;
+    Ok(web::Json(list_body(page.items, page.next)))
+}
+
+/// Adds a processing activity.
+#[utoipa::path(post, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])),
+    request_body(content = Object, description = "the activity's fields (see the GET response)", example = json!({
+        "name": "Newsletter", "role": "controller", "status": "active",
+        "purposes": [{"description": "Send product news", "lawful_basis": "consent"}],
+        "data_subject_categories": ["subscribers"],
+        "data_categories": [{"name": "e-mail address", "retention": "until consent is withdrawn"}],
+        "recipient_categories": ["mailing service"],
+        "transfers": [{"country": "US", "mechanism": "standard_contractual_clauses", "recipient": "Mail Inc."}],
+        "security_measures": "TLS, MFA, access control", "dpia_required": "no"})),
+    responses((status = 201, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_activity(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(fields): JsonBody<ActivityFields>,
+) -> Result<HttpResponse, ApiError> {
+    let checked = state
+        .registers
+        .create_activity(&auth.scope, fields, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::CREATED,
+        checked.activity.version,
+        &checked,
+    ))
+}
+
+/// One activity with its missing Art. 30 items.
+#[utoipa::path(get, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_activity(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let checked = state
+        .registers
+        .activity(&auth.scope, record_id(&path)?, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        checked.activity.version,
+        &checked,
+    ))
+}
+
+/// Replaces an activity's fields (send all of them) at the version named by `If-Match`.
+#[utoipa::path(put, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body(content = Object),
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_activity(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+    JsonBody(fields): JsonBody<ActivityFields>,
+) -> Result<HttpResponse, ApiError> {
+    let id = record_id(&path)?;
+    let expected = if_match(&req)?;
+    let checked = state
+        .registers
+        .update_activity(&auth.scope, id, fields, expected, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        checked.activity.version,
+        &checked,
+    ))
+}
+
+/// Deletes an activity (admins and owners).
+#[utoipa::path(delete, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_activity(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = record_id(&path)?;
+    let expected = if_match(&req)?;
+    state
+        .registers
+        .delete_activity(&auth.scope, id, expected, &meta.context)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// How complete the register is: activities complete/incomplete and gaps per Art. 30 item.
+#[utoipa::path(get, path = "/api/v1/processing-activities/completeness", tag = "registers", security(("bearer" = [])),
+    responses((status = 200, body = Object)))]
+pub async fn completeness(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<HttpResponse, ApiError> {
+    let summary = state
+        .registers
+        .completeness(&auth.scope, &meta.context)
+        .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+// ------------------------------------------------------------------ processors
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessorParams {
+    /// none, draft or signed.
+    pub dpa_status: Option<String>,
+    /// Only processors whose DPA is missing, unsigned or due for review within this many days.
+    pub dpa_due_within_days: Option<u16>,
+    /// Sub-processors of this processor id.
+    pub parent: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// Processors and sub-processors (Art. 28).
+#[utoipa::path(get, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])), params(ProcessorParams),
+    responses((status = 200, body = RecordList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_processors(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<RecordList>, ApiError> {
+    let p: ProcessorParams = parse_query(&req)?;
+    if p.dpa_due_within_days.is_some_and(|d| d > 3650) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            Some("dpa_due_within_days"),
+            "must be at most 3650",
+        ));
+    }
+    let query = ProcessorQuery {
+        dpa_status: query_enum::<DpaStatus>(p.dpa_status.as_deref(), "dpa_status")?,
+        dpa_attention_by: p
+            .dpa_due_within_days
+            .map(|d| state.registers.attention_date(i64::from(d))),
+        parent: p
+            .parent
+            .as_deref()
+            .map(|o| parse_id(o, "parent"))
+            .transpose()?,
+        search: search(p.q)?,
+        sort: parse_sort(p.sort.as_deref())?,
+        after: decode_cursor(p.cursor.as_deref())?,
+        limit: checked_limit(p.limit)?,
+    };
+    let page = state
+        .registers
+        .processors(&auth.scope, &query, &meta.context)
+        .await?;
+    Ok(web::Json(list_body(page.items, page.next)))
+}
+
+/// Adds a processor.
+#[utoipa::path(post, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])),
+    request_body(content = Object, example = json!({"name": "Cloud Inc.", "country": "US", "services": "hosting",
+        "transfer_mechanism": "standard_contractual_clauses", "dpa_status": "signed", "dpa_signed_on": "2026-03-01",
+        "dpa_review_on": "2027-03-01", "clauses": {"documented_instructions": true, "confidentiality": true, "security": true}})),
+    responses((status = 201, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_processor(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(fields): JsonBody<ProcessorFields>,
+) -> Result<HttpResponse, ApiError> {
+    let processor = state
+        .registers
+        .create_processor(&auth.scope, fields, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::CREATED,
+        processor.version,
+        &processor,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_processor(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let processor = state
+        .registers
+        .processor(&auth.scope, record_id(&path)?, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        processor.version,
+        &processor,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body(content = Object),
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_processor(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+    JsonBody(fields): JsonBody<ProcessorFields>,
+) -> Result<HttpResponse, ApiError> {
+    let id = record_id(&path)?;
+    let expected = if_match(&req)?;
+    let processor = state
+        .registers
+        .update_processor(&auth.scope, id, fields, expected, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        processor.version,
+        &processor,
+    ))
+}
+
+/// Deletes a processor that no activity and no sub-processor uses (admins and owners).
+#[utoipa::path(delete, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_processor(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = record_id(&path)?;
+    let expected = if_match(&req)?;
+    state
+        .registers
+        .delete_processor(&auth.scope, id, expected, &meta.context)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ------------------------------------------------------------------ policies
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyParams {
+    /// privacy_policy, data_protection_policy, retention_policy, breach_response_plan, other.
+    pub kind: Option<String>,
+    /// draft, active or retired.
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])), params(PolicyParams),
+    responses((status = 200, body = RecordList)))]
+pub async fn list_policies(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<RecordList>, ApiError> {
+    let p: PolicyParams = parse_query(&req)?;
+    let query = PolicyQuery {
+        kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
+        status: query_enum::<PolicyStatus>(p.status.as_deref(), "status")?,
+        owner: p
+            .owner
+            .as_deref()
+            .map(|o| parse_id(o, "owner").map(UserId::from_uuid))
+            .transpose()?,
+        search: search(p.q)?,
+        sort: parse_sort(p.sort.as_deref())?,
+        after: decode_cursor(p.cursor.as_deref())?,
+        limit: checked_limit(p.limit)?,
+    };
+    let page = state
+        .registers
+        .policies(&auth.scope, &query, &meta.context)
+        .await?;
+    Ok(web::Json(list_body(page.items, page.next)))
+}
+
+#[utoipa::path(post, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])),
+    request_body(content = Object, example = json!({"title": "Privacy policy (website)", "kind": "privacy_policy", "review_interval_months": 12})),
+    responses((status = 201, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_policy(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(fields): JsonBody<PolicyFields>,
+) -> Result<HttpResponse, ApiError> {
+    let policy = state
+        .registers
+        .create_policy(&auth.scope, fields, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::CREATED,
+        policy.version,
+        &policy,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_policy(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let policy = state
+        .registers
+        .policy(&auth.scope, record_id(&path)?, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        policy.version,
+        &policy,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body(content = Object),
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_policy(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+    JsonBody(fields): JsonBody<PolicyFields>,
+) -> Result<HttpResponse, ApiError> {
+    let id = record_id(&path)?;
+    let expected = if_match(&req)?;
+    let policy = state
+        .registers
+        .update_policy(&auth.scope, id, fields, expected, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        policy.version,
+        &policy,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_policy(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = record_id(&path)?;
+    let expected = if_match(&req)?;
+    state
+        .registers
+        .delete_policy(&auth.scope, id, expected, &meta.context)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVersionBody {
+    /// The policy text (Markdown).
+    pub content: String,
+    pub change_note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditVersionBody {
+    pub content: String,
+}
+
+/// A policy's versions, newest first.
+#[utoipa::path(get, path = "/api/v1/policies/{id}/versions", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_versions(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let versions = state
+        .registers
+        .versions(&auth.scope, record_id(&path)?, &meta.context)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": versions })))
+}
+
+/// Adds a draft version with the next number.
+#[utoipa::path(post, path = "/api/v1/policies/{id}/versions", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = NewVersionBody,
+    responses((status = 201, body = Object), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_version(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<NewVersionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let version = state
+        .registers
+        .create_version(
+            &auth.scope,
+            record_id(&path)?,
+            &body.content,
+            body.change_note.as_deref(),
+            &meta.context,
+        )
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::CREATED,
+        version.version,
+        &version,
+    ))
+}
+
+/// The published version of a policy.
+#[utoipa::path(get, path = "/api/v1/policies/{id}/versions/current", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn current_version(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let version = state
+        .registers
+        .current_version(&auth.scope, record_id(&path)?, &meta.context)
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        version.version,
+        &version,
+    ))
+}
+
+fn version_number(raw: &str) -> Result<i32, ApiError> {
+    raw.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_id",
+            Some("number"),
+            "must be a version number (1, 2, …)",
+        )
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/policies/{id}/versions/{number}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("number" = i32, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_version(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, number) = path.into_inner();
+    let version = state
+        .registers
+        .version(
+            &auth.scope,
+            record_id(&id)?,
+            version_number(&number)?,
+            &meta.context,
+        )
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        version.version,
+        &version,
+    ))
+}
+
+/// Changes the text of a draft or in-review version (published versions never change).
+#[utoipa::path(put, path = "/api/v1/policies/{id}/versions/{number}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("number" = i32, Path), ("If-Match" = String, Header)), request_body = EditVersionBody,
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn edit_version(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<(String, String)>,
+    JsonBody(body): JsonBody<EditVersionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, number) = path.into_inner();
+    let expected = if_match(&req)?;
+    let version = state
+        .registers
+        .edit_version(
+            &auth.scope,
+            record_id(&id)?,
+            version_number(&number)?,
+            &body.content,
+            expected,
+            &meta.context,
+        )
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        version.version,
+        &version,
+    ))
+}
+
+/// Moves a version: `submit` (draft → in_review), `withdraw` (in_review → draft),
+/// `publish` (in_review → published, admins and owners; records the approver and retires
+/// the previous published version), `retire` (published → retired, admins and owners).
+#[utoipa::path(post, path = "/api/v1/policies/{id}/versions/{number}/{action}", tag = "registers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("number" = i32, Path), ("action" = String, Path, description = "submit | withdraw | publish | retire"), ("If-Match" = String, Header)),
+    responses((status = 200, body = Object), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn transition_version(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, number, action) = path.into_inner();
+    let next = match action.as_str() {
+        "submit" => VersionStatus::InReview,
+        "withdraw" => VersionStatus::Draft,
+        "publish" => VersionStatus::Published,
+        "retire" => VersionStatus::Retired,
+        _ => return Err(ApiError::NotFound),
+    };
+    let expected = if_match(&req)?;
+    let version = state
+        .registers
+        .transition_version(
+            &auth.scope,
+            record_id(&id)?,
+            version_number(&number)?,
+            next,
+            expected,
+            &meta.context,
+        )
+        .await?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        version.version,
+        &version,
+    ))
+}
+
+// ------------------------------------------------------------------ export
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// json (default) or csv.
+    pub format: Option<String>,
+    /// controller (Art. 30(1), default) or processor (Art. 30(2)).
+    pub record: Option<String>,
+}
+
+/// The record for the supervisory authority (Art. 30(4)), with linked processors and the
+/// organisation profile: JSON, or CSV with one row per activity.
+#[utoipa::path(get, path = "/api/v1/registers/export", tag = "registers", security(("bearer" = [])), params(ExportParams),
+    responses((status = 200, description = "application/json or text/csv"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn export(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<HttpResponse, ApiError> {
+    let p: ExportParams = parse_query(&req)?;
+    let kind =
+        query_enum::<RecordKind>(p.record.as_deref(), "record")?.unwrap_or(RecordKind::Controller);
+    let export = state
+        .registers
+        .export(&auth.scope, kind, &meta.context)
+        .await?;
+    let stamp = export.generated_at.date();
+    match p.format.as_deref().unwrap_or("json") {
+        "json" => Ok(HttpResponse::Ok()
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"ropa-{kind}-{stamp}.json\""),
+            ))
+            .json(&export)),
+        "csv" => Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"ropa-{kind}-{stamp}.csv\""),
+            ))
+            .body(to_csv(&export))),
+        _ => Err(ApiError::bad_request(
+            "invalid_query",
+            Some("format"),
+            "must be json or csv",
+        )),
+    }
+}

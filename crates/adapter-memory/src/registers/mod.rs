@@ -1,0 +1,196 @@
+//! The GDPR registers' ports (`aura_gdpr_registers::ports`): the organisation profile,
+//! processing activities, processors, policies and their versions.
+//!
+//! Like the identity tables, every row is keyed by tenant first, every write checks all
+//! its rules before it changes anything and seals its audit event under the same lock,
+//! and another tenant's row is `NotFound`. Updates and deletes name the `version` they
+//! read: a stale one is `Conflict("version")` and changes nothing.
+//!
+//! Derived values are computed on read, as the PostgreSQL adapter derives them from its
+//! tables: `Processor::activity_ids` from the activities' links, `Policy::current_version`
+//! from the published version.
+
+mod activities;
+mod organisation;
+mod policies;
+mod processors;
+
+use std::{
+    cmp::Ordering,
+    collections::{BTreeMap, HashMap},
+};
+
+use aura_gdpr_registers::{
+    PolicyVersion, ProcessingActivity, Processor, StoredOrganisation,
+    ports::{Cursor, ListPage, Sort},
+};
+use aura_tenancy::{StoreError, TenantId};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use uuid::Uuid;
+
+/// The registers' tables.
+#[derive(Default)]
+pub(crate) struct Tables {
+    pub organisations: HashMap<TenantId, StoredOrganisation>,
+    pub activities: BTreeMap<(TenantId, Uuid), ProcessingActivity>,
+    /// Stored with empty `activity_ids`; reads fill them in from the activities.
+    pub processors: BTreeMap<(TenantId, Uuid), Processor>,
+    /// Stored with `current_version` as written; reads derive it from the versions.
+    pub policies: BTreeMap<(TenantId, Uuid), aura_gdpr_registers::Policy>,
+    /// Keyed by (tenant, policy, number): a policy's versions are one ordered range.
+    pub versions: BTreeMap<(TenantId, Uuid, i32), PolicyVersion>,
+}
+
+/// The rows of one tenant in a table keyed by (tenant, id), in id order.
+pub(crate) fn tenant_rows<T>(
+    table: &BTreeMap<(TenantId, Uuid), T>,
+    tenant: TenantId,
+) -> impl Iterator<Item = &T> {
+    table
+        .range((tenant, Uuid::nil())..=(tenant, Uuid::max()))
+        .map(|(_, row)| row)
+}
+
+/// The optimistic-concurrency check of an update or delete: `Conflict("version")` when
+/// the row moved on from the version the caller read.
+pub(crate) fn check_version(stored: i32, expected: i32) -> Result<(), StoreError> {
+    if stored == expected {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict("version".to_owned()))
+    }
+}
+
+/// Case-insensitive substring match of a list's `search` filter.
+pub(crate) fn matches_search(haystack: &str, search: Option<&str>) -> bool {
+    search.is_none_or(|needle| {
+        haystack
+            .to_lowercase()
+            .contains(needle.to_lowercase().as_str())
+    })
+}
+
+/// What the list order needs of a row.
+pub(crate) trait Listed {
+    fn id(&self) -> Uuid;
+    /// The name (title for policies): the key of the name sorts.
+    fn name(&self) -> &str;
+    fn updated_at(&self) -> OffsetDateTime;
+}
+
+impl Listed for ProcessingActivity {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn name(&self) -> &str {
+        &self.fields.name
+    }
+    fn updated_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+}
+
+impl Listed for Processor {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn name(&self) -> &str {
+        &self.fields.name
+    }
+    fn updated_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+}
+
+impl Listed for aura_gdpr_registers::Policy {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn name(&self) -> &str {
+        &self.fields.title
+    }
+    fn updated_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+}
+
+/// The order of `sort` between two rows: the sort key, ties broken by id in the same
+/// direction (so that (key, id) is a total order a keyset cursor can resume from).
+fn compare<T: Listed>(sort: Sort, a: &T, b: &T) -> Ordering {
+    match sort {
+        Sort::Created => a.id().cmp(&b.id()),
+        Sort::CreatedDesc => b.id().cmp(&a.id()),
+        Sort::Name => (a.name(), a.id()).cmp(&(b.name(), b.id())),
+        Sort::NameDesc => (b.name(), b.id()).cmp(&(a.name(), a.id())),
+        Sort::UpdatedDesc => (b.updated_at(), b.id()).cmp(&(a.updated_at(), a.id())),
+    }
+}
+
+/// The cursor that resumes after `row`.
+pub(crate) fn cursor_of<T: Listed>(sort: Sort, row: &T) -> Result<Cursor, StoreError> {
+    let key = match sort {
+        Sort::Created | Sort::CreatedDesc => String::new(),
+        Sort::Name | Sort::NameDesc => row.name().to_owned(),
+        Sort::UpdatedDesc => row
+            .updated_at()
+            .format(&Rfc3339)
+            .map_err(|_| StoreError::unexpected("updated_at is not representable in RFC 3339"))?,
+    };
+    Ok(Cursor { key, id: row.id() })
+}
+
+/// Where a cursor points, decoded once for the comparisons.
+enum After<'a> {
+    Id(Uuid),
+    Name(&'a str, Uuid),
+    Updated(OffsetDateTime, Uuid),
+}
+
+impl<'a> After<'a> {
+    fn decode(sort: Sort, cursor: &'a Cursor) -> Result<Self, StoreError> {
+        Ok(match sort {
+            Sort::Created | Sort::CreatedDesc => After::Id(cursor.id),
+            Sort::Name | Sort::NameDesc => After::Name(&cursor.key, cursor.id),
+            Sort::UpdatedDesc => {
+                let at = OffsetDateTime::parse(&cursor.key, &Rfc3339).map_err(|_| {
+                    StoreError::unexpected("the cursor key of -updated_at is not RFC 3339")
+                })?;
+                After::Updated(at, cursor.id)
+            }
+        })
+    }
+
+    /// Whether the cursor comes strictly before `row` in the order of `sort`.
+    fn comes_before<T: Listed>(&self, sort: Sort, row: &T) -> bool {
+        let order = match (self, sort) {
+            (After::Id(id), Sort::Created) => row.id().cmp(id),
+            (After::Id(id), _) => id.cmp(&row.id()),
+            (After::Name(name, id), Sort::Name) => (row.name(), row.id()).cmp(&(*name, *id)),
+            (After::Name(name, id), _) => (*name, *id).cmp(&(row.name(), row.id())),
+            (After::Updated(at, id), _) => (*at, *id).cmp(&(row.updated_at(), row.id())),
+        };
+        order == Ordering::Greater
+    }
+}
+
+/// One page of `rows` (already filtered) in the order of `sort`, resuming after
+/// `after`, at most `limit` items; `next` is the last item's cursor when more follow.
+pub(crate) fn page<T: Listed>(
+    mut rows: Vec<T>,
+    sort: Sort,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<ListPage<T>, StoreError> {
+    if let Some(cursor) = after {
+        let after = After::decode(sort, cursor)?;
+        rows.retain(|row| after.comes_before(sort, row));
+    }
+    rows.sort_by(|a, b| compare(sort, a, b));
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match rows.last() {
+        Some(last) if more => Some(cursor_of(sort, last)?),
+        _ => None,
+    };
+    Ok(ListPage { items: rows, next })
+}

@@ -1,0 +1,456 @@
+//! [`ActivityRepository`] on PostgreSQL. An activity is one row of
+//! `processing_activities` (filtered and sorted columns, the rest as jsonb `details`)
+//! plus its links in `activity_processors`, replaced with every write.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aura_audit::PendingEvent;
+use aura_gdpr_registers::{
+    ActivityFields, DataCategory, DpiaRequirement, ProcessingActivity, Purpose, Transfer,
+    ports::{ActivityQuery, ActivityRepository, ListPage},
+};
+use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{
+    contains_pattern, cursor_after, fetch_limit, keyset, missing_or_stale, page_from_overfetch,
+    stored_enum,
+};
+use crate::{
+    audit::append_event,
+    error::{DbError, corrupt},
+    pool::in_tenant,
+    schema::{activity_processors as links, processing_activities as activities},
+    stores::PgStores,
+};
+
+/// The fields of an activity that no list filters or sorts on, stored as jsonb.
+#[derive(Debug, Serialize, Deserialize)]
+struct ActivityDetails {
+    description: Option<String>,
+    controller_name: Option<String>,
+    controller_contact: Option<String>,
+    purposes: Vec<Purpose>,
+    data_subject_categories: Vec<String>,
+    data_categories: Vec<DataCategory>,
+    recipient_categories: Vec<String>,
+    transfers: Vec<Transfer>,
+    security_measures: Option<String>,
+    data_source: Option<String>,
+    automated_decision_making: bool,
+    automated_decision_details: Option<String>,
+    dpia_required: DpiaRequirement,
+    dpia_reason: Option<String>,
+    department: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = activities, check_for_backend(diesel::pg::Pg))]
+struct ActivityRow {
+    tenant_id: Uuid,
+    id: Uuid,
+    name: String,
+    role: String,
+    status: String,
+    owner_id: Option<Uuid>,
+    review_date: Option<Date>,
+    lawful_bases: Vec<String>,
+    details: serde_json::Value,
+    created_by: Option<Uuid>,
+    version: i32,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+/// What an update replaces: everything but the keys and the creation facts.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = activities, check_for_backend(diesel::pg::Pg))]
+#[diesel(treat_none_as_null = true)]
+struct ActivityChanges {
+    name: String,
+    role: String,
+    status: String,
+    owner_id: Option<Uuid>,
+    review_date: Option<Date>,
+    lawful_bases: Vec<String>,
+    details: serde_json::Value,
+    version: i32,
+    updated_at: OffsetDateTime,
+}
+
+impl From<ActivityRow> for ActivityChanges {
+    fn from(row: ActivityRow) -> Self {
+        Self {
+            name: row.name,
+            role: row.role,
+            status: row.status,
+            owner_id: row.owner_id,
+            review_date: row.review_date,
+            lawful_bases: row.lawful_bases,
+            details: row.details,
+            version: row.version,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl TryFrom<&ProcessingActivity> for ActivityRow {
+    type Error = StoreError;
+    fn try_from(activity: &ProcessingActivity) -> Result<Self, StoreError> {
+        let f = &activity.fields;
+        let details = ActivityDetails {
+            description: f.description.clone(),
+            controller_name: f.controller_name.clone(),
+            controller_contact: f.controller_contact.clone(),
+            purposes: f.purposes.clone(),
+            data_subject_categories: f.data_subject_categories.clone(),
+            data_categories: f.data_categories.clone(),
+            recipient_categories: f.recipient_categories.clone(),
+            transfers: f.transfers.clone(),
+            security_measures: f.security_measures.clone(),
+            data_source: f.data_source.clone(),
+            automated_decision_making: f.automated_decision_making,
+            automated_decision_details: f.automated_decision_details.clone(),
+            dpia_required: f.dpia_required,
+            dpia_reason: f.dpia_reason.clone(),
+            department: f.department.clone(),
+        };
+        let lawful_bases: BTreeSet<&str> =
+            f.purposes.iter().map(|p| p.lawful_basis.as_str()).collect();
+        Ok(Self {
+            tenant_id: activity.tenant_id.as_uuid(),
+            id: activity.id,
+            name: f.name.clone(),
+            role: f.role.as_str().to_owned(),
+            status: f.status.as_str().to_owned(),
+            owner_id: f.owner_id.map(|u| u.as_uuid()),
+            review_date: f.review_date,
+            lawful_bases: lawful_bases.into_iter().map(str::to_owned).collect(),
+            details: serde_json::to_value(details)
+                .map_err(|_| StoreError::unexpected("activity details not serialisable"))?,
+            created_by: activity.created_by.map(|u| u.as_uuid()),
+            version: activity.version,
+            created_at: activity.created_at,
+            updated_at: activity.updated_at,
+        })
+    }
+}
+
+/// An activity from its row and its linked processor ids (sorted).
+fn activity_from(
+    row: ActivityRow,
+    processor_ids: Vec<Uuid>,
+) -> Result<ProcessingActivity, StoreError> {
+    let details: ActivityDetails =
+        serde_json::from_value(row.details).map_err(|_| corrupt("stored activity details"))?;
+    Ok(ProcessingActivity {
+        id: row.id,
+        tenant_id: TenantId::from_uuid(row.tenant_id),
+        fields: ActivityFields {
+            name: row.name,
+            description: details.description,
+            role: stored_enum(&row.role, "stored activity role")?,
+            controller_name: details.controller_name,
+            controller_contact: details.controller_contact,
+            purposes: details.purposes,
+            data_subject_categories: details.data_subject_categories,
+            data_categories: details.data_categories,
+            recipient_categories: details.recipient_categories,
+            transfers: details.transfers,
+            security_measures: details.security_measures,
+            data_source: details.data_source,
+            automated_decision_making: details.automated_decision_making,
+            automated_decision_details: details.automated_decision_details,
+            dpia_required: details.dpia_required,
+            dpia_reason: details.dpia_reason,
+            owner_id: row.owner_id.map(UserId::from_uuid),
+            department: details.department,
+            processor_ids,
+            status: stored_enum(&row.status, "stored activity status")?,
+            review_date: row.review_date,
+        },
+        version: row.version,
+        created_by: row.created_by.map(UserId::from_uuid),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// The processor ids linked to each of `activity_ids` (all of the tenant's when `None`),
+/// sorted.
+async fn links_of(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    activity_ids: Option<Vec<Uuid>>,
+) -> Result<HashMap<Uuid, Vec<Uuid>>, DbError> {
+    let mut query = links::table
+        .filter(links::tenant_id.eq(tenant))
+        .select((links::activity_id, links::processor_id))
+        .into_boxed();
+    if let Some(ids) = activity_ids {
+        query = query.filter(links::activity_id.eq_any(ids));
+    }
+    let pairs: Vec<(Uuid, Uuid)> = query
+        .order((links::activity_id.asc(), links::processor_id.asc()))
+        .load(conn)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (activity, processor) in pairs {
+        map.entry(activity).or_default().push(processor);
+    }
+    Ok(map)
+}
+
+fn with_links(
+    rows: Vec<ActivityRow>,
+    mut links: HashMap<Uuid, Vec<Uuid>>,
+) -> Result<Vec<ProcessingActivity>, StoreError> {
+    rows.into_iter()
+        .map(|row| {
+            let ids = links.remove(&row.id).unwrap_or_default();
+            activity_from(row, ids)
+        })
+        .collect()
+}
+
+/// Replaces the activity's links with `processor_ids`. A processor outside the tenant
+/// (or missing) fails the composite foreign key: `NotFound`, and the caller's
+/// transaction rolls back.
+async fn replace_links(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    activity: Uuid,
+    processor_ids: &[Uuid],
+) -> Result<(), DbError> {
+    diesel::delete(
+        links::table
+            .filter(links::tenant_id.eq(tenant))
+            .filter(links::activity_id.eq(activity)),
+    )
+    .execute(conn)
+    .await?;
+    let unique: BTreeSet<Uuid> = processor_ids.iter().copied().collect();
+    if unique.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = unique
+        .into_iter()
+        .map(|processor| {
+            (
+                links::tenant_id.eq(tenant),
+                links::activity_id.eq(activity),
+                links::processor_id.eq(processor),
+            )
+        })
+        .collect();
+    diesel::insert_into(links::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn exists(conn: &mut AsyncPgConnection, tenant: Uuid, id: Uuid) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        activities::table
+            .filter(activities::tenant_id.eq(tenant))
+            .filter(activities::id.eq(id)),
+    ))
+    .get_result(conn)
+    .await?)
+}
+
+#[async_trait::async_trait]
+impl ActivityRepository for PgStores {
+    async fn insert(
+        &self,
+        scope: &TenantScope,
+        activity: &ProcessingActivity,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        if activity.tenant_id != scope.tenant_id() {
+            return Err(StoreError::unexpected(
+                "a new activity must belong to the scope's tenant",
+            ));
+        }
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let row = ActivityRow::try_from(activity)?;
+        let processor_ids = &activity.fields.processor_ids;
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let (tenant_uuid, id) = (row.tenant_id, row.id);
+            diesel::insert_into(activities::table)
+                .values(row)
+                .execute(conn)
+                .await?;
+            replace_links(conn, tenant_uuid, id, processor_ids).await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<ProcessingActivity, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let (row, mut links): (ActivityRow, _) =
+            in_tenant(&self.inner.pool, scope, async move |conn| {
+                let row: ActivityRow = activities::table
+                    .filter(activities::tenant_id.eq(tenant))
+                    .filter(activities::id.eq(id))
+                    .select(ActivityRow::as_select())
+                    .first(conn)
+                    .await?;
+                let links = links_of(conn, tenant, Some(vec![id])).await?;
+                Ok((row, links))
+            })
+            .await?;
+        let ids = links.remove(&id).unwrap_or_default();
+        activity_from(row, ids)
+    }
+
+    async fn list(
+        &self,
+        scope: &TenantScope,
+        query: &ActivityQuery,
+    ) -> Result<ListPage<ProcessingActivity>, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let (rows, links): (Vec<ActivityRow>, _) =
+            in_tenant(&self.inner.pool, scope, async move |conn| {
+                let mut q = activities::table
+                    .filter(activities::tenant_id.eq(tenant))
+                    .select(ActivityRow::as_select())
+                    .into_boxed();
+                if let Some(status) = query.status {
+                    q = q.filter(activities::status.eq(status.as_str()));
+                }
+                if let Some(role) = query.role {
+                    q = q.filter(activities::role.eq(role.as_str()));
+                }
+                if let Some(owner) = query.owner {
+                    q = q.filter(activities::owner_id.eq(owner.as_uuid()));
+                }
+                if let Some(basis) = query.lawful_basis {
+                    q = q
+                        .filter(activities::lawful_bases.contains(vec![basis.as_str().to_owned()]));
+                }
+                if let Some(processor) = query.processor {
+                    q = q.filter(
+                        activities::id.eq_any(
+                            links::table
+                                .filter(links::tenant_id.eq(tenant))
+                                .filter(links::processor_id.eq(processor))
+                                .select(links::activity_id),
+                        ),
+                    );
+                }
+                if let Some(search) = &query.search {
+                    q = q.filter(activities::name.ilike(contains_pattern(search)));
+                }
+                let q = keyset!(
+                    q,
+                    activities,
+                    "processing_activities.name",
+                    query.sort,
+                    query.after.as_ref()
+                )?;
+                let rows: Vec<ActivityRow> = q.limit(fetch_limit(query.limit)).load(conn).await?;
+                let ids = rows.iter().map(|r| r.id).collect();
+                let links = links_of(conn, tenant, Some(ids)).await?;
+                Ok((rows, links))
+            })
+            .await?;
+        let items = with_links(rows, links)?;
+        let sort = query.sort;
+        page_from_overfetch(items, query.limit, |a| {
+            cursor_after(sort, a.id, &a.fields.name, a.updated_at)
+        })
+    }
+
+    async fn all(&self, scope: &TenantScope) -> Result<Vec<ProcessingActivity>, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let (rows, links): (Vec<ActivityRow>, _) =
+            in_tenant(&self.inner.pool, scope, async move |conn| {
+                let rows = activities::table
+                    .filter(activities::tenant_id.eq(tenant))
+                    .select(ActivityRow::as_select())
+                    .order(activities::id.asc())
+                    .load(conn)
+                    .await?;
+                let links = links_of(conn, tenant, None).await?;
+                Ok((rows, links))
+            })
+            .await?;
+        with_links(rows, links)
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        activity: &ProcessingActivity,
+        expected_version: i32,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        if activity.tenant_id != scope.tenant_id() {
+            return Err(StoreError::NotFound);
+        }
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let (tenant_uuid, id) = (tenant.as_uuid(), activity.id);
+        let changes = ActivityChanges::from(ActivityRow::try_from(activity)?);
+        let processor_ids = &activity.fields.processor_ids;
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let updated = diesel::update(
+                activities::table
+                    .filter(activities::tenant_id.eq(tenant_uuid))
+                    .filter(activities::id.eq(id))
+                    .filter(activities::version.eq(expected_version)),
+            )
+            .set(changes)
+            .execute(conn)
+            .await?;
+            if updated == 0 {
+                return Err(missing_or_stale(exists(conn, tenant_uuid, id).await?));
+            }
+            replace_links(conn, tenant_uuid, id, processor_ids).await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: i32,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let tenant_uuid = tenant.as_uuid();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            // The links go with the activity (ON DELETE CASCADE).
+            let deleted = diesel::delete(
+                activities::table
+                    .filter(activities::tenant_id.eq(tenant_uuid))
+                    .filter(activities::id.eq(id))
+                    .filter(activities::version.eq(expected_version)),
+            )
+            .execute(conn)
+            .await?;
+            if deleted == 0 {
+                return Err(missing_or_stale(exists(conn, tenant_uuid, id).await?));
+            }
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+}

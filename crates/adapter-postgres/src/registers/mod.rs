@@ -1,0 +1,242 @@
+//! The GDPR register ports (`aura_gdpr_registers::ports`) on PostgreSQL: the
+//! organisation profile, processing activities, processors and policies.
+//!
+//! Same rules as the identity ports: every call is one `in_tenant` transaction, every
+//! write seals its audit event in it, queries filter by `tenant_id` besides row-level
+//! security. Updates are optimistic: `UPDATE … WHERE version = expected`; no row
+//! updated is `NotFound` when the row is gone and `Conflict("version")` when it moved on.
+//! Lists page with a keyset on (sort key, id), see [`Sort`] and [`Cursor`].
+
+mod activities;
+mod organisation;
+mod policies;
+mod processors;
+
+use std::{str::FromStr, sync::Arc};
+
+use aura_gdpr_registers::ports::{
+    ActivityRepository, Cursor, ListPage, OrganisationRepository, PolicyRepository,
+    ProcessorRepository, Sort,
+};
+use aura_tenancy::StoreError;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use uuid::Uuid;
+
+use crate::{
+    error::{DbError, corrupt},
+    stores::PgStores,
+};
+
+/// The rule a stale `expected_version` breaks.
+pub(crate) const VERSION: &str = "version";
+
+impl PgStores {
+    pub fn organisation(&self) -> Arc<dyn OrganisationRepository> {
+        Arc::new(self.clone())
+    }
+
+    pub fn activities(&self) -> Arc<dyn ActivityRepository> {
+        Arc::new(self.clone())
+    }
+
+    pub fn processors(&self) -> Arc<dyn ProcessorRepository> {
+        Arc::new(self.clone())
+    }
+
+    pub fn policies(&self) -> Arc<dyn PolicyRepository> {
+        Arc::new(self.clone())
+    }
+}
+
+/// What an optimistic write that changed no row means: the row is gone (`NotFound`) or
+/// at another version (`Conflict("version")`).
+pub(crate) fn missing_or_stale(exists: bool) -> DbError {
+    if exists {
+        DbError::Store(StoreError::Conflict(VERSION.to_owned()))
+    } else {
+        DbError::Store(StoreError::NotFound)
+    }
+}
+
+/// A stored enum name back into the domain enum (a broken one is a corrupt row).
+pub(crate) fn stored_enum<T: FromStr>(raw: &str, what: &'static str) -> Result<T, StoreError> {
+    raw.parse().map_err(|_| corrupt(what))
+}
+
+/// `limit + 1`: the extra row only tells that another page follows.
+pub(crate) fn fetch_limit(limit: usize) -> i64 {
+    i64::try_from(limit)
+        .unwrap_or(i64::MAX - 1)
+        .saturating_add(1)
+}
+
+/// An `ILIKE` pattern matching `search` anywhere, with the wildcards `%` and `_` (and
+/// the escape character `\`) in it taken literally.
+pub(crate) fn contains_pattern(search: &str) -> String {
+    let mut pattern = String::with_capacity(search.len() + 2);
+    pattern.push('%');
+    for c in search.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The `updated_at` of a `-updated_at` cursor.
+pub(crate) fn cursor_time(cursor: &Cursor) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::parse(&cursor.key, &Rfc3339)
+        .map_err(|_| StoreError::unexpected("a -updated_at cursor whose key is not RFC 3339"))
+}
+
+/// The cursor that continues after `id` under `sort`: the name for name sorts, the
+/// `updated_at` for `-updated_at`, empty otherwise.
+pub(crate) fn cursor_after(
+    sort: Sort,
+    id: Uuid,
+    name: &str,
+    updated_at: OffsetDateTime,
+) -> Result<Cursor, StoreError> {
+    let key = match sort {
+        Sort::Name | Sort::NameDesc => name.to_owned(),
+        Sort::UpdatedDesc => updated_at
+            .format(&Rfc3339)
+            .map_err(|_| corrupt("stored updated_at out of RFC 3339 range"))?,
+        Sort::Created | Sort::CreatedDesc => String::new(),
+    };
+    Ok(Cursor { key, id })
+}
+
+/// A page from up to `limit + 1` items in list order; `next` continues after the last
+/// item returned when more exist.
+pub(crate) fn page_from_overfetch<T>(
+    mut items: Vec<T>,
+    limit: usize,
+    cursor: impl Fn(&T) -> Result<Cursor, StoreError>,
+) -> Result<ListPage<T>, StoreError> {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(cursor).transpose()?
+    } else {
+        None
+    };
+    Ok(ListPage { items, next })
+}
+
+/// Orders a boxed query of `$table` by `$sort` and starts it after `$after`: keyset on
+/// (sort key, id). `$name_sql` is the qualified name (or title) column, compared and
+/// ordered `COLLATE "C"` (code-point order, as the indexes are). Evaluates to
+/// `Result<query, StoreError>` (a `-updated_at` cursor may not parse).
+macro_rules! keyset {
+    ($query:expr, $table:ident, $name_sql:literal, $sort:expr, $after:expr) => {{
+        use diesel::{dsl::sql, sql_types::Text};
+        let name = || sql::<Text>(concat!($name_sql, " COLLATE \"C\""));
+        let mut query = $query;
+        let after: Option<&aura_gdpr_registers::ports::Cursor> = $after;
+        let sort: aura_gdpr_registers::ports::Sort = $sort;
+        match sort {
+            aura_gdpr_registers::ports::Sort::Created => {
+                if let Some(after) = after {
+                    query = query.filter($table::id.gt(after.id));
+                }
+                Ok(query.order($table::id.asc()))
+            }
+            aura_gdpr_registers::ports::Sort::CreatedDesc => {
+                if let Some(after) = after {
+                    query = query.filter($table::id.lt(after.id));
+                }
+                Ok(query.order($table::id.desc()))
+            }
+            aura_gdpr_registers::ports::Sort::Name => {
+                if let Some(after) = after {
+                    query = query.filter(
+                        name()
+                            .gt(after.key.clone())
+                            .or(name().eq(after.key.clone()).and($table::id.gt(after.id))),
+                    );
+                }
+                Ok(query.order((name().asc(), $table::id.asc())))
+            }
+            aura_gdpr_registers::ports::Sort::NameDesc => {
+                if let Some(after) = after {
+                    query = query.filter(
+                        name()
+                            .lt(after.key.clone())
+                            .or(name().eq(after.key.clone()).and($table::id.lt(after.id))),
+                    );
+                }
+                Ok(query.order((name().desc(), $table::id.desc())))
+            }
+            aura_gdpr_registers::ports::Sort::UpdatedDesc => {
+                match after.map($crate::registers::cursor_time).transpose() {
+                    Err(error) => Err(error),
+                    Ok(after_time) => {
+                        if let (Some(at), Some(after)) = (after_time, after) {
+                            query = query.filter(
+                                $table::updated_at
+                                    .lt(at)
+                                    .or($table::updated_at.eq(at).and($table::id.lt(after.id))),
+                            );
+                        }
+                        Ok(query.order(($table::updated_at.desc(), $table::id.desc())))
+                    }
+                }
+            }
+        }
+    }};
+}
+pub(crate) use keyset;
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn search_patterns_take_wildcards_literally() {
+        assert_eq!(contains_pattern("abc"), "%abc%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+
+    #[test]
+    fn cursors_carry_the_sort_key() {
+        let id = Uuid::nil();
+        let at = datetime!(2026-11-24 10:00:00.123456 UTC);
+        let name = cursor_after(Sort::Name, id, "Payroll", at).expect("cursor");
+        assert_eq!(name.key, "Payroll");
+        let updated = cursor_after(Sort::UpdatedDesc, id, "Payroll", at).expect("cursor");
+        assert_eq!(cursor_time(&updated).expect("parse"), at);
+        assert_eq!(
+            cursor_after(Sort::Created, id, "x", at)
+                .expect("cursor")
+                .key,
+            ""
+        );
+        assert!(
+            cursor_time(&Cursor {
+                key: "yesterday".into(),
+                id
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_page_names_its_successor_only_when_more_follow() {
+        let cursor = |n: &i32| {
+            Ok(Cursor {
+                key: n.to_string(),
+                id: Uuid::nil(),
+            })
+        };
+        let page = page_from_overfetch(vec![1, 2, 3], 2, cursor).expect("page");
+        assert_eq!(page.items, vec![1, 2]);
+        assert_eq!(page.next.map(|c| c.key), Some("2".to_owned()));
+        let last = page_from_overfetch(vec![1, 2], 2, cursor).expect("page");
+        assert_eq!(last.next, None);
+    }
+}

@@ -1,0 +1,1655 @@
+//! The GDPR register ports on PostgreSQL, as the app role: optimistic versions, links,
+//! publication, keyset pages, filters, row-level security and composite foreign keys,
+//! and an audit event for every write.
+
+mod common;
+
+use std::{future::Future, sync::Arc};
+
+use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_postgres::PgStores;
+use aura_audit::{AuditAction, AuditService, PendingEvent};
+use aura_gdpr_registers::{
+    ActivityFields, ActivityRole, ActivityStatus, Art9Condition, Art28Clauses, Contact,
+    CountryCode, DataCategory, DpaStatus, DpiaRequirement, JointController, LawfulBasis,
+    OrganisationProfile, Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion,
+    ProcessingActivity, Processor, ProcessorFields, Purpose, Transfer, TransferMechanism,
+    VersionStatus,
+    ports::{ActivityQuery, Cursor, ListPage, PolicyQuery, ProcessorQuery, Sort},
+};
+use aura_tenancy::{Role, StoreError, Tenant, TenantScope, UserId};
+use common::{T0, add_user, env, registered};
+use diesel::{
+    QueryableByName,
+    sql_types::{BigInt, Text},
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use time::{Duration, OffsetDateTime, macros::date};
+use uuid::Uuid;
+
+const REGISTER_TABLES: [&str; 6] = [
+    "organisation_profiles",
+    "processors",
+    "processing_activities",
+    "activity_processors",
+    "policies",
+    "policy_versions",
+];
+
+fn event(action: &'static str, entity: impl ToString) -> PendingEvent {
+    common::event(AuditAction::known(action), entity)
+}
+
+async fn events(stores: &PgStores, scope: &TenantScope) -> u64 {
+    let verified = AuditService::new(stores.audit(), Arc::new(Sha256ChainHasher))
+        .verify(scope)
+        .await
+        .expect("verify");
+    assert!(verified.valid, "the audit chain must verify");
+    verified.events_checked
+}
+
+fn is_conflict(result: &Result<impl std::fmt::Debug, StoreError>, rule: &str) -> bool {
+    matches!(result, Err(StoreError::Conflict(r)) if r == rule)
+}
+
+// ------------------------------------------------------------------ fixtures
+
+fn activity_fields(name: &str) -> ActivityFields {
+    ActivityFields {
+        name: name.to_owned(),
+        description: Some("Monthly salaries\nand tax".to_owned()),
+        role: ActivityRole::Controller,
+        controller_name: None,
+        controller_contact: None,
+        purposes: vec![
+            Purpose {
+                description: "Pay salaries".to_owned(),
+                lawful_basis: LawfulBasis::Contract,
+                legitimate_interest: None,
+            },
+            Purpose {
+                description: "Report to the tax office".to_owned(),
+                lawful_basis: LawfulBasis::LegalObligation,
+                legitimate_interest: None,
+            },
+        ],
+        data_subject_categories: vec!["Employees".to_owned()],
+        data_categories: vec![DataCategory {
+            name: "Health data".to_owned(),
+            special_category: Some(Art9Condition::EmploymentSocialSecurity),
+            criminal_offence_data: false,
+            retention: Some("10 years".to_owned()),
+        }],
+        recipient_categories: vec!["Tax office".to_owned()],
+        transfers: vec![Transfer {
+            country: CountryCode::parse("country", "US").expect("US"),
+            recipient: Some("Payroll Inc.".to_owned()),
+            mechanism: TransferMechanism::StandardContractualClauses,
+            safeguards: None,
+        }],
+        security_measures: Some("Encryption at rest".to_owned()),
+        data_source: None,
+        automated_decision_making: false,
+        automated_decision_details: None,
+        dpia_required: DpiaRequirement::ToAssess,
+        dpia_reason: None,
+        owner_id: None,
+        department: Some("HR".to_owned()),
+        processor_ids: vec![],
+        status: ActivityStatus::Active,
+        review_date: Some(date!(2027 - 01 - 31)),
+    }
+}
+
+fn activity(tenant: &Tenant, fields: ActivityFields, at: OffsetDateTime) -> ProcessingActivity {
+    ProcessingActivity {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.id,
+        fields,
+        version: 1,
+        created_by: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn processor_fields(name: &str) -> ProcessorFields {
+    ProcessorFields {
+        name: name.to_owned(),
+        contact_name: Some("Jane".to_owned()),
+        contact_email: Some("dpo@cloud.example".to_owned()),
+        country: Some(CountryCode::parse("country", "DE").expect("DE")),
+        services: Some("Hosting".to_owned()),
+        data_categories: vec!["Contact data".to_owned()],
+        transfer_mechanism: None,
+        dpa_status: DpaStatus::Signed,
+        dpa_signed_on: Some(date!(2026 - 01 - 10)),
+        dpa_review_on: Some(date!(2028 - 01 - 10)),
+        clauses: Art28Clauses {
+            documented_instructions: true,
+            security: true,
+            ..Art28Clauses::default()
+        },
+        parent_id: None,
+    }
+}
+
+fn processor(tenant: &Tenant, fields: ProcessorFields, at: OffsetDateTime) -> Processor {
+    Processor {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.id,
+        fields,
+        activity_ids: vec![],
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn policy(tenant: &Tenant, title: &str, at: OffsetDateTime) -> Policy {
+    Policy {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.id,
+        fields: PolicyFields {
+            title: title.to_owned(),
+            kind: PolicyKind::PrivacyPolicy,
+            owner_id: None,
+            review_interval_months: Some(12),
+            next_review_date: None,
+            status: PolicyStatus::Draft,
+        },
+        current_version: None,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn policy_version(policy: &Policy, number: i32, author: UserId) -> PolicyVersion {
+    PolicyVersion {
+        id: Uuid::now_v7(),
+        tenant_id: policy.tenant_id,
+        policy_id: policy.id,
+        number,
+        content: format!("# Privacy policy\n\nVersion {number}."),
+        status: VersionStatus::Draft,
+        change_note: Some(format!("draft {number}")),
+        created_by: Some(author),
+        created_at: T0,
+        published_by: None,
+        published_at: None,
+        retired_at: None,
+        version: 1,
+    }
+}
+
+async fn add_processor(
+    stores: &PgStores,
+    scope: &TenantScope,
+    tenant: &Tenant,
+    fields: ProcessorFields,
+    at: OffsetDateTime,
+) -> Processor {
+    let p = processor(tenant, fields, at);
+    stores
+        .processors()
+        .insert(scope, &p, event("processor.created", p.id))
+        .await
+        .expect("insert processor");
+    p
+}
+
+async fn add_activity(
+    stores: &PgStores,
+    scope: &TenantScope,
+    tenant: &Tenant,
+    fields: ActivityFields,
+    at: OffsetDateTime,
+) -> ProcessingActivity {
+    let a = activity(tenant, fields, at);
+    stores
+        .activities()
+        .insert(scope, &a, event("activity.created", a.id))
+        .await
+        .expect("insert activity");
+    a
+}
+
+async fn add_policy(stores: &PgStores, scope: &TenantScope, p: Policy) -> Policy {
+    stores
+        .policies()
+        .insert(scope, &p, event("policy.created", p.id))
+        .await
+        .expect("insert policy");
+    p
+}
+
+async fn connect(url: &str) -> AsyncPgConnection {
+    AsyncPgConnection::establish(url).await.expect("connect")
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+/// Every item of a list, page by page (`limit` per page), following `next`.
+async fn all_pages<T, F, Fut>(mut fetch: F) -> (Vec<T>, usize)
+where
+    F: FnMut(Option<Cursor>) -> Fut,
+    Fut: Future<Output = Result<ListPage<T>, StoreError>>,
+{
+    let mut items = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = fetch(after).await.expect("page");
+        pages += 1;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return (items, pages),
+        }
+        assert!(pages < 100, "pagination does not end");
+    }
+}
+
+/// The order a sort promises, for (id, name, updated_at) triples.
+fn expected_order(mut rows: Vec<(Uuid, String, OffsetDateTime)>, sort: Sort) -> Vec<Uuid> {
+    match sort {
+        Sort::Created => rows.sort_by_key(|r| r.0),
+        Sort::CreatedDesc => rows.sort_by_key(|r| std::cmp::Reverse(r.0)),
+        Sort::Name => rows.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0))),
+        Sort::NameDesc => rows.sort_by(|a, b| (&b.1, b.0).cmp(&(&a.1, a.0))),
+        Sort::UpdatedDesc => rows.sort_by_key(|r| std::cmp::Reverse((r.2, r.0))),
+    }
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+const SORTS: [Sort; 5] = [
+    Sort::Created,
+    Sort::CreatedDesc,
+    Sort::Name,
+    Sort::NameDesc,
+    Sort::UpdatedDesc,
+];
+
+/// Names with a duplicate (ties break on id), mixed case (code-point order) and a
+/// non-ASCII letter; updated_at values with a tie as well.
+const NAMES: [&str; 7] = [
+    "payroll", "Payroll", "CRM", "backups", "Ärzte", "payroll", "crm",
+];
+
+fn updated_at(i: usize) -> OffsetDateTime {
+    T0 + Duration::minutes([5, 3, 3, 9, 1, 7, 2][i]) + Duration::microseconds(7)
+}
+
+// ------------------------------------------------------------------ organisation
+
+#[tokio::test]
+async fn the_organisation_profile_is_created_once_and_replaced_by_version() {
+    let env = env().await;
+    let (_, _, scope) = registered(&env.stores, "acme").await;
+    let (_, _, scope_b) = registered(&env.stores, "beta").await;
+    let repo = env.stores.organisation();
+    assert_eq!(repo.get(&scope).await.expect("get"), None);
+    let before = events(&env.stores, &scope).await;
+
+    let mut profile = OrganisationProfile {
+        legal_name: "Acme GmbH".to_owned(),
+        address: Some("Main St 1\nBerlin".to_owned()),
+        contact_email: Some("privacy@acme.example".to_owned()),
+        dpo: Some(Contact {
+            name: "Dana".to_owned(),
+            email: Some("dpo@acme.example".to_owned()),
+            ..Contact::default()
+        }),
+        joint_controllers: vec![JointController {
+            contact: Contact {
+                name: "Partner AG".to_owned(),
+                ..Contact::default()
+            },
+            responsibilities: Some("Marketing".to_owned()),
+        }],
+        ..OrganisationProfile::default()
+    };
+    let v1 = repo
+        .put(&scope, &profile, 0, event("organisation.updated", "org"))
+        .await
+        .expect("create");
+    assert_eq!(v1, 1);
+    let again = repo
+        .put(&scope, &profile, 0, event("organisation.updated", "org"))
+        .await;
+    assert!(is_conflict(&again, "version"), "{again:?}");
+
+    profile.legal_name = "Acme Europe GmbH".to_owned();
+    let v2 = repo
+        .put(&scope, &profile, 1, event("organisation.updated", "org"))
+        .await
+        .expect("replace");
+    assert_eq!(v2, 2);
+    let stale = repo
+        .put(&scope, &profile, 1, event("organisation.updated", "org"))
+        .await;
+    assert!(is_conflict(&stale, "version"), "{stale:?}");
+
+    let stored = repo.get(&scope).await.expect("get").expect("profile");
+    assert_eq!(stored.profile, profile);
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.updated_at, Some(T0));
+    assert_eq!(events(&env.stores, &scope).await, before + 2);
+
+    // Another tenant has no profile, and cannot replace this one.
+    assert_eq!(repo.get(&scope_b).await.expect("get b"), None);
+    let foreign = repo
+        .put(&scope_b, &profile, 2, event("organisation.updated", "org"))
+        .await;
+    assert!(matches!(foreign, Err(StoreError::NotFound)), "{foreign:?}");
+    assert_eq!(repo.get(&scope_b).await.expect("get b"), None);
+}
+
+// ------------------------------------------------------------------ activities
+
+#[tokio::test]
+async fn activities_round_trip_with_their_links_and_versions() {
+    let env = env().await;
+    let (tenant, owner, scope) = registered(&env.stores, "acme").await;
+    let p1 = add_processor(&env.stores, &scope, &tenant, processor_fields("Cloud"), T0).await;
+    let p2 = add_processor(&env.stores, &scope, &tenant, processor_fields("Mail"), T0).await;
+    let repo = env.stores.activities();
+    let before = events(&env.stores, &scope).await;
+
+    let mut fields = activity_fields("Payroll");
+    fields.owner_id = Some(owner.id);
+    let mut ids = vec![p1.id, p2.id];
+    ids.sort();
+    fields.processor_ids = ids.clone();
+    let mut a = activity(&tenant, fields, T0);
+    a.created_by = Some(owner.id);
+    repo.insert(&scope, &a, event("activity.created", a.id))
+        .await
+        .expect("insert");
+    assert_eq!(repo.get(&scope, a.id).await.expect("get"), a);
+    assert_eq!(
+        env.stores
+            .processors()
+            .get(&scope, p1.id)
+            .await
+            .expect("p1")
+            .activity_ids,
+        vec![a.id]
+    );
+
+    // Update: new fields, links replaced.
+    let mut changed = a.clone();
+    changed.fields.name = "Payroll 2027".to_owned();
+    changed.fields.processor_ids = vec![p2.id];
+    changed.fields.purposes.truncate(1);
+    changed.fields.review_date = None;
+    changed.version = 2;
+    changed.updated_at = T0 + Duration::hours(1);
+    repo.update(&scope, &changed, 1, event("activity.updated", a.id))
+        .await
+        .expect("update");
+    assert_eq!(repo.get(&scope, a.id).await.expect("get"), changed);
+    let p1_now = env
+        .stores
+        .processors()
+        .get(&scope, p1.id)
+        .await
+        .expect("p1");
+    assert!(p1_now.activity_ids.is_empty());
+    let p2_now = env
+        .stores
+        .processors()
+        .get(&scope, p2.id)
+        .await
+        .expect("p2");
+    assert_eq!(p2_now.activity_ids, vec![a.id]);
+
+    // Stale and missing.
+    let stale = repo
+        .update(&scope, &changed, 1, event("activity.updated", a.id))
+        .await;
+    assert!(is_conflict(&stale, "version"), "{stale:?}");
+    let mut ghost = changed.clone();
+    ghost.id = Uuid::now_v7();
+    let missing = repo
+        .update(&scope, &ghost, 1, event("activity.updated", ghost.id))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    assert_eq!(repo.get(&scope, a.id).await.expect("get"), changed);
+
+    let stale_delete = repo
+        .delete(&scope, a.id, 1, event("activity.deleted", a.id))
+        .await;
+    assert!(is_conflict(&stale_delete, "version"), "{stale_delete:?}");
+    repo.delete(&scope, a.id, 2, event("activity.deleted", a.id))
+        .await
+        .expect("delete");
+    assert!(matches!(
+        repo.get(&scope, a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let again = repo
+        .delete(&scope, a.id, 2, event("activity.deleted", a.id))
+        .await;
+    assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+    // The links went with it.
+    let p2_after = env
+        .stores
+        .processors()
+        .get(&scope, p2.id)
+        .await
+        .expect("p2");
+    assert!(p2_after.activity_ids.is_empty());
+
+    // insert, update, delete: three events; the failures none.
+    assert_eq!(events(&env.stores, &scope).await, before + 3);
+}
+
+#[tokio::test]
+async fn a_link_to_a_processor_outside_the_tenant_is_not_found_and_writes_nothing() {
+    let env = env().await;
+    let (tenant, _, scope) = registered(&env.stores, "acme").await;
+    let (tenant_b, _, scope_b) = registered(&env.stores, "beta").await;
+    let foreign = add_processor(&env.stores, &scope_b, &tenant_b, processor_fields("B"), T0).await;
+    let own = add_processor(&env.stores, &scope, &tenant, processor_fields("A"), T0).await;
+    let repo = env.stores.activities();
+    let before = events(&env.stores, &scope).await;
+
+    for bad in [foreign.id, Uuid::now_v7()] {
+        let mut fields = activity_fields("Payroll");
+        fields.processor_ids = vec![own.id, bad];
+        let a = activity(&tenant, fields, T0);
+        let result = repo
+            .insert(&scope, &a, event("activity.created", a.id))
+            .await;
+        assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+        assert!(matches!(
+            repo.get(&scope, a.id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+    assert!(repo.all(&scope).await.expect("all").is_empty());
+
+    // An update naming a foreign processor changes nothing either.
+    let mut fields = activity_fields("Payroll");
+    fields.processor_ids = vec![own.id];
+    let a = add_activity(&env.stores, &scope, &tenant, fields, T0).await;
+    let mut changed = a.clone();
+    changed.fields.name = "Changed".to_owned();
+    changed.fields.processor_ids = vec![foreign.id];
+    changed.version = 2;
+    let result = repo
+        .update(&scope, &changed, 1, event("activity.updated", a.id))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert_eq!(repo.get(&scope, a.id).await.expect("get"), a);
+    assert_eq!(events(&env.stores, &scope).await, before + 1);
+    // The other tenant's processor is untouched and unlinked.
+    let b = env
+        .stores
+        .processors()
+        .get(&scope_b, foreign.id)
+        .await
+        .expect("b");
+    assert!(b.activity_ids.is_empty());
+}
+
+#[tokio::test]
+async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes() {
+    let env = env().await;
+    let (tenant, _, scope) = registered(&env.stores, "acme").await;
+    let (_, owner_b, _) = registered(&env.stores, "beta").await;
+    let member = add_user(&env.stores, &scope, &tenant, "member", Role::Member).await;
+
+    let mut fields = activity_fields("Payroll");
+    fields.owner_id = Some(owner_b.id);
+    let a = activity(&tenant, fields, T0);
+    let result = env
+        .stores
+        .activities()
+        .insert(&scope, &a, event("activity.created", a.id))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    let mut p = policy(&tenant, "Privacy", T0);
+    p.fields.owner_id = Some(owner_b.id);
+    let result = env
+        .stores
+        .policies()
+        .insert(&scope, &p, event("policy.created", p.id))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+
+    let mut fields = activity_fields("Payroll");
+    fields.owner_id = Some(member.id);
+    let a = add_activity(&env.stores, &scope, &tenant, fields, T0).await;
+    p.fields.owner_id = Some(member.id);
+    let p = add_policy(&env.stores, &scope, p).await;
+    env.stores
+        .users()
+        .delete(
+            &scope,
+            member.id,
+            common::event(AuditAction::USER_DELETED, member.id),
+        )
+        .await
+        .expect("delete member");
+    let a_now = env.stores.activities().get(&scope, a.id).await.expect("a");
+    assert_eq!(a_now.fields.owner_id, None);
+    assert_eq!(a_now.fields.name, a.fields.name);
+    let p_now = env.stores.policies().get(&scope, p.id).await.expect("p");
+    assert_eq!(p_now.fields.owner_id, None);
+}
+
+// ------------------------------------------------------------------ processors
+
+#[tokio::test]
+async fn processors_round_trip_and_cannot_go_while_in_use() {
+    let env = env().await;
+    let (tenant, _, scope) = registered(&env.stores, "acme").await;
+    let (tenant_b, _, scope_b) = registered(&env.stores, "beta").await;
+    let repo = env.stores.processors();
+    let parent = add_processor(&env.stores, &scope, &tenant, processor_fields("Cloud"), T0).await;
+    assert_eq!(repo.get(&scope, parent.id).await.expect("get"), parent);
+
+    let mut sub_fields = processor_fields("Datacenter");
+    sub_fields.parent_id = Some(parent.id);
+    sub_fields.dpa_status = DpaStatus::Draft;
+    sub_fields.dpa_signed_on = None;
+    sub_fields.transfer_mechanism = Some(TransferMechanism::AdequacyDecision);
+    let sub = add_processor(&env.stores, &scope, &tenant, sub_fields, T0).await;
+    assert_eq!(repo.get(&scope, sub.id).await.expect("get"), sub);
+
+    // A parent in another tenant is not found.
+    let b_parent = add_processor(&env.stores, &scope_b, &tenant_b, processor_fields("B"), T0).await;
+    let mut foreign = processor(&tenant, processor_fields("X"), T0);
+    foreign.fields.parent_id = Some(b_parent.id);
+    let result = repo
+        .insert(&scope, &foreign, event("processor.created", foreign.id))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+
+    let before = events(&env.stores, &scope).await;
+    // With a sub-processor: in use.
+    let result = repo
+        .delete(&scope, parent.id, 1, event("processor.deleted", parent.id))
+        .await;
+    assert!(is_conflict(&result, "in_use"), "{result:?}");
+
+    // Linked from an activity: in use.
+    let mut fields = activity_fields("Payroll");
+    fields.processor_ids = vec![sub.id];
+    let a = add_activity(&env.stores, &scope, &tenant, fields, T0).await;
+    let result = repo
+        .delete(&scope, sub.id, 1, event("processor.deleted", sub.id))
+        .await;
+    assert!(is_conflict(&result, "in_use"), "{result:?}");
+    assert_eq!(
+        repo.get(&scope, sub.id).await.expect("sub").activity_ids,
+        vec![a.id]
+    );
+
+    // Stale update and delete.
+    let mut changed = sub.clone();
+    changed.fields.name = "Datacenter 2".to_owned();
+    changed.version = 2;
+    changed.updated_at = T0 + Duration::hours(2);
+    let result = repo
+        .update(&scope, &changed, 7, event("processor.updated", sub.id))
+        .await;
+    assert!(is_conflict(&result, "version"), "{result:?}");
+    repo.update(&scope, &changed, 1, event("processor.updated", sub.id))
+        .await
+        .expect("update");
+    let stored = repo.get(&scope, sub.id).await.expect("get");
+    assert_eq!(stored.fields, changed.fields);
+    assert_eq!(stored.version, 2);
+    // Another tenant cannot see or change it.
+    assert!(matches!(
+        repo.get(&scope_b, sub.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let result = repo
+        .delete(&scope_b, sub.id, 2, event("processor.deleted", sub.id))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+
+    // Unlinked, the sub-processor goes, and then its parent.
+    env.stores
+        .activities()
+        .delete(&scope, a.id, 1, event("activity.deleted", a.id))
+        .await
+        .expect("delete activity");
+    let result = repo
+        .delete(&scope, sub.id, 1, event("processor.deleted", sub.id))
+        .await;
+    assert!(is_conflict(&result, "version"), "{result:?}");
+    repo.delete(&scope, sub.id, 2, event("processor.deleted", sub.id))
+        .await
+        .expect("delete sub");
+    repo.delete(&scope, parent.id, 1, event("processor.deleted", parent.id))
+        .await
+        .expect("delete parent");
+    assert!(repo.all(&scope).await.expect("all").is_empty());
+    // activity insert, update, activity delete, two deletes.
+    assert_eq!(events(&env.stores, &scope).await, before + 5);
+}
+
+// ------------------------------------------------------------------ policies
+
+#[tokio::test]
+async fn publishing_retires_the_previous_version_and_stores_the_policy() {
+    let env = env().await;
+    let (tenant, owner, scope) = registered(&env.stores, "acme").await;
+    let repo = env.stores.policies();
+    let mut p = add_policy(&env.stores, &scope, policy(&tenant, "Privacy", T0)).await;
+    assert_eq!(repo.get(&scope, p.id).await.expect("get"), p);
+    let before = events(&env.stores, &scope).await;
+
+    // Numbers follow one another.
+    let v1 = policy_version(&p, 1, owner.id);
+    for wrong in [0, 2] {
+        let v = policy_version(&p, wrong, owner.id);
+        let result = repo
+            .insert_version(&scope, &v, event("policy.version_created", v.id))
+            .await;
+        assert!(
+            is_conflict(&result, "version_number"),
+            "{wrong}: {result:?}"
+        );
+    }
+    repo.insert_version(&scope, &v1, event("policy.version_created", v1.id))
+        .await
+        .expect("v1");
+    let dup = policy_version(&p, 1, owner.id);
+    let result = repo
+        .insert_version(&scope, &dup, event("policy.version_created", dup.id))
+        .await;
+    assert!(is_conflict(&result, "version_number"), "{result:?}");
+    assert_eq!(repo.get_version(&scope, p.id, 1).await.expect("get v1"), v1);
+
+    // Publish v1 (with the policy).
+    let published_at = T0 + Duration::days(1);
+    let mut v1_pub = v1.clone();
+    v1_pub.status = VersionStatus::Published;
+    v1_pub.published_by = Some(owner.id);
+    v1_pub.published_at = Some(published_at);
+    v1_pub.version = 2;
+    p.current_version = Some(1);
+    p.fields.status = PolicyStatus::Active;
+    p.fields.next_review_date = Some(date!(2027 - 11 - 24));
+    p.version = 2;
+    p.updated_at = published_at;
+    repo.update_version(
+        &scope,
+        &v1_pub,
+        1,
+        Some(&p),
+        event("policy.published", p.id),
+    )
+    .await
+    .expect("publish v1");
+    assert_eq!(repo.get(&scope, p.id).await.expect("get"), p);
+
+    // v2: draft, then published; v1 retires at v2's publication.
+    let v2 = policy_version(&p, 2, owner.id);
+    repo.insert_version(&scope, &v2, event("policy.version_created", v2.id))
+        .await
+        .expect("v2");
+    let second_at = T0 + Duration::days(30);
+    let mut v2_pub = v2.clone();
+    v2_pub.status = VersionStatus::Published;
+    v2_pub.published_by = Some(owner.id);
+    v2_pub.published_at = Some(second_at);
+    v2_pub.version = 2;
+
+    // A stale policy fails the whole publication.
+    let mut stale_policy = p.clone();
+    stale_policy.current_version = Some(2);
+    stale_policy.version = 2;
+    let result = repo
+        .update_version(
+            &scope,
+            &v2_pub,
+            1,
+            Some(&stale_policy),
+            event("policy.published", p.id),
+        )
+        .await;
+    assert!(is_conflict(&result, "version"), "{result:?}");
+    assert_eq!(repo.get_version(&scope, p.id, 1).await.expect("v1"), v1_pub);
+    assert_eq!(repo.get_version(&scope, p.id, 2).await.expect("v2"), v2);
+
+    let mut p3 = p.clone();
+    p3.current_version = Some(2);
+    p3.version = 3;
+    p3.updated_at = second_at;
+    repo.update_version(
+        &scope,
+        &v2_pub,
+        1,
+        Some(&p3),
+        event("policy.published", p.id),
+    )
+    .await
+    .expect("publish v2");
+    let v1_now = repo.get_version(&scope, p.id, 1).await.expect("v1");
+    assert_eq!(v1_now.status, VersionStatus::Retired);
+    assert_eq!(v1_now.retired_at, Some(second_at));
+    assert_eq!(v1_now.version, 3, "retiring is a change of the row");
+    assert_eq!(v1_now.content, v1.content);
+    assert_eq!(repo.get_version(&scope, p.id, 2).await.expect("v2"), v2_pub);
+    assert_eq!(repo.get(&scope, p.id).await.expect("get"), p3);
+    let listed: Vec<i32> = repo
+        .list_versions(&scope, p.id)
+        .await
+        .expect("versions")
+        .into_iter()
+        .map(|v| v.number)
+        .collect();
+    assert_eq!(listed, vec![2, 1]);
+    let v2_number = 2;
+
+    // Retiring the published version without the policy: none is current any more.
+    let mut v2_retired = v2_pub.clone();
+    v2_retired.status = VersionStatus::Retired;
+    v2_retired.retired_at = Some(second_at + Duration::days(1));
+    v2_retired.version = 3;
+    repo.update_version(
+        &scope,
+        &v2_retired,
+        2,
+        None,
+        event("policy.version_retired", p.id),
+    )
+    .await
+    .expect("retire v2");
+    assert_eq!(
+        repo.get(&scope, p.id).await.expect("get").current_version,
+        None
+    );
+    // ... and publishing without the policy makes a version current again.
+    let v3 = policy_version(&p, 3, owner.id);
+    repo.insert_version(&scope, &v3, event("policy.version_created", v3.id))
+        .await
+        .expect("v3");
+    let mut v3_pub = v3.clone();
+    v3_pub.status = VersionStatus::Published;
+    v3_pub.published_at = Some(second_at + Duration::days(2));
+    v3_pub.version = 2;
+    repo.update_version(&scope, &v3_pub, 1, None, event("policy.published", p.id))
+        .await
+        .expect("publish v3");
+    let p_now = repo.get(&scope, p.id).await.expect("get");
+    assert_eq!(p_now.current_version, Some(3));
+    assert_eq!(p_now.version, 3, "the policy row itself did not change");
+    let v2_pub = v3_pub;
+
+    // A stale version write.
+    let result = repo
+        .update_version(
+            &scope,
+            &v2_pub,
+            1,
+            None,
+            event("policy.version_updated", p.id),
+        )
+        .await;
+    assert!(is_conflict(&result, "version"), "{result:?}");
+    let mut ghost = v2_pub.clone();
+    ghost.id = Uuid::now_v7();
+    let result = repo
+        .update_version(
+            &scope,
+            &ghost,
+            1,
+            None,
+            event("policy.version_updated", p.id),
+        )
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert!(matches!(
+        repo.get_version(&scope, p.id, 4).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // The database itself holds one published version per policy.
+    let mut admin = connect(env.db.superuser_url()).await;
+    let error = admin
+        .batch_execute(&format!(
+            "UPDATE policy_versions SET status = 'published' WHERE policy_id = '{}' AND number = {v2_number}",
+            p.id
+        ))
+        .await
+        .expect_err("a second published version");
+    assert!(
+        error
+            .to_string()
+            .contains("policy_versions_one_published_idx"),
+        "{error}"
+    );
+
+    // v1, publish v1, v2, publish v2, retire v2, v3, publish v3.
+    assert_eq!(events(&env.stores, &scope).await, before + 7);
+
+    // Policy updates are versioned; deleting takes the versions along.
+    let mut p4 = p3.clone();
+    p4.current_version = Some(3);
+    p4.fields.title = "Privacy notice".to_owned();
+    p4.version = 4;
+    let result = repo
+        .update(&scope, &p4, 2, event("policy.updated", p.id))
+        .await;
+    assert!(is_conflict(&result, "version"), "{result:?}");
+    repo.update(&scope, &p4, 3, event("policy.updated", p.id))
+        .await
+        .expect("update");
+    let result = repo
+        .delete(&scope, p.id, 3, event("policy.deleted", p.id))
+        .await;
+    assert!(is_conflict(&result, "version"), "{result:?}");
+    repo.delete(&scope, p.id, 4, event("policy.deleted", p.id))
+        .await
+        .expect("delete");
+    assert!(matches!(
+        repo.get(&scope, p.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        repo.list_versions(&scope, p.id)
+            .await
+            .expect("versions")
+            .is_empty()
+    );
+    let v = policy_version(&p, 1, owner.id);
+    let result = repo
+        .insert_version(&scope, &v, event("policy.version_created", v.id))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert_eq!(events(&env.stores, &scope).await, before + 9);
+}
+
+// ------------------------------------------------------------------ lists
+
+#[tokio::test]
+async fn every_list_pages_through_every_sort() {
+    let env = env().await;
+    let (tenant, _, scope) = registered(&env.stores, "acme").await;
+    // Noise in another tenant, which no page may show.
+    let (tenant_b, _, scope_b) = registered(&env.stores, "beta").await;
+    add_activity(
+        &env.stores,
+        &scope_b,
+        &tenant_b,
+        activity_fields("payroll"),
+        T0,
+    )
+    .await;
+    add_processor(
+        &env.stores,
+        &scope_b,
+        &tenant_b,
+        processor_fields("payroll"),
+        T0,
+    )
+    .await;
+    add_policy(&env.stores, &scope_b, policy(&tenant_b, "payroll", T0)).await;
+
+    let (mut activities, mut processors, mut policies) = (vec![], vec![], vec![]);
+    for (i, name) in NAMES.iter().enumerate() {
+        let at = updated_at(i);
+        let a = add_activity(&env.stores, &scope, &tenant, activity_fields(name), at).await;
+        activities.push((a.id, name.to_string(), at));
+        let p = add_processor(&env.stores, &scope, &tenant, processor_fields(name), at).await;
+        processors.push((p.id, name.to_string(), at));
+        let pol = add_policy(&env.stores, &scope, policy(&tenant, name, at)).await;
+        policies.push((pol.id, name.to_string(), at));
+    }
+
+    for sort in SORTS {
+        for limit in [1, 3, 7, 50] {
+            let (items, pages) = all_pages(|after| {
+                let stores = env.stores.clone();
+                let scope = scope.clone();
+                async move {
+                    let query = ActivityQuery {
+                        sort,
+                        after,
+                        limit,
+                        ..ActivityQuery::default()
+                    };
+                    stores.activities().list(&scope, &query).await
+                }
+            })
+            .await;
+            let got: Vec<Uuid> = items.iter().map(|a| a.id).collect();
+            assert_eq!(
+                got,
+                expected_order(activities.clone(), sort),
+                "activities {sort:?} {limit}"
+            );
+            assert_eq!(
+                pages,
+                NAMES.len().div_ceil(limit).max(1),
+                "{sort:?} {limit}"
+            );
+
+            let (items, _) = all_pages(|after| {
+                let stores = env.stores.clone();
+                let scope = scope.clone();
+                async move {
+                    let query = ProcessorQuery {
+                        sort,
+                        after,
+                        limit,
+                        ..ProcessorQuery::default()
+                    };
+                    stores.processors().list(&scope, &query).await
+                }
+            })
+            .await;
+            let got: Vec<Uuid> = items.iter().map(|p| p.id).collect();
+            assert_eq!(
+                got,
+                expected_order(processors.clone(), sort),
+                "processors {sort:?} {limit}"
+            );
+
+            let (items, _) = all_pages(|after| {
+                let stores = env.stores.clone();
+                let scope = scope.clone();
+                async move {
+                    let query = PolicyQuery {
+                        sort,
+                        after,
+                        limit,
+                        ..PolicyQuery::default()
+                    };
+                    stores.policies().list(&scope, &query).await
+                }
+            })
+            .await;
+            let got: Vec<Uuid> = items.iter().map(|p| p.id).collect();
+            assert_eq!(
+                got,
+                expected_order(policies.clone(), sort),
+                "policies {sort:?} {limit}"
+            );
+        }
+    }
+
+    // `all` is oldest first.
+    let all: Vec<Uuid> = env
+        .stores
+        .activities()
+        .all(&scope)
+        .await
+        .expect("all")
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(all, expected_order(activities, Sort::Created));
+    let all: Vec<Uuid> = env
+        .stores
+        .processors()
+        .all(&scope)
+        .await
+        .expect("all")
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(all, expected_order(processors, Sort::Created));
+
+    // A -updated_at cursor whose key is no time is refused, not misread.
+    let query = ActivityQuery {
+        sort: Sort::UpdatedDesc,
+        after: Some(Cursor {
+            key: "not a time".to_owned(),
+            id: Uuid::nil(),
+        }),
+        limit: 5,
+        ..ActivityQuery::default()
+    };
+    assert!(env.stores.activities().list(&scope, &query).await.is_err());
+}
+
+#[tokio::test]
+async fn lists_filter_by_every_criterion() {
+    let env = env().await;
+    let (tenant, owner, scope) = registered(&env.stores, "acme").await;
+    let cloud = add_processor(
+        &env.stores,
+        &scope,
+        &tenant,
+        processor_fields("Cloud 100%"),
+        T0,
+    )
+    .await;
+    let mut draft = processor_fields("Mail_Service");
+    draft.dpa_status = DpaStatus::Draft;
+    draft.dpa_signed_on = None;
+    draft.dpa_review_on = None;
+    draft.parent_id = Some(cloud.id);
+    let mail = add_processor(&env.stores, &scope, &tenant, draft, T0).await;
+    let mut due = processor_fields("Backup Co");
+    due.dpa_review_on = Some(date!(2026 - 12 - 01));
+    let backup = add_processor(&env.stores, &scope, &tenant, due, T0).await;
+
+    let mut f1 = activity_fields("Payroll 100%");
+    f1.owner_id = Some(owner.id);
+    f1.processor_ids = vec![cloud.id];
+    let payroll = add_activity(&env.stores, &scope, &tenant, f1, T0).await;
+    let mut f2 = activity_fields("Newsletter");
+    f2.role = ActivityRole::Processor;
+    f2.status = ActivityStatus::Draft;
+    f2.purposes = vec![Purpose {
+        description: "Marketing".to_owned(),
+        lawful_basis: LawfulBasis::Consent,
+        legitimate_interest: None,
+    }];
+    f2.processor_ids = vec![mail.id, cloud.id];
+    let newsletter = add_activity(&env.stores, &scope, &tenant, f2, T0).await;
+    let mut f3 = activity_fields("payroll_archive");
+    f3.purposes = vec![];
+    let archive = add_activity(&env.stores, &scope, &tenant, f3, T0).await;
+
+    let activities = |query: ActivityQuery| {
+        let stores = env.stores.clone();
+        let scope = scope.clone();
+        async move {
+            let query = ActivityQuery { limit: 50, ..query };
+            let mut ids: Vec<Uuid> = stores
+                .activities()
+                .list(&scope, &query)
+                .await
+                .expect("list")
+                .items
+                .iter()
+                .map(|a| a.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut ids: Vec<Uuid>| {
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        activities(ActivityQuery {
+            status: Some(ActivityStatus::Draft),
+            ..Default::default()
+        })
+        .await,
+        vec![newsletter.id]
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            role: Some(ActivityRole::Controller),
+            ..Default::default()
+        })
+        .await,
+        sorted(vec![payroll.id, archive.id])
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            owner: Some(owner.id),
+            ..Default::default()
+        })
+        .await,
+        vec![payroll.id]
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            lawful_basis: Some(LawfulBasis::LegalObligation),
+            ..Default::default()
+        })
+        .await,
+        vec![payroll.id]
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            lawful_basis: Some(LawfulBasis::Consent),
+            ..Default::default()
+        })
+        .await,
+        vec![newsletter.id]
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            processor: Some(cloud.id),
+            ..Default::default()
+        })
+        .await,
+        sorted(vec![payroll.id, newsletter.id])
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            processor: Some(mail.id),
+            ..Default::default()
+        })
+        .await,
+        vec![newsletter.id]
+    );
+    // Case-insensitive substring; % and _ are literal characters.
+    assert_eq!(
+        activities(ActivityQuery {
+            search: Some("PAYROLL".to_owned()),
+            ..Default::default()
+        })
+        .await,
+        sorted(vec![payroll.id, archive.id])
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            search: Some("0%".to_owned()),
+            ..Default::default()
+        })
+        .await,
+        vec![payroll.id]
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            search: Some("l_a".to_owned()),
+            ..Default::default()
+        })
+        .await,
+        vec![archive.id]
+    );
+    assert!(
+        activities(ActivityQuery {
+            search: Some("y_o".to_owned()),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    assert!(
+        activities(ActivityQuery {
+            search: Some("%".to_owned()),
+            status: Some(ActivityStatus::Draft),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        activities(ActivityQuery {
+            status: Some(ActivityStatus::Active),
+            processor: Some(cloud.id),
+            owner: Some(owner.id),
+            ..Default::default()
+        })
+        .await,
+        vec![payroll.id]
+    );
+
+    let processors = |query: ProcessorQuery| {
+        let stores = env.stores.clone();
+        let scope = scope.clone();
+        async move {
+            let query = ProcessorQuery { limit: 50, ..query };
+            let mut ids: Vec<Uuid> = stores
+                .processors()
+                .list(&scope, &query)
+                .await
+                .expect("list")
+                .items
+                .iter()
+                .map(|p| p.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(
+        processors(ProcessorQuery {
+            dpa_status: Some(DpaStatus::Draft),
+            ..Default::default()
+        })
+        .await,
+        vec![mail.id]
+    );
+    // Attention: the unsigned one and the one due by then.
+    assert_eq!(
+        processors(ProcessorQuery {
+            dpa_attention_by: Some(date!(2026 - 12 - 31)),
+            ..Default::default()
+        })
+        .await,
+        sorted(vec![mail.id, backup.id])
+    );
+    assert_eq!(
+        processors(ProcessorQuery {
+            dpa_attention_by: Some(date!(2026 - 11 - 30)),
+            ..Default::default()
+        })
+        .await,
+        vec![mail.id]
+    );
+    assert_eq!(
+        processors(ProcessorQuery {
+            parent: Some(cloud.id),
+            ..Default::default()
+        })
+        .await,
+        vec![mail.id]
+    );
+    assert_eq!(
+        processors(ProcessorQuery {
+            search: Some("l_s".to_owned()),
+            ..Default::default()
+        })
+        .await,
+        vec![mail.id]
+    );
+    assert_eq!(
+        processors(ProcessorQuery {
+            search: Some("100%".to_owned()),
+            ..Default::default()
+        })
+        .await,
+        vec![cloud.id]
+    );
+    // Linked activities come back with each processor, sorted.
+    let listed = env
+        .stores
+        .processors()
+        .list(
+            &scope,
+            &ProcessorQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    let cloud_listed = listed
+        .items
+        .iter()
+        .find(|p| p.id == cloud.id)
+        .expect("cloud");
+    assert_eq!(
+        cloud_listed.activity_ids,
+        sorted(vec![payroll.id, newsletter.id])
+    );
+
+    let mut retention = policy(&tenant, "Retention schedule", T0);
+    retention.fields.kind = PolicyKind::RetentionPolicy;
+    retention.fields.status = PolicyStatus::Active;
+    retention.fields.owner_id = Some(owner.id);
+    let retention = add_policy(&env.stores, &scope, retention).await;
+    let privacy = add_policy(&env.stores, &scope, policy(&tenant, "Privacy notice", T0)).await;
+    let policies = |query: PolicyQuery| {
+        let stores = env.stores.clone();
+        let scope = scope.clone();
+        async move {
+            let query = PolicyQuery { limit: 50, ..query };
+            let mut ids: Vec<Uuid> = stores
+                .policies()
+                .list(&scope, &query)
+                .await
+                .expect("list")
+                .items
+                .iter()
+                .map(|p| p.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(
+        policies(PolicyQuery {
+            kind: Some(PolicyKind::RetentionPolicy),
+            ..Default::default()
+        })
+        .await,
+        vec![retention.id]
+    );
+    assert_eq!(
+        policies(PolicyQuery {
+            status: Some(PolicyStatus::Draft),
+            ..Default::default()
+        })
+        .await,
+        vec![privacy.id]
+    );
+    assert_eq!(
+        policies(PolicyQuery {
+            owner: Some(owner.id),
+            ..Default::default()
+        })
+        .await,
+        vec![retention.id]
+    );
+    assert_eq!(
+        policies(PolicyQuery {
+            search: Some("NOTICE".to_owned()),
+            ..Default::default()
+        })
+        .await,
+        vec![privacy.id]
+    );
+}
+
+// ------------------------------------------------------------------ isolation
+
+/// One row in every register table of a tenant.
+async fn fill_registers(stores: &PgStores, scope: &TenantScope, tenant: &Tenant, owner: UserId) {
+    stores
+        .organisation()
+        .put(
+            scope,
+            &OrganisationProfile {
+                legal_name: "Org".to_owned(),
+                ..Default::default()
+            },
+            0,
+            event("organisation.updated", "org"),
+        )
+        .await
+        .expect("profile");
+    let p = add_processor(stores, scope, tenant, processor_fields("Cloud"), T0).await;
+    let mut fields = activity_fields("Payroll");
+    fields.processor_ids = vec![p.id];
+    add_activity(stores, scope, tenant, fields, T0).await;
+    let pol = add_policy(stores, scope, policy(tenant, "Privacy", T0)).await;
+    let v = policy_version(&pol, 1, owner);
+    stores
+        .policies()
+        .insert_version(scope, &v, event("policy.version_created", v.id))
+        .await
+        .expect("version");
+}
+
+#[tokio::test]
+async fn row_level_security_confines_every_register_table() {
+    let env = env().await;
+    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
+    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
+    fill_registers(&env.stores, &scope_a, &a, a_owner.id).await;
+    fill_registers(&env.stores, &scope_b, &b, b_owner.id).await;
+
+    let mut conn = connect(env.db.app_url()).await;
+    // Without a tenant: nothing.
+    for table in REGISTER_TABLES {
+        let n = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
+        assert_eq!(n, 0, "{table} visible without a tenant");
+    }
+    // In A's context: A's rows only, and nothing can be written into B.
+    conn.batch_execute("BEGIN").await.expect("begin");
+    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind::<Text, _>(a.id.to_string())
+        .execute(&mut conn)
+        .await
+        .expect("set tenant");
+    for table in REGISTER_TABLES {
+        let own = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
+        assert_eq!(own, 1, "{table}: own rows");
+        let foreign = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM {table} WHERE tenant_id <> '{}'",
+                a.id
+            ),
+        )
+        .await;
+        assert_eq!(foreign, 0, "{table}: another tenant's rows visible");
+    }
+    conn.batch_execute("SAVEPOINT probe")
+        .await
+        .expect("savepoint");
+    let error = conn
+        .batch_execute(&format!(
+            "INSERT INTO processors (tenant_id, id, name, dpa_status, details, version,
+                                     created_at, updated_at)
+             VALUES ('{}', '{}', 'Intruder', 'none', '{{}}', 1, now(), now())",
+            b.id,
+            Uuid::now_v7()
+        ))
+        .await
+        .expect_err("cross-tenant insert");
+    assert!(error.to_string().contains("row-level security"), "{error}");
+    conn.batch_execute("ROLLBACK TO SAVEPOINT probe")
+        .await
+        .expect("rollback to");
+    for table in REGISTER_TABLES {
+        // The app may not update links (they are replaced), so those get a DELETE.
+        let statement = if table == "activity_processors" {
+            format!("DELETE FROM {table} WHERE tenant_id = $1::uuid")
+        } else {
+            format!("UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = $1::uuid")
+        };
+        let changed = diesel::sql_query(statement)
+            .bind::<Text, _>(b.id.to_string())
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        assert_eq!(changed, 0, "{table}: B's rows changed from A");
+    }
+    conn.batch_execute("ROLLBACK").await.expect("rollback");
+
+    // Through the ports: B's records are not found from A.
+    let b_activity = env.stores.activities().all(&scope_b).await.expect("b")[0].clone();
+    let b_processor = env.stores.processors().all(&scope_b).await.expect("b")[0].clone();
+    assert!(matches!(
+        env.stores.activities().get(&scope_a, b_activity.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let result = env
+        .stores
+        .activities()
+        .delete(&scope_a, b_activity.id, 1, event("activity.deleted", 1))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert!(matches!(
+        env.stores.processors().get(&scope_a, b_processor.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let a_list = env
+        .stores
+        .activities()
+        .list(
+            &scope_a,
+            &ActivityQuery {
+                processor: Some(b_processor.id),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert!(a_list.items.is_empty());
+    let b_policy = env
+        .stores
+        .policies()
+        .list(
+            &scope_b,
+            &PolicyQuery {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("b")
+        .items[0]
+        .clone();
+    assert!(matches!(
+        env.stores.policies().get(&scope_a, b_policy.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        env.stores
+            .policies()
+            .get_version(&scope_a, b_policy.id, 1)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        env.stores
+            .policies()
+            .list_versions(&scope_a, b_policy.id)
+            .await
+            .expect("versions")
+            .is_empty()
+    );
+    let v = policy_version(&b_policy, 2, a_owner.id);
+    let mut v_in_a = v.clone();
+    v_in_a.tenant_id = a.id;
+    let result = env
+        .stores
+        .policies()
+        .insert_version(&scope_a, &v_in_a, event("policy.version_created", v.id))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+
+    // Each chain verifies on its own.
+    assert!(events(&env.stores, &scope_a).await > 0);
+    assert!(events(&env.stores, &scope_b).await > 0);
+}
+
+#[tokio::test]
+async fn composite_foreign_keys_stop_register_links_into_another_tenant_even_for_the_superuser() {
+    let env = env().await;
+    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
+    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
+    fill_registers(&env.stores, &scope_a, &a, a_owner.id).await;
+    fill_registers(&env.stores, &scope_b, &b, b_owner.id).await;
+    let a_activity = env.stores.activities().all(&scope_a).await.expect("a")[0].clone();
+    let a_processor = env.stores.processors().all(&scope_a).await.expect("a")[0].clone();
+    let b_processor = env.stores.processors().all(&scope_b).await.expect("b")[0].clone();
+    let b_policy = env
+        .stores
+        .policies()
+        .list(
+            &scope_b,
+            &PolicyQuery {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("b")
+        .items[0]
+        .clone();
+
+    let mut admin = connect(env.db.superuser_url()).await;
+    let attempts = [
+        (
+            "activity_processors_processor_fkey",
+            format!(
+                "INSERT INTO activity_processors (tenant_id, activity_id, processor_id)
+                 VALUES ('{}', '{}', '{}')",
+                a.id, a_activity.id, b_processor.id
+            ),
+        ),
+        (
+            "processors_parent_fkey",
+            format!(
+                "UPDATE processors SET parent_id = '{}' WHERE id = '{}'",
+                b_processor.id, a_processor.id
+            ),
+        ),
+        (
+            "processing_activities_owner_fkey",
+            format!(
+                "UPDATE processing_activities SET owner_id = '{}' WHERE id = '{}'",
+                b_owner.id, a_activity.id
+            ),
+        ),
+        (
+            "policies_owner_fkey",
+            format!(
+                "UPDATE policies SET owner_id = '{}' WHERE tenant_id = '{}'",
+                b_owner.id, a.id
+            ),
+        ),
+        (
+            "policy_versions_policy_fkey",
+            format!(
+                "INSERT INTO policy_versions (tenant_id, id, policy_id, number, content, status,
+                                              created_at, version)
+                 VALUES ('{}', '{}', '{}', 9, 'x', 'draft', now(), 1)",
+                a.id,
+                Uuid::now_v7(),
+                b_policy.id
+            ),
+        ),
+        (
+            "activity_processors_activity_fkey",
+            format!(
+                "INSERT INTO activity_processors (tenant_id, activity_id, processor_id)
+                 VALUES ('{}', '{}', '{}')",
+                b.id, a_activity.id, b_processor.id
+            ),
+        ),
+    ];
+    for (constraint, sql) in attempts {
+        let error = admin.batch_execute(&sql).await.expect_err(constraint);
+        let text = error.to_string();
+        assert!(
+            text.contains("foreign key") && text.contains(constraint),
+            "{constraint}: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_corrupt_row_is_an_unexpected_error_not_a_panic() {
+    let env = env().await;
+    let (tenant, _, scope) = registered(&env.stores, "acme").await;
+    let a = add_activity(&env.stores, &scope, &tenant, activity_fields("Payroll"), T0).await;
+    let p = add_processor(&env.stores, &scope, &tenant, processor_fields("Cloud"), T0).await;
+    env.stores
+        .organisation()
+        .put(
+            &scope,
+            &OrganisationProfile {
+                legal_name: "Org".to_owned(),
+                ..Default::default()
+            },
+            0,
+            event("organisation.updated", "org"),
+        )
+        .await
+        .expect("profile");
+    let mut admin = connect(env.db.superuser_url()).await;
+    admin
+        .batch_execute(
+            "UPDATE processing_activities SET details = '{\"purposes\": 7}';
+             UPDATE processors SET details = '{\"clauses\": \"all\"}';
+             UPDATE organisation_profiles SET profile = '{\"legal_name\": 1}';",
+        )
+        .await
+        .expect("corrupt");
+    let activity = env.stores.activities().get(&scope, a.id).await;
+    assert!(
+        matches!(activity, Err(StoreError::Unexpected(_))),
+        "{activity:?}"
+    );
+    let all = env.stores.activities().all(&scope).await;
+    assert!(matches!(all, Err(StoreError::Unexpected(_))), "{all:?}");
+    let processor = env.stores.processors().get(&scope, p.id).await;
+    assert!(
+        matches!(processor, Err(StoreError::Unexpected(_))),
+        "{processor:?}"
+    );
+    let profile = env.stores.organisation().get(&scope).await;
+    assert!(
+        matches!(profile, Err(StoreError::Unexpected(_))),
+        "{profile:?}"
+    );
+}
