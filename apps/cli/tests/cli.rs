@@ -236,14 +236,32 @@ async fn the_cli_administers_tenants_that_the_api_serves() {
     );
 
     // The register export (Art. 30(4)), as CSV and JSON, and a clear usage error.
-    let (code, csv, err) = env.aura(&["export", "--tenant", "cli-test-gmbh", "--format", "csv"], None);
+    let (code, csv, err) = env.aura(
+        &["export", "--tenant", "cli-test-gmbh", "--format", "csv"],
+        None,
+    );
     assert_eq!(code, 0, "{err}");
-    assert!(csv.starts_with('\u{feff}') && csv.contains("id,name,status,role,controller"), "{csv}");
-    let (code, json, err) = env.aura(&["export", "--tenant", "cli-test-gmbh", "--record", "processor"], None);
+    assert!(
+        csv.starts_with('\u{feff}') && csv.contains("id,name,status,role,controller"),
+        "{csv}"
+    );
+    let (code, json, err) = env.aura(
+        &[
+            "export",
+            "--tenant",
+            "cli-test-gmbh",
+            "--record",
+            "processor",
+        ],
+        None,
+    );
     assert_eq!(code, 0, "{err}");
     let export: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(export["record"], "processor");
-    let (code, _, err) = env.aura(&["export", "--tenant", "cli-test-gmbh", "--record", "auditor"], None);
+    let (code, _, err) = env.aura(
+        &["export", "--tenant", "cli-test-gmbh", "--record", "auditor"],
+        None,
+    );
     assert_eq!(code, 2, "{err}");
 
     let _ = std::fs::remove_dir_all(&env.dir);
