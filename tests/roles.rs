@@ -10,12 +10,42 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Account, TestApp};
 
+/// Method, path, If-Match version, body, and the permission the route needs.
+type Case = (Method, String, Option<i64>, Option<Value>, Permission);
+
 /// What a route needs; `None`: any signed-in user.
 struct Route {
     method: Method,
     path: String,
     body: Option<Value>,
     needs: Option<Permission>,
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    who: &Account,
+    if_match: Option<i64>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .http
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(&who.access);
+    if let Some(v) = if_match {
+        request = request.header("If-Match", format!("\"{v}\""));
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 fn route(method: Method, path: &str, body: Option<Value>, needs: Option<Permission>) -> Route {
@@ -149,6 +179,307 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
             }
         }
     }
+    // The registers: reads for all, writes for members up, deletes and publishing for
+    // admins and owners. Each caller gets fresh records at version 1.
+    let etag_of = |body: &Value| body["version"].as_i64().unwrap();
+    let (status, _) = send(
+        &app,
+        Method::PUT,
+        "/api/v1/organisation",
+        &owner,
+        Some(0),
+        Some(json!({"legal_name": "Matrix GmbH"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for (role, caller) in &callers {
+        let post = |path: &'static str, body: Value| {
+            let app = &app;
+            let owner = &owner;
+            async move {
+                send(app, Method::POST, path, owner, None, Some(body))
+                    .await
+                    .1
+            }
+        };
+        let activity = post(
+            "/api/v1/processing-activities",
+            json!({"name": "Matrix activity"}),
+        )
+        .await;
+        let doomed_activity = post(
+            "/api/v1/processing-activities",
+            json!({"name": "Doomed activity"}),
+        )
+        .await;
+        let processor = post("/api/v1/processors", json!({"name": "Matrix processor"})).await;
+        let doomed_processor =
+            post("/api/v1/processors", json!({"name": "Doomed processor"})).await;
+        let policy = post(
+            "/api/v1/policies",
+            json!({"title": "Matrix policy", "kind": "other"}),
+        )
+        .await;
+        let pid = policy["id"].as_str().unwrap().to_owned();
+        for _ in 0..4 {
+            send(
+                &app,
+                Method::POST,
+                &format!("/api/v1/policies/{pid}/versions"),
+                &owner,
+                None,
+                Some(json!({"content": "text"})),
+            )
+            .await;
+        }
+        // Version 1 a draft to edit, 2 in review (to publish), 3 published (to retire),
+        // 4 a draft to submit.
+        send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/policies/{pid}/versions/2/submit"),
+            &owner,
+            Some(1),
+            None,
+        )
+        .await;
+        send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/policies/{pid}/versions/3/submit"),
+            &owner,
+            Some(1),
+            None,
+        )
+        .await;
+        let (status, _) = send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/policies/{pid}/versions/3/publish"),
+            &owner,
+            Some(2),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, org) = send(
+            &app,
+            Method::GET,
+            "/api/v1/organisation",
+            &owner,
+            None,
+            None,
+        )
+        .await;
+        let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+        let cases: Vec<Case> = vec![
+            (
+                Method::GET,
+                "/api/v1/organisation".into(),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::PUT,
+                "/api/v1/organisation".into(),
+                Some(etag_of(&org)),
+                Some(json!({"legal_name": "Matrix GmbH"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::GET,
+                "/api/v1/processing-activities".into(),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::POST,
+                "/api/v1/processing-activities".into(),
+                None,
+                Some(json!({"name": "New"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::GET,
+                "/api/v1/processing-activities/completeness".into(),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/processing-activities/{}", id(&activity)),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/processing-activities/{}", id(&activity)),
+                Some(1),
+                Some(json!({"name": "Edited"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/processing-activities/{}", id(&doomed_activity)),
+                Some(1),
+                None,
+                Permission::DeleteRecords,
+            ),
+            (
+                Method::GET,
+                "/api/v1/processors".into(),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::POST,
+                "/api/v1/processors".into(),
+                None,
+                Some(json!({"name": "New"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/processors/{}", id(&processor)),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/processors/{}", id(&processor)),
+                Some(1),
+                Some(json!({"name": "Edited"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/processors/{}", id(&doomed_processor)),
+                Some(1),
+                None,
+                Permission::DeleteRecords,
+            ),
+            (
+                Method::GET,
+                "/api/v1/policies".into(),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::POST,
+                "/api/v1/policies".into(),
+                None,
+                Some(json!({"title": "New", "kind": "other"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/policies/{pid}"),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/policies/{pid}"),
+                Some(etag_of(
+                    &send(
+                        &app,
+                        Method::GET,
+                        &format!("/api/v1/policies/{pid}"),
+                        &owner,
+                        None,
+                        None,
+                    )
+                    .await
+                    .1,
+                )),
+                Some(json!({"title": "Edited", "kind": "other"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/policies/{pid}/versions"),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/policies/{pid}/versions"),
+                None,
+                Some(json!({"content": "more"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/policies/{pid}/versions/current"),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/policies/{pid}/versions/1"),
+                Some(1),
+                Some(json!({"content": "edited"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/policies/{pid}/versions/4/submit"),
+                Some(1),
+                None,
+                Permission::WriteRecords,
+            ),
+            (
+                Method::GET,
+                "/api/v1/registers/export?format=csv".into(),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+        ];
+        for (method, path, tag, body, needs) in cases {
+            let allowed = role.allows(needs);
+            let (status, response) = send(&app, method.clone(), &path, caller, tag, body).await;
+            checked += 1;
+            let ok = if allowed {
+                status.is_success()
+            } else {
+                status == StatusCode::FORBIDDEN
+            };
+            if !ok {
+                mismatches.push(format!(
+                    "{role} {method} {path} → {status} (allowed: {allowed}) {response}"
+                ));
+            }
+        }
+        // Publishing and retiring: admins and owners only (fresh policy per caller above).
+        for (action, number, tag) in [("retire", 3, 3), ("publish", 2, 2)] {
+            let allowed = role.allows(Permission::DeleteRecords);
+            let path = format!("/api/v1/policies/{pid}/versions/{number}/{action}");
+            let (status, response) = send(&app, Method::POST, &path, caller, Some(tag), None).await;
+            checked += 1;
+            let ok = if allowed {
+                status.is_success()
+            } else {
+                status == StatusCode::FORBIDDEN
+            };
+            if !ok {
+                mismatches.push(format!(
+                    "{role} POST {path} → {status} (allowed: {allowed}) {response}"
+                ));
+            }
+        }
+    }
+
     // Every denial above is in the trail.
     let (_, denials) = app
         .get(

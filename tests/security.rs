@@ -458,6 +458,81 @@ async fn throttling_slows_an_attacker_without_locking_the_owner_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_get_no_more_real_checks_than_sequential_ones() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Parallel Guess Ltd").await;
+    let attacker = "203.0.113.9";
+    let guesses =
+        (0..20).map(|_| login_from(&app, &owner.email, "wrong guess wrong guess", attacker));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(reqwest::Response::status)
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + throttled, 20, "{statuses:?}");
+    assert!(
+        checked <= 5,
+        "at most the free attempts get a real check: {statuses:?}"
+    );
+    // The owner, from their own address, still gets in.
+    let response = login_from(&app, &owner.email, PASSWORD, "198.51.100.30").await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_password_change_cannot_undo_a_concurrent_deactivation() {
+    // bcrypt at cost 14 makes the password change (verify + hash) take seconds: the
+    // owner's change lands while it runs, after it read the member's row.
+    let app = TestApp::spawn_with(&[("BCRYPT_COST", "14")]).await;
+    let owner = app.register("Lost Update Ltd").await;
+    let member = app.add_user(&owner, "member").await;
+
+    let change = app.call(
+        Method::POST,
+        "/api/v1/users/me/password",
+        Some(&member.access),
+        Some(
+            json!({ "current_password": PASSWORD, "new_password": "a fresh new passphrase 2026" }),
+        ),
+    );
+    let deactivate = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        app.call(
+            Method::PATCH,
+            &format!("/api/v1/tenants/me/users/{}", member.user_id),
+            Some(&owner.access),
+            Some(json!({ "is_active": false, "role": "viewer" })),
+        )
+        .await
+    };
+    let ((change_status, change_body), (patch_status, patch_body)) =
+        tokio::join!(change, deactivate);
+    assert_eq!(patch_status, StatusCode::OK, "{patch_body}");
+    assert_eq!(change_status, StatusCode::CONFLICT, "{change_body}");
+    assert_eq!(change_body["code"], "stale", "{change_body}");
+
+    let (status, user) = app
+        .get(
+            &format!("/api/v1/tenants/me/users/{}", member.user_id),
+            &owner.access,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["is_active"], false, "the deactivation stands: {user}");
+    assert_eq!(user["role"], "viewer", "the demotion stands: {user}");
+    let response = login_from(&app, &member.email, PASSWORD, "198.51.100.31").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_accounts_and_wrong_passwords_look_alike() {
     let app = TestApp::spawn().await;
     let owner = app.register("Timing Ltd").await;

@@ -1,6 +1,6 @@
 //! Audit's port: per-tenant hash chains.
 
-use aura_audit::{AuditLog, AuditPage, AuditQuery, AuditRecord, PendingEvent};
+use aura_audit::{AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, PendingEvent};
 use aura_tenancy::{StoreError, TenantScope};
 
 use crate::MemoryStore;
@@ -65,6 +65,10 @@ impl AuditLog for MemoryStore {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    async fn head(&self, scope: &TenantScope) -> Result<Option<(i64, ChainHash)>, StoreError> {
+        Ok(self.lock()?.audit_heads.get(&scope.tenant_id()).copied())
     }
 }
 

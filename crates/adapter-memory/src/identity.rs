@@ -2,8 +2,8 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{
-    Email, RefreshFamily, RefreshLookup, ThrottleKey, ThrottlePolicy, ThrottleState, TokenHash,
-    User,
+    CountedFailure, Email, RefreshFamily, RefreshLookup, ThrottleKey, ThrottlePolicy,
+    ThrottleState, TokenHash, User,
     ports::{
         LoginRecord, LoginThrottle, PasswordResetStore, PrincipalRecord, SessionStore,
         TenantRepository, UserRepository,
@@ -66,6 +66,7 @@ impl TenantRepository for MemoryStore {
         &self,
         scope: &TenantScope,
         tenant: &Tenant,
+        expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
@@ -77,11 +78,16 @@ impl TenantRepository for MemoryStore {
                 .tenants
                 .get(&tenant.id)
                 .ok_or(StoreError::NotFound)?;
+            if before.version != expected_version {
+                return Err(StoreError::Conflict("version".to_owned()));
+            }
             tx.state.check_slug_free(&tenant.slug, Some(tenant.id))?;
             let old_slug = before.slug.clone();
             tx.state.slugs.remove(&old_slug);
             tx.state.slugs.insert(tenant.slug.clone(), tenant.id);
-            tx.state.tenants.insert(tenant.id, tenant.clone());
+            let mut stored = tenant.clone();
+            stored.version = expected_version.wrapping_add(1);
+            tx.state.tenants.insert(tenant.id, stored);
             tx.record(tenant.id, event);
             Ok(())
         })
@@ -179,12 +185,14 @@ impl UserRepository for MemoryStore {
         &self,
         scope: &TenantScope,
         user: &User,
+        expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             let tenant = scope.tenant_id();
-            tx.state.check_user_update(tenant, user)?;
-            tx.state.put_user(user);
+            tx.state.check_user_update(tenant, user, expected_version)?;
+            tx.state
+                .put_user_version(user, expected_version.wrapping_add(1));
             tx.record(tenant, event);
             Ok(())
         })
@@ -379,6 +387,7 @@ impl PasswordResetStore for MemoryStore {
         scope: &TenantScope,
         token: &TokenHash,
         user: &User,
+        expected_version: i32,
         now: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<bool, StoreError> {
@@ -392,11 +401,15 @@ impl PasswordResetStore for MemoryStore {
             if !usable {
                 return Ok(false);
             }
-            tx.state.check_user_update(tenant, user)?;
-            if let Some(row) = tx.state.resets.get_mut(token) {
-                row.used_at = Some(now);
+            tx.state.check_user_update(tenant, user, expected_version)?;
+            // The user's other outstanding links die with this reset (as in PostgreSQL).
+            for row in tx.state.resets.values_mut() {
+                if row.tenant == tenant && row.user == user.id && row.used_at.is_none() {
+                    row.used_at = Some(now);
+                }
             }
-            tx.state.put_user(user);
+            tx.state
+                .put_user_version(user, expected_version.wrapping_add(1));
             tx.record(tenant, event);
             Ok(true)
         })
@@ -418,12 +431,36 @@ impl LoginThrottle for MemoryStore {
         keys: &[ThrottleKey],
         policy: &ThrottlePolicy,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<CountedFailure>, StoreError> {
+        let mut state = self.lock()?;
+        let mut counted = Vec::with_capacity(keys.len());
+        for key in keys {
+            let key = key.key();
+            let before = state.throttle.get(&key).copied();
+            let next = policy.after_failure(before, now);
+            state.throttle.insert(key, next);
+            counted.push(CountedFailure {
+                state: next,
+                previous_failure_at: before
+                    .filter(|_| next.failures > 1)
+                    .map(|b| b.last_failure_at),
+            });
+        }
+        Ok(counted)
+    }
+
+    async fn release(&self, keys: &[ThrottleKey]) -> Result<(), StoreError> {
         let mut state = self.lock()?;
         for key in keys {
             let key = key.key();
-            let next = policy.after_failure(state.throttle.get(&key).copied(), now);
-            state.throttle.insert(key, next);
+            match state.throttle.get_mut(&key) {
+                Some(row) if row.failures > 1 => row.failures -= 1,
+                Some(_) => {
+                    // Zero failures: forgotten, as in PostgreSQL.
+                    state.throttle.remove(&key);
+                }
+                None => {}
+            }
         }
         Ok(())
     }

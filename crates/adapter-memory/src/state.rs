@@ -55,6 +55,9 @@ pub(crate) struct State {
     pub throttle: HashMap<String, ThrottleState>,
     /// Per-tenant chains in sequence order.
     pub audit: HashMap<TenantId, Vec<AuditRecord>>,
+    /// Per-tenant chain heads (seq and hash of the newest sealed link), kept apart from
+    /// the events like PostgreSQL's `audit_chain_heads`: removing events leaves it.
+    pub audit_heads: HashMap<TenantId, (i64, ChainHash)>,
     /// The GDPR registers (organisation, activities, processors, policies).
     pub registers: crate::registers::Tables,
 }
@@ -113,13 +116,22 @@ impl State {
         }
     }
 
-    /// The checks of replacing a user row in `tenant`: the row exists there, the e-mail
-    /// is free, an owner remains. Returns the row as it was.
-    pub fn check_user_update(&self, tenant: TenantId, user: &User) -> Result<&User, StoreError> {
+    /// The checks of replacing a user row in `tenant`: the row exists there at
+    /// `expected_version` (else `Conflict("version")`), the e-mail is free, an owner
+    /// remains. Returns the row as it was.
+    pub fn check_user_update(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        expected_version: i32,
+    ) -> Result<&User, StoreError> {
         if user.tenant_id != tenant {
             return Err(StoreError::NotFound);
         }
         let before = self.user(tenant, user.id).ok_or(StoreError::NotFound)?;
+        if before.version != expected_version {
+            return Err(StoreError::Conflict("version".to_owned()));
+        }
         self.check_email_free(&user.email, Some(user.id))?;
         self.check_owner_kept(before, Some(user))?;
         Ok(before)
@@ -136,6 +148,13 @@ impl State {
         self.emails
             .insert(user.email.clone(), (user.tenant_id, user.id));
         self.users.insert(key, user.clone());
+    }
+
+    /// Replaces a user row (checked) and stores it at `version`.
+    pub fn put_user_version(&mut self, user: &User, version: i32) {
+        let mut stored = user.clone();
+        stored.version = version;
+        self.put_user(&stored);
     }
 
     /// Removes a user and, like the foreign keys' `ON DELETE CASCADE`, their sessions
@@ -172,12 +191,28 @@ impl Tx<'_> {
     /// Seals `event` as the next link of `tenant`'s chain and stores it. Infallible, so
     /// a write calls it after its checks, together with its change.
     pub fn record(&mut self, tenant: TenantId, event: PendingEvent) -> AuditRecord {
-        let chain = self.state.audit.entry(tenant).or_default();
-        let (seq, prev) = chain
-            .last()
-            .map_or((1, ChainHash::GENESIS), |last| (last.seq + 1, last.hash));
-        let record = seal_event(event, tenant, seq, self.clock.now(), prev, self.hasher);
-        chain.push(record.clone());
+        let (head_seq, prev) = self
+            .state
+            .audit_heads
+            .get(&tenant)
+            .copied()
+            .unwrap_or((0, ChainHash::GENESIS));
+        let record = seal_event(
+            event,
+            tenant,
+            head_seq + 1,
+            self.clock.now(),
+            prev,
+            self.hasher,
+        );
+        self.state
+            .audit_heads
+            .insert(tenant, (record.seq, record.hash));
+        self.state
+            .audit
+            .entry(tenant)
+            .or_default()
+            .push(record.clone());
         record
     }
 }

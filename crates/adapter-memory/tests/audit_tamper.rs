@@ -75,6 +75,23 @@ async fn a_removed_event_is_found() {
 }
 
 #[tokio::test]
+async fn a_removed_newest_event_is_found() {
+    let (store, stores, fx) = tenant_with_events(3).await;
+    let newest = stores.audit.head(&fx.scope).await.unwrap().unwrap().0;
+    assert!(store.remove_audit_for_tests(fx.tenant.id, newest));
+    let verification = service(&stores).verify(&fx.scope).await.unwrap();
+    assert!(!verification.valid, "{verification:?}");
+    assert_eq!(verification.events_checked, (newest - 1) as u64);
+    let broken = verification.first_broken_link.unwrap();
+    assert_eq!(broken.seq, newest);
+    assert!(
+        broken.reason.contains("newest events removed"),
+        "{}",
+        broken.reason
+    );
+}
+
+#[tokio::test]
 async fn a_resealed_forgery_breaks_the_next_link() {
     let (store, stores, fx) = tenant_with_events(3).await;
     assert!(store.tamper_audit_for_tests(fx.tenant.id, 3, |record| {

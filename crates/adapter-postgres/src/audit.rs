@@ -155,4 +155,23 @@ impl AuditLog for PgStores {
         .await?;
         convert_all(rows)
     }
+
+    async fn head(&self, scope: &TenantScope) -> Result<Option<(i64, ChainHash)>, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let row: Option<(i64, Vec<u8>)> = in_tenant(&self.inner.pool, scope, async move |conn| {
+            Ok(heads::table
+                .filter(heads::tenant_id.eq(tenant))
+                .select((heads::seq, heads::hash))
+                .first(conn)
+                .await
+                .optional()?)
+        })
+        .await?;
+        row.map(|(seq, hash)| {
+            ChainHash::from_slice(&hash)
+                .map(|hash| (seq, hash))
+                .ok_or_else(|| corrupt("stored chain head"))
+        })
+        .transpose()
+    }
 }

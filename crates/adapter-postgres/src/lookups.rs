@@ -33,6 +33,8 @@ pub(crate) struct LoginRow {
     session_version: i32,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_login_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Int4)]
+    user_version: i32,
     #[diesel(sql_type = Timestamptz)]
     user_created_at: OffsetDateTime,
     #[diesel(sql_type = Timestamptz)]
@@ -47,6 +49,8 @@ pub(crate) struct LoginRow {
     subscription_tier: String,
     #[diesel(sql_type = Jsonb)]
     tenant_settings: serde_json::Value,
+    #[diesel(sql_type = Int4)]
+    tenant_version: i32,
     #[diesel(sql_type = Timestamptz)]
     tenant_created_at: OffsetDateTime,
     #[diesel(sql_type = Timestamptz)]
@@ -66,6 +70,7 @@ impl TryFrom<LoginRow> for LoginRecord {
             password_hash: row.password_hash,
             session_version: row.session_version,
             last_login_at: row.last_login_at,
+            version: row.user_version,
             created_at: row.user_created_at,
             updated_at: row.user_updated_at,
         })?;
@@ -76,6 +81,7 @@ impl TryFrom<LoginRow> for LoginRecord {
             is_active: row.tenant_is_active,
             subscription_tier: row.subscription_tier,
             settings: row.tenant_settings,
+            version: row.tenant_version,
             created_at: row.tenant_created_at,
             updated_at: row.tenant_updated_at,
         })?;

@@ -25,6 +25,7 @@ pub(crate) struct TenantRow {
     pub is_active: bool,
     pub subscription_tier: String,
     pub settings: serde_json::Value,
+    pub version: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -38,6 +39,7 @@ impl From<&Tenant> for TenantRow {
             is_active: tenant.is_active,
             subscription_tier: tenant.subscription_tier.as_str().to_owned(),
             settings: serde_json::Value::from(tenant.settings.clone()),
+            version: tenant.version,
             created_at: tenant.created_at,
             updated_at: tenant.updated_at,
         }
@@ -58,6 +60,7 @@ impl TryFrom<TenantRow> for Tenant {
                 .map_err(|_| corrupt("stored subscription tier"))?,
             settings: TenantSettings::parse(row.settings)
                 .map_err(|_| corrupt("stored tenant settings"))?,
+            version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -76,6 +79,7 @@ pub(crate) struct UserRow {
     pub password_hash: String,
     pub session_version: i32,
     pub last_login_at: Option<OffsetDateTime>,
+    pub version: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -92,6 +96,7 @@ impl From<&User> for UserRow {
             password_hash: user.password_hash.as_str().to_owned(),
             session_version: user.session_version,
             last_login_at: user.last_login_at,
+            version: user.version,
             created_at: user.created_at,
             updated_at: user.updated_at,
         }
@@ -114,13 +119,15 @@ impl TryFrom<UserRow> for User {
             password_hash: PasswordHash::from_stored(row.password_hash),
             session_version: row.session_version,
             last_login_at: row.last_login_at,
+            version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
     }
 }
 
-/// The fields of a user that an update replaces (everything but the keys).
+/// The fields of a user that an update replaces (everything but the keys); `version`
+/// is the one the write stores (expected + 1).
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 #[diesel(treat_none_as_null = true)]
@@ -132,6 +139,7 @@ pub(crate) struct UserChanges {
     pub password_hash: String,
     pub session_version: i32,
     pub last_login_at: Option<OffsetDateTime>,
+    pub version: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -146,13 +154,15 @@ impl From<UserRow> for UserChanges {
             password_hash: row.password_hash,
             session_version: row.session_version,
             last_login_at: row.last_login_at,
+            version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
     }
 }
 
-/// The fields of a tenant that an update replaces (everything but the id).
+/// The fields of a tenant that an update replaces (everything but the id); `version`
+/// is the one the write stores (expected + 1).
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct TenantChanges {
@@ -161,6 +171,7 @@ pub(crate) struct TenantChanges {
     pub is_active: bool,
     pub subscription_tier: String,
     pub settings: serde_json::Value,
+    pub version: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -173,6 +184,7 @@ impl From<TenantRow> for TenantChanges {
             is_active: row.is_active,
             subscription_tier: row.subscription_tier,
             settings: row.settings,
+            version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

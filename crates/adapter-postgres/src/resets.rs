@@ -79,6 +79,7 @@ impl PasswordResetStore for PgStores {
         scope: &TenantScope,
         token: &TokenHash,
         user: &User,
+        expected_version: i32,
         now: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<bool, StoreError> {
@@ -116,7 +117,8 @@ impl PasswordResetStore for PgStores {
             .set(resets::used_at.eq(now))
             .execute(conn)
             .await?;
-            write_user(conn, user).await?;
+            // A stale user row fails the whole transaction: the token stays unused.
+            write_user(conn, user, expected_version).await?;
             append_event(conn, hasher, tenant, event, now).await?;
             Ok(true)
         })

@@ -9,6 +9,7 @@ diesel::table! {
         is_active -> Bool,
         subscription_tier -> Text,
         settings -> Jsonb,
+        version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -25,6 +26,7 @@ diesel::table! {
         password_hash -> Text,
         session_version -> Int4,
         last_login_at -> Nullable<Timestamptz>,
+        version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }

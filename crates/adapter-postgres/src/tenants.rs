@@ -80,6 +80,7 @@ impl TenantRepository for PgStores {
         &self,
         scope: &TenantScope,
         tenant: &Tenant,
+        expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         if tenant.id != scope.tenant_id() {
@@ -88,15 +89,28 @@ impl TenantRepository for PgStores {
         let now = self.now();
         let hasher = self.inner.hasher.as_ref();
         let tenant_id = tenant.id;
-        let changes = TenantChanges::from(TenantRow::from(tenant));
+        let mut changes = TenantChanges::from(TenantRow::from(tenant));
+        changes.version = expected_version.wrapping_add(1);
         in_tenant(&self.inner.pool, scope, async move |conn| {
-            let updated =
-                diesel::update(tenants::table.filter(tenants::id.eq(tenant_id.as_uuid())))
-                    .set(changes)
-                    .execute(conn)
-                    .await?;
+            let updated = diesel::update(
+                tenants::table
+                    .filter(tenants::id.eq(tenant_id.as_uuid()))
+                    .filter(tenants::version.eq(expected_version)),
+            )
+            .set(changes)
+            .execute(conn)
+            .await?;
             if updated == 0 {
-                return Err(DbError::Store(StoreError::NotFound));
+                let exists: Option<uuid::Uuid> = tenants::table
+                    .filter(tenants::id.eq(tenant_id.as_uuid()))
+                    .select(tenants::id)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                return Err(DbError::Store(match exists {
+                    Some(_) => StoreError::Conflict("version".to_owned()),
+                    None => StoreError::NotFound,
+                }));
             }
             append_event(conn, hasher, tenant_id, event, now).await?;
             Ok(())

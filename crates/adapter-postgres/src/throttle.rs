@@ -1,15 +1,17 @@
 //! [`LoginThrottle`] on PostgreSQL. Not tenant data: rows are keyed by the SHA-256 of
 //! the throttle key, so no e-mail address or client address is stored in clear.
 
-use aura_identity::{ThrottleKey, ThrottlePolicy, ThrottleState, ports::LoginThrottle};
+use aura_identity::{
+    CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState, ports::LoginThrottle,
+};
 use aura_tenancy::StoreError;
 use diesel::{dsl::case_when, prelude::*, sql_types::Integer, upsert::excluded};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{
-    error::{corrupt, map_diesel},
+    error::{DbError, corrupt, map_diesel},
     pool::acquire,
     schema::login_throttle as throttle,
     stores::PgStores,
@@ -17,6 +19,68 @@ use crate::{
 
 fn key_hash(key: &ThrottleKey) -> Vec<u8> {
     Sha256::digest(key.key().as_bytes()).to_vec()
+}
+
+fn failures_from(stored: i32) -> Result<u32, StoreError> {
+    u32::try_from(stored).map_err(|_| corrupt("stored failure count"))
+}
+
+/// Counts one failure against one key in its own short transaction: the row (if any) is
+/// locked and read, then upserted, and the new count returned with the previous time.
+/// No lock is held across keys.
+async fn count_one(
+    conn: &mut AsyncPgConnection,
+    hash: Vec<u8>,
+    window_start: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<CountedFailure, StoreError> {
+    let (failures, last_failure_at, previous): (i32, OffsetDateTime, Option<OffsetDateTime>) = conn
+        .transaction::<_, DbError, _>(async move |conn| {
+            let previous: Option<OffsetDateTime> = throttle::table
+                .filter(throttle::key_hash.eq(&hash))
+                .select(throttle::last_failure_at)
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?;
+            // A failure after a quiet `window` starts the count again (as
+            // `ThrottlePolicy::after_failure` does); the count saturates.
+            let (failures, last_failure_at): (i32, OffsetDateTime) =
+                diesel::insert_into(throttle::table)
+                    .values((
+                        throttle::key_hash.eq(&hash),
+                        throttle::failures.eq(1),
+                        throttle::last_failure_at.eq(now),
+                    ))
+                    .on_conflict(throttle::key_hash)
+                    .do_update()
+                    .set((
+                        throttle::failures.eq(case_when::<_, _, Integer>(
+                            throttle::last_failure_at.le(window_start),
+                            1,
+                        )
+                        .when(throttle::failures.ge(i32::MAX), throttle::failures)
+                        .otherwise(throttle::failures + 1)),
+                        throttle::last_failure_at.eq(excluded(throttle::last_failure_at)),
+                    ))
+                    .returning((throttle::failures, throttle::last_failure_at))
+                    .get_result(conn)
+                    .await?;
+            Ok((failures, last_failure_at, previous))
+        })
+        .await
+        .map_err(StoreError::from)?;
+    let failures = failures_from(failures)?;
+    Ok(CountedFailure {
+        state: ThrottleState {
+            failures,
+            last_failure_at,
+        },
+        // A count of one started afresh. Above one without a row read first (another
+        // request inserted it meanwhile) the previous time is unknown: `before()` then
+        // takes this failure's time, the cautious choice.
+        previous_failure_at: previous.filter(|_| failures > 1),
+    })
 }
 
 #[async_trait::async_trait]
@@ -44,8 +108,7 @@ impl LoginThrottle for PgStores {
                     .find(|(stored, _, _)| stored == hash)
                     .map(|(_, failures, last_failure_at)| {
                         Ok(ThrottleState {
-                            failures: u32::try_from(*failures)
-                                .map_err(|_| corrupt("stored failure count"))?,
+                            failures: failures_from(*failures)?,
                             last_failure_at: *last_failure_at,
                         })
                     })
@@ -59,37 +122,46 @@ impl LoginThrottle for PgStores {
         keys: &[ThrottleKey],
         policy: &ThrottlePolicy,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<CountedFailure>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let window_start = now - policy.window;
+        let mut conn = acquire(&self.inner.pool).await?;
+        let mut counted = Vec::with_capacity(keys.len());
+        for key in keys {
+            counted.push(count_one(&mut conn, key_hash(key), window_start, now).await?);
+        }
+        Ok(counted)
+    }
+
+    async fn release(&self, keys: &[ThrottleKey]) -> Result<(), StoreError> {
         if keys.is_empty() {
             return Ok(());
         }
-        // A failure after a quiet `window` starts the count again (as
-        // `ThrottlePolicy::after_failure` does); the count saturates.
-        let window_start = now - policy.window;
+        let hashes: Vec<Vec<u8>> = keys.iter().map(key_hash).collect();
         let mut conn = acquire(&self.inner.pool).await?;
-        for key in keys {
-            // One statement per key: atomic under concurrency, no lock held across keys.
-            diesel::insert_into(throttle::table)
-                .values((
-                    throttle::key_hash.eq(key_hash(key)),
-                    throttle::failures.eq(1),
-                    throttle::last_failure_at.eq(now),
-                ))
-                .on_conflict(throttle::key_hash)
-                .do_update()
-                .set((
-                    throttle::failures.eq(case_when::<_, _, Integer>(
-                        throttle::last_failure_at.le(window_start),
-                        1,
-                    )
-                    .when(throttle::failures.ge(i32::MAX), throttle::failures)
-                    .otherwise(throttle::failures + 1)),
-                    throttle::last_failure_at.eq(excluded(throttle::last_failure_at)),
-                ))
-                .execute(&mut conn)
-                .await
-                .map_err(map_diesel)?;
-        }
+        // A count of one goes to zero, which the table does not hold (`failures > 0`):
+        // the row is forgotten, as zero failures mean. Deleting first and decrementing
+        // in a second statement (a fresh snapshot) means a failure counted in between
+        // is never lost; each statement is atomic per row and the time is kept.
+        diesel::delete(
+            throttle::table
+                .filter(throttle::key_hash.eq_any(&hashes))
+                .filter(throttle::failures.le(1)),
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(map_diesel)?;
+        diesel::update(
+            throttle::table
+                .filter(throttle::key_hash.eq_any(&hashes))
+                .filter(throttle::failures.gt(1)),
+        )
+        .set(throttle::failures.eq(throttle::failures - 1))
+        .execute(&mut conn)
+        .await
+        .map_err(map_diesel)?;
         Ok(())
     }
 

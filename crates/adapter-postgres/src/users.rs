@@ -22,10 +22,12 @@ use crate::{
 };
 
 const LAST_OWNER: &str = "last_owner";
+const VERSION: &str = "version";
 
 /// Locks the tenant's active owners (in id order, so concurrent writers queue instead of
 /// deadlocking) and then the target row. Returns whether the target is one of the active
-/// owners and how many there are, or `NotFound` when the target is not in the tenant.
+/// owners, how many there are and the target's row version, or `NotFound` when the
+/// target is not in the tenant.
 ///
 /// Under READ COMMITTED a writer that waited re-reads the locked rows: after a
 /// concurrent demotion it sees one owner fewer, so two demotions cannot both pass.
@@ -33,7 +35,7 @@ async fn lock_owners_and_target(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     target: Uuid,
-) -> Result<(bool, usize), DbError> {
+) -> Result<(bool, usize, i32), DbError> {
     let owners: Vec<Uuid> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::role.eq(Role::Owner.as_str()))
@@ -43,38 +45,53 @@ async fn lock_owners_and_target(
         .for_update()
         .load(conn)
         .await?;
-    let found: Option<Uuid> = users::table
+    let found: Option<i32> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::id.eq(target))
-        .select(users::id)
+        .select(users::version)
         .for_update()
         .first(conn)
         .await
         .optional()?;
-    if found.is_none() {
+    let Some(version) = found else {
         return Err(StoreError::NotFound.into());
-    }
-    Ok((owners.contains(&target), owners.len()))
+    };
+    Ok((owners.contains(&target), owners.len(), version))
 }
 
-/// Replaces a user row, keeping at least one active owner in the tenant. Runs inside
-/// the caller's tenant transaction.
-pub(crate) async fn write_user(conn: &mut AsyncPgConnection, user: &User) -> Result<(), DbError> {
+/// Replaces a user row at `expected_version` (storing `expected_version + 1`), keeping
+/// at least one active owner in the tenant. Runs inside the caller's tenant transaction.
+/// `Conflict("version")` when the row moved on since the caller read it.
+pub(crate) async fn write_user(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    expected_version: i32,
+) -> Result<(), DbError> {
     let tenant = user.tenant_id.as_uuid();
     let id = user.id.as_uuid();
-    let (was_owner, owners) = lock_owners_and_target(conn, tenant, id).await?;
+    let (was_owner, owners, version) = lock_owners_and_target(conn, tenant, id).await?;
+    // The row is locked now: its version cannot move until this transaction ends.
+    if version != expected_version {
+        return Err(StoreError::Conflict(VERSION.to_owned()).into());
+    }
     let stays_owner = user.role == Role::Owner && user.is_active;
     if was_owner && !stays_owner && owners <= 1 {
         return Err(StoreError::Conflict(LAST_OWNER.to_owned()).into());
     }
-    diesel::update(
+    let mut changes = UserChanges::from(UserRow::from(user));
+    changes.version = expected_version.wrapping_add(1);
+    let updated = diesel::update(
         users::table
             .filter(users::tenant_id.eq(tenant))
-            .filter(users::id.eq(id)),
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(expected_version)),
     )
-    .set(UserChanges::from(UserRow::from(user)))
+    .set(changes)
     .execute(conn)
     .await?;
+    if updated == 0 {
+        return Err(StoreError::Conflict(VERSION.to_owned()).into());
+    }
     Ok(())
 }
 
@@ -212,6 +229,7 @@ impl UserRepository for PgStores {
         &self,
         scope: &TenantScope,
         user: &User,
+        expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         if user.tenant_id != scope.tenant_id() {
@@ -221,7 +239,7 @@ impl UserRepository for PgStores {
         let hasher = self.inner.hasher.as_ref();
         let tenant = scope.tenant_id();
         in_tenant(&self.inner.pool, scope, async move |conn| {
-            write_user(conn, user).await?;
+            write_user(conn, user, expected_version).await?;
             append_event(conn, hasher, tenant, event, now).await?;
             Ok(())
         })
@@ -238,7 +256,7 @@ impl UserRepository for PgStores {
         let hasher = self.inner.hasher.as_ref();
         let tenant = scope.tenant_id();
         in_tenant(&self.inner.pool, scope, async move |conn| {
-            let (was_owner, owners) =
+            let (was_owner, owners, _) =
                 lock_owners_and_target(conn, tenant.as_uuid(), id.as_uuid()).await?;
             if was_owner && owners <= 1 {
                 return Err(StoreError::Conflict(LAST_OWNER.to_owned()).into());

@@ -153,8 +153,14 @@ async fn tenants_update_in_their_scope_only_and_list_oldest_first() {
     a.subscription_tier = SubscriptionTier::Premium;
     a.is_active = false;
     a.updated_at = T0 + Duration::hours(1);
+    let expected = a.bump_version();
     tenants
-        .update(&scope_a, &a, event(AuditAction::TENANT_UPDATED, a.id))
+        .update(
+            &scope_a,
+            &a,
+            expected,
+            event(AuditAction::TENANT_UPDATED, a.id),
+        )
         .await
         .expect("update");
     assert_eq!(tenants.get(&scope_a).await.expect("get"), a);
@@ -163,7 +169,12 @@ async fn tenants_update_in_their_scope_only_and_list_oldest_first() {
     let mut forged = b.clone();
     forged.is_active = false;
     let error = tenants
-        .update(&scope_a, &forged, event(AuditAction::TENANT_UPDATED, b.id))
+        .update(
+            &scope_a,
+            &forged,
+            forged.version,
+            event(AuditAction::TENANT_UPDATED, b.id),
+        )
         .await
         .expect_err("foreign tenant");
     assert!(matches!(error, StoreError::NotFound), "{error:?}");
@@ -232,10 +243,12 @@ async fn users_are_read_listed_and_written_within_their_tenant() {
     changed.password_hash = aura_identity::PasswordHash::unset();
     changed.end_sessions();
     changed.updated_at = T0 + Duration::minutes(5);
+    let expected = changed.bump_version();
     users
         .update(
             &scope_a,
             &changed,
+            expected,
             event(AuditAction::USER_UPDATED, changed.id),
         )
         .await
@@ -254,6 +267,7 @@ async fn users_are_read_listed_and_written_within_their_tenant() {
             .update(
                 &scope_a,
                 &foreign,
+                foreign.version,
                 event(AuditAction::USER_UPDATED, foreign.id)
             )
             .await,
@@ -322,6 +336,7 @@ async fn the_last_active_owner_cannot_go() {
             .update(
                 &scope,
                 &demoted,
+                demoted.version,
                 event(AuditAction::USER_ROLE_CHANGED, owner.id)
             )
             .await
@@ -333,6 +348,7 @@ async fn the_last_active_owner_cannot_go() {
             .update(
                 &scope,
                 &inactive,
+                inactive.version,
                 event(AuditAction::USER_DEACTIVATED, owner.id)
             )
             .await
@@ -346,7 +362,12 @@ async fn the_last_active_owner_cannot_go() {
     let mut renamed = owner.clone();
     renamed.full_name = aura_identity::FullName::parse("Still Owner").expect("name");
     users
-        .update(&scope, &renamed, event(AuditAction::USER_UPDATED, owner.id))
+        .update(
+            &scope,
+            &renamed,
+            renamed.version,
+            event(AuditAction::USER_UPDATED, owner.id),
+        )
         .await
         .expect("rename");
     // Nothing of the refused writes was stored, not even their events.
@@ -381,6 +402,7 @@ async fn two_concurrent_demotions_cannot_remove_both_owners() {
                     .update(
                         &scope,
                         &user,
+                        user.version,
                         event(AuditAction::USER_ROLE_CHANGED, user.id),
                     )
                     .await
@@ -709,11 +731,13 @@ async fn reset_tokens_are_single_use_and_expire() {
     let mut user = owner.clone();
     user.password_hash = aura_identity::PasswordHash::from_stored("$2b$12$new".to_owned());
     user.end_sessions();
+    let expected = user.bump_version();
     let late = resets
         .redeem(
             &scope,
             &t1,
             &user,
+            expected,
             expires,
             event(AuditAction::USER_PASSWORD_RESET, owner.id),
         )
@@ -732,6 +756,7 @@ async fn reset_tokens_are_single_use_and_expire() {
                 &scope,
                 &t1,
                 &user,
+                expected,
                 now,
                 event(AuditAction::USER_PASSWORD_RESET, owner.id)
             )
@@ -748,6 +773,7 @@ async fn reset_tokens_are_single_use_and_expire() {
                 &scope,
                 &t1,
                 &user,
+                expected,
                 now,
                 event(AuditAction::USER_PASSWORD_RESET, owner.id)
             )
@@ -962,6 +988,47 @@ async fn a_tampered_event_breaks_the_chain() {
     let verified = service.verify(&scope).await.expect("verify");
     assert!(!verified.valid);
     assert_eq!(verified.first_broken_link.expect("broken").seq, 1);
+}
+
+#[tokio::test]
+async fn deleting_the_newest_events_breaks_the_chain() {
+    let env = env().await;
+    let (_, _, scope) = registered(&env.stores, "alpha").await;
+    let audit = env.stores.audit();
+    for i in 0..3 {
+        audit
+            .append(&scope, event(AuditAction::AUTH_PERMISSION_DENIED, i))
+            .await
+            .expect("append");
+    }
+    let service = AuditService::new(audit.clone(), Arc::new(Sha256ChainHasher));
+    let intact = service.verify(&scope).await.expect("verify");
+    assert!(intact.valid, "{intact:?}");
+    assert_eq!(intact.events_checked, 5);
+
+    // A superuser removes the newest event: the rest still link up among themselves,
+    // but the chain head remembers seq 5.
+    let mut admin = {
+        use diesel_async::AsyncConnection;
+        diesel_async::AsyncPgConnection::establish(env.db.superuser_url())
+            .await
+            .expect("admin")
+    };
+    use diesel_async::SimpleAsyncConnection;
+    admin
+        .batch_execute("DELETE FROM audit_events WHERE seq = 5")
+        .await
+        .expect("delete the newest event");
+    let verified = service.verify(&scope).await.expect("verify");
+    assert!(!verified.valid, "{verified:?}");
+    assert_eq!(verified.events_checked, 4);
+    let broken = verified.first_broken_link.expect("broken");
+    assert_eq!(broken.seq, 5);
+    assert!(
+        broken.reason.contains("newest events removed"),
+        "{broken:?}"
+    );
+    assert_eq!(verified.head, None);
 }
 
 // ------------------------------------------------------------------ pool

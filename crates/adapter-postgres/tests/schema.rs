@@ -71,7 +71,7 @@ async fn migrations_go_up_down_and_up_again() {
     assert!(before.contains(&"audit_events".to_owned()), "{before:?}");
 
     let reverted = revert_all_migrations(db.owner_url()).await.expect("down");
-    assert_eq!(reverted.len(), 5, "{reverted:?}");
+    assert_eq!(reverted.len(), 6, "{reverted:?}");
     assert!(user_tables(&mut conn).await.is_empty());
     let functions = count(
         &mut conn,
@@ -84,7 +84,7 @@ async fn migrations_go_up_down_and_up_again() {
     );
 
     let applied = run_migrations(db.owner_url()).await.expect("up again");
-    assert_eq!(applied.len(), 5);
+    assert_eq!(applied.len(), 6);
     assert_eq!(user_tables(&mut conn).await, before);
     // Nothing pending: running again applies nothing.
     assert!(

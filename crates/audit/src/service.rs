@@ -6,7 +6,7 @@ use crate::event::{Actor, AuditAction, Changes, RequestContext};
 use time::OffsetDateTime;
 
 use crate::{
-    chain::{ChainHash, ChainHasher, ChainVerification, verify_segment},
+    chain::{BrokenLink, ChainHash, ChainHasher, ChainVerification, verify_segment},
     event::{AuditRecord, PendingEvent},
 };
 
@@ -31,6 +31,11 @@ pub trait AuditLog: Send + Sync {
         after_seq: i64,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// The scope's chain head as the store keeps it apart from the events: the seq and
+    /// hash of the newest link ever sealed, `None` before the first. Verification
+    /// compares it with the last stored link, so removing the newest events shows.
+    async fn head(&self, scope: &TenantScope) -> Result<Option<(i64, ChainHash)>, StoreError>;
 }
 
 /// Filters for the audit list. `before_seq` is the cursor: the list continues below it.
@@ -135,6 +140,31 @@ impl AuditService {
             }
             checked += batch.len() as u64;
             last_seq = batch.last().map_or(last_seq, |r| r.seq);
+        }
+        // The events verify among themselves; the head kept apart from them must be
+        // their last link, or events were removed from the end (or the head forged).
+        let stored_head = self
+            .log
+            .head(scope)
+            .await?
+            .filter(|(seq, _)| *seq > 0)
+            .unwrap_or((0, ChainHash::GENESIS));
+        if stored_head != (last_seq, head) {
+            let reason = if stored_head.0 > last_seq {
+                "the chain head is ahead of the stored events (newest events removed)"
+            } else {
+                "the chain head does not match the last stored event"
+            };
+            return Ok(ChainVerification {
+                events_checked: checked,
+                valid: false,
+                first_broken_link: Some(BrokenLink {
+                    seq: last_seq + 1,
+                    event_id: None,
+                    reason,
+                }),
+                head: None,
+            });
         }
         Ok(ChainVerification {
             events_checked: checked,

@@ -61,6 +61,11 @@ impl From<StoreError> for IdentityError {
                     "this e-mail address is already registered",
                 ),
                 "slug" => Self::conflict("slug_taken", Some("slug"), "this slug is already taken"),
+                "version" => Self::conflict(
+                    "stale",
+                    None,
+                    "the record was changed by someone else in the meantime; reload it and retry",
+                ),
                 "last_owner" => Self::conflict(
                     "last_owner",
                     None,

@@ -22,5 +22,5 @@ pub use service::{
     Registration, TenantPatch, TokenPair, UserPatch,
 };
 pub use session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash};
-pub use throttle::{ThrottleKey, ThrottlePolicy, ThrottleState};
+pub use throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState};
 pub use user::{FullName, User};

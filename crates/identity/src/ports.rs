@@ -13,7 +13,7 @@ use crate::{
     mail::OutgoingMail,
     password::{Password, PasswordHash},
     session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash},
-    throttle::{ThrottleKey, ThrottlePolicy, ThrottleState},
+    throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState},
     user::User,
 };
 
@@ -50,11 +50,15 @@ pub trait TenantRepository: Send + Sync {
 
     async fn get(&self, scope: &TenantScope) -> Result<Tenant, StoreError>;
 
-    /// Replaces the scope's tenant row with `tenant`.
+    /// Replaces the scope's tenant row with `tenant` if the stored row is still at
+    /// `expected_version` (the version the caller read), storing `expected_version + 1`.
+    /// `NotFound` when the row is gone, `Conflict("version")` when it moved on (nothing
+    /// is written).
     async fn update(
         &self,
         scope: &TenantScope,
         tenant: &Tenant,
+        expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError>;
 
@@ -90,11 +94,15 @@ pub trait UserRepository: Send + Sync {
         event: PendingEvent,
     ) -> Result<(), StoreError>;
 
-    /// Replaces the user row with `user` (same id).
+    /// Replaces the user row with `user` (same id) if the stored row is still at
+    /// `expected_version` (the version the caller read), storing `expected_version + 1`.
+    /// `NotFound` when the row is gone, `Conflict("version")` when it moved on (nothing
+    /// is written).
     async fn update(
         &self,
         scope: &TenantScope,
         user: &User,
+        expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError>;
 
@@ -110,7 +118,8 @@ pub trait UserRepository: Send + Sync {
 #[async_trait::async_trait]
 pub trait SessionStore: Send + Sync {
     /// Opens a family with its first token and records the sign-in on the user
-    /// (`last_login_at`), with the login event.
+    /// (`last_login_at` only: the user's `version` does not move, so a sign-in never
+    /// makes another writer's read stale), with the login event.
     async fn start(
         &self,
         scope: &TenantScope,
@@ -163,13 +172,16 @@ pub trait PasswordResetStore: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<Option<(TenantId, UserId)>, StoreError>;
 
-    /// Uses the token and stores `user` (new password, sessions ended) atomically.
-    /// False when the token was used or expired in the meantime.
+    /// Uses the token and stores `user` (new password, sessions ended) atomically, if the
+    /// user row is still at `expected_version` (stored as `expected_version + 1`).
+    /// False when the token was used or expired in the meantime; `Conflict("version")`
+    /// (token left unused, nothing written) when the user row moved on.
     async fn redeem(
         &self,
         scope: &TenantScope,
         token: &TokenHash,
         user: &User,
+        expected_version: i32,
         now: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<bool, StoreError>;
@@ -181,13 +193,22 @@ pub trait LoginThrottle: Send + Sync {
     /// The state of each key (same order), `None` where nothing was counted.
     async fn load(&self, keys: &[ThrottleKey]) -> Result<Vec<Option<ThrottleState>>, StoreError>;
 
-    /// Counts one failure against each key, atomically per key.
+    /// Counts one failure against each key, atomically per key, and returns what was
+    /// counted (same order): the state after this failure, as
+    /// `ThrottlePolicy::after_failure` computes it, and the `last_failure_at` before it.
+    /// Read and written in one step, so parallel callers see distinct counts.
     async fn record_failure(
         &self,
         keys: &[ThrottleKey],
         policy: &ThrottlePolicy,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Vec<CountedFailure>, StoreError>;
+
+    /// Takes back one counted failure per key (a reserved attempt that turned out
+    /// good): the count drops by one and `last_failure_at` is kept; a key whose count
+    /// reaches zero is forgotten (`load` answers `None`). Keys never counted are left
+    /// alone.
+    async fn release(&self, keys: &[ThrottleKey]) -> Result<(), StoreError>;
 
     async fn clear(&self, keys: &[ThrottleKey]) -> Result<(), StoreError>;
 }

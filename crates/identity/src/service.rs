@@ -267,23 +267,32 @@ impl Identity {
 
     // ---------------------------------------------------------------- sign-in
 
-    /// Signs in. Unknown e-mail, wrong password, inactive user and suspended tenant give
-    /// the same answer after the same work (a hash verification).
-    /// How long the caller must wait under `keys`, if at all.
-    async fn throttled(&self, keys: &[ThrottleKey]) -> Result<Option<Duration>, IdentityError> {
+    /// Counts an attempt under `keys` as a failure *before* it is checked, and answers
+    /// how long the caller must wait if the keys' state before this attempt already
+    /// throttles it (the attempt stays counted). Counting first, atomically, is what
+    /// keeps parallel guesses from all passing a check made before any was counted.
+    async fn reserve_attempt(
+        &self,
+        keys: &[ThrottleKey],
+    ) -> Result<Option<Duration>, IdentityError> {
         let now = self.ports.clock.now();
-        let states = self.ports.throttle.load(keys).await?;
+        let counted = self
+            .ports
+            .throttle
+            .record_failure(keys, &self.config.throttle, now)
+            .await?;
         Ok(keys
             .iter()
-            .zip(&states)
-            .filter_map(|(key, state)| {
-                state.and_then(|s| self.config.throttle.retry_after(key, &s, now))
+            .zip(&counted)
+            .filter_map(|(key, counted)| {
+                self.config.throttle.retry_after_counted(key, counted, now)
             })
             .max())
     }
 
-    async fn refuse_if_throttled(&self, keys: &[ThrottleKey]) -> Result<(), IdentityError> {
-        match self.throttled(keys).await? {
+    /// [`Self::reserve_attempt`], refusing a throttled attempt.
+    async fn reserve_or_refuse(&self, keys: &[ThrottleKey]) -> Result<(), IdentityError> {
+        match self.reserve_attempt(keys).await? {
             Some(wait) => Err(IdentityError::Throttled {
                 retry_after_secs: wait.whole_seconds().max(1),
             }),
@@ -291,6 +300,25 @@ impl Identity {
         }
     }
 
+    /// A reserved attempt turned out good: the keys tied to the account are cleared, and
+    /// the reserved failure is taken back from the address key. The address key is not
+    /// cleared: an address spraying many accounts stays throttled even if one guess is
+    /// right.
+    async fn settle_good_attempt(&self, keys: &[ThrottleKey]) -> Result<(), IdentityError> {
+        let (account, others): (Vec<ThrottleKey>, Vec<ThrottleKey>) =
+            keys.iter().cloned().partition(|key| {
+                matches!(
+                    key,
+                    ThrottleKey::AccountFromAddress(..) | ThrottleKey::Account(_)
+                )
+            });
+        self.ports.throttle.clear(&account).await?;
+        self.ports.throttle.release(&others).await?;
+        Ok(())
+    }
+
+    /// Signs in. Unknown e-mail, wrong password, inactive user and suspended tenant give
+    /// the same answer after the same work (a hash verification).
     pub async fn login(
         &self,
         request: LoginRequest,
@@ -298,8 +326,9 @@ impl Identity {
     ) -> Result<TokenPair, IdentityError> {
         let keys = throttle_keys(&request.email, request.client_ip);
         let now = self.ports.clock.now();
-        // Throttle before hashing, so a flood cannot burn the CPU.
-        self.refuse_if_throttled(&keys).await?;
+        // Throttle before hashing, so a flood cannot burn the CPU; the attempt is counted
+        // as a failure until it proves good.
+        self.reserve_or_refuse(&keys).await?;
 
         let record = self.ports.users.find_for_login(&request.email).await?;
         let unset = PasswordHash::unset();
@@ -314,10 +343,7 @@ impl Identity {
             Some(_) => None,
         };
         if let Some(reason) = refusal {
-            self.ports
-                .throttle
-                .record_failure(&keys, &self.config.throttle, now)
-                .await?;
+            // The failure reserved above stays counted.
             if let Some(record) = &record {
                 let scope =
                     TenantScope::for_credential_check(record.tenant.id, Some(record.user.id));
@@ -338,12 +364,7 @@ impl Identity {
             return Err(IdentityError::InvalidCredentials);
         };
 
-        // Only the keys tied to this account are cleared: an address spraying many
-        // accounts stays throttled even if one guess is right.
-        self.ports
-            .throttle
-            .clear(&keys[..keys.len().min(2)])
-            .await?;
+        self.settle_good_attempt(&keys).await?;
         let scope = TenantScope::for_credential_check(tenant.id, Some(user.id));
         let family = RefreshFamily {
             id: Uuid::now_v7(),
@@ -574,12 +595,9 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         let mut keys = vec![ThrottleKey::ResetFor(email.clone())];
         keys.extend(client_ip.map(ThrottleKey::ResetFrom));
-        let limited = self.throttled(&keys).await?.is_some();
-        let now = self.ports.clock.now();
-        self.ports
-            .throttle
-            .record_failure(&keys, &self.config.throttle, now)
-            .await?;
+        // Every request is counted; judged on the state before it, atomically, so
+        // parallel requests cannot all slip under the limit.
+        let limited = self.reserve_attempt(&keys).await?.is_some();
         if limited {
             tracing::info!("password-reset request dropped by the rate limit");
             return Ok(());
@@ -664,6 +682,7 @@ impl Identity {
         user.password_hash = self.ports.hasher.hash(&password).await?;
         user.end_sessions();
         user.updated_at = now;
+        let expected_version = user.bump_version();
         let event = PendingEvent::new(
             Actor::User(user.id),
             AuditAction::USER_PASSWORD_RESET,
@@ -675,7 +694,7 @@ impl Identity {
         if !self
             .ports
             .resets
-            .redeem(&scope, &hash, &user, now, event)
+            .redeem(&scope, &hash, &user, expected_version, now, event)
             .await?
         {
             return Err(IdentityError::InvalidToken);
@@ -702,18 +721,14 @@ impl Identity {
             Password::new_checked(new_password, "new_password", Some(user.email.as_str()))?;
         // The current password is guessed here as at sign-in: the same throttle applies.
         let keys = throttle_keys(&user.email, client_ip);
-        self.refuse_if_throttled(&keys).await?;
+        self.reserve_or_refuse(&keys).await?;
         if !self
             .ports
             .hasher
             .verify(current, &user.password_hash)
             .await?
         {
-            let now = self.ports.clock.now();
-            self.ports
-                .throttle
-                .record_failure(&keys, &self.config.throttle, now)
-                .await?;
+            // The failure reserved above stays counted.
             let event = PendingEvent::new(
                 Actor::User(user.id),
                 AuditAction::USER_LOGIN_FAILED,
@@ -729,10 +744,14 @@ impl Identity {
             )
             .into());
         }
+        self.settle_good_attempt(&keys).await?;
         let now = self.ports.clock.now();
         user.password_hash = self.ports.hasher.hash(&password).await?;
         user.end_sessions();
         user.updated_at = now;
+        // The version of the principal read at authentication: an administrator's change
+        // committed since (deactivation, role) makes this write stale instead of undone.
+        let expected_version = user.bump_version();
         let event = PendingEvent::new(
             Actor::User(user.id),
             AuditAction::USER_PASSWORD_CHANGED,
@@ -741,7 +760,10 @@ impl Identity {
             Changes::new().redacted("password"),
             ctx,
         );
-        self.ports.users.update(&auth.scope, &user, event).await?;
+        self.ports
+            .users
+            .update(&auth.scope, &user, expected_version, event)
+            .await?;
         self.login_after_change(&auth.scope, &user, &auth.tenant, ctx)
             .await
     }
@@ -805,6 +827,7 @@ impl Identity {
             return Ok(user);
         }
         user.updated_at = self.ports.clock.now();
+        let expected_version = user.bump_version();
         let event = PendingEvent::new(
             Actor::of(&auth.scope),
             AuditAction::USER_UPDATED,
@@ -813,7 +836,10 @@ impl Identity {
             Changes::new().field("full_name", &before.full_name, &user.full_name),
             ctx,
         );
-        self.ports.users.update(&auth.scope, &user, event).await?;
+        self.ports
+            .users
+            .update(&auth.scope, &user, expected_version, event)
+            .await?;
         Ok(user)
     }
 
@@ -847,6 +873,7 @@ impl Identity {
             return Ok(tenant);
         }
         tenant.updated_at = self.ports.clock.now();
+        let expected_version = tenant.bump_version();
         let event = PendingEvent::new(
             Actor::of(scope),
             AuditAction::TENANT_UPDATED,
@@ -857,7 +884,10 @@ impl Identity {
                 .field("settings", &before.settings, &tenant.settings),
             ctx,
         );
-        self.ports.tenants.update(scope, &tenant, event).await?;
+        self.ports
+            .tenants
+            .update(scope, &tenant, expected_version, event)
+            .await?;
         Ok(tenant)
     }
 
@@ -876,6 +906,7 @@ impl Identity {
             return Ok(updated);
         }
         updated.updated_at = self.ports.clock.now();
+        let expected_version = updated.bump_version();
         let action = if active {
             AuditAction::TENANT_REACTIVATED
         } else {
@@ -891,7 +922,10 @@ impl Identity {
                 .note("by", system.purpose()),
             &RequestContext::default(),
         );
-        self.ports.tenants.update(&scope, &updated, event).await?;
+        self.ports
+            .tenants
+            .update(&scope, &updated, expected_version, event)
+            .await?;
         Ok(updated)
     }
 
@@ -1010,6 +1044,7 @@ impl Identity {
             user.end_sessions();
         }
         user.updated_at = self.ports.clock.now();
+        let expected_version = user.bump_version();
         let action = if role_changed {
             AuditAction::USER_ROLE_CHANGED
         } else if status_changed && user.is_active {
@@ -1030,7 +1065,10 @@ impl Identity {
                 .field("is_active", &before.is_active, &user.is_active),
             ctx,
         );
-        self.ports.users.update(scope, &user, event).await?;
+        self.ports
+            .users
+            .update(scope, &user, expected_version, event)
+            .await?;
         Ok(user)
     }
 

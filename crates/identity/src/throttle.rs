@@ -43,6 +43,33 @@ pub struct ThrottleState {
     pub last_failure_at: OffsetDateTime,
 }
 
+/// One failure just counted against a key, as the store answered it atomically: the
+/// key's state after the failure and when the failure before it (within the window) was
+/// counted. Parallel callers get distinct counts, so each knows exactly which attempt it
+/// is and whether that attempt was allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedFailure {
+    pub state: ThrottleState,
+    /// The `last_failure_at` the key had before this failure; `None` when this failure
+    /// started the count (first one, or the previous ones were older than the window).
+    pub previous_failure_at: Option<OffsetDateTime>,
+}
+
+impl CountedFailure {
+    /// The key's state just before this failure was counted.
+    pub fn before(&self) -> Option<ThrottleState> {
+        let failures = self.state.failures.saturating_sub(1);
+        (failures > 0).then(|| ThrottleState {
+            failures,
+            // A store that could not tell (a row created concurrently) reports `None`
+            // with a count above one: the time of this failure is the safe stand-in.
+            last_failure_at: self
+                .previous_failure_at
+                .unwrap_or(self.state.last_failure_at),
+        })
+    }
+}
+
 /// How many failures are free and how the delay grows after them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {
@@ -100,6 +127,19 @@ impl ThrottlePolicy {
         let delay = Duration::seconds(1i64 << exponent).min(self.max_delay);
         let wait = state.last_failure_at + delay - now;
         wait.is_positive().then_some(wait)
+    }
+
+    /// Whether the attempt that counted `counted` (reserved before any real check) must
+    /// be refused, judged on the key's state before it, and for how long.
+    pub fn retry_after_counted(
+        &self,
+        key: &ThrottleKey,
+        counted: &CountedFailure,
+        now: OffsetDateTime,
+    ) -> Option<Duration> {
+        counted
+            .before()
+            .and_then(|before| self.retry_after(key, &before, now))
     }
 
     /// The state after one more failure at `now`.
@@ -165,6 +205,39 @@ mod tests {
         };
         assert_eq!(
             policy.retry_after(&key(), &state, then + Duration::minutes(16)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_reserved_attempt_is_judged_on_the_state_before_it() {
+        let policy = ThrottlePolicy::default();
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
+        let counted = |failures, previous| CountedFailure {
+            state: ThrottleState {
+                failures,
+                last_failure_at: now,
+            },
+            previous_failure_at: previous,
+        };
+        // The fifth failure had four before it: still free.
+        assert_eq!(
+            policy.retry_after_counted(&key(), &counted(5, Some(now)), now),
+            None
+        );
+        // The sixth had five before it, the last one just now: refused.
+        assert_eq!(
+            policy.retry_after_counted(&key(), &counted(6, Some(now)), now),
+            Some(Duration::seconds(1))
+        );
+        // ... unless the back-off since the previous failure has passed.
+        assert_eq!(
+            policy.retry_after_counted(&key(), &counted(6, Some(now - Duration::seconds(2))), now),
+            None
+        );
+        // A first failure is never refused.
+        assert_eq!(
+            policy.retry_after_counted(&key(), &counted(1, None), now),
             None
         );
     }

@@ -21,6 +21,10 @@ pub struct User {
     /// issued under and die when it moves on.
     pub session_version: i32,
     pub last_login_at: Option<OffsetDateTime>,
+    /// Optimistic-concurrency version of the row: 1 when created, +1 with every write
+    /// but the sign-in stamp (`last_login_at`). Writes name the version they read and
+    /// fail with `Conflict("version")` when the row moved on in the meantime.
+    pub version: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -44,9 +48,18 @@ impl User {
             password_hash,
             session_version: 1,
             last_login_at: None,
+            version: 1,
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// Moves the row to its next version before a write and returns the version it had
+    /// (the `expected_version` the write names).
+    pub fn bump_version(&mut self) -> i32 {
+        let read = self.version;
+        self.version = read.wrapping_add(1);
+        read
     }
 
     /// Ends every session and token issued so far.

@@ -170,6 +170,7 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
         .update(
             &fx.scope,
             &renamed,
+            renamed.version,
             user_event(&renamed, AuditAction::USER_UPDATED),
         )
         .await
@@ -183,6 +184,7 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
         .update(
             &fx.scope,
             &tenant,
+            tenant.version,
             event(
                 Actor::User(fx.owner.id),
                 AuditAction::TENANT_UPDATED,
@@ -249,6 +251,7 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
                 &fx.scope_of(&member),
                 &reset,
                 &with_password,
+                with_password.version,
                 now,
                 user_event(&member, AuditAction::USER_PASSWORD_RESET),
             )
@@ -369,6 +372,7 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
             .update(
                 &fx.scope,
                 &ghost,
+                ghost.version,
                 user_event(&ghost, AuditAction::USER_UPDATED),
             )
             .await,
@@ -728,4 +732,39 @@ pub async fn tenants_have_separate_chains(stores: Stores) {
         verify(&stores, &b.scope).await.events_checked,
         (REGISTER_EVENTS + 1) as u64
     );
+}
+
+pub async fn head_is_the_newest_sealed_link(stores: Stores) {
+    let unknown = TenantScope::for_tests(
+        aura_tenancy::TenantId::generate(),
+        UserId::generate(),
+        Role::Owner,
+    );
+    let head = stores.audit.head(&unknown).await.expect("head");
+    assert!(
+        head.is_none_or(|(seq, _)| seq == 0),
+        "a tenant without events has no head: {head:?}"
+    );
+
+    let fx = register_tenant(&stores).await;
+    let last = chain(&stores, &fx.scope).await.pop().unwrap();
+    assert_eq!(
+        stores.audit.head(&fx.scope).await.unwrap(),
+        Some((last.seq, last.hash)),
+        "the head is the last link after registration"
+    );
+    let appended = append(
+        &stores,
+        &fx.scope,
+        custom(Actor::User(fx.owner.id), "contract.head", "document", "h"),
+    )
+    .await;
+    assert_eq!(
+        stores.audit.head(&fx.scope).await.unwrap(),
+        Some((appended.seq, appended.hash)),
+        "the head follows every append"
+    );
+    let verification = verify(&stores, &fx.scope).await;
+    assert!(verification.valid, "{verification:?}");
+    assert_eq!(verification.head, Some(appended.hash.to_hex()));
 }

@@ -114,6 +114,8 @@ macro_rules! contract_tests {
             update_rejects_a_taken_slug,
             other_tenants_are_not_found,
             list_all_contains_tenants_oldest_first,
+            stale_update_loses_nothing,
+            concurrent_updates_have_one_winner,
         });
         $crate::__contract_module!(users {
             insert_then_get_and_find_for_login,
@@ -127,6 +129,8 @@ macro_rules! contract_tests {
             insert_into_another_tenant_is_refused,
             find_principal_checks_tenant_user_and_session,
             find_principal_sees_an_expired_session_as_inactive,
+            stale_update_loses_nothing,
+            concurrent_updates_have_one_winner,
         });
         $crate::__contract_module!(owners {
             the_last_owner_cannot_be_demoted,
@@ -146,6 +150,7 @@ macro_rules! contract_tests {
             rotate_in_another_tenant_changes_nothing,
             revoke_ends_the_session,
             revoke_in_another_tenant_is_not_found,
+            start_does_not_change_the_version,
         });
         $crate::__contract_module!(resets {
             issue_find_and_redeem_once,
@@ -155,11 +160,15 @@ macro_rules! contract_tests {
             redeem_refuses_another_users_token,
             issue_for_another_tenants_user_is_refused,
             redeem_in_another_tenant_changes_nothing,
+            redeem_at_a_stale_version_changes_nothing,
         });
         $crate::__contract_module!(throttle {
             failures_are_counted_per_key,
             old_failures_are_forgotten,
             clear_forgets_only_the_given_keys,
+            record_failure_returns_the_counted_states,
+            parallel_failures_get_distinct_counts,
+            release_takes_back_one_failure,
         });
         $crate::__contract_module!(audit {
             append_links_the_chain,
@@ -170,6 +179,7 @@ macro_rules! contract_tests {
             list_is_newest_first_and_filters,
             list_pages_with_the_cursor,
             tenants_have_separate_chains,
+            head_is_the_newest_sealed_link,
         });
     };
 }

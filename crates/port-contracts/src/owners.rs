@@ -13,11 +13,22 @@ use crate::{
     },
 };
 
-async fn update(stores: &Stores, fx: &TenantFixture, user: &User) -> Result<(), StoreError> {
+/// Writes `user` at the version it carries; on success `user` moves to the stored
+/// version, as a caller holding the row would.
+async fn update(stores: &Stores, fx: &TenantFixture, user: &mut User) -> Result<(), StoreError> {
+    let mut next = user.clone();
+    let expected = next.bump_version();
     stores
         .users
-        .update(&fx.scope, user, user_event(user, AuditAction::USER_UPDATED))
-        .await
+        .update(
+            &fx.scope,
+            &next,
+            expected,
+            user_event(&next, AuditAction::USER_UPDATED),
+        )
+        .await?;
+    *user = next;
+    Ok(())
 }
 
 async fn delete(stores: &Stores, fx: &TenantFixture, user: &User) -> Result<(), StoreError> {
@@ -70,7 +81,7 @@ pub async fn the_last_owner_cannot_be_demoted(stores: Stores) {
     for role in [Role::Admin, Role::Member, Role::Viewer] {
         let mut demoted = fx.owner.clone();
         demoted.role = role;
-        let result = update(&stores, &fx, &demoted).await;
+        let result = update(&stores, &fx, &mut demoted).await;
         assert_refused_and_unchanged(&stores, &fx, result, events, "demoting the last owner").await;
     }
 }
@@ -80,7 +91,7 @@ pub async fn the_last_owner_cannot_be_deactivated(stores: Stores) {
     let events = audit_len(&stores, &fx.scope).await;
     let mut deactivated = fx.owner.clone();
     deactivated.is_active = false;
-    let result = update(&stores, &fx, &deactivated).await;
+    let result = update(&stores, &fx, &mut deactivated).await;
     assert_refused_and_unchanged(&stores, &fx, result, events, "deactivating the last owner").await;
 }
 
@@ -98,14 +109,14 @@ pub async fn one_of_two_owners_may_go(stores: Stores) {
 
     let mut first = fx.owner.clone();
     first.role = Role::Admin;
-    update(&stores, &fx, &first)
+    update(&stores, &fx, &mut first)
         .await
         .expect("with two owners, one may be demoted");
 
     let mut second_off = second.clone();
     second_off.is_active = false;
     assert_conflict(
-        update(&stores, &fx, &second_off).await,
+        update(&stores, &fx, &mut second_off).await,
         "last_owner",
         "deactivating the owner who is now the last",
     );
@@ -117,7 +128,7 @@ pub async fn one_of_two_owners_may_go(stores: Stores) {
     assert_eq!(stored_user(&stores, &fx, second.id).await, second);
 
     first.role = Role::Owner;
-    update(&stores, &fx, &first)
+    update(&stores, &fx, &mut first)
         .await
         .expect("promoting an owner again");
     delete(&stores, &fx, &second)
@@ -145,7 +156,7 @@ pub async fn an_inactive_owner_does_not_count(stores: Stores) {
 
     let mut demoted = fx.owner.clone();
     demoted.role = Role::Member;
-    let result = update(&stores, &fx, &demoted).await;
+    let result = update(&stores, &fx, &mut demoted).await;
     assert_refused_and_unchanged(
         &stores,
         &fx,
@@ -166,10 +177,10 @@ pub async fn an_inactive_owner_does_not_count(stores: Stores) {
 
     let mut reactivated = dormant.clone();
     reactivated.is_active = true;
-    update(&stores, &fx, &reactivated)
+    update(&stores, &fx, &mut reactivated)
         .await
         .expect("reactivating an owner");
-    update(&stores, &fx, &demoted)
+    update(&stores, &fx, &mut demoted)
         .await
         .expect("with the second owner active, the first may be demoted");
 }
@@ -183,8 +194,8 @@ pub async fn concurrent_demotions_keep_an_owner(stores: Stores) {
     second_demoted.role = Role::Admin;
 
     let (r1, r2) = tokio::join!(
-        update(&stores, &fx, &first_demoted),
-        update(&stores, &fx, &second_demoted),
+        update(&stores, &fx, &mut first_demoted),
+        update(&stores, &fx, &mut second_demoted),
     );
     let loser = match (r1, r2) {
         (Ok(()), loser) | (loser, Ok(())) => loser,
@@ -209,19 +220,19 @@ pub async fn members_change_freely(stores: Stores) {
 
     let mut renamed_owner = fx.owner.clone();
     renamed_owner.full_name = name("Still The Owner");
-    update(&stores, &fx, &renamed_owner)
+    update(&stores, &fx, &mut renamed_owner)
         .await
         .expect("the last owner may change anything that keeps them an active owner");
 
     let mut demoted = admin.clone();
     demoted.role = Role::Viewer;
     demoted.is_active = false;
-    update(&stores, &fx, &demoted)
+    update(&stores, &fx, &mut demoted)
         .await
         .expect("demoting and deactivating an admin");
     let mut promoted = member.clone();
     promoted.role = Role::Admin;
-    update(&stores, &fx, &promoted)
+    update(&stores, &fx, &mut promoted)
         .await
         .expect("promoting a member");
     delete(&stores, &fx, &promoted)

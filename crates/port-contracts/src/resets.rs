@@ -46,6 +46,7 @@ fn with_new_password(user: &User, now: OffsetDateTime) -> User {
     user.password_hash = PasswordHash::from_stored(format!("$contract$reset-{}", suffix()));
     user.end_sessions();
     user.updated_at = now;
+    user.bump_version();
     user
 }
 
@@ -62,6 +63,7 @@ async fn redeem(
             scope,
             token,
             user,
+            user.version - 1,
             now,
             user_event(user, AuditAction::USER_PASSWORD_RESET),
         )
@@ -320,4 +322,65 @@ pub async fn redeem_in_another_tenant_changes_nothing(stores: Stores) {
     );
     assert_eq!(audit_len(&stores, &a.scope).await, a_events);
     assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+}
+
+pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let now = stores.clock.now();
+    let token = issue(&stores, &fx, &member, now + Duration::hours(1)).await;
+    // The reset reads the user, hashes the new password...
+    let read = stored_user(&stores, &fx, member.id).await;
+    let reset = with_new_password(&read, now);
+    // ... while an administrator deactivates the account.
+    let mut deactivated = read.clone();
+    deactivated.is_active = false;
+    deactivated.end_sessions();
+    let expected = deactivated.bump_version();
+    stores
+        .users
+        .update(
+            &fx.scope,
+            &deactivated,
+            expected,
+            user_event(&deactivated, AuditAction::USER_DEACTIVATED),
+        )
+        .await
+        .expect("deactivate");
+    let events = audit_len(&stores, &fx.scope).await;
+
+    let result = redeem(
+        &stores,
+        &credential_scope(&fx, &member),
+        &token,
+        &reset,
+        now,
+    )
+    .await;
+    assert_conflict(result, "version", "a redemption from a stale read");
+    assert_eq!(
+        stored_user(&stores, &fx, member.id).await,
+        deactivated,
+        "the stale redemption reactivated nothing"
+    );
+    assert_eq!(audit_len(&stores, &fx.scope).await, events, "no event");
+    assert!(
+        stores.resets.find(&token, now).await.unwrap().is_some(),
+        "the token stays unused, so the person can retry"
+    );
+
+    let fresh = with_new_password(&stored_user(&stores, &fx, member.id).await, now);
+    assert!(
+        redeem(
+            &stores,
+            &credential_scope(&fx, &member),
+            &token,
+            &fresh,
+            now
+        )
+        .await
+        .expect("redeem at the current version"),
+        "a fresh read redeems the token"
+    );
+    assert_eq!(stored_user(&stores, &fx, member.id).await, fresh);
 }

@@ -337,3 +337,41 @@ pub async fn revoke_in_another_tenant_is_not_found(stores: Stores) {
     assert_eq!(audit_len(&stores, &a.scope).await, a_events);
     assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
 }
+
+pub async fn start_does_not_change_the_version(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let read = stored_user(&stores, &fx, member.id).await;
+    let (session, _) = start_session(&stores, &fx, &member).await;
+
+    let after = stored_user(&stores, &fx, member.id).await;
+    assert_eq!(
+        after.last_login_at,
+        Some(session.created_at),
+        "the sign-in is stamped"
+    );
+    assert_eq!(
+        after.version, read.version,
+        "signing in leaves the version alone"
+    );
+
+    // So a write prepared from the read before the sign-in still goes through.
+    let mut deactivated = read.clone();
+    deactivated.is_active = false;
+    let expected = deactivated.bump_version();
+    stores
+        .users
+        .update(
+            &fx.scope,
+            &deactivated,
+            expected,
+            event(
+                Actor::User(fx.owner.id),
+                AuditAction::USER_DEACTIVATED,
+                "user",
+                member.id,
+            ),
+        )
+        .await
+        .expect("a sign-in does not make an administrator's read stale");
+}

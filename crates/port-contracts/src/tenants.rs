@@ -155,11 +155,13 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
     changed.updated_at = fx.tenant.updated_at + Duration::seconds(5);
     let new_slug = unique_slug();
     changed.slug = new_slug.clone();
+    let expected_version = changed.bump_version();
     stores
         .tenants
         .update(
             &fx.scope,
             &changed,
+            expected_version,
             event(
                 Actor::User(fx.owner.id),
                 AuditAction::TENANT_UPDATED,
@@ -196,6 +198,7 @@ pub async fn update_rejects_a_taken_slug(stores: Stores) {
         .update(
             &a.scope,
             &changed,
+            changed.version,
             event(
                 Actor::System,
                 AuditAction::TENANT_UPDATED,
@@ -232,6 +235,7 @@ pub async fn other_tenants_are_not_found(stores: Stores) {
         .update(
             &b.scope,
             &hijacked,
+            hijacked.version,
             event(
                 Actor::User(b.owner.id),
                 AuditAction::TENANT_UPDATED,
@@ -293,4 +297,107 @@ pub async fn list_all_contains_tenants_oldest_first(stores: Stores) {
         all.windows(2).all(|w| w[0].created_at <= w[1].created_at),
         "list_all is ordered by creation"
     );
+}
+
+pub async fn stale_update_loses_nothing(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let read = stores.tenants.get(&fx.scope).await.unwrap();
+
+    let mut suspended = read.clone();
+    suspended.is_active = false;
+    let expected = suspended.bump_version();
+    stores
+        .tenants
+        .update(
+            &fx.system_scope(),
+            &suspended,
+            expected,
+            event(
+                Actor::System,
+                AuditAction::TENANT_SUSPENDED,
+                "tenant",
+                read.id,
+            ),
+        )
+        .await
+        .expect("the first write at the version read");
+
+    let mut renamed = read.clone();
+    renamed.name = TenantName::parse("Stale Rename").unwrap();
+    let expected = renamed.bump_version();
+    let result = stores
+        .tenants
+        .update(
+            &fx.scope,
+            &renamed,
+            expected,
+            event(
+                Actor::User(fx.owner.id),
+                AuditAction::TENANT_UPDATED,
+                "tenant",
+                read.id,
+            ),
+        )
+        .await;
+    assert_conflict(result, "version", "a write from a stale read");
+    assert_eq!(
+        stores.tenants.get(&fx.scope).await.unwrap(),
+        suspended,
+        "the stale write reactivated nothing"
+    );
+    assert_eq!(audit_len(&stores, &fx.scope).await, REGISTER_EVENTS + 1);
+
+    assert_not_found(
+        stores
+            .tenants
+            .update(
+                &scope_in(TenantId::generate()),
+                &renamed,
+                expected,
+                event(
+                    Actor::System,
+                    AuditAction::TENANT_UPDATED,
+                    "tenant",
+                    read.id,
+                ),
+            )
+            .await,
+        "an update outside the scope's tenant",
+    );
+}
+
+pub async fn concurrent_updates_have_one_winner(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let read = stores.tenants.get(&fx.scope).await.unwrap();
+    let mut first = read.clone();
+    first.name = TenantName::parse("First Writer").unwrap();
+    let expected_first = first.bump_version();
+    let mut second = read.clone();
+    second.is_active = false;
+    let expected_second = second.bump_version();
+    let updated = || {
+        event(
+            Actor::System,
+            AuditAction::TENANT_UPDATED,
+            "tenant",
+            read.id,
+        )
+    };
+
+    let (a, b) = tokio::join!(
+        stores
+            .tenants
+            .update(&fx.scope, &first, expected_first, updated()),
+        stores
+            .tenants
+            .update(&fx.scope, &second, expected_second, updated()),
+    );
+    let (winner, loser) = match (a, b) {
+        (Ok(()), loser) => (first, loser),
+        (loser, Ok(())) => (second, loser),
+        (a, b) => panic!("one update must win: {a:?} / {b:?}"),
+    };
+    assert_conflict(loser, "version", "the second update from the same read");
+    assert_eq!(stores.tenants.get(&fx.scope).await.unwrap(), winner);
+    assert_eq!(audit_len(&stores, &fx.scope).await, REGISTER_EVENTS + 1);
 }

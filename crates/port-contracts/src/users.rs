@@ -91,6 +91,7 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
         .update(
             &b.scope,
             &renamed,
+            renamed.version,
             user_event(&renamed, AuditAction::USER_UPDATED),
         )
         .await;
@@ -124,6 +125,7 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
         .update(
             &b.scope,
             &same_address,
+            same_address.version,
             user_event(&same_address, AuditAction::USER_UPDATED),
         )
         .await
@@ -224,11 +226,13 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
     changed.role = Role::Viewer;
     changed.session_version += 1;
     changed.updated_at = user.updated_at + Duration::seconds(5);
+    let expected_version = changed.bump_version();
     stores
         .users
         .update(
             &fx.scope,
             &changed,
+            expected_version,
             event(
                 Actor::User(fx.owner.id),
                 AuditAction::USER_ROLE_CHANGED,
@@ -240,6 +244,11 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
         .expect("update the user");
 
     assert_eq!(stored_user(&stores, &fx, user.id).await, changed);
+    assert_eq!(
+        changed.version,
+        user.version + 1,
+        "the version moved on by one"
+    );
     assert_eq!(
         stores.users.find_for_login(&user.email).await.unwrap(),
         None,
@@ -345,6 +354,7 @@ pub async fn other_tenants_users_are_not_found(stores: Stores) {
         .update(
             &b.scope,
             &hijacked,
+            hijacked.version,
             user_event(&hijacked, AuditAction::USER_UPDATED),
         )
         .await;
@@ -357,6 +367,7 @@ pub async fn other_tenants_users_are_not_found(stores: Stores) {
         .update(
             &b.scope,
             &moved,
+            moved.version,
             user_event(&moved, AuditAction::USER_UPDATED),
         )
         .await;
@@ -539,4 +550,131 @@ pub async fn find_principal_sees_an_expired_session_as_inactive(stores: Stores) 
         [false, false, true],
         "a session is active only before its absolute expiry"
     );
+}
+
+pub async fn stale_update_loses_nothing(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    // Two writers read the same row: a slow password change and an administrator.
+    let read = stored_user(&stores, &fx, member.id).await;
+
+    let mut deactivated = read.clone();
+    deactivated.is_active = false;
+    deactivated.role = Role::Viewer;
+    deactivated.end_sessions();
+    let expected = deactivated.bump_version();
+    stores
+        .users
+        .update(
+            &fx.scope,
+            &deactivated,
+            expected,
+            user_event(&deactivated, AuditAction::USER_DEACTIVATED),
+        )
+        .await
+        .expect("the first write at the version read");
+    let events = audit_len(&stores, &fx.scope).await;
+
+    let mut new_password = read.clone();
+    new_password.password_hash = aura_identity::PasswordHash::from_stored("$contract$x".into());
+    new_password.end_sessions();
+    let expected = new_password.bump_version();
+    let result = stores
+        .users
+        .update(
+            &fx.scope_of(&read),
+            &new_password,
+            expected,
+            user_event(&new_password, AuditAction::USER_PASSWORD_CHANGED),
+        )
+        .await;
+    assert_conflict(result, "version", "a write from a stale read");
+    assert_eq!(
+        stored_user(&stores, &fx, member.id).await,
+        deactivated,
+        "the stale write restored nothing (still inactive, still a viewer)"
+    );
+    assert_eq!(
+        audit_len(&stores, &fx.scope).await,
+        events,
+        "no event for the refused write"
+    );
+
+    // A fresh read writes again.
+    let mut renamed = stored_user(&stores, &fx, member.id).await;
+    renamed.full_name = name("Fresh Read");
+    let expected = renamed.bump_version();
+    stores
+        .users
+        .update(
+            &fx.scope,
+            &renamed,
+            expected,
+            user_event(&renamed, AuditAction::USER_UPDATED),
+        )
+        .await
+        .expect("a write at the current version");
+    assert_eq!(
+        stored_user(&stores, &fx, member.id).await.version,
+        read.version + 2
+    );
+
+    // A row that is gone is not found, whatever the version.
+    stores
+        .users
+        .delete(
+            &fx.scope,
+            member.id,
+            user_event(&member, AuditAction::USER_DELETED),
+        )
+        .await
+        .expect("delete");
+    assert_not_found(
+        stores
+            .users
+            .update(
+                &fx.scope,
+                &renamed,
+                renamed.version,
+                user_event(&renamed, AuditAction::USER_UPDATED),
+            )
+            .await,
+        "an update of a deleted user",
+    );
+}
+
+pub async fn concurrent_updates_have_one_winner(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let read = stored_user(&stores, &fx, member.id).await;
+    let mut first = read.clone();
+    first.full_name = name("First Writer");
+    let expected_first = first.bump_version();
+    let mut second = read.clone();
+    second.role = Role::Viewer;
+    let expected_second = second.bump_version();
+    let events = audit_len(&stores, &fx.scope).await;
+
+    let (a, b) = tokio::join!(
+        stores.users.update(
+            &fx.scope,
+            &first,
+            expected_first,
+            user_event(&first, AuditAction::USER_UPDATED)
+        ),
+        stores.users.update(
+            &fx.scope,
+            &second,
+            expected_second,
+            user_event(&second, AuditAction::USER_ROLE_CHANGED)
+        ),
+    );
+    let (winner, loser) = match (a, b) {
+        (Ok(()), loser) => (first, loser),
+        (loser, Ok(())) => (second, loser),
+        (a, b) => panic!("one update must win: {a:?} / {b:?}"),
+    };
+    assert_conflict(loser, "version", "the second update from the same read");
+    assert_eq!(stored_user(&stores, &fx, member.id).await, winner);
+    assert_eq!(audit_len(&stores, &fx.scope).await, events + 1);
 }

@@ -15,6 +15,10 @@ pub struct Tenant {
     pub is_active: bool,
     pub subscription_tier: SubscriptionTier,
     pub settings: TenantSettings,
+    /// Optimistic-concurrency version of the row: 1 when created, +1 with every write.
+    /// Writes name the version they read and fail with `Conflict("version")` when the
+    /// row moved on in the meantime.
+    pub version: i32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -30,9 +34,18 @@ impl Tenant {
             is_active: true,
             subscription_tier: SubscriptionTier::Free,
             settings: TenantSettings::default(),
+            version: 1,
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// Moves the row to its next version before a write and returns the version it had
+    /// (the `expected_version` the write names).
+    pub fn bump_version(&mut self) -> i32 {
+        let read = self.version;
+        self.version = read.wrapping_add(1);
+        read
     }
 }
 
