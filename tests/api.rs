@@ -40,6 +40,26 @@ async fn system_routes_answer() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "GET");
+    let response = app
+        .http
+        .request(
+            Method::PUT,
+            format!(
+                "{}/api/v1/tenants/me/users/{}",
+                app.base,
+                uuid::Uuid::now_v7()
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "GET, DELETE, PATCH");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     // A client's request id is echoed and appears in error bodies.
     let response = app
         .http

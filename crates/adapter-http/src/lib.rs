@@ -39,7 +39,45 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-/// The answer for a known path with an unsupported method.
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// The answer for a known path with an unsupported method, with the `Allow` header
+/// (RFC 9110) taken from the OpenAPI document, which lists every route.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let mut response = actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
+    let allowed = req
+        .match_pattern()
+        .and_then(|pattern| allowed_methods().get(&pattern).cloned());
+    if let Some(allowed) = allowed
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed)
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
+}
+
+/// Route pattern → "GET, PUT, …", built once from the OpenAPI document.
+fn allowed_methods() -> &'static std::collections::HashMap<String, String> {
+    static ALLOWED: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    ALLOWED.get_or_init(|| {
+        openapi::document()
+            .paths
+            .paths
+            .into_iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (path, methods.join(", "))
+            })
+            .collect()
+    })
 }
