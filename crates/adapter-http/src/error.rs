@@ -279,7 +279,7 @@ impl From<aura_gdpr_registers::RegistersError> for ApiError {
                 detail: "your role does not allow this action",
             },
             E::NotFound => ApiError::NotFound,
-            E::StaleVersion { .. } => ApiError::StaleVersion,
+            E::StaleVersion => ApiError::StaleVersion,
             E::Conflict { code, message } => ApiError::Conflict {
                 code,
                 field: None,

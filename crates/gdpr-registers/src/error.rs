@@ -12,7 +12,7 @@ pub enum RegistersError {
     NotFound,
     /// The record changed since it was read: reload and apply the change again.
     #[error("the record was changed by someone else since you read it; reload it")]
-    StaleVersion { current: Option<i32> },
+    StaleVersion,
     #[error("{message}")]
     Conflict {
         code: &'static str,
@@ -29,7 +29,7 @@ impl From<StoreError> for RegistersError {
         match error {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict(rule) => match rule.as_str() {
-                "version" => Self::StaleVersion { current: None },
+                "version" => Self::StaleVersion,
                 "in_use" => Self::Conflict {
                     code: "in_use",
                     message: "the record is still linked (activities or sub-processors refer to it)",

@@ -164,11 +164,7 @@ impl Registers {
         let profile = profile.validated()?;
         let before = self.ports.organisation.get(scope).await?;
         let current = before.as_ref().map_or(0, |s| s.version);
-        if current != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(current),
-            });
-        }
+        at_version(current, expected_version)?;
         let changes = match &before {
             Some(stored) => diff(&stored.profile, &profile),
             None => created(&profile),
@@ -185,8 +181,7 @@ impl Registers {
             .ports
             .organisation
             .put(scope, &profile, expected_version, event)
-            .await
-            .map_err(|e| stale(e, current))?;
+            .await?;
         Ok(StoredOrganisation {
             profile,
             version,
@@ -324,11 +319,7 @@ impl Registers {
         self.require(scope, Permission::WriteRecords, ctx).await?;
         let fields = fields.validated()?;
         let before = self.ports.activities.get(scope, id).await?;
-        if before.version != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(before.version),
-            });
-        }
+        at_version(before.version, expected_version)?;
         if fields.owner_id != before.fields.owner_id {
             self.check_owner(scope, fields.owner_id).await?;
         }
@@ -354,8 +345,7 @@ impl Registers {
         self.ports
             .activities
             .update(scope, &activity, expected_version, event)
-            .await
-            .map_err(|e| stale(e, before.version))?;
+            .await?;
         self.checked(scope, activity).await
     }
 
@@ -368,11 +358,7 @@ impl Registers {
     ) -> Result<(), RegistersError> {
         self.require(scope, Permission::DeleteRecords, ctx).await?;
         let before = self.ports.activities.get(scope, id).await?;
-        if before.version != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(before.version),
-            });
-        }
+        at_version(before.version, expected_version)?;
         let changes = Changes::new().note("name", &before.fields.name);
         let event = Self::event(
             scope,
@@ -504,11 +490,7 @@ impl Registers {
         self.require(scope, Permission::WriteRecords, ctx).await?;
         let fields = fields.validated()?;
         let before = self.ports.processors.get(scope, id).await?;
-        if before.version != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(before.version),
-            });
-        }
+        at_version(before.version, expected_version)?;
         if fields.parent_id != before.fields.parent_id {
             self.check_parent(scope, id, fields.parent_id).await?;
         }
@@ -533,8 +515,7 @@ impl Registers {
         self.ports
             .processors
             .update(scope, &processor, expected_version, event)
-            .await
-            .map_err(|e| stale(e, before.version))?;
+            .await?;
         Ok(processor)
     }
 
@@ -547,11 +528,7 @@ impl Registers {
     ) -> Result<(), RegistersError> {
         self.require(scope, Permission::DeleteRecords, ctx).await?;
         let before = self.ports.processors.get(scope, id).await?;
-        if before.version != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(before.version),
-            });
-        }
+        at_version(before.version, expected_version)?;
         let event = Self::event(
             scope,
             "processor.deleted",
@@ -632,11 +609,7 @@ impl Registers {
         self.require(scope, Permission::WriteRecords, ctx).await?;
         let fields = fields.validated()?;
         let before = self.ports.policies.get(scope, id).await?;
-        if before.version != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(before.version),
-            });
-        }
+        at_version(before.version, expected_version)?;
         if fields.owner_id != before.fields.owner_id {
             self.check_owner(scope, fields.owner_id).await?;
         }
@@ -654,8 +627,7 @@ impl Registers {
         self.ports
             .policies
             .update(scope, &policy, expected_version, event)
-            .await
-            .map_err(|e| stale(e, before.version))?;
+            .await?;
         Ok(policy)
     }
 
@@ -668,11 +640,7 @@ impl Registers {
     ) -> Result<(), RegistersError> {
         self.require(scope, Permission::DeleteRecords, ctx).await?;
         let before = self.ports.policies.get(scope, id).await?;
-        if before.version != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(before.version),
-            });
-        }
+        at_version(before.version, expected_version)?;
         let event = Self::event(
             scope,
             "policy.deleted",
@@ -803,11 +771,7 @@ impl Registers {
             .policies
             .get_version(scope, policy, number)
             .await?;
-        if before.version != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(before.version),
-            });
-        }
+        at_version(before.version, expected_version)?;
         if !before.is_editable() {
             return Err(RegistersError::Conflict {
                 code: "version_frozen",
@@ -831,8 +795,7 @@ impl Registers {
         self.ports
             .policies
             .update_version(scope, &after, expected_version, None, event)
-            .await
-            .map_err(|e| stale(e, before.version))?;
+            .await?;
         Ok(after)
     }
 
@@ -858,11 +821,7 @@ impl Registers {
             .policies
             .get_version(scope, policy_id, number)
             .await?;
-        if before.version != expected_version {
-            return Err(RegistersError::StaleVersion {
-                current: Some(before.version),
-            });
-        }
+        at_version(before.version, expected_version)?;
         if !before.can_move_to(next) {
             return Err(RegistersError::Conflict {
                 code: "invalid_transition",
@@ -933,8 +892,7 @@ impl Registers {
                 policy_change.as_ref(),
                 event,
             )
-            .await
-            .map_err(|e| stale(e, before.version))?;
+            .await?;
         Ok(after)
     }
 }
@@ -976,13 +934,12 @@ fn check_cursor(
     }
 }
 
-/// A store conflict on the version becomes a stale-version error naming what we read.
-fn stale(error: StoreError, read: i32) -> RegistersError {
-    match RegistersError::from(error) {
-        RegistersError::StaleVersion { .. } => RegistersError::StaleVersion {
-            current: Some(read + 1),
-        },
-        other => other,
+/// The record must still be at the version the caller read; otherwise nothing changes.
+fn at_version(read: i32, expected: i32) -> Result<(), RegistersError> {
+    if read == expected {
+        Ok(())
+    } else {
+        Err(RegistersError::StaleVersion)
     }
 }
 
