@@ -9,7 +9,7 @@ use crate::{
     dto::{AuditEventBody, AuditEventList, BrokenLinkBody, ChainReport},
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, cursor, parse_id, parse_query},
-    routes::checked_limit,
+    routes::{checked_limit, query_text},
     state::ApiState,
 };
 
@@ -44,17 +44,6 @@ fn parse_time(raw: Option<&str>, field: &str) -> Result<Option<OffsetDateTime>, 
     .transpose()
 }
 
-fn bounded(raw: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
-    match raw {
-        Some(s) if s.len() > 200 => Err(ApiError::bad_request(
-            "invalid_query",
-            Some(field),
-            "must be at most 200 characters",
-        )),
-        other => Ok(other),
-    }
-}
-
 /// The tenant's audit trail, newest first (owners and admins).
 #[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", security(("bearer" = [])), params(AuditParams),
     responses((status = 200, body = AuditEventList), (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -83,9 +72,9 @@ pub async fn list(
             .as_deref()
             .map(|a| parse_id(a, "actor").map(UserId::from_uuid))
             .transpose()?,
-        action: bounded(params.action, "action")?,
-        entity_type: bounded(params.entity_type, "entity_type")?,
-        entity_id: bounded(params.entity_id, "entity_id")?,
+        action: query_text(params.action, "action")?,
+        entity_type: query_text(params.entity_type, "entity_type")?,
+        entity_id: query_text(params.entity_id, "entity_id")?,
         from,
         to,
         before_seq: params

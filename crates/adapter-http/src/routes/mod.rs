@@ -136,6 +136,18 @@ pub(crate) fn checked_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     }
 }
 
+/// A free-text query parameter: trimmed, empty means absent, at most 200 characters.
+pub(crate) fn query_text(raw: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
+    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > 200 => Err(ApiError::bad_request(
+            "invalid_query",
+            Some(field),
+            "must be at most 200 characters",
+        )),
+        other => Ok(other),
+    }
+}
+
 impl ListParams {
     pub fn page(&self) -> Result<PageRequest, ApiError> {
         Ok(PageRequest {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
-    routes::checked_limit,
+    routes::{checked_limit, query_text},
     state::ApiState,
 };
 
@@ -84,17 +84,6 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
     raw.map(|s| Sort::parse(s).map_err(|m| ApiError::bad_request("invalid_query", Some("sort"), m)))
         .transpose()
         .map(Option::unwrap_or_default)
-}
-
-fn search(raw: Option<String>) -> Result<Option<String>, ApiError> {
-    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > 200 => Err(ApiError::bad_request(
-            "invalid_query",
-            Some("q"),
-            "must be at most 200 characters",
-        )),
-        other => Ok(other),
-    }
 }
 
 fn record_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -226,7 +215,7 @@ pub async fn list_activities(
             .as_deref()
             .map(|o| parse_id(o, "processor"))
             .transpose()?,
-        search: search(p.q)?,
+        search: query_text(p.q, "q")?,
         sort: parse_sort(p.sort.as_deref())?,
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
@@ -391,7 +380,7 @@ pub async fn list_processors(
             .as_deref()
             .map(|o| parse_id(o, "parent"))
             .transpose()?,
-        search: search(p.q)?,
+        search: query_text(p.q, "q")?,
         sort: parse_sort(p.sort.as_deref())?,
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
@@ -523,7 +512,7 @@ pub async fn list_policies(
             .as_deref()
             .map(|o| parse_id(o, "owner").map(UserId::from_uuid))
             .transpose()?,
-        search: search(p.q)?,
+        search: query_text(p.q, "q")?,
         sort: parse_sort(p.sort.as_deref())?,
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
