@@ -210,8 +210,9 @@ pub trait JobQueue: Send + Sync {
         limit: usize,
     ) -> Result<Vec<ClaimedJob>, StoreError>;
 
-    /// Adds jobs of the scope's tenant; a job whose dedupe key is already live (queued,
-    /// running or done) is left out. Returns how many were added.
+    /// Adds jobs of the scope's tenant; a job whose dedupe key is already held (by a job
+    /// that is queued, running, done or dead: every status but cancelled) is left out.
+    /// Returns how many were added.
     async fn enqueue(&self, scope: &TenantScope, jobs: &[NewJob]) -> Result<u64, StoreError>;
 
     /// Marks a leased job done with a short note of what it did. `false` when the lease
@@ -252,7 +253,9 @@ pub trait JobQueue: Send + Sync {
     ) -> Result<Vec<JobSummary>, StoreError>;
 
     /// Puts a dead (or cancelled) job back in the queue to run at `now` with fresh
-    /// attempts. `NotFound` for an unknown id, `Conflict("job_state")` for a live one.
+    /// attempts (its `last_error` stays until it fails again). `NotFound` for an unknown
+    /// id, `Conflict("job_state")` for a live one, `Conflict("dedupe_key")` for a
+    /// cancelled one whose key another job has taken since.
     async fn retry(
         &self,
         system: &SystemScope,
