@@ -61,6 +61,13 @@ use crate::{dto, error, routes, state};
         routes::registers::edit_version,
         routes::registers::transition_version,
         routes::registers::export,
+        routes::tasks::list,
+        routes::tasks::create,
+        routes::tasks::get,
+        routes::tasks::update,
+        routes::tasks::delete,
+        routes::tasks::complete,
+        routes::tasks::reopen,
     ),
     components(schemas(
         error::Problem, error::ProblemField, state::SystemInfo, dto::Health,
@@ -70,7 +77,7 @@ use crate::{dto, error, routes, state};
         dto::ProfilePatchBody, dto::TenantPatchBody, dto::CreateUserBody, dto::UpdateUserBody,
         dto::UserList, dto::AuditEventBody, dto::AuditEventList, dto::ChainReport,
         dto::BrokenLinkBody, routes::registers::RecordList, routes::registers::NewVersionBody,
-        routes::registers::EditVersionBody,
+        routes::registers::EditVersionBody, routes::tasks::CompletedTask,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -80,6 +87,7 @@ use crate::{dto, error, routes, state};
         (name = "tenants", description = "The caller's tenant and its users"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "registers", description = "Art. 30 records, processors (Art. 28), policies with versions, exports. Updates and deletes send If-Match with the ETag read."),
+        (name = "tasks", description = "Compliance tasks with reminders to the assignee and a daily overdue digest to owners and admins. Changes send If-Match with the ETag read."),
     )
 )]
 pub struct ApiDoc;

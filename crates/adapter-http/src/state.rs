@@ -3,6 +3,7 @@ use std::{net::IpAddr, sync::Arc};
 use aura_audit::AuditService;
 use aura_gdpr_registers::Registers;
 use aura_identity::Identity;
+use aura_tasks::Tasks;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -47,6 +48,7 @@ pub struct ApiState {
     pub identity: Identity,
     pub audit: AuditService,
     pub registers: Registers,
+    pub tasks: Tasks,
     pub readiness: Arc<dyn Readiness>,
     /// The public signing keys (`GET /.well-known/jwks.json`).
     pub jwks: Arc<serde_json::Value>,

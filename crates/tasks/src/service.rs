@@ -71,6 +71,11 @@ impl Tasks {
         Self { ports }
     }
 
+    /// Today by the service's clock (what "overdue" is measured against).
+    pub fn today(&self) -> time::Date {
+        self.ports.clock.now().date()
+    }
+
     async fn require(
         &self,
         scope: &TenantScope,

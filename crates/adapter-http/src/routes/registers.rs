@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// `If-Match: "3"` (or `3`) → 3. Missing → 428; malformed → 400.
-fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
+pub(crate) fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
     let raw = req
         .headers()
         .get(header::IF_MATCH)
@@ -45,7 +45,7 @@ fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
         })
 }
 
-fn with_etag<T: Serialize>(
+pub(crate) fn with_etag<T: Serialize>(
     status: actix_web::http::StatusCode,
     version: i32,
     body: &T,
@@ -59,7 +59,7 @@ fn encode_cursor(cursor: &Cursor) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::json!({ "k": cursor.key, "i": cursor.id }).to_string())
 }
 
-fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+pub(crate) fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_cursor",
@@ -98,7 +98,7 @@ pub struct RecordList {
     pub next_cursor: Option<String>,
 }
 
-fn list_body<T: Serialize>(items: Vec<T>, next: Option<Cursor>) -> RecordList {
+pub(crate) fn list_body<T: Serialize>(items: Vec<T>, next: Option<Cursor>) -> RecordList {
     RecordList {
         items: items
             .into_iter()
@@ -180,7 +180,7 @@ pub struct ActivityParams {
     pub cursor: Option<String>,
 }
 
-fn query_enum<T: std::str::FromStr<Err = String>>(
+pub(crate) fn query_enum<T: std::str::FromStr<Err = String>>(
     raw: Option<&str>,
     field: &str,
 ) -> Result<Option<T>, ApiError> {
