@@ -2,6 +2,8 @@
 //! port 0, and talks to it over HTTP like any client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod smtp;
+
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
