@@ -1136,7 +1136,7 @@ async fn the_overdue_digest_goes_daily_to_owners_and_admins_of_tenants_with_over
     world.set_clock(datetime!(2026-11-06 08:00 UTC));
     world.drain(&worker).await;
     let digests = world.smtp.take();
-    let subject = "1 overdue privacy tasks at Acme Privacy";
+    let subject = "1 overdue privacy task at Acme Privacy";
     let check = |digests: &[Message]| {
         assert_eq!(digests.len(), 2, "{digests:#?}");
         for user in [&acme.owner, &acme.admin] {

@@ -15,6 +15,8 @@ struct Texts {
     tomorrow: &'static str,
     today: &'static str,
     digest_subject: &'static str,
+    /// The subject when exactly one task is overdue.
+    digest_subject_one: &'static str,
     /// `{name}`, `{organisation}`, `{count}`, `{list}`, `{more}`.
     digest_body: &'static str,
     /// `{title}`, `{due}`, `{assignee}`.
@@ -31,6 +33,7 @@ const EN: Texts = Texts {
     tomorrow: "tomorrow",
     today: "today",
     digest_subject: "{count} overdue privacy tasks at {organisation}",
+    digest_subject_one: "1 overdue privacy task at {organisation}",
     digest_body: "Hello {name},\n\nthese tasks at {organisation} are past their due date:\n\n{list}{more}\n\nYou receive this daily summary as an owner or administrator of the organisation.",
     digest_line: "- {title} (due {due}, {assignee})",
     unassigned: "unassigned",
@@ -44,6 +47,7 @@ const DE: Texts = Texts {
     tomorrow: "morgen",
     today: "heute",
     digest_subject: "{count} überfällige Datenschutz-Aufgaben bei {organisation}",
+    digest_subject_one: "1 überfällige Datenschutz-Aufgabe bei {organisation}",
     digest_body: "Hallo {name},\n\ndiese Aufgaben bei {organisation} sind überfällig:\n\n{list}{more}\n\nSie erhalten diese tägliche Übersicht als Inhaber oder Administrator der Organisation.",
     digest_line: "- {title} (fällig {due}, {assignee})",
     unassigned: "nicht zugewiesen",
@@ -156,7 +160,12 @@ pub fn digest(to: Addressee<'_>, lines: &[OverdueLine<'_>], total: usize) -> Out
         ("list", list.as_str()),
         ("more", more.as_str()),
     ];
-    let subject = fill(t.digest_subject, &values, str::to_owned);
+    let template = if total == 1 {
+        t.digest_subject_one
+    } else {
+        t.digest_subject
+    };
+    let subject = fill(template, &values, str::to_owned);
     mail(to.email, subject, t.digest_body, &values)
 }
 

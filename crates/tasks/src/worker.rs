@@ -81,6 +81,9 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// How much of a lease must be left to start a job (at most half the lease).
+const LEASE_MARGIN: Duration = Duration::seconds(30);
+
 pub struct Worker {
     ports: WorkerPorts,
     settings: WorkerSettings,
@@ -117,7 +120,19 @@ impl Worker {
                 self.settings.batch,
             )
             .await?;
-        for job in &jobs {
+        // A batch shares one lease. Once little of it is left, another worker may soon
+        // hold the remaining jobs: leave them to be claimed again rather than risk a
+        // second send. The margin covers one job (an SMTP exchange times out within it).
+        let margin = LEASE_MARGIN.min(self.settings.lease / 2);
+        let lease_ends = now + self.settings.lease;
+        for (done, job) in jobs.iter().enumerate() {
+            if self.ports.clock.now() + margin >= lease_ends {
+                tracing::warn!(
+                    left = jobs.len() - done,
+                    "lease nearly over; the rest of the batch will be claimed again"
+                );
+                return Ok(done);
+            }
             self.run(system, job).await?;
         }
         Ok(jobs.len())
@@ -257,6 +272,8 @@ impl Worker {
             .settings
             .task_link
             .replace("{id}", &task.id.to_string());
+        // The day the reminder was planned for (a late delivery still names the due
+        // date itself in the text).
         let today = due_date - Duration::days(i64::from(days_before));
         let mail = messages::reminder(
             Addressee {
