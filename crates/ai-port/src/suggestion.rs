@@ -1,0 +1,142 @@
+//! Stored suggestions: what the assistant produced, pending until a user decides.
+
+use std::{fmt, str::FromStr};
+
+use aura_gdpr_registers::{ActivityFields, PolicyKind};
+use aura_tenancy::{TenantId, UserId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::model::{Citation, Provenance};
+
+macro_rules! names {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!("`{other}` is not one of: {}", [$($text),+].join(", "))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+names!(
+    /// What the assistant was asked for.
+    SuggestionKind {
+        PolicyDraft => "policy_draft",
+        ActivitySuggestion => "activity_suggestion",
+        Answer => "answer",
+    }
+);
+
+names!(
+    /// pending → accepted | rejected (drafts and activity suggestions);
+    /// pending → acknowledged | rejected (answers, which change no record).
+    SuggestionStatus {
+        Pending => "pending",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        Acknowledged => "acknowledged",
+    }
+);
+
+/// What was suggested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SuggestionContent {
+    /// A policy text. Accepting it adds a draft version to `policy_id`, or creates a
+    /// policy (`title`, `policy_kind`) with the text as its first draft.
+    PolicyDraft {
+        policy_id: Option<Uuid>,
+        title: String,
+        policy_kind: PolicyKind,
+        /// Markdown.
+        text: String,
+    },
+    /// The fields of a processing activity. Accepting it creates the activity as a draft.
+    ActivitySuggestion {
+        description: String,
+        fields: Box<ActivityFields>,
+        rationale: String,
+    },
+    /// An answer. It can be acknowledged or dismissed, never applied.
+    Answer { question: String, text: String },
+}
+
+impl SuggestionContent {
+    pub fn kind(&self) -> SuggestionKind {
+        match self {
+            SuggestionContent::PolicyDraft { .. } => SuggestionKind::PolicyDraft,
+            SuggestionContent::ActivitySuggestion { .. } => SuggestionKind::ActivitySuggestion,
+            SuggestionContent::Answer { .. } => SuggestionKind::Answer,
+        }
+    }
+}
+
+/// One output of the assistant, stored with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub kind: SuggestionKind,
+    pub status: SuggestionStatus,
+    pub content: SuggestionContent,
+    /// The records the output relies on; always records of the tenant's context.
+    pub citations: Vec<Citation>,
+    pub provenance: Provenance,
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub decided_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub decided_at: Option<OffsetDateTime>,
+    /// Optimistic concurrency: a decision names the version it read.
+    pub version: i32,
+}
+
+/// What accepting a suggestion changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Applied {
+    /// A draft version `number` of `policy_id` (a new policy when `policy_created`).
+    PolicyVersion {
+        policy_id: Uuid,
+        number: i32,
+        policy_created: bool,
+    },
+    /// A processing activity, created as a draft.
+    ProcessingActivity { activity_id: Uuid },
+}
+
+/// An accepted (or acknowledged) suggestion and the change it made, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Accepted {
+    pub suggestion: Suggestion,
+    pub applied: Option<Applied>,
+}
