@@ -3,7 +3,7 @@
 //! One [`MemoryStore`] implements identity's `TenantRepository`, `UserRepository`,
 //! `SessionStore`, `PasswordResetStore` and `LoginThrottle`, audit's `AuditLog`, and the
 //! GDPR registers' `OrganisationRepository`, `ActivityRepository`, `ProcessorRepository`
-//! and `PolicyRepository`. All tables sit behind one lock, so a change and its audit event
+//! and `PolicyRepository`, and the AI assistant's `SuggestionRepository` and `AiUsage`. All tables sit behind one lock, so a change and its audit event
 //! commit together: every method checks all its rules before it changes anything, and the
 //! lock is never held across an `.await`. It follows the rules the PostgreSQL adapter
 //! enforces (tenant isolation, unique e-mail and slug, the last-owner rule, single-use
@@ -12,6 +12,7 @@
 //!
 //! Nothing is persisted: a restart forgets everything.
 
+mod ai;
 mod audit;
 mod identity;
 mod registers;

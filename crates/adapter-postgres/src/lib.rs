@@ -1,5 +1,5 @@
 //! PostgreSQL adapter (diesel-async on a deadpool pool, no libpq) for the identity,
-//! audit and GDPR register ports.
+//! audit, GDPR register and AI assistant ports.
 //!
 //! Defence in depth: every tenant table has `tenant_id` first in its key, composite
 //! foreign keys, and ENABLE + FORCE row-level security keyed on the transaction-local
@@ -12,6 +12,7 @@
 //! Roles: migrations run as an owner role; the API connects as `aura_app` (or a member
 //! of it), which is not owner, not superuser and not BYPASSRLS. See [`init_database`].
 
+mod ai;
 mod audit;
 mod error;
 mod lookups;
