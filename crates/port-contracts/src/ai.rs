@@ -60,7 +60,11 @@ fn content(kind: SuggestionKind) -> SuggestionContent {
         },
         SuggestionKind::ActivitySuggestion => SuggestionContent::ActivitySuggestion {
             description: "We pay our staff every month".into(),
-            fields: Box::new(activity_fields("Payroll", None, &[])),
+            // No review date: a `null` date must read back too.
+            fields: Box::new(aura_gdpr_registers::ActivityFields {
+                review_date: None,
+                ..activity_fields("Payroll", None, &[])
+            }),
             rationale: "Salaries are paid under the employment contract.".into(),
         },
         SuggestionKind::Answer => SuggestionContent::Answer {

@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// `If-Match: "3"` (or `3`) → 3. Missing → 428; malformed → 400.
-fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
+pub(crate) fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
     let raw = req
         .headers()
         .get(header::IF_MATCH)
@@ -45,7 +45,7 @@ fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
         })
 }
 
-fn with_etag<T: Serialize>(
+pub(crate) fn with_etag<T: Serialize>(
     status: actix_web::http::StatusCode,
     version: i32,
     body: &T,
