@@ -84,7 +84,20 @@ impl Stores {
             + AuditLog
             + 'static,
     {
-        let store = Arc::new(store);
+        Self::from_single_arc(Arc::new(store), clock)
+    }
+
+    /// [`Stores::from_single`] over a store shared with other port sets.
+    pub fn from_single_arc<S>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self
+    where
+        S: TenantRepository
+            + UserRepository
+            + SessionStore
+            + PasswordResetStore
+            + LoginThrottle
+            + AuditLog
+            + 'static,
+    {
         Self {
             tenants: store.clone(),
             users: store.clone(),
@@ -391,29 +404,6 @@ impl AiStores {
             suggestions: store.clone(),
             usage: store.clone(),
             identity: Stores::from_single_arc(store, clock),
-        }
-    }
-}
-
-impl Stores {
-    fn from_single_arc<S>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self
-    where
-        S: TenantRepository
-            + UserRepository
-            + SessionStore
-            + PasswordResetStore
-            + LoginThrottle
-            + AuditLog
-            + 'static,
-    {
-        Self {
-            tenants: store.clone(),
-            users: store.clone(),
-            sessions: store.clone(),
-            resets: store.clone(),
-            throttle: store.clone(),
-            audit: store,
-            clock,
         }
     }
 }

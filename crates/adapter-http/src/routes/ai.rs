@@ -14,7 +14,7 @@ use crate::{
     extract::{Auth, ClientMeta, JsonBody, cursor, parse_id, parse_query},
     routes::{
         checked_limit,
-        registers::{if_match, with_etag},
+        registers::{if_match, query_enum, with_etag},
     },
     state::ApiState,
 };
@@ -166,17 +166,6 @@ pub async fn ask(
     Ok(created(&suggestion))
 }
 
-fn query_name<T: std::str::FromStr<Err = String>>(
-    raw: Option<&str>,
-    field: &str,
-) -> Result<Option<T>, ApiError> {
-    raw.map(|r| {
-        r.parse::<T>()
-            .map_err(|m| ApiError::bad_request("invalid_query", Some(field), m))
-    })
-    .transpose()
-}
-
 /// The tenant's suggestions, newest first.
 #[utoipa::path(get, path = "/api/v1/ai/suggestions", tag = "ai", security(("bearer" = [])), params(SuggestionParams),
     responses((status = 200, body = SuggestionList, example = json!({"items": [example()], "next_cursor": null})),
@@ -189,8 +178,8 @@ pub async fn list_suggestions(
 ) -> Result<HttpResponse, ApiError> {
     let p: SuggestionParams = parse_query(&req)?;
     let query = SuggestionQuery {
-        status: query_name::<SuggestionStatus>(p.status.as_deref(), "status")?,
-        kind: query_name::<SuggestionKind>(p.kind.as_deref(), "kind")?,
+        status: query_enum::<SuggestionStatus>(p.status.as_deref(), "status")?,
+        kind: query_enum::<SuggestionKind>(p.kind.as_deref(), "kind")?,
         after: p.cursor.as_deref().map(cursor::decode_id).transpose()?,
         limit: checked_limit(p.limit)?,
     };

@@ -180,7 +180,7 @@ pub struct ActivityParams {
     pub cursor: Option<String>,
 }
 
-fn query_enum<T: std::str::FromStr<Err = String>>(
+pub(crate) fn query_enum<T: std::str::FromStr<Err = String>>(
     raw: Option<&str>,
     field: &str,
 ) -> Result<Option<T>, ApiError> {
