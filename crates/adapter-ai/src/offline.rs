@@ -778,9 +778,12 @@ fn answer(request: &QuestionRequest) -> Answer {
     let text = if text.is_empty() {
         "I found nothing in your register about that. Record the processing it concerns (purposes, data, recipients, retention) and ask again, or ask about: missing Art. 30 items, processors and their agreements, transfers, retention, policies, consent, or your DPO.".to_owned()
     } else {
+        let consulted = match records.len() {
+            1 => "1 record".to_owned(),
+            n => format!("{n} records"),
+        };
         format!(
-            "From your register ({} records consulted):\n\n{text}\nThis summary is generated from your own records by the offline assistant; check it before relying on it.",
-            records.len()
+            "From your register ({consulted} consulted):\n\n{text}\nThis summary is generated from your own records by the offline assistant; check it before relying on it."
         )
     };
     Answer {
