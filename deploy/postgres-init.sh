@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Creates the AURA-GDPR roles and database on first start of the postgres container:
-# aura_owner owns the schema and runs migrations; aura_app is what the API connects as
-# (not owner, not superuser, not BYPASSRLS, so row-level security binds it).
+# Creates the AURA-GDPR roles and database on the first start of the postgres container
+# (the official image runs /docker-entrypoint-initdb.d/* only while the data volume is
+# empty). It does what `aura db init` does (crates/adapter-postgres/src/setup.rs):
+#   aura_owner  owns the database and every table, and runs the migrations;
+#   aura_app    is what the API connects as: a LOGIN role that is not the owner, not a
+#               member of it, not SUPERUSER and not BYPASSRLS, so row-level security
+#               binds it. The migrations grant it its table privileges.
+# Passwords come from AURA_OWNER_PASSWORD and AURA_APP_PASSWORD (docker-compose.yml) and
+# are read by psql itself (\getenv), so they never appear on a command line. Changing
+# them later: ALTER ROLE ... PASSWORD, or `aura db init` (it resets them from the URLs).
 set -euo pipefail
-psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" \
-  -v owner_pw="$AURA_OWNER_PASSWORD" -v app_pw="$AURA_APP_PASSWORD" <<'SQL'
-CREATE ROLE aura_owner LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE PASSWORD :'owner_pw';
-CREATE ROLE aura_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE PASSWORD :'app_pw';
+: "${AURA_OWNER_PASSWORD:?AURA_OWNER_PASSWORD must be set}"
+: "${AURA_APP_PASSWORD:?AURA_APP_PASSWORD must be set}"
+
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres <<'SQL'
+\getenv owner_pw AURA_OWNER_PASSWORD
+\getenv app_pw AURA_APP_PASSWORD
+CREATE ROLE aura_owner LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD :'owner_pw';
+CREATE ROLE aura_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD :'app_pw';
 CREATE DATABASE aura OWNER aura_owner;
+GRANT CONNECT, TEMPORARY ON DATABASE aura TO aura_app;
 SQL

@@ -474,6 +474,187 @@ async fn register_records_stay_in_their_tenant() {
     assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
 }
 
+/// Tasks of both tenants, as their owners see them.
+async fn task_snapshot(app: &TestApp, owner: &Account) -> Value {
+    send(
+        app,
+        Method::GET,
+        "/api/v1/tasks?limit=100",
+        &owner.access,
+        None,
+        None,
+    )
+    .await
+    .1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_stay_in_their_tenant() {
+    let app = TestApp::spawn().await;
+    let mut tenants = Vec::new();
+    for name in ["Zeta GmbH", "Eta AG"] {
+        let owner = app.register(name).await;
+        let mut members = Vec::new();
+        for role in ["admin", "member", "viewer"] {
+            members.push(app.add_user(&owner, role).await);
+        }
+        let records = make_records(&app, &owner).await;
+        let assignee = members[1].user_id.clone();
+        let (status, task) = send(
+            &app,
+            Method::POST,
+            "/api/v1/tasks",
+            &owner.access,
+            None,
+            Some(json!({
+                "title": format!("{} task", records.marker),
+                "description": format!("{} details", records.marker),
+                "category": "dpa_review",
+                "due_date": "2030-03-01",
+                "assigned_to": assignee,
+                "link": {"kind": "processor", "id": records.processor},
+                "recurrence": "monthly",
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{task}");
+        let task = task["id"].as_str().unwrap().to_owned();
+        tenants.push((Tenant { owner, members }, records, task, assignee));
+    }
+    let mut before = Vec::new();
+    for (tenant, ..) in &tenants {
+        before.push(task_snapshot(&app, &tenant.owner).await);
+    }
+
+    let mut probes = 0usize;
+    let mut leaks = Vec::new();
+    for (i, (attacker, own, own_task, _)) in tenants.iter().enumerate() {
+        let (_, victim, victim_task, victim_user) = &tenants[1 - i];
+        let attempts: Vec<(Method, String, Option<&str>, Option<Value>)> = vec![
+            (
+                Method::GET,
+                format!("/api/v1/tasks/{victim_task}"),
+                None,
+                None,
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/tasks/{victim_task}"),
+                Some("\"1\""),
+                Some(json!({"title": "hijack"})),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/tasks/{victim_task}/complete"),
+                Some("\"1\""),
+                None,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/tasks/{victim_task}/reopen"),
+                Some("\"1\""),
+                None,
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/tasks/{victim_task}"),
+                Some("\"1\""),
+                None,
+            ),
+            // Foreign ids inside one's own writes: an assignee or a linked record of the
+            // other tenant is unknown here.
+            (
+                Method::POST,
+                "/api/v1/tasks".into(),
+                None,
+                Some(json!({"title": "t", "category": "other", "assigned_to": victim_user})),
+            ),
+            (
+                Method::POST,
+                "/api/v1/tasks".into(),
+                None,
+                Some(json!({"title": "t", "category": "other",
+                    "link": {"kind": "processor", "id": victim.processor}})),
+            ),
+            (
+                Method::POST,
+                "/api/v1/tasks".into(),
+                None,
+                Some(json!({"title": "t", "category": "other",
+                    "link": {"kind": "processing_activity", "id": victim.activity}})),
+            ),
+            (
+                Method::POST,
+                "/api/v1/tasks".into(),
+                None,
+                Some(json!({"title": "t", "category": "other",
+                    "link": {"kind": "policy", "id": victim.policy}})),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/tasks/{own_task}"),
+                Some("\"1\""),
+                Some(json!({"assigned_to": victim_user})),
+            ),
+        ];
+        for caller in attacker.accounts() {
+            for (method, path, tag, body) in &attempts {
+                let (status, response) = send(
+                    &app,
+                    method.clone(),
+                    path,
+                    &caller.access,
+                    *tag,
+                    body.clone(),
+                )
+                .await;
+                probes += 1;
+                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
+                    leaks.push(format!("{method} {path} {body:?} → {status} {response}"));
+                }
+                if response.to_string().contains(&victim.marker) {
+                    leaks.push(format!("{method} {path} revealed the victim's data"));
+                }
+            }
+            for path in [
+                "/api/v1/tasks?limit=100".to_owned(),
+                format!("/api/v1/tasks?assigned_to={victim_user}"),
+                "/api/v1/tasks?overdue=true".to_owned(),
+                "/api/v1/tasks?sort=-updated_at".to_owned(),
+            ] {
+                let (status, body) =
+                    send(&app, Method::GET, &path, &caller.access, None, None).await;
+                probes += 1;
+                if status != StatusCode::OK || body.to_string().contains(&victim.marker) {
+                    leaks.push(format!("GET {path} → {status} {body}"));
+                }
+            }
+            let (_, list) = send(
+                &app,
+                Method::GET,
+                "/api/v1/tasks?limit=100",
+                &caller.access,
+                None,
+                None,
+            )
+            .await;
+            if !list.to_string().contains(&own.marker) {
+                leaks.push("the caller's own task is missing from its list".into());
+            }
+        }
+    }
+    for (k, (tenant, ..)) in tenants.iter().enumerate() {
+        assert_eq!(
+            before[k],
+            task_snapshot(&app, &tenant.owner).await,
+            "tasks changed under cross-tenant probes"
+        );
+    }
+    println!("{probes} task probes, {} leaks", leaks.len());
+    assert!(probes >= 100, "only {probes} probes");
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ai_suggestions_stay_in_their_tenant() {
     let app = TestApp::spawn().await;

@@ -272,6 +272,22 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
         )
         .await;
         let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+        let task_body =
+            json!({"title": "Matrix task", "category": "training", "due_date": "2030-01-15"});
+        let task = post("/api/v1/tasks", task_body.clone()).await;
+        let task_to_complete = post("/api/v1/tasks", task_body.clone()).await;
+        let task_to_delete = post("/api/v1/tasks", task_body.clone()).await;
+        let task_done = post("/api/v1/tasks", task_body.clone()).await;
+        let (status, _) = send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/tasks/{}/complete", id(&task_done)),
+            &owner,
+            Some(1),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
         let cases: Vec<Case> = vec![
             (
                 Method::GET,
@@ -444,6 +460,55 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
                 None,
                 None,
                 Permission::ReadRecords,
+            ),
+            (
+                Method::GET,
+                "/api/v1/tasks?overdue=true".into(),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::POST,
+                "/api/v1/tasks".into(),
+                None,
+                Some(task_body.clone()),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/tasks/{}", id(&task)),
+                None,
+                None,
+                Permission::ReadRecords,
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/tasks/{}", id(&task)),
+                Some(1),
+                Some(json!({"status": "in_progress"})),
+                Permission::WriteRecords,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/tasks/{}/complete", id(&task_to_complete)),
+                Some(1),
+                None,
+                Permission::WriteRecords,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/tasks/{}/reopen", id(&task_done)),
+                Some(2),
+                None,
+                Permission::WriteRecords,
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/tasks/{}", id(&task_to_delete)),
+                Some(1),
+                None,
+                Permission::DeleteRecords,
             ),
         ];
         for (method, path, tag, body, needs) in cases {

@@ -74,6 +74,27 @@ pub struct AiSettings {
     pub rate_limit_per_hour: u32,
 }
 
+/// The background worker: reminders, digests, retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerConfig {
+    /// Run the worker inside `aura-api` (false: run `aura worker` separately).
+    pub enabled: bool,
+    /// Pause between passes when the queue had nothing due.
+    pub poll_ms: u64,
+    pub lease_secs: i64,
+    pub batch: usize,
+    pub max_attempts: i32,
+    pub retry_base_secs: i64,
+    pub retry_max_secs: i64,
+    /// Days before the due date, largest first.
+    pub reminder_offsets_days: Vec<u16>,
+    /// Time of day (UTC) reminders and digests go out.
+    pub send_time_utc: time::Time,
+    /// Link to a task in mails; `{id}` is replaced.
+    pub task_url: String,
+    pub digest_max_tasks: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub environment: Environment,
@@ -105,6 +126,7 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
     pub ai: AiSettings,
+    pub worker: WorkerConfig,
 }
 
 /// Reads variables, collecting one message per bad one.
@@ -331,6 +353,7 @@ impl Settings {
                 .push("PASSWORD_RESET_URL: must contain {token}".to_owned());
         }
         let ai = ai_settings(&mut r);
+        let worker = worker_config(&mut r);
         let settings = Settings {
             environment,
             database_url,
@@ -370,6 +393,7 @@ impl Settings {
             max_body_bytes: r.ranged("MAX_BODY_BYTES", 65_536usize, 1_024, 10 * 1024 * 1024),
             log_format,
             ai,
+            worker,
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -417,6 +441,48 @@ fn ai_settings(r: &mut Reader<'_>) -> AiSettings {
         max_tokens: r.ranged("AI_MAX_TOKENS", 2_000u32, 64, 128_000),
         max_retries: r.ranged("AI_MAX_RETRIES", 2u32, 0, 10),
         rate_limit_per_hour: r.ranged("AI_RATE_LIMIT_PER_HOUR", 60u32, 1, 100_000),
+    }
+}
+
+fn worker_config(r: &mut Reader<'_>) -> WorkerConfig {
+    let offsets = r.string("REMINDER_OFFSETS_DAYS", "7,1,0");
+    let reminder_offsets_days =
+        aura_tasks::ReminderPolicy::parse_offsets(&offsets).unwrap_or_else(|problem| {
+            r.problems.push(format!("REMINDER_OFFSETS_DAYS: {problem}"));
+            Vec::new()
+        });
+    let send_time = r.string("REMINDER_SEND_TIME_UTC", "08:00");
+    let send_time_utc = time::Time::parse(
+        &send_time,
+        time::macros::format_description!("[hour]:[minute]"),
+    )
+    .unwrap_or_else(|_| {
+        r.problems
+            .push("REMINDER_SEND_TIME_UTC: must be a time of day as HH:MM".to_owned());
+        time::Time::MIDNIGHT
+    });
+    let task_url = r.string("TASK_URL", "http://localhost:3000/tasks/{id}");
+    if !task_url.contains("{id}") {
+        r.problems.push("TASK_URL: must contain {id}".to_owned());
+    }
+    let retry_base_secs = r.ranged("JOB_RETRY_BASE_SECS", 30i64, 1, 3_600);
+    let retry_max_secs = r.ranged("JOB_RETRY_MAX_SECS", 7_200i64, 1, 86_400);
+    if retry_max_secs < retry_base_secs {
+        r.problems
+            .push("JOB_RETRY_MAX_SECS: must not be below JOB_RETRY_BASE_SECS".to_owned());
+    }
+    WorkerConfig {
+        enabled: r.flag("WORKER_ENABLED", true),
+        poll_ms: r.ranged("WORKER_POLL_MS", 2_000u64, 50, 600_000),
+        lease_secs: r.ranged("WORKER_LEASE_SECS", 300i64, 1, 86_400),
+        batch: r.ranged("WORKER_BATCH", 20usize, 1, 1_000),
+        max_attempts: r.ranged("JOB_MAX_ATTEMPTS", 8i32, 1, 100),
+        retry_base_secs,
+        retry_max_secs,
+        reminder_offsets_days,
+        send_time_utc,
+        task_url,
+        digest_max_tasks: r.ranged("DIGEST_MAX_TASKS", 20usize, 1, 500),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod config;
 mod demo;
 mod secrets;
 mod telemetry;
+pub mod worker;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
@@ -23,6 +24,11 @@ use aura_identity::{
     ports::{
         LoginThrottle, Mailer, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
     },
+};
+use aura_tasks::{
+    TaskPorts, Tasks, Worker, WorkerPorts,
+    jobs::JobQueue,
+    ports::{RegisterLinks, TaskRepository},
 };
 use aura_tenancy::{Clock, StoreError, SystemClock, TenantScope, UserId};
 
@@ -54,6 +60,8 @@ struct Stores {
     policies: Arc<dyn PolicyRepository>,
     suggestions: Arc<dyn SuggestionRepository>,
     ai_usage: Arc<dyn AiUsage>,
+    tasks: Arc<dyn TaskRepository>,
+    jobs: Arc<dyn JobQueue>,
     readiness: Arc<dyn Readiness>,
     storage: &'static str,
 }
@@ -110,6 +118,43 @@ impl Stores {
             },
         )
     }
+
+    fn tasks(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> Tasks {
+        Tasks::new(TaskPorts {
+            tasks: self.tasks.clone(),
+            members: Arc::new(TenantMembers(self.users.clone())),
+            links: Arc::new(RegisterLinks {
+                activities: self.activities.clone(),
+                processors: self.processors.clone(),
+                policies: self.policies.clone(),
+            }),
+            audit: self.audit.clone(),
+            clock,
+            reminders: worker::reminder_policy(config),
+            retry: worker::retry_policy(config),
+        })
+    }
+
+    /// The background worker; it mails through `mailer` directly (not in the
+    /// background), so a failed delivery fails the job and is retried.
+    fn worker(
+        &self,
+        clock: Arc<dyn Clock>,
+        mailer: Arc<dyn Mailer>,
+        config: &config::WorkerConfig,
+    ) -> Worker {
+        Worker::new(
+            WorkerPorts {
+                queue: self.jobs.clone(),
+                tasks: self.tasks.clone(),
+                tenants: self.tenants.clone(),
+                users: self.users.clone(),
+                mailer,
+                clock,
+            },
+            worker::worker_settings(config),
+        )
+    }
 }
 
 /// The configured AI provider; demo mode always uses the offline one (demo data never
@@ -160,6 +205,8 @@ impl Readiness for AlwaysReady {
 pub struct Application {
     server: Server,
     port: u16,
+    worker: Option<worker::WorkerHandle>,
+    grace: Duration,
 }
 
 impl Application {
@@ -180,7 +227,8 @@ impl Application {
             .map_err(|e| StartError::from("BCRYPT_COST", e))?;
         let tokens = secrets::access_tokens(&settings, demo)?;
         let jwks = tokens.jwks();
-        let mailer = build_mailer(&settings)?;
+        let direct_mailer = build_mailer(&settings)?;
+        let mailer = in_background(&settings, direct_mailer.clone());
 
         let identity = Identity::new(
             IdentityPorts {
@@ -209,8 +257,18 @@ impl Application {
         }
 
         let provider = ai_provider(&settings, demo, clock.clone())?;
+        let worker = settings.worker.enabled.then(|| {
+            let worker = stores.worker(clock.clone(), direct_mailer, &settings.worker);
+            worker::spawn(
+                Arc::new(worker),
+                Duration::from_millis(settings.worker.poll_ms),
+                "worker",
+            )
+        });
+
         let state = ApiState {
             registers: stores.registers(clock.clone()),
+            tasks: stores.tasks(clock.clone(), &settings.worker),
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -252,16 +310,26 @@ impl Application {
             .map_err(|e| StartError::from("BIND_ADDR", e))?
             .run();
         tracing::info!(port, storage = stores.storage, "listening");
-        Ok(Self { server, port })
+        Ok(Self {
+            server,
+            port,
+            worker,
+            grace: Duration::from_secs(settings.shutdown_grace_secs),
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests within the grace period.
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests within the grace
+    /// period and stops the worker after the job in hand.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(worker) = self.worker {
+            worker.stop(self.grace).await;
+        }
+        served
     }
 }
 
@@ -269,6 +337,11 @@ impl Application {
 pub struct Platform {
     pub identity: Identity,
     pub registers: Registers,
+    pub tasks: Tasks,
+    /// The queue, for `aura jobs`.
+    pub jobs: Arc<dyn JobQueue>,
+    /// The background worker, for `aura worker`.
+    pub worker: Arc<Worker>,
 }
 
 /// Wires the use cases for platform operations (the `aura` CLI): the same stores, pepper
@@ -288,6 +361,10 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     // The CLI signs no tokens: throw-away keys satisfy the port.
     let tokens = secrets::access_tokens(settings, true)?;
     let registers = stores.registers(clock.clone());
+    let tasks = stores.tasks(clock.clone(), &settings.worker);
+    let direct_mailer = build_mailer(settings)?;
+    let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), &settings.worker));
+    let jobs = stores.jobs.clone();
     let identity = Identity::new(
         IdentityPorts {
             tenants: stores.tenants,
@@ -299,7 +376,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             secrets: Arc::new(RandomSecrets),
-            mailer: build_mailer(settings)?,
+            mailer: in_background(settings, direct_mailer),
             clock,
         },
         AuthConfig {
@@ -310,6 +387,9 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     Ok(Platform {
         identity,
         registers,
+        tasks,
+        jobs,
+        worker,
     })
 }
 
@@ -343,7 +423,9 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         processors: Arc::new(store.clone()),
         policies: Arc::new(store.clone()),
         suggestions: Arc::new(store.clone()),
-        ai_usage: Arc::new(store),
+        ai_usage: Arc::new(store.clone()),
+        tasks: Arc::new(store.clone()),
+        jobs: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         storage: "memory",
     }
@@ -394,6 +476,8 @@ async fn postgres_stores(
         policies: Arc::new(stores.clone()),
         suggestions: stores.suggestions(),
         ai_usage: stores.ai_usage(),
+        tasks: Arc::new(stores.clone()),
+        jobs: Arc::new(stores.clone()),
         readiness: Arc::new(PgReadiness(stores)),
         storage: "postgres",
     })
@@ -420,12 +504,9 @@ impl Readiness for PgReadiness {
     }
 }
 
-/// The configured mail transport. SMTP delivery runs in the background, so a reset
-/// request answers as fast for a known address as for an unknown one.
+/// The configured mail transport, delivering in the caller's task (errors surface).
 fn build_mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
-    use aura_adapter_mail::{
-        BackgroundMailer, MailConfig, SmtpConfig, SmtpTls, mailer_from_config,
-    };
+    use aura_adapter_mail::{MailConfig, SmtpConfig, SmtpTls, mailer_from_config};
     let config = match &settings.mail {
         config::MailTransport::Log => MailConfig::Log,
         config::MailTransport::File(dir) => MailConfig::File {
@@ -444,11 +525,15 @@ fn build_mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
             MailConfig::Smtp(config)
         }
     };
-    let background = matches!(config, MailConfig::Smtp(_));
-    let mailer = mailer_from_config(config).map_err(|e| StartError::from("mail settings", e))?;
-    Ok(if background {
-        Arc::new(BackgroundMailer::new(mailer, 256))
+    mailer_from_config(config).map_err(|e| StartError::from("mail settings", e))
+}
+
+/// Request-path mail (resets, invitations): SMTP delivery moves to the background, so a
+/// reset request answers as fast for a known address as for an unknown one.
+fn in_background(settings: &Settings, mailer: Arc<dyn Mailer>) -> Arc<dyn Mailer> {
+    if matches!(settings.mail, config::MailTransport::Smtp(_)) {
+        Arc::new(aura_adapter_mail::BackgroundMailer::new(mailer, 256))
     } else {
         mailer
-    })
+    }
 }

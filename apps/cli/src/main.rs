@@ -40,6 +40,12 @@ enum Command {
     /// Access-token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run the background worker (reminders, digests) until SIGINT/SIGTERM, apart from
+    /// the API (set WORKER_ENABLED=false there to scale them separately).
+    Worker,
+    /// The job queue.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// The record of processing activities of a tenant for the supervisory authority
     /// (Art. 30(4)), on standard output or into a file.
     Export {
@@ -126,6 +132,25 @@ enum KeysCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Jobs, newest first.
+    List {
+        /// queued, running, done, dead or cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this tenant (slug or id).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Put a dead or cancelled job back in the queue, to run now with fresh attempts.
+    Retry { id: String },
+    /// Queue depth and the age of the oldest due job.
+    Stats,
+}
+
 /// Where a new password comes from. Without either flag one is generated and printed once.
 #[derive(Args)]
 struct PasswordSource {
@@ -173,6 +198,20 @@ impl From<IdentityError> for Failure {
 impl From<aura_tenancy::ValidationErrors> for Failure {
     fn from(errors: aura_tenancy::ValidationErrors) -> Self {
         Self::usage(errors.to_string())
+    }
+}
+
+impl From<aura_tenancy::StoreError> for Failure {
+    fn from(error: aura_tenancy::StoreError) -> Self {
+        let code = match &error {
+            aura_tenancy::StoreError::NotFound => 3,
+            aura_tenancy::StoreError::Conflict(_) => 4,
+            _ => 1,
+        };
+        Self {
+            code,
+            message: error.to_string(),
+        }
     }
 }
 
@@ -373,6 +412,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             });
         }
         Command::SeedDemo => seed_demo(&system, &out).await?,
+        Command::Worker => run_worker().await?,
+        Command::Jobs(command) => jobs(&system, &out, command).await?,
         Command::Export {
             tenant,
             record,
@@ -554,5 +595,109 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
             if created.is_empty() { "none (already there)".to_owned() } else { created.join(", ") }
         )
     });
+    Ok(())
+}
+
+/// The worker loop in the foreground; stops after the job in hand on SIGINT/SIGTERM.
+async fn run_worker() -> Result<(), Failure> {
+    let settings = settings()?;
+    let platform = platform(&settings).await.map_err(Failure::runtime)?;
+    let poll = std::time::Duration::from_millis(settings.worker.poll_ms);
+    let handle = aura_api::worker::spawn(platform.worker, poll, "worker");
+    shutdown_signal().await;
+    handle
+        .stop(std::time::Duration::from_secs(settings.shutdown_grace_secs))
+        .await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn jobs(system: &SystemScope, out: &Output, command: JobsCommand) -> Result<(), Failure> {
+    use aura_tasks::{JobFilter, JobStatus, JobSummary};
+    let settings = settings()?;
+    let platform = platform(&settings).await.map_err(Failure::runtime)?;
+    let row = |j: &JobSummary| {
+        format!(
+            "{}  {:<9} {:<14} attempts {}/{}  run_at {}  {}",
+            j.id,
+            j.status,
+            j.kind,
+            j.attempts,
+            j.max_attempts,
+            j.run_at,
+            j.last_error
+                .as_deref()
+                .or(j.outcome.as_deref())
+                .unwrap_or("")
+        )
+    };
+    match command {
+        JobsCommand::List {
+            status,
+            tenant,
+            limit,
+        } => {
+            if !(1..=1_000).contains(&limit) {
+                return Err(Failure::usage("--limit: must be between 1 and 1000"));
+            }
+            let status = status
+                .as_deref()
+                .map(|s| s.parse::<JobStatus>().map_err(Failure::usage))
+                .transpose()?;
+            let tenant = match tenant {
+                Some(t) => Some(find_tenant(&platform.identity, system, &t).await?.id),
+                None => None,
+            };
+            let filter = JobFilter {
+                status,
+                tenant,
+                limit,
+            };
+            let jobs = platform.jobs.list(system, &filter).await?;
+            out.print(&json!(jobs), || {
+                jobs.iter().map(row).collect::<Vec<_>>().join("\n")
+            });
+        }
+        JobsCommand::Retry { id } => {
+            let id = uuid::Uuid::parse_str(&id)
+                .map_err(|_| Failure::usage("the job id must be a UUID"))?;
+            let now = time::OffsetDateTime::now_utc();
+            let job = platform.jobs.retry(system, id, now).await?;
+            out.print(&json!(job), || format!("queued again: {}", row(&job)));
+        }
+        JobsCommand::Stats => {
+            let stats = platform
+                .jobs
+                .stats(system, time::OffsetDateTime::now_utc())
+                .await?;
+            out.print(&json!(stats), || {
+                format!(
+                    "due {}  scheduled {}  running {}  dead {}  oldest due {} s",
+                    stats.due, stats.scheduled, stats.running, stats.dead, stats.oldest_due_seconds
+                )
+            });
+        }
+    }
     Ok(())
 }

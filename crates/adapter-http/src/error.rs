@@ -40,6 +40,10 @@ pub enum ApiError {
     },
     #[error("not found")]
     NotFound,
+    /// A body field names a user or record that is not in the caller's tenant (foreign
+    /// ids included): 404, naming the field.
+    #[error("`{field}` names nothing in your organisation")]
+    UnknownReference { field: &'static str },
     #[error("this method is not allowed here")]
     MethodNotAllowed,
     #[error("send If-Match with the record's ETag (the version you read)")]
@@ -127,6 +131,7 @@ impl ApiError {
             ApiError::Unauthorized { code, .. } => code,
             ApiError::Forbidden { code, .. } => code,
             ApiError::NotFound => "not_found",
+            ApiError::UnknownReference { .. } => "unknown_reference",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::StaleVersion => "stale_version",
@@ -160,6 +165,10 @@ impl ApiError {
                 field: (*field).to_owned(),
                 message: (*message).to_owned(),
             }],
+            ApiError::UnknownReference { field } => vec![ProblemField {
+                field: (*field).to_owned(),
+                message: "names nothing in your organisation".to_owned(),
+            }],
             _ => Vec::new(),
         }
     }
@@ -174,7 +183,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::UnknownReference { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::StaleVersion => StatusCode::CONFLICT,
@@ -269,6 +278,29 @@ impl From<IdentityError> for ApiError {
             },
             IdentityError::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
             IdentityError::Internal(source) => ApiError::Internal(source),
+        }
+    }
+}
+
+impl From<aura_tasks::TasksError> for ApiError {
+    fn from(error: aura_tasks::TasksError) -> Self {
+        use aura_tasks::TasksError as E;
+        match error {
+            E::Validation(errors) => ApiError::Validation(errors),
+            E::Forbidden(_) => ApiError::Forbidden {
+                code: "forbidden",
+                detail: "your role does not allow this action",
+            },
+            E::NotFound => ApiError::NotFound,
+            E::UnknownReference { field } => ApiError::UnknownReference { field },
+            E::StaleVersion => ApiError::StaleVersion,
+            E::Conflict { code, message } => ApiError::Conflict {
+                code,
+                field: None,
+                message,
+            },
+            E::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
+            E::Internal(source) => ApiError::Internal(source),
         }
     }
 }

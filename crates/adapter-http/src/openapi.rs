@@ -68,6 +68,13 @@ use crate::{dto, error, routes, state};
         routes::ai::get_suggestion,
         routes::ai::accept,
         routes::ai::reject,
+        routes::tasks::list,
+        routes::tasks::create,
+        routes::tasks::get,
+        routes::tasks::update,
+        routes::tasks::delete,
+        routes::tasks::complete,
+        routes::tasks::reopen,
     ),
     components(schemas(
         error::Problem, error::ProblemField, state::SystemInfo, dto::Health,
@@ -79,6 +86,7 @@ use crate::{dto, error, routes, state};
         dto::BrokenLinkBody, routes::registers::RecordList, routes::registers::NewVersionBody,
         routes::registers::EditVersionBody, routes::ai::PolicyDraftBody,
         routes::ai::ActivitySuggestionBody, routes::ai::AskBody, routes::ai::SuggestionList,
+        routes::tasks::CompletedTask,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -89,6 +97,7 @@ use crate::{dto, error, routes, state};
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "registers", description = "Art. 30 records, processors (Art. 28), policies with versions, exports. Updates and deletes send If-Match with the ETag read."),
         (name = "ai", description = "The AI assistant: policy drafts, activity suggestions and answers grounded in the tenant's own register, stored as suggestions that change nothing until accepted. Members and up; the tenant setting `ai_enabled: false` switches it off."),
+        (name = "tasks", description = "Compliance tasks with reminders to the assignee and a daily overdue digest to owners and admins. Changes send If-Match with the ETag read."),
     )
 )]
 pub struct ApiDoc;

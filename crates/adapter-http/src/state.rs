@@ -4,6 +4,7 @@ use aura_ai_port::AiAssistant;
 use aura_audit::AuditService;
 use aura_gdpr_registers::Registers;
 use aura_identity::Identity;
+use aura_tasks::Tasks;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -50,6 +51,7 @@ pub struct ApiState {
     pub registers: Registers,
     /// The AI assistant's use cases.
     pub ai: AiAssistant,
+    pub tasks: Tasks,
     pub readiness: Arc<dyn Readiness>,
     /// The public signing keys (`GET /.well-known/jwks.json`).
     pub jwks: Arc<serde_json::Value>,

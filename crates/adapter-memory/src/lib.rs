@@ -1,22 +1,27 @@
 //! Every storage port in memory, for unit tests and the API's explicit demo mode.
 //!
 //! One [`MemoryStore`] implements identity's `TenantRepository`, `UserRepository`,
-//! `SessionStore`, `PasswordResetStore` and `LoginThrottle`, audit's `AuditLog`, and the
+//! `SessionStore`, `PasswordResetStore` and `LoginThrottle`, audit's `AuditLog`, the
 //! GDPR registers' `OrganisationRepository`, `ActivityRepository`, `ProcessorRepository`
-//! and `PolicyRepository`, and the AI assistant's `SuggestionRepository` and `AiUsage`. All tables sit behind one lock, so a change and its audit event
-//! commit together: every method checks all its rules before it changes anything, and the
+//! and `PolicyRepository`, tasks' `TaskRepository` and `JobQueue`, and the AI assistant's
+//! `SuggestionRepository` and `AiUsage`. All tables sit
+//! behind one lock, so a change and its audit event (and a task's reminders) commit
+//! together: every method checks all its rules before it changes anything, and the
 //! lock is never held across an `.await`. It follows the rules the PostgreSQL adapter
 //! enforces (tenant isolation, unique e-mail and slug, the last-owner rule, single-use
-//! tokens, optimistic versions of the registers); the port contract suite
-//! (`aura-port-contracts`) holds both adapters to them.
+//! tokens, optimistic versions of the registers and tasks, the job queue's dedupe keys
+//! and leases); the port contract suite (`aura-port-contracts`) holds both adapters to
+//! them.
 //!
 //! Nothing is persisted: a restart forgets everything.
 
 mod ai;
 mod audit;
 mod identity;
+mod jobs;
 mod registers;
 mod state;
+mod tasks;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -62,6 +62,10 @@ pub(crate) struct State {
     pub registers: crate::registers::Tables,
     /// The AI assistant's suggestions and usage counters.
     pub ai: crate::ai::Tables,
+    /// Tasks, keyed by (tenant, id).
+    pub tasks: crate::tasks::Tasks,
+    /// The job queue, keyed by (tenant, id).
+    pub jobs: crate::jobs::Jobs,
 }
 
 impl State {
@@ -160,11 +164,12 @@ impl State {
     }
 
     /// Removes a user and, like the foreign keys' `ON DELETE CASCADE`, their sessions
-    /// and reset tokens.
+    /// and reset tokens (and, like `ON DELETE SET NULL`, their places in tasks).
     pub fn remove_user(&mut self, tenant: TenantId, id: UserId) {
         if let Some(user) = self.users.remove(&(tenant, id)) {
             self.emails.remove(&user.email);
         }
+        self.forget_user_in_tasks(tenant, id);
         self.families
             .retain(|_, row| !(row.family.tenant_id == tenant && row.family.user_id == id));
         let families = &self.families;

@@ -46,6 +46,7 @@ fn conflict_rule(constraint: Option<&str>) -> &'static str {
         Some("tenants_slug_key") => "slug",
         Some("policy_versions_number_key") => "version_number",
         Some("policy_versions_one_published_idx") => "published",
+        Some("jobs_dedupe_idx") => "dedupe_key",
         _ => "duplicate",
     }
 }
@@ -69,6 +70,13 @@ pub(crate) fn map_diesel(error: DieselError) -> StoreError {
         DieselError::NotFound => StoreError::NotFound,
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             StoreError::Conflict(conflict_rule(info.constraint_name()).to_owned())
+        }
+        // A task assigned to a user outside its tenant (or a missing one): the domain
+        // answers this as an unknown reference, naming the field.
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
+            if info.constraint_name() == Some("tasks_assigned_to_fkey") =>
+        {
+            StoreError::Conflict("assigned_to".to_owned())
         }
         // A row that points at a row outside the scope's tenant (or a missing one).
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
@@ -165,6 +173,7 @@ mod tests {
             conflict_rule(Some("policy_versions_number_key")),
             "version_number"
         );
+        assert_eq!(conflict_rule(Some("jobs_dedupe_idx")), "dedupe_key");
         assert_eq!(conflict_rule(Some("users_pkey")), "duplicate");
         assert_eq!(conflict_rule(None), "duplicate");
     }

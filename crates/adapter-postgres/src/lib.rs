@@ -1,13 +1,14 @@
 //! PostgreSQL adapter (diesel-async on a deadpool pool, no libpq) for the identity,
-//! audit, GDPR register and AI assistant ports.
+//! audit, GDPR register, task and AI assistant ports, and the durable job queue.
 //!
 //! Defence in depth: every tenant table has `tenant_id` first in its key, composite
 //! foreign keys, and ENABLE + FORCE row-level security keyed on the transaction-local
 //! setting `app.tenant_id`. The pool is private; tenant work reaches a connection only
 //! through one function (`pool::in_tenant`) that opens a transaction and sets the tenant
 //! first, and the queries filter by `tenant_id` as well. Lookups across tenants (sign-in
-//! by e-mail, presented tokens, slugs, the tenant list) go through narrow SECURITY
-//! DEFINER functions. A change and its audit event commit in one transaction.
+//! by e-mail, presented tokens, slugs, the tenant list) and the job queue's claims,
+//! digests and operator views go through narrow SECURITY DEFINER functions. A change and
+//! its audit event commit in one transaction.
 //!
 //! Roles: migrations run as an owner role; the API connects as `aura_app` (or a member
 //! of it), which is not owner, not superuser and not BYPASSRLS. See [`init_database`].
@@ -15,6 +16,7 @@
 mod ai;
 mod audit;
 mod error;
+mod jobs;
 mod lookups;
 mod models;
 mod pool;
@@ -24,6 +26,7 @@ mod schema;
 mod sessions;
 mod setup;
 mod stores;
+mod tasks;
 mod tenants;
 mod throttle;
 mod users;

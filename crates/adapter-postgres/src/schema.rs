@@ -210,10 +210,56 @@ diesel::table! {
 }
 
 diesel::table! {
+    tasks (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        title -> Text,
+        description -> Nullable<Text>,
+        category -> Text,
+        due_date -> Nullable<Date>,
+        status -> Text,
+        assigned_to -> Nullable<Uuid>,
+        link_kind -> Nullable<Text>,
+        link_id -> Nullable<Uuid>,
+        recurrence -> Text,
+        created_by -> Nullable<Uuid>,
+        completed_by -> Nullable<Uuid>,
+        completed_at -> Nullable<Timestamptz>,
+        previous_id -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     ai_usage (tenant_id, window_start) {
         tenant_id -> Uuid,
         window_start -> Timestamptz,
         used -> Int4,
+    }
+}
+
+diesel::table! {
+    jobs (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        payload -> Jsonb,
+        subject_id -> Nullable<Uuid>,
+        dedupe_key -> Text,
+        status -> Text,
+        run_at -> Timestamptz,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        last_error -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        locked_by -> Nullable<Text>,
+        lease_token -> Nullable<Uuid>,
+        locked_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -233,4 +279,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     policy_versions,
     ai_suggestions,
     ai_usage,
+    tasks,
+    jobs,
 );

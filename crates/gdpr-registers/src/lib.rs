@@ -11,7 +11,7 @@ mod policy;
 pub mod ports;
 mod processor;
 mod service;
-mod text;
+pub mod text;
 
 pub use activity::{
     ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,

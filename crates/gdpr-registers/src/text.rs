@@ -75,6 +75,8 @@ pub fn text_list(
 }
 
 /// Declares a closed set of values with stable snake_case names, parsing and display.
+/// Exported for the other record crates (tasks); callers need `aura_tenancy` and `serde`.
+#[macro_export]
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*

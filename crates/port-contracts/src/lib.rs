@@ -30,6 +30,16 @@
 //!     RegisterStores::new(identity_stores, organisation, activities, processors, policies)
 //! });
 //! ```
+//!
+//! Tasks and the job queue have theirs, [`task_contract_tests!`], over a [`TaskStores`]:
+//!
+//! ```text
+//! aura_port_contracts::task_contract_tests!(async { TaskStores::from_single(store, clock) });
+//! ```
+//!
+//! The queue's contracts claim across tenants, so unlike the others they need stores no
+//! other contract uses at the same time (both adapters' test files give each contract a
+//! fresh store: a new database, a new memory store).
 
 //!
 //! The AI assistant's ports have theirs, [`ai_contract_tests!`], over an [`AiStores`].
@@ -43,6 +53,7 @@ pub mod owners;
 pub mod registers;
 pub mod resets;
 pub mod sessions;
+pub mod tasks;
 pub mod tenants;
 pub mod throttle;
 pub mod users;
@@ -57,6 +68,7 @@ use aura_gdpr_registers::ports::{
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
+use aura_tasks::{jobs::JobQueue, ports::TaskRepository};
 use aura_tenancy::Clock;
 
 /// The ports under test, as the domain sees them.
@@ -371,6 +383,127 @@ macro_rules! __register_contract_module {
                 async fn $name() {
                     $crate::registers::$area::$name(super::__register_contract_stores().await)
                         .await;
+                }
+            )*
+        }
+    };
+}
+
+/// The task ports under test (the task repository and the job queue), with the
+/// identity [`Stores`] of the same adapter (the fixtures register tenants and users
+/// through them).
+#[derive(Clone)]
+pub struct TaskStores {
+    pub tasks: Arc<dyn TaskRepository>,
+    pub jobs: Arc<dyn JobQueue>,
+    /// The audit log the task writes seal their events into (`identity.audit`).
+    pub audit: Arc<dyn AuditLog>,
+    /// Tenants, users and the clock of the same adapter.
+    pub identity: Stores,
+}
+
+impl TaskStores {
+    /// The task ports beside `identity` (whose audit log they must write to).
+    pub fn new(identity: Stores, tasks: Arc<dyn TaskRepository>, jobs: Arc<dyn JobQueue>) -> Self {
+        Self {
+            tasks,
+            jobs,
+            audit: identity.audit.clone(),
+            identity,
+        }
+    }
+
+    /// Every port, identity's and the tasks', from one value that implements them all.
+    pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
+    where
+        S: TenantRepository
+            + UserRepository
+            + SessionStore
+            + PasswordResetStore
+            + LoginThrottle
+            + AuditLog
+            + TaskRepository
+            + JobQueue
+            + 'static,
+    {
+        let store = Arc::new(store);
+        let identity = Stores {
+            tenants: store.clone(),
+            users: store.clone(),
+            sessions: store.clone(),
+            resets: store.clone(),
+            throttle: store.clone(),
+            audit: store.clone(),
+            clock,
+        };
+        Self::new(identity, store.clone(), store)
+    }
+
+    /// The clock the stores use.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.identity.clock
+    }
+}
+
+/// Expands to one `#[tokio::test]` per task and job queue contract. The argument is an
+/// async expression (evaluated afresh for each test) that yields a [`TaskStores`] no
+/// other test uses (the queue's claims span tenants).
+///
+/// The expansion defines a function `__task_contract_stores` and the modules
+/// `task_repository` and `job_queue` in the calling module, so call the macro once per
+/// module (it may share a module with the other contract macros).
+#[macro_export]
+macro_rules! task_contract_tests {
+    ($stores:expr $(,)?) => {
+        async fn __task_contract_stores() -> $crate::TaskStores {
+            $stores.await
+        }
+
+        $crate::__task_contract_module!(task_repository => repository {
+            insert_then_get_returns_the_task,
+            insert_stores_the_reminder_plan,
+            an_assignee_outside_the_tenant_is_refused,
+            other_tenants_tasks_are_out_of_reach,
+            update_replaces_the_row_at_the_expected_version,
+            concurrent_updates_have_one_winner,
+            update_replaces_the_queued_reminders,
+            a_sent_reminder_is_not_planned_again,
+            complete_cancels_reminders_and_creates_the_next_occurrence,
+            a_stale_completion_changes_nothing,
+            delete_checks_the_version_and_cancels_reminders,
+            a_deleted_user_leaves_the_tasks_unassigned,
+            list_filters,
+            list_pages_through_every_sort,
+            list_pages_through_a_filtered_list,
+            writes_keep_a_valid_chain,
+        });
+        $crate::__task_contract_module!(job_queue => queue {
+            enqueue_keeps_one_live_job_per_key,
+            enqueue_into_another_tenant_is_refused,
+            claim_takes_due_jobs_oldest_first,
+            a_lease_holds_until_it_runs_out,
+            concurrent_claims_never_share_a_job,
+            finishing_needs_the_lease,
+            failing_requeues_or_buries_the_job,
+            exhausted_attempts_and_an_expired_lease_bury_the_job,
+            schedule_digests_is_idempotent_and_skips_suspended_tenants,
+            list_is_newest_first_and_filters,
+            retry_requeues_dead_and_cancelled_jobs,
+            stats_count_the_queue,
+        });
+    };
+}
+
+/// One module of task contract tests (used by [`task_contract_tests!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __task_contract_module {
+    ($module:ident => $area:ident { $($name:ident),* $(,)? }) => {
+        mod $module {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::tasks::$area::$name(super::__task_contract_stores().await).await;
                 }
             )*
         }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod me;
 pub mod registers;
 pub mod system;
+pub mod tasks;
 pub mod tenants;
 
 use actix_web::web;
@@ -50,7 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/audit-events").get(audit::list))
                 .service(resource("/audit-events/verify").get(audit::verify))
                 .configure(register_routes)
-                .configure(ai_routes),
+                .configure(ai_routes)
+                .configure(task_routes),
         );
 }
 
@@ -119,6 +121,18 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/policies/{id}/versions/{number}/{action}").post(r::transition_version))
     .service(resource("/registers/export").get(r::export));
+}
+
+fn task_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/tasks").get(tasks::list).post(tasks::create))
+        .service(
+            resource("/tasks/{id}")
+                .get(tasks::get)
+                .patch(tasks::update)
+                .delete(tasks::delete),
+        )
+        .service(resource("/tasks/{id}/complete").post(tasks::complete))
+        .service(resource("/tasks/{id}/reopen").post(tasks::reopen));
 }
 
 /// A resource whose unsupported methods answer 405 problem+json.

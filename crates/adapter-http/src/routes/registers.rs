@@ -59,7 +59,7 @@ fn encode_cursor(cursor: &Cursor) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::json!({ "k": cursor.key, "i": cursor.id }).to_string())
 }
 
-fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+pub(crate) fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_cursor",
@@ -98,7 +98,7 @@ pub struct RecordList {
     pub next_cursor: Option<String>,
 }
 
-fn list_body<T: Serialize>(items: Vec<T>, next: Option<Cursor>) -> RecordList {
+pub(crate) fn list_body<T: Serialize>(items: Vec<T>, next: Option<Cursor>) -> RecordList {
     RecordList {
         items: items
             .into_iter()

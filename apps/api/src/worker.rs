@@ -1,0 +1,84 @@
+//! The loop around the worker use case: passes back to back while jobs are due, a pause
+//! when the queue is idle, a longer pause after a store failure, and a clean stop (the
+//! job in hand is finished first) when told to stop.
+
+use std::{sync::Arc, time::Duration};
+
+use aura_tasks::{ReminderPolicy, RetryPolicy, Worker, WorkerSettings};
+use aura_tenancy::SystemScope;
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::config::WorkerConfig;
+
+/// A running worker loop.
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Asks the loop to stop after the current pass and waits for it (at most `grace`).
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(grace, self.task).await.is_err() {
+            tracing::warn!("worker did not stop within the grace period");
+        }
+    }
+}
+
+/// The use case's settings from configuration.
+pub fn worker_settings(config: &WorkerConfig) -> WorkerSettings {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "aura".to_owned());
+    WorkerSettings {
+        worker_id: format!("{host}:{}", std::process::id()),
+        lease: time::Duration::seconds(config.lease_secs),
+        batch: config.batch,
+        task_link: config.task_url.clone(),
+        digest_lines: config.digest_max_tasks,
+        reminders: reminder_policy(config),
+        retry: retry_policy(config),
+    }
+}
+
+pub fn reminder_policy(config: &WorkerConfig) -> ReminderPolicy {
+    ReminderPolicy {
+        offsets_days: config.reminder_offsets_days.clone(),
+        send_at: config.send_time_utc,
+    }
+}
+
+pub fn retry_policy(config: &WorkerConfig) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: config.max_attempts,
+        base_delay: time::Duration::seconds(config.retry_base_secs),
+        max_delay: time::Duration::seconds(config.retry_max_secs),
+    }
+}
+
+/// Starts the loop on the current runtime.
+pub fn spawn(worker: Arc<Worker>, poll: Duration, purpose: &'static str) -> WorkerHandle {
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let system = SystemScope::for_platform_operation(purpose);
+        tracing::info!(worker = %worker.settings().worker_id, "worker started");
+        loop {
+            let pause = match worker.run_once(&system).await {
+                Ok(0) => poll,
+                Ok(_) => Duration::ZERO,
+                Err(error) => {
+                    tracing::warn!(%error, "worker pass failed; retrying after a pause");
+                    poll.max(Duration::from_secs(5))
+                }
+            };
+            if *stopped.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = stopped.changed() => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+        tracing::info!("worker stopped");
+    });
+    WorkerHandle { stop, task }
+}

@@ -1,0 +1,250 @@
+//! Tasks over HTTP, with the registers' `ETag` / `If-Match` concurrency: every task
+//! answers with `ETag: "<version>"`; `PATCH`, `DELETE`, `complete` and `reopen` must send
+//! `If-Match` (428 without it, 409 when it is stale).
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use aura_tasks::{
+    Category, Task, TaskFields, TaskPatch, TaskStatus,
+    ports::{TaskQuery, TaskSort},
+};
+use aura_tenancy::UserId;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    error::{ApiError, Problem},
+    extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
+    routes::{
+        checked_limit,
+        registers::{RecordList, decode_cursor, if_match, list_body, query_enum, with_etag},
+    },
+    state::ApiState,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TaskParams {
+    /// Tasks assigned to this user id.
+    pub assigned_to: Option<String>,
+    /// `true`: tasks assigned to the caller (not together with `assigned_to`).
+    pub mine: Option<bool>,
+    /// open, in_progress, done or cancelled.
+    pub status: Option<String>,
+    /// dpia, policy_review, breach_drill, dpa_review, dsar, training or other.
+    pub category: Option<String>,
+    /// Due on or before this date (YYYY-MM-DD).
+    pub due_before: Option<String>,
+    /// Due on or after this date (YYYY-MM-DD).
+    pub due_after: Option<String>,
+    /// `true`: open or in-progress tasks due before today.
+    pub overdue: Option<bool>,
+    /// due_date (default; undated last), -due_date, created_at, -created_at, -updated_at.
+    pub sort: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+fn query_date(raw: Option<&str>, field: &str) -> Result<Option<Date>, ApiError> {
+    raw.map(|r| {
+        aura_tasks::ports::parse_date_key(r).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", Some(field), "must be a date (YYYY-MM-DD)")
+        })
+    })
+    .transpose()
+}
+
+fn task_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    parse_id(raw, "id")
+}
+
+fn task_response(status: StatusCode, task: &Task) -> HttpResponse {
+    with_etag(status, task.version, task)
+}
+
+/// Tasks of the caller's organisation, filtered and sorted, a page at a time.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", security(("bearer" = [])), params(TaskParams),
+    responses((status = 200, body = RecordList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<RecordList>, ApiError> {
+    let p: TaskParams = parse_query(&req)?;
+    let assigned_to = match (p.mine, p.assigned_to.as_deref()) {
+        (Some(true), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                Some("mine"),
+                "use either mine=true or assigned_to, not both",
+            ));
+        }
+        (Some(true), None) => Some(auth.scope.user_id().ok_or_else(ApiError::unauthorized)?),
+        (_, Some(raw)) => Some(UserId::from_uuid(parse_id(raw, "assigned_to")?)),
+        _ => None,
+    };
+    let sort = p
+        .sort
+        .as_deref()
+        .map(|s| {
+            TaskSort::parse(s).map_err(|m| ApiError::bad_request("invalid_query", Some("sort"), m))
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let query = TaskQuery {
+        assigned_to,
+        status: query_enum::<TaskStatus>(p.status.as_deref(), "status")?,
+        category: query_enum::<Category>(p.category.as_deref(), "category")?,
+        due_before: query_date(p.due_before.as_deref(), "due_before")?,
+        due_after: query_date(p.due_after.as_deref(), "due_after")?,
+        overdue_on: (p.overdue == Some(true)).then(|| state.tasks.today()),
+        sort,
+        after: decode_cursor(p.cursor.as_deref())?,
+        limit: checked_limit(p.limit)?,
+    };
+    let page = state.tasks.list(&auth.scope, &query, &meta.context).await?;
+    Ok(web::Json(list_body(page.items, page.next)))
+}
+
+/// Creates a task (members and up). Reminders are planned for the assignee at the
+/// configured offsets before the due date.
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", security(("bearer" = [])),
+    request_body(content = Object, description = "title, description, category, due_date, assigned_to, link {kind, id}, recurrence (none, monthly, quarterly, yearly)",
+        example = json!({"title": "Review the DPA with Mail Inc.", "category": "dpa_review", "due_date": "2026-12-15",
+            "assigned_to": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "link": {"kind": "processor", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}, "recurrence": "yearly"})),
+    responses((status = 201, body = Object, description = "the task; ETag header"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "assigned_to or link names nothing in your organisation"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(fields): JsonBody<TaskFields>,
+) -> Result<HttpResponse, ApiError> {
+    let task = state
+        .tasks
+        .create(&auth.scope, fields, &meta.context)
+        .await?;
+    Ok(task_response(StatusCode::CREATED, &task))
+}
+
+/// One task.
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let task = state
+        .tasks
+        .get(&auth.scope, task_id(&path)?, &meta.context)
+        .await?;
+    Ok(task_response(StatusCode::OK, &task))
+}
+
+/// Changes some fields (JSON merge patch: absent fields stay, `null` clears). `status`
+/// may be open, in_progress or cancelled; moving the due date or the assignee re-plans
+/// the reminders, cancelling drops them.
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the ETag you read")),
+    request_body(content = Object, example = json!({"due_date": "2027-01-10", "status": "in_progress"})),
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+    JsonBody(patch): JsonBody<TaskPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = task_id(&path)?;
+    let expected = if_match(&req)?;
+    let task = state
+        .tasks
+        .update(&auth.scope, id, patch, expected, &meta.context)
+        .await?;
+    Ok(task_response(StatusCode::OK, &task))
+}
+
+/// A completed task and, for a recurring one, the next occurrence it created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompletedTask {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub task: Task,
+    #[schema(value_type = Option<Object>)]
+    pub next_task: Option<Task>,
+}
+
+/// Marks the task done (its reminders are cancelled). A recurring task gets its next
+/// occurrence, returned as `next_task`.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 200, body = CompletedTask), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn complete(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = task_id(&path)?;
+    let expected = if_match(&req)?;
+    let (task, next_task) = state
+        .tasks
+        .complete(&auth.scope, id, expected, &meta.context)
+        .await?;
+    let version = task.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &CompletedTask { task, next_task },
+    ))
+}
+
+/// Reopens a done or cancelled task; reminders still ahead are planned again.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn reopen(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = task_id(&path)?;
+    let expected = if_match(&req)?;
+    let task = state
+        .tasks
+        .reopen(&auth.scope, id, expected, &meta.context)
+        .await?;
+    Ok(task_response(StatusCode::OK, &task))
+}
+
+/// Deletes a task (admins and owners) and its pending reminders.
+#[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = task_id(&path)?;
+    let expected = if_match(&req)?;
+    state
+        .tasks
+        .delete(&auth.scope, id, expected, &meta.context)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

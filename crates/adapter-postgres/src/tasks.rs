@@ -1,0 +1,452 @@
+//! [`TaskRepository`] on PostgreSQL, table `tasks`, with each task's reminders in `jobs`.
+//!
+//! Every write is one `in_tenant` transaction holding the task row, its audit event and
+//! its reminders: a reminder exists exactly when the change that made it due does.
+//! Updates are optimistic (`UPDATE … WHERE version = expected`) and replace the task's
+//! queued reminders: the queued ones are cancelled, then the plan is inserted `ON CONFLICT
+//! DO NOTHING` (a reminder that was already sent keeps its key and is not sent again).
+//! An assignee outside the tenant fails the composite foreign key and is reported as
+//! `Conflict("assigned_to")`.
+
+use std::sync::Arc;
+
+use aura_audit::{ChainHasher, PendingEvent};
+use aura_tasks::{
+    Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskFields, TaskStatus,
+    jobs::JobQueue,
+    ports::{ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
+};
+use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
+use diesel::{dsl::sql, prelude::*, sql_types::Date as SqlDate};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    audit::append_event,
+    error::{DbError, corrupt},
+    jobs::{cancel_reminders, insert_jobs},
+    pool::in_tenant,
+    registers::{cursor_time, fetch_limit, missing_or_stale, page_from_overfetch, stored_enum},
+    schema::tasks,
+    stores::PgStores,
+};
+
+impl PgStores {
+    pub fn tasks(&self) -> Arc<dyn TaskRepository> {
+        Arc::new(self.clone())
+    }
+
+    pub fn jobs(&self) -> Arc<dyn JobQueue> {
+        Arc::new(self.clone())
+    }
+
+    fn write_in(&self, scope: &TenantScope) -> Write<'_> {
+        Write {
+            tenant: scope.tenant_id(),
+            hasher: self.inner.hasher.as_ref(),
+            now: self.now(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
+struct TaskRow {
+    tenant_id: Uuid,
+    id: Uuid,
+    title: String,
+    description: Option<String>,
+    category: String,
+    due_date: Option<Date>,
+    status: String,
+    assigned_to: Option<Uuid>,
+    link_kind: Option<String>,
+    link_id: Option<Uuid>,
+    recurrence: String,
+    created_by: Option<Uuid>,
+    completed_by: Option<Uuid>,
+    completed_at: Option<OffsetDateTime>,
+    previous_id: Option<Uuid>,
+    version: i32,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+/// What an update replaces: everything but the keys and what creation fixed for good
+/// (`created_by`, `created_at`, `previous_id`).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
+#[diesel(treat_none_as_null = true)]
+struct TaskChanges {
+    title: String,
+    description: Option<String>,
+    category: String,
+    due_date: Option<Date>,
+    status: String,
+    assigned_to: Option<Uuid>,
+    link_kind: Option<String>,
+    link_id: Option<Uuid>,
+    recurrence: String,
+    completed_by: Option<Uuid>,
+    completed_at: Option<OffsetDateTime>,
+    version: i32,
+    updated_at: OffsetDateTime,
+}
+
+impl From<&Task> for TaskRow {
+    fn from(task: &Task) -> Self {
+        let f = &task.fields;
+        Self {
+            tenant_id: task.tenant_id.as_uuid(),
+            id: task.id,
+            title: f.title.clone(),
+            description: f.description.clone(),
+            category: f.category.as_str().to_owned(),
+            due_date: f.due_date,
+            status: task.status.as_str().to_owned(),
+            assigned_to: f.assigned_to.map(|u| u.as_uuid()),
+            link_kind: f.link.map(|l| l.kind.as_str().to_owned()),
+            link_id: f.link.map(|l| l.id),
+            recurrence: f.recurrence.as_str().to_owned(),
+            created_by: task.created_by.map(|u| u.as_uuid()),
+            completed_by: task.completed_by.map(|u| u.as_uuid()),
+            completed_at: task.completed_at,
+            previous_id: task.previous_id,
+            version: task.version,
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+        }
+    }
+}
+
+impl From<TaskRow> for TaskChanges {
+    fn from(row: TaskRow) -> Self {
+        Self {
+            title: row.title,
+            description: row.description,
+            category: row.category,
+            due_date: row.due_date,
+            status: row.status,
+            assigned_to: row.assigned_to,
+            link_kind: row.link_kind,
+            link_id: row.link_id,
+            recurrence: row.recurrence,
+            completed_by: row.completed_by,
+            completed_at: row.completed_at,
+            version: row.version,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = StoreError;
+    fn try_from(row: TaskRow) -> Result<Self, StoreError> {
+        let link = match (row.link_kind, row.link_id) {
+            (None, None) => None,
+            (Some(kind), Some(id)) => Some(RecordLink {
+                kind: stored_enum::<LinkKind>(&kind, "stored task link kind")?,
+                id,
+            }),
+            _ => return Err(corrupt("stored task link")),
+        };
+        Ok(Task {
+            id: row.id,
+            tenant_id: TenantId::from_uuid(row.tenant_id),
+            fields: TaskFields {
+                title: row.title,
+                description: row.description,
+                category: stored_enum::<Category>(&row.category, "stored task category")?,
+                due_date: row.due_date,
+                assigned_to: row.assigned_to.map(UserId::from_uuid),
+                link,
+                recurrence: stored_enum::<Recurrence>(&row.recurrence, "stored recurrence")?,
+            },
+            status: stored_enum::<TaskStatus>(&row.status, "stored task status")?,
+            created_by: row.created_by.map(UserId::from_uuid),
+            completed_by: row.completed_by.map(UserId::from_uuid),
+            completed_at: row.completed_at,
+            previous_id: row.previous_id,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+async fn exists(conn: &mut AsyncPgConnection, tenant: Uuid, id: Uuid) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        tasks::table
+            .filter(tasks::tenant_id.eq(tenant))
+            .filter(tasks::id.eq(id)),
+    ))
+    .get_result(conn)
+    .await?)
+}
+
+/// A new task and its reminders must belong to the scope's tenant.
+fn check_new(tenant: TenantId, task: &Task, plan: &ReminderPlan) -> Result<(), StoreError> {
+    if task.tenant_id != tenant || plan.jobs.iter().any(|job| job.tenant_id != tenant) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// What every write of one transaction shares: the tenant, the chain hasher and the
+/// time it stamps events and jobs with.
+#[derive(Clone, Copy)]
+struct Write<'a> {
+    tenant: TenantId,
+    hasher: &'a dyn ChainHasher,
+    now: OffsetDateTime,
+}
+
+/// Stores a new task, its event and its reminders (in the caller's transaction).
+async fn insert_task(
+    conn: &mut AsyncPgConnection,
+    w: Write<'_>,
+    task: &Task,
+    plan: &ReminderPlan,
+    event: PendingEvent,
+) -> Result<(), DbError> {
+    diesel::insert_into(tasks::table)
+        .values(TaskRow::from(task))
+        .execute(conn)
+        .await?;
+    append_event(conn, w.hasher, w.tenant, event, w.now).await?;
+    insert_jobs(conn, w.tenant, &plan.jobs, w.now).await?;
+    Ok(())
+}
+
+/// Replaces the row of `task` if it is at `expected_version`, then its queued reminders
+/// with `plan`, and seals `event` (in the caller's transaction).
+async fn update_task(
+    conn: &mut AsyncPgConnection,
+    w: Write<'_>,
+    task: &Task,
+    expected_version: i32,
+    plan: &ReminderPlan,
+    event: PendingEvent,
+) -> Result<(), DbError> {
+    let tenant_uuid = w.tenant.as_uuid();
+    let updated = diesel::update(
+        tasks::table
+            .filter(tasks::tenant_id.eq(tenant_uuid))
+            .filter(tasks::id.eq(task.id))
+            .filter(tasks::version.eq(expected_version)),
+    )
+    .set(TaskChanges::from(TaskRow::from(task)))
+    .execute(conn)
+    .await?;
+    if updated == 0 {
+        return Err(missing_or_stale(exists(conn, tenant_uuid, task.id).await?));
+    }
+    append_event(conn, w.hasher, w.tenant, event, w.now).await?;
+    cancel_reminders(conn, tenant_uuid, task.id, w.now).await?;
+    insert_jobs(conn, w.tenant, &plan.jobs, w.now).await?;
+    Ok(())
+}
+
+/// The due-date sort key: undated tasks as 9999-12-31 (`TaskSort::UNDATED`), so they
+/// sort last ascending and the cursors' keys compare.
+fn due_key() -> diesel::expression::SqlLiteral<SqlDate> {
+    sql::<SqlDate>("COALESCE(tasks.due_date, DATE '9999-12-31')")
+}
+
+fn cursor_date(key: &str) -> Result<Date, StoreError> {
+    parse_date_key(key).ok_or_else(|| StoreError::unexpected("a due-date cursor that is no date"))
+}
+
+#[async_trait::async_trait]
+impl TaskRepository for PgStores {
+    async fn insert(
+        &self,
+        scope: &TenantScope,
+        task: &Task,
+        reminders: &ReminderPlan,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let w = self.write_in(scope);
+        check_new(w.tenant, task, reminders)?;
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            insert_task(conn, w, task, reminders, event).await
+        })
+        .await
+    }
+
+    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Task, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let row: TaskRow = in_tenant(&self.inner.pool, scope, async move |conn| {
+            Ok(tasks::table
+                .filter(tasks::tenant_id.eq(tenant))
+                .filter(tasks::id.eq(id))
+                .select(TaskRow::as_select())
+                .first(conn)
+                .await?)
+        })
+        .await?;
+        Task::try_from(row)
+    }
+
+    async fn list(
+        &self,
+        scope: &TenantScope,
+        query: &TaskQuery,
+    ) -> Result<ListPage<Task>, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let rows: Vec<TaskRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
+            let mut q = tasks::table
+                .filter(tasks::tenant_id.eq(tenant))
+                .select(TaskRow::as_select())
+                .into_boxed();
+            if let Some(user) = query.assigned_to {
+                q = q.filter(tasks::assigned_to.eq(user.as_uuid()));
+            }
+            if let Some(status) = query.status {
+                q = q.filter(tasks::status.eq(status.as_str()));
+            }
+            if let Some(category) = query.category {
+                q = q.filter(tasks::category.eq(category.as_str()));
+            }
+            if let Some(before) = query.due_before {
+                q = q.filter(tasks::due_date.le(before));
+            }
+            if let Some(after) = query.due_after {
+                q = q.filter(tasks::due_date.ge(after));
+            }
+            if let Some(date) = query.overdue_on {
+                let active = [TaskStatus::Open.as_str(), TaskStatus::InProgress.as_str()];
+                q = q
+                    .filter(tasks::status.eq_any(active))
+                    .filter(tasks::due_date.lt(date));
+            }
+            let after = query.after.as_ref();
+            let q = match query.sort {
+                TaskSort::DueDate => {
+                    if let Some(after) = after {
+                        let key = cursor_date(&after.key)?;
+                        q = q.filter(
+                            due_key()
+                                .gt(key)
+                                .or(due_key().eq(key).and(tasks::id.gt(after.id))),
+                        );
+                    }
+                    q.order((due_key().asc(), tasks::id.asc()))
+                }
+                TaskSort::DueDateDesc => {
+                    if let Some(after) = after {
+                        let key = cursor_date(&after.key)?;
+                        q = q.filter(
+                            due_key()
+                                .lt(key)
+                                .or(due_key().eq(key).and(tasks::id.lt(after.id))),
+                        );
+                    }
+                    q.order((due_key().desc(), tasks::id.desc()))
+                }
+                TaskSort::Created => {
+                    if let Some(after) = after {
+                        q = q.filter(tasks::id.gt(after.id));
+                    }
+                    q.order(tasks::id.asc())
+                }
+                TaskSort::CreatedDesc => {
+                    if let Some(after) = after {
+                        q = q.filter(tasks::id.lt(after.id));
+                    }
+                    q.order(tasks::id.desc())
+                }
+                TaskSort::UpdatedDesc => {
+                    if let Some(after) = after {
+                        let at = cursor_time(after)?;
+                        q = q.filter(
+                            tasks::updated_at
+                                .lt(at)
+                                .or(tasks::updated_at.eq(at).and(tasks::id.lt(after.id))),
+                        );
+                    }
+                    q.order((tasks::updated_at.desc(), tasks::id.desc()))
+                }
+            };
+            Ok(q.limit(fetch_limit(query.limit)).load(conn).await?)
+        })
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(Task::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let sort = query.sort;
+        page_from_overfetch(items, query.limit, |task| Ok(sort.cursor(task)))
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        task: &Task,
+        expected_version: i32,
+        reminders: &ReminderPlan,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let w = self.write_in(scope);
+        check_new(w.tenant, task, reminders)?;
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            update_task(conn, w, task, expected_version, reminders, event).await
+        })
+        .await
+    }
+
+    async fn complete(
+        &self,
+        scope: &TenantScope,
+        task: &Task,
+        expected_version: i32,
+        event: PendingEvent,
+        next: Option<(&Task, &ReminderPlan, PendingEvent)>,
+    ) -> Result<(), StoreError> {
+        let w = self.write_in(scope);
+        let none = ReminderPlan::none(task.id);
+        check_new(w.tenant, task, &none)?;
+        if let Some((next, plan, _)) = &next {
+            check_new(w.tenant, next, plan)?;
+        }
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            update_task(conn, w, task, expected_version, &none, event).await?;
+            if let Some((next, plan, event)) = next {
+                insert_task(conn, w, next, plan, event).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: i32,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let tenant = scope.tenant_id();
+        let tenant_uuid = tenant.as_uuid();
+        let hasher = self.inner.hasher.as_ref();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let deleted = diesel::delete(
+                tasks::table
+                    .filter(tasks::tenant_id.eq(tenant_uuid))
+                    .filter(tasks::id.eq(id))
+                    .filter(tasks::version.eq(expected_version)),
+            )
+            .execute(conn)
+            .await?;
+            if deleted == 0 {
+                return Err(missing_or_stale(exists(conn, tenant_uuid, id).await?));
+            }
+            cancel_reminders(conn, tenant_uuid, id, now).await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(())
+        })
+        .await
+    }
+}

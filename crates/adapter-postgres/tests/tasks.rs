@@ -1,0 +1,388 @@
+//! Tasks and the job queue on PostgreSQL beyond the shared contracts: row-level security
+//! on `tasks` and `jobs`, composite foreign keys and check constraints that hold even for
+//! the superuser, the queue's SECURITY DEFINER functions as the only way across tenants,
+//! and a stored payload the domain cannot read reported, never a panic.
+
+mod common;
+
+use aura_audit::{AuditAction, PendingEvent};
+use aura_tasks::{
+    Category, JobFilter, JobStatus, Recurrence, ReminderPolicy, RetryPolicy, Task, TaskFields,
+    TaskStatus,
+};
+use aura_tenancy::{Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
+use common::{T0, add_user, env, registered};
+use diesel::{
+    QueryableByName,
+    sql_types::{BigInt, Text},
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use time::Duration;
+use uuid::Uuid;
+
+const TABLES: [&str; 2] = ["tasks", "jobs"];
+
+fn event(action: &'static str, entity: impl ToString) -> PendingEvent {
+    common::event(AuditAction::known(action), entity)
+}
+
+async fn connect(url: &str) -> AsyncPgConnection {
+    AsyncPgConnection::establish(url).await.expect("connect")
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+fn system() -> SystemScope {
+    SystemScope::for_platform_operation("adapter-tests")
+}
+
+/// An open task of `tenant` due ten days after T0, assigned to `assignee`.
+fn task(tenant: &Tenant, assignee: Option<UserId>, created_by: UserId) -> Task {
+    Task {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.id,
+        fields: TaskFields {
+            title: "Review the DPA".to_owned(),
+            description: None,
+            category: Category::DpaReview,
+            due_date: Some(T0.date() + Duration::days(10)),
+            assigned_to: assignee,
+            link: None,
+            recurrence: Recurrence::Yearly,
+        },
+        status: TaskStatus::Open,
+        created_by: Some(created_by),
+        completed_by: None,
+        completed_at: None,
+        previous_id: None,
+        version: 1,
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+/// A stored task with its three reminders.
+async fn add_task(stores: &aura_adapter_postgres::PgStores, scope: &TenantScope, task: &Task) {
+    let plan = ReminderPolicy::default().plan(task, T0, &RetryPolicy::default());
+    assert_eq!(plan.jobs.len(), 3);
+    stores
+        .tasks()
+        .insert(scope, task, &plan, event("task.created", task.id))
+        .await
+        .expect("insert task");
+}
+
+#[tokio::test]
+async fn row_level_security_confines_tasks_and_jobs() {
+    let env = env().await;
+    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
+    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
+    add_task(
+        &env.stores,
+        &scope_a,
+        &task(&a, Some(a_owner.id), a_owner.id),
+    )
+    .await;
+    let b_task = task(&b, Some(b_owner.id), b_owner.id);
+    add_task(&env.stores, &scope_b, &b_task).await;
+
+    let mut conn = connect(env.db.app_url()).await;
+    for table in TABLES {
+        let n = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
+        assert_eq!(n, 0, "{table} visible without a tenant");
+    }
+    conn.batch_execute("BEGIN").await.expect("begin");
+    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind::<Text, _>(a.id.to_string())
+        .execute(&mut conn)
+        .await
+        .expect("set tenant");
+    for (table, own_rows) in [("tasks", 1), ("jobs", 3)] {
+        let own = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
+        assert_eq!(own, own_rows, "{table}: own rows");
+        let foreign = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM {table} WHERE tenant_id <> '{}'",
+                a.id
+            ),
+        )
+        .await;
+        assert_eq!(foreign, 0, "{table}: another tenant's rows visible");
+        let changed = diesel::sql_query(format!(
+            "UPDATE {table} SET updated_at = now() WHERE tenant_id = $1::uuid"
+        ))
+        .bind::<Text, _>(b.id.to_string())
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{table}: {e}"));
+        assert_eq!(changed, 0, "{table}: B's rows changed from A");
+    }
+    conn.batch_execute("SAVEPOINT probe")
+        .await
+        .expect("savepoint");
+    let error = conn
+        .batch_execute(&format!(
+            "INSERT INTO jobs (tenant_id, id, kind, payload, dedupe_key, status, run_at,
+                               max_attempts, created_at, updated_at)
+             VALUES ('{}', '{}', 'digest_mail', '{{}}', 'intruder', 'queued', now(), 1,
+                     now(), now())",
+            b.id,
+            Uuid::now_v7()
+        ))
+        .await
+        .expect_err("cross-tenant insert");
+    assert!(error.to_string().contains("row-level security"), "{error}");
+    conn.batch_execute("ROLLBACK TO SAVEPOINT probe")
+        .await
+        .expect("rollback to");
+    // Jobs are history: the app cannot delete them, not even its own.
+    let error = conn
+        .batch_execute("DELETE FROM jobs")
+        .await
+        .expect_err("delete jobs");
+    assert!(error.to_string().contains("permission denied"), "{error}");
+    conn.batch_execute("ROLLBACK").await.expect("rollback");
+
+    // Across tenants only through the functions: the system scope sees both tenants.
+    let listed = env
+        .stores
+        .jobs()
+        .list(
+            &system(),
+            &JobFilter {
+                status: Some(JobStatus::Queued),
+                tenant: None,
+                limit: 100,
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 6);
+    assert!(matches!(
+        env.stores.tasks().get(&scope_a, b_task.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn composite_foreign_keys_stop_task_links_into_another_tenant_even_for_the_superuser() {
+    let env = env().await;
+    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
+    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
+    let a_task = task(&a, Some(a_owner.id), a_owner.id);
+    add_task(&env.stores, &scope_a, &a_task).await;
+    let b_task = task(&b, Some(b_owner.id), b_owner.id);
+    add_task(&env.stores, &scope_b, &b_task).await;
+
+    let mut admin = connect(env.db.superuser_url()).await;
+    for (constraint, column, value) in [
+        (
+            "tasks_assigned_to_fkey",
+            "assigned_to",
+            b_owner.id.to_string(),
+        ),
+        (
+            "tasks_created_by_fkey",
+            "created_by",
+            b_owner.id.to_string(),
+        ),
+        (
+            "tasks_completed_by_fkey",
+            "completed_by",
+            b_owner.id.to_string(),
+        ),
+        ("tasks_previous_fkey", "previous_id", b_task.id.to_string()),
+    ] {
+        let error = admin
+            .batch_execute(&format!(
+                "UPDATE tasks SET {column} = '{value}' WHERE id = '{}'",
+                a_task.id
+            ))
+            .await
+            .expect_err(constraint);
+        let text = error.to_string();
+        assert!(
+            text.contains("foreign key") && text.contains(constraint),
+            "{constraint}: {text}"
+        );
+    }
+    for (rule, sql) in [
+        ("status", "UPDATE tasks SET status = 'finished'"),
+        ("category", "UPDATE tasks SET category = 'misc'"),
+        ("recurrence", "UPDATE tasks SET recurrence = 'weekly'"),
+        ("link", "UPDATE tasks SET link_kind = 'policy'"),
+        (
+            "link kind",
+            "UPDATE tasks SET link_kind = 'user', link_id = id",
+        ),
+        ("job status", "UPDATE jobs SET status = 'paused'"),
+        ("job kind", "UPDATE jobs SET kind = 'launch'"),
+        ("lease", "UPDATE jobs SET status = 'running'"),
+    ] {
+        let error = admin.batch_execute(sql).await.expect_err(rule);
+        assert!(
+            error.to_string().contains("check constraint"),
+            "{rule}: {error}"
+        );
+    }
+    // Only one live job per key, even written around the adapter.
+    let error = admin
+        .batch_execute(
+            "INSERT INTO jobs (tenant_id, id, kind, payload, dedupe_key, status, run_at,
+                               max_attempts, created_at, updated_at)
+             SELECT tenant_id, gen_random_uuid(), kind, payload, dedupe_key, 'queued', run_at,
+                    max_attempts, created_at, updated_at
+               FROM jobs LIMIT 1",
+        )
+        .await
+        .expect_err("a second live job with one key");
+    assert!(error.to_string().contains("jobs_dedupe_idx"), "{error}");
+}
+
+#[tokio::test]
+async fn an_assignee_of_another_tenant_is_a_conflict_on_assigned_to() {
+    let env = env().await;
+    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
+    let (b, _, scope_b) = registered(&env.stores, "beta").await;
+    let b_member = add_user(&env.stores, &scope_b, &b, "member", Role::Member).await;
+    let foreign = task(&a, Some(b_member.id), a_owner.id);
+    let result = env
+        .stores
+        .tasks()
+        .insert(
+            &scope_a,
+            &foreign,
+            &aura_tasks::ReminderPlan::none(foreign.id),
+            event("task.created", foreign.id),
+        )
+        .await;
+    assert!(
+        matches!(&result, Err(StoreError::Conflict(rule)) if rule == "assigned_to"),
+        "{result:?}"
+    );
+    // Another reference outside the tenant is simply not found.
+    let mut stranger = task(&a, None, a_owner.id);
+    stranger.created_by = Some(b_member.id);
+    let result = env
+        .stores
+        .tasks()
+        .insert(
+            &scope_a,
+            &stranger,
+            &aura_tasks::ReminderPlan::none(stranger.id),
+            event("task.created", stranger.id),
+        )
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+}
+
+#[tokio::test]
+async fn an_unreadable_payload_is_reported_not_a_panic() {
+    let env = env().await;
+    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
+    let a_task = task(&a, Some(a_owner.id), a_owner.id);
+    add_task(&env.stores, &scope_a, &a_task).await;
+    let mut admin = connect(env.db.superuser_url()).await;
+    admin
+        .batch_execute("UPDATE jobs SET payload = '{\"kind\": \"launch_rockets\"}'")
+        .await
+        .expect("rewrite");
+    let claimed = env
+        .stores
+        .jobs()
+        .claim(
+            &system(),
+            "adapter-test",
+            T0 + Duration::days(30),
+            Duration::minutes(1),
+            10,
+        )
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 3);
+    for job in &claimed {
+        let problem = job.payload.as_ref().expect_err("unreadable payload");
+        assert!(problem.contains("not a job payload"), "{problem}");
+    }
+    // A worker can still bury them with the reason.
+    for job in &claimed {
+        assert!(
+            env.stores
+                .jobs()
+                .fail(
+                    &system().within(job.tenant_id),
+                    job,
+                    "unreadable payload",
+                    None,
+                    T0
+                )
+                .await
+                .expect("fail")
+        );
+    }
+    let stats = env
+        .stores
+        .jobs()
+        .stats(&system(), T0 + Duration::days(30))
+        .await
+        .expect("stats");
+    assert_eq!(stats.dead, 3);
+}
+
+#[tokio::test]
+async fn the_queue_functions_need_no_tenant_and_see_every_tenant() {
+    let env = env().await;
+    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
+    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
+    add_task(
+        &env.stores,
+        &scope_a,
+        &task(&a, Some(a_owner.id), a_owner.id),
+    )
+    .await;
+    add_task(
+        &env.stores,
+        &scope_b,
+        &task(&b, Some(b_owner.id), b_owner.id),
+    )
+    .await;
+    let mut conn = connect(env.db.app_url()).await;
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM jobs").await,
+        0,
+        "the table is closed without a tenant"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT scheduled AS n FROM aura_job_stats('2026-11-23T10:00:00Z')"
+        )
+        .await,
+        6,
+        "the statistics function counts every tenant's jobs"
+    );
+    // A role that is neither the app nor the owner may not run them.
+    let mut admin = connect(env.db.superuser_url()).await;
+    let stranger = count(
+        &mut admin,
+        "SELECT count(*) AS n FROM pg_proc
+          WHERE proname IN ('aura_claim_jobs', 'aura_schedule_digests', 'aura_list_jobs',
+                            'aura_retry_job', 'aura_job_stats')
+            AND has_function_privilege('pg_monitor', oid, 'EXECUTE')",
+    )
+    .await;
+    assert_eq!(stranger, 0, "only aura_app may call the queue functions");
+}

@@ -1,0 +1,258 @@
+//! The reminder and digest e-mails. Texts live in one table per language (English, then
+//! German), not in the code paths that send them; placeholders in braces are filled in,
+//! escaped for the HTML part.
+
+use aura_identity::{Email, mail::OutgoingMail};
+use time::Date;
+
+use crate::task::Task;
+
+struct Texts {
+    reminder_subject: &'static str,
+    /// `{name}`, `{title}`, `{due}`, `{when}`, `{organisation}`, `{link}`.
+    reminder_body: &'static str,
+    in_days: &'static str,
+    tomorrow: &'static str,
+    today: &'static str,
+    digest_subject: &'static str,
+    /// `{name}`, `{organisation}`, `{count}`, `{list}`, `{more}`.
+    digest_body: &'static str,
+    /// `{title}`, `{due}`, `{assignee}`.
+    digest_line: &'static str,
+    unassigned: &'static str,
+    /// `{count}`.
+    digest_more: &'static str,
+}
+
+const EN: Texts = Texts {
+    reminder_subject: "Reminder: \u{201c}{title}\u{201d} is due {when}",
+    reminder_body: "Hello {name},\n\nthe task \u{201c}{title}\u{201d} at {organisation} is due {when} ({due}).\n\nOpen it here: {link}\n\nYou receive this reminder because the task is assigned to you.",
+    in_days: "in {days} days",
+    tomorrow: "tomorrow",
+    today: "today",
+    digest_subject: "{count} overdue privacy tasks at {organisation}",
+    digest_body: "Hello {name},\n\nthese tasks at {organisation} are past their due date:\n\n{list}{more}\n\nYou receive this daily summary as an owner or administrator of the organisation.",
+    digest_line: "- {title} (due {due}, {assignee})",
+    unassigned: "unassigned",
+    digest_more: "\n… and {count} more",
+};
+
+const DE: Texts = Texts {
+    reminder_subject: "Erinnerung: \u{201e}{title}\u{201c} ist {when} fällig",
+    reminder_body: "Hallo {name},\n\ndie Aufgabe \u{201e}{title}\u{201c} bei {organisation} ist {when} fällig ({due}).\n\nHier öffnen: {link}\n\nSie erhalten diese Erinnerung, weil die Aufgabe Ihnen zugewiesen ist.",
+    in_days: "in {days} Tagen",
+    tomorrow: "morgen",
+    today: "heute",
+    digest_subject: "{count} überfällige Datenschutz-Aufgaben bei {organisation}",
+    digest_body: "Hallo {name},\n\ndiese Aufgaben bei {organisation} sind überfällig:\n\n{list}{more}\n\nSie erhalten diese tägliche Übersicht als Inhaber oder Administrator der Organisation.",
+    digest_line: "- {title} (fällig {due}, {assignee})",
+    unassigned: "nicht zugewiesen",
+    digest_more: "\n… und {count} weitere",
+};
+
+fn texts(language: &str) -> &'static Texts {
+    match language {
+        "de" => &DE,
+        _ => &EN,
+    }
+}
+
+/// A template with its values; rendered once as text and once escaped as HTML.
+fn fill(template: &str, values: &[(&str, &str)], escape: fn(&str) -> String) -> String {
+    values.iter().fold(escape(template), |out, (key, value)| {
+        out.replace(&format!("{{{key}}}"), &escape(value))
+    })
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn mail(to: Email, subject: String, body: &str, values: &[(&str, &str)]) -> OutgoingMail {
+    let html = fill(body, values, html_escape);
+    OutgoingMail {
+        to,
+        subject,
+        text: fill(body, values, str::to_owned),
+        html: format!(
+            "<!doctype html><html><body><p>{}</p></body></html>",
+            html.replace("\n\n", "</p><p>").replace('\n', "<br>")
+        ),
+    }
+}
+
+/// Who a mail goes to and in which organisation.
+pub struct Addressee<'a> {
+    pub email: Email,
+    pub name: &'a str,
+    pub organisation: &'a str,
+    pub language: &'a str,
+}
+
+pub fn reminder(
+    to: Addressee<'_>,
+    task: &Task,
+    due: Date,
+    today: Date,
+    link: &str,
+) -> OutgoingMail {
+    let t = texts(to.language);
+    let days = (due - today).whole_days();
+    let when = match days {
+        ..=0 => t.today.to_owned(),
+        1 => t.tomorrow.to_owned(),
+        n => t.in_days.replace("{days}", &n.to_string()),
+    };
+    let due = due.to_string();
+    let values = [
+        ("name", to.name),
+        ("title", task.fields.title.as_str()),
+        ("due", due.as_str()),
+        ("when", when.as_str()),
+        ("organisation", to.organisation),
+        ("link", link),
+    ];
+    let subject = fill(t.reminder_subject, &values, str::to_owned);
+    mail(to.email, subject, t.reminder_body, &values)
+}
+
+/// One overdue task in the digest: title, due date, assignee's name if any.
+pub struct OverdueLine<'a> {
+    pub title: &'a str,
+    pub due: Date,
+    pub assignee: Option<&'a str>,
+}
+
+pub fn digest(to: Addressee<'_>, lines: &[OverdueLine<'_>], total: usize) -> OutgoingMail {
+    let t = texts(to.language);
+    let list = lines
+        .iter()
+        .map(|line| {
+            let due = line.due.to_string();
+            fill(
+                t.digest_line,
+                &[
+                    ("title", line.title),
+                    ("due", &due),
+                    ("assignee", line.assignee.unwrap_or(t.unassigned)),
+                ],
+                str::to_owned,
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let more = match total.saturating_sub(lines.len()) {
+        0 => String::new(),
+        n => t.digest_more.replace("{count}", &n.to_string()),
+    };
+    let count = total.to_string();
+    let values = [
+        ("name", to.name),
+        ("organisation", to.organisation),
+        ("count", count.as_str()),
+        ("list", list.as_str()),
+        ("more", more.as_str()),
+    ];
+    let subject = fill(t.digest_subject, &values, str::to_owned);
+    mail(to.email, subject, t.digest_body, &values)
+}
+
+#[cfg(test)]
+mod tests {
+    use aura_tenancy::TenantId;
+    use time::macros::{date, datetime};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::task::{Category, Recurrence, TaskFields, TaskStatus};
+
+    fn task(title: &str) -> Task {
+        let now = datetime!(2026-11-01 10:00 UTC);
+        Task {
+            id: Uuid::now_v7(),
+            tenant_id: TenantId::generate(),
+            fields: TaskFields {
+                title: title.into(),
+                description: None,
+                category: Category::Training,
+                due_date: Some(date!(2026 - 11 - 10)),
+                assigned_to: None,
+                link: None,
+                recurrence: Recurrence::None,
+            },
+            status: TaskStatus::Open,
+            created_by: None,
+            completed_by: None,
+            completed_at: None,
+            previous_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn to(language: &'static str) -> Addressee<'static> {
+        Addressee {
+            email: Email::parse("ann@example.com").expect("valid"),
+            name: "Ann <admin>",
+            organisation: "Acme & Co",
+            language,
+        }
+    }
+
+    #[test]
+    fn reminders_say_when_in_the_tenants_language_and_escape_html() {
+        let t = task("Train <staff>");
+        let due = date!(2026 - 11 - 10);
+        let mail = reminder(
+            to("en"),
+            &t,
+            due,
+            date!(2026 - 11 - 03),
+            "https://x.test/t/1",
+        );
+        assert_eq!(
+            mail.subject,
+            "Reminder: \u{201c}Train <staff>\u{201d} is due in 7 days"
+        );
+        assert!(mail.text.contains("Ann <admin>") && mail.text.contains("2026-11-10"));
+        assert!(mail.html.contains("Train &lt;staff&gt;") && mail.html.contains("Acme &amp; Co"));
+        assert!(!mail.html.contains("<staff>"));
+
+        let tomorrow = reminder(to("de"), &t, due, date!(2026 - 11 - 09), "l");
+        assert!(
+            tomorrow.subject.contains("morgen fällig"),
+            "{}",
+            tomorrow.subject
+        );
+        let today = reminder(to("fr"), &t, due, due, "l");
+        assert!(today.subject.ends_with("is due today"), "{}", today.subject);
+    }
+
+    #[test]
+    fn digests_list_tasks_and_count_the_rest() {
+        let lines = [
+            OverdueLine {
+                title: "DPIA for CRM",
+                due: date!(2026 - 11 - 01),
+                assignee: Some("Bob"),
+            },
+            OverdueLine {
+                title: "Renew DPA",
+                due: date!(2026 - 11 - 02),
+                assignee: None,
+            },
+        ];
+        let mail = digest(to("en"), &lines, 5);
+        assert_eq!(mail.subject, "5 overdue privacy tasks at Acme & Co");
+        assert!(mail.text.contains("- DPIA for CRM (due 2026-11-01, Bob)"));
+        assert!(
+            mail.text
+                .contains("- Renew DPA (due 2026-11-02, unassigned)")
+        );
+        assert!(mail.text.contains("and 3 more"));
+    }
+}

@@ -1,0 +1,293 @@
+//! A task: something a person in the tenant has to do by a date, optionally tied to a
+//! record of the registers and optionally recurring.
+
+use aura_gdpr_registers::{
+    add_months, string_enum,
+    text::{optional_text, text},
+};
+use aura_tenancy::{TenantId, UserId, ValidationErrors};
+use serde::{Deserialize, Deserializer, Serialize};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+string_enum!(
+    /// What kind of compliance work a task is.
+    Category {
+        Dpia => "dpia",
+        PolicyReview => "policy_review",
+        BreachDrill => "breach_drill",
+        DpaReview => "dpa_review",
+        Dsar => "dsar",
+        Training => "training",
+        Other => "other",
+    }
+);
+
+string_enum!(
+    /// Where a task stands. `done` is reached only through completion (which records who
+    /// and when and creates the next occurrence); `reopen` leads back to `open`.
+    TaskStatus {
+        Open => "open",
+        InProgress => "in_progress",
+        Done => "done",
+        Cancelled => "cancelled",
+    }
+);
+
+string_enum!(
+    /// Whether completing the task creates the next occurrence, and how far ahead.
+    Recurrence {
+        None => "none",
+        Monthly => "monthly",
+        Quarterly => "quarterly",
+        Yearly => "yearly",
+    }
+);
+
+string_enum!(
+    /// The kinds of record a task can point to.
+    LinkKind {
+        ProcessingActivity => "processing_activity",
+        Processor => "processor",
+        Policy => "policy",
+    }
+);
+
+impl TaskStatus {
+    /// Open work: it gets reminders and can be overdue.
+    pub const fn is_active(self) -> bool {
+        matches!(self, TaskStatus::Open | TaskStatus::InProgress)
+    }
+}
+
+impl Recurrence {
+    /// The due date of the next occurrence, `None` for one-off tasks.
+    pub fn next_due(self, due: Date) -> Option<Date> {
+        match self {
+            Recurrence::None => None,
+            Recurrence::Monthly => Some(add_months(due, 1)),
+            Recurrence::Quarterly => Some(add_months(due, 3)),
+            Recurrence::Yearly => Some(add_months(due, 12)),
+        }
+    }
+}
+
+/// A pointer to a record of the same tenant (checked when the task is saved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordLink {
+    pub kind: LinkKind,
+    pub id: Uuid,
+}
+
+/// Everything a user edits about a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskFields {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub category: Category,
+    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    pub due_date: Option<Date>,
+    #[serde(default)]
+    pub assigned_to: Option<UserId>,
+    #[serde(default)]
+    pub link: Option<RecordLink>,
+    #[serde(default = "no_recurrence")]
+    pub recurrence: Recurrence,
+}
+
+fn no_recurrence() -> Recurrence {
+    Recurrence::None
+}
+
+impl TaskFields {
+    pub const MAX_TITLE: usize = 200;
+    pub const MAX_DESCRIPTION: usize = 10_000;
+
+    pub fn validated(self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let title = e.collect(text("title", &self.title, Self::MAX_TITLE, false));
+        let description = e.collect(optional_text(
+            "description",
+            self.description.as_deref(),
+            Self::MAX_DESCRIPTION,
+            true,
+        ));
+        if self.recurrence != Recurrence::None && self.due_date.is_none() {
+            e.push("due_date", "is required for a recurring task");
+        }
+        if let Some(due) = self.due_date
+            && !(2000..=2200).contains(&due.year())
+        {
+            e.push("due_date", "must be a year between 2000 and 2200");
+        }
+        e.into_result()?;
+        Ok(Self {
+            title: title.unwrap_or_default(),
+            description: description.flatten(),
+            ..self
+        })
+    }
+}
+
+/// A stored task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Task {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    #[serde(flatten)]
+    pub fields: TaskFields,
+    pub status: TaskStatus,
+    pub created_by: Option<UserId>,
+    pub completed_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub completed_at: Option<OffsetDateTime>,
+    /// The occurrence this one follows (recurring tasks).
+    pub previous_id: Option<Uuid>,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Task {
+    /// Active and due before `today`.
+    pub fn is_overdue(&self, today: Date) -> bool {
+        self.status.is_active() && self.fields.due_date.is_some_and(|due| due < today)
+    }
+}
+
+/// A partial change (JSON merge patch): absent fields stay, `null` clears an optional one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<Option<String>>,
+    pub category: Option<Category>,
+    #[serde(default, deserialize_with = "present_date")]
+    pub due_date: Option<Option<Date>>,
+    #[serde(default, deserialize_with = "present")]
+    pub assigned_to: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "present")]
+    pub link: Option<Option<RecordLink>>,
+    pub recurrence: Option<Recurrence>,
+    /// `open`, `in_progress` or `cancelled`; completion and reopening have their own routes.
+    pub status: Option<TaskStatus>,
+}
+
+/// Distinguishes an explicit `null` (`Some(None)`) from an absent field (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn present_date<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<Date>>, D::Error> {
+    aura_gdpr_registers::text::iso_date::option::deserialize(deserializer).map(Some)
+}
+
+impl TaskPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == TaskPatch::default()
+    }
+
+    /// The fields after the patch (not yet validated) and the status it asks for.
+    pub fn apply(self, fields: &TaskFields, status: TaskStatus) -> (TaskFields, TaskStatus) {
+        let fields = TaskFields {
+            title: self.title.unwrap_or_else(|| fields.title.clone()),
+            description: self
+                .description
+                .unwrap_or_else(|| fields.description.clone()),
+            category: self.category.unwrap_or(fields.category),
+            due_date: self.due_date.unwrap_or(fields.due_date),
+            assigned_to: self.assigned_to.unwrap_or(fields.assigned_to),
+            link: self.link.unwrap_or(fields.link),
+            recurrence: self.recurrence.unwrap_or(fields.recurrence),
+        };
+        (fields, self.status.unwrap_or(status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+
+    fn fields() -> TaskFields {
+        TaskFields {
+            title: "  Review the DPA with Acme  ".into(),
+            description: Some("   ".into()),
+            category: Category::DpaReview,
+            due_date: Some(date!(2026 - 12 - 01)),
+            assigned_to: None,
+            link: None,
+            recurrence: Recurrence::Yearly,
+        }
+    }
+
+    #[test]
+    fn validation_trims_and_names_fields() {
+        let valid = fields().validated().expect("valid");
+        assert_eq!(valid.title, "Review the DPA with Acme");
+        assert_eq!(valid.description, None);
+
+        let errors = TaskFields {
+            title: String::new(),
+            due_date: None,
+            ..fields()
+        }
+        .validated()
+        .expect_err("invalid");
+        let text = format!("{errors:?}");
+        assert!(
+            text.contains("title") && text.contains("due_date"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn recurrence_moves_by_calendar_months() {
+        let due = date!(2026 - 01 - 31);
+        assert_eq!(Recurrence::None.next_due(due), None);
+        assert_eq!(
+            Recurrence::Monthly.next_due(due),
+            Some(date!(2026 - 02 - 28))
+        );
+        assert_eq!(
+            Recurrence::Quarterly.next_due(due),
+            Some(date!(2026 - 04 - 30))
+        );
+        assert_eq!(
+            Recurrence::Yearly.next_due(due),
+            Some(date!(2027 - 01 - 31))
+        );
+    }
+
+    #[test]
+    fn a_patch_keeps_absent_fields_and_clears_nulls() {
+        let base = fields().validated().expect("valid");
+        let patch: TaskPatch = serde_json::from_value(serde_json::json!({
+            "title": "New title",
+            "due_date": null,
+            "recurrence": "none",
+        }))
+        .expect("patch");
+        let (after, status) = patch.apply(&base, TaskStatus::Open);
+        assert_eq!(after.title, "New title");
+        assert_eq!(after.due_date, None);
+        assert_eq!(after.category, base.category);
+        assert_eq!(status, TaskStatus::Open);
+
+        let unknown = serde_json::from_value::<TaskPatch>(serde_json::json!({ "owner": 1 }));
+        assert!(unknown.is_err());
+        let empty: TaskPatch = serde_json::from_value(serde_json::json!({})).expect("empty");
+        assert!(empty.is_empty());
+    }
+}
