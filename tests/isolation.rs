@@ -654,3 +654,136 @@ async fn tasks_stay_in_their_tenant() {
     assert!(probes >= 100, "only {probes} probes");
     assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ai_suggestions_stay_in_their_tenant() {
+    let app = TestApp::spawn().await;
+    let mut tenants = Vec::new();
+    for name in ["Zeta GmbH", "Eta AG"] {
+        let owner = app.register(name).await;
+        let mut members = Vec::new();
+        for role in ["admin", "member", "viewer"] {
+            members.push(app.add_user(&owner, role).await);
+        }
+        // Colliding titles: both tenants record "Payroll".
+        let (status, activity) = send(
+            &app,
+            Method::POST,
+            "/api/v1/processing-activities",
+            &owner.access,
+            None,
+            Some(json!({"name": "Payroll"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{activity}");
+        let mut suggestions = Vec::new();
+        for (path, body) in [
+            (
+                "/api/v1/ai/ask",
+                json!({"question": "What is missing for payroll?"}),
+            ),
+            (
+                "/api/v1/ai/policy-drafts",
+                json!({"kind": "privacy_policy"}),
+            ),
+            (
+                "/api/v1/ai/activity-suggestions",
+                json!({"description": "Payroll for staff"}),
+            ),
+        ] {
+            let (status, suggestion) =
+                send(&app, Method::POST, path, &owner.access, None, Some(body)).await;
+            assert_eq!(status, StatusCode::CREATED, "{suggestion}");
+            suggestions.push(suggestion["id"].as_str().unwrap().to_owned());
+        }
+        let activity = activity["id"].as_str().unwrap().to_owned();
+        tenants.push((Tenant { owner, members }, activity, suggestions));
+    }
+
+    let mut probes = 0usize;
+    let mut leaks = Vec::new();
+    for (i, (attacker, own_activity, _)) in tenants.iter().enumerate() {
+        let (victim, victim_activity, victim_suggestions) = &tenants[1 - i];
+        for caller in attacker.accounts() {
+            for suggestion in victim_suggestions {
+                for (method, path) in [
+                    (Method::GET, format!("/api/v1/ai/suggestions/{suggestion}")),
+                    (
+                        Method::POST,
+                        format!("/api/v1/ai/suggestions/{suggestion}/accept"),
+                    ),
+                    (
+                        Method::POST,
+                        format!("/api/v1/ai/suggestions/{suggestion}/reject"),
+                    ),
+                ] {
+                    let (status, response) = send(
+                        &app,
+                        method.clone(),
+                        &path,
+                        &caller.access,
+                        Some("\"1\""),
+                        None,
+                    )
+                    .await;
+                    probes += 1;
+                    if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
+                        leaks.push(format!("{method} {path} → {status} {response}"));
+                    }
+                }
+            }
+            let (_, listed) = send(
+                &app,
+                Method::GET,
+                "/api/v1/ai/suggestions?limit=100",
+                &caller.access,
+                None,
+                None,
+            )
+            .await;
+            probes += 1;
+            let listed = listed.to_string();
+            for foreign in victim_suggestions.iter().chain([victim_activity]) {
+                if listed.contains(foreign.as_str()) {
+                    leaks.push(format!("the list shows the victim's {foreign}"));
+                }
+            }
+            if listed.contains(&victim.owner.tenant_id) {
+                leaks.push("the list shows the victim's tenant".to_owned());
+            }
+        }
+        // A fresh answer of the attacker's own uses and cites only its own records.
+        let (status, answer) = send(
+            &app,
+            Method::POST,
+            "/api/v1/ai/ask",
+            &attacker.owner.access,
+            None,
+            Some(json!({"question": "Tell me about payroll"})),
+        )
+        .await;
+        probes += 1;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        let text = answer.to_string();
+        if text.contains(victim_activity.as_str()) || !text.contains(own_activity.as_str()) {
+            leaks.push(format!("an answer's context crossed tenants: {text}"));
+        }
+    }
+    for (tenant, _, suggestions) in &tenants {
+        for suggestion in suggestions {
+            let (_, stored) = send(
+                &app,
+                Method::GET,
+                &format!("/api/v1/ai/suggestions/{suggestion}"),
+                &tenant.owner.access,
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(stored["status"], "pending", "probes decided nothing");
+        }
+    }
+    println!("{probes} AI probes, {} leaks", leaks.len());
+    assert!(probes >= 50, "only {probes} probes");
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+}

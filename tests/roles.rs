@@ -545,6 +545,11 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
         }
     }
 
+    // The AI assistant: everyone reads suggestions; members and up generate and decide.
+    for (role, caller) in &callers {
+        checked += ai_cells(&app, &owner, *role, caller, &mut mismatches).await;
+    }
+
     // Every denial above is in the trail.
     let (_, denials) = app
         .get(
@@ -559,4 +564,98 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
     );
     assert!(mismatches.is_empty(), "{mismatches:#?}");
     assert!(denied > 0);
+}
+
+/// The AI routes for one caller, on fresh suggestions made by the owner. Returns the
+/// number of cells checked.
+async fn ai_cells(
+    app: &TestApp,
+    owner: &Account,
+    role: Role,
+    caller: &Account,
+    mismatches: &mut Vec<String>,
+) -> usize {
+    let question = json!({"question": "Who is our DPO?"});
+    let mut fresh = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = send(
+            app,
+            Method::POST,
+            "/api/v1/ai/ask",
+            owner,
+            None,
+            Some(question.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        fresh.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let (to_accept, to_reject) = (&fresh[0], &fresh[1]);
+    let cases: Vec<Case> = vec![
+        (
+            Method::POST,
+            "/api/v1/ai/ask".into(),
+            None,
+            Some(question),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            "/api/v1/ai/policy-drafts".into(),
+            None,
+            Some(json!({"kind": "other"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            "/api/v1/ai/activity-suggestions".into(),
+            None,
+            Some(json!({"description": "Payroll for our staff"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::GET,
+            "/api/v1/ai/suggestions".into(),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/ai/suggestions/{to_accept}"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/ai/suggestions/{to_accept}/accept"),
+            Some(1),
+            None,
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/ai/suggestions/{to_reject}/reject"),
+            Some(1),
+            None,
+            Permission::WriteRecords,
+        ),
+    ];
+    let count = cases.len();
+    for (method, path, tag, body, needs) in cases {
+        let allowed = role.allows(needs);
+        let (status, response) = send(app, method.clone(), &path, caller, tag, body).await;
+        let expected = if allowed {
+            status.is_success()
+        } else {
+            status == StatusCode::FORBIDDEN
+        };
+        if !expected {
+            mismatches.push(format!(
+                "{role} {method} {path} → {status} (allowed: {allowed}) {response}"
+            ));
+        }
+    }
+    count
 }

@@ -48,6 +48,32 @@ pub struct SmtpSettings {
     pub password: Option<Secret>,
 }
 
+/// Which AI provider answers the assistant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AiProviderKind {
+    /// Built-in templates and rules; no network (the default, and always in demo mode).
+    Offline,
+    /// An OpenAI-compatible chat-completions API.
+    OpenAi,
+}
+
+/// The AI assistant's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiSettings {
+    pub provider: AiProviderKind,
+    /// Root of the OpenAI-compatible API (`…/v1`).
+    pub base_url: Option<Secret>,
+    pub model: String,
+    pub api_key: Option<Secret>,
+    /// `bearer` (Authorization: Bearer) or `api-key` (Azure OpenAI).
+    pub api_key_header: String,
+    pub timeout_secs: u64,
+    pub max_tokens: u32,
+    pub max_retries: u32,
+    /// Provider requests per tenant and clock hour.
+    pub rate_limit_per_hour: u32,
+}
+
 /// The background worker: reminders, digests, retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerConfig {
@@ -99,6 +125,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
+    pub ai: AiSettings,
     pub worker: WorkerConfig,
 }
 
@@ -325,6 +352,7 @@ impl Settings {
             r.problems
                 .push("PASSWORD_RESET_URL: must contain {token}".to_owned());
         }
+        let ai = ai_settings(&mut r);
         let worker = worker_config(&mut r);
         let settings = Settings {
             environment,
@@ -364,6 +392,7 @@ impl Settings {
             trusted_proxies,
             max_body_bytes: r.ranged("MAX_BODY_BYTES", 65_536usize, 1_024, 10 * 1024 * 1024),
             log_format,
+            ai,
             worker,
         };
         if r.problems.is_empty() {
@@ -371,6 +400,47 @@ impl Settings {
         } else {
             Err(r.problems)
         }
+    }
+}
+
+fn ai_settings(r: &mut Reader<'_>) -> AiSettings {
+    let provider = match r.raw("AI_PROVIDER").unwrap_or("offline") {
+        "offline" => AiProviderKind::Offline,
+        "openai" => AiProviderKind::OpenAi,
+        _ => {
+            r.problems
+                .push("AI_PROVIDER: must be offline or openai".to_owned());
+            AiProviderKind::Offline
+        }
+    };
+    let openai = provider == AiProviderKind::OpenAi;
+    let base_url = r.url("AI_BASE_URL", &["https", "http"]);
+    if openai && base_url.is_none() && r.raw("AI_BASE_URL").is_none() {
+        r.problems.push(
+            "AI_BASE_URL: required when AI_PROVIDER=openai (e.g. https://api.openai.com/v1)"
+                .to_owned(),
+        );
+    }
+    let model = r.string("AI_MODEL", "");
+    if openai && model.is_empty() {
+        r.problems
+            .push("AI_MODEL: required when AI_PROVIDER=openai (e.g. gpt-4o-mini)".to_owned());
+    }
+    let api_key_header = r.string("AI_API_KEY_HEADER", "bearer");
+    if !["bearer", "api-key"].contains(&api_key_header.as_str()) {
+        r.problems
+            .push("AI_API_KEY_HEADER: must be bearer or api-key".to_owned());
+    }
+    AiSettings {
+        provider,
+        base_url,
+        model,
+        api_key: r.raw("AI_API_KEY").map(|s| Secret(s.to_owned())),
+        api_key_header,
+        timeout_secs: r.ranged("AI_TIMEOUT_SECONDS", 60u64, 1, 600),
+        max_tokens: r.ranged("AI_MAX_TOKENS", 2_000u32, 64, 128_000),
+        max_retries: r.ranged("AI_MAX_RETRIES", 2u32, 0, 10),
+        rate_limit_per_hour: r.ranged("AI_RATE_LIMIT_PER_HOUR", 60u32, 1, 100_000),
     }
 }
 
@@ -469,6 +539,41 @@ mod tests {
                 "{name}: {problems:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_ai_settings_are_checked() {
+        let settings = Settings::from_vars(&vars(&[])).expect("defaults");
+        assert_eq!(settings.ai.provider, AiProviderKind::Offline);
+        assert_eq!(settings.ai.rate_limit_per_hour, 60);
+        let problems = Settings::from_vars(&vars(&[
+            ("AI_PROVIDER", "openai"),
+            ("AI_TIMEOUT_SECONDS", "0"),
+            ("AI_MAX_RETRIES", "many"),
+            ("AI_RATE_LIMIT_PER_HOUR", "0"),
+        ]))
+        .expect_err("invalid");
+        for name in [
+            "AI_BASE_URL",
+            "AI_MODEL",
+            "AI_TIMEOUT_SECONDS",
+            "AI_MAX_RETRIES",
+            "AI_RATE_LIMIT_PER_HOUR",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(name)),
+                "{name}: {problems:?}"
+            );
+        }
+        let settings = Settings::from_vars(&vars(&[
+            ("AI_PROVIDER", "openai"),
+            ("AI_BASE_URL", "http://localhost:11434/v1"),
+            ("AI_MODEL", "llama3.1"),
+            ("AI_API_KEY", "sk-live-hunter2"),
+        ]))
+        .expect("valid");
+        assert_eq!(settings.ai.provider, AiProviderKind::OpenAi);
+        assert!(!format!("{settings:?}").contains("hunter2"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use actix_cors::Cors;
 use actix_web::{App, HttpServer, dev::Server, http::header, middleware::from_fn};
 use aura_adapter_crypto::{BcryptPasswordHasher, RandomSecrets, Sha256ChainHasher};
 use aura_adapter_http::{ApiState, EdgeConfig, Readiness, SystemInfo};
+use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
 use aura_gdpr_registers::{
     Members, RegisterPorts, Registers,
@@ -57,6 +58,8 @@ struct Stores {
     activities: Arc<dyn ActivityRepository>,
     processors: Arc<dyn ProcessorRepository>,
     policies: Arc<dyn PolicyRepository>,
+    suggestions: Arc<dyn SuggestionRepository>,
+    ai_usage: Arc<dyn AiUsage>,
     tasks: Arc<dyn TaskRepository>,
     jobs: Arc<dyn JobQueue>,
     readiness: Arc<dyn Readiness>,
@@ -78,8 +81,8 @@ impl Members for TenantMembers {
 }
 
 impl Stores {
-    fn registers(&self, clock: Arc<dyn Clock>) -> Registers {
-        Registers::new(RegisterPorts {
+    fn register_ports(&self, clock: Arc<dyn Clock>) -> RegisterPorts {
+        RegisterPorts {
             organisation: self.organisation.clone(),
             activities: self.activities.clone(),
             processors: self.processors.clone(),
@@ -87,7 +90,33 @@ impl Stores {
             members: Arc::new(TenantMembers(self.users.clone())),
             audit: self.audit.clone(),
             clock,
-        })
+        }
+    }
+
+    fn registers(&self, clock: Arc<dyn Clock>) -> Registers {
+        Registers::new(self.register_ports(clock))
+    }
+
+    fn assistant(
+        &self,
+        provider: Arc<dyn AiProvider>,
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> AiAssistant {
+        AiAssistant::new(
+            AiPorts {
+                provider,
+                suggestions: self.suggestions.clone(),
+                usage: self.ai_usage.clone(),
+                audit: self.audit.clone(),
+                clock: clock.clone(),
+            },
+            self.register_ports(clock),
+            AiConfig {
+                rate_limit_per_hour: settings.ai.rate_limit_per_hour,
+                ..AiConfig::default()
+            },
+        )
     }
 
     fn tasks(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> Tasks {
@@ -126,6 +155,40 @@ impl Stores {
             worker::worker_settings(config),
         )
     }
+}
+
+/// The configured AI provider; demo mode always uses the offline one (demo data never
+/// leaves the process).
+fn ai_provider(
+    settings: &Settings,
+    demo: bool,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn AiProvider>, StartError> {
+    use aura_adapter_ai::{ApiKey, AuthHeader, OfflineAssistant, OpenAiCompatible, OpenAiConfig};
+    let ai = &settings.ai;
+    if ai.provider == config::AiProviderKind::Offline || demo {
+        if demo && ai.provider != config::AiProviderKind::Offline {
+            tracing::warn!("demo mode: the AI assistant uses the offline provider");
+        }
+        return Ok(Arc::new(OfflineAssistant::new(clock)));
+    }
+    let base_url = ai
+        .base_url
+        .as_ref()
+        .ok_or_else(|| StartError("AI_BASE_URL: not set".to_owned()))?;
+    let mut config = OpenAiConfig::new(base_url.expose(), ai.model.clone());
+    config.api_key = ai.api_key.as_ref().map(|k| ApiKey::new(k.expose()));
+    config.auth_header = if ai.api_key_header == "api-key" {
+        AuthHeader::ApiKey
+    } else {
+        AuthHeader::Bearer
+    };
+    config.timeout = Duration::from_secs(ai.timeout_secs);
+    config.max_tokens = ai.max_tokens;
+    config.max_retries = ai.max_retries;
+    let client = OpenAiCompatible::new(config, clock).map_err(StartError)?;
+    tracing::info!(model = %ai.model, "AI assistant: OpenAI-compatible provider");
+    Ok(Arc::new(client))
 }
 
 /// Demo mode is always ready: there is nothing to reach.
@@ -193,6 +256,7 @@ impl Application {
             demo::seed(&identity).await?;
         }
 
+        let provider = ai_provider(&settings, demo, clock.clone())?;
         let worker = settings.worker.enabled.then(|| {
             let worker = stores.worker(clock.clone(), direct_mailer, &settings.worker);
             worker::spawn(
@@ -205,6 +269,7 @@ impl Application {
         let state = ApiState {
             registers: stores.registers(clock.clone()),
             tasks: stores.tasks(clock.clone(), &settings.worker),
+            ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
             readiness: stores.readiness.clone(),
@@ -357,6 +422,8 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         activities: Arc::new(store.clone()),
         processors: Arc::new(store.clone()),
         policies: Arc::new(store.clone()),
+        suggestions: Arc::new(store.clone()),
+        ai_usage: Arc::new(store.clone()),
         tasks: Arc::new(store.clone()),
         jobs: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
@@ -407,6 +474,8 @@ async fn postgres_stores(
         activities: Arc::new(stores.clone()),
         processors: Arc::new(stores.clone()),
         policies: Arc::new(stores.clone()),
+        suggestions: stores.suggestions(),
+        ai_usage: stores.ai_usage(),
         tasks: Arc::new(stores.clone()),
         jobs: Arc::new(stores.clone()),
         readiness: Arc::new(PgReadiness(stores)),

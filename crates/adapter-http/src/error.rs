@@ -62,6 +62,12 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: i64 },
     #[error("service temporarily unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// An upstream AI provider failed (5xx, refused, unusable answer): 502.
+    #[error("the AI provider did not give a usable answer; nothing was stored; try again later")]
+    ProviderFailed(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// An upstream AI provider did not answer in time: 504.
+    #[error("the AI provider did not answer in time; nothing was stored; try again later")]
+    ProviderTimeout,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -132,6 +138,8 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::ProviderFailed(_) => "ai_provider_failed",
+            ApiError::ProviderTimeout => "ai_provider_timeout",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -182,6 +190,8 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ProviderFailed(_) => StatusCode::BAD_GATEWAY,
+            ApiError::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -317,6 +327,35 @@ impl From<aura_gdpr_registers::RegistersError> for ApiError {
                 field: None,
                 message,
             },
+            E::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
+            E::Internal(source) => ApiError::Internal(source),
+        }
+    }
+}
+
+impl From<aura_ai_port::AssistantError> for ApiError {
+    fn from(error: aura_ai_port::AssistantError) -> Self {
+        use aura_ai_port::{AiError, AssistantError as E};
+        match error {
+            E::Validation(errors) => ApiError::Validation(errors),
+            E::Forbidden(_) => ApiError::Forbidden {
+                code: "forbidden",
+                detail: "your role does not allow this action",
+            },
+            E::NotFound => ApiError::NotFound,
+            E::StaleVersion => ApiError::StaleVersion,
+            E::Conflict { code, message } => ApiError::Conflict {
+                code,
+                field: None,
+                message,
+            },
+            E::Disabled => ApiError::Forbidden {
+                code: "ai_disabled",
+                detail: "the AI assistant is switched off for this organisation (tenant setting ai_enabled)",
+            },
+            E::RateLimited { retry_after_secs } => ApiError::TooManyRequests { retry_after_secs },
+            E::Provider(AiError::Timeout) => ApiError::ProviderTimeout,
+            E::Provider(other) => ApiError::ProviderFailed(Box::new(other)),
             E::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
             E::Internal(source) => ApiError::Internal(source),
         }

@@ -61,6 +61,13 @@ use crate::{dto, error, routes, state};
         routes::registers::edit_version,
         routes::registers::transition_version,
         routes::registers::export,
+        routes::ai::draft_policy,
+        routes::ai::suggest_activity,
+        routes::ai::ask,
+        routes::ai::list_suggestions,
+        routes::ai::get_suggestion,
+        routes::ai::accept,
+        routes::ai::reject,
         routes::tasks::list,
         routes::tasks::create,
         routes::tasks::get,
@@ -77,7 +84,9 @@ use crate::{dto, error, routes, state};
         dto::ProfilePatchBody, dto::TenantPatchBody, dto::CreateUserBody, dto::UpdateUserBody,
         dto::UserList, dto::AuditEventBody, dto::AuditEventList, dto::ChainReport,
         dto::BrokenLinkBody, routes::registers::RecordList, routes::registers::NewVersionBody,
-        routes::registers::EditVersionBody, routes::tasks::CompletedTask,
+        routes::registers::EditVersionBody, routes::ai::PolicyDraftBody,
+        routes::ai::ActivitySuggestionBody, routes::ai::AskBody, routes::ai::SuggestionList,
+        routes::tasks::CompletedTask,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -87,6 +96,7 @@ use crate::{dto, error, routes, state};
         (name = "tenants", description = "The caller's tenant and its users"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "registers", description = "Art. 30 records, processors (Art. 28), policies with versions, exports. Updates and deletes send If-Match with the ETag read."),
+        (name = "ai", description = "The AI assistant: policy drafts, activity suggestions and answers grounded in the tenant's own register, stored as suggestions that change nothing until accepted. Members and up; the tenant setting `ai_enabled: false` switches it off."),
         (name = "tasks", description = "Compliance tasks with reminders to the assignee and a daily overdue digest to owners and admins. Changes send If-Match with the ETag read."),
     )
 )]

@@ -1,5 +1,6 @@
 use std::{net::IpAddr, sync::Arc};
 
+use aura_ai_port::AiAssistant;
 use aura_audit::AuditService;
 use aura_gdpr_registers::Registers;
 use aura_identity::Identity;
@@ -48,6 +49,8 @@ pub struct ApiState {
     pub identity: Identity,
     pub audit: AuditService,
     pub registers: Registers,
+    /// The AI assistant's use cases.
+    pub ai: AiAssistant,
     pub tasks: Tasks,
     pub readiness: Arc<dyn Readiness>,
     /// The public signing keys (`GET /.well-known/jwks.json`).

@@ -3,7 +3,8 @@
 //! One [`MemoryStore`] implements identity's `TenantRepository`, `UserRepository`,
 //! `SessionStore`, `PasswordResetStore` and `LoginThrottle`, audit's `AuditLog`, the
 //! GDPR registers' `OrganisationRepository`, `ActivityRepository`, `ProcessorRepository`
-//! and `PolicyRepository`, and tasks' `TaskRepository` and `JobQueue`. All tables sit
+//! and `PolicyRepository`, tasks' `TaskRepository` and `JobQueue`, and the AI assistant's
+//! `SuggestionRepository` and `AiUsage`. All tables sit
 //! behind one lock, so a change and its audit event (and a task's reminders) commit
 //! together: every method checks all its rules before it changes anything, and the
 //! lock is never held across an `.await`. It follows the rules the PostgreSQL adapter
@@ -14,6 +15,7 @@
 //!
 //! Nothing is persisted: a restart forgets everything.
 
+mod ai;
 mod audit;
 mod identity;
 mod jobs;

@@ -60,6 +60,8 @@ pub(crate) struct State {
     pub audit_heads: HashMap<TenantId, (i64, ChainHash)>,
     /// The GDPR registers (organisation, activities, processors, policies).
     pub registers: crate::registers::Tables,
+    /// The AI assistant's suggestions and usage counters.
+    pub ai: crate::ai::Tables,
     /// Tasks, keyed by (tenant, id).
     pub tasks: crate::tasks::Tasks,
     /// The job queue, keyed by (tenant, id).

@@ -1,5 +1,5 @@
 //! PostgreSQL adapter (diesel-async on a deadpool pool, no libpq) for the identity,
-//! audit, GDPR register and task ports, and the durable job queue.
+//! audit, GDPR register, task and AI assistant ports, and the durable job queue.
 //!
 //! Defence in depth: every tenant table has `tenant_id` first in its key, composite
 //! foreign keys, and ENABLE + FORCE row-level security keyed on the transaction-local
@@ -13,6 +13,7 @@
 //! Roles: migrations run as an owner role; the API connects as `aura_app` (or a member
 //! of it), which is not owner, not superuser and not BYPASSRLS. See [`init_database`].
 
+mod ai;
 mod audit;
 mod error;
 mod jobs;

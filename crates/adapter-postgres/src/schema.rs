@@ -189,6 +189,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    ai_suggestions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        content -> Jsonb,
+        citations -> Jsonb,
+        provider -> Text,
+        model -> Text,
+        template_version -> Text,
+        record_ids -> Array<Uuid>,
+        generated_at -> Timestamptz,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
     tasks (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
@@ -208,6 +229,14 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ai_usage (tenant_id, window_start) {
+        tenant_id -> Uuid,
+        window_start -> Timestamptz,
+        used -> Int4,
     }
 }
 
@@ -248,6 +277,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_processors,
     policies,
     policy_versions,
+    ai_suggestions,
+    ai_usage,
     tasks,
     jobs,
 );

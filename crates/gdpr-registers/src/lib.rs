@@ -25,5 +25,5 @@ pub use export::{
 pub use organisation::{Contact, JointController, OrganisationProfile, StoredOrganisation};
 pub use policy::{Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus};
 pub use processor::{Art28Clauses, DpaStatus, Processor, ProcessorFields};
-pub use service::{CheckedActivity, Members, RegisterPorts, Registers, add_months, entity};
+pub use service::{CheckedActivity, Members, RegisterPorts, Registers, Source, add_months, entity};
 pub use text::CountryCode;

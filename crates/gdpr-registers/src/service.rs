@@ -54,6 +54,27 @@ pub struct Registers {
     ports: RegisterPorts,
 }
 
+/// Where a change came from when it did not come from the user's own edit, e.g. the AI
+/// suggestion a user accepted. Named in the change's audit event (`source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    /// What kind of thing it came from, e.g. `ai_suggestion`.
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+impl Source {
+    fn noted(source: Option<&Source>, changes: Changes) -> Changes {
+        match source {
+            Some(source) => changes.note(
+                "source",
+                serde_json::json!({ "kind": source.kind, "id": source.id }),
+            ),
+            None => changes,
+        }
+    }
+}
+
 /// The entity types in audit events.
 pub mod entity {
     pub const ORGANISATION: &str = "organisation";
@@ -226,6 +247,17 @@ impl Registers {
         fields: ActivityFields,
         ctx: &RequestContext,
     ) -> Result<CheckedActivity, RegistersError> {
+        self.create_activity_from(scope, fields, None, ctx).await
+    }
+
+    /// [`Registers::create_activity`] whose audit event names where it came from.
+    pub async fn create_activity_from(
+        &self,
+        scope: &TenantScope,
+        fields: ActivityFields,
+        source: Option<&Source>,
+        ctx: &RequestContext,
+    ) -> Result<CheckedActivity, RegistersError> {
         self.require(scope, Permission::WriteRecords, ctx).await?;
         let fields = fields.validated()?;
         self.check_owner(scope, fields.owner_id).await?;
@@ -245,7 +277,7 @@ impl Registers {
             "processing_activity.created",
             entity::ACTIVITY,
             activity.id,
-            created(&activity.fields),
+            Source::noted(source, created(&activity.fields)),
             ctx,
         );
         self.ports
@@ -552,6 +584,17 @@ impl Registers {
         fields: PolicyFields,
         ctx: &RequestContext,
     ) -> Result<Policy, RegistersError> {
+        self.create_policy_from(scope, fields, None, ctx).await
+    }
+
+    /// [`Registers::create_policy`] whose audit event names where it came from.
+    pub async fn create_policy_from(
+        &self,
+        scope: &TenantScope,
+        fields: PolicyFields,
+        source: Option<&Source>,
+        ctx: &RequestContext,
+    ) -> Result<Policy, RegistersError> {
         self.require(scope, Permission::WriteRecords, ctx).await?;
         let fields = fields.validated()?;
         self.check_owner(scope, fields.owner_id).await?;
@@ -570,7 +613,7 @@ impl Registers {
             "policy.created",
             entity::POLICY,
             policy.id,
-            created(&policy.fields),
+            Source::noted(source, created(&policy.fields)),
             ctx,
         );
         self.ports.policies.insert(scope, &policy, event).await?;
@@ -665,6 +708,20 @@ impl Registers {
         change_note: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<PolicyVersion, RegistersError> {
+        self.create_version_from(scope, policy, content, change_note, None, ctx)
+            .await
+    }
+
+    /// [`Registers::create_version`] whose audit event names where it came from.
+    pub async fn create_version_from(
+        &self,
+        scope: &TenantScope,
+        policy: Uuid,
+        content: &str,
+        change_note: Option<&str>,
+        source: Option<&Source>,
+        ctx: &RequestContext,
+    ) -> Result<PolicyVersion, RegistersError> {
         self.require(scope, Permission::WriteRecords, ctx).await?;
         let mut errors = ValidationErrors::default();
         let content = errors.collect(PolicyVersion::validate_content(content));
@@ -693,9 +750,12 @@ impl Registers {
             retired_at: None,
             version: 1,
         };
-        let changes = Changes::new()
-            .created("number", &number)
-            .created("policy_id", &policy);
+        let changes = Source::noted(
+            source,
+            Changes::new()
+                .created("number", &number)
+                .created("policy_id", &policy),
+        );
         let event = Self::event(
             scope,
             "policy_version.created",

@@ -41,8 +41,12 @@
 //! other contract uses at the same time (both adapters' test files give each contract a
 //! fresh store: a new database, a new memory store).
 
+//!
+//! The AI assistant's ports have theirs, [`ai_contract_tests!`], over an [`AiStores`].
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod ai;
 pub mod audit;
 pub mod fixtures;
 pub mod owners;
@@ -56,6 +60,7 @@ pub mod users;
 
 use std::sync::Arc;
 
+use aura_ai_port::{AiUsage, SuggestionRepository};
 use aura_audit::AuditLog;
 use aura_gdpr_registers::ports::{
     ActivityRepository, OrganisationRepository, PolicyRepository, ProcessorRepository,
@@ -91,7 +96,20 @@ impl Stores {
             + AuditLog
             + 'static,
     {
-        let store = Arc::new(store);
+        Self::from_single_arc(Arc::new(store), clock)
+    }
+
+    /// [`Stores::from_single`] over a store shared with other port sets.
+    pub fn from_single_arc<S>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self
+    where
+        S: TenantRepository
+            + UserRepository
+            + SessionStore
+            + PasswordResetStore
+            + LoginThrottle
+            + AuditLog
+            + 'static,
+    {
         Self {
             tenants: store.clone(),
             users: store.clone(),
@@ -489,5 +507,80 @@ macro_rules! __task_contract_module {
                 }
             )*
         }
+    };
+}
+
+/// The AI assistant's ports under test, with the identity [`Stores`] of the same adapter.
+#[derive(Clone)]
+pub struct AiStores {
+    pub suggestions: Arc<dyn SuggestionRepository>,
+    pub usage: Arc<dyn AiUsage>,
+    pub identity: Stores,
+}
+
+impl AiStores {
+    /// Every port, identity's and the assistant's, from one value that implements them all.
+    pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
+    where
+        S: TenantRepository
+            + UserRepository
+            + SessionStore
+            + PasswordResetStore
+            + LoginThrottle
+            + AuditLog
+            + SuggestionRepository
+            + AiUsage
+            + 'static,
+    {
+        let store = Arc::new(store);
+        Self {
+            suggestions: store.clone(),
+            usage: store.clone(),
+            identity: Stores::from_single_arc(store, clock),
+        }
+    }
+}
+
+/// Expands to one `#[tokio::test]` per contract of the AI assistant's ports. The argument
+/// is an async expression (evaluated afresh for each test) that yields an [`AiStores`].
+/// Defines `__ai_contract_stores` and the module `ai` in the calling module.
+#[macro_export]
+macro_rules! ai_contract_tests {
+    ($stores:expr $(,)?) => {
+        async fn __ai_contract_stores() -> $crate::AiStores {
+            $stores.await
+        }
+
+        mod ai {
+            $crate::__ai_contract_cases!(
+                insert_then_get_returns_the_suggestion,
+                insert_of_a_taken_id_is_refused,
+                insert_into_another_tenant_is_refused,
+                list_is_newest_first_and_pages,
+                list_filters_by_status_and_kind,
+                decide_stores_the_decision_only,
+                stale_decision_changes_nothing,
+                concurrent_decisions_have_one_winner,
+                other_tenants_suggestions_are_out_of_reach,
+                usage_counts_up_to_the_limit,
+                usage_windows_start_afresh,
+                usage_is_per_tenant,
+                concurrent_usage_never_exceeds_the_limit,
+            );
+        }
+    };
+}
+
+/// The cases of [`ai_contract_tests!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __ai_contract_cases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::ai::$name(super::__ai_contract_stores().await).await;
+            }
+        )*
     };
 }

@@ -1,5 +1,6 @@
 //! The HTTP routes. Handlers stay thin: parse, call one use case, render.
 
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod me;
@@ -50,8 +51,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/audit-events").get(audit::list))
                 .service(resource("/audit-events/verify").get(audit::verify))
                 .configure(register_routes)
+                .configure(ai_routes)
                 .configure(task_routes),
         );
+}
+
+fn ai_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/ai/policy-drafts").post(ai::draft_policy))
+        .service(resource("/ai/activity-suggestions").post(ai::suggest_activity))
+        .service(resource("/ai/ask").post(ai::ask))
+        .service(resource("/ai/suggestions").get(ai::list_suggestions))
+        .service(resource("/ai/suggestions/{id}").get(ai::get_suggestion))
+        .service(resource("/ai/suggestions/{id}/accept").post(ai::accept))
+        .service(resource("/ai/suggestions/{id}/reject").post(ai::reject));
 }
 
 fn register_routes(cfg: &mut web::ServiceConfig) {

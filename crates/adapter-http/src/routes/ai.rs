@@ -1,0 +1,268 @@
+//! The AI assistant over HTTP. Generating answers `201` with a pending suggestion;
+//! nothing in the register changes until `accept` (which, like every decision, sends
+//! `If-Match` with the suggestion's ETag).
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use aura_ai_port::{PolicyDraftInput, SuggestionKind, SuggestionQuery, SuggestionStatus};
+use aura_gdpr_registers::PolicyKind;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Problem},
+    extract::{Auth, ClientMeta, JsonBody, cursor, parse_id, parse_query},
+    routes::{
+        checked_limit,
+        registers::{if_match, query_enum, with_etag},
+    },
+    state::ApiState,
+};
+
+/// What to draft: a policy of `kind` (optionally titled), or a new text for the policy
+/// `policy_id` (its kind and title apply).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDraftBody {
+    /// privacy_policy, data_protection_policy, retention_policy, breach_response_plan or other.
+    #[schema(value_type = Option<String>, example = "privacy_policy")]
+    pub kind: Option<PolicyKind>,
+    pub title: Option<String>,
+    pub policy_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivitySuggestionBody {
+    /// The processing in plain language (3–2000 characters).
+    #[schema(example = "We send a monthly newsletter to customers who signed up on our website.")]
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskBody {
+    /// A question about the organisation's own records (3–1000 characters).
+    #[schema(example = "Which processing activities still miss Art. 30 items?")]
+    pub question: String,
+}
+
+/// A page of suggestions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionList {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<serde_json::Value>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionParams {
+    /// pending, accepted, rejected or acknowledged.
+    pub status: Option<String>,
+    /// policy_draft, activity_suggestion or answer.
+    pub kind: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+fn created(suggestion: &aura_ai_port::Suggestion) -> HttpResponse {
+    with_etag(StatusCode::CREATED, suggestion.version, suggestion)
+}
+
+const SUGGESTION_EXAMPLE: &str = r##"{
+  "id": "0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b",
+  "tenant_id": "0193a1b2-0000-7000-8000-000000000001",
+  "kind": "answer",
+  "status": "pending",
+  "content": {"type": "answer", "question": "Which activities miss Art. 30 items?", "text": "From your register (3 records consulted):\n\n- **Payroll** (processing activity): missing 30(1)(f) the retention period of a data category is missing\n"},
+  "citations": [{"kind": "processing_activity", "id": "0193a1b2-1111-7000-8000-000000000002", "title": "Payroll"}],
+  "provenance": {"provider": "offline", "model": "aura-offline-rules-1", "template_version": "offline/question@1", "record_ids": ["0193a1b2-1111-7000-8000-000000000002"], "generated_at": "2026-11-24T10:00:00Z"},
+  "created_by": "0193a1b2-2222-7000-8000-000000000003",
+  "created_at": "2026-11-24T10:00:00Z",
+  "decided_by": null,
+  "decided_at": null,
+  "version": 1
+}"##;
+
+fn example() -> serde_json::Value {
+    serde_json::from_str(SUGGESTION_EXAMPLE).unwrap_or_default()
+}
+
+/// Drafts a policy from the organisation profile and the register. Stored as a pending
+/// suggestion; accepting it adds a draft version.
+#[utoipa::path(post, path = "/api/v1/ai/policy-drafts", tag = "ai", security(("bearer" = [])),
+    request_body(content = PolicyDraftBody, example = json!({"kind": "privacy_policy", "title": "Privacy notice"})),
+    responses(
+        (status = 201, body = Object, description = "the pending suggestion (kind policy_draft); ETag header", example = json!({"kind": "policy_draft", "status": "pending", "content": {"type": "policy_draft", "policy_id": null, "title": "Privacy notice", "policy_kind": "privacy_policy", "text": "# Privacy notice\n\n## Who we are\n\nAcme GmbH is the controller …"}, "version": 1})),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "role, or the assistant is switched off (`ai_disabled`)"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "the tenant's hourly limit; Retry-After"),
+        (status = 502, body = Problem, content_type = "application/problem+json", description = "the provider failed (`ai_provider_failed`)"),
+        (status = 504, body = Problem, content_type = "application/problem+json", description = "the provider did not answer in time (`ai_provider_timeout`)")))]
+pub async fn draft_policy(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<PolicyDraftBody>,
+) -> Result<HttpResponse, ApiError> {
+    let input = PolicyDraftInput {
+        kind: body.kind,
+        title: body.title,
+        policy_id: body.policy_id,
+    };
+    let suggestion = state
+        .ai
+        .draft_policy(&auth.scope, &auth.tenant, input, &meta.context)
+        .await?;
+    Ok(created(&suggestion))
+}
+
+/// Suggests the fields of a processing activity from a plain-language description.
+/// Accepting it creates the activity as a draft.
+#[utoipa::path(post, path = "/api/v1/ai/activity-suggestions", tag = "ai", security(("bearer" = [])),
+    request_body = ActivitySuggestionBody,
+    responses(
+        (status = 201, body = Object, description = "the pending suggestion (kind activity_suggestion): `content.fields` are the activity's fields, `content.rationale` why", example = json!({"kind": "activity_suggestion", "status": "pending", "content": {"type": "activity_suggestion", "description": "We send a monthly newsletter …", "fields": {"name": "Newsletter", "purposes": [{"description": "Sending newsletters and product news", "lawful_basis": "consent", "legitimate_interest": null}], "data_subject_categories": ["Newsletter subscribers"], "status": "draft"}, "rationale": "Newsletter: e-mail marketing needs consent …"}, "version": 1})),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 504, body = Problem, content_type = "application/problem+json")))]
+pub async fn suggest_activity(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<ActivitySuggestionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let suggestion = state
+        .ai
+        .suggest_activity(&auth.scope, &auth.tenant, &body.description, &meta.context)
+        .await?;
+    Ok(created(&suggestion))
+}
+
+/// Answers a question about the organisation's own compliance state, citing the records
+/// it used (only ever the caller's tenant's).
+#[utoipa::path(post, path = "/api/v1/ai/ask", tag = "ai", security(("bearer" = [])),
+    request_body = AskBody,
+    responses(
+        (status = 201, body = Object, description = "the answer (kind answer) with `citations` and `provenance`", example = json!(example())),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 504, body = Problem, content_type = "application/problem+json")))]
+pub async fn ask(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<AskBody>,
+) -> Result<HttpResponse, ApiError> {
+    let suggestion = state
+        .ai
+        .ask(&auth.scope, &auth.tenant, &body.question, &meta.context)
+        .await?;
+    Ok(created(&suggestion))
+}
+
+/// The tenant's suggestions, newest first.
+#[utoipa::path(get, path = "/api/v1/ai/suggestions", tag = "ai", security(("bearer" = [])), params(SuggestionParams),
+    responses((status = 200, body = SuggestionList, example = json!({"items": [example()], "next_cursor": null})),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_suggestions(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<HttpResponse, ApiError> {
+    let p: SuggestionParams = parse_query(&req)?;
+    let query = SuggestionQuery {
+        status: query_enum::<SuggestionStatus>(p.status.as_deref(), "status")?,
+        kind: query_enum::<SuggestionKind>(p.kind.as_deref(), "kind")?,
+        after: p.cursor.as_deref().map(cursor::decode_id).transpose()?,
+        limit: checked_limit(p.limit)?,
+    };
+    let page = state
+        .ai
+        .suggestions(&auth.scope, &query, &meta.context)
+        .await?;
+    Ok(HttpResponse::Ok().json(SuggestionList {
+        items: page
+            .items
+            .iter()
+            .filter_map(|s| serde_json::to_value(s).ok())
+            .collect(),
+        next_cursor: page.next_cursor.map(cursor::encode_id),
+    }))
+}
+
+/// One suggestion.
+#[utoipa::path(get, path = "/api/v1/ai/suggestions/{id}", tag = "ai", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object, example = json!(example())), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_suggestion(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let suggestion = state
+        .ai
+        .suggestion(&auth.scope, parse_id(&path, "id")?, &meta.context)
+        .await?;
+    Ok(with_etag(StatusCode::OK, suggestion.version, &suggestion))
+}
+
+/// Accepts a pending suggestion: a policy draft becomes a new draft version (of its
+/// policy, or of a new draft policy), an activity suggestion a new draft activity, an
+/// answer is acknowledged. The register's audit events name the suggestion (`source`).
+#[utoipa::path(post, path = "/api/v1/ai/suggestions/{id}/accept", tag = "ai", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the suggestion's ETag")),
+    responses(
+        (status = 200, body = Object, description = "`{suggestion, applied}`; applied is `{type: policy_version, policy_id, number, policy_created}`, `{type: processing_activity, activity_id}` or null for answers",
+            example = json!({"suggestion": {"status": "accepted", "version": 2}, "applied": {"type": "policy_version", "policy_id": "0193a1b2-3333-7000-8000-000000000004", "number": 1, "policy_created": true}})),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`stale_version`, `already_decided` or `target_gone`"),
+        (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn accept(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path, "id")?;
+    let expected = if_match(&req)?;
+    let accepted = state
+        .ai
+        .accept(&auth.scope, id, expected, &meta.context)
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        accepted.suggestion.version,
+        &accepted,
+    ))
+}
+
+/// Rejects (dismisses) a pending suggestion; nothing else changes.
+#[utoipa::path(post, path = "/api/v1/ai/suggestions/{id}/reject", tag = "ai", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the suggestion's ETag")),
+    responses((status = 200, body = Object, example = json!({"status": "rejected", "version": 2})),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json")))]
+pub async fn reject(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path, "id")?;
+    let expected = if_match(&req)?;
+    let suggestion = state
+        .ai
+        .reject(&auth.scope, id, expected, &meta.context)
+        .await?;
+    Ok(with_etag(StatusCode::OK, suggestion.version, &suggestion))
+}

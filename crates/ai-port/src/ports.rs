@@ -1,0 +1,96 @@
+//! The assistant's ports: the provider (an LLM or the offline rules), the store of
+//! suggestions, and the per-tenant usage counter behind the rate limit.
+
+use aura_audit::PendingEvent;
+use aura_tenancy::{Page, StoreError, TenantScope};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    error::AiError,
+    model::{
+        ActivityDraft, ActivitySuggestionRequest, Answer, Generated, PolicyDraft,
+        PolicyDraftRequest, QuestionRequest,
+    },
+    suggestion::{Suggestion, SuggestionKind, SuggestionStatus},
+};
+
+/// Generates drafts, suggestions and answers from the context it is given, and nothing
+/// else: a provider never reads storage. Every output carries its provenance, and its
+/// citations name records of the request's context only.
+#[async_trait::async_trait]
+pub trait AiProvider: Send + Sync {
+    /// The name in provenance (`offline`, `openai`).
+    fn provider(&self) -> &str;
+    /// The model in provenance.
+    fn model(&self) -> &str;
+    async fn draft_policy(
+        &self,
+        request: &PolicyDraftRequest,
+    ) -> Result<Generated<PolicyDraft>, AiError>;
+    async fn suggest_activity(
+        &self,
+        request: &ActivitySuggestionRequest,
+    ) -> Result<Generated<ActivityDraft>, AiError>;
+    async fn answer(&self, request: &QuestionRequest) -> Result<Generated<Answer>, AiError>;
+}
+
+/// Filters of the suggestion list (newest first); `after` continues below that id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SuggestionQuery {
+    pub status: Option<SuggestionStatus>,
+    pub kind: Option<SuggestionKind>,
+    pub after: Option<Uuid>,
+    pub limit: usize,
+}
+
+impl SuggestionQuery {
+    /// Whether a suggestion passes the filters (not the cursor).
+    pub fn matches(&self, suggestion: &Suggestion) -> bool {
+        self.status.is_none_or(|s| suggestion.status == s)
+            && self.kind.is_none_or(|k| suggestion.kind == k)
+    }
+}
+
+/// Stored suggestions. Every write takes its audit event and commits with it; another
+/// tenant's suggestion is `NotFound`.
+#[async_trait::async_trait]
+pub trait SuggestionRepository: Send + Sync {
+    async fn insert(
+        &self,
+        scope: &TenantScope,
+        suggestion: &Suggestion,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Suggestion, StoreError>;
+    /// Newest first (by id, which is time-ordered), at most `query.limit` items.
+    async fn list(
+        &self,
+        scope: &TenantScope,
+        query: &SuggestionQuery,
+    ) -> Result<Page<Suggestion>, StoreError>;
+    /// Stores the decision of `suggestion` (status, decided_by, decided_at and its
+    /// incremented `version`) if the row is at `expected_version`
+    /// (`Conflict("version")` otherwise). Content and provenance never change.
+    async fn decide(
+        &self,
+        scope: &TenantScope,
+        suggestion: &Suggestion,
+        expected_version: i32,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+}
+
+/// The per-tenant usage counter behind the rate limit, shared by every instance.
+#[async_trait::async_trait]
+pub trait AiUsage: Send + Sync {
+    /// Counts one use in the scope's window that starts at `window_start`, unless `limit`
+    /// uses were counted there already; returns whether it was counted. Concurrent calls
+    /// never count more than `limit`. Earlier windows may be forgotten.
+    async fn try_acquire(
+        &self,
+        scope: &TenantScope,
+        window_start: OffsetDateTime,
+        limit: u32,
+    ) -> Result<bool, StoreError>;
+}

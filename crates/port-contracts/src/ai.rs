@@ -1,0 +1,616 @@
+//! Contracts of the AI assistant's ports (`aura_ai_port::ports`): stored suggestions and
+//! the per-tenant usage counter.
+//!
+//! What they owe, beyond the rules of every port (isolation, one audit event per write,
+//! optimistic versions):
+//! - A suggestion reads back exactly as written, whatever its kind.
+//! - A decision changes the status, who decided and when, and the version — never the
+//!   content, citations or provenance.
+//! - Lists are newest first (by id) and resume strictly below the cursor.
+//! - The usage counter counts at most `limit` uses per tenant and window, also under
+//!   concurrent calls; a new window starts afresh; tenants count apart.
+
+use aura_ai_port::{
+    Citation, ContextKind, Provenance, Suggestion, SuggestionContent, SuggestionKind,
+    SuggestionQuery, SuggestionStatus,
+};
+use aura_audit::{Actor, AuditAction, PendingEvent};
+use aura_gdpr_registers::PolicyKind;
+use aura_tenancy::{StoreError, TenantScope};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    AiStores,
+    fixtures::{
+        TenantFixture, assert_conflict, assert_not_found, audit_len, chain, event, register_tenant,
+    },
+    registers::activity_fields,
+};
+
+fn now(stores: &AiStores) -> OffsetDateTime {
+    stores.identity.clock.now()
+}
+
+fn created_event(fx: &TenantFixture, id: Uuid) -> PendingEvent {
+    event(
+        Actor::User(fx.owner.id),
+        AuditAction::known("ai.suggestion.created"),
+        "ai_suggestion",
+        id,
+    )
+}
+
+fn decided_event(fx: &TenantFixture, id: Uuid) -> PendingEvent {
+    event(
+        Actor::User(fx.owner.id),
+        AuditAction::known("ai.suggestion.accepted"),
+        "ai_suggestion",
+        id,
+    )
+}
+
+fn content(kind: SuggestionKind) -> SuggestionContent {
+    match kind {
+        SuggestionKind::PolicyDraft => SuggestionContent::PolicyDraft {
+            policy_id: Some(Uuid::now_v7()),
+            title: "Privacy policy".into(),
+            policy_kind: PolicyKind::PrivacyPolicy,
+            text: "# Privacy policy\n\nWe process …".into(),
+        },
+        SuggestionKind::ActivitySuggestion => SuggestionContent::ActivitySuggestion {
+            description: "We pay our staff every month".into(),
+            // No review date: a `null` date must read back too.
+            fields: Box::new(aura_gdpr_registers::ActivityFields {
+                review_date: None,
+                ..activity_fields("Payroll", None, &[])
+            }),
+            rationale: "Salaries are paid under the employment contract.".into(),
+        },
+        SuggestionKind::Answer => SuggestionContent::Answer {
+            question: "Who is our DPO?".into(),
+            text: "Jana Schmidt is your DPO.".into(),
+        },
+    }
+}
+
+/// A pending suggestion of `kind` in the fixture's tenant, not stored.
+pub fn new_suggestion(stores: &AiStores, fx: &TenantFixture, kind: SuggestionKind) -> Suggestion {
+    let at = now(stores);
+    let cited = Uuid::now_v7();
+    Suggestion {
+        id: Uuid::now_v7(),
+        tenant_id: fx.tenant.id,
+        kind,
+        status: SuggestionStatus::Pending,
+        content: content(kind),
+        citations: vec![Citation {
+            kind: ContextKind::ProcessingActivity,
+            id: cited,
+            title: "Payroll".into(),
+        }],
+        provenance: Provenance {
+            provider: "offline".into(),
+            model: "offline-rules-1".into(),
+            template_version: "offline/answer@1".into(),
+            record_ids: vec![cited, Uuid::now_v7()],
+            generated_at: at,
+        },
+        created_by: Some(fx.owner.id),
+        created_at: at,
+        decided_by: None,
+        decided_at: None,
+        version: 1,
+    }
+}
+
+pub async fn add_suggestion(
+    stores: &AiStores,
+    fx: &TenantFixture,
+    kind: SuggestionKind,
+) -> Suggestion {
+    let suggestion = new_suggestion(stores, fx, kind);
+    stores
+        .suggestions
+        .insert(&fx.scope, &suggestion, created_event(fx, suggestion.id))
+        .await
+        .expect("insert a suggestion");
+    suggestion
+}
+
+fn decided(stores: &AiStores, fx: &TenantFixture, s: &Suggestion) -> Suggestion {
+    Suggestion {
+        status: SuggestionStatus::Accepted,
+        decided_by: Some(fx.owner.id),
+        decided_at: Some(now(stores)),
+        version: s.version + 1,
+        ..s.clone()
+    }
+}
+
+async fn list_all(
+    stores: &AiStores,
+    scope: &TenantScope,
+    query: SuggestionQuery,
+) -> Vec<Suggestion> {
+    let mut all = Vec::new();
+    let mut query = query;
+    loop {
+        let page = stores
+            .suggestions
+            .list(scope, &query)
+            .await
+            .expect("list suggestions");
+        assert!(
+            page.items.len() <= query.limit,
+            "a page holds at most limit items"
+        );
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => {
+                assert_eq!(
+                    Some(cursor),
+                    all.last().map(|s| s.id),
+                    "the cursor is the last id"
+                );
+                query.after = Some(cursor);
+            }
+            None => return all,
+        }
+    }
+}
+
+pub async fn insert_then_get_returns_the_suggestion(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    for kind in SuggestionKind::ALL {
+        let before = audit_len(&stores.identity, &fx.scope).await;
+        let suggestion = add_suggestion(&stores, &fx, *kind).await;
+        let stored = stores
+            .suggestions
+            .get(&fx.scope, suggestion.id)
+            .await
+            .expect("get");
+        assert_eq!(stored, suggestion, "{kind}: reads back as written");
+        let records = chain(&stores.identity, &fx.scope).await;
+        assert_eq!(records.len(), before + 1, "{kind}: one event");
+        let last = records.last().expect("event");
+        assert_eq!(last.action.as_str(), "ai.suggestion.created");
+        assert_eq!(last.entity_id, Some(suggestion.id.to_string()));
+    }
+}
+
+pub async fn insert_of_a_taken_id_is_refused(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let suggestion = add_suggestion(&stores, &fx, SuggestionKind::Answer).await;
+    let before = audit_len(&stores.identity, &fx.scope).await;
+    let again = Suggestion {
+        content: content(SuggestionKind::Answer),
+        ..suggestion.clone()
+    };
+    assert!(
+        stores
+            .suggestions
+            .insert(&fx.scope, &again, created_event(&fx, again.id))
+            .await
+            .is_err(),
+        "a taken id is refused"
+    );
+    assert_eq!(
+        audit_len(&stores.identity, &fx.scope).await,
+        before,
+        "no event"
+    );
+}
+
+pub async fn insert_into_another_tenant_is_refused(stores: AiStores) {
+    let a = register_tenant(&stores.identity).await;
+    let b = register_tenant(&stores.identity).await;
+    let foreign = new_suggestion(&stores, &b, SuggestionKind::Answer);
+    let before = audit_len(&stores.identity, &a.scope).await;
+    assert!(
+        stores
+            .suggestions
+            .insert(&a.scope, &foreign, created_event(&a, foreign.id))
+            .await
+            .is_err(),
+        "a row claiming another tenant is refused"
+    );
+    assert_not_found(
+        stores.suggestions.get(&b.scope, foreign.id).await,
+        "stored nowhere (b)",
+    );
+    assert_not_found(
+        stores.suggestions.get(&a.scope, foreign.id).await,
+        "stored nowhere (a)",
+    );
+    assert_eq!(
+        audit_len(&stores.identity, &a.scope).await,
+        before,
+        "no event"
+    );
+}
+
+pub async fn list_is_newest_first_and_pages(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let kind = SuggestionKind::ALL[i % 3];
+        ids.push(add_suggestion(&stores, &fx, kind).await.id);
+    }
+    ids.reverse();
+    for limit in [1, 2, 5, 10] {
+        let listed = list_all(
+            &stores,
+            &fx.scope,
+            SuggestionQuery {
+                limit,
+                ..SuggestionQuery::default()
+            },
+        )
+        .await;
+        let listed: Vec<Uuid> = listed.iter().map(|s| s.id).collect();
+        assert_eq!(listed, ids, "limit {limit}: newest first, each once");
+    }
+}
+
+pub async fn list_filters_by_status_and_kind(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let answer = add_suggestion(&stores, &fx, SuggestionKind::Answer).await;
+    let draft = add_suggestion(&stores, &fx, SuggestionKind::PolicyDraft).await;
+    let accepted = decided(&stores, &fx, &draft);
+    stores
+        .suggestions
+        .decide(
+            &fx.scope,
+            &accepted,
+            draft.version,
+            decided_event(&fx, draft.id),
+        )
+        .await
+        .expect("decide");
+    let query = |status, kind| SuggestionQuery {
+        status,
+        kind,
+        limit: 10,
+        after: None,
+    };
+    let ids = |rows: Vec<Suggestion>| rows.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(list_all(
+            &stores,
+            &fx.scope,
+            query(Some(SuggestionStatus::Pending), None)
+        )
+        .await),
+        vec![answer.id]
+    );
+    assert_eq!(
+        ids(list_all(
+            &stores,
+            &fx.scope,
+            query(Some(SuggestionStatus::Accepted), None)
+        )
+        .await),
+        vec![draft.id]
+    );
+    assert_eq!(
+        ids(list_all(
+            &stores,
+            &fx.scope,
+            query(None, Some(SuggestionKind::Answer))
+        )
+        .await),
+        vec![answer.id]
+    );
+    assert!(
+        list_all(
+            &stores,
+            &fx.scope,
+            query(
+                Some(SuggestionStatus::Accepted),
+                Some(SuggestionKind::Answer)
+            )
+        )
+        .await
+        .is_empty()
+    );
+}
+
+pub async fn decide_stores_the_decision_only(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let suggestion = add_suggestion(&stores, &fx, SuggestionKind::PolicyDraft).await;
+    let before = audit_len(&stores.identity, &fx.scope).await;
+    let mut after = decided(&stores, &fx, &suggestion);
+    // Whatever else the caller changed, only the decision is stored.
+    let expected = after.clone();
+    after.content = content(SuggestionKind::Answer);
+    after.citations.clear();
+    after.provenance.model = "tampered".into();
+    stores
+        .suggestions
+        .decide(
+            &fx.scope,
+            &after,
+            suggestion.version,
+            decided_event(&fx, suggestion.id),
+        )
+        .await
+        .expect("decide");
+    let stored = stores
+        .suggestions
+        .get(&fx.scope, suggestion.id)
+        .await
+        .expect("get");
+    assert_eq!(
+        stored, expected,
+        "status, decider, time and version changed; nothing else"
+    );
+    assert_eq!(
+        audit_len(&stores.identity, &fx.scope).await,
+        before + 1,
+        "one event"
+    );
+}
+
+pub async fn stale_decision_changes_nothing(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let suggestion = add_suggestion(&stores, &fx, SuggestionKind::Answer).await;
+    let first = decided(&stores, &fx, &suggestion);
+    stores
+        .suggestions
+        .decide(&fx.scope, &first, 1, decided_event(&fx, suggestion.id))
+        .await
+        .expect("first decision");
+    let before = audit_len(&stores.identity, &fx.scope).await;
+    let late = Suggestion {
+        status: SuggestionStatus::Rejected,
+        ..first.clone()
+    };
+    assert_conflict(
+        stores
+            .suggestions
+            .decide(&fx.scope, &late, 1, decided_event(&fx, suggestion.id))
+            .await,
+        "version",
+        "a decision at a stale version",
+    );
+    assert_eq!(
+        stores
+            .suggestions
+            .get(&fx.scope, suggestion.id)
+            .await
+            .expect("get"),
+        first
+    );
+    assert_eq!(
+        audit_len(&stores.identity, &fx.scope).await,
+        before,
+        "no event"
+    );
+}
+
+pub async fn concurrent_decisions_have_one_winner(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let suggestion = add_suggestion(&stores, &fx, SuggestionKind::ActivitySuggestion).await;
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let stores = stores.clone();
+        let fx = fx.clone();
+        let mut after = decided(&stores, &fx, &suggestion);
+        if i % 2 == 1 {
+            after.status = SuggestionStatus::Rejected;
+        }
+        tasks.push(tokio::spawn(async move {
+            stores
+                .suggestions
+                .decide(&fx.scope, &after, 1, decided_event(&fx, after.id))
+                .await
+        }));
+    }
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(()) => wins += 1,
+            Err(StoreError::Conflict(rule)) if rule == "version" => {}
+            Err(other) => panic!("a losing decision is Conflict(version), got {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one decision wins");
+    let stored = stores
+        .suggestions
+        .get(&fx.scope, suggestion.id)
+        .await
+        .expect("get");
+    assert_eq!(stored.version, 2);
+}
+
+pub async fn other_tenants_suggestions_are_out_of_reach(stores: AiStores) {
+    let a = register_tenant(&stores.identity).await;
+    let b = register_tenant(&stores.identity).await;
+    let theirs = add_suggestion(&stores, &b, SuggestionKind::Answer).await;
+    let ours = add_suggestion(&stores, &a, SuggestionKind::Answer).await;
+    let before = audit_len(&stores.identity, &a.scope).await;
+    assert_not_found(stores.suggestions.get(&a.scope, theirs.id).await, "get");
+    // The foreign row named as it is, and as if it were ours.
+    let claimed = Suggestion {
+        tenant_id: a.tenant.id,
+        ..decided(&stores, &b, &theirs)
+    };
+    assert_not_found(
+        stores
+            .suggestions
+            .decide(&a.scope, &claimed, 1, decided_event(&a, theirs.id))
+            .await,
+        "decide",
+    );
+    assert!(
+        stores
+            .suggestions
+            .decide(
+                &a.scope,
+                &decided(&stores, &b, &theirs),
+                1,
+                decided_event(&a, theirs.id)
+            )
+            .await
+            .is_err(),
+        "decide of a row claiming the other tenant"
+    );
+    let listed = list_all(
+        &stores,
+        &a.scope,
+        SuggestionQuery {
+            limit: 100,
+            ..SuggestionQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        listed.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![ours.id]
+    );
+    assert_eq!(
+        stores
+            .suggestions
+            .get(&b.scope, theirs.id)
+            .await
+            .expect("get"),
+        theirs,
+        "the other tenant's row is unchanged"
+    );
+    assert_eq!(
+        audit_len(&stores.identity, &a.scope).await,
+        before,
+        "no event"
+    );
+}
+
+fn window(stores: &AiStores) -> OffsetDateTime {
+    // A fixed point an hour back from the clock, whole seconds (what any store keeps).
+    let at = now(stores) - Duration::HOUR;
+    at.replace_nanosecond(0).unwrap_or(at)
+}
+
+pub async fn usage_counts_up_to_the_limit(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let start = window(&stores);
+    for i in 0..3 {
+        assert!(
+            stores
+                .usage
+                .try_acquire(&fx.scope, start, 3)
+                .await
+                .expect("acquire"),
+            "use {i} is counted"
+        );
+    }
+    for _ in 0..2 {
+        assert!(
+            !stores
+                .usage
+                .try_acquire(&fx.scope, start, 3)
+                .await
+                .expect("acquire"),
+            "beyond the limit"
+        );
+    }
+    assert!(
+        stores
+            .usage
+            .try_acquire(&fx.scope, start, 4)
+            .await
+            .expect("acquire"),
+        "a higher limit admits one more"
+    );
+    assert!(
+        !stores
+            .usage
+            .try_acquire(&fx.scope, start, 0)
+            .await
+            .expect("acquire"),
+        "a limit of zero admits nothing"
+    );
+}
+
+pub async fn usage_windows_start_afresh(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let start = window(&stores);
+    assert!(
+        stores
+            .usage
+            .try_acquire(&fx.scope, start, 1)
+            .await
+            .expect("acquire")
+    );
+    assert!(
+        !stores
+            .usage
+            .try_acquire(&fx.scope, start, 1)
+            .await
+            .expect("acquire")
+    );
+    let next = start + Duration::HOUR;
+    assert!(
+        stores
+            .usage
+            .try_acquire(&fx.scope, next, 1)
+            .await
+            .expect("acquire"),
+        "the next window starts at zero"
+    );
+    assert!(
+        !stores
+            .usage
+            .try_acquire(&fx.scope, next, 1)
+            .await
+            .expect("acquire")
+    );
+}
+
+pub async fn usage_is_per_tenant(stores: AiStores) {
+    let a = register_tenant(&stores.identity).await;
+    let b = register_tenant(&stores.identity).await;
+    let start = window(&stores);
+    assert!(
+        stores
+            .usage
+            .try_acquire(&a.scope, start, 1)
+            .await
+            .expect("acquire")
+    );
+    assert!(
+        !stores
+            .usage
+            .try_acquire(&a.scope, start, 1)
+            .await
+            .expect("acquire")
+    );
+    assert!(
+        stores
+            .usage
+            .try_acquire(&b.scope, start, 1)
+            .await
+            .expect("acquire"),
+        "another tenant's uses do not count"
+    );
+}
+
+pub async fn concurrent_usage_never_exceeds_the_limit(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let start = window(&stores);
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let stores = stores.clone();
+        let scope = fx.scope.clone();
+        tasks.push(tokio::spawn(async move {
+            stores.usage.try_acquire(&scope, start, 5).await
+        }));
+    }
+    let mut counted = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("acquire") {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 5, "exactly the limit is counted");
+}
