@@ -101,6 +101,14 @@ impl RequestContext {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes(Map<String, Value>);
 
+/// A record's top-level fields (empty when it does not serialize to an object).
+fn fields_of<T: Serialize>(record: &T) -> Map<String, Value> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
 impl Changes {
     pub fn new() -> Self {
         Self::default()
@@ -124,6 +132,23 @@ impl Changes {
             serde_json::json!({ "after": to_value(value) }),
         );
         self
+    }
+
+    /// Before/after of every top-level field that differs between two versions of a
+    /// record (both serialize to JSON objects).
+    pub fn between<T: Serialize>(before: &T, after: &T) -> Self {
+        let (before, after) = (fields_of(before), fields_of(after));
+        after.iter().fold(Self::new(), |changes, (key, new)| {
+            changes.field(key, before.get(key).unwrap_or(&Value::Null), new)
+        })
+    }
+
+    /// The initial value of every set field of a new record (null and empty lists left out).
+    pub fn of_new<T: Serialize>(record: &T) -> Self {
+        fields_of(record)
+            .into_iter()
+            .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+            .fold(Self::new(), |changes, (key, v)| changes.created(&key, &v))
     }
 
     /// Notes that a secret field changed without recording any value.
@@ -274,4 +299,29 @@ pub fn seal_event(
     };
     record.hash = hasher.link(&record.canonical_bytes());
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn record_changes_name_only_what_differs_or_is_set() {
+        let before = json!({"name": "A", "tags": [], "note": null, "kept": 1});
+        let after = json!({"name": "B", "tags": ["x"], "note": null, "kept": 1});
+        assert_eq!(
+            Changes::between(&before, &after).into_value(),
+            json!({
+                "name": {"before": "A", "after": "B"},
+                "tags": {"before": [], "after": ["x"]},
+            })
+        );
+        assert_eq!(
+            Changes::of_new(&before).into_value(),
+            json!({"name": {"after": "A"}, "kept": {"after": 1}})
+        );
+        assert!(Changes::between(&"not an object", &"other").is_empty());
+    }
 }

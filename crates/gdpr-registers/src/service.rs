@@ -84,33 +84,6 @@ pub mod entity {
     pub const POLICY_VERSION: &str = "policy_version";
 }
 
-/// Before/after of every top-level field that differs between two records.
-fn diff<T: Serialize>(before: &T, after: &T) -> Changes {
-    let to_map = |v: &T| match serde_json::to_value(v) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
-    let (before, after) = (to_map(before), to_map(after));
-    let mut changes = Changes::new();
-    for (key, new) in &after {
-        let old = before.get(key).unwrap_or(&serde_json::Value::Null);
-        changes = changes.field(key, old, new);
-    }
-    changes
-}
-
-fn created<T: Serialize>(value: &T) -> Changes {
-    let mut changes = Changes::new();
-    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(value) {
-        for (key, v) in map {
-            if !v.is_null() && v != serde_json::json!([]) {
-                changes = changes.created(&key, &v);
-            }
-        }
-    }
-    changes
-}
-
 impl Registers {
     pub fn new(ports: RegisterPorts) -> Self {
         Self { ports }
@@ -187,8 +160,8 @@ impl Registers {
         let current = before.as_ref().map_or(0, |s| s.version);
         at_version(current, expected_version)?;
         let changes = match &before {
-            Some(stored) => diff(&stored.profile, &profile),
-            None => created(&profile),
+            Some(stored) => Changes::between(&stored.profile, &profile),
+            None => Changes::of_new(&profile),
         };
         let event = Self::event(
             scope,
@@ -277,7 +250,7 @@ impl Registers {
             "processing_activity.created",
             entity::ACTIVITY,
             activity.id,
-            Source::noted(source, created(&activity.fields)),
+            Source::noted(source, Changes::of_new(&activity.fields)),
             ctx,
         );
         self.ports
@@ -356,7 +329,7 @@ impl Registers {
             self.check_owner(scope, fields.owner_id).await?;
         }
         self.check_processors(scope, &fields.processor_ids).await?;
-        let changes = diff(&before.fields, &fields);
+        let changes = Changes::between(&before.fields, &fields);
         let activity = ProcessingActivity {
             fields,
             version: before.version + 1,
@@ -475,7 +448,7 @@ impl Registers {
             "processor.created",
             entity::PROCESSOR,
             id,
-            created(&processor.fields),
+            Changes::of_new(&processor.fields),
             ctx,
         );
         self.ports
@@ -526,7 +499,7 @@ impl Registers {
         if fields.parent_id != before.fields.parent_id {
             self.check_parent(scope, id, fields.parent_id).await?;
         }
-        let changes = diff(&before.fields, &fields);
+        let changes = Changes::between(&before.fields, &fields);
         if changes.is_empty() {
             return Ok(before);
         }
@@ -613,7 +586,7 @@ impl Registers {
             "policy.created",
             entity::POLICY,
             policy.id,
-            Source::noted(source, created(&policy.fields)),
+            Source::noted(source, Changes::of_new(&policy.fields)),
             ctx,
         );
         self.ports.policies.insert(scope, &policy, event).await?;
@@ -656,7 +629,7 @@ impl Registers {
         if fields.owner_id != before.fields.owner_id {
             self.check_owner(scope, fields.owner_id).await?;
         }
-        let changes = diff(&before.fields, &fields);
+        let changes = Changes::between(&before.fields, &fields);
         if changes.is_empty() {
             return Ok(before);
         }

@@ -9,7 +9,6 @@ use aura_audit::{
 };
 use aura_gdpr_registers::Members;
 use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
@@ -39,31 +38,6 @@ pub struct Tasks {
 /// The entity type in audit events.
 pub mod entity {
     pub const TASK: &str = "task";
-}
-
-fn to_map<T: Serialize>(value: &T) -> serde_json::Map<String, serde_json::Value> {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    }
-}
-
-/// Before/after of every top-level field that differs.
-fn diff<T: Serialize>(before: &T, after: &T) -> Changes {
-    let (before, after) = (to_map(before), to_map(after));
-    after.iter().fold(Changes::new(), |changes, (key, new)| {
-        let old = before.get(key).unwrap_or(&serde_json::Value::Null);
-        changes.field(key, old, new)
-    })
-}
-
-fn created<T: Serialize>(value: &T) -> Changes {
-    to_map(value)
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .fold(Changes::new(), |changes, (key, v)| {
-            changes.created(&key, &v)
-        })
 }
 
 impl Tasks {
@@ -156,7 +130,13 @@ impl Tasks {
             created_at: now,
             updated_at: now,
         };
-        let event = Self::event(scope, "task.created", task.id, created(&task.fields), ctx);
+        let event = Self::event(
+            scope,
+            "task.created",
+            task.id,
+            Changes::of_new(&task.fields),
+            ctx,
+        );
         self.ports
             .tasks
             .insert(scope, &task, &self.plan(&task), event)
@@ -236,7 +216,7 @@ impl Tasks {
         }
         self.check_references(scope, &fields, Some(&before.fields))
             .await?;
-        let mut changes = diff(&before.fields, &fields);
+        let mut changes = Changes::between(&before.fields, &fields);
         changes = changes.field("status", &before.status, &status);
         let task = Task {
             fields,
@@ -306,7 +286,7 @@ impl Tasks {
         let event = Self::event(scope, "task.completed", id, changes, ctx);
         let next_plan = next.as_ref().map(|next| self.plan(next));
         let next_event = next.as_ref().map(|next| {
-            let changes = created(&next.fields).note("previous_id", before.id);
+            let changes = Changes::of_new(&next.fields).note("previous_id", before.id);
             Self::event(scope, "task.created", next.id, changes, ctx)
         });
         let follow_up = match (&next, &next_plan, next_event) {
