@@ -74,10 +74,7 @@ pub fn render(
     };
     let text = fill(texts.body, str::to_owned);
     let html_body = fill(&html_escape(texts.body), html_escape);
-    let html = format!(
-        "<!doctype html><html><body><p>{}</p></body></html>",
-        html_body.replace("\n\n", "</p><p>").replace('\n', "<br>")
-    );
+    let html = html_document(&html_body);
     OutgoingMail {
         to,
         subject: texts.subject.to_owned(),
@@ -86,7 +83,19 @@ pub fn render(
     }
 }
 
-fn html_escape(s: &str) -> String {
+/// The HTML part of a mail from escaped text: blank lines become paragraphs, single
+/// line breaks `<br>`.
+pub fn html_document(escaped_text: &str) -> String {
+    format!(
+        "<!doctype html><html><body><p>{}</p></body></html>",
+        escaped_text
+            .replace("\n\n", "</p><p>")
+            .replace('\n', "<br>")
+    )
+}
+
+/// Escapes text for HTML (element content and attribute values).
+pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

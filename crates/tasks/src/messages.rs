@@ -2,7 +2,10 @@
 //! German), not in the code paths that send them; placeholders in braces are filled in,
 //! escaped for the HTML part.
 
-use aura_identity::{Email, mail::OutgoingMail};
+use aura_identity::{
+    Email,
+    mail::{OutgoingMail, html_document, html_escape},
+};
 use time::Date;
 
 use crate::task::Task;
@@ -68,23 +71,13 @@ fn fill(template: &str, values: &[(&str, &str)], escape: fn(&str) -> String) -> 
     })
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn mail(to: Email, subject: String, body: &str, values: &[(&str, &str)]) -> OutgoingMail {
     let html = fill(body, values, html_escape);
     OutgoingMail {
         to,
         subject,
         text: fill(body, values, str::to_owned),
-        html: format!(
-            "<!doctype html><html><body><p>{}</p></body></html>",
-            html.replace("\n\n", "</p><p>").replace('\n', "<br>")
-        ),
+        html: html_document(&html),
     }
 }
 
