@@ -10,6 +10,9 @@ use actix_web::{
     middleware::Next,
 };
 use aura_tenancy::{TenantId, UserId};
+use tracing::Instrument;
+
+use crate::{metrics, trace::RequestTrace};
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -47,7 +50,9 @@ fn accept_request_id(header: Option<&HeaderValue>) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
-/// Assigns the request id, echoes it, logs one line per request and sets security headers.
+/// Assigns the request id, echoes it, logs one line per request, records the request's
+/// metrics and trace span, and sets security headers. Metrics scrapes are neither
+/// counted nor logged above debug level.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -57,8 +62,15 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     let is_docs = req.path().starts_with("/docs");
+    let scrape = req.path() == metrics::PATH;
+    let in_flight = (!scrape).then(metrics::InFlight::start);
+    let trace = RequestTrace::start(&req, &request_id);
 
-    let mut response = REQUEST_ID.scope(request_id.clone(), next.call(req)).await?;
+    let mut response = REQUEST_ID
+        .scope(request_id.clone(), next.call(req))
+        .instrument(trace.span().clone())
+        .await?;
+    drop(in_flight);
 
     let status = response.status().as_u16();
     let route = response
@@ -70,16 +82,23 @@ pub async fn observe(
         .extensions()
         .get::<LoggedPrincipal>()
         .copied();
-    tracing::info!(
-        request_id,
-        method = %method,
-        route,
-        status,
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        tenant_id = principal.map(|p| p.tenant_id.to_string()),
-        user_id = principal.map(|p| p.user_id.to_string()),
-        "request"
-    );
+    let trace_id = trace.finish(method.as_str(), &route, status, principal);
+    if scrape {
+        tracing::debug!(request_id, status, "metrics scrape");
+    } else {
+        metrics::record_request(&method, &route, status, started.elapsed());
+        tracing::info!(
+            request_id,
+            method = %method,
+            route,
+            status,
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            tenant_id = principal.map(|p| p.tenant_id.to_string()),
+            user_id = principal.map(|p| p.user_id.to_string()),
+            trace_id,
+            "request"
+        );
+    }
 
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
