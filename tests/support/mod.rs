@@ -105,6 +105,11 @@ impl TestApp {
         }
     }
 
+    /// The server's process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("aura-api is running")
+    }
+
     pub fn keys_dir(&self) -> PathBuf {
         self.dir.join("keys")
     }

@@ -76,13 +76,13 @@ pub async fn observe(
     let route = response
         .request()
         .match_pattern()
-        .unwrap_or_else(|| "<unmatched>".to_owned());
+        .unwrap_or_else(|| metrics::UNMATCHED.to_owned());
     let principal = response
         .request()
         .extensions()
         .get::<LoggedPrincipal>()
         .copied();
-    let trace_id = trace.finish(method.as_str(), &route, status, principal);
+    let trace_id = trace.finish(status, principal);
     if scrape {
         tracing::debug!(request_id, status, "metrics scrape");
     } else {

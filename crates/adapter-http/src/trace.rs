@@ -49,14 +49,19 @@ impl RequestTrace {
                 incoming,
             };
         }
+        // The route pattern is known before routing (the app's resource map), and the
+        // exported span's name cannot change once it has started.
+        let route = req
+            .match_pattern()
+            .unwrap_or_else(|| metrics::UNMATCHED.to_owned());
         let span = tracing::info_span!(
             "request",
-            otel.name = Empty,
+            otel.name = format!("{} {route}", req.method()),
             otel.kind = "server",
             otel.status_code = Empty,
             request_id,
             method = %req.method(),
-            route = Empty,
+            route,
             status = Empty,
             tenant_id = Empty,
             user_id = Empty,
@@ -74,16 +79,8 @@ impl RequestTrace {
 
     /// Records the outcome on the span (ids only, never names or addresses) and returns
     /// the trace id for the access log.
-    pub(crate) fn finish(
-        &self,
-        method: &str,
-        route: &str,
-        status: u16,
-        principal: Option<LoggedPrincipal>,
-    ) -> Option<String> {
+    pub(crate) fn finish(&self, status: u16, principal: Option<LoggedPrincipal>) -> Option<String> {
         let span = &self.span;
-        span.record("otel.name", format!("{method} {route}"));
-        span.record("route", route);
         span.record("status", status);
         if status >= 500 {
             span.record("otel.status_code", "error");
