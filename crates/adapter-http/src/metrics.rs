@@ -463,7 +463,7 @@ mod tests {
             .await
             .expect("encodes");
         assert!(text.contains(
-            r#"http_request_duration_seconds_bucket{method="POST",route="/api/v1/auth/login",status="401",le="0.05"} 1"#
+            r#"http_request_duration_seconds_bucket{le="0.05",method="POST",route="/api/v1/auth/login",status="401"} 1"#
         ), "{text}");
         assert!(
             text.contains(r#"aura_login_failures_total{reason="bad_credentials"} 1"#),
