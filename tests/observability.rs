@@ -239,30 +239,29 @@ async fn metrics_with_a_token_show_requests_pool_logins_and_queue() {
     assert_eq!(value(&samples, "http_requests_in_flight", &[]), Some(0.0));
 
     // Sign-in failures and 429s, exactly as the client saw them.
-    assert_eq!(
-        value(
-            &samples,
+    for (name, label, expected) in [
+        (
             "aura_login_failures_total",
-            &[("reason", "bad_credentials")]
+            ("reason", "bad_credentials"),
+            refused,
         ),
-        Some(f64::from(refused))
-    );
-    assert_eq!(
-        value(
-            &samples,
+        (
             "aura_login_failures_total",
-            &[("reason", "throttled")]
+            ("reason", "throttled"),
+            throttled,
         ),
-        Some(f64::from(throttled))
-    );
-    assert_eq!(
-        value(
-            &samples,
+        (
             "aura_throttled_requests_total",
-            &[("route", "/api/v1/auth/login")]
+            ("route", "/api/v1/auth/login"),
+            throttled,
         ),
-        Some(f64::from(throttled))
-    );
+    ] {
+        assert_eq!(
+            value(&samples, name, &[label]),
+            Some(f64::from(expected)),
+            "{name} {label:?}"
+        );
+    }
 
     // The pool, as configured.
     let max = value(&samples, "aura_db_pool_max_connections", &[]).unwrap();
@@ -467,6 +466,23 @@ async fn exported_span(
     .unwrap_or_else(|_| panic!("no span for {request_id} exported within {within:?}"))
 }
 
+/// A GET with extra headers (and a bearer token); returns the status.
+async fn get_with(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> StatusCode {
+    let mut request = app.http.get(format!("{}{path}", app.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().status()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -487,17 +503,19 @@ async fn spans_are_exported_and_continue_the_callers_trace() {
     let owner = app.register("Traced GmbH").await;
 
     // A caller's trace is continued: same trace id, the caller's span as parent.
-    let response = app
-        .http
-        .get(format!("{}/api/v1/users/me", app.base))
-        .bearer_auth(&owner.access)
-        .header("traceparent", format!("00-{TRACE_ID}-{PARENT_ID}-01"))
-        .header("tracestate", "vendor=abc")
-        .header("x-request-id", "traced-request-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let traceparent = format!("00-{TRACE_ID}-{PARENT_ID}-01");
+    let status = get_with(
+        &app,
+        "/api/v1/users/me",
+        Some(&owner.access),
+        &[
+            ("traceparent", &traceparent),
+            ("tracestate", "vendor=abc"),
+            ("x-request-id", "traced-request-1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let span = exported_span(&mut received, "traced-request-1", Duration::from_secs(20)).await;
     assert_eq!(hex(&span.trace_id), TRACE_ID);
     assert_eq!(hex(&span.parent_span_id), PARENT_ID);
@@ -522,14 +540,14 @@ async fn spans_are_exported_and_continue_the_callers_trace() {
     );
 
     // Without a traceparent: a fresh trace, no parent.
-    let response = app
-        .http
-        .get(format!("{}/health", app.base))
-        .header("x-request-id", "fresh-request-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let status = get_with(
+        &app,
+        "/health",
+        None,
+        &[("x-request-id", "fresh-request-1")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let span = exported_span(&mut received, "fresh-request-1", Duration::from_secs(20)).await;
     assert_eq!(span.trace_id.len(), 16);
     assert_ne!(hex(&span.trace_id), TRACE_ID);
@@ -537,15 +555,14 @@ async fn spans_are_exported_and_continue_the_callers_trace() {
     assert!(span.parent_span_id.is_empty(), "{span:?}");
 
     // A malformed traceparent is ignored, not continued.
-    let response = app
-        .http
-        .get(format!("{}/health", app.base))
-        .header("traceparent", "00-not-a-trace-01")
-        .header("x-request-id", "odd-request-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let headers = [
+        ("traceparent", "00-not-a-trace-01"),
+        ("x-request-id", "odd-request-1"),
+    ];
+    assert_eq!(
+        get_with(&app, "/health", None, &headers).await,
+        StatusCode::OK
+    );
     let span = exported_span(&mut received, "odd-request-1", Duration::from_secs(20)).await;
     assert!(span.parent_span_id.is_empty());
 }
@@ -559,14 +576,8 @@ async fn the_last_spans_are_sent_when_the_service_stops() {
         ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
     ])
     .await;
-    let response = app
-        .http
-        .get(format!("{}/health", app.base))
-        .header("x-request-id", "last-request-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let status = get_with(&app, "/health", None, &[("x-request-id", "last-request-1")]).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         tokio::time::timeout(Duration::from_millis(1_500), received.recv())
             .await
