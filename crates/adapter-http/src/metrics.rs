@@ -97,6 +97,10 @@ static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
         in_flight.clone(),
     );
     let login_failures = Family::<ReasonLabel, Counter>::default();
+    // Known reasons start at 0, so rates work from the first scrape.
+    for reason in ["bad_credentials", "throttled"] {
+        drop(login_failures.get_or_create(&ReasonLabel { reason }));
+    }
     registry.register(
         "aura_login_failures",
         "Failed sign-ins: bad_credentials (401) or throttled (429)",
