@@ -95,6 +95,18 @@ pub struct WorkerConfig {
     pub digest_max_tasks: usize,
 }
 
+/// Metrics and trace export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservabilitySettings {
+    /// Bearer token for `/metrics` (on the public listener, or also on the separate one).
+    pub metrics_token: Option<Secret>,
+    /// A separate listener serving only `/metrics` (then not on the public one).
+    pub metrics_bind_addr: Option<String>,
+    /// OTLP/HTTP base URL; spans go to `{endpoint}/v1/traces`. None: no export.
+    pub otlp_endpoint: Option<Secret>,
+    pub service_name: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub environment: Environment,
@@ -132,6 +144,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub ai: AiSettings,
     pub worker: WorkerConfig,
+    pub observability: ObservabilitySettings,
 }
 
 /// Reads variables, collecting one message per bad one.
@@ -359,6 +372,7 @@ impl Settings {
         }
         let ai = ai_settings(&mut r);
         let worker = worker_config(&mut r);
+        let observability = observability_settings(&mut r, &bind_addr);
         let settings = Settings {
             environment,
             database_url,
@@ -407,6 +421,7 @@ impl Settings {
             log_format,
             ai,
             worker,
+            observability,
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -454,6 +469,42 @@ fn ai_settings(r: &mut Reader<'_>) -> AiSettings {
         max_tokens: r.ranged("AI_MAX_TOKENS", 2_000u32, 64, 128_000),
         max_retries: r.ranged("AI_MAX_RETRIES", 2u32, 0, 10),
         rate_limit_per_hour: r.ranged("AI_RATE_LIMIT_PER_HOUR", 60u32, 1, 100_000),
+    }
+}
+
+fn observability_settings(r: &mut Reader<'_>, bind_addr: &str) -> ObservabilitySettings {
+    let metrics_token = r.raw("METRICS_TOKEN").map(|s| Secret(s.to_owned()));
+    if metrics_token
+        .as_ref()
+        .is_some_and(|token| token.0.len() < 16 || token.0.contains(char::is_whitespace))
+    {
+        r.problems.push(
+            "METRICS_TOKEN: must be at least 16 characters without spaces (e.g. 32 random bytes, base64)"
+                .to_owned(),
+        );
+    }
+    let metrics_bind_addr = r.raw("METRICS_BIND_ADDR").map(str::to_owned);
+    if let Some(addr) = &metrics_bind_addr {
+        match addr.parse::<std::net::SocketAddr>() {
+            Err(_) => r
+                .problems
+                .push("METRICS_BIND_ADDR: must be host:port, e.g. 127.0.0.1:9090".to_owned()),
+            Ok(metrics) if metrics.port() != 0 && bind_addr.parse().ok() == Some(metrics) => r
+                .problems
+                .push("METRICS_BIND_ADDR: must differ from BIND_ADDR".to_owned()),
+            Ok(_) => {}
+        }
+    }
+    let service_name = r.string("OTEL_SERVICE_NAME", "aura-api");
+    if service_name.len() > 100 || service_name.chars().any(char::is_control) {
+        r.problems
+            .push("OTEL_SERVICE_NAME: must be a short name (up to 100 characters)".to_owned());
+    }
+    ObservabilitySettings {
+        metrics_token,
+        metrics_bind_addr,
+        otlp_endpoint: r.url("OTEL_EXPORTER_OTLP_ENDPOINT", &["http", "https"]),
+        service_name,
     }
 }
 
@@ -586,6 +637,49 @@ mod tests {
         ]))
         .expect("valid");
         assert_eq!(settings.ai.provider, AiProviderKind::OpenAi);
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_observability_settings_are_checked() {
+        let settings = Settings::from_vars(&vars(&[])).expect("defaults");
+        assert_eq!(settings.observability.service_name, "aura-api");
+        assert!(settings.observability.metrics_token.is_none());
+        assert!(settings.observability.otlp_endpoint.is_none());
+        let problems = Settings::from_vars(&vars(&[
+            ("METRICS_TOKEN", "short"),
+            ("METRICS_BIND_ADDR", "somewhere"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317"),
+        ]))
+        .expect_err("invalid");
+        for name in [
+            "METRICS_TOKEN",
+            "METRICS_BIND_ADDR",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(name)),
+                "{name}: {problems:?}"
+            );
+        }
+        assert!(
+            problems.iter().all(|p| !p.contains("short")),
+            "{problems:?}"
+        );
+        let problems = Settings::from_vars(&vars(&[
+            ("BIND_ADDR", "127.0.0.1:8080"),
+            ("METRICS_BIND_ADDR", "127.0.0.1:8080"),
+        ]))
+        .expect_err("same address");
+        assert!(problems[0].starts_with("METRICS_BIND_ADDR"), "{problems:?}");
+        let settings = Settings::from_vars(&vars(&[
+            ("METRICS_TOKEN", "a-long-metrics-token-hunter2"),
+            ("METRICS_BIND_ADDR", "127.0.0.1:9090"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_SERVICE_NAME", "aura-eu-1"),
+        ]))
+        .expect("valid");
+        assert_eq!(settings.observability.service_name, "aura-eu-1");
         assert!(!format!("{settings:?}").contains("hunter2"));
     }
 

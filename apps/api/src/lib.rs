@@ -10,9 +10,17 @@ pub mod worker;
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
-use actix_web::{App, HttpServer, dev::Server, http::header, middleware::from_fn};
+use actix_web::{
+    App, HttpServer,
+    dev::{Server, ServerHandle},
+    http::header,
+    middleware::from_fn,
+};
 use aura_adapter_crypto::{BcryptPasswordHasher, RandomSecrets, Sha256ChainHasher};
-use aura_adapter_http::{ApiState, EdgeConfig, Readiness, SystemInfo};
+use aura_adapter_http::{
+    ApiState, EdgeConfig, Readiness, SystemInfo,
+    metrics::{MetricsAccess, MetricsEndpoint, PoolGauges, PoolProbe},
+};
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
 use aura_gdpr_registers::{
@@ -63,6 +71,8 @@ struct Stores {
     tasks: Arc<dyn TaskRepository>,
     jobs: Arc<dyn JobQueue>,
     readiness: Arc<dyn Readiness>,
+    /// The connection pool, for metrics (none in memory).
+    pool: Option<Arc<dyn PoolProbe>>,
     storage: &'static str,
 }
 
@@ -213,6 +223,8 @@ impl Readiness for AlwaysReady {
 /// A built, bound, not yet running service.
 pub struct Application {
     server: Server,
+    /// The separate metrics listener (`METRICS_BIND_ADDR`), if any.
+    metrics: Option<MetricsServer>,
     port: u16,
     worker: Option<worker::WorkerHandle>,
     grace: Duration,
@@ -275,6 +287,7 @@ impl Application {
             )
         });
 
+        let metrics = metrics_endpoint(&settings, &stores, clock.clone());
         let state = ApiState {
             registers: stores.registers(clock.clone()),
             tasks: stores.tasks(clock.clone(), &settings.worker),
@@ -307,11 +320,25 @@ impl Application {
             .map_err(|e| StartError::from("BIND_ADDR", e))?
             .port();
         let origins = settings.cors_allowed_origins.clone();
+        let obs = &settings.observability;
+        // On the public listener only with a token and no separate listener; else 404.
+        let public_metrics = (obs.metrics_bind_addr.is_none() && obs.metrics_token.is_some())
+            .then(|| metrics.clone());
+        let metrics = match &obs.metrics_bind_addr {
+            Some(addr) => Some(metrics_server(addr, metrics)?),
+            None => None,
+        };
         let mut server = HttpServer::new(move || {
+            let public_metrics = public_metrics.clone();
             App::new()
                 .wrap(from_fn(aura_adapter_http::deadline))
                 .wrap(cors(&origins))
                 .wrap(from_fn(aura_adapter_http::observe))
+                .configure(move |cfg| {
+                    if let Some(endpoint) = public_metrics {
+                        endpoint.configure()(cfg);
+                    }
+                })
                 .configure(aura_adapter_http::configure(state.clone()))
         })
         .shutdown_timeout(settings.shutdown_grace_secs)
@@ -326,6 +353,7 @@ impl Application {
         tracing::info!(port, storage = stores.storage, "listening");
         Ok(Self {
             server,
+            metrics,
             port,
             worker,
             grace: Duration::from_secs(settings.shutdown_grace_secs),
@@ -340,11 +368,59 @@ impl Application {
     /// period and stops the worker after the job in hand.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some((handle, task)) = self.metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         if let Some(worker) = self.worker {
             worker.stop(self.grace).await;
         }
         served
     }
+}
+
+/// `/metrics`: the pool and the job queue read at scrape time, and who may read it
+/// (`METRICS_TOKEN`, else open on the separate listener).
+fn metrics_endpoint(
+    settings: &Settings,
+    stores: &Stores,
+    clock: Arc<dyn Clock>,
+) -> MetricsEndpoint {
+    let access = settings
+        .observability
+        .metrics_token
+        .as_ref()
+        .map_or(MetricsAccess::Open, |token| {
+            MetricsAccess::Token(token.expose().to_owned())
+        });
+    let endpoint = MetricsEndpoint::new(access, env!("CARGO_PKG_VERSION"), env!("AURA_GIT_COMMIT"))
+        .with_queue(worker::queue_probe(stores.jobs.clone(), clock));
+    match &stores.pool {
+        Some(pool) => endpoint.with_pool(pool.clone()),
+        None => endpoint,
+    }
+}
+
+/// The separate metrics server, running on its own task.
+type MetricsServer = (ServerHandle, tokio::task::JoinHandle<std::io::Result<()>>);
+
+/// A listener of its own serving only `/metrics` (one worker; it stops with the service).
+fn metrics_server(addr: &str, endpoint: MetricsEndpoint) -> Result<MetricsServer, StartError> {
+    let listener = TcpListener::bind(addr)
+        .map_err(|e| StartError::from("METRICS_BIND_ADDR: cannot listen", e))?;
+    let metrics_port = listener
+        .local_addr()
+        .map_err(|e| StartError::from("METRICS_BIND_ADDR", e))?
+        .port();
+    let server = HttpServer::new(move || App::new().configure(endpoint.clone().configure()))
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(listener)
+        .map_err(|e| StartError::from("METRICS_BIND_ADDR", e))?
+        .run();
+    tracing::info!(metrics_port, "metrics listening");
+    Ok((server.handle(), tokio::spawn(server)))
 }
 
 /// The use cases for platform operations (the `aura` CLI).
@@ -441,6 +517,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         tasks: Arc::new(store.clone()),
         jobs: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
+        pool: None,
         storage: "memory",
     }
 }
@@ -492,6 +569,7 @@ async fn postgres_stores(
         ai_usage: stores.ai_usage(),
         tasks: Arc::new(stores.clone()),
         jobs: Arc::new(stores.clone()),
+        pool: Some(Arc::new(PgPool(stores.clone()))),
         readiness: Arc::new(PgReadiness(stores)),
         storage: "postgres",
     })
@@ -507,6 +585,20 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+struct PgPool(aura_adapter_postgres::PgStores);
+
+impl PoolProbe for PgPool {
+    fn pool(&self) -> PoolGauges {
+        let status = self.0.pool_status();
+        PoolGauges {
+            max: status.max_size,
+            size: status.size,
+            in_use: status.size.saturating_sub(status.available),
+            waiting: status.waiting,
+        }
+    }
 }
 
 struct PgReadiness(aura_adapter_postgres::PgStores);

@@ -17,22 +17,32 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing(settings.log_format);
+    let telemetry = match init_tracing(settings.log_format, &settings.observability) {
+        Ok(telemetry) => telemetry,
+        Err(problem) => {
+            eprintln!("aura-api: invalid configuration:\n  - {problem}");
+            return ExitCode::from(2);
+        }
+    };
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {
             tracing::error!(%error, "aura-api could not start");
             eprintln!("aura-api: {error}");
+            telemetry.shutdown().await;
             return ExitCode::from(1);
         }
     };
-    match app.run_until_stopped().await {
+    let code = match app.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "server stopped with an error");
             ExitCode::from(1)
         }
-    }
+    };
+    // Send the spans still buffered (the last requests before the stop).
+    telemetry.shutdown().await;
+    code
 }
 
 /// For container health checks: asks the local instance's `/health` (no HTTP client

@@ -4,8 +4,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use aura_tasks::{ReminderPolicy, RetryPolicy, Worker, WorkerSettings};
-use aura_tenancy::SystemScope;
+use aura_tasks::{
+    ReminderPolicy, RetryPolicy, Worker, WorkerSettings,
+    jobs::{JobQueue, QueueStats},
+};
+use aura_tenancy::{Clock, StoreError, SystemScope};
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::config::WorkerConfig;
@@ -81,4 +84,30 @@ pub fn spawn(worker: Arc<Worker>, poll: Duration, purpose: &'static str) -> Work
         tracing::info!("worker stopped");
     });
     WorkerHandle { stop, task }
+}
+
+/// The queue's depth and age for `/metrics`: a cross-tenant read, so it takes the system
+/// scope (built here, beside the worker loop, under the same rule).
+pub fn queue_probe(
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+) -> Arc<dyn aura_adapter_http::metrics::QueueProbe> {
+    Arc::new(QueueMetrics {
+        queue,
+        clock,
+        system: SystemScope::for_platform_operation("metrics"),
+    })
+}
+
+struct QueueMetrics {
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+    system: SystemScope,
+}
+
+#[async_trait::async_trait]
+impl aura_adapter_http::metrics::QueueProbe for QueueMetrics {
+    async fn queue(&self) -> Result<QueueStats, StoreError> {
+        self.queue.stats(&self.system, self.clock.now()).await
+    }
 }

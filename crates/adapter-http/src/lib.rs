@@ -4,10 +4,12 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+mod trace;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_swagger_ui::SwaggerUi;

@@ -11,11 +11,14 @@ use actix_web::{
     web,
 };
 use aura_tenancy::{TenantId, UserId};
+use tracing::Instrument;
 
 use crate::{
     error::ApiError,
     extract::arrived_over_https,
+    metrics,
     state::{ApiState, EdgeConfig},
+    trace::RequestTrace,
 };
 
 tokio::task_local! {
@@ -67,7 +70,9 @@ fn accept_request_id(header: Option<&HeaderValue>) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
-/// Assigns the request id, echoes it, logs one line per request and sets security headers.
+/// Assigns the request id, echoes it, logs one line per request, records the request's
+/// metrics and trace span, and sets security headers. Metrics scrapes are neither
+/// counted nor logged above debug level.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -78,16 +83,29 @@ pub async fn observe(
     let method = req.method().clone();
     let is_docs = req.path().starts_with("/docs");
     let hsts = strict_transport_security(req.request());
+    let scrape = req.path() == metrics::PATH;
+    let in_flight = (!scrape).then(metrics::InFlight::start);
+    let trace = RequestTrace::start(&req, &request_id);
 
-    let mut response = match REQUEST_ID.scope(request_id.clone(), next.call(req)).await {
+    let result = REQUEST_ID
+        .scope(request_id.clone(), next.call(req))
+        .instrument(trace.span().clone())
+        .await;
+    drop(in_flight);
+    let mut response = match result {
         Ok(response) => response,
-        // Rendered by the server (a request stopped at its deadline): still one line.
+        // Rendered by the server (a request stopped at its deadline, whose route the
+        // deadline's own log line names): still counted and logged.
         Err(error) => {
+            let status = error.as_response_error().status_code().as_u16();
+            let trace_id = trace.finish(status, None);
+            metrics::record_request(&method, metrics::UNMATCHED, status, started.elapsed());
             tracing::info!(
                 request_id,
                 method = %method,
-                status = error.as_response_error().status_code().as_u16(),
+                status,
                 duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+                trace_id,
                 "request"
             );
             return Err(error);
@@ -98,22 +116,29 @@ pub async fn observe(
     let route = response
         .request()
         .match_pattern()
-        .unwrap_or_else(|| "<unmatched>".to_owned());
+        .unwrap_or_else(|| metrics::UNMATCHED.to_owned());
     let principal = response
         .request()
         .extensions()
         .get::<LoggedPrincipal>()
         .copied();
-    tracing::info!(
-        request_id,
-        method = %method,
-        route,
-        status,
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        tenant_id = principal.map(|p| p.tenant_id.to_string()),
-        user_id = principal.map(|p| p.user_id.to_string()),
-        "request"
-    );
+    let trace_id = trace.finish(status, principal);
+    if scrape {
+        tracing::debug!(request_id, status, "metrics scrape");
+    } else {
+        metrics::record_request(&method, &route, status, started.elapsed());
+        tracing::info!(
+            request_id,
+            method = %method,
+            route,
+            status,
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            tenant_id = principal.map(|p| p.tenant_id.to_string()),
+            user_id = principal.map(|p| p.user_id.to_string()),
+            trace_id,
+            "request"
+        );
+    }
 
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
