@@ -60,6 +60,13 @@ pub enum ApiError {
     },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: i64 },
+    /// The request rate limit of the client address or the tenant: 429 with
+    /// `Retry-After` (whole seconds, rounded up).
+    #[error("too many requests from {scope}; retry after the time in Retry-After")]
+    RateLimited {
+        scope: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("service temporarily unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// An upstream AI provider failed (5xx, refused, unusable answer): 502.
@@ -137,6 +144,7 @@ impl ApiError {
             ApiError::StaleVersion => "stale_version",
             ApiError::Conflict { code, .. } => code,
             ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::ProviderFailed(_) => "ai_provider_failed",
             ApiError::ProviderTimeout => "ai_provider_timeout",
@@ -188,7 +196,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::StaleVersion => StatusCode::CONFLICT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ProviderFailed(_) => StatusCode::BAD_GATEWAY,
             ApiError::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -223,6 +233,11 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
             ApiError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::Unauthorized { .. } => {
