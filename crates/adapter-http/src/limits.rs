@@ -84,14 +84,10 @@ pub(crate) fn tenant_before_reread(
     req: &HttpRequest,
     tenant: TenantId,
 ) -> Result<(), ApiError> {
-    let Some(limits) = &state.limits else {
-        return Ok(());
-    };
-    match limits.blocked(&RateLimitKey::Tenant(tenant), OffsetDateTime::now_utc()) {
-        Some(decision) => {
-            req.extensions_mut().insert(Decided(decision));
-            Err(refusal(decision, "your organisation"))
-        }
+    match &state.limits {
+        Some(limits) => limits
+            .blocked(&RateLimitKey::Tenant(tenant), OffsetDateTime::now_utc())
+            .map_or(Ok(()), |refused| judge(req, refused)),
         None => Ok(()),
     }
 }
@@ -102,12 +98,17 @@ pub(crate) async fn tenant_after_reread(
     req: &HttpRequest,
     tenant: TenantId,
 ) -> Result<(), ApiError> {
-    let Some(limits) = &state.limits else {
-        return Ok(());
-    };
-    let decision = limits
-        .check(&RateLimitKey::Tenant(tenant), OffsetDateTime::now_utc())
-        .await;
+    match &state.limits {
+        Some(limits) => {
+            let key = RateLimitKey::Tenant(tenant);
+            judge(req, limits.check(&key, OffsetDateTime::now_utc()).await)
+        }
+        None => Ok(()),
+    }
+}
+
+/// Keeps a tenant decision for the response headers; a refusal becomes the error.
+fn judge(req: &HttpRequest, decision: RateLimitDecision) -> Result<(), ApiError> {
     req.extensions_mut().insert(Decided(decision));
     if decision.allowed {
         Ok(())
