@@ -368,3 +368,30 @@ async fn switched_off_limits_refuse_nothing() {
         assert_eq!(me(&app, &account).await.status, StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn a_dead_redis_fails_open() {
+    // Nothing listens on the discard port: every Redis call fails at once, the service
+    // allows the requests (Redis is not the store of record) and keeps serving.
+    let app = TestApp::spawn_with(&[
+        ("REDIS_URL", "redis://127.0.0.1:9"),
+        ("RATE_LIMIT_TENANT_PER_MINUTE", "1"),
+        ("RATE_LIMIT_TENANT_BURST", "1"),
+        ("RATE_LIMIT_AUTH_PER_MINUTE", "1"),
+    ])
+    .await;
+    let account = app.register("Unshielded GmbH").await; // two auth calls, one /users/me
+    for _ in 0..5 {
+        let answer = me(&app, &account).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert!(
+            answer.header("ratelimit-limit").is_none(),
+            "no figures without a store answer"
+        );
+    }
+    assert_eq!(
+        stored_limit_rows(&app).await,
+        0,
+        "no fallback to PostgreSQL"
+    );
+}
