@@ -7,6 +7,7 @@ pub mod smtp;
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
+    sync::Arc,
     time::Duration,
 };
 
@@ -24,8 +25,12 @@ pub const PASSWORD: &str = "a sufficiently long passphrase";
 pub struct TestApp {
     pub base: String,
     pub dir: PathBuf,
-    pub db: TestDatabase,
+    /// Shared with [`TestApp::spawn_sibling`]'s instances.
+    pub db: Arc<TestDatabase>,
     pub http: reqwest::Client,
+    /// The pepper and signing keys every instance on this database shares.
+    pepper: String,
+    keys_dir: PathBuf,
     child: Child,
 }
 
@@ -46,10 +51,32 @@ impl TestApp {
 
     /// Starts the binary with extra environment variables.
     pub async fn spawn_with(extra_env: &[(&str, &str)]) -> Self {
-        let db = TestDatabase::create().await;
+        let db = Arc::new(TestDatabase::create().await);
+        let pepper = STANDARD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2));
+        Self::start(db, pepper, None, extra_env).await
+    }
+
+    /// Another `aura-api` process on the same database, pepper and signing keys (as a
+    /// second instance behind a load balancer), with its own extra variables.
+    pub async fn spawn_sibling(&self, extra_env: &[(&str, &str)]) -> Self {
+        Self::start(
+            self.db.clone(),
+            self.pepper.clone(),
+            Some(self.keys_dir.clone()),
+            extra_env,
+        )
+        .await
+    }
+
+    async fn start(
+        db: Arc<TestDatabase>,
+        pepper: String,
+        keys_dir: Option<PathBuf>,
+        extra_env: &[(&str, &str)],
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!("aura-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
-        let pepper = STANDARD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2));
+        let keys_dir = keys_dir.unwrap_or_else(|| dir.join("keys"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_aura-api"));
         command
             .env_clear()
@@ -61,13 +88,17 @@ impl TestApp {
             .env("BIND_ADDR", "127.0.0.1:0")
             .env("WORKERS", "2")
             .env("BCRYPT_COST", "10")
-            .env("JWT_KEYS_DIR", dir.join("keys"))
-            .env("PASSWORD_PEPPER", pepper)
+            .env("JWT_KEYS_DIR", &keys_dir)
+            .env("PASSWORD_PEPPER", &pepper)
             .env("MAIL_TRANSPORT", "file")
             .env("MAIL_DIR", dir.join("mail"))
             .env("TRUSTED_PROXIES", "127.0.0.1")
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
+            // Limits far above what any suite sends; tests/limits.rs sets tight ones.
+            .env("RATE_LIMIT_AUTH_PER_MINUTE", "1000000")
+            .env("RATE_LIMIT_TENANT_PER_MINUTE", "10000000")
+            .env("RATE_LIMIT_TENANT_BURST", "1000000")
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -97,6 +128,8 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             dir,
             db,
+            pepper,
+            keys_dir,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -119,7 +152,7 @@ impl TestApp {
     }
 
     pub fn keys_dir(&self) -> PathBuf {
-        self.dir.join("keys")
+        self.keys_dir.clone()
     }
 
     pub fn mail_dir(&self) -> PathBuf {

@@ -107,6 +107,20 @@ pub struct ObservabilitySettings {
     pub service_name: String,
 }
 
+/// Request rate limits (per client address on the public auth routes, per tenant on the
+/// API), shared by every instance through PostgreSQL or Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Per client address on sign-up, sign-in, refresh and password reset; also the
+    /// burst (a minute's worth may come at once).
+    pub auth_per_minute: u32,
+    pub tenant_per_minute: u32,
+    pub tenant_burst: u32,
+    /// Keep the counts in Redis instead of PostgreSQL.
+    pub redis_url: Option<Secret>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub environment: Environment,
@@ -145,6 +159,7 @@ pub struct Settings {
     pub ai: AiSettings,
     pub worker: WorkerConfig,
     pub observability: ObservabilitySettings,
+    pub rate_limits: RateLimitSettings,
 }
 
 /// Reads variables, collecting one message per bad one.
@@ -373,6 +388,7 @@ impl Settings {
         let ai = ai_settings(&mut r);
         let worker = worker_config(&mut r);
         let observability = observability_settings(&mut r, &bind_addr);
+        let rate_limits = rate_limit_settings(&mut r);
         let settings = Settings {
             environment,
             database_url,
@@ -422,6 +438,7 @@ impl Settings {
             ai,
             worker,
             observability,
+            rate_limits,
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -505,6 +522,21 @@ fn observability_settings(r: &mut Reader<'_>, bind_addr: &str) -> ObservabilityS
         metrics_bind_addr,
         otlp_endpoint: r.url("OTEL_EXPORTER_OTLP_ENDPOINT", &["http", "https"]),
         service_name,
+    }
+}
+
+/// Defaults: 30 sign-in/sign-up/reset requests per minute per address (a bcrypt hash each:
+/// an attacker gets half a hash a second per address, a shared office NAT still signs in
+/// its people), and per tenant 600 requests a minute with bursts of 100 (a busy
+/// organisation's users and scripts stay far below it; one runaway client cannot take
+/// the service from everyone else).
+fn rate_limit_settings(r: &mut Reader<'_>) -> RateLimitSettings {
+    RateLimitSettings {
+        enabled: r.flag("RATE_LIMIT_ENABLED", true),
+        auth_per_minute: r.ranged("RATE_LIMIT_AUTH_PER_MINUTE", 30u32, 1, 10_000_000),
+        tenant_per_minute: r.ranged("RATE_LIMIT_TENANT_PER_MINUTE", 600u32, 1, 10_000_000),
+        tenant_burst: r.ranged("RATE_LIMIT_TENANT_BURST", 100u32, 1, 10_000_000),
+        redis_url: r.url("REDIS_URL", &["redis", "rediss"]),
     }
 }
 
@@ -680,6 +712,44 @@ mod tests {
         ]))
         .expect("valid");
         assert_eq!(settings.observability.service_name, "aura-eu-1");
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_rate_limits_are_checked() {
+        let settings = Settings::from_vars(&vars(&[])).expect("defaults");
+        assert!(settings.rate_limits.enabled);
+        assert_eq!(settings.rate_limits.auth_per_minute, 30);
+        assert_eq!(settings.rate_limits.tenant_per_minute, 600);
+        assert_eq!(settings.rate_limits.tenant_burst, 100);
+        assert!(settings.rate_limits.redis_url.is_none());
+        let problems = Settings::from_vars(&vars(&[
+            ("RATE_LIMIT_ENABLED", "sometimes"),
+            ("RATE_LIMIT_AUTH_PER_MINUTE", "0"),
+            ("RATE_LIMIT_TENANT_PER_MINUTE", "lots"),
+            ("RATE_LIMIT_TENANT_BURST", "-1"),
+            ("REDIS_URL", "http://:hunter2@cache:6379"),
+        ]))
+        .expect_err("invalid");
+        for name in [
+            "RATE_LIMIT_ENABLED",
+            "RATE_LIMIT_AUTH_PER_MINUTE",
+            "RATE_LIMIT_TENANT_PER_MINUTE",
+            "RATE_LIMIT_TENANT_BURST",
+            "REDIS_URL",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(name)),
+                "{name}: {problems:?}"
+            );
+        }
+        assert!(problems.iter().all(|p| !p.contains("hunter2")));
+        let settings = Settings::from_vars(&vars(&[(
+            "REDIS_URL",
+            "rediss://:hunter2@cache.internal:6380/0",
+        )]))
+        .expect("valid");
+        assert!(settings.rate_limits.redis_url.is_some());
         assert!(!format!("{settings:?}").contains("hunter2"));
     }
 

@@ -33,6 +33,7 @@ use aura_identity::{
         LoginThrottle, Mailer, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
     },
 };
+use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_tasks::{
     TaskPorts, Tasks, Worker, WorkerPorts,
     jobs::JobQueue,
@@ -73,6 +74,8 @@ struct Stores {
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
     pool: Option<Arc<dyn PoolProbe>>,
+    /// Where request rate limits are counted (replaced by Redis when configured).
+    rate_limiter: Arc<dyn RateLimiter>,
     storage: &'static str,
 }
 
@@ -288,6 +291,7 @@ impl Application {
         });
 
         let metrics = metrics_endpoint(&settings, &stores, clock.clone());
+        let limits = rate_limits(&settings, stores.rate_limiter.clone()).await?;
         let state = ApiState {
             registers: stores.registers(clock.clone()),
             tasks: stores.tasks(clock.clone(), &settings.worker),
@@ -311,6 +315,7 @@ impl Application {
                 ai_request_timeout: ai_request_budget(&settings),
                 hsts_max_age_secs: settings.hsts_max_age_secs,
             },
+            limits,
         };
 
         let listener = TcpListener::bind(&settings.bind_addr)
@@ -483,6 +488,56 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     })
 }
 
+/// The request rate limits: in Redis when `REDIS_URL` is set, else in the stores'
+/// limiter (PostgreSQL; memory in demo mode), or none when switched off.
+async fn rate_limits(
+    settings: &Settings,
+    stored: Arc<dyn RateLimiter>,
+) -> Result<Option<Arc<RateLimits>>, StartError> {
+    let config = &settings.rate_limits;
+    if !config.enabled {
+        tracing::warn!("rate limits are off (RATE_LIMIT_ENABLED=false)");
+        return Ok(None);
+    }
+    let quota = |name: &str, per_minute: u32, burst: u32| {
+        Quota::new(per_minute, burst).map_err(|e| StartError::from(name, e))
+    };
+    let policy = RateLimitPolicy {
+        client_address: quota(
+            "RATE_LIMIT_AUTH_PER_MINUTE",
+            config.auth_per_minute,
+            config.auth_per_minute,
+        )?,
+        tenant: quota(
+            "RATE_LIMIT_TENANT_PER_MINUTE",
+            config.tenant_per_minute,
+            config.tenant_burst,
+        )?,
+    };
+    let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
+        Some(url) => {
+            use aura_adapter_redis::{DEFAULT_PREFIX, RedisRateLimiter};
+            let redis = RedisRateLimiter::connect(url.expose(), DEFAULT_PREFIX, REDIS_TIMEOUT)
+                .map_err(|e| StartError::from("REDIS_URL", e))?;
+            // Redis speeds counting up; it is not the store of record. The service
+            // starts without it and fails open until it answers.
+            match redis.ping().await {
+                Ok(()) => tracing::info!("rate limits: Redis"),
+                Err(error) => tracing::warn!(
+                    %error,
+                    "rate limits: Redis does not answer yet; allowing requests until it does"
+                ),
+            }
+            Arc::new(redis)
+        }
+        None => stored,
+    };
+    Ok(Some(Arc::new(RateLimits::new(limiter, policy))))
+}
+
+/// Every Redis command and connection attempt gives up after this.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// CORS only for configured origins; none configured means no cross-origin access.
 fn cors(origins: &[String]) -> Cors {
     origins
@@ -495,7 +550,13 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("ratelimit-limit"),
+            header::HeaderName::from_static("ratelimit-remaining"),
+            header::HeaderName::from_static("ratelimit-reset"),
+        ])
         .max_age(600)
 }
 
@@ -518,6 +579,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         jobs: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
+        rate_limiter: Arc::new(aura_adapter_memory::MemoryRateLimiter::new()),
         storage: "memory",
     }
 }
@@ -570,6 +632,7 @@ async fn postgres_stores(
         tasks: Arc::new(stores.clone()),
         jobs: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
+        rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         readiness: Arc::new(PgReadiness(stores)),
         storage: "postgres",
     })

@@ -70,6 +70,13 @@ pub enum ApiError {
         /// request id travels with the error.
         request_id: Option<String>,
     },
+    /// The request rate limit of the client address or the tenant: 429 with
+    /// `Retry-After` (whole seconds, rounded up).
+    #[error("too many requests from {scope}; retry after the time in Retry-After")]
+    RateLimited {
+        scope: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("service temporarily unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// An upstream AI provider failed (5xx, refused, unusable answer): 502.
@@ -148,6 +155,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Timeout { .. } => "request_timeout",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::ProviderFailed(_) => "ai_provider_failed",
             ApiError::ProviderTimeout => "ai_provider_timeout",
@@ -199,7 +207,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::StaleVersion => StatusCode::CONFLICT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) | ApiError::Timeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ProviderFailed(_) => StatusCode::BAD_GATEWAY,
             ApiError::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -237,6 +247,11 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
             ApiError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::Unauthorized { .. } => {

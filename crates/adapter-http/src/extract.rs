@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     error::ApiError,
+    limits,
     middleware::{LoggedPrincipal, RequestId},
     state::ApiState,
 };
@@ -30,7 +31,7 @@ fn state(req: &HttpRequest) -> Result<&ApiState, ApiError> {
 
 /// The client address: the peer, or — only when the peer is a trusted proxy — the
 /// right-most untrusted address of `X-Forwarded-For`.
-fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub(crate) fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
     if !trusted.contains(&peer) {
         return Some(peer);
@@ -115,7 +116,12 @@ impl FromRequest for Auth {
                 .map(str::trim)
                 .filter(|t| !t.is_empty() && t.len() <= 4096)
                 .ok_or_else(ApiError::unauthorized)?;
-            let authenticated = state.identity.authenticate(token).await?;
+            // The tenant of a verified signature counts the request; a tenant this
+            // instance knows is blocked is refused before any store is read.
+            let claims = state.identity.verify_access_token(token)?;
+            limits::tenant_before_reread(state, &req, claims.tenant)?;
+            let authenticated = state.identity.authenticate_claims(claims).await?;
+            limits::tenant_after_reread(state, &req, authenticated.scope.tenant_id()).await?;
             req.extensions_mut().insert(LoggedPrincipal {
                 tenant_id: authenticated.scope.tenant_id(),
                 user_id: authenticated.user.id,

@@ -4,6 +4,7 @@ use aura_ai_port::AiAssistant;
 use aura_audit::AuditService;
 use aura_gdpr_registers::Registers;
 use aura_identity::Identity;
+use aura_rate_limit::RateLimits;
 use aura_tasks::Tasks;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -70,4 +71,6 @@ pub struct ApiState {
     pub jwks: Arc<serde_json::Value>,
     pub info: SystemInfo,
     pub edge: EdgeConfig,
+    /// Request rate limits (None: switched off with `RATE_LIMIT_ENABLED=false`).
+    pub limits: Option<Arc<RateLimits>>,
 }

@@ -13,12 +13,15 @@
 //! and leases); the port contract suite (`aura-port-contracts`) holds both adapters to
 //! them.
 //!
+//! [`MemoryRateLimiter`] implements the rate limiter's port under a lock of its own.
+//!
 //! Nothing is persisted: a restart forgets everything.
 
 mod ai;
 mod audit;
 mod identity;
 mod jobs;
+mod limits;
 mod registers;
 mod state;
 mod tasks;
@@ -28,6 +31,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use aura_audit::ChainHasher;
 use aura_tenancy::{Clock, StoreError};
 
+pub use crate::limits::MemoryRateLimiter;
 use crate::state::State;
 
 /// All tables in memory behind one lock. Cloning is cheap and shares the tables.

@@ -17,6 +17,7 @@ mod ai;
 mod audit;
 mod error;
 mod jobs;
+mod limits;
 mod lookups;
 mod models;
 mod pool;
@@ -34,6 +35,7 @@ mod users;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use limits::PgRateLimiter;
 pub use pool::{PoolSettings, PoolStatus};
 pub use setup::{
     APP_ROLE, InitReport, MIGRATIONS, SetupError, init_database, pending_migrations,

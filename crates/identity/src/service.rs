@@ -531,11 +531,29 @@ impl Identity {
     /// Verifies an access token and re-reads its principal, so deactivation, demotion,
     /// logout and suspension take effect on the very next request.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, IdentityError> {
+        let claims = self.verify_access_token(token)?;
+        self.authenticate_claims(claims).await
+    }
+
+    /// The first half of [`Identity::authenticate`]: checks the token's signature and
+    /// expiry, reading no store. The tenant it names is authentic (we signed it), which
+    /// is enough to count the request against that tenant's rate limit before any
+    /// store is read; user, tenant and session may since have been suspended or ended,
+    /// so nothing else may be trusted until [`Identity::authenticate_claims`].
+    pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, IdentityError> {
         let now = self.ports.clock.now();
-        let claims = self.ports.tokens.verify(token, now).map_err(|rejected| {
+        self.ports.tokens.verify(token, now).map_err(|rejected| {
             tracing::debug!(%rejected, "access token refused");
             IdentityError::InvalidToken
-        })?;
+        })
+    }
+
+    /// The second half of [`Identity::authenticate`]: re-reads user, tenant and session
+    /// of verified claims and builds the caller's scope.
+    pub async fn authenticate_claims(
+        &self,
+        claims: AccessClaims,
+    ) -> Result<Authenticated, IdentityError> {
         // Re-read the principal in the verified token's tenant before trusting it further.
         let reading = TenantScope::for_credential_check(claims.tenant, Some(claims.user));
         let principal = self

@@ -43,12 +43,16 @@
 
 //!
 //! The AI assistant's ports have theirs, [`ai_contract_tests!`], over an [`AiStores`].
+//!
+//! The rate limiter has [`rate_limit_contract_tests!`], over a [`LimitStores`] (two
+//! limiter instances on one store, as two API processes would have, and a base time).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod ai;
 pub mod audit;
 pub mod fixtures;
+pub mod limits;
 pub mod owners;
 pub mod registers;
 pub mod resets;
@@ -68,6 +72,7 @@ use aura_gdpr_registers::ports::{
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
+use aura_rate_limit::RateLimiter;
 use aura_tasks::{jobs::JobQueue, ports::TaskRepository};
 use aura_tenancy::Clock;
 
@@ -580,6 +585,57 @@ macro_rules! __ai_contract_cases {
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 $crate::ai::$name(super::__ai_contract_stores().await).await;
+            }
+        )*
+    };
+}
+
+/// The rate limiter under test: two instances on one store (as two API processes on
+/// one database or Redis would have) and the time the contracts count from.
+#[derive(Clone)]
+pub struct LimitStores {
+    pub first: Arc<dyn RateLimiter>,
+    /// Another instance sharing `first`'s store (its own connection or pool).
+    pub second: Arc<dyn RateLimiter>,
+    /// The contracts' "now"; they add offsets to it and never read a clock.
+    pub base: time::OffsetDateTime,
+}
+
+/// Expands to one `#[tokio::test]` per rate limiter contract. The argument is an async
+/// expression (evaluated afresh for each test) that yields a [`LimitStores`]. Defines
+/// `__limit_contract_stores` and the module `rate_limits` in the calling module.
+#[macro_export]
+macro_rules! rate_limit_contract_tests {
+    ($stores:expr $(,)?) => {
+        async fn __limit_contract_stores() -> $crate::LimitStores {
+            $stores.await
+        }
+
+        mod rate_limits {
+            $crate::__limit_contract_cases!(
+                a_quiet_key_gets_its_burst_then_refusals,
+                retry_after_is_exact,
+                refusals_are_not_counted,
+                the_burst_refills_at_the_rate,
+                keys_are_counted_apart,
+                an_ipv6_network_shares_one_count,
+                concurrent_checks_allow_exactly_the_burst,
+                concurrent_checks_over_time_never_exceed_the_rate,
+                the_second_instance_sees_the_first_ones_count,
+            );
+        }
+    };
+}
+
+/// The cases of [`rate_limit_contract_tests!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __limit_contract_cases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::limits::$name(super::__limit_contract_stores().await).await;
             }
         )*
     };

@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/.well-known/jwks.json").get(system::jwks))
         .service(
             web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(crate::limits::enforce))
                 .service(resource("/system/info").get(system::info))
                 .service(auth_resource("/auth/register").post(auth::register))
                 .service(auth_resource("/auth/login").post(auth::login))

@@ -1,0 +1,29 @@
+//! The rate limiter's contracts (`rate_limit_contract_tests!`) on the memory adapter:
+//! two clones share one map, as two handles on one store.
+
+use std::sync::Arc;
+
+use aura_adapter_memory::MemoryRateLimiter;
+use aura_port_contracts::LimitStores;
+use time::{OffsetDateTime, macros::datetime};
+
+fn stores(base: OffsetDateTime) -> LimitStores {
+    let limiter = MemoryRateLimiter::new();
+    LimitStores {
+        first: Arc::new(limiter.clone()),
+        second: Arc::new(limiter),
+        base,
+    }
+}
+
+mod fixed_time {
+    aura_port_contracts::rate_limit_contract_tests!(async {
+        super::stores(super::datetime!(2026-03-01 09:30:00.123456 UTC))
+    });
+}
+
+mod wall_time {
+    aura_port_contracts::rate_limit_contract_tests!(async {
+        super::stores(super::OffsetDateTime::now_utc())
+    });
+}

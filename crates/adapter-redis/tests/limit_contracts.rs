@@ -1,0 +1,77 @@
+//! The rate limiter's contracts (`rate_limit_contract_tests!`) on Redis: two limiters
+//! with connections of their own, as two API processes would have.
+//!
+//! The server: `TEST_REDIS_URL` when set, else the local `redis://127.0.0.1:6379`. The
+//! tests never skip: without a Redis they fail. Every test uses a key prefix of its own
+//! (a random UUID), so parallel runs never collide, and keys expire by themselves.
+
+use std::{sync::Arc, time::Duration};
+
+use aura_adapter_redis::RedisRateLimiter;
+use aura_port_contracts::LimitStores;
+use time::{OffsetDateTime, macros::datetime};
+
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+async fn limiter(prefix: &str) -> RedisRateLimiter {
+    let limiter = RedisRateLimiter::connect(&redis_url(), prefix, Duration::from_secs(2))
+        .expect("a Redis URL");
+    limiter
+        .ping()
+        .await
+        .unwrap_or_else(|e| panic!("no Redis for tests at TEST_REDIS_URL or 127.0.0.1:6379: {e}"));
+    limiter
+}
+
+async fn stores(base: OffsetDateTime) -> LimitStores {
+    let prefix = format!("aura-test:{}:", uuid::Uuid::new_v4().simple());
+    LimitStores {
+        first: Arc::new(limiter(&prefix).await),
+        second: Arc::new(limiter(&prefix).await),
+        base,
+    }
+}
+
+mod fixed_time {
+    aura_port_contracts::rate_limit_contract_tests!(async {
+        super::stores(super::datetime!(2026-03-01 09:30:00.123456 UTC)).await
+    });
+}
+
+mod wall_time {
+    aura_port_contracts::rate_limit_contract_tests!(async {
+        super::stores(super::OffsetDateTime::now_utc()).await
+    });
+}
+
+/// A Redis that does not answer fails fast with an error (the service then fails open).
+#[tokio::test]
+async fn an_unreachable_redis_fails_fast() {
+    use aura_rate_limit::{Quota, RateLimitKey, RateLimiter};
+    // A port nothing listens on (the discard port on loopback).
+    let limiter = RedisRateLimiter::connect(
+        "redis://127.0.0.1:9",
+        "aura-test:",
+        Duration::from_millis(300),
+    )
+    .expect("a Redis URL");
+    let key = RateLimitKey::Tenant(aura_tenancy::TenantId::generate());
+    let check = limiter.check(
+        &key,
+        Quota::new(60, 1).expect("quota"),
+        OffsetDateTime::now_utc(),
+    );
+    // A hang guard, not a speed measurement: the call must come back with an error.
+    let result = tokio::time::timeout(Duration::from_secs(30), check)
+        .await
+        .expect("the check returns instead of hanging");
+    let error = result.expect_err("no Redis there");
+    assert!(
+        error
+            .to_string()
+            .starts_with("rate-limit store unavailable: redis"),
+        "{error}"
+    );
+}
