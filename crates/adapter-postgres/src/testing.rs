@@ -131,6 +131,7 @@ impl TestDatabase {
             max_size: 4,
             acquire_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
+            transaction_pooling: false,
         };
         PgStores::connect(&self.app_url, settings, hasher, clock).await
     }
