@@ -80,7 +80,6 @@ task = call("POST", "/api/v1/tasks", {
 suggestion = call("POST", "/api/v1/ai/ask", {"question": "Which processors do we use?"}, token)
 
 print(f"ST_TOKEN={token}")
-print(f"ST_REFRESH={owner['refresh_token']}")
 print(f"ST_LOGOUT_TOKEN={logout['access_token']}")
 print(f"ST_USER_ID={member['id']}")
 print(f"ST_PROCESSOR_ID={processor['id']}")
@@ -109,6 +108,8 @@ include-path = "/api/v1/auth/logout"
 headers = { Authorization = "Bearer $ST_LOGOUT_TOKEN" }
 TOML
 
+# One worker: Python 3.11's ast module can fail spuriously under threads (CPython
+# gh-106905), which schemathesis reports as a runtime error.
 echo "== schemathesis (seed $SEED, at most $MAX_EXAMPLES examples per operation)"
 set +e
 (cd "$AURA_TMP" && "$venv/bin/schemathesis" --config-file "$AURA_TMP/schemathesis.toml" run \
@@ -117,16 +118,14 @@ set +e
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing \
     --seed "$SEED" --max-examples "$MAX_EXAMPLES" \
-    --workers 2 --request-timeout 30 --no-color \
-    --report ndjson --report-ndjson-path "$AURA_TMP/events.ndjson" \
+    --workers 1 --request-timeout 30 --no-color \
     --suppress-health-check all) | tee "$AURA_TMP/schemathesis.out"
 status=${PIPESTATUS[0]}
 set -e
 
-server_errors=$(grep -c '"status": *5[0-9][0-9]\|"status_code": *5[0-9][0-9]' "$AURA_TMP/events.ndjson" || true)
-echo "== aura-api log: $(grep -c '"level":"ERROR"' "$AURA_TMP/api.log" || true) error lines"
+cases=$(grep -oE '^ *[0-9]+ generated' "$AURA_TMP/schemathesis.out" | tail -n 1 | tr -dc '0-9')
 if [ "$status" -ne 0 ]; then
-    echo "schemathesis: FAILED (exit $status; $server_errors responses with 5xx in the report)"
+    echo "schemathesis: FAILED (exit $status) after ${cases:-?} generated cases"
     exit "$status"
 fi
-echo "schemathesis: passed"
+echo "schemathesis: ${cases:-?} generated cases, 0 failures (seed $SEED, $MAX_EXAMPLES examples per operation)"

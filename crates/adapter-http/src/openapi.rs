@@ -191,16 +191,21 @@ impl Modify for CommonProblems {
                     );
                 }
                 if path.starts_with("/api/v1/") {
-                    let retry_after = Header::new(Object::with_type(Type::Integer));
-                    let mut limited =
-                        problem("too many requests; retry after `Retry-After` seconds");
-                    limited
-                        .headers
-                        .insert("Retry-After".to_owned(), retry_after.into());
-                    declare("429", limited);
+                    declare(
+                        "429",
+                        problem("too many requests; retry after `Retry-After` seconds"),
+                    );
                 }
                 if path != "/health" {
                     declare("503", problem("the database is unreachable; retry later"));
+                }
+                // Every 429 (a route's own too) says when to come back.
+                if let Some(RefOr::T(limited)) = responses.get_mut("429") {
+                    let seconds = Header::new(Object::with_type(Type::Integer));
+                    limited
+                        .headers
+                        .entry("Retry-After".to_owned())
+                        .or_insert_with(|| seconds.into());
                 }
             }
         }
@@ -223,4 +228,77 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Every operation of the served document, as (method, path, operation).
+    fn operations() -> Vec<(String, String, Value)> {
+        let doc = serde_json::to_value(super::document()).expect("the document serializes");
+        let mut all = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("path item") {
+                all.push((method.clone(), path.clone(), operation.clone()));
+            }
+        }
+        all
+    }
+
+    fn declares(operation: &Value, status: &str) -> bool {
+        operation["responses"].get(status).is_some()
+    }
+
+    #[test]
+    fn every_operation_declares_the_problems_it_can_answer() {
+        let operations = operations();
+        assert!(operations.len() > 50, "{}", operations.len());
+        for (method, path, operation) in operations {
+            let at = format!("{method} {path}");
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            if secured {
+                assert!(declares(&operation, "401"), "{at}: 401");
+            }
+            if secured && path.contains('{') {
+                assert!(declares(&operation, "404"), "{at}: 404");
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(declares(&operation, status), "{at}: {status}");
+                }
+            }
+            let if_match = operation["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+            if if_match {
+                assert!(declares(&operation, "409"), "{at}: 409");
+                assert!(declares(&operation, "428"), "{at}: 428");
+            }
+            if path.starts_with("/api/v1/") {
+                let limited = &operation["responses"]["429"];
+                assert!(limited["headers"].get("Retry-After").is_some(), "{at}: 429");
+            }
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object().expect("content");
+                    assert!(
+                        content.contains_key("application/problem+json"),
+                        "{at}: {status} is a problem document"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_key_set_is_declared_with_its_media_type() {
+        let (_, _, jwks) = operations()
+            .into_iter()
+            .find(|(_, path, _)| path == "/.well-known/jwks.json")
+            .expect("jwks documented");
+        assert!(jwks["responses"]["200"]["content"]["application/jwk-set+json"].is_object());
+    }
 }
