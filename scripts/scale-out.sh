@@ -97,7 +97,7 @@ if grep -q RATE_LIMIT_TENANT_PER_MINUTE "$AURA_ROOT/apps/api/src/config.rs"; the
     rate_limited=true
 fi
 tenant_limit=40
-common=(DATABASE_URL="$pooled_url" DB_TRANSACTION_POOLING=true DB_POOL_MAX_SIZE=8
+common=(DATABASE_URL="$pooled_url" DB_TRANSACTION_POOLING="${SCALE_TRANSACTION_POOLING:-true}" DB_POOL_MAX_SIZE=8
     JWT_KEYS_DIR="$AURA_TMP/keys" PASSWORD_PEPPER="$pepper" TRUSTED_PROXIES=127.0.0.1
     RATE_LIMIT_ENABLED="$rate_limited" RATE_LIMIT_TENANT_PER_MINUTE="$tenant_limit"
     RATE_LIMIT_TENANT_BURST="$tenant_limit" RATE_LIMIT_AUTH_PER_MINUTE=1000)

@@ -516,9 +516,16 @@ mod tests {
             ("BIND_ADDR", "nowhere"),
             ("DATABASE_URL", "mysql://secret@x/y"),
             ("SIGNUP_ENABLED", "maybe"),
+            ("DB_TRANSACTION_POOLING", "sometimes"),
         ]))
         .expect_err("invalid");
-        for name in ["BCRYPT_COST", "BIND_ADDR", "DATABASE_URL", "SIGNUP_ENABLED"] {
+        for name in [
+            "BCRYPT_COST",
+            "BIND_ADDR",
+            "DATABASE_URL",
+            "SIGNUP_ENABLED",
+            "DB_TRANSACTION_POOLING",
+        ] {
             assert!(
                 problems.iter().any(|p| p.starts_with(name)),
                 "{name}: {problems:?}"

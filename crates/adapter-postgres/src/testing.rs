@@ -194,6 +194,25 @@ pub async fn unscoped_view(stores: &PgStores, table: &str) -> Result<(i64, Strin
     Ok((view.rows, view.setting))
 }
 
+/// How many prepared statements a pooled connection of `stores` holds (besides the one
+/// asking): statements cached there by earlier work (tests of transaction pooling).
+pub async fn cached_statements(stores: &PgStores) -> Result<i64, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        statements: i64,
+    }
+    let mut conn = acquire(&stores.inner.pool).await?;
+    let count: Count = diesel::sql_query(
+        "SELECT count(*) AS statements FROM pg_prepared_statements \
+         WHERE statement NOT LIKE '%pg_prepared_statements%'",
+    )
+    .get_result(&mut conn)
+    .await
+    .map_err(crate::error::map_diesel)?;
+    Ok(count.statements)
+}
+
 async fn base_server() -> Result<(String, Option<ContainerAsync<Postgres>>), TestDatabaseError> {
     if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
         Url::parse(&url).map_err(|_| TestDatabaseError::InvalidUrl)?;
