@@ -5,6 +5,7 @@
 # The database server: TEST_DATABASE_URL (a superuser URL), else the local
 # postgres://postgres@127.0.0.1:5432/postgres, as the test suite uses.
 
+export PYTHONDONTWRITEBYTECODE=1
 AURA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AURA_SUPERUSER_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 AURA_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aura-script.XXXXXX")

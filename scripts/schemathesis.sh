@@ -36,23 +36,20 @@ base=http://127.0.0.1:$AURA_PORT
 echo "== aura-api on $base (database $AURA_DB)"
 
 # A tenant with a record of every kind, so that the ids schemathesis is given exist.
-python3 - "$base" >"$AURA_TMP/seed.env" <<'PY'
-import json, sys, urllib.request
+python3 - "$base" "$AURA_ROOT/scripts" >"$AURA_TMP/seed.env" <<'PY'
+import sys
+
+sys.path.insert(0, sys.argv[2])
+import aura_http
 
 base = sys.argv[1]
 PASSWORD = "schemathesis-pass-2026"
 
 def call(method, path, body=None, token=None, if_match=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method)
-    req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", "Bearer " + token)
-    if if_match:
-        req.add_header("if-match", if_match)
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        text = resp.read()
-        return json.loads(text) if text else None
+    status, answer, _ = aura_http.call(
+        base, method, path, body, token, {"if-match": if_match} if if_match else None)
+    assert status < 300, (method, path, status, answer)
+    return answer
 
 def login(email):
     return call("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})
