@@ -133,6 +133,9 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     pub db_pool_max_size: usize,
     pub db_acquire_timeout_ms: u64,
+    /// `DATABASE_URL` goes through a transaction-mode pooler (PgBouncer
+    /// `pool_mode = transaction`): no prepared statement is cached.
+    pub db_transaction_pooling: bool,
     pub jwt_keys_dir: PathBuf,
     pub jwt_active_kid: Option<String>,
     pub jwt_hs256_secret: Option<Secret>,
@@ -399,6 +402,7 @@ impl Settings {
             shutdown_grace_secs: r.ranged("SHUTDOWN_GRACE_SECS", 30u64, 1, 600),
             db_pool_max_size: r.ranged("DB_POOL_MAX_SIZE", 16usize, 1, 512),
             db_acquire_timeout_ms: r.ranged("DB_ACQUIRE_TIMEOUT_MS", 2_000u64, 50, 60_000),
+            db_transaction_pooling: r.flag("DB_TRANSACTION_POOLING", false),
             jwt_keys_dir: PathBuf::from(r.string("JWT_KEYS_DIR", "./var/keys")),
             jwt_active_kid: r.raw("JWT_ACTIVE_KID").map(str::to_owned),
             jwt_hs256_secret,
@@ -608,9 +612,16 @@ mod tests {
             ("BIND_ADDR", "nowhere"),
             ("DATABASE_URL", "mysql://secret@x/y"),
             ("SIGNUP_ENABLED", "maybe"),
+            ("DB_TRANSACTION_POOLING", "sometimes"),
         ]))
         .expect_err("invalid");
-        for name in ["BCRYPT_COST", "BIND_ADDR", "DATABASE_URL", "SIGNUP_ENABLED"] {
+        for name in [
+            "BCRYPT_COST",
+            "BIND_ADDR",
+            "DATABASE_URL",
+            "SIGNUP_ENABLED",
+            "DB_TRANSACTION_POOLING",
+        ] {
             assert!(
                 problems.iter().any(|p| p.starts_with(name)),
                 "{name}: {problems:?}"

@@ -608,6 +608,7 @@ async fn postgres_stores(
         max_size: settings.db_pool_max_size,
         acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms),
         connect_timeout: Duration::from_millis(settings.db_acquire_timeout_ms.max(1_000)),
+        transaction_pooling: settings.db_transaction_pooling,
     };
     let stores = PgStores::connect(url.expose(), pool, chain, clock)
         .await

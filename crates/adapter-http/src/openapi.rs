@@ -2,7 +2,13 @@
 
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        Content, Ref, RefOr, Response, ResponseBuilder,
+        header::Header,
+        path::Parameter,
+        schema::{Object, Type},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 use crate::{dto, error, routes, state};
@@ -88,7 +94,7 @@ use crate::{dto, error, routes, state};
         routes::ai::ActivitySuggestionBody, routes::ai::AskBody, routes::ai::SuggestionList,
         routes::tasks::CompletedTask,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonProblems),
     tags(
         (name = "system", description = "Health, readiness, build information, signing keys"),
         (name = "auth", description = "Sign-up, sign-in, tokens and password reset"),
@@ -119,9 +125,180 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The problem responses that whole classes of operations share, declared once here
+/// (a route's own declaration of the same status, with its specific description, wins):
+/// a malformed parameter or body (400), a missing or ended session (401), an object not
+/// in the caller's tenant (404), a stale or missing `If-Match` (409, 428), a body that is
+/// too large, not JSON or not valid (413, 415, 422), rate limits (429 with `Retry-After`)
+/// and an unreachable database (503).
+struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let parameters = operation.parameters.as_deref().unwrap_or_default();
+                let if_match = parameters.iter().any(|p| {
+                    matches!(p, RefOr::T(Parameter { name, .. }) if name.as_str() == "If-Match")
+                });
+                let parameters = !parameters.is_empty();
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let body = operation.request_body.is_some();
+                let responses = &mut operation.responses.responses;
+                let mut declare = |status: &str, response: Response| {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| response.into());
+                };
+                if parameters || body {
+                    declare(
+                        "400",
+                        problem("a parameter or the body is malformed (named in `errors`)"),
+                    );
+                }
+                if secured {
+                    declare(
+                        "401",
+                        problem("no valid bearer token, or its session has ended"),
+                    );
+                }
+                if secured && path.contains('{') {
+                    declare("404", problem("no such object in the caller's tenant"));
+                }
+                if if_match {
+                    declare(
+                        "409",
+                        problem("the record changed since it was read (stale `If-Match`)"),
+                    );
+                    declare("428", problem("`If-Match` is required"));
+                }
+                if body {
+                    declare("413", problem("the request body is larger than allowed"));
+                    declare(
+                        "415",
+                        problem("the request body is not JSON (Content-Type: application/json)"),
+                    );
+                    declare(
+                        "422",
+                        problem("the request body is not valid (fields named in `errors`)"),
+                    );
+                }
+                if path.starts_with("/api/v1/") {
+                    declare(
+                        "429",
+                        problem("too many requests; retry after `Retry-After` seconds"),
+                    );
+                }
+                if path != "/health" {
+                    declare("503", problem("the database is unreachable; retry later"));
+                }
+                // Every 429 (a route's own too) says when to come back.
+                if let Some(RefOr::T(limited)) = responses.get_mut("429") {
+                    let seconds = Header::new(Object::with_type(Type::Integer));
+                    limited
+                        .headers
+                        .entry("Retry-After".to_owned())
+                        .or_insert_with(|| seconds.into());
+                }
+            }
+        }
+    }
+}
+
+/// An RFC 9457 problem response.
+fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
+        .build()
+}
+
 /// The document served at `/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Every operation of the served document, as (method, path, operation).
+    fn operations() -> Vec<(String, String, Value)> {
+        let doc = serde_json::to_value(super::document()).expect("the document serializes");
+        let mut all = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("path item") {
+                all.push((method.clone(), path.clone(), operation.clone()));
+            }
+        }
+        all
+    }
+
+    fn declares(operation: &Value, status: &str) -> bool {
+        operation["responses"].get(status).is_some()
+    }
+
+    #[test]
+    fn every_operation_declares_the_problems_it_can_answer() {
+        let operations = operations();
+        assert!(operations.len() > 50, "{}", operations.len());
+        for (method, path, operation) in operations {
+            let at = format!("{method} {path}");
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            if secured {
+                assert!(declares(&operation, "401"), "{at}: 401");
+            }
+            if secured && path.contains('{') {
+                assert!(declares(&operation, "404"), "{at}: 404");
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(declares(&operation, status), "{at}: {status}");
+                }
+            }
+            let if_match = operation["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+            if if_match {
+                assert!(declares(&operation, "409"), "{at}: 409");
+                assert!(declares(&operation, "428"), "{at}: 428");
+            }
+            if path.starts_with("/api/v1/") {
+                let limited = &operation["responses"]["429"];
+                assert!(limited["headers"].get("Retry-After").is_some(), "{at}: 429");
+            }
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object().expect("content");
+                    assert!(
+                        content.contains_key("application/problem+json"),
+                        "{at}: {status} is a problem document"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_key_set_is_declared_with_its_media_type() {
+        let (_, _, jwks) = operations()
+            .into_iter()
+            .find(|(_, path, _)| path == "/.well-known/jwks.json")
+            .expect("jwks documented");
+        assert!(jwks["responses"]["200"]["content"]["application/jwk-set+json"].is_object());
+    }
 }

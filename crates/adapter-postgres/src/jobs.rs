@@ -28,8 +28,8 @@ use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
-    error::{DbError, map_diesel},
-    pool::{acquire, in_tenant},
+    error::DbError,
+    pool::{in_tenant, unscoped},
     registers::stored_enum,
     schema::jobs,
     stores::PgStores,
@@ -271,16 +271,18 @@ impl JobQueue for PgStores {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut conn = acquire(&self.inner.pool).await?;
-        let rows: Vec<ClaimRow> =
-            diesel::sql_query("SELECT * FROM aura_claim_jobs($1, $2, $3, $4)")
-                .bind::<Text, _>(note(worker))
-                .bind::<Timestamptz, _>(now)
-                .bind::<Int4, _>(lease_seconds(lease))
-                .bind::<Int4, _>(sql_limit(limit))
-                .load(&mut conn)
-                .await
-                .map_err(map_diesel)?;
+        let rows: Vec<ClaimRow> = unscoped(&self.inner.pool, async move |conn| {
+            Ok(
+                diesel::sql_query("SELECT * FROM aura_claim_jobs($1, $2, $3, $4)")
+                    .bind::<Text, _>(note(worker))
+                    .bind::<Timestamptz, _>(now)
+                    .bind::<Int4, _>(lease_seconds(lease))
+                    .bind::<Int4, _>(sql_limit(limit))
+                    .load(conn)
+                    .await?,
+            )
+        })
+        .await?;
         Ok(rows.into_iter().map(ClaimedJob::from).collect())
     }
 
@@ -387,16 +389,19 @@ impl JobQueue for PgStores {
         run_at: OffsetDateTime,
         max_attempts: i32,
     ) -> Result<u64, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let row: AddedRow =
-            diesel::sql_query("SELECT aura_schedule_digests($1, $2, $3, $4) AS added")
-                .bind::<SqlDate, _>(date)
-                .bind::<Timestamptz, _>(run_at)
-                .bind::<Int4, _>(max_attempts)
-                .bind::<Timestamptz, _>(self.now())
-                .get_result(&mut conn)
-                .await
-                .map_err(map_diesel)?;
+        let now = self.now();
+        let row: AddedRow = unscoped(&self.inner.pool, async move |conn| {
+            Ok(
+                diesel::sql_query("SELECT aura_schedule_digests($1, $2, $3, $4) AS added")
+                    .bind::<SqlDate, _>(date)
+                    .bind::<Timestamptz, _>(run_at)
+                    .bind::<Int4, _>(max_attempts)
+                    .bind::<Timestamptz, _>(now)
+                    .get_result(conn)
+                    .await?,
+            )
+        })
+        .await?;
         Ok(u64::try_from(row.added).unwrap_or(0))
     }
 
@@ -405,14 +410,17 @@ impl JobQueue for PgStores {
         _system: &SystemScope,
         filter: &JobFilter,
     ) -> Result<Vec<JobSummary>, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let rows: Vec<SummaryRow> = diesel::sql_query("SELECT * FROM aura_list_jobs($1, $2, $3)")
-            .bind::<Nullable<Text>, _>(filter.status.map(JobStatus::as_str))
-            .bind::<Nullable<SqlUuid>, _>(filter.tenant.map(|t| t.as_uuid()))
-            .bind::<Int4, _>(sql_limit(filter.limit))
-            .load(&mut conn)
-            .await
-            .map_err(map_diesel)?;
+        let rows: Vec<SummaryRow> = unscoped(&self.inner.pool, async move |conn| {
+            Ok(
+                diesel::sql_query("SELECT * FROM aura_list_jobs($1, $2, $3)")
+                    .bind::<Nullable<Text>, _>(filter.status.map(JobStatus::as_str))
+                    .bind::<Nullable<SqlUuid>, _>(filter.tenant.map(|t| t.as_uuid()))
+                    .bind::<Int4, _>(sql_limit(filter.limit))
+                    .load(conn)
+                    .await?,
+            )
+        })
+        .await?;
         rows.into_iter().map(JobSummary::try_from).collect()
     }
 
@@ -422,13 +430,14 @@ impl JobQueue for PgStores {
         id: Uuid,
         now: OffsetDateTime,
     ) -> Result<JobSummary, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let row: RetryRow = diesel::sql_query("SELECT * FROM aura_retry_job($1, $2)")
-            .bind::<SqlUuid, _>(id)
-            .bind::<Timestamptz, _>(now)
-            .get_result(&mut conn)
-            .await
-            .map_err(map_diesel)?;
+        let row: RetryRow = unscoped(&self.inner.pool, async move |conn| {
+            Ok(diesel::sql_query("SELECT * FROM aura_retry_job($1, $2)")
+                .bind::<SqlUuid, _>(id)
+                .bind::<Timestamptz, _>(now)
+                .get_result(conn)
+                .await?)
+        })
+        .await?;
         if !row.retried {
             return Err(StoreError::Conflict("job_state".to_owned()));
         }
@@ -440,12 +449,13 @@ impl JobQueue for PgStores {
         _system: &SystemScope,
         now: OffsetDateTime,
     ) -> Result<QueueStats, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let row: StatsRow = diesel::sql_query("SELECT * FROM aura_job_stats($1)")
-            .bind::<Timestamptz, _>(now)
-            .get_result(&mut conn)
-            .await
-            .map_err(map_diesel)?;
+        let row: StatsRow = unscoped(&self.inner.pool, async move |conn| {
+            Ok(diesel::sql_query("SELECT * FROM aura_job_stats($1)")
+                .bind::<Timestamptz, _>(now)
+                .get_result(conn)
+                .await?)
+        })
+        .await?;
         Ok(QueueStats {
             due: row.due,
             scheduled: row.scheduled,

@@ -18,7 +18,7 @@ use diesel_async::RunQueryDsl;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::{pool::acquire, stores::PgStores};
+use crate::{pool::unscoped, stores::PgStores};
 
 /// One round trip: insert a fresh key, or move its TAT forward when the quota allows
 /// (`$2` now, `$3` the interval, `$4` the tolerance, all µs). The row is locked for the
@@ -67,14 +67,15 @@ impl PgRateLimiter {
 
     /// Deletes expired rows (up to 10 000); returns how many.
     pub async fn sweep(&self, now: OffsetDateTime) -> Result<usize, RateLimitError> {
-        let mut conn = acquire(&self.stores.inner.pool)
-            .await
-            .map_err(unavailable)?;
-        diesel::sql_query(SWEEP)
-            .bind::<BigInt, _>(micros(now))
-            .execute(&mut conn)
-            .await
-            .map_err(unavailable)
+        let now_us = micros(now);
+        unscoped(&self.stores.inner.pool, async move |conn| {
+            Ok(diesel::sql_query(SWEEP)
+                .bind::<BigInt, _>(now_us)
+                .execute(conn)
+                .await?)
+        })
+        .await
+        .map_err(unavailable)
     }
 
     /// Starts a background sweep when this instance has not swept for a minute.
@@ -116,18 +117,19 @@ impl RateLimiter for PgRateLimiter {
         now: OffsetDateTime,
     ) -> Result<RateLimitDecision, RateLimitError> {
         let now_us = micros(now);
-        let mut conn = acquire(&self.stores.inner.pool)
-            .await
-            .map_err(unavailable)?;
-        let checked: Checked = diesel::sql_query(CHECK)
-            .bind::<Bytea, _>(key_hash(key))
-            .bind::<BigInt, _>(now_us)
-            .bind::<BigInt, _>(quota.interval_us())
-            .bind::<BigInt, _>(quota.tolerance_us())
-            .get_result(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        drop(conn);
+        let hash = key_hash(key);
+        // In a transaction like every statement: safe behind transaction pooling.
+        let checked: Checked = unscoped(&self.stores.inner.pool, async move |conn| {
+            Ok(diesel::sql_query(CHECK)
+                .bind::<Bytea, _>(hash)
+                .bind::<BigInt, _>(now_us)
+                .bind::<BigInt, _>(quota.interval_us())
+                .bind::<BigInt, _>(quota.tolerance_us())
+                .get_result(conn)
+                .await?)
+        })
+        .await
+        .map_err(unavailable)?;
         self.sweep_now_and_then(now_us);
         Ok(quota.decision(checked.allowed, checked.tat_us, now_us))
     }

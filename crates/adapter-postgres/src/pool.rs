@@ -1,13 +1,20 @@
 //! The connection pool (private to the crate) and the one way to a connection for
-//! tenant work: [`in_tenant`].
+//! tenant work: [`in_tenant`]; [`unscoped`] for work with no tenant.
+//!
+//! Every statement runs inside an explicit transaction. Besides atomicity, that is what
+//! lets the API sit behind a transaction-mode pooler (PgBouncer `pool_mode =
+//! transaction`), which lends a server connection for one transaction at a time: the
+//! driver prepares each statement (Parse) and runs it (Bind, Execute) in separate round
+//! trips, and only an open transaction keeps both on the same server connection.
 
 use std::{future::Future, time::Duration};
 
 use aura_tenancy::{StoreError, TenantScope};
 use diesel::sql_types::Text;
+use diesel::{ConnectionError, ConnectionResult, connection::CacheSize};
 use diesel_async::{
-    AsyncConnection, AsyncPgConnection, RunQueryDsl,
-    pooled_connection::{AsyncDieselConnectionManager, deadpool},
+    AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+    pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod, deadpool},
 };
 
 use crate::error::{DbError, map_pool};
@@ -26,6 +33,11 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
     /// Longest time to open a new connection (or to check an idle one) before giving up.
     pub connect_timeout: Duration,
+    /// The URL reaches PostgreSQL through a transaction-mode pooler (PgBouncer
+    /// `pool_mode = transaction`), which may give every transaction another server
+    /// connection: prepared statements are then never cached (a cached statement exists
+    /// on one server connection only), and the connection's set-up runs in a transaction.
+    pub transaction_pooling: bool,
 }
 
 impl Default for PoolSettings {
@@ -34,6 +46,7 @@ impl Default for PoolSettings {
             max_size: 10,
             acquire_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
+            transaction_pooling: false,
         }
     }
 }
@@ -51,7 +64,18 @@ pub struct PoolStatus {
 }
 
 pub(crate) fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<Pool, StoreError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    // An idle connection is checked with the simple query protocol: no prepared
+    // statement outside a transaction (see the module documentation).
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
+        Box::pin(async move { conn.batch_execute("SELECT 1").await })
+    }));
+    if settings.transaction_pooling {
+        config.custom_setup =
+            Box::new(|url| Box::pin(establish_for_transaction_pooling(url.to_owned())));
+    }
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(settings.max_size.max(1))
         .wait_timeout(Some(settings.acquire_timeout))
@@ -60,6 +84,36 @@ pub(crate) fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<
         .runtime(::deadpool::Runtime::Tokio1)
         .build()
         .map_err(|_| StoreError::unexpected("invalid connection pool settings"))
+}
+
+/// A connection for a transaction-mode pooler. diesel-async's set-up sends two `SET`s as
+/// prepared statements; inside one transaction their Parse and Bind reach the same server
+/// connection (the settings are session parameters the pooler then carries to whichever
+/// server connection serves this client). No statement is cached afterwards: each one is
+/// prepared, run and closed inside its own transaction.
+async fn establish_for_transaction_pooling(url: String) -> ConnectionResult<AsyncPgConnection> {
+    let bad = |error: tokio_postgres::Error| ConnectionError::BadConnection(error.to_string());
+    let (client, mut connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .map_err(bad)?;
+    {
+        // The client's requests move only while the connection is polled.
+        let begin = client.batch_execute("BEGIN");
+        tokio::pin!(begin);
+        tokio::select! {
+            begun = &mut begin => begun.map_err(bad)?,
+            ended = &mut connection => {
+                ended.map_err(bad)?;
+                return Err(ConnectionError::BadConnection("the connection closed".to_owned()));
+            }
+        }
+    }
+    let mut conn = AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
+    conn.batch_execute("COMMIT")
+        .await
+        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+    Ok(conn)
 }
 
 pub(crate) fn status(pool: &Pool) -> PoolStatus {
@@ -72,8 +126,9 @@ pub(crate) fn status(pool: &Pool) -> PoolStatus {
     }
 }
 
-/// A connection for work that is not tenant data (the global lookup functions, the
-/// throttle counters). Tenant tables are unreadable on it: no tenant is set.
+/// A connection for work that is not tenant data. Tenant tables are unreadable on it: no
+/// tenant is set. Use [`unscoped`] unless the work opens a transaction around each of its
+/// statements itself (see the module documentation).
 pub(crate) async fn acquire(pool: &Pool) -> Result<PooledConnection, StoreError> {
     pool.get().await.map_err(map_pool)
 }
@@ -112,9 +167,7 @@ where
     R: Send,
 {
     let tenant = scope.tenant_id().as_uuid().to_string();
-    let mut conn = acquire(pool).await?;
-    let conn: &mut AsyncPgConnection = &mut conn;
-    conn.transaction::<R, DbError, _>(async move |conn| {
+    unscoped(pool, async move |conn| {
         diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
             .bind::<Text, _>(tenant)
             .execute(conn)
@@ -122,5 +175,21 @@ where
         work(conn).await
     })
     .await
-    .map_err(StoreError::from)
+}
+
+/// Runs `work` in one transaction on a connection with no tenant set: the global lookup
+/// functions, the job queue's cross-tenant functions, the throttle counters. Tenant
+/// tables are unreadable here. Commits when `work` succeeds, rolls back otherwise.
+pub(crate) async fn unscoped<R, F>(pool: &Pool, work: F) -> Result<R, StoreError>
+where
+    for<'c> F: AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<R, DbError>
+        + AsyncWork<&'c mut AsyncPgConnection, Result<R, DbError>, Fut: Send>
+        + Send,
+    R: Send,
+{
+    let mut conn = acquire(pool).await?;
+    let conn: &mut AsyncPgConnection = &mut conn;
+    conn.transaction::<R, DbError, _>(async move |conn| work(conn).await)
+        .await
+        .map_err(StoreError::from)
 }

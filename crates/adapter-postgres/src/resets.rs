@@ -12,9 +12,8 @@ use time::OffsetDateTime;
 
 use crate::{
     audit::append_event,
-    error::map_diesel,
     lookups::ResetLookupRow,
-    pool::{acquire, in_tenant},
+    pool::{in_tenant, unscoped},
     schema::password_reset_tokens as resets,
     stores::PgStores,
     users::write_user,
@@ -57,15 +56,17 @@ impl PasswordResetStore for PgStores {
         token: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<Option<(TenantId, UserId)>, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let row: Option<ResetLookupRow> =
-            diesel::sql_query("SELECT * FROM aura_find_reset_token($1, $2)")
-                .bind::<Bytea, _>(token.0.as_slice())
-                .bind::<Timestamptz, _>(now)
-                .get_result(&mut conn)
-                .await
-                .optional()
-                .map_err(map_diesel)?;
+        let row: Option<ResetLookupRow> = unscoped(&self.inner.pool, async move |conn| {
+            Ok(
+                diesel::sql_query("SELECT * FROM aura_find_reset_token($1, $2)")
+                    .bind::<Bytea, _>(token.0.as_slice())
+                    .bind::<Timestamptz, _>(now)
+                    .get_result(conn)
+                    .await
+                    .optional()?,
+            )
+        })
+        .await?;
         Ok(row.map(|r| {
             (
                 TenantId::from_uuid(r.tenant_id),

@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use crate::{
     audit::append_event,
-    error::{DbError, map_diesel},
+    error::DbError,
     lookups::RefreshLookupRow,
-    pool::{acquire, in_tenant},
+    pool::{in_tenant, unscoped},
     schema::{refresh_families, refresh_tokens, users},
     stores::PgStores,
 };
@@ -76,14 +76,16 @@ impl SessionStore for PgStores {
     }
 
     async fn find(&self, presented: &TokenHash) -> Result<Option<RefreshLookup>, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let row: Option<RefreshLookupRow> =
-            diesel::sql_query("SELECT * FROM aura_find_refresh_token($1)")
-                .bind::<Bytea, _>(presented.0.as_slice())
-                .get_result(&mut conn)
-                .await
-                .optional()
-                .map_err(map_diesel)?;
+        let row: Option<RefreshLookupRow> = unscoped(&self.inner.pool, async move |conn| {
+            Ok(
+                diesel::sql_query("SELECT * FROM aura_find_refresh_token($1)")
+                    .bind::<Bytea, _>(presented.0.as_slice())
+                    .get_result(conn)
+                    .await
+                    .optional()?,
+            )
+        })
+        .await?;
         Ok(row.map(RefreshLookup::from))
     }
 

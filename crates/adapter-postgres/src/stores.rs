@@ -10,10 +10,7 @@ use aura_tenancy::{Clock, StoreError};
 use diesel::sql_types::Integer;
 use diesel_async::RunQueryDsl;
 
-use crate::{
-    error::DbError,
-    pool::{Pool, PoolSettings, PoolStatus, acquire, build_pool, status},
-};
+use crate::pool::{Pool, PoolSettings, PoolStatus, build_pool, status, unscoped};
 
 /// The PostgreSQL stores. Cheap to clone (one shared pool). Implements
 /// [`TenantRepository`], [`UserRepository`], [`SessionStore`], [`PasswordResetStore`],
@@ -93,12 +90,13 @@ impl PgStores {
 
     /// Whether the database answers (`SELECT 1`), for the readiness probe.
     pub async fn ready(&self) -> Result<(), StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        diesel::select(diesel::dsl::sql::<Integer>("1"))
-            .get_result::<i32>(&mut conn)
-            .await
-            .map_err(|e| StoreError::from(DbError::from(e)))?;
-        Ok(())
+        unscoped(&self.inner.pool, async |conn| {
+            diesel::select(diesel::dsl::sql::<Integer>("1"))
+                .get_result::<i32>(conn)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Checks that the connected role cannot get around row-level security: not a
@@ -112,8 +110,8 @@ impl PgStores {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             owned: i64,
         }
-        let mut conn = acquire(&self.inner.pool).await?;
-        let check: Check = diesel::sql_query(
+        let check: Check = unscoped(&self.inner.pool, async |conn| {
+            Ok(diesel::sql_query(
             "SELECT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
                         AS privileged,
                     (SELECT count(*) FROM pg_class c
@@ -121,9 +119,10 @@ impl PgStores {
                       WHERE n.nspname = 'public' AND c.relkind = 'r'
                         AND pg_has_role(current_user, c.relowner, 'MEMBER')) AS owned",
         )
-        .get_result(&mut conn)
-        .await
-        .map_err(|e| StoreError::from(DbError::from(e)))?;
+        .get_result(conn)
+        .await?)
+        })
+        .await?;
         if check.privileged || check.owned > 0 {
             return Err(StoreError::unexpected(
                 "the app's database role can bypass row-level security \

@@ -8,10 +8,10 @@ use diesel_async::RunQueryDsl;
 
 use crate::{
     audit::append_event,
-    error::{DbError, map_diesel},
+    error::DbError,
     lookups::TakenRow,
     models::{TenantChanges, TenantRow, UserRow, convert_all},
-    pool::{acquire, in_tenant},
+    pool::{in_tenant, unscoped},
     schema::{tenants, users},
     stores::PgStores,
 };
@@ -54,12 +54,13 @@ impl TenantRepository for PgStores {
     }
 
     async fn slug_taken(&self, slug: &TenantSlug) -> Result<bool, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let row: TakenRow = diesel::sql_query("SELECT aura_slug_taken($1) AS taken")
-            .bind::<Text, _>(slug.as_str())
-            .get_result(&mut conn)
-            .await
-            .map_err(map_diesel)?;
+        let row: TakenRow = unscoped(&self.inner.pool, async move |conn| {
+            Ok(diesel::sql_query("SELECT aura_slug_taken($1) AS taken")
+                .bind::<Text, _>(slug.as_str())
+                .get_result(conn)
+                .await?)
+        })
+        .await?;
         Ok(row.taken)
     }
 
@@ -119,11 +120,12 @@ impl TenantRepository for PgStores {
     }
 
     async fn list_all(&self, _system: &SystemScope) -> Result<Vec<Tenant>, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let rows: Vec<TenantRow> = diesel::sql_query("SELECT * FROM aura_list_tenants()")
-            .load(&mut conn)
-            .await
-            .map_err(map_diesel)?;
+        let rows: Vec<TenantRow> = unscoped(&self.inner.pool, async move |conn| {
+            Ok(diesel::sql_query("SELECT * FROM aura_list_tenants()")
+                .load(conn)
+                .await?)
+        })
+        .await?;
         convert_all(rows)
     }
 }

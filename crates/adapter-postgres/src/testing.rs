@@ -131,6 +131,7 @@ impl TestDatabase {
             max_size: 4,
             acquire_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
+            transaction_pooling: false,
         };
         PgStores::connect(&self.app_url, settings, hasher, clock).await
     }
@@ -191,6 +192,25 @@ pub async fn unscoped_view(stores: &PgStores, table: &str) -> Result<(i64, Strin
     .await
     .map_err(crate::error::map_diesel)?;
     Ok((view.rows, view.setting))
+}
+
+/// How many prepared statements a pooled connection of `stores` holds (besides the one
+/// asking): statements cached there by earlier work (tests of transaction pooling).
+pub async fn cached_statements(stores: &PgStores) -> Result<i64, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        statements: i64,
+    }
+    let mut conn = acquire(&stores.inner.pool).await?;
+    let count: Count = diesel::sql_query(
+        "SELECT count(*) AS statements FROM pg_prepared_statements \
+         WHERE statement NOT LIKE '%pg_prepared_statements%'",
+    )
+    .get_result(&mut conn)
+    .await
+    .map_err(crate::error::map_diesel)?;
+    Ok(count.statements)
 }
 
 async fn base_server() -> Result<(String, Option<ContainerAsync<Postgres>>), TestDatabaseError> {

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{
-    error::{DbError, corrupt, map_diesel},
-    pool::acquire,
+    error::{DbError, corrupt},
+    pool::{acquire, unscoped},
     schema::login_throttle as throttle,
     stores::PgStores,
 };
@@ -90,17 +90,18 @@ impl LoginThrottle for PgStores {
             return Ok(Vec::new());
         }
         let hashes: Vec<Vec<u8>> = keys.iter().map(key_hash).collect();
-        let mut conn = acquire(&self.inner.pool).await?;
-        let rows: Vec<(Vec<u8>, i32, OffsetDateTime)> = throttle::table
-            .filter(throttle::key_hash.eq_any(&hashes))
-            .select((
-                throttle::key_hash,
-                throttle::failures,
-                throttle::last_failure_at,
-            ))
-            .load(&mut conn)
-            .await
-            .map_err(map_diesel)?;
+        let rows: Vec<(Vec<u8>, i32, OffsetDateTime)> = unscoped(&self.inner.pool, async |conn| {
+            Ok(throttle::table
+                .filter(throttle::key_hash.eq_any(&hashes))
+                .select((
+                    throttle::key_hash,
+                    throttle::failures,
+                    throttle::last_failure_at,
+                ))
+                .load(conn)
+                .await?)
+        })
+        .await?;
         hashes
             .iter()
             .map(|hash| {
@@ -127,6 +128,8 @@ impl LoginThrottle for PgStores {
             return Ok(Vec::new());
         }
         let window_start = now - policy.window;
+        // Not `unscoped`: every key is counted in a transaction of its own (`count_one`),
+        // so no lock is held across keys.
         let mut conn = acquire(&self.inner.pool).await?;
         let mut counted = Vec::with_capacity(keys.len());
         for key in keys {
@@ -140,29 +143,30 @@ impl LoginThrottle for PgStores {
             return Ok(());
         }
         let hashes: Vec<Vec<u8>> = keys.iter().map(key_hash).collect();
-        let mut conn = acquire(&self.inner.pool).await?;
         // A count of one goes to zero, which the table does not hold (`failures > 0`):
         // the row is forgotten, as zero failures mean. Deleting first and decrementing
-        // in a second statement (a fresh snapshot) means a failure counted in between
-        // is never lost; each statement is atomic per row and the time is kept.
-        diesel::delete(
-            throttle::table
-                .filter(throttle::key_hash.eq_any(&hashes))
-                .filter(throttle::failures.le(1)),
-        )
-        .execute(&mut conn)
+        // in a second statement (a fresh snapshot under READ COMMITTED) means a failure
+        // counted in between is never lost; each statement is atomic per row and the
+        // time is kept.
+        unscoped(&self.inner.pool, async |conn| {
+            diesel::delete(
+                throttle::table
+                    .filter(throttle::key_hash.eq_any(&hashes))
+                    .filter(throttle::failures.le(1)),
+            )
+            .execute(conn)
+            .await?;
+            diesel::update(
+                throttle::table
+                    .filter(throttle::key_hash.eq_any(&hashes))
+                    .filter(throttle::failures.gt(1)),
+            )
+            .set(throttle::failures.eq(throttle::failures - 1))
+            .execute(conn)
+            .await?;
+            Ok(())
+        })
         .await
-        .map_err(map_diesel)?;
-        diesel::update(
-            throttle::table
-                .filter(throttle::key_hash.eq_any(&hashes))
-                .filter(throttle::failures.gt(1)),
-        )
-        .set(throttle::failures.eq(throttle::failures - 1))
-        .execute(&mut conn)
-        .await
-        .map_err(map_diesel)?;
-        Ok(())
     }
 
     async fn clear(&self, keys: &[ThrottleKey]) -> Result<(), StoreError> {
@@ -170,11 +174,12 @@ impl LoginThrottle for PgStores {
             return Ok(());
         }
         let hashes: Vec<Vec<u8>> = keys.iter().map(key_hash).collect();
-        let mut conn = acquire(&self.inner.pool).await?;
-        diesel::delete(throttle::table.filter(throttle::key_hash.eq_any(&hashes)))
-            .execute(&mut conn)
-            .await
-            .map_err(map_diesel)?;
-        Ok(())
+        unscoped(&self.inner.pool, async |conn| {
+            diesel::delete(throttle::table.filter(throttle::key_hash.eq_any(&hashes)))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 }

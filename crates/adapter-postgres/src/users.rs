@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use crate::{
     audit::append_event,
-    error::{DbError, map_diesel},
+    error::DbError,
     lookups::LoginRow,
     models::{TenantRow, UserChanges, UserRow, convert_all},
-    pool::{acquire, in_tenant},
+    pool::{in_tenant, unscoped},
     schema::{refresh_families, tenants, users},
     stores::PgStores,
 };
@@ -106,13 +106,14 @@ fn session_active(
 #[async_trait::async_trait]
 impl UserRepository for PgStores {
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError> {
-        let mut conn = acquire(&self.inner.pool).await?;
-        let row: Option<LoginRow> = diesel::sql_query("SELECT * FROM aura_find_login($1)")
-            .bind::<Text, _>(email.as_str())
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map_err(map_diesel)?;
+        let row: Option<LoginRow> = unscoped(&self.inner.pool, async move |conn| {
+            Ok(diesel::sql_query("SELECT * FROM aura_find_login($1)")
+                .bind::<Text, _>(email.as_str())
+                .get_result(conn)
+                .await
+                .optional()?)
+        })
+        .await?;
         row.map(LoginRecord::try_from).transpose()
     }
 

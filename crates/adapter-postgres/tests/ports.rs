@@ -1050,6 +1050,7 @@ async fn a_database_that_is_down_fails_fast_as_unavailable() {
         max_size: 2,
         acquire_timeout: StdDuration::from_millis(500),
         connect_timeout: StdDuration::from_millis(500),
+        transaction_pooling: false,
     };
     let stores = PgStores::connect(
         "postgres://aura_app@127.0.0.1:1/aura",

@@ -341,6 +341,49 @@ async fn the_tenant_setting_does_not_leak_to_the_next_borrower() {
     assert!(setting.is_empty() || setting == "<unset>", "{setting}");
 }
 
+/// Behind a transaction-mode pooler a server connection serves whichever client comes
+/// next: with `transaction_pooling` nothing the adapter prepares outlives its
+/// transaction (the same work with the statement cache leaves statements behind).
+#[tokio::test]
+async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction() {
+    use aura_adapter_crypto::Sha256ChainHasher;
+    use aura_adapter_postgres::{PgStores, PoolSettings, testing::cached_statements};
+    use aura_tenancy::FixedClock;
+    use std::sync::Arc;
+    let db = TestDatabase::create().await;
+    for pooling in [false, true] {
+        // One connection: every step below runs on the same server session.
+        let settings = PoolSettings {
+            max_size: 1,
+            transaction_pooling: pooling,
+            ..PoolSettings::default()
+        };
+        let stores = PgStores::connect(
+            db.app_url(),
+            settings,
+            Arc::new(Sha256ChainHasher),
+            Arc::new(FixedClock::at(T0)),
+        )
+        .await
+        .expect("stores");
+        let (_, owner, scope) =
+            registered(&stores, if pooling { "pooled" } else { "cached" }).await;
+        stores.ready().await.expect("ready");
+        let users = stores.users();
+        users.find_for_login(&owner.email).await.expect("lookup");
+        users
+            .list(&scope, aura_tenancy::PageRequest::first(10))
+            .await
+            .expect("list");
+        let cached = cached_statements(&stores).await.expect("count");
+        if pooling {
+            assert_eq!(cached, 0, "statements left on the server connection");
+        } else {
+            assert!(cached > 0, "the probe sees cached statements: {cached}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn composite_foreign_keys_stop_links_into_another_tenant_even_for_the_superuser() {
     let env = env().await;
