@@ -19,6 +19,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "gdpr-registers",
     "tasks",
     "ai-port",
+    "idempotency",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -36,6 +37,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-gdpr-registers",
     "aura-tasks",
     "aura-ai-port",
+    "aura-idempotency",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes and mocks, never drivers).
