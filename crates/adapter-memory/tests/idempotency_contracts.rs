@@ -1,0 +1,29 @@
+//! The idempotency store's contracts on the memory adapter, once with the wall clock and
+//! once with a clock that stands still.
+
+use std::sync::Arc;
+
+use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_memory::MemoryStore;
+use aura_port_contracts::IdempotencyStores;
+use aura_tenancy::{Clock, FixedClock, SystemClock};
+use time::macros::datetime;
+
+fn stores(clock: Arc<dyn Clock>) -> IdempotencyStores {
+    let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+    IdempotencyStores::from_single(store, clock)
+}
+
+mod system_clock {
+    aura_port_contracts::idempotency_contract_tests!(async {
+        super::stores(std::sync::Arc::new(super::SystemClock))
+    });
+}
+
+mod fixed_clock {
+    aura_port_contracts::idempotency_contract_tests!(async {
+        super::stores(std::sync::Arc::new(super::FixedClock::at(
+            super::datetime!(2026-03-01 09:30:00.123456 UTC),
+        )))
+    });
+}
