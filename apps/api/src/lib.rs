@@ -11,7 +11,9 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{App, HttpServer, dev::Server, http::header, middleware::from_fn};
-use aura_adapter_crypto::{BcryptPasswordHasher, RandomSecrets, Sha256ChainHasher};
+use aura_adapter_crypto::{
+    BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets, Sha256ChainHasher,
+};
 use aura_adapter_http::{ApiState, EdgeConfig, Readiness, SystemInfo};
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
@@ -19,6 +21,7 @@ use aura_gdpr_registers::{
     Members, RegisterPorts, Registers,
     ports::{ActivityRepository, OrganisationRepository, PolicyRepository, ProcessorRepository},
 };
+use aura_idempotency::{Idempotency, IdempotencyConfig, IdempotencyStore};
 use aura_identity::{
     AuthConfig, Identity, IdentityPorts,
     ports::{
@@ -62,6 +65,7 @@ struct Stores {
     ai_usage: Arc<dyn AiUsage>,
     tasks: Arc<dyn TaskRepository>,
     jobs: Arc<dyn JobQueue>,
+    idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     storage: &'static str,
 }
@@ -223,6 +227,12 @@ impl Application {
         };
 
         let pepper = secrets::password_pepper(&settings, demo)?;
+        let idempotency = Idempotency::new(
+            stores.idempotency.clone(),
+            Arc::new(HmacAesIdempotencySealer::from_pepper(&pepper)),
+            clock.clone(),
+            idempotency_config(&settings),
+        );
         let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
             .map_err(|e| StartError::from("BCRYPT_COST", e))?;
         let tokens = secrets::access_tokens(&settings, demo)?;
@@ -272,6 +282,7 @@ impl Application {
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
+            idempotency,
             readiness: stores.readiness.clone(),
             jwks: Arc::new(jwks),
             info: SystemInfo {
@@ -393,6 +404,24 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     })
 }
 
+/// Keys live `IDEMPOTENCY_TTL_HOURS`; a running request holds its key for 60 s, or
+/// longer when the AI provider may take longer (its timeout times its attempts, plus
+/// back-off), so a retry never runs a generate route a second time while the first
+/// still waits for the provider.
+fn idempotency_config(settings: &Settings) -> IdempotencyConfig {
+    let ai = &settings.ai;
+    let ai_worst_secs = match ai.provider {
+        config::AiProviderKind::Offline => 0,
+        config::AiProviderKind::OpenAi => ai.timeout_secs * (u64::from(ai.max_retries) + 1) + 30,
+    };
+    let lock_secs = i64::try_from(ai_worst_secs.max(60)).unwrap_or(i64::MAX);
+    IdempotencyConfig {
+        ttl: time::Duration::hours(settings.idempotency_ttl_hours),
+        lock_timeout: time::Duration::seconds(lock_secs),
+        ..IdempotencyConfig::default()
+    }
+}
+
 /// CORS only for configured origins; none configured means no cross-origin access.
 fn cors(origins: &[String]) -> Cors {
     origins
@@ -405,7 +434,10 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static(aura_adapter_http::idempotency::IDEMPOTENCY_REPLAYED),
+        ])
         .max_age(600)
 }
 
@@ -425,7 +457,8 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         suggestions: Arc::new(store.clone()),
         ai_usage: Arc::new(store.clone()),
         tasks: Arc::new(store.clone()),
-        jobs: Arc::new(store),
+        jobs: Arc::new(store.clone()),
+        idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         storage: "memory",
     }
@@ -478,6 +511,7 @@ async fn postgres_stores(
         ai_usage: stores.ai_usage(),
         tasks: Arc::new(stores.clone()),
         jobs: Arc::new(stores.clone()),
+        idempotency: stores.idempotency(),
         readiness: Arc::new(PgReadiness(stores)),
         storage: "postgres",
     })

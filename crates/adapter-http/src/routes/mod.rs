@@ -9,12 +9,16 @@ pub mod system;
 pub mod tasks;
 pub mod tenants;
 
-use actix_web::web;
+use actix_web::{middleware::from_fn, web};
 use aura_tenancy::{PageRequest, ValidationErrors};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::{error::ApiError, extract::cursor};
+use crate::{
+    error::ApiError,
+    extract::cursor,
+    idempotency::{signup_keys, tenant_keys},
+};
 
 /// Registers every route under its path.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,7 +28,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .service(resource("/system/info").get(system::info))
-                .service(resource("/auth/register").post(auth::register))
+                .service(
+                    resource("/auth/register")
+                        .post(auth::register)
+                        .wrap(from_fn(signup_keys)),
+                )
                 .service(resource("/auth/login").post(auth::login))
                 .service(resource("/auth/refresh").post(auth::refresh))
                 .service(resource("/auth/logout").post(auth::logout))
@@ -40,7 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/tenants/me/users")
                         .get(tenants::list_users)
-                        .post(tenants::create_user),
+                        .post(tenants::create_user)
+                        .wrap(from_fn(tenant_keys)),
                 )
                 .service(
                     resource("/tenants/me/users/{id}")
@@ -57,13 +66,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn ai_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/ai/policy-drafts").post(ai::draft_policy))
-        .service(resource("/ai/activity-suggestions").post(ai::suggest_activity))
-        .service(resource("/ai/ask").post(ai::ask))
-        .service(resource("/ai/suggestions").get(ai::list_suggestions))
-        .service(resource("/ai/suggestions/{id}").get(ai::get_suggestion))
-        .service(resource("/ai/suggestions/{id}/accept").post(ai::accept))
-        .service(resource("/ai/suggestions/{id}/reject").post(ai::reject));
+    cfg.service(
+        resource("/ai/policy-drafts")
+            .post(ai::draft_policy)
+            .wrap(from_fn(tenant_keys)),
+    )
+    .service(
+        resource("/ai/activity-suggestions")
+            .post(ai::suggest_activity)
+            .wrap(from_fn(tenant_keys)),
+    )
+    .service(resource("/ai/ask").post(ai::ask).wrap(from_fn(tenant_keys)))
+    .service(resource("/ai/suggestions").get(ai::list_suggestions))
+    .service(resource("/ai/suggestions/{id}").get(ai::get_suggestion))
+    .service(resource("/ai/suggestions/{id}/accept").post(ai::accept))
+    .service(resource("/ai/suggestions/{id}/reject").post(ai::reject));
 }
 
 fn register_routes(cfg: &mut web::ServiceConfig) {
@@ -76,7 +93,8 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/processing-activities")
             .get(r::list_activities)
-            .post(r::create_activity),
+            .post(r::create_activity)
+            .wrap(from_fn(tenant_keys)),
     )
     // Before `{id}`: actix matches in registration order.
     .service(resource("/processing-activities/completeness").get(r::completeness))
@@ -89,7 +107,8 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/processors")
             .get(r::list_processors)
-            .post(r::create_processor),
+            .post(r::create_processor)
+            .wrap(from_fn(tenant_keys)),
     )
     .service(
         resource("/processors/{id}")
@@ -100,7 +119,8 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/policies")
             .get(r::list_policies)
-            .post(r::create_policy),
+            .post(r::create_policy)
+            .wrap(from_fn(tenant_keys)),
     )
     .service(
         resource("/policies/{id}")
@@ -111,7 +131,8 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/policies/{id}/versions")
             .get(r::list_versions)
-            .post(r::create_version),
+            .post(r::create_version)
+            .wrap(from_fn(tenant_keys)),
     )
     .service(resource("/policies/{id}/versions/current").get(r::current_version))
     .service(
@@ -124,15 +145,20 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn task_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/tasks").get(tasks::list).post(tasks::create))
-        .service(
-            resource("/tasks/{id}")
-                .get(tasks::get)
-                .patch(tasks::update)
-                .delete(tasks::delete),
-        )
-        .service(resource("/tasks/{id}/complete").post(tasks::complete))
-        .service(resource("/tasks/{id}/reopen").post(tasks::reopen));
+    cfg.service(
+        resource("/tasks")
+            .get(tasks::list)
+            .post(tasks::create)
+            .wrap(from_fn(tenant_keys)),
+    )
+    .service(
+        resource("/tasks/{id}")
+            .get(tasks::get)
+            .patch(tasks::update)
+            .delete(tasks::delete),
+    )
+    .service(resource("/tasks/{id}/complete").post(tasks::complete))
+    .service(resource("/tasks/{id}/reopen").post(tasks::reopen));
 }
 
 /// A resource whose unsupported methods answer 405 problem+json.
