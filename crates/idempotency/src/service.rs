@@ -202,8 +202,10 @@ mod tests {
     };
 
     /// Entries by (space label, hash): enough to check the service's decisions.
+    type Slot = (Vec<u8>, [u8; 32]);
+
     #[derive(Default)]
-    struct FakeStore(Mutex<HashMap<(Vec<u8>, [u8; 32]), (Fingerprint, Uuid, EntryState)>>);
+    struct FakeStore(Mutex<HashMap<Slot, (Fingerprint, Uuid, EntryState)>>);
 
     #[async_trait::async_trait]
     impl IdempotencyStore for FakeStore {
