@@ -20,6 +20,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "tasks",
     "ai-port",
     "rate-limit",
+    "idempotency",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -38,6 +39,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-tasks",
     "aura-ai-port",
     "aura-rate-limit",
+    "aura-idempotency",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes and mocks, never drivers).

@@ -163,6 +163,8 @@ pub struct Settings {
     pub worker: WorkerConfig,
     pub observability: ObservabilitySettings,
     pub rate_limits: RateLimitSettings,
+    /// How long an `Idempotency-Key`'s answer is replayed.
+    pub idempotency_ttl_hours: i64,
 }
 
 /// Reads variables, collecting one message per bad one.
@@ -443,6 +445,7 @@ impl Settings {
             worker,
             observability,
             rate_limits,
+            idempotency_ttl_hours: r.ranged("IDEMPOTENCY_TTL_HOURS", 24i64, 1, 720),
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -762,6 +765,25 @@ mod tests {
         .expect("valid");
         assert!(settings.rate_limits.redis_url.is_some());
         assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_idempotency_ttl_is_checked() {
+        let settings = Settings::from_vars(&vars(&[])).expect("defaults");
+        assert_eq!(settings.idempotency_ttl_hours, 24);
+        let settings =
+            Settings::from_vars(&vars(&[("IDEMPOTENCY_TTL_HOURS", "48")])).expect("valid");
+        assert_eq!(settings.idempotency_ttl_hours, 48);
+        for bad in ["0", "721", "a day"] {
+            let problems =
+                Settings::from_vars(&vars(&[("IDEMPOTENCY_TTL_HOURS", bad)])).expect_err("invalid");
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.starts_with("IDEMPOTENCY_TTL_HOURS")),
+                "{bad}: {problems:?}"
+            );
+        }
     }
 
     #[test]

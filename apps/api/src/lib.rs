@@ -16,7 +16,9 @@ use actix_web::{
     http::header,
     middleware::from_fn,
 };
-use aura_adapter_crypto::{BcryptPasswordHasher, RandomSecrets, Sha256ChainHasher};
+use aura_adapter_crypto::{
+    BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets, Sha256ChainHasher,
+};
 use aura_adapter_http::{
     ApiState, EdgeConfig, Readiness, SystemInfo,
     metrics::{MetricsAccess, MetricsEndpoint, PoolGauges, PoolProbe},
@@ -27,6 +29,7 @@ use aura_gdpr_registers::{
     Members, RegisterPorts, Registers,
     ports::{ActivityRepository, OrganisationRepository, PolicyRepository, ProcessorRepository},
 };
+use aura_idempotency::{Idempotency, IdempotencyConfig, IdempotencyStore};
 use aura_identity::{
     AuthConfig, Identity, IdentityPorts,
     ports::{
@@ -71,6 +74,7 @@ struct Stores {
     ai_usage: Arc<dyn AiUsage>,
     tasks: Arc<dyn TaskRepository>,
     jobs: Arc<dyn JobQueue>,
+    idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
     pool: Option<Arc<dyn PoolProbe>>,
@@ -247,6 +251,12 @@ impl Application {
         };
 
         let pepper = secrets::password_pepper(&settings, demo)?;
+        let idempotency = Idempotency::new(
+            stores.idempotency.clone(),
+            Arc::new(HmacAesIdempotencySealer::from_pepper(&pepper)),
+            clock.clone(),
+            idempotency_config(&settings),
+        );
         let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
             .map_err(|e| StartError::from("BCRYPT_COST", e))?;
         let tokens = secrets::access_tokens(&settings, demo)?;
@@ -298,6 +308,7 @@ impl Application {
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
+            idempotency,
             readiness: stores.readiness.clone(),
             jwks: Arc::new(jwks),
             info: SystemInfo {
@@ -538,6 +549,24 @@ async fn rate_limits(
 /// Every Redis command and connection attempt gives up after this.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// Keys live `IDEMPOTENCY_TTL_HOURS`; a running request holds its key for 60 s, or
+/// longer when the AI provider may take longer (its timeout times its attempts, plus
+/// back-off), so a retry never runs a generate route a second time while the first
+/// still waits for the provider.
+fn idempotency_config(settings: &Settings) -> IdempotencyConfig {
+    let ai = &settings.ai;
+    let ai_worst_secs = match ai.provider {
+        config::AiProviderKind::Offline => 0,
+        config::AiProviderKind::OpenAi => ai.timeout_secs * (u64::from(ai.max_retries) + 1) + 30,
+    };
+    let lock_secs = i64::try_from(ai_worst_secs.max(60)).unwrap_or(i64::MAX);
+    IdempotencyConfig {
+        ttl: time::Duration::hours(settings.idempotency_ttl_hours),
+        lock_timeout: time::Duration::seconds(lock_secs),
+        ..IdempotencyConfig::default()
+    }
+}
+
 /// CORS only for configured origins; none configured means no cross-origin access.
 fn cors(origins: &[String]) -> Cors {
     origins
@@ -556,6 +585,7 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("ratelimit-limit"),
             header::HeaderName::from_static("ratelimit-remaining"),
             header::HeaderName::from_static("ratelimit-reset"),
+            header::HeaderName::from_static(aura_adapter_http::idempotency::IDEMPOTENCY_REPLAYED),
         ])
         .max_age(600)
 }
@@ -576,7 +606,8 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         suggestions: Arc::new(store.clone()),
         ai_usage: Arc::new(store.clone()),
         tasks: Arc::new(store.clone()),
-        jobs: Arc::new(store),
+        jobs: Arc::new(store.clone()),
+        idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
         rate_limiter: Arc::new(aura_adapter_memory::MemoryRateLimiter::new()),
@@ -634,6 +665,7 @@ async fn postgres_stores(
         jobs: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
+        idempotency: stores.idempotency(),
         readiness: Arc::new(PgReadiness(stores)),
         storage: "postgres",
     })

@@ -1,10 +1,11 @@
 //! Crypto adapters for the identity and audit ports: password hashing (bcrypt over a
 //! peppered HMAC), access tokens (EdDSA JWTs with a key set and JWKS), opaque tokens, and
-//! the audit chain hash. Nothing here is reachable from the domain crates except through
+//! the audit chain hash, and the keyed hashing and sealing of idempotency entries. Nothing here is reachable from the domain crates except through
 //! their ports.
 
 mod chain;
 mod error;
+mod idempotency;
 mod jwt;
 mod keys;
 mod password;
@@ -12,6 +13,7 @@ mod secrets;
 
 pub use chain::Sha256ChainHasher;
 pub use error::CryptoConfigError;
+pub use idempotency::HmacAesIdempotencySealer;
 pub use jwt::{
     ACCESS_TOKEN_HEADER_TYP, ACCESS_TOKEN_TYP, Hs256Secret, JwtAccessTokens, JwtMode,
     LEEWAY_SECONDS, MAX_LIFETIME, MAX_TOKEN_BYTES,

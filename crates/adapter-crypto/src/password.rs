@@ -55,7 +55,7 @@ impl Pepper {
         Self::from_bytes(decoded)
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 }

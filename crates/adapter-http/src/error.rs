@@ -77,6 +77,16 @@ pub enum ApiError {
         scope: &'static str,
         retry_after_secs: u64,
     },
+    /// The `Idempotency-Key` was used before for a different request: 422.
+    #[error(
+        "this Idempotency-Key was used for a different request; send a new key with a new request"
+    )]
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is still running: 409 with Retry-After.
+    #[error(
+        "a request with this Idempotency-Key is still being processed; retry after Retry-After seconds"
+    )]
+    IdempotencyInProgress { retry_after_secs: i64 },
     #[error("service temporarily unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// An upstream AI provider failed (5xx, refused, unusable answer): 502.
@@ -156,6 +166,8 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Timeout { .. } => "request_timeout",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyInProgress { .. } => "idempotency_key_in_progress",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::ProviderFailed(_) => "ai_provider_failed",
             ApiError::ProviderTimeout => "ai_provider_timeout",
@@ -188,6 +200,10 @@ impl ApiError {
                 field: (*field).to_owned(),
                 message: "names nothing in your organisation".to_owned(),
             }],
+            ApiError::IdempotencyKeyReused => vec![ProblemField {
+                field: "Idempotency-Key".to_owned(),
+                message: "was used for a different request".to_owned(),
+            }],
             _ => Vec::new(),
         }
     }
@@ -210,6 +226,8 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyInProgress { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Timeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ProviderFailed(_) => StatusCode::BAD_GATEWAY,
             ApiError::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -246,7 +264,8 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::IdempotencyInProgress { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::RateLimited {

@@ -23,7 +23,7 @@ use crate::{
     state::ApiState,
 };
 
-fn state(req: &HttpRequest) -> Result<&ApiState, ApiError> {
+pub(crate) fn state(req: &HttpRequest) -> Result<&ApiState, ApiError> {
     req.app_data::<web::Data<ApiState>>()
         .map(|data| data.get_ref())
         .ok_or_else(|| ApiError::Internal("application state missing".into()))
@@ -103,32 +103,42 @@ impl FromRequest for Auth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            let state = state(&req)?;
-            let token = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .filter(|t| !t.is_empty() && t.len() <= 4096)
-                .ok_or_else(ApiError::unauthorized)?;
-            // The tenant of a verified signature counts the request; a tenant this
-            // instance knows is blocked is refused before any store is read.
-            let claims = state.identity.verify_access_token(token)?;
-            limits::tenant_before_reread(state, &req, claims.tenant)?;
-            let authenticated = state.identity.authenticate_claims(claims).await?;
-            limits::tenant_after_reread(state, &req, authenticated.scope.tenant_id()).await?;
-            req.extensions_mut().insert(LoggedPrincipal {
-                tenant_id: authenticated.scope.tenant_id(),
-                user_id: authenticated.user.id,
-            });
-            Ok(Auth(authenticated))
-        })
+        Box::pin(async move { authenticate(&req).await.map(Auth) })
     }
+}
+
+/// Verifies the bearer token and re-reads the principal, once per request: the result
+/// is kept in the request's extensions (server-side only), so a middleware that needs
+/// the principal first (idempotency keys) and the handler's [`Auth`] share one check.
+pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
+    if let Some(done) = req.extensions().get::<Authenticated>() {
+        return Ok(done.clone());
+    }
+    let state = state(req)?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 4096)
+        .ok_or_else(ApiError::unauthorized)?;
+    // The tenant of a verified signature counts the request; a tenant this instance
+    // knows is blocked is refused before any store is read.
+    let claims = state.identity.verify_access_token(token)?;
+    limits::tenant_before_reread(state, req, claims.tenant)?;
+    let authenticated = state.identity.authenticate_claims(claims).await?;
+    limits::tenant_after_reread(state, req, authenticated.scope.tenant_id()).await?;
+    let mut extensions = req.extensions_mut();
+    extensions.insert(LoggedPrincipal {
+        tenant_id: authenticated.scope.tenant_id(),
+        user_id: authenticated.user.id,
+    });
+    extensions.insert(authenticated.clone());
+    Ok(authenticated)
 }
 
 /// A JSON body: `Content-Type: application/json`, size-capped, unknown fields rejected
@@ -193,7 +203,7 @@ pub enum BodyCap {
 /// Credentials, names and a password fit in far less; anything bigger is abuse.
 pub const AUTH_BODY_BYTES: usize = 16 * 1024;
 
-fn body_limit(req: &HttpRequest) -> usize {
+pub(crate) fn body_limit(req: &HttpRequest) -> usize {
     let edge = state(req).map(|s| s.edge.clone()).unwrap_or_default();
     match req.app_data::<BodyCap>() {
         Some(BodyCap::Auth) => AUTH_BODY_BYTES.min(edge.max_body_bytes),

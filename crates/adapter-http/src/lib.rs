@@ -4,6 +4,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;

@@ -3,15 +3,15 @@
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        Content, Ref, RefOr, Response, ResponseBuilder,
+        Content, ContentBuilder, ObjectBuilder, Ref, RefOr, Required, Response, ResponseBuilder,
         header::Header,
-        path::Parameter,
+        path::{Parameter, ParameterBuilder, ParameterIn},
         schema::{Object, Type},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
 };
 
-use crate::{dto, error, routes, state};
+use crate::{dto, error, idempotency::IDEMPOTENT_ROUTES, routes, state};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -94,7 +94,7 @@ use crate::{dto, error, routes, state};
         routes::ai::ActivitySuggestionBody, routes::ai::AskBody, routes::ai::SuggestionList,
         routes::tasks::CompletedTask,
     )),
-    modifiers(&BearerAuth, &CommonProblems),
+    modifiers(&BearerAuth, &CommonProblems, &IdempotencyKeys),
     tags(
         (name = "system", description = "Health, readiness, build information, signing keys"),
         (name = "auth", description = "Sign-up, sign-in, tokens and password reset"),
@@ -122,6 +122,88 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The `Idempotency-Key` header, with its 409 and 422 answers, on every POST of
+/// [`IDEMPOTENT_ROUTES`] (the list the middleware is attached by).
+struct IdempotencyKeys;
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for path in IDEMPOTENT_ROUTES {
+            let Some(operation) = openapi
+                .paths
+                .paths
+                .get_mut(*path)
+                .and_then(|item| item.post.as_mut())
+            else {
+                continue;
+            };
+            let parameter = ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes a retry safe: 1–255 visible ASCII characters (a UUID is ideal), \
+                     new for each new request. The same key with the same body within \
+                     IDEMPOTENCY_TTL_HOURS (24 h) replays the first successful answer with \
+                     `Idempotency-Replayed: true`; failures (4xx, 5xx) are not kept.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255))
+                        .pattern(Some("^[!-~]+$")),
+                ))
+                .build();
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(RefOr::T(parameter));
+            let responses = &mut operation.responses.responses;
+            for (status, description) in [
+                (
+                    "400",
+                    "an `Idempotency-Key` that is not 1–255 visible ASCII characters (`invalid_idempotency_key`)",
+                ),
+                (
+                    "409",
+                    "a request with this `Idempotency-Key` is still running (`idempotency_key_in_progress`); see Retry-After",
+                ),
+                (
+                    "422",
+                    "the `Idempotency-Key` was used for a different request (`idempotency_key_reused`)",
+                ),
+            ] {
+                match responses.get_mut(status) {
+                    Some(RefOr::T(existing)) => {
+                        existing.description = if existing.description.is_empty() {
+                            description.to_owned()
+                        } else {
+                            format!("{}; or {description}", existing.description)
+                        };
+                    }
+                    _ => {
+                        responses.insert(status.to_owned(), problem(description));
+                    }
+                }
+            }
+        }
     }
 }
 

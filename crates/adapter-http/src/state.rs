@@ -3,6 +3,7 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 use aura_ai_port::AiAssistant;
 use aura_audit::AuditService;
 use aura_gdpr_registers::Registers;
+use aura_idempotency::Idempotency;
 use aura_identity::Identity;
 use aura_rate_limit::RateLimits;
 use aura_tasks::Tasks;
@@ -66,6 +67,8 @@ pub struct ApiState {
     /// The AI assistant's use cases.
     pub ai: AiAssistant,
     pub tasks: Tasks,
+    /// Idempotency keys of the create routes and sign-up.
+    pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,
     /// The public signing keys (`GET /.well-known/jwks.json`).
     pub jwks: Arc<serde_json::Value>,

@@ -4,7 +4,7 @@
 //! `SessionStore`, `PasswordResetStore` and `LoginThrottle`, audit's `AuditLog`, the
 //! GDPR registers' `OrganisationRepository`, `ActivityRepository`, `ProcessorRepository`
 //! and `PolicyRepository`, tasks' `TaskRepository` and `JobQueue`, and the AI assistant's
-//! `SuggestionRepository` and `AiUsage`. All tables sit
+//! `SuggestionRepository` and `AiUsage`, and the idempotency keys' `IdempotencyStore`. All tables sit
 //! behind one lock, so a change and its audit event (and a task's reminders) commit
 //! together: every method checks all its rules before it changes anything, and the
 //! lock is never held across an `.await`. It follows the rules the PostgreSQL adapter
@@ -19,6 +19,7 @@
 
 mod ai;
 mod audit;
+mod idempotency;
 mod identity;
 mod jobs;
 mod limits;

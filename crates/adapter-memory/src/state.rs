@@ -66,6 +66,8 @@ pub(crate) struct State {
     pub tasks: crate::tasks::Tasks,
     /// The job queue, keyed by (tenant, id).
     pub jobs: crate::jobs::Jobs,
+    /// Idempotency entries, keyed by (tenant or sign-up, key hash).
+    pub idempotency: crate::idempotency::Entries,
 }
 
 impl State {

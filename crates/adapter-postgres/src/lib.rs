@@ -16,6 +16,7 @@
 mod ai;
 mod audit;
 mod error;
+mod idempotency;
 mod jobs;
 mod limits;
 mod lookups;

@@ -122,6 +122,27 @@ impl TestDatabase {
     }
 
     /// Stores connected as the app role, with a small pool.
+    /// Runs `sql` as the superuser (row-level security does not apply: everything
+    /// stored is seen) and returns its `text` column, one value per row. For tests that
+    /// check what is really in the database.
+    pub async fn superuser_texts(&self, sql: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            text: String,
+        }
+        let mut conn = AsyncPgConnection::establish(&self.superuser_url)
+            .await
+            .expect("connect as the superuser");
+        diesel::sql_query(sql)
+            .load::<Row>(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .map(|row| row.text)
+            .collect()
+    }
+
     pub async fn stores(
         &self,
         hasher: Arc<dyn ChainHasher>,

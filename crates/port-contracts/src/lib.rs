@@ -42,7 +42,9 @@
 //! fresh store: a new database, a new memory store).
 
 //!
-//! The AI assistant's ports have theirs, [`ai_contract_tests!`], over an [`AiStores`].
+//! The AI assistant's ports have theirs, [`ai_contract_tests!`], over an [`AiStores`],
+//! and the idempotency store its own, [`idempotency_contract_tests!`], over an
+//! [`IdempotencyStores`].
 //!
 //! The rate limiter has [`rate_limit_contract_tests!`], over a [`LimitStores`] (two
 //! limiter instances on one store, as two API processes would have, and a base time).
@@ -52,6 +54,7 @@
 pub mod ai;
 pub mod audit;
 pub mod fixtures;
+pub mod idempotency;
 pub mod limits;
 pub mod owners;
 pub mod registers;
@@ -69,6 +72,7 @@ use aura_audit::AuditLog;
 use aura_gdpr_registers::ports::{
     ActivityRepository, OrganisationRepository, PolicyRepository, ProcessorRepository,
 };
+use aura_idempotency::IdempotencyStore;
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
@@ -636,6 +640,75 @@ macro_rules! __limit_contract_cases {
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 $crate::limits::$name(super::__limit_contract_stores().await).await;
+            }
+        )*
+    };
+}
+
+/// The idempotency store under test, with the identity [`Stores`] of the same adapter
+/// (the contracts register tenants through them).
+#[derive(Clone)]
+pub struct IdempotencyStores {
+    pub keys: Arc<dyn IdempotencyStore>,
+    pub identity: Stores,
+}
+
+impl IdempotencyStores {
+    /// Every port, identity's and the idempotency store, from one value.
+    pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
+    where
+        S: TenantRepository
+            + UserRepository
+            + SessionStore
+            + PasswordResetStore
+            + LoginThrottle
+            + AuditLog
+            + IdempotencyStore
+            + 'static,
+    {
+        let store = Arc::new(store);
+        Self {
+            keys: store.clone(),
+            identity: Stores::from_single_arc(store, clock),
+        }
+    }
+}
+
+/// Expands to one `#[tokio::test]` per contract of the idempotency store. The argument
+/// is an async expression (evaluated afresh for each test) that yields an
+/// [`IdempotencyStores`]. Defines `__idempotency_contract_stores` and the module
+/// `idempotency` in the calling module.
+#[macro_export]
+macro_rules! idempotency_contract_tests {
+    ($stores:expr $(,)?) => {
+        async fn __idempotency_contract_stores() -> $crate::IdempotencyStores {
+            $stores.await
+        }
+
+        mod idempotency {
+            $crate::__idempotency_contract_cases!(
+                a_free_key_is_reserved_then_reported_in_progress,
+                a_completed_entry_is_returned_sealed,
+                only_the_holder_completes_or_releases,
+                release_frees_the_key_but_never_a_completed_one,
+                concurrent_reservations_have_one_winner,
+                expired_entries_count_as_absent,
+                a_dead_holders_key_goes_to_the_same_request_only,
+                tenants_and_sign_up_keep_their_keys_apart,
+            );
+        }
+    };
+}
+
+/// The cases of [`idempotency_contract_tests!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __idempotency_contract_cases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::idempotency::$name(super::__idempotency_contract_stores().await).await;
             }
         )*
     };

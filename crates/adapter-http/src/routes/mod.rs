@@ -9,7 +9,7 @@ pub mod system;
 pub mod tasks;
 pub mod tenants;
 
-use actix_web::web;
+use actix_web::{middleware::from_fn, web};
 use aura_tenancy::{PageRequest, ValidationErrors};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -17,6 +17,7 @@ use utoipa::IntoParams;
 use crate::{
     error::ApiError,
     extract::{BodyCap, cursor},
+    idempotency::{signup_keys, tenant_keys},
 };
 
 /// Registers every route under its path.
@@ -28,7 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .wrap(actix_web::middleware::from_fn(crate::limits::enforce))
                 .service(resource("/system/info").get(system::info))
-                .service(auth_resource("/auth/register").post(auth::register))
+                .service(
+                    auth_resource("/auth/register")
+                        .post(auth::register)
+                        .wrap(from_fn(signup_keys)),
+                )
                 .service(auth_resource("/auth/login").post(auth::login))
                 .service(auth_resource("/auth/refresh").post(auth::refresh))
                 .service(auth_resource("/auth/logout").post(auth::logout))
@@ -44,7 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/tenants/me/users")
                         .get(tenants::list_users)
-                        .post(tenants::create_user),
+                        .post(tenants::create_user)
+                        .wrap(from_fn(tenant_keys)),
                 )
                 .service(
                     resource("/tenants/me/users/{id}")
@@ -61,13 +67,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn ai_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/ai/policy-drafts").post(ai::draft_policy))
-        .service(resource("/ai/activity-suggestions").post(ai::suggest_activity))
-        .service(resource("/ai/ask").post(ai::ask))
-        .service(resource("/ai/suggestions").get(ai::list_suggestions))
-        .service(resource("/ai/suggestions/{id}").get(ai::get_suggestion))
-        .service(resource("/ai/suggestions/{id}/accept").post(ai::accept))
-        .service(resource("/ai/suggestions/{id}/reject").post(ai::reject));
+    cfg.service(
+        resource("/ai/policy-drafts")
+            .post(ai::draft_policy)
+            .wrap(from_fn(tenant_keys)),
+    )
+    .service(
+        resource("/ai/activity-suggestions")
+            .post(ai::suggest_activity)
+            .wrap(from_fn(tenant_keys)),
+    )
+    .service(resource("/ai/ask").post(ai::ask).wrap(from_fn(tenant_keys)))
+    .service(resource("/ai/suggestions").get(ai::list_suggestions))
+    .service(resource("/ai/suggestions/{id}").get(ai::get_suggestion))
+    .service(resource("/ai/suggestions/{id}/accept").post(ai::accept))
+    .service(resource("/ai/suggestions/{id}/reject").post(ai::reject));
 }
 
 fn register_routes(cfg: &mut web::ServiceConfig) {
@@ -80,7 +94,8 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/processing-activities")
             .get(r::list_activities)
-            .post(r::create_activity),
+            .post(r::create_activity)
+            .wrap(from_fn(tenant_keys)),
     )
     // Before `{id}`: actix matches in registration order.
     .service(resource("/processing-activities/completeness").get(r::completeness))
@@ -93,7 +108,8 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/processors")
             .get(r::list_processors)
-            .post(r::create_processor),
+            .post(r::create_processor)
+            .wrap(from_fn(tenant_keys)),
     )
     .service(
         resource("/processors/{id}")
@@ -104,7 +120,8 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     .service(
         document_resource("/policies")
             .get(r::list_policies)
-            .post(r::create_policy),
+            .post(r::create_policy)
+            .wrap(from_fn(tenant_keys)),
     )
     .service(
         document_resource("/policies/{id}")
@@ -115,7 +132,8 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
     .service(
         document_resource("/policies/{id}/versions")
             .get(r::list_versions)
-            .post(r::create_version),
+            .post(r::create_version)
+            .wrap(from_fn(tenant_keys)),
     )
     .service(resource("/policies/{id}/versions/current").get(r::current_version))
     .service(
@@ -128,15 +146,20 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn task_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/tasks").get(tasks::list).post(tasks::create))
-        .service(
-            resource("/tasks/{id}")
-                .get(tasks::get)
-                .patch(tasks::update)
-                .delete(tasks::delete),
-        )
-        .service(resource("/tasks/{id}/complete").post(tasks::complete))
-        .service(resource("/tasks/{id}/reopen").post(tasks::reopen));
+    cfg.service(
+        resource("/tasks")
+            .get(tasks::list)
+            .post(tasks::create)
+            .wrap(from_fn(tenant_keys)),
+    )
+    .service(
+        resource("/tasks/{id}")
+            .get(tasks::get)
+            .patch(tasks::update)
+            .delete(tasks::delete),
+    )
+    .service(resource("/tasks/{id}/complete").post(tasks::complete))
+    .service(resource("/tasks/{id}/reopen").post(tasks::reopen));
 }
 
 /// A resource whose unsupported methods answer 405 problem+json.
