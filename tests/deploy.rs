@@ -1580,11 +1580,11 @@ fn nginx_terminates_tls_and_forwards_the_client_address() {
             "nginx.conf: client_max_body_size in the TLS server"
         );
         let limit = size_in_bytes(&body[0][0]);
-        let app_limit = config_default("MAX_BODY_BYTES");
+        let app_limit = config_default("MAX_DOCUMENT_BODY_BYTES");
         assert!(
             limit >= app_limit,
-            "nginx.conf: client_max_body_size {limit} is below MAX_BODY_BYTES {app_limit}: \
-             nginx would answer 413 (HTML) before the API can (problem+json)"
+            "nginx.conf: client_max_body_size {limit} is below MAX_DOCUMENT_BODY_BYTES \
+             {app_limit}: nginx would answer 413 (HTML) before the API can (problem+json)"
         );
     }
     // The certificate lines carry a PLACEHOLDER note: on the line, or in the comment

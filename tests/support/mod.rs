@@ -105,9 +105,17 @@ impl TestApp {
         }
     }
 
-    /// The server's process id (to signal it).
+    /// The server's process id (for signals).
     pub fn pid(&self) -> u32 {
-        self.child.id().expect("aura-api is running")
+        self.child.id().expect("aura-api still running")
+    }
+
+    /// Waits up to `limit` for the server to exit; its status, or None if it still runs.
+    pub async fn wait_for_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(limit, self.child.wait())
+            .await
+            .ok()
+            .map(|status| status.expect("wait for aura-api"))
     }
 
     pub fn keys_dir(&self) -> PathBuf {

@@ -136,6 +136,11 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_body_bytes: usize,
+    /// Body cap on the routes that carry documents (policy texts).
+    pub max_document_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// 0: no `Strict-Transport-Security` header.
+    pub hsts_max_age_secs: u64,
     pub log_format: LogFormat,
     pub ai: AiSettings,
     pub worker: WorkerConfig,
@@ -405,6 +410,14 @@ impl Settings {
             cors_allowed_origins,
             trusted_proxies,
             max_body_bytes: r.ranged("MAX_BODY_BYTES", 65_536usize, 1_024, 10 * 1024 * 1024),
+            max_document_body_bytes: r.ranged(
+                "MAX_DOCUMENT_BODY_BYTES",
+                1_048_576usize,
+                65_536,
+                16 * 1024 * 1024,
+            ),
+            request_timeout_secs: r.ranged("REQUEST_TIMEOUT_SECS", 30u64, 1, 600),
+            hsts_max_age_secs: r.ranged("HSTS_MAX_AGE_SECS", 31_536_000u64, 0, 63_072_000),
             log_format,
             ai,
             worker,

@@ -201,6 +201,15 @@ fn ai_provider(
     Ok(Arc::new(client))
 }
 
+/// The AI routes wait for the provider: every attempt's timeout plus the back-off
+/// between retries, never less than the ordinary request deadline.
+fn ai_request_budget(settings: &Settings) -> Duration {
+    let ai = &settings.ai;
+    let attempts = u64::from(ai.max_retries) + 1;
+    let provider = ai.timeout_secs.saturating_mul(attempts) + 10 * attempts;
+    Duration::from_secs(provider.max(settings.request_timeout_secs))
+}
+
 /// Demo mode is always ready: there is nothing to reach.
 struct AlwaysReady;
 
@@ -297,6 +306,10 @@ impl Application {
             edge: EdgeConfig {
                 trusted_proxies: settings.trusted_proxies.clone(),
                 max_body_bytes: settings.max_body_bytes,
+                max_document_bytes: settings.max_document_body_bytes,
+                request_timeout: Duration::from_secs(settings.request_timeout_secs),
+                ai_request_timeout: ai_request_budget(&settings),
+                hsts_max_age_secs: settings.hsts_max_age_secs,
             },
         };
 
@@ -318,6 +331,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let public_metrics = public_metrics.clone();
             App::new()
+                .wrap(from_fn(aura_adapter_http::deadline))
                 .wrap(cors(&origins))
                 .wrap(from_fn(aura_adapter_http::observe))
                 .configure(move |cfg| {

@@ -49,7 +49,6 @@ fn load_or_create_keys(settings: &Settings) -> Result<JwtKeySet, StartError> {
                 dir.display()
             )));
         }
-        fs::create_dir_all(dir).map_err(|e| StartError::from("JWT_KEYS_DIR", e))?;
         let kid =
             JwtKeySet::generate_into_dir(dir).map_err(|e| StartError::from("JWT_KEYS_DIR", e))?;
         tracing::warn!(kid, dir = %dir.display(), "no signing key found: generated one (development only)");

@@ -450,7 +450,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Keys(KeysCommand::Generate { dir }) => {
-            std::fs::create_dir_all(&dir).map_err(Failure::runtime)?;
+            // A missing directory is created owner-only (0700) by the key set.
             let kid = aura_adapter_crypto::JwtKeySet::generate_into_dir(&dir)
                 .map_err(Failure::runtime)?;
             out.print(&json!({ "kid": kid, "dir": dir }), || {

@@ -10,7 +10,7 @@ use aura_tenancy::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::middleware::current_request_id;
+use crate::middleware::{REQUEST_ID_HEADER, SECURITY_HEADERS, current_request_id};
 
 /// A failed request. 4xx for what the client did; 5xx only for our faults, with a
 /// generic body (the cause is logged with the request id, never sent).
@@ -60,6 +60,16 @@ pub enum ApiError {
     },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: i64 },
+    /// The request ran past its deadline and was stopped (503, Retry-After).
+    #[error(
+        "the request took longer than {secs} s and was stopped; a write may or may not have taken effect: retry it with the same Idempotency-Key"
+    )]
+    Timeout {
+        secs: u64,
+        /// Rendered outside the request's task (see `middleware::deadline`), so the
+        /// request id travels with the error.
+        request_id: Option<String>,
+    },
     #[error("service temporarily unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// An upstream AI provider failed (5xx, refused, unusable answer): 502.
@@ -137,6 +147,7 @@ impl ApiError {
             ApiError::StaleVersion => "stale_version",
             ApiError::Conflict { code, .. } => code,
             ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Timeout { .. } => "request_timeout",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::ProviderFailed(_) => "ai_provider_failed",
             ApiError::ProviderTimeout => "ai_provider_timeout",
@@ -189,7 +200,7 @@ impl ResponseError for ApiError {
             ApiError::StaleVersion => StatusCode::CONFLICT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Timeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ProviderFailed(_) => StatusCode::BAD_GATEWAY,
             ApiError::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -198,7 +209,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        let request_id = current_request_id();
+        let request_id = match self {
+            ApiError::Timeout { request_id, .. } => request_id.clone(),
+            _ => current_request_id(),
+        };
         if status.is_server_error() {
             // The cause chain goes to the log, never to the client.
             let mut causes = Vec::new();
@@ -230,6 +244,16 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::Timeout { request_id, .. } => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+                // This answer bypasses `observe`, which adds these to every other one.
+                if let Some(id) = request_id {
+                    response.insert_header((REQUEST_ID_HEADER, id.as_str()));
+                }
+                for (name, value) in SECURITY_HEADERS {
+                    response.insert_header((name, value));
+                }
             }
             _ => {}
         }

@@ -7,12 +7,12 @@ use actix_web::{
     FromRequest, HttpMessage, HttpRequest,
     dev::Payload,
     http::header,
-    web::{self, Bytes},
+    web::{self, BytesMut},
 };
 use aura_audit::RequestContext;
 use aura_identity::Authenticated;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use futures_util::future::LocalBoxFuture;
+use futures_util::{StreamExt, future::LocalBoxFuture};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -45,6 +45,24 @@ fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
         .filter_map(|part| IpAddr::from_str(part.trim()).ok())
         .find(|ip| !trusted.contains(ip))
         .or(Some(peer))
+}
+
+/// Whether the client reached us over HTTPS: the service itself speaks plain HTTP, so
+/// only a trusted proxy's `X-Forwarded-Proto` can tell (from anyone else it is ignored).
+pub(crate) fn arrived_over_https(req: &HttpRequest) -> bool {
+    let Ok(state) = state(req) else {
+        return false;
+    };
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| state.edge.trusted_proxies.contains(&peer.ip()));
+    from_proxy
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
 /// Where the request came from: for audit events and throttling.
@@ -116,34 +134,65 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let limit = state(&req).map_or(64 * 1024, |s| s.edge.max_body_bytes);
+        let limit = body_limit(req);
         let is_json = req
             .mime_type()
             .ok()
             .flatten()
             .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
-        let bytes = web::Bytes::from_request(&req, payload);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            let bytes: Bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code().as_u16() == 413 {
-                    ApiError::PayloadTooLarge { limit }
-                } else {
+            // A declared length over the cap is refused before a byte is read.
+            if declared.is_some_and(|length| length > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
                     ApiError::bad_request(
                         "unreadable_body",
                         None,
                         "the request body could not be read",
                     )
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
                 }
-            })?;
-            if bytes.len() > limit {
-                return Err(ApiError::PayloadTooLarge { limit });
+                body.extend_from_slice(&chunk);
             }
-            parse_json(&bytes).map(JsonBody)
+            parse_json(&body).map(JsonBody)
         })
+    }
+}
+
+/// Which body cap a route has: requests carrying a document get a larger one, the
+/// public authentication routes a small one. Set as `app_data` on the resource; routes
+/// without it get `EdgeConfig::max_body_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyCap {
+    /// Credentials and names only.
+    Auth,
+    /// Policy texts and other long documents (`EdgeConfig::max_document_bytes`).
+    Document,
+}
+
+/// Credentials, names and a password fit in far less; anything bigger is abuse.
+pub const AUTH_BODY_BYTES: usize = 16 * 1024;
+
+fn body_limit(req: &HttpRequest) -> usize {
+    let edge = state(req).map(|s| s.edge.clone()).unwrap_or_default();
+    match req.app_data::<BodyCap>() {
+        Some(BodyCap::Auth) => AUTH_BODY_BYTES.min(edge.max_body_bytes),
+        Some(BodyCap::Document) => edge.max_document_bytes.max(edge.max_body_bytes),
+        None => edge.max_body_bytes,
     }
 }
 

@@ -15,7 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use error::ApiError;
-pub use middleware::observe;
+pub use middleware::{deadline, observe};
 pub use state::{ApiState, EdgeConfig, Readiness, SystemInfo};
 
 /// Everything the service answers: state, routes, OpenAPI, Swagger UI at `/docs`, and a
@@ -34,11 +34,24 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// Unknown paths: 404, unless the method itself is one no route serves (TRACE, CONNECT,
+/// inventions), which is a 405 wherever it is sent.
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    if req.method() == actix_web::http::Method::TRACE {
-        return Err(ApiError::MethodNotAllowed);
+    use actix_web::http::Method;
+    let served = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
+    if served.contains(req.method()) {
+        Err(ApiError::NotFound)
+    } else {
+        Err(ApiError::MethodNotAllowed)
     }
-    Err(ApiError::NotFound)
 }
 
 /// The answer for a known path with an unsupported method, with the `Allow` header

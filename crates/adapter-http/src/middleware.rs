@@ -1,18 +1,25 @@
-//! Request id, access log and security headers for every response.
+//! Request id, access log and security headers for every response; request deadlines.
 
 use std::time::Instant;
 
 use actix_web::{
-    Error, HttpMessage,
+    Error, HttpMessage, HttpRequest,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
+    web,
 };
 use aura_tenancy::{TenantId, UserId};
 use tracing::Instrument;
 
 use crate::{metrics, trace::RequestTrace};
+
+use crate::{
+    error::ApiError,
+    extract::arrived_over_https,
+    state::{ApiState, EdgeConfig},
+};
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -35,6 +42,19 @@ pub struct LoggedPrincipal {
     pub tenant_id: TenantId,
     pub user_id: UserId,
 }
+
+/// Sent with every answer: no MIME sniffing, no framing, no referrer, no script or
+/// style from anywhere, nothing cached.
+pub(crate) const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    (header::CACHE_CONTROL, "no-store"),
+];
 
 /// A client-sent id is kept when it is short and plain; otherwise a new one is made.
 fn accept_request_id(header: Option<&HeaderValue>) -> String {
@@ -62,15 +82,37 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     let is_docs = req.path().starts_with("/docs");
+    let hsts = strict_transport_security(req.request());
     let scrape = req.path() == metrics::PATH;
     let in_flight = (!scrape).then(metrics::InFlight::start);
     let trace = RequestTrace::start(&req, &request_id);
 
-    let mut response = REQUEST_ID
+    let result = REQUEST_ID
         .scope(request_id.clone(), next.call(req))
         .instrument(trace.span().clone())
-        .await?;
+        .await;
     drop(in_flight);
+    let mut response = match result {
+        Ok(response) => response,
+        // Rendered by the server (a request stopped at its deadline): still one line.
+        Err(error) => {
+            let status = error.as_response_error().status_code().as_u16();
+            let trace_id = trace.finish(status, None);
+            if !scrape {
+                metrics::record_request(&method, trace.route(), status, started.elapsed());
+            }
+            tracing::info!(
+                request_id,
+                method = %method,
+                route = trace.route(),
+                status,
+                duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+                trace_id,
+                "request"
+            );
+            return Err(error);
+        }
+    };
 
     let status = response.status().as_u16();
     let route = response
@@ -104,23 +146,70 @@ pub async fn observe(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    if !is_docs {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for (name, value) in SECURITY_HEADERS {
+        // Swagger UI (`/docs`) needs its scripts and may be cached.
+        if is_docs && (name == header::CONTENT_SECURITY_POLICY || name == header::CACHE_CONTROL) {
+            continue;
+        }
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if let Some(hsts) = hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
     }
     Ok(response)
+}
+
+/// HSTS only for requests that came over HTTPS (RFC 6797 §7.2: not over plain HTTP).
+fn strict_transport_security(req: &HttpRequest) -> Option<HeaderValue> {
+    let max_age = edge(req).hsts_max_age_secs;
+    (max_age > 0 && arrived_over_https(req))
+        .then(|| HeaderValue::from_str(&format!("max-age={max_age}; includeSubDomains")).ok())
+        .flatten()
+}
+
+fn edge(req: &HttpRequest) -> EdgeConfig {
+    req.app_data::<web::Data<ApiState>>()
+        .map(|state| state.edge.clone())
+        .unwrap_or_default()
+}
+
+/// The AI routes wait on a provider and get their own, longer deadline.
+const AI_ROUTES: &str = "/api/v1/ai/";
+
+/// Stops a request that runs past its deadline and answers 503 problem+json with
+/// `Retry-After`. The handler's future is dropped: an open database transaction is
+/// rolled back and its connection discarded, never returned to the pool half-done.
+///
+/// The answer is an error rendered by the server itself: a response cannot be built
+/// here because the request may not be cloned before routing is done.
+pub async fn deadline<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, Error> {
+    let edge = edge(req.request());
+    let limit = if req.path().starts_with(AI_ROUTES) {
+        edge.ai_request_timeout
+    } else {
+        edge.request_timeout
+    };
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+    let route = req.match_pattern();
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                request_id,
+                route,
+                timeout_secs = limit.as_secs(),
+                "request stopped at its deadline"
+            );
+            Err(ApiError::Timeout {
+                secs: limit.as_secs(),
+                request_id,
+            }
+            .into())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use std::{net::IpAddr, sync::Arc};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use aura_ai_port::AiAssistant;
 use aura_audit::AuditService;
@@ -32,6 +32,15 @@ pub struct EdgeConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Largest accepted JSON body.
     pub max_body_bytes: usize,
+    /// Largest accepted body on routes that carry documents (policy texts).
+    pub max_document_bytes: usize,
+    /// Longest a request may run before it is stopped with 503.
+    pub request_timeout: Duration,
+    /// The same for the AI routes, which wait on a provider (its timeout and retries).
+    pub ai_request_timeout: Duration,
+    /// `Strict-Transport-Security` max-age for requests that arrived over HTTPS (through
+    /// a trusted proxy); 0 sends no header.
+    pub hsts_max_age_secs: u64,
 }
 
 impl Default for EdgeConfig {
@@ -39,6 +48,10 @@ impl Default for EdgeConfig {
         Self {
             trusted_proxies: Vec::new(),
             max_body_bytes: 64 * 1024,
+            max_document_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            ai_request_timeout: Duration::from_secs(180),
+            hsts_max_age_secs: 31_536_000,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use diesel::{
     QueryableByName,
     migration::MigrationVersion,
-    sql_types::{Bool, Text},
+    sql_types::{BigInt, Bool, Text},
 };
 use diesel_async::{
     AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
@@ -16,6 +16,9 @@ use url::Url;
 
 /// The SQL in `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// The advisory lock key migrations run under ("AURAMIGR").
+const MIGRATION_LOCK: i64 = 0x4155_5241_4d49_4752;
 
 /// The role every migration grants the app's privileges to.
 pub const APP_ROLE: &str = "aura_app";
@@ -50,14 +53,28 @@ fn statement(step: &'static str) -> impl FnOnce(diesel::result::Error) -> SetupE
 /// Applies every pending migration, connected as the owner role (which then owns every
 /// object). Returns the versions applied. Runs on a blocking thread (diesel's migration
 /// harness is synchronous), so it works from any Tokio runtime.
+///
+/// Instances starting together (a rolling deploy, a scaled service) take turns on a
+/// PostgreSQL advisory lock: the first applies the migrations, the others then find
+/// none pending, instead of racing on the same `CREATE`s.
 pub async fn run_migrations(owner_url: &str) -> Result<Vec<String>, SetupError> {
     let url = owner_url.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut conn = connect_blocking(&url)?;
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(MIGRATION_LOCK),
+            &mut conn,
+        )
+        .map_err(statement("wait for the migration lock"))?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
-            .map_err(SetupError::Migration)?;
-        Ok(versions(&applied))
+            .map(|applied| versions(&applied));
+        // Closing the session releases the lock as well; unlocking says so at once.
+        let _ = diesel::RunQueryDsl::execute(
+            diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(MIGRATION_LOCK),
+            &mut conn,
+        );
+        applied.map_err(SetupError::Migration)
     })
     .await
     .map_err(SetupError::Task)?

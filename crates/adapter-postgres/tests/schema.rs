@@ -101,6 +101,27 @@ async fn migrations_go_up_down_and_up_again() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_apply_the_migrations_once() {
+    let db = TestDatabase::create().await;
+    let all = revert_all_migrations(db.owner_url()).await.expect("down");
+    // Four instances start at the same moment: without the advisory lock they race on
+    // the same CREATEs and all but one fail.
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.owner_url().to_owned();
+            tokio::spawn(async move { run_migrations(&url).await })
+        })
+        .collect();
+    let mut applied = Vec::new();
+    for run in runs {
+        applied.push(run.await.expect("joined").expect("every instance starts"));
+    }
+    applied.sort_by_key(Vec::len);
+    assert!(applied[..3].iter().all(Vec::is_empty), "{applied:?}");
+    assert_eq!(applied[3].len(), all.len(), "{applied:?}");
+}
+
 #[tokio::test]
 async fn migrations_refuse_to_run_as_the_app_role() {
     let db = TestDatabase::create().await;

@@ -14,7 +14,10 @@ use aura_tenancy::{PageRequest, ValidationErrors};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::{error::ApiError, extract::cursor};
+use crate::{
+    error::ApiError,
+    extract::{BodyCap, cursor},
+};
 
 /// Registers every route under its path.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,12 +27,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .service(resource("/system/info").get(system::info))
-                .service(resource("/auth/register").post(auth::register))
-                .service(resource("/auth/login").post(auth::login))
-                .service(resource("/auth/refresh").post(auth::refresh))
-                .service(resource("/auth/logout").post(auth::logout))
-                .service(resource("/auth/password/forgot").post(auth::forgot_password))
-                .service(resource("/auth/password/reset").post(auth::reset_password))
+                .service(auth_resource("/auth/register").post(auth::register))
+                .service(auth_resource("/auth/login").post(auth::login))
+                .service(auth_resource("/auth/refresh").post(auth::refresh))
+                .service(auth_resource("/auth/logout").post(auth::logout))
+                .service(auth_resource("/auth/password/forgot").post(auth::forgot_password))
+                .service(auth_resource("/auth/password/reset").post(auth::reset_password))
                 .service(resource("/users/me").get(me::get_me).patch(me::patch_me))
                 .service(resource("/users/me/password").post(me::change_password))
                 .service(
@@ -98,24 +101,24 @@ fn register_routes(cfg: &mut web::ServiceConfig) {
             .delete(r::delete_processor),
     )
     .service(
-        resource("/policies")
+        document_resource("/policies")
             .get(r::list_policies)
             .post(r::create_policy),
     )
     .service(
-        resource("/policies/{id}")
+        document_resource("/policies/{id}")
             .get(r::get_policy)
             .put(r::update_policy)
             .delete(r::delete_policy),
     )
     .service(
-        resource("/policies/{id}/versions")
+        document_resource("/policies/{id}/versions")
             .get(r::list_versions)
             .post(r::create_version),
     )
     .service(resource("/policies/{id}/versions/current").get(r::current_version))
     .service(
-        resource("/policies/{id}/versions/{number}")
+        document_resource("/policies/{id}/versions/{number}")
             .get(r::get_version)
             .put(r::edit_version),
     )
@@ -138,6 +141,16 @@ fn task_routes(cfg: &mut web::ServiceConfig) {
 /// A resource whose unsupported methods answer 405 problem+json.
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(crate::method_not_allowed))
+}
+
+/// A public authentication route: small bodies only.
+fn auth_resource(path: &str) -> actix_web::Resource {
+    resource(path).app_data(BodyCap::Auth)
+}
+
+/// A route whose body may carry a long document (a policy text).
+fn document_resource(path: &str) -> actix_web::Resource {
+    resource(path).app_data(BodyCap::Document)
 }
 
 /// `limit` and `cursor` of a list.
