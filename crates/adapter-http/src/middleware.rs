@@ -94,15 +94,17 @@ pub async fn observe(
     drop(in_flight);
     let mut response = match result {
         Ok(response) => response,
-        // Rendered by the server (a request stopped at its deadline, whose route the
-        // deadline's own log line names): still counted and logged.
+        // Rendered by the server (a request stopped at its deadline): still one line.
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();
             let trace_id = trace.finish(status, None);
-            metrics::record_request(&method, metrics::UNMATCHED, status, started.elapsed());
+            if !scrape {
+                metrics::record_request(&method, trace.route(), status, started.elapsed());
+            }
             tracing::info!(
                 request_id,
                 method = %method,
+                route = trace.route(),
                 status,
                 duration_ms = started.elapsed().as_secs_f64() * 1000.0,
                 trace_id,

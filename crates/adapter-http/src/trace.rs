@@ -32,6 +32,8 @@ impl Extractor for Headers<'_> {
 pub(crate) struct RequestTrace {
     span: Span,
     incoming: Option<TraceId>,
+    /// The route pattern, or `<unmatched>`.
+    route: String,
 }
 
 impl RequestTrace {
@@ -43,17 +45,18 @@ impl RequestTrace {
         });
         let remote = parent.span().span_context().clone();
         let incoming = remote.is_valid().then(|| remote.trace_id());
-        if req.path() == metrics::PATH {
-            return Self {
-                span: Span::none(),
-                incoming,
-            };
-        }
         // The route pattern is known before routing (the app's resource map), and the
         // exported span's name cannot change once it has started.
         let route = req
             .match_pattern()
             .unwrap_or_else(|| metrics::UNMATCHED.to_owned());
+        if req.path() == metrics::PATH {
+            return Self {
+                span: Span::none(),
+                incoming,
+                route,
+            };
+        }
         let span = tracing::info_span!(
             "request",
             otel.name = format!("{} {route}", req.method()),
@@ -61,7 +64,7 @@ impl RequestTrace {
             otel.status_code = Empty,
             request_id,
             method = %req.method(),
-            route,
+            route = %route,
             status = Empty,
             tenant_id = Empty,
             user_id = Empty,
@@ -70,11 +73,19 @@ impl RequestTrace {
             // Fails only when no OpenTelemetry layer is installed: nothing to continue.
             let _ = span.set_parent(parent);
         }
-        Self { span, incoming }
+        Self {
+            span,
+            incoming,
+            route,
+        }
     }
 
     pub(crate) fn span(&self) -> &Span {
         &self.span
+    }
+
+    pub(crate) fn route(&self) -> &str {
+        &self.route
     }
 
     /// Records the outcome on the span (ids only, never names or addresses) and returns
