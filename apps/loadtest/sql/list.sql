@@ -1,0 +1,3 @@
+BEGIN;
+SELECT set_config('app.tenant_id', '{tenant}', true);
+COMMIT;

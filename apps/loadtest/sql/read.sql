@@ -1,0 +1,4 @@
+BEGIN;
+SELECT set_config('app.tenant_id', '{tenant}', true);
+SELECT '{activity}';
+COMMIT;
