@@ -221,8 +221,6 @@ async fn wait_ready(api: &Api, limit: Duration) -> Result<(), String> {
     }
 }
 
-const HEADER: &str = "scenario  concurrency  requests     req/s   p50 ms   p95 ms   p99 ms  errors";
-
 /// Progress while the runs go (stderr, so stdout holds only the final table).
 fn print_row(s: &Summary) {
     eprintln!("  {}", row(s));
@@ -246,7 +244,10 @@ fn row(s: &Summary) -> String {
 
 fn print_table(results: &[Summary]) {
     println!();
-    println!("{HEADER}");
+    println!(
+        "{:<9} {:>12} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7}",
+        "scenario", "concurrency", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"
+    );
     for s in results {
         println!("{}", row(s));
     }
@@ -265,14 +266,23 @@ fn print_ratios(db_alone: &[Summary], results: &[Summary], mode: &str) {
         "the database alone: pgbench -M {mode}, the same SQL as the API, as the app role (RLS on)"
     );
     println!(
-        "scenario  concurrency    DB tps  DB p50 ms  DB p99 ms    API req/s  API p50 ms   DB tps ÷ API req/s   API p50 ÷ DB p50"
+        "{:<9} {:>12} {:>9} {:>10} {:>10} {:>10} {:>11} {:>16} {:>16}",
+        "scenario",
+        "concurrency",
+        "DB tps",
+        "DB p50 ms",
+        "DB p99 ms",
+        "API req/s",
+        "API p50 ms",
+        "DB tps÷API req/s",
+        "API p50÷DB p50"
     );
     for db in db_alone {
         let Some(api) = api_twin(db, results) else {
             continue;
         };
         println!(
-            "{:<9} {:>12} {:>9.1} {:>10.3} {:>10.3} {:>12.1} {:>11.2} {:>20.2} {:>18.2}",
+            "{:<9} {:>12} {:>9.1} {:>10.3} {:>10.3} {:>10.1} {:>11.2} {:>16.2} {:>16.2}",
             db.scenario,
             db.concurrency,
             db.per_second,

@@ -14,9 +14,12 @@ use crate::{
     stats::{Summary, Tally},
 };
 
-/// `GET /processing-activities?limit=20`: everything the API sends to PostgreSQL for it.
+/// What every authenticated register read sends first: the principal and the
+/// organisation profile, each in its tenant transaction after the pool's connection check.
+const PRINCIPAL_SQL: &str = include_str!("../sql/principal.sql");
+/// `GET /processing-activities?limit=20` after that.
 const LIST_SQL: &str = include_str!("../sql/list.sql");
-/// `GET /processing-activities/{id}`.
+/// `GET /processing-activities/{id}` after that.
 const READ_SQL: &str = include_str!("../sql/read.sql");
 
 /// pgbench accepts at most 128 scripts.
@@ -69,7 +72,7 @@ impl Pgbench {
         concurrency: usize,
         duration: Duration,
     ) -> Result<(f64, Tally), String> {
-        let mut command = tokio::process::Command::new(&self.bin);
+        let mut command = std::process::Command::new(&self.bin);
         command
             .arg("--no-vacuum")
             .arg(format!("--protocol={}", self.mode))
@@ -83,12 +86,13 @@ impl Pgbench {
             std::fs::write(&path, script(template, tenant)).map_err(|e| format!("script: {e}"))?;
             command.arg(format!("--file={}@1", path.display()));
         }
-        let output = command
-            .arg(&self.url)
-            .kill_on_drop(true)
-            .output()
+        command.arg(&self.url);
+        // A blocking wait on a thread of its own (pgbench runs for the whole duration).
+        let bin = self.bin.clone();
+        let output = tokio::task::spawn_blocking(move || command.output())
             .await
-            .map_err(|e| format!("cannot run {}: {e}", self.bin))?;
+            .map_err(|e| format!("pgbench thread: {e}"))?
+            .map_err(|e| format!("cannot run {bin}: {e}"))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             return Err(format!(
@@ -106,12 +110,27 @@ impl Pgbench {
     }
 }
 
-/// The template with the tenant's id and one of its records filled in.
+/// The request's statements with the tenant's values filled in: its first user and
+/// that user's session (the token's `sid`), one of its records, and the ids of its first
+/// page in id order (the list's default sort: the set-up's records, created first).
 fn script(template: &str, tenant: &Tenant) -> String {
-    let record = tenant.activity_ids.first().map_or("", String::as_str);
-    template
+    let user = tenant.users.first();
+    let session = user
+        .and_then(|u| crate::api::claims(&u.access))
+        .and_then(|c| c["sid"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut ids = tenant.activity_ids.clone();
+    ids.sort();
+    ids.truncate(21);
+    format!("{PRINCIPAL_SQL}{template}")
         .replace("{tenant}", &tenant.id)
-        .replace("{activity}", record)
+        .replace("{user}", user.map_or("", |u| u.user_id.as_str()))
+        .replace("{session}", &session)
+        .replace(
+            "{activity}",
+            tenant.activity_ids.first().map_or("", String::as_str),
+        )
+        .replace("{first_page}", &ids.join(","))
 }
 
 /// `tps = 1234.567890 (without initial connection time)`.
@@ -155,7 +174,10 @@ fn read_log(text: &str, tally: &mut Tally) {
 
 #[cfg(test)]
 mod tests {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
     use super::*;
+    use crate::fixture::User;
 
     #[test]
     fn tps_and_latency_logs_are_read() {
@@ -173,18 +195,34 @@ mod tests {
 
     #[test]
     fn templates_name_the_tenant_and_record_only_through_placeholders() {
+        let claims = URL_SAFE_NO_PAD.encode(r#"{"sid":"S-ID"}"#);
         let tenant = Tenant {
             index: 0,
             id: "T-ID".to_owned(),
-            users: Vec::new(),
-            activity_ids: vec!["A-ID".to_owned()],
+            users: vec![User {
+                email: "e".to_owned(),
+                user_id: "U-ID".to_owned(),
+                access: format!("h.{claims}.s"),
+            }],
+            activity_ids: vec!["A-2".to_owned(), "A-1".to_owned()],
             processor_ids: Vec::new(),
         };
         for template in [LIST_SQL, READ_SQL] {
             let filled = script(template, &tenant);
             assert!(filled.contains("set_config('app.tenant_id', 'T-ID', true)"));
-            assert!(!filled.contains('{'), "unfilled placeholder: {filled}");
+            assert!(filled.contains(r#""refresh_families"."id" = 'S-ID'"#));
+            assert!(filled.contains(r#""users"."id" = 'U-ID'"#));
+            for placeholder in [
+                "{tenant}",
+                "{user}",
+                "{session}",
+                "{activity}",
+                "{first_page}",
+            ] {
+                assert!(!filled.contains(placeholder), "unfilled {placeholder}");
+            }
         }
-        assert!(script(READ_SQL, &tenant).contains("'A-ID'"));
+        assert!(script(READ_SQL, &tenant).contains("ANY('{A-2}')"));
+        assert!(script(LIST_SQL, &tenant).contains("ANY('{A-1,A-2}')"));
     }
 }
