@@ -23,7 +23,7 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
