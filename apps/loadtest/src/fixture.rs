@@ -1,0 +1,281 @@
+//! Set-up through the public API: N tenants signed up, each with its owner and more
+//! users, an organisation profile, processors, enough processing activities for a page
+//! of 20, and policies. Everything created is recorded in the [`Registry`].
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use crate::api::{Api, Registry};
+
+pub const PASSWORD: &str = "load test passphrase 2026";
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub email: String,
+    pub user_id: String,
+    pub access: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub index: usize,
+    pub id: String,
+    pub users: Vec<User>,
+    pub activity_ids: Vec<String>,
+    pub processor_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub tenants: usize,
+    pub users_per_tenant: usize,
+    pub activities_per_tenant: usize,
+}
+
+/// Creates the tenants, at most `parallel` at once (sign-up and user creation are
+/// bcrypt-bound).
+pub async fn create(
+    api: &Api,
+    registry: &Arc<Registry>,
+    shape: Shape,
+    run: &str,
+    parallel: usize,
+) -> Result<Vec<Tenant>, String> {
+    let mut tenants = Vec::with_capacity(shape.tenants);
+    let mut pending = JoinSet::new();
+    let mut next = 0;
+    while tenants.len() < shape.tenants {
+        while next < shape.tenants && pending.len() < parallel.max(1) {
+            let (api, registry, run) = (api.clone(), registry.clone(), run.to_owned());
+            let index = next;
+            pending.spawn(async move { tenant(&api, &registry, shape, &run, index).await });
+            next += 1;
+        }
+        match pending.join_next().await {
+            Some(Ok(result)) => tenants.push(result?),
+            Some(Err(e)) => return Err(format!("set-up task failed: {e}")),
+            None => break,
+        }
+    }
+    tenants.sort_by_key(|t| t.index);
+    Ok(tenants)
+}
+
+async fn tenant(
+    api: &Api,
+    registry: &Registry,
+    shape: Shape,
+    run: &str,
+    index: usize,
+) -> Result<Tenant, String> {
+    let owner_email = format!("owner-{index}-{run}@loadtest.example");
+    let organisation = format!("Load Test {index} {run} GmbH");
+    expect(
+        api.send(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(&json!({
+                "organisation_name": organisation,
+                "email": owner_email,
+                "full_name": format!("Owner {index}"),
+                "password": PASSWORD,
+            })),
+            None,
+        )
+        .await,
+        StatusCode::CREATED,
+        "sign-up",
+    )?;
+    let owner = login(api, &owner_email).await?;
+    let (tenant_id, owner) = owner;
+    registry.add(&tenant_id, index);
+    registry.add(&owner.user_id, index);
+    let mut users = vec![owner.clone()];
+    for n in 1..shape.users_per_tenant {
+        let email = format!("member-{index}-{n}-{run}@loadtest.example");
+        let created = expect(
+            api.send(
+                Method::POST,
+                "/api/v1/tenants/me/users",
+                Some(&owner.access),
+                Some(&json!({
+                    "email": email,
+                    "full_name": format!("Member {n} of tenant {index}"),
+                    "role": "member",
+                    "password": PASSWORD,
+                })),
+                None,
+            )
+            .await,
+            StatusCode::CREATED,
+            "add user",
+        )?;
+        registry.add(str_field(&created, "id")?, index);
+        users.push(login(api, &email).await?.1);
+    }
+
+    let token = owner.access.as_str();
+    expect(
+        api.send(
+            Method::PUT,
+            "/api/v1/organisation",
+            Some(token),
+            Some(&json!({
+                "legal_name": organisation,
+                "contact_email": format!("privacy-{index}@loadtest.example"),
+                "dpo": {"name": "Dana Protection", "email": format!("dpo-{index}@loadtest.example")},
+            })),
+            Some("\"0\""),
+        )
+        .await,
+        StatusCode::OK,
+        "organisation profile",
+    )?;
+
+    let mut processor_ids = Vec::new();
+    for (name, country, mechanism) in [
+        (
+            "Cloud Hosting Inc.",
+            "US",
+            Some("standard_contractual_clauses"),
+        ),
+        ("Mail Delivery GmbH", "DE", None),
+        ("Payroll Services Ltd", "IE", None),
+    ] {
+        let mut body = json!({
+            "name": name, "country": country, "dpa_status": "signed",
+            "dpa_signed_on": "2026-01-10", "dpa_review_on": "2027-01-10",
+        });
+        if let Some(mechanism) = mechanism {
+            body["transfer_mechanism"] = json!(mechanism);
+        }
+        let created = create_record(api, token, "/api/v1/processors", &body).await?;
+        registry.add(&created, index);
+        processor_ids.push(created);
+    }
+
+    let mut activity_ids = Vec::new();
+    for n in 0..shape.activities_per_tenant {
+        let links = [processor_ids[n % processor_ids.len()].clone()];
+        let body = activity(
+            &format!("{} {n}", ACTIVITY_NAMES[n % ACTIVITY_NAMES.len()]),
+            &links,
+        );
+        let created = create_record(api, token, "/api/v1/processing-activities", &body).await?;
+        registry.add(&created, index);
+        activity_ids.push(created);
+    }
+
+    for (title, kind) in [
+        ("Website privacy policy", "privacy_policy"),
+        ("Data retention policy", "retention_policy"),
+    ] {
+        let body = json!({"title": title, "kind": kind, "review_interval_months": 12});
+        let created = create_record(api, token, "/api/v1/policies", &body).await?;
+        registry.add(&created, index);
+    }
+
+    Ok(Tenant {
+        index,
+        id: tenant_id,
+        users,
+        activity_ids,
+        processor_ids,
+    })
+}
+
+const ACTIVITY_NAMES: [&str; 8] = [
+    "Newsletter",
+    "Payroll",
+    "Recruiting",
+    "Customer support",
+    "Web analytics",
+    "Order processing",
+    "Video surveillance",
+    "Supplier management",
+];
+
+/// A complete processing activity as a privacy owner would record it.
+pub fn activity(name: &str, processor_ids: &[String]) -> Value {
+    json!({
+        "name": name,
+        "description": "Recorded by the load test",
+        "role": "controller",
+        "status": "active",
+        "purposes": [{"description": format!("{name} for customers"), "lawful_basis": "contract"}],
+        "data_subject_categories": ["customers", "prospects"],
+        "data_categories": [
+            {"name": "contact data", "retention": "2 years after the last order"},
+            {"name": "order history", "retention": "10 years (commercial law)"}
+        ],
+        "recipient_categories": ["hosting provider", "mailing service"],
+        "transfers": [{"country": "US", "mechanism": "standard_contractual_clauses", "recipient": "Cloud Hosting Inc."}],
+        "security_measures": "TLS, encryption at rest, MFA, least privilege",
+        "processor_ids": processor_ids,
+        "dpia_required": "no",
+        "department": "Operations",
+    })
+}
+
+/// Signs in; the tenant id and the user with a fresh access token.
+pub async fn login(api: &Api, email: &str) -> Result<(String, User), String> {
+    let tokens = expect(
+        api.send(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"email": email, "password": PASSWORD})),
+            None,
+        )
+        .await,
+        StatusCode::OK,
+        "login",
+    )?;
+    let access = str_field(&tokens, "access_token")?.to_owned();
+    let me = expect(
+        api.send(Method::GET, "/api/v1/users/me", Some(&access), None, None)
+            .await,
+        StatusCode::OK,
+        "users/me",
+    )?;
+    Ok((
+        str_field(&me, "tenant_id")?.to_owned(),
+        User {
+            email: email.to_owned(),
+            user_id: str_field(&me, "id")?.to_owned(),
+            access,
+        },
+    ))
+}
+
+async fn create_record(api: &Api, token: &str, path: &str, body: &Value) -> Result<String, String> {
+    let created = expect(
+        api.send(Method::POST, path, Some(token), Some(body), None)
+            .await,
+        StatusCode::CREATED,
+        path,
+    )?;
+    Ok(str_field(&created, "id")?.to_owned())
+}
+
+fn expect(
+    answer: Result<(StatusCode, Value), String>,
+    want: StatusCode,
+    what: &str,
+) -> Result<Value, String> {
+    match answer {
+        Ok((status, body)) if status == want => Ok(body),
+        Ok((status, body)) => Err(format!("{what}: {status} {body}")),
+        Err(e) => Err(format!("{what}: {e}")),
+    }
+}
+
+fn str_field<'a>(body: &'a Value, field: &str) -> Result<&'a str, String> {
+    body[field]
+        .as_str()
+        .ok_or_else(|| format!("answer without {field}"))
+}
