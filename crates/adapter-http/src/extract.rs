@@ -156,34 +156,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .ok()
             .flatten()
             .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let declared = declared_length(req);
+        let payload = payload.take();
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            // A declared length over the cap is refused before a byte is read.
-            if declared.is_some_and(|length| length > limit) {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            let mut body = BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    ApiError::bad_request(
-                        "unreadable_body",
-                        None,
-                        "the request body could not be read",
-                    )
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_capped(payload, declared, limit).await?;
             parse_json(&body).map(JsonBody)
         })
     }
@@ -202,6 +181,41 @@ pub enum BodyCap {
 
 /// Credentials, names and a password fit in far less; anything bigger is abuse.
 pub const AUTH_BODY_BYTES: usize = 16 * 1024;
+
+/// The body's declared `Content-Length`, if any.
+pub(crate) fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The whole body, at most `limit` bytes (413 beyond): a declared length over the cap
+/// is refused before a byte is read, a longer stream as soon as it passes the cap.
+pub(crate) async fn read_capped(
+    mut payload: Payload,
+    declared: Option<usize>,
+    limit: usize,
+) -> Result<BytesMut, ApiError> {
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request(
+                "unreadable_body",
+                None,
+                "the request body could not be read",
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
 
 pub(crate) fn body_limit(req: &HttpRequest) -> usize {
     let edge = state(req).map(|s| s.edge.clone()).unwrap_or_default();

@@ -25,17 +25,15 @@ use actix_web::{
         header::{HeaderName, HeaderValue},
     },
     middleware::Next,
-    web::Bytes,
 };
 use aura_idempotency::{
     Begin, IdempotencyError, IdempotencyKey, KeySpace, RecordedResponse, RequestFacts, Ticket,
 };
 use aura_tenancy::StoreError;
-use futures_util::StreamExt;
 
 use crate::{
     error::ApiError,
-    extract::{authenticate, state},
+    extract::{authenticate, body_limit, declared_length, read_capped, state},
 };
 
 /// The request header.
@@ -135,9 +133,10 @@ async fn guard<B: MessageBody + 'static>(
         },
     };
     // The route's own cap (policy texts are larger than other bodies).
-    let limit = crate::extract::body_limit(req.request());
-    let body = match read_body(&mut req, limit).await {
-        Ok(body) => body,
+    let limit = body_limit(req.request());
+    let declared = declared_length(req.request());
+    let body = match read_capped(req.take_payload(), declared, limit).await {
+        Ok(body) => body.freeze(),
         Err(error) => return Ok(answer(req, &error)),
     };
     let target = req
@@ -165,26 +164,6 @@ async fn guard<B: MessageBody + 'static>(
         )),
         Err(error) => Ok(answer(req, &store_error(error))),
     }
-}
-
-/// The whole body, at most `limit` bytes (413 beyond, as for JSON bodies).
-async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, ApiError> {
-    let mut payload = req.take_payload();
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::bad_request(
-                "unreadable_body",
-                None,
-                "the request body could not be read",
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(body))
 }
 
 /// Runs the handler with the key held, then keeps or releases it.
