@@ -20,7 +20,7 @@ use crate::{
     error::ApiError,
     limits,
     middleware::{LoggedPrincipal, RequestId},
-    state::ApiState,
+    state::{ApiState, EdgeConfig},
 };
 
 pub(crate) fn state(req: &HttpRequest) -> Result<&ApiState, ApiError> {
@@ -217,8 +217,16 @@ pub(crate) async fn read_capped(
     Ok(body)
 }
 
+/// The edge settings, borrowed (read on every request; the defaults when no state is
+/// configured, as in unit tests).
+pub(crate) fn edge(req: &HttpRequest) -> &EdgeConfig {
+    static DEFAULTS: std::sync::LazyLock<EdgeConfig> =
+        std::sync::LazyLock::new(EdgeConfig::default);
+    state(req).map_or(&DEFAULTS, |s| &s.edge)
+}
+
 pub(crate) fn body_limit(req: &HttpRequest) -> usize {
-    let edge = state(req).map(|s| s.edge.clone()).unwrap_or_default();
+    let edge = edge(req);
     match req.app_data::<BodyCap>() {
         Some(BodyCap::Auth) => AUTH_BODY_BYTES.min(edge.max_body_bytes),
         Some(BodyCap::Document) => edge.max_document_bytes.max(edge.max_body_bytes),

@@ -40,14 +40,19 @@ pub const PUBLIC_AUTH_PATHS: &[&str] = &[
 #[derive(Debug, Clone, Copy)]
 struct Decided(RateLimitDecision);
 
-const ADDRESS: &str = "this address";
+/// Which limit refused a request.
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    Address,
+    Tenant,
+}
 
-fn refusal(decision: RateLimitDecision, scope: &'static str) -> ApiError {
-    crate::metrics::rate_limited(if scope == ADDRESS {
-        "address"
-    } else {
-        "tenant"
-    });
+fn refusal(decision: RateLimitDecision, limit: Limit) -> ApiError {
+    let (label, scope) = match limit {
+        Limit::Address => ("address", "this address"),
+        Limit::Tenant => ("tenant", "your organisation"),
+    };
+    crate::metrics::rate_limited(label);
     ApiError::RateLimited {
         scope,
         retry_after_secs: decision.retry_after_secs(),
@@ -71,7 +76,7 @@ pub async fn enforce(
         req.extensions_mut().insert(Decided(decision));
         if !decision.allowed {
             let (request, _) = req.into_parts();
-            let mut response = refusal(decision, ADDRESS).error_response();
+            let mut response = refusal(decision, Limit::Address).error_response();
             set_headers(response.headers_mut(), decision);
             return Ok(ServiceResponse::new(request, response).map_into_right_body());
         }
@@ -120,7 +125,7 @@ fn judge(req: &HttpRequest, decision: RateLimitDecision) -> Result<(), ApiError>
     if decision.allowed {
         Ok(())
     } else {
-        Err(refusal(decision, "your organisation"))
+        Err(refusal(decision, Limit::Tenant))
     }
 }
 

@@ -8,16 +8,14 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
-    web,
 };
 use aura_tenancy::{TenantId, UserId};
 use tracing::Instrument;
 
 use crate::{
     error::ApiError,
-    extract::arrived_over_https,
+    extract::{arrived_over_https, edge},
     metrics,
-    state::{ApiState, EdgeConfig},
     trace::RequestTrace,
 };
 
@@ -165,12 +163,6 @@ fn strict_transport_security(req: &HttpRequest) -> Option<HeaderValue> {
     (max_age > 0 && arrived_over_https(req))
         .then(|| HeaderValue::from_str(&format!("max-age={max_age}; includeSubDomains")).ok())
         .flatten()
-}
-
-fn edge(req: &HttpRequest) -> EdgeConfig {
-    req.app_data::<web::Data<ApiState>>()
-        .map(|state| state.edge.clone())
-        .unwrap_or_default()
 }
 
 /// The AI routes wait on a provider and get their own, longer deadline.
