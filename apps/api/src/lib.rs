@@ -212,8 +212,14 @@ fn ai_provider(
 /// between retries, never less than the ordinary request deadline.
 fn ai_request_budget(settings: &Settings) -> Duration {
     let ai = &settings.ai;
-    let attempts = u64::from(ai.max_retries) + 1;
-    let provider = ai.timeout_secs.saturating_mul(attempts) + 10 * attempts;
+    let provider = match ai.provider {
+        // The offline provider answers at once: the ordinary deadline applies.
+        config::AiProviderKind::Offline => 0,
+        config::AiProviderKind::OpenAi => {
+            let attempts = u64::from(ai.max_retries) + 1;
+            ai.timeout_secs.saturating_mul(attempts) + 10 * attempts
+        }
+    };
     Duration::from_secs(provider.max(settings.request_timeout_secs))
 }
 
@@ -550,16 +556,11 @@ async fn rate_limits(
 const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Keys live `IDEMPOTENCY_TTL_HOURS`; a running request holds its key for 60 s, or
-/// longer when the AI provider may take longer (its timeout times its attempts, plus
-/// back-off), so a retry never runs a generate route a second time while the first
-/// still waits for the provider.
+/// longer when a request may run longer (the AI routes' deadline), so a retry never runs
+/// a generate route a second time while the first still waits for the provider.
 fn idempotency_config(settings: &Settings) -> IdempotencyConfig {
-    let ai = &settings.ai;
-    let ai_worst_secs = match ai.provider {
-        config::AiProviderKind::Offline => 0,
-        config::AiProviderKind::OpenAi => ai.timeout_secs * (u64::from(ai.max_retries) + 1) + 30,
-    };
-    let lock_secs = i64::try_from(ai_worst_secs.max(60)).unwrap_or(i64::MAX);
+    let longest_request = ai_request_budget(settings).as_secs() + 5;
+    let lock_secs = i64::try_from(longest_request.max(60)).unwrap_or(i64::MAX);
     IdempotencyConfig {
         ttl: time::Duration::hours(settings.idempotency_ttl_hours),
         lock_timeout: time::Duration::seconds(lock_secs),
