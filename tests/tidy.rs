@@ -14,6 +14,7 @@ fn root() -> PathBuf {
 
 const DOMAIN_CRATES: &[&str] = &[
     "tenancy",
+    "records",
     "identity",
     "audit",
     "gdpr-registers",
@@ -33,6 +34,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "async-trait",
     "tracing",
     "aura-tenancy",
+    "aura-records",
     "aura-identity",
     "aura-audit",
     "aura-gdpr-registers",

@@ -26,8 +26,8 @@ use aura_adapter_http::{
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
 use aura_gdpr_registers::{
-    Members, RegisterPorts, Registers,
-    ports::{ActivityRepository, OrganisationRepository, PolicyRepository, ProcessorRepository},
+    Activities, Members, Processors, RegisterPorts, Registers,
+    ports::{OrganisationRepository, PolicyRepository},
 };
 use aura_idempotency::{Idempotency, IdempotencyConfig, IdempotencyStore};
 use aura_identity::{
@@ -37,6 +37,7 @@ use aura_identity::{
     },
 };
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
+use aura_records::RecordStore;
 use aura_tasks::{
     TaskPorts, Tasks, Worker, WorkerPorts,
     jobs::JobQueue,
@@ -67,8 +68,8 @@ struct Stores {
     throttle: Arc<dyn LoginThrottle>,
     audit: Arc<dyn AuditLog>,
     organisation: Arc<dyn OrganisationRepository>,
-    activities: Arc<dyn ActivityRepository>,
-    processors: Arc<dyn ProcessorRepository>,
+    activities: Arc<dyn RecordStore<Activities>>,
+    processors: Arc<dyn RecordStore<Processors>>,
     policies: Arc<dyn PolicyRepository>,
     suggestions: Arc<dyn SuggestionRepository>,
     ai_usage: Arc<dyn AiUsage>,

@@ -130,6 +130,7 @@ async fn add_activity(world: &World, fx: &TenantFixture, name: &str) -> Uuid {
         .unwrap()
         .activity
         .id
+        .as_uuid()
 }
 
 #[tokio::test]
@@ -343,7 +344,7 @@ async fn an_accepted_activity_suggestion_creates_a_draft_activity() {
     };
     let activity = world
         .registers
-        .activity(&fx.scope, activity_id, &ctx())
+        .activity(&fx.scope, aura_records::Id::from_uuid(activity_id), &ctx())
         .await
         .unwrap();
     assert_eq!(activity.activity.fields.name, "Newsletter");
@@ -641,7 +642,7 @@ impl AiProvider for Stub {
     ) -> Result<Generated<ActivityDraft>, AiError> {
         let mut fields: ActivityFields = activity_fields("Stubbed", None, &[]);
         fields.owner_id = Some(UserId::generate());
-        fields.processor_ids = vec![self.extra_citation];
+        fields.processor_ids = vec![aura_records::Id::from_uuid(self.extra_citation)];
         Ok(Generated {
             output: ActivityDraft {
                 fields,

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::{
     error::{DbError, corrupt},
     models::{AuditRow, convert_all},
-    pool::in_tenant,
+    pool::{AsyncWork, in_tenant},
     schema::{audit_chain_heads as heads, audit_events as events},
     stores::PgStores,
 };
@@ -22,6 +22,34 @@ use crate::{
 pub(crate) fn to_micros(at: OffsetDateTime) -> OffsetDateTime {
     let nanos = at.nanosecond();
     at.replace_nanosecond(nanos - nanos % 1_000).unwrap_or(at)
+}
+
+impl PgStores {
+    /// The write path of tenant data: `change`, then the sealing of `event` into the
+    /// tenant's audit chain, in one transaction inside the tenant. Both commit or
+    /// neither does; a write port that goes through here cannot forget its event.
+    pub(crate) async fn write_audited<R, F>(
+        &self,
+        scope: &TenantScope,
+        event: PendingEvent,
+        change: F,
+    ) -> Result<R, StoreError>
+    where
+        for<'c> F: AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<R, DbError>
+            + AsyncWork<&'c mut AsyncPgConnection, Result<R, DbError>, Fut: Send>
+            + Send,
+        R: Send,
+    {
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let result = change(conn).await?;
+            append_event(conn, hasher, tenant, event, now).await?;
+            Ok(result)
+        })
+        .await
+    }
 }
 
 /// Seals `event` as the next link of `tenant`'s chain and stores it, in the caller's

@@ -71,7 +71,7 @@ pub fn record_of_activity(activity: &ProcessingActivity, gaps: &[Gap]) -> Contex
     let f = &activity.fields;
     ContextRecord {
         kind: ContextKind::ProcessingActivity,
-        id: activity.id,
+        id: activity.id.as_uuid(),
         title: f.name.clone(),
         excerpt: excerpt(vec![
             ("Status", f.status.as_str().to_owned()),
@@ -120,7 +120,7 @@ pub fn record_of_processor(processor: &Processor) -> ContextRecord {
     };
     ContextRecord {
         kind: ContextKind::Processor,
-        id: processor.id,
+        id: processor.id.as_uuid(),
         title: f.name.clone(),
         excerpt: excerpt(vec![
             ("Services", f.services.clone().unwrap_or_default()),
@@ -138,7 +138,7 @@ pub fn record_of_processor(processor: &Processor) -> ContextRecord {
             ("Art. 28(3) clauses missing", f.clauses.missing().join(" ")),
             (
                 "Linked activities",
-                processor.activity_ids.len().to_string(),
+                processor.derived.activity_ids.len().to_string(),
             ),
         ]),
     }

@@ -8,8 +8,8 @@ use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
 use aura_gdpr_registers::{
-    ActivityFields, ActivityStatus, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion,
-    RegisterPorts, Registers, Source, activity_gaps,
+    ActivityFields, ActivityFilter, ActivityStatus, PolicyFields, PolicyKind, PolicyStatus,
+    PolicyVersion, ProcessorFilter, RegisterPorts, Registers, Source, activity_gaps,
     ports::{ActivityQuery, PolicyQuery, ProcessorQuery},
 };
 use aura_tenancy::{Clock, Page, Permission, StoreError, Tenant, TenantScope, ValidationErrors};
@@ -240,7 +240,10 @@ impl AiAssistant {
                 .list(
                     scope,
                     &ActivityQuery {
-                        search: Some(word.clone()),
+                        filter: ActivityFilter {
+                            search: Some(word.clone()),
+                            ..ActivityFilter::default()
+                        },
                         limit: 5,
                         ..ActivityQuery::default()
                     },
@@ -255,7 +258,10 @@ impl AiAssistant {
                 .list(
                     scope,
                     &ProcessorQuery {
-                        search: Some(word.clone()),
+                        filter: ProcessorFilter {
+                            search: Some(word.clone()),
+                            ..ProcessorFilter::default()
+                        },
                         limit: 5,
                         ..ProcessorQuery::default()
                     },
@@ -536,7 +542,9 @@ impl AiAssistant {
             .collect();
         let mut fields = generated.output.fields;
         fields.owner_id = None;
-        fields.processor_ids.retain(|id| offered.contains(id));
+        fields
+            .processor_ids
+            .retain(|id| offered.contains(&id.as_uuid()));
         fields.status = ActivityStatus::Draft;
         fields.review_date = None;
         let fields = match fields.validated() {
@@ -858,7 +866,7 @@ impl AiAssistant {
                     .create_activity_from(scope, fields, Some(&source), ctx)
                     .await?;
                 Ok(Applied::ProcessingActivity {
-                    activity_id: created.activity.id,
+                    activity_id: created.activity.id.as_uuid(),
                 })
             }
             SuggestionContent::Answer { .. } => Err(AssistantError::Conflict {

@@ -1,12 +1,16 @@
 //! Processing activities: the entries of the Art. 30(1) controller record and the
 //! Art. 30(2) processor record.
 
-use aura_tenancy::{TenantId, UserId, ValidationErrors};
+use aura_audit::AuditAction;
+use aura_records::{Id, Record, RecordActions, RecordKind};
+use aura_tenancy::{UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
-use uuid::Uuid;
+use time::Date;
 
-use crate::text::{CountryCode, optional_text, string_enum, text, text_list};
+use crate::{
+    processor::ProcessorId,
+    text::{CountryCode, optional_text, string_enum, text, text_list},
+};
 
 string_enum!(
     /// Art. 6(1)(a)–(f).
@@ -135,27 +139,62 @@ pub struct ActivityFields {
     pub owner_id: Option<UserId>,
     pub department: Option<String>,
     #[serde(default)]
-    pub processor_ids: Vec<Uuid>,
+    pub processor_ids: Vec<ProcessorId>,
     #[serde(default = "default_activity_status")]
     pub status: ActivityStatus,
     #[serde(default, with = "crate::text::iso_date::option")]
     pub review_date: Option<Date>,
 }
 
+/// The record of processing activities (Art. 30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activities {}
+
+pub type ActivityId = Id<Activities>;
+
 /// A stored activity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProcessingActivity {
-    pub id: Uuid,
-    pub tenant_id: TenantId,
-    #[serde(flatten)]
-    pub fields: ActivityFields,
-    /// Optimistic concurrency: an update must name the version it read.
-    pub version: i32,
+pub type ProcessingActivity = Record<Activities>;
+
+/// What an activity's record shows besides its fields: who created it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ActivityOrigin {
     pub created_by: Option<UserId>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
+}
+
+/// The activities list's filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActivityFilter {
+    pub status: Option<ActivityStatus>,
+    pub role: Option<ActivityRole>,
+    pub owner: Option<UserId>,
+    pub lawful_basis: Option<LawfulBasis>,
+    pub processor: Option<ProcessorId>,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+}
+
+impl RecordKind for Activities {
+    const ENTITY: &'static str = "processing_activity";
+    const ACTIONS: RecordActions = RecordActions {
+        created: AuditAction::known("processing_activity.created"),
+        updated: AuditAction::known("processing_activity.updated"),
+        deleted: AuditAction::known("processing_activity.deleted"),
+    };
+    type Fields = ActivityFields;
+    type Derived = ActivityOrigin;
+    type Filter = ActivityFilter;
+
+    fn validated(fields: ActivityFields) -> Result<ActivityFields, ValidationErrors> {
+        fields.validated()
+    }
+
+    fn label(fields: &ActivityFields) -> &str {
+        &fields.name
+    }
+
+    fn derived_at_creation(actor: Option<UserId>) -> ActivityOrigin {
+        ActivityOrigin { created_by: actor }
+    }
 }
 
 const LONG: usize = 5_000;

@@ -6,13 +6,12 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::{
     activity::{ActivityRole, ProcessingActivity},
     completeness::{CompletenessSummary, Gap, activity_gaps},
     organisation::OrganisationProfile,
-    processor::Processor,
+    processor::{Processor, ProcessorId},
     text::string_enum,
 };
 
@@ -24,11 +23,11 @@ string_enum!(
 /// A processor as listed beside an activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LinkedProcessor {
-    pub id: Uuid,
+    pub id: ProcessorId,
     pub name: String,
     pub country: Option<String>,
     pub dpa_status: String,
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<ProcessorId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,7 +71,7 @@ pub fn build_export(
                 .cmp(&(b.fields.controller_name.as_deref(), &b.fields.name))
         });
     }
-    let find = |id: &Uuid| processors.iter().find(|p| p.id == *id);
+    let find = |id: &ProcessorId| processors.iter().find(|p| p.id == *id);
     let mut used = BTreeSet::new();
     let mut summary = CompletenessSummary::default();
     let exported: Vec<ExportedActivity> = selected

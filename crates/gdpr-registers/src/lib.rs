@@ -10,13 +10,16 @@ mod organisation;
 mod policy;
 pub mod ports;
 mod processor;
+mod rules;
 mod service;
 pub mod text;
 
 pub use activity::{
-    ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,
-    LawfulBasis, ProcessingActivity, Purpose, Transfer, TransferMechanism,
+    Activities, ActivityFields, ActivityFilter, ActivityId, ActivityOrigin, ActivityRole,
+    ActivityStatus, Art9Condition, DataCategory, DpiaRequirement, LawfulBasis, ProcessingActivity,
+    Purpose, Transfer, TransferMechanism,
 };
+pub use aura_records::Source;
 pub use completeness::{CompletenessSummary, Gap, activity_gaps};
 pub use error::RegistersError;
 pub use export::{
@@ -24,6 +27,10 @@ pub use export::{
 };
 pub use organisation::{Contact, JointController, OrganisationProfile, StoredOrganisation};
 pub use policy::{Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus};
-pub use processor::{Art28Clauses, DpaStatus, Processor, ProcessorFields};
-pub use service::{CheckedActivity, Members, RegisterPorts, Registers, Source, add_months, entity};
+pub use processor::{
+    Art28Clauses, DpaStatus, Processor, ProcessorFields, ProcessorFilter, ProcessorId,
+    ProcessorLinks, Processors,
+};
+pub use rules::Members;
+pub use service::{CheckedActivity, RegisterPorts, Registers, add_months, entity};
 pub use text::CountryCode;

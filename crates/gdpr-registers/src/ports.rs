@@ -4,104 +4,21 @@
 
 use aura_audit::PendingEvent;
 use aura_tenancy::{StoreError, TenantScope, UserId};
-use time::Date;
 use uuid::Uuid;
 
 use crate::{
-    activity::{ActivityRole, ActivityStatus, LawfulBasis, ProcessingActivity},
+    activity::ActivityFilter,
     organisation::{OrganisationProfile, StoredOrganisation},
     policy::{Policy, PolicyKind, PolicyStatus, PolicyVersion},
-    processor::{DpaStatus, Processor},
+    processor::ProcessorFilter,
 };
 
-/// How a list is ordered. Lists page with a keyset cursor on (sort key, id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sort {
-    /// Oldest first (by id, which is time-ordered).
-    #[default]
-    Created,
-    CreatedDesc,
-    Name,
-    NameDesc,
-    UpdatedDesc,
-}
+pub use aura_records::{Cursor, ListPage, ListQuery, Sort};
 
-impl Sort {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Ok(match raw {
-            "created_at" => Sort::Created,
-            "-created_at" => Sort::CreatedDesc,
-            "name" => Sort::Name,
-            "-name" => Sort::NameDesc,
-            "-updated_at" => Sort::UpdatedDesc,
-            other => {
-                return Err(format!(
-                    "`{other}` is not one of: created_at, -created_at, name, -name, -updated_at"
-                ));
-            }
-        })
-    }
-}
-
-/// Where the next page starts: after the row with this sort key and id. The key is the
-/// row's name for name sorts, its `updated_at` (RFC 3339) for `-updated_at`, empty otherwise.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub key: String,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    /// Whether the key fits the sort: empty for created sorts, an RFC 3339 time for
-    /// `-updated_at`, at most 300 characters for names. A cursor from another sort is
-    /// refused rather than guessed at.
-    pub fn fits(&self, sort: Sort) -> bool {
-        match sort {
-            Sort::Created | Sort::CreatedDesc => self.key.is_empty(),
-            Sort::UpdatedDesc => time::OffsetDateTime::parse(
-                &self.key,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .is_ok(),
-            Sort::Name | Sort::NameDesc => {
-                self.key.chars().count() <= 300 && !self.key.contains('\0')
-            }
-        }
-    }
-}
-
-/// One page and where the next starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListPage<T> {
-    pub items: Vec<T>,
-    pub next: Option<Cursor>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ActivityQuery {
-    pub status: Option<ActivityStatus>,
-    pub role: Option<ActivityRole>,
-    pub owner: Option<UserId>,
-    pub lawful_basis: Option<LawfulBasis>,
-    pub processor: Option<Uuid>,
-    /// Case-insensitive substring of the name.
-    pub search: Option<String>,
-    pub sort: Sort,
-    pub after: Option<Cursor>,
-    pub limit: usize,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProcessorQuery {
-    pub dpa_status: Option<DpaStatus>,
-    /// Only processors whose DPA is missing, unsigned, or due for review on or before this date.
-    pub dpa_attention_by: Option<Date>,
-    pub parent: Option<Uuid>,
-    pub search: Option<String>,
-    pub sort: Sort,
-    pub after: Option<Cursor>,
-    pub limit: usize,
-}
+/// The activities list: filters, order, cursor, limit.
+pub type ActivityQuery = ListQuery<ActivityFilter>;
+/// The processors list: filters, order, cursor, limit.
+pub type ProcessorQuery = ListQuery<ProcessorFilter>;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyQuery {
@@ -127,74 +44,6 @@ pub trait OrganisationRepository: Send + Sync {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<i32, StoreError>;
-}
-
-/// Activities. Links to processors are part of the activity (`fields.processor_ids`) and
-/// must name processors of the same tenant (`NotFound` otherwise).
-#[async_trait::async_trait]
-pub trait ActivityRepository: Send + Sync {
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        activity: &ProcessingActivity,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<ProcessingActivity, StoreError>;
-    async fn list(
-        &self,
-        scope: &TenantScope,
-        query: &ActivityQuery,
-    ) -> Result<ListPage<ProcessingActivity>, StoreError>;
-    /// Every activity, oldest first (exports, completeness summary).
-    async fn all(&self, scope: &TenantScope) -> Result<Vec<ProcessingActivity>, StoreError>;
-    /// Stores `activity` (its `version` already incremented) if the row is at `expected_version`.
-    async fn update(
-        &self,
-        scope: &TenantScope,
-        activity: &ProcessingActivity,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
-    async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
-}
-
-/// Processors. Deleting one that activities link to or that has sub-processors fails
-/// with `Conflict("in_use")`.
-#[async_trait::async_trait]
-pub trait ProcessorRepository: Send + Sync {
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        processor: &Processor,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Processor, StoreError>;
-    async fn list(
-        &self,
-        scope: &TenantScope,
-        query: &ProcessorQuery,
-    ) -> Result<ListPage<Processor>, StoreError>;
-    async fn all(&self, scope: &TenantScope) -> Result<Vec<Processor>, StoreError>;
-    async fn update(
-        &self,
-        scope: &TenantScope,
-        processor: &Processor,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
-    async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
 }
 
 /// Policies and their versions.

@@ -1,12 +1,13 @@
 //! Processors and sub-processors under Art. 28, with their data processing agreements.
 
-use aura_tenancy::{TenantId, ValidationErrors};
+use aura_audit::AuditAction;
+use aura_records::{Id, Record, RecordActions, RecordKind};
+use aura_tenancy::ValidationErrors;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
-use uuid::Uuid;
+use time::Date;
 
 use crate::{
-    activity::TransferMechanism,
+    activity::{ActivityId, TransferMechanism},
     text::{CountryCode, optional_text, string_enum, text, text_list},
 };
 
@@ -78,26 +79,58 @@ pub struct ProcessorFields {
     #[serde(default)]
     pub clauses: Art28Clauses,
     /// For a sub-processor: the processor that engages it.
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<ProcessorId>,
 }
 
 fn default_dpa_status() -> DpaStatus {
     DpaStatus::None
 }
 
-/// A stored processor; `activity_ids` are the activities that link to it (read-only here).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Processor {
-    pub id: Uuid,
-    pub tenant_id: TenantId,
-    #[serde(flatten)]
-    pub fields: ProcessorFields,
-    pub activity_ids: Vec<Uuid>,
-    pub version: i32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
+/// The register of processors and sub-processors (Art. 28).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Processors {}
+
+pub type ProcessorId = Id<Processors>;
+
+/// A stored processor.
+pub type Processor = Record<Processors>;
+
+/// What a processor's record shows that is not its own: the activities that link to it
+/// (read-only here; the link is part of the activity).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ProcessorLinks {
+    pub activity_ids: Vec<ActivityId>,
+}
+
+/// The processors list's filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProcessorFilter {
+    pub dpa_status: Option<DpaStatus>,
+    /// Only processors whose DPA is missing, unsigned, or due for review on or before this date.
+    pub dpa_attention_by: Option<Date>,
+    pub parent: Option<ProcessorId>,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+}
+
+impl RecordKind for Processors {
+    const ENTITY: &'static str = "processor";
+    const ACTIONS: RecordActions = RecordActions {
+        created: AuditAction::known("processor.created"),
+        updated: AuditAction::known("processor.updated"),
+        deleted: AuditAction::known("processor.deleted"),
+    };
+    type Fields = ProcessorFields;
+    type Derived = ProcessorLinks;
+    type Filter = ProcessorFilter;
+
+    fn validated(fields: ProcessorFields) -> Result<ProcessorFields, ValidationErrors> {
+        fields.validated()
+    }
+
+    fn label(fields: &ProcessorFields) -> &str {
+        &fields.name
+    }
 }
 
 impl ProcessorFields {

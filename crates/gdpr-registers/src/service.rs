@@ -6,35 +6,31 @@ use std::sync::Arc;
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
-use aura_tenancy::{Clock, Permission, StoreError, TenantScope, UserId, ValidationErrors};
+use aura_records::{RecordStore, RecordUseCases, Source, at_version};
+use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
 use serde::Serialize;
 use time::{Date, Duration, Month};
 use uuid::Uuid;
 
 use crate::{
-    activity::{ActivityFields, ProcessingActivity},
+    activity::{Activities, ActivityFields, ActivityId, ProcessingActivity},
     completeness::{CompletenessSummary, Gap, activity_gaps},
     error::RegistersError,
     organisation::{OrganisationProfile, StoredOrganisation},
     policy::{Policy, PolicyFields, PolicyStatus, PolicyVersion, VersionStatus},
     ports::{
-        ActivityQuery, ActivityRepository, ListPage, OrganisationRepository, PolicyQuery,
-        PolicyRepository, ProcessorQuery, ProcessorRepository,
+        ActivityQuery, ListPage, OrganisationRepository, PolicyQuery, PolicyRepository,
+        ProcessorQuery,
     },
-    processor::{Processor, ProcessorFields},
+    processor::{Processor, ProcessorFields, ProcessorId, Processors},
+    rules::{ActivityRules, Members, ProcessorRules, check_owner},
 };
-
-/// Whether a user belongs to the scope's tenant (owners of records must).
-#[async_trait::async_trait]
-pub trait Members: Send + Sync {
-    async fn is_member(&self, scope: &TenantScope, user: UserId) -> Result<bool, StoreError>;
-}
 
 #[derive(Clone)]
 pub struct RegisterPorts {
     pub organisation: Arc<dyn OrganisationRepository>,
-    pub activities: Arc<dyn ActivityRepository>,
-    pub processors: Arc<dyn ProcessorRepository>,
+    pub activities: Arc<dyn RecordStore<Activities>>,
+    pub processors: Arc<dyn RecordStore<Processors>>,
     pub policies: Arc<dyn PolicyRepository>,
     pub members: Arc<dyn Members>,
     pub audit: Arc<dyn AuditLog>,
@@ -52,27 +48,8 @@ pub struct CheckedActivity {
 #[derive(Clone)]
 pub struct Registers {
     ports: RegisterPorts,
-}
-
-/// Where a change came from when it did not come from the user's own edit, e.g. the AI
-/// suggestion a user accepted. Named in the change's audit event (`source`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Source {
-    /// What kind of thing it came from, e.g. `ai_suggestion`.
-    pub kind: &'static str,
-    pub id: Uuid,
-}
-
-impl Source {
-    fn noted(source: Option<&Source>, changes: Changes) -> Changes {
-        match source {
-            Some(source) => changes.note(
-                "source",
-                serde_json::json!({ "kind": source.kind, "id": source.id }),
-            ),
-            None => changes,
-        }
-    }
+    activities: RecordUseCases<Activities>,
+    processors: RecordUseCases<Processors>,
 }
 
 /// The entity types in audit events.
@@ -86,7 +63,28 @@ pub mod entity {
 
 impl Registers {
     pub fn new(ports: RegisterPorts) -> Self {
-        Self { ports }
+        let activities = RecordUseCases::new(
+            ports.activities.clone(),
+            Arc::new(ActivityRules {
+                members: ports.members.clone(),
+                processors: ports.processors.clone(),
+            }),
+            ports.audit.clone(),
+            ports.clock.clone(),
+        );
+        let processors = RecordUseCases::new(
+            ports.processors.clone(),
+            Arc::new(ProcessorRules {
+                processors: ports.processors.clone(),
+            }),
+            ports.audit.clone(),
+            ports.clock.clone(),
+        );
+        Self {
+            ports,
+            activities,
+            processors,
+        }
     }
 
     async fn require(
@@ -118,21 +116,6 @@ impl Registers {
 
     fn today(&self) -> Date {
         self.ports.clock.now().date()
-    }
-
-    async fn check_owner(
-        &self,
-        scope: &TenantScope,
-        owner: Option<UserId>,
-    ) -> Result<(), RegistersError> {
-        if let Some(owner) = owner
-            && !self.ports.members.is_member(scope, owner).await?
-        {
-            return Err(
-                ValidationErrors::single("owner_id", "is not a user of this organisation").into(),
-            );
-        }
-        Ok(())
     }
 
     // ------------------------------------------------------------ organisation
@@ -185,23 +168,14 @@ impl Registers {
 
     // ------------------------------------------------------------ activities
 
-    async fn check_processors(
-        &self,
-        scope: &TenantScope,
-        ids: &[Uuid],
-    ) -> Result<(), RegistersError> {
-        let mut errors = ValidationErrors::default();
-        for (i, id) in ids.iter().enumerate() {
-            match self.ports.processors.get(scope, *id).await {
-                Ok(_) => {}
-                Err(StoreError::NotFound) => errors.push(
-                    format!("processor_ids[{i}]"),
-                    "is not a processor of this organisation",
-                ),
-                Err(other) => return Err(other.into()),
-            }
-        }
-        Ok(errors.into_result()?)
+    /// The processing activities' use cases (the kernel's create / get / list / update /
+    /// delete); the methods below add what an activity's answer shows: its gaps.
+    pub fn activity_records(&self) -> &RecordUseCases<Activities> {
+        &self.activities
+    }
+
+    pub fn processor_records(&self) -> &RecordUseCases<Processors> {
+        &self.processors
     }
 
     async fn checked(
@@ -231,43 +205,17 @@ impl Registers {
         source: Option<&Source>,
         ctx: &RequestContext,
     ) -> Result<CheckedActivity, RegistersError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let fields = fields.validated()?;
-        self.check_owner(scope, fields.owner_id).await?;
-        self.check_processors(scope, &fields.processor_ids).await?;
-        let now = self.ports.clock.now();
-        let activity = ProcessingActivity {
-            id: Uuid::now_v7(),
-            tenant_id: scope.tenant_id(),
-            fields,
-            version: 1,
-            created_by: scope.user_id(),
-            created_at: now,
-            updated_at: now,
-        };
-        let event = Self::event(
-            scope,
-            "processing_activity.created",
-            entity::ACTIVITY,
-            activity.id,
-            Source::noted(source, Changes::of_new(&activity.fields)),
-            ctx,
-        );
-        self.ports
-            .activities
-            .insert(scope, &activity, event)
-            .await?;
+        let activity = self.activities.create(scope, fields, source, ctx).await?;
         self.checked(scope, activity).await
     }
 
     pub async fn activity(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: ActivityId,
         ctx: &RequestContext,
     ) -> Result<CheckedActivity, RegistersError> {
-        self.require(scope, Permission::ReadRecords, ctx).await?;
-        let activity = self.ports.activities.get(scope, id).await?;
+        let activity = self.activities.get(scope, id, ctx).await?;
         self.checked(scope, activity).await
     }
 
@@ -277,9 +225,7 @@ impl Registers {
         query: &ActivityQuery,
         ctx: &RequestContext,
     ) -> Result<ListPage<CheckedActivity>, RegistersError> {
-        self.require(scope, Permission::ReadRecords, ctx).await?;
-        check_cursor(query.after.as_ref(), query.sort)?;
-        let page = self.ports.activities.list(scope, query).await?;
+        let page = self.activities.list(scope, query, ctx).await?;
         let organisation = self.ports.organisation.get(scope).await?;
         let profile = organisation.as_ref().map(|o| &o.profile);
         Ok(ListPage {
@@ -316,40 +262,14 @@ impl Registers {
     pub async fn update_activity(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: ActivityId,
         fields: ActivityFields,
         expected_version: i32,
         ctx: &RequestContext,
     ) -> Result<CheckedActivity, RegistersError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let fields = fields.validated()?;
-        let before = self.ports.activities.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        if fields.owner_id != before.fields.owner_id {
-            self.check_owner(scope, fields.owner_id).await?;
-        }
-        self.check_processors(scope, &fields.processor_ids).await?;
-        let changes = Changes::between(&before.fields, &fields);
-        let activity = ProcessingActivity {
-            fields,
-            version: before.version + 1,
-            updated_at: self.ports.clock.now(),
-            ..before.clone()
-        };
-        if changes.is_empty() {
-            return self.checked(scope, before).await;
-        }
-        let event = Self::event(
-            scope,
-            "processing_activity.updated",
-            entity::ACTIVITY,
-            id,
-            changes,
-            ctx,
-        );
-        self.ports
+        let activity = self
             .activities
-            .update(scope, &activity, expected_version, event)
+            .update(scope, id, fields, expected_version, None, ctx)
             .await?;
         self.checked(scope, activity).await
     }
@@ -357,71 +277,16 @@ impl Registers {
     pub async fn delete_activity(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: ActivityId,
         expected_version: i32,
         ctx: &RequestContext,
     ) -> Result<(), RegistersError> {
-        self.require(scope, Permission::DeleteRecords, ctx).await?;
-        let before = self.ports.activities.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        let changes = Changes::new().note("name", &before.fields.name);
-        let event = Self::event(
-            scope,
-            "processing_activity.deleted",
-            entity::ACTIVITY,
-            id,
-            changes,
-            ctx,
-        );
-        Ok(self
-            .ports
-            .activities
-            .delete(scope, id, expected_version, event)
-            .await?)
+        self.activities
+            .delete(scope, id, expected_version, ctx)
+            .await
     }
 
     // ------------------------------------------------------------ processors
-
-    /// A parent must exist in the tenant and must not be the processor or one of its
-    /// own sub-processors.
-    async fn check_parent(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        parent: Option<Uuid>,
-    ) -> Result<(), RegistersError> {
-        let mut next = parent;
-        let mut depth = 0;
-        while let Some(current) = next {
-            if current == id {
-                return Err(ValidationErrors::single(
-                    "parent_id",
-                    "would make the processor its own sub-processor",
-                )
-                .into());
-            }
-            depth += 1;
-            if depth > 10 {
-                return Err(ValidationErrors::single(
-                    "parent_id",
-                    "sub-processor chains are limited to 10 levels",
-                )
-                .into());
-            }
-            next = match self.ports.processors.get(scope, current).await {
-                Ok(p) => p.fields.parent_id,
-                Err(StoreError::NotFound) => {
-                    return Err(ValidationErrors::single(
-                        "parent_id",
-                        "is not a processor of this organisation",
-                    )
-                    .into());
-                }
-                Err(other) => return Err(other.into()),
-            };
-        }
-        Ok(())
-    }
 
     pub async fn create_processor(
         &self,
@@ -429,43 +294,16 @@ impl Registers {
         fields: ProcessorFields,
         ctx: &RequestContext,
     ) -> Result<Processor, RegistersError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let fields = fields.validated()?;
-        let id = Uuid::now_v7();
-        self.check_parent(scope, id, fields.parent_id).await?;
-        let now = self.ports.clock.now();
-        let processor = Processor {
-            id,
-            tenant_id: scope.tenant_id(),
-            fields,
-            activity_ids: Vec::new(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        let event = Self::event(
-            scope,
-            "processor.created",
-            entity::PROCESSOR,
-            id,
-            Changes::of_new(&processor.fields),
-            ctx,
-        );
-        self.ports
-            .processors
-            .insert(scope, &processor, event)
-            .await?;
-        Ok(processor)
+        self.processors.create(scope, fields, None, ctx).await
     }
 
     pub async fn processor(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: ProcessorId,
         ctx: &RequestContext,
     ) -> Result<Processor, RegistersError> {
-        self.require(scope, Permission::ReadRecords, ctx).await?;
-        Ok(self.ports.processors.get(scope, id).await?)
+        self.processors.get(scope, id, ctx).await
     }
 
     pub async fn processors(
@@ -474,9 +312,7 @@ impl Registers {
         query: &ProcessorQuery,
         ctx: &RequestContext,
     ) -> Result<ListPage<Processor>, RegistersError> {
-        self.require(scope, Permission::ReadRecords, ctx).await?;
-        check_cursor(query.after.as_ref(), query.sort)?;
-        Ok(self.ports.processors.list(scope, query).await?)
+        self.processors.list(scope, query, ctx).await
     }
 
     /// The date `days` from today, for "DPA missing or due for review within N days".
@@ -487,66 +323,26 @@ impl Registers {
     pub async fn update_processor(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: ProcessorId,
         fields: ProcessorFields,
         expected_version: i32,
         ctx: &RequestContext,
     ) -> Result<Processor, RegistersError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let fields = fields.validated()?;
-        let before = self.ports.processors.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        if fields.parent_id != before.fields.parent_id {
-            self.check_parent(scope, id, fields.parent_id).await?;
-        }
-        let changes = Changes::between(&before.fields, &fields);
-        if changes.is_empty() {
-            return Ok(before);
-        }
-        let processor = Processor {
-            fields,
-            version: before.version + 1,
-            updated_at: self.ports.clock.now(),
-            ..before.clone()
-        };
-        let event = Self::event(
-            scope,
-            "processor.updated",
-            entity::PROCESSOR,
-            id,
-            changes,
-            ctx,
-        );
-        self.ports
-            .processors
-            .update(scope, &processor, expected_version, event)
-            .await?;
-        Ok(processor)
+        self.processors
+            .update(scope, id, fields, expected_version, None, ctx)
+            .await
     }
 
     pub async fn delete_processor(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: ProcessorId,
         expected_version: i32,
         ctx: &RequestContext,
     ) -> Result<(), RegistersError> {
-        self.require(scope, Permission::DeleteRecords, ctx).await?;
-        let before = self.ports.processors.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        let event = Self::event(
-            scope,
-            "processor.deleted",
-            entity::PROCESSOR,
-            id,
-            Changes::new().note("name", &before.fields.name),
-            ctx,
-        );
-        Ok(self
-            .ports
-            .processors
-            .delete(scope, id, expected_version, event)
-            .await?)
+        self.processors
+            .delete(scope, id, expected_version, ctx)
+            .await
     }
 
     // ------------------------------------------------------------ policies
@@ -570,7 +366,7 @@ impl Registers {
     ) -> Result<Policy, RegistersError> {
         self.require(scope, Permission::WriteRecords, ctx).await?;
         let fields = fields.validated()?;
-        self.check_owner(scope, fields.owner_id).await?;
+        check_owner(self.ports.members.as_ref(), scope, fields.owner_id).await?;
         let now = self.ports.clock.now();
         let policy = Policy {
             id: Uuid::now_v7(),
@@ -627,7 +423,7 @@ impl Registers {
         let before = self.ports.policies.get(scope, id).await?;
         at_version(before.version, expected_version)?;
         if fields.owner_id != before.fields.owner_id {
-            self.check_owner(scope, fields.owner_id).await?;
+            check_owner(self.ports.members.as_ref(), scope, fields.owner_id).await?;
         }
         let changes = Changes::between(&before.fields, &fields);
         if changes.is_empty() {
@@ -964,15 +760,6 @@ fn check_cursor(
         )
         .into()),
         _ => Ok(()),
-    }
-}
-
-/// The record must still be at the version the caller read; otherwise nothing changes.
-fn at_version(read: i32, expected: i32) -> Result<(), RegistersError> {
-    if read == expected {
-        Ok(())
-    } else {
-        Err(RegistersError::StaleVersion)
     }
 }
 

@@ -5,7 +5,6 @@
 use aura_gdpr_registers::*;
 use aura_tenancy::TenantId;
 use time::{OffsetDateTime, macros::date};
-use uuid::Uuid;
 
 fn organisation() -> OrganisationProfile {
     OrganisationProfile {
@@ -29,12 +28,12 @@ fn processor(
     tenant: TenantId,
     name: &str,
     country: &str,
-    parent: Option<Uuid>,
+    parent: Option<ProcessorId>,
     status: DpaStatus,
 ) -> Processor {
     let now = OffsetDateTime::now_utc();
     Processor {
-        id: Uuid::now_v7(),
+        id: aura_records::Id::generate(),
         tenant_id: tenant,
         fields: ProcessorFields {
             name: name.into(),
@@ -59,7 +58,7 @@ fn processor(
             },
             parent_id: parent,
         },
-        activity_ids: vec![],
+        derived: ProcessorLinks::default(),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -70,11 +69,11 @@ fn activity(
     tenant: TenantId,
     name: &str,
     complete: bool,
-    processors: Vec<Uuid>,
+    processors: Vec<ProcessorId>,
 ) -> ProcessingActivity {
     let now = OffsetDateTime::now_utc();
     ProcessingActivity {
-        id: Uuid::now_v7(),
+        id: aura_records::Id::generate(),
         tenant_id: tenant,
         fields: ActivityFields {
             name: name.into(),
@@ -123,7 +122,7 @@ fn activity(
             review_date: Some(date!(2027 - 01 - 31)),
         },
         version: 1,
-        created_by: None,
+        derived: ActivityOrigin::default(),
         created_at: now,
         updated_at: now,
     }

@@ -69,14 +69,16 @@ use std::sync::Arc;
 
 use aura_ai_port::{AiUsage, SuggestionRepository};
 use aura_audit::AuditLog;
-use aura_gdpr_registers::ports::{
-    ActivityRepository, OrganisationRepository, PolicyRepository, ProcessorRepository,
+use aura_gdpr_registers::{
+    Activities, Processors,
+    ports::{OrganisationRepository, PolicyRepository},
 };
 use aura_idempotency::IdempotencyStore;
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
 use aura_rate_limit::RateLimiter;
+use aura_records::RecordStore;
 use aura_tasks::{jobs::JobQueue, ports::TaskRepository};
 use aura_tenancy::Clock;
 
@@ -244,8 +246,8 @@ macro_rules! __contract_module {
 #[derive(Clone)]
 pub struct RegisterStores {
     pub organisation: Arc<dyn OrganisationRepository>,
-    pub activities: Arc<dyn ActivityRepository>,
-    pub processors: Arc<dyn ProcessorRepository>,
+    pub activities: Arc<dyn RecordStore<Activities>>,
+    pub processors: Arc<dyn RecordStore<Processors>>,
     pub policies: Arc<dyn PolicyRepository>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
@@ -258,8 +260,8 @@ impl RegisterStores {
     pub fn new(
         identity: Stores,
         organisation: Arc<dyn OrganisationRepository>,
-        activities: Arc<dyn ActivityRepository>,
-        processors: Arc<dyn ProcessorRepository>,
+        activities: Arc<dyn RecordStore<Activities>>,
+        processors: Arc<dyn RecordStore<Processors>>,
         policies: Arc<dyn PolicyRepository>,
     ) -> Self {
         Self {
@@ -282,8 +284,8 @@ impl RegisterStores {
             + LoginThrottle
             + AuditLog
             + OrganisationRepository
-            + ActivityRepository
-            + ProcessorRepository
+            + RecordStore<Activities>
+            + RecordStore<Processors>
             + PolicyRepository
             + 'static,
     {
@@ -309,6 +311,10 @@ impl RegisterStores {
 /// Expands to one `#[tokio::test]` per register contract. The argument is an async
 /// expression (evaluated afresh for each test) that yields a [`RegisterStores`].
 ///
+/// Each register on the record kernel (activities, processors) runs every shared
+/// contract of [`registers::records`] (e.g. `activities::insert_then_get`, calling
+/// `records::insert_then_get::<Activities>`) and then its own.
+///
 /// The expansion defines a function `__register_contract_stores` and the modules
 /// `organisation`, `activities`, `processors` and `policies` in the calling module, so
 /// call the macro once per module (it may share a module with [`contract_tests!`]).
@@ -329,35 +335,21 @@ macro_rules! register_contract_tests {
             concurrent_creates_have_one_winner,
             tenants_have_separate_profiles,
         });
-        $crate::__register_contract_module!(activities {
-            insert_then_get_returns_the_activity,
-            insert_of_a_taken_id_is_a_conflict,
+        $crate::__record_contract_module!(activities: $crate::registers::Activities {
             links_name_only_the_tenants_processors,
-            update_replaces_the_row_at_the_expected_version,
-            stale_update_loses_nothing,
-            concurrent_updates_have_one_winner,
+            links_follow_the_activity,
             update_with_a_bad_link_changes_nothing,
-            delete_checks_the_version,
-            other_tenants_activities_are_out_of_reach,
-            all_is_oldest_first,
             list_filters,
-            list_pages_through_every_sort,
             list_pages_through_a_filtered_list,
-            writes_keep_a_valid_chain,
         });
-        $crate::__register_contract_module!(processors {
-            insert_then_get_returns_the_processor,
+        $crate::__record_contract_module!(processors: $crate::registers::Processors {
             sub_processors_name_a_parent_of_the_tenant,
             activity_ids_are_the_linking_activities_sorted,
             a_linked_processor_is_in_use,
             a_parent_processor_is_in_use,
-            stale_update_and_delete_lose_nothing,
-            concurrent_updates_have_one_winner,
-            other_tenants_processors_are_out_of_reach,
-            all_is_oldest_first,
+            another_tenants_processor_is_no_parent,
             list_filters,
-            list_pages_through_every_sort,
-            writes_keep_a_valid_chain,
+            refused_deletes_keep_a_valid_chain,
         });
         $crate::__register_contract_module!(policies {
             insert_then_get_has_no_current_version,
@@ -395,6 +387,54 @@ macro_rules! __register_contract_module {
                 }
             )*
         }
+    };
+}
+
+/// One module of a register on the record kernel (used by [`register_contract_tests!`]):
+/// every contract of [`registers::records`] for the register's kind, then the register's
+/// own contracts (functions of `registers::<area>`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __record_contract_module {
+    ($area:ident : $kind:ty { $($name:ident),* $(,)? }) => {
+        mod $area {
+            $crate::__record_contract_cases!($kind {
+                insert_then_get,
+                insert_of_a_taken_id_is_a_conflict,
+                update_replaces_the_row_at_the_expected_version,
+                stale_update_loses_nothing,
+                concurrent_updates_have_one_winner,
+                delete_checks_the_version,
+                other_tenants_records_are_out_of_reach,
+                all_is_oldest_first,
+                list_pages_through_every_sort,
+                writes_keep_a_valid_chain,
+            });
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::registers::$area::$name(super::__register_contract_stores().await)
+                        .await;
+                }
+            )*
+        }
+    };
+}
+
+/// The shared record contracts for one kind (used by [`__record_contract_module!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __record_contract_cases {
+    ($kind:ty { $($case:ident),* $(,)? }) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::registers::records::$case::<$kind>(
+                    super::__register_contract_stores().await,
+                )
+                .await;
+            }
+        )*
     };
 }
 

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use aura_audit::PendingEvent;
-use aura_gdpr_registers::ports::{ActivityRepository, PolicyRepository, ProcessorRepository};
 pub use aura_gdpr_registers::ports::{Cursor, ListPage};
+use aura_gdpr_registers::{Activities, Processors, ports::PolicyRepository};
+use aura_records::{Id, RecordStore};
 use aura_tenancy::{StoreError, TenantScope, UserId};
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
@@ -161,8 +162,8 @@ pub trait LinkTargets: Send + Sync {
 
 /// Link targets looked up through the registers' own ports.
 pub struct RegisterLinks {
-    pub activities: Arc<dyn ActivityRepository>,
-    pub processors: Arc<dyn ProcessorRepository>,
+    pub activities: Arc<dyn RecordStore<Activities>>,
+    pub processors: Arc<dyn RecordStore<Processors>>,
     pub policies: Arc<dyn PolicyRepository>,
 }
 
@@ -170,8 +171,16 @@ pub struct RegisterLinks {
 impl LinkTargets for RegisterLinks {
     async fn exists(&self, scope: &TenantScope, link: &RecordLink) -> Result<bool, StoreError> {
         let found = match link.kind {
-            LinkKind::ProcessingActivity => self.activities.get(scope, link.id).await.map(|_| ()),
-            LinkKind::Processor => self.processors.get(scope, link.id).await.map(|_| ()),
+            LinkKind::ProcessingActivity => self
+                .activities
+                .get(scope, Id::from_uuid(link.id))
+                .await
+                .map(|_| ()),
+            LinkKind::Processor => self
+                .processors
+                .get(scope, Id::from_uuid(link.id))
+                .await
+                .map(|_| ()),
             LinkKind::Policy => self.policies.get(scope, link.id).await.map(|_| ()),
         };
         match found {

@@ -4,11 +4,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use aura_gdpr_registers::{
-    ActivityFields, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, OrganisationProfile,
-    PolicyFields, PolicyKind, PolicyStatus, ProcessorFields, RecordKind, VersionStatus,
+    ActivityFields, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis,
+    OrganisationProfile, PolicyFields, PolicyKind, PolicyStatus, ProcessorFields, ProcessorFilter,
+    RecordKind, VersionStatus,
     ports::{ActivityQuery, Cursor, PolicyQuery, ProcessorQuery, Sort},
     to_csv,
 };
+use aura_records::Id;
 use aura_tenancy::UserId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
@@ -88,6 +90,11 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
 
 fn record_id(raw: &str) -> Result<Uuid, ApiError> {
     parse_id(raw, "id")
+}
+
+/// The `{id}` of a kernel record's path.
+fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
+    record_id(raw).map(Id::from_uuid)
 }
 
 /// A page of records.
@@ -201,7 +208,7 @@ pub async fn list_activities(
     Auth(auth): Auth,
 ) -> Result<web::Json<RecordList>, ApiError> {
     let p: ActivityParams = parse_query(&req)?;
-    let query = ActivityQuery {
+    let filter = ActivityFilter {
         status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
         role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
         owner: p
@@ -213,9 +220,12 @@ pub async fn list_activities(
         processor: p
             .processor
             .as_deref()
-            .map(|o| parse_id(o, "processor"))
+            .map(|o| parse_id(o, "processor").map(Id::from_uuid))
             .transpose()?,
         search: query_text(p.q, "q")?,
+    };
+    let query = ActivityQuery {
+        filter,
         sort: parse_sort(p.sort.as_deref())?,
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
@@ -266,7 +276,7 @@ pub async fn get_activity(
 ) -> Result<HttpResponse, ApiError> {
     let checked = state
         .registers
-        .activity(&auth.scope, record_id(&path)?, &meta.context)
+        .activity(&auth.scope, typed_id(&path)?, &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
@@ -288,7 +298,7 @@ pub async fn update_activity(
     path: web::Path<String>,
     JsonBody(fields): JsonBody<ActivityFields>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = record_id(&path)?;
+    let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     let checked = state
         .registers
@@ -312,7 +322,7 @@ pub async fn delete_activity(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = record_id(&path)?;
+    let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     state
         .registers
@@ -370,7 +380,7 @@ pub async fn list_processors(
             "must be at most 3650",
         ));
     }
-    let query = ProcessorQuery {
+    let filter = ProcessorFilter {
         dpa_status: query_enum::<DpaStatus>(p.dpa_status.as_deref(), "dpa_status")?,
         dpa_attention_by: p
             .dpa_due_within_days
@@ -378,9 +388,12 @@ pub async fn list_processors(
         parent: p
             .parent
             .as_deref()
-            .map(|o| parse_id(o, "parent"))
+            .map(|o| parse_id(o, "parent").map(Id::from_uuid))
             .transpose()?,
         search: query_text(p.q, "q")?,
+    };
+    let query = ProcessorQuery {
+        filter,
         sort: parse_sort(p.sort.as_deref())?,
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
@@ -425,7 +438,7 @@ pub async fn get_processor(
 ) -> Result<HttpResponse, ApiError> {
     let processor = state
         .registers
-        .processor(&auth.scope, record_id(&path)?, &meta.context)
+        .processor(&auth.scope, typed_id(&path)?, &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
@@ -446,7 +459,7 @@ pub async fn update_processor(
     path: web::Path<String>,
     JsonBody(fields): JsonBody<ProcessorFields>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = record_id(&path)?;
+    let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     let processor = state
         .registers
@@ -470,7 +483,7 @@ pub async fn delete_processor(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = record_id(&path)?;
+    let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     state
         .registers

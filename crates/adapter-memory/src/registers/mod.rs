@@ -14,6 +14,7 @@ mod activities;
 mod organisation;
 mod policies;
 mod processors;
+mod records;
 
 use std::{
     cmp::Ordering,
@@ -21,9 +22,10 @@ use std::{
 };
 
 use aura_gdpr_registers::{
-    PolicyVersion, ProcessingActivity, Processor, StoredOrganisation,
+    Activities, PolicyVersion, Processors, StoredOrganisation,
     ports::{Cursor, ListPage, Sort},
 };
+use aura_records::{Record, RecordKind};
 use aura_tenancy::{StoreError, TenantId};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
@@ -32,9 +34,9 @@ use uuid::Uuid;
 #[derive(Default)]
 pub(crate) struct Tables {
     pub organisations: HashMap<TenantId, StoredOrganisation>,
-    pub activities: BTreeMap<(TenantId, Uuid), ProcessingActivity>,
+    pub activities: records::VersionedTable<Activities>,
     /// Stored with empty `activity_ids`; reads fill them in from the activities.
-    pub processors: BTreeMap<(TenantId, Uuid), Processor>,
+    pub processors: records::VersionedTable<Processors>,
     /// Stored with `current_version` as written; reads derive it from the versions.
     pub policies: BTreeMap<(TenantId, Uuid), aura_gdpr_registers::Policy>,
     /// Keyed by (tenant, policy, number): a policy's versions are one ordered range.
@@ -78,24 +80,12 @@ pub(crate) trait Listed {
     fn updated_at(&self) -> OffsetDateTime;
 }
 
-impl Listed for ProcessingActivity {
+impl<K: RecordKind> Listed for Record<K> {
     fn id(&self) -> Uuid {
-        self.id
+        self.id.as_uuid()
     }
     fn name(&self) -> &str {
-        &self.fields.name
-    }
-    fn updated_at(&self) -> OffsetDateTime {
-        self.updated_at
-    }
-}
-
-impl Listed for Processor {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn name(&self) -> &str {
-        &self.fields.name
+        K::label(&self.fields)
     }
     fn updated_at(&self) -> OffsetDateTime {
         self.updated_at

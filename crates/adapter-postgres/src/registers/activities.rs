@@ -1,15 +1,15 @@
-//! [`ActivityRepository`] on PostgreSQL. An activity is one row of
+//! Processing activities on PostgreSQL (the kernel's [`PgRecord`]). An activity is one row of
 //! `processing_activities` (filtered and sorted columns, the rest as jsonb `details`)
 //! plus its links in `activity_processors`, replaced with every write.
 
 use std::collections::{BTreeSet, HashMap};
 
-use aura_audit::PendingEvent;
 use aura_gdpr_registers::{
-    ActivityFields, DataCategory, DpiaRequirement, ProcessingActivity, Purpose, Transfer,
-    ports::{ActivityQuery, ActivityRepository, ListPage},
+    Activities, ActivityFields, ActivityFilter, ActivityOrigin, DataCategory, DpiaRequirement,
+    ProcessingActivity, ProcessorId, Purpose, Transfer,
 };
-use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
+use aura_records::Id;
+use aura_tenancy::{StoreError, TenantId, UserId};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
@@ -17,15 +17,13 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
-    contains_pattern, cursor_after, fetch_limit, keyset, missing_or_stale, page_from_overfetch,
+    contains_pattern, fetch_limit, keyset,
+    records::{PgRecord, Select},
     stored_enum,
 };
 use crate::{
-    audit::append_event,
     error::{DbError, corrupt},
-    pool::in_tenant,
     schema::{activity_processors as links, processing_activities as activities},
-    stores::PgStores,
 };
 
 /// The fields of an activity that no list filters or sorts on, stored as jsonb.
@@ -123,7 +121,7 @@ impl TryFrom<&ProcessingActivity> for ActivityRow {
             f.purposes.iter().map(|p| p.lawful_basis.as_str()).collect();
         Ok(Self {
             tenant_id: activity.tenant_id.as_uuid(),
-            id: activity.id,
+            id: activity.id.as_uuid(),
             name: f.name.clone(),
             role: f.role.as_str().to_owned(),
             status: f.status.as_str().to_owned(),
@@ -132,7 +130,7 @@ impl TryFrom<&ProcessingActivity> for ActivityRow {
             lawful_bases: lawful_bases.into_iter().map(str::to_owned).collect(),
             details: serde_json::to_value(details)
                 .map_err(|_| StoreError::unexpected("activity details not serialisable"))?,
-            created_by: activity.created_by.map(|u| u.as_uuid()),
+            created_by: activity.derived.created_by.map(|u| u.as_uuid()),
             version: activity.version,
             created_at: activity.created_at,
             updated_at: activity.updated_at,
@@ -143,12 +141,12 @@ impl TryFrom<&ProcessingActivity> for ActivityRow {
 /// An activity from its row and its linked processor ids (sorted).
 fn activity_from(
     row: ActivityRow,
-    processor_ids: Vec<Uuid>,
+    processor_ids: Vec<ProcessorId>,
 ) -> Result<ProcessingActivity, StoreError> {
     let details: ActivityDetails =
         serde_json::from_value(row.details).map_err(|_| corrupt("stored activity details"))?;
     Ok(ProcessingActivity {
-        id: row.id,
+        id: Id::from_uuid(row.id),
         tenant_id: TenantId::from_uuid(row.tenant_id),
         fields: ActivityFields {
             name: row.name,
@@ -173,8 +171,10 @@ fn activity_from(
             status: stored_enum(&row.status, "stored activity status")?,
             review_date: row.review_date,
         },
+        derived: ActivityOrigin {
+            created_by: row.created_by.map(UserId::from_uuid),
+        },
         version: row.version,
-        created_by: row.created_by.map(UserId::from_uuid),
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -212,7 +212,7 @@ fn with_links(
     rows.into_iter()
         .map(|row| {
             let ids = links.remove(&row.id).unwrap_or_default();
-            activity_from(row, ids)
+            activity_from(row, ids.into_iter().map(Id::from_uuid).collect())
         })
         .collect()
 }
@@ -224,7 +224,7 @@ async fn replace_links(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     activity: Uuid,
-    processor_ids: &[Uuid],
+    processor_ids: &[ProcessorId],
 ) -> Result<(), DbError> {
     diesel::delete(
         links::table
@@ -233,7 +233,7 @@ async fn replace_links(
     )
     .execute(conn)
     .await?;
-    let unique: BTreeSet<Uuid> = processor_ids.iter().copied().collect();
+    let unique: BTreeSet<Uuid> = processor_ids.iter().map(|p| p.as_uuid()).collect();
     if unique.is_empty() {
         return Ok(());
     }
@@ -254,101 +254,46 @@ async fn replace_links(
     Ok(())
 }
 
-async fn exists(conn: &mut AsyncPgConnection, tenant: Uuid, id: Uuid) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        activities::table
-            .filter(activities::tenant_id.eq(tenant))
-            .filter(activities::id.eq(id)),
-    ))
-    .get_result(conn)
-    .await?)
-}
-
 #[async_trait::async_trait]
-impl ActivityRepository for PgStores {
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        activity: &ProcessingActivity,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        if activity.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new activity must belong to the scope's tenant",
-            ));
-        }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let row = ActivityRow::try_from(activity)?;
-        let processor_ids = &activity.fields.processor_ids;
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            let (tenant_uuid, id) = (row.tenant_id, row.id);
-            diesel::insert_into(activities::table)
-                .values(row)
-                .execute(conn)
-                .await?;
-            replace_links(conn, tenant_uuid, id, processor_ids).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<ProcessingActivity, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let (row, mut links): (ActivityRow, _) =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                let row: ActivityRow = activities::table
-                    .filter(activities::tenant_id.eq(tenant))
-                    .filter(activities::id.eq(id))
-                    .select(ActivityRow::as_select())
-                    .first(conn)
-                    .await?;
-                let links = links_of(conn, tenant, Some(vec![id])).await?;
-                Ok((row, links))
-            })
-            .await?;
-        let ids = links.remove(&id).unwrap_or_default();
-        activity_from(row, ids)
-    }
-
-    async fn list(
-        &self,
-        scope: &TenantScope,
-        query: &ActivityQuery,
-    ) -> Result<ListPage<ProcessingActivity>, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let (rows, links): (Vec<ActivityRow>, _) =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                let mut q = activities::table
-                    .filter(activities::tenant_id.eq(tenant))
-                    .select(ActivityRow::as_select())
-                    .into_boxed();
-                if let Some(status) = query.status {
+impl PgRecord for Activities {
+    async fn select(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        which: Select<'_, ActivityFilter>,
+    ) -> Result<Vec<ProcessingActivity>, DbError> {
+        let mut q = activities::table
+            .filter(activities::tenant_id.eq(tenant))
+            .select(ActivityRow::as_select())
+            .into_boxed();
+        let rows: Vec<ActivityRow> = match which {
+            Select::One(id) => q.filter(activities::id.eq(id)).load(conn).await?,
+            Select::All => q.order(activities::id.asc()).load(conn).await?,
+            Select::Page(query) => {
+                let filter = &query.filter;
+                if let Some(status) = filter.status {
                     q = q.filter(activities::status.eq(status.as_str()));
                 }
-                if let Some(role) = query.role {
+                if let Some(role) = filter.role {
                     q = q.filter(activities::role.eq(role.as_str()));
                 }
-                if let Some(owner) = query.owner {
+                if let Some(owner) = filter.owner {
                     q = q.filter(activities::owner_id.eq(owner.as_uuid()));
                 }
-                if let Some(basis) = query.lawful_basis {
+                if let Some(basis) = filter.lawful_basis {
                     q = q
                         .filter(activities::lawful_bases.contains(vec![basis.as_str().to_owned()]));
                 }
-                if let Some(processor) = query.processor {
+                if let Some(processor) = filter.processor {
                     q = q.filter(
                         activities::id.eq_any(
                             links::table
                                 .filter(links::tenant_id.eq(tenant))
-                                .filter(links::processor_id.eq(processor))
+                                .filter(links::processor_id.eq(processor.as_uuid()))
                                 .select(links::activity_id),
                         ),
                     );
                 }
-                if let Some(search) = &query.search {
+                if let Some(search) = &filter.search {
                     q = q.filter(activities::name.ilike(contains_pattern(search)));
                 }
                 let q = keyset!(
@@ -358,99 +303,63 @@ impl ActivityRepository for PgStores {
                     query.sort,
                     query.after.as_ref()
                 )?;
-                let rows: Vec<ActivityRow> = q.limit(fetch_limit(query.limit)).load(conn).await?;
-                let ids = rows.iter().map(|r| r.id).collect();
-                let links = links_of(conn, tenant, Some(ids)).await?;
-                Ok((rows, links))
-            })
-            .await?;
-        let items = with_links(rows, links)?;
-        let sort = query.sort;
-        page_from_overfetch(items, query.limit, |a| {
-            cursor_after(sort, a.id, &a.fields.name, a.updated_at)
-        })
+                q.limit(fetch_limit(query.limit)).load(conn).await?
+            }
+        };
+        let ids = rows.iter().map(|r| r.id).collect();
+        let links = links_of(conn, tenant, Some(ids)).await?;
+        Ok(with_links(rows, links)?)
     }
 
-    async fn all(&self, scope: &TenantScope) -> Result<Vec<ProcessingActivity>, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let (rows, links): (Vec<ActivityRow>, _) =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                let rows = activities::table
-                    .filter(activities::tenant_id.eq(tenant))
-                    .select(ActivityRow::as_select())
-                    .order(activities::id.asc())
-                    .load(conn)
-                    .await?;
-                let links = links_of(conn, tenant, None).await?;
-                Ok((rows, links))
-            })
+    async fn insert_row(
+        conn: &mut AsyncPgConnection,
+        activity: &ProcessingActivity,
+    ) -> Result<(), DbError> {
+        let row = ActivityRow::try_from(activity)?;
+        let (tenant, id) = (row.tenant_id, row.id);
+        diesel::insert_into(activities::table)
+            .values(row)
+            .execute(conn)
             .await?;
-        with_links(rows, links)
+        replace_links(conn, tenant, id, &activity.fields.processor_ids).await
     }
 
-    async fn update(
-        &self,
-        scope: &TenantScope,
+    async fn update_row(
+        conn: &mut AsyncPgConnection,
         activity: &ProcessingActivity,
         expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        if activity.tenant_id != scope.tenant_id() {
-            return Err(StoreError::NotFound);
+    ) -> Result<usize, DbError> {
+        let row = ActivityRow::try_from(activity)?;
+        let (tenant, id) = (row.tenant_id, row.id);
+        let updated = diesel::update(
+            activities::table
+                .filter(activities::tenant_id.eq(tenant))
+                .filter(activities::id.eq(id))
+                .filter(activities::version.eq(expected_version)),
+        )
+        .set(ActivityChanges::from(row))
+        .execute(conn)
+        .await?;
+        if updated > 0 {
+            replace_links(conn, tenant, id, &activity.fields.processor_ids).await?;
         }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let (tenant_uuid, id) = (tenant.as_uuid(), activity.id);
-        let changes = ActivityChanges::from(ActivityRow::try_from(activity)?);
-        let processor_ids = &activity.fields.processor_ids;
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            let updated = diesel::update(
-                activities::table
-                    .filter(activities::tenant_id.eq(tenant_uuid))
-                    .filter(activities::id.eq(id))
-                    .filter(activities::version.eq(expected_version)),
-            )
-            .set(changes)
-            .execute(conn)
-            .await?;
-            if updated == 0 {
-                return Err(missing_or_stale(exists(conn, tenant_uuid, id).await?));
-            }
-            replace_links(conn, tenant_uuid, id, processor_ids).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
+        Ok(updated)
     }
 
-    async fn delete(
-        &self,
-        scope: &TenantScope,
+    /// The links go with the activity (ON DELETE CASCADE).
+    async fn delete_row(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
         id: Uuid,
         expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            // The links go with the activity (ON DELETE CASCADE).
-            let deleted = diesel::delete(
-                activities::table
-                    .filter(activities::tenant_id.eq(tenant_uuid))
-                    .filter(activities::id.eq(id))
-                    .filter(activities::version.eq(expected_version)),
-            )
-            .execute(conn)
-            .await?;
-            if deleted == 0 {
-                return Err(missing_or_stale(exists(conn, tenant_uuid, id).await?));
-            }
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
+    ) -> Result<usize, DbError> {
+        Ok(diesel::delete(
+            activities::table
+                .filter(activities::tenant_id.eq(tenant))
+                .filter(activities::id.eq(id))
+                .filter(activities::version.eq(expected_version)),
+        )
+        .execute(conn)
+        .await?)
     }
 }

@@ -11,13 +11,15 @@ mod activities;
 mod organisation;
 mod policies;
 mod processors;
+mod records;
 
 use std::{str::FromStr, sync::Arc};
 
-use aura_gdpr_registers::ports::{
-    ActivityRepository, Cursor, ListPage, OrganisationRepository, PolicyRepository,
-    ProcessorRepository, Sort,
+use aura_gdpr_registers::{
+    Activities, Processors,
+    ports::{Cursor, ListPage, OrganisationRepository, PolicyRepository, Sort},
 };
+use aura_records::RecordStore;
 use aura_tenancy::StoreError;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
@@ -35,11 +37,11 @@ impl PgStores {
         Arc::new(self.clone())
     }
 
-    pub fn activities(&self) -> Arc<dyn ActivityRepository> {
+    pub fn activities(&self) -> Arc<dyn RecordStore<Activities>> {
         Arc::new(self.clone())
     }
 
-    pub fn processors(&self) -> Arc<dyn ProcessorRepository> {
+    pub fn processors(&self) -> Arc<dyn RecordStore<Processors>> {
         Arc::new(self.clone())
     }
 

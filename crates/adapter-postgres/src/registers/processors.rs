@@ -1,15 +1,15 @@
-//! [`ProcessorRepository`] on PostgreSQL. `activity_ids` are read from the links of
+//! Processors on PostgreSQL (the kernel's [`PgRecord`]). `activity_ids` are read from the links of
 //! `activity_processors`; the links and sub-processors keep a processor from being
 //! deleted (`Conflict("in_use")`).
 
 use std::collections::HashMap;
 
-use aura_audit::PendingEvent;
 use aura_gdpr_registers::{
-    Art28Clauses, CountryCode, Processor, ProcessorFields, TransferMechanism,
-    ports::{ListPage, ProcessorQuery, ProcessorRepository},
+    Art28Clauses, CountryCode, DpaStatus, Processor, ProcessorFields, ProcessorFilter,
+    ProcessorLinks, Processors, TransferMechanism,
 };
-use aura_tenancy::{StoreError, TenantId, TenantScope};
+use aura_records::Id;
+use aura_tenancy::{StoreError, TenantId};
 use diesel::{
     prelude::*,
     result::{DatabaseErrorKind, Error as DieselError},
@@ -20,15 +20,13 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
-    contains_pattern, cursor_after, fetch_limit, keyset, missing_or_stale, page_from_overfetch,
+    contains_pattern, fetch_limit, keyset,
+    records::{PgRecord, Select},
     stored_enum,
 };
 use crate::{
-    audit::append_event,
     error::{DbError, corrupt},
-    pool::in_tenant,
     schema::{activity_processors as links, processors},
-    stores::PgStores,
 };
 
 /// The rule a delete of a processor still referred to breaks.
@@ -107,12 +105,12 @@ impl TryFrom<&Processor> for ProcessorRow {
         };
         Ok(Self {
             tenant_id: processor.tenant_id.as_uuid(),
-            id: processor.id,
+            id: processor.id.as_uuid(),
             name: f.name.clone(),
             dpa_status: f.dpa_status.as_str().to_owned(),
             dpa_signed_on: f.dpa_signed_on,
             dpa_review_on: f.dpa_review_on,
-            parent_id: f.parent_id,
+            parent_id: f.parent_id.map(|p| p.as_uuid()),
             details: serde_json::to_value(details)
                 .map_err(|_| StoreError::unexpected("processor details not serialisable"))?,
             version: processor.version,
@@ -126,7 +124,7 @@ fn processor_from(row: ProcessorRow, activity_ids: Vec<Uuid>) -> Result<Processo
     let details: ProcessorDetails =
         serde_json::from_value(row.details).map_err(|_| corrupt("stored processor details"))?;
     Ok(Processor {
-        id: row.id,
+        id: Id::from_uuid(row.id),
         tenant_id: TenantId::from_uuid(row.tenant_id),
         fields: ProcessorFields {
             name: row.name,
@@ -140,9 +138,11 @@ fn processor_from(row: ProcessorRow, activity_ids: Vec<Uuid>) -> Result<Processo
             dpa_signed_on: row.dpa_signed_on,
             dpa_review_on: row.dpa_review_on,
             clauses: details.clauses,
-            parent_id: row.parent_id,
+            parent_id: row.parent_id.map(Id::from_uuid),
         },
-        activity_ids,
+        derived: ProcessorLinks {
+            activity_ids: activity_ids.into_iter().map(Id::from_uuid).collect(),
+        },
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -186,91 +186,38 @@ fn with_activities(
         .collect()
 }
 
-async fn exists(conn: &mut AsyncPgConnection, tenant: Uuid, id: Uuid) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        processors::table
-            .filter(processors::tenant_id.eq(tenant))
-            .filter(processors::id.eq(id)),
-    ))
-    .get_result(conn)
-    .await?)
-}
-
 #[async_trait::async_trait]
-impl ProcessorRepository for PgStores {
-    /// A parent outside the tenant (or missing) fails the composite foreign key: `NotFound`.
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        processor: &Processor,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        if processor.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new processor must belong to the scope's tenant",
-            ));
-        }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let row = ProcessorRow::try_from(processor)?;
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            diesel::insert_into(processors::table)
-                .values(row)
-                .execute(conn)
-                .await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Processor, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let (row, mut links): (ProcessorRow, _) =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                let row: ProcessorRow = processors::table
-                    .filter(processors::tenant_id.eq(tenant))
-                    .filter(processors::id.eq(id))
-                    .select(ProcessorRow::as_select())
-                    .first(conn)
-                    .await?;
-                let links = activities_of(conn, tenant, Some(vec![id])).await?;
-                Ok((row, links))
-            })
-            .await?;
-        let ids = links.remove(&id).unwrap_or_default();
-        processor_from(row, ids)
-    }
-
-    async fn list(
-        &self,
-        scope: &TenantScope,
-        query: &ProcessorQuery,
-    ) -> Result<ListPage<Processor>, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let (rows, links): (Vec<ProcessorRow>, _) =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                let mut q = processors::table
-                    .filter(processors::tenant_id.eq(tenant))
-                    .select(ProcessorRow::as_select())
-                    .into_boxed();
-                if let Some(status) = query.dpa_status {
+impl PgRecord for Processors {
+    async fn select(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        which: Select<'_, ProcessorFilter>,
+    ) -> Result<Vec<Processor>, DbError> {
+        let mut q = processors::table
+            .filter(processors::tenant_id.eq(tenant))
+            .select(ProcessorRow::as_select())
+            .into_boxed();
+        let (rows, only): (Vec<ProcessorRow>, bool) = match which {
+            Select::One(id) => (q.filter(processors::id.eq(id)).load(conn).await?, true),
+            Select::All => (q.order(processors::id.asc()).load(conn).await?, false),
+            Select::Page(query) => {
+                let filter = &query.filter;
+                if let Some(status) = filter.dpa_status {
                     q = q.filter(processors::dpa_status.eq(status.as_str()));
                 }
-                if let Some(by) = query.dpa_attention_by {
+                if let Some(by) = filter.dpa_attention_by {
                     // As `ProcessorFields::dpa_needs_attention`: not signed, or due by `by`.
                     q = q.filter(
                         processors::dpa_status
-                            .ne(aura_gdpr_registers::DpaStatus::Signed.as_str())
+                            .ne(DpaStatus::Signed.as_str())
                             .nullable()
                             .or(processors::dpa_review_on.le(by)),
                     );
                 }
-                if let Some(parent) = query.parent {
-                    q = q.filter(processors::parent_id.eq(parent));
+                if let Some(parent) = filter.parent {
+                    q = q.filter(processors::parent_id.eq(parent.as_uuid()));
                 }
-                if let Some(search) = &query.search {
+                if let Some(search) = &filter.search {
                     q = q.filter(processors::name.ilike(contains_pattern(search)));
                 }
                 let q = keyset!(
@@ -280,103 +227,64 @@ impl ProcessorRepository for PgStores {
                     query.sort,
                     query.after.as_ref()
                 )?;
-                let rows: Vec<ProcessorRow> = q.limit(fetch_limit(query.limit)).load(conn).await?;
-                let ids = rows.iter().map(|r| r.id).collect();
-                let links = activities_of(conn, tenant, Some(ids)).await?;
-                Ok((rows, links))
-            })
-            .await?;
-        let items = with_activities(rows, links)?;
-        let sort = query.sort;
-        page_from_overfetch(items, query.limit, |p| {
-            cursor_after(sort, p.id, &p.fields.name, p.updated_at)
-        })
+                (q.limit(fetch_limit(query.limit)).load(conn).await?, true)
+            }
+        };
+        // All of the tenant's links at once for `All`; otherwise only the rows'.
+        let ids = only.then(|| rows.iter().map(|r| r.id).collect());
+        let links = activities_of(conn, tenant, ids).await?;
+        Ok(with_activities(rows, links)?)
     }
 
-    async fn all(&self, scope: &TenantScope) -> Result<Vec<Processor>, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let (rows, links): (Vec<ProcessorRow>, _) =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                let rows = processors::table
-                    .filter(processors::tenant_id.eq(tenant))
-                    .select(ProcessorRow::as_select())
-                    .order(processors::id.asc())
-                    .load(conn)
-                    .await?;
-                let links = activities_of(conn, tenant, None).await?;
-                Ok((rows, links))
-            })
+    /// A parent outside the tenant (or missing) fails the composite foreign key: `NotFound`.
+    async fn insert_row(
+        conn: &mut AsyncPgConnection,
+        processor: &Processor,
+    ) -> Result<(), DbError> {
+        diesel::insert_into(processors::table)
+            .values(ProcessorRow::try_from(processor)?)
+            .execute(conn)
             .await?;
-        with_activities(rows, links)
+        Ok(())
     }
 
-    async fn update(
-        &self,
-        scope: &TenantScope,
+    async fn update_row(
+        conn: &mut AsyncPgConnection,
         processor: &Processor,
         expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        if processor.tenant_id != scope.tenant_id() {
-            return Err(StoreError::NotFound);
-        }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let (tenant_uuid, id) = (tenant.as_uuid(), processor.id);
-        let changes = ProcessorChanges::from(ProcessorRow::try_from(processor)?);
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            let updated = diesel::update(
-                processors::table
-                    .filter(processors::tenant_id.eq(tenant_uuid))
-                    .filter(processors::id.eq(id))
-                    .filter(processors::version.eq(expected_version)),
-            )
-            .set(changes)
-            .execute(conn)
-            .await?;
-            if updated == 0 {
-                return Err(missing_or_stale(exists(conn, tenant_uuid, id).await?));
-            }
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
+    ) -> Result<usize, DbError> {
+        let row = ProcessorRow::try_from(processor)?;
+        Ok(diesel::update(
+            processors::table
+                .filter(processors::tenant_id.eq(row.tenant_id))
+                .filter(processors::id.eq(row.id))
+                .filter(processors::version.eq(expected_version)),
+        )
+        .set(ProcessorChanges::from(row))
+        .execute(conn)
+        .await?)
     }
 
-    async fn delete(
-        &self,
-        scope: &TenantScope,
+    async fn delete_row(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
         id: Uuid,
         expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            let deleted = diesel::delete(
-                processors::table
-                    .filter(processors::tenant_id.eq(tenant_uuid))
-                    .filter(processors::id.eq(id))
-                    .filter(processors::version.eq(expected_version)),
-            )
-            .execute(conn)
-            .await;
-            let deleted = match deleted {
-                // Links from activities or sub-processors refer to it (RESTRICT).
-                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-                    return Err(DbError::Store(StoreError::Conflict(IN_USE.to_owned())));
-                }
-                other => other?,
-            };
-            if deleted == 0 {
-                return Err(missing_or_stale(exists(conn, tenant_uuid, id).await?));
+    ) -> Result<usize, DbError> {
+        let deleted = diesel::delete(
+            processors::table
+                .filter(processors::tenant_id.eq(tenant))
+                .filter(processors::id.eq(id))
+                .filter(processors::version.eq(expected_version)),
+        )
+        .execute(conn)
+        .await;
+        match deleted {
+            // Links from activities or sub-processors refer to it (RESTRICT).
+            Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+                Err(DbError::Store(StoreError::Conflict(IN_USE.to_owned())))
             }
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
+            other => Ok(other?),
+        }
     }
 }

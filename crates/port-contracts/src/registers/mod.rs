@@ -1,6 +1,11 @@
-//! Contracts of the GDPR registers' ports (`aura_gdpr_registers::ports`), one module per
-//! port, and their building blocks: complete, realistic rows, events, audit checks and a
-//! pager that walks a list through its cursors.
+//! Contracts of the GDPR registers' ports, and their building blocks: complete,
+//! realistic rows, events, audit checks and a pager that walks a list through its cursors.
+//!
+//! Registers on the record kernel (`RecordStore<K>`: activities, processors) share one
+//! set of contracts, [`records`], written once and generic over a [`RecordFixture`]; each
+//! register's module implements the fixture and adds only the contracts that are its
+//! own (links, derived values, filters). The organisation profile and policies, not on
+//! the kernel yet, have their own modules.
 //!
 //! What every register port owes, beyond its own rules:
 //! - Isolation: another tenant's row is `NotFound` for every method (lists, `all` and
@@ -25,26 +30,30 @@ pub mod activities;
 pub mod organisation;
 pub mod policies;
 pub mod processors;
+pub mod records;
 
 use std::{fmt::Debug, future::Future, sync::Arc};
 
 use aura_adapter_crypto::Sha256ChainHasher;
 use aura_audit::{Actor, AuditAction, AuditRecord, AuditService, PendingEvent};
 use aura_gdpr_registers::{
-    ActivityFields, ActivityRole, ActivityStatus, Art9Condition, Art28Clauses, CountryCode,
-    DataCategory, DpaStatus, DpiaRequirement, LawfulBasis, Policy, PolicyFields, PolicyKind,
-    PolicyStatus, PolicyVersion, ProcessingActivity, Processor, ProcessorFields, Purpose, Transfer,
-    TransferMechanism, VersionStatus,
+    CountryCode, Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus,
     ports::{Cursor, ListPage, Sort},
 };
+use aura_records::{Record, RecordKind};
 use aura_tenancy::{Role, StoreError, TenantScope, UserId};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::date};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
 use crate::{
     RegisterStores,
     fixtures::{TenantFixture, add_user, chain, event, register_tenant},
 };
+
+pub use activities::{activity_fields, add_activity, new_activity};
+pub use aura_gdpr_registers::{Activities, Processors};
+pub use processors::{add_processor, new_processor, processor_fields};
+pub use records::RecordFixture;
 
 /// Every sort a list offers.
 pub const SORTS: [Sort; 5] = [
@@ -98,219 +107,9 @@ pub fn reg_event(
     )
 }
 
-fn country(code: &str) -> CountryCode {
+/// A country code the fixtures use (`US`, `DE`).
+pub fn country(code: &str) -> CountryCode {
     CountryCode::parse("country", code).expect("valid country code")
-}
-
-/// A complete controller activity (payroll-like): two purposes, special-category data
-/// with its Art. 9 condition, retention periods, a third-country transfer under SCCs,
-/// security measures, an owner and the given processor links.
-pub fn activity_fields(name: &str, owner: Option<UserId>, processors: &[Uuid]) -> ActivityFields {
-    ActivityFields {
-        name: name.to_owned(),
-        description: Some(
-            "Monthly salary payments and the tax and social-security reporting they need."
-                .to_owned(),
-        ),
-        role: ActivityRole::Controller,
-        controller_name: None,
-        controller_contact: None,
-        purposes: vec![
-            Purpose {
-                description: "Paying salaries under the employment contract".to_owned(),
-                lawful_basis: LawfulBasis::Contract,
-                legitimate_interest: None,
-            },
-            Purpose {
-                description: "Reporting to tax and social-security authorities".to_owned(),
-                lawful_basis: LawfulBasis::LegalObligation,
-                legitimate_interest: None,
-            },
-        ],
-        data_subject_categories: vec!["Employees".to_owned(), "Former employees".to_owned()],
-        data_categories: vec![
-            DataCategory {
-                name: "Bank details".to_owned(),
-                special_category: None,
-                criminal_offence_data: false,
-                retention: Some("10 years after the end of the financial year".to_owned()),
-            },
-            DataCategory {
-                name: "Sick-leave certificates".to_owned(),
-                special_category: Some(Art9Condition::EmploymentSocialSecurity),
-                criminal_offence_data: false,
-                retention: Some("3 years after the end of the leave".to_owned()),
-            },
-        ],
-        recipient_categories: vec![
-            "Tax office".to_owned(),
-            "Social-security funds".to_owned(),
-            "Payroll provider".to_owned(),
-        ],
-        transfers: vec![Transfer {
-            country: country("US"),
-            recipient: Some("Payroll Cloud Inc.".to_owned()),
-            mechanism: TransferMechanism::StandardContractualClauses,
-            safeguards: Some("SCC 2021/914 module 2 with a transfer impact assessment".to_owned()),
-        }],
-        security_measures: Some(
-            "Role-based access, encryption at rest and in transit, quarterly access review"
-                .to_owned(),
-        ),
-        data_source: Some("The employees themselves and the tax office".to_owned()),
-        automated_decision_making: false,
-        automated_decision_details: None,
-        dpia_required: DpiaRequirement::No,
-        dpia_reason: Some("No large-scale processing of special categories".to_owned()),
-        owner_id: owner,
-        department: Some("Human Resources".to_owned()),
-        processor_ids: processors.to_vec(),
-        status: ActivityStatus::Active,
-        review_date: Some(date!(2027 - 01 - 31)),
-    }
-    .validated()
-    .expect("a complete activity is valid")
-}
-
-/// A new activity (version 1, created by the owner now), not stored.
-pub fn new_activity(
-    stores: &RegisterStores,
-    rf: &RegisterFixture,
-    name: &str,
-    processors: &[Uuid],
-) -> ProcessingActivity {
-    let now = now(stores);
-    ProcessingActivity {
-        id: Uuid::now_v7(),
-        tenant_id: rf.fx.tenant.id,
-        fields: activity_fields(name, Some(rf.member), processors),
-        version: 1,
-        created_by: Some(rf.owner()),
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-/// Stores `activity` with its creation event.
-pub async fn insert_activity(
-    stores: &RegisterStores,
-    rf: &RegisterFixture,
-    activity: &ProcessingActivity,
-) {
-    stores
-        .activities
-        .insert(
-            rf.scope(),
-            activity,
-            reg_event(rf, "activity.created", "activity", activity.id),
-        )
-        .await
-        .expect("insert a fresh activity");
-}
-
-/// Stores a new complete activity and returns it.
-pub async fn add_activity(
-    stores: &RegisterStores,
-    rf: &RegisterFixture,
-    name: &str,
-    processors: &[Uuid],
-) -> ProcessingActivity {
-    let activity = new_activity(stores, rf, name, processors);
-    insert_activity(stores, rf, &activity).await;
-    activity
-}
-
-/// The next version of `activity` as the domain builds it (version incremented, stamped
-/// at the store's time).
-pub fn edited_activity(
-    stores: &RegisterStores,
-    activity: &ProcessingActivity,
-    edit: impl FnOnce(&mut ActivityFields),
-) -> ProcessingActivity {
-    let mut next = activity.clone();
-    edit(&mut next.fields);
-    next.fields = next.fields.validated().expect("edited activity is valid");
-    next.version += 1;
-    next.updated_at = now(stores);
-    next
-}
-
-/// A processor with a signed Art. 28 agreement covering every clause, reviewed in 2027.
-pub fn processor_fields(name: &str) -> ProcessorFields {
-    ProcessorFields {
-        name: name.to_owned(),
-        contact_name: Some("Privacy Team".to_owned()),
-        contact_email: Some("privacy@processor.example".to_owned()),
-        country: Some(country("DE")),
-        services: Some("Payroll processing and payslip delivery".to_owned()),
-        data_categories: vec!["Bank details".to_owned(), "Salary".to_owned()],
-        transfer_mechanism: None,
-        dpa_status: DpaStatus::Signed,
-        dpa_signed_on: Some(date!(2025 - 06 - 01)),
-        dpa_review_on: Some(date!(2027 - 06 - 01)),
-        clauses: Art28Clauses {
-            documented_instructions: true,
-            confidentiality: true,
-            security: true,
-            sub_processors: true,
-            data_subject_rights: true,
-            assistance: true,
-            deletion_or_return: true,
-            audits: true,
-        },
-        parent_id: None,
-    }
-    .validated()
-    .expect("a complete processor is valid")
-}
-
-/// A new processor (version 1, created now), not stored.
-pub fn new_processor(stores: &RegisterStores, rf: &RegisterFixture, name: &str) -> Processor {
-    let now = now(stores);
-    Processor {
-        id: Uuid::now_v7(),
-        tenant_id: rf.fx.tenant.id,
-        fields: processor_fields(name),
-        activity_ids: Vec::new(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-pub async fn insert_processor(
-    stores: &RegisterStores,
-    rf: &RegisterFixture,
-    processor: &Processor,
-) {
-    stores
-        .processors
-        .insert(
-            rf.scope(),
-            processor,
-            reg_event(rf, "processor.created", "processor", processor.id),
-        )
-        .await
-        .expect("insert a fresh processor");
-}
-
-/// Stores a new processor and returns it.
-pub async fn add_processor(stores: &RegisterStores, rf: &RegisterFixture, name: &str) -> Processor {
-    let processor = new_processor(stores, rf, name);
-    insert_processor(stores, rf, &processor).await;
-    processor
-}
-
-pub fn edited_processor(
-    stores: &RegisterStores,
-    processor: &Processor,
-    edit: impl FnOnce(&mut ProcessorFields),
-) -> Processor {
-    let mut next = processor.clone();
-    edit(&mut next.fields);
-    next.version += 1;
-    next.updated_at = now(stores);
-    next
 }
 
 /// A new draft privacy policy (version 1, owned by the member), not stored.
@@ -465,24 +264,14 @@ pub trait ListedRow: Clone + Debug + PartialEq {
     fn row_updated_at(&self) -> OffsetDateTime;
 }
 
-impl ListedRow for ProcessingActivity {
+/// Every kernel record lists by its id, its label (the name the name sorts key on) and
+/// its `updated_at`.
+impl<K: RecordKind> ListedRow for Record<K> {
     fn row_id(&self) -> Uuid {
-        self.id
+        self.id.as_uuid()
     }
     fn row_name(&self) -> &str {
-        &self.fields.name
-    }
-    fn row_updated_at(&self) -> OffsetDateTime {
-        self.updated_at
-    }
-}
-
-impl ListedRow for Processor {
-    fn row_id(&self) -> Uuid {
-        self.id
-    }
-    fn row_name(&self) -> &str {
-        &self.fields.name
+        K::label(&self.fields)
     }
     fn row_updated_at(&self) -> OffsetDateTime {
         self.updated_at

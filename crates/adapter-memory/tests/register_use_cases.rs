@@ -1,0 +1,555 @@
+//! The register use cases on the memory store: permissions (refusals audited), validation
+//! naming the field, the cross-record rules, `If-Match` versions, audit events, isolation.
+//! Fast: no database, no HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_memory::MemoryStore;
+use aura_audit::{AuditQuery, AuditRecord, RequestContext};
+use aura_gdpr_registers::{
+    ActivityFields, ActivityId, Members, Processor, ProcessorFields, ProcessorId, RegisterPorts,
+    Registers, RegistersError,
+    ports::{ActivityQuery, ProcessorQuery, Sort},
+};
+use aura_identity::ports::UserRepository;
+use aura_port_contracts::{
+    Stores,
+    fixtures::{TenantFixture, add_user, register_tenant},
+};
+use aura_records::{Cursor, Id};
+use aura_tenancy::{Clock, Role, StoreError, SystemClock, TenantScope, UserId};
+use serde_json::json;
+
+/// Identity's answer, as the API wires it.
+struct TenantMembers(Arc<dyn UserRepository>);
+
+#[async_trait::async_trait]
+impl Members for TenantMembers {
+    async fn is_member(&self, scope: &TenantScope, user: UserId) -> Result<bool, StoreError> {
+        match self.0.get(scope, user).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+struct World {
+    stores: Stores,
+    registers: Registers,
+}
+
+/// A tenant with a user of each role below owner.
+struct Team {
+    fx: TenantFixture,
+    admin: TenantScope,
+    member: TenantScope,
+    viewer: TenantScope,
+}
+
+impl World {
+    fn new() -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+        let ports = RegisterPorts {
+            organisation: Arc::new(store.clone()),
+            activities: Arc::new(store.clone()),
+            processors: Arc::new(store.clone()),
+            policies: Arc::new(store.clone()),
+            members: Arc::new(TenantMembers(Arc::new(store.clone()))),
+            audit: Arc::new(store.clone()),
+            clock: clock.clone(),
+        };
+        Self {
+            stores: Stores::from_single(store, clock),
+            registers: Registers::new(ports),
+        }
+    }
+
+    async fn team(&self) -> Team {
+        let fx = register_tenant(&self.stores).await;
+        let mut scopes = Vec::new();
+        for role in [Role::Admin, Role::Member, Role::Viewer] {
+            let user = add_user(&self.stores, &fx, role).await;
+            scopes.push(TenantScope::for_tests(fx.tenant.id, user.id, role));
+        }
+        let [admin, member, viewer] = scopes.try_into().expect("three scopes");
+        Team {
+            fx,
+            admin,
+            member,
+            viewer,
+        }
+    }
+
+    async fn events(&self, scope: &TenantScope, action: &str) -> Vec<AuditRecord> {
+        self.stores
+            .audit
+            .list(
+                scope,
+                &AuditQuery {
+                    action: Some(action.to_owned()),
+                    limit: 100,
+                    ..AuditQuery::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items
+    }
+
+    async fn processor(&self, scope: &TenantScope, name: &str) -> Processor {
+        self.registers
+            .create_processor(scope, processor_fields(name, None), &ctx())
+            .await
+            .unwrap()
+    }
+}
+
+fn ctx() -> RequestContext {
+    RequestContext::default()
+}
+
+fn activity_fields(
+    name: &str,
+    owner: Option<UserId>,
+    processors: &[ProcessorId],
+) -> ActivityFields {
+    serde_json::from_value(json!({
+        "name": name,
+        "status": "active",
+        "purposes": [{"description": "Pay salaries", "lawful_basis": "contract"}],
+        "data_subject_categories": ["employees"],
+        "data_categories": [{"name": "bank details", "retention": "10 years"}],
+        "recipient_categories": ["tax office"],
+        "security_measures": "TLS, MFA",
+        "owner_id": owner,
+        "processor_ids": processors,
+    }))
+    .expect("valid activity fields")
+}
+
+fn processor_fields(name: &str, parent: Option<ProcessorId>) -> ProcessorFields {
+    serde_json::from_value(json!({
+        "name": name,
+        "country": "DE",
+        "dpa_status": "signed",
+        "dpa_signed_on": "2026-01-15",
+        "parent_id": parent,
+    }))
+    .expect("valid processor fields")
+}
+
+fn field_errors(error: RegistersError) -> Vec<String> {
+    match error {
+        RegistersError::Validation(errors) => errors.0.into_iter().map(|e| e.field).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
+    let world = World::new();
+    let team = world.team().await;
+    let r = &world.registers;
+    let existing = r
+        .create_activity(&team.member, activity_fields("Payroll", None, &[]), &ctx())
+        .await
+        .unwrap()
+        .activity;
+
+    let refused = r
+        .create_activity(&team.viewer, activity_fields("Sneaky", None, &[]), &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RegistersError::Forbidden(_)),
+        "{refused:?}"
+    );
+    let refused = r
+        .update_activity(
+            &team.viewer,
+            existing.id,
+            activity_fields("Renamed", None, &[]),
+            1,
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RegistersError::Forbidden(_)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        world
+            .events(&team.fx.scope, "auth.permission_denied")
+            .await
+            .len(),
+        2,
+        "each refusal is in the audit trail"
+    );
+    let page = r
+        .activities(
+            &team.viewer,
+            &ActivityQuery {
+                limit: 10,
+                ..ActivityQuery::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1, "the viewer reads; nothing was added");
+    assert_eq!(page.items[0].activity.fields.name, "Payroll");
+}
+
+#[tokio::test]
+async fn only_admins_and_owners_delete() {
+    let world = World::new();
+    let team = world.team().await;
+    let r = &world.registers;
+    let processor = world.processor(&team.member, "Hosting").await;
+    let refused = r
+        .delete_processor(&team.member, processor.id, 1, &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RegistersError::Forbidden(_)),
+        "{refused:?}"
+    );
+    r.delete_processor(&team.admin, processor.id, 1, &ctx())
+        .await
+        .expect("an admin deletes");
+    let events = world.events(&team.fx.scope, "processor.deleted").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].changes["name"], "Hosting",
+        "the event says what went"
+    );
+}
+
+#[tokio::test]
+async fn a_created_activity_is_version_one_by_its_author_with_its_gaps_and_its_event() {
+    let world = World::new();
+    let team = world.team().await;
+    let hosting = world.processor(&team.member, "Hosting").await;
+    let mut fields = activity_fields("Payroll", None, &[hosting.id]);
+    fields.security_measures = None;
+    let checked = world
+        .registers
+        .create_activity(&team.member, fields, &ctx())
+        .await
+        .unwrap();
+    let activity = &checked.activity;
+    assert_eq!(activity.version, 1);
+    assert_eq!(activity.derived.created_by, team.member.user_id());
+    assert!(
+        checked.missing.iter().any(|gap| serde_json::to_value(gap)
+            .unwrap()
+            .to_string()
+            .contains("security")),
+        "the missing security measures are named: {:?}",
+        checked.missing
+    );
+    let events = world
+        .events(&team.fx.scope, "processing_activity.created")
+        .await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].entity_id.as_deref(),
+        Some(activity.id.to_string().as_str())
+    );
+    assert_eq!(events[0].actor.user_id(), team.member.user_id());
+    let linked = world
+        .registers
+        .processor(&team.member, hosting.id, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(linked.derived.activity_ids, vec![activity.id]);
+}
+
+#[tokio::test]
+async fn invalid_input_names_every_field_and_stores_nothing() {
+    let world = World::new();
+    let team = world.team().await;
+    let other = world.team().await;
+    let foreign = world.processor(&other.member, "Foreign").await;
+    let stranger = other.fx.owner.id;
+
+    let mut fields = activity_fields(" ", None, &[]);
+    fields.data_subject_categories = vec!["x".repeat(10_000)];
+    let fields_named = field_errors(
+        world
+            .registers
+            .create_activity(&team.member, fields, &ctx())
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        fields_named.contains(&"name".to_owned()),
+        "{fields_named:?}"
+    );
+    assert!(
+        fields_named
+            .iter()
+            .any(|f| f.starts_with("data_subject_categories")),
+        "{fields_named:?}"
+    );
+
+    let owner_named = field_errors(
+        world
+            .registers
+            .create_activity(
+                &team.member,
+                activity_fields("Payroll", Some(stranger), &[]),
+                &ctx(),
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        owner_named,
+        ["owner_id"],
+        "another tenant's user owns nothing here"
+    );
+
+    let unknown = Id::generate();
+    let links_named = field_errors(
+        world
+            .registers
+            .create_activity(
+                &team.member,
+                activity_fields("Payroll", None, &[unknown, foreign.id]),
+                &ctx(),
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(links_named.len(), 2, "{links_named:?}");
+    assert!(links_named.iter().all(|f| f.starts_with("processor_ids[")));
+
+    assert!(
+        world
+            .events(&team.fx.scope, "processing_activity.created")
+            .await
+            .is_empty(),
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
+    let world = World::new();
+    let team = world.team().await;
+    let r = &world.registers;
+    let activity = r
+        .create_activity(&team.member, activity_fields("Payroll", None, &[]), &ctx())
+        .await
+        .unwrap()
+        .activity;
+
+    let same = r
+        .update_activity(
+            &team.member,
+            activity.id,
+            activity.fields.clone(),
+            1,
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(same.activity.version, 1, "no change, no new version");
+    assert!(
+        world
+            .events(&team.fx.scope, "processing_activity.updated")
+            .await
+            .is_empty()
+    );
+
+    let renamed = r
+        .update_activity(
+            &team.member,
+            activity.id,
+            activity_fields("Payroll 2027", None, &[]),
+            1,
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.activity.version, 2);
+    let events = world
+        .events(&team.fx.scope, "processing_activity.updated")
+        .await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].changes["name"]["after"], "Payroll 2027",
+        "{:?}",
+        events[0].changes
+    );
+
+    let stale = r
+        .update_activity(
+            &team.member,
+            activity.id,
+            activity_fields("Lost edit", None, &[]),
+            1,
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
+    let stale = r
+        .delete_activity(&team.admin, activity.id, 1, &ctx())
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
+    let kept = r.activity(&team.member, activity.id, &ctx()).await.unwrap();
+    assert_eq!(
+        kept.activity.fields.name, "Payroll 2027",
+        "the stale edit lost nothing"
+    );
+    assert_eq!(
+        world
+            .events(&team.fx.scope, "processing_activity.updated")
+            .await
+            .len(),
+        1,
+        "no event for refused changes"
+    );
+}
+
+#[tokio::test]
+async fn a_sub_processor_chain_neither_loops_nor_leaves_the_tenant() {
+    let world = World::new();
+    let team = world.team().await;
+    let other = world.team().await;
+    let r = &world.registers;
+    let top = world.processor(&team.member, "Cloud").await;
+    let sub = r
+        .create_processor(
+            &team.member,
+            processor_fields("Datacentre", Some(top.id)),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+
+    let looped = r
+        .update_processor(
+            &team.member,
+            top.id,
+            processor_fields("Cloud", Some(sub.id)),
+            1,
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(field_errors(looped), ["parent_id"]);
+
+    let foreign = world.processor(&other.member, "Foreign").await;
+    let outside = r
+        .create_processor(
+            &team.member,
+            processor_fields("Reseller", Some(foreign.id)),
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(field_errors(outside), ["parent_id"]);
+
+    let in_use = r
+        .delete_processor(&team.admin, top.id, 1, &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(in_use, RegistersError::Conflict { code: "in_use", .. }),
+        "{in_use:?}"
+    );
+}
+
+#[tokio::test]
+async fn another_tenants_records_are_not_found() {
+    let world = World::new();
+    let a = world.team().await;
+    let b = world.team().await;
+    let r = &world.registers;
+    let activity = r
+        .create_activity(&a.member, activity_fields("Payroll", None, &[]), &ctx())
+        .await
+        .unwrap()
+        .activity;
+    let processor = world.processor(&a.member, "Hosting").await;
+
+    let not_found = |e: RegistersError| matches!(e, RegistersError::NotFound);
+    assert!(not_found(
+        r.activity(&b.member, activity.id, &ctx())
+            .await
+            .unwrap_err()
+    ));
+    assert!(not_found(
+        r.update_activity(
+            &b.member,
+            activity.id,
+            activity_fields("Hijacked", None, &[]),
+            1,
+            &ctx()
+        )
+        .await
+        .unwrap_err()
+    ));
+    assert!(not_found(
+        r.delete_activity(&b.admin, activity.id, 1, &ctx())
+            .await
+            .unwrap_err()
+    ));
+    assert!(not_found(
+        r.processor(&b.member, processor.id, &ctx())
+            .await
+            .unwrap_err()
+    ));
+    let listed = r
+        .processors(
+            &b.member,
+            &ProcessorQuery {
+                limit: 100,
+                ..ProcessorQuery::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty(), "B lists none of A's processors");
+    let still: ActivityId = r
+        .activity(&a.member, activity.id, &ctx())
+        .await
+        .unwrap()
+        .activity
+        .id;
+    assert_eq!(still, activity.id);
+}
+
+#[tokio::test]
+async fn a_cursor_from_another_sort_is_refused() {
+    let world = World::new();
+    let team = world.team().await;
+    let refused = world
+        .registers
+        .activities(
+            &team.member,
+            &ActivityQuery {
+                sort: Sort::Created,
+                after: Some(Cursor {
+                    key: "Payroll".to_owned(),
+                    id: uuid::Uuid::now_v7(),
+                }),
+                limit: 10,
+                ..ActivityQuery::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(field_errors(refused), ["cursor"]);
+}

@@ -1,0 +1,60 @@
+use aura_audit::AuditError;
+use aura_tenancy::{Forbidden, StoreError, ValidationErrors};
+
+/// What a use case fails with: the shared core every domain maps to HTTP the same way.
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError {
+    #[error(transparent)]
+    Validation(#[from] ValidationErrors),
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error("not found")]
+    NotFound,
+    /// The record changed since it was read: reload and apply the change again.
+    #[error("the record was changed by someone else since you read it; reload it")]
+    StaleVersion,
+    /// A rule of the domain that the change would break, with a stable code.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: &'static str,
+    },
+    #[error("service temporarily unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<StoreError> for UseCaseError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict(rule) => match rule.as_str() {
+                "version" => Self::StaleVersion,
+                "in_use" => Self::Conflict {
+                    code: "in_use",
+                    message: "the record is still linked (activities or sub-processors refer to it)",
+                },
+                "version_number" => Self::Conflict {
+                    code: "concurrent_version",
+                    message: "another version was added at the same time; try again",
+                },
+                _ => Self::Conflict {
+                    code: "conflict",
+                    message: "the change conflicts with another record",
+                },
+            },
+            StoreError::Unavailable(_) => Self::Unavailable(error),
+            StoreError::Unexpected(source) => Self::Internal(source),
+        }
+    }
+}
+
+impl From<AuditError> for UseCaseError {
+    fn from(error: AuditError) -> Self {
+        match error {
+            AuditError::Forbidden(f) => Self::Forbidden(f),
+            AuditError::Store(s) => s.into(),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The record kernel. Most of what a register does is the same for every record: a
+//! tenant-owned row with a version, created, listed, read, replaced with `If-Match` and
+//! deleted, each change audited in its transaction. This crate writes that once:
+//!
+//! - [`Id`]: typed ids (an activity id is not a processor id);
+//! - [`RecordKind`]: what a register declares (fields, derived values, filter, rules,
+//!   audit actions); [`Record`]: the versioned envelope every record shares;
+//! - [`RecordStore`]: the storage port, implemented generically by each store;
+//! - [`RecordUseCases`]: the one create / get / list / update / delete path;
+//! - [`UseCaseError`]: the shared use-case error core.
+//!
+//! Pure domain crate: no framework, driver or crypto crate.
+
+mod error;
+mod id;
+mod list;
+mod record;
+mod service;
+mod store;
+
+pub use error::UseCaseError;
+pub use id::Id;
+pub use list::{Cursor, ListPage, ListQuery, Sort};
+pub use record::{Record, RecordActions, RecordKind};
+pub use service::{NoRules, RecordRules, RecordUseCases, Source, at_version};
+pub use store::RecordStore;

@@ -1,0 +1,71 @@
+//! The one shape every register shares: a versioned, tenant-owned, audited record.
+
+use std::fmt::Debug;
+
+use aura_audit::AuditAction;
+use aura_tenancy::{Permission, TenantId, ValidationErrors};
+use serde::{Serialize, de::DeserializeOwned};
+use time::OffsetDateTime;
+
+use crate::id::Id;
+
+/// What a register declares about its records; everything else about create, read, list,
+/// replace and delete is the kernel's. Implemented by a marker type named for the
+/// register (`Processors`, `Activities`).
+pub trait RecordKind: Debug + Clone + PartialEq + Send + Sync + Sized + 'static {
+    /// The entity type in audit events, e.g. `processor`.
+    const ENTITY: &'static str;
+    /// The audit actions of the three changes, owned by the register's domain.
+    const ACTIONS: RecordActions;
+    /// Who may read, write and delete. Every register today uses the record permissions.
+    const READ: Permission = Permission::ReadRecords;
+    const WRITE: Permission = Permission::WriteRecords;
+    const DELETE: Permission = Permission::DeleteRecords;
+
+    /// What a client writes (the whole record on `PUT`), parsed and then validated.
+    type Fields: Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync;
+    /// Read-only values the store derives from other records (e.g. which activities link
+    /// to a processor) and who created the record; never written by a client.
+    type Derived: Serialize + Clone + PartialEq + Debug + Default + Send + Sync;
+    /// The register's list filters.
+    type Filter: Clone + Default + PartialEq + Debug + Send + Sync;
+
+    /// The fields with every rule that needs no other record checked, normalised
+    /// (trimmed, deduplicated); all problems at once.
+    fn validated(fields: Self::Fields) -> Result<Self::Fields, ValidationErrors>;
+
+    /// What the audit event of a deletion keeps to say what was deleted (its name).
+    fn label(fields: &Self::Fields) -> &str;
+
+    /// The derived values of a record created by `actor` now (most registers: none).
+    fn derived_at_creation(_actor: Option<aura_tenancy::UserId>) -> Self::Derived {
+        Self::Derived::default()
+    }
+}
+
+/// The audit actions of a register's record changes, e.g. `processor.created`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordActions {
+    pub created: AuditAction,
+    pub updated: AuditAction,
+    pub deleted: AuditAction,
+}
+
+/// One record of kind `K`. Serialises flat: the envelope, the fields and the derived
+/// values side by side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(bound(serialize = ""))]
+pub struct Record<K: RecordKind> {
+    pub id: Id<K>,
+    pub tenant_id: TenantId,
+    #[serde(flatten)]
+    pub fields: K::Fields,
+    #[serde(flatten)]
+    pub derived: K::Derived,
+    /// Optimistic concurrency: an update or delete must name the version it read.
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}

@@ -1,0 +1,256 @@
+//! The one use-case path of every register: permission, validation into checked fields,
+//! the register's cross-record rules, `If-Match` version, change diff and audit event,
+//! handed to one store call.
+
+use std::sync::Arc;
+
+use aura_audit::{
+    Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
+};
+use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
+use uuid::Uuid;
+
+use crate::{
+    error::UseCaseError,
+    id::Id,
+    list::{ListPage, ListQuery},
+    record::{Record, RecordKind},
+    store::RecordStore,
+};
+
+/// A register's rules that need other records (an owner who is a member of the tenant, a
+/// parent processor in the tenant). Checked on create and update, after validation.
+#[async_trait::async_trait]
+pub trait RecordRules<K: RecordKind>: Send + Sync {
+    /// `before` is `None` on create.
+    async fn check(
+        &self,
+        scope: &TenantScope,
+        id: Id<K>,
+        before: Option<&K::Fields>,
+        fields: &K::Fields,
+    ) -> Result<(), UseCaseError>;
+}
+
+/// For registers whose records refer to no other record.
+pub struct NoRules;
+
+#[async_trait::async_trait]
+impl<K: RecordKind> RecordRules<K> for NoRules {
+    async fn check(
+        &self,
+        _: &TenantScope,
+        _: Id<K>,
+        _: Option<&K::Fields>,
+        _: &K::Fields,
+    ) -> Result<(), UseCaseError> {
+        Ok(())
+    }
+}
+
+/// Where a change came from when it did not come from the user's own edit, e.g. the AI
+/// suggestion a user accepted. Named in the change's audit event (`source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    /// What kind of thing it came from, e.g. `ai_suggestion`.
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+impl Source {
+    pub fn noted(source: Option<&Source>, changes: Changes) -> Changes {
+        match source {
+            Some(source) => changes.note(
+                "source",
+                serde_json::json!({ "kind": source.kind, "id": source.id }),
+            ),
+            None => changes,
+        }
+    }
+}
+
+/// The use cases of one register.
+pub struct RecordUseCases<K: RecordKind> {
+    store: Arc<dyn RecordStore<K>>,
+    rules: Arc<dyn RecordRules<K>>,
+    audit: Arc<dyn AuditLog>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<K: RecordKind> Clone for RecordUseCases<K> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            rules: self.rules.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+impl<K: RecordKind> RecordUseCases<K> {
+    pub fn new(
+        store: Arc<dyn RecordStore<K>>,
+        rules: Arc<dyn RecordRules<K>>,
+        audit: Arc<dyn AuditLog>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            rules,
+            audit,
+            clock,
+        }
+    }
+
+    /// The store, for a register's own reads (exports, summaries, links).
+    pub fn store(&self) -> &dyn RecordStore<K> {
+        self.store.as_ref()
+    }
+
+    /// The permission, with a refusal written to the audit trail.
+    pub async fn require(
+        &self,
+        scope: &TenantScope,
+        permission: Permission,
+        ctx: &RequestContext,
+    ) -> Result<(), UseCaseError> {
+        Ok(require_audited(self.audit.as_ref(), scope, permission, ctx).await?)
+    }
+
+    fn event(
+        scope: &TenantScope,
+        action: &AuditAction,
+        id: Id<K>,
+        changes: Changes,
+        ctx: &RequestContext,
+    ) -> PendingEvent {
+        PendingEvent::new(
+            Actor::of(scope),
+            action.clone(),
+            K::ENTITY,
+            id,
+            changes,
+            ctx,
+        )
+    }
+
+    pub async fn create(
+        &self,
+        scope: &TenantScope,
+        fields: K::Fields,
+        source: Option<&Source>,
+        ctx: &RequestContext,
+    ) -> Result<Record<K>, UseCaseError> {
+        self.require(scope, K::WRITE, ctx).await?;
+        let fields = K::validated(fields)?;
+        let id = Id::generate();
+        self.rules.check(scope, id, None, &fields).await?;
+        let now = self.clock.now();
+        let record = Record {
+            id,
+            tenant_id: scope.tenant_id(),
+            fields,
+            derived: K::derived_at_creation(scope.user_id()),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let changes = Source::noted(source, Changes::of_new(&record.fields));
+        let event = Self::event(scope, &K::ACTIONS.created, id, changes, ctx);
+        self.store.insert(scope, &record, event).await?;
+        Ok(record)
+    }
+
+    pub async fn get(
+        &self,
+        scope: &TenantScope,
+        id: Id<K>,
+        ctx: &RequestContext,
+    ) -> Result<Record<K>, UseCaseError> {
+        self.require(scope, K::READ, ctx).await?;
+        Ok(self.store.get(scope, id).await?)
+    }
+
+    pub async fn list(
+        &self,
+        scope: &TenantScope,
+        query: &ListQuery<K::Filter>,
+        ctx: &RequestContext,
+    ) -> Result<ListPage<Record<K>>, UseCaseError> {
+        self.require(scope, K::READ, ctx).await?;
+        if let Some(cursor) = &query.after
+            && !cursor.fits(query.sort)
+        {
+            return Err(ValidationErrors::single(
+                "cursor",
+                "belongs to another sort order; start again without it",
+            )
+            .into());
+        }
+        Ok(self.store.list(scope, query).await?)
+    }
+
+    /// Replaces the fields of the record at `expected_version`. An update that changes
+    /// nothing stores nothing and answers the record as it is.
+    pub async fn update(
+        &self,
+        scope: &TenantScope,
+        id: Id<K>,
+        fields: K::Fields,
+        expected_version: i32,
+        source: Option<&Source>,
+        ctx: &RequestContext,
+    ) -> Result<Record<K>, UseCaseError> {
+        self.require(scope, K::WRITE, ctx).await?;
+        let fields = K::validated(fields)?;
+        let before = self.store.get(scope, id).await?;
+        at_version(before.version, expected_version)?;
+        self.rules
+            .check(scope, id, Some(&before.fields), &fields)
+            .await?;
+        let changes = Changes::between(&before.fields, &fields);
+        if changes.is_empty() {
+            return Ok(before);
+        }
+        let record = Record {
+            fields,
+            version: before.version + 1,
+            updated_at: self.clock.now(),
+            ..before
+        };
+        let changes = Source::noted(source, changes);
+        let event = Self::event(scope, &K::ACTIONS.updated, id, changes, ctx);
+        self.store
+            .update(scope, &record, expected_version, event)
+            .await?;
+        Ok(record)
+    }
+
+    pub async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: Id<K>,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<(), UseCaseError> {
+        self.require(scope, K::DELETE, ctx).await?;
+        let before = self.store.get(scope, id).await?;
+        at_version(before.version, expected_version)?;
+        let changes = Changes::new().note("name", K::label(&before.fields));
+        let event = Self::event(scope, &K::ACTIONS.deleted, id, changes, ctx);
+        Ok(self
+            .store
+            .delete(scope, id, expected_version, event)
+            .await?)
+    }
+}
+
+/// The record must still be at the version the caller read; otherwise nothing changes.
+pub fn at_version(read: i32, expected: i32) -> Result<(), UseCaseError> {
+    if read == expected {
+        Ok(())
+    } else {
+        Err(UseCaseError::StaleVersion)
+    }
+}

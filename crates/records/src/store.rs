@@ -1,0 +1,53 @@
+//! The storage port every register implements once per store, generically.
+
+use aura_audit::PendingEvent;
+use aura_tenancy::{StoreError, TenantScope};
+
+use crate::{
+    id::Id,
+    list::{ListPage, ListQuery},
+    record::{Record, RecordKind},
+};
+
+/// A register's table. Every method takes the tenant scope; every write takes its audit
+/// event and commits with it, so a change cannot be stored without its event. Updates
+/// and deletes name the version they read and fail with a version conflict when the row
+/// moved on (nothing changes). Another tenant's record is `NotFound`.
+#[async_trait::async_trait]
+pub trait RecordStore<K: RecordKind>: Send + Sync {
+    async fn insert(
+        &self,
+        scope: &TenantScope,
+        record: &Record<K>,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+
+    async fn get(&self, scope: &TenantScope, id: Id<K>) -> Result<Record<K>, StoreError>;
+
+    async fn list(
+        &self,
+        scope: &TenantScope,
+        query: &ListQuery<K::Filter>,
+    ) -> Result<ListPage<Record<K>>, StoreError>;
+
+    /// Every record of the tenant, oldest first (exports, summaries).
+    async fn all(&self, scope: &TenantScope) -> Result<Vec<Record<K>>, StoreError>;
+
+    /// Stores `record` (its `version` already incremented) if the row is at
+    /// `expected_version`.
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        record: &Record<K>,
+        expected_version: i32,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+
+    async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: Id<K>,
+        expected_version: i32,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+}
