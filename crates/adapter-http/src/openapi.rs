@@ -89,10 +89,9 @@ use crate::{dto, error, idempotency::IDEMPOTENT_ROUTES, routes, state};
         dto::ChangePasswordBody, dto::Accepted, dto::UserBody, dto::TenantBody,
         dto::ProfilePatchBody, dto::TenantPatchBody, dto::CreateUserBody, dto::UpdateUserBody,
         dto::UserList, dto::AuditEventBody, dto::AuditEventList, dto::ChainReport,
-        dto::BrokenLinkBody, routes::registers::RecordList, routes::registers::NewVersionBody,
+        dto::BrokenLinkBody, routes::registers::NewVersionBody,
         routes::registers::EditVersionBody, routes::ai::PolicyDraftBody,
         routes::ai::ActivitySuggestionBody, routes::ai::AskBody, routes::ai::SuggestionList,
-        routes::tasks::CompletedTask,
     )),
     modifiers(&BearerAuth, &CommonProblems, &IdempotencyKeys),
     tags(
@@ -281,6 +280,15 @@ impl Modify for CommonProblems {
                 if path != "/health" {
                     declare("503", problem("the database is unreachable; retry later"));
                 }
+                // OpenAPI requires a description on every response; a route that gives
+                // none gets the plain meaning of its status.
+                for (status, response) in responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        response.description = success_description(status).to_owned();
+                    }
+                }
                 // Every 429 (a route's own too) says when to come back.
                 if let Some(RefOr::T(limited)) = responses.get_mut("429") {
                     let seconds = Header::new(Object::with_type(Type::Integer));
@@ -291,6 +299,17 @@ impl Modify for CommonProblems {
                 }
             }
         }
+    }
+}
+
+/// The description of a response whose route declares none.
+fn success_description(status: &str) -> &'static str {
+    match status {
+        "200" => "the result",
+        "201" => "created; the new record (with its `ETag` where it is versioned)",
+        "202" => "accepted",
+        "204" => "done; no content",
+        _ => "see the problem document",
     }
 }
 
@@ -382,5 +401,19 @@ mod tests {
             .find(|(_, path, _)| path == "/.well-known/jwks.json")
             .expect("jwks documented");
         assert!(jwks["responses"]["200"]["content"]["application/jwk-set+json"].is_object());
+    }
+}
+
+#[cfg(test)]
+mod dump_tmp {
+    #[test]
+    fn dump() {
+        if let Ok(p) = std::env::var("AURA_OPENAPI_DUMP") {
+            std::fs::write(
+                p,
+                serde_json::to_string_pretty(&super::document()).expect("json"),
+            )
+            .expect("write");
+        }
     }
 }

@@ -56,6 +56,7 @@ pub struct SuggestionList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestionParams {
     /// pending, accepted, rejected or acknowledged.

@@ -1,0 +1,55 @@
+//! Request and response bodies that are exactly what goes over the wire, with their
+//! OpenAPI schemas. Domain crates stay free of utoipa: a request is deserialized into a
+//! body here and converted into the domain type; a response is built from the domain type.
+//! Closed sets of values keep the domain's own enum types (so parsing and error messages
+//! are the domain's), and their schemas list the domain's values (`ALL`), so neither can
+//! drift from what is sent.
+
+pub mod registers;
+pub mod tasks;
+
+use serde_json::Value;
+use utoipa::openapi::{
+    ObjectBuilder,
+    schema::{Object, SchemaType, Type},
+};
+
+/// A string that is one of `values`; with `nullable`, `null` too.
+pub(crate) fn enum_of<'a>(values: impl IntoIterator<Item = &'a str>, nullable: bool) -> Object {
+    let mut values: Vec<Value> = values.into_iter().map(Value::from).collect();
+    let schema_type = if nullable {
+        values.push(Value::Null);
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .enum_values(Some(values))
+        .build()
+}
+
+/// An ISO 3166-1 alpha-2 country code (any case in, upper case out); with `nullable`,
+/// `null` too.
+pub(crate) fn country(nullable: bool) -> Object {
+    let schema_type = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .min_length(Some(2))
+        .max_length(Some(2))
+        .description(Some("ISO 3166-1 alpha-2 country code, e.g. DE or US"))
+        .examples(["US"])
+        .build()
+}
+
+pub(crate) fn country_code() -> Object {
+    country(false)
+}
+
+pub(crate) fn optional_country_code() -> Object {
+    country(true)
+}
