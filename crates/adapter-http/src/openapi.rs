@@ -91,7 +91,7 @@ use crate::{dto, error, idempotency::IDEMPOTENT_ROUTES, routes, state};
         dto::UserList, dto::AuditEventBody, dto::AuditEventList, dto::ChainReport,
         dto::BrokenLinkBody, routes::registers::NewVersionBody,
         routes::registers::EditVersionBody, routes::ai::PolicyDraftBody,
-        routes::ai::ActivitySuggestionBody, routes::ai::AskBody, routes::ai::SuggestionList,
+        routes::ai::ActivitySuggestionBody, routes::ai::AskBody,
     )),
     modifiers(&BearerAuth, &CommonProblems, &IdempotencyKeys),
     tags(

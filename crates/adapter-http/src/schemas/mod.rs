@@ -5,6 +5,7 @@
 //! are the domain's), and their schemas list the domain's values (`ALL`), so neither can
 //! drift from what is sent.
 
+pub mod ai;
 pub mod registers;
 pub mod tasks;
 
@@ -52,4 +53,29 @@ pub(crate) fn country_code() -> Object {
 
 pub(crate) fn optional_country_code() -> Object {
     country(true)
+}
+
+/// The public keys that verify access tokens (RFC 7517 JWK set), as the key store
+/// publishes them.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+/// One public Ed25519 signing key.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Jwk {
+    #[schema(example = "OKP")]
+    pub kty: String,
+    #[schema(example = "Ed25519")]
+    pub crv: String,
+    /// The public key, base64url without padding.
+    pub x: String,
+    /// The key id named in a token's header.
+    pub kid: String,
+    #[schema(example = "EdDSA")]
+    pub alg: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub use_: String,
 }

@@ -224,7 +224,7 @@ pub struct TransferBody {
 }
 
 /// Everything a user edits about a processing activity (create, and update: send all).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "name": "Newsletter", "role": "controller", "status": "active",
@@ -385,6 +385,34 @@ impl From<ActivityFieldsBody> for ActivityFields {
             processor_ids: b.processor_ids,
             status: b.status,
             review_date: b.review_date,
+        }
+    }
+}
+
+impl From<ActivityFields> for ActivityFieldsBody {
+    fn from(f: ActivityFields) -> Self {
+        Self {
+            name: f.name,
+            description: f.description,
+            role: f.role,
+            controller_name: f.controller_name,
+            controller_contact: f.controller_contact,
+            purposes: convert(f.purposes),
+            data_subject_categories: f.data_subject_categories,
+            data_categories: convert(f.data_categories),
+            recipient_categories: f.recipient_categories,
+            transfers: convert(f.transfers),
+            security_measures: f.security_measures,
+            data_source: f.data_source,
+            automated_decision_making: f.automated_decision_making,
+            automated_decision_details: f.automated_decision_details,
+            dpia_required: f.dpia_required,
+            dpia_reason: f.dpia_reason,
+            owner_id: f.owner_id,
+            department: f.department,
+            processor_ids: f.processor_ids,
+            status: f.status,
+            review_date: f.review_date,
         }
     }
 }
