@@ -12,7 +12,7 @@ pub mod tasks;
 use serde_json::Value;
 use utoipa::openapi::{
     ObjectBuilder,
-    schema::{Object, SchemaType, Type},
+    schema::{AdditionalProperties, Object, SchemaType, Type},
 };
 
 /// A string that is one of `values`; with `nullable`, `null` too.
@@ -78,4 +78,20 @@ pub struct Jwk {
     #[serde(rename = "use")]
     #[schema(example = "sig")]
     pub use_: String,
+}
+
+/// A JSON object whose keys are not fixed (tenant settings, an audit event's changes).
+pub(crate) fn free_form() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .build()
+}
+
+/// [`free_form`] or `null`.
+pub(crate) fn optional_free_form() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .build()
 }
