@@ -28,7 +28,6 @@ from aura_client.models import (  # noqa: E402
     LoginBody,
     ProcessorBody,
     ProcessorFieldsBody,
-    PurposeBody,
     RegisterExportBody,
     RegisterRequest,
     RegisterResponse,
@@ -73,7 +72,9 @@ client = AuthenticatedClient(
 processor = expect(
     create_processor.sync_detailed(
         client=client,
-        body=ProcessorFieldsBody(name="Mail Inc.", country="US", services="newsletters"),
+        body=ProcessorFieldsBody.from_dict(
+            {"name": "Mail Inc.", "country": "US", "services": "newsletters"}
+        ),
     ),
     201,
     ProcessorBody,
@@ -81,10 +82,12 @@ processor = expect(
 activity = expect(
     create_activity.sync_detailed(
         client=client,
-        body=ActivityFieldsBody(
-            name="Newsletter",
-            purposes=[PurposeBody(description="Send product news", lawful_basis="consent")],
-            processor_ids=[processor.id],
+        body=ActivityFieldsBody.from_dict(
+            {
+                "name": "Newsletter",
+                "purposes": [{"description": "Send product news", "lawful_basis": "consent"}],
+                "processor_ids": [str(processor.id)],
+            }
         ),
     ),
     201,
@@ -109,11 +112,11 @@ assert [a.id for a in page.items] == [activity.id], [a.name for a in page.items]
 read = get_activity.sync_detailed(id=activity.id, client=client)
 etag = read.headers["etag"]
 assert etag == '"1"', etag
+as_read = read.parsed.to_dict()
 fields = ActivityFieldsBody.from_dict(
-    {k: v for k, v in read.parsed.to_dict().items() if k in ActivityFieldsBody.__annotations__}
+    {k: v for k, v in as_read.items() if k in ActivityFieldsBody.__annotations__}
+    | {"status": "active", "department": "Marketing"}
 )
-fields.status = "active"
-fields.department = "Marketing"
 updated = expect(
     update_activity.sync_detailed(id=activity.id, client=client, body=fields, if_match=etag),
     200,
