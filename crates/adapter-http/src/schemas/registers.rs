@@ -959,3 +959,205 @@ impl From<RegisterExport> for RegisterExportBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The bodies put on the wire exactly what the domain types serialized to before they
+    //! existed, and read requests exactly as the domain types did.
+
+    use aura_gdpr_registers::activity_gaps;
+    use aura_tenancy::TenantId;
+    use serde_json::{Value, json};
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn same<D: Serialize, B: Serialize>(domain: &D, body: &B) {
+        let domain = serde_json::to_value(domain).expect("domain serializes");
+        let body = serde_json::to_value(body).expect("body serializes");
+        assert_eq!(domain, body);
+    }
+
+    fn activity_json() -> Value {
+        json!({
+            "name": "Newsletter", "description": "Monthly news", "role": "processor",
+            "controller_name": "Client AG", "controller_contact": "privacy@client.example",
+            "purposes": [{"description": "Send news", "lawful_basis": "legitimate_interests",
+                "legitimate_interest": "LIA-7"}],
+            "data_subject_categories": ["subscribers"],
+            "data_categories": [{"name": "health", "special_category": "explicit_consent",
+                "criminal_offence_data": true, "retention": "2 years"}],
+            "recipient_categories": ["mail service"],
+            "transfers": [{"country": "us", "recipient": "Mail Inc.",
+                "mechanism": "standard_contractual_clauses", "safeguards": "SCC 2021"}],
+            "security_measures": "TLS", "data_source": "web form",
+            "automated_decision_making": true, "automated_decision_details": "scoring",
+            "dpia_required": "yes", "dpia_reason": "special categories",
+            "owner_id": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "department": "Marketing",
+            "processor_ids": ["0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"], "status": "active",
+            "review_date": "2027-01-31"
+        })
+    }
+
+    fn read<D: serde::de::DeserializeOwned>(value: &Value) -> Result<D, String> {
+        serde_json::from_value(value.clone()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn activity_requests_read_as_the_domain_reads_them() {
+        let full = activity_json();
+        let direct: ActivityFields = read(&full).expect("domain reads it");
+        let via: ActivityFieldsBody = read(&full).expect("body reads it");
+        assert_eq!(ActivityFields::from(via.clone()), direct);
+        same(&direct, &via);
+        let minimal = json!({"name": "Payroll"});
+        assert_eq!(
+            read::<ActivityFieldsBody>(&minimal).map(ActivityFields::from),
+            read::<ActivityFields>(&minimal)
+        );
+        for bad in [
+            json!({"name": "x", "surprise": 1}),
+            json!({"name": "x", "role": "owner"}),
+            json!({"name": "x", "transfers": [{"country": "XX", "mechanism": "adequacy_decision"}]}),
+            json!({"name": "x", "review_date": "31.01.2027"}),
+            json!({"description": "no name"}),
+        ] {
+            let direct = read::<ActivityFields>(&bad).expect_err("domain refuses");
+            let via = read::<ActivityFieldsBody>(&bad).expect_err("body refuses");
+            assert_eq!(via, direct, "{bad}");
+        }
+    }
+
+    #[test]
+    fn activity_answers_serialize_as_the_domain_records_did() {
+        let fields: ActivityFields = read(&activity_json()).expect("fields");
+        let activity = ProcessingActivity {
+            id: Uuid::from_u128(7),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: fields.clone(),
+            version: 3,
+            created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-02-02 03:04:05 UTC),
+        };
+        let checked = CheckedActivity {
+            missing: activity_gaps(&fields, None),
+            activity,
+        };
+        assert!(!checked.missing.is_empty());
+        same(&checked, &ActivityBody::from(checked.clone()));
+    }
+
+    #[test]
+    fn processor_policy_and_version_bodies_match_the_domain() {
+        let fields = json!({"name": "Cloud Inc.", "contact_name": "Ops", "contact_email": "ops@cloud.example",
+            "country": "us", "services": "hosting", "data_categories": ["logs"],
+            "transfer_mechanism": "standard_contractual_clauses", "dpa_status": "signed",
+            "dpa_signed_on": "2026-01-15", "dpa_review_on": "2027-01-15",
+            "clauses": {"documented_instructions": true, "audits": true},
+            "parent_id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"});
+        let direct: ProcessorFields = read(&fields).expect("domain reads it");
+        let via: ProcessorFieldsBody = read(&fields).expect("body reads it");
+        assert_eq!(ProcessorFields::from(via), direct);
+        let processor = Processor {
+            id: Uuid::from_u128(9),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: direct,
+            activity_ids: vec![Uuid::from_u128(7)],
+            version: 2,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-02-02 03:04:05 UTC),
+        };
+        same(&processor, &ProcessorBody::from(processor.clone()));
+
+        let fields = json!({"title": "Privacy", "kind": "privacy_policy",
+            "owner_id": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "review_interval_months": 12,
+            "next_review_date": "2027-03-01", "status": "active"});
+        let direct: PolicyFields = read(&fields).expect("domain reads it");
+        let via: PolicyFieldsBody = read(&fields).expect("body reads it");
+        assert_eq!(PolicyFields::from(via), direct);
+        let bad = json!({"title": "x", "kind": "poem"});
+        assert_eq!(
+            read::<PolicyFieldsBody>(&bad).map(PolicyFields::from),
+            read::<PolicyFields>(&bad)
+        );
+        let policy = Policy {
+            id: Uuid::from_u128(11),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: direct,
+            current_version: Some(2),
+            version: 4,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-02-02 03:04:05 UTC),
+        };
+        same(&policy, &PolicyBody::from(policy.clone()));
+        let version = PolicyVersion {
+            id: Uuid::from_u128(12),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            policy_id: Uuid::from_u128(11),
+            number: 2,
+            content: "# Text".into(),
+            status: VersionStatus::Published,
+            change_note: Some("typos".into()),
+            created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            published_by: Some(UserId::from_uuid(Uuid::from_u128(3))),
+            published_at: Some(datetime!(2026-01-03 03:04:05 UTC)),
+            retired_at: None,
+            version: 3,
+        };
+        same(&version, &PolicyVersionBody::from(version.clone()));
+    }
+
+    #[test]
+    fn organisation_and_export_bodies_match_the_domain() {
+        let profile = json!({"legal_name": "Acme GmbH", "address": "Berlin",
+            "contact_email": "privacy@acme.example", "contact_phone": "+49 30 1",
+            "dpo": {"name": "Jana", "email": "dpo@acme.example", "phone": null, "address": null},
+            "dpo_not_required_reason": null,
+            "eu_representative": {"name": "Rep", "email": null, "phone": "1", "address": "Dublin"},
+            "joint_controllers": [{"contact": {"name": "Partner"}, "responsibilities": "notices"}]});
+        let direct: OrganisationProfile = read(&profile).expect("domain reads it");
+        let via: OrganisationProfileBody = read(&profile).expect("body reads it");
+        assert_eq!(OrganisationProfile::from(via), direct);
+        let stored = StoredOrganisation {
+            profile: direct.clone(),
+            version: 2,
+            updated_at: Some(datetime!(2026-01-02 03:04:05 UTC)),
+        };
+        same(&stored, &OrganisationBody::from(stored.clone()));
+
+        let fields: ActivityFields = read(&activity_json()).expect("fields");
+        let processor_id = fields.processor_ids[0];
+        let activity = ProcessingActivity {
+            id: Uuid::from_u128(7),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields,
+            version: 1,
+            created_by: None,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-01-02 03:04:05 UTC),
+        };
+        let processor = Processor {
+            id: processor_id,
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: read(&json!({"name": "Mail Inc.", "country": "US"})).expect("fields"),
+            activity_ids: vec![activity.id],
+            version: 1,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-01-02 03:04:05 UTC),
+        };
+        for kind in [RecordKind::Processor, RecordKind::Controller] {
+            let export = aura_gdpr_registers::build_export(
+                kind,
+                Some(direct.clone()),
+                vec![activity.clone()],
+                vec![processor.clone()],
+                datetime!(2026-03-01 00:00:00 UTC),
+            );
+            same(&export, &RegisterExportBody::from(export.clone()));
+            let summary = export.completeness.clone();
+            same(&summary, &CompletenessBody::from(summary.clone()));
+        }
+    }
+}

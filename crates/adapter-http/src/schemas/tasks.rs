@@ -246,3 +246,72 @@ pub struct CompletedTask {
     pub task: TaskBody,
     pub next_task: Option<TaskBody>,
 }
+
+#[cfg(test)]
+mod tests {
+    //! The task bodies read and write exactly what the domain types did.
+
+    use aura_tenancy::TenantId;
+    use serde_json::{Value, json};
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn read<D: serde::de::DeserializeOwned>(value: &Value) -> Result<D, String> {
+        serde_json::from_value(value.clone()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn task_bodies_match_the_domain() {
+        let full = json!({"title": "Review the DPA", "description": "yearly", "category": "dpa_review",
+            "due_date": "2026-12-15", "assigned_to": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f",
+            "link": {"kind": "processor", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"},
+            "recurrence": "yearly"});
+        let direct: TaskFields = read(&full).expect("domain reads it");
+        let via: TaskFieldsBody = read(&full).expect("body reads it");
+        assert_eq!(TaskFields::from(via), direct);
+        for bad in [
+            json!({"title": "x"}),
+            json!({"title": "x", "category": "dsar", "due_date": "tomorrow"}),
+            json!({"title": "x", "category": "dsar", "link": {"kind": "user", "id": "x"}}),
+            json!({"title": "x", "category": "dsar", "extra": true}),
+        ] {
+            assert_eq!(
+                read::<TaskFieldsBody>(&bad).map(TaskFields::from),
+                read::<TaskFields>(&bad),
+                "{bad}"
+            );
+        }
+        for patch in [
+            json!({}),
+            json!({"description": null, "due_date": null, "assigned_to": null, "link": null}),
+            json!({"title": "y", "due_date": "2027-01-10", "status": "in_progress",
+                "link": {"kind": "policy", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}}),
+            json!({"status": "finished"}),
+            json!({"due_date": "10.01.2027"}),
+        ] {
+            assert_eq!(
+                read::<TaskPatchBody>(&patch).map(TaskPatch::from),
+                read::<TaskPatch>(&patch),
+                "{patch}"
+            );
+        }
+        let task = Task {
+            id: Uuid::from_u128(5),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: direct,
+            status: TaskStatus::Done,
+            created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
+            completed_by: Some(UserId::from_uuid(Uuid::from_u128(3))),
+            completed_at: Some(datetime!(2026-12-01 10:00:00 UTC)),
+            previous_id: Some(Uuid::from_u128(4)),
+            version: 6,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-12-01 10:00:00 UTC),
+        };
+        assert_eq!(
+            serde_json::to_value(&task).expect("domain"),
+            serde_json::to_value(TaskBody::from(task.clone())).expect("body")
+        );
+    }
+}
