@@ -237,3 +237,99 @@ impl From<Accepted> for AcceptedBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The suggestion bodies write exactly what the ai-port types serialized to.
+
+    use aura_tenancy::TenantId;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn suggestion(content: SuggestionContent, kind: SuggestionKind) -> Suggestion {
+        Suggestion {
+            id: Uuid::from_u128(1),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(2)),
+            kind,
+            status: SuggestionStatus::Accepted,
+            content,
+            citations: vec![Citation {
+                kind: ContextKind::ProcessingActivity,
+                id: Uuid::from_u128(3),
+                title: "Payroll".into(),
+            }],
+            provenance: Provenance {
+                provider: "offline".into(),
+                model: "rules-1".into(),
+                template_version: "policy_draft@1".into(),
+                record_ids: vec![Uuid::from_u128(3)],
+                generated_at: datetime!(2026-11-24 10:00:00 UTC),
+            },
+            created_by: Some(UserId::from_uuid(Uuid::from_u128(4))),
+            created_at: datetime!(2026-11-24 10:00:00 UTC),
+            decided_by: Some(UserId::from_uuid(Uuid::from_u128(5))),
+            decided_at: Some(datetime!(2026-11-24 11:00:00 UTC)),
+            version: 2,
+        }
+    }
+
+    #[test]
+    fn suggestion_bodies_match_the_domain() {
+        let fields = serde_json::from_value(json!({"name": "Newsletter", "review_date": null,
+            "purposes": [{"description": "news", "lawful_basis": "consent"}]}))
+        .expect("fields");
+        let cases = [
+            (
+                suggestion(
+                    SuggestionContent::PolicyDraft {
+                        policy_id: None,
+                        title: "Privacy notice".into(),
+                        policy_kind: PolicyKind::PrivacyPolicy,
+                        text: "# Text".into(),
+                    },
+                    SuggestionKind::PolicyDraft,
+                ),
+                Some(Applied::PolicyVersion {
+                    policy_id: Uuid::from_u128(6),
+                    number: 1,
+                    policy_created: true,
+                }),
+            ),
+            (
+                suggestion(
+                    SuggestionContent::ActivitySuggestion {
+                        description: "We send news".into(),
+                        fields: Box::new(fields),
+                        rationale: "consent".into(),
+                    },
+                    SuggestionKind::ActivitySuggestion,
+                ),
+                Some(Applied::ProcessingActivity {
+                    activity_id: Uuid::from_u128(7),
+                }),
+            ),
+            (
+                suggestion(
+                    SuggestionContent::Answer {
+                        question: "Which?".into(),
+                        text: "These.".into(),
+                    },
+                    SuggestionKind::Answer,
+                ),
+                None,
+            ),
+        ];
+        for (suggestion, applied) in cases {
+            let accepted = Accepted {
+                suggestion,
+                applied,
+            };
+            assert_eq!(
+                serde_json::to_value(&accepted).expect("domain"),
+                serde_json::to_value(AcceptedBody::from(accepted.clone())).expect("body")
+            );
+        }
+    }
+}
