@@ -142,7 +142,7 @@ pub struct TenantBody {
     pub is_active: bool,
     #[schema(example = "free")]
     pub subscription_tier: String,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schemas::free_form)]
     pub settings: serde_json::Value,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -178,7 +178,7 @@ pub struct ProfilePatchBody {
 #[serde(deny_unknown_fields)]
 pub struct TenantPatchBody {
     pub name: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schemas::optional_free_form)]
     pub settings: Option<serde_json::Value>,
 }
 
@@ -222,7 +222,7 @@ pub struct AuditEventBody {
     pub entity_type: String,
     pub entity_id: Option<String>,
     /// Before/after values of the changed fields.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schemas::free_form)]
     pub changes: serde_json::Value,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

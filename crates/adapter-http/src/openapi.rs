@@ -89,10 +89,9 @@ use crate::{dto, error, idempotency::IDEMPOTENT_ROUTES, routes, state};
         dto::ChangePasswordBody, dto::Accepted, dto::UserBody, dto::TenantBody,
         dto::ProfilePatchBody, dto::TenantPatchBody, dto::CreateUserBody, dto::UpdateUserBody,
         dto::UserList, dto::AuditEventBody, dto::AuditEventList, dto::ChainReport,
-        dto::BrokenLinkBody, routes::registers::RecordList, routes::registers::NewVersionBody,
+        dto::BrokenLinkBody, routes::registers::NewVersionBody,
         routes::registers::EditVersionBody, routes::ai::PolicyDraftBody,
-        routes::ai::ActivitySuggestionBody, routes::ai::AskBody, routes::ai::SuggestionList,
-        routes::tasks::CompletedTask,
+        routes::ai::ActivitySuggestionBody, routes::ai::AskBody,
     )),
     modifiers(&BearerAuth, &CommonProblems, &IdempotencyKeys),
     tags(
@@ -281,6 +280,15 @@ impl Modify for CommonProblems {
                 if path != "/health" {
                     declare("503", problem("the database is unreachable; retry later"));
                 }
+                // OpenAPI requires a description on every response; a route that gives
+                // none gets the plain meaning of its status.
+                for (status, response) in responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        response.description = success_description(status).to_owned();
+                    }
+                }
                 // Every 429 (a route's own too) says when to come back.
                 if let Some(RefOr::T(limited)) = responses.get_mut("429") {
                     let seconds = Header::new(Object::with_type(Type::Integer));
@@ -291,6 +299,17 @@ impl Modify for CommonProblems {
                 }
             }
         }
+    }
+}
+
+/// The description of a response whose route declares none.
+fn success_description(status: &str) -> &'static str {
+    match status {
+        "200" => "the result",
+        "201" => "created; the new record (with its `ETag` where it is versioned)",
+        "202" => "accepted",
+        "204" => "done; no content",
+        _ => "see the problem document",
     }
 }
 
@@ -382,5 +401,70 @@ mod tests {
             .find(|(_, path, _)| path == "/.well-known/jwks.json")
             .expect("jwks documented");
         assert!(jwks["responses"]["200"]["content"]["application/jwk-set+json"].is_object());
+    }
+
+    /// What a strict validator and the client generators need: a description on every
+    /// response, no parameter `in: path` that the path template does not name, and no
+    /// request or response body typed as a bare `object` (list items included).
+    #[test]
+    fn the_document_is_a_contract_generators_can_type() {
+        let doc = serde_json::to_value(super::document()).expect("the document serializes");
+        let resolve = |schema: &Value| -> Value {
+            let mut schema = schema.clone();
+            while let Some(reference) = schema["$ref"].as_str() {
+                let name = reference.rsplit('/').next().unwrap_or_default();
+                schema = doc["components"]["schemas"][name].clone();
+            }
+            schema
+        };
+        let bare = |schema: &Value| -> bool {
+            let schema = resolve(schema);
+            let shaped = ["properties", "allOf", "oneOf", "anyOf", "enum"]
+                .iter()
+                .any(|k| schema.get(*k).is_some());
+            let object = schema["type"] == "object"
+                || schema["type"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "object"));
+            schema.as_object().is_none_or(|o| o.is_empty()) || (object && !shaped)
+        };
+        let mut problems = Vec::new();
+        for (method, path, operation) in operations() {
+            let at = format!("{method} {path}");
+            let template: Vec<&str> = path
+                .split('{')
+                .skip(1)
+                .filter_map(|s| s.split('}').next())
+                .collect();
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap_or_default();
+                if parameter["in"] == "path" && !template.contains(&name) {
+                    problems.push(format!("{at}: `{name}` is declared in: path"));
+                }
+            }
+            let mut bodies = Vec::new();
+            if let Some(body) = operation.get("requestBody") {
+                bodies.push(("request".to_owned(), body.clone()));
+            }
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if response["description"].as_str().is_none_or(str::is_empty) {
+                    problems.push(format!("{at}: {status} has no description"));
+                }
+                bodies.push((format!("response {status}"), response.clone()));
+            }
+            for (which, body) in bodies {
+                for (media, content) in body["content"].as_object().into_iter().flatten() {
+                    if !media.ends_with("json") {
+                        continue;
+                    }
+                    let schema = &content["schema"];
+                    let items = &resolve(schema)["properties"]["items"];
+                    if bare(schema) || (!items.is_null() && bare(&resolve(items)["items"])) {
+                        problems.push(format!("{at}: {which} ({media}) is untyped"));
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 }

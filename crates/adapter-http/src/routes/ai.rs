@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_ai_port::{PolicyDraftInput, SuggestionKind, SuggestionQuery, SuggestionStatus};
 use aura_gdpr_registers::PolicyKind;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ use crate::{
         checked_limit,
         registers::{if_match, query_enum, with_etag},
     },
+    schemas::ai::{AcceptedBody, SuggestionBody, SuggestionList, optional_policy_kind},
     state::ApiState,
 };
 
@@ -25,7 +26,7 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct PolicyDraftBody {
     /// privacy_policy, data_protection_policy, retention_policy, breach_response_plan or other.
-    #[schema(value_type = Option<String>, example = "privacy_policy")]
+    #[schema(schema_with = optional_policy_kind, example = "privacy_policy")]
     pub kind: Option<PolicyKind>,
     pub title: Option<String>,
     pub policy_id: Option<Uuid>,
@@ -47,15 +48,8 @@ pub struct AskBody {
     pub question: String,
 }
 
-/// A page of suggestions, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SuggestionList {
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<serde_json::Value>,
-    pub next_cursor: Option<String>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestionParams {
     /// pending, accepted, rejected or acknowledged.
@@ -66,8 +60,12 @@ pub struct SuggestionParams {
     pub cursor: Option<String>,
 }
 
-fn created(suggestion: &aura_ai_port::Suggestion) -> HttpResponse {
-    with_etag(StatusCode::CREATED, suggestion.version, suggestion)
+fn created(suggestion: aura_ai_port::Suggestion) -> HttpResponse {
+    with_etag(
+        StatusCode::CREATED,
+        suggestion.version,
+        &SuggestionBody::from(suggestion),
+    )
 }
 
 const SUGGESTION_EXAMPLE: &str = r##"{
@@ -94,7 +92,7 @@ fn example() -> serde_json::Value {
 #[utoipa::path(post, path = "/api/v1/ai/policy-drafts", tag = "ai", security(("bearer" = [])),
     request_body(content = PolicyDraftBody, example = json!({"kind": "privacy_policy", "title": "Privacy notice"})),
     responses(
-        (status = 201, body = Object, description = "the pending suggestion (kind policy_draft); ETag header", example = json!({"kind": "policy_draft", "status": "pending", "content": {"type": "policy_draft", "policy_id": null, "title": "Privacy notice", "policy_kind": "privacy_policy", "text": "# Privacy notice\n\n## Who we are\n\nAcme GmbH is the controller …"}, "version": 1})),
+        (status = 201, body = SuggestionBody, description = "the pending suggestion (kind policy_draft); ETag header", example = json!({"kind": "policy_draft", "status": "pending", "content": {"type": "policy_draft", "policy_id": null, "title": "Privacy notice", "policy_kind": "privacy_policy", "text": "# Privacy notice\n\n## Who we are\n\nAcme GmbH is the controller …"}, "version": 1})),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "role, or the assistant is switched off (`ai_disabled`)"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json", description = "the tenant's hourly limit; Retry-After"),
@@ -115,7 +113,7 @@ pub async fn draft_policy(
         .ai
         .draft_policy(&auth.scope, &auth.tenant, input, &meta.context)
         .await?;
-    Ok(created(&suggestion))
+    Ok(created(suggestion))
 }
 
 /// Suggests the fields of a processing activity from a plain-language description.
@@ -123,7 +121,7 @@ pub async fn draft_policy(
 #[utoipa::path(post, path = "/api/v1/ai/activity-suggestions", tag = "ai", security(("bearer" = [])),
     request_body = ActivitySuggestionBody,
     responses(
-        (status = 201, body = Object, description = "the pending suggestion (kind activity_suggestion): `content.fields` are the activity's fields, `content.rationale` why", example = json!({"kind": "activity_suggestion", "status": "pending", "content": {"type": "activity_suggestion", "description": "We send a monthly newsletter …", "fields": {"name": "Newsletter", "purposes": [{"description": "Sending newsletters and product news", "lawful_basis": "consent", "legitimate_interest": null}], "data_subject_categories": ["Newsletter subscribers"], "status": "draft"}, "rationale": "Newsletter: e-mail marketing needs consent …"}, "version": 1})),
+        (status = 201, body = SuggestionBody, description = "the pending suggestion (kind activity_suggestion): `content.fields` are the activity's fields, `content.rationale` why", example = json!({"kind": "activity_suggestion", "status": "pending", "content": {"type": "activity_suggestion", "description": "We send a monthly newsletter …", "fields": {"name": "Newsletter", "purposes": [{"description": "Sending newsletters and product news", "lawful_basis": "consent", "legitimate_interest": null}], "data_subject_categories": ["Newsletter subscribers"], "status": "draft"}, "rationale": "Newsletter: e-mail marketing needs consent …"}, "version": 1})),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
@@ -139,7 +137,7 @@ pub async fn suggest_activity(
         .ai
         .suggest_activity(&auth.scope, &auth.tenant, &body.description, &meta.context)
         .await?;
-    Ok(created(&suggestion))
+    Ok(created(suggestion))
 }
 
 /// Answers a question about the organisation's own compliance state, citing the records
@@ -147,7 +145,7 @@ pub async fn suggest_activity(
 #[utoipa::path(post, path = "/api/v1/ai/ask", tag = "ai", security(("bearer" = [])),
     request_body = AskBody,
     responses(
-        (status = 201, body = Object, description = "the answer (kind answer) with `citations` and `provenance`", example = json!(example())),
+        (status = 201, body = SuggestionBody, description = "the answer (kind answer) with `citations` and `provenance`", example = json!(example())),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
@@ -163,7 +161,7 @@ pub async fn ask(
         .ai
         .ask(&auth.scope, &auth.tenant, &body.question, &meta.context)
         .await?;
-    Ok(created(&suggestion))
+    Ok(created(suggestion))
 }
 
 /// The tenant's suggestions, newest first.
@@ -188,18 +186,14 @@ pub async fn list_suggestions(
         .suggestions(&auth.scope, &query, &meta.context)
         .await?;
     Ok(HttpResponse::Ok().json(SuggestionList {
-        items: page
-            .items
-            .iter()
-            .filter_map(|s| serde_json::to_value(s).ok())
-            .collect(),
+        items: page.items.into_iter().map(SuggestionBody::from).collect(),
         next_cursor: page.next_cursor.map(cursor::encode_id),
     }))
 }
 
 /// One suggestion.
 #[utoipa::path(get, path = "/api/v1/ai/suggestions/{id}", tag = "ai", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object, example = json!(example())), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SuggestionBody, example = json!(example())), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_suggestion(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -210,7 +204,11 @@ pub async fn get_suggestion(
         .ai
         .suggestion(&auth.scope, parse_id(&path, "id")?, &meta.context)
         .await?;
-    Ok(with_etag(StatusCode::OK, suggestion.version, &suggestion))
+    Ok(with_etag(
+        StatusCode::OK,
+        suggestion.version,
+        &SuggestionBody::from(suggestion),
+    ))
 }
 
 /// Accepts a pending suggestion: a policy draft becomes a new draft version (of its
@@ -219,8 +217,8 @@ pub async fn get_suggestion(
 #[utoipa::path(post, path = "/api/v1/ai/suggestions/{id}/accept", tag = "ai", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the suggestion's ETag")),
     responses(
-        (status = 200, body = Object, description = "`{suggestion, applied}`; applied is `{type: policy_version, policy_id, number, policy_created}`, `{type: processing_activity, activity_id}` or null for answers",
-            example = json!({"suggestion": {"status": "accepted", "version": 2}, "applied": {"type": "policy_version", "policy_id": "0193a1b2-3333-7000-8000-000000000004", "number": 1, "policy_created": true}})),
+        (status = 200, body = AcceptedBody, description = "`{suggestion, applied}`; applied is `{type: policy_version, policy_id, number, policy_created}`, `{type: processing_activity, activity_id}` or null for answers",
+            example = json!({"suggestion": example(), "applied": {"type": "policy_version", "policy_id": "0193a1b2-3333-7000-8000-000000000004", "number": 1, "policy_created": true}})),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`stale_version`, `already_decided` or `target_gone`"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -240,14 +238,14 @@ pub async fn accept(
     Ok(with_etag(
         StatusCode::OK,
         accepted.suggestion.version,
-        &accepted,
+        &AcceptedBody::from(accepted),
     ))
 }
 
 /// Rejects (dismisses) a pending suggestion; nothing else changes.
 #[utoipa::path(post, path = "/api/v1/ai/suggestions/{id}/reject", tag = "ai", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the suggestion's ETag")),
-    responses((status = 200, body = Object, example = json!({"status": "rejected", "version": 2})),
+    responses((status = 200, body = SuggestionBody, description = "the rejected suggestion (`status: rejected`)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -264,5 +262,9 @@ pub async fn reject(
         .ai
         .reject(&auth.scope, id, expected, &meta.context)
         .await?;
-    Ok(with_etag(StatusCode::OK, suggestion.version, &suggestion))
+    Ok(with_etag(
+        StatusCode::OK,
+        suggestion.version,
+        &SuggestionBody::from(suggestion),
+    ))
 }

@@ -15,6 +15,7 @@ use crate::{
 
 /// Filters of the audit list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// The acting user's id.
@@ -45,7 +46,7 @@ fn parse_time(raw: Option<&str>, field: &str) -> Result<Option<OffsetDateTime>, 
 }
 
 /// The tenant's audit trail, newest first (owners and admins).
-#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", security(("bearer" = [])), params(AuditParams),
+#[utoipa::path(get, operation_id = "list_audit_events", path = "/api/v1/audit-events", tag = "audit", security(("bearer" = [])), params(AuditParams),
     responses((status = 200, body = AuditEventList), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -100,7 +101,7 @@ pub async fn list(
 }
 
 /// Recomputes the tenant's hash chain and reports the first broken link, if any.
-#[utoipa::path(get, path = "/api/v1/audit-events/verify", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "verify_audit_chain", path = "/api/v1/audit-events/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = ChainReport), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn verify(
     state: web::Data<ApiState>,

@@ -179,6 +179,7 @@ fn document_resource(path: &str) -> actix_web::Resource {
 
 /// `limit` and `cursor` of a list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Items per page, 1–100 (default 25).

@@ -4,9 +4,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use aura_gdpr_registers::{
-    ActivityFields, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis,
-    OrganisationProfile, PolicyFields, PolicyKind, PolicyStatus, ProcessorFields, ProcessorFilter,
-    RecordKind, VersionStatus,
+    ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, PolicyKind, PolicyStatus,
+    ProcessorFilter, RecordKind, VersionStatus,
     ports::{ActivityQuery, Cursor, PolicyQuery, ProcessorQuery, Sort},
     to_csv,
 };
@@ -21,6 +20,11 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
     routes::{checked_limit, query_text},
+    schemas::registers::{
+        ActivityBody, ActivityFieldsBody, ActivityList, CompletenessBody, OrganisationBody,
+        OrganisationProfileBody, PolicyBody, PolicyFieldsBody, PolicyList, PolicyVersionBody,
+        PolicyVersionList, ProcessorBody, ProcessorFieldsBody, ProcessorList, RegisterExportBody,
+    },
     state::ApiState,
 };
 
@@ -97,29 +101,22 @@ fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
     record_id(raw).map(Id::from_uuid)
 }
 
-/// A page of records.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RecordList {
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<serde_json::Value>,
-    pub next_cursor: Option<String>,
-}
-
-pub(crate) fn list_body<T: Serialize>(items: Vec<T>, next: Option<Cursor>) -> RecordList {
-    RecordList {
-        items: items
-            .into_iter()
-            .filter_map(|i| serde_json::to_value(i).ok())
-            .collect(),
-        next_cursor: next.as_ref().map(encode_cursor),
-    }
+/// A page's items as their bodies, and the cursor of the next page.
+pub(crate) fn page_of<T, B: From<T>>(
+    items: Vec<T>,
+    next: Option<Cursor>,
+) -> (Vec<B>, Option<String>) {
+    (
+        items.into_iter().map(Into::into).collect(),
+        next.as_ref().map(encode_cursor),
+    )
 }
 
 // ------------------------------------------------------------------ organisation
 
 /// The organisation profile (controller details, Art. 30(1)(a)); 404 until first saved.
 #[utoipa::path(get, path = "/api/v1/organisation", tag = "registers", security(("bearer" = [])),
-    responses((status = 200, body = Object, description = "the profile with `version`; ETag header"),
+    responses((status = 200, body = OrganisationBody, description = "the profile with `version`; ETag header"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_organisation(
     state: web::Data<ApiState>,
@@ -134,39 +131,39 @@ pub async fn get_organisation(
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         stored.version,
-        &stored,
+        &OrganisationBody::from(stored),
     ))
 }
 
 /// Saves the organisation profile. The first save sends `If-Match: "0"`.
 #[utoipa::path(put, path = "/api/v1/organisation", tag = "registers", security(("bearer" = [])),
     params(("If-Match" = String, Header, description = "the ETag you read, \"0\" for the first save")),
-    request_body(content = Object, description = "legal_name, address, contact_email, contact_phone, dpo {name, email, phone, address}, dpo_not_required_reason, eu_representative, joint_controllers [{contact, responsibilities}]",
-        example = json!({"legal_name": "Acme GmbH", "address": "Hauptstraße 1, Berlin", "contact_email": "privacy@acme.example", "dpo": {"name": "Jana Schmidt", "email": "dpo@acme.example"}})),
-    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+    request_body = OrganisationProfileBody,
+    responses((status = 200, body = OrganisationBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn put_organisation(
     req: HttpRequest,
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-    JsonBody(profile): JsonBody<OrganisationProfile>,
+    JsonBody(profile): JsonBody<OrganisationProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let stored = state
         .registers
-        .put_organisation(&auth.scope, profile, expected, &meta.context)
+        .put_organisation(&auth.scope, profile.into(), expected, &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         stored.version,
-        &stored,
+        &OrganisationBody::from(stored),
     ))
 }
 
 // ------------------------------------------------------------------ activities
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityParams {
     /// draft, active or retired.
@@ -200,13 +197,13 @@ pub(crate) fn query_enum<T: std::str::FromStr<Err = String>>(
 
 /// Processing activities with what each record still lacks (`missing`).
 #[utoipa::path(get, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])), params(ActivityParams),
-    responses((status = 200, body = RecordList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ActivityList), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_activities(
     req: HttpRequest,
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-) -> Result<web::Json<RecordList>, ApiError> {
+) -> Result<web::Json<ActivityList>, ApiError> {
     let p: ActivityParams = parse_query(&req)?;
     let filter = ActivityFilter {
         status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
@@ -234,40 +231,34 @@ pub async fn list_activities(
         .registers
         .activities(&auth.scope, &query, &meta.context)
         .await?;
-    Ok(web::Json(list_body(page.items, page.next)))
+    let (items, next_cursor) = page_of(page.items, page.next);
+    Ok(web::Json(ActivityList { items, next_cursor }))
 }
 
 /// Adds a processing activity.
 #[utoipa::path(post, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])),
-    request_body(content = Object, description = "the activity's fields (see the GET response)", example = json!({
-        "name": "Newsletter", "role": "controller", "status": "active",
-        "purposes": [{"description": "Send product news", "lawful_basis": "consent"}],
-        "data_subject_categories": ["subscribers"],
-        "data_categories": [{"name": "e-mail address", "retention": "until consent is withdrawn"}],
-        "recipient_categories": ["mailing service"],
-        "transfers": [{"country": "US", "mechanism": "standard_contractual_clauses", "recipient": "Mail Inc."}],
-        "security_measures": "TLS, MFA, access control", "dpia_required": "no"})),
-    responses((status = 201, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    request_body = ActivityFieldsBody,
+    responses((status = 201, body = ActivityBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_activity(
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-    JsonBody(fields): JsonBody<ActivityFields>,
+    JsonBody(fields): JsonBody<ActivityFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let checked = state
         .registers
-        .create_activity(&auth.scope, fields, &meta.context)
+        .create_activity(&auth.scope, fields.into(), &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::CREATED,
         checked.activity.version,
-        &checked,
+        &ActivityBody::from(checked),
     ))
 }
 
 /// One activity with its missing Art. 30 items.
 #[utoipa::path(get, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ActivityBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_activity(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -281,14 +272,14 @@ pub async fn get_activity(
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         checked.activity.version,
-        &checked,
+        &ActivityBody::from(checked),
     ))
 }
 
 /// Replaces an activity's fields (send all of them) at the version named by `If-Match`.
 #[utoipa::path(put, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body(content = Object),
-    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = ActivityFieldsBody,
+    responses((status = 200, body = ActivityBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_activity(
     req: HttpRequest,
@@ -296,18 +287,18 @@ pub async fn update_activity(
     meta: ClientMeta,
     Auth(auth): Auth,
     path: web::Path<String>,
-    JsonBody(fields): JsonBody<ActivityFields>,
+    JsonBody(fields): JsonBody<ActivityFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     let checked = state
         .registers
-        .update_activity(&auth.scope, id, fields, expected, &meta.context)
+        .update_activity(&auth.scope, id, fields.into(), expected, &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         checked.activity.version,
-        &checked,
+        &ActivityBody::from(checked),
     ))
 }
 
@@ -333,7 +324,7 @@ pub async fn delete_activity(
 
 /// How complete the register is: activities complete/incomplete and gaps per Art. 30 item.
 #[utoipa::path(get, path = "/api/v1/processing-activities/completeness", tag = "registers", security(("bearer" = [])),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = CompletenessBody)))]
 pub async fn completeness(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -343,12 +334,13 @@ pub async fn completeness(
         .registers
         .completeness(&auth.scope, &meta.context)
         .await?;
-    Ok(HttpResponse::Ok().json(summary))
+    Ok(HttpResponse::Ok().json(CompletenessBody::from(summary)))
 }
 
 // ------------------------------------------------------------------ processors
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessorParams {
     /// none, draft or signed.
@@ -365,13 +357,13 @@ pub struct ProcessorParams {
 
 /// Processors and sub-processors (Art. 28).
 #[utoipa::path(get, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])), params(ProcessorParams),
-    responses((status = 200, body = RecordList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ProcessorList), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_processors(
     req: HttpRequest,
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-) -> Result<web::Json<RecordList>, ApiError> {
+) -> Result<web::Json<ProcessorList>, ApiError> {
     let p: ProcessorParams = parse_query(&req)?;
     if p.dpa_due_within_days.is_some_and(|d| d > 3650) {
         return Err(ApiError::bad_request(
@@ -402,34 +394,33 @@ pub async fn list_processors(
         .registers
         .processors(&auth.scope, &query, &meta.context)
         .await?;
-    Ok(web::Json(list_body(page.items, page.next)))
+    let (items, next_cursor) = page_of(page.items, page.next);
+    Ok(web::Json(ProcessorList { items, next_cursor }))
 }
 
 /// Adds a processor.
 #[utoipa::path(post, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])),
-    request_body(content = Object, example = json!({"name": "Cloud Inc.", "country": "US", "services": "hosting",
-        "transfer_mechanism": "standard_contractual_clauses", "dpa_status": "signed", "dpa_signed_on": "2026-03-01",
-        "dpa_review_on": "2027-03-01", "clauses": {"documented_instructions": true, "confidentiality": true, "security": true}})),
-    responses((status = 201, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    request_body = ProcessorFieldsBody,
+    responses((status = 201, body = ProcessorBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_processor(
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-    JsonBody(fields): JsonBody<ProcessorFields>,
+    JsonBody(fields): JsonBody<ProcessorFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let processor = state
         .registers
-        .create_processor(&auth.scope, fields, &meta.context)
+        .create_processor(&auth.scope, fields.into(), &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::CREATED,
         processor.version,
-        &processor,
+        &ProcessorBody::from(processor),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ProcessorBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_processor(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -443,13 +434,13 @@ pub async fn get_processor(
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         processor.version,
-        &processor,
+        &ProcessorBody::from(processor),
     ))
 }
 
 #[utoipa::path(put, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body(content = Object),
-    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = ProcessorFieldsBody,
+    responses((status = 200, body = ProcessorBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_processor(
     req: HttpRequest,
@@ -457,18 +448,18 @@ pub async fn update_processor(
     meta: ClientMeta,
     Auth(auth): Auth,
     path: web::Path<String>,
-    JsonBody(fields): JsonBody<ProcessorFields>,
+    JsonBody(fields): JsonBody<ProcessorFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     let processor = state
         .registers
-        .update_processor(&auth.scope, id, fields, expected, &meta.context)
+        .update_processor(&auth.scope, id, fields.into(), expected, &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         processor.version,
-        &processor,
+        &ProcessorBody::from(processor),
     ))
 }
 
@@ -495,6 +486,7 @@ pub async fn delete_processor(
 // ------------------------------------------------------------------ policies
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyParams {
     /// privacy_policy, data_protection_policy, retention_policy, breach_response_plan, other.
@@ -509,13 +501,13 @@ pub struct PolicyParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])), params(PolicyParams),
-    responses((status = 200, body = RecordList)))]
+    responses((status = 200, body = PolicyList)))]
 pub async fn list_policies(
     req: HttpRequest,
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-) -> Result<web::Json<RecordList>, ApiError> {
+) -> Result<web::Json<PolicyList>, ApiError> {
     let p: PolicyParams = parse_query(&req)?;
     let query = PolicyQuery {
         kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
@@ -534,31 +526,32 @@ pub async fn list_policies(
         .registers
         .policies(&auth.scope, &query, &meta.context)
         .await?;
-    Ok(web::Json(list_body(page.items, page.next)))
+    let (items, next_cursor) = page_of(page.items, page.next);
+    Ok(web::Json(PolicyList { items, next_cursor }))
 }
 
 #[utoipa::path(post, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])),
-    request_body(content = Object, example = json!({"title": "Privacy policy (website)", "kind": "privacy_policy", "review_interval_months": 12})),
-    responses((status = 201, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    request_body = PolicyFieldsBody,
+    responses((status = 201, body = PolicyBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_policy(
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-    JsonBody(fields): JsonBody<PolicyFields>,
+    JsonBody(fields): JsonBody<PolicyFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let policy = state
         .registers
-        .create_policy(&auth.scope, fields, &meta.context)
+        .create_policy(&auth.scope, fields.into(), &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::CREATED,
         policy.version,
-        &policy,
+        &PolicyBody::from(policy),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PolicyBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_policy(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -572,31 +565,31 @@ pub async fn get_policy(
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         policy.version,
-        &policy,
+        &PolicyBody::from(policy),
     ))
 }
 
 #[utoipa::path(put, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body(content = Object),
-    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = PolicyFieldsBody,
+    responses((status = 200, body = PolicyBody), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_policy(
     req: HttpRequest,
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
     path: web::Path<String>,
-    JsonBody(fields): JsonBody<PolicyFields>,
+    JsonBody(fields): JsonBody<PolicyFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = record_id(&path)?;
     let expected = if_match(&req)?;
     let policy = state
         .registers
-        .update_policy(&auth.scope, id, fields, expected, &meta.context)
+        .update_policy(&auth.scope, id, fields.into(), expected, &meta.context)
         .await?;
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         policy.version,
-        &policy,
+        &PolicyBody::from(policy),
     ))
 }
 
@@ -635,7 +628,7 @@ pub struct EditVersionBody {
 
 /// A policy's versions, newest first.
 #[utoipa::path(get, path = "/api/v1/policies/{id}/versions", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PolicyVersionList), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_versions(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -646,13 +639,15 @@ pub async fn list_versions(
         .registers
         .versions(&auth.scope, record_id(&path)?, &meta.context)
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": versions })))
+    Ok(HttpResponse::Ok().json(PolicyVersionList {
+        items: versions.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// Adds a draft version with the next number.
 #[utoipa::path(post, path = "/api/v1/policies/{id}/versions", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = NewVersionBody,
-    responses((status = 201, body = Object), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = PolicyVersionBody), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_version(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -673,13 +668,13 @@ pub async fn create_version(
     Ok(with_etag(
         actix_web::http::StatusCode::CREATED,
         version.version,
-        &version,
+        &PolicyVersionBody::from(version),
     ))
 }
 
 /// The published version of a policy.
 #[utoipa::path(get, path = "/api/v1/policies/{id}/versions/current", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PolicyVersionBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn current_version(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -693,7 +688,7 @@ pub async fn current_version(
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         version.version,
-        &version,
+        &PolicyVersionBody::from(version),
     ))
 }
 
@@ -709,7 +704,7 @@ fn version_number(raw: &str) -> Result<i32, ApiError> {
 
 #[utoipa::path(get, path = "/api/v1/policies/{id}/versions/{number}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("number" = i32, Path)),
-    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PolicyVersionBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_version(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -729,14 +724,14 @@ pub async fn get_version(
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         version.version,
-        &version,
+        &PolicyVersionBody::from(version),
     ))
 }
 
 /// Changes the text of a draft or in-review version (published versions never change).
 #[utoipa::path(put, path = "/api/v1/policies/{id}/versions/{number}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("number" = i32, Path), ("If-Match" = String, Header)), request_body = EditVersionBody,
-    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PolicyVersionBody), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn edit_version(
     req: HttpRequest,
     state: web::Data<ApiState>,
@@ -761,7 +756,7 @@ pub async fn edit_version(
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         version.version,
-        &version,
+        &PolicyVersionBody::from(version),
     ))
 }
 
@@ -770,7 +765,7 @@ pub async fn edit_version(
 /// the previous published version), `retire` (published → retired, admins and owners).
 #[utoipa::path(post, path = "/api/v1/policies/{id}/versions/{number}/{action}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("number" = i32, Path), ("action" = String, Path, description = "submit | withdraw | publish | retire"), ("If-Match" = String, Header)),
-    responses((status = 200, body = Object), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PolicyVersionBody), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn transition_version(
     req: HttpRequest,
     state: web::Data<ApiState>,
@@ -801,13 +796,14 @@ pub async fn transition_version(
     Ok(with_etag(
         actix_web::http::StatusCode::OK,
         version.version,
-        &version,
+        &PolicyVersionBody::from(version),
     ))
 }
 
 // ------------------------------------------------------------------ export
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
     /// json (default) or csv.
@@ -819,7 +815,8 @@ pub struct ExportParams {
 /// The record for the supervisory authority (Art. 30(4)), with linked processors and the
 /// organisation profile: JSON, or CSV with one row per activity.
 #[utoipa::path(get, path = "/api/v1/registers/export", tag = "registers", security(("bearer" = [])), params(ExportParams),
-    responses((status = 200, description = "application/json or text/csv"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the record as JSON (default) or as CSV with one row per activity",
+        content((RegisterExportBody = "application/json"), (String = "text/csv"))), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     req: HttpRequest,
     state: web::Data<ApiState>,
@@ -840,7 +837,7 @@ pub async fn export(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"ropa-{kind}-{stamp}.json\""),
             ))
-            .json(&export)),
+            .json(RegisterExportBody::from(export))),
         "csv" => Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((

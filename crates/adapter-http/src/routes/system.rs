@@ -34,7 +34,7 @@ pub async fn info(state: web::Data<ApiState>) -> web::Json<SystemInfo> {
 
 /// The public keys that verify access tokens (JWK set).
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "system",
-    responses((status = 200, body = Object, content_type = "application/jwk-set+json")))]
+    responses((status = 200, body = crate::schemas::JwkSet, content_type = "application/jwk-set+json", description = "the public keys (RFC 7517)")))]
 pub async fn jwks(state: web::Data<ApiState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/jwk-set+json")

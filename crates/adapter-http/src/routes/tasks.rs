@@ -4,25 +4,27 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_tasks::{
-    Category, Task, TaskFields, TaskPatch, TaskStatus,
+    Category, Task, TaskStatus,
     ports::{TaskQuery, TaskSort},
 };
 use aura_tenancy::UserId;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::Date;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
     routes::{
         checked_limit,
-        registers::{RecordList, decode_cursor, if_match, list_body, query_enum, with_etag},
+        registers::{decode_cursor, if_match, page_of, query_enum, with_etag},
     },
+    schemas::tasks::{CompletedTask, TaskBody, TaskFieldsBody, TaskList, TaskPatchBody},
     state::ApiState,
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskParams {
     /// Tasks assigned to this user id.
@@ -58,19 +60,19 @@ fn task_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
     parse_id(raw, "id")
 }
 
-fn task_response(status: StatusCode, task: &Task) -> HttpResponse {
-    with_etag(status, task.version, task)
+fn task_response(status: StatusCode, task: Task) -> HttpResponse {
+    with_etag(status, task.version, &TaskBody::from(task))
 }
 
 /// Tasks of the caller's organisation, filtered and sorted, a page at a time.
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", security(("bearer" = [])), params(TaskParams),
-    responses((status = 200, body = RecordList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, operation_id = "list_tasks", path = "/api/v1/tasks", tag = "tasks", security(("bearer" = [])), params(TaskParams),
+    responses((status = 200, body = TaskList), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     req: HttpRequest,
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-) -> Result<web::Json<RecordList>, ApiError> {
+) -> Result<web::Json<TaskList>, ApiError> {
     let p: TaskParams = parse_query(&req)?;
     let assigned_to = match (p.mine, p.assigned_to.as_deref()) {
         (Some(true), Some(_)) => {
@@ -104,34 +106,33 @@ pub async fn list(
         limit: checked_limit(p.limit)?,
     };
     let page = state.tasks.list(&auth.scope, &query, &meta.context).await?;
-    Ok(web::Json(list_body(page.items, page.next)))
+    let (items, next_cursor) = page_of(page.items, page.next);
+    Ok(web::Json(TaskList { items, next_cursor }))
 }
 
 /// Creates a task (members and up). Reminders are planned for the assignee at the
 /// configured offsets before the due date.
-#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", security(("bearer" = [])),
-    request_body(content = Object, description = "title, description, category, due_date, assigned_to, link {kind, id}, recurrence (none, monthly, quarterly, yearly)",
-        example = json!({"title": "Review the DPA with Mail Inc.", "category": "dpa_review", "due_date": "2026-12-15",
-            "assigned_to": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "link": {"kind": "processor", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}, "recurrence": "yearly"})),
-    responses((status = 201, body = Object, description = "the task; ETag header"),
+#[utoipa::path(post, operation_id = "create_task", path = "/api/v1/tasks", tag = "tasks", security(("bearer" = [])),
+    request_body = TaskFieldsBody,
+    responses((status = 201, body = TaskBody, description = "the task; ETag header"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "assigned_to or link names nothing in your organisation"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-    JsonBody(fields): JsonBody<TaskFields>,
+    JsonBody(fields): JsonBody<TaskFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let task = state
         .tasks
-        .create(&auth.scope, fields, &meta.context)
+        .create(&auth.scope, fields.into(), &meta.context)
         .await?;
-    Ok(task_response(StatusCode::CREATED, &task))
+    Ok(task_response(StatusCode::CREATED, task))
 }
 
 /// One task.
-#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, operation_id = "get_task", path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = TaskBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     state: web::Data<ApiState>,
     meta: ClientMeta,
@@ -142,16 +143,16 @@ pub async fn get(
         .tasks
         .get(&auth.scope, task_id(&path)?, &meta.context)
         .await?;
-    Ok(task_response(StatusCode::OK, &task))
+    Ok(task_response(StatusCode::OK, task))
 }
 
 /// Changes some fields (JSON merge patch: absent fields stay, `null` clears). `status`
 /// may be open, in_progress or cancelled; moving the due date or the assignee re-plans
 /// the reminders, cancelling drops them.
-#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "update_task", path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the ETag you read")),
-    request_body(content = Object, example = json!({"due_date": "2027-01-10", "status": "in_progress"})),
-    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+    request_body = TaskPatchBody,
+    responses((status = 200, body = TaskBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     req: HttpRequest,
@@ -159,30 +160,20 @@ pub async fn update(
     meta: ClientMeta,
     Auth(auth): Auth,
     path: web::Path<String>,
-    JsonBody(patch): JsonBody<TaskPatch>,
+    JsonBody(patch): JsonBody<TaskPatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path)?;
     let expected = if_match(&req)?;
     let task = state
         .tasks
-        .update(&auth.scope, id, patch, expected, &meta.context)
+        .update(&auth.scope, id, patch.into(), expected, &meta.context)
         .await?;
-    Ok(task_response(StatusCode::OK, &task))
-}
-
-/// A completed task and, for a recurring one, the next occurrence it created.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CompletedTask {
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub task: Task,
-    #[schema(value_type = Option<Object>)]
-    pub next_task: Option<Task>,
+    Ok(task_response(StatusCode::OK, task))
 }
 
 /// Marks the task done (its reminders are cancelled). A recurring task gets its next
 /// occurrence, returned as `next_task`.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "complete_task", path = "/api/v1/tasks/{id}/complete", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = CompletedTask), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -203,14 +194,17 @@ pub async fn complete(
     Ok(with_etag(
         StatusCode::OK,
         version,
-        &CompletedTask { task, next_task },
+        &CompletedTask {
+            task: task.into(),
+            next_task: next_task.map(Into::into),
+        },
     ))
 }
 
 /// Reopens a done or cancelled task; reminders still ahead are planned again.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "reopen_task", path = "/api/v1/tasks/{id}/reopen", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
-    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = TaskBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn reopen(
     req: HttpRequest,
@@ -225,11 +219,11 @@ pub async fn reopen(
         .tasks
         .reopen(&auth.scope, id, expected, &meta.context)
         .await?;
-    Ok(task_response(StatusCode::OK, &task))
+    Ok(task_response(StatusCode::OK, task))
 }
 
 /// Deletes a task (admins and owners) and its pending reminders.
-#[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "delete_task", path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]

@@ -1,0 +1,97 @@
+//! Request and response bodies that are exactly what goes over the wire, with their
+//! OpenAPI schemas. Domain crates stay free of utoipa: a request is deserialized into a
+//! body here and converted into the domain type; a response is built from the domain type.
+//! Closed sets of values keep the domain's own enum types (so parsing and error messages
+//! are the domain's), and their schemas list the domain's values (`ALL`), so neither can
+//! drift from what is sent.
+
+pub mod ai;
+pub mod registers;
+pub mod tasks;
+
+use serde_json::Value;
+use utoipa::openapi::{
+    ObjectBuilder,
+    schema::{AdditionalProperties, Object, SchemaType, Type},
+};
+
+/// A string that is one of `values`; with `nullable`, `null` too.
+pub(crate) fn enum_of<'a>(values: impl IntoIterator<Item = &'a str>, nullable: bool) -> Object {
+    let mut values: Vec<Value> = values.into_iter().map(Value::from).collect();
+    let schema_type = if nullable {
+        values.push(Value::Null);
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .enum_values(Some(values))
+        .build()
+}
+
+/// An ISO 3166-1 alpha-2 country code (any case in, upper case out); with `nullable`,
+/// `null` too.
+pub(crate) fn country(nullable: bool) -> Object {
+    let schema_type = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .min_length(Some(2))
+        .max_length(Some(2))
+        .description(Some("ISO 3166-1 alpha-2 country code, e.g. DE or US"))
+        .examples(["US"])
+        .build()
+}
+
+pub(crate) fn country_code() -> Object {
+    country(false)
+}
+
+pub(crate) fn optional_country_code() -> Object {
+    country(true)
+}
+
+/// The public keys that verify access tokens (RFC 7517 JWK set), as the key store
+/// publishes them.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+/// One public Ed25519 signing key.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Jwk {
+    #[schema(example = "OKP")]
+    pub kty: String,
+    #[schema(example = "Ed25519")]
+    pub crv: String,
+    /// The public key, base64url without padding.
+    pub x: String,
+    /// The key id named in a token's header.
+    pub kid: String,
+    #[schema(example = "EdDSA")]
+    pub alg: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub use_: String,
+}
+
+/// A JSON object whose keys are not fixed (tenant settings, an audit event's changes).
+pub(crate) fn free_form() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .build()
+}
+
+/// [`free_form`] or `null`.
+pub(crate) fn optional_free_form() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .build()
+}

@@ -1,0 +1,1170 @@
+//! The registers' bodies: the organisation profile, processing activities, processors,
+//! policies with their versions, completeness and the export.
+
+use std::collections::BTreeMap;
+
+use aura_gdpr_registers::{
+    ActivityFields, ActivityRole, ActivityStatus, Art9Condition, Art28Clauses, CheckedActivity,
+    CompletenessSummary, Contact, CountryCode, DataCategory, DpaStatus, DpiaRequirement,
+    ExportedActivity, Gap, JointController, LawfulBasis, LinkedProcessor, OrganisationProfile,
+    Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, ProcessingActivity, Processor,
+    ProcessorFields, Purpose, RecordKind, RegisterExport, StoredOrganisation, Transfer,
+    TransferMechanism, VersionStatus,
+};
+use aura_records::Id;
+use aura_tenancy::UserId;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::{ToSchema, openapi::schema::Object};
+use uuid::Uuid;
+
+use super::{country_code, enum_of, optional_country_code};
+
+// ------------------------------------------------------------------ value sets
+
+fn lawful_basis() -> Object {
+    enum_of(LawfulBasis::ALL.iter().map(|v| v.as_str()), false)
+}
+fn art9_condition() -> Object {
+    enum_of(Art9Condition::ALL.iter().map(|v| v.as_str()), true)
+}
+fn transfer_mechanism() -> Object {
+    enum_of(TransferMechanism::ALL.iter().map(|v| v.as_str()), false)
+}
+fn optional_transfer_mechanism() -> Object {
+    enum_of(TransferMechanism::ALL.iter().map(|v| v.as_str()), true)
+}
+fn activity_role() -> Object {
+    enum_of(ActivityRole::ALL.iter().map(|v| v.as_str()), false)
+}
+fn dpia_requirement() -> Object {
+    enum_of(DpiaRequirement::ALL.iter().map(|v| v.as_str()), false)
+}
+fn activity_status() -> Object {
+    enum_of(ActivityStatus::ALL.iter().map(|v| v.as_str()), false)
+}
+fn dpa_status() -> Object {
+    enum_of(DpaStatus::ALL.iter().map(|v| v.as_str()), false)
+}
+fn policy_kind() -> Object {
+    enum_of(PolicyKind::ALL.iter().map(|v| v.as_str()), false)
+}
+fn policy_status() -> Object {
+    enum_of(PolicyStatus::ALL.iter().map(|v| v.as_str()), false)
+}
+fn version_status() -> Object {
+    enum_of(VersionStatus::ALL.iter().map(|v| v.as_str()), false)
+}
+fn record_kind() -> Object {
+    enum_of(RecordKind::ALL.iter().map(|v| v.as_str()), false)
+}
+
+// ------------------------------------------------------------------ organisation
+
+/// A person or body with contact details (DPO, EU representative, joint controller).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    pub name: String,
+    #[schema(format = Email)]
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+impl From<ContactBody> for Contact {
+    fn from(b: ContactBody) -> Self {
+        Self {
+            name: b.name,
+            email: b.email,
+            phone: b.phone,
+            address: b.address,
+        }
+    }
+}
+
+impl From<Contact> for ContactBody {
+    fn from(c: Contact) -> Self {
+        Self {
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            address: c.address,
+        }
+    }
+}
+
+/// A joint controller (Art. 26) and what it is responsible for.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JointControllerBody {
+    pub contact: ContactBody,
+    pub responsibilities: Option<String>,
+}
+
+/// The organisation profile (controller details, Art. 30(1)(a)).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"legal_name": "Acme GmbH", "address": "Hauptstraße 1, Berlin", "contact_email": "privacy@acme.example", "dpo": {"name": "Jana Schmidt", "email": "dpo@acme.example"}}))]
+pub struct OrganisationProfileBody {
+    pub legal_name: String,
+    pub address: Option<String>,
+    #[schema(format = Email)]
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub dpo: Option<ContactBody>,
+    /// Why no DPO is designated (Art. 37 does not apply), when there is none.
+    pub dpo_not_required_reason: Option<String>,
+    pub eu_representative: Option<ContactBody>,
+    #[serde(default)]
+    pub joint_controllers: Vec<JointControllerBody>,
+}
+
+impl From<OrganisationProfileBody> for OrganisationProfile {
+    fn from(b: OrganisationProfileBody) -> Self {
+        Self {
+            legal_name: b.legal_name,
+            address: b.address,
+            contact_email: b.contact_email,
+            contact_phone: b.contact_phone,
+            dpo: b.dpo.map(Into::into),
+            dpo_not_required_reason: b.dpo_not_required_reason,
+            eu_representative: b.eu_representative.map(Into::into),
+            joint_controllers: b
+                .joint_controllers
+                .into_iter()
+                .map(|jc| JointController {
+                    contact: jc.contact.into(),
+                    responsibilities: jc.responsibilities,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<OrganisationProfile> for OrganisationProfileBody {
+    fn from(p: OrganisationProfile) -> Self {
+        Self {
+            legal_name: p.legal_name,
+            address: p.address,
+            contact_email: p.contact_email,
+            contact_phone: p.contact_phone,
+            dpo: p.dpo.map(Into::into),
+            dpo_not_required_reason: p.dpo_not_required_reason,
+            eu_representative: p.eu_representative.map(Into::into),
+            joint_controllers: p
+                .joint_controllers
+                .into_iter()
+                .map(|jc| JointControllerBody {
+                    contact: jc.contact.into(),
+                    responsibilities: jc.responsibilities,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The stored organisation profile with its concurrency version (also the `ETag`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationBody {
+    pub profile: OrganisationProfileBody,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+impl From<StoredOrganisation> for OrganisationBody {
+    fn from(s: StoredOrganisation) -> Self {
+        Self {
+            profile: s.profile.into(),
+            version: s.version,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+// ------------------------------------------------------------------ activities
+
+/// A purpose of the processing with its lawful basis (Art. 6(1)).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurposeBody {
+    pub description: String,
+    #[schema(schema_with = lawful_basis)]
+    pub lawful_basis: LawfulBasis,
+    /// The legitimate-interest assessment (reference or summary) where the basis is (f).
+    pub legitimate_interest: Option<String>,
+}
+
+/// A category of personal data with its retention (Art. 30(1)(c), (f)).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataCategoryBody {
+    pub name: String,
+    /// Set for special-category data (Art. 9): the condition relied on.
+    #[schema(schema_with = art9_condition)]
+    pub special_category: Option<Art9Condition>,
+    /// Personal data relating to criminal convictions and offences (Art. 10).
+    #[serde(default)]
+    pub criminal_offence_data: bool,
+    /// When the data is erased, e.g. "6 years after the end of the contract".
+    pub retention: Option<String>,
+}
+
+/// A transfer to a third country or international organisation (Art. 30(1)(e)).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    #[schema(schema_with = country_code)]
+    pub country: CountryCode,
+    pub recipient: Option<String>,
+    #[schema(schema_with = transfer_mechanism)]
+    pub mechanism: TransferMechanism,
+    pub safeguards: Option<String>,
+}
+
+/// Everything a user edits about a processing activity (create, and update: send all).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Newsletter", "role": "controller", "status": "active",
+    "purposes": [{"description": "Send product news", "lawful_basis": "consent"}],
+    "data_subject_categories": ["subscribers"],
+    "data_categories": [{"name": "e-mail address", "retention": "until consent is withdrawn"}],
+    "recipient_categories": ["mailing service"],
+    "transfers": [{"country": "US", "mechanism": "standard_contractual_clauses", "recipient": "Mail Inc."}],
+    "security_measures": "TLS, MFA, access control", "dpia_required": "no"}))]
+pub struct ActivityFieldsBody {
+    pub name: String,
+    pub description: Option<String>,
+    /// Default `controller`.
+    #[serde(default = "default_role")]
+    #[schema(schema_with = activity_role)]
+    pub role: ActivityRole,
+    /// For processor activities: the controller the tenant acts for (Art. 30(2)(a)).
+    pub controller_name: Option<String>,
+    pub controller_contact: Option<String>,
+    #[serde(default)]
+    pub purposes: Vec<PurposeBody>,
+    #[serde(default)]
+    pub data_subject_categories: Vec<String>,
+    #[serde(default)]
+    pub data_categories: Vec<DataCategoryBody>,
+    #[serde(default)]
+    pub recipient_categories: Vec<String>,
+    #[serde(default)]
+    pub transfers: Vec<TransferBody>,
+    /// A general description of the technical and organisational measures (Art. 32).
+    pub security_measures: Option<String>,
+    pub data_source: Option<String>,
+    /// Automated decision-making including profiling (Art. 22).
+    #[serde(default)]
+    pub automated_decision_making: bool,
+    pub automated_decision_details: Option<String>,
+    /// Default `to_assess`.
+    #[serde(default = "default_dpia")]
+    #[schema(schema_with = dpia_requirement)]
+    pub dpia_required: DpiaRequirement,
+    pub dpia_reason: Option<String>,
+    #[schema(value_type = Option<Uuid>)]
+    pub owner_id: Option<UserId>,
+    pub department: Option<String>,
+    /// The processors this activity uses.
+    #[serde(default)]
+    pub processor_ids: Vec<Uuid>,
+    /// Default `draft`.
+    #[serde(default = "default_activity_status")]
+    #[schema(schema_with = activity_status)]
+    pub status: ActivityStatus,
+    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub review_date: Option<Date>,
+}
+
+fn default_role() -> ActivityRole {
+    ActivityRole::Controller
+}
+
+fn default_dpia() -> DpiaRequirement {
+    DpiaRequirement::ToAssess
+}
+
+fn default_activity_status() -> ActivityStatus {
+    ActivityStatus::Draft
+}
+
+impl From<PurposeBody> for Purpose {
+    fn from(b: PurposeBody) -> Self {
+        Self {
+            description: b.description,
+            lawful_basis: b.lawful_basis,
+            legitimate_interest: b.legitimate_interest,
+        }
+    }
+}
+
+impl From<Purpose> for PurposeBody {
+    fn from(p: Purpose) -> Self {
+        Self {
+            description: p.description,
+            lawful_basis: p.lawful_basis,
+            legitimate_interest: p.legitimate_interest,
+        }
+    }
+}
+
+impl From<DataCategoryBody> for DataCategory {
+    fn from(b: DataCategoryBody) -> Self {
+        Self {
+            name: b.name,
+            special_category: b.special_category,
+            criminal_offence_data: b.criminal_offence_data,
+            retention: b.retention,
+        }
+    }
+}
+
+impl From<DataCategory> for DataCategoryBody {
+    fn from(c: DataCategory) -> Self {
+        Self {
+            name: c.name,
+            special_category: c.special_category,
+            criminal_offence_data: c.criminal_offence_data,
+            retention: c.retention,
+        }
+    }
+}
+
+impl From<TransferBody> for Transfer {
+    fn from(b: TransferBody) -> Self {
+        Self {
+            country: b.country,
+            recipient: b.recipient,
+            mechanism: b.mechanism,
+            safeguards: b.safeguards,
+        }
+    }
+}
+
+impl From<Transfer> for TransferBody {
+    fn from(t: Transfer) -> Self {
+        Self {
+            country: t.country,
+            recipient: t.recipient,
+            mechanism: t.mechanism,
+            safeguards: t.safeguards,
+        }
+    }
+}
+
+fn convert<A: Into<B>, B>(items: Vec<A>) -> Vec<B> {
+    items.into_iter().map(Into::into).collect()
+}
+
+impl From<ActivityFieldsBody> for ActivityFields {
+    fn from(b: ActivityFieldsBody) -> Self {
+        Self {
+            name: b.name,
+            description: b.description,
+            role: b.role,
+            controller_name: b.controller_name,
+            controller_contact: b.controller_contact,
+            purposes: convert(b.purposes),
+            data_subject_categories: b.data_subject_categories,
+            data_categories: convert(b.data_categories),
+            recipient_categories: b.recipient_categories,
+            transfers: convert(b.transfers),
+            security_measures: b.security_measures,
+            data_source: b.data_source,
+            automated_decision_making: b.automated_decision_making,
+            automated_decision_details: b.automated_decision_details,
+            dpia_required: b.dpia_required,
+            dpia_reason: b.dpia_reason,
+            owner_id: b.owner_id,
+            department: b.department,
+            processor_ids: b.processor_ids.into_iter().map(Id::from_uuid).collect(),
+            status: b.status,
+            review_date: b.review_date,
+        }
+    }
+}
+
+impl From<ActivityFields> for ActivityFieldsBody {
+    fn from(f: ActivityFields) -> Self {
+        Self {
+            name: f.name,
+            description: f.description,
+            role: f.role,
+            controller_name: f.controller_name,
+            controller_contact: f.controller_contact,
+            purposes: convert(f.purposes),
+            data_subject_categories: f.data_subject_categories,
+            data_categories: convert(f.data_categories),
+            recipient_categories: f.recipient_categories,
+            transfers: convert(f.transfers),
+            security_measures: f.security_measures,
+            data_source: f.data_source,
+            automated_decision_making: f.automated_decision_making,
+            automated_decision_details: f.automated_decision_details,
+            dpia_required: f.dpia_required,
+            dpia_reason: f.dpia_reason,
+            owner_id: f.owner_id,
+            department: f.department,
+            processor_ids: f.processor_ids.iter().map(Id::as_uuid).collect(),
+            status: f.status,
+            review_date: f.review_date,
+        }
+    }
+}
+
+/// An item of Art. 30 a record still lacks: the provision, the field to fill, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GapBody {
+    /// e.g. `30(1)(b)`.
+    #[schema(example = "30(1)(b)")]
+    pub article: String,
+    pub field: String,
+    pub message: String,
+}
+
+impl From<Gap> for GapBody {
+    fn from(g: Gap) -> Self {
+        Self {
+            article: g.article.to_owned(),
+            field: g.field,
+            message: g.message.to_owned(),
+        }
+    }
+}
+
+/// A stored processing activity with what its record still lacks (`missing`); its
+/// `version` is the `ETag`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityBody {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    #[schema(schema_with = activity_role)]
+    pub role: ActivityRole,
+    pub controller_name: Option<String>,
+    pub controller_contact: Option<String>,
+    pub purposes: Vec<PurposeBody>,
+    pub data_subject_categories: Vec<String>,
+    pub data_categories: Vec<DataCategoryBody>,
+    pub recipient_categories: Vec<String>,
+    pub transfers: Vec<TransferBody>,
+    pub security_measures: Option<String>,
+    pub data_source: Option<String>,
+    pub automated_decision_making: bool,
+    pub automated_decision_details: Option<String>,
+    #[schema(schema_with = dpia_requirement)]
+    pub dpia_required: DpiaRequirement,
+    pub dpia_reason: Option<String>,
+    #[schema(value_type = Option<Uuid>)]
+    pub owner_id: Option<UserId>,
+    pub department: Option<String>,
+    pub processor_ids: Vec<Uuid>,
+    #[schema(schema_with = activity_status)]
+    pub status: ActivityStatus,
+    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub review_date: Option<Date>,
+    /// Optimistic concurrency: an update names the version it read (`If-Match`).
+    pub version: i32,
+    #[schema(value_type = Option<Uuid>)]
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+    /// The Art. 30 items this record still lacks.
+    pub missing: Vec<GapBody>,
+}
+
+impl ActivityBody {
+    fn new(a: ProcessingActivity, missing: Vec<Gap>) -> Self {
+        let f = a.fields;
+        Self {
+            id: a.id.as_uuid(),
+            tenant_id: a.tenant_id.as_uuid(),
+            name: f.name,
+            description: f.description,
+            role: f.role,
+            controller_name: f.controller_name,
+            controller_contact: f.controller_contact,
+            purposes: convert(f.purposes),
+            data_subject_categories: f.data_subject_categories,
+            data_categories: convert(f.data_categories),
+            recipient_categories: f.recipient_categories,
+            transfers: convert(f.transfers),
+            security_measures: f.security_measures,
+            data_source: f.data_source,
+            automated_decision_making: f.automated_decision_making,
+            automated_decision_details: f.automated_decision_details,
+            dpia_required: f.dpia_required,
+            dpia_reason: f.dpia_reason,
+            owner_id: f.owner_id,
+            department: f.department,
+            processor_ids: f.processor_ids.iter().map(Id::as_uuid).collect(),
+            status: f.status,
+            review_date: f.review_date,
+            version: a.version,
+            created_by: a.derived.created_by,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            missing: convert(missing),
+        }
+    }
+}
+
+impl From<CheckedActivity> for ActivityBody {
+    fn from(c: CheckedActivity) -> Self {
+        Self::new(c.activity, c.missing)
+    }
+}
+
+/// A page of processing activities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityList {
+    pub items: Vec<ActivityBody>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// How complete the register is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompletenessBody {
+    pub activities: usize,
+    pub complete: usize,
+    pub incomplete: usize,
+    /// Article item (e.g. `30(1)(b)`) → number of activities lacking it.
+    pub missing_by_article: BTreeMap<String, usize>,
+}
+
+impl From<CompletenessSummary> for CompletenessBody {
+    fn from(s: CompletenessSummary) -> Self {
+        Self {
+            activities: s.activities,
+            complete: s.complete,
+            incomplete: s.incomplete,
+            missing_by_article: s
+                .missing_by_article
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ processors
+
+/// Which of the processor duties of Art. 28(3)(a)–(h) the contract covers (each
+/// defaults to false).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Art28ClausesBody {
+    /// (a) processes only on documented instructions
+    pub documented_instructions: bool,
+    /// (b) staff bound to confidentiality
+    pub confidentiality: bool,
+    /// (c) Art. 32 security measures
+    pub security: bool,
+    /// (d) sub-processor conditions
+    pub sub_processors: bool,
+    /// (e) assists with data-subject rights
+    pub data_subject_rights: bool,
+    /// (f) assists with Art. 32–36 duties
+    pub assistance: bool,
+    /// (g) deletes or returns data at the end
+    pub deletion_or_return: bool,
+    /// (h) information and audits
+    pub audits: bool,
+}
+
+impl From<Art28ClausesBody> for Art28Clauses {
+    fn from(b: Art28ClausesBody) -> Self {
+        Self {
+            documented_instructions: b.documented_instructions,
+            confidentiality: b.confidentiality,
+            security: b.security,
+            sub_processors: b.sub_processors,
+            data_subject_rights: b.data_subject_rights,
+            assistance: b.assistance,
+            deletion_or_return: b.deletion_or_return,
+            audits: b.audits,
+        }
+    }
+}
+
+impl From<Art28Clauses> for Art28ClausesBody {
+    fn from(c: Art28Clauses) -> Self {
+        Self {
+            documented_instructions: c.documented_instructions,
+            confidentiality: c.confidentiality,
+            security: c.security,
+            sub_processors: c.sub_processors,
+            data_subject_rights: c.data_subject_rights,
+            assistance: c.assistance,
+            deletion_or_return: c.deletion_or_return,
+            audits: c.audits,
+        }
+    }
+}
+
+/// Everything a user edits about a processor (create, and update: send all).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Cloud Inc.", "country": "US", "services": "hosting",
+    "transfer_mechanism": "standard_contractual_clauses", "dpa_status": "signed", "dpa_signed_on": "2026-01-15",
+    "clauses": {"documented_instructions": true, "confidentiality": true, "security": true}}))]
+pub struct ProcessorFieldsBody {
+    pub name: String,
+    pub contact_name: Option<String>,
+    #[schema(format = Email)]
+    pub contact_email: Option<String>,
+    #[schema(schema_with = optional_country_code)]
+    pub country: Option<CountryCode>,
+    pub services: Option<String>,
+    #[serde(default)]
+    pub data_categories: Vec<String>,
+    #[schema(schema_with = optional_transfer_mechanism)]
+    pub transfer_mechanism: Option<TransferMechanism>,
+    /// Default `none`.
+    #[serde(default = "default_dpa_status")]
+    #[schema(schema_with = dpa_status)]
+    pub dpa_status: DpaStatus,
+    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub dpa_signed_on: Option<Date>,
+    /// When the agreement is due for review or expires.
+    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub dpa_review_on: Option<Date>,
+    #[serde(default)]
+    pub clauses: Art28ClausesBody,
+    /// For a sub-processor: the processor that engages it.
+    pub parent_id: Option<Uuid>,
+}
+
+fn default_dpa_status() -> DpaStatus {
+    DpaStatus::None
+}
+
+impl From<ProcessorFieldsBody> for ProcessorFields {
+    fn from(b: ProcessorFieldsBody) -> Self {
+        Self {
+            name: b.name,
+            contact_name: b.contact_name,
+            contact_email: b.contact_email,
+            country: b.country,
+            services: b.services,
+            data_categories: b.data_categories,
+            transfer_mechanism: b.transfer_mechanism,
+            dpa_status: b.dpa_status,
+            dpa_signed_on: b.dpa_signed_on,
+            dpa_review_on: b.dpa_review_on,
+            clauses: b.clauses.into(),
+            parent_id: b.parent_id.map(Id::from_uuid),
+        }
+    }
+}
+
+/// A stored processor; `activity_ids` are the activities that link to it (read-only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcessorBody {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    #[schema(schema_with = optional_country_code)]
+    pub country: Option<CountryCode>,
+    pub services: Option<String>,
+    pub data_categories: Vec<String>,
+    #[schema(schema_with = optional_transfer_mechanism)]
+    pub transfer_mechanism: Option<TransferMechanism>,
+    #[schema(schema_with = dpa_status)]
+    pub dpa_status: DpaStatus,
+    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub dpa_signed_on: Option<Date>,
+    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub dpa_review_on: Option<Date>,
+    pub clauses: Art28ClausesBody,
+    pub parent_id: Option<Uuid>,
+    pub activity_ids: Vec<Uuid>,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Processor> for ProcessorBody {
+    fn from(p: Processor) -> Self {
+        let f = p.fields;
+        Self {
+            id: p.id.as_uuid(),
+            tenant_id: p.tenant_id.as_uuid(),
+            name: f.name,
+            contact_name: f.contact_name,
+            contact_email: f.contact_email,
+            country: f.country,
+            services: f.services,
+            data_categories: f.data_categories,
+            transfer_mechanism: f.transfer_mechanism,
+            dpa_status: f.dpa_status,
+            dpa_signed_on: f.dpa_signed_on,
+            dpa_review_on: f.dpa_review_on,
+            clauses: f.clauses.into(),
+            parent_id: f.parent_id.map(|p| p.as_uuid()),
+            activity_ids: p.derived.activity_ids.iter().map(Id::as_uuid).collect(),
+            version: p.version,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// A page of processors.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcessorList {
+    pub items: Vec<ProcessorBody>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+// ------------------------------------------------------------------ policies
+
+/// Everything a user edits about a policy (create, and update: send all).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Privacy policy (website)", "kind": "privacy_policy", "review_interval_months": 12}))]
+pub struct PolicyFieldsBody {
+    pub title: String,
+    #[schema(schema_with = policy_kind)]
+    pub kind: PolicyKind,
+    #[schema(value_type = Option<Uuid>)]
+    pub owner_id: Option<UserId>,
+    /// Months between reviews (1–60); the next review date follows publication.
+    pub review_interval_months: Option<u8>,
+    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub next_review_date: Option<Date>,
+    /// Default `draft`.
+    #[serde(default = "default_policy_status")]
+    #[schema(schema_with = policy_status)]
+    pub status: PolicyStatus,
+}
+
+fn default_policy_status() -> PolicyStatus {
+    PolicyStatus::Draft
+}
+
+impl From<PolicyFieldsBody> for PolicyFields {
+    fn from(b: PolicyFieldsBody) -> Self {
+        Self {
+            title: b.title,
+            kind: b.kind,
+            owner_id: b.owner_id,
+            review_interval_months: b.review_interval_months,
+            next_review_date: b.next_review_date,
+            status: b.status,
+        }
+    }
+}
+
+/// A stored policy; `current_version` is the number of its published version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyBody {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub title: String,
+    #[schema(schema_with = policy_kind)]
+    pub kind: PolicyKind,
+    #[schema(value_type = Option<Uuid>)]
+    pub owner_id: Option<UserId>,
+    pub review_interval_months: Option<u8>,
+    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub next_review_date: Option<Date>,
+    #[schema(schema_with = policy_status)]
+    pub status: PolicyStatus,
+    /// The number of the published version, if any.
+    pub current_version: Option<i32>,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Policy> for PolicyBody {
+    fn from(p: Policy) -> Self {
+        let f = p.fields;
+        Self {
+            id: p.id,
+            tenant_id: p.tenant_id.as_uuid(),
+            title: f.title,
+            kind: f.kind,
+            owner_id: f.owner_id,
+            review_interval_months: f.review_interval_months,
+            next_review_date: f.next_review_date,
+            status: f.status,
+            current_version: p.current_version,
+            version: p.version,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// A page of policies.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyList {
+    pub items: Vec<PolicyBody>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One version of a policy's text (Markdown); its `version` is the `ETag`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyVersionBody {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub policy_id: Uuid,
+    /// 1, 2, 3… per policy.
+    pub number: i32,
+    pub content: String,
+    #[schema(schema_with = version_status)]
+    pub status: VersionStatus,
+    pub change_note: Option<String>,
+    #[schema(value_type = Option<Uuid>)]
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[schema(value_type = Option<Uuid>)]
+    pub published_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub retired_at: Option<OffsetDateTime>,
+    /// Concurrency version of this row.
+    pub version: i32,
+}
+
+impl From<PolicyVersion> for PolicyVersionBody {
+    fn from(v: PolicyVersion) -> Self {
+        Self {
+            id: v.id,
+            tenant_id: v.tenant_id.as_uuid(),
+            policy_id: v.policy_id,
+            number: v.number,
+            content: v.content,
+            status: v.status,
+            change_note: v.change_note,
+            created_by: v.created_by,
+            created_at: v.created_at,
+            published_by: v.published_by,
+            published_at: v.published_at,
+            retired_at: v.retired_at,
+            version: v.version,
+        }
+    }
+}
+
+/// A policy's versions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyVersionList {
+    pub items: Vec<PolicyVersionBody>,
+}
+
+// ------------------------------------------------------------------ export
+
+/// A processor as listed beside an exported activity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkedProcessorBody {
+    pub id: Uuid,
+    pub name: String,
+    pub country: Option<String>,
+    #[schema(schema_with = dpa_status)]
+    pub dpa_status: String,
+    pub parent_id: Option<Uuid>,
+}
+
+impl From<LinkedProcessor> for LinkedProcessorBody {
+    fn from(p: LinkedProcessor) -> Self {
+        Self {
+            id: p.id.as_uuid(),
+            name: p.name,
+            country: p.country,
+            dpa_status: p.dpa_status,
+            parent_id: p.parent_id.map(|p| p.as_uuid()),
+        }
+    }
+}
+
+/// An activity in the export: the activity, the processors it uses and what it lacks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedActivityBody {
+    #[serde(flatten)]
+    pub activity: ActivityBody,
+    pub processors: Vec<LinkedProcessorBody>,
+}
+
+impl From<ExportedActivity> for ExportedActivityBody {
+    fn from(e: ExportedActivity) -> Self {
+        Self {
+            activity: ActivityBody::new(e.activity, e.missing),
+            processors: convert(e.processors),
+        }
+    }
+}
+
+/// The record of processing activities for the supervisory authority (Art. 30(4)).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterExportBody {
+    #[schema(schema_with = record_kind)]
+    pub record: RecordKind,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub generated_at: OffsetDateTime,
+    pub organisation: Option<OrganisationProfileBody>,
+    pub completeness: CompletenessBody,
+    pub activities: Vec<ExportedActivityBody>,
+    /// The processors the activities use, with the parents of sub-processors.
+    pub processors: Vec<ProcessorBody>,
+}
+
+impl From<RegisterExport> for RegisterExportBody {
+    fn from(e: RegisterExport) -> Self {
+        Self {
+            record: e.record,
+            generated_at: e.generated_at,
+            organisation: e.organisation.map(Into::into),
+            completeness: e.completeness.into(),
+            activities: convert(e.activities),
+            processors: convert(e.processors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The bodies put on the wire exactly what the domain types serialized to before they
+    //! existed, and read requests exactly as the domain types did.
+
+    use aura_gdpr_registers::{ActivityOrigin, ProcessorLinks, activity_gaps};
+    use aura_tenancy::TenantId;
+    use serde_json::{Value, json};
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn same<D: Serialize, B: Serialize>(domain: &D, body: &B) {
+        let domain = serde_json::to_value(domain).expect("domain serializes");
+        let body = serde_json::to_value(body).expect("body serializes");
+        assert_eq!(domain, body);
+    }
+
+    fn activity_json() -> Value {
+        json!({
+            "name": "Newsletter", "description": "Monthly news", "role": "processor",
+            "controller_name": "Client AG", "controller_contact": "privacy@client.example",
+            "purposes": [{"description": "Send news", "lawful_basis": "legitimate_interests",
+                "legitimate_interest": "LIA-7"}],
+            "data_subject_categories": ["subscribers"],
+            "data_categories": [{"name": "health", "special_category": "explicit_consent",
+                "criminal_offence_data": true, "retention": "2 years"}],
+            "recipient_categories": ["mail service"],
+            "transfers": [{"country": "us", "recipient": "Mail Inc.",
+                "mechanism": "standard_contractual_clauses", "safeguards": "SCC 2021"}],
+            "security_measures": "TLS", "data_source": "web form",
+            "automated_decision_making": true, "automated_decision_details": "scoring",
+            "dpia_required": "yes", "dpia_reason": "special categories",
+            "owner_id": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "department": "Marketing",
+            "processor_ids": ["0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"], "status": "active",
+            "review_date": "2027-01-31"
+        })
+    }
+
+    fn read<D: serde::de::DeserializeOwned>(value: &Value) -> Result<D, String> {
+        serde_json::from_value(value.clone()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn activity_requests_read_as_the_domain_reads_them() {
+        let full = activity_json();
+        let direct: ActivityFields = read(&full).expect("domain reads it");
+        let via: ActivityFieldsBody = read(&full).expect("body reads it");
+        assert_eq!(ActivityFields::from(via.clone()), direct);
+        same(&direct, &via);
+        let minimal = json!({"name": "Payroll"});
+        assert_eq!(
+            read::<ActivityFieldsBody>(&minimal).map(ActivityFields::from),
+            read::<ActivityFields>(&minimal)
+        );
+        for bad in [
+            json!({"name": "x", "surprise": 1}),
+            json!({"name": "x", "role": "owner"}),
+            json!({"name": "x", "transfers": [{"country": "XX", "mechanism": "adequacy_decision"}]}),
+            json!({"name": "x", "review_date": "31.01.2027"}),
+            json!({"description": "no name"}),
+        ] {
+            let direct = read::<ActivityFields>(&bad).expect_err("domain refuses");
+            let via = read::<ActivityFieldsBody>(&bad).expect_err("body refuses");
+            assert_eq!(via, direct, "{bad}");
+        }
+    }
+
+    #[test]
+    fn activity_answers_serialize_as_the_domain_records_did() {
+        let fields: ActivityFields = read(&activity_json()).expect("fields");
+        let activity = ProcessingActivity {
+            id: Id::from_uuid(Uuid::from_u128(7)),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: fields.clone(),
+            derived: ActivityOrigin {
+                created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
+            },
+            version: 3,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-02-02 03:04:05 UTC),
+        };
+        let checked = CheckedActivity {
+            missing: activity_gaps(&fields, None),
+            activity,
+        };
+        assert!(!checked.missing.is_empty());
+        same(&checked, &ActivityBody::from(checked.clone()));
+    }
+
+    #[test]
+    fn processor_policy_and_version_bodies_match_the_domain() {
+        let fields = json!({"name": "Cloud Inc.", "contact_name": "Ops", "contact_email": "ops@cloud.example",
+            "country": "us", "services": "hosting", "data_categories": ["logs"],
+            "transfer_mechanism": "standard_contractual_clauses", "dpa_status": "signed",
+            "dpa_signed_on": "2026-01-15", "dpa_review_on": "2027-01-15",
+            "clauses": {"documented_instructions": true, "audits": true},
+            "parent_id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"});
+        let direct: ProcessorFields = read(&fields).expect("domain reads it");
+        let via: ProcessorFieldsBody = read(&fields).expect("body reads it");
+        assert_eq!(ProcessorFields::from(via), direct);
+        let processor = Processor {
+            id: Id::from_uuid(Uuid::from_u128(9)),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: direct,
+            derived: ProcessorLinks {
+                activity_ids: vec![Id::from_uuid(Uuid::from_u128(7))],
+            },
+            version: 2,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-02-02 03:04:05 UTC),
+        };
+        same(&processor, &ProcessorBody::from(processor.clone()));
+
+        let fields = json!({"title": "Privacy", "kind": "privacy_policy",
+            "owner_id": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "review_interval_months": 12,
+            "next_review_date": "2027-03-01", "status": "active"});
+        let direct: PolicyFields = read(&fields).expect("domain reads it");
+        let via: PolicyFieldsBody = read(&fields).expect("body reads it");
+        assert_eq!(PolicyFields::from(via), direct);
+        let bad = json!({"title": "x", "kind": "poem"});
+        assert_eq!(
+            read::<PolicyFieldsBody>(&bad).map(PolicyFields::from),
+            read::<PolicyFields>(&bad)
+        );
+        let policy = Policy {
+            id: Uuid::from_u128(11),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: direct,
+            current_version: Some(2),
+            version: 4,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-02-02 03:04:05 UTC),
+        };
+        same(&policy, &PolicyBody::from(policy.clone()));
+        let version = PolicyVersion {
+            id: Uuid::from_u128(12),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            policy_id: Uuid::from_u128(11),
+            number: 2,
+            content: "# Text".into(),
+            status: VersionStatus::Published,
+            change_note: Some("typos".into()),
+            created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            published_by: Some(UserId::from_uuid(Uuid::from_u128(3))),
+            published_at: Some(datetime!(2026-01-03 03:04:05 UTC)),
+            retired_at: None,
+            version: 3,
+        };
+        same(&version, &PolicyVersionBody::from(version.clone()));
+    }
+
+    #[test]
+    fn organisation_and_export_bodies_match_the_domain() {
+        let profile = json!({"legal_name": "Acme GmbH", "address": "Berlin",
+            "contact_email": "privacy@acme.example", "contact_phone": "+49 30 1",
+            "dpo": {"name": "Jana", "email": "dpo@acme.example", "phone": null, "address": null},
+            "dpo_not_required_reason": null,
+            "eu_representative": {"name": "Rep", "email": null, "phone": "1", "address": "Dublin"},
+            "joint_controllers": [{"contact": {"name": "Partner"}, "responsibilities": "notices"}]});
+        let direct: OrganisationProfile = read(&profile).expect("domain reads it");
+        let via: OrganisationProfileBody = read(&profile).expect("body reads it");
+        assert_eq!(OrganisationProfile::from(via), direct);
+        let stored = StoredOrganisation {
+            profile: direct.clone(),
+            version: 2,
+            updated_at: Some(datetime!(2026-01-02 03:04:05 UTC)),
+        };
+        same(&stored, &OrganisationBody::from(stored.clone()));
+
+        let fields: ActivityFields = read(&activity_json()).expect("fields");
+        let processor_id = fields.processor_ids[0];
+        let activity = ProcessingActivity {
+            id: Id::from_uuid(Uuid::from_u128(7)),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields,
+            derived: ActivityOrigin::default(),
+            version: 1,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-01-02 03:04:05 UTC),
+        };
+        let processor = Processor {
+            id: processor_id,
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: read(&json!({"name": "Mail Inc.", "country": "US"})).expect("fields"),
+            derived: ProcessorLinks {
+                activity_ids: vec![activity.id],
+            },
+            version: 1,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-01-02 03:04:05 UTC),
+        };
+        for kind in [RecordKind::Processor, RecordKind::Controller] {
+            let export = aura_gdpr_registers::build_export(
+                kind,
+                Some(direct.clone()),
+                vec![activity.clone()],
+                vec![processor.clone()],
+                datetime!(2026-03-01 00:00:00 UTC),
+            );
+            same(&export, &RegisterExportBody::from(export.clone()));
+            let summary = export.completeness.clone();
+            same(&summary, &CompletenessBody::from(summary.clone()));
+        }
+    }
+}

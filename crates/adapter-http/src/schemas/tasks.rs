@@ -1,0 +1,317 @@
+//! The tasks' bodies.
+
+use aura_tasks::{
+    Category, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskPatch, TaskStatus,
+};
+use aura_tenancy::UserId;
+use serde::{Deserialize, Deserializer, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::{ToSchema, openapi::schema::Object};
+use uuid::Uuid;
+
+use super::enum_of;
+
+fn category() -> Object {
+    enum_of(Category::ALL.iter().map(|v| v.as_str()), false)
+}
+fn optional_category() -> Object {
+    enum_of(Category::ALL.iter().map(|v| v.as_str()), true)
+}
+fn task_status() -> Object {
+    enum_of(TaskStatus::ALL.iter().map(|v| v.as_str()), false)
+}
+/// The statuses a patch may ask for (completion and reopening have their own routes).
+fn patch_status() -> Object {
+    enum_of(
+        [
+            TaskStatus::Open,
+            TaskStatus::InProgress,
+            TaskStatus::Cancelled,
+        ]
+        .iter()
+        .map(|v| v.as_str()),
+        true,
+    )
+}
+fn recurrence() -> Object {
+    enum_of(Recurrence::ALL.iter().map(|v| v.as_str()), false)
+}
+fn optional_recurrence() -> Object {
+    enum_of(Recurrence::ALL.iter().map(|v| v.as_str()), true)
+}
+fn link_kind() -> Object {
+    enum_of(LinkKind::ALL.iter().map(|v| v.as_str()), false)
+}
+
+/// A pointer to a record of the same tenant.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordLinkBody {
+    #[schema(schema_with = link_kind)]
+    pub kind: LinkKind,
+    pub id: Uuid,
+}
+
+impl From<RecordLinkBody> for RecordLink {
+    fn from(b: RecordLinkBody) -> Self {
+        Self {
+            kind: b.kind,
+            id: b.id,
+        }
+    }
+}
+
+impl From<RecordLink> for RecordLinkBody {
+    fn from(l: RecordLink) -> Self {
+        Self {
+            kind: l.kind,
+            id: l.id,
+        }
+    }
+}
+
+/// Everything a user sets on a new task.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Review the DPA with Mail Inc.", "category": "dpa_review", "due_date": "2026-12-15",
+    "assigned_to": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "link": {"kind": "processor", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}, "recurrence": "yearly"}))]
+pub struct TaskFieldsBody {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[schema(schema_with = category)]
+    pub category: Category,
+    /// Required for a recurring task.
+    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<Date>,
+    #[serde(default)]
+    #[schema(value_type = Option<Uuid>)]
+    pub assigned_to: Option<UserId>,
+    #[serde(default)]
+    pub link: Option<RecordLinkBody>,
+    /// Default `none`.
+    #[serde(default = "no_recurrence")]
+    #[schema(schema_with = recurrence)]
+    pub recurrence: Recurrence,
+}
+
+fn no_recurrence() -> Recurrence {
+    Recurrence::None
+}
+
+impl From<TaskFieldsBody> for TaskFields {
+    fn from(b: TaskFieldsBody) -> Self {
+        Self {
+            title: b.title,
+            description: b.description,
+            category: b.category,
+            due_date: b.due_date,
+            assigned_to: b.assigned_to,
+            link: b.link.map(Into::into),
+            recurrence: b.recurrence,
+        }
+    }
+}
+
+/// A partial change (JSON merge patch): absent fields stay, `null` clears an optional one.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"due_date": "2027-01-10", "status": "in_progress"}))]
+pub struct TaskPatchBody {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[schema(schema_with = optional_category)]
+    pub category: Option<Category>,
+    #[serde(default, deserialize_with = "present_date")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<Option<Date>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub assigned_to: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<RecordLinkBody>)]
+    pub link: Option<Option<RecordLinkBody>>,
+    #[schema(schema_with = optional_recurrence)]
+    pub recurrence: Option<Recurrence>,
+    /// `open`, `in_progress` or `cancelled`; completion and reopening have their own routes.
+    #[schema(schema_with = patch_status)]
+    pub status: Option<TaskStatus>,
+}
+
+/// Distinguishes an explicit `null` (`Some(None)`) from an absent field (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn present_date<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<Date>>, D::Error> {
+    aura_gdpr_registers::text::iso_date::option::deserialize(deserializer).map(Some)
+}
+
+impl From<TaskPatchBody> for TaskPatch {
+    fn from(b: TaskPatchBody) -> Self {
+        Self {
+            title: b.title,
+            description: b.description,
+            category: b.category,
+            due_date: b.due_date,
+            assigned_to: b.assigned_to,
+            link: b.link.map(|l| l.map(Into::into)),
+            recurrence: b.recurrence,
+            status: b.status,
+        }
+    }
+}
+
+/// A stored task; its `version` is the `ETag`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskBody {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    #[schema(schema_with = category)]
+    pub category: Category,
+    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<Date>,
+    #[schema(value_type = Option<Uuid>)]
+    pub assigned_to: Option<UserId>,
+    pub link: Option<RecordLinkBody>,
+    #[schema(schema_with = recurrence)]
+    pub recurrence: Recurrence,
+    #[schema(schema_with = task_status)]
+    pub status: TaskStatus,
+    #[schema(value_type = Option<Uuid>)]
+    pub created_by: Option<UserId>,
+    #[schema(value_type = Option<Uuid>)]
+    pub completed_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<OffsetDateTime>,
+    /// The occurrence this one follows (recurring tasks).
+    pub previous_id: Option<Uuid>,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Task> for TaskBody {
+    fn from(t: Task) -> Self {
+        let f = t.fields;
+        Self {
+            id: t.id,
+            tenant_id: t.tenant_id.as_uuid(),
+            title: f.title,
+            description: f.description,
+            category: f.category,
+            due_date: f.due_date,
+            assigned_to: f.assigned_to,
+            link: f.link.map(Into::into),
+            recurrence: f.recurrence,
+            status: t.status,
+            created_by: t.created_by,
+            completed_by: t.completed_by,
+            completed_at: t.completed_at,
+            previous_id: t.previous_id,
+            version: t.version,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// A page of tasks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskList {
+    pub items: Vec<TaskBody>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A completed task and, for a recurring one, the next occurrence it created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompletedTask {
+    #[serde(flatten)]
+    pub task: TaskBody,
+    pub next_task: Option<TaskBody>,
+}
+
+#[cfg(test)]
+mod tests {
+    //! The task bodies read and write exactly what the domain types did.
+
+    use aura_tenancy::TenantId;
+    use serde_json::{Value, json};
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn read<D: serde::de::DeserializeOwned>(value: &Value) -> Result<D, String> {
+        serde_json::from_value(value.clone()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn task_bodies_match_the_domain() {
+        let full = json!({"title": "Review the DPA", "description": "yearly", "category": "dpa_review",
+            "due_date": "2026-12-15", "assigned_to": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f",
+            "link": {"kind": "processor", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"},
+            "recurrence": "yearly"});
+        let direct: TaskFields = read(&full).expect("domain reads it");
+        let via: TaskFieldsBody = read(&full).expect("body reads it");
+        assert_eq!(TaskFields::from(via), direct);
+        for bad in [
+            json!({"title": "x"}),
+            json!({"title": "x", "category": "dsar", "due_date": "tomorrow"}),
+            json!({"title": "x", "category": "dsar", "link": {"kind": "user", "id": "x"}}),
+            json!({"title": "x", "category": "dsar", "extra": true}),
+        ] {
+            assert_eq!(
+                read::<TaskFieldsBody>(&bad).map(TaskFields::from),
+                read::<TaskFields>(&bad),
+                "{bad}"
+            );
+        }
+        for patch in [
+            json!({}),
+            json!({"description": null, "due_date": null, "assigned_to": null, "link": null}),
+            json!({"title": "y", "due_date": "2027-01-10", "status": "in_progress",
+                "link": {"kind": "policy", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}}),
+            json!({"status": "finished"}),
+            json!({"due_date": "10.01.2027"}),
+        ] {
+            assert_eq!(
+                read::<TaskPatchBody>(&patch).map(TaskPatch::from),
+                read::<TaskPatch>(&patch),
+                "{patch}"
+            );
+        }
+        let task = Task {
+            id: Uuid::from_u128(5),
+            tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
+            fields: direct,
+            status: TaskStatus::Done,
+            created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
+            completed_by: Some(UserId::from_uuid(Uuid::from_u128(3))),
+            completed_at: Some(datetime!(2026-12-01 10:00:00 UTC)),
+            previous_id: Some(Uuid::from_u128(4)),
+            version: 6,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            updated_at: datetime!(2026-12-01 10:00:00 UTC),
+        };
+        assert_eq!(
+            serde_json::to_value(&task).expect("domain"),
+            serde_json::to_value(TaskBody::from(task.clone())).expect("body")
+        );
+    }
+}
