@@ -6,10 +6,8 @@
 mod common;
 
 use aura_audit::{AuditAction, PendingEvent};
-use aura_tasks::{
-    Category, JobFilter, JobStatus, Recurrence, ReminderPolicy, RetryPolicy, Task, TaskFields,
-    TaskStatus,
-};
+use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
+use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskStatus};
 use aura_tenancy::{Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use common::{T0, add_user, env, registered};
 use diesel::{
@@ -314,7 +312,9 @@ async fn an_unreadable_payload_is_reported_not_a_panic() {
         .expect("claim");
     assert_eq!(claimed.len(), 3);
     for job in &claimed {
-        let problem = job.payload.as_ref().expect_err("unreadable payload");
+        let problem = job
+            .decode::<aura_tasks::TaskReminder>()
+            .expect_err("unreadable payload");
         assert!(problem.contains("not a job payload"), "{problem}");
     }
     // A worker can still bury them with the reason.

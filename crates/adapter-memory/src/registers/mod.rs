@@ -14,6 +14,7 @@ mod activities;
 mod organisation;
 mod policies;
 mod processors;
+mod reviews;
 
 use std::{
     cmp::Ordering,

@@ -11,6 +11,7 @@ mod activities;
 mod organisation;
 mod policies;
 mod processors;
+mod reviews;
 
 use std::{str::FromStr, sync::Arc};
 
