@@ -227,7 +227,8 @@ async fn composite_foreign_keys_stop_task_links_into_another_tenant_even_for_the
             "UPDATE tasks SET link_kind = 'user', link_id = id",
         ),
         ("job status", "UPDATE jobs SET status = 'paused'"),
-        ("job kind", "UPDATE jobs SET kind = 'launch'"),
+        // Kinds are open (registered by the domains), but a kind is a stable name.
+        ("job kind", "UPDATE jobs SET kind = 'Launch rockets!'"),
         ("lease", "UPDATE jobs SET status = 'running'"),
     ] {
         let error = admin.batch_execute(sql).await.expect_err(rule);
@@ -379,7 +380,7 @@ async fn the_queue_functions_need_no_tenant_and_see_every_tenant() {
     let stranger = count(
         &mut admin,
         "SELECT count(*) AS n FROM pg_proc
-          WHERE proname IN ('aura_claim_jobs', 'aura_schedule_digests', 'aura_list_jobs',
+          WHERE proname IN ('aura_claim_jobs', 'aura_schedule_for_active_tenants', 'aura_list_jobs',
                             'aura_retry_job', 'aura_job_stats')
             AND has_function_privilege('pg_monitor', oid, 'EXECUTE')",
     )
