@@ -324,6 +324,11 @@ pub trait JobQueue: Send + Sync {
     ) -> Result<QueueStats, StoreError>;
 }
 
+/// `text` cut to 64 characters (a stored kind name in a failure reason).
+pub(crate) fn short(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::{date, datetime};
@@ -416,9 +421,4 @@ mod tests {
         }
         assert!("launched".parse::<JobStatus>().is_err());
     }
-}
-
-/// `text` cut to 64 characters (a stored kind name in a failure reason).
-pub(crate) fn short(text: &str) -> String {
-    text.chars().take(64).collect()
 }
