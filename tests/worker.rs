@@ -31,10 +31,13 @@ use aura_identity::{
     mail::OutgoingMail,
     ports::{Mailer, UserRepository},
 };
+use aura_jobs::{
+    JobFilter, JobQueue, JobStatus, JobSummary, NewJob, RetryPolicy, Worker, WorkerPorts,
+    WorkerSettings,
+};
 use aura_tasks::{
-    Category, JobFilter, JobStatus, JobSummary, Recurrence, ReminderPolicy, RetryPolicy, Task,
-    TaskFields, TaskPatch, TaskPorts, Tasks, Worker, WorkerPorts, WorkerSettings, jobs::JobQueue,
-    ports::RegisterLinks,
+    Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskJobPorts, TaskJobSettings,
+    TaskPatch, TaskPorts, TaskReminder, Tasks, ports::RegisterLinks,
 };
 use aura_tenancy::{
     Clock, FixedClock, Role, StoreError, SystemClock, SystemScope, Tenant, TenantName, TenantScope,
@@ -268,24 +271,37 @@ impl World {
         batch: usize,
         smtp_timeout: StdDuration,
     ) -> Worker {
-        Worker::new(
-            WorkerPorts {
+        // The job kinds registered as the service registers them.
+        let registry = aura_api::worker::job_registry(
+            TaskJobPorts {
                 queue: Arc::new(self.stores.clone()),
                 tasks: Arc::new(self.stores.clone()),
                 tenants: self.stores.tenants(),
                 users: self.stores.users(),
                 mailer: smtp_mailer(self.smtp.port(), smtp_timeout),
+                clock: clock.clone(),
+            },
+            TaskJobSettings {
+                task_link: TASK_LINK.to_owned(),
+                digest_lines: 20,
+                reminders: self.policy.clone(),
+                retry: retry_policy(),
+            },
+            Arc::new(self.stores.clone()),
+        )
+        .expect("one handler per kind");
+        Worker::new(
+            WorkerPorts {
+                queue: Arc::new(self.stores.clone()),
                 clock,
             },
             WorkerSettings {
                 worker_id: id.to_owned(),
                 lease: Duration::minutes(5),
                 batch,
-                task_link: TASK_LINK.to_owned(),
-                digest_lines: 20,
-                reminders: self.policy.clone(),
                 retry: retry_policy(),
             },
+            registry,
         )
     }
 
@@ -682,18 +698,17 @@ async fn moving_the_due_date_replaces_the_reminders_of_the_old_date() {
 
     // A stale reminder that slipped past the store (planned for the old date and due
     // now) is skipped by the worker's re-read, not sent.
-    let stale = aura_tasks::NewJob {
-        id: uuid::Uuid::now_v7(),
-        tenant_id: org.tenant.id,
-        payload: aura_tasks::JobPayload::TaskReminder {
+    let stale = NewJob::of(
+        org.tenant.id,
+        &TaskReminder {
             task: task.id,
             due_date: date!(2026 - 11 - 27),
             days_before: 0,
             assignee: org.member.id,
         },
-        run_at: world.now(),
-        max_attempts: 5,
-    };
+        world.now(),
+        5,
+    );
     let added = world
         .queue
         .enqueue(

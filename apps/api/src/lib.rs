@@ -36,11 +36,11 @@ use aura_identity::{
         LoginThrottle, Mailer, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
     },
 };
+use aura_jobs::{JobQueue, Worker, WorkerPorts};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::RecordStore;
 use aura_tasks::{
-    TaskPorts, Tasks, Worker, WorkerPorts,
-    jobs::JobQueue,
+    TaskJobPorts, TaskPorts, Tasks,
     ports::{RegisterLinks, TaskRepository},
 };
 use aura_tenancy::{Clock, StoreError, SystemClock, TenantScope, UserId};
@@ -75,6 +75,7 @@ struct Stores {
     ai_usage: Arc<dyn AiUsage>,
     tasks: Arc<dyn TaskRepository>,
     jobs: Arc<dyn JobQueue>,
+    reviews: Arc<dyn aura_gdpr_registers::reviews::ReviewDates>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -160,18 +161,28 @@ impl Stores {
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
         config: &config::WorkerConfig,
-    ) -> Worker {
-        Worker::new(
-            WorkerPorts {
+    ) -> Result<Worker, StartError> {
+        let registry = worker::job_registry(
+            TaskJobPorts {
                 queue: self.jobs.clone(),
                 tasks: self.tasks.clone(),
                 tenants: self.tenants.clone(),
                 users: self.users.clone(),
                 mailer,
+                clock: clock.clone(),
+            },
+            worker::task_job_settings(config),
+            self.reviews.clone(),
+        )
+        .map_err(|duplicate| StartError(duplicate.to_string()))?;
+        Ok(Worker::new(
+            WorkerPorts {
+                queue: self.jobs.clone(),
                 clock,
             },
             worker::worker_settings(config),
-        )
+            registry,
+        ))
     }
 }
 
@@ -298,8 +309,12 @@ impl Application {
         }
 
         let provider = ai_provider(&settings, demo, clock.clone())?;
-        let worker = settings.worker.enabled.then(|| {
-            let worker = stores.worker(clock.clone(), direct_mailer, &settings.worker);
+        let worker = if settings.worker.enabled {
+            Some(stores.worker(clock.clone(), direct_mailer, &settings.worker)?)
+        } else {
+            None
+        };
+        let worker = worker.map(|worker| {
             worker::spawn(
                 Arc::new(worker),
                 Duration::from_millis(settings.worker.poll_ms),
@@ -476,7 +491,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let registers = stores.registers(clock.clone());
     let tasks = stores.tasks(clock.clone(), &settings.worker);
     let direct_mailer = build_mailer(settings)?;
-    let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), &settings.worker));
+    let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), &settings.worker)?);
     let jobs = stores.jobs.clone();
     let identity = Identity::new(
         IdentityPorts {
@@ -609,6 +624,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         ai_usage: Arc::new(store.clone()),
         tasks: Arc::new(store.clone()),
         jobs: Arc::new(store.clone()),
+        reviews: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -665,6 +681,7 @@ async fn postgres_stores(
         ai_usage: stores.ai_usage(),
         tasks: Arc::new(stores.clone()),
         jobs: Arc::new(stores.clone()),
+        reviews: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

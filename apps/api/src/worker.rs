@@ -4,10 +4,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use aura_tasks::{
-    ReminderPolicy, RetryPolicy, Worker, WorkerSettings,
-    jobs::{JobQueue, QueueStats},
-};
+use aura_gdpr_registers::reviews::ReviewDates;
+use aura_jobs::Worker;
+use aura_jobs::{DuplicateKind, JobQueue, JobRegistry, QueueStats, RetryPolicy, WorkerSettings};
+use aura_tasks::{ReminderPolicy, ReviewJobPorts, TaskJobPorts, TaskJobSettings};
 use aura_tenancy::{Clock, StoreError, SystemScope};
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -36,11 +36,39 @@ pub fn worker_settings(config: &WorkerConfig) -> WorkerSettings {
         worker_id: format!("{host}:{}", std::process::id()),
         lease: time::Duration::seconds(config.lease_secs),
         batch: config.batch,
+        retry: retry_policy(config),
+    }
+}
+
+/// The tasks domain's job settings from configuration.
+pub fn task_job_settings(config: &WorkerConfig) -> TaskJobSettings {
+    TaskJobSettings {
         task_link: config.task_url.clone(),
         digest_lines: config.digest_max_tasks,
         reminders: reminder_policy(config),
         retry: retry_policy(config),
     }
+}
+
+/// Every job kind this service runs, registered in one place: a domain that adds a kind
+/// adds its registration here.
+pub fn job_registry(
+    tasks: TaskJobPorts,
+    settings: TaskJobSettings,
+    reviews: Arc<dyn ReviewDates>,
+) -> Result<JobRegistry, DuplicateKind> {
+    let mut registry = JobRegistry::new();
+    let review_ports = ReviewJobPorts {
+        reviews,
+        tasks: tasks.tasks.clone(),
+        tenants: tasks.tenants.clone(),
+        users: tasks.users.clone(),
+        clock: tasks.clock.clone(),
+    };
+    let (reminders, retry) = (settings.reminders.clone(), settings.retry);
+    aura_tasks::register_jobs(&mut registry, tasks, settings)?;
+    aura_tasks::register_reviews(&mut registry, review_ports, reminders, retry)?;
+    Ok(registry)
 }
 
 pub fn reminder_policy(config: &WorkerConfig) -> ReminderPolicy {

@@ -634,7 +634,7 @@ async fn shutdown_signal() {
 }
 
 async fn jobs(system: &SystemScope, out: &Output, command: JobsCommand) -> Result<(), Failure> {
-    use aura_tasks::{JobFilter, JobStatus, JobSummary};
+    use aura_jobs::{JobFilter, JobStatus, JobSummary};
     let settings = settings()?;
     let platform = platform(&settings).await.map_err(Failure::runtime)?;
     let row = |j: &JobSummary| {

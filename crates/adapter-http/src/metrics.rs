@@ -11,7 +11,7 @@ use std::{
 };
 
 use actix_web::{HttpRequest, HttpResponse, http::Method, web};
-use aura_tasks::jobs::QueueStats;
+use aura_jobs::QueueStats;
 use aura_tenancy::StoreError;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text},

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use aura_tasks::{
-    ClaimedJob, JobFilter, JobKind, JobPayload, JobStatus, JobSummary, NewJob, QueueStats,
-    jobs::JobQueue,
+use aura_jobs::{
+    ClaimedJob, EncodedJob, Job, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
+use aura_tasks::TaskReminder;
 use aura_tenancy::{StoreError, SystemScope, TenantId, TenantScope};
-use time::{Date, Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{MemoryStore, state::State};
@@ -31,8 +31,8 @@ fn lease_length(lease: Duration) -> Duration {
     Duration::seconds(whole.clamp(1, i64::from(i32::MAX)))
 }
 
-/// One row of the queue, as PostgreSQL's `jobs` holds it (the payload as JSON, so a
-/// payload that does not parse is reported on claim, not assumed away).
+/// One row of the queue, as PostgreSQL's `jobs` holds it (kind and JSON payload: the
+/// handler of the kind reads it, and one that does not parse fails the job).
 #[derive(Debug, Clone)]
 pub(crate) struct JobRow {
     pub tenant: TenantId,
@@ -64,11 +64,10 @@ impl JobRow {
         Ok(Self {
             tenant: job.tenant_id,
             id: job.id,
-            kind: job.payload.kind().as_str().to_owned(),
-            payload: serde_json::to_value(&job.payload)
-                .map_err(|_| StoreError::unexpected("job payload not serialisable"))?,
-            subject: job.payload.subject(),
-            dedupe_key: job.payload.dedupe_key(),
+            kind: job.job.kind.clone(),
+            payload: job.job.payload.clone(),
+            subject: job.job.subject,
+            dedupe_key: job.job.dedupe_key.clone(),
             status: JobStatus::Queued,
             run_at: job.run_at,
             attempts: 0,
@@ -92,7 +91,7 @@ impl JobRow {
     /// A queued reminder of `task`: what replacing the task's reminders cancels.
     fn is_queued_reminder_of(&self, task: Uuid) -> bool {
         self.subject == Some(task)
-            && self.kind == JobKind::TaskReminder.as_str()
+            && self.kind == TaskReminder::KIND
             && self.status == JobStatus::Queued
     }
 
@@ -120,11 +119,6 @@ impl JobRow {
             updated_at: self.updated_at,
         }
     }
-}
-
-/// The payload of a claimed job, or why it cannot be read.
-fn read_payload(payload: &serde_json::Value) -> Result<JobPayload, String> {
-    serde_json::from_value(payload.clone()).map_err(|error| format!("not a job payload: {error}"))
 }
 
 /// The queue's table, keyed by (tenant, id) like the primary key.
@@ -286,7 +280,8 @@ impl JobQueue for MemoryStore {
             claimed.push(ClaimedJob {
                 id,
                 tenant_id: tenant,
-                payload: read_payload(&row.payload),
+                kind: row.kind.clone(),
+                payload: row.payload.clone(),
                 attempts: row.attempts,
                 max_attempts: row.max_attempts,
                 lease_token: token,
@@ -346,10 +341,10 @@ impl JobQueue for MemoryStore {
         })
     }
 
-    async fn schedule_digests(
+    async fn schedule_for_active_tenants(
         &self,
         _system: &SystemScope,
-        date: Date,
+        job: &EncodedJob,
         run_at: OffsetDateTime,
         max_attempts: i32,
     ) -> Result<u64, StoreError> {
@@ -363,14 +358,14 @@ impl JobQueue for MemoryStore {
             .collect();
         let mut added = 0;
         for tenant in active {
-            let job = NewJob {
+            let new = NewJob {
                 id: Uuid::now_v7(),
                 tenant_id: tenant,
-                payload: JobPayload::OverdueDigest { date },
+                job: job.clone(),
                 run_at,
                 max_attempts,
             };
-            let insert = state.plan_jobs(tenant, &[job], None, now)?;
+            let insert = state.plan_jobs(tenant, &[new], None, now)?;
             added += insert.added();
             state.apply_jobs(insert, now);
         }
@@ -475,13 +470,12 @@ mod tests {
             TenantSlug::parse("acme-unreadable").expect("slug"),
             now,
         );
-        let job = NewJob {
-            id: Uuid::now_v7(),
-            tenant_id: tenant.id,
-            payload: JobPayload::OverdueDigest { date: now.date() },
-            run_at: now,
-            max_attempts: 3,
-        };
+        let job = NewJob::of(
+            tenant.id,
+            &aura_tasks::OverdueDigest { date: now.date() },
+            now,
+            3,
+        );
         {
             let mut state = store.lock().expect("lock");
             state.tenants.insert(tenant.id, tenant.clone());
@@ -495,6 +489,7 @@ mod tests {
             .await
             .expect("claim");
         assert_eq!(claimed.len(), 1);
-        assert!(claimed[0].payload.is_err(), "{claimed:?}");
+        let read = claimed[0].decode::<aura_tasks::OverdueDigest>();
+        assert!(read.is_err(), "{claimed:?}");
     }
 }

@@ -64,6 +64,8 @@ pub(crate) struct State {
     pub ai: crate::ai::Tables,
     /// Tasks, keyed by (tenant, id).
     pub tasks: crate::tasks::Tasks,
+    /// Origins of tasks the system made (`TaskRepository::insert_once`): taken for good.
+    pub task_origins: std::collections::BTreeSet<(TenantId, String)>,
     /// The job queue, keyed by (tenant, id).
     pub jobs: crate::jobs::Jobs,
     /// Idempotency entries, keyed by (tenant or sign-up, key hash).

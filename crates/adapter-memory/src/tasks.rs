@@ -194,6 +194,33 @@ impl TaskRepository for MemoryStore {
         })
     }
 
+    async fn insert_once(
+        &self,
+        scope: &TenantScope,
+        origin: &str,
+        task: &Task,
+        reminders: &ReminderPlan,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            let now = tx.clock.now();
+            if !tx.state.tenants.contains_key(&tenant) {
+                return Err(StoreError::NotFound);
+            }
+            if tx.state.task_origins.contains(&(tenant, origin.to_owned())) {
+                return Ok(false);
+            }
+            tx.state.check_new_task(tenant, task)?;
+            let jobs = tx.state.plan_jobs(tenant, &reminders.jobs, None, now)?;
+            tx.state.task_origins.insert((tenant, origin.to_owned()));
+            tx.state.tasks.insert((tenant, task.id), task.clone());
+            tx.record(tenant, event);
+            tx.state.apply_jobs(jobs, now);
+            Ok(true)
+        })
+    }
+
     async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Task, StoreError> {
         let state = self.lock()?;
         state

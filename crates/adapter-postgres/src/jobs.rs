@@ -10,21 +10,18 @@
 //! the partial unique index `jobs_dedupe_idx` (every status but `cancelled`), so a job
 //! that is queued, running, done or dead keeps its key and a cancelled one frees it.
 
-use aura_tasks::{
-    ClaimedJob, JobFilter, JobKind, JobPayload, JobStatus, JobSummary, NewJob, QueueStats,
-    jobs::JobQueue,
+use aura_jobs::{
+    ClaimedJob, EncodedJob, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
+use aura_tasks::TaskReminder;
 use aura_tenancy::{StoreError, SystemScope, TenantId, TenantScope};
 use diesel::{
     QueryableByName,
     prelude::*,
-    sql_types::{
-        Array, BigInt, Bool, Date as SqlDate, Int4, Jsonb, Nullable, Text, Timestamptz,
-        Uuid as SqlUuid,
-    },
+    sql_types::{Array, BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use time::{Date, Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
@@ -78,13 +75,10 @@ pub(crate) async fn insert_jobs(
     let mut max_attempts = Vec::with_capacity(jobs.len());
     for job in jobs {
         ids.push(job.id);
-        kinds.push(job.payload.kind().as_str().to_owned());
-        payloads.push(
-            serde_json::to_value(&job.payload)
-                .map_err(|_| StoreError::unexpected("job payload not serialisable"))?,
-        );
-        subjects.push(job.payload.subject());
-        keys.push(job.payload.dedupe_key());
+        kinds.push(job.job.kind.clone());
+        payloads.push(job.job.payload.clone());
+        subjects.push(job.job.subject);
+        keys.push(job.job.dedupe_key.clone());
         run_ats.push(job.run_at);
         max_attempts.push(job.max_attempts);
     }
@@ -124,7 +118,7 @@ pub(crate) async fn cancel_reminders(
         jobs::table
             .filter(jobs::tenant_id.eq(tenant))
             .filter(jobs::subject_id.eq(task))
-            .filter(jobs::kind.eq(JobKind::TaskReminder.as_str()))
+            .filter(jobs::kind.eq(<TaskReminder as aura_jobs::Job>::KIND))
             .filter(jobs::status.eq(JobStatus::Queued.as_str())),
     )
     .set((
@@ -143,6 +137,8 @@ struct ClaimRow {
     tenant_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
+    #[diesel(sql_type = Text)]
+    kind: String,
     #[diesel(sql_type = Jsonb)]
     payload: serde_json::Value,
     #[diesel(sql_type = Int4)]
@@ -153,18 +149,13 @@ struct ClaimRow {
     lease_token: Uuid,
 }
 
-/// The payload of a claimed job, or why it cannot be read (never a panic: the worker
-/// sends such a job to the dead-letter state with the reason).
-pub(crate) fn read_payload(payload: serde_json::Value) -> Result<JobPayload, String> {
-    serde_json::from_value(payload).map_err(|error| format!("not a job payload: {error}"))
-}
-
 impl From<ClaimRow> for ClaimedJob {
     fn from(row: ClaimRow) -> Self {
         ClaimedJob {
             id: row.id,
             tenant_id: TenantId::from_uuid(row.tenant_id),
-            payload: read_payload(row.payload),
+            kind: row.kind,
+            payload: row.payload,
             attempts: row.attempts,
             max_attempts: row.max_attempts,
             lease_token: row.lease_token,
@@ -382,24 +373,26 @@ impl JobQueue for PgStores {
         .await
     }
 
-    async fn schedule_digests(
+    async fn schedule_for_active_tenants(
         &self,
         _system: &SystemScope,
-        date: Date,
+        job: &EncodedJob,
         run_at: OffsetDateTime,
         max_attempts: i32,
     ) -> Result<u64, StoreError> {
         let now = self.now();
         let row: AddedRow = unscoped(&self.inner.pool, async move |conn| {
-            Ok(
-                diesel::sql_query("SELECT aura_schedule_digests($1, $2, $3, $4) AS added")
-                    .bind::<SqlDate, _>(date)
-                    .bind::<Timestamptz, _>(run_at)
-                    .bind::<Int4, _>(max_attempts)
-                    .bind::<Timestamptz, _>(now)
-                    .get_result(conn)
-                    .await?,
+            Ok(diesel::sql_query(
+                "SELECT aura_schedule_for_active_tenants($1, $2, $3, $4, $5, $6) AS added",
             )
+            .bind::<Text, _>(&job.kind)
+            .bind::<Jsonb, _>(&job.payload)
+            .bind::<Text, _>(&job.dedupe_key)
+            .bind::<Timestamptz, _>(run_at)
+            .bind::<Int4, _>(max_attempts)
+            .bind::<Timestamptz, _>(now)
+            .get_result(conn)
+            .await?)
         })
         .await?;
         Ok(u64::try_from(row.added).unwrap_or(0))
@@ -487,13 +480,23 @@ mod tests {
 
     #[test]
     fn an_unreadable_payload_is_an_error_not_a_panic() {
-        let read = read_payload(serde_json::json!({ "kind": "launch_rockets" }));
+        let row = |payload| ClaimRow {
+            tenant_id: Uuid::now_v7(),
+            id: Uuid::now_v7(),
+            kind: "overdue_digest".to_owned(),
+            payload,
+            attempts: 1,
+            max_attempts: 3,
+            lease_token: Uuid::now_v7(),
+        };
+        let read = ClaimedJob::from(row(serde_json::json!({ "kind": "launch_rockets" })))
+            .decode::<aura_tasks::OverdueDigest>();
         assert!(read.is_err(), "{read:?}");
-        let good = JobPayload::OverdueDigest {
+        let good = aura_tasks::OverdueDigest {
             date: time::macros::date!(2026 - 11 - 24),
         };
         assert_eq!(
-            read_payload(serde_json::to_value(&good).expect("json")),
+            ClaimedJob::from(row(serde_json::to_value(&good).expect("json"))).decode(),
             Ok(good)
         );
     }

@@ -11,9 +11,9 @@
 use std::sync::Arc;
 
 use aura_audit::{ChainHasher, PendingEvent};
+use aura_jobs::JobQueue;
 use aura_tasks::{
     Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskFields, TaskStatus,
-    jobs::JobQueue,
     ports::{ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
 use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
@@ -271,6 +271,39 @@ impl TaskRepository for PgStores {
         check_new(w.tenant, task, reminders)?;
         in_tenant(&self.inner.pool, scope, async move |conn| {
             insert_task(conn, w, task, reminders, event).await
+        })
+        .await
+    }
+
+    async fn insert_once(
+        &self,
+        scope: &TenantScope,
+        origin: &str,
+        task: &Task,
+        reminders: &ReminderPlan,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError> {
+        let w = self.write_in(scope);
+        check_new(w.tenant, task, reminders)?;
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            // The origin's row decides: a concurrent transaction taking the same origin
+            // waits on the primary key and then finds it taken.
+            let taken = diesel::sql_query(
+                "INSERT INTO task_origins (tenant_id, origin, task_id, created_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant_id, origin) DO NOTHING",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(w.tenant.as_uuid())
+            .bind::<diesel::sql_types::Text, _>(origin)
+            .bind::<diesel::sql_types::Uuid, _>(task.id)
+            .bind::<diesel::sql_types::Timestamptz, _>(w.now)
+            .execute(conn)
+            .await?;
+            if taken == 0 {
+                return Ok(false);
+            }
+            insert_task(conn, w, task, reminders, event).await?;
+            Ok(true)
         })
         .await
     }

@@ -214,7 +214,7 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
         "SELECT count(*) AS n FROM pg_proc
           WHERE proname IN ('aura_find_login', 'aura_slug_taken', 'aura_find_refresh_token',
                             'aura_find_reset_token', 'aura_list_tenants',
-                            'aura_claim_jobs', 'aura_schedule_digests', 'aura_list_jobs',
+                            'aura_claim_jobs', 'aura_schedule_for_active_tenants', 'aura_list_jobs',
                             'aura_retry_job', 'aura_job_stats')
             AND prosecdef AND proconfig::text LIKE '%search_path%'
             AND has_function_privilege('aura_app', oid, 'EXECUTE')

@@ -6,10 +6,8 @@
 mod common;
 
 use aura_audit::{AuditAction, PendingEvent};
-use aura_tasks::{
-    Category, JobFilter, JobStatus, Recurrence, ReminderPolicy, RetryPolicy, Task, TaskFields,
-    TaskStatus,
-};
+use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
+use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskStatus};
 use aura_tenancy::{Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use common::{T0, add_user, env, registered};
 use diesel::{
@@ -229,7 +227,8 @@ async fn composite_foreign_keys_stop_task_links_into_another_tenant_even_for_the
             "UPDATE tasks SET link_kind = 'user', link_id = id",
         ),
         ("job status", "UPDATE jobs SET status = 'paused'"),
-        ("job kind", "UPDATE jobs SET kind = 'launch'"),
+        // Kinds are open (registered by the domains), but a kind is a stable name.
+        ("job kind", "UPDATE jobs SET kind = 'Launch rockets!'"),
         ("lease", "UPDATE jobs SET status = 'running'"),
     ] {
         let error = admin.batch_execute(sql).await.expect_err(rule);
@@ -314,7 +313,9 @@ async fn an_unreadable_payload_is_reported_not_a_panic() {
         .expect("claim");
     assert_eq!(claimed.len(), 3);
     for job in &claimed {
-        let problem = job.payload.as_ref().expect_err("unreadable payload");
+        let problem = job
+            .decode::<aura_tasks::TaskReminder>()
+            .expect_err("unreadable payload");
         assert!(problem.contains("not a job payload"), "{problem}");
     }
     // A worker can still bury them with the reason.
@@ -379,7 +380,7 @@ async fn the_queue_functions_need_no_tenant_and_see_every_tenant() {
     let stranger = count(
         &mut admin,
         "SELECT count(*) AS n FROM pg_proc
-          WHERE proname IN ('aura_claim_jobs', 'aura_schedule_digests', 'aura_list_jobs',
+          WHERE proname IN ('aura_claim_jobs', 'aura_schedule_for_active_tenants', 'aura_list_jobs',
                             'aura_retry_job', 'aura_job_stats')
             AND has_function_privilege('pg_monitor', oid, 'EXECUTE')",
     )

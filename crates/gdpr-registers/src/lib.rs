@@ -10,6 +10,7 @@ mod organisation;
 mod policy;
 pub mod ports;
 mod processor;
+pub mod reviews;
 mod rules;
 mod service;
 pub mod text;

@@ -77,9 +77,10 @@ use aura_idempotency::IdempotencyStore;
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
+use aura_jobs::JobQueue;
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
-use aura_tasks::{jobs::JobQueue, ports::TaskRepository};
+use aura_tasks::ports::TaskRepository;
 use aura_tenancy::Clock;
 
 /// The ports under test, as the domain sees them.

@@ -112,6 +112,19 @@ pub trait TaskRepository: Send + Sync {
         event: PendingEvent,
     ) -> Result<(), StoreError>;
 
+    /// Stores a new task the system made for `origin` (e.g. the review of a processor
+    /// due on a date), with its reminders and event, unless a task was made for that
+    /// origin before (even one deleted since): then nothing is written and the answer is
+    /// `false`. However many calls for one origin run at once, one task is made.
+    async fn insert_once(
+        &self,
+        scope: &TenantScope,
+        origin: &str,
+        task: &Task,
+        reminders: &ReminderPlan,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError>;
+
     async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Task, StoreError>;
 
     async fn list(

@@ -4,10 +4,9 @@
 use time::{Date, Duration, OffsetDateTime, Time};
 use uuid::Uuid;
 
-use crate::{
-    jobs::{JobPayload, NewJob, RetryPolicy},
-    task::Task,
-};
+use aura_jobs::{NewJob, RetryPolicy};
+
+use crate::{task::Task, task_jobs::TaskReminder};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReminderPolicy {
@@ -68,18 +67,18 @@ impl ReminderPolicy {
             for &days_before in &self.offsets_days {
                 let run_at = self.moment(due, days_before);
                 if run_at >= now {
-                    jobs.push(NewJob {
-                        id: Uuid::now_v7(),
-                        tenant_id: task.tenant_id,
-                        payload: JobPayload::TaskReminder {
-                            task: task.id,
-                            due_date: due,
-                            days_before,
-                            assignee,
-                        },
+                    let reminder = TaskReminder {
+                        task: task.id,
+                        due_date: due,
+                        days_before,
+                        assignee,
+                    };
+                    jobs.push(NewJob::of(
+                        task.tenant_id,
+                        &reminder,
                         run_at,
-                        max_attempts: retry.max_attempts,
-                    });
+                        retry.max_attempts,
+                    ));
                 }
             }
         }
@@ -170,8 +169,8 @@ mod tests {
         );
         assert!(plan.jobs.iter().all(|j| j.tenant_id == t.tenant_id));
         assert!(plan.jobs.iter().all(|j| matches!(
-            j.payload,
-            JobPayload::TaskReminder { assignee: a, .. } if a == assignee
+            j.decode::<TaskReminder>(),
+            Ok(TaskReminder { assignee: a, .. }) if a == assignee
         )));
     }
 

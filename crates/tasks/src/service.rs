@@ -8,12 +8,12 @@ use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
 use aura_gdpr_registers::Members;
+use aura_jobs::RetryPolicy;
 use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
 use uuid::Uuid;
 
 use crate::{
     error::TasksError,
-    jobs::RetryPolicy,
     ports::{LinkTargets, ListPage, TaskQuery, TaskRepository},
     reminders::{ReminderPlan, ReminderPolicy},
     task::{Recurrence, Task, TaskFields, TaskPatch, TaskStatus},

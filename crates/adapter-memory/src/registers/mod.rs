@@ -15,6 +15,7 @@ mod organisation;
 mod policies;
 mod processors;
 mod records;
+mod reviews;
 
 use std::{
     cmp::Ordering,

@@ -12,6 +12,7 @@ mod organisation;
 mod policies;
 mod processors;
 mod records;
+mod reviews;
 
 use std::{str::FromStr, sync::Arc};
 

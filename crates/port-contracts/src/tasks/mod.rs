@@ -1,5 +1,5 @@
 //! Contracts of the task ports (`aura_tasks::ports::TaskRepository`) and the job queue
-//! (`aura_tasks::jobs::JobQueue`), and their building blocks.
+//! (`aura_jobs::JobQueue`), and their building blocks.
 //!
 //! What the task repository owes, beyond the rules every register port follows
 //! (isolation, optimistic versions, one audit event per write, keyset pages):
@@ -23,15 +23,16 @@
 
 pub mod queue;
 pub mod repository;
+pub mod reviews;
 
 use std::sync::Arc;
 
 use aura_adapter_crypto::Sha256ChainHasher;
 use aura_audit::{Actor, AuditAction, AuditRecord, AuditService, PendingEvent};
 use aura_identity::User;
+use aura_jobs::{JobFilter, JobStatus, JobSummary, NewJob, RetryPolicy};
 use aura_tasks::{
-    Category, JobFilter, JobPayload, JobStatus, JobSummary, NewJob, Recurrence, ReminderPlan,
-    ReminderPolicy, RetryPolicy, Task, TaskFields, TaskStatus,
+    Category, DigestMail, Recurrence, ReminderPlan, ReminderPolicy, Task, TaskFields, TaskStatus,
 };
 use aura_tenancy::{Role, SystemScope, TenantId, TenantScope, UserId};
 use time::{Date, Duration, OffsetDateTime};
@@ -234,16 +235,11 @@ pub fn job_ids(plan: &ReminderPlan) -> Vec<Uuid> {
 /// A job of `tenant` that mails a digest of `date` to a fresh recipient (a dedupe key
 /// of its own), due at `run_at`, with `max_attempts`.
 pub fn mail_job(tenant: TenantId, date: Date, run_at: OffsetDateTime, max_attempts: i32) -> NewJob {
-    NewJob {
-        id: Uuid::now_v7(),
-        tenant_id: tenant,
-        payload: JobPayload::DigestMail {
-            date,
-            recipient: UserId::generate(),
-        },
-        run_at,
-        max_attempts,
-    }
+    let mail = DigestMail {
+        date,
+        recipient: UserId::generate(),
+    };
+    NewJob::of(tenant, &mail, run_at, max_attempts)
 }
 
 /// Enqueues `jobs` in `tf`'s tenant; returns how many were added.

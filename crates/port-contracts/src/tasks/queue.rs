@@ -13,10 +13,8 @@ use std::{
 };
 
 use aura_audit::{Actor, AuditAction};
-use aura_tasks::{
-    ClaimedJob, JobFilter, JobKind, JobPayload, JobStatus, NewJob, QueueStats, ReminderPlan,
-    TaskStatus,
-};
+use aura_jobs::{ClaimedJob, EncodedJob, Job, JobFilter, JobStatus, NewJob, QueueStats};
+use aura_tasks::{DigestMail, OverdueDigest, ReminderPlan, TaskStatus};
 use aura_tenancy::StoreError;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -117,7 +115,7 @@ pub async fn enqueue_keeps_one_live_job_per_key(stores: TaskStores) {
     assert_eq!(enqueue(&stores, &tf, &[a.clone(), b.clone()]).await, 2);
     let stored = find_job(&stores, tf.tenant(), a.id).await.expect("stored");
     assert_eq!(stored.status, JobStatus::Queued);
-    assert_eq!(stored.kind, JobKind::DigestMail.as_str());
+    assert_eq!(stored.kind, DigestMail::KIND);
     assert_eq!(
         (stored.run_at, stored.attempts, stored.max_attempts),
         (t0, 0, 3)
@@ -227,7 +225,10 @@ pub async fn claim_takes_due_jobs_oldest_first(stores: TaskStores) {
     assert_eq!(ids(&first), [j1.id, j3.id], "the two oldest, oldest first");
     for (claimed, job) in first.iter().zip([&j1, &j3]) {
         assert_eq!(claimed.tenant_id, job.tenant_id);
-        assert_eq!(claimed.payload.as_ref(), Ok(&job.payload));
+        assert_eq!(
+            (&claimed.kind, &claimed.payload),
+            (&job.job.kind, &job.job.payload)
+        );
         assert_eq!(claimed.attempts, 1, "this attempt counts");
         assert_eq!(claimed.max_attempts, job.max_attempts);
     }
@@ -527,6 +528,11 @@ pub async fn exhausted_attempts_and_an_expired_lease_bury_the_job(stores: TaskSt
     assert!(!complete(&stores, &tf, &first[1], later + lease).await);
 }
 
+/// The daily overdue digest of `date`, as the worker schedules it.
+fn digest(date: time::Date) -> EncodedJob {
+    EncodedJob::of(&OverdueDigest { date })
+}
+
 pub async fn schedule_digests_is_idempotent_and_skips_suspended_tenants(stores: TaskStores) {
     let a = register(&stores).await;
     let b = register(&stores).await;
@@ -554,14 +560,14 @@ pub async fn schedule_digests_is_idempotent_and_skips_suspended_tenants(stores: 
     let run_at = reminder_policy().digest_moment(date);
     let added = stores
         .jobs
-        .schedule_digests(&system(), date, run_at, 5)
+        .schedule_for_active_tenants(&system(), &digest(date), run_at, 5)
         .await
         .expect("schedule");
     assert_eq!(added, 2, "one per active tenant");
     for tf in [&a, &b] {
         let jobs = jobs_of(&stores, tf.tenant()).await;
         assert_eq!(jobs.len(), 1);
-        assert_eq!(jobs[0].kind, JobKind::OverdueDigest.as_str());
+        assert_eq!(jobs[0].kind, OverdueDigest::KIND);
         assert_eq!(jobs[0].status, JobStatus::Queued);
         assert_eq!(jobs[0].run_at, run_at);
         assert_eq!((jobs[0].attempts, jobs[0].max_attempts), (0, 5));
@@ -571,27 +577,21 @@ pub async fn schedule_digests_is_idempotent_and_skips_suspended_tenants(stores: 
     assert_eq!(
         stores
             .jobs
-            .schedule_digests(&system(), date, run_at, 5)
+            .schedule_for_active_tenants(&system(), &digest(date), run_at, 5)
             .await
             .expect("again"),
         0,
         "once per tenant and date"
     );
     // The key is the domain's: enqueueing the same digest adds nothing.
-    let same = NewJob {
-        id: Uuid::now_v7(),
-        tenant_id: a.tenant(),
-        payload: JobPayload::OverdueDigest { date },
-        run_at,
-        max_attempts: 5,
-    };
+    let same = NewJob::of(a.tenant(), &OverdueDigest { date }, run_at, 5);
     assert_eq!(enqueue(&stores, &a, &[same]).await, 0);
     assert_eq!(
         stores
             .jobs
-            .schedule_digests(
+            .schedule_for_active_tenants(
                 &system(),
-                date + Duration::days(1),
+                &digest(date + Duration::days(1)),
                 run_at + Duration::days(1),
                 5
             )
@@ -609,7 +609,7 @@ pub async fn schedule_digests_is_idempotent_and_skips_suspended_tenants(stores: 
     expected.sort();
     assert_eq!(tenants, expected);
     for job in &claimed {
-        assert_eq!(job.payload, Ok(JobPayload::OverdueDigest { date }));
+        assert_eq!(job.decode(), Ok(OverdueDigest { date }));
         assert_eq!(job.max_attempts, 5);
     }
 }

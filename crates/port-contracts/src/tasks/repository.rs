@@ -4,8 +4,9 @@
 use std::{future::Future, time::Duration as StdDuration};
 
 use aura_audit::{Actor, AuditAction};
+use aura_jobs::JobStatus;
 use aura_tasks::{
-    Category, JobStatus, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskStatus,
+    Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskStatus,
     ports::{Cursor, ListPage, TaskQuery, TaskSort},
 };
 use aura_tenancy::{Role, StoreError, UserId};
@@ -168,7 +169,7 @@ fn sorted_ids(tasks: &[&Task]) -> Vec<Uuid> {
 }
 
 /// Claims the jobs due at `at` (one worker, a long lease).
-async fn claim_at(stores: &TaskStores, at: OffsetDateTime) -> Vec<aura_tasks::ClaimedJob> {
+async fn claim_at(stores: &TaskStores, at: OffsetDateTime) -> Vec<aura_jobs::ClaimedJob> {
     stores
         .jobs
         .claim(&system(), "contract-worker", at, Duration::hours(1), 100)
@@ -266,7 +267,10 @@ pub async fn insert_stores_the_reminder_plan(stores: TaskStores) {
     assert_eq!(claimed.len(), 3);
     for planned in &reminders.jobs {
         let job = claimed.iter().find(|c| c.id == planned.id).unwrap();
-        assert_eq!(job.payload.as_ref(), Ok(&planned.payload));
+        assert_eq!(
+            (&job.kind, &job.payload),
+            (&planned.job.kind, &planned.job.payload)
+        );
         assert_eq!(job.tenant_id, tf.tenant());
     }
     assert_eq!(get(&stores, &tf, task.id).await, task);

@@ -4,91 +4,112 @@
 //! claimable again, and a job that keeps failing ends in the dead-letter state with the
 //! reason of its last failure.
 
-use aura_tenancy::{StoreError, SystemScope, TenantId, TenantScope, UserId};
-use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime};
+use aura_tenancy::{StoreError, SystemScope, TenantId, TenantScope};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-aura_gdpr_registers::string_enum!(
-    /// What a job does.
-    JobKind {
-        TaskReminder => "task_reminder",
-        OverdueDigest => "overdue_digest",
-        DigestMail => "digest_mail",
-    }
-);
-
-aura_gdpr_registers::string_enum!(
-    /// A job's life: `queued` (waiting for `run_at`), `running` (leased to a worker),
-    /// then `done`, `dead` (gave up; see `last_error`) or `cancelled` (no longer needed).
-    JobStatus {
-        Queued => "queued",
-        Running => "running",
-        Done => "done",
-        Dead => "dead",
-        Cancelled => "cancelled",
-    }
-);
-
-/// What a job needs to know, stored as JSON with the job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum JobPayload {
-    /// Remind the assignee of `task`, `days_before` its due date. The due date and
-    /// assignee the reminder was planned for travel along: a reminder whose task has moved
-    /// on since is skipped, not sent.
-    TaskReminder {
-        task: Uuid,
-        #[serde(with = "aura_gdpr_registers::text::iso_date")]
-        due_date: Date,
-        days_before: u16,
-        assignee: UserId,
-    },
-    /// Find out whether the tenant has overdue tasks on `date` and, if so, enqueue one
-    /// [`JobPayload::DigestMail`] per owner and admin (one mail per job, so a failure
-    /// for one recipient never resends to another).
-    OverdueDigest {
-        #[serde(with = "aura_gdpr_registers::text::iso_date")]
-        date: Date,
-    },
-    /// Send the overdue digest of `date` to `recipient`.
-    DigestMail {
-        #[serde(with = "aura_gdpr_registers::text::iso_date")]
-        date: Date,
-        recipient: UserId,
-    },
+/// A job's life: `queued` (waiting for `run_at`), `running` (leased to a worker),
+/// then `done`, `dead` (gave up; see `last_error`) or `cancelled` (no longer needed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Dead,
+    Cancelled,
 }
 
-impl JobPayload {
-    pub fn kind(&self) -> JobKind {
+impl JobStatus {
+    pub const ALL: &'static [JobStatus] = &[
+        JobStatus::Queued,
+        JobStatus::Running,
+        JobStatus::Done,
+        JobStatus::Dead,
+        JobStatus::Cancelled,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
-            JobPayload::TaskReminder { .. } => JobKind::TaskReminder,
-            JobPayload::OverdueDigest { .. } => JobKind::OverdueDigest,
-            JobPayload::DigestMail { .. } => JobKind::DigestMail,
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Dead => "dead",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::str::FromStr for JobStatus {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        JobStatus::ALL
+            .iter()
+            .copied()
+            .find(|status| status.as_str() == raw)
+            .ok_or_else(|| {
+                let names: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+                format!("`{raw}` is not one of: {}", names.join(", "))
+            })
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A kind of job: its stable name and its payload, stored as JSON with the job. The
+/// domain that owns the work declares it (a task reminder in tasks, a breach deadline
+/// alert in breaches); the queue only stores the name and the JSON.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The stable name in the `kind` column; a handler registered under it runs the job.
+    const KIND: &'static str;
+
+    /// Equal keys mean the same piece of work: the queue keeps one live job per key (and
+    /// tenant). Start it with something of the kind, so kinds never share keys.
+    fn dedupe_key(&self) -> String;
+
+    /// The record a job belongs to, for cancelling its queued jobs when it changes.
+    fn subject(&self) -> Option<Uuid> {
+        None
+    }
+}
+
+/// A job in the form the queue stores: kind, JSON payload, dedupe key, subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedJob {
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub dedupe_key: String,
+    pub subject: Option<Uuid>,
+}
+
+impl EncodedJob {
+    /// `job` as stored. A payload that cannot be written as JSON (a domain bug: payloads
+    /// are plain data) is stored as `null` and fails when the job runs, never here.
+    pub fn of<J: Job>(job: &J) -> Self {
+        Self {
+            kind: J::KIND.to_owned(),
+            payload: serde_json::to_value(job).unwrap_or(serde_json::Value::Null),
+            dedupe_key: job.dedupe_key(),
+            subject: job.subject(),
         }
     }
 
-    /// Equal keys mean the same piece of work: the queue keeps one live job per key.
-    pub fn dedupe_key(&self) -> String {
-        match self {
-            JobPayload::TaskReminder {
-                task,
-                due_date,
-                days_before,
-                assignee,
-            } => format!("reminder:{task}:{due_date}:{days_before}:{assignee}"),
-            JobPayload::OverdueDigest { date } => format!("digest:{date}"),
-            JobPayload::DigestMail { date, recipient } => format!("digest:{date}:{recipient}"),
-        }
+    /// The typed payload, if this is a job of kind `J` whose JSON reads as one.
+    pub fn decode<J: Job>(&self) -> Result<J, String> {
+        decode(&self.kind, &self.payload)
     }
+}
 
-    /// The record a job belongs to; its queued jobs are replaced when it changes.
-    pub fn subject(&self) -> Option<Uuid> {
-        match self {
-            JobPayload::TaskReminder { task, .. } => Some(*task),
-            JobPayload::OverdueDigest { .. } | JobPayload::DigestMail { .. } => None,
-        }
+fn decode<J: Job>(kind: &str, payload: &serde_json::Value) -> Result<J, String> {
+    if kind != J::KIND {
+        return Err(format!("a `{kind}` job, not `{}`", J::KIND));
     }
+    J::deserialize(payload).map_err(|error| format!("not a job payload of kind `{kind}`: {error}"))
 }
 
 /// A job to enqueue.
@@ -96,9 +117,31 @@ impl JobPayload {
 pub struct NewJob {
     pub id: Uuid,
     pub tenant_id: TenantId,
-    pub payload: JobPayload,
+    pub job: EncodedJob,
     pub run_at: OffsetDateTime,
     pub max_attempts: i32,
+}
+
+impl NewJob {
+    /// `job` of `tenant` under a fresh id.
+    pub fn of<J: Job>(
+        tenant: TenantId,
+        job: &J,
+        run_at: OffsetDateTime,
+        max_attempts: i32,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            job: EncodedJob::of(job),
+            run_at,
+            max_attempts,
+        }
+    }
+
+    pub fn decode<J: Job>(&self) -> Result<J, String> {
+        self.job.decode()
+    }
 }
 
 /// A job leased to one worker. Finishing it needs the lease token, so a worker whose
@@ -107,11 +150,21 @@ pub struct NewJob {
 pub struct ClaimedJob {
     pub id: Uuid,
     pub tenant_id: TenantId,
-    pub payload: Result<JobPayload, String>,
+    pub kind: String,
+    /// The stored JSON; [`ClaimedJob::decode`] reads it as the kind's payload.
+    pub payload: serde_json::Value,
     /// Attempts so far, this one included.
     pub attempts: i32,
     pub max_attempts: i32,
     pub lease_token: Uuid,
+}
+
+impl ClaimedJob {
+    /// The typed payload, or why it cannot be read (another kind, or JSON that does not
+    /// fit): the worker sends such a job to the dead-letter state, never panics.
+    pub fn decode<J: Job>(&self) -> Result<J, String> {
+        decode(&self.kind, &self.payload)
+    }
 }
 
 /// One row of `aura jobs list`.
@@ -235,12 +288,13 @@ pub trait JobQueue: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 
-    /// Enqueues the overdue digest of `date` for every active tenant, once per tenant
-    /// and date however often it is called. Returns how many were new.
-    async fn schedule_digests(
+    /// Enqueues `job` for every active tenant (a daily job such as the overdue digest),
+    /// once per tenant and dedupe key however often it is called. Returns how many were
+    /// new.
+    async fn schedule_for_active_tenants(
         &self,
         system: &SystemScope,
-        date: Date,
+        job: &EncodedJob,
         run_at: OffsetDateTime,
         max_attempts: i32,
     ) -> Result<u64, StoreError>;
@@ -268,6 +322,11 @@ pub trait JobQueue: Send + Sync {
         system: &SystemScope,
         now: OffsetDateTime,
     ) -> Result<QueueStats, StoreError>;
+}
+
+/// `text` cut to 64 characters (a stored kind name in a failure reason).
+pub(crate) fn short(text: &str) -> String {
+    text.chars().take(64).collect()
 }
 
 #[cfg(test)]
@@ -299,28 +358,67 @@ mod tests {
         );
     }
 
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Ping {
+        target: Uuid,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    }
+
+    impl Job for Ping {
+        const KIND: &'static str = "ping";
+        fn dedupe_key(&self) -> String {
+            format!("ping:{}", self.target)
+        }
+        fn subject(&self) -> Option<Uuid> {
+            Some(self.target)
+        }
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Pong {
+        day: time::Date,
+    }
+
+    impl Job for Pong {
+        const KIND: &'static str = "pong";
+        fn dedupe_key(&self) -> String {
+            format!("pong:{}", self.day)
+        }
+    }
+
     #[test]
     fn payloads_round_trip_and_name_their_work() {
-        let task = Uuid::now_v7();
-        let assignee = UserId::generate();
-        let payload = JobPayload::TaskReminder {
-            task,
-            due_date: date!(2026 - 12 - 01),
-            days_before: 7,
-            assignee,
+        let target = Uuid::now_v7();
+        let ping = Ping {
+            target,
+            at: datetime!(2026-12-01 08:00 UTC),
         };
-        let json = serde_json::to_value(&payload).expect("json");
-        assert_eq!(json["kind"], "task_reminder");
-        assert_eq!(json["due_date"], "2026-12-01");
-        assert_eq!(
-            serde_json::from_value::<JobPayload>(json).expect("back"),
-            payload
-        );
-        assert_eq!(payload.kind(), JobKind::TaskReminder);
-        assert_eq!(payload.subject(), Some(task));
-        assert_eq!(
-            payload.dedupe_key(),
-            format!("reminder:{task}:2026-12-01:7:{assignee}")
-        );
+        let tenant = TenantId::generate();
+        let job = NewJob::of(tenant, &ping, datetime!(2026-12-01 08:00 UTC), 3);
+        assert_eq!(job.job.kind, "ping");
+        assert_eq!(job.job.payload["at"], "2026-12-01T08:00:00Z");
+        assert_eq!(job.job.dedupe_key, format!("ping:{target}"));
+        assert_eq!(job.job.subject, Some(target));
+        assert_eq!(job.decode::<Ping>(), Ok(ping));
+        let other = job.decode::<Pong>().expect_err("another kind");
+        assert!(other.contains("`ping`"), "{other}");
+        let broken = EncodedJob {
+            payload: serde_json::json!({ "kind": "ping" }),
+            ..job.job.clone()
+        };
+        assert!(broken.decode::<Ping>().is_err());
+        let pong = Pong {
+            day: date!(2026 - 12 - 01),
+        };
+        assert_eq!(EncodedJob::of(&pong).dedupe_key, "pong:2026-12-01");
+    }
+
+    #[test]
+    fn statuses_parse_their_names() {
+        for status in JobStatus::ALL {
+            assert_eq!(status.as_str().parse::<JobStatus>(), Ok(*status));
+        }
+        assert!("launched".parse::<JobStatus>().is_err());
     }
 }

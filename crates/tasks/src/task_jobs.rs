@@ -1,0 +1,407 @@
+//! The tasks domain's job kinds: a task's reminders, the daily overdue digest (one job
+//! per tenant that fans out to one mail per owner and admin) and the mails themselves,
+//! with their handlers. [`register`] adds them to the process's [`JobRegistry`].
+//!
+//! Every job re-reads what it mails about, so a reminder for a task that was completed,
+//! rescheduled or reassigned in the meantime is skipped, not sent.
+
+use std::sync::Arc;
+
+use aura_identity::{
+    User,
+    ports::{Mailer, TenantRepository, UserRepository},
+};
+use aura_jobs::{
+    ClaimedJob, DailyJob, DuplicateKind, EncodedJob, Job, JobFailure, JobHandler, JobOutcome,
+    JobQueue, JobRegistry, NewJob, RetryPolicy,
+};
+use aura_tenancy::{Clock, PageRequest, StoreError, Tenant, TenantScope, UserId};
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    messages::{self, Addressee, OverdueLine},
+    ports::{TaskQuery, TaskRepository, TaskSort},
+    reminders::ReminderPolicy,
+};
+
+/// Remind the assignee of `task`, `days_before` its due date. The due date and assignee
+/// the reminder was planned for travel along: a reminder whose task has moved on since
+/// is skipped, not sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskReminder {
+    pub task: Uuid,
+    #[serde(with = "aura_gdpr_registers::text::iso_date")]
+    pub due_date: Date,
+    pub days_before: u16,
+    pub assignee: UserId,
+}
+
+impl Job for TaskReminder {
+    const KIND: &'static str = "task_reminder";
+    fn dedupe_key(&self) -> String {
+        let Self {
+            task,
+            due_date,
+            days_before,
+            assignee,
+        } = self;
+        format!("reminder:{task}:{due_date}:{days_before}:{assignee}")
+    }
+    fn subject(&self) -> Option<Uuid> {
+        Some(self.task)
+    }
+}
+
+/// Find out whether the tenant has overdue tasks on `date` and, if so, enqueue one
+/// [`DigestMail`] per owner and admin (one mail per job, so a failure for one recipient
+/// never resends to another).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdueDigest {
+    #[serde(with = "aura_gdpr_registers::text::iso_date")]
+    pub date: Date,
+}
+
+impl Job for OverdueDigest {
+    const KIND: &'static str = "overdue_digest";
+    fn dedupe_key(&self) -> String {
+        format!("digest:{}", self.date)
+    }
+}
+
+/// Send the overdue digest of `date` to `recipient`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestMail {
+    #[serde(with = "aura_gdpr_registers::text::iso_date")]
+    pub date: Date,
+    pub recipient: UserId,
+}
+
+impl Job for DigestMail {
+    const KIND: &'static str = "digest_mail";
+    fn dedupe_key(&self) -> String {
+        format!("digest:{}:{}", self.date, self.recipient)
+    }
+}
+
+/// What the tasks domain's jobs use.
+#[derive(Clone)]
+pub struct TaskJobPorts {
+    pub queue: Arc<dyn JobQueue>,
+    pub tasks: Arc<dyn TaskRepository>,
+    pub tenants: Arc<dyn TenantRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskJobSettings {
+    /// Link to a task in mails; `{id}` is replaced by the task id.
+    pub task_link: String,
+    /// Overdue tasks listed in one digest (the rest are counted).
+    pub digest_lines: usize,
+    pub reminders: ReminderPolicy,
+    pub retry: RetryPolicy,
+}
+
+/// Registers the reminder, digest and digest-mail handlers and the daily digest.
+pub fn register(
+    registry: &mut JobRegistry,
+    ports: TaskJobPorts,
+    settings: TaskJobSettings,
+) -> Result<(), DuplicateKind> {
+    let mailing = Arc::new(Mailing { ports, settings });
+    registry
+        .register(Reminders(mailing.clone()))?
+        .register(Digests(mailing.clone()))?
+        .register(DigestMails(mailing.clone()))?
+        .daily(DailyDigest(mailing.settings.reminders.clone()));
+    Ok(())
+}
+
+/// The overdue digest, once a day at the reminders' time.
+struct DailyDigest(ReminderPolicy);
+
+impl DailyJob for DailyDigest {
+    fn due_at(&self, date: Date) -> OffsetDateTime {
+        self.0.digest_moment(date)
+    }
+    fn job(&self, date: Date) -> EncodedJob {
+        EncodedJob::of(&OverdueDigest { date })
+    }
+}
+
+struct Reminders(Arc<Mailing>);
+struct Digests(Arc<Mailing>);
+struct DigestMails(Arc<Mailing>);
+
+#[async_trait::async_trait]
+impl JobHandler for Reminders {
+    type Job = TaskReminder;
+    async fn run(
+        &self,
+        scope: &TenantScope,
+        _job: &ClaimedJob,
+        reminder: TaskReminder,
+    ) -> Result<JobOutcome, JobFailure> {
+        let tenant = match active_tenant(self.0.ports.tenants.as_ref(), scope).await? {
+            Ok(tenant) => tenant,
+            Err(skipped) => return Ok(skipped),
+        };
+        self.0.remind(scope, &tenant, reminder).await
+    }
+}
+
+#[async_trait::async_trait]
+impl JobHandler for Digests {
+    type Job = OverdueDigest;
+    async fn run(
+        &self,
+        scope: &TenantScope,
+        job: &ClaimedJob,
+        digest: OverdueDigest,
+    ) -> Result<JobOutcome, JobFailure> {
+        if let Err(skipped) = active_tenant(self.0.ports.tenants.as_ref(), scope).await? {
+            return Ok(skipped);
+        }
+        self.0.fan_out_digest(scope, job.id, digest.date).await
+    }
+}
+
+#[async_trait::async_trait]
+impl JobHandler for DigestMails {
+    type Job = DigestMail;
+    async fn run(
+        &self,
+        scope: &TenantScope,
+        _job: &ClaimedJob,
+        mail: DigestMail,
+    ) -> Result<JobOutcome, JobFailure> {
+        let tenant = match active_tenant(self.0.ports.tenants.as_ref(), scope).await? {
+            Ok(tenant) => tenant,
+            Err(skipped) => return Ok(skipped),
+        };
+        self.0
+            .send_digest(scope, &tenant, mail.date, mail.recipient)
+            .await
+    }
+}
+
+/// The job's tenant if it is active; otherwise the outcome that skips the job.
+pub(crate) async fn active_tenant(
+    tenants: &dyn TenantRepository,
+    scope: &TenantScope,
+) -> Result<Result<Tenant, JobOutcome>, JobFailure> {
+    match tenants.get(scope).await {
+        Ok(tenant) if tenant.is_active => Ok(Ok(tenant)),
+        Ok(_) => Ok(Err(JobOutcome::Skipped("organisation suspended"))),
+        Err(StoreError::NotFound) => Ok(Err(JobOutcome::Skipped("organisation gone"))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Owners and admins of the tenant who can receive mail (and be given work).
+pub(crate) async fn administrators(
+    users: &dyn UserRepository,
+    scope: &TenantScope,
+) -> Result<Vec<User>, StoreError> {
+    let mut found = Vec::new();
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let listed = users.list(scope, page).await?;
+        found.extend(
+            listed
+                .items
+                .into_iter()
+                .filter(|u| u.is_active && u.role.is_privileged()),
+        );
+        match listed.next_cursor {
+            Some(after) => page.after = Some(after),
+            None => return Ok(found),
+        }
+    }
+}
+
+struct Mailing {
+    ports: TaskJobPorts,
+    settings: TaskJobSettings,
+}
+
+impl Mailing {
+    async fn recipient(&self, scope: &TenantScope, id: UserId) -> Result<Option<User>, JobFailure> {
+        match self.ports.users.get(scope, id).await {
+            Ok(user) if user.is_active => Ok(Some(user)),
+            Ok(_) | Err(StoreError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn send(
+        &self,
+        mail: aura_identity::mail::OutgoingMail,
+    ) -> Result<JobOutcome, JobFailure> {
+        self.ports
+            .mailer
+            .send(mail)
+            .await
+            .map(|()| JobOutcome::Sent)
+            .map_err(|error| JobFailure::Retry(error.to_string()))
+    }
+
+    async fn remind(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        reminder: TaskReminder,
+    ) -> Result<JobOutcome, JobFailure> {
+        let TaskReminder {
+            task: task_id,
+            due_date,
+            days_before,
+            assignee,
+        } = reminder;
+        let task = match self.ports.tasks.get(scope, task_id).await {
+            Ok(task) => task,
+            Err(StoreError::NotFound) => return Ok(JobOutcome::Skipped("task deleted")),
+            Err(other) => return Err(other.into()),
+        };
+        if !task.status.is_active() {
+            return Ok(JobOutcome::Skipped("task no longer open"));
+        }
+        if task.fields.due_date != Some(due_date) || task.fields.assigned_to != Some(assignee) {
+            return Ok(JobOutcome::Skipped("task rescheduled or reassigned"));
+        }
+        let Some(user) = self.recipient(scope, assignee).await? else {
+            return Ok(JobOutcome::Skipped("assignee inactive or removed"));
+        };
+        let link = self
+            .settings
+            .task_link
+            .replace("{id}", &task.id.to_string());
+        // The day the reminder was planned for (a late delivery still names the due
+        // date itself in the text).
+        let today = due_date - Duration::days(i64::from(days_before));
+        let mail = messages::reminder(
+            Addressee {
+                email: user.email.clone(),
+                name: user.full_name.as_str(),
+                organisation: tenant.name.as_str(),
+                language: tenant.settings.language(),
+            },
+            &task,
+            due_date,
+            today,
+            &link,
+        );
+        self.send(mail).await
+    }
+
+    async fn overdue(
+        &self,
+        scope: &TenantScope,
+        date: Date,
+        limit: usize,
+    ) -> Result<Vec<crate::task::Task>, JobFailure> {
+        let query = TaskQuery {
+            overdue_on: Some(date),
+            sort: TaskSort::DueDate,
+            limit,
+            ..TaskQuery::default()
+        };
+        Ok(self.ports.tasks.list(scope, &query).await?.items)
+    }
+
+    async fn fan_out_digest(
+        &self,
+        scope: &TenantScope,
+        job: Uuid,
+        date: Date,
+    ) -> Result<JobOutcome, JobFailure> {
+        if self.overdue(scope, date, 1).await?.is_empty() {
+            return Ok(JobOutcome::Skipped("nothing overdue"));
+        }
+        let run_at = self.ports.clock.now();
+        let mails: Vec<NewJob> = administrators(self.ports.users.as_ref(), scope)
+            .await?
+            .into_iter()
+            .map(|user| {
+                NewJob::of(
+                    scope.tenant_id(),
+                    &DigestMail {
+                        date,
+                        recipient: user.id,
+                    },
+                    run_at,
+                    self.settings.retry.max_attempts,
+                )
+            })
+            .collect();
+        let added = self.ports.queue.enqueue(scope, &mails).await?;
+        tracing::debug!(%job, added, "digest mails enqueued");
+        Ok(JobOutcome::Done(format!("enqueued {added} digest mails")))
+    }
+
+    async fn send_digest(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        date: Date,
+        recipient: UserId,
+    ) -> Result<JobOutcome, JobFailure> {
+        let Some(user) = self.recipient(scope, recipient).await? else {
+            return Ok(JobOutcome::Skipped("recipient inactive or removed"));
+        };
+        if !user.role.is_privileged() {
+            return Ok(JobOutcome::Skipped("recipient no longer owner or admin"));
+        }
+        // One more than shown, to know whether "… and N more" is needed; the full count
+        // comes from a bounded second read only then.
+        let shown = self.settings.digest_lines.max(1);
+        let mut tasks = self.overdue(scope, date, shown + 1).await?;
+        if tasks.is_empty() {
+            return Ok(JobOutcome::Skipped("nothing overdue any more"));
+        }
+        let total = if tasks.len() > shown {
+            self.overdue(scope, date, 10_000).await?.len()
+        } else {
+            tasks.len()
+        };
+        tasks.truncate(shown);
+        let mut names: Vec<(UserId, String)> = Vec::new();
+        for assignee in tasks.iter().filter_map(|t| t.fields.assigned_to) {
+            if !names.iter().any(|(id, _)| *id == assignee)
+                && let Some(user) = self.recipient(scope, assignee).await?
+            {
+                names.push((assignee, user.full_name.as_str().to_owned()));
+            }
+        }
+        let lines: Vec<OverdueLine<'_>> = tasks
+            .iter()
+            .filter_map(|task| {
+                Some(OverdueLine {
+                    title: &task.fields.title,
+                    due: task.fields.due_date?,
+                    assignee: task.fields.assigned_to.and_then(|a| {
+                        names
+                            .iter()
+                            .find(|(id, _)| *id == a)
+                            .map(|(_, name)| name.as_str())
+                    }),
+                })
+            })
+            .collect();
+        let mail = messages::digest(
+            Addressee {
+                email: user.email.clone(),
+                name: user.full_name.as_str(),
+                organisation: tenant.name.as_str(),
+                language: tenant.settings.language(),
+            },
+            &lines,
+            total,
+        );
+        self.send(mail).await
+    }
+}
