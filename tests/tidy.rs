@@ -164,7 +164,7 @@ fn a_user_scope_is_built_in_one_place_only() {
     let sites = call_sites("TenantScope::from_verified_principal(");
     assert_eq!(
         sites,
-        vec!["crates/identity/src/service.rs"],
+        vec!["crates/identity/src/sign_in.rs"],
         "TenantScope::from_verified_principal must be called only after token verification in identity"
     );
 }
@@ -174,7 +174,7 @@ fn credential_scopes_stay_in_the_credential_flows() {
     let sites = call_sites("TenantScope::for_credential_check(");
     assert!(!sites.is_empty());
     assert!(
-        sites.iter().all(|p| p == "crates/identity/src/service.rs"),
+        sites.iter().all(|p| p == "crates/identity/src/sign_in.rs"),
         "for_credential_check outside identity's credential flows: {sites:?}"
     );
 }

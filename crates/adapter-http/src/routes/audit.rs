@@ -86,6 +86,7 @@ pub async fn list(
     };
     state
         .identity
+        .admin
         .require(
             &auth.scope,
             aura_tenancy::Permission::ReadAudit,
@@ -109,6 +110,7 @@ pub async fn verify(
 ) -> Result<web::Json<ChainReport>, ApiError> {
     state
         .identity
+        .admin
         .require(
             &auth.scope,
             aura_tenancy::Permission::ReadAudit,
