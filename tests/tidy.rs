@@ -42,8 +42,9 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-idempotency",
 ];
 
-/// Extra crates a domain crate's own tests may use (runtimes and mocks, never drivers).
-const DOMAIN_TEST_ALLOWED: &[&str] = &["tokio", "mockall"];
+/// Extra crates a domain crate's own tests may use (runtimes and mocks, never drivers):
+/// the in-memory store is the fake every use-case test runs on.
+const DOMAIN_TEST_ALLOWED: &[&str] = &["tokio", "mockall", "aura-adapter-memory"];
 
 fn dependency_names(manifest: &str, section: &str) -> Vec<String> {
     let mut names = Vec::new();
