@@ -1,6 +1,6 @@
 //! Demo mode: an in-memory tenant with one user per role, so the API can be tried at once.
 
-use aura_identity::{Email, FullName, Identity, NewMember, Password, Registration};
+use aura_identity::{Email, FullName, IdentityServices, NewMember, Password, Registration};
 use aura_tenancy::{Role, SystemScope, TenantName, TenantSlug};
 
 use crate::StartError;
@@ -8,7 +8,7 @@ use crate::StartError;
 /// Shown once at start; valid only in this process (nothing is persisted).
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 
-pub async fn seed(identity: &Identity) -> Result<(), StartError> {
+pub async fn seed(identity: &IdentityServices) -> Result<(), StartError> {
     let system = SystemScope::for_platform_operation("demo-seed");
     let fail = |e: &dyn std::fmt::Display| StartError(format!("demo seed: {e}"));
     let password = Password::new_checked(DEMO_PASSWORD, "password", None).map_err(|e| fail(&e))?;
@@ -16,6 +16,7 @@ pub async fn seed(identity: &Identity) -> Result<(), StartError> {
         |local: &str| Email::parse(&format!("{local}@demo.aura.test")).map_err(|e| fail(&e));
     let name = |n: &str| FullName::parse(n).map_err(|e| fail(&e));
     let (tenant, _) = identity
+        .admin
         .create_tenant(
             &system,
             Registration {
@@ -41,6 +42,7 @@ pub async fn seed(identity: &Identity) -> Result<(), StartError> {
             password: Some(password.clone()),
         };
         identity
+            .admin
             .create_user(&scope, member, &Default::default())
             .await
             .map_err(|e| fail(&e))?;

@@ -31,7 +31,7 @@ use aura_gdpr_registers::{
 };
 use aura_idempotency::{Idempotency, IdempotencyConfig, IdempotencyStore};
 use aura_identity::{
-    AuthConfig, Identity, IdentityPorts,
+    AuthConfig, IdentityPorts, IdentityServices,
     ports::{
         LoginThrottle, Mailer, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
     },
@@ -282,7 +282,7 @@ impl Application {
         let direct_mailer = build_mailer(&settings)?;
         let mailer = in_background(&settings, direct_mailer.clone());
 
-        let identity = Identity::new(
+        let identity = IdentityServices::new(
             IdentityPorts {
                 tenants: stores.tenants.clone(),
                 users: stores.users.clone(),
@@ -463,7 +463,7 @@ fn metrics_server(addr: &str, endpoint: MetricsEndpoint) -> Result<MetricsServer
 
 /// The use cases for platform operations (the `aura` CLI).
 pub struct Platform {
-    pub identity: Identity,
+    pub identity: IdentityServices,
     pub registers: Registers,
     pub tasks: Tasks,
     /// The queue, for `aura jobs`.
@@ -493,7 +493,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let direct_mailer = build_mailer(settings)?;
     let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), &settings.worker)?);
     let jobs = stores.jobs.clone();
-    let identity = Identity::new(
+    let identity = IdentityServices::new(
         IdentityPorts {
             tenants: stores.tenants,
             users: stores.users,

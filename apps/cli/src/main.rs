@@ -7,7 +7,9 @@
 use std::{io::Read, process::ExitCode};
 
 use aura_api::{Settings, config::Environment, platform};
-use aura_identity::{Email, FullName, Identity, IdentityError, NewMember, Password, Registration};
+use aura_identity::{
+    Email, FullName, IdentityError, IdentityServices, NewMember, Password, Registration,
+};
 use aura_tenancy::{PageRequest, Role, SystemScope, Tenant, TenantName, TenantSlug};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
@@ -242,7 +244,7 @@ fn settings() -> Result<Settings, Failure> {
     Ok(settings)
 }
 
-async fn identity() -> Result<(Identity, Settings), Failure> {
+async fn identity() -> Result<(IdentityServices, Settings), Failure> {
     let settings = settings()?;
     let platform = platform(&settings).await.map_err(Failure::runtime)?;
     Ok((platform.identity, settings))
@@ -302,7 +304,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 full_name: FullName::parse(&owner_name)?,
                 password,
             };
-            let (tenant, owner) = identity.create_tenant(&system, registration).await?;
+            let (tenant, owner) = identity.admin.create_tenant(&system, registration).await?;
             out.print(
                 &json!({ "tenant": tenant_json(&tenant), "owner_id": owner.id, "generated_password": generated }),
                 || {
@@ -316,7 +318,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Tenant(TenantCommand::List) => {
             let (identity, _) = identity().await?;
-            let tenants = identity.list_tenants(&system).await?;
+            let tenants = identity.admin.list_tenants(&system).await?;
             out.print(
                 &json!(tenants.iter().map(tenant_json).collect::<Vec<_>>()),
                 || {
@@ -365,6 +367,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 password: Some(password),
             };
             let user = identity
+                .admin
                 .create_user(&system.within(tenant.id), member, &Default::default())
                 .await?;
             out.print(&json!({ "user_id": user.id, "tenant": tenant.slug, "generated_password": generated }), || {
@@ -383,6 +386,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
             loop {
                 let batch = identity
+                    .admin
                     .list_users(&scope, page, &Default::default())
                     .await?;
                 users.extend(batch.items);
@@ -507,11 +511,12 @@ fn read_password(
 }
 
 async fn find_tenant(
-    identity: &Identity,
+    identity: &IdentityServices,
     system: &SystemScope,
     key: &str,
 ) -> Result<Tenant, Failure> {
     identity
+        .admin
         .list_tenants(system)
         .await?
         .into_iter()
@@ -531,6 +536,7 @@ async fn set_active(
     let (identity, _) = identity().await?;
     let tenant = find_tenant(&identity, system, key).await?;
     let tenant = identity
+        .admin
         .set_tenant_active(system, tenant.id, active)
         .await?;
     out.print(&tenant_json(&tenant), || {
@@ -552,7 +558,7 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
             "seed-demo refuses to run with APP_ENV=production",
         ));
     }
-    let existing = identity.list_tenants(system).await?;
+    let existing = identity.admin.list_tenants(system).await?;
     let password = Password::new_checked(DEMO_PASSWORD, "password", None)?;
     let mut created = Vec::new();
     for (slug, name) in [
@@ -565,6 +571,7 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
         }
         let email = |role: &str| Email::parse(&format!("{role}@{slug}.demo.test"));
         let (tenant, _) = identity
+            .admin
             .create_tenant(
                 system,
                 Registration {
@@ -584,6 +591,7 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
                 password: Some(password.clone()),
             };
             identity
+                .admin
                 .create_user(&system.within(tenant.id), member, &Default::default())
                 .await?;
         }

@@ -128,9 +128,9 @@ pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Authenticated, Api
         .ok_or_else(ApiError::unauthorized)?;
     // The tenant of a verified signature counts the request; a tenant this instance
     // knows is blocked is refused before any store is read.
-    let claims = state.identity.verify_access_token(token)?;
+    let claims = state.identity.sign_in.verify_access_token(token)?;
     limits::tenant_before_reread(state, req, claims.tenant)?;
-    let authenticated = state.identity.authenticate_claims(claims).await?;
+    let authenticated = state.identity.sign_in.authenticate_claims(claims).await?;
     limits::tenant_after_reread(state, req, authenticated.scope.tenant_id()).await?;
     let mut extensions = req.extensions_mut();
     extensions.insert(LoggedPrincipal {

@@ -4,7 +4,7 @@ use aura_ai_port::AiAssistant;
 use aura_audit::AuditService;
 use aura_gdpr_registers::Registers;
 use aura_idempotency::Idempotency;
-use aura_identity::Identity;
+use aura_identity::IdentityServices;
 use aura_rate_limit::RateLimits;
 use aura_tasks::Tasks;
 use serde::Serialize;
@@ -61,7 +61,7 @@ impl Default for EdgeConfig {
 /// Everything the handlers need, shared by all workers.
 #[derive(Clone)]
 pub struct ApiState {
-    pub identity: Identity,
+    pub identity: IdentityServices,
     pub audit: AuditService,
     pub registers: Registers,
     /// The AI assistant's use cases.

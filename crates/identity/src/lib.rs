@@ -1,26 +1,34 @@
 //! Identity: users and their credentials, sign-up and sign-in, tokens and sessions,
-//! password reset, and the administration of a tenant and its users.
+//! password reset, and the administration of a tenant and its users: three services with
+//! one concern each ([`SignIn`], [`Accounts`], [`TenantAdmin`]), built together as
+//! [`IdentityServices`] over one set of ports.
 //!
 //! Pure domain crate. Hashing, signing, randomness, mail and storage are ports
 //! (see [`ports`]); their adapters live in the adapter crates.
 
+mod accounts;
+mod administration;
 mod email;
 mod error;
 pub mod mail;
 mod password;
 pub mod ports;
-mod service;
+mod services;
 mod session;
+mod shared;
+mod sign_in;
 mod throttle;
 mod user;
+
+pub use accounts::{Accounts, ProfilePatch};
+pub use administration::{NewMember, TenantAdmin, TenantPatch, UserPatch};
+pub use shared::{AuthConfig, IdentityPorts, TokenPair};
 
 pub use email::Email;
 pub use error::IdentityError;
 pub use password::{Password, PasswordHash};
-pub use service::{
-    AuthConfig, Authenticated, Identity, IdentityPorts, LoginRequest, NewMember, ProfilePatch,
-    Registration, TenantPatch, TokenPair, UserPatch,
-};
+pub use services::IdentityServices;
 pub use session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash};
+pub use sign_in::{Authenticated, LoginRequest, Registration, SignIn};
 pub use throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState};
 pub use user::{FullName, User};

@@ -87,6 +87,7 @@ pub async fn list(
     };
     state
         .identity
+        .admin
         .require(
             &auth.scope,
             aura_tenancy::Permission::ReadAudit,
@@ -110,6 +111,7 @@ pub async fn verify(
 ) -> Result<web::Json<ChainReport>, ApiError> {
     state
         .identity
+        .admin
         .require(
             &auth.scope,
             aura_tenancy::Permission::ReadAudit,

@@ -50,7 +50,11 @@ pub async fn register(
         full_name,
         password,
     };
-    let (tenant, user) = state.identity.register(registration, &meta.context).await?;
+    let (tenant, user) = state
+        .identity
+        .sign_in
+        .register(registration, &meta.context)
+        .await?;
     Ok(HttpResponse::Created().json(RegisterResponse {
         tenant: tenant.into(),
         user: user.into(),
@@ -96,7 +100,7 @@ pub async fn login(
         password,
         client_ip: meta.ip,
     };
-    let pair = state.identity.login(request, &meta.context).await?;
+    let pair = state.identity.sign_in.login(request, &meta.context).await?;
     Ok(web::Json(pair.into()))
 }
 
@@ -114,6 +118,7 @@ pub async fn refresh(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let pair = state
         .identity
+        .sign_in
         .refresh(&body.refresh_token, &meta.context)
         .await?;
     Ok(web::Json(pair.into()))
@@ -130,7 +135,7 @@ pub async fn logout(
     meta: ClientMeta,
     Auth(auth): Auth,
 ) -> Result<HttpResponse, ApiError> {
-    state.identity.logout(&auth, &meta.context).await?;
+    state.identity.sign_in.logout(&auth, &meta.context).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -148,6 +153,7 @@ pub async fn forgot_password(
     let email = Email::parse(&body.email)?;
     state
         .identity
+        .sign_in
         .forgot_password(&email, meta.ip, &meta.context)
         .await?;
     Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
@@ -167,6 +173,7 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, ApiError> {
     state
         .identity
+        .sign_in
         .reset_password(&body.token, &body.password, &meta.context)
         .await?;
     Ok(HttpResponse::NoContent().finish())

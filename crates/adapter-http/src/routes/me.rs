@@ -31,6 +31,7 @@ pub async fn patch_me(
     errors.into_result()?;
     let user = state
         .identity
+        .accounts
         .update_profile(&auth, ProfilePatch { full_name }, &meta.context)
         .await?;
     Ok(web::Json(user.into()))
@@ -49,6 +50,7 @@ pub async fn change_password(
     let current = Password::presented(&body.current_password, "current_password")?;
     let pair = state
         .identity
+        .accounts
         .change_password(&auth, &current, &body.new_password, meta.ip, &meta.context)
         .await?;
     Ok(web::Json(pair.into()))

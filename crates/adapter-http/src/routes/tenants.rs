@@ -27,7 +27,11 @@ pub async fn get_tenant(
     meta: ClientMeta,
     Auth(auth): Auth,
 ) -> Result<web::Json<TenantBody>, ApiError> {
-    let tenant = state.identity.tenant(&auth.scope, &meta.context).await?;
+    let tenant = state
+        .identity
+        .admin
+        .tenant(&auth.scope, &meta.context)
+        .await?;
     Ok(web::Json(tenant.into()))
 }
 
@@ -48,6 +52,7 @@ pub async fn patch_tenant(
     errors.into_result()?;
     let tenant = state
         .identity
+        .admin
         .update_tenant(&auth.scope, TenantPatch { name, settings }, &meta.context)
         .await?;
     Ok(web::Json(tenant.into()))
@@ -65,6 +70,7 @@ pub async fn list_users(
     let params: ListParams = parse_query(&req)?;
     let page = state
         .identity
+        .admin
         .list_users(&auth.scope, params.page()?, &meta.context)
         .await?;
     Ok(web::Json(UserList {
@@ -103,6 +109,7 @@ pub async fn create_user(
     };
     let user = state
         .identity
+        .admin
         .create_user(&auth.scope, member, &meta.context)
         .await?;
     Ok(HttpResponse::Created().json(UserBody::from(user)))
@@ -119,7 +126,11 @@ pub async fn get_user(
     path: web::Path<String>,
 ) -> Result<web::Json<UserBody>, ApiError> {
     let id = user_id(&path)?;
-    let user = state.identity.user(&auth.scope, id, &meta.context).await?;
+    let user = state
+        .identity
+        .admin
+        .user(&auth.scope, id, &meta.context)
+        .await?;
     Ok(web::Json(user.into()))
 }
 
@@ -148,6 +159,7 @@ pub async fn update_user(
     };
     let user = state
         .identity
+        .admin
         .update_user(&auth.scope, id, patch, &meta.context)
         .await?;
     Ok(web::Json(user.into()))
@@ -167,6 +179,7 @@ pub async fn delete_user(
     let id = user_id(&path)?;
     state
         .identity
+        .admin
         .delete_user(&auth.scope, id, &meta.context)
         .await?;
     Ok(HttpResponse::NoContent().finish())

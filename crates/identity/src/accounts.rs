@@ -1,0 +1,161 @@
+//! A signed-in user's own account: their profile and their password.
+
+use std::{net::IpAddr, sync::Arc};
+
+use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
+use aura_tenancy::{Tenant, TenantScope};
+
+use crate::{
+    error::IdentityError,
+    password::Password,
+    shared::{Core, ENTITY_SESSION, ENTITY_USER, TokenPair, throttle_keys},
+    sign_in::Authenticated,
+    user::{FullName, User},
+};
+
+/// What a user may change about themselves.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    pub full_name: Option<FullName>,
+}
+
+/// A user's own account.
+#[derive(Clone)]
+pub struct Accounts {
+    core: Arc<Core>,
+}
+
+impl Accounts {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    /// Changes the caller's name.
+    pub async fn update_profile(
+        &self,
+        auth: &Authenticated,
+        patch: ProfilePatch,
+        ctx: &RequestContext,
+    ) -> Result<User, IdentityError> {
+        let before = self.core.ports.users.get(&auth.scope, auth.user.id).await?;
+        let mut user = before.clone();
+        if let Some(name) = patch.full_name {
+            user.full_name = name;
+        }
+        if user == before {
+            return Ok(user);
+        }
+        user.updated_at = self.core.ports.clock.now();
+        let expected_version = user.bump_version();
+        let event = PendingEvent::new(
+            Actor::of(&auth.scope),
+            AuditAction::USER_UPDATED,
+            ENTITY_USER,
+            user.id,
+            Changes::new().field("full_name", &before.full_name, &user.full_name),
+            ctx,
+        );
+        self.core
+            .ports
+            .users
+            .update(&auth.scope, &user, expected_version, event)
+            .await?;
+        Ok(user)
+    }
+
+    /// Changes the caller's password after checking the current one; ends every other
+    /// session and returns a fresh pair for this client.
+    pub async fn change_password(
+        &self,
+        auth: &Authenticated,
+        current: &Password,
+        new_password: &str,
+        client_ip: Option<IpAddr>,
+        ctx: &RequestContext,
+    ) -> Result<TokenPair, IdentityError> {
+        let mut user = auth.user.clone();
+        let password =
+            Password::new_checked(new_password, "new_password", Some(user.email.as_str()))?;
+        // The current password is guessed here as at sign-in: the same throttle applies.
+        let keys = throttle_keys(&user.email, client_ip);
+        self.core.reserve_or_refuse(&keys).await?;
+        if !self
+            .core
+            .ports
+            .hasher
+            .verify(current, &user.password_hash)
+            .await?
+        {
+            // The failure reserved above stays counted.
+            let event = PendingEvent::new(
+                Actor::User(user.id),
+                AuditAction::USER_LOGIN_FAILED,
+                ENTITY_USER,
+                user.id,
+                Changes::new().note("reason", "wrong_current_password"),
+                ctx,
+            );
+            self.core.ports.audit.append(&auth.scope, event).await?;
+            return Err(aura_tenancy::ValidationErrors::single(
+                "current_password",
+                "is not correct",
+            )
+            .into());
+        }
+        self.core.settle_good_attempt(&keys).await?;
+        let now = self.core.ports.clock.now();
+        user.password_hash = self.core.ports.hasher.hash(&password).await?;
+        user.end_sessions();
+        user.updated_at = now;
+        // The version of the principal read at authentication: an administrator's change
+        // committed since (deactivation, role) makes this write stale instead of undone.
+        let expected_version = user.bump_version();
+        let event = PendingEvent::new(
+            Actor::User(user.id),
+            AuditAction::USER_PASSWORD_CHANGED,
+            ENTITY_USER,
+            user.id,
+            Changes::new().redacted("password"),
+            ctx,
+        );
+        self.core
+            .ports
+            .users
+            .update(&auth.scope, &user, expected_version, event)
+            .await?;
+        self.login_after_change(&auth.scope, &user, &auth.tenant, ctx)
+            .await
+    }
+
+    async fn login_after_change(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        tenant: &Tenant,
+        ctx: &RequestContext,
+    ) -> Result<TokenPair, IdentityError> {
+        let now = self.core.ports.clock.now();
+        let family = self.core.new_family(user, tenant, now);
+        let refresh = self.core.ports.secrets.opaque_token();
+        let event = PendingEvent::new(
+            Actor::User(user.id),
+            AuditAction::USER_LOGIN_SUCCEEDED,
+            ENTITY_SESSION,
+            family.id,
+            Changes::new().note("via", "password_change"),
+            ctx,
+        );
+        self.core
+            .ports
+            .sessions
+            .start(
+                scope,
+                &family,
+                &refresh.hash,
+                self.core.idle_expiry(&family, now),
+                event,
+            )
+            .await?;
+        self.core.token_pair(user, tenant, family.id, refresh.plain)
+    }
+}

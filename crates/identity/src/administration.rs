@@ -1,0 +1,356 @@
+//! Tenant administration: the tenant's settings, its users and their roles, and the
+//! platform operations on tenants (CLI). The rule that a tenant keeps at least one active
+//! owner is the stores' (`UserRepository`), checked inside the write's transaction.
+
+use std::sync::Arc;
+
+use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
+use aura_tenancy::{
+    Page, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName, TenantScope,
+    TenantSettings, UserId,
+};
+
+use crate::{
+    email::Email,
+    error::IdentityError,
+    mail::MailKind,
+    password::{Password, PasswordHash},
+    shared::{Core, ENTITY_TENANT, ENTITY_USER},
+    sign_in::Registration,
+    user::{FullName, User},
+};
+
+/// A user created by an administrator. Without a password, an invitation mail lets the
+/// person set one.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub email: Email,
+    pub full_name: FullName,
+    pub role: Role,
+    pub password: Option<Password>,
+}
+
+/// What an administrator may change about a user.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub full_name: Option<FullName>,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}
+
+/// What a tenant's administrators may change (tier and status are platform-only).
+#[derive(Debug, Clone, Default)]
+pub struct TenantPatch {
+    pub name: Option<TenantName>,
+    pub settings: Option<TenantSettings>,
+}
+
+/// Administration of a tenant and its users.
+#[derive(Clone)]
+pub struct TenantAdmin {
+    core: Arc<Core>,
+}
+
+impl TenantAdmin {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    /// Platform operation (CLI): creates a tenant and its owner whether or not sign-up
+    /// is enabled.
+    pub async fn create_tenant(
+        &self,
+        _system: &SystemScope,
+        registration: Registration,
+    ) -> Result<(Tenant, User), IdentityError> {
+        self.core
+            .create_tenant_with_owner(registration, &RequestContext::default())
+            .await
+    }
+
+    pub async fn tenant(
+        &self,
+        scope: &TenantScope,
+        ctx: &RequestContext,
+    ) -> Result<Tenant, IdentityError> {
+        self.core
+            .require(scope, Permission::ReadTenant, ctx)
+            .await?;
+        Ok(self.core.ports.tenants.get(scope).await?)
+    }
+
+    pub async fn update_tenant(
+        &self,
+        scope: &TenantScope,
+        patch: TenantPatch,
+        ctx: &RequestContext,
+    ) -> Result<Tenant, IdentityError> {
+        self.core
+            .require(scope, Permission::ManageTenant, ctx)
+            .await?;
+        let before = self.core.ports.tenants.get(scope).await?;
+        let mut tenant = before.clone();
+        if let Some(name) = patch.name {
+            tenant.name = name;
+        }
+        if let Some(settings) = patch.settings {
+            tenant.settings = settings;
+        }
+        if tenant == before {
+            return Ok(tenant);
+        }
+        tenant.updated_at = self.core.ports.clock.now();
+        let expected_version = tenant.bump_version();
+        let event = PendingEvent::new(
+            Actor::of(scope),
+            AuditAction::TENANT_UPDATED,
+            ENTITY_TENANT,
+            tenant.id,
+            Changes::new()
+                .field("name", &before.name, &tenant.name)
+                .field("settings", &before.settings, &tenant.settings),
+            ctx,
+        );
+        self.core
+            .ports
+            .tenants
+            .update(scope, &tenant, expected_version, event)
+            .await?;
+        Ok(tenant)
+    }
+
+    /// Platform operation: suspends or reactivates a tenant.
+    pub async fn set_tenant_active(
+        &self,
+        system: &SystemScope,
+        tenant: TenantId,
+        active: bool,
+    ) -> Result<Tenant, IdentityError> {
+        let scope = system.within(tenant);
+        let before = self.core.ports.tenants.get(&scope).await?;
+        let mut updated = before.clone();
+        updated.is_active = active;
+        if updated == before {
+            return Ok(updated);
+        }
+        updated.updated_at = self.core.ports.clock.now();
+        let expected_version = updated.bump_version();
+        let action = if active {
+            AuditAction::TENANT_REACTIVATED
+        } else {
+            AuditAction::TENANT_SUSPENDED
+        };
+        let event = PendingEvent::new(
+            Actor::System,
+            action,
+            ENTITY_TENANT,
+            tenant,
+            Changes::new()
+                .field("is_active", &before.is_active, &active)
+                .note("by", system.purpose()),
+            &RequestContext::default(),
+        );
+        self.core
+            .ports
+            .tenants
+            .update(&scope, &updated, expected_version, event)
+            .await?;
+        Ok(updated)
+    }
+
+    pub async fn list_tenants(&self, system: &SystemScope) -> Result<Vec<Tenant>, IdentityError> {
+        Ok(self.core.ports.tenants.list_all(system).await?)
+    }
+
+    // ---------------------------------------------------------------- user administration
+
+    pub async fn list_users(
+        &self,
+        scope: &TenantScope,
+        page: PageRequest,
+        ctx: &RequestContext,
+    ) -> Result<Page<User>, IdentityError> {
+        self.core.require(scope, Permission::ReadUsers, ctx).await?;
+        Ok(self.core.ports.users.list(scope, page).await?)
+    }
+
+    pub async fn user(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        ctx: &RequestContext,
+    ) -> Result<User, IdentityError> {
+        self.core.require(scope, Permission::ReadUsers, ctx).await?;
+        Ok(self.core.ports.users.get(scope, id).await?)
+    }
+
+    /// Adds a user to the scope's tenant. Members and viewers need `ManageMembers`;
+    /// owners and admins need `ManagePrivilegedUsers`.
+    pub async fn create_user(
+        &self,
+        scope: &TenantScope,
+        member: NewMember,
+        ctx: &RequestContext,
+    ) -> Result<User, IdentityError> {
+        self.core
+            .require(scope, Permission::ManageMembers, ctx)
+            .await?;
+        if member.role.is_privileged() {
+            self.core
+                .require(scope, Permission::ManagePrivilegedUsers, ctx)
+                .await?;
+        }
+        let invite = member.password.is_none();
+        let password_hash = match &member.password {
+            Some(password) => self.core.ports.hasher.hash(password).await?,
+            None => PasswordHash::unset(),
+        };
+        let now = self.core.ports.clock.now();
+        let user = User::new(
+            scope.tenant_id(),
+            member.email,
+            member.full_name,
+            member.role,
+            password_hash,
+            now,
+        );
+        let event = PendingEvent::new(
+            Actor::of(scope),
+            AuditAction::USER_CREATED,
+            ENTITY_USER,
+            user.id,
+            Changes::new()
+                .created("role", &user.role)
+                .note("invited", invite),
+            ctx,
+        );
+        self.core.ports.users.insert(scope, &user, event).await?;
+        if invite {
+            // The user exists now; a mail that cannot go out must not turn that into an
+            // error the client would retry into a conflict. The link can be re-sent with
+            // "forgot password".
+            let tenant = self.core.ports.tenants.get(scope).await?;
+            if let Err(error) = self
+                .core
+                .send_password_link(scope, &user, &tenant, MailKind::Invitation, ctx)
+                .await
+            {
+                tracing::warn!(%error, user = %user.id, "invitation mail not sent");
+            }
+        }
+        Ok(user)
+    }
+
+    /// Changes a user's name, role or status. Touching an owner or admin, or granting
+    /// those roles, needs `ManagePrivilegedUsers`. A role change or deactivation ends the
+    /// user's sessions.
+    pub async fn update_user(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        patch: UserPatch,
+        ctx: &RequestContext,
+    ) -> Result<User, IdentityError> {
+        self.core
+            .require(scope, Permission::ManageMembers, ctx)
+            .await?;
+        let before = self.core.ports.users.get(scope, id).await?;
+        let privileged = before.role.is_privileged() || patch.role.is_some_and(Role::is_privileged);
+        if privileged {
+            self.core
+                .require(scope, Permission::ManagePrivilegedUsers, ctx)
+                .await?;
+        }
+        let mut user = before.clone();
+        if let Some(name) = patch.full_name {
+            user.full_name = name;
+        }
+        if let Some(role) = patch.role {
+            user.role = role;
+        }
+        if let Some(active) = patch.is_active {
+            user.is_active = active;
+        }
+        if user == before {
+            return Ok(user);
+        }
+        let role_changed = user.role != before.role;
+        let status_changed = user.is_active != before.is_active;
+        if role_changed || (status_changed && !user.is_active) {
+            user.end_sessions();
+        }
+        user.updated_at = self.core.ports.clock.now();
+        let expected_version = user.bump_version();
+        let action = if role_changed {
+            AuditAction::USER_ROLE_CHANGED
+        } else if status_changed && user.is_active {
+            AuditAction::USER_REACTIVATED
+        } else if status_changed {
+            AuditAction::USER_DEACTIVATED
+        } else {
+            AuditAction::USER_UPDATED
+        };
+        let event = PendingEvent::new(
+            Actor::of(scope),
+            action,
+            ENTITY_USER,
+            user.id,
+            Changes::new()
+                .field("full_name", &before.full_name, &user.full_name)
+                .field("role", &before.role, &user.role)
+                .field("is_active", &before.is_active, &user.is_active),
+            ctx,
+        );
+        self.core
+            .ports
+            .users
+            .update(scope, &user, expected_version, event)
+            .await?;
+        Ok(user)
+    }
+
+    /// Removes a user. Nobody removes themselves this way (deactivation is reversible).
+    pub async fn delete_user(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        self.core
+            .require(scope, Permission::ManageMembers, ctx)
+            .await?;
+        let user = self.core.ports.users.get(scope, id).await?;
+        if user.role.is_privileged() {
+            self.core
+                .require(scope, Permission::ManagePrivilegedUsers, ctx)
+                .await?;
+        }
+        if scope.user_id() == Some(id) {
+            return Err(IdentityError::conflict(
+                "self_removal",
+                None,
+                "you cannot remove your own account",
+            ));
+        }
+        let event = PendingEvent::new(
+            Actor::of(scope),
+            AuditAction::USER_DELETED,
+            ENTITY_USER,
+            id,
+            Changes::new().note("role", user.role),
+            ctx,
+        );
+        self.core.ports.users.delete(scope, id, event).await?;
+        Ok(())
+    }
+
+    /// Checks a permission; a denial is audited.
+    pub async fn require(
+        &self,
+        scope: &TenantScope,
+        permission: Permission,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        self.core.require(scope, permission, ctx).await
+    }
+}

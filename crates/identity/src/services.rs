@@ -1,0 +1,31 @@
+//! The identity services, built together over one shared set of ports.
+
+use crate::{
+    accounts::Accounts,
+    administration::TenantAdmin,
+    shared::{AuthConfig, Core, IdentityPorts},
+    sign_in::SignIn,
+};
+
+/// The identity services, each with one concern; they share their ports and settings.
+/// This is wiring only: every use case is a method of one of the services.
+#[derive(Clone)]
+pub struct IdentityServices {
+    /// Sign-up, sign-in, refresh, authentication, logout, password reset.
+    pub sign_in: SignIn,
+    /// A signed-in user's own profile and password.
+    pub accounts: Accounts,
+    /// The tenant's settings, users and roles; platform operations on tenants.
+    pub admin: TenantAdmin,
+}
+
+impl IdentityServices {
+    pub fn new(ports: IdentityPorts, config: AuthConfig) -> Self {
+        let core = Core::new(ports, config);
+        Self {
+            sign_in: SignIn::new(core.clone()),
+            accounts: Accounts::new(core.clone()),
+            admin: TenantAdmin::new(core),
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! What the identity services share: their ports, their settings, and the steps more than
+//! one of them takes (permission checks, throttled attempts, sessions and tokens, password
+//! links).
+
+use std::{net::IpAddr, sync::Arc};
+
+use aura_audit::{Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext};
+use aura_tenancy::{Clock, Permission, Tenant, TenantScope};
+use time::Duration;
+use uuid::Uuid;
+
+use crate::{
+    email::Email,
+    error::IdentityError,
+    mail::{MailKind, render},
+    ports::{
+        AccessTokens, LoginThrottle, Mailer, PasswordHasher, PasswordResetStore, Secrets,
+        SessionStore, TenantRepository, UserRepository,
+    },
+    session::{AccessClaims, RefreshFamily},
+    throttle::{ThrottleKey, ThrottlePolicy},
+    user::User,
+};
+
+/// Settings of the identity use cases.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub registration_enabled: bool,
+    /// A refresh token not exchanged within this time dies.
+    pub refresh_idle: Duration,
+    /// A session ends after this time however actively it is used.
+    pub refresh_absolute: Duration,
+    pub reset_token_lifetime: Duration,
+    pub invitation_lifetime: Duration,
+    /// Link in reset and invitation mails; `{token}` is replaced by the token.
+    pub reset_url_template: String,
+    pub throttle: ThrottlePolicy,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            registration_enabled: true,
+            refresh_idle: Duration::days(14),
+            refresh_absolute: Duration::days(30),
+            reset_token_lifetime: Duration::hours(1),
+            invitation_lifetime: Duration::days(3),
+            reset_url_template: "http://localhost:3000/reset-password?token={token}".to_owned(),
+            throttle: ThrottlePolicy::default(),
+        }
+    }
+}
+
+/// Every port identity uses.
+#[derive(Clone)]
+pub struct IdentityPorts {
+    pub tenants: Arc<dyn TenantRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub resets: Arc<dyn PasswordResetStore>,
+    pub throttle: Arc<dyn LoginThrottle>,
+    pub audit: Arc<dyn AuditLog>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub tokens: Arc<dyn AccessTokens>,
+    pub secrets: Arc<dyn Secrets>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The answer of sign-in and refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+pub(crate) const ENTITY_TENANT: &str = "tenant";
+pub(crate) const ENTITY_USER: &str = "user";
+pub(crate) const ENTITY_SESSION: &str = "session";
+
+/// The ports and settings every identity service holds (one copy, shared).
+pub(crate) struct Core {
+    pub(crate) ports: IdentityPorts,
+    pub(crate) config: AuthConfig,
+}
+
+impl Core {
+    pub(crate) fn new(ports: IdentityPorts, config: AuthConfig) -> Arc<Self> {
+        Arc::new(Self { ports, config })
+    }
+
+    /// Checks a permission; a denial is audited.
+    pub(crate) async fn require(
+        &self,
+        scope: &TenantScope,
+        permission: Permission,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        Ok(aura_audit::require_audited(self.ports.audit.as_ref(), scope, permission, ctx).await?)
+    }
+
+    /// Counts an attempt under `keys` as a failure *before* it is checked, and answers
+    /// how long the caller must wait if the keys' state before this attempt already
+    /// throttles it (the attempt stays counted). Counting first, atomically, is what
+    /// keeps parallel guesses from all passing a check made before any was counted.
+    pub(crate) async fn reserve_attempt(
+        &self,
+        keys: &[ThrottleKey],
+    ) -> Result<Option<Duration>, IdentityError> {
+        let now = self.ports.clock.now();
+        let counted = self
+            .ports
+            .throttle
+            .record_failure(keys, &self.config.throttle, now)
+            .await?;
+        Ok(keys
+            .iter()
+            .zip(&counted)
+            .filter_map(|(key, counted)| {
+                self.config.throttle.retry_after_counted(key, counted, now)
+            })
+            .max())
+    }
+
+    /// [`Self::reserve_attempt`], refusing a throttled attempt.
+    pub(crate) async fn reserve_or_refuse(
+        &self,
+        keys: &[ThrottleKey],
+    ) -> Result<(), IdentityError> {
+        match self.reserve_attempt(keys).await? {
+            Some(wait) => Err(IdentityError::Throttled {
+                retry_after_secs: wait.whole_seconds().max(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// A reserved attempt turned out good: the keys tied to the account are cleared, and
+    /// the reserved failure is taken back from the address key. The address key is not
+    /// cleared: an address spraying many accounts stays throttled even if one guess is
+    /// right.
+    pub(crate) async fn settle_good_attempt(
+        &self,
+        keys: &[ThrottleKey],
+    ) -> Result<(), IdentityError> {
+        let (account, others): (Vec<ThrottleKey>, Vec<ThrottleKey>) =
+            keys.iter().cloned().partition(|key| {
+                matches!(
+                    key,
+                    ThrottleKey::AccountFromAddress(..) | ThrottleKey::Account(_)
+                )
+            });
+        self.ports.throttle.clear(&account).await?;
+        self.ports.throttle.release(&others).await?;
+        Ok(())
+    }
+
+    pub(crate) fn idle_expiry(
+        &self,
+        family: &RefreshFamily,
+        now: time::OffsetDateTime,
+    ) -> time::OffsetDateTime {
+        (now + self.config.refresh_idle).min(family.absolute_expires_at)
+    }
+
+    pub(crate) fn issue_access(
+        &self,
+        user: &User,
+        tenant: &Tenant,
+        session: Uuid,
+    ) -> Result<String, IdentityError> {
+        let now = self.ports.clock.now();
+        let claims = AccessClaims {
+            user: user.id,
+            tenant: tenant.id,
+            tenant_slug: tenant.slug.clone(),
+            role: user.role,
+            session_id: session,
+            session_version: user.session_version,
+            jti: Uuid::new_v4(),
+            issued_at: now,
+            expires_at: now + self.ports.tokens.lifetime(),
+        };
+        Ok(self.ports.tokens.issue(&claims)?)
+    }
+
+    /// A new session (refresh family) for the user, starting at `now`.
+    pub(crate) fn new_family(
+        &self,
+        user: &User,
+        tenant: &Tenant,
+        now: time::OffsetDateTime,
+    ) -> RefreshFamily {
+        RefreshFamily {
+            id: Uuid::now_v7(),
+            tenant_id: tenant.id,
+            user_id: user.id,
+            session_version: user.session_version,
+            created_at: now,
+            absolute_expires_at: now + self.config.refresh_absolute,
+        }
+    }
+
+    /// The pair handed to the client: a new access token and the session's refresh token.
+    pub(crate) fn token_pair(
+        &self,
+        user: &User,
+        tenant: &Tenant,
+        session: Uuid,
+        refresh_token: String,
+    ) -> Result<TokenPair, IdentityError> {
+        Ok(TokenPair {
+            access_token: self.issue_access(user, tenant, session)?,
+            refresh_token,
+            expires_in: self.ports.tokens.lifetime().whole_seconds(),
+        })
+    }
+
+    /// Issues a reset (or invitation) token and mails its link.
+    pub(crate) async fn send_password_link(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        tenant: &Tenant,
+        kind: MailKind,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        let lifetime = match kind {
+            MailKind::PasswordReset => self.config.reset_token_lifetime,
+            MailKind::Invitation => self.config.invitation_lifetime,
+        };
+        let token = self.ports.secrets.opaque_token();
+        let now = self.ports.clock.now();
+        let event = PendingEvent::new(
+            Actor::of(scope),
+            AuditAction::USER_PASSWORD_RESET_REQUESTED,
+            ENTITY_USER,
+            user.id,
+            Changes::new().note("kind", format!("{kind:?}").to_lowercase()),
+            ctx,
+        );
+        self.ports
+            .resets
+            .issue(scope, user.id, &token.hash, now + lifetime, event)
+            .await?;
+        let link = self
+            .config
+            .reset_url_template
+            .replace("{token}", &token.plain);
+        let mail = render(
+            kind,
+            tenant.settings.language(),
+            user.email.clone(),
+            user.full_name.as_str(),
+            tenant.name.as_str(),
+            &link,
+            lifetime.whole_minutes(),
+        );
+        self.ports.mailer.send(mail).await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn throttle_keys(email: &Email, ip: Option<IpAddr>) -> Vec<ThrottleKey> {
+    match ip {
+        Some(ip) => vec![
+            ThrottleKey::AccountFromAddress(email.clone(), ip),
+            ThrottleKey::Account(email.clone()),
+            ThrottleKey::Address(ip),
+        ],
+        None => vec![ThrottleKey::Account(email.clone())],
+    }
+}

@@ -1,0 +1,501 @@
+//! Signing in: sign-up, sign-in with throttling, refresh-token rotation, authentication of
+//! a request, logout, and password reset. These are the credential flows: the only code
+//! that builds a scope from a credential (`TenantScope::for_credential_check`) or from a
+//! verified principal (`TenantScope::from_verified_principal`).
+
+use std::{net::IpAddr, sync::Arc};
+
+use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
+use aura_tenancy::{Role, Tenant, TenantName, TenantScope, TenantSlug};
+use time::Duration;
+use uuid::Uuid;
+
+use crate::{
+    email::Email,
+    error::IdentityError,
+    mail::MailKind,
+    password::{Password, PasswordHash},
+    ports::LoginRecord,
+    session::{AccessClaims, RefreshFamily},
+    shared::{
+        AuthConfig, Core, ENTITY_SESSION, ENTITY_TENANT, ENTITY_USER, TokenPair, throttle_keys,
+    },
+    throttle::ThrottleKey,
+    user::{FullName, User},
+};
+
+/// Self-service sign-up: a new tenant and its owner.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub organisation_name: TenantName,
+    pub slug: Option<TenantSlug>,
+    pub email: Email,
+    pub full_name: FullName,
+    pub password: Password,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    pub email: Email,
+    pub password: Password,
+    /// The client address as trusted by the edge (used for throttling).
+    pub client_ip: Option<IpAddr>,
+}
+
+/// A request whose access token was verified and whose principal was re-read.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub scope: TenantScope,
+    pub session_id: Uuid,
+    pub user: User,
+    pub tenant: Tenant,
+}
+
+/// Signing in: how a person gets, keeps, proves and ends a session.
+#[derive(Clone)]
+pub struct SignIn {
+    core: Arc<Core>,
+}
+
+impl SignIn {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.core.config
+    }
+
+    pub fn access_token_lifetime(&self) -> Duration {
+        self.core.ports.tokens.lifetime()
+    }
+
+    /// Self-service sign-up (when enabled): creates a tenant and its owner together.
+    pub async fn register(
+        &self,
+        registration: Registration,
+        ctx: &RequestContext,
+    ) -> Result<(Tenant, User), IdentityError> {
+        if !self.core.config.registration_enabled {
+            return Err(IdentityError::RegistrationDisabled);
+        }
+        self.core.create_tenant_with_owner(registration, ctx).await
+    }
+
+    /// the same answer after the same work (a hash verification).
+    pub async fn login(
+        &self,
+        request: LoginRequest,
+        ctx: &RequestContext,
+    ) -> Result<TokenPair, IdentityError> {
+        let keys = throttle_keys(&request.email, request.client_ip);
+        let now = self.core.ports.clock.now();
+        // Throttle before hashing, so a flood cannot burn the CPU; the attempt is counted
+        // as a failure until it proves good.
+        self.core.reserve_or_refuse(&keys).await?;
+
+        let record = self.core.ports.users.find_for_login(&request.email).await?;
+        let unset = PasswordHash::unset();
+        let hash = record.as_ref().map_or(&unset, |r| &r.user.password_hash);
+        let password_ok = self
+            .core
+            .ports
+            .hasher
+            .verify(&request.password, hash)
+            .await?;
+
+        let refusal = match &record {
+            None => Some("unknown_account"),
+            Some(_) if !password_ok => Some("wrong_password"),
+            Some(r) if !r.user.is_active => Some("user_inactive"),
+            Some(r) if !r.tenant.is_active => Some("tenant_suspended"),
+            Some(_) => None,
+        };
+        if let Some(reason) = refusal {
+            // The failure reserved above stays counted.
+            if let Some(record) = &record {
+                let scope =
+                    TenantScope::for_credential_check(record.tenant.id, Some(record.user.id));
+                let event = PendingEvent::new(
+                    Actor::User(record.user.id),
+                    AuditAction::USER_LOGIN_FAILED,
+                    ENTITY_USER,
+                    record.user.id,
+                    Changes::new().note("reason", reason),
+                    ctx,
+                );
+                self.core.ports.audit.append(&scope, event).await?;
+            }
+            tracing::info!(reason, "sign-in refused");
+            return Err(IdentityError::InvalidCredentials);
+        }
+        let Some(LoginRecord { user, tenant }) = record else {
+            return Err(IdentityError::InvalidCredentials);
+        };
+
+        self.core.settle_good_attempt(&keys).await?;
+        let scope = TenantScope::for_credential_check(tenant.id, Some(user.id));
+        let family = self.core.new_family(&user, &tenant, now);
+        let refresh = self.core.ports.secrets.opaque_token();
+        let event = PendingEvent::new(
+            Actor::User(user.id),
+            AuditAction::USER_LOGIN_SUCCEEDED,
+            ENTITY_SESSION,
+            family.id,
+            Changes::new(),
+            ctx,
+        );
+        self.core
+            .ports
+            .sessions
+            .start(
+                &scope,
+                &family,
+                &refresh.hash,
+                self.core.idle_expiry(&family, now),
+                event,
+            )
+            .await
+            .map_err(|e| match e {
+                // The account vanished between lookup and sign-in.
+                aura_tenancy::StoreError::NotFound => IdentityError::InvalidCredentials,
+                other => other.into(),
+            })?;
+        self.core
+            .token_pair(&user, &tenant, family.id, refresh.plain)
+    }
+
+    /// Exchanges a refresh token for a new pair. A token presented a second time revokes
+    /// its whole family (RFC 9700 §4.14) and is audited.
+    pub async fn refresh(
+        &self,
+        presented: &str,
+        ctx: &RequestContext,
+    ) -> Result<TokenPair, IdentityError> {
+        if presented.is_empty() || presented.len() > 512 {
+            return Err(IdentityError::InvalidToken);
+        }
+        let hash = self.core.ports.secrets.hash_token(presented);
+        let Some(found) = self.core.ports.sessions.find(&hash).await? else {
+            return Err(IdentityError::InvalidToken);
+        };
+        let family = &found.family;
+        let scope = TenantScope::for_credential_check(family.tenant_id, Some(family.user_id));
+        let now = self.core.ports.clock.now();
+        if found.used {
+            // A replay into a session that is already over changes nothing: it is not
+            // audited again, so old tokens cannot grow the trail without end.
+            if !found.family_revoked {
+                self.revoke_for_reuse(&scope, family, ctx).await?;
+            }
+            return Err(IdentityError::InvalidToken);
+        }
+        if found.family_revoked || now >= found.idle_expires_at || now >= family.absolute_expires_at
+        {
+            return Err(IdentityError::InvalidToken);
+        }
+        let Some(principal) = self
+            .core
+            .ports
+            .users
+            .find_principal(&scope, family.user_id, family.id)
+            .await?
+        else {
+            return Err(IdentityError::InvalidToken);
+        };
+        let user = &principal.user;
+        if !user.is_active
+            || !principal.tenant.is_active
+            || !principal.session_active
+            || user.session_version != family.session_version
+        {
+            return Err(IdentityError::InvalidToken);
+        }
+        let next = self.core.ports.secrets.opaque_token();
+        let rotated = self
+            .core
+            .ports
+            .sessions
+            .rotate(
+                &scope,
+                &hash,
+                &next.hash,
+                self.core.idle_expiry(family, now),
+                now,
+            )
+            .await?;
+        if !rotated {
+            // A parallel exchange of the same token won: that is reuse too.
+            self.revoke_for_reuse(&scope, family, ctx).await?;
+            return Err(IdentityError::InvalidToken);
+        }
+        self.core
+            .token_pair(user, &principal.tenant, family.id, next.plain)
+    }
+
+    async fn revoke_for_reuse(
+        &self,
+        scope: &TenantScope,
+        family: &RefreshFamily,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        tracing::warn!(session = %family.id, "refresh token reused: revoking its family");
+        let event = PendingEvent::new(
+            Actor::User(family.user_id),
+            AuditAction::AUTH_REFRESH_REUSED,
+            ENTITY_SESSION,
+            family.id,
+            Changes::new().note("family_revoked", true),
+            ctx,
+        );
+        let now = self.core.ports.clock.now();
+        self.core
+            .ports
+            .sessions
+            .revoke(scope, family.id, now, event)
+            .await?;
+        Ok(())
+    }
+
+    /// Verifies an access token and re-reads its principal, so deactivation, demotion,
+    /// logout and suspension take effect on the very next request.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, IdentityError> {
+        let claims = self.verify_access_token(token)?;
+        self.authenticate_claims(claims).await
+    }
+
+    /// The first half of [`SignIn::authenticate`]: checks the token's signature and
+    /// expiry, reading no store. The tenant it names is authentic (we signed it), which
+    /// is enough to count the request against that tenant's rate limit before any
+    /// store is read; user, tenant and session may since have been suspended or ended,
+    /// so nothing else may be trusted until [`SignIn::authenticate_claims`].
+    pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, IdentityError> {
+        let now = self.core.ports.clock.now();
+        self.core
+            .ports
+            .tokens
+            .verify(token, now)
+            .map_err(|rejected| {
+                tracing::debug!(%rejected, "access token refused");
+                IdentityError::InvalidToken
+            })
+    }
+
+    /// The second half of [`SignIn::authenticate`]: re-reads user, tenant and session
+    /// of verified claims and builds the caller's scope.
+    pub async fn authenticate_claims(
+        &self,
+        claims: AccessClaims,
+    ) -> Result<Authenticated, IdentityError> {
+        // Re-read the principal in the verified token's tenant before trusting it further.
+        let reading = TenantScope::for_credential_check(claims.tenant, Some(claims.user));
+        let principal = self
+            .core
+            .ports
+            .users
+            .find_principal(&reading, claims.user, claims.session_id)
+            .await?
+            .ok_or(IdentityError::InvalidToken)?;
+        let user = principal.user;
+        if !user.is_active
+            || !principal.tenant.is_active
+            || !principal.session_active
+            || user.session_version != claims.session_version
+        {
+            return Err(IdentityError::InvalidToken);
+        }
+        let scope = TenantScope::from_verified_principal(principal.tenant.id, user.id, user.role);
+        Ok(Authenticated {
+            scope,
+            session_id: claims.session_id,
+            user,
+            tenant: principal.tenant,
+        })
+    }
+
+    /// Ends the caller's session: its refresh tokens and its access tokens.
+    pub async fn logout(
+        &self,
+        auth: &Authenticated,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        let event = PendingEvent::new(
+            Actor::User(auth.user.id),
+            AuditAction::USER_LOGGED_OUT,
+            ENTITY_SESSION,
+            auth.session_id,
+            Changes::new(),
+            ctx,
+        );
+        let now = self.core.ports.clock.now();
+        self.core
+            .ports
+            .sessions
+            .revoke(&auth.scope, auth.session_id, now, event)
+            .await?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- password reset
+
+    /// Starts a password reset. Answers the same whether or not the address is known;
+    /// beyond a few requests per address and client the request is silently dropped.
+    pub async fn forgot_password(
+        &self,
+        email: &Email,
+        client_ip: Option<IpAddr>,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        let mut keys = vec![ThrottleKey::ResetFor(email.clone())];
+        keys.extend(client_ip.map(ThrottleKey::ResetFrom));
+        // Every request is counted; judged on the state before it, atomically, so
+        // parallel requests cannot all slip under the limit.
+        let limited = self.core.reserve_attempt(&keys).await?.is_some();
+        if limited {
+            tracing::info!("password-reset request dropped by the rate limit");
+            return Ok(());
+        }
+        let Some(LoginRecord { user, tenant }) =
+            self.core.ports.users.find_for_login(email).await?
+        else {
+            return Ok(());
+        };
+        if !user.is_active || !tenant.is_active {
+            return Ok(());
+        }
+        let scope = TenantScope::for_credential_check(tenant.id, Some(user.id));
+        self.core
+            .send_password_link(&scope, &user, &tenant, MailKind::PasswordReset, ctx)
+            .await
+    }
+
+    /// Sets a new password with a reset token; ends every session of the user.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        if token.is_empty() || token.len() > 512 {
+            return Err(IdentityError::InvalidToken);
+        }
+        let hash = self.core.ports.secrets.hash_token(token);
+        let now = self.core.ports.clock.now();
+        let Some((tenant, user_id)) = self.core.ports.resets.find(&hash, now).await? else {
+            return Err(IdentityError::InvalidToken);
+        };
+        let scope = TenantScope::for_credential_check(tenant, Some(user_id));
+        let mut user = match self.core.ports.users.get(&scope, user_id).await {
+            Ok(user) => user,
+            Err(aura_tenancy::StoreError::NotFound) => return Err(IdentityError::InvalidToken),
+            Err(other) => return Err(other.into()),
+        };
+        let password = Password::new_checked(new_password, "password", Some(user.email.as_str()))?;
+        user.password_hash = self.core.ports.hasher.hash(&password).await?;
+        user.end_sessions();
+        user.updated_at = now;
+        let expected_version = user.bump_version();
+        let event = PendingEvent::new(
+            Actor::User(user.id),
+            AuditAction::USER_PASSWORD_RESET,
+            ENTITY_USER,
+            user.id,
+            Changes::new().redacted("password"),
+            ctx,
+        );
+        if !self
+            .core
+            .ports
+            .resets
+            .redeem(&scope, &hash, &user, expected_version, now, event)
+            .await?
+        {
+            return Err(IdentityError::InvalidToken);
+        }
+        self.core
+            .ports
+            .throttle
+            .clear(&[ThrottleKey::Account(user.email.clone())])
+            .await?;
+        Ok(())
+    }
+}
+
+impl Core {
+    pub(crate) async fn create_tenant_with_owner(
+        &self,
+        registration: Registration,
+        ctx: &RequestContext,
+    ) -> Result<(Tenant, User), IdentityError> {
+        let slug = match registration.slug {
+            Some(slug) => {
+                if self.ports.tenants.slug_taken(&slug).await? {
+                    return Err(IdentityError::conflict(
+                        "slug_taken",
+                        Some("slug"),
+                        "this slug is already taken",
+                    ));
+                }
+                slug
+            }
+            None => self.free_slug(&registration.organisation_name).await?,
+        };
+        let password_hash = self.ports.hasher.hash(&registration.password).await?;
+        let now = self.ports.clock.now();
+        let tenant = Tenant::new(registration.organisation_name, slug, now);
+        let owner = User::new(
+            tenant.id,
+            registration.email,
+            registration.full_name,
+            Role::Owner,
+            password_hash,
+            now,
+        );
+        let actor = Actor::User(owner.id);
+        let events = vec![
+            PendingEvent::new(
+                actor,
+                AuditAction::TENANT_CREATED,
+                ENTITY_TENANT,
+                tenant.id,
+                Changes::new()
+                    .created("name", &tenant.name)
+                    .created("slug", &tenant.slug),
+                ctx,
+            ),
+            PendingEvent::new(
+                actor,
+                AuditAction::USER_CREATED,
+                ENTITY_USER,
+                owner.id,
+                Changes::new().created("role", &owner.role),
+                ctx,
+            ),
+        ];
+        // The new tenant's own scope: its rows are the only ones this write may touch.
+        let scope = TenantScope::for_credential_check(tenant.id, Some(owner.id));
+        self.ports
+            .tenants
+            .register(&scope, &tenant, &owner, events)
+            .await?;
+        Ok((tenant, owner))
+    }
+
+    async fn free_slug(&self, name: &TenantName) -> Result<TenantSlug, IdentityError> {
+        let base = TenantSlug::derive_from(name.as_str());
+        if !self.ports.tenants.slug_taken(&base).await? {
+            return Ok(base);
+        }
+        for n in 2..50 {
+            let candidate = base.with_suffix(n);
+            if !self.ports.tenants.slug_taken(&candidate).await? {
+                return Ok(candidate);
+            }
+        }
+        Err(IdentityError::conflict(
+            "slug_taken",
+            Some("slug"),
+            "no free slug could be derived from the name; choose one",
+        ))
+    }
+}

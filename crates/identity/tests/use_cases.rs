@@ -1,0 +1,1093 @@
+//! The identity use cases (`SignIn`, `Accounts`, `TenantAdmin`) on the memory store, with
+//! small fakes for hashing, tokens, secrets and mail: sign-up, sign-in and its throttle,
+//! refresh rotation and reuse, logout, password reset and change, the role rules of tenant
+//! administration, validation errors naming their field, version conflicts, the audit
+//! events written (action and actor), and the last-owner rule. No database: seconds.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, Ipv4Addr},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use aura_adapter_memory::MemoryStore;
+use aura_audit::{
+    Actor, AuditAction, AuditLog, AuditQuery, AuditRecord, ChainHash, ChainHasher, RequestContext,
+};
+use aura_identity::{
+    AccessClaims, AuthConfig, Authenticated, Email, FullName, IdentityError, IdentityPorts,
+    IdentityServices, LoginRequest, NewMember, OpaqueToken, Password, PasswordHash, ProfilePatch,
+    Registration, TenantPatch, TokenHash, TokenPair, User, UserPatch,
+    mail::OutgoingMail,
+    ports::{AccessTokens, CryptoError, MailError, Mailer, PasswordHasher, Secrets, TokenRejected},
+};
+use aura_tenancy::{
+    FixedClock, PageRequest, Permission, Role, SystemScope, Tenant, TenantName, TenantScope,
+    TenantSettings, TenantSlug, UserId,
+};
+use serde_json::json;
+use time::{Duration, OffsetDateTime, macros::datetime};
+
+// ------------------------------------------------------------------------------ fakes
+
+/// Not a hash: enough for the rules, and instant.
+struct PlainHasher;
+
+#[async_trait::async_trait]
+impl PasswordHasher for PlainHasher {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, CryptoError> {
+        Ok(PasswordHash::from_stored(format!(
+            "plain${}",
+            password.expose()
+        )))
+    }
+
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, CryptoError> {
+        Ok(!hash.is_unset() && hash.as_str() == format!("plain${}", password.expose()))
+    }
+}
+
+/// Access tokens as a lookup table: a token is valid if issued here and not expired.
+struct TableTokens {
+    issued: Mutex<HashMap<String, AccessClaims>>,
+    next: AtomicU64,
+}
+
+impl AccessTokens for TableTokens {
+    fn issue(&self, claims: &AccessClaims) -> Result<String, CryptoError> {
+        let token = format!("access-{}", self.next.fetch_add(1, Ordering::SeqCst));
+        self.issued
+            .lock()
+            .unwrap()
+            .insert(token.clone(), claims.clone());
+        Ok(token)
+    }
+
+    fn verify(&self, token: &str, now: OffsetDateTime) -> Result<AccessClaims, TokenRejected> {
+        let claims = self
+            .issued
+            .lock()
+            .unwrap()
+            .get(token)
+            .cloned()
+            .ok_or(TokenRejected("unknown"))?;
+        if now >= claims.expires_at {
+            return Err(TokenRejected("expired"));
+        }
+        Ok(claims)
+    }
+
+    fn lifetime(&self) -> Duration {
+        Duration::minutes(15)
+    }
+}
+
+/// Opaque tokens from a counter; their "hash" is their bytes (distinct tokens, distinct
+/// hashes, which is all the rules need).
+struct CountingSecrets(AtomicU64);
+
+impl Secrets for CountingSecrets {
+    fn opaque_token(&self) -> OpaqueToken {
+        let plain = format!("opaque-{:020}", self.0.fetch_add(1, Ordering::SeqCst));
+        OpaqueToken {
+            hash: self.hash_token(&plain),
+            plain,
+        }
+    }
+
+    fn hash_token(&self, plain: &str) -> TokenHash {
+        let mut bytes = [0u8; 32];
+        for (i, b) in plain.bytes().enumerate() {
+            bytes[i % 32] ^= b.wrapping_add(i as u8);
+        }
+        TokenHash(bytes)
+    }
+}
+
+/// Keeps every mail.
+#[derive(Default)]
+struct Outbox(Mutex<Vec<OutgoingMail>>);
+
+struct OutboxMailer(Arc<Outbox>);
+
+#[async_trait::async_trait]
+impl Mailer for OutboxMailer {
+    async fn send(&self, mail: OutgoingMail) -> Result<(), MailError> {
+        self.0.0.lock().unwrap().push(mail);
+        Ok(())
+    }
+}
+
+/// A mixing hash for the audit chain (its verification is not what these tests show).
+struct MixHasher;
+
+impl ChainHasher for MixHasher {
+    fn link(&self, canonical: &[u8]) -> ChainHash {
+        let mut out = [0u8; 32];
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for (i, b) in canonical.iter().enumerate() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            out[i % 32] ^= h as u8;
+        }
+        ChainHash(out)
+    }
+}
+
+// ------------------------------------------------------------------------------ world
+
+const PASSWORD: &str = "correct horse battery staple";
+const RESET_LINK: &str = "https://app.example/reset?token={token}";
+
+struct World {
+    store: MemoryStore,
+    clock: Arc<FixedClock>,
+    outbox: Arc<Outbox>,
+    identity: IdentityServices,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with_config(AuthConfig {
+            reset_url_template: RESET_LINK.to_owned(),
+            ..AuthConfig::default()
+        })
+    }
+
+    fn with_config(config: AuthConfig) -> Self {
+        let clock = Arc::new(FixedClock::at(datetime!(2026-12-01 09:00 UTC)));
+        let store = MemoryStore::new(Arc::new(MixHasher), clock.clone());
+        let outbox = Arc::new(Outbox::default());
+        let identity = IdentityServices::new(
+            IdentityPorts {
+                tenants: Arc::new(store.clone()),
+                users: Arc::new(store.clone()),
+                sessions: Arc::new(store.clone()),
+                resets: Arc::new(store.clone()),
+                throttle: Arc::new(store.clone()),
+                audit: Arc::new(store.clone()),
+                hasher: Arc::new(PlainHasher),
+                tokens: Arc::new(TableTokens {
+                    issued: Mutex::default(),
+                    next: AtomicU64::new(1),
+                }),
+                secrets: Arc::new(CountingSecrets(AtomicU64::new(1))),
+                mailer: Arc::new(OutboxMailer(outbox.clone())),
+                clock: clock.clone(),
+            },
+            config,
+        );
+        Self {
+            store,
+            clock,
+            outbox,
+            identity,
+        }
+    }
+
+    async fn sign_up(&self, organisation: &str, email: &str) -> (Tenant, User) {
+        self.identity
+            .sign_in
+            .register(registration(organisation, email), &ctx())
+            .await
+            .expect("sign-up")
+    }
+
+    async fn login(&self, email: &str, password: &str) -> Result<TokenPair, IdentityError> {
+        self.login_from(email, password, ip(1)).await
+    }
+
+    async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        from: IpAddr,
+    ) -> Result<TokenPair, IdentityError> {
+        self.identity
+            .sign_in
+            .login(
+                LoginRequest {
+                    email: Email::parse(email).unwrap(),
+                    password: Password::presented(password, "password").unwrap(),
+                    client_ip: Some(from),
+                },
+                &ctx(),
+            )
+            .await
+    }
+
+    /// Signs in and authenticates the access token, as a request would.
+    async fn session(&self, email: &str) -> Authenticated {
+        let pair = self.login(email, PASSWORD).await.expect("sign-in");
+        self.identity
+            .sign_in
+            .authenticate(&pair.access_token)
+            .await
+            .expect("authenticate")
+    }
+
+    /// A user added by the tenant's owner, with the standard password.
+    async fn member(&self, owner: &Authenticated, email: &str, role: Role) -> User {
+        self.identity
+            .admin
+            .create_user(&owner.scope, new_member(email, role, true), &ctx())
+            .await
+            .expect("create user")
+    }
+
+    async fn events(&self, scope: &TenantScope, action: AuditAction) -> Vec<AuditRecord> {
+        let query = AuditQuery {
+            action: Some(action.to_string()),
+            limit: 500,
+            ..AuditQuery::default()
+        };
+        self.store.list(scope, &query).await.unwrap().items
+    }
+
+    /// The token of the latest mail's link.
+    fn mailed_token(&self) -> String {
+        let mails = self.outbox.0.lock().unwrap();
+        let text = &mails.last().expect("a mail was sent").text;
+        let start = text.find("token=").expect("a link in the mail") + "token=".len();
+        text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect()
+    }
+
+    fn mail_count(&self) -> usize {
+        self.outbox.0.lock().unwrap().len()
+    }
+}
+
+fn ctx() -> RequestContext {
+    RequestContext::default()
+}
+
+fn ip(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+}
+
+fn registration(organisation: &str, email: &str) -> Registration {
+    Registration {
+        organisation_name: TenantName::parse(organisation).unwrap(),
+        slug: None,
+        email: Email::parse(email).unwrap(),
+        full_name: FullName::parse("Olivia Owner").unwrap(),
+        password: Password::new_checked(PASSWORD, "password", Some(email)).unwrap(),
+    }
+}
+
+fn new_member(email: &str, role: Role, with_password: bool) -> NewMember {
+    NewMember {
+        email: Email::parse(email).unwrap(),
+        full_name: FullName::parse("Max Member").unwrap(),
+        role,
+        password: with_password
+            .then(|| Password::new_checked(PASSWORD, "password", Some(email)).unwrap()),
+    }
+}
+
+fn assert_conflict<T: std::fmt::Debug>(result: Result<T, IdentityError>, expected: &str) {
+    match result {
+        Err(IdentityError::Conflict { code, .. }) => assert_eq!(code, expected),
+        other => panic!("expected the conflict `{expected}`, got {other:?}"),
+    }
+}
+
+fn assert_forbidden<T: std::fmt::Debug>(result: Result<T, IdentityError>, permission: Permission) {
+    match result {
+        Err(IdentityError::Forbidden(denied)) => assert_eq!(denied.0, permission),
+        other => panic!("expected a refusal for {permission:?}, got {other:?}"),
+    }
+}
+
+fn assert_invalid_field<T: std::fmt::Debug>(result: Result<T, IdentityError>, field: &str) {
+    match result {
+        Err(IdentityError::Validation(errors)) => assert!(
+            errors.0.iter().any(|e| e.field == field),
+            "no error for `{field}` in {errors:?}"
+        ),
+        other => panic!("expected a validation error on `{field}`, got {other:?}"),
+    }
+}
+
+// ------------------------------------------------------------------------------ sign-up
+
+#[tokio::test]
+async fn sign_up_creates_a_tenant_and_its_owner_and_audits_both() {
+    let world = World::new();
+    let (tenant, owner) = world.sign_up("Acme GmbH", "olivia@acme.example").await;
+    assert_eq!(owner.role, Role::Owner);
+    assert_eq!(owner.tenant_id, tenant.id);
+    assert_eq!(tenant.slug.as_str(), "acme-gmbh");
+
+    let auth = world.session("olivia@acme.example").await;
+    assert_eq!(auth.scope.tenant_id(), tenant.id);
+    assert_eq!(auth.scope.role(), Some(Role::Owner));
+    for action in [AuditAction::TENANT_CREATED, AuditAction::USER_CREATED] {
+        let events = world.events(&auth.scope, action.clone()).await;
+        assert_eq!(events.len(), 1, "{action}");
+        assert_eq!(events[0].actor, Actor::User(owner.id), "{action}");
+    }
+
+    // The same name again gets the next free slug.
+    let (second, _) = world.sign_up("Acme GmbH", "other@acme.example").await;
+    assert_eq!(second.slug.as_str(), "acme-gmbh-2");
+}
+
+#[tokio::test]
+async fn sign_up_refuses_a_taken_slug_or_address_and_can_be_switched_off() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+
+    let mut taken_slug = registration("Other", "new@other.example");
+    taken_slug.slug = Some(TenantSlug::parse("acme").unwrap());
+    let result = world.identity.sign_in.register(taken_slug, &ctx()).await;
+    match result {
+        Err(IdentityError::Conflict { code, field, .. }) => {
+            assert_eq!((code, field), ("slug_taken", Some("slug")));
+        }
+        other => panic!("expected slug_taken, got {other:?}"),
+    }
+
+    let taken_email = registration("Other", "olivia@acme.example");
+    let result = world.identity.sign_in.register(taken_email, &ctx()).await;
+    assert_conflict(result, "email_taken");
+
+    let closed = World::with_config(AuthConfig {
+        registration_enabled: false,
+        ..AuthConfig::default()
+    });
+    let result = closed
+        .identity
+        .sign_in
+        .register(registration("Acme", "olivia@acme.example"), &ctx())
+        .await;
+    assert!(matches!(result, Err(IdentityError::RegistrationDisabled)));
+    // The platform operation works whether or not sign-up is open.
+    let system = SystemScope::for_platform_operation("use-case test");
+    let (tenant, owner) = closed
+        .identity
+        .admin
+        .create_tenant(&system, registration("Acme", "olivia@acme.example"))
+        .await
+        .unwrap();
+    assert_eq!((owner.role, owner.tenant_id), (Role::Owner, tenant.id));
+}
+
+// ------------------------------------------------------------------------------ sign-in
+
+#[tokio::test]
+async fn a_failed_sign_in_gives_one_answer_and_is_audited_for_known_accounts() {
+    let world = World::new();
+    let (_, owner) = world.sign_up("Acme", "olivia@acme.example").await;
+
+    let wrong = world.login("olivia@acme.example", "not the password").await;
+    assert!(matches!(wrong, Err(IdentityError::InvalidCredentials)));
+    let unknown = world.login("nobody@acme.example", PASSWORD).await;
+    assert!(matches!(unknown, Err(IdentityError::InvalidCredentials)));
+
+    let auth = world.session("olivia@acme.example").await;
+    let failed = world
+        .events(&auth.scope, AuditAction::USER_LOGIN_FAILED)
+        .await;
+    assert_eq!(
+        failed.len(),
+        1,
+        "only the known account's failure is audited"
+    );
+    assert_eq!(failed[0].actor, Actor::User(owner.id));
+    assert_eq!(failed[0].changes["reason"], json!("wrong_password"));
+    let succeeded = world
+        .events(&auth.scope, AuditAction::USER_LOGIN_SUCCEEDED)
+        .await;
+    assert_eq!(succeeded.len(), 1);
+    assert_eq!(succeeded[0].actor, Actor::User(owner.id));
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_account_from_that_address_even_with_the_right_password() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let free = AuthConfig::default().throttle.account_address_free;
+    for _ in 0..free {
+        let result = world
+            .login_from("olivia@acme.example", "wrong guess", ip(66))
+            .await;
+        assert!(matches!(result, Err(IdentityError::InvalidCredentials)));
+    }
+    let throttled = world
+        .login_from("olivia@acme.example", PASSWORD, ip(66))
+        .await;
+    match throttled {
+        Err(IdentityError::Throttled { retry_after_secs }) => assert!(retry_after_secs >= 1),
+        other => panic!("expected a throttled answer, got {other:?}"),
+    }
+    // The owner at their own address is not slowed down by the attacker's failures.
+    world
+        .login_from("olivia@acme.example", PASSWORD, ip(7))
+        .await
+        .expect("another address signs in");
+    // Once the delay has passed, the right password works from there too.
+    world.clock.advance(Duration::minutes(16));
+    world
+        .login_from("olivia@acme.example", PASSWORD, ip(66))
+        .await
+        .expect("after the delay");
+}
+
+#[tokio::test]
+async fn inactive_users_and_suspended_tenants_cannot_sign_in_or_use_their_tokens() {
+    let world = World::new();
+    let (tenant, _) = world.sign_up("Acme", "olivia@acme.example").await;
+    let owner = world.session("olivia@acme.example").await;
+    let member = world.member(&owner, "max@acme.example", Role::Member).await;
+    let member_pair = world.login("max@acme.example", PASSWORD).await.unwrap();
+
+    world
+        .identity
+        .admin
+        .update_user(
+            &owner.scope,
+            member.id,
+            UserPatch {
+                is_active: Some(false),
+                ..UserPatch::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let refused = world.login("max@acme.example", PASSWORD).await;
+    assert!(matches!(refused, Err(IdentityError::InvalidCredentials)));
+    let stale = world
+        .identity
+        .sign_in
+        .authenticate(&member_pair.access_token)
+        .await;
+    assert!(matches!(stale, Err(IdentityError::InvalidToken)));
+
+    let owner_pair = world.login("olivia@acme.example", PASSWORD).await.unwrap();
+    let system = SystemScope::for_platform_operation("use-case test");
+    let suspended = world
+        .identity
+        .admin
+        .set_tenant_active(&system, tenant.id, false)
+        .await
+        .unwrap();
+    assert!(!suspended.is_active);
+    let refused = world.login("olivia@acme.example", PASSWORD).await;
+    assert!(matches!(refused, Err(IdentityError::InvalidCredentials)));
+    let stale = world
+        .identity
+        .sign_in
+        .authenticate(&owner_pair.access_token)
+        .await;
+    assert!(matches!(stale, Err(IdentityError::InvalidToken)));
+    let refresh = world
+        .identity
+        .sign_in
+        .refresh(&owner_pair.refresh_token, &ctx())
+        .await;
+    assert!(matches!(refresh, Err(IdentityError::InvalidToken)));
+}
+
+// ------------------------------------------------------------------------------ sessions
+
+#[tokio::test]
+async fn refresh_rotates_and_a_replayed_token_revokes_the_whole_session() {
+    let world = World::new();
+    let (_, owner) = world.sign_up("Acme", "olivia@acme.example").await;
+    let first = world.login("olivia@acme.example", PASSWORD).await.unwrap();
+    let sign_in = &world.identity.sign_in;
+
+    let second = sign_in.refresh(&first.refresh_token, &ctx()).await.unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    assert_ne!(second.access_token, first.access_token);
+    sign_in.authenticate(&second.access_token).await.unwrap();
+
+    // The first token again: reuse. The session ends for every token of the family.
+    let replay = sign_in.refresh(&first.refresh_token, &ctx()).await;
+    assert!(matches!(replay, Err(IdentityError::InvalidToken)));
+    let after = sign_in.refresh(&second.refresh_token, &ctx()).await;
+    assert!(matches!(after, Err(IdentityError::InvalidToken)));
+    let access = sign_in.authenticate(&second.access_token).await;
+    assert!(matches!(access, Err(IdentityError::InvalidToken)));
+
+    let auth = world.session("olivia@acme.example").await;
+    let reused = world
+        .events(&auth.scope, AuditAction::AUTH_REFRESH_REUSED)
+        .await;
+    assert_eq!(reused.len(), 1, "one audit event for the reuse");
+    assert_eq!(reused[0].actor, Actor::User(owner.id));
+    // A further replay into the revoked session is not audited again.
+    let again = sign_in.refresh(&first.refresh_token, &ctx()).await;
+    assert!(matches!(again, Err(IdentityError::InvalidToken)));
+    assert_eq!(
+        world
+            .events(&auth.scope, AuditAction::AUTH_REFRESH_REUSED)
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_die_when_idle_too_long_and_garbage_is_refused() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let pair = world.login("olivia@acme.example", PASSWORD).await.unwrap();
+    let sign_in = &world.identity.sign_in;
+    for garbage in ["", "not-a-token", &"x".repeat(600)] {
+        let result = sign_in.refresh(garbage, &ctx()).await;
+        assert!(matches!(result, Err(IdentityError::InvalidToken)));
+    }
+    world
+        .clock
+        .advance(AuthConfig::default().refresh_idle + Duration::seconds(1));
+    let idle = sign_in.refresh(&pair.refresh_token, &ctx()).await;
+    assert!(matches!(idle, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_only_that_session() {
+    let world = World::new();
+    let (_, owner) = world.sign_up("Acme", "olivia@acme.example").await;
+    let laptop = world.login("olivia@acme.example", PASSWORD).await.unwrap();
+    let phone = world.login("olivia@acme.example", PASSWORD).await.unwrap();
+    let sign_in = &world.identity.sign_in;
+    let auth = sign_in.authenticate(&laptop.access_token).await.unwrap();
+
+    sign_in.logout(&auth, &ctx()).await.unwrap();
+    let access = sign_in.authenticate(&laptop.access_token).await;
+    assert!(matches!(access, Err(IdentityError::InvalidToken)));
+    let refresh = sign_in.refresh(&laptop.refresh_token, &ctx()).await;
+    assert!(matches!(refresh, Err(IdentityError::InvalidToken)));
+
+    let other = sign_in.authenticate(&phone.access_token).await.unwrap();
+    let logged_out = world
+        .events(&other.scope, AuditAction::USER_LOGGED_OUT)
+        .await;
+    assert_eq!(logged_out.len(), 1);
+    assert_eq!(logged_out[0].actor, Actor::User(owner.id));
+    assert_eq!(
+        logged_out[0].entity_id.as_deref(),
+        Some(auth.session_id.to_string().as_str())
+    );
+}
+
+// ------------------------------------------------------------------------------ passwords
+
+#[tokio::test]
+async fn a_password_reset_sets_a_new_password_once_and_ends_every_session() {
+    let world = World::new();
+    let (_, owner) = world.sign_up("Acme", "olivia@acme.example").await;
+    let old = world.login("olivia@acme.example", PASSWORD).await.unwrap();
+    let sign_in = &world.identity.sign_in;
+
+    // Unknown addresses get the same answer and no mail.
+    let unknown = Email::parse("nobody@acme.example").unwrap();
+    sign_in
+        .forgot_password(&unknown, Some(ip(1)), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(world.mail_count(), 0);
+
+    let email = Email::parse("olivia@acme.example").unwrap();
+    sign_in
+        .forgot_password(&email, Some(ip(1)), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(world.mail_count(), 1);
+    let token = world.mailed_token();
+
+    let weak = sign_in.reset_password(&token, "short", &ctx()).await;
+    assert_invalid_field(weak, "password");
+    let bad_token = sign_in
+        .reset_password("forged", "a brand new long passphrase", &ctx())
+        .await;
+    assert!(matches!(bad_token, Err(IdentityError::InvalidToken)));
+
+    sign_in
+        .reset_password(&token, "a brand new long passphrase", &ctx())
+        .await
+        .unwrap();
+    let again = sign_in
+        .reset_password(&token, "yet another long passphrase", &ctx())
+        .await;
+    assert!(matches!(again, Err(IdentityError::InvalidToken)), "one use");
+
+    let access = sign_in.authenticate(&old.access_token).await;
+    assert!(matches!(access, Err(IdentityError::InvalidToken)));
+    let refresh = sign_in.refresh(&old.refresh_token, &ctx()).await;
+    assert!(matches!(refresh, Err(IdentityError::InvalidToken)));
+    let old_password = world.login("olivia@acme.example", PASSWORD).await;
+    assert!(matches!(
+        old_password,
+        Err(IdentityError::InvalidCredentials)
+    ));
+    let pair = world
+        .login("olivia@acme.example", "a brand new long passphrase")
+        .await
+        .unwrap();
+    let auth = sign_in.authenticate(&pair.access_token).await.unwrap();
+    for action in [
+        AuditAction::USER_PASSWORD_RESET_REQUESTED,
+        AuditAction::USER_PASSWORD_RESET,
+    ] {
+        let events = world.events(&auth.scope, action.clone()).await;
+        assert_eq!(events.len(), 1, "{action}");
+        assert_eq!(events[0].actor, Actor::User(owner.id), "{action}");
+        assert_eq!(events[0].entity_id, Some(owner.id.to_string()));
+    }
+}
+
+#[tokio::test]
+async fn reset_requests_beyond_the_limit_are_dropped_silently() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let email = Email::parse("olivia@acme.example").unwrap();
+    let free = AuthConfig::default().throttle.reset_for_free;
+    for _ in 0..free + 3 {
+        world
+            .identity
+            .sign_in
+            .forgot_password(&email, Some(ip(1)), &ctx())
+            .await
+            .expect("the same answer every time");
+    }
+    assert_eq!(world.mail_count(), free as usize);
+}
+
+#[tokio::test]
+async fn a_password_change_checks_the_current_one_and_keeps_only_the_new_session() {
+    let world = World::new();
+    let (_, owner) = world.sign_up("Acme", "olivia@acme.example").await;
+    let other_device = world.login("olivia@acme.example", PASSWORD).await.unwrap();
+    let auth = world.session("olivia@acme.example").await;
+    let accounts = &world.identity.accounts;
+
+    let wrong = Password::presented("not my password", "current_password").unwrap();
+    let result = accounts
+        .change_password(&auth, &wrong, "a brand new long passphrase", None, &ctx())
+        .await;
+    assert_invalid_field(result, "current_password");
+    let current = Password::presented(PASSWORD, "current_password").unwrap();
+    let result = accounts
+        .change_password(&auth, &current, "short", None, &ctx())
+        .await;
+    assert_invalid_field(result, "new_password");
+
+    let fresh = accounts
+        .change_password(&auth, &current, "a brand new long passphrase", None, &ctx())
+        .await
+        .unwrap();
+    let sign_in = &world.identity.sign_in;
+    let now = sign_in.authenticate(&fresh.access_token).await.unwrap();
+    for stale in [&other_device.access_token] {
+        let result = sign_in.authenticate(stale).await;
+        assert!(matches!(result, Err(IdentityError::InvalidToken)));
+    }
+    let failed = world
+        .events(&now.scope, AuditAction::USER_LOGIN_FAILED)
+        .await;
+    assert_eq!(failed.len(), 1, "the wrong current password is audited");
+    assert_eq!(failed[0].changes["reason"], json!("wrong_current_password"));
+    let changed = world
+        .events(&now.scope, AuditAction::USER_PASSWORD_CHANGED)
+        .await;
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].actor, Actor::User(owner.id));
+}
+
+#[tokio::test]
+async fn a_password_change_on_a_stale_principal_is_a_version_conflict() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let owner = world.session("olivia@acme.example").await;
+    let member = world.member(&owner, "max@acme.example", Role::Member).await;
+    let max = world.session("max@acme.example").await;
+
+    // An administrator renames Max after Max's request was authenticated.
+    world
+        .identity
+        .admin
+        .update_user(
+            &owner.scope,
+            member.id,
+            UserPatch {
+                full_name: Some(FullName::parse("Maximilian").unwrap()),
+                ..UserPatch::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let current = Password::presented(PASSWORD, "current_password").unwrap();
+    let result = world
+        .identity
+        .accounts
+        .change_password(&max, &current, "a brand new long passphrase", None, &ctx())
+        .await;
+    assert_conflict(result, "stale");
+    // Nothing changed: the old password still signs in.
+    world.login("max@acme.example", PASSWORD).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_own_profile_changes_with_an_audit_event_and_no_event_when_unchanged() {
+    let world = World::new();
+    let (_, owner) = world.sign_up("Acme", "olivia@acme.example").await;
+    let auth = world.session("olivia@acme.example").await;
+    let accounts = &world.identity.accounts;
+    let renamed = accounts
+        .update_profile(
+            &auth,
+            ProfilePatch {
+                full_name: Some(FullName::parse("Olivia Q. Owner").unwrap()),
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.full_name.as_str(), "Olivia Q. Owner");
+    assert_eq!(renamed.version, owner.version + 1);
+    accounts
+        .update_profile(&auth, ProfilePatch::default(), &ctx())
+        .await
+        .unwrap();
+    let updated = world.events(&auth.scope, AuditAction::USER_UPDATED).await;
+    assert_eq!(updated.len(), 1, "an empty patch writes nothing");
+    assert_eq!(updated[0].actor, Actor::User(owner.id));
+}
+
+// ------------------------------------------------------------------------------ administration
+
+#[tokio::test]
+async fn each_role_administers_what_the_matrix_allows_and_refusals_are_audited() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let owner = world.session("olivia@acme.example").await;
+    world.member(&owner, "adam@acme.example", Role::Admin).await;
+    world.member(&owner, "max@acme.example", Role::Member).await;
+    world
+        .member(&owner, "vera@acme.example", Role::Viewer)
+        .await;
+    let admin = world.session("adam@acme.example").await;
+    let member = world.session("max@acme.example").await;
+    let viewer = world.session("vera@acme.example").await;
+    let administration = &world.identity.admin;
+
+    // Everyone reads the tenant and its users.
+    for auth in [&owner, &admin, &member, &viewer] {
+        administration.tenant(&auth.scope, &ctx()).await.unwrap();
+        let users = administration
+            .list_users(&auth.scope, PageRequest::first(50), &ctx())
+            .await
+            .unwrap();
+        assert_eq!(users.items.len(), 4);
+    }
+    // Members and viewers manage nobody and not the tenant.
+    for auth in [&member, &viewer] {
+        let result = administration
+            .create_user(
+                &auth.scope,
+                new_member("new@acme.example", Role::Viewer, true),
+                &ctx(),
+            )
+            .await;
+        assert_forbidden(result, Permission::ManageMembers);
+        let result = administration
+            .update_tenant(&auth.scope, TenantPatch::default(), &ctx())
+            .await;
+        assert_forbidden(result, Permission::ManageTenant);
+    }
+    // Admins manage members and viewers, but not owners and admins.
+    let created = administration
+        .create_user(
+            &admin.scope,
+            new_member("new@acme.example", Role::Viewer, true),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let result = administration
+        .create_user(
+            &admin.scope,
+            new_member("boss@acme.example", Role::Admin, true),
+            &ctx(),
+        )
+        .await;
+    assert_forbidden(result, Permission::ManagePrivilegedUsers);
+    let promote = UserPatch {
+        role: Some(Role::Admin),
+        ..UserPatch::default()
+    };
+    let result = administration
+        .update_user(&admin.scope, created.id, promote.clone(), &ctx())
+        .await;
+    assert_forbidden(result, Permission::ManagePrivilegedUsers);
+    let result = administration
+        .delete_user(&admin.scope, owner.user.id, &ctx())
+        .await;
+    assert_forbidden(result, Permission::ManagePrivilegedUsers);
+    // Owners grant the privileged roles.
+    let promoted = administration
+        .update_user(&owner.scope, created.id, promote, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(promoted.role, Role::Admin);
+
+    let denied = world
+        .events(&owner.scope, AuditAction::AUTH_PERMISSION_DENIED)
+        .await;
+    assert_eq!(denied.len(), 7, "every refusal above is audited");
+    assert!(
+        denied
+            .iter()
+            .any(|e| e.actor == Actor::User(viewer.user.id))
+    );
+    assert!(denied.iter().any(|e| e.actor == Actor::User(admin.user.id)));
+}
+
+#[tokio::test]
+async fn user_changes_are_audited_by_kind_and_role_changes_end_sessions() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let owner = world.session("olivia@acme.example").await;
+    let max = world.member(&owner, "max@acme.example", Role::Member).await;
+    let max_pair = world.login("max@acme.example", PASSWORD).await.unwrap();
+    let administration = &world.identity.admin;
+    let patch = |full_name: Option<&str>, role: Option<Role>, is_active: Option<bool>| UserPatch {
+        full_name: full_name.map(|n| FullName::parse(n).unwrap()),
+        role,
+        is_active,
+    };
+
+    let steps = [
+        (
+            patch(Some("Maximilian"), None, None),
+            AuditAction::USER_UPDATED,
+        ),
+        (
+            patch(None, Some(Role::Viewer), None),
+            AuditAction::USER_ROLE_CHANGED,
+        ),
+        (
+            patch(None, None, Some(false)),
+            AuditAction::USER_DEACTIVATED,
+        ),
+        (patch(None, None, Some(true)), AuditAction::USER_REACTIVATED),
+    ];
+    let mut version = max.version;
+    for (patch, action) in steps {
+        let updated = administration
+            .update_user(&owner.scope, max.id, patch, &ctx())
+            .await
+            .unwrap();
+        version += 1;
+        assert_eq!(updated.version, version, "{action}");
+        let events = world.events(&owner.scope, action.clone()).await;
+        let event = events
+            .iter()
+            .find(|e| e.entity_id == Some(max.id.to_string()))
+            .unwrap_or_else(|| panic!("no {action} event"));
+        assert_eq!(event.actor, Actor::User(owner.user.id), "{action}");
+    }
+    // The role change ended the session Max had before it.
+    let stale = world
+        .identity
+        .sign_in
+        .authenticate(&max_pair.access_token)
+        .await;
+    assert!(matches!(stale, Err(IdentityError::InvalidToken)));
+    let max_now = world.session("max@acme.example").await;
+    assert_eq!(max_now.scope.role(), Some(Role::Viewer));
+
+    // An unchanged patch writes nothing.
+    let before = world.events(&owner.scope, AuditAction::USER_UPDATED).await;
+    administration
+        .update_user(&owner.scope, max.id, UserPatch::default(), &ctx())
+        .await
+        .unwrap();
+    let after = world.events(&owner.scope, AuditAction::USER_UPDATED).await;
+    assert_eq!(before.len(), after.len());
+
+    administration
+        .delete_user(&owner.scope, max.id, &ctx())
+        .await
+        .unwrap();
+    let deleted = world.events(&owner.scope, AuditAction::USER_DELETED).await;
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].actor, Actor::User(owner.user.id));
+    let gone = administration.user(&owner.scope, max.id, &ctx()).await;
+    assert!(matches!(gone, Err(IdentityError::NotFound)));
+}
+
+#[tokio::test]
+async fn the_last_owner_cannot_be_demoted_deactivated_or_removed() {
+    let world = World::new();
+    let (tenant, _) = world.sign_up("Acme", "olivia@acme.example").await;
+    let olivia = world.session("olivia@acme.example").await;
+    let administration = &world.identity.admin;
+    let demote = UserPatch {
+        role: Some(Role::Admin),
+        ..UserPatch::default()
+    };
+    let deactivate = UserPatch {
+        is_active: Some(false),
+        ..UserPatch::default()
+    };
+
+    let result = administration
+        .update_user(&olivia.scope, olivia.user.id, demote.clone(), &ctx())
+        .await;
+    assert_conflict(result, "last_owner");
+    let result = administration
+        .update_user(&olivia.scope, olivia.user.id, deactivate.clone(), &ctx())
+        .await;
+    assert_conflict(result, "last_owner");
+    let result = administration
+        .delete_user(&olivia.scope, olivia.user.id, &ctx())
+        .await;
+    assert_conflict(result, "self_removal");
+    // Removing the last owner is refused by the rule itself, whoever asks.
+    let someone = TenantScope::for_tests(tenant.id, UserId::generate(), Role::Owner);
+    let result = administration
+        .delete_user(&someone, olivia.user.id, &ctx())
+        .await;
+    assert_conflict(result, "last_owner");
+
+    // With a second owner, the first may step down; then the second is the last.
+    let oscar = world
+        .member(&olivia, "oscar@acme.example", Role::Owner)
+        .await;
+    let stepped_down = administration
+        .update_user(&olivia.scope, olivia.user.id, demote.clone(), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(stepped_down.role, Role::Admin);
+    let oscar_auth = world.session("oscar@acme.example").await;
+    let result = administration
+        .update_user(&oscar_auth.scope, oscar.id, demote, &ctx())
+        .await;
+    assert_conflict(result, "last_owner");
+    let result = administration
+        .update_user(&oscar_auth.scope, oscar.id, deactivate, &ctx())
+        .await;
+    assert_conflict(result, "last_owner");
+    let stored = administration
+        .user(&oscar_auth.scope, oscar.id, &ctx())
+        .await
+        .unwrap();
+    assert_eq!((stored.role, stored.is_active), (Role::Owner, true));
+}
+
+#[tokio::test]
+async fn an_invited_user_sets_a_password_through_the_mailed_link() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let owner = world.session("olivia@acme.example").await;
+    let invited = world
+        .identity
+        .admin
+        .create_user(
+            &owner.scope,
+            new_member("ines@acme.example", Role::Member, false),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert!(invited.password_hash.is_unset());
+    assert_eq!(world.mail_count(), 1);
+    let refused = world.login("ines@acme.example", PASSWORD).await;
+    assert!(matches!(refused, Err(IdentityError::InvalidCredentials)));
+
+    let token = world.mailed_token();
+    world
+        .identity
+        .sign_in
+        .reset_password(&token, "ines chose this passphrase", &ctx())
+        .await
+        .unwrap();
+    world
+        .login("ines@acme.example", "ines chose this passphrase")
+        .await
+        .unwrap();
+    let created = world.events(&owner.scope, AuditAction::USER_CREATED).await;
+    let event = created
+        .iter()
+        .find(|e| e.entity_id == Some(invited.id.to_string()))
+        .unwrap();
+    assert_eq!(event.actor, Actor::User(owner.user.id));
+    assert_eq!(event.changes["invited"], json!(true));
+}
+
+#[tokio::test]
+async fn tenant_settings_change_with_an_audit_event_and_stay_in_their_tenant() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    world.sign_up("Beta", "bea@beta.example").await;
+    let acme = world.session("olivia@acme.example").await;
+    let beta = world.session("bea@beta.example").await;
+    let administration = &world.identity.admin;
+
+    let updated = administration
+        .update_tenant(
+            &acme.scope,
+            TenantPatch {
+                name: Some(TenantName::parse("Acme Europe").unwrap()),
+                settings: Some(TenantSettings::parse(json!({"language": "de"})).unwrap()),
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name.as_str(), "Acme Europe");
+    assert_eq!(updated.settings.language(), "de");
+    assert_eq!(updated.version, acme.tenant.version + 1);
+    let events = world.events(&acme.scope, AuditAction::TENANT_UPDATED).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor, Actor::User(acme.user.id));
+
+    let untouched = administration.tenant(&beta.scope, &ctx()).await.unwrap();
+    assert_eq!(untouched.name.as_str(), "Beta");
+    // Another tenant's user is not found, not forbidden.
+    let foreign = administration.user(&beta.scope, acme.user.id, &ctx()).await;
+    assert!(matches!(foreign, Err(IdentityError::NotFound)));
+    let foreign = administration
+        .delete_user(&beta.scope, acme.user.id, &ctx())
+        .await;
+    assert!(matches!(foreign, Err(IdentityError::NotFound)));
+}
+
+#[test]
+fn bad_input_is_refused_naming_its_field() {
+    let field = |errors: aura_tenancy::ValidationErrors| errors.0[0].field.clone();
+    assert_eq!(field(Email::parse("not an address").unwrap_err()), "email");
+    assert_eq!(
+        field(Email::parse_field("x", "owner_email").unwrap_err()),
+        "owner_email"
+    );
+    assert_eq!(
+        field(Password::new_checked("short", "new_password", None).unwrap_err()),
+        "new_password"
+    );
+    assert_eq!(
+        field(
+            Password::new_checked(
+                "olivia@acme.example",
+                "password",
+                Some("olivia@acme.example")
+            )
+            .unwrap_err()
+        ),
+        "password"
+    );
+    assert_eq!(field(FullName::parse("   ").unwrap_err()), "full_name");
+    assert!(TenantName::parse("").is_err());
+}
