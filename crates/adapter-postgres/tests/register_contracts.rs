@@ -2,44 +2,16 @@
 //! on PostgreSQL, as the app role, once with the wall clock and once with a clock that
 //! stands still. Each contract gets a fresh database, dropped when its stores are.
 
+mod common;
+
 use std::sync::Arc;
 
-use aura_adapter_crypto::Sha256ChainHasher;
-use aura_adapter_postgres::TestDatabase;
 use aura_port_contracts::RegisterStores;
 use aura_tenancy::{Clock, FixedClock, SystemClock};
-use time::{OffsetDateTime, macros::datetime};
-
-/// The stores' clock, which also keeps the test database alive for as long as any
-/// store (or the contract) holds it.
-struct ClockHoldingDatabase {
-    clock: Arc<dyn Clock>,
-    _db: TestDatabase,
-}
-
-impl Clock for ClockHoldingDatabase {
-    fn now(&self) -> OffsetDateTime {
-        self.clock.now()
-    }
-}
+use time::macros::datetime;
 
 async fn stores(clock: Arc<dyn Clock>) -> RegisterStores {
-    let db = TestDatabase::create().await;
-    let url = db.app_url().to_owned();
-    let clock: Arc<dyn Clock> = Arc::new(ClockHoldingDatabase { clock, _db: db });
-    let settings = aura_adapter_postgres::PoolSettings {
-        max_size: 8,
-        ..Default::default()
-    };
-    let pg = aura_adapter_postgres::PgStores::connect(
-        &url,
-        settings,
-        Arc::new(Sha256ChainHasher),
-        clock.clone(),
-    )
-    .await
-    .expect("stores");
-    RegisterStores::from_single(pg, clock)
+    common::connected(clock, RegisterStores::from_single).await
 }
 
 mod system_clock {

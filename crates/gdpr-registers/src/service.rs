@@ -188,6 +188,23 @@ impl Registers {
         Ok(CheckedActivity { activity, missing })
     }
 
+    /// Each activity with what its record still lacks (one read of the organisation).
+    pub async fn with_gaps(
+        &self,
+        scope: &TenantScope,
+        activities: Vec<ProcessingActivity>,
+    ) -> Result<Vec<CheckedActivity>, RegistersError> {
+        let organisation = self.ports.organisation.get(scope).await?;
+        let profile = organisation.as_ref().map(|o| &o.profile);
+        Ok(activities
+            .into_iter()
+            .map(|activity| CheckedActivity {
+                missing: activity_gaps(&activity.fields, profile),
+                activity,
+            })
+            .collect())
+    }
+
     pub async fn create_activity(
         &self,
         scope: &TenantScope,
@@ -226,17 +243,8 @@ impl Registers {
         ctx: &RequestContext,
     ) -> Result<ListPage<CheckedActivity>, RegistersError> {
         let page = self.activities.list(scope, query, ctx).await?;
-        let organisation = self.ports.organisation.get(scope).await?;
-        let profile = organisation.as_ref().map(|o| &o.profile);
         Ok(ListPage {
-            items: page
-                .items
-                .into_iter()
-                .map(|activity| CheckedActivity {
-                    missing: activity_gaps(&activity.fields, profile),
-                    activity,
-                })
-                .collect(),
+            items: self.with_gaps(scope, page.items).await?,
             next: page.next,
         })
     }

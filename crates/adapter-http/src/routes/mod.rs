@@ -4,6 +4,7 @@ pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod me;
+mod records;
 pub mod registers;
 pub mod system;
 pub mod tasks;

@@ -4,11 +4,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use aura_gdpr_registers::{
-    ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, PolicyKind, PolicyStatus,
-    ProcessorFilter, RecordKind, VersionStatus,
+    Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, PolicyKind,
+    PolicyStatus, ProcessorFilter, Processors, RecordKind, VersionStatus,
     ports::{ActivityQuery, Cursor, PolicyQuery, ProcessorQuery, Sort},
     to_csv,
 };
+use aura_identity::Authenticated;
 use aura_records::Id;
 use aura_tenancy::UserId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
-    routes::{checked_limit, query_text},
+    routes::{checked_limit, query_text, records::Call},
     schemas::registers::{
         ActivityBody, ActivityFieldsBody, ActivityList, CompletenessBody, OrganisationBody,
         OrganisationProfileBody, PolicyBody, PolicyFieldsBody, PolicyList, PolicyVersionBody,
@@ -96,8 +97,17 @@ fn record_id(raw: &str) -> Result<Uuid, ApiError> {
     parse_id(raw, "id")
 }
 
+/// A kernel record's call: the caller's state, scope and request context.
+fn call<'a>(state: &'a ApiState, auth: &'a Authenticated, meta: &'a ClientMeta) -> Call<'a> {
+    Call {
+        state,
+        scope: &auth.scope,
+        ctx: &meta.context,
+    }
+}
+
 /// The `{id}` of a kernel record's path.
-fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
+pub(crate) fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
     record_id(raw).map(Id::from_uuid)
 }
 
@@ -227,11 +237,9 @@ pub async fn list_activities(
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
     };
-    let page = state
-        .registers
-        .activities(&auth.scope, &query, &meta.context)
+    let (items, next_cursor) = call(&state, &auth, &meta)
+        .list::<Activities>(&query)
         .await?;
-    let (items, next_cursor) = page_of(page.items, page.next);
     Ok(web::Json(ActivityList { items, next_cursor }))
 }
 
@@ -245,15 +253,9 @@ pub async fn create_activity(
     Auth(auth): Auth,
     JsonBody(fields): JsonBody<ActivityFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let checked = state
-        .registers
-        .create_activity(&auth.scope, fields.into(), &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::CREATED,
-        checked.activity.version,
-        &ActivityBody::from(checked),
-    ))
+    call(&state, &auth, &meta)
+        .create::<Activities>(fields.into())
+        .await
 }
 
 /// One activity with its missing Art. 30 items.
@@ -265,15 +267,7 @@ pub async fn get_activity(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let checked = state
-        .registers
-        .activity(&auth.scope, typed_id(&path)?, &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        checked.activity.version,
-        &ActivityBody::from(checked),
-    ))
+    call(&state, &auth, &meta).get::<Activities>(&path).await
 }
 
 /// Replaces an activity's fields (send all of them) at the version named by `If-Match`.
@@ -289,17 +283,9 @@ pub async fn update_activity(
     path: web::Path<String>,
     JsonBody(fields): JsonBody<ActivityFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = typed_id(&path)?;
-    let expected = if_match(&req)?;
-    let checked = state
-        .registers
-        .update_activity(&auth.scope, id, fields.into(), expected, &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        checked.activity.version,
-        &ActivityBody::from(checked),
-    ))
+    call(&state, &auth, &meta)
+        .replace::<Activities>(&req, &path, fields.into())
+        .await
 }
 
 /// Deletes an activity (admins and owners).
@@ -313,13 +299,9 @@ pub async fn delete_activity(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = typed_id(&path)?;
-    let expected = if_match(&req)?;
-    state
-        .registers
-        .delete_activity(&auth.scope, id, expected, &meta.context)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    call(&state, &auth, &meta)
+        .delete::<Activities>(&req, &path)
+        .await
 }
 
 /// How complete the register is: activities complete/incomplete and gaps per Art. 30 item.
@@ -390,11 +372,9 @@ pub async fn list_processors(
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
     };
-    let page = state
-        .registers
-        .processors(&auth.scope, &query, &meta.context)
+    let (items, next_cursor) = call(&state, &auth, &meta)
+        .list::<Processors>(&query)
         .await?;
-    let (items, next_cursor) = page_of(page.items, page.next);
     Ok(web::Json(ProcessorList { items, next_cursor }))
 }
 
@@ -408,15 +388,9 @@ pub async fn create_processor(
     Auth(auth): Auth,
     JsonBody(fields): JsonBody<ProcessorFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let processor = state
-        .registers
-        .create_processor(&auth.scope, fields.into(), &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::CREATED,
-        processor.version,
-        &ProcessorBody::from(processor),
-    ))
+    call(&state, &auth, &meta)
+        .create::<Processors>(fields.into())
+        .await
 }
 
 #[utoipa::path(get, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
@@ -427,15 +401,7 @@ pub async fn get_processor(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let processor = state
-        .registers
-        .processor(&auth.scope, typed_id(&path)?, &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        processor.version,
-        &ProcessorBody::from(processor),
-    ))
+    call(&state, &auth, &meta).get::<Processors>(&path).await
 }
 
 #[utoipa::path(put, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])),
@@ -450,17 +416,9 @@ pub async fn update_processor(
     path: web::Path<String>,
     JsonBody(fields): JsonBody<ProcessorFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = typed_id(&path)?;
-    let expected = if_match(&req)?;
-    let processor = state
-        .registers
-        .update_processor(&auth.scope, id, fields.into(), expected, &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        processor.version,
-        &ProcessorBody::from(processor),
-    ))
+    call(&state, &auth, &meta)
+        .replace::<Processors>(&req, &path, fields.into())
+        .await
 }
 
 /// Deletes a processor that no activity and no sub-processor uses (admins and owners).
@@ -474,13 +432,9 @@ pub async fn delete_processor(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = typed_id(&path)?;
-    let expected = if_match(&req)?;
-    state
-        .registers
-        .delete_processor(&auth.scope, id, expected, &meta.context)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    call(&state, &auth, &meta)
+        .delete::<Processors>(&req, &path)
+        .await
 }
 
 // ------------------------------------------------------------------ policies

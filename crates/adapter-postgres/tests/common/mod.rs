@@ -7,7 +7,7 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::{PgStores, PoolSettings, TestDatabase};
 use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
 use aura_identity::{Email, FullName, PasswordHash, User};
-use aura_tenancy::{FixedClock, Role, Tenant, TenantName, TenantScope, TenantSlug};
+use aura_tenancy::{Clock, FixedClock, Role, Tenant, TenantName, TenantScope, TenantSlug};
 use time::{OffsetDateTime, macros::datetime};
 use uuid::Uuid;
 
@@ -125,4 +125,36 @@ pub async fn add_user(
         .await
         .expect("insert user");
     user
+}
+
+/// The stores' clock, which also keeps the test database alive for as long as any
+/// store (or the contract) holds it.
+struct ClockHoldingDatabase {
+    clock: Arc<dyn Clock>,
+    _db: TestDatabase,
+}
+
+impl Clock for ClockHoldingDatabase {
+    fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+/// The stores of a contract suite on a fresh database (dropped with the last store),
+/// as `build` assembles them from the adapter and the clock.
+pub async fn connected<S>(
+    clock: Arc<dyn Clock>,
+    build: impl FnOnce(PgStores, Arc<dyn Clock>) -> S,
+) -> S {
+    let db = TestDatabase::create().await;
+    let url = db.app_url().to_owned();
+    let clock: Arc<dyn Clock> = Arc::new(ClockHoldingDatabase { clock, _db: db });
+    let settings = PoolSettings {
+        max_size: 8,
+        ..Default::default()
+    };
+    let pg = PgStores::connect(&url, settings, Arc::new(Sha256ChainHasher), clock.clone())
+        .await
+        .expect("stores");
+    build(pg, clock)
 }
