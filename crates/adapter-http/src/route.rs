@@ -53,14 +53,18 @@ impl Route {
     /// The route documented by `doc` (the `__path_<handler>` type `#[utoipa::path]`
     /// generates) and served by `handler`: standard body cap, no idempotency key,
     /// limited per tenant.
-    pub fn new<P, F, Args>(doc: P, handler: F) -> Self
+    ///
+    /// # Panics
+    ///
+    /// When `#[utoipa::path]` names more or fewer than one method (a declaration error,
+    /// found when the table is first built: at start-up and by every test here).
+    pub fn new<P, F, Args>(_doc: P, handler: F) -> Self
     where
         P: utoipa::Path + for<'t> utoipa::__dev::Tags<'t> + utoipa::__dev::SchemaReferences,
         F: Handler<Args> + Send + Sync,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        let _ = doc;
         let method = match P::methods().as_slice() {
             [method] => actix_method(method),
             other => panic!("{}: one method per route, not {}", P::path(), other.len()),
