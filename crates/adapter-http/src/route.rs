@@ -354,8 +354,13 @@ mod tests {
             .method(actix_web::http::Method::PATCH)
             .uri("/api/v1/processors")
             .to_request();
-        let status = actix::call_service(&app, request).await.status();
-        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        let response = actix::call_service(&app, request).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let allow = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(allow, Some("GET, POST"));
         let request = actix::TestRequest::get()
             .uri("/api/v1/nothing")
             .to_request();
