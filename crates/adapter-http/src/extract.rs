@@ -169,10 +169,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 /// Which body cap a route has: requests carrying a document get a larger one, the
-/// public authentication routes a small one. Set as `app_data` on the resource; routes
-/// without it get `EdgeConfig::max_body_bytes`.
+/// authentication routes a small one, the rest `EdgeConfig::max_body_bytes`. Declared
+/// per route in the route table ([`crate::routes::table`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyCap {
+    /// `EdgeConfig::max_body_bytes`.
+    Standard,
     /// Credentials and names only.
     Auth,
     /// Policy texts and other long documents (`EdgeConfig::max_document_bytes`).
@@ -227,10 +229,11 @@ pub(crate) fn edge(req: &HttpRequest) -> &EdgeConfig {
 
 pub(crate) fn body_limit(req: &HttpRequest) -> usize {
     let edge = edge(req);
-    match req.app_data::<BodyCap>() {
-        Some(BodyCap::Auth) => AUTH_BODY_BYTES.min(edge.max_body_bytes),
-        Some(BodyCap::Document) => edge.max_document_bytes.max(edge.max_body_bytes),
-        None => edge.max_body_bytes,
+    let pattern = req.match_pattern();
+    match crate::route::body_cap(req.method(), pattern.as_deref()) {
+        BodyCap::Auth => AUTH_BODY_BYTES.min(edge.max_body_bytes),
+        BodyCap::Document => edge.max_document_bytes.max(edge.max_body_bytes),
+        BodyCap::Standard => edge.max_body_bytes,
     }
 }
 

@@ -1,5 +1,6 @@
 //! `Idempotency-Key` on the retry-prone POSTs (sign-up and the create routes), as one
-//! middleware attached to exactly those resources ([`IDEMPOTENT_ROUTES`]).
+//! middleware attached to exactly the routes the route table marks with [`Keys`]
+//! ([`crate::routes::table`]; the OpenAPI header parameter is declared from the same marks).
 //!
 //! Without the header a request runs as usual. With it:
 //! 1. the key is checked (1–255 visible ASCII characters, else 400 naming the header);
@@ -41,21 +42,16 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on a replayed response.
 pub const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
 
-/// The routes whose POST takes an `Idempotency-Key` (OpenAPI paths). Actions on an
-/// existing record (submit, publish, complete, accept, reject, …) take `If-Match`
+/// Where the keys of an idempotent route live. Only creating POSTs take a key; actions
+/// on an existing record (submit, publish, complete, accept, reject, …) take `If-Match`
 /// instead, which already makes a retry harmless.
-pub const IDEMPOTENT_ROUTES: &[&str] = &[
-    "/api/v1/auth/register",
-    "/api/v1/tenants/me/users",
-    "/api/v1/processing-activities",
-    "/api/v1/processors",
-    "/api/v1/policies",
-    "/api/v1/policies/{id}/versions",
-    "/api/v1/tasks",
-    "/api/v1/ai/policy-drafts",
-    "/api/v1/ai/activity-suggestions",
-    "/api/v1/ai/ask",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// Sign-up's own space (no tenant yet).
+    SignUp,
+    /// The verified caller's tenant.
+    Tenant,
+}
 
 /// The response headers kept with a stored answer (the rest, such as the request id
 /// and security headers, are set afresh on the replay).
@@ -66,7 +62,7 @@ pub async fn tenant_keys(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    guard(Space::Tenant, req, next).await
+    guard(Keys::Tenant, req, next).await
 }
 
 /// Middleware for sign-up: keys live in sign-up's own space (no tenant yet).
@@ -74,13 +70,7 @@ pub async fn signup_keys(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    guard(Space::SignUp, req, next).await
-}
-
-#[derive(Clone, Copy)]
-enum Space {
-    SignUp,
-    Tenant,
+    guard(Keys::SignUp, req, next).await
 }
 
 fn answer(req: ServiceRequest, error: &ApiError) -> ServiceResponse<BoxBody> {
@@ -104,7 +94,7 @@ fn invalid_key() -> ApiError {
 }
 
 async fn guard<B: MessageBody + 'static>(
-    which: Space,
+    which: Keys,
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
@@ -126,8 +116,8 @@ async fn guard<B: MessageBody + 'static>(
         ));
     };
     let (space, principal) = match which {
-        Space::SignUp => (KeySpace::SignUp, None),
-        Space::Tenant => match authenticate(req.request()).await {
+        Keys::SignUp => (KeySpace::SignUp, None),
+        Keys::Tenant => match authenticate(req.request()).await {
             Ok(auth) => (KeySpace::Tenant(auth.scope), Some(auth.user.id)),
             Err(error) => return Ok(answer(req, &error)),
         },

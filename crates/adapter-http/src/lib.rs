@@ -9,6 +9,7 @@ pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod route;
 pub mod routes;
 pub mod schemas;
 pub mod state;
@@ -58,7 +59,7 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 }
 
 /// The answer for a known path with an unsupported method, with the `Allow` header
-/// (RFC 9110) taken from the OpenAPI document, which lists every route.
+/// (RFC 9110) listing the methods the route table declares for that path.
 pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let mut response = actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
     let allowed = req
@@ -74,27 +75,24 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     response
 }
 
-/// Route pattern → "GET, PUT, …", built once from the OpenAPI document.
+/// Route pattern → "GET, PUT, …", built once from the route table.
 fn allowed_methods() -> &'static std::collections::HashMap<String, String> {
     static ALLOWED: std::sync::OnceLock<std::collections::HashMap<String, String>> =
         std::sync::OnceLock::new();
     ALLOWED.get_or_init(|| {
-        openapi::document()
-            .paths
-            .paths
-            .into_iter()
-            .map(|(path, item)| {
-                let methods: Vec<&str> = [
-                    ("GET", item.get.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(m, present)| present.then_some(m))
-                .collect();
-                (path, methods.join(", "))
+        let table = route::table();
+        table
+            .iter()
+            .map(|r| {
+                let methods: Vec<&str> = ["GET", "PUT", "POST", "DELETE", "PATCH"]
+                    .into_iter()
+                    .filter(|m| {
+                        table
+                            .iter()
+                            .any(|o| o.path == r.path && o.method.as_str() == *m)
+                    })
+                    .collect();
+                (r.path.clone(), methods.join(", "))
             })
             .collect()
     })

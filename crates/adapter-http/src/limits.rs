@@ -1,7 +1,8 @@
 //! Request rate limits at the edge.
 //!
-//! - Per client address on the public auth routes ([`PUBLIC_AUTH_PATHS`]): checked by
-//!   [`enforce`] before the handler runs (before any body is parsed or password hashed).
+//! - Per client address on the public auth routes (marked `RateLimit::PerAddress` in the
+//!   route table, [`crate::routes::table`]): checked by [`enforce`] before the handler runs
+//!   (before any body is parsed or password hashed).
 //! - Per tenant on every authenticated route: checked by the `Auth` extractor with the
 //!   tenant of the verified token — the local block cache before the principal is
 //!   re-read, the shared store after ([`tenant_before_reread`], [`tenant_after_reread`]).
@@ -26,16 +27,6 @@ use time::OffsetDateTime;
 
 use crate::{error::ApiError, extract::client_ip, state::ApiState};
 
-/// The unauthenticated routes that cost work (a password hash, a token look-up, a mail):
-/// limited per client address.
-pub const PUBLIC_AUTH_PATHS: &[&str] = &[
-    "/api/v1/auth/register",
-    "/api/v1/auth/login",
-    "/api/v1/auth/refresh",
-    "/api/v1/auth/password/forgot",
-    "/api/v1/auth/password/reset",
-];
-
 /// The decision for this request, for the response headers.
 #[derive(Debug, Clone, Copy)]
 struct Decided(RateLimitDecision);
@@ -59,13 +50,14 @@ fn refusal(decision: RateLimitDecision, limit: Limit) -> ApiError {
     }
 }
 
-/// Wraps `/api/v1`: the per-address limit on [`PUBLIC_AUTH_PATHS`], and the rate-limit
+/// Wraps `/api/v1`: the per-address limit on the routes the table marks
+/// `RateLimit::PerAddress`, and the rate-limit
 /// headers on every response whose request was counted.
 pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    if PUBLIC_AUTH_PATHS.contains(&req.path())
+    if crate::route::limited_per_address(req.path())
         && let Some(state) = req.app_data::<web::Data<ApiState>>()
         && let Some(limits) = &state.limits
         && let Some(ip) = client_ip(req.request(), &state.edge.trusted_proxies)

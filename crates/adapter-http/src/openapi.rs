@@ -11,76 +11,13 @@ use utoipa::{
     },
 };
 
-use crate::{dto, error, idempotency::IDEMPOTENT_ROUTES, routes, state};
+use crate::{dto, error, route, routes, state};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "AURA-GDPR API",
         description = "Multi-tenant GDPR compliance backend: tenants, users, authentication and a tamper-evident audit trail. Errors are RFC 9457 problem documents.",
-    ),
-    paths(
-        routes::system::health,
-        routes::system::ready,
-        routes::system::info,
-        routes::system::jwks,
-        routes::auth::register,
-        routes::auth::login,
-        routes::auth::refresh,
-        routes::auth::logout,
-        routes::auth::forgot_password,
-        routes::auth::reset_password,
-        routes::me::get_me,
-        routes::me::patch_me,
-        routes::me::change_password,
-        routes::tenants::get_tenant,
-        routes::tenants::patch_tenant,
-        routes::tenants::list_users,
-        routes::tenants::create_user,
-        routes::tenants::get_user,
-        routes::tenants::update_user,
-        routes::tenants::delete_user,
-        routes::audit::list,
-        routes::audit::verify,
-        routes::registers::get_organisation,
-        routes::registers::put_organisation,
-        routes::registers::list_activities,
-        routes::registers::create_activity,
-        routes::registers::completeness,
-        routes::registers::get_activity,
-        routes::registers::update_activity,
-        routes::registers::delete_activity,
-        routes::registers::list_processors,
-        routes::registers::create_processor,
-        routes::registers::get_processor,
-        routes::registers::update_processor,
-        routes::registers::delete_processor,
-        routes::registers::list_policies,
-        routes::registers::create_policy,
-        routes::registers::get_policy,
-        routes::registers::update_policy,
-        routes::registers::delete_policy,
-        routes::registers::list_versions,
-        routes::registers::create_version,
-        routes::registers::current_version,
-        routes::registers::get_version,
-        routes::registers::edit_version,
-        routes::registers::transition_version,
-        routes::registers::export,
-        routes::ai::draft_policy,
-        routes::ai::suggest_activity,
-        routes::ai::ask,
-        routes::ai::list_suggestions,
-        routes::ai::get_suggestion,
-        routes::ai::accept,
-        routes::ai::reject,
-        routes::tasks::list,
-        routes::tasks::create,
-        routes::tasks::get,
-        routes::tasks::update,
-        routes::tasks::delete,
-        routes::tasks::complete,
-        routes::tasks::reopen,
     ),
     components(schemas(
         error::Problem, error::ProblemField, state::SystemInfo, dto::Health,
@@ -93,7 +30,7 @@ use crate::{dto, error, idempotency::IDEMPOTENT_ROUTES, routes, state};
         routes::registers::EditVersionBody, routes::ai::PolicyDraftBody,
         routes::ai::ActivitySuggestionBody, routes::ai::AskBody,
     )),
-    modifiers(&BearerAuth, &CommonProblems, &IdempotencyKeys),
+    modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Health, readiness, build information, signing keys"),
         (name = "auth", description = "Sign-up, sign-in, tokens and password reset"),
@@ -124,8 +61,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The `Idempotency-Key` header, with its 409 and 422 answers, on every POST of
-/// [`IDEMPOTENT_ROUTES`] (the list the middleware is attached by).
+/// The `Idempotency-Key` header, with its 400, 409 and 422 answers, on every route the
+/// route table marks idempotent (the marks the middleware is attached by).
 struct IdempotencyKeys;
 
 impl Modify for IdempotencyKeys {
@@ -143,11 +80,11 @@ impl Modify for IdempotencyKeys {
                     .build(),
             )
         };
-        for path in IDEMPOTENT_ROUTES {
+        for route in route::table().iter().filter(|r| r.keys.is_some()) {
             let Some(operation) = openapi
                 .paths
                 .paths
-                .get_mut(*path)
+                .get_mut(&route.path)
                 .and_then(|item| item.post.as_mut())
             else {
                 continue;
@@ -324,10 +261,24 @@ fn problem(description: &str) -> Response {
         .build()
 }
 
-/// The document served at `/openapi.json`.
+/// The document served at `/openapi.json`: [`ApiDoc`] with one operation per route of
+/// the route table (and the schemas they refer to), then the shared problem answers and
+/// the `Idempotency-Key` header.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut schemas = Vec::new();
+    for route in route::table() {
+        doc.paths
+            .add_path_operation(&route.path, vec![route.http_method()], route.operation());
+        route.schemas(&mut schemas);
+    }
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+    CommonProblems.modify(&mut doc);
+    IdempotencyKeys.modify(&mut doc);
     doc
 }
 

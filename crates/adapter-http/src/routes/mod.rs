@@ -10,7 +10,7 @@ pub mod system;
 pub mod tasks;
 pub mod tenants;
 
-use actix_web::{middleware::from_fn, web};
+use actix_web::web;
 use aura_tenancy::{PageRequest, ValidationErrors};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -18,164 +18,124 @@ use utoipa::IntoParams;
 use crate::{
     error::ApiError,
     extract::{BodyCap, cursor},
-    idempotency::{signup_keys, tenant_keys},
+    idempotency::Keys,
+    route::{RateLimit, Route},
 };
 
-/// Registers every route under its path.
+/// Every route the service answers, in registration order (actix matches in that order:
+/// a literal segment such as `/completeness` comes before `{id}`). Each line is the one
+/// declaration of a route; see [`crate::route`].
+pub fn table() -> Vec<Route> {
+    use {ai::*, audit::*, auth::*, me::*, registers::*, system::*, tasks::*, tenants::*};
+    let public = |route: Route| route.limit(RateLimit::Unlimited);
+    let sign_in = |route: Route| route.limit(RateLimit::PerAddress).body(BodyCap::Auth);
+    let document = |route: Route| route.body(BodyCap::Document);
+    vec![
+        public(Route::new(__path_health, health)),
+        public(Route::new(__path_ready, ready)),
+        public(Route::new(__path_jwks, jwks)),
+        public(Route::new(__path_info, info)),
+        sign_in(Route::new(__path_register, register)).idempotent(Keys::SignUp),
+        sign_in(Route::new(__path_login, login)),
+        sign_in(Route::new(__path_refresh, refresh)),
+        Route::new(__path_logout, logout).body(BodyCap::Auth),
+        sign_in(Route::new(__path_forgot_password, forgot_password)),
+        sign_in(Route::new(__path_reset_password, reset_password)),
+        Route::new(__path_get_me, get_me),
+        Route::new(__path_patch_me, patch_me),
+        Route::new(__path_change_password, change_password),
+        Route::new(__path_get_tenant, get_tenant),
+        Route::new(__path_patch_tenant, patch_tenant),
+        Route::new(__path_list_users, list_users),
+        Route::new(__path_create_user, create_user).idempotent(Keys::Tenant),
+        Route::new(__path_get_user, get_user),
+        Route::new(__path_update_user, update_user),
+        Route::new(__path_delete_user, delete_user),
+        Route::new(audit::__path_list, audit::list),
+        Route::new(__path_verify, verify),
+        // Registers.
+        Route::new(__path_get_organisation, get_organisation),
+        Route::new(__path_put_organisation, put_organisation),
+        Route::new(__path_list_activities, list_activities),
+        Route::new(__path_create_activity, create_activity).idempotent(Keys::Tenant),
+        Route::new(__path_completeness, completeness),
+        Route::new(__path_get_activity, get_activity),
+        Route::new(__path_update_activity, update_activity),
+        Route::new(__path_delete_activity, delete_activity),
+        Route::new(__path_list_processors, list_processors),
+        Route::new(__path_create_processor, create_processor).idempotent(Keys::Tenant),
+        Route::new(__path_get_processor, get_processor),
+        Route::new(__path_update_processor, update_processor),
+        Route::new(__path_delete_processor, delete_processor),
+        document(Route::new(__path_list_policies, list_policies)),
+        document(Route::new(__path_create_policy, create_policy)).idempotent(Keys::Tenant),
+        document(Route::new(__path_get_policy, get_policy)),
+        document(Route::new(__path_update_policy, update_policy)),
+        document(Route::new(__path_delete_policy, delete_policy)),
+        document(Route::new(__path_list_versions, list_versions)),
+        document(Route::new(__path_create_version, create_version)).idempotent(Keys::Tenant),
+        Route::new(__path_current_version, current_version),
+        document(Route::new(__path_get_version, get_version)),
+        document(Route::new(__path_edit_version, edit_version)),
+        Route::new(__path_transition_version, transition_version),
+        Route::new(__path_export, export),
+        // The AI assistant.
+        Route::new(__path_draft_policy, draft_policy).idempotent(Keys::Tenant),
+        Route::new(__path_suggest_activity, suggest_activity).idempotent(Keys::Tenant),
+        Route::new(__path_ask, ask).idempotent(Keys::Tenant),
+        Route::new(__path_list_suggestions, list_suggestions),
+        Route::new(__path_get_suggestion, get_suggestion),
+        Route::new(__path_accept, accept),
+        Route::new(__path_reject, reject),
+        // Tasks.
+        Route::new(tasks::__path_list, tasks::list),
+        Route::new(tasks::__path_create, tasks::create).idempotent(Keys::Tenant),
+        Route::new(tasks::__path_get, tasks::get),
+        Route::new(tasks::__path_update, tasks::update),
+        Route::new(tasks::__path_delete, tasks::delete),
+        Route::new(__path_complete, complete),
+        Route::new(__path_reopen, reopen),
+    ]
+}
+
+/// Under this prefix routes share the per-address limit and the rate-limit headers.
+const API: &str = "/api/v1";
+
+/// Registers every route of [`crate::route::table`]: one resource per path (in the
+/// order of its first route), those under `/api/v1` in a scope wrapped by
+/// [`crate::limits::enforce`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/health").get(system::health))
-        .service(resource("/ready").get(system::ready))
-        .service(resource("/.well-known/jwks.json").get(system::jwks))
-        .service(
-            web::scope("/api/v1")
-                .wrap(actix_web::middleware::from_fn(crate::limits::enforce))
-                .service(resource("/system/info").get(system::info))
-                .service(
-                    auth_resource("/auth/register")
-                        .post(auth::register)
-                        .wrap(from_fn(signup_keys)),
-                )
-                .service(auth_resource("/auth/login").post(auth::login))
-                .service(auth_resource("/auth/refresh").post(auth::refresh))
-                .service(auth_resource("/auth/logout").post(auth::logout))
-                .service(auth_resource("/auth/password/forgot").post(auth::forgot_password))
-                .service(auth_resource("/auth/password/reset").post(auth::reset_password))
-                .service(resource("/users/me").get(me::get_me).patch(me::patch_me))
-                .service(resource("/users/me/password").post(me::change_password))
-                .service(
-                    resource("/tenants/me")
-                        .get(tenants::get_tenant)
-                        .patch(tenants::patch_tenant),
-                )
-                .service(
-                    resource("/tenants/me/users")
-                        .get(tenants::list_users)
-                        .post(tenants::create_user)
-                        .wrap(from_fn(tenant_keys)),
-                )
-                .service(
-                    resource("/tenants/me/users/{id}")
-                        .get(tenants::get_user)
-                        .patch(tenants::update_user)
-                        .delete(tenants::delete_user),
-                )
-                .service(resource("/audit-events").get(audit::list))
-                .service(resource("/audit-events/verify").get(audit::verify))
-                .configure(register_routes)
-                .configure(ai_routes)
-                .configure(task_routes),
-        );
-}
-
-fn ai_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/ai/policy-drafts")
-            .post(ai::draft_policy)
-            .wrap(from_fn(tenant_keys)),
-    )
-    .service(
-        resource("/ai/activity-suggestions")
-            .post(ai::suggest_activity)
-            .wrap(from_fn(tenant_keys)),
-    )
-    .service(resource("/ai/ask").post(ai::ask).wrap(from_fn(tenant_keys)))
-    .service(resource("/ai/suggestions").get(ai::list_suggestions))
-    .service(resource("/ai/suggestions/{id}").get(ai::get_suggestion))
-    .service(resource("/ai/suggestions/{id}/accept").post(ai::accept))
-    .service(resource("/ai/suggestions/{id}/reject").post(ai::reject));
-}
-
-fn register_routes(cfg: &mut web::ServiceConfig) {
-    use registers as r;
-    cfg.service(
-        resource("/organisation")
-            .get(r::get_organisation)
-            .put(r::put_organisation),
-    )
-    .service(
-        resource("/processing-activities")
-            .get(r::list_activities)
-            .post(r::create_activity)
-            .wrap(from_fn(tenant_keys)),
-    )
-    // Before `{id}`: actix matches in registration order.
-    .service(resource("/processing-activities/completeness").get(r::completeness))
-    .service(
-        resource("/processing-activities/{id}")
-            .get(r::get_activity)
-            .put(r::update_activity)
-            .delete(r::delete_activity),
-    )
-    .service(
-        resource("/processors")
-            .get(r::list_processors)
-            .post(r::create_processor)
-            .wrap(from_fn(tenant_keys)),
-    )
-    .service(
-        resource("/processors/{id}")
-            .get(r::get_processor)
-            .put(r::update_processor)
-            .delete(r::delete_processor),
-    )
-    .service(
-        document_resource("/policies")
-            .get(r::list_policies)
-            .post(r::create_policy)
-            .wrap(from_fn(tenant_keys)),
-    )
-    .service(
-        document_resource("/policies/{id}")
-            .get(r::get_policy)
-            .put(r::update_policy)
-            .delete(r::delete_policy),
-    )
-    .service(
-        document_resource("/policies/{id}/versions")
-            .get(r::list_versions)
-            .post(r::create_version)
-            .wrap(from_fn(tenant_keys)),
-    )
-    .service(resource("/policies/{id}/versions/current").get(r::current_version))
-    .service(
-        document_resource("/policies/{id}/versions/{number}")
-            .get(r::get_version)
-            .put(r::edit_version),
-    )
-    .service(resource("/policies/{id}/versions/{number}/{action}").post(r::transition_version))
-    .service(resource("/registers/export").get(r::export));
-}
-
-fn task_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/tasks")
-            .get(tasks::list)
-            .post(tasks::create)
-            .wrap(from_fn(tenant_keys)),
-    )
-    .service(
-        resource("/tasks/{id}")
-            .get(tasks::get)
-            .patch(tasks::update)
-            .delete(tasks::delete),
-    )
-    .service(resource("/tasks/{id}/complete").post(tasks::complete))
-    .service(resource("/tasks/{id}/reopen").post(tasks::reopen));
+    // The routes of each path, paths in the order of their first route.
+    let mut paths: Vec<(&str, Vec<&Route>)> = Vec::new();
+    for route in crate::route::table() {
+        match paths.iter_mut().find(|(path, _)| *path == route.path) {
+            Some((_, routes)) => routes.push(route),
+            None => paths.push((&route.path, vec![route])),
+        }
+    }
+    let mut scope = web::scope(API).wrap(actix_web::middleware::from_fn(crate::limits::enforce));
+    for (path, routes) in paths {
+        let (under_api, relative) = match path.strip_prefix(API) {
+            Some(rest) => (true, rest),
+            None => (false, path),
+        };
+        let resource = routes
+            .into_iter()
+            .fold(resource(relative), |resource, route| {
+                resource.route(route.service())
+            });
+        if under_api {
+            scope = scope.service(resource);
+        } else {
+            cfg.service(resource);
+        }
+    }
+    cfg.service(scope);
 }
 
 /// A resource whose unsupported methods answer 405 problem+json.
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(crate::method_not_allowed))
-}
-
-/// A public authentication route: small bodies only.
-fn auth_resource(path: &str) -> actix_web::Resource {
-    resource(path).app_data(BodyCap::Auth)
-}
-
-/// A route whose body may carry a long document (a policy text).
-fn document_resource(path: &str) -> actix_web::Resource {
-    resource(path).app_data(BodyCap::Document)
 }
 
 /// `limit` and `cursor` of a list.
