@@ -40,8 +40,8 @@ use aura_tasks::{
     TaskPatch, TaskPorts, TaskReminder, Tasks, ports::RegisterLinks,
 };
 use aura_tenancy::{
-    Clock, FixedClock, Role, StoreError, SystemClock, SystemScope, Tenant, TenantName, TenantScope,
-    TenantSlug, UserId,
+    Clock, Conflict, FixedClock, Role, StoreError, SystemClock, SystemScope, Tenant, TenantName,
+    TenantScope, TenantSlug, UserId,
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use support::smtp::{Message, Mode, SmtpServer, Stage};
@@ -1346,7 +1346,7 @@ async fn a_failing_smtp_server_leads_to_retries_then_dead_letter_never_a_crash()
 
     // A live (done) job is not retried; an unknown one is not found.
     match world.queue.retry(&world.system, id, world.now()).await {
-        Err(StoreError::Conflict(rule)) => assert_eq!(rule, "job_state"),
+        Err(StoreError::Conflict(rule)) => assert_eq!(rule, Conflict::JobState),
         other => panic!("retry of a done job: {other:?}"),
     }
     match world

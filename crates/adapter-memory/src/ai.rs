@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aura_ai_port::{AiUsage, Suggestion, SuggestionQuery, SuggestionRepository};
 use aura_audit::PendingEvent;
-use aura_tenancy::{Page, StoreError, TenantId, TenantScope};
+use aura_tenancy::{Conflict, Page, StoreError, TenantId, TenantScope};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -34,7 +34,7 @@ impl SuggestionRepository for MemoryStore {
             }
             let key = (tenant, suggestion.id);
             if tx.state.ai.suggestions.contains_key(&key) {
-                return Err(StoreError::Conflict("suggestion_id".to_owned()));
+                return Err(StoreError::Conflict(Conflict::IdTaken("suggestion")));
             }
             tx.state.ai.suggestions.insert(key, suggestion.clone());
             tx.record(tenant, event);

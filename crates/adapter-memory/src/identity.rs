@@ -10,7 +10,8 @@ use aura_identity::{
     },
 };
 use aura_tenancy::{
-    Page, PageRequest, StoreError, SystemScope, Tenant, TenantId, TenantScope, TenantSlug, UserId,
+    Conflict, Page, PageRequest, StoreError, SystemScope, Tenant, TenantId, TenantScope,
+    TenantSlug, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -36,7 +37,7 @@ impl TenantRepository for MemoryStore {
                 ));
             }
             if tx.state.tenants.contains_key(&tenant.id) {
-                return Err(StoreError::Conflict("tenant_id".to_owned()));
+                return Err(StoreError::Conflict(Conflict::IdTaken("tenant")));
             }
             tx.state.check_slug_free(&tenant.slug, None)?;
             tx.state.check_email_free(&owner.email, None)?;
@@ -79,7 +80,7 @@ impl TenantRepository for MemoryStore {
                 .get(&tenant.id)
                 .ok_or(StoreError::NotFound)?;
             if before.version != expected_version {
-                return Err(StoreError::Conflict("version".to_owned()));
+                return Err(StoreError::Conflict(Conflict::Version));
             }
             tx.state.check_slug_free(&tenant.slug, Some(tenant.id))?;
             let old_slug = before.slug.clone();
@@ -172,7 +173,7 @@ impl UserRepository for MemoryStore {
                 return Err(StoreError::NotFound);
             }
             if tx.state.user(tenant, user.id).is_some() {
-                return Err(StoreError::Conflict("user_id".to_owned()));
+                return Err(StoreError::Conflict(Conflict::IdTaken("user")));
             }
             tx.state.check_email_free(&user.email, None)?;
             tx.state.put_user(user);
@@ -236,10 +237,10 @@ impl SessionStore for MemoryStore {
                 .cloned()
                 .ok_or(StoreError::NotFound)?;
             if tx.state.families.contains_key(&family.id) {
-                return Err(StoreError::Conflict("session_id".to_owned()));
+                return Err(StoreError::Conflict(Conflict::IdTaken("session")));
             }
             if tx.state.refresh_tokens.contains_key(first) {
-                return Err(StoreError::Conflict("token".to_owned()));
+                return Err(StoreError::Conflict(Conflict::TokenTaken));
             }
             tx.state.families.insert(
                 family.id,
@@ -298,7 +299,7 @@ impl SessionStore for MemoryStore {
                 return Ok(false);
             }
             if tx.state.refresh_tokens.contains_key(next) {
-                return Err(StoreError::Conflict("token".to_owned()));
+                return Err(StoreError::Conflict(Conflict::TokenTaken));
             }
             if let Some(token) = tx.state.refresh_tokens.get_mut(presented) {
                 token.used_at = Some(now);
@@ -353,7 +354,7 @@ impl PasswordResetStore for MemoryStore {
                 return Err(StoreError::NotFound);
             }
             if tx.state.resets.contains_key(token) {
-                return Err(StoreError::Conflict("token".to_owned()));
+                return Err(StoreError::Conflict(Conflict::TokenTaken));
             }
             tx.state.resets.insert(
                 *token,

@@ -9,7 +9,7 @@ use aura_jobs::{
     ClaimedJob, EncodedJob, Job, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
 use aura_tasks::TaskReminder;
-use aura_tenancy::{StoreError, SystemScope, TenantId, TenantScope};
+use aura_tenancy::{Conflict, StoreError, SystemScope, TenantId, TenantScope};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -142,7 +142,7 @@ impl State {
     /// Checks adding `jobs` to `tenant` (after cancelling the queued reminders of
     /// `cancel_for`, if given) without changing anything: each job whose dedupe key is
     /// held (by a stored job that stays, or an earlier one of the batch) is left out; a
-    /// job of another tenant is `NotFound`, a taken id `Conflict("duplicate")`.
+    /// job of another tenant is `NotFound`, a taken id `Conflict::Duplicate`.
     pub fn plan_jobs(
         &self,
         tenant: TenantId,
@@ -164,7 +164,7 @@ impl State {
                 continue;
             }
             if self.jobs.contains_key(&(tenant, row.id)) || rows.iter().any(|r| r.id == row.id) {
-                return Err(StoreError::Conflict("duplicate".to_owned()));
+                return Err(StoreError::Conflict(Conflict::Duplicate));
             }
             rows.push(row);
         }
@@ -407,13 +407,13 @@ impl JobQueue for MemoryStore {
             .ok_or(StoreError::NotFound)?;
         let row = &state.jobs[&key];
         if !matches!(row.status, JobStatus::Dead | JobStatus::Cancelled) {
-            return Err(StoreError::Conflict("job_state".to_owned()));
+            return Err(StoreError::Conflict(Conflict::JobState));
         }
         // A cancelled job whose key another job took since (the dedupe index).
         let taken = tenant_jobs(&state.jobs, row.tenant)
             .any(|other| other.id != id && other.dedupe_key == row.dedupe_key && other.holds_key());
         if taken {
-            return Err(StoreError::Conflict("dedupe_key".to_owned()));
+            return Err(StoreError::Conflict(Conflict::DedupeKeyTaken));
         }
         let row = state.jobs.get_mut(&key).ok_or(StoreError::NotFound)?;
         row.status = JobStatus::Queued;

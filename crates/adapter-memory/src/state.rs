@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aura_audit::{AuditRecord, ChainHash, ChainHasher, PendingEvent, seal_event};
 use aura_identity::{Email, RefreshFamily, ThrottleState, TokenHash, User};
-use aura_tenancy::{Clock, Role, StoreError, Tenant, TenantId, TenantSlug, UserId};
+use aura_tenancy::{Clock, Conflict, Role, StoreError, Tenant, TenantId, TenantSlug, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -83,7 +83,7 @@ impl State {
         self.users.range(low..=high).map(|(_, user)| user)
     }
 
-    /// `Conflict("email")` when another user (anywhere) has the address.
+    /// `Conflict::EmailTaken` when another user (anywhere) has the address.
     pub fn check_email_free(
         &self,
         email: &Email,
@@ -91,20 +91,22 @@ impl State {
     ) -> Result<(), StoreError> {
         match self.emails.get(email) {
             Some((_, holder)) if Some(*holder) != except => {
-                Err(StoreError::Conflict("email".to_owned()))
+                Err(StoreError::Conflict(Conflict::EmailTaken))
             }
             _ => Ok(()),
         }
     }
 
-    /// `Conflict("slug")` when another tenant has the slug.
+    /// `Conflict::SlugTaken` when another tenant has the slug.
     pub fn check_slug_free(
         &self,
         slug: &TenantSlug,
         except: Option<TenantId>,
     ) -> Result<(), StoreError> {
         match self.slugs.get(slug) {
-            Some(holder) if Some(*holder) != except => Err(StoreError::Conflict("slug".to_owned())),
+            Some(holder) if Some(*holder) != except => {
+                Err(StoreError::Conflict(Conflict::SlugTaken))
+            }
             _ => Ok(()),
         }
     }
@@ -122,12 +124,12 @@ impl State {
         if another {
             Ok(())
         } else {
-            Err(StoreError::Conflict("last_owner".to_owned()))
+            Err(StoreError::Conflict(Conflict::LastOwner))
         }
     }
 
     /// The checks of replacing a user row in `tenant`: the row exists there at
-    /// `expected_version` (else `Conflict("version")`), the e-mail is free, an owner
+    /// `expected_version` (else `Conflict::Version`), the e-mail is free, an owner
     /// remains. Returns the row as it was.
     pub fn check_user_update(
         &self,
@@ -140,7 +142,7 @@ impl State {
         }
         let before = self.user(tenant, user.id).ok_or(StoreError::NotFound)?;
         if before.version != expected_version {
-            return Err(StoreError::Conflict("version".to_owned()));
+            return Err(StoreError::Conflict(Conflict::Version));
         }
         self.check_email_free(&user.email, Some(user.id))?;
         self.check_owner_kept(before, Some(user))?;

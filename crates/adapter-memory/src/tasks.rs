@@ -1,7 +1,7 @@
 //! `TaskRepository` in memory: tasks keyed by (tenant, id), each write with its audit
 //! event and its reminders under the one lock, every rule checked before anything
 //! changes. Like the PostgreSQL schema: an assignee outside the tenant is
-//! `Conflict("assigned_to")`, other references outside it (`created_by`,
+//! `Conflict::UnknownAssignee`, other references outside it (`created_by`,
 //! `completed_by`, `previous_id`) are `NotFound`, and deleting a task leaves its
 //! successor without `previous_id`.
 
@@ -12,7 +12,7 @@ use aura_tasks::{
     ReminderPlan, Task, TaskStatus,
     ports::{Cursor, ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
-use aura_tenancy::{StoreError, TenantId, TenantScope};
+use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ impl State {
     fn check_task_references(&self, tenant: TenantId, task: &Task) -> Result<(), StoreError> {
         let is_user = |user: aura_tenancy::UserId| self.user(tenant, user).is_some();
         if task.fields.assigned_to.is_some_and(|user| !is_user(user)) {
-            return Err(StoreError::Conflict("assigned_to".to_owned()));
+            return Err(StoreError::Conflict(Conflict::UnknownAssignee));
         }
         if task.created_by.is_some_and(|user| !is_user(user))
             || task.completed_by.is_some_and(|user| !is_user(user))
@@ -51,7 +51,7 @@ impl State {
             return Err(StoreError::NotFound);
         }
         if self.tasks.contains_key(&(tenant, task.id)) {
-            return Err(StoreError::Conflict("duplicate".to_owned()));
+            return Err(StoreError::Conflict(Conflict::Duplicate));
         }
         self.check_task_references(tenant, task)
     }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use aura_tenancy::StoreError;
+use aura_tenancy::{Conflict, StoreError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::pool::PoolError;
@@ -40,14 +40,14 @@ impl From<DbError> for StoreError {
 
 /// The rule a unique constraint stands for, as `StoreError::Conflict` names it. The
 /// text never carries the conflicting value (it may belong to another tenant).
-fn conflict_rule(constraint: Option<&str>) -> &'static str {
+fn conflict_rule(constraint: Option<&str>) -> Conflict {
     match constraint {
-        Some("users_email_key") => "email",
-        Some("tenants_slug_key") => "slug",
-        Some("policy_versions_number_key") => "version_number",
-        Some("policy_versions_one_published_idx") => "published",
-        Some("jobs_dedupe_idx") => "dedupe_key",
-        _ => "duplicate",
+        Some("users_email_key") => Conflict::EmailTaken,
+        Some("tenants_slug_key") => Conflict::SlugTaken,
+        Some("policy_versions_number_key") => Conflict::VersionNumberTaken,
+        Some("policy_versions_one_published_idx") => Conflict::AlreadyPublished,
+        Some("jobs_dedupe_idx") => Conflict::DedupeKeyTaken,
+        _ => Conflict::Duplicate,
     }
 }
 
@@ -69,14 +69,14 @@ pub(crate) fn map_diesel(error: DieselError) -> StoreError {
     match error {
         DieselError::NotFound => StoreError::NotFound,
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            StoreError::Conflict(conflict_rule(info.constraint_name()).to_owned())
+            StoreError::Conflict(conflict_rule(info.constraint_name()))
         }
         // A task assigned to a user outside its tenant (or a missing one): the domain
         // answers this as an unknown reference, naming the field.
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
             if info.constraint_name() == Some("tasks_assigned_to_fkey") =>
         {
-            StoreError::Conflict("assigned_to".to_owned())
+            StoreError::Conflict(Conflict::UnknownAssignee)
         }
         // A row that points at a row outside the scope's tenant (or a missing one).
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
@@ -167,15 +167,18 @@ mod tests {
 
     #[test]
     fn constraint_names_map_to_rules() {
-        assert_eq!(conflict_rule(Some("users_email_key")), "email");
-        assert_eq!(conflict_rule(Some("tenants_slug_key")), "slug");
+        assert_eq!(conflict_rule(Some("users_email_key")), Conflict::EmailTaken);
+        assert_eq!(conflict_rule(Some("tenants_slug_key")), Conflict::SlugTaken);
         assert_eq!(
             conflict_rule(Some("policy_versions_number_key")),
-            "version_number"
+            Conflict::VersionNumberTaken
         );
-        assert_eq!(conflict_rule(Some("jobs_dedupe_idx")), "dedupe_key");
-        assert_eq!(conflict_rule(Some("users_pkey")), "duplicate");
-        assert_eq!(conflict_rule(None), "duplicate");
+        assert_eq!(
+            conflict_rule(Some("jobs_dedupe_idx")),
+            Conflict::DedupeKeyTaken
+        );
+        assert_eq!(conflict_rule(Some("users_pkey")), Conflict::Duplicate);
+        assert_eq!(conflict_rule(None), Conflict::Duplicate);
     }
 
     #[test]

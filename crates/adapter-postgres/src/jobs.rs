@@ -14,7 +14,7 @@ use aura_jobs::{
     ClaimedJob, EncodedJob, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
 use aura_tasks::TaskReminder;
-use aura_tenancy::{StoreError, SystemScope, TenantId, TenantScope};
+use aura_tenancy::{Conflict, StoreError, SystemScope, TenantId, TenantScope};
 use diesel::{
     QueryableByName,
     prelude::*,
@@ -432,7 +432,7 @@ impl JobQueue for PgStores {
         })
         .await?;
         if !row.retried {
-            return Err(StoreError::Conflict("job_state".to_owned()));
+            return Err(StoreError::Conflict(Conflict::JobState));
         }
         JobSummary::try_from(row.job)
     }

@@ -6,7 +6,7 @@
 //! queued reminders: the queued ones are cancelled, then the plan is inserted `ON CONFLICT
 //! DO NOTHING` (a reminder that was already sent keeps its key and is not sent again).
 //! An assignee outside the tenant fails the composite foreign key and is reported as
-//! `Conflict("assigned_to")`.
+//! `Conflict::UnknownAssignee`.
 
 use std::sync::Arc;
 

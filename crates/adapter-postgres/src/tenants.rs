@@ -2,7 +2,7 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{User, ports::TenantRepository};
-use aura_tenancy::{StoreError, SystemScope, Tenant, TenantScope, TenantSlug};
+use aura_tenancy::{Conflict, StoreError, SystemScope, Tenant, TenantScope, TenantSlug};
 use diesel::{prelude::*, sql_types::Text};
 use diesel_async::RunQueryDsl;
 
@@ -109,7 +109,7 @@ impl TenantRepository for PgStores {
                     .await
                     .optional()?;
                 return Err(DbError::Store(match exists {
-                    Some(_) => StoreError::Conflict("version".to_owned()),
+                    Some(_) => StoreError::Conflict(Conflict::Version),
                     None => StoreError::NotFound,
                 }));
             }

@@ -5,7 +5,7 @@ use aura_identity::{
     Email, User,
     ports::{LoginRecord, PrincipalRecord, UserRepository},
 };
-use aura_tenancy::{Page, PageRequest, Role, StoreError, TenantScope, UserId};
+use aura_tenancy::{Conflict, Page, PageRequest, Role, StoreError, TenantScope, UserId};
 use diesel::{prelude::*, sql_types::Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
@@ -20,9 +20,6 @@ use crate::{
     schema::{refresh_families, tenants, users},
     stores::PgStores,
 };
-
-const LAST_OWNER: &str = "last_owner";
-const VERSION: &str = "version";
 
 /// Locks the tenant's active owners (in id order, so concurrent writers queue instead of
 /// deadlocking) and then the target row. Returns whether the target is one of the active
@@ -61,7 +58,7 @@ async fn lock_owners_and_target(
 
 /// Replaces a user row at `expected_version` (storing `expected_version + 1`), keeping
 /// at least one active owner in the tenant. Runs inside the caller's tenant transaction.
-/// `Conflict("version")` when the row moved on since the caller read it.
+/// `Conflict::Version` when the row moved on since the caller read it.
 pub(crate) async fn write_user(
     conn: &mut AsyncPgConnection,
     user: &User,
@@ -72,11 +69,11 @@ pub(crate) async fn write_user(
     let (was_owner, owners, version) = lock_owners_and_target(conn, tenant, id).await?;
     // The row is locked now: its version cannot move until this transaction ends.
     if version != expected_version {
-        return Err(StoreError::Conflict(VERSION.to_owned()).into());
+        return Err(StoreError::Conflict(Conflict::Version).into());
     }
     let stays_owner = user.role == Role::Owner && user.is_active;
     if was_owner && !stays_owner && owners <= 1 {
-        return Err(StoreError::Conflict(LAST_OWNER.to_owned()).into());
+        return Err(StoreError::Conflict(Conflict::LastOwner).into());
     }
     let mut changes = UserChanges::from(UserRow::from(user));
     changes.version = expected_version.wrapping_add(1);
@@ -90,7 +87,7 @@ pub(crate) async fn write_user(
     .execute(conn)
     .await?;
     if updated == 0 {
-        return Err(StoreError::Conflict(VERSION.to_owned()).into());
+        return Err(StoreError::Conflict(Conflict::Version).into());
     }
     Ok(())
 }
@@ -260,7 +257,7 @@ impl UserRepository for PgStores {
             let (was_owner, owners, _) =
                 lock_owners_and_target(conn, tenant.as_uuid(), id.as_uuid()).await?;
             if was_owner && owners <= 1 {
-                return Err(StoreError::Conflict(LAST_OWNER.to_owned()).into());
+                return Err(StoreError::Conflict(Conflict::LastOwner).into());
             }
             diesel::delete(
                 users::table

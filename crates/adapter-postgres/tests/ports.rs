@@ -13,8 +13,8 @@ use aura_identity::{
     Email, RefreshFamily, ThrottleKey, ThrottlePolicy, TokenHash, User, ports::SessionStore,
 };
 use aura_tenancy::{
-    PageRequest, Role, StoreError, SubscriptionTier, SystemClock, SystemScope, TenantScope,
-    TenantSettings,
+    Conflict, PageRequest, Role, StoreError, SubscriptionTier, SystemClock, SystemScope,
+    TenantScope, TenantSettings,
 };
 use common::{T0, add_user, env, event, new_tenant, new_user, registered};
 use time::Duration;
@@ -116,7 +116,7 @@ async fn register_conflicts_name_the_rule_and_leave_nothing_behind() {
         .await
         .expect_err("slug taken");
     assert!(
-        matches!(&error, StoreError::Conflict(rule) if rule == "slug"),
+        matches!(&error, StoreError::Conflict(Conflict::SlugTaken)),
         "{error:?}"
     );
     assert!(!error.to_string().contains(tenant.slug.as_str()));
@@ -135,7 +135,7 @@ async fn register_conflicts_name_the_rule_and_leave_nothing_behind() {
         .await
         .expect_err("email taken");
     assert!(
-        matches!(&error, StoreError::Conflict(rule) if rule == "email"),
+        matches!(&error, StoreError::Conflict(Conflict::EmailTaken)),
         "{error:?}"
     );
     assert!(!error.to_string().contains(owner.email.as_str()));

@@ -18,7 +18,7 @@ use aura_gdpr_registers::{
     ports::{ActivityQuery, Cursor, ListPage, PolicyQuery, ProcessorQuery, Sort},
 };
 use aura_records::Id;
-use aura_tenancy::{Role, StoreError, Tenant, TenantScope, UserId};
+use aura_tenancy::{Conflict, Role, StoreError, Tenant, TenantScope, UserId};
 use common::{T0, add_user, env, registered};
 use diesel::{
     QueryableByName,
@@ -50,8 +50,8 @@ async fn events(stores: &PgStores, scope: &TenantScope) -> u64 {
     verified.events_checked
 }
 
-fn is_conflict(result: &Result<impl std::fmt::Debug, StoreError>, rule: &str) -> bool {
-    matches!(result, Err(StoreError::Conflict(r)) if r == rule)
+fn is_conflict(result: &Result<impl std::fmt::Debug, StoreError>, rule: Conflict) -> bool {
+    matches!(result, Err(StoreError::Conflict(r)) if *r == rule)
 }
 
 // ------------------------------------------------------------------ fixtures
@@ -332,7 +332,7 @@ async fn the_organisation_profile_is_created_once_and_replaced_by_version() {
     let again = repo
         .put(&scope, &profile, 0, event("organisation.updated", "org"))
         .await;
-    assert!(is_conflict(&again, "version"), "{again:?}");
+    assert!(is_conflict(&again, Conflict::Version), "{again:?}");
 
     profile.legal_name = "Acme Europe GmbH".to_owned();
     let v2 = repo
@@ -343,7 +343,7 @@ async fn the_organisation_profile_is_created_once_and_replaced_by_version() {
     let stale = repo
         .put(&scope, &profile, 1, event("organisation.updated", "org"))
         .await;
-    assert!(is_conflict(&stale, "version"), "{stale:?}");
+    assert!(is_conflict(&stale, Conflict::Version), "{stale:?}");
 
     let stored = repo.get(&scope).await.expect("get").expect("profile");
     assert_eq!(stored.profile, profile);
@@ -429,7 +429,7 @@ async fn publishing_retires_the_previous_version_and_stores_the_policy() {
             .insert_version(&scope, &v, event("policy.version_created", v.id))
             .await;
         assert!(
-            is_conflict(&result, "version_number"),
+            is_conflict(&result, Conflict::VersionNumberTaken),
             "{wrong}: {result:?}"
         );
     }
@@ -440,7 +440,10 @@ async fn publishing_retires_the_previous_version_and_stores_the_policy() {
     let result = repo
         .insert_version(&scope, &dup, event("policy.version_created", dup.id))
         .await;
-    assert!(is_conflict(&result, "version_number"), "{result:?}");
+    assert!(
+        is_conflict(&result, Conflict::VersionNumberTaken),
+        "{result:?}"
+    );
     assert_eq!(repo.get_version(&scope, p.id, 1).await.expect("get v1"), v1);
 
     // Publish v1 (with the policy).
@@ -491,7 +494,7 @@ async fn publishing_retires_the_previous_version_and_stores_the_policy() {
             event("policy.published", p.id),
         )
         .await;
-    assert!(is_conflict(&result, "version"), "{result:?}");
+    assert!(is_conflict(&result, Conflict::Version), "{result:?}");
     assert_eq!(repo.get_version(&scope, p.id, 1).await.expect("v1"), v1_pub);
     assert_eq!(repo.get_version(&scope, p.id, 2).await.expect("v2"), v2);
 
@@ -570,7 +573,7 @@ async fn publishing_retires_the_previous_version_and_stores_the_policy() {
             event("policy.version_updated", p.id),
         )
         .await;
-    assert!(is_conflict(&result, "version"), "{result:?}");
+    assert!(is_conflict(&result, Conflict::Version), "{result:?}");
     let mut ghost = v2_pub.clone();
     ghost.id = Uuid::now_v7();
     let result = repo
@@ -615,14 +618,14 @@ async fn publishing_retires_the_previous_version_and_stores_the_policy() {
     let result = repo
         .update(&scope, &p4, 2, event("policy.updated", p.id))
         .await;
-    assert!(is_conflict(&result, "version"), "{result:?}");
+    assert!(is_conflict(&result, Conflict::Version), "{result:?}");
     repo.update(&scope, &p4, 3, event("policy.updated", p.id))
         .await
         .expect("update");
     let result = repo
         .delete(&scope, p.id, 3, event("policy.deleted", p.id))
         .await;
-    assert!(is_conflict(&result, "version"), "{result:?}");
+    assert!(is_conflict(&result, Conflict::Version), "{result:?}");
     repo.delete(&scope, p.id, 4, event("policy.deleted", p.id))
         .await
         .expect("delete");

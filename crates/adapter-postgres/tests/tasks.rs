@@ -8,7 +8,7 @@ mod common;
 use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
 use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskStatus};
-use aura_tenancy::{Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
+use aura_tenancy::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use common::{T0, add_user, env, registered};
 use diesel::{
     QueryableByName,
@@ -269,7 +269,10 @@ async fn an_assignee_of_another_tenant_is_a_conflict_on_assigned_to() {
         )
         .await;
     assert!(
-        matches!(&result, Err(StoreError::Conflict(rule)) if rule == "assigned_to"),
+        matches!(
+            &result,
+            Err(StoreError::Conflict(Conflict::UnknownAssignee))
+        ),
         "{result:?}"
     );
     // Another reference outside the tenant is simply not found.

@@ -1,6 +1,6 @@
 use aura_audit::AuditError;
 use aura_gdpr_registers::RegistersError;
-use aura_tenancy::{Forbidden, StoreError, ValidationErrors};
+use aura_tenancy::{Conflict, Forbidden, StoreError, ValidationErrors};
 
 /// What a provider fails with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,7 +81,7 @@ impl From<StoreError> for AssistantError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(rule) if rule == "version" => Self::StaleVersion,
+            StoreError::Conflict(Conflict::Version) => Self::StaleVersion,
             StoreError::Conflict(_) => Self::Conflict {
                 code: "conflict",
                 message: "the change conflicts with another record",

@@ -13,6 +13,7 @@
 //!   registers' ports with the caller's [`aura_tenancy::TenantScope`]; citations a provider
 //!   returns are kept only when they name a record of that context.
 
+pub mod actions;
 mod context;
 mod error;
 mod model;

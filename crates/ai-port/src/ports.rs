@@ -71,7 +71,7 @@ pub trait SuggestionRepository: Send + Sync {
     ) -> Result<Page<Suggestion>, StoreError>;
     /// Stores the decision of `suggestion` (status, decided_by, decided_at and its
     /// incremented `version`) if the row is at `expected_version`
-    /// (`Conflict("version")` otherwise). Content and provenance never change.
+    /// (`Conflict::Version` otherwise). Content and provenance never change.
     async fn decide(
         &self,
         scope: &TenantScope,

@@ -353,7 +353,7 @@ impl AiAssistant {
     ) -> AssistantError {
         let event = PendingEvent {
             actor: Actor::of(scope),
-            action: AuditAction::known("ai.request_failed"),
+            action: crate::actions::REQUEST_FAILED,
             entity_type: entity::SUGGESTION.into(),
             entity_id: None,
             changes: Changes::new()
@@ -409,7 +409,7 @@ impl AiAssistant {
             .note("citations", suggestion.citations.len());
         let event = PendingEvent::new(
             Actor::of(scope),
-            AuditAction::known("ai.suggestion.created"),
+            crate::actions::SUGGESTION_CREATED,
             entity::SUGGESTION,
             suggestion.id,
             changes,
@@ -668,7 +668,7 @@ impl AiAssistant {
         scope: &TenantScope,
         before: &Suggestion,
         status: SuggestionStatus,
-        action: &'static str,
+        action: AuditAction,
         changes: Changes,
         ctx: &RequestContext,
     ) -> Result<Suggestion, AssistantError> {
@@ -683,7 +683,7 @@ impl AiAssistant {
         let changes = changes.field("status", &before.status, &after.status);
         let event = PendingEvent::new(
             Actor::of(scope),
-            AuditAction::known(action),
+            action,
             entity::SUGGESTION,
             before.id,
             changes,
@@ -710,7 +710,7 @@ impl AiAssistant {
             scope,
             &before,
             SuggestionStatus::Rejected,
-            "ai.suggestion.rejected",
+            crate::actions::SUGGESTION_REJECTED,
             Changes::new(),
             ctx,
         )
@@ -740,7 +740,7 @@ impl AiAssistant {
                     scope,
                     &before,
                     SuggestionStatus::Acknowledged,
-                    "ai.suggestion.acknowledged",
+                    crate::actions::SUGGESTION_ACKNOWLEDGED,
                     Changes::new(),
                     ctx,
                 )
@@ -772,7 +772,7 @@ impl AiAssistant {
                 scope,
                 &before,
                 SuggestionStatus::Accepted,
-                "ai.suggestion.accepted",
+                crate::actions::SUGGESTION_ACCEPTED,
                 Changes::new(),
                 ctx,
             )
@@ -793,7 +793,7 @@ impl AiAssistant {
                         scope,
                         &accepted,
                         SuggestionStatus::Pending,
-                        "ai.suggestion.accept_failed",
+                        crate::actions::SUGGESTION_ACCEPT_FAILED,
                         Changes::new().note("reason", reason),
                         ctx,
                     )

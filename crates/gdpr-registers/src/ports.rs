@@ -1,6 +1,6 @@
 //! Storage ports of the registers. Every method takes the tenant scope; every write takes
 //! its audit event and commits with it. Updates name the `version` they read and fail with
-//! `StoreError::Conflict("version")` when the row moved on (nothing is lost).
+//! `StoreError::Conflict::Version` when the row moved on (nothing is lost).
 
 use aura_audit::PendingEvent;
 use aura_tenancy::{StoreError, TenantScope, UserId};
@@ -77,7 +77,7 @@ pub trait PolicyRepository: Send + Sync {
         event: PendingEvent,
     ) -> Result<(), StoreError>;
 
-    /// Adds a version; its `number` must be the next free one (`Conflict("version_number")`).
+    /// Adds a version; its `number` must be the next free one (`Conflict::VersionNumberTaken`).
     async fn insert_version(
         &self,
         scope: &TenantScope,

@@ -1,5 +1,5 @@
 use aura_audit::AuditError;
-use aura_tenancy::{Forbidden, StoreError, ValidationErrors};
+use aura_tenancy::{Conflict, Forbidden, StoreError, ValidationErrors};
 
 use crate::ports::{CryptoError, MailError};
 
@@ -54,19 +54,21 @@ impl From<StoreError> for IdentityError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(rule) => match rule.as_str() {
-                "email" => Self::conflict(
+            StoreError::Conflict(rule) => match rule {
+                Conflict::EmailTaken => Self::conflict(
                     "email_taken",
                     Some("email"),
                     "this e-mail address is already registered",
                 ),
-                "slug" => Self::conflict("slug_taken", Some("slug"), "this slug is already taken"),
-                "version" => Self::conflict(
+                Conflict::SlugTaken => {
+                    Self::conflict("slug_taken", Some("slug"), "this slug is already taken")
+                }
+                Conflict::Version => Self::conflict(
                     "stale",
                     None,
                     "the record was changed by someone else in the meantime; reload it and retry",
                 ),
-                "last_owner" => Self::conflict(
+                Conflict::LastOwner => Self::conflict(
                     "last_owner",
                     None,
                     "a tenant must keep at least one active owner",

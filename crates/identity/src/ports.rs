@@ -36,7 +36,7 @@ pub struct PrincipalRecord {
 #[async_trait::async_trait]
 pub trait TenantRepository: Send + Sync {
     /// Creates a tenant and its first owner together, with their audit events, in the
-    /// new tenant's scope. `Conflict("email")` or `Conflict("slug")` when taken.
+    /// new tenant's scope. `Conflict::EmailTaken` or `Conflict::SlugTaken` when taken.
     async fn register(
         &self,
         scope: &TenantScope,
@@ -52,7 +52,7 @@ pub trait TenantRepository: Send + Sync {
 
     /// Replaces the scope's tenant row with `tenant` if the stored row is still at
     /// `expected_version` (the version the caller read), storing `expected_version + 1`.
-    /// `NotFound` when the row is gone, `Conflict("version")` when it moved on (nothing
+    /// `NotFound` when the row is gone, `Conflict::Version` when it moved on (nothing
     /// is written).
     async fn update(
         &self,
@@ -67,7 +67,7 @@ pub trait TenantRepository: Send + Sync {
 }
 
 /// Users. Every write keeps at least one active owner per tenant, or fails with
-/// `Conflict("last_owner")`; an e-mail address taken anywhere fails with `Conflict("email")`.
+/// `Conflict::LastOwner`; an e-mail address taken anywhere fails with `Conflict::EmailTaken`.
 #[async_trait::async_trait]
 pub trait UserRepository: Send + Sync {
     /// The narrow global lookup for sign-in and password reset.
@@ -96,7 +96,7 @@ pub trait UserRepository: Send + Sync {
 
     /// Replaces the user row with `user` (same id) if the stored row is still at
     /// `expected_version` (the version the caller read), storing `expected_version + 1`.
-    /// `NotFound` when the row is gone, `Conflict("version")` when it moved on (nothing
+    /// `NotFound` when the row is gone, `Conflict::Version` when it moved on (nothing
     /// is written).
     async fn update(
         &self,
@@ -174,7 +174,7 @@ pub trait PasswordResetStore: Send + Sync {
 
     /// Uses the token and stores `user` (new password, sessions ended) atomically, if the
     /// user row is still at `expected_version` (stored as `expected_version + 1`).
-    /// False when the token was used or expired in the meantime; `Conflict("version")`
+    /// False when the token was used or expired in the meantime; `Conflict::Version`
     /// (token left unused, nothing written) when the user row moved on.
     async fn redeem(
         &self,

@@ -23,7 +23,7 @@ pub struct User {
     pub last_login_at: Option<OffsetDateTime>,
     /// Optimistic-concurrency version of the row: 1 when created, +1 with every write
     /// but the sign-in stamp (`last_login_at`). Writes name the version they read and
-    /// fail with `Conflict("version")` when the row moved on in the meantime.
+    /// fail with `Conflict::Version` when the row moved on in the meantime.
     pub version: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,

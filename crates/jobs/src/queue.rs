@@ -308,7 +308,7 @@ pub trait JobQueue: Send + Sync {
 
     /// Puts a dead (or cancelled) job back in the queue to run at `now` with fresh
     /// attempts (its `last_error` stays until it fails again). `NotFound` for an unknown
-    /// id, `Conflict("job_state")` for a live one, `Conflict("dedupe_key")` for a
+    /// id, `Conflict::JobState` for a live one, `Conflict::DedupeKeyTaken` for a
     /// cancelled one whose key another job has taken since.
     async fn retry(
         &self,

@@ -16,7 +16,7 @@ use aura_ai_port::{
 };
 use aura_audit::{Actor, AuditAction, PendingEvent};
 use aura_gdpr_registers::PolicyKind;
-use aura_tenancy::{StoreError, TenantScope};
+use aura_tenancy::{Conflict, StoreError, TenantScope};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -371,7 +371,7 @@ pub async fn stale_decision_changes_nothing(stores: AiStores) {
             .suggestions
             .decide(&fx.scope, &late, 1, decided_event(&fx, suggestion.id))
             .await,
-        "version",
+        Conflict::Version,
         "a decision at a stale version",
     );
     assert_eq!(
@@ -411,7 +411,7 @@ pub async fn concurrent_decisions_have_one_winner(stores: AiStores) {
     for task in tasks {
         match task.await.expect("task") {
             Ok(()) => wins += 1,
-            Err(StoreError::Conflict(rule)) if rule == "version" => {}
+            Err(StoreError::Conflict(Conflict::Version)) => {}
             Err(other) => panic!("a losing decision is Conflict(version), got {other:?}"),
         }
     }

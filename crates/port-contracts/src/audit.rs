@@ -9,7 +9,7 @@ use aura_audit::{
     PendingEvent, RequestContext,
 };
 use aura_identity::PasswordHash;
-use aura_tenancy::{Role, TenantName, TenantScope, UserId};
+use aura_tenancy::{Conflict, Role, TenantName, TenantScope, UserId};
 use time::Duration;
 use uuid::Uuid;
 
@@ -361,7 +361,7 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
                 user_event(&twin, AuditAction::USER_CREATED),
             )
             .await,
-        "email",
+        Conflict::EmailTaken,
         "insert with a taken e-mail",
     );
     let mut ghost = member.clone();
@@ -387,7 +387,7 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
                 user_event(&fx.owner, AuditAction::USER_DELETED),
             )
             .await,
-        "last_owner",
+        Conflict::LastOwner,
         "delete of the last owner",
     );
     assert_not_found(

@@ -6,7 +6,8 @@ use std::fmt::Debug;
 use aura_audit::{Actor, AuditAction, AuditRecord, Changes, PendingEvent, RequestContext};
 use aura_identity::{Email, FullName, PasswordHash, RefreshFamily, TokenHash, User};
 use aura_tenancy::{
-    Role, StoreError, SystemScope, Tenant, TenantId, TenantName, TenantScope, TenantSlug, UserId,
+    Conflict, Role, StoreError, SystemScope, Tenant, TenantId, TenantName, TenantScope, TenantSlug,
+    UserId,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -238,7 +239,7 @@ pub fn assert_not_found<T: Debug>(result: Result<T, StoreError>, what: &str) {
 }
 
 #[track_caller]
-pub fn assert_conflict<T: Debug>(result: Result<T, StoreError>, rule: &str, what: &str) {
+pub fn assert_conflict<T: Debug>(result: Result<T, StoreError>, rule: Conflict, what: &str) {
     match result {
         Err(StoreError::Conflict(found)) if found == rule => {}
         other => panic!("{what}: expected StoreError::Conflict({rule:?}), got {other:?}"),

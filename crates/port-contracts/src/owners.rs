@@ -1,9 +1,9 @@
 //! The last-owner rule: every user update and delete keeps at least one active owner in
-//! the tenant, or fails with `Conflict("last_owner")` and changes nothing.
+//! the tenant, or fails with `Conflict::LastOwner` and changes nothing.
 
 use aura_audit::AuditAction;
 use aura_identity::User;
-use aura_tenancy::{PageRequest, Role, StoreError};
+use aura_tenancy::{Conflict, PageRequest, Role, StoreError};
 
 use crate::{
     Stores,
@@ -61,7 +61,7 @@ async fn assert_refused_and_unchanged(
     events_before: usize,
     what: &str,
 ) {
-    assert_conflict(result, "last_owner", what);
+    assert_conflict(result, Conflict::LastOwner, what);
     assert_eq!(
         stored_user(stores, fx, fx.owner.id).await,
         fx.owner,
@@ -117,12 +117,12 @@ pub async fn one_of_two_owners_may_go(stores: Stores) {
     second_off.is_active = false;
     assert_conflict(
         update(&stores, &fx, &mut second_off).await,
-        "last_owner",
+        Conflict::LastOwner,
         "deactivating the owner who is now the last",
     );
     assert_conflict(
         delete(&stores, &fx, &second).await,
-        "last_owner",
+        Conflict::LastOwner,
         "deleting the owner who is now the last",
     );
     assert_eq!(stored_user(&stores, &fx, second.id).await, second);
@@ -203,7 +203,7 @@ pub async fn concurrent_demotions_keep_an_owner(stores: Stores) {
     };
     assert_conflict(
         loser,
-        "last_owner",
+        Conflict::LastOwner,
         "the second of two concurrent demotions",
     );
     assert_eq!(

@@ -3,7 +3,7 @@
 
 use aura_audit::AuditAction;
 use aura_identity::{PasswordHash, TokenHash, User};
-use aura_tenancy::{Role, StoreError, TenantScope};
+use aura_tenancy::{Conflict, Role, StoreError, TenantScope};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
@@ -211,7 +211,7 @@ pub async fn redeem_is_atomic_with_the_user_rules(stores: Stores) {
             now,
         )
         .await,
-        "email",
+        Conflict::EmailTaken,
         "a redemption storing a taken e-mail",
     );
     let mut demoted = with_new_password(&fx.owner, now);
@@ -225,7 +225,7 @@ pub async fn redeem_is_atomic_with_the_user_rules(stores: Stores) {
             now,
         )
         .await,
-        "last_owner",
+        Conflict::LastOwner,
         "a redemption demoting the last owner",
     );
 
@@ -357,7 +357,7 @@ pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
         now,
     )
     .await;
-    assert_conflict(result, "version", "a redemption from a stale read");
+    assert_conflict(result, Conflict::Version, "a redemption from a stale read");
     assert_eq!(
         stored_user(&stores, &fx, member.id).await,
         deactivated,

@@ -4,8 +4,8 @@
 use aura_audit::{Actor, AuditAction};
 use aura_identity::ports::LoginRecord;
 use aura_tenancy::{
-    Role, SubscriptionTier, SystemScope, Tenant, TenantId, TenantName, TenantScope, TenantSettings,
-    UserId,
+    Conflict, Role, SubscriptionTier, SystemScope, Tenant, TenantId, TenantName, TenantScope,
+    TenantSettings, UserId,
 };
 use time::Duration;
 
@@ -84,7 +84,7 @@ pub async fn register_rejects_a_taken_slug(stores: Stores) {
             register_events(&tenant, &owner),
         )
         .await;
-    assert_conflict(result, "slug", "register with a taken slug");
+    assert_conflict(result, Conflict::SlugTaken, "register with a taken slug");
 
     assert_not_found(
         stores.tenants.get(&scope_in(tenant.id)).await,
@@ -117,7 +117,7 @@ pub async fn register_rejects_a_taken_email(stores: Stores) {
             register_events(&tenant, &owner),
         )
         .await;
-    assert_conflict(result, "email", "register with a taken e-mail");
+    assert_conflict(result, Conflict::EmailTaken, "register with a taken e-mail");
 
     assert!(
         !stores.tenants.slug_taken(&tenant.slug).await.unwrap(),
@@ -207,7 +207,7 @@ pub async fn update_rejects_a_taken_slug(stores: Stores) {
             ),
         )
         .await;
-    assert_conflict(result, "slug", "update to a taken slug");
+    assert_conflict(result, Conflict::SlugTaken, "update to a taken slug");
     assert_eq!(stores.tenants.get(&a.scope).await.unwrap(), a.tenant);
     assert_eq!(stores.tenants.get(&b.scope).await.unwrap(), b.tenant);
     assert_eq!(audit_len(&stores, &a.scope).await, REGISTER_EVENTS);
@@ -339,7 +339,7 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
             ),
         )
         .await;
-    assert_conflict(result, "version", "a write from a stale read");
+    assert_conflict(result, Conflict::Version, "a write from a stale read");
     assert_eq!(
         stores.tenants.get(&fx.scope).await.unwrap(),
         suspended,
@@ -397,7 +397,11 @@ pub async fn concurrent_updates_have_one_winner(stores: Stores) {
         (loser, Ok(())) => (second, loser),
         (a, b) => panic!("one update must win: {a:?} / {b:?}"),
     };
-    assert_conflict(loser, "version", "the second update from the same read");
+    assert_conflict(
+        loser,
+        Conflict::Version,
+        "the second update from the same read",
+    );
     assert_eq!(stores.tenants.get(&fx.scope).await.unwrap(), winner);
     assert_eq!(audit_len(&stores, &fx.scope).await, REGISTER_EVENTS + 1);
 }

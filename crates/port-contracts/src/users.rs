@@ -3,7 +3,7 @@
 
 use aura_audit::{Actor, AuditAction};
 use aura_identity::{User, ports::LoginRecord};
-use aura_tenancy::{PageRequest, Role, TenantId, UserId};
+use aura_tenancy::{Conflict, PageRequest, Role, TenantId, UserId};
 use time::Duration;
 use uuid::Uuid;
 
@@ -64,7 +64,7 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
         .await;
     assert_conflict(
         result,
-        "email",
+        Conflict::EmailTaken,
         "insert with another tenant's user's e-mail",
     );
     assert_not_found(
@@ -82,7 +82,11 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
             user_event(&same_tenant_twin, AuditAction::USER_CREATED),
         )
         .await;
-    assert_conflict(result, "email", "insert with a colleague's e-mail");
+    assert_conflict(
+        result,
+        Conflict::EmailTaken,
+        "insert with a colleague's e-mail",
+    );
 
     let mut renamed = b_member.clone();
     renamed.email = a.owner.email.clone();
@@ -95,7 +99,11 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
             user_event(&renamed, AuditAction::USER_UPDATED),
         )
         .await;
-    assert_conflict(result, "email", "update to another tenant's user's e-mail");
+    assert_conflict(
+        result,
+        Conflict::EmailTaken,
+        "update to another tenant's user's e-mail",
+    );
     assert_eq!(
         stored_user(&stores, &b, b_member.id).await,
         b_member,
@@ -158,7 +166,11 @@ pub async fn concurrent_inserts_of_one_email_have_one_winner(stores: Stores) {
         (loser, Ok(())) => (in_b, loser),
         (ra, rb) => panic!("one insert must win: {ra:?} / {rb:?}"),
     };
-    assert_conflict(loser, "email", "the second insert of one e-mail");
+    assert_conflict(
+        loser,
+        Conflict::EmailTaken,
+        "the second insert of one e-mail",
+    );
     let login = stores.users.find_for_login(&email).await.unwrap().unwrap();
     assert_eq!(login.user, winner);
 }
@@ -588,7 +600,7 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
             user_event(&new_password, AuditAction::USER_PASSWORD_CHANGED),
         )
         .await;
-    assert_conflict(result, "version", "a write from a stale read");
+    assert_conflict(result, Conflict::Version, "a write from a stale read");
     assert_eq!(
         stored_user(&stores, &fx, member.id).await,
         deactivated,
@@ -674,7 +686,11 @@ pub async fn concurrent_updates_have_one_winner(stores: Stores) {
         (loser, Ok(())) => (second, loser),
         (a, b) => panic!("one update must win: {a:?} / {b:?}"),
     };
-    assert_conflict(loser, "version", "the second update from the same read");
+    assert_conflict(
+        loser,
+        Conflict::Version,
+        "the second update from the same read",
+    );
     assert_eq!(stored_user(&stores, &fx, member.id).await, winner);
     assert_eq!(audit_len(&stores, &fx.scope).await, events + 1);
 }

@@ -1,5 +1,5 @@
 use aura_audit::AuditError;
-use aura_tenancy::{Forbidden, StoreError, ValidationErrors};
+use aura_tenancy::{Conflict, Forbidden, StoreError, ValidationErrors};
 
 /// What a use case fails with: the shared core every domain maps to HTTP the same way.
 #[derive(Debug, thiserror::Error)]
@@ -29,13 +29,13 @@ impl From<StoreError> for UseCaseError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(rule) => match rule.as_str() {
-                "version" => Self::StaleVersion,
-                "in_use" => Self::Conflict {
+            StoreError::Conflict(rule) => match rule {
+                Conflict::Version => Self::StaleVersion,
+                Conflict::InUse => Self::Conflict {
                     code: "in_use",
                     message: "the record is still linked (activities or sub-processors refer to it)",
                 },
-                "version_number" => Self::Conflict {
+                Conflict::VersionNumberTaken => Self::Conflict {
                     code: "concurrent_version",
                     message: "another version was added at the same time; try again",
                 },

@@ -1,5 +1,5 @@
 use aura_audit::AuditError;
-use aura_tenancy::{Forbidden, StoreError, ValidationErrors};
+use aura_tenancy::{Conflict, Forbidden, StoreError, ValidationErrors};
 
 /// What the task use cases fail with.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +32,8 @@ impl From<StoreError> for TasksError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(rule) if rule == "version" => Self::StaleVersion,
-            StoreError::Conflict(rule) if rule == "assigned_to" => Self::UnknownReference {
+            StoreError::Conflict(Conflict::Version) => Self::StaleVersion,
+            StoreError::Conflict(Conflict::UnknownAssignee) => Self::UnknownReference {
                 field: "assigned_to",
             },
             StoreError::Conflict(_) => Self::Conflict {

@@ -2,6 +2,7 @@
 //! it happen without anyone watching (job kinds on the open queue of `aura-jobs`).
 //! Pure domain crate: types, rules, use cases (the task service and the worker) and ports.
 
+pub mod actions;
 mod error;
 mod messages;
 pub mod ports;

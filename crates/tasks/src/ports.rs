@@ -103,7 +103,7 @@ pub struct TaskQuery {
 #[async_trait::async_trait]
 pub trait TaskRepository: Send + Sync {
     /// Stores a new task with its reminders. `assigned_to` must be a user of the same
-    /// tenant (`Conflict("assigned_to")` otherwise — the schema enforces it too).
+    /// tenant (`Conflict::UnknownAssignee` otherwise — the schema enforces it too).
     async fn insert(
         &self,
         scope: &TenantScope,

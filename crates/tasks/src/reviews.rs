@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
+use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
 use aura_gdpr_registers::reviews::{DueReview, ReviewDates, ReviewKind};
 use aura_identity::{
     User,
@@ -244,7 +244,7 @@ impl ReviewTasks {
         let origin = review_origin(review);
         let event = PendingEvent::new(
             Actor::System,
-            AuditAction::known("task.created"),
+            crate::actions::TASK_CREATED,
             entity::TASK,
             task.id,
             Changes::of_new(&task.fields).note("origin", &origin),

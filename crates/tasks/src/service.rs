@@ -13,6 +13,7 @@ use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
 use uuid::Uuid;
 
 use crate::{
+    actions,
     error::TasksError,
     ports::{LinkTargets, ListPage, TaskQuery, TaskRepository},
     reminders::{ReminderPlan, ReminderPolicy},
@@ -61,19 +62,12 @@ impl Tasks {
 
     fn event(
         scope: &TenantScope,
-        action: &'static str,
+        action: AuditAction,
         id: Uuid,
         changes: Changes,
         ctx: &RequestContext,
     ) -> PendingEvent {
-        PendingEvent::new(
-            Actor::of(scope),
-            AuditAction::known(action),
-            entity::TASK,
-            id,
-            changes,
-            ctx,
-        )
+        PendingEvent::new(Actor::of(scope), action, entity::TASK, id, changes, ctx)
     }
 
     fn plan(&self, task: &Task) -> ReminderPlan {
@@ -132,7 +126,7 @@ impl Tasks {
         };
         let event = Self::event(
             scope,
-            "task.created",
+            actions::TASK_CREATED,
             task.id,
             Changes::of_new(&task.fields),
             ctx,
@@ -225,7 +219,7 @@ impl Tasks {
             updated_at: self.ports.clock.now(),
             ..before
         };
-        let event = Self::event(scope, "task.updated", id, changes, ctx);
+        let event = Self::event(scope, actions::TASK_UPDATED, id, changes, ctx);
         self.ports
             .tasks
             .update(scope, &task, expected_version, &self.plan(&task), event)
@@ -283,11 +277,11 @@ impl Tasks {
         if let Some(next) = &next {
             changes = changes.note("next_task_id", next.id);
         }
-        let event = Self::event(scope, "task.completed", id, changes, ctx);
+        let event = Self::event(scope, actions::TASK_COMPLETED, id, changes, ctx);
         let next_plan = next.as_ref().map(|next| self.plan(next));
         let next_event = next.as_ref().map(|next| {
             let changes = Changes::of_new(&next.fields).note("previous_id", before.id);
-            Self::event(scope, "task.created", next.id, changes, ctx)
+            Self::event(scope, actions::TASK_CREATED, next.id, changes, ctx)
         });
         let follow_up = match (&next, &next_plan, next_event) {
             (Some(task), Some(plan), Some(event)) => Some((task, plan, event)),
@@ -326,7 +320,7 @@ impl Tasks {
             ..before.clone()
         };
         let changes = Changes::new().field("status", &before.status, &task.status);
-        let event = Self::event(scope, "task.reopened", id, changes, ctx);
+        let event = Self::event(scope, actions::TASK_REOPENED, id, changes, ctx);
         self.ports
             .tasks
             .update(scope, &task, expected_version, &self.plan(&task), event)
@@ -345,7 +339,7 @@ impl Tasks {
         let before = self.ports.tasks.get(scope, id).await?;
         at_version(before.version, expected_version)?;
         let changes = Changes::new().note("title", &before.fields.title);
-        let event = Self::event(scope, "task.deleted", id, changes, ctx);
+        let event = Self::event(scope, actions::TASK_DELETED, id, changes, ctx);
         Ok(self
             .ports
             .tasks

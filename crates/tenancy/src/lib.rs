@@ -19,5 +19,5 @@ pub use ids::{TenantId, UserId};
 pub use page::{Page, PageRequest};
 pub use role::{Permission, Role};
 pub use scope::{Principal, SystemScope, TenantScope};
-pub use store::StoreError;
+pub use store::{Conflict, StoreError};
 pub use tenant::{SubscriptionTier, Tenant, TenantName, TenantSettings, TenantSlug};

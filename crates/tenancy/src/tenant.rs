@@ -16,7 +16,7 @@ pub struct Tenant {
     pub subscription_tier: SubscriptionTier,
     pub settings: TenantSettings,
     /// Optimistic-concurrency version of the row: 1 when created, +1 with every write.
-    /// Writes name the version they read and fail with `Conflict("version")` when the
+    /// Writes name the version they read and fail with `Conflict::Version` when the
     /// row moved on in the meantime.
     pub version: i32,
     #[serde(with = "time::serde::rfc3339")]

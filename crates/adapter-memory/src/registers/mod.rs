@@ -4,7 +4,7 @@
 //! Like the identity tables, every row is keyed by tenant first, every write checks all
 //! its rules before it changes anything and seals its audit event under the same lock,
 //! and another tenant's row is `NotFound`. Updates and deletes name the `version` they
-//! read: a stale one is `Conflict("version")` and changes nothing.
+//! read: a stale one is `Conflict::Version` and changes nothing.
 //!
 //! Derived values are computed on read, as the PostgreSQL adapter derives them from its
 //! tables: `Processor::activity_ids` from the activities' links, `Policy::current_version`
@@ -27,7 +27,7 @@ use aura_gdpr_registers::{
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
-use aura_tenancy::{StoreError, TenantId};
+use aura_tenancy::{Conflict, StoreError, TenantId};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
@@ -54,13 +54,13 @@ pub(crate) fn tenant_rows<T>(
         .map(|(_, row)| row)
 }
 
-/// The optimistic-concurrency check of an update or delete: `Conflict("version")` when
+/// The optimistic-concurrency check of an update or delete: `Conflict::Version` when
 /// the row moved on from the version the caller read.
 pub(crate) fn check_version(stored: i32, expected: i32) -> Result<(), StoreError> {
     if stored == expected {
         Ok(())
     } else {
-        Err(StoreError::Conflict("version".to_owned()))
+        Err(StoreError::Conflict(Conflict::Version))
     }
 }
 

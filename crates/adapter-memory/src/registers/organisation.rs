@@ -2,7 +2,7 @@
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{OrganisationProfile, StoredOrganisation, ports::OrganisationRepository};
-use aura_tenancy::{StoreError, TenantScope};
+use aura_tenancy::{Conflict, StoreError, TenantScope};
 
 use crate::{MemoryStore, registers::check_version};
 
@@ -34,7 +34,7 @@ impl OrganisationRepository for MemoryStore {
             let version = match (stored, expected_version) {
                 (None, 0) => 1,
                 // Someone created it since the caller read "none".
-                (Some(_), 0) => return Err(StoreError::Conflict("version".to_owned())),
+                (Some(_), 0) => return Err(StoreError::Conflict(Conflict::Version)),
                 (None, _) => return Err(StoreError::NotFound),
                 (Some(row), expected) => {
                     check_version(row.version, expected)?;

@@ -5,7 +5,7 @@ use aura_gdpr_registers::{
     Policy, PolicyVersion, VersionStatus,
     ports::{ListPage, PolicyQuery, PolicyRepository},
 };
-use aura_tenancy::{StoreError, TenantId, TenantScope};
+use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
 use uuid::Uuid;
 
 use crate::{
@@ -86,7 +86,7 @@ impl PolicyRepository for MemoryStore {
             }
             let tables = &mut tx.state.registers;
             if tables.policies.contains_key(&(tenant, policy.id)) {
-                return Err(StoreError::Conflict("policy_id".to_owned()));
+                return Err(StoreError::Conflict(Conflict::IdTaken("policy")));
             }
             // A new policy has no versions: nothing is published yet.
             let row = Policy {
@@ -188,15 +188,15 @@ impl PolicyRepository for MemoryStore {
                 .next_back()
                 .map_or(Some(1), |last| last.number.checked_add(1));
             if Some(version.number) != next {
-                return Err(StoreError::Conflict("version_number".to_owned()));
+                return Err(StoreError::Conflict(Conflict::VersionNumberTaken));
             }
             if tables.versions.values().any(|v| v.id == version.id) {
-                return Err(StoreError::Conflict("policy_version_id".to_owned()));
+                return Err(StoreError::Conflict(Conflict::IdTaken("policy_version")));
             }
             if version.status == VersionStatus::Published
                 && tables.published_number(tenant, version.policy_id).is_some()
             {
-                return Err(StoreError::Conflict("published".to_owned()));
+                return Err(StoreError::Conflict(Conflict::AlreadyPublished));
             }
             tables
                 .versions

@@ -4,7 +4,7 @@
 use aura_gdpr_registers::{
     Processor, ProcessorFields, ProcessorFilter, ProcessorId, ProcessorLinks, Processors,
 };
-use aura_tenancy::{StoreError, TenantId};
+use aura_tenancy::{Conflict, StoreError, TenantId};
 
 use crate::registers::{
     Tables, matches_search,
@@ -55,7 +55,7 @@ impl MemoryRecord for Processors {
             .rows(tenant)
             .any(|p| p.fields.parent_id == Some(id));
         if linked || parent {
-            Err(StoreError::Conflict("in_use".to_owned()))
+            Err(StoreError::Conflict(Conflict::InUse))
         } else {
             Ok(())
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use aura_audit::PendingEvent;
 use aura_records::{Id, ListPage, ListQuery, Record, RecordKind, RecordStore};
-use aura_tenancy::{StoreError, TenantId, TenantScope};
+use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
 use uuid::Uuid;
 
 use crate::{
@@ -48,7 +48,7 @@ impl<K: RecordKind> VersionedTable<K> {
     fn insert(&mut self, record: &Record<K>) -> Result<(), StoreError> {
         let key = (record.tenant_id, record.id);
         if self.rows.contains_key(&key) {
-            return Err(StoreError::Conflict(format!("{}_id", K::ENTITY)));
+            return Err(StoreError::Conflict(Conflict::IdTaken(K::ENTITY)));
         }
         self.rows.insert(key, record.clone());
         Ok(())
@@ -94,7 +94,7 @@ pub(crate) trait MemoryRecord: RecordKind {
         Ok(())
     }
 
-    /// What keeps a row from being deleted (rows that refer to it): `Conflict("in_use")`.
+    /// What keeps a row from being deleted (rows that refer to it): `Conflict::InUse`.
     fn check_unused(_: &Tables, _: TenantId, _: Id<Self>) -> Result<(), StoreError> {
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! Same rules as the identity ports: every call is one `in_tenant` transaction, every
 //! write seals its audit event in it, queries filter by `tenant_id` besides row-level
 //! security. Updates are optimistic: `UPDATE … WHERE version = expected`; no row
-//! updated is `NotFound` when the row is gone and `Conflict("version")` when it moved on.
+//! updated is `NotFound` when the row is gone and `Conflict::Version` when it moved on.
 //! Lists page with a keyset on (sort key, id), see [`Sort`] and [`Cursor`].
 
 mod activities;
@@ -21,7 +21,7 @@ use aura_gdpr_registers::{
     ports::{Cursor, ListPage, OrganisationRepository, PolicyRepository, Sort},
 };
 use aura_records::RecordStore;
-use aura_tenancy::StoreError;
+use aura_tenancy::{Conflict, StoreError};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
@@ -29,9 +29,6 @@ use crate::{
     error::{DbError, corrupt},
     stores::PgStores,
 };
-
-/// The rule a stale `expected_version` breaks.
-pub(crate) const VERSION: &str = "version";
 
 impl PgStores {
     pub fn organisation(&self) -> Arc<dyn OrganisationRepository> {
@@ -52,10 +49,10 @@ impl PgStores {
 }
 
 /// What an optimistic write that changed no row means: the row is gone (`NotFound`) or
-/// at another version (`Conflict("version")`).
+/// at another version (`Conflict::Version`).
 pub(crate) fn missing_or_stale(exists: bool) -> DbError {
     if exists {
-        DbError::Store(StoreError::Conflict(VERSION.to_owned()))
+        DbError::Store(StoreError::Conflict(Conflict::Version))
     } else {
         DbError::Store(StoreError::NotFound)
     }

@@ -2,12 +2,12 @@
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{OrganisationProfile, StoredOrganisation, ports::OrganisationRepository};
-use aura_tenancy::{StoreError, TenantScope};
+use aura_tenancy::{Conflict, StoreError, TenantScope};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use time::OffsetDateTime;
 
-use super::{VERSION, missing_or_stale};
+use super::missing_or_stale;
 use crate::{
     audit::{append_event, to_micros},
     error::corrupt,
@@ -42,8 +42,8 @@ impl OrganisationRepository for PgStores {
     }
 
     /// Version 0 means "not saved yet": the row is inserted, and an existing one is
-    /// `Conflict("version")`. Otherwise the row must be at `expected_version`:
-    /// `Conflict("version")` when it is at another, `NotFound` when there is none yet.
+    /// `Conflict::Version`. Otherwise the row must be at `expected_version`:
+    /// `Conflict::Version` when it is at another, `NotFound` when there is none yet.
     async fn put(
         &self,
         scope: &TenantScope,
@@ -61,7 +61,7 @@ impl OrganisationRepository for PgStores {
         let new_version = expected_version
             .checked_add(1)
             .filter(|_| expected_version >= 0)
-            .ok_or_else(|| StoreError::Conflict(VERSION.to_owned()))?;
+            .ok_or_else(|| StoreError::Conflict(Conflict::Version))?;
         in_tenant(&self.inner.pool, scope, async move |conn| {
             let written = if expected_version == 0 {
                 diesel::insert_into(profiles::table)

@@ -11,7 +11,7 @@ use aura_gdpr_registers::{
     Policy, PolicyFields, PolicyVersion, VersionStatus,
     ports::{ListPage, PolicyQuery, PolicyRepository},
 };
-use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
+use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope, UserId};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::{Date, OffsetDateTime};
@@ -29,9 +29,6 @@ use crate::{
     schema::{policies, policy_versions as versions},
     stores::PgStores,
 };
-
-/// The rule an out-of-sequence version number breaks.
-const VERSION_NUMBER: &str = "version_number";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = policies, check_for_backend(diesel::pg::Pg))]
@@ -454,7 +451,7 @@ impl PolicyRepository for PgStores {
                 .await?;
             if last.unwrap_or(0).checked_add(1) != Some(row.number) {
                 return Err(DbError::Store(StoreError::Conflict(
-                    VERSION_NUMBER.to_owned(),
+                    Conflict::VersionNumberTaken,
                 )));
             }
             let policy_id = row.policy_id;

@@ -1,6 +1,6 @@
 //! Processors on PostgreSQL (the kernel's [`PgRecord`]). `activity_ids` are read from the links of
 //! `activity_processors`; the links and sub-processors keep a processor from being
-//! deleted (`Conflict("in_use")`).
+//! deleted (`Conflict::InUse`).
 
 use std::collections::HashMap;
 
@@ -9,7 +9,7 @@ use aura_gdpr_registers::{
     ProcessorLinks, Processors, TransferMechanism,
 };
 use aura_records::Id;
-use aura_tenancy::{StoreError, TenantId};
+use aura_tenancy::{Conflict, StoreError, TenantId};
 use diesel::{
     prelude::*,
     result::{DatabaseErrorKind, Error as DieselError},
@@ -28,9 +28,6 @@ use crate::{
     error::{DbError, corrupt},
     schema::{activity_processors as links, processors},
 };
-
-/// The rule a delete of a processor still referred to breaks.
-const IN_USE: &str = "in_use";
 
 /// The fields of a processor that no list filters or sorts on, stored as jsonb.
 #[derive(Debug, Serialize, Deserialize)]
@@ -282,7 +279,7 @@ impl PgRecord for Processors {
         match deleted {
             // Links from activities or sub-processors refer to it (RESTRICT).
             Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-                Err(DbError::Store(StoreError::Conflict(IN_USE.to_owned())))
+                Err(DbError::Store(StoreError::Conflict(Conflict::InUse)))
             }
             other => Ok(other?),
         }

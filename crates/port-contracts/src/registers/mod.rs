@@ -12,7 +12,7 @@
 //!   `list_versions` simply never show it), a link or parent in another tenant is
 //!   `NotFound`, and a row claiming another tenant is refused (any error), stored nowhere.
 //! - Optimistic concurrency: an update or delete naming a stale `version` is
-//!   `Conflict("version")` and changes nothing; of two concurrent updates at one version
+//!   `Conflict::Version` and changes nothing; of two concurrent updates at one version
 //!   exactly one wins.
 //! - Every successful write seals exactly one audit event in the tenant's chain, a
 //!   refused one none, and the chain verifies.

@@ -2,7 +2,7 @@
 //! replaced at the version read.
 
 use aura_gdpr_registers::{Contact, JointController, OrganisationProfile};
-use aura_tenancy::StoreError;
+use aura_tenancy::{Conflict, StoreError};
 
 use crate::{
     RegisterStores,
@@ -102,7 +102,7 @@ pub async fn create_over_an_existing_profile_is_a_conflict(stores: RegisterStore
     let base = events(&stores, &rf).await;
 
     let result = put(&stores, &rf, &profile("Intruder Ltd"), 0).await;
-    assert_conflict(result, "version", "a second create");
+    assert_conflict(result, Conflict::Version, "a second create");
     let stored = stores.organisation.get(rf.scope()).await.unwrap().unwrap();
     assert_eq!(
         stored.profile.legal_name, "Acme GmbH",
@@ -131,13 +131,13 @@ pub async fn stale_put_loses_nothing(stores: RegisterStores) {
     let base = events(&stores, &rf).await;
 
     let result = put(&stores, &rf, &profile("Acme Loser GmbH"), 1).await;
-    assert_conflict(result, "version", "a put at a stale version");
+    assert_conflict(result, Conflict::Version, "a put at a stale version");
     let stored = stores.organisation.get(rf.scope()).await.unwrap().unwrap();
     assert_eq!(stored.profile, winner, "the winner's data stays");
     assert_eq!(stored.version, 2);
     assert_conflict(
         put(&stores, &rf, &profile("Acme Future GmbH"), 5).await,
-        "version",
+        Conflict::Version,
         "a put at a version from the future",
     );
     assert_chain(&stores, rf.scope(), base, "no event for stale puts").await;
@@ -155,7 +155,7 @@ pub async fn concurrent_puts_have_one_winner(stores: RegisterStores) {
         (loser, Ok(2)) => (b, loser),
         (ra, rb) => panic!("exactly one put must win with version 2: {ra:?} / {rb:?}"),
     };
-    assert_conflict(loser, "version", "the concurrent put that lost");
+    assert_conflict(loser, Conflict::Version, "the concurrent put that lost");
     let stored = stores.organisation.get(rf.scope()).await.unwrap().unwrap();
     assert_eq!(stored.profile, winner, "the winner's profile is stored");
     assert_eq!(stored.version, 2);
@@ -173,7 +173,7 @@ pub async fn concurrent_creates_have_one_winner(stores: RegisterStores) {
         (loser, Ok(1)) => (b, loser),
         (ra, rb) => panic!("exactly one create must win with version 1: {ra:?} / {rb:?}"),
     };
-    assert_conflict(loser, "version", "the concurrent create that lost");
+    assert_conflict(loser, Conflict::Version, "the concurrent create that lost");
     let stored = stores.organisation.get(rf.scope()).await.unwrap().unwrap();
     assert_eq!(stored.profile, winner);
     assert_eq!(stored.version, 1);

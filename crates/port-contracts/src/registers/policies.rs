@@ -6,7 +6,7 @@ use aura_gdpr_registers::{
     Policy, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus,
     ports::{Cursor, ListPage, PolicyQuery, Sort},
 };
-use aura_tenancy::StoreError;
+use aura_tenancy::{Conflict, StoreError};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -264,12 +264,12 @@ pub async fn update_and_delete_check_the_version(stores: RegisterStores) {
     let loser = edited_policy(&stores, &policy, |p| p.fields.title = "Loser".into());
     assert_conflict(
         update(&stores, &rf, &loser, 1).await,
-        "version",
+        Conflict::Version,
         "stale update",
     );
     assert_conflict(
         delete(&stores, &rf, policy.id, 1).await,
-        "version",
+        Conflict::Version,
         "stale delete",
     );
     assert_eq!(
@@ -312,7 +312,7 @@ pub async fn concurrent_updates_have_one_winner(stores: RegisterStores) {
         (loser, Ok(())) => (b, loser),
         (ra, rb) => panic!("exactly one update must win: {ra:?} / {rb:?}"),
     };
-    assert_conflict(loser, "version", "the concurrent update that lost");
+    assert_conflict(loser, Conflict::Version, "the concurrent update that lost");
     assert_eq!(get(&stores, &rf, policy.id).await, winner);
     assert_chain(&stores, rf.scope(), base + 1, "one event for one winner").await;
 }
@@ -367,7 +367,7 @@ pub async fn versions_are_numbered_in_sequence(stores: RegisterStores) {
                     reg_event(&rf, "policy.version_created", "policy_version", number),
                 )
                 .await,
-            "version_number",
+            Conflict::VersionNumberTaken,
             &format!("version {number} of a policy without versions"),
         );
     }
@@ -388,7 +388,7 @@ pub async fn versions_are_numbered_in_sequence(stores: RegisterStores) {
                     reg_event(&rf, "policy.version_created", "policy_version", number),
                 )
                 .await,
-            "version_number",
+            Conflict::VersionNumberTaken,
             &format!("version {number} after 1"),
         );
     }
@@ -582,7 +582,7 @@ pub async fn publishing_with_a_stale_policy_changes_nothing(stores: RegisterStor
             Some(&stale_policy),
         )
         .await,
-        "version",
+        Conflict::Version,
         "publishing with a policy read before the rename",
     );
     assert_eq!(
@@ -635,7 +635,7 @@ pub async fn stale_version_update_loses_nothing(stores: RegisterStores) {
     };
     assert_conflict(
         update_version(&stores, &rf, &loser, 1, None).await,
-        "version",
+        Conflict::Version,
         "a version update at a stale version",
     );
     assert_eq!(get_version(&stores, &rf, policy.id, 1).await, winner);
@@ -675,7 +675,11 @@ pub async fn concurrent_version_updates_have_one_winner(stores: RegisterStores) 
         (loser, Ok(())) => (b, loser),
         (ra, rb) => panic!("exactly one version update must win: {ra:?} / {rb:?}"),
     };
-    assert_conflict(loser, "version", "the concurrent version update that lost");
+    assert_conflict(
+        loser,
+        Conflict::Version,
+        "the concurrent version update that lost",
+    );
     assert_eq!(get_version(&stores, &rf, policy.id, 1).await, winner);
     assert_chain(&stores, rf.scope(), base + 1, "one event for one winner").await;
 }
@@ -711,7 +715,7 @@ pub async fn concurrent_publications_leave_one_published(stores: RegisterStores)
     };
     assert_conflict(
         loser,
-        "version",
+        Conflict::Version,
         "the publication that lost (the policy moved on)",
     );
 

@@ -8,6 +8,7 @@ use aura_gdpr_registers::{
     ProcessorId, Processors, TransferMechanism,
 };
 use aura_records::{Id, RecordKind, RecordStore};
+use aura_tenancy::Conflict;
 use time::macros::date;
 
 use crate::{
@@ -219,7 +220,7 @@ pub async fn a_linked_processor_is_in_use(stores: RegisterStores) {
 
     assert_conflict(
         delete(&stores, &rf, hosting.id, 1).await,
-        "in_use",
+        Conflict::InUse,
         "deleting a processor an activity links to",
     );
     assert_eq!(linking(&stores, &rf, hosting.id).await, [activity.id]);
@@ -257,7 +258,7 @@ pub async fn a_parent_processor_is_in_use(stores: RegisterStores) {
 
     assert_conflict(
         delete(&stores, &rf, parent.id, 1).await,
-        "in_use",
+        Conflict::InUse,
         "deleting a processor with sub-processors",
     );
     assert_eq!(get(&stores, &rf, parent.id).await, parent);

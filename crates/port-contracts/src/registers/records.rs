@@ -13,7 +13,7 @@ use std::future::Future;
 
 use aura_audit::{Actor, AuditAction, PendingEvent};
 use aura_records::{Id, ListPage, ListQuery, Record, RecordKind, RecordStore};
-use aura_tenancy::StoreError;
+use aura_tenancy::{Conflict, StoreError};
 
 use crate::{
     RegisterStores,
@@ -349,17 +349,17 @@ pub async fn stale_update_loses_nothing<K: RecordFixture>(stores: RegisterStores
     let loser = edited(&stores, &record, |f| K::rename(f, "Payroll (loser)"));
     assert_conflict(
         update(&stores, &rf, &loser, 1).await,
-        "version",
+        Conflict::Version,
         "an update at a stale version",
     );
     assert_conflict(
         update(&stores, &rf, &loser, 7).await,
-        "version",
+        Conflict::Version,
         "an update at a version that never was",
     );
     assert_conflict(
         delete(&stores, &rf, record.id, 1).await,
-        "version",
+        Conflict::Version,
         "a delete at a stale version",
     );
     assert_eq!(
@@ -397,7 +397,7 @@ pub async fn concurrent_updates_have_one_winner<K: RecordFixture>(stores: Regist
         (loser, Ok(())) => (b, loser),
         (ra, rb) => panic!("exactly one update must win: {ra:?} / {rb:?}"),
     };
-    assert_conflict(loser, "version", "the concurrent update that lost");
+    assert_conflict(loser, Conflict::Version, "the concurrent update that lost");
     assert_eq!(get(&stores, &rf, record.id).await, winner);
     assert_chain(&stores, rf.scope(), base + 1, "one event for one winner").await;
 }
@@ -411,7 +411,7 @@ pub async fn delete_checks_the_version<K: RecordFixture>(stores: RegisterStores)
 
     assert_conflict(
         delete(&stores, &rf, record.id, 1).await,
-        "version",
+        Conflict::Version,
         "a delete at a stale version",
     );
     assert_eq!(

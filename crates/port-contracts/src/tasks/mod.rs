@@ -3,7 +3,7 @@
 //!
 //! What the task repository owes, beyond the rules every register port follows
 //! (isolation, optimistic versions, one audit event per write, keyset pages):
-//! - An assignee who is not a user of the task's tenant is `Conflict("assigned_to")`.
+//! - An assignee who is not a user of the task's tenant is `Conflict::UnknownAssignee`.
 //! - A task's reminders are written with the change that made them due: `insert`
 //!   stores the plan; `update` cancels the task's queued reminders and stores the new
 //!   plan (a reminder already sent or running keeps its dedupe key, so it is not planned

@@ -15,7 +15,7 @@ use std::{
 use aura_audit::{Actor, AuditAction};
 use aura_jobs::{ClaimedJob, EncodedJob, Job, JobFilter, JobStatus, NewJob, QueueStats};
 use aura_tasks::{DigestMail, OverdueDigest, ReminderPlan, TaskStatus};
-use aura_tenancy::StoreError;
+use aura_tenancy::{Conflict, StoreError};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -716,20 +716,20 @@ pub async fn retry_requeues_dead_and_cancelled_jobs(stores: TaskStores) {
 
     assert_conflict(
         stores.jobs.retry(&system(), job.id, t1).await,
-        "job_state",
+        Conflict::JobState,
         "retrying a running job",
     );
     assert!(complete(&stores, &tf, &rerun[0], t1).await);
     assert_conflict(
         stores.jobs.retry(&system(), job.id, t1).await,
-        "job_state",
+        Conflict::JobState,
         "retrying a done job",
     );
     let queued = mail_job(tf.tenant(), today(&stores), t1 + Duration::hours(1), 3);
     enqueue(&stores, &tf, std::slice::from_ref(&queued)).await;
     assert_conflict(
         stores.jobs.retry(&system(), queued.id, t1).await,
-        "job_state",
+        Conflict::JobState,
         "retrying a queued job",
     );
     assert_not_found(
@@ -749,7 +749,11 @@ pub async fn retry_requeues_dead_and_cancelled_jobs(stores: TaskStores) {
     assert_eq!(enqueue(&stores, &tf, &[replacement]).await, 1);
     let refused: Result<_, StoreError> =
         stores.jobs.retry(&system(), reminders.jobs[1].id, t1).await;
-    assert_conflict(refused, "dedupe_key", "a cancelled job whose key is taken");
+    assert_conflict(
+        refused,
+        Conflict::DedupeKeyTaken,
+        "a cancelled job whose key is taken",
+    );
     assert_eq!(
         statuses(&stores, tf.tenant(), &[reminders.jobs[1].id]).await,
         [JobStatus::Cancelled]

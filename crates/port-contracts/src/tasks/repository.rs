@@ -9,7 +9,7 @@ use aura_tasks::{
     Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskStatus,
     ports::{Cursor, ListPage, TaskQuery, TaskSort},
 };
-use aura_tenancy::{Role, StoreError, UserId};
+use aura_tenancy::{Conflict, Role, StoreError, UserId};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -299,7 +299,7 @@ pub async fn an_assignee_outside_the_tenant_is_refused(stores: TaskStores) {
                     task_event(&a, "task.created", task.id),
                 )
                 .await,
-            "assigned_to",
+            Conflict::UnknownAssignee,
             &format!("a task assigned to {what}"),
         );
         assert_not_found(
@@ -317,7 +317,7 @@ pub async fn an_assignee_outside_the_tenant_is_refused(stores: TaskStores) {
     let moved = edited(&stores, &task, |t| t.fields.assigned_to = Some(b.member.id));
     assert_conflict(
         update_planned(&stores, &a, &moved, 1).await,
-        "assigned_to",
+        Conflict::UnknownAssignee,
         "reassigning to a user of another tenant",
     );
     assert_eq!(
@@ -454,7 +454,7 @@ pub async fn update_replaces_the_row_at_the_expected_version(stores: TaskStores)
     let stale = edited(&stores, &task, |t| t.fields.title = "Stale".into());
     assert_conflict(
         update_planned(&stores, &tf, &stale, 1).await,
-        "version",
+        Conflict::Version,
         "an update at a stale version",
     );
     assert_eq!(get(&stores, &tf, task.id).await, next, "the winner stays");
@@ -501,7 +501,7 @@ pub async fn concurrent_updates_have_one_winner(stores: TaskStores) {
         (loser, Ok(())) => (b, plan_b, plan_a, loser),
         (ra, rb) => panic!("exactly one update must win: {ra:?} / {rb:?}"),
     };
-    assert_conflict(loser, "version", "the concurrent update that lost");
+    assert_conflict(loser, Conflict::Version, "the concurrent update that lost");
     assert_eq!(get(&stores, &tf, task.id).await, winner);
     assert_eq!(
         statuses(&stores, tf.tenant(), &job_ids(&winning)).await,
@@ -696,7 +696,7 @@ pub async fn a_stale_completion_changes_nothing(stores: TaskStores) {
     let next_plan = plan(&stores, &next);
     assert_conflict(
         complete(&stores, &tf, &done, 1, Some((&next, &next_plan))).await,
-        "version",
+        Conflict::Version,
         "a completion at a stale version",
     );
     assert_eq!(get(&stores, &tf, task.id).await, renamed);
@@ -756,7 +756,7 @@ pub async fn delete_checks_the_version_and_cancels_reminders(stores: TaskStores)
     let base = events(&stores, &tf).await;
     assert_conflict(
         delete(&stores, &tf, task.id, 2).await,
-        "version",
+        Conflict::Version,
         "a delete at a stale version",
     );
     assert_eq!(get(&stores, &tf, task.id).await, task);
