@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
-use aura_records::{RecordStore, RecordUseCases, Source, at_version};
+use aura_records::{RecordStore, RecordUseCases, Source, at_version, check_cursor};
 use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
 use serde::Serialize;
 use time::{Date, Duration, Month};
@@ -183,9 +183,10 @@ impl Registers {
         scope: &TenantScope,
         activity: ProcessingActivity,
     ) -> Result<CheckedActivity, RegistersError> {
-        let organisation = self.ports.organisation.get(scope).await?;
-        let missing = activity_gaps(&activity.fields, organisation.as_ref().map(|o| &o.profile));
-        Ok(CheckedActivity { activity, missing })
+        let mut checked = self.with_gaps(scope, vec![activity]).await?;
+        checked
+            .pop()
+            .ok_or_else(|| RegistersError::Internal("an activity checked into nothing".into()))
     }
 
     /// Each activity with what its record still lacks (one read of the organisation).
@@ -757,20 +758,6 @@ impl Registers {
 }
 
 /// A cursor must belong to the sort it is used with.
-fn check_cursor(
-    after: Option<&crate::ports::Cursor>,
-    sort: crate::ports::Sort,
-) -> Result<(), RegistersError> {
-    match after {
-        Some(cursor) if !cursor.fits(sort) => Err(ValidationErrors::single(
-            "cursor",
-            "belongs to another sort order; start again without it",
-        )
-        .into()),
-        _ => Ok(()),
-    }
-}
-
 /// The same day `months` later, clamped to the month's end (31 Jan + 1 = 28/29 Feb).
 pub fn add_months(date: Date, months: u8) -> Date {
     let total = date.month() as i32 - 1 + i32::from(months);

@@ -22,5 +22,5 @@ pub use error::UseCaseError;
 pub use id::Id;
 pub use list::{Cursor, ListPage, ListQuery, Sort};
 pub use record::{Record, RecordActions, RecordKind};
-pub use service::{NoRules, RecordRules, RecordUseCases, Source, at_version};
+pub use service::{NoRules, RecordRules, RecordUseCases, Source, at_version, check_cursor};
 pub use store::RecordStore;

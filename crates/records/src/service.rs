@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     error::UseCaseError,
     id::Id,
-    list::{ListPage, ListQuery},
+    list::{Cursor, ListPage, ListQuery, Sort},
     record::{Record, RecordKind},
     store::RecordStore,
 };
@@ -179,15 +179,7 @@ impl<K: RecordKind> RecordUseCases<K> {
         ctx: &RequestContext,
     ) -> Result<ListPage<Record<K>>, UseCaseError> {
         self.require(scope, K::READ, ctx).await?;
-        if let Some(cursor) = &query.after
-            && !cursor.fits(query.sort)
-        {
-            return Err(ValidationErrors::single(
-                "cursor",
-                "belongs to another sort order; start again without it",
-            )
-            .into());
-        }
+        check_cursor(query.after.as_ref(), query.sort)?;
         Ok(self.store.list(scope, query).await?)
     }
 
@@ -243,6 +235,19 @@ impl<K: RecordKind> RecordUseCases<K> {
             .store
             .delete(scope, id, expected_version, event)
             .await?)
+    }
+}
+
+/// A cursor continues only the sort it was issued for; one from another sort is refused
+/// rather than guessed at.
+pub fn check_cursor(after: Option<&Cursor>, sort: Sort) -> Result<(), UseCaseError> {
+    match after {
+        Some(cursor) if !cursor.fits(sort) => Err(ValidationErrors::single(
+            "cursor",
+            "belongs to another sort order; start again without it",
+        )
+        .into()),
+        _ => Ok(()),
     }
 }
 

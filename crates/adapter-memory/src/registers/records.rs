@@ -54,31 +54,35 @@ impl<K: RecordKind> VersionedTable<K> {
         Ok(())
     }
 
-    /// Replaces the row at `expected_version`; creation facts (`created_at`, the
-    /// derived values kept in the row) stay as they were.
-    fn replace(&mut self, record: &Record<K>, expected_version: i32) -> Result<(), StoreError> {
-        let key = (record.tenant_id, record.id);
-        let before = self.rows.get(&key).ok_or(StoreError::NotFound)?;
-        check_version(before.version, expected_version)?;
-        let row = Record {
-            derived: before.derived.clone(),
-            created_at: before.created_at,
-            ..record.clone()
-        };
-        self.rows.insert(key, row);
-        Ok(())
-    }
-
-    fn remove(
-        &mut self,
+    /// The stored row if it is at `expected_version`: `NotFound` when there is none, a
+    /// version conflict when it moved on. Checked before anything changes.
+    fn at_version(
+        &self,
         tenant: TenantId,
         id: Id<K>,
         expected_version: i32,
-    ) -> Result<(), StoreError> {
-        let before = self.rows.get(&(tenant, id)).ok_or(StoreError::NotFound)?;
-        check_version(before.version, expected_version)?;
+    ) -> Result<&Record<K>, StoreError> {
+        let row = self.get(tenant, id).ok_or(StoreError::NotFound)?;
+        check_version(row.version, expected_version)?;
+        Ok(row)
+    }
+
+    /// Replaces a row that [`VersionedTable::at_version`] found; creation facts
+    /// (`created_at`, the derived values kept in the row) stay as they were.
+    fn replace(&mut self, record: &Record<K>) {
+        let key = (record.tenant_id, record.id);
+        if let Some(before) = self.rows.get(&key) {
+            let row = Record {
+                derived: before.derived.clone(),
+                created_at: before.created_at,
+                ..record.clone()
+            };
+            self.rows.insert(key, row);
+        }
+    }
+
+    fn remove(&mut self, tenant: TenantId, id: Id<K>) {
         self.rows.remove(&(tenant, id));
-        Ok(())
     }
 }
 
@@ -174,12 +178,9 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
                 return Err(StoreError::NotFound);
             }
             let tables = &mut tx.state.registers;
-            let before = K::table(tables)
-                .get(tenant, record.id)
-                .ok_or(StoreError::NotFound)?;
-            check_version(before.version, expected_version)?;
+            K::table(tables).at_version(tenant, record.id, expected_version)?;
             K::check_links(tables, tenant, &record.fields)?;
-            K::table_mut(tables).replace(record, expected_version)?;
+            K::table_mut(tables).replace(record);
             tx.record(tenant, event);
             Ok(())
         })
@@ -195,12 +196,9 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         self.write(|tx| {
             let tenant = scope.tenant_id();
             let tables = &mut tx.state.registers;
-            let before = K::table(tables)
-                .get(tenant, id)
-                .ok_or(StoreError::NotFound)?;
-            check_version(before.version, expected_version)?;
+            K::table(tables).at_version(tenant, id, expected_version)?;
             K::check_unused(tables, tenant, id)?;
-            K::table_mut(tables).remove(tenant, id, expected_version)?;
+            K::table_mut(tables).remove(tenant, id);
             tx.record(tenant, event);
             Ok(())
         })
