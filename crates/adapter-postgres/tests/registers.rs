@@ -10,7 +10,7 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::PgStores;
 use aura_audit::{AuditAction, AuditService, PendingEvent};
 use aura_gdpr_registers::{
-    ActivityFields, ActivityFilter, ActivityOrigin, ActivityRole, ActivityStatus, Art9Condition,
+    ActivityDerived, ActivityFields, ActivityFilter, ActivityRole, ActivityStatus, Art9Condition,
     Art28Clauses, Contact, CountryCode, DataCategory, DpaStatus, DpiaRequirement, JointController,
     LawfulBasis, OrganisationProfile, Policy, PolicyFields, PolicyKind, PolicyStatus,
     PolicyVersion, ProcessingActivity, Processor, ProcessorFields, ProcessorLinks, Purpose,
@@ -108,7 +108,7 @@ fn activity(tenant: &Tenant, fields: ActivityFields, at: OffsetDateTime) -> Proc
         id: Id::generate(),
         tenant_id: tenant.id,
         fields,
-        derived: ActivityOrigin::default(),
+        derived: ActivityDerived::default(),
         version: 1,
         created_at: at,
         updated_at: at,

@@ -18,19 +18,11 @@ use crate::{
 };
 
 /// What the HTTP edge adds to a kernel register.
-#[async_trait::async_trait(?Send)]
 pub(crate) trait RecordRoutes: RecordKind {
     /// The answer for one record.
-    type Body: Serialize;
+    type Body: Serialize + From<Record<Self>>;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self>;
-
-    /// The answers for `records`, in order (one call for a whole page, so a register
-    /// that adds something read elsewhere reads it once).
-    async fn present(
-        call: &Call<'_>,
-        records: Vec<Record<Self>>,
-    ) -> Result<Vec<Self::Body>, ApiError>;
 }
 
 /// Who asks, in which tenant, from where.
@@ -41,17 +33,8 @@ pub(crate) struct Call<'a> {
 }
 
 impl Call<'_> {
-    async fn answer<K: RecordRoutes>(
-        &self,
-        status: StatusCode,
-        record: Record<K>,
-    ) -> Result<HttpResponse, ApiError> {
-        let version = record.version;
-        let body = K::present(self, vec![record])
-            .await?
-            .pop()
-            .ok_or_else(|| ApiError::Internal("a record presented as nothing".into()))?;
-        Ok(with_etag(status, version, &body))
+    fn answer<K: RecordRoutes>(status: StatusCode, record: Record<K>) -> HttpResponse {
+        with_etag(status, record.version, &K::Body::from(record))
     }
 
     pub async fn create<K: RecordRoutes>(
@@ -61,14 +44,14 @@ impl Call<'_> {
         let record = K::use_cases(self.state)
             .create(self.scope, fields, None, self.ctx)
             .await?;
-        self.answer(StatusCode::CREATED, record).await
+        Ok(Self::answer(StatusCode::CREATED, record))
     }
 
     pub async fn get<K: RecordRoutes>(&self, raw_id: &str) -> Result<HttpResponse, ApiError> {
         let record = K::use_cases(self.state)
             .get(self.scope, typed_id(raw_id)?, self.ctx)
             .await?;
-        self.answer(StatusCode::OK, record).await
+        Ok(Self::answer(StatusCode::OK, record))
     }
 
     /// A page of bodies and the cursor of the next page.
@@ -79,7 +62,7 @@ impl Call<'_> {
         let page = K::use_cases(self.state)
             .list(self.scope, query, self.ctx)
             .await?;
-        let items = K::present(self, page.items).await?;
+        let items = page.items.into_iter().map(K::Body::from).collect();
         Ok(page_of(items, page.next))
     }
 
@@ -95,7 +78,7 @@ impl Call<'_> {
         let record = K::use_cases(self.state)
             .update(self.scope, id, fields, expected, None, self.ctx)
             .await?;
-        self.answer(StatusCode::OK, record).await
+        Ok(Self::answer(StatusCode::OK, record))
     }
 
     /// Deletes the record at the version `If-Match` names: 204.
@@ -113,42 +96,19 @@ impl Call<'_> {
     }
 }
 
-#[async_trait::async_trait(?Send)]
 impl RecordRoutes for Activities {
+    /// With what each record still lacks for Art. 30 (`missing`).
     type Body = ActivityBody;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.activity_records()
     }
-
-    /// With what each record still lacks for Art. 30 (`missing`).
-    async fn present(
-        call: &Call<'_>,
-        records: Vec<Record<Self>>,
-    ) -> Result<Vec<ActivityBody>, ApiError> {
-        Ok(call
-            .state
-            .registers
-            .with_gaps(call.scope, records)
-            .await?
-            .into_iter()
-            .map(ActivityBody::from)
-            .collect())
-    }
 }
 
-#[async_trait::async_trait(?Send)]
 impl RecordRoutes for Processors {
     type Body = ProcessorBody;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.processor_records()
-    }
-
-    async fn present(
-        _: &Call<'_>,
-        records: Vec<Record<Self>>,
-    ) -> Result<Vec<ProcessorBody>, ApiError> {
-        Ok(records.into_iter().map(ProcessorBody::from).collect())
     }
 }
