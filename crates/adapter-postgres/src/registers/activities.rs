@@ -27,9 +27,14 @@ use crate::{
     schema::{activity_processors as links, processing_activities as activities},
 };
 
-/// The fields of an activity that no list filters or sorts on, stored as jsonb.
+/// The fields of an activity that no list filters or sorts on, stored as jsonb: the
+/// storage shape, not the API's (the wire has its own DTOs). `v` names the shape; rows
+/// written before it carried one are shape 1. The test below pins shape 1: a change that
+/// would make stored rows unreadable fails it, and needs a new shape instead.
 #[derive(Debug, Serialize, Deserialize)]
 struct ActivityDetails {
+    #[serde(default = "super::first_shape")]
+    v: u16,
     description: Option<String>,
     controller_name: Option<String>,
     controller_contact: Option<String>,
@@ -102,6 +107,7 @@ impl TryFrom<&ProcessingActivity> for ActivityRow {
     fn try_from(activity: &ProcessingActivity) -> Result<Self, StoreError> {
         let f = &activity.fields;
         let details = ActivityDetails {
+            v: super::first_shape(),
             description: f.description.clone(),
             controller_name: f.controller_name.clone(),
             controller_contact: f.controller_contact.clone(),
@@ -381,5 +387,42 @@ impl PgRecord for Activities {
         )
         .execute(conn)
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ActivityDetails;
+
+    /// A row as shape 1 stored it (before rows carried `v`) reads back in full.
+    #[test]
+    fn stored_shape_1_stays_readable() {
+        let stored = serde_json::json!({
+            "description": "Monthly payroll", "controller_name": null,
+            "controller_contact": null,
+            "purposes": [{"description": "Paying salaries", "lawful_basis": "contract",
+                          "legitimate_interest": null}],
+            "data_subject_categories": ["employees"],
+            "data_categories": [{"name": "health data", "special_category": "employment_social_security",
+                                 "criminal_offence_data": false, "retention": "6 years"}],
+            "recipient_categories": ["tax office"],
+            "transfers": [{"country": "US", "recipient": "Payroll Inc.",
+                           "mechanism": "standard_contractual_clauses", "safeguards": null}],
+            "security_measures": "encryption", "data_source": null,
+            "automated_decision_making": false, "automated_decision_details": null,
+            "dpia_required": "to_assess", "dpia_reason": null, "department": "HR"
+        });
+        let details: ActivityDetails = serde_json::from_value(stored).expect("shape 1 reads");
+        assert_eq!(details.v, 1);
+        assert_eq!(details.purposes[0].description, "Paying salaries");
+        assert_eq!(
+            details.data_categories[0].retention.as_deref(),
+            Some("6 years")
+        );
+        assert_eq!(
+            details.transfers[0].recipient.as_deref(),
+            Some("Payroll Inc.")
+        );
+        assert_eq!(details.department.as_deref(), Some("HR"));
     }
 }

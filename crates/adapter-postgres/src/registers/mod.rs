@@ -48,6 +48,11 @@ impl PgStores {
     }
 }
 
+/// The storage shape of a jsonb column's rows written before the rows named theirs.
+pub(crate) const fn first_shape() -> u16 {
+    1
+}
+
 /// What an optimistic write that changed no row means: the row is gone (`NotFound`) or
 /// at another version (`Conflict::Version`).
 pub(crate) fn missing_or_stale(exists: bool) -> DbError {

@@ -29,9 +29,13 @@ use crate::{
     schema::{activity_processors as links, processors},
 };
 
-/// The fields of a processor that no list filters or sorts on, stored as jsonb.
+/// The fields of a processor that no list filters or sorts on, stored as jsonb: the
+/// storage shape, not the API's. `v` names the shape (rows without it are shape 1); the
+/// test below pins shape 1.
 #[derive(Debug, Serialize, Deserialize)]
 struct ProcessorDetails {
+    #[serde(default = "super::first_shape")]
+    v: u16,
     contact_name: Option<String>,
     contact_email: Option<String>,
     country: Option<CountryCode>,
@@ -92,6 +96,7 @@ impl TryFrom<&Processor> for ProcessorRow {
     fn try_from(processor: &Processor) -> Result<Self, StoreError> {
         let f = &processor.fields;
         let details = ProcessorDetails {
+            v: super::first_shape(),
             contact_name: f.contact_name.clone(),
             contact_email: f.contact_email.clone(),
             country: f.country,
@@ -283,5 +288,27 @@ impl PgRecord for Processors {
             }
             other => Ok(other?),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProcessorDetails;
+
+    /// A row as shape 1 stored it (before rows carried `v`) reads back in full.
+    #[test]
+    fn stored_shape_1_stays_readable() {
+        let stored = serde_json::json!({
+            "contact_name": "Ops", "contact_email": "ops@cloud.example", "country": "US",
+            "services": "hosting", "data_categories": ["logs"],
+            "transfer_mechanism": "standard_contractual_clauses",
+            "clauses": {"documented_instructions": true, "confidentiality": true,
+                        "security": true, "sub_processors": true, "data_subject_rights": true,
+                        "assistance": true, "deletion_or_return": true, "audits": true}
+        });
+        let details: ProcessorDetails = serde_json::from_value(stored).expect("shape 1 reads");
+        assert_eq!(details.v, 1);
+        assert_eq!(details.contact_email.as_deref(), Some("ops@cloud.example"));
+        assert!(details.clauses.audits && details.clauses.documented_instructions);
     }
 }
