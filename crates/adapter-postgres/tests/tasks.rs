@@ -7,7 +7,7 @@ mod common;
 
 use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
-use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskStatus};
+use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskState, TaskStatus};
 use aura_tenancy::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use common::{T0, add_user, env, registered};
 use diesel::{
@@ -48,27 +48,21 @@ fn system() -> SystemScope {
 
 /// An open task of `tenant` due ten days after T0, assigned to `assignee`.
 fn task(tenant: &Tenant, assignee: Option<UserId>, created_by: UserId) -> Task {
-    Task {
-        id: Uuid::now_v7(),
-        tenant_id: tenant.id,
-        fields: TaskFields {
-            title: "Review the DPA".to_owned(),
-            description: None,
-            category: Category::DpaReview,
-            due_date: Some(T0.date() + Duration::days(10)),
-            assigned_to: assignee,
-            link: None,
-            recurrence: Recurrence::Yearly,
-        },
+    let fields = TaskFields {
+        title: "Review the DPA".to_owned(),
+        description: None,
+        category: Category::DpaReview,
+        due_date: Some(T0.date() + Duration::days(10)),
+        assigned_to: assignee,
+        link: None,
+        recurrence: Recurrence::Yearly,
         status: TaskStatus::Open,
+    };
+    let state = TaskState {
         created_by: Some(created_by),
-        completed_by: None,
-        completed_at: None,
-        previous_id: None,
-        version: 1,
-        created_at: T0,
-        updated_at: T0,
-    }
+        ..TaskState::default()
+    };
+    aura_tasks::new_task(tenant.id, fields, state, T0)
 }
 
 /// A stored task with its three reminders.
@@ -277,7 +271,7 @@ async fn an_assignee_of_another_tenant_is_a_conflict_on_assigned_to() {
     );
     // Another reference outside the tenant is simply not found.
     let mut stranger = task(&a, None, a_owner.id);
-    stranger.created_by = Some(b_member.id);
+    stranger.derived.created_by = Some(b_member.id);
     let result = env
         .stores
         .tasks()
