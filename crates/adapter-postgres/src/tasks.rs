@@ -409,8 +409,10 @@ impl TaskRepository for PgStores {
         let now = self.now();
         let hasher = self.inner.hasher.as_ref();
         let none = ReminderPlan::none(task.id);
-        self.write_audited(scope, event, async move |conn| {
+        // Two events, the completion's first: sealed here rather than by `write_audited`.
+        in_tenant(&self.inner.pool, scope, async move |conn| {
             update_task(conn, task, expected_version, &none, now).await?;
+            append_event(conn, hasher, task.tenant_id, event, now).await?;
             if let Some((next, plan, event)) = next {
                 insert_task(conn, next, plan, now).await?;
                 append_event(conn, hasher, next.tenant_id, event, now).await?;
