@@ -250,6 +250,8 @@ pub struct RegisterStores {
     pub activities: Arc<dyn RecordStore<Activities>>,
     pub processors: Arc<dyn RecordStore<Processors>>,
     pub policies: Arc<dyn PolicyRepository>,
+    /// Tasks as a kernel register (the task repository, reminders planned on writes).
+    pub tasks: Arc<dyn RecordStore<aura_tasks::Tasks>>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -264,12 +266,14 @@ impl RegisterStores {
         activities: Arc<dyn RecordStore<Activities>>,
         processors: Arc<dyn RecordStore<Processors>>,
         policies: Arc<dyn PolicyRepository>,
+        tasks: Arc<dyn TaskRepository>,
     ) -> Self {
         Self {
             organisation,
             activities,
             processors,
             policies,
+            tasks: tasks::records::kernel_store(tasks, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
         }
@@ -288,6 +292,7 @@ impl RegisterStores {
             + RecordStore<Activities>
             + RecordStore<Processors>
             + PolicyRepository
+            + TaskRepository
             + 'static,
     {
         let store = Arc::new(store);
@@ -300,7 +305,14 @@ impl RegisterStores {
             audit: store.clone(),
             clock,
         };
-        Self::new(identity, store.clone(), store.clone(), store.clone(), store)
+        Self::new(
+            identity,
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store,
+        )
     }
 
     /// The clock the stores use.
@@ -352,6 +364,8 @@ macro_rules! register_contract_tests {
             list_filters,
             refused_deletes_keep_a_valid_chain,
         });
+        // Tasks' own contracts are `task_contract_tests!`'s; here the shared ones.
+        $crate::__record_contract_module!(tasks: $crate::tasks::Tasks {});
         $crate::__register_contract_module!(policies {
             insert_then_get_has_no_current_version,
             update_and_delete_check_the_version,

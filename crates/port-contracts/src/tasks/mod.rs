@@ -22,8 +22,11 @@
 //! Jobs are observed through the operator's `list` (system scope, filtered by tenant).
 
 pub mod queue;
+pub mod records;
 pub mod repository;
 pub mod reviews;
+
+pub use aura_tasks::Tasks;
 
 use std::sync::Arc;
 

@@ -75,6 +75,7 @@ impl ReviewStores {
                 store.clone(),
                 store.clone(),
                 store.clone(),
+                store.clone(),
             ),
             tasks: TaskStores::new(identity, store.clone(), store.clone()),
             reviews: store,
