@@ -528,7 +528,6 @@ macro_rules! task_contract_tests {
             insert_stores_the_reminder_plan,
             an_assignee_outside_the_tenant_is_refused,
             other_tenants_tasks_are_out_of_reach,
-            update_replaces_the_row_at_the_expected_version,
             concurrent_updates_have_one_winner,
             update_replaces_the_queued_reminders,
             a_sent_reminder_is_not_planned_again,
