@@ -14,13 +14,14 @@ use aura_tasks::{
     ports::{Cursor, ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
 use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
-use time::Date;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
     MemoryStore,
+    jobs::JobInsert,
     registers::{check_version, page},
-    state::State,
+    state::{State, Tx},
 };
 
 /// The tasks table, keyed by (tenant, id) like the primary key.
@@ -153,6 +154,58 @@ fn due_page(
     Ok(ListPage { items: rows, next })
 }
 
+/// A task write checked against the state and ready to apply: every check of a write
+/// runs before anything changes.
+struct TaskWrite {
+    row: Task,
+    jobs: JobInsert,
+    event: PendingEvent,
+}
+
+impl State {
+    /// A new task of `tenant` with its reminders.
+    fn new_task_write(
+        &self,
+        tenant: TenantId,
+        task: &Task,
+        plan: &ReminderPlan,
+        event: PendingEvent,
+        now: OffsetDateTime,
+    ) -> Result<TaskWrite, StoreError> {
+        self.check_new_task(tenant, task)?;
+        let jobs = self.plan_jobs(tenant, &plan.jobs, None, now)?;
+        Ok(TaskWrite {
+            row: task.clone(),
+            jobs,
+            event,
+        })
+    }
+
+    /// A replacement of a stored task at `expected_version`, its queued reminders
+    /// replaced by `plan`.
+    fn task_update_write(
+        &self,
+        tenant: TenantId,
+        task: &Task,
+        expected_version: i32,
+        plan: &ReminderPlan,
+        event: PendingEvent,
+        now: OffsetDateTime,
+    ) -> Result<TaskWrite, StoreError> {
+        let row = self.check_task_update(tenant, task, expected_version)?;
+        let jobs = self.plan_jobs(tenant, &plan.jobs, Some(task.id.as_uuid()), now)?;
+        Ok(TaskWrite { row, jobs, event })
+    }
+}
+
+impl Tx<'_> {
+    fn apply_task(&mut self, tenant: TenantId, write: TaskWrite, now: OffsetDateTime) {
+        self.state.tasks.insert((tenant, write.row.id), write.row);
+        self.record(tenant, write.event);
+        self.state.apply_jobs(write.jobs, now);
+    }
+}
+
 #[async_trait::async_trait]
 impl TaskRepository for MemoryStore {
     async fn insert(
@@ -163,13 +216,11 @@ impl TaskRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let now = tx.clock.now();
-            tx.state.check_new_task(tenant, task)?;
-            let jobs = tx.state.plan_jobs(tenant, &reminders.jobs, None, now)?;
-            tx.state.tasks.insert((tenant, task.id), task.clone());
-            tx.record(tenant, event);
-            tx.state.apply_jobs(jobs, now);
+            let (tenant, now) = (scope.tenant_id(), tx.clock.now());
+            let write = tx
+                .state
+                .new_task_write(tenant, task, reminders, event, now)?;
+            tx.apply_task(tenant, write, now);
             Ok(())
         })
     }
@@ -183,20 +234,19 @@ impl TaskRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<bool, StoreError> {
         self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let now = tx.clock.now();
+            let (tenant, now) = (scope.tenant_id(), tx.clock.now());
             if !tx.state.tenants.contains_key(&tenant) {
                 return Err(StoreError::NotFound);
             }
-            if tx.state.task_origins.contains(&(tenant, origin.to_owned())) {
+            let origin = (tenant, origin.to_owned());
+            if tx.state.task_origins.contains(&origin) {
                 return Ok(false);
             }
-            tx.state.check_new_task(tenant, task)?;
-            let jobs = tx.state.plan_jobs(tenant, &reminders.jobs, None, now)?;
-            tx.state.task_origins.insert((tenant, origin.to_owned()));
-            tx.state.tasks.insert((tenant, task.id), task.clone());
-            tx.record(tenant, event);
-            tx.state.apply_jobs(jobs, now);
+            let write = tx
+                .state
+                .new_task_write(tenant, task, reminders, event, now)?;
+            tx.state.task_origins.insert(origin);
+            tx.apply_task(tenant, write, now);
             Ok(true)
         })
     }
@@ -242,15 +292,16 @@ impl TaskRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let now = tx.clock.now();
-            let row = tx.state.check_task_update(tenant, task, expected_version)?;
-            let jobs = tx
-                .state
-                .plan_jobs(tenant, &reminders.jobs, Some(task.id.as_uuid()), now)?;
-            tx.state.tasks.insert((tenant, task.id), row);
-            tx.record(tenant, event);
-            tx.state.apply_jobs(jobs, now);
+            let (tenant, now) = (scope.tenant_id(), tx.clock.now());
+            let write = tx.state.task_update_write(
+                tenant,
+                task,
+                expected_version,
+                reminders,
+                event,
+                now,
+            )?;
+            tx.apply_task(tenant, write, now);
             Ok(())
         })
     }
@@ -264,28 +315,18 @@ impl TaskRepository for MemoryStore {
         next: Option<(&Task, &ReminderPlan, PendingEvent)>,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let now = tx.clock.now();
-            let row = tx.state.check_task_update(tenant, task, expected_version)?;
-            let cancel = tx
-                .state
-                .plan_jobs(tenant, &[], Some(task.id.as_uuid()), now)?;
-            let follow_up = match next {
-                Some((next, plan, next_event)) => {
-                    // Its `previous_id` names the completed task, which is stored.
-                    tx.state.check_new_task(tenant, next)?;
-                    let jobs = tx.state.plan_jobs(tenant, &plan.jobs, None, now)?;
-                    Some((next.clone(), jobs, next_event))
-                }
-                None => None,
-            };
-            tx.state.tasks.insert((tenant, task.id), row);
-            tx.record(tenant, event);
-            tx.state.apply_jobs(cancel, now);
-            if let Some((next, jobs, next_event)) = follow_up {
-                tx.state.tasks.insert((tenant, next.id), next);
-                tx.record(tenant, next_event);
-                tx.state.apply_jobs(jobs, now);
+            let (tenant, now) = (scope.tenant_id(), tx.clock.now());
+            let none = ReminderPlan::none(task.id);
+            let done =
+                tx.state
+                    .task_update_write(tenant, task, expected_version, &none, event, now)?;
+            // The next occurrence's `previous_id` names the completed task, which is stored.
+            let follow_up = next
+                .map(|(next, plan, event)| tx.state.new_task_write(tenant, next, plan, event, now))
+                .transpose()?;
+            tx.apply_task(tenant, done, now);
+            if let Some(write) = follow_up {
+                tx.apply_task(tenant, write, now);
             }
             Ok(())
         })

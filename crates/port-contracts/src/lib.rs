@@ -296,15 +296,7 @@ impl RegisterStores {
             + 'static,
     {
         let store = Arc::new(store);
-        let identity = Stores {
-            tenants: store.clone(),
-            users: store.clone(),
-            sessions: store.clone(),
-            resets: store.clone(),
-            throttle: store.clone(),
-            audit: store.clone(),
-            clock,
-        };
+        let identity = Stores::from_single_arc(store.clone(), clock);
         Self::new(
             identity,
             store.clone(),
@@ -491,15 +483,7 @@ impl TaskStores {
             + 'static,
     {
         let store = Arc::new(store);
-        let identity = Stores {
-            tenants: store.clone(),
-            users: store.clone(),
-            sessions: store.clone(),
-            resets: store.clone(),
-            throttle: store.clone(),
-            audit: store.clone(),
-            clock,
-        };
+        let identity = Stores::from_single_arc(store.clone(), clock);
         Self::new(identity, store.clone(), store)
     }
 

@@ -59,15 +59,7 @@ impl ReviewStores {
             + 'static,
     {
         let store = Arc::new(store);
-        let identity = Stores {
-            tenants: store.clone(),
-            users: store.clone(),
-            sessions: store.clone(),
-            resets: store.clone(),
-            throttle: store.clone(),
-            audit: store.clone(),
-            clock,
-        };
+        let identity = Stores::from_single_arc(store.clone(), clock);
         Self {
             registers: RegisterStores::new(
                 identity.clone(),
