@@ -289,17 +289,41 @@ mod tests {
                 "{bad}"
             );
         }
-        for patch in [
-            json!({}),
-            json!({"description": null, "due_date": null, "assigned_to": null, "link": null}),
-            json!({"title": "y", "due_date": "2027-01-10", "status": "in_progress",
-                "link": {"kind": "policy", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}}),
-            json!({"status": "finished"}),
-            json!({"due_date": "10.01.2027"}),
+        // A patch body reads into the domain's patch: absent stays, `null` clears.
+        let link = RecordLink {
+            kind: LinkKind::Policy,
+            id: Uuid::from_u128(7),
+        };
+        for (patch, expected) in [
+            (json!({}), Some(TaskPatch::default())),
+            (
+                json!({"description": null, "due_date": null, "assigned_to": null, "link": null}),
+                Some(TaskPatch {
+                    description: Some(None),
+                    due_date: Some(None),
+                    assigned_to: Some(None),
+                    link: Some(None),
+                    ..TaskPatch::default()
+                }),
+            ),
+            (
+                json!({"title": "y", "due_date": "2027-01-10", "status": "in_progress",
+                    "link": {"kind": "policy", "id": Uuid::from_u128(7)}}),
+                Some(TaskPatch {
+                    title: Some("y".into()),
+                    due_date: Some(Some(time::macros::date!(2027 - 01 - 10))),
+                    status: Some(TaskStatus::InProgress),
+                    link: Some(Some(link)),
+                    ..TaskPatch::default()
+                }),
+            ),
+            (json!({"status": "finished"}), None),
+            (json!({"due_date": "10.01.2027"}), None),
+            (json!({"owner": 1}), None),
         ] {
             assert_eq!(
-                read::<TaskPatchBody>(&patch).map(TaskPatch::from),
-                read::<TaskPatch>(&patch),
+                read::<TaskPatchBody>(&patch).map(TaskPatch::from).ok(),
+                expected,
                 "{patch}"
             );
         }
