@@ -37,7 +37,7 @@ use aura_jobs::{
 };
 use aura_tasks::{
     Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskJobPorts, TaskJobSettings,
-    TaskPatch, TaskPorts, TaskReminder, Tasks, ports::RegisterLinks,
+    TaskPatch, TaskPorts, TaskReminder, TaskService, TaskStatus, ports::RegisterLinks,
 };
 use aura_tenancy::{
     Clock, Conflict, FixedClock, Role, StoreError, SystemClock, SystemScope, Tenant, TenantName,
@@ -204,7 +204,7 @@ struct World {
     smtp: SmtpServer,
     clock: Arc<FixedClock>,
     policy: ReminderPolicy,
-    tasks: Tasks,
+    tasks: TaskService,
     queue: Arc<dyn JobQueue>,
     system: SystemScope,
     org: Org,
@@ -225,7 +225,7 @@ impl World {
             .await
             .expect("stores on the test database");
         let org = add_org(&stores, "Acme Privacy", start).await;
-        let tasks = Tasks::new(TaskPorts {
+        let tasks = TaskService::new(TaskPorts {
             tasks: Arc::new(stores.clone()),
             members: Arc::new(TenantMembers(stores.users())),
             links: Arc::new(RegisterLinks {
@@ -324,6 +324,7 @@ impl World {
                     assigned_to: assignee.map(|u| u.id),
                     link: None,
                     recurrence,
+                    status: TaskStatus::Open,
                 },
                 &RequestContext::default(),
             )
@@ -701,7 +702,7 @@ async fn moving_the_due_date_replaces_the_reminders_of_the_old_date() {
     let stale = NewJob::of(
         org.tenant.id,
         &TaskReminder {
-            task: task.id,
+            task: task.id.as_uuid(),
             due_date: date!(2026 - 11 - 27),
             days_before: 0,
             assignee: org.member.id,
@@ -986,7 +987,7 @@ async fn completion_stops_reminders_and_a_recurring_task_reminds_of_its_next_occ
         .complete(&org.scope(&org.member), once.id, once.version, &ctx)
         .await
         .expect("complete");
-    assert!(next.is_none() && done.completed_at == Some(world.now()));
+    assert!(next.is_none() && done.derived.completed_at == Some(world.now()));
     let (_, next) = world
         .tasks
         .complete(&org.scope(&org.member), monthly.id, monthly.version, &ctx)

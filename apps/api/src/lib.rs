@@ -40,7 +40,7 @@ use aura_jobs::{JobQueue, Worker, WorkerPorts};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::RecordStore;
 use aura_tasks::{
-    TaskJobPorts, TaskPorts, Tasks,
+    TaskJobPorts, TaskPorts, TaskService,
     ports::{RegisterLinks, TaskRepository},
 };
 use aura_tenancy::{Clock, StoreError, SystemClock, TenantScope, UserId};
@@ -138,8 +138,8 @@ impl Stores {
         )
     }
 
-    fn tasks(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> Tasks {
-        Tasks::new(TaskPorts {
+    fn tasks(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> TaskService {
+        TaskService::new(TaskPorts {
             tasks: self.tasks.clone(),
             members: Arc::new(TenantMembers(self.users.clone())),
             links: Arc::new(RegisterLinks {
@@ -465,7 +465,7 @@ fn metrics_server(addr: &str, endpoint: MetricsEndpoint) -> Result<MetricsServer
 pub struct Platform {
     pub identity: IdentityServices,
     pub registers: Registers,
-    pub tasks: Tasks,
+    pub tasks: TaskService,
     /// The queue, for `aura jobs`.
     pub jobs: Arc<dyn JobQueue>,
     /// The background worker, for `aura worker`.

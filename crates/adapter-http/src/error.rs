@@ -340,29 +340,6 @@ impl From<IdentityError> for ApiError {
     }
 }
 
-impl From<aura_tasks::TasksError> for ApiError {
-    fn from(error: aura_tasks::TasksError) -> Self {
-        use aura_tasks::TasksError as E;
-        match error {
-            E::Validation(errors) => ApiError::Validation(errors),
-            E::Forbidden(_) => ApiError::Forbidden {
-                code: "forbidden",
-                detail: "your role does not allow this action",
-            },
-            E::NotFound => ApiError::NotFound,
-            E::UnknownReference { field } => ApiError::UnknownReference { field },
-            E::StaleVersion => ApiError::StaleVersion,
-            E::Conflict { code, message } => ApiError::Conflict {
-                code,
-                field: None,
-                message,
-            },
-            E::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
-            E::Internal(source) => ApiError::Internal(source),
-        }
-    }
-}
-
 impl From<AuditError> for ApiError {
     fn from(error: AuditError) -> Self {
         IdentityError::from(error).into()
@@ -379,6 +356,7 @@ impl From<aura_gdpr_registers::RegistersError> for ApiError {
                 detail: "your role does not allow this action",
             },
             E::NotFound => ApiError::NotFound,
+            E::UnknownReference { field } => ApiError::UnknownReference { field },
             E::StaleVersion => ApiError::StaleVersion,
             E::Conflict { code, message } => ApiError::Conflict {
                 code,

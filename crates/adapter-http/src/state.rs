@@ -6,7 +6,7 @@ use aura_gdpr_registers::Registers;
 use aura_idempotency::Idempotency;
 use aura_identity::IdentityServices;
 use aura_rate_limit::RateLimits;
-use aura_tasks::Tasks;
+use aura_tasks::TaskService;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -66,7 +66,7 @@ pub struct ApiState {
     pub registers: Registers,
     /// The AI assistant's use cases.
     pub ai: AiAssistant,
-    pub tasks: Tasks,
+    pub tasks: TaskService,
     /// Idempotency keys of the create routes and sign-up.
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,

@@ -8,22 +8,30 @@
 use std::{cmp::Ordering, collections::BTreeMap};
 
 use aura_audit::PendingEvent;
+use aura_records::Id;
 use aura_tasks::{
-    ReminderPlan, Task, TaskStatus,
+    ReminderPlan, Task, TaskId,
     ports::{Cursor, ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
 use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
-use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{MemoryStore, registers::check_version, state::State};
+use crate::{
+    MemoryStore,
+    jobs::JobInsert,
+    registers::{check_version, page},
+    state::{State, Tx},
+};
 
 /// The tasks table, keyed by (tenant, id) like the primary key.
-pub(crate) type Tasks = BTreeMap<(TenantId, Uuid), Task>;
+pub(crate) type Tasks = BTreeMap<(TenantId, TaskId), Task>;
 
-fn tenant_tasks(tasks: &Tasks, tenant: TenantId) -> impl Iterator<Item = &Task> {
+/// The tasks of `tenant`, in id (creation) order.
+fn tenant_tasks(tasks: &mut Tasks, tenant: TenantId) -> impl Iterator<Item = &mut Task> {
+    let (first, last) = (Id::from_uuid(Uuid::nil()), Id::from_uuid(Uuid::max()));
     tasks
-        .range((tenant, Uuid::nil())..=(tenant, Uuid::max()))
+        .range_mut((tenant, first)..=(tenant, last))
         .map(|(_, task)| task)
 }
 
@@ -34,10 +42,10 @@ impl State {
         if task.fields.assigned_to.is_some_and(|user| !is_user(user)) {
             return Err(StoreError::Conflict(Conflict::UnknownAssignee));
         }
-        if task.created_by.is_some_and(|user| !is_user(user))
-            || task.completed_by.is_some_and(|user| !is_user(user))
-            || task
-                .previous_id
+        let d = &task.derived;
+        if d.created_by.is_some_and(|user| !is_user(user))
+            || d.completed_by.is_some_and(|user| !is_user(user))
+            || d.previous_id
                 .is_some_and(|previous| !self.tasks.contains_key(&(tenant, previous)))
         {
             return Err(StoreError::NotFound);
@@ -72,105 +80,130 @@ impl State {
             .get(&(tenant, task.id))
             .ok_or(StoreError::NotFound)?;
         check_version(before.version, expected_version)?;
-        let row = Task {
-            created_by: before.created_by,
+        let mut row = Task {
             created_at: before.created_at,
-            previous_id: before.previous_id,
             ..task.clone()
         };
+        row.derived.created_by = before.derived.created_by;
+        row.derived.previous_id = before.derived.previous_id;
         self.check_task_references(tenant, &row)?;
         Ok(row)
     }
 
     /// Removes a task; like `ON DELETE SET NULL (previous_id)`, its successor forgets it.
-    fn remove_task(&mut self, tenant: TenantId, id: Uuid) {
+    fn remove_task(&mut self, tenant: TenantId, id: TaskId) {
         self.tasks.remove(&(tenant, id));
-        for task in self
-            .tasks
-            .range_mut((tenant, Uuid::nil())..=(tenant, Uuid::max()))
-            .map(|(_, task)| task)
-        {
-            if task.previous_id == Some(id) {
-                task.previous_id = None;
+        for task in tenant_tasks(&mut self.tasks, tenant) {
+            if task.derived.previous_id == Some(id) {
+                task.derived.previous_id = None;
             }
         }
     }
 
     /// Like the foreign keys' `ON DELETE SET NULL`: the tasks of `tenant` forget `user`.
     pub fn forget_user_in_tasks(&mut self, tenant: TenantId, user: aura_tenancy::UserId) {
-        for task in self
-            .tasks
-            .range_mut((tenant, Uuid::nil())..=(tenant, Uuid::max()))
-            .map(|(_, task)| task)
-        {
-            if task.fields.assigned_to == Some(user) {
-                task.fields.assigned_to = None;
-            }
-            if task.created_by == Some(user) {
-                task.created_by = None;
-            }
-            if task.completed_by == Some(user) {
-                task.completed_by = None;
+        for task in tenant_tasks(&mut self.tasks, tenant) {
+            for place in [
+                &mut task.fields.assigned_to,
+                &mut task.derived.created_by,
+                &mut task.derived.completed_by,
+            ] {
+                if *place == Some(user) {
+                    *place = None;
+                }
             }
         }
     }
 }
 
-/// The due-date sort key (undated last).
-fn due_key(task: &Task) -> Date {
-    task.fields.due_date.unwrap_or(TaskSort::UNDATED)
+/// The due-date sort key (undated last), the id breaking ties.
+fn due_key(task: &Task) -> (Date, TaskId) {
+    (task.fields.due_date.unwrap_or(TaskSort::UNDATED), task.id)
 }
 
-/// The order of `sort` between two tasks, ties broken by id in the same direction.
-fn compare(sort: TaskSort, a: &Task, b: &Task) -> Ordering {
-    match sort {
-        TaskSort::DueDate => (due_key(a), a.id).cmp(&(due_key(b), b.id)),
-        TaskSort::DueDateDesc => (due_key(b), b.id).cmp(&(due_key(a), a.id)),
-        TaskSort::Created => a.id.cmp(&b.id),
-        TaskSort::CreatedDesc => b.id.cmp(&a.id),
-        TaskSort::UpdatedDesc => (b.updated_at, b.id).cmp(&(a.updated_at, a.id)),
-    }
-}
-
-/// Whether `task` comes strictly after the cursor in the order of `sort`.
-fn after_cursor(sort: TaskSort, cursor: &Cursor, task: &Task) -> Result<bool, StoreError> {
-    let order = match sort {
-        TaskSort::DueDate | TaskSort::DueDateDesc => {
-            let key = parse_date_key(&cursor.key)
-                .ok_or_else(|| StoreError::unexpected("a due-date cursor that is no date"))?;
-            let order = (due_key(task), task.id).cmp(&(key, cursor.id));
-            if sort == TaskSort::DueDate {
-                order
-            } else {
-                order.reverse()
-            }
-        }
-        TaskSort::Created => task.id.cmp(&cursor.id),
-        TaskSort::CreatedDesc => cursor.id.cmp(&task.id),
-        TaskSort::UpdatedDesc => {
-            let at = OffsetDateTime::parse(&cursor.key, &Rfc3339)
-                .map_err(|_| StoreError::unexpected("a -updated_at cursor that is no time"))?;
-            (at, cursor.id).cmp(&(task.updated_at, task.id))
-        }
+/// A page in due-date order (`descending` for `-due_date`); the kernel's orders are
+/// the registers' [`page`].
+fn due_page(
+    mut rows: Vec<Task>,
+    descending: bool,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<ListPage<Task>, StoreError> {
+    let order = |a: &Task, b: &Task| {
+        let order = due_key(a).cmp(&due_key(b));
+        if descending { order.reverse() } else { order }
     };
-    Ok(order == Ordering::Greater)
+    if let Some(cursor) = after {
+        let key = parse_date_key(&cursor.key)
+            .ok_or_else(|| StoreError::unexpected("a due-date cursor that is no date"))?;
+        let key = (key, Id::from_uuid(cursor.id));
+        rows.retain(|task| {
+            let order = due_key(task).cmp(&key);
+            (if descending { order.reverse() } else { order }) == Ordering::Greater
+        });
+    }
+    rows.sort_by(order);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let sort = if descending {
+        TaskSort::DueDateDesc
+    } else {
+        TaskSort::DueDate
+    };
+    let next = rows.last().filter(|_| more).map(|last| sort.cursor(last));
+    Ok(ListPage { items: rows, next })
 }
 
-fn matches(task: &Task, query: &TaskQuery) -> bool {
-    let f = &task.fields;
-    query.assigned_to.is_none_or(|u| f.assigned_to == Some(u))
-        && query.status.is_none_or(|s| task.status == s)
-        && query.category.is_none_or(|c| f.category == c)
-        && query
-            .due_before
-            .is_none_or(|d| f.due_date.is_some_and(|due| due <= d))
-        && query
-            .due_after
-            .is_none_or(|d| f.due_date.is_some_and(|due| due >= d))
-        && query.overdue_on.is_none_or(|d| {
-            matches!(task.status, TaskStatus::Open | TaskStatus::InProgress)
-                && f.due_date.is_some_and(|due| due < d)
+/// A task write checked against the state and ready to apply: every check of a write
+/// runs before anything changes.
+struct TaskWrite {
+    row: Task,
+    jobs: JobInsert,
+    event: PendingEvent,
+}
+
+impl State {
+    /// A new task of `tenant` with its reminders.
+    fn new_task_write(
+        &self,
+        tenant: TenantId,
+        task: &Task,
+        plan: &ReminderPlan,
+        event: PendingEvent,
+        now: OffsetDateTime,
+    ) -> Result<TaskWrite, StoreError> {
+        self.check_new_task(tenant, task)?;
+        let jobs = self.plan_jobs(tenant, &plan.jobs, None, now)?;
+        Ok(TaskWrite {
+            row: task.clone(),
+            jobs,
+            event,
         })
+    }
+
+    /// A replacement of a stored task at `expected_version`, its queued reminders
+    /// replaced by `plan`.
+    fn task_update_write(
+        &self,
+        tenant: TenantId,
+        task: &Task,
+        expected_version: i32,
+        plan: &ReminderPlan,
+        event: PendingEvent,
+        now: OffsetDateTime,
+    ) -> Result<TaskWrite, StoreError> {
+        let row = self.check_task_update(tenant, task, expected_version)?;
+        let jobs = self.plan_jobs(tenant, &plan.jobs, Some(task.id.as_uuid()), now)?;
+        Ok(TaskWrite { row, jobs, event })
+    }
+}
+
+impl Tx<'_> {
+    fn apply_task(&mut self, tenant: TenantId, write: TaskWrite, now: OffsetDateTime) {
+        self.state.tasks.insert((tenant, write.row.id), write.row);
+        self.record(tenant, write.event);
+        self.state.apply_jobs(write.jobs, now);
+    }
 }
 
 #[async_trait::async_trait]
@@ -183,13 +216,11 @@ impl TaskRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let now = tx.clock.now();
-            tx.state.check_new_task(tenant, task)?;
-            let jobs = tx.state.plan_jobs(tenant, &reminders.jobs, None, now)?;
-            tx.state.tasks.insert((tenant, task.id), task.clone());
-            tx.record(tenant, event);
-            tx.state.apply_jobs(jobs, now);
+            let (tenant, now) = (scope.tenant_id(), tx.clock.now());
+            let write = tx
+                .state
+                .new_task_write(tenant, task, reminders, event, now)?;
+            tx.apply_task(tenant, write, now);
             Ok(())
         })
     }
@@ -203,25 +234,24 @@ impl TaskRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<bool, StoreError> {
         self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let now = tx.clock.now();
+            let (tenant, now) = (scope.tenant_id(), tx.clock.now());
             if !tx.state.tenants.contains_key(&tenant) {
                 return Err(StoreError::NotFound);
             }
-            if tx.state.task_origins.contains(&(tenant, origin.to_owned())) {
+            let origin = (tenant, origin.to_owned());
+            if tx.state.task_origins.contains(&origin) {
                 return Ok(false);
             }
-            tx.state.check_new_task(tenant, task)?;
-            let jobs = tx.state.plan_jobs(tenant, &reminders.jobs, None, now)?;
-            tx.state.task_origins.insert((tenant, origin.to_owned()));
-            tx.state.tasks.insert((tenant, task.id), task.clone());
-            tx.record(tenant, event);
-            tx.state.apply_jobs(jobs, now);
+            let write = tx
+                .state
+                .new_task_write(tenant, task, reminders, event, now)?;
+            tx.state.task_origins.insert(origin);
+            tx.apply_task(tenant, write, now);
             Ok(true)
         })
     }
 
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Task, StoreError> {
+    async fn get(&self, scope: &TenantScope, id: TaskId) -> Result<Task, StoreError> {
         let state = self.lock()?;
         state
             .tasks
@@ -235,30 +265,22 @@ impl TaskRepository for MemoryStore {
         scope: &TenantScope,
         query: &TaskQuery,
     ) -> Result<ListPage<Task>, StoreError> {
-        let mut rows: Vec<Task> = {
+        let tenant = scope.tenant_id();
+        let rows: Vec<Task> = {
             let state = self.lock()?;
-            tenant_tasks(&state.tasks, scope.tenant_id())
-                .filter(|task| matches(task, query))
+            state
+                .tasks
+                .values()
+                .filter(|task| task.tenant_id == tenant && query.filter.matches(task))
                 .cloned()
                 .collect()
         };
-        if let Some(cursor) = &query.after {
-            let mut kept = Vec::with_capacity(rows.len());
-            for task in rows {
-                if after_cursor(query.sort, cursor, &task)? {
-                    kept.push(task);
-                }
-            }
-            rows = kept;
+        let after = query.after.as_ref();
+        match query.sort {
+            TaskSort::Record(sort) => page(rows, sort, after, query.limit),
+            TaskSort::DueDate => due_page(rows, false, after, query.limit),
+            TaskSort::DueDateDesc => due_page(rows, true, after, query.limit),
         }
-        rows.sort_by(|a, b| compare(query.sort, a, b));
-        let more = rows.len() > query.limit;
-        rows.truncate(query.limit);
-        let next = match rows.last() {
-            Some(last) if more => Some(query.sort.cursor(last)),
-            _ => None,
-        };
-        Ok(ListPage { items: rows, next })
     }
 
     async fn update(
@@ -270,15 +292,16 @@ impl TaskRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let now = tx.clock.now();
-            let row = tx.state.check_task_update(tenant, task, expected_version)?;
-            let jobs = tx
-                .state
-                .plan_jobs(tenant, &reminders.jobs, Some(task.id), now)?;
-            tx.state.tasks.insert((tenant, task.id), row);
-            tx.record(tenant, event);
-            tx.state.apply_jobs(jobs, now);
+            let (tenant, now) = (scope.tenant_id(), tx.clock.now());
+            let write = tx.state.task_update_write(
+                tenant,
+                task,
+                expected_version,
+                reminders,
+                event,
+                now,
+            )?;
+            tx.apply_task(tenant, write, now);
             Ok(())
         })
     }
@@ -292,26 +315,18 @@ impl TaskRepository for MemoryStore {
         next: Option<(&Task, &ReminderPlan, PendingEvent)>,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let now = tx.clock.now();
-            let row = tx.state.check_task_update(tenant, task, expected_version)?;
-            let cancel = tx.state.plan_jobs(tenant, &[], Some(task.id), now)?;
-            let follow_up = match next {
-                Some((next, plan, next_event)) => {
-                    // Its `previous_id` names the completed task, which is stored.
-                    tx.state.check_new_task(tenant, next)?;
-                    let jobs = tx.state.plan_jobs(tenant, &plan.jobs, None, now)?;
-                    Some((next.clone(), jobs, next_event))
-                }
-                None => None,
-            };
-            tx.state.tasks.insert((tenant, task.id), row);
-            tx.record(tenant, event);
-            tx.state.apply_jobs(cancel, now);
-            if let Some((next, jobs, next_event)) = follow_up {
-                tx.state.tasks.insert((tenant, next.id), next);
-                tx.record(tenant, next_event);
-                tx.state.apply_jobs(jobs, now);
+            let (tenant, now) = (scope.tenant_id(), tx.clock.now());
+            let none = ReminderPlan::none(task.id);
+            let done =
+                tx.state
+                    .task_update_write(tenant, task, expected_version, &none, event, now)?;
+            // The next occurrence's `previous_id` names the completed task, which is stored.
+            let follow_up = next
+                .map(|(next, plan, event)| tx.state.new_task_write(tenant, next, plan, event, now))
+                .transpose()?;
+            tx.apply_task(tenant, done, now);
+            if let Some(write) = follow_up {
+                tx.apply_task(tenant, write, now);
             }
             Ok(())
         })
@@ -320,7 +335,7 @@ impl TaskRepository for MemoryStore {
     async fn delete(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: TaskId,
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
@@ -334,7 +349,7 @@ impl TaskRepository for MemoryStore {
                 .ok_or(StoreError::NotFound)?;
             check_version(before.version, expected_version)?;
             tx.state.remove_task(tenant, id);
-            tx.state.cancel_reminders(tenant, id, now);
+            tx.state.cancel_reminders(tenant, id.as_uuid(), now);
             tx.record(tenant, event);
             Ok(())
         })

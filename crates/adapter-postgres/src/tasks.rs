@@ -1,19 +1,21 @@
 //! [`TaskRepository`] on PostgreSQL, table `tasks`, with each task's reminders in `jobs`.
 //!
-//! Every write is one `in_tenant` transaction holding the task row, its audit event and
-//! its reminders: a reminder exists exactly when the change that made it due does.
-//! Updates are optimistic (`UPDATE … WHERE version = expected`) and replace the task's
-//! queued reminders: the queued ones are cancelled, then the plan is inserted `ON CONFLICT
-//! DO NOTHING` (a reminder that was already sent keeps its key and is not sent again).
-//! An assignee outside the tenant fails the composite foreign key and is reported as
-//! `Conflict::UnknownAssignee`.
+//! Every write goes through `PgStores::write_audited`: one `in_tenant` transaction
+//! holding the task row, its audit event and its reminders, so a reminder exists exactly
+//! when the change that made it due does. Updates are optimistic (`UPDATE … WHERE
+//! version = expected`) and replace the task's queued reminders: the queued ones are
+//! cancelled, then the plan is inserted `ON CONFLICT DO NOTHING` (a reminder that was
+//! already sent keeps its key and is not sent again). An assignee outside the tenant
+//! fails the composite foreign key and is reported as `Conflict::UnknownAssignee`.
 
 use std::sync::Arc;
 
-use aura_audit::{ChainHasher, PendingEvent};
+use aura_audit::PendingEvent;
 use aura_jobs::JobQueue;
+use aura_records::Id;
 use aura_tasks::{
-    Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskFields, TaskStatus,
+    Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskFields, TaskId, TaskState,
+    TaskStatus,
     ports::{ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
 use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
@@ -27,7 +29,7 @@ use crate::{
     error::{DbError, corrupt},
     jobs::{cancel_reminders, insert_jobs},
     pool::in_tenant,
-    registers::{cursor_time, fetch_limit, missing_or_stale, page_from_overfetch, stored_enum},
+    registers::{fetch_limit, keyset, missing_or_stale, page_from_overfetch, stored_enum},
     schema::tasks,
     stores::PgStores,
 };
@@ -39,14 +41,6 @@ impl PgStores {
 
     pub fn jobs(&self) -> Arc<dyn JobQueue> {
         Arc::new(self.clone())
-    }
-
-    fn write_in(&self, scope: &TenantScope) -> Write<'_> {
-        Write {
-            tenant: scope.tenant_id(),
-            hasher: self.inner.hasher.as_ref(),
-            now: self.now(),
-        }
     }
 }
 
@@ -96,23 +90,23 @@ struct TaskChanges {
 
 impl From<&Task> for TaskRow {
     fn from(task: &Task) -> Self {
-        let f = &task.fields;
+        let (f, d) = (&task.fields, &task.derived);
         Self {
             tenant_id: task.tenant_id.as_uuid(),
-            id: task.id,
+            id: task.id.as_uuid(),
             title: f.title.clone(),
             description: f.description.clone(),
             category: f.category.as_str().to_owned(),
             due_date: f.due_date,
-            status: task.status.as_str().to_owned(),
+            status: f.status.as_str().to_owned(),
             assigned_to: f.assigned_to.map(|u| u.as_uuid()),
             link_kind: f.link.map(|l| l.kind.as_str().to_owned()),
             link_id: f.link.map(|l| l.id),
             recurrence: f.recurrence.as_str().to_owned(),
-            created_by: task.created_by.map(|u| u.as_uuid()),
-            completed_by: task.completed_by.map(|u| u.as_uuid()),
-            completed_at: task.completed_at,
-            previous_id: task.previous_id,
+            created_by: d.created_by.map(|u| u.as_uuid()),
+            completed_by: d.completed_by.map(|u| u.as_uuid()),
+            completed_at: d.completed_at,
+            previous_id: d.previous_id.map(|p| p.as_uuid()),
             version: task.version,
             created_at: task.created_at,
             updated_at: task.updated_at,
@@ -152,7 +146,7 @@ impl TryFrom<TaskRow> for Task {
             _ => return Err(corrupt("stored task link")),
         };
         Ok(Task {
-            id: row.id,
+            id: Id::from_uuid(row.id),
             tenant_id: TenantId::from_uuid(row.tenant_id),
             fields: TaskFields {
                 title: row.title,
@@ -162,12 +156,14 @@ impl TryFrom<TaskRow> for Task {
                 assigned_to: row.assigned_to.map(UserId::from_uuid),
                 link,
                 recurrence: stored_enum::<Recurrence>(&row.recurrence, "stored recurrence")?,
+                status: stored_enum::<TaskStatus>(&row.status, "stored task status")?,
             },
-            status: stored_enum::<TaskStatus>(&row.status, "stored task status")?,
-            created_by: row.created_by.map(UserId::from_uuid),
-            completed_by: row.completed_by.map(UserId::from_uuid),
-            completed_at: row.completed_at,
-            previous_id: row.previous_id,
+            derived: TaskState {
+                created_by: row.created_by.map(UserId::from_uuid),
+                completed_by: row.completed_by.map(UserId::from_uuid),
+                completed_at: row.completed_at,
+                previous_id: row.previous_id.map(Id::from_uuid),
+            },
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -185,66 +181,54 @@ async fn exists(conn: &mut AsyncPgConnection, tenant: Uuid, id: Uuid) -> Result<
     .await?)
 }
 
-/// A new task and its reminders must belong to the scope's tenant.
-fn check_new(tenant: TenantId, task: &Task, plan: &ReminderPlan) -> Result<(), StoreError> {
-    if task.tenant_id != tenant || plan.jobs.iter().any(|job| job.tenant_id != tenant) {
+/// A new or changed task must belong to the scope's tenant (its reminders are checked
+/// when they are inserted).
+fn check_tenant(scope: &TenantScope, task: &Task) -> Result<(), StoreError> {
+    if task.tenant_id != scope.tenant_id() {
         return Err(StoreError::NotFound);
     }
     Ok(())
 }
 
-/// What every write of one transaction shares: the tenant, the chain hasher and the
-/// time it stamps events and jobs with.
-#[derive(Clone, Copy)]
-struct Write<'a> {
-    tenant: TenantId,
-    hasher: &'a dyn ChainHasher,
-    now: OffsetDateTime,
-}
-
-/// Stores a new task, its event and its reminders (in the caller's transaction).
+/// Stores a new task and its reminders (in the caller's transaction).
 async fn insert_task(
     conn: &mut AsyncPgConnection,
-    w: Write<'_>,
     task: &Task,
     plan: &ReminderPlan,
-    event: PendingEvent,
+    now: OffsetDateTime,
 ) -> Result<(), DbError> {
     diesel::insert_into(tasks::table)
         .values(TaskRow::from(task))
         .execute(conn)
         .await?;
-    append_event(conn, w.hasher, w.tenant, event, w.now).await?;
-    insert_jobs(conn, w.tenant, &plan.jobs, w.now).await?;
+    insert_jobs(conn, task.tenant_id, &plan.jobs, now).await?;
     Ok(())
 }
 
 /// Replaces the row of `task` if it is at `expected_version`, then its queued reminders
-/// with `plan`, and seals `event` (in the caller's transaction).
+/// with `plan` (in the caller's transaction).
 async fn update_task(
     conn: &mut AsyncPgConnection,
-    w: Write<'_>,
     task: &Task,
     expected_version: i32,
     plan: &ReminderPlan,
-    event: PendingEvent,
+    now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    let tenant_uuid = w.tenant.as_uuid();
+    let (tenant, id) = (task.tenant_id.as_uuid(), task.id.as_uuid());
     let updated = diesel::update(
         tasks::table
-            .filter(tasks::tenant_id.eq(tenant_uuid))
-            .filter(tasks::id.eq(task.id))
+            .filter(tasks::tenant_id.eq(tenant))
+            .filter(tasks::id.eq(id))
             .filter(tasks::version.eq(expected_version)),
     )
     .set(TaskChanges::from(TaskRow::from(task)))
     .execute(conn)
     .await?;
     if updated == 0 {
-        return Err(missing_or_stale(exists(conn, tenant_uuid, task.id).await?));
+        return Err(missing_or_stale(exists(conn, tenant, id).await?));
     }
-    append_event(conn, w.hasher, w.tenant, event, w.now).await?;
-    cancel_reminders(conn, tenant_uuid, task.id, w.now).await?;
-    insert_jobs(conn, w.tenant, &plan.jobs, w.now).await?;
+    cancel_reminders(conn, tenant, id, now).await?;
+    insert_jobs(conn, task.tenant_id, &plan.jobs, now).await?;
     Ok(())
 }
 
@@ -267,10 +251,10 @@ impl TaskRepository for PgStores {
         reminders: &ReminderPlan,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        let w = self.write_in(scope);
-        check_new(w.tenant, task, reminders)?;
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            insert_task(conn, w, task, reminders, event).await
+        check_tenant(scope, task)?;
+        let now = self.now();
+        self.write_audited(scope, event, async move |conn| {
+            insert_task(conn, task, reminders, now).await
         })
         .await
     }
@@ -283,8 +267,9 @@ impl TaskRepository for PgStores {
         reminders: &ReminderPlan,
         event: PendingEvent,
     ) -> Result<bool, StoreError> {
-        let w = self.write_in(scope);
-        check_new(w.tenant, task, reminders)?;
+        check_tenant(scope, task)?;
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
         in_tenant(&self.inner.pool, scope, async move |conn| {
             // The origin's row decides: a concurrent transaction taking the same origin
             // waits on the primary key and then finds it taken.
@@ -293,27 +278,28 @@ impl TaskRepository for PgStores {
                  VALUES ($1, $2, $3, $4)
                  ON CONFLICT (tenant_id, origin) DO NOTHING",
             )
-            .bind::<diesel::sql_types::Uuid, _>(w.tenant.as_uuid())
+            .bind::<diesel::sql_types::Uuid, _>(task.tenant_id.as_uuid())
             .bind::<diesel::sql_types::Text, _>(origin)
-            .bind::<diesel::sql_types::Uuid, _>(task.id)
-            .bind::<diesel::sql_types::Timestamptz, _>(w.now)
+            .bind::<diesel::sql_types::Uuid, _>(task.id.as_uuid())
+            .bind::<diesel::sql_types::Timestamptz, _>(now)
             .execute(conn)
             .await?;
             if taken == 0 {
                 return Ok(false);
             }
-            insert_task(conn, w, task, reminders, event).await?;
+            insert_task(conn, task, reminders, now).await?;
+            append_event(conn, hasher, task.tenant_id, event, now).await?;
             Ok(true)
         })
         .await
     }
 
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Task, StoreError> {
+    async fn get(&self, scope: &TenantScope, id: TaskId) -> Result<Task, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
         let row: TaskRow = in_tenant(&self.inner.pool, scope, async move |conn| {
             Ok(tasks::table
                 .filter(tasks::tenant_id.eq(tenant))
-                .filter(tasks::id.eq(id))
+                .filter(tasks::id.eq(id.as_uuid()))
                 .select(TaskRow::as_select())
                 .first(conn)
                 .await?)
@@ -329,26 +315,27 @@ impl TaskRepository for PgStores {
     ) -> Result<ListPage<Task>, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
         let rows: Vec<TaskRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
+            let filter = &query.filter;
             let mut q = tasks::table
                 .filter(tasks::tenant_id.eq(tenant))
                 .select(TaskRow::as_select())
                 .into_boxed();
-            if let Some(user) = query.assigned_to {
+            if let Some(user) = filter.assigned_to {
                 q = q.filter(tasks::assigned_to.eq(user.as_uuid()));
             }
-            if let Some(status) = query.status {
+            if let Some(status) = filter.status {
                 q = q.filter(tasks::status.eq(status.as_str()));
             }
-            if let Some(category) = query.category {
+            if let Some(category) = filter.category {
                 q = q.filter(tasks::category.eq(category.as_str()));
             }
-            if let Some(before) = query.due_before {
+            if let Some(before) = filter.due_before {
                 q = q.filter(tasks::due_date.le(before));
             }
-            if let Some(after) = query.due_after {
+            if let Some(after) = filter.due_after {
                 q = q.filter(tasks::due_date.ge(after));
             }
-            if let Some(date) = query.overdue_on {
+            if let Some(date) = filter.overdue_on {
                 let active = [TaskStatus::Open.as_str(), TaskStatus::InProgress.as_str()];
                 q = q
                     .filter(tasks::status.eq_any(active))
@@ -378,29 +365,7 @@ impl TaskRepository for PgStores {
                     }
                     q.order((due_key().desc(), tasks::id.desc()))
                 }
-                TaskSort::Created => {
-                    if let Some(after) = after {
-                        q = q.filter(tasks::id.gt(after.id));
-                    }
-                    q.order(tasks::id.asc())
-                }
-                TaskSort::CreatedDesc => {
-                    if let Some(after) = after {
-                        q = q.filter(tasks::id.lt(after.id));
-                    }
-                    q.order(tasks::id.desc())
-                }
-                TaskSort::UpdatedDesc => {
-                    if let Some(after) = after {
-                        let at = cursor_time(after)?;
-                        q = q.filter(
-                            tasks::updated_at
-                                .lt(at)
-                                .or(tasks::updated_at.eq(at).and(tasks::id.lt(after.id))),
-                        );
-                    }
-                    q.order((tasks::updated_at.desc(), tasks::id.desc()))
-                }
+                TaskSort::Record(sort) => keyset!(q, tasks, "tasks.title", sort, after)?,
             };
             Ok(q.limit(fetch_limit(query.limit)).load(conn).await?)
         })
@@ -421,10 +386,10 @@ impl TaskRepository for PgStores {
         reminders: &ReminderPlan,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        let w = self.write_in(scope);
-        check_new(w.tenant, task, reminders)?;
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            update_task(conn, w, task, expected_version, reminders, event).await
+        check_tenant(scope, task)?;
+        let now = self.now();
+        self.write_audited(scope, event, async move |conn| {
+            update_task(conn, task, expected_version, reminders, now).await
         })
         .await
     }
@@ -437,16 +402,20 @@ impl TaskRepository for PgStores {
         event: PendingEvent,
         next: Option<(&Task, &ReminderPlan, PendingEvent)>,
     ) -> Result<(), StoreError> {
-        let w = self.write_in(scope);
-        let none = ReminderPlan::none(task.id);
-        check_new(w.tenant, task, &none)?;
-        if let Some((next, plan, _)) = &next {
-            check_new(w.tenant, next, plan)?;
+        check_tenant(scope, task)?;
+        if let Some((next, _, _)) = &next {
+            check_tenant(scope, next)?;
         }
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let none = ReminderPlan::none(task.id);
+        // Two events, the completion's first: sealed here rather than by `write_audited`.
         in_tenant(&self.inner.pool, scope, async move |conn| {
-            update_task(conn, w, task, expected_version, &none, event).await?;
+            update_task(conn, task, expected_version, &none, now).await?;
+            append_event(conn, hasher, task.tenant_id, event, now).await?;
             if let Some((next, plan, event)) = next {
-                insert_task(conn, w, next, plan, event).await?;
+                insert_task(conn, next, plan, now).await?;
+                append_event(conn, hasher, next.tenant_id, event, now).await?;
             }
             Ok(())
         })
@@ -456,28 +425,25 @@ impl TaskRepository for PgStores {
     async fn delete(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: TaskId,
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         let now = self.now();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
-        let hasher = self.inner.hasher.as_ref();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        let (tenant, id) = (scope.tenant_id().as_uuid(), id.as_uuid());
+        self.write_audited(scope, event, async move |conn| {
             let deleted = diesel::delete(
                 tasks::table
-                    .filter(tasks::tenant_id.eq(tenant_uuid))
+                    .filter(tasks::tenant_id.eq(tenant))
                     .filter(tasks::id.eq(id))
                     .filter(tasks::version.eq(expected_version)),
             )
             .execute(conn)
             .await?;
             if deleted == 0 {
-                return Err(missing_or_stale(exists(conn, tenant_uuid, id).await?));
+                return Err(missing_or_stale(exists(conn, tenant, id).await?));
             }
-            cancel_reminders(conn, tenant_uuid, id, now).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
+            cancel_reminders(conn, tenant, id, now).await?;
             Ok(())
         })
         .await

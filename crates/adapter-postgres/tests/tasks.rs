@@ -7,7 +7,7 @@ mod common;
 
 use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
-use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskStatus};
+use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskState, TaskStatus};
 use aura_tenancy::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use common::{T0, add_user, env, registered};
 use diesel::{
@@ -48,27 +48,21 @@ fn system() -> SystemScope {
 
 /// An open task of `tenant` due ten days after T0, assigned to `assignee`.
 fn task(tenant: &Tenant, assignee: Option<UserId>, created_by: UserId) -> Task {
-    Task {
-        id: Uuid::now_v7(),
-        tenant_id: tenant.id,
-        fields: TaskFields {
-            title: "Review the DPA".to_owned(),
-            description: None,
-            category: Category::DpaReview,
-            due_date: Some(T0.date() + Duration::days(10)),
-            assigned_to: assignee,
-            link: None,
-            recurrence: Recurrence::Yearly,
-        },
+    let fields = TaskFields {
+        title: "Review the DPA".to_owned(),
+        description: None,
+        category: Category::DpaReview,
+        due_date: Some(T0.date() + Duration::days(10)),
+        assigned_to: assignee,
+        link: None,
+        recurrence: Recurrence::Yearly,
         status: TaskStatus::Open,
+    };
+    let state = TaskState {
         created_by: Some(created_by),
-        completed_by: None,
-        completed_at: None,
-        previous_id: None,
-        version: 1,
-        created_at: T0,
-        updated_at: T0,
-    }
+        ..TaskState::default()
+    };
+    aura_tasks::new_task(tenant.id, fields, state, T0)
 }
 
 /// A stored task with its three reminders.
@@ -82,19 +76,44 @@ async fn add_task(stores: &aura_adapter_postgres::PgStores, scope: &TenantScope,
         .expect("insert task");
 }
 
+/// Two tenants, alpha and beta, each with one task assigned to its owner (with its three
+/// reminders).
+struct TwoTenants {
+    a: Tenant,
+    scope_a: TenantScope,
+    a_task: Task,
+    b: Tenant,
+    b_owner: aura_identity::User,
+    b_task: Task,
+}
+
+async fn two_tenants_with_tasks(stores: &aura_adapter_postgres::PgStores) -> TwoTenants {
+    let (a, a_owner, scope_a) = registered(stores, "alpha").await;
+    let (b, b_owner, scope_b) = registered(stores, "beta").await;
+    let a_task = task(&a, Some(a_owner.id), a_owner.id);
+    add_task(stores, &scope_a, &a_task).await;
+    let b_task = task(&b, Some(b_owner.id), b_owner.id);
+    add_task(stores, &scope_b, &b_task).await;
+    TwoTenants {
+        a,
+        scope_a,
+        a_task,
+        b,
+        b_owner,
+        b_task,
+    }
+}
+
 #[tokio::test]
 async fn row_level_security_confines_tasks_and_jobs() {
     let env = env().await;
-    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
-    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
-    add_task(
-        &env.stores,
-        &scope_a,
-        &task(&a, Some(a_owner.id), a_owner.id),
-    )
-    .await;
-    let b_task = task(&b, Some(b_owner.id), b_owner.id);
-    add_task(&env.stores, &scope_b, &b_task).await;
+    let TwoTenants {
+        a,
+        scope_a,
+        b,
+        b_task,
+        ..
+    } = two_tenants_with_tasks(&env.stores).await;
 
     let mut conn = connect(env.db.app_url()).await;
     for table in TABLES {
@@ -178,12 +197,12 @@ async fn row_level_security_confines_tasks_and_jobs() {
 #[tokio::test]
 async fn composite_foreign_keys_stop_task_links_into_another_tenant_even_for_the_superuser() {
     let env = env().await;
-    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
-    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
-    let a_task = task(&a, Some(a_owner.id), a_owner.id);
-    add_task(&env.stores, &scope_a, &a_task).await;
-    let b_task = task(&b, Some(b_owner.id), b_owner.id);
-    add_task(&env.stores, &scope_b, &b_task).await;
+    let TwoTenants {
+        a_task,
+        b_owner,
+        b_task,
+        ..
+    } = two_tenants_with_tasks(&env.stores).await;
 
     let mut admin = connect(env.db.superuser_url()).await;
     for (constraint, column, value) in [
@@ -277,7 +296,7 @@ async fn an_assignee_of_another_tenant_is_a_conflict_on_assigned_to() {
     );
     // Another reference outside the tenant is simply not found.
     let mut stranger = task(&a, None, a_owner.id);
-    stranger.created_by = Some(b_member.id);
+    stranger.derived.created_by = Some(b_member.id);
     let result = env
         .stores
         .tasks()
@@ -349,20 +368,7 @@ async fn an_unreadable_payload_is_reported_not_a_panic() {
 #[tokio::test]
 async fn the_queue_functions_need_no_tenant_and_see_every_tenant() {
     let env = env().await;
-    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
-    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
-    add_task(
-        &env.stores,
-        &scope_a,
-        &task(&a, Some(a_owner.id), a_owner.id),
-    )
-    .await;
-    add_task(
-        &env.stores,
-        &scope_b,
-        &task(&b, Some(b_owner.id), b_owner.id),
-    )
-    .await;
+    two_tenants_with_tasks(&env.stores).await;
     let mut conn = connect(env.db.app_url()).await;
     assert_eq!(
         count(&mut conn, "SELECT count(*) AS n FROM jobs").await,

@@ -107,7 +107,8 @@ impl From<RegistersError> for AssistantError {
         match error {
             RegistersError::Validation(v) => Self::Validation(v),
             RegistersError::Forbidden(f) => Self::Forbidden(f),
-            RegistersError::NotFound => Self::NotFound,
+            // The registers' records name no unknown references the assistant passes on.
+            RegistersError::NotFound | RegistersError::UnknownReference { .. } => Self::NotFound,
             RegistersError::StaleVersion => Self::StaleVersion,
             RegistersError::Conflict { code, message } => Self::Conflict { code, message },
             RegistersError::Unavailable(s) => Self::Unavailable(s),

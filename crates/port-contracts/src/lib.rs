@@ -250,6 +250,8 @@ pub struct RegisterStores {
     pub activities: Arc<dyn RecordStore<Activities>>,
     pub processors: Arc<dyn RecordStore<Processors>>,
     pub policies: Arc<dyn PolicyRepository>,
+    /// Tasks as a kernel register (the task repository, reminders planned on writes).
+    pub tasks: Arc<dyn RecordStore<aura_tasks::Tasks>>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -264,12 +266,14 @@ impl RegisterStores {
         activities: Arc<dyn RecordStore<Activities>>,
         processors: Arc<dyn RecordStore<Processors>>,
         policies: Arc<dyn PolicyRepository>,
+        tasks: Arc<dyn TaskRepository>,
     ) -> Self {
         Self {
             organisation,
             activities,
             processors,
             policies,
+            tasks: tasks::records::kernel_store(tasks, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
         }
@@ -288,19 +292,19 @@ impl RegisterStores {
             + RecordStore<Activities>
             + RecordStore<Processors>
             + PolicyRepository
+            + TaskRepository
             + 'static,
     {
         let store = Arc::new(store);
-        let identity = Stores {
-            tenants: store.clone(),
-            users: store.clone(),
-            sessions: store.clone(),
-            resets: store.clone(),
-            throttle: store.clone(),
-            audit: store.clone(),
-            clock,
-        };
-        Self::new(identity, store.clone(), store.clone(), store.clone(), store)
+        let identity = Stores::from_single_arc(store.clone(), clock);
+        Self::new(
+            identity,
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store,
+        )
     }
 
     /// The clock the stores use.
@@ -353,6 +357,8 @@ macro_rules! register_contract_tests {
             list_filters,
             refused_deletes_keep_a_valid_chain,
         });
+        // Tasks' own contracts are `task_contract_tests!`'s; here the shared ones.
+        $crate::__record_contract_module!(tasks: $crate::tasks::Tasks {});
         $crate::__register_contract_module!(policies {
             insert_then_get_has_no_current_version,
             update_and_delete_check_the_version,
@@ -478,15 +484,7 @@ impl TaskStores {
             + 'static,
     {
         let store = Arc::new(store);
-        let identity = Stores {
-            tenants: store.clone(),
-            users: store.clone(),
-            sessions: store.clone(),
-            resets: store.clone(),
-            throttle: store.clone(),
-            audit: store.clone(),
-            clock,
-        };
+        let identity = Stores::from_single_arc(store.clone(), clock);
         Self::new(identity, store.clone(), store)
     }
 
@@ -515,7 +513,6 @@ macro_rules! task_contract_tests {
             insert_stores_the_reminder_plan,
             an_assignee_outside_the_tenant_is_refused,
             other_tenants_tasks_are_out_of_reach,
-            update_replaces_the_row_at_the_expected_version,
             concurrent_updates_have_one_winner,
             update_replaces_the_queued_reminders,
             a_sent_reminder_is_not_planned_again,

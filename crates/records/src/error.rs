@@ -10,6 +10,10 @@ pub enum UseCaseError {
     Forbidden(#[from] Forbidden),
     #[error("not found")]
     NotFound,
+    /// A field names a user or record that does not exist in the caller's tenant (another
+    /// tenant's id included): answered like any unknown object, naming the field.
+    #[error("`{field}` names nothing in this organisation")]
+    UnknownReference { field: &'static str },
     /// The record changed since it was read: reload and apply the change again.
     #[error("the record was changed by someone else since you read it; reload it")]
     StaleVersion,
@@ -31,6 +35,9 @@ impl From<StoreError> for UseCaseError {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict(rule) => match rule {
                 Conflict::Version => Self::StaleVersion,
+                Conflict::UnknownAssignee => Self::UnknownReference {
+                    field: "assigned_to",
+                },
                 Conflict::InUse => Self::Conflict {
                     code: "in_use",
                     message: "the record is still linked (activities or sub-processors refer to it)",

@@ -8,16 +8,20 @@ mod messages;
 pub mod ports;
 mod reminders;
 mod reviews;
+mod rules;
 mod service;
+mod store;
 mod task;
 mod task_jobs;
 
 pub use error::TasksError;
 pub use reminders::{ReminderPlan, ReminderPolicy};
 pub use reviews::{ReviewJobPorts, ReviewTasks, ReviewsDue, register_reviews, review_origin};
-pub use service::{TaskPorts, Tasks, entity};
+pub use service::{TaskPorts, TaskService};
+pub use store::{Planner, TaskRecords};
 pub use task::{
-    Category, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskPatch, TaskStatus,
+    Category, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskId, TaskPatch, TaskState,
+    TaskStatus, Tasks, new_task,
 };
 pub use task_jobs::{
     DigestMail, OverdueDigest, TaskJobPorts, TaskJobSettings, TaskReminder,

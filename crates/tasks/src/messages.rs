@@ -166,34 +166,23 @@ pub fn digest(to: Addressee<'_>, lines: &[OverdueLine<'_>], total: usize) -> Out
 mod tests {
     use aura_tenancy::TenantId;
     use time::macros::{date, datetime};
-    use uuid::Uuid;
 
     use super::*;
-    use crate::task::{Category, Recurrence, TaskFields, TaskStatus};
+    use crate::task::{Category, Recurrence, TaskFields, TaskStatus, new_task};
 
     fn task(title: &str) -> Task {
-        let now = datetime!(2026-11-01 10:00 UTC);
-        Task {
-            id: Uuid::now_v7(),
-            tenant_id: TenantId::generate(),
-            fields: TaskFields {
-                title: title.into(),
-                description: None,
-                category: Category::Training,
-                due_date: Some(date!(2026 - 11 - 10)),
-                assigned_to: None,
-                link: None,
-                recurrence: Recurrence::None,
-            },
+        let fields = TaskFields {
+            title: title.into(),
+            description: None,
+            category: Category::Training,
+            due_date: Some(date!(2026 - 11 - 10)),
+            assigned_to: None,
+            link: None,
+            recurrence: Recurrence::None,
             status: TaskStatus::Open,
-            created_by: None,
-            completed_by: None,
-            completed_at: None,
-            previous_id: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }
+        };
+        let now = datetime!(2026-11-01 10:00 UTC);
+        new_task(TenantId::generate(), fields, Default::default(), now)
     }
 
     fn to(language: &'static str) -> Addressee<'static> {

@@ -5,28 +5,27 @@
 use std::sync::Arc;
 
 use aura_audit::PendingEvent;
-pub use aura_gdpr_registers::ports::{Cursor, ListPage};
+pub use aura_gdpr_registers::ports::{Cursor, ListPage, Sort};
 use aura_gdpr_registers::{Activities, Processors, ports::PolicyRepository};
 use aura_records::{Id, RecordStore};
 use aura_tenancy::{StoreError, TenantScope, UserId};
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
-use uuid::Uuid;
 
 use crate::{
     reminders::ReminderPlan,
-    task::{Category, LinkKind, RecordLink, Task, TaskStatus},
+    task::{Category, LinkKind, RecordLink, Task, TaskId, TaskStatus},
 };
 
-/// How a task list is ordered; pages continue after a (sort key, id) cursor.
+/// How a task list is ordered; pages continue after a (sort key, id) cursor. Besides the
+/// kernel's orders a task list sorts by due date, which the kernel's lists do not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TaskSort {
     /// Soonest due first, tasks without a due date last.
     #[default]
     DueDate,
     DueDateDesc,
-    Created,
-    CreatedDesc,
-    UpdatedDesc,
+    /// One of the kernel's orders (the name sorts order by title).
+    Record(Sort),
 }
 
 impl TaskSort {
@@ -36,13 +35,14 @@ impl TaskSort {
         Err(_) => Date::MAX,
     };
 
+    /// The orders a client may ask for.
     pub fn parse(raw: &str) -> Result<Self, String> {
         Ok(match raw {
             "due_date" => TaskSort::DueDate,
             "-due_date" => TaskSort::DueDateDesc,
-            "created_at" => TaskSort::Created,
-            "-created_at" => TaskSort::CreatedDesc,
-            "-updated_at" => TaskSort::UpdatedDesc,
+            "created_at" => TaskSort::Record(Sort::Created),
+            "-created_at" => TaskSort::Record(Sort::CreatedDesc),
+            "-updated_at" => TaskSort::Record(Sort::UpdatedDesc),
             other => {
                 return Err(format!(
                     "`{other}` is not one of: due_date, -due_date, created_at, -created_at, -updated_at"
@@ -52,25 +52,30 @@ impl TaskSort {
     }
 
     /// The cursor that continues after `task`: its due date (ISO, undated as
-    /// 9999-12-31) for due sorts, `updated_at` (RFC 3339) for `-updated_at`, empty
-    /// for created sorts (the id is time-ordered).
+    /// 9999-12-31) for due sorts, the title for title sorts, `updated_at` (RFC 3339)
+    /// for `-updated_at`, empty for created sorts (the id is time-ordered).
     pub fn cursor(self, task: &Task) -> Cursor {
         let key = match self {
             TaskSort::DueDate | TaskSort::DueDateDesc => {
                 task.fields.due_date.unwrap_or(Self::UNDATED).to_string()
             }
-            TaskSort::UpdatedDesc => task.updated_at.format(&Rfc3339).unwrap_or_default(),
-            TaskSort::Created | TaskSort::CreatedDesc => String::new(),
+            TaskSort::Record(Sort::Name | Sort::NameDesc) => task.fields.title.clone(),
+            TaskSort::Record(Sort::UpdatedDesc) => {
+                task.updated_at.format(&Rfc3339).unwrap_or_default()
+            }
+            TaskSort::Record(Sort::Created | Sort::CreatedDesc) => String::new(),
         };
-        Cursor { key, id: task.id }
+        Cursor {
+            key,
+            id: task.id.as_uuid(),
+        }
     }
 
     /// Whether a cursor's key fits this sort (a cursor from another sort is refused).
     pub fn fits(self, cursor: &Cursor) -> bool {
         match self {
             TaskSort::DueDate | TaskSort::DueDateDesc => parse_date_key(&cursor.key).is_some(),
-            TaskSort::UpdatedDesc => OffsetDateTime::parse(&cursor.key, &Rfc3339).is_ok(),
-            TaskSort::Created | TaskSort::CreatedDesc => cursor.key.is_empty(),
+            TaskSort::Record(sort) => cursor.fits(sort),
         }
     }
 }
@@ -84,8 +89,14 @@ pub fn parse_date_key(key: &str) -> Option<Date> {
     .ok()
 }
 
+/// The `updated_at` key of a `-updated_at` cursor.
+pub fn parse_time_key(key: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(key, &Rfc3339).ok()
+}
+
+/// The task list's filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskQuery {
+pub struct TaskFilter {
     pub assigned_to: Option<UserId>,
     pub status: Option<TaskStatus>,
     pub category: Option<Category>,
@@ -95,11 +106,39 @@ pub struct TaskQuery {
     pub due_after: Option<Date>,
     /// Only tasks overdue on this date: open or in progress and due before it.
     pub overdue_on: Option<Date>,
+}
+
+impl TaskFilter {
+    /// Whether `task` passes the filter (the memory store's; PostgreSQL says the same
+    /// in SQL).
+    pub fn matches(&self, task: &Task) -> bool {
+        let f = &task.fields;
+        self.assigned_to.is_none_or(|u| f.assigned_to == Some(u))
+            && self.status.is_none_or(|s| f.status == s)
+            && self.category.is_none_or(|c| f.category == c)
+            && self
+                .due_before
+                .is_none_or(|d| f.due_date.is_some_and(|due| due <= d))
+            && self
+                .due_after
+                .is_none_or(|d| f.due_date.is_some_and(|due| due >= d))
+            && self.overdue_on.is_none_or(|d| f.is_overdue(d))
+    }
+}
+
+/// A task list: filters, order, where to start, how many.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskQuery {
+    pub filter: TaskFilter,
     pub sort: TaskSort,
     pub after: Option<Cursor>,
     pub limit: usize,
 }
 
+/// The tasks table and the reminders of each task. Every write stores the task's
+/// reminder plan in its transaction (queued reminders of the task cancelled, the plan
+/// inserted; one already sent for the same task, date, offset and assignee is not
+/// planned again).
 #[async_trait::async_trait]
 pub trait TaskRepository: Send + Sync {
     /// Stores a new task with its reminders. `assigned_to` must be a user of the same
@@ -125,7 +164,7 @@ pub trait TaskRepository: Send + Sync {
         event: PendingEvent,
     ) -> Result<bool, StoreError>;
 
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Task, StoreError>;
+    async fn get(&self, scope: &TenantScope, id: TaskId) -> Result<Task, StoreError>;
 
     async fn list(
         &self,
@@ -161,7 +200,7 @@ pub trait TaskRepository: Send + Sync {
     async fn delete(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: TaskId,
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError>;

@@ -2,11 +2,13 @@
 //! day (UTC). Planning is pure; the task repository stores the plan with the task.
 
 use time::{Date, Duration, OffsetDateTime, Time};
-use uuid::Uuid;
 
 use aura_jobs::{NewJob, RetryPolicy};
 
-use crate::{task::Task, task_jobs::TaskReminder};
+use crate::{
+    task::{Task, TaskId},
+    task_jobs::TaskReminder,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReminderPolicy {
@@ -60,7 +62,7 @@ impl ReminderPolicy {
     pub fn plan(&self, task: &Task, now: OffsetDateTime, retry: &RetryPolicy) -> ReminderPlan {
         let mut jobs = Vec::new();
         if let (true, Some(due), Some(assignee)) = (
-            task.status.is_active(),
+            task.fields.status.is_active(),
             task.fields.due_date,
             task.fields.assigned_to,
         ) {
@@ -68,7 +70,7 @@ impl ReminderPolicy {
                 let run_at = self.moment(due, days_before);
                 if run_at >= now {
                     let reminder = TaskReminder {
-                        task: task.id,
+                        task: task.id.as_uuid(),
                         due_date: due,
                         days_before,
                         assignee,
@@ -93,13 +95,13 @@ impl ReminderPolicy {
 /// reminders, in the transaction that changes the task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReminderPlan {
-    pub task: Uuid,
+    pub task: TaskId,
     pub jobs: Vec<NewJob>,
 }
 
 impl ReminderPlan {
     /// No reminders any more (completed, cancelled, deleted).
-    pub fn none(task: Uuid) -> Self {
+    pub fn none(task: TaskId) -> Self {
         Self {
             task,
             jobs: Vec::new(),
@@ -113,31 +115,27 @@ mod tests {
     use time::macros::{date, datetime};
 
     use super::*;
-    use crate::task::{Category, Recurrence, TaskFields, TaskStatus};
+    use crate::task::{Category, Recurrence, TaskFields, TaskStatus, new_task};
 
     fn task(due: Option<Date>, assignee: Option<UserId>, status: TaskStatus) -> Task {
-        let now = datetime!(2026-11-01 10:00 UTC);
-        Task {
-            id: Uuid::now_v7(),
-            tenant_id: TenantId::generate(),
-            fields: TaskFields {
-                title: "Review".into(),
-                description: None,
-                category: Category::PolicyReview,
-                due_date: due,
-                assigned_to: assignee,
-                link: None,
-                recurrence: Recurrence::None,
-            },
+        let fields = TaskFields {
+            title: "Review".into(),
+            description: None,
+            category: Category::PolicyReview,
+            due_date: due,
+            assigned_to: assignee,
+            link: None,
+            recurrence: Recurrence::None,
             status,
-            created_by: None,
-            completed_by: None,
-            completed_at: None,
-            previous_id: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }
+        };
+        let mut task = new_task(
+            TenantId::generate(),
+            fields,
+            Default::default(),
+            datetime!(2026-11-01 10:00 UTC),
+        );
+        task.fields.status = status;
+        task
     }
 
     #[test]

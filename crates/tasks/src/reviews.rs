@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
+use aura_audit::{Actor, Changes, RequestContext};
 use aura_gdpr_registers::reviews::{DueReview, ReviewDates, ReviewKind};
 use aura_identity::{
     User,
@@ -23,13 +23,14 @@ use aura_jobs::{
 use aura_tenancy::{Clock, Role, StoreError, TenantScope, UserId};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::{
     ports::TaskRepository,
     reminders::ReminderPolicy,
-    service::entity,
-    task::{Category, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskStatus},
+    service::task_event,
+    task::{
+        Category, LinkKind, RecordLink, Recurrence, TaskFields, TaskState, TaskStatus, new_task,
+    },
     task_jobs::{active_tenant, administrators},
 };
 
@@ -227,25 +228,13 @@ impl ReviewTasks {
                 id: review.id,
             }),
             recurrence: Recurrence::None,
-        };
-        let task = Task {
-            id: Uuid::now_v7(),
-            tenant_id: scope.tenant_id(),
-            fields,
             status: TaskStatus::Open,
-            created_by: None,
-            completed_by: None,
-            completed_at: None,
-            previous_id: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
         };
+        let task = new_task(scope.tenant_id(), fields, TaskState::default(), now);
         let origin = review_origin(review);
-        let event = PendingEvent::new(
+        let event = task_event(
             Actor::System,
             crate::actions::TASK_CREATED,
-            entity::TASK,
             task.id,
             Changes::of_new(&task.fields).note("origin", &origin),
             &RequestContext::default(),

@@ -1,23 +1,25 @@
-//! The task use cases: permission, validation, references checked inside the tenant,
-//! optimistic concurrency, and for every change its audit event and reminder plan handed
-//! to one port call.
+//! The task use cases. Create, get, edit and delete are the record kernel's
+//! (`RecordUseCases<Tasks>`: permission, validation, [`TaskRules`], `If-Match` version,
+//! change diff, audit event), over a store that plans the task's reminders on every
+//! write. What is a task's own is here: the merge-patch edit, the due-date list, and
+//! the completion and reopening transitions.
 
 use std::sync::Arc;
 
-use aura_audit::{
-    Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
-};
+use aura_audit::{Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext};
 use aura_gdpr_registers::Members;
 use aura_jobs::RetryPolicy;
-use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
-use uuid::Uuid;
+use aura_records::{RecordKind, RecordUseCases, at_version};
+use aura_tenancy::{Clock, TenantScope, ValidationErrors};
 
 use crate::{
     actions,
     error::TasksError,
     ports::{LinkTargets, ListPage, TaskQuery, TaskRepository},
-    reminders::{ReminderPlan, ReminderPolicy},
-    task::{Recurrence, Task, TaskFields, TaskPatch, TaskStatus},
+    reminders::ReminderPolicy,
+    rules::TaskRules,
+    store::{Planner, TaskRecords},
+    task::{Task, TaskFields, TaskId, TaskPatch, TaskState, TaskStatus, Tasks, new_task},
 };
 
 #[derive(Clone)]
@@ -32,73 +34,58 @@ pub struct TaskPorts {
 }
 
 #[derive(Clone)]
-pub struct Tasks {
-    ports: TaskPorts,
+pub struct TaskService {
+    records: RecordUseCases<Tasks>,
+    tasks: Arc<dyn TaskRepository>,
+    planner: Planner,
 }
 
-/// The entity type in audit events.
-pub mod entity {
-    pub const TASK: &str = "task";
+/// The audit event of a change of task `id`.
+pub(crate) fn task_event(
+    actor: Actor,
+    action: AuditAction,
+    id: TaskId,
+    changes: Changes,
+    ctx: &RequestContext,
+) -> PendingEvent {
+    PendingEvent::new(actor, action, Tasks::ENTITY, id, changes, ctx)
 }
 
-impl Tasks {
+impl TaskService {
     pub fn new(ports: TaskPorts) -> Self {
-        Self { ports }
+        let planner = Planner {
+            reminders: ports.reminders,
+            retry: ports.retry,
+            clock: ports.clock.clone(),
+        };
+        let store = TaskRecords {
+            tasks: ports.tasks.clone(),
+            planner: planner.clone(),
+        };
+        let rules = TaskRules {
+            members: ports.members,
+            links: ports.links,
+        };
+        Self {
+            records: RecordUseCases::new(
+                Arc::new(store),
+                Arc::new(rules),
+                ports.audit,
+                ports.clock,
+            ),
+            tasks: ports.tasks,
+            planner,
+        }
+    }
+
+    /// The kernel's use cases of tasks: create, get, replace, delete.
+    pub fn records(&self) -> &RecordUseCases<Tasks> {
+        &self.records
     }
 
     /// Today by the service's clock (what "overdue" is measured against).
     pub fn today(&self) -> time::Date {
-        self.ports.clock.now().date()
-    }
-
-    async fn require(
-        &self,
-        scope: &TenantScope,
-        permission: Permission,
-        ctx: &RequestContext,
-    ) -> Result<(), TasksError> {
-        Ok(require_audited(self.ports.audit.as_ref(), scope, permission, ctx).await?)
-    }
-
-    fn event(
-        scope: &TenantScope,
-        action: AuditAction,
-        id: Uuid,
-        changes: Changes,
-        ctx: &RequestContext,
-    ) -> PendingEvent {
-        PendingEvent::new(Actor::of(scope), action, entity::TASK, id, changes, ctx)
-    }
-
-    fn plan(&self, task: &Task) -> ReminderPlan {
-        self.ports
-            .reminders
-            .plan(task, self.ports.clock.now(), &self.ports.retry)
-    }
-
-    /// The assignee and the linked record must exist in the caller's tenant; a foreign
-    /// id is reported exactly like an unknown one.
-    async fn check_references(
-        &self,
-        scope: &TenantScope,
-        fields: &TaskFields,
-        before: Option<&TaskFields>,
-    ) -> Result<(), TasksError> {
-        if let Some(user) = fields.assigned_to
-            && before.is_none_or(|b| b.assigned_to != Some(user))
-            && !self.ports.members.is_member(scope, user).await?
-        {
-            return Err(TasksError::UnknownReference {
-                field: "assigned_to",
-            });
-        }
-        if let Some(link) = &fields.link
-            && before.is_none_or(|b| b.link.as_ref() != Some(link))
-            && !self.ports.links.exists(scope, link).await?
-        {
-            return Err(TasksError::UnknownReference { field: "link.id" });
-        }
-        Ok(())
+        self.planner.clock.now().date()
     }
 
     pub async fn create(
@@ -107,54 +94,36 @@ impl Tasks {
         fields: TaskFields,
         ctx: &RequestContext,
     ) -> Result<Task, TasksError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let fields = fields.validated()?;
-        self.check_references(scope, &fields, None).await?;
-        let now = self.ports.clock.now();
-        let task = Task {
-            id: Uuid::now_v7(),
-            tenant_id: scope.tenant_id(),
-            fields,
-            status: TaskStatus::Open,
-            created_by: scope.user_id(),
-            completed_by: None,
-            completed_at: None,
-            previous_id: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        let event = Self::event(
-            scope,
-            actions::TASK_CREATED,
-            task.id,
-            Changes::of_new(&task.fields),
-            ctx,
-        );
-        self.ports
-            .tasks
-            .insert(scope, &task, &self.plan(&task), event)
-            .await?;
-        Ok(task)
+        self.records.create(scope, fields, None, ctx).await
     }
 
     pub async fn get(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: TaskId,
         ctx: &RequestContext,
     ) -> Result<Task, TasksError> {
-        self.require(scope, Permission::ReadRecords, ctx).await?;
-        Ok(self.ports.tasks.get(scope, id).await?)
+        self.records.get(scope, id, ctx).await
     }
 
+    pub async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: TaskId,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<(), TasksError> {
+        self.records.delete(scope, id, expected_version, ctx).await
+    }
+
+    /// A page of tasks, in any of the kernel's orders or by due date.
     pub async fn list(
         &self,
         scope: &TenantScope,
         query: &TaskQuery,
         ctx: &RequestContext,
     ) -> Result<ListPage<Task>, TasksError> {
-        self.require(scope, Permission::ReadRecords, ctx).await?;
+        self.records.require(scope, Tasks::READ, ctx).await?;
         if let Some(cursor) = &query.after
             && !query.sort.fits(cursor)
         {
@@ -164,67 +133,46 @@ impl Tasks {
             )
             .into());
         }
-        if let (Some(after), Some(before)) = (query.due_after, query.due_before)
+        if let (Some(after), Some(before)) = (query.filter.due_after, query.filter.due_before)
             && after > before
         {
             return Err(
                 ValidationErrors::single("due_after", "must not be after due_before").into(),
             );
         }
-        Ok(self.ports.tasks.list(scope, query).await?)
+        Ok(self.tasks.list(scope, query).await?)
     }
 
-    /// Applies a partial change. Status may move between open, in progress and
-    /// cancelled here; completion and reopening have their own use cases.
+    /// The task at `expected_version`, after the permission to change it.
+    async fn before_change(
+        &self,
+        scope: &TenantScope,
+        id: TaskId,
+        expected_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<Task, TasksError> {
+        self.records.require(scope, Tasks::WRITE, ctx).await?;
+        let before = self.tasks.get(scope, id).await?;
+        at_version(before.version, expected_version)?;
+        Ok(before)
+    }
+
+    /// Applies a partial change through the kernel's update. Status may move between
+    /// open, in progress and cancelled here; completion and reopening have their own
+    /// use cases.
     pub async fn update(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: TaskId,
         patch: TaskPatch,
         expected_version: i32,
         ctx: &RequestContext,
     ) -> Result<Task, TasksError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let before = self.ports.tasks.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        let (fields, status) = patch.apply(&before.fields, before.status);
-        let fields = fields.validated()?;
-        if status != before.status {
-            match (before.status, status) {
-                (_, TaskStatus::Done) => {
-                    return Err(ValidationErrors::single(
-                        "status",
-                        "use POST /tasks/{id}/complete to complete a task",
-                    )
-                    .into());
-                }
-                (TaskStatus::Done, _) => {
-                    return Err(ValidationErrors::single(
-                        "status",
-                        "use POST /tasks/{id}/reopen to reopen a completed task",
-                    )
-                    .into());
-                }
-                _ => {}
-            }
-        }
-        self.check_references(scope, &fields, Some(&before.fields))
-            .await?;
-        let mut changes = Changes::between(&before.fields, &fields);
-        changes = changes.field("status", &before.status, &status);
-        let task = Task {
-            fields,
-            status,
-            version: before.version + 1,
-            updated_at: self.ports.clock.now(),
-            ..before
-        };
-        let event = Self::event(scope, actions::TASK_UPDATED, id, changes, ctx);
-        self.ports
-            .tasks
-            .update(scope, &task, expected_version, &self.plan(&task), event)
-            .await?;
-        Ok(task)
+        let before = self.before_change(scope, id, expected_version, ctx).await?;
+        let fields = patch.apply(&before.fields);
+        self.records
+            .update(scope, id, fields, expected_version, None, ctx)
+            .await
     }
 
     /// Marks the task done; a recurring task gets its next occurrence (same fields,
@@ -232,63 +180,62 @@ impl Tasks {
     pub async fn complete(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: TaskId,
         expected_version: i32,
         ctx: &RequestContext,
     ) -> Result<(Task, Option<Task>), TasksError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let before = self.ports.tasks.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        if !before.status.is_active() {
+        let before = self.before_change(scope, id, expected_version, ctx).await?;
+        if !before.fields.status.is_active() {
             return Err(TasksError::Conflict {
                 code: "task_not_open",
                 message: "only an open or in-progress task can be completed",
             });
         }
-        let now = self.ports.clock.now();
+        let now = self.planner.clock.now();
+        let next = before
+            .fields
+            .due_date
+            .and_then(|due| before.fields.recurrence.next_due(due))
+            .map(|due| {
+                let fields = TaskFields {
+                    due_date: Some(due),
+                    ..before.fields.clone()
+                };
+                let state = TaskState {
+                    created_by: scope.user_id(),
+                    previous_id: Some(before.id),
+                    ..TaskState::default()
+                };
+                new_task(scope.tenant_id(), fields, state, now)
+            });
         let done = Task {
-            status: TaskStatus::Done,
-            completed_by: scope.user_id(),
-            completed_at: Some(now),
+            fields: TaskFields {
+                status: TaskStatus::Done,
+                ..before.fields.clone()
+            },
+            derived: TaskState {
+                completed_by: scope.user_id(),
+                completed_at: Some(now),
+                ..before.derived.clone()
+            },
             version: before.version + 1,
             updated_at: now,
             ..before.clone()
         };
-        let next = match (before.fields.recurrence, before.fields.due_date) {
-            (Recurrence::None, _) | (_, None) => None,
-            (recurrence, Some(due)) => Some(Task {
-                id: Uuid::now_v7(),
-                fields: TaskFields {
-                    due_date: recurrence.next_due(due),
-                    ..before.fields.clone()
-                },
-                status: TaskStatus::Open,
-                created_by: scope.user_id(),
-                completed_by: None,
-                completed_at: None,
-                previous_id: Some(before.id),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-                ..before.clone()
-            }),
-        };
-        let mut changes = Changes::new().field("status", &before.status, &done.status);
+        let mut changes =
+            Changes::new().field("status", &before.fields.status, &done.fields.status);
         if let Some(next) = &next {
             changes = changes.note("next_task_id", next.id);
         }
-        let event = Self::event(scope, actions::TASK_COMPLETED, id, changes, ctx);
-        let next_plan = next.as_ref().map(|next| self.plan(next));
-        let next_event = next.as_ref().map(|next| {
+        let actor = Actor::of(scope);
+        let event = task_event(actor, actions::TASK_COMPLETED, id, changes, ctx);
+        let plan = next.as_ref().map(|next| self.planner.plan(next));
+        let follow_up = next.as_ref().zip(plan.as_ref()).map(|(next, plan)| {
             let changes = Changes::of_new(&next.fields).note("previous_id", before.id);
-            Self::event(scope, actions::TASK_CREATED, next.id, changes, ctx)
+            let created = task_event(actor, actions::TASK_CREATED, next.id, changes, ctx);
+            (next, plan, created)
         });
-        let follow_up = match (&next, &next_plan, next_event) {
-            (Some(task), Some(plan), Some(event)) => Some((task, plan, event)),
-            _ => None,
-        };
-        self.ports
-            .tasks
+        self.tasks
             .complete(scope, &done, expected_version, event, follow_up)
             .await?;
         Ok((done, next))
@@ -298,61 +245,42 @@ impl Tasks {
     pub async fn reopen(
         &self,
         scope: &TenantScope,
-        id: Uuid,
+        id: TaskId,
         expected_version: i32,
         ctx: &RequestContext,
     ) -> Result<Task, TasksError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let before = self.ports.tasks.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        if before.status.is_active() {
+        let before = self.before_change(scope, id, expected_version, ctx).await?;
+        if before.fields.status.is_active() {
             return Err(TasksError::Conflict {
                 code: "task_open",
                 message: "the task is already open",
             });
         }
         let task = Task {
-            status: TaskStatus::Open,
-            completed_by: None,
-            completed_at: None,
+            fields: TaskFields {
+                status: TaskStatus::Open,
+                ..before.fields.clone()
+            },
+            derived: TaskState {
+                completed_by: None,
+                completed_at: None,
+                ..before.derived.clone()
+            },
             version: before.version + 1,
-            updated_at: self.ports.clock.now(),
+            updated_at: self.planner.clock.now(),
             ..before.clone()
         };
-        let changes = Changes::new().field("status", &before.status, &task.status);
-        let event = Self::event(scope, actions::TASK_REOPENED, id, changes, ctx);
-        self.ports
-            .tasks
-            .update(scope, &task, expected_version, &self.plan(&task), event)
+        let changes = Changes::new().field("status", &before.fields.status, &task.fields.status);
+        let event = task_event(Actor::of(scope), actions::TASK_REOPENED, id, changes, ctx);
+        self.tasks
+            .update(
+                scope,
+                &task,
+                expected_version,
+                &self.planner.plan(&task),
+                event,
+            )
             .await?;
         Ok(task)
-    }
-
-    pub async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<(), TasksError> {
-        self.require(scope, Permission::DeleteRecords, ctx).await?;
-        let before = self.ports.tasks.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        let changes = Changes::new().note("title", &before.fields.title);
-        let event = Self::event(scope, actions::TASK_DELETED, id, changes, ctx);
-        Ok(self
-            .ports
-            .tasks
-            .delete(scope, id, expected_version, event)
-            .await?)
-    }
-}
-
-/// The record must still be at the version the caller read; otherwise nothing changes.
-fn at_version(read: i32, expected: i32) -> Result<(), TasksError> {
-    if read == expected {
-        Ok(())
-    } else {
-        Err(TasksError::StaleVersion)
     }
 }

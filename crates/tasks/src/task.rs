@@ -5,10 +5,13 @@ use aura_gdpr_registers::{
     add_months, string_enum,
     text::{optional_text, text},
 };
+use aura_records::{Id, Record, RecordActions, RecordKind};
 use aura_tenancy::{TenantId, UserId, ValidationErrors};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
+
+use crate::{actions, ports::TaskFilter};
 
 string_enum!(
     /// What kind of compliance work a task is.
@@ -96,10 +99,17 @@ pub struct TaskFields {
     pub link: Option<RecordLink>,
     #[serde(default = "no_recurrence")]
     pub recurrence: Recurrence,
+    /// Open, in progress or cancelled through an edit; `done` only through completion.
+    #[serde(default = "open")]
+    pub status: TaskStatus,
 }
 
 fn no_recurrence() -> Recurrence {
     Recurrence::None
+}
+
+fn open() -> TaskStatus {
+    TaskStatus::Open
 }
 
 impl TaskFields {
@@ -132,64 +142,94 @@ impl TaskFields {
     }
 }
 
+impl TaskFields {
+    /// Active and due before `today`.
+    pub fn is_overdue(&self, today: Date) -> bool {
+        self.status.is_active() && self.due_date.is_some_and(|due| due < today)
+    }
+}
+
+/// The tasks of a tenant, a register on the record kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tasks {}
+
+pub type TaskId = Id<Tasks>;
+
 /// A stored task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Task {
-    pub id: Uuid,
-    pub tenant_id: TenantId,
-    #[serde(flatten)]
-    pub fields: TaskFields,
-    pub status: TaskStatus,
+pub type Task = Record<Tasks>;
+
+/// What a task records about its life that no edit sets: who made it, who completed it
+/// and when, and the occurrence it follows (recurring tasks).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct TaskState {
     pub created_by: Option<UserId>,
     pub completed_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub completed_at: Option<OffsetDateTime>,
-    /// The occurrence this one follows (recurring tasks).
-    pub previous_id: Option<Uuid>,
-    pub version: i32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
+    pub previous_id: Option<TaskId>,
 }
 
-impl Task {
-    /// Active and due before `today`.
-    pub fn is_overdue(&self, today: Date) -> bool {
-        self.status.is_active() && self.fields.due_date.is_some_and(|due| due < today)
+impl RecordKind for Tasks {
+    const ENTITY: &'static str = "task";
+    const ACTIONS: RecordActions = RecordActions {
+        created: actions::TASK_CREATED,
+        updated: actions::TASK_UPDATED,
+        deleted: actions::TASK_DELETED,
+    };
+    type Fields = TaskFields;
+    type Derived = TaskState;
+    type Filter = TaskFilter;
+
+    fn validated(fields: TaskFields) -> Result<TaskFields, ValidationErrors> {
+        fields.validated()
+    }
+
+    fn label(fields: &TaskFields) -> &str {
+        &fields.title
+    }
+
+    fn derived_at_creation(actor: Option<UserId>) -> TaskState {
+        TaskState {
+            created_by: actor,
+            ..TaskState::default()
+        }
     }
 }
 
-/// A partial change (JSON merge patch): absent fields stay, `null` clears an optional one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A new open task of `tenant` (version 1, made `now`), not yet stored.
+pub fn new_task(
+    tenant: TenantId,
+    fields: TaskFields,
+    state: TaskState,
+    now: OffsetDateTime,
+) -> Task {
+    Record {
+        id: Id::generate(),
+        tenant_id: tenant,
+        fields: TaskFields {
+            status: TaskStatus::Open,
+            ..fields
+        },
+        derived: state,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A partial change (JSON merge patch): absent fields stay (`None`), `Some(None)` clears
+/// an optional one. Read from the wire by the HTTP edge's body type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskPatch {
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "present")]
     pub description: Option<Option<String>>,
     pub category: Option<Category>,
-    #[serde(default, deserialize_with = "present_date")]
     pub due_date: Option<Option<Date>>,
-    #[serde(default, deserialize_with = "present")]
     pub assigned_to: Option<Option<UserId>>,
-    #[serde(default, deserialize_with = "present")]
     pub link: Option<Option<RecordLink>>,
     pub recurrence: Option<Recurrence>,
     /// `open`, `in_progress` or `cancelled`; completion and reopening have their own routes.
     pub status: Option<TaskStatus>,
-}
-
-/// Distinguishes an explicit `null` (`Some(None)`) from an absent field (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
-fn present_date<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<Date>>, D::Error> {
-    aura_gdpr_registers::text::iso_date::option::deserialize(deserializer).map(Some)
 }
 
 impl TaskPatch {
@@ -197,9 +237,9 @@ impl TaskPatch {
         *self == TaskPatch::default()
     }
 
-    /// The fields after the patch (not yet validated) and the status it asks for.
-    pub fn apply(self, fields: &TaskFields, status: TaskStatus) -> (TaskFields, TaskStatus) {
-        let fields = TaskFields {
+    /// The fields after the patch (not yet validated).
+    pub fn apply(self, fields: &TaskFields) -> TaskFields {
+        TaskFields {
             title: self.title.unwrap_or_else(|| fields.title.clone()),
             description: self
                 .description
@@ -209,8 +249,8 @@ impl TaskPatch {
             assigned_to: self.assigned_to.unwrap_or(fields.assigned_to),
             link: self.link.unwrap_or(fields.link),
             recurrence: self.recurrence.unwrap_or(fields.recurrence),
-        };
-        (fields, self.status.unwrap_or(status))
+            status: self.status.unwrap_or(fields.status),
+        }
     }
 }
 
@@ -229,6 +269,7 @@ mod tests {
             assigned_to: None,
             link: None,
             recurrence: Recurrence::Yearly,
+            status: TaskStatus::Open,
         }
     }
 
@@ -273,21 +314,18 @@ mod tests {
     #[test]
     fn a_patch_keeps_absent_fields_and_clears_nulls() {
         let base = fields().validated().expect("valid");
-        let patch: TaskPatch = serde_json::from_value(serde_json::json!({
-            "title": "New title",
-            "due_date": null,
-            "recurrence": "none",
-        }))
-        .expect("patch");
-        let (after, status) = patch.apply(&base, TaskStatus::Open);
+        let patch = TaskPatch {
+            title: Some("New title".into()),
+            due_date: Some(None),
+            recurrence: Some(Recurrence::None),
+            ..TaskPatch::default()
+        };
+        assert!(!patch.is_empty());
+        let after = patch.apply(&base);
         assert_eq!(after.title, "New title");
         assert_eq!(after.due_date, None);
         assert_eq!(after.category, base.category);
-        assert_eq!(status, TaskStatus::Open);
-
-        let unknown = serde_json::from_value::<TaskPatch>(serde_json::json!({ "owner": 1 }));
-        assert!(unknown.is_err());
-        let empty: TaskPatch = serde_json::from_value(serde_json::json!({})).expect("empty");
-        assert!(empty.is_empty());
+        assert_eq!(after.status, TaskStatus::Open);
+        assert!(TaskPatch::default().is_empty());
     }
 }

@@ -15,6 +15,7 @@ use aura_jobs::{
     ClaimedJob, DailyJob, DuplicateKind, EncodedJob, Job, JobFailure, JobHandler, JobOutcome,
     JobQueue, JobRegistry, NewJob, RetryPolicy,
 };
+use aura_records::Id;
 use aura_tenancy::{Clock, PageRequest, StoreError, Tenant, TenantScope, UserId};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
@@ -22,7 +23,7 @@ use uuid::Uuid;
 
 use crate::{
     messages::{self, Addressee, OverdueLine},
-    ports::{TaskQuery, TaskRepository, TaskSort},
+    ports::{TaskFilter, TaskQuery, TaskRepository, TaskSort},
     reminders::ReminderPolicy,
 };
 
@@ -262,12 +263,12 @@ impl Mailing {
             days_before,
             assignee,
         } = reminder;
-        let task = match self.ports.tasks.get(scope, task_id).await {
+        let task = match self.ports.tasks.get(scope, Id::from_uuid(task_id)).await {
             Ok(task) => task,
             Err(StoreError::NotFound) => return Ok(JobOutcome::Skipped("task deleted")),
             Err(other) => return Err(other.into()),
         };
-        if !task.status.is_active() {
+        if !task.fields.status.is_active() {
             return Ok(JobOutcome::Skipped("task no longer open"));
         }
         if task.fields.due_date != Some(due_date) || task.fields.assigned_to != Some(assignee) {
@@ -305,7 +306,10 @@ impl Mailing {
         limit: usize,
     ) -> Result<Vec<crate::task::Task>, JobFailure> {
         let query = TaskQuery {
-            overdue_on: Some(date),
+            filter: TaskFilter {
+                overdue_on: Some(date),
+                ..TaskFilter::default()
+            },
             sort: TaskSort::DueDate,
             limit,
             ..TaskQuery::default()

@@ -1,4 +1,4 @@
-//! The task use cases (`aura_tasks::Tasks`, not the worker) on the memory store: create,
+//! The task use cases (`aura_tasks::TaskService`, not the worker) on the memory store: create,
 //! update, complete, reopen and delete; the role each needs; validation errors naming
 //! their field; references checked inside the tenant; If-Match version conflicts; and the
 //! audit event of every change (action and actor). No database: milliseconds.
@@ -18,9 +18,9 @@ use aura_gdpr_registers::Members;
 use aura_identity::{Email, FullName, PasswordHash, User, ports::UserRepository};
 use aura_jobs::RetryPolicy;
 use aura_tasks::{
-    Category, LinkKind, RecordLink, Recurrence, ReminderPolicy, Task, TaskFields, TaskPatch,
-    TaskPorts, TaskStatus, Tasks, TasksError,
-    ports::{LinkTargets, TaskQuery},
+    Category, LinkKind, RecordLink, Recurrence, ReminderPolicy, Task, TaskFields, TaskId,
+    TaskPatch, TaskPorts, TaskService, TaskStatus, TasksError,
+    ports::{LinkTargets, TaskFilter, TaskQuery},
 };
 use aura_tenancy::{
     FixedClock, Permission, Role, StoreError, Tenant, TenantName, TenantScope, TenantSlug, UserId,
@@ -79,7 +79,7 @@ impl LinkTargets for Links {
 struct World {
     store: MemoryStore,
     records: Arc<KnownRecords>,
-    tasks: Tasks,
+    tasks: TaskService,
 }
 
 /// A tenant with one user per role; `scope(role)` acts as that user.
@@ -103,7 +103,7 @@ impl World {
         let clock = Arc::new(FixedClock::at(datetime!(2026-12-01 09:00 UTC)));
         let store = MemoryStore::new(Arc::new(MixHasher), clock.clone());
         let records = Arc::new(KnownRecords::default());
-        let tasks = Tasks::new(TaskPorts {
+        let tasks = TaskService::new(TaskPorts {
             tasks: Arc::new(store.clone()),
             members: Arc::new(StoreMembers(store.clone())),
             links: Arc::new(Links(records.clone())),
@@ -197,7 +197,7 @@ impl World {
     }
 
     /// The audit events of one task with this action.
-    async fn events_of(&self, org: &Org, action: &str, task: Uuid) -> Vec<AuditRecord> {
+    async fn events_of(&self, org: &Org, action: &str, task: TaskId) -> Vec<AuditRecord> {
         self.events(org, action)
             .await
             .into_iter()
@@ -219,6 +219,7 @@ fn fields(title: &str) -> TaskFields {
         assigned_to: None,
         link: None,
         recurrence: Recurrence::None,
+        status: TaskStatus::Open,
     }
 }
 
@@ -260,9 +261,9 @@ async fn a_member_creates_a_task_with_its_audit_event() {
 
     assert_eq!(task.fields.title, "Review the DPA with Beta", "trimmed");
     assert_eq!(task.fields.description, None, "blank is absent");
-    assert_eq!(task.status, TaskStatus::Open);
+    assert_eq!(task.fields.status, TaskStatus::Open);
     assert_eq!(task.version, 1);
-    assert_eq!(task.created_by, Some(org.user(Role::Member).id));
+    assert_eq!(task.derived.created_by, Some(org.user(Role::Member).id));
     assert_eq!(task.tenant_id, org.tenant.id);
     let stored = world
         .tasks
@@ -336,8 +337,11 @@ async fn bad_fields_are_refused_naming_each_field_and_nothing_is_stored() {
         .list(
             &member,
             &TaskQuery {
-                due_after: Some(date!(2027 - 02 - 01)),
-                due_before: Some(date!(2027 - 01 - 01)),
+                filter: TaskFilter {
+                    due_after: Some(date!(2027 - 02 - 01)),
+                    due_before: Some(date!(2027 - 01 - 01)),
+                    ..TaskFilter::default()
+                },
                 limit: 50,
                 ..TaskQuery::default()
             },
@@ -463,7 +467,7 @@ async fn an_update_needs_the_version_read_and_is_audited_with_its_changes() {
         .await
         .unwrap();
     assert_eq!(updated.version, 2);
-    assert_eq!(updated.status, TaskStatus::InProgress);
+    assert_eq!(updated.fields.status, TaskStatus::InProgress);
     assert_eq!(updated.fields.title, "Review the Beta DPA");
     // The version read before the update is stale now.
     let result = world
@@ -518,10 +522,10 @@ async fn status_moves_to_done_and_back_only_through_complete_and_reopen() {
         .await
         .unwrap();
     assert!(next.is_none(), "a one-off task has no next occurrence");
-    assert_eq!(done.status, TaskStatus::Done);
+    assert_eq!(done.fields.status, TaskStatus::Done);
     assert_eq!(done.version, 2);
-    assert_eq!(done.completed_by, Some(org.user(Role::Member).id));
-    assert!(done.completed_at.is_some());
+    assert_eq!(done.derived.completed_by, Some(org.user(Role::Member).id));
+    assert!(done.derived.completed_at.is_some());
 
     match world.tasks.complete(&member, task.id, 2, &ctx()).await {
         Err(TasksError::Conflict { code, .. }) => assert_eq!(code, "task_not_open"),
@@ -540,9 +544,12 @@ async fn status_moves_to_done_and_back_only_through_complete_and_reopen() {
         .reopen(&member, task.id, 2, &ctx())
         .await
         .unwrap();
-    assert_eq!(reopened.status, TaskStatus::Open);
+    assert_eq!(reopened.fields.status, TaskStatus::Open);
     assert_eq!(reopened.version, 3);
-    assert_eq!((reopened.completed_by, reopened.completed_at), (None, None));
+    assert_eq!(
+        (reopened.derived.completed_by, reopened.derived.completed_at),
+        (None, None)
+    );
     match world.tasks.reopen(&member, task.id, 3, &ctx()).await {
         Err(TasksError::Conflict { code, .. }) => assert_eq!(code, "task_open"),
         other => panic!("expected task_open, got {other:?}"),
@@ -559,7 +566,7 @@ async fn status_moves_to_done_and_back_only_through_complete_and_reopen() {
         .reopen(&member, task.id, 4, &ctx())
         .await
         .unwrap();
-    assert_eq!(again.status, TaskStatus::Open);
+    assert_eq!(again.fields.status, TaskStatus::Open);
 
     let actor = Actor::User(org.user(Role::Member).id);
     for (action, count) in [
@@ -590,9 +597,9 @@ async fn completing_a_recurring_task_creates_its_next_occurrence() {
         .await
         .unwrap();
     let next = next.expect("the next occurrence");
-    assert_eq!(done.status, TaskStatus::Done);
-    assert_eq!(next.status, TaskStatus::Open);
-    assert_eq!(next.previous_id, Some(task.id));
+    assert_eq!(done.fields.status, TaskStatus::Done);
+    assert_eq!(next.fields.status, TaskStatus::Open);
+    assert_eq!(next.derived.previous_id, Some(task.id));
     assert_eq!(next.version, 1);
     assert_eq!(next.fields.due_date, Some(date!(2027 - 02 - 28)));
     assert_eq!(next.fields.title, task.fields.title);
@@ -635,7 +642,8 @@ async fn a_delete_needs_the_version_read_and_is_audited() {
     let deleted = world.events_of(&org, "task.deleted", task.id).await;
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].actor, Actor::User(org.user(Role::Admin).id));
-    assert_eq!(deleted[0].changes["title"], json!("Temporary"));
+    // The kernel names what was deleted by its label (a task's title) under `name`.
+    assert_eq!(deleted[0].changes["name"], json!("Temporary"));
 }
 
 #[tokio::test]
@@ -654,7 +662,10 @@ async fn lists_filter_by_status_and_stay_in_the_tenant() {
         .unwrap();
 
     let query = |status| TaskQuery {
-        status,
+        filter: TaskFilter {
+            status,
+            ..TaskFilter::default()
+        },
         limit: 50,
         ..TaskQuery::default()
     };
@@ -669,6 +680,6 @@ async fn lists_filter_by_status_and_stay_in_the_tenant() {
         .list(&member, &query(Some(TaskStatus::Open)), &ctx())
         .await
         .unwrap();
-    let ids: Vec<Uuid> = active.items.iter().map(|t| t.id).collect();
+    let ids: Vec<TaskId> = active.items.iter().map(|t| t.id).collect();
     assert_eq!(ids, [open.id]);
 }

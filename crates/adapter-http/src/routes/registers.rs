@@ -98,7 +98,11 @@ fn record_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 /// A kernel record's call: the caller's state, scope and request context.
-fn call<'a>(state: &'a ApiState, auth: &'a Authenticated, meta: &'a ClientMeta) -> Call<'a> {
+pub(crate) fn call<'a>(
+    state: &'a ApiState,
+    auth: &'a Authenticated,
+    meta: &'a ClientMeta,
+) -> Call<'a> {
     Call {
         state,
         scope: &auth.scope,

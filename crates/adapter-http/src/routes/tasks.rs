@@ -1,11 +1,14 @@
-//! Tasks over HTTP, with the registers' `ETag` / `If-Match` concurrency: every task
-//! answers with `ETag: "<version>"`; `PATCH`, `DELETE`, `complete` and `reopen` must send
-//! `If-Match` (428 without it, 409 when it is stale).
+//! Tasks over HTTP, a kernel register: create, get and delete are the kernel's
+//! (`routes/records.rs`), with the registers' `ETag` / `If-Match` concurrency: every
+//! task answers with `ETag: "<version>"`; `PATCH`, `DELETE`, `complete` and `reopen`
+//! must send `If-Match` (428 without it, 409 when it is stale). The merge-patch edit,
+//! the due-date list and the transitions are the tasks' own.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use aura_records::RecordUseCases;
 use aura_tasks::{
-    Category, Task, TaskStatus,
-    ports::{TaskQuery, TaskSort},
+    Category, Task, TaskStatus, Tasks,
+    ports::{TaskFilter, TaskQuery, TaskSort},
 };
 use aura_tenancy::UserId;
 use serde::Deserialize;
@@ -17,11 +20,20 @@ use crate::{
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
     routes::{
         checked_limit,
-        registers::{decode_cursor, if_match, page_of, query_enum, with_etag},
+        records::RecordRoutes,
+        registers::{call, decode_cursor, if_match, page_of, query_enum, typed_id, with_etag},
     },
     schemas::tasks::{CompletedTask, TaskBody, TaskFieldsBody, TaskList, TaskPatchBody},
     state::ApiState,
 };
+
+impl RecordRoutes for Tasks {
+    type Body = TaskBody;
+
+    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
+        state.tasks.records()
+    }
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -54,10 +66,6 @@ fn query_date(raw: Option<&str>, field: &str) -> Result<Option<Date>, ApiError> 
         })
     })
     .transpose()
-}
-
-fn task_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    parse_id(raw, "id")
 }
 
 fn task_response(status: StatusCode, task: Task) -> HttpResponse {
@@ -94,13 +102,16 @@ pub async fn list(
         })
         .transpose()?
         .unwrap_or_default();
-    let query = TaskQuery {
+    let filter = TaskFilter {
         assigned_to,
         status: query_enum::<TaskStatus>(p.status.as_deref(), "status")?,
         category: query_enum::<Category>(p.category.as_deref(), "category")?,
         due_before: query_date(p.due_before.as_deref(), "due_before")?,
         due_after: query_date(p.due_after.as_deref(), "due_after")?,
         overdue_on: (p.overdue == Some(true)).then(|| state.tasks.today()),
+    };
+    let query = TaskQuery {
+        filter,
         sort,
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
@@ -123,11 +134,9 @@ pub async fn create(
     Auth(auth): Auth,
     JsonBody(fields): JsonBody<TaskFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let task = state
-        .tasks
-        .create(&auth.scope, fields.into(), &meta.context)
-        .await?;
-    Ok(task_response(StatusCode::CREATED, task))
+    call(&state, &auth, &meta)
+        .create::<Tasks>(fields.into())
+        .await
 }
 
 /// One task.
@@ -139,11 +148,7 @@ pub async fn get(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let task = state
-        .tasks
-        .get(&auth.scope, task_id(&path)?, &meta.context)
-        .await?;
-    Ok(task_response(StatusCode::OK, task))
+    call(&state, &auth, &meta).get::<Tasks>(&path).await
 }
 
 /// Changes some fields (JSON merge patch: absent fields stay, `null` clears). `status`
@@ -162,7 +167,7 @@ pub async fn update(
     path: web::Path<String>,
     JsonBody(patch): JsonBody<TaskPatchBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = task_id(&path)?;
+    let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     let task = state
         .tasks
@@ -184,7 +189,7 @@ pub async fn complete(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = task_id(&path)?;
+    let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     let (task, next_task) = state
         .tasks
@@ -213,7 +218,7 @@ pub async fn reopen(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = task_id(&path)?;
+    let id = typed_id(&path)?;
     let expected = if_match(&req)?;
     let task = state
         .tasks
@@ -234,11 +239,7 @@ pub async fn delete(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = task_id(&path)?;
-    let expected = if_match(&req)?;
-    state
-        .tasks
-        .delete(&auth.scope, id, expected, &meta.context)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    call(&state, &auth, &meta)
+        .delete::<Tasks>(&req, &path)
+        .await
 }

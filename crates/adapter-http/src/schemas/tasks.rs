@@ -110,6 +110,7 @@ impl From<TaskFieldsBody> for TaskFields {
             assigned_to: b.assigned_to,
             link: b.link.map(Into::into),
             recurrence: b.recurrence,
+            status: TaskStatus::Open,
         }
     }
 }
@@ -208,9 +209,9 @@ pub struct TaskBody {
 
 impl From<Task> for TaskBody {
     fn from(t: Task) -> Self {
-        let f = t.fields;
+        let (f, d) = (t.fields, t.derived);
         Self {
-            id: t.id,
+            id: t.id.as_uuid(),
             tenant_id: t.tenant_id.as_uuid(),
             title: f.title,
             description: f.description,
@@ -219,11 +220,11 @@ impl From<Task> for TaskBody {
             assigned_to: f.assigned_to,
             link: f.link.map(Into::into),
             recurrence: f.recurrence,
-            status: t.status,
-            created_by: t.created_by,
-            completed_by: t.completed_by,
-            completed_at: t.completed_at,
-            previous_id: t.previous_id,
+            status: f.status,
+            created_by: d.created_by,
+            completed_by: d.completed_by,
+            completed_at: d.completed_at,
+            previous_id: d.previous_id.map(|p| p.as_uuid()),
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,
@@ -251,6 +252,8 @@ pub struct CompletedTask {
 mod tests {
     //! The task bodies read and write exactly what the domain types did.
 
+    use aura_records::Id;
+    use aura_tasks::TaskState;
     use aura_tenancy::TenantId;
     use serde_json::{Value, json};
     use time::macros::datetime;
@@ -275,36 +278,68 @@ mod tests {
             json!({"title": "x", "category": "dsar", "due_date": "tomorrow"}),
             json!({"title": "x", "category": "dsar", "link": {"kind": "user", "id": "x"}}),
             json!({"title": "x", "category": "dsar", "extra": true}),
+            json!({"title": "x", "category": "dsar", "status": "done"}),
         ] {
-            assert_eq!(
-                read::<TaskFieldsBody>(&bad).map(TaskFields::from),
-                read::<TaskFields>(&bad),
+            // Both refuse it (the domain's fields also know `status`, which a new task's
+            // body does not take, so the lists of known fields differ).
+            let body = read::<TaskFieldsBody>(&bad);
+            assert!(body.is_err(), "{bad}");
+            assert!(
+                read::<TaskFields>(&bad).is_err() || bad.get("status").is_some(),
                 "{bad}"
             );
         }
-        for patch in [
-            json!({}),
-            json!({"description": null, "due_date": null, "assigned_to": null, "link": null}),
-            json!({"title": "y", "due_date": "2027-01-10", "status": "in_progress",
-                "link": {"kind": "policy", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}}),
-            json!({"status": "finished"}),
-            json!({"due_date": "10.01.2027"}),
+        // A patch body reads into the domain's patch: absent stays, `null` clears.
+        let link = RecordLink {
+            kind: LinkKind::Policy,
+            id: Uuid::from_u128(7),
+        };
+        for (patch, expected) in [
+            (json!({}), Some(TaskPatch::default())),
+            (
+                json!({"description": null, "due_date": null, "assigned_to": null, "link": null}),
+                Some(TaskPatch {
+                    description: Some(None),
+                    due_date: Some(None),
+                    assigned_to: Some(None),
+                    link: Some(None),
+                    ..TaskPatch::default()
+                }),
+            ),
+            (
+                json!({"title": "y", "due_date": "2027-01-10", "status": "in_progress",
+                    "link": {"kind": "policy", "id": Uuid::from_u128(7)}}),
+                Some(TaskPatch {
+                    title: Some("y".into()),
+                    due_date: Some(Some(time::macros::date!(2027 - 01 - 10))),
+                    status: Some(TaskStatus::InProgress),
+                    link: Some(Some(link)),
+                    ..TaskPatch::default()
+                }),
+            ),
+            (json!({"status": "finished"}), None),
+            (json!({"due_date": "10.01.2027"}), None),
+            (json!({"owner": 1}), None),
         ] {
             assert_eq!(
-                read::<TaskPatchBody>(&patch).map(TaskPatch::from),
-                read::<TaskPatch>(&patch),
+                read::<TaskPatchBody>(&patch).map(TaskPatch::from).ok(),
+                expected,
                 "{patch}"
             );
         }
         let task = Task {
-            id: Uuid::from_u128(5),
+            id: Id::from_uuid(Uuid::from_u128(5)),
             tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
-            fields: direct,
-            status: TaskStatus::Done,
-            created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
-            completed_by: Some(UserId::from_uuid(Uuid::from_u128(3))),
-            completed_at: Some(datetime!(2026-12-01 10:00:00 UTC)),
-            previous_id: Some(Uuid::from_u128(4)),
+            fields: TaskFields {
+                status: TaskStatus::Done,
+                ..direct
+            },
+            derived: TaskState {
+                created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
+                completed_by: Some(UserId::from_uuid(Uuid::from_u128(3))),
+                completed_at: Some(datetime!(2026-12-01 10:00:00 UTC)),
+                previous_id: Some(Id::from_uuid(Uuid::from_u128(4))),
+            },
             version: 6,
             created_at: datetime!(2026-01-02 03:04:05 UTC),
             updated_at: datetime!(2026-12-01 10:00:00 UTC),

@@ -22,8 +22,11 @@
 //! Jobs are observed through the operator's `list` (system scope, filtered by tenant).
 
 pub mod queue;
+pub mod records;
 pub mod repository;
 pub mod reviews;
+
+pub use aura_tasks::Tasks;
 
 use std::sync::Arc;
 
@@ -32,7 +35,8 @@ use aura_audit::{Actor, AuditAction, AuditRecord, AuditService, PendingEvent};
 use aura_identity::User;
 use aura_jobs::{JobFilter, JobStatus, JobSummary, NewJob, RetryPolicy};
 use aura_tasks::{
-    Category, DigestMail, Recurrence, ReminderPlan, ReminderPolicy, Task, TaskFields, TaskStatus,
+    Category, DigestMail, Recurrence, ReminderPlan, ReminderPolicy, Task, TaskFields, TaskId,
+    TaskState, TaskStatus,
 };
 use aura_tenancy::{Role, SystemScope, TenantId, TenantScope, UserId};
 use time::{Date, Duration, OffsetDateTime};
@@ -85,7 +89,7 @@ pub fn system() -> SystemScope {
 }
 
 /// An event of a task write, acted by the tenant's owner.
-pub fn task_event(tf: &TaskFixture, action: &str, id: Uuid) -> PendingEvent {
+pub fn task_event(tf: &TaskFixture, action: &str, id: TaskId) -> PendingEvent {
     event(
         Actor::User(tf.owner()),
         AuditAction::from_stored(action.to_owned()),
@@ -112,31 +116,25 @@ pub fn new_task(
     due_in_days: Option<i64>,
 ) -> Task {
     let now = now(stores);
-    Task {
-        id: Uuid::now_v7(),
-        tenant_id: tf.tenant(),
-        fields: TaskFields {
-            title: title.to_owned(),
-            description: Some(format!(
-                "{title}: check the record and document the result."
-            )),
-            category: Category::DpaReview,
-            due_date: due_in_days.map(|days| now.date() + Duration::days(days)),
-            assigned_to: Some(tf.member.id),
-            link: None,
-            recurrence: Recurrence::None,
-        }
-        .validated()
-        .expect("a complete task is valid"),
+    let fields = TaskFields {
+        title: title.to_owned(),
+        description: Some(format!(
+            "{title}: check the record and document the result."
+        )),
+        category: Category::DpaReview,
+        due_date: due_in_days.map(|days| now.date() + Duration::days(days)),
+        assigned_to: Some(tf.member.id),
+        link: None,
+        recurrence: Recurrence::None,
         status: TaskStatus::Open,
-        created_by: Some(tf.owner()),
-        completed_by: None,
-        completed_at: None,
-        previous_id: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
     }
+    .validated()
+    .expect("a complete task is valid");
+    let state = TaskState {
+        created_by: Some(tf.owner()),
+        ..TaskState::default()
+    };
+    aura_tasks::new_task(tf.tenant(), fields, state, now)
 }
 
 /// The reminders the domain plans for `task` now.
@@ -182,7 +180,7 @@ pub fn edited(stores: &TaskStores, task: &Task, edit: impl FnOnce(&mut Task)) ->
     next
 }
 
-pub async fn get(stores: &TaskStores, tf: &TaskFixture, id: Uuid) -> Task {
+pub async fn get(stores: &TaskStores, tf: &TaskFixture, id: TaskId) -> Task {
     stores
         .tasks
         .get(tf.scope(), id)
@@ -277,7 +275,11 @@ pub async fn events(stores: &TaskStores, tf: &TaskFixture) -> usize {
 }
 
 /// The newest events are `actions` (oldest of them first) about `entities`.
-pub async fn assert_last_events(stores: &TaskStores, tf: &TaskFixture, expected: &[(&str, Uuid)]) {
+pub async fn assert_last_events(
+    stores: &TaskStores,
+    tf: &TaskFixture,
+    expected: &[(&str, TaskId)],
+) {
     let records = chain(&stores.identity, tf.scope()).await;
     assert!(records.len() >= expected.len(), "enough events");
     let last = &records[records.len() - expected.len()..];

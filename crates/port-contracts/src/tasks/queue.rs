@@ -87,7 +87,7 @@ fn again(job: &NewJob) -> NewJob {
 /// cancelled); returns the task's plan.
 async fn cancelled_reminders(stores: &TaskStores, tf: &TaskFixture, title: &str) -> ReminderPlan {
     let (task, reminders) = add_task(stores, tf, title, Some(10)).await;
-    let cancelled = edited(stores, &task, |t| t.status = TaskStatus::Cancelled);
+    let cancelled = edited(stores, &task, |t| t.fields.status = TaskStatus::Cancelled);
     stores
         .tasks
         .update(

@@ -17,7 +17,7 @@ use aura_identity::ports::{
 use aura_jobs::{JobQueue, JobRegistry, RetryPolicy, Worker, WorkerPorts, WorkerSettings};
 use aura_tasks::{
     Category, LinkKind, ReminderPolicy, ReviewJobPorts, ReviewTasks, Task, TaskStatus,
-    ports::{TaskQuery, TaskRepository, TaskSort},
+    ports::{Sort, TaskQuery, TaskRepository, TaskSort},
     register_reviews,
 };
 use aura_tenancy::{Clock, TenantScope};
@@ -59,18 +59,11 @@ impl ReviewStores {
             + 'static,
     {
         let store = Arc::new(store);
-        let identity = Stores {
-            tenants: store.clone(),
-            users: store.clone(),
-            sessions: store.clone(),
-            resets: store.clone(),
-            throttle: store.clone(),
-            audit: store.clone(),
-            clock,
-        };
+        let identity = Stores::from_single_arc(store.clone(), clock);
         Self {
             registers: RegisterStores::new(
                 identity.clone(),
+                store.clone(),
                 store.clone(),
                 store.clone(),
                 store.clone(),
@@ -139,7 +132,7 @@ async fn add_activity(
 
 async fn tasks_of(stores: &ReviewStores, scope: &TenantScope) -> Vec<Task> {
     let query = TaskQuery {
-        sort: TaskSort::Created,
+        sort: TaskSort::Record(Sort::Created),
         limit: 100,
         ..TaskQuery::default()
     };
@@ -312,8 +305,8 @@ pub async fn due_reviews_become_tasks_once(stores: ReviewStores) {
         "{}",
         dpa.fields.title
     );
-    assert_eq!(dpa.status, TaskStatus::Open);
-    assert_eq!(dpa.created_by, None, "made by the system");
+    assert_eq!(dpa.fields.status, TaskStatus::Open);
+    assert_eq!(dpa.derived.created_by, None, "made by the system");
     let policy_task = tasks
         .iter()
         .find(|t| t.fields.category == Category::PolicyReview)
