@@ -5,9 +5,3 @@ BEGIN;
 SELECT set_config('app.tenant_id', '{tenant}', true);
 SELECT "users"."tenant_id", "users"."id", "users"."email", "users"."full_name", "users"."role", "users"."is_active", "users"."password_hash", "users"."session_version", "users"."last_login_at", "users"."version", "users"."created_at", "users"."updated_at", "tenants"."id", "tenants"."name", "tenants"."slug", "tenants"."is_active", "tenants"."subscription_tier", "tenants"."settings", "tenants"."version", "tenants"."created_at", "tenants"."updated_at", "refresh_families"."revoked_at", "refresh_families"."absolute_expires_at" FROM (("users" INNER JOIN "tenants" ON ("tenants"."id" = "users"."tenant_id")) LEFT OUTER JOIN "refresh_families" ON ((("refresh_families"."tenant_id" = "users"."tenant_id") AND ("refresh_families"."user_id" = "users"."id")) AND ("refresh_families"."id" = '{session}'))) WHERE (("users"."tenant_id" = '{tenant}') AND ("users"."id" = '{user}')) LIMIT 1;
 COMMIT;
--- The organisation profile (the registers read it for every record's completeness).
-SELECT 1;
-BEGIN;
-SELECT set_config('app.tenant_id', '{tenant}', true);
-SELECT "organisation_profiles"."profile", "organisation_profiles"."version", "organisation_profiles"."updated_at" FROM "organisation_profiles" WHERE ("organisation_profiles"."tenant_id" = '{tenant}') LIMIT 1;
-COMMIT;

@@ -14,8 +14,8 @@ use crate::{
     stats::{Summary, Tally},
 };
 
-/// What every authenticated register read sends first: the principal and the
-/// organisation profile, each in its tenant transaction after the pool's connection check.
+/// What every authenticated request sends first: the principal re-read, in its tenant
+/// transaction after the pool's connection check.
 const PRINCIPAL_SQL: &str = include_str!("../sql/principal.sql");
 /// `GET /processing-activities?limit=20` after that.
 const LIST_SQL: &str = include_str!("../sql/list.sql");
