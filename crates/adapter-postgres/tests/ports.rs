@@ -9,6 +9,7 @@ use aura_adapter_postgres::{PgStores, PoolSettings};
 use aura_audit::{
     Actor, AuditAction, AuditQuery, AuditService, Changes, PendingEvent, RequestContext,
 };
+use aura_identity::actions;
 use aura_identity::{
     Email, RefreshFamily, ThrottleKey, ThrottlePolicy, TokenHash, User, ports::SessionStore,
 };
@@ -50,7 +51,7 @@ async fn start_session(
             &family,
             &first,
             T0 + Duration::days(14),
-            event(AuditAction::USER_LOGIN_SUCCEEDED, family.id),
+            event(actions::USER_LOGIN_SUCCEEDED, family.id),
         )
         .await
         .expect("start");
@@ -86,7 +87,7 @@ async fn register_stores_tenant_owner_and_events_in_one_go() {
         .expect("audit");
     let seqs: Vec<i64> = page.items.iter().map(|r| r.seq).collect();
     assert_eq!(seqs, vec![2, 1], "newest first");
-    assert_eq!(page.items[1].action, AuditAction::TENANT_CREATED);
+    assert_eq!(page.items[1].action, actions::TENANT_CREATED);
     assert!(
         env.stores
             .tenants()
@@ -130,7 +131,7 @@ async fn register_conflicts_name_the_rule_and_leave_nothing_behind() {
             &aura_tenancy::TenantScope::for_credential_check(fresh.id, None),
             &fresh,
             &clash,
-            vec![event(AuditAction::TENANT_CREATED, fresh.id)],
+            vec![event(actions::TENANT_CREATED, fresh.id)],
         )
         .await
         .expect_err("email taken");
@@ -155,12 +156,7 @@ async fn tenants_update_in_their_scope_only_and_list_oldest_first() {
     a.updated_at = T0 + Duration::hours(1);
     let expected = a.bump_version();
     tenants
-        .update(
-            &scope_a,
-            &a,
-            expected,
-            event(AuditAction::TENANT_UPDATED, a.id),
-        )
+        .update(&scope_a, &a, expected, event(actions::TENANT_UPDATED, a.id))
         .await
         .expect("update");
     assert_eq!(tenants.get(&scope_a).await.expect("get"), a);
@@ -173,7 +169,7 @@ async fn tenants_update_in_their_scope_only_and_list_oldest_first() {
             &scope_a,
             &forged,
             forged.version,
-            event(AuditAction::TENANT_UPDATED, b.id),
+            event(actions::TENANT_UPDATED, b.id),
         )
         .await
         .expect_err("foreign tenant");
@@ -249,7 +245,7 @@ async fn users_are_read_listed_and_written_within_their_tenant() {
             &scope_a,
             &changed,
             expected,
-            event(AuditAction::USER_UPDATED, changed.id),
+            event(actions::USER_UPDATED, changed.id),
         )
         .await
         .expect("update");
@@ -268,7 +264,7 @@ async fn users_are_read_listed_and_written_within_their_tenant() {
                 &scope_a,
                 &foreign,
                 foreign.version,
-                event(AuditAction::USER_UPDATED, foreign.id)
+                event(actions::USER_UPDATED, foreign.id)
             )
             .await,
         Err(StoreError::NotFound)
@@ -278,7 +274,7 @@ async fn users_are_read_listed_and_written_within_their_tenant() {
             .delete(
                 &scope_a,
                 b_owner.id,
-                event(AuditAction::USER_DELETED, b_owner.id)
+                event(actions::USER_DELETED, b_owner.id)
             )
             .await,
         Err(StoreError::NotFound)
@@ -293,7 +289,7 @@ async fn users_are_read_listed_and_written_within_their_tenant() {
         .delete(
             &scope_a,
             added[1].id,
-            event(AuditAction::USER_DELETED, added[1].id),
+            event(actions::USER_DELETED, added[1].id),
         )
         .await
         .expect("delete");
@@ -320,7 +316,7 @@ async fn two_concurrent_demotions_cannot_remove_both_owners() {
                         &scope,
                         &user,
                         user.version,
-                        event(AuditAction::USER_ROLE_CHANGED, user.id),
+                        event(actions::USER_ROLE_CHANGED, user.id),
                     )
                     .await
             }
@@ -426,7 +422,7 @@ async fn the_principal_read_reports_the_session_state() {
             &scope,
             family.id,
             T0,
-            event(AuditAction::USER_LOGGED_OUT, family.id),
+            event(actions::USER_LOGGED_OUT, family.id),
         )
         .await
         .expect("revoke");
@@ -486,7 +482,7 @@ async fn refresh_tokens_rotate_once_and_families_revoke() {
             &scope,
             family.id,
             now,
-            event(AuditAction::AUTH_REFRESH_REUSED, family.id),
+            event(actions::AUTH_REFRESH_REUSED, family.id),
         )
         .await
         .expect("revoke");
@@ -504,7 +500,7 @@ async fn refresh_tokens_rotate_once_and_families_revoke() {
             &scope,
             family.id,
             now,
-            event(AuditAction::AUTH_REFRESH_REUSED, family.id),
+            event(actions::AUTH_REFRESH_REUSED, family.id),
         )
         .await
         .expect("revoke again");
@@ -513,7 +509,7 @@ async fn refresh_tokens_rotate_once_and_families_revoke() {
             &scope,
             Uuid::now_v7(),
             now,
-            event(AuditAction::USER_LOGGED_OUT, 0),
+            event(actions::USER_LOGGED_OUT, 0),
         )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
@@ -569,17 +565,13 @@ async fn deleting_a_user_removes_their_sessions_and_reset_tokens() {
             member.id,
             &reset,
             T0 + Duration::hours(1),
-            event(AuditAction::USER_PASSWORD_RESET_REQUESTED, member.id),
+            event(actions::USER_PASSWORD_RESET_REQUESTED, member.id),
         )
         .await
         .expect("issue");
     env.stores
         .users()
-        .delete(
-            &scope,
-            member.id,
-            event(AuditAction::USER_DELETED, member.id),
-        )
+        .delete(&scope, member.id, event(actions::USER_DELETED, member.id))
         .await
         .expect("delete");
     assert!(
@@ -617,7 +609,7 @@ async fn reset_tokens_are_single_use_and_expire() {
                 owner.id,
                 t,
                 expires,
-                event(AuditAction::USER_PASSWORD_RESET_REQUESTED, owner.id),
+                event(actions::USER_PASSWORD_RESET_REQUESTED, owner.id),
             )
             .await
             .expect("issue");
@@ -639,7 +631,7 @@ async fn reset_tokens_are_single_use_and_expire() {
             b_owner.id,
             &token(3),
             expires,
-            event(AuditAction::USER_PASSWORD_RESET_REQUESTED, b_owner.id),
+            event(actions::USER_PASSWORD_RESET_REQUESTED, b_owner.id),
         )
         .await;
     assert!(matches!(foreign, Err(StoreError::NotFound)), "{foreign:?}");
@@ -656,7 +648,7 @@ async fn reset_tokens_are_single_use_and_expire() {
             &user,
             expected,
             expires,
-            event(AuditAction::USER_PASSWORD_RESET, owner.id),
+            event(actions::USER_PASSWORD_RESET, owner.id),
         )
         .await
         .expect("redeem late");
@@ -675,7 +667,7 @@ async fn reset_tokens_are_single_use_and_expire() {
                 &user,
                 expected,
                 now,
-                event(AuditAction::USER_PASSWORD_RESET, owner.id)
+                event(actions::USER_PASSWORD_RESET, owner.id)
             )
             .await
             .expect("redeem")
@@ -692,7 +684,7 @@ async fn reset_tokens_are_single_use_and_expire() {
                 &user,
                 expected,
                 now,
-                event(AuditAction::USER_PASSWORD_RESET, owner.id)
+                event(actions::USER_PASSWORD_RESET, owner.id)
             )
             .await
             .expect("again")
@@ -796,9 +788,9 @@ async fn the_audit_list_filters_pages_newest_first_and_the_chain_verifies() {
         let event = PendingEvent::new(
             Actor::User(owner.id),
             if i % 2 == 0 {
-                AuditAction::USER_LOGIN_FAILED
+                actions::USER_LOGIN_FAILED
             } else {
-                AuditAction::USER_UPDATED
+                actions::USER_UPDATED
             },
             "user",
             owner.id,

@@ -421,7 +421,7 @@ async fn composite_foreign_keys_stop_links_into_another_tenant_even_for_the_supe
             &family,
             &aura_identity::TokenHash([7; 32]),
             T0 + Duration::days(1),
-            common::event(aura_audit::AuditAction::USER_LOGIN_SUCCEEDED, family.id),
+            common::event(aura_identity::actions::USER_LOGIN_SUCCEEDED, family.id),
         )
         .await;
     assert!(
@@ -587,7 +587,8 @@ async fn a_cancelled_tenant_transaction_leaves_nothing_on_the_pooled_connection(
     use std::sync::Arc;
 
     use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_audit::{AuditAction, AuditService};
+    use aura_audit::AuditService;
+    use aura_identity::actions;
 
     let env = env_with_pool(1).await;
     let (a, _, scope) = registered(&env.stores, "alpha").await;
@@ -602,7 +603,7 @@ async fn a_cancelled_tenant_transaction_leaves_nothing_on_the_pooled_connection(
         .await
         .expect("lock");
     let audit = env.stores.audit();
-    let append = audit.append(&scope, common::event(AuditAction::USER_UPDATED, 1));
+    let append = audit.append(&scope, common::event(actions::USER_UPDATED, 1));
     let cancelled = tokio::time::timeout(std::time::Duration::from_millis(300), append).await;
     assert!(cancelled.is_err(), "the append should still be waiting");
     blocker.batch_execute("ROLLBACK").await.expect("release");
@@ -614,7 +615,7 @@ async fn a_cancelled_tenant_transaction_leaves_nothing_on_the_pooled_connection(
     assert!(setting.is_empty() || setting == "<unset>", "{setting}");
     env.stores
         .audit()
-        .append(&scope, common::event(AuditAction::USER_UPDATED, 2))
+        .append(&scope, common::event(actions::USER_UPDATED, 2))
         .await
         .expect("append after");
     let verified = AuditService::new(env.stores.audit(), Arc::new(Sha256ChainHasher))

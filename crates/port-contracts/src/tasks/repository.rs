@@ -3,7 +3,7 @@
 
 use std::{future::Future, time::Duration as StdDuration};
 
-use aura_audit::{Actor, AuditAction};
+use aura_audit::Actor;
 use aura_jobs::JobStatus;
 use aura_tasks::{
     Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskStatus,
@@ -829,7 +829,7 @@ pub async fn a_deleted_user_leaves_the_tasks_unassigned(stores: TaskStores) {
             helper.id,
             event(
                 Actor::User(tf.owner()),
-                AuditAction::USER_DELETED,
+                aura_identity::actions::USER_DELETED,
                 "user",
                 helper.id,
             ),
