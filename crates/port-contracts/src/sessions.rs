@@ -1,7 +1,7 @@
 //! `SessionStore`: refresh-token families, single-winner rotation, revocation.
 
-use aura_identity::RefreshLookup;
 use aura_identity::actions;
+use aura_identity::{RefreshLookup, TokenHash};
 use aura_tenancy::Role;
 use time::Duration;
 use uuid::Uuid;
@@ -187,37 +187,43 @@ pub async fn rotate_marks_used_and_adds_the_next_token(stores: Stores) {
 }
 
 pub async fn rotate_has_one_winner(stores: Stores) {
+    const RACERS: usize = 8;
     let fx = register_tenant(&stores).await;
     let (session, first) = start_session(&stores, &fx, &fx.owner).await;
     let scope = fx.scope_of(&fx.owner);
     let now = stores.clock.now();
     let idle = now + Duration::days(7);
-    let (left, right) = (token(), token());
+    let nexts: Vec<TokenHash> = (0..RACERS).map(|_| token()).collect();
 
-    let (won_left, won_right) = tokio::join!(
-        stores.sessions.rotate(&scope, &first, &left, idle, now),
-        stores.sessions.rotate(&scope, &first, &right, idle, now),
-    );
-    let (won_left, won_right) = (won_left.unwrap(), won_right.unwrap());
-    assert!(
-        won_left ^ won_right,
-        "exactly one of two concurrent rotations wins ({won_left}, {won_right})"
-    );
-    let (winner, loser) = if won_left {
-        (left, right)
-    } else {
-        (right, left)
-    };
+    let racers: Vec<_> = nexts
+        .iter()
+        .map(|&next| {
+            let (sessions, scope) = (stores.sessions.clone(), scope.clone());
+            tokio::spawn(async move { sessions.rotate(&scope, &first, &next, idle, now).await })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for racer in racers {
+        won.push(racer.await.unwrap().unwrap());
+    }
     assert_eq!(
-        stores
+        won.iter().filter(|&&w| w).count(),
+        1,
+        "exactly one of {RACERS} concurrent rotations wins ({won:?})"
+    );
+    for (next, won) in nexts.iter().zip(won) {
+        let family = stores
             .sessions
-            .find(&winner)
+            .find(next)
             .await
             .unwrap()
-            .map(|l| l.family.id),
-        Some(session.id)
-    );
-    assert_eq!(stores.sessions.find(&loser).await.unwrap(), None);
+            .map(|l| l.family.id);
+        assert_eq!(
+            family,
+            won.then_some(session.id),
+            "only the winner's next token joins the family"
+        );
+    }
 }
 
 pub async fn rotate_in_another_tenant_changes_nothing(stores: Stores) {
