@@ -18,13 +18,13 @@ use crate::{
 async fn update(stores: &Stores, fx: &TenantFixture, user: &mut User) -> Result<(), StoreError> {
     let mut next = user.clone();
     let expected = next.bump_version();
-    update_user(&stores, &fx.scope, &next, expected, actions::USER_UPDATED).await?;
+    update_user(stores, &fx.scope, &next, expected, actions::USER_UPDATED).await?;
     *user = next;
     Ok(())
 }
 
 async fn delete(stores: &Stores, fx: &TenantFixture, user: &User) -> Result<(), StoreError> {
-    delete_user(&stores, &fx.scope, &user).await
+    delete_user(stores, &fx.scope, user).await
 }
 
 async fn active_owners(stores: &Stores, fx: &TenantFixture) -> Vec<User> {

@@ -301,7 +301,7 @@ pub async fn redeem_in_another_tenant_changes_nothing(stores: Stores) {
     let mut two = TwoTenants::new(&stores).await;
     let (a, b, a_member) = (&two.a, &two.b, &two.a_member);
     let now = stores.clock.now();
-    let token = issue(&stores, &a, a_member, now + Duration::hours(1)).await;
+    let token = issue(&stores, a, a_member, now + Duration::hours(1)).await;
     two.a_events = audit_len(&stores, &a.scope).await;
 
     let result = redeem(
