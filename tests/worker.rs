@@ -141,8 +141,18 @@ async fn add_org(stores: &PgStores, name: &str, now: OffsetDateTime) -> Org {
             &tenant,
             &owner,
             vec![
-                event(owner.id, AuditAction::TENANT_CREATED, "tenant", tenant.id),
-                event(owner.id, AuditAction::USER_CREATED, "user", owner.id),
+                event(
+                    owner.id,
+                    aura_identity::actions::TENANT_CREATED,
+                    "tenant",
+                    tenant.id,
+                ),
+                event(
+                    owner.id,
+                    aura_identity::actions::USER_CREATED,
+                    "user",
+                    owner.id,
+                ),
             ],
         )
         .await
@@ -161,7 +171,12 @@ async fn add_org(stores: &PgStores, name: &str, now: OffsetDateTime) -> Org {
             .insert(
                 &org.scope(&org.owner),
                 user,
-                event(org.owner.id, AuditAction::USER_CREATED, "user", user.id),
+                event(
+                    org.owner.id,
+                    aura_identity::actions::USER_CREATED,
+                    "user",
+                    user.id,
+                ),
             )
             .await
             .expect("add a user");
@@ -1133,7 +1148,7 @@ async fn the_overdue_digest_goes_daily_to_owners_and_admins_of_tenants_with_over
             read,
             event(
                 dormant.owner.id,
-                AuditAction::TENANT_SUSPENDED,
+                aura_identity::actions::TENANT_SUSPENDED,
                 "tenant",
                 suspended.id,
             ),

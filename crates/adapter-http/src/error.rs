@@ -295,6 +295,23 @@ impl ResponseError for ApiError {
     }
 }
 
+impl ApiError {
+    /// A role refusal, whichever domain refused (the permission is in the audit log).
+    pub const FORBIDDEN: ApiError = ApiError::Forbidden {
+        code: "forbidden",
+        detail: "your role does not allow this action",
+    };
+
+    /// A domain rule the change would break, naming no field.
+    pub fn conflict(code: &'static str, message: &'static str) -> Self {
+        ApiError::Conflict {
+            code,
+            field: None,
+            message,
+        }
+    }
+}
+
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         ApiError::Validation(errors)
@@ -316,10 +333,7 @@ impl From<IdentityError> for ApiError {
             IdentityError::Throttled { retry_after_secs } => {
                 ApiError::TooManyRequests { retry_after_secs }
             }
-            IdentityError::Forbidden(_) => ApiError::Forbidden {
-                code: "forbidden",
-                detail: "your role does not allow this action",
-            },
+            IdentityError::Forbidden(_) => ApiError::FORBIDDEN,
             IdentityError::RegistrationDisabled => ApiError::Forbidden {
                 code: "registration_disabled",
                 detail: "self-service sign-up is disabled on this installation",
@@ -351,18 +365,11 @@ impl From<aura_gdpr_registers::RegistersError> for ApiError {
         use aura_gdpr_registers::RegistersError as E;
         match error {
             E::Validation(errors) => ApiError::Validation(errors),
-            E::Forbidden(_) => ApiError::Forbidden {
-                code: "forbidden",
-                detail: "your role does not allow this action",
-            },
+            E::Forbidden(_) => ApiError::FORBIDDEN,
             E::NotFound => ApiError::NotFound,
             E::UnknownReference { field } => ApiError::UnknownReference { field },
             E::StaleVersion => ApiError::StaleVersion,
-            E::Conflict { code, message } => ApiError::Conflict {
-                code,
-                field: None,
-                message,
-            },
+            E::Conflict { code, message } => ApiError::conflict(code, message),
             E::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
             E::Internal(source) => ApiError::Internal(source),
         }
@@ -374,17 +381,10 @@ impl From<aura_ai_port::AssistantError> for ApiError {
         use aura_ai_port::{AiError, AssistantError as E};
         match error {
             E::Validation(errors) => ApiError::Validation(errors),
-            E::Forbidden(_) => ApiError::Forbidden {
-                code: "forbidden",
-                detail: "your role does not allow this action",
-            },
+            E::Forbidden(_) => ApiError::FORBIDDEN,
             E::NotFound => ApiError::NotFound,
             E::StaleVersion => ApiError::StaleVersion,
-            E::Conflict { code, message } => ApiError::Conflict {
-                code,
-                field: None,
-                message,
-            },
+            E::Conflict { code, message } => ApiError::conflict(code, message),
             E::Disabled => ApiError::Forbidden {
                 code: "ai_disabled",
                 detail: "the AI assistant is switched off for this organisation (tenant setting ai_enabled)",

@@ -1,9 +1,28 @@
 //! Audit's port: per-tenant hash chains.
 
 use aura_audit::{AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, PendingEvent};
-use aura_tenancy::{StoreError, TenantScope};
+use aura_tenancy::{StoreError, TenantId, TenantScope};
 
-use crate::MemoryStore;
+use crate::{MemoryStore, state::Tx};
+
+impl MemoryStore {
+    /// The write path of tenant data in memory: `change` on the tables (given the
+    /// scope's tenant), then `event` sealed into that tenant's chain, under the one lock.
+    /// A refused change records nothing.
+    pub(crate) fn write_audited<T>(
+        &self,
+        scope: &TenantScope,
+        event: PendingEvent,
+        change: impl FnOnce(&mut Tx<'_>, TenantId) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            let result = change(tx, tenant)?;
+            tx.record(tenant, event);
+            Ok(result)
+        })
+    }
+}
 
 #[async_trait::async_trait]
 impl AuditLog for MemoryStore {

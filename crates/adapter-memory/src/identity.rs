@@ -70,8 +70,8 @@ impl TenantRepository for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            if tenant.id != scope.tenant_id() {
+        self.write_audited(scope, event, |tx, scoped| {
+            if tenant.id != scoped {
                 return Err(StoreError::NotFound);
             }
             let before = tx
@@ -89,7 +89,6 @@ impl TenantRepository for MemoryStore {
             let mut stored = tenant.clone();
             stored.version = expected_version.wrapping_add(1);
             tx.state.tenants.insert(tenant.id, stored);
-            tx.record(tenant.id, event);
             Ok(())
         })
     }
@@ -166,8 +165,7 @@ impl UserRepository for MemoryStore {
         user: &User,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
+        self.write_audited(scope, event, |tx, tenant| {
             // A user claiming another tenant is refused like a foreign row: not found.
             if user.tenant_id != tenant || !tx.state.tenants.contains_key(&tenant) {
                 return Err(StoreError::NotFound);
@@ -177,7 +175,6 @@ impl UserRepository for MemoryStore {
             }
             tx.state.check_email_free(&user.email, None)?;
             tx.state.put_user(user);
-            tx.record(tenant, event);
             Ok(())
         })
     }
@@ -189,12 +186,10 @@ impl UserRepository for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
+        self.write_audited(scope, event, |tx, tenant| {
             tx.state.check_user_update(tenant, user, expected_version)?;
             tx.state
                 .put_user_version(user, expected_version.wrapping_add(1));
-            tx.record(tenant, event);
             Ok(())
         })
     }
@@ -205,12 +200,10 @@ impl UserRepository for MemoryStore {
         id: UserId,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
+        self.write_audited(scope, event, |tx, tenant| {
             let before = tx.state.user(tenant, id).ok_or(StoreError::NotFound)?;
             tx.state.check_owner_kept(before, None)?;
             tx.state.remove_user(tenant, id);
-            tx.record(tenant, event);
             Ok(())
         })
     }
@@ -226,8 +219,7 @@ impl SessionStore for MemoryStore {
         idle_expires_at: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
+        self.write_audited(scope, event, |tx, tenant| {
             if family.tenant_id != tenant {
                 return Err(StoreError::NotFound);
             }
@@ -259,7 +251,6 @@ impl SessionStore for MemoryStore {
             );
             user.last_login_at = Some(family.created_at);
             tx.state.put_user(&user);
-            tx.record(tenant, event);
             Ok(())
         })
     }
@@ -323,8 +314,7 @@ impl SessionStore for MemoryStore {
         now: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
+        self.write_audited(scope, event, |tx, tenant| {
             if tx.state.family_in(tenant, family).is_none() {
                 return Err(StoreError::NotFound);
             }
@@ -332,7 +322,6 @@ impl SessionStore for MemoryStore {
                 // Revoking twice keeps the first time.
                 row.revoked_at.get_or_insert(now);
             }
-            tx.record(tenant, event);
             Ok(())
         })
     }
@@ -348,8 +337,7 @@ impl PasswordResetStore for MemoryStore {
         expires_at: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
+        self.write_audited(scope, event, |tx, tenant| {
             if tx.state.user(tenant, user).is_none() {
                 return Err(StoreError::NotFound);
             }
@@ -365,7 +353,6 @@ impl PasswordResetStore for MemoryStore {
                     used_at: None,
                 },
             );
-            tx.record(tenant, event);
             Ok(())
         })
     }

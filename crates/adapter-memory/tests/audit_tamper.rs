@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{
-    Actor, AuditAction, AuditLog, AuditService, ChainHasher, Changes, PendingEvent, RequestContext,
+    Actor, AuditLog, AuditService, ChainHasher, Changes, PendingEvent, RequestContext,
 };
 use aura_port_contracts::{
     Stores,
@@ -23,7 +23,7 @@ async fn tenant_with_events(count: usize) -> (MemoryStore, Stores, TenantFixture
     for n in 0..count {
         let event = PendingEvent::new(
             Actor::User(fx.owner.id),
-            AuditAction::USER_UPDATED,
+            aura_identity::actions::USER_UPDATED,
             "user",
             fx.owner.id,
             Changes::new().note("n", n),
@@ -95,7 +95,7 @@ async fn a_removed_newest_event_is_found() {
 async fn a_resealed_forgery_breaks_the_next_link() {
     let (store, stores, fx) = tenant_with_events(3).await;
     assert!(store.tamper_audit_for_tests(fx.tenant.id, 3, |record| {
-        record.action = AuditAction::USER_DELETED;
+        record.action = aura_identity::actions::USER_DELETED;
         record.hash = Sha256ChainHasher.link(&record.canonical_bytes());
     }));
     let verification = service(&stores).verify(&fx.scope).await.unwrap();
@@ -119,7 +119,7 @@ async fn clones_share_the_tables() {
     let clone = store.clone();
     let event = PendingEvent::new(
         Actor::System,
-        AuditAction::TENANT_UPDATED,
+        aura_identity::actions::TENANT_UPDATED,
         "tenant",
         fx.tenant.id,
         Changes::new(),
@@ -137,7 +137,7 @@ async fn no_chain_for_an_unknown_tenant() {
         aura_tenancy::SystemScope::for_platform_operation("test").within(TenantId::generate());
     let event = PendingEvent::new(
         Actor::System,
-        AuditAction::TENANT_UPDATED,
+        aura_identity::actions::TENANT_UPDATED,
         "tenant",
         scope.tenant_id(),
         Changes::new(),

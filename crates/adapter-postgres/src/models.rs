@@ -8,6 +8,7 @@ use aura_tenancy::{
     UserId,
 };
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -16,7 +17,8 @@ use crate::{
     schema::{audit_events, tenants, users},
 };
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+/// A tenant row. As a changeset (an update) it replaces every column but the id.
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct TenantRow {
     pub id: Uuid,
@@ -24,6 +26,7 @@ pub(crate) struct TenantRow {
     pub slug: String,
     pub is_active: bool,
     pub subscription_tier: String,
+    /// A [`StoredSettings`].
     pub settings: serde_json::Value,
     pub version: i32,
     pub created_at: OffsetDateTime,
@@ -38,7 +41,7 @@ impl From<&Tenant> for TenantRow {
             slug: tenant.slug.as_str().to_owned(),
             is_active: tenant.is_active,
             subscription_tier: tenant.subscription_tier.as_str().to_owned(),
-            settings: serde_json::Value::from(tenant.settings.clone()),
+            settings: StoredSettings::write(&tenant.settings),
             version: tenant.version,
             created_at: tenant.created_at,
             updated_at: tenant.updated_at,
@@ -58,8 +61,7 @@ impl TryFrom<TenantRow> for Tenant {
                 .subscription_tier
                 .parse::<SubscriptionTier>()
                 .map_err(|_| corrupt("stored subscription tier"))?,
-            settings: TenantSettings::parse(row.settings)
-                .map_err(|_| corrupt("stored tenant settings"))?,
+            settings: StoredSettings::read(row.settings)?,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -67,8 +69,46 @@ impl TryFrom<TenantRow> for Tenant {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// The tenants' `settings` column as stored: an envelope of its own with a version, so the
+/// settings object the API shows is never the stored shape.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredSettings {
+    #[serde(default = "settings_v1")]
+    v: u16,
+    values: serde_json::Map<String, serde_json::Value>,
+}
+
+fn settings_v1() -> u16 {
+    1
+}
+
+impl StoredSettings {
+    pub(crate) fn write(settings: &TenantSettings) -> serde_json::Value {
+        let stored = StoredSettings {
+            v: 1,
+            values: settings.as_map().clone(),
+        };
+        serde_json::to_value(stored).unwrap_or_default()
+    }
+
+    /// The settings of a stored row. A row written before the envelope holds the bare
+    /// settings object (version 1), unless that object happened to be an envelope itself.
+    pub(crate) fn read(stored: serde_json::Value) -> Result<TenantSettings, StoreError> {
+        let values = match serde_json::from_value::<StoredSettings>(stored.clone()) {
+            Ok(StoredSettings { v: 1, values }) => serde_json::Value::Object(values),
+            Ok(_) => return Err(corrupt("stored tenant settings of an unknown version")),
+            Err(_) => stored,
+        };
+        TenantSettings::parse(values).map_err(|_| corrupt("stored tenant settings"))
+    }
+}
+
+/// A user row. As a changeset (an update) it replaces every column but the keys, and a
+/// `None` clears `last_login_at`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+#[diesel(primary_key(tenant_id, id), treat_none_as_null = true)]
 pub(crate) struct UserRow {
     pub tenant_id: Uuid,
     pub id: Uuid,
@@ -123,71 +163,6 @@ impl TryFrom<UserRow> for User {
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
-    }
-}
-
-/// The fields of a user that an update replaces (everything but the keys); `version`
-/// is the one the write stores (expected + 1).
-#[derive(Debug, Clone, AsChangeset)]
-#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
-#[diesel(treat_none_as_null = true)]
-pub(crate) struct UserChanges {
-    pub email: String,
-    pub full_name: String,
-    pub role: String,
-    pub is_active: bool,
-    pub password_hash: String,
-    pub session_version: i32,
-    pub last_login_at: Option<OffsetDateTime>,
-    pub version: i32,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<UserRow> for UserChanges {
-    fn from(row: UserRow) -> Self {
-        Self {
-            email: row.email,
-            full_name: row.full_name,
-            role: row.role,
-            is_active: row.is_active,
-            password_hash: row.password_hash,
-            session_version: row.session_version,
-            last_login_at: row.last_login_at,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-/// The fields of a tenant that an update replaces (everything but the id); `version`
-/// is the one the write stores (expected + 1).
-#[derive(Debug, Clone, AsChangeset)]
-#[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct TenantChanges {
-    pub name: String,
-    pub slug: String,
-    pub is_active: bool,
-    pub subscription_tier: String,
-    pub settings: serde_json::Value,
-    pub version: i32,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<TenantRow> for TenantChanges {
-    fn from(row: TenantRow) -> Self {
-        Self {
-            name: row.name,
-            slug: row.slug,
-            is_active: row.is_active,
-            subscription_tier: row.subscription_tier,
-            settings: row.settings,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
     }
 }
 
@@ -274,4 +249,28 @@ where
     T: TryFrom<R, Error = StoreError>,
 {
     rows.into_iter().map(T::try_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn settings_are_stored_in_their_envelope_and_old_rows_still_read() {
+        let settings = TenantSettings::parse(json!({"language": "de", "v": "x"})).unwrap();
+        let stored = StoredSettings::write(&settings);
+        assert_eq!(
+            stored,
+            json!({"v": 1, "values": {"language": "de", "v": "x"}})
+        );
+        assert_eq!(StoredSettings::read(stored).unwrap(), settings);
+
+        let before_the_envelope = json!({"language": "fr", "ai_enabled": false});
+        let read = StoredSettings::read(before_the_envelope.clone()).unwrap();
+        assert_eq!(serde_json::Value::from(read), before_the_envelope);
+        assert!(StoredSettings::read(json!({})).unwrap().as_map().is_empty());
+        assert!(StoredSettings::read(json!({"v": 2, "values": {}})).is_err());
+    }
 }

@@ -30,10 +30,9 @@ impl PasswordResetStore for PgStores {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
         let tenant = scope.tenant_id();
         let token = token.0.to_vec();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        self.write_audited(scope, event, async move |conn| {
             // The composite foreign key refuses a user outside the tenant (NotFound).
             diesel::insert_into(resets::table)
                 .values((
@@ -45,7 +44,6 @@ impl PasswordResetStore for PgStores {
                 ))
                 .execute(conn)
                 .await?;
-            append_event(conn, hasher, tenant, event, now).await?;
             Ok(())
         })
         .await

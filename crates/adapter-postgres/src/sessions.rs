@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    audit::append_event,
     error::DbError,
     lookups::RefreshLookupRow,
     pool::{in_tenant, unscoped},
@@ -30,12 +29,9 @@ impl SessionStore for PgStores {
         if family.tenant_id != scope.tenant_id() {
             return Err(StoreError::NotFound);
         }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
+        let tenant_uuid = scope.tenant_id().as_uuid();
         let first = first.0.to_vec();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        self.write_audited(scope, event, async move |conn| {
             // The composite foreign key refuses a user outside the tenant (NotFound).
             diesel::insert_into(refresh_families::table)
                 .values((
@@ -69,7 +65,6 @@ impl SessionStore for PgStores {
             if signed_in == 0 {
                 return Err(DbError::Store(StoreError::NotFound));
             }
-            append_event(conn, hasher, tenant, event, now).await?;
             Ok(())
         })
         .await
@@ -139,10 +134,8 @@ impl SessionStore for PgStores {
         now: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        let tenant_uuid = scope.tenant_id().as_uuid();
+        self.write_audited(scope, event, async move |conn| {
             let in_family = refresh_families::table
                 .filter(refresh_families::tenant_id.eq(tenant_uuid))
                 .filter(refresh_families::id.eq(family));
@@ -162,7 +155,6 @@ impl SessionStore for PgStores {
                     return Err(DbError::Store(StoreError::NotFound));
                 }
             }
-            append_event(conn, hasher, tenant, event, now).await?;
             Ok(())
         })
         .await

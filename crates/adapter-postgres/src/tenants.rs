@@ -2,16 +2,16 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{User, ports::TenantRepository};
-use aura_tenancy::{Conflict, StoreError, SystemScope, Tenant, TenantScope, TenantSlug};
+use aura_tenancy::{StoreError, SystemScope, Tenant, TenantScope, TenantSlug};
 use diesel::{prelude::*, sql_types::Text};
 use diesel_async::RunQueryDsl;
 
 use crate::{
     audit::append_event,
-    error::DbError,
     lookups::TakenRow,
-    models::{TenantChanges, TenantRow, UserRow, convert_all},
+    models::{TenantRow, UserRow, convert_all},
     pool::{in_tenant, unscoped},
+    registers::missing_or_stale,
     schema::{tenants, users},
     stores::PgStores,
 };
@@ -87,12 +87,10 @@ impl TenantRepository for PgStores {
         if tenant.id != scope.tenant_id() {
             return Err(StoreError::NotFound);
         }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
         let tenant_id = tenant.id;
-        let mut changes = TenantChanges::from(TenantRow::from(tenant));
+        let mut changes = TenantRow::from(tenant);
         changes.version = expected_version.wrapping_add(1);
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        self.write_audited(scope, event, async move |conn| {
             let updated = diesel::update(
                 tenants::table
                     .filter(tenants::id.eq(tenant_id.as_uuid()))
@@ -108,12 +106,8 @@ impl TenantRepository for PgStores {
                     .first(conn)
                     .await
                     .optional()?;
-                return Err(DbError::Store(match exists {
-                    Some(_) => StoreError::Conflict(Conflict::Version),
-                    None => StoreError::NotFound,
-                }));
+                return Err(missing_or_stale(exists.is_some()));
             }
-            append_event(conn, hasher, tenant_id, event, now).await?;
             Ok(())
         })
         .await

@@ -12,10 +12,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    audit::append_event,
     error::DbError,
     lookups::LoginRow,
-    models::{TenantRow, UserChanges, UserRow, convert_all},
+    models::{TenantRow, UserRow, convert_all},
     pool::{in_tenant, unscoped},
     schema::{refresh_families, tenants, users},
     stores::PgStores,
@@ -75,7 +74,7 @@ pub(crate) async fn write_user(
     if was_owner && !stays_owner && owners <= 1 {
         return Err(StoreError::Conflict(Conflict::LastOwner).into());
     }
-    let mut changes = UserChanges::from(UserRow::from(user));
+    let mut changes = UserRow::from(user);
     changes.version = expected_version.wrapping_add(1);
     let updated = diesel::update(
         users::table
@@ -208,16 +207,12 @@ impl UserRepository for PgStores {
                 "a new user must belong to the scope's tenant",
             ));
         }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
         let row = UserRow::from(user);
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        self.write_audited(scope, event, async move |conn| {
             diesel::insert_into(users::table)
                 .values(row)
                 .execute(conn)
                 .await?;
-            append_event(conn, hasher, tenant, event, now).await?;
             Ok(())
         })
         .await
@@ -233,13 +228,8 @@ impl UserRepository for PgStores {
         if user.tenant_id != scope.tenant_id() {
             return Err(StoreError::NotFound);
         }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            write_user(conn, user, expected_version).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
+        self.write_audited(scope, event, async move |conn| {
+            write_user(conn, user, expected_version).await
         })
         .await
     }
@@ -250,10 +240,8 @@ impl UserRepository for PgStores {
         id: UserId,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
         let tenant = scope.tenant_id();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        self.write_audited(scope, event, async move |conn| {
             let (was_owner, owners, _) =
                 lock_owners_and_target(conn, tenant.as_uuid(), id.as_uuid()).await?;
             if was_owner && owners <= 1 {
@@ -266,7 +254,6 @@ impl UserRepository for PgStores {
             )
             .execute(conn)
             .await?;
-            append_event(conn, hasher, tenant, event, now).await?;
             Ok(())
         })
         .await

@@ -397,7 +397,7 @@ async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes()
         .delete(
             &scope,
             member.id,
-            common::event(AuditAction::USER_DELETED, member.id),
+            common::event(aura_identity::actions::USER_DELETED, member.id),
         )
         .await
         .expect("delete member");

@@ -47,20 +47,40 @@ async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
         .n
 }
 
+async fn flag(conn: &mut AsyncPgConnection, sql: &str) -> bool {
+    diesel::sql_query(sql)
+        .get_result::<Flag>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .flag
+}
+
+async fn names(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
+    let rows = diesel::sql_query(sql).load::<Name>(conn).await;
+    let rows = rows.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter().map(|n| n.name).collect()
+}
+
 async fn user_tables(conn: &mut AsyncPgConnection) -> Vec<String> {
-    diesel::sql_query(
+    names(
+        conn,
         "SELECT c.relname::text AS name FROM pg_class c
            JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = 'public' AND c.relkind = 'r'
             AND c.relname <> '__diesel_schema_migrations'
           ORDER BY 1",
     )
-    .load::<Name>(conn)
     .await
-    .expect("tables")
-    .into_iter()
-    .map(|n| n.name)
-    .collect()
+}
+
+/// Opens a transaction in `tenant`'s context, as `in_tenant` does.
+async fn begin_in_tenant(conn: &mut AsyncPgConnection, tenant: impl ToString) {
+    conn.batch_execute("BEGIN").await.expect("begin");
+    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind::<Text, _>(tenant.to_string())
+        .execute(conn)
+        .await
+        .expect("set tenant");
 }
 
 #[tokio::test]
@@ -139,17 +159,13 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
     let db = TestDatabase::create().await;
     let mut conn = connect(db.app_url()).await;
 
-    let tables: Vec<String> = diesel::sql_query(
+    let tables = names(
+        &mut conn,
         "SELECT DISTINCT table_name::text AS name FROM information_schema.columns
           WHERE table_schema = 'public' AND column_name = 'tenant_id'
          UNION SELECT 'tenants' ORDER BY 1",
     )
-    .load::<Name>(&mut conn)
-    .await
-    .expect("tables")
-    .into_iter()
-    .map(|n| n.name)
-    .collect();
+    .await;
     // 13 of the foundation and the registers, `tasks` and `jobs`.
     assert!(tables.len() >= 15, "{tables:?}");
     assert!(
@@ -159,36 +175,36 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
 
     let mut forced = 0;
     for table in &tables {
-        let rls = diesel::sql_query(
-            "SELECT (c.relrowsecurity AND c.relforcerowsecurity) AS flag FROM pg_class c
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = 'public' AND c.relname = $1",
+        // Table names come from the catalog itself.
+        let rls = flag(
+            &mut conn,
+            &format!(
+                "SELECT (c.relrowsecurity AND c.relforcerowsecurity) AS flag FROM pg_class c
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = 'public' AND c.relname = '{table}'"
+            ),
         )
-        .bind::<Text, _>(table)
-        .get_result::<Flag>(&mut conn)
-        .await
-        .expect("pg_class");
-        assert!(rls.flag, "{table} lacks ENABLE + FORCE row-level security");
-        let policies = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_policies
-              WHERE schemaname = 'public' AND tablename = $1 AND policyname = 'tenant_isolation'",
+        .await;
+        assert!(rls, "{table} lacks ENABLE + FORCE row-level security");
+        let policies = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM pg_policies WHERE schemaname = 'public'
+                    AND tablename = '{table}' AND policyname = 'tenant_isolation'"
+            ),
         )
-        .bind::<Text, _>(table)
-        .get_result::<Count>(&mut conn)
-        .await
-        .expect("pg_policies");
-        assert_eq!(policies.n, 1, "{table} lacks its tenant policy");
+        .await;
+        assert_eq!(policies, 1, "{table} lacks its tenant policy");
         forced += 1;
     }
     println!("{} tenant tables, {forced} with forced RLS", tables.len());
 
-    let role = diesel::sql_query(
+    let bypasses = flag(
+        &mut conn,
         "SELECT (rolsuper OR rolbypassrls) AS flag FROM pg_roles WHERE rolname = current_user",
     )
-    .get_result::<Flag>(&mut conn)
-    .await
-    .expect("role");
-    assert!(!role.flag, "the app role is superuser or BYPASSRLS");
+    .await;
+    assert!(!bypasses, "the app role is superuser or BYPASSRLS");
     let owned = count(
         &mut conn,
         "SELECT count(*) AS n FROM pg_class c
@@ -200,12 +216,12 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
         owned, 0,
         "the app role owns (or inherits the owner of) a table"
     );
-    let member =
-        diesel::sql_query("SELECT pg_has_role(current_user, 'aura_owner', 'MEMBER') AS flag")
-            .get_result::<Flag>(&mut conn)
-            .await
-            .expect("membership");
-    assert!(!member.flag, "the app role is a member of the owner role");
+    let member = flag(
+        &mut conn,
+        "SELECT pg_has_role(current_user, 'aura_owner', 'MEMBER') AS flag",
+    )
+    .await;
+    assert!(!member, "the app role is a member of the owner role");
 
     // The cross-tenant lookups and the job queue's functions are SECURITY DEFINER with a
     // fixed search_path, and only the app role (not PUBLIC) may run them.
@@ -258,12 +274,7 @@ async fn a_tenant_context_sees_only_its_own_rows_and_cannot_write_into_another()
     let (a, _, _) = registered(&env.stores, "alpha").await;
     let (b, b_owner, _) = registered(&env.stores, "beta").await;
     let mut conn = connect(env.db.app_url()).await;
-    conn.batch_execute("BEGIN").await.expect("begin");
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind::<Text, _>(a.id.to_string())
-        .execute(&mut conn)
-        .await
-        .expect("set tenant");
+    begin_in_tenant(&mut conn, a.id).await;
     for (table, column) in [
         ("tenants", "id"),
         ("users", "tenant_id"),
@@ -309,12 +320,7 @@ async fn a_tenant_context_sees_only_its_own_rows_and_cannot_write_into_another()
     conn.batch_execute("ROLLBACK").await.expect("rollback");
 
     // Updating B's rows from A's context changes nothing.
-    conn.batch_execute("BEGIN").await.expect("begin");
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind::<Text, _>(a.id.to_string())
-        .execute(&mut conn)
-        .await
-        .expect("set tenant");
+    begin_in_tenant(&mut conn, a.id).await;
     let changed = diesel::sql_query("UPDATE users SET full_name = 'Mallory' WHERE id = $1::uuid")
         .bind::<Text, _>(b_owner.id.to_string())
         .execute(&mut conn)
@@ -421,7 +427,7 @@ async fn composite_foreign_keys_stop_links_into_another_tenant_even_for_the_supe
             &family,
             &aura_identity::TokenHash([7; 32]),
             T0 + Duration::days(1),
-            common::event(aura_audit::AuditAction::USER_LOGIN_SUCCEEDED, family.id),
+            common::event(aura_identity::actions::USER_LOGIN_SUCCEEDED, family.id),
         )
         .await;
     assert!(
@@ -441,12 +447,7 @@ async fn the_app_role_can_neither_change_nor_remove_audit_events() {
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
     ] {
-        conn.batch_execute("BEGIN").await.expect("begin");
-        diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind::<Text, _>(a.id.to_string())
-            .execute(&mut conn)
-            .await
-            .expect("set tenant");
+        begin_in_tenant(&mut conn, a.id).await;
         let error = conn.batch_execute(statement).await.expect_err(statement);
         assert!(
             error.to_string().contains("permission denied"),
@@ -587,7 +588,8 @@ async fn a_cancelled_tenant_transaction_leaves_nothing_on_the_pooled_connection(
     use std::sync::Arc;
 
     use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_audit::{AuditAction, AuditService};
+    use aura_audit::AuditService;
+    use aura_identity::actions;
 
     let env = env_with_pool(1).await;
     let (a, _, scope) = registered(&env.stores, "alpha").await;
@@ -602,7 +604,7 @@ async fn a_cancelled_tenant_transaction_leaves_nothing_on_the_pooled_connection(
         .await
         .expect("lock");
     let audit = env.stores.audit();
-    let append = audit.append(&scope, common::event(AuditAction::USER_UPDATED, 1));
+    let append = audit.append(&scope, common::event(actions::USER_UPDATED, 1));
     let cancelled = tokio::time::timeout(std::time::Duration::from_millis(300), append).await;
     assert!(cancelled.is_err(), "the append should still be waiting");
     blocker.batch_execute("ROLLBACK").await.expect("release");
@@ -614,7 +616,7 @@ async fn a_cancelled_tenant_transaction_leaves_nothing_on_the_pooled_connection(
     assert!(setting.is_empty() || setting == "<unset>", "{setting}");
     env.stores
         .audit()
-        .append(&scope, common::event(AuditAction::USER_UPDATED, 2))
+        .append(&scope, common::event(actions::USER_UPDATED, 2))
         .await
         .expect("append after");
     let verified = AuditService::new(env.stores.audit(), Arc::new(Sha256ChainHasher))

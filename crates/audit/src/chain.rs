@@ -121,7 +121,7 @@ mod tests {
             .map(|seq| {
                 let event = PendingEvent::new(
                     Actor::User(UserId::generate()),
-                    AuditAction::USER_UPDATED,
+                    AuditAction::known("user.updated"),
                     "user",
                     seq,
                     Changes::new().field("full_name", &"A", &"B"),
@@ -168,7 +168,7 @@ mod tests {
     #[test]
     fn a_rehashed_forgery_breaks_the_next_link() {
         let mut records = chain(3);
-        records[1].action = AuditAction::USER_DELETED;
+        records[1].action = AuditAction::known("user.deleted");
         records[1].hash = ToyHasher.link(&records[1].canonical_bytes());
         let broken = verify_segment(&records, ChainHash::GENESIS, 1, &ToyHasher).unwrap_err();
         assert_eq!(broken.seq, 3);

@@ -8,29 +8,14 @@ use uuid::Uuid;
 
 use crate::chain::{ChainHash, ChainHasher};
 
-/// A stable, dotted action name such as `user.login_failed`.
+/// A stable, dotted action name such as `user.login_failed`. Each domain lists the actions
+/// it emits in its own `actions` module (`aura_identity::actions`, `aura_tasks::actions`, …);
+/// only the refusal every domain's use cases share is the audit crate's own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct AuditAction(Cow<'static, str>);
 
 impl AuditAction {
-    pub const TENANT_CREATED: Self = Self::known("tenant.created");
-    pub const TENANT_UPDATED: Self = Self::known("tenant.updated");
-    pub const TENANT_SUSPENDED: Self = Self::known("tenant.suspended");
-    pub const TENANT_REACTIVATED: Self = Self::known("tenant.reactivated");
-    pub const USER_CREATED: Self = Self::known("user.created");
-    pub const USER_UPDATED: Self = Self::known("user.updated");
-    pub const USER_ROLE_CHANGED: Self = Self::known("user.role_changed");
-    pub const USER_DEACTIVATED: Self = Self::known("user.deactivated");
-    pub const USER_REACTIVATED: Self = Self::known("user.reactivated");
-    pub const USER_DELETED: Self = Self::known("user.deleted");
-    pub const USER_LOGIN_SUCCEEDED: Self = Self::known("user.login_succeeded");
-    pub const USER_LOGIN_FAILED: Self = Self::known("user.login_failed");
-    pub const USER_LOGGED_OUT: Self = Self::known("user.logged_out");
-    pub const USER_PASSWORD_CHANGED: Self = Self::known("user.password_changed");
-    pub const USER_PASSWORD_RESET_REQUESTED: Self = Self::known("user.password_reset_requested");
-    pub const USER_PASSWORD_RESET: Self = Self::known("user.password_reset");
-    pub const AUTH_REFRESH_REUSED: Self = Self::known("auth.refresh_reused");
     pub const AUTH_PERMISSION_DENIED: Self = Self::known("auth.permission_denied");
 
     pub const fn known(name: &'static str) -> Self {

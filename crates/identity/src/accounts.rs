@@ -2,7 +2,8 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
+use crate::actions;
+use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
 use aura_tenancy::{Tenant, TenantScope};
 
 use crate::{
@@ -49,7 +50,7 @@ impl Accounts {
         let expected_version = user.bump_version();
         let event = PendingEvent::new(
             Actor::of(&auth.scope),
-            AuditAction::USER_UPDATED,
+            actions::USER_UPDATED,
             ENTITY_USER,
             user.id,
             Changes::new().field("full_name", &before.full_name, &user.full_name),
@@ -89,7 +90,7 @@ impl Accounts {
             // The failure reserved above stays counted.
             let event = PendingEvent::new(
                 Actor::User(user.id),
-                AuditAction::USER_LOGIN_FAILED,
+                actions::USER_LOGIN_FAILED,
                 ENTITY_USER,
                 user.id,
                 Changes::new().note("reason", "wrong_current_password"),
@@ -112,7 +113,7 @@ impl Accounts {
         let expected_version = user.bump_version();
         let event = PendingEvent::new(
             Actor::User(user.id),
-            AuditAction::USER_PASSWORD_CHANGED,
+            actions::USER_PASSWORD_CHANGED,
             ENTITY_USER,
             user.id,
             Changes::new().redacted("password"),
@@ -139,7 +140,7 @@ impl Accounts {
         let refresh = self.core.ports.secrets.opaque_token();
         let event = PendingEvent::new(
             Actor::User(user.id),
-            AuditAction::USER_LOGIN_SUCCEEDED,
+            actions::USER_LOGIN_SUCCEEDED,
             ENTITY_SESSION,
             family.id,
             Changes::new().note("via", "password_change"),

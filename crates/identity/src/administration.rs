@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
+use crate::actions;
+use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
 use aura_tenancy::{
     Page, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName, TenantScope,
     TenantSettings, UserId,
@@ -103,7 +104,7 @@ impl TenantAdmin {
         let expected_version = tenant.bump_version();
         let event = PendingEvent::new(
             Actor::of(scope),
-            AuditAction::TENANT_UPDATED,
+            actions::TENANT_UPDATED,
             ENTITY_TENANT,
             tenant.id,
             Changes::new()
@@ -136,9 +137,9 @@ impl TenantAdmin {
         updated.updated_at = self.core.ports.clock.now();
         let expected_version = updated.bump_version();
         let action = if active {
-            AuditAction::TENANT_REACTIVATED
+            actions::TENANT_REACTIVATED
         } else {
-            AuditAction::TENANT_SUSPENDED
+            actions::TENANT_SUSPENDED
         };
         let event = PendingEvent::new(
             Actor::System,
@@ -216,7 +217,7 @@ impl TenantAdmin {
         );
         let event = PendingEvent::new(
             Actor::of(scope),
-            AuditAction::USER_CREATED,
+            actions::USER_CREATED,
             ENTITY_USER,
             user.id,
             Changes::new()
@@ -282,13 +283,13 @@ impl TenantAdmin {
         user.updated_at = self.core.ports.clock.now();
         let expected_version = user.bump_version();
         let action = if role_changed {
-            AuditAction::USER_ROLE_CHANGED
+            actions::USER_ROLE_CHANGED
         } else if status_changed && user.is_active {
-            AuditAction::USER_REACTIVATED
+            actions::USER_REACTIVATED
         } else if status_changed {
-            AuditAction::USER_DEACTIVATED
+            actions::USER_DEACTIVATED
         } else {
-            AuditAction::USER_UPDATED
+            actions::USER_UPDATED
         };
         let event = PendingEvent::new(
             Actor::of(scope),
@@ -334,7 +335,7 @@ impl TenantAdmin {
         }
         let event = PendingEvent::new(
             Actor::of(scope),
-            AuditAction::USER_DELETED,
+            actions::USER_DELETED,
             ENTITY_USER,
             id,
             Changes::new().note("role", user.role),

@@ -7,6 +7,7 @@
 //! (see [`ports`]); their adapters live in the adapter crates.
 
 mod accounts;
+pub mod actions;
 mod administration;
 mod email;
 mod error;

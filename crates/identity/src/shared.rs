@@ -4,7 +4,8 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use aura_audit::{Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext};
+use crate::actions;
+use aura_audit::{Actor, AuditLog, Changes, PendingEvent, RequestContext};
 use aura_tenancy::{Clock, Permission, Tenant, TenantScope};
 use time::Duration;
 use uuid::Uuid;
@@ -234,7 +235,7 @@ impl Core {
         let now = self.ports.clock.now();
         let event = PendingEvent::new(
             Actor::of(scope),
-            AuditAction::USER_PASSWORD_RESET_REQUESTED,
+            actions::USER_PASSWORD_RESET_REQUESTED,
             ENTITY_USER,
             user.id,
             Changes::new().note("kind", format!("{kind:?}").to_lowercase()),

@@ -5,7 +5,8 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
+use crate::actions;
+use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
 use aura_tenancy::{Role, Tenant, TenantName, TenantScope, TenantSlug};
 use time::Duration;
 use uuid::Uuid;
@@ -118,7 +119,7 @@ impl SignIn {
                     TenantScope::for_credential_check(record.tenant.id, Some(record.user.id));
                 let event = PendingEvent::new(
                     Actor::User(record.user.id),
-                    AuditAction::USER_LOGIN_FAILED,
+                    actions::USER_LOGIN_FAILED,
                     ENTITY_USER,
                     record.user.id,
                     Changes::new().note("reason", reason),
@@ -139,7 +140,7 @@ impl SignIn {
         let refresh = self.core.ports.secrets.opaque_token();
         let event = PendingEvent::new(
             Actor::User(user.id),
-            AuditAction::USER_LOGIN_SUCCEEDED,
+            actions::USER_LOGIN_SUCCEEDED,
             ENTITY_SESSION,
             family.id,
             Changes::new(),
@@ -242,7 +243,7 @@ impl SignIn {
         tracing::warn!(session = %family.id, "refresh token reused: revoking its family");
         let event = PendingEvent::new(
             Actor::User(family.user_id),
-            AuditAction::AUTH_REFRESH_REUSED,
+            actions::AUTH_REFRESH_REUSED,
             ENTITY_SESSION,
             family.id,
             Changes::new().note("family_revoked", true),
@@ -321,7 +322,7 @@ impl SignIn {
     ) -> Result<(), IdentityError> {
         let event = PendingEvent::new(
             Actor::User(auth.user.id),
-            AuditAction::USER_LOGGED_OUT,
+            actions::USER_LOGGED_OUT,
             ENTITY_SESSION,
             auth.session_id,
             Changes::new(),
@@ -397,7 +398,7 @@ impl SignIn {
         let expected_version = user.bump_version();
         let event = PendingEvent::new(
             Actor::User(user.id),
-            AuditAction::USER_PASSWORD_RESET,
+            actions::USER_PASSWORD_RESET,
             ENTITY_USER,
             user.id,
             Changes::new().redacted("password"),
@@ -455,7 +456,7 @@ impl Core {
         let events = vec![
             PendingEvent::new(
                 actor,
-                AuditAction::TENANT_CREATED,
+                actions::TENANT_CREATED,
                 ENTITY_TENANT,
                 tenant.id,
                 Changes::new()
@@ -465,7 +466,7 @@ impl Core {
             ),
             PendingEvent::new(
                 actor,
-                AuditAction::USER_CREATED,
+                actions::USER_CREATED,
                 ENTITY_USER,
                 owner.id,
                 Changes::new().created("role", &owner.role),

@@ -9,6 +9,7 @@ use aura_audit::{
     PendingEvent, RequestContext,
 };
 use aura_identity::PasswordHash;
+use aura_identity::actions;
 use aura_tenancy::{Conflict, Role, TenantName, TenantScope, UserId};
 use time::Duration;
 use uuid::Uuid;
@@ -17,8 +18,8 @@ use crate::{
     Stores,
     fixtures::{
         REGISTER_EVENTS, TenantFixture, add_user, assert_conflict, assert_not_found, audit_len,
-        chain, event, family, new_user, register_events, register_tenant, start_session,
-        stored_user, token, user_event,
+        chain, delete_user, event, family, insert_user, new_user, register, register_tenant,
+        session_event, start_session, stored_user, token, update_tenant, update_user, user_event,
     },
 };
 
@@ -72,7 +73,7 @@ pub async fn append_links_the_chain(stores: Stores) {
     for n in 0..3 {
         let event = PendingEvent::new(
             Actor::User(fx.owner.id),
-            AuditAction::USER_UPDATED,
+            actions::USER_UPDATED,
             "user",
             fx.owner.id,
             Changes::new()
@@ -165,35 +166,28 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
     expected += 1;
     let mut renamed = member.clone();
     renamed.full_name = crate::fixtures::name("Renamed Member");
-    stores
-        .users
-        .update(
-            &fx.scope,
-            &renamed,
-            renamed.version,
-            user_event(&renamed, AuditAction::USER_UPDATED),
-        )
-        .await
-        .unwrap();
+    update_user(
+        &stores,
+        &fx.scope,
+        &renamed,
+        renamed.version,
+        actions::USER_UPDATED,
+    )
+    .await
+    .unwrap();
     expected += 1;
 
     let mut tenant = fx.tenant.clone();
     tenant.name = TenantName::parse("Renamed Tenant").unwrap();
-    stores
-        .tenants
-        .update(
-            &fx.scope,
-            &tenant,
-            tenant.version,
-            event(
-                Actor::User(fx.owner.id),
-                AuditAction::TENANT_UPDATED,
-                "tenant",
-                tenant.id,
-            ),
-        )
-        .await
-        .unwrap();
+    update_tenant(
+        &stores,
+        &fx.scope,
+        &tenant,
+        tenant.version,
+        (Actor::User(fx.owner.id), actions::TENANT_UPDATED),
+    )
+    .await
+    .unwrap();
     expected += 1;
 
     let (session, first) = start_session(&stores, &fx, &member).await;
@@ -217,12 +211,7 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
             &fx.scope_of(&member),
             session.id,
             now,
-            event(
-                Actor::User(member.id),
-                AuditAction::USER_LOGGED_OUT,
-                "session",
-                session.id,
-            ),
+            session_event(&member, actions::USER_LOGGED_OUT, session.id),
         )
         .await
         .unwrap();
@@ -236,7 +225,7 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
             member.id,
             &reset,
             now + Duration::hours(1),
-            user_event(&member, AuditAction::USER_PASSWORD_RESET_REQUESTED),
+            user_event(&member, actions::USER_PASSWORD_RESET_REQUESTED),
         )
         .await
         .unwrap();
@@ -253,7 +242,7 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
                 &with_password,
                 with_password.version,
                 now,
-                user_event(&member, AuditAction::USER_PASSWORD_RESET),
+                user_event(&member, actions::USER_PASSWORD_RESET),
             )
             .await
             .unwrap()
@@ -263,19 +252,11 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
     append(
         &stores,
         &fx.scope,
-        user_event(&member, AuditAction::USER_LOGIN_FAILED),
+        user_event(&member, actions::USER_LOGIN_FAILED),
     )
     .await;
     expected += 1;
-    stores
-        .users
-        .delete(
-            &fx.scope,
-            member.id,
-            user_event(&member, AuditAction::USER_DELETED),
-        )
-        .await
-        .unwrap();
+    delete_user(&stores, &fx.scope, &member).await.unwrap();
     expected += 1;
 
     let records = chain(&stores, &fx.scope).await;
@@ -339,54 +320,31 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
 
     // A second registration of the same tenant.
     let owner = new_user(fx.tenant.id, Role::Owner, now);
-    let result = stores
-        .tenants
-        .register(
-            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
-            &fx.tenant,
-            &owner,
-            register_events(&fx.tenant, &owner),
-        )
-        .await;
+    let result = register(&stores, &fx.tenant, &owner).await;
     assert!(result.is_err(), "registering a tenant twice: {result:?}");
 
     let mut twin = new_user(fx.tenant.id, Role::Member, now);
     twin.email = member.email.clone();
     assert_conflict(
-        stores
-            .users
-            .insert(
-                &fx.scope,
-                &twin,
-                user_event(&twin, AuditAction::USER_CREATED),
-            )
-            .await,
+        insert_user(&stores, &fx.scope, &twin).await,
         Conflict::EmailTaken,
         "insert with a taken e-mail",
     );
     let mut ghost = member.clone();
     ghost.id = UserId::generate();
     assert_not_found(
-        stores
-            .users
-            .update(
-                &fx.scope,
-                &ghost,
-                ghost.version,
-                user_event(&ghost, AuditAction::USER_UPDATED),
-            )
-            .await,
+        update_user(
+            &stores,
+            &fx.scope,
+            &ghost,
+            ghost.version,
+            actions::USER_UPDATED,
+        )
+        .await,
         "update of an unknown user",
     );
     assert_conflict(
-        stores
-            .users
-            .delete(
-                &fx.scope,
-                fx.owner.id,
-                user_event(&fx.owner, AuditAction::USER_DELETED),
-            )
-            .await,
+        delete_user(&stores, &fx.scope, &fx.owner).await,
         Conflict::LastOwner,
         "delete of the last owner",
     );
@@ -399,7 +357,7 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
                 now,
                 event(
                     Actor::System,
-                    AuditAction::USER_LOGGED_OUT,
+                    actions::USER_LOGGED_OUT,
                     "session",
                     "unknown",
                 ),
@@ -416,7 +374,7 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
             now + Duration::hours(1),
             event(
                 Actor::System,
-                AuditAction::USER_PASSWORD_RESET_REQUESTED,
+                actions::USER_PASSWORD_RESET_REQUESTED,
                 "user",
                 "unknown",
             ),
@@ -435,7 +393,7 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
             now + Duration::days(1),
             event(
                 Actor::System,
-                AuditAction::USER_LOGIN_SUCCEEDED,
+                actions::USER_LOGIN_SUCCEEDED,
                 "session",
                 "foreign",
             ),

@@ -4,7 +4,10 @@
 use std::fmt::Debug;
 
 use aura_audit::{Actor, AuditAction, AuditRecord, Changes, PendingEvent, RequestContext};
-use aura_identity::{Email, FullName, PasswordHash, RefreshFamily, TokenHash, User};
+use aura_identity::actions;
+use aura_identity::{
+    Email, FullName, PasswordHash, RefreshFamily, TokenHash, User, ports::PrincipalRecord,
+};
 use aura_tenancy::{
     Conflict, Role, StoreError, SystemScope, Tenant, TenantId, TenantName, TenantScope, TenantSlug,
     UserId,
@@ -74,6 +77,125 @@ pub fn user_event(user: &User, action: AuditAction) -> PendingEvent {
     event(Actor::User(user.id), action, "user", user.id)
 }
 
+/// An event about `entity_id`, acted by `user`.
+pub fn acted_by(
+    user: &User,
+    action: AuditAction,
+    entity_type: &'static str,
+    entity_id: impl ToString,
+) -> PendingEvent {
+    event(Actor::User(user.id), action, entity_type, entity_id)
+}
+
+/// An event about session `id`, acted by `user`.
+pub fn session_event(user: &User, action: AuditAction, id: impl ToString) -> PendingEvent {
+    acted_by(user, action, "session", id)
+}
+
+/// A tenant scope before any user is known (sign-up, sign-in, principal reads).
+pub fn credential_scope(tenant: TenantId) -> TenantScope {
+    TenantScope::for_credential_check(tenant, None)
+}
+
+/// `users.insert` of `user` with its creation event, acted by the user.
+pub async fn insert_user(
+    stores: &Stores,
+    scope: &TenantScope,
+    user: &User,
+) -> Result<(), StoreError> {
+    let event = user_event(user, actions::USER_CREATED);
+    stores.users.insert(scope, user, event).await
+}
+
+/// `users.update` of `user` at `expected` with an `action` event, acted by the user.
+pub async fn update_user(
+    stores: &Stores,
+    scope: &TenantScope,
+    user: &User,
+    expected: i32,
+    action: AuditAction,
+) -> Result<(), StoreError> {
+    let event = user_event(user, action);
+    stores.users.update(scope, user, expected, event).await
+}
+
+/// `users.delete` of `user` with its deletion event, acted by the user.
+pub async fn delete_user(
+    stores: &Stores,
+    scope: &TenantScope,
+    user: &User,
+) -> Result<(), StoreError> {
+    let event = user_event(user, actions::USER_DELETED);
+    stores.users.delete(scope, user.id, event).await
+}
+
+/// `tenants.register` of `tenant` and `owner` in the tenant's credential scope, with
+/// the registration events.
+pub async fn register(stores: &Stores, tenant: &Tenant, owner: &User) -> Result<(), StoreError> {
+    let events = register_events(tenant, owner);
+    stores
+        .tenants
+        .register(&credential_scope(tenant.id), tenant, owner, events)
+        .await
+}
+
+/// `tenants.update` of `tenant` at `expected` with an `action` event by `actor`.
+pub async fn update_tenant(
+    stores: &Stores,
+    scope: &TenantScope,
+    tenant: &Tenant,
+    expected: i32,
+    (actor, action): (Actor, AuditAction),
+) -> Result<(), StoreError> {
+    let event = event(actor, action, "tenant", tenant.id);
+    stores.tenants.update(scope, tenant, expected, event).await
+}
+
+/// `users.find_principal` in the tenant's credential scope, as the `Auth` path reads it.
+pub async fn principal(
+    stores: &Stores,
+    tenant: TenantId,
+    user: UserId,
+    session: Uuid,
+) -> Option<PrincipalRecord> {
+    stores
+        .users
+        .find_principal(&credential_scope(tenant), user, session)
+        .await
+        .expect("find_principal")
+}
+
+/// Two tenants, A with a member: the set-up of the isolation contracts.
+#[derive(Debug, Clone)]
+pub struct TwoTenants {
+    pub a: TenantFixture,
+    pub b: TenantFixture,
+    pub a_member: User,
+    /// A's chain length after the set-up.
+    pub a_events: usize,
+}
+
+impl TwoTenants {
+    pub async fn new(stores: &Stores) -> Self {
+        let a = register_tenant(stores).await;
+        let b = register_tenant(stores).await;
+        let a_member = add_user(stores, &a, Role::Member).await;
+        let a_events = audit_len(stores, &a.scope).await;
+        Self {
+            a,
+            b,
+            a_member,
+            a_events,
+        }
+    }
+
+    /// Neither chain moved since the set-up.
+    pub async fn assert_no_new_events(&self, stores: &Stores) {
+        assert_eq!(audit_len(stores, &self.a.scope).await, self.a_events);
+        assert_eq!(audit_len(stores, &self.b.scope).await, REGISTER_EVENTS);
+    }
+}
+
 /// A registered tenant with its owner and a scope acting as that owner.
 #[derive(Debug, Clone)]
 pub struct TenantFixture {
@@ -108,15 +230,7 @@ pub async fn register_tenant(stores: &Stores) -> TenantFixture {
         now,
     );
     let owner = new_user(tenant.id, Role::Owner, now);
-    let events = register_events(&tenant, &owner);
-    stores
-        .tenants
-        .register(
-            &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
-            &tenant,
-            &owner,
-            events,
-        )
+    register(stores, &tenant, &owner)
         .await
         .expect("register a fresh tenant");
     let scope = TenantScope::for_tests(tenant.id, owner.id, Role::Owner);
@@ -130,26 +244,18 @@ pub async fn register_tenant(stores: &Stores) -> TenantFixture {
 pub fn register_events(tenant: &Tenant, owner: &User) -> Vec<PendingEvent> {
     let actor = Actor::User(owner.id);
     vec![
-        event(actor, AuditAction::TENANT_CREATED, "tenant", tenant.id),
-        event(actor, AuditAction::USER_CREATED, "user", owner.id),
+        event(actor, actions::TENANT_CREATED, "tenant", tenant.id),
+        event(actor, actions::USER_CREATED, "user", owner.id),
     ]
 }
 
 /// Stores a new user of the fixture's tenant (created by the owner).
 pub async fn add_user(stores: &Stores, fixture: &TenantFixture, role: Role) -> User {
     let user = new_user(fixture.tenant.id, role, stores.clock.now());
+    let created = acted_by(&fixture.owner, actions::USER_CREATED, "user", user.id);
     stores
         .users
-        .insert(
-            &fixture.scope,
-            &user,
-            event(
-                Actor::User(fixture.owner.id),
-                AuditAction::USER_CREATED,
-                "user",
-                user.id,
-            ),
-        )
+        .insert(&fixture.scope, &user, created)
         .await
         .expect("insert a fresh user");
     user
@@ -183,12 +289,7 @@ pub async fn start_session(
             &family,
             &first,
             now + Duration::days(14),
-            event(
-                Actor::User(user.id),
-                AuditAction::USER_LOGIN_SUCCEEDED,
-                "session",
-                family.id,
-            ),
+            session_event(user, actions::USER_LOGIN_SUCCEEDED, family.id),
         )
         .await
         .expect("start a session");

@@ -96,32 +96,37 @@ pub struct Stores {
     pub clock: Arc<dyn Clock>,
 }
 
+/// Every identity port in one value (as both adapters are): what `from_single` takes.
+pub trait IdentityStore:
+    TenantRepository
+    + UserRepository
+    + SessionStore
+    + PasswordResetStore
+    + LoginThrottle
+    + AuditLog
+    + 'static
+{
+}
+
+impl<S> IdentityStore for S where
+    S: TenantRepository
+        + UserRepository
+        + SessionStore
+        + PasswordResetStore
+        + LoginThrottle
+        + AuditLog
+        + 'static
+{
+}
+
 impl Stores {
     /// Every port from one value that implements them all (as both adapters do).
-    pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
-    where
-        S: TenantRepository
-            + UserRepository
-            + SessionStore
-            + PasswordResetStore
-            + LoginThrottle
-            + AuditLog
-            + 'static,
-    {
+    pub fn from_single<S: IdentityStore>(store: S, clock: Arc<dyn Clock>) -> Self {
         Self::from_single_arc(Arc::new(store), clock)
     }
 
     /// [`Stores::from_single`] over a store shared with other port sets.
-    pub fn from_single_arc<S>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self
-    where
-        S: TenantRepository
-            + UserRepository
-            + SessionStore
-            + PasswordResetStore
-            + LoginThrottle
-            + AuditLog
-            + 'static,
-    {
+    pub fn from_single_arc<S: IdentityStore>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         Self {
             tenants: store.clone(),
             users: store.clone(),
@@ -147,7 +152,7 @@ macro_rules! contract_tests {
             $stores.await
         }
 
-        $crate::__contract_module!(tenants {
+        $crate::__contract_module!(__port_contract_stores: tenants => tenants {
             register_stores_tenant_owner_and_events,
             register_rejects_a_taken_slug,
             register_rejects_a_taken_email,
@@ -159,7 +164,7 @@ macro_rules! contract_tests {
             stale_update_loses_nothing,
             concurrent_updates_have_one_winner,
         });
-        $crate::__contract_module!(users {
+        $crate::__contract_module!(__port_contract_stores: users => users {
             insert_then_get_and_find_for_login,
             find_for_login_of_an_unknown_email_is_none,
             email_is_unique_across_tenants,
@@ -174,7 +179,7 @@ macro_rules! contract_tests {
             stale_update_loses_nothing,
             concurrent_updates_have_one_winner,
         });
-        $crate::__contract_module!(owners {
+        $crate::__contract_module!(__port_contract_stores: owners => owners {
             the_last_owner_cannot_be_demoted,
             the_last_owner_cannot_be_deactivated,
             the_last_owner_cannot_be_deleted,
@@ -183,7 +188,7 @@ macro_rules! contract_tests {
             concurrent_demotions_keep_an_owner,
             members_change_freely,
         });
-        $crate::__contract_module!(sessions {
+        $crate::__contract_module!(__port_contract_stores: sessions => sessions {
             start_opens_a_family_and_records_the_login,
             start_for_another_tenants_user_is_refused,
             find_of_an_unknown_token_is_none,
@@ -194,7 +199,7 @@ macro_rules! contract_tests {
             revoke_in_another_tenant_is_not_found,
             start_does_not_change_the_version,
         });
-        $crate::__contract_module!(resets {
+        $crate::__contract_module!(__port_contract_stores: resets => resets {
             issue_find_and_redeem_once,
             find_and_redeem_refuse_expired_tokens,
             redeem_has_one_winner,
@@ -204,7 +209,7 @@ macro_rules! contract_tests {
             redeem_in_another_tenant_changes_nothing,
             redeem_at_a_stale_version_changes_nothing,
         });
-        $crate::__contract_module!(throttle {
+        $crate::__contract_module!(__port_contract_stores: throttle => throttle {
             failures_are_counted_per_key,
             old_failures_are_forgotten,
             clear_forgets_only_the_given_keys,
@@ -212,7 +217,7 @@ macro_rules! contract_tests {
             parallel_failures_get_distinct_counts,
             release_takes_back_one_failure,
         });
-        $crate::__contract_module!(audit {
+        $crate::__contract_module!(__port_contract_stores: audit => audit {
             append_links_the_chain,
             chain_after_pages_in_chain_order,
             writes_keep_a_valid_chain,
@@ -226,20 +231,34 @@ macro_rules! contract_tests {
     };
 }
 
-/// One module of contract tests (used by [`contract_tests!`]).
+/// One module of contract tests (used by the `*_contract_tests!` macros): a
+/// `#[tokio::test]` per case, calling `$crate::<path>::<case>` (with `::<Kind>` when a
+/// kind is given) on the stores that the caller's function `$stores` yields.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __contract_module {
-    ($area:ident { $($name:ident),* $(,)? }) => {
-        mod $area {
-            $(
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::$area::$name(super::__port_contract_stores().await).await;
-                }
-            )*
+    ($stores:ident : $module:ident => $($path:ident)::+ { $($name:ident),* $(,)? }) => {
+        mod $module {
+            $crate::__contract_cases!($stores => $($path)::+ { $($name),* });
         }
     };
+}
+
+/// The cases of one contract module (used by [`__contract_module!`] and
+/// [`__record_contract_module!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_cases {
+    // One case at a time: the path repeats once per case, which a plain `$(…)*` over the
+    // names cannot express.
+    ($stores:ident => $($path:ident)::+ $(<$kind:ty>)? { $name:ident $(, $rest:ident)* $(,)? }) => {
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            $crate::$($path)::+::$name $(::<$kind>)? (super::$stores().await).await;
+        }
+        $crate::__contract_cases!($stores => $($path)::+ $(<$kind>)? { $($rest),* });
+    };
+    ($stores:ident => $($path:ident)::+ $(<$kind:ty>)? { $(,)? }) => {};
 }
 
 /// The GDPR registers' ports under test, with the identity [`Stores`] of the same
@@ -282,12 +301,7 @@ impl RegisterStores {
     /// Every port, identity's and the registers', from one value that implements them all.
     pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
     where
-        S: TenantRepository
-            + UserRepository
-            + SessionStore
-            + PasswordResetStore
-            + LoginThrottle
-            + AuditLog
+        S: IdentityStore
             + OrganisationRepository
             + RecordStore<Activities>
             + RecordStore<Processors>
@@ -330,7 +344,7 @@ macro_rules! register_contract_tests {
             $stores.await
         }
 
-        $crate::__register_contract_module!(organisation {
+        $crate::__contract_module!(__register_contract_stores: organisation => registers::organisation {
             get_before_the_first_put_is_none,
             put_creates_at_version_one_then_replaces,
             create_over_an_existing_profile_is_a_conflict,
@@ -359,7 +373,7 @@ macro_rules! register_contract_tests {
         });
         // Tasks' own contracts are `task_contract_tests!`'s; here the shared ones.
         $crate::__record_contract_module!(tasks: $crate::tasks::Tasks {});
-        $crate::__register_contract_module!(policies {
+        $crate::__contract_module!(__register_contract_stores: policies => registers::policies {
             insert_then_get_has_no_current_version,
             update_and_delete_check_the_version,
             concurrent_updates_have_one_winner,
@@ -381,23 +395,6 @@ macro_rules! register_contract_tests {
     };
 }
 
-/// One module of register contract tests (used by [`register_contract_tests!`]).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __register_contract_module {
-    ($area:ident { $($name:ident),* $(,)? }) => {
-        mod $area {
-            $(
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::registers::$area::$name(super::__register_contract_stores().await)
-                        .await;
-                }
-            )*
-        }
-    };
-}
-
 /// One module of a register on the record kernel (used by [`register_contract_tests!`]):
 /// every contract of [`registers::records`] for the register's kind, then the register's
 /// own contracts (functions of `registers::<area>`).
@@ -406,7 +403,7 @@ macro_rules! __register_contract_module {
 macro_rules! __record_contract_module {
     ($area:ident : $kind:ty { $($name:ident),* $(,)? }) => {
         mod $area {
-            $crate::__record_contract_cases!($kind {
+            $crate::__contract_cases!(__register_contract_stores => registers::records<$kind> {
                 insert_then_get,
                 insert_of_a_taken_id_is_a_conflict,
                 update_replaces_the_row_at_the_expected_version,
@@ -418,31 +415,10 @@ macro_rules! __record_contract_module {
                 list_pages_through_every_sort,
                 writes_keep_a_valid_chain,
             });
-            $(
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::registers::$area::$name(super::__register_contract_stores().await)
-                        .await;
-                }
-            )*
+            $crate::__contract_cases!(__register_contract_stores => registers::$area {
+                $($name),*
+            });
         }
-    };
-}
-
-/// The shared record contracts for one kind (used by [`__record_contract_module!`]).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __record_contract_cases {
-    ($kind:ty { $($case:ident),* $(,)? }) => {
-        $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                $crate::registers::records::$case::<$kind>(
-                    super::__register_contract_stores().await,
-                )
-                .await;
-            }
-        )*
     };
 }
 
@@ -473,15 +449,7 @@ impl TaskStores {
     /// Every port, identity's and the tasks', from one value that implements them all.
     pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
     where
-        S: TenantRepository
-            + UserRepository
-            + SessionStore
-            + PasswordResetStore
-            + LoginThrottle
-            + AuditLog
-            + TaskRepository
-            + JobQueue
-            + 'static,
+        S: IdentityStore + TaskRepository + JobQueue,
     {
         let store = Arc::new(store);
         let identity = Stores::from_single_arc(store.clone(), clock);
@@ -508,7 +476,7 @@ macro_rules! task_contract_tests {
             $stores.await
         }
 
-        $crate::__task_contract_module!(task_repository => repository {
+        $crate::__contract_module!(__task_contract_stores: task_repository => tasks::repository {
             insert_then_get_returns_the_task,
             insert_stores_the_reminder_plan,
             an_assignee_outside_the_tenant_is_refused,
@@ -525,7 +493,7 @@ macro_rules! task_contract_tests {
             list_pages_through_a_filtered_list,
             writes_keep_a_valid_chain,
         });
-        $crate::__task_contract_module!(job_queue => queue {
+        $crate::__contract_module!(__task_contract_stores: job_queue => tasks::queue {
             enqueue_keeps_one_live_job_per_key,
             enqueue_into_another_tenant_is_refused,
             claim_takes_due_jobs_oldest_first,
@@ -542,22 +510,6 @@ macro_rules! task_contract_tests {
     };
 }
 
-/// One module of task contract tests (used by [`task_contract_tests!`]).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __task_contract_module {
-    ($module:ident => $area:ident { $($name:ident),* $(,)? }) => {
-        mod $module {
-            $(
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::tasks::$area::$name(super::__task_contract_stores().await).await;
-                }
-            )*
-        }
-    };
-}
-
 /// The AI assistant's ports under test, with the identity [`Stores`] of the same adapter.
 #[derive(Clone)]
 pub struct AiStores {
@@ -570,15 +522,7 @@ impl AiStores {
     /// Every port, identity's and the assistant's, from one value that implements them all.
     pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
     where
-        S: TenantRepository
-            + UserRepository
-            + SessionStore
-            + PasswordResetStore
-            + LoginThrottle
-            + AuditLog
-            + SuggestionRepository
-            + AiUsage
-            + 'static,
+        S: IdentityStore + SuggestionRepository + AiUsage,
     {
         let store = Arc::new(store);
         Self {
@@ -599,37 +543,21 @@ macro_rules! ai_contract_tests {
             $stores.await
         }
 
-        mod ai {
-            $crate::__ai_contract_cases!(
-                insert_then_get_returns_the_suggestion,
-                insert_of_a_taken_id_is_refused,
-                insert_into_another_tenant_is_refused,
-                list_is_newest_first_and_pages,
-                list_filters_by_status_and_kind,
-                decide_stores_the_decision_only,
-                stale_decision_changes_nothing,
-                concurrent_decisions_have_one_winner,
-                other_tenants_suggestions_are_out_of_reach,
-                usage_counts_up_to_the_limit,
-                usage_windows_start_afresh,
-                usage_is_per_tenant,
-                concurrent_usage_never_exceeds_the_limit,
-            );
-        }
-    };
-}
-
-/// The cases of [`ai_contract_tests!`].
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __ai_contract_cases {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $crate::ai::$name(super::__ai_contract_stores().await).await;
-            }
-        )*
+        $crate::__contract_module!(__ai_contract_stores: ai => ai {
+            insert_then_get_returns_the_suggestion,
+            insert_of_a_taken_id_is_refused,
+            insert_into_another_tenant_is_refused,
+            list_is_newest_first_and_pages,
+            list_filters_by_status_and_kind,
+            decide_stores_the_decision_only,
+            stale_decision_changes_nothing,
+            concurrent_decisions_have_one_winner,
+            other_tenants_suggestions_are_out_of_reach,
+            usage_counts_up_to_the_limit,
+            usage_windows_start_afresh,
+            usage_is_per_tenant,
+            concurrent_usage_never_exceeds_the_limit,
+        });
     };
 }
 
@@ -654,33 +582,17 @@ macro_rules! rate_limit_contract_tests {
             $stores.await
         }
 
-        mod rate_limits {
-            $crate::__limit_contract_cases!(
-                a_quiet_key_gets_its_burst_then_refusals,
-                retry_after_is_exact,
-                refusals_are_not_counted,
-                the_burst_refills_at_the_rate,
-                keys_are_counted_apart,
-                an_ipv6_network_shares_one_count,
-                concurrent_checks_allow_exactly_the_burst,
-                concurrent_checks_over_time_never_exceed_the_rate,
-                the_second_instance_sees_the_first_ones_count,
-            );
-        }
-    };
-}
-
-/// The cases of [`rate_limit_contract_tests!`].
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __limit_contract_cases {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $crate::limits::$name(super::__limit_contract_stores().await).await;
-            }
-        )*
+        $crate::__contract_module!(__limit_contract_stores: rate_limits => limits {
+            a_quiet_key_gets_its_burst_then_refusals,
+            retry_after_is_exact,
+            refusals_are_not_counted,
+            the_burst_refills_at_the_rate,
+            keys_are_counted_apart,
+            an_ipv6_network_shares_one_count,
+            concurrent_checks_allow_exactly_the_burst,
+            concurrent_checks_over_time_never_exceed_the_rate,
+            the_second_instance_sees_the_first_ones_count,
+        });
     };
 }
 
@@ -696,14 +608,7 @@ impl IdempotencyStores {
     /// Every port, identity's and the idempotency store, from one value.
     pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
     where
-        S: TenantRepository
-            + UserRepository
-            + SessionStore
-            + PasswordResetStore
-            + LoginThrottle
-            + AuditLog
-            + IdempotencyStore
-            + 'static,
+        S: IdentityStore + IdempotencyStore,
     {
         let store = Arc::new(store);
         Self {
@@ -724,31 +629,15 @@ macro_rules! idempotency_contract_tests {
             $stores.await
         }
 
-        mod idempotency {
-            $crate::__idempotency_contract_cases!(
-                a_free_key_is_reserved_then_reported_in_progress,
-                a_completed_entry_is_returned_sealed,
-                only_the_holder_completes_or_releases,
-                release_frees_the_key_but_never_a_completed_one,
-                concurrent_reservations_have_one_winner,
-                expired_entries_count_as_absent,
-                a_dead_holders_key_goes_to_the_same_request_only,
-                tenants_and_sign_up_keep_their_keys_apart,
-            );
-        }
-    };
-}
-
-/// The cases of [`idempotency_contract_tests!`].
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __idempotency_contract_cases {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $crate::idempotency::$name(super::__idempotency_contract_stores().await).await;
-            }
-        )*
+        $crate::__contract_module!(__idempotency_contract_stores: idempotency => idempotency {
+            a_free_key_is_reserved_then_reported_in_progress,
+            a_completed_entry_is_returned_sealed,
+            only_the_holder_completes_or_releases,
+            release_frees_the_key_but_never_a_completed_one,
+            concurrent_reservations_have_one_winner,
+            expired_entries_count_as_absent,
+            a_dead_holders_key_goes_to_the_same_request_only,
+            tenants_and_sign_up_keep_their_keys_apart,
+        });
     };
 }

@@ -1,15 +1,15 @@
 //! The last-owner rule: every user update and delete keeps at least one active owner in
 //! the tenant, or fails with `Conflict::LastOwner` and changes nothing.
 
-use aura_audit::AuditAction;
 use aura_identity::User;
+use aura_identity::actions;
 use aura_tenancy::{Conflict, PageRequest, Role, StoreError};
 
 use crate::{
     Stores,
     fixtures::{
-        TenantFixture, add_user, assert_conflict, audit_len, name, new_user, register_tenant,
-        stored_user, user_event,
+        TenantFixture, add_user, assert_conflict, audit_len, delete_user, insert_user, name,
+        new_user, register_tenant, stored_user, update_user,
     },
 };
 
@@ -18,28 +18,13 @@ use crate::{
 async fn update(stores: &Stores, fx: &TenantFixture, user: &mut User) -> Result<(), StoreError> {
     let mut next = user.clone();
     let expected = next.bump_version();
-    stores
-        .users
-        .update(
-            &fx.scope,
-            &next,
-            expected,
-            user_event(&next, AuditAction::USER_UPDATED),
-        )
-        .await?;
+    update_user(stores, &fx.scope, &next, expected, actions::USER_UPDATED).await?;
     *user = next;
     Ok(())
 }
 
 async fn delete(stores: &Stores, fx: &TenantFixture, user: &User) -> Result<(), StoreError> {
-    stores
-        .users
-        .delete(
-            &fx.scope,
-            user.id,
-            user_event(user, AuditAction::USER_DELETED),
-        )
-        .await
+    delete_user(stores, &fx.scope, user).await
 }
 
 async fn active_owners(stores: &Stores, fx: &TenantFixture) -> Vec<User> {
@@ -143,13 +128,7 @@ pub async fn an_inactive_owner_does_not_count(stores: Stores) {
     let fx = register_tenant(&stores).await;
     let mut dormant = new_user(fx.tenant.id, Role::Owner, stores.clock.now());
     dormant.is_active = false;
-    stores
-        .users
-        .insert(
-            &fx.scope,
-            &dormant,
-            user_event(&dormant, AuditAction::USER_CREATED),
-        )
+    insert_user(&stores, &fx.scope, &dormant)
         .await
         .expect("insert an inactive owner");
     let events = audit_len(&stores, &fx.scope).await;

@@ -1,7 +1,7 @@
 //! `PasswordResetStore`: single-use, expiring tokens; redemption stores the user
 //! atomically under the user rules.
 
-use aura_audit::AuditAction;
+use aura_identity::actions;
 use aura_identity::{PasswordHash, TokenHash, User};
 use aura_tenancy::{Conflict, Role, StoreError, TenantScope};
 use time::{Duration, OffsetDateTime};
@@ -9,8 +9,8 @@ use time::{Duration, OffsetDateTime};
 use crate::{
     Stores,
     fixtures::{
-        REGISTER_EVENTS, TenantFixture, add_user, assert_conflict, audit_len, chain,
-        register_tenant, stored_user, suffix, token, user_event,
+        TenantFixture, TwoTenants, add_user, assert_conflict, audit_len, chain, register_tenant,
+        stored_user, suffix, token, update_user, user_event,
     },
 };
 
@@ -29,7 +29,7 @@ async fn issue(
             user.id,
             &token,
             expires_at,
-            user_event(user, AuditAction::USER_PASSWORD_RESET_REQUESTED),
+            user_event(user, actions::USER_PASSWORD_RESET_REQUESTED),
         )
         .await
         .expect("issue a reset token");
@@ -65,7 +65,7 @@ async fn redeem(
             user,
             user.version - 1,
             now,
-            user_event(user, AuditAction::USER_PASSWORD_RESET),
+            user_event(user, actions::USER_PASSWORD_RESET),
         )
         .await
 }
@@ -76,7 +76,8 @@ pub async fn issue_find_and_redeem_once(stores: Stores) {
     let now = stores.clock.now();
     let token = issue(&stores, &fx, &member, now + Duration::hours(1)).await;
     let last = chain(&stores, &fx.scope).await.pop().unwrap();
-    assert_eq!(last.action, AuditAction::USER_PASSWORD_RESET_REQUESTED);
+    assert_eq!(last.action, actions::USER_PASSWORD_RESET_REQUESTED);
+    let other_link = issue(&stores, &fx, &member, now + Duration::hours(1)).await;
 
     assert_eq!(
         stores.resets.find(&token, now).await.unwrap(),
@@ -96,12 +97,17 @@ pub async fn issue_find_and_redeem_once(stores: Stores) {
     );
     let events = audit_len(&stores, &fx.scope).await;
     let last = chain(&stores, &fx.scope).await.pop().unwrap();
-    assert_eq!(last.action, AuditAction::USER_PASSWORD_RESET);
+    assert_eq!(last.action, actions::USER_PASSWORD_RESET);
 
     assert_eq!(
         stores.resets.find(&token, now).await.unwrap(),
         None,
         "a used token is not found"
+    );
+    assert_eq!(
+        stores.resets.find(&other_link, now).await.unwrap(),
+        None,
+        "the user's other outstanding link died with the reset"
     );
     let second = with_new_password(&member, now);
     assert!(
@@ -269,10 +275,8 @@ pub async fn redeem_refuses_another_users_token(stores: Stores) {
 }
 
 pub async fn issue_for_another_tenants_user_is_refused(stores: Stores) {
-    let a = register_tenant(&stores).await;
-    let b = register_tenant(&stores).await;
-    let a_member = add_user(&stores, &a, Role::Member).await;
-    let a_events = audit_len(&stores, &a.scope).await;
+    let two = TwoTenants::new(&stores).await;
+    let (b, a_member) = (&two.b, &two.a_member);
     let now = stores.clock.now();
     let token = token();
     let result = stores
@@ -282,7 +286,7 @@ pub async fn issue_for_another_tenants_user_is_refused(stores: Stores) {
             a_member.id,
             &token,
             now + Duration::hours(1),
-            user_event(&a_member, AuditAction::USER_PASSWORD_RESET_REQUESTED),
+            user_event(a_member, actions::USER_PASSWORD_RESET_REQUESTED),
         )
         .await;
     assert!(
@@ -290,23 +294,21 @@ pub async fn issue_for_another_tenants_user_is_refused(stores: Stores) {
         "B's scope must not issue for A's user: {result:?}"
     );
     assert_eq!(stores.resets.find(&token, now).await.unwrap(), None);
-    assert_eq!(audit_len(&stores, &a.scope).await, a_events);
-    assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+    two.assert_no_new_events(&stores).await;
 }
 
 pub async fn redeem_in_another_tenant_changes_nothing(stores: Stores) {
-    let a = register_tenant(&stores).await;
-    let b = register_tenant(&stores).await;
-    let a_member = add_user(&stores, &a, Role::Member).await;
+    let mut two = TwoTenants::new(&stores).await;
+    let (a, b, a_member) = (&two.a, &two.b, &two.a_member);
     let now = stores.clock.now();
-    let token = issue(&stores, &a, &a_member, now + Duration::hours(1)).await;
-    let a_events = audit_len(&stores, &a.scope).await;
+    let token = issue(&stores, a, a_member, now + Duration::hours(1)).await;
+    two.a_events = audit_len(&stores, &a.scope).await;
 
     let result = redeem(
         &stores,
         &b.scope,
         &token,
-        &with_new_password(&a_member, now),
+        &with_new_password(a_member, now),
         now,
     )
     .await;
@@ -314,14 +316,13 @@ pub async fn redeem_in_another_tenant_changes_nothing(stores: Stores) {
         !matches!(result, Ok(true)),
         "B's scope must not redeem A's token: {result:?}"
     );
-    assert_eq!(stored_user(&stores, &a, a_member.id).await, a_member);
+    assert_eq!(stored_user(&stores, a, a_member.id).await, *a_member);
     assert_eq!(
         stores.resets.find(&token, now).await.unwrap(),
         Some((a.tenant.id, a_member.id)),
         "A's token stays unused"
     );
-    assert_eq!(audit_len(&stores, &a.scope).await, a_events);
-    assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+    two.assert_no_new_events(&stores).await;
 }
 
 pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
@@ -337,16 +338,15 @@ pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
     deactivated.is_active = false;
     deactivated.end_sessions();
     let expected = deactivated.bump_version();
-    stores
-        .users
-        .update(
-            &fx.scope,
-            &deactivated,
-            expected,
-            user_event(&deactivated, AuditAction::USER_DEACTIVATED),
-        )
-        .await
-        .expect("deactivate");
+    update_user(
+        &stores,
+        &fx.scope,
+        &deactivated,
+        expected,
+        actions::USER_DEACTIVATED,
+    )
+    .await
+    .expect("deactivate");
     let events = audit_len(&stores, &fx.scope).await;
 
     let result = redeem(

@@ -1,7 +1,7 @@
 //! `SessionStore`: refresh-token families, single-winner rotation, revocation.
 
-use aura_audit::{Actor, AuditAction};
-use aura_identity::RefreshLookup;
+use aura_identity::actions;
+use aura_identity::{RefreshLookup, TokenHash};
 use aura_tenancy::Role;
 use time::Duration;
 use uuid::Uuid;
@@ -9,8 +9,9 @@ use uuid::Uuid;
 use crate::{
     Stores,
     fixtures::{
-        REGISTER_EVENTS, TenantFixture, add_user, assert_not_found, audit_len, chain, event,
-        family, register_tenant, start_session, stored_user, token,
+        REGISTER_EVENTS, TenantFixture, TwoTenants, acted_by, add_user, assert_not_found,
+        audit_len, chain, family, principal, register_tenant, session_event, start_session,
+        stored_user, token,
     },
 };
 
@@ -20,15 +21,8 @@ async fn session_active(
     user: &aura_identity::User,
     session: Uuid,
 ) -> bool {
-    stores
-        .users
-        .find_principal(
-            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
-            user.id,
-            session,
-        )
+    principal(stores, fx.tenant.id, user.id, session)
         .await
-        .unwrap()
         .expect("the principal")
         .session_active
 }
@@ -47,12 +41,7 @@ pub async fn start_opens_a_family_and_records_the_login(stores: Stores) {
             &session,
             &first,
             idle,
-            event(
-                Actor::User(member.id),
-                AuditAction::USER_LOGIN_SUCCEEDED,
-                "session",
-                session.id,
-            ),
+            session_event(&member, actions::USER_LOGIN_SUCCEEDED, session.id),
         )
         .await
         .expect("start a session");
@@ -76,22 +65,20 @@ pub async fn start_opens_a_family_and_records_the_login(stores: Stores) {
         "start sets last_login_at to the session's start, nothing else"
     );
     let last = chain(&stores, &fx.scope).await.pop().unwrap();
-    assert_eq!(last.action, AuditAction::USER_LOGIN_SUCCEEDED);
+    assert_eq!(last.action, actions::USER_LOGIN_SUCCEEDED);
     assert_eq!(last.entity_id, Some(session.id.to_string()));
     assert!(session_active(&stores, &fx, &member, session.id).await);
 }
 
 pub async fn start_for_another_tenants_user_is_refused(stores: Stores) {
-    let a = register_tenant(&stores).await;
-    let b = register_tenant(&stores).await;
-    let a_member = add_user(&stores, &a, Role::Member).await;
-    let a_events = audit_len(&stores, &a.scope).await;
+    let two = TwoTenants::new(&stores).await;
+    let (a, b, a_member) = (&two.a, &two.b, &two.a_member);
     let now = stores.clock.now();
 
     // A's session through B's scope, a session claiming B for A's user, and a session
     // claiming A for B's user through B's scope.
-    let foreign = family(&a_member, now);
-    let mut disguised = family(&a_member, now);
+    let foreign = family(a_member, now);
+    let mut disguised = family(a_member, now);
     disguised.tenant_id = b.tenant.id;
     let mut misfiled = family(&b.owner, now);
     misfiled.tenant_id = a.tenant.id;
@@ -108,12 +95,7 @@ pub async fn start_for_another_tenants_user_is_refused(stores: Stores) {
                 &session,
                 &first,
                 now + Duration::days(1),
-                event(
-                    Actor::User(a_member.id),
-                    AuditAction::USER_LOGIN_SUCCEEDED,
-                    "session",
-                    session.id,
-                ),
+                session_event(a_member, actions::USER_LOGIN_SUCCEEDED, session.id),
             )
             .await;
         assert!(result.is_err(), "{what} must be refused: {result:?}");
@@ -124,17 +106,16 @@ pub async fn start_for_another_tenants_user_is_refused(stores: Stores) {
         );
     }
     assert_eq!(
-        stored_user(&stores, &a, a_member.id).await,
-        a_member,
+        stored_user(&stores, a, a_member.id).await,
+        *a_member,
         "A's user is unchanged"
     );
     assert_eq!(
-        stored_user(&stores, &b, b.owner.id).await,
+        stored_user(&stores, b, b.owner.id).await,
         b.owner,
         "B's user is unchanged"
     );
-    assert_eq!(audit_len(&stores, &a.scope).await, a_events);
-    assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+    two.assert_no_new_events(&stores).await;
 }
 
 pub async fn find_of_an_unknown_token_is_none(stores: Stores) {
@@ -206,37 +187,43 @@ pub async fn rotate_marks_used_and_adds_the_next_token(stores: Stores) {
 }
 
 pub async fn rotate_has_one_winner(stores: Stores) {
+    const RACERS: usize = 8;
     let fx = register_tenant(&stores).await;
     let (session, first) = start_session(&stores, &fx, &fx.owner).await;
     let scope = fx.scope_of(&fx.owner);
     let now = stores.clock.now();
     let idle = now + Duration::days(7);
-    let (left, right) = (token(), token());
+    let nexts: Vec<TokenHash> = (0..RACERS).map(|_| token()).collect();
 
-    let (won_left, won_right) = tokio::join!(
-        stores.sessions.rotate(&scope, &first, &left, idle, now),
-        stores.sessions.rotate(&scope, &first, &right, idle, now),
-    );
-    let (won_left, won_right) = (won_left.unwrap(), won_right.unwrap());
-    assert!(
-        won_left ^ won_right,
-        "exactly one of two concurrent rotations wins ({won_left}, {won_right})"
-    );
-    let (winner, loser) = if won_left {
-        (left, right)
-    } else {
-        (right, left)
-    };
+    let racers: Vec<_> = nexts
+        .iter()
+        .map(|&next| {
+            let (sessions, scope) = (stores.sessions.clone(), scope.clone());
+            tokio::spawn(async move { sessions.rotate(&scope, &first, &next, idle, now).await })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for racer in racers {
+        won.push(racer.await.unwrap().unwrap());
+    }
     assert_eq!(
-        stores
+        won.iter().filter(|&&w| w).count(),
+        1,
+        "exactly one of {RACERS} concurrent rotations wins ({won:?})"
+    );
+    for (next, won) in nexts.iter().zip(won) {
+        let family = stores
             .sessions
-            .find(&winner)
+            .find(next)
             .await
             .unwrap()
-            .map(|l| l.family.id),
-        Some(session.id)
-    );
-    assert_eq!(stores.sessions.find(&loser).await.unwrap(), None);
+            .map(|l| l.family.id);
+        assert_eq!(
+            family,
+            won.then_some(session.id),
+            "only the winner's next token joins the family"
+        );
+    }
 }
 
 pub async fn rotate_in_another_tenant_changes_nothing(stores: Stores) {
@@ -271,12 +258,7 @@ pub async fn revoke_ends_the_session(stores: Stores) {
             &fx.scope,
             session.id,
             now,
-            event(
-                Actor::User(fx.owner.id),
-                AuditAction::USER_LOGGED_OUT,
-                "session",
-                session.id,
-            ),
+            session_event(&fx.owner, actions::USER_LOGGED_OUT, session.id),
         )
         .await
         .expect("revoke");
@@ -292,7 +274,17 @@ pub async fn revoke_ends_the_session(stores: Stores) {
         "the user's other sessions stay active"
     );
     let last = chain(&stores, &fx.scope).await.pop().unwrap();
-    assert_eq!(last.action, AuditAction::USER_LOGGED_OUT);
+    assert_eq!(last.action, actions::USER_LOGGED_OUT);
+
+    // A reuse after logout revokes the family again: no error, still revoked.
+    let reused = session_event(&fx.owner, actions::AUTH_REFRESH_REUSED, session.id);
+    stores
+        .sessions
+        .revoke(&fx.scope, session.id, now, reused)
+        .await
+        .expect("revoking a revoked family again");
+    let found = stores.sessions.find(&first).await.unwrap().unwrap();
+    assert!(found.family_revoked, "the family stays revoked");
 }
 
 pub async fn revoke_in_another_tenant_is_not_found(stores: Stores) {
@@ -301,14 +293,7 @@ pub async fn revoke_in_another_tenant_is_not_found(stores: Stores) {
     let (session, first) = start_session(&stores, &a, &a.owner).await;
     let a_events = audit_len(&stores, &a.scope).await;
     let now = stores.clock.now();
-    let logout = || {
-        event(
-            Actor::User(b.owner.id),
-            AuditAction::USER_LOGGED_OUT,
-            "session",
-            session.id,
-        )
-    };
+    let logout = || session_event(&b.owner, actions::USER_LOGGED_OUT, session.id);
 
     assert_not_found(
         stores
@@ -365,12 +350,7 @@ pub async fn start_does_not_change_the_version(stores: Stores) {
             &fx.scope,
             &deactivated,
             expected,
-            event(
-                Actor::User(fx.owner.id),
-                AuditAction::USER_DEACTIVATED,
-                "user",
-                member.id,
-            ),
+            acted_by(&fx.owner, actions::USER_DEACTIVATED, "user", member.id),
         )
         .await
         .expect("a sign-in does not make an administrator's read stale");

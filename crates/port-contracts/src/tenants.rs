@@ -1,7 +1,8 @@
 //! `TenantRepository`: registration with unique slug and e-mail, reads and updates in
 //! the scope's tenant only, the platform list.
 
-use aura_audit::{Actor, AuditAction};
+use aura_audit::Actor;
+use aura_identity::actions;
 use aura_identity::ports::LoginRecord;
 use aura_tenancy::{
     Conflict, Role, SubscriptionTier, SystemScope, Tenant, TenantId, TenantName, TenantScope,
@@ -13,7 +14,7 @@ use crate::{
     Stores,
     fixtures::{
         REGISTER_EVENTS, assert_conflict, assert_not_found, audit_len, chain, event, new_user,
-        register_events, register_tenant, unique_slug,
+        register, register_tenant, unique_slug, update_tenant,
     },
 };
 
@@ -60,8 +61,8 @@ pub async fn register_stores_tenant_owner_and_events(stores: Stores) {
     assert_eq!(
         actions,
         [
-            AuditAction::TENANT_CREATED.as_str(),
-            AuditAction::USER_CREATED.as_str()
+            actions::TENANT_CREATED.as_str(),
+            actions::USER_CREATED.as_str()
         ],
         "register stores its events in order"
     );
@@ -75,15 +76,7 @@ pub async fn register_rejects_a_taken_slug(stores: Stores) {
     let mut tenant = fresh_tenant(&stores);
     tenant.slug = taken.tenant.slug.clone();
     let owner = new_user(tenant.id, Role::Owner, stores.clock.now());
-    let result = stores
-        .tenants
-        .register(
-            &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
-            &tenant,
-            &owner,
-            register_events(&tenant, &owner),
-        )
-        .await;
+    let result = register(&stores, &tenant, &owner).await;
     assert_conflict(result, Conflict::SlugTaken, "register with a taken slug");
 
     assert_not_found(
@@ -108,15 +101,7 @@ pub async fn register_rejects_a_taken_email(stores: Stores) {
     let tenant = fresh_tenant(&stores);
     let mut owner = new_user(tenant.id, Role::Owner, stores.clock.now());
     owner.email = taken.owner.email.clone();
-    let result = stores
-        .tenants
-        .register(
-            &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
-            &tenant,
-            &owner,
-            register_events(&tenant, &owner),
-        )
-        .await;
+    let result = register(&stores, &tenant, &owner).await;
     assert_conflict(result, Conflict::EmailTaken, "register with a taken e-mail");
 
     assert!(
@@ -156,21 +141,15 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
     let new_slug = unique_slug();
     changed.slug = new_slug.clone();
     let expected_version = changed.bump_version();
-    stores
-        .tenants
-        .update(
-            &fx.scope,
-            &changed,
-            expected_version,
-            event(
-                Actor::User(fx.owner.id),
-                AuditAction::TENANT_UPDATED,
-                "tenant",
-                fx.tenant.id,
-            ),
-        )
-        .await
-        .expect("update the tenant");
+    update_tenant(
+        &stores,
+        &fx.scope,
+        &changed,
+        expected_version,
+        (Actor::User(fx.owner.id), actions::TENANT_UPDATED),
+    )
+    .await
+    .expect("update the tenant");
 
     assert_eq!(stores.tenants.get(&fx.scope).await.unwrap(), changed);
     assert!(stores.tenants.slug_taken(&new_slug).await.unwrap());
@@ -182,7 +161,7 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
     assert_eq!(events.len(), REGISTER_EVENTS + 1);
     assert_eq!(
         events.last().unwrap().action,
-        AuditAction::TENANT_UPDATED,
+        actions::TENANT_UPDATED,
         "the update stores its event"
     );
 }
@@ -193,20 +172,14 @@ pub async fn update_rejects_a_taken_slug(stores: Stores) {
     let mut changed = a.tenant.clone();
     changed.slug = b.tenant.slug.clone();
     changed.name = TenantName::parse("Should Not Stick").unwrap();
-    let result = stores
-        .tenants
-        .update(
-            &a.scope,
-            &changed,
-            changed.version,
-            event(
-                Actor::System,
-                AuditAction::TENANT_UPDATED,
-                "tenant",
-                a.tenant.id,
-            ),
-        )
-        .await;
+    let result = update_tenant(
+        &stores,
+        &a.scope,
+        &changed,
+        changed.version,
+        (Actor::System, actions::TENANT_UPDATED),
+    )
+    .await;
     assert_conflict(result, Conflict::SlugTaken, "update to a taken slug");
     assert_eq!(stores.tenants.get(&a.scope).await.unwrap(), a.tenant);
     assert_eq!(stores.tenants.get(&b.scope).await.unwrap(), b.tenant);
@@ -230,20 +203,14 @@ pub async fn other_tenants_are_not_found(stores: Stores) {
     let mut hijacked = a.tenant.clone();
     hijacked.name = TenantName::parse("Hijacked").unwrap();
     hijacked.is_active = false;
-    let result = stores
-        .tenants
-        .update(
-            &b.scope,
-            &hijacked,
-            hijacked.version,
-            event(
-                Actor::User(b.owner.id),
-                AuditAction::TENANT_UPDATED,
-                "tenant",
-                a.tenant.id,
-            ),
-        )
-        .await;
+    let result = update_tenant(
+        &stores,
+        &b.scope,
+        &hijacked,
+        hijacked.version,
+        (Actor::User(b.owner.id), actions::TENANT_UPDATED),
+    )
+    .await;
     assert_not_found(result, "updating tenant A through B's scope");
     assert_eq!(
         stores.tenants.get(&a.scope).await.unwrap(),
@@ -267,16 +234,7 @@ pub async fn list_all_contains_tenants_oldest_first(stores: Stores) {
         tenant.created_at = now - Duration::hours(age_hours);
         tenant.updated_at = tenant.created_at;
         let owner = new_user(tenant.id, Role::Owner, tenant.created_at);
-        stores
-            .tenants
-            .register(
-                &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
-                &tenant,
-                &owner,
-                register_events(&tenant, &owner),
-            )
-            .await
-            .expect("register");
+        register(&stores, &tenant, &owner).await.expect("register");
         registered.push(tenant);
     }
     let all = stores
@@ -306,39 +264,27 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
     let mut suspended = read.clone();
     suspended.is_active = false;
     let expected = suspended.bump_version();
-    stores
-        .tenants
-        .update(
-            &fx.system_scope(),
-            &suspended,
-            expected,
-            event(
-                Actor::System,
-                AuditAction::TENANT_SUSPENDED,
-                "tenant",
-                read.id,
-            ),
-        )
-        .await
-        .expect("the first write at the version read");
+    update_tenant(
+        &stores,
+        &fx.system_scope(),
+        &suspended,
+        expected,
+        (Actor::System, actions::TENANT_SUSPENDED),
+    )
+    .await
+    .expect("the first write at the version read");
 
     let mut renamed = read.clone();
     renamed.name = TenantName::parse("Stale Rename").unwrap();
     let expected = renamed.bump_version();
-    let result = stores
-        .tenants
-        .update(
-            &fx.scope,
-            &renamed,
-            expected,
-            event(
-                Actor::User(fx.owner.id),
-                AuditAction::TENANT_UPDATED,
-                "tenant",
-                read.id,
-            ),
-        )
-        .await;
+    let result = update_tenant(
+        &stores,
+        &fx.scope,
+        &renamed,
+        expected,
+        (Actor::User(fx.owner.id), actions::TENANT_UPDATED),
+    )
+    .await;
     assert_conflict(result, Conflict::Version, "a write from a stale read");
     assert_eq!(
         stores.tenants.get(&fx.scope).await.unwrap(),
@@ -354,12 +300,7 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
                 &scope_in(TenantId::generate()),
                 &renamed,
                 expected,
-                event(
-                    Actor::System,
-                    AuditAction::TENANT_UPDATED,
-                    "tenant",
-                    read.id,
-                ),
+                event(Actor::System, actions::TENANT_UPDATED, "tenant", read.id),
             )
             .await,
         "an update outside the scope's tenant",
@@ -375,14 +316,7 @@ pub async fn concurrent_updates_have_one_winner(stores: Stores) {
     let mut second = read.clone();
     second.is_active = false;
     let expected_second = second.bump_version();
-    let updated = || {
-        event(
-            Actor::System,
-            AuditAction::TENANT_UPDATED,
-            "tenant",
-            read.id,
-        )
-    };
+    let updated = || event(Actor::System, actions::TENANT_UPDATED, "tenant", read.id);
 
     let (a, b) = tokio::join!(
         stores

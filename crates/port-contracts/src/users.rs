@@ -1,8 +1,8 @@
 //! `UserRepository`: reads and writes in the scope's tenant only, the platform-wide
 //! unique e-mail, keyset pagination, the global lookups.
 
-use aura_audit::{Actor, AuditAction};
-use aura_identity::{User, ports::LoginRecord};
+use aura_identity::actions;
+use aura_identity::{PasswordHash, User, ports::LoginRecord};
 use aura_tenancy::{Conflict, PageRequest, Role, TenantId, UserId};
 use time::Duration;
 use uuid::Uuid;
@@ -10,9 +10,9 @@ use uuid::Uuid;
 use crate::{
     Stores,
     fixtures::{
-        REGISTER_EVENTS, add_user, assert_conflict, assert_not_found, audit_len, chain, event,
-        family, name, new_user, register_tenant, start_session, stored_user, token, unique_email,
-        user_event,
+        REGISTER_EVENTS, TwoTenants, acted_by, add_user, assert_conflict, assert_not_found,
+        audit_len, chain, delete_user, family, insert_user, name, new_user, principal,
+        register_tenant, start_session, stored_user, token, unique_email, update_user, user_event,
     },
 };
 
@@ -32,7 +32,7 @@ pub async fn insert_then_get_and_find_for_login(stores: Stores) {
     let events = chain(&stores, &fx.scope).await;
     assert_eq!(events.len(), REGISTER_EVENTS + 1);
     let last = events.last().unwrap();
-    assert_eq!(last.action, AuditAction::USER_CREATED);
+    assert_eq!(last.action, actions::USER_CREATED);
     assert_eq!(last.entity_id, Some(user.id.to_string()));
 }
 
@@ -54,14 +54,7 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
 
     let mut twin = new_user(b.tenant.id, Role::Member, stores.clock.now());
     twin.email = a.owner.email.clone();
-    let result = stores
-        .users
-        .insert(
-            &b.scope,
-            &twin,
-            user_event(&twin, AuditAction::USER_CREATED),
-        )
-        .await;
+    let result = insert_user(&stores, &b.scope, &twin).await;
     assert_conflict(
         result,
         Conflict::EmailTaken,
@@ -74,14 +67,7 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
 
     let mut same_tenant_twin = new_user(b.tenant.id, Role::Member, stores.clock.now());
     same_tenant_twin.email = b_member.email.clone();
-    let result = stores
-        .users
-        .insert(
-            &b.scope,
-            &same_tenant_twin,
-            user_event(&same_tenant_twin, AuditAction::USER_CREATED),
-        )
-        .await;
+    let result = insert_user(&stores, &b.scope, &same_tenant_twin).await;
     assert_conflict(
         result,
         Conflict::EmailTaken,
@@ -90,15 +76,14 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
 
     let mut renamed = b_member.clone();
     renamed.email = a.owner.email.clone();
-    let result = stores
-        .users
-        .update(
-            &b.scope,
-            &renamed,
-            renamed.version,
-            user_event(&renamed, AuditAction::USER_UPDATED),
-        )
-        .await;
+    let result = update_user(
+        &stores,
+        &b.scope,
+        &renamed,
+        renamed.version,
+        actions::USER_UPDATED,
+    )
+    .await;
     assert_conflict(
         result,
         Conflict::EmailTaken,
@@ -128,16 +113,15 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
 
     let mut same_address = b_member.clone();
     same_address.full_name = name("Kept Address");
-    stores
-        .users
-        .update(
-            &b.scope,
-            &same_address,
-            same_address.version,
-            user_event(&same_address, AuditAction::USER_UPDATED),
-        )
-        .await
-        .expect("keeping one's own address is no conflict");
+    update_user(
+        &stores,
+        &b.scope,
+        &same_address,
+        same_address.version,
+        actions::USER_UPDATED,
+    )
+    .await
+    .expect("keeping one's own address is no conflict");
 }
 
 pub async fn concurrent_inserts_of_one_email_have_one_winner(stores: Stores) {
@@ -150,16 +134,8 @@ pub async fn concurrent_inserts_of_one_email_have_one_winner(stores: Stores) {
     in_b.email = email.clone();
 
     let (ra, rb) = tokio::join!(
-        stores.users.insert(
-            &a.scope,
-            &in_a,
-            user_event(&in_a, AuditAction::USER_CREATED)
-        ),
-        stores.users.insert(
-            &b.scope,
-            &in_b,
-            user_event(&in_b, AuditAction::USER_CREATED)
-        ),
+        insert_user(&stores, &a.scope, &in_a),
+        insert_user(&stores, &b.scope, &in_b),
     );
     let (winner, loser) = match (ra, rb) {
         (Ok(()), loser) => (in_a, loser),
@@ -237,6 +213,8 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
     changed.email = unique_email("changed");
     changed.role = Role::Viewer;
     changed.session_version += 1;
+    changed.is_active = false;
+    changed.password_hash = PasswordHash::unset();
     changed.updated_at = user.updated_at + Duration::seconds(5);
     let expected_version = changed.bump_version();
     stores
@@ -245,12 +223,7 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
             &fx.scope,
             &changed,
             expected_version,
-            event(
-                Actor::User(fx.owner.id),
-                AuditAction::USER_ROLE_CHANGED,
-                "user",
-                user.id,
-            ),
+            acted_by(&fx.owner, actions::USER_ROLE_CHANGED, "user", user.id),
         )
         .await
         .expect("update the user");
@@ -269,29 +242,42 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
     let login = stores.users.find_for_login(&changed.email).await.unwrap();
     assert_eq!(login.map(|l| l.user), Some(changed.clone()));
     let last = chain(&stores, &fx.scope).await.pop().unwrap();
-    assert_eq!(last.action, AuditAction::USER_ROLE_CHANGED);
+    assert_eq!(last.action, actions::USER_ROLE_CHANGED);
 }
 
 pub async fn delete_removes_the_user_with_its_event(stores: Stores) {
     let fx = register_tenant(&stores).await;
     let user = add_user(&stores, &fx, Role::Member).await;
+    let (_, session_token) = start_session(&stores, &fx, &user).await;
+    let (reset, now) = (token(), stores.clock.now());
+    let requested = user_event(&user, actions::USER_PASSWORD_RESET_REQUESTED);
+    stores
+        .resets
+        .issue(
+            &fx.scope,
+            user.id,
+            &reset,
+            now + Duration::hours(1),
+            requested,
+        )
+        .await
+        .expect("issue a reset token");
     let before = audit_len(&stores, &fx.scope).await;
     stores
         .users
         .delete(
             &fx.scope,
             user.id,
-            event(
-                Actor::User(fx.owner.id),
-                AuditAction::USER_DELETED,
-                "user",
-                user.id,
-            ),
+            acted_by(&fx.owner, actions::USER_DELETED, "user", user.id),
         )
         .await
         .expect("delete the user");
 
     assert_not_found(stores.users.get(&fx.scope, user.id).await, "a deleted user");
+    let session = stores.sessions.find(&session_token).await.unwrap();
+    assert_eq!(session, None, "the user's sessions went with the user");
+    let link = stores.resets.find(&reset, now).await.unwrap();
+    assert_eq!(link, None, "the user's reset links went with the user");
     assert_eq!(
         stores.users.find_for_login(&user.email).await.unwrap(),
         None
@@ -304,19 +290,14 @@ pub async fn delete_removes_the_user_with_its_event(stores: Stores) {
     assert!(list.items.iter().all(|u| u.id != user.id));
     let events = chain(&stores, &fx.scope).await;
     assert_eq!(events.len(), before + 1);
-    assert_eq!(events.last().unwrap().action, AuditAction::USER_DELETED);
+    assert_eq!(events.last().unwrap().action, actions::USER_DELETED);
 
     let again = stores
         .users
         .delete(
             &fx.scope,
             user.id,
-            event(
-                Actor::User(fx.owner.id),
-                AuditAction::USER_DELETED,
-                "user",
-                user.id,
-            ),
+            acted_by(&fx.owner, actions::USER_DELETED, "user", user.id),
         )
         .await;
     assert_not_found(again, "deleting a deleted user");
@@ -324,22 +305,14 @@ pub async fn delete_removes_the_user_with_its_event(stores: Stores) {
 
     let mut successor = new_user(fx.tenant.id, Role::Member, stores.clock.now());
     successor.email = user.email.clone();
-    stores
-        .users
-        .insert(
-            &fx.scope,
-            &successor,
-            user_event(&successor, AuditAction::USER_CREATED),
-        )
+    insert_user(&stores, &fx.scope, &successor)
         .await
         .expect("a deleted user's address is free again");
 }
 
 pub async fn other_tenants_users_are_not_found(stores: Stores) {
-    let a = register_tenant(&stores).await;
-    let a_member = add_user(&stores, &a, Role::Member).await;
-    let b = register_tenant(&stores).await;
-    let a_events = audit_len(&stores, &a.scope).await;
+    let two = TwoTenants::new(&stores).await;
+    let (a, b, a_member) = (&two.a, &two.b, &two.a_member);
 
     for id in [a.owner.id, a_member.id] {
         assert_not_found(
@@ -361,62 +334,45 @@ pub async fn other_tenants_users_are_not_found(stores: Stores) {
     let mut hijacked = a_member.clone();
     hijacked.role = Role::Owner;
     hijacked.full_name = name("Hijacked");
-    let result = stores
-        .users
-        .update(
-            &b.scope,
-            &hijacked,
-            hijacked.version,
-            user_event(&hijacked, AuditAction::USER_UPDATED),
-        )
-        .await;
+    let result = update_user(
+        &stores,
+        &b.scope,
+        &hijacked,
+        hijacked.version,
+        actions::USER_UPDATED,
+    )
+    .await;
     assert_not_found(result, "updating A's user through B's scope");
 
     let mut moved = a_member.clone();
     moved.tenant_id = b.tenant.id;
-    let result = stores
-        .users
-        .update(
-            &b.scope,
-            &moved,
-            moved.version,
-            user_event(&moved, AuditAction::USER_UPDATED),
-        )
-        .await;
+    let result = update_user(
+        &stores,
+        &b.scope,
+        &moved,
+        moved.version,
+        actions::USER_UPDATED,
+    )
+    .await;
     assert_not_found(result, "moving A's user into B");
 
-    let result = stores
-        .users
-        .delete(
-            &b.scope,
-            a_member.id,
-            user_event(&a_member, AuditAction::USER_DELETED),
-        )
-        .await;
+    let result = delete_user(&stores, &b.scope, a_member).await;
     assert_not_found(result, "deleting A's user through B's scope");
 
     assert_eq!(
-        stored_user(&stores, &a, a_member.id).await,
-        a_member,
+        stored_user(&stores, a, a_member.id).await,
+        *a_member,
         "A's row is unchanged"
     );
-    assert_eq!(stored_user(&stores, &a, a.owner.id).await, a.owner);
-    assert_eq!(audit_len(&stores, &a.scope).await, a_events);
-    assert_eq!(audit_len(&stores, &b.scope).await, REGISTER_EVENTS);
+    assert_eq!(stored_user(&stores, a, a.owner.id).await, a.owner);
+    two.assert_no_new_events(&stores).await;
 }
 
 pub async fn insert_into_another_tenant_is_refused(stores: Stores) {
     let a = register_tenant(&stores).await;
     let b = register_tenant(&stores).await;
     let intruder = new_user(a.tenant.id, Role::Owner, stores.clock.now());
-    let result = stores
-        .users
-        .insert(
-            &b.scope,
-            &intruder,
-            user_event(&intruder, AuditAction::USER_CREATED),
-        )
-        .await;
+    let result = insert_user(&stores, &b.scope, &intruder).await;
     assert!(
         result.is_err(),
         "B's scope must not insert a user into A: {result:?}"
@@ -443,74 +399,29 @@ pub async fn find_principal_checks_tenant_user_and_session(stores: Stores) {
     let member = add_user(&stores, &fx, Role::Member).await;
     let (session, _) = start_session(&stores, &fx, &member).await;
 
-    let found = stores
-        .users
-        .find_principal(
-            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
-            member.id,
-            session.id,
-        )
+    let found = principal(&stores, fx.tenant.id, member.id, session.id)
         .await
-        .unwrap()
         .expect("the principal");
     assert_eq!(found.user, stored_user(&stores, &fx, member.id).await);
     assert_eq!(found.tenant, fx.tenant);
     assert!(found.session_active, "a fresh session is active");
 
-    let wrong_tenant = stores
-        .users
-        .find_principal(
-            &aura_tenancy::TenantScope::for_credential_check(other.tenant.id, None),
-            member.id,
-            session.id,
-        )
-        .await
-        .unwrap();
+    let wrong_tenant = principal(&stores, other.tenant.id, member.id, session.id).await;
     assert_eq!(
         wrong_tenant, None,
         "the user is not found in another tenant"
     );
-    let unknown_user = stores
-        .users
-        .find_principal(
-            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
-            UserId::generate(),
-            session.id,
-        )
-        .await
-        .unwrap();
+    let unknown_user = principal(&stores, fx.tenant.id, UserId::generate(), session.id).await;
     assert_eq!(unknown_user, None);
-    let unknown_tenant = stores
-        .users
-        .find_principal(
-            &aura_tenancy::TenantScope::for_credential_check(TenantId::generate(), None),
-            member.id,
-            session.id,
-        )
-        .await
-        .unwrap();
+    let unknown_tenant = principal(&stores, TenantId::generate(), member.id, session.id).await;
     assert_eq!(unknown_tenant, None);
 
-    let no_session = stores
-        .users
-        .find_principal(
-            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
-            member.id,
-            Uuid::now_v7(),
-        )
+    let no_session = principal(&stores, fx.tenant.id, member.id, Uuid::now_v7())
         .await
-        .unwrap()
         .expect("the principal without a session");
     assert!(!no_session.session_active, "an unknown session is inactive");
-    let someone_elses = stores
-        .users
-        .find_principal(
-            &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
-            fx.owner.id,
-            session.id,
-        )
+    let someone_elses = principal(&stores, fx.tenant.id, fx.owner.id, session.id)
         .await
-        .unwrap()
         .expect("the owner");
     assert!(
         !someone_elses.session_active,
@@ -537,7 +448,7 @@ pub async fn find_principal_sees_an_expired_session_as_inactive(stores: Stores) 
                 &session,
                 &token(),
                 session.absolute_expires_at,
-                user_event(&fx.owner, AuditAction::USER_LOGIN_SUCCEEDED),
+                user_event(&fx.owner, actions::USER_LOGIN_SUCCEEDED),
             )
             .await
             .expect("start");
@@ -545,15 +456,8 @@ pub async fn find_principal_sees_an_expired_session_as_inactive(stores: Stores) 
     }
     let mut active = Vec::new();
     for id in check {
-        let found = stores
-            .users
-            .find_principal(
-                &aura_tenancy::TenantScope::for_credential_check(fx.tenant.id, None),
-                fx.owner.id,
-                id,
-            )
+        let found = principal(&stores, fx.tenant.id, fx.owner.id, id)
             .await
-            .unwrap()
             .expect("the principal");
         active.push(found.session_active);
     }
@@ -575,31 +479,29 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
     deactivated.role = Role::Viewer;
     deactivated.end_sessions();
     let expected = deactivated.bump_version();
-    stores
-        .users
-        .update(
-            &fx.scope,
-            &deactivated,
-            expected,
-            user_event(&deactivated, AuditAction::USER_DEACTIVATED),
-        )
-        .await
-        .expect("the first write at the version read");
+    update_user(
+        &stores,
+        &fx.scope,
+        &deactivated,
+        expected,
+        actions::USER_DEACTIVATED,
+    )
+    .await
+    .expect("the first write at the version read");
     let events = audit_len(&stores, &fx.scope).await;
 
     let mut new_password = read.clone();
     new_password.password_hash = aura_identity::PasswordHash::from_stored("$contract$x".into());
     new_password.end_sessions();
     let expected = new_password.bump_version();
-    let result = stores
-        .users
-        .update(
-            &fx.scope_of(&read),
-            &new_password,
-            expected,
-            user_event(&new_password, AuditAction::USER_PASSWORD_CHANGED),
-        )
-        .await;
+    let result = update_user(
+        &stores,
+        &fx.scope_of(&read),
+        &new_password,
+        expected,
+        actions::USER_PASSWORD_CHANGED,
+    )
+    .await;
     assert_conflict(result, Conflict::Version, "a write from a stale read");
     assert_eq!(
         stored_user(&stores, &fx, member.id).await,
@@ -616,41 +518,33 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
     let mut renamed = stored_user(&stores, &fx, member.id).await;
     renamed.full_name = name("Fresh Read");
     let expected = renamed.bump_version();
-    stores
-        .users
-        .update(
-            &fx.scope,
-            &renamed,
-            expected,
-            user_event(&renamed, AuditAction::USER_UPDATED),
-        )
-        .await
-        .expect("a write at the current version");
+    update_user(
+        &stores,
+        &fx.scope,
+        &renamed,
+        expected,
+        actions::USER_UPDATED,
+    )
+    .await
+    .expect("a write at the current version");
     assert_eq!(
         stored_user(&stores, &fx, member.id).await.version,
         read.version + 2
     );
 
     // A row that is gone is not found, whatever the version.
-    stores
-        .users
-        .delete(
-            &fx.scope,
-            member.id,
-            user_event(&member, AuditAction::USER_DELETED),
-        )
+    delete_user(&stores, &fx.scope, &member)
         .await
         .expect("delete");
     assert_not_found(
-        stores
-            .users
-            .update(
-                &fx.scope,
-                &renamed,
-                renamed.version,
-                user_event(&renamed, AuditAction::USER_UPDATED),
-            )
-            .await,
+        update_user(
+            &stores,
+            &fx.scope,
+            &renamed,
+            renamed.version,
+            actions::USER_UPDATED,
+        )
+        .await,
         "an update of a deleted user",
     );
 }
@@ -668,17 +562,19 @@ pub async fn concurrent_updates_have_one_winner(stores: Stores) {
     let events = audit_len(&stores, &fx.scope).await;
 
     let (a, b) = tokio::join!(
-        stores.users.update(
+        update_user(
+            &stores,
             &fx.scope,
             &first,
             expected_first,
-            user_event(&first, AuditAction::USER_UPDATED)
+            actions::USER_UPDATED
         ),
-        stores.users.update(
+        update_user(
+            &stores,
             &fx.scope,
             &second,
             expected_second,
-            user_event(&second, AuditAction::USER_ROLE_CHANGED)
+            actions::USER_ROLE_CHANGED
         ),
     );
     let (winner, loser) = match (a, b) {

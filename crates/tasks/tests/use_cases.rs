@@ -11,8 +11,8 @@ use std::{
 
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{
-    Actor, AuditAction, AuditLog, AuditQuery, AuditRecord, ChainHash, ChainHasher, Changes,
-    PendingEvent, RequestContext,
+    Actor, AuditLog, AuditQuery, AuditRecord, ChainHash, ChainHasher, Changes, PendingEvent,
+    RequestContext,
 };
 use aura_gdpr_registers::Members;
 use aura_identity::{Email, FullName, PasswordHash, User, ports::UserRepository};
@@ -138,7 +138,7 @@ impl World {
         let event = |id: UserId| {
             PendingEvent::new(
                 Actor::User(owner.id),
-                AuditAction::USER_CREATED,
+                aura_identity::actions::USER_CREATED,
                 "user",
                 id,
                 Changes::new(),

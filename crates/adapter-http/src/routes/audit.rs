@@ -1,5 +1,6 @@
 use actix_web::{HttpRequest, web};
 use aura_audit::AuditQuery;
+use aura_identity::Authenticated;
 use aura_tenancy::UserId;
 use serde::Deserialize;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -30,6 +31,19 @@ pub struct AuditParams {
     pub to: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
+}
+
+/// The trail is for owners and admins; a refusal is audited like any other.
+async fn may_read_audit(
+    state: &ApiState,
+    auth: &Authenticated,
+    meta: &ClientMeta,
+) -> Result<(), ApiError> {
+    let permission = aura_tenancy::Permission::ReadAudit;
+    let admin = &state.identity.admin;
+    Ok(admin
+        .require(&auth.scope, permission, &meta.context)
+        .await?)
 }
 
 fn parse_time(raw: Option<&str>, field: &str) -> Result<Option<OffsetDateTime>, ApiError> {
@@ -85,15 +99,7 @@ pub async fn list(
             .transpose()?,
         limit: checked_limit(params.limit)?,
     };
-    state
-        .identity
-        .admin
-        .require(
-            &auth.scope,
-            aura_tenancy::Permission::ReadAudit,
-            &meta.context,
-        )
-        .await?;
+    may_read_audit(&state, &auth, &meta).await?;
     let page = state.audit.list(&auth.scope, &query).await?;
     Ok(web::Json(AuditEventList {
         items: page.items.into_iter().map(AuditEventBody::from).collect(),
@@ -109,15 +115,7 @@ pub async fn verify(
     meta: ClientMeta,
     Auth(auth): Auth,
 ) -> Result<web::Json<ChainReport>, ApiError> {
-    state
-        .identity
-        .admin
-        .require(
-            &auth.scope,
-            aura_tenancy::Permission::ReadAudit,
-            &meta.context,
-        )
-        .await?;
+    may_read_audit(&state, &auth, &meta).await?;
     let report = state.audit.verify(&auth.scope).await?;
     Ok(web::Json(ChainReport {
         valid: report.valid,

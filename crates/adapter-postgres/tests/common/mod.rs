@@ -100,8 +100,8 @@ pub async fn registered(stores: &PgStores, prefix: &str) -> (Tenant, User, Tenan
             &tenant,
             &owner,
             vec![
-                event(AuditAction::TENANT_CREATED, tenant.id),
-                event(AuditAction::USER_CREATED, owner.id),
+                event(aura_identity::actions::TENANT_CREATED, tenant.id),
+                event(aura_identity::actions::USER_CREATED, owner.id),
             ],
         )
         .await
@@ -121,7 +121,11 @@ pub async fn add_user(
     let user = new_user(tenant, local, role);
     stores
         .users()
-        .insert(scope, &user, event(AuditAction::USER_CREATED, user.id))
+        .insert(
+            scope,
+            &user,
+            event(aura_identity::actions::USER_CREATED, user.id),
+        )
         .await
         .expect("insert user");
     user

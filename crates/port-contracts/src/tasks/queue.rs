@@ -12,7 +12,7 @@ use std::{
     },
 };
 
-use aura_audit::{Actor, AuditAction};
+use aura_audit::Actor;
 use aura_jobs::{ClaimedJob, EncodedJob, Job, JobFilter, JobStatus, NewJob, QueueStats};
 use aura_tasks::{DigestMail, OverdueDigest, ReminderPlan, TaskStatus};
 use aura_tenancy::{Conflict, StoreError};
@@ -548,7 +548,7 @@ pub async fn schedule_digests_is_idempotent_and_skips_suspended_tenants(stores: 
             tenant.version,
             event(
                 Actor::User(suspended.owner()),
-                AuditAction::TENANT_SUSPENDED,
+                aura_identity::actions::TENANT_SUSPENDED,
                 "tenant",
                 tenant.id,
             ),

@@ -6,7 +6,7 @@
 
 use std::{future::Future, time::Duration as StdDuration};
 
-use aura_audit::{Actor, AuditAction};
+use aura_audit::Actor;
 use aura_jobs::JobStatus;
 use aura_records::Id;
 use aura_tasks::{
@@ -777,7 +777,7 @@ pub async fn a_deleted_user_leaves_the_tasks_unassigned(stores: TaskStores) {
             helper.id,
             event(
                 Actor::User(tf.owner()),
-                AuditAction::USER_DELETED,
+                aura_identity::actions::USER_DELETED,
                 "user",
                 helper.id,
             ),
