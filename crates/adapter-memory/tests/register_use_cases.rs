@@ -58,6 +58,7 @@ impl World {
             activities: Arc::new(store.clone()),
             processors: Arc::new(store.clone()),
             policies: Arc::new(store.clone()),
+            policy_versions: Arc::new(store.clone()),
             members: Arc::new(TenantMembers(Arc::new(store.clone()))),
             audit: Arc::new(store.clone()),
             clock: clock.clone(),

@@ -2,15 +2,17 @@
 //! every record answers with `ETag: "<version>"`; `PUT` and `DELETE` must send
 //! `If-Match: "<version>"` (428 without it, 409 when it is stale).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use aura_gdpr_registers::{
-    Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, PolicyKind,
-    PolicyStatus, ProcessorFilter, Processors, RecordKind, VersionStatus,
-    ports::{ActivityQuery, Cursor, PolicyQuery, ProcessorQuery, Sort},
+    Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, Policies,
+    Policy, PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, Processors,
+    RecordKind, VersionStatus,
+    ports::{Cursor, Sort},
     to_csv,
 };
 use aura_identity::Authenticated;
-use aura_records::Id;
+use aura_records::{Id, ListQuery, RecordUseCases};
 use aura_tenancy::UserId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
@@ -20,7 +22,10 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
-    routes::{checked_limit, query_text, records::Call},
+    routes::{
+        checked_limit, query_text,
+        records::{Call, RecordRoutes},
+    },
     schemas::registers::{
         ActivityBody, ActivityFieldsBody, ActivityList, CompletenessBody, OrganisationBody,
         OrganisationProfileBody, PolicyBody, PolicyFieldsBody, PolicyList, PolicyVersionBody,
@@ -93,8 +98,25 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
         .map(Option::unwrap_or_default)
 }
 
-fn record_id(raw: &str) -> Result<Uuid, ApiError> {
-    parse_id(raw, "id")
+/// A register's list query: its filter, and the order, start and size every list
+/// takes from `sort`, `cursor` and `limit`.
+fn list_query<F>(
+    filter: F,
+    sort: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+) -> Result<ListQuery<F>, ApiError> {
+    Ok(ListQuery {
+        filter,
+        sort: parse_sort(sort.as_deref())?,
+        after: decode_cursor(cursor.as_deref())?,
+        limit: checked_limit(limit)?,
+    })
+}
+
+/// An optional id filter of a list, e.g. `owner`.
+fn query_id(raw: Option<&str>, field: &str) -> Result<Option<Uuid>, ApiError> {
+    raw.map(|raw| parse_id(raw, field)).transpose()
 }
 
 /// A kernel record's call: the caller's state, scope and request context.
@@ -108,7 +130,7 @@ fn call<'a>(state: &'a ApiState, auth: &'a Authenticated, meta: &'a ClientMeta) 
 
 /// The `{id}` of a kernel record's path.
 pub(crate) fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
-    record_id(raw).map(Id::from_uuid)
+    parse_id(raw, "id").map(Id::from_uuid)
 }
 
 /// A page's items as their bodies, and the cursor of the next page.
@@ -139,7 +161,7 @@ pub async fn get_organisation(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(with_etag(
-        actix_web::http::StatusCode::OK,
+        StatusCode::OK,
         stored.version,
         &OrganisationBody::from(stored),
     ))
@@ -164,7 +186,7 @@ pub async fn put_organisation(
         .put_organisation(&auth.scope, profile.into(), expected, &meta.context)
         .await?;
     Ok(with_etag(
-        actix_web::http::StatusCode::OK,
+        StatusCode::OK,
         stored.version,
         &OrganisationBody::from(stored),
     ))
@@ -218,25 +240,12 @@ pub async fn list_activities(
     let filter = ActivityFilter {
         status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
         role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
-        owner: p
-            .owner
-            .as_deref()
-            .map(|o| parse_id(o, "owner").map(UserId::from_uuid))
-            .transpose()?,
+        owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
         lawful_basis: query_enum::<LawfulBasis>(p.lawful_basis.as_deref(), "lawful_basis")?,
-        processor: p
-            .processor
-            .as_deref()
-            .map(|o| parse_id(o, "processor").map(Id::from_uuid))
-            .transpose()?,
+        processor: query_id(p.processor.as_deref(), "processor")?.map(Id::from_uuid),
         search: query_text(p.q, "q")?,
     };
-    let query = ActivityQuery {
-        filter,
-        sort: parse_sort(p.sort.as_deref())?,
-        after: decode_cursor(p.cursor.as_deref())?,
-        limit: checked_limit(p.limit)?,
-    };
+    let query = list_query(filter, p.sort, p.cursor, p.limit)?;
     let (items, next_cursor) = call(&state, &auth, &meta)
         .list::<Activities>(&query)
         .await?;
@@ -359,19 +368,10 @@ pub async fn list_processors(
         dpa_attention_by: p
             .dpa_due_within_days
             .map(|d| state.registers.attention_date(i64::from(d))),
-        parent: p
-            .parent
-            .as_deref()
-            .map(|o| parse_id(o, "parent").map(Id::from_uuid))
-            .transpose()?,
+        parent: query_id(p.parent.as_deref(), "parent")?.map(Id::from_uuid),
         search: query_text(p.q, "q")?,
     };
-    let query = ProcessorQuery {
-        filter,
-        sort: parse_sort(p.sort.as_deref())?,
-        after: decode_cursor(p.cursor.as_deref())?,
-        limit: checked_limit(p.limit)?,
-    };
+    let query = list_query(filter, p.sort, p.cursor, p.limit)?;
     let (items, next_cursor) = call(&state, &auth, &meta)
         .list::<Processors>(&query)
         .await?;
@@ -454,6 +454,19 @@ pub struct PolicyParams {
     pub cursor: Option<String>,
 }
 
+#[async_trait::async_trait(?Send)]
+impl RecordRoutes for Policies {
+    type Body = PolicyBody;
+
+    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
+        state.registers.policy_records()
+    }
+
+    async fn present(_: &Call<'_>, records: Vec<Policy>) -> Result<Vec<PolicyBody>, ApiError> {
+        Ok(records.into_iter().map(PolicyBody::from).collect())
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])), params(PolicyParams),
     responses((status = 200, body = PolicyList)))]
 pub async fn list_policies(
@@ -463,24 +476,14 @@ pub async fn list_policies(
     Auth(auth): Auth,
 ) -> Result<web::Json<PolicyList>, ApiError> {
     let p: PolicyParams = parse_query(&req)?;
-    let query = PolicyQuery {
+    let filter = PolicyFilter {
         kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
         status: query_enum::<PolicyStatus>(p.status.as_deref(), "status")?,
-        owner: p
-            .owner
-            .as_deref()
-            .map(|o| parse_id(o, "owner").map(UserId::from_uuid))
-            .transpose()?,
+        owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
         search: query_text(p.q, "q")?,
-        sort: parse_sort(p.sort.as_deref())?,
-        after: decode_cursor(p.cursor.as_deref())?,
-        limit: checked_limit(p.limit)?,
     };
-    let page = state
-        .registers
-        .policies(&auth.scope, &query, &meta.context)
-        .await?;
-    let (items, next_cursor) = page_of(page.items, page.next);
+    let query = list_query(filter, p.sort, p.cursor, p.limit)?;
+    let (items, next_cursor) = call(&state, &auth, &meta).list::<Policies>(&query).await?;
     Ok(web::Json(PolicyList { items, next_cursor }))
 }
 
@@ -493,15 +496,9 @@ pub async fn create_policy(
     Auth(auth): Auth,
     JsonBody(fields): JsonBody<PolicyFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let policy = state
-        .registers
-        .create_policy(&auth.scope, fields.into(), &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::CREATED,
-        policy.version,
-        &PolicyBody::from(policy),
-    ))
+    call(&state, &auth, &meta)
+        .create::<Policies>(fields.into())
+        .await
 }
 
 #[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
@@ -512,15 +509,7 @@ pub async fn get_policy(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let policy = state
-        .registers
-        .policy(&auth.scope, record_id(&path)?, &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        policy.version,
-        &PolicyBody::from(policy),
-    ))
+    call(&state, &auth, &meta).get::<Policies>(&path).await
 }
 
 #[utoipa::path(put, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
@@ -534,17 +523,9 @@ pub async fn update_policy(
     path: web::Path<String>,
     JsonBody(fields): JsonBody<PolicyFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = record_id(&path)?;
-    let expected = if_match(&req)?;
-    let policy = state
-        .registers
-        .update_policy(&auth.scope, id, fields.into(), expected, &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        policy.version,
-        &PolicyBody::from(policy),
-    ))
+    call(&state, &auth, &meta)
+        .replace::<Policies>(&req, &path, fields.into())
+        .await
 }
 
 #[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
@@ -557,13 +538,9 @@ pub async fn delete_policy(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = record_id(&path)?;
-    let expected = if_match(&req)?;
-    state
-        .registers
-        .delete_policy(&auth.scope, id, expected, &meta.context)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    call(&state, &auth, &meta)
+        .delete::<Policies>(&req, &path)
+        .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -591,7 +568,7 @@ pub async fn list_versions(
 ) -> Result<HttpResponse, ApiError> {
     let versions = state
         .registers
-        .versions(&auth.scope, record_id(&path)?, &meta.context)
+        .versions(&auth.scope, typed_id(&path)?, &meta.context)
         .await?;
     Ok(HttpResponse::Ok().json(PolicyVersionList {
         items: versions.into_iter().map(Into::into).collect(),
@@ -613,17 +590,13 @@ pub async fn create_version(
         .registers
         .create_version(
             &auth.scope,
-            record_id(&path)?,
+            typed_id(&path)?,
             &body.content,
             body.change_note.as_deref(),
             &meta.context,
         )
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::CREATED,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::CREATED, version))
 }
 
 /// The published version of a policy.
@@ -637,13 +610,14 @@ pub async fn current_version(
 ) -> Result<HttpResponse, ApiError> {
     let version = state
         .registers
-        .current_version(&auth.scope, record_id(&path)?, &meta.context)
+        .current_version(&auth.scope, typed_id(&path)?, &meta.context)
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::OK, version))
+}
+
+/// A policy version with its `ETag`.
+fn version_answer(status: StatusCode, version: PolicyVersion) -> HttpResponse {
+    with_etag(status, version.version, &PolicyVersionBody::from(version))
 }
 
 fn version_number(raw: &str) -> Result<i32, ApiError> {
@@ -670,16 +644,12 @@ pub async fn get_version(
         .registers
         .version(
             &auth.scope,
-            record_id(&id)?,
+            typed_id(&id)?,
             version_number(&number)?,
             &meta.context,
         )
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::OK, version))
 }
 
 /// Changes the text of a draft or in-review version (published versions never change).
@@ -700,18 +670,14 @@ pub async fn edit_version(
         .registers
         .edit_version(
             &auth.scope,
-            record_id(&id)?,
+            typed_id(&id)?,
             version_number(&number)?,
             &body.content,
             expected,
             &meta.context,
         )
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::OK, version))
 }
 
 /// Moves a version: `submit` (draft → in_review), `withdraw` (in_review → draft),
@@ -740,18 +706,14 @@ pub async fn transition_version(
         .registers
         .transition_version(
             &auth.scope,
-            record_id(&id)?,
+            typed_id(&id)?,
             version_number(&number)?,
             next,
             expected,
             &meta.context,
         )
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::OK, version))
 }
 
 // ------------------------------------------------------------------ export

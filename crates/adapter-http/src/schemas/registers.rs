@@ -812,7 +812,7 @@ impl From<Policy> for PolicyBody {
     fn from(p: Policy) -> Self {
         let f = p.fields;
         Self {
-            id: p.id,
+            id: p.id.as_uuid(),
             tenant_id: p.tenant_id.as_uuid(),
             title: f.title,
             kind: f.kind,
@@ -820,7 +820,7 @@ impl From<Policy> for PolicyBody {
             review_interval_months: f.review_interval_months,
             next_review_date: f.next_review_date,
             status: f.status,
-            current_version: p.current_version,
+            current_version: p.derived.current_version,
             version: p.version,
             created_at: p.created_at,
             updated_at: p.updated_at,
@@ -868,9 +868,9 @@ pub struct PolicyVersionBody {
 impl From<PolicyVersion> for PolicyVersionBody {
     fn from(v: PolicyVersion) -> Self {
         Self {
-            id: v.id,
+            id: v.id.as_uuid(),
             tenant_id: v.tenant_id.as_uuid(),
-            policy_id: v.policy_id,
+            policy_id: v.policy_id.as_uuid(),
             number: v.number,
             content: v.content,
             status: v.status,
@@ -966,7 +966,7 @@ mod tests {
     //! The bodies put on the wire exactly what the domain types serialized to before they
     //! existed, and read requests exactly as the domain types did.
 
-    use aura_gdpr_registers::{ActivityOrigin, ProcessorLinks, activity_gaps};
+    use aura_gdpr_registers::{ActivityOrigin, PolicyState, ProcessorLinks, activity_gaps};
     use aura_tenancy::TenantId;
     use serde_json::{Value, json};
     use time::macros::datetime;
@@ -1087,19 +1087,21 @@ mod tests {
             read::<PolicyFields>(&bad)
         );
         let policy = Policy {
-            id: Uuid::from_u128(11),
+            id: Id::from_uuid(Uuid::from_u128(11)),
             tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
             fields: direct,
-            current_version: Some(2),
+            derived: PolicyState {
+                current_version: Some(2),
+            },
             version: 4,
             created_at: datetime!(2026-01-02 03:04:05 UTC),
             updated_at: datetime!(2026-02-02 03:04:05 UTC),
         };
         same(&policy, &PolicyBody::from(policy.clone()));
         let version = PolicyVersion {
-            id: Uuid::from_u128(12),
+            id: Id::from_uuid(Uuid::from_u128(12)),
             tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
-            policy_id: Uuid::from_u128(11),
+            policy_id: Id::from_uuid(Uuid::from_u128(11)),
             number: 2,
             content: "# Text".into(),
             status: VersionStatus::Published,
