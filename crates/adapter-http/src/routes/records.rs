@@ -1,25 +1,31 @@
 //! The kernel's records over HTTP, written once: create (201 with `ETag`), get (`ETag`),
-//! list (a page and its cursor), replace and delete (both `If-Match`). A register's
-//! routes are thin annotated functions that parse their own path, body and filters and
-//! call these; what a register adds is [`RecordRoutes`]: its use cases and its answer body.
+//! list (a page and its cursor), replace and delete (both `If-Match`). The handlers of
+//! create, get, replace and delete are generic ([`create`], [`get`], [`replace`],
+//! [`delete`]): a register documents its paths (`#[utoipa::path]` on a function without
+//! a body of its own) and names these handlers for them in `routes::table()`; its list
+//! handler parses its own filters and calls [`Call::list`]. What a register adds is
+//! [`RecordRoutes`]: its use cases, its request body and its answer body.
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_audit::RequestContext;
 use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{ListQuery, Record, RecordKind, RecordUseCases};
 use aura_tenancy::TenantScope;
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     error::ApiError,
+    extract::{Auth, ClientMeta, JsonBody},
     routes::registers::{if_match, page_of, typed_id, with_etag},
-    schemas::registers::{ActivityBody, ProcessorBody},
+    schemas::registers::{ActivityBody, ActivityFieldsBody, ProcessorBody, ProcessorFieldsBody},
     state::ApiState,
 };
 
 /// What the HTTP edge adds to a kernel register.
 #[async_trait::async_trait(?Send)]
 pub(crate) trait RecordRoutes: RecordKind {
+    /// What a client sends: every field, on create and on replace.
+    type Request: DeserializeOwned + Into<Self::Fields> + 'static;
     /// The answer for one record.
     type Body: Serialize;
 
@@ -40,7 +46,15 @@ pub(crate) struct Call<'a> {
     pub ctx: &'a RequestContext,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    pub fn new(state: &'a ApiState, scope: &'a TenantScope, meta: &'a ClientMeta) -> Self {
+        Self {
+            state,
+            scope,
+            ctx: &meta.context,
+        }
+    }
+
     async fn answer<K: RecordRoutes>(
         &self,
         status: StatusCode,
@@ -113,8 +127,58 @@ impl Call<'_> {
     }
 }
 
+/// `POST` to a register: the new record, 201 with its `ETag`.
+pub(crate) async fn create<K: RecordRoutes>(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<K::Request>,
+) -> Result<HttpResponse, ApiError> {
+    Call::new(&state, &auth.scope, &meta)
+        .create::<K>(body.into())
+        .await
+}
+
+/// `GET` of one record, with its `ETag`.
+pub(crate) async fn get<K: RecordRoutes>(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Call::new(&state, &auth.scope, &meta).get::<K>(&path).await
+}
+
+/// `PUT` of a record's fields at the version `If-Match` names.
+pub(crate) async fn replace<K: RecordRoutes>(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<K::Request>,
+) -> Result<HttpResponse, ApiError> {
+    Call::new(&state, &auth.scope, &meta)
+        .replace::<K>(&req, &path, body.into())
+        .await
+}
+
+/// `DELETE` of a record at the version `If-Match` names: 204.
+pub(crate) async fn delete<K: RecordRoutes>(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Call::new(&state, &auth.scope, &meta)
+        .delete::<K>(&req, &path)
+        .await
+}
+
 #[async_trait::async_trait(?Send)]
 impl RecordRoutes for Activities {
+    type Request = ActivityFieldsBody;
     type Body = ActivityBody;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
@@ -139,6 +203,7 @@ impl RecordRoutes for Activities {
 
 #[async_trait::async_trait(?Send)]
 impl RecordRoutes for Processors {
+    type Request = ProcessorFieldsBody;
     type Body = ProcessorBody;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {

@@ -1,6 +1,11 @@
 //! The GDPR registers over HTTP. Optimistic concurrency through `ETag` / `If-Match`:
 //! every record answers with `ETag: "<version>"`; `PUT` and `DELETE` must send
 //! `If-Match: "<version>"` (428 without it, 409 when it is stale).
+//!
+//! The create, get, replace and delete routes of the kernel registers (activities,
+//! processors, policies) are documented here by functions without a body of their own:
+//! their handlers are the kernel's generic ones (`routes::records`), named for each path
+//! in `routes::table()`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -11,7 +16,6 @@ use aura_gdpr_registers::{
     ports::{Cursor, Sort},
     to_csv,
 };
-use aura_identity::Authenticated;
 use aura_records::{Id, ListQuery, RecordUseCases};
 use aura_tenancy::UserId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -117,15 +121,6 @@ fn list_query<F>(
 /// An optional id filter of a list, e.g. `owner`.
 fn query_id(raw: Option<&str>, field: &str) -> Result<Option<Uuid>, ApiError> {
     raw.map(|raw| parse_id(raw, field)).transpose()
-}
-
-/// A kernel record's call: the caller's state, scope and request context.
-fn call<'a>(state: &'a ApiState, auth: &'a Authenticated, meta: &'a ClientMeta) -> Call<'a> {
-    Call {
-        state,
-        scope: &auth.scope,
-        ctx: &meta.context,
-    }
 }
 
 /// The `{id}` of a kernel record's path.
@@ -246,7 +241,7 @@ pub async fn list_activities(
         search: query_text(p.q, "q")?,
     };
     let query = list_query(filter, p.sort, p.cursor, p.limit)?;
-    let (items, next_cursor) = call(&state, &auth, &meta)
+    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
         .list::<Activities>(&query)
         .await?;
     Ok(web::Json(ActivityList { items, next_cursor }))
@@ -256,62 +251,25 @@ pub async fn list_activities(
 #[utoipa::path(post, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])),
     request_body = ActivityFieldsBody,
     responses((status = 201, body = ActivityBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_activity(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    JsonBody(fields): JsonBody<ActivityFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .create::<Activities>(fields.into())
-        .await
-}
+pub fn create_activity() {}
 
 /// One activity with its missing Art. 30 items.
 #[utoipa::path(get, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ActivityBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_activity(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta).get::<Activities>(&path).await
-}
+pub fn get_activity() {}
 
 /// Replaces an activity's fields (send all of them) at the version named by `If-Match`.
 #[utoipa::path(put, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = ActivityFieldsBody,
     responses((status = 200, body = ActivityBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_activity(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-    JsonBody(fields): JsonBody<ActivityFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .replace::<Activities>(&req, &path, fields.into())
-        .await
-}
+pub fn update_activity() {}
 
 /// Deletes an activity (admins and owners).
 #[utoipa::path(delete, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_activity(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .delete::<Activities>(&req, &path)
-        .await
-}
+pub fn delete_activity() {}
 
 /// How complete the register is: activities complete/incomplete and gaps per Art. 30 item.
 #[utoipa::path(get, path = "/api/v1/processing-activities/completeness", tag = "registers", security(("bearer" = [])),
@@ -372,7 +330,7 @@ pub async fn list_processors(
         search: query_text(p.q, "q")?,
     };
     let query = list_query(filter, p.sort, p.cursor, p.limit)?;
-    let (items, next_cursor) = call(&state, &auth, &meta)
+    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
         .list::<Processors>(&query)
         .await?;
     Ok(web::Json(ProcessorList { items, next_cursor }))
@@ -382,60 +340,23 @@ pub async fn list_processors(
 #[utoipa::path(post, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])),
     request_body = ProcessorFieldsBody,
     responses((status = 201, body = ProcessorBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_processor(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    JsonBody(fields): JsonBody<ProcessorFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .create::<Processors>(fields.into())
-        .await
-}
+pub fn create_processor() {}
 
 #[utoipa::path(get, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ProcessorBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_processor(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta).get::<Processors>(&path).await
-}
+pub fn get_processor() {}
 
 #[utoipa::path(put, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = ProcessorFieldsBody,
     responses((status = 200, body = ProcessorBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_processor(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-    JsonBody(fields): JsonBody<ProcessorFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .replace::<Processors>(&req, &path, fields.into())
-        .await
-}
+pub fn update_processor() {}
 
 /// Deletes a processor that no activity and no sub-processor uses (admins and owners).
 #[utoipa::path(delete, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_processor(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .delete::<Processors>(&req, &path)
-        .await
-}
+pub fn delete_processor() {}
 
 // ------------------------------------------------------------------ policies
 
@@ -456,6 +377,7 @@ pub struct PolicyParams {
 
 #[async_trait::async_trait(?Send)]
 impl RecordRoutes for Policies {
+    type Request = PolicyFieldsBody;
     type Body = PolicyBody;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
@@ -483,65 +405,30 @@ pub async fn list_policies(
         search: query_text(p.q, "q")?,
     };
     let query = list_query(filter, p.sort, p.cursor, p.limit)?;
-    let (items, next_cursor) = call(&state, &auth, &meta).list::<Policies>(&query).await?;
+    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
+        .list::<Policies>(&query)
+        .await?;
     Ok(web::Json(PolicyList { items, next_cursor }))
 }
 
 #[utoipa::path(post, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])),
     request_body = PolicyFieldsBody,
     responses((status = 201, body = PolicyBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_policy(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    JsonBody(fields): JsonBody<PolicyFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .create::<Policies>(fields.into())
-        .await
-}
+pub fn create_policy() {}
 
 #[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PolicyBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_policy(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta).get::<Policies>(&path).await
-}
+pub fn get_policy() {}
 
 #[utoipa::path(put, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = PolicyFieldsBody,
     responses((status = 200, body = PolicyBody), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_policy(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-    JsonBody(fields): JsonBody<PolicyFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .replace::<Policies>(&req, &path, fields.into())
-        .await
-}
+pub fn update_policy() {}
 
 #[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_policy(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .delete::<Policies>(&req, &path)
-        .await
-}
+pub fn delete_policy() {}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
