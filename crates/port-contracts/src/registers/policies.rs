@@ -268,6 +268,21 @@ async fn publish(
     (policy, version)
 }
 
+/// A stored policy whose version 1 is published and version 2 in review: the policy as
+/// the publication stored it, v1 published, v2 in review.
+async fn published_and_in_review(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+) -> (Policy, PolicyVersion, PolicyVersion) {
+    let policy = add_policy(stores, rf, "Privacy Policy").await;
+    let v1 = add_version(stores, rf, &policy, 1).await;
+    let (policy_1, v1_published) =
+        publish(stores, rf, &policy, &to_review(stores, rf, &v1).await).await;
+    let v2 = add_version(stores, rf, &policy_1, 2).await;
+    let review_2 = to_review(stores, rf, &v2).await;
+    (policy_1, v1_published, review_2)
+}
+
 fn published_numbers(versions: &[PolicyVersion]) -> Vec<i32> {
     versions
         .iter()
@@ -501,12 +516,8 @@ pub async fn publishing_retires_the_previous_version(stores: RegisterStores) {
 
 pub async fn publishing_with_a_stale_policy_changes_nothing(stores: RegisterStores) {
     let rf = register(&stores).await;
-    let policy = add_policy(&stores, &rf, "Privacy Policy").await;
-    let v1 = add_version(&stores, &rf, &policy, 1).await;
-    let (policy_1, v1_published) =
-        publish(&stores, &rf, &policy, &to_review(&stores, &rf, &v1).await).await;
-    let v2 = add_version(&stores, &rf, &policy_1, 2).await;
-    let review_2 = to_review(&stores, &rf, &v2).await;
+    let (policy_1, v1_published, review_2) = published_and_in_review(&stores, &rf).await;
+    let policy = &policy_1;
     // Someone else changes the policy meanwhile.
     let renamed = edited(&stores, &policy_1, |f| f.title = "Privacy Notice".into());
     update(&stores, &rf, &renamed, policy_1.version)
@@ -698,12 +709,8 @@ pub async fn concurrent_publications_leave_one_published(stores: RegisterStores)
 
 pub async fn at_most_one_version_is_published(stores: RegisterStores) {
     let rf = register(&stores).await;
-    let policy = add_policy(&stores, &rf, "Privacy Policy").await;
-    let v1 = add_version(&stores, &rf, &policy, 1).await;
-    let (policy_1, v1_published) =
-        publish(&stores, &rf, &policy, &to_review(&stores, &rf, &v1).await).await;
-    let v2 = add_version(&stores, &rf, &policy_1, 2).await;
-    let review_2 = to_review(&stores, &rf, &v2).await;
+    let (policy_1, v1_published, review_2) = published_and_in_review(&stores, &rf).await;
+    let policy = &policy_1;
     let base = events(&stores, &rf).await;
 
     // A version cannot be inserted as published beside a published one.
