@@ -10,21 +10,17 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::PgStores;
 use aura_audit::{AuditAction, AuditService, PendingEvent};
 use aura_gdpr_registers::{
-    ActivityFields, ActivityFilter, ActivityOrigin, ActivityRole, ActivityStatus, Art9Condition,
-    Art28Clauses, Contact, CountryCode, DataCategory, DpaStatus, DpiaRequirement, JointController,
-    LawfulBasis, OrganisationProfile, Policy, PolicyFields, PolicyKind, PolicyState, PolicyStatus,
-    PolicyVersion, ProcessingActivity, Processor, ProcessorFields, ProcessorLinks, Purpose,
-    Transfer, TransferMechanism, VersionStatus,
+    ActivityFields, ActivityFilter, ActivityRole, ActivityStatus, Art9Condition, Art28Clauses,
+    Contact, CountryCode, DataCategory, DpaStatus, DpiaRequirement, JointController, LawfulBasis,
+    OrganisationProfile, Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion,
+    ProcessorFields, Purpose, Transfer, TransferMechanism, VersionStatus,
     ports::{ActivityQuery, Cursor, ListPage, Sort},
 };
-use aura_records::{Id, ListQuery, RecordKind, RecordStore};
+use aura_records::{Id, ListQuery, Record, RecordKind, RecordStore};
 use aura_tenancy::{Conflict, Role, StoreError, Tenant, TenantScope, UserId};
-use common::{T0, add_user, env, registered};
-use diesel::{
-    QueryableByName,
-    sql_types::{BigInt, Text},
-};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use common::{T0, add_user, connect, count, env, registered};
+use diesel::sql_types::Text;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use time::{Duration, OffsetDateTime, macros::date};
 use uuid::Uuid;
 
@@ -103,18 +99,6 @@ fn activity_fields(name: &str) -> ActivityFields {
     }
 }
 
-fn activity(tenant: &Tenant, fields: ActivityFields, at: OffsetDateTime) -> ProcessingActivity {
-    ProcessingActivity {
-        id: Id::generate(),
-        tenant_id: tenant.id,
-        fields,
-        derived: ActivityOrigin::default(),
-        version: 1,
-        created_at: at,
-        updated_at: at,
-    }
-}
-
 fn processor_fields(name: &str) -> ProcessorFields {
     ProcessorFields {
         name: name.to_owned(),
@@ -136,35 +120,41 @@ fn processor_fields(name: &str) -> ProcessorFields {
     }
 }
 
-fn processor(tenant: &Tenant, fields: ProcessorFields, at: OffsetDateTime) -> Processor {
-    Processor {
+fn policy_fields(title: &str) -> PolicyFields {
+    PolicyFields {
+        title: title.to_owned(),
+        kind: PolicyKind::PrivacyPolicy,
+        owner_id: None,
+        review_interval_months: Some(12),
+        next_review_date: None,
+        status: PolicyStatus::Draft,
+    }
+}
+
+/// A new record of `tenant` with `fields`, stamped `at`.
+fn record<K: RecordKind>(tenant: &Tenant, fields: K::Fields, at: OffsetDateTime) -> Record<K> {
+    Record {
         id: Id::generate(),
         tenant_id: tenant.id,
         fields,
-        derived: ProcessorLinks::default(),
+        derived: K::Derived::default(),
         version: 1,
         created_at: at,
         updated_at: at,
     }
 }
 
-fn policy(tenant: &Tenant, title: &str, at: OffsetDateTime) -> Policy {
-    Policy {
-        id: Id::generate(),
-        tenant_id: tenant.id,
-        fields: PolicyFields {
-            title: title.to_owned(),
-            kind: PolicyKind::PrivacyPolicy,
-            owner_id: None,
-            review_interval_months: Some(12),
-            next_review_date: None,
-            status: PolicyStatus::Draft,
-        },
-        derived: PolicyState::default(),
-        version: 1,
-        created_at: at,
-        updated_at: at,
+/// Stores `record` with its creation event and returns it.
+async fn add<K: RecordKind>(
+    store: Arc<dyn RecordStore<K>>,
+    scope: &TenantScope,
+    record: Record<K>,
+) -> Record<K> {
+    let event = common::event(K::ACTIONS.created.clone(), record.id);
+    if let Err(error) = store.insert(scope, &record, event).await {
+        panic!("insert a {}: {error:?}", K::ENTITY);
     }
+    record
 }
 
 fn policy_version(policy: &Policy, number: i32, author: UserId) -> PolicyVersion {
@@ -185,47 +175,6 @@ fn policy_version(policy: &Policy, number: i32, author: UserId) -> PolicyVersion
     }
 }
 
-async fn add_processor(
-    stores: &PgStores,
-    scope: &TenantScope,
-    tenant: &Tenant,
-    fields: ProcessorFields,
-    at: OffsetDateTime,
-) -> Processor {
-    let p = processor(tenant, fields, at);
-    stores
-        .processors()
-        .insert(scope, &p, event("processor.created", p.id))
-        .await
-        .expect("insert processor");
-    p
-}
-
-async fn add_activity(
-    stores: &PgStores,
-    scope: &TenantScope,
-    tenant: &Tenant,
-    fields: ActivityFields,
-    at: OffsetDateTime,
-) -> ProcessingActivity {
-    let a = activity(tenant, fields, at);
-    stores
-        .activities()
-        .insert(scope, &a, event("activity.created", a.id))
-        .await
-        .expect("insert activity");
-    a
-}
-
-async fn add_policy(stores: &PgStores, scope: &TenantScope, p: Policy) -> Policy {
-    stores
-        .policies()
-        .insert(scope, &p, event("policy.created", p.id))
-        .await
-        .expect("insert policy");
-    p
-}
-
 async fn add_version(
     stores: &PgStores,
     scope: &TenantScope,
@@ -240,24 +189,6 @@ async fn add_version(
         .await
         .expect("insert version");
     v
-}
-
-async fn connect(url: &str) -> AsyncPgConnection {
-    AsyncPgConnection::establish(url).await.expect("connect")
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .n
 }
 
 /// Every item of a list, page by page (`limit` per page), following `next`.
@@ -439,14 +370,14 @@ async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes()
 
     let mut fields = activity_fields("Payroll");
     fields.owner_id = Some(owner_b.id);
-    let a = activity(&tenant, fields, T0);
+    let a = record(&tenant, fields, T0);
     let result = env
         .stores
         .activities()
         .insert(&scope, &a, event("activity.created", a.id))
         .await;
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
-    let mut p = policy(&tenant, "Privacy", T0);
+    let mut p: Policy = record(&tenant, policy_fields("Privacy"), T0);
     p.fields.owner_id = Some(owner_b.id);
     let result = env
         .stores
@@ -457,9 +388,9 @@ async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes()
 
     let mut fields = activity_fields("Payroll");
     fields.owner_id = Some(member.id);
-    let a = add_activity(&env.stores, &scope, &tenant, fields, T0).await;
+    let a = add(env.stores.activities(), &scope, record(&tenant, fields, T0)).await;
     p.fields.owner_id = Some(member.id);
-    let p = add_policy(&env.stores, &scope, p).await;
+    let p = add(env.stores.policies(), &scope, p).await;
     env.stores
         .users()
         .delete(
@@ -487,7 +418,12 @@ async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes()
 async fn the_database_holds_one_published_version_per_policy() {
     let env = env().await;
     let (tenant, owner, scope) = registered(&env.stores, "acme").await;
-    let p = add_policy(&env.stores, &scope, policy(&tenant, "Privacy", T0)).await;
+    let p = add(
+        env.stores.policies(),
+        &scope,
+        record(&tenant, policy_fields("Privacy"), T0),
+    )
+    .await;
     let versions = env.stores.policy_versions();
     let v1 = add_version(&env.stores, &scope, &p, 1, owner.id).await;
     let v1_pub = PolicyVersion {
@@ -533,32 +469,48 @@ async fn every_list_pages_through_every_sort() {
     let (tenant, _, scope) = registered(&env.stores, "acme").await;
     // Noise in another tenant, which no page may show.
     let (tenant_b, _, scope_b) = registered(&env.stores, "beta").await;
-    add_activity(
-        &env.stores,
+    add(
+        env.stores.activities(),
         &scope_b,
-        &tenant_b,
-        activity_fields("payroll"),
-        T0,
+        record(&tenant_b, activity_fields("payroll"), T0),
     )
     .await;
-    add_processor(
-        &env.stores,
+    add(
+        env.stores.processors(),
         &scope_b,
-        &tenant_b,
-        processor_fields("payroll"),
-        T0,
+        record(&tenant_b, processor_fields("payroll"), T0),
     )
     .await;
-    add_policy(&env.stores, &scope_b, policy(&tenant_b, "payroll", T0)).await;
+    add(
+        env.stores.policies(),
+        &scope_b,
+        record(&tenant_b, policy_fields("payroll"), T0),
+    )
+    .await;
 
     let (mut activities, mut processors, mut policies) = (vec![], vec![], vec![]);
     for (i, name) in NAMES.iter().enumerate() {
         let at = updated_at(i);
-        let a = add_activity(&env.stores, &scope, &tenant, activity_fields(name), at).await;
+        let a = add(
+            env.stores.activities(),
+            &scope,
+            record(&tenant, activity_fields(name), at),
+        )
+        .await;
         activities.push((a.id.as_uuid(), name.to_string(), at));
-        let p = add_processor(&env.stores, &scope, &tenant, processor_fields(name), at).await;
+        let p = add(
+            env.stores.processors(),
+            &scope,
+            record(&tenant, processor_fields(name), at),
+        )
+        .await;
         processors.push((p.id.as_uuid(), name.to_string(), at));
-        let pol = add_policy(&env.stores, &scope, policy(&tenant, name, at)).await;
+        let pol = add(
+            env.stores.policies(),
+            &scope,
+            record(&tenant, policy_fields(name), at),
+        )
+        .await;
         policies.push((pol.id.as_uuid(), name.to_string(), at));
     }
 
@@ -593,11 +545,21 @@ async fn fill_registers(stores: &PgStores, scope: &TenantScope, tenant: &Tenant,
         )
         .await
         .expect("profile");
-    let p = add_processor(stores, scope, tenant, processor_fields("Cloud"), T0).await;
+    let p = add(
+        stores.processors(),
+        scope,
+        record(tenant, processor_fields("Cloud"), T0),
+    )
+    .await;
     let mut fields = activity_fields("Payroll");
     fields.processor_ids = vec![p.id];
-    add_activity(stores, scope, tenant, fields, T0).await;
-    let pol = add_policy(stores, scope, policy(tenant, "Privacy", T0)).await;
+    add(stores.activities(), scope, record(tenant, fields, T0)).await;
+    let pol = add(
+        stores.policies(),
+        scope,
+        record(tenant, policy_fields("Privacy"), T0),
+    )
+    .await;
     add_version(stores, scope, &pol, 1, owner).await;
 }
 
@@ -788,8 +750,18 @@ async fn composite_foreign_keys_stop_register_links_into_another_tenant_even_for
 async fn a_corrupt_row_is_an_unexpected_error_not_a_panic() {
     let env = env().await;
     let (tenant, _, scope) = registered(&env.stores, "acme").await;
-    let a = add_activity(&env.stores, &scope, &tenant, activity_fields("Payroll"), T0).await;
-    let p = add_processor(&env.stores, &scope, &tenant, processor_fields("Cloud"), T0).await;
+    let a = add(
+        env.stores.activities(),
+        &scope,
+        record(&tenant, activity_fields("Payroll"), T0),
+    )
+    .await;
+    let p = add(
+        env.stores.processors(),
+        &scope,
+        record(&tenant, processor_fields("Cloud"), T0),
+    )
+    .await;
     env.stores
         .organisation()
         .put(

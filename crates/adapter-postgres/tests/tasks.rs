@@ -9,12 +9,9 @@ use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
 use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskStatus};
 use aura_tenancy::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
-use common::{T0, add_user, env, registered};
-use diesel::{
-    QueryableByName,
-    sql_types::{BigInt, Text},
-};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use common::{T0, add_user, connect, count, env, registered};
+use diesel::sql_types::Text;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use time::Duration;
 use uuid::Uuid;
 
@@ -22,24 +19,6 @@ const TABLES: [&str; 2] = ["tasks", "jobs"];
 
 fn event(action: &'static str, entity: impl ToString) -> PendingEvent {
     common::event(AuditAction::known(action), entity)
-}
-
-async fn connect(url: &str) -> AsyncPgConnection {
-    AsyncPgConnection::establish(url).await.expect("connect")
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .n
 }
 
 fn system() -> SystemScope {

@@ -8,6 +8,8 @@ use aura_adapter_postgres::{PgStores, PoolSettings, TestDatabase};
 use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
 use aura_identity::{Email, FullName, PasswordHash, User};
 use aura_tenancy::{Clock, FixedClock, Role, Tenant, TenantName, TenantScope, TenantSlug};
+use diesel::{QueryableByName, sql_types::BigInt};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::{OffsetDateTime, macros::datetime};
 use uuid::Uuid;
 
@@ -157,4 +159,25 @@ pub async fn connected<S>(
         .await
         .expect("stores");
     build(pg, clock)
+}
+
+/// A connection of its own (as the app, the owner or the superuser), outside the pool.
+pub async fn connect(url: &str) -> AsyncPgConnection {
+    AsyncPgConnection::establish(url).await.expect("connect")
+}
+
+/// One `count(*) AS n` row.
+#[derive(QueryableByName, Debug)]
+pub struct Count {
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// The `n` of a query that counts (`SELECT count(*) AS n …`).
+pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
 }
