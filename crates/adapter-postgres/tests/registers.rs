@@ -18,7 +18,7 @@ use aura_gdpr_registers::{
 };
 use aura_records::{Id, ListQuery, Record, RecordKind, RecordStore};
 use aura_tenancy::{Conflict, Role, StoreError, Tenant, TenantScope, UserId};
-use common::{T0, add_user, connect, count, env, registered};
+use common::{T0, add_user, assert_only_own_rows, connect, env, registered};
 use diesel::sql_types::Text;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use time::{Duration, OffsetDateTime, macros::date};
@@ -242,15 +242,29 @@ fn updated_at(i: usize) -> OffsetDateTime {
     T0 + Duration::minutes([5, 3, 3, 9, 1, 7, 2][i]) + Duration::microseconds(7)
 }
 
-/// Every walk through `store`'s list, in every sort and page size, serves `rows` (id,
-/// name, updated_at) in the order the sort promises, in as many pages as it takes; `all`
-/// is oldest first.
+/// With records named [`NAMES`] stored in tenant `a` (and one in `b`), every walk through
+/// `store`'s list in `a`, in every sort and page size, serves them in the order the sort
+/// promises, in as many pages as it takes; `all` is oldest first.
 async fn assert_lists<K: RecordKind>(
     store: Arc<dyn RecordStore<K>>,
-    scope: &TenantScope,
-    rows: &[(Uuid, String, OffsetDateTime)],
+    (tenant, scope): (&Tenant, &TenantScope),
+    (tenant_b, scope_b): (&Tenant, &TenantScope),
+    fields: impl Fn(&str) -> K::Fields,
     what: &str,
 ) {
+    add(
+        store.clone(),
+        scope_b,
+        record(tenant_b, fields("payroll"), T0),
+    )
+    .await;
+    let mut rows = Vec::new();
+    for (i, name) in NAMES.iter().enumerate() {
+        let at = updated_at(i);
+        let stored = add(store.clone(), scope, record(tenant, fields(name), at)).await;
+        rows.push((stored.id.as_uuid(), name.to_string(), at));
+    }
+    let rows = &rows[..];
     for sort in SORTS {
         for limit in [1, 3, 7, 50] {
             let (items, pages) = all_pages(|after| {
@@ -469,54 +483,17 @@ async fn every_list_pages_through_every_sort() {
     let (tenant, _, scope) = registered(&env.stores, "acme").await;
     // Noise in another tenant, which no page may show.
     let (tenant_b, _, scope_b) = registered(&env.stores, "beta").await;
-    add(
-        env.stores.activities(),
-        &scope_b,
-        record(&tenant_b, activity_fields("payroll"), T0),
-    )
-    .await;
-    add(
+    let (a, b) = ((&tenant, &scope), (&tenant_b, &scope_b));
+    assert_lists(env.stores.activities(), a, b, activity_fields, "activities").await;
+    assert_lists(
         env.stores.processors(),
-        &scope_b,
-        record(&tenant_b, processor_fields("payroll"), T0),
+        a,
+        b,
+        processor_fields,
+        "processors",
     )
     .await;
-    add(
-        env.stores.policies(),
-        &scope_b,
-        record(&tenant_b, policy_fields("payroll"), T0),
-    )
-    .await;
-
-    let (mut activities, mut processors, mut policies) = (vec![], vec![], vec![]);
-    for (i, name) in NAMES.iter().enumerate() {
-        let at = updated_at(i);
-        let a = add(
-            env.stores.activities(),
-            &scope,
-            record(&tenant, activity_fields(name), at),
-        )
-        .await;
-        activities.push((a.id.as_uuid(), name.to_string(), at));
-        let p = add(
-            env.stores.processors(),
-            &scope,
-            record(&tenant, processor_fields(name), at),
-        )
-        .await;
-        processors.push((p.id.as_uuid(), name.to_string(), at));
-        let pol = add(
-            env.stores.policies(),
-            &scope,
-            record(&tenant, policy_fields(name), at),
-        )
-        .await;
-        policies.push((pol.id.as_uuid(), name.to_string(), at));
-    }
-
-    assert_lists(env.stores.activities(), &scope, &activities, "activities").await;
-    assert_lists(env.stores.processors(), &scope, &processors, "processors").await;
-    assert_lists(env.stores.policies(), &scope, &policies, "policies").await;
+    assert_lists(env.stores.policies(), a, b, policy_fields, "policies").await;
 
     // A -updated_at cursor whose key is no time is refused, not misread.
     let query = ActivityQuery {
@@ -572,31 +549,9 @@ async fn row_level_security_confines_every_register_table() {
     fill_registers(&env.stores, &scope_b, &b, b_owner.id).await;
 
     let mut conn = connect(env.db.app_url()).await;
-    // Without a tenant: nothing.
-    for table in REGISTER_TABLES {
-        let n = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
-        assert_eq!(n, 0, "{table} visible without a tenant");
-    }
-    // In A's context: A's rows only, and nothing can be written into B.
-    conn.batch_execute("BEGIN").await.expect("begin");
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind::<Text, _>(a.id.to_string())
-        .execute(&mut conn)
-        .await
-        .expect("set tenant");
-    for table in REGISTER_TABLES {
-        let own = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
-        assert_eq!(own, 1, "{table}: own rows");
-        let foreign = count(
-            &mut conn,
-            &format!(
-                "SELECT count(*) AS n FROM {table} WHERE tenant_id <> '{}'",
-                a.id
-            ),
-        )
-        .await;
-        assert_eq!(foreign, 0, "{table}: another tenant's rows visible");
-    }
+    // Without a tenant: nothing; in A's context: A's rows only.
+    assert_only_own_rows(&mut conn, a.id, &REGISTER_TABLES.map(|table| (table, 1))).await;
+    // Nothing can be written into B.
     conn.batch_execute("SAVEPOINT probe")
         .await
         .expect("savepoint");

@@ -8,7 +8,7 @@ use aura_adapter_postgres::{
 };
 use aura_identity::RefreshFamily;
 use aura_tenancy::{Role, TenantScope};
-use common::{Count, T0, add_user, connect, count, env, env_with_pool, registered};
+use common::{Count, T0, add_user, connect, count, enter_tenant, env, env_with_pool, registered};
 use diesel::{
     QueryableByName,
     sql_types::{Bool, Text},
@@ -240,12 +240,7 @@ async fn a_tenant_context_sees_only_its_own_rows_and_cannot_write_into_another()
     let (a, _, _) = registered(&env.stores, "alpha").await;
     let (b, b_owner, _) = registered(&env.stores, "beta").await;
     let mut conn = connect(env.db.app_url()).await;
-    conn.batch_execute("BEGIN").await.expect("begin");
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind::<Text, _>(a.id.to_string())
-        .execute(&mut conn)
-        .await
-        .expect("set tenant");
+    enter_tenant(&mut conn, a.id).await;
     for (table, column) in [
         ("tenants", "id"),
         ("users", "tenant_id"),

@@ -9,7 +9,7 @@ use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
 use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskStatus};
 use aura_tenancy::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
-use common::{T0, add_user, connect, count, env, registered};
+use common::{T0, add_user, assert_only_own_rows, connect, count, env, registered};
 use diesel::sql_types::Text;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use time::Duration;
@@ -76,28 +76,8 @@ async fn row_level_security_confines_tasks_and_jobs() {
     add_task(&env.stores, &scope_b, &b_task).await;
 
     let mut conn = connect(env.db.app_url()).await;
+    assert_only_own_rows(&mut conn, a.id, &[("tasks", 1), ("jobs", 3)]).await;
     for table in TABLES {
-        let n = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
-        assert_eq!(n, 0, "{table} visible without a tenant");
-    }
-    conn.batch_execute("BEGIN").await.expect("begin");
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind::<Text, _>(a.id.to_string())
-        .execute(&mut conn)
-        .await
-        .expect("set tenant");
-    for (table, own_rows) in [("tasks", 1), ("jobs", 3)] {
-        let own = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
-        assert_eq!(own, own_rows, "{table}: own rows");
-        let foreign = count(
-            &mut conn,
-            &format!(
-                "SELECT count(*) AS n FROM {table} WHERE tenant_id <> '{}'",
-                a.id
-            ),
-        )
-        .await;
-        assert_eq!(foreign, 0, "{table}: another tenant's rows visible");
         let changed = diesel::sql_query(format!(
             "UPDATE {table} SET updated_at = now() WHERE tenant_id = $1::uuid"
         ))
