@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
-use aura_records::{Id, RecordStore, RecordUseCases, Source, at_version};
+use aura_records::{Id, RecordRules, RecordStore, RecordUseCases, Source, at_version};
 use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
 use serde::Serialize;
 use time::{Date, Duration, Month};
@@ -65,31 +65,36 @@ pub mod entity {
 
 impl Registers {
     pub fn new(ports: RegisterPorts) -> Self {
-        let activities = RecordUseCases::new(
-            ports.activities.clone(),
-            Arc::new(ActivityRules {
-                members: ports.members.clone(),
+        // Every register's use cases share the audit log and the clock.
+        fn use_cases<K: aura_records::RecordKind>(
+            ports: &RegisterPorts,
+            store: &Arc<dyn RecordStore<K>>,
+            rules: impl RecordRules<K> + 'static,
+        ) -> RecordUseCases<K> {
+            RecordUseCases::new(
+                store.clone(),
+                Arc::new(rules),
+                ports.audit.clone(),
+                ports.clock.clone(),
+            )
+        }
+        let members = ports.members.clone();
+        let activities = use_cases(
+            &ports,
+            &ports.activities,
+            ActivityRules {
+                members: members.clone(),
                 processors: ports.processors.clone(),
-            }),
-            ports.audit.clone(),
-            ports.clock.clone(),
+            },
         );
-        let processors = RecordUseCases::new(
-            ports.processors.clone(),
-            Arc::new(ProcessorRules {
+        let processors = use_cases(
+            &ports,
+            &ports.processors,
+            ProcessorRules {
                 processors: ports.processors.clone(),
-            }),
-            ports.audit.clone(),
-            ports.clock.clone(),
+            },
         );
-        let policies = RecordUseCases::new(
-            ports.policies.clone(),
-            Arc::new(PolicyRules {
-                members: ports.members.clone(),
-            }),
-            ports.audit.clone(),
-            ports.clock.clone(),
-        );
+        let policies = use_cases(&ports, &ports.policies, PolicyRules { members });
         Self {
             ports,
             activities,
