@@ -1,23 +1,20 @@
 //! The kernel's records over HTTP, written once: create (201 with `ETag`), get (`ETag`),
-//! list (a page and its cursor), replace and delete (both `If-Match`). The handlers of
-//! create, get, replace and delete are generic ([`create`], [`get`], [`replace`],
-//! [`delete`]): a register documents its paths (`#[utoipa::path]` on a function without
-//! a body of its own) and names these handlers for them in `routes::table()`; its list
-//! handler parses its own filters and calls [`Call::list`]. What a register adds is
-//! [`RecordRoutes`]: its use cases, its request body and its answer body.
+//! list (a page and its cursor), replace and delete (both `If-Match`). The handlers are
+//! generic ([`list`], [`create`], [`get`], [`replace`], [`delete`]): a register documents
+//! its paths (`#[utoipa::path]` on a function without a body of its own) and names these
+//! handlers for them in `routes::table()`. What a register adds is [`RecordRoutes`]: its
+//! use cases, its request, answer and page bodies, and its list filters.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_audit::RequestContext;
-use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{ListQuery, Record, RecordKind, RecordUseCases};
 use aura_tenancy::TenantScope;
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     error::ApiError,
-    extract::{Auth, ClientMeta, JsonBody},
+    extract::{Auth, ClientMeta, JsonBody, parse_query},
     routes::registers::{if_match, page_of, typed_id, with_etag},
-    schemas::registers::{ActivityBody, ActivityFieldsBody, ProcessorBody, ProcessorFieldsBody},
     state::ApiState,
 };
 
@@ -28,6 +25,10 @@ pub(crate) trait RecordRoutes: RecordKind {
     type Request: DeserializeOwned + Into<Self::Fields> + 'static;
     /// The answer for one record.
     type Body: Serialize;
+    /// The list's query parameters: the register's filters, and `sort`, `cursor`, `limit`.
+    type Params: DeserializeOwned;
+    /// The answer for a page.
+    type List: Serialize;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self>;
 
@@ -37,6 +38,15 @@ pub(crate) trait RecordRoutes: RecordKind {
         call: &Call<'_>,
         records: Vec<Record<Self>>,
     ) -> Result<Vec<Self::Body>, ApiError>;
+
+    /// The list query the parameters ask for (filters checked, unknown values refused).
+    fn list_query(
+        params: Self::Params,
+        state: &ApiState,
+    ) -> Result<ListQuery<Self::Filter>, ApiError>;
+
+    /// A page's answer: its items and the cursor of the next page.
+    fn page(items: Vec<Self::Body>, next_cursor: Option<String>) -> Self::List;
 }
 
 /// Who asks, in which tenant, from where.
@@ -127,6 +137,20 @@ impl<'a> Call<'a> {
     }
 }
 
+/// `GET` of a register: a page of records under the parameters' filters and order.
+pub(crate) async fn list<K: RecordRoutes>(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<K::List>, ApiError> {
+    let query = K::list_query(parse_query(&req)?, &state)?;
+    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
+        .list::<K>(&query)
+        .await?;
+    Ok(web::Json(K::page(items, next_cursor)))
+}
+
 /// `POST` to a register: the new record, 201 with its `ETag`.
 pub(crate) async fn create<K: RecordRoutes>(
     state: web::Data<ApiState>,
@@ -174,46 +198,4 @@ pub(crate) async fn delete<K: RecordRoutes>(
     Call::new(&state, &auth.scope, &meta)
         .delete::<K>(&req, &path)
         .await
-}
-
-#[async_trait::async_trait(?Send)]
-impl RecordRoutes for Activities {
-    type Request = ActivityFieldsBody;
-    type Body = ActivityBody;
-
-    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
-        state.registers.activity_records()
-    }
-
-    /// With what each record still lacks for Art. 30 (`missing`).
-    async fn present(
-        call: &Call<'_>,
-        records: Vec<Record<Self>>,
-    ) -> Result<Vec<ActivityBody>, ApiError> {
-        Ok(call
-            .state
-            .registers
-            .with_gaps(call.scope, records)
-            .await?
-            .into_iter()
-            .map(ActivityBody::from)
-            .collect())
-    }
-}
-
-#[async_trait::async_trait(?Send)]
-impl RecordRoutes for Processors {
-    type Request = ProcessorFieldsBody;
-    type Body = ProcessorBody;
-
-    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
-        state.registers.processor_records()
-    }
-
-    async fn present(
-        _: &Call<'_>,
-        records: Vec<Record<Self>>,
-    ) -> Result<Vec<ProcessorBody>, ApiError> {
-        Ok(records.into_iter().map(ProcessorBody::from).collect())
-    }
 }

@@ -16,7 +16,7 @@ use aura_gdpr_registers::{
     ports::{Cursor, Sort},
     to_csv,
 };
-use aura_records::{Id, ListQuery, RecordUseCases};
+use aura_records::{Id, ListQuery, Record, RecordUseCases};
 use aura_tenancy::UserId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
@@ -225,27 +225,7 @@ pub(crate) fn query_enum<T: std::str::FromStr<Err = String>>(
 /// Processing activities with what each record still lacks (`missing`).
 #[utoipa::path(get, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])), params(ActivityParams),
     responses((status = 200, body = ActivityList), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_activities(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<ActivityList>, ApiError> {
-    let p: ActivityParams = parse_query(&req)?;
-    let filter = ActivityFilter {
-        status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
-        role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
-        owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
-        lawful_basis: query_enum::<LawfulBasis>(p.lawful_basis.as_deref(), "lawful_basis")?,
-        processor: query_id(p.processor.as_deref(), "processor")?.map(Id::from_uuid),
-        search: query_text(p.q, "q")?,
-    };
-    let query = list_query(filter, p.sort, p.cursor, p.limit)?;
-    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
-        .list::<Activities>(&query)
-        .await?;
-    Ok(web::Json(ActivityList { items, next_cursor }))
-}
+pub fn list_activities() {}
 
 /// Adds a processing activity.
 #[utoipa::path(post, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])),
@@ -307,34 +287,7 @@ pub struct ProcessorParams {
 /// Processors and sub-processors (Art. 28).
 #[utoipa::path(get, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])), params(ProcessorParams),
     responses((status = 200, body = ProcessorList), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_processors(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<ProcessorList>, ApiError> {
-    let p: ProcessorParams = parse_query(&req)?;
-    if p.dpa_due_within_days.is_some_and(|d| d > 3650) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            Some("dpa_due_within_days"),
-            "must be at most 3650",
-        ));
-    }
-    let filter = ProcessorFilter {
-        dpa_status: query_enum::<DpaStatus>(p.dpa_status.as_deref(), "dpa_status")?,
-        dpa_attention_by: p
-            .dpa_due_within_days
-            .map(|d| state.registers.attention_date(i64::from(d))),
-        parent: query_id(p.parent.as_deref(), "parent")?.map(Id::from_uuid),
-        search: query_text(p.q, "q")?,
-    };
-    let query = list_query(filter, p.sort, p.cursor, p.limit)?;
-    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
-        .list::<Processors>(&query)
-        .await?;
-    Ok(web::Json(ProcessorList { items, next_cursor }))
-}
+pub fn list_processors() {}
 
 /// Adds a processor.
 #[utoipa::path(post, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])),
@@ -375,41 +328,9 @@ pub struct PolicyParams {
     pub cursor: Option<String>,
 }
 
-#[async_trait::async_trait(?Send)]
-impl RecordRoutes for Policies {
-    type Request = PolicyFieldsBody;
-    type Body = PolicyBody;
-
-    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
-        state.registers.policy_records()
-    }
-
-    async fn present(_: &Call<'_>, records: Vec<Policy>) -> Result<Vec<PolicyBody>, ApiError> {
-        Ok(records.into_iter().map(PolicyBody::from).collect())
-    }
-}
-
 #[utoipa::path(get, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])), params(PolicyParams),
     responses((status = 200, body = PolicyList)))]
-pub async fn list_policies(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<PolicyList>, ApiError> {
-    let p: PolicyParams = parse_query(&req)?;
-    let filter = PolicyFilter {
-        kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
-        status: query_enum::<PolicyStatus>(p.status.as_deref(), "status")?,
-        owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
-        search: query_text(p.q, "q")?,
-    };
-    let query = list_query(filter, p.sort, p.cursor, p.limit)?;
-    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
-        .list::<Policies>(&query)
-        .await?;
-    Ok(web::Json(PolicyList { items, next_cursor }))
-}
+pub fn list_policies() {}
 
 #[utoipa::path(post, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])),
     request_body = PolicyFieldsBody,
@@ -601,6 +522,126 @@ pub async fn transition_version(
         )
         .await?;
     Ok(version_answer(StatusCode::OK, version))
+}
+
+// ------------------------------------------------------------------ the kernel registers
+
+#[async_trait::async_trait(?Send)]
+impl RecordRoutes for Activities {
+    type Request = ActivityFieldsBody;
+    type Body = ActivityBody;
+    type Params = ActivityParams;
+    type List = ActivityList;
+
+    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
+        state.registers.activity_records()
+    }
+
+    /// With what each record still lacks for Art. 30 (`missing`).
+    async fn present(
+        call: &Call<'_>,
+        records: Vec<Record<Self>>,
+    ) -> Result<Vec<ActivityBody>, ApiError> {
+        Ok(call
+            .state
+            .registers
+            .with_gaps(call.scope, records)
+            .await?
+            .into_iter()
+            .map(ActivityBody::from)
+            .collect())
+    }
+
+    fn list_query(p: ActivityParams, _: &ApiState) -> Result<ListQuery<ActivityFilter>, ApiError> {
+        let filter = ActivityFilter {
+            status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
+            role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
+            owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
+            lawful_basis: query_enum::<LawfulBasis>(p.lawful_basis.as_deref(), "lawful_basis")?,
+            processor: query_id(p.processor.as_deref(), "processor")?.map(Id::from_uuid),
+            search: query_text(p.q, "q")?,
+        };
+        list_query(filter, p.sort, p.cursor, p.limit)
+    }
+
+    fn page(items: Vec<ActivityBody>, next_cursor: Option<String>) -> ActivityList {
+        ActivityList { items, next_cursor }
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl RecordRoutes for Processors {
+    type Request = ProcessorFieldsBody;
+    type Body = ProcessorBody;
+    type Params = ProcessorParams;
+    type List = ProcessorList;
+
+    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
+        state.registers.processor_records()
+    }
+
+    async fn present(
+        _: &Call<'_>,
+        records: Vec<Record<Self>>,
+    ) -> Result<Vec<ProcessorBody>, ApiError> {
+        Ok(records.into_iter().map(ProcessorBody::from).collect())
+    }
+
+    fn list_query(
+        p: ProcessorParams,
+        state: &ApiState,
+    ) -> Result<ListQuery<ProcessorFilter>, ApiError> {
+        if p.dpa_due_within_days.is_some_and(|d| d > 3650) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                Some("dpa_due_within_days"),
+                "must be at most 3650",
+            ));
+        }
+        let filter = ProcessorFilter {
+            dpa_status: query_enum::<DpaStatus>(p.dpa_status.as_deref(), "dpa_status")?,
+            dpa_attention_by: p
+                .dpa_due_within_days
+                .map(|d| state.registers.attention_date(i64::from(d))),
+            parent: query_id(p.parent.as_deref(), "parent")?.map(Id::from_uuid),
+            search: query_text(p.q, "q")?,
+        };
+        list_query(filter, p.sort, p.cursor, p.limit)
+    }
+
+    fn page(items: Vec<ProcessorBody>, next_cursor: Option<String>) -> ProcessorList {
+        ProcessorList { items, next_cursor }
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl RecordRoutes for Policies {
+    type Request = PolicyFieldsBody;
+    type Body = PolicyBody;
+    type Params = PolicyParams;
+    type List = PolicyList;
+
+    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
+        state.registers.policy_records()
+    }
+
+    async fn present(_: &Call<'_>, records: Vec<Policy>) -> Result<Vec<PolicyBody>, ApiError> {
+        Ok(records.into_iter().map(PolicyBody::from).collect())
+    }
+
+    fn list_query(p: PolicyParams, _: &ApiState) -> Result<ListQuery<PolicyFilter>, ApiError> {
+        let filter = PolicyFilter {
+            kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
+            status: query_enum::<PolicyStatus>(p.status.as_deref(), "status")?,
+            owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
+            search: query_text(p.q, "q")?,
+        };
+        list_query(filter, p.sort, p.cursor, p.limit)
+    }
+
+    fn page(items: Vec<PolicyBody>, next_cursor: Option<String>) -> PolicyList {
+        PolicyList { items, next_cursor }
+    }
 }
 
 // ------------------------------------------------------------------ export
