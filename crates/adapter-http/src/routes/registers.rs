@@ -2,10 +2,10 @@
 //! every record answers with `ETag: "<version>"`; `PUT` and `DELETE` must send
 //! `If-Match: "<version>"` (428 without it, 409 when it is stale).
 //!
-//! The create, get, replace and delete routes of the kernel registers (activities,
+//! The list, create, get, replace and delete routes of the kernel registers (activities,
 //! processors, policies) are documented here by functions without a body of their own:
 //! their handlers are the kernel's generic ones (`routes::records`), named for each path
-//! in `routes::table()`.
+//! in `routes::table()`; what each register adds is its `RecordRoutes` impl below.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
