@@ -9,8 +9,9 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{AuditQuery, AuditRecord, RequestContext};
 use aura_gdpr_registers::{
-    ActivityFields, ActivityId, Members, PolicyFields, PolicyStatus, Processor, ProcessorFields,
-    ProcessorId, RegisterPorts, Registers, RegistersError, VersionStatus, add_months,
+    ActivityFields, ActivityId, Members, PolicyFields, PolicyId, PolicyStatus, PolicyVersion,
+    Processor, ProcessorFields, ProcessorId, RegisterPorts, Registers, RegistersError,
+    VersionStatus, add_months,
     ports::{ActivityQuery, ProcessorQuery, Sort},
 };
 use aura_identity::ports::UserRepository;
@@ -565,6 +566,19 @@ fn policy_fields(title: &str, owner: Option<UserId>) -> PolicyFields {
     .expect("valid policy fields")
 }
 
+/// Moves version `number` of `policy` to `next`, at `version`.
+async fn move_version(
+    r: &Registers,
+    scope: &TenantScope,
+    policy: PolicyId,
+    number: i32,
+    next: VersionStatus,
+    version: i32,
+) -> Result<PolicyVersion, RegistersError> {
+    r.transition_version(scope, policy, number, next, version, &ctx())
+        .await
+}
+
 #[track_caller]
 fn assert_conflict_code<T: std::fmt::Debug>(result: Result<T, RegistersError>, expected: &str) {
     match result {
@@ -596,37 +610,13 @@ async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire(
         .unwrap();
     assert_eq!((v1.number, v1.status), (1, VersionStatus::Draft));
     assert_conflict_code(
-        r.transition_version(
-            &team.admin,
-            policy.id,
-            1,
-            VersionStatus::Published,
-            1,
-            &ctx(),
-        )
-        .await,
+        move_version(r, &team.admin, policy.id, 1, VersionStatus::Published, 1).await,
         "invalid_transition",
     );
-    let review = r
-        .transition_version(
-            &team.member,
-            policy.id,
-            1,
-            VersionStatus::InReview,
-            1,
-            &ctx(),
-        )
+    let review = move_version(r, &team.member, policy.id, 1, VersionStatus::InReview, 1)
         .await
         .unwrap();
-    let refused = r
-        .transition_version(
-            &team.member,
-            policy.id,
-            1,
-            VersionStatus::Published,
-            2,
-            &ctx(),
-        )
+    let refused = move_version(r, &team.member, policy.id, 1, VersionStatus::Published, 2)
         .await
         .unwrap_err();
     assert!(
@@ -634,28 +624,19 @@ async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire(
         "a member does not publish: {refused:?}"
     );
     assert!(matches!(
-        r.transition_version(
-            &team.admin,
-            policy.id,
-            1,
-            VersionStatus::Published,
-            1,
-            &ctx()
-        )
-        .await,
+        move_version(r, &team.admin, policy.id, 1, VersionStatus::Published, 1).await,
         Err(RegistersError::StaleVersion)
     ));
-    let published = r
-        .transition_version(
-            &team.admin,
-            policy.id,
-            1,
-            VersionStatus::Published,
-            review.version,
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    let published = move_version(
+        r,
+        &team.admin,
+        policy.id,
+        1,
+        VersionStatus::Published,
+        review.version,
+    )
+    .await
+    .unwrap();
     assert_eq!(published.published_by, team.admin.user_id());
     assert!(published.published_at.is_some());
 
@@ -693,25 +674,10 @@ async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire(
     r.create_version(&team.member, policy.id, "# Privacy 2\n", None, &ctx())
         .await
         .unwrap();
-    r.transition_version(
-        &team.member,
-        policy.id,
-        2,
-        VersionStatus::InReview,
-        1,
-        &ctx(),
-    )
-    .await
-    .unwrap();
-    let second = r
-        .transition_version(
-            &team.admin,
-            policy.id,
-            2,
-            VersionStatus::Published,
-            2,
-            &ctx(),
-        )
+    move_version(r, &team.member, policy.id, 2, VersionStatus::InReview, 1)
+        .await
+        .unwrap();
+    let second = move_version(r, &team.admin, policy.id, 2, VersionStatus::Published, 2)
         .await
         .unwrap();
     let versions = r.versions(&team.viewer, policy.id, &ctx()).await.unwrap();
@@ -722,13 +688,13 @@ async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire(
             .collect::<Vec<_>>(),
         [(2, VersionStatus::Published), (1, VersionStatus::Retired)]
     );
-    r.transition_version(
+    move_version(
+        r,
         &team.admin,
         policy.id,
         2,
         VersionStatus::Retired,
         second.version,
-        &ctx(),
     )
     .await
     .unwrap();
