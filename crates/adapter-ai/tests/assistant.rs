@@ -130,7 +130,6 @@ async fn add_activity(world: &World, fx: &TenantFixture, name: &str) -> Uuid {
         .create_activity(&fx.scope, activity_fields(name, None, &[]), &ctx())
         .await
         .unwrap()
-        .activity
         .id
         .as_uuid()
 }
@@ -352,9 +351,9 @@ async fn an_accepted_activity_suggestion_creates_a_draft_activity() {
         .activity(&fx.scope, aura_records::Id::from_uuid(activity_id), &ctx())
         .await
         .unwrap();
-    assert_eq!(activity.activity.fields.name, "Newsletter");
+    assert_eq!(activity.fields.name, "Newsletter");
     assert_eq!(
-        activity.activity.fields.status,
+        activity.fields.status,
         aura_gdpr_registers::ActivityStatus::Draft
     );
     let events = world.events(&fx.scope, "processing_activity.created").await;

@@ -159,8 +159,7 @@ async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
     let existing = r
         .create_activity(&team.member, activity_fields("Payroll", None, &[]), &ctx())
         .await
-        .unwrap()
-        .activity;
+        .unwrap();
 
     let refused = r
         .create_activity(&team.viewer, activity_fields("Sneaky", None, &[]), &ctx())
@@ -204,7 +203,7 @@ async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1, "the viewer reads; nothing was added");
-    assert_eq!(page.items[0].activity.fields.name, "Payroll");
+    assert_eq!(page.items[0].fields.name, "Payroll");
 }
 
 #[tokio::test]
@@ -244,16 +243,20 @@ async fn a_created_activity_is_version_one_by_its_author_with_its_gaps_and_its_e
         .create_activity(&team.member, fields, &ctx())
         .await
         .unwrap();
-    let activity = &checked.activity;
+    let activity = &checked;
     assert_eq!(activity.version, 1);
     assert_eq!(activity.derived.created_by, team.member.user_id());
     assert!(
-        checked.missing.iter().any(|gap| serde_json::to_value(gap)
-            .unwrap()
-            .to_string()
-            .contains("security")),
+        checked
+            .derived
+            .missing
+            .iter()
+            .any(|gap| serde_json::to_value(gap)
+                .unwrap()
+                .to_string()
+                .contains("security")),
         "the missing security measures are named: {:?}",
-        checked.missing
+        checked.derived.missing
     );
     let events = world
         .events(&team.fx.scope, "processing_activity.created")
@@ -349,8 +352,7 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
     let activity = r
         .create_activity(&team.member, activity_fields("Payroll", None, &[]), &ctx())
         .await
-        .unwrap()
-        .activity;
+        .unwrap();
 
     let same = r
         .update_activity(
@@ -362,7 +364,7 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
         )
         .await
         .unwrap();
-    assert_eq!(same.activity.version, 1, "no change, no new version");
+    assert_eq!(same.version, 1, "no change, no new version");
     assert!(
         world
             .events(&team.fx.scope, "processing_activity.updated")
@@ -380,7 +382,7 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
         )
         .await
         .unwrap();
-    assert_eq!(renamed.activity.version, 2);
+    assert_eq!(renamed.version, 2);
     let events = world
         .events(&team.fx.scope, "processing_activity.updated")
         .await;
@@ -409,7 +411,7 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
     assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
     let kept = r.activity(&team.member, activity.id, &ctx()).await.unwrap();
     assert_eq!(
-        kept.activity.fields.name, "Payroll 2027",
+        kept.fields.name, "Payroll 2027",
         "the stale edit lost nothing"
     );
     assert_eq!(
@@ -480,8 +482,7 @@ async fn another_tenants_records_are_not_found() {
     let activity = r
         .create_activity(&a.member, activity_fields("Payroll", None, &[]), &ctx())
         .await
-        .unwrap()
-        .activity;
+        .unwrap();
     let processor = world.processor(&a.member, "Hosting").await;
 
     let not_found = |e: RegistersError| matches!(e, RegistersError::NotFound);
@@ -523,12 +524,7 @@ async fn another_tenants_records_are_not_found() {
         .await
         .unwrap();
     assert!(listed.items.is_empty(), "B lists none of A's processors");
-    let still: ActivityId = r
-        .activity(&a.member, activity.id, &ctx())
-        .await
-        .unwrap()
-        .activity
-        .id;
+    let still: ActivityId = r.activity(&a.member, activity.id, &ctx()).await.unwrap().id;
     assert_eq!(still, activity.id);
 }
 

@@ -86,6 +86,7 @@ impl From<StoreError> for AssistantError {
                 code: "conflict",
                 message: "the change conflicts with another record",
             },
+            StoreError::Invalid(errors) => Self::Validation(errors),
             StoreError::Unavailable(_) => Self::Unavailable(error),
             StoreError::Unexpected(source) => Self::Internal(source),
         }

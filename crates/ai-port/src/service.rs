@@ -876,7 +876,7 @@ impl AiAssistant {
                     .create_activity_from(scope, fields, Some(&source), ctx)
                     .await?;
                 Ok(Applied::ProcessingActivity {
-                    activity_id: created.activity.id.as_uuid(),
+                    activity_id: created.id.as_uuid(),
                 })
             }
             SuggestionContent::Answer { .. } => Err(AssistantError::Conflict {

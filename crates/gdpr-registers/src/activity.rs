@@ -2,7 +2,7 @@
 //! Art. 30(2) processor record.
 
 use aura_audit::AuditAction;
-use aura_records::{Id, Record, RecordActions, RecordKind};
+use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
 use aura_tenancy::{UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -155,10 +155,13 @@ pub type ActivityId = Id<Activities>;
 /// A stored activity.
 pub type ProcessingActivity = Record<Activities>;
 
-/// What an activity's record shows besides its fields: who created it.
+/// What an activity's record shows besides its fields: who created it, and what its
+/// record still lacks for Art. 30 (computed by the store from the fields and the
+/// organisation profile, in the transaction that reads or writes the activity).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct ActivityOrigin {
+pub struct ActivityDerived {
     pub created_by: Option<UserId>,
+    pub missing: Vec<crate::Gap>,
 }
 
 /// The activities list's filters.
@@ -181,7 +184,7 @@ impl RecordKind for Activities {
         deleted: AuditAction::known("processing_activity.deleted"),
     };
     type Fields = ActivityFields;
-    type Derived = ActivityOrigin;
+    type Derived = ActivityDerived;
     type Filter = ActivityFilter;
 
     fn validated(fields: ActivityFields) -> Result<ActivityFields, ValidationErrors> {
@@ -192,8 +195,21 @@ impl RecordKind for Activities {
         &fields.name
     }
 
-    fn derived_at_creation(actor: Option<UserId>) -> ActivityOrigin {
-        ActivityOrigin { created_by: actor }
+    /// The owner must be a user of the tenant, each linked processor a processor of it.
+    fn references(fields: &ActivityFields) -> Vec<Reference> {
+        let owner = fields
+            .owner_id
+            .map(|owner| Reference::member("owner_id", owner));
+        let links = (fields.processor_ids.iter().enumerate())
+            .map(|(i, id)| Reference::to(format!("processor_ids[{i}]"), *id));
+        owner.into_iter().chain(links).collect()
+    }
+
+    fn derived_at_creation(actor: Option<UserId>) -> ActivityDerived {
+        ActivityDerived {
+            created_by: actor,
+            missing: Vec::new(),
+        }
     }
 }
 

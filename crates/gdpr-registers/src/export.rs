@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::{
     activity::{ActivityRole, ProcessingActivity},
-    completeness::{CompletenessSummary, Gap, activity_gaps},
+    completeness::CompletenessSummary,
     organisation::OrganisationProfile,
     processor::{Processor, ProcessorId},
     text::string_enum,
@@ -30,12 +30,12 @@ pub struct LinkedProcessor {
     pub parent_id: Option<ProcessorId>,
 }
 
+/// An activity as exported (its gaps are in `activity.derived.missing`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExportedActivity {
     #[serde(flatten)]
     pub activity: ProcessingActivity,
     pub processors: Vec<LinkedProcessor>,
-    pub missing: Vec<Gap>,
 }
 
 /// The whole record as the authority receives it.
@@ -77,8 +77,7 @@ pub fn build_export(
     let exported: Vec<ExportedActivity> = selected
         .into_iter()
         .map(|activity| {
-            let missing = activity_gaps(&activity.fields, organisation.as_ref());
-            summary.add(&missing);
+            summary.add(&activity.derived.missing);
             let linked = activity
                 .fields
                 .processor_ids
@@ -105,7 +104,6 @@ pub fn build_export(
             ExportedActivity {
                 activity,
                 processors: linked,
-                missing,
             }
         })
         .collect();
@@ -305,8 +303,7 @@ pub fn to_csv(export: &RegisterExport) -> String {
             ),
             f.review_date.map(|d| d.to_string()).unwrap_or_default(),
             join(
-                item.missing
-                    .iter()
+                (item.activity.derived.missing.iter())
                     .map(|g| format!("Art. {} {}", g.article, g.field))
                     .collect(),
             ),

@@ -17,7 +17,7 @@ mod service;
 pub mod text;
 
 pub use activity::{
-    Activities, ActivityFields, ActivityFilter, ActivityId, ActivityOrigin, ActivityRole,
+    Activities, ActivityDerived, ActivityFields, ActivityFilter, ActivityId, ActivityRole,
     ActivityStatus, Art9Condition, DataCategory, DpiaRequirement, LawfulBasis, ProcessingActivity,
     Purpose, Transfer, TransferMechanism,
 };
@@ -37,5 +37,5 @@ pub use processor::{
     ProcessorLinks, Processors,
 };
 pub use rules::Members;
-pub use service::{CheckedActivity, RegisterPorts, Registers, add_months, entity};
+pub use service::{RegisterPorts, Registers, add_months, entity};
 pub use text::CountryCode;

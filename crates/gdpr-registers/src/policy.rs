@@ -2,15 +2,12 @@
 //! record of the kernel ([`Policies`]); its versions and their workflow are its own.
 
 use aura_audit::AuditAction;
-use aura_records::{Id, Record, RecordActions, RecordKind, RecordRules, UseCaseError};
-use aura_tenancy::{TenantId, TenantScope, UserId, ValidationErrors};
+use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
+use aura_tenancy::{TenantId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::{
-    rules::{Members, check_owner},
-    text::{string_enum, text},
-};
+use crate::text::{string_enum, text};
 
 string_enum!(PolicyKind {
     PrivacyPolicy => "privacy_policy",
@@ -114,26 +111,14 @@ impl RecordKind for Policies {
     fn label(fields: &PolicyFields) -> &str {
         &fields.title
     }
-}
 
-/// A policy's owner must be a user of the tenant.
-pub(crate) struct PolicyRules {
-    pub members: std::sync::Arc<dyn Members>,
-}
-
-#[async_trait::async_trait]
-impl RecordRules<Policies> for PolicyRules {
-    async fn check(
-        &self,
-        scope: &TenantScope,
-        _: PolicyId,
-        before: Option<&PolicyFields>,
-        fields: &PolicyFields,
-    ) -> Result<(), UseCaseError> {
-        if before.is_none_or(|b| b.owner_id != fields.owner_id) {
-            check_owner(self.members.as_ref(), scope, fields.owner_id).await?;
-        }
-        Ok(())
+    /// The owner must be a user of the tenant.
+    fn references(fields: &PolicyFields) -> Vec<Reference> {
+        fields
+            .owner_id
+            .map(|owner| Reference::member("owner_id", owner))
+            .into_iter()
+            .collect()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Processors and sub-processors under Art. 28, with their data processing agreements.
 
 use aura_audit::AuditAction;
-use aura_records::{Id, Record, RecordActions, RecordKind};
+use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
 use aura_tenancy::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -126,6 +126,15 @@ impl RecordKind for Processors {
 
     fn validated(fields: ProcessorFields) -> Result<ProcessorFields, ValidationErrors> {
         fields.validated()
+    }
+
+    /// A parent must be a processor of the tenant (its chain is a rule: `ProcessorRules`).
+    fn references(fields: &ProcessorFields) -> Vec<Reference> {
+        fields
+            .parent_id
+            .map(|parent| Reference::to("parent_id", parent))
+            .into_iter()
+            .collect()
     }
 
     fn label(fields: &ProcessorFields) -> &str {

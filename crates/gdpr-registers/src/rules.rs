@@ -1,69 +1,20 @@
 //! The registers' rules that need other records, checked by the kernel's use cases after
-//! validation: owners are members of the tenant, links name the tenant's processors, a
-//! sub-processor chain neither loops nor grows without end.
+//! validation: a sub-processor chain neither loops nor grows without end. (That an
+//! activity's or a policy's owner and an activity's links, or a processor's parent, exist
+//! is checked by the store in the write's transaction: the kinds declare them as
+//! references.)
 
 use std::sync::Arc;
 
 use aura_records::{RecordRules, RecordStore, UseCaseError};
 use aura_tenancy::{StoreError, TenantScope, UserId, ValidationErrors};
 
-use crate::{
-    activity::{Activities, ActivityFields, ActivityId},
-    processor::{ProcessorFields, ProcessorId, Processors},
-};
+use crate::processor::{ProcessorFields, ProcessorId, Processors};
 
 /// Whether a user belongs to the scope's tenant (owners of records must).
 #[async_trait::async_trait]
 pub trait Members: Send + Sync {
     async fn is_member(&self, scope: &TenantScope, user: UserId) -> Result<bool, StoreError>;
-}
-
-/// An owner must be a user of the tenant.
-pub(crate) async fn check_owner(
-    members: &dyn Members,
-    scope: &TenantScope,
-    owner: Option<UserId>,
-) -> Result<(), UseCaseError> {
-    if let Some(owner) = owner
-        && !members.is_member(scope, owner).await?
-    {
-        return Err(
-            ValidationErrors::single("owner_id", "is not a user of this organisation").into(),
-        );
-    }
-    Ok(())
-}
-
-pub(crate) struct ActivityRules {
-    pub members: Arc<dyn Members>,
-    pub processors: Arc<dyn RecordStore<Processors>>,
-}
-
-#[async_trait::async_trait]
-impl RecordRules<Activities> for ActivityRules {
-    async fn check(
-        &self,
-        scope: &TenantScope,
-        _: ActivityId,
-        before: Option<&ActivityFields>,
-        fields: &ActivityFields,
-    ) -> Result<(), UseCaseError> {
-        if before.is_none_or(|b| b.owner_id != fields.owner_id) {
-            check_owner(self.members.as_ref(), scope, fields.owner_id).await?;
-        }
-        let mut errors = ValidationErrors::default();
-        for (i, id) in fields.processor_ids.iter().enumerate() {
-            match self.processors.get(scope, *id).await {
-                Ok(_) => {}
-                Err(StoreError::NotFound) => errors.push(
-                    format!("processor_ids[{i}]"),
-                    "is not a processor of this organisation",
-                ),
-                Err(other) => return Err(other.into()),
-            }
-        }
-        Ok(errors.into_result()?)
-    }
 }
 
 pub(crate) struct ProcessorRules {
@@ -72,8 +23,8 @@ pub(crate) struct ProcessorRules {
 
 #[async_trait::async_trait]
 impl RecordRules<Processors> for ProcessorRules {
-    /// A parent must exist in the tenant and must not be the processor or one of its
-    /// own sub-processors.
+    /// A parent must not be the processor or one of its own sub-processors, and chains
+    /// stay short. Read only when the parent changes (its existence is a reference).
     async fn check(
         &self,
         scope: &TenantScope,

@@ -6,24 +6,23 @@ use std::sync::Arc;
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
-use aura_records::{Id, RecordRules, RecordStore, RecordUseCases, Source, at_version};
+use aura_records::{Id, NoRules, RecordRules, RecordStore, RecordUseCases, Source, at_version};
 use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
-use serde::Serialize;
 use time::{Date, Duration, Month};
 
 use crate::{
     actions,
     activity::{Activities, ActivityFields, ActivityId, ProcessingActivity},
-    completeness::{CompletenessSummary, Gap, activity_gaps},
+    completeness::CompletenessSummary,
     error::RegistersError,
     organisation::{OrganisationProfile, StoredOrganisation},
     policy::{
-        Policies, Policy, PolicyFields, PolicyId, PolicyRules, PolicyState, PolicyStatus,
-        PolicyVersion, VersionStatus,
+        Policies, Policy, PolicyFields, PolicyId, PolicyState, PolicyStatus, PolicyVersion,
+        VersionStatus,
     },
     ports::{ActivityQuery, ListPage, OrganisationRepository, PolicyVersions, ProcessorQuery},
     processor::{Processor, ProcessorFields, ProcessorId, Processors},
-    rules::{ActivityRules, Members, ProcessorRules},
+    rules::{Members, ProcessorRules},
 };
 
 #[derive(Clone)]
@@ -36,14 +35,6 @@ pub struct RegisterPorts {
     pub members: Arc<dyn Members>,
     pub audit: Arc<dyn AuditLog>,
     pub clock: Arc<dyn Clock>,
-}
-
-/// An activity with what its record still lacks.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CheckedActivity {
-    #[serde(flatten)]
-    pub activity: ProcessingActivity,
-    pub missing: Vec<Gap>,
 }
 
 #[derive(Clone)]
@@ -78,15 +69,7 @@ impl Registers {
                 ports.clock.clone(),
             )
         }
-        let members = ports.members.clone();
-        let activities = use_cases(
-            &ports,
-            &ports.activities,
-            ActivityRules {
-                members: members.clone(),
-                processors: ports.processors.clone(),
-            },
-        );
+        let activities = use_cases(&ports, &ports.activities, NoRules);
         let processors = use_cases(
             &ports,
             &ports.processors,
@@ -94,7 +77,7 @@ impl Registers {
                 processors: ports.processors.clone(),
             },
         );
-        let policies = use_cases(&ports, &ports.policies, PolicyRules { members });
+        let policies = use_cases(&ports, &ports.policies, NoRules);
         Self {
             ports,
             activities,
@@ -167,7 +150,7 @@ impl Registers {
     // ------------------------------------------------------------ activities
 
     /// The processing activities' use cases (the kernel's create / get / list / update /
-    /// delete); the methods below add what an activity's answer shows: its gaps.
+    /// delete); an activity's gaps are derived by the store.
     pub fn activity_records(&self) -> &RecordUseCases<Activities> {
         &self.activities
     }
@@ -176,40 +159,12 @@ impl Registers {
         &self.processors
     }
 
-    async fn checked(
-        &self,
-        scope: &TenantScope,
-        activity: ProcessingActivity,
-    ) -> Result<CheckedActivity, RegistersError> {
-        let mut checked = self.with_gaps(scope, vec![activity]).await?;
-        checked
-            .pop()
-            .ok_or_else(|| RegistersError::Internal("an activity checked into nothing".into()))
-    }
-
-    /// Each activity with what its record still lacks (one read of the organisation).
-    pub async fn with_gaps(
-        &self,
-        scope: &TenantScope,
-        activities: Vec<ProcessingActivity>,
-    ) -> Result<Vec<CheckedActivity>, RegistersError> {
-        let organisation = self.ports.organisation.get(scope).await?;
-        let profile = organisation.as_ref().map(|o| &o.profile);
-        Ok(activities
-            .into_iter()
-            .map(|activity| CheckedActivity {
-                missing: activity_gaps(&activity.fields, profile),
-                activity,
-            })
-            .collect())
-    }
-
     pub async fn create_activity(
         &self,
         scope: &TenantScope,
         fields: ActivityFields,
         ctx: &RequestContext,
-    ) -> Result<CheckedActivity, RegistersError> {
+    ) -> Result<ProcessingActivity, RegistersError> {
         self.create_activity_from(scope, fields, None, ctx).await
     }
 
@@ -220,9 +175,8 @@ impl Registers {
         fields: ActivityFields,
         source: Option<&Source>,
         ctx: &RequestContext,
-    ) -> Result<CheckedActivity, RegistersError> {
-        let activity = self.activities.create(scope, fields, source, ctx).await?;
-        self.checked(scope, activity).await
+    ) -> Result<ProcessingActivity, RegistersError> {
+        self.activities.create(scope, fields, source, ctx).await
     }
 
     pub async fn activity(
@@ -230,9 +184,8 @@ impl Registers {
         scope: &TenantScope,
         id: ActivityId,
         ctx: &RequestContext,
-    ) -> Result<CheckedActivity, RegistersError> {
-        let activity = self.activities.get(scope, id, ctx).await?;
-        self.checked(scope, activity).await
+    ) -> Result<ProcessingActivity, RegistersError> {
+        self.activities.get(scope, id, ctx).await
     }
 
     pub async fn activities(
@@ -240,12 +193,8 @@ impl Registers {
         scope: &TenantScope,
         query: &ActivityQuery,
         ctx: &RequestContext,
-    ) -> Result<ListPage<CheckedActivity>, RegistersError> {
-        let page = self.activities.list(scope, query, ctx).await?;
-        Ok(ListPage {
-            items: self.with_gaps(scope, page.items).await?,
-            next: page.next,
-        })
+    ) -> Result<ListPage<ProcessingActivity>, RegistersError> {
+        self.activities.list(scope, query, ctx).await
     }
 
     /// The completeness of the whole register.
@@ -255,13 +204,9 @@ impl Registers {
         ctx: &RequestContext,
     ) -> Result<CompletenessSummary, RegistersError> {
         self.require(scope, Permission::ReadRecords, ctx).await?;
-        let organisation = self.ports.organisation.get(scope).await?;
         let mut summary = CompletenessSummary::default();
         for activity in self.ports.activities.all(scope).await? {
-            summary.add(&activity_gaps(
-                &activity.fields,
-                organisation.as_ref().map(|o| &o.profile),
-            ));
+            summary.add(&activity.derived.missing);
         }
         Ok(summary)
     }
@@ -273,12 +218,10 @@ impl Registers {
         fields: ActivityFields,
         expected_version: i32,
         ctx: &RequestContext,
-    ) -> Result<CheckedActivity, RegistersError> {
-        let activity = self
-            .activities
+    ) -> Result<ProcessingActivity, RegistersError> {
+        self.activities
             .update(scope, id, fields, expected_version, None, ctx)
-            .await?;
-        self.checked(scope, activity).await
+            .await
     }
 
     pub async fn delete_activity(

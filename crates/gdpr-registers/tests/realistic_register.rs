@@ -122,7 +122,7 @@ fn activity(
             review_date: Some(date!(2027 - 01 - 31)),
         },
         version: 1,
-        derived: ActivityOrigin::default(),
+        derived: ActivityDerived::default(),
         created_at: now,
         updated_at: now,
     }

@@ -79,6 +79,7 @@ impl From<StoreError> for IdentityError {
                     "the record changed or conflicts with another",
                 ),
             },
+            StoreError::Invalid(errors) => Self::Validation(errors),
             StoreError::Unavailable(_) => Self::Unavailable(error),
             StoreError::Unexpected(source) => Self::Internal(source),
         }

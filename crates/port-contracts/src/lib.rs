@@ -348,6 +348,7 @@ macro_rules! register_contract_tests {
             update_with_a_bad_link_changes_nothing,
             list_filters,
             list_pages_through_a_filtered_list,
+            gaps_follow_the_organisation_profile,
         });
         $crate::__record_contract_module!(processors: $crate::registers::Processors {
             sub_processors_name_a_parent_of_the_tenant,

@@ -5,6 +5,8 @@
 //! - [`Id`]: typed ids (an activity id is not a processor id);
 //! - [`RecordKind`]: what a register declares (fields, derived values, filter, rules,
 //!   audit actions); [`Record`]: the versioned envelope every record shares;
+//! - [`Reference`]: the rows a record names, checked by the store in the write's
+//!   transaction;
 //! - [`RecordStore`]: the storage port, implemented generically by each store;
 //! - [`RecordUseCases`]: the one create / get / list / update / delete path;
 //! - [`UseCaseError`]: the shared use-case error core.
@@ -15,6 +17,7 @@ mod error;
 mod id;
 mod list;
 mod record;
+mod reference;
 mod service;
 mod store;
 
@@ -22,5 +25,6 @@ pub use error::UseCaseError;
 pub use id::Id;
 pub use list::{Cursor, ListPage, ListQuery, Sort};
 pub use record::{Record, RecordActions, RecordKind};
+pub use reference::{MEMBER, Reference};
 pub use service::{NoRules, RecordRules, RecordUseCases, Source, at_version, check_cursor};
 pub use store::RecordStore;

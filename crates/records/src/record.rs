@@ -24,8 +24,9 @@ pub trait RecordKind: Debug + Clone + PartialEq + Send + Sync + Sized + 'static 
 
     /// What a client writes (the whole record on `PUT`), parsed and then validated.
     type Fields: Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync;
-    /// Read-only values the store derives from other records (e.g. which activities link
-    /// to a processor) and who created the record; never written by a client.
+    /// Read-only values the store derives from other rows when it reads or writes the
+    /// record (which activities link to a processor, what an activity still lacks given
+    /// the organisation profile) and who created it; never written by a client.
     type Derived: Serialize + Clone + PartialEq + Debug + Default + Send + Sync;
     /// The register's list filters.
     type Filter: Clone + Default + PartialEq + Debug + Send + Sync;
@@ -39,6 +40,12 @@ pub trait RecordKind: Debug + Clone + PartialEq + Send + Sync + Sized + 'static 
 
     /// What the audit event of a deletion keeps to say what was deleted (its name).
     fn label(fields: &Self::Fields) -> &str;
+
+    /// The other rows the fields name (owner, links), each of which the store checks in
+    /// the write's transaction: a missing one fails the write with the field named.
+    fn references(_fields: &Self::Fields) -> Vec<crate::Reference> {
+        Vec::new()
+    }
 
     /// The derived values of a record created by `actor` now (most registers: none).
     fn derived_at_creation(_actor: Option<aura_tenancy::UserId>) -> Self::Derived {

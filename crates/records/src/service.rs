@@ -158,8 +158,7 @@ impl<K: RecordKind> RecordUseCases<K> {
         };
         let changes = Source::noted(source, Changes::of_new(&record.fields));
         let event = Self::event(scope, &K::ACTIONS.created, id, changes, ctx);
-        self.store.insert(scope, &record, event).await?;
-        Ok(record)
+        Ok(self.store.insert(scope, &record, event).await?)
     }
 
     pub async fn get(
@@ -213,10 +212,10 @@ impl<K: RecordKind> RecordUseCases<K> {
         };
         let changes = Source::noted(source, changes);
         let event = Self::event(scope, &K::ACTIONS.updated, id, changes, ctx);
-        self.store
+        Ok(self
+            .store
             .update(scope, &record, expected_version, event)
-            .await?;
-        Ok(record)
+            .await?)
     }
 
     pub async fn delete(

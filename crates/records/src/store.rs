@@ -12,7 +12,11 @@ use crate::{
 /// A register's table. Every method takes the tenant scope; every write takes its audit
 /// event and commits with it, so a change cannot be stored without its event. Updates
 /// and deletes name the version they read and fail with a version conflict when the row
-/// moved on (nothing changes). Another tenant's record is `NotFound`.
+/// moved on (nothing changes). Another tenant's record is `NotFound`. Inserts and updates
+/// check the record's [`RecordKind::references`] in their transaction: any that names
+/// nothing in the tenant fails the write with `StoreError::Invalid`, naming each field.
+/// Both answer the record as a read would right after: with the derived values the store
+/// computes from other rows (read in the same transaction).
 #[async_trait::async_trait]
 pub trait RecordStore<K: RecordKind>: Send + Sync {
     async fn insert(
@@ -20,7 +24,7 @@ pub trait RecordStore<K: RecordKind>: Send + Sync {
         scope: &TenantScope,
         record: &Record<K>,
         event: PendingEvent,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Record<K>, StoreError>;
 
     async fn get(&self, scope: &TenantScope, id: Id<K>) -> Result<Record<K>, StoreError>;
 
@@ -41,7 +45,7 @@ pub trait RecordStore<K: RecordKind>: Send + Sync {
         record: &Record<K>,
         expected_version: i32,
         event: PendingEvent,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Record<K>, StoreError>;
 
     async fn delete(
         &self,

@@ -11,6 +11,10 @@ pub enum StoreError {
     /// by another tenant's data.
     #[error("conflict: {0}")]
     Conflict(Conflict),
+    /// A write names records that are not in the scope's tenant (a reference the store
+    /// checked inside the write's transaction), by field: nothing changed.
+    #[error("invalid references")]
+    Invalid(crate::ValidationErrors),
     /// The store cannot be reached right now; the request may be retried.
     #[error("store unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),

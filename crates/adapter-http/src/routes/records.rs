@@ -19,25 +19,17 @@ use crate::{
 };
 
 /// What the HTTP edge adds to a kernel register.
-#[async_trait::async_trait(?Send)]
 pub(crate) trait RecordRoutes: RecordKind {
     /// What a client sends: every field, on create and on replace.
     type Request: DeserializeOwned + Into<Self::Fields> + 'static;
     /// The answer for one record.
-    type Body: Serialize;
+    type Body: Serialize + From<Record<Self>>;
     /// The list's query parameters: the register's filters, and `sort`, `cursor`, `limit`.
     type Params: DeserializeOwned;
     /// The answer for a page.
     type List: Serialize;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self>;
-
-    /// The answers for `records`, in order (one call for a whole page, so a register
-    /// that adds something read elsewhere reads it once).
-    async fn present(
-        call: &Call<'_>,
-        records: Vec<Record<Self>>,
-    ) -> Result<Vec<Self::Body>, ApiError>;
 
     /// The list query the parameters ask for (filters checked, unknown values refused).
     fn list_query(
@@ -65,17 +57,8 @@ impl<'a> Call<'a> {
         }
     }
 
-    async fn answer<K: RecordRoutes>(
-        &self,
-        status: StatusCode,
-        record: Record<K>,
-    ) -> Result<HttpResponse, ApiError> {
-        let version = record.version;
-        let body = K::present(self, vec![record])
-            .await?
-            .pop()
-            .ok_or_else(|| ApiError::Internal("a record presented as nothing".into()))?;
-        Ok(with_etag(status, version, &body))
+    fn answer<K: RecordRoutes>(status: StatusCode, record: Record<K>) -> HttpResponse {
+        with_etag(status, record.version, &K::Body::from(record))
     }
 
     pub async fn create<K: RecordRoutes>(
@@ -85,14 +68,14 @@ impl<'a> Call<'a> {
         let record = K::use_cases(self.state)
             .create(self.scope, fields, None, self.ctx)
             .await?;
-        self.answer(StatusCode::CREATED, record).await
+        Ok(Self::answer(StatusCode::CREATED, record))
     }
 
     pub async fn get<K: RecordRoutes>(&self, raw_id: &str) -> Result<HttpResponse, ApiError> {
         let record = K::use_cases(self.state)
             .get(self.scope, typed_id(raw_id)?, self.ctx)
             .await?;
-        self.answer(StatusCode::OK, record).await
+        Ok(Self::answer(StatusCode::OK, record))
     }
 
     /// A page of bodies and the cursor of the next page.
@@ -103,7 +86,7 @@ impl<'a> Call<'a> {
         let page = K::use_cases(self.state)
             .list(self.scope, query, self.ctx)
             .await?;
-        let items = K::present(self, page.items).await?;
+        let items = page.items.into_iter().map(K::Body::from).collect();
         Ok(page_of(items, page.next))
     }
 
@@ -119,7 +102,7 @@ impl<'a> Call<'a> {
         let record = K::use_cases(self.state)
             .update(self.scope, id, fields, expected, None, self.ctx)
             .await?;
-        self.answer(StatusCode::OK, record).await
+        Ok(Self::answer(StatusCode::OK, record))
     }
 
     /// Deletes the record at the version `If-Match` names: 204.

@@ -11,12 +11,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use aura_gdpr_registers::{
     Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, Policies,
-    Policy, PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, Processors,
-    RecordKind, VersionStatus,
+    PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, Processors, RecordKind,
+    VersionStatus,
     ports::{Cursor, Sort},
     to_csv,
 };
-use aura_records::{Id, ListQuery, Record, RecordUseCases};
+use aura_records::{Id, ListQuery, RecordUseCases};
 use aura_tenancy::UserId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
@@ -26,10 +26,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
-    routes::{
-        checked_limit, query_text,
-        records::{Call, RecordRoutes},
-    },
+    routes::{checked_limit, query_text, records::RecordRoutes},
     schemas::registers::{
         ActivityBody, ActivityFieldsBody, ActivityList, CompletenessBody, OrganisationBody,
         OrganisationProfileBody, PolicyBody, PolicyFieldsBody, PolicyList, PolicyVersionBody,
@@ -526,7 +523,6 @@ pub async fn transition_version(
 
 // ------------------------------------------------------------------ the kernel registers
 
-#[async_trait::async_trait(?Send)]
 impl RecordRoutes for Activities {
     type Request = ActivityFieldsBody;
     type Body = ActivityBody;
@@ -535,21 +531,6 @@ impl RecordRoutes for Activities {
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.activity_records()
-    }
-
-    /// With what each record still lacks for Art. 30 (`missing`).
-    async fn present(
-        call: &Call<'_>,
-        records: Vec<Record<Self>>,
-    ) -> Result<Vec<ActivityBody>, ApiError> {
-        Ok(call
-            .state
-            .registers
-            .with_gaps(call.scope, records)
-            .await?
-            .into_iter()
-            .map(ActivityBody::from)
-            .collect())
     }
 
     fn list_query(p: ActivityParams, _: &ApiState) -> Result<ListQuery<ActivityFilter>, ApiError> {
@@ -569,7 +550,6 @@ impl RecordRoutes for Activities {
     }
 }
 
-#[async_trait::async_trait(?Send)]
 impl RecordRoutes for Processors {
     type Request = ProcessorFieldsBody;
     type Body = ProcessorBody;
@@ -578,13 +558,6 @@ impl RecordRoutes for Processors {
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.processor_records()
-    }
-
-    async fn present(
-        _: &Call<'_>,
-        records: Vec<Record<Self>>,
-    ) -> Result<Vec<ProcessorBody>, ApiError> {
-        Ok(records.into_iter().map(ProcessorBody::from).collect())
     }
 
     fn list_query(
@@ -614,7 +587,6 @@ impl RecordRoutes for Processors {
     }
 }
 
-#[async_trait::async_trait(?Send)]
 impl RecordRoutes for Policies {
     type Request = PolicyFieldsBody;
     type Body = PolicyBody;
@@ -623,10 +595,6 @@ impl RecordRoutes for Policies {
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.policy_records()
-    }
-
-    async fn present(_: &Call<'_>, records: Vec<Policy>) -> Result<Vec<PolicyBody>, ApiError> {
-        Ok(records.into_iter().map(PolicyBody::from).collect())
     }
 
     fn list_query(p: PolicyParams, _: &ApiState) -> Result<ListQuery<PolicyFilter>, ApiError> {

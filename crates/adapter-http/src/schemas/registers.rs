@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use aura_gdpr_registers::{
-    ActivityFields, ActivityRole, ActivityStatus, Art9Condition, Art28Clauses, CheckedActivity,
-    CompletenessSummary, Contact, CountryCode, DataCategory, DpaStatus, DpiaRequirement,
-    ExportedActivity, Gap, JointController, LawfulBasis, LinkedProcessor, OrganisationProfile,
-    Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, ProcessingActivity, Processor,
-    ProcessorFields, Purpose, RecordKind, RegisterExport, StoredOrganisation, Transfer,
-    TransferMechanism, VersionStatus,
+    ActivityFields, ActivityRole, ActivityStatus, Art9Condition, Art28Clauses, CompletenessSummary,
+    Contact, CountryCode, DataCategory, DpaStatus, DpiaRequirement, ExportedActivity, Gap,
+    JointController, LawfulBasis, LinkedProcessor, OrganisationProfile, Policy, PolicyFields,
+    PolicyKind, PolicyStatus, PolicyVersion, ProcessingActivity, Processor, ProcessorFields,
+    Purpose, RecordKind, RegisterExport, StoredOrganisation, Transfer, TransferMechanism,
+    VersionStatus,
 };
 use aura_records::Id;
 use aura_tenancy::UserId;
@@ -447,7 +447,7 @@ pub struct ActivityBody {
 }
 
 impl ActivityBody {
-    fn new(a: ProcessingActivity, missing: Vec<Gap>) -> Self {
+    fn new(a: ProcessingActivity) -> Self {
         let f = a.fields;
         Self {
             id: a.id.as_uuid(),
@@ -477,14 +477,14 @@ impl ActivityBody {
             created_by: a.derived.created_by,
             created_at: a.created_at,
             updated_at: a.updated_at,
-            missing: convert(missing),
+            missing: convert(a.derived.missing),
         }
     }
 }
 
-impl From<CheckedActivity> for ActivityBody {
-    fn from(c: CheckedActivity) -> Self {
-        Self::new(c.activity, c.missing)
+impl From<ProcessingActivity> for ActivityBody {
+    fn from(a: ProcessingActivity) -> Self {
+        Self::new(a)
     }
 }
 
@@ -888,7 +888,7 @@ pub struct ExportedActivityBody {
 impl From<ExportedActivity> for ExportedActivityBody {
     fn from(e: ExportedActivity) -> Self {
         Self {
-            activity: ActivityBody::new(e.activity, e.missing),
+            activity: ActivityBody::new(e.activity),
             processors: convert(e.processors),
         }
     }
@@ -927,7 +927,7 @@ mod tests {
     //! The bodies put on the wire exactly what the domain types serialized to before they
     //! existed, and read requests exactly as the domain types did.
 
-    use aura_gdpr_registers::{ActivityOrigin, PolicyState, ProcessorLinks, activity_gaps};
+    use aura_gdpr_registers::{ActivityDerived, PolicyState, ProcessorLinks, activity_gaps};
     use aura_tenancy::TenantId;
     use serde_json::{Value, json};
     use time::macros::datetime;
@@ -997,19 +997,16 @@ mod tests {
             id: Id::from_uuid(Uuid::from_u128(7)),
             tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
             fields: fields.clone(),
-            derived: ActivityOrigin {
+            derived: ActivityDerived {
                 created_by: Some(UserId::from_uuid(Uuid::from_u128(2))),
+                missing: activity_gaps(&fields, None),
             },
             version: 3,
             created_at: datetime!(2026-01-02 03:04:05 UTC),
             updated_at: datetime!(2026-02-02 03:04:05 UTC),
         };
-        let checked = CheckedActivity {
-            missing: activity_gaps(&fields, None),
-            activity,
-        };
-        assert!(!checked.missing.is_empty());
-        same(&checked, &ActivityBody::from(checked.clone()));
+        assert!(!activity.derived.missing.is_empty());
+        same(&activity, &ActivityBody::from(activity.clone()));
     }
 
     #[test]
@@ -1101,7 +1098,7 @@ mod tests {
             id: Id::from_uuid(Uuid::from_u128(7)),
             tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
             fields,
-            derived: ActivityOrigin::default(),
+            derived: ActivityDerived::default(),
             version: 1,
             created_at: datetime!(2026-01-02 03:04:05 UTC),
             updated_at: datetime!(2026-01-02 03:04:05 UTC),

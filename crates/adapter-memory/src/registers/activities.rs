@@ -1,8 +1,6 @@
-//! Processing activities in memory: their filters and the foreign key of their links
-//! to processors.
+//! Processing activities in memory: their table and filters.
 
-use aura_gdpr_registers::{Activities, ActivityFields, ActivityFilter, ProcessingActivity};
-use aura_tenancy::{StoreError, TenantId};
+use aura_gdpr_registers::{Activities, ActivityFilter, ProcessingActivity, activity_gaps};
 
 use crate::registers::{
     Tables, matches_search,
@@ -32,20 +30,11 @@ impl MemoryRecord for Activities {
             && matches_search(&f.name, filter.search.as_deref())
     }
 
-    /// Every linked processor must be a processor of the tenant.
-    fn check_links(
-        tables: &Tables,
-        tenant: TenantId,
-        fields: &ActivityFields,
-    ) -> Result<(), StoreError> {
-        if fields
-            .processor_ids
-            .iter()
-            .all(|id| tables.processors.contains(tenant, *id))
-        {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+    /// With what the record still lacks, given the tenant's organisation profile.
+    fn view(tables: &Tables, row: &ProcessingActivity) -> ProcessingActivity {
+        let profile = tables.organisations.get(&row.tenant_id).map(|o| &o.profile);
+        let mut activity = row.clone();
+        activity.derived.missing = activity_gaps(&activity.fields, profile);
+        activity
     }
 }

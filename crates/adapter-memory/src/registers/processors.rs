@@ -1,9 +1,7 @@
 //! Processors in memory: their filters, the parent's foreign key, what keeps one from
 //! being deleted, and the activities that link to it (derived on read).
 
-use aura_gdpr_registers::{
-    Processor, ProcessorFields, ProcessorFilter, ProcessorId, ProcessorLinks, Processors,
-};
+use aura_gdpr_registers::{Processor, ProcessorFilter, ProcessorId, ProcessorLinks, Processors};
 use aura_tenancy::{Conflict, StoreError, TenantId};
 
 use crate::registers::{
@@ -28,20 +26,6 @@ impl MemoryRecord for Processors {
                 .is_none_or(|by| f.dpa_needs_attention(by))
             && filter.parent.is_none_or(|p| f.parent_id == Some(p))
             && matches_search(&f.name, filter.search.as_deref())
-    }
-
-    /// The parent, if any, must be a processor of the tenant.
-    fn check_links(
-        tables: &Tables,
-        tenant: TenantId,
-        fields: &ProcessorFields,
-    ) -> Result<(), StoreError> {
-        match fields.parent_id {
-            Some(parent) if !tables.processors.contains(tenant, parent) => {
-                Err(StoreError::NotFound)
-            }
-            _ => Ok(()),
-        }
     }
 
     /// Activities linking to it and sub-processors keep it (the database's RESTRICT).

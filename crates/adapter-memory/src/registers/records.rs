@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 
 use aura_audit::PendingEvent;
-use aura_records::{Id, ListPage, ListQuery, Record, RecordKind, RecordStore};
-use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
+use aura_gdpr_registers::{Activities, Processors};
+use aura_records::{Id, ListPage, ListQuery, MEMBER, Record, RecordKind, RecordStore, Reference};
+use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope, UserId};
 use uuid::Uuid;
 
 use crate::{
     MemoryStore,
     registers::{Tables, check_version, page},
+    state::State,
 };
 
 /// One register's rows, keyed by tenant first, so a tenant's rows are one ordered range.
@@ -92,12 +94,6 @@ pub(crate) trait MemoryRecord: RecordKind {
     fn table_mut(tables: &mut Tables) -> &mut VersionedTable<Self>;
     fn matches(record: &Record<Self>, filter: &Self::Filter) -> bool;
 
-    /// The links the database checks with composite foreign keys: each must name a row
-    /// of the same tenant (`NotFound` otherwise).
-    fn check_links(_: &Tables, _: TenantId, _: &Self::Fields) -> Result<(), StoreError> {
-        Ok(())
-    }
-
     /// What keeps a row from being deleted (rows that refer to it): `Conflict::InUse`.
     fn check_unused(_: &Tables, _: TenantId, _: Id<Self>) -> Result<(), StoreError> {
         Ok(())
@@ -112,6 +108,59 @@ pub(crate) trait MemoryRecord: RecordKind {
     }
 }
 
+/// The row just written, as a read would answer it.
+fn written<K: MemoryRecord>(
+    tables: &Tables,
+    tenant: TenantId,
+    id: Id<K>,
+) -> Result<Record<K>, StoreError> {
+    (K::table(tables).get(tenant, id))
+        .map(|row| K::view(tables, row))
+        .ok_or_else(|| StoreError::unexpected("a written row is gone"))
+}
+
+/// Every reference must name a row of the tenant, as the database's composite foreign
+/// keys and the PostgreSQL store's check make it; all missing ones are named at once.
+fn check_references(
+    state: &State,
+    tenant: TenantId,
+    references: &[Reference],
+) -> Result<(), StoreError> {
+    let mut missing = Vec::new();
+    for reference in references {
+        if !names_row(state, tenant, reference)? {
+            missing.push(reference);
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(Reference::unresolved(missing)))
+    }
+}
+
+/// Whether the tenant has the row a reference names. Each entity a record can refer to
+/// is listed here once.
+fn names_row(state: &State, tenant: TenantId, reference: &Reference) -> Result<bool, StoreError> {
+    let tables = &state.registers;
+    Ok(match reference.entity {
+        MEMBER => state
+            .user(tenant, UserId::from_uuid(reference.id))
+            .is_some(),
+        Activities::ENTITY => tables
+            .activities
+            .contains(tenant, Id::from_uuid(reference.id)),
+        Processors::ENTITY => tables
+            .processors
+            .contains(tenant, Id::from_uuid(reference.id)),
+        other => {
+            return Err(StoreError::unexpected(format!(
+                "no table for references to {other}"
+            )));
+        }
+    })
+}
+
 #[async_trait::async_trait]
 impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
     async fn insert(
@@ -119,17 +168,16 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         scope: &TenantScope,
         record: &Record<K>,
         event: PendingEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Record<K>, StoreError> {
         self.write(|tx| {
             let tenant = scope.tenant_id();
             if record.tenant_id != tenant || !tx.state.tenants.contains_key(&tenant) {
                 return Err(StoreError::NotFound);
             }
-            let tables = &mut tx.state.registers;
-            K::check_links(tables, tenant, &record.fields)?;
-            K::table_mut(tables).insert(record)?;
+            check_references(tx.state, tenant, &K::references(&record.fields))?;
+            K::table_mut(&mut tx.state.registers).insert(record)?;
             tx.record(tenant, event);
-            Ok(())
+            written(&tx.state.registers, tenant, record.id)
         })
     }
 
@@ -174,18 +222,17 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         record: &Record<K>,
         expected_version: i32,
         event: PendingEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Record<K>, StoreError> {
         self.write(|tx| {
             let tenant = scope.tenant_id();
             if record.tenant_id != tenant {
                 return Err(StoreError::NotFound);
             }
-            let tables = &mut tx.state.registers;
-            K::table(tables).at_version(tenant, record.id, expected_version)?;
-            K::check_links(tables, tenant, &record.fields)?;
-            K::table_mut(tables).replace(record);
+            K::table(&tx.state.registers).at_version(tenant, record.id, expected_version)?;
+            check_references(tx.state, tenant, &K::references(&record.fields))?;
+            K::table_mut(&mut tx.state.registers).replace(record);
             tx.record(tenant, event);
-            Ok(())
+            written(&tx.state.registers, tenant, record.id)
         })
     }
 

@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aura_gdpr_registers::{
-    Activities, ActivityFields, ActivityFilter, ActivityOrigin, DataCategory, DpiaRequirement,
-    ProcessingActivity, ProcessorId, Purpose, Transfer,
+    Activities, ActivityDerived, ActivityFields, ActivityFilter, DataCategory, DpiaRequirement,
+    ProcessingActivity, ProcessorId, Purpose, Transfer, activity_gaps,
 };
 use aura_records::Id;
 use aura_tenancy::{StoreError, TenantId, UserId};
@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::{
     contains_pattern, fetch_limit, keyset,
+    organisation::stored_profile,
     records::{PgRecord, Select},
     stored_enum,
 };
@@ -171,8 +172,9 @@ fn activity_from(
             status: stored_enum(&row.status, "stored activity status")?,
             review_date: row.review_date,
         },
-        derived: ActivityOrigin {
+        derived: ActivityDerived {
             created_by: row.created_by.map(UserId::from_uuid),
+            missing: Vec::new(),
         },
         version: row.version,
         created_at: row.created_at,
@@ -256,6 +258,24 @@ async fn replace_links(
 
 #[async_trait::async_trait]
 impl PgRecord for Activities {
+    /// What each record still lacks, given the organisation profile read in the same
+    /// transaction.
+    async fn derive(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        records: &mut [ProcessingActivity],
+    ) -> Result<(), DbError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let organisation = stored_profile(conn, tenant).await?;
+        let profile = organisation.as_ref().map(|o| &o.profile);
+        for record in records {
+            record.derived.missing = activity_gaps(&record.fields, profile);
+        }
+        Ok(())
+    }
+
     async fn select(
         conn: &mut AsyncPgConnection,
         tenant: Uuid,

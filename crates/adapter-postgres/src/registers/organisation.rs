@@ -9,13 +9,17 @@ use aura_gdpr_registers::{
 };
 use aura_tenancy::{Conflict, StoreError, TenantScope};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use super::missing_or_stale;
 use crate::{
-    audit::to_micros, error::corrupt, pool::in_tenant, schema::organisation_profiles as profiles,
+    audit::to_micros,
+    error::{DbError, corrupt},
+    pool::in_tenant,
+    schema::organisation_profiles as profiles,
     stores::PgStores,
 };
 
@@ -121,30 +125,38 @@ impl From<StoredProfile> for OrganisationProfile {
     }
 }
 
+/// The tenant's profile, or `None` before it was first saved, in the caller's
+/// transaction (an activity's gaps are derived from it where the activity is read).
+pub(crate) async fn stored_profile(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+) -> Result<Option<StoredOrganisation>, DbError> {
+    let row: Option<(serde_json::Value, i32, OffsetDateTime)> = profiles::table
+        .filter(profiles::tenant_id.eq(tenant))
+        .select((profiles::profile, profiles::version, profiles::updated_at))
+        .first(conn)
+        .await
+        .optional()?;
+    row.map(|(profile, version, updated_at)| {
+        let stored: StoredProfile =
+            serde_json::from_value(profile).map_err(|_| corrupt("stored organisation profile"))?;
+        Ok(StoredOrganisation {
+            profile: stored.into(),
+            version,
+            updated_at: Some(updated_at),
+        })
+    })
+    .transpose()
+}
+
 #[async_trait::async_trait]
 impl OrganisationRepository for PgStores {
     async fn get(&self, scope: &TenantScope) -> Result<Option<StoredOrganisation>, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
-        let row: Option<(serde_json::Value, i32, OffsetDateTime)> =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                Ok(profiles::table
-                    .filter(profiles::tenant_id.eq(tenant))
-                    .select((profiles::profile, profiles::version, profiles::updated_at))
-                    .first(conn)
-                    .await
-                    .optional()?)
-            })
-            .await?;
-        row.map(|(profile, version, updated_at)| {
-            let stored: StoredProfile = serde_json::from_value(profile)
-                .map_err(|_| corrupt("stored organisation profile"))?;
-            Ok(StoredOrganisation {
-                profile: stored.into(),
-                version,
-                updated_at: Some(updated_at),
-            })
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            stored_profile(conn, tenant).await
         })
-        .transpose()
+        .await
     }
 
     /// Version 0 means "not saved yet": the row is inserted, and an existing one is

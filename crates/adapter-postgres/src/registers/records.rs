@@ -2,14 +2,23 @@
 //! tenant setting, the version check, the audit event and the keyset page are written
 //! here once; a register adds only its table's statements ([`PgRecord`]).
 
+use std::collections::BTreeMap;
+
 use aura_audit::PendingEvent;
-use aura_records::{Id, ListPage, ListQuery, Record, RecordKind, RecordStore};
+use aura_gdpr_registers::{Activities, Processors};
+use aura_records::{Id, ListPage, ListQuery, MEMBER, Record, RecordKind, RecordStore, Reference};
 use aura_tenancy::{StoreError, TenantScope};
-use diesel_async::AsyncPgConnection;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{cursor_after, missing_or_stale, page_from_overfetch};
-use crate::{error::DbError, pool::in_tenant, stores::PgStores};
+use crate::{
+    error::DbError,
+    pool::in_tenant,
+    schema::{processing_activities, processors, users},
+    stores::PgStores,
+};
 
 /// Which rows a read wants.
 pub(crate) enum Select<'a, F> {
@@ -30,6 +39,16 @@ pub(crate) trait PgRecord: RecordKind {
         tenant: Uuid,
         which: Select<'_, Self::Filter>,
     ) -> Result<Vec<Record<Self>>, DbError>;
+
+    /// Fills in the derived values of `records` that come from other rows, after a
+    /// write or a select (most registers: none; a select may derive its own).
+    async fn derive(
+        _conn: &mut AsyncPgConnection,
+        _tenant: Uuid,
+        _records: &mut [Record<Self>],
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
 
     /// Inserts the row and the rows it owns (links). A link outside the tenant fails the
     /// composite foreign key: `NotFound`.
@@ -65,6 +84,96 @@ async fn missing_or_moved<K: PgRecord>(
     }
 }
 
+/// Fails with `StoreError::Invalid` (each field named) when a reference names no row of
+/// the tenant: one statement per entity named, inside the write's transaction, so the
+/// write needs no reads before it.
+async fn check_references(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    references: &[Reference],
+) -> Result<(), DbError> {
+    let mut by_entity: BTreeMap<&'static str, Vec<Uuid>> = BTreeMap::new();
+    for reference in references {
+        by_entity
+            .entry(reference.entity)
+            .or_default()
+            .push(reference.id);
+    }
+    let mut present = Vec::new();
+    for (entity, ids) in by_entity {
+        present.extend(present_ids(conn, tenant, entity, ids).await?);
+    }
+    let missing: Vec<&Reference> = (references.iter())
+        .filter(|r| !present.contains(&(r.entity, r.id)))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(Reference::unresolved(missing)).into())
+    }
+}
+
+/// Which of `ids` the tenant has in the table of `entity`. Each entity a record can
+/// refer to is listed here once.
+async fn present_ids(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    entity: &'static str,
+    ids: Vec<Uuid>,
+) -> Result<Vec<(&'static str, Uuid)>, DbError> {
+    let found: Vec<Uuid> = match entity {
+        MEMBER => {
+            (users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq_any(ids))))
+                .select(users::id)
+                .load(conn)
+                .await?
+        }
+        Activities::ENTITY => {
+            let rows = processing_activities::table;
+            (rows.filter(processing_activities::tenant_id.eq(tenant)))
+                .filter(processing_activities::id.eq_any(ids))
+                .select(processing_activities::id)
+                .load(conn)
+                .await?
+        }
+        Processors::ENTITY => {
+            (processors::table.filter(processors::tenant_id.eq(tenant)))
+                .filter(processors::id.eq_any(ids))
+                .select(processors::id)
+                .load(conn)
+                .await?
+        }
+        other => {
+            return Err(
+                StoreError::unexpected(format!("no table for references to {other}")).into(),
+            );
+        }
+    };
+    Ok(found.into_iter().map(|id| (entity, id)).collect())
+}
+
+/// The rows `which` selects with all their derived values.
+async fn read<K: PgRecord>(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    which: Select<'_, K::Filter>,
+) -> Result<Vec<Record<K>>, DbError> {
+    let mut rows = K::select(conn, tenant, which).await?;
+    K::derive(conn, tenant, &mut rows).await?;
+    Ok(rows)
+}
+
+/// The record just written, as a read in the same transaction would answer it.
+async fn as_written<K: PgRecord>(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    record: &Record<K>,
+) -> Result<Record<K>, DbError> {
+    let mut written = record.clone();
+    K::derive(conn, tenant, std::slice::from_mut(&mut written)).await?;
+    Ok(written)
+}
+
 #[async_trait::async_trait]
 impl<K: PgRecord> RecordStore<K> for PgStores {
     async fn insert(
@@ -72,14 +181,17 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         scope: &TenantScope,
         record: &Record<K>,
         event: PendingEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Record<K>, StoreError> {
         if record.tenant_id != scope.tenant_id() {
             return Err(StoreError::unexpected(
                 "a new record must belong to the scope's tenant",
             ));
         }
+        let tenant = scope.tenant_id().as_uuid();
         self.write_audited(scope, event, async move |conn| {
-            K::insert_row(conn, record).await
+            check_references(conn, tenant, &K::references(&record.fields)).await?;
+            K::insert_row(conn, record).await?;
+            as_written(conn, tenant, record).await
         })
         .await
     }
@@ -87,7 +199,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
     async fn get(&self, scope: &TenantScope, id: Id<K>) -> Result<Record<K>, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
         let rows = in_tenant(&self.inner.pool, scope, async move |conn| {
-            K::select(conn, tenant, Select::One(id.as_uuid())).await
+            read::<K>(conn, tenant, Select::One(id.as_uuid())).await
         })
         .await?;
         rows.into_iter().next().ok_or(StoreError::NotFound)
@@ -100,7 +212,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
     ) -> Result<ListPage<Record<K>>, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
         let rows = in_tenant(&self.inner.pool, scope, async move |conn| {
-            K::select(conn, tenant, Select::Page(query)).await
+            read::<K>(conn, tenant, Select::Page(query)).await
         })
         .await?;
         let sort = query.sort;
@@ -112,7 +224,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
     async fn all(&self, scope: &TenantScope) -> Result<Vec<Record<K>>, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
         in_tenant(&self.inner.pool, scope, async move |conn| {
-            K::select(conn, tenant, Select::All).await
+            read::<K>(conn, tenant, Select::All).await
         })
         .await
     }
@@ -123,16 +235,27 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         record: &Record<K>,
         expected_version: i32,
         event: PendingEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Record<K>, StoreError> {
         if record.tenant_id != scope.tenant_id() {
             return Err(StoreError::NotFound);
         }
         let tenant = scope.tenant_id().as_uuid();
         self.write_audited(scope, event, async move |conn| {
+            if let Err(unresolved) =
+                check_references(conn, tenant, &K::references(&record.fields)).await
+            {
+                // A record not in the tenant is `NotFound` whatever it names, and a stale
+                // one a version conflict: the answer tells nothing of other tenants.
+                let rows = K::select(conn, tenant, Select::One(record.id.as_uuid())).await?;
+                return Err(match <[_]>::first(&rows) {
+                    Some(row) if row.version == expected_version => unresolved,
+                    found => missing_or_stale(found.is_some()),
+                });
+            }
             if K::update_row(conn, record, expected_version).await? == 0 {
                 return Err(missing_or_moved::<K>(conn, tenant, record.id.as_uuid()).await);
             }
-            Ok(())
+            as_written(conn, tenant, record).await
         })
         .await
     }

@@ -19,10 +19,11 @@ use crate::{
     fixtures::assert_not_found,
     registers::{
         RegisterFixture, add_processor, assert_chain, assert_pages_in_every_sort, country, events,
+        organisation::{profile, put},
         processors::linking,
         records::{
-            RecordFixture, all, delete, edited, get, ids, insert, list, list_rows, new_record,
-            sorted_ids, try_insert, update,
+            RecordFixture, all, assert_unresolved, delete, edited, get, ids, insert, list,
+            list_rows, new_record, sorted_ids, try_insert, update,
         },
         register,
     },
@@ -125,8 +126,7 @@ pub async fn add_activity(
     processors: &[ProcessorId],
 ) -> ProcessingActivity {
     let activity = new_activity(stores, rf, name, processors);
-    insert(stores, rf, &activity).await;
-    activity
+    insert(stores, rf, &activity).await
 }
 
 impl RecordFixture for Activities {
@@ -194,8 +194,9 @@ pub async fn links_name_only_the_tenants_processors(stores: RegisterStores) {
         (vec![own.id, foreign.id], "another tenant's processor"),
     ] {
         let activity = new_activity(&stores, &a, "Payroll", &links);
-        assert_not_found(
+        assert_unresolved(
             try_insert(&stores, &a, &activity).await,
+            &["processor_ids[1]"],
             &format!("inserting a link to {what}"),
         );
         assert_not_found(
@@ -227,7 +228,7 @@ pub async fn links_follow_the_activity(stores: RegisterStores) {
     let relinked = edited(&stores, &activity, |f| {
         f.processor_ids = vec![mailer.id, hosting.id];
     });
-    update(&stores, &rf, &relinked, 1)
+    let relinked = update(&stores, &rf, &relinked, 1)
         .await
         .expect("link a second processor");
     assert_eq!(get(&stores, &rf, activity.id).await, relinked);
@@ -268,8 +269,9 @@ pub async fn update_with_a_bad_link_changes_nothing(stores: RegisterStores) {
             f.name = "Payroll relinked".into();
             f.processor_ids.push(link);
         });
-        assert_not_found(
+        assert_unresolved(
             update(&stores, &a, &next, 1).await,
+            &["processor_ids[1]"],
             &format!("linking {what} processor"),
         );
         assert_eq!(
@@ -463,4 +465,31 @@ pub async fn list_pages_through_a_filtered_list(stores: RegisterStores) {
         "activities matching `E`",
     )
     .await;
+}
+
+/// An activity's gaps are derived where it is read or written, from its fields and the
+/// organisation profile of that moment: item (a) of Art. 30 is missing until the profile
+/// is saved, and is no longer missing once it is, without the activity changing.
+pub async fn gaps_follow_the_organisation_profile(stores: RegisterStores) {
+    let rf = register(&stores).await;
+    let organisation_gap =
+        |a: &ProcessingActivity| (a.derived.missing.iter()).any(|gap| gap.field == "organisation");
+    let created = add_activity(&stores, &rf, "Payroll", &[]).await;
+    assert!(
+        organisation_gap(&created),
+        "the insert answers the gap: {created:?}"
+    );
+    assert_eq!(get(&stores, &rf, created.id).await, created);
+
+    put(&stores, &rf, &profile("Acme GmbH"), 0)
+        .await
+        .expect("save the profile");
+    let read = get(&stores, &rf, created.id).await;
+    assert!(!organisation_gap(&read), "a read after the save: {read:?}");
+    assert_eq!(read.fields, created.fields);
+    let listed = all::<Activities>(&stores, &rf).await;
+    assert!(listed.iter().all(|a| !organisation_gap(a)));
+    let renamed = edited(&stores, &read, |f| f.name = "Payroll 2027".into());
+    let answered = update(&stores, &rf, &renamed, 1).await.expect("rename");
+    assert_eq!(answered.derived.missing, read.derived.missing);
 }

@@ -41,7 +41,7 @@ pub fn profile(legal_name: &str) -> OrganisationProfile {
     .expect("a complete profile is valid")
 }
 
-async fn put(
+pub(crate) async fn put(
     stores: &RegisterStores,
     rf: &RegisterFixture,
     profile: &OrganisationProfile,

@@ -17,8 +17,8 @@ use crate::{
     registers::{
         RegisterFixture, add_activity, assert_chain, assert_last_event, country, events,
         records::{
-            RecordFixture, all, delete, edited, get, ids, insert, list, new_record, query,
-            sorted_ids, try_insert, update,
+            RecordFixture, all, assert_unresolved, delete, edited, get, ids, insert, list,
+            new_record, query, sorted_ids, try_insert, update,
         },
         register,
     },
@@ -61,8 +61,7 @@ pub fn new_processor(stores: &RegisterStores, rf: &RegisterFixture, name: &str) 
 /// Stores a new processor and returns it.
 pub async fn add_processor(stores: &RegisterStores, rf: &RegisterFixture, name: &str) -> Processor {
     let processor = new_processor(stores, rf, name);
-    insert(stores, rf, &processor).await;
-    processor
+    insert(stores, rf, &processor).await
 }
 
 /// A sub-processor of `parent`, stored.
@@ -74,8 +73,7 @@ async fn add_sub_processor(
 ) -> Processor {
     let mut sub = new_processor(stores, rf, name);
     sub.fields.parent_id = Some(parent);
-    insert(stores, rf, &sub).await;
-    sub
+    insert(stores, rf, &sub).await
 }
 
 impl RecordFixture for Processors {
@@ -136,8 +134,9 @@ pub async fn sub_processors_name_a_parent_of_the_tenant(stores: RegisterStores) 
     for (missing, what) in [(Id::generate(), "an unknown"), (foreign.id, "B's")] {
         let mut sub = new_processor(&stores, &a, "Data Centre");
         sub.fields.parent_id = Some(missing);
-        assert_not_found(
+        assert_unresolved(
             try_insert(&stores, &a, &sub).await,
+            &["parent_id"],
             &format!("a sub-processor of {what} processor"),
         );
         assert_not_found(
@@ -153,8 +152,9 @@ pub async fn sub_processors_name_a_parent_of_the_tenant(stores: RegisterStores) 
         Some(parent.id)
     );
     let moved = edited(&stores, &sub, |f| f.parent_id = Some(foreign.id));
-    assert_not_found(
+    assert_unresolved(
         update(&stores, &a, &moved, 1).await,
+        &["parent_id"],
         "moving a sub-processor under B's processor",
     );
     assert_eq!(
@@ -300,8 +300,9 @@ pub async fn another_tenants_processor_is_no_parent(stores: RegisterStores) {
     );
     let mut sub = new_processor(&stores, &b, "Sub of A's");
     sub.fields.parent_id = Some(processor.id);
-    assert_not_found(
+    assert_unresolved(
         try_insert(&stores, &b, &sub).await,
+        &["parent_id"],
         "B's sub-processor of A's processor",
     );
 

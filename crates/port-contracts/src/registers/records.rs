@@ -52,6 +52,23 @@ pub trait RecordFixture: RecordKind {
     fn rename(fields: &mut Self::Fields, name: &str);
 }
 
+/// A write refused for references that name nothing in the tenant: `StoreError::Invalid`
+/// naming exactly `fields`.
+#[track_caller]
+pub fn assert_unresolved<T: std::fmt::Debug>(
+    result: Result<T, StoreError>,
+    fields: &[&str],
+    what: &str,
+) {
+    match result {
+        Err(StoreError::Invalid(errors)) => {
+            let named: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(named, fields, "{what}: the fields named");
+        }
+        other => panic!("{what}: expected StoreError::Invalid naming {fields:?}, got {other:?}"),
+    }
+}
+
 /// An event of a write to a `K` record, acted by the tenant's owner.
 pub fn record_event<K: RecordKind>(
     rf: &RegisterFixture,
@@ -89,12 +106,13 @@ pub fn new_named<K: RecordFixture>(
     new_record(stores, rf, K::fields(rf, name, links))
 }
 
-/// Inserts `record` with its creation event.
+/// Inserts `record` with its creation event; the record as stored (derived values the
+/// store computes filled in).
 pub async fn try_insert<K: RecordFixture>(
     stores: &RegisterStores,
     rf: &RegisterFixture,
     record: &Record<K>,
-) -> Result<(), StoreError> {
+) -> Result<Record<K>, StoreError> {
     K::store(stores)
         .insert(
             rf.scope(),
@@ -104,18 +122,19 @@ pub async fn try_insert<K: RecordFixture>(
         .await
 }
 
-/// Stores a fresh `record` with its creation event.
+/// Stores a fresh `record` with its creation event; the record as stored.
 pub async fn insert<K: RecordFixture>(
     stores: &RegisterStores,
     rf: &RegisterFixture,
     record: &Record<K>,
-) {
-    if let Err(error) = try_insert(stores, rf, record).await {
-        panic!("insert a fresh {}: {error:?}", K::ENTITY);
+) -> Record<K> {
+    match try_insert(stores, rf, record).await {
+        Ok(stored) => stored,
+        Err(error) => panic!("insert a fresh {}: {error:?}", K::ENTITY),
     }
 }
 
-/// Stores a new complete record named `name` and returns it.
+/// Stores a new complete record named `name` and returns it as stored.
 pub async fn add<K: RecordFixture>(
     stores: &RegisterStores,
     rf: &RegisterFixture,
@@ -123,8 +142,7 @@ pub async fn add<K: RecordFixture>(
     links: &K::Links,
 ) -> Record<K> {
     let record = new_named(stores, rf, name, links);
-    insert(stores, rf, &record).await;
-    record
+    insert(stores, rf, &record).await
 }
 
 /// The next version of `record` as the domain builds it: `edit`ed, validated, version
@@ -142,12 +160,13 @@ pub fn edited<K: RecordKind>(
     next
 }
 
+/// Stores `record` at `expected`; the record as stored.
 pub async fn update<K: RecordFixture>(
     stores: &RegisterStores,
     rf: &RegisterFixture,
     record: &Record<K>,
     expected: i32,
-) -> Result<(), StoreError> {
+) -> Result<Record<K>, StoreError> {
     K::store(stores)
         .update(
             rf.scope(),
@@ -254,8 +273,7 @@ pub async fn list_rows<K: RecordFixture>(
     for (i, name) in LIST_NAMES.iter().enumerate() {
         let mut record = new_named(stores, rf, name, links);
         record.updated_at = list_updated_at(base, i);
-        insert(stores, rf, &record).await;
-        rows.push(record);
+        rows.push(insert(stores, rf, &record).await);
     }
     rows
 }
@@ -274,21 +292,30 @@ pub async fn insert_then_get<K: RecordFixture>(stores: RegisterStores) {
     let base = events(&stores, &rf).await;
 
     let record = new_named::<K>(&stores, &rf, "Payroll", &links);
-    insert(&stores, &rf, &record).await;
+    let stored = insert(&stores, &rf, &record).await;
+    assert_eq!(
+        Record {
+            derived: record.derived.clone(),
+            ..stored.clone()
+        },
+        record,
+        "the insert answers the record, with only derived values added"
+    );
     assert_eq!(
         get(&stores, &rf, record.id).await,
-        record,
-        "every field reads back unchanged"
+        stored,
+        "every field reads back unchanged, as the insert answered it"
     );
     assert_last_event(&stores, &rf, K::ACTIONS.created.as_str(), record.id).await;
 
     let mut other = new_named::<K>(&stores, &rf, "Order processing for clients", &links);
     K::vary(&mut other.fields);
     assert_ne!(other.fields, record.fields, "the variant differs");
-    insert(&stores, &rf, &other).await;
+    let stored = insert(&stores, &rf, &other).await;
+    assert_eq!(stored.fields, other.fields);
     assert_eq!(
         get(&stores, &rf, other.id).await,
-        other,
+        stored,
         "the other choices and empty optional fields read back unchanged"
     );
     assert_chain(&stores, rf.scope(), base + 2, "one event per insert").await;
@@ -325,17 +352,29 @@ pub async fn update_replaces_the_row_at_the_expected_version<K: RecordFixture>(
         K::rename(f, "Customer newsletter");
     });
     assert_ne!(next.fields, record.fields, "the edit changes the fields");
-    update(&stores, &rf, &next, 1)
+    let answered = update(&stores, &rf, &next, 1)
         .await
         .expect("update at the version read");
     let stored = get(&stores, &rf, record.id).await;
-    assert_eq!(stored, next, "the row is replaced, its version incremented");
+    assert_eq!(
+        stored, answered,
+        "the update answers the row as a read does"
+    );
+    assert_eq!(
+        Record {
+            derived: next.derived.clone(),
+            ..stored.clone()
+        },
+        next,
+        "the row is replaced, its version incremented"
+    );
     assert_eq!(stored.version, 2);
     assert_last_event(&stores, &rf, K::ACTIONS.updated.as_str(), record.id).await;
 
     let again = edited(&stores, &stored, |f| K::rename(f, "Newsletter 2027"));
-    update(&stores, &rf, &again, 2).await.expect("update at 2");
-    assert_eq!(get(&stores, &rf, record.id).await, again);
+    let answered = update(&stores, &rf, &again, 2).await.expect("update at 2");
+    assert_eq!(get(&stores, &rf, record.id).await, answered);
+    assert_eq!(answered.fields, again.fields);
     assert_chain(&stores, rf.scope(), base + 2, "one event per update").await;
 }
 
@@ -343,7 +382,7 @@ pub async fn stale_update_loses_nothing<K: RecordFixture>(stores: RegisterStores
     let (rf, links) = register_with_links::<K>(&stores).await;
     let record = add::<K>(&stores, &rf, "Payroll", &links).await;
     let winner = edited(&stores, &record, |f| K::rename(f, "Payroll (winner)"));
-    update(&stores, &rf, &winner, 1).await.expect("the winner");
+    let winner = update(&stores, &rf, &winner, 1).await.expect("the winner");
     let base = events(&stores, &rf).await;
 
     let loser = edited(&stores, &record, |f| K::rename(f, "Payroll (loser)"));
@@ -393,11 +432,12 @@ pub async fn concurrent_updates_have_one_winner<K: RecordFixture>(stores: Regist
 
     let (ra, rb) = tokio::join!(update(&stores, &rf, &a, 1), update(&stores, &rf, &b, 1));
     let (winner, loser) = match (ra, rb) {
-        (Ok(()), loser) => (a, loser),
-        (loser, Ok(())) => (b, loser),
+        (Ok(winner), loser) => (winner, loser),
+        (loser, Ok(winner)) => (winner, loser),
         (ra, rb) => panic!("exactly one update must win: {ra:?} / {rb:?}"),
     };
     assert_conflict(loser, Conflict::Version, "the concurrent update that lost");
+    assert!(winner.fields == a.fields || winner.fields == b.fields);
     assert_eq!(get(&stores, &rf, record.id).await, winner);
     assert_chain(&stores, rf.scope(), base + 1, "one event for one winner").await;
 }
@@ -406,7 +446,7 @@ pub async fn delete_checks_the_version<K: RecordFixture>(stores: RegisterStores)
     let (rf, links) = register_with_links::<K>(&stores).await;
     let record = add::<K>(&stores, &rf, "Payroll", &links).await;
     let edited_once = edited(&stores, &record, |f| K::rename(f, "Payroll 2026"));
-    update(&stores, &rf, &edited_once, 1).await.expect("edit");
+    let edited_once = update(&stores, &rf, &edited_once, 1).await.expect("edit");
     let base = events(&stores, &rf).await;
 
     assert_conflict(
