@@ -375,7 +375,10 @@ async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes()
         .activities()
         .insert(&scope, &a, event("activity.created", a.id))
         .await;
-    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert!(
+        matches!(&result, Err(StoreError::Invalid(e)) if e.0[0].field == "owner_id"),
+        "{result:?}"
+    );
     let mut p: Policy = record(&tenant, policy_fields("Privacy"), T0);
     p.fields.owner_id = Some(owner_b.id);
     let result = env
@@ -383,7 +386,10 @@ async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes()
         .policies()
         .insert(&scope, &p, event("policy.created", p.id))
         .await;
-    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert!(
+        matches!(&result, Err(StoreError::Invalid(e)) if e.0[0].field == "owner_id"),
+        "{result:?}"
+    );
 
     let mut fields = activity_fields("Payroll");
     fields.owner_id = Some(member.id);
