@@ -26,8 +26,8 @@ use aura_adapter_http::{
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
 use aura_gdpr_registers::{
-    Activities, Members, Processors, RegisterPorts, Registers,
-    ports::{OrganisationRepository, PolicyRepository},
+    Activities, Members, Policies, Processors, RegisterPorts, Registers,
+    ports::{OrganisationRepository, PolicyVersions},
 };
 use aura_idempotency::{Idempotency, IdempotencyConfig, IdempotencyStore};
 use aura_identity::{
@@ -70,7 +70,8 @@ struct Stores {
     organisation: Arc<dyn OrganisationRepository>,
     activities: Arc<dyn RecordStore<Activities>>,
     processors: Arc<dyn RecordStore<Processors>>,
-    policies: Arc<dyn PolicyRepository>,
+    policies: Arc<dyn RecordStore<Policies>>,
+    policy_versions: Arc<dyn PolicyVersions>,
     suggestions: Arc<dyn SuggestionRepository>,
     ai_usage: Arc<dyn AiUsage>,
     tasks: Arc<dyn TaskRepository>,
@@ -106,6 +107,7 @@ impl Stores {
             activities: self.activities.clone(),
             processors: self.processors.clone(),
             policies: self.policies.clone(),
+            policy_versions: self.policy_versions.clone(),
             members: Arc::new(TenantMembers(self.users.clone())),
             audit: self.audit.clone(),
             clock,
@@ -620,6 +622,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         activities: Arc::new(store.clone()),
         processors: Arc::new(store.clone()),
         policies: Arc::new(store.clone()),
+        policy_versions: Arc::new(store.clone()),
         suggestions: Arc::new(store.clone()),
         ai_usage: Arc::new(store.clone()),
         tasks: Arc::new(store.clone()),
@@ -677,6 +680,7 @@ async fn postgres_stores(
         activities: Arc::new(stores.clone()),
         processors: Arc::new(stores.clone()),
         policies: Arc::new(stores.clone()),
+        policy_versions: Arc::new(stores.clone()),
         suggestions: stores.suggestions(),
         ai_usage: stores.ai_usage(),
         tasks: Arc::new(stores.clone()),

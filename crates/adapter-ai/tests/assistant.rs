@@ -23,6 +23,7 @@ use aura_port_contracts::{
     fixtures::{TenantFixture, add_user, register_tenant},
     registers::activity_fields,
 };
+use aura_records::Id;
 use aura_tenancy::{
     Clock, Role, StoreError, SystemClock, Tenant, TenantScope, TenantSettings, UserId,
 };
@@ -55,6 +56,7 @@ impl World {
             activities: Arc::new(store.clone()),
             processors: Arc::new(store.clone()),
             policies: Arc::new(store.clone()),
+            policy_versions: Arc::new(store.clone()),
             members: Arc::new(AllMembers),
             audit: Arc::new(store.clone()),
             clock: clock.clone(),
@@ -183,7 +185,7 @@ async fn an_accepted_draft_becomes_a_new_policy_with_its_first_draft_version() {
     assert_eq!(number, 1);
     let version = world
         .registers
-        .version(&fx.scope, policy_id, 1, &ctx())
+        .version(&fx.scope, Id::from_uuid(policy_id), 1, &ctx())
         .await
         .unwrap();
     let SuggestionContent::PolicyDraft { text, .. } = &suggestion.content else {
@@ -193,7 +195,8 @@ async fn an_accepted_draft_becomes_a_new_policy_with_its_first_draft_version() {
     assert_eq!(version.status, aura_gdpr_registers::VersionStatus::Draft);
     let policy = world
         .registers
-        .policy(&fx.scope, policy_id, &ctx())
+        .policy_records()
+        .get(&fx.scope, Id::from_uuid(policy_id), &ctx())
         .await
         .unwrap();
     assert_eq!(policy.fields.status, PolicyStatus::Draft);
@@ -237,7 +240,8 @@ async fn a_draft_for_an_existing_policy_adds_a_draft_version() {
     let fx = world.tenant().await;
     let policy = world
         .registers
-        .create_policy(
+        .policy_records()
+        .create(
             &fx.scope,
             PolicyFields {
                 title: "Retention".into(),
@@ -247,6 +251,7 @@ async fn a_draft_for_an_existing_policy_adds_a_draft_version() {
                 next_review_date: None,
                 status: PolicyStatus::Draft,
             },
+            None,
             &ctx(),
         )
         .await
@@ -264,7 +269,7 @@ async fn a_draft_for_an_existing_policy_adds_a_draft_version() {
             PolicyDraftInput {
                 kind: None,
                 title: None,
-                policy_id: Some(policy.id),
+                policy_id: Some(policy.id.as_uuid()),
             },
             &ctx(),
         )
@@ -285,7 +290,7 @@ async fn a_draft_for_an_existing_policy_adds_a_draft_version() {
     assert_eq!(
         accepted.applied,
         Some(Applied::PolicyVersion {
-            policy_id: policy.id,
+            policy_id: policy.id.as_uuid(),
             number: 2,
             policy_created: false
         })

@@ -2,8 +2,8 @@
 //!
 //! One [`MemoryStore`] implements identity's `TenantRepository`, `UserRepository`,
 //! `SessionStore`, `PasswordResetStore` and `LoginThrottle`, audit's `AuditLog`, the
-//! GDPR registers' `OrganisationRepository`, `ActivityRepository`, `ProcessorRepository`
-//! and `PolicyRepository`, tasks' `TaskRepository` and `JobQueue`, and the AI assistant's
+//! GDPR registers' `OrganisationRepository`, the kernel's `RecordStore` of activities,
+//! processors and policies, and `PolicyVersions`, tasks' `TaskRepository` and `JobQueue`, and the AI assistant's
 //! `SuggestionRepository` and `AiUsage`, and the idempotency keys' `IdempotencyStore`. All tables sit
 //! behind one lock, so a change and its audit event (and a task's reminders) commit
 //! together: every method checks all its rules before it changes anything, and the

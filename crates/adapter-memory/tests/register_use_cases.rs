@@ -9,8 +9,9 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{AuditQuery, AuditRecord, RequestContext};
 use aura_gdpr_registers::{
-    ActivityFields, ActivityId, Members, Processor, ProcessorFields, ProcessorId, RegisterPorts,
-    Registers, RegistersError,
+    ActivityFields, ActivityId, Members, PolicyFields, PolicyId, PolicyStatus, PolicyVersion,
+    Processor, ProcessorFields, ProcessorId, RegisterPorts, Registers, RegistersError,
+    VersionStatus, add_months,
     ports::{ActivityQuery, ProcessorQuery, Sort},
 };
 use aura_identity::ports::UserRepository;
@@ -58,6 +59,7 @@ impl World {
             activities: Arc::new(store.clone()),
             processors: Arc::new(store.clone()),
             policies: Arc::new(store.clone()),
+            policy_versions: Arc::new(store.clone()),
             members: Arc::new(TenantMembers(Arc::new(store.clone()))),
             audit: Arc::new(store.clone()),
             clock: clock.clone(),
@@ -548,4 +550,209 @@ async fn a_cursor_from_another_sort_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(field_errors(refused), ["cursor"]);
+}
+
+fn policy_fields(title: &str, owner: Option<UserId>) -> PolicyFields {
+    serde_json::from_value(json!({
+        "title": title,
+        "kind": "privacy_policy",
+        "owner_id": owner,
+        "review_interval_months": 12,
+    }))
+    .expect("valid policy fields")
+}
+
+/// Moves version `number` of `policy` to `next`, at `version`.
+async fn move_version(
+    r: &Registers,
+    scope: &TenantScope,
+    policy: PolicyId,
+    number: i32,
+    next: VersionStatus,
+    version: i32,
+) -> Result<PolicyVersion, RegistersError> {
+    r.transition_version(scope, policy, number, next, version, &ctx())
+        .await
+}
+
+#[track_caller]
+fn assert_conflict_code<T: std::fmt::Debug>(result: Result<T, RegistersError>, expected: &str) {
+    match result {
+        Err(RegistersError::Conflict { code, .. }) => assert_eq!(code, expected),
+        other => panic!("expected the conflict {expected}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire() {
+    let world = World::new();
+    let team = world.team().await;
+    let r = &world.registers;
+    let policy = r
+        .policy_records()
+        .create(&team.member, policy_fields("Privacy", None), None, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(policy.derived.current_version, None);
+    let v1 = r
+        .create_version(
+            &team.member,
+            policy.id,
+            "# Privacy\n",
+            Some("first"),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((v1.number, v1.status), (1, VersionStatus::Draft));
+    assert_conflict_code(
+        move_version(r, &team.admin, policy.id, 1, VersionStatus::Published, 1).await,
+        "invalid_transition",
+    );
+    let review = move_version(r, &team.member, policy.id, 1, VersionStatus::InReview, 1)
+        .await
+        .unwrap();
+    let refused = move_version(r, &team.member, policy.id, 1, VersionStatus::Published, 2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RegistersError::Forbidden(_)),
+        "a member does not publish: {refused:?}"
+    );
+    assert!(matches!(
+        move_version(r, &team.admin, policy.id, 1, VersionStatus::Published, 1).await,
+        Err(RegistersError::StaleVersion)
+    ));
+    let published = move_version(
+        r,
+        &team.admin,
+        policy.id,
+        1,
+        VersionStatus::Published,
+        review.version,
+    )
+    .await
+    .unwrap();
+    assert_eq!(published.published_by, team.admin.user_id());
+    assert!(published.published_at.is_some());
+
+    // Publishing makes the version current, the policy active and sets its next review.
+    let stored = r
+        .policy_records()
+        .get(&team.viewer, policy.id, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(stored.derived.current_version, Some(1));
+    assert_eq!(stored.fields.status, PolicyStatus::Active);
+    let today = published.published_at.unwrap().date();
+    assert_eq!(stored.fields.next_review_date, Some(add_months(today, 12)));
+    assert_eq!(stored.version, 2);
+    assert_eq!(
+        r.current_version(&team.viewer, policy.id, &ctx())
+            .await
+            .unwrap(),
+        published
+    );
+    assert_conflict_code(
+        r.edit_version(
+            &team.member,
+            policy.id,
+            1,
+            "# Changed\n",
+            published.version,
+            &ctx(),
+        )
+        .await,
+        "version_frozen",
+    );
+
+    // A second publication retires the first; retiring it leaves none current.
+    r.create_version(&team.member, policy.id, "# Privacy 2\n", None, &ctx())
+        .await
+        .unwrap();
+    move_version(r, &team.member, policy.id, 2, VersionStatus::InReview, 1)
+        .await
+        .unwrap();
+    let second = move_version(r, &team.admin, policy.id, 2, VersionStatus::Published, 2)
+        .await
+        .unwrap();
+    let versions = r.versions(&team.viewer, policy.id, &ctx()).await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| (v.number, v.status))
+            .collect::<Vec<_>>(),
+        [(2, VersionStatus::Published), (1, VersionStatus::Retired)]
+    );
+    move_version(
+        r,
+        &team.admin,
+        policy.id,
+        2,
+        VersionStatus::Retired,
+        second.version,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        r.current_version(&team.viewer, policy.id, &ctx()).await,
+        Err(RegistersError::NotFound)
+    ));
+    for action in [
+        "policy_version.submitted",
+        "policy_version.published",
+        "policy_version.retired",
+    ] {
+        assert!(
+            !world.events(&team.fx.scope, action).await.is_empty(),
+            "{action} is in the audit trail"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_policy_owner_is_a_member_and_a_deletion_names_the_title() {
+    let world = World::new();
+    let team = world.team().await;
+    let other = world.team().await;
+    let r = &world.registers;
+    let stranger = other.member.user_id();
+    let refused = r
+        .policy_records()
+        .create(
+            &team.member,
+            policy_fields("Retention", stranger),
+            None,
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(field_errors(refused), ["owner_id"]);
+    let policy = r
+        .policy_records()
+        .create(
+            &team.member,
+            policy_fields("Retention", team.member.user_id()),
+            None,
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    r.create_version(&team.member, policy.id, "# Retention\n", None, &ctx())
+        .await
+        .unwrap();
+    r.policy_records()
+        .delete(&team.admin, policy.id, 1, &ctx())
+        .await
+        .unwrap();
+    let events = world.events(&team.fx.scope, "policy.deleted").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].changes["title"], "Retention",
+        "the event says what went"
+    );
+    assert!(matches!(
+        r.versions(&team.admin, policy.id, &ctx()).await,
+        Err(RegistersError::NotFound)
+    ));
 }

@@ -8,20 +8,14 @@ use aura_adapter_postgres::{
 };
 use aura_identity::RefreshFamily;
 use aura_tenancy::{Role, TenantScope};
-use common::{T0, add_user, env, env_with_pool, registered};
+use common::{T0, add_user, connect, count, env, env_with_pool, registered};
 use diesel::{
     QueryableByName,
-    sql_types::{BigInt, Bool, Text},
+    sql_types::{Bool, Text},
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use time::Duration;
 use uuid::Uuid;
-
-#[derive(QueryableByName, Debug)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
 
 #[derive(QueryableByName, Debug)]
 struct Name {
@@ -33,18 +27,6 @@ struct Name {
 struct Flag {
     #[diesel(sql_type = Bool)]
     flag: bool,
-}
-
-async fn connect(url: &str) -> AsyncPgConnection {
-    AsyncPgConnection::establish(url).await.expect("connect")
-}
-
-async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .n
 }
 
 async fn flag(conn: &mut AsyncPgConnection, sql: &str) -> bool {

@@ -9,12 +9,9 @@ use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
 use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskState, TaskStatus};
 use aura_tenancy::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
-use common::{T0, add_user, env, registered};
-use diesel::{
-    QueryableByName,
-    sql_types::{BigInt, Text},
-};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use common::{T0, add_user, assert_only_own_rows, connect, count, env, registered};
+use diesel::sql_types::Text;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use time::Duration;
 use uuid::Uuid;
 
@@ -22,24 +19,6 @@ const TABLES: [&str; 2] = ["tasks", "jobs"];
 
 fn event(action: &'static str, entity: impl ToString) -> PendingEvent {
     common::event(AuditAction::known(action), entity)
-}
-
-async fn connect(url: &str) -> AsyncPgConnection {
-    AsyncPgConnection::establish(url).await.expect("connect")
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .n
 }
 
 fn system() -> SystemScope {
@@ -116,28 +95,8 @@ async fn row_level_security_confines_tasks_and_jobs() {
     } = two_tenants_with_tasks(&env.stores).await;
 
     let mut conn = connect(env.db.app_url()).await;
+    assert_only_own_rows(&mut conn, a.id, &[("tasks", 1), ("jobs", 3)]).await;
     for table in TABLES {
-        let n = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
-        assert_eq!(n, 0, "{table} visible without a tenant");
-    }
-    conn.batch_execute("BEGIN").await.expect("begin");
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind::<Text, _>(a.id.to_string())
-        .execute(&mut conn)
-        .await
-        .expect("set tenant");
-    for (table, own_rows) in [("tasks", 1), ("jobs", 3)] {
-        let own = count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await;
-        assert_eq!(own, own_rows, "{table}: own rows");
-        let foreign = count(
-            &mut conn,
-            &format!(
-                "SELECT count(*) AS n FROM {table} WHERE tenant_id <> '{}'",
-                a.id
-            ),
-        )
-        .await;
-        assert_eq!(foreign, 0, "{table}: another tenant's rows visible");
         let changed = diesel::sql_query(format!(
             "UPDATE {table} SET updated_at = now() WHERE tenant_id = $1::uuid"
         ))

@@ -149,7 +149,7 @@ pub fn record_of_policy(policy: &Policy) -> ContextRecord {
     let f = &policy.fields;
     ContextRecord {
         kind: ContextKind::Policy,
-        id: policy.id,
+        id: policy.id.as_uuid(),
         title: f.title.clone(),
         excerpt: excerpt(vec![
             ("Kind", f.kind.as_str().to_owned()),
@@ -157,6 +157,7 @@ pub fn record_of_policy(policy: &Policy) -> ContextRecord {
             (
                 "Published version",
                 policy
+                    .derived
                     .current_version
                     .map_or_else(|| "none".to_owned(), |n| n.to_string()),
             ),

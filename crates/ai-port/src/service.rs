@@ -8,10 +8,11 @@ use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
 use aura_gdpr_registers::{
-    ActivityFields, ActivityFilter, ActivityStatus, PolicyFields, PolicyKind, PolicyStatus,
-    PolicyVersion, ProcessorFilter, RegisterPorts, Registers, Source, activity_gaps,
+    ActivityFields, ActivityFilter, ActivityStatus, PolicyFields, PolicyFilter, PolicyKind,
+    PolicyStatus, PolicyVersion, ProcessorFilter, RegisterPorts, Registers, Source, activity_gaps,
     ports::{ActivityQuery, PolicyQuery, ProcessorQuery},
 };
+use aura_records::Id;
 use aura_tenancy::{Clock, Page, Permission, StoreError, Tenant, TenantScope, ValidationErrors};
 use time::{Duration, OffsetDateTime, Time};
 use uuid::Uuid;
@@ -276,7 +277,10 @@ impl AiAssistant {
                 .list(
                     scope,
                     &PolicyQuery {
-                        search: Some(word.clone()),
+                        filter: PolicyFilter {
+                            search: Some(word.clone()),
+                            ..PolicyFilter::default()
+                        },
                         limit: 5,
                         ..PolicyQuery::default()
                     },
@@ -438,7 +442,7 @@ impl AiAssistant {
             .as_deref()
             .and_then(|t| errors.collect(input_text("title", t, 1, 300)));
         let target = match input.policy_id {
-            Some(id) => match self.registers.policies.get(scope, id).await {
+            Some(id) => match self.registers.policies.get(scope, Id::from_uuid(id)).await {
                 Ok(policy) => Some(policy),
                 Err(StoreError::NotFound) => {
                     errors.push("policy_id", "is not a policy of this organisation");
@@ -490,7 +494,7 @@ impl AiAssistant {
             }
         };
         let content = SuggestionContent::PolicyDraft {
-            policy_id: target.map(|p| p.id),
+            policy_id: target.map(|p| p.id.as_uuid()),
             title,
             policy_kind: kind,
             text,
@@ -756,7 +760,12 @@ impl AiAssistant {
             ..
         } = &before.content
         {
-            match self.registers.policies.get(scope, *policy).await {
+            match self
+                .registers
+                .policies
+                .get(scope, Id::from_uuid(*policy))
+                .await
+            {
                 Ok(_) => {}
                 Err(StoreError::NotFound) => {
                     return Err(AssistantError::Conflict {
@@ -829,7 +838,7 @@ impl AiAssistant {
                 text,
             } => {
                 let (policy_id, policy_created) = match policy_id {
-                    Some(id) => (*id, false),
+                    Some(id) => (Id::from_uuid(*id), false),
                     None => {
                         let fields = PolicyFields {
                             title: title.clone(),
@@ -841,7 +850,8 @@ impl AiAssistant {
                         };
                         let policy = self
                             .use_cases
-                            .create_policy_from(scope, fields, Some(&source), ctx)
+                            .policy_records()
+                            .create(scope, fields, Some(&source), ctx)
                             .await?;
                         (policy.id, true)
                     }
@@ -851,7 +861,7 @@ impl AiAssistant {
                     .create_version_from(scope, policy_id, text, Some(&note), Some(&source), ctx)
                     .await?;
                 Ok(Applied::PolicyVersion {
-                    policy_id,
+                    policy_id: policy_id.as_uuid(),
                     number: version.number,
                     policy_created,
                 })

@@ -2,6 +2,7 @@
 //! (Art. 30(1) and 30(2)), processors with their Art. 28 agreements, and policies with
 //! immutable published versions. Pure domain crate: types, rules, use cases, ports.
 
+pub mod actions;
 mod activity;
 mod completeness;
 mod error;
@@ -27,7 +28,10 @@ pub use export::{
     ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export, to_csv,
 };
 pub use organisation::{Contact, JointController, OrganisationProfile, StoredOrganisation};
-pub use policy::{Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus};
+pub use policy::{
+    Policies, Policy, PolicyFields, PolicyFilter, PolicyId, PolicyKind, PolicyState, PolicyStatus,
+    PolicyVersion, PolicyVersionId, VersionStatus,
+};
 pub use processor::{
     Art28Clauses, DpaStatus, Processor, ProcessorFields, ProcessorFilter, ProcessorId,
     ProcessorLinks, Processors,

@@ -1,9 +1,11 @@
-//! Policies and their versions: a published version never changes.
+//! Policies and their versions: a published version never changes. A policy is a
+//! record of the kernel ([`Policies`]); its versions and their workflow are its own.
 
+use aura_audit::AuditAction;
+use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
 use aura_tenancy::{TenantId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::text::{string_enum, text};
 
@@ -64,27 +66,70 @@ impl PolicyFields {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Policy {
-    pub id: Uuid,
-    pub tenant_id: TenantId,
-    #[serde(flatten)]
-    pub fields: PolicyFields,
+/// The register of policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policies {}
+
+pub type PolicyId = Id<Policies>;
+
+/// A stored policy.
+pub type Policy = Record<Policies>;
+
+/// What a policy shows that follows its versions, not its own edits.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct PolicyState {
     /// The number of the published version, if any.
     pub current_version: Option<i32>,
-    pub version: i32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
 }
+
+/// The policies list's filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyFilter {
+    pub kind: Option<PolicyKind>,
+    pub status: Option<PolicyStatus>,
+    pub owner: Option<UserId>,
+    /// Case-insensitive substring of the title.
+    pub search: Option<String>,
+}
+
+impl RecordKind for Policies {
+    const ENTITY: &'static str = "policy";
+    const ACTIONS: RecordActions = RecordActions {
+        created: AuditAction::known("policy.created"),
+        updated: AuditAction::known("policy.updated"),
+        deleted: AuditAction::known("policy.deleted"),
+    };
+    const LABEL_FIELD: &'static str = "title";
+    type Fields = PolicyFields;
+    type Derived = PolicyState;
+    type Filter = PolicyFilter;
+
+    fn validated(fields: PolicyFields) -> Result<PolicyFields, ValidationErrors> {
+        fields.validated()
+    }
+
+    fn label(fields: &PolicyFields) -> &str {
+        &fields.title
+    }
+
+    /// The owner must be a user of the tenant.
+    fn references(fields: &PolicyFields) -> Vec<Reference> {
+        fields
+            .owner_id
+            .map(|owner| Reference::member("owner_id", owner))
+            .into_iter()
+            .collect()
+    }
+}
+
+pub type PolicyVersionId = Id<PolicyVersion>;
 
 /// One version of a policy's text (Markdown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyVersion {
-    pub id: Uuid,
+    pub id: PolicyVersionId,
     pub tenant_id: TenantId,
-    pub policy_id: Uuid,
+    pub policy_id: PolicyId,
     /// 1, 2, 3… per policy.
     pub number: i32,
     pub content: String,

@@ -3,13 +3,12 @@
 //! `StoreError::Conflict::Version` when the row moved on (nothing is lost).
 
 use aura_audit::PendingEvent;
-use aura_tenancy::{StoreError, TenantScope, UserId};
-use uuid::Uuid;
+use aura_tenancy::{StoreError, TenantScope};
 
 use crate::{
     activity::ActivityFilter,
     organisation::{OrganisationProfile, StoredOrganisation},
-    policy::{Policy, PolicyKind, PolicyStatus, PolicyVersion},
+    policy::{Policy, PolicyFilter, PolicyId, PolicyVersion},
     processor::ProcessorFilter,
 };
 
@@ -20,16 +19,8 @@ pub type ActivityQuery = ListQuery<ActivityFilter>;
 /// The processors list: filters, order, cursor, limit.
 pub type ProcessorQuery = ListQuery<ProcessorFilter>;
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PolicyQuery {
-    pub kind: Option<PolicyKind>,
-    pub status: Option<PolicyStatus>,
-    pub owner: Option<UserId>,
-    pub search: Option<String>,
-    pub sort: Sort,
-    pub after: Option<Cursor>,
-    pub limit: usize,
-}
+/// The policies list: filters, order, cursor, limit.
+pub type PolicyQuery = ListQuery<PolicyFilter>;
 
 #[async_trait::async_trait]
 pub trait OrganisationRepository: Send + Sync {
@@ -46,37 +37,9 @@ pub trait OrganisationRepository: Send + Sync {
     ) -> Result<i32, StoreError>;
 }
 
-/// Policies and their versions.
+/// The versions of policies (the policies themselves are `RecordStore<Policies>`).
 #[async_trait::async_trait]
-pub trait PolicyRepository: Send + Sync {
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        policy: &Policy,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Policy, StoreError>;
-    async fn list(
-        &self,
-        scope: &TenantScope,
-        query: &PolicyQuery,
-    ) -> Result<ListPage<Policy>, StoreError>;
-    async fn update(
-        &self,
-        scope: &TenantScope,
-        policy: &Policy,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
-    /// Deletes the policy and its versions.
-    async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError>;
-
+pub trait PolicyVersions: Send + Sync {
     /// Adds a version; its `number` must be the next free one (`Conflict::VersionNumberTaken`).
     async fn insert_version(
         &self,
@@ -87,19 +50,19 @@ pub trait PolicyRepository: Send + Sync {
     async fn get_version(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         number: i32,
     ) -> Result<PolicyVersion, StoreError>;
     /// Newest first.
     async fn list_versions(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
     ) -> Result<Vec<PolicyVersion>, StoreError>;
     /// Stores a changed version (content or status) if the row is at `expected_version`.
     /// Publishing (status published) also retires the policy's previously published
-    /// version and stores `policy` (current version, next review date) in the same
-    /// transaction.
+    /// version and stores `policy` (status, next review date) at `policy.version - 1` in
+    /// the same transaction. The policy's `current_version` follows the published version.
     async fn update_version(
         &self,
         scope: &TenantScope,

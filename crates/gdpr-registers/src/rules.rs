@@ -1,8 +1,8 @@
 //! The registers' rules that need other records, checked by the kernel's use cases after
-//! validation: a sub-processor chain neither loops nor grows without end; a policy's
-//! owner is a member of the tenant. (That an activity's owner and links, or a
-//! processor's parent, exist is checked by the store in the write's transaction: the
-//! kinds declare them as references.)
+//! validation: a sub-processor chain neither loops nor grows without end. (That an
+//! activity's or a policy's owner and an activity's links, or a processor's parent, exist
+//! is checked by the store in the write's transaction: the kinds declare them as
+//! references.)
 
 use std::sync::Arc;
 
@@ -15,22 +15,6 @@ use crate::processor::{ProcessorFields, ProcessorId, Processors};
 #[async_trait::async_trait]
 pub trait Members: Send + Sync {
     async fn is_member(&self, scope: &TenantScope, user: UserId) -> Result<bool, StoreError>;
-}
-
-/// An owner must be a user of the tenant.
-pub(crate) async fn check_owner(
-    members: &dyn Members,
-    scope: &TenantScope,
-    owner: Option<UserId>,
-) -> Result<(), UseCaseError> {
-    if let Some(owner) = owner
-        && !members.is_member(scope, owner).await?
-    {
-        return Err(
-            ValidationErrors::single("owner_id", "is not a user of this organisation").into(),
-        );
-    }
-    Ok(())
 }
 
 pub(crate) struct ProcessorRules {

@@ -6,23 +6,23 @@ use std::sync::Arc;
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
-use aura_records::{NoRules, RecordStore, RecordUseCases, Source, at_version, check_cursor};
+use aura_records::{Id, NoRules, RecordRules, RecordStore, RecordUseCases, Source, at_version};
 use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
 use time::{Date, Duration, Month};
-use uuid::Uuid;
 
 use crate::{
+    actions,
     activity::{Activities, ActivityFields, ActivityId, ProcessingActivity},
     completeness::CompletenessSummary,
     error::RegistersError,
     organisation::{OrganisationProfile, StoredOrganisation},
-    policy::{Policy, PolicyFields, PolicyStatus, PolicyVersion, VersionStatus},
-    ports::{
-        ActivityQuery, ListPage, OrganisationRepository, PolicyQuery, PolicyRepository,
-        ProcessorQuery,
+    policy::{
+        Policies, Policy, PolicyFields, PolicyId, PolicyState, PolicyStatus, PolicyVersion,
+        VersionStatus,
     },
+    ports::{ActivityQuery, ListPage, OrganisationRepository, PolicyVersions, ProcessorQuery},
     processor::{Processor, ProcessorFields, ProcessorId, Processors},
-    rules::{Members, ProcessorRules, check_owner},
+    rules::{Members, ProcessorRules},
 };
 
 #[derive(Clone)]
@@ -30,7 +30,8 @@ pub struct RegisterPorts {
     pub organisation: Arc<dyn OrganisationRepository>,
     pub activities: Arc<dyn RecordStore<Activities>>,
     pub processors: Arc<dyn RecordStore<Processors>>,
-    pub policies: Arc<dyn PolicyRepository>,
+    pub policies: Arc<dyn RecordStore<Policies>>,
+    pub policy_versions: Arc<dyn PolicyVersions>,
     pub members: Arc<dyn Members>,
     pub audit: Arc<dyn AuditLog>,
     pub clock: Arc<dyn Clock>,
@@ -41,6 +42,7 @@ pub struct Registers {
     ports: RegisterPorts,
     activities: RecordUseCases<Activities>,
     processors: RecordUseCases<Processors>,
+    policies: RecordUseCases<Policies>,
 }
 
 /// The entity types in audit events.
@@ -54,24 +56,33 @@ pub mod entity {
 
 impl Registers {
     pub fn new(ports: RegisterPorts) -> Self {
-        let activities = RecordUseCases::new(
-            ports.activities.clone(),
-            Arc::new(NoRules),
-            ports.audit.clone(),
-            ports.clock.clone(),
-        );
-        let processors = RecordUseCases::new(
-            ports.processors.clone(),
-            Arc::new(ProcessorRules {
+        // Every register's use cases share the audit log and the clock.
+        fn use_cases<K: aura_records::RecordKind>(
+            ports: &RegisterPorts,
+            store: &Arc<dyn RecordStore<K>>,
+            rules: impl RecordRules<K> + 'static,
+        ) -> RecordUseCases<K> {
+            RecordUseCases::new(
+                store.clone(),
+                Arc::new(rules),
+                ports.audit.clone(),
+                ports.clock.clone(),
+            )
+        }
+        let activities = use_cases(&ports, &ports.activities, NoRules);
+        let processors = use_cases(
+            &ports,
+            &ports.processors,
+            ProcessorRules {
                 processors: ports.processors.clone(),
-            }),
-            ports.audit.clone(),
-            ports.clock.clone(),
+            },
         );
+        let policies = use_cases(&ports, &ports.policies, NoRules);
         Self {
             ports,
             activities,
             processors,
+            policies,
         }
     }
 
@@ -82,24 +93,6 @@ impl Registers {
         ctx: &RequestContext,
     ) -> Result<(), RegistersError> {
         Ok(require_audited(self.ports.audit.as_ref(), scope, permission, ctx).await?)
-    }
-
-    fn event(
-        scope: &TenantScope,
-        action: &'static str,
-        entity: &'static str,
-        id: impl ToString,
-        changes: Changes,
-        ctx: &RequestContext,
-    ) -> PendingEvent {
-        PendingEvent::new(
-            Actor::of(scope),
-            AuditAction::known(action),
-            entity,
-            id,
-            changes,
-            ctx,
-        )
     }
 
     fn today(&self) -> Date {
@@ -134,9 +127,9 @@ impl Registers {
             Some(stored) => Changes::between(&stored.profile, &profile),
             None => Changes::of_new(&profile),
         };
-        let event = Self::event(
-            scope,
-            "organisation.updated",
+        let event = PendingEvent::new(
+            Actor::of(scope),
+            actions::ORGANISATION_UPDATED,
             entity::ORGANISATION,
             scope.tenant_id(),
             changes,
@@ -304,132 +297,17 @@ impl Registers {
 
     // ------------------------------------------------------------ policies
 
-    pub async fn create_policy(
-        &self,
-        scope: &TenantScope,
-        fields: PolicyFields,
-        ctx: &RequestContext,
-    ) -> Result<Policy, RegistersError> {
-        self.create_policy_from(scope, fields, None, ctx).await
-    }
-
-    /// [`Registers::create_policy`] whose audit event names where it came from.
-    pub async fn create_policy_from(
-        &self,
-        scope: &TenantScope,
-        fields: PolicyFields,
-        source: Option<&Source>,
-        ctx: &RequestContext,
-    ) -> Result<Policy, RegistersError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let fields = fields.validated()?;
-        check_owner(self.ports.members.as_ref(), scope, fields.owner_id).await?;
-        let now = self.ports.clock.now();
-        let policy = Policy {
-            id: Uuid::now_v7(),
-            tenant_id: scope.tenant_id(),
-            fields,
-            current_version: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        let event = Self::event(
-            scope,
-            "policy.created",
-            entity::POLICY,
-            policy.id,
-            Source::noted(source, Changes::of_new(&policy.fields)),
-            ctx,
-        );
-        self.ports.policies.insert(scope, &policy, event).await?;
-        Ok(policy)
-    }
-
-    pub async fn policy(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        ctx: &RequestContext,
-    ) -> Result<Policy, RegistersError> {
-        self.require(scope, Permission::ReadRecords, ctx).await?;
-        Ok(self.ports.policies.get(scope, id).await?)
-    }
-
-    pub async fn policies(
-        &self,
-        scope: &TenantScope,
-        query: &PolicyQuery,
-        ctx: &RequestContext,
-    ) -> Result<ListPage<Policy>, RegistersError> {
-        self.require(scope, Permission::ReadRecords, ctx).await?;
-        check_cursor(query.after.as_ref(), query.sort)?;
-        Ok(self.ports.policies.list(scope, query).await?)
-    }
-
-    pub async fn update_policy(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        fields: PolicyFields,
-        expected_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<Policy, RegistersError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        let fields = fields.validated()?;
-        let before = self.ports.policies.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        if fields.owner_id != before.fields.owner_id {
-            check_owner(self.ports.members.as_ref(), scope, fields.owner_id).await?;
-        }
-        let changes = Changes::between(&before.fields, &fields);
-        if changes.is_empty() {
-            return Ok(before);
-        }
-        let policy = Policy {
-            fields,
-            version: before.version + 1,
-            updated_at: self.ports.clock.now(),
-            ..before.clone()
-        };
-        let event = Self::event(scope, "policy.updated", entity::POLICY, id, changes, ctx);
-        self.ports
-            .policies
-            .update(scope, &policy, expected_version, event)
-            .await?;
-        Ok(policy)
-    }
-
-    pub async fn delete_policy(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<(), RegistersError> {
-        self.require(scope, Permission::DeleteRecords, ctx).await?;
-        let before = self.ports.policies.get(scope, id).await?;
-        at_version(before.version, expected_version)?;
-        let event = Self::event(
-            scope,
-            "policy.deleted",
-            entity::POLICY,
-            id,
-            Changes::new().note("title", &before.fields.title),
-            ctx,
-        );
-        Ok(self
-            .ports
-            .policies
-            .delete(scope, id, expected_version, event)
-            .await?)
+    /// The policies' use cases (the kernel's create / get / list / update / delete); the
+    /// methods below are the versions and their workflow.
+    pub fn policy_records(&self) -> &RecordUseCases<Policies> {
+        &self.policies
     }
 
     /// Adds a draft version with the next number.
     pub async fn create_version(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         content: &str,
         change_note: Option<&str>,
         ctx: &RequestContext,
@@ -442,7 +320,7 @@ impl Registers {
     pub async fn create_version_from(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         content: &str,
         change_note: Option<&str>,
         source: Option<&Source>,
@@ -458,11 +336,10 @@ impl Registers {
             true,
         ));
         errors.into_result()?;
-        self.ports.policies.get(scope, policy).await?;
-        let versions = self.ports.policies.list_versions(scope, policy).await?;
+        let versions = self.versions_of(scope, policy).await?;
         let number = versions.iter().map(|v| v.number).max().unwrap_or(0) + 1;
         let version = PolicyVersion {
-            id: Uuid::now_v7(),
+            id: Id::generate(),
             tenant_id: scope.tenant_id(),
             policy_id: policy,
             number,
@@ -482,43 +359,55 @@ impl Registers {
                 .created("number", &number)
                 .created("policy_id", &policy),
         );
-        let event = Self::event(
+        let event = Self::version_event(
             scope,
-            "policy_version.created",
-            entity::POLICY_VERSION,
-            version.id,
+            &actions::POLICY_VERSION_CREATED,
+            &version,
             changes,
             ctx,
         );
         self.ports
-            .policies
+            .policy_versions
             .insert_version(scope, &version, event)
             .await?;
         Ok(version)
     }
 
+    /// The versions of a policy of the tenant (`NotFound` for any other), newest first.
+    async fn versions_of(
+        &self,
+        scope: &TenantScope,
+        policy: PolicyId,
+    ) -> Result<Vec<PolicyVersion>, RegistersError> {
+        self.ports.policies.get(scope, policy).await?;
+        Ok(self
+            .ports
+            .policy_versions
+            .list_versions(scope, policy)
+            .await?)
+    }
+
     pub async fn versions(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         ctx: &RequestContext,
     ) -> Result<Vec<PolicyVersion>, RegistersError> {
         self.require(scope, Permission::ReadRecords, ctx).await?;
-        self.ports.policies.get(scope, policy).await?;
-        Ok(self.ports.policies.list_versions(scope, policy).await?)
+        self.versions_of(scope, policy).await
     }
 
     pub async fn version(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         number: i32,
         ctx: &RequestContext,
     ) -> Result<PolicyVersion, RegistersError> {
         self.require(scope, Permission::ReadRecords, ctx).await?;
         Ok(self
             .ports
-            .policies
+            .policy_versions
             .get_version(scope, policy, number)
             .await?)
     }
@@ -527,24 +416,61 @@ impl Registers {
     pub async fn current_version(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         ctx: &RequestContext,
     ) -> Result<PolicyVersion, RegistersError> {
         self.require(scope, Permission::ReadRecords, ctx).await?;
         let policy = self.ports.policies.get(scope, policy).await?;
-        let number = policy.current_version.ok_or(RegistersError::NotFound)?;
+        let number = policy
+            .derived
+            .current_version
+            .ok_or(RegistersError::NotFound)?;
         Ok(self
             .ports
-            .policies
+            .policy_versions
             .get_version(scope, policy.id, number)
             .await?)
+    }
+
+    /// The version as read for a change at `expected_version`.
+    async fn version_at(
+        &self,
+        scope: &TenantScope,
+        policy: PolicyId,
+        number: i32,
+        expected_version: i32,
+    ) -> Result<PolicyVersion, RegistersError> {
+        let before = self
+            .ports
+            .policy_versions
+            .get_version(scope, policy, number)
+            .await?;
+        at_version(before.version, expected_version)?;
+        Ok(before)
+    }
+
+    fn version_event(
+        scope: &TenantScope,
+        action: &AuditAction,
+        version: &PolicyVersion,
+        changes: Changes,
+        ctx: &RequestContext,
+    ) -> PendingEvent {
+        PendingEvent::new(
+            Actor::of(scope),
+            action.clone(),
+            entity::POLICY_VERSION,
+            version.id,
+            changes,
+            ctx,
+        )
     }
 
     /// Changes the text of a draft or in-review version.
     pub async fn edit_version(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         number: i32,
         content: &str,
         expected_version: i32,
@@ -553,11 +479,8 @@ impl Registers {
         self.require(scope, Permission::WriteRecords, ctx).await?;
         let content = PolicyVersion::validate_content(content)?;
         let before = self
-            .ports
-            .policies
-            .get_version(scope, policy, number)
+            .version_at(scope, policy, number, expected_version)
             .await?;
-        at_version(before.version, expected_version)?;
         if !before.is_editable() {
             return Err(RegistersError::Conflict {
                 code: "version_frozen",
@@ -567,19 +490,18 @@ impl Registers {
         let after = PolicyVersion {
             content,
             version: before.version + 1,
-            ..before.clone()
+            ..before
         };
         let changes = Changes::new().note("content_chars", after.content.chars().count());
-        let event = Self::event(
+        let event = Self::version_event(
             scope,
-            "policy_version.updated",
-            entity::POLICY_VERSION,
-            before.id,
+            &actions::POLICY_VERSION_UPDATED,
+            &after,
             changes,
             ctx,
         );
         self.ports
-            .policies
+            .policy_versions
             .update_version(scope, &after, expected_version, None, event)
             .await?;
         Ok(after)
@@ -591,7 +513,7 @@ impl Registers {
     pub async fn transition_version(
         &self,
         scope: &TenantScope,
-        policy_id: Uuid,
+        policy_id: PolicyId,
         number: i32,
         next: VersionStatus,
         expected_version: i32,
@@ -603,11 +525,8 @@ impl Registers {
         };
         self.require(scope, permission, ctx).await?;
         let before = self
-            .ports
-            .policies
-            .get_version(scope, policy_id, number)
+            .version_at(scope, policy_id, number, expected_version)
             .await?;
-        at_version(before.version, expected_version)?;
         if !before.can_move_to(next) {
             return Err(RegistersError::Conflict {
                 code: "invalid_transition",
@@ -622,8 +541,8 @@ impl Registers {
         };
         let mut policy_change = None;
         let action = match next {
-            VersionStatus::InReview => "policy_version.submitted",
-            VersionStatus::Draft => "policy_version.withdrawn",
+            VersionStatus::InReview => &actions::POLICY_VERSION_SUBMITTED,
+            VersionStatus::Draft => &actions::POLICY_VERSION_WITHDRAWN,
             VersionStatus::Published => {
                 after.published_by = scope.user_id();
                 after.published_at = Some(now);
@@ -634,7 +553,9 @@ impl Registers {
                     .map(|months| add_months(now.date(), months))
                     .or(policy.fields.next_review_date);
                 policy_change = Some(Policy {
-                    current_version: Some(number),
+                    derived: PolicyState {
+                        current_version: Some(number),
+                    },
                     fields: PolicyFields {
                         status: PolicyStatus::Active,
                         next_review_date: next_review,
@@ -644,33 +565,26 @@ impl Registers {
                     updated_at: now,
                     ..policy
                 });
-                "policy_version.published"
+                &actions::POLICY_VERSION_PUBLISHED
             }
             VersionStatus::Retired => {
                 after.retired_at = Some(now);
                 let policy = self.ports.policies.get(scope, policy_id).await?;
-                if policy.current_version == Some(number) {
+                if policy.derived.current_version == Some(number) {
                     policy_change = Some(Policy {
-                        current_version: None,
+                        derived: PolicyState::default(),
                         version: policy.version + 1,
                         updated_at: now,
                         ..policy
                     });
                 }
-                "policy_version.retired"
+                &actions::POLICY_VERSION_RETIRED
             }
         };
         let changes = Changes::new().field("status", &before.status, &after.status);
-        let event = Self::event(
-            scope,
-            action,
-            entity::POLICY_VERSION,
-            before.id,
-            changes,
-            ctx,
-        );
+        let event = Self::version_event(scope, action, &after, changes, ctx);
         self.ports
-            .policies
+            .policy_versions
             .update_version(
                 scope,
                 &after,
@@ -705,7 +619,6 @@ impl Registers {
     }
 }
 
-/// A cursor must belong to the sort it is used with.
 /// The same day `months` later, clamped to the month's end (31 Jan + 1 = 28/29 Feb).
 pub fn add_months(date: Date, months: u8) -> Date {
     let total = date.month() as i32 - 1 + i32::from(months);

@@ -74,6 +74,13 @@ pub fn text_list(
     errors.into_result().map(|()| out)
 }
 
+/// A closed set of values with stable names, as [`string_enum!`] declares them: what a
+/// schema or a form lists.
+pub trait StringEnum: Copy + 'static {
+    const ALL: &'static [Self];
+    fn as_str(self) -> &'static str;
+}
+
 /// Declares a closed set of values with stable snake_case names, parsing and display.
 /// Exported for the other record crates (tasks); callers need `aura_tenancy` and `serde`.
 #[macro_export]
@@ -116,6 +123,13 @@ macro_rules! string_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::text::StringEnum for $name {
+            const ALL: &'static [$name] = $name::ALL;
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
             }
         }
     };

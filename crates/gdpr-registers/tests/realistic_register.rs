@@ -166,8 +166,13 @@ fn register() -> (OrganisationProfile, Vec<ProcessingActivity>, Vec<Processor>) 
     for_client.fields.role = ActivityRole::Processor;
     for_client.fields.controller_name = Some("Client AG, Wien".into());
     activities.push(for_client);
+    // What each still lacks, as a store derives it where it reads the activities.
+    let organisation = organisation();
+    for activity in &mut activities {
+        activity.derived.missing = activity_gaps(&activity.fields, Some(&organisation));
+    }
     (
-        organisation(),
+        organisation,
         activities,
         vec![cloud, cdn, mail, support, payroll],
     )

@@ -35,6 +35,9 @@ pub trait RecordKind: Debug + Clone + PartialEq + Send + Sync + Sized + 'static 
     /// (trimmed, deduplicated); all problems at once.
     fn validated(fields: Self::Fields) -> Result<Self::Fields, ValidationErrors>;
 
+    /// The field [`RecordKind::label`] reads, as a deletion's audit event names it.
+    const LABEL_FIELD: &'static str = "name";
+
     /// What the audit event of a deletion keeps to say what was deleted (its name).
     fn label(fields: &Self::Fields) -> &str;
 

@@ -228,7 +228,7 @@ impl<K: RecordKind> RecordUseCases<K> {
         self.require(scope, K::DELETE, ctx).await?;
         let before = self.store.get(scope, id).await?;
         at_version(before.version, expected_version)?;
-        let changes = Changes::new().note("name", K::label(&before.fields));
+        let changes = Changes::new().note(K::LABEL_FIELD, K::label(&before.fields));
         let event = Self::event(scope, &K::ACTIONS.deleted, id, changes, ctx);
         Ok(self
             .store

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aura_audit::PendingEvent;
 pub use aura_gdpr_registers::ports::{Cursor, ListPage, Sort};
-use aura_gdpr_registers::{Activities, Processors, ports::PolicyRepository};
+use aura_gdpr_registers::{Activities, Policies, Processors};
 use aura_records::{Id, RecordStore};
 use aura_tenancy::{StoreError, TenantScope, UserId};
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
@@ -216,7 +216,7 @@ pub trait LinkTargets: Send + Sync {
 pub struct RegisterLinks {
     pub activities: Arc<dyn RecordStore<Activities>>,
     pub processors: Arc<dyn RecordStore<Processors>>,
-    pub policies: Arc<dyn PolicyRepository>,
+    pub policies: Arc<dyn RecordStore<Policies>>,
 }
 
 #[async_trait::async_trait]
@@ -233,7 +233,11 @@ impl LinkTargets for RegisterLinks {
                 .get(scope, Id::from_uuid(link.id))
                 .await
                 .map(|_| ()),
-            LinkKind::Policy => self.policies.get(scope, link.id).await.map(|_| ()),
+            LinkKind::Policy => self
+                .policies
+                .get(scope, Id::from_uuid(link.id))
+                .await
+                .map(|_| ()),
         };
         match found {
             Ok(()) => Ok(true),

@@ -26,6 +26,7 @@ use crate::{
 /// a literal segment such as `/completeness` comes before `{id}`). Each line is the one
 /// declaration of a route; see [`crate::route`].
 pub fn table() -> Vec<Route> {
+    use aura_gdpr_registers::{Activities, Policies, Processors};
     use {ai::*, audit::*, auth::*, me::*, registers::*, system::*, tasks::*, tenants::*};
     let public = |route: Route| route.limit(RateLimit::Unlimited);
     let sign_in = |route: Route| route.limit(RateLimit::PerAddress).body(BodyCap::Auth);
@@ -56,22 +57,32 @@ pub fn table() -> Vec<Route> {
         // Registers.
         Route::new(__path_get_organisation, get_organisation),
         Route::new(__path_put_organisation, put_organisation),
-        Route::new(__path_list_activities, list_activities),
-        Route::new(__path_create_activity, create_activity).idempotent(Keys::Tenant),
+        Route::new(__path_list_activities, records::list::<Activities>),
+        Route::new(__path_create_activity, records::create::<Activities>).idempotent(Keys::Tenant),
         Route::new(__path_completeness, completeness),
-        Route::new(__path_get_activity, get_activity),
-        Route::new(__path_update_activity, update_activity),
-        Route::new(__path_delete_activity, delete_activity),
-        Route::new(__path_list_processors, list_processors),
-        Route::new(__path_create_processor, create_processor).idempotent(Keys::Tenant),
-        Route::new(__path_get_processor, get_processor),
-        Route::new(__path_update_processor, update_processor),
-        Route::new(__path_delete_processor, delete_processor),
-        document(Route::new(__path_list_policies, list_policies)),
-        document(Route::new(__path_create_policy, create_policy)).idempotent(Keys::Tenant),
-        document(Route::new(__path_get_policy, get_policy)),
-        document(Route::new(__path_update_policy, update_policy)),
-        document(Route::new(__path_delete_policy, delete_policy)),
+        Route::new(__path_get_activity, records::get::<Activities>),
+        Route::new(__path_update_activity, records::replace::<Activities>),
+        Route::new(__path_delete_activity, records::delete::<Activities>),
+        Route::new(__path_list_processors, records::list::<Processors>),
+        Route::new(__path_create_processor, records::create::<Processors>).idempotent(Keys::Tenant),
+        Route::new(__path_get_processor, records::get::<Processors>),
+        Route::new(__path_update_processor, records::replace::<Processors>),
+        Route::new(__path_delete_processor, records::delete::<Processors>),
+        document(Route::new(__path_list_policies, records::list::<Policies>)),
+        document(Route::new(
+            __path_create_policy,
+            records::create::<Policies>,
+        ))
+        .idempotent(Keys::Tenant),
+        document(Route::new(__path_get_policy, records::get::<Policies>)),
+        document(Route::new(
+            __path_update_policy,
+            records::replace::<Policies>,
+        )),
+        document(Route::new(
+            __path_delete_policy,
+            records::delete::<Policies>,
+        )),
         document(Route::new(__path_list_versions, list_versions)),
         document(Route::new(__path_create_version, create_version)).idempotent(Keys::Tenant),
         Route::new(__path_current_version, current_version),

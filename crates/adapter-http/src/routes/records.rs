@@ -1,28 +1,50 @@
 //! The kernel's records over HTTP, written once: create (201 with `ETag`), get (`ETag`),
-//! list (a page and its cursor), replace and delete (both `If-Match`). A register's
-//! routes are thin annotated functions that parse their own path, body and filters and
-//! call these; what a register adds is [`RecordRoutes`]: its use cases and its answer body.
+//! list (a page and its cursor), replace and delete (both `If-Match`). The handlers are
+//! generic ([`list`], [`create`], [`get`], [`replace`], [`delete`]): a register documents
+//! its paths (`#[utoipa::path]` on a function without a body of its own) and names these
+//! handlers for them in `routes::table()`. What a register adds is [`RecordRoutes`]: its
+//! use cases, its request, answer and page bodies, and its list filters.
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_audit::RequestContext;
-use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{ListQuery, Record, RecordKind, RecordUseCases};
 use aura_tenancy::TenantScope;
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     error::ApiError,
+    extract::{Auth, ClientMeta, JsonBody, parse_query},
     routes::registers::{if_match, page_of, typed_id, with_etag},
-    schemas::registers::{ActivityBody, ProcessorBody},
     state::ApiState,
 };
 
-/// What the HTTP edge adds to a kernel register.
+/// What the HTTP edge adds to a kernel register: its use cases and its answer body.
+/// Enough for [`Call`] and the [`get`] and [`delete`] handlers.
 pub(crate) trait RecordRoutes: RecordKind {
     /// The answer for one record.
     type Body: Serialize + From<Record<Self>>;
 
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self>;
+}
+
+/// A register whose list, create and replace are the generic handlers too: its request
+/// body, list parameters and page.
+pub(crate) trait RecordApi: RecordRoutes {
+    /// What a client sends: every field, on create and on replace.
+    type Request: DeserializeOwned + Into<Self::Fields> + 'static;
+    /// The list's query parameters: the register's filters, and `sort`, `cursor`, `limit`.
+    type Params: DeserializeOwned;
+    /// The answer for a page.
+    type List: Serialize;
+
+    /// The list query the parameters ask for (filters checked, unknown values refused).
+    fn list_query(
+        params: Self::Params,
+        state: &ApiState,
+    ) -> Result<ListQuery<Self::Filter>, ApiError>;
+
+    /// A page's answer: its items and the cursor of the next page.
+    fn page(items: Vec<Self::Body>, next_cursor: Option<String>) -> Self::List;
 }
 
 /// Who asks, in which tenant, from where.
@@ -32,7 +54,15 @@ pub(crate) struct Call<'a> {
     pub ctx: &'a RequestContext,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    pub fn new(state: &'a ApiState, scope: &'a TenantScope, meta: &'a ClientMeta) -> Self {
+        Self {
+            state,
+            scope,
+            ctx: &meta.context,
+        }
+    }
+
     fn answer<K: RecordRoutes>(status: StatusCode, record: Record<K>) -> HttpResponse {
         with_etag(status, record.version, &K::Body::from(record))
     }
@@ -96,19 +126,65 @@ impl Call<'_> {
     }
 }
 
-impl RecordRoutes for Activities {
-    /// With what each record still lacks for Art. 30 (`missing`).
-    type Body = ActivityBody;
-
-    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
-        state.registers.activity_records()
-    }
+/// `GET` of a register: a page of records under the parameters' filters and order.
+pub(crate) async fn list<K: RecordApi>(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+) -> Result<web::Json<K::List>, ApiError> {
+    let query = K::list_query(parse_query(&req)?, &state)?;
+    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
+        .list::<K>(&query)
+        .await?;
+    Ok(web::Json(K::page(items, next_cursor)))
 }
 
-impl RecordRoutes for Processors {
-    type Body = ProcessorBody;
+/// `POST` to a register: the new record, 201 with its `ETag`.
+pub(crate) async fn create<K: RecordApi>(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<K::Request>,
+) -> Result<HttpResponse, ApiError> {
+    Call::new(&state, &auth.scope, &meta)
+        .create::<K>(body.into())
+        .await
+}
 
-    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
-        state.registers.processor_records()
-    }
+/// `GET` of one record, with its `ETag`.
+pub(crate) async fn get<K: RecordRoutes>(
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Call::new(&state, &auth.scope, &meta).get::<K>(&path).await
+}
+
+/// `PUT` of a record's fields at the version `If-Match` names.
+pub(crate) async fn replace<K: RecordApi>(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<K::Request>,
+) -> Result<HttpResponse, ApiError> {
+    Call::new(&state, &auth.scope, &meta)
+        .replace::<K>(&req, &path, body.into())
+        .await
+}
+
+/// `DELETE` of a record at the version `If-Match` names: 204.
+pub(crate) async fn delete<K: RecordRoutes>(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    Auth(auth): Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Call::new(&state, &auth.scope, &meta)
+        .delete::<K>(&req, &path)
+        .await
 }

@@ -1,16 +1,22 @@
 //! The GDPR registers over HTTP. Optimistic concurrency through `ETag` / `If-Match`:
 //! every record answers with `ETag: "<version>"`; `PUT` and `DELETE` must send
 //! `If-Match: "<version>"` (428 without it, 409 when it is stale).
+//!
+//! The list, create, get, replace and delete routes of the kernel registers (activities,
+//! processors, policies) are documented here by functions without a body of their own:
+//! their handlers are the kernel's generic ones (`routes::records`), named for each path
+//! in `routes::table()`; what each register adds is its `RecordRoutes` impl below.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use aura_gdpr_registers::{
-    Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, PolicyKind,
-    PolicyStatus, ProcessorFilter, Processors, RecordKind, VersionStatus,
-    ports::{ActivityQuery, Cursor, PolicyQuery, ProcessorQuery, Sort},
+    Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, Policies,
+    PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, Processors, RecordKind,
+    VersionStatus,
+    ports::{Cursor, Sort},
     to_csv,
 };
-use aura_identity::Authenticated;
-use aura_records::Id;
+use aura_records::{Id, ListQuery, RecordUseCases};
 use aura_tenancy::UserId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
@@ -20,7 +26,10 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
-    routes::{checked_limit, query_text, records::Call},
+    routes::{
+        checked_limit, query_text,
+        records::{RecordApi, RecordRoutes},
+    },
     schemas::registers::{
         ActivityBody, ActivityFieldsBody, ActivityList, CompletenessBody, OrganisationBody,
         OrganisationProfileBody, PolicyBody, PolicyFieldsBody, PolicyList, PolicyVersionBody,
@@ -93,26 +102,30 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
         .map(Option::unwrap_or_default)
 }
 
-fn record_id(raw: &str) -> Result<Uuid, ApiError> {
-    parse_id(raw, "id")
+/// A register's list query: its filter, and the order, start and size every list
+/// takes from `sort`, `cursor` and `limit`.
+fn list_query<F>(
+    filter: F,
+    sort: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+) -> Result<ListQuery<F>, ApiError> {
+    Ok(ListQuery {
+        filter,
+        sort: parse_sort(sort.as_deref())?,
+        after: decode_cursor(cursor.as_deref())?,
+        limit: checked_limit(limit)?,
+    })
 }
 
-/// A kernel record's call: the caller's state, scope and request context.
-pub(crate) fn call<'a>(
-    state: &'a ApiState,
-    auth: &'a Authenticated,
-    meta: &'a ClientMeta,
-) -> Call<'a> {
-    Call {
-        state,
-        scope: &auth.scope,
-        ctx: &meta.context,
-    }
+/// An optional id filter of a list, e.g. `owner`.
+fn query_id(raw: Option<&str>, field: &str) -> Result<Option<Uuid>, ApiError> {
+    raw.map(|raw| parse_id(raw, field)).transpose()
 }
 
 /// The `{id}` of a kernel record's path.
 pub(crate) fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
-    record_id(raw).map(Id::from_uuid)
+    parse_id(raw, "id").map(Id::from_uuid)
 }
 
 /// A page's items as their bodies, and the cursor of the next page.
@@ -143,7 +156,7 @@ pub async fn get_organisation(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(with_etag(
-        actix_web::http::StatusCode::OK,
+        StatusCode::OK,
         stored.version,
         &OrganisationBody::from(stored),
     ))
@@ -168,7 +181,7 @@ pub async fn put_organisation(
         .put_organisation(&auth.scope, profile.into(), expected, &meta.context)
         .await?;
     Ok(with_etag(
-        actix_web::http::StatusCode::OK,
+        StatusCode::OK,
         stored.version,
         &OrganisationBody::from(stored),
     ))
@@ -212,101 +225,31 @@ pub(crate) fn query_enum<T: std::str::FromStr<Err = String>>(
 /// Processing activities with what each record still lacks (`missing`).
 #[utoipa::path(get, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])), params(ActivityParams),
     responses((status = 200, body = ActivityList), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_activities(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<ActivityList>, ApiError> {
-    let p: ActivityParams = parse_query(&req)?;
-    let filter = ActivityFilter {
-        status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
-        role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
-        owner: p
-            .owner
-            .as_deref()
-            .map(|o| parse_id(o, "owner").map(UserId::from_uuid))
-            .transpose()?,
-        lawful_basis: query_enum::<LawfulBasis>(p.lawful_basis.as_deref(), "lawful_basis")?,
-        processor: p
-            .processor
-            .as_deref()
-            .map(|o| parse_id(o, "processor").map(Id::from_uuid))
-            .transpose()?,
-        search: query_text(p.q, "q")?,
-    };
-    let query = ActivityQuery {
-        filter,
-        sort: parse_sort(p.sort.as_deref())?,
-        after: decode_cursor(p.cursor.as_deref())?,
-        limit: checked_limit(p.limit)?,
-    };
-    let (items, next_cursor) = call(&state, &auth, &meta)
-        .list::<Activities>(&query)
-        .await?;
-    Ok(web::Json(ActivityList { items, next_cursor }))
-}
+pub fn list_activities() {}
 
 /// Adds a processing activity.
 #[utoipa::path(post, path = "/api/v1/processing-activities", tag = "registers", security(("bearer" = [])),
     request_body = ActivityFieldsBody,
     responses((status = 201, body = ActivityBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_activity(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    JsonBody(fields): JsonBody<ActivityFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .create::<Activities>(fields.into())
-        .await
-}
+pub fn create_activity() {}
 
 /// One activity with its missing Art. 30 items.
 #[utoipa::path(get, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ActivityBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_activity(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta).get::<Activities>(&path).await
-}
+pub fn get_activity() {}
 
 /// Replaces an activity's fields (send all of them) at the version named by `If-Match`.
 #[utoipa::path(put, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = ActivityFieldsBody,
     responses((status = 200, body = ActivityBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_activity(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-    JsonBody(fields): JsonBody<ActivityFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .replace::<Activities>(&req, &path, fields.into())
-        .await
-}
+pub fn update_activity() {}
 
 /// Deletes an activity (admins and owners).
 #[utoipa::path(delete, path = "/api/v1/processing-activities/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_activity(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .delete::<Activities>(&req, &path)
-        .await
-}
+pub fn delete_activity() {}
 
 /// How complete the register is: activities complete/incomplete and gaps per Art. 30 item.
 #[utoipa::path(get, path = "/api/v1/processing-activities/completeness", tag = "registers", security(("bearer" = [])),
@@ -344,102 +287,29 @@ pub struct ProcessorParams {
 /// Processors and sub-processors (Art. 28).
 #[utoipa::path(get, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])), params(ProcessorParams),
     responses((status = 200, body = ProcessorList), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_processors(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<ProcessorList>, ApiError> {
-    let p: ProcessorParams = parse_query(&req)?;
-    if p.dpa_due_within_days.is_some_and(|d| d > 3650) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            Some("dpa_due_within_days"),
-            "must be at most 3650",
-        ));
-    }
-    let filter = ProcessorFilter {
-        dpa_status: query_enum::<DpaStatus>(p.dpa_status.as_deref(), "dpa_status")?,
-        dpa_attention_by: p
-            .dpa_due_within_days
-            .map(|d| state.registers.attention_date(i64::from(d))),
-        parent: p
-            .parent
-            .as_deref()
-            .map(|o| parse_id(o, "parent").map(Id::from_uuid))
-            .transpose()?,
-        search: query_text(p.q, "q")?,
-    };
-    let query = ProcessorQuery {
-        filter,
-        sort: parse_sort(p.sort.as_deref())?,
-        after: decode_cursor(p.cursor.as_deref())?,
-        limit: checked_limit(p.limit)?,
-    };
-    let (items, next_cursor) = call(&state, &auth, &meta)
-        .list::<Processors>(&query)
-        .await?;
-    Ok(web::Json(ProcessorList { items, next_cursor }))
-}
+pub fn list_processors() {}
 
 /// Adds a processor.
 #[utoipa::path(post, path = "/api/v1/processors", tag = "registers", security(("bearer" = [])),
     request_body = ProcessorFieldsBody,
     responses((status = 201, body = ProcessorBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_processor(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    JsonBody(fields): JsonBody<ProcessorFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .create::<Processors>(fields.into())
-        .await
-}
+pub fn create_processor() {}
 
 #[utoipa::path(get, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ProcessorBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_processor(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta).get::<Processors>(&path).await
-}
+pub fn get_processor() {}
 
 #[utoipa::path(put, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = ProcessorFieldsBody,
     responses((status = 200, body = ProcessorBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_processor(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-    JsonBody(fields): JsonBody<ProcessorFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .replace::<Processors>(&req, &path, fields.into())
-        .await
-}
+pub fn update_processor() {}
 
 /// Deletes a processor that no activity and no sub-processor uses (admins and owners).
 #[utoipa::path(delete, path = "/api/v1/processors/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_processor(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
-        .delete::<Processors>(&req, &path)
-        .await
-}
+pub fn delete_processor() {}
 
 // ------------------------------------------------------------------ policies
 
@@ -460,115 +330,26 @@ pub struct PolicyParams {
 
 #[utoipa::path(get, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])), params(PolicyParams),
     responses((status = 200, body = PolicyList)))]
-pub async fn list_policies(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<PolicyList>, ApiError> {
-    let p: PolicyParams = parse_query(&req)?;
-    let query = PolicyQuery {
-        kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
-        status: query_enum::<PolicyStatus>(p.status.as_deref(), "status")?,
-        owner: p
-            .owner
-            .as_deref()
-            .map(|o| parse_id(o, "owner").map(UserId::from_uuid))
-            .transpose()?,
-        search: query_text(p.q, "q")?,
-        sort: parse_sort(p.sort.as_deref())?,
-        after: decode_cursor(p.cursor.as_deref())?,
-        limit: checked_limit(p.limit)?,
-    };
-    let page = state
-        .registers
-        .policies(&auth.scope, &query, &meta.context)
-        .await?;
-    let (items, next_cursor) = page_of(page.items, page.next);
-    Ok(web::Json(PolicyList { items, next_cursor }))
-}
+pub fn list_policies() {}
 
 #[utoipa::path(post, path = "/api/v1/policies", tag = "registers", security(("bearer" = [])),
     request_body = PolicyFieldsBody,
     responses((status = 201, body = PolicyBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_policy(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    JsonBody(fields): JsonBody<PolicyFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    let policy = state
-        .registers
-        .create_policy(&auth.scope, fields.into(), &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::CREATED,
-        policy.version,
-        &PolicyBody::from(policy),
-    ))
-}
+pub fn create_policy() {}
 
 #[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PolicyBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_policy(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let policy = state
-        .registers
-        .policy(&auth.scope, record_id(&path)?, &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        policy.version,
-        &PolicyBody::from(policy),
-    ))
-}
+pub fn get_policy() {}
 
 #[utoipa::path(put, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = PolicyFieldsBody,
     responses((status = 200, body = PolicyBody), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_policy(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-    JsonBody(fields): JsonBody<PolicyFieldsBody>,
-) -> Result<HttpResponse, ApiError> {
-    let id = record_id(&path)?;
-    let expected = if_match(&req)?;
-    let policy = state
-        .registers
-        .update_policy(&auth.scope, id, fields.into(), expected, &meta.context)
-        .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        policy.version,
-        &PolicyBody::from(policy),
-    ))
-}
+pub fn update_policy() {}
 
 #[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "registers", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_policy(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = record_id(&path)?;
-    let expected = if_match(&req)?;
-    state
-        .registers
-        .delete_policy(&auth.scope, id, expected, &meta.context)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
+pub fn delete_policy() {}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -595,7 +376,7 @@ pub async fn list_versions(
 ) -> Result<HttpResponse, ApiError> {
     let versions = state
         .registers
-        .versions(&auth.scope, record_id(&path)?, &meta.context)
+        .versions(&auth.scope, typed_id(&path)?, &meta.context)
         .await?;
     Ok(HttpResponse::Ok().json(PolicyVersionList {
         items: versions.into_iter().map(Into::into).collect(),
@@ -617,17 +398,13 @@ pub async fn create_version(
         .registers
         .create_version(
             &auth.scope,
-            record_id(&path)?,
+            typed_id(&path)?,
             &body.content,
             body.change_note.as_deref(),
             &meta.context,
         )
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::CREATED,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::CREATED, version))
 }
 
 /// The published version of a policy.
@@ -641,13 +418,14 @@ pub async fn current_version(
 ) -> Result<HttpResponse, ApiError> {
     let version = state
         .registers
-        .current_version(&auth.scope, record_id(&path)?, &meta.context)
+        .current_version(&auth.scope, typed_id(&path)?, &meta.context)
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::OK, version))
+}
+
+/// A policy version with its `ETag`.
+fn version_answer(status: StatusCode, version: PolicyVersion) -> HttpResponse {
+    with_etag(status, version.version, &PolicyVersionBody::from(version))
 }
 
 fn version_number(raw: &str) -> Result<i32, ApiError> {
@@ -674,16 +452,12 @@ pub async fn get_version(
         .registers
         .version(
             &auth.scope,
-            record_id(&id)?,
+            typed_id(&id)?,
             version_number(&number)?,
             &meta.context,
         )
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::OK, version))
 }
 
 /// Changes the text of a draft or in-review version (published versions never change).
@@ -704,18 +478,14 @@ pub async fn edit_version(
         .registers
         .edit_version(
             &auth.scope,
-            record_id(&id)?,
+            typed_id(&id)?,
             version_number(&number)?,
             &body.content,
             expected,
             &meta.context,
         )
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::OK, version))
 }
 
 /// Moves a version: `submit` (draft → in_review), `withdraw` (in_review → draft),
@@ -744,18 +514,114 @@ pub async fn transition_version(
         .registers
         .transition_version(
             &auth.scope,
-            record_id(&id)?,
+            typed_id(&id)?,
             version_number(&number)?,
             next,
             expected,
             &meta.context,
         )
         .await?;
-    Ok(with_etag(
-        actix_web::http::StatusCode::OK,
-        version.version,
-        &PolicyVersionBody::from(version),
-    ))
+    Ok(version_answer(StatusCode::OK, version))
+}
+
+// ------------------------------------------------------------------ the kernel registers
+
+impl RecordRoutes for Activities {
+    type Body = ActivityBody;
+
+    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
+        state.registers.activity_records()
+    }
+}
+
+impl RecordApi for Activities {
+    type Request = ActivityFieldsBody;
+    type Params = ActivityParams;
+    type List = ActivityList;
+
+    fn list_query(p: ActivityParams, _: &ApiState) -> Result<ListQuery<ActivityFilter>, ApiError> {
+        let filter = ActivityFilter {
+            status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
+            role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
+            owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
+            lawful_basis: query_enum::<LawfulBasis>(p.lawful_basis.as_deref(), "lawful_basis")?,
+            processor: query_id(p.processor.as_deref(), "processor")?.map(Id::from_uuid),
+            search: query_text(p.q, "q")?,
+        };
+        list_query(filter, p.sort, p.cursor, p.limit)
+    }
+
+    fn page(items: Vec<ActivityBody>, next_cursor: Option<String>) -> ActivityList {
+        ActivityList { items, next_cursor }
+    }
+}
+
+impl RecordRoutes for Processors {
+    type Body = ProcessorBody;
+
+    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
+        state.registers.processor_records()
+    }
+}
+
+impl RecordApi for Processors {
+    type Request = ProcessorFieldsBody;
+    type Params = ProcessorParams;
+    type List = ProcessorList;
+
+    fn list_query(
+        p: ProcessorParams,
+        state: &ApiState,
+    ) -> Result<ListQuery<ProcessorFilter>, ApiError> {
+        if p.dpa_due_within_days.is_some_and(|d| d > 3650) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                Some("dpa_due_within_days"),
+                "must be at most 3650",
+            ));
+        }
+        let filter = ProcessorFilter {
+            dpa_status: query_enum::<DpaStatus>(p.dpa_status.as_deref(), "dpa_status")?,
+            dpa_attention_by: p
+                .dpa_due_within_days
+                .map(|d| state.registers.attention_date(i64::from(d))),
+            parent: query_id(p.parent.as_deref(), "parent")?.map(Id::from_uuid),
+            search: query_text(p.q, "q")?,
+        };
+        list_query(filter, p.sort, p.cursor, p.limit)
+    }
+
+    fn page(items: Vec<ProcessorBody>, next_cursor: Option<String>) -> ProcessorList {
+        ProcessorList { items, next_cursor }
+    }
+}
+
+impl RecordRoutes for Policies {
+    type Body = PolicyBody;
+
+    fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
+        state.registers.policy_records()
+    }
+}
+
+impl RecordApi for Policies {
+    type Request = PolicyFieldsBody;
+    type Params = PolicyParams;
+    type List = PolicyList;
+
+    fn list_query(p: PolicyParams, _: &ApiState) -> Result<ListQuery<PolicyFilter>, ApiError> {
+        let filter = PolicyFilter {
+            kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
+            status: query_enum::<PolicyStatus>(p.status.as_deref(), "status")?,
+            owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
+            search: query_text(p.q, "q")?,
+        };
+        list_query(filter, p.sort, p.cursor, p.limit)
+    }
+
+    fn page(items: Vec<PolicyBody>, next_cursor: Option<String>) -> PolicyList {
+        PolicyList { items, next_cursor }
+    }
 }
 
 // ------------------------------------------------------------------ export

@@ -20,8 +20,8 @@ use crate::{
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
     routes::{
         checked_limit,
-        records::RecordRoutes,
-        registers::{call, decode_cursor, if_match, page_of, query_enum, typed_id, with_etag},
+        records::{Call, RecordRoutes},
+        registers::{decode_cursor, if_match, page_of, query_enum, typed_id, with_etag},
     },
     schemas::tasks::{CompletedTask, TaskBody, TaskFieldsBody, TaskList, TaskPatchBody},
     state::ApiState,
@@ -134,7 +134,7 @@ pub async fn create(
     Auth(auth): Auth,
     JsonBody(fields): JsonBody<TaskFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
+    Call::new(&state, &auth.scope, &meta)
         .create::<Tasks>(fields.into())
         .await
 }
@@ -148,7 +148,9 @@ pub async fn get(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta).get::<Tasks>(&path).await
+    Call::new(&state, &auth.scope, &meta)
+        .get::<Tasks>(&path)
+        .await
 }
 
 /// Changes some fields (JSON merge patch: absent fields stay, `null` clears). `status`
@@ -239,7 +241,7 @@ pub async fn delete(
     Auth(auth): Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    call(&state, &auth, &meta)
+    Call::new(&state, &auth.scope, &meta)
         .delete::<Tasks>(&req, &path)
         .await
 }

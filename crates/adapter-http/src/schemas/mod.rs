@@ -9,6 +9,7 @@ pub mod ai;
 pub mod registers;
 pub mod tasks;
 
+use aura_gdpr_registers::text::StringEnum;
 use serde_json::Value;
 use utoipa::openapi::{
     ObjectBuilder,
@@ -28,6 +29,16 @@ pub(crate) fn enum_of<'a>(values: impl IntoIterator<Item = &'a str>, nullable: b
         .schema_type(schema_type)
         .enum_values(Some(values))
         .build()
+}
+
+/// The schema of a domain's closed value set: its stable names.
+pub(crate) fn one_of<E: StringEnum>() -> Object {
+    enum_of(E::ALL.iter().map(|v| v.as_str()), false)
+}
+
+/// [`one_of`], or `null`.
+pub(crate) fn one_of_or_null<E: StringEnum>() -> Object {
+    enum_of(E::ALL.iter().map(|v| v.as_str()), true)
 }
 
 /// An ISO 3166-1 alpha-2 country code (any case in, upper case out); with `nullable`,

@@ -15,49 +15,10 @@ use aura_records::Id;
 use aura_tenancy::UserId;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
-use utoipa::{ToSchema, openapi::schema::Object};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{country_code, enum_of, optional_country_code};
-
-// ------------------------------------------------------------------ value sets
-
-fn lawful_basis() -> Object {
-    enum_of(LawfulBasis::ALL.iter().map(|v| v.as_str()), false)
-}
-fn art9_condition() -> Object {
-    enum_of(Art9Condition::ALL.iter().map(|v| v.as_str()), true)
-}
-fn transfer_mechanism() -> Object {
-    enum_of(TransferMechanism::ALL.iter().map(|v| v.as_str()), false)
-}
-fn optional_transfer_mechanism() -> Object {
-    enum_of(TransferMechanism::ALL.iter().map(|v| v.as_str()), true)
-}
-fn activity_role() -> Object {
-    enum_of(ActivityRole::ALL.iter().map(|v| v.as_str()), false)
-}
-fn dpia_requirement() -> Object {
-    enum_of(DpiaRequirement::ALL.iter().map(|v| v.as_str()), false)
-}
-fn activity_status() -> Object {
-    enum_of(ActivityStatus::ALL.iter().map(|v| v.as_str()), false)
-}
-fn dpa_status() -> Object {
-    enum_of(DpaStatus::ALL.iter().map(|v| v.as_str()), false)
-}
-fn policy_kind() -> Object {
-    enum_of(PolicyKind::ALL.iter().map(|v| v.as_str()), false)
-}
-fn policy_status() -> Object {
-    enum_of(PolicyStatus::ALL.iter().map(|v| v.as_str()), false)
-}
-fn version_status() -> Object {
-    enum_of(VersionStatus::ALL.iter().map(|v| v.as_str()), false)
-}
-fn record_kind() -> Object {
-    enum_of(RecordKind::ALL.iter().map(|v| v.as_str()), false)
-}
+use super::{country_code, one_of, one_of_or_null, optional_country_code};
 
 // ------------------------------------------------------------------ organisation
 
@@ -191,7 +152,7 @@ impl From<StoredOrganisation> for OrganisationBody {
 #[serde(deny_unknown_fields)]
 pub struct PurposeBody {
     pub description: String,
-    #[schema(schema_with = lawful_basis)]
+    #[schema(schema_with = one_of::<LawfulBasis>)]
     pub lawful_basis: LawfulBasis,
     /// The legitimate-interest assessment (reference or summary) where the basis is (f).
     pub legitimate_interest: Option<String>,
@@ -203,7 +164,7 @@ pub struct PurposeBody {
 pub struct DataCategoryBody {
     pub name: String,
     /// Set for special-category data (Art. 9): the condition relied on.
-    #[schema(schema_with = art9_condition)]
+    #[schema(schema_with = one_of_or_null::<Art9Condition>)]
     pub special_category: Option<Art9Condition>,
     /// Personal data relating to criminal convictions and offences (Art. 10).
     #[serde(default)]
@@ -219,7 +180,7 @@ pub struct TransferBody {
     #[schema(schema_with = country_code)]
     pub country: CountryCode,
     pub recipient: Option<String>,
-    #[schema(schema_with = transfer_mechanism)]
+    #[schema(schema_with = one_of::<TransferMechanism>)]
     pub mechanism: TransferMechanism,
     pub safeguards: Option<String>,
 }
@@ -240,7 +201,7 @@ pub struct ActivityFieldsBody {
     pub description: Option<String>,
     /// Default `controller`.
     #[serde(default = "default_role")]
-    #[schema(schema_with = activity_role)]
+    #[schema(schema_with = one_of::<ActivityRole>)]
     pub role: ActivityRole,
     /// For processor activities: the controller the tenant acts for (Art. 30(2)(a)).
     pub controller_name: Option<String>,
@@ -264,7 +225,7 @@ pub struct ActivityFieldsBody {
     pub automated_decision_details: Option<String>,
     /// Default `to_assess`.
     #[serde(default = "default_dpia")]
-    #[schema(schema_with = dpia_requirement)]
+    #[schema(schema_with = one_of::<DpiaRequirement>)]
     pub dpia_required: DpiaRequirement,
     pub dpia_reason: Option<String>,
     #[schema(value_type = Option<Uuid>)]
@@ -275,7 +236,7 @@ pub struct ActivityFieldsBody {
     pub processor_ids: Vec<Uuid>,
     /// Default `draft`.
     #[serde(default = "default_activity_status")]
-    #[schema(schema_with = activity_status)]
+    #[schema(schema_with = one_of::<ActivityStatus>)]
     pub status: ActivityStatus,
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -446,7 +407,7 @@ pub struct ActivityBody {
     pub tenant_id: Uuid,
     pub name: String,
     pub description: Option<String>,
-    #[schema(schema_with = activity_role)]
+    #[schema(schema_with = one_of::<ActivityRole>)]
     pub role: ActivityRole,
     pub controller_name: Option<String>,
     pub controller_contact: Option<String>,
@@ -459,14 +420,14 @@ pub struct ActivityBody {
     pub data_source: Option<String>,
     pub automated_decision_making: bool,
     pub automated_decision_details: Option<String>,
-    #[schema(schema_with = dpia_requirement)]
+    #[schema(schema_with = one_of::<DpiaRequirement>)]
     pub dpia_required: DpiaRequirement,
     pub dpia_reason: Option<String>,
     #[schema(value_type = Option<Uuid>)]
     pub owner_id: Option<UserId>,
     pub department: Option<String>,
     pub processor_ids: Vec<Uuid>,
-    #[schema(schema_with = activity_status)]
+    #[schema(schema_with = one_of::<ActivityStatus>)]
     pub status: ActivityStatus,
     #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -631,11 +592,11 @@ pub struct ProcessorFieldsBody {
     pub services: Option<String>,
     #[serde(default)]
     pub data_categories: Vec<String>,
-    #[schema(schema_with = optional_transfer_mechanism)]
+    #[schema(schema_with = one_of_or_null::<TransferMechanism>)]
     pub transfer_mechanism: Option<TransferMechanism>,
     /// Default `none`.
     #[serde(default = "default_dpa_status")]
-    #[schema(schema_with = dpa_status)]
+    #[schema(schema_with = one_of::<DpaStatus>)]
     pub dpa_status: DpaStatus,
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -685,9 +646,9 @@ pub struct ProcessorBody {
     pub country: Option<CountryCode>,
     pub services: Option<String>,
     pub data_categories: Vec<String>,
-    #[schema(schema_with = optional_transfer_mechanism)]
+    #[schema(schema_with = one_of_or_null::<TransferMechanism>)]
     pub transfer_mechanism: Option<TransferMechanism>,
-    #[schema(schema_with = dpa_status)]
+    #[schema(schema_with = one_of::<DpaStatus>)]
     pub dpa_status: DpaStatus,
     #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -749,7 +710,7 @@ pub struct ProcessorList {
 #[schema(example = json!({"title": "Privacy policy (website)", "kind": "privacy_policy", "review_interval_months": 12}))]
 pub struct PolicyFieldsBody {
     pub title: String,
-    #[schema(schema_with = policy_kind)]
+    #[schema(schema_with = one_of::<PolicyKind>)]
     pub kind: PolicyKind,
     #[schema(value_type = Option<Uuid>)]
     pub owner_id: Option<UserId>,
@@ -760,7 +721,7 @@ pub struct PolicyFieldsBody {
     pub next_review_date: Option<Date>,
     /// Default `draft`.
     #[serde(default = "default_policy_status")]
-    #[schema(schema_with = policy_status)]
+    #[schema(schema_with = one_of::<PolicyStatus>)]
     pub status: PolicyStatus,
 }
 
@@ -787,7 +748,7 @@ pub struct PolicyBody {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub title: String,
-    #[schema(schema_with = policy_kind)]
+    #[schema(schema_with = one_of::<PolicyKind>)]
     pub kind: PolicyKind,
     #[schema(value_type = Option<Uuid>)]
     pub owner_id: Option<UserId>,
@@ -795,7 +756,7 @@ pub struct PolicyBody {
     #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub next_review_date: Option<Date>,
-    #[schema(schema_with = policy_status)]
+    #[schema(schema_with = one_of::<PolicyStatus>)]
     pub status: PolicyStatus,
     /// The number of the published version, if any.
     pub current_version: Option<i32>,
@@ -812,7 +773,7 @@ impl From<Policy> for PolicyBody {
     fn from(p: Policy) -> Self {
         let f = p.fields;
         Self {
-            id: p.id,
+            id: p.id.as_uuid(),
             tenant_id: p.tenant_id.as_uuid(),
             title: f.title,
             kind: f.kind,
@@ -820,7 +781,7 @@ impl From<Policy> for PolicyBody {
             review_interval_months: f.review_interval_months,
             next_review_date: f.next_review_date,
             status: f.status,
-            current_version: p.current_version,
+            current_version: p.derived.current_version,
             version: p.version,
             created_at: p.created_at,
             updated_at: p.updated_at,
@@ -845,7 +806,7 @@ pub struct PolicyVersionBody {
     /// 1, 2, 3… per policy.
     pub number: i32,
     pub content: String,
-    #[schema(schema_with = version_status)]
+    #[schema(schema_with = one_of::<VersionStatus>)]
     pub status: VersionStatus,
     pub change_note: Option<String>,
     #[schema(value_type = Option<Uuid>)]
@@ -868,9 +829,9 @@ pub struct PolicyVersionBody {
 impl From<PolicyVersion> for PolicyVersionBody {
     fn from(v: PolicyVersion) -> Self {
         Self {
-            id: v.id,
+            id: v.id.as_uuid(),
             tenant_id: v.tenant_id.as_uuid(),
-            policy_id: v.policy_id,
+            policy_id: v.policy_id.as_uuid(),
             number: v.number,
             content: v.content,
             status: v.status,
@@ -899,7 +860,7 @@ pub struct LinkedProcessorBody {
     pub id: Uuid,
     pub name: String,
     pub country: Option<String>,
-    #[schema(schema_with = dpa_status)]
+    #[schema(schema_with = one_of::<DpaStatus>)]
     pub dpa_status: String,
     pub parent_id: Option<Uuid>,
 }
@@ -936,7 +897,7 @@ impl From<ExportedActivity> for ExportedActivityBody {
 /// The record of processing activities for the supervisory authority (Art. 30(4)).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegisterExportBody {
-    #[schema(schema_with = record_kind)]
+    #[schema(schema_with = one_of::<RecordKind>)]
     pub record: RecordKind,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -966,7 +927,7 @@ mod tests {
     //! The bodies put on the wire exactly what the domain types serialized to before they
     //! existed, and read requests exactly as the domain types did.
 
-    use aura_gdpr_registers::{ActivityDerived, ProcessorLinks, activity_gaps};
+    use aura_gdpr_registers::{ActivityDerived, PolicyState, ProcessorLinks, activity_gaps};
     use aura_tenancy::TenantId;
     use serde_json::{Value, json};
     use time::macros::datetime;
@@ -1084,19 +1045,21 @@ mod tests {
             read::<PolicyFields>(&bad)
         );
         let policy = Policy {
-            id: Uuid::from_u128(11),
+            id: Id::from_uuid(Uuid::from_u128(11)),
             tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
             fields: direct,
-            current_version: Some(2),
+            derived: PolicyState {
+                current_version: Some(2),
+            },
             version: 4,
             created_at: datetime!(2026-01-02 03:04:05 UTC),
             updated_at: datetime!(2026-02-02 03:04:05 UTC),
         };
         same(&policy, &PolicyBody::from(policy.clone()));
         let version = PolicyVersion {
-            id: Uuid::from_u128(12),
+            id: Id::from_uuid(Uuid::from_u128(12)),
             tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
-            policy_id: Uuid::from_u128(11),
+            policy_id: Id::from_uuid(Uuid::from_u128(11)),
             number: 2,
             content: "# Text".into(),
             status: VersionStatus::Published,

@@ -23,7 +23,7 @@ use std::{
 };
 
 use aura_gdpr_registers::{
-    Activities, PolicyVersion, Processors, StoredOrganisation,
+    Activities, Policies, PolicyId, PolicyVersion, Processors, StoredOrganisation,
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
@@ -39,19 +39,9 @@ pub(crate) struct Tables {
     /// Stored with empty `activity_ids`; reads fill them in from the activities.
     pub processors: records::VersionedTable<Processors>,
     /// Stored with `current_version` as written; reads derive it from the versions.
-    pub policies: BTreeMap<(TenantId, Uuid), aura_gdpr_registers::Policy>,
+    pub policies: records::VersionedTable<Policies>,
     /// Keyed by (tenant, policy, number): a policy's versions are one ordered range.
-    pub versions: BTreeMap<(TenantId, Uuid, i32), PolicyVersion>,
-}
-
-/// The rows of one tenant in a table keyed by (tenant, id), in id order.
-pub(crate) fn tenant_rows<T>(
-    table: &BTreeMap<(TenantId, Uuid), T>,
-    tenant: TenantId,
-) -> impl Iterator<Item = &T> {
-    table
-        .range((tenant, Uuid::nil())..=(tenant, Uuid::max()))
-        .map(|(_, row)| row)
+    pub versions: BTreeMap<(TenantId, PolicyId, i32), PolicyVersion>,
 }
 
 /// The optimistic-concurrency check of an update or delete: `Conflict::Version` when
@@ -87,18 +77,6 @@ impl<K: RecordKind> Listed for Record<K> {
     }
     fn name(&self) -> &str {
         K::label(&self.fields)
-    }
-    fn updated_at(&self) -> OffsetDateTime {
-        self.updated_at
-    }
-}
-
-impl Listed for aura_gdpr_registers::Policy {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn name(&self) -> &str {
-        &self.fields.title
     }
     fn updated_at(&self) -> OffsetDateTime {
         self.updated_at

@@ -1,16 +1,20 @@
-//! `PolicyRepository`: policies and their numbered versions, at most one published.
+//! Policies in memory: the kernel's [`MemoryRecord`] (filters, `current_version` derived
+//! from the versions on read, the versions removed with the policy) and
+//! [`PolicyVersions`]: numbered versions, at most one published.
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{
-    Policy, PolicyVersion, VersionStatus,
-    ports::{ListPage, PolicyQuery, PolicyRepository},
+    Policies, Policy, PolicyFilter, PolicyId, PolicyState, PolicyVersion, VersionStatus,
+    ports::PolicyVersions,
 };
 use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
-use uuid::Uuid;
 
 use crate::{
     MemoryStore,
-    registers::{Tables, check_version, matches_search, page, tenant_rows},
+    registers::{
+        Tables, check_version, matches_search,
+        records::{MemoryRecord, VersionedTable},
+    },
 };
 
 impl Tables {
@@ -18,7 +22,7 @@ impl Tables {
     fn policy_versions(
         &self,
         tenant: TenantId,
-        policy: Uuid,
+        policy: PolicyId,
     ) -> impl DoubleEndedIterator<Item = &PolicyVersion> {
         self.versions
             .range((tenant, policy, i32::MIN)..=(tenant, policy, i32::MAX))
@@ -26,148 +30,49 @@ impl Tables {
     }
 
     /// The number of the policy's published version.
-    fn published_number(&self, tenant: TenantId, policy: Uuid) -> Option<i32> {
+    fn published_number(&self, tenant: TenantId, policy: PolicyId) -> Option<i32> {
         self.policy_versions(tenant, policy)
             .find(|v| v.status == VersionStatus::Published)
             .map(|v| v.number)
     }
+}
 
-    /// The policy as read: `current_version` is the published version's number.
-    fn policy_view(&self, row: &Policy) -> Policy {
+impl MemoryRecord for Policies {
+    fn table(tables: &Tables) -> &VersionedTable<Self> {
+        &tables.policies
+    }
+
+    fn table_mut(tables: &mut Tables) -> &mut VersionedTable<Self> {
+        &mut tables.policies
+    }
+
+    fn matches(policy: &Policy, filter: &PolicyFilter) -> bool {
+        let f = &policy.fields;
+        filter.kind.is_none_or(|k| f.kind == k)
+            && filter.status.is_none_or(|s| f.status == s)
+            && filter.owner.is_none_or(|o| f.owner_id == Some(o))
+            && matches_search(&f.title, filter.search.as_deref())
+    }
+
+    fn remove_owned(tables: &mut Tables, tenant: TenantId, id: PolicyId) {
+        tables
+            .versions
+            .retain(|(t, policy, _), _| !(*t == tenant && *policy == id));
+    }
+
+    /// `current_version` is the published version's number.
+    fn view(tables: &Tables, row: &Policy) -> Policy {
         Policy {
-            current_version: self.published_number(row.tenant_id, row.id),
+            derived: PolicyState {
+                current_version: tables.published_number(row.tenant_id, row.id),
+            },
             ..row.clone()
         }
     }
-
-    /// The checks of storing `policy` over the row at `expected_version`; returns the
-    /// row to store (creation time kept).
-    fn checked_policy_update(
-        &self,
-        tenant: TenantId,
-        policy: &Policy,
-        expected_version: i32,
-    ) -> Result<Policy, StoreError> {
-        if policy.tenant_id != tenant {
-            return Err(StoreError::NotFound);
-        }
-        let before = self
-            .policies
-            .get(&(tenant, policy.id))
-            .ok_or(StoreError::NotFound)?;
-        check_version(before.version, expected_version)?;
-        Ok(Policy {
-            created_at: before.created_at,
-            ..policy.clone()
-        })
-    }
-}
-
-fn matches(policy: &Policy, query: &PolicyQuery) -> bool {
-    let f = &policy.fields;
-    query.kind.is_none_or(|k| f.kind == k)
-        && query.status.is_none_or(|s| f.status == s)
-        && query.owner.is_none_or(|o| f.owner_id == Some(o))
-        && matches_search(&f.title, query.search.as_deref())
 }
 
 #[async_trait::async_trait]
-impl PolicyRepository for MemoryStore {
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        policy: &Policy,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if policy.tenant_id != tenant || !tx.state.tenants.contains_key(&tenant) {
-                return Err(StoreError::NotFound);
-            }
-            let tables = &mut tx.state.registers;
-            if tables.policies.contains_key(&(tenant, policy.id)) {
-                return Err(StoreError::Conflict(Conflict::IdTaken("policy")));
-            }
-            // A new policy has no versions: nothing is published yet.
-            let row = Policy {
-                current_version: None,
-                ..policy.clone()
-            };
-            tables.policies.insert((tenant, policy.id), row);
-            tx.record(tenant, event);
-            Ok(())
-        })
-    }
-
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Policy, StoreError> {
-        let state = self.lock()?;
-        let tables = &state.registers;
-        tables
-            .policies
-            .get(&(scope.tenant_id(), id))
-            .map(|row| tables.policy_view(row))
-            .ok_or(StoreError::NotFound)
-    }
-
-    async fn list(
-        &self,
-        scope: &TenantScope,
-        query: &PolicyQuery,
-    ) -> Result<ListPage<Policy>, StoreError> {
-        let rows: Vec<Policy> = {
-            let state = self.lock()?;
-            let tables = &state.registers;
-            tenant_rows(&tables.policies, scope.tenant_id())
-                .filter(|p| matches(p, query))
-                .map(|p| tables.policy_view(p))
-                .collect()
-        };
-        page(rows, query.sort, query.after.as_ref(), query.limit)
-    }
-
-    async fn update(
-        &self,
-        scope: &TenantScope,
-        policy: &Policy,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let row = tx
-                .state
-                .registers
-                .checked_policy_update(tenant, policy, expected_version)?;
-            tx.state.registers.policies.insert((tenant, policy.id), row);
-            tx.record(tenant, event);
-            Ok(())
-        })
-    }
-
-    async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            let tables = &mut tx.state.registers;
-            let before = tables
-                .policies
-                .get(&(tenant, id))
-                .ok_or(StoreError::NotFound)?;
-            check_version(before.version, expected_version)?;
-            tables.policies.remove(&(tenant, id));
-            tables
-                .versions
-                .retain(|(t, policy, _), _| !(*t == tenant && *policy == id));
-            tx.record(tenant, event);
-            Ok(())
-        })
-    }
-
+impl PolicyVersions for MemoryStore {
     async fn insert_version(
         &self,
         scope: &TenantScope,
@@ -180,7 +85,7 @@ impl PolicyRepository for MemoryStore {
                 return Err(StoreError::NotFound);
             }
             let tables = &mut tx.state.registers;
-            if !tables.policies.contains_key(&(tenant, version.policy_id)) {
+            if !tables.policies.contains(tenant, version.policy_id) {
                 return Err(StoreError::NotFound);
             }
             let next = tables
@@ -209,7 +114,7 @@ impl PolicyRepository for MemoryStore {
     async fn get_version(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         number: i32,
     ) -> Result<PolicyVersion, StoreError> {
         self.lock()?
@@ -224,7 +129,7 @@ impl PolicyRepository for MemoryStore {
     async fn list_versions(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
     ) -> Result<Vec<PolicyVersion>, StoreError> {
         let state = self.lock()?;
         Ok(state
@@ -245,8 +150,13 @@ impl PolicyRepository for MemoryStore {
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             let tenant = scope.tenant_id();
-            if version.tenant_id != tenant {
+            if version.tenant_id != tenant || policy.is_some_and(|p| p.tenant_id != tenant) {
                 return Err(StoreError::NotFound);
+            }
+            if policy.is_some_and(|p| p.id != version.policy_id) {
+                return Err(StoreError::unexpected(
+                    "a version is published with its own policy",
+                ));
             }
             let now = tx.clock.now();
             let tables = &mut tx.state.registers;
@@ -262,19 +172,11 @@ impl PolicyRepository for MemoryStore {
                 created_at: before.created_at,
                 ..version.clone()
             };
-            let policy_row = match policy {
-                Some(policy) if policy.id != version.policy_id => {
-                    return Err(StoreError::unexpected(
-                        "a version is published with its own policy",
-                    ));
-                }
-                Some(policy) => Some(tables.checked_policy_update(
-                    tenant,
-                    policy,
-                    policy.version.saturating_sub(1),
-                )?),
-                None => None,
-            };
+            if let Some(policy) = policy {
+                tables
+                    .policies
+                    .at_version(tenant, policy.id, policy.version.saturating_sub(1))?;
+            }
             // Publishing retires the policy's other published version: one stays published.
             let previous = tables
                 .published_number(tenant, version.policy_id)
@@ -290,8 +192,8 @@ impl PolicyRepository for MemoryStore {
                 old.version += 1;
             }
             tables.versions.insert(key, row);
-            if let Some(policy_row) = policy_row {
-                tables.policies.insert((tenant, policy_row.id), policy_row);
+            if let Some(policy) = policy {
+                tables.policies.replace(policy);
             }
             tx.record(tenant, event);
             Ok(())

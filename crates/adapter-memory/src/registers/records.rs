@@ -58,7 +58,7 @@ impl<K: RecordKind> VersionedTable<K> {
 
     /// The stored row if it is at `expected_version`: `NotFound` when there is none, a
     /// version conflict when it moved on. Checked before anything changes.
-    fn at_version(
+    pub(crate) fn at_version(
         &self,
         tenant: TenantId,
         id: Id<K>,
@@ -71,7 +71,7 @@ impl<K: RecordKind> VersionedTable<K> {
 
     /// Replaces a row that [`VersionedTable::at_version`] found; creation facts
     /// (`created_at`, the derived values kept in the row) stay as they were.
-    fn replace(&mut self, record: &Record<K>) {
+    pub(crate) fn replace(&mut self, record: &Record<K>) {
         let key = (record.tenant_id, record.id);
         if let Some(before) = self.rows.get(&key) {
             let row = Record {
@@ -98,6 +98,9 @@ pub(crate) trait MemoryRecord: RecordKind {
     fn check_unused(_: &Tables, _: TenantId, _: Id<Self>) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Removes what the row owns when it is deleted (the database's ON DELETE CASCADE).
+    fn remove_owned(_: &mut Tables, _: TenantId, _: Id<Self>) {}
 
     /// The record as read: derived values filled in from other tables.
     fn view(_: &Tables, row: &Record<Self>) -> Record<Self> {
@@ -246,6 +249,7 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
             K::table(tables).at_version(tenant, id, expected_version)?;
             K::check_unused(tables, tenant, id)?;
             K::table_mut(tables).remove(tenant, id);
+            K::remove_owned(tables, tenant, id);
             tx.record(tenant, event);
             Ok(())
         })

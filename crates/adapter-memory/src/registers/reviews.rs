@@ -9,7 +9,6 @@ use aura_tenancy::{StoreError, TenantScope};
 use time::Date;
 use uuid::Uuid;
 
-use super::tenant_rows;
 use crate::MemoryStore;
 
 #[async_trait::async_trait]
@@ -33,12 +32,14 @@ impl ReviewDates for MemoryStore {
                 owner: None,
             })
         });
-        let policies = tenant_rows(&tables.policies, tenant)
+        let policies = tables
+            .policies
+            .rows(tenant)
             .filter(|p| p.fields.status != PolicyStatus::Retired)
             .filter_map(|p| {
                 Some(DueReview {
                     kind: ReviewKind::Policy,
-                    id: p.id,
+                    id: p.id.as_uuid(),
                     name: p.fields.title.clone(),
                     review_on: p.fields.next_review_date?,
                     owner: p.fields.owner_id,

@@ -17,8 +17,8 @@ mod reviews;
 use std::{str::FromStr, sync::Arc};
 
 use aura_gdpr_registers::{
-    Activities, Processors,
-    ports::{Cursor, ListPage, OrganisationRepository, PolicyRepository, Sort},
+    Activities, Policies, Processors,
+    ports::{Cursor, ListPage, OrganisationRepository, PolicyVersions, Sort},
 };
 use aura_records::RecordStore;
 use aura_tenancy::{Conflict, StoreError};
@@ -43,7 +43,11 @@ impl PgStores {
         Arc::new(self.clone())
     }
 
-    pub fn policies(&self) -> Arc<dyn PolicyRepository> {
+    pub fn policies(&self) -> Arc<dyn RecordStore<Policies>> {
+        Arc::new(self.clone())
+    }
+
+    pub fn policy_versions(&self) -> Arc<dyn PolicyVersions> {
         Arc::new(self.clone())
     }
 }

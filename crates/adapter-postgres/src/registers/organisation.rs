@@ -1,21 +1,129 @@
-//! [`OrganisationRepository`] on PostgreSQL: one profile row per tenant.
+//! [`OrganisationRepository`] on PostgreSQL: one profile row per tenant, its profile in
+//! the jsonb column `profile` as a [`StoredProfile`] (the stored form, versioned, not the
+//! domain type: renaming a domain or API field never makes old rows unreadable).
 
 use aura_audit::PendingEvent;
-use aura_gdpr_registers::{OrganisationProfile, StoredOrganisation, ports::OrganisationRepository};
+use aura_gdpr_registers::{
+    Contact, JointController, OrganisationProfile, StoredOrganisation,
+    ports::OrganisationRepository,
+};
 use aura_tenancy::{Conflict, StoreError, TenantScope};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::missing_or_stale;
 use crate::{
-    audit::{append_event, to_micros},
+    audit::to_micros,
     error::{DbError, corrupt},
     pool::in_tenant,
     schema::organisation_profiles as profiles,
     stores::PgStores,
 };
+
+/// The stored form of a profile. Rows written before `v` existed read as version 1;
+/// they were written with these same field names.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredProfile {
+    #[serde(default = "first_format")]
+    v: u16,
+    legal_name: String,
+    address: Option<String>,
+    contact_email: Option<String>,
+    contact_phone: Option<String>,
+    dpo: Option<StoredContact>,
+    dpo_not_required_reason: Option<String>,
+    eu_representative: Option<StoredContact>,
+    #[serde(default)]
+    joint_controllers: Vec<StoredJointController>,
+}
+
+fn first_format() -> u16 {
+    1
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredContact {
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredJointController {
+    contact: StoredContact,
+    responsibilities: Option<String>,
+}
+
+impl From<&Contact> for StoredContact {
+    fn from(c: &Contact) -> Self {
+        Self {
+            name: c.name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            address: c.address.clone(),
+        }
+    }
+}
+
+impl From<StoredContact> for Contact {
+    fn from(c: StoredContact) -> Self {
+        Self {
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            address: c.address,
+        }
+    }
+}
+
+impl From<&OrganisationProfile> for StoredProfile {
+    fn from(p: &OrganisationProfile) -> Self {
+        Self {
+            v: first_format(),
+            legal_name: p.legal_name.clone(),
+            address: p.address.clone(),
+            contact_email: p.contact_email.clone(),
+            contact_phone: p.contact_phone.clone(),
+            dpo: p.dpo.as_ref().map(Into::into),
+            dpo_not_required_reason: p.dpo_not_required_reason.clone(),
+            eu_representative: p.eu_representative.as_ref().map(Into::into),
+            joint_controllers: p
+                .joint_controllers
+                .iter()
+                .map(|jc| StoredJointController {
+                    contact: (&jc.contact).into(),
+                    responsibilities: jc.responsibilities.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<StoredProfile> for OrganisationProfile {
+    fn from(p: StoredProfile) -> Self {
+        Self {
+            legal_name: p.legal_name,
+            address: p.address,
+            contact_email: p.contact_email,
+            contact_phone: p.contact_phone,
+            dpo: p.dpo.map(Into::into),
+            dpo_not_required_reason: p.dpo_not_required_reason,
+            eu_representative: p.eu_representative.map(Into::into),
+            joint_controllers: p
+                .joint_controllers
+                .into_iter()
+                .map(|jc| JointController {
+                    contact: jc.contact.into(),
+                    responsibilities: jc.responsibilities,
+                })
+                .collect(),
+        }
+    }
+}
 
 /// The tenant's profile, or `None` before it was first saved, in the caller's
 /// transaction (an activity's gaps are derived from it where the activity is read).
@@ -30,9 +138,10 @@ pub(crate) async fn stored_profile(
         .await
         .optional()?;
     row.map(|(profile, version, updated_at)| {
+        let stored: StoredProfile =
+            serde_json::from_value(profile).map_err(|_| corrupt("stored organisation profile"))?;
         Ok(StoredOrganisation {
-            profile: serde_json::from_value(profile)
-                .map_err(|_| corrupt("stored organisation profile"))?,
+            profile: stored.into(),
             version,
             updated_at: Some(updated_at),
         })
@@ -60,22 +169,20 @@ impl OrganisationRepository for PgStores {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<i32, StoreError> {
-        let now = self.now();
-        let updated_at = to_micros(now);
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
-        let value = serde_json::to_value(profile)
+        let updated_at = to_micros(self.now());
+        let tenant = scope.tenant_id().as_uuid();
+        let value = serde_json::to_value(StoredProfile::from(profile))
             .map_err(|_| StoreError::unexpected("organisation profile not serialisable"))?;
         let new_version = expected_version
             .checked_add(1)
             .filter(|_| expected_version >= 0)
-            .ok_or_else(|| StoreError::Conflict(Conflict::Version))?;
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+            .ok_or(StoreError::Conflict(Conflict::Version))?;
+        self.write_audited(scope, event, async move |conn| {
+            let row = profiles::table.filter(profiles::tenant_id.eq(tenant));
             let written = if expected_version == 0 {
                 diesel::insert_into(profiles::table)
                     .values((
-                        profiles::tenant_id.eq(tenant_uuid),
+                        profiles::tenant_id.eq(tenant),
                         profiles::profile.eq(value),
                         profiles::version.eq(new_version),
                         profiles::updated_at.eq(updated_at),
@@ -85,31 +192,23 @@ impl OrganisationRepository for PgStores {
                     .execute(conn)
                     .await?
             } else {
-                diesel::update(
-                    profiles::table
-                        .filter(profiles::tenant_id.eq(tenant_uuid))
-                        .filter(profiles::version.eq(expected_version)),
-                )
-                .set((
-                    profiles::profile.eq(value),
-                    profiles::version.eq(new_version),
-                    profiles::updated_at.eq(updated_at),
-                ))
-                .execute(conn)
-                .await?
+                diesel::update(row.filter(profiles::version.eq(expected_version)))
+                    .set((
+                        profiles::profile.eq(value),
+                        profiles::version.eq(new_version),
+                        profiles::updated_at.eq(updated_at),
+                    ))
+                    .execute(conn)
+                    .await?
             };
-            if written == 0 && expected_version == 0 {
-                return Err(missing_or_stale(true));
-            }
             if written == 0 {
-                let exists: bool = diesel::select(diesel::dsl::exists(
-                    profiles::table.filter(profiles::tenant_id.eq(tenant_uuid)),
-                ))
-                .get_result(conn)
-                .await?;
+                // A first save over an existing row, or a stale or missing one.
+                let exists = expected_version == 0
+                    || diesel::select(diesel::dsl::exists(row))
+                        .get_result(conn)
+                        .await?;
                 return Err(missing_or_stale(exists));
             }
-            append_event(conn, hasher, tenant, event, now).await?;
             Ok(new_version)
         })
         .await

@@ -1,6 +1,7 @@
-//! [`PolicyRepository`] on PostgreSQL: `policies` and their numbered `policy_versions`,
-//! at most one of which is published (a partial unique index). Version writes lock the
-//! policy row first, so numbering and publication are serialised per policy.
+//! Policies on PostgreSQL: `policies` as the kernel's [`PgRecord`], and their numbered
+//! `policy_versions` ([`PolicyVersions`]), at most one of which is published (a partial
+//! unique index). Version writes lock the policy row first, so numbering and publication
+//! are serialised per policy; they go through `PgStores::write_audited` like every write.
 //!
 //! `policies.current_version` is kept by the adapter, not taken from the domain's
 //! `Policy`: every version write sets it to the number of the published version (or
@@ -8,9 +9,10 @@
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{
-    Policy, PolicyFields, PolicyVersion, VersionStatus,
-    ports::{ListPage, PolicyQuery, PolicyRepository},
+    Policies, Policy, PolicyFields, PolicyFilter, PolicyId, PolicyState, PolicyVersion,
+    VersionStatus, ports::PolicyVersions,
 };
+use aura_records::Id;
 use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope, UserId};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -18,11 +20,11 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
-    contains_pattern, cursor_after, fetch_limit, keyset, missing_or_stale, page_from_overfetch,
+    contains_pattern, fetch_limit, keyset, missing_or_stale,
+    records::{PgRecord, Select},
     stored_enum,
 };
 use crate::{
-    audit::append_event,
     error::{DbError, corrupt},
     models::convert_all,
     pool::in_tenant,
@@ -83,7 +85,7 @@ impl From<&Policy> for PolicyRow {
         let f = &policy.fields;
         Self {
             tenant_id: policy.tenant_id.as_uuid(),
-            id: policy.id,
+            id: policy.id.as_uuid(),
             title: f.title.clone(),
             kind: f.kind.as_str().to_owned(),
             status: f.status.as_str().to_owned(),
@@ -103,7 +105,7 @@ impl TryFrom<PolicyRow> for Policy {
     type Error = StoreError;
     fn try_from(row: PolicyRow) -> Result<Self, StoreError> {
         Ok(Policy {
-            id: row.id,
+            id: Id::from_uuid(row.id),
             tenant_id: TenantId::from_uuid(row.tenant_id),
             fields: PolicyFields {
                 title: row.title,
@@ -117,7 +119,9 @@ impl TryFrom<PolicyRow> for Policy {
                 next_review_date: row.next_review_date,
                 status: stored_enum(&row.status, "stored policy status")?,
             },
-            current_version: row.current_version,
+            derived: PolicyState {
+                current_version: row.current_version,
+            },
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -176,8 +180,8 @@ impl From<&PolicyVersion> for VersionRow {
     fn from(v: &PolicyVersion) -> Self {
         Self {
             tenant_id: v.tenant_id.as_uuid(),
-            id: v.id,
-            policy_id: v.policy_id,
+            id: v.id.as_uuid(),
+            policy_id: v.policy_id.as_uuid(),
             number: v.number,
             content: v.content.clone(),
             status: v.status.as_str().to_owned(),
@@ -196,9 +200,9 @@ impl TryFrom<VersionRow> for PolicyVersion {
     type Error = StoreError;
     fn try_from(row: VersionRow) -> Result<Self, StoreError> {
         Ok(PolicyVersion {
-            id: row.id,
+            id: Id::from_uuid(row.id),
             tenant_id: TenantId::from_uuid(row.tenant_id),
-            policy_id: row.policy_id,
+            policy_id: Id::from_uuid(row.policy_id),
             number: row.number,
             content: row.content,
             status: stored_enum(&row.status, "stored policy version status")?,
@@ -211,20 +215,6 @@ impl TryFrom<VersionRow> for PolicyVersion {
             version: row.version,
         })
     }
-}
-
-async fn policy_exists(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    id: Uuid,
-) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        policies::table
-            .filter(policies::tenant_id.eq(tenant))
-            .filter(policies::id.eq(id)),
-    ))
-    .get_result(conn)
-    .await?)
 }
 
 /// Locks the policy row (`FOR UPDATE`) for the rest of the transaction; `NotFound` when
@@ -264,167 +254,101 @@ async fn sync_current_version(
     Ok(())
 }
 
-/// Stores `changes` on the policy row if it is at `expected_version`.
-async fn write_policy(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    changes: PolicyChanges,
-) -> Result<(), DbError> {
-    let updated = diesel::update(
-        policies::table
+#[async_trait::async_trait]
+impl PgRecord for Policies {
+    async fn select(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        which: Select<'_, PolicyFilter>,
+    ) -> Result<Vec<Policy>, DbError> {
+        let mut q = policies::table
             .filter(policies::tenant_id.eq(tenant))
-            .filter(policies::id.eq(id))
-            .filter(policies::version.eq(expected_version)),
-    )
-    .set(changes)
-    .execute(conn)
-    .await?;
-    if updated == 0 {
-        return Err(missing_or_stale(policy_exists(conn, tenant, id).await?));
+            .select(PolicyRow::as_select())
+            .into_boxed();
+        let rows: Vec<PolicyRow> = match which {
+            Select::One(id) => q.filter(policies::id.eq(id)).load(conn).await?,
+            Select::All => q.order(policies::id.asc()).load(conn).await?,
+            Select::Page(query) => {
+                let filter = &query.filter;
+                if let Some(kind) = filter.kind {
+                    q = q.filter(policies::kind.eq(kind.as_str()));
+                }
+                if let Some(status) = filter.status {
+                    q = q.filter(policies::status.eq(status.as_str()));
+                }
+                if let Some(owner) = filter.owner {
+                    q = q.filter(policies::owner_id.eq(owner.as_uuid()));
+                }
+                if let Some(search) = &filter.search {
+                    q = q.filter(policies::title.ilike(contains_pattern(search)));
+                }
+                // For policies the "name" of the name sorts is the title.
+                let q = keyset!(
+                    q,
+                    policies,
+                    "policies.title",
+                    query.sort,
+                    query.after.as_ref()
+                )?;
+                q.limit(fetch_limit(query.limit)).load(conn).await?
+            }
+        };
+        Ok(convert_all(rows)?)
     }
-    Ok(())
+
+    async fn insert_row(conn: &mut AsyncPgConnection, policy: &Policy) -> Result<(), DbError> {
+        diesel::insert_into(policies::table)
+            .values(PolicyRow::from(policy))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_row(
+        conn: &mut AsyncPgConnection,
+        policy: &Policy,
+        expected_version: i32,
+    ) -> Result<usize, DbError> {
+        let row = PolicyRow::from(policy);
+        Ok(diesel::update(
+            policies::table
+                .filter(policies::tenant_id.eq(row.tenant_id))
+                .filter(policies::id.eq(row.id))
+                .filter(policies::version.eq(expected_version)),
+        )
+        .set(PolicyChanges::from(row))
+        .execute(conn)
+        .await?)
+    }
+
+    /// The versions go with the policy (ON DELETE CASCADE).
+    async fn delete_row(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        id: Uuid,
+        expected_version: i32,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::delete(
+            policies::table
+                .filter(policies::tenant_id.eq(tenant))
+                .filter(policies::id.eq(id))
+                .filter(policies::version.eq(expected_version)),
+        )
+        .execute(conn)
+        .await?)
+    }
+}
+
+/// The versions of one policy of the tenant.
+fn versions_of(tenant: Uuid, policy: Uuid) -> versions::BoxedQuery<'static, diesel::pg::Pg> {
+    versions::table
+        .filter(versions::tenant_id.eq(tenant))
+        .filter(versions::policy_id.eq(policy))
+        .into_boxed()
 }
 
 #[async_trait::async_trait]
-impl PolicyRepository for PgStores {
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        policy: &Policy,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        if policy.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new policy must belong to the scope's tenant",
-            ));
-        }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let row = PolicyRow::from(policy);
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            diesel::insert_into(policies::table)
-                .values(row)
-                .execute(conn)
-                .await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Policy, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let row: PolicyRow = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(policies::table
-                .filter(policies::tenant_id.eq(tenant))
-                .filter(policies::id.eq(id))
-                .select(PolicyRow::as_select())
-                .first(conn)
-                .await?)
-        })
-        .await?;
-        Policy::try_from(row)
-    }
-
-    async fn list(
-        &self,
-        scope: &TenantScope,
-        query: &PolicyQuery,
-    ) -> Result<ListPage<Policy>, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let rows: Vec<PolicyRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
-            let mut q = policies::table
-                .filter(policies::tenant_id.eq(tenant))
-                .select(PolicyRow::as_select())
-                .into_boxed();
-            if let Some(kind) = query.kind {
-                q = q.filter(policies::kind.eq(kind.as_str()));
-            }
-            if let Some(status) = query.status {
-                q = q.filter(policies::status.eq(status.as_str()));
-            }
-            if let Some(owner) = query.owner {
-                q = q.filter(policies::owner_id.eq(owner.as_uuid()));
-            }
-            if let Some(search) = &query.search {
-                q = q.filter(policies::title.ilike(contains_pattern(search)));
-            }
-            // For policies the "name" of the name sorts is the title.
-            let q = keyset!(
-                q,
-                policies,
-                "policies.title",
-                query.sort,
-                query.after.as_ref()
-            )?;
-            Ok(q.limit(fetch_limit(query.limit)).load(conn).await?)
-        })
-        .await?;
-        let items: Vec<Policy> = convert_all(rows)?;
-        let sort = query.sort;
-        page_from_overfetch(items, query.limit, |p| {
-            cursor_after(sort, p.id, &p.fields.title, p.updated_at)
-        })
-    }
-
-    async fn update(
-        &self,
-        scope: &TenantScope,
-        policy: &Policy,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        if policy.tenant_id != scope.tenant_id() {
-            return Err(StoreError::NotFound);
-        }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let (tenant_uuid, id) = (tenant.as_uuid(), policy.id);
-        let changes = PolicyChanges::from(PolicyRow::from(policy));
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            write_policy(conn, tenant_uuid, id, expected_version, changes).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            // The versions go with the policy (ON DELETE CASCADE).
-            let deleted = diesel::delete(
-                policies::table
-                    .filter(policies::tenant_id.eq(tenant_uuid))
-                    .filter(policies::id.eq(id))
-                    .filter(policies::version.eq(expected_version)),
-            )
-            .execute(conn)
-            .await?;
-            if deleted == 0 {
-                return Err(missing_or_stale(
-                    policy_exists(conn, tenant_uuid, id).await?,
-                ));
-            }
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
-        })
-        .await
-    }
-
+impl PolicyVersions for PgStores {
     async fn insert_version(
         &self,
         scope: &TenantScope,
@@ -436,16 +360,12 @@ impl PolicyRepository for PgStores {
                 "a new policy version must belong to the scope's tenant",
             ));
         }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
+        let tenant = scope.tenant_id().as_uuid();
         let row = VersionRow::from(version);
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            lock_policy(conn, tenant_uuid, row.policy_id).await?;
-            let last: Option<i32> = versions::table
-                .filter(versions::tenant_id.eq(tenant_uuid))
-                .filter(versions::policy_id.eq(row.policy_id))
+        self.write_audited(scope, event, async move |conn| {
+            let policy = row.policy_id;
+            lock_policy(conn, tenant, policy).await?;
+            let last: Option<i32> = versions_of(tenant, policy)
                 .select(diesel::dsl::max(versions::number))
                 .first(conn)
                 .await?;
@@ -454,14 +374,11 @@ impl PolicyRepository for PgStores {
                     Conflict::VersionNumberTaken,
                 )));
             }
-            let policy_id = row.policy_id;
             diesel::insert_into(versions::table)
                 .values(row)
                 .execute(conn)
                 .await?;
-            sync_current_version(conn, tenant_uuid, policy_id).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
+            sync_current_version(conn, tenant, policy).await
         })
         .await
     }
@@ -469,14 +386,12 @@ impl PolicyRepository for PgStores {
     async fn get_version(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
         number: i32,
     ) -> Result<PolicyVersion, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
         let row: VersionRow = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(versions::table
-                .filter(versions::tenant_id.eq(tenant))
-                .filter(versions::policy_id.eq(policy))
+            Ok(versions_of(tenant, policy.as_uuid())
                 .filter(versions::number.eq(number))
                 .select(VersionRow::as_select())
                 .first(conn)
@@ -489,13 +404,11 @@ impl PolicyRepository for PgStores {
     async fn list_versions(
         &self,
         scope: &TenantScope,
-        policy: Uuid,
+        policy: PolicyId,
     ) -> Result<Vec<PolicyVersion>, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
         let rows: Vec<VersionRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(versions::table
-                .filter(versions::tenant_id.eq(tenant))
-                .filter(versions::policy_id.eq(policy))
+            Ok(versions_of(tenant, policy.as_uuid())
                 .select(VersionRow::as_select())
                 .order(versions::number.desc())
                 .load(conn)
@@ -528,26 +441,17 @@ impl PolicyRepository for PgStores {
                 "a version is stored with its own policy only",
             ));
         }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
-        let (id, policy_id) = (version.id, version.policy_id);
+        let tenant = scope.tenant_id().as_uuid();
+        let (id, policy_id) = (version.id.as_uuid(), version.policy_id.as_uuid());
         let publishing = version.status == VersionStatus::Published;
-        let retired_at = version.published_at.unwrap_or(now);
+        let retired_at = version.published_at.unwrap_or(self.now());
         let changes = VersionChanges::from(VersionRow::from(version));
-        let policy_write = policy.map(|p| {
-            (
-                p.version.saturating_sub(1),
-                PolicyChanges::from(PolicyRow::from(p)),
-            )
-        });
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            lock_policy(conn, tenant_uuid, policy_id).await?;
+        self.write_audited(scope, event, async move |conn| {
+            lock_policy(conn, tenant, policy_id).await?;
             if publishing {
                 diesel::update(
                     versions::table
-                        .filter(versions::tenant_id.eq(tenant_uuid))
+                        .filter(versions::tenant_id.eq(tenant))
                         .filter(versions::policy_id.eq(policy_id))
                         .filter(versions::status.eq(VersionStatus::Published.as_str()))
                         .filter(versions::id.ne(id)),
@@ -562,9 +466,9 @@ impl PolicyRepository for PgStores {
             }
             let updated = diesel::update(
                 versions::table
-                    .filter(versions::tenant_id.eq(tenant_uuid))
-                    .filter(versions::policy_id.eq(policy_id))
+                    .filter(versions::tenant_id.eq(tenant))
                     .filter(versions::id.eq(id))
+                    .filter(versions::policy_id.eq(policy_id))
                     .filter(versions::version.eq(expected_version)),
             )
             .set(changes)
@@ -572,21 +476,19 @@ impl PolicyRepository for PgStores {
             .await?;
             if updated == 0 {
                 let exists: bool = diesel::select(diesel::dsl::exists(
-                    versions::table
-                        .filter(versions::tenant_id.eq(tenant_uuid))
-                        .filter(versions::policy_id.eq(policy_id))
-                        .filter(versions::id.eq(id)),
+                    versions_of(tenant, policy_id).filter(versions::id.eq(id)),
                 ))
                 .get_result(conn)
                 .await?;
                 return Err(missing_or_stale(exists));
             }
-            if let Some((expected, changes)) = policy_write {
-                write_policy(conn, tenant_uuid, policy_id, expected, changes).await?;
+            if let Some(policy) = policy
+                && Policies::update_row(conn, policy, policy.version.saturating_sub(1)).await? == 0
+            {
+                // The policy row is locked above, so it exists: it moved on.
+                return Err(missing_or_stale(true));
             }
-            sync_current_version(conn, tenant_uuid, policy_id).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(())
+            sync_current_version(conn, tenant, policy_id).await
         })
         .await
     }

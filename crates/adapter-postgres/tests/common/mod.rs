@@ -7,7 +7,14 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::{PgStores, PoolSettings, TestDatabase};
 use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
 use aura_identity::{Email, FullName, PasswordHash, User};
-use aura_tenancy::{Clock, FixedClock, Role, Tenant, TenantName, TenantScope, TenantSlug};
+use aura_tenancy::{
+    Clock, FixedClock, Role, Tenant, TenantId, TenantName, TenantScope, TenantSlug,
+};
+use diesel::{
+    QueryableByName,
+    sql_types::{BigInt, Text},
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use time::{OffsetDateTime, macros::datetime};
 use uuid::Uuid;
 
@@ -161,4 +168,60 @@ pub async fn connected<S>(
         .await
         .expect("stores");
     build(pg, clock)
+}
+
+/// A connection of its own (as the app, the owner or the superuser), outside the pool.
+pub async fn connect(url: &str) -> AsyncPgConnection {
+    AsyncPgConnection::establish(url).await.expect("connect")
+}
+
+/// One `count(*) AS n` row.
+#[derive(QueryableByName, Debug)]
+pub struct Count {
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// The `n` of a query that counts (`SELECT count(*) AS n …`).
+pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+/// As the app role on `conn`: no row of `tables` is visible without a tenant; then, in a
+/// transaction left open for the caller's write probes, `tenant` sees exactly its own
+/// number of rows of each and none of another tenant.
+pub async fn assert_only_own_rows(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    tables: &[(&str, i64)],
+) {
+    for (table, _) in tables {
+        let n = count(conn, &format!("SELECT count(*) AS n FROM {table}")).await;
+        assert_eq!(n, 0, "{table} visible without a tenant");
+    }
+    enter_tenant(conn, tenant).await;
+    for (table, own_rows) in tables {
+        let own = count(conn, &format!("SELECT count(*) AS n FROM {table}")).await;
+        assert_eq!(own, *own_rows, "{table}: own rows");
+        let foreign = count(
+            conn,
+            &format!("SELECT count(*) AS n FROM {table} WHERE tenant_id <> '{tenant}'"),
+        )
+        .await;
+        assert_eq!(foreign, 0, "{table}: another tenant's rows visible");
+    }
+}
+
+/// Opens a transaction on `conn` inside `tenant`'s context, as `in_tenant` does.
+pub async fn enter_tenant(conn: &mut AsyncPgConnection, tenant: TenantId) {
+    conn.batch_execute("BEGIN").await.expect("begin");
+    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind::<Text, _>(tenant.to_string())
+        .execute(conn)
+        .await
+        .expect("set tenant");
 }

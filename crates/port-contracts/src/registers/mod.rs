@@ -1,11 +1,11 @@
 //! Contracts of the GDPR registers' ports, and their building blocks: complete,
 //! realistic rows, events, audit checks and a pager that walks a list through its cursors.
 //!
-//! Registers on the record kernel (`RecordStore<K>`: activities, processors) share one
-//! set of contracts, [`records`], written once and generic over a [`RecordFixture`]; each
-//! register's module implements the fixture and adds only the contracts that are its
-//! own (links, derived values, filters). The organisation profile and policies, not on
-//! the kernel yet, have their own modules.
+//! Registers on the record kernel (`RecordStore<K>`: activities, processors, policies)
+//! share one set of contracts, [`records`], written once and generic over a
+//! [`RecordFixture`]; each register's module implements the fixture and adds only the
+//! contracts that are its own (links, derived values, filters, policy versions). The
+//! organisation profile, one per tenant, has its own module.
 //!
 //! What every register port owes, beyond its own rules:
 //! - Isolation: another tenant's row is `NotFound` for every method (lists, `all` and
@@ -37,7 +37,7 @@ use std::{fmt::Debug, future::Future, sync::Arc};
 use aura_adapter_crypto::Sha256ChainHasher;
 use aura_audit::{Actor, AuditAction, AuditRecord, AuditService, PendingEvent};
 use aura_gdpr_registers::{
-    CountryCode, Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus,
+    CountryCode,
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
@@ -51,7 +51,8 @@ use crate::{
 };
 
 pub use activities::{activity_fields, add_activity, new_activity};
-pub use aura_gdpr_registers::{Activities, Processors};
+pub use aura_gdpr_registers::{Activities, Policies, Processors};
+pub use policies::{add_policy, add_version, insert_policy, new_policy, new_version};
 pub use processors::{add_processor, new_processor, processor_fields};
 pub use records::RecordFixture;
 
@@ -110,104 +111,6 @@ pub fn reg_event(
 /// A country code the fixtures use (`US`, `DE`).
 pub fn country(code: &str) -> CountryCode {
     CountryCode::parse("country", code).expect("valid country code")
-}
-
-/// A new draft privacy policy (version 1, owned by the member), not stored.
-pub fn new_policy(stores: &RegisterStores, rf: &RegisterFixture, title: &str) -> Policy {
-    let now = now(stores);
-    Policy {
-        id: Uuid::now_v7(),
-        tenant_id: rf.fx.tenant.id,
-        fields: PolicyFields {
-            title: title.to_owned(),
-            kind: PolicyKind::PrivacyPolicy,
-            owner_id: Some(rf.member),
-            review_interval_months: Some(12),
-            next_review_date: None,
-            status: PolicyStatus::Draft,
-        }
-        .validated()
-        .expect("a policy is valid"),
-        current_version: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-pub async fn insert_policy(stores: &RegisterStores, rf: &RegisterFixture, policy: &Policy) {
-    stores
-        .policies
-        .insert(
-            rf.scope(),
-            policy,
-            reg_event(rf, "policy.created", "policy", policy.id),
-        )
-        .await
-        .expect("insert a fresh policy");
-}
-
-pub async fn add_policy(stores: &RegisterStores, rf: &RegisterFixture, title: &str) -> Policy {
-    let policy = new_policy(stores, rf, title);
-    insert_policy(stores, rf, &policy).await;
-    policy
-}
-
-/// A draft version `number` of `policy` with Markdown content, not stored.
-pub fn new_version(
-    stores: &RegisterStores,
-    rf: &RegisterFixture,
-    policy: &Policy,
-    number: i32,
-) -> PolicyVersion {
-    PolicyVersion {
-        id: Uuid::now_v7(),
-        tenant_id: rf.fx.tenant.id,
-        policy_id: policy.id,
-        number,
-        content: PolicyVersion::validate_content(&format!(
-            "# {}\n\n## Who we are\n\nVersion {number}.\n\n## Your rights\n\n\
-             You may ask for access, rectification and erasure (Art. 15–17 GDPR).\n",
-            policy.fields.title
-        ))
-        .expect("valid content"),
-        status: VersionStatus::Draft,
-        change_note: Some(format!("Draft {number}")),
-        created_by: Some(rf.owner()),
-        created_at: now(stores),
-        published_by: None,
-        published_at: None,
-        retired_at: None,
-        version: 1,
-    }
-}
-
-pub async fn insert_version(
-    stores: &RegisterStores,
-    rf: &RegisterFixture,
-    version: &PolicyVersion,
-) {
-    stores
-        .policies
-        .insert_version(
-            rf.scope(),
-            version,
-            reg_event(rf, "policy.version_created", "policy_version", version.id),
-        )
-        .await
-        .expect("insert the next version");
-}
-
-/// Stores the next version of `policy` (a draft) and returns it.
-pub async fn add_version(
-    stores: &RegisterStores,
-    rf: &RegisterFixture,
-    policy: &Policy,
-    number: i32,
-) -> PolicyVersion {
-    let version = new_version(stores, rf, policy, number);
-    insert_version(stores, rf, &version).await;
-    version
 }
 
 /// The tenant's chain verifies and holds `expected` events; returns them.
@@ -272,18 +175,6 @@ impl<K: RecordKind> ListedRow for Record<K> {
     }
     fn row_name(&self) -> &str {
         K::label(&self.fields)
-    }
-    fn row_updated_at(&self) -> OffsetDateTime {
-        self.updated_at
-    }
-}
-
-impl ListedRow for Policy {
-    fn row_id(&self) -> Uuid {
-        self.id
-    }
-    fn row_name(&self) -> &str {
-        &self.fields.title
     }
     fn row_updated_at(&self) -> OffsetDateTime {
         self.updated_at

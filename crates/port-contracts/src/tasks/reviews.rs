@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use aura_gdpr_registers::{
-    Activities, ActivityStatus, PolicyStatus, ProcessingActivity, Processors,
-    ports::PolicyRepository,
+    Activities, ActivityStatus, Policies, PolicyStatus, ProcessingActivity, Processors,
+    ports::PolicyVersions,
     reviews::{DueReview, ReviewDates, ReviewKind},
 };
 use aura_identity::ports::{
@@ -52,7 +52,8 @@ impl ReviewStores {
             + aura_gdpr_registers::ports::OrganisationRepository
             + aura_records::RecordStore<Activities>
             + aura_records::RecordStore<Processors>
-            + PolicyRepository
+            + aura_records::RecordStore<Policies>
+            + PolicyVersions
             + TaskRepository
             + JobQueue
             + ReviewDates
@@ -61,14 +62,7 @@ impl ReviewStores {
         let store = Arc::new(store);
         let identity = Stores::from_single_arc(store.clone(), clock);
         Self {
-            registers: RegisterStores::new(
-                identity.clone(),
-                store.clone(),
-                store.clone(),
-                store.clone(),
-                store.clone(),
-                store.clone(),
-            ),
+            registers: RegisterStores::new(identity.clone(), store.clone()),
             tasks: TaskStores::new(identity, store.clone(), store.clone()),
             reviews: store,
         }
