@@ -1,7 +1,5 @@
 //! Stored suggestions: what the assistant produced, pending until a user decides.
 
-use std::{fmt, str::FromStr};
-
 use aura_gdpr_registers::{ActivityFields, PolicyKind};
 use aura_tenancy::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
@@ -10,43 +8,7 @@ use uuid::Uuid;
 
 use crate::model::{Citation, Provenance};
 
-macro_rules! names {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(format!("`{other}` is not one of: {}", [$($text),+].join(", "))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-names!(
+aura_gdpr_registers::string_enum!(
     /// What the assistant was asked for.
     SuggestionKind {
         PolicyDraft => "policy_draft",
@@ -55,7 +17,7 @@ names!(
     }
 );
 
-names!(
+aura_gdpr_registers::string_enum!(
     /// pending → accepted | rejected (drafts and activity suggestions);
     /// pending → acknowledged | rejected (answers, which change no record).
     SuggestionStatus {

@@ -68,7 +68,7 @@ pub mod users;
 use std::sync::Arc;
 
 use aura_ai_port::{AiUsage, SuggestionRepository};
-use aura_audit::AuditLog;
+use aura_audit::{AuditLog, AuditQuery, AuditRecord};
 use aura_gdpr_registers::{
     Activities, Processors,
     ports::{OrganisationRepository, PolicyRepository},
@@ -81,7 +81,7 @@ use aura_jobs::JobQueue;
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
 use aura_tasks::ports::TaskRepository;
-use aura_tenancy::Clock;
+use aura_tenancy::{Clock, TenantScope};
 
 /// The ports under test, as the domain sees them.
 #[derive(Clone)]
@@ -131,6 +131,17 @@ impl Stores {
             audit: store,
             clock,
         }
+    }
+
+    /// The scope's audit events of `action`, in the audit log's list order (up to a
+    /// hundred): what a use-case test checks a change left behind.
+    pub async fn events(&self, scope: &TenantScope, action: &str) -> Vec<AuditRecord> {
+        let query = AuditQuery {
+            action: Some(action.to_owned()),
+            limit: 100,
+            ..AuditQuery::default()
+        };
+        self.audit.list(scope, &query).await.unwrap().items
     }
 }
 
