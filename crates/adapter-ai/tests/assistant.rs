@@ -141,12 +141,18 @@ async fn add_activity(world: &World, fx: &TenantFixture, name: &str) -> Uuid {
         .as_uuid()
 }
 
-#[tokio::test]
-async fn an_accepted_draft_becomes_a_new_policy_with_its_first_draft_version() {
+/// A tenant whose register holds a `Payroll` activity, and the offline assistant.
+async fn with_payroll() -> (World, TenantFixture, AiAssistant) {
     let world = World::new();
     let fx = world.tenant().await;
     add_activity(&world, &fx, "Payroll").await;
     let ai = world.assistant();
+    (world, fx, ai)
+}
+
+#[tokio::test]
+async fn an_accepted_draft_becomes_a_new_policy_with_its_first_draft_version() {
+    let (world, fx, ai) = with_payroll().await;
     let suggestion = ai
         .draft_policy(
             &fx.scope,
@@ -369,10 +375,7 @@ async fn an_accepted_activity_suggestion_creates_a_draft_activity() {
 
 #[tokio::test]
 async fn answers_are_acknowledged_or_rejected_and_change_nothing() {
-    let world = World::new();
-    let fx = world.tenant().await;
-    add_activity(&world, &fx, "Payroll").await;
-    let ai = world.assistant();
+    let (world, fx, ai) = with_payroll().await;
     let answer = ai
         .ask(
             &fx.scope,

@@ -491,108 +491,46 @@ fn window(stores: &AiStores) -> OffsetDateTime {
     at.replace_nanosecond(0).unwrap_or(at)
 }
 
-pub async fn usage_counts_up_to_the_limit(stores: AiStores) {
-    let fx = register_tenant(&stores.identity).await;
-    let start = window(&stores);
-    for i in 0..3 {
-        assert!(
-            stores
-                .usage
-                .try_acquire(&fx.scope, start, 3)
-                .await
-                .expect("acquire"),
-            "use {i} is counted"
-        );
-    }
-    for _ in 0..2 {
-        assert!(
-            !stores
-                .usage
-                .try_acquire(&fx.scope, start, 3)
-                .await
-                .expect("acquire"),
-            "beyond the limit"
-        );
-    }
-    assert!(
-        stores
+/// One use asked for: in whose scope, in which window, under which limit, whether it
+/// must be counted, and why.
+type Use<'a> = (&'a TenantScope, OffsetDateTime, u32, bool, &'a str);
+
+/// Asks for each use in turn and checks that it is counted, or not, as it says.
+async fn uses(stores: &AiStores, uses: &[Use<'_>]) {
+    for (i, (scope, window, limit, counted, why)) in uses.iter().enumerate() {
+        let got = stores
             .usage
-            .try_acquire(&fx.scope, start, 4)
+            .try_acquire(scope, *window, *limit)
             .await
-            .expect("acquire"),
-        "a higher limit admits one more"
-    );
-    assert!(
-        !stores
-            .usage
-            .try_acquire(&fx.scope, start, 0)
-            .await
-            .expect("acquire"),
-        "a limit of zero admits nothing"
-    );
+            .expect("acquire");
+        assert_eq!(got, *counted, "use {i}: {why}");
+    }
 }
 
-pub async fn usage_windows_start_afresh(stores: AiStores) {
-    let fx = register_tenant(&stores.identity).await;
-    let start = window(&stores);
-    assert!(
-        stores
-            .usage
-            .try_acquire(&fx.scope, start, 1)
-            .await
-            .expect("acquire")
-    );
-    assert!(
-        !stores
-            .usage
-            .try_acquire(&fx.scope, start, 1)
-            .await
-            .expect("acquire")
-    );
-    let next = start + Duration::HOUR;
-    assert!(
-        stores
-            .usage
-            .try_acquire(&fx.scope, next, 1)
-            .await
-            .expect("acquire"),
-        "the next window starts at zero"
-    );
-    assert!(
-        !stores
-            .usage
-            .try_acquire(&fx.scope, next, 1)
-            .await
-            .expect("acquire")
-    );
-}
-
-pub async fn usage_is_per_tenant(stores: AiStores) {
+/// Uses count per tenant and clock-hour window, up to the limit the call names.
+pub async fn usage_counts_per_tenant_and_window_up_to_the_limit(stores: AiStores) {
     let a = register_tenant(&stores.identity).await;
     let b = register_tenant(&stores.identity).await;
     let start = window(&stores);
-    assert!(
-        stores
-            .usage
-            .try_acquire(&a.scope, start, 1)
-            .await
-            .expect("acquire")
-    );
-    assert!(
-        !stores
-            .usage
-            .try_acquire(&a.scope, start, 1)
-            .await
-            .expect("acquire")
-    );
-    assert!(
-        stores
-            .usage
-            .try_acquire(&b.scope, start, 1)
-            .await
-            .expect("acquire"),
-        "another tenant's uses do not count"
-    );
+    let next = start + Duration::HOUR;
+    let (a, b) = (&a.scope, &b.scope);
+    uses(
+        &stores,
+        &[
+            (a, start, 3, true, "counted"),
+            (a, start, 3, true, "counted"),
+            (a, start, 3, true, "counted"),
+            (a, start, 3, false, "beyond the limit"),
+            (a, start, 3, false, "beyond the limit"),
+            (a, start, 4, true, "a higher limit admits one more"),
+            (a, start, 0, false, "a limit of zero admits nothing"),
+            (b, start, 1, true, "another tenant's uses do not count"),
+            (b, start, 1, false, "beyond the limit"),
+            (b, next, 1, true, "the next window starts at zero"),
+            (b, next, 1, false, "beyond the limit"),
+        ],
+    )
+    .await;
 }
 
 pub async fn concurrent_usage_never_exceeds_the_limit(stores: AiStores) {

@@ -623,9 +623,7 @@ macro_rules! ai_contract_tests {
                 stale_decision_changes_nothing,
                 concurrent_decisions_have_one_winner,
                 other_tenants_suggestions_are_out_of_reach,
-                usage_counts_up_to_the_limit,
-                usage_windows_start_afresh,
-                usage_is_per_tenant,
+                usage_counts_per_tenant_and_window_up_to_the_limit,
                 concurrent_usage_never_exceeds_the_limit,
             );
         }
