@@ -655,16 +655,36 @@ pub struct LimitStores {
     pub base: time::OffsetDateTime,
 }
 
-/// Expands to one `#[tokio::test]` per rate limiter contract. The argument is an async
-/// expression (evaluated afresh for each test) that yields a [`LimitStores`]. Defines
-/// `__limit_contract_stores` and the module `rate_limits` in the calling module.
+/// Expands to one `#[tokio::test]` per rate limiter contract and time base: the
+/// argument names an `async fn(time::OffsetDateTime) -> LimitStores` of the calling
+/// module (evaluated afresh for each test), called with a fixed time (microseconds
+/// included) in the module `fixed_time` and with the wall clock's in `wall_time`.
 #[macro_export]
 macro_rules! rate_limit_contract_tests {
-    ($stores:expr $(,)?) => {
-        async fn __limit_contract_stores() -> $crate::LimitStores {
-            $stores.await
+    ($stores:ident $(,)?) => {
+        mod fixed_time {
+            async fn __limit_contract_stores() -> $crate::LimitStores {
+                super::$stores($crate::limits::FIXED_BASE).await
+            }
+
+            $crate::__limit_contract_modules!();
         }
 
+        mod wall_time {
+            async fn __limit_contract_stores() -> $crate::LimitStores {
+                super::$stores(::time::OffsetDateTime::now_utc()).await
+            }
+
+            $crate::__limit_contract_modules!();
+        }
+    };
+}
+
+/// The contract module of [`rate_limit_contract_tests!`] for one time base.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __limit_contract_modules {
+    () => {
         mod rate_limits {
             $crate::__limit_contract_cases!(
                 a_quiet_key_gets_its_burst_then_refusals,
