@@ -179,42 +179,40 @@ pub async fn insert_then_get_returns_the_suggestion(stores: AiStores) {
     }
 }
 
+/// Inserting `suggestion` in `fx`'s tenant is refused and leaves no event.
+async fn assert_insert_refused(
+    stores: &AiStores,
+    fx: &TenantFixture,
+    suggestion: &Suggestion,
+    why: &str,
+) {
+    let before = audit_len(&stores.identity, &fx.scope).await;
+    let event = created_event(fx, suggestion.id);
+    let inserted = stores
+        .suggestions
+        .insert(&fx.scope, suggestion, event)
+        .await;
+    assert!(inserted.is_err(), "{why}");
+    let after = audit_len(&stores.identity, &fx.scope).await;
+    assert_eq!(after, before, "{why}: no event");
+}
+
 pub async fn insert_of_a_taken_id_is_refused(stores: AiStores) {
     let fx = register_tenant(&stores.identity).await;
     let suggestion = add_suggestion(&stores, &fx, SuggestionKind::Answer).await;
-    let before = audit_len(&stores.identity, &fx.scope).await;
     let again = Suggestion {
         content: content(SuggestionKind::Answer),
         ..suggestion.clone()
     };
-    assert!(
-        stores
-            .suggestions
-            .insert(&fx.scope, &again, created_event(&fx, again.id))
-            .await
-            .is_err(),
-        "a taken id is refused"
-    );
-    assert_eq!(
-        audit_len(&stores.identity, &fx.scope).await,
-        before,
-        "no event"
-    );
+    assert_insert_refused(&stores, &fx, &again, "a taken id is refused").await;
 }
 
 pub async fn insert_into_another_tenant_is_refused(stores: AiStores) {
     let a = register_tenant(&stores.identity).await;
     let b = register_tenant(&stores.identity).await;
     let foreign = new_suggestion(&stores, &b, SuggestionKind::Answer);
-    let before = audit_len(&stores.identity, &a.scope).await;
-    assert!(
-        stores
-            .suggestions
-            .insert(&a.scope, &foreign, created_event(&a, foreign.id))
-            .await
-            .is_err(),
-        "a row claiming another tenant is refused"
-    );
+    let why = "a row claiming another tenant is refused";
+    assert_insert_refused(&stores, &a, &foreign, why).await;
     assert_not_found(
         stores.suggestions.get(&b.scope, foreign.id).await,
         "stored nowhere (b)",
@@ -222,11 +220,6 @@ pub async fn insert_into_another_tenant_is_refused(stores: AiStores) {
     assert_not_found(
         stores.suggestions.get(&a.scope, foreign.id).await,
         "stored nowhere (a)",
-    );
-    assert_eq!(
-        audit_len(&stores.identity, &a.scope).await,
-        before,
-        "no event"
     );
 }
 
@@ -268,52 +261,28 @@ pub async fn list_filters_by_status_and_kind(stores: AiStores) {
         )
         .await
         .expect("decide");
-    let query = |status, kind| SuggestionQuery {
-        status,
-        kind,
-        limit: 10,
-        after: None,
-    };
-    let ids = |rows: Vec<Suggestion>| rows.into_iter().map(|s| s.id).collect::<Vec<_>>();
-    assert_eq!(
-        ids(list_all(
-            &stores,
-            &fx.scope,
-            query(Some(SuggestionStatus::Pending), None)
-        )
-        .await),
-        vec![answer.id]
-    );
-    assert_eq!(
-        ids(list_all(
-            &stores,
-            &fx.scope,
-            query(Some(SuggestionStatus::Accepted), None)
-        )
-        .await),
-        vec![draft.id]
-    );
-    assert_eq!(
-        ids(list_all(
-            &stores,
-            &fx.scope,
-            query(None, Some(SuggestionKind::Answer))
-        )
-        .await),
-        vec![answer.id]
-    );
-    assert!(
-        list_all(
-            &stores,
-            &fx.scope,
-            query(
-                Some(SuggestionStatus::Accepted),
-                Some(SuggestionKind::Answer)
-            )
-        )
-        .await
-        .is_empty()
-    );
+    // Each filter (status, kind) and the ids it lists.
+    let cases = [
+        (Some(SuggestionStatus::Pending), None, vec![answer.id]),
+        (Some(SuggestionStatus::Accepted), None, vec![draft.id]),
+        (None, Some(SuggestionKind::Answer), vec![answer.id]),
+        (
+            Some(SuggestionStatus::Accepted),
+            Some(SuggestionKind::Answer),
+            Vec::new(),
+        ),
+    ];
+    for (status, kind, expected) in cases {
+        let query = SuggestionQuery {
+            status,
+            kind,
+            limit: 10,
+            after: None,
+        };
+        let listed = list_all(&stores, &fx.scope, query).await;
+        let ids: Vec<Uuid> = listed.into_iter().map(|s| s.id).collect();
+        assert_eq!(ids, expected, "status {status:?}, kind {kind:?}");
+    }
 }
 
 pub async fn decide_stores_the_decision_only(stores: AiStores) {

@@ -108,6 +108,25 @@ impl Asker {
     fn ctx(&self) -> &RequestContext {
         &self.meta.context
     }
+
+    /// One of the assistant's generations (`generate`: draft a policy, suggest an
+    /// activity, answer) on the request's `input`: `201` with the pending suggestion
+    /// and its `ETag`.
+    async fn generate<I>(
+        &self,
+        generate: impl AsyncFnOnce(
+            &AiAssistant,
+            &TenantScope,
+            &Tenant,
+            I,
+            &RequestContext,
+        ) -> Result<Suggestion, AssistantError>,
+        input: I,
+    ) -> Result<HttpResponse, ApiError> {
+        let suggestion =
+            generate(self.ai(), self.scope(), self.tenant(), input, self.ctx()).await?;
+        Ok(answered(StatusCode::CREATED, suggestion))
+    }
 }
 
 /// A suggestion as answered: `status` with its `ETag`.
@@ -117,11 +136,6 @@ fn answered(status: StatusCode, suggestion: Suggestion) -> HttpResponse {
         suggestion.version,
         &SuggestionBody::from(suggestion),
     )
-}
-
-/// A newly generated suggestion: `201` with its `ETag`.
-fn created(suggestion: Result<Suggestion, AssistantError>) -> Result<HttpResponse, ApiError> {
-    Ok(answered(StatusCode::CREATED, suggestion?))
 }
 
 const SUGGESTION_EXAMPLE: &str = r##"{
@@ -163,13 +177,7 @@ pub async fn draft_policy(
         title: body.title,
         policy_id: body.policy_id,
     };
-    let (scope, tenant) = (asker.scope(), asker.tenant());
-    created(
-        asker
-            .ai()
-            .draft_policy(scope, tenant, input, asker.ctx())
-            .await,
-    )
+    asker.generate(AiAssistant::draft_policy, input).await
 }
 
 /// Suggests the fields of a processing activity from a plain-language description.
@@ -187,13 +195,9 @@ pub async fn suggest_activity(
     asker: Asker,
     JsonBody(body): JsonBody<ActivitySuggestionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (scope, tenant, text) = (asker.scope(), asker.tenant(), &body.description);
-    created(
-        asker
-            .ai()
-            .suggest_activity(scope, tenant, text, asker.ctx())
-            .await,
-    )
+    asker
+        .generate(AiAssistant::suggest_activity, &body.description)
+        .await
 }
 
 /// Answers a question about the organisation's own compliance state, citing the records
@@ -211,8 +215,7 @@ pub async fn ask(
     asker: Asker,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (scope, tenant, text) = (asker.scope(), asker.tenant(), &body.question);
-    created(asker.ai().ask(scope, tenant, text, asker.ctx()).await)
+    asker.generate(AiAssistant::ask, &body.question).await
 }
 
 /// The tenant's suggestions, newest first.
