@@ -11,10 +11,10 @@ use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiAssistant, AiConfig, AiError, AiPorts, AiProvider,
     Answer, Applied, AssistantError, Generated, PolicyDraft, PolicyDraftInput, PolicyDraftRequest,
-    Provenance, QuestionRequest, SuggestionContent, SuggestionKind, SuggestionQuery,
+    Provenance, QuestionRequest, Suggestion, SuggestionContent, SuggestionKind, SuggestionQuery,
     SuggestionStatus,
 };
-use aura_audit::{AuditQuery, AuditRecord, RequestContext};
+use aura_audit::{AuditRecord, RequestContext};
 use aura_gdpr_registers::{
     ActivityFields, Members, PolicyFields, PolicyKind, PolicyStatus, RegisterPorts, Registers,
 };
@@ -23,7 +23,7 @@ use aura_port_contracts::{
     fixtures::{TenantFixture, add_user, register_tenant},
     registers::activity_fields,
 };
-use aura_records::Id;
+use aura_records::{Id, UseCaseError};
 use aura_tenancy::{
     Clock, Role, StoreError, SystemClock, Tenant, TenantScope, TenantSettings, UserId,
 };
@@ -87,6 +87,16 @@ impl World {
         )
     }
 
+    /// The assistant on a [`Stub`] provider that fails with `fail`, or cites `extra`.
+    fn stubbed(&self, fail: Option<AiError>, extra: Uuid) -> AiAssistant {
+        let stub = Stub {
+            fail,
+            extra_citation: extra,
+            seen: Mutex::new(Vec::new()),
+        };
+        self.assistant_with(Arc::new(stub), 100)
+    }
+
     fn assistant(&self) -> AiAssistant {
         self.assistant_with(Arc::new(OfflineAssistant::new(self.clock.clone())), 100)
     }
@@ -96,24 +106,21 @@ impl World {
     }
 
     async fn events(&self, scope: &TenantScope, action: &str) -> Vec<AuditRecord> {
-        self.stores
-            .audit
-            .list(
-                scope,
-                &AuditQuery {
-                    action: Some(action.to_owned()),
-                    limit: 100,
-                    ..AuditQuery::default()
-                },
-            )
-            .await
-            .unwrap()
-            .items
+        self.stores.events(scope, action).await
     }
 }
 
 fn ctx() -> RequestContext {
     RequestContext::default()
+}
+
+/// The suggestions `scope` sees.
+async fn listed(ai: &AiAssistant, scope: &TenantScope) -> Vec<Suggestion> {
+    let query = SuggestionQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    ai.suggestions(scope, &query, &ctx()).await.unwrap().items
 }
 
 fn draft(kind: PolicyKind) -> PolicyDraftInput {
@@ -134,12 +141,18 @@ async fn add_activity(world: &World, fx: &TenantFixture, name: &str) -> Uuid {
         .as_uuid()
 }
 
-#[tokio::test]
-async fn an_accepted_draft_becomes_a_new_policy_with_its_first_draft_version() {
+/// A tenant whose register holds a `Payroll` activity, and the offline assistant.
+async fn with_payroll() -> (World, TenantFixture, AiAssistant) {
     let world = World::new();
     let fx = world.tenant().await;
     add_activity(&world, &fx, "Payroll").await;
     let ai = world.assistant();
+    (world, fx, ai)
+}
+
+#[tokio::test]
+async fn an_accepted_draft_becomes_a_new_policy_with_its_first_draft_version() {
+    let (world, fx, ai) = with_payroll().await;
     let suggestion = ai
         .draft_policy(
             &fx.scope,
@@ -321,7 +334,10 @@ async fn a_draft_for_an_existing_policy_adds_a_draft_version() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(error, AssistantError::Validation(_)), "{error:?}");
+    assert!(
+        matches!(error, AssistantError::UseCase(UseCaseError::Validation(_))),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -362,10 +378,7 @@ async fn an_accepted_activity_suggestion_creates_a_draft_activity() {
 
 #[tokio::test]
 async fn answers_are_acknowledged_or_rejected_and_change_nothing() {
-    let world = World::new();
-    let fx = world.tenant().await;
-    add_activity(&world, &fx, "Payroll").await;
-    let ai = world.assistant();
+    let (world, fx, ai) = with_payroll().await;
     let answer = ai
         .ask(
             &fx.scope,
@@ -409,10 +422,10 @@ async fn answers_are_acknowledged_or_rejected_and_change_nothing() {
     assert!(
         matches!(
             again,
-            AssistantError::Conflict {
+            AssistantError::UseCase(UseCaseError::Conflict {
                 code: "already_decided",
                 ..
-            }
+            })
         ),
         "{again:?}"
     );
@@ -421,7 +434,10 @@ async fn answers_are_acknowledged_or_rejected_and_change_nothing() {
         .await
         .unwrap();
     let stale = ai.reject(&fx.scope, third.id, 7, &ctx()).await.unwrap_err();
-    assert!(matches!(stale, AssistantError::StaleVersion), "{stale:?}");
+    assert!(
+        matches!(stale, AssistantError::UseCase(UseCaseError::StaleVersion)),
+        "{stale:?}"
+    );
 }
 
 #[tokio::test]
@@ -438,24 +454,13 @@ async fn viewers_read_but_never_generate_or_decide() {
     assert!(matches!(
         ai.ask(&viewer_scope, &fx.tenant, "Who is our DPO?", &ctx())
             .await,
-        Err(AssistantError::Forbidden(_))
+        Err(AssistantError::UseCase(UseCaseError::Forbidden(_)))
     ));
     assert!(matches!(
         ai.reject(&viewer_scope, suggestion.id, 1, &ctx()).await,
-        Err(AssistantError::Forbidden(_))
+        Err(AssistantError::UseCase(UseCaseError::Forbidden(_)))
     ));
-    let listed = ai
-        .suggestions(
-            &viewer_scope,
-            &SuggestionQuery {
-                limit: 10,
-                ..Default::default()
-            },
-            &ctx(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed(&ai, &viewer_scope).await.len(), 1);
     assert_eq!(
         world
             .events(&fx.scope, "auth.permission_denied")
@@ -506,7 +511,7 @@ async fn the_tenant_switch_and_the_rate_limit_hold() {
     // Invalid input costs no request.
     assert!(matches!(
         ai.ask(&other.scope, &lower, "?", &ctx()).await,
-        Err(AssistantError::Validation(_))
+        Err(AssistantError::UseCase(UseCaseError::Validation(_)))
     ));
     ai.ask(&other.scope, &lower, "Who is our DPO?", &ctx())
         .await
@@ -560,36 +565,25 @@ async fn retrieval_and_citations_stay_in_the_tenant_even_with_colliding_titles()
         );
     }
     // B sees none of A's suggestions and cannot decide them.
-    let listed = ai
-        .suggestions(
-            &b.scope,
-            &SuggestionQuery {
-                limit: 100,
-                ..Default::default()
-            },
-            &ctx(),
-        )
-        .await
-        .unwrap();
-    assert!(listed.items.is_empty());
+    assert!(listed(&ai, &b.scope).await.is_empty());
     for s in &suggestions {
         assert!(matches!(
             ai.suggestion(&b.scope, s.id, &ctx()).await,
-            Err(AssistantError::NotFound)
+            Err(AssistantError::UseCase(UseCaseError::NotFound))
         ));
         assert!(matches!(
             ai.accept(&b.scope, s.id, 1, &ctx()).await,
-            Err(AssistantError::NotFound)
+            Err(AssistantError::UseCase(UseCaseError::NotFound))
         ));
         assert!(matches!(
             ai.reject(&b.scope, s.id, 1, &ctx()).await,
-            Err(AssistantError::NotFound)
+            Err(AssistantError::UseCase(UseCaseError::NotFound))
         ));
     }
     // A tenant object that is not the caller's is refused outright.
     assert!(matches!(
         ai.ask(&a.scope, &b.tenant, "Who is our DPO?", &ctx()).await,
-        Err(AssistantError::NotFound)
+        Err(AssistantError::UseCase(UseCaseError::NotFound))
     ));
 }
 
@@ -681,12 +675,7 @@ async fn provider_failures_store_nothing_and_are_audited() {
         AiError::Unavailable("HTTP 503".into()),
         AiError::InvalidResponse("x".into()),
     ] {
-        let stub = Stub {
-            fail: Some(failure.clone()),
-            extra_citation: Uuid::now_v7(),
-            seen: Mutex::new(Vec::new()),
-        };
-        let ai = world.assistant_with(Arc::new(stub), 100);
+        let ai = world.stubbed(Some(failure.clone()), Uuid::now_v7());
         let error = ai
             .ask(&fx.scope, &fx.tenant, "Who is our DPO?", &ctx())
             .await
@@ -697,29 +686,13 @@ async fn provider_failures_store_nothing_and_are_audited() {
         );
     }
     // An empty draft is an invalid response too.
-    let stub = Stub {
-        fail: None,
-        extra_citation: Uuid::now_v7(),
-        seen: Mutex::new(Vec::new()),
-    };
-    let ai = world.assistant_with(Arc::new(stub), 100);
+    let ai = world.stubbed(None, Uuid::now_v7());
     assert!(matches!(
         ai.draft_policy(&fx.scope, &fx.tenant, draft(PolicyKind::Other), &ctx())
             .await,
         Err(AssistantError::Provider(AiError::InvalidResponse(_)))
     ));
-    let listed = ai
-        .suggestions(
-            &fx.scope,
-            &SuggestionQuery {
-                limit: 10,
-                ..Default::default()
-            },
-            &ctx(),
-        )
-        .await
-        .unwrap();
-    assert!(listed.items.is_empty(), "nothing stored");
+    assert!(listed(&ai, &fx.scope).await.is_empty(), "nothing stored");
     let failed = world.events(&fx.scope, "ai.request_failed").await;
     assert_eq!(failed.len(), 4);
     assert_eq!(failed[0].changes["error"], "invalid_response");
@@ -732,14 +705,7 @@ async fn what_a_provider_invents_is_dropped() {
     let fx = world.tenant().await;
     let own = add_activity(&world, &fx, "Payroll").await;
     let foreign = Uuid::now_v7();
-    let ai = world.assistant_with(
-        Arc::new(Stub {
-            fail: None,
-            extra_citation: foreign,
-            seen: Mutex::new(Vec::new()),
-        }),
-        100,
-    );
+    let ai = world.stubbed(None, foreign);
     let answer = ai
         .ask(&fx.scope, &fx.tenant, "What about payroll?", &ctx())
         .await

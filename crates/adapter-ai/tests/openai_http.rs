@@ -53,6 +53,26 @@ fn endpoint() -> wiremock::MockBuilder {
     Mock::given(method("POST")).and(path("/v1/chat/completions"))
 }
 
+/// A server that answers every call with `response`, expecting `calls` of them (checked
+/// when it is dropped).
+async fn serving(response: ResponseTemplate, calls: u64) -> MockServer {
+    let server = MockServer::start().await;
+    endpoint()
+        .respond_with(response)
+        .expect(calls)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// What the default client's question fails with against `server`.
+async fn failure(server: &MockServer) -> AiError {
+    client(server, |_| {})
+        .answer(&question())
+        .await
+        .expect_err("the call fails")
+}
+
 #[tokio::test]
 async fn a_success_sends_the_model_key_and_json_mode() {
     let server = MockServer::start().await;
@@ -137,16 +157,9 @@ async fn a_429_then_success_is_retried_after_the_retry_after() {
 
 #[tokio::test]
 async fn server_errors_are_retried_until_the_attempts_run_out() {
-    let server = MockServer::start().await;
-    endpoint()
-        .respond_with(ResponseTemplate::new(503))
-        .expect(3) // the first attempt and max_retries = 2
-        .mount(&server)
-        .await;
-    let error = client(&server, |_| {})
-        .answer(&question())
-        .await
-        .unwrap_err();
+    // The first attempt and max_retries = 2.
+    let server = serving(ResponseTemplate::new(503), 3).await;
+    let error = failure(&server).await;
     assert!(
         matches!(error, AiError::Unavailable(ref m) if m.contains("503")),
         "{error:?}"
@@ -155,16 +168,8 @@ async fn server_errors_are_retried_until_the_attempts_run_out() {
 
 #[tokio::test]
 async fn rate_limits_that_persist_are_reported_as_such() {
-    let server = MockServer::start().await;
-    endpoint()
-        .respond_with(ResponseTemplate::new(429))
-        .expect(3)
-        .mount(&server)
-        .await;
-    let error = client(&server, |_| {})
-        .answer(&question())
-        .await
-        .unwrap_err();
+    let server = serving(ResponseTemplate::new(429), 3).await;
+    let error = failure(&server).await;
     assert_eq!(
         error,
         AiError::RateLimited {
@@ -175,17 +180,10 @@ async fn rate_limits_that_persist_are_reported_as_such() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_longest_wait_is_not_waited_for() {
-    let server = MockServer::start().await;
-    endpoint()
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let long = ResponseTemplate::new(429).insert_header("retry-after", "3600");
+    let server = serving(long, 1).await;
     let started = std::time::Instant::now();
-    let error = client(&server, |_| {})
-        .answer(&question())
-        .await
-        .unwrap_err();
+    let error = failure(&server).await;
     assert_eq!(
         error,
         AiError::RateLimited {
@@ -197,18 +195,10 @@ async fn a_retry_after_beyond_the_longest_wait_is_not_waited_for() {
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
-    let server = MockServer::start().await;
-    endpoint()
-        .respond_with(
-            ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "bad key"}})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let error = client(&server, |_| {})
-        .answer(&question())
-        .await
-        .unwrap_err();
+    let refused =
+        ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "bad key"}}));
+    let server = serving(refused, 1).await;
+    let error = failure(&server).await;
     assert!(
         matches!(error, AiError::Unavailable(ref m) if m.contains("401")),
         "{error:?}"
@@ -218,30 +208,17 @@ async fn client_errors_are_not_retried() {
 
 #[tokio::test]
 async fn a_malformed_body_is_an_invalid_response() {
-    let server = MockServer::start().await;
-    endpoint()
-        .respond_with(ResponseTemplate::new(200).set_body_string("{\"choices\": [ oops"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let error = client(&server, |_| {})
-        .answer(&question())
-        .await
-        .unwrap_err();
+    let malformed = ResponseTemplate::new(200).set_body_string("{\"choices\": [ oops");
+    let server = serving(malformed, 1).await;
+    let error = failure(&server).await;
     assert!(matches!(error, AiError::InvalidResponse(_)), "{error:?}");
 }
 
 #[tokio::test]
 async fn content_that_is_not_json_is_an_invalid_response() {
-    let server = MockServer::start().await;
-    endpoint()
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("Sure! Your DPO is …")))
-        .mount(&server)
-        .await;
-    let error = client(&server, |_| {})
-        .answer(&question())
-        .await
-        .unwrap_err();
+    let prose = ResponseTemplate::new(200).set_body_json(completion("Sure! Your DPO is …"));
+    let server = serving(prose, 1).await;
+    let error = failure(&server).await;
     assert!(matches!(error, AiError::InvalidResponse(_)), "{error:?}");
 }
 
@@ -264,13 +241,10 @@ async fn a_wrong_shape_is_an_invalid_response() {
         assert!(matches!(error, AiError::InvalidResponse(_)), "{error:?}");
     }
     // An activity with an unknown lawful basis is refused the same way.
-    let server = MockServer::start().await;
-    endpoint()
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(
-            r#"{"name": "Payroll", "purposes": [{"description": "Pay", "lawful_basis": "because"}]}"#,
-        )))
-        .mount(&server)
-        .await;
+    let unknown_basis = ResponseTemplate::new(200).set_body_json(completion(
+        r#"{"name": "Payroll", "purposes": [{"description": "Pay", "lawful_basis": "because"}]}"#,
+    ));
+    let server = serving(unknown_basis, 1).await;
     let error = client(&server, |_| {})
         .suggest_activity(&aura_ai_port::ActivitySuggestionRequest {
             description: "payroll".into(),
@@ -285,12 +259,7 @@ async fn a_wrong_shape_is_an_invalid_response() {
 
 #[tokio::test]
 async fn a_slow_answer_is_a_timeout_and_is_not_retried() {
-    let server = MockServer::start().await;
-    endpoint()
-        .respond_with(ok_answer().set_delay(Duration::from_secs(3)))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = serving(ok_answer().set_delay(Duration::from_secs(3)), 1).await;
     let started = std::time::Instant::now();
     let error = client(&server, |c| c.timeout = Duration::from_millis(300))
         .answer(&question())

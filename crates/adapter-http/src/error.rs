@@ -380,11 +380,7 @@ impl From<aura_ai_port::AssistantError> for ApiError {
     fn from(error: aura_ai_port::AssistantError) -> Self {
         use aura_ai_port::{AiError, AssistantError as E};
         match error {
-            E::Validation(errors) => ApiError::Validation(errors),
-            E::Forbidden(_) => ApiError::FORBIDDEN,
-            E::NotFound => ApiError::NotFound,
-            E::StaleVersion => ApiError::StaleVersion,
-            E::Conflict { code, message } => ApiError::conflict(code, message),
+            E::UseCase(core) => core.into(),
             E::Disabled => ApiError::Forbidden {
                 code: "ai_disabled",
                 detail: "the AI assistant is switched off for this organisation (tenant setting ai_enabled)",
@@ -392,8 +388,6 @@ impl From<aura_ai_port::AssistantError> for ApiError {
             E::RateLimited { retry_after_secs } => ApiError::TooManyRequests { retry_after_secs },
             E::Provider(AiError::Timeout) => ApiError::ProviderTimeout,
             E::Provider(other) => ApiError::ProviderFailed(Box::new(other)),
-            E::Unavailable(source) => ApiError::Unavailable(Box::new(source)),
-            E::Internal(source) => ApiError::Internal(source),
         }
     }
 }

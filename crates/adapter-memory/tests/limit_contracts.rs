@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use aura_adapter_memory::MemoryRateLimiter;
 use aura_port_contracts::LimitStores;
-use time::{OffsetDateTime, macros::datetime};
+use time::OffsetDateTime;
 
-fn stores(base: OffsetDateTime) -> LimitStores {
+async fn stores(base: OffsetDateTime) -> LimitStores {
     let limiter = MemoryRateLimiter::new();
     LimitStores {
         first: Arc::new(limiter.clone()),
@@ -16,14 +16,4 @@ fn stores(base: OffsetDateTime) -> LimitStores {
     }
 }
 
-mod fixed_time {
-    aura_port_contracts::rate_limit_contract_tests!(async {
-        super::stores(super::datetime!(2026-03-01 09:30:00.123456 UTC))
-    });
-}
-
-mod wall_time {
-    aura_port_contracts::rate_limit_contract_tests!(async {
-        super::stores(super::OffsetDateTime::now_utc())
-    });
-}
+aura_port_contracts::rate_limit_contract_tests!(stores);

@@ -10,14 +10,19 @@ use aura_ai_port::{
     SuggestionRepository,
 };
 use aura_audit::PendingEvent;
+use aura_gdpr_registers::{
+    ActivityFields, ActivityRole, ActivityStatus, DataCategory, DpiaRequirement, PolicyKind,
+    Purpose, Transfer,
+};
+use aura_records::Id;
 use aura_tenancy::{Page, StoreError, TenantId, TenantScope, UserId};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use time::OffsetDateTime;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
-    audit::append_event,
     error::{DbError, corrupt},
     models::convert_all,
     pool::in_tenant,
@@ -25,6 +30,232 @@ use crate::{
     schema::{ai_suggestions as suggestions, ai_usage as usage},
     stores::PgStores,
 };
+
+/// What rows written before a persistence struct had a version carry.
+fn first_version() -> u16 {
+    1
+}
+
+/// A suggestion's `content` as stored (jsonb): what was suggested under names of its
+/// own, the `type` beside the fields. Read into [`SuggestionContent`], never the domain
+/// or API type stored directly, so renaming either never makes a stored row unreadable.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum StoredContent {
+    PolicyDraft {
+        #[serde(default = "first_version")]
+        v: u16,
+        policy_id: Option<Uuid>,
+        title: String,
+        policy_kind: PolicyKind,
+        text: String,
+    },
+    ActivitySuggestion {
+        #[serde(default = "first_version")]
+        v: u16,
+        description: String,
+        fields: Box<StoredActivityFields>,
+        rationale: String,
+    },
+    Answer {
+        #[serde(default = "first_version")]
+        v: u16,
+        question: String,
+        text: String,
+    },
+}
+
+/// The activity fields of a stored activity suggestion. The review date is ISO text: the
+/// `type` tag makes serde buffer the content, and a buffered `null` does not read back
+/// through `time`'s date format.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredActivityFields {
+    name: String,
+    description: Option<String>,
+    role: ActivityRole,
+    controller_name: Option<String>,
+    controller_contact: Option<String>,
+    purposes: Vec<Purpose>,
+    data_subject_categories: Vec<String>,
+    data_categories: Vec<DataCategory>,
+    recipient_categories: Vec<String>,
+    transfers: Vec<Transfer>,
+    security_measures: Option<String>,
+    data_source: Option<String>,
+    automated_decision_making: bool,
+    automated_decision_details: Option<String>,
+    dpia_required: DpiaRequirement,
+    dpia_reason: Option<String>,
+    owner_id: Option<Uuid>,
+    department: Option<String>,
+    processor_ids: Vec<Uuid>,
+    status: ActivityStatus,
+    review_date: Option<String>,
+}
+
+const ISO_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+impl StoredActivityFields {
+    fn new(fields: ActivityFields) -> Result<Self, StoreError> {
+        let review_date = fields
+            .review_date
+            .map(|d| d.format(ISO_DATE))
+            .transpose()
+            .map_err(|_| StoreError::unexpected("a review date out of ISO 8601 range"))?;
+        Ok(Self {
+            name: fields.name,
+            description: fields.description,
+            role: fields.role,
+            controller_name: fields.controller_name,
+            controller_contact: fields.controller_contact,
+            purposes: fields.purposes,
+            data_subject_categories: fields.data_subject_categories,
+            data_categories: fields.data_categories,
+            recipient_categories: fields.recipient_categories,
+            transfers: fields.transfers,
+            security_measures: fields.security_measures,
+            data_source: fields.data_source,
+            automated_decision_making: fields.automated_decision_making,
+            automated_decision_details: fields.automated_decision_details,
+            dpia_required: fields.dpia_required,
+            dpia_reason: fields.dpia_reason,
+            owner_id: fields.owner_id.map(|u| u.as_uuid()),
+            department: fields.department,
+            processor_ids: fields.processor_ids.iter().map(|p| p.as_uuid()).collect(),
+            status: fields.status,
+            review_date,
+        })
+    }
+
+    fn into_fields(self) -> Result<ActivityFields, StoreError> {
+        let review_date = self
+            .review_date
+            .map(|d| Date::parse(&d, ISO_DATE))
+            .transpose()
+            .map_err(|_| corrupt("stored suggestion review date"))?;
+        Ok(ActivityFields {
+            name: self.name,
+            description: self.description,
+            role: self.role,
+            controller_name: self.controller_name,
+            controller_contact: self.controller_contact,
+            purposes: self.purposes,
+            data_subject_categories: self.data_subject_categories,
+            data_categories: self.data_categories,
+            recipient_categories: self.recipient_categories,
+            transfers: self.transfers,
+            security_measures: self.security_measures,
+            data_source: self.data_source,
+            automated_decision_making: self.automated_decision_making,
+            automated_decision_details: self.automated_decision_details,
+            dpia_required: self.dpia_required,
+            dpia_reason: self.dpia_reason,
+            owner_id: self.owner_id.map(UserId::from_uuid),
+            department: self.department,
+            processor_ids: self.processor_ids.into_iter().map(Id::from_uuid).collect(),
+            status: self.status,
+            review_date,
+        })
+    }
+}
+
+impl StoredContent {
+    fn new(content: &SuggestionContent) -> Result<Self, StoreError> {
+        Ok(match content.clone() {
+            SuggestionContent::PolicyDraft {
+                policy_id,
+                title,
+                policy_kind,
+                text,
+            } => Self::PolicyDraft {
+                v: 1,
+                policy_id,
+                title,
+                policy_kind,
+                text,
+            },
+            SuggestionContent::ActivitySuggestion {
+                description,
+                fields,
+                rationale,
+            } => Self::ActivitySuggestion {
+                v: 1,
+                description,
+                fields: Box::new(StoredActivityFields::new(*fields)?),
+                rationale,
+            },
+            SuggestionContent::Answer { question, text } => Self::Answer {
+                v: 1,
+                question,
+                text,
+            },
+        })
+    }
+
+    fn into_content(self) -> Result<SuggestionContent, StoreError> {
+        Ok(match self {
+            Self::PolicyDraft {
+                v: _,
+                policy_id,
+                title,
+                policy_kind,
+                text,
+            } => SuggestionContent::PolicyDraft {
+                policy_id,
+                title,
+                policy_kind,
+                text,
+            },
+            Self::ActivitySuggestion {
+                v: _,
+                description,
+                fields,
+                rationale,
+            } => SuggestionContent::ActivitySuggestion {
+                description,
+                fields: Box::new(fields.into_fields()?),
+                rationale,
+            },
+            Self::Answer {
+                v: _,
+                question,
+                text,
+            } => SuggestionContent::Answer { question, text },
+        })
+    }
+}
+
+/// One of a suggestion's `citations` as stored (a jsonb array of these).
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredCitation {
+    #[serde(default = "first_version")]
+    v: u16,
+    kind: String,
+    id: Uuid,
+    title: String,
+}
+
+impl From<&Citation> for StoredCitation {
+    fn from(c: &Citation) -> Self {
+        Self {
+            v: 1,
+            kind: c.kind.as_str().to_owned(),
+            id: c.id,
+            title: c.title.clone(),
+        }
+    }
+}
+
+impl StoredCitation {
+    fn into_citation(self) -> Result<Citation, StoreError> {
+        Ok(Citation {
+            kind: stored_enum(&self.kind, "stored citation kind")?,
+            id: self.id,
+            title: self.title,
+        })
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = suggestions, check_for_backend(diesel::pg::Pg))]
@@ -56,10 +287,15 @@ impl TryFrom<&Suggestion> for SuggestionRow {
             id: s.id,
             kind: s.kind.as_str().to_owned(),
             status: s.status.as_str().to_owned(),
-            content: serde_json::to_value(&s.content)
+            content: serde_json::to_value(StoredContent::new(&s.content)?)
                 .map_err(|_| StoreError::unexpected("a suggestion's content is not JSON"))?,
-            citations: serde_json::to_value(&s.citations)
-                .map_err(|_| StoreError::unexpected("a suggestion's citations are not JSON"))?,
+            citations: serde_json::to_value(
+                s.citations
+                    .iter()
+                    .map(StoredCitation::from)
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|_| StoreError::unexpected("a suggestion's citations are not JSON"))?,
             provider: p.provider.clone(),
             model: p.model.clone(),
             template_version: p.template_version.clone(),
@@ -77,10 +313,14 @@ impl TryFrom<&Suggestion> for SuggestionRow {
 impl TryFrom<SuggestionRow> for Suggestion {
     type Error = StoreError;
     fn try_from(row: SuggestionRow) -> Result<Self, StoreError> {
-        let content: SuggestionContent = serde_json::from_value(row.content)
-            .map_err(|_| corrupt("stored suggestion content"))?;
-        let citations: Vec<Citation> = serde_json::from_value(row.citations)
-            .map_err(|_| corrupt("stored suggestion citations"))?;
+        let content = serde_json::from_value::<StoredContent>(row.content)
+            .map_err(|_| corrupt("stored suggestion content"))?
+            .into_content()?;
+        let citations = serde_json::from_value::<Vec<StoredCitation>>(row.citations)
+            .map_err(|_| corrupt("stored suggestion citations"))?
+            .into_iter()
+            .map(StoredCitation::into_citation)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Suggestion {
             id: row.id,
             tenant_id: TenantId::from_uuid(row.tenant_id),
@@ -128,15 +368,11 @@ impl SuggestionRepository for PgStores {
             ));
         }
         let row = SuggestionRow::try_from(suggestion)?;
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        self.write_audited(scope, event, async move |conn| {
             diesel::insert_into(suggestions::table)
                 .values(row)
                 .execute(conn)
                 .await?;
-            append_event(conn, hasher, tenant, event, now).await?;
             Ok(())
         })
         .await
@@ -200,10 +436,7 @@ impl SuggestionRepository for PgStores {
         if suggestion.tenant_id != scope.tenant_id() {
             return Err(StoreError::NotFound);
         }
-        let now = self.now();
-        let hasher = self.inner.hasher.as_ref();
-        let tenant = scope.tenant_id();
-        let tenant_uuid = tenant.as_uuid();
+        let tenant_uuid = scope.tenant_id().as_uuid();
         let id = suggestion.id;
         let changes = (
             suggestions::status.eq(suggestion.status.as_str().to_owned()),
@@ -211,7 +444,7 @@ impl SuggestionRepository for PgStores {
             suggestions::decided_at.eq(suggestion.decided_at),
             suggestions::version.eq(suggestion.version),
         );
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        self.write_audited(scope, event, async move |conn| {
             let updated = diesel::update(
                 suggestions::table
                     .filter(suggestions::tenant_id.eq(tenant_uuid))
@@ -231,7 +464,6 @@ impl SuggestionRepository for PgStores {
                 .await?;
                 return Err(missing_or_stale(exists));
             }
-            append_event(conn, hasher, tenant, event, now).await?;
             Ok(())
         })
         .await
@@ -284,5 +516,82 @@ impl AiUsage for PgStores {
             Ok::<bool, DbError>(counted.is_some())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    /// Rows written before the persistence structs had a version (`v`) read back.
+    #[test]
+    fn rows_written_before_versions_read_back() {
+        let owner = Uuid::now_v7();
+        let activity = json!({
+            "type": "activity_suggestion",
+            "description": "We pay our staff",
+            "fields": {
+                "name": "Payroll", "description": null, "role": "controller",
+                "controller_name": null, "controller_contact": null,
+                "purposes": [{"description": "Pay", "lawful_basis": "contract", "legitimate_interest": null}],
+                "data_subject_categories": ["Staff"], "data_categories": [],
+                "recipient_categories": [], "transfers": [], "security_measures": null,
+                "data_source": null, "automated_decision_making": false,
+                "automated_decision_details": null, "dpia_required": "no", "dpia_reason": null,
+                "owner_id": owner, "department": null, "processor_ids": [],
+                "status": "draft", "review_date": null
+            },
+            "rationale": "Salaries"
+        });
+        let content = serde_json::from_value::<StoredContent>(activity)
+            .unwrap()
+            .into_content()
+            .unwrap();
+        let SuggestionContent::ActivitySuggestion { fields, .. } = &content else {
+            panic!("{content:?}")
+        };
+        assert_eq!(fields.name, "Payroll");
+        assert_eq!(fields.owner_id, Some(UserId::from_uuid(owner)));
+        assert_eq!(fields.review_date, None);
+        // And what is written now reads back the same, a review date included.
+        let dated = SuggestionContent::ActivitySuggestion {
+            description: "d".into(),
+            fields: Box::new(ActivityFields {
+                review_date: Some(time::macros::date!(2027 - 01 - 31)),
+                ..fields.as_ref().clone()
+            }),
+            rationale: "r".into(),
+        };
+        let stored = serde_json::to_value(StoredContent::new(&dated).unwrap()).unwrap();
+        assert_eq!(stored["v"], 1);
+        assert_eq!(stored["fields"]["review_date"], "2027-01-31");
+        let back = serde_json::from_value::<StoredContent>(stored).unwrap();
+        assert_eq!(back.into_content().unwrap(), dated);
+
+        let answer = json!({"type": "answer", "question": "Who?", "text": "Jana."});
+        assert_eq!(
+            serde_json::from_value::<StoredContent>(answer)
+                .unwrap()
+                .into_content()
+                .unwrap(),
+            SuggestionContent::Answer {
+                question: "Who?".into(),
+                text: "Jana.".into()
+            }
+        );
+        let cited = json!([{"kind": "processor", "id": owner, "title": "Cloud"}]);
+        let citations: Vec<StoredCitation> = serde_json::from_value(cited).unwrap();
+        let citation = citations
+            .into_iter()
+            .next()
+            .unwrap()
+            .into_citation()
+            .unwrap();
+        assert_eq!(citation.kind, aura_ai_port::ContextKind::Processor);
+        assert_eq!(citation.title, "Cloud");
     }
 }

@@ -58,12 +58,10 @@ fn statement(step: &'static str) -> impl FnOnce(diesel::result::Error) -> SetupE
 /// PostgreSQL advisory lock: the first applies the migrations, the others then find
 /// none pending, instead of racing on the same `CREATE`s.
 pub async fn run_migrations(owner_url: &str) -> Result<Vec<String>, SetupError> {
-    let url = owner_url.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = connect_blocking(&url)?;
+    with_migration_connection(owner_url, |conn| {
         diesel::RunQueryDsl::execute(
             diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(MIGRATION_LOCK),
-            &mut conn,
+            conn,
         )
         .map_err(statement("wait for the migration lock"))?;
         let applied = conn
@@ -72,34 +70,28 @@ pub async fn run_migrations(owner_url: &str) -> Result<Vec<String>, SetupError> 
         // Closing the session releases the lock as well; unlocking says so at once.
         let _ = diesel::RunQueryDsl::execute(
             diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(MIGRATION_LOCK),
-            &mut conn,
+            conn,
         );
         applied.map_err(SetupError::Migration)
     })
     .await
-    .map_err(SetupError::Task)?
 }
 
 /// Reverts every applied migration (tests of the down migrations). Returns the versions
 /// reverted, newest first.
 pub async fn revert_all_migrations(owner_url: &str) -> Result<Vec<String>, SetupError> {
-    let url = owner_url.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = connect_blocking(&url)?;
+    with_migration_connection(owner_url, |conn| {
         let reverted = conn
             .revert_all_migrations(MIGRATIONS)
             .map_err(SetupError::Migration)?;
         Ok(versions(&reverted))
     })
     .await
-    .map_err(SetupError::Task)?
 }
 
 /// The versions of the embedded migrations not yet applied.
 pub async fn pending_migrations(owner_url: &str) -> Result<Vec<String>, SetupError> {
-    let url = owner_url.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = connect_blocking(&url)?;
+    with_migration_connection(owner_url, |conn| {
         let pending = conn
             .pending_migrations(MIGRATIONS)
             .map_err(SetupError::Migration)?;
@@ -109,12 +101,25 @@ pub async fn pending_migrations(owner_url: &str) -> Result<Vec<String>, SetupErr
             .collect())
     })
     .await
-    .map_err(SetupError::Task)?
 }
 
-fn connect_blocking(url: &str) -> Result<AsyncConnectionWrapper<AsyncPgConnection>, SetupError> {
-    <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(url)
-        .map_err(SetupError::Connect)
+/// Runs `work` on a connection of its own to `url`, on a blocking thread: diesel's
+/// migration harness is synchronous, so this works from any Tokio runtime.
+async fn with_migration_connection<T: Send + 'static>(
+    url: &str,
+    work: impl FnOnce(&mut AsyncConnectionWrapper<AsyncPgConnection>) -> Result<T, SetupError>
+    + Send
+    + 'static,
+) -> Result<T, SetupError> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+                .map_err(SetupError::Connect)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(SetupError::Task)?
 }
 
 fn versions(list: &[MigrationVersion<'_>]) -> Vec<String> {

@@ -2,72 +2,34 @@
 //! role: two limiters on two pools of one fresh database, as two API processes would
 //! have. The database is dropped when the last limiter is.
 
+mod common;
+
 use std::sync::Arc;
 
 use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::{PgRateLimiter, PgStores, TestDatabase};
 use aura_port_contracts::LimitStores;
-use aura_rate_limit::{Quota, RateLimitDecision, RateLimitError, RateLimitKey, RateLimiter};
+use aura_rate_limit::{Quota, RateLimitKey, RateLimiter};
 use aura_tenancy::SystemClock;
 use time::{OffsetDateTime, macros::datetime};
 
-/// A limiter that also keeps the test database alive.
-struct HoldingDatabase {
-    limiter: PgRateLimiter,
-    _db: Arc<TestDatabase>,
-}
-
-#[async_trait::async_trait]
-impl RateLimiter for HoldingDatabase {
-    async fn check(
-        &self,
-        key: &RateLimitKey,
-        quota: Quota,
-        now: OffsetDateTime,
-    ) -> Result<RateLimitDecision, RateLimitError> {
-        self.limiter.check(key, quota, now).await
-    }
-}
-
-async fn limiter(db: &Arc<TestDatabase>) -> Arc<dyn RateLimiter> {
-    let settings = aura_adapter_postgres::PoolSettings {
-        max_size: 8,
-        ..Default::default()
-    };
-    let stores = PgStores::connect(
-        db.app_url(),
-        settings,
-        Arc::new(Sha256ChainHasher),
-        Arc::new(SystemClock),
-    )
-    .await
-    .expect("stores");
-    Arc::new(HoldingDatabase {
-        limiter: PgRateLimiter::new(stores),
-        _db: db.clone(),
-    })
-}
-
+/// Two limiters on two pools of one fresh database, as two API processes would have.
 async fn stores(base: OffsetDateTime) -> LimitStores {
     let db = Arc::new(TestDatabase::create().await);
+    let limiter = async || {
+        let clock = common::holding(&db, Arc::new(SystemClock));
+        let limiter: Arc<dyn RateLimiter> =
+            Arc::new(PgRateLimiter::new(common::pool_on(&db, clock).await));
+        limiter
+    };
     LimitStores {
-        first: limiter(&db).await,
-        second: limiter(&db).await,
+        first: limiter().await,
+        second: limiter().await,
         base,
     }
 }
 
-mod fixed_time {
-    aura_port_contracts::rate_limit_contract_tests!(async {
-        super::stores(super::datetime!(2026-03-01 09:30:00.123456 UTC)).await
-    });
-}
-
-mod wall_time {
-    aura_port_contracts::rate_limit_contract_tests!(async {
-        super::stores(super::OffsetDateTime::now_utc()).await
-    });
-}
+aura_port_contracts::rate_limit_contract_tests!(stores);
 
 /// Expired rows are swept (this check's background sweep or an explicit one); a row
 /// still counting stays.

@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 
 use aura_adapter_redis::RedisRateLimiter;
 use aura_port_contracts::LimitStores;
-use time::{OffsetDateTime, macros::datetime};
+use time::OffsetDateTime;
 
 fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -34,17 +34,7 @@ async fn stores(base: OffsetDateTime) -> LimitStores {
     }
 }
 
-mod fixed_time {
-    aura_port_contracts::rate_limit_contract_tests!(async {
-        super::stores(super::datetime!(2026-03-01 09:30:00.123456 UTC)).await
-    });
-}
-
-mod wall_time {
-    aura_port_contracts::rate_limit_contract_tests!(async {
-        super::stores(super::OffsetDateTime::now_utc()).await
-    });
-}
+aura_port_contracts::rate_limit_contract_tests!(stores);
 
 /// A Redis that does not answer fails fast with an error (the service then fails open).
 #[tokio::test]

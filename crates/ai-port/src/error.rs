@@ -1,6 +1,6 @@
 use aura_audit::AuditError;
-use aura_gdpr_registers::RegistersError;
-use aura_tenancy::{Conflict, Forbidden, StoreError, ValidationErrors};
+use aura_records::UseCaseError;
+use aura_tenancy::{StoreError, ValidationErrors};
 
 /// What a provider fails with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,23 +36,13 @@ impl AiError {
     }
 }
 
-/// What the assistant's use cases fail with.
+/// What the assistant's use cases fail with: the shared use-case core (validation,
+/// permission, not found, stale version, conflicts, store faults), plus what only the
+/// assistant adds: its switch, its hourly limit and a failed provider.
 #[derive(Debug, thiserror::Error)]
 pub enum AssistantError {
     #[error(transparent)]
-    Validation(#[from] ValidationErrors),
-    #[error(transparent)]
-    Forbidden(#[from] Forbidden),
-    #[error("not found")]
-    NotFound,
-    /// The suggestion changed since it was read.
-    #[error("the suggestion was decided or changed since you read it; reload it")]
-    StaleVersion,
-    #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        message: &'static str,
-    },
+    UseCase(#[from] UseCaseError),
     /// The tenant switched the assistant off (setting `ai_enabled: false`).
     #[error("the AI assistant is switched off for this organisation")]
     Disabled,
@@ -62,10 +52,6 @@ pub enum AssistantError {
     /// The provider failed; nothing was stored.
     #[error(transparent)]
     Provider(AiError),
-    #[error("service temporarily unavailable")]
-    Unavailable(#[source] StoreError),
-    #[error("internal error")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<AiError> for AssistantError {
@@ -77,42 +63,21 @@ impl From<AiError> for AssistantError {
     }
 }
 
+// What the core reads from (`?` on stores, audit and validation) reads into the core here.
 impl From<StoreError> for AssistantError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(Conflict::Version) => Self::StaleVersion,
-            StoreError::Conflict(_) => Self::Conflict {
-                code: "conflict",
-                message: "the change conflicts with another record",
-            },
-            StoreError::Invalid(errors) => Self::Validation(errors),
-            StoreError::Unavailable(_) => Self::Unavailable(error),
-            StoreError::Unexpected(source) => Self::Internal(source),
-        }
+        Self::UseCase(error.into())
     }
 }
 
 impl From<AuditError> for AssistantError {
     fn from(error: AuditError) -> Self {
-        match error {
-            AuditError::Forbidden(f) => Self::Forbidden(f),
-            AuditError::Store(s) => s.into(),
-        }
+        Self::UseCase(error.into())
     }
 }
 
-impl From<RegistersError> for AssistantError {
-    fn from(error: RegistersError) -> Self {
-        match error {
-            RegistersError::Validation(v) => Self::Validation(v),
-            RegistersError::Forbidden(f) => Self::Forbidden(f),
-            // The registers' records name no unknown references the assistant passes on.
-            RegistersError::NotFound | RegistersError::UnknownReference { .. } => Self::NotFound,
-            RegistersError::StaleVersion => Self::StaleVersion,
-            RegistersError::Conflict { code, message } => Self::Conflict { code, message },
-            RegistersError::Unavailable(s) => Self::Unavailable(s),
-            RegistersError::Internal(source) => Self::Internal(source),
-        }
+impl From<ValidationErrors> for AssistantError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::UseCase(errors.into())
     }
 }

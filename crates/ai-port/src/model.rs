@@ -5,26 +5,17 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The kind of a register record given to a provider as context.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContextKind {
-    Organisation,
-    ProcessingActivity,
-    Processor,
-    Policy,
-}
+aura_gdpr_registers::string_enum!(
+    /// The kind of a register record given to a provider as context.
+    ContextKind {
+        Organisation => "organisation",
+        ProcessingActivity => "processing_activity",
+        Processor => "processor",
+        Policy => "policy",
+    }
+);
 
 impl ContextKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ContextKind::Organisation => "organisation",
-            ContextKind::ProcessingActivity => "processing_activity",
-            ContextKind::Processor => "processor",
-            ContextKind::Policy => "policy",
-        }
-    }
-
     /// How a person calls it.
     pub const fn label(self) -> &'static str {
         match self {

@@ -8,11 +8,13 @@ use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
 use aura_gdpr_registers::{
-    ActivityFields, ActivityFilter, ActivityStatus, PolicyFields, PolicyFilter, PolicyKind,
-    PolicyStatus, PolicyVersion, ProcessorFilter, RegisterPorts, Registers, Source, activity_gaps,
+    ActivityFields, ActivityFilter, ActivityStatus, OrganisationProfile, Policy, PolicyFields,
+    PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, RegisterPorts,
+    Registers, Source, activity_gaps,
     ports::{ActivityQuery, PolicyQuery, ProcessorQuery},
+    text::text,
 };
-use aura_records::Id;
+use aura_records::{Id, UseCaseError};
 use aura_tenancy::{Clock, Page, Permission, StoreError, Tenant, TenantScope, ValidationErrors};
 use time::{Duration, OffsetDateTime, Time};
 use uuid::Uuid;
@@ -23,11 +25,13 @@ use crate::{
     },
     error::{AiError, AssistantError},
     model::{
-        ActivitySuggestionRequest, Citation, ContextKind, ContextRecord, PolicyDraftRequest,
-        Provenance, QuestionRequest,
+        ActivityDraft, ActivitySuggestionRequest, Answer, Citation, ContextKind, ContextRecord,
+        Generated, PolicyDraft, PolicyDraftRequest, Provenance, QuestionRequest,
     },
     ports::{AiProvider, AiUsage, SuggestionQuery, SuggestionRepository},
-    suggestion::{Accepted, Applied, Suggestion, SuggestionContent, SuggestionStatus},
+    suggestion::{
+        Accepted, Applied, Suggestion, SuggestionContent, SuggestionKind, SuggestionStatus,
+    },
 };
 
 /// The entity type of suggestions in audit events.
@@ -95,26 +99,16 @@ fn default_title(kind: PolicyKind) -> &'static str {
     }
 }
 
-/// Trimmed text of `min..=max` characters (line breaks allowed), named `field`.
+/// Trimmed text of `min..=max` characters (line breaks allowed), named `field`: the
+/// registers' text rule with a lower bound.
 fn input_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, ValidationErrors> {
-    let value = raw.trim();
-    let chars = value.chars().count();
-    let problem = if chars < min {
-        Some(format!("must be at least {min} characters"))
-    } else if chars > max {
-        Some(format!("must be at most {max} characters"))
-    } else if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        Some("must not contain control characters".to_owned())
-    } else {
-        None
-    };
-    match problem {
-        Some(message) => Err(ValidationErrors::single(field, message)),
-        None => Ok(value.to_owned()),
+    if raw.trim().chars().count() < min {
+        return Err(ValidationErrors::single(
+            field,
+            format!("must be at least {min} characters"),
+        ));
     }
+    text(field, raw, max, true)
 }
 
 /// The start of the clock hour `now` is in.
@@ -171,7 +165,7 @@ impl AiAssistant {
     /// The tenant's switch. `tenant` is the caller's tenant as re-read for this request.
     fn check_enabled(scope: &TenantScope, tenant: &Tenant) -> Result<(), AssistantError> {
         if tenant.id != scope.tenant_id() {
-            return Err(AssistantError::NotFound);
+            return Err(UseCaseError::NotFound.into());
         }
         match tenant.settings.as_map().get(SETTING_ENABLED) {
             Some(serde_json::Value::Bool(false)) => Err(AssistantError::Disabled),
@@ -204,13 +198,45 @@ impl AiAssistant {
         Err(AssistantError::RateLimited { retry_after_secs })
     }
 
+    /// The gate of every generation, in this order: the permission, the tenant's switch,
+    /// the input (`input`, so that invalid input costs no request), the hourly limit.
+    async fn admitted<T>(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        input: impl Future<Output = Result<T, AssistantError>>,
+        ctx: &RequestContext,
+    ) -> Result<T, AssistantError> {
+        self.require(scope, Permission::WriteRecords, ctx).await?;
+        Self::check_enabled(scope, tenant)?;
+        let input = input.await?;
+        self.admit(scope, tenant).await?;
+        Ok(input)
+    }
+
     // ------------------------------------------------------------ retrieval
+
+    /// The context of a text (a description, a question), up to `cap` records: the
+    /// organisation, then the records whose names contain one of the text's keywords.
+    async fn context_for(
+        &self,
+        scope: &TenantScope,
+        text: &str,
+        cap: usize,
+    ) -> Result<(Collected, Option<OrganisationProfile>), AssistantError> {
+        let mut context = Collected::new(cap);
+        let organisation = self.organisation(scope, &mut context).await?;
+        let words = keywords(text, 6);
+        self.matching(scope, &words, organisation.as_ref(), &mut context)
+            .await?;
+        Ok((context, organisation))
+    }
 
     async fn organisation(
         &self,
         scope: &TenantScope,
         into: &mut Collected,
-    ) -> Result<Option<aura_gdpr_registers::OrganisationProfile>, AssistantError> {
+    ) -> Result<Option<OrganisationProfile>, AssistantError> {
         let profile = self
             .registers
             .organisation
@@ -228,7 +254,7 @@ impl AiAssistant {
         &self,
         scope: &TenantScope,
         words: &[String],
-        profile: Option<&aura_gdpr_registers::OrganisationProfile>,
+        profile: Option<&OrganisationProfile>,
         into: &mut Collected,
     ) -> Result<(), AssistantError> {
         for word in words {
@@ -297,7 +323,7 @@ impl AiAssistant {
     async fn everything(
         &self,
         scope: &TenantScope,
-        profile: Option<&aura_gdpr_registers::OrganisationProfile>,
+        profile: Option<&OrganisationProfile>,
         into: &mut Collected,
     ) -> Result<(), AssistantError> {
         for a in self.registers.activities.all(scope).await? {
@@ -426,16 +452,36 @@ impl AiAssistant {
         Ok(suggestion)
     }
 
-    /// Drafts a policy from the organisation profile and a summary of the register.
-    pub async fn draft_policy(
+    /// A provider's answer turned into a stored suggestion: a failed call is audited;
+    /// the output is checked into the content to store by `content` (which also gives
+    /// the ids the output cites; its refusal is an invalid response, audited too); the
+    /// citations are kept to the context; the pending suggestion is stored.
+    async fn generation<T>(
         &self,
         scope: &TenantScope,
-        tenant: &Tenant,
-        input: PolicyDraftInput,
+        kind: SuggestionKind,
+        context: &[ContextRecord],
+        generated: Result<Generated<T>, AiError>,
+        content: impl FnOnce(T) -> Result<(SuggestionContent, Vec<Uuid>), AiError>,
         ctx: &RequestContext,
     ) -> Result<Suggestion, AssistantError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        Self::check_enabled(scope, tenant)?;
+        let checked = generated.and_then(|g| Ok((content(g.output)?, g.provenance)));
+        let ((content, cited), provenance) = match checked {
+            Ok(checked) => checked,
+            Err(error) => return Err(self.failed(scope, kind.as_str(), error, ctx).await),
+        };
+        let citations = Self::citations(context, &cited);
+        let provenance = Self::provenance(provenance, context);
+        self.store(scope, content, citations, provenance, ctx).await
+    }
+
+    /// What a draft is for: the named policy (whose kind and title apply), or the kind
+    /// asked for with its title (default: the kind's name).
+    async fn draft_target(
+        &self,
+        scope: &TenantScope,
+        input: PolicyDraftInput,
+    ) -> Result<(Option<Policy>, PolicyKind, String), AssistantError> {
         let mut errors = ValidationErrors::default();
         let title = input
             .title
@@ -466,8 +512,20 @@ impl AiAssistant {
             (None, Some(title)) => title,
             (None, None) => default_title(kind).to_owned(),
         };
-        self.admit(scope, tenant).await?;
+        Ok((target, kind, title))
+    }
 
+    /// Drafts a policy from the organisation profile and a summary of the register.
+    pub async fn draft_policy(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        input: PolicyDraftInput,
+        ctx: &RequestContext,
+    ) -> Result<Suggestion, AssistantError> {
+        let (target, kind, title) = self
+            .admitted(scope, tenant, self.draft_target(scope, input), ctx)
+            .await?;
         let mut context = Collected::new(self.config.max_context_records);
         let organisation = self.organisation(scope, &mut context).await?;
         if let Some(policy) = &target {
@@ -482,26 +540,22 @@ impl AiAssistant {
             organisation,
             context: context.records,
         };
-        let generated = match self.ports.provider.draft_policy(&request).await {
-            Ok(generated) => generated,
-            Err(error) => return Err(self.failed(scope, "policy_draft", error, ctx).await),
+        let generated = self.ports.provider.draft_policy(&request).await;
+        let content = |draft: PolicyDraft| {
+            let text = PolicyVersion::validate_content(&draft.content).map_err(|_| {
+                AiError::InvalidResponse("the policy text is empty or too long".into())
+            })?;
+            let content = SuggestionContent::PolicyDraft {
+                policy_id: target.map(|p| p.id.as_uuid()),
+                title,
+                policy_kind: kind,
+                text,
+            };
+            Ok((content, draft.citations))
         };
-        let text = match PolicyVersion::validate_content(&generated.output.content) {
-            Ok(text) => text,
-            Err(_) => {
-                let error = AiError::InvalidResponse("the policy text is empty or too long".into());
-                return Err(self.failed(scope, "policy_draft", error, ctx).await);
-            }
-        };
-        let content = SuggestionContent::PolicyDraft {
-            policy_id: target.map(|p| p.id.as_uuid()),
-            title,
-            policy_kind: kind,
-            text,
-        };
-        let citations = Self::citations(&request.context, &generated.output.citations);
-        let provenance = Self::provenance(generated.provenance, &request.context);
-        self.store(scope, content, citations, provenance, ctx).await
+        let kind = SuggestionKind::PolicyDraft;
+        self.generation(scope, kind, &request.context, generated, content, ctx)
+            .await
     }
 
     /// Suggests the fields of a processing activity from a plain-language description.
@@ -512,30 +566,17 @@ impl AiAssistant {
         description: &str,
         ctx: &RequestContext,
     ) -> Result<Suggestion, AssistantError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        Self::check_enabled(scope, tenant)?;
-        let description = input_text("description", description, 3, 2_000)?;
-        self.admit(scope, tenant).await?;
-
-        let mut context = Collected::new(self.config.max_context_records.min(15));
-        let organisation = self.organisation(scope, &mut context).await?;
-        self.matching(
-            scope,
-            &keywords(&description, 6),
-            organisation.as_ref(),
-            &mut context,
-        )
-        .await?;
+        let input = async { Ok(input_text("description", description, 3, 2_000)?) };
+        let description = self.admitted(scope, tenant, input, ctx).await?;
+        let cap = self.config.max_context_records.min(15);
+        let (context, organisation) = self.context_for(scope, &description, cap).await?;
         let request = ActivitySuggestionRequest {
             description: description.clone(),
             language: tenant.settings.language().to_owned(),
             organisation,
             context: context.records,
         };
-        let generated = match self.ports.provider.suggest_activity(&request).await {
-            Ok(generated) => generated,
-            Err(error) => return Err(self.failed(scope, "activity_suggestion", error, ctx).await),
-        };
+        let generated = self.ports.provider.suggest_activity(&request).await;
         // What a suggestion may set: never an owner or links the context did not offer,
         // always a draft without a review date.
         let offered: Vec<Uuid> = request
@@ -544,37 +585,27 @@ impl AiAssistant {
             .filter(|r| r.kind == ContextKind::Processor)
             .map(|r| r.id)
             .collect();
-        let mut fields = generated.output.fields;
-        fields.owner_id = None;
-        fields
-            .processor_ids
-            .retain(|id| offered.contains(&id.as_uuid()));
-        fields.status = ActivityStatus::Draft;
-        fields.review_date = None;
-        let fields = match fields.validated() {
-            Ok(fields) => fields,
-            Err(invalid) => {
-                let error = AiError::InvalidResponse(format!(
-                    "the suggested activity is invalid: {invalid}"
-                ));
-                return Err(self.failed(scope, "activity_suggestion", error, ctx).await);
-            }
+        let content = |draft: ActivityDraft| {
+            let mut fields = draft.fields;
+            fields.owner_id = None;
+            fields
+                .processor_ids
+                .retain(|id| offered.contains(&id.as_uuid()));
+            fields.status = ActivityStatus::Draft;
+            fields.review_date = None;
+            let fields = fields.validated().map_err(|invalid| {
+                AiError::InvalidResponse(format!("the suggested activity is invalid: {invalid}"))
+            })?;
+            let content = SuggestionContent::ActivitySuggestion {
+                description,
+                fields: Box::new(fields),
+                rationale: draft.rationale.trim().chars().take(5_000).collect(),
+            };
+            Ok((content, draft.citations))
         };
-        let rationale: String = generated
-            .output
-            .rationale
-            .trim()
-            .chars()
-            .take(5_000)
-            .collect();
-        let content = SuggestionContent::ActivitySuggestion {
-            description,
-            fields: Box::new(fields),
-            rationale,
-        };
-        let citations = Self::citations(&request.context, &generated.output.citations);
-        let provenance = Self::provenance(generated.provenance, &request.context);
-        self.store(scope, content, citations, provenance, ctx).await
+        let kind = SuggestionKind::ActivitySuggestion;
+        self.generation(scope, kind, &request.context, generated, content, ctx)
+            .await
     }
 
     /// Answers a question about the tenant's own compliance state, citing its records.
@@ -585,20 +616,10 @@ impl AiAssistant {
         question: &str,
         ctx: &RequestContext,
     ) -> Result<Suggestion, AssistantError> {
-        self.require(scope, Permission::WriteRecords, ctx).await?;
-        Self::check_enabled(scope, tenant)?;
-        let question = input_text("question", question, 3, 1_000)?;
-        self.admit(scope, tenant).await?;
-
-        let mut context = Collected::new(self.config.max_context_records);
-        let organisation = self.organisation(scope, &mut context).await?;
-        self.matching(
-            scope,
-            &keywords(&question, 6),
-            organisation.as_ref(),
-            &mut context,
-        )
-        .await?;
+        let input = async { Ok(input_text("question", question, 3, 1_000)?) };
+        let question = self.admitted(scope, tenant, input, ctx).await?;
+        let cap = self.config.max_context_records;
+        let (mut context, organisation) = self.context_for(scope, &question, cap).await?;
         self.everything(scope, organisation.as_ref(), &mut context)
             .await?;
         let request = QuestionRequest {
@@ -607,19 +628,20 @@ impl AiAssistant {
             organisation,
             context: context.records,
         };
-        let generated = match self.ports.provider.answer(&request).await {
-            Ok(generated) => generated,
-            Err(error) => return Err(self.failed(scope, "answer", error, ctx).await),
+        let generated = self.ports.provider.answer(&request).await;
+        let content = |answer: Answer| {
+            let text: String = answer.text.trim().chars().take(20_000).collect();
+            if text.is_empty() {
+                return Err(AiError::InvalidResponse("the answer is empty".into()));
+            }
+            Ok((
+                SuggestionContent::Answer { question, text },
+                answer.citations,
+            ))
         };
-        let text: String = generated.output.text.trim().chars().take(20_000).collect();
-        if text.is_empty() {
-            let error = AiError::InvalidResponse("the answer is empty".into());
-            return Err(self.failed(scope, "answer", error, ctx).await);
-        }
-        let content = SuggestionContent::Answer { question, text };
-        let citations = Self::citations(&request.context, &generated.output.citations);
-        let provenance = Self::provenance(generated.provenance, &request.context);
-        self.store(scope, content, citations, provenance, ctx).await
+        let kind = SuggestionKind::Answer;
+        self.generation(scope, kind, &request.context, generated, content, ctx)
+            .await
     }
 
     // ------------------------------------------------------------ reading
@@ -655,13 +677,14 @@ impl AiAssistant {
     ) -> Result<Suggestion, AssistantError> {
         let suggestion = self.ports.suggestions.get(scope, id).await?;
         if suggestion.version != expected_version {
-            return Err(AssistantError::StaleVersion);
+            return Err(UseCaseError::StaleVersion.into());
         }
         if suggestion.status != SuggestionStatus::Pending {
-            return Err(AssistantError::Conflict {
+            return Err(UseCaseError::Conflict {
                 code: "already_decided",
                 message: "this suggestion was already accepted, rejected or acknowledged",
-            });
+            }
+            .into());
         }
         Ok(suggestion)
     }
@@ -768,10 +791,11 @@ impl AiAssistant {
             {
                 Ok(_) => {}
                 Err(StoreError::NotFound) => {
-                    return Err(AssistantError::Conflict {
+                    return Err(UseCaseError::Conflict {
                         code: "target_gone",
                         message: "the policy this draft was made for no longer exists; reject it or draft again",
-                    });
+                    }
+                    .into());
                 }
                 Err(other) => return Err(other.into()),
             }
@@ -793,8 +817,8 @@ impl AiAssistant {
             }),
             Err(error) => {
                 let reason = match &error {
-                    AssistantError::Validation(_) => "validation",
-                    AssistantError::Conflict { code, .. } => code,
+                    AssistantError::UseCase(UseCaseError::Validation(_)) => "validation",
+                    AssistantError::UseCase(UseCaseError::Conflict { code, .. }) => code,
                     _ => "error",
                 };
                 if let Err(undo) = self
@@ -879,10 +903,11 @@ impl AiAssistant {
                     activity_id: created.id.as_uuid(),
                 })
             }
-            SuggestionContent::Answer { .. } => Err(AssistantError::Conflict {
+            SuggestionContent::Answer { .. } => Err(UseCaseError::Conflict {
                 code: "not_applicable",
                 message: "an answer changes no record",
-            }),
+            }
+            .into()),
         }
     }
 }

@@ -1,52 +1,14 @@
 //! Stored suggestions: what the assistant produced, pending until a user decides.
 
-use std::{fmt, str::FromStr};
-
 use aura_gdpr_registers::{ActivityFields, PolicyKind};
 use aura_tenancy::{TenantId, UserId};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{Citation, Provenance};
 
-macro_rules! names {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(format!("`{other}` is not one of: {}", [$($text),+].join(", "))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-names!(
+aura_gdpr_registers::string_enum!(
     /// What the assistant was asked for.
     SuggestionKind {
         PolicyDraft => "policy_draft",
@@ -55,7 +17,7 @@ names!(
     }
 );
 
-names!(
+aura_gdpr_registers::string_enum!(
     /// pending → accepted | rejected (drafts and activity suggestions);
     /// pending → acknowledged | rejected (answers, which change no record).
     SuggestionStatus {
@@ -89,71 +51,6 @@ pub enum SuggestionContent {
     Answer { question: String, text: String },
 }
 
-// Read by hand: serde's internally tagged enums buffer their input, and the buffer loses
-// what `time`'s optional dates need (a `null` review date would not read back).
-impl<'de> Deserialize<'de> for SuggestionContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Draft {
-            policy_id: Option<Uuid>,
-            title: String,
-            policy_kind: PolicyKind,
-            text: String,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Activity {
-            description: String,
-            fields: Box<ActivityFields>,
-            rationale: String,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Reply {
-            question: String,
-            text: String,
-        }
-
-        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-        let kind = match map.remove("type") {
-            Some(serde_json::Value::String(kind)) => kind,
-            _ => return Err(D::Error::missing_field("type")),
-        };
-        let rest = serde_json::Value::Object(map);
-        let content = match kind.as_str() {
-            "policy_draft" => {
-                serde_json::from_value(rest).map(|d: Draft| SuggestionContent::PolicyDraft {
-                    policy_id: d.policy_id,
-                    title: d.title,
-                    policy_kind: d.policy_kind,
-                    text: d.text,
-                })
-            }
-            "activity_suggestion" => serde_json::from_value(rest).map(|a: Activity| {
-                SuggestionContent::ActivitySuggestion {
-                    description: a.description,
-                    fields: a.fields,
-                    rationale: a.rationale,
-                }
-            }),
-            "answer" => serde_json::from_value(rest).map(|r: Reply| SuggestionContent::Answer {
-                question: r.question,
-                text: r.text,
-            }),
-            other => {
-                return Err(D::Error::unknown_variant(
-                    other,
-                    &["policy_draft", "activity_suggestion", "answer"],
-                ));
-            }
-        };
-        content.map_err(D::Error::custom)
-    }
-}
-
 impl SuggestionContent {
     pub fn kind(&self) -> SuggestionKind {
         match self {
@@ -165,7 +62,7 @@ impl SuggestionContent {
 }
 
 /// One output of the assistant, stored with its provenance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Suggestion {
     pub id: Uuid,
     pub tenant_id: TenantId,
@@ -204,60 +101,4 @@ pub enum Applied {
 pub struct Accepted {
     pub suggestion: Suggestion,
     pub applied: Option<Applied>,
-}
-
-#[cfg(test)]
-mod tests {
-    use aura_gdpr_registers::{
-        ActivityRole, ActivityStatus, DataCategory, DpiaRequirement, LawfulBasis, Purpose,
-    };
-
-    use super::*;
-
-    #[test]
-    fn content_round_trips_through_json() {
-        let fields = ActivityFields {
-            name: "Newsletter".into(),
-            description: Some("monthly".into()),
-            role: ActivityRole::Controller,
-            controller_name: None,
-            controller_contact: None,
-            purposes: vec![Purpose {
-                description: "News".into(),
-                lawful_basis: LawfulBasis::Consent,
-                legitimate_interest: None,
-            }],
-            data_subject_categories: vec!["Subscribers".into()],
-            data_categories: vec![DataCategory {
-                name: "E-mail".into(),
-                special_category: None,
-                criminal_offence_data: false,
-                retention: Some("until withdrawn".into()),
-            }],
-            recipient_categories: Vec::new(),
-            transfers: Vec::new(),
-            security_measures: None,
-            data_source: None,
-            automated_decision_making: false,
-            automated_decision_details: None,
-            dpia_required: DpiaRequirement::No,
-            dpia_reason: None,
-            owner_id: None,
-            department: None,
-            processor_ids: Vec::new(),
-            status: ActivityStatus::Draft,
-            review_date: None,
-        };
-        let content = SuggestionContent::ActivitySuggestion {
-            description: "monthly newsletter".into(),
-            fields: Box::new(fields),
-            rationale: "consent".into(),
-        };
-        let value = serde_json::to_value(&content).expect("serialize");
-        let back: Result<SuggestionContent, _> = serde_json::from_value(value.clone());
-        match back {
-            Ok(back) => assert_eq!(back, content),
-            Err(e) => panic!("{value} {e}"),
-        }
-    }
 }

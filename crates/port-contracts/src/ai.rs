@@ -179,42 +179,40 @@ pub async fn insert_then_get_returns_the_suggestion(stores: AiStores) {
     }
 }
 
+/// Inserting `suggestion` in `fx`'s tenant is refused and leaves no event.
+async fn assert_insert_refused(
+    stores: &AiStores,
+    fx: &TenantFixture,
+    suggestion: &Suggestion,
+    why: &str,
+) {
+    let before = audit_len(&stores.identity, &fx.scope).await;
+    let event = created_event(fx, suggestion.id);
+    let inserted = stores
+        .suggestions
+        .insert(&fx.scope, suggestion, event)
+        .await;
+    assert!(inserted.is_err(), "{why}");
+    let after = audit_len(&stores.identity, &fx.scope).await;
+    assert_eq!(after, before, "{why}: no event");
+}
+
 pub async fn insert_of_a_taken_id_is_refused(stores: AiStores) {
     let fx = register_tenant(&stores.identity).await;
     let suggestion = add_suggestion(&stores, &fx, SuggestionKind::Answer).await;
-    let before = audit_len(&stores.identity, &fx.scope).await;
     let again = Suggestion {
         content: content(SuggestionKind::Answer),
         ..suggestion.clone()
     };
-    assert!(
-        stores
-            .suggestions
-            .insert(&fx.scope, &again, created_event(&fx, again.id))
-            .await
-            .is_err(),
-        "a taken id is refused"
-    );
-    assert_eq!(
-        audit_len(&stores.identity, &fx.scope).await,
-        before,
-        "no event"
-    );
+    assert_insert_refused(&stores, &fx, &again, "a taken id is refused").await;
 }
 
 pub async fn insert_into_another_tenant_is_refused(stores: AiStores) {
     let a = register_tenant(&stores.identity).await;
     let b = register_tenant(&stores.identity).await;
     let foreign = new_suggestion(&stores, &b, SuggestionKind::Answer);
-    let before = audit_len(&stores.identity, &a.scope).await;
-    assert!(
-        stores
-            .suggestions
-            .insert(&a.scope, &foreign, created_event(&a, foreign.id))
-            .await
-            .is_err(),
-        "a row claiming another tenant is refused"
-    );
+    let why = "a row claiming another tenant is refused";
+    assert_insert_refused(&stores, &a, &foreign, why).await;
     assert_not_found(
         stores.suggestions.get(&b.scope, foreign.id).await,
         "stored nowhere (b)",
@@ -222,11 +220,6 @@ pub async fn insert_into_another_tenant_is_refused(stores: AiStores) {
     assert_not_found(
         stores.suggestions.get(&a.scope, foreign.id).await,
         "stored nowhere (a)",
-    );
-    assert_eq!(
-        audit_len(&stores.identity, &a.scope).await,
-        before,
-        "no event"
     );
 }
 
@@ -268,52 +261,28 @@ pub async fn list_filters_by_status_and_kind(stores: AiStores) {
         )
         .await
         .expect("decide");
-    let query = |status, kind| SuggestionQuery {
-        status,
-        kind,
-        limit: 10,
-        after: None,
-    };
-    let ids = |rows: Vec<Suggestion>| rows.into_iter().map(|s| s.id).collect::<Vec<_>>();
-    assert_eq!(
-        ids(list_all(
-            &stores,
-            &fx.scope,
-            query(Some(SuggestionStatus::Pending), None)
-        )
-        .await),
-        vec![answer.id]
-    );
-    assert_eq!(
-        ids(list_all(
-            &stores,
-            &fx.scope,
-            query(Some(SuggestionStatus::Accepted), None)
-        )
-        .await),
-        vec![draft.id]
-    );
-    assert_eq!(
-        ids(list_all(
-            &stores,
-            &fx.scope,
-            query(None, Some(SuggestionKind::Answer))
-        )
-        .await),
-        vec![answer.id]
-    );
-    assert!(
-        list_all(
-            &stores,
-            &fx.scope,
-            query(
-                Some(SuggestionStatus::Accepted),
-                Some(SuggestionKind::Answer)
-            )
-        )
-        .await
-        .is_empty()
-    );
+    // Each filter (status, kind) and the ids it lists.
+    let cases = [
+        (Some(SuggestionStatus::Pending), None, vec![answer.id]),
+        (Some(SuggestionStatus::Accepted), None, vec![draft.id]),
+        (None, Some(SuggestionKind::Answer), vec![answer.id]),
+        (
+            Some(SuggestionStatus::Accepted),
+            Some(SuggestionKind::Answer),
+            Vec::new(),
+        ),
+    ];
+    for (status, kind, expected) in cases {
+        let query = SuggestionQuery {
+            status,
+            kind,
+            limit: 10,
+            after: None,
+        };
+        let listed = list_all(&stores, &fx.scope, query).await;
+        let ids: Vec<Uuid> = listed.into_iter().map(|s| s.id).collect();
+        assert_eq!(ids, expected, "status {status:?}, kind {kind:?}");
+    }
 }
 
 pub async fn decide_stores_the_decision_only(stores: AiStores) {
@@ -491,108 +460,46 @@ fn window(stores: &AiStores) -> OffsetDateTime {
     at.replace_nanosecond(0).unwrap_or(at)
 }
 
-pub async fn usage_counts_up_to_the_limit(stores: AiStores) {
-    let fx = register_tenant(&stores.identity).await;
-    let start = window(&stores);
-    for i in 0..3 {
-        assert!(
-            stores
-                .usage
-                .try_acquire(&fx.scope, start, 3)
-                .await
-                .expect("acquire"),
-            "use {i} is counted"
-        );
-    }
-    for _ in 0..2 {
-        assert!(
-            !stores
-                .usage
-                .try_acquire(&fx.scope, start, 3)
-                .await
-                .expect("acquire"),
-            "beyond the limit"
-        );
-    }
-    assert!(
-        stores
+/// One use asked for: in whose scope, in which window, under which limit, whether it
+/// must be counted, and why.
+type Use<'a> = (&'a TenantScope, OffsetDateTime, u32, bool, &'a str);
+
+/// Asks for each use in turn and checks that it is counted, or not, as it says.
+async fn uses(stores: &AiStores, uses: &[Use<'_>]) {
+    for (i, (scope, window, limit, counted, why)) in uses.iter().enumerate() {
+        let got = stores
             .usage
-            .try_acquire(&fx.scope, start, 4)
+            .try_acquire(scope, *window, *limit)
             .await
-            .expect("acquire"),
-        "a higher limit admits one more"
-    );
-    assert!(
-        !stores
-            .usage
-            .try_acquire(&fx.scope, start, 0)
-            .await
-            .expect("acquire"),
-        "a limit of zero admits nothing"
-    );
+            .expect("acquire");
+        assert_eq!(got, *counted, "use {i}: {why}");
+    }
 }
 
-pub async fn usage_windows_start_afresh(stores: AiStores) {
-    let fx = register_tenant(&stores.identity).await;
-    let start = window(&stores);
-    assert!(
-        stores
-            .usage
-            .try_acquire(&fx.scope, start, 1)
-            .await
-            .expect("acquire")
-    );
-    assert!(
-        !stores
-            .usage
-            .try_acquire(&fx.scope, start, 1)
-            .await
-            .expect("acquire")
-    );
-    let next = start + Duration::HOUR;
-    assert!(
-        stores
-            .usage
-            .try_acquire(&fx.scope, next, 1)
-            .await
-            .expect("acquire"),
-        "the next window starts at zero"
-    );
-    assert!(
-        !stores
-            .usage
-            .try_acquire(&fx.scope, next, 1)
-            .await
-            .expect("acquire")
-    );
-}
-
-pub async fn usage_is_per_tenant(stores: AiStores) {
+/// Uses count per tenant and clock-hour window, up to the limit the call names.
+pub async fn usage_counts_per_tenant_and_window_up_to_the_limit(stores: AiStores) {
     let a = register_tenant(&stores.identity).await;
     let b = register_tenant(&stores.identity).await;
     let start = window(&stores);
-    assert!(
-        stores
-            .usage
-            .try_acquire(&a.scope, start, 1)
-            .await
-            .expect("acquire")
-    );
-    assert!(
-        !stores
-            .usage
-            .try_acquire(&a.scope, start, 1)
-            .await
-            .expect("acquire")
-    );
-    assert!(
-        stores
-            .usage
-            .try_acquire(&b.scope, start, 1)
-            .await
-            .expect("acquire"),
-        "another tenant's uses do not count"
-    );
+    let next = start + Duration::HOUR;
+    let (a, b) = (&a.scope, &b.scope);
+    uses(
+        &stores,
+        &[
+            (a, start, 3, true, "counted"),
+            (a, start, 3, true, "counted"),
+            (a, start, 3, true, "counted"),
+            (a, start, 3, false, "beyond the limit"),
+            (a, start, 3, false, "beyond the limit"),
+            (a, start, 4, true, "a higher limit admits one more"),
+            (a, start, 0, false, "a limit of zero admits nothing"),
+            (b, start, 1, true, "another tenant's uses do not count"),
+            (b, start, 1, false, "beyond the limit"),
+            (b, next, 1, true, "the next window starts at zero"),
+            (b, next, 1, false, "beyond the limit"),
+        ],
+    )
+    .await;
 }
 
 pub async fn concurrent_usage_never_exceeds_the_limit(stores: AiStores) {

@@ -68,7 +68,7 @@ pub mod users;
 use std::sync::Arc;
 
 use aura_ai_port::{AiUsage, SuggestionRepository};
-use aura_audit::AuditLog;
+use aura_audit::{AuditLog, AuditQuery, AuditRecord};
 use aura_gdpr_registers::{
     Activities, Policies, Processors,
     ports::{OrganisationRepository, PolicyVersions},
@@ -81,7 +81,7 @@ use aura_jobs::JobQueue;
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
 use aura_tasks::ports::TaskRepository;
-use aura_tenancy::Clock;
+use aura_tenancy::{Clock, TenantScope};
 
 /// The ports under test, as the domain sees them.
 #[derive(Clone)]
@@ -136,6 +136,17 @@ impl Stores {
             audit: store,
             clock,
         }
+    }
+
+    /// The scope's audit events of `action`, in the audit log's list order (up to a
+    /// hundred): what a use-case test checks a change left behind.
+    pub async fn events(&self, scope: &TenantScope, action: &str) -> Vec<AuditRecord> {
+        let query = AuditQuery {
+            action: Some(action.to_owned()),
+            limit: 100,
+            ..AuditQuery::default()
+        };
+        self.audit.list(scope, &query).await.unwrap().items
     }
 }
 
@@ -547,9 +558,7 @@ macro_rules! ai_contract_tests {
             stale_decision_changes_nothing,
             concurrent_decisions_have_one_winner,
             other_tenants_suggestions_are_out_of_reach,
-            usage_counts_up_to_the_limit,
-            usage_windows_start_afresh,
-            usage_is_per_tenant,
+            usage_counts_per_tenant_and_window_up_to_the_limit,
             concurrent_usage_never_exceeds_the_limit,
         });
     };
@@ -566,16 +575,36 @@ pub struct LimitStores {
     pub base: time::OffsetDateTime,
 }
 
-/// Expands to one `#[tokio::test]` per rate limiter contract. The argument is an async
-/// expression (evaluated afresh for each test) that yields a [`LimitStores`]. Defines
-/// `__limit_contract_stores` and the module `rate_limits` in the calling module.
+/// Expands to one `#[tokio::test]` per rate limiter contract and time base: the
+/// argument names an `async fn(time::OffsetDateTime) -> LimitStores` of the calling
+/// module (evaluated afresh for each test), called with a fixed time (microseconds
+/// included) in the module `fixed_time` and with the wall clock's in `wall_time`.
 #[macro_export]
 macro_rules! rate_limit_contract_tests {
-    ($stores:expr $(,)?) => {
-        async fn __limit_contract_stores() -> $crate::LimitStores {
-            $stores.await
+    ($stores:ident $(,)?) => {
+        mod fixed_time {
+            async fn __limit_contract_stores() -> $crate::LimitStores {
+                super::$stores($crate::limits::FIXED_BASE).await
+            }
+
+            $crate::__limit_contract_modules!();
         }
 
+        mod wall_time {
+            async fn __limit_contract_stores() -> $crate::LimitStores {
+                super::$stores(::time::OffsetDateTime::now_utc()).await
+            }
+
+            $crate::__limit_contract_modules!();
+        }
+    };
+}
+
+/// The contract module of [`rate_limit_contract_tests!`] for one time base.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __limit_contract_modules {
+    () => {
         $crate::__contract_module!(__limit_contract_stores: rate_limits => limits {
             a_quiet_key_gets_its_burst_then_refusals,
             retry_after_is_exact,

@@ -15,6 +15,9 @@ use uuid::Uuid;
 
 use crate::LimitStores;
 
+/// The fixed base time of [`crate::rate_limit_contract_tests!`]'s `fixed_time` runs.
+pub const FIXED_BASE: OffsetDateTime = time::macros::datetime!(2026-03-01 09:30:00.123456 UTC);
+
 fn quota(per_minute: u32, burst: u32) -> Quota {
     Quota::new(per_minute, burst).unwrap()
 }

@@ -2,9 +2,16 @@
 //! nothing in the register changes until `accept` (which, like every decision, sends
 //! `If-Match` with the suggestion's ETag).
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use aura_ai_port::{PolicyDraftInput, SuggestionKind, SuggestionQuery, SuggestionStatus};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::StatusCode, web};
+use aura_ai_port::{
+    AiAssistant, AssistantError, PolicyDraftInput, Suggestion, SuggestionKind, SuggestionQuery,
+    SuggestionStatus,
+};
+use aura_audit::RequestContext;
 use aura_gdpr_registers::PolicyKind;
+use aura_identity::Authenticated;
+use aura_tenancy::{Tenant, TenantScope};
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -60,9 +67,72 @@ pub struct SuggestionParams {
     pub cursor: Option<String>,
 }
 
-fn created(suggestion: aura_ai_port::Suggestion) -> HttpResponse {
+/// Who asks the assistant, in which tenant, from where: what every AI route reads
+/// from the request before its own path and body.
+pub struct Asker {
+    state: web::Data<ApiState>,
+    meta: ClientMeta,
+    auth: Authenticated,
+}
+
+impl FromRequest for Asker {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = web::Data::<ApiState>::extract(&req)
+                .await
+                .map_err(|_| ApiError::Internal("application state missing".into()))?;
+            let meta = ClientMeta::extract(&req).await?;
+            let Auth(auth) = Auth::extract(&req).await?;
+            Ok(Self { state, meta, auth })
+        })
+    }
+}
+
+impl Asker {
+    fn ai(&self) -> &AiAssistant {
+        &self.state.ai
+    }
+
+    fn scope(&self) -> &TenantScope {
+        &self.auth.scope
+    }
+
+    fn tenant(&self) -> &Tenant {
+        &self.auth.tenant
+    }
+
+    fn ctx(&self) -> &RequestContext {
+        &self.meta.context
+    }
+
+    /// One of the assistant's generations (`generate`: draft a policy, suggest an
+    /// activity, answer) on the request's `input`: `201` with the pending suggestion
+    /// and its `ETag`.
+    async fn generate<I>(
+        &self,
+        generate: impl AsyncFnOnce(
+            &AiAssistant,
+            &TenantScope,
+            &Tenant,
+            I,
+            &RequestContext,
+        ) -> Result<Suggestion, AssistantError>,
+        input: I,
+    ) -> Result<HttpResponse, ApiError> {
+        let suggestion =
+            generate(self.ai(), self.scope(), self.tenant(), input, self.ctx()).await?;
+        Ok(answered(StatusCode::CREATED, suggestion))
+    }
+}
+
+/// A suggestion as answered: `status` with its `ETag`.
+fn answered(status: StatusCode, suggestion: Suggestion) -> HttpResponse {
     with_etag(
-        StatusCode::CREATED,
+        status,
         suggestion.version,
         &SuggestionBody::from(suggestion),
     )
@@ -99,9 +169,7 @@ fn example() -> serde_json::Value {
         (status = 502, body = Problem, content_type = "application/problem+json", description = "the provider failed (`ai_provider_failed`)"),
         (status = 504, body = Problem, content_type = "application/problem+json", description = "the provider did not answer in time (`ai_provider_timeout`)")))]
 pub async fn draft_policy(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    asker: Asker,
     JsonBody(body): JsonBody<PolicyDraftBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = PolicyDraftInput {
@@ -109,11 +177,7 @@ pub async fn draft_policy(
         title: body.title,
         policy_id: body.policy_id,
     };
-    let suggestion = state
-        .ai
-        .draft_policy(&auth.scope, &auth.tenant, input, &meta.context)
-        .await?;
-    Ok(created(suggestion))
+    asker.generate(AiAssistant::draft_policy, input).await
 }
 
 /// Suggests the fields of a processing activity from a plain-language description.
@@ -128,16 +192,12 @@ pub async fn draft_policy(
         (status = 502, body = Problem, content_type = "application/problem+json"),
         (status = 504, body = Problem, content_type = "application/problem+json")))]
 pub async fn suggest_activity(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    asker: Asker,
     JsonBody(body): JsonBody<ActivitySuggestionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let suggestion = state
-        .ai
-        .suggest_activity(&auth.scope, &auth.tenant, &body.description, &meta.context)
-        .await?;
-    Ok(created(suggestion))
+    asker
+        .generate(AiAssistant::suggest_activity, &body.description)
+        .await
 }
 
 /// Answers a question about the organisation's own compliance state, citing the records
@@ -152,28 +212,17 @@ pub async fn suggest_activity(
         (status = 502, body = Problem, content_type = "application/problem+json"),
         (status = 504, body = Problem, content_type = "application/problem+json")))]
 pub async fn ask(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    asker: Asker,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let suggestion = state
-        .ai
-        .ask(&auth.scope, &auth.tenant, &body.question, &meta.context)
-        .await?;
-    Ok(created(suggestion))
+    asker.generate(AiAssistant::ask, &body.question).await
 }
 
 /// The tenant's suggestions, newest first.
 #[utoipa::path(get, path = "/api/v1/ai/suggestions", tag = "ai", security(("bearer" = [])), params(SuggestionParams),
     responses((status = 200, body = SuggestionList, example = json!({"items": [example()], "next_cursor": null})),
         (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_suggestions(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_suggestions(req: HttpRequest, asker: Asker) -> Result<HttpResponse, ApiError> {
     let p: SuggestionParams = parse_query(&req)?;
     let query = SuggestionQuery {
         status: query_enum::<SuggestionStatus>(p.status.as_deref(), "status")?,
@@ -181,9 +230,9 @@ pub async fn list_suggestions(
         after: p.cursor.as_deref().map(cursor::decode_id).transpose()?,
         limit: checked_limit(p.limit)?,
     };
-    let page = state
-        .ai
-        .suggestions(&auth.scope, &query, &meta.context)
+    let page = asker
+        .ai()
+        .suggestions(asker.scope(), &query, asker.ctx())
         .await?;
     Ok(HttpResponse::Ok().json(SuggestionList {
         items: page.items.into_iter().map(SuggestionBody::from).collect(),
@@ -195,20 +244,20 @@ pub async fn list_suggestions(
 #[utoipa::path(get, path = "/api/v1/ai/suggestions/{id}", tag = "ai", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = SuggestionBody, example = json!(example())), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_suggestion(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    asker: Asker,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let suggestion = state
-        .ai
-        .suggestion(&auth.scope, parse_id(&path, "id")?, &meta.context)
+    let id = parse_id(&path, "id")?;
+    let suggestion = asker
+        .ai()
+        .suggestion(asker.scope(), id, asker.ctx())
         .await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        suggestion.version,
-        &SuggestionBody::from(suggestion),
-    ))
+    Ok(answered(StatusCode::OK, suggestion))
+}
+
+/// What a decision names: the suggestion of the path at the version `If-Match` names.
+fn decision(req: &HttpRequest, path: &str) -> Result<(Uuid, i32), ApiError> {
+    Ok((parse_id(path, "id")?, if_match(req)?))
 }
 
 /// Accepts a pending suggestion: a policy draft becomes a new draft version (of its
@@ -224,16 +273,13 @@ pub async fn get_suggestion(
         (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn accept(
     req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    asker: Asker,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path, "id")?;
-    let expected = if_match(&req)?;
-    let accepted = state
-        .ai
-        .accept(&auth.scope, id, expected, &meta.context)
+    let (id, expected) = decision(&req, &path)?;
+    let accepted = asker
+        .ai()
+        .accept(asker.scope(), id, expected, asker.ctx())
         .await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -251,20 +297,13 @@ pub async fn accept(
         (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn reject(
     req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    asker: Asker,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path, "id")?;
-    let expected = if_match(&req)?;
-    let suggestion = state
-        .ai
-        .reject(&auth.scope, id, expected, &meta.context)
+    let (id, expected) = decision(&req, &path)?;
+    let suggestion = asker
+        .ai()
+        .reject(asker.scope(), id, expected, asker.ctx())
         .await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        suggestion.version,
-        &SuggestionBody::from(suggestion),
-    ))
+    Ok(answered(StatusCode::OK, suggestion))
 }

@@ -142,7 +142,7 @@ pub async fn add_user(
 /// store (or the contract) holds it.
 struct ClockHoldingDatabase {
     clock: Arc<dyn Clock>,
-    _db: TestDatabase,
+    _db: Arc<TestDatabase>,
 }
 
 impl Clock for ClockHoldingDatabase {
@@ -157,17 +157,29 @@ pub async fn connected<S>(
     clock: Arc<dyn Clock>,
     build: impl FnOnce(PgStores, Arc<dyn Clock>) -> S,
 ) -> S {
-    let db = TestDatabase::create().await;
-    let url = db.app_url().to_owned();
-    let clock: Arc<dyn Clock> = Arc::new(ClockHoldingDatabase { clock, _db: db });
+    let db = Arc::new(TestDatabase::create().await);
+    let clock = holding(&db, clock);
+    build(pool_on(&db, clock.clone()).await, clock)
+}
+
+/// Stores with a pool of their own on `db` (two calls on one database: two API
+/// processes), reading `clock`.
+pub async fn pool_on(db: &TestDatabase, clock: Arc<dyn Clock>) -> PgStores {
     let settings = PoolSettings {
         max_size: 8,
         ..Default::default()
     };
-    let pg = PgStores::connect(&url, settings, Arc::new(Sha256ChainHasher), clock.clone())
+    PgStores::connect(db.app_url(), settings, Arc::new(Sha256ChainHasher), clock)
         .await
-        .expect("stores");
-    build(pg, clock)
+        .expect("stores")
+}
+
+/// `clock`, holding `db` alive as long as anything (a store) holds the clock.
+pub fn holding(db: &Arc<TestDatabase>, clock: Arc<dyn Clock>) -> Arc<dyn Clock> {
+    Arc::new(ClockHoldingDatabase {
+        clock,
+        _db: db.clone(),
+    })
 }
 
 /// A connection of its own (as the app, the owner or the superuser), outside the pool.
