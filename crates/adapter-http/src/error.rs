@@ -10,7 +10,7 @@ use aura_tenancy::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::middleware::{REQUEST_ID_HEADER, SECURITY_HEADERS, current_request_id};
+use crate::request::{REQUEST_ID_HEADER, SECURITY_HEADERS, current_request_id};
 
 /// A failed request. 4xx for what the client did; 5xx only for our faults, with a
 /// generic body (the cause is logged with the request id, never sent).

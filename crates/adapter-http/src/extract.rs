@@ -19,51 +19,12 @@ use uuid::Uuid;
 use crate::{
     error::ApiError,
     limits,
-    middleware::{LoggedPrincipal, RequestId},
-    state::{ApiState, EdgeConfig},
+    request::{AUTH_BODY_BYTES, BodyCap, LoggedPrincipal, RequestId, app_state, edge},
+    state::ApiState,
 };
 
 pub(crate) fn state(req: &HttpRequest) -> Result<&ApiState, ApiError> {
-    req.app_data::<web::Data<ApiState>>()
-        .map(|data| data.get_ref())
-        .ok_or_else(|| ApiError::Internal("application state missing".into()))
-}
-
-/// The client address: the peer, or — only when the peer is a trusted proxy — the
-/// right-most untrusted address of `X-Forwarded-For`.
-pub(crate) fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = req.peer_addr()?.ip();
-    if !trusted.contains(&peer) {
-        return Some(peer);
-    }
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    forwarded
-        .rsplit(',')
-        .filter_map(|part| IpAddr::from_str(part.trim()).ok())
-        .find(|ip| !trusted.contains(ip))
-        .or(Some(peer))
-}
-
-/// Whether the client reached us over HTTPS: the service itself speaks plain HTTP, so
-/// only a trusted proxy's `X-Forwarded-Proto` can tell (from anyone else it is ignored).
-pub(crate) fn arrived_over_https(req: &HttpRequest) -> bool {
-    let Ok(state) = state(req) else {
-        return false;
-    };
-    let from_proxy = req
-        .peer_addr()
-        .is_some_and(|peer| state.edge.trusted_proxies.contains(&peer.ip()));
-    from_proxy
-        && req
-            .headers()
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+    app_state(req).ok_or_else(|| ApiError::Internal("application state missing".into()))
 }
 
 /// Where the request came from: for audit events and throttling.
@@ -168,30 +129,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// Which body cap a route has: requests carrying a document get a larger one, the
-/// authentication routes a small one, the rest `EdgeConfig::max_body_bytes`. Declared
-/// per route in the route table ([`crate::routes::table`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyCap {
-    /// `EdgeConfig::max_body_bytes`.
-    Standard,
-    /// Credentials and names only.
-    Auth,
-    /// Policy texts and other long documents (`EdgeConfig::max_document_bytes`).
-    Document,
-}
-
-/// Credentials, names and a password fit in far less; anything bigger is abuse.
-pub const AUTH_BODY_BYTES: usize = 16 * 1024;
-
-/// The body's declared `Content-Length`, if any.
-pub(crate) fn declared_length(req: &HttpRequest) -> Option<usize> {
-    req.headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-}
-
 /// The whole body, at most `limit` bytes (413 beyond): a declared length over the cap
 /// is refused before a byte is read, a longer stream as soon as it passes the cap.
 pub(crate) async fn read_capped(
@@ -217,14 +154,6 @@ pub(crate) async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// The edge settings, borrowed (read on every request; the defaults when no state is
-/// configured, as in unit tests).
-pub(crate) fn edge(req: &HttpRequest) -> &EdgeConfig {
-    static DEFAULTS: std::sync::LazyLock<EdgeConfig> =
-        std::sync::LazyLock::new(EdgeConfig::default);
-    state(req).map_or(&DEFAULTS, |s| &s.edge)
 }
 
 pub(crate) fn body_limit(req: &HttpRequest) -> usize {

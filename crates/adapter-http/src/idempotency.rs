@@ -34,7 +34,8 @@ use aura_tenancy::StoreError;
 
 use crate::{
     error::ApiError,
-    extract::{authenticate, body_limit, declared_length, read_capped, state},
+    extract::{authenticate, body_limit, read_capped, state},
+    request::declared_length,
 };
 
 /// The request header.

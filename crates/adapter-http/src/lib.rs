@@ -9,6 +9,7 @@ pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod request;
 pub mod route;
 pub mod routes;
 pub mod schemas;

@@ -25,7 +25,7 @@ use aura_rate_limit::{RateLimitDecision, RateLimitKey};
 use aura_tenancy::TenantId;
 use time::OffsetDateTime;
 
-use crate::{error::ApiError, extract::client_ip, state::ApiState};
+use crate::{error::ApiError, request::client_ip, state::ApiState};
 
 /// The decision for this request, for the response headers.
 #[derive(Debug, Clone, Copy)]

@@ -9,50 +9,17 @@ use actix_web::{
     http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
 };
-use aura_tenancy::{TenantId, UserId};
 use tracing::Instrument;
 
 use crate::{
     error::ApiError,
-    extract::{arrived_over_https, edge},
     metrics,
+    request::{
+        LoggedPrincipal, REQUEST_ID, REQUEST_ID_HEADER, RequestId, SECURITY_HEADERS,
+        arrived_over_https, edge,
+    },
     trace::RequestTrace,
 };
-
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// The id of the request being handled on this task, for error bodies.
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
-
-/// The request's id, in the request extensions.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-/// Who made the request, once authenticated (for the access log).
-#[derive(Debug, Clone, Copy)]
-pub struct LoggedPrincipal {
-    pub tenant_id: TenantId,
-    pub user_id: UserId,
-}
-
-/// Sent with every answer: no MIME sniffing, no framing, no referrer, no script or
-/// style from anywhere, nothing cached.
-pub(crate) const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::X_FRAME_OPTIONS, "DENY"),
-    (header::REFERRER_POLICY, "no-referrer"),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; frame-ancestors 'none'",
-    ),
-    (header::CACHE_CONTROL, "no-store"),
-];
 
 /// A client-sent id is kept when it is short and plain; otherwise a new one is made.
 fn accept_request_id(header: Option<&HeaderValue>) -> String {

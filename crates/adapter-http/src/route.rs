@@ -13,8 +13,8 @@ use actix_web::{FromRequest, Handler, Responder, http::Method, middleware::from_
 use utoipa::openapi::{RefOr, path::HttpMethod, path::Operation, schema::Schema};
 
 use crate::{
-    extract::BodyCap,
     idempotency::{Keys, signup_keys, tenant_keys},
+    request::BodyCap,
 };
 
 /// Which rate limit a route falls under.
@@ -194,7 +194,7 @@ mod tests {
     use serde_json::Value;
 
     use super::{RateLimit, table};
-    use crate::{extract::BodyCap, idempotency::Keys};
+    use crate::{idempotency::Keys, request::BodyCap};
 
     /// (method, path) of every operation in the served document.
     fn documented() -> Vec<(String, String, Value)> {

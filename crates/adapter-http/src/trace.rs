@@ -14,7 +14,7 @@ use opentelemetry::{
 use tracing::{Span, field::Empty};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::{metrics, middleware::LoggedPrincipal};
+use crate::{metrics, request::LoggedPrincipal};
 
 struct Headers<'a>(&'a HeaderMap);
 

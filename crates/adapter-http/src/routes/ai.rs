@@ -19,10 +19,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, cursor, parse_id, parse_query},
-    routes::{
-        checked_limit,
-        registers::{if_match, query_enum, with_etag},
-    },
+    routes::params::{checked_limit, if_match, query_enum, with_etag},
     schemas::ai::{AcceptedBody, SuggestionBody, SuggestionList, optional_policy_kind},
     state::ApiState,
 };

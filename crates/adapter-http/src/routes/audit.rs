@@ -10,7 +10,7 @@ use crate::{
     dto::{AuditEventBody, AuditEventList, BrokenLinkBody, ChainReport},
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, cursor, parse_id, parse_query},
-    routes::{checked_limit, query_text},
+    routes::params::{checked_limit, query_text},
     state::ApiState,
 };
 

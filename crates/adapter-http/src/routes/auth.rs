@@ -9,7 +9,7 @@ use crate::{
     },
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody},
-    routes::optional,
+    routes::params::optional,
     state::ApiState,
 };
 

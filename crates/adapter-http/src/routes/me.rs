@@ -6,7 +6,7 @@ use crate::{
     dto::{ChangePasswordBody, ProfilePatchBody, TokenResponse, UserBody},
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody},
-    routes::optional,
+    routes::params::optional,
     state::ApiState,
 };
 

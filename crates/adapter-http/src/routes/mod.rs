@@ -4,6 +4,7 @@ pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod me;
+pub mod params;
 mod records;
 pub mod registers;
 pub mod system;
@@ -17,8 +18,9 @@ use utoipa::IntoParams;
 
 use crate::{
     error::ApiError,
-    extract::{BodyCap, cursor},
+    extract::cursor,
     idempotency::Keys,
+    request::BodyCap,
     route::{RateLimit, Route},
 };
 
@@ -147,57 +149,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A resource whose unsupported methods answer 405 problem+json.
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(crate::method_not_allowed))
-}
-
-/// `limit` and `cursor` of a list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    /// Items per page, 1–100 (default 25).
-    pub limit: Option<usize>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-pub(crate) fn checked_limit(limit: Option<usize>) -> Result<usize, ApiError> {
-    match limit {
-        None => Ok(PageRequest::DEFAULT_LIMIT),
-        Some(n) if (1..=PageRequest::MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_query",
-            Some("limit"),
-            "must be between 1 and 100",
-        )),
-    }
-}
-
-/// A free-text query parameter: trimmed, empty means absent, at most 200 characters.
-pub(crate) fn query_text(raw: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
-    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > 200 => Err(ApiError::bad_request(
-            "invalid_query",
-            Some(field),
-            "must be at most 200 characters",
-        )),
-        other => Ok(other),
-    }
-}
-
-impl ListParams {
-    pub fn page(&self) -> Result<PageRequest, ApiError> {
-        Ok(PageRequest {
-            after: self.cursor.as_deref().map(cursor::decode_id).transpose()?,
-            limit: checked_limit(self.limit)?,
-        })
-    }
-}
-
-/// Runs `parse` on an optional input, collecting its errors.
-pub(crate) fn optional<T, R>(
-    errors: &mut ValidationErrors,
-    value: Option<R>,
-    parse: impl FnOnce(R) -> Result<T, ValidationErrors>,
-) -> Option<T> {
-    value.and_then(|v| errors.collect(parse(v)))
 }

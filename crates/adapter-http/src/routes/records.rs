@@ -14,7 +14,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{
     error::ApiError,
     extract::{Auth, ClientMeta, JsonBody, parse_query},
-    routes::registers::{if_match, page_of, typed_id, with_etag},
+    routes::params::{if_match, page_of, typed_id, with_etag},
     state::ApiState,
 };
 

@@ -27,7 +27,9 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
     routes::{
-        checked_limit, query_text,
+        params::{
+            decode_cursor, if_match, list_query, query_enum, query_id, query_text, with_etag,
+        },
         records::{RecordApi, RecordRoutes},
     },
     schemas::registers::{
@@ -37,107 +39,6 @@ use crate::{
     },
     state::ApiState,
 };
-
-/// `If-Match: "3"` (or `3`) → 3. Missing → 428; malformed → 400.
-pub(crate) fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
-    let raw = req
-        .headers()
-        .get(header::IF_MATCH)
-        .ok_or(ApiError::PreconditionRequired)?
-        .to_str()
-        .unwrap_or("");
-    raw.trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i32>()
-        .ok()
-        .filter(|v| *v >= 0)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_if_match",
-                Some("If-Match"),
-                "must be the record's ETag, e.g. \"3\"",
-            )
-        })
-}
-
-pub(crate) fn with_etag<T: Serialize>(
-    status: actix_web::http::StatusCode,
-    version: i32,
-    body: &T,
-) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, format!("\"{version}\"")))
-        .json(body)
-}
-
-fn encode_cursor(cursor: &Cursor) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::json!({ "k": cursor.key, "i": cursor.id }).to_string())
-}
-
-pub(crate) fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
-    let invalid = || {
-        ApiError::bad_request(
-            "invalid_cursor",
-            Some("cursor"),
-            "is not a cursor this API issued",
-        )
-    };
-    raw.map(|raw| {
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        let key = value["k"].as_str().ok_or_else(invalid)?.to_owned();
-        let id = value["i"]
-            .as_str()
-            .and_then(|i| Uuid::parse_str(i).ok())
-            .ok_or_else(invalid)?;
-        Ok(Cursor { key, id })
-    })
-    .transpose()
-}
-
-fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
-    raw.map(|s| Sort::parse(s).map_err(|m| ApiError::bad_request("invalid_query", Some("sort"), m)))
-        .transpose()
-        .map(Option::unwrap_or_default)
-}
-
-/// A register's list query: its filter, and the order, start and size every list
-/// takes from `sort`, `cursor` and `limit`.
-fn list_query<F>(
-    filter: F,
-    sort: Option<String>,
-    cursor: Option<String>,
-    limit: Option<usize>,
-) -> Result<ListQuery<F>, ApiError> {
-    Ok(ListQuery {
-        filter,
-        sort: parse_sort(sort.as_deref())?,
-        after: decode_cursor(cursor.as_deref())?,
-        limit: checked_limit(limit)?,
-    })
-}
-
-/// An optional id filter of a list, e.g. `owner`.
-fn query_id(raw: Option<&str>, field: &str) -> Result<Option<Uuid>, ApiError> {
-    raw.map(|raw| parse_id(raw, field)).transpose()
-}
-
-/// The `{id}` of a kernel record's path.
-pub(crate) fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
-    parse_id(raw, "id").map(Id::from_uuid)
-}
-
-/// A page's items as their bodies, and the cursor of the next page.
-pub(crate) fn page_of<T, B: From<T>>(
-    items: Vec<T>,
-    next: Option<Cursor>,
-) -> (Vec<B>, Option<String>) {
-    (
-        items.into_iter().map(Into::into).collect(),
-        next.as_ref().map(encode_cursor),
-    )
-}
 
 // ------------------------------------------------------------------ organisation
 
@@ -209,17 +110,6 @@ pub struct ActivityParams {
     pub sort: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
-}
-
-pub(crate) fn query_enum<T: std::str::FromStr<Err = String>>(
-    raw: Option<&str>,
-    field: &str,
-) -> Result<Option<T>, ApiError> {
-    raw.map(|r| {
-        r.parse::<T>()
-            .map_err(|m| ApiError::bad_request("invalid_query", Some(field), m))
-    })
-    .transpose()
 }
 
 /// Processing activities with what each record still lacks (`missing`).

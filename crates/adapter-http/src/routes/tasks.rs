@@ -19,9 +19,10 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
     routes::{
-        checked_limit,
+        params::{
+            checked_limit, decode_cursor, if_match, page_of, query_enum, typed_id, with_etag,
+        },
         records::{Call, RecordRoutes},
-        registers::{decode_cursor, if_match, page_of, query_enum, typed_id, with_etag},
     },
     schemas::tasks::{CompletedTask, TaskBody, TaskFieldsBody, TaskList, TaskPatchBody},
     state::ApiState,

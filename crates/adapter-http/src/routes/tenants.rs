@@ -6,7 +6,7 @@ use crate::{
     dto::{CreateUserBody, TenantBody, TenantPatchBody, UpdateUserBody, UserBody, UserList},
     error::{ApiError, Problem},
     extract::{Auth, ClientMeta, JsonBody, cursor, parse_id, parse_query},
-    routes::{ListParams, optional},
+    routes::params::{ListParams, optional},
     state::ApiState,
 };
 

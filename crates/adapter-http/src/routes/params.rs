@@ -1,0 +1,182 @@
+//! What route handlers share: query parameters (limits, cursors, sorts, enums, free text,
+//! ids), `If-Match` and `ETag`, a page's cursor. A leaf of `routes`: the handlers import
+//! it, it imports none of them.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header};
+use aura_gdpr_registers::ports::{Cursor, Sort};
+use aura_records::{Id, ListQuery};
+use aura_tenancy::{PageRequest, ValidationErrors};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    extract::{cursor, parse_id},
+};
+
+/// `If-Match: "3"` (or `3`) → 3. Missing → 428; malformed → 400.
+pub(crate) fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?
+        .to_str()
+        .unwrap_or("");
+    raw.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_if_match",
+                Some("If-Match"),
+                "must be the record's ETag, e.g. \"3\"",
+            )
+        })
+}
+
+pub(crate) fn with_etag<T: Serialize>(
+    status: actix_web::http::StatusCode,
+    version: i32,
+    body: &T,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(body)
+}
+
+fn encode_cursor(cursor: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::json!({ "k": cursor.key, "i": cursor.id }).to_string())
+}
+
+pub(crate) fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            Some("cursor"),
+            "is not a cursor this API issued",
+        )
+    };
+    raw.map(|raw| {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let key = value["k"].as_str().ok_or_else(invalid)?.to_owned();
+        let id = value["i"]
+            .as_str()
+            .and_then(|i| Uuid::parse_str(i).ok())
+            .ok_or_else(invalid)?;
+        Ok(Cursor { key, id })
+    })
+    .transpose()
+}
+
+fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
+    raw.map(|s| Sort::parse(s).map_err(|m| ApiError::bad_request("invalid_query", Some("sort"), m)))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// A register's list query: its filter, and the order, start and size every list
+/// takes from `sort`, `cursor` and `limit`.
+pub(crate) fn list_query<F>(
+    filter: F,
+    sort: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+) -> Result<ListQuery<F>, ApiError> {
+    Ok(ListQuery {
+        filter,
+        sort: parse_sort(sort.as_deref())?,
+        after: decode_cursor(cursor.as_deref())?,
+        limit: checked_limit(limit)?,
+    })
+}
+
+/// An optional id filter of a list, e.g. `owner`.
+pub(crate) fn query_id(raw: Option<&str>, field: &str) -> Result<Option<Uuid>, ApiError> {
+    raw.map(|raw| parse_id(raw, field)).transpose()
+}
+
+/// The `{id}` of a kernel record's path.
+pub(crate) fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
+    parse_id(raw, "id").map(Id::from_uuid)
+}
+
+/// A page's items as their bodies, and the cursor of the next page.
+pub(crate) fn page_of<T, B: From<T>>(
+    items: Vec<T>,
+    next: Option<Cursor>,
+) -> (Vec<B>, Option<String>) {
+    (
+        items.into_iter().map(Into::into).collect(),
+        next.as_ref().map(encode_cursor),
+    )
+}
+
+pub(crate) fn query_enum<T: std::str::FromStr<Err = String>>(
+    raw: Option<&str>,
+    field: &str,
+) -> Result<Option<T>, ApiError> {
+    raw.map(|r| {
+        r.parse::<T>()
+            .map_err(|m| ApiError::bad_request("invalid_query", Some(field), m))
+    })
+    .transpose()
+}
+
+/// `limit` and `cursor` of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Items per page, 1–100 (default 25).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+pub(crate) fn checked_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(PageRequest::DEFAULT_LIMIT),
+        Some(n) if (1..=PageRequest::MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_query",
+            Some("limit"),
+            "must be between 1 and 100",
+        )),
+    }
+}
+
+/// A free-text query parameter: trimmed, empty means absent, at most 200 characters.
+pub(crate) fn query_text(raw: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
+    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > 200 => Err(ApiError::bad_request(
+            "invalid_query",
+            Some(field),
+            "must be at most 200 characters",
+        )),
+        other => Ok(other),
+    }
+}
+
+impl ListParams {
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest {
+            after: self.cursor.as_deref().map(cursor::decode_id).transpose()?,
+            limit: checked_limit(self.limit)?,
+        })
+    }
+}
+
+/// Runs `parse` on an optional input, collecting its errors.
+pub(crate) fn optional<T, R>(
+    errors: &mut ValidationErrors,
+    value: Option<R>,
+    parse: impl FnOnce(R) -> Result<T, ValidationErrors>,
+) -> Option<T> {
+    value.and_then(|v| errors.collect(parse(v)))
+}
