@@ -1,14 +1,9 @@
 //! Extractors: the authenticated principal, the client context, and JSON bodies that
 //! name the offending field when they are rejected.
 
-use std::{net::IpAddr, str::FromStr};
+use std::net::IpAddr;
 
-use actix_web::{
-    FromRequest, HttpMessage, HttpRequest,
-    dev::Payload,
-    http::header,
-    web::{self, BytesMut},
-};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web::BytesMut};
 use aura_audit::RequestContext;
 use aura_identity::Authenticated;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -19,7 +14,10 @@ use uuid::Uuid;
 use crate::{
     error::ApiError,
     limits,
-    request::{AUTH_BODY_BYTES, BodyCap, LoggedPrincipal, RequestId, app_state, edge},
+    request::{
+        AUTH_BODY_BYTES, BodyCap, LoggedPrincipal, RequestId, app_state, client_ip,
+        declared_length, edge,
+    },
     state::ApiState,
 };
 

@@ -12,13 +12,8 @@ pub mod tasks;
 pub mod tenants;
 
 use actix_web::web;
-use aura_tenancy::{PageRequest, ValidationErrors};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::{
-    error::ApiError,
-    extract::cursor,
     idempotency::Keys,
     request::BodyCap,
     route::{RateLimit, Route},

@@ -2,7 +2,7 @@
 //! ids), `If-Match` and `ETag`, a page's cursor. A leaf of `routes`: the handlers import
 //! it, it imports none of them.
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header};
+use actix_web::{HttpRequest, HttpResponse, http::header};
 use aura_gdpr_registers::ports::{Cursor, Sort};
 use aura_records::{Id, ListQuery};
 use aura_tenancy::{PageRequest, ValidationErrors};

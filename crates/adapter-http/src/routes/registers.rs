@@ -12,24 +12,18 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use aura_gdpr_registers::{
     Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, Policies,
     PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, Processors, RecordKind,
-    VersionStatus,
-    ports::{Cursor, Sort},
-    to_csv,
+    VersionStatus, to_csv,
 };
 use aura_records::{Id, ListQuery, RecordUseCases};
 use aura_tenancy::UserId;
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
+    extract::{Auth, ClientMeta, JsonBody, parse_query},
     routes::{
-        params::{
-            decode_cursor, if_match, list_query, query_enum, query_id, query_text, with_etag,
-        },
+        params::{if_match, list_query, query_enum, query_id, query_text, typed_id, with_etag},
         records::{RecordApi, RecordRoutes},
     },
     schemas::registers::{
