@@ -1,11 +1,11 @@
 //! Function-level access: each of the four roles against every authenticated route and
-//! method must match the role → permission matrix in `aura-tenancy` (2xx where the role
+//! method must match the role → permission matrix in `aura-shared-kernel` (2xx where the role
 //! holds the permission, 403 where it does not).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use aura_tenancy::{Permission, Role};
+use aura_shared_kernel::{Permission, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Account, TestApp};

@@ -13,7 +13,7 @@ fn root() -> PathBuf {
 }
 
 const DOMAIN_CRATES: &[&str] = &[
-    "tenancy",
+    "shared-kernel",
     "records",
     "identity",
     "audit",
@@ -34,7 +34,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "thiserror",
     "async-trait",
     "tracing",
-    "aura-tenancy",
+    "aura-shared-kernel",
     "aura-records",
     "aura-identity",
     "aura-audit",
@@ -156,7 +156,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 fn call_sites(needle: &str) -> Vec<String> {
     production_sources()
         .into_iter()
-        .filter(|(path, _)| path != "crates/tenancy/src/scope.rs")
+        .filter(|(path, _)| path != "crates/shared-kernel/src/scope.rs")
         .flat_map(|(path, text)| {
             let count = text.matches(needle).count();
             std::iter::repeat_n(path, count)

@@ -35,13 +35,13 @@ use aura_jobs::{
     JobFilter, JobQueue, JobStatus, JobSummary, NewJob, RetryPolicy, Worker, WorkerPorts,
     WorkerSettings,
 };
+use aura_shared_kernel::{
+    Clock, Conflict, FixedClock, Role, StoreError, SystemClock, SystemScope, Tenant, TenantName,
+    TenantScope, TenantSlug, UserId,
+};
 use aura_tasks::{
     Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskJobPorts, TaskJobSettings,
     TaskPatch, TaskPorts, TaskReminder, TaskService, TaskStatus, ports::RegisterLinks,
-};
-use aura_tenancy::{
-    Clock, Conflict, FixedClock, Role, StoreError, SystemClock, SystemScope, Tenant, TenantName,
-    TenantScope, TenantSlug, UserId,
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use support::smtp::{Message, Mode, SmtpServer, Stage};

@@ -1,7 +1,7 @@
 //! Demo mode: an in-memory tenant with one user per role, so the API can be tried at once.
 
 use aura_identity::{Email, FullName, IdentityServices, NewMember, Password, Registration};
-use aura_tenancy::{Role, SystemScope, TenantName, TenantSlug};
+use aura_shared_kernel::{Role, SystemScope, TenantName, TenantSlug};
 
 use crate::StartError;
 

@@ -39,11 +39,11 @@ use aura_identity::{
 use aura_jobs::{JobQueue, Worker, WorkerPorts};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::RecordStore;
+use aura_shared_kernel::{Clock, StoreError, SystemClock, TenantScope, UserId};
 use aura_tasks::{
     TaskJobPorts, TaskPorts, TaskService,
     ports::{RegisterLinks, TaskRepository},
 };
-use aura_tenancy::{Clock, StoreError, SystemClock, TenantScope, UserId};
 
 pub use config::Settings;
 pub use telemetry::{init_cli_tracing, init_tracing};

@@ -7,8 +7,8 @@ use std::{sync::Arc, time::Duration};
 use aura_gdpr_registers::reviews::ReviewDates;
 use aura_jobs::Worker;
 use aura_jobs::{DuplicateKind, JobQueue, JobRegistry, QueueStats, RetryPolicy, WorkerSettings};
+use aura_shared_kernel::{Clock, StoreError, SystemScope};
 use aura_tasks::{ReminderPolicy, ReviewJobPorts, TaskJobPorts, TaskJobSettings};
-use aura_tenancy::{Clock, StoreError, SystemScope};
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::config::WorkerConfig;

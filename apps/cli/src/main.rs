@@ -10,7 +10,7 @@ use aura_api::{Settings, config::Environment, platform};
 use aura_identity::{
     Email, FullName, IdentityError, IdentityServices, NewMember, Password, Registration,
 };
-use aura_tenancy::{PageRequest, Role, SystemScope, Tenant, TenantName, TenantSlug};
+use aura_shared_kernel::{PageRequest, Role, SystemScope, Tenant, TenantName, TenantSlug};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
@@ -197,17 +197,17 @@ impl From<IdentityError> for Failure {
     }
 }
 
-impl From<aura_tenancy::ValidationErrors> for Failure {
-    fn from(errors: aura_tenancy::ValidationErrors) -> Self {
+impl From<aura_shared_kernel::ValidationErrors> for Failure {
+    fn from(errors: aura_shared_kernel::ValidationErrors) -> Self {
         Self::usage(errors.to_string())
     }
 }
 
-impl From<aura_tenancy::StoreError> for Failure {
-    fn from(error: aura_tenancy::StoreError) -> Self {
+impl From<aura_shared_kernel::StoreError> for Failure {
+    fn from(error: aura_shared_kernel::StoreError) -> Self {
         let code = match &error {
-            aura_tenancy::StoreError::NotFound => 3,
-            aura_tenancy::StoreError::Conflict(_) => 4,
+            aura_shared_kernel::StoreError::NotFound => 3,
+            aura_shared_kernel::StoreError::Conflict(_) => 4,
             _ => 1,
         };
         Self {

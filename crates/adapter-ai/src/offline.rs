@@ -14,7 +14,7 @@ use aura_gdpr_registers::{
     ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,
     LawfulBasis, OrganisationProfile, PolicyKind, Purpose,
 };
-use aura_tenancy::Clock;
+use aura_shared_kernel::Clock;
 use uuid::Uuid;
 
 pub const PROVIDER: &str = "offline";

@@ -16,7 +16,7 @@ use aura_gdpr_registers::{
     ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,
     LawfulBasis, Purpose,
 };
-use aura_tenancy::Clock;
+use aura_shared_kernel::Clock;
 use reqwest::{StatusCode, Url, header};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

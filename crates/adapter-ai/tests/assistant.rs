@@ -24,7 +24,7 @@ use aura_port_contracts::{
     registers::activity_fields,
 };
 use aura_records::{Id, UseCaseError};
-use aura_tenancy::{
+use aura_shared_kernel::{
     Clock, Role, StoreError, SystemClock, Tenant, TenantScope, TenantSettings, UserId,
 };
 use serde_json::json;

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use aura_adapter_ai::{ApiKey, AuthHeader, OpenAiCompatible, OpenAiConfig};
 use aura_ai_port::{AiError, AiProvider, QuestionRequest};
-use aura_tenancy::SystemClock;
+use aura_shared_kernel::SystemClock;
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,

@@ -12,7 +12,7 @@ use aura_ai_port::{
     Provenance, QuestionRequest,
 };
 use aura_gdpr_registers::{OrganisationProfile, PolicyKind};
-use aura_tenancy::{Clock, FixedClock};
+use aura_shared_kernel::{Clock, FixedClock};
 use serde_json::json;
 use time::macros::datetime;
 use uuid::Uuid;

@@ -160,7 +160,7 @@ impl IdempotencySealer for HmacAesIdempotencySealer {
 
 #[cfg(test)]
 mod tests {
-    use aura_tenancy::{Role, TenantId, TenantScope, UserId};
+    use aura_shared_kernel::{Role, TenantId, TenantScope, UserId};
     use uuid::Uuid;
 
     use super::*;

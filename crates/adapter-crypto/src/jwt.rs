@@ -9,7 +9,7 @@ use aura_identity::{
     AccessClaims,
     ports::{AccessTokens, CryptoError, TokenRejected},
 };
-use aura_tenancy::{Role, TenantId, TenantSlug, UserId};
+use aura_shared_kernel::{Role, TenantId, TenantSlug, UserId};
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
     errors::ErrorKind,

@@ -8,7 +8,7 @@ use aura_adapter_crypto::{
     CryptoConfigError, Hs256Secret, JwtAccessTokens, JwtKeySet, JwtMode, LEEWAY_SECONDS,
 };
 use aura_identity::{AccessClaims, ports::AccessTokens};
-use aura_tenancy::{Role, TenantId, TenantSlug, UserId};
+use aura_shared_kernel::{Role, TenantId, TenantSlug, UserId};
 use aws_lc_rs::{rand::SystemRandom, signature::Ed25519KeyPair};
 use base64::{
     Engine,

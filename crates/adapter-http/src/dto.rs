@@ -3,7 +3,7 @@
 
 use aura_audit::{Actor, AuditRecord};
 use aura_identity::{TokenPair, User};
-use aura_tenancy::{Role, Tenant};
+use aura_shared_kernel::{Role, Tenant};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;

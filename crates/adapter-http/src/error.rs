@@ -6,7 +6,7 @@ use actix_web::{
 };
 use aura_audit::AuditError;
 use aura_identity::IdentityError;
-use aura_tenancy::{FieldError, ValidationErrors};
+use aura_shared_kernel::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 

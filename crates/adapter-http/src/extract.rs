@@ -196,7 +196,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             path
         };
-        ApiError::Validation(aura_tenancy::ValidationErrors::single(field, message))
+        ApiError::Validation(aura_shared_kernel::ValidationErrors::single(field, message))
     })?;
     deserializer.end().map_err(|_| {
         ApiError::bad_request("malformed_json", None, "trailing data after the JSON body")

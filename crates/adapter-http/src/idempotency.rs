@@ -30,7 +30,7 @@ use actix_web::{
 use aura_idempotency::{
     Begin, IdempotencyError, IdempotencyKey, KeySpace, RecordedResponse, RequestFacts, Ticket,
 };
-use aura_tenancy::StoreError;
+use aura_shared_kernel::StoreError;
 
 use crate::{
     error::ApiError,

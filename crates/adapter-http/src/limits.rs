@@ -22,7 +22,7 @@ use actix_web::{
     web,
 };
 use aura_rate_limit::{RateLimitDecision, RateLimitKey};
-use aura_tenancy::TenantId;
+use aura_shared_kernel::TenantId;
 use time::OffsetDateTime;
 
 use crate::{error::ApiError, request::client_ip, state::ApiState};

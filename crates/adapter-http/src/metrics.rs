@@ -12,7 +12,7 @@ use std::{
 
 use actix_web::{HttpRequest, HttpResponse, http::Method, web};
 use aura_jobs::QueueStats;
-use aura_tenancy::StoreError;
+use aura_shared_kernel::StoreError;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text},
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram, info::Info},

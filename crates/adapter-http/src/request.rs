@@ -11,7 +11,7 @@ use actix_web::{
     http::header::{self, HeaderName},
     web,
 };
-use aura_tenancy::{TenantId, UserId};
+use aura_shared_kernel::{TenantId, UserId};
 
 use crate::state::{ApiState, EdgeConfig};
 

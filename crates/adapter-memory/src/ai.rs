@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aura_ai_port::{AiUsage, Suggestion, SuggestionQuery, SuggestionRepository};
 use aura_audit::PendingEvent;
-use aura_tenancy::{Conflict, Page, StoreError, TenantId, TenantScope};
+use aura_shared_kernel::{Conflict, Page, StoreError, TenantId, TenantScope};
 use time::OffsetDateTime;
 use uuid::Uuid;
 

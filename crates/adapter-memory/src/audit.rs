@@ -1,7 +1,7 @@
 //! Audit's port: per-tenant hash chains.
 
 use aura_audit::{AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, PendingEvent};
-use aura_tenancy::{StoreError, TenantId, TenantScope};
+use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 
 use crate::{MemoryStore, state::Tx};
 
@@ -99,7 +99,7 @@ impl MemoryStore {
     #[doc(hidden)]
     pub fn tamper_audit_for_tests(
         &self,
-        tenant: aura_tenancy::TenantId,
+        tenant: aura_shared_kernel::TenantId,
         seq: i64,
         alter: impl FnOnce(&mut AuditRecord),
     ) -> bool {
@@ -122,7 +122,7 @@ impl MemoryStore {
     /// Test-only: deletes a stored audit event, so tests can show that chain
     /// verification finds the gap. Returns whether the event existed.
     #[doc(hidden)]
-    pub fn remove_audit_for_tests(&self, tenant: aura_tenancy::TenantId, seq: i64) -> bool {
+    pub fn remove_audit_for_tests(&self, tenant: aura_shared_kernel::TenantId, seq: i64) -> bool {
         let Ok(mut state) = self.lock() else {
             return false;
         };

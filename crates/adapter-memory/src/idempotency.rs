@@ -8,7 +8,7 @@ use aura_idempotency::{
     Fingerprint, IdempotencyStore, KeyHash, KeySpace,
     ports::{EntryState, Existing, Reservation, Reserved},
 };
-use aura_tenancy::{StoreError, TenantId};
+use aura_shared_kernel::{StoreError, TenantId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 

@@ -9,7 +9,7 @@ use aura_identity::{
         TenantRepository, UserRepository,
     },
 };
-use aura_tenancy::{
+use aura_shared_kernel::{
     Conflict, Page, PageRequest, StoreError, SystemScope, Tenant, TenantId, TenantScope,
     TenantSlug, UserId,
 };

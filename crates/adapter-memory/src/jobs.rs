@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use aura_jobs::{
     ClaimedJob, EncodedJob, Job, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
+use aura_shared_kernel::{Conflict, StoreError, SystemScope, TenantId, TenantScope};
 use aura_tasks::TaskReminder;
-use aura_tenancy::{Conflict, StoreError, SystemScope, TenantId, TenantScope};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -456,7 +456,7 @@ mod tests {
     use std::sync::Arc;
 
     use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_tenancy::{FixedClock, Tenant, TenantName, TenantSlug};
+    use aura_shared_kernel::{FixedClock, Tenant, TenantName, TenantSlug};
     use time::macros::datetime;
 
     use super::*;

@@ -30,7 +30,7 @@ mod tasks;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use aura_audit::ChainHasher;
-use aura_tenancy::{Clock, StoreError};
+use aura_shared_kernel::{Clock, StoreError};
 
 pub use crate::limits::MemoryRateLimiter;
 use crate::state::State;

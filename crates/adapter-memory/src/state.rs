@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aura_audit::{AuditRecord, ChainHash, ChainHasher, PendingEvent, seal_event};
 use aura_identity::{Email, RefreshFamily, ThrottleState, TokenHash, User};
-use aura_tenancy::{Clock, Conflict, Role, StoreError, Tenant, TenantId, TenantSlug, UserId};
+use aura_shared_kernel::{Clock, Conflict, Role, StoreError, Tenant, TenantId, TenantSlug, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 

@@ -9,11 +9,11 @@ use std::{cmp::Ordering, collections::BTreeMap};
 
 use aura_audit::PendingEvent;
 use aura_records::Id;
+use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope};
 use aura_tasks::{
     ReminderPlan, Task, TaskId,
     ports::{Cursor, ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
-use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -38,7 +38,7 @@ fn tenant_tasks(tasks: &mut Tasks, tenant: TenantId) -> impl Iterator<Item = &mu
 impl State {
     /// The references of a task row, as the schema's composite foreign keys check them.
     fn check_task_references(&self, tenant: TenantId, task: &Task) -> Result<(), StoreError> {
-        let is_user = |user: aura_tenancy::UserId| self.user(tenant, user).is_some();
+        let is_user = |user: aura_shared_kernel::UserId| self.user(tenant, user).is_some();
         if task.fields.assigned_to.is_some_and(|user| !is_user(user)) {
             return Err(StoreError::Conflict(Conflict::UnknownAssignee));
         }
@@ -101,7 +101,7 @@ impl State {
     }
 
     /// Like the foreign keys' `ON DELETE SET NULL`: the tasks of `tenant` forget `user`.
-    pub fn forget_user_in_tasks(&mut self, tenant: TenantId, user: aura_tenancy::UserId) {
+    pub fn forget_user_in_tasks(&mut self, tenant: TenantId, user: aura_shared_kernel::UserId) {
         for task in tenant_tasks(&mut self.tasks, tenant) {
             for place in [
                 &mut task.fields.assigned_to,

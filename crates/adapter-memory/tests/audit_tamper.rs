@@ -13,7 +13,7 @@ use aura_port_contracts::{
     Stores,
     fixtures::{TenantFixture, register_tenant},
 };
-use aura_tenancy::{StoreError, SystemClock, TenantId};
+use aura_shared_kernel::{StoreError, SystemClock, TenantId};
 
 async fn tenant_with_events(count: usize) -> (MemoryStore, Stores, TenantFixture) {
     let clock = Arc::new(SystemClock);
@@ -133,8 +133,8 @@ async fn clones_share_the_tables() {
 #[tokio::test]
 async fn no_chain_for_an_unknown_tenant() {
     let (store, _, _) = tenant_with_events(0).await;
-    let scope =
-        aura_tenancy::SystemScope::for_platform_operation("test").within(TenantId::generate());
+    let scope = aura_shared_kernel::SystemScope::for_platform_operation("test")
+        .within(TenantId::generate());
     let event = PendingEvent::new(
         Actor::System,
         aura_identity::actions::TENANT_UPDATED,

@@ -11,7 +11,7 @@ use aura_idempotency::{
     RequestFacts, Ticket,
 };
 use aura_port_contracts::{Stores, fixtures::register_tenant};
-use aura_tenancy::{FixedClock, UserId};
+use aura_shared_kernel::{FixedClock, UserId};
 use time::{Duration, macros::datetime};
 use uuid::Uuid;
 

@@ -15,7 +15,7 @@ use aura_jobs::{
     JobRegistry, JobStatus, NewJob, RetryPolicy, Worker, WorkerPorts, WorkerSettings,
 };
 use aura_port_contracts::{Stores, fixtures::register_tenant};
-use aura_tenancy::{FixedClock, SystemScope, TenantScope};
+use aura_shared_kernel::{FixedClock, SystemScope, TenantScope};
 use serde::{Deserialize, Serialize};
 use time::{Duration, macros::datetime};
 use uuid::Uuid;
@@ -54,7 +54,7 @@ async fn the_worker_runs_registered_kinds_and_buries_unknown_ones() {
     let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
     let stores = Stores::from_single(store.clone(), clock.clone());
     let fx = register_tenant(&stores).await;
-    let now = aura_tenancy::Clock::now(clock.as_ref());
+    let now = aura_shared_kernel::Clock::now(clock.as_ref());
     let tenant = fx.tenant.id;
     let ping = NewJob::of(tenant, &Ping { n: 7 }, now, 2);
     let pong = NewJob {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_port_contracts::RegisterStores;
-use aura_tenancy::{Clock, FixedClock, SystemClock};
+use aura_shared_kernel::{Clock, FixedClock, SystemClock};
 use time::macros::datetime;
 
 fn stores(clock: Arc<dyn Clock>) -> RegisterStores {

@@ -20,7 +20,7 @@ use aura_port_contracts::{
     fixtures::{TenantFixture, add_user, register_tenant},
 };
 use aura_records::{Cursor, Id};
-use aura_tenancy::{Clock, Role, StoreError, SystemClock, TenantScope, UserId};
+use aura_shared_kernel::{Clock, Role, StoreError, SystemClock, TenantScope, UserId};
 use serde_json::json;
 
 /// Identity's answer, as the API wires it.

@@ -15,7 +15,7 @@ use aura_gdpr_registers::{
     Purpose, Transfer,
 };
 use aura_records::Id;
-use aura_tenancy::{Page, StoreError, TenantId, TenantScope, UserId};
+use aura_shared_kernel::{Page, StoreError, TenantId, TenantScope, UserId};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};

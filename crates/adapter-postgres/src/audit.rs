@@ -4,7 +4,7 @@
 use aura_audit::{
     AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, ChainHasher, PendingEvent, seal_event,
 };
-use aura_tenancy::{StoreError, TenantId, TenantScope};
+use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use aura_tenancy::{Conflict, StoreError};
+use aura_shared_kernel::{Conflict, StoreError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::pool::PoolError;

@@ -16,7 +16,7 @@ use aura_idempotency::{
     Fingerprint, IdempotencyStore, KeyHash, KeySpace,
     ports::{EntryState, Existing, Reservation, Reserved},
 };
-use aura_tenancy::StoreError;
+use aura_shared_kernel::StoreError;
 use diesel::{
     OptionalExtension, QueryableByName,
     pg::Pg,

@@ -13,8 +13,8 @@
 use aura_jobs::{
     ClaimedJob, EncodedJob, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
+use aura_shared_kernel::{Conflict, StoreError, SystemScope, TenantId, TenantScope};
 use aura_tasks::TaskReminder;
-use aura_tenancy::{Conflict, StoreError, SystemScope, TenantId, TenantScope};
 use diesel::{
     QueryableByName,
     prelude::*,

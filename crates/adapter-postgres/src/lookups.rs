@@ -2,7 +2,7 @@
 //! tenants; see `migrations/*_global_lookups`).
 
 use aura_identity::{RefreshFamily, RefreshLookup, User, ports::LoginRecord};
-use aura_tenancy::{StoreError, Tenant, TenantId, UserId};
+use aura_shared_kernel::{StoreError, Tenant, TenantId, UserId};
 use diesel::{
     QueryableByName,
     sql_types::{Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid},

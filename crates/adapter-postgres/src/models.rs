@@ -3,7 +3,7 @@
 
 use aura_audit::{Actor, AuditAction, AuditRecord, ChainHash};
 use aura_identity::{Email, FullName, PasswordHash, User};
-use aura_tenancy::{
+use aura_shared_kernel::{
     Role, StoreError, SubscriptionTier, Tenant, TenantId, TenantName, TenantSettings, TenantSlug,
     UserId,
 };

@@ -9,7 +9,7 @@
 
 use std::{future::Future, time::Duration};
 
-use aura_tenancy::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantScope};
 use diesel::sql_types::Text;
 use diesel::{ConnectionError, ConnectionResult, connection::CacheSize};
 use diesel_async::{

@@ -2,7 +2,7 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{TokenHash, User, ports::PasswordResetStore};
-use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
+use aura_shared_kernel::{StoreError, TenantId, TenantScope, UserId};
 use diesel::{
     prelude::*,
     sql_types::{Bytea, Timestamptz},

@@ -2,7 +2,7 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{RefreshFamily, RefreshLookup, TokenHash, ports::SessionStore};
-use aura_tenancy::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantScope};
 use diesel::{prelude::*, sql_types::Bytea};
 use diesel_async::RunQueryDsl;
 use time::OffsetDateTime;

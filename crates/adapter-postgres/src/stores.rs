@@ -6,7 +6,7 @@ use aura_audit::{AuditLog, ChainHasher};
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
-use aura_tenancy::{Clock, StoreError};
+use aura_shared_kernel::{Clock, StoreError};
 use diesel::sql_types::Integer;
 use diesel_async::RunQueryDsl;
 

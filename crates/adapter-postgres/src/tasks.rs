@@ -13,12 +13,12 @@ use std::sync::Arc;
 use aura_audit::PendingEvent;
 use aura_jobs::JobQueue;
 use aura_records::Id;
+use aura_shared_kernel::{StoreError, TenantId, TenantScope, UserId};
 use aura_tasks::{
     Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskFields, TaskId, TaskState,
     TaskStatus,
     ports::{ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
-use aura_tenancy::{StoreError, TenantId, TenantScope, UserId};
 use diesel::{dsl::sql, prelude::*, sql_types::Date as SqlDate};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::{Date, OffsetDateTime};

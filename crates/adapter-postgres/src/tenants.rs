@@ -2,7 +2,7 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{User, ports::TenantRepository};
-use aura_tenancy::{StoreError, SystemScope, Tenant, TenantScope, TenantSlug};
+use aura_shared_kernel::{StoreError, SystemScope, Tenant, TenantScope, TenantSlug};
 use diesel::{prelude::*, sql_types::Text};
 use diesel_async::RunQueryDsl;
 

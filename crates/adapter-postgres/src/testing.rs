@@ -7,7 +7,7 @@
 use std::{sync::Arc, time::Duration};
 
 use aura_audit::ChainHasher;
-use aura_tenancy::{Clock, StoreError};
+use aura_shared_kernel::{Clock, StoreError};
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use testcontainers::{ContainerAsync, ImageExt, runners::AsyncRunner};

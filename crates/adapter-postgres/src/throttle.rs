@@ -4,7 +4,7 @@
 use aura_identity::{
     CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState, ports::LoginThrottle,
 };
-use aura_tenancy::StoreError;
+use aura_shared_kernel::StoreError;
 use diesel::{dsl::case_when, prelude::*, sql_types::Integer, upsert::excluded};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};

@@ -5,7 +5,7 @@ use aura_identity::{
     Email, User,
     ports::{LoginRecord, PrincipalRecord, UserRepository},
 };
-use aura_tenancy::{Conflict, Page, PageRequest, Role, StoreError, TenantScope, UserId};
+use aura_shared_kernel::{Conflict, Page, PageRequest, Role, StoreError, TenantScope, UserId};
 use diesel::{prelude::*, sql_types::Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use aura_port_contracts::AiStores;
-use aura_tenancy::{Clock, FixedClock, SystemClock};
+use aura_shared_kernel::{Clock, FixedClock, SystemClock};
 use time::macros::datetime;
 
 async fn stores(clock: Arc<dyn Clock>) -> AiStores {

@@ -10,7 +10,7 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::{PgRateLimiter, PgStores, TestDatabase};
 use aura_port_contracts::LimitStores;
 use aura_rate_limit::{Quota, RateLimitKey, RateLimiter};
-use aura_tenancy::SystemClock;
+use aura_shared_kernel::SystemClock;
 use time::{OffsetDateTime, macros::datetime};
 
 /// Two limiters on two pools of one fresh database, as two API processes would have.
@@ -56,8 +56,8 @@ async fn the_sweep_removes_expired_keys_only() {
     let limiter = PgRateLimiter::new(stores);
     let t0 = datetime!(2026-03-01 09:30:00 UTC);
     let quota = Quota::new(60, 2).expect("quota");
-    let old = RateLimitKey::Tenant(aura_tenancy::TenantId::generate());
-    let recent = RateLimitKey::Tenant(aura_tenancy::TenantId::generate());
+    let old = RateLimitKey::Tenant(aura_shared_kernel::TenantId::generate());
+    let recent = RateLimitKey::Tenant(aura_shared_kernel::TenantId::generate());
     limiter.check(&old, quota, t0).await.expect("check");
     let later = t0 + time::Duration::minutes(10);
     limiter.check(&recent, quota, later).await.expect("check");

@@ -11,7 +11,7 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::{PgStores, PoolSettings};
 use aura_audit::{Actor, AuditAction, AuditService, Changes, PendingEvent, RequestContext};
 use aura_identity::{Email, actions};
-use aura_tenancy::{Conflict, Role, StoreError, SystemClock};
+use aura_shared_kernel::{Conflict, Role, StoreError, SystemClock};
 use common::{Env, env, event, new_tenant, new_user, registered};
 use time::Duration;
 
@@ -45,7 +45,7 @@ async fn register_conflicts_name_the_rule_and_leave_nothing_behind() {
     let someone = new_user(&same_slug, "someone", Role::Owner);
     let error = tenants
         .register(
-            &aura_tenancy::TenantScope::for_credential_check(same_slug.id, None),
+            &aura_shared_kernel::TenantScope::for_credential_check(same_slug.id, None),
             &same_slug,
             &someone,
             vec![],
@@ -64,7 +64,7 @@ async fn register_conflicts_name_the_rule_and_leave_nothing_behind() {
     clash.email = owner.email.clone();
     let error = tenants
         .register(
-            &aura_tenancy::TenantScope::for_credential_check(fresh.id, None),
+            &aura_shared_kernel::TenantScope::for_credential_check(fresh.id, None),
             &fresh,
             &clash,
             vec![event(actions::TENANT_CREATED, fresh.id)],

@@ -17,7 +17,7 @@ use aura_gdpr_registers::{
     ports::{ActivityQuery, Cursor, ListPage, Sort},
 };
 use aura_records::{Id, ListQuery, Record, RecordKind, RecordStore};
-use aura_tenancy::{Role, StoreError, Tenant, TenantScope, UserId};
+use aura_shared_kernel::{Role, StoreError, Tenant, TenantScope, UserId};
 use common::{T0, add_user, assert_only_own_rows, connect, env, registered};
 use diesel::sql_types::Text;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};

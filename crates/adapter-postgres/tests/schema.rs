@@ -7,7 +7,7 @@ use aura_adapter_postgres::{
     TestDatabase, revert_all_migrations, run_migrations, testing::unscoped_view,
 };
 use aura_identity::RefreshFamily;
-use aura_tenancy::{Role, TenantScope};
+use aura_shared_kernel::{Role, TenantScope};
 use common::{T0, add_user, connect, count, env, env_with_pool, registered};
 use diesel::{
     QueryableByName,
@@ -320,7 +320,7 @@ async fn the_tenant_setting_does_not_leak_to_the_next_borrower() {
     let users = env
         .stores
         .users()
-        .list(&scope, aura_tenancy::PageRequest::first(10))
+        .list(&scope, aura_shared_kernel::PageRequest::first(10))
         .await
         .expect("list");
     assert_eq!(users.items.len(), 1);
@@ -336,7 +336,7 @@ async fn the_tenant_setting_does_not_leak_to_the_next_borrower() {
 async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction() {
     use aura_adapter_crypto::Sha256ChainHasher;
     use aura_adapter_postgres::{PgStores, PoolSettings, testing::cached_statements};
-    use aura_tenancy::FixedClock;
+    use aura_shared_kernel::FixedClock;
     use std::sync::Arc;
     let db = TestDatabase::create().await;
     for pooling in [false, true] {
@@ -360,7 +360,7 @@ async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction
         let users = stores.users();
         users.find_for_login(&owner.email).await.expect("lookup");
         users
-            .list(&scope, aura_tenancy::PageRequest::first(10))
+            .list(&scope, aura_shared_kernel::PageRequest::first(10))
             .await
             .expect("list");
         let cached = cached_statements(&stores).await.expect("count");
@@ -413,7 +413,7 @@ async fn composite_foreign_keys_stop_links_into_another_tenant_even_for_the_supe
         )
         .await;
     assert!(
-        matches!(result, Err(aura_tenancy::StoreError::NotFound)),
+        matches!(result, Err(aura_shared_kernel::StoreError::NotFound)),
         "{result:?}"
     );
 }
@@ -454,7 +454,7 @@ async fn the_stores_refuse_a_role_that_could_bypass_rls() {
 
     use aura_adapter_crypto::Sha256ChainHasher;
     use aura_adapter_postgres::{PgStores, PoolSettings};
-    use aura_tenancy::SystemClock;
+    use aura_shared_kernel::SystemClock;
 
     let db = TestDatabase::create().await;
     let connect_as = |url: String| async move {
@@ -488,7 +488,7 @@ async fn init_database_creates_roles_and_database_and_can_run_twice() {
 
     use aura_adapter_crypto::Sha256ChainHasher;
     use aura_adapter_postgres::{PgStores, PoolSettings, init_database};
-    use aura_tenancy::SystemClock;
+    use aura_shared_kernel::SystemClock;
 
     let db = TestDatabase::create().await; // only for its server's superuser URL
     let tag = &Uuid::new_v4().simple().to_string()[..10];

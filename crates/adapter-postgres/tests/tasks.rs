@@ -7,8 +7,8 @@ mod common;
 
 use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
+use aura_shared_kernel::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskState, TaskStatus};
-use aura_tenancy::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use common::{T0, add_user, assert_only_own_rows, connect, count, env, registered};
 use diesel::sql_types::Text;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};

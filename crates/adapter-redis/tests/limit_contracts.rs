@@ -47,7 +47,7 @@ async fn an_unreachable_redis_fails_fast() {
         Duration::from_millis(300),
     )
     .expect("a Redis URL");
-    let key = RateLimitKey::Tenant(aura_tenancy::TenantId::generate());
+    let key = RateLimitKey::Tenant(aura_shared_kernel::TenantId::generate());
     let check = limiter.check(
         &key,
         Quota::new(60, 1).expect("quota"),

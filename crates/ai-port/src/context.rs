@@ -2,7 +2,7 @@
 //! for every provider. Built from records already read with the caller's scope.
 
 use aura_gdpr_registers::{Gap, OrganisationProfile, Policy, ProcessingActivity, Processor};
-use aura_tenancy::TenantId;
+use aura_shared_kernel::TenantId;
 
 use crate::model::{ContextKind, ContextRecord};
 

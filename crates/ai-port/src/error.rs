@@ -1,6 +1,6 @@
 use aura_audit::AuditError;
 use aura_records::UseCaseError;
-use aura_tenancy::{StoreError, ValidationErrors};
+use aura_shared_kernel::{StoreError, ValidationErrors};
 
 /// What a provider fails with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

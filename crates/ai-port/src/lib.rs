@@ -10,7 +10,7 @@
 //!   pending suggestion; only a user's accept turns it into a change, made through the
 //!   registers' use cases with an audit event naming the suggestion.
 //! - **Retrieval stays inside the tenant.** The context a provider sees is read through the
-//!   registers' ports with the caller's [`aura_tenancy::TenantScope`]; citations a provider
+//!   registers' ports with the caller's [`aura_shared_kernel::TenantScope`]; citations a provider
 //!   returns are kept only when they name a record of that context.
 
 pub mod actions;

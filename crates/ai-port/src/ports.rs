@@ -2,7 +2,7 @@
 //! suggestions, and the per-tenant usage counter behind the rate limit.
 
 use aura_audit::PendingEvent;
-use aura_tenancy::{Page, StoreError, TenantScope};
+use aura_shared_kernel::{Page, StoreError, TenantScope};
 use time::OffsetDateTime;
 use uuid::Uuid;
 

@@ -15,7 +15,9 @@ use aura_gdpr_registers::{
     text::text,
 };
 use aura_records::{Id, UseCaseError};
-use aura_tenancy::{Clock, Page, Permission, StoreError, Tenant, TenantScope, ValidationErrors};
+use aura_shared_kernel::{
+    Clock, Page, Permission, StoreError, Tenant, TenantScope, ValidationErrors,
+};
 use time::{Duration, OffsetDateTime, Time};
 use uuid::Uuid;
 

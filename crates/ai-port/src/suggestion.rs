@@ -1,7 +1,7 @@
 //! Stored suggestions: what the assistant produced, pending until a user decides.
 
 use aura_gdpr_registers::{ActivityFields, PolicyKind};
-use aura_tenancy::{TenantId, UserId};
+use aura_shared_kernel::{TenantId, UserId};
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -96,7 +96,7 @@ pub fn verify_segment(
 
 #[cfg(test)]
 mod tests {
-    use aura_tenancy::{TenantId, UserId};
+    use aura_shared_kernel::{TenantId, UserId};
     use time::OffsetDateTime;
 
     use super::*;

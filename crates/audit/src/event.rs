@@ -1,6 +1,6 @@
 use std::{borrow::Cow, fmt};
 
-use aura_tenancy::{TenantId, TenantScope, UserId};
+use aura_shared_kernel::{TenantId, TenantScope, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;

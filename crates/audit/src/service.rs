@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use aura_tenancy::{Forbidden, Permission, StoreError, TenantScope, UserId};
+use aura_shared_kernel::{Forbidden, Permission, StoreError, TenantScope, UserId};
 
 use crate::event::{Actor, AuditAction, Changes, RequestContext};
 use time::OffsetDateTime;

@@ -3,7 +3,7 @@
 
 use aura_audit::AuditAction;
 use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
-use aura_tenancy::{UserId, ValidationErrors};
+use aura_shared_kernel::{UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::Date;
 

@@ -1,6 +1,6 @@
 //! The controller's own details: Art. 30(1)(a) and the heading of both records.
 
-use aura_tenancy::ValidationErrors;
+use aura_shared_kernel::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -3,7 +3,7 @@
 //! `StoreError::Conflict::Version` when the row moved on (nothing is lost).
 
 use aura_audit::PendingEvent;
-use aura_tenancy::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantScope};
 
 use crate::{
     activity::ActivityFilter,

@@ -2,7 +2,7 @@
 
 use aura_audit::AuditAction;
 use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
-use aura_tenancy::ValidationErrors;
+use aura_shared_kernel::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use time::Date;
 

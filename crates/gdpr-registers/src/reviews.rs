@@ -3,7 +3,7 @@
 //! records whose review is due on or before a date, so a daily job can turn each into a
 //! task once. Retired policies and activities have no reviews due.
 
-use aura_tenancy::{StoreError, TenantScope, UserId};
+use aura_shared_kernel::{StoreError, TenantScope, UserId};
 use time::Date;
 use uuid::Uuid;
 

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use aura_records::{RecordRules, RecordStore, UseCaseError};
-use aura_tenancy::{StoreError, TenantScope, UserId, ValidationErrors};
+use aura_shared_kernel::{StoreError, TenantScope, UserId, ValidationErrors};
 
 use crate::processor::{ProcessorFields, ProcessorId, Processors};
 

@@ -7,7 +7,7 @@ use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
 use aura_records::{Id, NoRules, RecordRules, RecordStore, RecordUseCases, Source, at_version};
-use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
+use aura_shared_kernel::{Clock, Permission, TenantScope, ValidationErrors};
 use time::{Date, Duration, Month};
 
 use crate::{

@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-use aura_tenancy::ValidationErrors;
+use aura_shared_kernel::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
 // Calendar dates travel as ISO 8601 (`2026-01-31`), not as time's default tuple.
@@ -82,7 +82,7 @@ pub trait StringEnum: Copy + 'static {
 }
 
 /// Declares a closed set of values with stable snake_case names, parsing and display.
-/// Exported for the other record crates (tasks); callers need `aura_tenancy` and `serde`.
+/// Exported for the other record crates (tasks); callers need `aura_shared_kernel` and `serde`.
 #[macro_export]
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -102,8 +102,8 @@ macro_rules! string_enum {
             }
 
             /// Parses the stable name, reporting the allowed values under `field`.
-            pub fn parse(field: &str, raw: &str) -> Result<Self, aura_tenancy::ValidationErrors> {
-                raw.parse().map_err(|message: String| aura_tenancy::ValidationErrors::single(field, message))
+            pub fn parse(field: &str, raw: &str) -> Result<Self, aura_shared_kernel::ValidationErrors> {
+                raw.parse().map_err(|message: String| aura_shared_kernel::ValidationErrors::single(field, message))
             }
         }
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aura_gdpr_registers::*;
-use aura_tenancy::TenantId;
+use aura_shared_kernel::TenantId;
 use time::{OffsetDateTime, macros::date};
 
 fn organisation() -> OrganisationProfile {

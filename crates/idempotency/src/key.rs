@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use aura_tenancy::{TenantScope, UserId};
+use aura_shared_kernel::{TenantScope, UserId};
 
 /// A client's `Idempotency-Key`: 1–255 visible ASCII characters (`!` to `~`). Kept only
 /// in memory for the request: the stores see its keyed hash, and it keys the sealing

@@ -1,7 +1,7 @@
 //! The ports: where entries are kept, and the keyed hashing and sealing (crypto lives in
 //! an adapter).
 
-use aura_tenancy::StoreError;
+use aura_shared_kernel::StoreError;
 use time::OffsetDateTime;
 use uuid::Uuid;
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use aura_tenancy::{Clock, StoreError};
+use aura_shared_kernel::{Clock, StoreError};
 use time::Duration;
 use uuid::Uuid;
 

@@ -4,7 +4,7 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
-use aura_tenancy::{Tenant, TenantScope};
+use aura_shared_kernel::{Tenant, TenantScope};
 
 use crate::{
     error::IdentityError,
@@ -97,7 +97,7 @@ impl Accounts {
                 ctx,
             );
             self.core.ports.audit.append(&auth.scope, event).await?;
-            return Err(aura_tenancy::ValidationErrors::single(
+            return Err(aura_shared_kernel::ValidationErrors::single(
                 "current_password",
                 "is not correct",
             )

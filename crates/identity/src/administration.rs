@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
-use aura_tenancy::{
+use aura_shared_kernel::{
     Page, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName, TenantScope,
     TenantSettings, UserId,
 };

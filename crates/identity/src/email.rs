@@ -1,6 +1,6 @@
 use std::fmt;
 
-use aura_tenancy::ValidationErrors;
+use aura_shared_kernel::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
 /// An e-mail address, trimmed and lower-cased: unique across the platform regardless of

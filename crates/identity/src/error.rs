@@ -1,5 +1,5 @@
 use aura_audit::AuditError;
-use aura_tenancy::{Conflict, Forbidden, StoreError, ValidationErrors};
+use aura_shared_kernel::{Conflict, Forbidden, StoreError, ValidationErrors};
 
 use crate::ports::{CryptoError, MailError};
 

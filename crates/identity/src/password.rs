@@ -1,6 +1,6 @@
 use std::fmt;
 
-use aura_tenancy::ValidationErrors;
+use aura_shared_kernel::ValidationErrors;
 
 /// A plain-text password on its way to the hasher. Never printed, never serialized.
 #[derive(Clone)]

@@ -2,7 +2,7 @@
 //! suites in the adapter crates hold every implementation to the same behaviour.
 
 use aura_audit::PendingEvent;
-use aura_tenancy::{
+use aura_shared_kernel::{
     Page, PageRequest, StoreError, SystemScope, Tenant, TenantId, TenantScope, TenantSlug, UserId,
 };
 use time::{Duration, OffsetDateTime};

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use aura_tenancy::{Role, TenantId, TenantSlug, UserId};
+use aura_shared_kernel::{Role, TenantId, TenantSlug, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 

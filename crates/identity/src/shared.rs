@@ -6,7 +6,7 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
 use aura_audit::{Actor, AuditLog, Changes, PendingEvent, RequestContext};
-use aura_tenancy::{Clock, Permission, Tenant, TenantScope};
+use aura_shared_kernel::{Clock, Permission, Tenant, TenantScope};
 use time::Duration;
 use uuid::Uuid;
 

@@ -7,7 +7,7 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
-use aura_tenancy::{Role, Tenant, TenantName, TenantScope, TenantSlug};
+use aura_shared_kernel::{Role, Tenant, TenantName, TenantScope, TenantSlug};
 use time::Duration;
 use uuid::Uuid;
 
@@ -159,7 +159,7 @@ impl SignIn {
             .await
             .map_err(|e| match e {
                 // The account vanished between lookup and sign-in.
-                aura_tenancy::StoreError::NotFound => IdentityError::InvalidCredentials,
+                aura_shared_kernel::StoreError::NotFound => IdentityError::InvalidCredentials,
                 other => other.into(),
             })?;
         self.core
@@ -388,7 +388,9 @@ impl SignIn {
         let scope = TenantScope::for_credential_check(tenant, Some(user_id));
         let mut user = match self.core.ports.users.get(&scope, user_id).await {
             Ok(user) => user,
-            Err(aura_tenancy::StoreError::NotFound) => return Err(IdentityError::InvalidToken),
+            Err(aura_shared_kernel::StoreError::NotFound) => {
+                return Err(IdentityError::InvalidToken);
+            }
             Err(other) => return Err(other.into()),
         };
         let password = Password::new_checked(new_password, "password", Some(user.email.as_str()))?;

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use aura_tenancy::{Role, TenantId, UserId, ValidationErrors};
+use aura_shared_kernel::{Role, TenantId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

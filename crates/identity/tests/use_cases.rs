@@ -26,7 +26,7 @@ use aura_identity::{
     mail::OutgoingMail,
     ports::{AccessTokens, CryptoError, MailError, Mailer, PasswordHasher, Secrets, TokenRejected},
 };
-use aura_tenancy::{
+use aura_shared_kernel::{
     FixedClock, PageRequest, Permission, Role, SystemScope, Tenant, TenantName, TenantScope,
     TenantSettings, TenantSlug, UserId,
 };
@@ -1066,7 +1066,7 @@ async fn tenant_settings_change_with_an_audit_event_and_stay_in_their_tenant() {
 
 #[test]
 fn bad_input_is_refused_naming_its_field() {
-    let field = |errors: aura_tenancy::ValidationErrors| errors.0[0].field.clone();
+    let field = |errors: aura_shared_kernel::ValidationErrors| errors.0[0].field.clone();
     assert_eq!(field(Email::parse("not an address").unwrap_err()), "email");
     assert_eq!(
         field(Email::parse_field("x", "owner_email").unwrap_err()),

@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use aura_tenancy::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantScope};
 use time::{Date, OffsetDateTime};
 
 use crate::queue::{ClaimedJob, EncodedJob, Job};

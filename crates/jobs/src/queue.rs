@@ -4,7 +4,7 @@
 //! claimable again, and a job that keeps failing ends in the dead-letter state with the
 //! reason of its last failure.
 
-use aura_tenancy::{StoreError, SystemScope, TenantId, TenantScope};
+use aura_shared_kernel::{StoreError, SystemScope, TenantId, TenantScope};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use aura_tenancy::{Clock, StoreError, SystemScope};
+use aura_shared_kernel::{Clock, StoreError, SystemScope};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::{

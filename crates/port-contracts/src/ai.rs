@@ -16,7 +16,7 @@ use aura_ai_port::{
 };
 use aura_audit::{Actor, AuditAction, PendingEvent};
 use aura_gdpr_registers::PolicyKind;
-use aura_tenancy::{Conflict, StoreError, TenantScope};
+use aura_shared_kernel::{Conflict, StoreError, TenantScope};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 

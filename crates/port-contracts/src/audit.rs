@@ -10,7 +10,7 @@ use aura_audit::{
 };
 use aura_identity::PasswordHash;
 use aura_identity::actions;
-use aura_tenancy::{Conflict, Role, TenantName, TenantScope, UserId};
+use aura_shared_kernel::{Conflict, Role, TenantName, TenantScope, UserId};
 use time::Duration;
 use uuid::Uuid;
 
@@ -694,7 +694,7 @@ pub async fn tenants_have_separate_chains(stores: Stores) {
 
 pub async fn head_is_the_newest_sealed_link(stores: Stores) {
     let unknown = TenantScope::for_tests(
-        aura_tenancy::TenantId::generate(),
+        aura_shared_kernel::TenantId::generate(),
         UserId::generate(),
         Role::Owner,
     );

@@ -8,7 +8,7 @@ use aura_identity::actions;
 use aura_identity::{
     Email, FullName, PasswordHash, RefreshFamily, TokenHash, User, ports::PrincipalRecord,
 };
-use aura_tenancy::{
+use aura_shared_kernel::{
     Conflict, Role, StoreError, SystemScope, Tenant, TenantId, TenantName, TenantScope, TenantSlug,
     UserId,
 };

@@ -80,8 +80,8 @@ use aura_identity::ports::{
 use aura_jobs::JobQueue;
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
+use aura_shared_kernel::{Clock, TenantScope};
 use aura_tasks::ports::TaskRepository;
-use aura_tenancy::{Clock, TenantScope};
 
 /// The ports under test, as the domain sees them.
 #[derive(Clone)]

@@ -9,7 +9,7 @@ use std::{
 };
 
 use aura_rate_limit::{Quota, RateLimitKey, RateLimiter};
-use aura_tenancy::TenantId;
+use aura_shared_kernel::TenantId;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 

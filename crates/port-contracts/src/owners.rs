@@ -3,7 +3,7 @@
 
 use aura_identity::User;
 use aura_identity::actions;
-use aura_tenancy::{Conflict, PageRequest, Role, StoreError};
+use aura_shared_kernel::{Conflict, PageRequest, Role, StoreError};
 
 use crate::{
     Stores,

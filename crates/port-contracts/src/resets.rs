@@ -3,7 +3,7 @@
 
 use aura_identity::actions;
 use aura_identity::{PasswordHash, TokenHash, User};
-use aura_tenancy::{Conflict, Role, StoreError, TenantScope};
+use aura_shared_kernel::{Conflict, Role, StoreError, TenantScope};
 use time::{Duration, OffsetDateTime};
 
 use crate::{

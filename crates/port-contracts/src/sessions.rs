@@ -2,7 +2,7 @@
 
 use aura_identity::actions;
 use aura_identity::{RefreshLookup, TokenHash};
-use aura_tenancy::Role;
+use aura_shared_kernel::Role;
 use time::Duration;
 use uuid::Uuid;
 

@@ -4,7 +4,7 @@
 use aura_audit::Actor;
 use aura_identity::actions;
 use aura_identity::ports::LoginRecord;
-use aura_tenancy::{
+use aura_shared_kernel::{
     Conflict, Role, SubscriptionTier, SystemScope, Tenant, TenantId, TenantName, TenantScope,
     TenantSettings, UserId,
 };

@@ -3,7 +3,7 @@
 
 use aura_identity::actions;
 use aura_identity::{PasswordHash, User, ports::LoginRecord};
-use aura_tenancy::{Conflict, PageRequest, Role, TenantId, UserId};
+use aura_shared_kernel::{Conflict, PageRequest, Role, TenantId, UserId};
 use time::Duration;
 use uuid::Uuid;
 

@@ -1,6 +1,6 @@
 use std::net::{IpAddr, Ipv6Addr};
 
-use aura_tenancy::TenantId;
+use aura_shared_kernel::TenantId;
 
 /// What a request is counted against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -188,7 +188,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use async_trait::async_trait;
-    use aura_tenancy::TenantId;
+    use aura_shared_kernel::TenantId;
     use time::macros::datetime;
 
     use super::*;

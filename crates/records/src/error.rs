@@ -1,5 +1,5 @@
 use aura_audit::AuditError;
-use aura_tenancy::{Conflict, Forbidden, StoreError, ValidationErrors};
+use aura_shared_kernel::{Conflict, Forbidden, StoreError, ValidationErrors};
 
 /// What a use case fails with: the shared core every domain maps to HTTP the same way.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 
 use aura_audit::AuditAction;
-use aura_tenancy::{Permission, TenantId, ValidationErrors};
+use aura_shared_kernel::{Permission, TenantId, ValidationErrors};
 use serde::{Serialize, de::DeserializeOwned};
 use time::OffsetDateTime;
 
@@ -48,7 +48,7 @@ pub trait RecordKind: Debug + Clone + PartialEq + Send + Sync + Sized + 'static 
     }
 
     /// The derived values of a record created by `actor` now (most registers: none).
-    fn derived_at_creation(_actor: Option<aura_tenancy::UserId>) -> Self::Derived {
+    fn derived_at_creation(_actor: Option<aura_shared_kernel::UserId>) -> Self::Derived {
         Self::Derived::default()
     }
 }

@@ -3,7 +3,7 @@
 //! write's transaction, so a create costs no reads before it and no row can name
 //! something that vanished between a check and the write.
 
-use aura_tenancy::{UserId, ValidationErrors};
+use aura_shared_kernel::{UserId, ValidationErrors};
 use uuid::Uuid;
 
 use crate::{id::Id, record::RecordKind};

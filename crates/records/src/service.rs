@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
-use aura_tenancy::{Clock, Permission, TenantScope, ValidationErrors};
+use aura_shared_kernel::{Clock, Permission, TenantScope, ValidationErrors};
 use uuid::Uuid;
 
 use crate::{

@@ -1,7 +1,7 @@
 //! The storage port every register implements once per store, generically.
 
 use aura_audit::PendingEvent;
-use aura_tenancy::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantScope};
 
 use crate::{
     id::Id,

@@ -164,7 +164,7 @@ pub fn digest(to: Addressee<'_>, lines: &[OverdueLine<'_>], total: usize) -> Out
 
 #[cfg(test)]
 mod tests {
-    use aura_tenancy::TenantId;
+    use aura_shared_kernel::TenantId;
     use time::macros::{date, datetime};
 
     use super::*;

@@ -8,7 +8,7 @@ use aura_audit::PendingEvent;
 pub use aura_gdpr_registers::ports::{Cursor, ListPage, Sort};
 use aura_gdpr_registers::{Activities, Policies, Processors};
 use aura_records::{Id, RecordStore};
-use aura_tenancy::{StoreError, TenantScope, UserId};
+use aura_shared_kernel::{StoreError, TenantScope, UserId};
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{

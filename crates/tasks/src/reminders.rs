@@ -111,7 +111,7 @@ impl ReminderPlan {
 
 #[cfg(test)]
 mod tests {
-    use aura_tenancy::{TenantId, UserId};
+    use aura_shared_kernel::{TenantId, UserId};
     use time::macros::{date, datetime};
 
     use super::*;

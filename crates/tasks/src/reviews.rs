@@ -20,7 +20,7 @@ use aura_jobs::{
     ClaimedJob, DailyJob, DuplicateKind, EncodedJob, Job, JobFailure, JobHandler, JobOutcome,
     JobRegistry, RetryPolicy,
 };
-use aura_tenancy::{Clock, Role, StoreError, TenantScope, UserId};
+use aura_shared_kernel::{Clock, Role, StoreError, TenantScope, UserId};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aura_gdpr_registers::Members;
 use aura_records::{RecordRules, UseCaseError};
-use aura_tenancy::{TenantScope, ValidationErrors};
+use aura_shared_kernel::{TenantScope, ValidationErrors};
 
 use crate::{
     ports::LinkTargets,

@@ -10,7 +10,7 @@ use aura_audit::{Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestCon
 use aura_gdpr_registers::Members;
 use aura_jobs::RetryPolicy;
 use aura_records::{RecordKind, RecordUseCases, at_version};
-use aura_tenancy::{Clock, TenantScope, ValidationErrors};
+use aura_shared_kernel::{Clock, TenantScope, ValidationErrors};
 
 use crate::{
     actions,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aura_audit::PendingEvent;
 use aura_jobs::RetryPolicy;
 use aura_records::{ListPage, ListQuery, RecordStore};
-use aura_tenancy::{Clock, StoreError, TenantScope};
+use aura_shared_kernel::{Clock, StoreError, TenantScope};
 
 use crate::{
     ports::{TaskFilter, TaskQuery, TaskRepository, TaskSort},

@@ -6,7 +6,7 @@ use aura_gdpr_registers::{
     text::{optional_text, text},
 };
 use aura_records::{Id, Record, RecordActions, RecordKind};
-use aura_tenancy::{TenantId, UserId, ValidationErrors};
+use aura_shared_kernel::{TenantId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;

@@ -16,7 +16,7 @@ use aura_jobs::{
     JobQueue, JobRegistry, NewJob, RetryPolicy,
 };
 use aura_records::Id;
-use aura_tenancy::{Clock, PageRequest, StoreError, Tenant, TenantScope, UserId};
+use aura_shared_kernel::{Clock, PageRequest, StoreError, Tenant, TenantScope, UserId};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;

@@ -17,13 +17,13 @@ use aura_audit::{
 use aura_gdpr_registers::Members;
 use aura_identity::{Email, FullName, PasswordHash, User, ports::UserRepository};
 use aura_jobs::RetryPolicy;
+use aura_shared_kernel::{
+    FixedClock, Permission, Role, StoreError, Tenant, TenantName, TenantScope, TenantSlug, UserId,
+};
 use aura_tasks::{
     Category, LinkKind, RecordLink, Recurrence, ReminderPolicy, Task, TaskFields, TaskId,
     TaskPatch, TaskPorts, TaskService, TaskStatus, TasksError,
     ports::{LinkTargets, TaskFilter, TaskQuery},
-};
-use aura_tenancy::{
-    FixedClock, Permission, Role, StoreError, Tenant, TenantName, TenantScope, TenantSlug, UserId,
 };
 use serde_json::json;
 use time::macros::{date, datetime};

@@ -10,7 +10,7 @@ use aura_ai_port::{
 use aura_audit::RequestContext;
 use aura_gdpr_registers::PolicyKind;
 use aura_identity::Authenticated;
-use aura_tenancy::{Tenant, TenantScope};
+use aura_shared_kernel::{Tenant, TenantScope};
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};

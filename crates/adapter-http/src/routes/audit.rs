@@ -1,7 +1,7 @@
 use actix_web::{HttpRequest, web};
 use aura_audit::AuditQuery;
 use aura_identity::Authenticated;
-use aura_tenancy::UserId;
+use aura_shared_kernel::UserId;
 use serde::Deserialize;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use utoipa::IntoParams;
@@ -39,7 +39,7 @@ async fn may_read_audit(
     auth: &Authenticated,
     meta: &ClientMeta,
 ) -> Result<(), ApiError> {
-    let permission = aura_tenancy::Permission::ReadAudit;
+    let permission = aura_shared_kernel::Permission::ReadAudit;
     let admin = &state.identity.admin;
     Ok(admin
         .require(&auth.scope, permission, &meta.context)

@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, web};
 use aura_identity::{Email, FullName, LoginRequest, Password, Registration};
-use aura_tenancy::{TenantName, TenantSlug, ValidationErrors};
+use aura_shared_kernel::{TenantName, TenantSlug, ValidationErrors};
 
 use crate::{
     dto::{

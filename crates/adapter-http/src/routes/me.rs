@@ -1,6 +1,6 @@
 use actix_web::web;
 use aura_identity::{FullName, Password, ProfilePatch};
-use aura_tenancy::ValidationErrors;
+use aura_shared_kernel::ValidationErrors;
 
 use crate::{
     dto::{ChangePasswordBody, ProfilePatchBody, TokenResponse, UserBody},

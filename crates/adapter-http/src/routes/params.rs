@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, http::header};
 use aura_gdpr_registers::ports::{Cursor, Sort};
 use aura_records::{Id, ListQuery};
-use aura_tenancy::{PageRequest, ValidationErrors};
+use aura_shared_kernel::{PageRequest, ValidationErrors};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;

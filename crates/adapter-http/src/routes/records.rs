@@ -8,7 +8,7 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_audit::RequestContext;
 use aura_records::{ListQuery, Record, RecordKind, RecordUseCases};
-use aura_tenancy::TenantScope;
+use aura_shared_kernel::TenantScope;
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{

@@ -15,7 +15,7 @@ use aura_gdpr_registers::{
     VersionStatus, to_csv,
 };
 use aura_records::{Id, ListQuery, RecordUseCases};
-use aura_tenancy::UserId;
+use aura_shared_kernel::UserId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 

@@ -6,11 +6,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_records::RecordUseCases;
+use aura_shared_kernel::UserId;
 use aura_tasks::{
     Category, Task, TaskStatus, Tasks,
     ports::{TaskFilter, TaskQuery, TaskSort},
 };
-use aura_tenancy::UserId;
 use serde::Deserialize;
 use time::Date;
 use utoipa::IntoParams;

@@ -1,6 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use aura_identity::{Email, FullName, NewMember, Password, TenantPatch, UserPatch};
-use aura_tenancy::{Role, TenantName, TenantSettings, UserId, ValidationErrors};
+use aura_shared_kernel::{Role, TenantName, TenantSettings, UserId, ValidationErrors};
 
 use crate::{
     dto::{CreateUserBody, TenantBody, TenantPatchBody, UpdateUserBody, UserBody, UserList},

@@ -5,7 +5,7 @@ use aura_ai_port::{
     SuggestionKind, SuggestionStatus,
 };
 use aura_gdpr_registers::PolicyKind;
-use aura_tenancy::UserId;
+use aura_shared_kernel::UserId;
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::{ToSchema, openapi::schema::Object};
@@ -242,7 +242,7 @@ impl From<Accepted> for AcceptedBody {
 mod tests {
     //! The suggestion bodies write exactly what the ai-port types serialized to.
 
-    use aura_tenancy::TenantId;
+    use aura_shared_kernel::TenantId;
     use serde_json::json;
     use time::macros::datetime;
 

@@ -12,7 +12,7 @@ use aura_gdpr_registers::{
     VersionStatus,
 };
 use aura_records::Id;
-use aura_tenancy::UserId;
+use aura_shared_kernel::UserId;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -928,7 +928,7 @@ mod tests {
     //! existed, and read requests exactly as the domain types did.
 
     use aura_gdpr_registers::{ActivityDerived, PolicyState, ProcessorLinks, activity_gaps};
-    use aura_tenancy::TenantId;
+    use aura_shared_kernel::TenantId;
     use serde_json::{Value, json};
     use time::macros::datetime;
 

@@ -1,9 +1,9 @@
 //! The tasks' bodies.
 
+use aura_shared_kernel::UserId;
 use aura_tasks::{
     Category, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskPatch, TaskStatus,
 };
-use aura_tenancy::UserId;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{ToSchema, openapi::schema::Object};
@@ -253,8 +253,8 @@ mod tests {
     //! The task bodies read and write exactly what the domain types did.
 
     use aura_records::Id;
+    use aura_shared_kernel::TenantId;
     use aura_tasks::TaskState;
-    use aura_tenancy::TenantId;
     use serde_json::{Value, json};
     use time::macros::datetime;
 

@@ -27,7 +27,7 @@ use aura_gdpr_registers::{
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
-use aura_tenancy::{Conflict, StoreError, TenantId};
+use aura_shared_kernel::{Conflict, StoreError, TenantId};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 

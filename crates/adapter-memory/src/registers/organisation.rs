@@ -2,7 +2,7 @@
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{OrganisationProfile, StoredOrganisation, ports::OrganisationRepository};
-use aura_tenancy::{Conflict, StoreError, TenantScope};
+use aura_shared_kernel::{Conflict, StoreError, TenantScope};
 
 use crate::{MemoryStore, registers::check_version};
 

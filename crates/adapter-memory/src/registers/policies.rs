@@ -7,7 +7,7 @@ use aura_gdpr_registers::{
     Policies, Policy, PolicyFilter, PolicyId, PolicyState, PolicyVersion, VersionStatus,
     ports::PolicyVersions,
 };
-use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope};
+use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope};
 
 use crate::{
     MemoryStore,

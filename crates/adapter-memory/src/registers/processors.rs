@@ -2,7 +2,7 @@
 //! being deleted, and the activities that link to it (derived on read).
 
 use aura_gdpr_registers::{Processor, ProcessorFilter, ProcessorId, ProcessorLinks, Processors};
-use aura_tenancy::{Conflict, StoreError, TenantId};
+use aura_shared_kernel::{Conflict, StoreError, TenantId};
 
 use crate::registers::{
     Tables, matches_search,

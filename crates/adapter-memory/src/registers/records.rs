@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{Id, ListPage, ListQuery, MEMBER, Record, RecordKind, RecordStore, Reference};
-use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope, UserId};
+use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope, UserId};
 use uuid::Uuid;
 
 use crate::{

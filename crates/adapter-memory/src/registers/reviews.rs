@@ -5,7 +5,7 @@ use aura_gdpr_registers::{
     ActivityStatus, PolicyStatus,
     reviews::{DueReview, ReviewDates, ReviewKind},
 };
-use aura_tenancy::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantScope};
 use time::Date;
 use uuid::Uuid;
 

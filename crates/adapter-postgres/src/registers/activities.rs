@@ -9,7 +9,7 @@ use aura_gdpr_registers::{
     ProcessingActivity, ProcessorId, Purpose, Transfer, activity_gaps,
 };
 use aura_records::Id;
-use aura_tenancy::{StoreError, TenantId, UserId};
+use aura_shared_kernel::{StoreError, TenantId, UserId};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};

@@ -21,7 +21,7 @@ use aura_gdpr_registers::{
     ports::{Cursor, ListPage, OrganisationRepository, PolicyVersions, Sort},
 };
 use aura_records::RecordStore;
-use aura_tenancy::{Conflict, StoreError};
+use aura_shared_kernel::{Conflict, StoreError};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 

@@ -7,7 +7,7 @@ use aura_gdpr_registers::{
     Contact, JointController, OrganisationProfile, StoredOrganisation,
     ports::OrganisationRepository,
 };
-use aura_tenancy::{Conflict, StoreError, TenantScope};
+use aura_shared_kernel::{Conflict, StoreError, TenantScope};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};

@@ -13,7 +13,7 @@ use aura_gdpr_registers::{
     VersionStatus, ports::PolicyVersions,
 };
 use aura_records::Id;
-use aura_tenancy::{Conflict, StoreError, TenantId, TenantScope, UserId};
+use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope, UserId};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::{Date, OffsetDateTime};

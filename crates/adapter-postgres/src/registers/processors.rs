@@ -9,7 +9,7 @@ use aura_gdpr_registers::{
     ProcessorLinks, Processors, TransferMechanism,
 };
 use aura_records::Id;
-use aura_tenancy::{Conflict, StoreError, TenantId};
+use aura_shared_kernel::{Conflict, StoreError, TenantId};
 use diesel::{
     prelude::*,
     result::{DatabaseErrorKind, Error as DieselError},

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{Id, ListPage, ListQuery, MEMBER, Record, RecordKind, RecordStore, Reference};
-use aura_tenancy::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantScope};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;

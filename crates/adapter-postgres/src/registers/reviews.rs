@@ -3,7 +3,7 @@
 //! `processing_activities.review_date`), inside the tenant under row-level security.
 
 use aura_gdpr_registers::reviews::{DueReview, ReviewDates, ReviewKind};
-use aura_tenancy::{StoreError, TenantScope, UserId};
+use aura_shared_kernel::{StoreError, TenantScope, UserId};
 use diesel::{
     QueryableByName,
     sql_types::{BigInt, Date as SqlDate, Nullable, Text, Uuid as SqlUuid},

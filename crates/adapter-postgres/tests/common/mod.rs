@@ -7,7 +7,7 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::{PgStores, PoolSettings, TestDatabase};
 use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
 use aura_identity::{Email, FullName, PasswordHash, User};
-use aura_tenancy::{
+use aura_shared_kernel::{
     Clock, FixedClock, Role, Tenant, TenantId, TenantName, TenantScope, TenantSlug,
 };
 use diesel::{
@@ -103,7 +103,7 @@ pub async fn registered(stores: &PgStores, prefix: &str) -> (Tenant, User, Tenan
     stores
         .tenants()
         .register(
-            &aura_tenancy::TenantScope::for_credential_check(tenant.id, None),
+            &aura_shared_kernel::TenantScope::for_credential_check(tenant.id, None),
             &tenant,
             &owner,
             vec![

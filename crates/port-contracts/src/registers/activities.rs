@@ -11,7 +11,7 @@ use aura_gdpr_registers::{
     ports::{ListQuery, Sort},
 };
 use aura_records::{Id, RecordStore};
-use aura_tenancy::UserId;
+use aura_shared_kernel::UserId;
 use time::macros::date;
 
 use crate::{

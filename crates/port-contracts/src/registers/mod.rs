@@ -41,7 +41,7 @@ use aura_gdpr_registers::{
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
-use aura_tenancy::{Role, StoreError, TenantScope, UserId};
+use aura_shared_kernel::{Role, StoreError, TenantScope, UserId};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 

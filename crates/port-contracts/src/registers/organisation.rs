@@ -2,7 +2,7 @@
 //! replaced at the version read.
 
 use aura_gdpr_registers::{Contact, JointController, OrganisationProfile};
-use aura_tenancy::{Conflict, StoreError};
+use aura_shared_kernel::{Conflict, StoreError};
 
 use crate::{
     RegisterStores,

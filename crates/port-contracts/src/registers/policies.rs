@@ -11,7 +11,7 @@ use aura_gdpr_registers::{
     PolicyVersion, VersionStatus, actions, entity, ports::PolicyVersions,
 };
 use aura_records::{Id, RecordKind, RecordStore};
-use aura_tenancy::{Conflict, StoreError};
+use aura_shared_kernel::{Conflict, StoreError};
 use time::{Duration, OffsetDateTime, macros::date};
 
 use crate::{

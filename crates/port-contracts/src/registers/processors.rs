@@ -8,7 +8,7 @@ use aura_gdpr_registers::{
     ProcessorId, Processors, TransferMechanism,
 };
 use aura_records::{Id, RecordKind, RecordStore};
-use aura_tenancy::Conflict;
+use aura_shared_kernel::Conflict;
 use time::macros::date;
 
 use crate::{

@@ -13,7 +13,7 @@ use std::future::Future;
 
 use aura_audit::{Actor, AuditAction, PendingEvent};
 use aura_records::{Id, ListPage, ListQuery, Record, RecordKind, RecordStore};
-use aura_tenancy::{Conflict, StoreError};
+use aura_shared_kernel::{Conflict, StoreError};
 
 use crate::{
     RegisterStores,

@@ -34,11 +34,11 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_audit::{Actor, AuditAction, AuditRecord, AuditService, PendingEvent};
 use aura_identity::User;
 use aura_jobs::{JobFilter, JobStatus, JobSummary, NewJob, RetryPolicy};
+use aura_shared_kernel::{Role, SystemScope, TenantId, TenantScope, UserId};
 use aura_tasks::{
     Category, DigestMail, Recurrence, ReminderPlan, ReminderPolicy, Task, TaskFields, TaskId,
     TaskState, TaskStatus,
 };
-use aura_tenancy::{Role, SystemScope, TenantId, TenantScope, UserId};
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 

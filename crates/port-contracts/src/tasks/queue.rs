@@ -14,8 +14,8 @@ use std::{
 
 use aura_audit::Actor;
 use aura_jobs::{ClaimedJob, EncodedJob, Job, JobFilter, JobStatus, NewJob, QueueStats};
+use aura_shared_kernel::{Conflict, StoreError};
 use aura_tasks::{DigestMail, OverdueDigest, ReminderPlan, TaskStatus};
-use aura_tenancy::{Conflict, StoreError};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -332,7 +332,8 @@ pub async fn concurrent_claims_never_share_a_job(stores: TaskStores) {
         let queue = stores.jobs.clone();
         let taken = taken.clone();
         handles.push(tokio::spawn(async move {
-            let system = aura_tenancy::SystemScope::for_platform_operation("contract-claimers");
+            let system =
+                aura_shared_kernel::SystemScope::for_platform_operation("contract-claimers");
             let name = format!("worker-{worker}");
             let mut mine = Vec::new();
             for _ in 0..500 {

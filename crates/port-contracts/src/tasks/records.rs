@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use aura_records::RecordStore;
+use aura_shared_kernel::Clock;
 use aura_tasks::{
     Category, Planner, Recurrence, TaskFields, TaskRecords, TaskStatus, Tasks,
     ports::TaskRepository,
 };
-use aura_tenancy::Clock;
 use time::macros::date;
 
 use crate::{

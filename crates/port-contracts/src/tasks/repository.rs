@@ -9,11 +9,11 @@ use std::{future::Future, time::Duration as StdDuration};
 use aura_audit::Actor;
 use aura_jobs::JobStatus;
 use aura_records::Id;
+use aura_shared_kernel::{Conflict, Role, StoreError, UserId};
 use aura_tasks::{
     Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskId, TaskState, TaskStatus,
     ports::{Cursor, ListPage, Sort, TaskFilter, TaskQuery, TaskSort},
 };
-use aura_tenancy::{Conflict, Role, StoreError, UserId};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 

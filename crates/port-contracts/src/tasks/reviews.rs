@@ -15,12 +15,12 @@ use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
 use aura_jobs::{JobQueue, JobRegistry, RetryPolicy, Worker, WorkerPorts, WorkerSettings};
+use aura_shared_kernel::{Clock, TenantScope};
 use aura_tasks::{
     Category, LinkKind, ReminderPolicy, ReviewJobPorts, ReviewTasks, Task, TaskStatus,
     ports::{Sort, TaskQuery, TaskRepository, TaskSort},
     register_reviews,
 };
-use aura_tenancy::{Clock, TenantScope};
 use time::{Date, Duration, Time};
 
 use crate::{

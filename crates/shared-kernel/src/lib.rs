@@ -1,5 +1,6 @@
-//! Tenancy: tenants, roles and the permission matrix, and the scopes that every
-//! tenant-owned read or write must carry.
+//! The shared kernel every domain builds on: tenants, users' ids, roles and the
+//! permission matrix, the scopes that every tenant-owned read or write must carry, the
+//! clock, validation errors, store errors (with their typed conflicts) and pages.
 //!
 //! Pure domain crate: no framework, driver or crypto dependency (a tidy test enforces it).
 //! Write ports live in the crates that own the use cases (they also take audit events).
