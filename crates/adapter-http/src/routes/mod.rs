@@ -98,9 +98,9 @@ pub fn table() -> Vec<Route> {
         // Tasks.
         Route::new(tasks::__path_list, tasks::list),
         Route::new(tasks::__path_create, tasks::create).idempotent(Keys::Tenant),
-        Route::new(tasks::__path_get, tasks::get),
+        Route::new(tasks::__path_get, records::get::<aura_tasks::Tasks>),
         Route::new(tasks::__path_update, tasks::update),
-        Route::new(tasks::__path_delete, tasks::delete),
+        Route::new(tasks::__path_delete, records::delete::<aura_tasks::Tasks>),
         Route::new(__path_complete, complete),
         Route::new(__path_reopen, reopen),
     ]

@@ -143,16 +143,8 @@ pub async fn create(
 /// One task.
 #[utoipa::path(get, operation_id = "get_task", path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = TaskBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    Call::new(&state, &auth.scope, &meta)
-        .get::<Tasks>(&path)
-        .await
-}
+/// Documents the route; its handler is the kernel's `records::get::<Tasks>`.
+pub fn get() {}
 
 /// Changes some fields (JSON merge patch: absent fields stay, `null` clears). `status`
 /// may be open, in_progress or cancelled; moving the due date or the assignee re-plans
@@ -235,14 +227,5 @@ pub async fn reopen(
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    Call::new(&state, &auth.scope, &meta)
-        .delete::<Tasks>(&req, &path)
-        .await
-}
+/// Documents the route; its handler is the kernel's `records::delete::<Tasks>`.
+pub fn delete() {}
