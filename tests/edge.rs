@@ -42,14 +42,18 @@ struct Count {
 
 /// Waits until a session of the app's database is blocked on a lock: the request is
 /// in flight inside the server.
-async fn wait_until_blocked(app: &TestApp) {
-    // Other roles' wait events are visible to superusers only.
+/// Waits until a statement on `table` waits for a lock. Only that statement counts: other
+/// sessions of the binary (the job worker) may wait on advisory locks at the same moment, and
+/// counting them would send the signal before the request reached the database.
+async fn wait_until_blocked(app: &TestApp, table: &str) {
+    // Other roles' wait events and statements are visible to superusers only.
     let mut conn = AsyncPgConnection::establish(app.db.superuser_url())
         .await
         .expect("owner connects");
-    for _ in 0..200 {
+    for _ in 0..600 {
         let waiting: Count = diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' \
+             AND wait_event_type = 'Lock' AND query LIKE '%{table}%'",
             app.db.name()
         ))
         .get_result(&mut conn)
@@ -60,7 +64,7 @@ async fn wait_until_blocked(app: &TestApp) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("no request ever waited on the lock");
+    panic!("no request ever waited on the lock of {table}");
 }
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
@@ -278,7 +282,7 @@ async fn sigterm_finishes_the_request_in_flight_then_exits_cleanly() {
             .bearer_auth(&owner.access);
         async move { request.send().await.map(|r| r.status()) }
     });
-    wait_until_blocked(&app).await;
+    wait_until_blocked(&app, "processing_activities").await;
 
     let signal = std::process::Command::new("kill")
         .args(["-TERM", &app.pid().to_string()])
@@ -287,7 +291,8 @@ async fn sigterm_finishes_the_request_in_flight_then_exits_cleanly() {
     assert!(signal.success());
     // The listener closes at once: new connections are refused while the old request runs.
     let mut refused = false;
-    for _ in 0..50 {
+    // Generous bounds: a loaded CI machine may take seconds to deliver the signal.
+    for _ in 0..200 {
         if std::net::TcpStream::connect(app.base.trim_start_matches("http://")).is_err() {
             refused = true;
             break;

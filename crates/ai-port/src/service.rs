@@ -12,7 +12,7 @@ use aura_gdpr_registers::{
     PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, RegisterPorts,
     Registers, Source, activity_gaps,
     ports::{ActivityQuery, PolicyQuery, ProcessorQuery},
-    text::text,
+    text::{TextRule, text},
 };
 use aura_records::{Id, UseCaseError};
 use aura_shared_kernel::{
@@ -110,7 +110,7 @@ fn input_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, 
             format!("must be at least {min} characters"),
         ));
     }
-    text(field, raw, max, true)
+    text(field, raw, TextRule::block(max))
 }
 
 /// The start of the clock hour `now` is in.

@@ -9,7 +9,7 @@ use time::Date;
 
 use crate::{
     processor::ProcessorId,
-    text::{CountryCode, optional_text, string_enum, text, text_list},
+    text::{CountryCode, TextRule, optional_text, string_enum, text, text_list},
 };
 
 string_enum!(
@@ -231,24 +231,21 @@ impl ActivityFields {
     /// Checks sizes, formats and rules; trims and de-duplicates. All problems at once.
     pub fn validated(self) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::default();
-        let name = e.collect(text("name", &self.name, 200, false));
+        let name = e.collect(text("name", &self.name, TextRule::line(200)));
         let description = e.collect(optional_text(
             "description",
             self.description.as_deref(),
-            LONG,
-            true,
+            TextRule::block(LONG),
         ));
         let controller_name = e.collect(optional_text(
             "controller_name",
             self.controller_name.as_deref(),
-            300,
-            false,
+            TextRule::line(300),
         ));
         let controller_contact = e.collect(optional_text(
             "controller_contact",
             self.controller_contact.as_deref(),
-            1000,
-            true,
+            TextRule::block(1000),
         ));
         if self.purposes.len() > 50 {
             e.push("purposes", "must have at most 50 entries");
@@ -261,14 +258,12 @@ impl ActivityFields {
                 let description = e.collect(text(
                     &format!("purposes[{i}].description"),
                     &p.description,
-                    1000,
-                    true,
+                    TextRule::block(1000),
                 ));
                 let note = e.collect(optional_text(
                     &format!("purposes[{i}].legitimate_interest"),
                     p.legitimate_interest.as_deref(),
-                    LONG,
-                    true,
+                    TextRule::block(LONG),
                 ));
                 Some(Purpose {
                     description: description?,
@@ -294,14 +289,12 @@ impl ActivityFields {
                 let name = e.collect(text(
                     &format!("data_categories[{i}].name"),
                     &c.name,
-                    200,
-                    false,
+                    TextRule::line(200),
                 ));
                 let retention = e.collect(optional_text(
                     &format!("data_categories[{i}].retention"),
                     c.retention.as_deref(),
-                    1000,
-                    true,
+                    TextRule::block(1000),
                 ));
                 Some(DataCategory {
                     name: name?,
@@ -333,14 +326,12 @@ impl ActivityFields {
                 let recipient = e.collect(optional_text(
                     &format!("transfers[{i}].recipient"),
                     t.recipient.as_deref(),
-                    300,
-                    false,
+                    TextRule::line(300),
                 ));
                 let safeguards = e.collect(optional_text(
                     &format!("transfers[{i}].safeguards"),
                     t.safeguards.as_deref(),
-                    LONG,
-                    true,
+                    TextRule::block(LONG),
                 ));
                 Some(Transfer {
                     recipient: recipient?,
@@ -352,32 +343,27 @@ impl ActivityFields {
         let security = e.collect(optional_text(
             "security_measures",
             self.security_measures.as_deref(),
-            LONG,
-            true,
+            TextRule::block(LONG),
         ));
         let source = e.collect(optional_text(
             "data_source",
             self.data_source.as_deref(),
-            1000,
-            true,
+            TextRule::block(1000),
         ));
         let adm_details = e.collect(optional_text(
             "automated_decision_details",
             self.automated_decision_details.as_deref(),
-            LONG,
-            true,
+            TextRule::block(LONG),
         ));
         let dpia_reason = e.collect(optional_text(
             "dpia_reason",
             self.dpia_reason.as_deref(),
-            LONG,
-            true,
+            TextRule::block(LONG),
         ));
         let department = e.collect(optional_text(
             "department",
             self.department.as_deref(),
-            200,
-            false,
+            TextRule::line(200),
         ));
         if self.processor_ids.len() > 100 {
             e.push("processor_ids", "must have at most 100 entries");

@@ -4,7 +4,7 @@ use aura_shared_kernel::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::text::{optional_text, text};
+use crate::text::{TextRule, optional_text, text};
 
 /// A named party with contact details (DPO, EU representative, joint controller).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -19,7 +19,11 @@ pub struct Contact {
 impl Contact {
     pub fn validated(self, field: &str) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let name = errors.collect(text(&format!("{field}.name"), &self.name, 200, false));
+        let name = errors.collect(text(
+            &format!("{field}.name"),
+            &self.name,
+            TextRule::line(200),
+        ));
         let email = errors.collect(optional_email(
             &format!("{field}.email"),
             self.email.as_deref(),
@@ -27,14 +31,12 @@ impl Contact {
         let phone = errors.collect(optional_text(
             &format!("{field}.phone"),
             self.phone.as_deref(),
-            50,
-            false,
+            TextRule::line(50),
         ));
         let address = errors.collect(optional_text(
             &format!("{field}.address"),
             self.address.as_deref(),
-            500,
-            true,
+            TextRule::block(500),
         ));
         errors.into_result()?;
         Ok(Self {
@@ -80,7 +82,7 @@ pub struct StoredOrganisation {
 }
 
 fn optional_email(field: &str, raw: Option<&str>) -> Result<Option<String>, ValidationErrors> {
-    let value = optional_text(field, raw, 254, false)?;
+    let value = optional_text(field, raw, TextRule::line(254))?;
     if let Some(email) = &value
         && (!email.contains('@')
             || email.starts_with('@')
@@ -95,12 +97,11 @@ fn optional_email(field: &str, raw: Option<&str>) -> Result<Option<String>, Vali
 impl OrganisationProfile {
     pub fn validated(self) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let legal_name = errors.collect(text("legal_name", &self.legal_name, 300, false));
+        let legal_name = errors.collect(text("legal_name", &self.legal_name, TextRule::line(300)));
         let address = errors.collect(optional_text(
             "address",
             self.address.as_deref(),
-            1000,
-            true,
+            TextRule::block(1000),
         ));
         let contact_email = errors.collect(optional_email(
             "contact_email",
@@ -109,15 +110,13 @@ impl OrganisationProfile {
         let contact_phone = errors.collect(optional_text(
             "contact_phone",
             self.contact_phone.as_deref(),
-            50,
-            false,
+            TextRule::line(50),
         ));
         let dpo = self.dpo.and_then(|c| errors.collect(c.validated("dpo")));
         let reason = errors.collect(optional_text(
             "dpo_not_required_reason",
             self.dpo_not_required_reason.as_deref(),
-            2000,
-            true,
+            TextRule::block(2000),
         ));
         let representative = self
             .eu_representative
@@ -132,8 +131,7 @@ impl OrganisationProfile {
             let responsibilities = errors.collect(optional_text(
                 &format!("{field}.responsibilities"),
                 jc.responsibilities.as_deref(),
-                2000,
-                true,
+                TextRule::block(2000),
             ));
             if let (Some(contact), Some(responsibilities)) = (contact, responsibilities) {
                 joint_controllers.push(JointController {

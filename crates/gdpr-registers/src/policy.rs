@@ -7,7 +7,7 @@ use aura_shared_kernel::{TenantId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::text::{string_enum, text};
+use crate::text::{TextRule, string_enum, text};
 
 string_enum!(PolicyKind {
     PrivacyPolicy => "privacy_policy",
@@ -51,7 +51,7 @@ fn default_policy_status() -> PolicyStatus {
 impl PolicyFields {
     pub fn validated(self) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::default();
-        let title = e.collect(text("title", &self.title, 300, false));
+        let title = e.collect(text("title", &self.title, TextRule::line(300)));
         if self
             .review_interval_months
             .is_some_and(|m| !(1..=60).contains(&m))
@@ -155,7 +155,7 @@ impl PolicyVersion {
     /// Checks Markdown content: non-empty, bounded, no control characters but line breaks
     /// and tabs.
     pub fn validate_content(raw: &str) -> Result<String, ValidationErrors> {
-        text("content", raw, Self::MAX_CONTENT_CHARS, true)
+        text("content", raw, TextRule::block(Self::MAX_CONTENT_CHARS))
     }
 
     /// Whether the text may still change (published and retired versions are frozen).

@@ -8,7 +8,7 @@ use time::Date;
 
 use crate::{
     activity::{ActivityId, TransferMechanism},
-    text::{CountryCode, optional_text, string_enum, text, text_list},
+    text::{CountryCode, TextRule, optional_text, string_enum, text, text_list},
 };
 
 string_enum!(
@@ -145,18 +145,16 @@ impl RecordKind for Processors {
 impl ProcessorFields {
     pub fn validated(self) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::default();
-        let name = e.collect(text("name", &self.name, 200, false));
+        let name = e.collect(text("name", &self.name, TextRule::line(200)));
         let contact_name = e.collect(optional_text(
             "contact_name",
             self.contact_name.as_deref(),
-            200,
-            false,
+            TextRule::line(200),
         ));
         let contact_email = e.collect(optional_text(
             "contact_email",
             self.contact_email.as_deref(),
-            254,
-            false,
+            TextRule::line(254),
         ));
         if let Some(Some(email)) = &contact_email
             && !email.contains('@')
@@ -166,8 +164,7 @@ impl ProcessorFields {
         let services = e.collect(optional_text(
             "services",
             self.services.as_deref(),
-            5_000,
-            true,
+            TextRule::block(5_000),
         ));
         let categories = e.collect(text_list(
             "data_categories",

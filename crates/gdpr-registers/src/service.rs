@@ -332,8 +332,7 @@ impl Registers {
         let note = errors.collect(crate::text::optional_text(
             "change_note",
             change_note,
-            2_000,
-            true,
+            crate::text::TextRule::block(2_000),
         ));
         errors.into_result()?;
         let versions = self.versions_of(scope, policy).await?;

@@ -8,14 +8,36 @@ use serde::{Deserialize, Serialize};
 // Calendar dates travel as ISO 8601 (`2026-01-31`), not as time's default tuple.
 time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
 
-/// Trimmed text of 1..=`max` characters without control characters (newlines allowed
-/// when `multiline`). Reports problems under `field`.
-pub fn text(
-    field: &str,
-    raw: &str,
-    max: usize,
-    multiline: bool,
-) -> Result<String, ValidationErrors> {
+/// What a text field accepts: at most `max` characters, and whether it may span lines.
+/// One named rule per kind of field keeps a register's limits readable in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextRule {
+    pub max: usize,
+    pub multiline: bool,
+}
+
+impl TextRule {
+    /// One line: names, titles, short references.
+    pub const fn line(max: usize) -> Self {
+        Self {
+            max,
+            multiline: false,
+        }
+    }
+
+    /// Several lines: descriptions, notes, contacts.
+    pub const fn block(max: usize) -> Self {
+        Self {
+            max,
+            multiline: true,
+        }
+    }
+}
+
+/// Trimmed text of 1..=`rule.max` characters without control characters (newlines allowed
+/// when the rule is multi-line). Reports problems under `field`.
+pub fn text(field: &str, raw: &str, rule: TextRule) -> Result<String, ValidationErrors> {
+    let TextRule { max, multiline } = rule;
     let value = raw.trim();
     let problem = if value.is_empty() {
         Some("must not be empty".to_owned())
@@ -39,12 +61,11 @@ pub fn text(
 pub fn optional_text(
     field: &str,
     raw: Option<&str>,
-    max: usize,
-    multiline: bool,
+    rule: TextRule,
 ) -> Result<Option<String>, ValidationErrors> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(value) => text(field, value, max, multiline).map(Some),
+        Some(value) => text(field, value, rule).map(Some),
     }
 }
 
@@ -65,8 +86,11 @@ pub fn text_list(
     let mut errors = ValidationErrors::default();
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for (i, item) in raw.iter().enumerate() {
-        if let Some(value) = errors.collect(text(&format!("{field}[{i}]"), item, max_chars, false))
-            && !out.iter().any(|o| o.eq_ignore_ascii_case(&value))
+        if let Some(value) = errors.collect(text(
+            &format!("{field}[{i}]"),
+            item,
+            TextRule::line(max_chars),
+        )) && !out.iter().any(|o| o.eq_ignore_ascii_case(&value))
         {
             out.push(value);
         }

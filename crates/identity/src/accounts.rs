@@ -105,12 +105,10 @@ impl Accounts {
         }
         self.core.settle_good_attempt(&keys).await?;
         let now = self.core.ports.clock.now();
-        user.password_hash = self.core.ports.hasher.hash(&password).await?;
-        user.end_sessions();
-        user.updated_at = now;
+        let new_hash = self.core.ports.hasher.hash(&password).await?;
         // The version of the principal read at authentication: an administrator's change
         // committed since (deactivation, role) makes this write stale instead of undone.
-        let expected_version = user.bump_version();
+        let expected_version = user.replace_password(new_hash, now);
         let event = PendingEvent::new(
             Actor::User(user.id),
             actions::USER_PASSWORD_CHANGED,

@@ -394,10 +394,8 @@ impl SignIn {
             Err(other) => return Err(other.into()),
         };
         let password = Password::new_checked(new_password, "password", Some(user.email.as_str()))?;
-        user.password_hash = self.core.ports.hasher.hash(&password).await?;
-        user.end_sessions();
-        user.updated_at = now;
-        let expected_version = user.bump_version();
+        let new_hash = self.core.ports.hasher.hash(&password).await?;
+        let expected_version = user.replace_password(new_hash, now);
         let event = PendingEvent::new(
             Actor::User(user.id),
             actions::USER_PASSWORD_RESET,

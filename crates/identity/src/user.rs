@@ -66,6 +66,15 @@ impl User {
     pub fn end_sessions(&mut self) {
         self.session_version = self.session_version.wrapping_add(1);
     }
+
+    /// Sets a new password hash: every session signed in with the old password ends.
+    /// Returns the version the write names (see [`Self::bump_version`]).
+    pub fn replace_password(&mut self, hash: PasswordHash, now: OffsetDateTime) -> i32 {
+        self.password_hash = hash;
+        self.end_sessions();
+        self.updated_at = now;
+        self.bump_version()
+    }
 }
 
 /// A person's name as they want it shown: 1–200 characters, no control characters.

@@ -3,7 +3,7 @@
 
 use aura_gdpr_registers::{
     add_months, string_enum,
-    text::{optional_text, text},
+    text::{TextRule, optional_text, text},
 };
 use aura_records::{Id, Record, RecordActions, RecordKind};
 use aura_shared_kernel::{TenantId, UserId, ValidationErrors};
@@ -118,12 +118,11 @@ impl TaskFields {
 
     pub fn validated(self) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::default();
-        let title = e.collect(text("title", &self.title, Self::MAX_TITLE, false));
+        let title = e.collect(text("title", &self.title, TextRule::line(Self::MAX_TITLE)));
         let description = e.collect(optional_text(
             "description",
             self.description.as_deref(),
-            Self::MAX_DESCRIPTION,
-            true,
+            TextRule::block(Self::MAX_DESCRIPTION),
         ));
         if self.recurrence != Recurrence::None && self.due_date.is_none() {
             e.push("due_date", "is required for a recurring task");
