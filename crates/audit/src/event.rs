@@ -143,6 +143,19 @@ impl Changes {
         self
     }
 
+    /// Keeps that each of `fields` changed but none of their values: for personal data of
+    /// people who are not users (a data subject's name and contact), which the audit trail
+    /// must not copy.
+    pub fn without_values_of(self, fields: &[&str]) -> Self {
+        fields.iter().fold(self, |changes, field| {
+            if changes.0.contains_key(*field) {
+                changes.redacted(field)
+            } else {
+                changes
+            }
+        })
+    }
+
     /// Adds context that is not a field change (e.g. a failure reason).
     pub fn note(mut self, name: &str, value: impl Serialize) -> Self {
         self.0.insert(name.to_owned(), to_value(&value));
@@ -308,5 +321,21 @@ mod tests {
             json!({"name": {"after": "A"}, "kept": {"after": 1}})
         );
         assert!(Changes::between(&"not an object", &"other").is_empty());
+    }
+
+    #[test]
+    fn personal_fields_are_noted_as_changed_without_their_values() {
+        let before = json!({"subject": {"name": "Erika Mustermann"}, "status": "received"});
+        let after = json!({"subject": {"name": "Erika Musterfrau"}, "status": "answered"});
+        let changes = Changes::between(&before, &after).without_values_of(&["subject", "agent"]);
+        assert_eq!(
+            changes.into_value(),
+            json!({
+                "subject": {"changed": true},
+                "status": {"before": "received", "after": "answered"},
+            })
+        );
+        let created = Changes::of_new(&after).without_values_of(&["subject"]);
+        assert!(!created.into_value().to_string().contains("Erika"));
     }
 }

@@ -41,6 +41,10 @@ pub trait RecordKind: Debug + Clone + PartialEq + Send + Sync + Sized + 'static 
     /// What the audit event of a deletion keeps to say what was deleted (its name).
     fn label(fields: &Self::Fields) -> &str;
 
+    /// Top-level fields holding personal data of people who are not users (a data
+    /// subject's identity): their audit events note that they changed, never their values.
+    const PERSONAL_FIELDS: &'static [&'static str] = &[];
+
     /// The other rows the fields name (owner, links), each of which the store checks in
     /// the write's transaction: a missing one fails the write with the field named.
     fn references(_fields: &Self::Fields) -> Vec<crate::Reference> {

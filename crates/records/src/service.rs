@@ -156,7 +156,8 @@ impl<K: RecordKind> RecordUseCases<K> {
             created_at: now,
             updated_at: now,
         };
-        let changes = Source::noted(source, Changes::of_new(&record.fields));
+        let changes = Changes::of_new(&record.fields).without_values_of(K::PERSONAL_FIELDS);
+        let changes = Source::noted(source, changes);
         let event = Self::event(scope, &K::ACTIONS.created, id, changes, ctx);
         Ok(self.store.insert(scope, &record, event).await?)
     }
@@ -200,7 +201,8 @@ impl<K: RecordKind> RecordUseCases<K> {
         self.rules
             .check(scope, id, Some(&before.fields), &fields)
             .await?;
-        let changes = Changes::between(&before.fields, &fields);
+        let changes =
+            Changes::between(&before.fields, &fields).without_values_of(K::PERSONAL_FIELDS);
         if changes.is_empty() {
             return Ok(before);
         }
