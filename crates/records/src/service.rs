@@ -30,6 +30,23 @@ pub trait RecordRules<K: RecordKind>: Send + Sync {
         before: Option<&K::Fields>,
         fields: &K::Fields,
     ) -> Result<(), UseCaseError>;
+
+    /// The derived values a write leaves on the record where a domain rule computes them
+    /// from the fields (a request's due date from its receipt, by the legal clock); the
+    /// store keeps them with the write. `before` is the stored record on update, `None` on
+    /// create. Default: a new record's [`RecordKind::derived_at_creation`], an updated
+    /// record's values as they were.
+    async fn derive(
+        &self,
+        scope: &TenantScope,
+        _fields: &K::Fields,
+        before: Option<&Record<K>>,
+    ) -> Result<K::Derived, UseCaseError> {
+        Ok(match before {
+            Some(record) => record.derived.clone(),
+            None => K::derived_at_creation(scope.user_id()),
+        })
+    }
 }
 
 /// For registers whose records refer to no other record.
@@ -150,8 +167,8 @@ impl<K: RecordKind> RecordUseCases<K> {
         let record = Record {
             id,
             tenant_id: scope.tenant_id(),
+            derived: self.rules.derive(scope, &fields, None).await?,
             fields,
-            derived: K::derived_at_creation(scope.user_id()),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -206,8 +223,10 @@ impl<K: RecordKind> RecordUseCases<K> {
         if changes.is_empty() {
             return Ok(before);
         }
+        let derived = self.rules.derive(scope, &fields, Some(&before)).await?;
         let record = Record {
             fields,
+            derived,
             version: before.version + 1,
             updated_at: self.clock.now(),
             ..before
