@@ -156,6 +156,12 @@ impl Changes {
         })
     }
 
+    /// Both sets of changes (`other` wins where both name a field).
+    pub fn merged(mut self, other: Changes) -> Self {
+        self.0.extend(other.0);
+        self
+    }
+
     /// Adds context that is not a field change (e.g. a failure reason).
     pub fn note(mut self, name: &str, value: impl Serialize) -> Self {
         self.0.insert(name.to_owned(), to_value(&value));

@@ -239,6 +239,41 @@ impl<K: RecordKind> RecordUseCases<K> {
             .await?)
     }
 
+    /// One of the register's actions (answer a request, close a breach): the write
+    /// permission, the version check, the action's own rule `apply` on the stored record
+    /// (it moves the derived state, and may set fields), then one write with the action's
+    /// audit event recording what changed in the fields and the derived values.
+    pub async fn act(
+        &self,
+        scope: &TenantScope,
+        id: Id<K>,
+        expected_version: i32,
+        action: &AuditAction,
+        ctx: &RequestContext,
+        apply: impl FnOnce(&mut Record<K>) -> Result<(), UseCaseError> + Send,
+    ) -> Result<Record<K>, UseCaseError> {
+        self.require(scope, K::WRITE, ctx).await?;
+        let before = self.store.get(scope, id).await?;
+        at_version(before.version, expected_version)?;
+        let mut record = before.clone();
+        apply(&mut record)?;
+        let fields = K::validated(record.fields)?;
+        let changes = Changes::between(&before.fields, &fields)
+            .without_values_of(K::PERSONAL_FIELDS)
+            .merged(Changes::between(&before.derived, &record.derived));
+        let record = Record {
+            fields,
+            version: before.version + 1,
+            updated_at: self.clock.now(),
+            ..record
+        };
+        let event = Self::event(scope, action, id, changes, ctx);
+        Ok(self
+            .store
+            .update(scope, &record, expected_version, event)
+            .await?)
+    }
+
     pub async fn delete(
         &self,
         scope: &TenantScope,
