@@ -32,11 +32,14 @@
 //!
 //! # How far a due date can move
 //!
-//! With national holidays only, the due date is at most five days after the period's last
-//! day: Denmark's Maundy Thursday → Good Friday → weekend → Easter Monday, Cyprus' Orthodox
-//! Good Friday → weekend → Easter Monday and Tuesday, and Bulgaria's substitute days after a
-//! Christmas on a weekend reach five; elsewhere four is the most (a Thursday Christmas Eve in
-//! Czechia, say). A tenant's own closing days can add to that without limit.
+//! Not "at most four days" everywhere. With national holidays only (checked for every day
+//! from 2000 to 2099 in `aura-adapter-holidays`' tests), a due date lies at most six days
+//! after the period's last day: Cyprus (National Day 1 April, Orthodox Good Friday, weekend,
+//! Easter Monday and Tuesday) and Bulgaria (Labour Day, Orthodox Easter, St George's Day).
+//! Five in twelve countries (a Christmas Eve holiday on the Monday after a weekend; Maundy
+//! Thursday in Denmark; King's Day after Easter in the Netherlands), four in eleven (Germany,
+//! France, Ireland...), three in Belgium and Spain. A tenant's own closing days can add to
+//! that without limit.
 
 pub mod calendar;
 pub mod clock;
