@@ -53,13 +53,14 @@ pub fn due_date(clock_start: Date, calendar: &impl WorkingDays) -> Date {
 ///
 /// Reading implemented: "further" months follow the first month, so the extension is a new
 /// period that runs from the end of the first — the first due date as it stands after any
-/// move to a working day (Art. 3(4) makes that day the period's real end). The EDPB
-/// Guidelines 01/2022 on the right of access (version 2.1, section on the timing of access)
-/// repeat that the period may be extended by two further months and that the person must be
-/// told within the first month, and count the first month by these same rules, but do not
-/// work an extended date through. The other reading, "three months from receipt", gives a
-/// date up to a few days earlier when the first period ended on a closed day; it is not the
-/// one implemented here.
+/// move to a working day (Art. 3(4) makes that day the period's real end) — and is counted
+/// by Art. 3 like any period in months. The EDPB Guidelines 01/2022 on the right of access
+/// restate Art. 12(3) (two further months, the person told within the first month, with
+/// reasons) without working an extended date through, so the wording "further" decides.
+/// The other reading, "three months from receipt", is not the one implemented; it differs
+/// by a few days either way: earlier when the first period ended on a closed day (received
+/// 31 Jan 2026: 30 Apr against 4 May), later when the first month's end was clamped to a
+/// shorter month (received 31 May 2027: 31 Aug against 30 Aug).
 pub fn extended_due_date(
     first_due: Date,
     months: ExtensionMonths,
@@ -289,15 +290,22 @@ mod tests {
             extended_due_date(first_due, one, &calendar),
             date!(2026 - 04 - 02)
         );
-        // the month rule holds for the extension too: 31 Mar + 2 → 31 May 2027 (Mon);
-        // 30 Nov 2026 (Mon) + 1 → 30 Dec 2026 (Wed)
+        // the month rule holds for the extension too: 31 Mar 2027 + 2 → 31 May 2027 (Mon);
+        // 31 Dec 2026 + 2 → 28 Feb 2027 (no 31 Feb), a Sunday → Mon 1 Mar
         assert_eq!(
             extended_due_date(date!(2027 - 03 - 31), two, &calendar),
             date!(2027 - 05 - 31)
         );
+        // received 31 May 2027 → first due Wed 30 Jun → + 2 → Mon 30 Aug (not 31 Aug)
+        let first_due = due_date(date!(2027 - 05 - 31), &calendar);
+        assert_eq!(first_due, date!(2027 - 06 - 30));
+        assert_eq!(
+            extended_due_date(first_due, two, &calendar),
+            date!(2027 - 08 - 30)
+        );
         assert_eq!(
             extended_due_date(date!(2026 - 12 - 31), two, &calendar),
-            date!(2027 - 03 - 01) // 28 Feb 2027 is a Sunday
+            date!(2027 - 03 - 01)
         );
     }
 
