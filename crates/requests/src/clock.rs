@@ -221,36 +221,29 @@ mod tests {
         Closed(BTreeSet::new())
     }
 
+    /// The due date of a request received on `received`, weekends closed.
+    fn due(received: Date) -> Date {
+        due_date(received, &weekends_only())
+    }
+
     #[test]
     fn the_day_of_receipt_does_not_count_and_the_period_ends_on_the_same_date() {
         // Tue 10 Mar 2026 → Fri 10 Apr 2026
-        assert_eq!(
-            due_date(date!(2026 - 03 - 10), &weekends_only()),
-            date!(2026 - 04 - 10)
-        );
+        assert_eq!(due(date!(2026 - 03 - 10)), date!(2026 - 04 - 10));
     }
 
     #[test]
     fn a_missing_date_ends_the_period_on_the_months_last_day() {
         // 31 Mar 2026 → 30 Apr 2026 (Thu)
-        assert_eq!(
-            due_date(date!(2026 - 03 - 31), &weekends_only()),
-            date!(2026 - 04 - 30)
-        );
+        assert_eq!(due(date!(2026 - 03 - 31)), date!(2026 - 04 - 30));
         // 31 Jan 2028 → 29 Feb 2028 (leap year, Tue)
-        assert_eq!(
-            due_date(date!(2028 - 01 - 31), &weekends_only()),
-            date!(2028 - 02 - 29)
-        );
+        assert_eq!(due(date!(2028 - 01 - 31)), date!(2028 - 02 - 29));
     }
 
     #[test]
     fn a_closed_last_day_moves_to_the_next_working_day() {
         // 31 Jan 2026 → 28 Feb 2026 is a Saturday → Mon 2 Mar 2026
-        assert_eq!(
-            due_date(date!(2026 - 01 - 31), &weekends_only()),
-            date!(2026 - 03 - 02)
-        );
+        assert_eq!(due(date!(2026 - 01 - 31)), date!(2026 - 03 - 02));
         // ... and on over a holiday on that Monday → Tue 3 Mar 2026
         let holiday = Closed(BTreeSet::from([date!(2026 - 03 - 02)]));
         assert_eq!(
@@ -278,35 +271,23 @@ mod tests {
     fn an_extension_is_a_further_period_from_the_first_due_date() {
         let calendar = weekends_only();
         // received 31 Jan 2026 → first due Mon 2 Mar 2026 (28 Feb is a Saturday)
-        let first_due = due_date(date!(2026 - 01 - 31), &calendar);
-        let two = ExtensionMonths::try_from(2).expect("two months");
-        // 2 May 2026 is a Saturday → Mon 4 May 2026
-        assert_eq!(
-            extended_due_date(first_due, two, &calendar),
-            date!(2026 - 05 - 04)
-        );
-        let one = ExtensionMonths::try_from(1).expect("one month");
-        assert_eq!(
-            extended_due_date(first_due, one, &calendar),
-            date!(2026 - 04 - 02)
-        );
-        // the month rule holds for the extension too: 31 Mar 2027 + 2 → 31 May 2027 (Mon);
-        // 31 Dec 2026 + 2 → 28 Feb 2027 (no 31 Feb), a Sunday → Mon 1 Mar
-        assert_eq!(
-            extended_due_date(date!(2027 - 03 - 31), two, &calendar),
-            date!(2027 - 05 - 31)
-        );
-        // received 31 May 2027 → first due Wed 30 Jun → + 2 → Mon 30 Aug (not 31 Aug)
-        let first_due = due_date(date!(2027 - 05 - 31), &calendar);
-        assert_eq!(first_due, date!(2027 - 06 - 30));
-        assert_eq!(
-            extended_due_date(first_due, two, &calendar),
-            date!(2027 - 08 - 30)
-        );
-        assert_eq!(
-            extended_due_date(date!(2026 - 12 - 31), two, &calendar),
-            date!(2027 - 03 - 01)
-        );
+        assert_eq!(due(date!(2026 - 01 - 31)), date!(2026 - 03 - 02));
+        // received 31 May 2027 → first due Wed 30 Jun 2027
+        assert_eq!(due(date!(2027 - 05 - 31)), date!(2027 - 06 - 30));
+        let extend = |first_due: Date, months: u8| {
+            let months = ExtensionMonths::try_from(months).expect("one or two");
+            extended_due_date(first_due, months, &calendar)
+        };
+        // 2 May 2026 is a Saturday → Mon 4 May
+        assert_eq!(extend(date!(2026 - 03 - 02), 2), date!(2026 - 05 - 04));
+        // one month: Thu 2 Apr
+        assert_eq!(extend(date!(2026 - 03 - 02), 1), date!(2026 - 04 - 02));
+        // the month rule holds for the extension too: 31 May 2027 exists (Mon)
+        assert_eq!(extend(date!(2027 - 03 - 31), 2), date!(2027 - 05 - 31));
+        // from 30 Jun: 30 Aug, not 31 Aug (three months from receipt would give 31 Aug)
+        assert_eq!(extend(date!(2027 - 06 - 30), 2), date!(2027 - 08 - 30));
+        // no 31 Feb: 28 Feb 2027, a Sunday → Mon 1 Mar
+        assert_eq!(extend(date!(2026 - 12 - 31), 2), date!(2027 - 03 - 01));
     }
 
     #[test]
