@@ -23,6 +23,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "ai-port",
     "rate-limit",
     "idempotency",
+    "requests",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -44,11 +45,12 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-ai-port",
     "aura-rate-limit",
     "aura-idempotency",
+    "aura-requests",
 ];
 
-/// Extra crates a domain crate's own tests may use (runtimes and mocks, never drivers):
-/// the in-memory store is the fake every use-case test runs on.
-const DOMAIN_TEST_ALLOWED: &[&str] = &["tokio", "mockall", "aura-adapter-memory"];
+/// Extra crates a domain crate's own tests may use (runtimes, mocks and property tests, never
+/// drivers): the in-memory store is the fake every use-case test runs on.
+const DOMAIN_TEST_ALLOWED: &[&str] = &["tokio", "mockall", "aura-adapter-memory", "proptest"];
 
 fn dependency_names(manifest: &str, section: &str) -> Vec<String> {
     let mut names = Vec::new();
