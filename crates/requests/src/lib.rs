@@ -43,6 +43,7 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod request;
 
 pub use calendar::{HolidayCalendar, PublicHolidays, WorkingDays, is_weekend};
 pub use clock::{
