@@ -7,16 +7,16 @@ use std::sync::Arc;
 
 use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
-use aura_audit::{AuditQuery, AuditRecord, RequestContext};
+use aura_audit::{AuditRecord, RequestContext};
 use aura_gdpr_registers::{
     ActivityFields, ActivityId, Members, PolicyFields, PolicyId, PolicyStatus, PolicyVersion,
-    Processor, ProcessorFields, ProcessorId, RegisterPorts, Registers, RegistersError,
+    ProcessingActivity, Processor, ProcessorFields, ProcessorId, Registers, RegistersError,
     VersionStatus, add_months,
     ports::{ActivityQuery, ProcessorQuery, Sort},
 };
 use aura_identity::ports::UserRepository;
 use aura_port_contracts::{
-    Stores,
+    RegisterStores, Stores,
     fixtures::{TenantFixture, add_user, register_tenant},
 };
 use aura_records::{Cursor, Id};
@@ -54,19 +54,11 @@ impl World {
     fn new() -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
-        let ports = RegisterPorts {
-            organisation: Arc::new(store.clone()),
-            activities: Arc::new(store.clone()),
-            processors: Arc::new(store.clone()),
-            policies: Arc::new(store.clone()),
-            policy_versions: Arc::new(store.clone()),
-            members: Arc::new(TenantMembers(Arc::new(store.clone()))),
-            audit: Arc::new(store.clone()),
-            clock: clock.clone(),
-        };
+        let stores = RegisterStores::from_single(store, clock);
+        let members = TenantMembers(stores.identity.users.clone());
         Self {
-            stores: Stores::from_single(store, clock),
-            registers: Registers::new(ports),
+            registers: Registers::new(stores.ports(Arc::new(members))),
+            stores: stores.identity,
         }
     }
 
@@ -87,19 +79,29 @@ impl World {
     }
 
     async fn events(&self, scope: &TenantScope, action: &str) -> Vec<AuditRecord> {
-        self.stores
-            .audit
-            .list(
-                scope,
-                &AuditQuery {
-                    action: Some(action.to_owned()),
-                    limit: 100,
-                    ..AuditQuery::default()
-                },
-            )
+        self.stores.events(scope, action).await
+    }
+
+    /// Creates an activity named `name` (no owner, no processors).
+    async fn activity(&self, scope: &TenantScope, name: &str) -> ProcessingActivity {
+        self.registers
+            .create_activity(scope, activity_fields(name, None, &[]), &ctx())
             .await
             .unwrap()
-            .items
+    }
+
+    /// Renames activity `id` at `version`, the name its only change.
+    async fn rename_activity(
+        &self,
+        scope: &TenantScope,
+        id: ActivityId,
+        name: &str,
+        version: i32,
+    ) -> Result<ProcessingActivity, RegistersError> {
+        let fields = activity_fields(name, None, &[]);
+        self.registers
+            .update_activity(scope, id, fields, version, &ctx())
+            .await
     }
 
     async fn processor(&self, scope: &TenantScope, name: &str) -> Processor {
@@ -144,6 +146,15 @@ fn processor_fields(name: &str, parent: Option<ProcessorId>) -> ProcessorFields 
     .expect("valid processor fields")
 }
 
+/// The use case refused for want of a permission.
+#[track_caller]
+fn assert_forbidden<T: std::fmt::Debug>(result: Result<T, RegistersError>) {
+    match result {
+        Err(RegistersError::Forbidden(_)) => {}
+        other => panic!("expected a permission refusal, got {other:?}"),
+    }
+}
+
 fn field_errors(error: RegistersError) -> Vec<String> {
     match error {
         RegistersError::Validation(errors) => errors.0.into_iter().map(|e| e.field).collect(),
@@ -156,32 +167,14 @@ async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
     let world = World::new();
     let team = world.team().await;
     let r = &world.registers;
-    let existing = r
-        .create_activity(&team.member, activity_fields("Payroll", None, &[]), &ctx())
-        .await
-        .unwrap();
+    let existing = world.activity(&team.member, "Payroll").await;
 
-    let refused = r
-        .create_activity(&team.viewer, activity_fields("Sneaky", None, &[]), &ctx())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(refused, RegistersError::Forbidden(_)),
-        "{refused:?}"
-    );
-    let refused = r
-        .update_activity(
-            &team.viewer,
-            existing.id,
-            activity_fields("Renamed", None, &[]),
-            1,
-            &ctx(),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(refused, RegistersError::Forbidden(_)),
-        "{refused:?}"
+    let fields = activity_fields("Sneaky", None, &[]);
+    assert_forbidden(r.create_activity(&team.viewer, fields, &ctx()).await);
+    assert_forbidden(
+        world
+            .rename_activity(&team.viewer, existing.id, "Renamed", 1)
+            .await,
     );
     assert_eq!(
         world
@@ -212,13 +205,9 @@ async fn only_admins_and_owners_delete() {
     let team = world.team().await;
     let r = &world.registers;
     let processor = world.processor(&team.member, "Hosting").await;
-    let refused = r
-        .delete_processor(&team.member, processor.id, 1, &ctx())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(refused, RegistersError::Forbidden(_)),
-        "{refused:?}"
+    assert_forbidden(
+        r.delete_processor(&team.member, processor.id, 1, &ctx())
+            .await,
     );
     r.delete_processor(&team.admin, processor.id, 1, &ctx())
         .await
@@ -349,10 +338,7 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
     let world = World::new();
     let team = world.team().await;
     let r = &world.registers;
-    let activity = r
-        .create_activity(&team.member, activity_fields("Payroll", None, &[]), &ctx())
-        .await
-        .unwrap();
+    let activity = world.activity(&team.member, "Payroll").await;
 
     let same = r
         .update_activity(
@@ -372,14 +358,8 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
             .is_empty()
     );
 
-    let renamed = r
-        .update_activity(
-            &team.member,
-            activity.id,
-            activity_fields("Payroll 2027", None, &[]),
-            1,
-            &ctx(),
-        )
+    let renamed = world
+        .rename_activity(&team.member, activity.id, "Payroll 2027", 1)
         .await
         .unwrap();
     assert_eq!(renamed.version, 2);
@@ -393,14 +373,8 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
         events[0].changes
     );
 
-    let stale = r
-        .update_activity(
-            &team.member,
-            activity.id,
-            activity_fields("Lost edit", None, &[]),
-            1,
-            &ctx(),
-        )
+    let stale = world
+        .rename_activity(&team.member, activity.id, "Lost edit", 1)
         .await
         .unwrap_err();
     assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
@@ -479,10 +453,7 @@ async fn another_tenants_records_are_not_found() {
     let a = world.team().await;
     let b = world.team().await;
     let r = &world.registers;
-    let activity = r
-        .create_activity(&a.member, activity_fields("Payroll", None, &[]), &ctx())
-        .await
-        .unwrap();
+    let activity = world.activity(&a.member, "Payroll").await;
     let processor = world.processor(&a.member, "Hosting").await;
 
     let not_found = |e: RegistersError| matches!(e, RegistersError::NotFound);
@@ -492,15 +463,10 @@ async fn another_tenants_records_are_not_found() {
             .unwrap_err()
     ));
     assert!(not_found(
-        r.update_activity(
-            &b.member,
-            activity.id,
-            activity_fields("Hijacked", None, &[]),
-            1,
-            &ctx()
-        )
-        .await
-        .unwrap_err()
+        world
+            .rename_activity(&b.member, activity.id, "Hijacked", 1)
+            .await
+            .unwrap_err()
     ));
     assert!(not_found(
         r.delete_activity(&b.admin, activity.id, 1, &ctx())
@@ -612,12 +578,9 @@ async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire(
     let review = move_version(r, &team.member, policy.id, 1, VersionStatus::InReview, 1)
         .await
         .unwrap();
-    let refused = move_version(r, &team.member, policy.id, 1, VersionStatus::Published, 2)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(refused, RegistersError::Forbidden(_)),
-        "a member does not publish: {refused:?}"
+    // A member does not publish.
+    assert_forbidden(
+        move_version(r, &team.member, policy.id, 1, VersionStatus::Published, 2).await,
     );
     assert!(matches!(
         move_version(r, &team.admin, policy.id, 1, VersionStatus::Published, 1).await,
