@@ -105,10 +105,18 @@ impl World {
     }
 
     async fn processor(&self, scope: &TenantScope, name: &str) -> Processor {
-        self.registers
-            .create_processor(scope, processor_fields(name, None), &ctx())
-            .await
-            .unwrap()
+        self.create_processor(scope, name, None).await.unwrap()
+    }
+
+    /// Creates a processor named `name` under `parent`.
+    async fn create_processor(
+        &self,
+        scope: &TenantScope,
+        name: &str,
+        parent: Option<ProcessorId>,
+    ) -> Result<Processor, RegistersError> {
+        let fields = processor_fields(name, parent);
+        self.registers.create_processor(scope, fields, &ctx()).await
     }
 }
 
@@ -405,37 +413,23 @@ async fn a_sub_processor_chain_neither_loops_nor_leaves_the_tenant() {
     let other = world.team().await;
     let r = &world.registers;
     let top = world.processor(&team.member, "Cloud").await;
-    let sub = r
-        .create_processor(
-            &team.member,
-            processor_fields("Datacentre", Some(top.id)),
-            &ctx(),
-        )
+    let sub = world
+        .create_processor(&team.member, "Datacentre", Some(top.id))
         .await
         .unwrap();
 
+    // The top one under its own sub-processor: a loop.
+    let under_sub = processor_fields("Cloud", Some(sub.id));
     let looped = r
-        .update_processor(
-            &team.member,
-            top.id,
-            processor_fields("Cloud", Some(sub.id)),
-            1,
-            &ctx(),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(field_errors(looped), ["parent_id"]);
+        .update_processor(&team.member, top.id, under_sub, 1, &ctx())
+        .await;
+    assert_eq!(field_errors(looped.unwrap_err()), ["parent_id"]);
 
     let foreign = world.processor(&other.member, "Foreign").await;
-    let outside = r
-        .create_processor(
-            &team.member,
-            processor_fields("Reseller", Some(foreign.id)),
-            &ctx(),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(field_errors(outside), ["parent_id"]);
+    let outside = world
+        .create_processor(&team.member, "Reseller", Some(foreign.id))
+        .await;
+    assert_eq!(field_errors(outside.unwrap_err()), ["parent_id"]);
 
     let in_use = r
         .delete_processor(&team.admin, top.id, 1, &ctx())
@@ -498,24 +492,21 @@ async fn another_tenants_records_are_not_found() {
 async fn a_cursor_from_another_sort_is_refused() {
     let world = World::new();
     let team = world.team().await;
+    // A name sort's cursor (its key a name) on the created sort (whose keys are empty).
+    let query = ActivityQuery {
+        sort: Sort::Created,
+        after: Some(Cursor {
+            key: "Payroll".to_owned(),
+            id: uuid::Uuid::now_v7(),
+        }),
+        limit: 10,
+        ..ActivityQuery::default()
+    };
     let refused = world
         .registers
-        .activities(
-            &team.member,
-            &ActivityQuery {
-                sort: Sort::Created,
-                after: Some(Cursor {
-                    key: "Payroll".to_owned(),
-                    id: uuid::Uuid::now_v7(),
-                }),
-                limit: 10,
-                ..ActivityQuery::default()
-            },
-            &ctx(),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(field_errors(refused), ["cursor"]);
+        .activities(&team.member, &query, &ctx())
+        .await;
+    assert_eq!(field_errors(refused.unwrap_err()), ["cursor"]);
 }
 
 fn policy_fields(title: &str, owner: Option<UserId>) -> PolicyFields {
