@@ -192,17 +192,11 @@ async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
         2,
         "each refusal is in the audit trail"
     );
-    let page = r
-        .activities(
-            &team.viewer,
-            &ActivityQuery {
-                limit: 10,
-                ..ActivityQuery::default()
-            },
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    let query = ActivityQuery {
+        limit: 10,
+        ..ActivityQuery::default()
+    };
+    let page = r.activities(&team.viewer, &query, &ctx()).await.unwrap();
     assert_eq!(page.items.len(), 1, "the viewer reads; nothing was added");
     assert_eq!(page.items[0].fields.name, "Payroll");
 }
@@ -472,17 +466,11 @@ async fn another_tenants_records_are_not_found() {
             .await
             .unwrap_err()
     ));
-    let listed = r
-        .processors(
-            &b.member,
-            &ProcessorQuery {
-                limit: 100,
-                ..ProcessorQuery::default()
-            },
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    let query = ProcessorQuery {
+        limit: 100,
+        ..ProcessorQuery::default()
+    };
+    let listed = r.processors(&b.member, &query, &ctx()).await.unwrap();
     assert!(listed.items.is_empty(), "B lists none of A's processors");
     let still: ActivityId = r.activity(&a.member, activity.id, &ctx()).await.unwrap().id;
     assert_eq!(still, activity.id);
