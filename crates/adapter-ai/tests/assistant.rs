@@ -19,7 +19,7 @@ use aura_gdpr_registers::{
     ActivityFields, Members, PolicyFields, PolicyKind, PolicyStatus, RegisterPorts, Registers,
 };
 use aura_port_contracts::{
-    Stores,
+    RegisterStores, Stores,
     fixtures::{TenantFixture, add_user, register_tenant},
     registers::activity_fields,
 };
@@ -51,18 +51,10 @@ impl World {
     fn new() -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
-        let register_ports = RegisterPorts {
-            organisation: Arc::new(store.clone()),
-            activities: Arc::new(store.clone()),
-            processors: Arc::new(store.clone()),
-            policies: Arc::new(store.clone()),
-            policy_versions: Arc::new(store.clone()),
-            members: Arc::new(AllMembers),
-            audit: Arc::new(store.clone()),
-            clock: clock.clone(),
-        };
+        let stores = RegisterStores::from_single(store.clone(), clock.clone());
+        let register_ports = stores.ports(Arc::new(AllMembers));
         Self {
-            stores: Stores::from_single(store.clone(), clock.clone()),
+            stores: stores.identity,
             registers: Registers::new(register_ports.clone()),
             register_ports,
             store,

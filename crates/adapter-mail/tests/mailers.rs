@@ -100,6 +100,36 @@ impl FakeSmtp {
     }
 }
 
+/// `message` holds each of `parts`.
+#[track_caller]
+fn assert_holds(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(message.contains(part), "{part:?} missing from {message}");
+    }
+}
+
+/// The client's next line, or `None` once it hung up or the read failed.
+async fn next_line(lines: &mut (impl AsyncBufReadExt + Unpin)) -> Option<String> {
+    let mut line = String::new();
+    match lines.read_line(&mut line).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line),
+    }
+}
+
+/// The message after `DATA`, up to the line holding a lone dot; `None` if the client
+/// hung up before it.
+async fn message_data(lines: &mut (impl AsyncBufReadExt + Unpin)) -> Option<String> {
+    let mut data = String::new();
+    loop {
+        let line = next_line(lines).await?;
+        if line == ".\r\n" {
+            return Some(data);
+        }
+        data.push_str(&line);
+    }
+}
+
 async fn serve(
     stream: TcpStream,
     behaviour: Behaviour,
@@ -119,11 +149,9 @@ async fn serve(
     }
     let mut current = Received::default();
     loop {
-        let mut line = String::new();
-        match lines.read_line(&mut line).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
+        let Some(line) = next_line(&mut lines).await else {
+            return;
+        };
         let command = line.trim_end().to_ascii_uppercase();
         let answer = if command.starts_with("EHLO") {
             "250-fake.test\r\n250-8BITMIME\r\n250 SIZE 10000000\r\n".to_owned()
@@ -148,18 +176,9 @@ async fn serve(
             if !reply("354 End data with <CR><LF>.<CR><LF>\r\n").await {
                 return;
             }
-            let mut data = String::new();
-            loop {
-                let mut data_line = String::new();
-                match lines.read_line(&mut data_line).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-                if data_line == ".\r\n" {
-                    break;
-                }
-                data.push_str(&data_line);
-            }
+            let Some(data) = message_data(&mut lines).await else {
+                return;
+            };
             if behaviour == Behaviour::HangFirstData && connection == 1 {
                 std::future::pending::<()>().await;
             }
@@ -249,23 +268,16 @@ async fn smtp_delivers_a_multipart_alternative_message() {
         first.mail_from
     );
     let data = &first.data;
-    assert!(data.contains("Subject: Reset your password\r\n"), "{data}");
-    assert!(data.contains(&format!("To: {RECIPIENT}\r\n")), "{data}");
-    assert!(
-        data.contains("From: AURA-GDPR <no-reply@aura.test>\r\n"),
-        "{data}"
-    );
-    assert!(
-        data.contains("Content-Type: multipart/alternative"),
-        "{data}"
-    );
-    assert!(
-        data.contains("Content-Type: text/plain; charset=utf-8"),
-        "{data}"
-    );
-    assert!(
-        data.contains("Content-Type: text/html; charset=utf-8"),
-        "{data}"
+    assert_holds(
+        data,
+        &[
+            "Subject: Reset your password\r\n",
+            &format!("To: {RECIPIENT}\r\n"),
+            "From: AURA-GDPR <no-reply@aura.test>\r\n",
+            "Content-Type: multipart/alternative",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Type: text/html; charset=utf-8",
+        ],
     );
     let message_id = data
         .lines()
@@ -458,19 +470,18 @@ async fn file_mailer_writes_a_readable_eml() {
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files[0].extension().unwrap(), "eml");
     let eml = std::fs::read_to_string(&files[0]).unwrap();
-    assert!(eml.contains("Subject: "), "{eml}");
-    assert!(eml.contains(&format!("To: {RECIPIENT}")), "{eml}");
-    assert!(
-        eml.contains("Content-Type: text/plain; charset=utf-8"),
-        "{eml}"
-    );
-    assert!(
-        eml.contains("Content-Type: text/html; charset=utf-8"),
-        "{eml}"
-    );
     // Readable: 8-bit text, the link exactly as sent (not quoted-printable).
-    assert!(eml.contains("Hallo Jörg"), "{eml}");
-    assert!(eml.contains(SECRET_LINK), "{eml}");
+    assert_holds(
+        &eml,
+        &[
+            "Subject: ",
+            &format!("To: {RECIPIENT}"),
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Type: text/html; charset=utf-8",
+            "Hallo Jörg",
+            SECRET_LINK,
+        ],
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

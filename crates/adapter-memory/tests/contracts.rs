@@ -1,43 +1,34 @@
-//! The port contract suite on the memory adapter, once with the wall clock and once with
-//! a clock that stands still.
+//! The port contract suites (crate `port-contracts`) on the memory adapter: every suite
+//! once with the wall clock and once with a clock that stands still, each contract on a
+//! fresh store; and the rate limiter's, two clones sharing one map as two handles on one
+//! store.
 
 use std::sync::Arc;
 
 use aura_adapter_crypto::Sha256ChainHasher;
-use aura_adapter_memory::MemoryStore;
-use aura_port_contracts::{IdempotencyStores, Stores};
-use aura_shared_kernel::{Clock, FixedClock, SystemClock};
-use time::macros::datetime;
+use aura_adapter_memory::{MemoryRateLimiter, MemoryStore};
+use aura_port_contracts::LimitStores;
+use aura_shared_kernel::Clock;
+use time::OffsetDateTime;
 
-fn stores(clock: Arc<dyn Clock>) -> Stores {
-    let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
-    Stores::from_single(store, clock)
+/// A fresh store reading `clock`.
+async fn open(clock: Arc<dyn Clock>) -> (MemoryStore, Arc<dyn Clock>) {
+    (
+        MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone()),
+        clock,
+    )
 }
 
-/// The idempotency store's contracts (`idempotency_contract_tests!`).
-fn idempotency_stores(clock: Arc<dyn Clock>) -> IdempotencyStores {
-    let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
-    IdempotencyStores::from_single(store, clock)
+aura_port_contracts::adapter_contract_tests!(open);
+
+/// Two clones of one limiter.
+async fn limit_stores(base: OffsetDateTime) -> LimitStores {
+    let limiter = MemoryRateLimiter::new();
+    LimitStores {
+        first: Arc::new(limiter.clone()),
+        second: Arc::new(limiter),
+        base,
+    }
 }
 
-mod system_clock {
-    aura_port_contracts::contract_tests!(async {
-        super::stores(std::sync::Arc::new(super::SystemClock))
-    });
-    aura_port_contracts::idempotency_contract_tests!(async {
-        super::idempotency_stores(std::sync::Arc::new(super::SystemClock))
-    });
-}
-
-mod fixed_clock {
-    aura_port_contracts::contract_tests!(async {
-        super::stores(std::sync::Arc::new(super::FixedClock::at(
-            super::datetime!(2026-03-01 09:30:00.123456 UTC),
-        )))
-    });
-    aura_port_contracts::idempotency_contract_tests!(async {
-        super::idempotency_stores(std::sync::Arc::new(super::FixedClock::at(
-            super::datetime!(2026-03-01 09:30:00.123456 UTC),
-        )))
-    });
-}
+aura_port_contracts::rate_limit_contract_tests!(limit_stores);

@@ -1,44 +1,35 @@
-//! The shared port contract suite (crate `port-contracts`) on PostgreSQL, as the app
-//! role, once with the wall clock and once with a clock that stands still. Each
-//! contract gets a fresh database, dropped when its stores are.
+//! The port contract suites (crate `port-contracts`) on PostgreSQL, as the app role:
+//! every suite once with the wall clock and once with a clock that stands still, each
+//! contract on a fresh database, dropped when its stores are; and the rate limiter's, two
+//! limiters on two pools of one fresh database, as two API processes would have.
 
 mod common;
 
 use std::sync::Arc;
 
-use aura_port_contracts::{IdempotencyStores, Stores};
-use aura_shared_kernel::{Clock, FixedClock, SystemClock};
-use time::macros::datetime;
+use aura_adapter_postgres::{PgRateLimiter, TestDatabase};
+use aura_port_contracts::LimitStores;
+use aura_rate_limit::RateLimiter;
+use aura_shared_kernel::SystemClock;
+use common::open;
+use time::OffsetDateTime;
 
-async fn stores(clock: Arc<dyn Clock>) -> Stores {
-    common::connected(clock, Stores::from_single).await
+aura_port_contracts::adapter_contract_tests!(open);
+
+/// Two limiters on two pools of one fresh database (dropped when the last limiter is).
+async fn limit_stores(base: OffsetDateTime) -> LimitStores {
+    let db = Arc::new(TestDatabase::create().await);
+    let limiter = async || {
+        let clock = common::holding(&db, Arc::new(SystemClock));
+        let limiter: Arc<dyn RateLimiter> =
+            Arc::new(PgRateLimiter::new(common::pool_on(&db, clock).await));
+        limiter
+    };
+    LimitStores {
+        first: limiter().await,
+        second: limiter().await,
+        base,
+    }
 }
 
-/// The idempotency store's contracts (`idempotency_contract_tests!`).
-async fn idempotency_stores(clock: Arc<dyn Clock>) -> IdempotencyStores {
-    common::connected(clock, IdempotencyStores::from_single).await
-}
-
-mod system_clock {
-    aura_port_contracts::contract_tests!(async {
-        super::stores(std::sync::Arc::new(super::SystemClock)).await
-    });
-    aura_port_contracts::idempotency_contract_tests!(async {
-        super::idempotency_stores(std::sync::Arc::new(super::SystemClock)).await
-    });
-}
-
-mod fixed_clock {
-    aura_port_contracts::contract_tests!(async {
-        super::stores(std::sync::Arc::new(super::FixedClock::at(
-            super::datetime!(2026-03-01 09:30:00.123456 UTC),
-        )))
-        .await
-    });
-    aura_port_contracts::idempotency_contract_tests!(async {
-        super::idempotency_stores(std::sync::Arc::new(super::FixedClock::at(
-            super::datetime!(2026-03-01 09:30:00.123456 UTC),
-        )))
-        .await
-    });
-}
+aura_port_contracts::rate_limit_contract_tests!(limit_stores);

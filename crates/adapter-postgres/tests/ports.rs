@@ -1,19 +1,20 @@
 //! What only PostgreSQL shows about the adapter's ports, as the app role: constraint
 //! errors that name the rule without echoing the value, `jsonb` changes that still verify,
-//! tampering by a superuser, the pool. The ports' behaviour itself is the contract suite's
-//! (`contracts.rs` runs it on this adapter).
+//! tampering by a superuser, the pool, the rate limiter's sweep. The ports' behaviour
+//! itself is the contract suite's (`contracts.rs` runs it on this adapter).
 
 mod common;
 
 use std::{sync::Arc, time::Duration as StdDuration};
 
 use aura_adapter_crypto::Sha256ChainHasher;
-use aura_adapter_postgres::{PgStores, PoolSettings};
+use aura_adapter_postgres::{PgRateLimiter, PgStores, PoolSettings, TestDatabase};
 use aura_audit::{Actor, AuditAction, AuditService, Changes, PendingEvent, RequestContext};
-use aura_identity::{Email, actions};
-use aura_shared_kernel::{Conflict, Role, StoreError, SystemClock};
+use aura_identity::{Email, User, actions};
+use aura_rate_limit::{Quota, RateLimitKey, RateLimiter};
+use aura_shared_kernel::{Conflict, Role, StoreError, SystemClock, Tenant, TenantScope};
 use common::{Env, env, event, new_tenant, new_user, registered};
-use time::Duration;
+use time::{Duration, macros::datetime};
 
 /// Runs `sql` as the superuser (what an attacker with database access could do).
 async fn as_superuser(env: &Env, sql: &str) {
@@ -33,6 +34,32 @@ fn audit_service(env: &Env) -> AuditService {
 
 // ------------------------------------------------------------------ tenants
 
+/// `tenants.register` of `tenant` and `owner` with `events`, in the tenant's credential
+/// scope (as sign-up does).
+async fn register(
+    env: &Env,
+    tenant: &Tenant,
+    owner: &User,
+    events: Vec<PendingEvent>,
+) -> Result<(), StoreError> {
+    let scope = TenantScope::for_credential_check(tenant.id, None);
+    env.stores
+        .tenants()
+        .register(&scope, tenant, owner, events)
+        .await
+}
+
+/// `result` is the conflict `rule`, and its message does not echo `value`.
+#[track_caller]
+fn assert_conflict_hides(result: Result<(), StoreError>, rule: Conflict, value: &str) {
+    let error = result.expect_err("a conflict");
+    assert!(
+        matches!(&error, StoreError::Conflict(found) if *found == rule),
+        "{error:?}"
+    );
+    assert!(!error.to_string().contains(value));
+}
+
 #[tokio::test]
 async fn register_conflicts_name_the_rule_and_leave_nothing_behind() {
     let env = env().await;
@@ -43,39 +70,16 @@ async fn register_conflicts_name_the_rule_and_leave_nothing_behind() {
     let mut same_slug = new_tenant("other");
     same_slug.slug = tenant.slug.clone();
     let someone = new_user(&same_slug, "someone", Role::Owner);
-    let error = tenants
-        .register(
-            &aura_shared_kernel::TenantScope::for_credential_check(same_slug.id, None),
-            &same_slug,
-            &someone,
-            vec![],
-        )
-        .await
-        .expect_err("slug taken");
-    assert!(
-        matches!(&error, StoreError::Conflict(Conflict::SlugTaken)),
-        "{error:?}"
-    );
-    assert!(!error.to_string().contains(tenant.slug.as_str()));
+    let result = register(&env, &same_slug, &someone, vec![]).await;
+    assert_conflict_hides(result, Conflict::SlugTaken, tenant.slug.as_str());
 
     // Same e-mail, new slug: the tenant row must not survive the failed owner.
     let fresh = new_tenant("fresh");
     let mut clash = new_user(&fresh, "clash", Role::Owner);
     clash.email = owner.email.clone();
-    let error = tenants
-        .register(
-            &aura_shared_kernel::TenantScope::for_credential_check(fresh.id, None),
-            &fresh,
-            &clash,
-            vec![event(actions::TENANT_CREATED, fresh.id)],
-        )
-        .await
-        .expect_err("email taken");
-    assert!(
-        matches!(&error, StoreError::Conflict(Conflict::EmailTaken)),
-        "{error:?}"
-    );
-    assert!(!error.to_string().contains(owner.email.as_str()));
+    let created = vec![event(actions::TENANT_CREATED, fresh.id)];
+    let result = register(&env, &fresh, &clash, created).await;
+    assert_conflict_hides(result, Conflict::EmailTaken, owner.email.as_str());
     assert!(!tenants.slug_taken(&fresh.slug).await.expect("slug"));
 }
 
@@ -210,4 +214,48 @@ async fn a_database_that_is_down_fails_fast_as_unavailable() {
     ));
     assert!(started.elapsed() < StdDuration::from_secs(3));
     assert_eq!(error.to_string(), "store unavailable");
+}
+
+// ------------------------------------------------------------------ rate limits
+
+/// Expired rows are swept (this check's background sweep or an explicit one); a row
+/// still counting stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_removes_expired_keys_only() {
+    let db = Arc::new(TestDatabase::create().await);
+    let limiter = PgRateLimiter::new(common::pool_on(&db, Arc::new(SystemClock)).await);
+    let t0 = datetime!(2026-03-01 09:30:00 UTC);
+    let quota = Quota::new(60, 2).expect("quota");
+    let old = RateLimitKey::Tenant(aura_shared_kernel::TenantId::generate());
+    let recent = RateLimitKey::Tenant(aura_shared_kernel::TenantId::generate());
+    limiter.check(&old, quota, t0).await.expect("check");
+    let later = t0 + time::Duration::minutes(10);
+    limiter.check(&recent, quota, later).await.expect("check");
+    limiter.sweep(later).await.expect("sweep");
+    let mut conn = common::connect(db.superuser_url()).await;
+    let mut rows = i64::MAX;
+    for _ in 0..50 {
+        rows = common::count(&mut conn, "SELECT count(*) AS n FROM rate_limits").await;
+        if rows == 1 {
+            break;
+        }
+        // A background sweep may hold the old row for a moment (SKIP LOCKED).
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(rows, 1, "the expired key is gone, the recent one stays");
+    // The recent key is still counted: its burst of 2 has one left.
+    assert!(
+        limiter
+            .check(&recent, quota, later)
+            .await
+            .expect("check")
+            .allowed
+    );
+    assert!(
+        !limiter
+            .check(&recent, quota, later)
+            .await
+            .expect("check")
+            .allowed
+    );
 }

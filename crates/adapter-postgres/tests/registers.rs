@@ -10,18 +10,19 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_postgres::PgStores;
 use aura_audit::{AuditAction, AuditService, PendingEvent};
 use aura_gdpr_registers::{
-    ActivityFields, ActivityFilter, ActivityRole, ActivityStatus, Art9Condition, Art28Clauses,
-    Contact, CountryCode, DataCategory, DpaStatus, DpiaRequirement, JointController, LawfulBasis,
-    OrganisationProfile, Policy, PolicyFields, PolicyKind, PolicyStatus, PolicyVersion,
-    ProcessorFields, Purpose, Transfer, TransferMechanism, VersionStatus,
+    ActivityFields, ActivityFilter, Contact, JointController, OrganisationProfile, Policy,
+    PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus,
     ports::{ActivityQuery, Cursor, ListPage, Sort},
 };
+use aura_port_contracts::registers::processor_fields;
 use aura_records::{Id, ListQuery, Record, RecordKind, RecordStore};
 use aura_shared_kernel::{Role, StoreError, Tenant, TenantScope, UserId};
-use common::{T0, add_user, assert_only_own_rows, connect, env, registered};
-use diesel::sql_types::Text;
-use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use time::{Duration, OffsetDateTime, macros::date};
+use common::{
+    T0, add_user, assert_changes_none, assert_only_own_rows, assert_refused_by_rls, connect, env,
+    registered,
+};
+use diesel_async::SimpleAsyncConnection;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 const REGISTER_TABLES: [&str; 6] = [
@@ -48,72 +49,9 @@ async fn events(stores: &PgStores, scope: &TenantScope) -> u64 {
 
 // ------------------------------------------------------------------ fixtures
 
+/// A complete activity named `name` (the contract suite's), without owner or processors.
 fn activity_fields(name: &str) -> ActivityFields {
-    ActivityFields {
-        name: name.to_owned(),
-        description: Some("Monthly salaries\nand tax".to_owned()),
-        role: ActivityRole::Controller,
-        controller_name: None,
-        controller_contact: None,
-        purposes: vec![
-            Purpose {
-                description: "Pay salaries".to_owned(),
-                lawful_basis: LawfulBasis::Contract,
-                legitimate_interest: None,
-            },
-            Purpose {
-                description: "Report to the tax office".to_owned(),
-                lawful_basis: LawfulBasis::LegalObligation,
-                legitimate_interest: None,
-            },
-        ],
-        data_subject_categories: vec!["Employees".to_owned()],
-        data_categories: vec![DataCategory {
-            name: "Health data".to_owned(),
-            special_category: Some(Art9Condition::EmploymentSocialSecurity),
-            criminal_offence_data: false,
-            retention: Some("10 years".to_owned()),
-        }],
-        recipient_categories: vec!["Tax office".to_owned()],
-        transfers: vec![Transfer {
-            country: CountryCode::parse("country", "US").expect("US"),
-            recipient: Some("Payroll Inc.".to_owned()),
-            mechanism: TransferMechanism::StandardContractualClauses,
-            safeguards: None,
-        }],
-        security_measures: Some("Encryption at rest".to_owned()),
-        data_source: None,
-        automated_decision_making: false,
-        automated_decision_details: None,
-        dpia_required: DpiaRequirement::ToAssess,
-        dpia_reason: None,
-        owner_id: None,
-        department: Some("HR".to_owned()),
-        processor_ids: vec![],
-        status: ActivityStatus::Active,
-        review_date: Some(date!(2027 - 01 - 31)),
-    }
-}
-
-fn processor_fields(name: &str) -> ProcessorFields {
-    ProcessorFields {
-        name: name.to_owned(),
-        contact_name: Some("Jane".to_owned()),
-        contact_email: Some("dpo@cloud.example".to_owned()),
-        country: Some(CountryCode::parse("country", "DE").expect("DE")),
-        services: Some("Hosting".to_owned()),
-        data_categories: vec!["Contact data".to_owned()],
-        transfer_mechanism: None,
-        dpa_status: DpaStatus::Signed,
-        dpa_signed_on: Some(date!(2026 - 01 - 10)),
-        dpa_review_on: Some(date!(2028 - 01 - 10)),
-        clauses: Art28Clauses {
-            documented_instructions: true,
-            security: true,
-            ..Art28Clauses::default()
-        },
-        parent_id: None,
-    }
+    aura_port_contracts::registers::activity_fields(name, None, &[])
 }
 
 fn policy_fields(title: &str) -> PolicyFields {
@@ -543,23 +481,14 @@ async fn row_level_security_confines_every_register_table() {
     // Without a tenant: nothing; in A's context: A's rows only.
     assert_only_own_rows(&mut conn, a.id, &REGISTER_TABLES.map(|table| (table, 1))).await;
     // Nothing can be written into B.
-    conn.batch_execute("SAVEPOINT probe")
-        .await
-        .expect("savepoint");
-    let error = conn
-        .batch_execute(&format!(
-            "INSERT INTO processors (tenant_id, id, name, dpa_status, details, version,
-                                     created_at, updated_at)
-             VALUES ('{}', '{}', 'Intruder', 'none', '{{}}', 1, now(), now())",
-            b.id,
-            Uuid::now_v7()
-        ))
-        .await
-        .expect_err("cross-tenant insert");
-    assert!(error.to_string().contains("row-level security"), "{error}");
-    conn.batch_execute("ROLLBACK TO SAVEPOINT probe")
-        .await
-        .expect("rollback to");
+    let intruder = format!(
+        "INSERT INTO processors (tenant_id, id, name, dpa_status, details, version,
+                                 created_at, updated_at)
+         VALUES ('{}', '{}', 'Intruder', 'none', '{{}}', 1, now(), now())",
+        b.id,
+        Uuid::now_v7()
+    );
+    assert_refused_by_rls(&mut conn, &intruder).await;
     for table in REGISTER_TABLES {
         // The app may not update links (they are replaced), so those get a DELETE.
         let statement = if table == "activity_processors" {
@@ -567,12 +496,7 @@ async fn row_level_security_confines_every_register_table() {
         } else {
             format!("UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = $1::uuid")
         };
-        let changed = diesel::sql_query(statement)
-            .bind::<Text, _>(b.id.to_string())
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{table}: {e}"));
-        assert_eq!(changed, 0, "{table}: B's rows changed from A");
+        assert_changes_none(&mut conn, table, statement, b.id).await;
     }
     conn.batch_execute("ROLLBACK").await.expect("rollback");
 

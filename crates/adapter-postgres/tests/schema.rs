@@ -8,7 +8,7 @@ use aura_adapter_postgres::{
 };
 use aura_identity::RefreshFamily;
 use aura_shared_kernel::{Role, TenantScope};
-use common::{T0, add_user, connect, count, env, env_with_pool, registered};
+use common::{T0, add_user, connect, count, enter_tenant, env, env_with_pool, registered};
 use diesel::{
     QueryableByName,
     sql_types::{Bool, Text},
@@ -53,16 +53,6 @@ async fn user_tables(conn: &mut AsyncPgConnection) -> Vec<String> {
           ORDER BY 1",
     )
     .await
-}
-
-/// Opens a transaction in `tenant`'s context, as `in_tenant` does.
-async fn begin_in_tenant(conn: &mut AsyncPgConnection, tenant: impl ToString) {
-    conn.batch_execute("BEGIN").await.expect("begin");
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind::<Text, _>(tenant.to_string())
-        .execute(conn)
-        .await
-        .expect("set tenant");
 }
 
 #[tokio::test]
@@ -256,7 +246,7 @@ async fn a_tenant_context_sees_only_its_own_rows_and_cannot_write_into_another()
     let (a, _, _) = registered(&env.stores, "alpha").await;
     let (b, b_owner, _) = registered(&env.stores, "beta").await;
     let mut conn = connect(env.db.app_url()).await;
-    begin_in_tenant(&mut conn, a.id).await;
+    enter_tenant(&mut conn, a.id).await;
     for (table, column) in [
         ("tenants", "id"),
         ("users", "tenant_id"),
@@ -302,7 +292,7 @@ async fn a_tenant_context_sees_only_its_own_rows_and_cannot_write_into_another()
     conn.batch_execute("ROLLBACK").await.expect("rollback");
 
     // Updating B's rows from A's context changes nothing.
-    begin_in_tenant(&mut conn, a.id).await;
+    enter_tenant(&mut conn, a.id).await;
     let changed = diesel::sql_query("UPDATE users SET full_name = 'Mallory' WHERE id = $1::uuid")
         .bind::<Text, _>(b_owner.id.to_string())
         .execute(&mut conn)
@@ -429,7 +419,7 @@ async fn the_app_role_can_neither_change_nor_remove_audit_events() {
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
     ] {
-        begin_in_tenant(&mut conn, a.id).await;
+        enter_tenant(&mut conn, a.id).await;
         let error = conn.batch_execute(statement).await.expect_err(statement);
         assert!(
             error.to_string().contains("permission denied"),

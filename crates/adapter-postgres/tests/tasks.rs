@@ -9,9 +9,11 @@ use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
 use aura_shared_kernel::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskState, TaskStatus};
-use common::{T0, add_user, assert_only_own_rows, connect, count, env, registered};
-use diesel::sql_types::Text;
-use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use common::{
+    T0, add_user, assert_changes_none, assert_only_own_rows, assert_refused_by_rls, connect, count,
+    env, registered,
+};
+use diesel_async::SimpleAsyncConnection;
 use time::Duration;
 use uuid::Uuid;
 
@@ -97,33 +99,18 @@ async fn row_level_security_confines_tasks_and_jobs() {
     let mut conn = connect(env.db.app_url()).await;
     assert_only_own_rows(&mut conn, a.id, &[("tasks", 1), ("jobs", 3)]).await;
     for table in TABLES {
-        let changed = diesel::sql_query(format!(
-            "UPDATE {table} SET updated_at = now() WHERE tenant_id = $1::uuid"
-        ))
-        .bind::<Text, _>(b.id.to_string())
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{table}: {e}"));
-        assert_eq!(changed, 0, "{table}: B's rows changed from A");
+        let statement = format!("UPDATE {table} SET updated_at = now() WHERE tenant_id = $1::uuid");
+        assert_changes_none(&mut conn, table, statement, b.id).await;
     }
-    conn.batch_execute("SAVEPOINT probe")
-        .await
-        .expect("savepoint");
-    let error = conn
-        .batch_execute(&format!(
-            "INSERT INTO jobs (tenant_id, id, kind, payload, dedupe_key, status, run_at,
-                               max_attempts, created_at, updated_at)
-             VALUES ('{}', '{}', 'digest_mail', '{{}}', 'intruder', 'queued', now(), 1,
-                     now(), now())",
-            b.id,
-            Uuid::now_v7()
-        ))
-        .await
-        .expect_err("cross-tenant insert");
-    assert!(error.to_string().contains("row-level security"), "{error}");
-    conn.batch_execute("ROLLBACK TO SAVEPOINT probe")
-        .await
-        .expect("rollback to");
+    let intruder = format!(
+        "INSERT INTO jobs (tenant_id, id, kind, payload, dedupe_key, status, run_at,
+                           max_attempts, created_at, updated_at)
+         VALUES ('{}', '{}', 'digest_mail', '{{}}', 'intruder', 'queued', now(), 1,
+                 now(), now())",
+        b.id,
+        Uuid::now_v7()
+    );
+    assert_refused_by_rls(&mut conn, &intruder).await;
     // Jobs are history: the app cannot delete them, not even its own.
     let error = conn
         .batch_execute("DELETE FROM jobs")

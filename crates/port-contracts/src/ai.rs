@@ -23,7 +23,8 @@ use uuid::Uuid;
 use crate::{
     AiStores,
     fixtures::{
-        TenantFixture, assert_conflict, assert_not_found, audit_len, chain, event, register_tenant,
+        TenantFixture, assert_conflict, assert_not_found, assert_stored_nowhere, audit_len, chain,
+        event, register_tenant,
     },
     registers::activity_fields,
 };
@@ -213,14 +214,11 @@ pub async fn insert_into_another_tenant_is_refused(stores: AiStores) {
     let foreign = new_suggestion(&stores, &b, SuggestionKind::Answer);
     let why = "a row claiming another tenant is refused";
     assert_insert_refused(&stores, &a, &foreign, why).await;
-    assert_not_found(
-        stores.suggestions.get(&b.scope, foreign.id).await,
-        "stored nowhere (b)",
-    );
-    assert_not_found(
-        stores.suggestions.get(&a.scope, foreign.id).await,
-        "stored nowhere (a)",
-    );
+    let read = |scope: TenantScope| {
+        let suggestions = stores.suggestions.clone();
+        async move { suggestions.get(&scope, foreign.id).await }
+    };
+    assert_stored_nowhere([&a, &b], read, "the foreign suggestion").await;
 }
 
 pub async fn list_is_newest_first_and_pages(stores: AiStores) {

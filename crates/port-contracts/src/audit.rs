@@ -18,8 +18,9 @@ use crate::{
     Stores,
     fixtures::{
         REGISTER_EVENTS, TenantFixture, add_user, assert_conflict, assert_not_found, audit_len,
-        chain, delete_user, event, family, insert_user, new_user, register, register_tenant,
-        session_event, start_session, stored_user, token, update_tenant, update_user, user_event,
+        chain, delete_user, edit_user, event, family, insert_user, new_user, register,
+        register_tenant, session_event, start_session, stored_user, token, update_tenant,
+        user_event,
     },
 };
 
@@ -166,15 +167,7 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
     expected += 1;
     let mut renamed = member.clone();
     renamed.full_name = crate::fixtures::name("Renamed Member");
-    update_user(
-        &stores,
-        &fx.scope,
-        &renamed,
-        renamed.version,
-        actions::USER_UPDATED,
-    )
-    .await
-    .unwrap();
+    edit_user(&stores, &fx.scope, &renamed).await.unwrap();
     expected += 1;
 
     let mut tenant = fx.tenant.clone();
@@ -333,14 +326,7 @@ pub async fn failed_writes_leave_no_event(stores: Stores) {
     let mut ghost = member.clone();
     ghost.id = UserId::generate();
     assert_not_found(
-        update_user(
-            &stores,
-            &fx.scope,
-            &ghost,
-            ghost.version,
-            actions::USER_UPDATED,
-        )
-        .await,
+        edit_user(&stores, &fx.scope, &ghost).await,
         "update of an unknown user",
     );
     assert_conflict(

@@ -1,9 +1,12 @@
 //! Building blocks of the contracts: fresh tenants and users with unique names, events,
 //! tokens, and assertions on `StoreError`.
 
-use std::fmt::Debug;
+use std::{fmt::Debug, future::Future, sync::Arc};
 
-use aura_audit::{Actor, AuditAction, AuditRecord, Changes, PendingEvent, RequestContext};
+use aura_adapter_crypto::Sha256ChainHasher;
+use aura_audit::{
+    Actor, AuditAction, AuditRecord, AuditService, Changes, PendingEvent, RequestContext,
+};
 use aura_identity::actions;
 use aura_identity::{
     Email, FullName, PasswordHash, RefreshFamily, TokenHash, User, ports::PrincipalRecord,
@@ -119,6 +122,16 @@ pub async fn update_user(
     stores.users.update(scope, user, expected, event).await
 }
 
+/// `users.update` of `user` at the version it carries (the version it was read at), with
+/// a `user.updated` event acted by the user.
+pub async fn edit_user(
+    stores: &Stores,
+    scope: &TenantScope,
+    user: &User,
+) -> Result<(), StoreError> {
+    update_user(stores, scope, user, user.version, actions::USER_UPDATED).await
+}
+
 /// `users.delete` of `user` with its deletion event, acted by the user.
 pub async fn delete_user(
     stores: &Stores,
@@ -127,6 +140,53 @@ pub async fn delete_user(
 ) -> Result<(), StoreError> {
     let event = user_event(user, actions::USER_DELETED);
     stores.users.delete(scope, user.id, event).await
+}
+
+/// `users.update` of `user` at `expected` by the tenant's owner, with an `action` event.
+pub async fn update_by_owner(
+    stores: &Stores,
+    fixture: &TenantFixture,
+    user: &User,
+    expected: i32,
+    action: AuditAction,
+) -> Result<(), StoreError> {
+    let event = acted_by(&fixture.owner, action, "user", user.id);
+    stores
+        .users
+        .update(&fixture.scope, user, expected, event)
+        .await
+}
+
+/// `users.delete` of `user` by the tenant's owner, with its deletion event.
+pub async fn delete_by_owner(
+    stores: &Stores,
+    fixture: &TenantFixture,
+    user: &User,
+) -> Result<(), StoreError> {
+    let event = acted_by(&fixture.owner, actions::USER_DELETED, "user", user.id);
+    stores.users.delete(&fixture.scope, user.id, event).await
+}
+
+/// An administrator deactivates `read` (its sessions ended, `change` made too) at the
+/// version read; answers the user as written.
+pub async fn deactivate(
+    stores: &Stores,
+    fixture: &TenantFixture,
+    read: &User,
+    change: impl FnOnce(&mut User),
+) -> User {
+    let mut deactivated = read.clone();
+    deactivated.is_active = false;
+    change(&mut deactivated);
+    deactivated.end_sessions();
+    let expected = deactivated.bump_version();
+    let event = user_event(&deactivated, actions::USER_DEACTIVATED);
+    stores
+        .users
+        .update(&fixture.scope, &deactivated, expected, event)
+        .await
+        .expect("deactivate at the version read");
+    deactivated
 }
 
 /// `tenants.register` of `tenant` and `owner` in the tenant's credential scope, with
@@ -317,6 +377,34 @@ pub async fn chain(stores: &Stores, scope: &TenantScope) -> Vec<AuditRecord> {
     }
 }
 
+/// The scope's chain verifies and holds `expected` events; returns them. `stores` is any
+/// set of ports under test (their identity [`Stores`] read the chain).
+pub async fn assert_chain(
+    stores: &impl AsRef<Stores>,
+    scope: &TenantScope,
+    expected: usize,
+    what: &str,
+) -> Vec<AuditRecord> {
+    let stores = stores.as_ref();
+    let records = chain(stores, scope).await;
+    assert_eq!(records.len(), expected, "{what}: events in the chain");
+    let verification = AuditService::new(stores.audit.clone(), Arc::new(Sha256ChainHasher))
+        .verify(scope)
+        .await
+        .expect("verify the chain");
+    assert!(
+        verification.valid,
+        "{what}: the chain verifies: {verification:?}"
+    );
+    assert_eq!(verification.events_checked, expected as u64, "{what}");
+    records
+}
+
+/// How many events the fixture's tenant's chain holds now (read in its scope).
+pub async fn events(stores: &impl AsRef<Stores>, fixture: &impl AsRef<TenantScope>) -> usize {
+    audit_len(stores.as_ref(), fixture.as_ref()).await
+}
+
 /// How many events the scope's chain holds.
 pub async fn audit_len(stores: &Stores, scope: &TenantScope) -> usize {
     chain(stores, scope).await.len()
@@ -329,6 +417,44 @@ pub async fn stored_user(stores: &Stores, fixture: &TenantFixture, id: UserId) -
         .get(&fixture.scope, id)
         .await
         .expect("the user is stored")
+}
+
+/// A refused write (`what`) changed nothing: `kept` reads back as it was and the
+/// fixture's tenant's chain still holds `events` events.
+pub async fn assert_user_unchanged(
+    stores: &Stores,
+    fixture: &TenantFixture,
+    kept: &User,
+    events: usize,
+    what: &str,
+) {
+    assert_eq!(
+        stored_user(stores, fixture, kept.id).await,
+        *kept,
+        "{what}: the user is unchanged"
+    );
+    assert_eq!(
+        audit_len(stores, &fixture.scope).await,
+        events,
+        "{what}: no event"
+    );
+}
+
+/// A row refused in one tenant is stored in none: `read` answers `StoreError::NotFound`
+/// in each fixture's scope.
+pub async fn assert_stored_nowhere<T, F, Fut>(fixtures: [&TenantFixture; 2], read: F, what: &str)
+where
+    T: Debug,
+    F: Fn(TenantScope) -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    for fixture in fixtures {
+        let slug = fixture.tenant.slug.as_str();
+        assert_not_found(
+            read(fixture.scope.clone()).await,
+            &format!("{what} in {slug}"),
+        );
+    }
 }
 
 #[track_caller]
@@ -345,4 +471,23 @@ pub fn assert_conflict<T: Debug>(result: Result<T, StoreError>, rule: Conflict, 
         Err(StoreError::Conflict(found)) if found == rule => {}
         other => panic!("{what}: expected StoreError::Conflict({rule:?}), got {other:?}"),
     }
+}
+
+/// Of two concurrent writes, `a` and `b` (each a value and the write's answer), exactly one
+/// succeeded and the other is `StoreError::Conflict(rule)` (`what` names the loser).
+/// Answers the winner's value and answer.
+#[track_caller]
+pub fn one_winner<V, R: Debug>(
+    a: (V, Result<R, StoreError>),
+    b: (V, Result<R, StoreError>),
+    rule: Conflict,
+    what: &str,
+) -> (V, R) {
+    let (winner, loser) = match (a, b) {
+        ((value, Ok(answer)), (_, loser)) => ((value, answer), loser),
+        ((_, loser), (value, Ok(answer))) => ((value, answer), loser),
+        ((_, ra), (_, rb)) => panic!("{what}: exactly one write must win: {ra:?} / {rb:?}"),
+    };
+    assert_conflict(loser, rule, what);
+    winner
 }

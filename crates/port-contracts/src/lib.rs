@@ -1,15 +1,20 @@
 //! The port contract suite: the behaviour every storage adapter owes the domain, written
 //! once and run against each adapter (adapter-memory, adapter-postgres).
 //!
-//! An adapter's test file builds a [`Stores`] and calls [`contract_tests!`]:
+//! An adapter's test file (`tests/contracts.rs`) names how to open a fresh store on a
+//! clock and calls [`adapter_contract_tests!`]:
 //!
 //! ```text
-//! aura_port_contracts::contract_tests!(async { my_adapter_stores().await });
+//! async fn open(clock: Arc<dyn Clock>) -> (MyStore, Arc<dyn Clock>) { … }
+//! aura_port_contracts::adapter_contract_tests!(open);
 //! ```
 //!
-//! which expands to one `#[tokio::test]` per contract, grouped in modules by port
-//! (`tenants::register_stores_tenant_owner_and_events`, `sessions::rotate_has_one_winner`, …).
-//! The caller needs `tokio` (features `macros`, `rt-multi-thread`) as a dev-dependency.
+//! which runs every suite below on that adapter, once with the wall clock (module
+//! `system_clock`) and once with a clock that stands still (module `fixed_clock`): one
+//! `#[tokio::test]` per contract, grouped in modules by port
+//! (`system_clock::tenants::register_stores_tenant_owner_and_events`,
+//! `fixed_clock::sessions::rotate_has_one_winner`, …). The caller needs `tokio` (features
+//! `macros`, `rt-multi-thread`) as a dev-dependency.
 //!
 //! What a contract may assume about the stores:
 //! - They may be shared with other contracts (one database for a whole run): every
@@ -21,30 +26,19 @@
 //!
 //! Each contract panics (fails its test) at the first broken promise, naming it.
 //!
-//! The GDPR registers' ports have their own suite, [`register_contract_tests!`], over a
-//! [`RegisterStores`] (the register ports plus the identity [`Stores`] that set up the
-//! tenants and users of the fixtures):
+//! The suites, each over the ports it needs beside the identity [`Stores`] that set up
+//! the tenants and users of its fixtures (every one also callable on its own):
+//! - [`contract_tests!`]: identity and audit, over a [`Stores`];
+//! - [`register_contract_tests!`]: the GDPR registers, over a [`RegisterStores`];
+//! - [`task_contract_tests!`]: tasks and the job queue, over a [`TaskStores`];
+//! - [`review_contract_tests!`]: review dates that become tasks, over a
+//!   [`tasks::reviews::ReviewStores`];
+//! - [`ai_contract_tests!`]: the AI assistant, over an [`AiStores`];
+//! - [`idempotency_contract_tests!`]: the idempotency store, over an [`IdempotencyStores`].
 //!
-//! ```text
-//! aura_port_contracts::register_contract_tests!(async {
-//!     RegisterStores::from_single(store, clock)
-//! });
-//! ```
-//!
-//! Tasks and the job queue have theirs, [`task_contract_tests!`], over a [`TaskStores`]:
-//!
-//! ```text
-//! aura_port_contracts::task_contract_tests!(async { TaskStores::from_single(store, clock) });
-//! ```
-//!
-//! The queue's contracts claim across tenants, so unlike the others they need stores no
-//! other contract uses at the same time (both adapters' test files give each contract a
-//! fresh store: a new database, a new memory store).
-
-//!
-//! The AI assistant's ports have theirs, [`ai_contract_tests!`], over an [`AiStores`],
-//! and the idempotency store its own, [`idempotency_contract_tests!`], over an
-//! [`IdempotencyStores`].
+//! The queue's and the reviews' contracts claim across tenants, so unlike the others they
+//! need stores no other contract uses at the same time: [`adapter_contract_tests!`] opens
+//! a fresh store for every contract (a new database, a new memory store).
 //!
 //! The rate limiter has [`rate_limit_contract_tests!`], over a [`LimitStores`] (two
 //! limiter instances on one store, as two API processes would have, and a base time).
@@ -65,12 +59,12 @@ pub mod tenants;
 pub mod throttle;
 pub mod users;
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use aura_ai_port::{AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditQuery, AuditRecord};
 use aura_gdpr_registers::{
-    Activities, Policies, Processors,
+    Activities, Members, Policies, Processors, RegisterPorts,
     ports::{OrganisationRepository, PolicyVersions},
 };
 use aura_idempotency::IdempotencyStore;
@@ -80,7 +74,7 @@ use aura_identity::ports::{
 use aura_jobs::JobQueue;
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
-use aura_shared_kernel::{Clock, TenantScope};
+use aura_shared_kernel::{Clock, FixedClock, SystemClock, TenantScope};
 use aura_tasks::ports::TaskRepository;
 
 /// The ports under test, as the domain sees them.
@@ -94,6 +88,13 @@ pub struct Stores {
     pub audit: Arc<dyn AuditLog>,
     /// The clock the stores use (for `find_principal`'s expiry and audit timestamps).
     pub clock: Arc<dyn Clock>,
+}
+
+/// The identity stores are their own: what the fixtures that read them take.
+impl AsRef<Stores> for Stores {
+    fn as_ref(&self) -> &Stores {
+        self
+    }
 }
 
 /// Every identity port in one value (as both adapters are): what `from_single` takes.
@@ -150,6 +151,84 @@ impl Stores {
     }
 }
 
+/// The wall clock, as a contract suite's stores read it.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// A clock standing still at [`limits::FIXED_BASE`] (microseconds included).
+pub fn fixed_clock() -> Arc<dyn Clock> {
+    Arc::new(FixedClock::at(limits::FIXED_BASE))
+}
+
+/// The ports one suite needs, from a fresh store that `open` makes on `clock` and the
+/// clock it answers that the store reads (`clock` itself, or one wrapping it), as `build`
+/// assembles them (`Stores::from_single`, `TaskStores::from_single`, …).
+pub async fn assemble<St, S, F>(
+    open: impl FnOnce(Arc<dyn Clock>) -> F,
+    clock: Arc<dyn Clock>,
+    build: impl FnOnce(St, Arc<dyn Clock>) -> S,
+) -> S
+where
+    F: Future<Output = (St, Arc<dyn Clock>)>,
+{
+    let (store, clock) = open(clock).await;
+    build(store, clock)
+}
+
+/// Expands to every contract suite of a storage adapter but the rate limiter's, once with
+/// the wall clock (module `system_clock`) and once with a clock that stands still at
+/// [`limits::FIXED_BASE`] (module `fixed_clock`). The argument names an
+/// `async fn(Arc<dyn Clock>) -> (Store, Arc<dyn Clock>)` of the calling module that opens
+/// a fresh store no other test uses and answers the clock the store reads; it is called
+/// afresh for each test. Call it once per test file.
+#[macro_export]
+macro_rules! adapter_contract_tests {
+    ($open:ident $(,)?) => {
+        mod system_clock {
+            $crate::__adapter_suites!(super::$open, $crate::system_clock());
+        }
+
+        mod fixed_clock {
+            $crate::__adapter_suites!(super::$open, $crate::fixed_clock());
+        }
+    };
+}
+
+/// The suites of [`adapter_contract_tests!`] for one clock.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapter_suites {
+    ($open:path, $clock:expr) => {
+        $crate::contract_tests!($crate::assemble($open, $clock, $crate::Stores::from_single));
+        $crate::idempotency_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::IdempotencyStores::from_single
+        ));
+        $crate::register_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::RegisterStores::from_single
+        ));
+        $crate::task_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::TaskStores::from_single
+        ));
+        $crate::review_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::tasks::reviews::ReviewStores::from_single
+        ));
+        $crate::ai_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::AiStores::from_single
+        ));
+    };
+}
+
 /// Expands to one `#[tokio::test]` per contract. The argument is an async expression
 /// (evaluated afresh for each test) that yields a [`Stores`].
 ///
@@ -159,9 +238,7 @@ impl Stores {
 #[macro_export]
 macro_rules! contract_tests {
     ($stores:expr $(,)?) => {
-        async fn __port_contract_stores() -> $crate::Stores {
-            $stores.await
-        }
+        $crate::__contract_stores!(__port_contract_stores: $crate::Stores = $stores);
 
         $crate::__contract_module!(__port_contract_stores: tenants => tenants {
             register_stores_tenant_owner_and_events,
@@ -242,6 +319,18 @@ macro_rules! contract_tests {
     };
 }
 
+/// The function a suite's tests take their stores from (used by the `*_contract_tests!`
+/// macros): `$name`, which evaluates the async expression `$stores` afresh on each call.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_stores {
+    ($name:ident : $stores_type:ty = $stores:expr) => {
+        async fn $name() -> $stores_type {
+            $stores.await
+        }
+    };
+}
+
 /// One module of contract tests (used by the `*_contract_tests!` macros): a
 /// `#[tokio::test]` per case, calling `$crate::<path>::<case>` (with `::<Kind>` when a
 /// kind is given) on the stores that the caller's function `$stores` yields.
@@ -287,6 +376,12 @@ pub struct RegisterStores {
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
     pub identity: Stores,
+}
+
+impl AsRef<Stores> for RegisterStores {
+    fn as_ref(&self) -> &Stores {
+        &self.identity
+    }
 }
 
 impl RegisterStores {
@@ -335,6 +430,21 @@ impl RegisterStores {
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.identity.clock
     }
+
+    /// The ports of the register use cases (`Registers`) over these stores, with
+    /// `members` answering who belongs to a tenant: what a use-case test wires.
+    pub fn ports(&self, members: Arc<dyn Members>) -> RegisterPorts {
+        RegisterPorts {
+            organisation: self.organisation.clone(),
+            activities: self.activities.clone(),
+            processors: self.processors.clone(),
+            policies: self.policies.clone(),
+            policy_versions: self.policy_versions.clone(),
+            members,
+            audit: self.audit.clone(),
+            clock: self.clock().clone(),
+        }
+    }
 }
 
 /// Expands to one `#[tokio::test]` per register contract. The argument is an async
@@ -350,9 +460,7 @@ impl RegisterStores {
 #[macro_export]
 macro_rules! register_contract_tests {
     ($stores:expr $(,)?) => {
-        async fn __register_contract_stores() -> $crate::RegisterStores {
-            $stores.await
-        }
+        $crate::__contract_stores!(__register_contract_stores: $crate::RegisterStores = $stores);
 
         $crate::__contract_module!(__register_contract_stores: organisation => registers::organisation {
             get_before_the_first_put_is_none,
@@ -440,6 +548,12 @@ pub struct TaskStores {
     pub identity: Stores,
 }
 
+impl AsRef<Stores> for TaskStores {
+    fn as_ref(&self) -> &Stores {
+        &self.identity
+    }
+}
+
 impl TaskStores {
     /// The task ports beside `identity` (whose audit log they must write to).
     pub fn new(identity: Stores, tasks: Arc<dyn TaskRepository>, jobs: Arc<dyn JobQueue>) -> Self {
@@ -477,9 +591,7 @@ impl TaskStores {
 #[macro_export]
 macro_rules! task_contract_tests {
     ($stores:expr $(,)?) => {
-        async fn __task_contract_stores() -> $crate::TaskStores {
-            $stores.await
-        }
+        $crate::__contract_stores!(__task_contract_stores: $crate::TaskStores = $stores);
 
         $crate::__contract_module!(__task_contract_stores: task_repository => tasks::repository {
             insert_then_get_returns_the_task,
@@ -544,9 +656,7 @@ impl AiStores {
 #[macro_export]
 macro_rules! ai_contract_tests {
     ($stores:expr $(,)?) => {
-        async fn __ai_contract_stores() -> $crate::AiStores {
-            $stores.await
-        }
+        $crate::__contract_stores!(__ai_contract_stores: $crate::AiStores = $stores);
 
         $crate::__contract_module!(__ai_contract_stores: ai => ai {
             insert_then_get_returns_the_suggestion,
@@ -583,17 +693,19 @@ pub struct LimitStores {
 macro_rules! rate_limit_contract_tests {
     ($stores:ident $(,)?) => {
         mod fixed_time {
-            async fn __limit_contract_stores() -> $crate::LimitStores {
-                super::$stores($crate::limits::FIXED_BASE).await
-            }
+            $crate::__contract_stores!(
+                __limit_contract_stores: $crate::LimitStores =
+                    super::$stores($crate::limits::FIXED_BASE)
+            );
 
             $crate::__limit_contract_modules!();
         }
 
         mod wall_time {
-            async fn __limit_contract_stores() -> $crate::LimitStores {
-                super::$stores(::time::OffsetDateTime::now_utc()).await
-            }
+            $crate::__contract_stores!(
+                __limit_contract_stores: $crate::LimitStores =
+                    super::$stores(::time::OffsetDateTime::now_utc())
+            );
 
             $crate::__limit_contract_modules!();
         }
@@ -648,9 +760,10 @@ impl IdempotencyStores {
 #[macro_export]
 macro_rules! idempotency_contract_tests {
     ($stores:expr $(,)?) => {
-        async fn __idempotency_contract_stores() -> $crate::IdempotencyStores {
-            $stores.await
-        }
+        $crate::__contract_stores!(
+            __idempotency_contract_stores: $crate::IdempotencyStores =
+                $stores
+        );
 
         $crate::__contract_module!(__idempotency_contract_stores: idempotency => idempotency {
             a_free_key_is_reserved_then_reported_in_progress,

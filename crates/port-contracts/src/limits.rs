@@ -4,6 +4,7 @@
 //! shared. Times are explicit: `stores.base` plus offsets, never the wall clock.
 
 use std::{
+    future::Future,
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
     sync::Arc,
 };
@@ -151,28 +152,40 @@ pub async fn an_ipv6_network_shares_one_count(stores: LimitStores) {
     );
 }
 
+/// Runs `tasks` tasks of `work` at once, half through each instance (two API processes on
+/// one store); answers what each returned.
+async fn on_both_instances<T, F, Fut>(stores: &LimitStores, tasks: usize, work: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(Arc<dyn RateLimiter>) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let handles: Vec<_> = (0..tasks)
+        .map(|n| {
+            let limiter = if n % 2 == 0 {
+                stores.first.clone()
+            } else {
+                stores.second.clone()
+            };
+            tokio::spawn(work(limiter))
+        })
+        .collect();
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.unwrap());
+    }
+    results
+}
+
 pub async fn concurrent_checks_allow_exactly_the_burst(stores: LimitStores) {
     let t0 = stores.base;
     let q = quota(60, 10);
     let key = tenant();
-    let mut handles = Vec::new();
-    for n in 0..40 {
-        // Half through each instance: two API processes on one store.
-        let limiter = if n % 2 == 0 {
-            stores.first.clone()
-        } else {
-            stores.second.clone()
-        };
-        handles.push(tokio::spawn(async move {
-            limiter.check(&key, q, t0).await.unwrap().allowed
-        }));
-    }
-    let mut passed = 0;
-    for handle in handles {
-        if handle.await.unwrap() {
-            passed += 1;
-        }
-    }
+    let results = on_both_instances(&stores, 40, |limiter| async move {
+        limiter.check(&key, q, t0).await.unwrap().allowed
+    })
+    .await;
+    let passed = results.into_iter().filter(|allowed| *allowed).count();
     assert_eq!(
         passed, 10,
         "exactly the burst passes, whatever the interleaving"
@@ -183,29 +196,19 @@ pub async fn concurrent_checks_over_time_never_exceed_the_rate(stores: LimitStor
     let t0 = stores.base;
     let q = quota(600, 3); // one per 100 ms
     let key = tenant();
-    let mut handles = Vec::new();
     // 8 tasks each try once per 10 ms over 1 s (of the injected clock).
-    for task in 0..8 {
-        let limiter = if task % 2 == 0 {
-            stores.first.clone()
-        } else {
-            stores.second.clone()
-        };
-        handles.push(tokio::spawn(async move {
-            let mut passed = 0;
-            for step in 0..100 {
-                let at = t0 + Duration::milliseconds(step * 10);
-                if limiter.check(&key, q, at).await.unwrap().allowed {
-                    passed += 1;
-                }
+    let results = on_both_instances(&stores, 8, |limiter| async move {
+        let mut passed = 0;
+        for step in 0..100 {
+            let at = t0 + Duration::milliseconds(step * 10);
+            if limiter.check(&key, q, at).await.unwrap().allowed {
+                passed += 1;
             }
-            passed
-        }));
-    }
-    let mut total = 0;
-    for handle in handles {
-        total += handle.await.unwrap();
-    }
+        }
+        passed
+    })
+    .await;
+    let total: i32 = results.into_iter().sum();
     // Over [0, 990 ms]: the burst of 3 plus one per 100 ms → at most 3 + 9.
     assert!(total <= 12, "{total} passed, more than the quota allows");
     // Tasks race on the injected clock (one may run ahead and move the TAT past the

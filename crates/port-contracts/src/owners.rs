@@ -8,8 +8,8 @@ use aura_shared_kernel::{Conflict, PageRequest, Role, StoreError};
 use crate::{
     Stores,
     fixtures::{
-        TenantFixture, add_user, assert_conflict, audit_len, delete_user, insert_user, name,
-        new_user, register_tenant, stored_user, update_user,
+        TenantFixture, add_user, assert_conflict, assert_user_unchanged, audit_len, delete_user,
+        insert_user, name, new_user, register_tenant, stored_user, update_user,
     },
 };
 
@@ -47,37 +47,37 @@ async fn assert_refused_and_unchanged(
     what: &str,
 ) {
     assert_conflict(result, Conflict::LastOwner, what);
-    assert_eq!(
-        stored_user(stores, fx, fx.owner.id).await,
-        fx.owner,
-        "{what}: the owner is unchanged"
-    );
-    assert_eq!(
-        audit_len(stores, &fx.scope).await,
-        events_before,
-        "{what}: no event"
-    );
+    assert_user_unchanged(stores, fx, &fx.owner, events_before, what).await;
+}
+
+/// `change` made to the last owner's row is refused by the last-owner rule and changes
+/// nothing.
+async fn assert_owner_change_refused(
+    stores: &Stores,
+    fx: &TenantFixture,
+    change: impl FnOnce(&mut User),
+    what: &str,
+) {
+    let events = audit_len(stores, &fx.scope).await;
+    let mut changed = fx.owner.clone();
+    change(&mut changed);
+    let result = update(stores, fx, &mut changed).await;
+    assert_refused_and_unchanged(stores, fx, result, events, what).await;
 }
 
 pub async fn the_last_owner_cannot_be_demoted(stores: Stores) {
     let fx = register_tenant(&stores).await;
     add_user(&stores, &fx, Role::Admin).await;
-    let events = audit_len(&stores, &fx.scope).await;
     for role in [Role::Admin, Role::Member, Role::Viewer] {
-        let mut demoted = fx.owner.clone();
-        demoted.role = role;
-        let result = update(&stores, &fx, &mut demoted).await;
-        assert_refused_and_unchanged(&stores, &fx, result, events, "demoting the last owner").await;
+        let demote = |u: &mut User| u.role = role;
+        assert_owner_change_refused(&stores, &fx, demote, "demoting the last owner").await;
     }
 }
 
 pub async fn the_last_owner_cannot_be_deactivated(stores: Stores) {
     let fx = register_tenant(&stores).await;
-    let events = audit_len(&stores, &fx.scope).await;
-    let mut deactivated = fx.owner.clone();
-    deactivated.is_active = false;
-    let result = update(&stores, &fx, &mut deactivated).await;
-    assert_refused_and_unchanged(&stores, &fx, result, events, "deactivating the last owner").await;
+    let deactivate = |u: &mut User| u.is_active = false;
+    assert_owner_change_refused(&stores, &fx, deactivate, "deactivating the last owner").await;
 }
 
 pub async fn the_last_owner_cannot_be_deleted(stores: Stores) {

@@ -3,14 +3,14 @@
 
 use aura_identity::actions;
 use aura_identity::{PasswordHash, TokenHash, User};
-use aura_shared_kernel::{Conflict, Role, StoreError, TenantScope};
+use aura_shared_kernel::{Conflict, Role, StoreError, TenantId, TenantScope, UserId};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
     Stores,
     fixtures::{
-        TenantFixture, TwoTenants, add_user, assert_conflict, audit_len, chain, register_tenant,
-        stored_user, suffix, token, update_user, user_event,
+        TenantFixture, TwoTenants, add_user, assert_conflict, assert_user_unchanged, audit_len,
+        chain, deactivate, register_tenant, stored_user, suffix, token, user_event,
     },
 };
 
@@ -70,6 +70,15 @@ async fn redeem(
         .await
 }
 
+/// Whose unused, unexpired token `token` is at `at` (`resets.find`).
+async fn find(
+    stores: &Stores,
+    token: &TokenHash,
+    at: OffsetDateTime,
+) -> Option<(TenantId, UserId)> {
+    stores.resets.find(token, at).await.unwrap()
+}
+
 pub async fn issue_find_and_redeem_once(stores: Stores) {
     let fx = register_tenant(&stores).await;
     let member = add_user(&stores, &fx, Role::Member).await;
@@ -80,7 +89,7 @@ pub async fn issue_find_and_redeem_once(stores: Stores) {
     let other_link = issue(&stores, &fx, &member, now + Duration::hours(1)).await;
 
     assert_eq!(
-        stores.resets.find(&token, now).await.unwrap(),
+        find(&stores, &token, now).await,
         Some((fx.tenant.id, member.id)),
         "find names the token's tenant and user"
     );
@@ -100,12 +109,12 @@ pub async fn issue_find_and_redeem_once(stores: Stores) {
     assert_eq!(last.action, actions::USER_PASSWORD_RESET);
 
     assert_eq!(
-        stores.resets.find(&token, now).await.unwrap(),
+        find(&stores, &token, now).await,
         None,
         "a used token is not found"
     );
     assert_eq!(
-        stores.resets.find(&other_link, now).await.unwrap(),
+        find(&stores, &other_link, now).await,
         None,
         "the user's other outstanding link died with the reset"
     );
@@ -132,26 +141,18 @@ pub async fn find_and_redeem_refuse_expired_tokens(stores: Stores) {
     let events = audit_len(&stores, &fx.scope).await;
     let scope = credential_scope(&fx, &member);
 
+    assert_eq!(find(&stores, &stale, now).await, None, "an expired token");
     assert_eq!(
-        stores.resets.find(&stale, now).await.unwrap(),
-        None,
-        "an expired token"
-    );
-    assert_eq!(
-        stores.resets.find(&token, expires).await.unwrap(),
+        find(&stores, &token, expires).await,
         None,
         "a token is expired at its expiry time"
     );
     assert_eq!(
-        stores
-            .resets
-            .find(&token, expires + Duration::hours(1))
-            .await
-            .unwrap(),
+        find(&stores, &token, expires + Duration::hours(1)).await,
         None
     );
     assert!(
-        stores.resets.find(&token, now).await.unwrap().is_some(),
+        find(&stores, &token, now).await.is_some(),
         "before expiry the token is found"
     );
 
@@ -240,7 +241,7 @@ pub async fn redeem_is_atomic_with_the_user_rules(stores: Stores) {
     assert_eq!(audit_len(&stores, &fx.scope).await, events, "no event");
     for (token, user) in [(&member_token, &member), (&owner_token, &fx.owner)] {
         assert_eq!(
-            stores.resets.find(token, now).await.unwrap(),
+            find(&stores, token, now).await,
             Some((fx.tenant.id, user.id)),
             "a failed redemption leaves the token unused"
         );
@@ -268,7 +269,7 @@ pub async fn redeem_refuses_another_users_token(stores: Stores) {
     );
     assert_eq!(stored_user(&stores, &fx, victim.id).await, victim);
     assert_eq!(
-        stores.resets.find(&token, now).await.unwrap(),
+        find(&stores, &token, now).await,
         Some((fx.tenant.id, holder.id)),
         "the refused redemption left the token unused"
     );
@@ -293,7 +294,7 @@ pub async fn issue_for_another_tenants_user_is_refused(stores: Stores) {
         result.is_err(),
         "B's scope must not issue for A's user: {result:?}"
     );
-    assert_eq!(stores.resets.find(&token, now).await.unwrap(), None);
+    assert_eq!(find(&stores, &token, now).await, None);
     two.assert_no_new_events(&stores).await;
 }
 
@@ -318,7 +319,7 @@ pub async fn redeem_in_another_tenant_changes_nothing(stores: Stores) {
     );
     assert_eq!(stored_user(&stores, a, a_member.id).await, *a_member);
     assert_eq!(
-        stores.resets.find(&token, now).await.unwrap(),
+        find(&stores, &token, now).await,
         Some((a.tenant.id, a_member.id)),
         "A's token stays unused"
     );
@@ -334,19 +335,7 @@ pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
     let read = stored_user(&stores, &fx, member.id).await;
     let reset = with_new_password(&read, now);
     // ... while an administrator deactivates the account.
-    let mut deactivated = read.clone();
-    deactivated.is_active = false;
-    deactivated.end_sessions();
-    let expected = deactivated.bump_version();
-    update_user(
-        &stores,
-        &fx.scope,
-        &deactivated,
-        expected,
-        actions::USER_DEACTIVATED,
-    )
-    .await
-    .expect("deactivate");
+    let deactivated = deactivate(&stores, &fx, &read, |_| {}).await;
     let events = audit_len(&stores, &fx.scope).await;
 
     let result = redeem(
@@ -358,14 +347,10 @@ pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
     )
     .await;
     assert_conflict(result, Conflict::Version, "a redemption from a stale read");
-    assert_eq!(
-        stored_user(&stores, &fx, member.id).await,
-        deactivated,
-        "the stale redemption reactivated nothing"
-    );
-    assert_eq!(audit_len(&stores, &fx.scope).await, events, "no event");
+    // The stale redemption reactivated nothing.
+    assert_user_unchanged(&stores, &fx, &deactivated, events, "the stale redemption").await;
     assert!(
-        stores.resets.find(&token, now).await.unwrap().is_some(),
+        find(&stores, &token, now).await.is_some(),
         "the token stays unused, so the person can retry"
     );
 

@@ -9,9 +9,9 @@ use uuid::Uuid;
 use crate::{
     Stores,
     fixtures::{
-        REGISTER_EVENTS, TenantFixture, TwoTenants, acted_by, add_user, assert_not_found,
-        audit_len, chain, family, principal, register_tenant, session_event, start_session,
-        stored_user, token,
+        REGISTER_EVENTS, TenantFixture, TwoTenants, add_user, assert_not_found, audit_len, chain,
+        family, principal, register_tenant, session_event, start_session, stored_user, token,
+        update_by_owner,
     },
 };
 
@@ -344,14 +344,13 @@ pub async fn start_does_not_change_the_version(stores: Stores) {
     let mut deactivated = read.clone();
     deactivated.is_active = false;
     let expected = deactivated.bump_version();
-    stores
-        .users
-        .update(
-            &fx.scope,
-            &deactivated,
-            expected,
-            acted_by(&fx.owner, actions::USER_DEACTIVATED, "user", member.id),
-        )
-        .await
-        .expect("a sign-in does not make an administrator's read stale");
+    update_by_owner(
+        &stores,
+        &fx,
+        &deactivated,
+        expected,
+        actions::USER_DEACTIVATED,
+    )
+    .await
+    .expect("a sign-in does not make an administrator's read stale");
 }

@@ -14,7 +14,7 @@ use crate::{
     Stores,
     fixtures::{
         REGISTER_EVENTS, assert_conflict, assert_not_found, audit_len, chain, event, new_user,
-        register, register_tenant, unique_slug, update_tenant,
+        one_winner, register, register_tenant, unique_slug, update_tenant,
     },
 };
 
@@ -326,13 +326,9 @@ pub async fn concurrent_updates_have_one_winner(stores: Stores) {
             .tenants
             .update(&fx.scope, &second, expected_second, updated()),
     );
-    let (winner, loser) = match (a, b) {
-        (Ok(()), loser) => (first, loser),
-        (loser, Ok(())) => (second, loser),
-        (a, b) => panic!("one update must win: {a:?} / {b:?}"),
-    };
-    assert_conflict(
-        loser,
+    let (winner, ()) = one_winner(
+        (first, a),
+        (second, b),
         Conflict::Version,
         "the second update from the same read",
     );

@@ -3,16 +3,18 @@
 
 use aura_identity::actions;
 use aura_identity::{PasswordHash, User, ports::LoginRecord};
-use aura_shared_kernel::{Conflict, PageRequest, Role, TenantId, UserId};
+use aura_shared_kernel::{Conflict, PageRequest, Role, TenantId, TenantScope, UserId};
 use time::Duration;
 use uuid::Uuid;
 
 use crate::{
     Stores,
     fixtures::{
-        REGISTER_EVENTS, TwoTenants, acted_by, add_user, assert_conflict, assert_not_found,
-        audit_len, chain, delete_user, family, insert_user, name, new_user, principal,
-        register_tenant, start_session, stored_user, token, unique_email, update_user, user_event,
+        REGISTER_EVENTS, TwoTenants, add_user, assert_conflict, assert_not_found,
+        assert_stored_nowhere, assert_user_unchanged, audit_len, chain, deactivate,
+        delete_by_owner, delete_user, edit_user, family, insert_user, name, new_user, one_winner,
+        principal, register_tenant, start_session, stored_user, token, unique_email,
+        update_by_owner, update_user, user_event,
     },
 };
 
@@ -76,29 +78,13 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
 
     let mut renamed = b_member.clone();
     renamed.email = a.owner.email.clone();
-    let result = update_user(
-        &stores,
-        &b.scope,
-        &renamed,
-        renamed.version,
-        actions::USER_UPDATED,
-    )
-    .await;
+    let result = edit_user(&stores, &b.scope, &renamed).await;
     assert_conflict(
         result,
         Conflict::EmailTaken,
         "update to another tenant's user's e-mail",
     );
-    assert_eq!(
-        stored_user(&stores, &b, b_member.id).await,
-        b_member,
-        "the refused update changed nothing"
-    );
-    assert_eq!(
-        audit_len(&stores, &b.scope).await,
-        b_events,
-        "no event for refused writes"
-    );
+    assert_user_unchanged(&stores, &b, &b_member, b_events, "the refused update").await;
 
     let login = stores
         .users
@@ -113,15 +99,9 @@ pub async fn email_is_unique_across_tenants(stores: Stores) {
 
     let mut same_address = b_member.clone();
     same_address.full_name = name("Kept Address");
-    update_user(
-        &stores,
-        &b.scope,
-        &same_address,
-        same_address.version,
-        actions::USER_UPDATED,
-    )
-    .await
-    .expect("keeping one's own address is no conflict");
+    edit_user(&stores, &b.scope, &same_address)
+        .await
+        .expect("keeping one's own address is no conflict");
 }
 
 pub async fn concurrent_inserts_of_one_email_have_one_winner(stores: Stores) {
@@ -137,13 +117,9 @@ pub async fn concurrent_inserts_of_one_email_have_one_winner(stores: Stores) {
         insert_user(&stores, &a.scope, &in_a),
         insert_user(&stores, &b.scope, &in_b),
     );
-    let (winner, loser) = match (ra, rb) {
-        (Ok(()), loser) => (in_a, loser),
-        (loser, Ok(())) => (in_b, loser),
-        (ra, rb) => panic!("one insert must win: {ra:?} / {rb:?}"),
-    };
-    assert_conflict(
-        loser,
+    let (winner, ()) = one_winner(
+        (in_a, ra),
+        (in_b, rb),
         Conflict::EmailTaken,
         "the second insert of one e-mail",
     );
@@ -217,16 +193,15 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
     changed.password_hash = PasswordHash::unset();
     changed.updated_at = user.updated_at + Duration::seconds(5);
     let expected_version = changed.bump_version();
-    stores
-        .users
-        .update(
-            &fx.scope,
-            &changed,
-            expected_version,
-            acted_by(&fx.owner, actions::USER_ROLE_CHANGED, "user", user.id),
-        )
-        .await
-        .expect("update the user");
+    update_by_owner(
+        &stores,
+        &fx,
+        &changed,
+        expected_version,
+        actions::USER_ROLE_CHANGED,
+    )
+    .await
+    .expect("update the user");
 
     assert_eq!(stored_user(&stores, &fx, user.id).await, changed);
     assert_eq!(
@@ -263,13 +238,7 @@ pub async fn delete_removes_the_user_with_its_event(stores: Stores) {
         .await
         .expect("issue a reset token");
     let before = audit_len(&stores, &fx.scope).await;
-    stores
-        .users
-        .delete(
-            &fx.scope,
-            user.id,
-            acted_by(&fx.owner, actions::USER_DELETED, "user", user.id),
-        )
+    delete_by_owner(&stores, &fx, &user)
         .await
         .expect("delete the user");
 
@@ -292,14 +261,7 @@ pub async fn delete_removes_the_user_with_its_event(stores: Stores) {
     assert_eq!(events.len(), before + 1);
     assert_eq!(events.last().unwrap().action, actions::USER_DELETED);
 
-    let again = stores
-        .users
-        .delete(
-            &fx.scope,
-            user.id,
-            acted_by(&fx.owner, actions::USER_DELETED, "user", user.id),
-        )
-        .await;
+    let again = delete_by_owner(&stores, &fx, &user).await;
     assert_not_found(again, "deleting a deleted user");
     assert_eq!(audit_len(&stores, &fx.scope).await, before + 1);
 
@@ -334,26 +296,12 @@ pub async fn other_tenants_users_are_not_found(stores: Stores) {
     let mut hijacked = a_member.clone();
     hijacked.role = Role::Owner;
     hijacked.full_name = name("Hijacked");
-    let result = update_user(
-        &stores,
-        &b.scope,
-        &hijacked,
-        hijacked.version,
-        actions::USER_UPDATED,
-    )
-    .await;
+    let result = edit_user(&stores, &b.scope, &hijacked).await;
     assert_not_found(result, "updating A's user through B's scope");
 
     let mut moved = a_member.clone();
     moved.tenant_id = b.tenant.id;
-    let result = update_user(
-        &stores,
-        &b.scope,
-        &moved,
-        moved.version,
-        actions::USER_UPDATED,
-    )
-    .await;
+    let result = edit_user(&stores, &b.scope, &moved).await;
     assert_not_found(result, "moving A's user into B");
 
     let result = delete_user(&stores, &b.scope, a_member).await;
@@ -377,14 +325,11 @@ pub async fn insert_into_another_tenant_is_refused(stores: Stores) {
         result.is_err(),
         "B's scope must not insert a user into A: {result:?}"
     );
-    assert_not_found(
-        stores.users.get(&a.scope, intruder.id).await,
-        "the intruder in A",
-    );
-    assert_not_found(
-        stores.users.get(&b.scope, intruder.id).await,
-        "the intruder in B",
-    );
+    let read = |scope: TenantScope| {
+        let users = stores.users.clone();
+        async move { users.get(&scope, intruder.id).await }
+    };
+    assert_stored_nowhere([&a, &b], read, "the intruder").await;
     assert_eq!(
         stores.users.find_for_login(&intruder.email).await.unwrap(),
         None
@@ -474,20 +419,7 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
     // Two writers read the same row: a slow password change and an administrator.
     let read = stored_user(&stores, &fx, member.id).await;
 
-    let mut deactivated = read.clone();
-    deactivated.is_active = false;
-    deactivated.role = Role::Viewer;
-    deactivated.end_sessions();
-    let expected = deactivated.bump_version();
-    update_user(
-        &stores,
-        &fx.scope,
-        &deactivated,
-        expected,
-        actions::USER_DEACTIVATED,
-    )
-    .await
-    .expect("the first write at the version read");
+    let deactivated = deactivate(&stores, &fx, &read, |u| u.role = Role::Viewer).await;
     let events = audit_len(&stores, &fx.scope).await;
 
     let mut new_password = read.clone();
@@ -503,16 +435,8 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
     )
     .await;
     assert_conflict(result, Conflict::Version, "a write from a stale read");
-    assert_eq!(
-        stored_user(&stores, &fx, member.id).await,
-        deactivated,
-        "the stale write restored nothing (still inactive, still a viewer)"
-    );
-    assert_eq!(
-        audit_len(&stores, &fx.scope).await,
-        events,
-        "no event for the refused write"
-    );
+    // The stale write restored nothing (still inactive, still a viewer).
+    assert_user_unchanged(&stores, &fx, &deactivated, events, "the stale write").await;
 
     // A fresh read writes again.
     let mut renamed = stored_user(&stores, &fx, member.id).await;
@@ -537,14 +461,7 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
         .await
         .expect("delete");
     assert_not_found(
-        update_user(
-            &stores,
-            &fx.scope,
-            &renamed,
-            renamed.version,
-            actions::USER_UPDATED,
-        )
-        .await,
+        edit_user(&stores, &fx.scope, &renamed).await,
         "an update of a deleted user",
     );
 }
@@ -577,13 +494,9 @@ pub async fn concurrent_updates_have_one_winner(stores: Stores) {
             actions::USER_ROLE_CHANGED
         ),
     );
-    let (winner, loser) = match (a, b) {
-        (Ok(()), loser) => (first, loser),
-        (loser, Ok(())) => (second, loser),
-        (a, b) => panic!("one update must win: {a:?} / {b:?}"),
-    };
-    assert_conflict(
-        loser,
+    let (winner, ()) = one_winner(
+        (first, a),
+        (second, b),
         Conflict::Version,
         "the second update from the same read",
     );

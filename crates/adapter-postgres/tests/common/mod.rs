@@ -151,15 +151,12 @@ impl Clock for ClockHoldingDatabase {
     }
 }
 
-/// The stores of a contract suite on a fresh database (dropped with the last store),
-/// as `build` assembles them from the adapter and the clock.
-pub async fn connected<S>(
-    clock: Arc<dyn Clock>,
-    build: impl FnOnce(PgStores, Arc<dyn Clock>) -> S,
-) -> S {
+/// A fresh database's stores for a contract (the database dropped with the last store),
+/// and the clock they read: `clock`, holding the database.
+pub async fn open(clock: Arc<dyn Clock>) -> (PgStores, Arc<dyn Clock>) {
     let db = Arc::new(TestDatabase::create().await);
     let clock = holding(&db, clock);
-    build(pool_on(&db, clock.clone()).await, clock)
+    (pool_on(&db, clock.clone()).await, clock)
 }
 
 /// Stores with a pool of their own on `db` (two calls on one database: two API
@@ -236,4 +233,33 @@ pub async fn enter_tenant(conn: &mut AsyncPgConnection, tenant: TenantId) {
         .execute(conn)
         .await
         .expect("set tenant");
+}
+
+/// In the transaction open on `conn`: `sql` is refused by row-level security, and the
+/// transaction goes on (a savepoint takes the refusal back).
+pub async fn assert_refused_by_rls(conn: &mut AsyncPgConnection, sql: &str) {
+    conn.batch_execute("SAVEPOINT probe")
+        .await
+        .expect("savepoint");
+    let error = conn.batch_execute(sql).await.expect_err(sql);
+    assert!(error.to_string().contains("row-level security"), "{error}");
+    conn.batch_execute("ROLLBACK TO SAVEPOINT probe")
+        .await
+        .expect("rollback to");
+}
+
+/// `statement` (an UPDATE or DELETE of `table` whose `$1` is `other`, another tenant)
+/// changes no row from the tenant `conn` acts in.
+pub async fn assert_changes_none(
+    conn: &mut AsyncPgConnection,
+    table: &str,
+    statement: String,
+    other: TenantId,
+) {
+    let changed = diesel::sql_query(statement)
+        .bind::<Text, _>(other.to_string())
+        .execute(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{table}: {e}"));
+    assert_eq!(changed, 0, "{table}: another tenant's rows changed");
 }

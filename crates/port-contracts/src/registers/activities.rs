@@ -8,7 +8,6 @@ use aura_gdpr_registers::{
     Activities, ActivityFields, ActivityFilter, ActivityId, ActivityRole, ActivityStatus,
     Art9Condition, DataCategory, DpiaRequirement, LawfulBasis, ProcessingActivity, ProcessorId,
     Purpose, Transfer, TransferMechanism,
-    ports::{ListQuery, Sort},
 };
 use aura_records::{Id, RecordStore};
 use aura_shared_kernel::UserId;
@@ -18,12 +17,12 @@ use crate::{
     RegisterStores,
     fixtures::assert_not_found,
     registers::{
-        RegisterFixture, add_processor, assert_chain, assert_pages_in_every_sort, country, events,
+        RegisterFixture, add_processor, assert_chain, country, events,
         organisation::{profile, put},
         processors::linking,
         records::{
-            RecordFixture, all, assert_unresolved, delete, edited, get, ids, insert, list,
-            list_rows, new_record, sorted_ids, try_insert, update,
+            FilterCase, RecordFixture, all, assert_filters, assert_pages, assert_unresolved,
+            delete, edited, get, insert, list_rows, new_record, try_insert, update,
         },
         register,
     },
@@ -319,115 +318,65 @@ pub async fn list_filters(stores: RegisterStores) {
     support.fields.owner_id = None;
     insert(&stores, &rf, &support).await;
 
-    let listed = |filter: ActivityFilter| ids::<Activities>(&stores, &rf, filter);
-    let none = Vec::<ActivityId>::new();
-    let f = ActivityFilter::default;
-    assert_eq!(
-        listed(f()).await,
-        sorted_ids(&[&payroll, &newsletter, &support]),
-        "no filter"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            status: Some(ActivityStatus::Draft),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&newsletter]),
-        "status"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            role: Some(ActivityRole::Processor),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&support]),
-        "role"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            owner: Some(rf.member),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&payroll]),
-        "owner"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            lawful_basis: Some(LawfulBasis::Contract),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&payroll, &support]),
-        "lawful basis of any purpose"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            lawful_basis: Some(LawfulBasis::VitalInterests),
-            ..f()
-        })
-        .await,
-        none,
-        "a lawful basis nobody uses"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            processor: Some(hosting.id),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&payroll, &newsletter]),
-        "processor"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            processor: Some(mailer.id),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&newsletter]),
-        "processor"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            search: Some("customer".into()),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&newsletter, &support]),
-        "search is a case-insensitive substring of the name"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            search: Some("ROLL".into()),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&payroll]),
-        "search inside the name"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            search: Some("customer".into()),
-            processor: Some(hosting.id),
-            status: Some(ActivityStatus::Draft),
-            ..f()
-        })
-        .await,
-        sorted_ids(&[&newsletter]),
-        "filters combine"
-    );
-    assert_eq!(
-        listed(ActivityFilter {
-            search: Some("nothing like it".into()),
-            ..f()
-        })
-        .await,
-        none,
-        "no match"
-    );
+    let cases: &[FilterCase<Activities>] = &[
+        (&|_| {}, &[&payroll, &newsletter, &support], "no filter"),
+        (
+            &|f| f.status = Some(ActivityStatus::Draft),
+            &[&newsletter],
+            "status",
+        ),
+        (
+            &|f| f.role = Some(ActivityRole::Processor),
+            &[&support],
+            "role",
+        ),
+        (&|f| f.owner = Some(rf.member), &[&payroll], "owner"),
+        (
+            &|f| f.lawful_basis = Some(LawfulBasis::Contract),
+            &[&payroll, &support],
+            "lawful basis of any purpose",
+        ),
+        (
+            &|f| f.lawful_basis = Some(LawfulBasis::VitalInterests),
+            &[],
+            "a lawful basis nobody uses",
+        ),
+        (
+            &|f| f.processor = Some(hosting.id),
+            &[&payroll, &newsletter],
+            "processor",
+        ),
+        (
+            &|f| f.processor = Some(mailer.id),
+            &[&newsletter],
+            "processor",
+        ),
+        (
+            &|f| f.search = Some("customer".into()),
+            &[&newsletter, &support],
+            "search is a case-insensitive substring of the name",
+        ),
+        (
+            &|f| f.search = Some("ROLL".into()),
+            &[&payroll],
+            "search inside the name",
+        ),
+        (
+            &|f| {
+                f.search = Some("customer".into());
+                f.processor = Some(hosting.id);
+                f.status = Some(ActivityStatus::Draft);
+            },
+            &[&newsletter],
+            "filters combine",
+        ),
+        (
+            &|f| f.search = Some("nothing like it".into()),
+            &[],
+            "no match",
+        ),
+    ];
+    assert_filters(&stores, &rf, cases).await;
 }
 
 pub async fn list_pages_through_a_filtered_list(stores: RegisterStores) {
@@ -439,29 +388,16 @@ pub async fn list_pages_through_a_filtered_list(stores: RegisterStores) {
         .cloned()
         .collect();
     assert!(matching.len() > 3 && matching.len() < rows.len());
-    assert_pages_in_every_sort(
+    let filter = ActivityFilter {
+        search: Some("E".into()),
+        ..ActivityFilter::default()
+    };
+    assert_pages(
+        &stores,
+        &rf,
+        filter,
         &matching,
         2,
-        |sort: Sort, after| {
-            let stores = stores.clone();
-            let rf = rf.clone();
-            async move {
-                list::<Activities>(
-                    &stores,
-                    &rf,
-                    ListQuery {
-                        filter: ActivityFilter {
-                            search: Some("E".into()),
-                            ..ActivityFilter::default()
-                        },
-                        sort,
-                        after,
-                        limit: 2,
-                    },
-                )
-                .await
-            }
-        },
         "activities matching `E`",
     )
     .await;

@@ -6,7 +6,7 @@ use aura_shared_kernel::{Conflict, StoreError};
 
 use crate::{
     RegisterStores,
-    fixtures::{REGISTER_EVENTS, assert_conflict, assert_not_found},
+    fixtures::{REGISTER_EVENTS, assert_conflict, assert_not_found, one_winner},
     registers::{
         RegisterFixture, assert_chain, assert_last_event, events, now, reg_event, register,
     },
@@ -146,38 +146,31 @@ pub async fn stale_put_loses_nothing(stores: RegisterStores) {
 pub async fn concurrent_puts_have_one_winner(stores: RegisterStores) {
     let rf = register(&stores).await;
     put(&stores, &rf, &profile("Acme GmbH"), 0).await.unwrap();
-    let base = events(&stores, &rf).await;
-    let (a, b) = (profile("Acme Alpha GmbH"), profile("Acme Bravo GmbH"));
-
-    let (ra, rb) = tokio::join!(put(&stores, &rf, &a, 1), put(&stores, &rf, &b, 1));
-    let (winner, loser) = match (ra, rb) {
-        (Ok(2), loser) => (a, loser),
-        (loser, Ok(2)) => (b, loser),
-        (ra, rb) => panic!("exactly one put must win with version 2: {ra:?} / {rb:?}"),
-    };
-    assert_conflict(loser, Conflict::Version, "the concurrent put that lost");
-    let stored = stores.organisation.get(rf.scope()).await.unwrap().unwrap();
-    assert_eq!(stored.profile, winner, "the winner's profile is stored");
-    assert_eq!(stored.version, 2);
-    assert_chain(&stores, rf.scope(), base + 1, "one event for one winner").await;
+    two_puts_at(&stores, &rf, 1, "the concurrent put that lost").await;
 }
 
 pub async fn concurrent_creates_have_one_winner(stores: RegisterStores) {
     let rf = register(&stores).await;
-    let base = events(&stores, &rf).await;
+    two_puts_at(&stores, &rf, 0, "the concurrent create that lost").await;
+}
+
+/// Two puts of different profiles at `version` at once: exactly one wins, at the next
+/// version, and its profile is stored with one event; the other is a version conflict.
+async fn two_puts_at(stores: &RegisterStores, rf: &RegisterFixture, version: i32, lost: &str) {
+    let base = events(stores, rf).await;
     let (a, b) = (profile("Acme Alpha GmbH"), profile("Acme Bravo GmbH"));
 
-    let (ra, rb) = tokio::join!(put(&stores, &rf, &a, 0), put(&stores, &rf, &b, 0));
-    let (winner, loser) = match (ra, rb) {
-        (Ok(1), loser) => (a, loser),
-        (loser, Ok(1)) => (b, loser),
-        (ra, rb) => panic!("exactly one create must win with version 1: {ra:?} / {rb:?}"),
-    };
-    assert_conflict(loser, Conflict::Version, "the concurrent create that lost");
+    let (ra, rb) = tokio::join!(put(stores, rf, &a, version), put(stores, rf, &b, version));
+    let (winner, answered) = one_winner((a, ra), (b, rb), Conflict::Version, lost);
+    assert_eq!(
+        answered,
+        version + 1,
+        "the put that won answers the next version"
+    );
     let stored = stores.organisation.get(rf.scope()).await.unwrap().unwrap();
-    assert_eq!(stored.profile, winner);
-    assert_eq!(stored.version, 1);
-    assert_chain(&stores, rf.scope(), base + 1, "one event for one winner").await;
+    assert_eq!(stored.profile, winner, "the winner's profile is stored");
+    assert_eq!(stored.version, version + 1);
+    assert_chain(stores, rf.scope(), base + 1, "one event for one winner").await;
 }
 
 pub async fn tenants_have_separate_profiles(stores: RegisterStores) {

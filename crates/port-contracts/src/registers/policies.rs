@@ -7,8 +7,8 @@
 
 use aura_audit::{Actor, AuditAction, PendingEvent};
 use aura_gdpr_registers::{
-    Policies, Policy, PolicyFields, PolicyFilter, PolicyId, PolicyKind, PolicyStatus,
-    PolicyVersion, VersionStatus, actions, entity, ports::PolicyVersions,
+    Policies, Policy, PolicyFields, PolicyId, PolicyKind, PolicyStatus, PolicyVersion,
+    VersionStatus, actions, entity, ports::PolicyVersions,
 };
 use aura_records::{Id, RecordKind, RecordStore};
 use aura_shared_kernel::{Conflict, StoreError};
@@ -16,11 +16,13 @@ use time::{Duration, OffsetDateTime, macros::date};
 
 use crate::{
     RegisterStores,
-    fixtures::{assert_conflict, assert_not_found, event},
+    fixtures::{assert_conflict, assert_not_found, event, one_winner},
     registers::{
-        RegisterFixture, assert_any_conflict, assert_chain, assert_last_event, events, now,
+        RegisterFixture, assert_any_conflict, assert_chain, assert_last_event, assert_untouched,
+        events, now,
         records::{
-            RecordFixture, edited, get, ids, insert, list, new_record, query, sorted_ids, update,
+            FilterCase, RecordFixture, assert_filters, edited, get, insert, list, new_record,
+            query, update,
         },
         register,
     },
@@ -432,13 +434,7 @@ pub async fn versions_of_a_missing_or_foreign_policy_are_not_found(stores: Regis
         [v1],
         "A's versions unchanged"
     );
-    assert_chain(
-        &stores,
-        b.scope(),
-        b_events,
-        "no event for B's refused writes",
-    )
-    .await;
+    assert_untouched(&stores, &[(&b, b_events)]).await;
 }
 
 pub async fn publishing_retires_the_previous_version(stores: RegisterStores) {
@@ -638,13 +634,9 @@ pub async fn concurrent_version_updates_have_one_winner(stores: RegisterStores) 
         update_version(&stores, &rf, &a, 1, None),
         update_version(&stores, &rf, &b, 1, None)
     );
-    let (winner, loser) = match (ra, rb) {
-        (Ok(()), loser) => (a, loser),
-        (loser, Ok(())) => (b, loser),
-        (ra, rb) => panic!("exactly one version update must win: {ra:?} / {rb:?}"),
-    };
-    assert_conflict(
-        loser,
+    let (winner, ()) = one_winner(
+        (a, ra),
+        (b, rb),
         Conflict::Version,
         "the concurrent version update that lost",
     );
@@ -676,13 +668,9 @@ pub async fn concurrent_publications_leave_one_published(stores: RegisterStores)
         update_version(&stores, &rf, &pub_2, review_2.version, Some(&pol_2)),
         update_version(&stores, &rf, &pub_3, review_3.version, Some(&pol_3)),
     );
-    let (winner, loser_review, loser) = match (r2, r3) {
-        (Ok(()), loser) => (2, review_3, loser),
-        (loser, Ok(())) => (3, review_2, loser),
-        (r2, r3) => panic!("exactly one publication must win: {r2:?} / {r3:?}"),
-    };
-    assert_conflict(
-        loser,
+    let ((winner, loser_review), ()) = one_winner(
+        ((2, review_3), r2),
+        ((3, review_2), r3),
         Conflict::Version,
         "the publication that lost (the policy moved on)",
     );
@@ -813,67 +801,40 @@ pub async fn list_filters(stores: RegisterStores) {
     staff.fields.owner_id = None;
     insert_policy(&stores, &rf, &staff).await;
 
-    let filter = PolicyFilter::default;
-    let cases = [
-        (filter(), vec![&privacy, &retention, &staff], "no filter"),
+    let cases: &[FilterCase<Policies>] = &[
+        (&|_| {}, &[&privacy, &retention, &staff], "no filter"),
         (
-            PolicyFilter {
-                kind: Some(PolicyKind::PrivacyPolicy),
-                ..filter()
-            },
-            vec![&privacy, &staff],
+            &|f| f.kind = Some(PolicyKind::PrivacyPolicy),
+            &[&privacy, &staff],
             "kind",
         ),
         (
-            PolicyFilter {
-                status: Some(PolicyStatus::Active),
-                ..filter()
-            },
-            vec![&retention],
+            &|f| f.status = Some(PolicyStatus::Active),
+            &[&retention],
             "status",
         ),
+        (&|f| f.owner = Some(rf.member), &[&privacy], "owner"),
         (
-            PolicyFilter {
-                owner: Some(rf.member),
-                ..filter()
-            },
-            vec![&privacy],
-            "owner",
-        ),
-        (
-            PolicyFilter {
-                search: Some("privacy".into()),
-                ..filter()
-            },
-            vec![&privacy, &staff],
+            &|f| f.search = Some("privacy".into()),
+            &[&privacy, &staff],
             "search is a case-insensitive substring of the title",
         ),
         (
-            PolicyFilter {
-                search: Some("Privacy".into()),
-                status: Some(PolicyStatus::Retired),
-                kind: Some(PolicyKind::PrivacyPolicy),
-                ..filter()
+            &|f| {
+                f.search = Some("Privacy".into());
+                f.status = Some(PolicyStatus::Retired);
+                f.kind = Some(PolicyKind::PrivacyPolicy);
             },
-            vec![&staff],
+            &[&staff],
             "filters combine",
         ),
         (
-            PolicyFilter {
-                kind: Some(PolicyKind::BreachResponsePlan),
-                ..filter()
-            },
-            vec![],
+            &|f| f.kind = Some(PolicyKind::BreachResponsePlan),
+            &[],
             "a kind no policy has",
         ),
     ];
-    for (filter, expected, what) in cases {
-        assert_eq!(
-            ids::<Policies>(&stores, &rf, filter).await,
-            sorted_ids(&expected),
-            "{what}"
-        );
-    }
+    assert_filters(&stores, &rf, cases).await;
 }
 
 pub async fn version_writes_keep_a_valid_chain(stores: RegisterStores) {

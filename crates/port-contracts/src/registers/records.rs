@@ -17,10 +17,10 @@ use aura_shared_kernel::{Conflict, StoreError};
 
 use crate::{
     RegisterStores,
-    fixtures::{assert_conflict, assert_not_found, event},
+    fixtures::{assert_conflict, assert_not_found, event, one_winner},
     registers::{
-        LIST_NAMES, RegisterFixture, assert_any_conflict, assert_chain, assert_last_event,
-        assert_pages_in_every_sort, events, list_updated_at, now, register,
+        LIST_NAMES, RegisterFixture, SORTS, assert_any_conflict, assert_chain, assert_last_event,
+        assert_pages_in_every_order, assert_untouched, events, list_updated_at, now, register,
     },
 };
 
@@ -262,6 +262,54 @@ pub fn sorted_ids<K: RecordKind>(records: &[&Record<K>]) -> Vec<Id<K>> {
     ids
 }
 
+/// Every sort's full walk of the list under `filter`, in pages of `limit`, equals `rows`
+/// in that sort's order: no duplicates, no gaps.
+pub async fn assert_pages<K: RecordFixture>(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+    filter: K::Filter,
+    rows: &[Record<K>],
+    limit: usize,
+    what: &str,
+) {
+    let fetch = |sort, after| {
+        let query = ListQuery {
+            filter: filter.clone(),
+            sort,
+            after,
+            limit,
+        };
+        async move { list::<K>(stores, rf, query).await }
+    };
+    assert_pages_in_every_order(&SORTS, rows, limit, fetch, what).await;
+}
+
+/// One case of a list filter contract: what it sets on the default filter, the records
+/// the list then holds, and its name.
+pub type FilterCase<'a, K> = (
+    &'a dyn Fn(&mut <K as RecordKind>::Filter),
+    &'a [&'a Record<K>],
+    &'a str,
+);
+
+/// Each case's filter lists exactly its records (one page, in id order); a failure names
+/// the case.
+pub async fn assert_filters<K: RecordFixture>(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+    cases: &[FilterCase<'_, K>],
+) {
+    for (set, expected, what) in cases {
+        let mut filter = K::Filter::default();
+        set(&mut filter);
+        assert_eq!(
+            ids::<K>(stores, rf, filter).await,
+            sorted_ids(expected),
+            "{what}"
+        );
+    }
+}
+
 /// Stores the list rows: names from [`LIST_NAMES`], `updated_at` with ties.
 pub async fn list_rows<K: RecordFixture>(
     stores: &RegisterStores,
@@ -276,6 +324,23 @@ pub async fn list_rows<K: RecordFixture>(
         rows.push(insert(stores, rf, &record).await);
     }
     rows
+}
+
+/// Refused writes (`what`) left the record reading as `kept`, and no event: the chain
+/// still holds `base` events.
+pub async fn assert_unchanged<K: RecordFixture>(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+    kept: &Record<K>,
+    base: usize,
+    what: &str,
+) {
+    assert_eq!(
+        get(stores, rf, kept.id).await,
+        *kept,
+        "{what}: the record stays as it was"
+    );
+    assert_chain(stores, rf.scope(), base, &format!("no event for {what}")).await;
 }
 
 /// A fresh tenant with what its records link to.
@@ -332,12 +397,7 @@ pub async fn insert_of_a_taken_id_is_a_conflict<K: RecordFixture>(stores: Regist
         try_insert(&stores, &rf, &twin).await,
         "inserting an id that is taken",
     );
-    assert_eq!(
-        get(&stores, &rf, record.id).await,
-        record,
-        "the first stays"
-    );
-    assert_chain(&stores, rf.scope(), base, "no event for a refused insert").await;
+    assert_unchanged(&stores, &rf, &record, base, "a refused insert").await;
 }
 
 pub async fn update_replaces_the_row_at_the_expected_version<K: RecordFixture>(
@@ -401,12 +461,7 @@ pub async fn stale_update_loses_nothing<K: RecordFixture>(stores: RegisterStores
         Conflict::Version,
         "a delete at a stale version",
     );
-    assert_eq!(
-        get(&stores, &rf, record.id).await,
-        winner,
-        "the winner's data stays"
-    );
-    assert_chain(&stores, rf.scope(), base, "no event for stale writes").await;
+    assert_unchanged(&stores, &rf, &winner, base, "stale writes").await;
 
     let ghost = new_named::<K>(&stores, &rf, "Ghost", &links);
     assert_not_found(
@@ -431,12 +486,12 @@ pub async fn concurrent_updates_have_one_winner<K: RecordFixture>(stores: Regist
     let b = edited(&stores, &record, K::edit);
 
     let (ra, rb) = tokio::join!(update(&stores, &rf, &a, 1), update(&stores, &rf, &b, 1));
-    let (winner, loser) = match (ra, rb) {
-        (Ok(winner), loser) => (winner, loser),
-        (loser, Ok(winner)) => (winner, loser),
-        (ra, rb) => panic!("exactly one update must win: {ra:?} / {rb:?}"),
-    };
-    assert_conflict(loser, Conflict::Version, "the concurrent update that lost");
+    let ((), winner) = one_winner(
+        ((), ra),
+        ((), rb),
+        Conflict::Version,
+        "the concurrent update that lost",
+    );
     assert!(winner.fields == a.fields || winner.fields == b.fields);
     assert_eq!(get(&stores, &rf, record.id).await, winner);
     assert_chain(&stores, rf.scope(), base + 1, "one event for one winner").await;
@@ -454,12 +509,7 @@ pub async fn delete_checks_the_version<K: RecordFixture>(stores: RegisterStores)
         Conflict::Version,
         "a delete at a stale version",
     );
-    assert_eq!(
-        get(&stores, &rf, record.id).await,
-        edited_once,
-        "still there"
-    );
-    assert_chain(&stores, rf.scope(), base, "no event for a stale delete").await;
+    assert_unchanged(&stores, &rf, &edited_once, base, "a stale delete").await;
 
     delete(&stores, &rf, record.id, 2)
         .await
@@ -550,14 +600,7 @@ pub async fn other_tenants_records_are_out_of_reach<K: RecordFixture>(stores: Re
         record,
         "A's row unchanged"
     );
-    assert_chain(
-        &stores,
-        b.scope(),
-        b_events,
-        "no event for B's refused writes",
-    )
-    .await;
-    assert_chain(&stores, a.scope(), a_events, "A's chain untouched").await;
+    assert_untouched(&stores, &[(&a, a_events), (&b, b_events)]).await;
 }
 
 pub async fn all_is_oldest_first<K: RecordFixture>(stores: RegisterStores) {
@@ -577,29 +620,7 @@ pub async fn list_pages_through_every_sort<K: RecordFixture>(stores: RegisterSto
     let rows = list_rows::<K>(&stores, &rf, &links).await;
 
     for limit in [1, 2, 4, 100] {
-        assert_pages_in_every_sort(
-            &rows,
-            limit,
-            |sort, after| {
-                let stores = stores.clone();
-                let rf = rf.clone();
-                async move {
-                    list::<K>(
-                        &stores,
-                        &rf,
-                        ListQuery {
-                            sort,
-                            after,
-                            limit,
-                            ..query::<K>()
-                        },
-                    )
-                    .await
-                }
-            },
-            K::ENTITY,
-        )
-        .await;
+        assert_pages(&stores, &rf, K::Filter::default(), &rows, limit, K::ENTITY).await;
     }
 }
 

@@ -28,10 +28,7 @@ pub mod reviews;
 
 pub use aura_tasks::Tasks;
 
-use std::sync::Arc;
-
-use aura_adapter_crypto::Sha256ChainHasher;
-use aura_audit::{Actor, AuditAction, AuditRecord, AuditService, PendingEvent};
+use aura_audit::{Actor, AuditAction, PendingEvent};
 use aura_identity::User;
 use aura_jobs::{JobFilter, JobStatus, JobSummary, NewJob, RetryPolicy};
 use aura_shared_kernel::{Role, SystemScope, TenantId, TenantScope, UserId};
@@ -47,11 +44,19 @@ use crate::{
     fixtures::{TenantFixture, add_user, chain, event, register_tenant},
 };
 
+pub use crate::fixtures::{assert_chain, events};
+
 /// A fresh tenant (owner scope) and a member the tasks are assigned to.
 #[derive(Debug, Clone)]
 pub struct TaskFixture {
     pub fx: TenantFixture,
     pub member: User,
+}
+
+impl AsRef<TenantScope> for TaskFixture {
+    fn as_ref(&self) -> &TenantScope {
+        &self.fx.scope
+    }
 }
 
 impl TaskFixture {
@@ -212,6 +217,16 @@ pub async fn find_job(stores: &TaskStores, tenant: TenantId, id: Uuid) -> Option
         .find(|job| job.id == id)
 }
 
+/// `job` is dead, buried with a last error that `reason` accepts (`what` names the case).
+#[track_caller]
+pub fn assert_buried(job: &JobSummary, reason: impl Fn(&str) -> bool, what: &str) {
+    assert_eq!(job.status, JobStatus::Dead, "{what}: dead: {job:?}");
+    assert!(
+        job.last_error.as_deref().is_some_and(reason),
+        "{what}: with the reason: {job:?}"
+    );
+}
+
 /// The status of each of `ids` (each must be stored).
 pub async fn statuses(stores: &TaskStores, tenant: TenantId, ids: &[Uuid]) -> Vec<JobStatus> {
     let jobs = jobs_of(stores, tenant).await;
@@ -247,31 +262,6 @@ pub async fn enqueue(stores: &TaskStores, tf: &TaskFixture, jobs: &[NewJob]) -> 
         .enqueue(tf.scope(), jobs)
         .await
         .expect("enqueue jobs")
-}
-
-/// The tenant's chain verifies and holds `expected` events; returns them.
-pub async fn assert_chain(
-    stores: &TaskStores,
-    scope: &TenantScope,
-    expected: usize,
-    what: &str,
-) -> Vec<AuditRecord> {
-    let records = chain(&stores.identity, scope).await;
-    assert_eq!(records.len(), expected, "{what}: events in the chain");
-    let verification = AuditService::new(stores.audit.clone(), Arc::new(Sha256ChainHasher))
-        .verify(scope)
-        .await
-        .expect("verify the chain");
-    assert!(
-        verification.valid,
-        "{what}: the chain verifies: {verification:?}"
-    );
-    records
-}
-
-/// How many events the tenant's chain holds now.
-pub async fn events(stores: &TaskStores, tf: &TaskFixture) -> usize {
-    chain(&stores.identity, tf.scope()).await.len()
 }
 
 /// The newest events are `actions` (oldest of them first) about `entities`.

@@ -21,10 +21,10 @@ use uuid::Uuid;
 
 use crate::{
     TaskStores,
-    fixtures::{assert_conflict, assert_not_found, event},
+    fixtures::{assert_conflict, assert_not_found, update_tenant},
     tasks::{
-        TaskFixture, add_task, edited, enqueue, find_job, job_ids, jobs_of, mail_job, now,
-        register, reminder_policy, statuses, system, task_event, today,
+        TaskFixture, add_task, assert_buried, edited, enqueue, find_job, job_ids, jobs_of,
+        mail_job, now, register, reminder_policy, statuses, system, task_event, today,
     },
 };
 
@@ -508,14 +508,8 @@ pub async fn exhausted_attempts_and_an_expired_lease_bury_the_job(stores: TaskSt
     );
     assert_eq!(second[0].attempts, 2);
     let buried = find_job(&stores, tf.tenant(), once.id).await.unwrap();
-    assert_eq!(buried.status, JobStatus::Dead, "no attempt left: dead");
-    assert!(
-        buried
-            .last_error
-            .as_deref()
-            .is_some_and(|e| e.contains("lease expired")),
-        "with the reason: {buried:?}"
-    );
+    let expired = |e: &str| e.contains("lease expired");
+    assert_buried(&buried, expired, "no attempt left");
 
     // That worker dies too.
     assert!(
@@ -540,20 +534,12 @@ pub async fn schedule_digests_is_idempotent_and_skips_suspended_tenants(stores: 
     let suspended = register(&stores).await;
     let mut tenant = suspended.fx.tenant.clone();
     tenant.is_active = false;
-    stores
-        .identity
-        .tenants
-        .update(
-            suspended.scope(),
-            &tenant,
-            tenant.version,
-            event(
-                Actor::User(suspended.owner()),
-                aura_identity::actions::TENANT_SUSPENDED,
-                "tenant",
-                tenant.id,
-            ),
-        )
+    let suspension = (
+        Actor::User(suspended.owner()),
+        aura_identity::actions::TENANT_SUSPENDED,
+    );
+    let scope = suspended.scope();
+    update_tenant(&stores.identity, scope, &tenant, tenant.version, suspension)
         .await
         .expect("suspend");
 

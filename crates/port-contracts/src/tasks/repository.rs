@@ -4,9 +4,8 @@
 //! stale and concurrent updates, the kernel's sorts) runs for tasks too, through
 //! `super::records` and `registers::records`; the cases here are the tasks' own.
 
-use std::{future::Future, time::Duration as StdDuration};
+use std::{cmp::Reverse, time::Duration as StdDuration};
 
-use aura_audit::Actor;
 use aura_jobs::JobStatus;
 use aura_records::Id;
 use aura_shared_kernel::{Conflict, Role, StoreError, UserId};
@@ -19,8 +18,8 @@ use uuid::Uuid;
 
 use crate::{
     TaskStores,
-    fixtures::{add_user, assert_conflict, assert_not_found, event},
-    registers::assert_any_conflict,
+    fixtures::{add_user, assert_conflict, assert_not_found, delete_by_owner, one_winner},
+    registers::{ListOrder, assert_any_conflict, assert_pages_in_every_order, records::sorted_ids},
     tasks::{
         TaskFixture, add_task, assert_chain, assert_last_events, edited, events, find_job, get,
         insert_task, job_ids, jobs_of, new_task, now, plan, register, statuses, system, task_event,
@@ -166,12 +165,6 @@ async fn ids(stores: &TaskStores, tf: &TaskFixture, query: TaskQuery) -> Vec<Tas
     let page = list(stores, tf, &query).await;
     assert_eq!(page.next, None, "the filtered list fits one page");
     let mut ids: Vec<TaskId> = page.items.iter().map(|t| t.id).collect();
-    ids.sort();
-    ids
-}
-
-fn sorted_ids(tasks: &[&Task]) -> Vec<TaskId> {
-    let mut ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
     ids.sort();
     ids
 }
@@ -439,12 +432,12 @@ pub async fn concurrent_updates_have_one_winner(stores: TaskStores) {
         update(&stores, &tf, &a, 1, &plan_a),
         update(&stores, &tf, &b, 1, &plan_b)
     );
-    let (winner, winning, losing, loser) = match (ra, rb) {
-        (Ok(()), loser) => (a, plan_a, plan_b, loser),
-        (loser, Ok(())) => (b, plan_b, plan_a, loser),
-        (ra, rb) => panic!("exactly one update must win: {ra:?} / {rb:?}"),
-    };
-    assert_conflict(loser, Conflict::Version, "the concurrent update that lost");
+    let ((winner, winning, losing), ()) = one_winner(
+        ((a, plan_a.clone(), plan_b.clone()), ra),
+        ((b, plan_b, plan_a), rb),
+        Conflict::Version,
+        "the concurrent update that lost",
+    );
     assert_eq!(get(&stores, &tf, task.id).await, winner);
     assert_eq!(
         statuses(&stores, tf.tenant(), &job_ids(&winning)).await,
@@ -769,19 +762,7 @@ pub async fn a_deleted_user_leaves_the_tasks_unassigned(stores: TaskStores) {
     task.fields.assigned_to = Some(helper.id);
     task.derived.created_by = Some(helper.id);
     insert_task(&stores, &tf, &task).await;
-    stores
-        .identity
-        .users
-        .delete(
-            tf.scope(),
-            helper.id,
-            event(
-                Actor::User(tf.owner()),
-                aura_identity::actions::USER_DELETED,
-                "user",
-                helper.id,
-            ),
-        )
+    delete_by_owner(&stores.identity, &tf.fx, &helper)
         .await
         .expect("delete the helper");
     let stored = get(&stores, &tf, task.id).await;
@@ -803,6 +784,10 @@ pub async fn a_deleted_user_leaves_the_tasks_unassigned(stores: TaskStores) {
         "everything else stays"
     );
 }
+
+/// One case of the list filter contract: what it sets on the default filter, the tasks
+/// the list then holds, and its name.
+type FilterCase<'a> = (&'a dyn Fn(&mut TaskFilter), Vec<&'a Task>, &'a str);
 
 pub async fn list_filters(stores: TaskStores) {
     let tf = register(&stores).await;
@@ -839,151 +824,96 @@ pub async fn list_filters(stores: TaskStores) {
     let other_tenant = register(&stores).await;
     add_task(&stores, &other_tenant, "Elsewhere", Some(-3)).await;
 
-    let cases: Vec<(TaskQuery, Vec<&Task>, &str)> = vec![
-        (query(), vec![&a, &b, &c, &d, &e, &f, &g], "no filter"),
+    let cases: &[FilterCase] = &[
+        (&|_| {}, vec![&a, &b, &c, &d, &e, &f, &g], "no filter"),
         (
-            filtered(TaskFilter {
-                assigned_to: member,
-                ..TaskFilter::default()
-            }),
+            &|f| f.assigned_to = member,
             vec![&a, &c, &e, &g],
             "assigned to the member",
         ),
         (
-            filtered(TaskFilter {
-                status: Some(TaskStatus::Open),
-                ..TaskFilter::default()
-            }),
+            &|f| f.status = Some(TaskStatus::Open),
             vec![&a, &c, &d, &g],
             "open",
         ),
         (
-            filtered(TaskFilter {
-                category: Some(Category::DpaReview),
-                ..TaskFilter::default()
-            }),
+            &|f| f.category = Some(Category::DpaReview),
             vec![&a, &d],
             "DPA reviews",
         ),
         (
-            filtered(TaskFilter {
-                due_before: Some(today),
-                ..TaskFilter::default()
-            }),
+            &|f| f.due_before = Some(today),
             vec![&a, &b, &c, &e, &f],
             "due on or before today (undated never)",
         ),
         (
-            filtered(TaskFilter {
-                due_after: Some(today),
-                ..TaskFilter::default()
-            }),
+            &|f| f.due_after = Some(today),
             vec![&c, &d],
             "due on or after today",
         ),
         (
-            filtered(TaskFilter {
-                due_after: Some(today - Duration::days(2)),
-                due_before: Some(today),
-                ..TaskFilter::default()
-            }),
+            &|f| {
+                f.due_after = Some(today - Duration::days(2));
+                f.due_before = Some(today);
+            },
             vec![&b, &c, &f],
             "due within a range, both ends included",
         ),
         (
-            filtered(TaskFilter {
-                overdue_on: Some(today),
-                ..TaskFilter::default()
-            }),
+            &|f| f.overdue_on = Some(today),
             vec![&a, &b],
             "overdue: open or in progress and due before the date",
         ),
         (
-            filtered(TaskFilter {
-                overdue_on: Some(today + Duration::days(1)),
-                ..TaskFilter::default()
-            }),
+            &|f| f.overdue_on = Some(today + Duration::days(1)),
             vec![&a, &b, &c],
             "overdue tomorrow",
         ),
         (
-            filtered(TaskFilter {
-                overdue_on: Some(today),
-                assigned_to: other,
-                ..TaskFilter::default()
-            }),
+            &|f| {
+                f.overdue_on = Some(today);
+                f.assigned_to = other;
+            },
             vec![&b],
             "filters combine",
         ),
         (
-            filtered(TaskFilter {
-                assigned_to: Some(other_tenant.member.id),
-                ..TaskFilter::default()
-            }),
+            &|f| f.assigned_to = Some(other_tenant.member.id),
             vec![],
             "another tenant's user",
         ),
     ];
-    for (q, expected, what) in cases {
+    for (set, expected, what) in cases {
+        let mut filter = TaskFilter::default();
+        set(&mut filter);
         assert_eq!(
-            ids(&stores, &tf, q).await,
-            sorted_ids(&expected),
+            ids(&stores, &tf, filtered(filter)).await,
+            sorted_ids(expected),
             "filter: {what}"
         );
     }
 }
 
-/// `tasks` in the order `sort` promises.
-fn sorted(mut tasks: Vec<Task>, sort: TaskSort) -> Vec<Task> {
-    let key = |t: &Task| t.fields.due_date.unwrap_or(TaskSort::UNDATED);
-    tasks.sort_by(|a, b| match sort {
-        TaskSort::DueDate => (key(a), a.id).cmp(&(key(b), b.id)),
-        TaskSort::DueDateDesc => (key(b), b.id).cmp(&(key(a), a.id)),
-        TaskSort::Record(Sort::Created) => a.id.cmp(&b.id),
-        TaskSort::Record(Sort::CreatedDesc) => b.id.cmp(&a.id),
-        TaskSort::Record(Sort::UpdatedDesc) => (b.updated_at, b.id).cmp(&(a.updated_at, a.id)),
-        TaskSort::Record(Sort::Name) => (&a.fields.title, a.id).cmp(&(&b.fields.title, b.id)),
-        TaskSort::Record(Sort::NameDesc) => (&b.fields.title, b.id).cmp(&(&a.fields.title, a.id)),
-    });
-    tasks
-}
-
-/// Walks a list page by page (`limit` each) from the start, checking each page's size
-/// and cursor, and returns every item in the order served.
-async fn page_through<F, Fut>(sort: TaskSort, limit: usize, mut fetch: F, what: &str) -> Vec<Task>
-where
-    F: FnMut(Option<Cursor>) -> Fut,
-    Fut: Future<Output = ListPage<Task>>,
-{
-    let mut all: Vec<Task> = Vec::new();
-    let mut after = None;
-    for _ in 0..100 {
-        let page = fetch(after.clone()).await;
-        assert!(
-            page.items.len() <= limit,
-            "{what} ({sort:?}): a page holds at most `limit` items"
-        );
-        all.extend(page.items.iter().cloned());
-        match page.next {
-            Some(cursor) => {
-                assert_eq!(
-                    page.items.len(),
-                    limit,
-                    "{what} ({sort:?}): only the last page is short"
-                );
-                let last = page.items.last().expect("a page with a cursor has items");
-                assert_eq!(
-                    cursor,
-                    sort.cursor(last),
-                    "{what} ({sort:?}): the cursor is the sort's cursor of the last item"
-                );
-                assert!(sort.fits(&cursor));
-                after = Some(cursor);
-            }
-            None => return all,
+/// The task sorts: the kernel's, and the due dates (undated last).
+impl ListOrder<Task> for TaskSort {
+    fn order(self, mut tasks: Vec<Task>) -> Vec<Task> {
+        let key = |t: &Task| t.fields.due_date.unwrap_or(TaskSort::UNDATED);
+        match self {
+            TaskSort::DueDate => tasks.sort_by_key(|t| (key(t), t.id)),
+            TaskSort::DueDateDesc => tasks.sort_by_key(|t| Reverse((key(t), t.id))),
+            TaskSort::Record(sort) => return sort.order(tasks),
         }
+        tasks
     }
-    panic!("{what} ({sort:?}): the list never ended");
+
+    fn assert_cursor(self, cursor: &Cursor, last: &Task, what: &str) {
+        assert_eq!(
+            *cursor,
+            self.cursor(last),
+            "{what} ({self:?}): the cursor is the sort's cursor of the last item"
+        );
+        assert!(self.fits(cursor));
+    }
 }
 
 /// Every sort's full walk, in pages of `limit`, equals `tasks` in that sort's order.
@@ -995,34 +925,16 @@ async fn assert_pages_in_every_sort(
     limit: usize,
     what: &str,
 ) {
-    for sort in TASK_SORTS {
-        let served = page_through(
+    let fetch = |sort, after| {
+        let q = TaskQuery {
             sort,
+            after,
             limit,
-            |after| {
-                let q = TaskQuery {
-                    sort,
-                    after,
-                    limit,
-                    ..base.clone()
-                };
-                async move { list(stores, tf, &q).await }
-            },
-            what,
-        )
-        .await;
-        let expected = sorted(tasks.to_vec(), sort);
-        let ids = |tasks: &[Task]| tasks.iter().map(|t| t.id).collect::<Vec<_>>();
-        assert_eq!(
-            ids(&served),
-            ids(&expected),
-            "{what} ({sort:?}): pages in order, without duplicates or gaps"
-        );
-        assert_eq!(
-            served, expected,
-            "{what} ({sort:?}): rows read back unchanged"
-        );
-    }
+            ..base.clone()
+        };
+        async move { list(stores, tf, &q).await }
+    };
+    assert_pages_in_every_order(&TASK_SORTS, tasks, limit, fetch, what).await;
 }
 
 /// Due dates (days from today; `None` undated) and `updated_at` offsets (minutes ago)

@@ -91,6 +91,13 @@ impl ReviewStores {
     }
 }
 
+/// One pass of the review job over `scope` on `date` (`what` names it): how many tasks
+/// it made and how many due reviews it found.
+async fn fire(stores: &ReviewStores, scope: &TenantScope, date: Date, what: &str) -> (u64, u64) {
+    let pass = stores.review_tasks().fire(scope, date).await;
+    pass.unwrap_or_else(|e| panic!("{what}: {e:?}"))
+}
+
 /// Reminders at 7, 1 and 0 days before, sent (and the daily jobs due) from midnight.
 fn policy() -> ReminderPolicy {
     ReminderPolicy {
@@ -152,30 +159,16 @@ pub async fn due_reviews_span_the_registers_in_date_order(stores: ReviewStores) 
     let review_on = processor.fields.dpa_review_on.expect("a review date");
     add_policy(&stores, &rf, review_on - Duration::days(10), false).await;
     add_policy(&stores, &rf, review_on - Duration::days(9), true).await;
-    let activity = add_activity(
-        &stores,
-        &rf,
-        "Payroll",
-        review_on - Duration::days(5),
-        ActivityStatus::Active,
-    )
-    .await;
-    add_activity(
-        &stores,
-        &rf,
-        "Old payroll",
-        review_on - Duration::days(4),
-        ActivityStatus::Retired,
-    )
-    .await;
-    add_activity(
-        &stores,
-        &rf,
-        "Later",
-        review_on + Duration::days(1),
-        ActivityStatus::Draft,
-    )
-    .await;
+    let mut activities = Vec::new();
+    for (name, days, status) in [
+        ("Payroll", -5, ActivityStatus::Active),
+        ("Old payroll", -4, ActivityStatus::Retired),
+        ("Later", 1, ActivityStatus::Draft),
+    ] {
+        let on = review_on + Duration::days(days);
+        activities.push(add_activity(&stores, &rf, name, on, status).await);
+    }
+    let activity = &activities[0];
     add_processor(&stores.registers, &other, "Someone else's").await;
 
     let due = stores
@@ -317,11 +310,7 @@ pub async fn due_reviews_become_tasks_once(stores: ReviewStores) {
     assert_eq!(policy_task.fields.due_date, Some(today - Duration::days(3)));
 
     // Again: nothing new.
-    let again = stores
-        .review_tasks()
-        .fire(&system_scope, today)
-        .await
-        .expect("again");
+    let again = fire(&stores, &system_scope, today, "again").await;
     assert_eq!(again, (0, 2));
 
     // A task deleted by hand is not made again for the same review date.
@@ -341,20 +330,18 @@ pub async fn due_reviews_become_tasks_once(stores: ReviewStores) {
         )
         .await
         .expect("delete");
-    let after_delete = stores
-        .review_tasks()
-        .fire(&system_scope, today)
-        .await
-        .expect("after delete");
+    let after_delete = fire(&stores, &system_scope, today, "after delete").await;
     assert_eq!(after_delete.0, 0);
     assert_eq!(tasks_of(&stores, &scope).await.len(), 1);
 
     // The next day the activity is due: one more task, for it alone.
-    let tomorrow = stores
-        .review_tasks()
-        .fire(&system_scope, today + Duration::days(1))
-        .await
-        .expect("tomorrow");
+    let tomorrow = fire(
+        &stores,
+        &system_scope,
+        today + Duration::days(1),
+        "tomorrow",
+    )
+    .await;
     assert_eq!(tomorrow.0, 1);
     let tasks = tasks_of(&stores, &scope).await;
     let activity_task = tasks
@@ -387,11 +374,7 @@ pub async fn due_reviews_become_tasks_once(stores: ReviewStores) {
         )
         .await
         .expect("move the review");
-    let moved_pass = stores
-        .review_tasks()
-        .fire(&system_scope, today + Duration::days(1))
-        .await
-        .expect("moved");
+    let moved_pass = fire(&stores, &system_scope, today + Duration::days(1), "moved").await;
     assert_eq!(moved_pass.0, 1);
 }
 
@@ -448,34 +431,15 @@ pub async fn two_workers_make_each_review_task_once(stores: ReviewStores) {
 #[macro_export]
 macro_rules! review_contract_tests {
     ($stores:expr $(,)?) => {
-        async fn __review_contract_stores() -> $crate::tasks::reviews::ReviewStores {
-            $stores.await
-        }
+        $crate::__contract_stores!(
+            __review_contract_stores: $crate::tasks::reviews::ReviewStores =
+                $stores
+        );
 
-        mod review_dates {
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn due_reviews_span_the_registers_in_date_order() {
-                $crate::tasks::reviews::due_reviews_span_the_registers_in_date_order(
-                    super::__review_contract_stores().await,
-                )
-                .await;
-            }
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn due_reviews_become_tasks_once() {
-                $crate::tasks::reviews::due_reviews_become_tasks_once(
-                    super::__review_contract_stores().await,
-                )
-                .await;
-            }
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn two_workers_make_each_review_task_once() {
-                $crate::tasks::reviews::two_workers_make_each_review_task_once(
-                    super::__review_contract_stores().await,
-                )
-                .await;
-            }
-        }
+        $crate::__contract_module!(__review_contract_stores: review_dates => tasks::reviews {
+            due_reviews_span_the_registers_in_date_order,
+            due_reviews_become_tasks_once,
+            two_workers_make_each_review_task_once,
+        });
     };
 }
