@@ -329,6 +329,7 @@ impl World {
         recurrence: Recurrence,
     ) -> Task {
         self.tasks
+            .records()
             .create(
                 &org.scope(&org.member),
                 TaskFields {
@@ -341,6 +342,7 @@ impl World {
                     recurrence,
                     status: TaskStatus::Open,
                 },
+                None,
                 &RequestContext::default(),
             )
             .await
@@ -994,6 +996,7 @@ async fn completion_stops_reminders_and_a_recurring_task_reminds_of_its_next_occ
         .expect("complete");
     world
         .tasks
+        .records()
         .delete(&org.scope(&org.owner), deleted.id, deleted.version, &ctx)
         .await
         .expect("delete");

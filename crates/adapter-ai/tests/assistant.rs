@@ -126,7 +126,8 @@ fn draft(kind: PolicyKind) -> PolicyDraftInput {
 async fn add_activity(world: &World, fx: &TenantFixture, name: &str) -> Uuid {
     world
         .registers
-        .create_activity(&fx.scope, activity_fields(name, None, &[]), &ctx())
+        .activity_records()
+        .create(&fx.scope, activity_fields(name, None, &[]), None, &ctx())
         .await
         .unwrap()
         .id
@@ -356,7 +357,8 @@ async fn an_accepted_activity_suggestion_creates_a_draft_activity() {
     };
     let activity = world
         .registers
-        .activity(&fx.scope, aura_records::Id::from_uuid(activity_id), &ctx())
+        .activity_records()
+        .get(&fx.scope, aura_records::Id::from_uuid(activity_id), &ctx())
         .await
         .unwrap();
     assert_eq!(activity.fields.name, "Newsletter");

@@ -85,7 +85,8 @@ impl World {
     /// Creates an activity named `name` (no owner, no processors).
     async fn activity(&self, scope: &TenantScope, name: &str) -> ProcessingActivity {
         self.registers
-            .create_activity(scope, activity_fields(name, None, &[]), &ctx())
+            .activity_records()
+            .create(scope, activity_fields(name, None, &[]), None, &ctx())
             .await
             .unwrap()
     }
@@ -100,7 +101,8 @@ impl World {
     ) -> Result<ProcessingActivity, RegistersError> {
         let fields = activity_fields(name, None, &[]);
         self.registers
-            .update_activity(scope, id, fields, version, &ctx())
+            .activity_records()
+            .update(scope, id, fields, version, None, &ctx())
             .await
     }
 
@@ -116,7 +118,10 @@ impl World {
         parent: Option<ProcessorId>,
     ) -> Result<Processor, RegistersError> {
         let fields = processor_fields(name, parent);
-        self.registers.create_processor(scope, fields, &ctx()).await
+        self.registers
+            .processor_records()
+            .create(scope, fields, None, &ctx())
+            .await
     }
 }
 
@@ -178,7 +183,11 @@ async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
     let existing = world.activity(&team.member, "Payroll").await;
 
     let fields = activity_fields("Sneaky", None, &[]);
-    assert_forbidden(r.create_activity(&team.viewer, fields, &ctx()).await);
+    assert_forbidden(
+        r.activity_records()
+            .create(&team.viewer, fields, None, &ctx())
+            .await,
+    );
     assert_forbidden(
         world
             .rename_activity(&team.viewer, existing.id, "Renamed", 1)
@@ -196,7 +205,11 @@ async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
         limit: 10,
         ..ActivityQuery::default()
     };
-    let page = r.activities(&team.viewer, &query, &ctx()).await.unwrap();
+    let page = r
+        .activity_records()
+        .list(&team.viewer, &query, &ctx())
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 1, "the viewer reads; nothing was added");
     assert_eq!(page.items[0].fields.name, "Payroll");
 }
@@ -208,10 +221,12 @@ async fn only_admins_and_owners_delete() {
     let r = &world.registers;
     let processor = world.processor(&team.member, "Hosting").await;
     assert_forbidden(
-        r.delete_processor(&team.member, processor.id, 1, &ctx())
+        r.processor_records()
+            .delete(&team.member, processor.id, 1, &ctx())
             .await,
     );
-    r.delete_processor(&team.admin, processor.id, 1, &ctx())
+    r.processor_records()
+        .delete(&team.admin, processor.id, 1, &ctx())
         .await
         .expect("an admin deletes");
     let events = world.events(&team.fx.scope, "processor.deleted").await;
@@ -231,7 +246,8 @@ async fn a_created_activity_is_version_one_by_its_author_with_its_gaps_and_its_e
     fields.security_measures = None;
     let checked = world
         .registers
-        .create_activity(&team.member, fields, &ctx())
+        .activity_records()
+        .create(&team.member, fields, None, &ctx())
         .await
         .unwrap();
     let activity = &checked;
@@ -260,7 +276,8 @@ async fn a_created_activity_is_version_one_by_its_author_with_its_gaps_and_its_e
     assert_eq!(events[0].actor.user_id(), team.member.user_id());
     let linked = world
         .registers
-        .processor(&team.member, hosting.id, &ctx())
+        .processor_records()
+        .get(&team.member, hosting.id, &ctx())
         .await
         .unwrap();
     assert_eq!(linked.derived.activity_ids, vec![activity.id]);
@@ -279,7 +296,8 @@ async fn invalid_input_names_every_field_and_stores_nothing() {
     let fields_named = field_errors(
         world
             .registers
-            .create_activity(&team.member, fields, &ctx())
+            .activity_records()
+            .create(&team.member, fields, None, &ctx())
             .await
             .unwrap_err(),
     );
@@ -297,9 +315,11 @@ async fn invalid_input_names_every_field_and_stores_nothing() {
     let owner_named = field_errors(
         world
             .registers
-            .create_activity(
+            .activity_records()
+            .create(
                 &team.member,
                 activity_fields("Payroll", Some(stranger), &[]),
+                None,
                 &ctx(),
             )
             .await
@@ -315,9 +335,11 @@ async fn invalid_input_names_every_field_and_stores_nothing() {
     let links_named = field_errors(
         world
             .registers
-            .create_activity(
+            .activity_records()
+            .create(
                 &team.member,
                 activity_fields("Payroll", None, &[unknown, foreign.id]),
+                None,
                 &ctx(),
             )
             .await
@@ -343,11 +365,13 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
     let activity = world.activity(&team.member, "Payroll").await;
 
     let same = r
-        .update_activity(
+        .activity_records()
+        .update(
             &team.member,
             activity.id,
             activity.fields.clone(),
             1,
+            None,
             &ctx(),
         )
         .await
@@ -381,11 +405,16 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
         .unwrap_err();
     assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
     let stale = r
-        .delete_activity(&team.admin, activity.id, 1, &ctx())
+        .activity_records()
+        .delete(&team.admin, activity.id, 1, &ctx())
         .await
         .unwrap_err();
     assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
-    let kept = r.activity(&team.member, activity.id, &ctx()).await.unwrap();
+    let kept = r
+        .activity_records()
+        .get(&team.member, activity.id, &ctx())
+        .await
+        .unwrap();
     assert_eq!(
         kept.fields.name, "Payroll 2027",
         "the stale edit lost nothing"
@@ -415,7 +444,8 @@ async fn a_sub_processor_chain_neither_loops_nor_leaves_the_tenant() {
     // The top one under its own sub-processor: a loop.
     let under_sub = processor_fields("Cloud", Some(sub.id));
     let looped = r
-        .update_processor(&team.member, top.id, under_sub, 1, &ctx())
+        .processor_records()
+        .update(&team.member, top.id, under_sub, 1, None, &ctx())
         .await;
     assert_eq!(field_errors(looped.unwrap_err()), ["parent_id"]);
 
@@ -426,7 +456,8 @@ async fn a_sub_processor_chain_neither_loops_nor_leaves_the_tenant() {
     assert_eq!(field_errors(outside.unwrap_err()), ["parent_id"]);
 
     let in_use = r
-        .delete_processor(&team.admin, top.id, 1, &ctx())
+        .processor_records()
+        .delete(&team.admin, top.id, 1, &ctx())
         .await
         .unwrap_err();
     assert!(
@@ -446,7 +477,8 @@ async fn another_tenants_records_are_not_found() {
 
     let not_found = |e: RegistersError| matches!(e, RegistersError::NotFound);
     assert!(not_found(
-        r.activity(&b.member, activity.id, &ctx())
+        r.activity_records()
+            .get(&b.member, activity.id, &ctx())
             .await
             .unwrap_err()
     ));
@@ -457,12 +489,14 @@ async fn another_tenants_records_are_not_found() {
             .unwrap_err()
     ));
     assert!(not_found(
-        r.delete_activity(&b.admin, activity.id, 1, &ctx())
+        r.activity_records()
+            .delete(&b.admin, activity.id, 1, &ctx())
             .await
             .unwrap_err()
     ));
     assert!(not_found(
-        r.processor(&b.member, processor.id, &ctx())
+        r.processor_records()
+            .get(&b.member, processor.id, &ctx())
             .await
             .unwrap_err()
     ));
@@ -470,9 +504,18 @@ async fn another_tenants_records_are_not_found() {
         limit: 100,
         ..ProcessorQuery::default()
     };
-    let listed = r.processors(&b.member, &query, &ctx()).await.unwrap();
+    let listed = r
+        .processor_records()
+        .list(&b.member, &query, &ctx())
+        .await
+        .unwrap();
     assert!(listed.items.is_empty(), "B lists none of A's processors");
-    let still: ActivityId = r.activity(&a.member, activity.id, &ctx()).await.unwrap().id;
+    let still: ActivityId = r
+        .activity_records()
+        .get(&a.member, activity.id, &ctx())
+        .await
+        .unwrap()
+        .id;
     assert_eq!(still, activity.id);
 }
 
@@ -492,7 +535,8 @@ async fn a_cursor_from_another_sort_is_refused() {
     };
     let refused = world
         .registers
-        .activities(&team.member, &query, &ctx())
+        .activity_records()
+        .list(&team.member, &query, &ctx())
         .await;
     assert_eq!(field_errors(refused.unwrap_err()), ["cursor"]);
 }

@@ -899,7 +899,8 @@ impl AiAssistant {
                 };
                 let created = self
                     .use_cases
-                    .create_activity_from(scope, fields, Some(&source), ctx)
+                    .activity_records()
+                    .create(scope, fields, Some(&source), ctx)
                     .await?;
                 Ok(Applied::ProcessingActivity {
                     activity_id: created.id.as_uuid(),

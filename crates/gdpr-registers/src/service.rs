@@ -12,7 +12,7 @@ use time::{Date, Duration, Month};
 
 use crate::{
     actions,
-    activity::{Activities, ActivityFields, ActivityId, ProcessingActivity},
+    activity::Activities,
     completeness::CompletenessSummary,
     error::RegistersError,
     organisation::{OrganisationProfile, StoredOrganisation},
@@ -20,8 +20,8 @@ use crate::{
         Policies, Policy, PolicyFields, PolicyId, PolicyState, PolicyStatus, PolicyVersion,
         VersionStatus,
     },
-    ports::{ActivityQuery, ListPage, OrganisationRepository, PolicyVersions, ProcessorQuery},
-    processor::{Processor, ProcessorFields, ProcessorId, Processors},
+    ports::{OrganisationRepository, PolicyVersions},
+    processor::Processors,
     rules::{Members, ProcessorRules},
 };
 
@@ -159,44 +159,6 @@ impl Registers {
         &self.processors
     }
 
-    pub async fn create_activity(
-        &self,
-        scope: &TenantScope,
-        fields: ActivityFields,
-        ctx: &RequestContext,
-    ) -> Result<ProcessingActivity, RegistersError> {
-        self.create_activity_from(scope, fields, None, ctx).await
-    }
-
-    /// [`Registers::create_activity`] whose audit event names where it came from.
-    pub async fn create_activity_from(
-        &self,
-        scope: &TenantScope,
-        fields: ActivityFields,
-        source: Option<&Source>,
-        ctx: &RequestContext,
-    ) -> Result<ProcessingActivity, RegistersError> {
-        self.activities.create(scope, fields, source, ctx).await
-    }
-
-    pub async fn activity(
-        &self,
-        scope: &TenantScope,
-        id: ActivityId,
-        ctx: &RequestContext,
-    ) -> Result<ProcessingActivity, RegistersError> {
-        self.activities.get(scope, id, ctx).await
-    }
-
-    pub async fn activities(
-        &self,
-        scope: &TenantScope,
-        query: &ActivityQuery,
-        ctx: &RequestContext,
-    ) -> Result<ListPage<ProcessingActivity>, RegistersError> {
-        self.activities.list(scope, query, ctx).await
-    }
-
     /// The completeness of the whole register.
     pub async fn completeness(
         &self,
@@ -211,88 +173,11 @@ impl Registers {
         Ok(summary)
     }
 
-    pub async fn update_activity(
-        &self,
-        scope: &TenantScope,
-        id: ActivityId,
-        fields: ActivityFields,
-        expected_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<ProcessingActivity, RegistersError> {
-        self.activities
-            .update(scope, id, fields, expected_version, None, ctx)
-            .await
-    }
-
-    pub async fn delete_activity(
-        &self,
-        scope: &TenantScope,
-        id: ActivityId,
-        expected_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<(), RegistersError> {
-        self.activities
-            .delete(scope, id, expected_version, ctx)
-            .await
-    }
-
     // ------------------------------------------------------------ processors
-
-    pub async fn create_processor(
-        &self,
-        scope: &TenantScope,
-        fields: ProcessorFields,
-        ctx: &RequestContext,
-    ) -> Result<Processor, RegistersError> {
-        self.processors.create(scope, fields, None, ctx).await
-    }
-
-    pub async fn processor(
-        &self,
-        scope: &TenantScope,
-        id: ProcessorId,
-        ctx: &RequestContext,
-    ) -> Result<Processor, RegistersError> {
-        self.processors.get(scope, id, ctx).await
-    }
-
-    pub async fn processors(
-        &self,
-        scope: &TenantScope,
-        query: &ProcessorQuery,
-        ctx: &RequestContext,
-    ) -> Result<ListPage<Processor>, RegistersError> {
-        self.processors.list(scope, query, ctx).await
-    }
 
     /// The date `days` from today, for "DPA missing or due for review within N days".
     pub fn attention_date(&self, days: i64) -> Date {
         self.today() + Duration::days(days)
-    }
-
-    pub async fn update_processor(
-        &self,
-        scope: &TenantScope,
-        id: ProcessorId,
-        fields: ProcessorFields,
-        expected_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<Processor, RegistersError> {
-        self.processors
-            .update(scope, id, fields, expected_version, None, ctx)
-            .await
-    }
-
-    pub async fn delete_processor(
-        &self,
-        scope: &TenantScope,
-        id: ProcessorId,
-        expected_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<(), RegistersError> {
-        self.processors
-            .delete(scope, id, expected_version, ctx)
-            .await
     }
 
     // ------------------------------------------------------------ policies

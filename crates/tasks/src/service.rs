@@ -88,34 +88,6 @@ impl TaskService {
         self.planner.clock.now().date()
     }
 
-    pub async fn create(
-        &self,
-        scope: &TenantScope,
-        fields: TaskFields,
-        ctx: &RequestContext,
-    ) -> Result<Task, TasksError> {
-        self.records.create(scope, fields, None, ctx).await
-    }
-
-    pub async fn get(
-        &self,
-        scope: &TenantScope,
-        id: TaskId,
-        ctx: &RequestContext,
-    ) -> Result<Task, TasksError> {
-        self.records.get(scope, id, ctx).await
-    }
-
-    pub async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: TaskId,
-        expected_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<(), TasksError> {
-        self.records.delete(scope, id, expected_version, ctx).await
-    }
-
     /// A page of tasks, in any of the kernel's orders or by due date.
     pub async fn list(
         &self,

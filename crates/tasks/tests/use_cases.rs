@@ -179,7 +179,8 @@ impl World {
 
     async fn create(&self, org: &Org, fields: TaskFields) -> Task {
         self.tasks
-            .create(&org.scope(Role::Member), fields, &ctx())
+            .records()
+            .create(&org.scope(Role::Member), fields, None, &ctx())
             .await
             .expect("create a task")
     }
@@ -267,6 +268,7 @@ async fn a_member_creates_a_task_with_its_audit_event() {
     assert_eq!(task.tenant_id, org.tenant.id);
     let stored = world
         .tasks
+        .records()
         .get(&org.scope(Role::Viewer), task.id, &ctx())
         .await
         .unwrap();
@@ -288,12 +290,17 @@ async fn bad_fields_are_refused_naming_each_field_and_nothing_is_stored() {
     let member = org.scope(Role::Member);
     let tasks = &world.tasks;
 
-    let result = tasks.create(&member, fields("   "), &ctx()).await;
+    let result = tasks
+        .records()
+        .create(&member, fields("   "), None, &ctx())
+        .await;
     assert_invalid_field(result, "title");
     let result = tasks
+        .records()
         .create(
             &member,
             fields(&"x".repeat(TaskFields::MAX_TITLE + 1)),
+            None,
             &ctx(),
         )
         .await;
@@ -301,17 +308,20 @@ async fn bad_fields_are_refused_naming_each_field_and_nothing_is_stored() {
     let mut recurring = fields("Quarterly drill");
     recurring.recurrence = Recurrence::Quarterly;
     recurring.due_date = None;
-    let result = tasks.create(&member, recurring, &ctx()).await;
+    let result = tasks
+        .records()
+        .create(&member, recurring, None, &ctx())
+        .await;
     assert_invalid_field(result, "due_date");
     let mut far = fields("Far away");
     far.due_date = Some(date!(1999 - 12 - 31));
-    let result = tasks.create(&member, far, &ctx()).await;
+    let result = tasks.records().create(&member, far, None, &ctx()).await;
     assert_invalid_field(result, "due_date");
     // Several problems are reported together.
     let mut both = fields("");
     both.recurrence = Recurrence::Monthly;
     both.due_date = None;
-    match tasks.create(&member, both, &ctx()).await {
+    match tasks.records().create(&member, both, None, &ctx()).await {
         Err(TasksError::Validation(errors)) => {
             let named: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
             assert_eq!(named, ["title", "due_date"]);
@@ -360,13 +370,23 @@ async fn assignees_and_links_must_exist_in_the_callers_tenant() {
 
     let mut foreign_user = fields("Assigned abroad");
     foreign_user.assigned_to = Some(beta.user(Role::Member).id);
-    match world.tasks.create(&member, foreign_user, &ctx()).await {
+    match world
+        .tasks
+        .records()
+        .create(&member, foreign_user, None, &ctx())
+        .await
+    {
         Err(TasksError::UnknownReference { field }) => assert_eq!(field, "assigned_to"),
         other => panic!("expected an unknown assignee, got {other:?}"),
     }
     let mut foreign_link = fields("Linked abroad");
     foreign_link.link = Some(world.record(&beta));
-    match world.tasks.create(&member, foreign_link, &ctx()).await {
+    match world
+        .tasks
+        .records()
+        .create(&member, foreign_link, None, &ctx())
+        .await
+    {
         Err(TasksError::UnknownReference { field }) => assert_eq!(field, "link.id"),
         other => panic!("expected an unknown link, got {other:?}"),
     }
@@ -388,7 +408,11 @@ async fn assignees_and_links_must_exist_in_the_callers_tenant() {
 
     // Another tenant's task is not found, for reading and for writing.
     let beta_scope = beta.scope(Role::Owner);
-    let result = world.tasks.get(&beta_scope, task.id, &ctx()).await;
+    let result = world
+        .tasks
+        .records()
+        .get(&beta_scope, task.id, &ctx())
+        .await;
     assert!(matches!(result, Err(TasksError::NotFound)));
     let result = world
         .tasks
@@ -397,6 +421,7 @@ async fn assignees_and_links_must_exist_in_the_callers_tenant() {
     assert!(matches!(result, Err(TasksError::NotFound)));
     let result = world
         .tasks
+        .records()
         .delete(&beta_scope, task.id, task.version, &ctx())
         .await;
     assert!(matches!(result, Err(TasksError::NotFound)));
@@ -413,8 +438,11 @@ async fn viewers_read_members_write_and_only_admins_delete() {
     let viewer = org.scope(Role::Viewer);
     let member = org.scope(Role::Member);
 
-    tasks.get(&viewer, task.id, &ctx()).await.unwrap();
-    let result = tasks.create(&viewer, fields("Nope"), &ctx()).await;
+    tasks.records().get(&viewer, task.id, &ctx()).await.unwrap();
+    let result = tasks
+        .records()
+        .create(&viewer, fields("Nope"), None, &ctx())
+        .await;
     assert_forbidden(result, Permission::WriteRecords);
     let patch = TaskPatch {
         title: Some("Nope".to_owned()),
@@ -424,17 +452,18 @@ async fn viewers_read_members_write_and_only_admins_delete() {
     assert_forbidden(result, Permission::WriteRecords);
     let result = tasks.complete(&viewer, task.id, 1, &ctx()).await;
     assert_forbidden(result, Permission::WriteRecords);
-    let result = tasks.delete(&member, task.id, 1, &ctx()).await;
+    let result = tasks.records().delete(&member, task.id, 1, &ctx()).await;
     assert_forbidden(result, Permission::DeleteRecords);
-    let result = tasks.delete(&viewer, task.id, 1, &ctx()).await;
+    let result = tasks.records().delete(&viewer, task.id, 1, &ctx()).await;
     assert_forbidden(result, Permission::DeleteRecords);
 
     let denied = world.events(&org, "auth.permission_denied").await;
     assert_eq!(denied.len(), 5, "every refusal is audited");
-    let unchanged = tasks.get(&member, task.id, &ctx()).await.unwrap();
+    let unchanged = tasks.records().get(&member, task.id, &ctx()).await.unwrap();
     assert_eq!(unchanged, task);
 
     tasks
+        .records()
         .delete(&org.scope(Role::Admin), task.id, 1, &ctx())
         .await
         .unwrap();
@@ -475,7 +504,12 @@ async fn an_update_needs_the_version_read_and_is_audited_with_its_changes() {
         .update(&member, task.id, patch(), 1, &ctx())
         .await;
     assert_stale(result);
-    let stored = world.tasks.get(&member, task.id, &ctx()).await.unwrap();
+    let stored = world
+        .tasks
+        .records()
+        .get(&member, task.id, &ctx())
+        .await
+        .unwrap();
     assert_eq!(stored, updated);
 
     let events = world.events_of(&org, "task.updated", task.id).await;
@@ -604,7 +638,12 @@ async fn completing_a_recurring_task_creates_its_next_occurrence() {
     assert_eq!(next.fields.due_date, Some(date!(2027 - 02 - 28)));
     assert_eq!(next.fields.title, task.fields.title);
     assert_eq!(next.fields.assigned_to, task.fields.assigned_to);
-    let stored = world.tasks.get(&member, next.id, &ctx()).await.unwrap();
+    let stored = world
+        .tasks
+        .records()
+        .get(&member, next.id, &ctx())
+        .await
+        .unwrap();
     assert_eq!(stored, next);
 
     let completed = world.events_of(&org, "task.completed", task.id).await;
@@ -625,18 +664,32 @@ async fn a_delete_needs_the_version_read_and_is_audited() {
     let task = world.create(&org, fields("Temporary")).await;
     let admin = org.scope(Role::Admin);
 
-    let result = world.tasks.delete(&admin, task.id, 2, &ctx()).await;
+    let result = world
+        .tasks
+        .records()
+        .delete(&admin, task.id, 2, &ctx())
+        .await;
     assert_stale(result);
-    world.tasks.get(&admin, task.id, &ctx()).await.unwrap();
+    world
+        .tasks
+        .records()
+        .get(&admin, task.id, &ctx())
+        .await
+        .unwrap();
 
     world
         .tasks
+        .records()
         .delete(&admin, task.id, 1, &ctx())
         .await
         .unwrap();
-    let gone = world.tasks.get(&admin, task.id, &ctx()).await;
+    let gone = world.tasks.records().get(&admin, task.id, &ctx()).await;
     assert!(matches!(gone, Err(TasksError::NotFound)));
-    let again = world.tasks.delete(&admin, task.id, 1, &ctx()).await;
+    let again = world
+        .tasks
+        .records()
+        .delete(&admin, task.id, 1, &ctx())
+        .await;
     assert!(matches!(again, Err(TasksError::NotFound)));
 
     let deleted = world.events_of(&org, "task.deleted", task.id).await;
