@@ -7,44 +7,37 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_audit::RequestContext;
-use aura_records::{ListQuery, Record, RecordKind, RecordUseCases};
+use aura_records::{ListQuery, Record, RecordUseCases};
 use aura_shared_kernel::TenantScope;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 use crate::{
     error::ApiError,
     extract::{Auth, ClientMeta, JsonBody, parse_query},
     routes::params::{if_match, page_of, typed_id, with_etag},
+    schemas::record::{RecordBodies, RecordBody, RecordList},
     state::ApiState,
 };
 
-/// What the HTTP edge adds to a kernel register: its use cases and its answer body.
-/// Enough for [`Call`] and the [`get`] and [`delete`] handlers.
-pub(crate) trait RecordRoutes: RecordKind {
-    /// The answer for one record.
-    type Body: Serialize + From<Record<Self>>;
-
+/// What the HTTP edge adds to a kernel register: its use cases (its answer bodies are
+/// its [`RecordBodies`]). Enough for [`Call`] and the [`get`] and [`delete`] handlers.
+pub(crate) trait RecordRoutes: RecordBodies {
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self>;
 }
 
 /// A register whose list, create and replace are the generic handlers too: its request
-/// body, list parameters and page.
+/// body and list parameters.
 pub(crate) trait RecordApi: RecordRoutes {
     /// What a client sends: every field, on create and on replace.
     type Request: DeserializeOwned + Into<Self::Fields> + 'static;
     /// The list's query parameters: the register's filters, and `sort`, `cursor`, `limit`.
     type Params: DeserializeOwned;
-    /// The answer for a page.
-    type List: Serialize;
 
     /// The list query the parameters ask for (filters checked, unknown values refused).
     fn list_query(
         params: Self::Params,
         state: &ApiState,
     ) -> Result<ListQuery<Self::Filter>, ApiError>;
-
-    /// A page's answer: its items and the cursor of the next page.
-    fn page(items: Vec<Self::Body>, next_cursor: Option<String>) -> Self::List;
 }
 
 /// Who asks, in which tenant, from where.
@@ -64,7 +57,7 @@ impl<'a> Call<'a> {
     }
 
     fn answer<K: RecordRoutes>(status: StatusCode, record: Record<K>) -> HttpResponse {
-        with_etag(status, record.version, &K::Body::from(record))
+        with_etag(status, record.version, &RecordBody::from(record))
     }
 
     pub async fn create<K: RecordRoutes>(
@@ -88,12 +81,12 @@ impl<'a> Call<'a> {
     pub async fn list<K: RecordRoutes>(
         &self,
         query: &ListQuery<K::Filter>,
-    ) -> Result<(Vec<K::Body>, Option<String>), ApiError> {
+    ) -> Result<RecordList<K>, ApiError> {
         let page = K::use_cases(self.state)
             .list(self.scope, query, self.ctx)
             .await?;
-        let items = page.items.into_iter().map(K::Body::from).collect();
-        Ok(page_of(items, page.next))
+        let (items, next_cursor) = page_of(page.items, page.next);
+        Ok(RecordList { items, next_cursor })
     }
 
     /// Replaces the record's fields at the version `If-Match` names.
@@ -132,12 +125,12 @@ pub(crate) async fn list<K: RecordApi>(
     state: web::Data<ApiState>,
     meta: ClientMeta,
     Auth(auth): Auth,
-) -> Result<web::Json<K::List>, ApiError> {
+) -> Result<web::Json<RecordList<K>>, ApiError> {
     let query = K::list_query(parse_query(&req)?, &state)?;
-    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
+    let page = Call::new(&state, &auth.scope, &meta)
         .list::<K>(&query)
         .await?;
-    Ok(web::Json(K::page(items, next_cursor)))
+    Ok(web::Json(page))
 }
 
 /// `POST` to a register: the new record, 201 with its `ETag`.

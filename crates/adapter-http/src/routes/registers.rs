@@ -411,8 +411,6 @@ pub async fn transition_version(
 // ------------------------------------------------------------------ the kernel registers
 
 impl RecordRoutes for Activities {
-    type Body = ActivityBody;
-
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.activity_records()
     }
@@ -421,7 +419,6 @@ impl RecordRoutes for Activities {
 impl RecordApi for Activities {
     type Request = ActivityFieldsBody;
     type Params = ActivityParams;
-    type List = ActivityList;
 
     fn list_query(p: ActivityParams, _: &ApiState) -> Result<ListQuery<ActivityFilter>, ApiError> {
         let filter = ActivityFilter {
@@ -434,15 +431,9 @@ impl RecordApi for Activities {
         };
         list_query(filter, p.sort, p.cursor, p.limit)
     }
-
-    fn page(items: Vec<ActivityBody>, next_cursor: Option<String>) -> ActivityList {
-        ActivityList { items, next_cursor }
-    }
 }
 
 impl RecordRoutes for Processors {
-    type Body = ProcessorBody;
-
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.processor_records()
     }
@@ -451,7 +442,6 @@ impl RecordRoutes for Processors {
 impl RecordApi for Processors {
     type Request = ProcessorFieldsBody;
     type Params = ProcessorParams;
-    type List = ProcessorList;
 
     fn list_query(
         p: ProcessorParams,
@@ -474,15 +464,9 @@ impl RecordApi for Processors {
         };
         list_query(filter, p.sort, p.cursor, p.limit)
     }
-
-    fn page(items: Vec<ProcessorBody>, next_cursor: Option<String>) -> ProcessorList {
-        ProcessorList { items, next_cursor }
-    }
 }
 
 impl RecordRoutes for Policies {
-    type Body = PolicyBody;
-
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.policy_records()
     }
@@ -491,7 +475,6 @@ impl RecordRoutes for Policies {
 impl RecordApi for Policies {
     type Request = PolicyFieldsBody;
     type Params = PolicyParams;
-    type List = PolicyList;
 
     fn list_query(p: PolicyParams, _: &ApiState) -> Result<ListQuery<PolicyFilter>, ApiError> {
         let filter = PolicyFilter {
@@ -501,10 +484,6 @@ impl RecordApi for Policies {
             search: query_text(p.q, "q")?,
         };
         list_query(filter, p.sort, p.cursor, p.limit)
-    }
-
-    fn page(items: Vec<PolicyBody>, next_cursor: Option<String>) -> PolicyList {
-        PolicyList { items, next_cursor }
     }
 }
 

@@ -29,8 +29,6 @@ use crate::{
 };
 
 impl RecordRoutes for Tasks {
-    type Body = TaskBody;
-
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.tasks.records()
     }

@@ -2,14 +2,17 @@
 
 use aura_shared_kernel::UserId;
 use aura_tasks::{
-    Category, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskPatch, TaskStatus,
+    Category, LinkKind, RecordLink, Recurrence, TaskFields, TaskPatch, TaskState, TaskStatus, Tasks,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{ToSchema, openapi::schema::Object};
 use uuid::Uuid;
 
-use super::enum_of;
+use super::{
+    enum_of,
+    record::{RecordBodies, RecordBody, RecordList},
+};
 
 fn category() -> Object {
     enum_of(Category::ALL.iter().map(|v| v.as_str()), false)
@@ -71,7 +74,7 @@ impl From<RecordLink> for RecordLinkBody {
 }
 
 /// Everything a user sets on a new task.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Review the DPA with Mail Inc.", "category": "dpa_review", "due_date": "2026-12-15",
     "assigned_to": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "link": {"kind": "processor", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}, "recurrence": "yearly"}))]
@@ -170,23 +173,23 @@ impl From<TaskPatchBody> for TaskPatch {
     }
 }
 
-/// A stored task; its `version` is the `ETag`.
+impl From<TaskFields> for TaskFieldsBody {
+    fn from(f: TaskFields) -> Self {
+        Self {
+            title: f.title,
+            description: f.description,
+            category: f.category,
+            due_date: f.due_date,
+            assigned_to: f.assigned_to,
+            link: f.link.map(Into::into),
+            recurrence: f.recurrence,
+        }
+    }
+}
+
+/// A task's status (a new task's body does not set it) and what the store derives.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TaskBody {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub title: String,
-    pub description: Option<String>,
-    #[schema(schema_with = category)]
-    pub category: Category,
-    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub due_date: Option<Date>,
-    #[schema(value_type = Option<Uuid>)]
-    pub assigned_to: Option<UserId>,
-    pub link: Option<RecordLinkBody>,
-    #[schema(schema_with = recurrence)]
-    pub recurrence: Recurrence,
+pub struct TaskStateBody {
     #[schema(schema_with = task_status)]
     pub status: TaskStatus,
     #[schema(value_type = Option<Uuid>)]
@@ -198,47 +201,33 @@ pub struct TaskBody {
     pub completed_at: Option<OffsetDateTime>,
     /// The occurrence this one follows (recurring tasks).
     pub previous_id: Option<Uuid>,
-    pub version: i32,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
 }
 
-impl From<Task> for TaskBody {
-    fn from(t: Task) -> Self {
-        let (f, d) = (t.fields, t.derived);
-        Self {
-            id: t.id.as_uuid(),
-            tenant_id: t.tenant_id.as_uuid(),
-            title: f.title,
-            description: f.description,
-            category: f.category,
-            due_date: f.due_date,
-            assigned_to: f.assigned_to,
-            link: f.link.map(Into::into),
-            recurrence: f.recurrence,
-            status: f.status,
-            created_by: d.created_by,
-            completed_by: d.completed_by,
-            completed_at: d.completed_at,
-            previous_id: d.previous_id.map(|p| p.as_uuid()),
-            version: t.version,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-        }
+impl RecordBodies for Tasks {
+    const BODY_NAME: &'static str = "TaskBody";
+    const BODY_DESCRIPTION: &'static str = "A stored task; its `version` is the `ETag`.";
+    const LIST_NAME: &'static str = "TaskList";
+    const LIST_DESCRIPTION: &'static str = "A page of tasks.";
+    type FieldsBody = TaskFieldsBody;
+    type DerivedBody = TaskStateBody;
+
+    fn bodies(fields: TaskFields, state: TaskState) -> (TaskFieldsBody, TaskStateBody) {
+        let state = TaskStateBody {
+            status: fields.status,
+            created_by: state.created_by,
+            completed_by: state.completed_by,
+            completed_at: state.completed_at,
+            previous_id: state.previous_id.map(|p| p.as_uuid()),
+        };
+        (fields.into(), state)
     }
 }
 
+/// A stored task.
+pub type TaskBody = RecordBody<Tasks>;
+
 /// A page of tasks.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TaskList {
-    pub items: Vec<TaskBody>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
+pub type TaskList = RecordList<Tasks>;
 
 /// A completed task and, for a recurring one, the next occurrence it created.
 #[derive(Debug, Serialize, ToSchema)]
@@ -254,7 +243,7 @@ mod tests {
 
     use aura_records::Id;
     use aura_shared_kernel::TenantId;
-    use aura_tasks::TaskState;
+    use aura_tasks::Task;
     use serde_json::{Value, json};
     use time::macros::datetime;
 
