@@ -3,9 +3,12 @@
 
 use std::net::IpAddr;
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web::BytesMut};
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web, web::BytesMut,
+};
 use aura_audit::RequestContext;
 use aura_identity::Authenticated;
+use aura_shared_kernel::TenantScope;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures_util::{StreamExt, future::LocalBoxFuture};
 use serde::de::DeserializeOwned;
@@ -63,6 +66,44 @@ impl FromRequest for Auth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { authenticate(&req).await.map(Auth) })
+    }
+}
+
+/// Who calls, in which tenant, from where: what every authenticated handler reads from
+/// the request before its own path, query and body (the application state, the
+/// client's context and the verified principal, in that order).
+pub struct Caller {
+    pub state: web::Data<ApiState>,
+    pub meta: ClientMeta,
+    pub auth: Authenticated,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = web::Data::<ApiState>::extract(&req)
+                .await
+                .map_err(|_| ApiError::Internal("application state missing".into()))?;
+            let meta = ClientMeta::extract(&req).await?;
+            let Auth(auth) = Auth::extract(&req).await?;
+            Ok(Self { state, meta, auth })
+        })
+    }
+}
+
+impl Caller {
+    /// The caller's tenant scope.
+    pub fn scope(&self) -> &TenantScope {
+        &self.auth.scope
+    }
+
+    /// The request's context for audit events.
+    pub fn ctx(&self) -> &RequestContext {
+        &self.meta.context
     }
 }
 

@@ -2,26 +2,23 @@
 //! nothing in the register changes until `accept` (which, like every decision, sends
 //! `If-Match` with the suggestion's ETag).
 
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_ai_port::{
     AiAssistant, AssistantError, PolicyDraftInput, Suggestion, SuggestionKind, SuggestionQuery,
     SuggestionStatus,
 };
 use aura_audit::RequestContext;
 use aura_gdpr_registers::PolicyKind;
-use aura_identity::Authenticated;
 use aura_shared_kernel::{Tenant, TenantScope};
-use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody, cursor, parse_id, parse_query},
+    extract::{Caller, JsonBody, cursor, parse_id, parse_query},
     routes::params::{checked_limit, if_match, query_enum, with_etag},
     schemas::ai::{AcceptedBody, SuggestionBody, SuggestionList, optional_policy_kind},
-    state::ApiState,
 };
 
 /// What to draft: a policy of `kind` (optionally titled), or a new text for the policy
@@ -64,46 +61,14 @@ pub struct SuggestionParams {
     pub cursor: Option<String>,
 }
 
-/// Who asks the assistant, in which tenant, from where: what every AI route reads
-/// from the request before its own path and body.
-pub struct Asker {
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    auth: Authenticated,
-}
-
-impl FromRequest for Asker {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = web::Data::<ApiState>::extract(&req)
-                .await
-                .map_err(|_| ApiError::Internal("application state missing".into()))?;
-            let meta = ClientMeta::extract(&req).await?;
-            let Auth(auth) = Auth::extract(&req).await?;
-            Ok(Self { state, meta, auth })
-        })
-    }
-}
-
-impl Asker {
+/// The assistant's side of a call.
+impl Caller {
     fn ai(&self) -> &AiAssistant {
         &self.state.ai
     }
 
-    fn scope(&self) -> &TenantScope {
-        &self.auth.scope
-    }
-
     fn tenant(&self) -> &Tenant {
         &self.auth.tenant
-    }
-
-    fn ctx(&self) -> &RequestContext {
-        &self.meta.context
     }
 
     /// One of the assistant's generations (`generate`: draft a policy, suggest an
@@ -166,7 +131,7 @@ fn example() -> serde_json::Value {
         (status = 502, body = Problem, content_type = "application/problem+json", description = "the provider failed (`ai_provider_failed`)"),
         (status = 504, body = Problem, content_type = "application/problem+json", description = "the provider did not answer in time (`ai_provider_timeout`)")))]
 pub async fn draft_policy(
-    asker: Asker,
+    asker: Caller,
     JsonBody(body): JsonBody<PolicyDraftBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = PolicyDraftInput {
@@ -189,7 +154,7 @@ pub async fn draft_policy(
         (status = 502, body = Problem, content_type = "application/problem+json"),
         (status = 504, body = Problem, content_type = "application/problem+json")))]
 pub async fn suggest_activity(
-    asker: Asker,
+    asker: Caller,
     JsonBody(body): JsonBody<ActivitySuggestionBody>,
 ) -> Result<HttpResponse, ApiError> {
     asker
@@ -209,7 +174,7 @@ pub async fn suggest_activity(
         (status = 502, body = Problem, content_type = "application/problem+json"),
         (status = 504, body = Problem, content_type = "application/problem+json")))]
 pub async fn ask(
-    asker: Asker,
+    asker: Caller,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<HttpResponse, ApiError> {
     asker.generate(AiAssistant::ask, &body.question).await
@@ -219,7 +184,7 @@ pub async fn ask(
 #[utoipa::path(get, path = "/api/v1/ai/suggestions", tag = "ai", security(("bearer" = [])), params(SuggestionParams),
     responses((status = 200, body = SuggestionList, example = json!({"items": [example()], "next_cursor": null})),
         (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_suggestions(req: HttpRequest, asker: Asker) -> Result<HttpResponse, ApiError> {
+pub async fn list_suggestions(req: HttpRequest, asker: Caller) -> Result<HttpResponse, ApiError> {
     let p: SuggestionParams = parse_query(&req)?;
     let query = SuggestionQuery {
         status: query_enum::<SuggestionStatus>(p.status.as_deref(), "status")?,
@@ -241,7 +206,7 @@ pub async fn list_suggestions(req: HttpRequest, asker: Asker) -> Result<HttpResp
 #[utoipa::path(get, path = "/api/v1/ai/suggestions/{id}", tag = "ai", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = SuggestionBody, example = json!(example())), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_suggestion(
-    asker: Asker,
+    asker: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "id")?;
@@ -270,7 +235,7 @@ fn decision(req: &HttpRequest, path: &str) -> Result<(Uuid, i32), ApiError> {
         (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn accept(
     req: HttpRequest,
-    asker: Asker,
+    asker: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, expected) = decision(&req, &path)?;
@@ -294,7 +259,7 @@ pub async fn accept(
         (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn reject(
     req: HttpRequest,
-    asker: Asker,
+    asker: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, expected) = decision(&req, &path)?;

@@ -8,7 +8,7 @@ use crate::{
         ResetPasswordBody, TokenResponse,
     },
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody},
+    extract::{Caller, ClientMeta, JsonBody},
     routes::params::optional,
     state::ApiState,
 };
@@ -130,12 +130,13 @@ pub async fn refresh(
         (status = 204),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn logout(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<HttpResponse, ApiError> {
-    state.identity.sign_in.logout(&auth, &meta.context).await?;
+pub async fn logout(caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller
+        .state
+        .identity
+        .sign_in
+        .logout(&caller.auth, caller.ctx())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -5,9 +5,8 @@ use aura_shared_kernel::ValidationErrors;
 use crate::{
     dto::{ChangePasswordBody, ProfilePatchBody, TokenResponse, UserBody},
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody},
+    extract::{Auth, Caller, JsonBody},
     routes::params::optional,
-    state::ApiState,
 };
 
 /// The signed-in user.
@@ -21,18 +20,17 @@ pub async fn get_me(Auth(auth): Auth) -> web::Json<UserBody> {
 #[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])), request_body = ProfilePatchBody,
     responses((status = 200, body = UserBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_me(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(body): JsonBody<ProfilePatchBody>,
 ) -> Result<web::Json<UserBody>, ApiError> {
     let mut errors = ValidationErrors::default();
     let full_name = optional(&mut errors, body.full_name.as_deref(), FullName::parse);
     errors.into_result()?;
-    let user = state
+    let user = caller
+        .state
         .identity
         .accounts
-        .update_profile(&auth, ProfilePatch { full_name }, &meta.context)
+        .update_profile(&caller.auth, ProfilePatch { full_name }, caller.ctx())
         .await?;
     Ok(web::Json(user.into()))
 }
@@ -42,16 +40,21 @@ pub async fn patch_me(
 #[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePasswordBody,
     responses((status = 200, body = TokenResponse), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(body): JsonBody<ChangePasswordBody>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let current = Password::presented(&body.current_password, "current_password")?;
-    let pair = state
+    let pair = caller
+        .state
         .identity
         .accounts
-        .change_password(&auth, &current, &body.new_password, meta.ip, &meta.context)
+        .change_password(
+            &caller.auth,
+            &current,
+            &body.new_password,
+            caller.meta.ip,
+            caller.ctx(),
+        )
         .await?;
     Ok(web::Json(pair.into()))
 }

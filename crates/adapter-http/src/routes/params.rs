@@ -106,6 +106,11 @@ pub(crate) fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
     parse_id(raw, "id").map(Id::from_uuid)
 }
 
+/// What a write names: the record of its path's `{id}`, at the version `If-Match` names.
+pub(crate) fn versioned<K>(req: &HttpRequest, raw_id: &str) -> Result<(Id<K>, i32), ApiError> {
+    Ok((typed_id(raw_id)?, if_match(req)?))
+}
+
 /// A page's items as their bodies, and the cursor of the next page.
 pub(crate) fn page_of<T, B: From<T>>(
     items: Vec<T>,
