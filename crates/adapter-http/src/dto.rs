@@ -9,6 +9,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::schemas::page::{Listed, Page};
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
@@ -202,12 +204,13 @@ pub struct UpdateUserBody {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserList {
-    pub items: Vec<UserBody>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
+impl Listed for UserBody {
+    const LIST_NAME: &'static str = "UserList";
+    const LIST_DESCRIPTION: &'static str = "A page of the tenant's users, oldest first.";
 }
+
+/// A page of the tenant's users, oldest first.
+pub type UserList = Page<UserBody>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventBody {
@@ -259,11 +262,13 @@ impl From<AuditRecord> for AuditEventBody {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventList {
-    pub items: Vec<AuditEventBody>,
-    pub next_cursor: Option<String>,
+impl Listed for AuditEventBody {
+    const LIST_NAME: &'static str = "AuditEventList";
+    const LIST_DESCRIPTION: &'static str = "A page of the tenant's audit events, newest first.";
 }
+
+/// A page of the tenant's audit events, newest first.
+pub type AuditEventList = Page<AuditEventBody>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChainReport {

@@ -18,7 +18,10 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Caller, JsonBody, cursor, parse_id, parse_query},
     routes::params::{checked_limit, if_match, query_enum, with_etag},
-    schemas::ai::{AcceptedBody, SuggestionBody, SuggestionList, optional_policy_kind},
+    schemas::{
+        ai::{AcceptedBody, SuggestionBody, SuggestionList},
+        one_of_or_null,
+    },
 };
 
 /// What to draft: a policy of `kind` (optionally titled), or a new text for the policy
@@ -27,7 +30,7 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct PolicyDraftBody {
     /// privacy_policy, data_protection_policy, retention_policy, breach_response_plan or other.
-    #[schema(schema_with = optional_policy_kind, example = "privacy_policy")]
+    #[schema(schema_with = one_of_or_null::<PolicyKind>, example = "privacy_policy")]
     pub kind: Option<PolicyKind>,
     pub title: Option<String>,
     pub policy_id: Option<Uuid>,

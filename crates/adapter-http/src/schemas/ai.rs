@@ -11,20 +11,12 @@ use time::OffsetDateTime;
 use utoipa::{ToSchema, openapi::schema::Object};
 use uuid::Uuid;
 
-use super::{enum_of, registers::ActivityFieldsBody};
+use super::{
+    enum_of, one_of,
+    page::{Listed, Page},
+    registers::ActivityFieldsBody,
+};
 
-fn suggestion_kind() -> Object {
-    enum_of(SuggestionKind::ALL.iter().map(|v| v.as_str()), false)
-}
-fn suggestion_status() -> Object {
-    enum_of(SuggestionStatus::ALL.iter().map(|v| v.as_str()), false)
-}
-fn policy_kind() -> Object {
-    enum_of(PolicyKind::ALL.iter().map(|v| v.as_str()), false)
-}
-pub(crate) fn optional_policy_kind() -> Object {
-    enum_of(PolicyKind::ALL.iter().map(|v| v.as_str()), true)
-}
 fn context_kind() -> Object {
     enum_of(
         [
@@ -48,7 +40,7 @@ pub enum SuggestionContentBody {
     PolicyDraft {
         policy_id: Option<Uuid>,
         title: String,
-        #[schema(schema_with = policy_kind)]
+        #[schema(schema_with = one_of::<PolicyKind>)]
         policy_kind: PolicyKind,
         /// Markdown.
         text: String,
@@ -142,9 +134,9 @@ impl From<Provenance> for ProvenanceBody {
 pub struct SuggestionBody {
     pub id: Uuid,
     pub tenant_id: Uuid,
-    #[schema(schema_with = suggestion_kind)]
+    #[schema(schema_with = one_of::<SuggestionKind>)]
     pub kind: SuggestionKind,
-    #[schema(schema_with = suggestion_status)]
+    #[schema(schema_with = one_of::<SuggestionStatus>)]
     pub status: SuggestionStatus,
     pub content: SuggestionContentBody,
     /// The records the output relies on; always records of the tenant's context.
@@ -183,13 +175,13 @@ impl From<Suggestion> for SuggestionBody {
     }
 }
 
-/// A page of suggestions, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SuggestionList {
-    pub items: Vec<SuggestionBody>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+impl Listed for SuggestionBody {
+    const LIST_NAME: &'static str = "SuggestionList";
+    const LIST_DESCRIPTION: &'static str = "A page of suggestions, newest first.";
 }
+
+/// A page of suggestions, newest first.
+pub type SuggestionList = Page<SuggestionBody>;
 
 /// What accepting a suggestion changed.
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,7 +2,7 @@
 //! tenant, version, timestamps), the register's field body (the one its requests use) and
 //! the values the store derives, side by side as [`aura_records::Record`] serialises
 //! them. A register names its bodies in [`RecordBodies`]; its answer and page bodies are
-//! [`RecordBody`] and [`RecordList`].
+//! [`RecordBody`] and [`RecordList`] (a [`Page`] of them).
 
 use std::borrow::Cow;
 
@@ -12,11 +12,13 @@ use time::OffsetDateTime;
 use utoipa::{
     PartialSchema, ToSchema,
     openapi::{
-        ArrayBuilder, ObjectBuilder, Ref, RefOr, Schema,
+        ObjectBuilder, RefOr, Schema,
         schema::{SchemaType, Type},
     },
 };
 use uuid::Uuid;
+
+use super::page::{Listed, Page};
 
 /// What a kernel register's answer is made of, and the names of its schemas.
 pub trait RecordBodies: RecordKind {
@@ -141,42 +143,11 @@ impl<K: RecordBodies> ToSchema for RecordBody<K> {
 }
 
 /// A page of records of kind `K`.
-#[derive(Debug, Serialize)]
-#[serde(bound = "")]
-pub struct RecordList<K: RecordBodies> {
-    pub items: Vec<RecordBody<K>>,
-    pub next_cursor: Option<String>,
-}
+pub type RecordList<K> = Page<RecordBody<K>>;
 
-impl<K: RecordBodies> PartialSchema for RecordList<K> {
-    fn schema() -> RefOr<Schema> {
-        let cursor = ObjectBuilder::new()
-            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-            .description(Some(
-                "Pass as `cursor` for the next page; null on the last page.",
-            ));
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some(K::LIST_DESCRIPTION))
-            .property(
-                "items",
-                ArrayBuilder::new().items(Ref::from_schema_name(K::BODY_NAME)),
-            )
-            .required("items")
-            .property("next_cursor", cursor)
-            .into()
-    }
-}
-
-impl<K: RecordBodies> ToSchema for RecordList<K> {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed(K::LIST_NAME)
-    }
-
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        schemas.push((K::BODY_NAME.to_owned(), RecordBody::<K>::schema()));
-        RecordBody::<K>::schemas(schemas);
-    }
+impl<K: RecordBodies> Listed for RecordBody<K> {
+    const LIST_NAME: &'static str = K::LIST_NAME;
+    const LIST_DESCRIPTION: &'static str = K::LIST_DESCRIPTION;
 }
 
 #[cfg(test)]

@@ -10,19 +10,10 @@ use utoipa::{ToSchema, openapi::schema::Object};
 use uuid::Uuid;
 
 use super::{
-    enum_of,
+    enum_of, one_of, one_of_or_null,
     record::{RecordBodies, RecordBody, RecordList},
 };
 
-fn category() -> Object {
-    enum_of(Category::ALL.iter().map(|v| v.as_str()), false)
-}
-fn optional_category() -> Object {
-    enum_of(Category::ALL.iter().map(|v| v.as_str()), true)
-}
-fn task_status() -> Object {
-    enum_of(TaskStatus::ALL.iter().map(|v| v.as_str()), false)
-}
 /// The statuses a patch may ask for (completion and reopening have their own routes).
 fn patch_status() -> Object {
     enum_of(
@@ -36,21 +27,12 @@ fn patch_status() -> Object {
         true,
     )
 }
-fn recurrence() -> Object {
-    enum_of(Recurrence::ALL.iter().map(|v| v.as_str()), false)
-}
-fn optional_recurrence() -> Object {
-    enum_of(Recurrence::ALL.iter().map(|v| v.as_str()), true)
-}
-fn link_kind() -> Object {
-    enum_of(LinkKind::ALL.iter().map(|v| v.as_str()), false)
-}
 
 /// A pointer to a record of the same tenant.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordLinkBody {
-    #[schema(schema_with = link_kind)]
+    #[schema(schema_with = one_of::<LinkKind>)]
     pub kind: LinkKind,
     pub id: Uuid,
 }
@@ -82,7 +64,7 @@ pub struct TaskFieldsBody {
     pub title: String,
     #[serde(default)]
     pub description: Option<String>,
-    #[schema(schema_with = category)]
+    #[schema(schema_with = one_of::<Category>)]
     pub category: Category,
     /// Required for a recurring task.
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
@@ -95,7 +77,7 @@ pub struct TaskFieldsBody {
     pub link: Option<RecordLinkBody>,
     /// Default `none`.
     #[serde(default = "no_recurrence")]
-    #[schema(schema_with = recurrence)]
+    #[schema(schema_with = one_of::<Recurrence>)]
     pub recurrence: Recurrence,
 }
 
@@ -127,7 +109,7 @@ pub struct TaskPatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[schema(schema_with = optional_category)]
+    #[schema(schema_with = one_of_or_null::<Category>)]
     pub category: Option<Category>,
     #[serde(default, deserialize_with = "present_date")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -138,7 +120,7 @@ pub struct TaskPatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<RecordLinkBody>)]
     pub link: Option<Option<RecordLinkBody>>,
-    #[schema(schema_with = optional_recurrence)]
+    #[schema(schema_with = one_of_or_null::<Recurrence>)]
     pub recurrence: Option<Recurrence>,
     /// `open`, `in_progress` or `cancelled`; completion and reopening have their own routes.
     #[schema(schema_with = patch_status)]
@@ -190,7 +172,7 @@ impl From<TaskFields> for TaskFieldsBody {
 /// A task's status (a new task's body does not set it) and what the store derives.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskStateBody {
-    #[schema(schema_with = task_status)]
+    #[schema(schema_with = one_of::<TaskStatus>)]
     pub status: TaskStatus,
     #[schema(value_type = Option<Uuid>)]
     pub created_by: Option<UserId>,
