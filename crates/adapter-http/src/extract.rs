@@ -69,6 +69,38 @@ impl FromRequest for Auth {
     }
 }
 
+/// Who calls from where, signed in or not: the application state and the client's
+/// context, what every handler of the public sign-in routes reads first.
+pub struct Visitor {
+    pub state: web::Data<ApiState>,
+    pub meta: ClientMeta,
+}
+
+impl FromRequest for Visitor {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::of(req))
+    }
+}
+
+impl Visitor {
+    fn of(req: &HttpRequest) -> Result<Self, ApiError> {
+        let state = req
+            .app_data::<web::Data<ApiState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        let meta = ClientMeta::extract(req).into_inner()?;
+        Ok(Self { state, meta })
+    }
+
+    /// The request's context for audit events.
+    pub fn ctx(&self) -> &RequestContext {
+        &self.meta.context
+    }
+}
+
 /// Who calls, in which tenant, from where: what every authenticated handler reads from
 /// the request before its own path, query and body (the application state, the
 /// client's context and the verified principal, in that order).
@@ -83,13 +115,11 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let visitor = Visitor::of(req);
         let req = req.clone();
         Box::pin(async move {
-            let state = web::Data::<ApiState>::extract(&req)
-                .await
-                .map_err(|_| ApiError::Internal("application state missing".into()))?;
-            let meta = ClientMeta::extract(&req).await?;
-            let Auth(auth) = Auth::extract(&req).await?;
+            let Visitor { state, meta } = visitor?;
+            let auth = authenticate(&req).await?;
             Ok(Self { state, meta, auth })
         })
     }

@@ -1,5 +1,5 @@
 use actix_web::web;
-use aura_identity::{FullName, Password, ProfilePatch};
+use aura_identity::{Accounts, FullName, Password, ProfilePatch};
 use aura_shared_kernel::ValidationErrors;
 
 use crate::{
@@ -8,6 +8,13 @@ use crate::{
     extract::{Auth, Caller, JsonBody},
     routes::params::optional,
 };
+
+/// The caller's own account.
+impl Caller {
+    fn accounts(&self) -> &Accounts {
+        &self.state.identity.accounts
+    }
+}
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
@@ -27,9 +34,7 @@ pub async fn patch_me(
     let full_name = optional(&mut errors, body.full_name.as_deref(), FullName::parse);
     errors.into_result()?;
     let user = caller
-        .state
-        .identity
-        .accounts
+        .accounts()
         .update_profile(&caller.auth, ProfilePatch { full_name }, caller.ctx())
         .await?;
     Ok(web::Json(user.into()))
@@ -45,9 +50,7 @@ pub async fn change_password(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let current = Password::presented(&body.current_password, "current_password")?;
     let pair = caller
-        .state
-        .identity
-        .accounts
+        .accounts()
         .change_password(
             &caller.auth,
             &current,
