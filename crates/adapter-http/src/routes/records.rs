@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::{
     error::ApiError,
     extract::{Caller, JsonBody, parse_query},
-    routes::params::{page_of, typed_id, versioned, with_etag},
+    routes::params::{Versioned, page_of, typed_id, with_etag},
     schemas::record::{RecordBodies, RecordBody, RecordList},
     state::ApiState,
 };
@@ -81,11 +81,10 @@ impl Caller {
     /// Replaces the record's fields at the version `If-Match` names.
     pub(crate) async fn replace<K: RecordRoutes>(
         &self,
-        req: &HttpRequest,
-        raw_id: &str,
+        target: Versioned<K>,
         fields: K::Fields,
     ) -> Result<HttpResponse, ApiError> {
-        let (id, expected) = versioned(req, raw_id)?;
+        let Versioned { id, expected } = target;
         let record = K::use_cases(&self.state)
             .update(self.scope(), id, fields, expected, None, self.ctx())
             .await?;
@@ -95,10 +94,9 @@ impl Caller {
     /// Deletes the record at the version `If-Match` names: 204.
     pub(crate) async fn delete<K: RecordRoutes>(
         &self,
-        req: &HttpRequest,
-        raw_id: &str,
+        target: Versioned<K>,
     ) -> Result<HttpResponse, ApiError> {
-        let (id, expected) = versioned(req, raw_id)?;
+        let Versioned { id, expected } = target;
         K::use_cases(&self.state)
             .delete(self.scope(), id, expected, self.ctx())
             .await?;
@@ -133,19 +131,17 @@ pub(crate) async fn get<K: RecordRoutes>(
 
 /// `PUT` of a record's fields at the version `If-Match` names.
 pub(crate) async fn replace<K: RecordApi>(
-    req: HttpRequest,
     caller: Caller,
-    path: web::Path<String>,
     JsonBody(body): JsonBody<K::Request>,
+    target: Versioned<K>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.replace::<K>(&req, &path, body.into()).await
+    caller.replace::<K>(target, body.into()).await
 }
 
 /// `DELETE` of a record at the version `If-Match` names: 204.
 pub(crate) async fn delete<K: RecordRoutes>(
-    req: HttpRequest,
     caller: Caller,
-    path: web::Path<String>,
+    target: Versioned<K>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.delete::<K>(&req, &path).await
+    caller.delete::<K>(target).await
 }

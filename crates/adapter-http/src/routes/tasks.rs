@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Caller, JsonBody, parse_id, parse_query},
     routes::{
-        params::{checked_limit, decode_cursor, page_of, query_enum, versioned, with_etag},
+        params::{Versioned, checked_limit, decode_cursor, page_of, query_enum, with_etag},
         records::RecordRoutes,
     },
     schemas::tasks::{CompletedTask, TaskBody, TaskFieldsBody, TaskList, TaskPatchBody},
@@ -156,13 +156,11 @@ pub fn get() {}
     request_body = TaskPatchBody,
     responses((status = 200, body = TaskBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(
-    req: HttpRequest,
+pub(crate) async fn update(
     caller: Caller,
-    path: web::Path<String>,
     JsonBody(patch): JsonBody<TaskPatchBody>,
+    Versioned { id, expected }: Versioned<Tasks>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, expected) = versioned(&req, &path)?;
     let task = caller
         .tasks()
         .update(caller.scope(), id, patch.into(), expected, caller.ctx())
@@ -176,12 +174,10 @@ pub async fn update(
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = CompletedTask), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn complete(
-    req: HttpRequest,
+pub(crate) async fn complete(
     caller: Caller,
-    path: web::Path<String>,
+    Versioned { id, expected }: Versioned<Tasks>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, expected) = versioned(&req, &path)?;
     let (task, next_task) = caller
         .tasks()
         .complete(caller.scope(), id, expected, caller.ctx())
@@ -202,12 +198,10 @@ pub async fn complete(
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = TaskBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn reopen(
-    req: HttpRequest,
+pub(crate) async fn reopen(
     caller: Caller,
-    path: web::Path<String>,
+    Versioned { id, expected }: Versioned<Tasks>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, expected) = versioned(&req, &path)?;
     let task = caller
         .tasks()
         .reopen(caller.scope(), id, expected, caller.ctx())

@@ -113,7 +113,6 @@ pub struct ProvenanceBody {
     /// Every record given to the provider as context.
     pub record_ids: Vec<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub generated_at: OffsetDateTime,
 }
 
@@ -145,12 +144,10 @@ pub struct SuggestionBody {
     #[schema(value_type = Option<Uuid>)]
     pub created_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[schema(value_type = Option<Uuid>)]
     pub decided_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<OffsetDateTime>,
     /// Optimistic concurrency: a decision names the version it read.
     pub version: i32,

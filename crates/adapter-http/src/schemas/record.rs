@@ -49,10 +49,8 @@ pub struct RecordMeta {
     /// Optimistic concurrency: an update names the version it read (`If-Match`).
     pub version: i32,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 

@@ -134,7 +134,6 @@ pub struct OrganisationBody {
     pub profile: OrganisationProfileBody,
     pub version: i32,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<OffsetDateTime>,
 }
 
@@ -242,7 +241,6 @@ pub struct ActivityFieldsBody {
     #[schema(schema_with = one_of::<ActivityStatus>)]
     pub status: ActivityStatus,
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub review_date: Option<Date>,
 }
 
@@ -542,11 +540,9 @@ pub struct ProcessorFieldsBody {
     #[schema(schema_with = one_of::<DpaStatus>)]
     pub dpa_status: DpaStatus,
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub dpa_signed_on: Option<Date>,
     /// When the agreement is due for review or expires.
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub dpa_review_on: Option<Date>,
     #[serde(default)]
     pub clauses: Art28ClausesBody,
@@ -643,7 +639,6 @@ pub struct PolicyFieldsBody {
     /// Months between reviews (1–60); the next review date follows publication.
     pub review_interval_months: Option<u8>,
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub next_review_date: Option<Date>,
     /// Default `draft`.
     #[serde(default = "default_policy_status")]
@@ -726,15 +721,12 @@ pub struct PolicyVersionBody {
     #[schema(value_type = Option<Uuid>)]
     pub created_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[schema(value_type = Option<Uuid>)]
     pub published_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub retired_at: Option<OffsetDateTime>,
     /// Concurrency version of this row.
     pub version: i32,
@@ -814,7 +806,6 @@ pub struct RegisterExportBody {
     #[schema(schema_with = one_of::<RecordKind>)]
     pub record: RecordKind,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub generated_at: OffsetDateTime,
     pub organisation: Option<OrganisationProfileBody>,
     pub completeness: CompletenessBody,

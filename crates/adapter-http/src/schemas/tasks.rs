@@ -68,7 +68,6 @@ pub struct TaskFieldsBody {
     pub category: Category,
     /// Required for a recurring task.
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub due_date: Option<Date>,
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
@@ -179,7 +178,6 @@ pub struct TaskStateBody {
     #[schema(value_type = Option<Uuid>)]
     pub completed_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<OffsetDateTime>,
     /// The occurrence this one follows (recurring tasks).
     pub previous_id: Option<Uuid>,
