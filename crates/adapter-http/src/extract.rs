@@ -227,8 +227,7 @@ pub(crate) async fn read_capped(
 
 pub(crate) fn body_limit(req: &HttpRequest) -> usize {
     let edge = edge(req);
-    let pattern = req.match_pattern();
-    match crate::route::body_cap(req.method(), pattern.as_deref()) {
+    match BodyCap::of(req) {
         BodyCap::Auth => AUTH_BODY_BYTES.min(edge.max_body_bytes),
         BodyCap::Document => edge.max_document_bytes.max(edge.max_body_bytes),
         BodyCap::Standard => edge.max_body_bytes,
