@@ -192,7 +192,7 @@ mod tests {
     };
     use serde_json::Value;
 
-    use super::RateLimit;
+    use super::{RateLimit, Route};
     use crate::routes::table;
     use crate::{idempotency::Keys, request::BodyCap};
 
@@ -230,16 +230,22 @@ mod tests {
         assert!(routes.len() > 50, "{}", routes.len());
     }
 
+    /// The documented operation of `route`.
+    fn operation_of<'a>(operations: &'a [(String, String, Value)], route: &Route) -> &'a Value {
+        operations
+            .iter()
+            .find(|(m, p, _)| *m == route.method.as_str() && *p == route.path)
+            .map(|(_, _, operation)| operation)
+            .expect("documented")
+    }
+
     #[test]
     fn idempotent_routes_are_posts_and_declare_the_key() {
         let operations = documented();
         let idempotent: Vec<_> = table().iter().filter(|r| r.keys.is_some()).collect();
         assert!(idempotent.len() >= 10, "{}", idempotent.len());
         for route in table() {
-            let (_, _, operation) = operations
-                .iter()
-                .find(|(m, p, _)| *m == route.method.as_str() && *p == route.path)
-                .expect("documented");
+            let operation = operation_of(&operations, route);
             let declares_key = operation["parameters"]
                 .as_array()
                 .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
@@ -269,10 +275,7 @@ mod tests {
     fn rate_limit_classes_match_the_security_of_each_route() {
         let operations = documented();
         for route in table() {
-            let (_, _, operation) = operations
-                .iter()
-                .find(|(m, p, _)| *m == route.method.as_str() && *p == route.path)
-                .expect("documented");
+            let operation = operation_of(&operations, route);
             let secured = operation["security"]
                 .as_array()
                 .is_some_and(|s| !s.is_empty());
@@ -305,7 +308,7 @@ mod tests {
     }
 
     /// The route of the table at `method` and `path` (a route's facts travel with it).
-    fn declared(method: &Method, path: &str) -> &'static super::Route {
+    fn declared(method: &Method, path: &str) -> &'static Route {
         table()
             .iter()
             .find(|r| r.method == *method && r.path == path)
