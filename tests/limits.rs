@@ -91,11 +91,16 @@ async fn send(
 }
 
 async fn login_attempt(app: &TestApp, from: &str) -> Answer {
+    login_attempt_at(app, "/api/v1/auth/login", from).await
+}
+
+/// A failed sign-in at `path` (the login route, however spelled).
+async fn login_attempt_at(app: &TestApp, path: &str, from: &str) -> Answer {
     let email = format!("nobody-{}@example.test", uuid::Uuid::new_v4().simple());
     send(
         app,
         Method::POST,
-        "/api/v1/auth/login",
+        path,
         from,
         None,
         Some(json!({ "email": email, "password": "not the password at all" })),
@@ -189,6 +194,40 @@ async fn sign_in_and_sign_up_are_limited_per_client_address() {
             assert!(answer.header("ratelimit-limit").is_none(), "{path}");
         }
     }
+}
+
+/// The limit belongs to the route, not to one spelling of its path: a percent-encoded
+/// path the router serves as the login route counts against the same address.
+#[tokio::test]
+async fn an_encoded_login_path_is_limited_like_the_plain_one() {
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_AUTH_PER_MINUTE", "3")]).await;
+    let flooder = address();
+    for (n, path) in [
+        "/api/v1/%61uth/login",
+        "/api/v1/auth/login",
+        "/api/v1/%61uth/login",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let answer = login_attempt_at(&app, path, &flooder).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {n} at {path}: {}",
+            answer.body
+        );
+        assert_eq!(answer.header("ratelimit-limit"), Some("3"), "{path}");
+        assert_eq!(
+            answer.header("ratelimit-remaining"),
+            Some((2 - n).to_string().as_str()),
+            "{path}"
+        );
+    }
+    login_attempt_at(&app, "/api/v1/%61uth/login", &flooder)
+        .await
+        .assert_rate_limited(20);
+    login_attempt(&app, &flooder).await.assert_rate_limited(20);
 }
 
 #[tokio::test]

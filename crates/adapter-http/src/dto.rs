@@ -9,6 +9,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::schemas::page::{Listed, Page};
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
@@ -107,13 +109,10 @@ pub struct UserBody {
     /// True while an invited user has not set a password yet.
     pub password_pending: bool,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_login_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 
@@ -145,10 +144,8 @@ pub struct TenantBody {
     #[schema(schema_with = crate::schemas::free_form)]
     pub settings: serde_json::Value,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 
@@ -202,12 +199,13 @@ pub struct UpdateUserBody {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserList {
-    pub items: Vec<UserBody>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
+impl Listed for UserBody {
+    const LIST_NAME: &'static str = "UserList";
+    const LIST_DESCRIPTION: &'static str = "A page of the tenant's users, oldest first.";
 }
+
+/// A page of the tenant's users, oldest first.
+pub type UserList = Page<UserBody>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventBody {
@@ -228,7 +226,6 @@ pub struct AuditEventBody {
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     pub prev_hash: String,
     pub hash: String,
@@ -259,11 +256,13 @@ impl From<AuditRecord> for AuditEventBody {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventList {
-    pub items: Vec<AuditEventBody>,
-    pub next_cursor: Option<String>,
+impl Listed for AuditEventBody {
+    const LIST_NAME: &'static str = "AuditEventList";
+    const LIST_DESCRIPTION: &'static str = "A page of the tenant's audit events, newest first.";
 }
+
+/// A page of the tenant's audit events, newest first.
+pub type AuditEventList = Page<AuditEventBody>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChainReport {

@@ -360,9 +360,11 @@ impl From<AuditError> for ApiError {
     }
 }
 
-impl From<aura_gdpr_registers::RegistersError> for ApiError {
-    fn from(error: aura_gdpr_registers::RegistersError) -> Self {
-        use aura_gdpr_registers::RegistersError as E;
+/// The kernel's use-case error core, which the registers, the tasks and the assistant
+/// share (`RegistersError` and `TasksError` are this type): one mapping for all.
+impl From<aura_records::UseCaseError> for ApiError {
+    fn from(error: aura_records::UseCaseError) -> Self {
+        use aura_records::UseCaseError as E;
         match error {
             E::Validation(errors) => ApiError::Validation(errors),
             E::Forbidden(_) => ApiError::FORBIDDEN,

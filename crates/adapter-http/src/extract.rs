@@ -3,9 +3,12 @@
 
 use std::net::IpAddr;
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web::BytesMut};
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web, web::BytesMut,
+};
 use aura_audit::RequestContext;
 use aura_identity::Authenticated;
+use aura_shared_kernel::TenantScope;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures_util::{StreamExt, future::LocalBoxFuture};
 use serde::de::DeserializeOwned;
@@ -63,6 +66,74 @@ impl FromRequest for Auth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { authenticate(&req).await.map(Auth) })
+    }
+}
+
+/// Who calls from where, signed in or not: the application state and the client's
+/// context, what every handler of the public sign-in routes reads first.
+pub struct Visitor {
+    pub state: web::Data<ApiState>,
+    pub meta: ClientMeta,
+}
+
+impl FromRequest for Visitor {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::of(req))
+    }
+}
+
+impl Visitor {
+    fn of(req: &HttpRequest) -> Result<Self, ApiError> {
+        let state = req
+            .app_data::<web::Data<ApiState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        let meta = ClientMeta::extract(req).into_inner()?;
+        Ok(Self { state, meta })
+    }
+
+    /// The request's context for audit events.
+    pub fn ctx(&self) -> &RequestContext {
+        &self.meta.context
+    }
+}
+
+/// Who calls, in which tenant, from where: what every authenticated handler reads from
+/// the request before its own path, query and body (the application state, the
+/// client's context and the verified principal, in that order).
+pub struct Caller {
+    pub state: web::Data<ApiState>,
+    pub meta: ClientMeta,
+    pub auth: Authenticated,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let visitor = Visitor::of(req);
+        let req = req.clone();
+        Box::pin(async move {
+            let Visitor { state, meta } = visitor?;
+            let auth = authenticate(&req).await?;
+            Ok(Self { state, meta, auth })
+        })
+    }
+}
+
+impl Caller {
+    /// The caller's tenant scope.
+    pub fn scope(&self) -> &TenantScope {
+        &self.auth.scope
+    }
+
+    /// The request's context for audit events.
+    pub fn ctx(&self) -> &RequestContext {
+        &self.meta.context
     }
 }
 
@@ -156,8 +227,7 @@ pub(crate) async fn read_capped(
 
 pub(crate) fn body_limit(req: &HttpRequest) -> usize {
     let edge = edge(req);
-    let pattern = req.match_pattern();
-    match crate::route::body_cap(req.method(), pattern.as_deref()) {
+    match BodyCap::of(req) {
         BodyCap::Auth => AUTH_BODY_BYTES.min(edge.max_body_bytes),
         BodyCap::Document => edge.max_document_bytes.max(edge.max_body_bytes),
         BodyCap::Standard => edge.max_body_bytes,

@@ -81,7 +81,7 @@ fn allowed_methods() -> &'static std::collections::HashMap<String, String> {
     static ALLOWED: std::sync::OnceLock<std::collections::HashMap<String, String>> =
         std::sync::OnceLock::new();
     ALLOWED.get_or_init(|| {
-        let table = route::table();
+        let table = routes::table();
         table
             .iter()
             .map(|r| {

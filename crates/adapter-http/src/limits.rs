@@ -1,8 +1,9 @@
 //! Request rate limits at the edge.
 //!
 //! - Per client address on the public auth routes (marked `RateLimit::PerAddress` in the
-//!   route table, [`crate::routes::table`]): checked by [`enforce`] before the handler runs
-//!   (before any body is parsed or password hashed).
+//!   route table, [`crate::routes::table`]): checked by [`per_address`], which the route
+//!   itself carries, before the handler runs (before any body is parsed or password
+//!   hashed), whatever spelling of the path reached the route.
 //! - Per tenant on every authenticated route: checked by the `Auth` extractor with the
 //!   tenant of the verified token — the local block cache before the principal is
 //!   re-read, the shared store after ([`tenant_before_reread`], [`tenant_after_reread`]).
@@ -15,7 +16,7 @@
 
 use actix_web::{
     Error, HttpMessage, HttpRequest, ResponseError,
-    body::{EitherBody, MessageBody},
+    body::{BoxBody, EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::header::{HeaderName, HeaderValue},
     middleware::Next,
@@ -50,15 +51,14 @@ fn refusal(decision: RateLimitDecision, limit: Limit) -> ApiError {
     }
 }
 
-/// Wraps `/api/v1`: the per-address limit on the routes the table marks
-/// `RateLimit::PerAddress`, and the rate-limit
-/// headers on every response whose request was counted.
-pub async fn enforce(
+/// Wraps each route the table marks `RateLimit::PerAddress` (attached where the route
+/// is registered, [`crate::route::Route::service`]): the per-address limit, refused
+/// before anything else of the route runs.
+pub async fn per_address(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    if crate::route::limited_per_address(req.path())
-        && let Some(state) = req.app_data::<web::Data<ApiState>>()
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, Error> {
+    if let Some(state) = req.app_data::<web::Data<ApiState>>()
         && let Some(limits) = &state.limits
         && let Some(ip) = client_ip(req.request(), &state.edge.trusted_proxies)
     {
@@ -73,12 +73,21 @@ pub async fn enforce(
             return Ok(ServiceResponse::new(request, response).map_into_right_body());
         }
     }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// Wraps `/api/v1`: the rate-limit headers on every response whose request was counted
+/// (per address by [`per_address`], per tenant by the `Auth` extractor).
+pub async fn headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut response = next.call(req).await?;
     let decided = response.request().extensions().get::<Decided>().copied();
     if let Some(Decided(decision)) = decided {
         set_headers(response.headers_mut(), decision);
     }
-    Ok(response.map_into_left_body())
+    Ok(response)
 }
 
 /// Before the principal is re-read: refuses at once, without a store round trip, when

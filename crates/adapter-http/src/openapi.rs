@@ -11,7 +11,7 @@ use utoipa::{
     },
 };
 
-use crate::{dto, error, route, routes, state};
+use crate::{dto, error, routes, state};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -80,7 +80,7 @@ impl Modify for IdempotencyKeys {
                     .build(),
             )
         };
-        for route in route::table().iter().filter(|r| r.keys.is_some()) {
+        for route in routes::table().iter().filter(|r| r.keys.is_some()) {
             let Some(operation) = openapi
                 .paths
                 .paths
@@ -268,7 +268,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let mut schemas = Vec::new();
-    for route in route::table() {
+    for route in routes::table() {
         doc.paths
             .add_path_operation(&route.path, vec![route.http_method()], route.operation());
         route.schemas(&mut schemas);

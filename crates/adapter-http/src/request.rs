@@ -7,7 +7,7 @@
 use std::{net::IpAddr, str::FromStr};
 
 use actix_web::{
-    HttpRequest,
+    HttpMessage, HttpRequest,
     http::header::{self, HeaderName},
     web,
 };
@@ -104,7 +104,7 @@ pub(crate) const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
 
 /// Which body cap a route has: requests carrying a document get a larger one, the
 /// authentication routes a small one, the rest `EdgeConfig::max_body_bytes`. Declared
-/// per route in the route table ([`crate::routes::table`]).
+/// per route in the route table ([`crate::routes::table`]), carried by the route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyCap {
     /// `EdgeConfig::max_body_bytes`.
@@ -113,6 +113,18 @@ pub enum BodyCap {
     Auth,
     /// Policy texts and other long documents (`EdgeConfig::max_document_bytes`).
     Document,
+}
+
+impl BodyCap {
+    /// The cap of the route the request reached: each route puts its own in the
+    /// request's extensions ([`crate::route::Route::service`]); the standard cap for
+    /// anything that reached no route.
+    pub(crate) fn of(req: &HttpRequest) -> BodyCap {
+        req.extensions()
+            .get::<BodyCap>()
+            .copied()
+            .unwrap_or(BodyCap::Standard)
+    }
 }
 
 /// Credentials, names and a password fit in far less; anything bigger is abuse.

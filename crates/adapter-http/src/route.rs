@@ -7,13 +7,19 @@
 //! The method and path come from the handler's own `#[utoipa::path]` attribute, so the
 //! documented route and the served one cannot differ.
 
-use std::sync::LazyLock;
-
-use actix_web::{FromRequest, Handler, Responder, http::Method, middleware::from_fn, web};
+use actix_web::{
+    FromRequest, Handler, HttpMessage, Responder,
+    body::BoxBody,
+    dev::ServiceRequest,
+    http::Method,
+    middleware::{Next, from_fn},
+    web,
+};
 use utoipa::openapi::{RefOr, path::HttpMethod, path::Operation, schema::Schema};
 
 use crate::{
     idempotency::{Keys, signup_keys, tenant_keys},
+    limits::per_address,
     request::BodyCap,
 };
 
@@ -21,7 +27,7 @@ use crate::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimit {
     /// Public routes that cost work (a password hash, a token look-up, a mail): limited
-    /// per client address before the handler runs ([`crate::limits::enforce`]).
+    /// per client address before the handler runs ([`crate::limits::per_address`]).
     PerAddress,
     /// Authenticated routes: limited per tenant by the `Auth` extractor.
     PerTenant,
@@ -123,13 +129,28 @@ impl Route {
         (self.schemas)(into);
     }
 
-    /// The actix route: method guard, handler, and the idempotency middleware if any.
+    /// The actix route: method guard, handler, the idempotency middleware if any, the
+    /// route's body cap put in the request (for the extractors and the idempotency
+    /// middleware to read), and outermost the per-address limit if the route has it.
+    /// Whatever spelling of the path the router resolves to this route (a
+    /// percent-encoded one included) meets the same facts.
     pub fn service(&self) -> actix_web::Route {
         let route = (self.attach)(web::method(self.method.clone()));
-        match self.keys {
+        let route = match self.keys {
             Some(Keys::SignUp) => route.wrap(from_fn(signup_keys)),
             Some(Keys::Tenant) => route.wrap(from_fn(tenant_keys)),
             None => route,
+        };
+        let body = self.body;
+        let route = route.wrap(from_fn(
+            move |req: ServiceRequest, next: Next<BoxBody>| async move {
+                req.extensions_mut().insert(body);
+                next.call(req).await
+            },
+        ));
+        match self.limit {
+            RateLimit::PerAddress => route.wrap(from_fn(per_address)),
+            RateLimit::PerTenant | RateLimit::Unlimited => route,
         }
     }
 }
@@ -160,40 +181,19 @@ where
     operation
 }
 
-/// Every route, built once.
-pub fn table() -> &'static [Route] {
-    static TABLE: LazyLock<Vec<Route>> = LazyLock::new(crate::routes::table);
-    &TABLE
-}
-
-/// The body cap of the route matched by `method` and `pattern` (the standard cap for
-/// anything not in the table).
-pub(crate) fn body_cap(method: &Method, pattern: Option<&str>) -> BodyCap {
-    pattern
-        .and_then(|pattern| {
-            table()
-                .iter()
-                .find(|r| r.method == *method && r.path == pattern)
-        })
-        .map_or(BodyCap::Standard, |r| r.body)
-}
-
-/// Whether requests to `path` count against the per-address limit. Such routes have
-/// no path parameters, so the request path is the route's path.
-pub(crate) fn limited_per_address(path: &str) -> bool {
-    table()
-        .iter()
-        .any(|r| r.limit == RateLimit::PerAddress && r.path == path)
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
-    use actix_web::{App, HttpResponse, http::StatusCode, test as actix};
+    use actix_web::{
+        App, HttpResponse,
+        http::{Method, StatusCode},
+        test as actix,
+    };
     use serde_json::Value;
 
-    use super::{RateLimit, table};
+    use super::{RateLimit, Route};
+    use crate::routes::table;
     use crate::{idempotency::Keys, request::BodyCap};
 
     /// (method, path) of every operation in the served document.
@@ -230,16 +230,22 @@ mod tests {
         assert!(routes.len() > 50, "{}", routes.len());
     }
 
+    /// The documented operation of `route`.
+    fn operation_of<'a>(operations: &'a [(String, String, Value)], route: &Route) -> &'a Value {
+        operations
+            .iter()
+            .find(|(m, p, _)| *m == route.method.as_str() && *p == route.path)
+            .map(|(_, _, operation)| operation)
+            .expect("documented")
+    }
+
     #[test]
     fn idempotent_routes_are_posts_and_declare_the_key() {
         let operations = documented();
         let idempotent: Vec<_> = table().iter().filter(|r| r.keys.is_some()).collect();
         assert!(idempotent.len() >= 10, "{}", idempotent.len());
         for route in table() {
-            let (_, _, operation) = operations
-                .iter()
-                .find(|(m, p, _)| *m == route.method.as_str() && *p == route.path)
-                .expect("documented");
+            let operation = operation_of(&operations, route);
             let declares_key = operation["parameters"]
                 .as_array()
                 .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
@@ -269,10 +275,7 @@ mod tests {
     fn rate_limit_classes_match_the_security_of_each_route() {
         let operations = documented();
         for route in table() {
-            let (_, _, operation) = operations
-                .iter()
-                .find(|(m, p, _)| *m == route.method.as_str() && *p == route.path)
-                .expect("documented");
+            let operation = operation_of(&operations, route);
             let secured = operation["security"]
                 .as_array()
                 .is_some_and(|s| !s.is_empty());
@@ -299,14 +302,22 @@ mod tests {
                 "/api/v1/auth/password/reset",
             ]
         );
-        assert!(super::limited_per_address("/api/v1/auth/login"));
-        assert!(!super::limited_per_address("/api/v1/auth/logout"));
+        let limit = |path: &str| declared(&Method::POST, path).limit;
+        assert_eq!(limit("/api/v1/auth/login"), RateLimit::PerAddress);
+        assert_ne!(limit("/api/v1/auth/logout"), RateLimit::PerAddress);
+    }
+
+    /// The route of the table at `method` and `path` (a route's facts travel with it).
+    fn declared(method: &Method, path: &str) -> &'static Route {
+        table()
+            .iter()
+            .find(|r| r.method == *method && r.path == path)
+            .expect("declared")
     }
 
     #[test]
-    fn body_caps_are_found_by_method_and_pattern() {
-        use actix_web::http::Method;
-        let cap = |method: Method, path: &str| super::body_cap(&method, Some(path));
+    fn body_caps_are_declared_per_method_and_pattern() {
+        let cap = |method: Method, path: &str| declared(&method, path).body;
         assert_eq!(cap(Method::POST, "/api/v1/policies"), BodyCap::Document);
         assert_eq!(
             cap(Method::PUT, "/api/v1/policies/{id}/versions/{number}"),
@@ -316,7 +327,7 @@ mod tests {
         assert_eq!(cap(Method::POST, "/api/v1/auth/logout"), BodyCap::Auth);
         assert_eq!(cap(Method::POST, "/api/v1/tasks"), BodyCap::Standard);
         assert_eq!(
-            super::body_cap(&Method::POST, None),
+            BodyCap::of(&actix::TestRequest::post().to_http_request()),
             BodyCap::Standard,
             "no route, no larger cap"
         );

@@ -2,26 +2,26 @@
 //! nothing in the register changes until `accept` (which, like every decision, sends
 //! `If-Match` with the suggestion's ETag).
 
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_ai_port::{
     AiAssistant, AssistantError, PolicyDraftInput, Suggestion, SuggestionKind, SuggestionQuery,
     SuggestionStatus,
 };
 use aura_audit::RequestContext;
 use aura_gdpr_registers::PolicyKind;
-use aura_identity::Authenticated;
 use aura_shared_kernel::{Tenant, TenantScope};
-use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody, cursor, parse_id, parse_query},
-    routes::params::{checked_limit, if_match, query_enum, with_etag},
-    schemas::ai::{AcceptedBody, SuggestionBody, SuggestionList, optional_policy_kind},
-    state::ApiState,
+    extract::{Caller, JsonBody, cursor, parse_id, parse_query},
+    routes::params::{Versioned, checked_limit, query_enum, with_etag},
+    schemas::{
+        ai::{AcceptedBody, SuggestionBody, SuggestionList},
+        one_of_or_null,
+    },
 };
 
 /// What to draft: a policy of `kind` (optionally titled), or a new text for the policy
@@ -30,7 +30,7 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct PolicyDraftBody {
     /// privacy_policy, data_protection_policy, retention_policy, breach_response_plan or other.
-    #[schema(schema_with = optional_policy_kind, example = "privacy_policy")]
+    #[schema(schema_with = one_of_or_null::<PolicyKind>, example = "privacy_policy")]
     pub kind: Option<PolicyKind>,
     pub title: Option<String>,
     pub policy_id: Option<Uuid>,
@@ -64,46 +64,14 @@ pub struct SuggestionParams {
     pub cursor: Option<String>,
 }
 
-/// Who asks the assistant, in which tenant, from where: what every AI route reads
-/// from the request before its own path and body.
-pub struct Asker {
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    auth: Authenticated,
-}
-
-impl FromRequest for Asker {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = web::Data::<ApiState>::extract(&req)
-                .await
-                .map_err(|_| ApiError::Internal("application state missing".into()))?;
-            let meta = ClientMeta::extract(&req).await?;
-            let Auth(auth) = Auth::extract(&req).await?;
-            Ok(Self { state, meta, auth })
-        })
-    }
-}
-
-impl Asker {
+/// The assistant's side of a call.
+impl Caller {
     fn ai(&self) -> &AiAssistant {
         &self.state.ai
     }
 
-    fn scope(&self) -> &TenantScope {
-        &self.auth.scope
-    }
-
     fn tenant(&self) -> &Tenant {
         &self.auth.tenant
-    }
-
-    fn ctx(&self) -> &RequestContext {
-        &self.meta.context
     }
 
     /// One of the assistant's generations (`generate`: draft a policy, suggest an
@@ -166,7 +134,7 @@ fn example() -> serde_json::Value {
         (status = 502, body = Problem, content_type = "application/problem+json", description = "the provider failed (`ai_provider_failed`)"),
         (status = 504, body = Problem, content_type = "application/problem+json", description = "the provider did not answer in time (`ai_provider_timeout`)")))]
 pub async fn draft_policy(
-    asker: Asker,
+    caller: Caller,
     JsonBody(body): JsonBody<PolicyDraftBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = PolicyDraftInput {
@@ -174,7 +142,7 @@ pub async fn draft_policy(
         title: body.title,
         policy_id: body.policy_id,
     };
-    asker.generate(AiAssistant::draft_policy, input).await
+    caller.generate(AiAssistant::draft_policy, input).await
 }
 
 /// Suggests the fields of a processing activity from a plain-language description.
@@ -189,10 +157,10 @@ pub async fn draft_policy(
         (status = 502, body = Problem, content_type = "application/problem+json"),
         (status = 504, body = Problem, content_type = "application/problem+json")))]
 pub async fn suggest_activity(
-    asker: Asker,
+    caller: Caller,
     JsonBody(body): JsonBody<ActivitySuggestionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    asker
+    caller
         .generate(AiAssistant::suggest_activity, &body.description)
         .await
 }
@@ -209,17 +177,17 @@ pub async fn suggest_activity(
         (status = 502, body = Problem, content_type = "application/problem+json"),
         (status = 504, body = Problem, content_type = "application/problem+json")))]
 pub async fn ask(
-    asker: Asker,
+    caller: Caller,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<HttpResponse, ApiError> {
-    asker.generate(AiAssistant::ask, &body.question).await
+    caller.generate(AiAssistant::ask, &body.question).await
 }
 
 /// The tenant's suggestions, newest first.
 #[utoipa::path(get, path = "/api/v1/ai/suggestions", tag = "ai", security(("bearer" = [])), params(SuggestionParams),
     responses((status = 200, body = SuggestionList, example = json!({"items": [example()], "next_cursor": null})),
         (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_suggestions(req: HttpRequest, asker: Asker) -> Result<HttpResponse, ApiError> {
+pub async fn list_suggestions(req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
     let p: SuggestionParams = parse_query(&req)?;
     let query = SuggestionQuery {
         status: query_enum::<SuggestionStatus>(p.status.as_deref(), "status")?,
@@ -227,9 +195,9 @@ pub async fn list_suggestions(req: HttpRequest, asker: Asker) -> Result<HttpResp
         after: p.cursor.as_deref().map(cursor::decode_id).transpose()?,
         limit: checked_limit(p.limit)?,
     };
-    let page = asker
+    let page = caller
         .ai()
-        .suggestions(asker.scope(), &query, asker.ctx())
+        .suggestions(caller.scope(), &query, caller.ctx())
         .await?;
     Ok(HttpResponse::Ok().json(SuggestionList {
         items: page.items.into_iter().map(SuggestionBody::from).collect(),
@@ -241,20 +209,15 @@ pub async fn list_suggestions(req: HttpRequest, asker: Asker) -> Result<HttpResp
 #[utoipa::path(get, path = "/api/v1/ai/suggestions/{id}", tag = "ai", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = SuggestionBody, example = json!(example())), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_suggestion(
-    asker: Asker,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "id")?;
-    let suggestion = asker
+    let suggestion = caller
         .ai()
-        .suggestion(asker.scope(), id, asker.ctx())
+        .suggestion(caller.scope(), id, caller.ctx())
         .await?;
     Ok(answered(StatusCode::OK, suggestion))
-}
-
-/// What a decision names: the suggestion of the path at the version `If-Match` names.
-fn decision(req: &HttpRequest, path: &str) -> Result<(Uuid, i32), ApiError> {
-    Ok((parse_id(path, "id")?, if_match(req)?))
 }
 
 /// Accepts a pending suggestion: a policy draft becomes a new draft version (of its
@@ -268,15 +231,14 @@ fn decision(req: &HttpRequest, path: &str) -> Result<(Uuid, i32), ApiError> {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`stale_version`, `already_decided` or `target_gone`"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn accept(
-    req: HttpRequest,
-    asker: Asker,
-    path: web::Path<String>,
+pub(crate) async fn accept(
+    caller: Caller,
+    Versioned { id, expected }: Versioned<Suggestion>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, expected) = decision(&req, &path)?;
-    let accepted = asker
+    let id = id.as_uuid();
+    let accepted = caller
         .ai()
-        .accept(asker.scope(), id, expected, asker.ctx())
+        .accept(caller.scope(), id, expected, caller.ctx())
         .await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -292,15 +254,14 @@ pub async fn accept(
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn reject(
-    req: HttpRequest,
-    asker: Asker,
-    path: web::Path<String>,
+pub(crate) async fn reject(
+    caller: Caller,
+    Versioned { id, expected }: Versioned<Suggestion>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, expected) = decision(&req, &path)?;
-    let suggestion = asker
+    let id = id.as_uuid();
+    let suggestion = caller
         .ai()
-        .reject(asker.scope(), id, expected, asker.ctx())
+        .reject(caller.scope(), id, expected, caller.ctx())
         .await?;
     Ok(answered(StatusCode::OK, suggestion))
 }

@@ -1,6 +1,5 @@
 use actix_web::{HttpRequest, web};
 use aura_audit::AuditQuery;
-use aura_identity::Authenticated;
 use aura_shared_kernel::UserId;
 use serde::Deserialize;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -9,9 +8,8 @@ use utoipa::IntoParams;
 use crate::{
     dto::{AuditEventBody, AuditEventList, BrokenLinkBody, ChainReport},
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, cursor, parse_id, parse_query},
+    extract::{Caller, cursor, parse_id, parse_query},
     routes::params::{checked_limit, query_text},
-    state::ApiState,
 };
 
 /// Filters of the audit list.
@@ -34,15 +32,11 @@ pub struct AuditParams {
 }
 
 /// The trail is for owners and admins; a refusal is audited like any other.
-async fn may_read_audit(
-    state: &ApiState,
-    auth: &Authenticated,
-    meta: &ClientMeta,
-) -> Result<(), ApiError> {
+async fn may_read_audit(caller: &Caller) -> Result<(), ApiError> {
     let permission = aura_shared_kernel::Permission::ReadAudit;
-    let admin = &state.identity.admin;
+    let admin = &caller.state.identity.admin;
     Ok(admin
-        .require(&auth.scope, permission, &meta.context)
+        .require(caller.scope(), permission, caller.ctx())
         .await?)
 }
 
@@ -63,12 +57,7 @@ fn parse_time(raw: Option<&str>, field: &str) -> Result<Option<OffsetDateTime>, 
 #[utoipa::path(get, operation_id = "list_audit_events", path = "/api/v1/audit-events", tag = "audit", security(("bearer" = [])), params(AuditParams),
     responses((status = 200, body = AuditEventList), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<AuditEventList>, ApiError> {
+pub async fn list(req: HttpRequest, caller: Caller) -> Result<web::Json<AuditEventList>, ApiError> {
     let params: AuditParams = parse_query(&req)?;
     let from = parse_time(params.from.as_deref(), "from")?;
     let to = parse_time(params.to.as_deref(), "to")?;
@@ -99,8 +88,8 @@ pub async fn list(
             .transpose()?,
         limit: checked_limit(params.limit)?,
     };
-    may_read_audit(&state, &auth, &meta).await?;
-    let page = state.audit.list(&auth.scope, &query).await?;
+    may_read_audit(&caller).await?;
+    let page = caller.state.audit.list(caller.scope(), &query).await?;
     Ok(web::Json(AuditEventList {
         items: page.items.into_iter().map(AuditEventBody::from).collect(),
         next_cursor: page.next_cursor.map(cursor::encode_seq),
@@ -110,13 +99,9 @@ pub async fn list(
 /// Recomputes the tenant's hash chain and reports the first broken link, if any.
 #[utoipa::path(get, operation_id = "verify_audit_chain", path = "/api/v1/audit-events/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = ChainReport), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn verify(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<ChainReport>, ApiError> {
-    may_read_audit(&state, &auth, &meta).await?;
-    let report = state.audit.verify(&auth.scope).await?;
+pub async fn verify(caller: Caller) -> Result<web::Json<ChainReport>, ApiError> {
+    may_read_audit(&caller).await?;
+    let report = caller.state.audit.verify(caller.scope()).await?;
     Ok(web::Json(ChainReport {
         valid: report.valid,
         events_checked: report.events_checked,

@@ -1,5 +1,5 @@
 use actix_web::{HttpResponse, web};
-use aura_identity::{Email, FullName, LoginRequest, Password, Registration};
+use aura_identity::{Email, FullName, LoginRequest, Password, Registration, SignIn};
 use aura_shared_kernel::{TenantName, TenantSlug, ValidationErrors};
 
 use crate::{
@@ -8,9 +8,8 @@ use crate::{
         ResetPasswordBody, TokenResponse,
     },
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody},
+    extract::{Caller, JsonBody, Visitor},
     routes::params::optional,
-    state::ApiState,
 };
 
 /// Self-service sign-up: creates a tenant (company) and its owner.
@@ -22,8 +21,7 @@ use crate::{
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
+    visitor: Visitor,
     JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::default();
@@ -50,15 +48,21 @@ pub async fn register(
         full_name,
         password,
     };
-    let (tenant, user) = state
-        .identity
-        .sign_in
-        .register(registration, &meta.context)
+    let (tenant, user) = visitor
+        .sign_in()
+        .register(registration, visitor.ctx())
         .await?;
     Ok(HttpResponse::Created().json(RegisterResponse {
         tenant: tenant.into(),
         user: user.into(),
     }))
+}
+
+/// Signing in on behalf of a visitor.
+impl Visitor {
+    fn sign_in(&self) -> &SignIn {
+        &self.state.identity.sign_in
+    }
 }
 
 /// Renames the field of domain validation errors to the DTO's field name.
@@ -85,8 +89,7 @@ pub(crate) fn rename(field: &'static str) -> impl Fn(ValidationErrors) -> Valida
         (status = 429, description = "too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn login(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
+    visitor: Visitor,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let mut errors = ValidationErrors::default();
@@ -98,9 +101,9 @@ pub async fn login(
     let request = LoginRequest {
         email,
         password,
-        client_ip: meta.ip,
+        client_ip: visitor.meta.ip,
     };
-    let pair = state.identity.sign_in.login(request, &meta.context).await?;
+    let pair = visitor.sign_in().login(request, visitor.ctx()).await?;
     Ok(web::Json(pair.into()))
 }
 
@@ -112,14 +115,12 @@ pub async fn login(
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn refresh(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
+    visitor: Visitor,
     JsonBody(body): JsonBody<RefreshBody>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let pair = state
-        .identity
-        .sign_in
-        .refresh(&body.refresh_token, &meta.context)
+    let pair = visitor
+        .sign_in()
+        .refresh(&body.refresh_token, visitor.ctx())
         .await?;
     Ok(web::Json(pair.into()))
 }
@@ -130,12 +131,13 @@ pub async fn refresh(
         (status = 204),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn logout(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<HttpResponse, ApiError> {
-    state.identity.sign_in.logout(&auth, &meta.context).await?;
+pub async fn logout(caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller
+        .state
+        .identity
+        .sign_in
+        .logout(&caller.auth, caller.ctx())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -146,15 +148,13 @@ pub async fn logout(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn forgot_password(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
+    visitor: Visitor,
     JsonBody(body): JsonBody<ForgotPasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.email)?;
-    state
-        .identity
-        .sign_in
-        .forgot_password(&email, meta.ip, &meta.context)
+    visitor
+        .sign_in()
+        .forgot_password(&email, visitor.meta.ip, visitor.ctx())
         .await?;
     Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
 }
@@ -167,14 +167,12 @@ pub async fn forgot_password(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn reset_password(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
+    visitor: Visitor,
     JsonBody(body): JsonBody<ResetPasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .identity
-        .sign_in
-        .reset_password(&body.token, &body.password, &meta.context)
+    visitor
+        .sign_in()
+        .reset_password(&body.token, &body.password, visitor.ctx())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

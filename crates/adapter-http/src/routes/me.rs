@@ -1,14 +1,20 @@
 use actix_web::web;
-use aura_identity::{FullName, Password, ProfilePatch};
+use aura_identity::{Accounts, FullName, Password, ProfilePatch};
 use aura_shared_kernel::ValidationErrors;
 
 use crate::{
     dto::{ChangePasswordBody, ProfilePatchBody, TokenResponse, UserBody},
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody},
+    extract::{Auth, Caller, JsonBody},
     routes::params::optional,
-    state::ApiState,
 };
+
+/// The caller's own account.
+impl Caller {
+    fn accounts(&self) -> &Accounts {
+        &self.state.identity.accounts
+    }
+}
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
@@ -21,18 +27,15 @@ pub async fn get_me(Auth(auth): Auth) -> web::Json<UserBody> {
 #[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])), request_body = ProfilePatchBody,
     responses((status = 200, body = UserBody), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_me(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(body): JsonBody<ProfilePatchBody>,
 ) -> Result<web::Json<UserBody>, ApiError> {
     let mut errors = ValidationErrors::default();
     let full_name = optional(&mut errors, body.full_name.as_deref(), FullName::parse);
     errors.into_result()?;
-    let user = state
-        .identity
-        .accounts
-        .update_profile(&auth, ProfilePatch { full_name }, &meta.context)
+    let user = caller
+        .accounts()
+        .update_profile(&caller.auth, ProfilePatch { full_name }, caller.ctx())
         .await?;
     Ok(web::Json(user.into()))
 }
@@ -42,16 +45,19 @@ pub async fn patch_me(
 #[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePasswordBody,
     responses((status = 200, body = TokenResponse), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(body): JsonBody<ChangePasswordBody>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let current = Password::presented(&body.current_password, "current_password")?;
-    let pair = state
-        .identity
-        .accounts
-        .change_password(&auth, &current, &body.new_password, meta.ip, &meta.context)
+    let pair = caller
+        .accounts()
+        .change_password(
+            &caller.auth,
+            &current,
+            &body.new_password,
+            caller.meta.ip,
+            caller.ctx(),
+        )
         .await?;
     Ok(web::Json(pair.into()))
 }

@@ -11,6 +11,8 @@ pub mod system;
 pub mod tasks;
 pub mod tenants;
 
+use std::sync::LazyLock;
+
 use actix_web::web;
 
 use crate::{
@@ -19,10 +21,15 @@ use crate::{
     route::{RateLimit, Route},
 };
 
-/// Every route the service answers, in registration order (actix matches in that order:
-/// a literal segment such as `/completeness` comes before `{id}`). Each line is the one
-/// declaration of a route; see [`crate::route`].
-pub fn table() -> Vec<Route> {
+/// Every route the service answers, built once, in registration order (actix matches in
+/// that order: a literal segment such as `/completeness` comes before `{id}`).
+pub fn table() -> &'static [Route] {
+    static TABLE: LazyLock<Vec<Route>> = LazyLock::new(declarations);
+    &TABLE
+}
+
+/// Each line is the one declaration of a route; see [`crate::route`].
+fn declarations() -> Vec<Route> {
     use aura_gdpr_registers::{Activities, Policies, Processors};
     use {ai::*, audit::*, auth::*, me::*, registers::*, system::*, tasks::*, tenants::*};
     let public = |route: Route| route.limit(RateLimit::Unlimited);
@@ -106,22 +113,22 @@ pub fn table() -> Vec<Route> {
     ]
 }
 
-/// Under this prefix routes share the per-address limit and the rate-limit headers.
+/// Under this prefix responses carry the rate-limit headers.
 const API: &str = "/api/v1";
 
-/// Registers every route of [`crate::route::table`]: one resource per path (in the
+/// Registers every route of [`table`]: one resource per path (in the
 /// order of its first route), those under `/api/v1` in a scope wrapped by
-/// [`crate::limits::enforce`].
+/// [`crate::limits::headers`]. Each route carries its own facts ([`Route::service`]).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // The routes of each path, paths in the order of their first route.
     let mut paths: Vec<(&str, Vec<&Route>)> = Vec::new();
-    for route in crate::route::table() {
+    for route in table() {
         match paths.iter_mut().find(|(path, _)| *path == route.path) {
             Some((_, routes)) => routes.push(route),
             None => paths.push((&route.path, vec![route])),
         }
     }
-    let mut scope = web::scope(API).wrap(actix_web::middleware::from_fn(crate::limits::enforce));
+    let mut scope = web::scope(API).wrap(actix_web::middleware::from_fn(crate::limits::headers));
     for (path, routes) in paths {
         let (under_api, relative) = match path.strip_prefix(API) {
             Some(rest) => (true, rest),

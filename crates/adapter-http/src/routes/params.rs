@@ -2,7 +2,7 @@
 //! ids), `If-Match` and `ETag`, a page's cursor. A leaf of `routes`: the handlers import
 //! it, it imports none of them.
 
-use actix_web::{HttpRequest, HttpResponse, http::header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header};
 use aura_gdpr_registers::ports::{Cursor, Sort};
 use aura_records::{Id, ListQuery};
 use aura_shared_kernel::{PageRequest, ValidationErrors};
@@ -104,6 +104,27 @@ pub(crate) fn query_id(raw: Option<&str>, field: &str) -> Result<Option<Uuid>, A
 /// The `{id}` of a kernel record's path.
 pub(crate) fn typed_id<K>(raw: &str) -> Result<Id<K>, ApiError> {
     parse_id(raw, "id").map(Id::from_uuid)
+}
+
+/// What a write names: the record of its path's `{id}`, at the version `If-Match` names
+/// (malformed id first, then a missing or malformed `If-Match`). Listed after the
+/// handler's `Caller` and body, so those are refused first.
+pub(crate) struct Versioned<K> {
+    pub id: Id<K>,
+    pub expected: i32,
+}
+
+impl<K: 'static> FromRequest for Versioned<K> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw_id = req.match_info().get("id").unwrap_or_default();
+        std::future::ready(typed_id(raw_id).and_then(|id| {
+            let expected = if_match(req)?;
+            Ok(Self { id, expected })
+        }))
+    }
 }
 
 /// A page's items as their bodies, and the cursor of the next page.

@@ -2,125 +2,103 @@
 //! list (a page and its cursor), replace and delete (both `If-Match`). The handlers are
 //! generic ([`list`], [`create`], [`get`], [`replace`], [`delete`]): a register documents
 //! its paths (`#[utoipa::path]` on a function without a body of its own) and names these
-//! handlers for them in `routes::table()`. What a register adds is [`RecordRoutes`]: its
-//! use cases, its request, answer and page bodies, and its list filters.
+//! handlers for them in `routes::table()`. What a register adds is [`RecordRoutes`] (its
+//! use cases; its answer and page bodies are its `RecordBodies`) and [`RecordApi`] (its
+//! request body and list filters).
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use aura_audit::RequestContext;
-use aura_records::{ListQuery, Record, RecordKind, RecordUseCases};
-use aura_shared_kernel::TenantScope;
-use serde::{Serialize, de::DeserializeOwned};
+use aura_records::{ListQuery, Record, RecordUseCases};
+use serde::de::DeserializeOwned;
 
 use crate::{
     error::ApiError,
-    extract::{Auth, ClientMeta, JsonBody, parse_query},
-    routes::params::{if_match, page_of, typed_id, with_etag},
+    extract::{Caller, JsonBody, parse_query},
+    routes::params::{Versioned, page_of, typed_id, with_etag},
+    schemas::record::{RecordBodies, RecordBody, RecordList},
     state::ApiState,
 };
 
-/// What the HTTP edge adds to a kernel register: its use cases and its answer body.
-/// Enough for [`Call`] and the [`get`] and [`delete`] handlers.
-pub(crate) trait RecordRoutes: RecordKind {
-    /// The answer for one record.
-    type Body: Serialize + From<Record<Self>>;
-
+/// What the HTTP edge adds to a kernel register: its use cases (its answer bodies are
+/// its [`RecordBodies`]). Enough for a [`Caller`]'s record calls and the [`get`] and
+/// [`delete`] handlers.
+pub(crate) trait RecordRoutes: RecordBodies {
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self>;
 }
 
 /// A register whose list, create and replace are the generic handlers too: its request
-/// body, list parameters and page.
+/// body and list parameters.
 pub(crate) trait RecordApi: RecordRoutes {
     /// What a client sends: every field, on create and on replace.
     type Request: DeserializeOwned + Into<Self::Fields> + 'static;
     /// The list's query parameters: the register's filters, and `sort`, `cursor`, `limit`.
     type Params: DeserializeOwned;
-    /// The answer for a page.
-    type List: Serialize;
 
     /// The list query the parameters ask for (filters checked, unknown values refused).
     fn list_query(
         params: Self::Params,
         state: &ApiState,
     ) -> Result<ListQuery<Self::Filter>, ApiError>;
-
-    /// A page's answer: its items and the cursor of the next page.
-    fn page(items: Vec<Self::Body>, next_cursor: Option<String>) -> Self::List;
 }
 
-/// Who asks, in which tenant, from where.
-pub(crate) struct Call<'a> {
-    pub state: &'a ApiState,
-    pub scope: &'a TenantScope,
-    pub ctx: &'a RequestContext,
-}
-
-impl<'a> Call<'a> {
-    pub fn new(state: &'a ApiState, scope: &'a TenantScope, meta: &'a ClientMeta) -> Self {
-        Self {
-            state,
-            scope,
-            ctx: &meta.context,
-        }
-    }
-
+/// The kernel's record use cases on behalf of a caller.
+impl Caller {
     fn answer<K: RecordRoutes>(status: StatusCode, record: Record<K>) -> HttpResponse {
-        with_etag(status, record.version, &K::Body::from(record))
+        with_etag(status, record.version, &RecordBody::from(record))
     }
 
-    pub async fn create<K: RecordRoutes>(
+    pub(crate) async fn create<K: RecordRoutes>(
         &self,
         fields: K::Fields,
     ) -> Result<HttpResponse, ApiError> {
-        let record = K::use_cases(self.state)
-            .create(self.scope, fields, None, self.ctx)
+        let record = K::use_cases(&self.state)
+            .create(self.scope(), fields, None, self.ctx())
             .await?;
         Ok(Self::answer(StatusCode::CREATED, record))
     }
 
-    pub async fn get<K: RecordRoutes>(&self, raw_id: &str) -> Result<HttpResponse, ApiError> {
-        let record = K::use_cases(self.state)
-            .get(self.scope, typed_id(raw_id)?, self.ctx)
+    pub(crate) async fn get<K: RecordRoutes>(
+        &self,
+        raw_id: &str,
+    ) -> Result<HttpResponse, ApiError> {
+        let record = K::use_cases(&self.state)
+            .get(self.scope(), typed_id(raw_id)?, self.ctx())
             .await?;
         Ok(Self::answer(StatusCode::OK, record))
     }
 
     /// A page of bodies and the cursor of the next page.
-    pub async fn list<K: RecordRoutes>(
+    pub(crate) async fn list<K: RecordRoutes>(
         &self,
         query: &ListQuery<K::Filter>,
-    ) -> Result<(Vec<K::Body>, Option<String>), ApiError> {
-        let page = K::use_cases(self.state)
-            .list(self.scope, query, self.ctx)
+    ) -> Result<RecordList<K>, ApiError> {
+        let page = K::use_cases(&self.state)
+            .list(self.scope(), query, self.ctx())
             .await?;
-        let items = page.items.into_iter().map(K::Body::from).collect();
-        Ok(page_of(items, page.next))
+        let (items, next_cursor) = page_of(page.items, page.next);
+        Ok(RecordList { items, next_cursor })
     }
 
     /// Replaces the record's fields at the version `If-Match` names.
-    pub async fn replace<K: RecordRoutes>(
+    pub(crate) async fn replace<K: RecordRoutes>(
         &self,
-        req: &HttpRequest,
-        raw_id: &str,
+        target: Versioned<K>,
         fields: K::Fields,
     ) -> Result<HttpResponse, ApiError> {
-        let id = typed_id(raw_id)?;
-        let expected = if_match(req)?;
-        let record = K::use_cases(self.state)
-            .update(self.scope, id, fields, expected, None, self.ctx)
+        let Versioned { id, expected } = target;
+        let record = K::use_cases(&self.state)
+            .update(self.scope(), id, fields, expected, None, self.ctx())
             .await?;
         Ok(Self::answer(StatusCode::OK, record))
     }
 
     /// Deletes the record at the version `If-Match` names: 204.
-    pub async fn delete<K: RecordRoutes>(
+    pub(crate) async fn delete<K: RecordRoutes>(
         &self,
-        req: &HttpRequest,
-        raw_id: &str,
+        target: Versioned<K>,
     ) -> Result<HttpResponse, ApiError> {
-        let id = typed_id(raw_id)?;
-        let expected = if_match(req)?;
-        K::use_cases(self.state)
-            .delete(self.scope, id, expected, self.ctx)
+        let Versioned { id, expected } = target;
+        K::use_cases(&self.state)
+            .delete(self.scope(), id, expected, self.ctx())
             .await?;
         Ok(HttpResponse::NoContent().finish())
     }
@@ -129,62 +107,41 @@ impl<'a> Call<'a> {
 /// `GET` of a register: a page of records under the parameters' filters and order.
 pub(crate) async fn list<K: RecordApi>(
     req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<K::List>, ApiError> {
-    let query = K::list_query(parse_query(&req)?, &state)?;
-    let (items, next_cursor) = Call::new(&state, &auth.scope, &meta)
-        .list::<K>(&query)
-        .await?;
-    Ok(web::Json(K::page(items, next_cursor)))
+    caller: Caller,
+) -> Result<web::Json<RecordList<K>>, ApiError> {
+    let query = K::list_query(parse_query(&req)?, &caller.state)?;
+    Ok(web::Json(caller.list::<K>(&query).await?))
 }
 
 /// `POST` to a register: the new record, 201 with its `ETag`.
 pub(crate) async fn create<K: RecordApi>(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(body): JsonBody<K::Request>,
 ) -> Result<HttpResponse, ApiError> {
-    Call::new(&state, &auth.scope, &meta)
-        .create::<K>(body.into())
-        .await
+    caller.create::<K>(body.into()).await
 }
 
 /// `GET` of one record, with its `ETag`.
 pub(crate) async fn get<K: RecordRoutes>(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Call::new(&state, &auth.scope, &meta).get::<K>(&path).await
+    caller.get::<K>(&path).await
 }
 
 /// `PUT` of a record's fields at the version `If-Match` names.
 pub(crate) async fn replace<K: RecordApi>(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
+    caller: Caller,
     JsonBody(body): JsonBody<K::Request>,
+    target: Versioned<K>,
 ) -> Result<HttpResponse, ApiError> {
-    Call::new(&state, &auth.scope, &meta)
-        .replace::<K>(&req, &path, body.into())
-        .await
+    caller.replace::<K>(target, body.into()).await
 }
 
 /// `DELETE` of a record at the version `If-Match` names: 204.
 pub(crate) async fn delete<K: RecordRoutes>(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
+    caller: Caller,
+    target: Versioned<K>,
 ) -> Result<HttpResponse, ApiError> {
-    Call::new(&state, &auth.scope, &meta)
-        .delete::<K>(&req, &path)
-        .await
+    caller.delete::<K>(target).await
 }

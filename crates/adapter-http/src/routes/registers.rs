@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use aura_gdpr_registers::{
     Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, Policies,
     PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, Processors, RecordKind,
-    VersionStatus, to_csv,
+    Registers, VersionStatus, to_csv,
 };
 use aura_records::{Id, ListQuery, RecordUseCases};
 use aura_shared_kernel::UserId;
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody, parse_query},
+    extract::{Caller, JsonBody, parse_query},
     routes::{
         params::{if_match, list_query, query_enum, query_id, query_text, typed_id, with_etag},
         records::{RecordApi, RecordRoutes},
@@ -34,20 +34,23 @@ use crate::{
     state::ApiState,
 };
 
+/// The registers on behalf of the caller.
+impl Caller {
+    fn registers(&self) -> &Registers {
+        &self.state.registers
+    }
+}
+
 // ------------------------------------------------------------------ organisation
 
 /// The organisation profile (controller details, Art. 30(1)(a)); 404 until first saved.
 #[utoipa::path(get, path = "/api/v1/organisation", tag = "registers", security(("bearer" = [])),
     responses((status = 200, body = OrganisationBody, description = "the profile with `version`; ETag header"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_organisation(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<HttpResponse, ApiError> {
-    let stored = state
-        .registers
-        .organisation(&auth.scope, &meta.context)
+pub async fn get_organisation(caller: Caller) -> Result<HttpResponse, ApiError> {
+    let stored = caller
+        .registers()
+        .organisation(caller.scope(), caller.ctx())
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(with_etag(
@@ -65,15 +68,13 @@ pub async fn get_organisation(
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn put_organisation(
     req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(profile): JsonBody<OrganisationProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
-    let stored = state
-        .registers
-        .put_organisation(&auth.scope, profile.into(), expected, &meta.context)
+    let stored = caller
+        .registers()
+        .put_organisation(caller.scope(), profile.into(), expected, caller.ctx())
         .await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -138,14 +139,10 @@ pub fn delete_activity() {}
 /// How complete the register is: activities complete/incomplete and gaps per Art. 30 item.
 #[utoipa::path(get, path = "/api/v1/processing-activities/completeness", tag = "registers", security(("bearer" = [])),
     responses((status = 200, body = CompletenessBody)))]
-pub async fn completeness(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<HttpResponse, ApiError> {
-    let summary = state
-        .registers
-        .completeness(&auth.scope, &meta.context)
+pub async fn completeness(caller: Caller) -> Result<HttpResponse, ApiError> {
+    let summary = caller
+        .registers()
+        .completeness(caller.scope(), caller.ctx())
         .await?;
     Ok(HttpResponse::Ok().json(CompletenessBody::from(summary)))
 }
@@ -253,14 +250,12 @@ pub struct EditVersionBody {
 #[utoipa::path(get, path = "/api/v1/policies/{id}/versions", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PolicyVersionList), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_versions(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let versions = state
-        .registers
-        .versions(&auth.scope, typed_id(&path)?, &meta.context)
+    let versions = caller
+        .registers()
+        .versions(caller.scope(), typed_id(&path)?, caller.ctx())
         .await?;
     Ok(HttpResponse::Ok().json(PolicyVersionList {
         items: versions.into_iter().map(Into::into).collect(),
@@ -272,20 +267,18 @@ pub async fn list_versions(
     request_body = NewVersionBody,
     responses((status = 201, body = PolicyVersionBody), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_version(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<String>,
     JsonBody(body): JsonBody<NewVersionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = state
-        .registers
+    let version = caller
+        .registers()
         .create_version(
-            &auth.scope,
+            caller.scope(),
             typed_id(&path)?,
             &body.content,
             body.change_note.as_deref(),
-            &meta.context,
+            caller.ctx(),
         )
         .await?;
     Ok(version_answer(StatusCode::CREATED, version))
@@ -295,14 +288,12 @@ pub async fn create_version(
 #[utoipa::path(get, path = "/api/v1/policies/{id}/versions/current", tag = "registers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PolicyVersionBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn current_version(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = state
-        .registers
-        .current_version(&auth.scope, typed_id(&path)?, &meta.context)
+    let version = caller
+        .registers()
+        .current_version(caller.scope(), typed_id(&path)?, caller.ctx())
         .await?;
     Ok(version_answer(StatusCode::OK, version))
 }
@@ -326,19 +317,17 @@ fn version_number(raw: &str) -> Result<i32, ApiError> {
     params(("id" = Uuid, Path), ("number" = i32, Path)),
     responses((status = 200, body = PolicyVersionBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_version(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
-    let version = state
-        .registers
+    let version = caller
+        .registers()
         .version(
-            &auth.scope,
+            caller.scope(),
             typed_id(&id)?,
             version_number(&number)?,
-            &meta.context,
+            caller.ctx(),
         )
         .await?;
     Ok(version_answer(StatusCode::OK, version))
@@ -350,23 +339,21 @@ pub async fn get_version(
     responses((status = 200, body = PolicyVersionBody), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn edit_version(
     req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody<EditVersionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
     let expected = if_match(&req)?;
-    let version = state
-        .registers
+    let version = caller
+        .registers()
         .edit_version(
-            &auth.scope,
+            caller.scope(),
             typed_id(&id)?,
             version_number(&number)?,
             &body.content,
             expected,
-            &meta.context,
+            caller.ctx(),
         )
         .await?;
     Ok(version_answer(StatusCode::OK, version))
@@ -380,9 +367,7 @@ pub async fn edit_version(
     responses((status = 200, body = PolicyVersionBody), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn transition_version(
     req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number, action) = path.into_inner();
@@ -394,15 +379,15 @@ pub async fn transition_version(
         _ => return Err(ApiError::NotFound),
     };
     let expected = if_match(&req)?;
-    let version = state
-        .registers
+    let version = caller
+        .registers()
         .transition_version(
-            &auth.scope,
+            caller.scope(),
             typed_id(&id)?,
             version_number(&number)?,
             next,
             expected,
-            &meta.context,
+            caller.ctx(),
         )
         .await?;
     Ok(version_answer(StatusCode::OK, version))
@@ -411,8 +396,6 @@ pub async fn transition_version(
 // ------------------------------------------------------------------ the kernel registers
 
 impl RecordRoutes for Activities {
-    type Body = ActivityBody;
-
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.activity_records()
     }
@@ -421,7 +404,6 @@ impl RecordRoutes for Activities {
 impl RecordApi for Activities {
     type Request = ActivityFieldsBody;
     type Params = ActivityParams;
-    type List = ActivityList;
 
     fn list_query(p: ActivityParams, _: &ApiState) -> Result<ListQuery<ActivityFilter>, ApiError> {
         let filter = ActivityFilter {
@@ -434,15 +416,9 @@ impl RecordApi for Activities {
         };
         list_query(filter, p.sort, p.cursor, p.limit)
     }
-
-    fn page(items: Vec<ActivityBody>, next_cursor: Option<String>) -> ActivityList {
-        ActivityList { items, next_cursor }
-    }
 }
 
 impl RecordRoutes for Processors {
-    type Body = ProcessorBody;
-
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.processor_records()
     }
@@ -451,7 +427,6 @@ impl RecordRoutes for Processors {
 impl RecordApi for Processors {
     type Request = ProcessorFieldsBody;
     type Params = ProcessorParams;
-    type List = ProcessorList;
 
     fn list_query(
         p: ProcessorParams,
@@ -474,15 +449,9 @@ impl RecordApi for Processors {
         };
         list_query(filter, p.sort, p.cursor, p.limit)
     }
-
-    fn page(items: Vec<ProcessorBody>, next_cursor: Option<String>) -> ProcessorList {
-        ProcessorList { items, next_cursor }
-    }
 }
 
 impl RecordRoutes for Policies {
-    type Body = PolicyBody;
-
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.registers.policy_records()
     }
@@ -491,7 +460,6 @@ impl RecordRoutes for Policies {
 impl RecordApi for Policies {
     type Request = PolicyFieldsBody;
     type Params = PolicyParams;
-    type List = PolicyList;
 
     fn list_query(p: PolicyParams, _: &ApiState) -> Result<ListQuery<PolicyFilter>, ApiError> {
         let filter = PolicyFilter {
@@ -501,10 +469,6 @@ impl RecordApi for Policies {
             search: query_text(p.q, "q")?,
         };
         list_query(filter, p.sort, p.cursor, p.limit)
-    }
-
-    fn page(items: Vec<PolicyBody>, next_cursor: Option<String>) -> PolicyList {
-        PolicyList { items, next_cursor }
     }
 }
 
@@ -525,18 +489,13 @@ pub struct ExportParams {
 #[utoipa::path(get, path = "/api/v1/registers/export", tag = "registers", security(("bearer" = [])), params(ExportParams),
     responses((status = 200, description = "the record as JSON (default) or as CSV with one row per activity",
         content((RegisterExportBody = "application/json"), (String = "text/csv"))), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn export(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<HttpResponse, ApiError> {
+pub async fn export(req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
     let p: ExportParams = parse_query(&req)?;
     let kind =
         query_enum::<RecordKind>(p.record.as_deref(), "record")?.unwrap_or(RecordKind::Controller);
-    let export = state
-        .registers
-        .export(&auth.scope, kind, &meta.context)
+    let export = caller
+        .registers()
+        .export(caller.scope(), kind, caller.ctx())
         .await?;
     let stamp = export.generated_at.date();
     match p.format.as_deref().unwrap_or("json") {

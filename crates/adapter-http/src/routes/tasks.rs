@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use aura_records::RecordUseCases;
 use aura_shared_kernel::UserId;
 use aura_tasks::{
-    Category, Task, TaskStatus, Tasks,
+    Category, Task, TaskService, TaskStatus, Tasks,
     ports::{TaskFilter, TaskQuery, TaskSort},
 };
 use serde::Deserialize;
@@ -17,22 +17,25 @@ use utoipa::IntoParams;
 
 use crate::{
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody, parse_id, parse_query},
+    extract::{Caller, JsonBody, parse_id, parse_query},
     routes::{
-        params::{
-            checked_limit, decode_cursor, if_match, page_of, query_enum, typed_id, with_etag,
-        },
-        records::{Call, RecordRoutes},
+        params::{Versioned, checked_limit, decode_cursor, page_of, query_enum, with_etag},
+        records::RecordRoutes,
     },
     schemas::tasks::{CompletedTask, TaskBody, TaskFieldsBody, TaskList, TaskPatchBody},
     state::ApiState,
 };
 
 impl RecordRoutes for Tasks {
-    type Body = TaskBody;
-
     fn use_cases(state: &ApiState) -> &RecordUseCases<Self> {
         state.tasks.records()
+    }
+}
+
+/// The tasks on behalf of the caller.
+impl Caller {
+    fn tasks(&self) -> &TaskService {
+        &self.state.tasks
     }
 }
 
@@ -76,12 +79,7 @@ fn task_response(status: StatusCode, task: Task) -> HttpResponse {
 /// Tasks of the caller's organisation, filtered and sorted, a page at a time.
 #[utoipa::path(get, operation_id = "list_tasks", path = "/api/v1/tasks", tag = "tasks", security(("bearer" = [])), params(TaskParams),
     responses((status = 200, body = TaskList), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<TaskList>, ApiError> {
+pub async fn list(req: HttpRequest, caller: Caller) -> Result<web::Json<TaskList>, ApiError> {
     let p: TaskParams = parse_query(&req)?;
     let assigned_to = match (p.mine, p.assigned_to.as_deref()) {
         (Some(true), Some(_)) => {
@@ -91,7 +89,12 @@ pub async fn list(
                 "use either mine=true or assigned_to, not both",
             ));
         }
-        (Some(true), None) => Some(auth.scope.user_id().ok_or_else(ApiError::unauthorized)?),
+        (Some(true), None) => Some(
+            caller
+                .scope()
+                .user_id()
+                .ok_or_else(ApiError::unauthorized)?,
+        ),
         (_, Some(raw)) => Some(UserId::from_uuid(parse_id(raw, "assigned_to")?)),
         _ => None,
     };
@@ -109,7 +112,7 @@ pub async fn list(
         category: query_enum::<Category>(p.category.as_deref(), "category")?,
         due_before: query_date(p.due_before.as_deref(), "due_before")?,
         due_after: query_date(p.due_after.as_deref(), "due_after")?,
-        overdue_on: (p.overdue == Some(true)).then(|| state.tasks.today()),
+        overdue_on: (p.overdue == Some(true)).then(|| caller.tasks().today()),
     };
     let query = TaskQuery {
         filter,
@@ -117,7 +120,10 @@ pub async fn list(
         after: decode_cursor(p.cursor.as_deref())?,
         limit: checked_limit(p.limit)?,
     };
-    let page = state.tasks.list(&auth.scope, &query, &meta.context).await?;
+    let page = caller
+        .tasks()
+        .list(caller.scope(), &query, caller.ctx())
+        .await?;
     let (items, next_cursor) = page_of(page.items, page.next);
     Ok(web::Json(TaskList { items, next_cursor }))
 }
@@ -130,14 +136,10 @@ pub async fn list(
         (status = 404, body = Problem, content_type = "application/problem+json", description = "assigned_to or link names nothing in your organisation"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(fields): JsonBody<TaskFieldsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    Call::new(&state, &auth.scope, &meta)
-        .create::<Tasks>(fields.into())
-        .await
+    caller.create::<Tasks>(fields.into()).await
 }
 
 /// One task.
@@ -154,19 +156,14 @@ pub fn get() {}
     request_body = TaskPatchBody,
     responses((status = 200, body = TaskBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
+pub(crate) async fn update(
+    caller: Caller,
     JsonBody(patch): JsonBody<TaskPatchBody>,
+    Versioned { id, expected }: Versioned<Tasks>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = typed_id(&path)?;
-    let expected = if_match(&req)?;
-    let task = state
-        .tasks
-        .update(&auth.scope, id, patch.into(), expected, &meta.context)
+    let task = caller
+        .tasks()
+        .update(caller.scope(), id, patch.into(), expected, caller.ctx())
         .await?;
     Ok(task_response(StatusCode::OK, task))
 }
@@ -177,18 +174,13 @@ pub async fn update(
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = CompletedTask), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn complete(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
+pub(crate) async fn complete(
+    caller: Caller,
+    Versioned { id, expected }: Versioned<Tasks>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = typed_id(&path)?;
-    let expected = if_match(&req)?;
-    let (task, next_task) = state
-        .tasks
-        .complete(&auth.scope, id, expected, &meta.context)
+    let (task, next_task) = caller
+        .tasks()
+        .complete(caller.scope(), id, expected, caller.ctx())
         .await?;
     let version = task.version;
     Ok(with_etag(
@@ -206,18 +198,13 @@ pub async fn complete(
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = TaskBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn reopen(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-    path: web::Path<String>,
+pub(crate) async fn reopen(
+    caller: Caller,
+    Versioned { id, expected }: Versioned<Tasks>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = typed_id(&path)?;
-    let expected = if_match(&req)?;
-    let task = state
-        .tasks
-        .reopen(&auth.scope, id, expected, &meta.context)
+    let task = caller
+        .tasks()
+        .reopen(caller.scope(), id, expected, caller.ctx())
         .await?;
     Ok(task_response(StatusCode::OK, task))
 }

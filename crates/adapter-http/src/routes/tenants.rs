@@ -1,13 +1,12 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use aura_identity::{Email, FullName, NewMember, Password, TenantPatch, UserPatch};
+use aura_identity::{Email, FullName, NewMember, Password, TenantAdmin, TenantPatch, UserPatch};
 use aura_shared_kernel::{Role, TenantName, TenantSettings, UserId, ValidationErrors};
 
 use crate::{
     dto::{CreateUserBody, TenantBody, TenantPatchBody, UpdateUserBody, UserBody, UserList},
     error::{ApiError, Problem},
-    extract::{Auth, ClientMeta, JsonBody, cursor, parse_id, parse_query},
+    extract::{Caller, JsonBody, cursor, parse_id, parse_query},
     routes::params::{ListParams, optional},
-    state::ApiState,
 };
 
 fn parse_role(raw: &str) -> Result<Role, ValidationErrors> {
@@ -19,19 +18,18 @@ fn user_id(raw: &str) -> Result<UserId, ApiError> {
     parse_id(raw, "id").map(UserId::from_uuid)
 }
 
+/// Tenant administration on behalf of the caller.
+impl Caller {
+    fn admin(&self) -> &TenantAdmin {
+        &self.state.identity.admin
+    }
+}
+
 /// The caller's tenant.
 #[utoipa::path(get, path = "/api/v1/tenants/me", tag = "tenants", security(("bearer" = [])),
     responses((status = 200, body = TenantBody), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_tenant(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<TenantBody>, ApiError> {
-    let tenant = state
-        .identity
-        .admin
-        .tenant(&auth.scope, &meta.context)
-        .await?;
+pub async fn get_tenant(caller: Caller) -> Result<web::Json<TenantBody>, ApiError> {
+    let tenant = caller.admin().tenant(caller.scope(), caller.ctx()).await?;
     Ok(web::Json(tenant.into()))
 }
 
@@ -41,19 +39,16 @@ pub async fn get_tenant(
     responses((status = 200, body = TenantBody), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_tenant(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(body): JsonBody<TenantPatchBody>,
 ) -> Result<web::Json<TenantBody>, ApiError> {
     let mut errors = ValidationErrors::default();
     let name = optional(&mut errors, body.name.as_deref(), TenantName::parse);
     let settings = optional(&mut errors, body.settings, TenantSettings::parse);
     errors.into_result()?;
-    let tenant = state
-        .identity
-        .admin
-        .update_tenant(&auth.scope, TenantPatch { name, settings }, &meta.context)
+    let tenant = caller
+        .admin()
+        .update_tenant(caller.scope(), TenantPatch { name, settings }, caller.ctx())
         .await?;
     Ok(web::Json(tenant.into()))
 }
@@ -61,17 +56,11 @@ pub async fn patch_tenant(
 /// The tenant's users, oldest first.
 #[utoipa::path(get, path = "/api/v1/tenants/me/users", tag = "tenants", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = UserList), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_users(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
-) -> Result<web::Json<UserList>, ApiError> {
+pub async fn list_users(req: HttpRequest, caller: Caller) -> Result<web::Json<UserList>, ApiError> {
     let params: ListParams = parse_query(&req)?;
-    let page = state
-        .identity
-        .admin
-        .list_users(&auth.scope, params.page()?, &meta.context)
+    let page = caller
+        .admin()
+        .list_users(caller.scope(), params.page()?, caller.ctx())
         .await?;
     Ok(web::Json(UserList {
         items: page.items.into_iter().map(UserBody::from).collect(),
@@ -85,9 +74,7 @@ pub async fn list_users(
     responses((status = 201, body = UserBody), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     JsonBody(body): JsonBody<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::default();
@@ -107,10 +94,9 @@ pub async fn create_user(
         role,
         password,
     };
-    let user = state
-        .identity
-        .admin
-        .create_user(&auth.scope, member, &meta.context)
+    let user = caller
+        .admin()
+        .create_user(caller.scope(), member, caller.ctx())
         .await?;
     Ok(HttpResponse::Created().json(UserBody::from(user)))
 }
@@ -120,16 +106,13 @@ pub async fn create_user(
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = UserBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_user(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<web::Json<UserBody>, ApiError> {
     let id = user_id(&path)?;
-    let user = state
-        .identity
-        .admin
-        .user(&auth.scope, id, &meta.context)
+    let user = caller
+        .admin()
+        .user(caller.scope(), id, caller.ctx())
         .await?;
     Ok(web::Json(user.into()))
 }
@@ -141,9 +124,7 @@ pub async fn get_user(
     responses((status = 200, body = UserBody), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_user(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<String>,
     JsonBody(body): JsonBody<UpdateUserBody>,
 ) -> Result<web::Json<UserBody>, ApiError> {
@@ -157,10 +138,9 @@ pub async fn update_user(
         role,
         is_active: body.is_active,
     };
-    let user = state
-        .identity
-        .admin
-        .update_user(&auth.scope, id, patch, &meta.context)
+    let user = caller
+        .admin()
+        .update_user(caller.scope(), id, patch, caller.ctx())
         .await?;
     Ok(web::Json(user.into()))
 }
@@ -171,16 +151,13 @@ pub async fn update_user(
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_user(
-    state: web::Data<ApiState>,
-    meta: ClientMeta,
-    Auth(auth): Auth,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path)?;
-    state
-        .identity
-        .admin
-        .delete_user(&auth.scope, id, &meta.context)
+    caller
+        .admin()
+        .delete_user(caller.scope(), id, caller.ctx())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

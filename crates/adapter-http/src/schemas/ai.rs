@@ -11,20 +11,12 @@ use time::OffsetDateTime;
 use utoipa::{ToSchema, openapi::schema::Object};
 use uuid::Uuid;
 
-use super::{enum_of, registers::ActivityFieldsBody};
+use super::{
+    enum_of, one_of,
+    page::{Listed, Page},
+    registers::ActivityFieldsBody,
+};
 
-fn suggestion_kind() -> Object {
-    enum_of(SuggestionKind::ALL.iter().map(|v| v.as_str()), false)
-}
-fn suggestion_status() -> Object {
-    enum_of(SuggestionStatus::ALL.iter().map(|v| v.as_str()), false)
-}
-fn policy_kind() -> Object {
-    enum_of(PolicyKind::ALL.iter().map(|v| v.as_str()), false)
-}
-pub(crate) fn optional_policy_kind() -> Object {
-    enum_of(PolicyKind::ALL.iter().map(|v| v.as_str()), true)
-}
 fn context_kind() -> Object {
     enum_of(
         [
@@ -48,7 +40,7 @@ pub enum SuggestionContentBody {
     PolicyDraft {
         policy_id: Option<Uuid>,
         title: String,
-        #[schema(schema_with = policy_kind)]
+        #[schema(schema_with = one_of::<PolicyKind>)]
         policy_kind: PolicyKind,
         /// Markdown.
         text: String,
@@ -121,7 +113,6 @@ pub struct ProvenanceBody {
     /// Every record given to the provider as context.
     pub record_ids: Vec<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub generated_at: OffsetDateTime,
 }
 
@@ -142,9 +133,9 @@ impl From<Provenance> for ProvenanceBody {
 pub struct SuggestionBody {
     pub id: Uuid,
     pub tenant_id: Uuid,
-    #[schema(schema_with = suggestion_kind)]
+    #[schema(schema_with = one_of::<SuggestionKind>)]
     pub kind: SuggestionKind,
-    #[schema(schema_with = suggestion_status)]
+    #[schema(schema_with = one_of::<SuggestionStatus>)]
     pub status: SuggestionStatus,
     pub content: SuggestionContentBody,
     /// The records the output relies on; always records of the tenant's context.
@@ -153,12 +144,10 @@ pub struct SuggestionBody {
     #[schema(value_type = Option<Uuid>)]
     pub created_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[schema(value_type = Option<Uuid>)]
     pub decided_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<OffsetDateTime>,
     /// Optimistic concurrency: a decision names the version it read.
     pub version: i32,
@@ -183,13 +172,13 @@ impl From<Suggestion> for SuggestionBody {
     }
 }
 
-/// A page of suggestions, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SuggestionList {
-    pub items: Vec<SuggestionBody>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+impl Listed for SuggestionBody {
+    const LIST_NAME: &'static str = "SuggestionList";
+    const LIST_DESCRIPTION: &'static str = "A page of suggestions, newest first.";
 }
+
+/// A page of suggestions, newest first.
+pub type SuggestionList = Page<SuggestionBody>;
 
 /// What accepting a suggestion changed.
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,6 +6,8 @@
 //! drift from what is sent.
 
 pub mod ai;
+pub mod page;
+pub mod record;
 pub mod registers;
 pub mod tasks;
 

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use aura_gdpr_registers::{
-    ActivityFields, ActivityRole, ActivityStatus, Art9Condition, Art28Clauses, CompletenessSummary,
-    Contact, CountryCode, DataCategory, DpaStatus, DpiaRequirement, ExportedActivity, Gap,
-    JointController, LawfulBasis, LinkedProcessor, OrganisationProfile, Policy, PolicyFields,
-    PolicyKind, PolicyStatus, PolicyVersion, ProcessingActivity, Processor, ProcessorFields,
-    Purpose, RecordKind, RegisterExport, StoredOrganisation, Transfer, TransferMechanism,
-    VersionStatus,
+    Activities, ActivityDerived, ActivityFields, ActivityRole, ActivityStatus, Art9Condition,
+    Art28Clauses, CompletenessSummary, Contact, CountryCode, DataCategory, DpaStatus,
+    DpiaRequirement, ExportedActivity, Gap, JointController, LawfulBasis, LinkedProcessor,
+    OrganisationProfile, Policies, PolicyFields, PolicyKind, PolicyState, PolicyStatus,
+    PolicyVersion, ProcessorFields, ProcessorLinks, Processors, Purpose, RecordKind,
+    RegisterExport, StoredOrganisation, Transfer, TransferMechanism, VersionStatus,
 };
 use aura_records::Id;
 use aura_shared_kernel::UserId;
@@ -18,7 +18,10 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{country_code, one_of, one_of_or_null, optional_country_code};
+use super::{
+    country_code, one_of, one_of_or_null, optional_country_code,
+    record::{RecordBodies, RecordBody, RecordList},
+};
 
 // ------------------------------------------------------------------ organisation
 
@@ -131,7 +134,6 @@ pub struct OrganisationBody {
     pub profile: OrganisationProfileBody,
     pub version: i32,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<OffsetDateTime>,
 }
 
@@ -239,7 +241,6 @@ pub struct ActivityFieldsBody {
     #[schema(schema_with = one_of::<ActivityStatus>)]
     pub status: ActivityStatus,
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub review_date: Option<Date>,
 }
 
@@ -399,102 +400,42 @@ impl From<Gap> for GapBody {
     }
 }
 
-/// A stored processing activity with what its record still lacks (`missing`); its
-/// `version` is the `ETag`.
+/// What the store derives for an activity: who created it and what its record still
+/// lacks.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ActivityBody {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub name: String,
-    pub description: Option<String>,
-    #[schema(schema_with = one_of::<ActivityRole>)]
-    pub role: ActivityRole,
-    pub controller_name: Option<String>,
-    pub controller_contact: Option<String>,
-    pub purposes: Vec<PurposeBody>,
-    pub data_subject_categories: Vec<String>,
-    pub data_categories: Vec<DataCategoryBody>,
-    pub recipient_categories: Vec<String>,
-    pub transfers: Vec<TransferBody>,
-    pub security_measures: Option<String>,
-    pub data_source: Option<String>,
-    pub automated_decision_making: bool,
-    pub automated_decision_details: Option<String>,
-    #[schema(schema_with = one_of::<DpiaRequirement>)]
-    pub dpia_required: DpiaRequirement,
-    pub dpia_reason: Option<String>,
-    #[schema(value_type = Option<Uuid>)]
-    pub owner_id: Option<UserId>,
-    pub department: Option<String>,
-    pub processor_ids: Vec<Uuid>,
-    #[schema(schema_with = one_of::<ActivityStatus>)]
-    pub status: ActivityStatus,
-    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub review_date: Option<Date>,
-    /// Optimistic concurrency: an update names the version it read (`If-Match`).
-    pub version: i32,
+pub struct ActivityDerivedBody {
     #[schema(value_type = Option<Uuid>)]
     pub created_by: Option<UserId>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
     /// The Art. 30 items this record still lacks.
     pub missing: Vec<GapBody>,
 }
 
-impl ActivityBody {
-    fn new(a: ProcessingActivity) -> Self {
-        let f = a.fields;
-        Self {
-            id: a.id.as_uuid(),
-            tenant_id: a.tenant_id.as_uuid(),
-            name: f.name,
-            description: f.description,
-            role: f.role,
-            controller_name: f.controller_name,
-            controller_contact: f.controller_contact,
-            purposes: convert(f.purposes),
-            data_subject_categories: f.data_subject_categories,
-            data_categories: convert(f.data_categories),
-            recipient_categories: f.recipient_categories,
-            transfers: convert(f.transfers),
-            security_measures: f.security_measures,
-            data_source: f.data_source,
-            automated_decision_making: f.automated_decision_making,
-            automated_decision_details: f.automated_decision_details,
-            dpia_required: f.dpia_required,
-            dpia_reason: f.dpia_reason,
-            owner_id: f.owner_id,
-            department: f.department,
-            processor_ids: f.processor_ids.iter().map(Id::as_uuid).collect(),
-            status: f.status,
-            review_date: f.review_date,
-            version: a.version,
-            created_by: a.derived.created_by,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-            missing: convert(a.derived.missing),
-        }
+impl RecordBodies for Activities {
+    const BODY_NAME: &'static str = "ActivityBody";
+    const BODY_DESCRIPTION: &'static str = "A stored processing activity with what its record \
+        still lacks (`missing`); its `version` is the `ETag`.";
+    const LIST_NAME: &'static str = "ActivityList";
+    const LIST_DESCRIPTION: &'static str = "A page of processing activities.";
+    type FieldsBody = ActivityFieldsBody;
+    type DerivedBody = ActivityDerivedBody;
+
+    fn bodies(
+        fields: ActivityFields,
+        derived: ActivityDerived,
+    ) -> (ActivityFieldsBody, ActivityDerivedBody) {
+        let derived = ActivityDerivedBody {
+            created_by: derived.created_by,
+            missing: convert(derived.missing),
+        };
+        (fields.into(), derived)
     }
 }
 
-impl From<ProcessingActivity> for ActivityBody {
-    fn from(a: ProcessingActivity) -> Self {
-        Self::new(a)
-    }
-}
+/// A stored processing activity with what its record still lacks (`missing`).
+pub type ActivityBody = RecordBody<Activities>;
 
 /// A page of processing activities.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActivityList {
-    pub items: Vec<ActivityBody>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
+pub type ActivityList = RecordList<Activities>;
 
 /// How complete the register is.
 #[derive(Debug, Serialize, ToSchema)]
@@ -577,7 +518,7 @@ impl From<Art28Clauses> for Art28ClausesBody {
 }
 
 /// Everything a user edits about a processor (create, and update: send all).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Cloud Inc.", "country": "US", "services": "hosting",
     "transfer_mechanism": "standard_contractual_clauses", "dpa_status": "signed", "dpa_signed_on": "2026-01-15",
@@ -599,11 +540,9 @@ pub struct ProcessorFieldsBody {
     #[schema(schema_with = one_of::<DpaStatus>)]
     pub dpa_status: DpaStatus,
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub dpa_signed_on: Option<Date>,
     /// When the agreement is due for review or expires.
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub dpa_review_on: Option<Date>,
     #[serde(default)]
     pub clauses: Art28ClausesBody,
@@ -634,46 +573,9 @@ impl From<ProcessorFieldsBody> for ProcessorFields {
     }
 }
 
-/// A stored processor; `activity_ids` are the activities that link to it (read-only).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProcessorBody {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub name: String,
-    pub contact_name: Option<String>,
-    pub contact_email: Option<String>,
-    #[schema(schema_with = optional_country_code)]
-    pub country: Option<CountryCode>,
-    pub services: Option<String>,
-    pub data_categories: Vec<String>,
-    #[schema(schema_with = one_of_or_null::<TransferMechanism>)]
-    pub transfer_mechanism: Option<TransferMechanism>,
-    #[schema(schema_with = one_of::<DpaStatus>)]
-    pub dpa_status: DpaStatus,
-    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub dpa_signed_on: Option<Date>,
-    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub dpa_review_on: Option<Date>,
-    pub clauses: Art28ClausesBody,
-    pub parent_id: Option<Uuid>,
-    pub activity_ids: Vec<Uuid>,
-    pub version: i32,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<Processor> for ProcessorBody {
-    fn from(p: Processor) -> Self {
-        let f = p.fields;
+impl From<ProcessorFields> for ProcessorFieldsBody {
+    fn from(f: ProcessorFields) -> Self {
         Self {
-            id: p.id.as_uuid(),
-            tenant_id: p.tenant_id.as_uuid(),
             name: f.name,
             contact_name: f.contact_name,
             contact_email: f.contact_email,
@@ -686,26 +588,46 @@ impl From<Processor> for ProcessorBody {
             dpa_review_on: f.dpa_review_on,
             clauses: f.clauses.into(),
             parent_id: f.parent_id.map(|p| p.as_uuid()),
-            activity_ids: p.derived.activity_ids.iter().map(Id::as_uuid).collect(),
-            version: p.version,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
         }
     }
 }
 
-/// A page of processors.
+/// What the store derives for a processor: the activities that link to it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProcessorList {
-    pub items: Vec<ProcessorBody>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+pub struct ProcessorLinksBody {
+    pub activity_ids: Vec<Uuid>,
 }
+
+impl RecordBodies for Processors {
+    const BODY_NAME: &'static str = "ProcessorBody";
+    const BODY_DESCRIPTION: &'static str =
+        "A stored processor; `activity_ids` are the activities that link to it (read-only).";
+    const LIST_NAME: &'static str = "ProcessorList";
+    const LIST_DESCRIPTION: &'static str = "A page of processors.";
+    type FieldsBody = ProcessorFieldsBody;
+    type DerivedBody = ProcessorLinksBody;
+
+    fn bodies(
+        fields: ProcessorFields,
+        links: ProcessorLinks,
+    ) -> (ProcessorFieldsBody, ProcessorLinksBody) {
+        let links = ProcessorLinksBody {
+            activity_ids: links.activity_ids.iter().map(Id::as_uuid).collect(),
+        };
+        (fields.into(), links)
+    }
+}
+
+/// A stored processor with the activities that link to it.
+pub type ProcessorBody = RecordBody<Processors>;
+
+/// A page of processors.
+pub type ProcessorList = RecordList<Processors>;
 
 // ------------------------------------------------------------------ policies
 
 /// Everything a user edits about a policy (create, and update: send all).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Privacy policy (website)", "kind": "privacy_policy", "review_interval_months": 12}))]
 pub struct PolicyFieldsBody {
@@ -717,7 +639,6 @@ pub struct PolicyFieldsBody {
     /// Months between reviews (1–60); the next review date follows publication.
     pub review_interval_months: Option<u8>,
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub next_review_date: Option<Date>,
     /// Default `draft`.
     #[serde(default = "default_policy_status")]
@@ -742,60 +663,48 @@ impl From<PolicyFieldsBody> for PolicyFields {
     }
 }
 
-/// A stored policy; `current_version` is the number of its published version.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PolicyBody {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub title: String,
-    #[schema(schema_with = one_of::<PolicyKind>)]
-    pub kind: PolicyKind,
-    #[schema(value_type = Option<Uuid>)]
-    pub owner_id: Option<UserId>,
-    pub review_interval_months: Option<u8>,
-    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub next_review_date: Option<Date>,
-    #[schema(schema_with = one_of::<PolicyStatus>)]
-    pub status: PolicyStatus,
-    /// The number of the published version, if any.
-    pub current_version: Option<i32>,
-    pub version: i32,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<Policy> for PolicyBody {
-    fn from(p: Policy) -> Self {
-        let f = p.fields;
+impl From<PolicyFields> for PolicyFieldsBody {
+    fn from(f: PolicyFields) -> Self {
         Self {
-            id: p.id.as_uuid(),
-            tenant_id: p.tenant_id.as_uuid(),
             title: f.title,
             kind: f.kind,
             owner_id: f.owner_id,
             review_interval_months: f.review_interval_months,
             next_review_date: f.next_review_date,
             status: f.status,
-            current_version: p.derived.current_version,
-            version: p.version,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
         }
     }
 }
 
-/// A page of policies.
+/// What the store derives for a policy: its published version.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PolicyList {
-    pub items: Vec<PolicyBody>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+pub struct PolicyStateBody {
+    /// The number of the published version, if any.
+    pub current_version: Option<i32>,
 }
+
+impl RecordBodies for Policies {
+    const BODY_NAME: &'static str = "PolicyBody";
+    const BODY_DESCRIPTION: &'static str =
+        "A stored policy; `current_version` is the number of its published version.";
+    const LIST_NAME: &'static str = "PolicyList";
+    const LIST_DESCRIPTION: &'static str = "A page of policies.";
+    type FieldsBody = PolicyFieldsBody;
+    type DerivedBody = PolicyStateBody;
+
+    fn bodies(fields: PolicyFields, state: PolicyState) -> (PolicyFieldsBody, PolicyStateBody) {
+        let state = PolicyStateBody {
+            current_version: state.current_version,
+        };
+        (fields.into(), state)
+    }
+}
+
+/// A stored policy with the number of its published version.
+pub type PolicyBody = RecordBody<Policies>;
+
+/// A page of policies.
+pub type PolicyList = RecordList<Policies>;
 
 /// One version of a policy's text (Markdown); its `version` is the `ETag`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -812,15 +721,12 @@ pub struct PolicyVersionBody {
     #[schema(value_type = Option<Uuid>)]
     pub created_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[schema(value_type = Option<Uuid>)]
     pub published_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub retired_at: Option<OffsetDateTime>,
     /// Concurrency version of this row.
     pub version: i32,
@@ -888,7 +794,7 @@ pub struct ExportedActivityBody {
 impl From<ExportedActivity> for ExportedActivityBody {
     fn from(e: ExportedActivity) -> Self {
         Self {
-            activity: ActivityBody::new(e.activity),
+            activity: e.activity.into(),
             processors: convert(e.processors),
         }
     }
@@ -900,7 +806,6 @@ pub struct RegisterExportBody {
     #[schema(schema_with = one_of::<RecordKind>)]
     pub record: RecordKind,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub generated_at: OffsetDateTime,
     pub organisation: Option<OrganisationProfileBody>,
     pub completeness: CompletenessBody,
@@ -927,7 +832,7 @@ mod tests {
     //! The bodies put on the wire exactly what the domain types serialized to before they
     //! existed, and read requests exactly as the domain types did.
 
-    use aura_gdpr_registers::{ActivityDerived, PolicyState, ProcessorLinks, activity_gaps};
+    use aura_gdpr_registers::{Policy, ProcessingActivity, Processor, activity_gaps};
     use aura_shared_kernel::TenantId;
     use serde_json::{Value, json};
     use time::macros::datetime;

@@ -2,24 +2,18 @@
 
 use aura_shared_kernel::UserId;
 use aura_tasks::{
-    Category, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskPatch, TaskStatus,
+    Category, LinkKind, RecordLink, Recurrence, TaskFields, TaskPatch, TaskState, TaskStatus, Tasks,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{ToSchema, openapi::schema::Object};
 use uuid::Uuid;
 
-use super::enum_of;
+use super::{
+    enum_of, one_of, one_of_or_null,
+    record::{RecordBodies, RecordBody, RecordList},
+};
 
-fn category() -> Object {
-    enum_of(Category::ALL.iter().map(|v| v.as_str()), false)
-}
-fn optional_category() -> Object {
-    enum_of(Category::ALL.iter().map(|v| v.as_str()), true)
-}
-fn task_status() -> Object {
-    enum_of(TaskStatus::ALL.iter().map(|v| v.as_str()), false)
-}
 /// The statuses a patch may ask for (completion and reopening have their own routes).
 fn patch_status() -> Object {
     enum_of(
@@ -33,21 +27,12 @@ fn patch_status() -> Object {
         true,
     )
 }
-fn recurrence() -> Object {
-    enum_of(Recurrence::ALL.iter().map(|v| v.as_str()), false)
-}
-fn optional_recurrence() -> Object {
-    enum_of(Recurrence::ALL.iter().map(|v| v.as_str()), true)
-}
-fn link_kind() -> Object {
-    enum_of(LinkKind::ALL.iter().map(|v| v.as_str()), false)
-}
 
 /// A pointer to a record of the same tenant.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordLinkBody {
-    #[schema(schema_with = link_kind)]
+    #[schema(schema_with = one_of::<LinkKind>)]
     pub kind: LinkKind,
     pub id: Uuid,
 }
@@ -71,7 +56,7 @@ impl From<RecordLink> for RecordLinkBody {
 }
 
 /// Everything a user sets on a new task.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Review the DPA with Mail Inc.", "category": "dpa_review", "due_date": "2026-12-15",
     "assigned_to": "0193a0c4-5b6e-7c3d-9f00-3a1b2c3d4e5f", "link": {"kind": "processor", "id": "0193a0c4-1111-7c3d-9f00-3a1b2c3d4e5f"}, "recurrence": "yearly"}))]
@@ -79,11 +64,10 @@ pub struct TaskFieldsBody {
     pub title: String,
     #[serde(default)]
     pub description: Option<String>,
-    #[schema(schema_with = category)]
+    #[schema(schema_with = one_of::<Category>)]
     pub category: Category,
     /// Required for a recurring task.
     #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
     pub due_date: Option<Date>,
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
@@ -92,7 +76,7 @@ pub struct TaskFieldsBody {
     pub link: Option<RecordLinkBody>,
     /// Default `none`.
     #[serde(default = "no_recurrence")]
-    #[schema(schema_with = recurrence)]
+    #[schema(schema_with = one_of::<Recurrence>)]
     pub recurrence: Recurrence,
 }
 
@@ -124,7 +108,7 @@ pub struct TaskPatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[schema(schema_with = optional_category)]
+    #[schema(schema_with = one_of_or_null::<Category>)]
     pub category: Option<Category>,
     #[serde(default, deserialize_with = "present_date")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -135,7 +119,7 @@ pub struct TaskPatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<RecordLinkBody>)]
     pub link: Option<Option<RecordLinkBody>>,
-    #[schema(schema_with = optional_recurrence)]
+    #[schema(schema_with = one_of_or_null::<Recurrence>)]
     pub recurrence: Option<Recurrence>,
     /// `open`, `in_progress` or `cancelled`; completion and reopening have their own routes.
     #[schema(schema_with = patch_status)]
@@ -170,49 +154,9 @@ impl From<TaskPatchBody> for TaskPatch {
     }
 }
 
-/// A stored task; its `version` is the `ETag`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TaskBody {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub title: String,
-    pub description: Option<String>,
-    #[schema(schema_with = category)]
-    pub category: Category,
-    #[serde(with = "aura_gdpr_registers::text::iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub due_date: Option<Date>,
-    #[schema(value_type = Option<Uuid>)]
-    pub assigned_to: Option<UserId>,
-    pub link: Option<RecordLinkBody>,
-    #[schema(schema_with = recurrence)]
-    pub recurrence: Recurrence,
-    #[schema(schema_with = task_status)]
-    pub status: TaskStatus,
-    #[schema(value_type = Option<Uuid>)]
-    pub created_by: Option<UserId>,
-    #[schema(value_type = Option<Uuid>)]
-    pub completed_by: Option<UserId>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub completed_at: Option<OffsetDateTime>,
-    /// The occurrence this one follows (recurring tasks).
-    pub previous_id: Option<Uuid>,
-    pub version: i32,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<Task> for TaskBody {
-    fn from(t: Task) -> Self {
-        let (f, d) = (t.fields, t.derived);
+impl From<TaskFields> for TaskFieldsBody {
+    fn from(f: TaskFields) -> Self {
         Self {
-            id: t.id.as_uuid(),
-            tenant_id: t.tenant_id.as_uuid(),
             title: f.title,
             description: f.description,
             category: f.category,
@@ -220,25 +164,50 @@ impl From<Task> for TaskBody {
             assigned_to: f.assigned_to,
             link: f.link.map(Into::into),
             recurrence: f.recurrence,
-            status: f.status,
-            created_by: d.created_by,
-            completed_by: d.completed_by,
-            completed_at: d.completed_at,
-            previous_id: d.previous_id.map(|p| p.as_uuid()),
-            version: t.version,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
         }
     }
 }
 
-/// A page of tasks.
+/// A task's status (a new task's body does not set it) and what the store derives.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TaskList {
-    pub items: Vec<TaskBody>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+pub struct TaskStateBody {
+    #[schema(schema_with = one_of::<TaskStatus>)]
+    pub status: TaskStatus,
+    #[schema(value_type = Option<Uuid>)]
+    pub created_by: Option<UserId>,
+    #[schema(value_type = Option<Uuid>)]
+    pub completed_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub completed_at: Option<OffsetDateTime>,
+    /// The occurrence this one follows (recurring tasks).
+    pub previous_id: Option<Uuid>,
 }
+
+impl RecordBodies for Tasks {
+    const BODY_NAME: &'static str = "TaskBody";
+    const BODY_DESCRIPTION: &'static str = "A stored task; its `version` is the `ETag`.";
+    const LIST_NAME: &'static str = "TaskList";
+    const LIST_DESCRIPTION: &'static str = "A page of tasks.";
+    type FieldsBody = TaskFieldsBody;
+    type DerivedBody = TaskStateBody;
+
+    fn bodies(fields: TaskFields, state: TaskState) -> (TaskFieldsBody, TaskStateBody) {
+        let state = TaskStateBody {
+            status: fields.status,
+            created_by: state.created_by,
+            completed_by: state.completed_by,
+            completed_at: state.completed_at,
+            previous_id: state.previous_id.map(|p| p.as_uuid()),
+        };
+        (fields.into(), state)
+    }
+}
+
+/// A stored task.
+pub type TaskBody = RecordBody<Tasks>;
+
+/// A page of tasks.
+pub type TaskList = RecordList<Tasks>;
 
 /// A completed task and, for a recurring one, the next occurrence it created.
 #[derive(Debug, Serialize, ToSchema)]
@@ -254,7 +223,7 @@ mod tests {
 
     use aura_records::Id;
     use aura_shared_kernel::TenantId;
-    use aura_tasks::TaskState;
+    use aura_tasks::Task;
     use serde_json::{Value, json};
     use time::macros::datetime;
 
