@@ -11,10 +11,7 @@ use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope};
 
 use crate::{
     MemoryStore,
-    registers::{
-        Tables, check_version, matches_search,
-        records::{MemoryRecord, VersionedTable},
-    },
+    registers::{Tables, check_version, matches_search, records::MemoryRecord},
 };
 
 impl Tables {
@@ -38,14 +35,6 @@ impl Tables {
 }
 
 impl MemoryRecord for Policies {
-    fn table(tables: &Tables) -> &VersionedTable<Self> {
-        &tables.policies
-    }
-
-    fn table_mut(tables: &mut Tables) -> &mut VersionedTable<Self> {
-        &mut tables.policies
-    }
-
     fn matches(policy: &Policy, filter: &PolicyFilter) -> bool {
         let f = &policy.fields;
         filter.kind.is_none_or(|k| f.kind == k)
@@ -85,7 +74,7 @@ impl PolicyVersions for MemoryStore {
                 return Err(StoreError::NotFound);
             }
             let tables = &mut tx.state.registers;
-            if !tables.policies.contains(tenant, version.policy_id) {
+            if !tables.records.contains(tenant, version.policy_id) {
                 return Err(StoreError::NotFound);
             }
             let next = tables
@@ -174,7 +163,7 @@ impl PolicyVersions for MemoryStore {
             };
             if let Some(policy) = policy {
                 tables
-                    .policies
+                    .records
                     .at_version(tenant, policy.id, policy.version.saturating_sub(1))?;
             }
             // Publishing retires the policy's other published version: one stays published.
@@ -193,7 +182,7 @@ impl PolicyVersions for MemoryStore {
             }
             tables.versions.insert(key, row);
             if let Some(policy) = policy {
-                tables.policies.replace(policy);
+                tables.records.replace(policy);
             }
             tx.record(tenant, event);
             Ok(())

@@ -2,7 +2,7 @@
 //! the PostgreSQL query finds them.
 
 use aura_gdpr_registers::{
-    ActivityStatus, PolicyStatus,
+    Activities, ActivityStatus, Policies, PolicyStatus, Processors,
     reviews::{DueReview, ReviewDates, ReviewKind},
 };
 use aura_shared_kernel::{StoreError, TenantScope};
@@ -23,7 +23,7 @@ impl ReviewDates for MemoryStore {
         let state = self.lock()?;
         let tables = &state.registers;
         let tenant = scope.tenant_id();
-        let processors = tables.processors.rows(tenant).filter_map(|p| {
+        let processors = tables.records.rows::<Processors>(tenant).filter_map(|p| {
             Some(DueReview {
                 kind: ReviewKind::Processor,
                 id: p.id.as_uuid(),
@@ -33,8 +33,8 @@ impl ReviewDates for MemoryStore {
             })
         });
         let policies = tables
-            .policies
-            .rows(tenant)
+            .records
+            .rows::<Policies>(tenant)
             .filter(|p| p.fields.status != PolicyStatus::Retired)
             .filter_map(|p| {
                 Some(DueReview {
@@ -46,8 +46,8 @@ impl ReviewDates for MemoryStore {
                 })
             });
         let activities = tables
-            .activities
-            .rows(tenant)
+            .records
+            .rows::<Activities>(tenant)
             .filter(|a| a.fields.status != ActivityStatus::Retired)
             .filter_map(|a| {
                 Some(DueReview {
