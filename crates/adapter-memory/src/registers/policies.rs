@@ -12,6 +12,7 @@ use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope};
 use crate::{
     MemoryStore,
     registers::{Tables, check_version, matches_search, records::MemoryRecord},
+    state::in_scope,
 };
 
 impl Tables {
@@ -68,11 +69,8 @@ impl PolicyVersions for MemoryStore {
         version: &PolicyVersion,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if version.tenant_id != tenant {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            in_scope(tenant, version.tenant_id)?;
             let tables = &mut tx.state.registers;
             if !tables.records.contains(tenant, version.policy_id) {
                 return Err(StoreError::NotFound);
@@ -95,7 +93,6 @@ impl PolicyVersions for MemoryStore {
             tables
                 .versions
                 .insert((tenant, version.policy_id, version.number), version.clone());
-            tx.record(tenant, event);
             Ok(())
         })
     }
@@ -137,11 +134,9 @@ impl PolicyVersions for MemoryStore {
         policy: Option<&Policy>,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if version.tenant_id != tenant || policy.is_some_and(|p| p.tenant_id != tenant) {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            in_scope(tenant, version.tenant_id)?;
+            policy.map_or(Ok(()), |p| in_scope(tenant, p.tenant_id))?;
             if policy.is_some_and(|p| p.id != version.policy_id) {
                 return Err(StoreError::unexpected(
                     "a version is published with its own policy",
@@ -184,7 +179,6 @@ impl PolicyVersions for MemoryStore {
             if let Some(policy) = policy {
                 tables.records.replace(policy);
             }
-            tx.record(tenant, event);
             Ok(())
         })
     }

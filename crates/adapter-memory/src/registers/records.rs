@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     MemoryStore,
     registers::{Tables, check_version, page},
-    state::State,
+    state::{State, in_scope},
 };
 
 /// One register's rows, keyed by tenant first, so a tenant's rows are one ordered range.
@@ -188,14 +188,10 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         record: &Record<K>,
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if record.tenant_id != tenant || !tx.state.tenants.contains_key(&tenant) {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            tx.state.check_new_row(tenant, record.tenant_id)?;
             check_references(tx.state, tenant, &K::references(&record.fields))?;
             tx.state.registers.records.insert(record)?;
-            tx.record(tenant, event);
             written(&tx.state.registers, tenant, record.id)
         })
     }
@@ -245,18 +241,12 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if record.tenant_id != tenant {
-                return Err(StoreError::NotFound);
-            }
-            tx.state
-                .registers
-                .records
-                .at_version(tenant, record.id, expected_version)?;
+        self.write_audited(scope, event, |tx, tenant| {
+            in_scope(tenant, record.tenant_id)?;
+            let records = &tx.state.registers.records;
+            records.at_version(tenant, record.id, expected_version)?;
             check_references(tx.state, tenant, &K::references(&record.fields))?;
             tx.state.registers.records.replace(record);
-            tx.record(tenant, event);
             written(&tx.state.registers, tenant, record.id)
         })
     }
@@ -268,14 +258,12 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
+        self.write_audited(scope, event, |tx, tenant| {
             let tables = &mut tx.state.registers;
             tables.records.at_version(tenant, id, expected_version)?;
             K::check_unused(tables, tenant, id)?;
             tables.records.remove(tenant, id);
             K::remove_owned(tables, tenant, id);
-            tx.record(tenant, event);
             Ok(())
         })
     }
