@@ -105,12 +105,8 @@ impl State {
         email: &Email,
         except: Option<UserId>,
     ) -> Result<(), StoreError> {
-        match self.emails.get(email) {
-            Some((_, holder)) if Some(*holder) != except => {
-                Err(StoreError::Conflict(Conflict::EmailTaken))
-            }
-            _ => Ok(()),
-        }
+        let holder = self.emails.get(email).map(|(_, user)| *user);
+        check_free(holder, except, Conflict::EmailTaken)
     }
 
     /// `Conflict::SlugTaken` when another tenant has the slug.
@@ -119,12 +115,7 @@ impl State {
         slug: &TenantSlug,
         except: Option<TenantId>,
     ) -> Result<(), StoreError> {
-        match self.slugs.get(slug) {
-            Some(holder) if Some(*holder) != except => {
-                Err(StoreError::Conflict(Conflict::SlugTaken))
-            }
-            _ => Ok(()),
-        }
+        check_free(self.slugs.get(slug).copied(), except, Conflict::SlugTaken)
     }
 
     /// The last-owner rule: when `before` is an active owner and `after` (None: deleted)
@@ -204,6 +195,19 @@ impl State {
         self.families
             .get(&family)
             .filter(|row| row.family.tenant_id == tenant)
+    }
+}
+
+/// A unique index's check: `taken` when the value has a `holder` other than `except`
+/// (the row being rewritten).
+fn check_free<H: PartialEq>(
+    holder: Option<H>,
+    except: Option<H>,
+    taken: Conflict,
+) -> Result<(), StoreError> {
+    match holder {
+        Some(holder) if Some(&holder) != except.as_ref() => Err(StoreError::Conflict(taken)),
+        _ => Ok(()),
     }
 }
 

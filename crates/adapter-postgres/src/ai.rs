@@ -27,7 +27,7 @@ use crate::{
     models::convert_all,
     pool::in_tenant,
     registers::{fetch_limit, stored_enum},
-    rows::{at_version, expect_changed, in_scope},
+    rows::{at_version, expect_changed, in_scope, new_in_scope},
     schema::{ai_suggestions as suggestions, ai_usage as usage},
     stores::PgStores,
 };
@@ -363,11 +363,7 @@ impl SuggestionRepository for PgStores {
         suggestion: &Suggestion,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if suggestion.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new suggestion must belong to the scope's tenant",
-            ));
-        }
+        new_in_scope(scope, suggestion.tenant_id)?;
         let row = SuggestionRow::try_from(suggestion)?;
         let insert = diesel::insert_into(suggestions::table).values(row);
         self.execute_audited(scope, event, insert).await

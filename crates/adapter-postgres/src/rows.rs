@@ -34,6 +34,18 @@ pub(crate) fn in_scope(scope: &TenantScope, tenant: TenantId) -> Result<(), Stor
     }
 }
 
+/// A new row must be the scope's tenant's: writing one for another tenant is a bug of
+/// the caller, not an answer about other tenants.
+pub(crate) fn new_in_scope(scope: &TenantScope, tenant: TenantId) -> Result<(), StoreError> {
+    if tenant == scope.tenant_id() {
+        Ok(())
+    } else {
+        Err(StoreError::unexpected(
+            "a new row must belong to the scope's tenant",
+        ))
+    }
+}
+
 /// What an optimistic write that changed no row means: the row is gone (`NotFound`) or
 /// at another version (`Conflict::Version`).
 pub(crate) fn missing_or_stale(exists: bool) -> DbError {

@@ -16,7 +16,7 @@ use crate::{
     lookups::LoginRow,
     models::{TenantRow, UserRow, convert_all},
     pool::{in_tenant, unscoped},
-    rows::{at_version, in_scope},
+    rows::{at_version, in_scope, new_in_scope},
     schema::{refresh_families, tenants, users},
     stores::PgStores,
 };
@@ -188,11 +188,7 @@ impl UserRepository for PgStores {
         user: &User,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if user.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new user must belong to the scope's tenant",
-            ));
-        }
+        new_in_scope(scope, user.tenant_id)?;
         let insert = diesel::insert_into(users::table).values(UserRow::from(user));
         self.execute_audited(scope, event, insert).await
     }

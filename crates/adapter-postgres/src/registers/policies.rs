@@ -28,7 +28,7 @@ use crate::{
     error::{DbError, corrupt},
     models::convert_all,
     pool::in_tenant,
-    rows::{Statement, at_version, missing_or_stale},
+    rows::{Statement, at_version, missing_or_stale, new_in_scope},
     schema::{policies, policy_versions as versions},
     stores::PgStores,
 };
@@ -298,11 +298,7 @@ impl PolicyVersions for PgStores {
         version: &PolicyVersion,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if version.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new policy version must belong to the scope's tenant",
-            ));
-        }
+        new_in_scope(scope, version.tenant_id)?;
         let tenant = scope.tenant_id().as_uuid();
         let row = VersionRow::from(version);
         self.write_audited(scope, event, async move |conn| {

@@ -19,7 +19,9 @@ use super::{cursor_after, page_from_overfetch};
 use crate::{
     error::DbError,
     pool::in_tenant,
-    rows::{Statement, delete_at_version, expect_changed, in_scope, missing_or_stale},
+    rows::{
+        Statement, delete_at_version, expect_changed, in_scope, missing_or_stale, new_in_scope,
+    },
     schema::{processing_activities, processors, users},
     stores::PgStores,
 };
@@ -189,11 +191,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         record: &Record<K>,
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
-        if record.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new record must belong to the scope's tenant",
-            ));
-        }
+        new_in_scope(scope, record.tenant_id)?;
         let tenant = scope.tenant_id().as_uuid();
         self.write_audited(scope, event, async move |conn| {
             check_references(conn, tenant, &K::references(&record.fields)).await?;
