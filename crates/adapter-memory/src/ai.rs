@@ -10,7 +10,7 @@ use aura_shared_kernel::{Conflict, Page, StoreError, TenantId, TenantScope};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{MemoryStore, registers::check_version};
+use crate::{MemoryStore, registers::check_version, state::in_scope};
 
 #[derive(Default)]
 pub(crate) struct Tables {
@@ -27,17 +27,13 @@ impl SuggestionRepository for MemoryStore {
         suggestion: &Suggestion,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if suggestion.tenant_id != tenant || !tx.state.tenants.contains_key(&tenant) {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            tx.state.check_new_row(tenant, suggestion.tenant_id)?;
             let key = (tenant, suggestion.id);
             if tx.state.ai.suggestions.contains_key(&key) {
                 return Err(StoreError::Conflict(Conflict::IdTaken("suggestion")));
             }
             tx.state.ai.suggestions.insert(key, suggestion.clone());
-            tx.record(tenant, event);
             Ok(())
         })
     }
@@ -79,11 +75,8 @@ impl SuggestionRepository for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if suggestion.tenant_id != tenant {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            in_scope(tenant, suggestion.tenant_id)?;
             let row = tx
                 .state
                 .ai
@@ -96,7 +89,6 @@ impl SuggestionRepository for MemoryStore {
             row.decided_by = suggestion.decided_by;
             row.decided_at = suggestion.decided_at;
             row.version = suggestion.version;
-            tx.record(tenant, event);
             Ok(())
         })
     }

@@ -33,10 +33,8 @@ impl AuditLog for MemoryStore {
     ) -> Result<AuditRecord, StoreError> {
         self.write(|tx| {
             let tenant = scope.tenant_id();
-            // Like the foreign key to the tenants table: no chain for an unknown tenant.
-            if !tx.state.tenants.contains_key(&tenant) {
-                return Err(StoreError::NotFound);
-            }
+            // No chain for an unknown tenant.
+            tx.state.check_tenant(tenant)?;
             Ok(tx.record(tenant, event))
         })
     }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     MemoryStore,
-    state::{FamilyRow, RefreshRow, ResetRow},
+    state::{FamilyRow, RefreshRow, ResetRow, in_scope},
 };
 
 #[async_trait::async_trait]
@@ -71,9 +71,7 @@ impl TenantRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write_audited(scope, event, |tx, scoped| {
-            if tenant.id != scoped {
-                return Err(StoreError::NotFound);
-            }
+            in_scope(scoped, tenant.id)?;
             let before = tx
                 .state
                 .tenants
@@ -166,10 +164,7 @@ impl UserRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write_audited(scope, event, |tx, tenant| {
-            // A user claiming another tenant is refused like a foreign row: not found.
-            if user.tenant_id != tenant || !tx.state.tenants.contains_key(&tenant) {
-                return Err(StoreError::NotFound);
-            }
+            tx.state.check_new_row(tenant, user.tenant_id)?;
             if tx.state.user(tenant, user.id).is_some() {
                 return Err(StoreError::Conflict(Conflict::IdTaken("user")));
             }
@@ -220,9 +215,7 @@ impl SessionStore for MemoryStore {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write_audited(scope, event, |tx, tenant| {
-            if family.tenant_id != tenant {
-                return Err(StoreError::NotFound);
-            }
+            in_scope(tenant, family.tenant_id)?;
             let mut user = tx
                 .state
                 .user(tenant, family.user_id)

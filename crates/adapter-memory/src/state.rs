@@ -83,18 +83,30 @@ impl State {
         self.users.range(low..=high).map(|(_, user)| user)
     }
 
+    /// Like the foreign key to the tenants table: `NotFound` for an unknown tenant.
+    pub fn check_tenant(&self, tenant: TenantId) -> Result<(), StoreError> {
+        if self.tenants.contains_key(&tenant) {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// A new row of `row_tenant` written in the scope of `tenant`: a row claiming another
+    /// tenant is refused like a foreign row, and so is an unknown tenant (`NotFound`).
+    pub fn check_new_row(&self, tenant: TenantId, row_tenant: TenantId) -> Result<(), StoreError> {
+        in_scope(tenant, row_tenant)?;
+        self.check_tenant(tenant)
+    }
+
     /// `Conflict::EmailTaken` when another user (anywhere) has the address.
     pub fn check_email_free(
         &self,
         email: &Email,
         except: Option<UserId>,
     ) -> Result<(), StoreError> {
-        match self.emails.get(email) {
-            Some((_, holder)) if Some(*holder) != except => {
-                Err(StoreError::Conflict(Conflict::EmailTaken))
-            }
-            _ => Ok(()),
-        }
+        let holder = self.emails.get(email).map(|(_, user)| *user);
+        check_free(holder, except, Conflict::EmailTaken)
     }
 
     /// `Conflict::SlugTaken` when another tenant has the slug.
@@ -103,12 +115,7 @@ impl State {
         slug: &TenantSlug,
         except: Option<TenantId>,
     ) -> Result<(), StoreError> {
-        match self.slugs.get(slug) {
-            Some(holder) if Some(*holder) != except => {
-                Err(StoreError::Conflict(Conflict::SlugTaken))
-            }
-            _ => Ok(()),
-        }
+        check_free(self.slugs.get(slug).copied(), except, Conflict::SlugTaken)
     }
 
     /// The last-owner rule: when `before` is an active owner and `after` (None: deleted)
@@ -137,9 +144,7 @@ impl State {
         user: &User,
         expected_version: i32,
     ) -> Result<&User, StoreError> {
-        if user.tenant_id != tenant {
-            return Err(StoreError::NotFound);
-        }
+        in_scope(tenant, user.tenant_id)?;
         let before = self.user(tenant, user.id).ok_or(StoreError::NotFound)?;
         if before.version != expected_version {
             return Err(StoreError::Conflict(Conflict::Version));
@@ -190,6 +195,29 @@ impl State {
         self.families
             .get(&family)
             .filter(|row| row.family.tenant_id == tenant)
+    }
+}
+
+/// A unique index's check: `taken` when the value has a `holder` other than `except`
+/// (the row being rewritten).
+fn check_free<H: PartialEq>(
+    holder: Option<H>,
+    except: Option<H>,
+    taken: Conflict,
+) -> Result<(), StoreError> {
+    match holder {
+        Some(holder) if Some(&holder) != except.as_ref() => Err(StoreError::Conflict(taken)),
+        _ => Ok(()),
+    }
+}
+
+/// A row written in the scope of `tenant` must be one of its rows: one claiming another
+/// tenant is refused like a foreign row, `NotFound` (the answer tells nothing of others).
+pub(crate) fn in_scope(tenant: TenantId, row_tenant: TenantId) -> Result<(), StoreError> {
+    if row_tenant == tenant {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
     }
 }
 

@@ -21,7 +21,7 @@ use crate::{
     MemoryStore,
     jobs::JobInsert,
     registers::{check_version, page},
-    state::{State, Tx},
+    state::{State, Tx, in_scope},
 };
 
 /// The tasks table, keyed by (tenant, id) like the primary key.
@@ -55,9 +55,7 @@ impl State {
 
     /// A new task of `tenant`: its id free, its references inside the tenant.
     fn check_new_task(&self, tenant: TenantId, task: &Task) -> Result<(), StoreError> {
-        if task.tenant_id != tenant || !self.tenants.contains_key(&tenant) {
-            return Err(StoreError::NotFound);
-        }
+        self.check_new_row(tenant, task.tenant_id)?;
         if self.tasks.contains_key(&(tenant, task.id)) {
             return Err(StoreError::Conflict(Conflict::Duplicate));
         }
@@ -72,9 +70,7 @@ impl State {
         task: &Task,
         expected_version: i32,
     ) -> Result<Task, StoreError> {
-        if task.tenant_id != tenant {
-            return Err(StoreError::NotFound);
-        }
+        in_scope(tenant, task.tenant_id)?;
         let before = self
             .tasks
             .get(&(tenant, task.id))
@@ -235,9 +231,7 @@ impl TaskRepository for MemoryStore {
     ) -> Result<bool, StoreError> {
         self.write(|tx| {
             let (tenant, now) = (scope.tenant_id(), tx.clock.now());
-            if !tx.state.tenants.contains_key(&tenant) {
-                return Err(StoreError::NotFound);
-            }
+            tx.state.check_tenant(tenant)?;
             let origin = (tenant, origin.to_owned());
             if tx.state.task_origins.contains(&origin) {
                 return Ok(false);

@@ -26,7 +26,8 @@ use crate::{
     error::{DbError, corrupt},
     models::convert_all,
     pool::in_tenant,
-    registers::{fetch_limit, missing_or_stale, stored_enum},
+    registers::{fetch_limit, stored_enum},
+    rows::{at_version, expect_changed, in_scope, new_in_scope},
     schema::{ai_suggestions as suggestions, ai_usage as usage},
     stores::PgStores,
 };
@@ -362,34 +363,18 @@ impl SuggestionRepository for PgStores {
         suggestion: &Suggestion,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if suggestion.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new suggestion must belong to the scope's tenant",
-            ));
-        }
+        new_in_scope(scope, suggestion.tenant_id)?;
         let row = SuggestionRow::try_from(suggestion)?;
-        self.write_audited(scope, event, async move |conn| {
-            diesel::insert_into(suggestions::table)
-                .values(row)
-                .execute(conn)
-                .await?;
-            Ok(())
-        })
-        .await
+        let insert = diesel::insert_into(suggestions::table).values(row);
+        self.execute_audited(scope, event, insert).await
     }
 
     async fn get(&self, scope: &TenantScope, id: Uuid) -> Result<Suggestion, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let row: SuggestionRow = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(suggestions::table
-                .filter(suggestions::tenant_id.eq(tenant))
-                .filter(suggestions::id.eq(id))
-                .select(SuggestionRow::as_select())
-                .first(conn)
-                .await?)
-        })
-        .await?;
-        Suggestion::try_from(row)
+        let key = (scope.tenant_id().as_uuid(), id);
+        let query = suggestions::table
+            .find(key)
+            .select(SuggestionRow::as_select());
+        self.read_one::<SuggestionRow, _, _>(scope, query).await
     }
 
     async fn list(
@@ -433,11 +418,8 @@ impl SuggestionRepository for PgStores {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if suggestion.tenant_id != scope.tenant_id() {
-            return Err(StoreError::NotFound);
-        }
-        let tenant_uuid = scope.tenant_id().as_uuid();
-        let id = suggestion.id;
+        in_scope(scope, suggestion.tenant_id)?;
+        let key = (scope.tenant_id().as_uuid(), suggestion.id);
         let changes = (
             suggestions::status.eq(suggestion.status.as_str().to_owned()),
             suggestions::decided_by.eq(suggestion.decided_by.map(|u| u.as_uuid())),
@@ -445,26 +427,14 @@ impl SuggestionRepository for PgStores {
             suggestions::version.eq(suggestion.version),
         );
         self.write_audited(scope, event, async move |conn| {
-            let updated = diesel::update(
-                suggestions::table
-                    .filter(suggestions::tenant_id.eq(tenant_uuid))
-                    .filter(suggestions::id.eq(id))
-                    .filter(suggestions::version.eq(expected_version)),
-            )
-            .set(changes)
-            .execute(conn)
-            .await?;
-            if updated == 0 {
-                let exists: bool = diesel::select(diesel::dsl::exists(
-                    suggestions::table
-                        .filter(suggestions::tenant_id.eq(tenant_uuid))
-                        .filter(suggestions::id.eq(id)),
-                ))
-                .get_result(conn)
-                .await?;
-                return Err(missing_or_stale(exists));
-            }
-            Ok(())
+            let target = at_version(
+                suggestions::table,
+                suggestions::version,
+                key,
+                expected_version,
+            );
+            let updated = diesel::update(target).set(changes).execute(conn).await?;
+            expect_changed(conn, updated, "ai_suggestions", key).await
         })
         .await
     }

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::{
     error::{DbError, corrupt},
     models::{AuditRow, convert_all},
-    pool::{AsyncWork, in_tenant},
+    pool::{TxWork, in_tenant},
     schema::{audit_chain_heads as heads, audit_events as events},
     stores::PgStores,
 };
@@ -35,9 +35,7 @@ impl PgStores {
         change: F,
     ) -> Result<R, StoreError>
     where
-        for<'c> F: AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<R, DbError>
-            + AsyncWork<&'c mut AsyncPgConnection, Result<R, DbError>, Fut: Send>
-            + Send,
+        F: TxWork<R>,
         R: Send,
     {
         let now = self.now();

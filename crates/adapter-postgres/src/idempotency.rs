@@ -186,9 +186,7 @@ impl PgStores {
     /// connection for sign-up keys.
     async fn in_key_space<R, F>(&self, space: &KeySpace, work: F) -> Result<R, StoreError>
     where
-        for<'c> F: AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<R, DbError>
-            + crate::pool::AsyncWork<&'c mut AsyncPgConnection, Result<R, DbError>, Fut: Send>
-            + Send,
+        F: crate::pool::TxWork<R>,
         R: Send,
     {
         match space {

@@ -249,6 +249,46 @@ fn clear_lease() -> ClearLease {
     )
 }
 
+/// How a leased job ends: the columns a completion, a retry or a death sets (`None`:
+/// the column stays as it is); the lease is cleared besides.
+#[derive(AsChangeset)]
+#[diesel(table_name = jobs, check_for_backend(diesel::pg::Pg))]
+struct LeaseEnd {
+    status: &'static str,
+    run_at: Option<OffsetDateTime>,
+    outcome: Option<String>,
+    last_error: Option<String>,
+    finished_at: Option<OffsetDateTime>,
+    updated_at: OffsetDateTime,
+}
+
+impl PgStores {
+    /// Ends `job` as `end` says while its lease holds (still running under the same
+    /// token); whether it did. A job of another tenant than the scope's is not ended.
+    async fn end_lease(
+        &self,
+        scope: &TenantScope,
+        job: &ClaimedJob,
+        end: LeaseEnd,
+    ) -> Result<bool, StoreError> {
+        if job.tenant_id != scope.tenant_id() {
+            return Ok(false);
+        }
+        let (tenant, id, token) = (job.tenant_id.as_uuid(), job.id, job.lease_token);
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let leased = jobs::table
+                .filter(jobs::tenant_id.eq(tenant))
+                .filter(jobs::id.eq(id))
+                .filter(jobs::lease_token.eq(token))
+                .filter(jobs::status.eq(JobStatus::Running.as_str()));
+            let ended = diesel::update(leased).set((end, clear_lease()));
+            let changed = ended.execute(conn).await?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+}
+
 #[async_trait::async_trait]
 impl JobQueue for PgStores {
     async fn claim(
@@ -296,31 +336,15 @@ impl JobQueue for PgStores {
         outcome: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        if job.tenant_id != scope.tenant_id() {
-            return Ok(false);
-        }
-        let (tenant, id, token) = (job.tenant_id.as_uuid(), job.id, job.lease_token);
-        let outcome = note(outcome);
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            let changed = diesel::update(
-                jobs::table
-                    .filter(jobs::tenant_id.eq(tenant))
-                    .filter(jobs::id.eq(id))
-                    .filter(jobs::lease_token.eq(token))
-                    .filter(jobs::status.eq(JobStatus::Running.as_str())),
-            )
-            .set((
-                jobs::status.eq(JobStatus::Done.as_str()),
-                jobs::outcome.eq(Some(outcome)),
-                jobs::finished_at.eq(Some(now)),
-                jobs::updated_at.eq(now),
-                clear_lease(),
-            ))
-            .execute(conn)
-            .await?;
-            Ok(changed == 1)
-        })
-        .await
+        let done = LeaseEnd {
+            status: JobStatus::Done.as_str(),
+            run_at: None,
+            outcome: Some(note(outcome)),
+            last_error: None,
+            finished_at: Some(now),
+            updated_at: now,
+        };
+        self.end_lease(scope, job, done).await
     }
 
     async fn fail(
@@ -331,46 +355,20 @@ impl JobQueue for PgStores {
         retry_at: Option<OffsetDateTime>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        if job.tenant_id != scope.tenant_id() {
-            return Ok(false);
-        }
-        let (tenant, id, token) = (job.tenant_id.as_uuid(), job.id, job.lease_token);
-        let error = note(error);
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            let leased = jobs::table
-                .filter(jobs::tenant_id.eq(tenant))
-                .filter(jobs::id.eq(id))
-                .filter(jobs::lease_token.eq(token))
-                .filter(jobs::status.eq(JobStatus::Running.as_str()));
-            let changed = match retry_at {
-                Some(at) => {
-                    diesel::update(leased)
-                        .set((
-                            jobs::status.eq(JobStatus::Queued.as_str()),
-                            jobs::run_at.eq(at),
-                            jobs::last_error.eq(Some(error)),
-                            jobs::updated_at.eq(now),
-                            clear_lease(),
-                        ))
-                        .execute(conn)
-                        .await?
-                }
-                None => {
-                    diesel::update(leased)
-                        .set((
-                            jobs::status.eq(JobStatus::Dead.as_str()),
-                            jobs::last_error.eq(Some(error)),
-                            jobs::finished_at.eq(Some(now)),
-                            jobs::updated_at.eq(now),
-                            clear_lease(),
-                        ))
-                        .execute(conn)
-                        .await?
-                }
-            };
-            Ok(changed == 1)
-        })
-        .await
+        // Queued again to run at `retry_at`, or dead (finished) without one.
+        let status = match retry_at {
+            Some(_) => JobStatus::Queued,
+            None => JobStatus::Dead,
+        };
+        let failed = LeaseEnd {
+            status: status.as_str(),
+            run_at: retry_at,
+            outcome: None,
+            last_error: Some(note(error)),
+            finished_at: retry_at.is_none().then_some(now),
+            updated_at: now,
+        };
+        self.end_lease(scope, job, failed).await
     }
 
     async fn schedule_for_active_tenants(

@@ -24,6 +24,7 @@ mod models;
 mod pool;
 mod registers;
 mod resets;
+mod rows;
 mod schema;
 mod sessions;
 mod setup;

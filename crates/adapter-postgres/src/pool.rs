@@ -149,6 +149,22 @@ where
     type Fut = Fut;
 }
 
+/// Work for one transaction: an async closure over its connection whose future is
+/// `Send`, as [`in_tenant`], [`unscoped`] and the writes built on them take it.
+pub(crate) trait TxWork<R>:
+    for<'c> AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<R, DbError>
+    + for<'c> AsyncWork<&'c mut AsyncPgConnection, Result<R, DbError>, Fut: Send>
+    + Send
+{
+}
+
+impl<R, F> TxWork<R> for F where
+    F: for<'c> AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<R, DbError>
+        + for<'c> AsyncWork<&'c mut AsyncPgConnection, Result<R, DbError>, Fut: Send>
+        + Send
+{
+}
+
 /// Runs `work` in one transaction inside the scope's tenant: `app.tenant_id` is set
 /// transaction-locally first, so row-level security confines every statement to that
 /// tenant, and the setting ends with the transaction (the next borrower of the pooled
@@ -161,9 +177,7 @@ pub(crate) async fn in_tenant<R, F>(
     work: F,
 ) -> Result<R, StoreError>
 where
-    for<'c> F: AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<R, DbError>
-        + AsyncWork<&'c mut AsyncPgConnection, Result<R, DbError>, Fut: Send>
-        + Send,
+    F: TxWork<R>,
     R: Send,
 {
     let tenant = scope.tenant_id().as_uuid().to_string();
@@ -182,9 +196,7 @@ where
 /// tables are unreadable here. Commits when `work` succeeds, rolls back otherwise.
 pub(crate) async fn unscoped<R, F>(pool: &Pool, work: F) -> Result<R, StoreError>
 where
-    for<'c> F: AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<R, DbError>
-        + AsyncWork<&'c mut AsyncPgConnection, Result<R, DbError>, Fut: Send>
-        + Send,
+    F: TxWork<R>,
     R: Send,
 {
     let mut conn = acquire(pool).await?;

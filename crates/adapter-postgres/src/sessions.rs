@@ -12,6 +12,7 @@ use crate::{
     error::DbError,
     lookups::RefreshLookupRow,
     pool::{in_tenant, unscoped},
+    rows::in_scope,
     schema::{refresh_families, refresh_tokens, users},
     stores::PgStores,
 };
@@ -26,9 +27,7 @@ impl SessionStore for PgStores {
         idle_expires_at: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if family.tenant_id != scope.tenant_id() {
-            return Err(StoreError::NotFound);
-        }
+        in_scope(scope, family.tenant_id)?;
         let tenant_uuid = scope.tenant_id().as_uuid();
         let first = first.0.to_vec();
         self.write_audited(scope, event, async move |conn| {

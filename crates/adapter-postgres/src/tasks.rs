@@ -29,10 +29,14 @@ use crate::{
     error::{DbError, corrupt},
     jobs::{cancel_reminders, insert_jobs},
     pool::in_tenant,
-    registers::{fetch_limit, keyset, missing_or_stale, page_from_overfetch, stored_enum},
+    registers::{fetch_limit, keyset, page_from_overfetch, stored_enum},
+    rows::{at_version, delete_at_version, expect_changed, in_scope},
     schema::tasks,
     stores::PgStores,
 };
+
+/// The tasks' table, as a delete and the check of an optimistic write name it.
+const TABLE: &str = "tasks";
 
 impl PgStores {
     pub fn tasks(&self) -> Arc<dyn TaskRepository> {
@@ -44,32 +48,22 @@ impl PgStores {
     }
 }
 
+/// A task's row: the keys and what creation fixed for good, and what an update replaces.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
 struct TaskRow {
     tenant_id: Uuid,
     id: Uuid,
-    title: String,
-    description: Option<String>,
-    category: String,
-    due_date: Option<Date>,
-    status: String,
-    assigned_to: Option<Uuid>,
-    link_kind: Option<String>,
-    link_id: Option<Uuid>,
-    recurrence: String,
     created_by: Option<Uuid>,
-    completed_by: Option<Uuid>,
-    completed_at: Option<OffsetDateTime>,
     previous_id: Option<Uuid>,
-    version: i32,
     created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
+    #[diesel(embed)]
+    changes: TaskChanges,
 }
 
 /// What an update replaces: everything but the keys and what creation fixed for good
 /// (`created_by`, `created_at`, `previous_id`).
-#[derive(Debug, Clone, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
 #[diesel(treat_none_as_null = true)]
 struct TaskChanges {
@@ -94,42 +88,24 @@ impl From<&Task> for TaskRow {
         Self {
             tenant_id: task.tenant_id.as_uuid(),
             id: task.id.as_uuid(),
-            title: f.title.clone(),
-            description: f.description.clone(),
-            category: f.category.as_str().to_owned(),
-            due_date: f.due_date,
-            status: f.status.as_str().to_owned(),
-            assigned_to: f.assigned_to.map(|u| u.as_uuid()),
-            link_kind: f.link.map(|l| l.kind.as_str().to_owned()),
-            link_id: f.link.map(|l| l.id),
-            recurrence: f.recurrence.as_str().to_owned(),
             created_by: d.created_by.map(|u| u.as_uuid()),
-            completed_by: d.completed_by.map(|u| u.as_uuid()),
-            completed_at: d.completed_at,
             previous_id: d.previous_id.map(|p| p.as_uuid()),
-            version: task.version,
             created_at: task.created_at,
-            updated_at: task.updated_at,
-        }
-    }
-}
-
-impl From<TaskRow> for TaskChanges {
-    fn from(row: TaskRow) -> Self {
-        Self {
-            title: row.title,
-            description: row.description,
-            category: row.category,
-            due_date: row.due_date,
-            status: row.status,
-            assigned_to: row.assigned_to,
-            link_kind: row.link_kind,
-            link_id: row.link_id,
-            recurrence: row.recurrence,
-            completed_by: row.completed_by,
-            completed_at: row.completed_at,
-            version: row.version,
-            updated_at: row.updated_at,
+            changes: TaskChanges {
+                title: f.title.clone(),
+                description: f.description.clone(),
+                category: f.category.as_str().to_owned(),
+                due_date: f.due_date,
+                status: f.status.as_str().to_owned(),
+                assigned_to: f.assigned_to.map(|u| u.as_uuid()),
+                link_kind: f.link.map(|l| l.kind.as_str().to_owned()),
+                link_id: f.link.map(|l| l.id),
+                recurrence: f.recurrence.as_str().to_owned(),
+                completed_by: d.completed_by.map(|u| u.as_uuid()),
+                completed_at: d.completed_at,
+                version: task.version,
+                updated_at: task.updated_at,
+            },
         }
     }
 }
@@ -137,7 +113,8 @@ impl From<TaskRow> for TaskChanges {
 impl TryFrom<TaskRow> for Task {
     type Error = StoreError;
     fn try_from(row: TaskRow) -> Result<Self, StoreError> {
-        let link = match (row.link_kind, row.link_id) {
+        let c = row.changes;
+        let link = match (c.link_kind, c.link_id) {
             (None, None) => None,
             (Some(kind), Some(id)) => Some(RecordLink {
                 kind: stored_enum::<LinkKind>(&kind, "stored task link kind")?,
@@ -149,45 +126,26 @@ impl TryFrom<TaskRow> for Task {
             id: Id::from_uuid(row.id),
             tenant_id: TenantId::from_uuid(row.tenant_id),
             fields: TaskFields {
-                title: row.title,
-                description: row.description,
-                category: stored_enum::<Category>(&row.category, "stored task category")?,
-                due_date: row.due_date,
-                assigned_to: row.assigned_to.map(UserId::from_uuid),
+                title: c.title,
+                description: c.description,
+                category: stored_enum::<Category>(&c.category, "stored task category")?,
+                due_date: c.due_date,
+                assigned_to: c.assigned_to.map(UserId::from_uuid),
                 link,
-                recurrence: stored_enum::<Recurrence>(&row.recurrence, "stored recurrence")?,
-                status: stored_enum::<TaskStatus>(&row.status, "stored task status")?,
+                recurrence: stored_enum::<Recurrence>(&c.recurrence, "stored recurrence")?,
+                status: stored_enum::<TaskStatus>(&c.status, "stored task status")?,
             },
             derived: TaskState {
                 created_by: row.created_by.map(UserId::from_uuid),
-                completed_by: row.completed_by.map(UserId::from_uuid),
-                completed_at: row.completed_at,
+                completed_by: c.completed_by.map(UserId::from_uuid),
+                completed_at: c.completed_at,
                 previous_id: row.previous_id.map(Id::from_uuid),
             },
-            version: row.version,
+            version: c.version,
             created_at: row.created_at,
-            updated_at: row.updated_at,
+            updated_at: c.updated_at,
         })
     }
-}
-
-async fn exists(conn: &mut AsyncPgConnection, tenant: Uuid, id: Uuid) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        tasks::table
-            .filter(tasks::tenant_id.eq(tenant))
-            .filter(tasks::id.eq(id)),
-    ))
-    .get_result(conn)
-    .await?)
-}
-
-/// A new or changed task must belong to the scope's tenant (its reminders are checked
-/// when they are inserted).
-fn check_tenant(scope: &TenantScope, task: &Task) -> Result<(), StoreError> {
-    if task.tenant_id != scope.tenant_id() {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
 }
 
 /// Stores a new task and its reminders (in the caller's transaction).
@@ -214,19 +172,12 @@ async fn update_task(
     plan: &ReminderPlan,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    let (tenant, id) = (task.tenant_id.as_uuid(), task.id.as_uuid());
-    let updated = diesel::update(
-        tasks::table
-            .filter(tasks::tenant_id.eq(tenant))
-            .filter(tasks::id.eq(id))
-            .filter(tasks::version.eq(expected_version)),
-    )
-    .set(TaskChanges::from(TaskRow::from(task)))
-    .execute(conn)
-    .await?;
-    if updated == 0 {
-        return Err(missing_or_stale(exists(conn, tenant, id).await?));
-    }
+    let key = (task.tenant_id.as_uuid(), task.id.as_uuid());
+    let target = at_version(tasks::table, tasks::version, key, expected_version);
+    let changes = TaskRow::from(task).changes;
+    let updated = diesel::update(target).set(changes).execute(conn).await?;
+    expect_changed(conn, updated, TABLE, key).await?;
+    let (tenant, id) = key;
     cancel_reminders(conn, tenant, id, now).await?;
     insert_jobs(conn, task.tenant_id, &plan.jobs, now).await?;
     Ok(())
@@ -251,7 +202,7 @@ impl TaskRepository for PgStores {
         reminders: &ReminderPlan,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        check_tenant(scope, task)?;
+        in_scope(scope, task.tenant_id)?;
         let now = self.now();
         self.write_audited(scope, event, async move |conn| {
             insert_task(conn, task, reminders, now).await
@@ -267,7 +218,7 @@ impl TaskRepository for PgStores {
         reminders: &ReminderPlan,
         event: PendingEvent,
     ) -> Result<bool, StoreError> {
-        check_tenant(scope, task)?;
+        in_scope(scope, task.tenant_id)?;
         let now = self.now();
         let hasher = self.inner.hasher.as_ref();
         in_tenant(&self.inner.pool, scope, async move |conn| {
@@ -295,17 +246,9 @@ impl TaskRepository for PgStores {
     }
 
     async fn get(&self, scope: &TenantScope, id: TaskId) -> Result<Task, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let row: TaskRow = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(tasks::table
-                .filter(tasks::tenant_id.eq(tenant))
-                .filter(tasks::id.eq(id.as_uuid()))
-                .select(TaskRow::as_select())
-                .first(conn)
-                .await?)
-        })
-        .await?;
-        Task::try_from(row)
+        let key = (scope.tenant_id().as_uuid(), id.as_uuid());
+        let query = tasks::table.find(key).select(TaskRow::as_select());
+        self.read_one::<TaskRow, _, _>(scope, query).await
     }
 
     async fn list(
@@ -386,7 +329,7 @@ impl TaskRepository for PgStores {
         reminders: &ReminderPlan,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        check_tenant(scope, task)?;
+        in_scope(scope, task.tenant_id)?;
         let now = self.now();
         self.write_audited(scope, event, async move |conn| {
             update_task(conn, task, expected_version, reminders, now).await
@@ -402,9 +345,9 @@ impl TaskRepository for PgStores {
         event: PendingEvent,
         next: Option<(&Task, &ReminderPlan, PendingEvent)>,
     ) -> Result<(), StoreError> {
-        check_tenant(scope, task)?;
+        in_scope(scope, task.tenant_id)?;
         if let Some((next, _, _)) = &next {
-            check_tenant(scope, next)?;
+            in_scope(scope, next.tenant_id)?;
         }
         let now = self.now();
         let hasher = self.inner.hasher.as_ref();
@@ -430,19 +373,11 @@ impl TaskRepository for PgStores {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         let now = self.now();
-        let (tenant, id) = (scope.tenant_id().as_uuid(), id.as_uuid());
+        let key = (scope.tenant_id().as_uuid(), id.as_uuid());
         self.write_audited(scope, event, async move |conn| {
-            let deleted = diesel::delete(
-                tasks::table
-                    .filter(tasks::tenant_id.eq(tenant))
-                    .filter(tasks::id.eq(id))
-                    .filter(tasks::version.eq(expected_version)),
-            )
-            .execute(conn)
-            .await?;
-            if deleted == 0 {
-                return Err(missing_or_stale(exists(conn, tenant, id).await?));
-            }
+            let deleted = delete_at_version(conn, TABLE, key, expected_version).await?;
+            expect_changed(conn, deleted, TABLE, key).await?;
+            let (tenant, id) = key;
             cancel_reminders(conn, tenant, id, now).await?;
             Ok(())
         })

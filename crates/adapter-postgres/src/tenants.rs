@@ -11,7 +11,7 @@ use crate::{
     lookups::TakenRow,
     models::{TenantRow, UserRow, convert_all},
     pool::{in_tenant, unscoped},
-    registers::missing_or_stale,
+    rows::{at_version, in_scope, missing_or_stale},
     schema::{tenants, users},
     stores::PgStores,
 };
@@ -65,16 +65,10 @@ impl TenantRepository for PgStores {
     }
 
     async fn get(&self, scope: &TenantScope) -> Result<Tenant, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let row: TenantRow = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(tenants::table
-                .filter(tenants::id.eq(tenant))
-                .select(TenantRow::as_select())
-                .first(conn)
-                .await?)
-        })
-        .await?;
-        Tenant::try_from(row)
+        let query = tenants::table
+            .find(scope.tenant_id().as_uuid())
+            .select(TenantRow::as_select());
+        self.read_one::<TenantRow, _, _>(scope, query).await
     }
 
     async fn update(
@@ -84,24 +78,16 @@ impl TenantRepository for PgStores {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if tenant.id != scope.tenant_id() {
-            return Err(StoreError::NotFound);
-        }
-        let tenant_id = tenant.id;
+        in_scope(scope, tenant.id)?;
+        let id = tenant.id.as_uuid();
         let mut changes = TenantRow::from(tenant);
         changes.version = expected_version.wrapping_add(1);
         self.write_audited(scope, event, async move |conn| {
-            let updated = diesel::update(
-                tenants::table
-                    .filter(tenants::id.eq(tenant_id.as_uuid()))
-                    .filter(tenants::version.eq(expected_version)),
-            )
-            .set(changes)
-            .execute(conn)
-            .await?;
+            let target = at_version(tenants::table, tenants::version, id, expected_version);
+            let updated = diesel::update(target).set(changes).execute(conn).await?;
             if updated == 0 {
                 let exists: Option<uuid::Uuid> = tenants::table
-                    .filter(tenants::id.eq(tenant_id.as_uuid()))
+                    .find(id)
                     .select(tenants::id)
                     .first(conn)
                     .await

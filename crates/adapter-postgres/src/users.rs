@@ -16,6 +16,7 @@ use crate::{
     lookups::LoginRow,
     models::{TenantRow, UserRow, convert_all},
     pool::{in_tenant, unscoped},
+    rows::{at_version, in_scope, new_in_scope},
     schema::{refresh_families, tenants, users},
     stores::PgStores,
 };
@@ -76,15 +77,8 @@ pub(crate) async fn write_user(
     }
     let mut changes = UserRow::from(user);
     changes.version = expected_version.wrapping_add(1);
-    let updated = diesel::update(
-        users::table
-            .filter(users::tenant_id.eq(tenant))
-            .filter(users::id.eq(id))
-            .filter(users::version.eq(expected_version)),
-    )
-    .set(changes)
-    .execute(conn)
-    .await?;
+    let target = at_version(users::table, users::version, (tenant, id), expected_version);
+    let updated = diesel::update(target).set(changes).execute(conn).await?;
     if updated == 0 {
         return Err(StoreError::Conflict(Conflict::Version).into());
     }
@@ -163,17 +157,9 @@ impl UserRepository for PgStores {
     }
 
     async fn get(&self, scope: &TenantScope, id: UserId) -> Result<User, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let row: UserRow = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(users::table
-                .filter(users::tenant_id.eq(tenant))
-                .filter(users::id.eq(id.as_uuid()))
-                .select(UserRow::as_select())
-                .first(conn)
-                .await?)
-        })
-        .await?;
-        User::try_from(row)
+        let key = (scope.tenant_id().as_uuid(), id.as_uuid());
+        let query = users::table.find(key).select(UserRow::as_select());
+        self.read_one::<UserRow, _, _>(scope, query).await
     }
 
     async fn list(&self, scope: &TenantScope, page: PageRequest) -> Result<Page<User>, StoreError> {
@@ -202,20 +188,9 @@ impl UserRepository for PgStores {
         user: &User,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if user.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new user must belong to the scope's tenant",
-            ));
-        }
-        let row = UserRow::from(user);
-        self.write_audited(scope, event, async move |conn| {
-            diesel::insert_into(users::table)
-                .values(row)
-                .execute(conn)
-                .await?;
-            Ok(())
-        })
-        .await
+        new_in_scope(scope, user.tenant_id)?;
+        let insert = diesel::insert_into(users::table).values(UserRow::from(user));
+        self.execute_audited(scope, event, insert).await
     }
 
     async fn update(
@@ -225,9 +200,7 @@ impl UserRepository for PgStores {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if user.tenant_id != scope.tenant_id() {
-            return Err(StoreError::NotFound);
-        }
+        in_scope(scope, user.tenant_id)?;
         self.write_audited(scope, event, async move |conn| {
             write_user(conn, user, expected_version).await
         })

@@ -2,20 +2,9 @@
 
 use aura_gdpr_registers::{Activities, ActivityFilter, ProcessingActivity, activity_gaps};
 
-use crate::registers::{
-    Tables, matches_search,
-    records::{MemoryRecord, VersionedTable},
-};
+use crate::registers::{Tables, matches_search, records::MemoryRecord};
 
 impl MemoryRecord for Activities {
-    fn table(tables: &Tables) -> &VersionedTable<Self> {
-        &tables.activities
-    }
-
-    fn table_mut(tables: &mut Tables) -> &mut VersionedTable<Self> {
-        &mut tables.activities
-    }
-
     fn matches(activity: &ProcessingActivity, filter: &ActivityFilter) -> bool {
         let f = &activity.fields;
         filter.status.is_none_or(|s| f.status == s)

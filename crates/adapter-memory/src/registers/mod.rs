@@ -23,7 +23,7 @@ use std::{
 };
 
 use aura_gdpr_registers::{
-    Activities, Policies, PolicyId, PolicyVersion, Processors, StoredOrganisation,
+    PolicyId, PolicyVersion, StoredOrganisation,
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
@@ -35,11 +35,10 @@ use uuid::Uuid;
 #[derive(Default)]
 pub(crate) struct Tables {
     pub organisations: HashMap<TenantId, StoredOrganisation>,
-    pub activities: records::VersionedTable<Activities>,
-    /// Stored with empty `activity_ids`; reads fill them in from the activities.
-    pub processors: records::VersionedTable<Processors>,
-    /// Stored with `current_version` as written; reads derive it from the versions.
-    pub policies: records::VersionedTable<Policies>,
+    /// Activities, processors (stored with empty `activity_ids`: reads fill them in from
+    /// the activities) and policies (stored with `current_version` as written: reads
+    /// derive it from the versions).
+    pub records: records::RecordTables,
     /// Keyed by (tenant, policy, number): a policy's versions are one ordered range.
     pub versions: BTreeMap<(TenantId, PolicyId, i32), PolicyVersion>,
 }

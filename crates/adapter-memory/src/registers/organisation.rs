@@ -24,12 +24,8 @@ impl OrganisationRepository for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<i32, StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            // Like the foreign key to the tenants table.
-            if !tx.state.tenants.contains_key(&tenant) {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            tx.state.check_tenant(tenant)?;
             let stored = tx.state.registers.organisations.get(&tenant);
             let version = match (stored, expected_version) {
                 (None, 0) => 1,
@@ -50,7 +46,6 @@ impl OrganisationRepository for MemoryStore {
                     updated_at: Some(now),
                 },
             );
-            tx.record(tenant, event);
             Ok(version)
         })
     }

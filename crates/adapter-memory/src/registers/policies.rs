@@ -11,10 +11,8 @@ use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope};
 
 use crate::{
     MemoryStore,
-    registers::{
-        Tables, check_version, matches_search,
-        records::{MemoryRecord, VersionedTable},
-    },
+    registers::{Tables, check_version, matches_search, records::MemoryRecord},
+    state::in_scope,
 };
 
 impl Tables {
@@ -38,14 +36,6 @@ impl Tables {
 }
 
 impl MemoryRecord for Policies {
-    fn table(tables: &Tables) -> &VersionedTable<Self> {
-        &tables.policies
-    }
-
-    fn table_mut(tables: &mut Tables) -> &mut VersionedTable<Self> {
-        &mut tables.policies
-    }
-
     fn matches(policy: &Policy, filter: &PolicyFilter) -> bool {
         let f = &policy.fields;
         filter.kind.is_none_or(|k| f.kind == k)
@@ -79,13 +69,10 @@ impl PolicyVersions for MemoryStore {
         version: &PolicyVersion,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if version.tenant_id != tenant {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            in_scope(tenant, version.tenant_id)?;
             let tables = &mut tx.state.registers;
-            if !tables.policies.contains(tenant, version.policy_id) {
+            if !tables.records.contains(tenant, version.policy_id) {
                 return Err(StoreError::NotFound);
             }
             let next = tables
@@ -106,7 +93,6 @@ impl PolicyVersions for MemoryStore {
             tables
                 .versions
                 .insert((tenant, version.policy_id, version.number), version.clone());
-            tx.record(tenant, event);
             Ok(())
         })
     }
@@ -148,11 +134,9 @@ impl PolicyVersions for MemoryStore {
         policy: Option<&Policy>,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if version.tenant_id != tenant || policy.is_some_and(|p| p.tenant_id != tenant) {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            in_scope(tenant, version.tenant_id)?;
+            policy.map_or(Ok(()), |p| in_scope(tenant, p.tenant_id))?;
             if policy.is_some_and(|p| p.id != version.policy_id) {
                 return Err(StoreError::unexpected(
                     "a version is published with its own policy",
@@ -174,7 +158,7 @@ impl PolicyVersions for MemoryStore {
             };
             if let Some(policy) = policy {
                 tables
-                    .policies
+                    .records
                     .at_version(tenant, policy.id, policy.version.saturating_sub(1))?;
             }
             // Publishing retires the policy's other published version: one stays published.
@@ -193,9 +177,8 @@ impl PolicyVersions for MemoryStore {
             }
             tables.versions.insert(key, row);
             if let Some(policy) = policy {
-                tables.policies.replace(policy);
+                tables.records.replace(policy);
             }
-            tx.record(tenant, event);
             Ok(())
         })
     }

@@ -1,23 +1,14 @@
 //! Processors in memory: their filters, the parent's foreign key, what keeps one from
 //! being deleted, and the activities that link to it (derived on read).
 
-use aura_gdpr_registers::{Processor, ProcessorFilter, ProcessorId, ProcessorLinks, Processors};
+use aura_gdpr_registers::{
+    Activities, Processor, ProcessorFilter, ProcessorId, ProcessorLinks, Processors,
+};
 use aura_shared_kernel::{Conflict, StoreError, TenantId};
 
-use crate::registers::{
-    Tables, matches_search,
-    records::{MemoryRecord, VersionedTable},
-};
+use crate::registers::{Tables, matches_search, records::MemoryRecord};
 
 impl MemoryRecord for Processors {
-    fn table(tables: &Tables) -> &VersionedTable<Self> {
-        &tables.processors
-    }
-
-    fn table_mut(tables: &mut Tables) -> &mut VersionedTable<Self> {
-        &mut tables.processors
-    }
-
     fn matches(processor: &Processor, filter: &ProcessorFilter) -> bool {
         let f = &processor.fields;
         filter.dpa_status.is_none_or(|s| f.dpa_status == s)
@@ -31,12 +22,12 @@ impl MemoryRecord for Processors {
     /// Activities linking to it and sub-processors keep it (the database's RESTRICT).
     fn check_unused(tables: &Tables, tenant: TenantId, id: ProcessorId) -> Result<(), StoreError> {
         let linked = tables
-            .activities
-            .rows(tenant)
+            .records
+            .rows::<Activities>(tenant)
             .any(|a| a.fields.processor_ids.contains(&id));
         let parent = tables
-            .processors
-            .rows(tenant)
+            .records
+            .rows::<Processors>(tenant)
             .any(|p| p.fields.parent_id == Some(id));
         if linked || parent {
             Err(StoreError::Conflict(Conflict::InUse))
@@ -48,8 +39,8 @@ impl MemoryRecord for Processors {
     /// With the ids of the activities linking to it, sorted (stored rows keep none).
     fn view(tables: &Tables, row: &Processor) -> Processor {
         let mut activity_ids: Vec<_> = tables
-            .activities
-            .rows(row.tenant_id)
+            .records
+            .rows::<Activities>(row.tenant_id)
             .filter(|a| a.fields.processor_ids.contains(&row.id))
             .map(|a| a.id)
             .collect();

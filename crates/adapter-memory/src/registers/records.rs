@@ -1,8 +1,11 @@
-//! The kernel's [`RecordStore`] for every register, over one versioned table type. A
-//! register adds only what is its own ([`MemoryRecord`]): where its table is, its
+//! The kernel's [`RecordStore`] for every register, over one versioned table type
+//! ([`RecordTables`]). A register adds only what is its own ([`MemoryRecord`]): its
 //! filters, the links the database would check with foreign keys, and derived values.
 
-use std::collections::BTreeMap;
+use std::{
+    any::{Any, TypeId},
+    collections::{BTreeMap, HashMap},
+};
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{Activities, Processors};
@@ -13,52 +16,67 @@ use uuid::Uuid;
 use crate::{
     MemoryStore,
     registers::{Tables, check_version, page},
-    state::State,
+    state::{State, in_scope},
 };
 
 /// One register's rows, keyed by tenant first, so a tenant's rows are one ordered range.
-pub(crate) struct VersionedTable<K: RecordKind> {
-    rows: BTreeMap<(TenantId, Id<K>), Record<K>>,
+type Rows<K> = BTreeMap<(TenantId, Id<K>), Record<K>>;
+
+/// The one versioned table type serving every register: each record kind's rows, found
+/// by the kind, so a register needs no table of its own.
+#[derive(Default)]
+pub(crate) struct RecordTables {
+    /// A `Rows<K>` for each kind `K` written so far, under `K`'s type id.
+    tables: HashMap<TypeId, Box<dyn Any + Send>>,
 }
 
-impl<K: RecordKind> Default for VersionedTable<K> {
-    fn default() -> Self {
-        Self {
-            rows: BTreeMap::new(),
+impl RecordTables {
+    fn rows_of<K: RecordKind>(&self) -> Option<&Rows<K>> {
+        self.tables.get(&TypeId::of::<K>())?.downcast_ref()
+    }
+
+    fn rows_of_mut<K: RecordKind>(&mut self) -> &mut Rows<K> {
+        let rows = self
+            .tables
+            .entry(TypeId::of::<K>())
+            .or_insert_with(|| Box::new(Rows::<K>::new()));
+        match rows.downcast_mut() {
+            Some(rows) => rows,
+            None => unreachable!("the table under a kind's type id holds that kind's rows"),
         }
     }
-}
 
-impl<K: RecordKind> VersionedTable<K> {
-    pub fn get(&self, tenant: TenantId, id: Id<K>) -> Option<&Record<K>> {
-        self.rows.get(&(tenant, id))
+    pub fn get<K: RecordKind>(&self, tenant: TenantId, id: Id<K>) -> Option<&Record<K>> {
+        self.rows_of::<K>()?.get(&(tenant, id))
     }
 
-    pub fn contains(&self, tenant: TenantId, id: Id<K>) -> bool {
-        self.rows.contains_key(&(tenant, id))
+    pub fn contains<K: RecordKind>(&self, tenant: TenantId, id: Id<K>) -> bool {
+        self.get(tenant, id).is_some()
     }
 
-    /// The tenant's rows in id (creation) order.
-    pub fn rows(&self, tenant: TenantId) -> impl Iterator<Item = &Record<K>> {
+    /// The tenant's rows of `K` in id (creation) order.
+    pub fn rows<K: RecordKind>(&self, tenant: TenantId) -> impl Iterator<Item = &Record<K>> {
         let first = Id::from_uuid(Uuid::nil());
         let last = Id::from_uuid(Uuid::max());
-        self.rows
-            .range((tenant, first)..=(tenant, last))
+        self.rows_of::<K>()
+            .into_iter()
+            .flat_map(move |rows| rows.range((tenant, first)..=(tenant, last)))
             .map(|(_, row)| row)
     }
 
-    fn insert(&mut self, record: &Record<K>) -> Result<(), StoreError> {
+    fn insert<K: RecordKind>(&mut self, record: &Record<K>) -> Result<(), StoreError> {
         let key = (record.tenant_id, record.id);
-        if self.rows.contains_key(&key) {
+        let rows = self.rows_of_mut::<K>();
+        if rows.contains_key(&key) {
             return Err(StoreError::Conflict(Conflict::IdTaken(K::ENTITY)));
         }
-        self.rows.insert(key, record.clone());
+        rows.insert(key, record.clone());
         Ok(())
     }
 
     /// The stored row if it is at `expected_version`: `NotFound` when there is none, a
     /// version conflict when it moved on. Checked before anything changes.
-    pub(crate) fn at_version(
+    pub(crate) fn at_version<K: RecordKind>(
         &self,
         tenant: TenantId,
         id: Id<K>,
@@ -69,29 +87,28 @@ impl<K: RecordKind> VersionedTable<K> {
         Ok(row)
     }
 
-    /// Replaces a row that [`VersionedTable::at_version`] found; creation facts
+    /// Replaces a row that [`RecordTables::at_version`] found; creation facts
     /// (`created_at`, the derived values kept in the row) stay as they were.
-    pub(crate) fn replace(&mut self, record: &Record<K>) {
+    pub(crate) fn replace<K: RecordKind>(&mut self, record: &Record<K>) {
         let key = (record.tenant_id, record.id);
-        if let Some(before) = self.rows.get(&key) {
+        let rows = self.rows_of_mut::<K>();
+        if let Some(before) = rows.get(&key) {
             let row = Record {
                 derived: before.derived.clone(),
                 created_at: before.created_at,
                 ..record.clone()
             };
-            self.rows.insert(key, row);
+            rows.insert(key, row);
         }
     }
 
-    fn remove(&mut self, tenant: TenantId, id: Id<K>) {
-        self.rows.remove(&(tenant, id));
+    fn remove<K: RecordKind>(&mut self, tenant: TenantId, id: Id<K>) {
+        self.rows_of_mut::<K>().remove(&(tenant, id));
     }
 }
 
 /// What a register adds to the generic memory store.
 pub(crate) trait MemoryRecord: RecordKind {
-    fn table(tables: &Tables) -> &VersionedTable<Self>;
-    fn table_mut(tables: &mut Tables) -> &mut VersionedTable<Self>;
     fn matches(record: &Record<Self>, filter: &Self::Filter) -> bool;
 
     /// What keeps a row from being deleted (rows that refer to it): `Conflict::InUse`.
@@ -114,7 +131,9 @@ fn written<K: MemoryRecord>(
     tenant: TenantId,
     id: Id<K>,
 ) -> Result<Record<K>, StoreError> {
-    (K::table(tables).get(tenant, id))
+    tables
+        .records
+        .get(tenant, id)
         .map(|row| K::view(tables, row))
         .ok_or_else(|| StoreError::unexpected("a written row is gone"))
 }
@@ -148,11 +167,11 @@ fn names_row(state: &State, tenant: TenantId, reference: &Reference) -> Result<b
             .user(tenant, UserId::from_uuid(reference.id))
             .is_some(),
         Activities::ENTITY => tables
-            .activities
-            .contains(tenant, Id::from_uuid(reference.id)),
+            .records
+            .contains::<Activities>(tenant, Id::from_uuid(reference.id)),
         Processors::ENTITY => tables
-            .processors
-            .contains(tenant, Id::from_uuid(reference.id)),
+            .records
+            .contains::<Processors>(tenant, Id::from_uuid(reference.id)),
         other => {
             return Err(StoreError::unexpected(format!(
                 "no table for references to {other}"
@@ -169,14 +188,10 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         record: &Record<K>,
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if record.tenant_id != tenant || !tx.state.tenants.contains_key(&tenant) {
-                return Err(StoreError::NotFound);
-            }
+        self.write_audited(scope, event, |tx, tenant| {
+            tx.state.check_new_row(tenant, record.tenant_id)?;
             check_references(tx.state, tenant, &K::references(&record.fields))?;
-            K::table_mut(&mut tx.state.registers).insert(record)?;
-            tx.record(tenant, event);
+            tx.state.registers.records.insert(record)?;
             written(&tx.state.registers, tenant, record.id)
         })
     }
@@ -184,7 +199,8 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
     async fn get(&self, scope: &TenantScope, id: Id<K>) -> Result<Record<K>, StoreError> {
         let state = self.lock()?;
         let tables = &state.registers;
-        K::table(tables)
+        tables
+            .records
             .get(scope.tenant_id(), id)
             .map(|row| K::view(tables, row))
             .ok_or(StoreError::NotFound)
@@ -198,8 +214,9 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         let rows: Vec<Record<K>> = {
             let state = self.lock()?;
             let tables = &state.registers;
-            K::table(tables)
-                .rows(scope.tenant_id())
+            tables
+                .records
+                .rows::<K>(scope.tenant_id())
                 .filter(|row| K::matches(row, &query.filter))
                 .map(|row| K::view(tables, row))
                 .collect()
@@ -210,8 +227,9 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
     async fn all(&self, scope: &TenantScope) -> Result<Vec<Record<K>>, StoreError> {
         let state = self.lock()?;
         let tables = &state.registers;
-        Ok(K::table(tables)
-            .rows(scope.tenant_id())
+        Ok(tables
+            .records
+            .rows::<K>(scope.tenant_id())
             .map(|row| K::view(tables, row))
             .collect())
     }
@@ -223,15 +241,12 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
-            if record.tenant_id != tenant {
-                return Err(StoreError::NotFound);
-            }
-            K::table(&tx.state.registers).at_version(tenant, record.id, expected_version)?;
+        self.write_audited(scope, event, |tx, tenant| {
+            in_scope(tenant, record.tenant_id)?;
+            let records = &tx.state.registers.records;
+            records.at_version(tenant, record.id, expected_version)?;
             check_references(tx.state, tenant, &K::references(&record.fields))?;
-            K::table_mut(&mut tx.state.registers).replace(record);
-            tx.record(tenant, event);
+            tx.state.registers.records.replace(record);
             written(&tx.state.registers, tenant, record.id)
         })
     }
@@ -243,14 +258,12 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let tenant = scope.tenant_id();
+        self.write_audited(scope, event, |tx, tenant| {
             let tables = &mut tx.state.registers;
-            K::table(tables).at_version(tenant, id, expected_version)?;
+            tables.records.at_version(tenant, id, expected_version)?;
             K::check_unused(tables, tenant, id)?;
-            K::table_mut(tables).remove(tenant, id);
+            tables.records.remove(tenant, id);
             K::remove_owned(tables, tenant, id);
-            tx.record(tenant, event);
             Ok(())
         })
     }

@@ -2,14 +2,38 @@
 //! the PostgreSQL query finds them.
 
 use aura_gdpr_registers::{
-    ActivityStatus, PolicyStatus,
+    Activities, ActivityStatus, Policies, PolicyStatus, Processors,
     reviews::{DueReview, ReviewDates, ReviewKind},
 };
-use aura_shared_kernel::{StoreError, TenantScope};
+use aura_records::RecordKind;
+use aura_shared_kernel::{StoreError, TenantId, TenantScope, UserId};
 use time::Date;
 use uuid::Uuid;
 
-use crate::MemoryStore;
+use crate::{MemoryStore, registers::Tables};
+
+/// What a record's fields say of its review: the date and the owner, or none to review.
+type Review<K> = fn(&<K as RecordKind>::Fields) -> Option<(Date, Option<UserId>)>;
+
+/// The tenant's records of `K` with a review date, as reviews of `kind` named by the
+/// record's label (name or title).
+fn reviews<K: RecordKind>(
+    tables: &Tables,
+    tenant: TenantId,
+    kind: ReviewKind,
+    review: Review<K>,
+) -> impl Iterator<Item = DueReview> + '_ {
+    tables.records.rows::<K>(tenant).filter_map(move |record| {
+        let (review_on, owner) = review(&record.fields)?;
+        Some(DueReview {
+            kind,
+            id: record.id.as_uuid(),
+            name: K::label(&record.fields).to_owned(),
+            review_on,
+            owner,
+        })
+    })
+}
 
 #[async_trait::async_trait]
 impl ReviewDates for MemoryStore {
@@ -23,41 +47,17 @@ impl ReviewDates for MemoryStore {
         let state = self.lock()?;
         let tables = &state.registers;
         let tenant = scope.tenant_id();
-        let processors = tables.processors.rows(tenant).filter_map(|p| {
-            Some(DueReview {
-                kind: ReviewKind::Processor,
-                id: p.id.as_uuid(),
-                name: p.fields.name.clone(),
-                review_on: p.fields.dpa_review_on?,
-                owner: None,
-            })
+        let processors = reviews::<Processors>(tables, tenant, ReviewKind::Processor, |f| {
+            Some((f.dpa_review_on?, None))
         });
-        let policies = tables
-            .policies
-            .rows(tenant)
-            .filter(|p| p.fields.status != PolicyStatus::Retired)
-            .filter_map(|p| {
-                Some(DueReview {
-                    kind: ReviewKind::Policy,
-                    id: p.id.as_uuid(),
-                    name: p.fields.title.clone(),
-                    review_on: p.fields.next_review_date?,
-                    owner: p.fields.owner_id,
-                })
-            });
-        let activities = tables
-            .activities
-            .rows(tenant)
-            .filter(|a| a.fields.status != ActivityStatus::Retired)
-            .filter_map(|a| {
-                Some(DueReview {
-                    kind: ReviewKind::Activity,
-                    id: a.id.as_uuid(),
-                    name: a.fields.name.clone(),
-                    review_on: a.fields.review_date?,
-                    owner: a.fields.owner_id,
-                })
-            });
+        let policies = reviews::<Policies>(tables, tenant, ReviewKind::Policy, |f| {
+            let live = f.status != PolicyStatus::Retired;
+            live.then_some((f.next_review_date?, f.owner_id))
+        });
+        let activities = reviews::<Activities>(tables, tenant, ReviewKind::Activity, |f| {
+            let live = f.status != ActivityStatus::Retired;
+            live.then_some((f.review_date?, f.owner_id))
+        });
         let mut due: Vec<DueReview> = processors
             .chain(policies)
             .chain(activities)

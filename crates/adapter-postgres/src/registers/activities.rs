@@ -2,11 +2,11 @@
 //! `processing_activities` (filtered and sorted columns, the rest as jsonb `details`)
 //! plus its links in `activity_processors`, replaced with every write.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use aura_gdpr_registers::{
     Activities, ActivityDerived, ActivityFields, ActivityFilter, DataCategory, DpiaRequirement,
-    ProcessingActivity, ProcessorId, Purpose, Transfer, activity_gaps,
+    ProcessingActivity, Purpose, Transfer, activity_gaps,
 };
 use aura_records::Id;
 use aura_shared_kernel::{StoreError, TenantId, UserId};
@@ -18,12 +18,14 @@ use uuid::Uuid;
 
 use super::{
     contains_pattern, fetch_limit, keyset,
+    links::{End, replace_links, with_links},
     organisation::stored_profile,
     records::{PgRecord, Select},
     stored_enum,
 };
 use crate::{
     error::{DbError, corrupt},
+    rows::{Statement, at_version},
     schema::{activity_processors as links, processing_activities as activities},
 };
 
@@ -52,26 +54,20 @@ struct ActivityDetails {
     department: Option<String>,
 }
 
+/// An activity's row: the keys and creation facts, and what an update replaces.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = activities, check_for_backend(diesel::pg::Pg))]
 struct ActivityRow {
     tenant_id: Uuid,
     id: Uuid,
-    name: String,
-    role: String,
-    status: String,
-    owner_id: Option<Uuid>,
-    review_date: Option<Date>,
-    lawful_bases: Vec<String>,
-    details: serde_json::Value,
     created_by: Option<Uuid>,
-    version: i32,
     created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
+    #[diesel(embed)]
+    changes: ActivityChanges,
 }
 
 /// What an update replaces: everything but the keys and the creation facts.
-#[derive(Debug, Clone, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = activities, check_for_backend(diesel::pg::Pg))]
 #[diesel(treat_none_as_null = true)]
 struct ActivityChanges {
@@ -84,22 +80,6 @@ struct ActivityChanges {
     details: serde_json::Value,
     version: i32,
     updated_at: OffsetDateTime,
-}
-
-impl From<ActivityRow> for ActivityChanges {
-    fn from(row: ActivityRow) -> Self {
-        Self {
-            name: row.name,
-            role: row.role,
-            status: row.status,
-            owner_id: row.owner_id,
-            review_date: row.review_date,
-            lawful_bases: row.lawful_bases,
-            details: row.details,
-            version: row.version,
-            updated_at: row.updated_at,
-        }
-    }
 }
 
 impl TryFrom<&ProcessingActivity> for ActivityRow {
@@ -129,18 +109,20 @@ impl TryFrom<&ProcessingActivity> for ActivityRow {
         Ok(Self {
             tenant_id: activity.tenant_id.as_uuid(),
             id: activity.id.as_uuid(),
-            name: f.name.clone(),
-            role: f.role.as_str().to_owned(),
-            status: f.status.as_str().to_owned(),
-            owner_id: f.owner_id.map(|u| u.as_uuid()),
-            review_date: f.review_date,
-            lawful_bases: lawful_bases.into_iter().map(str::to_owned).collect(),
-            details: serde_json::to_value(details)
-                .map_err(|_| StoreError::unexpected("activity details not serialisable"))?,
             created_by: activity.derived.created_by.map(|u| u.as_uuid()),
-            version: activity.version,
             created_at: activity.created_at,
-            updated_at: activity.updated_at,
+            changes: ActivityChanges {
+                name: f.name.clone(),
+                role: f.role.as_str().to_owned(),
+                status: f.status.as_str().to_owned(),
+                owner_id: f.owner_id.map(|u| u.as_uuid()),
+                review_date: f.review_date,
+                lawful_bases: lawful_bases.into_iter().map(str::to_owned).collect(),
+                details: serde_json::to_value(details)
+                    .map_err(|_| StoreError::unexpected("activity details not serialisable"))?,
+                version: activity.version,
+                updated_at: activity.updated_at,
+            },
         })
     }
 }
@@ -148,17 +130,18 @@ impl TryFrom<&ProcessingActivity> for ActivityRow {
 /// An activity from its row and its linked processor ids (sorted).
 fn activity_from(
     row: ActivityRow,
-    processor_ids: Vec<ProcessorId>,
+    processor_ids: Vec<Uuid>,
 ) -> Result<ProcessingActivity, StoreError> {
+    let c = row.changes;
     let details: ActivityDetails =
-        serde_json::from_value(row.details).map_err(|_| corrupt("stored activity details"))?;
+        serde_json::from_value(c.details).map_err(|_| corrupt("stored activity details"))?;
     Ok(ProcessingActivity {
         id: Id::from_uuid(row.id),
         tenant_id: TenantId::from_uuid(row.tenant_id),
         fields: ActivityFields {
-            name: row.name,
+            name: c.name,
             description: details.description,
-            role: stored_enum(&row.role, "stored activity role")?,
+            role: stored_enum(&c.role, "stored activity role")?,
             controller_name: details.controller_name,
             controller_contact: details.controller_contact,
             purposes: details.purposes,
@@ -172,98 +155,26 @@ fn activity_from(
             automated_decision_details: details.automated_decision_details,
             dpia_required: details.dpia_required,
             dpia_reason: details.dpia_reason,
-            owner_id: row.owner_id.map(UserId::from_uuid),
+            owner_id: c.owner_id.map(UserId::from_uuid),
             department: details.department,
-            processor_ids,
-            status: stored_enum(&row.status, "stored activity status")?,
-            review_date: row.review_date,
+            processor_ids: processor_ids.into_iter().map(Id::from_uuid).collect(),
+            status: stored_enum(&c.status, "stored activity status")?,
+            review_date: c.review_date,
         },
         derived: ActivityDerived {
             created_by: row.created_by.map(UserId::from_uuid),
             missing: Vec::new(),
         },
-        version: row.version,
+        version: c.version,
         created_at: row.created_at,
-        updated_at: row.updated_at,
+        updated_at: c.updated_at,
     })
-}
-
-/// The processor ids linked to each of `activity_ids` (all of the tenant's when `None`),
-/// sorted.
-async fn links_of(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    activity_ids: Option<Vec<Uuid>>,
-) -> Result<HashMap<Uuid, Vec<Uuid>>, DbError> {
-    let mut query = links::table
-        .filter(links::tenant_id.eq(tenant))
-        .select((links::activity_id, links::processor_id))
-        .into_boxed();
-    if let Some(ids) = activity_ids {
-        query = query.filter(links::activity_id.eq_any(ids));
-    }
-    let pairs: Vec<(Uuid, Uuid)> = query
-        .order((links::activity_id.asc(), links::processor_id.asc()))
-        .load(conn)
-        .await?;
-    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (activity, processor) in pairs {
-        map.entry(activity).or_default().push(processor);
-    }
-    Ok(map)
-}
-
-fn with_links(
-    rows: Vec<ActivityRow>,
-    mut links: HashMap<Uuid, Vec<Uuid>>,
-) -> Result<Vec<ProcessingActivity>, StoreError> {
-    rows.into_iter()
-        .map(|row| {
-            let ids = links.remove(&row.id).unwrap_or_default();
-            activity_from(row, ids.into_iter().map(Id::from_uuid).collect())
-        })
-        .collect()
-}
-
-/// Replaces the activity's links with `processor_ids`. A processor outside the tenant
-/// (or missing) fails the composite foreign key: `NotFound`, and the caller's
-/// transaction rolls back.
-async fn replace_links(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    activity: Uuid,
-    processor_ids: &[ProcessorId],
-) -> Result<(), DbError> {
-    diesel::delete(
-        links::table
-            .filter(links::tenant_id.eq(tenant))
-            .filter(links::activity_id.eq(activity)),
-    )
-    .execute(conn)
-    .await?;
-    let unique: BTreeSet<Uuid> = processor_ids.iter().map(|p| p.as_uuid()).collect();
-    if unique.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<_> = unique
-        .into_iter()
-        .map(|processor| {
-            (
-                links::tenant_id.eq(tenant),
-                links::activity_id.eq(activity),
-                links::processor_id.eq(processor),
-            )
-        })
-        .collect();
-    diesel::insert_into(links::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 #[async_trait::async_trait]
 impl PgRecord for Activities {
+    const TABLE: &'static str = "processing_activities";
+
     /// What each record still lacks, given the organisation profile read in the same
     /// transaction.
     async fn derive(
@@ -332,61 +243,28 @@ impl PgRecord for Activities {
                 q.limit(fetch_limit(query.limit)).load(conn).await?
             }
         };
-        let ids = rows.iter().map(|r| r.id).collect();
-        let links = links_of(conn, tenant, Some(ids)).await?;
-        Ok(with_links(rows, links)?)
+        let id = |row: &ActivityRow| row.id;
+        with_links(conn, tenant, End::Activity, rows, false, id, activity_from).await
     }
 
-    async fn insert_row(
+    fn insert(activity: &ProcessingActivity) -> Result<impl Statement, StoreError> {
+        Ok(diesel::insert_into(activities::table).values(ActivityRow::try_from(activity)?))
+    }
+
+    fn update(activity: &ProcessingActivity, expected: i32) -> Result<impl Statement, StoreError> {
+        let row = ActivityRow::try_from(activity)?;
+        let key = (row.tenant_id, row.id);
+        let target = at_version(activities::table, activities::version, key, expected);
+        Ok(diesel::update(target).set(row.changes))
+    }
+
+    /// The links to processors, replaced with every write.
+    async fn write_owned(
         conn: &mut AsyncPgConnection,
         activity: &ProcessingActivity,
     ) -> Result<(), DbError> {
-        let row = ActivityRow::try_from(activity)?;
-        let (tenant, id) = (row.tenant_id, row.id);
-        diesel::insert_into(activities::table)
-            .values(row)
-            .execute(conn)
-            .await?;
+        let (tenant, id) = (activity.tenant_id.as_uuid(), activity.id.as_uuid());
         replace_links(conn, tenant, id, &activity.fields.processor_ids).await
-    }
-
-    async fn update_row(
-        conn: &mut AsyncPgConnection,
-        activity: &ProcessingActivity,
-        expected_version: i32,
-    ) -> Result<usize, DbError> {
-        let row = ActivityRow::try_from(activity)?;
-        let (tenant, id) = (row.tenant_id, row.id);
-        let updated = diesel::update(
-            activities::table
-                .filter(activities::tenant_id.eq(tenant))
-                .filter(activities::id.eq(id))
-                .filter(activities::version.eq(expected_version)),
-        )
-        .set(ActivityChanges::from(row))
-        .execute(conn)
-        .await?;
-        if updated > 0 {
-            replace_links(conn, tenant, id, &activity.fields.processor_ids).await?;
-        }
-        Ok(updated)
-    }
-
-    /// The links go with the activity (ON DELETE CASCADE).
-    async fn delete_row(
-        conn: &mut AsyncPgConnection,
-        tenant: Uuid,
-        id: Uuid,
-        expected_version: i32,
-    ) -> Result<usize, DbError> {
-        Ok(diesel::delete(
-            activities::table
-                .filter(activities::tenant_id.eq(tenant))
-                .filter(activities::id.eq(id))
-                .filter(activities::version.eq(expected_version)),
-        )
-        .execute(conn)
-        .await?)
     }
 }
 

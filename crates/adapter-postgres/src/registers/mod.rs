@@ -8,6 +8,7 @@
 //! Lists page with a keyset on (sort key, id), see [`Sort`] and [`Cursor`].
 
 mod activities;
+mod links;
 mod organisation;
 mod policies;
 mod processors;
@@ -21,14 +22,11 @@ use aura_gdpr_registers::{
     ports::{Cursor, ListPage, OrganisationRepository, PolicyVersions, Sort},
 };
 use aura_records::RecordStore;
-use aura_shared_kernel::{Conflict, StoreError};
+use aura_shared_kernel::StoreError;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
-use crate::{
-    error::{DbError, corrupt},
-    stores::PgStores,
-};
+use crate::{error::corrupt, stores::PgStores};
 
 impl PgStores {
     pub fn organisation(&self) -> Arc<dyn OrganisationRepository> {
@@ -55,16 +53,6 @@ impl PgStores {
 /// The storage shape of a jsonb column's rows written before the rows named theirs.
 pub(crate) const fn first_shape() -> u16 {
     1
-}
-
-/// What an optimistic write that changed no row means: the row is gone (`NotFound`) or
-/// at another version (`Conflict::Version`).
-pub(crate) fn missing_or_stale(exists: bool) -> DbError {
-    if exists {
-        DbError::Store(StoreError::Conflict(Conflict::Version))
-    } else {
-        DbError::Store(StoreError::NotFound)
-    }
 }
 
 /// A stored enum name back into the domain enum (a broken one is a corrupt row).

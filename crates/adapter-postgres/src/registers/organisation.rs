@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::missing_or_stale;
+use crate::rows::missing_or_stale;
 use crate::{
     audit::to_micros,
     error::{DbError, corrupt},

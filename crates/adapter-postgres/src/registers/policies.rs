@@ -20,38 +20,35 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
-    contains_pattern, fetch_limit, keyset, missing_or_stale,
-    records::{PgRecord, Select},
+    contains_pattern, fetch_limit, keyset,
+    records::{PgRecord, Select, update_row},
     stored_enum,
 };
 use crate::{
     error::{DbError, corrupt},
     models::convert_all,
     pool::in_tenant,
+    rows::{Statement, at_version, missing_or_stale, new_in_scope},
     schema::{policies, policy_versions as versions},
     stores::PgStores,
 };
 
+/// A policy's row: the keys, what follows the versions and the creation facts, and
+/// what an update replaces.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = policies, check_for_backend(diesel::pg::Pg))]
 struct PolicyRow {
     tenant_id: Uuid,
     id: Uuid,
-    title: String,
-    kind: String,
-    status: String,
-    owner_id: Option<Uuid>,
-    review_interval_months: Option<i16>,
-    next_review_date: Option<Date>,
     current_version: Option<i32>,
-    version: i32,
     created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
+    #[diesel(embed)]
+    changes: PolicyChanges,
 }
 
 /// What a policy update replaces: everything but the keys, `created_at` and
 /// `current_version` (which follows the versions).
-#[derive(Debug, Clone, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = policies, check_for_backend(diesel::pg::Pg))]
 #[diesel(treat_none_as_null = true)]
 struct PolicyChanges {
@@ -65,38 +62,25 @@ struct PolicyChanges {
     updated_at: OffsetDateTime,
 }
 
-impl From<PolicyRow> for PolicyChanges {
-    fn from(row: PolicyRow) -> Self {
-        Self {
-            title: row.title,
-            kind: row.kind,
-            status: row.status,
-            owner_id: row.owner_id,
-            review_interval_months: row.review_interval_months,
-            next_review_date: row.next_review_date,
-            version: row.version,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
 impl From<&Policy> for PolicyRow {
     fn from(policy: &Policy) -> Self {
         let f = &policy.fields;
         Self {
             tenant_id: policy.tenant_id.as_uuid(),
             id: policy.id.as_uuid(),
-            title: f.title.clone(),
-            kind: f.kind.as_str().to_owned(),
-            status: f.status.as_str().to_owned(),
-            owner_id: f.owner_id.map(|u| u.as_uuid()),
-            review_interval_months: f.review_interval_months.map(i16::from),
-            next_review_date: f.next_review_date,
             // A new policy has no versions yet; later, version writes keep it.
             current_version: None,
-            version: policy.version,
             created_at: policy.created_at,
-            updated_at: policy.updated_at,
+            changes: PolicyChanges {
+                title: f.title.clone(),
+                kind: f.kind.as_str().to_owned(),
+                status: f.status.as_str().to_owned(),
+                owner_id: f.owner_id.map(|u| u.as_uuid()),
+                review_interval_months: f.review_interval_months.map(i16::from),
+                next_review_date: f.next_review_date,
+                version: policy.version,
+                updated_at: policy.updated_at,
+            },
         }
     }
 }
@@ -104,31 +88,34 @@ impl From<&Policy> for PolicyRow {
 impl TryFrom<PolicyRow> for Policy {
     type Error = StoreError;
     fn try_from(row: PolicyRow) -> Result<Self, StoreError> {
+        let c = row.changes;
         Ok(Policy {
             id: Id::from_uuid(row.id),
             tenant_id: TenantId::from_uuid(row.tenant_id),
             fields: PolicyFields {
-                title: row.title,
-                kind: stored_enum(&row.kind, "stored policy kind")?,
-                owner_id: row.owner_id.map(UserId::from_uuid),
-                review_interval_months: row
+                title: c.title,
+                kind: stored_enum(&c.kind, "stored policy kind")?,
+                owner_id: c.owner_id.map(UserId::from_uuid),
+                review_interval_months: c
                     .review_interval_months
                     .map(u8::try_from)
                     .transpose()
                     .map_err(|_| corrupt("stored review interval"))?,
-                next_review_date: row.next_review_date,
-                status: stored_enum(&row.status, "stored policy status")?,
+                next_review_date: c.next_review_date,
+                status: stored_enum(&c.status, "stored policy status")?,
             },
             derived: PolicyState {
                 current_version: row.current_version,
             },
-            version: row.version,
+            version: c.version,
             created_at: row.created_at,
-            updated_at: row.updated_at,
+            updated_at: c.updated_at,
         })
     }
 }
 
+/// A policy version's row: its identity, number and creation facts, and what an update
+/// replaces.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = versions, check_for_backend(diesel::pg::Pg))]
 struct VersionRow {
@@ -136,20 +123,15 @@ struct VersionRow {
     id: Uuid,
     policy_id: Uuid,
     number: i32,
-    content: String,
-    status: String,
-    change_note: Option<String>,
     created_by: Option<Uuid>,
     created_at: OffsetDateTime,
-    published_by: Option<Uuid>,
-    published_at: Option<OffsetDateTime>,
-    retired_at: Option<OffsetDateTime>,
-    version: i32,
+    #[diesel(embed)]
+    changes: VersionChanges,
 }
 
 /// What a version update replaces: its text and state, never its identity, number or
 /// creation facts.
-#[derive(Debug, Clone, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = versions, check_for_backend(diesel::pg::Pg))]
 #[diesel(treat_none_as_null = true)]
 struct VersionChanges {
@@ -162,20 +144,6 @@ struct VersionChanges {
     version: i32,
 }
 
-impl From<VersionRow> for VersionChanges {
-    fn from(row: VersionRow) -> Self {
-        Self {
-            content: row.content,
-            status: row.status,
-            change_note: row.change_note,
-            published_by: row.published_by,
-            published_at: row.published_at,
-            retired_at: row.retired_at,
-            version: row.version,
-        }
-    }
-}
-
 impl From<&PolicyVersion> for VersionRow {
     fn from(v: &PolicyVersion) -> Self {
         Self {
@@ -183,15 +151,17 @@ impl From<&PolicyVersion> for VersionRow {
             id: v.id.as_uuid(),
             policy_id: v.policy_id.as_uuid(),
             number: v.number,
-            content: v.content.clone(),
-            status: v.status.as_str().to_owned(),
-            change_note: v.change_note.clone(),
             created_by: v.created_by.map(|u| u.as_uuid()),
             created_at: v.created_at,
-            published_by: v.published_by.map(|u| u.as_uuid()),
-            published_at: v.published_at,
-            retired_at: v.retired_at,
-            version: v.version,
+            changes: VersionChanges {
+                content: v.content.clone(),
+                status: v.status.as_str().to_owned(),
+                change_note: v.change_note.clone(),
+                published_by: v.published_by.map(|u| u.as_uuid()),
+                published_at: v.published_at,
+                retired_at: v.retired_at,
+                version: v.version,
+            },
         }
     }
 }
@@ -199,20 +169,21 @@ impl From<&PolicyVersion> for VersionRow {
 impl TryFrom<VersionRow> for PolicyVersion {
     type Error = StoreError;
     fn try_from(row: VersionRow) -> Result<Self, StoreError> {
+        let c = row.changes;
         Ok(PolicyVersion {
             id: Id::from_uuid(row.id),
             tenant_id: TenantId::from_uuid(row.tenant_id),
             policy_id: Id::from_uuid(row.policy_id),
             number: row.number,
-            content: row.content,
-            status: stored_enum(&row.status, "stored policy version status")?,
-            change_note: row.change_note,
+            content: c.content,
+            status: stored_enum(&c.status, "stored policy version status")?,
+            change_note: c.change_note,
             created_by: row.created_by.map(UserId::from_uuid),
             created_at: row.created_at,
-            published_by: row.published_by.map(UserId::from_uuid),
-            published_at: row.published_at,
-            retired_at: row.retired_at,
-            version: row.version,
+            published_by: c.published_by.map(UserId::from_uuid),
+            published_at: c.published_at,
+            retired_at: c.retired_at,
+            version: c.version,
         })
     }
 }
@@ -256,6 +227,9 @@ async fn sync_current_version(
 
 #[async_trait::async_trait]
 impl PgRecord for Policies {
+    /// The versions go with the policy (ON DELETE CASCADE).
+    const TABLE: &'static str = "policies";
+
     async fn select(
         conn: &mut AsyncPgConnection,
         tenant: Uuid,
@@ -296,46 +270,15 @@ impl PgRecord for Policies {
         Ok(convert_all(rows)?)
     }
 
-    async fn insert_row(conn: &mut AsyncPgConnection, policy: &Policy) -> Result<(), DbError> {
-        diesel::insert_into(policies::table)
-            .values(PolicyRow::from(policy))
-            .execute(conn)
-            .await?;
-        Ok(())
+    fn insert(policy: &Policy) -> Result<impl Statement, StoreError> {
+        Ok(diesel::insert_into(policies::table).values(PolicyRow::from(policy)))
     }
 
-    async fn update_row(
-        conn: &mut AsyncPgConnection,
-        policy: &Policy,
-        expected_version: i32,
-    ) -> Result<usize, DbError> {
+    fn update(policy: &Policy, expected: i32) -> Result<impl Statement, StoreError> {
         let row = PolicyRow::from(policy);
-        Ok(diesel::update(
-            policies::table
-                .filter(policies::tenant_id.eq(row.tenant_id))
-                .filter(policies::id.eq(row.id))
-                .filter(policies::version.eq(expected_version)),
-        )
-        .set(PolicyChanges::from(row))
-        .execute(conn)
-        .await?)
-    }
-
-    /// The versions go with the policy (ON DELETE CASCADE).
-    async fn delete_row(
-        conn: &mut AsyncPgConnection,
-        tenant: Uuid,
-        id: Uuid,
-        expected_version: i32,
-    ) -> Result<usize, DbError> {
-        Ok(diesel::delete(
-            policies::table
-                .filter(policies::tenant_id.eq(tenant))
-                .filter(policies::id.eq(id))
-                .filter(policies::version.eq(expected_version)),
-        )
-        .execute(conn)
-        .await?)
+        let key = (row.tenant_id, row.id);
+        let target = at_version(policies::table, policies::version, key, expected);
+        Ok(diesel::update(target).set(row.changes))
     }
 }
 
@@ -355,11 +298,7 @@ impl PolicyVersions for PgStores {
         version: &PolicyVersion,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        if version.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new policy version must belong to the scope's tenant",
-            ));
-        }
+        new_in_scope(scope, version.tenant_id)?;
         let tenant = scope.tenant_id().as_uuid();
         let row = VersionRow::from(version);
         self.write_audited(scope, event, async move |conn| {
@@ -389,16 +328,10 @@ impl PolicyVersions for PgStores {
         policy: PolicyId,
         number: i32,
     ) -> Result<PolicyVersion, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let row: VersionRow = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(versions_of(tenant, policy.as_uuid())
-                .filter(versions::number.eq(number))
-                .select(VersionRow::as_select())
-                .first(conn)
-                .await?)
-        })
-        .await?;
-        PolicyVersion::try_from(row)
+        let query = versions_of(scope.tenant_id().as_uuid(), policy.as_uuid())
+            .filter(versions::number.eq(number))
+            .select(VersionRow::as_select());
+        self.read_one::<VersionRow, _, _>(scope, query).await
     }
 
     async fn list_versions(
@@ -445,7 +378,7 @@ impl PolicyVersions for PgStores {
         let (id, policy_id) = (version.id.as_uuid(), version.policy_id.as_uuid());
         let publishing = version.status == VersionStatus::Published;
         let retired_at = version.published_at.unwrap_or(self.now());
-        let changes = VersionChanges::from(VersionRow::from(version));
+        let changes = VersionRow::from(version).changes;
         self.write_audited(scope, event, async move |conn| {
             lock_policy(conn, tenant, policy_id).await?;
             if publishing {
@@ -464,16 +397,14 @@ impl PolicyVersions for PgStores {
                 .execute(conn)
                 .await?;
             }
-            let updated = diesel::update(
-                versions::table
-                    .filter(versions::tenant_id.eq(tenant))
-                    .filter(versions::id.eq(id))
-                    .filter(versions::policy_id.eq(policy_id))
-                    .filter(versions::version.eq(expected_version)),
+            let target = at_version(
+                versions::table,
+                versions::version,
+                (tenant, id),
+                expected_version,
             )
-            .set(changes)
-            .execute(conn)
-            .await?;
+            .filter(versions::policy_id.eq(policy_id));
+            let updated = diesel::update(target).set(changes).execute(conn).await?;
             if updated == 0 {
                 let exists: bool = diesel::select(diesel::dsl::exists(
                     versions_of(tenant, policy_id).filter(versions::id.eq(id)),
@@ -483,7 +414,7 @@ impl PolicyVersions for PgStores {
                 return Err(missing_or_stale(exists));
             }
             if let Some(policy) = policy
-                && Policies::update_row(conn, policy, policy.version.saturating_sub(1)).await? == 0
+                && update_row(conn, policy, policy.version.saturating_sub(1)).await? == 0
             {
                 // The policy row is locked above, so it exists: it moved on.
                 return Err(missing_or_stale(true));

@@ -2,18 +2,13 @@
 //! `activity_processors`; the links and sub-processors keep a processor from being
 //! deleted (`Conflict::InUse`).
 
-use std::collections::HashMap;
-
 use aura_gdpr_registers::{
     Art28Clauses, CountryCode, DpaStatus, Processor, ProcessorFields, ProcessorFilter,
     ProcessorLinks, Processors, TransferMechanism,
 };
 use aura_records::Id;
-use aura_shared_kernel::{Conflict, StoreError, TenantId};
-use diesel::{
-    prelude::*,
-    result::{DatabaseErrorKind, Error as DieselError},
-};
+use aura_shared_kernel::{StoreError, TenantId};
+use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -21,12 +16,14 @@ use uuid::Uuid;
 
 use super::{
     contains_pattern, fetch_limit, keyset,
+    links::{End, with_links},
     records::{PgRecord, Select},
     stored_enum,
 };
 use crate::{
     error::{DbError, corrupt},
-    schema::{activity_processors as links, processors},
+    rows::{Statement, at_version},
+    schema::processors,
 };
 
 /// The fields of a processor that no list filters or sorts on, stored as jsonb: the
@@ -45,24 +42,19 @@ struct ProcessorDetails {
     clauses: Art28Clauses,
 }
 
+/// A processor's row: the keys and creation facts, and what an update replaces.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = processors, check_for_backend(diesel::pg::Pg))]
 struct ProcessorRow {
     tenant_id: Uuid,
     id: Uuid,
-    name: String,
-    dpa_status: String,
-    dpa_signed_on: Option<Date>,
-    dpa_review_on: Option<Date>,
-    parent_id: Option<Uuid>,
-    details: serde_json::Value,
-    version: i32,
     created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
+    #[diesel(embed)]
+    changes: ProcessorChanges,
 }
 
 /// What an update replaces: everything but the keys and `created_at`.
-#[derive(Debug, Clone, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = processors, check_for_backend(diesel::pg::Pg))]
 #[diesel(treat_none_as_null = true)]
 struct ProcessorChanges {
@@ -74,21 +66,6 @@ struct ProcessorChanges {
     details: serde_json::Value,
     version: i32,
     updated_at: OffsetDateTime,
-}
-
-impl From<ProcessorRow> for ProcessorChanges {
-    fn from(row: ProcessorRow) -> Self {
-        Self {
-            name: row.name,
-            dpa_status: row.dpa_status,
-            dpa_signed_on: row.dpa_signed_on,
-            dpa_review_on: row.dpa_review_on,
-            parent_id: row.parent_id,
-            details: row.details,
-            version: row.version,
-            updated_at: row.updated_at,
-        }
-    }
 }
 
 impl TryFrom<&Processor> for ProcessorRow {
@@ -108,88 +85,56 @@ impl TryFrom<&Processor> for ProcessorRow {
         Ok(Self {
             tenant_id: processor.tenant_id.as_uuid(),
             id: processor.id.as_uuid(),
-            name: f.name.clone(),
-            dpa_status: f.dpa_status.as_str().to_owned(),
-            dpa_signed_on: f.dpa_signed_on,
-            dpa_review_on: f.dpa_review_on,
-            parent_id: f.parent_id.map(|p| p.as_uuid()),
-            details: serde_json::to_value(details)
-                .map_err(|_| StoreError::unexpected("processor details not serialisable"))?,
-            version: processor.version,
             created_at: processor.created_at,
-            updated_at: processor.updated_at,
+            changes: ProcessorChanges {
+                name: f.name.clone(),
+                dpa_status: f.dpa_status.as_str().to_owned(),
+                dpa_signed_on: f.dpa_signed_on,
+                dpa_review_on: f.dpa_review_on,
+                parent_id: f.parent_id.map(|p| p.as_uuid()),
+                details: serde_json::to_value(details)
+                    .map_err(|_| StoreError::unexpected("processor details not serialisable"))?,
+                version: processor.version,
+                updated_at: processor.updated_at,
+            },
         })
     }
 }
 
 fn processor_from(row: ProcessorRow, activity_ids: Vec<Uuid>) -> Result<Processor, StoreError> {
+    let c = row.changes;
     let details: ProcessorDetails =
-        serde_json::from_value(row.details).map_err(|_| corrupt("stored processor details"))?;
+        serde_json::from_value(c.details).map_err(|_| corrupt("stored processor details"))?;
     Ok(Processor {
         id: Id::from_uuid(row.id),
         tenant_id: TenantId::from_uuid(row.tenant_id),
         fields: ProcessorFields {
-            name: row.name,
+            name: c.name,
             contact_name: details.contact_name,
             contact_email: details.contact_email,
             country: details.country,
             services: details.services,
             data_categories: details.data_categories,
             transfer_mechanism: details.transfer_mechanism,
-            dpa_status: stored_enum(&row.dpa_status, "stored DPA status")?,
-            dpa_signed_on: row.dpa_signed_on,
-            dpa_review_on: row.dpa_review_on,
+            dpa_status: stored_enum(&c.dpa_status, "stored DPA status")?,
+            dpa_signed_on: c.dpa_signed_on,
+            dpa_review_on: c.dpa_review_on,
             clauses: details.clauses,
-            parent_id: row.parent_id.map(Id::from_uuid),
+            parent_id: c.parent_id.map(Id::from_uuid),
         },
         derived: ProcessorLinks {
             activity_ids: activity_ids.into_iter().map(Id::from_uuid).collect(),
         },
-        version: row.version,
+        version: c.version,
         created_at: row.created_at,
-        updated_at: row.updated_at,
+        updated_at: c.updated_at,
     })
-}
-
-/// The activity ids linked to each of `processor_ids` (all of the tenant's when `None`),
-/// sorted.
-async fn activities_of(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    processor_ids: Option<Vec<Uuid>>,
-) -> Result<HashMap<Uuid, Vec<Uuid>>, DbError> {
-    let mut query = links::table
-        .filter(links::tenant_id.eq(tenant))
-        .select((links::processor_id, links::activity_id))
-        .into_boxed();
-    if let Some(ids) = processor_ids {
-        query = query.filter(links::processor_id.eq_any(ids));
-    }
-    let pairs: Vec<(Uuid, Uuid)> = query
-        .order((links::processor_id.asc(), links::activity_id.asc()))
-        .load(conn)
-        .await?;
-    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (processor, activity) in pairs {
-        map.entry(processor).or_default().push(activity);
-    }
-    Ok(map)
-}
-
-fn with_activities(
-    rows: Vec<ProcessorRow>,
-    mut links: HashMap<Uuid, Vec<Uuid>>,
-) -> Result<Vec<Processor>, StoreError> {
-    rows.into_iter()
-        .map(|row| {
-            let ids = links.remove(&row.id).unwrap_or_default();
-            processor_from(row, ids)
-        })
-        .collect()
 }
 
 #[async_trait::async_trait]
 impl PgRecord for Processors {
+    const TABLE: &'static str = "processors";
+
     async fn select(
         conn: &mut AsyncPgConnection,
         tenant: Uuid,
@@ -233,61 +178,29 @@ impl PgRecord for Processors {
             }
         };
         // All of the tenant's links at once for `All`; otherwise only the rows'.
-        let ids = only.then(|| rows.iter().map(|r| r.id).collect());
-        let links = activities_of(conn, tenant, ids).await?;
-        Ok(with_activities(rows, links)?)
+        let id = |row: &ProcessorRow| row.id;
+        with_links(
+            conn,
+            tenant,
+            End::Processor,
+            rows,
+            !only,
+            id,
+            processor_from,
+        )
+        .await
     }
 
     /// A parent outside the tenant (or missing) fails the composite foreign key: `NotFound`.
-    async fn insert_row(
-        conn: &mut AsyncPgConnection,
-        processor: &Processor,
-    ) -> Result<(), DbError> {
-        diesel::insert_into(processors::table)
-            .values(ProcessorRow::try_from(processor)?)
-            .execute(conn)
-            .await?;
-        Ok(())
+    fn insert(processor: &Processor) -> Result<impl Statement, StoreError> {
+        Ok(diesel::insert_into(processors::table).values(ProcessorRow::try_from(processor)?))
     }
 
-    async fn update_row(
-        conn: &mut AsyncPgConnection,
-        processor: &Processor,
-        expected_version: i32,
-    ) -> Result<usize, DbError> {
+    fn update(processor: &Processor, expected: i32) -> Result<impl Statement, StoreError> {
         let row = ProcessorRow::try_from(processor)?;
-        Ok(diesel::update(
-            processors::table
-                .filter(processors::tenant_id.eq(row.tenant_id))
-                .filter(processors::id.eq(row.id))
-                .filter(processors::version.eq(expected_version)),
-        )
-        .set(ProcessorChanges::from(row))
-        .execute(conn)
-        .await?)
-    }
-
-    async fn delete_row(
-        conn: &mut AsyncPgConnection,
-        tenant: Uuid,
-        id: Uuid,
-        expected_version: i32,
-    ) -> Result<usize, DbError> {
-        let deleted = diesel::delete(
-            processors::table
-                .filter(processors::tenant_id.eq(tenant))
-                .filter(processors::id.eq(id))
-                .filter(processors::version.eq(expected_version)),
-        )
-        .execute(conn)
-        .await;
-        match deleted {
-            // Links from activities or sub-processors refer to it (RESTRICT).
-            Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-                Err(DbError::Store(StoreError::Conflict(Conflict::InUse)))
-            }
-            other => Ok(other?),
-        }
+        let key = (row.tenant_id, row.id);
+        let target = at_version(processors::table, processors::version, key, expected);
+        Ok(diesel::update(target).set(row.changes))
     }
 }
 

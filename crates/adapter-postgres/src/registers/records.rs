@@ -7,15 +7,21 @@ use std::collections::BTreeMap;
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{Id, ListPage, ListQuery, MEMBER, Record, RecordKind, RecordStore, Reference};
-use aura_shared_kernel::{StoreError, TenantScope};
-use diesel::prelude::*;
+use aura_shared_kernel::{Conflict, StoreError, TenantScope};
+use diesel::{
+    prelude::*,
+    result::{DatabaseErrorKind, Error as DieselError},
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{cursor_after, missing_or_stale, page_from_overfetch};
+use super::{cursor_after, page_from_overfetch};
 use crate::{
     error::DbError,
     pool::in_tenant,
+    rows::{
+        Statement, delete_at_version, expect_changed, in_scope, missing_or_stale, new_in_scope,
+    },
     schema::{processing_activities, processors, users},
     stores::PgStores,
 };
@@ -29,10 +35,15 @@ pub(crate) enum Select<'a, F> {
     All,
 }
 
-/// A register's table on PostgreSQL. Every method runs inside the caller's transaction,
-/// with the tenant set; statements still filter by `tenant_id` themselves.
+/// A register's table on PostgreSQL: its statements; the kernel runs them. Every method
+/// runs inside the caller's transaction, with the tenant set; statements still filter by
+/// `tenant_id` themselves.
 #[async_trait::async_trait]
 pub(crate) trait PgRecord: RecordKind {
+    /// The table, keyed by `(tenant_id, id)` with a `version` column: a delete and the
+    /// check of an optimistic write that changed nothing name it.
+    const TABLE: &'static str;
+
     /// The rows `which` selects, with their derived values.
     async fn select(
         conn: &mut AsyncPgConnection,
@@ -50,38 +61,36 @@ pub(crate) trait PgRecord: RecordKind {
         Ok(())
     }
 
-    /// Inserts the row and the rows it owns (links). A link outside the tenant fails the
-    /// composite foreign key: `NotFound`.
-    async fn insert_row(conn: &mut AsyncPgConnection, record: &Record<Self>)
-    -> Result<(), DbError>;
+    /// The statement that inserts the record's row. A reference outside the tenant
+    /// fails the composite foreign key: `NotFound`.
+    fn insert(record: &Record<Self>) -> Result<impl Statement, StoreError>;
 
-    /// Replaces the row if it is at `expected_version`; the rows changed (0: gone or
-    /// moved on).
-    async fn update_row(
-        conn: &mut AsyncPgConnection,
-        record: &Record<Self>,
-        expected_version: i32,
-    ) -> Result<usize, DbError>;
+    /// The statement that replaces the record's row if it is at `expected_version`
+    /// ([`crate::rows::at_version`]).
+    fn update(record: &Record<Self>, expected_version: i32) -> Result<impl Statement, StoreError>;
 
-    /// Deletes the row if it is at `expected_version`; the rows deleted.
-    async fn delete_row(
-        conn: &mut AsyncPgConnection,
-        tenant: Uuid,
-        id: Uuid,
-        expected_version: i32,
-    ) -> Result<usize, DbError>;
+    /// Writes the rows the record owns (links) after its own row was inserted or
+    /// replaced. Deleting the row removes them (ON DELETE CASCADE).
+    async fn write_owned(
+        _conn: &mut AsyncPgConnection,
+        _record: &Record<Self>,
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
 }
 
-/// After an optimistic write that changed no row: `NotFound` or a version conflict.
-async fn missing_or_moved<K: PgRecord>(
+/// Replaces the record's row if it is at `expected_version`, then what it owns; 0 when
+/// no row changed (gone or moved on).
+pub(crate) async fn update_row<K: PgRecord>(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    id: Uuid,
-) -> DbError {
-    match K::select(conn, tenant, Select::One(id)).await {
-        Ok(rows) => missing_or_stale(!rows.is_empty()),
-        Err(error) => error,
+    record: &Record<K>,
+    expected_version: i32,
+) -> Result<usize, DbError> {
+    let updated = K::update(record, expected_version)?.execute(conn).await?;
+    if updated > 0 {
+        K::write_owned(conn, record).await?;
     }
+    Ok(updated)
 }
 
 /// Fails with `StoreError::Invalid` (each field named) when a reference names no row of
@@ -182,15 +191,12 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         record: &Record<K>,
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
-        if record.tenant_id != scope.tenant_id() {
-            return Err(StoreError::unexpected(
-                "a new record must belong to the scope's tenant",
-            ));
-        }
+        new_in_scope(scope, record.tenant_id)?;
         let tenant = scope.tenant_id().as_uuid();
         self.write_audited(scope, event, async move |conn| {
             check_references(conn, tenant, &K::references(&record.fields)).await?;
-            K::insert_row(conn, record).await?;
+            K::insert(record)?.execute(conn).await?;
+            K::write_owned(conn, record).await?;
             as_written(conn, tenant, record).await
         })
         .await
@@ -236,9 +242,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
-        if record.tenant_id != scope.tenant_id() {
-            return Err(StoreError::NotFound);
-        }
+        in_scope(scope, record.tenant_id)?;
         let tenant = scope.tenant_id().as_uuid();
         self.write_audited(scope, event, async move |conn| {
             if let Err(unresolved) =
@@ -252,9 +256,8 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
                     found => missing_or_stale(found.is_some()),
                 });
             }
-            if K::update_row(conn, record, expected_version).await? == 0 {
-                return Err(missing_or_moved::<K>(conn, tenant, record.id.as_uuid()).await);
-            }
+            let updated = update_row(conn, record, expected_version).await?;
+            expect_changed(conn, updated, K::TABLE, (tenant, record.id.as_uuid())).await?;
             as_written(conn, tenant, record).await
         })
         .await
@@ -267,13 +270,17 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        let id = id.as_uuid();
+        let key = (scope.tenant_id().as_uuid(), id.as_uuid());
         self.write_audited(scope, event, async move |conn| {
-            if K::delete_row(conn, tenant, id, expected_version).await? == 0 {
-                return Err(missing_or_moved::<K>(conn, tenant, id).await);
-            }
-            Ok(())
+            let deleted = match delete_at_version(conn, K::TABLE, key, expected_version).await {
+                // Rows of other tables refer to it (RESTRICT): processors linked from
+                // activities or with sub-processors.
+                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+                    return Err(StoreError::Conflict(Conflict::InUse).into());
+                }
+                deleted => deleted?,
+            };
+            expect_changed(conn, deleted, K::TABLE, key).await
         })
         .await
     }
