@@ -17,7 +17,7 @@ pub mod state;
 mod trace;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 pub use error::ApiError;
 pub use middleware::{deadline, observe};
@@ -29,7 +29,13 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::new(state))
             .configure(routes::configure)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
+            // No online validator: Swagger UI would otherwise load a badge from
+            // validator.swagger.io (telling it the document's URL) on every non-local host.
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", openapi::document())
+                    .config(Config::new(["/openapi.json"]).validator_url("none")),
+            )
             .service(web::resource("/docs").get(|| async {
                 HttpResponse::PermanentRedirect()
                     .insert_header(("location", "/docs/"))
