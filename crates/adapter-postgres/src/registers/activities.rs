@@ -264,7 +264,9 @@ impl PgRecord for Activities {
         activity: &ProcessingActivity,
     ) -> Result<(), DbError> {
         let (tenant, id) = (activity.tenant_id.as_uuid(), activity.id.as_uuid());
-        replace_links(conn, tenant, id, &activity.fields.processor_ids).await
+        // Version 1 is written only by the insert: the row is new and owns no links yet.
+        let fresh = activity.version == 1;
+        replace_links(conn, tenant, id, fresh, &activity.fields.processor_ids).await
     }
 }
 

@@ -58,22 +58,25 @@ pub(super) async fn with_links<R, T>(
     Ok(records.collect::<Result<Vec<T>, StoreError>>()?)
 }
 
-/// Replaces the activity's links with `processor_ids`. A processor outside the tenant
-/// (or missing) fails the composite foreign key: `NotFound`, and the caller's
-/// transaction rolls back.
+/// Replaces the activity's links with `processor_ids` (a new activity has none to remove:
+/// `fresh`). A processor outside the tenant (or missing) fails the composite foreign key:
+/// `NotFound`, and the caller's transaction rolls back.
 pub(super) async fn replace_links(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     activity: Uuid,
+    fresh: bool,
     processor_ids: &[ProcessorId],
 ) -> Result<(), DbError> {
-    diesel::delete(
-        links::table
-            .filter(links::tenant_id.eq(tenant))
-            .filter(links::activity_id.eq(activity)),
-    )
-    .execute(conn)
-    .await?;
+    if !fresh {
+        diesel::delete(
+            links::table
+                .filter(links::tenant_id.eq(tenant))
+                .filter(links::activity_id.eq(activity)),
+        )
+        .execute(conn)
+        .await?;
+    }
     let unique: BTreeSet<Uuid> = processor_ids.iter().map(|p| p.as_uuid()).collect();
     if unique.is_empty() {
         return Ok(());
