@@ -28,6 +28,15 @@ async fn system_routes_answer() {
         assert_eq!(response.status(), status, "{path}");
         assert!(response.headers().contains_key("x-request-id"), "{path}");
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        // Every answer has a policy; the docs page's lets it load only its own assets.
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(policy.starts_with("default-src 'none'"), "{path}: {policy}");
+        if path == "/docs/" {
+            assert!(policy.contains("script-src 'self'"), "{policy}");
+            assert!(!policy.contains("http"), "{policy}");
+        }
     }
     let (_, info) = app
         .call(Method::GET, "/api/v1/system/info", None, None)
