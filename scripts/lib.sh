@@ -71,6 +71,7 @@ aura_start_api() {
     bin=$(aura_bin aura-api)
     log=$AURA_TMP/$name.log
     mkdir -p "$AURA_TMP/$name"
+    : >"$log" # exists before the background process opens it, for the polling below
     (cd "$AURA_TMP/$name" && exec env -i PATH="$PATH" HOME="$AURA_TMP" \
         APP_ENV=development BIND_ADDR=127.0.0.1:0 WORKERS=2 BCRYPT_COST=10 \
         JWT_KEYS_DIR="$AURA_TMP/$name/keys" MAIL_TRANSPORT=file MAIL_DIR="$AURA_TMP/$name/mail" \
