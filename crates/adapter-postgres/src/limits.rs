@@ -18,10 +18,7 @@ use diesel_async::RunQueryDsl;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::{
-    pool::{acquire, unscoped},
-    stores::PgStores,
-};
+use crate::{pool::unscoped, stores::PgStores};
 
 /// One round trip: insert a fresh key, or move its TAT forward when the quota allows
 /// (`$2` now, `$3` the interval, `$4` the tolerance, all µs). The row is locked for the
@@ -121,20 +118,18 @@ impl RateLimiter for PgRateLimiter {
     ) -> Result<RateLimitDecision, RateLimitError> {
         let now_us = micros(now);
         let hash = key_hash(key);
-        // One statement is its own transaction (autocommit): one round trip instead of
-        // BEGIN, statement, COMMIT, and as safe behind transaction pooling, which hands
-        // out a server connection for exactly one transaction. No tenant data is touched.
-        let mut conn = acquire(&self.stores.inner.pool)
-            .await
-            .map_err(unavailable)?;
-        let checked: Checked = diesel::sql_query(CHECK)
-            .bind::<Bytea, _>(hash)
-            .bind::<BigInt, _>(now_us)
-            .bind::<BigInt, _>(quota.interval_us())
-            .bind::<BigInt, _>(quota.tolerance_us())
-            .get_result(&mut *conn)
-            .await
-            .map_err(unavailable)?;
+        // In a transaction like every statement: safe behind transaction pooling.
+        let checked: Checked = unscoped(&self.stores.inner.pool, async move |conn| {
+            Ok(diesel::sql_query(CHECK)
+                .bind::<Bytea, _>(hash)
+                .bind::<BigInt, _>(now_us)
+                .bind::<BigInt, _>(quota.interval_us())
+                .bind::<BigInt, _>(quota.tolerance_us())
+                .get_result(conn)
+                .await?)
+        })
+        .await
+        .map_err(unavailable)?;
         self.sweep_now_and_then(now_us);
         Ok(quota.decision(checked.allowed, checked.tat_us, now_us))
     }
