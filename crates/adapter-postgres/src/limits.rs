@@ -118,7 +118,9 @@ impl RateLimiter for PgRateLimiter {
     ) -> Result<RateLimitDecision, RateLimitError> {
         let now_us = micros(now);
         let hash = key_hash(key);
-        // In a transaction like every statement: safe behind transaction pooling.
+        // In a transaction like every statement, even this single one: behind a pooler in
+        // transaction mode only a transaction keeps its statements (prepare, bind, execute)
+        // on one server connection; an autocommit statement failed there (scale-out test).
         let checked: Checked = unscoped(&self.stores.inner.pool, async move |conn| {
             Ok(diesel::sql_query(CHECK)
                 .bind::<Bytea, _>(hash)
