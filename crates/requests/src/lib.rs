@@ -44,6 +44,7 @@
 pub mod calendar;
 pub mod clock;
 pub mod request;
+pub mod rules;
 
 pub use calendar::{HolidayCalendar, PublicHolidays, WorkingDays, is_weekend};
 pub use clock::{
