@@ -742,3 +742,52 @@ async fn a_policy_owner_is_a_member_and_a_deletion_names_the_title() {
         Err(RegistersError::NotFound)
     ));
 }
+
+#[tokio::test]
+async fn a_register_action_runs_the_kernel_path_with_its_own_audit_action() {
+    let world = World::new();
+    let team = world.team().await;
+    let activity = world.activity(&team.member, "Payroll").await;
+    let reviewed = aura_audit::AuditAction::known("processing_activity.reviewed");
+    let records = world.registers.activity_records();
+    let act = |scope: TenantScope, version: i32, name: &'static str| {
+        let reviewed = reviewed.clone();
+        async move {
+            records
+                .act(&scope, activity.id, version, &reviewed, &ctx(), |record| {
+                    record.fields.name = name.to_owned();
+                    Ok(())
+                })
+                .await
+        }
+    };
+
+    assert_forbidden(act(team.viewer.clone(), 1, "Viewed").await);
+    let blank = act(team.member.clone(), 1, " ").await.unwrap_err();
+    assert_eq!(
+        field_errors(blank),
+        ["name"],
+        "the action's result is validated"
+    );
+    let done = act(team.member.clone(), 1, "Payroll 2027").await.unwrap();
+    assert_eq!(
+        (done.version, done.fields.name.as_str()),
+        (2, "Payroll 2027")
+    );
+    // The store's derived values come back with the write (the gaps of the activity).
+    assert_eq!(done.derived.missing, activity.derived.missing);
+    let stale = act(team.member.clone(), 1, "Lost").await.unwrap_err();
+    assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
+
+    let events = world
+        .events(&team.fx.scope, "processing_activity.reviewed")
+        .await;
+    assert_eq!(events.len(), 1, "one event, under the action's name");
+    assert_eq!(events[0].changes["name"]["after"], "Payroll 2027");
+    assert!(
+        world
+            .events(&team.fx.scope, "processing_activity.updated")
+            .await
+            .is_empty()
+    );
+}

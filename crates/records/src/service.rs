@@ -33,8 +33,8 @@ pub trait RecordRules<K: RecordKind>: Send + Sync {
 
     /// The derived values a write leaves on the record where a domain rule computes them
     /// from the fields (a request's due date from its receipt, by the legal clock); the
-    /// store keeps them with the write. `before` is the stored record on update, `None` on
-    /// create. Default: a new record's [`RecordKind::derived_at_creation`], an updated
+    /// store keeps them with the write. `before` is the stored record on update (after the
+    /// action's own rule for [`RecordUseCases::act`]), `None` on create. Default: a new record's [`RecordKind::derived_at_creation`], an updated
     /// record's values as they were.
     async fn derive(
         &self,
@@ -241,8 +241,10 @@ impl<K: RecordKind> RecordUseCases<K> {
 
     /// One of the register's actions (answer a request, close a breach): the write
     /// permission, the version check, the action's own rule `apply` on the stored record
-    /// (it moves the derived state, and may set fields), then one write with the action's
-    /// audit event recording what changed in the fields and the derived values.
+    /// (it moves the derived state, and may set fields), the register's
+    /// [`RecordRules::derive`] on the result (a confirmed identity moves a due date), then
+    /// one write with the action's audit event recording what changed in the fields and the
+    /// derived values.
     pub async fn act(
         &self,
         scope: &TenantScope,
@@ -255,17 +257,19 @@ impl<K: RecordKind> RecordUseCases<K> {
         self.require(scope, K::WRITE, ctx).await?;
         let before = self.store.get(scope, id).await?;
         at_version(before.version, expected_version)?;
-        let mut record = before.clone();
-        apply(&mut record)?;
-        let fields = K::validated(record.fields)?;
+        let mut applied = before.clone();
+        apply(&mut applied)?;
+        let fields = K::validated(applied.fields.clone())?;
+        let derived = self.rules.derive(scope, &fields, Some(&applied)).await?;
         let changes = Changes::between(&before.fields, &fields)
             .without_values_of(K::PERSONAL_FIELDS)
-            .merged(Changes::between(&before.derived, &record.derived));
+            .merged(Changes::between(&before.derived, &derived));
         let record = Record {
             fields,
+            derived,
             version: before.version + 1,
             updated_at: self.clock.now(),
-            ..record
+            ..applied
         };
         let event = Self::event(scope, action, id, changes, ctx);
         Ok(self
