@@ -443,15 +443,15 @@ impl RequestState {
         }
     }
 
-    /// Records the extension and the new due date. The checks of [`crate::may_extend`] come
-    /// first; a request is extended once (the two further months are a ceiling, not a
-    /// budget to be spent in steps).
+    /// Records the extension; the extended due date follows from it by
+    /// [`crate::rules::RequestRules`], as every date of the case. The checks of
+    /// [`crate::may_extend`] come first; a request is extended once (the two further months
+    /// are a ceiling, not a budget to be spent in steps).
     pub fn extend(
         &mut self,
         months: ExtensionMonths,
         reasons: String,
         told_on: Date,
-        extended_due: Date,
     ) -> Result<(), ValidationErrors> {
         if self.extension.is_some() {
             return Err(ValidationErrors::single(
@@ -464,7 +464,6 @@ impl RequestState {
             reasons,
             told_on,
         });
-        self.due_on = Some(extended_due);
         Ok(())
     }
 
@@ -619,24 +618,15 @@ mod tests {
             ..RequestState::default()
         };
         let months = ExtensionMonths::try_from(2).expect("two months");
+        let told = date!(2027 - 02 - 10);
         state
-            .extend(
-                months,
-                "many systems".into(),
-                date!(2027 - 02 - 10),
-                date!(2027 - 04 - 28),
-            )
+            .extend(months, "many systems".into(), told)
             .expect("first extension");
-        assert!(
-            state
-                .extend(
-                    months,
-                    "again".into(),
-                    date!(2027 - 02 - 11),
-                    date!(2027 - 04 - 28)
-                )
-                .is_err()
-        );
+        assert_eq!(state.extension.as_ref().map(|e| e.months), Some(2));
+        let again = state.extend(months, "again".into(), date!(2027 - 02 - 11));
+        assert!(again.is_err());
+        // The rules derive the extended due date (see `rules`); here it is set as they would.
+        state.due_on = Some(date!(2027 - 04 - 28));
         state.answer = Some(Answer {
             outcome: Outcome::Fulfilled,
             answered_on: date!(2027 - 04 - 28),
