@@ -11,6 +11,7 @@ mod ids;
 mod page;
 mod role;
 mod scope;
+mod seal;
 mod store;
 mod tenant;
 
@@ -20,5 +21,6 @@ pub use ids::{TenantId, UserId};
 pub use page::{Page, PageRequest};
 pub use role::{Permission, Role};
 pub use scope::{Principal, SystemScope, TenantScope};
+pub use seal::{PersonalDataSeal, SealFailed};
 pub use store::{Conflict, StoreError};
 pub use tenant::{SubscriptionTier, Tenant, TenantName, TenantSettings, TenantSlug};
