@@ -365,81 +365,86 @@ pub fn generate(
     activities: &[ActivityView],
     processors: &[ProcessorView],
 ) -> Vec<ChecklistItem> {
-    let asks = |right: Right| rights.contains(&right);
     let concerned = concerned_activities(subject, activities);
-    let mut items = Vec::new();
-    for activity in &concerned {
-        items.extend(activity_items(activity, rights));
-    }
-
-    let told: Vec<Right> = TOLD_TO_RECIPIENTS
-        .into_iter()
-        .filter(|r| asks(*r))
+    let mut items: Vec<ChecklistItem> = (concerned.iter())
+        .flat_map(|activity| activity_items(activity, rights))
         .collect();
-    if !told.is_empty() {
-        let mut recipients: BTreeMap<String, &str> = BTreeMap::new();
-        for activity in &concerned {
-            for recipient in &activity.recipient_categories {
-                let recipient = recipient.trim();
-                if !recipient.is_empty() {
-                    recipients.entry(folded(recipient)).or_insert(recipient);
-                }
+    items.extend(recipient_notices(&concerned, rights));
+    items.extend(processor_instructions(&concerned, rights, processors));
+    items
+}
+
+/// Art. 19: one notice per recipient category of the concerned activities (trimmed,
+/// case-insensitively deduplicated, the first spelling kept), by name, when the rights asked
+/// include rectification, erasure or restriction.
+fn recipient_notices(concerned: &[&ActivityView], rights: &[Right]) -> Vec<ChecklistItem> {
+    let told: Vec<Right> = (TOLD_TO_RECIPIENTS.into_iter())
+        .filter(|r| rights.contains(r))
+        .collect();
+    if told.is_empty() {
+        return Vec::new();
+    }
+    let mut recipients: BTreeMap<String, &str> = BTreeMap::new();
+    for activity in concerned {
+        for recipient in activity.recipient_categories.iter().map(|r| r.trim()) {
+            if !recipient.is_empty() {
+                recipients.entry(folded(recipient)).or_insert(recipient);
             }
         }
-        let what = listed(told.iter().map(|r| right_noun(*r)));
-        for recipient in recipients.into_values() {
-            let title = format!("Tell {} of the {what} (Art. 19).", shown(recipient));
-            items.push(ChecklistItem::open(
-                ItemKind::NotifyRecipient,
-                None,
-                None,
-                Some(recipient.to_owned()),
-                title,
-            ));
-        }
     }
+    let what = listed(told.iter().map(|r| right_noun(*r)));
+    (recipients.into_values())
+        .map(|recipient| {
+            let title = format!("Tell {} of the {what} (Art. 19).", shown(recipient));
+            let recipient = Some(recipient.to_owned());
+            ChecklistItem::open(ItemKind::NotifyRecipient, None, None, recipient, title)
+        })
+        .collect()
+}
 
+/// Art. 28(3)(e): one instruction per processor of the register linked from a concerned
+/// activity for which a right asked needs it to act ([`processor_must_act`]), naming every
+/// such right, by processor name.
+fn processor_instructions(
+    concerned: &[&ActivityView],
+    rights: &[Right],
+    processors: &[ProcessorView],
+) -> Vec<ChecklistItem> {
     let mut names: BTreeMap<ProcessorId, &str> = BTreeMap::new();
     for processor in processors {
         names.entry(processor.id).or_insert(&processor.name);
     }
-    // Per processor, the rights it must act on (kept in the order of `Right::ALL`).
-    let mut instructed: BTreeMap<ProcessorId, BTreeSet<usize>> = BTreeMap::new();
-    for activity in &concerned {
+    // Per processor, the rights it must act on, as positions in `Right::ALL` (their order).
+    let mut acting_on: BTreeMap<ProcessorId, BTreeSet<usize>> = BTreeMap::new();
+    for activity in concerned {
         let acting: Vec<usize> = (Right::ALL.iter().enumerate())
-            .filter(|(_, r)| asks(**r) && processor_must_act(**r, activity))
+            .filter(|(_, r)| rights.contains(r) && processor_must_act(**r, activity))
             .map(|(i, _)| i)
             .collect();
-        if acting.is_empty() {
-            continue;
-        }
-        for id in activity
-            .processor_ids
-            .iter()
-            .filter(|id| names.contains_key(id))
-        {
-            instructed.entry(*id).or_default().extend(&acting);
+        for id in (activity.processor_ids.iter()).filter(|id| names.contains_key(id)) {
+            acting_on.entry(*id).or_default().extend(&acting);
         }
     }
-    let mut instructed: Vec<(ProcessorId, &str, BTreeSet<usize>)> = (instructed.into_iter())
-        .map(|(id, rights)| (id, names.get(&id).copied().unwrap_or_default(), rights))
+    let mut instructed: Vec<(ProcessorId, &str, BTreeSet<usize>)> = (acting_on.into_iter())
+        .filter(|(_, acting)| !acting.is_empty())
+        .map(|(id, acting)| (id, names.get(&id).copied().unwrap_or_default(), acting))
         .collect();
-    instructed.sort_by_key(|a| (folded(a.1), a.0));
-    for (id, name, acting) in instructed {
-        let what = listed(acting.into_iter().map(|i| right_noun(Right::ALL[i])));
-        let title = format!(
-            "Instruct {} to act on the {what} (Art. 28(3)(e)).",
-            shown(name)
-        );
-        items.push(ChecklistItem::open(
-            ItemKind::InstructProcessor,
-            None,
-            Some(id),
-            None,
-            title,
-        ));
-    }
-    items
+    instructed.sort_by_key(|(id, name, _)| (folded(name), *id));
+    (instructed.into_iter())
+        .map(|(id, name, acting)| {
+            let what = listed(
+                acting
+                    .into_iter()
+                    .filter_map(|i| Right::ALL.get(i))
+                    .map(|r| right_noun(*r)),
+            );
+            let title = format!(
+                "Instruct {} to act on the {what} (Art. 28(3)(e)).",
+                shown(name)
+            );
+            ChecklistItem::open(ItemKind::InstructProcessor, None, Some(id), None, title)
+        })
+        .collect()
 }
 
 /// The items of one concerned activity: its search, then one per right asked that applies.
@@ -814,44 +819,19 @@ mod tests {
         (vec![shop, payroll, newsletter], processors)
     }
 
-    /// (kind, activity, processor, recipient, title) of each item, in order.
-    type Row = (
-        ItemKind,
-        Option<ActivityId>,
-        Option<ProcessorId>,
-        Option<String>,
-        String,
-    );
-
-    fn rows(items: &[ChecklistItem]) -> Vec<Row> {
-        items
-            .iter()
-            .map(|i| {
-                (
-                    i.kind,
-                    i.activity_id,
-                    i.processor_id,
-                    i.recipient.clone(),
-                    i.title.clone(),
-                )
-            })
-            .collect()
+    /// An item on one line: `kind a<activity> p<processor> r=<recipient>: title`, with the
+    /// ids as the small numbers the tests gave them.
+    fn line(item: &ChecklistItem) -> String {
+        let n = |uuid: String| u32::from_str_radix(&uuid[24..], 16).unwrap_or(u32::MAX);
+        let mut on = Vec::new();
+        on.extend(item.activity_id.map(|a| format!("a{}", n(a.to_string()))));
+        on.extend(item.processor_id.map(|p| format!("p{}", n(p.to_string()))));
+        on.extend(item.recipient.as_ref().map(|r| format!("r={r}")));
+        format!("{} {}: {}", item.kind, on.join(" "), item.title)
     }
 
-    fn row(
-        kind: ItemKind,
-        activity: Option<u32>,
-        processor: Option<u32>,
-        recipient: Option<&str>,
-        title: &str,
-    ) -> Row {
-        (
-            kind,
-            activity.map(id),
-            processor.map(id),
-            recipient.map(Into::into),
-            title.into(),
-        )
+    fn lines(items: &[ChecklistItem]) -> Vec<String> {
+        items.iter().map(line).collect()
     }
 
     #[test]
@@ -863,79 +843,23 @@ mod tests {
             &activities,
             &processors,
         );
-        use ItemKind::*;
-        let expected = vec![
-            row(
-                Search,
-                Some(3),
-                None,
-                None,
-                "Search Newsletter for the person's data.",
-            ),
-            row(
-                Erase,
-                Some(3),
-                None,
-                None,
-                "Erase the person's data in Newsletter (Art. 17).",
-            ),
-            row(
-                Search,
-                Some(1),
-                None,
-                None,
-                "Search Webshop orders for the person's data.",
-            ),
-            row(
-                Erase,
-                Some(1),
-                None,
-                None,
-                "Erase the person's data in Webshop orders (Art. 17).",
-            ),
-            row(
-                NotifyRecipient,
-                None,
-                None,
-                Some("Advertising partners"),
-                "Tell Advertising partners of the erasure (Art. 19).",
-            ),
-            row(
-                NotifyRecipient,
-                None,
-                None,
-                Some("Parcel services"),
-                "Tell Parcel services of the erasure (Art. 19).",
-            ),
-            // Newsletter comes first and names it in lower case; Payroll's recipient is not told.
-            row(
-                NotifyRecipient,
-                None,
-                None,
-                Some("tax advisor"),
-                "Tell tax advisor of the erasure (Art. 19).",
-            ),
-            row(
-                InstructProcessor,
-                None,
-                Some(11),
-                None,
-                "Instruct CloudShop Ltd to act on the erasure (Art. 28(3)(e)).",
-            ),
-            row(
-                InstructProcessor,
-                None,
-                Some(12),
-                None,
-                "Instruct MailBird GmbH to act on the erasure (Art. 28(3)(e)).",
-            ),
-        ];
-        assert_eq!(rows(&items), expected);
-        assert!(
-            items
-                .iter()
-                .all(|i| i.status == ItemStatus::Open && i.done_at.is_none())
+        assert_eq!(
+            lines(&items),
+            [
+                "search a3: Search Newsletter for the person's data.",
+                "erase a3: Erase the person's data in Newsletter (Art. 17).",
+                "search a1: Search Webshop orders for the person's data.",
+                "erase a1: Erase the person's data in Webshop orders (Art. 17).",
+                "notify_recipient r=Advertising partners: Tell Advertising partners of the erasure (Art. 19).",
+                "notify_recipient r=Parcel services: Tell Parcel services of the erasure (Art. 19).",
+                // Newsletter comes first and names it in lower case; Payroll's is not told.
+                "notify_recipient r=tax advisor: Tell tax advisor of the erasure (Art. 19).",
+                "instruct_processor p11: Instruct CloudShop Ltd to act on the erasure (Art. 28(3)(e)).",
+                "instruct_processor p12: Instruct MailBird GmbH to act on the erasure (Art. 28(3)(e)).",
+            ]
         );
+        let open = |i: &ChecklistItem| i.status == ItemStatus::Open && i.done_at.is_none();
+        assert!(items.iter().all(open));
         let ids: BTreeSet<ChecklistItemId> = items.iter().map(|i| i.id).collect();
         assert_eq!(ids.len(), items.len(), "every item has its own id");
     }
@@ -949,38 +873,13 @@ mod tests {
             &activities,
             &processors,
         );
-        use ItemKind::*;
         assert_eq!(
-            rows(&items),
-            vec![
-                row(
-                    Search,
-                    Some(3),
-                    None,
-                    None,
-                    "Search Newsletter for the person's data."
-                ),
-                row(
-                    Export,
-                    Some(3),
-                    None,
-                    None,
-                    "Export the person's data from Newsletter: a copy (Art. 15), machine-readable (Art. 20)."
-                ),
-                row(
-                    Search,
-                    Some(1),
-                    None,
-                    None,
-                    "Search Webshop orders for the person's data."
-                ),
-                row(
-                    Export,
-                    Some(1),
-                    None,
-                    None,
-                    "Export the person's data from Webshop orders: a copy (Art. 15), machine-readable (Art. 20)."
-                ),
+            lines(&items),
+            [
+                "search a3: Search Newsletter for the person's data.",
+                "export a3: Export the person's data from Newsletter: a copy (Art. 15), machine-readable (Art. 20).",
+                "search a1: Search Webshop orders for the person's data.",
+                "export a1: Export the person's data from Webshop orders: a copy (Art. 15), machine-readable (Art. 20).",
             ]
         );
         let access = generate(
@@ -990,8 +889,8 @@ mod tests {
             &processors,
         );
         assert_eq!(
-            access[1].title,
-            "Give the person a copy of their data in Newsletter (Art. 15)."
+            line(&access[1]),
+            "export a3: Give the person a copy of their data in Newsletter (Art. 15)."
         );
     }
 
@@ -1022,59 +921,16 @@ mod tests {
             &[scoring, consent, plain],
             &processors,
         );
-        use ItemKind::*;
         assert_eq!(
-            rows(&items),
-            vec![
-                row(
-                    Search,
-                    Some(1),
-                    None,
-                    None,
-                    "Search Credit scoring for the person's data."
-                ),
-                row(
-                    ReviewAutomatedDecision,
-                    Some(1),
-                    None,
-                    None,
-                    "Have a person review the automated decision in Credit scoring (Art. 22)."
-                ),
-                row(
-                    Search,
-                    Some(3),
-                    None,
-                    None,
-                    "Search Invoicing for the person's data."
-                ),
-                row(
-                    Search,
-                    Some(2),
-                    None,
-                    None,
-                    "Search Loyalty programme for the person's data."
-                ),
-                row(
-                    WithdrawConsent,
-                    Some(2),
-                    None,
-                    None,
-                    "Stop the processing in Loyalty programme that relied on the person's consent (Art. 7(3))."
-                ),
-                row(
-                    InstructProcessor,
-                    None,
-                    Some(12),
-                    None,
-                    "Instruct Points AG to act on the consent withdrawal (Art. 28(3)(e))."
-                ),
-                row(
-                    InstructProcessor,
-                    None,
-                    Some(11),
-                    None,
-                    "Instruct ScoreCo to act on the automated-decision review (Art. 28(3)(e))."
-                ),
+            lines(&items),
+            [
+                "search a1: Search Credit scoring for the person's data.",
+                "review_automated_decision a1: Have a person review the automated decision in Credit scoring (Art. 22).",
+                "search a3: Search Invoicing for the person's data.",
+                "search a2: Search Loyalty programme for the person's data.",
+                "withdraw_consent a2: Stop the processing in Loyalty programme that relied on the person's consent (Art. 7(3)).",
+                "instruct_processor p12: Instruct Points AG to act on the consent withdrawal (Art. 28(3)(e)).",
+                "instruct_processor p11: Instruct ScoreCo to act on the automated-decision review (Art. 28(3)(e)).",
             ]
         );
     }
@@ -1621,10 +1477,6 @@ mod tests {
         })
     }
 
-    fn without_ids(items: &[ChecklistItem]) -> Vec<Row> {
-        rows(items)
-    }
-
     proptest! {
         #[test]
         fn generated_items_name_only_inputs_never_repeat_and_do_not_depend_on_order(
@@ -1665,7 +1517,7 @@ mod tests {
             // Deterministic: the same input, or the same register listed in another order,
             // gives the same items (their fresh ids aside).
             let again = generate(subject, &rights, &activities, &processors);
-            prop_assert_eq!(without_ids(&again), without_ids(&items));
+            prop_assert_eq!(lines(&again), lines(&items));
             let mut reversed = activities.clone();
             reversed.reverse();
             let mut processors_reversed = processors.clone();
@@ -1673,7 +1525,7 @@ mod tests {
             let mut rights_reversed = rights.clone();
             rights_reversed.reverse();
             let shuffled = generate(subject, &rights_reversed, &reversed, &processors_reversed);
-            prop_assert_eq!(without_ids(&shuffled), without_ids(&items));
+            prop_assert_eq!(lines(&shuffled), lines(&items));
         }
     }
 }
