@@ -24,6 +24,7 @@ mod identity;
 mod jobs;
 mod limits;
 mod registers;
+mod requests;
 mod state;
 mod tasks;
 
