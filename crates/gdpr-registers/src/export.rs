@@ -318,7 +318,9 @@ pub fn to_csv(export: &RegisterExport) -> String {
     out
 }
 
-fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
+/// Appends one CSV row of `cells` (quoted and defused) with its CRLF: the registers'
+/// conventions, shared by every CSV export (the requests' too).
+pub fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
     let cells: Vec<String> = cells.map(|c| csv_cell(&c)).collect();
     out.push_str(&cells.join(","));
     out.push_str("\r\n");

@@ -25,7 +25,8 @@ pub use aura_records::Source;
 pub use completeness::{CompletenessSummary, Gap, activity_gaps};
 pub use error::RegistersError;
 pub use export::{
-    ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export, to_csv,
+    ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export,
+    push_row as csv_row, to_csv,
 };
 pub use organisation::{Contact, JointController, OrganisationProfile, StoredOrganisation};
 pub use policy::{

@@ -1,7 +1,11 @@
 //! Data-subject requests (Art. 12, 15–22 GDPR). Pure domain crate: the legal clock
 //! (`clock`), the calendar it reads (`calendar`), the request register (`request`), the
 //! rules that date a request (`rules`), the tenant's settings for it (`settings`) and its
-//! fulfilment checklist generated from the register of activities (`checklist`).
+//! fulfilment checklist generated from the register of activities (`checklist`); its
+//! reminders (`reminders`, planned on every write and stored by the request store,
+//! `store`), jobs (`jobs`: reminders, the "extend or answer" warning, the digest
+//! section, the daily pseudonymisation of `pseudonym`), mails (`messages`) and the
+//! register's export (`export`).
 //!
 //! # The clock
 //!
@@ -47,9 +51,15 @@ pub mod calendar;
 pub mod cases;
 pub mod checklist;
 pub mod clock;
+pub mod export;
+pub mod jobs;
+pub mod messages;
+pub mod pseudonym;
+pub mod reminders;
 pub mod request;
 pub mod rules;
 pub mod settings;
+pub mod store;
 
 pub use calendar::{HolidayCalendar, PublicHolidays, WorkingDays, is_weekend};
 pub use cases::{AnswerGiven, ExtensionNotice, IdentityResult, InformationAsked, RequestCases};

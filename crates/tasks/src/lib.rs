@@ -4,7 +4,7 @@
 
 pub mod actions;
 mod error;
-mod messages;
+pub mod messages;
 pub mod ports;
 mod reminders;
 mod reviews;
@@ -24,6 +24,6 @@ pub use task::{
     TaskStatus, Tasks, new_task,
 };
 pub use task_jobs::{
-    DigestMail, OverdueDigest, TaskJobPorts, TaskJobSettings, TaskReminder,
-    register as register_jobs,
+    DigestMail, DigestPart, DigestSection, OverdueDigest, TaskJobPorts, TaskJobSettings,
+    TaskReminder, active_tenant, administrators, register as register_jobs,
 };

@@ -1,6 +1,7 @@
 //! The reminder and digest e-mails. Texts live in one table per language (English, then
 //! German), not in the code paths that send them; placeholders in braces are filled in,
-//! escaped for the HTML part.
+//! escaped for the HTML part. [`fill`], [`mail`] and [`Addressee`] serve the other
+//! domains' mails too.
 
 use aura_identity::{
     Email,
@@ -8,7 +9,7 @@ use aura_identity::{
 };
 use time::Date;
 
-use crate::task::Task;
+use crate::{task::Task, task_jobs::DigestPart};
 
 struct Texts {
     reminder_subject: &'static str,
@@ -20,8 +21,14 @@ struct Texts {
     digest_subject: &'static str,
     /// The subject when exactly one task is overdue.
     digest_subject_one: &'static str,
-    /// `{name}`, `{organisation}`, `{count}`, `{list}`, `{more}`.
+    /// `{name}`, `{organisation}`, `{count}`, `{list}`, `{more}`, `{sections}`.
     digest_body: &'static str,
+    /// The digest when no task is overdue, only other work: `{name}`, `{organisation}`,
+    /// `{sections}`.
+    digest_body_others: &'static str,
+    /// The subject when more than tasks are overdue: `{count}`, `{organisation}`.
+    digest_subject_items: &'static str,
+    digest_subject_item: &'static str,
     /// `{title}`, `{due}`, `{assignee}`.
     digest_line: &'static str,
     unassigned: &'static str,
@@ -37,7 +44,10 @@ const EN: Texts = Texts {
     today: "today",
     digest_subject: "{count} overdue privacy tasks at {organisation}",
     digest_subject_one: "1 overdue privacy task at {organisation}",
-    digest_body: "Hello {name},\n\nthese tasks at {organisation} are past their due date:\n\n{list}{more}\n\nYou receive this daily summary as an owner or administrator of the organisation.",
+    digest_body: "Hello {name},\n\nthese tasks at {organisation} are past their due date:\n\n{list}{more}{sections}\n\nYou receive this daily summary as an owner or administrator of the organisation.",
+    digest_body_others: "Hello {name},\n\nthis is past its due date at {organisation}:{sections}\n\nYou receive this daily summary as an owner or administrator of the organisation.",
+    digest_subject_items: "{count} overdue privacy items at {organisation}",
+    digest_subject_item: "1 overdue privacy item at {organisation}",
     digest_line: "- {title} (due {due}, {assignee})",
     unassigned: "unassigned",
     digest_more: "\n… and {count} more",
@@ -51,7 +61,10 @@ const DE: Texts = Texts {
     today: "heute",
     digest_subject: "{count} überfällige Datenschutz-Aufgaben bei {organisation}",
     digest_subject_one: "1 überfällige Datenschutz-Aufgabe bei {organisation}",
-    digest_body: "Hallo {name},\n\ndiese Aufgaben bei {organisation} sind überfällig:\n\n{list}{more}\n\nSie erhalten diese tägliche Übersicht als Inhaber oder Administrator der Organisation.",
+    digest_body: "Hallo {name},\n\ndiese Aufgaben bei {organisation} sind überfällig:\n\n{list}{more}{sections}\n\nSie erhalten diese tägliche Übersicht als Inhaber oder Administrator der Organisation.",
+    digest_body_others: "Hallo {name},\n\nbei {organisation} ist überfällig:{sections}\n\nSie erhalten diese tägliche Übersicht als Inhaber oder Administrator der Organisation.",
+    digest_subject_items: "{count} überfällige Datenschutz-Punkte bei {organisation}",
+    digest_subject_item: "1 überfälliger Datenschutz-Punkt bei {organisation}",
     digest_line: "- {title} (fällig {due}, {assignee})",
     unassigned: "nicht zugewiesen",
     digest_more: "\n… und {count} weitere",
@@ -64,14 +77,16 @@ fn texts(language: &str) -> &'static Texts {
     }
 }
 
-/// A template with its values; rendered once as text and once escaped as HTML.
-fn fill(template: &str, values: &[(&str, &str)], escape: fn(&str) -> String) -> String {
+/// A template with its values; rendered once as text and once escaped as HTML. Shared
+/// by every domain's mails (requests' reminders too).
+pub fn fill(template: &str, values: &[(&str, &str)], escape: fn(&str) -> String) -> String {
     values.iter().fold(escape(template), |out, (key, value)| {
         out.replace(&format!("{{{key}}}"), &escape(value))
     })
 }
 
-fn mail(to: Email, subject: String, body: &str, values: &[(&str, &str)]) -> OutgoingMail {
+/// A mail of `body` filled with `values`, as text and as escaped HTML.
+pub fn mail(to: Email, subject: String, body: &str, values: &[(&str, &str)]) -> OutgoingMail {
     let html = fill(body, values, html_escape);
     OutgoingMail {
         to,
@@ -123,7 +138,14 @@ pub struct OverdueLine<'a> {
     pub assignee: Option<&'a str>,
 }
 
-pub fn digest(to: Addressee<'_>, lines: &[OverdueLine<'_>], total: usize) -> OutgoingMail {
+/// The digest: the overdue tasks (at most `lines`, of `total`), then each other
+/// domain's section (`others`), in one mail.
+pub fn digest(
+    to: Addressee<'_>,
+    lines: &[OverdueLine<'_>],
+    total: usize,
+    others: &[DigestPart],
+) -> OutgoingMail {
     let t = texts(to.language);
     let list = lines
         .iter()
@@ -141,25 +163,41 @@ pub fn digest(to: Addressee<'_>, lines: &[OverdueLine<'_>], total: usize) -> Out
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let more = match total.saturating_sub(lines.len()) {
+    let more = |total: usize, shown: usize| match total.saturating_sub(shown) {
         0 => String::new(),
         n => t.digest_more.replace("{count}", &n.to_string()),
     };
-    let count = total.to_string();
+    let sections: String = others
+        .iter()
+        .map(|part| {
+            format!(
+                "\n\n{}\n{}{}",
+                part.heading,
+                part.lines.join("\n"),
+                more(part.total, part.lines.len())
+            )
+        })
+        .collect();
+    let items = total + others.iter().map(|p| p.total).sum::<usize>();
+    let count = items.to_string();
+    let more = more(total, lines.len());
     let values = [
         ("name", to.name),
         ("organisation", to.organisation),
         ("count", count.as_str()),
         ("list", list.as_str()),
         ("more", more.as_str()),
+        ("sections", sections.as_str()),
     ];
-    let template = if total == 1 {
-        t.digest_subject_one
-    } else {
-        t.digest_subject
+    let (subject, body) = match (total, others.is_empty(), items) {
+        (1, true, _) => (t.digest_subject_one, t.digest_body),
+        (_, true, _) => (t.digest_subject, t.digest_body),
+        (0, false, 1) => (t.digest_subject_item, t.digest_body_others),
+        (0, false, _) => (t.digest_subject_items, t.digest_body_others),
+        (_, false, _) => (t.digest_subject_items, t.digest_body),
     };
-    let subject = fill(template, &values, str::to_owned);
-    mail(to.email, subject, t.digest_body, &values)
+    let subject = fill(subject, &values, str::to_owned);
+    mail(to.email, subject, body, &values)
 }
 
 #[cfg(test)]
@@ -237,7 +275,7 @@ mod tests {
                 assignee: None,
             },
         ];
-        let mail = digest(to("en"), &lines, 5);
+        let mail = digest(to("en"), &lines, 5, &[]);
         assert_eq!(mail.subject, "5 overdue privacy tasks at Acme & Co");
         assert!(mail.text.contains("- DPIA for CRM (due 2026-11-01, Bob)"));
         assert!(
@@ -245,5 +283,29 @@ mod tests {
                 .contains("- Renew DPA (due 2026-11-02, unassigned)")
         );
         assert!(mail.text.contains("and 3 more"));
+    }
+
+    #[test]
+    fn other_domains_add_their_sections_to_the_one_digest() {
+        let part = DigestPart {
+            heading: "Data-subject requests past their due date:".into(),
+            lines: vec!["- DSR-2027-0001 (due 2027-03-01, unassigned)".into()],
+            total: 3,
+        };
+        let line = OverdueLine {
+            title: "Renew DPA",
+            due: date!(2026 - 11 - 02),
+            assignee: None,
+        };
+        let both = digest(to("en"), &[line], 1, std::slice::from_ref(&part));
+        assert_eq!(both.subject, "4 overdue privacy items at Acme & Co");
+        assert!(both.text.contains("- Renew DPA (due 2026-11-02, unassigned)"));
+        assert!(both.text.contains(
+            "Data-subject requests past their due date:\n- DSR-2027-0001 (due 2027-03-01, unassigned)\n… and 2 more"
+        ));
+        let only = digest(to("de"), &[], 0, &[DigestPart { total: 1, ..part }]);
+        assert_eq!(only.subject, "1 überfälliger Datenschutz-Punkt bei Acme & Co");
+        assert!(!only.text.contains("Aufgaben"), "{}", only.text);
+        assert!(only.text.contains("DSR-2027-0001"));
     }
 }

@@ -95,6 +95,34 @@ pub struct TaskJobPorts {
     pub users: Arc<dyn UserRepository>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
+    /// What other domains add to the overdue digest (data-subject requests), one
+    /// section each after the tasks'.
+    pub sections: Vec<Arc<dyn DigestSection>>,
+}
+
+/// A part of the daily overdue digest that another domain writes: its heading and
+/// lines in the recipient's language. No personal data of anyone but users in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestPart {
+    pub heading: String,
+    pub lines: Vec<String>,
+    /// How many are overdue in all (the lines show at most the digest's limit).
+    pub total: usize,
+}
+
+/// A domain's overdue work for the daily digest: one digest mail per recipient carries
+/// every domain's section, so nobody gets one mail per kind.
+#[async_trait::async_trait]
+pub trait DigestSection: Send + Sync {
+    /// The section of what is overdue on `date` (due before it and still open), at most
+    /// `shown` lines, in `language`; `None` when nothing is.
+    async fn overdue(
+        &self,
+        scope: &TenantScope,
+        date: Date,
+        shown: usize,
+        language: &str,
+    ) -> Result<Option<DigestPart>, StoreError>;
 }
 
 #[derive(Debug, Clone)]
@@ -190,8 +218,9 @@ impl JobHandler for DigestMails {
     }
 }
 
-/// The job's tenant if it is active; otherwise the outcome that skips the job.
-pub(crate) async fn active_tenant(
+/// The job's tenant if it is active; otherwise the outcome that skips the job. Shared by
+/// every domain's mail jobs (requests' reminders too).
+pub async fn active_tenant(
     tenants: &dyn TenantRepository,
     scope: &TenantScope,
 ) -> Result<Result<Tenant, JobOutcome>, JobFailure> {
@@ -204,7 +233,7 @@ pub(crate) async fn active_tenant(
 }
 
 /// Owners and admins of the tenant who can receive mail (and be given work).
-pub(crate) async fn administrators(
+pub async fn administrators(
     users: &dyn UserRepository,
     scope: &TenantScope,
 ) -> Result<Vec<User>, StoreError> {
@@ -323,7 +352,9 @@ impl Mailing {
         job: Uuid,
         date: Date,
     ) -> Result<JobOutcome, JobFailure> {
-        if self.overdue(scope, date, 1).await?.is_empty() {
+        if self.overdue(scope, date, 1).await?.is_empty()
+            && self.sections(scope, date, 1, "en").await?.is_empty()
+        {
             return Ok(JobOutcome::Skipped("nothing overdue"));
         }
         let run_at = self.ports.clock.now();
@@ -364,7 +395,9 @@ impl Mailing {
         // comes from a bounded second read only then.
         let shown = self.settings.digest_lines.max(1);
         let mut tasks = self.overdue(scope, date, shown + 1).await?;
-        if tasks.is_empty() {
+        let language = tenant.settings.language();
+        let sections = self.sections(scope, date, shown, language).await?;
+        if tasks.is_empty() && sections.is_empty() {
             return Ok(JobOutcome::Skipped("nothing overdue any more"));
         }
         let total = if tasks.len() > shown {
@@ -405,7 +438,25 @@ impl Mailing {
             },
             &lines,
             total,
+            &sections,
         );
         self.send(mail).await
+    }
+
+    /// The other domains' digest sections that have something overdue.
+    async fn sections(
+        &self,
+        scope: &TenantScope,
+        date: Date,
+        shown: usize,
+        language: &str,
+    ) -> Result<Vec<DigestPart>, JobFailure> {
+        let mut parts = Vec::new();
+        for section in &self.ports.sections {
+            if let Some(part) = section.overdue(scope, date, shown, language).await? {
+                parts.push(part);
+            }
+        }
+        Ok(parts)
     }
 }
