@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use aura_requests::reminders::PLANNED_KINDS;
 use aura_jobs::{
     ClaimedJob, EncodedJob, Job, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
@@ -88,10 +89,12 @@ impl JobRow {
         self.status != JobStatus::Cancelled
     }
 
-    /// A queued reminder of `task`: what replacing the task's reminders cancels.
-    fn is_queued_reminder_of(&self, task: Uuid) -> bool {
-        self.subject == Some(task)
-            && self.kind == TaskReminder::KIND
+    /// A queued reminder of `subject` (a task's, or a request's planned jobs): what
+    /// replacing the record's reminders cancels. Subjects are record ids, so a task's
+    /// and a request's never meet.
+    fn is_queued_reminder_of(&self, subject: Uuid) -> bool {
+        self.subject == Some(subject)
+            && (self.kind == TaskReminder::KIND || PLANNED_KINDS.contains(&self.kind.as_str()))
             && self.status == JobStatus::Queued
     }
 

@@ -1,11 +1,26 @@
 //! Data-subject requests in memory: their filters and their per-tenant, per-year
 //! reference numbers. Memory holds no data at rest, so nothing is sealed here (the
-//! PostgreSQL store seals the person; its contracts check it).
+//! PostgreSQL store seals the person; its contracts check it), and the request writes
+//! that carry their reminder plan.
 
+use aura_audit::PendingEvent;
 use aura_records::Record;
-use aura_requests::request::{RequestFilter, Requests, reference};
+use aura_requests::{
+    pseudonym::is_pseudonymised,
+    reminders::RequestPlan,
+    request::{DataSubjectRequest, RequestFilter, RequestId, Requests, reference},
+    store::RequestRepository,
+};
+use aura_shared_kernel::{StoreError, TenantScope};
+use time::OffsetDateTime;
 
-use crate::registers::{Tables, records::MemoryRecord};
+use crate::{
+    MemoryStore,
+    registers::{
+        Tables,
+        records::{MemoryRecord, delete_record, insert_record, update_record},
+    },
+};
 
 impl MemoryRecord for Requests {
     fn matches(request: &Record<Requests>, filter: &RequestFilter) -> bool {
@@ -33,5 +48,88 @@ impl MemoryRecord for Requests {
             .or_insert(0);
         *last += 1;
         request.derived.reference = reference(year, *last);
+    }
+}
+
+/// The request writes with their reminder plan: the plan is checked first, then the
+/// kernel's write and the plan applied under the one lock (the queued planned jobs of
+/// the request cancelled, the plan's jobs whose keys are free stored).
+#[async_trait::async_trait]
+impl RequestRepository for MemoryStore {
+    async fn insert(
+        &self,
+        scope: &TenantScope,
+        request: &DataSubjectRequest,
+        plan: &RequestPlan,
+        event: PendingEvent,
+    ) -> Result<DataSubjectRequest, StoreError> {
+        plan_of(request, plan)?;
+        let now = self.clock().now();
+        self.write_audited(scope, event, |tx, tenant| {
+            let jobs = tx.state.plan_jobs(tenant, &plan.jobs, None, now)?;
+            let written = insert_record(tx.state, tenant, request)?;
+            tx.state.apply_jobs(jobs, now);
+            Ok(written)
+        })
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        request: &DataSubjectRequest,
+        expected_version: i32,
+        plan: &RequestPlan,
+        event: PendingEvent,
+    ) -> Result<DataSubjectRequest, StoreError> {
+        plan_of(request, plan)?;
+        let now = self.clock().now();
+        self.write_audited(scope, event, |tx, tenant| {
+            let subject = Some(request.id.as_uuid());
+            let jobs = tx.state.plan_jobs(tenant, &plan.jobs, subject, now)?;
+            let written = update_record(tx.state, tenant, request, expected_version)?;
+            tx.state.apply_jobs(jobs, now);
+            Ok(written)
+        })
+    }
+
+    async fn delete(
+        &self,
+        scope: &TenantScope,
+        id: RequestId,
+        expected_version: i32,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let now = self.clock().now();
+        self.write_audited(scope, event, |tx, tenant| {
+            delete_record::<Requests>(tx.state, tenant, id, expected_version)?;
+            tx.state.cancel_reminders(tenant, id.as_uuid(), now);
+            Ok(())
+        })
+    }
+
+    async fn due_for_pseudonymisation(
+        &self,
+        scope: &TenantScope,
+        closed_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<RequestId>, StoreError> {
+        let state = self.lock()?;
+        let rows = state.registers.records.rows::<Requests>(scope.tenant_id());
+        let mut due: Vec<(OffsetDateTime, RequestId)> = rows
+            .filter(|r| !is_pseudonymised(&r.fields))
+            .filter_map(|r| Some((r.derived.closed_at?, r.id)))
+            .filter(|(closed, _)| *closed < closed_before)
+            .collect();
+        due.sort();
+        Ok(due.into_iter().take(limit).map(|(_, id)| id).collect())
+    }
+}
+
+/// The plan must be the written request's own.
+fn plan_of(request: &DataSubjectRequest, plan: &RequestPlan) -> Result<(), StoreError> {
+    if plan.request == request.id {
+        Ok(())
+    } else {
+        Err(StoreError::unexpected("a reminder plan of another request"))
     }
 }

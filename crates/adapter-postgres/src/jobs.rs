@@ -114,11 +114,30 @@ pub(crate) async fn cancel_reminders(
     task: Uuid,
     now: OffsetDateTime,
 ) -> Result<usize, DbError> {
+    cancel_queued(
+        conn,
+        tenant,
+        task,
+        &[<TaskReminder as aura_jobs::Job>::KIND],
+        now,
+    )
+    .await
+}
+
+/// Cancels the queued jobs of `kinds` that belong to `subject` (a record whose write
+/// replaces its planned jobs), as [`cancel_reminders`] does for a task.
+pub(crate) async fn cancel_queued(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    subject: Uuid,
+    kinds: &[&str],
+    now: OffsetDateTime,
+) -> Result<usize, DbError> {
     Ok(diesel::update(
         jobs::table
             .filter(jobs::tenant_id.eq(tenant))
-            .filter(jobs::subject_id.eq(task))
-            .filter(jobs::kind.eq(<TaskReminder as aura_jobs::Job>::KIND))
+            .filter(jobs::subject_id.eq(subject))
+            .filter(jobs::kind.eq_any(kinds))
             .filter(jobs::status.eq(JobStatus::Queued.as_str())),
     )
     .set((

@@ -281,6 +281,7 @@ diesel::table! {
         email_lookup -> Nullable<Bytea>,
         details -> Jsonb,
         created_by -> Nullable<Uuid>,
+        pseudonymised -> Bool,
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

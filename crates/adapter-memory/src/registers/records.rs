@@ -183,6 +183,51 @@ fn names_row(state: &State, tenant: TenantId, reference: &Reference) -> Result<b
     })
 }
 
+/// The kernel's insert under the store's lock (inside `write_audited`): a register whose
+/// writes carry more (a request's reminder plan) calls it and adds its rows after.
+pub(crate) fn insert_record<K: MemoryRecord>(
+    state: &mut State,
+    tenant: TenantId,
+    record: &Record<K>,
+) -> Result<Record<K>, StoreError> {
+    state.check_new_row(tenant, record.tenant_id)?;
+    check_references(state, tenant, &K::record_references(record))?;
+    let mut record = record.clone();
+    K::assign(&mut state.registers, &mut record);
+    state.registers.records.insert(&record)?;
+    written(&state.registers, tenant, record.id)
+}
+
+/// The kernel's optimistic update under the lock, as [`insert_record`].
+pub(crate) fn update_record<K: MemoryRecord>(
+    state: &mut State,
+    tenant: TenantId,
+    record: &Record<K>,
+    expected_version: i32,
+) -> Result<Record<K>, StoreError> {
+    in_scope(tenant, record.tenant_id)?;
+    let records = &state.registers.records;
+    records.at_version(tenant, record.id, expected_version)?;
+    check_references(state, tenant, &K::record_references(record))?;
+    state.registers.records.replace(record);
+    written(&state.registers, tenant, record.id)
+}
+
+/// The kernel's delete at a version under the lock, as [`insert_record`].
+pub(crate) fn delete_record<K: MemoryRecord>(
+    state: &mut State,
+    tenant: TenantId,
+    id: Id<K>,
+    expected_version: i32,
+) -> Result<(), StoreError> {
+    let tables = &mut state.registers;
+    tables.records.at_version(tenant, id, expected_version)?;
+    K::check_unused(tables, tenant, id)?;
+    tables.records.remove(tenant, id);
+    K::remove_owned(tables, tenant, id);
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
     async fn insert(
@@ -192,12 +237,7 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
         self.write_audited(scope, event, |tx, tenant| {
-            tx.state.check_new_row(tenant, record.tenant_id)?;
-            check_references(tx.state, tenant, &K::record_references(record))?;
-            let mut record = record.clone();
-            K::assign(&mut tx.state.registers, &mut record);
-            tx.state.registers.records.insert(&record)?;
-            written(&tx.state.registers, tenant, record.id)
+            insert_record(tx.state, tenant, record)
         })
     }
 
@@ -247,12 +287,7 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
         self.write_audited(scope, event, |tx, tenant| {
-            in_scope(tenant, record.tenant_id)?;
-            let records = &tx.state.registers.records;
-            records.at_version(tenant, record.id, expected_version)?;
-            check_references(tx.state, tenant, &K::record_references(record))?;
-            tx.state.registers.records.replace(record);
-            written(&tx.state.registers, tenant, record.id)
+            update_record(tx.state, tenant, record, expected_version)
         })
     }
 
@@ -264,12 +299,7 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         self.write_audited(scope, event, |tx, tenant| {
-            let tables = &mut tx.state.registers;
-            tables.records.at_version(tenant, id, expected_version)?;
-            K::check_unused(tables, tenant, id)?;
-            tables.records.remove(tenant, id);
-            K::remove_owned(tables, tenant, id);
-            Ok(())
+            delete_record::<K>(tx.state, tenant, id, expected_version)
         })
     }
 }

@@ -215,6 +215,66 @@ async fn as_written<K: PgRecord>(
     Ok(written)
 }
 
+/// The kernel's insert inside the caller's transaction (the tenant set): references
+/// checked, store-assigned values, the row and what it owns; the record as written. A
+/// register whose writes carry more (a request's reminder plan) calls it in its own
+/// `write_audited` and adds its rows after.
+pub(crate) async fn insert_record<K: PgRecord>(
+    conn: &mut AsyncPgConnection,
+    cx: RowContext<'_>,
+    record: &Record<K>,
+) -> Result<Record<K>, DbError> {
+    let tenant = cx.tenant;
+    check_references(conn, tenant, &K::record_references(record)).await?;
+    let mut record = record.clone();
+    K::assign(conn, tenant, &mut record).await?;
+    K::insert(&record, cx)?.execute(conn).await?;
+    K::write_owned(conn, &record).await?;
+    as_written(conn, tenant, &record).await
+}
+
+/// The kernel's optimistic update inside the caller's transaction, as
+/// [`insert_record`].
+pub(crate) async fn update_record<K: PgRecord>(
+    conn: &mut AsyncPgConnection,
+    cx: RowContext<'_>,
+    record: &Record<K>,
+    expected_version: i32,
+) -> Result<Record<K>, DbError> {
+    let tenant = cx.tenant;
+    if let Err(unresolved) = check_references(conn, tenant, &K::record_references(record)).await
+    {
+        // A record not in the tenant is `NotFound` whatever it names, and a stale one a
+        // version conflict: the answer tells nothing of other tenants.
+        let rows = K::select(conn, cx, Select::One(record.id.as_uuid())).await?;
+        return Err(match <[_]>::first(&rows) {
+            Some(row) if row.version == expected_version => unresolved,
+            found => missing_or_stale(found.is_some()),
+        });
+    }
+    let updated = update_row(conn, cx, record, expected_version).await?;
+    expect_changed(conn, updated, K::TABLE, (tenant, record.id.as_uuid())).await?;
+    as_written(conn, tenant, record).await
+}
+
+/// The kernel's delete at a version inside the caller's transaction, as
+/// [`insert_record`].
+pub(crate) async fn delete_record<K: PgRecord>(
+    conn: &mut AsyncPgConnection,
+    key: (Uuid, Uuid),
+    expected_version: i32,
+) -> Result<(), DbError> {
+    let deleted = match delete_at_version(conn, K::TABLE, key, expected_version).await {
+        // Rows of other tables refer to it (RESTRICT): processors linked from activities
+        // or with sub-processors.
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+            return Err(StoreError::Conflict(Conflict::InUse).into());
+        }
+        deleted => deleted?,
+    };
+    expect_changed(conn, deleted, K::TABLE, key).await
+}
+
 impl PgStores {
     pub(crate) fn row_context(&self, scope: &TenantScope) -> RowContext<'_> {
         RowContext {
@@ -234,14 +294,8 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
     ) -> Result<Record<K>, StoreError> {
         new_in_scope(scope, record.tenant_id)?;
         let cx = self.row_context(scope);
-        let tenant = cx.tenant;
         self.write_audited(scope, event, async move |conn| {
-            check_references(conn, tenant, &K::record_references(record)).await?;
-            let mut record = record.clone();
-            K::assign(conn, tenant, &mut record).await?;
-            K::insert(&record, cx)?.execute(conn).await?;
-            K::write_owned(conn, &record).await?;
-            as_written(conn, tenant, &record).await
+            insert_record(conn, cx, record).await
         })
         .await
     }
@@ -288,22 +342,8 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
     ) -> Result<Record<K>, StoreError> {
         in_scope(scope, record.tenant_id)?;
         let cx = self.row_context(scope);
-        let tenant = cx.tenant;
         self.write_audited(scope, event, async move |conn| {
-            if let Err(unresolved) =
-                check_references(conn, tenant, &K::record_references(record)).await
-            {
-                // A record not in the tenant is `NotFound` whatever it names, and a stale
-                // one a version conflict: the answer tells nothing of other tenants.
-                let rows = K::select(conn, cx, Select::One(record.id.as_uuid())).await?;
-                return Err(match <[_]>::first(&rows) {
-                    Some(row) if row.version == expected_version => unresolved,
-                    found => missing_or_stale(found.is_some()),
-                });
-            }
-            let updated = update_row(conn, cx, record, expected_version).await?;
-            expect_changed(conn, updated, K::TABLE, (tenant, record.id.as_uuid())).await?;
-            as_written(conn, tenant, record).await
+            update_record(conn, cx, record, expected_version).await
         })
         .await
     }
@@ -317,15 +357,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
     ) -> Result<(), StoreError> {
         let key = (scope.tenant_id().as_uuid(), id.as_uuid());
         self.write_audited(scope, event, async move |conn| {
-            let deleted = match delete_at_version(conn, K::TABLE, key, expected_version).await {
-                // Rows of other tables refer to it (RESTRICT): processors linked from
-                // activities or with sub-processors.
-                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-                    return Err(StoreError::Conflict(Conflict::InUse).into());
-                }
-                deleted => deleted?,
-            };
-            expect_changed(conn, deleted, K::TABLE, key).await
+            delete_record::<K>(conn, key, expected_version).await
         })
         .await
     }

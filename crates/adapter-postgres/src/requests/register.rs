@@ -88,6 +88,9 @@ struct RequestChanges {
     sealed: Vec<u8>,
     email_lookup: Option<Vec<u8>>,
     details: serde_json::Value,
+    /// The domain's [`aura_requests::pseudonym::is_pseudonymised`], for the retention
+    /// job's query (the person itself is sealed).
+    pseudonymised: bool,
     version: i32,
     updated_at: OffsetDateTime,
 }
@@ -153,6 +156,7 @@ fn row_of(request: &DataSubjectRequest, cx: RowContext<'_>) -> Result<RequestRow
             email_lookup: f.subject.email.as_deref().map(|e| email_lookup(cx, e)),
             details: serde_json::to_value(details)
                 .map_err(|_| StoreError::unexpected("request details not serialisable"))?,
+            pseudonymised: aura_requests::pseudonym::is_pseudonymised(f),
             version: request.version,
             updated_at: request.updated_at,
         },

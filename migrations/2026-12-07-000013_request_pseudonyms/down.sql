@@ -1,0 +1,2 @@
+DROP INDEX data_subject_requests_retention_idx;
+ALTER TABLE data_subject_requests DROP COLUMN pseudonymised;
