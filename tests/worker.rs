@@ -295,6 +295,7 @@ impl World {
                 users: self.stores.users(),
                 mailer: smtp_mailer(self.smtp.port(), smtp_timeout),
                 clock: clock.clone(),
+                sections: Vec::new(),
             },
             TaskJobSettings {
                 task_link: TASK_LINK.to_owned(),
@@ -303,6 +304,7 @@ impl World {
                 retry: retry_policy(),
             },
             Arc::new(self.stores.clone()),
+            None,
         )
         .expect("one handler per kind");
         Worker::new(

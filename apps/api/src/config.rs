@@ -93,6 +93,11 @@ pub struct WorkerConfig {
     /// Link to a task in mails; `{id}` is replaced.
     pub task_url: String,
     pub digest_max_tasks: usize,
+    /// Link to a data-subject request in mails; `{id}` is replaced.
+    pub request_url: String,
+    /// Days before a request's first due date that owners and admins are told to answer
+    /// or extend it.
+    pub request_extend_warning_days: u16,
 }
 
 /// Metrics and trace export.
@@ -568,6 +573,10 @@ fn worker_config(r: &mut Reader<'_>) -> WorkerConfig {
     if !task_url.contains("{id}") {
         r.problems.push("TASK_URL: must contain {id}".to_owned());
     }
+    let request_url = r.string("REQUEST_URL", "http://localhost:3000/requests/{id}");
+    if !request_url.contains("{id}") {
+        r.problems.push("REQUEST_URL: must contain {id}".to_owned());
+    }
     let retry_base_secs = r.ranged("JOB_RETRY_BASE_SECS", 30i64, 1, 3_600);
     let retry_max_secs = r.ranged("JOB_RETRY_MAX_SECS", 7_200i64, 1, 86_400);
     if retry_max_secs < retry_base_secs {
@@ -586,6 +595,8 @@ fn worker_config(r: &mut Reader<'_>) -> WorkerConfig {
         send_time_utc,
         task_url,
         digest_max_tasks: r.ranged("DIGEST_MAX_TASKS", 20usize, 1, 500),
+        request_url,
+        request_extend_warning_days: r.ranged("REQUEST_EXTEND_WARNING_DAYS", 5u16, 0, 27),
     }
 }
 

@@ -42,7 +42,12 @@ use aura_jobs::{JobQueue, Worker, WorkerPorts};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::{RecordStore, RecordUseCases};
 use aura_requests::{
-    RequestCases, request::Requests, rules::RequestRules, settings::TenantCalendars,
+    RequestCases,
+    jobs::{OverdueRequests, RequestJobPorts},
+    request::Requests,
+    rules::RequestRules,
+    settings::TenantCalendars,
+    store::{RequestPlanner, RequestRecords, RequestRepository},
 };
 use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId};
 use aura_tasks::{
@@ -83,6 +88,8 @@ struct Stores {
     jobs: Arc<dyn JobQueue>,
     reviews: Arc<dyn aura_gdpr_registers::reviews::ReviewDates>,
     requests: Arc<dyn RecordStore<Requests>>,
+    /// The request writes with their reminder plan (the same store as `requests`).
+    request_repository: Arc<dyn RequestRepository>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -125,8 +132,9 @@ impl Stores {
     }
 
     /// Data-subject requests: dated by the legal clock on the tenant's calendar (its
-    /// country's public holidays and its own closing days).
-    fn requests(&self, clock: Arc<dyn Clock>) -> RequestCases {
+    /// country's public holidays and its own closing days); every write stores the
+    /// request's reminder plan.
+    fn requests(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> RequestCases {
         let rules = RequestRules {
             holidays: Arc::new(EuPublicHolidays),
             calendars: Arc::new(TenantCalendars {
@@ -134,8 +142,17 @@ impl Stores {
                 organisation: self.organisation.clone(),
             }),
         };
+        let store = RequestRecords {
+            records: self.requests.clone(),
+            repository: self.request_repository.clone(),
+            planner: RequestPlanner {
+                policy: worker::request_reminder_policy(config),
+                retry: worker::retry_policy(config),
+                clock: clock.clone(),
+            },
+        };
         let records = RecordUseCases::new(
-            self.requests.clone(),
+            Arc::new(store),
             Arc::new(rules),
             self.audit.clone(),
             clock.clone(),
@@ -194,6 +211,16 @@ impl Stores {
         mailer: Arc<dyn Mailer>,
         config: &config::WorkerConfig,
     ) -> Result<Worker, StartError> {
+        let requests = RequestJobPorts {
+            queue: self.jobs.clone(),
+            requests: self.requests.clone(),
+            cases: self.requests(clock.clone(), config).records().clone(),
+            repository: self.request_repository.clone(),
+            tenants: self.tenants.clone(),
+            users: self.users.clone(),
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+        };
         let registry = worker::job_registry(
             TaskJobPorts {
                 queue: self.jobs.clone(),
@@ -202,9 +229,14 @@ impl Stores {
                 users: self.users.clone(),
                 mailer,
                 clock: clock.clone(),
+                sections: vec![Arc::new(OverdueRequests {
+                    requests: self.requests.clone(),
+                    users: self.users.clone(),
+                })],
             },
             worker::task_job_settings(config),
             self.reviews.clone(),
+            Some((requests, worker::request_job_settings(config))),
         )
         .map_err(|duplicate| StartError(duplicate.to_string()))?;
         Ok(Worker::new(
@@ -360,7 +392,7 @@ impl Application {
         let state = ApiState {
             registers: stores.registers(clock.clone()),
             tasks: stores.tasks(clock.clone(), &settings.worker),
-            requests: stores.requests(clock.clone()),
+            requests: stores.requests(clock.clone(), &settings.worker),
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -662,6 +694,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         jobs: Arc::new(store.clone()),
         reviews: Arc::new(store.clone()),
         requests: Arc::new(store.clone()),
+        request_repository: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -722,6 +755,7 @@ async fn postgres_stores(
         jobs: Arc::new(stores.clone()),
         reviews: Arc::new(stores.clone()),
         requests: stores.requests(),
+        request_repository: stores.request_repository(),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

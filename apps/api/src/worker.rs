@@ -8,6 +8,10 @@ use aura_gdpr_registers::reviews::ReviewDates;
 use aura_jobs::Worker;
 use aura_jobs::{DuplicateKind, JobQueue, JobRegistry, QueueStats, RetryPolicy, WorkerSettings};
 use aura_shared_kernel::{Clock, StoreError, SystemScope};
+use aura_requests::{
+    jobs::{RequestJobPorts, RequestJobSettings},
+    reminders::RequestReminderPolicy,
+};
 use aura_tasks::{ReminderPolicy, ReviewJobPorts, TaskJobPorts, TaskJobSettings};
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -50,12 +54,30 @@ pub fn task_job_settings(config: &WorkerConfig) -> TaskJobSettings {
     }
 }
 
+/// The requests' job settings from configuration: the tasks' reminder offsets and time.
+pub fn request_job_settings(config: &WorkerConfig) -> RequestJobSettings {
+    RequestJobSettings {
+        request_link: config.request_url.clone(),
+        reminders: request_reminder_policy(config),
+        retry: retry_policy(config),
+    }
+}
+
+pub fn request_reminder_policy(config: &WorkerConfig) -> RequestReminderPolicy {
+    RequestReminderPolicy {
+        reminders: reminder_policy(config),
+        extend_warning_days: config.request_extend_warning_days,
+    }
+}
+
 /// Every job kind this service runs, registered in one place: a domain that adds a kind
-/// adds its registration here.
+/// adds its registration here. The requests' jobs come with their ports and settings
+/// (`None`: a process without the request register, as some tests build).
 pub fn job_registry(
     tasks: TaskJobPorts,
     settings: TaskJobSettings,
     reviews: Arc<dyn ReviewDates>,
+    requests: Option<(RequestJobPorts, RequestJobSettings)>,
 ) -> Result<JobRegistry, DuplicateKind> {
     let mut registry = JobRegistry::new();
     let review_ports = ReviewJobPorts {
@@ -68,6 +90,9 @@ pub fn job_registry(
     let (reminders, retry) = (settings.reminders.clone(), settings.retry);
     aura_tasks::register_jobs(&mut registry, tasks, settings)?;
     aura_tasks::register_reviews(&mut registry, review_ports, reminders, retry)?;
+    if let Some((ports, settings)) = requests {
+        aura_requests::jobs::register(&mut registry, ports, settings)?;
+    }
     Ok(registry)
 }
 
