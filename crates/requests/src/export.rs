@@ -5,7 +5,7 @@
 //! reference, dates, rights, status and outcome only.
 
 use aura_audit::RequestContext;
-use aura_gdpr_registers::csv_row;
+use aura_gdpr_registers::{csv_row, string_enum};
 use aura_records::{RecordKind, RecordUseCases, UseCaseError};
 use aura_shared_kernel::TenantScope;
 use serde::Serialize;
@@ -13,41 +13,23 @@ use time::{Date, OffsetDateTime};
 
 use crate::request::{Channel, DataSubjectRequest, Outcome, RequestStatus, Requests, Right};
 
-/// Whether a request was answered in time, as of the export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Timeliness {
-    /// Answered on or before its due date.
-    OnTime,
-    /// Answered after its due date.
-    Late,
-    /// Open and not yet due.
-    Pending,
-    /// Open and past its due date.
-    Overdue,
-    /// Ended without an answer (withdrawn, rejected as unverifiable), or not dated yet.
-    NotApplicable,
-}
+string_enum!(
+    /// Whether a request was answered in time, as of the export.
+    Timeliness {
+        /// Answered on or before its due date.
+        OnTime => "on_time",
+        /// Answered after its due date.
+        Late => "late",
+        /// Open and not yet due.
+        Pending => "pending",
+        /// Open and past its due date.
+        Overdue => "overdue",
+        /// Ended without an answer (withdrawn, rejected as unverifiable), or not dated.
+        NotApplicable => "not_applicable",
+    }
+);
 
 impl Timeliness {
-    pub const ALL: &'static [Timeliness] = &[
-        Timeliness::OnTime,
-        Timeliness::Late,
-        Timeliness::Pending,
-        Timeliness::Overdue,
-        Timeliness::NotApplicable,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Timeliness::OnTime => "on_time",
-            Timeliness::Late => "late",
-            Timeliness::Pending => "pending",
-            Timeliness::Overdue => "overdue",
-            Timeliness::NotApplicable => "not_applicable",
-        }
-    }
-
     /// `request`'s timeliness on `today`.
     pub fn of(request: &DataSubjectRequest, today: Date) -> Self {
         let d = &request.derived;

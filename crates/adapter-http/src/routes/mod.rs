@@ -8,6 +8,7 @@ pub mod params;
 mod records;
 pub mod registers;
 pub mod requests;
+pub mod requests_export;
 pub mod system;
 pub mod tasks;
 pub mod tenants;
@@ -120,8 +121,12 @@ fn declarations() -> Vec<Route> {
         Route::new(tasks::__path_delete, records::delete::<aura_tasks::Tasks>),
         Route::new(__path_complete, complete),
         Route::new(__path_reopen, reopen),
-        // Data-subject requests.
+        // Data-subject requests (the export's literal segment before `{id}`).
         Route::new(__path_list_requests, records::list::<Requests>),
+        Route::new(
+            requests_export::__path_export_requests,
+            requests_export::export_requests,
+        ),
         Route::new(__path_create_request, records::create::<Requests>).idempotent(Keys::Tenant),
         Route::new(__path_get_request, records::get::<Requests>),
         Route::new(__path_update_request, records::replace::<Requests>),

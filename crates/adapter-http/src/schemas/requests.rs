@@ -75,7 +75,7 @@ pub struct RequestFieldsBody {
     pub assignee_id: Option<Uuid>,
 }
 
-fn rights_schema() -> utoipa::openapi::schema::Array {
+pub(crate) fn rights_schema() -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new()
         .items(one_of::<Right>())
         .min_items(Some(1))
