@@ -7,11 +7,11 @@ use std::{sync::Arc, time::Duration};
 use aura_gdpr_registers::reviews::ReviewDates;
 use aura_jobs::Worker;
 use aura_jobs::{DuplicateKind, JobQueue, JobRegistry, QueueStats, RetryPolicy, WorkerSettings};
-use aura_shared_kernel::{Clock, StoreError, SystemScope};
 use aura_requests::{
     jobs::{RequestJobPorts, RequestJobSettings},
     reminders::RequestReminderPolicy,
 };
+use aura_shared_kernel::{Clock, StoreError, SystemScope};
 use aura_tasks::{ReminderPolicy, ReviewJobPorts, TaskJobPorts, TaskJobSettings};
 use tokio::{sync::watch, task::JoinHandle};
 

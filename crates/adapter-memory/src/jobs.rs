@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use aura_requests::reminders::PLANNED_KINDS;
 use aura_jobs::{
     ClaimedJob, EncodedJob, Job, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
+use aura_requests::reminders::PLANNED_KINDS;
 use aura_shared_kernel::{Conflict, StoreError, SystemScope, TenantId, TenantScope};
 use aura_tasks::TaskReminder;
 use time::{Duration, OffsetDateTime};

@@ -341,14 +341,23 @@ async fn an_extended_request_gets_no_warning_and_reminders_follow_the_new_due_da
     };
     let extended = w
         .cases
-        .extend(&w.scope(&w.member), request.id, request.version, notice, &ctx())
+        .extend(
+            &w.scope(&w.member),
+            request.id,
+            request.version,
+            notice,
+            &ctx(),
+        )
         .await
         .expect("extend");
     assert_eq!(extended.derived.due_on, Some(date!(2027 - 03 - 11)));
     // The plan was replaced: reminders for the new date, no warning.
     let queued = w.queued().await;
     assert_eq!(queued.len(), 3, "{queued:?}");
-    assert!(queued.iter().all(|kind| kind == "request_reminder"), "{queued:?}");
+    assert!(
+        queued.iter().all(|kind| kind == "request_reminder"),
+        "{queued:?}"
+    );
     // Nothing around the first due date: neither the warning nor the old reminders.
     assert!(w.run_at(datetime!(2027-02-12 09:00 UTC)).await.is_empty());
     let mails = w.run_at(datetime!(2027-03-10 08:00 UTC)).await;
@@ -398,7 +407,11 @@ async fn closed_requests_are_pseudonymised_after_the_retention_period_once() {
         .answer(&scope, old.id, old.version, answer.clone(), &ctx())
         .await
         .unwrap();
-    let old = w.cases.close(&scope, old.id, old.version, &ctx()).await.unwrap();
+    let old = w
+        .cases
+        .close(&scope, old.id, old.version, &ctx())
+        .await
+        .unwrap();
     let closed_at = old.derived.closed_at.expect("closed");
     // Answered but never closed: the case is not over, the person stays.
     let answered = w.create(None).await;
@@ -441,7 +454,12 @@ async fn closed_requests_are_pseudonymised_after_the_retention_period_once() {
         limit: 10,
         ..aura_records::ListQuery::default()
     };
-    let found = w.cases.records().list(&scope, &by_email, &ctx()).await.unwrap();
+    let found = w
+        .cases
+        .records()
+        .list(&scope, &by_email, &ctx())
+        .await
+        .unwrap();
     assert_eq!(
         found.items.iter().map(|r| r.id).collect::<Vec<_>>(),
         [answered.id]
@@ -452,7 +470,10 @@ async fn closed_requests_are_pseudonymised_after_the_retention_period_once() {
         .events(&w.org.scope, "data_subject_request.pseudonymised")
         .await;
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].entity_id.as_deref(), Some(old.id.to_string().as_str()));
+    assert_eq!(
+        events[0].entity_id.as_deref(),
+        Some(old.id.to_string().as_str())
+    );
     assert_eq!(events[0].actor, aura_audit::Actor::System);
     let changes = events[0].changes.to_string();
     assert!(changes.contains("subject"), "{changes}");

@@ -34,6 +34,8 @@
 //! - [`review_contract_tests!`]: review dates that become tasks, over a
 //!   [`tasks::reviews::ReviewStores`];
 //! - [`ai_contract_tests!`]: the AI assistant, over an [`AiStores`];
+//! - [`request_contract_tests!`]: the request store's writes with their reminder plan and
+//!   the retention job's read, over a [`RequestStores`];
 //! - [`idempotency_contract_tests!`]: the idempotency store, over an [`IdempotencyStores`].
 //!
 //! The queue's and the reviews' contracts claim across tenants, so unlike the others they
@@ -52,6 +54,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod owners;
 pub mod registers;
+pub mod requests;
 pub mod resets;
 pub mod sessions;
 pub mod tasks;
@@ -74,6 +77,7 @@ use aura_identity::ports::{
 use aura_jobs::JobQueue;
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
+use aura_requests::{request::Requests, store::RequestRepository};
 use aura_shared_kernel::{Clock, FixedClock, SystemClock, TenantScope};
 use aura_tasks::ports::TaskRepository;
 
@@ -225,6 +229,11 @@ macro_rules! __adapter_suites {
             $open,
             $clock,
             $crate::AiStores::from_single
+        ));
+        $crate::request_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::RequestStores::from_single
         ));
     };
 }
@@ -623,6 +632,54 @@ macro_rules! task_contract_tests {
             list_is_newest_first_and_filters,
             retry_requeues_dead_and_cancelled_jobs,
             stats_count_the_queue,
+        });
+    };
+}
+
+/// The request store's own port, with the register's store, the job queue (where the
+/// plans go) and the identity [`Stores`] of the same adapter.
+#[derive(Clone)]
+pub struct RequestStores {
+    pub records: Arc<dyn RecordStore<Requests>>,
+    pub repository: Arc<dyn RequestRepository>,
+    pub jobs: Arc<dyn JobQueue>,
+    pub identity: Stores,
+}
+
+impl AsRef<Stores> for RequestStores {
+    fn as_ref(&self) -> &Stores {
+        &self.identity
+    }
+}
+
+impl RequestStores {
+    /// Every port from one value that implements them all.
+    pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
+    where
+        S: IdentityStore + RecordStore<Requests> + RequestRepository + JobQueue,
+    {
+        let store = Arc::new(store);
+        Self {
+            records: store.clone(),
+            repository: store.clone(),
+            jobs: store.clone(),
+            identity: Stores::from_single_arc(store, clock),
+        }
+    }
+}
+
+/// Expands to one `#[tokio::test]` per contract of the request store's own port. The
+/// argument is an async expression that yields a [`RequestStores`]. Defines
+/// `__request_contract_stores` and the module `request_repository` in the calling module.
+#[macro_export]
+macro_rules! request_contract_tests {
+    ($stores:expr $(,)?) => {
+        $crate::__contract_stores!(__request_contract_stores: $crate::RequestStores = $stores);
+
+        $crate::__contract_module!(__request_contract_stores: request_repository => requests {
+            writes_replace_the_reminder_plan,
+            a_stale_write_stores_no_plan,
+            closed_requests_await_pseudonymisation_oldest_first,
         });
     };
 }

@@ -172,7 +172,9 @@ pub fn to_csv(export: &RequestExport) -> String {
             date(row.extended_due_on),
             date(row.answered_on),
             row.timeliness.as_str().to_owned(),
-            row.outcome.map(|o| o.as_str().to_owned()).unwrap_or_default(),
+            row.outcome
+                .map(|o| o.as_str().to_owned())
+                .unwrap_or_default(),
             row.closed_at.map(stamp).unwrap_or_default(),
         ];
         csv_row(&mut out, cells.into_iter());

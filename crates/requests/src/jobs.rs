@@ -15,8 +15,8 @@ use aura_identity::{
     ports::{Mailer, TenantRepository, UserRepository},
 };
 use aura_jobs::{
-    ClaimedJob, DailyJob, DuplicateKind, EncodedJob, JobFailure, JobHandler, JobOutcome,
-    JobQueue, JobRegistry, NewJob, RetryPolicy,
+    ClaimedJob, DailyJob, DuplicateKind, EncodedJob, JobFailure, JobHandler, JobOutcome, JobQueue,
+    JobRegistry, NewJob, RetryPolicy,
 };
 use aura_records::{Id, ListQuery, RecordStore, RecordUseCases};
 use aura_shared_kernel::{Clock, StoreError, Tenant, TenantScope, UserId};
@@ -176,11 +176,7 @@ enum Current {
 }
 
 impl RequestMailing {
-    async fn current(
-        &self,
-        scope: &TenantScope,
-        id: uuid::Uuid,
-    ) -> Result<Current, JobFailure> {
+    async fn current(&self, scope: &TenantScope, id: uuid::Uuid) -> Result<Current, JobFailure> {
         match self.ports.requests.get(scope, Id::from_uuid(id)).await {
             Ok(request) if request.derived.status.is_open() => Ok(Current::Open(Box::new(request))),
             Ok(_) => Ok(Current::Skip("request no longer open")),

@@ -100,10 +100,17 @@ pub async fn pseudonymise_closed(
         for id in due {
             let request = records.get(scope, id, &ctx).await?;
             records
-                .act(scope, id, request.version, &PSEUDONYMISED, &ctx, |request| {
-                    request.fields = pseudonymised(&request.fields);
-                    Ok(())
-                })
+                .act(
+                    scope,
+                    id,
+                    request.version,
+                    &PSEUDONYMISED,
+                    &ctx,
+                    |request| {
+                        request.fields = pseudonymised(&request.fields);
+                        Ok(())
+                    },
+                )
                 .await?;
             done += 1;
         }

@@ -254,7 +254,10 @@ mod tests {
         );
         for job in &plan.jobs {
             let text = job.job.payload.to_string() + &job.job.dedupe_key;
-            assert!(!text.contains("Erika") && !text.contains("erika@"), "{text}");
+            assert!(
+                !text.contains("Erika") && !text.contains("erika@"),
+                "{text}"
+            );
             assert_eq!(job.job.subject, Some(r.id.as_uuid()));
         }
     }

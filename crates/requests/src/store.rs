@@ -94,7 +94,11 @@ impl RecordStore<Requests> for RequestRecords {
         self.repository.insert(scope, request, &plan, event).await
     }
 
-    async fn get(&self, scope: &TenantScope, id: RequestId) -> Result<DataSubjectRequest, StoreError> {
+    async fn get(
+        &self,
+        scope: &TenantScope,
+        id: RequestId,
+    ) -> Result<DataSubjectRequest, StoreError> {
         self.records.get(scope, id).await
     }
 

@@ -299,12 +299,18 @@ mod tests {
         };
         let both = digest(to("en"), &[line], 1, std::slice::from_ref(&part));
         assert_eq!(both.subject, "4 overdue privacy items at Acme & Co");
-        assert!(both.text.contains("- Renew DPA (due 2026-11-02, unassigned)"));
+        assert!(
+            both.text
+                .contains("- Renew DPA (due 2026-11-02, unassigned)")
+        );
         assert!(both.text.contains(
             "Data-subject requests past their due date:\n- DSR-2027-0001 (due 2027-03-01, unassigned)\n… and 2 more"
         ));
         let only = digest(to("de"), &[], 0, &[DigestPart { total: 1, ..part }]);
-        assert_eq!(only.subject, "1 überfälliger Datenschutz-Punkt bei Acme & Co");
+        assert_eq!(
+            only.subject,
+            "1 überfälliger Datenschutz-Punkt bei Acme & Co"
+        );
         assert!(!only.text.contains("Aufgaben"), "{}", only.text);
         assert!(only.text.contains("DSR-2027-0001"));
     }

@@ -242,8 +242,7 @@ pub(crate) async fn update_record<K: PgRecord>(
     expected_version: i32,
 ) -> Result<Record<K>, DbError> {
     let tenant = cx.tenant;
-    if let Err(unresolved) = check_references(conn, tenant, &K::record_references(record)).await
-    {
+    if let Err(unresolved) = check_references(conn, tenant, &K::record_references(record)).await {
         // A record not in the tenant is `NotFound` whatever it names, and a stale one a
         // version conflict: the answer tells nothing of other tenants.
         let rows = K::select(conn, cx, Select::One(record.id.as_uuid())).await?;

@@ -87,8 +87,7 @@ impl RequestRepository for PgStores {
         let key = (scope.tenant_id().as_uuid(), id.as_uuid());
         let now = self.now();
         self.write_audited(scope, event, async move |conn| {
-            delete_record::<aura_requests::request::Requests>(conn, key, expected_version)
-                .await?;
+            delete_record::<aura_requests::request::Requests>(conn, key, expected_version).await?;
             cancel_queued(conn, key.0, key.1, PLANNED_KINDS, now).await?;
             Ok(())
         })
