@@ -8,6 +8,8 @@
 //! due on, one of its reminders is due at that minute. It waits for the file (at most
 //! two minutes), polling.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;
