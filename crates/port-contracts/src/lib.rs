@@ -52,6 +52,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod owners;
 pub mod registers;
+pub mod requests;
 pub mod resets;
 pub mod sessions;
 pub mod tasks;
@@ -74,6 +75,7 @@ use aura_identity::ports::{
 use aura_jobs::JobQueue;
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
+use aura_requests::request::Requests;
 use aura_shared_kernel::{Clock, FixedClock, SystemClock, TenantScope};
 use aura_tasks::ports::TaskRepository;
 
@@ -372,6 +374,8 @@ pub struct RegisterStores {
     pub policy_versions: Arc<dyn PolicyVersions>,
     /// Tasks as a kernel register (the task repository, reminders planned on writes).
     pub tasks: Arc<dyn RecordStore<aura_tasks::Tasks>>,
+    /// Data-subject requests.
+    pub requests: Arc<dyn RecordStore<Requests>>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -395,6 +399,7 @@ impl RegisterStores {
             + RecordStore<Policies>
             + PolicyVersions
             + TaskRepository
+            + RecordStore<Requests>
             + 'static,
     {
         Self {
@@ -403,6 +408,7 @@ impl RegisterStores {
             processors: store.clone(),
             policies: store.clone(),
             policy_versions: store.clone(),
+            requests: store.clone(),
             tasks: tasks::records::kernel_store(store, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
@@ -419,6 +425,7 @@ impl RegisterStores {
             + RecordStore<Policies>
             + PolicyVersions
             + TaskRepository
+            + RecordStore<Requests>
             + 'static,
     {
         let store = Arc::new(store);
@@ -504,6 +511,13 @@ macro_rules! register_contract_tests {
             current_version_follows_the_published_version,
             list_filters,
             version_writes_keep_a_valid_chain,
+        });
+        $crate::__contract_module!(__register_contract_stores: requests => requests {
+            references_are_numbered_per_tenant_and_year,
+            the_case_reads_back_as_written,
+            checklist_references_are_checked_in_the_write,
+            list_filters,
+            other_tenants_requests_are_out_of_reach,
         });
     };
 }
