@@ -491,6 +491,21 @@ async fn a_case_runs_its_course_with_its_checklist() {
 async fn the_clock_can_wait_for_the_identity_where_the_tenant_says_so() {
     let app = TestApp::spawn().await;
     let owner = app.register("Waiting GmbH").await;
+    let wrong = json!({"settings": {"requests_clock_start": "whenever", "requests_closing_days": ["2027-02-30"]}});
+    let (status, _, problem) = app
+        .send(
+            Method::PATCH,
+            "/api/v1/tenants/me",
+            &owner,
+            None,
+            Some(wrong),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        fields(&problem),
+        ["requests_clock_start", "requests_closing_days[0]"]
+    );
     let (status, _, body) = app
         .send(
             Method::PATCH,
@@ -530,7 +545,25 @@ async fn the_clock_can_wait_for_the_identity_where_the_tenant_says_so() {
     assert_eq!(status, StatusCode::OK, "{verified}");
     assert_eq!(verified["clock_starts_on"], iso(today()));
     let calendar = HolidayCalendar::new(&EuPublicHolidays, None);
-    assert_eq!(verified["due_on"], iso(due_date(today(), &calendar)));
+    let natural = due_date(today(), &calendar);
+    assert_eq!(verified["due_on"], iso(natural));
+
+    // The organisation's own closing days count like public holidays.
+    let closed = json!({"settings": {"requests_closing_days": [iso(natural)]}});
+    let (status, _, body) = app
+        .send(
+            Method::PATCH,
+            "/api/v1/tenants/me",
+            &owner,
+            None,
+            Some(closed),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let later = create(&app, &owner, request(today(), "y@example.org")).await;
+    let with_closing = calendar.with_closing_days([natural]);
+    assert_eq!(later["due_on"], iso(due_date(today(), &with_closing)));
+    assert_ne!(later["due_on"], iso(natural));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
