@@ -163,12 +163,26 @@ impl TestApp {
         if_match: Option<i64>,
         body: Option<Value>,
     ) -> (StatusCode, Option<String>, Value) {
+        let tag = if_match.map(|v| format!("\"{v}\""));
+        self.send_tagged(method, path, who, tag.as_deref(), body)
+            .await
+    }
+
+    /// [`TestApp::send`] with the `If-Match` header's text as given (`"3"`, `*`, junk).
+    pub async fn send_tagged(
+        &self,
+        method: Method,
+        path: &str,
+        who: &Account,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Option<String>, Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&who.access);
-        if let Some(v) = if_match {
-            request = request.header("If-Match", format!("\"{v}\""));
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
         }
         if let Some(body) = body {
             request = request.json(&body);
