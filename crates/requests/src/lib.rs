@@ -43,6 +43,7 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod intake;
 pub mod request;
 pub mod rules;
 
