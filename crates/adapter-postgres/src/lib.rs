@@ -17,6 +17,7 @@ mod ai;
 mod audit;
 mod error;
 mod idempotency;
+mod intakes;
 mod jobs;
 mod limits;
 mod lookups;
@@ -37,6 +38,7 @@ mod users;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use intakes::PgIntakeStore;
 pub use limits::PgRateLimiter;
 pub use pool::{PoolSettings, PoolStatus};
 pub use setup::{

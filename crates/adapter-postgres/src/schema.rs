@@ -282,3 +282,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     jobs,
 );
+
+diesel::table! {
+    request_intakes (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        token_hash -> Bytea,
+        sealed -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        confirmed_at -> Nullable<Timestamptz>,
+    }
+}
