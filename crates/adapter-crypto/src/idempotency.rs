@@ -41,7 +41,8 @@ impl std::fmt::Debug for HmacAesIdempotencySealer {
     }
 }
 
-fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+/// HMAC-SHA-256 over length-prefixed parts (no two part lists give the same input).
+pub(crate) fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC takes keys of any length: this cannot fail.
     let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
         unreachable!("HMAC accepts any key length")

@@ -1,7 +1,8 @@
 //! Crypto adapters for the identity and audit ports: password hashing (bcrypt over a
-//! peppered HMAC), access tokens (EdDSA JWTs with a key set and JWKS), opaque tokens, and
-//! the audit chain hash, and the keyed hashing and sealing of idempotency entries. Nothing here is reachable from the domain crates except through
-//! their ports.
+//! peppered HMAC), access tokens (EdDSA JWTs with a key set and JWKS), opaque tokens,
+//! the audit chain hash, the keyed hashing and sealing of idempotency entries, and the
+//! sealing of a tenant's third-party personal data. Nothing here is reachable from the
+//! domain crates except through their ports.
 
 mod chain;
 mod error;
@@ -9,6 +10,7 @@ mod idempotency;
 mod jwt;
 mod keys;
 mod password;
+mod personal;
 mod secrets;
 
 pub use chain::Sha256ChainHasher;
@@ -20,4 +22,5 @@ pub use jwt::{
 };
 pub use keys::JwtKeySet;
 pub use password::{BcryptPasswordHasher, Pepper};
+pub use personal::AesGcmPersonalDataSeal;
 pub use secrets::RandomSecrets;

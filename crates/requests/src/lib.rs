@@ -1,5 +1,6 @@
-//! Data-subject requests (Art. 12, 15–22 GDPR). Pure domain crate; for now the legal clock
-//! (`clock`) and the calendar it reads (`calendar`); the request register will live here too.
+//! Data-subject requests (Art. 12, 15–22 GDPR). Pure domain crate: the legal clock
+//! (`clock`) and the calendar it reads (`calendar`), the request register (`request`, `rules`)
+//! and its fulfilment checklist generated from the register of activities (`checklist`).
 //!
 //! # The clock
 //!
@@ -42,12 +43,18 @@
 //! that without limit.
 
 pub mod calendar;
+pub mod checklist;
 pub mod clock;
 pub mod intake;
 pub mod request;
 pub mod rules;
 
 pub use calendar::{HolidayCalendar, PublicHolidays, WorkingDays, is_weekend};
+pub use checklist::{
+    ActivityView, ChecklistError, ChecklistItem, ChecklistItemId, ChecklistProgress, ItemChange,
+    ItemKey, ItemKind, ItemStatus, NewChecklistItem, ProcessorView, add_item, concerned_activities,
+    generate as generate_checklist, names_category, update_item,
+};
 pub use clock::{
     ClockStart, ExtensionMonths, ExtensionReasons, ExtensionRefused, IdentityCheck, due_date,
     extended_due_date, first_working_day_from, last_day_of_period, may_extend,
