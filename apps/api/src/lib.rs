@@ -351,6 +351,8 @@ impl Application {
                 hsts_max_age_secs: settings.hsts_max_age_secs,
             },
             limits,
+            // Wired with the requests' use cases (the confirmation's sink) once they are.
+            intake: None,
         };
 
         let listener = TcpListener::bind(&settings.bind_addr)
@@ -547,6 +549,11 @@ async fn rate_limits(
             "RATE_LIMIT_TENANT_PER_MINUTE",
             config.tenant_per_minute,
             config.tenant_burst,
+        )?,
+        intake: quota(
+            "RATE_LIMIT_INTAKE_PER_MINUTE",
+            config.intake_per_minute,
+            config.intake_per_minute,
         )?,
     };
     let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
