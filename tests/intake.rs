@@ -108,7 +108,9 @@ async fn mailed_link(app: &TestApp, email: &str) -> String {
 }
 
 async fn requests(app: &TestApp, owner: &Account) -> Vec<Value> {
-    let (status, body) = app.get("/api/v1/data-subject-requests", &owner.access).await;
+    let (status, body) = app
+        .get("/api/v1/data-subject-requests", &owner.access)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["items"].as_array().cloned().unwrap_or_default()
 }
@@ -125,8 +127,15 @@ async fn the_form_is_served_in_the_tenants_language_under_a_strict_policy() {
         de.headers[header::CONTENT_TYPE].to_str().unwrap(),
         "text/html; charset=utf-8"
     );
-    let csp = de.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    for rule in ["default-src 'none'", "style-src 'self'", "form-action 'self'", "frame-ancestors 'none'"] {
+    let csp = de.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    for rule in [
+        "default-src 'none'",
+        "style-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ] {
         assert!(csp.contains(rule), "{csp}");
     }
     assert!(!csp.contains("script-src"), "no script at all: {csp}");
@@ -138,13 +147,23 @@ async fn the_form_is_served_in_the_tenants_language_under_a_strict_policy() {
     // A tenant without the page, and no tenant at all: no form.
     let other = app.register("No Intake GmbH").await;
     let (_, tenant) = app.get("/api/v1/tenants/me", &other.access).await;
-    let closed = get(&app, &format!("/public/{}/requests/new", tenant["slug"].as_str().unwrap())).await;
+    let closed = get(
+        &app,
+        &format!("/public/{}/requests/new", tenant["slug"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(closed.status, StatusCode::NOT_FOUND);
-    assert_eq!(get(&app, "/public/nobody-here/requests/new").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&app, "/public/nobody-here/requests/new").await.status,
+        StatusCode::NOT_FOUND
+    );
     // Not part of the JSON API's document.
     let (_, document) = app.call(Method::GET, "/openapi.json", None, None).await;
     let paths = document["paths"].as_object().unwrap();
-    assert!(paths.keys().all(|p| !p.starts_with("/public/")), "HTML pages stay out");
+    assert!(
+        paths.keys().all(|p| !p.starts_with("/public/")),
+        "HTML pages stay out"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +174,11 @@ async fn bad_oversized_bot_and_unknown_submissions_get_pages_never_a_500() {
 
     let bad = post(&app, &path, "name=Max&email=not-an-address&rights=fly").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for named in ["href=\"#field-email\"", "href=\"#field-category\"", "href=\"#right-access\""] {
+    for named in [
+        "href=\"#field-email\"",
+        "href=\"#field-category\"",
+        "href=\"#right-access\"",
+    ] {
         assert!(bad.body.contains(named), "{named}");
     }
 
@@ -165,12 +188,21 @@ async fn bad_oversized_bot_and_unknown_submissions_get_pages_never_a_500() {
     assert!(oversized.body.contains("too long"));
 
     let mails_before = mails(&app).len();
-    let bot = post(&app, &path, &format!("{}&website=spam", good(&unique_email()))).await;
+    let bot = post(
+        &app,
+        &path,
+        &format!("{}&website=spam", good(&unique_email())),
+    )
+    .await;
     assert_eq!(bot.status, StatusCode::OK);
     let unknown = post(&app, "/public/nobody-here/requests", &good(&unique_email())).await;
     assert_eq!(unknown.status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(mails(&app).len(), mails_before, "neither the bot nor the unknown slug got mail");
+    assert_eq!(
+        mails(&app).len(),
+        mails_before,
+        "neither the bot nor the unknown slug got mail"
+    );
 
     let person = unique_email();
     let known = post(&app, &path, &good(&person)).await;
@@ -186,7 +218,10 @@ async fn bad_oversized_bot_and_unknown_submissions_get_pages_never_a_500() {
     };
     assert_eq!(strip(&bot.body), strip(&known.body));
     assert_eq!(strip(&unknown.body), strip(&known.body));
-    assert!(requests(&app, &owner).await.is_empty(), "nothing is a request before confirming");
+    assert!(
+        requests(&app, &owner).await.is_empty(),
+        "nothing is a request before confirming"
+    );
 }
 
 #[tokio::test]
@@ -202,22 +237,54 @@ async fn flooding_gets_429_per_tenant_and_per_address() {
     let mut statuses = Vec::new();
     for n in 0..3 {
         let from = format!("203.0.113.{}", n + 10);
-        statuses.push(page(&app, Method::POST, &path, Some(&good(&unique_email())), &from).await);
+        statuses.push(
+            page(
+                &app,
+                Method::POST,
+                &path,
+                Some(&good(&unique_email())),
+                &from,
+            )
+            .await,
+        );
     }
     assert_eq!(statuses[0].status, StatusCode::OK);
     assert_eq!(statuses[1].status, StatusCode::OK);
     let refused = &statuses[2];
-    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
-    let retry: u64 = refused.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    let retry: u64 = refused.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=30).contains(&retry), "{retry}");
     assert!(refused.body.contains("Too many requests"));
     // Per address, whatever the slug: four a minute, the fifth refused.
     let from = "192.0.2.77";
     for n in 0..4 {
-        let answer = page(&app, Method::POST, "/public/nobody-here/requests", Some(&good(&unique_email())), from).await;
+        let answer = page(
+            &app,
+            Method::POST,
+            "/public/nobody-here/requests",
+            Some(&good(&unique_email())),
+            from,
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::OK, "attempt {n}");
     }
-    let flooded = page(&app, Method::POST, "/public/nobody-here/requests", Some(&good(&unique_email())), from).await;
+    let flooded = page(
+        &app,
+        Method::POST,
+        "/public/nobody-here/requests",
+        Some(&good(&unique_email())),
+        from,
+    )
+    .await;
     assert_eq!(flooded.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(flooded.headers.contains_key(header::RETRY_AFTER));
 }
@@ -231,7 +298,10 @@ async fn the_mailed_link_confirms_once_into_a_web_form_request_received_then() {
     let sent = post(&app, &format!("/public/{slug}/requests"), &good(&person)).await;
     assert_eq!(sent.status, StatusCode::OK);
     let link = mailed_link(&app, &person).await;
-    assert!(link.starts_with(&format!("/public/{slug}/requests/confirm/")), "{link}");
+    assert!(
+        link.starts_with(&format!("/public/{slug}/requests/confirm/")),
+        "{link}"
+    );
 
     // Opening the link shows the button and changes nothing.
     let opened = get(&app, &link).await;
@@ -240,7 +310,12 @@ async fn the_mailed_link_confirms_once_into_a_web_form_request_received_then() {
     assert!(requests(&app, &owner).await.is_empty());
 
     // Another tenant's page with this token: the neutral 404, and the token still works.
-    let foreign = post(&app, &link.replace(&format!("/{slug}/"), &format!("/{other_slug}/")), "").await;
+    let foreign = post(
+        &app,
+        &link.replace(&format!("/{slug}/"), &format!("/{other_slug}/")),
+        "",
+    )
+    .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     assert!(requests(&app, &other_owner).await.is_empty());
 
@@ -254,22 +329,36 @@ async fn the_mailed_link_confirms_once_into_a_web_form_request_received_then() {
     let request = &listed[0];
     assert_eq!(request["channel"], "web_form");
     let reference = request["reference"].as_str().unwrap();
-    assert!(confirmed.body.contains(reference), "the page shows the reference");
+    assert!(
+        confirmed.body.contains(reference),
+        "the page shows the reference"
+    );
     let due = request["due_on"].as_str().unwrap();
-    assert!(confirmed.body.contains(&format!("datetime=\"{due}\"")), "and the due date");
+    assert!(
+        confirmed.body.contains(&format!("datetime=\"{due}\"")),
+        "and the due date"
+    );
     let received = time::OffsetDateTime::parse(
         request["received_at"].as_str().unwrap(),
         &time::format_description::well_known::Rfc3339,
     )
     .unwrap();
     let slack = time::Duration::seconds(1);
-    assert!(received >= before - slack && received <= after + slack, "received at the confirmation");
+    assert!(
+        received >= before - slack && received <= after + slack,
+        "received at the confirmation"
+    );
 
     // Used once: the same neutral page as a foreign or guessed token.
     let again = post(&app, &link, "").await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(again.body, foreign.body);
-    let guessed = post(&app, &format!("/public/{slug}/requests/confirm/{}", "A".repeat(43)), "").await;
+    let guessed = post(
+        &app,
+        &format!("/public/{slug}/requests/confirm/{}", "A".repeat(43)),
+        "",
+    )
+    .await;
     assert_eq!(guessed.body, foreign.body);
     assert_eq!(requests(&app, &owner).await.len(), 1);
 }

@@ -96,17 +96,16 @@ impl IntakeStore for PgIntakeStore {
         slug: &TenantSlug,
     ) -> Result<Option<PublicTenant>, StoreError> {
         let wanted = slug.as_str().to_owned();
-        let row: Option<PublicTenantRow> =
-            unscoped(&self.stores.inner.pool, async move |conn| {
-                Ok(
-                    diesel::sql_query("SELECT * FROM aura_find_public_intake($1)")
-                        .bind::<Text, _>(wanted)
-                        .get_result(conn)
-                        .await
-                        .optional()?,
-                )
-            })
-            .await?;
+        let row: Option<PublicTenantRow> = unscoped(&self.stores.inner.pool, async move |conn| {
+            Ok(
+                diesel::sql_query("SELECT * FROM aura_find_public_intake($1)")
+                    .bind::<Text, _>(wanted)
+                    .get_result(conn)
+                    .await
+                    .optional()?,
+            )
+        })
+        .await?;
         row.map(|row| {
             Ok(PublicTenant {
                 id: TenantId::from_uuid(row.tenant_id),

@@ -162,8 +162,14 @@ pub async fn the_slug_finds_an_active_tenant_only(stores: IntakeStores) {
 
     changed.is_active = false;
     store_tenant(&stores, &fixture, &mut changed).await;
-    let gone = stores.intakes.find_public_tenant(&fixture.tenant.slug).await;
-    assert!(gone.expect("lookup").is_none(), "a suspended tenant has no page");
+    let gone = stores
+        .intakes
+        .find_public_tenant(&fixture.tenant.slug)
+        .await;
+    assert!(
+        gone.expect("lookup").is_none(),
+        "a suspended tenant has no page"
+    );
 }
 
 pub async fn a_token_confirms_once_and_gives_back_what_was_stored(stores: IntakeStores) {
@@ -171,9 +177,25 @@ pub async fn a_token_confirms_once_and_gives_back_what_was_stored(stores: Intake
     let t0 = now(&stores);
     let intake = pending(t0);
     insert(&stores, &scope, &intake).await;
-    let taken = take(&stores, &scope, &intake.token_hash, t0 + Duration::minutes(5)).await;
-    assert_eq!(taken.as_ref(), Some(&intake), "the stored intake, unchanged");
-    let again = take(&stores, &scope, &intake.token_hash, t0 + Duration::minutes(6)).await;
+    let taken = take(
+        &stores,
+        &scope,
+        &intake.token_hash,
+        t0 + Duration::minutes(5),
+    )
+    .await;
+    assert_eq!(
+        taken.as_ref(),
+        Some(&intake),
+        "the stored intake, unchanged"
+    );
+    let again = take(
+        &stores,
+        &scope,
+        &intake.token_hash,
+        t0 + Duration::minutes(6),
+    )
+    .await;
     assert_eq!(again, None, "a second confirmation finds nothing");
     let unknown = take(&stores, &scope, &token(), t0).await;
     assert_eq!(unknown, None);
@@ -212,7 +234,11 @@ pub async fn an_expired_token_finds_nothing(stores: IntakeStores) {
     let in_time = pending(t0);
     insert(&stores, &scope, &in_time).await;
     let just = in_time.expires_at - Duration::seconds(1);
-    assert!(take(&stores, &scope, &in_time.token_hash, just).await.is_some());
+    assert!(
+        take(&stores, &scope, &in_time.token_hash, just)
+            .await
+            .is_some()
+    );
 }
 
 pub async fn another_tenants_token_finds_nothing(stores: IntakeStores) {
@@ -233,7 +259,11 @@ pub async fn release_makes_the_link_work_again(stores: IntakeStores) {
     let t0 = now(&stores);
     let intake = pending(t0);
     insert(&stores, &scope, &intake).await;
-    assert!(take(&stores, &scope, &intake.token_hash, t0).await.is_some());
+    assert!(
+        take(&stores, &scope, &intake.token_hash, t0)
+            .await
+            .is_some()
+    );
     stores
         .intakes
         .release(&scope, intake.id)
@@ -279,10 +309,18 @@ pub async fn purge_forgets_expired_and_long_confirmed_intakes_only(stores: Intak
         .release(&scope, confirmed_now.id)
         .await
         .expect("release");
-    assert!(take(&stores, &scope, &confirmed_now.token_hash, t0).await.is_some());
+    assert!(
+        take(&stores, &scope, &confirmed_now.token_hash, t0)
+            .await
+            .is_some()
+    );
     assert!(take(&stores, &scope, &open.token_hash, t0).await.is_some());
     // The other tenant's expired intake is its own purge's business.
-    let theirs = stores.intakes.purge_expired(&other, t0).await.expect("purge");
+    let theirs = stores
+        .intakes
+        .purge_expired(&other, t0)
+        .await
+        .expect("purge");
     assert_eq!(theirs, 1);
 }
 
@@ -300,5 +338,8 @@ pub async fn a_token_is_unique_within_a_tenant(stores: IntakeStores) {
     );
     insert(&stores, &b, &twin).await;
     let taken = take(&stores, &a, &first.token_hash, t0).await;
-    assert_eq!(taken.map(|i| i.submission.name), Some("Erika Mustermann".into()));
+    assert_eq!(
+        taken.map(|i| i.submission.name),
+        Some("Erika Mustermann".into())
+    );
 }

@@ -39,7 +39,11 @@ pub fn page(lang: &str, title: &str, organisation: Option<&str>, body: &str) -> 
         title = escape(title),
     );
     if let Some(organisation) = organisation {
-        let _ = writeln!(out, "<p class=\"organisation\">{}</p>", escape(organisation));
+        let _ = writeln!(
+            out,
+            "<p class=\"organisation\">{}</p>",
+            escape(organisation)
+        );
     }
     let _ = write!(
         out,

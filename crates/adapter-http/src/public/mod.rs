@@ -36,9 +36,7 @@ use actix_web::{
 };
 use aura_audit::RequestContext;
 use aura_rate_limit::{RateLimitKey, RateLimits};
-use aura_requests::intake::{
-    IntakeForm, IntakeLanguage, IntakeService, PublicTenant,
-};
+use aura_requests::intake::{IntakeForm, IntakeLanguage, IntakeService, PublicTenant};
 use futures_util::StreamExt;
 use time::OffsetDateTime;
 
@@ -141,7 +139,11 @@ fn no_page(language: IntakeLanguage) -> HttpResponse {
 }
 
 /// 503: ours, not the visitor's. The cause goes to the log (it names no person).
-fn failed(language: IntakeLanguage, heading: &Heading, error: &dyn std::fmt::Display) -> HttpResponse {
+fn failed(
+    language: IntakeLanguage,
+    heading: &Heading,
+    error: &dyn std::fmt::Display,
+) -> HttpResponse {
     tracing::error!(%error, "public intake failed");
     let t = texts(language);
     message(
@@ -155,7 +157,9 @@ fn failed(language: IntakeLanguage, heading: &Heading, error: &dyn std::fmt::Dis
 
 fn too_many(language: IntakeLanguage, heading: &Heading, retry_after: u64) -> HttpResponse {
     let t = texts(language);
-    let text = t.too_many_body.replace("{seconds}", &retry_after.to_string());
+    let text = t
+        .too_many_body
+        .replace("{seconds}", &retry_after.to_string());
     let mut response = message(
         StatusCode::TOO_MANY_REQUESTS,
         language,
@@ -163,10 +167,9 @@ fn too_many(language: IntakeLanguage, heading: &Heading, retry_after: u64) -> Ht
         t.too_many_title,
         &text,
     );
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        header::HeaderValue::from(retry_after),
-    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
     response
 }
 
@@ -343,7 +346,15 @@ async fn submit(
     let language = language(&query, tenant.as_ref());
     let heading = heading(tenant.as_ref());
     let t = texts(language);
-    let sent = || message(StatusCode::OK, language, &heading, t.sent_title, t.sent_body);
+    let sent = || {
+        message(
+            StatusCode::OK,
+            language,
+            &heading,
+            t.sent_title,
+            t.sent_body,
+        )
+    };
     if honeypot {
         tracing::info!("public intake: honeypot filled, nothing stored");
         return sent();
@@ -500,10 +511,7 @@ mod tests {
             _: IntakeId,
             _: &RequestContext,
         ) -> Result<OpenedRequest, UseCaseError> {
-            self.0
-                .lock()
-                .expect("opened")
-                .push((scope.clone(), fields));
+            self.0.lock().expect("opened").push((scope.clone(), fields));
             Ok(OpenedRequest {
                 id: RequestId::generate(),
                 reference: "DSR-2027-0001".into(),
@@ -586,10 +594,7 @@ mod tests {
 
     macro_rules! app {
         ($world:expr) => {
-            actix::init_service(
-                App::new().configure(configure(Some($world.intake.clone()))),
-            )
-            .await
+            actix::init_service(App::new().configure(configure(Some($world.intake.clone())))).await
         };
     }
 
@@ -633,10 +638,9 @@ mod tests {
             assert!(de.contains(accessible), "{accessible}");
         }
         assert!(!de.contains("<script"), "no script");
-        let (_, en) = body_of(
-            actix::call_service(&app, get("/public/mueller/requests/new?lang=en")).await,
-        )
-        .await;
+        let (_, en) =
+            body_of(actix::call_service(&app, get("/public/mueller/requests/new?lang=en")).await)
+                .await;
         assert!(en.contains("<html lang=\"en\">") && en.contains("Send request"));
         for off in ["/public/closed/requests/new", "/public/nobody/requests/new"] {
             let response = actix::call_service(&app, get(off)).await;
@@ -650,15 +654,19 @@ mod tests {
         tenant(&world, "mueller", enabled("en")).await;
         let app = app!(world);
         let form = "name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&email=nope&category=customer";
-        let (status, page) =
-            body_of(actix::call_service(&app, post("/public/mueller/requests", form).to_request()).await)
-                .await;
+        let (status, page) = body_of(
+            actix::call_service(&app, post("/public/mueller/requests", form).to_request()).await,
+        )
+        .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.contains("<title>Error: "), "the title says so");
         assert!(page.contains("class=\"error-summary\""));
         assert!(page.contains("href=\"#field-email\""), "{page}");
         assert!(page.contains("href=\"#right-access\""), "rights named");
-        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "kept, escaped");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "kept, escaped"
+        );
         assert!(!page.contains("<script>"));
         assert!(world.outbox.0.lock().expect("outbox").is_empty());
     }
@@ -699,7 +707,10 @@ mod tests {
             let response = actix::call_service(&app, post(&path, &form).to_request()).await;
             pages.push(body_of(response).await);
         }
-        assert!(world.outbox.0.lock().expect("outbox").is_empty(), "nothing sent");
+        assert!(
+            world.outbox.0.lock().expect("outbox").is_empty(),
+            "nothing sent"
+        );
         let response =
             actix::call_service(&app, post("/public/mueller/requests", GOOD).to_request()).await;
         let (status, known) = body_of(response).await;
@@ -723,8 +734,13 @@ mod tests {
     fn link(world: &World) -> String {
         let outbox = world.outbox.0.lock().expect("outbox");
         let text = &outbox.last().expect("a mail").text;
-        let start = text.find("https://aura.example/").expect("link") + "https://aura.example".len();
-        text[start..].split_whitespace().next().expect("path").to_owned()
+        let start =
+            text.find("https://aura.example/").expect("link") + "https://aura.example".len();
+        text[start..]
+            .split_whitespace()
+            .next()
+            .expect("path")
+            .to_owned()
     }
 
     #[actix_web::test]
@@ -737,7 +753,10 @@ mod tests {
             actix::call_service(&app, post("/public/mueller/requests", GOOD).to_request()).await;
         assert_eq!(response.status(), StatusCode::OK);
         let path = link(&world);
-        assert!(path.starts_with("/public/mueller/requests/confirm/"), "{path}");
+        assert!(
+            path.starts_with("/public/mueller/requests/confirm/"),
+            "{path}"
+        );
 
         // Following the link shows a button and changes nothing.
         let (status, page) = body_of(
@@ -759,7 +778,9 @@ mod tests {
             body_of(actix::call_service(&app, post(&path, "").to_request()).await).await;
         assert_eq!(status, StatusCode::OK, "{received}");
         assert!(received.contains("DSR-2027-0001"));
-        assert!(received.contains("<time id=\"due-on\" datetime=\"2027-03-10\">10 March 2027</time>"));
+        assert!(
+            received.contains("<time id=\"due-on\" datetime=\"2027-03-10\">10 March 2027</time>")
+        );
         {
             let opened = world.opened.0.lock().expect("opened");
             assert_eq!(opened.len(), 1);
@@ -773,7 +794,8 @@ mod tests {
             body_of(actix::call_service(&app, post(&path, "").to_request()).await).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "used once");
         assert_eq!(again, not_found, "a used link looks like a foreign one");
-        let unknown = "/public/mueller/requests/confirm/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let unknown =
+            "/public/mueller/requests/confirm/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         let (_, guessed) =
             body_of(actix::call_service(&app, post(unknown, "").to_request()).await).await;
         assert_eq!(guessed, not_found);

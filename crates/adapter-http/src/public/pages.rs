@@ -72,9 +72,9 @@ pub fn form(
             escape(contact)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<form method=\"post\" action=\"/public/{slug}/requests?lang={lang}\" accept-charset=\"utf-8\" novalidate>\n",
+        "<form method=\"post\" action=\"/public/{slug}/requests?lang={lang}\" accept-charset=\"utf-8\" novalidate>",
         slug = escape(slug),
         lang = language.as_str(),
     );
@@ -84,7 +84,13 @@ pub fn form(
             .find(|e| e.field == field)
             .map(|e| t.field_error(language, field, &e.message))
     };
-    let input = |name: &str, kind: &str, label: &str, hint: Option<&str>, autocomplete: &str, max: usize, value: &str| {
+    let input = |name: &str,
+                 kind: &str,
+                 label: &str,
+                 hint: Option<&str>,
+                 autocomplete: &str,
+                 max: usize,
+                 value: &str| {
         field(
             name,
             label,
@@ -97,7 +103,13 @@ pub fn form(
             ),
         )
     };
-    let textarea = |name: &str, label: &str, hint: Option<&str>, autocomplete: &str, max: usize, rows: u8, value: &str| {
+    let textarea = |name: &str,
+                    label: &str,
+                    hint: Option<&str>,
+                    autocomplete: &str,
+                    max: usize,
+                    rows: u8,
+                    value: &str| {
         field(
             name,
             label,
@@ -116,7 +128,9 @@ pub fn form(
         "<fieldset>\n<legend>{}</legend>\n",
         escape(t.about_person)
     );
-    body.push_str(&input("name", "text", t.name, None, "name", 200, &form.name));
+    body.push_str(&input(
+        "name", "text", t.name, None, "name", 200, &form.name,
+    ));
     body.push_str(&input(
         "email",
         "email",
@@ -165,8 +179,16 @@ pub fn form(
     let _ = write!(
         body,
         "<fieldset id=\"field-rights\" aria-describedby=\"rights-hint{}\"{}>\n<legend>{}</legend>\n<p class=\"hint\" id=\"rights-hint\">{}</p>\n",
-        if rights_error.is_some() { " rights-error" } else { "" },
-        if rights_error.is_some() { " class=\"invalid\"" } else { "" },
+        if rights_error.is_some() {
+            " rights-error"
+        } else {
+            ""
+        },
+        if rights_error.is_some() {
+            " class=\"invalid\""
+        } else {
+            ""
+        },
         escape(t.rights),
         escape(t.rights_hint),
     );
@@ -206,7 +228,11 @@ pub fn form(
         body,
         "<fieldset>\n<legend>{}</legend>\n<div class=\"choice\"><input type=\"checkbox\" id=\"field-acting_for_someone\" name=\"acting_for_someone\" value=\"yes\"{}><label for=\"field-acting_for_someone\">{}</label></div>\n",
         escape(t.agent_legend),
-        if form.acting_for_someone { " checked" } else { "" },
+        if form.acting_for_someone {
+            " checked"
+        } else {
+            ""
+        },
         escape(t.acting_for_someone),
     );
     body.push_str(&input(
@@ -268,17 +294,31 @@ fn described(name: &str, hint: Option<&str>, invalid: bool) -> String {
 }
 
 /// A labelled field: label, hint, error, control.
-fn field(name: &str, label: &str, hint: Option<&str>, error: Option<&str>, control: &str) -> String {
+fn field(
+    name: &str,
+    label: &str,
+    hint: Option<&str>,
+    error: Option<&str>,
+    control: &str,
+) -> String {
     let mut out = format!(
         "<div class=\"field{}\">\n<label for=\"field-{name}\">{}</label>\n",
         if error.is_some() { " invalid" } else { "" },
         escape(label)
     );
     if let Some(hint) = hint {
-        let _ = writeln!(out, "<p class=\"hint\" id=\"{name}-hint\">{}</p>", escape(hint));
+        let _ = writeln!(
+            out,
+            "<p class=\"hint\" id=\"{name}-hint\">{}</p>",
+            escape(hint)
+        );
     }
     if let Some(error) = error {
-        let _ = writeln!(out, "<p class=\"error\" id=\"{name}-error\">{}</p>", escape(error));
+        let _ = writeln!(
+            out,
+            "<p class=\"error\" id=\"{name}-error\">{}</p>",
+            escape(error)
+        );
     }
     let _ = write!(out, "{control}\n</div>\n");
     out

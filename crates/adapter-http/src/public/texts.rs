@@ -113,8 +113,18 @@ static EN: Texts = Texts {
     failed_title: "Something went wrong",
     failed_body: "Your request could not be processed just now. Please try again in a few minutes.",
     months: [
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ],
 };
 
@@ -166,8 +176,18 @@ static DE: Texts = Texts {
     failed_title: "Etwas ist schiefgegangen",
     failed_body: "Ihre Anfrage konnte gerade nicht verarbeitet werden. Bitte versuchen Sie es in einigen Minuten erneut.",
     months: [
-        "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-        "Oktober", "November", "Dezember",
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
     ],
 };
 

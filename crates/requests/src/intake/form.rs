@@ -203,7 +203,10 @@ mod tests {
         assert_eq!(fields.received_at, confirmed);
         assert_eq!(fields.subject.email.as_deref(), Some("erika@example.test"));
         assert_eq!(fields.agent, None);
-        assert!(fields.validated().is_ok(), "the request's own rules accept it");
+        assert!(
+            fields.validated().is_ok(),
+            "the request's own rules accept it"
+        );
     }
 
     #[test]

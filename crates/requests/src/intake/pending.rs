@@ -74,8 +74,10 @@ impl PublicTenant {
 pub trait IntakeStore: Send + Sync {
     /// The active tenant with this slug (the narrow cross-tenant lookup of the public
     /// page); `None` for an unknown or suspended one.
-    async fn find_public_tenant(&self, slug: &TenantSlug)
-    -> Result<Option<PublicTenant>, StoreError>;
+    async fn find_public_tenant(
+        &self,
+        slug: &TenantSlug,
+    ) -> Result<Option<PublicTenant>, StoreError>;
 
     async fn insert_pending(
         &self,
@@ -100,6 +102,9 @@ pub trait IntakeStore: Send + Sync {
     /// Forgets the scope's intakes that expired by `now`, and those confirmed more than
     /// [`PendingIntake::CONFIRMED_KEPT`] before it (their data is in the request now);
     /// answers how many.
-    async fn purge_expired(&self, scope: &TenantScope, now: OffsetDateTime)
-    -> Result<u64, StoreError>;
+    async fn purge_expired(
+        &self,
+        scope: &TenantScope,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }
