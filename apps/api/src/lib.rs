@@ -17,8 +17,10 @@ use actix_web::{
     middleware::from_fn,
 };
 use aura_adapter_crypto::{
-    BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets, Sha256ChainHasher,
+    AesGcmPersonalDataSeal, BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets,
+    Sha256ChainHasher,
 };
+use aura_adapter_holidays::EuPublicHolidays;
 use aura_adapter_http::{
     ApiState, EdgeConfig, Readiness, SystemInfo,
     metrics::{MetricsAccess, MetricsEndpoint, PoolGauges, PoolProbe},
@@ -38,8 +40,15 @@ use aura_identity::{
 };
 use aura_jobs::{JobQueue, Worker, WorkerPorts};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
-use aura_records::RecordStore;
-use aura_shared_kernel::{Clock, StoreError, SystemClock, TenantScope, UserId};
+use aura_records::{RecordStore, RecordUseCases};
+use aura_requests::{
+    RequestCases,
+    intake::{IntakeService, IntakeStore},
+    request::Requests,
+    rules::RequestRules,
+    settings::TenantCalendars,
+};
+use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId};
 use aura_tasks::{
     TaskJobPorts, TaskPorts, TaskService,
     ports::{RegisterLinks, TaskRepository},
@@ -77,6 +86,9 @@ struct Stores {
     tasks: Arc<dyn TaskRepository>,
     jobs: Arc<dyn JobQueue>,
     reviews: Arc<dyn aura_gdpr_registers::reviews::ReviewDates>,
+    requests: Arc<dyn RecordStore<Requests>>,
+    /// The public intake's pending submissions.
+    intakes: Arc<dyn IntakeStore>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -116,6 +128,30 @@ impl Stores {
 
     fn registers(&self, clock: Arc<dyn Clock>) -> Registers {
         Registers::new(self.register_ports(clock))
+    }
+
+    /// Data-subject requests: dated by the legal clock on the tenant's calendar (its
+    /// country's public holidays and its own closing days).
+    fn requests(&self, clock: Arc<dyn Clock>) -> RequestCases {
+        let rules = RequestRules {
+            holidays: Arc::new(EuPublicHolidays),
+            calendars: Arc::new(TenantCalendars {
+                tenants: self.tenants.clone(),
+                organisation: self.organisation.clone(),
+            }),
+        };
+        let records = RecordUseCases::new(
+            self.requests.clone(),
+            Arc::new(rules),
+            self.audit.clone(),
+            clock.clone(),
+        );
+        RequestCases::new(
+            records,
+            self.activities.clone(),
+            self.processors.clone(),
+            clock,
+        )
     }
 
     fn assistant(
@@ -264,13 +300,14 @@ impl Application {
         let chain: Arc<dyn ChainHasher> = Arc::new(Sha256ChainHasher);
         let demo = settings.database_url.is_none();
 
+        let pepper = secrets::password_pepper(&settings, demo)?;
         let stores = if demo {
             memory_stores(chain.clone(), clock.clone())
         } else {
-            postgres_stores(&settings, chain.clone(), clock.clone()).await?
+            let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
+            postgres_stores(&settings, chain.clone(), clock.clone(), seal).await?
         };
 
-        let pepper = secrets::password_pepper(&settings, demo)?;
         let idempotency = Idempotency::new(
             stores.idempotency.clone(),
             Arc::new(HmacAesIdempotencySealer::from_pepper(&pepper)),
@@ -283,6 +320,7 @@ impl Application {
         let jwks = tokens.jwks();
         let direct_mailer = build_mailer(&settings)?;
         let mailer = in_background(&settings, direct_mailer.clone());
+        let intake_mailer = mailer.clone();
 
         let identity = IdentityServices::new(
             IdentityPorts {
@@ -329,6 +367,7 @@ impl Application {
         let state = ApiState {
             registers: stores.registers(clock.clone()),
             tasks: stores.tasks(clock.clone(), &settings.worker),
+            requests: stores.requests(clock.clone()),
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -351,8 +390,15 @@ impl Application {
                 hsts_max_age_secs: settings.hsts_max_age_secs,
             },
             limits,
-            // Wired with the requests' use cases (the confirmation's sink) once they are.
-            intake: None,
+            // The public intake page: a confirmation opens its request through the
+            // requests' use cases (the one create path: clock, reference, audit event).
+            intake: Some(IntakeService::new(
+                stores.intakes.clone(),
+                Arc::new(stores.requests(clock.clone()).records().clone()),
+                intake_mailer,
+                Arc::new(RandomSecrets),
+                settings.public_base_url.clone(),
+            )),
         };
 
         let listener = TcpListener::bind(&settings.bind_addr)
@@ -486,8 +532,9 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         run_migrations: false,
         ..settings.clone()
     };
-    let stores = postgres_stores(settings, chain, clock.clone()).await?;
     let pepper = secrets::password_pepper(settings, false)?;
+    let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
+    let stores = postgres_stores(settings, chain, clock.clone(), seal).await?;
     let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
         .map_err(|e| StartError::from("BCRYPT_COST", e))?;
     // The CLI signs no tokens: throw-away keys satisfy the port.
@@ -635,6 +682,8 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         tasks: Arc::new(store.clone()),
         jobs: Arc::new(store.clone()),
         reviews: Arc::new(store.clone()),
+        requests: Arc::new(store.clone()),
+        intakes: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -649,6 +698,7 @@ async fn postgres_stores(
     settings: &Settings,
     chain: Arc<dyn ChainHasher>,
     clock: Arc<dyn Clock>,
+    seal: Arc<dyn PersonalDataSeal>,
 ) -> Result<Stores, StartError> {
     use aura_adapter_postgres::{PgStores, PoolSettings, run_migrations};
     let url = settings
@@ -669,7 +719,7 @@ async fn postgres_stores(
         connect_timeout: Duration::from_millis(settings.db_acquire_timeout_ms.max(1_000)),
         transaction_pooling: settings.db_transaction_pooling,
     };
-    let stores = PgStores::connect(url.expose(), pool, chain, clock)
+    let stores = PgStores::connect(url.expose(), pool, chain, clock, seal)
         .await
         .map_err(|e| StartError::from("DATABASE_URL", e))?;
     stores
@@ -693,6 +743,8 @@ async fn postgres_stores(
         tasks: Arc::new(stores.clone()),
         jobs: Arc::new(stores.clone()),
         reviews: Arc::new(stores.clone()),
+        requests: stores.requests(),
+        intakes: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

@@ -39,6 +39,7 @@ use crate::{dto, error, routes, state};
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "registers", description = "Art. 30 records, processors (Art. 28), policies with versions, exports. Updates and deletes send If-Match with the ETag read."),
         (name = "ai", description = "The AI assistant: policy drafts, activity suggestions and answers grounded in the tenant's own register, stored as suggestions that change nothing until accepted. Members and up; the tenant setting `ai_enabled: false` switches it off."),
+        (name = "requests", description = "Data-subject requests (Art. 12, 15–22): the case, its identity check, the legal clock (one calendar month from receipt, past weekends and the organisation's public holidays, extendable once by up to two months with reasons), the answer, and a fulfilment checklist generated from the register. Members handle requests, viewers read them; actions send If-Match with the ETag read."),
         (name = "tasks", description = "Compliance tasks with reminders to the assignee and a daily overdue digest to owners and admins. Changes send If-Match with the ETag read."),
     )
 )]

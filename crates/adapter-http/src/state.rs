@@ -6,7 +6,7 @@ use aura_gdpr_registers::Registers;
 use aura_idempotency::Idempotency;
 use aura_identity::IdentityServices;
 use aura_rate_limit::RateLimits;
-use aura_requests::intake::IntakeService;
+use aura_requests::{RequestCases, intake::IntakeService};
 use aura_tasks::TaskService;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -68,6 +68,8 @@ pub struct ApiState {
     /// The AI assistant's use cases.
     pub ai: AiAssistant,
     pub tasks: TaskService,
+    /// Data-subject requests and their actions.
+    pub requests: RequestCases,
     /// Idempotency keys of the create routes and sign-up.
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,

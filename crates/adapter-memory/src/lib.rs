@@ -25,6 +25,7 @@ mod intakes;
 mod jobs;
 mod limits;
 mod registers;
+mod requests;
 mod state;
 mod tasks;
 

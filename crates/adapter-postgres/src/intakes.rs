@@ -1,16 +1,12 @@
 //! [`IntakeStore`] on PostgreSQL: pending intakes of the public request page, the
-//! submission sealed under the tenant's key (`PersonalDataSeal`, context naming the
-//! intake), the link's token only as its hash. Taking an intake for confirmation is one
+//! submission sealed under the tenant's key (the stores' `PersonalDataSeal`, context
+//! naming the intake), the link's token only as its hash. Taking an intake for confirmation is one
 //! `UPDATE … WHERE confirmed_at IS NULL AND expires_at > now RETURNING`: of two
 //! concurrent confirmations the second waits for the first and then matches nothing.
 
-use std::sync::Arc;
-
 use aura_identity::TokenHash;
 use aura_requests::intake::{IntakeId, IntakeStore, IntakeSubmission, PendingIntake, PublicTenant};
-use aura_shared_kernel::{
-    PersonalDataSeal, StoreError, TenantId, TenantName, TenantScope, TenantSlug,
-};
+use aura_shared_kernel::{StoreError, TenantId, TenantName, TenantScope, TenantSlug};
 use diesel::{
     QueryableByName,
     prelude::*,
@@ -28,29 +24,20 @@ use crate::{
     stores::PgStores,
 };
 
-/// The pending intakes, on the stores' pool, sealing with `seal`.
-#[derive(Clone)]
-pub struct PgIntakeStore {
-    stores: PgStores,
-    seal: Arc<dyn PersonalDataSeal>,
-}
-
-impl PgIntakeStore {
-    pub fn new(stores: PgStores, seal: Arc<dyn PersonalDataSeal>) -> Self {
-        Self { stores, seal }
-    }
-
-    fn seal(&self, tenant: TenantId, intake: &PendingIntake) -> Result<Vec<u8>, StoreError> {
+impl PgStores {
+    fn seal_intake(&self, tenant: TenantId, intake: &PendingIntake) -> Result<Vec<u8>, StoreError> {
         let plain = serde_json::to_vec(&intake.submission)
             .map_err(|_| StoreError::unexpected("an intake submission did not serialize"))?;
-        self.seal
+        self.inner
+            .seal
             .seal(tenant, &PendingIntake::seal_context(intake.id), &plain)
             .map_err(|_| StoreError::unexpected("an intake submission could not be sealed"))
     }
 
-    fn open(&self, tenant: TenantId, row: IntakeRow) -> Result<PendingIntake, StoreError> {
+    fn open_intake(&self, tenant: TenantId, row: IntakeRow) -> Result<PendingIntake, StoreError> {
         let id = IntakeId::from_uuid(row.id);
         let plain = self
+            .inner
             .seal
             .open(tenant, &PendingIntake::seal_context(id), &row.sealed)
             .map_err(|_| corrupt("a sealed intake submission"))?;
@@ -90,13 +77,13 @@ struct PublicTenantRow {
 }
 
 #[async_trait::async_trait]
-impl IntakeStore for PgIntakeStore {
+impl IntakeStore for PgStores {
     async fn find_public_tenant(
         &self,
         slug: &TenantSlug,
     ) -> Result<Option<PublicTenant>, StoreError> {
         let wanted = slug.as_str().to_owned();
-        let row: Option<PublicTenantRow> = unscoped(&self.stores.inner.pool, async move |conn| {
+        let row: Option<PublicTenantRow> = unscoped(&self.inner.pool, async move |conn| {
             Ok(
                 diesel::sql_query("SELECT * FROM aura_find_public_intake($1)")
                     .bind::<Text, _>(wanted)
@@ -125,7 +112,7 @@ impl IntakeStore for PgIntakeStore {
         intake: &PendingIntake,
     ) -> Result<(), StoreError> {
         let tenant = scope.tenant_id();
-        let sealed = self.seal(tenant, intake)?;
+        let sealed = self.seal_intake(tenant, intake)?;
         let values = (
             intakes::tenant_id.eq(tenant.as_uuid()),
             intakes::id.eq(intake.id.as_uuid()),
@@ -134,7 +121,7 @@ impl IntakeStore for PgIntakeStore {
             intakes::created_at.eq(intake.created_at),
             intakes::expires_at.eq(intake.expires_at),
         );
-        in_tenant(&self.stores.inner.pool, scope, async move |conn| {
+        in_tenant(&self.inner.pool, scope, async move |conn| {
             diesel::insert_into(intakes::table)
                 .values(values)
                 .execute(conn)
@@ -152,7 +139,7 @@ impl IntakeStore for PgIntakeStore {
     ) -> Result<Option<PendingIntake>, StoreError> {
         let tenant = scope.tenant_id();
         let hash = token.0.to_vec();
-        let row: Option<IntakeRow> = in_tenant(&self.stores.inner.pool, scope, async move |conn| {
+        let row: Option<IntakeRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
             let target = intakes::table
                 .filter(intakes::tenant_id.eq(tenant.as_uuid()))
                 .filter(intakes::token_hash.eq(hash))
@@ -172,12 +159,12 @@ impl IntakeStore for PgIntakeStore {
                 .optional()?)
         })
         .await?;
-        row.map(|row| self.open(tenant, row)).transpose()
+        row.map(|row| self.open_intake(tenant, row)).transpose()
     }
 
     async fn release(&self, scope: &TenantScope, id: IntakeId) -> Result<(), StoreError> {
         let tenant = scope.tenant_id();
-        in_tenant(&self.stores.inner.pool, scope, async move |conn| {
+        in_tenant(&self.inner.pool, scope, async move |conn| {
             let target = intakes::table
                 .filter(intakes::tenant_id.eq(tenant.as_uuid()))
                 .filter(intakes::id.eq(id.as_uuid()));
@@ -197,7 +184,7 @@ impl IntakeStore for PgIntakeStore {
     ) -> Result<u64, StoreError> {
         let tenant = scope.tenant_id();
         let confirmed_before = now - PendingIntake::CONFIRMED_KEPT;
-        let purged = in_tenant(&self.stores.inner.pool, scope, async move |conn| {
+        let purged = in_tenant(&self.inner.pool, scope, async move |conn| {
             let gone = intakes::table
                 .filter(intakes::tenant_id.eq(tenant.as_uuid()))
                 .filter(

@@ -1,5 +1,5 @@
 //! PostgreSQL adapter (diesel-async on a deadpool pool, no libpq) for the identity,
-//! audit, GDPR register, task and AI assistant ports, and the durable job queue.
+//! audit, GDPR register, data-subject request, task and AI assistant ports, and the durable job queue.
 //!
 //! Defence in depth: every tenant table has `tenant_id` first in its key, composite
 //! foreign keys, and ENABLE + FORCE row-level security keyed on the transaction-local
@@ -24,6 +24,7 @@ mod lookups;
 mod models;
 mod pool;
 mod registers;
+mod requests;
 mod resets;
 mod rows;
 mod schema;
@@ -38,7 +39,6 @@ mod users;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use intakes::PgIntakeStore;
 pub use limits::PgRateLimiter;
 pub use pool::{PoolSettings, PoolStatus};
 pub use setup::{

@@ -263,6 +263,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    data_subject_requests (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        reference -> Text,
+        channel -> Text,
+        received_at -> Timestamptz,
+        status -> Text,
+        rights -> Array<Text>,
+        subject_category -> Text,
+        assignee_id -> Nullable<Uuid>,
+        first_due_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        closed_at -> Nullable<Timestamptz>,
+        sealed -> Bytea,
+        email_lookup -> Nullable<Bytea>,
+        details -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    data_subject_request_numbers (tenant_id, year) {
+        tenant_id -> Uuid,
+        year -> Int4,
+        last -> Int4,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
@@ -281,6 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ai_usage,
     tasks,
     jobs,
+    data_subject_requests,
 );
 
 diesel::table! {

@@ -6,7 +6,7 @@ use aura_audit::{AuditLog, ChainHasher};
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
-use aura_shared_kernel::{Clock, StoreError};
+use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError};
 use diesel::sql_types::Integer;
 use diesel_async::RunQueryDsl;
 
@@ -27,6 +27,8 @@ pub(crate) struct Inner {
     pub(crate) pool: Pool,
     pub(crate) hasher: Arc<dyn ChainHasher>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Seals a data subject's identity before it reaches a table.
+    pub(crate) seal: Arc<dyn PersonalDataSeal>,
 }
 
 impl std::fmt::Debug for PgStores {
@@ -46,6 +48,7 @@ impl PgStores {
         settings: PoolSettings,
         hasher: Arc<dyn ChainHasher>,
         clock: Arc<dyn Clock>,
+        seal: Arc<dyn PersonalDataSeal>,
     ) -> Result<Self, StoreError> {
         let valid = url::Url::parse(database_url)
             .is_ok_and(|url| matches!(url.scheme(), "postgres" | "postgresql"));
@@ -60,6 +63,7 @@ impl PgStores {
                 pool,
                 hasher,
                 clock,
+                seal,
             }),
         })
     }

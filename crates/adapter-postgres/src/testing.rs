@@ -6,8 +6,9 @@
 
 use std::{sync::Arc, time::Duration};
 
+use aura_adapter_crypto::{AesGcmPersonalDataSeal, Pepper};
 use aura_audit::ChainHasher;
-use aura_shared_kernel::{Clock, StoreError};
+use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError};
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use testcontainers::{ContainerAsync, ImageExt, runners::AsyncRunner};
@@ -154,7 +155,18 @@ impl TestDatabase {
             connect_timeout: Duration::from_secs(10),
             transaction_pooling: false,
         };
-        PgStores::connect(&self.app_url, settings, hasher, clock).await
+        PgStores::connect(&self.app_url, settings, hasher, clock, test_seal()).await
+    }
+}
+
+/// The production seal under a fresh random pepper: test stores seal for real.
+pub fn test_seal() -> Arc<dyn PersonalDataSeal> {
+    let pepper = [Uuid::new_v4(), Uuid::new_v4()]
+        .map(|u| u.into_bytes())
+        .concat();
+    match Pepper::from_bytes(pepper) {
+        Ok(pepper) => Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper)),
+        Err(_) => unreachable!("a pepper of the minimum length is accepted"),
     }
 }
 

@@ -5,10 +5,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use aura_adapter_crypto::{AesGcmPersonalDataSeal, Pepper};
-use aura_adapter_postgres::PgIntakeStore;
 use aura_identity::TokenHash;
 use aura_requests::intake::{IntakeForm, IntakeStore, PendingIntake};
 use aura_shared_kernel::SystemScope;
@@ -24,11 +20,6 @@ struct Row {
     sealed: Vec<u8>,
 }
 
-fn seal() -> Arc<AesGcmPersonalDataSeal> {
-    let pepper = Pepper::from_bytes(uuid::Uuid::new_v4().as_bytes().repeat(2)).expect("pepper");
-    Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper))
-}
-
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -36,7 +27,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test]
 async fn the_submission_is_sealed_at_rest_and_opens_only_in_its_own_row() {
     let env = env().await;
-    let intakes = PgIntakeStore::new(env.stores.clone(), seal());
+    let intakes: &dyn IntakeStore = &env.stores;
     let (tenant, _, _) = registered(&env.stores, "sealed").await;
     let scope = SystemScope::for_platform_operation("tests").within(tenant.id);
     let submission = IntakeForm {
@@ -54,14 +45,18 @@ async fn the_submission_is_sealed_at_rest_and_opens_only_in_its_own_row() {
     let first = PendingIntake::new(token, submission.clone(), common::T0);
     let second = PendingIntake::new(TokenHash([8; 32]), submission, common::T0);
     for intake in [&first, &second] {
-        intakes.insert_pending(&scope, intake).await.expect("stored");
+        intakes
+            .insert_pending(&scope, intake)
+            .await
+            .expect("stored");
     }
 
     let mut admin = connect(env.db.superuser_url()).await;
-    let rows: Vec<Row> = diesel::sql_query("SELECT token_hash, sealed FROM request_intakes ORDER BY id")
-        .load(&mut admin)
-        .await
-        .expect("read as superuser");
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT token_hash, sealed FROM request_intakes ORDER BY id")
+            .load(&mut admin)
+            .await
+            .expect("read as superuser");
     assert_eq!(rows.len(), 2);
     for row in &rows {
         for clear in [
@@ -71,7 +66,11 @@ async fn the_submission_is_sealed_at_rest_and_opens_only_in_its_own_row() {
             b"Bestellungen",
             b"customer",
         ] {
-            assert!(!contains(&row.sealed, clear), "{} in clear", String::from_utf8_lossy(clear));
+            assert!(
+                !contains(&row.sealed, clear),
+                "{} in clear",
+                String::from_utf8_lossy(clear)
+            );
         }
         assert_eq!(row.token_hash.len(), 32, "only the token's hash");
     }

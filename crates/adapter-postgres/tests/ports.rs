@@ -201,6 +201,7 @@ async fn a_database_that_is_down_fails_fast_as_unavailable() {
         settings,
         Arc::new(Sha256ChainHasher),
         Arc::new(SystemClock),
+        aura_adapter_postgres::testing::test_seal(),
     )
     .await
     .expect("pool builds without a server");

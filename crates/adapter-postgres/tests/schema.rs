@@ -341,6 +341,7 @@ async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction
             settings,
             Arc::new(Sha256ChainHasher),
             Arc::new(FixedClock::at(T0)),
+            aura_adapter_postgres::testing::test_seal(),
         )
         .await
         .expect("stores");
@@ -453,6 +454,7 @@ async fn the_stores_refuse_a_role_that_could_bypass_rls() {
             PoolSettings::default(),
             Arc::new(Sha256ChainHasher),
             Arc::new(SystemClock),
+            aura_adapter_postgres::testing::test_seal(),
         )
         .await
         .expect("stores")
@@ -534,6 +536,7 @@ async fn init_database_creates_roles_and_database_and_can_run_twice() {
         PoolSettings::default(),
         Arc::new(Sha256ChainHasher),
         Arc::new(SystemClock),
+        aura_adapter_postgres::testing::test_seal(),
     )
     .await
     .expect("stores");

@@ -4,7 +4,7 @@ use aura_shared_kernel::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::text::{TextRule, optional_text, text};
+use crate::text::{CountryCode, TextRule, optional_text, text};
 
 /// A named party with contact details (DPO, EU representative, joint controller).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -62,6 +62,10 @@ pub struct JointController {
 pub struct OrganisationProfile {
     pub legal_name: String,
     pub address: Option<String>,
+    /// Where the organisation is established: its public holidays count in the legal
+    /// clocks (a data-subject request's due date).
+    #[serde(default)]
+    pub country: Option<CountryCode>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
     pub dpo: Option<Contact>,
@@ -144,6 +148,7 @@ impl OrganisationProfile {
         Ok(Self {
             legal_name: legal_name.unwrap_or_default(),
             address: address.flatten(),
+            country: self.country,
             contact_email: contact_email.flatten(),
             contact_phone: contact_phone.flatten(),
             dpo,

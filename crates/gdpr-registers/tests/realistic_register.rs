@@ -10,6 +10,7 @@ fn organisation() -> OrganisationProfile {
     OrganisationProfile {
         legal_name: "Müller & Söhne GmbH".into(),
         address: Some("Hauptstraße 1, 10115 Berlin".into()),
+        country: None,
         contact_email: Some("datenschutz@mueller.example".into()),
         contact_phone: None,
         dpo: Some(Contact {

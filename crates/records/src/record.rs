@@ -51,6 +51,13 @@ pub trait RecordKind: Debug + Clone + PartialEq + Send + Sync + Sized + 'static 
         Vec::new()
     }
 
+    /// Every reference a record makes as stored: its fields' ([`RecordKind::references`])
+    /// and any its derived values hold (a request's checklist items name activities and
+    /// processors). The stores check these. Default: the fields'.
+    fn record_references(record: &Record<Self>) -> Vec<crate::Reference> {
+        Self::references(&record.fields)
+    }
+
     /// The derived values of a record created by `actor` now (most registers: none).
     fn derived_at_creation(_actor: Option<aura_shared_kernel::UserId>) -> Self::Derived {
         Self::Derived::default()

@@ -1,6 +1,7 @@
 //! Data-subject requests (Art. 12, 15–22 GDPR). Pure domain crate: the legal clock
-//! (`clock`) and the calendar it reads (`calendar`), the request register (`request`, `rules`)
-//! and its fulfilment checklist generated from the register of activities (`checklist`).
+//! (`clock`), the calendar it reads (`calendar`), the request register (`request`), the
+//! rules that date a request (`rules`), the tenant's settings for it (`settings`) and its
+//! fulfilment checklist generated from the register of activities (`checklist`).
 //!
 //! # The clock
 //!
@@ -43,13 +44,16 @@
 //! that without limit.
 
 pub mod calendar;
+pub mod cases;
 pub mod checklist;
 pub mod clock;
 pub mod intake;
 pub mod request;
 pub mod rules;
+pub mod settings;
 
 pub use calendar::{HolidayCalendar, PublicHolidays, WorkingDays, is_weekend};
+pub use cases::{AnswerGiven, ExtensionNotice, IdentityResult, InformationAsked, RequestCases};
 pub use checklist::{
     ActivityView, ChecklistError, ChecklistItem, ChecklistItemId, ChecklistProgress, ItemChange,
     ItemKey, ItemKind, ItemStatus, NewChecklistItem, ProcessorView, add_item, concerned_activities,

@@ -3,15 +3,15 @@
 
 use aura_audit::AuditAction;
 use aura_gdpr_registers::{
-    string_enum,
-    text::{TextRule, optional_text, text},
+    Activities, Processors, string_enum,
+    text::{TextRule, iso_date, optional_text, text},
 };
 use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
 use aura_shared_kernel::{UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::clock::ExtensionMonths;
+use crate::{checklist::ChecklistItem, clock::ExtensionMonths};
 
 string_enum!(
     /// How the request reached the controller.
@@ -246,7 +246,7 @@ pub type RequestId = Id<Requests>;
 pub type DataSubjectRequest = Record<Requests>;
 
 /// The identity check: its status, the method and who confirmed it when.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct IdentityVerification {
     pub method: Option<VerificationMethod>,
     pub verified_by: Option<UserId>,
@@ -255,17 +255,19 @@ pub struct IdentityVerification {
 }
 
 /// An extension of the period (Art. 12(3)): how long, why, and when the person was told.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
     pub months: u8,
     pub reasons: String,
+    #[serde(with = "iso_date")]
     pub told_on: Date,
 }
 
 /// The answer given (Art. 12(3)–(5)).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     pub outcome: Outcome,
+    #[serde(with = "iso_date")]
     pub answered_on: Date,
     pub refusal: Option<Refusal>,
 }
@@ -313,16 +315,21 @@ pub struct RequestState {
     pub identity: IdentityVerification,
     /// The day the one-month period runs from (receipt, or identity confirmation where
     /// the tenant counts from it); `None` while the clock waits for proof of identity.
+    #[serde(with = "iso_date::option")]
     pub clock_starts_on: Option<Date>,
     /// The end of the first month (Art. 12(3)); the last day an extension may be told.
+    #[serde(with = "iso_date::option")]
     pub first_due_on: Option<Date>,
     pub extension: Option<Extension>,
     /// The date the answer is due: the first due date, or the extended one.
+    #[serde(with = "iso_date::option")]
     pub due_on: Option<Date>,
     pub answer: Option<Answer>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub closed_at: Option<OffsetDateTime>,
     pub created_by: Option<UserId>,
+    /// What has to be done to answer (generated from the register, see [`crate::checklist`]).
+    pub checklist: Vec<ChecklistItem>,
 }
 
 /// A new request is received.
@@ -344,6 +351,9 @@ pub struct RequestFilter {
     pub due_by: Option<Date>,
     /// Only open requests due before this date (overdue as of it).
     pub overdue_on: Option<Date>,
+    /// Only requests of the person with this e-mail address (exact, any case): found
+    /// through a keyed hash, the address itself is not stored in clear.
+    pub email: Option<String>,
 }
 
 impl RecordKind for Requests {
@@ -375,6 +385,26 @@ impl RecordKind for Requests {
             .assignee_id
             .map(|user| Reference::member("assignee_id", user))
             .into_iter()
+            .collect()
+    }
+
+    /// The assignee, and what the checklist's items name: each is checked in the write's
+    /// transaction like a field's reference.
+    fn record_references(request: &Record<Requests>) -> Vec<Reference> {
+        let items = request.derived.checklist.iter().enumerate();
+        let named = items.flat_map(|(i, item)| {
+            let at = |field: &str| format!("checklist[{i}].{field}");
+            let activity =
+                (item.activity_id).map(|id| Reference::to::<Activities>(at("activity_id"), id));
+            let processor =
+                (item.processor_id).map(|id| Reference::to::<Processors>(at("processor_id"), id));
+            let assignee =
+                (item.assignee_id).map(|user| Reference::member(at("assignee_id"), user));
+            activity.into_iter().chain(processor).chain(assignee)
+        });
+        Self::references(&request.fields)
+            .into_iter()
+            .chain(named)
             .collect()
     }
 

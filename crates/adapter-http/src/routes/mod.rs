@@ -7,6 +7,7 @@ pub mod me;
 pub mod params;
 mod records;
 pub mod registers;
+pub mod requests;
 pub mod system;
 pub mod tasks;
 pub mod tenants;
@@ -31,6 +32,15 @@ pub fn table() -> &'static [Route] {
 /// Each line is the one declaration of a route; see [`crate::route`].
 fn declarations() -> Vec<Route> {
     use aura_gdpr_registers::{Activities, Policies, Processors};
+    use aura_requests::request::Requests;
+    use requests::{
+        __path_add_checklist_item, __path_answer_request, __path_create_request,
+        __path_delete_request, __path_extend, __path_generate_checklist, __path_get_request,
+        __path_list_requests, __path_request_information, __path_update_checklist_item,
+        __path_update_request, __path_verify_identity, __path_withdraw, add_checklist_item,
+        answer_request, extend, generate_checklist, request_information, update_checklist_item,
+        verify_identity, withdraw,
+    };
     use {ai::*, audit::*, auth::*, me::*, registers::*, system::*, tasks::*, tenants::*};
     let public = |route: Route| route.limit(RateLimit::Unlimited);
     let sign_in = |route: Route| route.limit(RateLimit::PerAddress).body(BodyCap::Auth);
@@ -110,6 +120,21 @@ fn declarations() -> Vec<Route> {
         Route::new(tasks::__path_delete, records::delete::<aura_tasks::Tasks>),
         Route::new(__path_complete, complete),
         Route::new(__path_reopen, reopen),
+        // Data-subject requests.
+        Route::new(__path_list_requests, records::list::<Requests>),
+        Route::new(__path_create_request, records::create::<Requests>).idempotent(Keys::Tenant),
+        Route::new(__path_get_request, records::get::<Requests>),
+        Route::new(__path_update_request, records::replace::<Requests>),
+        Route::new(__path_delete_request, records::delete::<Requests>),
+        Route::new(__path_verify_identity, verify_identity),
+        Route::new(__path_request_information, request_information),
+        Route::new(__path_extend, extend),
+        Route::new(__path_answer_request, answer_request),
+        Route::new(requests::__path_close, requests::close),
+        Route::new(__path_withdraw, withdraw),
+        Route::new(__path_generate_checklist, generate_checklist),
+        Route::new(__path_add_checklist_item, add_checklist_item),
+        Route::new(__path_update_checklist_item, update_checklist_item),
     ]
 }
 

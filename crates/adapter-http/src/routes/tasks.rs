@@ -63,7 +63,7 @@ pub struct TaskParams {
     pub cursor: Option<String>,
 }
 
-fn query_date(raw: Option<&str>, field: &str) -> Result<Option<Date>, ApiError> {
+pub(crate) fn query_date(raw: Option<&str>, field: &str) -> Result<Option<Date>, ApiError> {
     raw.map(|r| {
         aura_tasks::ports::parse_date_key(r).ok_or_else(|| {
             ApiError::bad_request("invalid_query", Some(field), "must be a date (YYYY-MM-DD)")

@@ -9,6 +9,7 @@ pub mod ai;
 pub mod page;
 pub mod record;
 pub mod registers;
+pub mod requests;
 pub mod tasks;
 
 use aura_gdpr_registers::text::StringEnum;

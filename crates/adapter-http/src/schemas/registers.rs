@@ -73,6 +73,11 @@ pub struct JointControllerBody {
 pub struct OrganisationProfileBody {
     pub legal_name: String,
     pub address: Option<String>,
+    /// Where the organisation is established (ISO 3166-1 alpha-2): its public holidays
+    /// count in the legal clocks, e.g. a data-subject request's due date.
+    #[serde(default)]
+    #[schema(schema_with = optional_country_code)]
+    pub country: Option<CountryCode>,
     #[schema(format = Email)]
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
@@ -89,6 +94,7 @@ impl From<OrganisationProfileBody> for OrganisationProfile {
         Self {
             legal_name: b.legal_name,
             address: b.address,
+            country: b.country,
             contact_email: b.contact_email,
             contact_phone: b.contact_phone,
             dpo: b.dpo.map(Into::into),
@@ -111,6 +117,7 @@ impl From<OrganisationProfile> for OrganisationProfileBody {
         Self {
             legal_name: p.legal_name,
             address: p.address,
+            country: p.country,
             contact_email: p.contact_email,
             contact_phone: p.contact_phone,
             dpo: p.dpo.map(Into::into),

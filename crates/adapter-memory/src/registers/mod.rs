@@ -14,7 +14,7 @@ mod activities;
 mod organisation;
 mod policies;
 mod processors;
-mod records;
+pub(crate) mod records;
 mod reviews;
 
 use std::{
@@ -41,6 +41,8 @@ pub(crate) struct Tables {
     pub records: records::RecordTables,
     /// Keyed by (tenant, policy, number): a policy's versions are one ordered range.
     pub versions: BTreeMap<(TenantId, PolicyId, i32), PolicyVersion>,
+    /// The last data-subject request number given per tenant and year (never reused).
+    pub request_numbers: HashMap<(TenantId, i32), u32>,
 }
 
 /// The optimistic-concurrency check of an update or delete: `Conflict::Version` when

@@ -87,14 +87,13 @@ impl RecordTables {
         Ok(row)
     }
 
-    /// Replaces a row that [`RecordTables::at_version`] found; creation facts
-    /// (`created_at`, the derived values kept in the row) stay as they were.
+    /// Replaces a row that [`RecordTables::at_version`] found, with the derived values
+    /// the write carries (the use cases keep or re-derive them); `created_at` stays.
     pub(crate) fn replace<K: RecordKind>(&mut self, record: &Record<K>) {
         let key = (record.tenant_id, record.id);
         let rows = self.rows_of_mut::<K>();
         if let Some(before) = rows.get(&key) {
             let row = Record {
-                derived: before.derived.clone(),
                 created_at: before.created_at,
                 ..record.clone()
             };
@@ -115,6 +114,10 @@ pub(crate) trait MemoryRecord: RecordKind {
     fn check_unused(_: &Tables, _: TenantId, _: Id<Self>) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Completes a new record with what the store assigns on insert (a request's
+    /// per-tenant reference number). Most registers: nothing.
+    fn assign(_: &mut Tables, _: &mut Record<Self>) {}
 
     /// Removes what the row owns when it is deleted (the database's ON DELETE CASCADE).
     fn remove_owned(_: &mut Tables, _: TenantId, _: Id<Self>) {}
@@ -190,8 +193,10 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
     ) -> Result<Record<K>, StoreError> {
         self.write_audited(scope, event, |tx, tenant| {
             tx.state.check_new_row(tenant, record.tenant_id)?;
-            check_references(tx.state, tenant, &K::references(&record.fields))?;
-            tx.state.registers.records.insert(record)?;
+            check_references(tx.state, tenant, &K::record_references(record))?;
+            let mut record = record.clone();
+            K::assign(&mut tx.state.registers, &mut record);
+            tx.state.registers.records.insert(&record)?;
             written(&tx.state.registers, tenant, record.id)
         })
     }
@@ -245,7 +250,7 @@ impl<K: MemoryRecord> RecordStore<K> for MemoryStore {
             in_scope(tenant, record.tenant_id)?;
             let records = &tx.state.registers.records;
             records.at_version(tenant, record.id, expected_version)?;
-            check_references(tx.state, tenant, &K::references(&record.fields))?;
+            check_references(tx.state, tenant, &K::record_references(record))?;
             tx.state.registers.records.replace(record);
             written(&tx.state.registers, tenant, record.id)
         })

@@ -20,7 +20,7 @@ use super::{
     contains_pattern, fetch_limit, keyset,
     links::{End, replace_links, with_links},
     organisation::stored_profile,
-    records::{PgRecord, Select},
+    records::{PgRecord, RowContext, Select},
     stored_enum,
 };
 use crate::{
@@ -195,9 +195,10 @@ impl PgRecord for Activities {
 
     async fn select(
         conn: &mut AsyncPgConnection,
-        tenant: Uuid,
+        cx: RowContext<'_>,
         which: Select<'_, ActivityFilter>,
     ) -> Result<Vec<ProcessingActivity>, DbError> {
+        let tenant = cx.tenant;
         let mut q = activities::table
             .filter(activities::tenant_id.eq(tenant))
             .select(ActivityRow::as_select())
@@ -247,11 +248,18 @@ impl PgRecord for Activities {
         with_links(conn, tenant, End::Activity, rows, false, id, activity_from).await
     }
 
-    fn insert(activity: &ProcessingActivity) -> Result<impl Statement, StoreError> {
+    fn insert(
+        activity: &ProcessingActivity,
+        _: RowContext<'_>,
+    ) -> Result<impl Statement, StoreError> {
         Ok(diesel::insert_into(activities::table).values(ActivityRow::try_from(activity)?))
     }
 
-    fn update(activity: &ProcessingActivity, expected: i32) -> Result<impl Statement, StoreError> {
+    fn update(
+        activity: &ProcessingActivity,
+        expected: i32,
+        _: RowContext<'_>,
+    ) -> Result<impl Statement, StoreError> {
         let row = ActivityRow::try_from(activity)?;
         let key = (row.tenant_id, row.id);
         let target = at_version(activities::table, activities::version, key, expected);

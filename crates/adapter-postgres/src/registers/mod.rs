@@ -12,7 +12,7 @@ mod links;
 mod organisation;
 mod policies;
 mod processors;
-mod records;
+pub(crate) mod records;
 mod reviews;
 
 use std::{str::FromStr, sync::Arc};

@@ -4,7 +4,7 @@
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{
-    Contact, JointController, OrganisationProfile, StoredOrganisation,
+    Contact, CountryCode, JointController, OrganisationProfile, StoredOrganisation,
     ports::OrganisationRepository,
 };
 use aura_shared_kernel::{Conflict, StoreError, TenantScope};
@@ -31,6 +31,8 @@ struct StoredProfile {
     v: u16,
     legal_name: String,
     address: Option<String>,
+    #[serde(default)]
+    country: Option<CountryCode>,
     contact_email: Option<String>,
     contact_phone: Option<String>,
     dpo: Option<StoredContact>,
@@ -86,6 +88,7 @@ impl From<&OrganisationProfile> for StoredProfile {
             v: first_format(),
             legal_name: p.legal_name.clone(),
             address: p.address.clone(),
+            country: p.country,
             contact_email: p.contact_email.clone(),
             contact_phone: p.contact_phone.clone(),
             dpo: p.dpo.as_ref().map(Into::into),
@@ -108,6 +111,7 @@ impl From<StoredProfile> for OrganisationProfile {
         Self {
             legal_name: p.legal_name,
             address: p.address,
+            country: p.country,
             contact_email: p.contact_email,
             contact_phone: p.contact_phone,
             dpo: p.dpo.map(Into::into),

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::{
     contains_pattern, fetch_limit, keyset,
-    records::{PgRecord, Select, update_row},
+    records::{PgRecord, RowContext, Select, update_row},
     stored_enum,
 };
 use crate::{
@@ -232,9 +232,10 @@ impl PgRecord for Policies {
 
     async fn select(
         conn: &mut AsyncPgConnection,
-        tenant: Uuid,
+        cx: RowContext<'_>,
         which: Select<'_, PolicyFilter>,
     ) -> Result<Vec<Policy>, DbError> {
+        let tenant = cx.tenant;
         let mut q = policies::table
             .filter(policies::tenant_id.eq(tenant))
             .select(PolicyRow::as_select())
@@ -270,11 +271,15 @@ impl PgRecord for Policies {
         Ok(convert_all(rows)?)
     }
 
-    fn insert(policy: &Policy) -> Result<impl Statement, StoreError> {
+    fn insert(policy: &Policy, _: RowContext<'_>) -> Result<impl Statement, StoreError> {
         Ok(diesel::insert_into(policies::table).values(PolicyRow::from(policy)))
     }
 
-    fn update(policy: &Policy, expected: i32) -> Result<impl Statement, StoreError> {
+    fn update(
+        policy: &Policy,
+        expected: i32,
+        _: RowContext<'_>,
+    ) -> Result<impl Statement, StoreError> {
         let row = PolicyRow::from(policy);
         let key = (row.tenant_id, row.id);
         let target = at_version(policies::table, policies::version, key, expected);
@@ -374,7 +379,8 @@ impl PolicyVersions for PgStores {
                 "a version is stored with its own policy only",
             ));
         }
-        let tenant = scope.tenant_id().as_uuid();
+        let cx = self.row_context(scope);
+        let tenant = cx.tenant;
         let (id, policy_id) = (version.id.as_uuid(), version.policy_id.as_uuid());
         let publishing = version.status == VersionStatus::Published;
         let retired_at = version.published_at.unwrap_or(self.now());
@@ -414,7 +420,7 @@ impl PolicyVersions for PgStores {
                 return Err(missing_or_stale(exists));
             }
             if let Some(policy) = policy
-                && update_row(conn, policy, policy.version.saturating_sub(1)).await? == 0
+                && update_row(conn, cx, policy, policy.version.saturating_sub(1)).await? == 0
             {
                 // The policy row is locked above, so it exists: it moved on.
                 return Err(missing_or_stale(true));

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{
     contains_pattern, fetch_limit, keyset,
     links::{End, with_links},
-    records::{PgRecord, Select},
+    records::{PgRecord, RowContext, Select},
     stored_enum,
 };
 use crate::{
@@ -137,9 +137,10 @@ impl PgRecord for Processors {
 
     async fn select(
         conn: &mut AsyncPgConnection,
-        tenant: Uuid,
+        cx: RowContext<'_>,
         which: Select<'_, ProcessorFilter>,
     ) -> Result<Vec<Processor>, DbError> {
+        let tenant = cx.tenant;
         let mut q = processors::table
             .filter(processors::tenant_id.eq(tenant))
             .select(ProcessorRow::as_select())
@@ -192,11 +193,15 @@ impl PgRecord for Processors {
     }
 
     /// A parent outside the tenant (or missing) fails the composite foreign key: `NotFound`.
-    fn insert(processor: &Processor) -> Result<impl Statement, StoreError> {
+    fn insert(processor: &Processor, _: RowContext<'_>) -> Result<impl Statement, StoreError> {
         Ok(diesel::insert_into(processors::table).values(ProcessorRow::try_from(processor)?))
     }
 
-    fn update(processor: &Processor, expected: i32) -> Result<impl Statement, StoreError> {
+    fn update(
+        processor: &Processor,
+        expected: i32,
+        _: RowContext<'_>,
+    ) -> Result<impl Statement, StoreError> {
         let row = ProcessorRow::try_from(processor)?;
         let key = (row.tenant_id, row.id);
         let target = at_version(processors::table, processors::version, key, expected);

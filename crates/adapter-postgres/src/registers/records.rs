@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{Id, ListPage, ListQuery, MEMBER, Record, RecordKind, RecordStore, Reference};
-use aura_shared_kernel::{Conflict, StoreError, TenantScope};
+use aura_shared_kernel::{Conflict, PersonalDataSeal, StoreError, TenantId, TenantScope};
 use diesel::{
     prelude::*,
     result::{DatabaseErrorKind, Error as DieselError},
@@ -35,6 +35,21 @@ pub(crate) enum Select<'a, F> {
     All,
 }
 
+/// What a register's statements get besides the connection: the tenant (statements
+/// filter by it besides row-level security) and the seal for the personal data a register
+/// keeps unreadable at rest (a data subject's identity).
+#[derive(Clone, Copy)]
+pub(crate) struct RowContext<'a> {
+    pub tenant: Uuid,
+    pub seal: &'a dyn PersonalDataSeal,
+}
+
+impl RowContext<'_> {
+    pub fn tenant_id(&self) -> TenantId {
+        TenantId::from_uuid(self.tenant)
+    }
+}
+
 /// A register's table on PostgreSQL: its statements; the kernel runs them. Every method
 /// runs inside the caller's transaction, with the tenant set; statements still filter by
 /// `tenant_id` themselves.
@@ -47,7 +62,7 @@ pub(crate) trait PgRecord: RecordKind {
     /// The rows `which` selects, with their derived values.
     async fn select(
         conn: &mut AsyncPgConnection,
-        tenant: Uuid,
+        cx: RowContext<'_>,
         which: Select<'_, Self::Filter>,
     ) -> Result<Vec<Record<Self>>, DbError>;
 
@@ -61,13 +76,27 @@ pub(crate) trait PgRecord: RecordKind {
         Ok(())
     }
 
+    /// Completes a new record with what the store assigns inside the insert's
+    /// transaction (a request's per-tenant reference number). Most registers: nothing.
+    async fn assign(
+        _conn: &mut AsyncPgConnection,
+        _tenant: Uuid,
+        _record: &mut Record<Self>,
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
+
     /// The statement that inserts the record's row. A reference outside the tenant
     /// fails the composite foreign key: `NotFound`.
-    fn insert(record: &Record<Self>) -> Result<impl Statement, StoreError>;
+    fn insert(record: &Record<Self>, cx: RowContext<'_>) -> Result<impl Statement, StoreError>;
 
     /// The statement that replaces the record's row if it is at `expected_version`
     /// ([`crate::rows::at_version`]).
-    fn update(record: &Record<Self>, expected_version: i32) -> Result<impl Statement, StoreError>;
+    fn update(
+        record: &Record<Self>,
+        expected_version: i32,
+        cx: RowContext<'_>,
+    ) -> Result<impl Statement, StoreError>;
 
     /// Writes the rows the record owns (links) after its own row was inserted or
     /// replaced. Deleting the row removes them (ON DELETE CASCADE).
@@ -83,10 +112,13 @@ pub(crate) trait PgRecord: RecordKind {
 /// no row changed (gone or moved on).
 pub(crate) async fn update_row<K: PgRecord>(
     conn: &mut AsyncPgConnection,
+    cx: RowContext<'_>,
     record: &Record<K>,
     expected_version: i32,
 ) -> Result<usize, DbError> {
-    let updated = K::update(record, expected_version)?.execute(conn).await?;
+    let updated = K::update(record, expected_version, cx)?
+        .execute(conn)
+        .await?;
     if updated > 0 {
         K::write_owned(conn, record).await?;
     }
@@ -164,11 +196,11 @@ async fn present_ids(
 /// The rows `which` selects with all their derived values.
 async fn read<K: PgRecord>(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    cx: RowContext<'_>,
     which: Select<'_, K::Filter>,
 ) -> Result<Vec<Record<K>>, DbError> {
-    let mut rows = K::select(conn, tenant, which).await?;
-    K::derive(conn, tenant, &mut rows).await?;
+    let mut rows = K::select(conn, cx, which).await?;
+    K::derive(conn, cx.tenant, &mut rows).await?;
     Ok(rows)
 }
 
@@ -183,6 +215,15 @@ async fn as_written<K: PgRecord>(
     Ok(written)
 }
 
+impl PgStores {
+    pub(crate) fn row_context(&self, scope: &TenantScope) -> RowContext<'_> {
+        RowContext {
+            tenant: scope.tenant_id().as_uuid(),
+            seal: self.inner.seal.as_ref(),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl<K: PgRecord> RecordStore<K> for PgStores {
     async fn insert(
@@ -192,20 +233,23 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
         new_in_scope(scope, record.tenant_id)?;
-        let tenant = scope.tenant_id().as_uuid();
+        let cx = self.row_context(scope);
+        let tenant = cx.tenant;
         self.write_audited(scope, event, async move |conn| {
-            check_references(conn, tenant, &K::references(&record.fields)).await?;
-            K::insert(record)?.execute(conn).await?;
-            K::write_owned(conn, record).await?;
-            as_written(conn, tenant, record).await
+            check_references(conn, tenant, &K::record_references(record)).await?;
+            let mut record = record.clone();
+            K::assign(conn, tenant, &mut record).await?;
+            K::insert(&record, cx)?.execute(conn).await?;
+            K::write_owned(conn, &record).await?;
+            as_written(conn, tenant, &record).await
         })
         .await
     }
 
     async fn get(&self, scope: &TenantScope, id: Id<K>) -> Result<Record<K>, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
+        let cx = self.row_context(scope);
         let rows = in_tenant(&self.inner.pool, scope, async move |conn| {
-            read::<K>(conn, tenant, Select::One(id.as_uuid())).await
+            read::<K>(conn, cx, Select::One(id.as_uuid())).await
         })
         .await?;
         rows.into_iter().next().ok_or(StoreError::NotFound)
@@ -216,9 +260,9 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         scope: &TenantScope,
         query: &ListQuery<K::Filter>,
     ) -> Result<ListPage<Record<K>>, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
+        let cx = self.row_context(scope);
         let rows = in_tenant(&self.inner.pool, scope, async move |conn| {
-            read::<K>(conn, tenant, Select::Page(query)).await
+            read::<K>(conn, cx, Select::Page(query)).await
         })
         .await?;
         let sort = query.sort;
@@ -228,9 +272,9 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
     }
 
     async fn all(&self, scope: &TenantScope) -> Result<Vec<Record<K>>, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
+        let cx = self.row_context(scope);
         in_tenant(&self.inner.pool, scope, async move |conn| {
-            read::<K>(conn, tenant, Select::All).await
+            read::<K>(conn, cx, Select::All).await
         })
         .await
     }
@@ -243,20 +287,21 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
         in_scope(scope, record.tenant_id)?;
-        let tenant = scope.tenant_id().as_uuid();
+        let cx = self.row_context(scope);
+        let tenant = cx.tenant;
         self.write_audited(scope, event, async move |conn| {
             if let Err(unresolved) =
-                check_references(conn, tenant, &K::references(&record.fields)).await
+                check_references(conn, tenant, &K::record_references(record)).await
             {
                 // A record not in the tenant is `NotFound` whatever it names, and a stale
                 // one a version conflict: the answer tells nothing of other tenants.
-                let rows = K::select(conn, tenant, Select::One(record.id.as_uuid())).await?;
+                let rows = K::select(conn, cx, Select::One(record.id.as_uuid())).await?;
                 return Err(match <[_]>::first(&rows) {
                     Some(row) if row.version == expected_version => unresolved,
                     found => missing_or_stale(found.is_some()),
                 });
             }
-            let updated = update_row(conn, record, expected_version).await?;
+            let updated = update_row(conn, cx, record, expected_version).await?;
             expect_changed(conn, updated, K::TABLE, (tenant, record.id.as_uuid())).await?;
             as_written(conn, tenant, record).await
         })

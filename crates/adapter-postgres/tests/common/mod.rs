@@ -42,6 +42,7 @@ pub async fn env_with_pool(max_size: usize) -> Env {
         settings,
         Arc::new(Sha256ChainHasher),
         clock.clone(),
+        aura_adapter_postgres::testing::test_seal(),
     )
     .await
     .expect("stores");
@@ -166,9 +167,15 @@ pub async fn pool_on(db: &TestDatabase, clock: Arc<dyn Clock>) -> PgStores {
         max_size: 8,
         ..Default::default()
     };
-    PgStores::connect(db.app_url(), settings, Arc::new(Sha256ChainHasher), clock)
-        .await
-        .expect("stores")
+    PgStores::connect(
+        db.app_url(),
+        settings,
+        Arc::new(Sha256ChainHasher),
+        clock,
+        aura_adapter_postgres::testing::test_seal(),
+    )
+    .await
+    .expect("stores")
 }
 
 /// `clock`, holding `db` alive as long as anything (a store) holds the clock.

@@ -1,7 +1,7 @@
 //! `OrganisationRepository`: one profile per tenant, created at expected version 0,
 //! replaced at the version read.
 
-use aura_gdpr_registers::{Contact, JointController, OrganisationProfile};
+use aura_gdpr_registers::{Contact, CountryCode, JointController, OrganisationProfile};
 use aura_shared_kernel::{Conflict, StoreError};
 
 use crate::{
@@ -17,6 +17,7 @@ pub fn profile(legal_name: &str) -> OrganisationProfile {
     OrganisationProfile {
         legal_name: legal_name.to_owned(),
         address: Some("Hauptstraße 1\n10115 Berlin\nGermany".to_owned()),
+        country: CountryCode::parse("country", "DE").ok(),
         contact_email: Some("privacy@acme.example".to_owned()),
         contact_phone: Some("+49 30 1234567".to_owned()),
         dpo: Some(Contact {

@@ -1,0 +1,2 @@
+DROP TABLE data_subject_request_numbers;
+DROP TABLE data_subject_requests;
