@@ -498,9 +498,13 @@ mod tests {
         }
     }
 
-    /// Records the requests a confirmation opens (the lead's use cases, later).
+    /// Records the requests a confirmation opens (the requests' use cases stand in for
+    /// it in the black-box tests); refuses while `failing` is set.
     #[derive(Default)]
-    struct Opened(Mutex<Vec<(TenantScope, RequestFields)>>);
+    struct Opened(
+        Mutex<Vec<(TenantScope, RequestFields)>>,
+        std::sync::atomic::AtomicBool,
+    );
 
     #[async_trait::async_trait]
     impl RequestIntakeSink for Opened {
@@ -511,6 +515,9 @@ mod tests {
             _: IntakeId,
             _: &RequestContext,
         ) -> Result<OpenedRequest, UseCaseError> {
+            if self.1.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(UseCaseError::Internal("the register is down".into()));
+            }
             self.0.lock().expect("opened").push((scope.clone(), fields));
             Ok(OpenedRequest {
                 id: RequestId::generate(),
@@ -835,5 +842,32 @@ mod tests {
         assert!((1..=30).contains(&retry), "{retry}");
         let (_, page) = body_of(last).await;
         assert!(page.contains("Zu viele Anfragen") || page.contains("Too many requests"));
+    }
+
+    #[actix_web::test]
+    async fn a_confirmation_that_cannot_open_its_request_leaves_the_link_working() {
+        let world = world(None);
+        tenant(&world, "mueller", enabled("en")).await;
+        let app = app!(world);
+        let response =
+            actix::call_service(&app, post("/public/mueller/requests", GOOD).to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let path = link(&world);
+        world
+            .opened
+            .1
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let (status, page) =
+            body_of(actix::call_service(&app, post(&path, "").to_request()).await).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(page.contains("Something went wrong"));
+        world
+            .opened
+            .1
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let (status, _) =
+            body_of(actix::call_service(&app, post(&path, "").to_request()).await).await;
+        assert_eq!(status, StatusCode::OK, "the intake was put back");
+        assert_eq!(world.opened.0.lock().expect("opened").len(), 1);
     }
 }
