@@ -17,28 +17,7 @@ async fn send(
     if_match: Option<i64>,
     body: Option<Value>,
 ) -> (StatusCode, Option<String>, Value) {
-    let mut request = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(&who.access);
-    if let Some(v) = if_match {
-        request = request.header("If-Match", format!("\"{v}\""));
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let etag = response
-        .headers()
-        .get("etag")
-        .map(|e| e.to_str().unwrap().to_owned());
-    let text = response.text().await.unwrap();
-    (
-        status,
-        etag,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    app.send(method, path, who, if_match, body).await
 }
 
 fn activity(name: &str, processors: &[&str]) -> Value {

@@ -55,6 +55,7 @@ pub mod intakes;
 pub mod limits;
 pub mod owners;
 pub mod registers;
+pub mod requests;
 pub mod resets;
 pub mod sessions;
 pub mod tasks;
@@ -77,6 +78,7 @@ use aura_identity::ports::{
 use aura_jobs::JobQueue;
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
+use aura_requests::request::Requests;
 use aura_shared_kernel::{Clock, FixedClock, SystemClock, TenantScope};
 use aura_tasks::ports::TaskRepository;
 
@@ -380,6 +382,8 @@ pub struct RegisterStores {
     pub policy_versions: Arc<dyn PolicyVersions>,
     /// Tasks as a kernel register (the task repository, reminders planned on writes).
     pub tasks: Arc<dyn RecordStore<aura_tasks::Tasks>>,
+    /// Data-subject requests.
+    pub requests: Arc<dyn RecordStore<Requests>>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -403,6 +407,7 @@ impl RegisterStores {
             + RecordStore<Policies>
             + PolicyVersions
             + TaskRepository
+            + RecordStore<Requests>
             + 'static,
     {
         Self {
@@ -411,6 +416,7 @@ impl RegisterStores {
             processors: store.clone(),
             policies: store.clone(),
             policy_versions: store.clone(),
+            requests: store.clone(),
             tasks: tasks::records::kernel_store(store, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
@@ -427,6 +433,7 @@ impl RegisterStores {
             + RecordStore<Policies>
             + PolicyVersions
             + TaskRepository
+            + RecordStore<Requests>
             + 'static,
     {
         let store = Arc::new(store);
@@ -512,6 +519,13 @@ macro_rules! register_contract_tests {
             current_version_follows_the_published_version,
             list_filters,
             version_writes_keep_a_valid_chain,
+        });
+        $crate::__contract_module!(__register_contract_stores: requests => requests {
+            references_are_numbered_per_tenant_and_year,
+            the_case_reads_back_as_written,
+            checklist_references_are_checked_in_the_write,
+            list_filters,
+            other_tenants_requests_are_out_of_reach,
         });
     };
 }
