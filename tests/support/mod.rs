@@ -101,6 +101,7 @@ impl TestApp {
             .env("RATE_LIMIT_AUTH_PER_MINUTE", "1000000")
             .env("RATE_LIMIT_TENANT_PER_MINUTE", "10000000")
             .env("RATE_LIMIT_TENANT_BURST", "1000000")
+            .env("RATE_LIMIT_INTAKE_PER_MINUTE", "1000000")
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

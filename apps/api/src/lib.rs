@@ -42,7 +42,11 @@ use aura_jobs::{JobQueue, Worker, WorkerPorts};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::{RecordStore, RecordUseCases};
 use aura_requests::{
-    RequestCases, request::Requests, rules::RequestRules, settings::TenantCalendars,
+    RequestCases,
+    intake::{IntakeService, IntakeStore},
+    request::Requests,
+    rules::RequestRules,
+    settings::TenantCalendars,
 };
 use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId};
 use aura_tasks::{
@@ -83,6 +87,8 @@ struct Stores {
     jobs: Arc<dyn JobQueue>,
     reviews: Arc<dyn aura_gdpr_registers::reviews::ReviewDates>,
     requests: Arc<dyn RecordStore<Requests>>,
+    /// The public intake's pending submissions.
+    intakes: Arc<dyn IntakeStore>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -314,6 +320,7 @@ impl Application {
         let jwks = tokens.jwks();
         let direct_mailer = build_mailer(&settings)?;
         let mailer = in_background(&settings, direct_mailer.clone());
+        let intake_mailer = mailer.clone();
 
         let identity = IdentityServices::new(
             IdentityPorts {
@@ -383,6 +390,15 @@ impl Application {
                 hsts_max_age_secs: settings.hsts_max_age_secs,
             },
             limits,
+            // The public intake page: a confirmation opens its request through the
+            // requests' use cases (the one create path: clock, reference, audit event).
+            intake: Some(IntakeService::new(
+                stores.intakes.clone(),
+                Arc::new(stores.requests(clock.clone()).records().clone()),
+                intake_mailer,
+                Arc::new(RandomSecrets),
+                settings.public_base_url.clone(),
+            )),
         };
 
         let listener = TcpListener::bind(&settings.bind_addr)
@@ -581,6 +597,11 @@ async fn rate_limits(
             config.tenant_per_minute,
             config.tenant_burst,
         )?,
+        intake: quota(
+            "RATE_LIMIT_INTAKE_PER_MINUTE",
+            config.intake_per_minute,
+            config.intake_per_minute,
+        )?,
     };
     let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
         Some(url) => {
@@ -662,6 +683,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         jobs: Arc::new(store.clone()),
         reviews: Arc::new(store.clone()),
         requests: Arc::new(store.clone()),
+        intakes: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -722,6 +744,7 @@ async fn postgres_stores(
         jobs: Arc::new(stores.clone()),
         reviews: Arc::new(stores.clone()),
         requests: stores.requests(),
+        intakes: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

@@ -34,7 +34,9 @@
 //! - [`review_contract_tests!`]: review dates that become tasks, over a
 //!   [`tasks::reviews::ReviewStores`];
 //! - [`ai_contract_tests!`]: the AI assistant, over an [`AiStores`];
-//! - [`idempotency_contract_tests!`]: the idempotency store, over an [`IdempotencyStores`].
+//! - [`idempotency_contract_tests!`]: the idempotency store, over an [`IdempotencyStores`];
+//! - [`intake_contract_tests!`]: the public intake's store, over an
+//!   [`intakes::IntakeStores`].
 //!
 //! The queue's and the reviews' contracts claim across tenants, so unlike the others they
 //! need stores no other contract uses at the same time: [`adapter_contract_tests!`] opens
@@ -49,6 +51,7 @@ pub mod ai;
 pub mod audit;
 pub mod fixtures;
 pub mod idempotency;
+pub mod intakes;
 pub mod limits;
 pub mod owners;
 pub mod registers;
@@ -227,6 +230,11 @@ macro_rules! __adapter_suites {
             $open,
             $clock,
             $crate::AiStores::from_single
+        ));
+        $crate::intake_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::intakes::IntakeStores::from_single
         ));
     };
 }

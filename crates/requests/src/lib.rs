@@ -47,6 +47,7 @@ pub mod calendar;
 pub mod cases;
 pub mod checklist;
 pub mod clock;
+pub mod intake;
 pub mod request;
 pub mod rules;
 pub mod settings;
