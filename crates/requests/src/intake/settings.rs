@@ -7,6 +7,8 @@
 
 use aura_shared_kernel::TenantSettings;
 
+use crate::settings::{INTAKE_ENABLED, INTAKE_LANGUAGE, PRIVACY_CONTACT};
+
 /// A language the intake page and its mail are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IntakeLanguage {
@@ -50,20 +52,21 @@ pub struct IntakeSettings {
 
 impl IntakeSettings {
     /// Reads the settings; a missing or mistyped value takes its default (the page stays
-    /// off unless `requests_intake_enabled` is exactly `true`).
+    /// off unless `requests_intake_enabled` is exactly `true`; `PATCH /tenants/me` refuses
+    /// mistyped values, see `RequestSettings::parse`).
     pub fn of(settings: &TenantSettings) -> Self {
         let map = settings.as_map();
         let enabled = map
-            .get("requests_intake_enabled")
+            .get(INTAKE_ENABLED)
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false);
         let language = map
-            .get("requests_intake_language")
+            .get(INTAKE_LANGUAGE)
             .and_then(serde_json::Value::as_str)
             .and_then(IntakeLanguage::parse)
             .unwrap_or_default();
         let privacy_contact = map
-            .get("privacy_contact")
+            .get(PRIVACY_CONTACT)
             .and_then(serde_json::Value::as_str)
             .map(str::trim)
             .filter(|contact| !contact.is_empty())
