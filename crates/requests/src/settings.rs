@@ -83,7 +83,10 @@ impl RequestSettings {
                 format!("must be a list of at most {MAX_CLOSING_DAYS} dates (YYYY-MM-DD)"),
             ),
         }
-        if map.get(INTAKE_ENABLED).is_some_and(|v| !v.is_boolean() && !v.is_null()) {
+        if map
+            .get(INTAKE_ENABLED)
+            .is_some_and(|v| !v.is_boolean() && !v.is_null())
+        {
             errors.push(INTAKE_ENABLED, "must be true or false");
         }
         let language = map.get(INTAKE_LANGUAGE).filter(|v| !v.is_null());
