@@ -27,6 +27,7 @@ pub use list::{Cursor, ListPage, ListQuery, Sort};
 pub use record::{Record, RecordActions, RecordKind};
 pub use reference::{MEMBER, Reference};
 pub use service::{
-    NoRules, RecordRules, RecordUseCases, Source, at_version, check_cursor, check_sort, sort_refusal,
+    NoRules, RecordRules, RecordUseCases, Source, at_version, check_cursor, check_sort,
+    sort_refusal,
 };
 pub use store::RecordStore;

@@ -140,7 +140,10 @@ mod tests {
             assert!(cursor("2027-03-01").fits(sort));
             assert!(cursor("").fits(sort), "an undated record's cursor");
             assert!(!cursor("Payroll").fits(sort), "a name sort's cursor");
-            assert!(!cursor("2026-11-24T10:00:00Z").fits(sort), "an -updated_at cursor");
+            assert!(
+                !cursor("2026-11-24T10:00:00Z").fits(sort),
+                "an -updated_at cursor"
+            );
         }
         assert!(!cursor("2027-03-01").fits(Sort::Created));
     }
