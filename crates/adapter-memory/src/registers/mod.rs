@@ -27,7 +27,7 @@ use aura_gdpr_registers::{
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
-use aura_shared_kernel::{Conflict, StoreError, TenantId};
+use aura_shared_kernel::{Conflict, StoreError, TenantId, ValidationErrors};
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
@@ -72,9 +72,13 @@ pub(crate) trait Listed {
     fn updated_at(&self) -> OffsetDateTime;
     /// The due date: the key of the due sorts (`None` sorts after every date).
     fn due_on(&self) -> Option<Date>;
+    /// Whether these rows fall due: the due sorts are refused otherwise, as PostgreSQL
+    /// refuses them for a table without a due column.
+    const SORTS_BY_DUE: bool;
 }
 
 impl<K: RecordKind> Listed for Record<K> {
+    const SORTS_BY_DUE: bool = K::SORTS_BY_DUE;
     fn id(&self) -> Uuid {
         self.id.as_uuid()
     }
@@ -171,13 +175,20 @@ impl<'a> After<'a> {
 }
 
 /// One page of `rows` (already filtered) in the order of `sort`, resuming after
-/// `after`, at most `limit` items; `next` is the last item's cursor when more follow.
+/// `after`, at most `limit` items; `next` is the last item's cursor when more follow. A
+/// due sort of rows that do not fall due is `StoreError::Invalid` naming `sort`.
 pub(crate) fn page<T: Listed>(
     mut rows: Vec<T>,
     sort: Sort,
     after: Option<&Cursor>,
     limit: usize,
 ) -> Result<ListPage<T>, StoreError> {
+    if sort.is_due() && !T::SORTS_BY_DUE {
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            "sort",
+            "this list has no due dates",
+        )));
+    }
     if let Some(cursor) = after {
         let after = After::decode(sort, cursor)?;
         rows.retain(|row| after.comes_before(sort, row));
