@@ -3,12 +3,11 @@
 //! for proof of identity has none), some due on the same day, walked in pages of every
 //! size: undated requests come after every dated one (before them in `-due_on`), a cursor
 //! on an undated request continues among the undated ones, and no page repeats or skips a
-//! request. Every other register refuses these sorts (`records::due_sorts_only_where_records_fall_due`).
+//! request. Every other register refuses these sorts
+//! (`records::due_sorts_only_where_records_fall_due`).
 
 use aura_records::{ListQuery, RecordKind};
-use aura_requests::request::{
-    Channel, DataSubject, DataSubjectRequest, RequestFields, Requests, Right, SubjectCategory,
-};
+use aura_requests::request::{DataSubjectRequest, Requests};
 use time::{Date, macros::date};
 
 use crate::{
@@ -18,6 +17,7 @@ use crate::{
         records::{new_record, record_event},
         register,
     },
+    requests::request_fields,
 };
 
 /// The due dates of the requests a contract stores, in the order it stores them: ties
@@ -41,20 +41,7 @@ fn request(
     due_on: Option<Date>,
 ) -> DataSubjectRequest {
     let received_at = now(stores);
-    let fields = RequestFields {
-        received_at,
-        channel: Channel::Email,
-        subject: DataSubject {
-            name: "Sample Subject".to_owned(),
-            email: Some("subject@example.com".to_owned()),
-            contact: None,
-            category: SubjectCategory::Customer,
-        },
-        agent: None,
-        rights: vec![Right::Access],
-        scope: None,
-        assignee_id: None,
-    };
+    let fields = request_fields(received_at, "subject@example.com");
     let mut request = new_record::<Requests>(stores, rf, fields);
     let state = &mut request.derived;
     state.clock_starts_on = due_on.map(|_| received_at.date());
