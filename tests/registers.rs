@@ -260,6 +260,21 @@ async fn registers_work_end_to_end() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Processors do not fall due: the due sorts are refused, not served in some order.
+    for sort in ["due_on", "-due_on"] {
+        let (status, _, problem) = send(
+            &app,
+            Method::GET,
+            &format!("/api/v1/processors?sort={sort}"),
+            &viewer,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{sort}: {problem}");
+        assert_eq!(problem["code"], "invalid_query", "{sort}");
+        assert_eq!(problem["errors"][0]["field"], "sort", "{sort}");
+    }
     let (_, _, due) = send(
         &app,
         Method::GET,

@@ -470,8 +470,9 @@ impl RegisterStores {
 /// `records::insert_then_get::<Activities>`) and then its own.
 ///
 /// The expansion defines a function `__register_contract_stores` and the modules
-/// `organisation`, `activities`, `processors` and `policies` in the calling module, so
-/// call the macro once per module (it may share a module with [`contract_tests!`]).
+/// `organisation`, `activities`, `processors`, `tasks`, `due_sorts`, `policies` and `requests` in the
+/// calling module, so call the macro once per module (it may share a module with
+/// [`contract_tests!`]).
 #[macro_export]
 macro_rules! register_contract_tests {
     ($stores:expr $(,)?) => {
@@ -506,6 +507,10 @@ macro_rules! register_contract_tests {
         });
         // Tasks' own contracts are `task_contract_tests!`'s; here the shared ones.
         $crate::__record_contract_module!(tasks: $crate::tasks::Tasks {});
+        // The due sorts, on the register whose records fall due.
+        $crate::__contract_module!(__register_contract_stores: due_sorts => registers::due_sorts {
+            requests_page_through_the_due_sorts,
+        });
         $crate::__record_contract_module!(policies: $crate::registers::Policies {
             delete_removes_the_versions,
             versions_are_numbered_in_sequence,
@@ -548,6 +553,7 @@ macro_rules! __record_contract_module {
                 other_tenants_records_are_out_of_reach,
                 all_is_oldest_first,
                 list_pages_through_every_sort,
+                due_sorts_only_where_records_fall_due,
                 writes_keep_a_valid_chain,
             });
             $crate::__contract_cases!(__register_contract_stores => registers::$area {

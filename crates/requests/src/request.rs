@@ -423,6 +423,13 @@ impl RecordKind for Requests {
             .collect()
     }
 
+    /// Lists sort by the date the answer is due (`sort=due_on`).
+    const SORTS_BY_DUE: bool = true;
+
+    fn due_on(request: &Record<Requests>) -> Option<Date> {
+        request.derived.due_on
+    }
+
     fn derived_at_creation(actor: Option<UserId>) -> RequestState {
         RequestState {
             created_by: actor,
