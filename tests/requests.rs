@@ -142,6 +142,26 @@ async fn the_acceptance_table_through_the_api() {
         .map(|n| format!("DSR-2026-{n:04}"))
         .collect();
     assert_eq!(references, expected);
+    // Sorted by due date, soonest first, in pages that continue by cursor.
+    let mut dues = Vec::new();
+    let mut next = format!("{REQUESTS}?sort=due_on&limit=7");
+    loop {
+        let (status, page) = app.get(&next, &tenants["DE"].access).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            dues.push(item["due_on"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => next = format!("{REQUESTS}?sort=due_on&limit=7&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let german = rows
+        .iter()
+        .filter(|(_, country, ..)| *country == "DE")
+        .count();
+    assert_eq!(dues.len(), german);
+    assert!(dues.windows(2).all(|w| w[0] <= w[1]), "{dues:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
