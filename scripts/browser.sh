@@ -41,14 +41,18 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
 fi
 
 aura_create_db browser
+# The port is chosen first: the links in the intake's confirmation mails carry
+# PUBLIC_BASE_URL, and the scenario follows them in the browser as a person would.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 aura_start_api api DATABASE_URL="$AURA_APP_URL" MIGRATION_DATABASE_URL="$AURA_OWNER_URL" \
-    RUN_MIGRATIONS=true \
+    RUN_MIGRATIONS=true BIND_ADDR="127.0.0.1:$port" PUBLIC_BASE_URL="http://aura-api.test:$port" \
     PASSWORD_PEPPER="$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')"
 echo "== aura-api on 127.0.0.1:$AURA_PORT (database $AURA_DB), seen by Chromium as aura-api.test"
 
 set +e
 AURA_BASE_URL="http://aura-api.test:$AURA_PORT" AURA_BROWSER_RESOLVE="aura-api.test=127.0.0.1" \
-    AURA_MAIL_DIR="$AURA_TMP/api/mail" node "$HARNESS/run.mjs" "$@"
+    AURA_API_URL="http://127.0.0.1:$AURA_PORT" AURA_MAIL_DIR="$AURA_TMP/api/mail" \
+    node "$HARNESS/run.mjs" "$@"
 status=$?
 set -e
 if [ "$status" -ne 0 ]; then

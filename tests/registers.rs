@@ -17,28 +17,7 @@ async fn send(
     if_match: Option<i64>,
     body: Option<Value>,
 ) -> (StatusCode, Option<String>, Value) {
-    let mut request = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(&who.access);
-    if let Some(v) = if_match {
-        request = request.header("If-Match", format!("\"{v}\""));
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let etag = response
-        .headers()
-        .get("etag")
-        .map(|e| e.to_str().unwrap().to_owned());
-    let text = response.text().await.unwrap();
-    (
-        status,
-        etag,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    app.send(method, path, who, if_match, body).await
 }
 
 fn activity(name: &str, processors: &[&str]) -> Value {
@@ -281,6 +260,21 @@ async fn registers_work_end_to_end() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Processors do not fall due: the due sorts are refused, not served in some order.
+    for sort in ["due_on", "-due_on"] {
+        let (status, _, problem) = send(
+            &app,
+            Method::GET,
+            &format!("/api/v1/processors?sort={sort}"),
+            &viewer,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{sort}: {problem}");
+        assert_eq!(problem["code"], "invalid_query", "{sort}");
+        assert_eq!(problem["errors"][0]["field"], "sort", "{sort}");
+    }
     let (_, _, due) = send(
         &app,
         Method::GET,

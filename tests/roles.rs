@@ -29,23 +29,8 @@ async fn send(
     if_match: Option<i64>,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(&who.access);
-    if let Some(v) = if_match {
-        request = request.header("If-Match", format!("\"{v}\""));
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let (status, _, body) = app.send(method, path, who, if_match, body).await;
+    (status, body)
 }
 
 fn route(method: Method, path: &str, body: Option<Value>, needs: Option<Permission>) -> Route {
@@ -548,6 +533,7 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
     // The AI assistant: everyone reads suggestions; members and up generate and decide.
     for (role, caller) in &callers {
         checked += ai_cells(&app, &owner, *role, caller, &mut mismatches).await;
+        checked += request_cells(&app, &owner, *role, caller, &mut mismatches).await;
     }
 
     // Every denial above is in the trail.
@@ -658,4 +644,166 @@ async fn ai_cells(
         }
     }
     count
+}
+
+/// The data-subject request routes for one caller, on fresh requests made by the owner:
+/// everyone reads, members and up handle them, admins and owners delete. Returns the
+/// number of cells checked.
+async fn request_cells(
+    app: &TestApp,
+    owner: &Account,
+    role: Role,
+    caller: &Account,
+    mismatches: &mut Vec<String>,
+) -> usize {
+    const REQUESTS: &str = "/api/v1/data-subject-requests";
+    let body = json!({"channel": "email", "rights": ["access"],
+        "subject": {"name": "Matrix Person", "email": "matrix@example.org", "category": "customer"}});
+    let mut fresh = Vec::new();
+    for _ in 0..11 {
+        let (status, created) =
+            send(app, Method::POST, REQUESTS, owner, None, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        fresh.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let path = |i: usize, action: &str| format!("{REQUESTS}/{}{action}", fresh[i]);
+    // Request 9 answered (to close), request 10 with a checklist item (to update).
+    let (status, _) = send(
+        app,
+        Method::POST,
+        &path(9, "/answer"),
+        owner,
+        Some(1),
+        Some(json!({"outcome": "fulfilled"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let item = json!({"kind": "search", "title": "Search the archive"});
+    let (status, with_item) = send(
+        app,
+        Method::POST,
+        &path(10, "/checklist/items"),
+        owner,
+        Some(1),
+        Some(item.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{with_item}");
+    let item_id = with_item["checklist"][0]["id"].as_str().unwrap().to_owned();
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            format!("{REQUESTS}?overdue=true"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::POST,
+            REQUESTS.into(),
+            None,
+            Some(body.clone()),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::GET,
+            path(0, ""),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::PUT,
+            path(0, ""),
+            Some(1),
+            Some(body.clone()),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::DELETE,
+            path(1, ""),
+            Some(1),
+            None,
+            Permission::DeleteRecords,
+        ),
+        (
+            Method::POST,
+            path(2, "/verify-identity"),
+            Some(1),
+            Some(json!({"result": "confirmed", "method": "known_account"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(3, "/request-information"),
+            Some(1),
+            Some(json!({"asked": "clarification"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(4, "/extend"),
+            Some(1),
+            Some(json!({"months": 1, "reasons": "Many archives"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(5, "/answer"),
+            Some(1),
+            Some(json!({"outcome": "no_data_held"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(6, "/withdraw"),
+            Some(1),
+            None,
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(7, "/checklist"),
+            Some(1),
+            None,
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(8, "/checklist/items"),
+            Some(1),
+            Some(item),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(9, "/close"),
+            Some(2),
+            None,
+            Permission::WriteRecords,
+        ),
+        (
+            Method::PATCH,
+            path(10, &format!("/checklist/items/{item_id}")),
+            Some(2),
+            Some(json!({"status": "done"})),
+            Permission::WriteRecords,
+        ),
+    ];
+    let checked = cases.len();
+    for (method, path, tag, body, needs) in cases {
+        let allowed = role.allows(needs);
+        let (status, response) = send(app, method.clone(), &path, caller, tag, body).await;
+        let ok = if allowed {
+            status.is_success()
+        } else {
+            status == StatusCode::FORBIDDEN
+        };
+        if !ok {
+            mismatches.push(format!(
+                "{role} {method} {path} → {status} (allowed: {allowed}) {response}"
+            ));
+        }
+    }
+    checked
 }

@@ -19,28 +19,7 @@ async fn send(
     if_match: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, Option<String>, Value) {
-    let mut request = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(&who.access);
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let etag = response
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let text = response.text().await.unwrap();
-    (
-        status,
-        etag,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    app.send_tagged(method, path, who, if_match, body).await
 }
 
 fn fields_named(problem: &Value) -> Vec<String> {

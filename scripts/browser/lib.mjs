@@ -4,7 +4,7 @@
 // page errors of each page collected, and assertions with clear failure messages.
 //
 // A scenario file exports `scenarios`, a list of { name, run(env) }; run.mjs launches one
-// browser and runs them all. `env` holds { browser, base, mailDir }; withPage() opens a
+// browser and runs them all. `env` holds { browser, base, apiBase, mailDir }; withPage() opens a
 // guarded page for a scenario and closes it afterwards.
 import { chromium } from "playwright-core";
 
@@ -121,4 +121,55 @@ function originOf(url) {
   } catch {
     return url;
   }
+}
+
+/**
+ * The newest captured mail (an .eml of MAIL_TRANSPORT=file in `mailDir`) whose text
+ * contains `needle`, waiting up to `timeoutMs` for it (the API hands mail to a background
+ * sender, so it may land after the page answered). Fails when none arrives.
+ */
+export async function waitForMail(mailDir, needle, timeoutMs = 10_000) {
+  expect(mailDir, "AURA_MAIL_DIR is not set (the API's MAIL_DIR with MAIL_TRANSPORT=file)");
+  const { readdir, readFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const names = (await readdir(mailDir).catch(() => []))
+      .filter((name) => name.endsWith(".eml") && !name.startsWith("."))
+      .sort()
+      .reverse();
+    for (const name of names) {
+      const text = await readFile(join(mailDir, name), "utf8");
+      if (text.includes(needle)) {
+        return text;
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new AssertionError(`no mail containing "${needle}" in ${mailDir} within ${timeoutMs} ms`);
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/**
+ * A JSON call to the API from the test itself (not the browser): { status, body }.
+ * `token` is sent as a bearer token; `body` as JSON.
+ */
+export async function api(base, method, path, { token, body } = {}) {
+  const headers = { accept: "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = text;
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
 }

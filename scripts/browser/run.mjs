@@ -5,7 +5,9 @@
 //
 // Without file arguments every scenarios/*.mjs runs. AURA_BROWSER_RESOLVE maps host names
 // inside the browser ("aura-api.test=127.0.0.1,..."), AURA_MAIL_DIR is the folder of the
-// API's captured mail (MAIL_TRANSPORT=file), for scenarios that follow a mailed link.
+// API's captured mail (MAIL_TRANSPORT=file), for scenarios that follow a mailed link, and
+// AURA_API_URL the API as this process reaches it (for set-up and checks through the JSON
+// API; default AURA_BASE_URL).
 import { readdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,6 +20,7 @@ if (!base) {
   process.exit(2);
 }
 const mailDir = process.env.AURA_MAIL_DIR;
+const apiBase = process.env.AURA_API_URL || base;
 const files = process.argv.length > 2
   ? process.argv.slice(2).map((file) => resolve(file))
   : readdirSync(join(here, "scenarios"))
@@ -47,7 +50,7 @@ try {
       const name = `${basename(file, ".mjs")}: ${scenario.name}`;
       const started = Date.now();
       try {
-        await scenario.run({ browser, base, mailDir });
+        await scenario.run({ browser, base, apiBase, mailDir });
         passed += 1;
         console.log(`PASS ${name} (${Date.now() - started} ms)`);
       } catch (error) {

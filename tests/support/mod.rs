@@ -32,6 +32,8 @@ pub struct TestApp {
     pepper: String,
     keys_dir: PathBuf,
     child: Child,
+    /// Every line the server logged so far (JSON), for tests that read the log.
+    log: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// A user the tests created, with a fresh token pair.
@@ -99,6 +101,7 @@ impl TestApp {
             .env("RATE_LIMIT_AUTH_PER_MINUTE", "1000000")
             .env("RATE_LIMIT_TENANT_PER_MINUTE", "10000000")
             .env("RATE_LIMIT_TENANT_BURST", "1000000")
+            .env("RATE_LIMIT_INTAKE_PER_MINUTE", "1000000")
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -122,8 +125,15 @@ impl TestApp {
         })
         .await
         .expect("aura-api listens within 60 s");
-        // Keep draining the log so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // Keep draining the log (kept for `logged`) so the server never blocks on a full
+        // pipe.
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().unwrap().push(line);
+            }
+        });
         Self {
             base: format!("http://127.0.0.1:{port}"),
             dir,
@@ -135,7 +145,61 @@ impl TestApp {
                 .build()
                 .unwrap(),
             child,
+            log,
         }
+    }
+
+    /// The server's log so far, one JSON line each.
+    pub fn logged(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Sends a request as `who` with an optional `If-Match` version; returns status,
+    /// `ETag` and the JSON body (the text when it is not JSON).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        who: &Account,
+        if_match: Option<i64>,
+        body: Option<Value>,
+    ) -> (StatusCode, Option<String>, Value) {
+        let tag = if_match.map(|v| format!("\"{v}\""));
+        self.send_tagged(method, path, who, tag.as_deref(), body)
+            .await
+    }
+
+    /// [`TestApp::send`] with the `If-Match` header's text as given (`"3"`, `*`, junk).
+    pub async fn send_tagged(
+        &self,
+        method: Method,
+        path: &str,
+        who: &Account,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Option<String>, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&who.access);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get("etag")
+            .map(|e| e.to_str().unwrap().to_owned());
+        let text = response.text().await.unwrap();
+        (
+            status,
+            etag,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// The server's process id (for signals).

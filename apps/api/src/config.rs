@@ -122,6 +122,8 @@ pub struct RateLimitSettings {
     pub auth_per_minute: u32,
     pub tenant_per_minute: u32,
     pub tenant_burst: u32,
+    /// Submissions a minute to one tenant's public request intake page (also the burst).
+    pub intake_per_minute: u32,
     /// Keep the counts in Redis instead of PostgreSQL.
     pub redis_url: Option<Secret>,
 }
@@ -153,6 +155,9 @@ pub struct Settings {
     pub bcrypt_cost: u32,
     pub signup_enabled: bool,
     pub password_reset_url: String,
+    /// Where the service is reached from outside (`PUBLIC_BASE_URL`): the links in the
+    /// public intake's confirmation mails start with it.
+    pub public_base_url: String,
     pub mail: MailTransport,
     pub mail_from: String,
     pub cors_allowed_origins: Vec<String>,
@@ -395,6 +400,13 @@ impl Settings {
             r.problems
                 .push("PASSWORD_RESET_URL: must contain {token}".to_owned());
         }
+        let public_base_url = r.string("PUBLIC_BASE_URL", "http://localhost:8080");
+        if !url::Url::parse(&public_base_url)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+        {
+            r.problems
+                .push("PUBLIC_BASE_URL: must be an http:// or https:// URL".to_owned());
+        }
         let ai = ai_settings(&mut r);
         let worker = worker_config(&mut r);
         let observability = observability_settings(&mut r, &bind_addr);
@@ -432,6 +444,7 @@ impl Settings {
             bcrypt_cost: r.ranged("BCRYPT_COST", 12u32, 10, 16),
             signup_enabled: r.flag("SIGNUP_ENABLED", true),
             password_reset_url,
+            public_base_url,
             mail,
             mail_from: r.string("MAIL_FROM", "AURA-GDPR <no-reply@localhost>"),
             cors_allowed_origins,
@@ -541,13 +554,15 @@ fn observability_settings(r: &mut Reader<'_>, bind_addr: &str) -> ObservabilityS
 /// an attacker gets half a hash a second per address, a shared office NAT still signs in
 /// its people), and per tenant 600 requests a minute with bursts of 100 (a busy
 /// organisation's users and scripts stay far below it; one runaway client cannot take
-/// the service from everyone else).
+/// the service from everyone else), and 20 submissions a minute to one tenant's public
+/// intake page (each sends a mail; a real organisation gets a few a week).
 fn rate_limit_settings(r: &mut Reader<'_>) -> RateLimitSettings {
     RateLimitSettings {
         enabled: r.flag("RATE_LIMIT_ENABLED", true),
         auth_per_minute: r.ranged("RATE_LIMIT_AUTH_PER_MINUTE", 30u32, 1, 10_000_000),
         tenant_per_minute: r.ranged("RATE_LIMIT_TENANT_PER_MINUTE", 600u32, 1, 10_000_000),
         tenant_burst: r.ranged("RATE_LIMIT_TENANT_BURST", 100u32, 1, 10_000_000),
+        intake_per_minute: r.ranged("RATE_LIMIT_INTAKE_PER_MINUTE", 20u32, 1, 10_000_000),
         redis_url: r.url("REDIS_URL", &["redis", "rediss"]),
     }
 }
@@ -747,6 +762,7 @@ mod tests {
         assert_eq!(settings.rate_limits.auth_per_minute, 30);
         assert_eq!(settings.rate_limits.tenant_per_minute, 600);
         assert_eq!(settings.rate_limits.tenant_burst, 100);
+        assert_eq!(settings.rate_limits.intake_per_minute, 20);
         assert!(settings.rate_limits.redis_url.is_none());
         let problems = Settings::from_vars(&vars(&[
             ("RATE_LIMIT_ENABLED", "sometimes"),

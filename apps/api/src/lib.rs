@@ -43,6 +43,7 @@ use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::{RecordStore, RecordUseCases};
 use aura_requests::{
     RequestCases,
+    intake::{IntakeService, IntakeStore},
     jobs::{OverdueRequests, RequestJobPorts},
     request::Requests,
     rules::RequestRules,
@@ -90,6 +91,8 @@ struct Stores {
     requests: Arc<dyn RecordStore<Requests>>,
     /// The request writes with their reminder plan (the same store as `requests`).
     request_repository: Arc<dyn RequestRepository>,
+    /// The public intake's pending submissions.
+    intakes: Arc<dyn IntakeStore>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -346,6 +349,7 @@ impl Application {
         let jwks = tokens.jwks();
         let direct_mailer = build_mailer(&settings)?;
         let mailer = in_background(&settings, direct_mailer.clone());
+        let intake_mailer = mailer.clone();
 
         let identity = IdentityServices::new(
             IdentityPorts {
@@ -415,6 +419,20 @@ impl Application {
                 hsts_max_age_secs: settings.hsts_max_age_secs,
             },
             limits,
+            // The public intake page: a confirmation opens its request through the
+            // requests' use cases (the one create path: clock, reference, audit event).
+            intake: Some(IntakeService::new(
+                stores.intakes.clone(),
+                Arc::new(
+                    stores
+                        .requests(clock.clone(), &settings.worker)
+                        .records()
+                        .clone(),
+                ),
+                intake_mailer,
+                Arc::new(RandomSecrets),
+                settings.public_base_url.clone(),
+            )),
         };
 
         let listener = TcpListener::bind(&settings.bind_addr)
@@ -613,6 +631,11 @@ async fn rate_limits(
             config.tenant_per_minute,
             config.tenant_burst,
         )?,
+        intake: quota(
+            "RATE_LIMIT_INTAKE_PER_MINUTE",
+            config.intake_per_minute,
+            config.intake_per_minute,
+        )?,
     };
     let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
         Some(url) => {
@@ -695,6 +718,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         reviews: Arc::new(store.clone()),
         requests: Arc::new(store.clone()),
         request_repository: Arc::new(store.clone()),
+        intakes: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -756,6 +780,7 @@ async fn postgres_stores(
         reviews: Arc::new(stores.clone()),
         requests: stores.requests(),
         request_repository: stores.request_repository(),
+        intakes: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

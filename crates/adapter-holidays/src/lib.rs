@@ -12,6 +12,8 @@
 //! Countries outside the EU-27 have no national holidays here: weekends and the tenant's own
 //! days close their calendar.
 
+#[cfg(feature = "test-support")]
+pub mod acceptance;
 mod countries;
 mod easter;
 mod rule;

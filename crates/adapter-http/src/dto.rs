@@ -175,6 +175,15 @@ pub struct ProfilePatchBody {
 #[serde(deny_unknown_fields)]
 pub struct TenantPatchBody {
     pub name: Option<String>,
+    /// The tenant's preferences (replaces them all). Keys the service reads:
+    /// `language` (en, de), `ai_enabled`, `ai_rate_limit_per_hour`,
+    /// `requests_clock_start` (`receipt`, the default, or `identity_confirmed`: when the
+    /// one-month clock of a request awaiting proof of identity starts),
+    /// `requests_closing_days` (the organisation's own closing days, `YYYY-MM-DD`, on top
+    /// of its country's public holidays), `requests_retention_years` (1–10, default 3:
+    /// years after closing before a request's person is pseudonymised),
+    /// `requests_intake_enabled` (the public intake page, default off),
+    /// `requests_intake_language` (en, de), `privacy_contact` (shown on that page).
     #[schema(schema_with = crate::schemas::optional_free_form)]
     pub settings: Option<serde_json::Value>,
 }

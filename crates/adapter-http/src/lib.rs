@@ -9,6 +9,7 @@ pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod public;
 pub mod request;
 pub mod route;
 pub mod routes;
@@ -23,12 +24,18 @@ pub use error::ApiError;
 pub use middleware::{deadline, observe};
 pub use state::{ApiState, EdgeConfig, Readiness, SystemInfo};
 
-/// Everything the service answers: state, routes, OpenAPI, Swagger UI at `/docs`, and a
-/// problem+json 404 for the rest. Wrap the `App` with [`observe`] as well.
+/// Everything the service answers: state, routes, OpenAPI, Swagger UI at `/docs`, the
+/// public intake pages (`/public/…`, HTML), and a problem+json 404 for the rest. Wrap the `App` with [`observe`] as well.
 pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        let intake = state.intake.clone().map(|service| public::PublicIntake {
+            service,
+            limits: state.limits.clone(),
+            trusted_proxies: state.edge.trusted_proxies.clone(),
+        });
         cfg.app_data(web::Data::new(state))
             .configure(routes::configure)
+            .configure(public::configure(intake))
             // No online validator: Swagger UI would otherwise load a badge from
             // validator.swagger.io (telling it the document's URL) on every non-local host.
             .service(

@@ -47,6 +47,7 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     let is_docs = req.path().starts_with("/docs");
+    let is_public_page = req.path().starts_with("/public/");
     let hsts = strict_transport_security(req.request());
     let scrape = req.path() == metrics::PATH;
     let in_flight = (!scrape).then(metrics::InFlight::start);
@@ -123,6 +124,11 @@ pub async fn observe(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
         );
+    } else if is_public_page {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PUBLIC_CONTENT_SECURITY_POLICY),
+        );
     }
     if let Some(hsts) = hsts {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
@@ -136,6 +142,11 @@ pub async fn observe(
 const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
      font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// What the public intake pages (`crate::public`) may do: load this origin's stylesheet
+/// and post their forms to this origin; no script, no image, no frame, nothing else.
+const PUBLIC_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// HSTS only for requests that came over HTTPS (RFC 6797 §7.2: not over plain HTTP).
 fn strict_transport_security(req: &HttpRequest) -> Option<HeaderValue> {

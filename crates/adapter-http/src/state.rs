@@ -6,7 +6,7 @@ use aura_gdpr_registers::Registers;
 use aura_idempotency::Idempotency;
 use aura_identity::IdentityServices;
 use aura_rate_limit::RateLimits;
-use aura_requests::RequestCases;
+use aura_requests::{RequestCases, intake::IntakeService};
 use aura_tasks::TaskService;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -79,4 +79,6 @@ pub struct ApiState {
     pub edge: EdgeConfig,
     /// Request rate limits (None: switched off with `RATE_LIMIT_ENABLED=false`).
     pub limits: Option<Arc<RateLimits>>,
+    /// The public intake page of data-subject requests (None: its pages answer 404).
+    pub intake: Option<IntakeService>,
 }

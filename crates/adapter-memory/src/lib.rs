@@ -21,6 +21,7 @@ mod ai;
 mod audit;
 mod idempotency;
 mod identity;
+mod intakes;
 mod jobs;
 mod limits;
 mod registers;
@@ -44,6 +45,9 @@ pub struct MemoryStore {
 
 struct Shared {
     state: Mutex<State>,
+    /// The public intake's pending submissions (`intakes.rs`), apart from `state`: they
+    /// are written with no other table.
+    intakes: Mutex<intakes::IntakeTable>,
     hasher: Arc<dyn ChainHasher>,
     clock: Arc<dyn Clock>,
 }
@@ -55,6 +59,7 @@ impl MemoryStore {
         Self {
             shared: Arc::new(Shared {
                 state: Mutex::new(State::default()),
+                intakes: Mutex::default(),
                 hasher,
                 clock,
             }),

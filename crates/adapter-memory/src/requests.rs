@@ -49,6 +49,13 @@ impl MemoryRecord for Requests {
         *last += 1;
         request.derived.reference = reference(year, *last);
     }
+
+    fn keep_assigned(stored: &Record<Requests>, request: &mut Record<Requests>) {
+        request
+            .derived
+            .reference
+            .clone_from(&stored.derived.reference);
+    }
 }
 
 /// The request writes with their reminder plan: the plan is checked first, then the

@@ -541,6 +541,25 @@ async fn a_cursor_from_another_sort_is_refused() {
     assert_eq!(field_errors(refused.unwrap_err()), ["cursor"]);
 }
 
+#[tokio::test]
+async fn a_register_without_due_dates_refuses_the_due_sorts() {
+    let world = World::new();
+    let team = world.team().await;
+    for sort in [Sort::Due, Sort::DueDesc] {
+        let query = ActivityQuery {
+            sort,
+            limit: 10,
+            ..ActivityQuery::default()
+        };
+        let refused = world
+            .registers
+            .activity_records()
+            .list(&team.member, &query, &ctx())
+            .await;
+        assert_eq!(field_errors(refused.unwrap_err()), ["sort"], "{sort:?}");
+    }
+}
+
 fn policy_fields(title: &str, owner: Option<UserId>) -> PolicyFields {
     serde_json::from_value(json!({
         "title": title,

@@ -47,6 +47,7 @@ fn conflict_rule(constraint: Option<&str>) -> Conflict {
         Some("policy_versions_number_key") => Conflict::VersionNumberTaken,
         Some("policy_versions_one_published_idx") => Conflict::AlreadyPublished,
         Some("jobs_dedupe_idx") => Conflict::DedupeKeyTaken,
+        Some("request_intakes_token_key") => Conflict::TokenTaken,
         _ => Conflict::Duplicate,
     }
 }

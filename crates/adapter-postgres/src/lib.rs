@@ -17,6 +17,7 @@ mod ai;
 mod audit;
 mod error;
 mod idempotency;
+mod intakes;
 mod jobs;
 mod limits;
 mod lookups;

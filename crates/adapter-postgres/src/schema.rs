@@ -316,3 +316,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     data_subject_requests,
 );
+
+diesel::table! {
+    request_intakes (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        token_hash -> Bytea,
+        sealed -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        confirmed_at -> Nullable<Timestamptz>,
+    }
+}

@@ -203,7 +203,7 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
           WHERE proname IN ('aura_find_login', 'aura_slug_taken', 'aura_find_refresh_token',
                             'aura_find_reset_token', 'aura_list_tenants',
                             'aura_claim_jobs', 'aura_schedule_for_active_tenants', 'aura_list_jobs',
-                            'aura_retry_job', 'aura_job_stats')
+                            'aura_retry_job', 'aura_job_stats', 'aura_find_public_intake')
             AND prosecdef AND proconfig::text LIKE '%search_path%'
             AND has_function_privilege('aura_app', oid, 'EXECUTE')
             AND proacl IS NOT NULL
@@ -211,7 +211,7 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
                              WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')",
     )
     .await;
-    assert_eq!(lookups, 10);
+    assert_eq!(lookups, 11);
 }
 
 #[tokio::test]

@@ -36,7 +36,9 @@
 //! - [`ai_contract_tests!`]: the AI assistant, over an [`AiStores`];
 //! - [`request_contract_tests!`]: the request store's writes with their reminder plan and
 //!   the retention job's read, over a [`RequestStores`];
-//! - [`idempotency_contract_tests!`]: the idempotency store, over an [`IdempotencyStores`].
+//! - [`idempotency_contract_tests!`]: the idempotency store, over an [`IdempotencyStores`];
+//! - [`intake_contract_tests!`]: the public intake's store, over an
+//!   [`intakes::IntakeStores`].
 //!
 //! The queue's and the reviews' contracts claim across tenants, so unlike the others they
 //! need stores no other contract uses at the same time: [`adapter_contract_tests!`] opens
@@ -51,9 +53,11 @@ pub mod ai;
 pub mod audit;
 pub mod fixtures;
 pub mod idempotency;
+pub mod intakes;
 pub mod limits;
 pub mod owners;
 pub mod registers;
+pub mod request_plans;
 pub mod requests;
 pub mod resets;
 pub mod sessions;
@@ -235,6 +239,11 @@ macro_rules! __adapter_suites {
             $clock,
             $crate::RequestStores::from_single
         ));
+        $crate::intake_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::intakes::IntakeStores::from_single
+        ));
     };
 }
 
@@ -381,6 +390,8 @@ pub struct RegisterStores {
     pub policy_versions: Arc<dyn PolicyVersions>,
     /// Tasks as a kernel register (the task repository, reminders planned on writes).
     pub tasks: Arc<dyn RecordStore<aura_tasks::Tasks>>,
+    /// Data-subject requests.
+    pub requests: Arc<dyn RecordStore<Requests>>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -404,6 +415,7 @@ impl RegisterStores {
             + RecordStore<Policies>
             + PolicyVersions
             + TaskRepository
+            + RecordStore<Requests>
             + 'static,
     {
         Self {
@@ -412,6 +424,7 @@ impl RegisterStores {
             processors: store.clone(),
             policies: store.clone(),
             policy_versions: store.clone(),
+            requests: store.clone(),
             tasks: tasks::records::kernel_store(store, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
@@ -428,6 +441,7 @@ impl RegisterStores {
             + RecordStore<Policies>
             + PolicyVersions
             + TaskRepository
+            + RecordStore<Requests>
             + 'static,
     {
         let store = Arc::new(store);
@@ -464,8 +478,9 @@ impl RegisterStores {
 /// `records::insert_then_get::<Activities>`) and then its own.
 ///
 /// The expansion defines a function `__register_contract_stores` and the modules
-/// `organisation`, `activities`, `processors` and `policies` in the calling module, so
-/// call the macro once per module (it may share a module with [`contract_tests!`]).
+/// `organisation`, `activities`, `processors`, `tasks`, `due_sorts`, `policies` and `requests` in the
+/// calling module, so call the macro once per module (it may share a module with
+/// [`contract_tests!`]).
 #[macro_export]
 macro_rules! register_contract_tests {
     ($stores:expr $(,)?) => {
@@ -500,6 +515,10 @@ macro_rules! register_contract_tests {
         });
         // Tasks' own contracts are `task_contract_tests!`'s; here the shared ones.
         $crate::__record_contract_module!(tasks: $crate::tasks::Tasks {});
+        // The due sorts, on the register whose records fall due.
+        $crate::__contract_module!(__register_contract_stores: due_sorts => registers::due_sorts {
+            requests_page_through_the_due_sorts,
+        });
         $crate::__record_contract_module!(policies: $crate::registers::Policies {
             delete_removes_the_versions,
             versions_are_numbered_in_sequence,
@@ -513,6 +532,13 @@ macro_rules! register_contract_tests {
             current_version_follows_the_published_version,
             list_filters,
             version_writes_keep_a_valid_chain,
+        });
+        $crate::__contract_module!(__register_contract_stores: requests => requests {
+            references_are_numbered_per_tenant_and_year,
+            the_case_reads_back_as_written,
+            checklist_references_are_checked_in_the_write,
+            list_filters,
+            other_tenants_requests_are_out_of_reach,
         });
     };
 }
@@ -535,6 +561,7 @@ macro_rules! __record_contract_module {
                 other_tenants_records_are_out_of_reach,
                 all_is_oldest_first,
                 list_pages_through_every_sort,
+                due_sorts_only_where_records_fall_due,
                 writes_keep_a_valid_chain,
             });
             $crate::__contract_cases!(__register_contract_stores => registers::$area {
@@ -676,7 +703,7 @@ macro_rules! request_contract_tests {
     ($stores:expr $(,)?) => {
         $crate::__contract_stores!(__request_contract_stores: $crate::RequestStores = $stores);
 
-        $crate::__contract_module!(__request_contract_stores: request_repository => requests {
+        $crate::__contract_module!(__request_contract_stores: request_repository => request_plans {
             writes_replace_the_reminder_plan,
             a_stale_write_stores_no_plan,
             closed_requests_await_pseudonymisation_oldest_first,

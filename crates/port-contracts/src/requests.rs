@@ -1,56 +1,63 @@
-//! The request store's own port ([`RequestRepository`]): every write stores the request's
-//! reminder plan in its transaction (queued planned jobs replaced, a delete cancelling
-//! them), and the retention job finds the closed requests that still name their person,
-//! oldest closing first, in the caller's tenant only. What every kernel register owes is
-//! not repeated here.
+//! The data-subject request store's own contracts (`RecordStore<Requests>`), on every
+//! adapter: references numbered per tenant and year and never reused, the case's state
+//! and dates stored as written, the list's filters, checklist references checked in the
+//! write, and another tenant's requests out of reach.
 
-use aura_audit::{Actor, AuditAction, PendingEvent};
-use aura_jobs::{JobFilter, JobStatus, JobSummary, RetryPolicy};
-use aura_records::{Id, ListQuery};
+use aura_audit::{Actor, PendingEvent};
+use aura_records::{Id, ListQuery, Record, RecordKind, RecordStore};
 use aura_requests::{
-    pseudonym::pseudonymised,
-    reminders::{RequestPlan, RequestReminderPolicy},
+    ChecklistItem, ItemKind, NewChecklistItem, add_item,
     request::{
-        Channel, DataSubject, DataSubjectRequest, RequestFields, RequestFilter, RequestState,
-        RequestStatus, Right, SubjectCategory,
+        Answer, Channel, DataSubject, DataSubjectRequest, Extension, IdentityVerification, Outcome,
+        RequestFields, RequestFilter, RequestStatus, Requests, Right, SubjectCategory,
+        VerificationMethod,
     },
 };
-use aura_shared_kernel::TenantScope;
-use time::{Duration, OffsetDateTime};
-
-use crate::{
-    RequestStores,
-    fixtures::{TenantFixture, event, register_tenant, suffix},
-    tasks::system,
+use aura_shared_kernel::StoreError;
+use time::{
+    OffsetDateTime,
+    macros::{date, datetime},
 };
 
-fn request(tf: &TenantFixture, now: OffsetDateTime, due_in_days: i64) -> DataSubjectRequest {
-    let due = (now + Duration::days(due_in_days)).date();
-    DataSubjectRequest {
+use crate::{
+    RegisterStores,
+    fixtures::{assert_not_found, event},
+    registers::{RegisterFixture, add_activity, assert_chain, events, now, register},
+};
+
+fn store(stores: &RegisterStores) -> &dyn RecordStore<Requests> {
+    stores.requests.as_ref()
+}
+
+/// Complete fields of a request received at `received_at` from `email`.
+pub fn request_fields(received_at: OffsetDateTime, email: &str) -> RequestFields {
+    RequestFields {
+        received_at,
+        channel: Channel::Email,
+        subject: DataSubject {
+            name: "Erika Mustermann".to_owned(),
+            email: Some(email.to_owned()),
+            contact: Some("Heidestraße 17\n51147 Köln".to_owned()),
+            category: SubjectCategory::Customer,
+        },
+        agent: None,
+        rights: vec![Right::Access, Right::Erasure],
+        scope: Some("Everything about my customer account 4711".to_owned()),
+        assignee_id: None,
+    }
+}
+
+fn new_request(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+    fields: RequestFields,
+) -> DataSubjectRequest {
+    let now = now(stores);
+    Record {
         id: Id::generate(),
-        tenant_id: tf.tenant.id,
-        fields: RequestFields {
-            received_at: now,
-            channel: Channel::Email,
-            subject: DataSubject {
-                name: "Erika Mustermann".into(),
-                email: Some(format!("erika-{}@example.test", suffix())),
-                contact: None,
-                category: SubjectCategory::Customer,
-            },
-            agent: None,
-            rights: vec![Right::Access],
-            scope: Some("everything".into()),
-            assignee_id: Some(tf.owner.id),
-        },
-        derived: RequestState {
-            status: RequestStatus::InProgress,
-            clock_starts_on: Some(now.date()),
-            first_due_on: Some(due),
-            due_on: Some(due),
-            created_by: Some(tf.owner.id),
-            ..RequestState::default()
-        },
+        tenant_id: rf.fx.tenant.id,
+        fields,
+        derived: Requests::derived_at_creation(Some(rf.owner())),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -58,207 +65,379 @@ fn request(tf: &TenantFixture, now: OffsetDateTime, due_in_days: i64) -> DataSub
 }
 
 fn write_event(
-    tf: &TenantFixture,
-    action: &str,
-    id: Id<aura_requests::request::Requests>,
+    rf: &RegisterFixture,
+    action: &aura_audit::AuditAction,
+    id: Id<Requests>,
 ) -> PendingEvent {
     event(
-        Actor::User(tf.owner.id),
-        AuditAction::from_stored(action.to_owned()),
-        "data_subject_request",
+        Actor::User(rf.owner()),
+        action.clone(),
+        Requests::ENTITY,
         id,
     )
 }
 
-fn plan(stores: &RequestStores, request: &DataSubjectRequest) -> RequestPlan {
-    let now = stores.identity.clock.now();
-    RequestReminderPolicy::default().plan(request, now, &RetryPolicy::default())
-}
-
-/// The tenant's jobs (each contract's tenant is its own, so these are its requests').
-async fn jobs_of(stores: &RequestStores, tf: &TenantFixture) -> Vec<JobSummary> {
-    let filter = JobFilter {
-        status: None,
-        tenant: Some(tf.tenant.id),
-        limit: 10_000,
-    };
-    stores.jobs.list(&system(), &filter).await.unwrap()
-}
-
-fn count(jobs: &[JobSummary], status: JobStatus) -> usize {
-    jobs.iter().filter(|j| j.status == status).count()
-}
-
 async fn insert(
-    stores: &RequestStores,
-    tf: &TenantFixture,
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
     request: &DataSubjectRequest,
 ) -> DataSubjectRequest {
-    let plan = plan(stores, request);
-    let event = write_event(tf, "data_subject_request.created", request.id);
-    (stores.repository)
-        .insert(&tf.scope, request, &plan, event)
+    store(stores)
+        .insert(
+            rf.scope(),
+            request,
+            write_event(rf, &Requests::ACTIONS.created, request.id),
+        )
         .await
-        .expect("insert a request")
+        .expect("insert a fresh request")
+}
+
+async fn add(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+    received_at: OffsetDateTime,
+    email: &str,
+) -> DataSubjectRequest {
+    let request = new_request(stores, rf, request_fields(received_at, email));
+    insert(stores, rf, &request).await
 }
 
 async fn update(
-    stores: &RequestStores,
-    tf: &TenantFixture,
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
     request: &DataSubjectRequest,
-) -> DataSubjectRequest {
-    let plan = plan(stores, request);
-    let event = write_event(tf, "data_subject_request.updated", request.id);
-    (stores.repository)
-        .update(&tf.scope, request, request.version - 1, &plan, event)
+    expected: i32,
+) -> Result<DataSubjectRequest, StoreError> {
+    store(stores)
+        .update(
+            rf.scope(),
+            request,
+            expected,
+            write_event(rf, &Requests::ACTIONS.updated, request.id),
+        )
         .await
-        .expect("update a request")
 }
 
-fn next(
-    request: &DataSubjectRequest,
-    change: impl FnOnce(&mut DataSubjectRequest),
-) -> DataSubjectRequest {
-    let mut next = request.clone();
-    change(&mut next);
-    next.version += 1;
-    next
-}
-
-pub async fn writes_replace_the_reminder_plan(stores: RequestStores) {
-    let tf = register_tenant(&stores.identity).await;
-    let now = stores.identity.clock.now();
-    let first = insert(&stores, &tf, &request(&tf, now, 20)).await;
-    let jobs = jobs_of(&stores, &tf).await;
-    // Three reminders (7, 1, 0 days before) and the "extend or answer" warning.
-    assert_eq!(
-        count(&jobs, JobStatus::Queued),
-        4,
-        "the plan is stored: {jobs:?}"
-    );
-    let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
-    assert_eq!(
-        kinds.iter().filter(|k| **k == "request_reminder").count(),
-        3
-    );
-    assert_eq!(
-        kinds
-            .iter()
-            .filter(|k| **k == "request_extend_or_answer")
-            .count(),
-        1
-    );
-
-    // A new due date: the queued plan is replaced.
-    let moved = next(&first, |r| {
-        let due = r.derived.due_on.map(|d| d + Duration::days(1));
-        r.derived.due_on = due;
-        r.derived.first_due_on = due;
-    });
-    let moved = update(&stores, &tf, &moved).await;
-    let jobs = jobs_of(&stores, &tf).await;
-    assert_eq!(count(&jobs, JobStatus::Queued), 4, "{jobs:?}");
-    assert_eq!(count(&jobs, JobStatus::Cancelled), 4, "{jobs:?}");
-
-    // Closed: nothing queued any more.
-    let closed = next(&moved, |r| {
-        r.derived.status = RequestStatus::Closed;
-        r.derived.closed_at = Some(now);
-    });
-    update(&stores, &tf, &closed).await;
-    let jobs = jobs_of(&stores, &tf).await;
-    assert_eq!(count(&jobs, JobStatus::Queued), 0, "{jobs:?}");
-
-    // A deleted request's queued plan is cancelled with it.
-    let other = insert(&stores, &tf, &request(&tf, now, 20)).await;
-    let event = write_event(&tf, "data_subject_request.deleted", other.id);
-    (stores.repository)
-        .delete(&tf.scope, other.id, other.version, event)
-        .await
-        .expect("delete");
-    let jobs = jobs_of(&stores, &tf).await;
-    assert_eq!(count(&jobs, JobStatus::Queued), 0, "{jobs:?}");
-    assert_eq!(count(&jobs, JobStatus::Cancelled), 12, "{jobs:?}");
-}
-
-pub async fn a_stale_write_stores_no_plan(stores: RequestStores) {
-    let tf = register_tenant(&stores.identity).await;
-    let now = stores.identity.clock.now();
-    let first = insert(&stores, &tf, &request(&tf, now, 20)).await;
-    let moved = next(&first, |r| {
-        r.derived.due_on = r.derived.due_on.map(|d| d + Duration::days(3))
-    });
-    let plan = plan(&stores, &moved);
-    let event = write_event(&tf, "data_subject_request.updated", moved.id);
-    let stale = (stores.repository)
-        .update(&tf.scope, &moved, moved.version, &plan, event)
-        .await;
-    assert!(
-        stale.is_err(),
-        "a write at a version that moved on is refused"
-    );
-    let jobs = jobs_of(&stores, &tf).await;
-    assert_eq!(
-        count(&jobs, JobStatus::Queued),
-        4,
-        "the first plan stays: {jobs:?}"
-    );
-    assert_eq!(count(&jobs, JobStatus::Cancelled), 0, "{jobs:?}");
-}
-
-pub async fn closed_requests_await_pseudonymisation_oldest_first(stores: RequestStores) {
-    let tf = register_tenant(&stores.identity).await;
-    let other = register_tenant(&stores.identity).await;
-    let now = stores.identity.clock.now();
-    let closed = |tf: &TenantFixture, days_ago: i64| {
-        let mut r = request(tf, now - Duration::days(400), 20);
-        r.derived.status = RequestStatus::Closed;
-        r.derived.closed_at = Some(now - Duration::days(days_ago));
-        r
-    };
-    let recent = insert(&stores, &tf, &closed(&tf, 10)).await;
-    let older = insert(&stores, &tf, &closed(&tf, 20)).await;
-    // Closed after the cutoff, and still open: not yet.
-    insert(&stores, &tf, &closed(&tf, 1)).await;
-    insert(&stores, &tf, &request(&tf, now, 20)).await;
-    let mut done = closed(&tf, 30);
-    done.fields = pseudonymised(&done.fields);
-    insert(&stores, &tf, &done).await;
-    insert(&stores, &other, &closed(&other, 50)).await;
-
-    let before = now - Duration::days(5);
-    let due = |scope: &TenantScope, limit| {
-        let repository = stores.repository.clone();
-        let scope = scope.clone();
-        async move {
-            (repository
-                .due_for_pseudonymisation(&scope, before, limit)
-                .await)
-                .unwrap()
-        }
-    };
-    assert_eq!(due(&tf.scope, 10).await, [older.id, recent.id]);
-    assert_eq!(due(&tf.scope, 1).await, [older.id]);
-
-    // Pseudonymised: no longer listed, and its e-mail finds nothing.
-    let email = older.fields.subject.email.clone();
-    let gone = next(&older, |r| r.fields = pseudonymised(&r.fields));
-    update(&stores, &tf, &gone).await;
-    assert_eq!(due(&tf.scope, 10).await, [recent.id]);
-    let by_email = ListQuery {
-        filter: RequestFilter {
-            email,
-            ..RequestFilter::default()
-        },
-        limit: 10,
+async fn listed(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+    filter: RequestFilter,
+) -> Vec<String> {
+    let query = ListQuery {
+        filter,
+        limit: 100,
         ..ListQuery::default()
     };
-    let found = stores.records.list(&tf.scope, &by_email).await.unwrap();
-    assert!(found.items.is_empty(), "found by a cleared e-mail");
-    let read = stores.records.get(&tf.scope, older.id).await.unwrap();
+    let page = store(stores)
+        .list(rf.scope(), &query)
+        .await
+        .expect("list requests");
+    page.items
+        .into_iter()
+        .map(|r| r.derived.reference)
+        .collect()
+}
+
+pub async fn references_are_numbered_per_tenant_and_year(stores: RegisterStores) {
+    let a = register(&stores).await;
+    let b = register(&stores).await;
+    let base = events(&stores, &a).await;
+    let jan = datetime!(2027-01-04 09:00 UTC);
+    let first = add(&stores, &a, jan, "one@example.org").await;
+    let second = add(&stores, &a, jan, "two@example.org").await;
+    let other_year = add(
+        &stores,
+        &a,
+        datetime!(2028-01-03 09:00 UTC),
+        "three@example.org",
+    )
+    .await;
+    let other_tenant = add(&stores, &b, jan, "four@example.org").await;
+    assert_eq!(first.derived.reference, "DSR-2027-0001");
+    assert_eq!(second.derived.reference, "DSR-2027-0002");
+    assert_eq!(other_year.derived.reference, "DSR-2028-0001");
     assert_eq!(
-        read.fields.subject.name,
-        aura_requests::pseudonym::PSEUDONYM
+        other_tenant.derived.reference, "DSR-2027-0001",
+        "numbers are per tenant"
     );
-    assert_eq!(read.derived.closed_at, older.derived.closed_at);
+    // A deleted request's number is not given again.
+    store(&stores)
+        .delete(
+            a.scope(),
+            second.id,
+            1,
+            write_event(&a, &Requests::ACTIONS.deleted, second.id),
+        )
+        .await
+        .expect("delete");
+    let third = add(&stores, &a, jan, "five@example.org").await;
+    assert_eq!(third.derived.reference, "DSR-2027-0003");
+    // An update keeps the reference whatever the record carries.
+    let mut moved = third.clone();
+    moved.derived.reference = "DSR-1999-0042".to_owned();
+    moved.version = 2;
+    update(&stores, &a, &moved, 1).await.expect("update");
+    let read = store(&stores).get(a.scope(), third.id).await.expect("get");
+    assert_eq!(read.derived.reference, "DSR-2027-0003");
+    assert_chain(&stores, a.scope(), base + 6, "five writes and a delete").await;
+}
+
+pub async fn the_case_reads_back_as_written(stores: RegisterStores) {
+    let rf = register(&stores).await;
+    let base = events(&stores, &rf).await;
+    // The offset of the receipt is kept: the clock counts from the date there.
+    let received = datetime!(2027-01-31 23:30 -05:00);
+    let mut request = new_request(&stores, &rf, request_fields(received, "erika@example.org"));
+    request.fields.assignee_id = Some(rf.member);
+    let stored = insert(&stores, &rf, &request).await;
+    let read = store(&stores)
+        .get(rf.scope(), request.id)
+        .await
+        .expect("get");
+    assert_eq!(read, stored);
+    assert_eq!(read.fields, request.fields);
+    assert_eq!(read.fields.received_at.offset(), received.offset());
+    assert_eq!(read.fields.received_at.date(), date!(2027 - 01 - 31));
+
+    let activity = add_activity(&stores, &rf, "Customer accounts", &[]).await;
+    let mut next = read.clone();
+    let state = &mut next.derived;
+    state.status = RequestStatus::Answered;
+    state.identity = IdentityVerification {
+        method: Some(VerificationMethod::KnownAccount),
+        verified_by: Some(rf.owner()),
+        verified_at: Some(datetime!(2027-02-01 10:00 UTC)),
+    };
+    state.clock_starts_on = Some(date!(2027 - 01 - 31));
+    state.first_due_on = Some(date!(2027 - 03 - 01));
+    state.extension = Some(Extension {
+        months: 2,
+        reasons: "Six systems to search".to_owned(),
+        told_on: date!(2027 - 02 - 20),
+    });
+    state.due_on = Some(date!(2027 - 05 - 03));
+    state.answer = Some(Answer {
+        outcome: Outcome::Fulfilled,
+        answered_on: date!(2027 - 04 - 30),
+        refusal: None,
+    });
+    let item = NewChecklistItem {
+        kind: ItemKind::Search,
+        title: "Search the CRM".to_owned(),
+        activity_id: Some(activity.id),
+        processor_id: None,
+        recipient: None,
+        note: None,
+        assignee_id: Some(rf.member),
+    };
+    add_item(&mut state.checklist, item).expect("a valid item");
+    next.version = 2;
+    let written = update(&stores, &rf, &next, 1).await.expect("update");
+    assert_eq!(written, next);
+    let read = store(&stores)
+        .get(rf.scope(), request.id)
+        .await
+        .expect("get");
+    assert_eq!(read, next, "state, dates and checklist read back");
+    assert_chain(
+        &stores,
+        rf.scope(),
+        base + 3,
+        "two request writes, one activity",
+    )
+    .await;
+}
+
+pub async fn checklist_references_are_checked_in_the_write(stores: RegisterStores) {
+    let a = register(&stores).await;
+    let b = register(&stores).await;
+    let foreign = add_activity(&stores, &b, "B's activity", &[]).await;
+    let request = add(
+        &stores,
+        &a,
+        datetime!(2027-03-01 09:00 UTC),
+        "x@example.org",
+    )
+    .await;
+    let base = events(&stores, &a).await;
+    let mut next = request.clone();
+    let mut item = ChecklistItem::open(
+        ItemKind::Search,
+        Some(foreign.id),
+        None,
+        None,
+        "Search".into(),
+    );
+    item.assignee_id = Some(b.fx.owner.id);
+    next.derived.checklist.push(item);
+    next.version = 2;
+    match update(&stores, &a, &next, 1).await {
+        Err(StoreError::Invalid(errors)) => {
+            let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(
+                fields,
+                ["checklist[0].activity_id", "checklist[0].assignee_id"]
+            );
+        }
+        other => panic!("a foreign activity and user in a checklist: {other:?}"),
+    }
+    assert_eq!(events(&stores, &a).await, base, "nothing written");
+    let read = store(&stores)
+        .get(a.scope(), request.id)
+        .await
+        .expect("get");
+    assert_eq!(read, request);
+}
+
+pub async fn list_filters(stores: RegisterStores) {
+    let rf = register(&stores).await;
+    let mut early = new_request(
+        &stores,
+        &rf,
+        request_fields(datetime!(2027-01-04 09:00 UTC), "Erika@Example.org"),
+    );
+    early.derived.due_on = Some(date!(2027 - 02 - 04));
+    early.fields.assignee_id = Some(rf.member);
+    let early = insert(&stores, &rf, &early).await;
+    let mut late = new_request(
+        &stores,
+        &rf,
+        request_fields(datetime!(2027-03-01 09:00 UTC), "max@example.org"),
+    );
+    late.fields.rights = vec![Right::Rectification];
+    late.derived.due_on = Some(date!(2027 - 04 - 01));
+    let late = insert(&stores, &rf, &late).await;
+    let mut answered = new_request(
+        &stores,
+        &rf,
+        request_fields(datetime!(2027-01-05 09:00 UTC), "max@example.org"),
+    );
+    answered.derived.status = RequestStatus::Answered;
+    answered.derived.due_on = Some(date!(2027 - 02 - 05));
+    let answered = insert(&stores, &rf, &answered).await;
+    let (e, l, a) = (
+        early.derived.reference,
+        late.derived.reference,
+        answered.derived.reference,
+    );
+
+    let cases: Vec<(&str, RequestFilter, Vec<&String>)> = vec![
+        ("none", RequestFilter::default(), vec![&e, &l, &a]),
+        (
+            "status",
+            RequestFilter {
+                status: Some(RequestStatus::Answered),
+                ..Default::default()
+            },
+            vec![&a],
+        ),
+        (
+            "right",
+            RequestFilter {
+                right: Some(Right::Rectification),
+                ..Default::default()
+            },
+            vec![&l],
+        ),
+        (
+            "assignee",
+            RequestFilter {
+                assignee: Some(rf.member),
+                ..Default::default()
+            },
+            vec![&e],
+        ),
+        (
+            "due by",
+            RequestFilter {
+                due_by: Some(date!(2027 - 02 - 05)),
+                ..Default::default()
+            },
+            vec![&e, &a],
+        ),
+        // Overdue: open and due before the day; the answered one is not overdue.
+        (
+            "overdue",
+            RequestFilter {
+                overdue_on: Some(date!(2027 - 03 - 01)),
+                ..Default::default()
+            },
+            vec![&e],
+        ),
+        (
+            "e-mail, any case",
+            RequestFilter {
+                email: Some(" erika@EXAMPLE.org ".into()),
+                ..Default::default()
+            },
+            vec![&e],
+        ),
+        (
+            "e-mail",
+            RequestFilter {
+                email: Some("max@example.org".into()),
+                ..Default::default()
+            },
+            vec![&l, &a],
+        ),
+        (
+            "unknown e-mail",
+            RequestFilter {
+                email: Some("nobody@example.org".into()),
+                ..Default::default()
+            },
+            vec![],
+        ),
+    ];
+    for (what, filter, expected) in cases {
+        let mut found = listed(&stores, &rf, filter).await;
+        found.sort();
+        let mut expected: Vec<String> = expected.into_iter().cloned().collect();
+        expected.sort();
+        assert_eq!(found, expected, "filter {what}");
+    }
+}
+
+pub async fn other_tenants_requests_are_out_of_reach(stores: RegisterStores) {
+    let a = register(&stores).await;
+    let b = register(&stores).await;
+    let theirs = add(
+        &stores,
+        &b,
+        datetime!(2027-03-01 09:00 UTC),
+        "same@example.org",
+    )
+    .await;
+    assert_not_found(
+        store(&stores).get(a.scope(), theirs.id).await,
+        "get B's request",
+    );
+    let filter = RequestFilter {
+        email: Some("same@example.org".into()),
+        ..Default::default()
+    };
+    assert!(
+        listed(&stores, &a, filter).await.is_empty(),
+        "not by e-mail either"
+    );
+    let mut moved = theirs.clone();
+    moved.tenant_id = a.fx.tenant.id;
+    moved.version = 2;
+    assert_not_found(update(&stores, &a, &moved, 1).await, "update B's request");
+    assert_not_found(
+        store(&stores)
+            .delete(
+                a.scope(),
+                theirs.id,
+                1,
+                write_event(&a, &Requests::ACTIONS.deleted, theirs.id),
+            )
+            .await,
+        "delete B's request",
+    );
+    let read = store(&stores)
+        .get(b.scope(), theirs.id)
+        .await
+        .expect("still B's");
+    assert_eq!(read, theirs);
 }

@@ -10,6 +10,9 @@ pub enum RateLimitKey {
     ClientAddress(IpAddr),
     /// The tenant of a verified access token, on every authenticated route.
     Tenant(TenantId),
+    /// Submissions to a tenant's public request intake page (kept apart from the
+    /// tenant's API quota: strangers flooding the page must not lock its users out).
+    Intake(TenantId),
 }
 
 /// The kind of a key: which quota applies.
@@ -17,6 +20,7 @@ pub enum RateLimitKey {
 pub enum KeyKind {
     ClientAddress,
     Tenant,
+    Intake,
 }
 
 impl KeyKind {
@@ -25,6 +29,7 @@ impl KeyKind {
         match self {
             KeyKind::ClientAddress => "address",
             KeyKind::Tenant => "tenant",
+            KeyKind::Intake => "intake",
         }
     }
 }
@@ -51,6 +56,7 @@ impl RateLimitKey {
         match self {
             RateLimitKey::ClientAddress(_) => KeyKind::ClientAddress,
             RateLimitKey::Tenant(_) => KeyKind::Tenant,
+            RateLimitKey::Intake(_) => KeyKind::Intake,
         }
     }
 
@@ -59,6 +65,7 @@ impl RateLimitKey {
         match self {
             RateLimitKey::ClientAddress(ip) => format!("address:{ip}"),
             RateLimitKey::Tenant(tenant) => format!("tenant:{tenant}"),
+            RateLimitKey::Intake(tenant) => format!("intake:{tenant}"),
         }
     }
 }
@@ -109,5 +116,9 @@ mod tests {
             format!("tenant:{tenant}")
         );
         assert_eq!(RateLimitKey::Tenant(tenant).kind().name(), "tenant");
+        assert_eq!(
+            RateLimitKey::Intake(tenant).storage_key(),
+            format!("intake:{tenant}")
+        );
     }
 }

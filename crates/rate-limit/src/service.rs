@@ -17,6 +17,8 @@ pub struct RateLimitPolicy {
     pub client_address: Quota,
     /// Per tenant on the authenticated API.
     pub tenant: Quota,
+    /// Per tenant on its public request intake page.
+    pub intake: Quota,
 }
 
 impl RateLimitPolicy {
@@ -24,6 +26,7 @@ impl RateLimitPolicy {
         match kind {
             KeyKind::ClientAddress => self.client_address,
             KeyKind::Tenant => self.tenant,
+            KeyKind::Intake => self.intake,
         }
     }
 }
@@ -229,6 +232,7 @@ mod tests {
             RateLimitPolicy {
                 client_address: quota,
                 tenant: quota,
+                intake: quota,
             },
         )
     }

@@ -26,5 +26,8 @@ pub use id::Id;
 pub use list::{Cursor, ListPage, ListQuery, Sort};
 pub use record::{Record, RecordActions, RecordKind};
 pub use reference::{MEMBER, Reference};
-pub use service::{NoRules, RecordRules, RecordUseCases, Source, at_version, check_cursor};
+pub use service::{
+    NoRules, RecordRules, RecordUseCases, Source, at_version, check_cursor, check_sort,
+    sort_refusal,
+};
 pub use store::RecordStore;

@@ -58,6 +58,17 @@ pub trait RecordKind: Debug + Clone + PartialEq + Send + Sync + Sized + 'static 
         Self::references(&record.fields)
     }
 
+    /// Whether the register's records fall due, so that its lists offer the due sorts
+    /// ([`crate::Sort::Due`]) ordered by [`RecordKind::due_on`]. A register without due
+    /// dates refuses them rather than order by nothing.
+    const SORTS_BY_DUE: bool = false;
+
+    /// The date the record falls due, the key of the due sorts (`None`: undated, listed
+    /// last). Default: none.
+    fn due_on(_record: &Record<Self>) -> Option<time::Date> {
+        None
+    }
+
     /// The derived values of a record created by `actor` now (most registers: none).
     fn derived_at_creation(_actor: Option<aura_shared_kernel::UserId>) -> Self::Derived {
         Self::Derived::default()

@@ -196,6 +196,7 @@ impl<K: RecordKind> RecordUseCases<K> {
         ctx: &RequestContext,
     ) -> Result<ListPage<Record<K>>, UseCaseError> {
         self.require(scope, K::READ, ctx).await?;
+        check_sort::<K>(query.sort)?;
         check_cursor(query.after.as_ref(), query.sort)?;
         Ok(self.store.list(scope, query).await?)
     }
@@ -294,6 +295,27 @@ impl<K: RecordKind> RecordUseCases<K> {
             .store
             .delete(scope, id, expected_version, event)
             .await?)
+    }
+}
+
+/// Why a list of `K` cannot be ordered by `sort`, if it cannot: the due sorts need a
+/// register whose records fall due ([`RecordKind::SORTS_BY_DUE`]). The edge refuses the
+/// parameter with this message before it asks (400 naming `sort`).
+pub fn sort_refusal<K: RecordKind>(sort: Sort) -> Option<String> {
+    (sort.is_due() && !K::SORTS_BY_DUE).then(|| {
+        format!(
+            "the {} list has no due dates to sort by; use created_at, -created_at, name, -name or -updated_at",
+            K::ENTITY
+        )
+    })
+}
+
+/// A list of `K` ordered by a sort it offers ([`sort_refusal`]), else a validation
+/// error naming `sort`.
+pub fn check_sort<K: RecordKind>(sort: Sort) -> Result<(), UseCaseError> {
+    match sort_refusal::<K>(sort) {
+        Some(message) => Err(ValidationErrors::single("sort", message).into()),
+        None => Ok(()),
     }
 }
 

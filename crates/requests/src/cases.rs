@@ -232,6 +232,9 @@ impl RequestCases {
             return Err(field_error("told_on", "cannot be in the future"));
         }
         self.act(scope, id, version, &actions::EXTENDED, ctx, move |request| {
+            if told_on < request.fields.received_at.date() {
+                return Err(field_error("told_on", "cannot be before the request was received"));
+            }
             let state = &mut request.derived;
             if !state.status.is_open() {
                 return Err(UseCaseError::Conflict {

@@ -140,7 +140,8 @@ pub struct ItemKey {
 }
 
 impl ChecklistItem {
-    fn open(
+    /// A new open item, unassigned.
+    pub fn open(
         kind: ItemKind,
         activity_id: Option<ActivityId>,
         processor_id: Option<ProcessorId>,

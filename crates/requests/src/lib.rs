@@ -52,6 +52,7 @@ pub mod cases;
 pub mod checklist;
 pub mod clock;
 pub mod export;
+pub mod intake;
 pub mod jobs;
 pub mod messages;
 pub mod pseudonym;

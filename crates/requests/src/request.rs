@@ -134,6 +134,13 @@ pub struct Agent {
     pub authority: String,
 }
 
+/// The GDPR applies from 25 May 2018 (Art. 99(2)): no request under it was received before.
+pub const GDPR_APPLIES_FROM: OffsetDateTime = time::macros::datetime!(2018-05-25 00:00 -12:00);
+
+/// The clock counts months and working days forward from the receipt: far enough from
+/// the calendar's end (year 9999) that no period runs past it.
+pub const LAST_COUNTABLE_RECEIPT: OffsetDateTime = time::macros::datetime!(9000-01-01 00:00 UTC);
+
 /// Everything a user edits about a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +167,14 @@ impl RequestFields {
         };
         if self.rights.is_empty() {
             e.push("rights", "must name at least one right");
+        }
+        if self.received_at < GDPR_APPLIES_FROM {
+            e.push(
+                "received_at",
+                "cannot be before 25 May 2018, when the GDPR began to apply (Art. 99(2))",
+            );
+        } else if self.received_at >= LAST_COUNTABLE_RECEIPT {
+            e.push("received_at", "must be before the year 9000");
         }
         let mut rights = self.rights;
         rights.sort_by_key(|r| r.as_str());
@@ -406,6 +421,13 @@ impl RecordKind for Requests {
             .into_iter()
             .chain(named)
             .collect()
+    }
+
+    /// Lists sort by the date the answer is due (`sort=due_on`).
+    const SORTS_BY_DUE: bool = true;
+
+    fn due_on(request: &Record<Requests>) -> Option<Date> {
+        request.derived.due_on
     }
 
     fn derived_at_creation(actor: Option<UserId>) -> RequestState {

@@ -11,6 +11,7 @@ use time::Date;
 
 use crate::{
     clock::ClockStart,
+    intake::IntakeLanguage,
     rules::{CaseCalendar, CaseCalendars},
 };
 
@@ -21,6 +22,13 @@ pub const CLOCK_START: &str = "requests_clock_start";
 pub const CLOSING_DAYS: &str = "requests_closing_days";
 /// Years after closing before a request's person is pseudonymised (default 3, 1–10).
 pub const RETENTION_YEARS: &str = "requests_retention_years";
+
+/// `true` switches the public intake page on (default off).
+pub const INTAKE_ENABLED: &str = "requests_intake_enabled";
+/// `en` (default) or `de`: the intake page's and its mail's language.
+pub const INTAKE_LANGUAGE: &str = "requests_intake_language";
+/// Who to ask about privacy, shown on the intake page (at most 500 characters).
+pub const PRIVACY_CONTACT: &str = "privacy_contact";
 
 /// The most closing days a tenant may list (a few years' worth).
 const MAX_CLOSING_DAYS: usize = 200;
@@ -74,6 +82,20 @@ impl RequestSettings {
                 CLOSING_DAYS,
                 format!("must be a list of at most {MAX_CLOSING_DAYS} dates (YYYY-MM-DD)"),
             ),
+        }
+        if map
+            .get(INTAKE_ENABLED)
+            .is_some_and(|v| !v.is_boolean() && !v.is_null())
+        {
+            errors.push(INTAKE_ENABLED, "must be true or false");
+        }
+        let language = map.get(INTAKE_LANGUAGE).filter(|v| !v.is_null());
+        if language.is_some_and(|v| v.as_str().and_then(IntakeLanguage::parse).is_none()) {
+            errors.push(INTAKE_LANGUAGE, "must be `en` or `de`");
+        }
+        let contact = map.get(PRIVACY_CONTACT).filter(|v| !v.is_null());
+        if contact.is_some_and(|v| v.as_str().is_none_or(|c| c.chars().count() > 500)) {
+            errors.push(PRIVACY_CONTACT, "must be a text of at most 500 characters");
         }
         match map.get(RETENTION_YEARS) {
             None | Some(Value::Null) => {}
@@ -151,6 +173,24 @@ mod tests {
             vec![date!(2027 - 12 - 24), date!(2027 - 12 - 31)]
         );
         assert_eq!(parsed.retention_years, 5);
+    }
+
+    #[test]
+    fn the_intake_settings_are_checked_too() {
+        let wrong = settings(json!({
+            INTAKE_ENABLED: "yes",
+            INTAKE_LANGUAGE: "fr",
+            PRIVACY_CONTACT: 42,
+        }));
+        let errors = RequestSettings::parse(&wrong).expect_err("invalid");
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, [INTAKE_ENABLED, INTAKE_LANGUAGE, PRIVACY_CONTACT]);
+        let right = settings(json!({
+            INTAKE_ENABLED: true,
+            INTAKE_LANGUAGE: "de",
+            PRIVACY_CONTACT: "datenschutz@example.test",
+        }));
+        assert!(RequestSettings::parse(&right).is_ok());
     }
 
     #[test]

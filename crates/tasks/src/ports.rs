@@ -63,7 +63,10 @@ impl TaskSort {
             TaskSort::Record(Sort::UpdatedDesc) => {
                 task.updated_at.format(&Rfc3339).unwrap_or_default()
             }
-            TaskSort::Record(Sort::Created | Sort::CreatedDesc) => String::new(),
+            // Tasks have their own due sorts; the kernel's are refused for them.
+            TaskSort::Record(Sort::Created | Sort::CreatedDesc | Sort::Due | Sort::DueDesc) => {
+                String::new()
+            }
         };
         Cursor {
             key,

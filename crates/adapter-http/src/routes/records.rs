@@ -7,7 +7,7 @@
 //! request body and list filters).
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use aura_records::{ListQuery, Record, RecordUseCases};
+use aura_records::{ListQuery, Record, RecordUseCases, sort_refusal};
 use serde::de::DeserializeOwned;
 
 use crate::{
@@ -104,12 +104,21 @@ impl Caller {
     }
 }
 
-/// `GET` of a register: a page of records under the parameters' filters and order.
+/// `GET` of a register: a page of records under the parameters' filters and order. A
+/// due sort of a register without due dates is a bad parameter (400 naming `sort`), as an
+/// unknown sort is.
 pub(crate) async fn list<K: RecordApi>(
     req: HttpRequest,
     caller: Caller,
 ) -> Result<web::Json<RecordList<K>>, ApiError> {
     let query = K::list_query(parse_query(&req)?, &caller.state)?;
+    if let Some(refusal) = sort_refusal::<K>(query.sort) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            Some("sort"),
+            refusal,
+        ));
+    }
     Ok(web::Json(caller.list::<K>(&query).await?))
 }
 

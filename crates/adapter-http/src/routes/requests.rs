@@ -49,7 +49,8 @@ pub struct RequestParams {
     pub overdue: Option<bool>,
     /// The person's e-mail address, exactly (any case).
     pub email: Option<String>,
-    /// created_at (default), -created_at, -updated_at, name (the channel), -name.
+    /// created_at (default), -created_at, -updated_at, name (the channel), -name, due_on
+    /// (soonest due first, undated last), -due_on.
     pub sort: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,

@@ -1,5 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use aura_identity::{Email, FullName, NewMember, Password, TenantAdmin, TenantPatch, UserPatch};
+use aura_requests::settings::RequestSettings;
 use aura_shared_kernel::{Role, TenantName, TenantSettings, UserId, ValidationErrors};
 
 use crate::{
@@ -45,6 +46,13 @@ pub async fn patch_tenant(
     let mut errors = ValidationErrors::default();
     let name = optional(&mut errors, body.name.as_deref(), TenantName::parse);
     let settings = optional(&mut errors, body.settings, TenantSettings::parse);
+    // The settings the requests' clock reads are checked here, naming the key: a broken
+    // one would otherwise only fall back to its default.
+    if let Some(settings) = &settings
+        && let Err(wrong) = RequestSettings::parse(settings)
+    {
+        errors.0.extend(wrong.0);
+    }
     errors.into_result()?;
     let tenant = caller
         .admin()

@@ -27,8 +27,8 @@ use aura_gdpr_registers::{
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
-use aura_shared_kernel::{Conflict, StoreError, TenantId};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use aura_shared_kernel::{Conflict, StoreError, TenantId, ValidationErrors};
+use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
 /// The registers' tables.
@@ -70,9 +70,15 @@ pub(crate) trait Listed {
     /// The name (title for policies): the key of the name sorts.
     fn name(&self) -> &str;
     fn updated_at(&self) -> OffsetDateTime;
+    /// The due date: the key of the due sorts (`None` sorts after every date).
+    fn due_on(&self) -> Option<Date>;
+    /// Whether these rows fall due: the due sorts are refused otherwise, as PostgreSQL
+    /// refuses them for a table without a due column.
+    const SORTS_BY_DUE: bool;
 }
 
 impl<K: RecordKind> Listed for Record<K> {
+    const SORTS_BY_DUE: bool = K::SORTS_BY_DUE;
     fn id(&self) -> Uuid {
         self.id.as_uuid()
     }
@@ -82,6 +88,14 @@ impl<K: RecordKind> Listed for Record<K> {
     fn updated_at(&self) -> OffsetDateTime {
         self.updated_at
     }
+    fn due_on(&self) -> Option<Date> {
+        K::due_on(self)
+    }
+}
+
+/// The due sorts' key: undated after every date, as PostgreSQL's `NULLS LAST` orders it.
+fn due_key(due_on: Option<Date>) -> (bool, Option<Date>) {
+    (due_on.is_none(), due_on)
 }
 
 /// The order of `sort` between two rows: the sort key, ties broken by id in the same
@@ -93,6 +107,8 @@ fn compare<T: Listed>(sort: Sort, a: &T, b: &T) -> Ordering {
         Sort::Name => (a.name(), a.id()).cmp(&(b.name(), b.id())),
         Sort::NameDesc => (b.name(), b.id()).cmp(&(a.name(), a.id())),
         Sort::UpdatedDesc => (b.updated_at(), b.id()).cmp(&(a.updated_at(), a.id())),
+        Sort::Due => (due_key(a.due_on()), a.id()).cmp(&(due_key(b.due_on()), b.id())),
+        Sort::DueDesc => (due_key(b.due_on()), b.id()).cmp(&(due_key(a.due_on()), a.id())),
     }
 }
 
@@ -105,6 +121,7 @@ pub(crate) fn cursor_of<T: Listed>(sort: Sort, row: &T) -> Result<Cursor, StoreE
             .updated_at()
             .format(&Rfc3339)
             .map_err(|_| StoreError::unexpected("updated_at is not representable in RFC 3339"))?,
+        Sort::Due | Sort::DueDesc => Sort::due_key(row.due_on()),
     };
     Ok(Cursor { key, id: row.id() })
 }
@@ -114,6 +131,8 @@ enum After<'a> {
     Id(Uuid),
     Name(&'a str, Uuid),
     Updated(OffsetDateTime, Uuid),
+    /// A due sort's cursor: the due date (`None`: undated) and the id.
+    Due(Option<Date>, Uuid),
 }
 
 impl<'a> After<'a> {
@@ -127,6 +146,12 @@ impl<'a> After<'a> {
                 })?;
                 After::Updated(at, cursor.id)
             }
+            Sort::Due | Sort::DueDesc => {
+                let due = Sort::parse_due_key(&cursor.key).map_err(|_| {
+                    StoreError::unexpected("the cursor key of a due sort is not an ISO date")
+                })?;
+                After::Due(due, cursor.id)
+            }
         })
     }
 
@@ -138,19 +163,32 @@ impl<'a> After<'a> {
             (After::Name(name, id), Sort::Name) => (row.name(), row.id()).cmp(&(*name, *id)),
             (After::Name(name, id), _) => (*name, *id).cmp(&(row.name(), row.id())),
             (After::Updated(at, id), _) => (*at, *id).cmp(&(row.updated_at(), row.id())),
+            (After::Due(due, id), Sort::Due) => {
+                (due_key(row.due_on()), row.id()).cmp(&(due_key(*due), *id))
+            }
+            (After::Due(due, id), _) => {
+                (due_key(*due), *id).cmp(&(due_key(row.due_on()), row.id()))
+            }
         };
         order == Ordering::Greater
     }
 }
 
 /// One page of `rows` (already filtered) in the order of `sort`, resuming after
-/// `after`, at most `limit` items; `next` is the last item's cursor when more follow.
+/// `after`, at most `limit` items; `next` is the last item's cursor when more follow. A
+/// due sort of rows that do not fall due is `StoreError::Invalid` naming `sort`.
 pub(crate) fn page<T: Listed>(
     mut rows: Vec<T>,
     sort: Sort,
     after: Option<&Cursor>,
     limit: usize,
 ) -> Result<ListPage<T>, StoreError> {
+    if sort.is_due() && !T::SORTS_BY_DUE {
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            "sort",
+            "this list has no due dates",
+        )));
+    }
     if let Some(cursor) = after {
         let after = After::decode(sort, cursor)?;
         rows.retain(|row| after.comes_before(sort, row));

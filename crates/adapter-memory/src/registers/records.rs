@@ -119,6 +119,10 @@ pub(crate) trait MemoryRecord: RecordKind {
     /// per-tenant reference number). Most registers: nothing.
     fn assign(_: &mut Tables, _: &mut Record<Self>) {}
 
+    /// Keeps what [`MemoryRecord::assign`] gave the stored row when it is replaced (an
+    /// update leaves those columns as they are).
+    fn keep_assigned(_stored: &Record<Self>, _record: &mut Record<Self>) {}
+
     /// Removes what the row owns when it is deleted (the database's ON DELETE CASCADE).
     fn remove_owned(_: &mut Tables, _: TenantId, _: Id<Self>) {}
 
@@ -207,9 +211,11 @@ pub(crate) fn update_record<K: MemoryRecord>(
 ) -> Result<Record<K>, StoreError> {
     in_scope(tenant, record.tenant_id)?;
     let records = &state.registers.records;
-    records.at_version(tenant, record.id, expected_version)?;
-    check_references(state, tenant, &K::record_references(record))?;
-    state.registers.records.replace(record);
+    let stored = records.at_version(tenant, record.id, expected_version)?;
+    let mut record = record.clone();
+    K::keep_assigned(stored, &mut record);
+    check_references(state, tenant, &K::record_references(&record))?;
+    state.registers.records.replace(&record);
     written(&state.registers, tenant, record.id)
 }
 

@@ -23,7 +23,7 @@ use aura_gdpr_registers::{
 };
 use aura_records::RecordStore;
 use aura_shared_kernel::StoreError;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 
 use crate::{error::corrupt, stores::PgStores};
@@ -88,19 +88,30 @@ pub(crate) fn cursor_time(cursor: &Cursor) -> Result<OffsetDateTime, StoreError>
         .map_err(|_| StoreError::unexpected("a -updated_at cursor whose key is not RFC 3339"))
 }
 
+/// The due date of a due sort's cursor (`None`: the cursor is at an undated row).
+pub(crate) fn cursor_due(cursor: &Cursor) -> Result<Option<Date>, StoreError> {
+    Sort::parse_due_key(&cursor.key)
+        .map_err(|_| StoreError::unexpected("a due sort's cursor whose key is not an ISO date"))
+}
+
+/// What a row is listed by: the keys of every sort besides its id.
+pub(crate) struct SortKeys<'a> {
+    pub name: &'a str,
+    pub updated_at: OffsetDateTime,
+    pub due_on: Option<Date>,
+}
+
 /// The cursor that continues after `id` under `sort`: the name for name sorts, the
-/// `updated_at` for `-updated_at`, empty otherwise.
-pub(crate) fn cursor_after(
-    sort: Sort,
-    id: Uuid,
-    name: &str,
-    updated_at: OffsetDateTime,
-) -> Result<Cursor, StoreError> {
+/// `updated_at` for `-updated_at`, the due date for the due sorts (empty when the row
+/// has none), empty otherwise.
+pub(crate) fn cursor_after(sort: Sort, id: Uuid, keys: SortKeys<'_>) -> Result<Cursor, StoreError> {
     let key = match sort {
-        Sort::Name | Sort::NameDesc => name.to_owned(),
-        Sort::UpdatedDesc => updated_at
+        Sort::Name | Sort::NameDesc => keys.name.to_owned(),
+        Sort::UpdatedDesc => keys
+            .updated_at
             .format(&Rfc3339)
             .map_err(|_| corrupt("stored updated_at out of RFC 3339 range"))?,
+        Sort::Due | Sort::DueDesc => Sort::due_key(keys.due_on),
         Sort::Created | Sort::CreatedDesc => String::new(),
     };
     Ok(Cursor { key, id })
@@ -124,10 +135,58 @@ pub(crate) fn page_from_overfetch<T>(
 
 /// Orders a boxed query of `$table` by `$sort` and starts it after `$after`: keyset on
 /// (sort key, id). `$name_sql` is the qualified name (or title) column, compared and
-/// ordered `COLLATE "C"` (code-point order, as the indexes are). Evaluates to
-/// `Result<query, StoreError>` (a `-updated_at` cursor may not parse).
+/// ordered `COLLATE "C"` (code-point order, as the indexes are). A register whose records
+/// fall due names its date column last (`due: table::due_on`): the due sorts order by it,
+/// `(due ASC NULLS LAST, id ASC)` and the exact reverse; without one they are refused
+/// (`StoreError::Invalid` naming `sort`). Evaluates to `Result<query, StoreError>` (a
+/// cursor may not parse).
 macro_rules! keyset {
-    ($query:expr, $table:ident, $name_sql:literal, $sort:expr, $after:expr) => {{
+    // A table without a due date.
+    (@due $query:ident, $table:ident, $sort:ident, $after:ident, none) => {{
+        let _ = (&$query, $after);
+        Err(aura_shared_kernel::StoreError::Invalid(
+            aura_shared_kernel::ValidationErrors::single("sort", "this list has no due dates"),
+        ))
+    }};
+    // (due, id) ascending with undated rows last (an undated cursor continues among the
+    // undated rows), and its exact reverse.
+    (@due $query:ident, $table:ident, $sort:ident, $after:ident, ($due:expr)) => {{
+        use diesel::expression_methods::PgSortExpressionMethods as _;
+        let due = $due;
+        let descending = $sort == aura_gdpr_registers::ports::Sort::DueDesc;
+        match $after.map(|a| $crate::registers::cursor_due(a).map(|d| (d, a.id))).transpose() {
+            Err(error) => Err(error),
+            Ok(after) => {
+                match (after, descending) {
+                    (Some((Some(at), id)), false) => {
+                        $query = $query.filter(
+                            due.gt(at)
+                                .or(due.eq(at).and($table::id.gt(id)))
+                                .or(due.is_null()),
+                        );
+                    }
+                    (Some((None, id)), false) => {
+                        $query = $query.filter(due.is_null().and($table::id.gt(id)));
+                    }
+                    (Some((Some(at), id)), true) => {
+                        $query = $query.filter(due.lt(at).or(due.eq(at).and($table::id.lt(id))));
+                    }
+                    (Some((None, id)), true) => {
+                        $query = $query.filter(
+                            due.is_not_null().or(due.is_null().and($table::id.lt(id))),
+                        );
+                    }
+                    (None, _) => {}
+                }
+                Ok(if descending {
+                    $query.order((due.desc().nulls_first(), $table::id.desc()))
+                } else {
+                    $query.order((due.asc().nulls_last(), $table::id.asc()))
+                })
+            }
+        }
+    }};
+    (@sorts $query:expr, $table:ident, $name_sql:literal, $sort:expr, $after:expr, $due:tt) => {{
         use diesel::{dsl::sql, sql_types::Text};
         let name = || sql::<Text>(concat!($name_sql, " COLLATE \"C\""));
         let mut query = $query;
@@ -181,14 +240,23 @@ macro_rules! keyset {
                     }
                 }
             }
+            aura_gdpr_registers::ports::Sort::Due | aura_gdpr_registers::ports::Sort::DueDesc => {
+                $crate::registers::keyset!(@due query, $table, sort, after, $due)
+            }
         }
     }};
+    ($query:expr, $table:ident, $name_sql:literal, $sort:expr, $after:expr) => {
+        $crate::registers::keyset!(@sorts $query, $table, $name_sql, $sort, $after, none)
+    };
+    ($query:expr, $table:ident, $name_sql:literal, $sort:expr, $after:expr, due: $due:expr $(,)?) => {
+        $crate::registers::keyset!(@sorts $query, $table, $name_sql, $sort, $after, ($due))
+    };
 }
 pub(crate) use keyset;
 
 #[cfg(test)]
 mod tests {
-    use time::macros::datetime;
+    use time::macros::{date, datetime};
 
     use super::*;
 
@@ -203,16 +271,31 @@ mod tests {
     fn cursors_carry_the_sort_key() {
         let id = Uuid::nil();
         let at = datetime!(2026-11-24 10:00:00.123456 UTC);
-        let name = cursor_after(Sort::Name, id, "Payroll", at).expect("cursor");
+        let keys = |due_on| SortKeys {
+            name: "Payroll",
+            updated_at: at,
+            due_on,
+        };
+        let due = date!(2027 - 03 - 01);
+        let name = cursor_after(Sort::Name, id, keys(None)).expect("cursor");
         assert_eq!(name.key, "Payroll");
-        let updated = cursor_after(Sort::UpdatedDesc, id, "Payroll", at).expect("cursor");
+        let updated = cursor_after(Sort::UpdatedDesc, id, keys(None)).expect("cursor");
         assert_eq!(cursor_time(&updated).expect("parse"), at);
         assert_eq!(
-            cursor_after(Sort::Created, id, "x", at)
+            cursor_after(Sort::Created, id, keys(Some(due)))
                 .expect("cursor")
                 .key,
             ""
         );
+        for sort in [Sort::Due, Sort::DueDesc] {
+            let dated = cursor_after(sort, id, keys(Some(due))).expect("cursor");
+            assert_eq!(dated.key, "2027-03-01");
+            assert_eq!(cursor_due(&dated).expect("parse"), Some(due));
+            let undated = cursor_after(sort, id, keys(None)).expect("cursor");
+            assert_eq!(undated.key, "");
+            assert_eq!(cursor_due(&undated).expect("parse"), None);
+        }
+        assert!(cursor_due(&name).is_err(), "a name is no due date");
         assert!(
             cursor_time(&Cursor {
                 key: "yesterday".into(),

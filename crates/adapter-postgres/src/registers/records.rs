@@ -15,7 +15,7 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{cursor_after, page_from_overfetch};
+use super::{SortKeys, cursor_after, page_from_overfetch};
 use crate::{
     error::DbError,
     pool::in_tenant,
@@ -320,7 +320,12 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         .await?;
         let sort = query.sort;
         page_from_overfetch(rows, query.limit, |r| {
-            cursor_after(sort, r.id.as_uuid(), K::label(&r.fields), r.updated_at)
+            let keys = SortKeys {
+                name: K::label(&r.fields),
+                updated_at: r.updated_at,
+                due_on: K::due_on(r),
+            };
+            cursor_after(sort, r.id.as_uuid(), keys)
         })
     }
 

@@ -262,7 +262,8 @@ impl PgRecord for Requests {
                     requests,
                     "data_subject_requests.channel",
                     query.sort,
-                    query.after.as_ref()
+                    query.after.as_ref(),
+                    due: requests::due_on
                 )?;
                 q.limit(fetch_limit(query.limit)).load(conn).await?
             }

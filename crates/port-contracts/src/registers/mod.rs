@@ -22,11 +22,17 @@
 //!   descending), and resume strictly after the cursor. `next` is the cursor of the last
 //!   item when more follow: key empty for the created sorts, the name (policy title) for
 //!   the name sorts, `updated_at` in RFC 3339 for `-updated_at`.
+//! - A register whose records fall due (`RecordKind::SORTS_BY_DUE`: data-subject
+//!   requests) also orders by `due_on`: (due date, id) ascending with undated records
+//!   last, and `-due_on` its exact reverse; the key is the ISO date, empty for an undated
+//!   record. Every other register's store refuses the due sorts (`StoreError::Invalid`
+//!   naming `sort`) rather than order by nothing.
 //!
 //! The names the contracts sort are single capitalised ASCII words or share a prefix, so
 //! byte order and the usual database collations agree on them.
 
 pub mod activities;
+pub mod due_sorts;
 pub mod organisation;
 pub mod policies;
 pub mod processors;
@@ -54,7 +60,10 @@ pub use policies::{add_policy, add_version, insert_policy, new_policy, new_versi
 pub use processors::{add_processor, new_processor, processor_fields};
 pub use records::RecordFixture;
 
-/// Every sort a list offers.
+/// The due-date sorts, offered by the registers whose records fall due.
+pub const DUE_SORTS: [Sort; 2] = [Sort::Due, Sort::DueDesc];
+
+/// Every sort every register's list offers.
 pub const SORTS: [Sort; 5] = [
     Sort::Created,
     Sort::CreatedDesc,
@@ -153,16 +162,23 @@ pub fn assert_any_conflict<T: Debug>(result: Result<T, StoreError>, what: &str) 
 }
 
 /// `rows` in the order `sort` promises: ties broken by id, the name sorts keyed on each
-/// record's label (its name, a policy's title).
+/// record's label (its name, a policy's title), the due sorts on its due date with
+/// undated records after every date.
 pub fn sorted<K: RecordKind>(mut rows: Vec<Record<K>>, sort: Sort) -> Vec<Record<K>> {
     let name = |r: &Record<K>| (K::label(&r.fields).to_owned(), r.id.as_uuid());
     let updated = |r: &Record<K>| (r.updated_at, r.id.as_uuid());
+    let due = |r: &Record<K>| {
+        let on = K::due_on(r);
+        (on.is_none(), on, r.id.as_uuid())
+    };
     match sort {
         Sort::Created => rows.sort_by_key(|r| r.id.as_uuid()),
         Sort::CreatedDesc => rows.sort_by_key(|r| Reverse(r.id.as_uuid())),
         Sort::Name => rows.sort_by_key(name),
         Sort::NameDesc => rows.sort_by_key(|r| Reverse(name(r))),
         Sort::UpdatedDesc => rows.sort_by_key(|r| Reverse(updated(r))),
+        Sort::Due => rows.sort_by_key(due),
+        Sort::DueDesc => rows.sort_by_key(|r| Reverse(due(r))),
     }
     rows
 }
@@ -193,6 +209,13 @@ pub fn assert_cursor_of<K: RecordKind>(cursor: &Cursor, row: &Record<K>, sort: S
             let at = OffsetDateTime::parse(&cursor.key, &Rfc3339)
                 .unwrap_or_else(|e| panic!("{what}: key {:?} is not RFC 3339: {e}", cursor.key));
             assert_eq!(at, row.updated_at, "{what}: -updated_at keys on updated_at");
+        }
+        Sort::Due | Sort::DueDesc => {
+            assert_eq!(
+                cursor.key,
+                Sort::due_key(K::due_on(row)),
+                "{what}: the due sorts key on the ISO due date, empty when undated"
+            );
         }
     }
 }

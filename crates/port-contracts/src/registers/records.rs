@@ -19,8 +19,9 @@ use crate::{
     RegisterStores,
     fixtures::{assert_conflict, assert_not_found, event, one_winner},
     registers::{
-        LIST_NAMES, RegisterFixture, SORTS, assert_any_conflict, assert_chain, assert_last_event,
-        assert_pages_in_every_order, assert_untouched, events, list_updated_at, now, register,
+        DUE_SORTS, LIST_NAMES, RegisterFixture, SORTS, assert_any_conflict, assert_chain,
+        assert_last_event, assert_pages_in_every_order, assert_untouched, events, list_updated_at,
+        now, register,
     },
 };
 
@@ -621,6 +622,43 @@ pub async fn list_pages_through_every_sort<K: RecordFixture>(stores: RegisterSto
 
     for limit in [1, 2, 4, 100] {
         assert_pages(&stores, &rf, K::Filter::default(), &rows, limit, K::ENTITY).await;
+    }
+}
+
+/// The due sorts are offered only by a register whose records fall due: any other
+/// register's store refuses them (`StoreError::Invalid` naming `sort`) rather than order
+/// by nothing; one whose records fall due lists them all.
+pub async fn due_sorts_only_where_records_fall_due<K: RecordFixture>(stores: RegisterStores) {
+    let (rf, links) = register_with_links::<K>(&stores).await;
+    let rows = list_rows::<K>(&stores, &rf, &links).await;
+    for sort in DUE_SORTS {
+        let what = format!("{} listed by {sort:?}", K::ENTITY);
+        let result = K::store(&stores)
+            .list(
+                rf.scope(),
+                &ListQuery {
+                    sort,
+                    ..query::<K>()
+                },
+            )
+            .await;
+        match result {
+            Ok(page) if K::SORTS_BY_DUE => {
+                assert_eq!(page.items.len(), rows.len(), "{what}: every record");
+            }
+            Err(StoreError::Invalid(errors)) if !K::SORTS_BY_DUE => {
+                let named: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(named, ["sort"], "{what}: the refusal names the sort");
+            }
+            other => panic!(
+                "{what}: expected {}, got {other:?}",
+                if K::SORTS_BY_DUE {
+                    "a page"
+                } else {
+                    "StoreError::Invalid naming `sort`"
+                }
+            ),
+        }
     }
 }
 

@@ -53,6 +53,7 @@ impl ReviewStores {
             + aura_records::RecordStore<Activities>
             + aura_records::RecordStore<Processors>
             + aura_records::RecordStore<Policies>
+            + aura_records::RecordStore<aura_requests::request::Requests>
             + PolicyVersions
             + TaskRepository
             + JobQueue
