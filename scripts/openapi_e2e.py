@@ -1,7 +1,9 @@
 """An end-to-end flow through the Python client generated from /openapi.json (used by
 scripts/openapi-contract.sh): sign up, sign in, create a processor and an activity that
 uses it, list activities filtered by that processor, update the activity with If-Match,
-export the register. Every answer is parsed into the generated models.
+export the register; then a data-subject request: record it, generate its checklist,
+extend it, answer it, and list it by due date. Every answer is parsed into the generated
+models.
 
     python3 openapi_e2e.py BASE_URL DIR_WITH_THE_GENERATED_PACKAGE
 """
@@ -21,16 +23,28 @@ from aura_client.api.registers import (  # noqa: E402
     list_activities,
     update_activity,
 )
+from aura_client.api.requests import (  # noqa: E402
+    answer_request,
+    create_request,
+    extend_request,
+    generate_request_checklist,
+    list_requests,
+)
 from aura_client.models import (  # noqa: E402
     ActivityBody,
     ActivityFieldsBody,
     ActivityList,
+    AnswerRequestBody,
+    DataSubjectRequestBody,
+    DataSubjectRequestList,
+    ExtendBody,
     LoginBody,
     ProcessorBody,
     ProcessorFieldsBody,
     RegisterExportBody,
     RegisterRequest,
     RegisterResponse,
+    RequestFieldsBody,
     TokenResponse,
 )
 
@@ -133,8 +147,63 @@ assert activity.id in exported, list(exported)
 assert [p.id for p in exported[activity.id].processors] == [processor.id]
 assert [p.id for p in record.processors] == [processor.id]
 
+request = expect(
+    create_request.sync_detailed(
+        client=client,
+        body=RequestFieldsBody.from_dict(
+            {
+                "channel": "email",
+                "subject": {"name": "Erika Mustermann", "email": "erika@example.org",
+                            "category": "customer"},
+                "rights": ["access", "erasure"],
+            }
+        ),
+        idempotency_key=str(uuid.uuid4()),
+    ),
+    201,
+    DataSubjectRequestBody,
+)
+assert request.reference.startswith("DSR-") and request.status == "received", request
+assert request.due_on is not None and request.due_on == request.first_due_on, request
+with_checklist = expect(
+    generate_request_checklist.sync_detailed(id=request.id, client=client, if_match='"1"'),
+    200,
+    DataSubjectRequestBody,
+)
+assert len(with_checklist.checklist) > 0, with_checklist.checklist
+extended = expect(
+    extend_request.sync_detailed(
+        id=request.id,
+        client=client,
+        body=ExtendBody(months=2, reasons="Records in several systems"),
+        if_match='"2"',
+    ),
+    200,
+    DataSubjectRequestBody,
+)
+assert extended.due_on > extended.first_due_on, (extended.due_on, extended.first_due_on)
+answered = expect(
+    answer_request.sync_detailed(
+        id=request.id,
+        client=client,
+        body=AnswerRequestBody.from_dict({"outcome": "fulfilled"}),
+        if_match='"3"',
+    ),
+    200,
+    DataSubjectRequestBody,
+)
+assert answered.status == "answered" and answered.answered_in_time is True, answered
+requests = expect(
+    list_requests.sync_detailed(client=client, sort="due_on", status="answered"),
+    200,
+    DataSubjectRequestList,
+)
+assert [r.id for r in requests.items] == [request.id], requests.items
+
 print(
     f"e2e through the generated client: tenant {signed_up.tenant.slug}, processor and "
     f"activity linked, filter found 1 of 2, update to version {updated.version} "
-    f"(stale If-Match: 409), export with {len(record.activities)} activities"
+    f"(stale If-Match: 409), export with {len(record.activities)} activities; request "
+    f"{request.reference} with {len(with_checklist.checklist)} checklist items, extended to "
+    f"{extended.due_on}, answered in time"
 )

@@ -133,7 +133,7 @@ impl Caller {
 
 /// Records the identity check: confirmed (by a method; where the organisation counts
 /// from the confirmation, the clock starts) or failed (the case ends).
-#[utoipa::path(post, path = "/api/v1/data-subject-requests/{id}/verify-identity", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "verify_request_identity", path = "/api/v1/data-subject-requests/{id}/verify-identity", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = VerifyIdentityBody,
     responses((status = 200, body = DataSubjectRequestBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -159,7 +159,7 @@ pub(crate) async fn verify_identity(
 
 /// Records that the person was asked for proof of identity or a clarification: the case
 /// waits for them.
-#[utoipa::path(post, path = "/api/v1/data-subject-requests/{id}/request-information", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "request_information", path = "/api/v1/data-subject-requests/{id}/request-information", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = RequestInformationBody,
     responses((status = 200, body = DataSubjectRequestBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -180,7 +180,7 @@ pub(crate) async fn request_information(
 
 /// Extends the period by one or two months (Art. 12(3)): once, with reasons, told to
 /// the person by the first due date (422 naming the rule otherwise).
-#[utoipa::path(post, path = "/api/v1/data-subject-requests/{id}/extend", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "extend_request", path = "/api/v1/data-subject-requests/{id}/extend", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = ExtendBody,
     responses((status = 200, body = DataSubjectRequestBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -202,7 +202,7 @@ pub(crate) async fn extend(
 
 /// Records the answer given; a refusal states its ground and reasons and that the
 /// person was told of the right to complain (Art. 12(4)).
-#[utoipa::path(post, path = "/api/v1/data-subject-requests/{id}/answer", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "answer_request", path = "/api/v1/data-subject-requests/{id}/answer", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = AnswerRequestBody,
     responses((status = 200, body = DataSubjectRequestBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -223,7 +223,7 @@ pub(crate) async fn answer_request(
 }
 
 /// Closes an answered request.
-#[utoipa::path(post, path = "/api/v1/data-subject-requests/{id}/close", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "close_request", path = "/api/v1/data-subject-requests/{id}/close", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = DataSubjectRequestBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -238,7 +238,7 @@ pub(crate) async fn close(
 }
 
 /// Records that the person withdrew an open request.
-#[utoipa::path(post, path = "/api/v1/data-subject-requests/{id}/withdraw", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "withdraw_request", path = "/api/v1/data-subject-requests/{id}/withdraw", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = DataSubjectRequestBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -255,7 +255,7 @@ pub(crate) async fn withdraw(
 /// Adds the checklist items the register calls for: for the person's category, the
 /// activities that concern them, their processors and recipients, and the rights asked.
 /// Items already there keep their progress.
-#[utoipa::path(post, path = "/api/v1/data-subject-requests/{id}/checklist", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "generate_request_checklist", path = "/api/v1/data-subject-requests/{id}/checklist", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = DataSubjectRequestBody), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -271,7 +271,7 @@ pub(crate) async fn generate_checklist(
 
 /// Adds an item by hand. An activity, processor or assignee the organisation does not
 /// have is 404 naming the field.
-#[utoipa::path(post, path = "/api/v1/data-subject-requests/{id}/checklist/items", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "add_request_checklist_item", path = "/api/v1/data-subject-requests/{id}/checklist/items", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = NewChecklistItemBody,
     responses((status = 200, body = DataSubjectRequestBody), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
@@ -288,7 +288,7 @@ pub(crate) async fn add_checklist_item(
 
 /// Marks an item done, not applicable (with a note saying why) or open again, assigns
 /// it, or changes its note. `If-Match` names the request's version.
-#[utoipa::path(patch, path = "/api/v1/data-subject-requests/{id}/checklist/items/{item_id}", tag = "requests", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "update_request_checklist_item", path = "/api/v1/data-subject-requests/{id}/checklist/items/{item_id}", tag = "requests", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("item_id" = Uuid, Path), ("If-Match" = String, Header)), request_body = ChecklistItemPatchBody,
     responses((status = 200, body = DataSubjectRequestBody), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
