@@ -20,7 +20,10 @@ use aura_jobs::{
 };
 use aura_records::{Id, ListQuery, RecordStore, RecordUseCases};
 use aura_shared_kernel::{Clock, StoreError, Tenant, TenantScope, UserId};
-use aura_tasks::{DigestPart, DigestSection, active_tenant, administrators, messages::Addressee};
+use aura_tasks::{
+    DigestPart, DigestSection, active_tenant, administrators, messages::Addressee, recipient,
+    send_mail,
+};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::{
@@ -185,28 +188,8 @@ impl RequestMailing {
         }
     }
 
-    async fn recipient(&self, scope: &TenantScope, id: UserId) -> Result<Option<User>, JobFailure> {
-        match self.ports.users.get(scope, id).await {
-            Ok(user) if user.is_active => Ok(Some(user)),
-            Ok(_) | Err(StoreError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
-    }
-
     fn link(&self, request: &DataSubjectRequest) -> String {
         (self.settings.request_link).replace("{id}", &request.id.to_string())
-    }
-
-    async fn send(
-        &self,
-        mail: aura_identity::mail::OutgoingMail,
-    ) -> Result<JobOutcome, JobFailure> {
-        self.ports
-            .mailer
-            .send(mail)
-            .await
-            .map(|()| JobOutcome::Sent)
-            .map_err(|error| JobFailure::Retry(error.to_string()))
     }
 
     async fn remind(
@@ -224,7 +207,8 @@ impl RequestMailing {
         {
             return Ok(JobOutcome::Skipped("request rescheduled or reassigned"));
         }
-        let Some(user) = self.recipient(scope, reminder.assignee).await? else {
+        let Some(user) = recipient(self.ports.users.as_ref(), scope, reminder.assignee).await?
+        else {
             return Ok(JobOutcome::Skipped("assignee inactive or removed"));
         };
         let today = reminder.due_date - Duration::days(i64::from(reminder.days_before));
@@ -235,7 +219,7 @@ impl RequestMailing {
             today,
             &self.link(&request),
         );
-        self.send(mail).await
+        send_mail(self.ports.mailer.as_ref(), mail).await
     }
 
     async fn fan_out_warning(
@@ -290,7 +274,7 @@ impl RequestMailing {
         {
             return Ok(JobOutcome::Skipped("request extended or rescheduled"));
         }
-        let Some(user) = self.recipient(scope, mail.recipient).await? else {
+        let Some(user) = recipient(self.ports.users.as_ref(), scope, mail.recipient).await? else {
             return Ok(JobOutcome::Skipped("recipient inactive or removed"));
         };
         if !user.role.is_privileged() {
@@ -302,7 +286,7 @@ impl RequestMailing {
             mail.first_due,
             &self.link(&request),
         );
-        self.send(text).await
+        send_mail(self.ports.mailer.as_ref(), text).await
     }
 }
 

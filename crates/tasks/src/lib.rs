@@ -25,5 +25,6 @@ pub use task::{
 };
 pub use task_jobs::{
     DigestMail, DigestPart, DigestSection, OverdueDigest, TaskJobPorts, TaskJobSettings,
-    TaskReminder, active_tenant, administrators, register as register_jobs,
+    TaskReminder, active_tenant, administrators, recipient, register as register_jobs,
+    send as send_mail,
 };

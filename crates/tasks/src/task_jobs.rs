@@ -232,6 +232,32 @@ pub async fn active_tenant(
     }
 }
 
+/// The user `id` if active (a mail goes to them), `None` if deactivated or gone. Shared
+/// by every domain's mail jobs.
+pub async fn recipient(
+    users: &dyn UserRepository,
+    scope: &TenantScope,
+    id: UserId,
+) -> Result<Option<User>, JobFailure> {
+    match users.get(scope, id).await {
+        Ok(user) if user.is_active => Ok(Some(user)),
+        Ok(_) | Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Sends `mail`: sent, or a failure the queue retries.
+pub async fn send(
+    mailer: &dyn Mailer,
+    mail: aura_identity::mail::OutgoingMail,
+) -> Result<JobOutcome, JobFailure> {
+    mailer
+        .send(mail)
+        .await
+        .map(|()| JobOutcome::Sent)
+        .map_err(|error| JobFailure::Retry(error.to_string()))
+}
+
 /// Owners and admins of the tenant who can receive mail (and be given work).
 pub async fn administrators(
     users: &dyn UserRepository,
@@ -260,26 +286,6 @@ struct Mailing {
 }
 
 impl Mailing {
-    async fn recipient(&self, scope: &TenantScope, id: UserId) -> Result<Option<User>, JobFailure> {
-        match self.ports.users.get(scope, id).await {
-            Ok(user) if user.is_active => Ok(Some(user)),
-            Ok(_) | Err(StoreError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
-    }
-
-    async fn send(
-        &self,
-        mail: aura_identity::mail::OutgoingMail,
-    ) -> Result<JobOutcome, JobFailure> {
-        self.ports
-            .mailer
-            .send(mail)
-            .await
-            .map(|()| JobOutcome::Sent)
-            .map_err(|error| JobFailure::Retry(error.to_string()))
-    }
-
     async fn remind(
         &self,
         scope: &TenantScope,
@@ -303,7 +309,7 @@ impl Mailing {
         if task.fields.due_date != Some(due_date) || task.fields.assigned_to != Some(assignee) {
             return Ok(JobOutcome::Skipped("task rescheduled or reassigned"));
         }
-        let Some(user) = self.recipient(scope, assignee).await? else {
+        let Some(user) = recipient(self.ports.users.as_ref(), scope, assignee).await? else {
             return Ok(JobOutcome::Skipped("assignee inactive or removed"));
         };
         let link = self
@@ -325,7 +331,7 @@ impl Mailing {
             today,
             &link,
         );
-        self.send(mail).await
+        send(self.ports.mailer.as_ref(), mail).await
     }
 
     async fn overdue(
@@ -385,7 +391,7 @@ impl Mailing {
         date: Date,
         recipient: UserId,
     ) -> Result<JobOutcome, JobFailure> {
-        let Some(user) = self.recipient(scope, recipient).await? else {
+        let Some(user) = self::recipient(self.ports.users.as_ref(), scope, recipient).await? else {
             return Ok(JobOutcome::Skipped("recipient inactive or removed"));
         };
         if !user.role.is_privileged() {
@@ -409,7 +415,8 @@ impl Mailing {
         let mut names: Vec<(UserId, String)> = Vec::new();
         for assignee in tasks.iter().filter_map(|t| t.fields.assigned_to) {
             if !names.iter().any(|(id, _)| *id == assignee)
-                && let Some(user) = self.recipient(scope, assignee).await?
+                && let Some(user) =
+                    self::recipient(self.ports.users.as_ref(), scope, assignee).await?
             {
                 names.push((assignee, user.full_name.as_str().to_owned()));
             }
@@ -440,7 +447,7 @@ impl Mailing {
             total,
             &sections,
         );
-        self.send(mail).await
+        send(self.ports.mailer.as_ref(), mail).await
     }
 
     /// The other domains' digest sections that have something overdue.
