@@ -133,7 +133,7 @@ fn start_api(binary: &Path, dir: &Path, env: &[(&str, &str)]) -> Api {
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(dir.join("api.stderr")).unwrap());
     let mut child = command.spawn().expect("aura-api starts");
     let stdout = child.stdout.take().unwrap();
     let (sender, port) = mpsc::channel();
@@ -192,6 +192,24 @@ fn the_demo_tour_prints_what_the_readme_says() {
     let dir = fresh_dir("tour");
     // Demo mode: no DATABASE_URL (a fresh directory has no .env).
     let api = start_api(&binary, &dir, &[]);
+
+    // Signed in at once: the access token demo mode prints opens /docs' "Authorize".
+    let banner = std::fs::read_to_string(dir.join("api.stderr")).unwrap();
+    let token = banner
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("eyJ"))
+        .unwrap_or_else(|| panic!("demo mode prints an access token:\n{banner}"));
+    let (ok, stdout, stderr) = run_bash(
+        &format!(
+            "curl -s -o /dev/null -w '%{{http_code}}\\n' localhost:{0}/docs/\n\
+             curl -s localhost:{0}/api/v1/users/me -H 'authorization: Bearer {token}' | jq -r .email",
+            api.port
+        ),
+        &dir,
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout, "200\nmember@demo.aura.test\n");
 
     let tour = blocks_under(&text, "A five-minute tour (demo mode)").join("\n\n");
     assert!(tour.contains("localhost:8080"), "the tour talks to the API");

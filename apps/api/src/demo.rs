@@ -5,7 +5,9 @@ mod company;
 
 use std::collections::HashMap;
 
-use aura_identity::{Email, FullName, IdentityServices, NewMember, Password, Registration};
+use aura_identity::{
+    Email, FullName, IdentityServices, LoginRequest, NewMember, Password, Registration,
+};
 use aura_shared_kernel::{Role, SystemScope, TenantName, TenantSlug};
 
 pub use company::{CompanyServices, seed as seed_company};
@@ -66,8 +68,24 @@ pub async fn seed(
     tracing::warn!(
         "DEMO MODE: no DATABASE_URL set, everything lives in memory and is lost at exit"
     );
+    // Signed in already: the member's access token, to paste into /docs' "Authorize".
+    // Printed on the terminal only (never logged), for a throw-away in-memory tenant.
+    let signed_in = identity
+        .sign_in
+        .login(
+            LoginRequest {
+                email: email("member")?,
+                password,
+                client_ip: None,
+            },
+            &Default::default(),
+        )
+        .await
+        .map_err(|e| fail(&e))?;
     eprintln!(
-        "\n  AURA-GDPR demo mode — nothing is persisted.\n  Tenant `demo` (Demo Company GmbH, its registers filled in); users owner@, admin@, member@, viewer@demo.aura.test\n  Password for all: {DEMO_PASSWORD}\n  Try it: open /docs, or POST /api/v1/auth/login\n"
+        "\n  AURA-GDPR demo mode — nothing is persisted.\n  Tenant `demo` (Demo Company GmbH, its registers filled in); users owner@, admin@, member@, viewer@demo.aura.test\n  Password for all: {DEMO_PASSWORD}\n  Try it: open /docs, click Authorize and paste this access token of member@ (valid {} minutes;\n  then POST /api/v1/auth/login again):\n\n  {}\n",
+        signed_in.expires_in / 60,
+        signed_in.access_token
     );
     Ok(())
 }
