@@ -5,6 +5,7 @@
 //!   is the one CI runs.
 //! - "A five-minute tour (demo mode)": the block runs in bash against the demo API; every
 //!   line it prints must be the block's next `# →` line, in order.
+//! - `.env.example` read by the binaries' own `.env` parser, its settings valid.
 //! - "Running on PostgreSQL": `.env.example` copied to `.env` with the two passwords filled
 //!   in (as the README tells the reader) and the database named for this test, then each
 //!   `aura` command and the API, on the local PostgreSQL; the API must answer ready.
@@ -164,6 +165,31 @@ fn run_bash(script: &str, dir: &Path) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// `.env.example` is what a newcomer copies to `.env`: the binaries' own `.env` parser
+/// reads every line of it, and the settings it holds are valid as they stand.
+#[test]
+fn env_example_parses_as_a_dot_env_file_and_its_settings_are_valid() {
+    let path = root().join(".env.example");
+    let mut read = std::collections::HashMap::new();
+    for item in dotenvy::from_path_iter(&path).expect(".env.example exists") {
+        let (key, value) = item.unwrap_or_else(|e| panic!(".env.example: {e}"));
+        read.insert(key, value);
+    }
+    assert_eq!(
+        read.get("MAIL_FROM").map(String::as_str),
+        Some("AURA-GDPR <no-reply@localhost>")
+    );
+    assert!(read.contains_key("DATABASE_URL"), "{read:?}");
+    // The empty secrets are filled in by the reader (or generated in development).
+    read.retain(|_, value| !value.is_empty());
+    let settings = aura_api::Settings::from_vars(&read).unwrap_or_else(|p| panic!("{p:?}"));
+    assert_eq!(
+        settings.environment,
+        aura_api::config::Environment::Development
+    );
+    assert!(settings.database_url.is_some());
 }
 
 #[test]

@@ -626,28 +626,6 @@ mod tests {
             .collect()
     }
 
-    /// `.env.example` is what a newcomer copies to `.env`: the binaries' own `.env` parser
-    /// reads every line of it, and the settings it holds are valid as they stand.
-    #[test]
-    fn env_example_parses_as_a_dot_env_file_and_its_settings_are_valid() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example");
-        let mut read = HashMap::new();
-        for item in dotenvy::from_path_iter(&path).expect(".env.example exists") {
-            let (key, value) = item.unwrap_or_else(|e| panic!(".env.example: {e}"));
-            read.insert(key, value);
-        }
-        assert_eq!(
-            read.get("MAIL_FROM").map(String::as_str),
-            Some("AURA-GDPR <no-reply@localhost>")
-        );
-        assert!(read.contains_key("DATABASE_URL"), "{read:?}");
-        // The empty secrets are filled in by the reader (or generated in development).
-        read.retain(|_, value| !value.is_empty());
-        let settings = Settings::from_vars(&read).unwrap_or_else(|p| panic!("{p:?}"));
-        assert_eq!(settings.environment, Environment::Development);
-        assert!(settings.database_url.is_some());
-    }
-
     #[test]
     fn no_variables_means_demo_mode_in_development() {
         let settings = Settings::from_vars(&vars(&[])).expect("defaults are valid");
