@@ -229,12 +229,10 @@ async fn only_admins_and_owners_delete() {
         .delete(&team.admin, processor.id, 1, &ctx())
         .await
         .expect("an admin deletes");
-    let events = world.events(&team.fx.scope, "processor.deleted").await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(
-        events[0].changes["name"], "Hosting",
-        "the event says what went"
-    );
+    let event = (world.stores)
+        .the_event(&team.fx.scope, "processor.deleted", processor.id)
+        .await;
+    assert_eq!(event.changes["name"], "Hosting", "the event says what went");
 }
 
 #[tokio::test]
@@ -265,15 +263,10 @@ async fn a_created_activity_is_version_one_by_its_author_with_its_gaps_and_its_e
         "the missing security measures are named: {:?}",
         checked.derived.missing
     );
-    let events = world
-        .events(&team.fx.scope, "processing_activity.created")
+    let event = (world.stores)
+        .the_event(&team.fx.scope, "processing_activity.created", activity.id)
         .await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(
-        events[0].entity_id.as_deref(),
-        Some(activity.id.to_string().as_str())
-    );
-    assert_eq!(events[0].actor.user_id(), team.member.user_id());
+    assert_eq!(event.actor.user_id(), team.member.user_id());
     let linked = world
         .registers
         .processor_records()
@@ -389,14 +382,13 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(renamed.version, 2);
-    let events = world
-        .events(&team.fx.scope, "processing_activity.updated")
+    let event = (world.stores)
+        .the_event(&team.fx.scope, "processing_activity.updated", activity.id)
         .await;
-    assert_eq!(events.len(), 1);
     assert_eq!(
-        events[0].changes["name"]["after"], "Payroll 2027",
+        event.changes["name"]["after"], "Payroll 2027",
         "{:?}",
-        events[0].changes
+        event.changes
     );
 
     let stale = world
@@ -750,10 +742,11 @@ async fn a_policy_owner_is_a_member_and_a_deletion_names_the_title() {
         .delete(&team.admin, policy.id, 1, &ctx())
         .await
         .unwrap();
-    let events = world.events(&team.fx.scope, "policy.deleted").await;
-    assert_eq!(events.len(), 1);
+    let event = (world.stores)
+        .the_event(&team.fx.scope, "policy.deleted", policy.id)
+        .await;
     assert_eq!(
-        events[0].changes["title"], "Retention",
+        event.changes["title"], "Retention",
         "the event says what went"
     );
     assert!(matches!(
@@ -798,11 +791,11 @@ async fn a_register_action_runs_the_kernel_path_with_its_own_audit_action() {
     let stale = act(team.member.clone(), 1, "Lost").await.unwrap_err();
     assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
 
-    let events = world
-        .events(&team.fx.scope, "processing_activity.reviewed")
+    // One event, under the action's name.
+    let event = (world.stores)
+        .the_event(&team.fx.scope, "processing_activity.reviewed", activity.id)
         .await;
-    assert_eq!(events.len(), 1, "one event, under the action's name");
-    assert_eq!(events[0].changes["name"]["after"], "Payroll 2027");
+    assert_eq!(event.changes["name"]["after"], "Payroll 2027");
     assert!(
         world
             .events(&team.fx.scope, "processing_activity.updated")

@@ -372,7 +372,7 @@ pub async fn insert_then_get<K: RecordFixture>(stores: RegisterStores) {
         stored,
         "every field reads back unchanged, as the insert answered it"
     );
-    assert_last_event(&stores, &rf, K::ACTIONS.created.as_str(), record.id).await;
+    assert_last_event(&stores, &rf, &K::ACTIONS.created, record.id).await;
 
     let mut other = new_named::<K>(&stores, &rf, "Order processing for clients", &links);
     K::vary(&mut other.fields);
@@ -430,7 +430,7 @@ pub async fn update_replaces_the_row_at_the_expected_version<K: RecordFixture>(
         "the row is replaced, its version incremented"
     );
     assert_eq!(stored.version, 2);
-    assert_last_event(&stores, &rf, K::ACTIONS.updated.as_str(), record.id).await;
+    assert_last_event(&stores, &rf, &K::ACTIONS.updated, record.id).await;
 
     let again = edited(&stores, &stored, |f| K::rename(f, "Newsletter 2027"));
     let answered = update(&stores, &rf, &again, 2).await.expect("update at 2");
@@ -515,7 +515,7 @@ pub async fn delete_checks_the_version<K: RecordFixture>(stores: RegisterStores)
     delete(&stores, &rf, record.id, 2)
         .await
         .expect("delete at the current version");
-    assert_last_event(&stores, &rf, K::ACTIONS.deleted.as_str(), record.id).await;
+    assert_last_event(&stores, &rf, &K::ACTIONS.deleted, record.id).await;
     assert_not_found(
         K::store(&stores).get(rf.scope(), record.id).await,
         "a deleted record",
