@@ -7,8 +7,11 @@ use aura_adapter_postgres::{
     TestDatabase, revert_all_migrations, run_migrations, testing::unscoped_view,
 };
 use aura_identity::RefreshFamily;
-use aura_shared_kernel::{Role, TenantScope};
-use common::{T0, add_user, connect, count, enter_tenant, env, env_with_pool, registered};
+use aura_shared_kernel::TenantScope;
+use common::{
+    T0, connect, connect_stores, count, enter_tenant, env, env_with_pool, registered,
+    registered_with_member,
+};
 use diesel::{
     QueryableByName,
     sql_types::{Bool, Text},
@@ -324,8 +327,7 @@ async fn the_tenant_setting_does_not_leak_to_the_next_borrower() {
 /// transaction (the same work with the statement cache leaves statements behind).
 #[tokio::test]
 async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction() {
-    use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_adapter_postgres::{PgStores, PoolSettings, testing::cached_statements};
+    use aura_adapter_postgres::{PoolSettings, testing::cached_statements};
     use aura_shared_kernel::FixedClock;
     use std::sync::Arc;
     let db = TestDatabase::create().await;
@@ -336,15 +338,7 @@ async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction
             transaction_pooling: pooling,
             ..PoolSettings::default()
         };
-        let stores = PgStores::connect(
-            db.app_url(),
-            settings,
-            Arc::new(Sha256ChainHasher),
-            Arc::new(FixedClock::at(T0)),
-            aura_adapter_postgres::testing::test_seal(),
-        )
-        .await
-        .expect("stores");
+        let stores = connect_stores(db.app_url(), settings, Arc::new(FixedClock::at(T0))).await;
         let (_, owner, scope) =
             registered(&stores, if pooling { "pooled" } else { "cached" }).await;
         stores.ready().await.expect("ready");
@@ -412,8 +406,7 @@ async fn composite_foreign_keys_stop_links_into_another_tenant_even_for_the_supe
 #[tokio::test]
 async fn the_app_role_can_neither_change_nor_remove_audit_events() {
     let env = env().await;
-    let (a, _, scope) = registered(&env.stores, "alpha").await;
-    add_user(&env.stores, &scope, &a, "member", Role::Member).await;
+    let (a, _, _, _) = registered_with_member(&env.stores, "alpha").await;
     let mut conn = connect(env.db.app_url()).await;
     for statement in [
         "UPDATE audit_events SET action = 'forged'",
@@ -443,21 +436,12 @@ async fn the_app_role_can_neither_change_nor_remove_audit_events() {
 async fn the_stores_refuse_a_role_that_could_bypass_rls() {
     use std::sync::Arc;
 
-    use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_adapter_postgres::{PgStores, PoolSettings};
+    use aura_adapter_postgres::PoolSettings;
     use aura_shared_kernel::SystemClock;
 
     let db = TestDatabase::create().await;
     let connect_as = |url: String| async move {
-        PgStores::connect(
-            &url,
-            PoolSettings::default(),
-            Arc::new(Sha256ChainHasher),
-            Arc::new(SystemClock),
-            aura_adapter_postgres::testing::test_seal(),
-        )
-        .await
-        .expect("stores")
+        connect_stores(&url, PoolSettings::default(), Arc::new(SystemClock)).await
     };
     connect_as(db.app_url().to_owned())
         .await
@@ -478,8 +462,7 @@ async fn the_stores_refuse_a_role_that_could_bypass_rls() {
 async fn init_database_creates_roles_and_database_and_can_run_twice() {
     use std::sync::Arc;
 
-    use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_adapter_postgres::{PgStores, PoolSettings, init_database};
+    use aura_adapter_postgres::{PoolSettings, init_database};
     use aura_shared_kernel::SystemClock;
 
     let db = TestDatabase::create().await; // only for its server's superuser URL
@@ -531,15 +514,7 @@ async fn init_database_creates_roles_and_database_and_can_run_twice() {
     run_migrations(&owner_url)
         .await
         .expect("migrate as the new owner");
-    let stores = PgStores::connect(
-        &app_url,
-        PoolSettings::default(),
-        Arc::new(Sha256ChainHasher),
-        Arc::new(SystemClock),
-        aura_adapter_postgres::testing::test_seal(),
-    )
-    .await
-    .expect("stores");
+    let stores = connect_stores(&app_url, PoolSettings::default(), Arc::new(SystemClock)).await;
     stores.check_app_role().await.expect("login role confined");
     let (tenant, _, scope) = registered(&stores, "init").await;
     assert_eq!(
