@@ -9,8 +9,8 @@ use aura_adapter_postgres::{
 use aura_identity::RefreshFamily;
 use aura_shared_kernel::TenantScope;
 use common::{
-    T0, connect, connect_stores, count, enter_tenant, env, env_with_pool, registered,
-    registered_with_member,
+    T0, alpha_and_beta, connect, connect_stores, count, enter_tenant, env, env_with_pool,
+    registered, registered_with_member,
 };
 use diesel::{
     QueryableByName,
@@ -174,29 +174,25 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
     }
     println!("{} tenant tables, {forced} with forced RLS", tables.len());
 
-    let bypasses = flag(
-        &mut conn,
-        "SELECT (rolsuper OR rolbypassrls) AS flag FROM pg_roles WHERE rolname = current_user",
-    )
-    .await;
-    assert!(!bypasses, "the app role is superuser or BYPASSRLS");
-    let owned = count(
-        &mut conn,
-        "SELECT count(*) AS n FROM pg_class c
-          JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'public' AND pg_has_role(current_user, c.relowner, 'MEMBER')",
-    )
-    .await;
-    assert_eq!(
-        owned, 0,
-        "the app role owns (or inherits the owner of) a table"
-    );
-    let member = flag(
-        &mut conn,
-        "SELECT pg_has_role(current_user, 'aura_owner', 'MEMBER') AS flag",
-    )
-    .await;
-    assert!(!member, "the app role is a member of the owner role");
+    // Powers the app role must not have, each asked as a yes-or-no question.
+    for (question, what) in [
+        (
+            "SELECT (rolsuper OR rolbypassrls) AS flag FROM pg_roles WHERE rolname = current_user",
+            "the app role is superuser or BYPASSRLS",
+        ),
+        (
+            "SELECT count(*) > 0 AS flag FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'public' AND pg_has_role(current_user, c.relowner, 'MEMBER')",
+            "the app role owns (or inherits the owner of) a table",
+        ),
+        (
+            "SELECT pg_has_role(current_user, 'aura_owner', 'MEMBER') AS flag",
+            "the app role is a member of the owner role",
+        ),
+    ] {
+        assert!(!flag(&mut conn, question).await, "{what}");
+    }
 
     // The cross-tenant lookups and the job queue's functions are SECURITY DEFINER with a
     // fixed search_path, and only the app role (not PUBLIC) may run them.
@@ -220,8 +216,7 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
 #[tokio::test]
 async fn without_a_tenant_the_app_role_sees_nothing() {
     let env = env().await;
-    registered(&env.stores, "alpha").await;
-    registered(&env.stores, "beta").await;
+    alpha_and_beta(&env.stores).await;
     let mut conn = connect(env.db.app_url()).await;
     for table in [
         "tenants",
@@ -246,8 +241,7 @@ async fn without_a_tenant_the_app_role_sees_nothing() {
 #[tokio::test]
 async fn a_tenant_context_sees_only_its_own_rows_and_cannot_write_into_another() {
     let env = env().await;
-    let (a, _, _) = registered(&env.stores, "alpha").await;
-    let (b, b_owner, _) = registered(&env.stores, "beta").await;
+    let [(a, _, _), (b, b_owner, _)] = alpha_and_beta(&env.stores).await;
     let mut conn = connect(env.db.app_url()).await;
     enter_tenant(&mut conn, a.id).await;
     for (table, column) in [
@@ -360,8 +354,7 @@ async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction
 #[tokio::test]
 async fn composite_foreign_keys_stop_links_into_another_tenant_even_for_the_superuser() {
     let env = env().await;
-    let (a, _, _) = registered(&env.stores, "alpha").await;
-    let (_, b_owner, _) = registered(&env.stores, "beta").await;
+    let [(a, _, _), (_, b_owner, _)] = alpha_and_beta(&env.stores).await;
     let mut admin = connect(env.db.superuser_url()).await;
     let error = admin
         .batch_execute(&format!(

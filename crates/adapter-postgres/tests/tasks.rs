@@ -10,8 +10,8 @@ use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
 use aura_shared_kernel::{Conflict, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskState, TaskStatus};
 use common::{
-    T0, assert_changes_none, assert_only_own_rows, assert_refused_by_rls, connect, count, env,
-    registered, registered_with_member,
+    T0, alpha_and_beta, assert_changes_none, assert_only_own_rows, assert_refused_by_rls, connect,
+    count, env, registered, registered_with_member,
 };
 use diesel_async::SimpleAsyncConnection;
 use time::Duration;
@@ -80,8 +80,7 @@ struct TwoTenants {
 }
 
 async fn two_tenants_with_tasks(stores: &aura_adapter_postgres::PgStores) -> TwoTenants {
-    let (a, a_owner, scope_a) = registered(stores, "alpha").await;
-    let (b, b_owner, scope_b) = registered(stores, "beta").await;
+    let [(a, a_owner, scope_a), (b, b_owner, scope_b)] = alpha_and_beta(stores).await;
     let a_task = task(&a, Some(a_owner.id), a_owner.id);
     add_task(stores, &scope_a, &a_task).await;
     let b_task = task(&b, Some(b_owner.id), b_owner.id);

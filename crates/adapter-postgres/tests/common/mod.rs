@@ -124,6 +124,13 @@ pub async fn registered(stores: &PgStores, prefix: &str) -> (Tenant, User, Tenan
     (tenant, owner, scope)
 }
 
+/// Two [`registered`] tenants, alpha and beta.
+pub async fn alpha_and_beta(stores: &PgStores) -> [(Tenant, User, TenantScope); 2] {
+    let alpha = registered(stores, "alpha").await;
+    let beta = registered(stores, "beta").await;
+    [alpha, beta]
+}
+
 /// [`registered`], with a member besides the owner: the tenant, its owner, the owner's
 /// scope and the member.
 pub async fn registered_with_member(
