@@ -294,7 +294,7 @@ impl Core {
         let token = self.ports.secrets.opaque_token();
         let now = self.ports.clock.now();
         let event = PendingEvent::new(
-            Actor::of(scope),
+            scope,
             actions::USER_PASSWORD_RESET_REQUESTED,
             ENTITY_USER,
             user.id,
