@@ -173,9 +173,8 @@ impl Stores {
     }
 
     /// Personal-data breaches: every write stores the breach's escalation plan (alerts
-    /// while the authority decision is open). The HTTP wiring builds its use cases here.
-    // Until the breaches' routes are wired into `ApiState` (the register's branch).
-    #[allow(dead_code)]
+    /// while the authority decision is open); the deadline and what a record lacks are
+    /// derived on every write.
     fn breaches(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> BreachCases {
         let store = PlannedRecords {
             records: self.breaches.clone(),
@@ -435,6 +434,7 @@ impl Application {
             registers: stores.registers(clock.clone()),
             tasks: stores.tasks(clock.clone(), &settings.worker),
             requests: stores.requests(clock.clone(), &settings.worker),
+            breaches: stores.breaches(clock.clone(), &settings.worker),
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -821,7 +821,7 @@ async fn postgres_stores(
         requests: stores.requests(),
         request_repository: stores.request_repository(),
         intakes: Arc::new(stores.clone()),
-        breaches: Arc::new(stores.clone()),
+        breaches: stores.breaches(),
         breach_writes: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
