@@ -8,8 +8,12 @@
 //! - none once the authority is notified or the decision not to notify is recorded,
 //!   also for a step already fanned out into its mails;
 //! - a corrected awareness time re-plans: the old instant's steps never go out, the new
-//!   one's do; a breach recorded late alerts once (the latest step past), not in a burst.
+//!   one's do; a breach recorded late alerts once (the latest step past), not in a burst;
+//! - and through the real binary (wall clock, mail files): a breach recorded through the
+//!   API is escalated by the service's own wiring.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
 
 use std::{
     collections::HashMap,
@@ -42,7 +46,9 @@ use aura_port_contracts::{
 use aura_records::RecordUseCases;
 use aura_shared_kernel::{Clock, FixedClock, Role, SystemScope, TenantScope};
 use aura_tasks::{ReminderPolicy, TaskJobPorts, TaskJobSettings};
-use time::{Duration, OffsetDateTime, macros::datetime};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339, macros::datetime};
 
 /// The first moment: every breach of a test becomes known here unless it says otherwise.
 const START: OffsetDateTime = datetime!(2027-03-05 09:00 UTC);
@@ -575,4 +581,77 @@ async fn a_corrected_awareness_time_replans_and_a_late_record_alerts_once_not_in
         ]
     );
     let _ = late;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breach_recorded_through_the_api_is_escalated_by_the_service() {
+    let app = support::TestApp::spawn_with(&[
+        ("WORKER_POLL_MS", "200"),
+        ("BREACH_URL", "https://aura.test/breaches/{id}"),
+    ])
+    .await;
+    let owner = app.register("Escalation Works").await;
+    let member = app.add_user(&owner, "member").await;
+    let viewer = app.add_user(&owner, "viewer").await;
+    // Aware 24.5 hours ago: the 24-hour step goes out at once, and only it.
+    let aware = OffsetDateTime::now_utc() - Duration::minutes(24 * 60 + 30);
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/breaches",
+            Some(&member.access),
+            Some(json!({
+                "title": "Server room flood",
+                "description": "Backup tapes of Erika Mustermann's branch got wet",
+                "became_aware_at": aware.format(&Rfc3339).unwrap(),
+                "kinds": ["availability"],
+                "data_subject_categories": [],
+                "data_categories": [],
+                "activity_ids": [],
+                "processor_ids": [],
+                "drill": false,
+                "owner_id": member.user_id,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mails = || -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(app.mail_dir()) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter(|text| text.contains("Server room flood"))
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + BOUND;
+    while mails().len() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no alerts: {:#?}\nlog: {:#?}",
+            mails(),
+            app.logged()
+                .into_iter()
+                .filter(|l| l.contains("job") || l.contains("breach") || l.contains("ERROR"))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+    }
+    // A few more polls: no second step, no second mail.
+    tokio::time::sleep(StdDuration::from_secs(2)).await;
+    let sent = mails();
+    assert_eq!(
+        sent.len(),
+        2,
+        "the breach's owner and the tenant's owner: {sent:#?}"
+    );
+    for who in [&owner, &member] {
+        let mail = sent.iter().find(|m| m.contains(&who.email));
+        let mail = mail.unwrap_or_else(|| panic!("no alert to {}: {sent:#?}", who.email));
+        assert!(mail.contains("47 hours left"), "{mail}");
+        assert!(mail.contains("https://aura.test/breaches/"), "{mail}");
+        assert!(!mail.contains("Mustermann"), "{mail}");
+    }
+    assert!(sent.iter().all(|m| !m.contains(&viewer.email)));
 }

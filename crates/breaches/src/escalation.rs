@@ -83,6 +83,13 @@ impl Job for BreachAlertMail {
 /// not planned (a step's handler adds them) and skip by themselves once moved on.
 pub const PLANNED_KINDS: &[&str] = &[BreachAlert::KIND];
 
+/// Whether two awareness instants are the same for the escalation: to the second. A
+/// client may send nanoseconds, the store keeps microseconds, and the plan is made from
+/// the instant as written, before the store rounds it.
+pub fn same_awareness(planned: OffsetDateTime, stored: OffsetDateTime) -> bool {
+    planned.unix_timestamp() == stored.unix_timestamp()
+}
+
 /// The instant of a step of a breach aware at `became_aware_at`.
 pub fn step_at(became_aware_at: OffsetDateTime, step_hours: u16) -> OffsetDateTime {
     became_aware_at + Duration::hours(i64::from(step_hours))
@@ -282,6 +289,25 @@ mod tests {
         // 50 hours after the corrected instant: the 48-hour step now, under new keys.
         assert_eq!(planned(&corrected, now)[0], (48, now));
         assert!(keys(&corrected).iter().all(|k| !keys(&b).contains(k)));
+    }
+
+    #[test]
+    fn the_awareness_instant_counts_to_the_second_as_the_keys_do() {
+        let written = datetime!(2027-03-05 09:00:00.123456789 UTC);
+        let stored = datetime!(2027-03-05 09:00:00.123457 UTC);
+        assert!(same_awareness(written, stored), "rounded by the store");
+        assert!(!same_awareness(written, written + Duration::seconds(1)));
+        let mut b = breach(BreachStatus::Open);
+        b.fields.became_aware_at = written;
+        let key = |b: &Breach| {
+            plan(b, written, &RetryPolicy::default()).jobs[0]
+                .job
+                .dedupe_key
+                .clone()
+        };
+        let first = key(&b);
+        b.fields.became_aware_at = stored;
+        assert_eq!(first, key(&b));
     }
 
     #[test]

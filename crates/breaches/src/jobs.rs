@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::{
     breach::{Breach, Breaches},
     clock::standing,
-    escalation::{BreachAlert, BreachAlertMail},
+    escalation::{BreachAlert, BreachAlertMail, same_awareness},
     messages::{self, Alert},
 };
 
@@ -114,7 +114,9 @@ impl Escalation {
         let skip = |why| Ok(Err(JobOutcome::Skipped(why)));
         match self.ports.breaches.get(scope, Id::from_uuid(id)).await {
             Ok(b) if !b.derived.status.awaits_decision() => skip("authority decision made"),
-            Ok(b) if b.fields.became_aware_at != became_aware_at => skip("awareness corrected"),
+            Ok(b) if !same_awareness(became_aware_at, b.fields.became_aware_at) => {
+                skip("awareness corrected")
+            }
             Ok(breach) => Ok(Ok(breach)),
             Err(StoreError::NotFound) => skip("breach deleted"),
             Err(other) => Err(other.into()),
