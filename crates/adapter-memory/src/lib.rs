@@ -25,6 +25,7 @@ mod identity;
 mod intakes;
 mod jobs;
 mod limits;
+mod planned;
 mod registers;
 mod requests;
 mod state;

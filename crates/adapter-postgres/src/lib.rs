@@ -23,6 +23,7 @@ mod jobs;
 mod limits;
 mod lookups;
 mod models;
+mod planned;
 mod pool;
 mod registers;
 mod requests;

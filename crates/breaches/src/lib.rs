@@ -2,7 +2,9 @@
 //! (`clock`), the register (`breach`: the record, its workflow and what it still lacks),
 //! the rules that derive the deadline on every write (`rules`) and the actions
 //! (`cases`: assess, notify the authority in phases, decide not to notify, communicate to
-//! the data subjects, close).
+//! the data subjects, close). While the authority decision is open, the escalation
+//! (`escalation`: alerts at awareness and 24, 48, 60 and 70 hours after it, planned on
+//! every write; `jobs`: their handlers on the job queue; `messages`: the alert mail).
 //!
 //! # The clock
 //!
@@ -21,6 +23,9 @@
 pub mod breach;
 pub mod cases;
 pub mod clock;
+pub mod escalation;
+pub mod jobs;
+pub mod messages;
 pub mod rules;
 
 pub use breach::{
@@ -30,4 +35,6 @@ pub use breach::{
 };
 pub use cases::{Art34Decision, BreachCases, PhaseSent};
 pub use clock::{AUTHORITY_WINDOW, DeadlineStanding, authority_deadline, standing};
+pub use escalation::{BreachAlert, BreachAlertMail, EscalationPlanner, STEPS_HOURS};
+pub use jobs::{BreachJobPorts, BreachJobSettings};
 pub use rules::BreachRules;
