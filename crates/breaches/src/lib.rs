@@ -1,5 +1,8 @@
 //! Personal-data breaches (Art. 33, 34 GDPR). Pure domain crate: the 72-hour clock
-//! (`clock`).
+//! (`clock`), the register (`breach`: the record, its workflow and what it still lacks),
+//! the rules that derive the deadline on every write (`rules`) and the actions
+//! (`cases`: assess, notify the authority in phases, decide not to notify, communicate to
+//! the data subjects, close).
 //!
 //! # The clock
 //!
@@ -8,7 +11,23 @@
 //! deadline is an instant, `became_aware_at + 72 h` in absolute time: hours do not stop at
 //! weekends, holidays or night, and a daylight-saving change in the tenant's time zone
 //! moves only how the instant is written, never the instant.
+//!
+//! # The register
+//!
+//! Every breach stays in the register whether or not it is notified (Art. 33(5)): there
+//! is no deletion route. A `drill` runs the whole workflow but is listed only with
+//! `drill=true` and never counts in the register's figures.
 
+pub mod breach;
+pub mod cases;
 pub mod clock;
+pub mod rules;
 
+pub use breach::{
+    Breach, BreachFields, BreachFilter, BreachGap, BreachId, BreachKind, BreachState, BreachStatus,
+    Breaches, NoCommunicationGround, NotNotifiedDecision, NotificationPhase, RiskAssessment,
+    RiskLevel, SubjectCommunication, gaps,
+};
+pub use cases::{Art34Decision, BreachCases, PhaseSent};
 pub use clock::{AUTHORITY_WINDOW, DeadlineStanding, authority_deadline, standing};
+pub use rules::BreachRules;
