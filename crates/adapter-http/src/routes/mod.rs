@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod audit;
 pub mod auth;
+mod exports;
 pub mod me;
 pub mod params;
 mod records;
