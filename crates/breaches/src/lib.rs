@@ -2,7 +2,8 @@
 //! (`clock`), the register (`breach`: the record, its workflow and what it still lacks),
 //! the rules that derive the deadline on every write (`rules`) and the actions
 //! (`cases`: assess, notify the authority in phases, decide not to notify, communicate to
-//! the data subjects, close).
+//! the data subjects, close), the register's export for a period (`export`) and the
+//! Art. 33(3) notification draft (`draft`).
 //!
 //! # The clock
 //!
@@ -21,7 +22,11 @@
 pub mod breach;
 pub mod cases;
 pub mod clock;
+pub mod draft;
+pub mod export;
 pub mod rules;
+#[cfg(test)]
+mod testing;
 
 pub use breach::{
     Breach, BreachFields, BreachFilter, BreachGap, BreachId, BreachKind, BreachState, BreachStatus,
