@@ -19,6 +19,7 @@
 
 mod ai;
 mod audit;
+mod breaches;
 mod idempotency;
 mod identity;
 mod intakes;

@@ -15,6 +15,7 @@
 
 mod ai;
 mod audit;
+mod breaches;
 mod error;
 mod idempotency;
 mod intakes;
