@@ -27,6 +27,7 @@ use aura_adapter_http::{
 };
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
+use aura_breaches::{BreachCases, BreachRules, Breaches};
 use aura_gdpr_registers::{
     Activities, Members, Policies, Processors, RegisterPorts, Registers,
     ports::{OrganisationRepository, PolicyVersions},
@@ -93,6 +94,7 @@ struct Stores {
     request_repository: Arc<dyn RequestRepository>,
     /// The public intake's pending submissions.
     intakes: Arc<dyn IntakeStore>,
+    breaches: Arc<dyn RecordStore<Breaches>>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -166,6 +168,21 @@ impl Stores {
             self.processors.clone(),
             clock,
         )
+    }
+
+    /// Personal-data breaches: the deadline and what a record lacks derived on every
+    /// write.
+    fn breaches(&self, clock: Arc<dyn Clock>) -> BreachCases {
+        let rules = BreachRules {
+            clock: clock.clone(),
+        };
+        let records = RecordUseCases::new(
+            self.breaches.clone(),
+            Arc::new(rules),
+            self.audit.clone(),
+            clock.clone(),
+        );
+        BreachCases::new(records, clock)
     }
 
     fn assistant(
@@ -397,6 +414,7 @@ impl Application {
             registers: stores.registers(clock.clone()),
             tasks: stores.tasks(clock.clone(), &settings.worker),
             requests: stores.requests(clock.clone(), &settings.worker),
+            breaches: stores.breaches(clock.clone()),
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -719,6 +737,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         requests: Arc::new(store.clone()),
         request_repository: Arc::new(store.clone()),
         intakes: Arc::new(store.clone()),
+        breaches: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -781,6 +800,7 @@ async fn postgres_stores(
         requests: stores.requests(),
         request_repository: stores.request_repository(),
         intakes: Arc::new(stores.clone()),
+        breaches: stores.breaches(),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

@@ -6,6 +6,7 @@
 //! drift from what is sent.
 
 pub mod ai;
+pub mod breaches;
 pub mod page;
 pub mod record;
 pub mod registers;
