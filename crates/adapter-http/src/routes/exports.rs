@@ -6,7 +6,10 @@ use actix_web::{HttpResponse, http::header};
 use serde::Serialize;
 use time::Date;
 
-use crate::{error::ApiError, routes::tasks::query_date};
+use crate::{
+    error::ApiError,
+    routes::{params::ordered, tasks::query_date},
+};
 
 /// `format`: json (the default) or csv.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,18 +38,7 @@ pub(crate) fn period(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<(Option<Date>, Option<Date>), ApiError> {
-    let from = query_date(from, "from")?;
-    let to = query_date(to, "to")?;
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            Some("to"),
-            "must not be before `from`",
-        ));
-    }
-    Ok((from, to))
+    ordered(query_date(from, "from")?, query_date(to, "to")?)
 }
 
 /// `export` as an attachment `<name>-<generated on>.json|csv`: its JSON body `B`, or the

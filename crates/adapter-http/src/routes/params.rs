@@ -201,3 +201,21 @@ pub(crate) fn optional<T, R>(
 ) -> Option<T> {
     value.and_then(|v| errors.collect(parse(v)))
 }
+
+/// The bounds `from` and `to` of a query as given; `to` before `from` is refused naming
+/// `to` (dates of an export, instants of the audit trail).
+pub(crate) fn ordered<T: PartialOrd>(
+    from: Option<T>,
+    to: Option<T>,
+) -> Result<(Option<T>, Option<T>), ApiError> {
+    if let (Some(from), Some(to)) = (&from, &to)
+        && from > to
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            Some("to"),
+            "must not be before `from`",
+        ));
+    }
+    Ok((from, to))
+}
