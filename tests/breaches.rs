@@ -9,7 +9,7 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Account, TestApp};
+use support::{Account, TestApp, problem_fields as fields};
 use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
 const BREACHES: &str = "/api/v1/breaches";
@@ -37,11 +37,7 @@ fn breach(title: &str, hours_ago: i64) -> Value {
 }
 
 async fn create(app: &TestApp, who: &Account, body: Value) -> Value {
-    let (status, _, created) = app
-        .send(Method::POST, BREACHES, who, None, Some(body))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created
+    app.created(BREACHES, who, body).await
 }
 
 /// Runs an action on `breach` at its version; returns status and body.
@@ -52,10 +48,7 @@ async fn act(
     action: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let path = format!("{BREACHES}/{}/{action}", breach["id"].as_str().unwrap());
-    let version = breach["version"].as_i64();
-    let (status, _, answer) = app.send(Method::POST, &path, who, version, body).await;
-    (status, answer)
+    app.act(BREACHES, who, breach, action, body).await
 }
 
 /// Runs an action that must succeed; the breach after it.
@@ -63,13 +56,6 @@ async fn done(app: &TestApp, who: &Account, breach: &Value, action: &str, body: 
     let (status, answer) = act(app, who, breach, action, Some(body)).await;
     assert_eq!(status, StatusCode::OK, "{action}: {answer}");
     answer
-}
-
-/// The fields a 422 names.
-fn fields(problem: &Value) -> Vec<String> {
-    (problem["errors"].as_array().unwrap_or(&Vec::new()).iter())
-        .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
-        .collect()
 }
 
 fn assert_refused(status: StatusCode, problem: &Value, field: &str, rule: &str) {

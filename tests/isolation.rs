@@ -294,7 +294,7 @@ async fn register_records_stay_in_their_tenant() {
     for (i, (attacker, own)) in tenants.iter().enumerate() {
         let (_, victim) = &tenants[1 - i];
         let activity = json!({"name": "hijack", "processor_ids": []});
-        let attempts: Vec<(Method, String, Option<&str>, Option<Value>)> = vec![
+        let attempts: Vec<Attempt> = vec![
             (
                 Method::GET,
                 format!("/api/v1/processing-activities/{}", victim.activity),
@@ -399,24 +399,7 @@ async fn register_records_stay_in_their_tenant() {
             ),
         ];
         for caller in attacker.accounts() {
-            for (method, path, tag, body) in &attempts {
-                let (status, response) = send(
-                    &app,
-                    method.clone(),
-                    path,
-                    &caller.access,
-                    *tag,
-                    body.clone(),
-                )
-                .await;
-                probes += 1;
-                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
-                    leaks.push(format!("{method} {path} → {status} {response}"));
-                }
-                if response.to_string().contains(&victim.marker) {
-                    leaks.push(format!("{method} {path} revealed the victim's data"));
-                }
-            }
+            probes += probe_foreign(&app, caller, &attempts, &victim.marker, &mut leaks).await;
             // Linking the victim's processor from one's own activity is refused.
             let (status, _) = send(
                 &app,
@@ -530,7 +513,7 @@ async fn tasks_stay_in_their_tenant() {
     let mut leaks = Vec::new();
     for (i, (attacker, own, own_task, _)) in tenants.iter().enumerate() {
         let (_, victim, victim_task, victim_user) = &tenants[1 - i];
-        let attempts: Vec<(Method, String, Option<&str>, Option<Value>)> = vec![
+        let attempts: Vec<Attempt> = vec![
             (
                 Method::GET,
                 format!("/api/v1/tasks/{victim_task}"),
@@ -598,24 +581,7 @@ async fn tasks_stay_in_their_tenant() {
             ),
         ];
         for caller in attacker.accounts() {
-            for (method, path, tag, body) in &attempts {
-                let (status, response) = send(
-                    &app,
-                    method.clone(),
-                    path,
-                    &caller.access,
-                    *tag,
-                    body.clone(),
-                )
-                .await;
-                probes += 1;
-                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
-                    leaks.push(format!("{method} {path} {body:?} → {status} {response}"));
-                }
-                if response.to_string().contains(&victim.marker) {
-                    leaks.push(format!("{method} {path} revealed the victim's data"));
-                }
-            }
+            probes += probe_foreign(&app, caller, &attempts, &victim.marker, &mut leaks).await;
             for path in [
                 "/api/v1/tasks?limit=100".to_owned(),
                 format!("/api/v1/tasks?assigned_to={victim_user}"),
@@ -857,7 +823,7 @@ async fn breaches_stay_in_their_tenant() {
                 .extend(extra.as_object().unwrap().clone());
             body
         };
-        let mut attempts: Vec<(Method, String, Option<&str>, Option<Value>)> = Vec::new();
+        let mut attempts: Vec<Attempt> = Vec::new();
         for id in victim_ids {
             let path = format!("/api/v1/breaches/{id}");
             attempts.push((Method::GET, path.clone(), None, None));
@@ -903,24 +869,7 @@ async fn breaches_stay_in_their_tenant() {
             json!({"assignee_id": victim_tenant.owner.user_id}),
         ];
         for caller in attacker.accounts() {
-            for (method, path, tag, body) in &attempts {
-                let (status, response) = send(
-                    &app,
-                    method.clone(),
-                    path,
-                    &caller.access,
-                    *tag,
-                    body.clone(),
-                )
-                .await;
-                probes += 1;
-                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
-                    leaks.push(format!("{method} {path} → {status} {response}"));
-                }
-                if response.to_string().contains(&victim.marker) {
-                    leaks.push(format!("{method} {path} revealed the victim's data"));
-                }
-            }
+            probes += probe_foreign(&app, caller, &attempts, &victim.marker, &mut leaks).await;
             for extra in &foreign {
                 for (method, path, tag) in [
                     (Method::POST, "/api/v1/breaches".to_owned(), None),
@@ -976,4 +925,36 @@ async fn breaches_stay_in_their_tenant() {
     println!("{probes} breach probes, {} leaks", leaks.len());
     assert!(probes >= 100, "only {probes} probes");
     assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+}
+
+/// One attempt on another tenant's row: method, path, `If-Match`, body.
+type Attempt<'a> = (Method, String, Option<&'a str>, Option<Value>);
+
+/// Sends each attempt as `caller`: anything but 404 or 403, or an answer showing the
+/// victim's `marker`, is a leak. Returns the number of probes.
+async fn probe_foreign(
+    app: &TestApp,
+    caller: &Account,
+    attempts: &[Attempt<'_>],
+    marker: &str,
+    leaks: &mut Vec<String>,
+) -> usize {
+    for (method, path, tag, body) in attempts {
+        let (status, response) = send(
+            app,
+            method.clone(),
+            path,
+            &caller.access,
+            *tag,
+            body.clone(),
+        )
+        .await;
+        if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
+            leaks.push(format!("{method} {path} {body:?} → {status} {response}"));
+        }
+        if response.to_string().contains(marker) {
+            leaks.push(format!("{method} {path} revealed the victim's data"));
+        }
+    }
+    attempts.len()
 }

@@ -632,6 +632,26 @@ async fn ai_cells(
     check_cases(app, role, caller, cases, mismatches).await
 }
 
+/// The ids of `count` records the owner creates at `path` with `body`.
+async fn created_ids(
+    app: &TestApp,
+    owner: &Account,
+    path: &str,
+    body: &Value,
+    count: usize,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        ids.push(
+            app.created(path, owner, body.clone()).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    ids
+}
+
 /// Sends each case as `caller`: 2xx where `role` holds the permission, 403 where it does
 /// not; a mismatch is noted. Returns the number of cells checked.
 async fn check_cases(
@@ -672,13 +692,7 @@ async fn request_cells(
     const REQUESTS: &str = "/api/v1/data-subject-requests";
     let body = json!({"channel": "email", "rights": ["access"],
         "subject": {"name": "Matrix Person", "email": "matrix@example.org", "category": "customer"}});
-    let mut fresh = Vec::new();
-    for _ in 0..11 {
-        let (status, created) =
-            send(app, Method::POST, REQUESTS, owner, None, Some(body.clone())).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        fresh.push(created["id"].as_str().unwrap().to_owned());
-    }
+    let fresh = created_ids(app, owner, REQUESTS, &body, 11).await;
     let path = |i: usize, action: &str| format!("{REQUESTS}/{}{action}", fresh[i]);
     // Request 9 answered (to close), request 10 with a checklist item (to update).
     let (status, _) = send(
@@ -823,13 +837,7 @@ async fn breach_cells(
         .unwrap();
     let body = json!({"title": "Matrix breach", "became_aware_at": aware,
         "kinds": ["confidentiality"]});
-    let mut fresh = Vec::new();
-    for _ in 0..6 {
-        let (status, created) =
-            send(app, Method::POST, BREACHES, owner, None, Some(body.clone())).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        fresh.push(created["id"].as_str().unwrap().to_owned());
-    }
+    let fresh = created_ids(app, owner, BREACHES, &body, 6).await;
     let path = |i: usize, action: &str| format!("{BREACHES}/{}{action}", fresh[i]);
     // Breach 3 assessed without risk (to decide), breach 4 notified (to close).
     let assess = |risk: &str| json!({"risk": risk, "reasoning": "Matrix"});
