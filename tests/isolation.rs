@@ -828,6 +828,12 @@ async fn breaches_stay_in_their_tenant() {
             let path = format!("/api/v1/breaches/{id}");
             attempts.push((Method::GET, path.clone(), None, None));
             attempts.push((
+                Method::GET,
+                format!("{path}/notification-draft"),
+                None,
+                None,
+            ));
+            attempts.push((
                 Method::PUT,
                 path.clone(),
                 Some("\"1\""),
@@ -890,6 +896,12 @@ async fn breaches_stay_in_their_tenant() {
                 "/api/v1/breaches?drill=true",
                 "/api/v1/breaches?overdue=true",
                 "/api/v1/breaches?sort=due_on",
+                // The register's export (JSON, CSV, the drills') and the draft of one's
+                // own breach, which names one's own activity and processor.
+                "/api/v1/breaches/export",
+                "/api/v1/breaches/export?format=csv",
+                "/api/v1/breaches/export?drill=true&format=csv",
+                &format!("/api/v1/breaches/{}/notification-draft", own_ids[0]),
             ] {
                 let (status, body) =
                     send(&app, Method::GET, path, &caller.access, None, None).await;

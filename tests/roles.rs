@@ -879,6 +879,27 @@ async fn breach_cells(
             Permission::ReadRecords,
         ),
         (
+            Method::GET,
+            path(0, "/notification-draft"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::GET,
+            format!("{BREACHES}/export?format=csv"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::GET,
+            format!("{BREACHES}/export?drill=true&from=2026-01-01"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
             Method::PUT,
             path(0, ""),
             Some(1),

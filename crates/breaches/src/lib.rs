@@ -2,9 +2,11 @@
 //! (`clock`), the register (`breach`: the record, its workflow and what it still lacks),
 //! the rules that derive the deadline on every write (`rules`) and the actions
 //! (`cases`: assess, notify the authority in phases, decide not to notify, communicate to
-//! the data subjects, close). While the authority decision is open, the escalation
-//! (`escalation`: alerts at awareness and 24, 48, 60 and 70 hours after it, planned on
-//! every write; `jobs`: their handlers on the job queue; `messages`: the alert mail).
+//! the data subjects, close), the register's export for a period (`export`) and the
+//! Art. 33(3) notification draft (`draft`). While the authority decision is open, the
+//! escalation (`escalation`: alerts at awareness and 24, 48, 60 and 70 hours after it,
+//! planned on every write; `jobs`: their handlers on the job queue; `messages`: the alert
+//! mail).
 //!
 //! # The clock
 //!
@@ -23,10 +25,14 @@
 pub mod breach;
 pub mod cases;
 pub mod clock;
+pub mod draft;
 pub mod escalation;
+pub mod export;
 pub mod jobs;
 pub mod messages;
 pub mod rules;
+#[cfg(test)]
+mod testing;
 
 pub use breach::{
     Breach, BreachFields, BreachFilter, BreachGap, BreachId, BreachKind, BreachState, BreachStatus,

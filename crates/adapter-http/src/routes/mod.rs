@@ -4,6 +4,8 @@ pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod breaches;
+pub mod breaches_export;
+mod exports;
 pub mod me;
 pub mod params;
 mod records;
@@ -142,12 +144,18 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_generate_checklist, generate_checklist),
         Route::new(__path_add_checklist_item, add_checklist_item),
         Route::new(__path_update_checklist_item, update_checklist_item),
-        // Personal-data breaches (no delete: Art. 33(5)).
+        // Personal-data breaches (no delete: Art. 33(5); the export's literal segment
+        // before `{id}`).
         Route::new(breaches::__path_list_breaches, records::list::<Breaches>),
+        Route::new(
+            breaches_export::__path_export_breaches,
+            breaches_export::export_breaches,
+        ),
         Route::new(breaches::__path_create_breach, records::create::<Breaches>)
             .idempotent(Keys::Tenant),
         Route::new(breaches::__path_get_breach, records::get::<Breaches>),
         Route::new(breaches::__path_update_breach, records::replace::<Breaches>),
+        Route::new(breaches_export::__path_draft, breaches_export::draft),
         Route::new(breaches::__path_assess, breaches::assess),
         Route::new(
             breaches::__path_notify_authority,
