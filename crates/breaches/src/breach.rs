@@ -586,27 +586,16 @@ mod tests {
 
     use super::*;
 
-    pub(crate) fn fields() -> BreachFields {
+    /// The fixture's fields as a user might enter them: padded, repeated, with the
+    /// occurrence period.
+    fn fields() -> BreachFields {
         BreachFields {
             title: " Laptop stolen ".into(),
-            description: Some("An unencrypted laptop was stolen from a car.".into()),
-            discovery: None,
-            became_aware_at: datetime!(2027-03-05 09:00 +01:00),
             occurred_from: Some(datetime!(2027-03-04 18:00 +01:00)),
             occurred_to: Some(datetime!(2027-03-05 07:00 +01:00)),
             kinds: vec![BreachKind::Confidentiality, BreachKind::Availability],
             data_subject_categories: vec!["customers".into(), "Customers".into()],
-            approximate_subjects: Some(1_200),
-            data_categories: vec!["contact data".into()],
-            approximate_records: Some(1_200),
-            activity_ids: vec![],
-            processor_ids: vec![],
-            consequences: None,
-            measures: None,
-            contact_point: None,
-            drill: false,
-            owner_id: None,
-            assignee_id: None,
+            ..crate::testing::fields(datetime!(2027-03-05 09:00 +01:00))
         }
     }
 

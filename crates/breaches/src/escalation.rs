@@ -152,47 +152,27 @@ impl JobPlanner<Breaches> for EscalationPlanner {
 
 #[cfg(test)]
 mod tests {
-    use aura_shared_kernel::TenantId;
     use time::macros::datetime;
 
     use super::*;
-    use crate::breach::{BreachFields, BreachKind, BreachState, BreachStatus};
+    use crate::{
+        breach::{BreachFields, BreachState, BreachStatus},
+        testing,
+    };
 
     const AWARE: OffsetDateTime = datetime!(2027-03-05 09:00 UTC);
 
     fn breach(status: BreachStatus) -> Breach {
-        Record {
-            id: aura_records::Id::generate(),
-            tenant_id: TenantId::generate(),
-            fields: BreachFields {
-                title: "Laptop stolen".into(),
-                description: Some("Erika Mustermann's laptop".into()),
-                discovery: None,
-                became_aware_at: AWARE,
-                occurred_from: None,
-                occurred_to: None,
-                kinds: vec![BreachKind::Confidentiality],
-                data_subject_categories: vec!["customers".into()],
-                approximate_subjects: Some(10),
-                data_categories: vec![],
-                approximate_records: None,
-                activity_ids: vec![],
-                processor_ids: vec![],
-                consequences: None,
-                measures: None,
-                contact_point: None,
-                drill: false,
-                owner_id: Some(UserId::generate()),
-                assignee_id: None,
-            },
-            derived: BreachState {
-                status,
-                ..BreachState::default()
-            },
-            version: 1,
-            created_at: AWARE,
-            updated_at: AWARE,
-        }
+        let fields = BreachFields {
+            description: Some("Erika Mustermann's laptop".into()),
+            owner_id: Some(UserId::generate()),
+            ..testing::fields(AWARE)
+        };
+        let state = BreachState {
+            status,
+            ..BreachState::default()
+        };
+        testing::record(fields, state)
     }
 
     fn planned(breach: &Breach, now: OffsetDateTime) -> Vec<(u16, OffsetDateTime)> {

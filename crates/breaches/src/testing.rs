@@ -11,11 +11,11 @@ use crate::{
     rules::BreachRules,
 };
 
-/// A validated breach the organisation became aware of at `aware`, with its derived
-/// deadline and gaps.
-pub fn breach(title: &str, aware: OffsetDateTime) -> Breach {
-    let fields = BreachFields {
-        title: title.into(),
+/// The fields of a breach the organisation became aware of at `aware`, as a user enters
+/// them (not yet validated).
+pub fn fields(aware: OffsetDateTime) -> BreachFields {
+    BreachFields {
+        title: "Laptop stolen".into(),
         description: Some("An unencrypted laptop was stolen from a car.".into()),
         discovery: None,
         became_aware_at: aware,
@@ -35,18 +35,33 @@ pub fn breach(title: &str, aware: OffsetDateTime) -> Breach {
         owner_id: None,
         assignee_id: None,
     }
-    .validated()
-    .expect("valid");
-    let state = BreachRules::derived(&fields, BreachState::default());
+}
+
+/// A breach record of `fields` in `state`, stored at the awareness instant.
+pub fn record(fields: BreachFields, state: BreachState) -> Breach {
+    let at = fields.became_aware_at;
     Breach {
         id: Id::generate(),
         tenant_id: TenantId::generate(),
         fields,
         derived: state,
         version: 1,
-        created_at: aware,
-        updated_at: aware,
+        created_at: at,
+        updated_at: at,
     }
+}
+
+/// A validated breach the organisation became aware of at `aware`, with its derived
+/// deadline and gaps.
+pub fn breach(title: &str, aware: OffsetDateTime) -> Breach {
+    let fields = BreachFields {
+        title: title.into(),
+        ..fields(aware)
+    }
+    .validated()
+    .expect("valid");
+    let state = BreachRules::derived(&fields, BreachState::default());
+    record(fields, state)
 }
 
 /// `breach` assessed at `level` and its state re-derived.
