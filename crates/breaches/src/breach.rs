@@ -7,7 +7,7 @@ use aura_gdpr_registers::{
     Activities, ActivityId, ProcessorId, Processors, string_enum,
     text::{TextRule, iso_date, optional_text, text, text_list},
 };
-use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
+use aura_records::{Id, Record, RecordActions, RecordKind, Reference, Workflow};
 use aura_shared_kernel::{UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -526,19 +526,17 @@ pub fn due_on(state: &BreachState) -> Date {
         .date()
 }
 
-/// A move the breach's state does not allow (409 `invalid_transition`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a breach that is {from} cannot become {to}")]
-pub struct InvalidTransition {
-    pub from: BreachStatus,
-    pub to: BreachStatus,
-}
+/// A move the breach's status does not allow (409 `invalid_transition`).
+pub type InvalidTransition = aura_records::InvalidTransition<BreachStatus>;
 
-impl BreachStatus {
+impl Workflow for BreachStatus {
+    const NOUN: &'static str = "breach";
+    const REFUSAL: &'static str = "the breach's status does not allow this action";
+
     /// The moves the breach's actions may make: open → assessed; open or assessed →
     /// notified or not notified; not notified → notified (a later notification);
     /// notified or not notified → closed. Assessing again keeps `assessed`.
-    pub fn may_move_to(self, next: Self) -> bool {
+    fn may_move_to(self, next: Self) -> bool {
         use BreachStatus::*;
         matches!(
             (self, next),
@@ -547,21 +545,6 @@ impl BreachStatus {
                 | (Assessed, NotNotified)
                 | (Notified | NotNotified, Closed)
         )
-    }
-}
-
-impl BreachState {
-    /// Moves to `next` if the status allows it.
-    pub fn move_to(&mut self, next: BreachStatus) -> Result<(), InvalidTransition> {
-        if self.status.may_move_to(next) {
-            self.status = next;
-            Ok(())
-        } else {
-            Err(InvalidTransition {
-                from: self.status,
-                to: next,
-            })
-        }
     }
 }
 

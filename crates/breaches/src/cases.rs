@@ -4,7 +4,7 @@
 //! the action's own audit event. Closing needs the delete permission (admins, owners).
 
 use aura_audit::{AuditAction, RequestContext};
-use aura_records::{RecordKind, RecordUseCases, UseCaseError};
+use aura_records::{RecordKind, RecordUseCases, UseCaseError, Workflow};
 use aura_shared_kernel::{Clock, TenantScope, ValidationErrors};
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -51,13 +51,6 @@ pub struct BreachCases {
     clock: Arc<dyn Clock>,
 }
 
-fn invalid_transition(_: InvalidTransition) -> UseCaseError {
-    UseCaseError::Conflict {
-        code: "invalid_transition",
-        message: "the breach's status does not allow this action",
-    }
-}
-
 fn field_error(field: &str, message: impl Into<String>) -> UseCaseError {
     ValidationErrors::single(field, message).into()
 }
@@ -102,15 +95,14 @@ impl BreachCases {
         self.act(scope, id, version, &actions::ASSESSED, ctx, move |breach| {
             let state = &mut breach.derived;
             if state.status == BreachStatus::Closed {
-                return Err(invalid_transition(InvalidTransition {
+                return Err(InvalidTransition {
                     from: state.status,
                     to: BreachStatus::Assessed,
-                }));
+                }
+                .into());
             }
             if state.status == BreachStatus::Open {
-                state
-                    .move_to(BreachStatus::Assessed)
-                    .map_err(invalid_transition)?;
+                state.status.move_to(BreachStatus::Assessed)?;
             }
             state.risk = Some(RiskAssessment {
                 level,
@@ -162,9 +154,7 @@ impl BreachCases {
                 None => {}
             }
             let first = state.notifications.is_empty();
-            state
-                .move_to(BreachStatus::Notified)
-                .map_err(invalid_transition)?;
+            state.status.move_to(BreachStatus::Notified)?;
             state.notifications.push(NotificationPhase {
                 sent_at: phase.sent_at,
                 authority_reference: phase.authority_reference,
@@ -208,9 +198,7 @@ impl BreachCases {
                 }
                 _ => {}
             }
-            state
-                .move_to(BreachStatus::NotNotified)
-                .map_err(invalid_transition)?;
+            state.status.move_to(BreachStatus::NotNotified)?;
             state.not_notified = Some(NotNotifiedDecision {
                 reasoning: why,
                 decided_by: by,
@@ -314,9 +302,7 @@ impl BreachCases {
                     "Art. 34 GDPR: a high-risk breach is closed only after the data subjects were told or the ground not to tell them (Art. 34(3)) was recorded",
                 ));
             }
-            state
-                .move_to(BreachStatus::Closed)
-                .map_err(invalid_transition)?;
+            state.status.move_to(BreachStatus::Closed)?;
             state.closed_at = Some(now);
             state.closed_by = by;
             Ok(())

@@ -9,7 +9,9 @@
 //!   transaction;
 //! - [`RecordStore`]: the storage port, implemented generically by each store;
 //! - [`RecordUseCases`]: the one create / get / list / update / delete path;
-//! - [`UseCaseError`]: the shared use-case error core.
+//! - [`UseCaseError`]: the shared use-case error core;
+//! - [`Workflow`]: the moves of a register whose records have a status, and the
+//!   [`InvalidTransition`] conflict.
 //!
 //! Pure domain crate: no framework, driver or crypto crate.
 
@@ -20,6 +22,7 @@ mod record;
 mod reference;
 mod service;
 mod store;
+mod workflow;
 
 pub use error::UseCaseError;
 pub use id::Id;
@@ -31,3 +34,4 @@ pub use service::{
     sort_refusal,
 };
 pub use store::RecordStore;
+pub use workflow::{InvalidTransition, Workflow};

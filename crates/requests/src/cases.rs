@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aura_audit::{AuditAction, RequestContext};
 use aura_gdpr_registers::{Activities, Processors};
-use aura_records::{RecordKind, RecordStore, RecordUseCases, UseCaseError};
+use aura_records::{RecordKind, RecordStore, RecordUseCases, UseCaseError, Workflow};
 use aura_shared_kernel::{Clock, TenantScope, ValidationErrors};
 use time::Date;
 
@@ -18,8 +18,8 @@ use crate::{
     },
     clock::{ExtensionMonths, may_extend},
     request::{
-        DataSubjectRequest, InvalidTransition, Outcome, Refusal, RequestId, RequestStatus,
-        Requests, VerificationMethod, answer,
+        DataSubjectRequest, Outcome, Refusal, RequestId, RequestStatus, Requests,
+        VerificationMethod, answer,
     },
 };
 
@@ -93,13 +93,6 @@ pub struct RequestCases {
     clock: Arc<dyn Clock>,
 }
 
-fn invalid_transition(_: InvalidTransition) -> UseCaseError {
-    UseCaseError::Conflict {
-        code: "invalid_transition",
-        message: "the request's status does not allow this action",
-    }
-}
-
 fn field_error(field: &str, message: impl Into<String>) -> UseCaseError {
     ValidationErrors::single(field, message).into()
 }
@@ -171,15 +164,11 @@ impl RequestCases {
                     state.identity.verified_by = by;
                     state.identity.verified_at = Some(now);
                     if state.status != RequestStatus::InProgress {
-                        state
-                            .move_to(RequestStatus::InProgress)
-                            .map_err(invalid_transition)?;
+                        state.status.move_to(RequestStatus::InProgress)?;
                     }
                 }
                 IdentityResult::Failed => {
-                    state
-                        .move_to(RequestStatus::RejectedUnverifiable)
-                        .map_err(invalid_transition)?;
+                    state.status.move_to(RequestStatus::RejectedUnverifiable)?;
                     state.closed_at = Some(now);
                 }
             }
@@ -209,7 +198,7 @@ impl RequestCases {
                     message: "the person's identity was already confirmed",
                 });
             }
-            state.move_to(next).map_err(invalid_transition)
+            Ok(state.status.move_to(next)?)
         })
         .await
     }
@@ -293,9 +282,7 @@ impl RequestCases {
                     ));
                 }
                 let state = &mut request.derived;
-                state
-                    .move_to(RequestStatus::Answered)
-                    .map_err(invalid_transition)?;
+                state.status.move_to(RequestStatus::Answered)?;
                 state.answer = Some(answer);
                 Ok(())
             },
@@ -345,7 +332,7 @@ impl RequestCases {
         let now = self.clock.now();
         self.act(scope, id, version, action, ctx, move |request| {
             let state = &mut request.derived;
-            state.move_to(status).map_err(invalid_transition)?;
+            state.status.move_to(status)?;
             state.closed_at = Some(now);
             Ok(())
         })

@@ -6,7 +6,7 @@ use aura_gdpr_registers::{
     Activities, Processors, string_enum,
     text::{TextRule, iso_date, optional_text, text},
 };
-use aura_records::{Id, Record, RecordActions, RecordKind, Reference};
+use aura_records::{Id, Record, RecordActions, RecordKind, Reference, Workflow};
 use aura_shared_kernel::{UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -454,12 +454,20 @@ impl RequestStatus {
             Self::Closed | Self::Withdrawn | Self::RejectedUnverifiable
         )
     }
+}
+
+/// A move the request's status does not allow (409 `invalid_transition`).
+pub type InvalidTransition = aura_records::InvalidTransition<RequestStatus>;
+
+impl Workflow for RequestStatus {
+    const NOUN: &'static str = "request";
+    const REFUSAL: &'static str = "the request's status does not allow this action";
 
     /// The moves the request's actions may make:
     /// received → verifying identity → in progress ⇄ waiting for the person → answered →
     /// closed; an open request may be withdrawn; one whose identity cannot be established is
     /// rejected as unverifiable (Art. 12(2), 12(6)).
-    pub fn may_move_to(self, next: Self) -> bool {
+    fn may_move_to(self, next: Self) -> bool {
         use RequestStatus::*;
         match (self, next) {
             (Received, VerifyingIdentity | InProgress | WaitingForSubject | Answered) => true,
@@ -473,28 +481,7 @@ impl RequestStatus {
     }
 }
 
-/// A move the request's state does not allow (409 `invalid_transition`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a request that is {from} cannot become {to}")]
-pub struct InvalidTransition {
-    pub from: RequestStatus,
-    pub to: RequestStatus,
-}
-
 impl RequestState {
-    /// Moves to `next` if the status allows it.
-    pub fn move_to(&mut self, next: RequestStatus) -> Result<(), InvalidTransition> {
-        if self.status.may_move_to(next) {
-            self.status = next;
-            Ok(())
-        } else {
-            Err(InvalidTransition {
-                from: self.status,
-                to: next,
-            })
-        }
-    }
-
     /// Records the extension; the extended due date follows from it by
     /// [`crate::rules::RequestRules`], as every date of the case. The checks of
     /// [`crate::may_extend`] come first; a request is extended once (the two further months
@@ -633,7 +620,7 @@ mod tests {
         assert!(!Received.may_move_to(Closed));
         let mut state = RequestState::default();
         assert_eq!(
-            state.move_to(Closed),
+            state.status.move_to(Closed),
             Err(InvalidTransition {
                 from: Received,
                 to: Closed
