@@ -9,10 +9,11 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{AuditQuery, RequestContext};
 use aura_breaches::{
-    Art34Decision, Breach, BreachCases, BreachFields, BreachGap, BreachKind, BreachRules,
-    BreachStatus, NoCommunicationGround, PhaseSent, RiskLevel,
+    Art34Decision, Breach, BreachCases, BreachFields, BreachGap, BreachRules, BreachStatus,
+    NoCommunicationGround, PhaseSent, RiskLevel,
 };
 use aura_port_contracts::fixtures::{add_user, register_tenant};
+use aura_port_contracts::registers::breaches::breach_fields;
 use aura_port_contracts::{RegisterStores, Stores};
 use aura_records::{RecordUseCases, UseCaseError};
 use aura_shared_kernel::{FixedClock, Role, TenantScope};
@@ -87,28 +88,9 @@ fn ctx() -> &'static RequestContext {
     &CTX
 }
 
+/// The contract tests' complete breach, without an owner or affected records.
 fn fields(aware: OffsetDateTime) -> BreachFields {
-    BreachFields {
-        title: "Laptop stolen".into(),
-        description: Some("An unencrypted laptop was stolen".into()),
-        discovery: None,
-        became_aware_at: aware,
-        occurred_from: None,
-        occurred_to: None,
-        kinds: vec![BreachKind::Confidentiality],
-        data_subject_categories: vec!["Customers".into()],
-        approximate_subjects: Some(100),
-        data_categories: vec!["Contact data".into()],
-        approximate_records: Some(100),
-        activity_ids: vec![],
-        processor_ids: vec![],
-        consequences: Some("Phishing".into()),
-        measures: Some("Wiped".into()),
-        contact_point: Some("dpo@example.org".into()),
-        drill: false,
-        owner_id: None,
-        assignee_id: None,
-    }
+    breach_fields("Laptop stolen", aware, None, &(vec![], vec![]))
 }
 
 fn phase(content: &str, delay_reasons: Option<&str>) -> PhaseSent {
