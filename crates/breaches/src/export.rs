@@ -8,7 +8,7 @@
 
 use aura_audit::RequestContext;
 use aura_gdpr_registers::{csv, string_enum};
-use aura_records::{RecordKind, RecordUseCases, UseCaseError};
+use aura_records::{RecordUseCases, UseCaseError};
 use aura_shared_kernel::TenantScope;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -230,8 +230,7 @@ pub async fn export(
     now: OffsetDateTime,
     ctx: &RequestContext,
 ) -> Result<BreachExport, UseCaseError> {
-    records.require(scope, Breaches::READ, ctx).await?;
-    let all = records.store().all(scope).await?;
+    let all = records.all(scope, ctx).await?;
     Ok(build_export(&all, period.0, period.1, drill, now))
 }
 

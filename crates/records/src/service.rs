@@ -170,6 +170,17 @@ impl<K: RecordKind> RecordUseCases<K> {
         Ok(self.store.get(scope, id).await?)
     }
 
+    /// Every record of the tenant (a register's export): read permission, a refusal
+    /// audited.
+    pub async fn all(
+        &self,
+        scope: &TenantScope,
+        ctx: &RequestContext,
+    ) -> Result<Vec<Record<K>>, UseCaseError> {
+        self.require(scope, K::READ, ctx).await?;
+        Ok(self.store.all(scope).await?)
+    }
+
     pub async fn list(
         &self,
         scope: &TenantScope,

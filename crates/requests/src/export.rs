@@ -6,7 +6,7 @@
 
 use aura_audit::RequestContext;
 use aura_gdpr_registers::{csv, string_enum};
-use aura_records::{RecordKind, RecordUseCases, UseCaseError};
+use aura_records::{RecordUseCases, UseCaseError};
 use aura_shared_kernel::TenantScope;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -132,8 +132,7 @@ pub async fn export(
     now: OffsetDateTime,
     ctx: &RequestContext,
 ) -> Result<RequestExport, UseCaseError> {
-    records.require(scope, Requests::READ, ctx).await?;
-    let all = records.store().all(scope).await?;
+    let all = records.all(scope, ctx).await?;
     Ok(build_export(all, from, to, now))
 }
 
