@@ -13,12 +13,14 @@ use std::sync::Arc;
 
 use aura_identity::ports::{Mailer, TenantRepository, UserRepository};
 use aura_jobs::{
-    ClaimedJob, DuplicateKind, JobFailure, JobHandler, JobOutcome, JobQueue, JobRegistry, NewJob,
+    ClaimedJob, DuplicateKind, JobFailure, JobHandler, JobOutcome, JobQueue, JobRegistry,
     RetryPolicy,
 };
 use aura_records::{Id, RecordStore};
 use aura_shared_kernel::{Clock, StoreError, Tenant, TenantScope, UserId};
-use aura_tasks::{active_tenant, administrators, messages::Addressee, recipient, send_mail};
+use aura_tasks::{
+    active_tenant, administrators, mails_to, messages::Addressee, recipient, send_mail,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -148,19 +150,18 @@ impl Escalation {
             }
         }
         let run_at = self.ports.clock.now();
-        let mails: Vec<NewJob> = recipients
-            .into_iter()
-            .map(|recipient| {
-                let mail = BreachAlertMail {
-                    breach: step.breach,
-                    became_aware_at: step.became_aware_at,
-                    step_hours: step.step_hours,
-                    recipient,
-                };
-                let attempts = self.settings.retry.max_attempts;
-                NewJob::of(scope.tenant_id(), &mail, run_at, attempts)
-            })
-            .collect();
+        let mails = mails_to(
+            scope,
+            recipients,
+            run_at,
+            &self.settings.retry,
+            |recipient| BreachAlertMail {
+                breach: step.breach,
+                became_aware_at: step.became_aware_at,
+                step_hours: step.step_hours,
+                recipient,
+            },
+        );
         let added = self.ports.queue.enqueue(scope, &mails).await?;
         Ok(JobOutcome::Done(format!("enqueued {added} breach alerts")))
     }

@@ -13,13 +13,13 @@ use std::sync::Arc;
 use aura_identity::ports::{Mailer, TenantRepository, UserRepository};
 use aura_jobs::{
     ClaimedJob, DailyJob, DuplicateKind, EncodedJob, JobFailure, JobHandler, JobOutcome, JobQueue,
-    JobRegistry, NewJob, RetryPolicy,
+    JobRegistry, RetryPolicy,
 };
 use aura_records::{Id, ListQuery, RecordStore, RecordUseCases};
 use aura_shared_kernel::{Clock, StoreError, Tenant, TenantScope, UserId};
 use aura_tasks::{
-    AssigneeNames, DigestPart, DigestSection, active_tenant, administrators, messages::Addressee,
-    recipient, send_mail,
+    AssigneeNames, DigestPart, DigestSection, active_tenant, administrators, mails_to,
+    messages::Addressee, recipient, send_mail,
 };
 use time::{Date, Duration, OffsetDateTime};
 
@@ -235,23 +235,18 @@ impl RequestMailing {
             return Ok(JobOutcome::Skipped("request rescheduled"));
         }
         let run_at = self.ports.clock.now();
-        let mails: Vec<NewJob> = administrators(self.ports.users.as_ref(), scope)
-            .await?
-            .into_iter()
-            .map(|user| {
-                let mail = ExtendOrAnswerMail {
-                    request: warning.request,
-                    first_due: warning.first_due,
-                    recipient: user.id,
-                };
-                NewJob::of(
-                    scope.tenant_id(),
-                    &mail,
-                    run_at,
-                    self.settings.retry.max_attempts,
-                )
-            })
-            .collect();
+        let admins = administrators(self.ports.users.as_ref(), scope).await?;
+        let mails = mails_to(
+            scope,
+            admins.iter().map(|user| user.id),
+            run_at,
+            &self.settings.retry,
+            |recipient| ExtendOrAnswerMail {
+                request: warning.request,
+                first_due: warning.first_due,
+                recipient,
+            },
+        );
         let added = self.ports.queue.enqueue(scope, &mails).await?;
         Ok(JobOutcome::Done(format!("enqueued {added} warning mails")))
     }

@@ -25,6 +25,6 @@ pub use task::{
 };
 pub use task_jobs::{
     AssigneeNames, DigestMail, DigestPart, DigestSection, OverdueDigest, TaskJobPorts,
-    TaskJobSettings, TaskReminder, active_tenant, administrators, recipient,
+    TaskJobSettings, TaskReminder, active_tenant, administrators, mails_to, recipient,
     register as register_jobs, send as send_mail,
 };

@@ -298,6 +298,27 @@ pub async fn send(
         .map_err(|error| JobFailure::Retry(error.to_string()))
 }
 
+/// One mail job per recipient (`mail` of each), to run at `run_at` with the retry
+/// policy's attempts: a failed delivery retries one mail, never the others.
+pub fn mails_to<J: Job>(
+    scope: &TenantScope,
+    recipients: impl IntoIterator<Item = UserId>,
+    run_at: OffsetDateTime,
+    retry: &RetryPolicy,
+    mail: impl Fn(UserId) -> J,
+) -> Vec<NewJob> {
+    (recipients.into_iter())
+        .map(|recipient| {
+            NewJob::of(
+                scope.tenant_id(),
+                &mail(recipient),
+                run_at,
+                retry.max_attempts,
+            )
+        })
+        .collect()
+}
+
 /// Owners and admins of the tenant who can receive mail (and be given work).
 pub async fn administrators(
     users: &dyn UserRepository,
@@ -393,21 +414,14 @@ impl Mailing {
             return Ok(JobOutcome::Skipped("nothing overdue"));
         }
         let run_at = self.ports.clock.now();
-        let mails: Vec<NewJob> = administrators(self.ports.users.as_ref(), scope)
-            .await?
-            .into_iter()
-            .map(|user| {
-                NewJob::of(
-                    scope.tenant_id(),
-                    &DigestMail {
-                        date,
-                        recipient: user.id,
-                    },
-                    run_at,
-                    self.settings.retry.max_attempts,
-                )
-            })
-            .collect();
+        let admins = administrators(self.ports.users.as_ref(), scope).await?;
+        let mails = mails_to(
+            scope,
+            admins.iter().map(|user| user.id),
+            run_at,
+            &self.settings.retry,
+            |recipient| DigestMail { date, recipient },
+        );
         let added = self.ports.queue.enqueue(scope, &mails).await?;
         tracing::debug!(%job, added, "digest mails enqueued");
         Ok(JobOutcome::Done(format!("enqueued {added} digest mails")))
