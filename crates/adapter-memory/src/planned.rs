@@ -4,13 +4,15 @@
 //! kinds cancelled, the plan's jobs whose keys are free stored).
 
 use aura_audit::PendingEvent;
-use aura_jobs::{JobPlan, PlannedWrites};
+use aura_jobs::{JobPlan, NewJob, PlannedWrites};
 use aura_records::{Id, Record};
-use aura_shared_kernel::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 
 use crate::{
     MemoryStore,
+    jobs::Planned,
     registers::records::{MemoryRecord, delete_record, insert_record, update_record},
+    state::State,
 };
 
 #[async_trait::async_trait]
@@ -23,12 +25,8 @@ impl<K: MemoryRecord> PlannedWrites<K> for MemoryStore {
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
         plan.check(record.id.as_uuid())?;
-        let now = self.clock().now();
-        self.write_audited(scope, event, |tx, tenant| {
-            let jobs = tx.state.plan_jobs(tenant, &plan.jobs, None, now)?;
-            let written = insert_record(tx.state, tenant, record)?;
-            tx.state.apply_jobs(jobs, now);
-            Ok(written)
+        self.write_planned(scope, event, &plan.jobs, None, |state, tenant| {
+            insert_record(state, tenant, record)
         })
     }
 
@@ -41,13 +39,9 @@ impl<K: MemoryRecord> PlannedWrites<K> for MemoryStore {
         event: PendingEvent,
     ) -> Result<Record<K>, StoreError> {
         plan.check(record.id.as_uuid())?;
-        let now = self.clock().now();
-        self.write_audited(scope, event, |tx, tenant| {
-            let replaced = Some((plan.subject, plan.kinds));
-            let jobs = tx.state.plan_jobs(tenant, &plan.jobs, replaced, now)?;
-            let written = update_record(tx.state, tenant, record, expected_version)?;
-            tx.state.apply_jobs(jobs, now);
-            Ok(written)
+        let replaced = Some((plan.subject, plan.kinds));
+        self.write_planned(scope, event, &plan.jobs, replaced, |state, tenant| {
+            update_record(state, tenant, record, expected_version)
         })
     }
 
@@ -65,6 +59,28 @@ impl<K: MemoryRecord> PlannedWrites<K> for MemoryStore {
             tx.state
                 .cancel_reminders(tenant, (id.as_uuid(), kinds), now);
             Ok(())
+        })
+    }
+}
+
+impl MemoryStore {
+    /// A record's audited write with the jobs it plans, under the one lock: the plan is
+    /// checked first (after cancelling the queued jobs of `replaced`, if given), then
+    /// `write` runs and the plan's jobs whose keys are free are stored.
+    pub(crate) fn write_planned<T>(
+        &self,
+        scope: &TenantScope,
+        event: PendingEvent,
+        jobs: &[NewJob],
+        replaced: Option<Planned>,
+        write: impl FnOnce(&mut State, TenantId) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let now = self.clock().now();
+        self.write_audited(scope, event, |tx, tenant| {
+            let planned = tx.state.plan_jobs(tenant, jobs, replaced, now)?;
+            let written = write(tx.state, tenant)?;
+            tx.state.apply_jobs(planned, now);
+            Ok(written)
         })
     }
 }

@@ -71,12 +71,8 @@ impl RequestRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<DataSubjectRequest, StoreError> {
         plan_of(request, plan)?;
-        let now = self.clock().now();
-        self.write_audited(scope, event, |tx, tenant| {
-            let jobs = tx.state.plan_jobs(tenant, &plan.jobs, None, now)?;
-            let written = insert_record(tx.state, tenant, request)?;
-            tx.state.apply_jobs(jobs, now);
-            Ok(written)
+        self.write_planned(scope, event, &plan.jobs, None, |state, tenant| {
+            insert_record(state, tenant, request)
         })
     }
 
@@ -89,13 +85,9 @@ impl RequestRepository for MemoryStore {
         event: PendingEvent,
     ) -> Result<DataSubjectRequest, StoreError> {
         plan_of(request, plan)?;
-        let now = self.clock().now();
-        self.write_audited(scope, event, |tx, tenant| {
-            let subject = Some((request.id.as_uuid(), PLANNED_KINDS));
-            let jobs = tx.state.plan_jobs(tenant, &plan.jobs, subject, now)?;
-            let written = update_record(tx.state, tenant, request, expected_version)?;
-            tx.state.apply_jobs(jobs, now);
-            Ok(written)
+        let replaced = Some((request.id.as_uuid(), PLANNED_KINDS));
+        self.write_planned(scope, event, &plan.jobs, replaced, |state, tenant| {
+            update_record(state, tenant, request, expected_version)
         })
     }
 
