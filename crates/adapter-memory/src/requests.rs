@@ -4,6 +4,7 @@
 //! that carry their reminder plan.
 
 use aura_audit::PendingEvent;
+use aura_jobs::PlannedWrites;
 use aura_records::Record;
 use aura_requests::{
     pseudonym::is_pseudonymised,
@@ -16,10 +17,7 @@ use time::OffsetDateTime;
 
 use crate::{
     MemoryStore,
-    registers::{
-        Tables,
-        records::{MemoryRecord, delete_record, insert_record, update_record},
-    },
+    registers::{Tables, records::MemoryRecord},
 };
 
 impl MemoryRecord for Requests {
@@ -70,10 +68,8 @@ impl RequestRepository for MemoryStore {
         plan: &RequestPlan,
         event: PendingEvent,
     ) -> Result<DataSubjectRequest, StoreError> {
-        plan_of(request, plan)?;
-        self.write_planned(scope, event, &plan.jobs, None, |state, tenant| {
-            insert_record(state, tenant, request)
-        })
+        let plan = plan.as_job_plan();
+        PlannedWrites::<Requests>::insert(self, scope, request, &plan, event).await
     }
 
     async fn update(
@@ -84,11 +80,9 @@ impl RequestRepository for MemoryStore {
         plan: &RequestPlan,
         event: PendingEvent,
     ) -> Result<DataSubjectRequest, StoreError> {
-        plan_of(request, plan)?;
-        let replaced = Some((request.id.as_uuid(), PLANNED_KINDS));
-        self.write_planned(scope, event, &plan.jobs, replaced, |state, tenant| {
-            update_record(state, tenant, request, expected_version)
-        })
+        let plan = plan.as_job_plan();
+        PlannedWrites::<Requests>::update(self, scope, request, expected_version, &plan, event)
+            .await
     }
 
     async fn delete(
@@ -98,13 +92,8 @@ impl RequestRepository for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        let now = self.clock().now();
-        self.write_audited(scope, event, |tx, tenant| {
-            delete_record::<Requests>(tx.state, tenant, id, expected_version)?;
-            tx.state
-                .cancel_reminders(tenant, (id.as_uuid(), PLANNED_KINDS), now);
-            Ok(())
-        })
+        PlannedWrites::<Requests>::delete(self, scope, id, expected_version, PLANNED_KINDS, event)
+            .await
     }
 
     async fn due_for_pseudonymisation(
@@ -122,14 +111,5 @@ impl RequestRepository for MemoryStore {
             .collect();
         due.sort();
         Ok(due.into_iter().take(limit).map(|(_, id)| id).collect())
-    }
-}
-
-/// The plan must be the written request's own.
-fn plan_of(request: &DataSubjectRequest, plan: &RequestPlan) -> Result<(), StoreError> {
-    if plan.request == request.id {
-        Ok(())
-    } else {
-        Err(StoreError::unexpected("a reminder plan of another request"))
     }
 }

@@ -11,7 +11,7 @@
 //! Every job re-reads the request before mailing, so one planned for a due date, assignee
 //! or status that has moved on since is skipped.
 
-use aura_jobs::{Job, NewJob, RetryPolicy};
+use aura_jobs::{Job, JobPlan, NewJob, RetryPolicy};
 use aura_shared_kernel::UserId;
 use aura_tasks::ReminderPolicy;
 use serde::{Deserialize, Serialize};
@@ -122,6 +122,16 @@ impl RequestPlan {
         Self {
             request,
             jobs: Vec::new(),
+        }
+    }
+
+    /// The plan as the kernel's [`JobPlan`]: the request's queued jobs of
+    /// [`PLANNED_KINDS`] (its reminders and warning) replaced by these.
+    pub fn as_job_plan(&self) -> JobPlan {
+        JobPlan {
+            subject: self.request.as_uuid(),
+            kinds: PLANNED_KINDS,
+            jobs: self.jobs.clone(),
         }
     }
 }

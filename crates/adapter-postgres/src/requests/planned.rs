@@ -1,14 +1,15 @@
 //! The request store's writes with their reminder plan ([`RequestRepository`]): the
-//! kernel's statements for the request ([`insert_record`], [`update_record`],
-//! [`delete_record`]) and, in the same transaction, the request's queued reminders
-//! cancelled and its plan inserted, as a task's (`ON CONFLICT DO NOTHING`: a reminder
-//! already sent keeps its key and is not sent again).
+//! kernel's planned writes ([`PlannedWrites`], `crate::planned`) with the plan as a
+//! [`aura_jobs::JobPlan`] — the request's statements and, in the same transaction, its
+//! queued reminders cancelled and its plan inserted (`ON CONFLICT DO NOTHING`: a
+//! reminder already sent keeps its key and is not sent again) — and the retention read.
 
 use aura_audit::PendingEvent;
+use aura_jobs::PlannedWrites;
 use aura_records::Id;
 use aura_requests::{
     reminders::{PLANNED_KINDS, RequestPlan},
-    request::{DataSubjectRequest, RequestId},
+    request::{DataSubjectRequest, RequestId, Requests},
     store::RequestRepository,
 };
 use aura_shared_kernel::{StoreError, TenantScope};
@@ -16,23 +17,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use time::OffsetDateTime;
 
-use crate::{
-    jobs::{cancel_queued, insert_jobs},
-    pool::in_tenant,
-    registers::records::{delete_record, insert_record, update_record},
-    rows::{in_scope, new_in_scope},
-    schema::data_subject_requests as requests,
-    stores::PgStores,
-};
-
-/// The plan must be the written request's own.
-fn plan_of(request: &DataSubjectRequest, plan: &RequestPlan) -> Result<(), StoreError> {
-    if plan.request == request.id {
-        Ok(())
-    } else {
-        Err(StoreError::unexpected("a reminder plan of another request"))
-    }
-}
+use crate::{pool::in_tenant, schema::data_subject_requests as requests, stores::PgStores};
 
 #[async_trait::async_trait]
 impl RequestRepository for PgStores {
@@ -43,16 +28,8 @@ impl RequestRepository for PgStores {
         plan: &RequestPlan,
         event: PendingEvent,
     ) -> Result<DataSubjectRequest, StoreError> {
-        new_in_scope(scope, request.tenant_id)?;
-        plan_of(request, plan)?;
-        let cx = self.row_context(scope);
-        let now = self.now();
-        self.write_audited(scope, event, async move |conn| {
-            let written = insert_record(conn, cx, request).await?;
-            insert_jobs(conn, request.tenant_id, &plan.jobs, now).await?;
-            Ok(written)
-        })
-        .await
+        let plan = plan.as_job_plan();
+        PlannedWrites::<Requests>::insert(self, scope, request, &plan, event).await
     }
 
     async fn update(
@@ -63,18 +40,9 @@ impl RequestRepository for PgStores {
         plan: &RequestPlan,
         event: PendingEvent,
     ) -> Result<DataSubjectRequest, StoreError> {
-        in_scope(scope, request.tenant_id)?;
-        plan_of(request, plan)?;
-        let cx = self.row_context(scope);
-        let now = self.now();
-        self.write_audited(scope, event, async move |conn| {
-            let written = update_record(conn, cx, request, expected_version).await?;
-            let id = request.id.as_uuid();
-            cancel_queued(conn, cx.tenant, id, PLANNED_KINDS, now).await?;
-            insert_jobs(conn, request.tenant_id, &plan.jobs, now).await?;
-            Ok(written)
-        })
-        .await
+        let plan = plan.as_job_plan();
+        PlannedWrites::<Requests>::update(self, scope, request, expected_version, &plan, event)
+            .await
     }
 
     async fn delete(
@@ -84,14 +52,8 @@ impl RequestRepository for PgStores {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        let key = (scope.tenant_id().as_uuid(), id.as_uuid());
-        let now = self.now();
-        self.write_audited(scope, event, async move |conn| {
-            delete_record::<aura_requests::request::Requests>(conn, key, expected_version).await?;
-            cancel_queued(conn, key.0, key.1, PLANNED_KINDS, now).await?;
-            Ok(())
-        })
-        .await
+        PlannedWrites::<Requests>::delete(self, scope, id, expected_version, PLANNED_KINDS, event)
+            .await
     }
 
     async fn due_for_pseudonymisation(
