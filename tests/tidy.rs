@@ -24,6 +24,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "rate-limit",
     "idempotency",
     "requests",
+    "breaches",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -46,6 +47,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-rate-limit",
     "aura-idempotency",
     "aura-requests",
+    "aura-breaches",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes, mocks and property tests, never
