@@ -20,7 +20,7 @@ use aura_adapter_crypto::{
     AesGcmPersonalDataSeal, BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets,
     Sha256ChainHasher,
 };
-use aura_adapter_holidays::EuPublicHolidays;
+use aura_adapter_holidays::{EuPublicHolidays, IanaTimeZones};
 use aura_adapter_http::{
     ApiState, EdgeConfig, Readiness, SystemInfo,
     metrics::{MetricsAccess, MetricsEndpoint, PoolGauges, PoolProbe},
@@ -127,6 +127,7 @@ impl Stores {
             members: Arc::new(TenantMembers(self.users.clone())),
             audit: self.audit.clone(),
             clock,
+            time_zones: Arc::new(IanaTimeZones::new()),
         }
     }
 

@@ -419,4 +419,18 @@ mod tests {
         }
         assert!(problems.is_empty(), "{problems:#?}");
     }
+
+    /// The organisation's time zone: a string with an example, optional in a request
+    /// (default UTC).
+    #[test]
+    fn the_organisation_time_zone_is_a_typed_optional_field_with_an_example() {
+        let doc = serde_json::to_value(super::document()).expect("the document serializes");
+        let profile = &doc["components"]["schemas"]["OrganisationProfileBody"];
+        let zone = &profile["properties"]["time_zone"];
+        assert_eq!(zone["type"], "string", "{zone}");
+        assert_eq!(zone["examples"][0], "Europe/Berlin", "{zone}");
+        let required = profile["required"].as_array().expect("required");
+        assert!(!required.iter().any(|r| r == "time_zone"), "{required:?}");
+        assert_eq!(profile["example"]["time_zone"], "Europe/Berlin");
+    }
 }

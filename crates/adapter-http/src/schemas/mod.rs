@@ -69,6 +69,20 @@ pub(crate) fn optional_country_code() -> Object {
     country(true)
 }
 
+/// The name of a zone of the IANA time zone database (any case in, the database's
+/// spelling out).
+pub(crate) fn time_zone() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .description(Some(
+            "IANA time zone name, e.g. Europe/Berlin or UTC (the default); an unknown name is 422",
+        ))
+        .examples(["Europe/Berlin"])
+        .build()
+}
+
 /// The public keys that verify access tokens (RFC 7517 JWK set), as the key store
 /// publishes them.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
