@@ -2,7 +2,7 @@
 //! HTTP until told to stop. The binary is a thin `main` over [`Application`].
 
 pub mod config;
-mod demo;
+pub mod demo;
 mod secrets;
 mod telemetry;
 pub mod worker;
@@ -374,9 +374,6 @@ impl Application {
                 ..AuthConfig::default()
             },
         );
-        if demo {
-            demo::seed(&identity).await?;
-        }
 
         let provider = ai_provider(&settings, demo, clock.clone())?;
         let worker = if settings.worker.enabled {
@@ -394,10 +391,21 @@ impl Application {
 
         let metrics = metrics_endpoint(&settings, &stores, clock.clone());
         let limits = rate_limits(&settings, stores.rate_limiter.clone()).await?;
+        let registers = stores.registers(clock.clone());
+        let tasks = stores.tasks(clock.clone(), &settings.worker);
+        let requests = stores.requests(clock.clone(), &settings.worker);
+        if demo {
+            let company = demo::CompanyServices {
+                registers: &registers,
+                tasks: &tasks,
+                requests: &requests,
+            };
+            demo::seed(&identity, &company, clock.now()).await?;
+        }
         let state = ApiState {
-            registers: stores.registers(clock.clone()),
-            tasks: stores.tasks(clock.clone(), &settings.worker),
-            requests: stores.requests(clock.clone(), &settings.worker),
+            registers,
+            tasks,
+            requests,
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -551,6 +559,7 @@ pub struct Platform {
     pub identity: IdentityServices,
     pub registers: Registers,
     pub tasks: TaskService,
+    pub requests: RequestCases,
     /// The queue, for `aura jobs`.
     pub jobs: Arc<dyn JobQueue>,
     /// The background worker, for `aura worker`.
@@ -576,6 +585,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let tokens = secrets::access_tokens(settings, true)?;
     let registers = stores.registers(clock.clone());
     let tasks = stores.tasks(clock.clone(), &settings.worker);
+    let requests = stores.requests(clock.clone(), &settings.worker);
     let direct_mailer = build_mailer(settings)?;
     let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), &settings.worker)?);
     let jobs = stores.jobs.clone();
@@ -602,6 +612,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         identity,
         registers,
         tasks,
+        requests,
         jobs,
         worker,
     })

@@ -4,7 +4,7 @@
 //!
 //! Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 not found, 4 conflict.
 
-use std::{io::Read, process::ExitCode};
+use std::{collections::HashMap, io::Read, process::ExitCode};
 
 use aura_api::{Settings, config::Environment, platform};
 use aura_identity::{
@@ -552,12 +552,19 @@ async fn set_active(
 const DEMO_PASSWORD: &str = "demo-password-2026";
 
 async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
-    let (identity, settings) = identity().await?;
+    let settings = settings()?;
     if settings.environment == Environment::Production {
         return Err(Failure::usage(
             "seed-demo refuses to run with APP_ENV=production",
         ));
     }
+    let platform = platform(&settings).await.map_err(Failure::runtime)?;
+    let identity = &platform.identity;
+    let company = aura_api::demo::CompanyServices {
+        registers: &platform.registers,
+        tasks: &platform.tasks,
+        requests: &platform.requests,
+    };
     let existing = identity.admin.list_tenants(system).await?;
     let password = Password::new_checked(DEMO_PASSWORD, "password", None)?;
     let mut created = Vec::new();
@@ -570,7 +577,7 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
             continue;
         }
         let email = |role: &str| Email::parse(&format!("{role}@{slug}.demo.test"));
-        let (tenant, _) = identity
+        let (tenant, owner) = identity
             .admin
             .create_tenant(
                 system,
@@ -583,6 +590,8 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
                 },
             )
             .await?;
+        let scope = system.within(tenant.id);
+        let mut users = HashMap::from([(Role::Owner, owner.id)]);
         for role in [Role::Admin, Role::Member, Role::Viewer] {
             let member = NewMember {
                 email: email(role.as_str())?,
@@ -590,11 +599,16 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
                 role,
                 password: Some(password.clone()),
             };
-            identity
+            let user = identity
                 .admin
-                .create_user(&system.within(tenant.id), member, &Default::default())
+                .create_user(&scope, member, &Default::default())
                 .await?;
+            users.insert(role, user.id);
         }
+        // Each tenant gets the demo company's registers (its own copy).
+        aura_api::demo::seed_company(&company, &scope, users, time::OffsetDateTime::now_utc())
+            .await
+            .map_err(Failure::runtime)?;
         created.push(slug);
     }
     out.print(&json!({ "created": created, "password": DEMO_PASSWORD }), || {

@@ -223,6 +223,21 @@ async fn the_cli_administers_tenants_that_the_api_serves() {
     assert_eq!(seeded["created"], json!(["acme", "globex", "initech"]));
     let again = env.json(&["seed-demo"], None);
     assert_eq!(again["created"], json!([]));
+    // Each demo tenant holds the demo company's register, written through the use cases.
+    let demo = env.json(&["export", "--tenant", "globex"], None);
+    assert_eq!(
+        demo["organisation"]["legal_name"], "Demo Company GmbH",
+        "{demo}"
+    );
+    assert_eq!(demo["activities"].as_array().unwrap().len(), 12, "{demo}");
+    let sub_processor = demo["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["processors"].as_array().unwrap())
+        .find(|p| p["name"] == "ColdVault Storage B.V.")
+        .expect("the backup sub-processor is linked");
+    assert!(sub_processor["parent_id"].is_string(), "{sub_processor}");
     assert_eq!(
         login(
             &http,
