@@ -83,6 +83,31 @@ pub(crate) fn time_zone() -> Object {
         .build()
 }
 
+/// One instant said twice: in UTC and in the organisation's time zone (the same instant,
+/// written with the zone's offset then), e.g. a breach's Art. 33(1) deadline.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"utc": "2026-03-30T00:30:00Z", "local": "2026-03-30T02:30:00+02:00", "zone": "Europe/Berlin"}))]
+pub struct LocalInstantBody {
+    #[serde(with = "time::serde::rfc3339")]
+    pub utc: time::OffsetDateTime,
+    /// The same instant in the zone's local time, with the zone's offset at that instant.
+    #[serde(with = "time::serde::rfc3339")]
+    pub local: time::OffsetDateTime,
+    /// The organisation profile's `time_zone` (IANA name).
+    #[schema(schema_with = time_zone)]
+    pub zone: aura_shared_kernel::TimeZoneName,
+}
+
+impl From<aura_shared_kernel::LocalInstant> for LocalInstantBody {
+    fn from(i: aura_shared_kernel::LocalInstant) -> Self {
+        Self {
+            utc: i.utc,
+            local: i.local,
+            zone: i.zone,
+        }
+    }
+}
+
 /// The public keys that verify access tokens (RFC 7517 JWK set), as the key store
 /// publishes them.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
