@@ -17,67 +17,28 @@ use aura_idempotency::{
     Fingerprint, IdempotencyKey, IdempotencySealer, KeyHash, KeySpace, RequestFacts,
     ports::SealError,
 };
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use hmac::{Hmac, Mac};
-use rand::RngCore;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::Pepper;
-
-type HmacSha256 = Hmac<Sha256>;
-
-const VERSION: u8 = 1;
+use crate::{
+    Pepper,
+    sealing::{ServerKey, mac, open, seal},
+};
 
 /// The sealer, keyed once at start. Never printed.
-#[derive(Clone)]
-pub struct HmacAesIdempotencySealer {
-    server_key: Zeroizing<[u8; 32]>,
-}
-
-impl std::fmt::Debug for HmacAesIdempotencySealer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HmacAesIdempotencySealer(<redacted>)")
-    }
-}
-
-/// HMAC-SHA-256 over length-prefixed parts (no two part lists give the same input).
-pub(crate) fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC takes keys of any length: this cannot fail.
-    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
-        unreachable!("HMAC accepts any key length")
-    };
-    for part in parts {
-        mac.update(&(part.len() as u64).to_be_bytes());
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().into()
-}
+#[derive(Clone, Debug)]
+pub struct HmacAesIdempotencySealer(ServerKey);
 
 impl HmacAesIdempotencySealer {
-    /// Derives the server key from the password pepper (a separate HMAC label, so it
-    /// reveals nothing about the pepper and the pepper's other use nothing about it).
+    /// Derives the server key from the password pepper.
     pub fn from_pepper(pepper: &Pepper) -> Self {
-        Self {
-            server_key: Zeroizing::new(mac(
-                pepper.as_bytes(),
-                &[b"aura-idempotency-server-key-v1"],
-            )),
-        }
-    }
-
-    fn derived(&self, label: &[u8], space: &KeySpace, key: &IdempotencyKey) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(mac(
-            self.server_key.as_ref(),
-            &[label, &space.label(), key.as_bytes()],
+        Self(ServerKey::from_pepper(
+            pepper,
+            b"aura-idempotency-server-key-v1",
         ))
     }
 
-    fn cipher(&self, space: &KeySpace, key: &IdempotencyKey) -> Result<LessSafeKey, SealError> {
-        let bytes = self.derived(b"seal", space, key);
-        UnboundKey::new(&AES_256_GCM, bytes.as_ref())
-            .map(LessSafeKey::new)
-            .map_err(|_| SealError)
+    fn derived(&self, label: &[u8], space: &KeySpace, key: &IdempotencyKey) -> Zeroizing<[u8; 32]> {
+        self.0.derive(&[label, &space.label(), key.as_bytes()])
     }
 
     fn aad(&self, space: &KeySpace, key: &IdempotencyKey) -> Vec<u8> {
@@ -120,22 +81,8 @@ impl IdempotencySealer for HmacAesIdempotencySealer {
         key: &IdempotencyKey,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, SealError> {
-        let cipher = self.cipher(space, key)?;
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rng().fill_bytes(&mut nonce);
-        let mut in_out = plaintext.to_vec();
-        cipher
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(self.aad(space, key)),
-                &mut in_out,
-            )
-            .map_err(|_| SealError)?;
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + in_out.len());
-        sealed.push(VERSION);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&in_out);
-        Ok(sealed)
+        let cipher_key = self.derived(b"seal", space, key);
+        seal(&cipher_key, &self.aad(space, key), plaintext).ok_or(SealError)
     }
 
     fn open(
@@ -144,18 +91,8 @@ impl IdempotencySealer for HmacAesIdempotencySealer {
         key: &IdempotencyKey,
         sealed: &[u8],
     ) -> Result<Vec<u8>, SealError> {
-        let (&version, rest) = sealed.split_first().ok_or(SealError)?;
-        if version != VERSION || rest.len() < NONCE_LEN {
-            return Err(SealError);
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealError)?;
-        let mut in_out = ciphertext.to_vec();
-        let plain = self
-            .cipher(space, key)?
-            .open_in_place(nonce, Aad::from(self.aad(space, key)), &mut in_out)
-            .map_err(|_| SealError)?;
-        Ok(plain.to_vec())
+        let cipher_key = self.derived(b"seal", space, key);
+        open(&cipher_key, &self.aad(space, key), sealed).ok_or(SealError)
     }
 }
 

@@ -11,6 +11,7 @@ mod jwt;
 mod keys;
 mod password;
 mod personal;
+mod sealing;
 mod secrets;
 
 pub use chain::Sha256ChainHasher;

@@ -21,55 +21,30 @@
 //! because every tenant has its own key and a tenant seals a handful of fields per request.
 
 use aura_shared_kernel::{PersonalDataSeal, SealFailed, TenantId};
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use rand::RngCore;
 use zeroize::Zeroizing;
 
-use crate::{Pepper, idempotency::mac};
+use crate::{
+    Pepper,
+    sealing::{ServerKey, mac, open, seal},
+};
 
-/// The first byte of every sealed value: the format and key derivation above.
-const VERSION: u8 = 1;
 /// The label that derives the server key from the pepper; changing it loses all data.
 const SERVER_KEY_LABEL: &[u8] = b"aura-personal-data-v1";
 const SEAL_LABEL: &[u8] = b"seal";
 const LOOKUP_LABEL: &[u8] = b"lookup";
-/// The AES-GCM tag appended to the ciphertext.
-const TAG_LEN: usize = 16;
 
 /// The seal, keyed once at start. Cheap to clone; never printed.
-#[derive(Clone)]
-pub struct AesGcmPersonalDataSeal {
-    server_key: Zeroizing<[u8; 32]>,
-}
-
-impl std::fmt::Debug for AesGcmPersonalDataSeal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AesGcmPersonalDataSeal(<redacted>)")
-    }
-}
+#[derive(Clone, Debug)]
+pub struct AesGcmPersonalDataSeal(ServerKey);
 
 impl AesGcmPersonalDataSeal {
-    /// Derives the server key from the password pepper (a separate HMAC label, so it
-    /// reveals nothing about the pepper or the pepper's other uses, and they nothing
-    /// about it).
+    /// Derives the server key from the password pepper.
     pub fn from_pepper(pepper: &Pepper) -> Self {
-        Self {
-            server_key: Zeroizing::new(mac(pepper.as_bytes(), &[SERVER_KEY_LABEL])),
-        }
+        Self(ServerKey::from_pepper(pepper, SERVER_KEY_LABEL))
     }
 
     fn tenant_key(&self, label: &[u8], tenant: TenantId) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(mac(
-            self.server_key.as_ref(),
-            &[label, tenant.as_uuid().as_bytes()],
-        ))
-    }
-
-    fn cipher(&self, tenant: TenantId) -> Result<LessSafeKey, SealFailed> {
-        let key = self.tenant_key(SEAL_LABEL, tenant);
-        UnboundKey::new(&AES_256_GCM, key.as_ref())
-            .map(LessSafeKey::new)
-            .map_err(|_| SealFailed)
+        self.0.derive(&[label, tenant.as_uuid().as_bytes()])
     }
 }
 
@@ -93,38 +68,13 @@ impl PersonalDataSeal for AesGcmPersonalDataSeal {
         context: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, SealFailed> {
-        let cipher = self.cipher(tenant)?;
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rng().fill_bytes(&mut nonce);
-        let mut in_out = plaintext.to_vec();
-        cipher
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad(tenant, context)),
-                &mut in_out,
-            )
-            .map_err(|_| SealFailed)?;
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + in_out.len());
-        sealed.push(VERSION);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&in_out);
-        Ok(sealed)
+        let key = self.tenant_key(SEAL_LABEL, tenant);
+        seal(&key, &aad(tenant, context), plaintext).ok_or(SealFailed)
     }
 
     fn open(&self, tenant: TenantId, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, SealFailed> {
-        let (&version, rest) = sealed.split_first().ok_or(SealFailed)?;
-        if version != VERSION || rest.len() < NONCE_LEN + TAG_LEN {
-            return Err(SealFailed);
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealFailed)?;
-        // The plaintext is personal data: wipe the working buffer once it is copied out.
-        let mut in_out = Zeroizing::new(ciphertext.to_vec());
-        let plain = self
-            .cipher(tenant)?
-            .open_in_place(nonce, Aad::from(aad(tenant, context)), &mut in_out)
-            .map_err(|_| SealFailed)?;
-        Ok(plain.to_vec())
+        let key = self.tenant_key(SEAL_LABEL, tenant);
+        open(&key, &aad(tenant, context), sealed).ok_or(SealFailed)
     }
 
     fn lookup_hash(&self, tenant: TenantId, purpose: &[u8], value: &[u8]) -> [u8; 32] {
@@ -135,10 +85,12 @@ impl PersonalDataSeal for AesGcmPersonalDataSeal {
 
 #[cfg(test)]
 mod tests {
+    use aws_lc_rs::aead::NONCE_LEN;
     use sha2::{Digest, Sha256};
     use uuid::Uuid;
 
     use super::*;
+    use crate::sealing::{TAG_LEN, VERSION};
 
     const CONTEXT: &[u8] = b"data_subject_request.subject:0190";
     const PLAIN: &[u8] = b"{\"name\":\"Erika Mustermann\",\"email\":\"erika@example.org\"}";
@@ -299,7 +251,7 @@ mod tests {
         );
         let pepper = Pepper::from_bytes(vec![1; 32]).unwrap();
         assert_ne!(
-            *s.server_key,
+            s.0.expose(),
             mac(pepper.as_bytes(), &[b"aura-idempotency-server-key-v1"])
         );
     }
@@ -342,7 +294,7 @@ mod tests {
         let printed = format!("{s:?}");
         assert_eq!(printed, "AesGcmPersonalDataSeal(<redacted>)");
         let keys = [
-            *s.server_key,
+            s.0.expose(),
             *s.tenant_key(SEAL_LABEL, tenant(1)),
             *s.tenant_key(LOOKUP_LABEL, tenant(1)),
         ];
@@ -356,10 +308,12 @@ mod tests {
 
 #[cfg(test)]
 mod properties {
+    use aws_lc_rs::aead::NONCE_LEN;
     use proptest::prelude::*;
     use uuid::Uuid;
 
     use super::*;
+    use crate::sealing::TAG_LEN;
 
     fn seal() -> AesGcmPersonalDataSeal {
         AesGcmPersonalDataSeal::from_pepper(&Pepper::from_bytes(vec![3; 32]).unwrap())

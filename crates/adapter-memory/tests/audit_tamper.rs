@@ -7,7 +7,8 @@ use std::sync::Arc;
 use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{
-    Actor, AuditLog, AuditService, ChainHasher, Changes, PendingEvent, RequestContext,
+    Actor, AuditLog, AuditService, ChainHasher, ChainVerification, Changes, PendingEvent,
+    RequestContext,
 };
 use aura_port_contracts::{
     Stores,
@@ -38,6 +39,34 @@ fn service(stores: &Stores) -> AuditService {
     AuditService::new(stores.audit.clone(), Arc::new(Sha256ChainHasher))
 }
 
+/// Verifies the tenant's chain and checks that it breaks first at link `seq`, for a
+/// reason naming `reason`; the verification, for what else a test checks.
+async fn assert_broken_at(
+    stores: &Stores,
+    fx: &TenantFixture,
+    seq: i64,
+    reason: &str,
+) -> ChainVerification {
+    let verification = service(stores).verify(&fx.scope).await.unwrap();
+    assert!(!verification.valid, "{verification:?}");
+    let broken = verification.first_broken_link.as_ref().unwrap();
+    assert_eq!(broken.seq, seq);
+    assert!(broken.reason.contains(reason), "{}", broken.reason);
+    verification
+}
+
+/// A platform change of tenant `id`.
+fn tenant_event(id: TenantId) -> PendingEvent {
+    PendingEvent::new(
+        Actor::System,
+        aura_identity::actions::TENANT_UPDATED,
+        "tenant",
+        id,
+        Changes::new(),
+        &RequestContext::default(),
+    )
+}
+
 #[tokio::test]
 async fn an_intact_chain_verifies() {
     let (_, stores, fx) = tenant_with_events(3).await;
@@ -52,26 +81,18 @@ async fn an_altered_event_is_found() {
     assert!(store.tamper_audit_for_tests(fx.tenant.id, 3, |record| {
         record.changes = serde_json::json!({"full_name": {"after": "Mallory"}});
     }));
-    let verification = service(&stores).verify(&fx.scope).await.unwrap();
-    assert!(!verification.valid);
+    let verification = assert_broken_at(&stores, &fx, 3, "altered").await;
     assert_eq!(
         verification.events_checked, 2,
         "the links before it verified"
     );
-    let broken = verification.first_broken_link.unwrap();
-    assert_eq!(broken.seq, 3);
-    assert!(broken.reason.contains("altered"), "{}", broken.reason);
 }
 
 #[tokio::test]
 async fn a_removed_event_is_found() {
     let (store, stores, fx) = tenant_with_events(3).await;
     assert!(store.remove_audit_for_tests(fx.tenant.id, 2));
-    let verification = service(&stores).verify(&fx.scope).await.unwrap();
-    assert!(!verification.valid);
-    let broken = verification.first_broken_link.unwrap();
-    assert_eq!(broken.seq, 2);
-    assert!(broken.reason.contains("gap"), "{}", broken.reason);
+    assert_broken_at(&stores, &fx, 2, "gap").await;
 }
 
 #[tokio::test]
@@ -79,16 +100,8 @@ async fn a_removed_newest_event_is_found() {
     let (store, stores, fx) = tenant_with_events(3).await;
     let newest = stores.audit.head(&fx.scope).await.unwrap().unwrap().0;
     assert!(store.remove_audit_for_tests(fx.tenant.id, newest));
-    let verification = service(&stores).verify(&fx.scope).await.unwrap();
-    assert!(!verification.valid, "{verification:?}");
+    let verification = assert_broken_at(&stores, &fx, newest, "newest events removed").await;
     assert_eq!(verification.events_checked, (newest - 1) as u64);
-    let broken = verification.first_broken_link.unwrap();
-    assert_eq!(broken.seq, newest);
-    assert!(
-        broken.reason.contains("newest events removed"),
-        "{}",
-        broken.reason
-    );
 }
 
 #[tokio::test]
@@ -98,11 +111,7 @@ async fn a_resealed_forgery_breaks_the_next_link() {
         record.action = aura_identity::actions::USER_DELETED;
         record.hash = Sha256ChainHasher.link(&record.canonical_bytes());
     }));
-    let verification = service(&stores).verify(&fx.scope).await.unwrap();
-    assert!(!verification.valid);
-    let broken = verification.first_broken_link.unwrap();
-    assert_eq!(broken.seq, 4);
-    assert!(broken.reason.contains("prev_hash"), "{}", broken.reason);
+    assert_broken_at(&stores, &fx, 4, "prev_hash").await;
 }
 
 #[tokio::test]
@@ -117,15 +126,10 @@ async fn tampering_needs_an_existing_event() {
 async fn clones_share_the_tables() {
     let (store, _, fx) = tenant_with_events(0).await;
     let clone = store.clone();
-    let event = PendingEvent::new(
-        Actor::System,
-        aura_identity::actions::TENANT_UPDATED,
-        "tenant",
-        fx.tenant.id,
-        Changes::new(),
-        &RequestContext::default(),
-    );
-    let record = clone.append(&fx.scope, event).await.unwrap();
+    let record = clone
+        .append(&fx.scope, tenant_event(fx.tenant.id))
+        .await
+        .unwrap();
     let seen = store.chain_after(&fx.scope, 0, 100).await.unwrap();
     assert_eq!(seen.last(), Some(&record));
 }
@@ -135,14 +139,7 @@ async fn no_chain_for_an_unknown_tenant() {
     let (store, _, _) = tenant_with_events(0).await;
     let scope = aura_shared_kernel::SystemScope::for_platform_operation("test")
         .within(TenantId::generate());
-    let event = PendingEvent::new(
-        Actor::System,
-        aura_identity::actions::TENANT_UPDATED,
-        "tenant",
-        scope.tenant_id(),
-        Changes::new(),
-        &RequestContext::default(),
-    );
+    let event = tenant_event(scope.tenant_id());
     assert!(matches!(
         store.append(&scope, event).await,
         Err(StoreError::NotFound)

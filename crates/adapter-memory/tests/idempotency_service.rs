@@ -65,11 +65,16 @@ async fn proceed(service: &Idempotency, space: &KeySpace, body: &[u8]) -> Ticket
     }
 }
 
+/// Proceeds with the key and finishes with `answer`.
+async fn answered(service: &Idempotency, space: &KeySpace, body: &[u8], answer: &RecordedResponse) {
+    let ticket = proceed(service, space, body).await;
+    service.finish(ticket, answer).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_success_is_replayed_and_another_body_is_refused() {
     let (service, _, space) = service().await;
-    let ticket = proceed(&service, &space, b"{}").await;
-    service.finish(ticket, &response(201)).await.unwrap();
+    answered(&service, &space, b"{}", &response(201)).await;
     match begin(&service, &space, b"{}").await {
         Begin::Replay(replayed) => assert_eq!(replayed, response(201)),
         other => panic!("expected a replay, got {other:?}"),
@@ -84,8 +89,7 @@ async fn a_success_is_replayed_and_another_body_is_refused() {
 async fn failures_release_the_key() {
     let (service, _, space) = service().await;
     for status in [400, 403, 409, 422, 429, 500, 502, 503] {
-        let ticket = proceed(&service, &space, b"{}").await;
-        service.finish(ticket, &response(status)).await.unwrap();
+        answered(&service, &space, b"{}", &response(status)).await;
     }
     // A later, corrected body may use the key: nothing was kept.
     let ticket = proceed(&service, &space, b"{\"fixed\":true}").await;
@@ -108,8 +112,7 @@ async fn a_running_request_holds_its_key_until_its_lock_passes() {
 #[tokio::test]
 async fn answers_expire_after_the_ttl() {
     let (service, clock, space) = service().await;
-    let ticket = proceed(&service, &space, b"{}").await;
-    service.finish(ticket, &response(201)).await.unwrap();
+    answered(&service, &space, b"{}", &response(201)).await;
     clock.advance(Duration::hours(24) - Duration::seconds(1));
     assert!(matches!(
         begin(&service, &space, b"{}").await,
@@ -122,11 +125,10 @@ async fn answers_expire_after_the_ttl() {
 #[tokio::test]
 async fn oversized_responses_are_not_kept() {
     let (service, _, space) = service().await;
-    let ticket = proceed(&service, &space, b"{}").await;
     let big = RecordedResponse {
         body: vec![b'x'; 2 * 1024 * 1024],
         ..response(201)
     };
-    service.finish(ticket, &big).await.unwrap();
+    answered(&service, &space, b"{}", &big).await;
     let _again = proceed(&service, &space, b"{}").await;
 }

@@ -12,7 +12,7 @@ use aura_gdpr_registers::{
     ActivityFields, ActivityId, Members, PolicyFields, PolicyId, PolicyStatus, PolicyVersion,
     ProcessingActivity, Processor, ProcessorFields, ProcessorId, Registers, RegistersError,
     VersionStatus, add_months,
-    ports::{ActivityQuery, ProcessorQuery, Sort},
+    ports::{ActivityQuery, ListPage, ProcessorQuery, Sort},
 };
 use aura_identity::ports::UserRepository;
 use aura_port_contracts::{
@@ -78,8 +78,38 @@ impl World {
         }
     }
 
-    async fn events(&self, scope: &TenantScope, action: &str) -> Vec<AuditRecord> {
-        self.stores.events(scope, action).await
+    /// A world with one team, where most tests start.
+    async fn with_team() -> (Self, Team) {
+        let world = Self::new();
+        let team = world.team().await;
+        (world, team)
+    }
+
+    /// The team's audit events of `action`.
+    async fn events(&self, team: &Team, action: &str) -> Vec<AuditRecord> {
+        self.stores.events(&team.fx.scope, action).await
+    }
+
+    /// How many of the team's audit events are `action`.
+    async fn count(&self, team: &Team, action: &str) -> usize {
+        self.events(team, action).await.len()
+    }
+
+    /// The activities `scope` lists with `query`.
+    async fn list_activities(
+        &self,
+        scope: &TenantScope,
+        query: &ActivityQuery,
+    ) -> Result<ListPage<ProcessingActivity>, RegistersError> {
+        let records = self.registers.activity_records();
+        records.list(scope, query, &ctx()).await
+    }
+
+    /// The team's one event of `action`, about `entity_id`.
+    async fn the_event(&self, team: &Team, action: &str, entity_id: impl ToString) -> AuditRecord {
+        self.stores
+            .the_event(&team.fx.scope, action, entity_id)
+            .await
     }
 
     /// Creates an activity named `name` (no owner, no processors).
@@ -177,8 +207,7 @@ fn field_errors(error: RegistersError) -> Vec<String> {
 
 #[tokio::test]
 async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let r = &world.registers;
     let existing = world.activity(&team.member, "Payroll").await;
 
@@ -194,10 +223,7 @@ async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
             .await,
     );
     assert_eq!(
-        world
-            .events(&team.fx.scope, "auth.permission_denied")
-            .await
-            .len(),
+        world.count(&team, "auth.permission_denied").await,
         2,
         "each refusal is in the audit trail"
     );
@@ -205,19 +231,14 @@ async fn a_viewer_reads_but_cannot_write_and_the_refusal_is_audited() {
         limit: 10,
         ..ActivityQuery::default()
     };
-    let page = r
-        .activity_records()
-        .list(&team.viewer, &query, &ctx())
-        .await
-        .unwrap();
+    let page = world.list_activities(&team.viewer, &query).await.unwrap();
     assert_eq!(page.items.len(), 1, "the viewer reads; nothing was added");
     assert_eq!(page.items[0].fields.name, "Payroll");
 }
 
 #[tokio::test]
 async fn only_admins_and_owners_delete() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let r = &world.registers;
     let processor = world.processor(&team.member, "Hosting").await;
     assert_forbidden(
@@ -229,18 +250,15 @@ async fn only_admins_and_owners_delete() {
         .delete(&team.admin, processor.id, 1, &ctx())
         .await
         .expect("an admin deletes");
-    let events = world.events(&team.fx.scope, "processor.deleted").await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(
-        events[0].changes["name"], "Hosting",
-        "the event says what went"
-    );
+    let event = world
+        .the_event(&team, "processor.deleted", processor.id)
+        .await;
+    assert_eq!(event.changes["name"], "Hosting", "the event says what went");
 }
 
 #[tokio::test]
 async fn a_created_activity_is_version_one_by_its_author_with_its_gaps_and_its_event() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let hosting = world.processor(&team.member, "Hosting").await;
     let mut fields = activity_fields("Payroll", None, &[hosting.id]);
     fields.security_measures = None;
@@ -265,15 +283,10 @@ async fn a_created_activity_is_version_one_by_its_author_with_its_gaps_and_its_e
         "the missing security measures are named: {:?}",
         checked.derived.missing
     );
-    let events = world
-        .events(&team.fx.scope, "processing_activity.created")
+    let event = world
+        .the_event(&team, "processing_activity.created", activity.id)
         .await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(
-        events[0].entity_id.as_deref(),
-        Some(activity.id.to_string().as_str())
-    );
-    assert_eq!(events[0].actor.user_id(), team.member.user_id());
+    assert_eq!(event.actor.user_id(), team.member.user_id());
     let linked = world
         .registers
         .processor_records()
@@ -285,8 +298,7 @@ async fn a_created_activity_is_version_one_by_its_author_with_its_gaps_and_its_e
 
 #[tokio::test]
 async fn invalid_input_names_every_field_and_stores_nothing() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let other = world.team().await;
     let foreign = world.processor(&other.member, "Foreign").await;
     let stranger = other.fx.owner.id;
@@ -348,19 +360,16 @@ async fn invalid_input_names_every_field_and_stores_nothing() {
     assert_eq!(links_named.len(), 2, "{links_named:?}");
     assert!(links_named.iter().all(|f| f.starts_with("processor_ids[")));
 
-    assert!(
-        world
-            .events(&team.fx.scope, "processing_activity.created")
-            .await
-            .is_empty(),
+    assert_eq!(
+        world.count(&team, "processing_activity.created").await,
+        0,
         "nothing was created"
     );
 }
 
 #[tokio::test]
 async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let r = &world.registers;
     let activity = world.activity(&team.member, "Payroll").await;
 
@@ -377,26 +386,20 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(same.version, 1, "no change, no new version");
-    assert!(
-        world
-            .events(&team.fx.scope, "processing_activity.updated")
-            .await
-            .is_empty()
-    );
+    assert_eq!(world.count(&team, "processing_activity.updated").await, 0);
 
     let renamed = world
         .rename_activity(&team.member, activity.id, "Payroll 2027", 1)
         .await
         .unwrap();
     assert_eq!(renamed.version, 2);
-    let events = world
-        .events(&team.fx.scope, "processing_activity.updated")
+    let event = world
+        .the_event(&team, "processing_activity.updated", activity.id)
         .await;
-    assert_eq!(events.len(), 1);
     assert_eq!(
-        events[0].changes["name"]["after"], "Payroll 2027",
+        event.changes["name"]["after"], "Payroll 2027",
         "{:?}",
-        events[0].changes
+        event.changes
     );
 
     let stale = world
@@ -420,10 +423,7 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
         "the stale edit lost nothing"
     );
     assert_eq!(
-        world
-            .events(&team.fx.scope, "processing_activity.updated")
-            .await
-            .len(),
+        world.count(&team, "processing_activity.updated").await,
         1,
         "no event for refused changes"
     );
@@ -431,8 +431,7 @@ async fn updates_name_the_version_they_read_and_a_no_change_stores_nothing() {
 
 #[tokio::test]
 async fn a_sub_processor_chain_neither_loops_nor_leaves_the_tenant() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let other = world.team().await;
     let r = &world.registers;
     let top = world.processor(&team.member, "Cloud").await;
@@ -521,8 +520,7 @@ async fn another_tenants_records_are_not_found() {
 
 #[tokio::test]
 async fn a_cursor_from_another_sort_is_refused() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     // A name sort's cursor (its key a name) on the created sort (whose keys are empty).
     let query = ActivityQuery {
         sort: Sort::Created,
@@ -533,29 +531,20 @@ async fn a_cursor_from_another_sort_is_refused() {
         limit: 10,
         ..ActivityQuery::default()
     };
-    let refused = world
-        .registers
-        .activity_records()
-        .list(&team.member, &query, &ctx())
-        .await;
+    let refused = world.list_activities(&team.member, &query).await;
     assert_eq!(field_errors(refused.unwrap_err()), ["cursor"]);
 }
 
 #[tokio::test]
 async fn a_register_without_due_dates_refuses_the_due_sorts() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     for sort in [Sort::Due, Sort::DueDesc] {
         let query = ActivityQuery {
             sort,
             limit: 10,
             ..ActivityQuery::default()
         };
-        let refused = world
-            .registers
-            .activity_records()
-            .list(&team.member, &query, &ctx())
-            .await;
+        let refused = world.list_activities(&team.member, &query).await;
         assert_eq!(field_errors(refused.unwrap_err()), ["sort"], "{sort:?}");
     }
 }
@@ -593,8 +582,7 @@ fn assert_conflict_code<T: std::fmt::Debug>(result: Result<T, RegistersError>, e
 
 #[tokio::test]
 async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let r = &world.registers;
     let policy = r
         .policy_records()
@@ -709,7 +697,7 @@ async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire(
         "policy_version.retired",
     ] {
         assert!(
-            !world.events(&team.fx.scope, action).await.is_empty(),
+            world.count(&team, action).await > 0,
             "{action} is in the audit trail"
         );
     }
@@ -717,8 +705,7 @@ async fn a_policy_version_goes_through_review_and_only_admins_publish_or_retire(
 
 #[tokio::test]
 async fn a_policy_owner_is_a_member_and_a_deletion_names_the_title() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let other = world.team().await;
     let r = &world.registers;
     let stranger = other.member.user_id();
@@ -750,10 +737,9 @@ async fn a_policy_owner_is_a_member_and_a_deletion_names_the_title() {
         .delete(&team.admin, policy.id, 1, &ctx())
         .await
         .unwrap();
-    let events = world.events(&team.fx.scope, "policy.deleted").await;
-    assert_eq!(events.len(), 1);
+    let event = world.the_event(&team, "policy.deleted", policy.id).await;
     assert_eq!(
-        events[0].changes["title"], "Retention",
+        event.changes["title"], "Retention",
         "the event says what went"
     );
     assert!(matches!(
@@ -764,8 +750,7 @@ async fn a_policy_owner_is_a_member_and_a_deletion_names_the_title() {
 
 #[tokio::test]
 async fn a_register_action_runs_the_kernel_path_with_its_own_audit_action() {
-    let world = World::new();
-    let team = world.team().await;
+    let (world, team) = World::with_team().await;
     let activity = world.activity(&team.member, "Payroll").await;
     let reviewed = aura_audit::AuditAction::known("processing_activity.reviewed");
     let records = world.registers.activity_records();
@@ -798,15 +783,10 @@ async fn a_register_action_runs_the_kernel_path_with_its_own_audit_action() {
     let stale = act(team.member.clone(), 1, "Lost").await.unwrap_err();
     assert!(matches!(stale, RegistersError::StaleVersion), "{stale:?}");
 
-    let events = world
-        .events(&team.fx.scope, "processing_activity.reviewed")
+    // One event, under the action's name.
+    let event = world
+        .the_event(&team, "processing_activity.reviewed", activity.id)
         .await;
-    assert_eq!(events.len(), 1, "one event, under the action's name");
-    assert_eq!(events[0].changes["name"]["after"], "Payroll 2027");
-    assert!(
-        world
-            .events(&team.fx.scope, "processing_activity.updated")
-            .await
-            .is_empty()
-    );
+    assert_eq!(event.changes["name"]["after"], "Payroll 2027");
+    assert_eq!(world.count(&team, "processing_activity.updated").await, 0);
 }

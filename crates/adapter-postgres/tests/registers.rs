@@ -11,15 +11,16 @@ use aura_adapter_postgres::PgStores;
 use aura_audit::{AuditAction, AuditService, PendingEvent};
 use aura_gdpr_registers::{
     ActivityFields, ActivityFilter, Contact, JointController, OrganisationProfile, Policy,
-    PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, VersionStatus,
+    PolicyFields, PolicyKind, PolicyStatus, PolicyVersion, ProcessingActivity, Processor,
+    VersionStatus,
     ports::{ActivityQuery, Cursor, ListPage, Sort},
 };
 use aura_port_contracts::registers::processor_fields;
 use aura_records::{Id, ListQuery, Record, RecordKind, RecordStore};
-use aura_shared_kernel::{Role, StoreError, Tenant, TenantScope, UserId};
+use aura_shared_kernel::{StoreError, Tenant, TenantScope, UserId};
 use common::{
-    T0, add_user, assert_changes_none, assert_only_own_rows, assert_refused_by_rls, connect, env,
-    registered,
+    Env, T0, assert_changes_none, assert_only_own_rows, assert_refused_by_rls, connect, env,
+    registered, registered_with_member,
 };
 use diesel_async::SimpleAsyncConnection;
 use time::{Duration, OffsetDateTime};
@@ -78,17 +79,51 @@ fn record<K: RecordKind>(tenant: &Tenant, fields: K::Fields, at: OffsetDateTime)
     }
 }
 
+/// Stores `record` with its creation event: the store's answer.
+async fn try_add<K: RecordKind>(
+    store: Arc<dyn RecordStore<K>>,
+    scope: &TenantScope,
+    record: &Record<K>,
+) -> Result<Record<K>, StoreError> {
+    let event = common::event(K::ACTIONS.created.clone(), record.id);
+    store.insert(scope, record, event).await
+}
+
 /// Stores `record` with its creation event and returns it.
 async fn add<K: RecordKind>(
     store: Arc<dyn RecordStore<K>>,
     scope: &TenantScope,
     record: Record<K>,
 ) -> Record<K> {
-    let event = common::event(K::ACTIONS.created.clone(), record.id);
-    if let Err(error) = store.insert(scope, &record, event).await {
+    if let Err(error) = try_add(store, scope, &record).await {
         panic!("insert a {}: {error:?}", K::ENTITY);
     }
     record
+}
+
+/// A new record of `tenant` with `fields`, stamped [`T0`], stored with its creation event.
+async fn add_new<K: RecordKind>(
+    store: Arc<dyn RecordStore<K>>,
+    scope: &TenantScope,
+    tenant: &Tenant,
+    fields: K::Fields,
+) -> Record<K> {
+    add(store, scope, record(tenant, fields, T0)).await
+}
+
+/// Another tenant's record: not found.
+#[track_caller]
+fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+}
+
+/// A refusal of invalid input naming `field` first.
+#[track_caller]
+fn assert_invalid<T: std::fmt::Debug>(result: Result<T, StoreError>, field: &str) {
+    assert!(
+        matches!(&result, Err(StoreError::Invalid(e)) if e.0[0].field == field),
+        "{result:?}"
+    );
 }
 
 fn policy_version(policy: &Policy, number: i32, author: UserId) -> PolicyVersion {
@@ -188,12 +223,7 @@ async fn assert_lists<K: RecordKind>(
     fields: impl Fn(&str) -> K::Fields,
     what: &str,
 ) {
-    add(
-        store.clone(),
-        scope_b,
-        record(tenant_b, fields("payroll"), T0),
-    )
-    .await;
+    add_new(store.clone(), scope_b, tenant_b, fields("payroll")).await;
     let mut rows = Vec::new();
     for (i, name) in NAMES.iter().enumerate() {
         let at = updated_at(i);
@@ -303,37 +333,23 @@ async fn a_profile_stored_before_its_form_was_versioned_still_reads() {
 #[tokio::test]
 async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes() {
     let env = env().await;
-    let (tenant, _, scope) = registered(&env.stores, "acme").await;
+    let (tenant, _, scope, member) = registered_with_member(&env.stores, "acme").await;
     let (_, owner_b, _) = registered(&env.stores, "beta").await;
-    let member = add_user(&env.stores, &scope, &tenant, "member", Role::Member).await;
 
     let mut fields = activity_fields("Payroll");
     fields.owner_id = Some(owner_b.id);
     let a = record(&tenant, fields, T0);
-    let result = env
-        .stores
-        .activities()
-        .insert(&scope, &a, event("activity.created", a.id))
-        .await;
-    assert!(
-        matches!(&result, Err(StoreError::Invalid(e)) if e.0[0].field == "owner_id"),
-        "{result:?}"
+    assert_invalid(
+        try_add(env.stores.activities(), &scope, &a).await,
+        "owner_id",
     );
     let mut p: Policy = record(&tenant, policy_fields("Privacy"), T0);
     p.fields.owner_id = Some(owner_b.id);
-    let result = env
-        .stores
-        .policies()
-        .insert(&scope, &p, event("policy.created", p.id))
-        .await;
-    assert!(
-        matches!(&result, Err(StoreError::Invalid(e)) if e.0[0].field == "owner_id"),
-        "{result:?}"
-    );
+    assert_invalid(try_add(env.stores.policies(), &scope, &p).await, "owner_id");
 
     let mut fields = activity_fields("Payroll");
     fields.owner_id = Some(member.id);
-    let a = add(env.stores.activities(), &scope, record(&tenant, fields, T0)).await;
+    let a = add_new(env.stores.activities(), &scope, &tenant, fields).await;
     p.fields.owner_id = Some(member.id);
     let p = add(env.stores.policies(), &scope, p).await;
     env.stores
@@ -362,15 +378,14 @@ async fn owners_must_be_users_of_the_tenant_and_are_cleared_when_the_user_goes()
 #[tokio::test]
 async fn the_database_holds_one_published_version_per_policy() {
     let env = env().await;
-    let (tenant, owner, scope) = registered(&env.stores, "acme").await;
-    let p = add(
-        env.stores.policies(),
-        &scope,
-        record(&tenant, policy_fields("Privacy"), T0),
-    )
-    .await;
+    let Filled {
+        owner,
+        scope,
+        policy: p,
+        version: v1,
+        ..
+    } = filled_tenant(&env.stores, "acme").await;
     let versions = env.stores.policy_versions();
-    let v1 = add_version(&env.stores, &scope, &p, 1, owner.id).await;
     let v1_pub = PolicyVersion {
         status: VersionStatus::Published,
         published_by: Some(owner.id),
@@ -439,55 +454,83 @@ async fn every_list_pages_through_every_sort() {
     assert!(env.stores.activities().list(&scope, &query).await.is_err());
 }
 
-async fn fill_registers(stores: &PgStores, scope: &TenantScope, tenant: &Tenant, owner: UserId) {
+/// Stores the tenant's first organisation profile.
+async fn put_profile(stores: &PgStores, scope: &TenantScope) {
+    let profile = OrganisationProfile {
+        legal_name: "Org".to_owned(),
+        ..Default::default()
+    };
     stores
         .organisation()
-        .put(
-            scope,
-            &OrganisationProfile {
-                legal_name: "Org".to_owned(),
-                ..Default::default()
-            },
-            0,
-            event("organisation.updated", "org"),
-        )
+        .put(scope, &profile, 0, event("organisation.updated", "org"))
         .await
         .expect("profile");
-    let p = add(
+}
+
+/// A registered tenant with a row in every register table: the profile, a processor,
+/// an activity linking it, a policy and its first version (a draft by the owner).
+struct Filled {
+    tenant: Tenant,
+    owner: aura_identity::User,
+    scope: TenantScope,
+    processor: Processor,
+    activity: ProcessingActivity,
+    policy: Policy,
+    version: PolicyVersion,
+}
+
+async fn filled_tenant(stores: &PgStores, prefix: &str) -> Filled {
+    let (tenant, owner, scope) = registered(stores, prefix).await;
+    put_profile(stores, &scope).await;
+    let processor = add_new(
         stores.processors(),
-        scope,
-        record(tenant, processor_fields("Cloud"), T0),
+        &scope,
+        &tenant,
+        processor_fields("Cloud"),
     )
     .await;
     let mut fields = activity_fields("Payroll");
-    fields.processor_ids = vec![p.id];
-    add(stores.activities(), scope, record(tenant, fields, T0)).await;
-    let pol = add(
-        stores.policies(),
+    fields.processor_ids = vec![processor.id];
+    let activity = add_new(stores.activities(), &scope, &tenant, fields).await;
+    let policy = add_new(stores.policies(), &scope, &tenant, policy_fields("Privacy")).await;
+    let version = add_version(stores, &scope, &policy, 1, owner.id).await;
+    Filled {
+        tenant,
+        owner,
         scope,
-        record(tenant, policy_fields("Privacy"), T0),
-    )
-    .await;
-    add_version(stores, scope, &pol, 1, owner).await;
+        processor,
+        activity,
+        policy,
+        version,
+    }
+}
+
+/// A fresh database with two filled tenants, alpha and beta.
+async fn two_filled_tenants() -> (Env, Filled, Filled) {
+    let env = env().await;
+    let a = filled_tenant(&env.stores, "alpha").await;
+    let b = filled_tenant(&env.stores, "beta").await;
+    (env, a, b)
 }
 
 #[tokio::test]
 async fn row_level_security_confines_every_register_table() {
-    let env = env().await;
-    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
-    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
-    fill_registers(&env.stores, &scope_a, &a, a_owner.id).await;
-    fill_registers(&env.stores, &scope_b, &b, b_owner.id).await;
+    let (env, a, b) = two_filled_tenants().await;
 
     let mut conn = connect(env.db.app_url()).await;
     // Without a tenant: nothing; in A's context: A's rows only.
-    assert_only_own_rows(&mut conn, a.id, &REGISTER_TABLES.map(|table| (table, 1))).await;
+    assert_only_own_rows(
+        &mut conn,
+        a.tenant.id,
+        &REGISTER_TABLES.map(|table| (table, 1)),
+    )
+    .await;
     // Nothing can be written into B.
     let intruder = format!(
         "INSERT INTO processors (tenant_id, id, name, dpa_status, details, version,
                                  created_at, updated_at)
          VALUES ('{}', '{}', 'Intruder', 'none', '{{}}', 1, now(), now())",
-        b.id,
+        b.tenant.id,
         Uuid::now_v7()
     );
     assert_refused_by_rls(&mut conn, &intruder).await;
@@ -498,35 +541,24 @@ async fn row_level_security_confines_every_register_table() {
         } else {
             format!("UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = $1::uuid")
         };
-        assert_changes_none(&mut conn, table, statement, b.id).await;
+        assert_changes_none(&mut conn, table, statement, b.tenant.id).await;
     }
     conn.batch_execute("ROLLBACK").await.expect("rollback");
 
     // Through the ports: B's records are not found from A.
-    let b_activity = env.stores.activities().all(&scope_b).await.expect("b")[0].clone();
-    let b_processor = env.stores.processors().all(&scope_b).await.expect("b")[0].clone();
-    assert!(matches!(
-        env.stores.activities().get(&scope_a, b_activity.id).await,
-        Err(StoreError::NotFound)
-    ));
-    let result = env
-        .stores
-        .activities()
-        .delete(&scope_a, b_activity.id, 1, event("activity.deleted", 1))
-        .await;
-    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
-    assert!(matches!(
-        env.stores.processors().get(&scope_a, b_processor.id).await,
-        Err(StoreError::NotFound)
-    ));
+    let activities = env.stores.activities();
+    assert_not_found(activities.get(&a.scope, b.activity.id).await);
+    let deleted = event("activity.deleted", 1);
+    assert_not_found(activities.delete(&a.scope, b.activity.id, 1, deleted).await);
+    assert_not_found(env.stores.processors().get(&a.scope, b.processor.id).await);
     let a_list = env
         .stores
         .activities()
         .list(
-            &scope_a,
+            &a.scope,
             &ActivityQuery {
                 filter: ActivityFilter {
-                    processor: Some(b_processor.id),
+                    processor: Some(b.processor.id),
                     ..ActivityFilter::default()
                 },
                 limit: 10,
@@ -541,21 +573,13 @@ async fn row_level_security_confines_every_register_table() {
     // `versions_of_a_missing_or_foreign_policy_are_not_found`).
 
     // Each chain verifies on its own.
-    assert!(events(&env.stores, &scope_a).await > 0);
-    assert!(events(&env.stores, &scope_b).await > 0);
+    assert!(events(&env.stores, &a.scope).await > 0);
+    assert!(events(&env.stores, &b.scope).await > 0);
 }
 
 #[tokio::test]
 async fn composite_foreign_keys_stop_register_links_into_another_tenant_even_for_the_superuser() {
-    let env = env().await;
-    let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
-    let (b, b_owner, scope_b) = registered(&env.stores, "beta").await;
-    fill_registers(&env.stores, &scope_a, &a, a_owner.id).await;
-    fill_registers(&env.stores, &scope_b, &b, b_owner.id).await;
-    let a_activity = env.stores.activities().all(&scope_a).await.expect("a")[0].clone();
-    let a_processor = env.stores.processors().all(&scope_a).await.expect("a")[0].clone();
-    let b_processor = env.stores.processors().all(&scope_b).await.expect("b")[0].clone();
-    let b_policy = env.stores.policies().all(&scope_b).await.expect("b")[0].clone();
+    let (env, a, b) = two_filled_tenants().await;
 
     let mut admin = connect(env.db.superuser_url()).await;
     let attempts = [
@@ -564,28 +588,28 @@ async fn composite_foreign_keys_stop_register_links_into_another_tenant_even_for
             format!(
                 "INSERT INTO activity_processors (tenant_id, activity_id, processor_id)
                  VALUES ('{}', '{}', '{}')",
-                a.id, a_activity.id, b_processor.id
+                a.tenant.id, a.activity.id, b.processor.id
             ),
         ),
         (
             "processors_parent_fkey",
             format!(
                 "UPDATE processors SET parent_id = '{}' WHERE id = '{}'",
-                b_processor.id, a_processor.id
+                b.processor.id, a.processor.id
             ),
         ),
         (
             "processing_activities_owner_fkey",
             format!(
                 "UPDATE processing_activities SET owner_id = '{}' WHERE id = '{}'",
-                b_owner.id, a_activity.id
+                b.owner.id, a.activity.id
             ),
         ),
         (
             "policies_owner_fkey",
             format!(
                 "UPDATE policies SET owner_id = '{}' WHERE tenant_id = '{}'",
-                b_owner.id, a.id
+                b.owner.id, a.tenant.id
             ),
         ),
         (
@@ -594,9 +618,9 @@ async fn composite_foreign_keys_stop_register_links_into_another_tenant_even_for
                 "INSERT INTO policy_versions (tenant_id, id, policy_id, number, content, status,
                                               created_at, version)
                  VALUES ('{}', '{}', '{}', 9, 'x', 'draft', now(), 1)",
-                a.id,
+                a.tenant.id,
                 Uuid::now_v7(),
-                b_policy.id
+                b.policy.id
             ),
         ),
         (
@@ -604,7 +628,7 @@ async fn composite_foreign_keys_stop_register_links_into_another_tenant_even_for
             format!(
                 "INSERT INTO activity_processors (tenant_id, activity_id, processor_id)
                  VALUES ('{}', '{}', '{}')",
-                b.id, a_activity.id, b_processor.id
+                b.tenant.id, a.activity.id, b.processor.id
             ),
         ),
     ];
@@ -621,32 +645,12 @@ async fn composite_foreign_keys_stop_register_links_into_another_tenant_even_for
 #[tokio::test]
 async fn a_corrupt_row_is_an_unexpected_error_not_a_panic() {
     let env = env().await;
-    let (tenant, _, scope) = registered(&env.stores, "acme").await;
-    let a = add(
-        env.stores.activities(),
-        &scope,
-        record(&tenant, activity_fields("Payroll"), T0),
-    )
-    .await;
-    let p = add(
-        env.stores.processors(),
-        &scope,
-        record(&tenant, processor_fields("Cloud"), T0),
-    )
-    .await;
-    env.stores
-        .organisation()
-        .put(
-            &scope,
-            &OrganisationProfile {
-                legal_name: "Org".to_owned(),
-                ..Default::default()
-            },
-            0,
-            event("organisation.updated", "org"),
-        )
-        .await
-        .expect("profile");
+    let Filled {
+        scope,
+        activity: a,
+        processor: p,
+        ..
+    } = filled_tenant(&env.stores, "acme").await;
     let mut admin = connect(env.db.superuser_url()).await;
     admin
         .batch_execute(

@@ -7,8 +7,11 @@ use aura_adapter_postgres::{
     TestDatabase, revert_all_migrations, run_migrations, testing::unscoped_view,
 };
 use aura_identity::RefreshFamily;
-use aura_shared_kernel::{Role, TenantScope};
-use common::{T0, add_user, connect, count, enter_tenant, env, env_with_pool, registered};
+use aura_shared_kernel::TenantScope;
+use common::{
+    T0, alpha_and_beta, connect, connect_stores, count, enter_tenant, env, env_with_pool,
+    registered, registered_with_member,
+};
 use diesel::{
     QueryableByName,
     sql_types::{Bool, Text},
@@ -171,29 +174,25 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
     }
     println!("{} tenant tables, {forced} with forced RLS", tables.len());
 
-    let bypasses = flag(
-        &mut conn,
-        "SELECT (rolsuper OR rolbypassrls) AS flag FROM pg_roles WHERE rolname = current_user",
-    )
-    .await;
-    assert!(!bypasses, "the app role is superuser or BYPASSRLS");
-    let owned = count(
-        &mut conn,
-        "SELECT count(*) AS n FROM pg_class c
-          JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'public' AND pg_has_role(current_user, c.relowner, 'MEMBER')",
-    )
-    .await;
-    assert_eq!(
-        owned, 0,
-        "the app role owns (or inherits the owner of) a table"
-    );
-    let member = flag(
-        &mut conn,
-        "SELECT pg_has_role(current_user, 'aura_owner', 'MEMBER') AS flag",
-    )
-    .await;
-    assert!(!member, "the app role is a member of the owner role");
+    // Powers the app role must not have, each asked as a yes-or-no question.
+    for (question, what) in [
+        (
+            "SELECT (rolsuper OR rolbypassrls) AS flag FROM pg_roles WHERE rolname = current_user",
+            "the app role is superuser or BYPASSRLS",
+        ),
+        (
+            "SELECT count(*) > 0 AS flag FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'public' AND pg_has_role(current_user, c.relowner, 'MEMBER')",
+            "the app role owns (or inherits the owner of) a table",
+        ),
+        (
+            "SELECT pg_has_role(current_user, 'aura_owner', 'MEMBER') AS flag",
+            "the app role is a member of the owner role",
+        ),
+    ] {
+        assert!(!flag(&mut conn, question).await, "{what}");
+    }
 
     // The cross-tenant lookups and the job queue's functions are SECURITY DEFINER with a
     // fixed search_path, and only the app role (not PUBLIC) may run them.
@@ -217,8 +216,7 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
 #[tokio::test]
 async fn without_a_tenant_the_app_role_sees_nothing() {
     let env = env().await;
-    registered(&env.stores, "alpha").await;
-    registered(&env.stores, "beta").await;
+    alpha_and_beta(&env.stores).await;
     let mut conn = connect(env.db.app_url()).await;
     for table in [
         "tenants",
@@ -243,8 +241,7 @@ async fn without_a_tenant_the_app_role_sees_nothing() {
 #[tokio::test]
 async fn a_tenant_context_sees_only_its_own_rows_and_cannot_write_into_another() {
     let env = env().await;
-    let (a, _, _) = registered(&env.stores, "alpha").await;
-    let (b, b_owner, _) = registered(&env.stores, "beta").await;
+    let [(a, _, _), (b, b_owner, _)] = alpha_and_beta(&env.stores).await;
     let mut conn = connect(env.db.app_url()).await;
     enter_tenant(&mut conn, a.id).await;
     for (table, column) in [
@@ -324,8 +321,7 @@ async fn the_tenant_setting_does_not_leak_to_the_next_borrower() {
 /// transaction (the same work with the statement cache leaves statements behind).
 #[tokio::test]
 async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction() {
-    use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_adapter_postgres::{PgStores, PoolSettings, testing::cached_statements};
+    use aura_adapter_postgres::{PoolSettings, testing::cached_statements};
     use aura_shared_kernel::FixedClock;
     use std::sync::Arc;
     let db = TestDatabase::create().await;
@@ -336,15 +332,7 @@ async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction
             transaction_pooling: pooling,
             ..PoolSettings::default()
         };
-        let stores = PgStores::connect(
-            db.app_url(),
-            settings,
-            Arc::new(Sha256ChainHasher),
-            Arc::new(FixedClock::at(T0)),
-            aura_adapter_postgres::testing::test_seal(),
-        )
-        .await
-        .expect("stores");
+        let stores = connect_stores(db.app_url(), settings, Arc::new(FixedClock::at(T0))).await;
         let (_, owner, scope) =
             registered(&stores, if pooling { "pooled" } else { "cached" }).await;
         stores.ready().await.expect("ready");
@@ -366,8 +354,7 @@ async fn with_transaction_pooling_no_prepared_statement_outlives_its_transaction
 #[tokio::test]
 async fn composite_foreign_keys_stop_links_into_another_tenant_even_for_the_superuser() {
     let env = env().await;
-    let (a, _, _) = registered(&env.stores, "alpha").await;
-    let (_, b_owner, _) = registered(&env.stores, "beta").await;
+    let [(a, _, _), (_, b_owner, _)] = alpha_and_beta(&env.stores).await;
     let mut admin = connect(env.db.superuser_url()).await;
     let error = admin
         .batch_execute(&format!(
@@ -412,8 +399,7 @@ async fn composite_foreign_keys_stop_links_into_another_tenant_even_for_the_supe
 #[tokio::test]
 async fn the_app_role_can_neither_change_nor_remove_audit_events() {
     let env = env().await;
-    let (a, _, scope) = registered(&env.stores, "alpha").await;
-    add_user(&env.stores, &scope, &a, "member", Role::Member).await;
+    let (a, _, _, _) = registered_with_member(&env.stores, "alpha").await;
     let mut conn = connect(env.db.app_url()).await;
     for statement in [
         "UPDATE audit_events SET action = 'forged'",
@@ -443,21 +429,12 @@ async fn the_app_role_can_neither_change_nor_remove_audit_events() {
 async fn the_stores_refuse_a_role_that_could_bypass_rls() {
     use std::sync::Arc;
 
-    use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_adapter_postgres::{PgStores, PoolSettings};
+    use aura_adapter_postgres::PoolSettings;
     use aura_shared_kernel::SystemClock;
 
     let db = TestDatabase::create().await;
     let connect_as = |url: String| async move {
-        PgStores::connect(
-            &url,
-            PoolSettings::default(),
-            Arc::new(Sha256ChainHasher),
-            Arc::new(SystemClock),
-            aura_adapter_postgres::testing::test_seal(),
-        )
-        .await
-        .expect("stores")
+        connect_stores(&url, PoolSettings::default(), Arc::new(SystemClock)).await
     };
     connect_as(db.app_url().to_owned())
         .await
@@ -478,8 +455,7 @@ async fn the_stores_refuse_a_role_that_could_bypass_rls() {
 async fn init_database_creates_roles_and_database_and_can_run_twice() {
     use std::sync::Arc;
 
-    use aura_adapter_crypto::Sha256ChainHasher;
-    use aura_adapter_postgres::{PgStores, PoolSettings, init_database};
+    use aura_adapter_postgres::{PoolSettings, init_database};
     use aura_shared_kernel::SystemClock;
 
     let db = TestDatabase::create().await; // only for its server's superuser URL
@@ -531,15 +507,7 @@ async fn init_database_creates_roles_and_database_and_can_run_twice() {
     run_migrations(&owner_url)
         .await
         .expect("migrate as the new owner");
-    let stores = PgStores::connect(
-        &app_url,
-        PoolSettings::default(),
-        Arc::new(Sha256ChainHasher),
-        Arc::new(SystemClock),
-        aura_adapter_postgres::testing::test_seal(),
-    )
-    .await
-    .expect("stores");
+    let stores = connect_stores(&app_url, PoolSettings::default(), Arc::new(SystemClock)).await;
     stores.check_app_role().await.expect("login role confined");
     let (tenant, _, scope) = registered(&stores, "init").await;
     assert_eq!(

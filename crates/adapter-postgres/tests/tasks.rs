@@ -7,11 +7,11 @@ mod common;
 
 use aura_audit::{AuditAction, PendingEvent};
 use aura_jobs::{JobFilter, JobStatus, RetryPolicy};
-use aura_shared_kernel::{Conflict, Role, StoreError, SystemScope, Tenant, TenantScope, UserId};
+use aura_shared_kernel::{Conflict, StoreError, SystemScope, Tenant, TenantScope, UserId};
 use aura_tasks::{Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskState, TaskStatus};
 use common::{
-    T0, add_user, assert_changes_none, assert_only_own_rows, assert_refused_by_rls, connect, count,
-    env, registered,
+    T0, alpha_and_beta, assert_changes_none, assert_only_own_rows, assert_refused_by_rls, connect,
+    count, env, registered, registered_with_member,
 };
 use diesel_async::SimpleAsyncConnection;
 use time::Duration;
@@ -57,6 +57,17 @@ async fn add_task(stores: &aura_adapter_postgres::PgStores, scope: &TenantScope,
         .expect("insert task");
 }
 
+/// Writes `task` without reminders, as the system would.
+async fn insert_unplanned(
+    stores: &aura_adapter_postgres::PgStores,
+    scope: &TenantScope,
+    task: &Task,
+) -> Result<(), StoreError> {
+    let plan = aura_tasks::ReminderPlan::none(task.id);
+    let event = event("task.created", task.id);
+    stores.tasks().insert(scope, task, &plan, event).await
+}
+
 /// Two tenants, alpha and beta, each with one task assigned to its owner (with its three
 /// reminders).
 struct TwoTenants {
@@ -69,8 +80,7 @@ struct TwoTenants {
 }
 
 async fn two_tenants_with_tasks(stores: &aura_adapter_postgres::PgStores) -> TwoTenants {
-    let (a, a_owner, scope_a) = registered(stores, "alpha").await;
-    let (b, b_owner, scope_b) = registered(stores, "beta").await;
+    let [(a, a_owner, scope_a), (b, b_owner, scope_b)] = alpha_and_beta(stores).await;
     let a_task = task(&a, Some(a_owner.id), a_owner.id);
     add_task(stores, &scope_a, &a_task).await;
     let b_task = task(&b, Some(b_owner.id), b_owner.id);
@@ -88,26 +98,20 @@ async fn two_tenants_with_tasks(stores: &aura_adapter_postgres::PgStores) -> Two
 #[tokio::test]
 async fn row_level_security_confines_tasks_and_jobs() {
     let env = env().await;
-    let TwoTenants {
-        a,
-        scope_a,
-        b,
-        b_task,
-        ..
-    } = two_tenants_with_tasks(&env.stores).await;
+    let two = two_tenants_with_tasks(&env.stores).await;
 
     let mut conn = connect(env.db.app_url()).await;
-    assert_only_own_rows(&mut conn, a.id, &[("tasks", 1), ("jobs", 3)]).await;
+    assert_only_own_rows(&mut conn, two.a.id, &[("tasks", 1), ("jobs", 3)]).await;
     for table in TABLES {
         let statement = format!("UPDATE {table} SET updated_at = now() WHERE tenant_id = $1::uuid");
-        assert_changes_none(&mut conn, table, statement, b.id).await;
+        assert_changes_none(&mut conn, table, statement, two.b.id).await;
     }
     let intruder = format!(
         "INSERT INTO jobs (tenant_id, id, kind, payload, dedupe_key, status, run_at,
                            max_attempts, created_at, updated_at)
          VALUES ('{}', '{}', 'digest_mail', '{{}}', 'intruder', 'queued', now(), 1,
                  now(), now())",
-        b.id,
+        two.b.id,
         Uuid::now_v7()
     );
     assert_refused_by_rls(&mut conn, &intruder).await;
@@ -135,7 +139,7 @@ async fn row_level_security_confines_tasks_and_jobs() {
         .expect("list");
     assert_eq!(listed.len(), 6);
     assert!(matches!(
-        env.stores.tasks().get(&scope_a, b_task.id).await,
+        env.stores.tasks().get(&two.scope_a, two.b_task.id).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -143,36 +147,20 @@ async fn row_level_security_confines_tasks_and_jobs() {
 #[tokio::test]
 async fn composite_foreign_keys_stop_task_links_into_another_tenant_even_for_the_superuser() {
     let env = env().await;
-    let TwoTenants {
-        a_task,
-        b_owner,
-        b_task,
-        ..
-    } = two_tenants_with_tasks(&env.stores).await;
+    let two = two_tenants_with_tasks(&env.stores).await;
 
     let mut admin = connect(env.db.superuser_url()).await;
+    let (b_owner, b_task) = (two.b_owner.id.to_string(), two.b_task.id.to_string());
     for (constraint, column, value) in [
-        (
-            "tasks_assigned_to_fkey",
-            "assigned_to",
-            b_owner.id.to_string(),
-        ),
-        (
-            "tasks_created_by_fkey",
-            "created_by",
-            b_owner.id.to_string(),
-        ),
-        (
-            "tasks_completed_by_fkey",
-            "completed_by",
-            b_owner.id.to_string(),
-        ),
-        ("tasks_previous_fkey", "previous_id", b_task.id.to_string()),
+        ("tasks_assigned_to_fkey", "assigned_to", &b_owner),
+        ("tasks_created_by_fkey", "created_by", &b_owner),
+        ("tasks_completed_by_fkey", "completed_by", &b_owner),
+        ("tasks_previous_fkey", "previous_id", &b_task),
     ] {
         let error = admin
             .batch_execute(&format!(
                 "UPDATE tasks SET {column} = '{value}' WHERE id = '{}'",
-                a_task.id
+                two.a_task.id
             ))
             .await
             .expect_err(constraint);
@@ -220,19 +208,9 @@ async fn composite_foreign_keys_stop_task_links_into_another_tenant_even_for_the
 async fn an_assignee_of_another_tenant_is_a_conflict_on_assigned_to() {
     let env = env().await;
     let (a, a_owner, scope_a) = registered(&env.stores, "alpha").await;
-    let (b, _, scope_b) = registered(&env.stores, "beta").await;
-    let b_member = add_user(&env.stores, &scope_b, &b, "member", Role::Member).await;
+    let (_, _, _, b_member) = registered_with_member(&env.stores, "beta").await;
     let foreign = task(&a, Some(b_member.id), a_owner.id);
-    let result = env
-        .stores
-        .tasks()
-        .insert(
-            &scope_a,
-            &foreign,
-            &aura_tasks::ReminderPlan::none(foreign.id),
-            event("task.created", foreign.id),
-        )
-        .await;
+    let result = insert_unplanned(&env.stores, &scope_a, &foreign).await;
     assert!(
         matches!(
             &result,
@@ -243,16 +221,7 @@ async fn an_assignee_of_another_tenant_is_a_conflict_on_assigned_to() {
     // Another reference outside the tenant is simply not found.
     let mut stranger = task(&a, None, a_owner.id);
     stranger.derived.created_by = Some(b_member.id);
-    let result = env
-        .stores
-        .tasks()
-        .insert(
-            &scope_a,
-            &stranger,
-            &aura_tasks::ReminderPlan::none(stranger.id),
-            event("task.created", stranger.id),
-        )
-        .await;
+    let result = insert_unplanned(&env.stores, &scope_a, &stranger).await;
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
 }
 

@@ -440,7 +440,7 @@ impl AiAssistant {
             .note("context_records", p.record_ids.len())
             .note("citations", suggestion.citations.len());
         let event = PendingEvent::new(
-            Actor::of(scope),
+            scope,
             crate::actions::SUGGESTION_CREATED,
             entity::SUGGESTION,
             suggestion.id,
@@ -710,14 +710,7 @@ impl AiAssistant {
             ..before.clone()
         };
         let changes = changes.field("status", &before.status, &after.status);
-        let event = PendingEvent::new(
-            Actor::of(scope),
-            action,
-            entity::SUGGESTION,
-            before.id,
-            changes,
-            ctx,
-        );
+        let event = PendingEvent::new(scope, action, entity::SUGGESTION, before.id, changes, ctx);
         self.ports
             .suggestions
             .decide(scope, &after, before.version, event)

@@ -175,3 +175,22 @@ mod tests {
         assert!(broken.reason.contains("prev_hash"));
     }
 }
+
+/// A mixing hash (FNV-1a folded into 32 bytes) for tests outside this crate that need a
+/// chain but not its security, without a crypto crate (feature `test-support`).
+#[cfg(any(test, feature = "test-support"))]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MixHasher;
+
+#[cfg(any(test, feature = "test-support"))]
+impl ChainHasher for MixHasher {
+    fn link(&self, canonical: &[u8]) -> ChainHash {
+        let mut out = [0u8; 32];
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for (i, b) in canonical.iter().enumerate() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            out[i % 32] ^= h as u8;
+        }
+        ChainHash(out)
+    }
+}

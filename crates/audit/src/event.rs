@@ -60,6 +60,12 @@ impl Actor {
     }
 }
 
+impl From<&TenantScope> for Actor {
+    fn from(scope: &TenantScope) -> Self {
+        Self::of(scope)
+    }
+}
+
 /// Where a request came from. Filled by the HTTP edge; empty for CLI and worker.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestContext {
@@ -194,8 +200,10 @@ pub struct PendingEvent {
 }
 
 impl PendingEvent {
+    /// The event of `action` by `actor`: an [`Actor`], or a [`TenantScope`] for its user
+    /// (see [`Actor::of`]).
     pub fn new(
-        actor: Actor,
+        actor: impl Into<Actor>,
         action: AuditAction,
         entity_type: &'static str,
         entity_id: impl ToString,
@@ -203,7 +211,7 @@ impl PendingEvent {
         context: &RequestContext,
     ) -> Self {
         Self {
-            actor,
+            actor: actor.into(),
             action,
             entity_type: Cow::Borrowed(entity_type),
             entity_id: Some(entity_id.to_string()),

@@ -8,6 +8,8 @@ mod chain;
 mod event;
 mod service;
 
+#[cfg(any(test, feature = "test-support"))]
+pub use chain::MixHasher;
 pub use chain::{BrokenLink, ChainHash, ChainHasher, ChainVerification, verify_segment};
 pub use event::{
     Actor, AuditAction, AuditRecord, Changes, PendingEvent, RequestContext, seal_event,

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use aura_audit::{
-    Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
-};
+use aura_audit::{AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited};
 use aura_records::{Id, NoRules, RecordRules, RecordStore, RecordUseCases, Source, at_version};
 use aura_shared_kernel::{Clock, Permission, TenantScope, TimeZones, ValidationErrors};
 use time::{Date, Duration, Month};
@@ -130,7 +128,7 @@ impl Registers {
             None => Changes::of_new(&profile),
         };
         let event = PendingEvent::new(
-            Actor::of(scope),
+            scope,
             actions::ORGANISATION_UPDATED,
             entity::ORGANISATION,
             scope.tenant_id(),
@@ -343,7 +341,7 @@ impl Registers {
         ctx: &RequestContext,
     ) -> PendingEvent {
         PendingEvent::new(
-            Actor::of(scope),
+            scope,
             action.clone(),
             entity::POLICY_VERSION,
             version.id,

@@ -4,12 +4,11 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
-use aura_shared_kernel::{Tenant, TenantScope};
 
 use crate::{
     error::IdentityError,
     password::Password,
-    shared::{Core, ENTITY_SESSION, ENTITY_USER, TokenPair, throttle_keys},
+    shared::{Core, ENTITY_USER, TokenPair, throttle_keys},
     sign_in::Authenticated,
     user::{FullName, User},
 };
@@ -105,56 +104,26 @@ impl Accounts {
         }
         self.core.settle_good_attempt(&keys).await?;
         let now = self.core.ports.clock.now();
-        let new_hash = self.core.ports.hasher.hash(&password).await?;
         // The version of the principal read at authentication: an administrator's change
         // committed since (deactivation, role) makes this write stale instead of undone.
-        let expected_version = user.replace_password(new_hash, now);
-        let event = PendingEvent::new(
-            Actor::User(user.id),
-            actions::USER_PASSWORD_CHANGED,
-            ENTITY_USER,
-            user.id,
-            Changes::new().redacted("password"),
-            ctx,
-        );
+        let (expected_version, event) = self
+            .core
+            .new_password(
+                &mut user,
+                &password,
+                actions::USER_PASSWORD_CHANGED,
+                now,
+                ctx,
+            )
+            .await?;
         self.core
             .ports
             .users
             .update(&auth.scope, &user, expected_version, event)
             .await?;
-        self.login_after_change(&auth.scope, &user, &auth.tenant, ctx)
-            .await
-    }
-
-    async fn login_after_change(
-        &self,
-        scope: &TenantScope,
-        user: &User,
-        tenant: &Tenant,
-        ctx: &RequestContext,
-    ) -> Result<TokenPair, IdentityError> {
-        let now = self.core.ports.clock.now();
-        let family = self.core.new_family(user, tenant, now);
-        let refresh = self.core.ports.secrets.opaque_token();
-        let event = PendingEvent::new(
-            Actor::User(user.id),
-            actions::USER_LOGIN_SUCCEEDED,
-            ENTITY_SESSION,
-            family.id,
-            Changes::new().note("via", "password_change"),
-            ctx,
-        );
+        let via = Changes::new().note("via", "password_change");
         self.core
-            .ports
-            .sessions
-            .start(
-                scope,
-                &family,
-                &refresh.hash,
-                self.core.idle_expiry(&family, now),
-                event,
-            )
-            .await?;
-        self.core.token_pair(user, tenant, family.id, refresh.plain)
+            .start_session(&auth.scope, &user, &auth.tenant, now, via, ctx)
+            .await
     }
 }

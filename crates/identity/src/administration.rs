@@ -103,7 +103,7 @@ impl TenantAdmin {
         tenant.updated_at = self.core.ports.clock.now();
         let expected_version = tenant.bump_version();
         let event = PendingEvent::new(
-            Actor::of(scope),
+            scope,
             actions::TENANT_UPDATED,
             ENTITY_TENANT,
             tenant.id,
@@ -216,7 +216,7 @@ impl TenantAdmin {
             now,
         );
         let event = PendingEvent::new(
-            Actor::of(scope),
+            scope,
             actions::USER_CREATED,
             ENTITY_USER,
             user.id,
@@ -292,7 +292,7 @@ impl TenantAdmin {
             actions::USER_UPDATED
         };
         let event = PendingEvent::new(
-            Actor::of(scope),
+            scope,
             action,
             ENTITY_USER,
             user.id,
@@ -334,7 +334,7 @@ impl TenantAdmin {
             ));
         }
         let event = PendingEvent::new(
-            Actor::of(scope),
+            scope,
             actions::USER_DELETED,
             ENTITY_USER,
             id,

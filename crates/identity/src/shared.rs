@@ -5,15 +5,16 @@
 use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
-use aura_audit::{Actor, AuditLog, Changes, PendingEvent, RequestContext};
+use aura_audit::{Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext};
 use aura_shared_kernel::{Clock, Permission, Tenant, TenantScope};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
     email::Email,
     error::IdentityError,
     mail::{MailKind, render},
+    password::Password,
     ports::{
         AccessTokens, LoginThrottle, Mailer, PasswordHasher, PasswordResetStore, Secrets,
         SessionStore, TenantRepository, UserRepository,
@@ -137,6 +138,30 @@ impl Core {
         }
     }
 
+    /// Hashes `password` into `user`, which ends every session signed in with the old
+    /// one. Returns the version the write names and its event (`action`, by the user,
+    /// the password redacted).
+    pub(crate) async fn new_password(
+        &self,
+        user: &mut User,
+        password: &Password,
+        action: AuditAction,
+        now: OffsetDateTime,
+        ctx: &RequestContext,
+    ) -> Result<(i32, PendingEvent), IdentityError> {
+        let new_hash = self.ports.hasher.hash(password).await?;
+        let expected_version = user.replace_password(new_hash, now);
+        let event = PendingEvent::new(
+            Actor::User(user.id),
+            action,
+            ENTITY_USER,
+            user.id,
+            Changes::new().redacted("password"),
+            ctx,
+        );
+        Ok((expected_version, event))
+    }
+
     /// A reserved attempt turned out good: the keys tied to the account are cleared, and
     /// the reserved failure is taken back from the address key. The address key is not
     /// cleared: an address spraying many accounts stays throttled even if one guess is
@@ -203,6 +228,41 @@ impl Core {
         }
     }
 
+    /// Starts a session for `user`: a new refresh family, its start audited as a
+    /// successful login (`changes` say how), and the pair handed to the client. A user
+    /// gone before the start is [`IdentityError::NotFound`].
+    pub(crate) async fn start_session(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        tenant: &Tenant,
+        now: OffsetDateTime,
+        changes: Changes,
+        ctx: &RequestContext,
+    ) -> Result<TokenPair, IdentityError> {
+        let family = self.new_family(user, tenant, now);
+        let refresh = self.ports.secrets.opaque_token();
+        let event = PendingEvent::new(
+            Actor::User(user.id),
+            actions::USER_LOGIN_SUCCEEDED,
+            ENTITY_SESSION,
+            family.id,
+            changes,
+            ctx,
+        );
+        self.ports
+            .sessions
+            .start(
+                scope,
+                &family,
+                &refresh.hash,
+                self.idle_expiry(&family, now),
+                event,
+            )
+            .await?;
+        self.token_pair(user, tenant, family.id, refresh.plain)
+    }
+
     /// The pair handed to the client: a new access token and the session's refresh token.
     pub(crate) fn token_pair(
         &self,
@@ -234,7 +294,7 @@ impl Core {
         let token = self.ports.secrets.opaque_token();
         let now = self.ports.clock.now();
         let event = PendingEvent::new(
-            Actor::of(scope),
+            scope,
             actions::USER_PASSWORD_RESET_REQUESTED,
             ENTITY_USER,
             user.id,

@@ -136,34 +136,14 @@ impl SignIn {
 
         self.core.settle_good_attempt(&keys).await?;
         let scope = TenantScope::for_credential_check(tenant.id, Some(user.id));
-        let family = self.core.new_family(&user, &tenant, now);
-        let refresh = self.core.ports.secrets.opaque_token();
-        let event = PendingEvent::new(
-            Actor::User(user.id),
-            actions::USER_LOGIN_SUCCEEDED,
-            ENTITY_SESSION,
-            family.id,
-            Changes::new(),
-            ctx,
-        );
         self.core
-            .ports
-            .sessions
-            .start(
-                &scope,
-                &family,
-                &refresh.hash,
-                self.core.idle_expiry(&family, now),
-                event,
-            )
+            .start_session(&scope, &user, &tenant, now, Changes::new(), ctx)
             .await
             .map_err(|e| match e {
                 // The account vanished between lookup and sign-in.
-                aura_shared_kernel::StoreError::NotFound => IdentityError::InvalidCredentials,
-                other => other.into(),
-            })?;
-        self.core
-            .token_pair(&user, &tenant, family.id, refresh.plain)
+                IdentityError::NotFound => IdentityError::InvalidCredentials,
+                other => other,
+            })
     }
 
     /// Exchanges a refresh token for a new pair. A token presented a second time revokes
@@ -394,16 +374,10 @@ impl SignIn {
             Err(other) => return Err(other.into()),
         };
         let password = Password::new_checked(new_password, "password", Some(user.email.as_str()))?;
-        let new_hash = self.core.ports.hasher.hash(&password).await?;
-        let expected_version = user.replace_password(new_hash, now);
-        let event = PendingEvent::new(
-            Actor::User(user.id),
-            actions::USER_PASSWORD_RESET,
-            ENTITY_USER,
-            user.id,
-            Changes::new().redacted("password"),
-            ctx,
-        );
+        let (expected_version, event) = self
+            .core
+            .new_password(&mut user, &password, actions::USER_PASSWORD_RESET, now, ctx)
+            .await?;
         if !self
             .core
             .ports

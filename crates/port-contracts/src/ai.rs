@@ -33,22 +33,37 @@ fn now(stores: &AiStores) -> OffsetDateTime {
     stores.identity.clock.now()
 }
 
+/// The owner's event `action` about suggestion `id`.
+fn suggestion_event(fx: &TenantFixture, action: &'static str, id: Uuid) -> PendingEvent {
+    let action = AuditAction::known(action);
+    event(Actor::User(fx.owner.id), action, "ai_suggestion", id)
+}
+
 fn created_event(fx: &TenantFixture, id: Uuid) -> PendingEvent {
-    event(
-        Actor::User(fx.owner.id),
-        AuditAction::known("ai.suggestion.created"),
-        "ai_suggestion",
-        id,
-    )
+    suggestion_event(fx, "ai.suggestion.created", id)
 }
 
 fn decided_event(fx: &TenantFixture, id: Uuid) -> PendingEvent {
-    event(
-        Actor::User(fx.owner.id),
-        AuditAction::known("ai.suggestion.accepted"),
-        "ai_suggestion",
-        id,
-    )
+    suggestion_event(fx, "ai.suggestion.accepted", id)
+}
+
+/// The scope's stored suggestion `id`.
+async fn stored(stores: &AiStores, scope: &TenantScope, id: Uuid) -> Suggestion {
+    stores.suggestions.get(scope, id).await.expect("get")
+}
+
+/// Stores `decision` in `fx`'s scope if the row is at `expected_version`, with the
+/// decision's event.
+async fn decide(
+    stores: &AiStores,
+    fx: &TenantFixture,
+    decision: &Suggestion,
+    expected_version: i32,
+) -> Result<(), StoreError> {
+    let event = decided_event(fx, decision.id);
+    (stores.suggestions)
+        .decide(&fx.scope, decision, expected_version, event)
+        .await
 }
 
 fn content(kind: SuggestionKind) -> SuggestionContent {
@@ -166,11 +181,7 @@ pub async fn insert_then_get_returns_the_suggestion(stores: AiStores) {
     for kind in SuggestionKind::ALL {
         let before = audit_len(&stores.identity, &fx.scope).await;
         let suggestion = add_suggestion(&stores, &fx, *kind).await;
-        let stored = stores
-            .suggestions
-            .get(&fx.scope, suggestion.id)
-            .await
-            .expect("get");
+        let stored = stored(&stores, &fx.scope, suggestion.id).await;
         assert_eq!(stored, suggestion, "{kind}: reads back as written");
         let records = chain(&stores.identity, &fx.scope).await;
         assert_eq!(records.len(), before + 1, "{kind}: one event");
@@ -249,14 +260,7 @@ pub async fn list_filters_by_status_and_kind(stores: AiStores) {
     let answer = add_suggestion(&stores, &fx, SuggestionKind::Answer).await;
     let draft = add_suggestion(&stores, &fx, SuggestionKind::PolicyDraft).await;
     let accepted = decided(&stores, &fx, &draft);
-    stores
-        .suggestions
-        .decide(
-            &fx.scope,
-            &accepted,
-            draft.version,
-            decided_event(&fx, draft.id),
-        )
+    decide(&stores, &fx, &accepted, draft.version)
         .await
         .expect("decide");
     // Each filter (status, kind) and the ids it lists.
@@ -293,21 +297,10 @@ pub async fn decide_stores_the_decision_only(stores: AiStores) {
     after.content = content(SuggestionKind::Answer);
     after.citations.clear();
     after.provenance.model = "tampered".into();
-    stores
-        .suggestions
-        .decide(
-            &fx.scope,
-            &after,
-            suggestion.version,
-            decided_event(&fx, suggestion.id),
-        )
+    decide(&stores, &fx, &after, suggestion.version)
         .await
         .expect("decide");
-    let stored = stores
-        .suggestions
-        .get(&fx.scope, suggestion.id)
-        .await
-        .expect("get");
+    let stored = stored(&stores, &fx.scope, suggestion.id).await;
     assert_eq!(
         stored, expected,
         "status, decider, time and version changed; nothing else"
@@ -323,9 +316,7 @@ pub async fn stale_decision_changes_nothing(stores: AiStores) {
     let fx = register_tenant(&stores.identity).await;
     let suggestion = add_suggestion(&stores, &fx, SuggestionKind::Answer).await;
     let first = decided(&stores, &fx, &suggestion);
-    stores
-        .suggestions
-        .decide(&fx.scope, &first, 1, decided_event(&fx, suggestion.id))
+    decide(&stores, &fx, &first, 1)
         .await
         .expect("first decision");
     let before = audit_len(&stores.identity, &fx.scope).await;
@@ -334,21 +325,11 @@ pub async fn stale_decision_changes_nothing(stores: AiStores) {
         ..first.clone()
     };
     assert_conflict(
-        stores
-            .suggestions
-            .decide(&fx.scope, &late, 1, decided_event(&fx, suggestion.id))
-            .await,
+        decide(&stores, &fx, &late, 1).await,
         Conflict::Version,
         "a decision at a stale version",
     );
-    assert_eq!(
-        stores
-            .suggestions
-            .get(&fx.scope, suggestion.id)
-            .await
-            .expect("get"),
-        first
-    );
+    assert_eq!(stored(&stores, &fx.scope, suggestion.id).await, first);
     assert_eq!(
         audit_len(&stores.identity, &fx.scope).await,
         before,
@@ -368,10 +349,7 @@ pub async fn concurrent_decisions_have_one_winner(stores: AiStores) {
             after.status = SuggestionStatus::Rejected;
         }
         tasks.push(tokio::spawn(async move {
-            stores
-                .suggestions
-                .decide(&fx.scope, &after, 1, decided_event(&fx, after.id))
-                .await
+            decide(&stores, &fx, &after, 1).await
         }));
     }
     let mut wins = 0;
@@ -383,11 +361,7 @@ pub async fn concurrent_decisions_have_one_winner(stores: AiStores) {
         }
     }
     assert_eq!(wins, 1, "exactly one decision wins");
-    let stored = stores
-        .suggestions
-        .get(&fx.scope, suggestion.id)
-        .await
-        .expect("get");
+    let stored = stored(&stores, &fx.scope, suggestion.id).await;
     assert_eq!(stored.version, 2);
 }
 
@@ -403,22 +377,9 @@ pub async fn other_tenants_suggestions_are_out_of_reach(stores: AiStores) {
         tenant_id: a.tenant.id,
         ..decided(&stores, &b, &theirs)
     };
-    assert_not_found(
-        stores
-            .suggestions
-            .decide(&a.scope, &claimed, 1, decided_event(&a, theirs.id))
-            .await,
-        "decide",
-    );
+    assert_not_found(decide(&stores, &a, &claimed, 1).await, "decide");
     assert!(
-        stores
-            .suggestions
-            .decide(
-                &a.scope,
-                &decided(&stores, &b, &theirs),
-                1,
-                decided_event(&a, theirs.id)
-            )
+        decide(&stores, &a, &decided(&stores, &b, &theirs), 1)
             .await
             .is_err(),
         "decide of a row claiming the other tenant"
@@ -437,11 +398,7 @@ pub async fn other_tenants_suggestions_are_out_of_reach(stores: AiStores) {
         vec![ours.id]
     );
     assert_eq!(
-        stores
-            .suggestions
-            .get(&b.scope, theirs.id)
-            .await
-            .expect("get"),
+        stored(&stores, &b.scope, theirs.id).await,
         theirs,
         "the other tenant's row is unchanged"
     );

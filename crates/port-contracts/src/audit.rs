@@ -407,30 +407,17 @@ pub async fn list_is_newest_first_and_filters(stores: Stores) {
     let d1 = Uuid::new_v4().to_string();
     let d2 = Uuid::new_v4().to_string();
     let owner = Actor::User(fx.owner.id);
-    let e1 = append(
-        &stores,
-        &fx.scope,
-        custom(owner, "contract.alpha", "document", &d1),
-    )
-    .await;
-    let e2 = append(
-        &stores,
-        &fx.scope,
-        custom(Actor::User(member_id), "contract.beta", "document", &d2),
-    )
-    .await;
-    let e3 = append(
-        &stores,
-        &fx.scope,
-        custom(owner, "contract.beta", "invoice", &d1),
-    )
-    .await;
-    let e4 = append(
-        &stores,
-        &fx.scope,
-        custom(Actor::System, "contract.alpha", "document", &d2),
-    )
-    .await;
+    let mut appended = Vec::new();
+    for (actor, action, entity_type, entity_id) in [
+        (owner, "contract.alpha", "document", &d1),
+        (Actor::User(member_id), "contract.beta", "document", &d2),
+        (owner, "contract.beta", "invoice", &d1),
+        (Actor::System, "contract.alpha", "document", &d2),
+    ] {
+        let event = custom(actor, action, entity_type, entity_id);
+        appended.push(append(&stores, &fx.scope, event).await);
+    }
+    let [e1, e2, e3, e4] = <[AuditRecord; 4]>::try_from(appended).unwrap();
     let (s1, s2, s3, s4) = (e1.seq, e2.seq, e3.seq, e4.seq);
 
     let all = stores.audit.list(&fx.scope, &query(100)).await.unwrap();
@@ -441,68 +428,61 @@ pub async fn list_is_newest_first_and_filters(stores: Stores) {
     assert_eq!(all_seqs, expected, "newest first");
     assert_eq!(all.items[0], e4, "list returns the stored records");
 
-    let by_actor = list(
-        &stores,
-        &fx.scope,
-        AuditQuery {
-            actor: Some(member_id),
-            ..query(100)
-        },
-    )
-    .await;
-    assert_eq!(by_actor, [s2], "filter by actor");
-    let by_action = list(
-        &stores,
-        &fx.scope,
-        AuditQuery {
-            action: Some("contract.beta".to_owned()),
-            ..query(100)
-        },
-    )
-    .await;
-    assert_eq!(by_action, [s3, s2], "filter by action");
-    let by_type = list(
-        &stores,
-        &fx.scope,
-        AuditQuery {
-            entity_type: Some("document".to_owned()),
-            ..query(100)
-        },
-    )
-    .await;
-    assert_eq!(by_type, [s4, s2, s1], "filter by entity type");
-    let by_id = list(
-        &stores,
-        &fx.scope,
-        AuditQuery {
-            entity_id: Some(d1.clone()),
-            ..query(100)
-        },
-    )
-    .await;
-    assert_eq!(by_id, [s3, s1], "filter by entity id");
-    let combined = list(
-        &stores,
-        &fx.scope,
-        AuditQuery {
-            action: Some("contract.alpha".to_owned()),
-            entity_id: Some(d2.clone()),
-            ..query(100)
-        },
-    )
-    .await;
-    assert_eq!(combined, [s4], "filters combine");
-    let below = list(
-        &stores,
-        &fx.scope,
-        AuditQuery {
-            entity_type: Some("document".to_owned()),
-            before_seq: Some(s4),
-            ..query(100)
-        },
-    )
-    .await;
-    assert_eq!(below, [s2, s1], "before_seq continues below a position");
+    let filtered = [
+        (
+            AuditQuery {
+                actor: Some(member_id),
+                ..query(100)
+            },
+            vec![s2],
+            "filter by actor",
+        ),
+        (
+            AuditQuery {
+                action: Some("contract.beta".to_owned()),
+                ..query(100)
+            },
+            vec![s3, s2],
+            "filter by action",
+        ),
+        (
+            AuditQuery {
+                entity_type: Some("document".to_owned()),
+                ..query(100)
+            },
+            vec![s4, s2, s1],
+            "filter by entity type",
+        ),
+        (
+            AuditQuery {
+                entity_id: Some(d1.clone()),
+                ..query(100)
+            },
+            vec![s3, s1],
+            "filter by entity id",
+        ),
+        (
+            AuditQuery {
+                action: Some("contract.alpha".to_owned()),
+                entity_id: Some(d2.clone()),
+                ..query(100)
+            },
+            vec![s4],
+            "filters combine",
+        ),
+        (
+            AuditQuery {
+                entity_type: Some("document".to_owned()),
+                before_seq: Some(s4),
+                ..query(100)
+            },
+            vec![s2, s1],
+            "before_seq continues below a position",
+        ),
+    ];
+    for (filter, expected, what) in filtered {
+        assert_eq!(list(&stores, &fx.scope, filter).await, expected, "{what}");
+    }
 
     let first = all.items.iter().map(|r| r.created_at).min().unwrap();
     let last = all.items.iter().map(|r| r.created_at).max().unwrap();

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use aura_audit::{Actor, AuditAction};
 use aura_identity::TokenHash;
-use aura_requests::intake::{IntakeForm, IntakeStore, PendingIntake};
+use aura_requests::intake::{IntakeForm, IntakeId, IntakeStore, PendingIntake};
 use aura_shared_kernel::{Clock, Conflict, StoreError, Tenant, TenantScope, TenantSettings};
 use time::{Duration, OffsetDateTime};
 
@@ -101,6 +101,16 @@ async fn tenant(stores: &IntakeStores) -> (TenantFixture, TenantScope) {
     (fixture, scope)
 }
 
+/// A fresh tenant's scope, the stores' `now` and a pending intake created then, stored
+/// in that tenant.
+async fn stored_pending(stores: &IntakeStores) -> (TenantScope, OffsetDateTime, PendingIntake) {
+    let (_, scope) = tenant(stores).await;
+    let t0 = now(stores);
+    let intake = pending(t0);
+    insert(stores, &scope, &intake).await;
+    (scope, t0, intake)
+}
+
 async fn insert(stores: &IntakeStores, scope: &TenantScope, intake: &PendingIntake) {
     stores
         .intakes
@@ -120,6 +130,36 @@ async fn take(
         .take_confirmed(scope, token, at)
         .await
         .expect("take_confirmed")
+}
+
+async fn release(stores: &IntakeStores, scope: &TenantScope, id: IntakeId) {
+    stores.intakes.release(scope, id).await.expect("release");
+}
+
+/// `purge_expired` at `at` forgets `expected` of the scope's intakes: `what`.
+async fn assert_purges(
+    stores: &IntakeStores,
+    scope: &TenantScope,
+    at: OffsetDateTime,
+    expected: u64,
+    what: &str,
+) {
+    let purged = stores
+        .intakes
+        .purge_expired(scope, at)
+        .await
+        .expect("purge");
+    assert_eq!(purged, expected, "{what}");
+}
+
+/// Whether a confirmation with `token` at `at` takes an intake.
+async fn takes(
+    stores: &IntakeStores,
+    scope: &TenantScope,
+    token: &TokenHash,
+    at: OffsetDateTime,
+) -> bool {
+    take(stores, scope, token, at).await.is_some()
 }
 
 /// Stores `tenant` as changed (at its next version) with a platform event.
@@ -173,44 +213,34 @@ pub async fn the_slug_finds_an_active_tenant_only(stores: IntakeStores) {
 }
 
 pub async fn a_token_confirms_once_and_gives_back_what_was_stored(stores: IntakeStores) {
-    let (_, scope) = tenant(&stores).await;
-    let t0 = now(&stores);
-    let intake = pending(t0);
-    insert(&stores, &scope, &intake).await;
-    let taken = take(
-        &stores,
-        &scope,
-        &intake.token_hash,
-        t0 + Duration::minutes(5),
-    )
-    .await;
+    let (scope, t0, intake) = stored_pending(&stores).await;
+    let confirm = |minutes| {
+        take(
+            &stores,
+            &scope,
+            &intake.token_hash,
+            t0 + Duration::minutes(minutes),
+        )
+    };
+    let taken = confirm(5).await;
     assert_eq!(
         taken.as_ref(),
         Some(&intake),
         "the stored intake, unchanged"
     );
-    let again = take(
-        &stores,
-        &scope,
-        &intake.token_hash,
-        t0 + Duration::minutes(6),
-    )
-    .await;
+    let again = confirm(6).await;
     assert_eq!(again, None, "a second confirmation finds nothing");
     let unknown = take(&stores, &scope, &token(), t0).await;
     assert_eq!(unknown, None);
 }
 
 pub async fn concurrent_confirmations_have_one_winner(stores: IntakeStores) {
-    let (_, scope) = tenant(&stores).await;
-    let t0 = now(&stores);
-    let intake = pending(t0);
-    insert(&stores, &scope, &intake).await;
+    let (scope, t0, intake) = stored_pending(&stores).await;
     let attempts = (0..6).map(|_| {
         let stores = stores.clone();
         let scope = scope.clone();
         let hash = intake.token_hash;
-        tokio::spawn(async move { take(&stores, &scope, &hash, t0).await.is_some() })
+        tokio::spawn(async move { takes(&stores, &scope, &hash, t0).await })
     });
     let mut winners = 0;
     for attempt in attempts {
@@ -234,41 +264,23 @@ pub async fn an_expired_token_finds_nothing(stores: IntakeStores) {
     let in_time = pending(t0);
     insert(&stores, &scope, &in_time).await;
     let just = in_time.expires_at - Duration::seconds(1);
-    assert!(
-        take(&stores, &scope, &in_time.token_hash, just)
-            .await
-            .is_some()
-    );
+    assert!(takes(&stores, &scope, &in_time.token_hash, just).await);
 }
 
 pub async fn another_tenants_token_finds_nothing(stores: IntakeStores) {
-    let (_, a) = tenant(&stores).await;
+    let (a, t0, intake) = stored_pending(&stores).await;
     let (_, b) = tenant(&stores).await;
-    let t0 = now(&stores);
-    let intake = pending(t0);
-    insert(&stores, &a, &intake).await;
     assert_eq!(take(&stores, &b, &intake.token_hash, t0).await, None);
     assert!(
-        take(&stores, &a, &intake.token_hash, t0).await.is_some(),
+        takes(&stores, &a, &intake.token_hash, t0).await,
         "the foreign attempt did not use it up"
     );
 }
 
 pub async fn release_makes_the_link_work_again(stores: IntakeStores) {
-    let (_, scope) = tenant(&stores).await;
-    let t0 = now(&stores);
-    let intake = pending(t0);
-    insert(&stores, &scope, &intake).await;
-    assert!(
-        take(&stores, &scope, &intake.token_hash, t0)
-            .await
-            .is_some()
-    );
-    stores
-        .intakes
-        .release(&scope, intake.id)
-        .await
-        .expect("release");
+    let (scope, t0, intake) = stored_pending(&stores).await;
+    assert!(takes(&stores, &scope, &intake.token_hash, t0).await);
+    release(&stores, &scope, intake.id).await;
     let again = take(&stores, &scope, &intake.token_hash, t0).await;
     assert_eq!(again.map(|i| i.id), Some(intake.id));
 }
@@ -287,49 +299,21 @@ pub async fn purge_forgets_expired_and_long_confirmed_intakes_only(stores: Intak
     }
     insert(&stores, &other, &elsewhere).await;
     let long_ago = t0 - PendingIntake::CONFIRMED_KEPT - Duration::minutes(1);
-    assert!(
-        take(&stores, &scope, &confirmed_long_ago.token_hash, long_ago)
-            .await
-            .is_some()
-    );
-    assert!(
-        take(&stores, &scope, &confirmed_now.token_hash, t0)
-            .await
-            .is_some()
-    );
-    let purged = stores
-        .intakes
-        .purge_expired(&scope, t0)
-        .await
-        .expect("purge");
-    assert_eq!(purged, 2, "the expired one and the one confirmed long ago");
+    assert!(takes(&stores, &scope, &confirmed_long_ago.token_hash, long_ago).await);
+    assert!(takes(&stores, &scope, &confirmed_now.token_hash, t0).await);
+    let gone = "the expired one and the one confirmed long ago";
+    assert_purges(&stores, &scope, t0, 2, gone).await;
     // What is left: the recent confirmation can still be put back, the open one taken.
-    stores
-        .intakes
-        .release(&scope, confirmed_now.id)
-        .await
-        .expect("release");
-    assert!(
-        take(&stores, &scope, &confirmed_now.token_hash, t0)
-            .await
-            .is_some()
-    );
-    assert!(take(&stores, &scope, &open.token_hash, t0).await.is_some());
+    release(&stores, &scope, confirmed_now.id).await;
+    assert!(takes(&stores, &scope, &confirmed_now.token_hash, t0).await);
+    assert!(takes(&stores, &scope, &open.token_hash, t0).await);
     // The other tenant's expired intake is its own purge's business.
-    let theirs = stores
-        .intakes
-        .purge_expired(&other, t0)
-        .await
-        .expect("purge");
-    assert_eq!(theirs, 1);
+    assert_purges(&stores, &other, t0, 1, "the other tenant's expired one").await;
 }
 
 pub async fn a_token_is_unique_within_a_tenant(stores: IntakeStores) {
-    let (_, a) = tenant(&stores).await;
+    let (a, t0, first) = stored_pending(&stores).await;
     let (_, b) = tenant(&stores).await;
-    let t0 = now(&stores);
-    let first = pending(t0);
-    insert(&stores, &a, &first).await;
     let twin = PendingIntake::new(first.token_hash, submission("Max Mustermann"), t0);
     let refused = stores.intakes.insert_pending(&a, &twin).await;
     assert!(

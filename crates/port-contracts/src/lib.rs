@@ -157,6 +157,22 @@ impl Stores {
         };
         self.audit.list(scope, &query).await.unwrap().items
     }
+
+    /// The scope's one event of `action`, which must be about `entity_id`: what a
+    /// use-case test checks a single change left behind.
+    pub async fn the_event(
+        &self,
+        scope: &TenantScope,
+        action: &str,
+        entity_id: impl ToString,
+    ) -> AuditRecord {
+        let mut events = self.events(scope, action).await;
+        assert_eq!(events.len(), 1, "exactly one {action} event");
+        let event = events.remove(0);
+        let entity = Some(entity_id.to_string());
+        assert_eq!(event.entity_id, entity, "the {action} event's entity");
+        event
+    }
 }
 
 /// The wall clock, as a contract suite's stores read it.

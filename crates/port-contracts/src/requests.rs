@@ -3,8 +3,7 @@
 //! and dates stored as written, the list's filters, checklist references checked in the
 //! write, and another tenant's requests out of reach.
 
-use aura_audit::{Actor, PendingEvent};
-use aura_records::{Id, ListQuery, Record, RecordKind, RecordStore};
+use aura_records::{ListQuery, RecordKind, RecordStore};
 use aura_requests::{
     ChecklistItem, ItemKind, NewChecklistItem, add_item,
     request::{
@@ -21,9 +20,16 @@ use time::{
 
 use crate::{
     RegisterStores,
-    fixtures::{assert_not_found, event},
-    registers::{RegisterFixture, add_activity, assert_chain, events, now, register},
+    fixtures::assert_not_found,
+    registers::{
+        RegisterFixture, add_activity, assert_chain, events,
+        records::{new_record, record_event, try_insert_into, update_in},
+        register,
+    },
 };
+
+/// When the contracts' requests arrive unless the dates matter.
+const RECEIVED: OffsetDateTime = datetime!(2027-03-01 09:00 UTC);
 
 fn store(stores: &RegisterStores) -> &dyn RecordStore<Requests> {
     stores.requests.as_ref()
@@ -47,47 +53,12 @@ pub fn request_fields(received_at: OffsetDateTime, email: &str) -> RequestFields
     }
 }
 
-fn new_request(
-    stores: &RegisterStores,
-    rf: &RegisterFixture,
-    fields: RequestFields,
-) -> DataSubjectRequest {
-    let now = now(stores);
-    Record {
-        id: Id::generate(),
-        tenant_id: rf.fx.tenant.id,
-        fields,
-        derived: Requests::derived_at_creation(Some(rf.owner())),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-fn write_event(
-    rf: &RegisterFixture,
-    action: &aura_audit::AuditAction,
-    id: Id<Requests>,
-) -> PendingEvent {
-    event(
-        Actor::User(rf.owner()),
-        action.clone(),
-        Requests::ENTITY,
-        id,
-    )
-}
-
 async fn insert(
     stores: &RegisterStores,
     rf: &RegisterFixture,
     request: &DataSubjectRequest,
 ) -> DataSubjectRequest {
-    store(stores)
-        .insert(
-            rf.scope(),
-            request,
-            write_event(rf, &Requests::ACTIONS.created, request.id),
-        )
+    try_insert_into(store(stores), rf, request)
         .await
         .expect("insert a fresh request")
 }
@@ -98,7 +69,7 @@ async fn add(
     received_at: OffsetDateTime,
     email: &str,
 ) -> DataSubjectRequest {
-    let request = new_request(stores, rf, request_fields(received_at, email));
+    let request = new_record::<Requests>(stores, rf, request_fields(received_at, email));
     insert(stores, rf, &request).await
 }
 
@@ -108,14 +79,7 @@ async fn update(
     request: &DataSubjectRequest,
     expected: i32,
 ) -> Result<DataSubjectRequest, StoreError> {
-    store(stores)
-        .update(
-            rf.scope(),
-            request,
-            expected,
-            write_event(rf, &Requests::ACTIONS.updated, request.id),
-        )
-        .await
+    update_in(store(stores), rf, request, expected).await
 }
 
 async fn listed(
@@ -145,13 +109,8 @@ pub async fn references_are_numbered_per_tenant_and_year(stores: RegisterStores)
     let jan = datetime!(2027-01-04 09:00 UTC);
     let first = add(&stores, &a, jan, "one@example.org").await;
     let second = add(&stores, &a, jan, "two@example.org").await;
-    let other_year = add(
-        &stores,
-        &a,
-        datetime!(2028-01-03 09:00 UTC),
-        "three@example.org",
-    )
-    .await;
+    let next_january = datetime!(2028-01-03 09:00 UTC);
+    let other_year = add(&stores, &a, next_january, "three@example.org").await;
     let other_tenant = add(&stores, &b, jan, "four@example.org").await;
     assert_eq!(first.derived.reference, "DSR-2027-0001");
     assert_eq!(second.derived.reference, "DSR-2027-0002");
@@ -166,7 +125,7 @@ pub async fn references_are_numbered_per_tenant_and_year(stores: RegisterStores)
             a.scope(),
             second.id,
             1,
-            write_event(&a, &Requests::ACTIONS.deleted, second.id),
+            record_event(&a, &Requests::ACTIONS.deleted, second.id),
         )
         .await
         .expect("delete");
@@ -187,7 +146,8 @@ pub async fn the_case_reads_back_as_written(stores: RegisterStores) {
     let base = events(&stores, &rf).await;
     // The offset of the receipt is kept: the clock counts from the date there.
     let received = datetime!(2027-01-31 23:30 -05:00);
-    let mut request = new_request(&stores, &rf, request_fields(received, "erika@example.org"));
+    let mut request =
+        new_record::<Requests>(&stores, &rf, request_fields(received, "erika@example.org"));
     request.fields.assignee_id = Some(rf.member);
     let stored = insert(&stores, &rf, &request).await;
     let read = store(&stores)
@@ -252,13 +212,7 @@ pub async fn checklist_references_are_checked_in_the_write(stores: RegisterStore
     let a = register(&stores).await;
     let b = register(&stores).await;
     let foreign = add_activity(&stores, &b, "B's activity", &[]).await;
-    let request = add(
-        &stores,
-        &a,
-        datetime!(2027-03-01 09:00 UTC),
-        "x@example.org",
-    )
-    .await;
+    let request = add(&stores, &a, RECEIVED, "x@example.org").await;
     let base = events(&stores, &a).await;
     let mut next = request.clone();
     let mut item = ChecklistItem::open(
@@ -291,7 +245,7 @@ pub async fn checklist_references_are_checked_in_the_write(stores: RegisterStore
 
 pub async fn list_filters(stores: RegisterStores) {
     let rf = register(&stores).await;
-    let mut early = new_request(
+    let mut early = new_record::<Requests>(
         &stores,
         &rf,
         request_fields(datetime!(2027-01-04 09:00 UTC), "Erika@Example.org"),
@@ -299,15 +253,12 @@ pub async fn list_filters(stores: RegisterStores) {
     early.derived.due_on = Some(date!(2027 - 02 - 04));
     early.fields.assignee_id = Some(rf.member);
     let early = insert(&stores, &rf, &early).await;
-    let mut late = new_request(
-        &stores,
-        &rf,
-        request_fields(datetime!(2027-03-01 09:00 UTC), "max@example.org"),
-    );
+    let mut late =
+        new_record::<Requests>(&stores, &rf, request_fields(RECEIVED, "max@example.org"));
     late.fields.rights = vec![Right::Rectification];
     late.derived.due_on = Some(date!(2027 - 04 - 01));
     let late = insert(&stores, &rf, &late).await;
-    let mut answered = new_request(
+    let mut answered = new_record::<Requests>(
         &stores,
         &rf,
         request_fields(datetime!(2027-01-05 09:00 UTC), "max@example.org"),
@@ -401,13 +352,7 @@ pub async fn list_filters(stores: RegisterStores) {
 pub async fn other_tenants_requests_are_out_of_reach(stores: RegisterStores) {
     let a = register(&stores).await;
     let b = register(&stores).await;
-    let theirs = add(
-        &stores,
-        &b,
-        datetime!(2027-03-01 09:00 UTC),
-        "same@example.org",
-    )
-    .await;
+    let theirs = add(&stores, &b, RECEIVED, "same@example.org").await;
     assert_not_found(
         store(&stores).get(a.scope(), theirs.id).await,
         "get B's request",
@@ -430,7 +375,7 @@ pub async fn other_tenants_requests_are_out_of_reach(stores: RegisterStores) {
                 a.scope(),
                 theirs.id,
                 1,
-                write_event(&a, &Requests::ACTIONS.deleted, theirs.id),
+                record_event(&a, &Requests::ACTIONS.deleted, theirs.id),
             )
             .await,
         "delete B's request",

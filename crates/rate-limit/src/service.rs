@@ -225,6 +225,14 @@ mod tests {
         }
     }
 
+    /// `count` checks of `key`, a millisecond apart from T0, are each allowed.
+    async fn assert_allowed_in_a_row(limits: &RateLimits, key: &RateLimitKey, count: i64) {
+        for n in 0..count {
+            let at = T0 + Duration::milliseconds(n);
+            assert!(limits.check(key, at).await.allowed, "check {n}");
+        }
+    }
+
     fn limits(store: Arc<CountingStore>) -> RateLimits {
         let quota = Quota::new(60, 5).unwrap_or_else(|e| panic!("{e}"));
         RateLimits::new(
@@ -266,14 +274,7 @@ mod tests {
 
         // The other tenant is served by the store as usual, unaffected.
         let before = store.calls.load(Ordering::SeqCst);
-        for n in 0..5 {
-            assert!(
-                limits
-                    .check(&quiet, T0 + Duration::milliseconds(n))
-                    .await
-                    .allowed
-            );
-        }
+        assert_allowed_in_a_row(&limits, &quiet, 5).await;
         assert_eq!(store.calls.load(Ordering::SeqCst), before + 5);
     }
 
@@ -307,14 +308,7 @@ mod tests {
         store.fail.store(true, Ordering::SeqCst);
         let limits = limits(store.clone());
         let key = RateLimitKey::Tenant(TenantId::generate());
-        for n in 0..100 {
-            assert!(
-                limits
-                    .check(&key, T0 + Duration::milliseconds(n))
-                    .await
-                    .allowed
-            );
-        }
+        assert_allowed_in_a_row(&limits, &key, 100).await;
         assert_eq!(
             store.calls.load(Ordering::SeqCst),
             1,

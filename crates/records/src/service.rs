@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use aura_audit::{
-    Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
-};
+use aura_audit::{AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited};
 use aura_shared_kernel::{Clock, Permission, TenantScope, ValidationErrors};
 use uuid::Uuid;
 
@@ -135,23 +133,6 @@ impl<K: RecordKind> RecordUseCases<K> {
         Ok(require_audited(self.audit.as_ref(), scope, permission, ctx).await?)
     }
 
-    fn event(
-        scope: &TenantScope,
-        action: &AuditAction,
-        id: Id<K>,
-        changes: Changes,
-        ctx: &RequestContext,
-    ) -> PendingEvent {
-        PendingEvent::new(
-            Actor::of(scope),
-            action.clone(),
-            K::ENTITY,
-            id,
-            changes,
-            ctx,
-        )
-    }
-
     pub async fn create(
         &self,
         scope: &TenantScope,
@@ -175,7 +156,7 @@ impl<K: RecordKind> RecordUseCases<K> {
         };
         let changes = Changes::of_new(&record.fields).without_values_of(K::PERSONAL_FIELDS);
         let changes = Source::noted(source, changes);
-        let event = Self::event(scope, &K::ACTIONS.created, id, changes, ctx);
+        let event = PendingEvent::new(scope, K::ACTIONS.created, K::ENTITY, id, changes, ctx);
         Ok(self.store.insert(scope, &record, event).await?)
     }
 
@@ -233,7 +214,7 @@ impl<K: RecordKind> RecordUseCases<K> {
             ..before
         };
         let changes = Source::noted(source, changes);
-        let event = Self::event(scope, &K::ACTIONS.updated, id, changes, ctx);
+        let event = PendingEvent::new(scope, K::ACTIONS.updated, K::ENTITY, id, changes, ctx);
         Ok(self
             .store
             .update(scope, &record, expected_version, event)
@@ -272,7 +253,7 @@ impl<K: RecordKind> RecordUseCases<K> {
             updated_at: self.clock.now(),
             ..applied
         };
-        let event = Self::event(scope, action, id, changes, ctx);
+        let event = PendingEvent::new(scope, action.clone(), K::ENTITY, id, changes, ctx);
         Ok(self
             .store
             .update(scope, &record, expected_version, event)
@@ -290,7 +271,7 @@ impl<K: RecordKind> RecordUseCases<K> {
         let before = self.store.get(scope, id).await?;
         at_version(before.version, expected_version)?;
         let changes = Changes::new().note(K::LABEL_FIELD, K::label(&before.fields));
-        let event = Self::event(scope, &K::ACTIONS.deleted, id, changes, ctx);
+        let event = PendingEvent::new(scope, K::ACTIONS.deleted, K::ENTITY, id, changes, ctx);
         Ok(self
             .store
             .delete(scope, id, expected_version, event)

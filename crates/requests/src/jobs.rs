@@ -21,8 +21,8 @@ use aura_jobs::{
 use aura_records::{Id, ListQuery, RecordStore, RecordUseCases};
 use aura_shared_kernel::{Clock, StoreError, Tenant, TenantScope, UserId};
 use aura_tasks::{
-    DigestPart, DigestSection, active_tenant, administrators, messages::Addressee, recipient,
-    send_mail,
+    AssigneeNames, DigestPart, DigestSection, active_tenant, administrators, messages::Addressee,
+    recipient, send_mail,
 };
 use time::{Date, Duration, OffsetDateTime};
 
@@ -333,29 +333,18 @@ impl DigestSection for OverdueRequests {
         overdue.sort_by_key(|r| (r.derived.due_on, r.derived.reference.clone()));
         let total = overdue.len();
         overdue.truncate(shown.max(1));
-        let mut names: Vec<(UserId, String)> = Vec::new();
-        for assignee in overdue.iter().filter_map(|r| r.fields.assignee_id) {
-            if names.iter().any(|(id, _)| *id == assignee) {
-                continue;
-            }
-            match self.users.get(scope, assignee).await {
-                Ok(user) => names.push((assignee, user.full_name.as_str().to_owned())),
-                Err(StoreError::NotFound) => {}
-                Err(other) => return Err(other),
-            }
-        }
+        let assignees: Vec<UserId> = overdue
+            .iter()
+            .filter_map(|r| r.fields.assignee_id)
+            .collect();
+        let names = AssigneeNames::read(self.users.as_ref(), scope, assignees, false).await?;
         let lines: Vec<OverdueRequest<'_>> = overdue
             .iter()
             .filter_map(|r| {
                 Some(OverdueRequest {
                     reference: &r.derived.reference,
                     due: r.derived.due_on?,
-                    assignee: r.fields.assignee_id.and_then(|a| {
-                        names
-                            .iter()
-                            .find(|(id, _)| *id == a)
-                            .map(|(_, name)| name.as_str())
-                    }),
+                    assignee: names.of(r.fields.assignee_id),
                 })
             })
             .collect();

@@ -43,6 +43,11 @@ impl ValidationErrors {
         self.0.is_empty()
     }
 
+    /// Whether one of the errors is about `field`.
+    pub fn names(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     /// `Ok(())` when nothing was recorded.
     pub fn into_result(self) -> Result<(), ValidationErrors> {
         if self.0.is_empty() { Ok(()) } else { Err(self) }

@@ -24,7 +24,7 @@ pub use task::{
     TaskStatus, Tasks, new_task,
 };
 pub use task_jobs::{
-    DigestMail, DigestPart, DigestSection, OverdueDigest, TaskJobPorts, TaskJobSettings,
-    TaskReminder, active_tenant, administrators, recipient, register as register_jobs,
-    send as send_mail,
+    AssigneeNames, DigestMail, DigestPart, DigestSection, OverdueDigest, TaskJobPorts,
+    TaskJobSettings, TaskReminder, active_tenant, administrators, recipient,
+    register as register_jobs, send as send_mail,
 };

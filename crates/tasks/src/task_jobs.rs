@@ -246,6 +246,46 @@ pub async fn recipient(
     }
 }
 
+/// The names of the users a digest's lines are assigned to, each read once. Shared by
+/// every domain's digest.
+#[derive(Debug, Default)]
+pub struct AssigneeNames(Vec<(UserId, String)>);
+
+impl AssigneeNames {
+    /// Reads the name of each of `assignees` once: of every user still stored, or with
+    /// `active_only` of the active ones only (a line of any other shows no name).
+    pub async fn read(
+        users: &dyn UserRepository,
+        scope: &TenantScope,
+        assignees: Vec<UserId>,
+        active_only: bool,
+    ) -> Result<Self, StoreError> {
+        let mut names: Vec<(UserId, String)> = Vec::new();
+        for assignee in assignees {
+            if names.iter().any(|(id, _)| *id == assignee) {
+                continue;
+            }
+            match users.get(scope, assignee).await {
+                Ok(user) if user.is_active || !active_only => {
+                    names.push((assignee, user.full_name.as_str().to_owned()));
+                }
+                Ok(_) | Err(StoreError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(Self(names))
+    }
+
+    /// The name of `assignee`, if it was read.
+    pub fn of(&self, assignee: Option<UserId>) -> Option<&str> {
+        let assignee = assignee?;
+        self.0
+            .iter()
+            .find(|(id, _)| *id == assignee)
+            .map(|(_, name)| name.as_str())
+    }
+}
+
 /// Sends `mail`: sent, or a failure the queue retries.
 pub async fn send(
     mailer: &dyn Mailer,
@@ -412,27 +452,15 @@ impl Mailing {
             tasks.len()
         };
         tasks.truncate(shown);
-        let mut names: Vec<(UserId, String)> = Vec::new();
-        for assignee in tasks.iter().filter_map(|t| t.fields.assigned_to) {
-            if !names.iter().any(|(id, _)| *id == assignee)
-                && let Some(user) =
-                    self::recipient(self.ports.users.as_ref(), scope, assignee).await?
-            {
-                names.push((assignee, user.full_name.as_str().to_owned()));
-            }
-        }
+        let assignees: Vec<UserId> = tasks.iter().filter_map(|t| t.fields.assigned_to).collect();
+        let names = AssigneeNames::read(self.ports.users.as_ref(), scope, assignees, true).await?;
         let lines: Vec<OverdueLine<'_>> = tasks
             .iter()
             .filter_map(|task| {
                 Some(OverdueLine {
                     title: &task.fields.title,
                     due: task.fields.due_date?,
-                    assignee: task.fields.assigned_to.and_then(|a| {
-                        names
-                            .iter()
-                            .find(|(id, _)| *id == a)
-                            .map(|(_, name)| name.as_str())
-                    }),
+                    assignee: names.of(task.fields.assigned_to),
                 })
             })
             .collect();

@@ -11,8 +11,7 @@ use std::{
 
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{
-    Actor, AuditLog, AuditQuery, AuditRecord, ChainHash, ChainHasher, Changes, PendingEvent,
-    RequestContext,
+    Actor, AuditLog, AuditQuery, AuditRecord, Changes, MixHasher, PendingEvent, RequestContext,
 };
 use aura_gdpr_registers::Members;
 use aura_identity::{Email, FullName, PasswordHash, User, ports::UserRepository};
@@ -30,21 +29,6 @@ use time::macros::{date, datetime};
 use uuid::Uuid;
 
 // ------------------------------------------------------------------------------ fakes
-
-/// A mixing hash for the audit chain (its verification is not what these tests show).
-struct MixHasher;
-
-impl ChainHasher for MixHasher {
-    fn link(&self, canonical: &[u8]) -> ChainHash {
-        let mut out = [0u8; 32];
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for (i, b) in canonical.iter().enumerate() {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-            out[i % 32] ^= h as u8;
-        }
-        ChainHash(out)
-    }
-}
 
 /// Membership as the API wires it: a user of the scope's tenant, read through the store.
 struct StoreMembers(MemoryStore);
@@ -226,10 +210,9 @@ fn fields(title: &str) -> TaskFields {
 
 fn assert_invalid_field<T: std::fmt::Debug>(result: Result<T, TasksError>, field: &str) {
     match result {
-        Err(TasksError::Validation(errors)) => assert!(
-            errors.0.iter().any(|e| e.field == field),
-            "no error for `{field}` in {errors:?}"
-        ),
+        Err(TasksError::Validation(errors)) => {
+            assert!(errors.names(field), "no error for `{field}` in {errors:?}")
+        }
         other => panic!("expected a validation error on `{field}`, got {other:?}"),
     }
 }

@@ -307,32 +307,28 @@ async fn submit(
         return too_many(asked, &Heading::default(), retry_after);
     }
     let t = texts(asked);
+    // Before the tenant is known: the asked language, no organisation's heading.
+    let unread = |status, title, body| message(status, asked, &Heading::default(), title, body);
     let body = match read_capped(&req, payload).await {
         Ok(body) => body,
         Err(Unread::TooLarge) => {
-            return message(
+            return unread(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                asked,
-                &Heading::default(),
                 t.too_large_title,
                 t.too_large_body,
             );
         }
         Err(Unread::Broken) => {
-            return message(
+            return unread(
                 StatusCode::BAD_REQUEST,
-                asked,
-                &Heading::default(),
                 t.unreadable_title,
                 t.unreadable_body,
             );
         }
     };
     if !is_form(&req) {
-        return message(
+        return unread(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            asked,
-            &Heading::default(),
             t.unreadable_title,
             t.unreadable_body,
         );
@@ -394,6 +390,25 @@ fn plausible_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
+/// The tenant of a confirmation link and the page's language, or the answer for a link
+/// that cannot be one (no such tenant or page, a token that is not one of ours).
+async fn link_tenant(
+    intake: &PublicIntake,
+    slug: &str,
+    token: &str,
+    query: &web::Query<Lang>,
+) -> Result<(PublicTenant, IntakeLanguage), HttpResponse> {
+    let tenant = match intake.service.tenant(slug).await {
+        Ok(tenant) => tenant,
+        Err(error) => return Err(failed(language(query, None), &Heading::default(), &error)),
+    };
+    let language = language(query, tenant.as_ref());
+    match (tenant, plausible_token(token)) {
+        (Some(tenant), true) => Ok((tenant, language)),
+        _ => Err(invalid_link(language, &Heading::default())),
+    }
+}
+
 /// `GET /public/{slug}/requests/confirm/{token}`: the button, nothing else.
 async fn confirm_page(
     intake: Option<web::Data<PublicIntake>>,
@@ -404,13 +419,9 @@ async fn confirm_page(
     let Some(intake) = intake else {
         return invalid_link(language(&query, None), &Heading::default());
     };
-    let tenant = match intake.service.tenant(&slug).await {
-        Ok(tenant) => tenant,
-        Err(error) => return failed(language(&query, None), &Heading::default(), &error),
-    };
-    let language = language(&query, tenant.as_ref());
-    let (Some(tenant), true) = (tenant, plausible_token(&token)) else {
-        return invalid_link(language, &Heading::default());
+    let (tenant, language) = match link_tenant(&intake, &slug, &token, &query).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
     let action = format!(
         "/public/{}/requests/confirm/{token}?lang={}",
@@ -437,13 +448,9 @@ async fn confirm(
     if let Some(retry_after) = address_refused(&intake, &req).await {
         return too_many(language(&query, None), &Heading::default(), retry_after);
     }
-    let tenant = match intake.service.tenant(&slug).await {
-        Ok(tenant) => tenant,
-        Err(error) => return failed(language(&query, None), &Heading::default(), &error),
-    };
-    let language = language(&query, tenant.as_ref());
-    let (Some(tenant), true) = (tenant, plausible_token(&token)) else {
-        return invalid_link(language, &Heading::default());
+    let (tenant, language) = match link_tenant(&intake, &slug, &token, &query).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
     let heading = heading(Some(&tenant));
     let ctx = context(&req, &intake);

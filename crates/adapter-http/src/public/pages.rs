@@ -84,6 +84,13 @@ pub fn form(
             .find(|e| e.field == field)
             .map(|e| t.field_error(language, field, &e.message))
     };
+    // A labelled field whose control `control` writes with its `aria-` attributes.
+    let labelled =
+        |name: &str, label: &str, hint: Option<&str>, control: &dyn Fn(String) -> String| {
+            let error = error_of(name);
+            let attributes = described(name, hint, error.is_some());
+            field(name, label, hint, error.as_deref(), &control(attributes))
+        };
     let input = |name: &str,
                  kind: &str,
                  label: &str,
@@ -91,17 +98,12 @@ pub fn form(
                  autocomplete: &str,
                  max: usize,
                  value: &str| {
-        field(
-            name,
-            label,
-            hint,
-            error_of(name).as_deref(),
-            &format!(
-                "<input id=\"field-{name}\" name=\"{name}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" maxlength=\"{max}\" value=\"{}\"{}>",
+        labelled(name, label, hint, &|attributes| {
+            format!(
+                "<input id=\"field-{name}\" name=\"{name}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" maxlength=\"{max}\" value=\"{}\"{attributes}>",
                 escape(value),
-                described(name, hint, error_of(name).is_some()),
-            ),
-        )
+            )
+        })
     };
     let textarea = |name: &str,
                     label: &str,
@@ -110,17 +112,12 @@ pub fn form(
                     max: usize,
                     rows: u8,
                     value: &str| {
-        field(
-            name,
-            label,
-            hint,
-            error_of(name).as_deref(),
-            &format!(
-                "<textarea id=\"field-{name}\" name=\"{name}\" autocomplete=\"{autocomplete}\" maxlength=\"{max}\" rows=\"{rows}\"{}>{}</textarea>",
-                described(name, hint, error_of(name).is_some()),
+        labelled(name, label, hint, &|attributes| {
+            format!(
+                "<textarea id=\"field-{name}\" name=\"{name}\" autocomplete=\"{autocomplete}\" maxlength=\"{max}\" rows=\"{rows}\"{attributes}>{}</textarea>",
                 escape(value),
-            ),
-        )
+            )
+        })
     };
 
     let _ = write!(
@@ -163,16 +160,9 @@ pub fn form(
             escape(texts::category(language, *category))
         );
     }
-    body.push_str(&field(
-        "category",
-        t.category,
-        None,
-        error_of("category").as_deref(),
-        &format!(
-            "<select id=\"field-category\" name=\"category\"{}>{options}</select>",
-            described("category", None, error_of("category").is_some())
-        ),
-    ));
+    body.push_str(&labelled("category", t.category, None, &|attributes| {
+        format!("<select id=\"field-category\" name=\"category\"{attributes}>{options}</select>")
+    }));
     body.push_str("</fieldset>\n");
 
     let rights_error = error_of("rights");

@@ -8,7 +8,7 @@
 //! in `routes::table()`; what each register adds is its `RecordRoutes` impl below.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use aura_gdpr_registers::{
     Activities, ActivityFilter, ActivityRole, ActivityStatus, DpaStatus, LawfulBasis, Policies,
     PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, Processors, RecordKind,
@@ -23,7 +23,10 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Caller, JsonBody, parse_query},
     routes::{
-        params::{if_match, list_query, query_enum, query_id, query_text, typed_id, with_etag},
+        params::{
+            ExportFormat, if_match, list_query, query_enum, query_id, query_text, typed_id,
+            with_etag,
+        },
         records::{RecordApi, RecordRoutes},
     },
     schemas::registers::{
@@ -498,24 +501,6 @@ pub async fn export(req: HttpRequest, caller: Caller) -> Result<HttpResponse, Ap
         .export(caller.scope(), kind, caller.ctx())
         .await?;
     let stamp = export.generated_at.date();
-    match p.format.as_deref().unwrap_or("json") {
-        "json" => Ok(HttpResponse::Ok()
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"ropa-{kind}-{stamp}.json\""),
-            ))
-            .json(RegisterExportBody::from(export))),
-        "csv" => Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"ropa-{kind}-{stamp}.csv\""),
-            ))
-            .body(to_csv(&export))),
-        _ => Err(ApiError::bad_request(
-            "invalid_query",
-            Some("format"),
-            "must be json or csv",
-        )),
-    }
+    let format = ExportFormat::parse(p.format.as_deref())?;
+    Ok(format.download::<_, RegisterExportBody>(&format!("ropa-{kind}-{stamp}"), export, to_csv))
 }

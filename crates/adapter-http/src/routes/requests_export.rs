@@ -4,7 +4,7 @@
 //! personal data of the people who asked: references, dates, rights, outcome. Viewers
 //! may export. Registered before `/data-subject-requests/{id}` (actix matches in order).
 
-use actix_web::{HttpRequest, HttpResponse, http::header};
+use actix_web::{HttpRequest, HttpResponse};
 use aura_requests::{
     export::{ExportRow, RequestExport, Timeliness, export, to_csv},
     request::{Channel, Outcome, RequestStatus, Right},
@@ -18,7 +18,10 @@ use aura_gdpr_registers::text::iso_date;
 use crate::{
     error::{ApiError, Problem},
     extract::{Caller, parse_query},
-    routes::tasks::query_date,
+    routes::{
+        params::{ExportFormat, ordered_period},
+        tasks::query_date,
+    },
     schemas::{one_of, one_of_or_null, requests::rights_schema},
 };
 
@@ -120,37 +123,14 @@ impl From<RequestExport> for RequestExportBody {
         content((RequestExportBody = "application/json"), (String = "text/csv"))), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn export_requests(req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
     let p: RequestExportParams = parse_query(&req)?;
-    let from = query_date(p.from.as_deref(), "from")?;
-    let to = query_date(p.to.as_deref(), "to")?;
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            Some("to"),
-            "must not be before `from`",
-        ));
-    }
-    let format = p.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "csv") {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            Some("format"),
-            "must be json or csv",
-        ));
-    }
+    let (from, to) = ordered_period(
+        query_date(p.from.as_deref(), "from")?,
+        query_date(p.to.as_deref(), "to")?,
+    )?;
+    let format = ExportFormat::parse(p.format.as_deref())?;
     let records = caller.state.requests.records();
     let now = OffsetDateTime::now_utc();
     let export = export(records, caller.scope(), from, to, now, caller.ctx()).await?;
     let stamp = export.generated_at.date();
-    let disposition = |ext: &str| format!("attachment; filename=\"dsr-register-{stamp}.{ext}\"");
-    Ok(match format {
-        "csv" => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((header::CONTENT_DISPOSITION, disposition("csv")))
-            .body(to_csv(&export)),
-        _ => HttpResponse::Ok()
-            .insert_header((header::CONTENT_DISPOSITION, disposition("json")))
-            .json(RequestExportBody::from(export)),
-    })
+    Ok(format.download::<_, RequestExportBody>(&format!("dsr-register-{stamp}"), export, to_csv))
 }

@@ -37,16 +37,22 @@ pub async fn env_with_pool(max_size: usize) -> Env {
         max_size,
         ..PoolSettings::default()
     };
-    let stores = PgStores::connect(
-        db.app_url(),
+    let stores = connect_stores(db.app_url(), settings, clock.clone()).await;
+    Env { db, stores, clock }
+}
+
+/// Stores on `url` (the app's, or another role's to see it refused) with `settings`,
+/// sealing audit events with SHA-256 and reading `clock`.
+pub async fn connect_stores(url: &str, settings: PoolSettings, clock: Arc<dyn Clock>) -> PgStores {
+    PgStores::connect(
+        url,
         settings,
         Arc::new(Sha256ChainHasher),
-        clock.clone(),
+        clock,
         aura_adapter_postgres::testing::test_seal(),
     )
     .await
-    .expect("stores");
-    Env { db, stores, clock }
+    .expect("stores")
 }
 
 /// A slug nobody else uses.
@@ -118,6 +124,24 @@ pub async fn registered(stores: &PgStores, prefix: &str) -> (Tenant, User, Tenan
     (tenant, owner, scope)
 }
 
+/// Two [`registered`] tenants, alpha and beta.
+pub async fn alpha_and_beta(stores: &PgStores) -> [(Tenant, User, TenantScope); 2] {
+    let alpha = registered(stores, "alpha").await;
+    let beta = registered(stores, "beta").await;
+    [alpha, beta]
+}
+
+/// [`registered`], with a member besides the owner: the tenant, its owner, the owner's
+/// scope and the member.
+pub async fn registered_with_member(
+    stores: &PgStores,
+    prefix: &str,
+) -> (Tenant, User, TenantScope, User) {
+    let (tenant, owner, scope) = registered(stores, prefix).await;
+    let member = add_user(stores, &scope, &tenant, "member", Role::Member).await;
+    (tenant, owner, scope, member)
+}
+
 /// Adds a user to a tenant.
 pub async fn add_user(
     stores: &PgStores,
@@ -167,15 +191,7 @@ pub async fn pool_on(db: &TestDatabase, clock: Arc<dyn Clock>) -> PgStores {
         max_size: 8,
         ..Default::default()
     };
-    PgStores::connect(
-        db.app_url(),
-        settings,
-        Arc::new(Sha256ChainHasher),
-        clock,
-        aura_adapter_postgres::testing::test_seal(),
-    )
-    .await
-    .expect("stores")
+    connect_stores(db.app_url(), settings, clock).await
 }
 
 /// `clock`, holding `db` alive as long as anything (a store) holds the clock.

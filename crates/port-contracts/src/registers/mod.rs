@@ -38,7 +38,11 @@ pub mod policies;
 pub mod processors;
 pub mod records;
 
-use std::{cmp::Reverse, fmt::Debug, future::Future};
+use std::{
+    cmp::Reverse,
+    fmt::{Debug, Display},
+    future::Future,
+};
 
 use aura_audit::{Actor, AuditAction, PendingEvent};
 use aura_gdpr_registers::{
@@ -140,16 +144,20 @@ pub async fn assert_untouched(stores: &RegisterStores, chains: &[(&RegisterFixtu
     }
 }
 
-/// The newest event is `action` about `entity_id`.
+/// The newest event is `action` (an `AuditAction` or its name) about `entity_id`.
 pub async fn assert_last_event(
     stores: &RegisterStores,
     rf: &RegisterFixture,
-    action: &str,
+    action: impl Display,
     entity_id: impl ToString,
 ) {
     let records = chain(&stores.identity, rf.scope()).await;
     let last = records.last().expect("an event");
-    assert_eq!(last.action.as_str(), action, "the write's event");
+    assert_eq!(
+        last.action.as_str(),
+        action.to_string(),
+        "the write's event"
+    );
     assert_eq!(last.entity_id, Some(entity_id.to_string()), "its entity");
 }
 

@@ -1,7 +1,7 @@
 //! `OrganisationRepository`: one profile per tenant, created at expected version 0,
 //! replaced at the version read.
 
-use aura_gdpr_registers::{Contact, CountryCode, JointController, OrganisationProfile};
+use aura_gdpr_registers::{Contact, CountryCode, JointController, OrganisationProfile, actions};
 use aura_shared_kernel::{Conflict, StoreError, TimeZoneName};
 
 use crate::{
@@ -82,7 +82,13 @@ pub async fn put_creates_at_version_one_then_replaces(stores: RegisterStores) {
         before <= stamped && stamped <= now(&stores),
         "updated_at is the store's time"
     );
-    assert_last_event(&stores, &rf, "organisation.updated", rf.fx.tenant.id).await;
+    assert_last_event(
+        &stores,
+        &rf,
+        &actions::ORGANISATION_UPDATED,
+        rf.fx.tenant.id,
+    )
+    .await;
 
     let mut second = profile("Acme Deutschland GmbH");
     second.dpo = None;

@@ -270,14 +270,23 @@ async fn publish(
     (policy, version)
 }
 
+/// A stored "Privacy Policy" with its version 1, a draft.
+async fn policy_with_draft(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+) -> (Policy, PolicyVersion) {
+    let policy = add_policy(stores, rf, "Privacy Policy").await;
+    let v1 = add_version(stores, rf, &policy, 1).await;
+    (policy, v1)
+}
+
 /// A stored policy whose version 1 is published and version 2 in review: the policy as
 /// the publication stored it, v1 published, v2 in review.
 async fn published_and_in_review(
     stores: &RegisterStores,
     rf: &RegisterFixture,
 ) -> (Policy, PolicyVersion, PolicyVersion) {
-    let policy = add_policy(stores, rf, "Privacy Policy").await;
-    let v1 = add_version(stores, rf, &policy, 1).await;
+    let (policy, v1) = policy_with_draft(stores, rf).await;
     let (policy_1, v1_published) =
         publish(stores, rf, &policy, &to_review(stores, rf, &v1).await).await;
     let v2 = add_version(stores, rf, &policy_1, 2).await;
@@ -345,13 +354,7 @@ pub async fn versions_are_numbered_in_sequence(stores: RegisterStores) {
         v1,
         "reads back unchanged"
     );
-    assert_last_event(
-        &stores,
-        &rf,
-        actions::POLICY_VERSION_CREATED.as_str(),
-        v1.id,
-    )
-    .await;
+    assert_last_event(&stores, &rf, &actions::POLICY_VERSION_CREATED, v1.id).await;
     for number in [1, 3] {
         assert_conflict(
             try_insert_version(&stores, &rf, &new_version(&stores, &rf, &policy, number)).await,
@@ -565,8 +568,7 @@ pub async fn publishing_with_a_stale_policy_changes_nothing(stores: RegisterStor
 
 pub async fn stale_version_update_loses_nothing(stores: RegisterStores) {
     let rf = register(&stores).await;
-    let policy = add_policy(&stores, &rf, "Privacy Policy").await;
-    let v1 = add_version(&stores, &rf, &policy, 1).await;
+    let (policy, v1) = policy_with_draft(&stores, &rf).await;
     let winner = PolicyVersion {
         content: "# Privacy Policy\n\nThe winner's text.\n".into(),
         version: 2,
@@ -575,13 +577,7 @@ pub async fn stale_version_update_loses_nothing(stores: RegisterStores) {
     update_version(&stores, &rf, &winner, 1, None)
         .await
         .unwrap();
-    assert_last_event(
-        &stores,
-        &rf,
-        actions::POLICY_VERSION_UPDATED.as_str(),
-        v1.id,
-    )
-    .await;
+    assert_last_event(&stores, &rf, &actions::POLICY_VERSION_UPDATED, v1.id).await;
     let base = events(&stores, &rf).await;
 
     let loser = PolicyVersion {
@@ -620,8 +616,7 @@ pub async fn stale_version_update_loses_nothing(stores: RegisterStores) {
 
 pub async fn concurrent_version_updates_have_one_winner(stores: RegisterStores) {
     let rf = register(&stores).await;
-    let policy = add_policy(&stores, &rf, "Privacy Policy").await;
-    let v1 = add_version(&stores, &rf, &policy, 1).await;
+    let (policy, v1) = policy_with_draft(&stores, &rf).await;
     let base = events(&stores, &rf).await;
     let a = PolicyVersion {
         content: "# A\n".into(),
@@ -646,8 +641,7 @@ pub async fn concurrent_version_updates_have_one_winner(stores: RegisterStores) 
 
 pub async fn concurrent_publications_leave_one_published(stores: RegisterStores) {
     let rf = register(&stores).await;
-    let policy = add_policy(&stores, &rf, "Privacy Policy").await;
-    let v1 = add_version(&stores, &rf, &policy, 1).await;
+    let (policy, v1) = policy_with_draft(&stores, &rf).await;
     let (policy_1, _) = publish(&stores, &rf, &policy, &to_review(&stores, &rf, &v1).await).await;
     let v2 = add_version(&stores, &rf, &policy_1, 2).await;
     let v3 = add_version(&stores, &rf, &policy_1, 3).await;
@@ -740,8 +734,7 @@ pub async fn at_most_one_version_is_published(stores: RegisterStores) {
 
 pub async fn current_version_follows_the_published_version(stores: RegisterStores) {
     let rf = register(&stores).await;
-    let policy = add_policy(&stores, &rf, "Privacy Policy").await;
-    let v1 = add_version(&stores, &rf, &policy, 1).await;
+    let (policy, v1) = policy_with_draft(&stores, &rf).await;
     assert_eq!(
         get(&stores, &rf, policy.id).await.derived.current_version,
         None,
@@ -840,8 +833,7 @@ pub async fn list_filters(stores: RegisterStores) {
 pub async fn version_writes_keep_a_valid_chain(stores: RegisterStores) {
     let rf = register(&stores).await;
     let mut expected = events(&stores, &rf).await;
-    let policy = add_policy(&stores, &rf, "Privacy Policy").await;
-    let v1 = add_version(&stores, &rf, &policy, 1).await;
+    let (policy, v1) = policy_with_draft(&stores, &rf).await;
     let review = to_review(&stores, &rf, &v1).await;
     let (policy_1, _) = publish(&stores, &rf, &policy, &review).await;
     let renamed = edited(&stores, &policy_1, |f| f.title = "Privacy Notice".into());

@@ -125,6 +125,17 @@ pub async fn linking(
     get(stores, rf, processor).await.derived.activity_ids
 }
 
+/// No activity links to `processor`; `what` says why none should.
+pub async fn assert_unlinked(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+    processor: ProcessorId,
+    what: &str,
+) {
+    let linking = linking(stores, rf, processor).await;
+    assert!(linking.is_empty(), "{what}: {linking:?}");
+}
+
 pub async fn sub_processors_name_a_parent_of_the_tenant(stores: RegisterStores) {
     let a = register(&stores).await;
     let b = register(&stores).await;
@@ -237,13 +248,7 @@ pub async fn a_linked_processor_is_in_use(stores: RegisterStores) {
     delete(&stores, &rf, hosting.id, 1)
         .await
         .expect("an unlinked processor can go");
-    assert_last_event(
-        &stores,
-        &rf,
-        Processors::ACTIONS.deleted.as_str(),
-        hosting.id,
-    )
-    .await;
+    assert_last_event(&stores, &rf, &Processors::ACTIONS.deleted, hosting.id).await;
     assert_not_found(
         stores.processors.get(rf.scope(), hosting.id).await,
         "a deleted processor",

@@ -107,20 +107,24 @@ pub fn new_named<K: RecordFixture>(
     new_record(stores, rf, K::fields(rf, name, links))
 }
 
-/// Inserts `record` with its creation event; the record as stored (derived values the
-/// store computes filled in).
+/// Inserts `record` into `store` with its creation event; the record as stored (derived
+/// values the store computes filled in).
+pub async fn try_insert_into<K: RecordKind>(
+    store: &dyn RecordStore<K>,
+    rf: &RegisterFixture,
+    record: &Record<K>,
+) -> Result<Record<K>, StoreError> {
+    let event = record_event(rf, &K::ACTIONS.created, record.id);
+    store.insert(rf.scope(), record, event).await
+}
+
+/// [`try_insert_into`] the register's store.
 pub async fn try_insert<K: RecordFixture>(
     stores: &RegisterStores,
     rf: &RegisterFixture,
     record: &Record<K>,
 ) -> Result<Record<K>, StoreError> {
-    K::store(stores)
-        .insert(
-            rf.scope(),
-            record,
-            record_event(rf, &K::ACTIONS.created, record.id),
-        )
-        .await
+    try_insert_into(K::store(stores), rf, record).await
 }
 
 /// Stores a fresh `record` with its creation event; the record as stored.
@@ -161,6 +165,17 @@ pub fn edited<K: RecordKind>(
     next
 }
 
+/// Stores `record` in `store` at `expected` with its update event; the record as stored.
+pub async fn update_in<K: RecordKind>(
+    store: &dyn RecordStore<K>,
+    rf: &RegisterFixture,
+    record: &Record<K>,
+    expected: i32,
+) -> Result<Record<K>, StoreError> {
+    let event = record_event(rf, &K::ACTIONS.updated, record.id);
+    store.update(rf.scope(), record, expected, event).await
+}
+
 /// Stores `record` at `expected`; the record as stored.
 pub async fn update<K: RecordFixture>(
     stores: &RegisterStores,
@@ -168,14 +183,7 @@ pub async fn update<K: RecordFixture>(
     record: &Record<K>,
     expected: i32,
 ) -> Result<Record<K>, StoreError> {
-    K::store(stores)
-        .update(
-            rf.scope(),
-            record,
-            expected,
-            record_event(rf, &K::ACTIONS.updated, record.id),
-        )
-        .await
+    update_in(K::store(stores), rf, record, expected).await
 }
 
 pub async fn delete<K: RecordFixture>(
@@ -353,6 +361,28 @@ async fn register_with_links<K: RecordFixture>(
     (rf, links)
 }
 
+/// A fresh tenant with what its records link to, and its record named `name`, stored.
+async fn with_record<K: RecordFixture>(
+    stores: &RegisterStores,
+    name: &str,
+) -> (RegisterFixture, K::Links, Record<K>) {
+    let (rf, links) = register_with_links::<K>(stores).await;
+    let record = add::<K>(stores, &rf, name, &links).await;
+    (rf, links, record)
+}
+
+/// `record` renamed to `name` and stored at its version; as stored.
+async fn renamed<K: RecordFixture>(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+    record: &Record<K>,
+    name: &str,
+) -> Record<K> {
+    let next = edited(stores, record, |f| K::rename(f, name));
+    let expected = record.version;
+    update(stores, rf, &next, expected).await.expect("rename")
+}
+
 pub async fn insert_then_get<K: RecordFixture>(stores: RegisterStores) {
     let (rf, links) = register_with_links::<K>(&stores).await;
     let base = events(&stores, &rf).await;
@@ -372,7 +402,7 @@ pub async fn insert_then_get<K: RecordFixture>(stores: RegisterStores) {
         stored,
         "every field reads back unchanged, as the insert answered it"
     );
-    assert_last_event(&stores, &rf, K::ACTIONS.created.as_str(), record.id).await;
+    assert_last_event(&stores, &rf, &K::ACTIONS.created, record.id).await;
 
     let mut other = new_named::<K>(&stores, &rf, "Order processing for clients", &links);
     K::vary(&mut other.fields);
@@ -388,8 +418,7 @@ pub async fn insert_then_get<K: RecordFixture>(stores: RegisterStores) {
 }
 
 pub async fn insert_of_a_taken_id_is_a_conflict<K: RecordFixture>(stores: RegisterStores) {
-    let (rf, links) = register_with_links::<K>(&stores).await;
-    let record = add::<K>(&stores, &rf, "Payroll", &links).await;
+    let (rf, links, record) = with_record::<K>(&stores, "Payroll").await;
     let base = events(&stores, &rf).await;
 
     let mut twin = new_named::<K>(&stores, &rf, "Recruiting", &links);
@@ -404,8 +433,7 @@ pub async fn insert_of_a_taken_id_is_a_conflict<K: RecordFixture>(stores: Regist
 pub async fn update_replaces_the_row_at_the_expected_version<K: RecordFixture>(
     stores: RegisterStores,
 ) {
-    let (rf, links) = register_with_links::<K>(&stores).await;
-    let record = add::<K>(&stores, &rf, "Newsletter", &links).await;
+    let (rf, _, record) = with_record::<K>(&stores, "Newsletter").await;
     let base = events(&stores, &rf).await;
 
     let next = edited(&stores, &record, |f| {
@@ -430,7 +458,7 @@ pub async fn update_replaces_the_row_at_the_expected_version<K: RecordFixture>(
         "the row is replaced, its version incremented"
     );
     assert_eq!(stored.version, 2);
-    assert_last_event(&stores, &rf, K::ACTIONS.updated.as_str(), record.id).await;
+    assert_last_event(&stores, &rf, &K::ACTIONS.updated, record.id).await;
 
     let again = edited(&stores, &stored, |f| K::rename(f, "Newsletter 2027"));
     let answered = update(&stores, &rf, &again, 2).await.expect("update at 2");
@@ -440,10 +468,8 @@ pub async fn update_replaces_the_row_at_the_expected_version<K: RecordFixture>(
 }
 
 pub async fn stale_update_loses_nothing<K: RecordFixture>(stores: RegisterStores) {
-    let (rf, links) = register_with_links::<K>(&stores).await;
-    let record = add::<K>(&stores, &rf, "Payroll", &links).await;
-    let winner = edited(&stores, &record, |f| K::rename(f, "Payroll (winner)"));
-    let winner = update(&stores, &rf, &winner, 1).await.expect("the winner");
+    let (rf, links, record) = with_record::<K>(&stores, "Payroll").await;
+    let winner = renamed(&stores, &rf, &record, "Payroll (winner)").await;
     let base = events(&stores, &rf).await;
 
     let loser = edited(&stores, &record, |f| K::rename(f, "Payroll (loser)"));
@@ -480,8 +506,7 @@ pub async fn stale_update_loses_nothing<K: RecordFixture>(stores: RegisterStores
 }
 
 pub async fn concurrent_updates_have_one_winner<K: RecordFixture>(stores: RegisterStores) {
-    let (rf, links) = register_with_links::<K>(&stores).await;
-    let record = add::<K>(&stores, &rf, "Payroll", &links).await;
+    let (rf, _, record) = with_record::<K>(&stores, "Payroll").await;
     let base = events(&stores, &rf).await;
     let a = edited(&stores, &record, |f| K::rename(f, "Payroll Alpha"));
     let b = edited(&stores, &record, K::edit);
@@ -499,10 +524,8 @@ pub async fn concurrent_updates_have_one_winner<K: RecordFixture>(stores: Regist
 }
 
 pub async fn delete_checks_the_version<K: RecordFixture>(stores: RegisterStores) {
-    let (rf, links) = register_with_links::<K>(&stores).await;
-    let record = add::<K>(&stores, &rf, "Payroll", &links).await;
-    let edited_once = edited(&stores, &record, |f| K::rename(f, "Payroll 2026"));
-    let edited_once = update(&stores, &rf, &edited_once, 1).await.expect("edit");
+    let (rf, _, record) = with_record::<K>(&stores, "Payroll").await;
+    let edited_once = renamed(&stores, &rf, &record, "Payroll 2026").await;
     let base = events(&stores, &rf).await;
 
     assert_conflict(
@@ -515,7 +538,7 @@ pub async fn delete_checks_the_version<K: RecordFixture>(stores: RegisterStores)
     delete(&stores, &rf, record.id, 2)
         .await
         .expect("delete at the current version");
-    assert_last_event(&stores, &rf, K::ACTIONS.deleted.as_str(), record.id).await;
+    assert_last_event(&stores, &rf, &K::ACTIONS.deleted, record.id).await;
     assert_not_found(
         K::store(&stores).get(rf.scope(), record.id).await,
         "a deleted record",

@@ -43,6 +43,49 @@ async fn claim(
         .expect("claim")
 }
 
+/// Whether a claim at `at` finds no job to take: none due, none whose lease ran out.
+async fn nothing_to_claim(stores: &TaskStores, at: OffsetDateTime) -> bool {
+    claim(stores, at, Duration::minutes(1), 100)
+        .await
+        .is_empty()
+}
+
+/// A digest mail job of `tf`'s tenant due at `run_at`, enqueued on its own.
+async fn enqueued_mail(
+    stores: &TaskStores,
+    tf: &TaskFixture,
+    run_at: OffsetDateTime,
+    max_attempts: i32,
+) -> NewJob {
+    let job = mail_job(tf.tenant(), today(stores), run_at, max_attempts);
+    enqueue(stores, tf, std::slice::from_ref(&job)).await;
+    job
+}
+
+/// The lease of [`claimed_mail`]'s claim.
+const LEASE: Duration = Duration::minutes(1);
+
+/// A fresh tenant's one mail job, enqueued now and claimed at once under [`LEASE`].
+struct ClaimedMail {
+    tf: TaskFixture,
+    t0: OffsetDateTime,
+    job: NewJob,
+    claimed: ClaimedJob,
+}
+
+async fn claimed_mail(stores: &TaskStores, max_attempts: i32) -> ClaimedMail {
+    let tf = register(stores).await;
+    let t0 = now(stores);
+    let job = enqueued_mail(stores, &tf, t0, max_attempts).await;
+    let claimed = claim(stores, t0, LEASE, 10).await.remove(0);
+    ClaimedMail {
+        tf,
+        t0,
+        job,
+        claimed,
+    }
+}
+
 fn ids(jobs: &[ClaimedJob]) -> Vec<Uuid> {
     jobs.iter().map(|job| job.id).collect()
 }
@@ -200,11 +243,7 @@ pub async fn enqueue_into_another_tenant_is_refused(stores: TaskStores) {
         jobs_of(&stores, b.tenant()).await.is_empty(),
         "nothing stored"
     );
-    assert!(
-        claim(&stores, t0, Duration::minutes(1), 10)
-            .await
-            .is_empty()
-    );
+    assert!(nothing_to_claim(&stores, t0).await);
 }
 
 pub async fn claim_takes_due_jobs_oldest_first(stores: TaskStores) {
@@ -242,7 +281,7 @@ pub async fn claim_takes_due_jobs_oldest_first(stores: TaskStores) {
     );
     assert_eq!(second[0].tenant_id, b.tenant());
     assert!(
-        claim(&stores, t0, lease, 10).await.is_empty(),
+        nothing_to_claim(&stores, t0).await,
         "the rest is leased or not yet due"
     );
     assert!(
@@ -266,16 +305,13 @@ pub async fn claim_takes_due_jobs_oldest_first(stores: TaskStores) {
 pub async fn a_lease_holds_until_it_runs_out(stores: TaskStores) {
     let tf = register(&stores).await;
     let t0 = now(&stores);
-    let job = mail_job(tf.tenant(), today(&stores), t0, 5);
-    enqueue(&stores, &tf, std::slice::from_ref(&job)).await;
+    let job = enqueued_mail(&stores, &tf, t0, 5).await;
     let lease = Duration::seconds(60);
     let first = claim(&stores, t0, lease, 10).await;
     assert_eq!(ids(&first), [job.id]);
 
     assert!(
-        claim(&stores, t0 + Duration::seconds(59), lease, 10)
-            .await
-            .is_empty(),
+        nothing_to_claim(&stores, t0 + Duration::seconds(59)).await,
         "leased until t0 + 60s"
     );
     let second = claim(&stores, t0 + lease, lease, 10).await;
@@ -303,9 +339,7 @@ pub async fn a_lease_holds_until_it_runs_out(stores: TaskStores) {
     assert_eq!(done.outcome.as_deref(), Some("sent"));
     assert_eq!(done.attempts, 2);
     assert!(
-        claim(&stores, t0 + Duration::hours(1), lease, 10)
-            .await
-            .is_empty(),
+        nothing_to_claim(&stores, t0 + Duration::hours(1)).await,
         "a done job is never claimed again"
     );
 }
@@ -364,19 +398,14 @@ pub async fn concurrent_claims_never_share_a_job(stores: TaskStores) {
     }
     assert_eq!(total, JOBS, "every job claimed exactly once");
     assert_eq!(seen, all, "the claims cover every job");
-    assert!(
-        claim(&stores, t0, Duration::minutes(10), 100)
-            .await
-            .is_empty()
-    );
+    assert!(nothing_to_claim(&stores, t0).await);
 }
 
 pub async fn finishing_needs_the_lease(stores: TaskStores) {
     let a = register(&stores).await;
     let b = register(&stores).await;
     let t0 = now(&stores);
-    let job = mail_job(a.tenant(), today(&stores), t0, 3);
-    enqueue(&stores, &a, std::slice::from_ref(&job)).await;
+    let job = enqueued_mail(&stores, &a, t0, 3).await;
     let claimed = claim(&stores, t0, Duration::minutes(5), 10).await.remove(0);
 
     let forged = ClaimedJob {
@@ -430,12 +459,12 @@ pub async fn finishing_needs_the_lease(stores: TaskStores) {
 }
 
 pub async fn failing_requeues_or_buries_the_job(stores: TaskStores) {
-    let tf = register(&stores).await;
-    let t0 = now(&stores);
-    let job = mail_job(tf.tenant(), today(&stores), t0, 3);
-    enqueue(&stores, &tf, std::slice::from_ref(&job)).await;
-    let lease = Duration::minutes(1);
-    let first = claim(&stores, t0, lease, 10).await.remove(0);
+    let ClaimedMail {
+        tf,
+        t0,
+        job,
+        claimed: first,
+    } = claimed_mail(&stores, 3).await;
     let retry_at = t0 + Duration::minutes(5);
     assert!(
         fail(
@@ -462,12 +491,10 @@ pub async fn failing_requeues_or_buries_the_job(stores: TaskStores) {
     );
 
     assert!(
-        claim(&stores, retry_at - Duration::seconds(1), lease, 10)
-            .await
-            .is_empty(),
+        nothing_to_claim(&stores, retry_at - Duration::seconds(1)).await,
         "not before retry_at"
     );
-    let second = claim(&stores, retry_at, lease, 10).await.remove(0);
+    let second = claim(&stores, retry_at, LEASE, 10).await.remove(0);
     assert_eq!(second.attempts, 2);
     let reason = "x".repeat(2_000);
     assert!(fail(&stores, &tf, &second, &reason, None, retry_at).await);
@@ -480,9 +507,7 @@ pub async fn failing_requeues_or_buries_the_job(stores: TaskStores) {
         "a long reason is cut to 500 characters"
     );
     assert!(
-        claim(&stores, t0 + Duration::days(1), lease, 10)
-            .await
-            .is_empty(),
+        nothing_to_claim(&stores, t0 + Duration::days(1)).await,
         "a dead job is not claimed"
     );
 }
@@ -513,7 +538,7 @@ pub async fn exhausted_attempts_and_an_expired_lease_bury_the_job(stores: TaskSt
 
     // That worker dies too.
     assert!(
-        claim(&stores, later + lease, lease, 10).await.is_empty(),
+        nothing_to_claim(&stores, later + lease).await,
         "nothing to claim: the job is dead"
     );
     let dead = find_job(&stores, tf.tenant(), twice.id).await.unwrap();
@@ -605,17 +630,14 @@ pub async fn list_is_newest_first_and_filters(stores: TaskStores) {
     let a = register(&stores).await;
     let b = register(&stores).await;
     let t0 = now(&stores);
-    let date = today(&stores);
     let mut a_jobs = Vec::new();
     for i in 0..3 {
-        let job = mail_job(a.tenant(), date, t0 + Duration::seconds(i), 3);
-        enqueue(&stores, &a, std::slice::from_ref(&job)).await;
+        let job = enqueued_mail(&stores, &a, t0 + Duration::seconds(i), 3).await;
         a_jobs.push(job.id);
     }
     let mut b_jobs = Vec::new();
     for i in 0..2 {
-        let job = mail_job(b.tenant(), date, t0 + Duration::seconds(10 + i), 3);
-        enqueue(&stores, &b, std::slice::from_ref(&job)).await;
+        let job = enqueued_mail(&stores, &b, t0 + Duration::seconds(10 + i), 3).await;
         b_jobs.push(job.id);
     }
     let list = |status: Option<JobStatus>, tenant, limit| {
@@ -662,12 +684,12 @@ pub async fn list_is_newest_first_and_filters(stores: TaskStores) {
 }
 
 pub async fn retry_requeues_dead_and_cancelled_jobs(stores: TaskStores) {
-    let tf = register(&stores).await;
-    let t0 = now(&stores);
-    let job = mail_job(tf.tenant(), today(&stores), t0, 1);
-    enqueue(&stores, &tf, std::slice::from_ref(&job)).await;
-    let lease = Duration::minutes(1);
-    let claimed = claim(&stores, t0, lease, 10).await.remove(0);
+    let ClaimedMail {
+        tf,
+        t0,
+        job,
+        claimed,
+    } = claimed_mail(&stores, 1).await;
     assert!(
         fail(
             &stores,
@@ -697,7 +719,7 @@ pub async fn retry_requeues_dead_and_cancelled_jobs(stores: TaskStores) {
         "why it died stays visible"
     );
     assert_eq!(find_job(&stores, tf.tenant(), job.id).await, Some(retried));
-    let rerun = claim(&stores, t1, lease, 10).await;
+    let rerun = claim(&stores, t1, LEASE, 10).await;
     assert_eq!(ids(&rerun), [job.id]);
     assert_eq!(rerun[0].attempts, 1);
 
@@ -712,8 +734,7 @@ pub async fn retry_requeues_dead_and_cancelled_jobs(stores: TaskStores) {
         Conflict::JobState,
         "retrying a done job",
     );
-    let queued = mail_job(tf.tenant(), today(&stores), t1 + Duration::hours(1), 3);
-    enqueue(&stores, &tf, std::slice::from_ref(&queued)).await;
+    let queued = enqueued_mail(&stores, &tf, t1 + Duration::hours(1), 3).await;
     assert_conflict(
         stores.jobs.retry(&system(), queued.id, t1).await,
         Conflict::JobState,
