@@ -294,7 +294,7 @@ async fn register_records_stay_in_their_tenant() {
     for (i, (attacker, own)) in tenants.iter().enumerate() {
         let (_, victim) = &tenants[1 - i];
         let activity = json!({"name": "hijack", "processor_ids": []});
-        let attempts: Vec<(Method, String, Option<&str>, Option<Value>)> = vec![
+        let attempts: Vec<Attempt> = vec![
             (
                 Method::GET,
                 format!("/api/v1/processing-activities/{}", victim.activity),
@@ -399,24 +399,7 @@ async fn register_records_stay_in_their_tenant() {
             ),
         ];
         for caller in attacker.accounts() {
-            for (method, path, tag, body) in &attempts {
-                let (status, response) = send(
-                    &app,
-                    method.clone(),
-                    path,
-                    &caller.access,
-                    *tag,
-                    body.clone(),
-                )
-                .await;
-                probes += 1;
-                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
-                    leaks.push(format!("{method} {path} → {status} {response}"));
-                }
-                if response.to_string().contains(&victim.marker) {
-                    leaks.push(format!("{method} {path} revealed the victim's data"));
-                }
-            }
+            probes += probe_foreign(&app, caller, &attempts, &victim.marker, &mut leaks).await;
             // Linking the victim's processor from one's own activity is refused.
             let (status, _) = send(
                 &app,
@@ -530,7 +513,7 @@ async fn tasks_stay_in_their_tenant() {
     let mut leaks = Vec::new();
     for (i, (attacker, own, own_task, _)) in tenants.iter().enumerate() {
         let (_, victim, victim_task, victim_user) = &tenants[1 - i];
-        let attempts: Vec<(Method, String, Option<&str>, Option<Value>)> = vec![
+        let attempts: Vec<Attempt> = vec![
             (
                 Method::GET,
                 format!("/api/v1/tasks/{victim_task}"),
@@ -598,24 +581,7 @@ async fn tasks_stay_in_their_tenant() {
             ),
         ];
         for caller in attacker.accounts() {
-            for (method, path, tag, body) in &attempts {
-                let (status, response) = send(
-                    &app,
-                    method.clone(),
-                    path,
-                    &caller.access,
-                    *tag,
-                    body.clone(),
-                )
-                .await;
-                probes += 1;
-                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
-                    leaks.push(format!("{method} {path} {body:?} → {status} {response}"));
-                }
-                if response.to_string().contains(&victim.marker) {
-                    leaks.push(format!("{method} {path} revealed the victim's data"));
-                }
-            }
+            probes += probe_foreign(&app, caller, &attempts, &victim.marker, &mut leaks).await;
             for path in [
                 "/api/v1/tasks?limit=100".to_owned(),
                 format!("/api/v1/tasks?assigned_to={victim_user}"),
@@ -786,4 +752,209 @@ async fn ai_suggestions_stay_in_their_tenant() {
     println!("{probes} AI probes, {} leaks", leaks.len());
     assert!(probes >= 50, "only {probes} probes");
     assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+}
+
+async fn breach_snapshot(app: &TestApp, owner: &Account) -> Value {
+    let mut all = Vec::new();
+    for path in ["/api/v1/breaches?limit=100", "/api/v1/breaches?drill=true"] {
+        all.push(
+            send(app, Method::GET, path, &owner.access, None, None)
+                .await
+                .1,
+        );
+    }
+    Value::Array(all)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breaches_stay_in_their_tenant() {
+    let app = TestApp::spawn().await;
+    let aware = time::OffsetDateTime::now_utc() - time::Duration::hours(80);
+    let aware = aware
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut tenants = Vec::new();
+    for name in ["Theta GmbH", "Iota AG"] {
+        let owner = app.register(name).await;
+        let mut members = Vec::new();
+        for role in ["admin", "member", "viewer"] {
+            members.push(app.add_user(&owner, role).await);
+        }
+        let records = make_records(&app, &owner).await;
+        let mut ids = Vec::new();
+        for drill in [false, true] {
+            let (status, breach) = send(
+                &app,
+                Method::POST,
+                "/api/v1/breaches",
+                &owner.access,
+                None,
+                Some(json!({
+                    "title": format!("{} breach", records.marker),
+                    "description": format!("{} details", records.marker),
+                    "became_aware_at": aware,
+                    "kinds": ["confidentiality"],
+                    "activity_ids": [records.activity],
+                    "processor_ids": [records.processor],
+                    "owner_id": owner.user_id,
+                    "drill": drill,
+                })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{breach}");
+            ids.push(breach["id"].as_str().unwrap().to_owned());
+        }
+        tenants.push((Tenant { owner, members }, records, ids));
+    }
+    let mut before = Vec::new();
+    for (tenant, ..) in &tenants {
+        before.push(breach_snapshot(&app, &tenant.owner).await);
+    }
+
+    let mut probes = 0usize;
+    let mut leaks = Vec::new();
+    for (i, (attacker, own, own_ids)) in tenants.iter().enumerate() {
+        let (victim_tenant, victim, victim_ids) = &tenants[1 - i];
+        let fields = |extra: Value| {
+            let mut body = json!({"title": "hijack", "became_aware_at": aware,
+                "kinds": ["integrity"]});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            body
+        };
+        let mut attempts: Vec<Attempt> = Vec::new();
+        for id in victim_ids {
+            let path = format!("/api/v1/breaches/{id}");
+            attempts.push((Method::GET, path.clone(), None, None));
+            attempts.push((
+                Method::GET,
+                format!("{path}/notification-draft"),
+                None,
+                None,
+            ));
+            attempts.push((
+                Method::PUT,
+                path.clone(),
+                Some("\"1\""),
+                Some(fields(json!({}))),
+            ));
+            for (action, body) in [
+                ("assess", Some(json!({"risk": "risk", "reasoning": "x"}))),
+                (
+                    "notify-authority",
+                    Some(json!({"content": "x", "delay_reasons": "x"})),
+                ),
+                ("decide-not-to-notify", Some(json!({"reasoning": "x"}))),
+                (
+                    "communicate-to-subjects",
+                    Some(json!({"decision": "not_communicated",
+                        "ground": "data_unintelligible", "reasoning": "x"})),
+                ),
+                ("close", None),
+            ] {
+                attempts.push((
+                    Method::POST,
+                    format!("{path}/{action}"),
+                    Some("\"1\""),
+                    body,
+                ));
+            }
+        }
+        // Foreign ids inside one's own writes: unknown here (422 naming the field).
+        let foreign = [
+            json!({"activity_ids": [victim.activity]}),
+            json!({"processor_ids": [victim.processor]}),
+            json!({"owner_id": victim_tenant.owner.user_id}),
+            json!({"assignee_id": victim_tenant.owner.user_id}),
+        ];
+        for caller in attacker.accounts() {
+            probes += probe_foreign(&app, caller, &attempts, &victim.marker, &mut leaks).await;
+            for extra in &foreign {
+                for (method, path, tag) in [
+                    (Method::POST, "/api/v1/breaches".to_owned(), None),
+                    (
+                        Method::PUT,
+                        format!("/api/v1/breaches/{}", own_ids[0]),
+                        Some("\"1\""),
+                    ),
+                ] {
+                    let body = Some(fields(extra.clone()));
+                    let (status, response) =
+                        send(&app, method.clone(), &path, &caller.access, tag, body).await;
+                    probes += 1;
+                    if status != StatusCode::UNPROCESSABLE_ENTITY && status != StatusCode::FORBIDDEN
+                    {
+                        leaks.push(format!(
+                            "{method} {path} with {extra} → {status} {response}"
+                        ));
+                    }
+                }
+            }
+            for path in [
+                "/api/v1/breaches?limit=100",
+                "/api/v1/breaches?drill=true",
+                "/api/v1/breaches?overdue=true",
+                "/api/v1/breaches?sort=due_on",
+                // The register's export (JSON, CSV, the drills') and the draft of one's
+                // own breach, which names one's own activity and processor.
+                "/api/v1/breaches/export",
+                "/api/v1/breaches/export?format=csv",
+                "/api/v1/breaches/export?drill=true&format=csv",
+                &format!("/api/v1/breaches/{}/notification-draft", own_ids[0]),
+            ] {
+                let (status, body) =
+                    send(&app, Method::GET, path, &caller.access, None, None).await;
+                probes += 1;
+                if status != StatusCode::OK || body.to_string().contains(&victim.marker) {
+                    leaks.push(format!("GET {path} → {status} {body}"));
+                }
+                if !body.to_string().contains(&own.marker) {
+                    leaks.push(format!("GET {path} lacks the caller's own breach"));
+                }
+            }
+        }
+    }
+    for (k, (tenant, ..)) in tenants.iter().enumerate() {
+        assert_eq!(
+            before[k],
+            breach_snapshot(&app, &tenant.owner).await,
+            "breaches changed under cross-tenant probes"
+        );
+    }
+    println!("{probes} breach probes, {} leaks", leaks.len());
+    assert!(probes >= 100, "only {probes} probes");
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+}
+
+/// One attempt on another tenant's row: method, path, `If-Match`, body.
+type Attempt<'a> = (Method, String, Option<&'a str>, Option<Value>);
+
+/// Sends each attempt as `caller`: anything but 404 or 403, or an answer showing the
+/// victim's `marker`, is a leak. Returns the number of probes.
+async fn probe_foreign(
+    app: &TestApp,
+    caller: &Account,
+    attempts: &[Attempt<'_>],
+    marker: &str,
+    leaks: &mut Vec<String>,
+) -> usize {
+    for (method, path, tag, body) in attempts {
+        let (status, response) = send(
+            app,
+            method.clone(),
+            path,
+            &caller.access,
+            *tag,
+            body.clone(),
+        )
+        .await;
+        if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
+            leaks.push(format!("{method} {path} {body:?} → {status} {response}"));
+        }
+        if response.to_string().contains(marker) {
+            leaks.push(format!("{method} {path} revealed the victim's data"));
+        }
+    }
+    attempts.len()
 }

@@ -12,7 +12,7 @@ use aura_adapter_holidays::{EuPublicHolidays, acceptance};
 use aura_requests::{ExtensionMonths, HolidayCalendar, due_date, extended_due_date};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Account, TestApp};
+use support::{Account, TestApp, problem_fields as fields};
 use time::{Date, OffsetDateTime, macros::format_description};
 
 const REQUESTS: &str = "/api/v1/data-subject-requests";
@@ -37,11 +37,7 @@ fn request(day: Date, email: &str) -> Value {
 }
 
 async fn create(app: &TestApp, who: &Account, body: Value) -> Value {
-    let (status, _, created) = app
-        .send(Method::POST, REQUESTS, who, None, Some(body))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created
+    app.created(REQUESTS, who, body).await
 }
 
 /// Runs an action on `request` at its version; returns status and body.
@@ -52,23 +48,7 @@ async fn act(
     action: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let path = format!("{REQUESTS}/{}/{action}", request["id"].as_str().unwrap());
-    let version = request["version"].as_i64();
-    let (status, _, answer) = app.send(Method::POST, &path, who, version, body).await;
-    (status, answer)
-}
-
-/// The fields a 422 names.
-fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
+    app.act(REQUESTS, who, request, action, body).await
 }
 
 async fn set_country(app: &TestApp, who: &Account, country: &str) {

@@ -534,6 +534,7 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
     for (role, caller) in &callers {
         checked += ai_cells(&app, &owner, *role, caller, &mut mismatches).await;
         checked += request_cells(&app, &owner, *role, caller, &mut mismatches).await;
+        checked += breach_cells(&app, &owner, *role, caller, &mut mismatches).await;
     }
 
     // Every denial above is in the trail.
@@ -628,6 +629,38 @@ async fn ai_cells(
             Permission::WriteRecords,
         ),
     ];
+    check_cases(app, role, caller, cases, mismatches).await
+}
+
+/// The ids of `count` records the owner creates at `path` with `body`.
+async fn created_ids(
+    app: &TestApp,
+    owner: &Account,
+    path: &str,
+    body: &Value,
+    count: usize,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        ids.push(
+            app.created(path, owner, body.clone()).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    ids
+}
+
+/// Sends each case as `caller`: 2xx where `role` holds the permission, 403 where it does
+/// not; a mismatch is noted. Returns the number of cells checked.
+async fn check_cases(
+    app: &TestApp,
+    role: Role,
+    caller: &Account,
+    cases: Vec<Case>,
+    mismatches: &mut Vec<String>,
+) -> usize {
     let count = cases.len();
     for (method, path, tag, body, needs) in cases {
         let allowed = role.allows(needs);
@@ -659,13 +692,7 @@ async fn request_cells(
     const REQUESTS: &str = "/api/v1/data-subject-requests";
     let body = json!({"channel": "email", "rights": ["access"],
         "subject": {"name": "Matrix Person", "email": "matrix@example.org", "category": "customer"}});
-    let mut fresh = Vec::new();
-    for _ in 0..11 {
-        let (status, created) =
-            send(app, Method::POST, REQUESTS, owner, None, Some(body.clone())).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        fresh.push(created["id"].as_str().unwrap().to_owned());
-    }
+    let fresh = created_ids(app, owner, REQUESTS, &body, 11).await;
     let path = |i: usize, action: &str| format!("{REQUESTS}/{}{action}", fresh[i]);
     // Request 9 answered (to close), request 10 with a checklist item (to update).
     let (status, _) = send(
@@ -790,20 +817,132 @@ async fn request_cells(
             Permission::WriteRecords,
         ),
     ];
-    let checked = cases.len();
-    for (method, path, tag, body, needs) in cases {
-        let allowed = role.allows(needs);
-        let (status, response) = send(app, method.clone(), &path, caller, tag, body).await;
-        let ok = if allowed {
-            status.is_success()
-        } else {
-            status == StatusCode::FORBIDDEN
-        };
-        if !ok {
-            mismatches.push(format!(
-                "{role} {method} {path} → {status} (allowed: {allowed}) {response}"
-            ));
-        }
+    check_cases(app, role, caller, cases, mismatches).await
+}
+
+/// The breach routes for one caller, on fresh breaches made by the owner: everyone
+/// reads, members and up handle them, admins and owners close them (there is no delete).
+/// Returns the number of cells checked.
+async fn breach_cells(
+    app: &TestApp,
+    owner: &Account,
+    role: Role,
+    caller: &Account,
+    mismatches: &mut Vec<String>,
+) -> usize {
+    const BREACHES: &str = "/api/v1/breaches";
+    let aware = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let aware = aware
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let body = json!({"title": "Matrix breach", "became_aware_at": aware,
+        "kinds": ["confidentiality"]});
+    let fresh = created_ids(app, owner, BREACHES, &body, 6).await;
+    let path = |i: usize, action: &str| format!("{BREACHES}/{}{action}", fresh[i]);
+    // Breach 3 assessed without risk (to decide), breach 4 notified (to close).
+    let assess = |risk: &str| json!({"risk": risk, "reasoning": "Matrix"});
+    for (i, action, body) in [
+        (3, "/assess", assess("no_risk")),
+        (4, "/notify-authority", json!({"content": "Initial"})),
+    ] {
+        let (status, answer) = send(
+            app,
+            Method::POST,
+            &path(i, action),
+            owner,
+            Some(1),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
     }
-    checked
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            format!("{BREACHES}?overdue=true&drill=true"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::POST,
+            BREACHES.into(),
+            None,
+            Some(body.clone()),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::GET,
+            path(0, ""),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::GET,
+            path(0, "/notification-draft"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::GET,
+            format!("{BREACHES}/export?format=csv"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::GET,
+            format!("{BREACHES}/export?drill=true&from=2026-01-01"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::PUT,
+            path(0, ""),
+            Some(1),
+            Some(body.clone()),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(1, "/assess"),
+            Some(1),
+            Some(assess("risk")),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(2, "/notify-authority"),
+            Some(1),
+            Some(json!({"content": "Initial"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(3, "/decide-not-to-notify"),
+            Some(2),
+            Some(json!({"reasoning": "Encrypted"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(5, "/communicate-to-subjects"),
+            Some(1),
+            Some(
+                json!({"decision": "communicated", "channel": "E-mail", "content_reference": "DMS 1"}),
+            ),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(4, "/close"),
+            Some(2),
+            None,
+            Permission::DeleteRecords,
+        ),
+    ];
+    check_cases(app, role, caller, cases, mismatches).await
 }

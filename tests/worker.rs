@@ -305,6 +305,7 @@ impl World {
             },
             Arc::new(self.stores.clone()),
             None,
+            None,
         )
         .expect("one handler per kind");
         Worker::new(

@@ -202,6 +202,29 @@ impl TestApp {
         )
     }
 
+    /// Creates a record at `path` as `who` (201 expected); the record.
+    pub async fn created(&self, path: &str, who: &Account, body: Value) -> Value {
+        let (status, _, created) = self.send(Method::POST, path, who, None, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        created
+    }
+
+    /// Runs `action` (`POST {path}/{id}/{action}`) on `record` at its version as `who`;
+    /// status and body.
+    pub async fn act(
+        &self,
+        path: &str,
+        who: &Account,
+        record: &Value,
+        action: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let path = format!("{path}/{}/{action}", record["id"].as_str().unwrap());
+        let version = record["version"].as_i64();
+        let (status, _, answer) = self.send(Method::POST, &path, who, version, body).await;
+        (status, answer)
+    }
+
     /// The server's process id (for signals).
     pub fn pid(&self) -> u32 {
         self.child.id().expect("aura-api still running")
@@ -330,4 +353,15 @@ impl Drop for TestApp {
         let _ = self.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The fields a problem answer (422) names, in order.
+pub fn problem_fields(problem: &Value) -> Vec<String> {
+    (problem["errors"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter())
+    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+    .collect()
 }

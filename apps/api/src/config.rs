@@ -98,6 +98,8 @@ pub struct WorkerConfig {
     /// Days before a request's first due date that owners and admins are told to answer
     /// or extend it.
     pub request_extend_warning_days: u16,
+    /// Link to a personal-data breach in the escalation alerts; `{id}` is replaced.
+    pub breach_url: String,
 }
 
 /// Metrics and trace export.
@@ -584,14 +586,16 @@ fn worker_config(r: &mut Reader<'_>) -> WorkerConfig {
             .push("REMINDER_SEND_TIME_UTC: must be a time of day as HH:MM".to_owned());
         time::Time::MIDNIGHT
     });
-    let task_url = r.string("TASK_URL", "http://localhost:3000/tasks/{id}");
-    if !task_url.contains("{id}") {
-        r.problems.push("TASK_URL: must contain {id}".to_owned());
-    }
-    let request_url = r.string("REQUEST_URL", "http://localhost:3000/requests/{id}");
-    if !request_url.contains("{id}") {
-        r.problems.push("REQUEST_URL: must contain {id}".to_owned());
-    }
+    let mut link = |name: &str, default: &str| {
+        let url = r.string(name, default);
+        if !url.contains("{id}") {
+            r.problems.push(format!("{name}: must contain {{id}}"));
+        }
+        url
+    };
+    let task_url = link("TASK_URL", "http://localhost:3000/tasks/{id}");
+    let request_url = link("REQUEST_URL", "http://localhost:3000/requests/{id}");
+    let breach_url = link("BREACH_URL", "http://localhost:3000/breaches/{id}");
     let retry_base_secs = r.ranged("JOB_RETRY_BASE_SECS", 30i64, 1, 3_600);
     let retry_max_secs = r.ranged("JOB_RETRY_MAX_SECS", 7_200i64, 1, 86_400);
     if retry_max_secs < retry_base_secs {
@@ -612,6 +616,7 @@ fn worker_config(r: &mut Reader<'_>) -> WorkerConfig {
         digest_max_tasks: r.ranged("DIGEST_MAX_TASKS", 20usize, 1, 500),
         request_url,
         request_extend_warning_days: r.ranged("REQUEST_EXTEND_WARNING_DAYS", 5u16, 0, 27),
+        breach_url,
     }
 }
 

@@ -27,6 +27,7 @@ use aura_adapter_http::{
 };
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
+use aura_breaches::{BreachCases, BreachRules, Breaches, EscalationPlanner, jobs::BreachJobPorts};
 use aura_gdpr_registers::{
     Activities, Members, Policies, Processors, RegisterPorts, Registers,
     ports::{OrganisationRepository, PolicyVersions},
@@ -38,7 +39,7 @@ use aura_identity::{
         LoginThrottle, Mailer, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
     },
 };
-use aura_jobs::{JobQueue, Worker, WorkerPorts};
+use aura_jobs::{JobQueue, PlannedRecords, PlannedWrites, Worker, WorkerPorts};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::{RecordStore, RecordUseCases};
 use aura_requests::{
@@ -93,6 +94,9 @@ struct Stores {
     request_repository: Arc<dyn RequestRepository>,
     /// The public intake's pending submissions.
     intakes: Arc<dyn IntakeStore>,
+    breaches: Arc<dyn RecordStore<Breaches>>,
+    /// The breach writes with their escalation plan (the same store as `breaches`).
+    breach_writes: Arc<dyn PlannedWrites<Breaches>>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -169,6 +173,30 @@ impl Stores {
         )
     }
 
+    /// Personal-data breaches: every write stores the breach's escalation plan (alerts
+    /// while the authority decision is open); the deadline and what a record lacks are
+    /// derived on every write.
+    fn breaches(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> BreachCases {
+        let store = PlannedRecords {
+            records: self.breaches.clone(),
+            writes: self.breach_writes.clone(),
+            planner: Arc::new(EscalationPlanner {
+                retry: worker::retry_policy(config),
+                clock: clock.clone(),
+            }),
+        };
+        let rules = BreachRules {
+            clock: clock.clone(),
+        };
+        let records = RecordUseCases::new(
+            Arc::new(store),
+            Arc::new(rules),
+            self.audit.clone(),
+            clock.clone(),
+        );
+        BreachCases::new(records, clock)
+    }
+
     fn assistant(
         &self,
         provider: Arc<dyn AiProvider>,
@@ -225,6 +253,14 @@ impl Stores {
             mailer: mailer.clone(),
             clock: clock.clone(),
         };
+        let breaches = BreachJobPorts {
+            queue: self.jobs.clone(),
+            breaches: self.breaches.clone(),
+            tenants: self.tenants.clone(),
+            users: self.users.clone(),
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+        };
         let registry = worker::job_registry(
             TaskJobPorts {
                 queue: self.jobs.clone(),
@@ -241,6 +277,7 @@ impl Stores {
             worker::task_job_settings(config),
             self.reviews.clone(),
             Some((requests, worker::request_job_settings(config))),
+            Some((breaches, worker::breach_job_settings(config))),
         )
         .map_err(|duplicate| StartError(duplicate.to_string()))?;
         Ok(Worker::new(
@@ -406,6 +443,7 @@ impl Application {
             registers,
             tasks,
             requests,
+            breaches: stores.breaches(clock.clone(), &settings.worker),
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -731,6 +769,8 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         requests: Arc::new(store.clone()),
         request_repository: Arc::new(store.clone()),
         intakes: Arc::new(store.clone()),
+        breaches: Arc::new(store.clone()),
+        breach_writes: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -793,6 +833,8 @@ async fn postgres_stores(
         requests: stores.requests(),
         request_repository: stores.request_repository(),
         intakes: Arc::new(stores.clone()),
+        breaches: stores.breaches(),
+        breach_writes: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

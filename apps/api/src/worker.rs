@@ -4,6 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use aura_breaches::jobs::{BreachJobPorts, BreachJobSettings};
 use aura_gdpr_registers::reviews::ReviewDates;
 use aura_jobs::Worker;
 use aura_jobs::{DuplicateKind, JobQueue, JobRegistry, QueueStats, RetryPolicy, WorkerSettings};
@@ -63,6 +64,14 @@ pub fn request_job_settings(config: &WorkerConfig) -> RequestJobSettings {
     }
 }
 
+/// The breaches' job settings from configuration.
+pub fn breach_job_settings(config: &WorkerConfig) -> BreachJobSettings {
+    BreachJobSettings {
+        breach_link: config.breach_url.clone(),
+        retry: retry_policy(config),
+    }
+}
+
 pub fn request_reminder_policy(config: &WorkerConfig) -> RequestReminderPolicy {
     RequestReminderPolicy {
         reminders: reminder_policy(config),
@@ -71,13 +80,14 @@ pub fn request_reminder_policy(config: &WorkerConfig) -> RequestReminderPolicy {
 }
 
 /// Every job kind this service runs, registered in one place: a domain that adds a kind
-/// adds its registration here. The requests' jobs come with their ports and settings
-/// (`None`: a process without the request register, as some tests build).
+/// adds its registration here. The requests' and the breaches' jobs come with their
+/// ports and settings (`None`: a process without that register, as some tests build).
 pub fn job_registry(
     tasks: TaskJobPorts,
     settings: TaskJobSettings,
     reviews: Arc<dyn ReviewDates>,
     requests: Option<(RequestJobPorts, RequestJobSettings)>,
+    breaches: Option<(BreachJobPorts, BreachJobSettings)>,
 ) -> Result<JobRegistry, DuplicateKind> {
     let mut registry = JobRegistry::new();
     let review_ports = ReviewJobPorts {
@@ -92,6 +102,9 @@ pub fn job_registry(
     aura_tasks::register_reviews(&mut registry, review_ports, reminders, retry)?;
     if let Some((ports, settings)) = requests {
         aura_requests::jobs::register(&mut registry, ports, settings)?;
+    }
+    if let Some((ports, settings)) = breaches {
+        aura_breaches::jobs::register(&mut registry, ports, settings)?;
     }
     Ok(registry)
 }

@@ -70,6 +70,8 @@ pub struct ApiState {
     pub tasks: TaskService,
     /// Data-subject requests and their actions.
     pub requests: RequestCases,
+    /// Personal-data breaches and their actions.
+    pub breaches: aura_breaches::BreachCases,
     /// Idempotency keys of the create routes and sign-up.
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use aura_jobs::{
     ClaimedJob, EncodedJob, Job, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
 };
-use aura_requests::reminders::PLANNED_KINDS;
 use aura_shared_kernel::{Conflict, StoreError, SystemScope, TenantId, TenantScope};
 use aura_tasks::TaskReminder;
 use time::{Duration, OffsetDateTime};
@@ -89,12 +88,12 @@ impl JobRow {
         self.status != JobStatus::Cancelled
     }
 
-    /// A queued reminder of `subject` (a task's, or a request's planned jobs): what
-    /// replacing the record's reminders cancels. Subjects are record ids, so a task's
-    /// and a request's never meet.
-    fn is_queued_reminder_of(&self, subject: Uuid) -> bool {
+    /// A queued job of `subject` of one of `kinds` (a task's reminders, a request's or
+    /// a breach's planned jobs): what replacing the record's plan cancels. Subjects are
+    /// record ids, so two records' jobs never meet.
+    fn is_queued_reminder_of(&self, (subject, kinds): Planned) -> bool {
         self.subject == Some(subject)
-            && (self.kind == TaskReminder::KIND || PLANNED_KINDS.contains(&self.kind.as_str()))
+            && kinds.contains(&self.kind.as_str())
             && self.status == JobStatus::Queued
     }
 
@@ -127,11 +126,18 @@ impl JobRow {
 /// The queue's table, keyed by (tenant, id) like the primary key.
 pub(crate) type Jobs = BTreeMap<(TenantId, Uuid), JobRow>;
 
+/// A record and the kinds of the jobs it plans: its queued ones of these kinds are what
+/// a new plan replaces.
+pub(crate) type Planned = (Uuid, &'static [&'static str]);
+
+/// The kinds a task's write replaces.
+pub(crate) const TASK_KINDS: &[&str] = &[TaskReminder::KIND];
+
 /// Jobs to add, checked but not yet stored: see [`State::plan_jobs`].
 pub(crate) struct JobInsert {
     rows: Vec<JobRow>,
-    /// The task whose queued reminders go first (replacing a task's reminders).
-    cancel_for: Option<Uuid>,
+    /// The record whose queued planned jobs go first (replacing its plan).
+    cancel_for: Option<Planned>,
     tenant: TenantId,
 }
 
@@ -150,7 +156,7 @@ impl State {
         &self,
         tenant: TenantId,
         jobs: &[NewJob],
-        cancel_for: Option<Uuid>,
+        cancel_for: Option<Planned>,
         now: OffsetDateTime,
     ) -> Result<JobInsert, StoreError> {
         if jobs.iter().any(|job| job.tenant_id != tenant) || !self.tenants.contains_key(&tenant) {
@@ -159,7 +165,7 @@ impl State {
         let mut rows: Vec<JobRow> = Vec::new();
         for job in jobs {
             let row = JobRow::new(job, now)?;
-            let stays = |r: &JobRow| cancel_for.is_none_or(|task| !r.is_queued_reminder_of(task));
+            let stays = |r: &JobRow| cancel_for.is_none_or(|of| !r.is_queued_reminder_of(of));
             let held = tenant_jobs(&self.jobs, tenant)
                 .any(|r| r.dedupe_key == row.dedupe_key && r.holds_key() && stays(r))
                 || rows.iter().any(|r| r.dedupe_key == row.dedupe_key);
@@ -180,18 +186,18 @@ impl State {
 
     /// Applies a checked [`JobInsert`]: cancels, then stores.
     pub fn apply_jobs(&mut self, insert: JobInsert, now: OffsetDateTime) {
-        if let Some(task) = insert.cancel_for {
-            self.cancel_reminders(insert.tenant, task, now);
+        if let Some(planned) = insert.cancel_for {
+            self.cancel_reminders(insert.tenant, planned, now);
         }
         for row in insert.rows {
             self.jobs.insert((row.tenant, row.id), row);
         }
     }
 
-    /// Cancels the queued reminders of `task` (running and finished ones stay).
-    pub fn cancel_reminders(&mut self, tenant: TenantId, task: Uuid, now: OffsetDateTime) {
+    /// Cancels the queued planned jobs of a record (running and finished ones stay).
+    pub fn cancel_reminders(&mut self, tenant: TenantId, planned: Planned, now: OffsetDateTime) {
         for row in tenant_jobs_mut(&mut self.jobs, tenant) {
-            if row.is_queued_reminder_of(task) {
+            if row.is_queued_reminder_of(planned) {
                 row.status = JobStatus::Cancelled;
                 row.updated_at = now;
                 row.finished_at = Some(now);

@@ -19,11 +19,13 @@
 
 mod ai;
 mod audit;
+mod breaches;
 mod idempotency;
 mod identity;
 mod intakes;
 mod jobs;
 mod limits;
+mod planned;
 mod registers;
 mod requests;
 mod state;

@@ -7,7 +7,7 @@ use aura_audit::PendingEvent;
 use aura_records::Record;
 use aura_requests::{
     pseudonym::is_pseudonymised,
-    reminders::RequestPlan,
+    reminders::{PLANNED_KINDS, RequestPlan},
     request::{DataSubjectRequest, RequestFilter, RequestId, Requests, reference},
     store::RequestRepository,
 };
@@ -91,7 +91,7 @@ impl RequestRepository for MemoryStore {
         plan_of(request, plan)?;
         let now = self.clock().now();
         self.write_audited(scope, event, |tx, tenant| {
-            let subject = Some(request.id.as_uuid());
+            let subject = Some((request.id.as_uuid(), PLANNED_KINDS));
             let jobs = tx.state.plan_jobs(tenant, &plan.jobs, subject, now)?;
             let written = update_record(tx.state, tenant, request, expected_version)?;
             tx.state.apply_jobs(jobs, now);
@@ -109,7 +109,8 @@ impl RequestRepository for MemoryStore {
         let now = self.clock().now();
         self.write_audited(scope, event, |tx, tenant| {
             delete_record::<Requests>(tx.state, tenant, id, expected_version)?;
-            tx.state.cancel_reminders(tenant, id.as_uuid(), now);
+            tx.state
+                .cancel_reminders(tenant, (id.as_uuid(), PLANNED_KINDS), now);
             Ok(())
         })
     }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     MemoryStore,
-    jobs::JobInsert,
+    jobs::{JobInsert, TASK_KINDS},
     registers::{check_version, page},
     state::{State, Tx, in_scope},
 };
@@ -189,7 +189,12 @@ impl State {
         now: OffsetDateTime,
     ) -> Result<TaskWrite, StoreError> {
         let row = self.check_task_update(tenant, task, expected_version)?;
-        let jobs = self.plan_jobs(tenant, &plan.jobs, Some(task.id.as_uuid()), now)?;
+        let jobs = self.plan_jobs(
+            tenant,
+            &plan.jobs,
+            Some((task.id.as_uuid(), TASK_KINDS)),
+            now,
+        )?;
         Ok(TaskWrite { row, jobs, event })
     }
 }
@@ -343,7 +348,8 @@ impl TaskRepository for MemoryStore {
                 .ok_or(StoreError::NotFound)?;
             check_version(before.version, expected_version)?;
             tx.state.remove_task(tenant, id);
-            tx.state.cancel_reminders(tenant, id.as_uuid(), now);
+            tx.state
+                .cancel_reminders(tenant, (id.as_uuid(), TASK_KINDS), now);
             tx.record(tenant, event);
             Ok(())
         })

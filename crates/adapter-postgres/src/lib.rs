@@ -15,6 +15,7 @@
 
 mod ai;
 mod audit;
+mod breaches;
 mod error;
 mod idempotency;
 mod intakes;
@@ -22,6 +23,7 @@ mod jobs;
 mod limits;
 mod lookups;
 mod models;
+mod planned;
 mod pool;
 mod registers;
 mod requests;

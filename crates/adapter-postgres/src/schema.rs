@@ -328,3 +328,29 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    personal_data_breaches (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        title -> Text,
+        status -> Text,
+        became_aware_at -> Timestamptz,
+        authority_deadline -> Timestamptz,
+        due_on -> Date,
+        risk -> Nullable<Text>,
+        notified_at -> Nullable<Timestamptz>,
+        drill -> Bool,
+        kinds -> Array<Text>,
+        activity_ids -> Array<Uuid>,
+        processor_ids -> Array<Uuid>,
+        owner_id -> Nullable<Uuid>,
+        assignee_id -> Nullable<Uuid>,
+        closed_at -> Nullable<Timestamptz>,
+        details -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}

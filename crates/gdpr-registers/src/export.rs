@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::{
     activity::{ActivityRole, ProcessingActivity},
     completeness::CompletenessSummary,
+    csv,
     organisation::OrganisationProfile,
     processor::{Processor, ProcessorId},
     text::string_enum,
@@ -154,12 +155,8 @@ const CSV_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
-/// One row per activity, RFC 4180 quoting, CRLF line ends, a UTF-8 byte-order mark (so
-/// spreadsheets pick the encoding), and cells that a spreadsheet would run as formulas
-/// prefixed with an apostrophe.
+/// One row per activity, with the exports' CSV conventions ([`crate::csv`]).
 pub fn to_csv(export: &RegisterExport) -> String {
-    let mut out = String::from('\u{feff}');
-    push_row(&mut out, CSV_COLUMNS.iter().map(|c| (*c).to_owned()));
     let org = export.organisation.as_ref();
     let dpo = org
         .and_then(|o| o.dpo.as_ref())
@@ -179,7 +176,7 @@ pub fn to_csv(export: &RegisterExport) -> String {
                 .map(|r| format!("none: {r}"))
         })
         .unwrap_or_default();
-    for item in &export.activities {
+    let rows = export.activities.iter().map(|item| {
         let f = &item.activity.fields;
         let (controller, contact) = match export.record {
             RecordKind::Processor => (
@@ -203,7 +200,7 @@ pub fn to_csv(export: &RegisterExport) -> String {
             ),
         };
         let join = |items: Vec<String>| items.join("; ");
-        let row = vec![
+        vec![
             item.activity.id.to_string(),
             f.name.clone(),
             f.status.to_string(),
@@ -308,49 +305,8 @@ pub fn to_csv(export: &RegisterExport) -> String {
                     .collect(),
             ),
             item.activity.version.to_string(),
-            item.activity
-                .updated_at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-        ];
-        push_row(&mut out, row.into_iter());
-    }
-    out
-}
-
-/// Appends one CSV row of `cells` (quoted and defused) with its CRLF: the registers'
-/// conventions, shared by every CSV export (the requests' too).
-pub fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
-    let cells: Vec<String> = cells.map(|c| csv_cell(&c)).collect();
-    out.push_str(&cells.join(","));
-    out.push_str("\r\n");
-}
-
-/// Quotes a cell when needed and defuses formula triggers (CSV injection).
-fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r', ';']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a, b"), "\"a, b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("-1"), "'-1");
-        assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
-    }
+            csv::instant(item.activity.updated_at),
+        ]
+    });
+    csv::document(CSV_COLUMNS, rows)
 }

@@ -5,6 +5,7 @@
 pub mod actions;
 mod activity;
 mod completeness;
+pub mod csv;
 mod error;
 mod export;
 mod organisation;
@@ -25,8 +26,7 @@ pub use aura_records::Source;
 pub use completeness::{CompletenessSummary, Gap, activity_gaps};
 pub use error::RegistersError;
 pub use export::{
-    ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export,
-    push_row as csv_row, to_csv,
+    ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export, to_csv,
 };
 pub use organisation::{Contact, JointController, OrganisationProfile, StoredOrganisation};
 pub use policy::{

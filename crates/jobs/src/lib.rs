@@ -7,10 +7,12 @@
 //! Pure domain crate: types, the `JobQueue` port, the worker use case.
 
 mod handler;
+pub mod planned;
 pub mod queue;
 mod worker;
 
 pub use handler::{DailyJob, DuplicateKind, JobFailure, JobHandler, JobOutcome, JobRegistry};
+pub use planned::{JobPlan, JobPlanner, PlannedRecords, PlannedWrites};
 pub use queue::{
     ClaimedJob, EncodedJob, Job, JobFilter, JobQueue, JobStatus, JobSummary, NewJob, QueueStats,
     RetryPolicy,

@@ -70,6 +70,7 @@ use std::{future::Future, sync::Arc};
 
 use aura_ai_port::{AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditQuery, AuditRecord};
+use aura_breaches::Breaches;
 use aura_gdpr_registers::{
     Activities, Members, Policies, Processors, RegisterPorts,
     ports::{OrganisationRepository, PolicyVersions},
@@ -408,6 +409,8 @@ pub struct RegisterStores {
     pub tasks: Arc<dyn RecordStore<aura_tasks::Tasks>>,
     /// Data-subject requests.
     pub requests: Arc<dyn RecordStore<Requests>>,
+    /// Personal-data breaches.
+    pub breaches: Arc<dyn RecordStore<Breaches>>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -432,6 +435,7 @@ impl RegisterStores {
             + PolicyVersions
             + TaskRepository
             + RecordStore<Requests>
+            + RecordStore<Breaches>
             + 'static,
     {
         Self {
@@ -441,6 +445,7 @@ impl RegisterStores {
             policies: store.clone(),
             policy_versions: store.clone(),
             requests: store.clone(),
+            breaches: store.clone(),
             tasks: tasks::records::kernel_store(store, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
@@ -458,6 +463,7 @@ impl RegisterStores {
             + PolicyVersions
             + TaskRepository
             + RecordStore<Requests>
+            + RecordStore<Breaches>
             + 'static,
     {
         let store = Arc::new(store);
@@ -495,7 +501,7 @@ impl RegisterStores {
 /// `records::insert_then_get::<Activities>`) and then its own.
 ///
 /// The expansion defines a function `__register_contract_stores` and the modules
-/// `organisation`, `activities`, `processors`, `tasks`, `due_sorts`, `policies` and `requests` in the
+/// `organisation`, `activities`, `processors`, `tasks`, `due_sorts`, `policies`, `requests` and `breaches` in the
 /// calling module, so call the macro once per module (it may share a module with
 /// [`contract_tests!`]).
 #[macro_export]
@@ -556,6 +562,12 @@ macro_rules! register_contract_tests {
             checklist_references_are_checked_in_the_write,
             list_filters,
             other_tenants_requests_are_out_of_reach,
+        });
+        $crate::__record_contract_module!(breaches: $crate::registers::Breaches {
+            decisions_read_back_as_written,
+            links_name_only_the_tenants_records,
+            list_filters,
+            other_tenants_breaches_are_out_of_reach,
         });
     };
 }

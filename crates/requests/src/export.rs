@@ -5,7 +5,7 @@
 //! reference, dates, rights, status and outcome only.
 
 use aura_audit::RequestContext;
-use aura_gdpr_registers::{csv_row, string_enum};
+use aura_gdpr_registers::{csv, string_enum};
 use aura_records::{RecordKind, RecordUseCases, UseCaseError};
 use aura_shared_kernel::TenantScope;
 use serde::Serialize;
@@ -151,33 +151,24 @@ pub const CSV_COLUMNS: &[&str] = &[
     "closed_at",
 ];
 
-/// One row per request, as the registers' CSV export.
+/// One row per request, with the exports' CSV conventions.
 pub fn to_csv(export: &RequestExport) -> String {
-    let mut out = String::from('\u{feff}');
-    csv_row(&mut out, CSV_COLUMNS.iter().map(|c| (*c).to_owned()));
-    let date = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
-    let stamp = |t: OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
-    for row in &export.requests {
-        let rights: Vec<&str> = row.rights.iter().map(|r| r.as_str()).collect();
-        let cells = [
+    let rows = export.requests.iter().map(|row| {
+        [
             row.reference.clone(),
-            stamp(row.received_at),
+            csv::instant(row.received_at),
             row.channel.as_str().to_owned(),
-            rights.join("; "),
+            csv::list(row.rights.iter().map(|r| r.as_str())),
             row.status.as_str().to_owned(),
-            date(row.first_due_on),
-            date(row.extended_due_on),
-            date(row.answered_on),
+            csv::optional_date(row.first_due_on),
+            csv::optional_date(row.extended_due_on),
+            csv::optional_date(row.answered_on),
             row.timeliness.as_str().to_owned(),
             row.outcome
                 .map(|o| o.as_str().to_owned())
                 .unwrap_or_default(),
-            row.closed_at.map(stamp).unwrap_or_default(),
-        ];
-        csv_row(&mut out, cells.into_iter());
-    }
-    out
+            csv::optional_instant(row.closed_at),
+        ]
+    });
+    csv::document(CSV_COLUMNS, rows)
 }

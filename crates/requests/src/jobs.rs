@@ -10,10 +10,7 @@
 
 use std::sync::Arc;
 
-use aura_identity::{
-    User,
-    ports::{Mailer, TenantRepository, UserRepository},
-};
+use aura_identity::ports::{Mailer, TenantRepository, UserRepository};
 use aura_jobs::{
     ClaimedJob, DailyJob, DuplicateKind, EncodedJob, JobFailure, JobHandler, JobOutcome, JobQueue,
     JobRegistry, NewJob, RetryPolicy,
@@ -213,7 +210,7 @@ impl RequestMailing {
         };
         let today = reminder.due_date - Duration::days(i64::from(reminder.days_before));
         let mail = messages::reminder(
-            addressee(&user, tenant),
+            Addressee::of(&user, tenant),
             &request.derived.reference,
             reminder.due_date,
             today,
@@ -281,21 +278,12 @@ impl RequestMailing {
             return Ok(JobOutcome::Skipped("recipient no longer owner or admin"));
         }
         let text = messages::extend_or_answer(
-            addressee(&user, tenant),
+            Addressee::of(&user, tenant),
             &request.derived.reference,
             mail.first_due,
             &self.link(&request),
         );
         send_mail(self.ports.mailer.as_ref(), text).await
-    }
-}
-
-fn addressee<'a>(user: &'a User, tenant: &'a Tenant) -> Addressee<'a> {
-    Addressee {
-        email: user.email.clone(),
-        name: user.full_name.as_str(),
-        organisation: tenant.name.as_str(),
-        language: tenant.settings.language(),
     }
 }
 

@@ -4,9 +4,10 @@
 //! domains' mails too.
 
 use aura_identity::{
-    Email,
+    Email, User,
     mail::{OutgoingMail, html_document, html_escape},
 };
+use aura_shared_kernel::Tenant;
 use time::Date;
 
 use crate::{task::Task, task_jobs::DigestPart};
@@ -102,6 +103,18 @@ pub struct Addressee<'a> {
     pub name: &'a str,
     pub organisation: &'a str,
     pub language: &'a str,
+}
+
+impl<'a> Addressee<'a> {
+    /// `user` of `tenant`, in the tenant's language (every domain's job mails).
+    pub fn of(user: &'a User, tenant: &'a Tenant) -> Self {
+        Self {
+            email: user.email.clone(),
+            name: user.full_name.as_str(),
+            organisation: tenant.name.as_str(),
+            language: tenant.settings.language(),
+        }
+    }
 }
 
 pub fn reminder(

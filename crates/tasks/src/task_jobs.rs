@@ -359,18 +359,7 @@ impl Mailing {
         // The day the reminder was planned for (a late delivery still names the due
         // date itself in the text).
         let today = due_date - Duration::days(i64::from(days_before));
-        let mail = messages::reminder(
-            Addressee {
-                email: user.email.clone(),
-                name: user.full_name.as_str(),
-                organisation: tenant.name.as_str(),
-                language: tenant.settings.language(),
-            },
-            &task,
-            due_date,
-            today,
-            &link,
-        );
+        let mail = messages::reminder(Addressee::of(&user, tenant), &task, due_date, today, &link);
         send(self.ports.mailer.as_ref(), mail).await
     }
 
@@ -464,17 +453,7 @@ impl Mailing {
                 })
             })
             .collect();
-        let mail = messages::digest(
-            Addressee {
-                email: user.email.clone(),
-                name: user.full_name.as_str(),
-                organisation: tenant.name.as_str(),
-                language: tenant.settings.language(),
-            },
-            &lines,
-            total,
-            &sections,
-        );
+        let mail = messages::digest(Addressee::of(&user, tenant), &lines, total, &sections);
         send(self.ports.mailer.as_ref(), mail).await
     }
 

@@ -9,7 +9,7 @@ use crate::{
     dto::{AuditEventBody, AuditEventList, BrokenLinkBody, ChainReport},
     error::{ApiError, Problem},
     extract::{Caller, cursor, parse_id, parse_query},
-    routes::params::{checked_limit, ordered_period, query_text},
+    routes::params::{checked_limit, ordered, query_text},
 };
 
 /// Filters of the audit list.
@@ -59,7 +59,7 @@ fn parse_time(raw: Option<&str>, field: &str) -> Result<Option<OffsetDateTime>, 
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(req: HttpRequest, caller: Caller) -> Result<web::Json<AuditEventList>, ApiError> {
     let params: AuditParams = parse_query(&req)?;
-    let (from, to) = ordered_period(
+    let (from, to) = ordered(
         parse_time(params.from.as_deref(), "from")?,
         parse_time(params.to.as_deref(), "to")?,
     )?;

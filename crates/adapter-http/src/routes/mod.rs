@@ -3,6 +3,9 @@
 pub mod ai;
 pub mod audit;
 pub mod auth;
+pub mod breaches;
+pub mod breaches_export;
+mod exports;
 pub mod me;
 pub mod params;
 mod records;
@@ -32,6 +35,7 @@ pub fn table() -> &'static [Route] {
 
 /// Each line is the one declaration of a route; see [`crate::route`].
 fn declarations() -> Vec<Route> {
+    use aura_breaches::Breaches;
     use aura_gdpr_registers::{Activities, Policies, Processors};
     use aura_requests::request::Requests;
     use requests::{
@@ -140,6 +144,32 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_generate_checklist, generate_checklist),
         Route::new(__path_add_checklist_item, add_checklist_item),
         Route::new(__path_update_checklist_item, update_checklist_item),
+        // Personal-data breaches (no delete: Art. 33(5); the export's literal segment
+        // before `{id}`).
+        Route::new(breaches::__path_list_breaches, records::list::<Breaches>),
+        Route::new(
+            breaches_export::__path_export_breaches,
+            breaches_export::export_breaches,
+        ),
+        Route::new(breaches::__path_create_breach, records::create::<Breaches>)
+            .idempotent(Keys::Tenant),
+        Route::new(breaches::__path_get_breach, records::get::<Breaches>),
+        Route::new(breaches::__path_update_breach, records::replace::<Breaches>),
+        Route::new(breaches_export::__path_draft, breaches_export::draft),
+        Route::new(breaches::__path_assess, breaches::assess),
+        Route::new(
+            breaches::__path_notify_authority,
+            breaches::notify_authority,
+        ),
+        Route::new(
+            breaches::__path_decide_not_to_notify,
+            breaches::decide_not_to_notify,
+        ),
+        Route::new(
+            breaches::__path_communicate_to_subjects,
+            breaches::communicate_to_subjects,
+        ),
+        Route::new(breaches::__path_close, breaches::close),
     ]
 }
 

@@ -1,5 +1,5 @@
 //! What route handlers share: query parameters (limits, cursors, sorts, enums, free text,
-//! ids, periods), `If-Match` and `ETag`, a page's cursor, an export's format and download. A leaf of `routes`: the handlers import
+//! ids), `If-Match` and `ETag`, a page's cursor. A leaf of `routes`: the handlers import
 //! it, it imports none of them.
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header};
@@ -202,8 +202,9 @@ pub(crate) fn optional<T, R>(
     value.and_then(|v| errors.collect(parse(v)))
 }
 
-/// A period's two optional ends (`from`, `to`): `to` must not be before `from`.
-pub(crate) fn ordered_period<T: PartialOrd>(
+/// The bounds `from` and `to` of a query as given; `to` before `from` is refused naming
+/// `to` (dates of an export, instants of the audit trail).
+pub(crate) fn ordered<T: PartialOrd>(
     from: Option<T>,
     to: Option<T>,
 ) -> Result<(Option<T>, Option<T>), ApiError> {
@@ -217,50 +218,4 @@ pub(crate) fn ordered_period<T: PartialOrd>(
         ));
     }
     Ok((from, to))
-}
-
-/// An export's `format` query parameter: json (the default) or csv.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExportFormat {
-    Json,
-    Csv,
-}
-
-impl ExportFormat {
-    pub(crate) fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
-        match raw.unwrap_or("json") {
-            "json" => Ok(Self::Json),
-            "csv" => Ok(Self::Csv),
-            _ => Err(ApiError::bad_request(
-                "invalid_query",
-                Some("format"),
-                "must be json or csv",
-            )),
-        }
-    }
-
-    /// The export as a download named `{file_stem}.json` (its body `B`) or
-    /// `{file_stem}.csv` (written by `csv`).
-    pub(crate) fn download<E, B: Serialize + From<E>>(
-        self,
-        file_stem: &str,
-        export: E,
-        csv: fn(&E) -> String,
-    ) -> HttpResponse {
-        let disposition = |ext: &str| {
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_stem}.{ext}\""),
-            )
-        };
-        match self {
-            Self::Json => HttpResponse::Ok()
-                .insert_header(disposition("json"))
-                .json(B::from(export)),
-            Self::Csv => HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
-                .insert_header(disposition("csv"))
-                .body(csv(&export)),
-        }
-    }
 }

@@ -23,10 +23,8 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Caller, JsonBody, parse_query},
     routes::{
-        params::{
-            ExportFormat, if_match, list_query, query_enum, query_id, query_text, typed_id,
-            with_etag,
-        },
+        exports::{ExportFormat, attachment},
+        params::{if_match, list_query, query_enum, query_id, query_text, typed_id, with_etag},
         records::{RecordApi, RecordRoutes},
     },
     schemas::registers::{
@@ -496,11 +494,17 @@ pub async fn export(req: HttpRequest, caller: Caller) -> Result<HttpResponse, Ap
     let p: ExportParams = parse_query(&req)?;
     let kind =
         query_enum::<RecordKind>(p.record.as_deref(), "record")?.unwrap_or(RecordKind::Controller);
+    let format = ExportFormat::parse(p.format.as_deref())?;
     let export = caller
         .registers()
         .export(caller.scope(), kind, caller.ctx())
         .await?;
-    let stamp = export.generated_at.date();
-    let format = ExportFormat::parse(p.format.as_deref())?;
-    Ok(format.download::<_, RegisterExportBody>(&format!("ropa-{kind}-{stamp}"), export, to_csv))
+    let generated_on = export.generated_at.date();
+    Ok(attachment::<_, RegisterExportBody>(
+        format,
+        &format!("ropa-{kind}"),
+        generated_on,
+        export,
+        to_csv,
+    ))
 }

@@ -18,10 +18,7 @@ use aura_gdpr_registers::text::iso_date;
 use crate::{
     error::{ApiError, Problem},
     extract::{Caller, parse_query},
-    routes::{
-        params::{ExportFormat, ordered_period},
-        tasks::query_date,
-    },
+    routes::exports::{ExportFormat, attachment, period},
     schemas::{one_of, one_of_or_null, requests::rights_schema},
 };
 
@@ -123,14 +120,17 @@ impl From<RequestExport> for RequestExportBody {
         content((RequestExportBody = "application/json"), (String = "text/csv"))), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn export_requests(req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
     let p: RequestExportParams = parse_query(&req)?;
-    let (from, to) = ordered_period(
-        query_date(p.from.as_deref(), "from")?,
-        query_date(p.to.as_deref(), "to")?,
-    )?;
+    let (from, to) = period(p.from.as_deref(), p.to.as_deref())?;
     let format = ExportFormat::parse(p.format.as_deref())?;
     let records = caller.state.requests.records();
     let now = OffsetDateTime::now_utc();
     let export = export(records, caller.scope(), from, to, now, caller.ctx()).await?;
-    let stamp = export.generated_at.date();
-    Ok(format.download::<_, RequestExportBody>(&format!("dsr-register-{stamp}"), export, to_csv))
+    let generated_on = export.generated_at.date();
+    Ok(attachment::<_, RequestExportBody>(
+        format,
+        "dsr-register",
+        generated_on,
+        export,
+        to_csv,
+    ))
 }

@@ -6,6 +6,8 @@
 //! drift from what is sent.
 
 pub mod ai;
+pub mod breaches;
+pub mod breaches_export;
 pub mod page;
 pub mod record;
 pub mod registers;
@@ -37,6 +39,13 @@ pub(crate) fn enum_of<'a>(values: impl IntoIterator<Item = &'a str>, nullable: b
 /// The schema of a domain's closed value set: its stable names.
 pub(crate) fn one_of<E: StringEnum>() -> Object {
     enum_of(E::ALL.iter().map(|v| v.as_str()), false)
+}
+
+/// An array of a domain's closed values (each one of [`one_of`]).
+pub(crate) fn list_of<E: StringEnum>() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(one_of::<E>())
+        .build()
 }
 
 /// [`one_of`], or `null`.

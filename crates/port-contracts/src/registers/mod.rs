@@ -32,6 +32,7 @@
 //! byte order and the usual database collations agree on them.
 
 pub mod activities;
+pub mod breaches;
 pub mod due_sorts;
 pub mod organisation;
 pub mod policies;
@@ -59,6 +60,7 @@ use crate::{
 };
 
 pub use activities::{activity_fields, add_activity, new_activity};
+pub use aura_breaches::Breaches;
 pub use aura_gdpr_registers::{Activities, Policies, Processors};
 pub use policies::{add_policy, add_version, insert_policy, new_policy, new_version};
 pub use processors::{add_processor, new_processor, processor_fields};

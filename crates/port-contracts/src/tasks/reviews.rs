@@ -54,6 +54,7 @@ impl ReviewStores {
             + aura_records::RecordStore<Processors>
             + aura_records::RecordStore<Policies>
             + aura_records::RecordStore<aura_requests::request::Requests>
+            + aura_records::RecordStore<aura_breaches::Breaches>
             + PolicyVersions
             + TaskRepository
             + JobQueue

@@ -1,0 +1,446 @@
+//! Personal-data breaches against the real binary on PostgreSQL: the three refusals of the
+//! acceptance (awareness in the future, a late notification without reasons, a high-risk
+//! breach closed without its Art. 34 decision), the workflows (notified in phases; decided
+//! not to notify; high risk told to the subjects), a late notification with reasons, the
+//! filters and the deadline sort, drills apart, and no delete (Art. 33(5)).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::{Account, TestApp, problem_fields as fields};
+use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
+
+const BREACHES: &str = "/api/v1/breaches";
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap()
+}
+
+/// A breach the organisation became aware of `hours_ago` hours ago.
+fn breach(title: &str, hours_ago: i64) -> Value {
+    let aware = OffsetDateTime::now_utc() - Duration::hours(hours_ago);
+    json!({
+        "title": title,
+        "description": "An unencrypted laptop with the customer list was stolen.",
+        "became_aware_at": rfc3339(aware),
+        "kinds": ["confidentiality", "availability"],
+        "data_subject_categories": ["Customers"],
+        "approximate_subjects": 1200,
+        "data_categories": ["Contact data"],
+        "approximate_records": 1200,
+        "consequences": "Phishing against the customers",
+        "measures": "Device wiped remotely",
+        "contact_point": "dpo@example.org",
+    })
+}
+
+async fn create(app: &TestApp, who: &Account, body: Value) -> Value {
+    app.created(BREACHES, who, body).await
+}
+
+/// Runs an action on `breach` at its version; returns status and body.
+async fn act(
+    app: &TestApp,
+    who: &Account,
+    breach: &Value,
+    action: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    app.act(BREACHES, who, breach, action, body).await
+}
+
+/// Runs an action that must succeed; the breach after it.
+async fn done(app: &TestApp, who: &Account, breach: &Value, action: &str, body: Value) -> Value {
+    let (status, answer) = act(app, who, breach, action, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{action}: {answer}");
+    answer
+}
+
+fn assert_refused(status: StatusCode, problem: &Value, field: &str, rule: &str) {
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(fields(problem), [field], "{problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(rule), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_three_refusals_of_the_acceptance() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Breach Refusals GmbH").await;
+
+    // Awareness in the future; an end before the start.
+    let (status, _, problem) = app
+        .send(
+            Method::POST,
+            BREACHES,
+            &owner,
+            None,
+            Some(breach("Future", -2)),
+        )
+        .await;
+    assert_refused(status, &problem, "became_aware_at", "Art. 33(1)");
+    let mut backwards = breach("Backwards", 10);
+    backwards["occurred_from"] = json!(rfc3339(OffsetDateTime::now_utc() - Duration::hours(12)));
+    backwards["occurred_to"] = json!(rfc3339(OffsetDateTime::now_utc() - Duration::hours(20)));
+    let (status, _, problem) = app
+        .send(Method::POST, BREACHES, &owner, None, Some(backwards))
+        .await;
+    assert_refused(status, &problem, "occurred_to", "occurred_from");
+
+    // A notification after the 72 hours without the reasons for the delay.
+    let late = create(&app, &owner, breach("Late", 80)).await;
+    assert_eq!(late["overdue"], true, "{late}");
+    assert_eq!(late["hours_late"], 9, "8 hours and some seconds: {late}");
+    assert_eq!(late["hours_left"], Value::Null);
+    let (status, problem) = act(
+        &app,
+        &owner,
+        &late,
+        "notify-authority",
+        Some(json!({"content": "Initial notification"})),
+    )
+    .await;
+    assert_refused(status, &problem, "delay_reasons", "Art. 33(1)");
+
+    // A high-risk breach closed without its Art. 34 decision.
+    let high = create(&app, &owner, breach("High", 5)).await;
+    let high = done(
+        &app,
+        &owner,
+        &high,
+        "assess",
+        json!({"risk": "high_risk", "reasoning": "Unencrypted"}),
+    )
+    .await;
+    let high = done(
+        &app,
+        &owner,
+        &high,
+        "notify-authority",
+        json!({"content": "Initial notification"}),
+    )
+    .await;
+    assert_eq!(high["missing"], json!(["subject_communication"]), "{high}");
+    let (status, problem) = act(&app, &owner, &high, "close", None).await;
+    assert_refused(status, &problem, "communication", "Art. 34");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workflows_through_the_api() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Breach Workflow GmbH").await;
+    let member = app.add_user(&owner, "member").await;
+
+    // Notified in two phases, then closed.
+    let mut phased = breach("Phased", 10);
+    phased["approximate_records"] = Value::Null;
+    let created = create(&app, &member, phased).await;
+    assert_eq!(created["status"], "open");
+    assert_eq!(
+        created["hours_left"], 61,
+        "62 hours less some seconds: {created}"
+    );
+    assert_eq!(
+        created["missing"],
+        json!(["approximate_records", "risk_assessment"])
+    );
+    let aware =
+        OffsetDateTime::parse(created["became_aware_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    let deadline =
+        OffsetDateTime::parse(created["authority_deadline"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert_eq!(deadline - aware, Duration::hours(72));
+    let assessed = done(
+        &app,
+        &member,
+        &created,
+        "assess",
+        json!({"risk": "risk", "reasoning": "Contact data only"}),
+    )
+    .await;
+    assert_eq!(assessed["status"], "assessed");
+    let first = done(
+        &app,
+        &member,
+        &assessed,
+        "notify-authority",
+        json!({"content": "Initial notification", "authority_reference": "LDI-1",
+            "to_follow": ["approximate_records"]}),
+    )
+    .await;
+    assert_eq!(first["status"], "notified");
+    assert_eq!(first["notified_in_time"], true);
+    assert_eq!(first["missing"], json!(["approximate_records"]));
+    // A phase may only promise Art. 33(3) items.
+    let (status, problem) = act(
+        &app,
+        &member,
+        &first,
+        "notify-authority",
+        Some(json!({"content": "More", "to_follow": ["risk_assessment"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(fields(&problem), ["to_follow[0]"]);
+    let mut edit = first.clone();
+    let path = format!("{BREACHES}/{}", first["id"].as_str().unwrap());
+    let mut fields_body = breach("Phased", 10);
+    fields_body["became_aware_at"] = edit["became_aware_at"].take();
+    fields_body["approximate_records"] = json!(4800);
+    let (status, _, edited) = app
+        .send(
+            Method::PUT,
+            &path,
+            &member,
+            first["version"].as_i64(),
+            Some(fields_body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    let second = done(
+        &app,
+        &member,
+        &edited,
+        "notify-authority",
+        json!({"content": "The number of records: 4,800"}),
+    )
+    .await;
+    assert_eq!(second["notifications"].as_array().unwrap().len(), 2);
+    assert_eq!(second["missing"], json!([]));
+    // Members do not close; admins and owners do.
+    let (status, _) = act(&app, &member, &second, "close", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let closed = done(&app, &owner, &second, "close", json!(null)).await;
+    assert_eq!(closed["status"], "closed");
+    assert!(closed["closed_at"].is_string());
+
+    // Decided not to notify: only after a no-risk assessment.
+    let harmless = create(&app, &member, breach("Encrypted stick", 3)).await;
+    let (status, problem) = act(
+        &app,
+        &member,
+        &harmless,
+        "decide-not-to-notify",
+        Some(json!({"reasoning": "Encrypted"})),
+    )
+    .await;
+    assert_refused(status, &problem, "risk", "assess the risk");
+    let assessed = done(
+        &app,
+        &member,
+        &harmless,
+        "assess",
+        json!({"risk": "no_risk", "reasoning": "AES-256, key safe"}),
+    )
+    .await;
+    let decided = done(
+        &app,
+        &member,
+        &assessed,
+        "decide-not-to-notify",
+        json!({"reasoning": "The data were encrypted with a key that stayed safe"}),
+    )
+    .await;
+    assert_eq!(decided["status"], "not_notified");
+    assert_eq!(
+        decided["not_notified"]["decided_by"],
+        member.user_id.as_str()
+    );
+    assert_eq!(decided["overdue"], false);
+    assert_eq!(decided["hours_left"], Value::Null);
+    let closed = done(&app, &owner, &decided, "close", json!(null)).await;
+    assert_eq!(closed["status"], "closed");
+
+    // A risk assessed as such is notified, not decided away.
+    let risky = create(&app, &member, breach("Risky", 3)).await;
+    let risky = done(
+        &app,
+        &member,
+        &risky,
+        "assess",
+        json!({"risk": "risk", "reasoning": "Contact data"}),
+    )
+    .await;
+    let (status, problem) = act(
+        &app,
+        &member,
+        &risky,
+        "decide-not-to-notify",
+        Some(json!({"reasoning": "We would rather not"})),
+    )
+    .await;
+    assert_refused(status, &problem, "risk", "Art. 33(1)");
+
+    // High risk: told to the subjects (Art. 34), or a ground recorded instead.
+    for (title, decision) in [
+        (
+            "Told",
+            json!({"decision": "communicated", "channel": "E-mail to each customer",
+                "content_reference": "DMS 2027/118"}),
+        ),
+        (
+            "Not told",
+            json!({"decision": "not_communicated", "ground": "disproportionate_effort",
+                "reasoning": "A public notice on the web site instead"}),
+        ),
+    ] {
+        let high = create(&app, &member, breach(title, 20)).await;
+        let high = done(
+            &app,
+            &member,
+            &high,
+            "assess",
+            json!({"risk": "high_risk", "reasoning": "Bank data"}),
+        )
+        .await;
+        let high = done(
+            &app,
+            &member,
+            &high,
+            "notify-authority",
+            json!({"content": "Initial"}),
+        )
+        .await;
+        let told = done(&app, &member, &high, "communicate-to-subjects", decision).await;
+        assert_eq!(told["missing"], json!([]), "{told}");
+        let (status, again) = act(
+            &app,
+            &member,
+            &told,
+            "communicate-to-subjects",
+            Some(
+                json!({"decision": "communicated", "channel": "Letter", "content_reference": "x"}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "recorded once: {again}");
+        let closed = done(&app, &owner, &told, "close", json!(null)).await;
+        assert_eq!(closed["status"], "closed");
+    }
+    // A decision's fields belong to it.
+    let other = create(&app, &member, breach("Mixed", 2)).await;
+    let (status, problem) = act(
+        &app,
+        &member,
+        &other,
+        "communicate-to-subjects",
+        Some(json!({"decision": "not_communicated", "channel": "E-mail"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(fields(&problem), ["channel", "ground", "reasoning"]);
+
+    // Every breach stays in the register (Art. 33(5)): there is no delete.
+    let path = format!("{BREACHES}/{}", other["id"].as_str().unwrap());
+    let (status, _, _) = app
+        .send(
+            Method::DELETE,
+            &path,
+            &owner,
+            other["version"].as_i64(),
+            None,
+        )
+        .await;
+    assert!(
+        status == StatusCode::METHOD_NOT_ALLOWED || status == StatusCode::NOT_FOUND,
+        "{status}"
+    );
+    let (status, _, _) = app.send(Method::GET, &path, &owner, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_notification_with_reasons_is_recorded_as_late() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Breach Late GmbH").await;
+    let late = create(&app, &owner, breach("Late", 100)).await;
+    let notified = done(
+        &app,
+        &owner,
+        &late,
+        "notify-authority",
+        json!({"content": "Initial notification",
+            "delay_reasons": "The processor told us only after 90 hours"}),
+    )
+    .await;
+    assert_eq!(notified["status"], "notified");
+    assert_eq!(notified["notified_in_time"], false);
+    assert_eq!(notified["overdue"], false, "decided, so no longer overdue");
+    assert_eq!(
+        notified["hours_late"], 29,
+        "28 hours and some seconds: {notified}"
+    );
+    assert_eq!(
+        notified["notifications"][0]["delay_reasons"],
+        "The processor told us only after 90 hours"
+    );
+    // The audit trail holds the notification.
+    let (status, events) = app
+        .get("/api/v1/audit-events?limit=100", &owner.access)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        events
+            .to_string()
+            .contains("personal_data_breach.authority_notified"),
+        "{events}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_sort_and_drills() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Breach Lists GmbH").await;
+    let overdue = create(&app, &owner, breach("Overdue", 75)).await;
+    let soon = create(&app, &owner, breach("Soon", 50)).await;
+    let fresh = create(&app, &owner, breach("Fresh", 1)).await;
+    let fresh = done(
+        &app,
+        &owner,
+        &fresh,
+        "assess",
+        json!({"risk": "high_risk", "reasoning": "Bank data"}),
+    )
+    .await;
+    done(
+        &app,
+        &owner,
+        &fresh,
+        "notify-authority",
+        json!({"content": "Initial"}),
+    )
+    .await;
+    let mut drill = breach("Drill", 80);
+    drill["drill"] = json!(true);
+    create(&app, &owner, drill).await;
+    let _ = (overdue, soon);
+
+    let titles = |query: &'static str| {
+        let app = &app;
+        let owner = &owner;
+        async move {
+            let (status, page) = app.get(&format!("{BREACHES}{query}"), &owner.access).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {page}");
+            (page["items"].as_array().unwrap().iter())
+                .map(|b| b["title"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(titles("?sort=due_on").await, ["Overdue", "Soon", "Fresh"]);
+    assert_eq!(titles("?sort=-due_on").await, ["Fresh", "Soon", "Overdue"]);
+    assert_eq!(titles("?drill=true").await, ["Drill"]);
+    assert_eq!(titles("?overdue=true").await, ["Overdue"]);
+    assert_eq!(titles("?overdue=true&drill=true").await, ["Drill"]);
+    assert_eq!(titles("?notified=true").await, ["Fresh"]);
+    assert_eq!(
+        titles("?notified=false&sort=name").await,
+        ["Overdue", "Soon"]
+    );
+    assert_eq!(titles("?risk=high_risk").await, ["Fresh"]);
+    assert_eq!(titles("?status=open&sort=name").await, ["Overdue", "Soon"]);
+    let (status, problem) = app
+        .get(&format!("{BREACHES}?risk=huge"), &owner.access)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+}
