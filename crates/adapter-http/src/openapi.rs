@@ -17,7 +17,7 @@ use crate::{dto, error, routes, state};
 #[openapi(
     info(
         title = "AURA-GDPR API",
-        description = "Multi-tenant GDPR compliance backend for small and medium companies and the consultants who serve them: the record of processing activities (Art. 30) with its completeness check and exports, processors and their agreements (Art. 28), policies with versions, data-subject requests on the legal clock (Art. 12), compliance tasks with reminders, an AI assistant grounded in the tenant's own register, and a tamper-evident audit trail; sign-up, sign-in, users and roles. Errors are RFC 9457 problem documents.",
+        description = "Multi-tenant GDPR compliance backend for small and medium companies and the consultants who serve them: the record of processing activities (Art. 30) with its completeness check and exports, processors and their agreements (Art. 28), policies with versions, data-subject requests on the legal clock (Art. 12), personal-data breaches on the 72-hour clock with their notification decisions (Art. 33, 34), compliance tasks with reminders, an AI assistant grounded in the tenant's own register, and a tamper-evident audit trail; sign-up, sign-in, users and roles. Errors are RFC 9457 problem documents.",
     ),
     components(schemas(
         error::Problem, error::ProblemField, state::SystemInfo, dto::Health,
