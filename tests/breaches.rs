@@ -494,3 +494,56 @@ async fn the_deadline_is_said_in_utc_and_in_the_organisations_zone() {
         berlin["authority_deadline_local"]
     );
 }
+
+/// Once the authority was notified, a corrected awareness time cannot make the record lie:
+/// not after the notification, and not so early that an on-time notification turns late
+/// without reasons for the delay. A correction that keeps it on time is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awareness_corrected_after_notification_keeps_article_33_1() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Breach Correction GmbH").await;
+    let created = create(&app, &owner, breach("Corrected", 10)).await;
+    let notified_at = OffsetDateTime::now_utc() - Duration::hours(2);
+    let notified = done(
+        &app,
+        &owner,
+        &created,
+        "notify-authority",
+        json!({"content": "Initial notification", "sent_at": rfc3339(notified_at)}),
+    )
+    .await;
+    assert_eq!(notified["notified_in_time"], true, "{notified}");
+    let id = notified["id"].as_str().unwrap();
+    let version = notified["version"].as_i64().unwrap();
+    let put = |aware: OffsetDateTime| {
+        let mut body = breach("Corrected", 0);
+        body["became_aware_at"] = json!(rfc3339(aware));
+        body
+    };
+    for (aware, rule) in [
+        (notified_at + Duration::hours(1), "first notified"),
+        (notified_at - Duration::hours(80), "reasons for the delay"),
+    ] {
+        let (status, _, problem) = app
+            .send(
+                Method::PUT,
+                &format!("{BREACHES}/{id}"),
+                &owner,
+                Some(version),
+                Some(put(aware)),
+            )
+            .await;
+        assert_refused(status, &problem, "became_aware_at", rule);
+    }
+    let (status, _, moved) = app
+        .send(
+            Method::PUT,
+            &format!("{BREACHES}/{id}"),
+            &owner,
+            Some(version),
+            Some(put(notified_at - Duration::hours(20))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["notified_in_time"], true, "{moved}");
+}

@@ -11,8 +11,10 @@ use aura_shared_kernel::{
     Clock, LocalInstant, TenantScope, TimeZoneName, TimeZones, ValidationErrors,
 };
 
+use time::OffsetDateTime;
+
 use crate::{
-    breach::{BreachFields, BreachState, Breaches, gaps},
+    breach::{BreachFields, BreachState, Breaches, NotificationPhase, gaps},
     clock::authority_deadline,
 };
 
@@ -75,6 +77,9 @@ impl RecordRules<Breaches> for BreachRules {
             },
         };
         let mut state = Self::derived(fields, state);
+        if let Some(first) = state.notifications.first() {
+            notified_awareness_holds(first, state.authority_deadline, fields)?;
+        }
         // Written on every write: a later change of the organisation's zone shows on the
         // breach's next write (the instant itself never changes).
         let zone = self
@@ -89,4 +94,30 @@ impl RecordRules<Breaches> for BreachRules {
         ));
         Ok(state)
     }
+}
+
+/// A correction of the awareness time once the authority was notified keeps the record
+/// true to Art. 33(1): the notification cannot come before the awareness it reports, and
+/// if the corrected deadline falls before the first phase, that phase must carry the
+/// reasons for the delay (record them by a phase first, or keep the time).
+fn notified_awareness_holds(
+    first: &NotificationPhase,
+    deadline: OffsetDateTime,
+    fields: &BreachFields,
+) -> Result<(), UseCaseError> {
+    if fields.became_aware_at > first.sent_at {
+        return Err(ValidationErrors::single(
+            "became_aware_at",
+            "cannot be after the authority was first notified of the breach",
+        )
+        .into());
+    }
+    if first.sent_at > deadline && first.delay_reasons.is_none() {
+        return Err(ValidationErrors::single(
+            "became_aware_at",
+            "Art. 33(1) GDPR: with this awareness time the notification came after 72 hours, and it carries no reasons for the delay",
+        )
+        .into());
+    }
+    Ok(())
 }
