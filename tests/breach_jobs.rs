@@ -132,6 +132,8 @@ impl World {
             Arc::new(records),
             Arc::new(BreachRules {
                 clock: clock.clone(),
+                organisation: Arc::new(pg.clone()),
+                zones: Arc::new(aura_adapter_holidays::IanaTimeZones::new()),
             }),
             Arc::new(pg.clone()),
             clock.clone(),

@@ -444,3 +444,106 @@ async fn filters_sort_and_drills() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
 }
+
+/// The deadline is an instant, said in UTC and in the organisation's time zone: a Berlin
+/// organisation aware at 01:30 on the Friday before the spring change (CET, +01:00) must
+/// notify by 02:30 CEST on the Monday — 72 real hours, 73 on the wall clock. A UTC
+/// organisation sees the same instant in UTC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_is_said_in_utc_and_in_the_organisations_zone() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Zeitzone GmbH").await;
+    let mut body = breach("Lost backup tape", 0);
+    body["became_aware_at"] = json!("2026-03-27T01:30:00+01:00");
+
+    // No profile yet: UTC.
+    let utc = create(&app, &owner, body.clone()).await;
+    assert_eq!(utc["authority_deadline"], "2026-03-30T00:30:00Z", "{utc}");
+    assert_eq!(
+        utc["authority_deadline_local"],
+        json!({"utc": "2026-03-30T00:30:00Z", "local": "2026-03-30T00:30:00Z", "zone": "UTC"})
+    );
+
+    let (status, _, saved) = app
+        .send(
+            Method::PUT,
+            "/api/v1/organisation",
+            &owner,
+            Some(0),
+            Some(json!({"legal_name": "Zeitzone GmbH", "country": "DE", "time_zone": "Europe/Berlin"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let berlin = create(&app, &owner, body).await;
+    assert_eq!(
+        berlin["authority_deadline"], "2026-03-30T00:30:00Z",
+        "{berlin}"
+    );
+    assert_eq!(
+        berlin["authority_deadline_local"],
+        json!({"utc": "2026-03-30T00:30:00Z", "local": "2026-03-30T02:30:00+02:00", "zone": "Europe/Berlin"})
+    );
+    // Read back, the same.
+    let id = berlin["id"].as_str().unwrap();
+    let (status, _, read) = app
+        .send(Method::GET, &format!("{BREACHES}/{id}"), &owner, None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        read["authority_deadline_local"],
+        berlin["authority_deadline_local"]
+    );
+}
+
+/// Once the authority was notified, a corrected awareness time cannot make the record lie:
+/// not after the notification, and not so early that an on-time notification turns late
+/// without reasons for the delay. A correction that keeps it on time is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awareness_corrected_after_notification_keeps_article_33_1() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Breach Correction GmbH").await;
+    let created = create(&app, &owner, breach("Corrected", 10)).await;
+    let notified_at = OffsetDateTime::now_utc() - Duration::hours(2);
+    let notified = done(
+        &app,
+        &owner,
+        &created,
+        "notify-authority",
+        json!({"content": "Initial notification", "sent_at": rfc3339(notified_at)}),
+    )
+    .await;
+    assert_eq!(notified["notified_in_time"], true, "{notified}");
+    let id = notified["id"].as_str().unwrap();
+    let version = notified["version"].as_i64().unwrap();
+    let put = |aware: OffsetDateTime| {
+        let mut body = breach("Corrected", 0);
+        body["became_aware_at"] = json!(rfc3339(aware));
+        body
+    };
+    for (aware, rule) in [
+        (notified_at + Duration::hours(1), "first notified"),
+        (notified_at - Duration::hours(80), "reasons for the delay"),
+    ] {
+        let (status, _, problem) = app
+            .send(
+                Method::PUT,
+                &format!("{BREACHES}/{id}"),
+                &owner,
+                Some(version),
+                Some(put(aware)),
+            )
+            .await;
+        assert_refused(status, &problem, "became_aware_at", rule);
+    }
+    let (status, _, moved) = app
+        .send(
+            Method::PUT,
+            &format!("{BREACHES}/{id}"),
+            &owner,
+            Some(version),
+            Some(put(notified_at - Duration::hours(20))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["notified_in_time"], true, "{moved}");
+}

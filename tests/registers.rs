@@ -38,6 +38,83 @@ fn activity(name: &str, processors: &[&str]) -> Value {
     })
 }
 
+/// The organisation's IANA time zone: UTC until set, checked against the compiled-in
+/// database (422 naming `time_zone`), kept in the database's spelling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organisation_time_zone_is_checked_and_round_trips() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Zoned GmbH").await;
+    let put = |version: i64, body: Value| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            send(
+                app,
+                Method::PUT,
+                "/api/v1/organisation",
+                owner,
+                Some(version),
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    let (status, _, saved) = put(0, json!({"legal_name": "Zoned GmbH"})).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["profile"]["time_zone"], "UTC");
+
+    for zone in [
+        json!("Mars/Olympus_Mons"),
+        json!("CEST"),
+        json!("+02:00"),
+        json!(""),
+    ] {
+        let (status, _, problem) =
+            put(1, json!({"legal_name": "Zoned GmbH", "time_zone": zone})).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{zone}: {problem}"
+        );
+        assert_eq!(
+            problem["errors"][0]["field"], "time_zone",
+            "{zone}: {problem}"
+        );
+    }
+    let (status, _, problem) = put(1, json!({"legal_name": "Zoned GmbH", "time_zone": 2})).await;
+    assert!(status.is_client_error(), "{status}: {problem}");
+    assert!(problem.to_string().contains("time_zone"), "{problem}");
+
+    let (status, etag, saved) = put(
+        1,
+        json!({"legal_name": "Zoned GmbH", "country": "DE", "time_zone": "europe/berlin"}),
+    )
+    .await;
+    assert_eq!(
+        (status, etag.as_deref()),
+        (StatusCode::OK, Some("\"2\"")),
+        "{saved}"
+    );
+    assert_eq!(saved["profile"]["time_zone"], "Europe/Berlin");
+    let (status, _, read) = send(
+        &app,
+        Method::GET,
+        "/api/v1/organisation",
+        &owner,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read["profile"]["time_zone"], "Europe/Berlin");
+    assert_eq!(read["profile"]["country"], "DE");
+
+    // Sent back as read, it saves unchanged.
+    let (status, _, again) = put(2, read["profile"].clone()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["profile"], read["profile"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registers_work_end_to_end() {
     let app = TestApp::spawn().await;

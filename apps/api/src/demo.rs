@@ -69,7 +69,9 @@ pub async fn seed(
         "DEMO MODE: no DATABASE_URL set, everything lives in memory and is lost at exit"
     );
     // Signed in already: the member's access token, to paste into /docs' "Authorize".
-    // Printed on the terminal only (never logged), for a throw-away in-memory tenant.
+    // Written to stderr with the banner, not through the log, and only in demo mode: a
+    // throw-away in-memory tenant whose password is printed anyway (where stderr is
+    // collected as a log, as in a container, the token is as public as that password).
     let signed_in = identity
         .sign_in
         .login(

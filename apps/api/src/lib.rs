@@ -20,7 +20,7 @@ use aura_adapter_crypto::{
     AesGcmPersonalDataSeal, BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets,
     Sha256ChainHasher,
 };
-use aura_adapter_holidays::EuPublicHolidays;
+use aura_adapter_holidays::{EuPublicHolidays, IanaTimeZones};
 use aura_adapter_http::{
     ApiState, EdgeConfig, Readiness, SystemInfo,
     metrics::{MetricsAccess, MetricsEndpoint, PoolGauges, PoolProbe},
@@ -131,6 +131,7 @@ impl Stores {
             members: Arc::new(TenantMembers(self.users.clone())),
             audit: self.audit.clone(),
             clock,
+            time_zones: Arc::new(IanaTimeZones::new()),
         }
     }
 
@@ -186,6 +187,8 @@ impl Stores {
         };
         let rules = BreachRules {
             clock: clock.clone(),
+            organisation: self.organisation.clone(),
+            zones: Arc::new(IanaTimeZones::new()),
         };
         let records = RecordUseCases::new(
             Arc::new(store),
@@ -430,11 +433,13 @@ impl Application {
         let registers = stores.registers(clock.clone());
         let tasks = stores.tasks(clock.clone(), &settings.worker);
         let requests = stores.requests(clock.clone(), &settings.worker);
+        let breaches = stores.breaches(clock.clone(), &settings.worker);
         if demo {
             let company = demo::CompanyServices {
                 registers: &registers,
                 tasks: &tasks,
                 requests: &requests,
+                breaches: &breaches,
             };
             demo::seed(&identity, &company, clock.now()).await?;
         }
@@ -442,7 +447,7 @@ impl Application {
             registers,
             tasks,
             requests,
-            breaches: stores.breaches(clock.clone(), &settings.worker),
+            breaches,
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -597,6 +602,7 @@ pub struct Platform {
     pub registers: Registers,
     pub tasks: TaskService,
     pub requests: RequestCases,
+    pub breaches: BreachCases,
     /// The queue, for `aura jobs`.
     pub jobs: Arc<dyn JobQueue>,
     /// The background worker, for `aura worker`.
@@ -623,6 +629,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let registers = stores.registers(clock.clone());
     let tasks = stores.tasks(clock.clone(), &settings.worker);
     let requests = stores.requests(clock.clone(), &settings.worker);
+    let breaches = stores.breaches(clock.clone(), &settings.worker);
     let direct_mailer = build_mailer(settings)?;
     let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), &settings.worker)?);
     let jobs = stores.jobs.clone();
@@ -650,6 +657,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         registers,
         tasks,
         requests,
+        breaches,
         jobs,
         worker,
     })

@@ -564,6 +564,7 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
         registers: &platform.registers,
         tasks: &platform.tasks,
         requests: &platform.requests,
+        breaches: &platform.breaches,
     };
     let existing = identity.admin.list_tenants(system).await?;
     let password = Password::new_checked(DEMO_PASSWORD, "password", None)?;

@@ -11,12 +11,17 @@
 //! and Luxembourg's replacement days owed by employers, Spain's regional Monday moves).
 //! Countries outside the EU-27 have no national holidays here: weekends and the tenant's own
 //! days close their calendar.
+//!
+//! The crate is the calendar adapter: it also holds the IANA time zones behind the shared
+//! kernel's `TimeZones` port (`zones.rs`, [`IanaTimeZones`]: jiff's copy of the database
+//! compiled in; the system's zone files are never read).
 
 #[cfg(feature = "test-support")]
 pub mod acceptance;
 mod countries;
 mod easter;
 mod rule;
+mod zones;
 
 use aura_gdpr_registers::CountryCode;
 use aura_requests::{PublicHolidays, is_weekend};
@@ -24,6 +29,7 @@ use time::Date;
 
 pub use countries::EU27;
 pub use easter::{orthodox_easter, western_easter};
+pub use zones::IanaTimeZones;
 
 /// One public holiday of a country in a year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use crate::{dto, error, routes, state};
 #[openapi(
     info(
         title = "AURA-GDPR API",
-        description = "Multi-tenant GDPR compliance backend for small and medium companies and the consultants who serve them: the record of processing activities (Art. 30) with its completeness check and exports, processors and their agreements (Art. 28), policies with versions, data-subject requests on the legal clock (Art. 12), compliance tasks with reminders, an AI assistant grounded in the tenant's own register, and a tamper-evident audit trail; sign-up, sign-in, users and roles. Errors are RFC 9457 problem documents.",
+        description = "Multi-tenant GDPR compliance backend for small and medium companies and the consultants who serve them: the record of processing activities (Art. 30) with its completeness check and exports, processors and their agreements (Art. 28), policies with versions, data-subject requests on the legal clock (Art. 12), personal-data breaches on the 72-hour clock with their notification decisions (Art. 33, 34), compliance tasks with reminders, an AI assistant grounded in the tenant's own register, and a tamper-evident audit trail; sign-up, sign-in, users and roles. Errors are RFC 9457 problem documents.",
     ),
     components(schemas(
         error::Problem, error::ProblemField, state::SystemInfo, dto::Health,
@@ -419,5 +419,19 @@ mod tests {
             }
         }
         assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// The organisation's time zone: a string with an example, optional in a request
+    /// (default UTC).
+    #[test]
+    fn the_organisation_time_zone_is_a_typed_optional_field_with_an_example() {
+        let doc = serde_json::to_value(super::document()).expect("the document serializes");
+        let profile = &doc["components"]["schemas"]["OrganisationProfileBody"];
+        let zone = &profile["properties"]["time_zone"];
+        assert_eq!(zone["type"], "string", "{zone}");
+        assert_eq!(zone["examples"][0], "Europe/Berlin", "{zone}");
+        let required = profile["required"].as_array().expect("required");
+        assert!(!required.iter().any(|r| r == "time_zone"), "{required:?}");
+        assert_eq!(profile["example"]["time_zone"], "Europe/Berlin");
     }
 }

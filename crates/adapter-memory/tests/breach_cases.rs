@@ -39,6 +39,8 @@ impl World {
             stores.breaches.clone(),
             Arc::new(BreachRules {
                 clock: clock.clone(),
+                organisation: Arc::new(store.clone()),
+                zones: Arc::new(aura_adapter_holidays::IanaTimeZones::new()),
             }),
             stores.audit.clone(),
             clock.clone(),

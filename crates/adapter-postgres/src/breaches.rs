@@ -8,7 +8,7 @@ use aura_breaches::{
     NotNotifiedDecision, NotificationPhase, RiskAssessment, SubjectCommunication, breach::due_on,
 };
 use aura_records::{Id, RecordStore};
-use aura_shared_kernel::{StoreError, TenantId, UserId};
+use aura_shared_kernel::{LocalInstant, StoreError, TenantId, UserId};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,10 @@ struct BreachDetails {
     closed_by: Option<Uuid>,
     /// What the record lacked when written (the domain derives it on every write).
     missing: Vec<BreachGap>,
+    /// The deadline in the organisation's zone when written; absent in rows written
+    /// before it was derived.
+    #[serde(default)]
+    authority_deadline_local: Option<LocalInstant>,
 }
 
 const SHAPE: u16 = 1;
@@ -118,6 +122,7 @@ fn row_of(breach: &Breach) -> Result<BreachRow, StoreError> {
         communication: d.communication.clone(),
         closed_by: d.closed_by.map(|u| u.as_uuid()),
         missing: d.missing.clone(),
+        authority_deadline_local: d.authority_deadline_local.clone(),
     };
     Ok(BreachRow {
         tenant_id: breach.tenant_id.as_uuid(),
@@ -178,6 +183,7 @@ fn breach_from(row: BreachRow) -> Result<Breach, StoreError> {
     let state = BreachState {
         status: stored_enum::<BreachStatus>(&c.status, "stored breach status")?,
         authority_deadline: c.authority_deadline,
+        authority_deadline_local: details.authority_deadline_local,
         risk: details.risk,
         notifications: details.notifications,
         not_notified: details.not_notified,

@@ -8,7 +8,7 @@ use aura_gdpr_registers::{
     text::{TextRule, iso_date, optional_text, text, text_list},
 };
 use aura_records::{Id, Record, RecordActions, RecordKind, Reference, Workflow};
-use aura_shared_kernel::{UserId, ValidationErrors};
+use aura_shared_kernel::{LocalInstant, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -333,6 +333,9 @@ pub struct BreachState {
     /// `became_aware_at + 72 h` (Art. 33(1)), an instant.
     #[serde(with = "time::serde::rfc3339")]
     pub authority_deadline: OffsetDateTime,
+    /// The deadline in the organisation's time zone, as of the breach's last write.
+    #[serde(default)]
+    pub authority_deadline_local: Option<LocalInstant>,
     pub risk: Option<RiskAssessment>,
     pub notifications: Vec<NotificationPhase>,
     pub not_notified: Option<NotNotifiedDecision>,
@@ -350,6 +353,7 @@ impl Default for BreachState {
         Self {
             status: BreachStatus::Open,
             authority_deadline: OffsetDateTime::UNIX_EPOCH,
+            authority_deadline_local: None,
             risk: None,
             notifications: Vec::new(),
             not_notified: None,

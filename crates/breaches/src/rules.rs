@@ -1,20 +1,29 @@
 //! The rules a breach's writes follow beyond its own fields: awareness is not in the
-//! future, and the derived values (the authority deadline, what the record still lacks)
-//! follow the fields and the decisions on every write.
+//! future, and the derived values (the authority deadline — also in the organisation's
+//! time zone —, what the record still lacks) follow the fields and the decisions on every
+//! write.
 
 use std::sync::Arc;
 
+use aura_gdpr_registers::ports::OrganisationRepository;
 use aura_records::{Id, Record, RecordRules, UseCaseError};
-use aura_shared_kernel::{Clock, TenantScope, ValidationErrors};
+use aura_shared_kernel::{
+    Clock, LocalInstant, TenantScope, TimeZoneName, TimeZones, ValidationErrors,
+};
+
+use time::OffsetDateTime;
 
 use crate::{
-    breach::{BreachFields, BreachState, Breaches, gaps},
+    breach::{BreachFields, BreachState, Breaches, NotificationPhase, gaps},
     clock::authority_deadline,
 };
 
-/// The breaches' [`RecordRules`]: the clock says what "the future" is.
+/// The breaches' [`RecordRules`]: the clock says what "the future" is; the organisation
+/// profile's time zone and the zone database say the deadline in local time.
 pub struct BreachRules {
     pub clock: Arc<dyn Clock>,
+    pub organisation: Arc<dyn OrganisationRepository>,
+    pub zones: Arc<dyn TimeZones>,
 }
 
 impl BreachRules {
@@ -67,6 +76,48 @@ impl RecordRules<Breaches> for BreachRules {
                 ..BreachState::default()
             },
         };
-        Ok(Self::derived(fields, state))
+        let mut state = Self::derived(fields, state);
+        if let Some(first) = state.notifications.first() {
+            notified_awareness_holds(first, state.authority_deadline, fields)?;
+        }
+        // Written on every write: a later change of the organisation's zone shows on the
+        // breach's next write (the instant itself never changes).
+        let zone = self
+            .organisation
+            .get(scope)
+            .await?
+            .map_or_else(TimeZoneName::utc, |stored| stored.profile.time_zone);
+        state.authority_deadline_local = Some(LocalInstant::new(
+            state.authority_deadline,
+            &zone,
+            self.zones.as_ref(),
+        ));
+        Ok(state)
     }
+}
+
+/// A correction of the awareness time once the authority was notified keeps the record
+/// true to Art. 33(1): the notification cannot come before the awareness it reports, and
+/// if the corrected deadline falls before the first phase, that phase must carry the
+/// reasons for the delay (record them by a phase first, or keep the time).
+fn notified_awareness_holds(
+    first: &NotificationPhase,
+    deadline: OffsetDateTime,
+    fields: &BreachFields,
+) -> Result<(), UseCaseError> {
+    if fields.became_aware_at > first.sent_at {
+        return Err(ValidationErrors::single(
+            "became_aware_at",
+            "cannot be after the authority was first notified of the breach",
+        )
+        .into());
+    }
+    if first.sent_at > deadline && first.delay_reasons.is_none() {
+        return Err(ValidationErrors::single(
+            "became_aware_at",
+            "Art. 33(1) GDPR: with this awareness time the notification came after 72 hours, and it carries no reasons for the delay",
+        )
+        .into());
+    }
+    Ok(())
 }

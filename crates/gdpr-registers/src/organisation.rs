@@ -1,6 +1,6 @@
 //! The controller's own details: Art. 30(1)(a) and the heading of both records.
 
-use aura_shared_kernel::ValidationErrors;
+use aura_shared_kernel::{TimeZoneName, TimeZones, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -66,6 +66,10 @@ pub struct OrganisationProfile {
     /// clocks (a data-subject request's due date).
     #[serde(default)]
     pub country: Option<CountryCode>,
+    /// The organisation's IANA time zone (default `UTC`): deadlines are instants, and the
+    /// answers say them in UTC and in this zone (a breach's Art. 33(1) deadline).
+    #[serde(default)]
+    pub time_zone: TimeZoneName,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
     pub dpo: Option<Contact>,
@@ -99,9 +103,12 @@ fn optional_email(field: &str, raw: Option<&str>) -> Result<Option<String>, Vali
 }
 
 impl OrganisationProfile {
-    pub fn validated(self) -> Result<Self, ValidationErrors> {
+    /// The profile with every field checked; the time zone must be in `zones` and is kept
+    /// in the database's spelling.
+    pub fn validated(self, zones: &dyn TimeZones) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let legal_name = errors.collect(text("legal_name", &self.legal_name, TextRule::line(300)));
+        let time_zone = errors.collect(self.time_zone.checked("time_zone", zones));
         let address = errors.collect(optional_text(
             "address",
             self.address.as_deref(),
@@ -149,6 +156,7 @@ impl OrganisationProfile {
             legal_name: legal_name.unwrap_or_default(),
             address: address.flatten(),
             country: self.country,
+            time_zone: time_zone.unwrap_or_default(),
             contact_email: contact_email.flatten(),
             contact_phone: contact_phone.flatten(),
             dpo,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aura_audit::{AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited};
 use aura_records::{Id, NoRules, RecordRules, RecordStore, RecordUseCases, Source, at_version};
-use aura_shared_kernel::{Clock, Permission, TenantScope, ValidationErrors};
+use aura_shared_kernel::{Clock, Permission, TenantScope, TimeZones, ValidationErrors};
 use time::{Date, Duration, Month};
 
 use crate::{
@@ -33,6 +33,8 @@ pub struct RegisterPorts {
     pub members: Arc<dyn Members>,
     pub audit: Arc<dyn AuditLog>,
     pub clock: Arc<dyn Clock>,
+    /// The zone database the organisation's time zone is checked against.
+    pub time_zones: Arc<dyn TimeZones>,
 }
 
 #[derive(Clone)]
@@ -117,7 +119,7 @@ impl Registers {
         ctx: &RequestContext,
     ) -> Result<StoredOrganisation, RegistersError> {
         self.require(scope, Permission::WriteRecords, ctx).await?;
-        let profile = profile.validated()?;
+        let profile = profile.validated(self.ports.time_zones.as_ref())?;
         let before = self.ports.organisation.get(scope).await?;
         let current = before.as_ref().map_or(0, |s| s.version);
         at_version(current, expected_version)?;

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aura_gdpr_registers::*;
-use aura_shared_kernel::TenantId;
+use aura_shared_kernel::{TenantId, TimeZoneName};
 use time::{OffsetDateTime, macros::date};
 
 fn organisation() -> OrganisationProfile {
@@ -11,6 +11,7 @@ fn organisation() -> OrganisationProfile {
         legal_name: "Müller & Söhne GmbH".into(),
         address: Some("Hauptstraße 1, 10115 Berlin".into()),
         country: None,
+        time_zone: TimeZoneName::default(),
         contact_email: Some("datenschutz@mueller.example".into()),
         contact_phone: None,
         dpo: Some(Contact {

@@ -488,6 +488,7 @@ impl RegisterStores {
             members,
             audit: self.audit.clone(),
             clock: self.clock().clone(),
+            time_zones: Arc::new(aura_adapter_holidays::IanaTimeZones::new()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The shared kernel every domain builds on: tenants, users' ids, roles and the
 //! permission matrix, the scopes that every tenant-owned read or write must carry, the
-//! clock, validation errors, store errors (with their typed conflicts) and pages.
+//! clock, time zones (the `TimeZones` port, an instant said in UTC and in local time),
+//! validation errors, store errors (with their typed conflicts) and pages.
 //!
 //! Pure domain crate: no framework, driver or crypto dependency (a tidy test enforces it).
 //! Write ports live in the crates that own the use cases (they also take audit events).
@@ -14,6 +15,7 @@ mod scope;
 mod seal;
 mod store;
 mod tenant;
+mod zone;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{FieldError, Forbidden, ValidationErrors};
@@ -24,3 +26,4 @@ pub use scope::{Principal, SystemScope, TenantScope};
 pub use seal::{PersonalDataSeal, SealFailed};
 pub use store::{Conflict, StoreError};
 pub use tenant::{SubscriptionTier, Tenant, TenantName, TenantSettings, TenantSlug};
+pub use zone::{LocalInstant, TimeZoneName, TimeZones};

@@ -1,5 +1,6 @@
 //! The demo tenant's company (`company.json`): an organisation profile, processors,
-//! processing activities, policies with versions, tasks and a data-subject request, written
+//! processing activities, policies with versions, tasks, a data-subject request and a
+//! breach drill, written
 //! through the use cases as a user would write them (validation, audit events, reminders),
 //! so every list, export, completeness figure and assistant answer has something to show.
 //!
@@ -12,6 +13,7 @@
 use std::collections::HashMap;
 
 use aura_audit::RequestContext;
+use aura_breaches::BreachCases;
 use aura_gdpr_registers::{OrganisationProfile, Registers, VersionStatus};
 use aura_requests::RequestCases;
 use aura_shared_kernel::{Role, TenantScope, UserId};
@@ -27,6 +29,7 @@ pub struct CompanyServices<'a> {
     pub registers: &'a Registers,
     pub tasks: &'a TaskService,
     pub requests: &'a RequestCases,
+    pub breaches: &'a BreachCases,
 }
 
 /// What the data file names: the demo users by role and the records written so far.
@@ -201,6 +204,15 @@ pub async fn seed(
             .await
             .map_err(|e| failed("task", &e))?;
     }
+    for entry in section("breaches") {
+        let (fields, _, _) = names.fields(&entry, "")?;
+        services
+            .breaches
+            .records()
+            .create(scope, fields, None, &ctx)
+            .await
+            .map_err(|e| failed("breach", &e))?;
+    }
     for entry in section("requests") {
         let (fields, _, _) = names.fields(&entry, "")?;
         services
@@ -283,6 +295,9 @@ mod tests {
         }
         for entry in file["tasks"].as_array().unwrap() {
             let _: (aura_tasks::TaskFields, _, _) = names.fields(entry, "").unwrap();
+        }
+        for entry in file["breaches"].as_array().unwrap() {
+            let _: (aura_breaches::BreachFields, _, _) = names.fields(entry, "").unwrap();
         }
         for entry in file["requests"].as_array().unwrap() {
             let _: (aura_requests::request::RequestFields, _, _) = names.fields(entry, "").unwrap();

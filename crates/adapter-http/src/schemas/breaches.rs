@@ -7,14 +7,14 @@ use aura_breaches::{
 };
 use aura_gdpr_registers::text::iso_date;
 use aura_records::Id;
-use aura_shared_kernel::UserId;
+use aura_shared_kernel::{LocalInstant, TimeZoneName, UserId};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    one_of, one_of_or_null,
+    LocalInstantBody, one_of, one_of_or_null,
     record::{RecordBodies, RecordBody, RecordList},
 };
 
@@ -257,6 +257,9 @@ pub struct BreachStateBody {
     /// `became_aware_at` + 72 hours of absolute time (Art. 33(1)), in UTC.
     #[serde(with = "time::serde::rfc3339")]
     pub authority_deadline: OffsetDateTime,
+    /// The same deadline in UTC and in the organisation profile's `time_zone` (as of the
+    /// breach's last write).
+    pub authority_deadline_local: LocalInstantBody,
     /// Whole hours left before the deadline: now while the authority decision is open,
     /// at the first notification once notified; `null` when late or decided not to notify.
     pub hours_left: Option<i64>,
@@ -298,6 +301,17 @@ impl BreachStateBody {
             overdue: s.overdue_at(now),
             notified_in_time: s.notified_in_time(),
             status: s.status,
+            authority_deadline_local: s
+                .authority_deadline_local
+                .unwrap_or_else(|| {
+                    let utc = s.authority_deadline.to_offset(time::UtcOffset::UTC);
+                    LocalInstant {
+                        utc,
+                        local: utc,
+                        zone: TimeZoneName::utc(),
+                    }
+                })
+                .into(),
             authority_deadline: s.authority_deadline,
             hours_left,
             hours_late,

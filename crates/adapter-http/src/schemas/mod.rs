@@ -78,6 +78,45 @@ pub(crate) fn optional_country_code() -> Object {
     country(true)
 }
 
+/// The name of a zone of the IANA time zone database (any case in, the database's
+/// spelling out).
+pub(crate) fn time_zone() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .description(Some(
+            "IANA time zone name, e.g. Europe/Berlin or UTC (the default); an unknown name is 422",
+        ))
+        .examples(["Europe/Berlin"])
+        .build()
+}
+
+/// One instant said twice: in UTC and in the organisation's time zone (the same instant,
+/// written with the zone's offset then), e.g. a breach's Art. 33(1) deadline.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"utc": "2026-03-30T00:30:00Z", "local": "2026-03-30T02:30:00+02:00", "zone": "Europe/Berlin"}))]
+pub struct LocalInstantBody {
+    #[serde(with = "time::serde::rfc3339")]
+    pub utc: time::OffsetDateTime,
+    /// The same instant in the zone's local time, with the zone's offset at that instant.
+    #[serde(with = "time::serde::rfc3339")]
+    pub local: time::OffsetDateTime,
+    /// The organisation profile's `time_zone` (IANA name).
+    #[schema(schema_with = time_zone)]
+    pub zone: aura_shared_kernel::TimeZoneName,
+}
+
+impl From<aura_shared_kernel::LocalInstant> for LocalInstantBody {
+    fn from(i: aura_shared_kernel::LocalInstant) -> Self {
+        Self {
+            utc: i.utc,
+            local: i.local,
+            zone: i.zone,
+        }
+    }
+}
+
 /// The public keys that verify access tokens (RFC 7517 JWK set), as the key store
 /// publishes them.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

@@ -12,7 +12,7 @@ use aura_gdpr_registers::{
     RegisterExport, StoredOrganisation, Transfer, TransferMechanism, VersionStatus,
 };
 use aura_records::Id;
-use aura_shared_kernel::UserId;
+use aura_shared_kernel::{TimeZoneName, UserId};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::{
     country_code, one_of, one_of_or_null, optional_country_code,
     record::{RecordBodies, RecordBody, RecordList},
+    time_zone,
 };
 
 // ------------------------------------------------------------------ organisation
@@ -69,7 +70,7 @@ pub struct JointControllerBody {
 /// The organisation profile (controller details, Art. 30(1)(a)).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"legal_name": "Acme GmbH", "address": "Hauptstraße 1, Berlin", "contact_email": "privacy@acme.example", "dpo": {"name": "Jana Schmidt", "email": "dpo@acme.example"}}))]
+#[schema(example = json!({"legal_name": "Acme GmbH", "address": "Hauptstraße 1, Berlin", "country": "DE", "time_zone": "Europe/Berlin", "contact_email": "privacy@acme.example", "dpo": {"name": "Jana Schmidt", "email": "dpo@acme.example"}}))]
 pub struct OrganisationProfileBody {
     pub legal_name: String,
     pub address: Option<String>,
@@ -78,6 +79,11 @@ pub struct OrganisationProfileBody {
     #[serde(default)]
     #[schema(schema_with = optional_country_code)]
     pub country: Option<CountryCode>,
+    /// The organisation's time zone (default `UTC`): deadlines are instants, and the
+    /// answers say them in UTC and in this zone.
+    #[serde(default)]
+    #[schema(schema_with = time_zone)]
+    pub time_zone: TimeZoneName,
     #[schema(format = Email)]
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
@@ -95,6 +101,7 @@ impl From<OrganisationProfileBody> for OrganisationProfile {
             legal_name: b.legal_name,
             address: b.address,
             country: b.country,
+            time_zone: b.time_zone,
             contact_email: b.contact_email,
             contact_phone: b.contact_phone,
             dpo: b.dpo.map(Into::into),
@@ -118,6 +125,7 @@ impl From<OrganisationProfile> for OrganisationProfileBody {
             legal_name: p.legal_name,
             address: p.address,
             country: p.country,
+            time_zone: p.time_zone,
             contact_email: p.contact_email,
             contact_phone: p.contact_phone,
             dpo: p.dpo.map(Into::into),

@@ -7,7 +7,7 @@ use aura_gdpr_registers::{
     Contact, CountryCode, JointController, OrganisationProfile, StoredOrganisation,
     ports::OrganisationRepository,
 };
-use aura_shared_kernel::{Conflict, StoreError, TenantScope};
+use aura_shared_kernel::{Conflict, StoreError, TenantScope, TimeZoneName};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,9 @@ struct StoredProfile {
     address: Option<String>,
     #[serde(default)]
     country: Option<CountryCode>,
+    /// Absent in rows written before the profile had a time zone: UTC.
+    #[serde(default)]
+    time_zone: TimeZoneName,
     contact_email: Option<String>,
     contact_phone: Option<String>,
     dpo: Option<StoredContact>,
@@ -89,6 +92,7 @@ impl From<&OrganisationProfile> for StoredProfile {
             legal_name: p.legal_name.clone(),
             address: p.address.clone(),
             country: p.country,
+            time_zone: p.time_zone.clone(),
             contact_email: p.contact_email.clone(),
             contact_phone: p.contact_phone.clone(),
             dpo: p.dpo.as_ref().map(Into::into),
@@ -112,6 +116,7 @@ impl From<StoredProfile> for OrganisationProfile {
             legal_name: p.legal_name,
             address: p.address,
             country: p.country,
+            time_zone: p.time_zone,
             contact_email: p.contact_email,
             contact_phone: p.contact_phone,
             dpo: p.dpo.map(Into::into),

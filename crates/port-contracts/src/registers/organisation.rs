@@ -2,7 +2,7 @@
 //! replaced at the version read.
 
 use aura_gdpr_registers::{Contact, CountryCode, JointController, OrganisationProfile, actions};
-use aura_shared_kernel::{Conflict, StoreError};
+use aura_shared_kernel::{Conflict, StoreError, TimeZoneName};
 
 use crate::{
     RegisterStores,
@@ -18,6 +18,7 @@ pub fn profile(legal_name: &str) -> OrganisationProfile {
         legal_name: legal_name.to_owned(),
         address: Some("Hauptstraße 1\n10115 Berlin\nGermany".to_owned()),
         country: CountryCode::parse("country", "DE").ok(),
+        time_zone: TimeZoneName::unchecked("Europe/Berlin"),
         contact_email: Some("privacy@acme.example".to_owned()),
         contact_phone: Some("+49 30 1234567".to_owned()),
         dpo: Some(Contact {
@@ -38,7 +39,7 @@ pub fn profile(legal_name: &str) -> OrganisationProfile {
             responsibilities: Some("Group-wide HR information system".to_owned()),
         }],
     }
-    .validated()
+    .validated(&aura_adapter_holidays::IanaTimeZones::new())
     .expect("a complete profile is valid")
 }
 
