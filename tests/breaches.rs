@@ -386,6 +386,12 @@ async fn a_late_notification_with_reasons_is_recorded_as_late() {
             .contains("personal_data_breach.authority_notified"),
         "{events}"
     );
+    // The free texts may name people: their audit events say they changed, not what
+    // they say (audit rows are never erased).
+    assert!(
+        !events.to_string().contains("unencrypted laptop"),
+        "the description is in the audit trail: {events}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

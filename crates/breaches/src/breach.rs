@@ -111,7 +111,7 @@ impl BreachGap {
 }
 
 /// The GDPR applies from 25 May 2018 (Art. 99(2)): no breach under it was known before.
-pub const GDPR_APPLIES_FROM: OffsetDateTime = time::macros::datetime!(2018-05-25 00:00 -12:00);
+pub use aura_gdpr_registers::GDPR_APPLIES_FROM;
 
 /// Far enough from the calendar's end that the deadline stays representable.
 pub const LAST_AWARENESS: OffsetDateTime = time::macros::datetime!(9000-01-01 00:00 UTC);
@@ -479,6 +479,10 @@ impl RecordKind for Breaches {
         deleted: AuditAction::known("personal_data_breach.deleted"),
     };
     const LABEL_FIELD: &'static str = "title";
+    /// The free texts: what happened, how it was found, its consequences and the measures
+    /// often name the people concerned (audit rows are never erased).
+    const PERSONAL_FIELDS: &'static [&'static str] =
+        &["description", "discovery", "consequences", "measures"];
     type Fields = BreachFields;
     type Derived = BreachState;
     type Filter = BreachFilter;

@@ -40,3 +40,24 @@ pub use processor::{
 pub use rules::Members;
 pub use service::{RegisterPorts, Registers, add_months, entity};
 pub use text::CountryCode;
+
+/// The GDPR applies from 25 May 2018 (Art. 99(2)): the first instant that is 25 May
+/// somewhere (UTC+14:00), so a request or breach of that morning in any organisation's
+/// zone is taken; anything earlier is refused.
+pub const GDPR_APPLIES_FROM: time::OffsetDateTime =
+    time::macros::datetime!(2018-05-25 00:00 +14:00);
+
+#[cfg(test)]
+mod tests {
+    use super::GDPR_APPLIES_FROM;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_gdpr_applies_from_the_first_moment_of_25_may_2018_anywhere() {
+        // Art. 99(2): a Berlin morning of 25 May 2018 (CEST) is in; 24 May in UTC is out.
+        assert!(datetime!(2018-05-25 07:00 +02:00) >= GDPR_APPLIES_FROM);
+        assert!(datetime!(2018-05-25 00:00 +14:00) >= GDPR_APPLIES_FROM);
+        assert!(datetime!(2018-05-24 23:59:59 +14:00) < GDPR_APPLIES_FROM);
+        assert!(datetime!(2018-05-24 09:00 UTC) < GDPR_APPLIES_FROM);
+    }
+}

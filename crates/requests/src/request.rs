@@ -135,7 +135,7 @@ pub struct Agent {
 }
 
 /// The GDPR applies from 25 May 2018 (Art. 99(2)): no request under it was received before.
-pub const GDPR_APPLIES_FROM: OffsetDateTime = time::macros::datetime!(2018-05-25 00:00 -12:00);
+pub use aura_gdpr_registers::GDPR_APPLIES_FROM;
 
 /// The clock counts months and working days forward from the receipt: far enough from
 /// the calendar's end (year 9999) that no period runs past it.
