@@ -249,6 +249,16 @@ async fn the_workflows_through_the_api() {
     );
     assert_eq!(decided["overdue"], false);
     assert_eq!(decided["hours_left"], Value::Null);
+    // A reassessment cannot contradict the decision it rests on.
+    let (status, problem) = act(
+        &app,
+        &member,
+        &decided,
+        "assess",
+        Some(json!({"risk": "high_risk", "reasoning": "The key was on the stick"})),
+    )
+    .await;
+    assert_refused(status, &problem, "risk", "decided not to be notified");
     let closed = done(&app, &owner, &decided, "close", json!(null)).await;
     assert_eq!(closed["status"], "closed");
 

@@ -101,6 +101,14 @@ impl BreachCases {
                 }
                 .into());
             }
+            if state.not_notified.is_some() && level != RiskLevel::NoRisk {
+                // The decision not to notify rests on "unlikely to result in a risk"; a
+                // reassessment that finds a risk would leave the record contradicting it.
+                return Err(field_error(
+                    "risk",
+                    "Art. 33(1) GDPR: the breach was decided not to be notified as unlikely to result in a risk; a risk is notified to the supervisory authority, not recorded beside that decision",
+                ));
+            }
             if state.status == BreachStatus::Open {
                 state.status.move_to(BreachStatus::Assessed)?;
             }
