@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     error::{DbError, corrupt},
     registers::{
-        fetch_limit, keyset,
+        fetch_limit, keyset, names_where,
         records::{PgRecord, RowContext, Select},
         stored_enum,
     },
@@ -204,15 +204,6 @@ fn breach_from(row: BreachRow) -> Result<Breach, StoreError> {
     })
 }
 
-/// The statuses whose authority decision is open, as [`BreachStatus::awaits_decision`]
-/// says.
-fn awaiting_statuses() -> Vec<&'static str> {
-    (BreachStatus::ALL.iter())
-        .filter(|s| s.awaits_decision())
-        .map(|s| s.as_str())
-        .collect()
-}
-
 #[async_trait::async_trait]
 impl PgRecord for Breaches {
     const TABLE: &'static str = "personal_data_breaches";
@@ -244,9 +235,9 @@ impl PgRecord for Breaches {
                     None => {}
                 }
                 if let Some(now) = filter.overdue_at {
-                    q = q
-                        .filter(breaches::authority_deadline.lt(now))
-                        .filter(breaches::status.eq_any(awaiting_statuses()));
+                    q = q.filter(breaches::authority_deadline.lt(now)).filter(
+                        breaches::status.eq_any(names_where(BreachStatus::awaits_decision)),
+                    );
                 }
                 let q = keyset!(
                     q,

@@ -60,6 +60,17 @@ pub(crate) fn stored_enum<T: FromStr>(raw: &str, what: &'static str) -> Result<T
     raw.parse().map_err(|_| corrupt(what))
 }
 
+/// The stored names of the values of `E` that `keep` keeps, for an `IN` filter (the
+/// statuses a workflow filter stands for).
+pub(crate) fn names_where<E: aura_gdpr_registers::text::StringEnum>(
+    keep: impl Fn(E) -> bool,
+) -> Vec<&'static str> {
+    (E::ALL.iter().copied())
+        .filter(|&value| keep(value))
+        .map(E::as_str)
+        .collect()
+}
+
 /// `limit + 1`: the extra row only tells that another page follows.
 pub(crate) fn fetch_limit(limit: usize) -> i64 {
     i64::try_from(limit)

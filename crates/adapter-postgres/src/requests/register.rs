@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::{
     error::{DbError, corrupt},
     registers::{
-        fetch_limit, keyset,
+        fetch_limit, keyset, names_where,
         records::{PgRecord, RowContext, Select},
         stored_enum,
     },
@@ -209,15 +209,6 @@ fn request_from(row: RequestRow, cx: RowContext<'_>) -> Result<DataSubjectReques
     })
 }
 
-/// The statuses still to be answered, as [`RequestStatus::is_open`] says.
-fn open_statuses() -> Vec<&'static str> {
-    RequestStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str())
-        .collect()
-}
-
 #[async_trait::async_trait]
 impl PgRecord for Requests {
     const TABLE: &'static str = "data_subject_requests";
@@ -251,7 +242,7 @@ impl PgRecord for Requests {
                 if let Some(on) = filter.overdue_on {
                     q = q
                         .filter(requests::due_on.lt(on))
-                        .filter(requests::status.eq_any(open_statuses()));
+                        .filter(requests::status.eq_any(names_where(RequestStatus::is_open)));
                 }
                 if let Some(email) = &filter.email {
                     q = q.filter(requests::email_lookup.eq(email_lookup(cx, email)));
