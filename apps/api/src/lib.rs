@@ -244,6 +244,7 @@ impl Stores {
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
         config: &config::WorkerConfig,
+        identity: &IdentityServices,
     ) -> Result<Worker, StartError> {
         let requests = RequestJobPorts {
             queue: self.jobs.clone(),
@@ -280,6 +281,7 @@ impl Stores {
             self.reviews.clone(),
             Some((requests, worker::request_job_settings(config))),
             Some((breaches, worker::breach_job_settings(config))),
+            identity.mail_jobs(),
         )
         .map_err(|duplicate| StartError(duplicate.to_string()))?;
         Ok(Worker::new(
@@ -388,8 +390,7 @@ impl Application {
         let tokens = secrets::access_tokens(&settings, demo)?;
         let jwks = tokens.jwks();
         let direct_mailer = build_mailer(&settings)?;
-        let mailer = in_background(&settings, direct_mailer.clone());
-        let intake_mailer = mailer.clone();
+        let intake_mailer = in_background(&settings, direct_mailer.clone());
 
         let identity = IdentityServices::new(
             IdentityPorts {
@@ -402,7 +403,11 @@ impl Application {
                 hasher: Arc::new(hasher),
                 tokens: Arc::new(tokens),
                 secrets: Arc::new(RandomSecrets),
-                mailer,
+                addresses: Arc::new(aura_adapter_mail::MailerAddressRules),
+                jobs: stores.jobs.clone(),
+                // Only the mail jobs mail, from the worker: directly, so a failed
+                // delivery fails the job and is retried.
+                mailer: direct_mailer.clone(),
                 clock: clock.clone(),
             },
             AuthConfig {
@@ -416,7 +421,7 @@ impl Application {
 
         let provider = ai_provider(&settings, demo, clock.clone())?;
         let worker = if settings.worker.enabled {
-            Some(stores.worker(clock.clone(), direct_mailer, &settings.worker)?)
+            Some(stores.worker(clock.clone(), direct_mailer, &settings.worker, &identity)?)
         } else {
             None
         };
@@ -631,27 +636,29 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let requests = stores.requests(clock.clone(), &settings.worker);
     let breaches = stores.breaches(clock.clone(), &settings.worker);
     let direct_mailer = build_mailer(settings)?;
-    let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), &settings.worker)?);
     let jobs = stores.jobs.clone();
     let identity = IdentityServices::new(
         IdentityPorts {
-            tenants: stores.tenants,
-            users: stores.users,
-            sessions: stores.sessions,
-            resets: stores.resets,
-            throttle: stores.throttle,
-            audit: stores.audit,
+            tenants: stores.tenants.clone(),
+            users: stores.users.clone(),
+            sessions: stores.sessions.clone(),
+            resets: stores.resets.clone(),
+            throttle: stores.throttle.clone(),
+            audit: stores.audit.clone(),
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             secrets: Arc::new(RandomSecrets),
-            mailer: in_background(settings, direct_mailer),
-            clock,
+            addresses: Arc::new(aura_adapter_mail::MailerAddressRules),
+            jobs: jobs.clone(),
+            mailer: direct_mailer.clone(),
+            clock: clock.clone(),
         },
         AuthConfig {
             reset_url_template: settings.password_reset_url.clone(),
             ..AuthConfig::default()
         },
     );
+    let worker = Arc::new(stores.worker(clock, direct_mailer, &settings.worker, &identity)?);
     Ok(Platform {
         identity,
         registers,
@@ -909,8 +916,9 @@ fn build_mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
     mailer_from_config(config).map_err(|e| StartError::from("mail settings", e))
 }
 
-/// Request-path mail (resets, invitations): SMTP delivery moves to the background, so a
-/// reset request answers as fast for a known address as for an unknown one.
+/// Request-path mail (the public intake's confirmation): SMTP delivery moves to the
+/// background. Identity's mails (resets, invitations, unlock links) go through the job
+/// queue instead.
 fn in_background(settings: &Settings, mailer: Arc<dyn Mailer>) -> Arc<dyn Mailer> {
     if matches!(settings.mail, config::MailTransport::Smtp(_)) {
         Arc::new(aura_adapter_mail::BackgroundMailer::new(mailer, 256))

@@ -300,7 +300,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let registration = Registration {
                 organisation_name: TenantName::parse(&name)?,
                 slug: slug.as_deref().map(TenantSlug::parse).transpose()?,
-                email: Email::parse(&owner_email)?,
+                email: identity.admin.email(&owner_email, "email")?,
                 full_name: FullName::parse(&owner_name)?,
                 password,
             };
@@ -361,7 +361,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let role: Role = role.parse().map_err(Failure::usage)?;
             let (password, generated) = read_password(&password, &email)?;
             let member = NewMember {
-                email: Email::parse(&email)?,
+                email: identity.admin.email(&email, "email")?,
                 full_name: FullName::parse(&name)?,
                 role,
                 password: Some(password),

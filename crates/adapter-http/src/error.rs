@@ -60,6 +60,15 @@ pub enum ApiError {
     },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: i64 },
+    /// A daily cap of the tenant, named by its setting: 429 with `Retry-After` (the
+    /// next UTC day).
+    #[error(
+        "the tenant's limit `{setting}` is used up for today; retry after the time in Retry-After"
+    )]
+    LimitReached {
+        setting: &'static str,
+        retry_after_secs: i64,
+    },
     /// The request ran past its deadline and was stopped (503, Retry-After).
     #[error(
         "the request took longer than {secs} s and was stopped; a write may or may not have taken effect: retry it with the same Idempotency-Key"
@@ -164,6 +173,7 @@ impl ApiError {
             ApiError::StaleVersion => "stale_version",
             ApiError::Conflict { code, .. } => code,
             ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::LimitReached { .. } => "limit_reached",
             ApiError::Timeout { .. } => "request_timeout",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
@@ -223,9 +233,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::StaleVersion => StatusCode::CONFLICT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            ApiError::TooManyRequests { .. }
+            | ApiError::LimitReached { .. }
+            | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyInProgress { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Timeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -265,6 +275,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
             ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::LimitReached {
+                retry_after_secs, ..
+            }
             | ApiError::IdempotencyInProgress { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
@@ -333,6 +346,13 @@ impl From<IdentityError> for ApiError {
             IdentityError::Throttled { retry_after_secs } => {
                 ApiError::TooManyRequests { retry_after_secs }
             }
+            IdentityError::LimitReached {
+                setting,
+                retry_after_secs,
+            } => ApiError::LimitReached {
+                setting,
+                retry_after_secs,
+            },
             IdentityError::Forbidden(_) => ApiError::FORBIDDEN,
             IdentityError::RegistrationDisabled => ApiError::Forbidden {
                 code: "registration_disabled",

@@ -5,12 +5,15 @@
 //! - [`FileMailer`]: one `.eml` file per message in a folder (development: the reset link
 //!   is there);
 //! - [`LogMailer`]: logs the subject and the recipient's domain, nothing else;
+//! - [`MailerAddressRules`]: identity's `AddressRules` by lettre's own address parser
+//!   (NFC, domains as IDNA A-labels, no mixed-script look-alikes);
 //! - [`BackgroundMailer`]: wraps any of them so `send` returns at once (delivery in a
 //!   Tokio task), keeping request latency independent of the mail server.
 //!
 //! No adapter logs a recipient address or a message body (bodies carry tokens), and no
 //! error text contains either.
 
+mod address;
 mod background;
 mod config;
 mod file;
@@ -18,6 +21,7 @@ mod log;
 mod message;
 mod smtp;
 
+pub use address::MailerAddressRules;
 pub use background::BackgroundMailer;
 pub use config::{MailConfig, MailConfigError, mailer_from_config};
 pub use file::FileMailer;

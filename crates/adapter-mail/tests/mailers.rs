@@ -478,7 +478,7 @@ async fn file_mailer_writes_a_readable_eml() {
             &format!("To: {RECIPIENT}"),
             "Content-Type: text/plain; charset=utf-8",
             "Content-Type: text/html; charset=utf-8",
-            "Hallo Jörg",
+            "Hallo “Jörg”",
             SECRET_LINK,
         ],
     );

@@ -167,8 +167,21 @@ impl State {
         self.users.insert(key, user.clone());
     }
 
-    /// Replaces a user row (checked) and stores it at `version`.
+    /// Replaces a user row (checked) and stores it at `version`. A write that ends the
+    /// user's sessions (password, deactivation, role) voids their open reset and
+    /// invitation links too, as the PostgreSQL store does in the same transaction.
     pub fn put_user_version(&mut self, user: &User, version: i32) {
+        let ends_sessions = self
+            .users
+            .get(&(user.tenant_id, user.id))
+            .is_some_and(|before| before.session_version != user.session_version);
+        if ends_sessions {
+            for row in self.resets.values_mut() {
+                if row.tenant == user.tenant_id && row.user == user.id && row.used_at.is_none() {
+                    row.used_at = Some(user.updated_at);
+                }
+            }
+        }
         let mut stored = user.clone();
         stored.version = version;
         self.put_user(&stored);

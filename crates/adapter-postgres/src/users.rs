@@ -17,14 +17,14 @@ use crate::{
     models::{TenantRow, UserRow, convert_all},
     pool::{in_tenant, unscoped},
     rows::{at_version, in_scope, new_in_scope},
-    schema::{refresh_families, tenants, users},
+    schema::{password_reset_tokens, refresh_families, tenants, users},
     stores::PgStores,
 };
 
 /// Locks the tenant's active owners (in id order, so concurrent writers queue instead of
 /// deadlocking) and then the target row. Returns whether the target is one of the active
-/// owners, how many there are and the target's row version, or `NotFound` when the
-/// target is not in the tenant.
+/// owners, how many there are, the target's row version and session version, or
+/// `NotFound` when the target is not in the tenant.
 ///
 /// Under READ COMMITTED a writer that waited re-reads the locked rows: after a
 /// concurrent demotion it sees one owner fewer, so two demotions cannot both pass.
@@ -32,7 +32,7 @@ async fn lock_owners_and_target(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     target: Uuid,
-) -> Result<(bool, usize, i32), DbError> {
+) -> Result<(bool, usize, i32, i32), DbError> {
     let owners: Vec<Uuid> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::role.eq(Role::Owner.as_str()))
@@ -42,23 +42,30 @@ async fn lock_owners_and_target(
         .for_update()
         .load(conn)
         .await?;
-    let found: Option<i32> = users::table
+    let found: Option<(i32, i32)> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::id.eq(target))
-        .select(users::version)
+        .select((users::version, users::session_version))
         .for_update()
         .first(conn)
         .await
         .optional()?;
-    let Some(version) = found else {
+    let Some((version, session_version)) = found else {
         return Err(StoreError::NotFound.into());
     };
-    Ok((owners.contains(&target), owners.len(), version))
+    Ok((
+        owners.contains(&target),
+        owners.len(),
+        version,
+        session_version,
+    ))
 }
 
 /// Replaces a user row at `expected_version` (storing `expected_version + 1`), keeping
 /// at least one active owner in the tenant. Runs inside the caller's tenant transaction.
-/// `Conflict::Version` when the row moved on since the caller read it.
+/// `Conflict::Version` when the row moved on since the caller read it. A write that ends
+/// the user's sessions (password change, deactivation, role change: the session version
+/// moves) voids their open reset and invitation links in the same transaction.
 pub(crate) async fn write_user(
     conn: &mut AsyncPgConnection,
     user: &User,
@@ -66,7 +73,8 @@ pub(crate) async fn write_user(
 ) -> Result<(), DbError> {
     let tenant = user.tenant_id.as_uuid();
     let id = user.id.as_uuid();
-    let (was_owner, owners, version) = lock_owners_and_target(conn, tenant, id).await?;
+    let (was_owner, owners, version, session_version) =
+        lock_owners_and_target(conn, tenant, id).await?;
     // The row is locked now: its version cannot move until this transaction ends.
     if version != expected_version {
         return Err(StoreError::Conflict(Conflict::Version).into());
@@ -81,6 +89,17 @@ pub(crate) async fn write_user(
     let updated = diesel::update(target).set(changes).execute(conn).await?;
     if updated == 0 {
         return Err(StoreError::Conflict(Conflict::Version).into());
+    }
+    if user.session_version != session_version {
+        diesel::update(
+            password_reset_tokens::table
+                .filter(password_reset_tokens::tenant_id.eq(tenant))
+                .filter(password_reset_tokens::user_id.eq(id))
+                .filter(password_reset_tokens::used_at.is_null()),
+        )
+        .set(password_reset_tokens::used_at.eq(user.updated_at))
+        .execute(conn)
+        .await?;
     }
     Ok(())
 }
@@ -215,7 +234,7 @@ impl UserRepository for PgStores {
     ) -> Result<(), StoreError> {
         let tenant = scope.tenant_id();
         self.write_audited(scope, event, async move |conn| {
-            let (was_owner, owners, _) =
+            let (was_owner, owners, ..) =
                 lock_owners_and_target(conn, tenant.as_uuid(), id.as_uuid()).await?;
             if was_owner && owners <= 1 {
                 return Err(StoreError::Conflict(Conflict::LastOwner).into());

@@ -78,7 +78,7 @@ impl Accounts {
             Password::new_checked(new_password, "new_password", Some(user.email.as_str()))?;
         // The current password is guessed here as at sign-in: the same throttle applies.
         let keys = throttle_keys(&user.email, client_ip);
-        self.core.reserve_or_refuse(&keys).await?;
+        self.core.reserve_or_refuse(&user.email, &keys, ctx).await?;
         if !self
             .core
             .ports

@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
+use time::Duration;
+
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
 use aura_shared_kernel::{
     Page, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName, TenantScope,
-    TenantSettings, UserId,
+    TenantSettings, UserId, ValidationErrors,
 };
 
 use crate::{
@@ -16,8 +18,9 @@ use crate::{
     error::IdentityError,
     mail::MailKind,
     password::{Password, PasswordHash},
-    shared::{Core, ENTITY_TENANT, ENTITY_USER},
+    shared::{Core, ENTITY_TENANT, ENTITY_USER, SETTING_INVITATIONS_PER_DAY},
     sign_in::Registration,
+    throttle::{ThrottleKey, ThrottlePolicy},
     user::{FullName, User},
 };
 
@@ -55,6 +58,11 @@ pub struct TenantAdmin {
 impl TenantAdmin {
     pub(crate) fn new(core: Arc<Core>) -> Self {
         Self { core }
+    }
+
+    /// An address someone typed, checked and canonicalised by the mail system's rules.
+    pub fn email(&self, raw: &str, field: &str) -> Result<Email, ValidationErrors> {
+        self.core.email(raw, field)
     }
 
     /// Platform operation (CLI): creates a tenant and its owner whether or not sign-up
@@ -202,6 +210,11 @@ impl TenantAdmin {
                 .await?;
         }
         let invite = member.password.is_none();
+        let counted = if invite {
+            Some(self.count_invitation(scope).await?)
+        } else {
+            None
+        };
         let password_hash = match &member.password {
             Some(password) => self.core.ports.hasher.hash(password).await?,
             None => PasswordHash::unset(),
@@ -225,21 +238,64 @@ impl TenantAdmin {
                 .note("invited", invite),
             ctx,
         );
-        self.core.ports.users.insert(scope, &user, event).await?;
+        if let Err(error) = self.core.ports.users.insert(scope, &user, event).await {
+            // Nobody was invited: the invitation is not counted.
+            if let Some(key) = counted {
+                self.core.ports.throttle.release(&[key]).await?;
+            }
+            return Err(error.into());
+        }
         if invite {
-            // The user exists now; a mail that cannot go out must not turn that into an
-            // error the client would retry into a conflict. The link can be re-sent with
-            // "forgot password".
-            let tenant = self.core.ports.tenants.get(scope).await?;
+            // The user exists now; a mail that cannot be enqueued must not turn that into
+            // an error the client would retry into a conflict. The link can be re-sent
+            // with "forgot password".
             if let Err(error) = self
                 .core
-                .send_password_link(scope, &user, &tenant, MailKind::Invitation, ctx)
+                .queue_mail(scope, user.id, MailKind::Invitation)
                 .await
             {
-                tracing::warn!(%error, user = %user.id, "invitation mail not sent");
+                tracing::warn!(%error, user = %user.id, "invitation mail not enqueued");
             }
         }
         Ok(user)
+    }
+
+    /// Counts one invitation against the tenant's daily cap (the installation's
+    /// `invitations_per_day`, or the tenant's own if lower), or refuses it until the
+    /// next UTC day. Returns the counted key, to take the count back if nobody is
+    /// invited after all.
+    async fn count_invitation(&self, scope: &TenantScope) -> Result<ThrottleKey, IdentityError> {
+        let tenant = self.core.ports.tenants.get(scope).await?;
+        let installation = self.core.config.invitations_per_day;
+        let cap = tenant
+            .settings
+            .as_map()
+            .get(SETTING_INVITATIONS_PER_DAY)
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .map_or(installation, |own| own.min(installation));
+        let now = self.core.ports.clock.now();
+        let key = ThrottleKey::Invitations(scope.tenant_id(), now.date());
+        // A day's count never outlives its day: the key names the day.
+        let policy = ThrottlePolicy {
+            window: Duration::days(1),
+            ..self.core.config.throttle
+        };
+        let counted = self
+            .core
+            .ports
+            .throttle
+            .record_failure(std::slice::from_ref(&key), &policy, now)
+            .await?;
+        if counted.first().is_some_and(|c| c.state.failures > cap) {
+            self.core.ports.throttle.release(&[key]).await?;
+            let midnight = (now.date() + Duration::days(1)).midnight().assume_utc();
+            return Err(IdentityError::LimitReached {
+                setting: SETTING_INVITATIONS_PER_DAY,
+                retry_after_secs: (midnight - now).whole_seconds().max(1),
+            });
+        }
+        Ok(key)
     }
 
     /// Changes a user's name, role or status. Touching an owner or admin, or granting

@@ -1,6 +1,8 @@
 use std::fmt;
 
 use aura_shared_kernel::ValidationErrors;
+
+use crate::ports::AddressRules;
 use serde::{Deserialize, Serialize};
 
 /// An e-mail address, trimmed and lower-cased: unique across the platform regardless of
@@ -14,6 +16,23 @@ impl Email {
 
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
         Self::parse_field(raw, "email")
+    }
+
+    /// An address typed by someone: checked by the mail system's `rules` (can mail be
+    /// sent to it, no look-alike scripts) and stored in their canonical form (NFC, the
+    /// domain as IDNA A-labels), then by [`Email::parse_field`]. Addresses read back
+    /// from storage or written by the service itself use [`Email::parse`].
+    pub fn parse_with(
+        raw: &str,
+        field: &str,
+        rules: &dyn AddressRules,
+    ) -> Result<Self, ValidationErrors> {
+        // The cheap shape checks first, so `rules` sees only address-like text.
+        Self::parse_field(raw, field)?;
+        let canonical = rules
+            .canonical(raw.trim())
+            .map_err(|message| ValidationErrors::single(field, message))?;
+        Self::parse_field(&canonical, field)
     }
 
     /// Like [`Email::parse`], reporting problems under `field`.

@@ -16,6 +16,12 @@ pub enum IdentityError {
     InvalidToken,
     #[error("too many attempts; retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
+    /// A daily cap (named by its tenant setting) is used up until the next day.
+    #[error("the limit `{setting}` is reached for today")]
+    LimitReached {
+        setting: &'static str,
+        retry_after_secs: i64,
+    },
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
     #[error("self-service sign-up is disabled")]

@@ -12,6 +12,7 @@ mod administration;
 mod email;
 mod error;
 pub mod mail;
+pub mod mail_jobs;
 mod password;
 pub mod ports;
 mod services;
@@ -23,7 +24,7 @@ mod user;
 
 pub use accounts::{Accounts, ProfilePatch};
 pub use administration::{NewMember, TenantAdmin, TenantPatch, UserPatch};
-pub use shared::{AuthConfig, IdentityPorts, TokenPair};
+pub use shared::{AuthConfig, IdentityPorts, SETTING_INVITATIONS_PER_DAY, TokenPair};
 
 pub use email::Email;
 pub use error::IdentityError;

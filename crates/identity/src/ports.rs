@@ -97,7 +97,9 @@ pub trait UserRepository: Send + Sync {
     /// Replaces the user row with `user` (same id) if the stored row is still at
     /// `expected_version` (the version the caller read), storing `expected_version + 1`.
     /// `NotFound` when the row is gone, `Conflict::Version` when it moved on (nothing
-    /// is written).
+    /// is written). A write that moves the `session_version` (password change,
+    /// deactivation, role change) also voids the user's open reset and invitation links,
+    /// in the same transaction.
     async fn update(
         &self,
         scope: &TenantScope,
@@ -245,6 +247,16 @@ pub trait Secrets: Send + Sync {
     /// 256 random bits, URL-safe, and their hash.
     fn opaque_token(&self) -> OpaqueToken;
     fn hash_token(&self, plain: &str) -> TokenHash;
+}
+
+/// The mail system's rules for an address typed by someone: whether mail can be sent
+/// to it, and its one canonical form (Unicode NFC, the domain as IDNA A-labels), so
+/// that spellings of one mailbox are one account. Implemented by the mail adapter with
+/// the mailer's own parser.
+pub trait AddressRules: Send + Sync {
+    /// The canonical form of `address` (trimmed, not yet lower-cased), or why it is
+    /// refused (a message for the person who typed it).
+    fn canonical(&self, address: &str) -> Result<String, &'static str>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 use crate::{
     accounts::Accounts,
     administration::TenantAdmin,
+    mail_jobs::AccountMails,
     shared::{AuthConfig, Core, IdentityPorts},
     sign_in::SignIn,
 };
@@ -17,12 +18,22 @@ pub struct IdentityServices {
     pub accounts: Accounts,
     /// The tenant's settings, users and roles; platform operations on tenants.
     pub admin: TenantAdmin,
+    mails: AccountMails,
+}
+
+impl IdentityServices {
+    /// The handler of the mail jobs these services enqueue, for the worker's registry
+    /// (it mails through these services' `mailer`).
+    pub fn mail_jobs(&self) -> AccountMails {
+        self.mails.clone()
+    }
 }
 
 impl IdentityServices {
     pub fn new(ports: IdentityPorts, config: AuthConfig) -> Self {
         let core = Core::new(ports, config);
         Self {
+            mails: AccountMails(core.clone()),
             sign_in: SignIn::new(core.clone()),
             accounts: Accounts::new(core.clone()),
             admin: TenantAdmin::new(core),

@@ -6,7 +6,8 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
 use aura_audit::{Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext};
-use aura_shared_kernel::{Clock, Permission, Tenant, TenantScope};
+use aura_jobs::JobQueue;
+use aura_shared_kernel::{Clock, Permission, Tenant, TenantScope, ValidationErrors};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -16,8 +17,8 @@ use crate::{
     mail::{MailKind, render},
     password::Password,
     ports::{
-        AccessTokens, LoginThrottle, Mailer, PasswordHasher, PasswordResetStore, Secrets,
-        SessionStore, TenantRepository, UserRepository,
+        AccessTokens, AddressRules, LoginRecord, LoginThrottle, Mailer, PasswordHasher,
+        PasswordResetStore, Secrets, SessionStore, TenantRepository, UserRepository,
     },
     session::{AccessClaims, RefreshFamily},
     throttle::{ThrottleKey, ThrottlePolicy},
@@ -37,7 +38,13 @@ pub struct AuthConfig {
     /// Link in reset and invitation mails; `{token}` is replaced by the token.
     pub reset_url_template: String,
     pub throttle: ThrottlePolicy,
+    /// Invitation mails a tenant may have sent per day; a tenant may set a lower
+    /// `invitations_per_day`, never a higher one.
+    pub invitations_per_day: u32,
 }
+
+/// The tenant setting that lowers the daily invitation cap below the installation's.
+pub const SETTING_INVITATIONS_PER_DAY: &str = "invitations_per_day";
 
 impl Default for AuthConfig {
     fn default() -> Self {
@@ -49,6 +56,7 @@ impl Default for AuthConfig {
             invitation_lifetime: Duration::days(3),
             reset_url_template: "http://localhost:3000/reset-password?token={token}".to_owned(),
             throttle: ThrottlePolicy::default(),
+            invitations_per_day: 20,
         }
     }
 }
@@ -65,6 +73,12 @@ pub struct IdentityPorts {
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn AccessTokens>,
     pub secrets: Arc<dyn Secrets>,
+    /// The mail system's rules for addresses people type (sign-up, sign-in, reset,
+    /// new users).
+    pub addresses: Arc<dyn AddressRules>,
+    /// Where reset, invitation and unlock mails are enqueued ([`crate::mail_jobs`]).
+    pub jobs: Arc<dyn JobQueue>,
+    /// Used by the mail jobs only (requests enqueue).
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
 }
@@ -92,6 +106,11 @@ impl Core {
         Arc::new(Self { ports, config })
     }
 
+    /// An address someone typed, by the mail system's rules (see [`Email::parse_with`]).
+    pub(crate) fn email(&self, raw: &str, field: &str) -> Result<Email, ValidationErrors> {
+        Email::parse_with(raw, field, self.ports.addresses.as_ref())
+    }
+
     /// Checks a permission; a denial is audited.
     pub(crate) async fn require(
         &self,
@@ -102,40 +121,99 @@ impl Core {
         Ok(aura_audit::require_audited(self.ports.audit.as_ref(), scope, permission, ctx).await?)
     }
 
-    /// Counts an attempt under `keys` as a failure *before* it is checked, and answers
-    /// how long the caller must wait if the keys' state before this attempt already
-    /// throttles it (the attempt stays counted). Counting first, atomically, is what
-    /// keeps parallel guesses from all passing a check made before any was counted.
+    /// Reserves an attempt under `keys`, or answers how long the caller must wait and
+    /// whether the account-wide key refused it. The attempt is judged on the stored
+    /// state first: a refused attempt reaches no password check and is not counted, so
+    /// refusals can neither renew a lock nor lock anyone out. An allowed one is counted
+    /// as a failure *before* it is checked and judged again on the state just before
+    /// it, atomically, so parallel guesses cannot all pass a check made before any was
+    /// counted; one that lost that race is taken back.
     pub(crate) async fn reserve_attempt(
         &self,
         keys: &[ThrottleKey],
-    ) -> Result<Option<Duration>, IdentityError> {
+    ) -> Result<Option<(Duration, bool)>, IdentityError> {
         let now = self.ports.clock.now();
+        let policy = &self.config.throttle;
+        let mut read = keys.to_vec();
+        read.extend(signed_in_marker(keys));
+        let mut states = self.ports.throttle.load(&read).await?;
+        let signed_in_at = (states.len() > keys.len())
+            .then(|| states.pop().flatten())
+            .flatten()
+            .map(|marker| marker.last_failure_at);
+        if let Some(refusal) = policy.wait(keys, &states, signed_in_at, now) {
+            return Ok(Some(refusal));
+        }
         let counted = self
             .ports
             .throttle
-            .record_failure(keys, &self.config.throttle, now)
+            .record_failure(keys, policy, now)
             .await?;
-        Ok(keys
-            .iter()
-            .zip(&counted)
-            .filter_map(|(key, counted)| {
-                self.config.throttle.retry_after_counted(key, counted, now)
-            })
-            .max())
+        let before: Vec<_> = counted.iter().map(|c| c.before()).collect();
+        let refusal = policy.wait(keys, &before, signed_in_at, now);
+        if refusal.is_some() {
+            self.ports.throttle.release(keys).await?;
+        }
+        Ok(refusal)
     }
 
-    /// [`Self::reserve_attempt`], refusing a throttled attempt.
+    /// [`Self::reserve_attempt`] for a password check, refusing a throttled attempt.
+    /// A refusal by the account-wide limit mails the account's owner (if the address
+    /// is an account) a link that lifts it, instead of leaving them locked out.
     pub(crate) async fn reserve_or_refuse(
         &self,
+        email: &Email,
         keys: &[ThrottleKey],
+        ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
         match self.reserve_attempt(keys).await? {
-            Some(wait) => Err(IdentityError::Throttled {
-                retry_after_secs: wait.whole_seconds().max(1),
-            }),
+            Some((wait, account_wide)) => {
+                if account_wide {
+                    self.offer_unlock(email, ctx).await?;
+                }
+                Err(IdentityError::Throttled {
+                    retry_after_secs: wait.whole_seconds().max(1),
+                })
+            }
             None => Ok(()),
         }
+    }
+
+    /// Mails the account of `email` (if active) an unlock link, at most as often as reset
+    /// mails (the `ResetFor` limit, shared with them).
+    async fn offer_unlock(&self, email: &Email, ctx: &RequestContext) -> Result<(), IdentityError> {
+        self.queue_link(email, None, MailKind::Unlock, ctx).await
+    }
+
+    /// Enqueues a mail of `kind` with a link for the active account of `email`, unless
+    /// reset-like mails to that address (or from `client_ip`) are over their limit.
+    /// Answers the same, after the same lookups, whether or not the address is an
+    /// account: the request never issues a token nor renders a mail.
+    pub(crate) async fn queue_link(
+        &self,
+        email: &Email,
+        client_ip: Option<IpAddr>,
+        kind: MailKind,
+        _ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        let mut keys = vec![ThrottleKey::ResetFor(email.clone())];
+        keys.extend(client_ip.map(ThrottleKey::ResetFrom));
+        if self.reserve_attempt(&keys).await?.is_some() {
+            tracing::info!(
+                kind = kind.as_str(),
+                "account mail dropped by the rate limit"
+            );
+            return Ok(());
+        }
+        let Some(LoginRecord { user, tenant }) = self.ports.users.find_for_login(email).await?
+        else {
+            return Ok(());
+        };
+        if !user.is_active || !tenant.is_active {
+            return Ok(());
+        }
+        let scope = TenantScope::for_credential_check(tenant.id, Some(user.id));
+        self.queue_mail(&scope, user.id, kind).await
     }
 
     /// Hashes `password` into `user`, which ends every session signed in with the old
@@ -162,14 +240,21 @@ impl Core {
         Ok((expected_version, event))
     }
 
-    /// A reserved attempt turned out good: the keys tied to the account are cleared, and
-    /// the reserved failure is taken back from the address key. The address key is not
-    /// cleared: an address spraying many accounts stays throttled even if one guess is
-    /// right.
+    /// A reserved attempt turned out good: the keys tied to the account are cleared, the
+    /// reserved failure is taken back from the address key, and the sign-in from this
+    /// address is remembered (it spares the address the account-wide limit). The
+    /// address key is not cleared: an address spraying many accounts stays throttled
+    /// even if one guess is right.
     pub(crate) async fn settle_good_attempt(
         &self,
         keys: &[ThrottleKey],
     ) -> Result<(), IdentityError> {
+        let marker: Vec<ThrottleKey> = signed_in_marker(keys).into_iter().collect();
+        let now = self.ports.clock.now();
+        self.ports
+            .throttle
+            .record_failure(&marker, &self.config.throttle, now)
+            .await?;
         let (account, others): (Vec<ThrottleKey>, Vec<ThrottleKey>) =
             keys.iter().cloned().partition(|key| {
                 matches!(
@@ -278,7 +363,8 @@ impl Core {
         })
     }
 
-    /// Issues a reset (or invitation) token and mails its link.
+    /// Issues a reset, invitation or unlock token and mails its link (run by the mail
+    /// job, [`crate::mail_jobs::AccountMails`]).
     pub(crate) async fn send_password_link(
         &self,
         scope: &TenantScope,
@@ -288,7 +374,7 @@ impl Core {
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
         let lifetime = match kind {
-            MailKind::PasswordReset => self.config.reset_token_lifetime,
+            MailKind::PasswordReset | MailKind::Unlock => self.config.reset_token_lifetime,
             MailKind::Invitation => self.config.invitation_lifetime,
         };
         let token = self.ports.secrets.opaque_token();
@@ -298,7 +384,7 @@ impl Core {
             actions::USER_PASSWORD_RESET_REQUESTED,
             ENTITY_USER,
             user.id,
-            Changes::new().note("kind", format!("{kind:?}").to_lowercase()),
+            Changes::new().note("kind", kind.as_str()),
             ctx,
         );
         self.ports
@@ -321,6 +407,16 @@ impl Core {
         self.ports.mailer.send(mail).await?;
         Ok(())
     }
+}
+
+/// The key that remembers sign-ins to the account of `keys` from their client address.
+fn signed_in_marker(keys: &[ThrottleKey]) -> Option<ThrottleKey> {
+    keys.iter().find_map(|key| match key {
+        ThrottleKey::AccountFromAddress(email, ip) => {
+            Some(ThrottleKey::SignedIn(email.clone(), *ip))
+        }
+        _ => None,
+    })
 }
 
 pub(crate) fn throttle_keys(email: &Email, ip: Option<IpAddr>) -> Vec<ThrottleKey> {

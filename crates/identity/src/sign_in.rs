@@ -7,7 +7,7 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
-use aura_shared_kernel::{Role, Tenant, TenantName, TenantScope, TenantSlug};
+use aura_shared_kernel::{Role, Tenant, TenantName, TenantScope, TenantSlug, ValidationErrors};
 use time::Duration;
 use uuid::Uuid;
 
@@ -67,6 +67,11 @@ impl SignIn {
         &self.core.config
     }
 
+    /// An address someone typed, checked and canonicalised by the mail system's rules.
+    pub fn email(&self, raw: &str, field: &str) -> Result<Email, ValidationErrors> {
+        self.core.email(raw, field)
+    }
+
     pub fn access_token_lifetime(&self) -> Duration {
         self.core.ports.tokens.lifetime()
     }
@@ -93,7 +98,9 @@ impl SignIn {
         let now = self.core.ports.clock.now();
         // Throttle before hashing, so a flood cannot burn the CPU; the attempt is counted
         // as a failure until it proves good.
-        self.core.reserve_or_refuse(&keys).await?;
+        self.core
+            .reserve_or_refuse(&request.email, &keys, ctx)
+            .await?;
 
         let record = self.core.ports.users.find_for_login(&request.email).await?;
         let unset = PasswordHash::unset();
@@ -319,34 +326,17 @@ impl SignIn {
 
     // ---------------------------------------------------------------- password reset
 
-    /// Starts a password reset. Answers the same whether or not the address is known;
-    /// beyond a few requests per address and client the request is silently dropped.
+    /// Starts a password reset: the mail is enqueued (see [`crate::mail_jobs`]). Answers
+    /// the same whether or not the address is known or active; beyond a few requests per
+    /// address and client the request is silently dropped.
     pub async fn forgot_password(
         &self,
         email: &Email,
         client_ip: Option<IpAddr>,
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
-        let mut keys = vec![ThrottleKey::ResetFor(email.clone())];
-        keys.extend(client_ip.map(ThrottleKey::ResetFrom));
-        // Every request is counted; judged on the state before it, atomically, so
-        // parallel requests cannot all slip under the limit.
-        let limited = self.core.reserve_attempt(&keys).await?.is_some();
-        if limited {
-            tracing::info!("password-reset request dropped by the rate limit");
-            return Ok(());
-        }
-        let Some(LoginRecord { user, tenant }) =
-            self.core.ports.users.find_for_login(email).await?
-        else {
-            return Ok(());
-        };
-        if !user.is_active || !tenant.is_active {
-            return Ok(());
-        }
-        let scope = TenantScope::for_credential_check(tenant.id, Some(user.id));
         self.core
-            .send_password_link(&scope, &user, &tenant, MailKind::PasswordReset, ctx)
+            .queue_link(email, client_ip, MailKind::PasswordReset, ctx)
             .await
     }
 
@@ -373,6 +363,10 @@ impl SignIn {
             }
             Err(other) => return Err(other.into()),
         };
+        // A deactivated account gets the answer of an unknown token: nothing changes.
+        if !user.is_active {
+            return Err(IdentityError::InvalidToken);
+        }
         let password = Password::new_checked(new_password, "password", Some(user.email.as_str()))?;
         let (expected_version, event) = self
             .core

@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 
-use time::{Duration, OffsetDateTime};
+use aura_shared_kernel::TenantId;
+use time::{Date, Duration, OffsetDateTime};
 
 use crate::email::Email;
 
@@ -21,6 +22,13 @@ pub enum ThrottleKey {
     ResetFor(Email),
     /// Password-reset requests from one client address.
     ResetFrom(IpAddr),
+    /// Successful sign-ins to one account from one client address: not a failure
+    /// count but a marker (its time is the last success), read to spare that address
+    /// the account-wide limit.
+    SignedIn(Email, IpAddr),
+    /// Invitation mails of one tenant on one (UTC) day: a counter judged against the
+    /// tenant's cap, not a back-off.
+    Invitations(TenantId, Date),
 }
 
 impl ThrottleKey {
@@ -32,6 +40,8 @@ impl ThrottleKey {
             ThrottleKey::Address(ip) => format!("address:{ip}"),
             ThrottleKey::ResetFor(email) => format!("reset-for:{email}"),
             ThrottleKey::ResetFrom(ip) => format!("reset-from:{ip}"),
+            ThrottleKey::SignedIn(email, ip) => format!("signed-in:{email}|{ip}"),
+            ThrottleKey::Invitations(tenant, day) => format!("invitations:{tenant}|{day}"),
         }
     }
 }
@@ -82,6 +92,9 @@ pub struct ThrottlePolicy {
     pub max_delay: Duration,
     /// Failures older than this (since the last one) are forgotten.
     pub window: Duration,
+    /// An address that signed into the account this recently is spared the
+    /// account-wide limit.
+    pub recent_sign_in: Duration,
 }
 
 impl Default for ThrottlePolicy {
@@ -94,6 +107,7 @@ impl Default for ThrottlePolicy {
             reset_from_free: 20,
             max_delay: Duration::minutes(15),
             window: Duration::hours(1),
+            recent_sign_in: Duration::days(30),
         }
     }
 }
@@ -106,7 +120,43 @@ impl ThrottlePolicy {
             ThrottleKey::Address(_) => self.address_free,
             ThrottleKey::ResetFor(_) => self.reset_for_free,
             ThrottleKey::ResetFrom(_) => self.reset_from_free,
+            ThrottleKey::SignedIn(..) | ThrottleKey::Invitations(..) => u32::MAX,
         }
+    }
+
+    /// How long an attempt under `keys` must wait, judged on their states (same order),
+    /// and whether the account-wide key is what refuses it. That key — the one anyone
+    /// can push over its limit from many addresses — refuses only an address that has
+    /// failed for this account itself (within the window) and has not signed into it
+    /// within `recent_sign_in` (`signed_in_at`); without a client address it applies
+    /// as it stands.
+    pub fn wait(
+        &self,
+        keys: &[ThrottleKey],
+        states: &[Option<ThrottleState>],
+        signed_in_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Option<(Duration, bool)> {
+        let per_address = keys.iter().zip(states).find_map(|(key, state)| {
+            matches!(key, ThrottleKey::AccountFromAddress(..)).then_some(state)
+        });
+        let recent = signed_in_at.is_some_and(|at| now - at < self.recent_sign_in);
+        let account_applies = match per_address {
+            None => true,
+            Some(state) => {
+                let own_failures =
+                    state.is_some_and(|s| s.failures > 0 && now - s.last_failure_at < self.window);
+                own_failures && !recent
+            }
+        };
+        keys.iter()
+            .zip(states)
+            .filter(|(key, _)| account_applies || !matches!(key, ThrottleKey::Account(_)))
+            .filter_map(|(key, state)| {
+                let wait = self.retry_after(key, state.as_ref()?, now)?;
+                Some((wait, matches!(key, ThrottleKey::Account(_))))
+            })
+            .max()
     }
 
     /// How long the caller must wait before the next attempt under `key`, if at all.
@@ -127,19 +177,6 @@ impl ThrottlePolicy {
         let delay = Duration::seconds(1i64 << exponent).min(self.max_delay);
         let wait = state.last_failure_at + delay - now;
         wait.is_positive().then_some(wait)
-    }
-
-    /// Whether the attempt that counted `counted` (reserved before any real check) must
-    /// be refused, judged on the key's state before it, and for how long.
-    pub fn retry_after_counted(
-        &self,
-        key: &ThrottleKey,
-        counted: &CountedFailure,
-        now: OffsetDateTime,
-    ) -> Option<Duration> {
-        counted
-            .before()
-            .and_then(|before| self.retry_after(key, &before, now))
     }
 
     /// The state after one more failure at `now`.
@@ -210,8 +247,7 @@ mod tests {
     }
 
     #[test]
-    fn a_reserved_attempt_is_judged_on_the_state_before_it() {
-        let policy = ThrottlePolicy::default();
+    fn a_counted_attempt_is_judged_on_the_state_before_it() {
         let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
         let counted = |failures, previous| CountedFailure {
             state: ThrottleState {
@@ -220,26 +256,56 @@ mod tests {
             },
             previous_failure_at: previous,
         };
-        // The fifth failure had four before it: still free.
+        assert_eq!(counted(1, None).before(), None, "a first failure had none");
         assert_eq!(
-            policy.retry_after_counted(&key(), &counted(5, Some(now)), now),
+            counted(6, Some(now - Duration::seconds(2))).before(),
+            Some(ThrottleState {
+                failures: 5,
+                last_failure_at: now - Duration::seconds(2)
+            })
+        );
+    }
+
+    #[test]
+    fn the_account_wide_limit_spares_addresses_without_failures_of_their_own() {
+        let policy = ThrottlePolicy::default();
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
+        let email = Email::parse("alice@example.com").expect("valid");
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let keys = [
+            ThrottleKey::AccountFromAddress(email.clone(), ip),
+            ThrottleKey::Account(email.clone()),
+        ];
+        let state = |failures| {
+            Some(ThrottleState {
+                failures,
+                last_failure_at: now,
+            })
+        };
+        // 500 failures from elsewhere: an address with none of its own gets through.
+        assert_eq!(policy.wait(&keys, &[None, state(500)], None, now), None);
+        // One of its own and no recent sign-in: the account-wide limit applies.
+        let refused = policy.wait(&keys, &[state(1), state(500)], None, now);
+        assert_eq!(refused, Some((Duration::minutes(15), true)));
+        // ... unless it signed in within `recent_sign_in`.
+        let yesterday = Some(now - Duration::days(1));
+        assert_eq!(
+            policy.wait(&keys, &[state(1), state(500)], yesterday, now),
             None
         );
-        // The sixth had five before it, the last one just now: refused.
-        assert_eq!(
-            policy.retry_after_counted(&key(), &counted(6, Some(now)), now),
-            Some(Duration::seconds(1))
+        let long_ago = Some(now - Duration::days(31));
+        assert!(
+            policy
+                .wait(&keys, &[state(1), state(500)], long_ago, now)
+                .is_some()
         );
-        // ... unless the back-off since the previous failure has passed.
+        // Its own limit always applies.
         assert_eq!(
-            policy.retry_after_counted(&key(), &counted(6, Some(now - Duration::seconds(2))), now),
-            None
+            policy.wait(&keys, &[state(6), None], yesterday, now),
+            Some((Duration::seconds(2), false))
         );
-        // A first failure is never refused.
-        assert_eq!(
-            policy.retry_after_counted(&key(), &counted(1, None), now),
-            None
-        );
+        // Without a client address the account-wide key stands alone.
+        assert!(policy.wait(&keys[1..], &[state(500)], None, now).is_some());
     }
 
     #[test]

@@ -24,8 +24,12 @@ use aura_identity::{
     IdentityServices, LoginRequest, NewMember, OpaqueToken, Password, PasswordHash, ProfilePatch,
     Registration, TenantPatch, TokenHash, TokenPair, User, UserPatch,
     mail::OutgoingMail,
-    ports::{AccessTokens, CryptoError, MailError, Mailer, PasswordHasher, Secrets, TokenRejected},
+    ports::{
+        AccessTokens, AddressRules, CryptoError, MailError, Mailer, PasswordHasher, Secrets,
+        TokenRejected,
+    },
 };
+use aura_jobs::{JobRegistry, RetryPolicy, Worker, WorkerPorts, WorkerSettings};
 use aura_shared_kernel::{
     FixedClock, PageRequest, Permission, Role, SystemScope, Tenant, TenantName, TenantScope,
     TenantSettings, TenantSlug, UserId,
@@ -109,6 +113,15 @@ impl Secrets for CountingSecrets {
     }
 }
 
+/// Takes every address as typed (the mail adapter's rules have their own tests).
+struct AsTyped;
+
+impl AddressRules for AsTyped {
+    fn canonical(&self, address: &str) -> Result<String, &'static str> {
+        Ok(address.to_owned())
+    }
+}
+
 /// Keeps every mail.
 #[derive(Default)]
 struct Outbox(Mutex<Vec<OutgoingMail>>);
@@ -161,6 +174,8 @@ impl World {
                     next: AtomicU64::new(1),
                 }),
                 secrets: Arc::new(CountingSecrets(AtomicU64::new(1))),
+                addresses: Arc::new(AsTyped),
+                jobs: Arc::new(store.clone()),
                 mailer: Arc::new(OutboxMailer(outbox.clone())),
                 clock: clock.clone(),
             },
@@ -246,8 +261,30 @@ impl World {
         self.store.list(scope, &query).await.unwrap().items
     }
 
-    /// The token of the latest mail's link.
-    fn mailed_token(&self) -> String {
+    /// Runs the queued mail jobs, as the worker does.
+    async fn deliver(&self) {
+        let mut registry = JobRegistry::new();
+        registry.register(self.identity.mail_jobs()).unwrap();
+        let worker = Worker::new(
+            WorkerPorts {
+                queue: Arc::new(self.store.clone()),
+                clock: self.clock.clone(),
+            },
+            WorkerSettings {
+                worker_id: "use-case test".to_owned(),
+                lease: Duration::minutes(5),
+                batch: 100,
+                retry: RetryPolicy::default(),
+            },
+            registry,
+        );
+        let system = SystemScope::for_platform_operation("use-case test");
+        while worker.run_once(&system).await.unwrap() > 0 {}
+    }
+
+    /// The token of the latest mail's link (queued mail delivered first).
+    async fn mailed_token(&self) -> String {
+        self.deliver().await;
         let mails = self.outbox.0.lock().unwrap();
         let text = &mails.last().expect("a mail was sent").text;
         let start = text.find("token=").expect("a link in the mail") + "token=".len();
@@ -257,7 +294,8 @@ impl World {
             .collect()
     }
 
-    fn mail_count(&self) -> usize {
+    async fn mail_count(&self) -> usize {
+        self.deliver().await;
         self.outbox.0.lock().unwrap().len()
     }
 }
@@ -590,15 +628,15 @@ async fn a_password_reset_sets_a_new_password_once_and_ends_every_session() {
         .forgot_password(&unknown, Some(ip(1)), &ctx())
         .await
         .unwrap();
-    assert_eq!(world.mail_count(), 0);
+    assert_eq!(world.mail_count().await, 0);
 
     let email = Email::parse("olivia@acme.example").unwrap();
     sign_in
         .forgot_password(&email, Some(ip(1)), &ctx())
         .await
         .unwrap();
-    assert_eq!(world.mail_count(), 1);
-    let token = world.mailed_token();
+    assert_eq!(world.mail_count().await, 1);
+    let token = world.mailed_token().await;
 
     let weak = sign_in.reset_password(&token, "short", &ctx()).await;
     assert_invalid_field(weak, "password");
@@ -630,12 +668,13 @@ async fn a_password_reset_sets_a_new_password_once_and_ends_every_session() {
         .await
         .unwrap();
     let auth = sign_in.authenticate(&pair.access_token).await.unwrap();
-    for action in [
-        actions::USER_PASSWORD_RESET_REQUESTED,
-        actions::USER_PASSWORD_RESET,
+    // The link was issued by the mail job (the system), the reset done by the user.
+    for (action, actor) in [
+        (actions::USER_PASSWORD_RESET_REQUESTED, Actor::System),
+        (actions::USER_PASSWORD_RESET, Actor::User(owner.id)),
     ] {
         let events = world.events(&auth.scope, action.clone()).await;
-        assert_eq!(actors(&events), [Actor::User(owner.id)], "{action}");
+        assert_eq!(actors(&events), [actor], "{action}");
         assert_eq!(events[0].entity_id, Some(owner.id.to_string()));
     }
 }
@@ -654,7 +693,7 @@ async fn reset_requests_beyond_the_limit_are_dropped_silently() {
             .await
             .expect("the same answer every time");
     }
-    assert_eq!(world.mail_count(), free as usize);
+    assert_eq!(world.mail_count().await, free as usize);
 }
 
 #[tokio::test]
@@ -987,11 +1026,11 @@ async fn an_invited_user_sets_a_password_through_the_mailed_link() {
         .await
         .unwrap();
     assert!(invited.password_hash.is_unset());
-    assert_eq!(world.mail_count(), 1);
+    assert_eq!(world.mail_count().await, 1);
     let refused = world.login("ines@acme.example", PASSWORD).await;
     assert!(matches!(refused, Err(IdentityError::InvalidCredentials)));
 
-    let token = world.mailed_token();
+    let token = world.mailed_token().await;
     world
         .identity
         .sign_in
@@ -1073,4 +1112,262 @@ fn bad_input_is_refused_naming_its_field() {
     );
     assert_eq!(field(FullName::parse("   ").unwrap_err()), "full_name");
     assert!(TenantName::parse("").is_err());
+}
+
+// ------------------------------------------------------------------------------ hardening
+
+/// 112 wrong passwords from four addresses (the attack of issue 18) do not lock the
+/// owner out: their address has no failures of its own. An address with failures of its
+/// own is refused by the account-wide limit only without a recent sign-in, and that
+/// refusal mails an unlock link; refused attempts are not counted.
+#[tokio::test]
+async fn nobody_can_lock_a_chosen_user_out_of_sign_in() {
+    let world = World::new();
+    world.sign_up("Acme GmbH", "olivia@acme.example").await;
+    let email = "olivia@acme.example";
+    for round in 0..28 {
+        for attacker in 10..14 {
+            let _ = world
+                .login_from(email, "wrong wrong wrong", ip(attacker))
+                .await;
+        }
+        if round % 7 == 0 {
+            world.clock.advance(Duration::seconds(1));
+        }
+    }
+    // The owner at their own address gets in with the right password.
+    world
+        .login_from(email, PASSWORD, ip(1))
+        .await
+        .expect("owner signs in");
+    // A typo there afterwards does not lock them out either: they signed in recently.
+    let typo = world.login_from(email, "a typo typo typo", ip(1)).await;
+    assert!(matches!(typo, Err(IdentityError::InvalidCredentials)));
+    world
+        .login_from(email, PASSWORD, ip(1))
+        .await
+        .expect("recent sign-in");
+
+    // A new address with one failure of its own is refused by the account-wide limit…
+    let mails_before = world.mail_count().await;
+    let first = world.login_from(email, "another typo here", ip(2)).await;
+    assert!(matches!(first, Err(IdentityError::InvalidCredentials)));
+    // … once it is over again (the owner's sign-in cleared it): 30 addresses × 5.
+    for attacker in 100..130 {
+        for _ in 0..5 {
+            let _ = world
+                .login_from(email, "wrong wrong wrong", ip(attacker))
+                .await;
+        }
+    }
+    let refused = world.login_from(email, PASSWORD, ip(2)).await;
+    assert!(
+        matches!(refused, Err(IdentityError::Throttled { .. })),
+        "{refused:?}"
+    );
+    // … and the owner is mailed a link that lifts it (attackers' refusals mail it too,
+    // no more often than reset mails: `ResetFor`'s limit).
+    assert!(world.mail_count().await > mails_before);
+    let token = world.mailed_token().await;
+    let subject = world
+        .outbox
+        .0
+        .lock()
+        .unwrap()
+        .last()
+        .unwrap()
+        .subject
+        .clone();
+    assert_eq!(subject, "Sign-in to your account is blocked");
+    world
+        .identity
+        .sign_in
+        .reset_password(&token, "an unlocked new passphrase", &ctx())
+        .await
+        .expect("the unlock link works");
+    world
+        .login_from(email, "an unlocked new passphrase", ip(2))
+        .await
+        .expect("unlocked");
+}
+
+#[tokio::test]
+async fn refused_attempts_are_not_counted() {
+    let world = World::new();
+    world.sign_up("Acme GmbH", "olivia@acme.example").await;
+    let email = "olivia@acme.example";
+    let attacker = ip(66);
+    let mut refused = 0;
+    for _ in 0..50 {
+        if let Err(IdentityError::Throttled { .. }) =
+            world.login_from(email, "wrong wrong wrong", attacker).await
+        {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 40, "{refused}");
+    // Only the five free attempts reached a password check; the back-off after them
+    // is the first step's (1 s), not one renewed by 45 refusals.
+    world.clock.advance(Duration::seconds(1));
+    let after = world.login_from(email, "wrong wrong wrong", attacker).await;
+    assert!(
+        matches!(after, Err(IdentityError::InvalidCredentials)),
+        "{after:?}"
+    );
+}
+
+#[tokio::test]
+async fn reset_links_die_with_a_password_change_deactivation_or_role_change() {
+    let world = World::new();
+    let (_, owner) = world.sign_up("Acme GmbH", "olivia@acme.example").await;
+    let auth = world.session("olivia@acme.example").await;
+    let member = world.member(&auth, "max@acme.example", Role::Member).await;
+    let sign_in = world.identity.sign_in.clone();
+    let forgot = |email: &'static str| {
+        let sign_in = sign_in.clone();
+        async move {
+            sign_in
+                .forgot_password(&Email::parse(email).unwrap(), None, &ctx())
+                .await
+                .unwrap();
+        }
+    };
+    let redeem = |token: String| {
+        let sign_in = sign_in.clone();
+        async move {
+            sign_in
+                .reset_password(&token, "a reset new passphrase", &ctx())
+                .await
+        }
+    };
+
+    // Role change.
+    forgot("max@acme.example").await;
+    let token = world.mailed_token().await;
+    world
+        .patch_user(
+            &auth,
+            member.id,
+            UserPatch {
+                role: Some(Role::Viewer),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        redeem(token).await,
+        Err(IdentityError::InvalidToken)
+    ));
+
+    // Deactivation: the open link dies, and a new request sends nothing.
+    forgot("max@acme.example").await;
+    let token = world.mailed_token().await;
+    world
+        .patch_user(
+            &auth,
+            member.id,
+            UserPatch {
+                is_active: Some(false),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        redeem(token).await,
+        Err(IdentityError::InvalidToken)
+    ));
+    let mails = world.mail_count().await;
+    forgot("max@acme.example").await;
+    assert_eq!(
+        world.mail_count().await,
+        mails,
+        "nothing for a deactivated account"
+    );
+
+    // Password change.
+    forgot("olivia@acme.example").await;
+    let token = world.mailed_token().await;
+    world
+        .identity
+        .accounts
+        .change_password(
+            &auth,
+            &Password::presented(PASSWORD, "current_password").unwrap(),
+            "a changed long passphrase",
+            Some(ip(1)),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        redeem(token).await,
+        Err(IdentityError::InvalidToken)
+    ));
+    let _ = owner;
+}
+
+#[tokio::test]
+async fn invitations_are_capped_per_tenant_and_day_and_mails_fence_tenant_text() {
+    let world = World::new();
+    world.sign_up("Acme GmbH", "olivia@acme.example").await;
+    let owner = world.session("olivia@acme.example").await;
+    let settings = TenantSettings::parse(json!({ "invitations_per_day": 2 })).unwrap();
+    world
+        .identity
+        .admin
+        .update_tenant(
+            &owner.scope,
+            TenantPatch {
+                name: Some(TenantName::parse("Acme: sign in at evil.example/login").unwrap()),
+                settings: Some(settings),
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let invite = async |email: &str| {
+        world
+            .identity
+            .admin
+            .create_user(&owner.scope, new_member(email, Role::Member, false), &ctx())
+            .await
+    };
+    invite("a@acme.example").await.unwrap();
+    invite("b@acme.example").await.unwrap();
+    match invite("c@acme.example").await {
+        Err(IdentityError::LimitReached {
+            setting,
+            retry_after_secs,
+        }) => {
+            assert_eq!(setting, "invitations_per_day");
+            assert_eq!(retry_after_secs, 15 * 3600, "until midnight UTC");
+        }
+        other => panic!("expected the daily cap, got {other:?}"),
+    }
+    // A user with a password is no invitation; the next day the cap is fresh.
+    world
+        .identity
+        .admin
+        .create_user(
+            &owner.scope,
+            new_member("d@acme.example", Role::Member, true),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    world.clock.advance(Duration::days(1));
+    invite("c@acme.example").await.unwrap();
+
+    assert_eq!(world.mail_count().await, 3);
+    let mails = world.outbox.0.lock().unwrap();
+    for mail in mails.iter() {
+        assert!(
+            mail.text.contains("“Acme sign in at evil example login”"),
+            "{}",
+            mail.text
+        );
+        assert!(!mail.text.contains("evil.example") && !mail.html.contains("evil.example"));
+    }
 }

@@ -218,33 +218,9 @@ impl JobHandler for DigestMails {
     }
 }
 
-/// The job's tenant if it is active; otherwise the outcome that skips the job. Shared by
-/// every domain's mail jobs (requests' reminders too).
-pub async fn active_tenant(
-    tenants: &dyn TenantRepository,
-    scope: &TenantScope,
-) -> Result<Result<Tenant, JobOutcome>, JobFailure> {
-    match tenants.get(scope).await {
-        Ok(tenant) if tenant.is_active => Ok(Ok(tenant)),
-        Ok(_) => Ok(Err(JobOutcome::Skipped("organisation suspended"))),
-        Err(StoreError::NotFound) => Ok(Err(JobOutcome::Skipped("organisation gone"))),
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// The user `id` if active (a mail goes to them), `None` if deactivated or gone. Shared
-/// by every domain's mail jobs.
-pub async fn recipient(
-    users: &dyn UserRepository,
-    scope: &TenantScope,
-    id: UserId,
-) -> Result<Option<User>, JobFailure> {
-    match users.get(scope, id).await {
-        Ok(user) if user.is_active => Ok(Some(user)),
-        Ok(_) | Err(StoreError::NotFound) => Ok(None),
-        Err(other) => Err(other.into()),
-    }
-}
+// The job's tenant if active, and a mail's recipient if active: shared by every
+// domain's mail jobs, identity's own included.
+pub use aura_identity::mail_jobs::{active_tenant, recipient};
 
 /// The names of the users a digest's lines are assigned to, each read once. Shared by
 /// every domain's digest.

@@ -1,5 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use aura_identity::{Email, FullName, NewMember, Password, TenantAdmin, TenantPatch, UserPatch};
+use aura_identity::{FullName, NewMember, Password, TenantAdmin, TenantPatch, UserPatch};
 use aura_requests::settings::RequestSettings;
 use aura_shared_kernel::{Role, TenantName, TenantSettings, UserId, ValidationErrors};
 
@@ -86,7 +86,7 @@ pub async fn create_user(
     JsonBody(body): JsonBody<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::default();
-    let email = errors.collect(Email::parse(&body.email));
+    let email = errors.collect(caller.admin().email(&body.email, "email"));
     let full_name = errors.collect(FullName::parse(&body.full_name));
     let role = errors.collect(parse_role(&body.role));
     let password = optional(&mut errors, body.password.as_deref(), |p| {
