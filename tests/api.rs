@@ -126,7 +126,7 @@ async fn a_tenant_is_run_through_the_api_and_audited() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{invited}");
     assert_eq!(invited["password_pending"], true);
-    assert!(app.last_mail().contains("token="));
+    assert!(app.mail_when(1).await.contains("token="));
 
     let (status, _) = app
         .call(

@@ -332,6 +332,29 @@ impl TestApp {
         self.login(&email, PASSWORD).await
     }
 
+    /// How many mails were written so far.
+    pub fn mail_count(&self) -> usize {
+        std::fs::read_dir(self.mail_dir()).map_or(0, |d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .count()
+        })
+    }
+
+    /// The newest mail once at least `count` were written (mail goes out from the job
+    /// queue: the worker's next pass, within seconds). Panics after 20 s.
+    pub async fn mail_when(&self, count: usize) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while self.mail_count() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no mail number {count} within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.last_mail()
+    }
+
     /// The newest mail file's text.
     pub fn last_mail(&self) -> String {
         newest_file(&self.mail_dir())

@@ -281,8 +281,12 @@ impl Stores {
             self.reviews.clone(),
             Some((requests, worker::request_job_settings(config))),
             Some((breaches, worker::breach_job_settings(config))),
-            identity.mail_jobs(),
         )
+        .and_then(|mut registry| {
+            // Identity's reset, invitation and unlock mails.
+            registry.register(identity.mail_jobs())?;
+            Ok(registry)
+        })
         .map_err(|duplicate| StartError(duplicate.to_string()))?;
         Ok(Worker::new(
             WorkerPorts {

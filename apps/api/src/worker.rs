@@ -2,7 +2,6 @@
 //! when the queue is idle, a longer pause after a store failure, and a clean stop (the
 //! job in hand is finished first) when told to stop.
 
-use aura_identity::mail_jobs::AccountMails;
 use std::{sync::Arc, time::Duration};
 
 use aura_breaches::jobs::{BreachJobPorts, BreachJobSettings};
@@ -89,10 +88,8 @@ pub fn job_registry(
     reviews: Arc<dyn ReviewDates>,
     requests: Option<(RequestJobPorts, RequestJobSettings)>,
     breaches: Option<(BreachJobPorts, BreachJobSettings)>,
-    account_mails: AccountMails,
 ) -> Result<JobRegistry, DuplicateKind> {
     let mut registry = JobRegistry::new();
-    registry.register(account_mails)?;
     let review_ports = ReviewJobPorts {
         reviews,
         tasks: tasks.tasks.clone(),

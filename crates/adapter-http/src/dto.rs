@@ -183,7 +183,9 @@ pub struct TenantPatchBody {
     /// of its country's public holidays), `requests_retention_years` (1–10, default 3:
     /// years after closing before a request's person is pseudonymised),
     /// `requests_intake_enabled` (the public intake page, default off),
-    /// `requests_intake_language` (en, de), `privacy_contact` (shown on that page).
+    /// `requests_intake_language` (en, de), `privacy_contact` (shown on that page),
+    /// `invitations_per_day` (invitation mails per UTC day, at most the installation's
+    /// 20; beyond it adding a user without a password is 429 `limit_reached`).
     #[schema(schema_with = crate::schemas::optional_free_form)]
     pub settings: Option<serde_json::Value>,
 }

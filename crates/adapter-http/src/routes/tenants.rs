@@ -77,10 +77,12 @@ pub async fn list_users(req: HttpRequest, caller: Caller) -> Result<web::Json<Us
 }
 
 /// Adds a user. Admins add members and viewers; only owners add owners and admins.
-/// Without a password, the person is mailed an invitation to set one.
+/// Without a password, the person is mailed an invitation to set one (from the job
+/// queue; at most `invitations_per_day` a day).
 #[utoipa::path(post, path = "/api/v1/tenants/me/users", tag = "tenants", security(("bearer" = [])), request_body = CreateUserBody,
     responses((status = 201, body = UserBody), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the tenant's `invitations_per_day` is used up until the next UTC day; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(
     caller: Caller,
     JsonBody(body): JsonBody<CreateUserBody>,
