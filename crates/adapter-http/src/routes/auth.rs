@@ -141,7 +141,8 @@ pub async fn logout(caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Sends a password-reset link. Answers the same whether or not the address is known.
+/// Sends a password-reset link (from the job queue). Answers the same, in the same
+/// time, whether or not the address is known: the answer comes before the lookup.
 #[utoipa::path(post, path = "/api/v1/auth/password/forgot", tag = "auth", request_body = ForgotPasswordBody,
     responses(
         (status = 202, body = Accepted),
@@ -155,10 +156,17 @@ pub async fn forgot_password(
     // look-alike) cannot be an account: the answer of an unknown one, nothing sent.
     Email::parse(&body.email)?;
     if let Ok(email) = visitor.sign_in().email(&body.email, "email") {
-        visitor
-            .sign_in()
-            .forgot_password(&email, visitor.meta.ip, visitor.ctx())
-            .await?;
+        // The answer goes out before anything depends on the address: counting, the
+        // lookup and enqueueing the mail run after it, so the time to answer cannot
+        // tell a known address from an unknown one. A failure there is only logged.
+        let sign_in = visitor.sign_in().clone();
+        let (ip, ctx) = (visitor.meta.ip, visitor.ctx().clone());
+        let after_answer = async move {
+            if let Err(error) = sign_in.forgot_password(&email, ip, &ctx).await {
+                tracing::warn!(%error, "password-reset request failed after its answer");
+            }
+        };
+        actix_web::rt::spawn(tracing::Instrument::in_current_span(after_answer));
     }
     Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
 }
