@@ -391,6 +391,37 @@ impl SignIn {
 }
 
 impl Core {
+    /// Enqueues a mail of `kind` with a link for the active account of `email`, unless
+    /// reset-like mails to that address (or from `client_ip`) are over their limit.
+    /// Answers the same, after the same lookups, whether or not the address is an
+    /// account: the request never issues a token nor renders a mail.
+    pub(crate) async fn queue_link(
+        &self,
+        email: &Email,
+        client_ip: Option<IpAddr>,
+        kind: MailKind,
+        _ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        let mut keys = vec![ThrottleKey::ResetFor(email.clone())];
+        keys.extend(client_ip.map(ThrottleKey::ResetFrom));
+        if self.reserve_attempt(&keys).await?.is_some() {
+            tracing::info!(
+                kind = kind.as_str(),
+                "account mail dropped by the rate limit"
+            );
+            return Ok(());
+        }
+        let Some(LoginRecord { user, tenant }) = self.ports.users.find_for_login(email).await?
+        else {
+            return Ok(());
+        };
+        if !user.is_active || !tenant.is_active {
+            return Ok(());
+        }
+        let scope = TenantScope::for_credential_check(tenant.id, Some(user.id));
+        self.queue_mail(&scope, user.id, kind).await
+    }
+
     pub(crate) async fn create_tenant_with_owner(
         &self,
         registration: Registration,
