@@ -19,8 +19,8 @@ pub trait ScreeningAnswersStore: Send + Sync {
 
     /// Creates (`expected_version` = 0) or replaces the answers of an activity of the
     /// tenant: `Conflict::Version` when the row is at another version (or exists on a
-    /// first save), `NotFound` when an update finds no row, `StoreError::Invalid` naming
-    /// `activity_id` when the activity is not the tenant's. Answers the stored set.
+    /// first save), `NotFound` when an update finds no row or the activity is not the
+    /// tenant's. Answers the stored set.
     async fn put(
         &self,
         scope: &TenantScope,

@@ -1,8 +1,10 @@
 //! Processing activities in memory: their table and filters.
 
 use aura_gdpr_registers::{
-    Activities, ActivityFilter, DpiaStanding, ProcessingActivity, activity_missing,
+    Activities, ActivityFilter, ActivityId, DpiaStanding, ProcessingActivity, activity_missing,
 };
+
+use aura_shared_kernel::TenantId;
 
 use crate::registers::{Tables, matches_search, records::MemoryRecord};
 
@@ -19,6 +21,11 @@ impl MemoryRecord for Activities {
                 .processor
                 .is_none_or(|p| f.processor_ids.contains(&p))
             && matches_search(&f.name, filter.search.as_deref())
+    }
+
+    /// Its screening answers go with it (the database's ON DELETE CASCADE).
+    fn remove_owned(tables: &mut Tables, tenant: TenantId, id: ActivityId) {
+        tables.dpia_screenings.remove(&(tenant, id));
     }
 
     /// With what the record still lacks, given the tenant's organisation profile and
