@@ -104,6 +104,7 @@ pub async fn stale_or_repeated_first_puts_change_nothing(stores: RegisterStores)
     put(&stores, &rf, activity.id, &answers(1), 0)
         .await
         .unwrap();
+    let other = add_activity(&stores, &rf, "Newsletter", &[]).await;
     let base = events(&stores, &rf).await;
 
     let again = put(&stores, &rf, activity.id, &answers(2), 0).await;
@@ -114,7 +115,6 @@ pub async fn stale_or_repeated_first_puts_change_nothing(stores: RegisterStores)
     assert_eq!(stored.answers, answers(1), "the first answers stay");
     assert_eq!(stored.version, 1);
 
-    let other = add_activity(&stores, &rf, "Newsletter", &[]).await;
     let missing = put(&stores, &rf, other.id, &answers(4), 1).await;
     assert_not_found(missing, "an update of answers never saved");
     assert_chain(&stores, rf.scope(), base, "no event for a refused put").await;
