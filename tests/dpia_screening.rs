@@ -81,14 +81,24 @@ fn cases(screening: &Value) -> Vec<String> {
         .collect()
 }
 
+/// An activity, the answers' yes, about how many people, the outcome, the criteria met
+/// and the Art. 35(3) cases.
+type Row = (
+    Value,
+    Vec<&'static str>,
+    Option<u64>,
+    &'static str,
+    Vec<&'static str>,
+    Vec<&'static str>,
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_realistic_register_is_screened_as_expected() {
     let app = TestApp::spawn().await;
     let owner = app.register("Screened Retail GmbH").await;
     let health = json!({"name": "health data", "special_category": "explicit_consent",
         "retention": "1 year"});
-    // (activity, answers' yes, people, outcome, criteria met, Art. 35(3) cases)
-    let table: Vec<(Value, Vec<&str>, Option<u64>, &str, Vec<&str>, Vec<&str>)> = vec![
+    let table: Vec<Row> = vec![
         (
             activity(
                 "CCTV of the shop floor",
@@ -322,7 +332,7 @@ async fn answers_are_versioned_and_the_suggestion_applies_only_when_accepted() {
         )
         .await;
     assert!(status.is_client_error(), "{status} {problem}");
-    assert_eq!(problem["type"].is_string(), true, "problem+json: {problem}");
+    assert!(problem["type"].is_string(), "problem+json: {problem}");
 
     // Saved: version 1, two criteria now; a stale save changes nothing.
     let (status, etag, saved) = app
@@ -331,7 +341,10 @@ async fn answers_are_versioned_and_the_suggestion_applies_only_when_accepted() {
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(etag.as_deref(), Some("\"1\""));
     assert_eq!(saved["outcome"], "likely_required");
-    assert_eq!(saved["rule"].as_str().unwrap().starts_with("WP248"), true);
+    assert!(
+        saved["rule"].as_str().unwrap().starts_with("WP248"),
+        "{saved}"
+    );
     let (status, _, _) = app
         .send(Method::PUT, &path, &owner, Some(0), Some(json!({})))
         .await;
