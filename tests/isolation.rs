@@ -218,6 +218,19 @@ async fn make_records(app: &TestApp, owner: &Account) -> Records {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{activity}");
+    let (status, screening) = send(
+        app,
+        Method::PUT,
+        &format!(
+            "/api/v1/processing-activities/{}/dpia-screening",
+            activity["id"].as_str().unwrap()
+        ),
+        &owner.access,
+        Some("\"0\""),
+        Some(json!({"large_scale": true, "notes": format!("{marker} screening")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{screening}");
     let (_, policy) = send(
         app,
         Method::POST,
@@ -256,6 +269,27 @@ async fn make_records(app: &TestApp, owner: &Account) -> Records {
 
 async fn register_snapshot(app: &TestApp, owner: &Account) -> Value {
     let mut all = Vec::new();
+    // Each activity's DPIA screening with its answers.
+    let (_, activities) = send(
+        app,
+        Method::GET,
+        "/api/v1/processing-activities?limit=100",
+        &owner.access,
+        None,
+        None,
+    )
+    .await;
+    for activity in activities["items"].as_array().unwrap() {
+        let path = format!(
+            "/api/v1/processing-activities/{}/dpia-screening",
+            activity["id"].as_str().unwrap()
+        );
+        all.push(
+            send(app, Method::GET, &path, &owner.access, None, None)
+                .await
+                .1,
+        );
+    }
     for path in [
         "/api/v1/processing-activities?limit=100",
         "/api/v1/processors?limit=100",
@@ -312,6 +346,42 @@ async fn register_records_stay_in_their_tenant() {
                 format!("/api/v1/processing-activities/{}", victim.activity),
                 Some("\"1\""),
                 None,
+            ),
+            (
+                Method::GET,
+                format!(
+                    "/api/v1/processing-activities/{}/dpia-screening",
+                    victim.activity
+                ),
+                None,
+                None,
+            ),
+            (
+                Method::PUT,
+                format!(
+                    "/api/v1/processing-activities/{}/dpia-screening",
+                    victim.activity
+                ),
+                Some("\"1\""),
+                Some(json!({"large_scale": false})),
+            ),
+            (
+                Method::PUT,
+                format!(
+                    "/api/v1/processing-activities/{}/dpia-screening",
+                    victim.activity
+                ),
+                Some("\"0\""),
+                Some(json!({"large_scale": false})),
+            ),
+            (
+                Method::POST,
+                format!(
+                    "/api/v1/processing-activities/{}/dpia-screening/accept",
+                    victim.activity
+                ),
+                Some("\"1\""),
+                Some(json!({"outcome": "to_assess"})),
             ),
             (
                 Method::GET,

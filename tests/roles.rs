@@ -535,6 +535,7 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
         checked += ai_cells(&app, &owner, *role, caller, &mut mismatches).await;
         checked += request_cells(&app, &owner, *role, caller, &mut mismatches).await;
         checked += breach_cells(&app, &owner, *role, caller, &mut mismatches).await;
+        checked += screening_cells(&app, &owner, *role, caller, &mut mismatches).await;
     }
 
     // Every denial above is in the trail.
@@ -942,6 +943,47 @@ async fn breach_cells(
             Some(2),
             None,
             Permission::DeleteRecords,
+        ),
+    ];
+    check_cases(app, role, caller, cases, mismatches).await
+}
+
+/// The DPIA screening routes for one caller, on fresh activities made by the owner:
+/// everyone reads the screening, members and up answer it and accept its suggestion.
+/// Returns the number of cells checked.
+async fn screening_cells(
+    app: &TestApp,
+    owner: &Account,
+    role: Role,
+    caller: &Account,
+    mismatches: &mut Vec<String>,
+) -> usize {
+    const ACTIVITIES: &str = "/api/v1/processing-activities";
+    let body = json!({"name": "Matrix screening", "data_subject_categories": ["employees"]});
+    let fresh = created_ids(app, owner, ACTIVITIES, &body, 2).await;
+    let path = |i: usize, action: &str| format!("{ACTIVITIES}/{}/dpia-screening{action}", fresh[i]);
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            path(0, ""),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::PUT,
+            path(0, ""),
+            Some(0),
+            Some(json!({"large_scale": false})),
+            Permission::WriteRecords,
+        ),
+        // Employees alone: one criterion, "to assess".
+        (
+            Method::POST,
+            path(1, "/accept"),
+            Some(1),
+            Some(json!({"outcome": "to_assess"})),
+            Permission::WriteRecords,
         ),
     ];
     check_cases(app, role, caller, cases, mismatches).await

@@ -28,6 +28,7 @@ use aura_adapter_http::{
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
 use aura_breaches::{BreachCases, BreachRules, Breaches, EscalationPlanner, jobs::BreachJobPorts};
+use aura_dpia_screening::{DpiaScreenings, ports::ScreeningAnswersStore};
 use aura_gdpr_registers::{
     Activities, Members, Policies, Processors, RegisterPorts, Registers,
     ports::{OrganisationRepository, PolicyVersions},
@@ -97,6 +98,8 @@ struct Stores {
     breaches: Arc<dyn RecordStore<Breaches>>,
     /// The breach writes with their escalation plan (the same store as `breaches`).
     breach_writes: Arc<dyn PlannedWrites<Breaches>>,
+    /// The DPIA screening's answers per activity.
+    dpia_screenings: Arc<dyn ScreeningAnswersStore>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -137,6 +140,15 @@ impl Stores {
 
     fn registers(&self, clock: Arc<dyn Clock>) -> Registers {
         Registers::new(self.register_ports(clock))
+    }
+
+    /// The DPIA screening over the activities' use cases (its accepted suggestions are
+    /// the activities' writes).
+    fn dpia_screenings(&self, registers: &Registers) -> DpiaScreenings {
+        DpiaScreenings::new(
+            registers.activity_records().clone(),
+            self.dpia_screenings.clone(),
+        )
     }
 
     /// Data-subject requests: dated by the legal clock on the tenant's calendar (its
@@ -453,6 +465,7 @@ impl Application {
             demo::seed(&identity, &company, clock.now()).await?;
         }
         let state = ApiState {
+            dpia_screenings: stores.dpia_screenings(&registers),
             registers,
             tasks,
             requests,
@@ -789,6 +802,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         intakes: Arc::new(store.clone()),
         breaches: Arc::new(store.clone()),
         breach_writes: Arc::new(store.clone()),
+        dpia_screenings: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -853,6 +867,7 @@ async fn postgres_stores(
         intakes: Arc::new(stores.clone()),
         breaches: stores.breaches(),
         breach_writes: Arc::new(stores.clone()),
+        dpia_screenings: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

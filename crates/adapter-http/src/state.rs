@@ -72,6 +72,8 @@ pub struct ApiState {
     pub requests: RequestCases,
     /// Personal-data breaches and their actions.
     pub breaches: aura_breaches::BreachCases,
+    /// The DPIA screening of processing activities (Art. 35).
+    pub dpia_screenings: aura_dpia_screening::DpiaScreenings,
     /// Idempotency keys of the create routes and sign-up.
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,

@@ -20,6 +20,7 @@
 mod ai;
 mod audit;
 mod breaches;
+mod dpia_screenings;
 mod idempotency;
 mod identity;
 mod intakes;

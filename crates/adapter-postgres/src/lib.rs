@@ -16,6 +16,7 @@
 mod ai;
 mod audit;
 mod breaches;
+mod dpia_screenings;
 mod error;
 mod idempotency;
 mod intakes;

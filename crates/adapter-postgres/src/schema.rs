@@ -296,6 +296,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dpia_screenings (tenant_id, activity_id) {
+        tenant_id -> Uuid,
+        activity_id -> Uuid,
+        answers -> Jsonb,
+        updated_by -> Nullable<Uuid>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::{
-    activity::{ActivityFields, ActivityRole, LawfulBasis, TransferMechanism},
+    activity::{
+        ActivityFields, ActivityRole, ActivityStatus, DpiaRequirement, LawfulBasis,
+        TransferMechanism,
+    },
     organisation::OrganisationProfile,
 };
 
@@ -148,6 +151,35 @@ pub fn activity_gaps(
             "describe the technical and organisational security measures",
         ));
     }
+    gaps
+}
+
+/// What the stores know of an activity's DPIA where they derive its `missing`: whether
+/// an approved DPIA covers it. The default, "none approved", holds until the stores read
+/// the DPIA register (`approved_dpias` in both adapters' `registers/activities.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DpiaStanding {
+    pub approved: bool,
+}
+
+/// Art. 35(1): an active activity whose DPIA is required needs an approved DPIA before
+/// the processing.
+pub fn dpia_gap(fields: &ActivityFields, dpia: DpiaStanding) -> Option<Gap> {
+    (fields.status == ActivityStatus::Active
+        && fields.dpia_required == DpiaRequirement::Yes
+        && !dpia.approved)
+        .then(|| gap("35(1)", "dpia", "DPIA required before the processing"))
+}
+
+/// An activity's `missing`, as the stores derive it: the Art. 30 gaps and the Art. 35(1)
+/// one.
+pub fn activity_missing(
+    fields: &ActivityFields,
+    organisation: Option<&OrganisationProfile>,
+    dpia: DpiaStanding,
+) -> Vec<Gap> {
+    let mut gaps = activity_gaps(fields, organisation);
+    gaps.extend(dpia_gap(fields, dpia));
     gaps
 }
 

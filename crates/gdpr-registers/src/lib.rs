@@ -23,7 +23,9 @@ pub use activity::{
     Purpose, Transfer, TransferMechanism,
 };
 pub use aura_records::Source;
-pub use completeness::{CompletenessSummary, Gap, activity_gaps};
+pub use completeness::{
+    CompletenessSummary, DpiaStanding, Gap, activity_gaps, activity_missing, dpia_gap,
+};
 pub use error::RegistersError;
 pub use export::{
     ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export, to_csv,

@@ -328,3 +328,33 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     assert!(!quoted, "unterminated quote");
     rows
 }
+
+#[test]
+fn an_active_activity_whose_dpia_is_required_misses_an_approved_one() {
+    let (org, activities, _) = register();
+    let mut video = activities[5].fields.clone();
+    let art35 = |fields: &ActivityFields, dpia: DpiaStanding| {
+        activity_missing(fields, Some(&org), dpia)
+            .into_iter()
+            .filter(|g| g.article == "35(1)")
+            .collect::<Vec<_>>()
+    };
+    // To assess: no entry; required: the entry, naming the rule.
+    assert!(art35(&video, DpiaStanding::default()).is_empty());
+    video.dpia_required = DpiaRequirement::Yes;
+    let gaps = art35(&video, DpiaStanding::default());
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0].field, "dpia");
+    assert_eq!(gaps[0].message, "DPIA required before the processing");
+    // An approved DPIA covers it; a draft or retired activity is not processing yet/any more.
+    assert!(art35(&video, DpiaStanding { approved: true }).is_empty());
+    video.status = ActivityStatus::Draft;
+    assert!(art35(&video, DpiaStanding::default()).is_empty());
+    video.status = ActivityStatus::Retired;
+    assert!(art35(&video, DpiaStanding::default()).is_empty());
+    // The Art. 30 gaps stay as they were.
+    assert_eq!(
+        activity_missing(&activities[0].fields, Some(&org), DpiaStanding::default()),
+        activity_gaps(&activities[0].fields, Some(&org))
+    );
+}

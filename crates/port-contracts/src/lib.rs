@@ -71,6 +71,7 @@ use std::{future::Future, sync::Arc};
 use aura_ai_port::{AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditQuery, AuditRecord};
 use aura_breaches::Breaches;
+use aura_dpia_screening::ports::ScreeningAnswersStore;
 use aura_gdpr_registers::{
     Activities, Members, Policies, Processors, RegisterPorts,
     ports::{OrganisationRepository, PolicyVersions},
@@ -411,6 +412,8 @@ pub struct RegisterStores {
     pub requests: Arc<dyn RecordStore<Requests>>,
     /// Personal-data breaches.
     pub breaches: Arc<dyn RecordStore<Breaches>>,
+    /// The DPIA screening's answers per activity.
+    pub dpia_screenings: Arc<dyn ScreeningAnswersStore>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -436,6 +439,7 @@ impl RegisterStores {
             + TaskRepository
             + RecordStore<Requests>
             + RecordStore<Breaches>
+            + ScreeningAnswersStore
             + 'static,
     {
         Self {
@@ -446,6 +450,7 @@ impl RegisterStores {
             policy_versions: store.clone(),
             requests: store.clone(),
             breaches: store.clone(),
+            dpia_screenings: store.clone(),
             tasks: tasks::records::kernel_store(store, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
@@ -464,6 +469,7 @@ impl RegisterStores {
             + TaskRepository
             + RecordStore<Requests>
             + RecordStore<Breaches>
+            + ScreeningAnswersStore
             + 'static,
     {
         let store = Arc::new(store);
@@ -568,6 +574,13 @@ macro_rules! register_contract_tests {
             links_name_only_the_tenants_records,
             list_filters,
             other_tenants_breaches_are_out_of_reach,
+        });
+        $crate::__contract_module!(__register_contract_stores: dpia_screenings => registers::dpia_screenings {
+            answers_are_created_at_version_one_then_replaced,
+            stale_or_repeated_first_puts_change_nothing,
+            another_tenants_activity_has_no_answers_here,
+            answers_go_with_the_activity,
+            a_required_dpia_is_missing_while_active,
         });
     };
 }

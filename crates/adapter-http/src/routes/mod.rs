@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod breaches;
 pub mod breaches_export;
+pub mod dpia_screening;
 mod exports;
 pub mod me;
 pub mod params;
@@ -82,6 +83,18 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_get_activity, records::get::<Activities>),
         Route::new(__path_update_activity, records::replace::<Activities>),
         Route::new(__path_delete_activity, records::delete::<Activities>),
+        Route::new(
+            dpia_screening::__path_get_screening,
+            dpia_screening::get_screening,
+        ),
+        Route::new(
+            dpia_screening::__path_put_answers,
+            dpia_screening::put_answers,
+        ),
+        Route::new(
+            dpia_screening::__path_accept_suggestion,
+            dpia_screening::accept_suggestion,
+        ),
         Route::new(__path_list_processors, records::list::<Processors>),
         Route::new(__path_create_processor, records::create::<Processors>).idempotent(Keys::Tenant),
         Route::new(__path_get_processor, records::get::<Processors>),

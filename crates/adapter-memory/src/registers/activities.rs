@@ -1,6 +1,10 @@
 //! Processing activities in memory: their table and filters.
 
-use aura_gdpr_registers::{Activities, ActivityFilter, ProcessingActivity, activity_gaps};
+use aura_gdpr_registers::{
+    Activities, ActivityFilter, ActivityId, DpiaStanding, ProcessingActivity, activity_missing,
+};
+
+use aura_shared_kernel::TenantId;
 
 use crate::registers::{Tables, matches_search, records::MemoryRecord};
 
@@ -19,11 +23,24 @@ impl MemoryRecord for Activities {
             && matches_search(&f.name, filter.search.as_deref())
     }
 
-    /// With what the record still lacks, given the tenant's organisation profile.
+    /// Its screening answers go with it (the database's ON DELETE CASCADE).
+    fn remove_owned(tables: &mut Tables, tenant: TenantId, id: ActivityId) {
+        tables.dpia_screenings.remove(&(tenant, id));
+    }
+
+    /// With what the record still lacks, given the tenant's organisation profile and
+    /// its DPIAs.
     fn view(tables: &Tables, row: &ProcessingActivity) -> ProcessingActivity {
         let profile = tables.organisations.get(&row.tenant_id).map(|o| &o.profile);
         let mut activity = row.clone();
-        activity.derived.missing = activity_gaps(&activity.fields, profile);
+        activity.derived.missing =
+            activity_missing(&activity.fields, profile, approved_dpia(tables, row));
         activity
     }
+}
+
+/// Whether an approved DPIA covers the activity (Art. 35(1)). No DPIA register exists
+/// yet: none is approved. The DPIA register answers here from its rows in `tables`.
+fn approved_dpia(_tables: &Tables, _activity: &ProcessingActivity) -> DpiaStanding {
+    DpiaStanding::default()
 }

@@ -22,8 +22,9 @@ use std::{
     collections::{BTreeMap, HashMap},
 };
 
+use aura_dpia_screening::StoredAnswers;
 use aura_gdpr_registers::{
-    PolicyId, PolicyVersion, StoredOrganisation,
+    ActivityId, PolicyId, PolicyVersion, StoredOrganisation,
     ports::{Cursor, ListPage, Sort},
 };
 use aura_records::{Record, RecordKind};
@@ -41,6 +42,8 @@ pub(crate) struct Tables {
     pub records: records::RecordTables,
     /// Keyed by (tenant, policy, number): a policy's versions are one ordered range.
     pub versions: BTreeMap<(TenantId, PolicyId, i32), PolicyVersion>,
+    /// The DPIA screening's answers per activity (removed with the activity).
+    pub dpia_screenings: HashMap<(TenantId, ActivityId), StoredAnswers>,
     /// The last data-subject request number given per tenant and year (never reused).
     pub request_numbers: HashMap<(TenantId, i32), u32>,
 }

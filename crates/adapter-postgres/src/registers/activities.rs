@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use aura_gdpr_registers::{
     Activities, ActivityDerived, ActivityFields, ActivityFilter, DataCategory, DpiaRequirement,
-    ProcessingActivity, Purpose, Transfer, activity_gaps,
+    DpiaStanding, ProcessingActivity, Purpose, Transfer, activity_missing,
 };
 use aura_records::Id;
 use aura_shared_kernel::{StoreError, TenantId, UserId};
@@ -171,12 +171,24 @@ fn activity_from(
     })
 }
 
+/// The activities among `ids` that an approved DPIA covers (Art. 35(1)), read in the
+/// caller's transaction. No DPIA register exists yet: none is approved. The DPIA register
+/// answers here with its query (`tenant_id = tenant`, an approved version linked to one
+/// of `ids`).
+async fn approved_dpias(
+    _conn: &mut AsyncPgConnection,
+    _tenant: Uuid,
+    _ids: &[Uuid],
+) -> Result<BTreeSet<Uuid>, DbError> {
+    Ok(BTreeSet::new())
+}
+
 #[async_trait::async_trait]
 impl PgRecord for Activities {
     const TABLE: &'static str = "processing_activities";
 
-    /// What each record still lacks, given the organisation profile read in the same
-    /// transaction.
+    /// What each record still lacks, given the organisation profile and the approved
+    /// DPIAs read in the same transaction.
     async fn derive(
         conn: &mut AsyncPgConnection,
         tenant: Uuid,
@@ -187,8 +199,13 @@ impl PgRecord for Activities {
         }
         let organisation = stored_profile(conn, tenant).await?;
         let profile = organisation.as_ref().map(|o| &o.profile);
+        let ids: Vec<Uuid> = records.iter().map(|r| r.id.as_uuid()).collect();
+        let approved = approved_dpias(conn, tenant, &ids).await?;
         for record in records {
-            record.derived.missing = activity_gaps(&record.fields, profile);
+            let dpia = DpiaStanding {
+                approved: approved.contains(&record.id.as_uuid()),
+            };
+            record.derived.missing = activity_missing(&record.fields, profile, dpia);
         }
         Ok(())
     }

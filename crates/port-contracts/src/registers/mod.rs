@@ -33,6 +33,7 @@
 
 pub mod activities;
 pub mod breaches;
+pub mod dpia_screenings;
 pub mod due_sorts;
 pub mod organisation;
 pub mod policies;

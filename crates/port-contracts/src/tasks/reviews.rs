@@ -55,6 +55,7 @@ impl ReviewStores {
             + aura_records::RecordStore<Policies>
             + aura_records::RecordStore<aura_requests::request::Requests>
             + aura_records::RecordStore<aura_breaches::Breaches>
+            + aura_dpia_screening::ports::ScreeningAnswersStore
             + PolicyVersions
             + TaskRepository
             + JobQueue

@@ -1,0 +1,1 @@
+DROP TABLE dpia_screenings;
