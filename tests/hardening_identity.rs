@@ -219,9 +219,10 @@ async fn reset_requests_take_as_long_for_known_as_for_unknown_addresses() {
         "password reset request, median of {ROUNDS}: known {known:.2} ms, unknown {unknown:.2} ms, difference {:.2} ms",
         known - unknown
     );
-    // Before: 10.6 ms against 6.6 ms (the token and the mail were made in the request).
+    // Before: 10.6 ms against 6.6 ms (+60 %; the token and the mail were made in the request).
+    // The bound leaves room for a loaded CI machine and still catches that.
     assert!(
-        (known - unknown).abs() < 1.5_f64.max(unknown * 0.15),
+        (known - unknown).abs() < 3.0_f64.max(unknown * 0.3),
         "known {known:.2} ms vs unknown {unknown:.2} ms"
     );
     // And the mails do go out, from the queue.
