@@ -18,7 +18,6 @@ use actix_web::{
 };
 use aura_adapter_crypto::{
     AesGcmPersonalDataSeal, BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets,
-    Sha256ChainHasher,
 };
 use aura_adapter_holidays::{EuPublicHolidays, IanaTimeZones};
 use aura_adapter_http::{
@@ -53,7 +52,7 @@ use aura_requests::{
 };
 use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId};
 use aura_tasks::{
-    TaskJobPorts, TaskPorts, TaskService,
+    AuditJobPorts, TaskJobPorts, TaskPorts, TaskService,
     ports::{RegisterLinks, TaskRepository},
 };
 
@@ -243,8 +242,18 @@ impl Stores {
         &self,
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
-        config: &config::WorkerConfig,
+        chain: Arc<dyn ChainHasher>,
+        settings: &Settings,
     ) -> Result<Worker, StartError> {
+        let config = &settings.worker;
+        let audit = AuditJobPorts {
+            audit: AuditService::new(self.audit.clone(), chain),
+            queue: self.jobs.clone(),
+            tenants: self.tenants.clone(),
+            users: self.users.clone(),
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+        };
         let requests = RequestJobPorts {
             queue: self.jobs.clone(),
             requests: self.requests.clone(),
@@ -280,6 +289,7 @@ impl Stores {
             self.reviews.clone(),
             Some((requests, worker::request_job_settings(config))),
             Some((breaches, worker::breach_job_settings(config))),
+            Some((audit, worker::audit_job_settings(&settings.audit, config))),
         )
         .map_err(|duplicate| StartError(duplicate.to_string()))?;
         Ok(Worker::new(
@@ -366,8 +376,8 @@ impl Application {
     /// Wires everything and binds `settings.bind_addr` (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let chain: Arc<dyn ChainHasher> = Arc::new(Sha256ChainHasher);
         let demo = settings.database_url.is_none();
+        let chain: Arc<dyn ChainHasher> = Arc::new(secrets::audit_chain(&settings, demo)?);
 
         let pepper = secrets::password_pepper(&settings, demo)?;
         let stores = if demo {
@@ -416,7 +426,7 @@ impl Application {
 
         let provider = ai_provider(&settings, demo, clock.clone())?;
         let worker = if settings.worker.enabled {
-            Some(stores.worker(clock.clone(), direct_mailer, &settings.worker)?)
+            Some(stores.worker(clock.clone(), direct_mailer, chain.clone(), &settings)?)
         } else {
             None
         };
@@ -613,7 +623,7 @@ pub struct Platform {
 /// and settings as the service, so what the CLI creates signs in through the API.
 pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let chain: Arc<dyn ChainHasher> = Arc::new(Sha256ChainHasher);
+    let chain: Arc<dyn ChainHasher> = Arc::new(secrets::audit_chain(settings, false)?);
     // Migrations are `aura migrate`'s job, not a side effect of every command.
     let settings = &Settings {
         run_migrations: false,
@@ -621,7 +631,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     };
     let pepper = secrets::password_pepper(settings, false)?;
     let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
-    let stores = postgres_stores(settings, chain, clock.clone(), seal).await?;
+    let stores = postgres_stores(settings, chain.clone(), clock.clone(), seal).await?;
     let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
         .map_err(|e| StartError::from("BCRYPT_COST", e))?;
     // The CLI signs no tokens: throw-away keys satisfy the port.
@@ -631,7 +641,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let requests = stores.requests(clock.clone(), &settings.worker);
     let breaches = stores.breaches(clock.clone(), &settings.worker);
     let direct_mailer = build_mailer(settings)?;
-    let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), &settings.worker)?);
+    let worker = Arc::new(stores.worker(clock.clone(), direct_mailer.clone(), chain, settings)?);
     let jobs = stores.jobs.clone();
     let identity = IdentityServices::new(
         IdentityPorts {

@@ -7,7 +7,7 @@ mod common;
 
 use std::{sync::Arc, time::Duration as StdDuration};
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_postgres::{PgRateLimiter, PgStores, PoolSettings, TestDatabase};
 use aura_audit::{Actor, AuditAction, AuditService, Changes, PendingEvent, RequestContext};
 use aura_identity::{Email, User, actions};
@@ -29,7 +29,10 @@ async fn as_superuser(env: &Env, sql: &str) {
 }
 
 fn audit_service(env: &Env) -> AuditService {
-    AuditService::new(env.stores.audit(), Arc::new(Sha256ChainHasher))
+    AuditService::new(
+        env.stores.audit(),
+        Arc::new(HmacChainHasher::with_test_key()),
+    )
 }
 
 // ------------------------------------------------------------------ tenants
@@ -199,7 +202,7 @@ async fn a_database_that_is_down_fails_fast_as_unavailable() {
     let stores = PgStores::connect(
         "postgres://aura_app@127.0.0.1:1/aura",
         settings,
-        Arc::new(Sha256ChainHasher),
+        Arc::new(HmacChainHasher::with_test_key()),
         Arc::new(SystemClock),
         aura_adapter_postgres::testing::test_seal(),
     )

@@ -530,7 +530,7 @@ async fn init_database_creates_roles_and_database_and_can_run_twice() {
 async fn a_cancelled_tenant_transaction_leaves_nothing_on_the_pooled_connection() {
     use std::sync::Arc;
 
-    use aura_adapter_crypto::Sha256ChainHasher;
+    use aura_adapter_crypto::HmacChainHasher;
     use aura_audit::AuditService;
     use aura_identity::actions;
 
@@ -562,10 +562,13 @@ async fn a_cancelled_tenant_transaction_leaves_nothing_on_the_pooled_connection(
         .append(&scope, common::event(actions::USER_UPDATED, 2))
         .await
         .expect("append after");
-    let verified = AuditService::new(env.stores.audit(), Arc::new(Sha256ChainHasher))
-        .verify(&scope)
-        .await
-        .expect("verify");
+    let verified = AuditService::new(
+        env.stores.audit(),
+        Arc::new(HmacChainHasher::with_test_key()),
+    )
+    .verify(&scope)
+    .await
+    .expect("verify");
     assert!(verified.valid);
     assert_eq!(
         verified.events_checked, 3,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_audit::{
     Actor, AuditAction, AuditQuery, AuditRecord, AuditService, ChainHash, ChainHasher, Changes,
     PendingEvent, RequestContext,
@@ -44,10 +44,13 @@ async fn append(stores: &Stores, scope: &TenantScope, event: PendingEvent) -> Au
 }
 
 async fn verify(stores: &Stores, scope: &TenantScope) -> aura_audit::ChainVerification {
-    AuditService::new(stores.audit.clone(), Arc::new(Sha256ChainHasher))
-        .verify(scope)
-        .await
-        .expect("verify the chain")
+    AuditService::new(
+        stores.audit.clone(),
+        Arc::new(HmacChainHasher::with_test_key()),
+    )
+    .verify(scope)
+    .await
+    .expect("verify the chain")
 }
 
 async fn list(stores: &Stores, scope: &TenantScope, query: AuditQuery) -> Vec<i64> {
@@ -113,8 +116,8 @@ pub async fn append_links_the_chain(stores: Stores) {
         assert_eq!(record.prev_hash, prev, "each link names the previous hash");
         assert_eq!(
             record.hash,
-            Sha256ChainHasher.link(&record.canonical_bytes()),
-            "each link is sealed with SHA-256 over its canonical bytes"
+            HmacChainHasher::with_test_key().link(record.tenant_id, &record.canonical_bytes()),
+            "each link is sealed with the tenant's keyed HMAC over its canonical bytes"
         );
         prev = record.hash;
     }
