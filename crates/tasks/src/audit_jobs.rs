@@ -210,6 +210,7 @@ fn checkpoint_mail(
                 "sealed_at": checkpoint.sealed_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
                 "signature": checkpoint.signature.to_hex(),
             }]});
+            let (events, json) = (report.events_checked.to_string(), json.to_string());
             messages::mail(
                 to.email,
                 format!("Audit trail checkpoint of {organisation}"),
@@ -217,21 +218,24 @@ fn checkpoint_mail(
                 &[
                     ("name", to.name),
                     ("organisation", organisation),
-                    ("events", &report.events_checked.to_string()),
-                    ("checkpoint", &json.to_string()),
+                    ("events", events.as_str()),
+                    ("checkpoint", json.as_str()),
                 ],
             )
         }
-        None => messages::mail(
-            to.email,
-            format!("The audit trail of {organisation} does not verify"),
-            BROKEN_BODY,
-            &[
-                ("name", to.name),
-                ("organisation", organisation),
-                ("broken", &report.broken_count.to_string()),
-            ],
-        ),
+        None => {
+            let broken = report.broken_count.to_string();
+            messages::mail(
+                to.email,
+                format!("The audit trail of {organisation} does not verify"),
+                BROKEN_BODY,
+                &[
+                    ("name", to.name),
+                    ("organisation", organisation),
+                    ("broken", broken.as_str()),
+                ],
+            )
+        }
     }
 }
 
