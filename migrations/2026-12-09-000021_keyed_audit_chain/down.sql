@@ -2,7 +2,7 @@
 REVOKE UPDATE (personal, personal_salt) ON audit_events FROM aura_app;
 ALTER TABLE audit_events
     DROP CONSTRAINT audit_events_v2_clear_check,
-    DROP CONSTRAINT audit_events_personal_salt_check,
+    DROP CONSTRAINT audit_events_personal_pair_check,
     DROP COLUMN personal_digest,
     DROP COLUMN personal_salt,
     DROP COLUMN personal,

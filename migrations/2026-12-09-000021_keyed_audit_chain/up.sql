@@ -19,7 +19,7 @@ ALTER TABLE audit_events
     ADD COLUMN personal_salt bytea CHECK (octet_length(personal_salt) = 32),
     -- HMAC(salt, values): what the link covers of them; stays after shredding.
     ADD COLUMN personal_digest bytea CHECK (octet_length(personal_digest) = 32),
-    ADD CONSTRAINT audit_events_personal_salt_check CHECK ((personal IS NULL) = (personal_salt IS NULL)),
+    ADD CONSTRAINT audit_events_personal_pair_check CHECK ((personal IS NULL) = (personal_salt IS NULL)),
     -- Version 2 keeps the address and agent in `personal` only.
     ADD CONSTRAINT audit_events_v2_clear_check
         CHECK (chain_version = 1 OR (ip IS NULL AND user_agent IS NULL));
