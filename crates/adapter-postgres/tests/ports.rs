@@ -172,10 +172,26 @@ async fn reseal_as_superuser(
         if record.seq >= from {
             alter(&mut record);
             record.prev_hash = prev;
+            // An unkeyed link keeps its address and agent in clear, as before the key.
+            let text = |v: &Option<String>| {
+                v.as_ref()
+                    .map_or("NULL".to_owned(), |v| format!("$q${v}$q$"))
+            };
+            let clear = if record.version == ChainVersion::Unkeyed {
+                record.personal = None;
+                record.personal_digest = None;
+                format!(
+                    ", ip = {}, user_agent = {}, personal = NULL, personal_salt = NULL, personal_digest = NULL",
+                    text(&record.ip),
+                    text(&record.user_agent)
+                )
+            } else {
+                String::new()
+            };
             record.hash = forge(&record);
             sql.push_str(&format!(
                 "UPDATE audit_events SET action = '{}', changes = $c${}$c$, chain_version = {}, \
-                 prev_hash = '\\x{}', hash = '\\x{}' WHERE tenant_id = '{}' AND seq = {};\n",
+                 prev_hash = '\\x{}', hash = '\\x{}'{clear} WHERE tenant_id = '{}' AND seq = {};\n",
                 record.action,
                 record.stored_changes,
                 record.version.number(),
