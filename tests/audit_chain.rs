@@ -254,15 +254,21 @@ async fn the_worker_mails_the_owners_a_checkpoint_that_verifies() {
     ])
     .await;
     let owner = app.register("Mailed Checkpoint SE").await;
+    // A worker schedules the day's jobs on its first pass: a second instance started
+    // now schedules the new tenant's upkeep (either instance may send the mail).
+    let sibling = app
+        .spawn_sibling(&[
+            ("AUDIT_CHECKPOINT_MAIL_DAYS", "1"),
+            ("WORKER_POLL_MS", "100"),
+        ])
+        .await;
     let mut checkpoint = None;
     for _ in 0..300 {
-        let mails = std::fs::read_dir(app.mail_dir())
-            .map(|dir| {
-                dir.filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
+        let mails: Vec<_> = [app.mail_dir(), sibling.mail_dir()]
+            .iter()
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
+            .flat_map(|dir| dir.filter_map(Result::ok).map(|e| e.path()))
+            .collect();
         for path in mails {
             let text = decoded(&std::fs::read_to_string(&path).unwrap_or_default());
             if text.contains("Audit trail checkpoint") && text.contains(&owner.email) {
