@@ -21,7 +21,7 @@ use std::{
     time::Duration as StdDuration,
 };
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_postgres::{PgStores, testing::TestDatabase};
 use aura_audit::RequestContext;
 use aura_breaches::{
@@ -110,7 +110,7 @@ impl World {
         let db = TestDatabase::create().await;
         let clock = Arc::new(FixedClock::at(START));
         let pg: PgStores = db
-            .stores(Arc::new(Sha256ChainHasher), clock.clone())
+            .stores(Arc::new(HmacChainHasher::with_test_key()), clock.clone())
             .await
             .expect("stores on the test database");
         let stores = Stores::from_single(pg.clone(), clock.clone());
@@ -176,6 +176,7 @@ impl World {
                         retry: retry(),
                     },
                 )),
+                None,
             )
             .expect("one handler per kind");
             Arc::new(Worker::new(

@@ -1028,6 +1028,7 @@ fn compose_api_connects_as_the_app_role_and_checks_its_health() {
     for required in [
         "APP_ENV",
         "PASSWORD_PEPPER",
+        "AUDIT_CHAIN_KEY",
         "JWT_KEYS_DIR",
         "RUN_MIGRATIONS",
         "WORKER_ENABLED",
@@ -1172,7 +1173,12 @@ fn compose_worker_and_redis_are_optional_and_consistent_with_the_api() {
             || name.starts_with("JOB_")
             || matches!(
                 name.as_str(),
-                "APP_ENV" | "DATABASE_URL" | "PASSWORD_PEPPER" | "TASK_URL" | "JWT_KEYS_DIR"
+                "APP_ENV"
+                    | "DATABASE_URL"
+                    | "PASSWORD_PEPPER"
+                    | "AUDIT_CHAIN_KEY"
+                    | "TASK_URL"
+                    | "JWT_KEYS_DIR"
             );
         if shared {
             assert_eq!(

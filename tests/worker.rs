@@ -21,7 +21,7 @@ use std::{
     time::{Duration as StdDuration, Instant},
 };
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_mail::{SmtpConfig, SmtpMailer, SmtpTls};
 use aura_adapter_postgres::{PgStores, testing::TestDatabase};
 use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
@@ -236,7 +236,7 @@ impl World {
         let db = TestDatabase::create().await;
         let clock = Arc::new(FixedClock::at(start));
         let stores = db
-            .stores(Arc::new(Sha256ChainHasher), clock.clone())
+            .stores(Arc::new(HmacChainHasher::with_test_key()), clock.clone())
             .await
             .expect("stores on the test database");
         let org = add_org(&stores, "Acme Privacy", start).await;
@@ -304,6 +304,7 @@ impl World {
                 retry: retry_policy(),
             },
             Arc::new(self.stores.clone()),
+            None,
             None,
             None,
         )
@@ -1669,6 +1670,8 @@ impl ApiProcess {
             .env("BCRYPT_COST", "10")
             .env("JWT_KEYS_DIR", dir.join("keys"))
             .env("PASSWORD_PEPPER", pepper)
+            .env("AUDIT_CHAIN_KEY", support::TEST_AUDIT_CHAIN_KEY)
+            .env("AUDIT_CHECKPOINT_MAIL_DAYS", "0")
             .env("MAIL_TRANSPORT", "smtp")
             .env("SMTP_HOST", "127.0.0.1")
             .env("SMTP_PORT", smtp_port.to_string())

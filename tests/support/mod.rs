@@ -21,6 +21,9 @@ use tokio::{
 };
 
 pub const PASSWORD: &str = "a sufficiently long passphrase";
+/// The audit chain key of every binary a test starts: 32 bytes of 7, base64 (the key of
+/// `HmacChainHasher::with_test_key()`).
+pub const TEST_AUDIT_CHAIN_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
 pub struct TestApp {
     pub base: String,
@@ -92,6 +95,12 @@ impl TestApp {
             .env("BCRYPT_COST", "10")
             .env("JWT_KEYS_DIR", &keys_dir)
             .env("PASSWORD_PEPPER", &pepper)
+            // The key of `HmacChainHasher::with_test_key()`, so stores a test builds on the
+            // same database seal links this binary verifies (and every instance agrees).
+            .env("AUDIT_CHAIN_KEY", TEST_AUDIT_CHAIN_KEY)
+            // No checkpoint mail on a date that happens to be a mailing day; the suite
+            // that tests it sets its own.
+            .env("AUDIT_CHECKPOINT_MAIL_DAYS", "0")
             .env("MAIL_TRANSPORT", "file")
             .env("MAIL_DIR", dir.join("mail"))
             .env("TRUSTED_PROXIES", "127.0.0.1")

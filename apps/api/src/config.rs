@@ -130,6 +130,19 @@ pub struct RateLimitSettings {
     pub redis_url: Option<Secret>,
 }
 
+/// The audit trail: the chain's key, and how long personal values stay readable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// Keys the chain and signs its checkpoints (base64, 32+ bytes), kept outside the
+    /// database. None: development only (a generated key file; random in demo mode).
+    pub chain_key: Option<Secret>,
+    /// Days after which the personal values of audit events (addresses, agents, names)
+    /// are shredded; 0 keeps them.
+    pub personal_retention_days: u32,
+    /// Every this many days the owners get the chain's signed checkpoint by mail; 0: never.
+    pub checkpoint_mail_days: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub environment: Environment,
@@ -177,6 +190,7 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     /// How long an `Idempotency-Key`'s answer is replayed.
     pub idempotency_ttl_hours: i64,
+    pub audit: AuditSettings,
 }
 
 /// Reads variables, collecting one message per bad one.
@@ -413,6 +427,7 @@ impl Settings {
         let worker = worker_config(&mut r);
         let observability = observability_settings(&mut r, &bind_addr);
         let rate_limits = rate_limit_settings(&mut r);
+        let audit = audit_settings(&mut r, production, password_pepper.as_ref());
         let settings = Settings {
             environment,
             database_url,
@@ -466,6 +481,7 @@ impl Settings {
             observability,
             rate_limits,
             idempotency_ttl_hours: r.ranged("IDEMPOTENCY_TTL_HOURS", 24i64, 1, 720),
+            audit,
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -566,6 +582,27 @@ fn rate_limit_settings(r: &mut Reader<'_>) -> RateLimitSettings {
         tenant_burst: r.ranged("RATE_LIMIT_TENANT_BURST", 100u32, 1, 10_000_000),
         intake_per_minute: r.ranged("RATE_LIMIT_INTAKE_PER_MINUTE", 20u32, 1, 10_000_000),
         redis_url: r.url("REDIS_URL", &["redis", "rediss"]),
+    }
+}
+
+/// The audit chain's key is required in production and must not be the pepper: each
+/// secret has one use. Personal values stay readable for 13 months by default (a year of
+/// accountability plus the time to notice); checkpoints go out weekly.
+fn audit_settings(r: &mut Reader<'_>, production: bool, pepper: Option<&Secret>) -> AuditSettings {
+    let chain_key = r.raw("AUDIT_CHAIN_KEY").map(|s| Secret(s.to_owned()));
+    match &chain_key {
+        None if production => r
+            .problems
+            .push("AUDIT_CHAIN_KEY: required in production (32+ random bytes, base64)".to_owned()),
+        Some(key) if pepper == Some(key) => r
+            .problems
+            .push("AUDIT_CHAIN_KEY: must differ from PASSWORD_PEPPER".to_owned()),
+        _ => {}
+    }
+    AuditSettings {
+        chain_key,
+        personal_retention_days: r.ranged("AUDIT_PERSONAL_RETENTION_DAYS", 396u32, 0, 3_650),
+        checkpoint_mail_days: r.ranged("AUDIT_CHECKPOINT_MAIL_DAYS", 7u32, 0, 366),
     }
 }
 
@@ -816,6 +853,41 @@ mod tests {
                 "{bad}: {problems:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_audit_settings_are_checked() {
+        let settings = Settings::from_vars(&vars(&[])).expect("defaults");
+        assert!(settings.audit.chain_key.is_none());
+        assert_eq!(settings.audit.personal_retention_days, 396);
+        assert_eq!(settings.audit.checkpoint_mail_days, 7);
+        let problems =
+            Settings::from_vars(&vars(&[("APP_ENV", "production")])).expect_err("no key");
+        assert!(
+            problems.iter().any(|p| p.starts_with("AUDIT_CHAIN_KEY")),
+            "{problems:?}"
+        );
+        let same = "c2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQ=";
+        let problems = Settings::from_vars(&vars(&[
+            ("AUDIT_CHAIN_KEY", same),
+            ("PASSWORD_PEPPER", same),
+            ("AUDIT_PERSONAL_RETENTION_DAYS", "forever"),
+            ("AUDIT_CHECKPOINT_MAIL_DAYS", "400"),
+        ]))
+        .expect_err("invalid");
+        for name in [
+            "AUDIT_CHAIN_KEY",
+            "AUDIT_PERSONAL_RETENTION_DAYS",
+            "AUDIT_CHECKPOINT_MAIL_DAYS",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(name)),
+                "{name}: {problems:?}"
+            );
+        }
+        assert!(problems.iter().all(|p| !p.contains(same)), "{problems:?}");
+        let settings = Settings::from_vars(&vars(&[("AUDIT_CHAIN_KEY", same)])).expect("valid");
+        assert!(!format!("{settings:?}").contains(same));
     }
 
     #[test]

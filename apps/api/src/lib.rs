@@ -18,7 +18,6 @@ use actix_web::{
 };
 use aura_adapter_crypto::{
     AesGcmPersonalDataSeal, BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets,
-    Sha256ChainHasher,
 };
 use aura_adapter_holidays::{EuPublicHolidays, IanaTimeZones};
 use aura_adapter_http::{
@@ -54,7 +53,7 @@ use aura_requests::{
 };
 use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId};
 use aura_tasks::{
-    TaskJobPorts, TaskPorts, TaskService,
+    AuditJobPorts, TaskJobPorts, TaskPorts, TaskService,
     ports::{RegisterLinks, TaskRepository},
 };
 
@@ -255,9 +254,19 @@ impl Stores {
         &self,
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
-        config: &config::WorkerConfig,
+        chain: Arc<dyn ChainHasher>,
+        settings: &Settings,
         identity: &IdentityServices,
     ) -> Result<Worker, StartError> {
+        let config = &settings.worker;
+        let audit = AuditJobPorts {
+            audit: AuditService::new(self.audit.clone(), chain),
+            queue: self.jobs.clone(),
+            tenants: self.tenants.clone(),
+            users: self.users.clone(),
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+        };
         let requests = RequestJobPorts {
             queue: self.jobs.clone(),
             requests: self.requests.clone(),
@@ -293,6 +302,7 @@ impl Stores {
             self.reviews.clone(),
             Some((requests, worker::request_job_settings(config))),
             Some((breaches, worker::breach_job_settings(config))),
+            Some((audit, worker::audit_job_settings(&settings.audit, config))),
         )
         .and_then(|mut registry| {
             // Identity's reset, invitation and unlock mails.
@@ -384,8 +394,8 @@ impl Application {
     /// Wires everything and binds `settings.bind_addr` (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let chain: Arc<dyn ChainHasher> = Arc::new(Sha256ChainHasher);
         let demo = settings.database_url.is_none();
+        let chain: Arc<dyn ChainHasher> = Arc::new(secrets::audit_chain(&settings, demo)?);
 
         let pepper = secrets::password_pepper(&settings, demo)?;
         let stores = if demo {
@@ -437,7 +447,13 @@ impl Application {
 
         let provider = ai_provider(&settings, demo, clock.clone())?;
         let worker = if settings.worker.enabled {
-            Some(stores.worker(clock.clone(), direct_mailer, &settings.worker, &identity)?)
+            Some(stores.worker(
+                clock.clone(),
+                direct_mailer,
+                chain.clone(),
+                &settings,
+                &identity,
+            )?)
         } else {
             None
         };
@@ -635,7 +651,7 @@ pub struct Platform {
 /// and settings as the service, so what the CLI creates signs in through the API.
 pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let chain: Arc<dyn ChainHasher> = Arc::new(Sha256ChainHasher);
+    let chain: Arc<dyn ChainHasher> = Arc::new(secrets::audit_chain(settings, false)?);
     // Migrations are `aura migrate`'s job, not a side effect of every command.
     let settings = &Settings {
         run_migrations: false,
@@ -643,7 +659,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     };
     let pepper = secrets::password_pepper(settings, false)?;
     let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
-    let stores = postgres_stores(settings, chain, clock.clone(), seal).await?;
+    let stores = postgres_stores(settings, chain.clone(), clock.clone(), seal).await?;
     let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
         .map_err(|e| StartError::from("BCRYPT_COST", e))?;
     // The CLI signs no tokens: throw-away keys satisfy the port.
@@ -675,7 +691,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
             ..AuthConfig::default()
         },
     );
-    let worker = Arc::new(stores.worker(clock, direct_mailer, &settings.worker, &identity)?);
+    let worker = Arc::new(stores.worker(clock, direct_mailer, chain, settings, &identity)?);
     Ok(Platform {
         identity,
         registers,

@@ -1,14 +1,16 @@
-//! Signing keys and the password pepper: from configuration in production; generated and
+//! Signing keys, the password pepper and the audit chain key: from configuration in production; generated and
 //! persisted (with a warning) in development; throw-away in demo mode.
 
 use std::{fs, io::Write, path::Path};
 
-use aura_adapter_crypto::{Hs256Secret, JwtAccessTokens, JwtKeySet, JwtMode, Pepper};
+use aura_adapter_crypto::{
+    ChainKey, HmacChainHasher, Hs256Secret, JwtAccessTokens, JwtKeySet, JwtMode, Pepper,
+};
 use base64::{Engine, engine::general_purpose::STANDARD};
 
 use crate::{
     StartError,
-    config::{Environment, Settings},
+    config::{Environment, Secret, Settings},
 };
 
 pub fn access_tokens(settings: &Settings, demo: bool) -> Result<JwtAccessTokens, StartError> {
@@ -58,23 +60,50 @@ fn load_or_create_keys(settings: &Settings) -> Result<JwtKeySet, StartError> {
 }
 
 pub fn password_pepper(settings: &Settings, demo: bool) -> Result<Pepper, StartError> {
-    if let Some(pepper) = &settings.password_pepper {
-        return Pepper::from_base64(pepper.expose())
-            .map_err(|e| StartError::from("PASSWORD_PEPPER", e));
+    let text = configured_or_generated(
+        settings.password_pepper.as_ref(),
+        demo,
+        &settings.jwt_keys_dir.with_file_name("password-pepper"),
+        "PASSWORD_PEPPER",
+    )?;
+    Pepper::from_base64(&text).map_err(|e| StartError::from("PASSWORD_PEPPER", e))
+}
+
+/// The audit chain's hasher under `AUDIT_CHAIN_KEY` (in development a generated key file
+/// beside the pepper's, random in demo mode).
+pub fn audit_chain(settings: &Settings, demo: bool) -> Result<HmacChainHasher, StartError> {
+    let text = configured_or_generated(
+        settings.audit.chain_key.as_ref(),
+        demo,
+        &settings.jwt_keys_dir.with_file_name("audit-chain-key"),
+        "AUDIT_CHAIN_KEY",
+    )?;
+    let key = ChainKey::from_base64(&text).map_err(|e| StartError::from("AUDIT_CHAIN_KEY", e))?;
+    Ok(HmacChainHasher::new(&key))
+}
+
+/// A secret's base64 text: the configured one; in demo mode a random one; in development
+/// on PostgreSQL one kept in `path`, generated the first time (it must survive restarts,
+/// or no password and no audit link verifies).
+fn configured_or_generated(
+    configured: Option<&Secret>,
+    demo: bool,
+    path: &Path,
+    variable: &str,
+) -> Result<String, StartError> {
+    if let Some(secret) = configured {
+        return Ok(secret.expose().to_owned());
     }
     if demo {
-        return Pepper::from_bytes(random_bytes()).map_err(|e| StartError::from("pepper", e));
+        return Ok(STANDARD.encode(random_bytes()));
     }
-    // Development on PostgreSQL: the pepper must survive restarts or no password verifies.
-    let path = settings.jwt_keys_dir.with_file_name("password-pepper");
-    if let Ok(text) = fs::read_to_string(&path) {
-        return Pepper::from_base64(text.trim())
-            .map_err(|e| StartError::from("password-pepper file", e));
+    if let Ok(text) = fs::read_to_string(path) {
+        return Ok(text.trim().to_owned());
     }
     let text = STANDARD.encode(random_bytes());
-    write_private(&path, &text).map_err(|e| StartError::from("password-pepper file", e))?;
-    tracing::warn!(path = %path.display(), "PASSWORD_PEPPER not set: generated one (development only)");
-    Pepper::from_base64(&text).map_err(|e| StartError::from("pepper", e))
+    write_private(path, &text).map_err(|e| StartError::from(variable, e))?;
+    tracing::warn!(path = %path.display(), variable, "not set: generated one (development only)");
+    Ok(text)
 }
 
 fn random_bytes() -> Vec<u8> {

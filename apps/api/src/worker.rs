@@ -13,10 +13,12 @@ use aura_requests::{
     reminders::RequestReminderPolicy,
 };
 use aura_shared_kernel::{Clock, StoreError, SystemScope};
-use aura_tasks::{ReminderPolicy, ReviewJobPorts, TaskJobPorts, TaskJobSettings};
+use aura_tasks::{
+    AuditJobPorts, AuditJobSettings, ReminderPolicy, ReviewJobPorts, TaskJobPorts, TaskJobSettings,
+};
 use tokio::{sync::watch, task::JoinHandle};
 
-use crate::config::WorkerConfig;
+use crate::config::{AuditSettings, WorkerConfig};
 
 /// A running worker loop.
 pub struct WorkerHandle {
@@ -64,6 +66,16 @@ pub fn request_job_settings(config: &WorkerConfig) -> RequestJobSettings {
     }
 }
 
+/// The audit upkeep's settings from configuration.
+pub fn audit_job_settings(audit: &AuditSettings, config: &WorkerConfig) -> AuditJobSettings {
+    AuditJobSettings {
+        personal_retention: (audit.personal_retention_days > 0)
+            .then(|| time::Duration::days(i64::from(audit.personal_retention_days))),
+        checkpoint_every_days: audit.checkpoint_mail_days,
+        retry: retry_policy(config),
+    }
+}
+
 /// The breaches' job settings from configuration.
 pub fn breach_job_settings(config: &WorkerConfig) -> BreachJobSettings {
     BreachJobSettings {
@@ -80,14 +92,16 @@ pub fn request_reminder_policy(config: &WorkerConfig) -> RequestReminderPolicy {
 }
 
 /// Every job kind this service runs, registered in one place: a domain that adds a kind
-/// adds its registration here. The requests' and the breaches' jobs come with their
-/// ports and settings (`None`: a process without that register, as some tests build).
+/// adds its registration here. The requests', the breaches' and the audit trail's jobs
+/// come with their ports and settings (`None`: a process without them, as some tests
+/// build).
 pub fn job_registry(
     tasks: TaskJobPorts,
     settings: TaskJobSettings,
     reviews: Arc<dyn ReviewDates>,
     requests: Option<(RequestJobPorts, RequestJobSettings)>,
     breaches: Option<(BreachJobPorts, BreachJobSettings)>,
+    audit: Option<(AuditJobPorts, AuditJobSettings)>,
 ) -> Result<JobRegistry, DuplicateKind> {
     let mut registry = JobRegistry::new();
     let review_ports = ReviewJobPorts {
@@ -105,6 +119,9 @@ pub fn job_registry(
     }
     if let Some((ports, settings)) = breaches {
         aura_breaches::jobs::register(&mut registry, ports, settings)?;
+    }
+    if let Some((ports, settings)) = audit {
+        aura_tasks::register_audit_upkeep(&mut registry, ports, settings)?;
     }
     Ok(registry)
 }

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use aura_adapter_ai::OfflineAssistant;
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiAssistant, AiConfig, AiError, AiPorts, AiProvider,
@@ -50,7 +50,7 @@ struct World {
 impl World {
     fn new() -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+        let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
         let stores = RegisterStores::from_single(store.clone(), clock.clone());
         let register_ports = stores.ports(Arc::new(AllMembers));
         Self {

@@ -1,6 +1,6 @@
 //! Crypto adapters for the identity and audit ports: password hashing (bcrypt over a
 //! peppered HMAC), access tokens (EdDSA JWTs with a key set and JWKS), opaque tokens,
-//! the audit chain hash, the keyed hashing and sealing of idempotency entries, and the
+//! the audit chain's keyed links and checkpoint signatures, the keyed hashing and sealing of idempotency entries, and the
 //! sealing of a tenant's third-party personal data. Nothing here is reachable from the
 //! domain crates except through their ports.
 
@@ -14,7 +14,7 @@ mod personal;
 mod sealing;
 mod secrets;
 
-pub use chain::Sha256ChainHasher;
+pub use chain::{ChainKey, HmacChainHasher};
 pub use error::CryptoConfigError;
 pub use idempotency::HmacAesIdempotencySealer;
 pub use jwt::{

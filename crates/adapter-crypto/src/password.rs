@@ -23,6 +23,16 @@ use zeroize::Zeroizing;
 
 use crate::CryptoConfigError;
 
+/// Decodes a secret from configuration text: base64, standard or URL-safe alphabet,
+/// padded or not (e.g. the output of `openssl rand -base64 32`).
+pub(crate) fn decode_secret(text: &str, what: &str) -> Result<Vec<u8>, CryptoConfigError> {
+    let text = text.trim();
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(text).ok())
+        .ok_or_else(|| CryptoConfigError::Invalid(format!("{what} is not valid base64")))
+}
+
 /// The server-side secret mixed into every password hash (kept out of the database).
 /// At least 32 bytes; never printed.
 #[derive(Clone)]
@@ -45,14 +55,7 @@ impl Pepper {
     /// Decodes configuration text: base64, standard or URL-safe alphabet, padded or not
     /// (e.g. the output of `openssl rand -base64 32`).
     pub fn from_base64(text: &str) -> Result<Self, CryptoConfigError> {
-        let text = text.trim();
-        let decoded = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
-            .iter()
-            .find_map(|engine| engine.decode(text).ok())
-            .ok_or_else(|| {
-                CryptoConfigError::Invalid("the password pepper is not valid base64".to_owned())
-            })?;
-        Self::from_bytes(decoded)
+        Self::from_bytes(decode_secret(text, "the password pepper")?)
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {

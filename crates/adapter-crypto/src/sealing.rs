@@ -45,7 +45,12 @@ impl ServerKey {
     /// HMAC-SHA-256(pepper, `label`): a separate label per use, so the key reveals
     /// nothing about the pepper or the pepper's other uses, and they nothing about it.
     pub(crate) fn from_pepper(pepper: &Pepper, label: &[u8]) -> Self {
-        Self(Zeroizing::new(mac(pepper.as_bytes(), &[label])))
+        Self::from_secret(pepper.as_bytes(), label)
+    }
+
+    /// HMAC-SHA-256(secret, `label`): the same derivation from another secret.
+    pub(crate) fn from_secret(secret: &[u8], label: &[u8]) -> Self {
+        Self(Zeroizing::new(mac(secret, &[label])))
     }
 
     /// A key derived from this one: HMAC-SHA-256(server key, parts).

@@ -1,7 +1,7 @@
 //! Request and response bodies. Separate from domain types: requests are converted with
 //! validation at the edge; unknown fields are rejected so nothing can be smuggled in.
 
-use aura_audit::{Actor, AuditRecord};
+use aura_audit::{Actor, AuditRecord, BrokenLink, ChainVerification, Checkpoint};
 use aura_identity::{TokenPair, User};
 use aura_shared_kernel::{Role, Tenant};
 use serde::{Deserialize, Serialize};
@@ -240,6 +240,11 @@ pub struct AuditEventBody {
     pub created_at: OffsetDateTime,
     pub prev_hash: String,
     pub hash: String,
+    /// 1: sealed before the chain was keyed (plain SHA-256); 2: keyed.
+    pub chain_version: i16,
+    /// The personal values (address, agent, names) were shredded; `ip`, `user_agent`
+    /// and the personal fields of `changes` read `{"personal": true}` or null.
+    pub personal_shredded: bool,
 }
 
 impl From<AuditRecord> for AuditEventBody {
@@ -263,6 +268,8 @@ impl From<AuditRecord> for AuditEventBody {
             created_at: record.created_at,
             prev_hash: record.prev_hash.to_hex(),
             hash: record.hash.to_hex(),
+            chain_version: record.version.number(),
+            personal_shredded: record.personal_digest.is_some() && record.personal.is_none(),
         }
     }
 }
@@ -275,13 +282,50 @@ impl Listed for AuditEventBody {
 /// A page of the tenant's audit events, newest first.
 pub type AuditEventList = Page<AuditEventBody>;
 
+/// The verification of the tenant's audit chain.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChainReport {
     pub valid: bool,
     pub events_checked: u64,
     /// The hash of the newest event when the chain is intact.
     pub head: Option<String>,
+    /// The first of `broken_links`.
     pub first_broken_link: Option<BrokenLinkBody>,
+    /// Every broken link in chain order (the first 100; `broken_count` counts them all).
+    pub broken_links: Vec<BrokenLinkBody>,
+    pub broken_count: u64,
+    /// Events sealed before the chain was keyed (plain SHA-256).
+    pub unkeyed_links: u64,
+    /// Events whose personal values were shredded (erasure, retention); their digests
+    /// still verify.
+    pub shredded: u64,
+    /// How many of the given checkpoints were compared.
+    pub checkpoints_checked: u64,
+    /// A signed checkpoint of the head, when the chain is intact: keep it outside this
+    /// service (the owners also get one by mail every day) and send it back to
+    /// `POST /api/v1/audit-events/verify` to show the chain still reaches it unchanged.
+    pub checkpoint: Option<CheckpointBody>,
+}
+
+impl From<ChainVerification> for ChainReport {
+    fn from(report: ChainVerification) -> Self {
+        Self {
+            valid: report.valid,
+            events_checked: report.events_checked,
+            head: report.head,
+            first_broken_link: report.first_broken_link.map(BrokenLinkBody::from),
+            broken_links: report
+                .broken_links
+                .into_iter()
+                .map(BrokenLinkBody::from)
+                .collect(),
+            broken_count: report.broken_count,
+            unkeyed_links: report.unkeyed_links,
+            shredded: report.shredded,
+            checkpoints_checked: report.checkpoints_checked,
+            checkpoint: report.checkpoint.map(CheckpointBody::from),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -289,6 +333,66 @@ pub struct BrokenLinkBody {
     pub seq: i64,
     pub event_id: Option<Uuid>,
     pub reason: String,
+}
+
+impl From<BrokenLink> for BrokenLinkBody {
+    fn from(broken: BrokenLink) -> Self {
+        Self {
+            seq: broken.seq,
+            event_id: broken.event_id,
+            reason: broken.reason.to_owned(),
+        }
+    }
+}
+
+/// A signed statement that link `seq` of the tenant's chain has hash `hash`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointBody {
+    pub tenant_id: Uuid,
+    pub seq: i64,
+    /// 64 hex digits.
+    pub hash: String,
+    /// When the head link was sealed (RFC 3339, whole seconds).
+    #[serde(with = "time::serde::rfc3339")]
+    pub sealed_at: OffsetDateTime,
+    /// 64 hex digits: the service's keyed signature.
+    pub signature: String,
+}
+
+impl From<Checkpoint> for CheckpointBody {
+    fn from(checkpoint: Checkpoint) -> Self {
+        Self {
+            tenant_id: checkpoint.tenant_id.as_uuid(),
+            seq: checkpoint.seq,
+            hash: checkpoint.hash.to_hex(),
+            sealed_at: checkpoint.sealed_at,
+            signature: checkpoint.signature.to_hex(),
+        }
+    }
+}
+
+/// Checkpoints published earlier, to compare the chain with.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyAgainstBody {
+    /// Up to 100.
+    pub checkpoints: Vec<CheckpointBody>,
+}
+
+/// Whose personal values in the audit trail to make unreadable.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditErasureBody {
+    /// Every event this user caused or that is about this user.
+    pub user_id: Uuid,
+}
+
+/// What an erasure did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditErasureReport {
+    /// Events whose personal values were shredded.
+    pub events: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,9 @@
 //! Audit's port: per-tenant hash chains.
 
-use aura_audit::{AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, PendingEvent};
+use aura_audit::{
+    AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, PendingEvent, Shredding,
+    ShreddingEvent,
+};
 use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 
 use crate::{MemoryStore, state::Tx};
@@ -86,6 +89,29 @@ impl AuditLog for MemoryStore {
 
     async fn head(&self, scope: &TenantScope) -> Result<Option<(i64, ChainHash)>, StoreError> {
         Ok(self.lock()?.audit_heads.get(&scope.tenant_id()).copied())
+    }
+
+    async fn shred_personal(
+        &self,
+        scope: &TenantScope,
+        which: Shredding,
+        event: ShreddingEvent,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let tenant = scope.tenant_id();
+            tx.state.check_tenant(tenant)?;
+            let mut count = 0;
+            for record in tx.state.audit.entry(tenant).or_default() {
+                if which.selects(record) && record.shred() {
+                    count += 1;
+                }
+            }
+            // Nothing changed, nothing to record.
+            if count > 0 {
+                tx.record(tenant, event(count));
+            }
+            Ok(count)
+        })
     }
 }
 

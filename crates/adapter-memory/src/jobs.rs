@@ -464,7 +464,7 @@ impl JobQueue for MemoryStore {
 mod tests {
     use std::sync::Arc;
 
-    use aura_adapter_crypto::Sha256ChainHasher;
+    use aura_adapter_crypto::HmacChainHasher;
     use aura_shared_kernel::{FixedClock, Tenant, TenantName, TenantSlug};
     use time::macros::datetime;
 
@@ -473,7 +473,10 @@ mod tests {
     #[tokio::test]
     async fn an_unreadable_payload_is_reported_on_claim_not_a_panic() {
         let now = datetime!(2026-11-24 08:00 UTC);
-        let store = MemoryStore::new(Arc::new(Sha256ChainHasher), Arc::new(FixedClock::at(now)));
+        let store = MemoryStore::new(
+            Arc::new(HmacChainHasher::with_test_key()),
+            Arc::new(FixedClock::at(now)),
+        );
         let tenant = Tenant::new(
             TenantName::parse("Acme").expect("name"),
             TenantSlug::parse("acme-unreadable").expect("slug"),

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{
     Actor, AuditLog, AuditService, ChainHasher, ChainVerification, Changes, PendingEvent,
@@ -18,7 +18,7 @@ use aura_shared_kernel::{StoreError, SystemClock, TenantId};
 
 async fn tenant_with_events(count: usize) -> (MemoryStore, Stores, TenantFixture) {
     let clock = Arc::new(SystemClock);
-    let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+    let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
     let stores = Stores::from_single(store.clone(), clock);
     let fx = register_tenant(&stores).await;
     for n in 0..count {
@@ -36,7 +36,10 @@ async fn tenant_with_events(count: usize) -> (MemoryStore, Stores, TenantFixture
 }
 
 fn service(stores: &Stores) -> AuditService {
-    AuditService::new(stores.audit.clone(), Arc::new(Sha256ChainHasher))
+    AuditService::new(
+        stores.audit.clone(),
+        Arc::new(HmacChainHasher::with_test_key()),
+    )
 }
 
 /// Verifies the tenant's chain and checks that it breaks first at link `seq`, for a
@@ -79,13 +82,14 @@ async fn an_intact_chain_verifies() {
 async fn an_altered_event_is_found() {
     let (store, stores, fx) = tenant_with_events(3).await;
     assert!(store.tamper_audit_for_tests(fx.tenant.id, 3, |record| {
-        record.changes = serde_json::json!({"full_name": {"after": "Mallory"}});
+        record.stored_changes = r#"{"full_name":{"after":"Mallory"}}"#.to_owned();
     }));
     let verification = assert_broken_at(&stores, &fx, 3, "altered").await;
     assert_eq!(
-        verification.events_checked, 2,
-        "the links before it verified"
+        verification.broken_count, 1,
+        "only that link: {verification:?}"
     );
+    assert_eq!(verification.events_checked, 5, "every link was checked");
 }
 
 #[tokio::test]
@@ -109,7 +113,8 @@ async fn a_resealed_forgery_breaks_the_next_link() {
     let (store, stores, fx) = tenant_with_events(3).await;
     assert!(store.tamper_audit_for_tests(fx.tenant.id, 3, |record| {
         record.action = aura_identity::actions::USER_DELETED;
-        record.hash = Sha256ChainHasher.link(&record.canonical_bytes());
+        record.hash =
+            HmacChainHasher::with_test_key().link(record.tenant_id, &record.canonical_bytes());
     }));
     assert_broken_at(&stores, &fx, 4, "prev_hash").await;
 }

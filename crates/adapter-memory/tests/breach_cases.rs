@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{AuditQuery, RequestContext};
 use aura_breaches::{
@@ -33,7 +33,7 @@ struct World {
 impl World {
     async fn new() -> Self {
         let clock = Arc::new(FixedClock::at(NOW));
-        let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+        let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
         let stores = RegisterStores::from_single(store.clone(), clock.clone());
         let records = RecordUseCases::new(
             stores.breaches.clone(),

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::{MemoryRateLimiter, MemoryStore};
 use aura_port_contracts::LimitStores;
 use aura_shared_kernel::Clock;
@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 /// A fresh store reading `clock`.
 async fn open(clock: Arc<dyn Clock>) -> (MemoryStore, Arc<dyn Clock>) {
     (
-        MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone()),
+        MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone()),
         clock,
     )
 }

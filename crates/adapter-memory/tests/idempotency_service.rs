@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use aura_adapter_crypto::{HmacAesIdempotencySealer, Pepper, Sha256ChainHasher};
+use aura_adapter_crypto::{HmacAesIdempotencySealer, HmacChainHasher, Pepper};
 use aura_adapter_memory::MemoryStore;
 use aura_idempotency::{
     Begin, Idempotency, IdempotencyConfig, IdempotencyKey, KeySpace, RecordedResponse,
@@ -18,7 +18,7 @@ use uuid::Uuid;
 /// The service, its clock, and a tenant's key space.
 async fn service() -> (Idempotency, Arc<FixedClock>, KeySpace) {
     let clock = Arc::new(FixedClock::at(datetime!(2026-11-25 10:00 UTC)));
-    let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+    let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
     let fx = register_tenant(&Stores::from_single(store.clone(), clock.clone())).await;
     let pepper = Pepper::from_bytes(vec![7; 32]).unwrap();
     let service = Idempotency::new(

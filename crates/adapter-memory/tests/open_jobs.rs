@@ -8,7 +8,7 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_jobs::{
     ClaimedJob, EncodedJob, Job, JobFailure, JobFilter, JobHandler, JobOutcome, JobQueue,
@@ -51,7 +51,7 @@ impl JobHandler for Pings {
 #[tokio::test]
 async fn the_worker_runs_registered_kinds_and_buries_unknown_ones() {
     let clock = Arc::new(FixedClock::at(datetime!(2026-12-06 10:00 UTC)));
-    let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+    let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
     let stores = Stores::from_single(store.clone(), clock.clone());
     let fx = register_tenant(&stores).await;
     let now = aura_shared_kernel::Clock::now(clock.as_ref());

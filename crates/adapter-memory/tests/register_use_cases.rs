@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{AuditRecord, RequestContext};
 use aura_gdpr_registers::{
@@ -53,7 +53,7 @@ struct Team {
 impl World {
     fn new() -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+        let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
         let stores = RegisterStores::from_single(store, clock);
         let members = TenantMembers(stores.identity.users.clone());
         Self {

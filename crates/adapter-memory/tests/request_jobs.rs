@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::RequestContext;
 use aura_gdpr_registers::CountryCode;
@@ -86,7 +86,7 @@ fn ctx() -> RequestContext {
 impl World {
     async fn new() -> Self {
         let clock = Arc::new(FixedClock::at(datetime!(2027-01-11 09:00 UTC)));
-        let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+        let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
         let stores = Stores::from_single(store.clone(), clock.clone());
         let org = register_tenant(&stores).await;
         let admin = add_user(&stores, &org, Role::Admin).await;

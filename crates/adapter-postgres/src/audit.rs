@@ -2,7 +2,8 @@
 //! caller's transaction, and [`AuditLog`] reads it.
 
 use aura_audit::{
-    AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, ChainHasher, PendingEvent, seal_event,
+    AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, ChainHasher, ChainVersion,
+    PendingEvent, Shredding, ShreddingEvent, seal_event,
 };
 use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 use diesel::prelude::*;
@@ -199,5 +200,51 @@ impl AuditLog for PgStores {
                 .ok_or_else(|| corrupt("stored chain head"))
         })
         .transpose()
+    }
+
+    async fn shred_personal(
+        &self,
+        scope: &TenantScope,
+        which: Shredding,
+        event: ShreddingEvent,
+    ) -> Result<u64, StoreError> {
+        let now = self.now();
+        let hasher = self.inner.hasher.as_ref();
+        let tenant = scope.tenant_id();
+        let tenant_uuid = tenant.as_uuid();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let keyed = events::table
+                .filter(events::tenant_id.eq(tenant_uuid))
+                .filter(events::chain_version.eq(ChainVersion::Keyed.number()))
+                .filter(events::personal.is_not_null());
+            let cleared = (
+                events::personal.eq(None::<String>),
+                events::personal_salt.eq(None::<Vec<u8>>),
+            );
+            let count = match which {
+                Shredding::SealedBefore(at) => {
+                    diesel::update(keyed.filter(events::created_at.lt(at)))
+                        .set(cleared)
+                        .execute(conn)
+                        .await?
+                }
+                Shredding::OfUser(user) => {
+                    let about_user = events::entity_type
+                        .eq("user")
+                        .and(events::entity_id.eq(user.to_string()));
+                    diesel::update(keyed.filter(events::actor_id.eq(user.as_uuid()).or(about_user)))
+                        .set(cleared)
+                        .execute(conn)
+                        .await?
+                }
+            };
+            let count = count as u64;
+            // Nothing changed, nothing to record.
+            if count > 0 {
+                append_event(conn, hasher, tenant, event(count), now).await?;
+            }
+            Ok(count)
+        })
+        .await
     }
 }

@@ -1,7 +1,7 @@
 //! Rows as diesel reads and writes them, and their conversion from and to the domain.
 //! A stored row that breaks a domain rule becomes `StoreError::Unexpected`.
 
-use aura_audit::{Actor, AuditAction, AuditRecord, ChainHash};
+use aura_audit::{Actor, AuditAction, AuditRecord, ChainHash, ChainVersion, PersonalPart};
 use aura_identity::{Email, FullName, PasswordHash, User};
 use aura_shared_kernel::{
     Role, StoreError, SubscriptionTier, Tenant, TenantId, TenantName, TenantSettings, TenantSlug,
@@ -180,13 +180,19 @@ pub(crate) struct AuditRow {
     pub action: String,
     pub entity_type: String,
     pub entity_id: Option<String>,
-    pub changes: serde_json::Value,
+    /// The exact text a keyed link covers.
+    pub changes: String,
+    /// Version 1 only: a keyed link keeps them in `personal`.
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
     pub created_at: OffsetDateTime,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    pub chain_version: i16,
+    pub personal: Option<String>,
+    pub personal_salt: Option<Vec<u8>>,
+    pub personal_digest: Option<Vec<u8>>,
 }
 
 impl From<&AuditRecord> for AuditRow {
@@ -195,6 +201,7 @@ impl From<&AuditRecord> for AuditRow {
             Actor::User(id) => (ACTOR_USER, Some(id.as_uuid())),
             Actor::System => (ACTOR_SYSTEM, None),
         };
+        let unkeyed = record.version == ChainVersion::Unkeyed;
         Self {
             tenant_id: record.tenant_id.as_uuid(),
             seq: record.seq,
@@ -204,13 +211,17 @@ impl From<&AuditRecord> for AuditRow {
             action: record.action.as_str().to_owned(),
             entity_type: record.entity_type.clone(),
             entity_id: record.entity_id.clone(),
-            changes: record.changes.clone(),
-            ip: record.ip.clone(),
-            user_agent: record.user_agent.clone(),
+            changes: record.stored_changes.clone(),
+            ip: record.ip.clone().filter(|_| unkeyed),
+            user_agent: record.user_agent.clone().filter(|_| unkeyed),
             request_id: record.request_id.clone(),
             created_at: record.created_at,
             prev_hash: record.prev_hash.0.to_vec(),
             hash: record.hash.0.to_vec(),
+            chain_version: record.version.number(),
+            personal: record.personal.as_ref().map(|p| p.json.clone()),
+            personal_salt: record.personal.as_ref().map(|p| p.salt.clone()),
+            personal_digest: record.personal_digest.map(|d| d.0.to_vec()),
         }
     }
 }
@@ -223,6 +234,11 @@ impl TryFrom<AuditRow> for AuditRecord {
             (ACTOR_SYSTEM, None) => Actor::System,
             _ => return Err(corrupt("stored audit actor")),
         };
+        let hash = |bytes: &[u8], what| ChainHash::from_slice(bytes).ok_or_else(|| corrupt(what));
+        let personal = match (row.personal, row.personal_salt) {
+            (Some(json), Some(salt)) => Some(PersonalPart { json, salt }),
+            _ => None,
+        };
         Ok(AuditRecord {
             id: row.id,
             tenant_id: TenantId::from_uuid(row.tenant_id),
@@ -231,15 +247,23 @@ impl TryFrom<AuditRow> for AuditRecord {
             action: AuditAction::from_stored(row.action),
             entity_type: row.entity_type,
             entity_id: row.entity_id,
-            changes: row.changes,
+            changes: serde_json::Value::Null,
+            stored_changes: row.changes,
             ip: row.ip,
             user_agent: row.user_agent,
             request_id: row.request_id,
             created_at: row.created_at,
-            prev_hash: ChainHash::from_slice(&row.prev_hash)
-                .ok_or_else(|| corrupt("stored audit prev_hash"))?,
-            hash: ChainHash::from_slice(&row.hash).ok_or_else(|| corrupt("stored audit hash"))?,
-        })
+            version: ChainVersion::from_number(row.chain_version)
+                .ok_or_else(|| corrupt("stored audit chain version"))?,
+            personal,
+            personal_digest: row
+                .personal_digest
+                .map(|d| hash(&d, "stored audit personal digest"))
+                .transpose()?,
+            prev_hash: hash(&row.prev_hash, "stored audit prev_hash")?,
+            hash: hash(&row.hash, "stored audit hash")?,
+        }
+        .read_back())
     }
 }
 

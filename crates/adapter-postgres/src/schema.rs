@@ -76,13 +76,17 @@ diesel::table! {
         action -> Text,
         entity_type -> Text,
         entity_id -> Nullable<Text>,
-        changes -> Jsonb,
+        changes -> Text,
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         request_id -> Nullable<Text>,
         created_at -> Timestamptz,
         prev_hash -> Bytea,
         hash -> Bytea,
+        chain_version -> Int2,
+        personal -> Nullable<Text>,
+        personal_salt -> Nullable<Bytea>,
+        personal_digest -> Nullable<Bytea>,
     }
 }
 

@@ -7,12 +7,15 @@ mod common;
 
 use std::{sync::Arc, time::Duration as StdDuration};
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::{ChainKey, HmacChainHasher};
 use aura_adapter_postgres::{PgRateLimiter, PgStores, PoolSettings, TestDatabase};
-use aura_audit::{Actor, AuditAction, AuditService, Changes, PendingEvent, RequestContext};
+use aura_audit::{
+    Actor, AuditAction, AuditRecord, AuditService, ChainHash, ChainHasher, ChainVerification,
+    ChainVersion, Changes, PendingEvent, RequestContext,
+};
 use aura_identity::{Email, User, actions};
 use aura_rate_limit::{Quota, RateLimitKey, RateLimiter};
-use aura_shared_kernel::{Conflict, Role, StoreError, SystemClock, Tenant, TenantScope};
+use aura_shared_kernel::{Clock, Conflict, Role, StoreError, SystemClock, Tenant, TenantScope};
 use common::{Env, env, event, new_tenant, new_user, registered};
 use time::{Duration, macros::datetime};
 
@@ -29,7 +32,10 @@ async fn as_superuser(env: &Env, sql: &str) {
 }
 
 fn audit_service(env: &Env) -> AuditService {
-    AuditService::new(env.stores.audit(), Arc::new(Sha256ChainHasher))
+    AuditService::new(
+        env.stores.audit(),
+        Arc::new(HmacChainHasher::with_test_key()),
+    )
 }
 
 // ------------------------------------------------------------------ tenants
@@ -144,35 +150,408 @@ async fn a_tampered_event_breaks_the_chain() {
     assert_eq!(verified.first_broken_link.expect("broken").seq, 1);
 }
 
-#[tokio::test]
-async fn deleting_the_newest_events_breaks_the_chain() {
-    let env = env().await;
-    let (_, _, scope) = registered(&env.stores, "alpha").await;
-    let audit = env.stores.audit();
-    for i in 0..3 {
-        audit
-            .append(&scope, event(AuditAction::AUTH_PERMISSION_DENIED, i))
+/// What a database writer without the key can do: rewrite the links from `from` on
+/// (`alter` changes them), re-seal each with `forge` (their own key, or plain SHA-256)
+/// after the previous forged hash, and move the head along.
+async fn reseal_as_superuser(
+    env: &Env,
+    scope: &TenantScope,
+    from: i64,
+    alter: impl Fn(&mut AuditRecord),
+    forge: impl Fn(&AuditRecord) -> ChainHash,
+) {
+    let records = env
+        .stores
+        .audit()
+        .chain_after(scope, 0, 1_000)
+        .await
+        .expect("chain");
+    let mut prev = ChainHash::GENESIS;
+    let mut sql = String::new();
+    for mut record in records {
+        if record.seq >= from {
+            alter(&mut record);
+            record.prev_hash = prev;
+            // An unkeyed link keeps its address and agent in clear, as before the key.
+            let text = |v: &Option<String>| {
+                v.as_ref()
+                    .map_or("NULL".to_owned(), |v| format!("$q${v}$q$"))
+            };
+            let clear = if record.version == ChainVersion::Unkeyed {
+                record.personal = None;
+                record.personal_digest = None;
+                format!(
+                    ", ip = {}, user_agent = {}, personal = NULL, personal_salt = NULL, personal_digest = NULL",
+                    text(&record.ip),
+                    text(&record.user_agent)
+                )
+            } else {
+                String::new()
+            };
+            record.hash = forge(&record);
+            sql.push_str(&format!(
+                "UPDATE audit_events SET action = '{}', changes = $c${}$c$, chain_version = {}, \
+                 prev_hash = '\\x{}', hash = '\\x{}'{clear} WHERE tenant_id = '{}' AND seq = {};\n",
+                record.action,
+                record.stored_changes,
+                record.version.number(),
+                record.prev_hash.to_hex(),
+                record.hash.to_hex(),
+                record.tenant_id,
+                record.seq,
+            ));
+        }
+        prev = record.hash;
+    }
+    sql.push_str(&format!(
+        "UPDATE audit_chain_heads SET hash = '\\x{}' WHERE tenant_id = '{}';",
+        prev.to_hex(),
+        scope.tenant_id()
+    ));
+    as_superuser(env, &sql).await;
+}
+
+async fn append_events(env: &Env, scope: &TenantScope, n: i64) {
+    for i in 0..n {
+        env.stores
+            .audit()
+            .append(scope, event(AuditAction::AUTH_PERMISSION_DENIED, i))
             .await
             .expect("append");
     }
+}
+
+fn reasons(verified: &ChainVerification) -> Vec<(i64, &'static str)> {
+    verified
+        .broken_links
+        .iter()
+        .map(|b| (b.seq, b.reason))
+        .collect()
+}
+
+#[tokio::test]
+async fn events_rewritten_and_resealed_without_the_key_are_found() {
+    let env = env().await;
+    let (tenant, _, scope) = registered(&env.stores, "alpha").await;
+    append_events(&env, &scope, 3).await;
+    let service = audit_service(&env);
+    assert!(service.verify(&scope).await.expect("verify").valid);
+
+    // Re-sealed under the attacker's own key, still claiming to be keyed links: every
+    // rewritten link is reported, not only the first.
+    let own_key = HmacChainHasher::new(&ChainKey::from_bytes(vec![9; 32]).expect("key"));
+    reseal_as_superuser(
+        &env,
+        &scope,
+        3,
+        |record| {
+            if record.seq == 3 {
+                record.stored_changes = r#"{"note":"nothing happened"}"#.to_owned();
+            }
+        },
+        |record| own_key.link(tenant.id, &record.canonical_bytes()),
+    )
+    .await;
+    let verified = service.verify(&scope).await.expect("verify");
+    assert!(!verified.valid, "{verified:?}");
+    assert_eq!(
+        reasons(&verified),
+        (3..=5)
+            .map(|seq| (seq, "content does not match its hash (altered)"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        verified.checkpoint, None,
+        "no checkpoint for a broken chain"
+    );
+
+    // Downgraded to the unkeyed links of before the key, from the genesis on: they link
+    // up among themselves, but the newest link cannot be keyed without the key.
+    reseal_as_superuser(
+        &env,
+        &scope,
+        1,
+        |record| record.version = ChainVersion::Unkeyed,
+        |record| own_key.unkeyed_link(&record.canonical_bytes()),
+    )
+    .await;
+    let verified = service.verify(&scope).await.expect("verify");
+    assert!(!verified.valid, "{verified:?}");
+    assert_eq!(
+        reasons(&verified),
+        vec![(5, "the newest link is unkeyed (sealed without the key)")]
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_newest_events_and_moving_the_head_back_falls_short_of_the_checkpoint() {
+    let env = env().await;
+    let (_, _, scope) = registered(&env.stores, "alpha").await;
+    append_events(&env, &scope, 3).await;
     let service = audit_service(&env);
     let intact = service.verify(&scope).await.expect("verify");
     assert!(intact.valid, "{intact:?}");
     assert_eq!(intact.events_checked, 5);
+    let checkpoint = intact.checkpoint.expect("a signed checkpoint of the head");
+    assert_eq!(checkpoint.seq, 5);
 
-    // A superuser removes the newest event: the rest still link up among themselves,
-    // but the chain head remembers seq 5.
-    as_superuser(&env, "DELETE FROM audit_events WHERE seq = 5").await;
+    // A superuser removes the newest events: the head kept apart remembers seq 5.
+    as_superuser(&env, "DELETE FROM audit_events WHERE seq >= 4").await;
     let verified = service.verify(&scope).await.expect("verify");
     assert!(!verified.valid, "{verified:?}");
-    assert_eq!(verified.events_checked, 4);
-    let broken = verified.first_broken_link.expect("broken");
-    assert_eq!(broken.seq, 5);
-    assert!(
-        broken.reason.contains("newest events removed"),
-        "{broken:?}"
+    assert_eq!(verified.events_checked, 3);
+    assert_eq!(
+        reasons(&verified),
+        vec![(
+            4,
+            "the chain head is ahead of the stored events (newest events removed)"
+        )]
     );
     assert_eq!(verified.head, None);
+
+    // ... and moves the head back too: the chain is whole again as far as the database
+    // knows, but not against the checkpoint published before.
+    let third = env
+        .stores
+        .audit()
+        .chain_after(&scope, 2, 1)
+        .await
+        .expect("chain");
+    as_superuser(
+        &env,
+        &format!(
+            "UPDATE audit_chain_heads SET seq = 3, hash = '\\x{}'",
+            third[0].hash.to_hex()
+        ),
+    )
+    .await;
+    assert!(service.verify(&scope).await.expect("verify").valid);
+    let verified = service
+        .verify_against(&scope, std::slice::from_ref(&checkpoint))
+        .await
+        .expect("verify");
+    assert!(!verified.valid, "{verified:?}");
+    assert_eq!(
+        reasons(&verified),
+        vec![(
+            5,
+            "the chain ends before a checkpoint (newest events removed)"
+        )]
+    );
+    assert_eq!(verified.checkpoints_checked, 1);
+    // A checkpoint "moved back" with it cannot be signed without the key.
+    let mut forged = checkpoint.clone();
+    forged.seq = 3;
+    forged.hash = third[0].hash;
+    let verified = service
+        .verify_against(&scope, &[forged])
+        .await
+        .expect("verify");
+    assert!(
+        reasons(&verified)[0].1.contains("signature"),
+        "{verified:?}"
+    );
+}
+
+#[tokio::test]
+async fn unkeyed_history_from_before_the_key_still_verifies_under_keyed_links() {
+    let env = env().await;
+    let (tenant, owner, scope) = registered(&env.stores, "alpha").await;
+    // The links as the migration leaves them: version 1, plain SHA-256, the address in
+    // clear, the changes as jsonb renders them (spaces after the colons).
+    let sha = HmacChainHasher::with_test_key();
+    reseal_as_superuser(
+        &env,
+        &scope,
+        1,
+        |record| {
+            record.version = ChainVersion::Unkeyed;
+            let value: serde_json::Value =
+                serde_json::from_str(&record.stored_changes).expect("json");
+            record.stored_changes = value.to_string().replace("\":", "\": ");
+        },
+        |record| sha.unkeyed_link(&record.canonical_bytes()),
+    )
+    .await;
+    let service = audit_service(&env);
+    let verified = service.verify(&scope).await.expect("verify");
+    assert_eq!(
+        reasons(&verified),
+        vec![(2, "the newest link is unkeyed (sealed without the key)")]
+    );
+    // The upkeep (or any new event) seals a keyed link after them.
+    assert!(service.key_chain(&scope).await.expect("key the chain"));
+    assert!(!service.key_chain(&scope).await.expect("once"));
+    append_events(&env, &scope, 1).await;
+    let verified = service.verify(&scope).await.expect("verify");
+    assert!(verified.valid, "{verified:?}");
+    assert_eq!((verified.unkeyed_links, verified.events_checked), (2, 4));
+    // Rewriting the unkeyed history now breaks the keyed link after it.
+    as_superuser(
+        &env,
+        &format!(
+            "UPDATE audit_events SET changes = '{{}}' WHERE tenant_id = '{}' AND seq = 1",
+            tenant.id
+        ),
+    )
+    .await;
+    let verified = service.verify(&scope).await.expect("verify");
+    assert_eq!(verified.first_broken_link.expect("broken").seq, 1);
+    let _ = owner;
+}
+
+#[tokio::test]
+async fn values_jsonb_would_normalise_are_stored_and_hashed_exactly() {
+    let env = env().await;
+    let (_, owner, scope) = registered(&env.stores, "alpha").await;
+    for value in [
+        serde_json::json!({"x": -0.0}),
+        serde_json::json!({"big": 123_456_789_012_345_678_u64, "f": 1e300, "tiny": 5e-324}),
+        serde_json::json!({"z": 1, "a": "\u{0}\u{1f}\\\"é\u{2028}😀"}),
+    ] {
+        let event = PendingEvent::new(
+            Actor::User(owner.id),
+            actions::TENANT_UPDATED,
+            "tenant",
+            owner.tenant_id,
+            Changes::new().field("settings", &serde_json::json!({}), &value),
+            &RequestContext::default(),
+        );
+        let record = env
+            .stores
+            .audit()
+            .append(&scope, event)
+            .await
+            .expect("append");
+        let stored = env
+            .stores
+            .audit()
+            .chain_after(&scope, record.seq - 1, 1)
+            .await
+            .expect("read");
+        assert_eq!(
+            stored[0].stored_changes, record.stored_changes,
+            "byte for byte"
+        );
+    }
+    let verified = audit_service(&env).verify(&scope).await.expect("verify");
+    assert!(verified.valid, "{verified:?}");
+}
+
+#[tokio::test]
+async fn shredded_personal_values_are_gone_from_the_database_and_the_chain_verifies() {
+    let env = env().await;
+    let (_, owner, scope) = registered(&env.stores, "alpha").await;
+    let ctx = RequestContext::new(
+        Some("198.51.100.23".into()),
+        Some("Mozilla/5.0 (Erika's laptop)".into()),
+        Some("req-1".into()),
+    );
+    let renamed = PendingEvent::new(
+        Actor::User(owner.id),
+        actions::USER_UPDATED,
+        "user",
+        owner.id,
+        Changes::new()
+            .field("full_name", &"Erika Mustermann", &"Erika Musterfrau")
+            .personal(&["full_name"]),
+        &ctx,
+    );
+    let record = env
+        .stores
+        .audit()
+        .append(&scope, renamed)
+        .await
+        .expect("append");
+    assert_eq!(record.ip.as_deref(), Some("198.51.100.23"));
+    assert_eq!(record.changes["full_name"]["after"], "Erika Musterfrau");
+    let row = |column: &str| {
+        format!(
+            "SELECT coalesce({column}, '<null>') AS text FROM audit_events WHERE seq = {}",
+            record.seq
+        )
+    };
+    assert!(!env.db.superuser_texts(&row("changes")).await[0].contains("Erika"));
+    assert_eq!(
+        env.db.superuser_texts(&row("ip")).await[0],
+        "<null>",
+        "not in clear"
+    );
+
+    let service = audit_service(&env);
+    let shredded = service
+        .erase_user(&scope, owner.id, &RequestContext::default())
+        .await
+        .expect("erase");
+    assert!(shredded >= 1, "{shredded}");
+    let all = env
+        .db
+        .superuser_texts(
+            "SELECT concat_ws('|', changes, ip, user_agent, personal, personal_salt::text) AS text FROM audit_events",
+        )
+        .await
+        .join("\n");
+    for secret in ["Erika", "198.51.100.23", "Mozilla"] {
+        assert!(!all.contains(secret), "{secret} still stored");
+    }
+    let verified = service.verify(&scope).await.expect("verify");
+    assert!(verified.valid, "{verified:?}");
+    assert_eq!(verified.shredded, shredded);
+    let erased = env
+        .stores
+        .audit()
+        .chain_after(&scope, record.seq - 1, 1)
+        .await
+        .expect("read");
+    assert_eq!(erased[0].ip, None);
+    assert_eq!(
+        erased[0].changes["full_name"],
+        serde_json::json!({"personal": true})
+    );
+    // The shredding is an event of its own, with its count and no personal value.
+    let newest = env
+        .stores
+        .audit()
+        .head(&scope)
+        .await
+        .expect("head")
+        .expect("some")
+        .0;
+    let last = env
+        .stores
+        .audit()
+        .chain_after(&scope, newest - 1, 1)
+        .await
+        .expect("read");
+    assert_eq!(last[0].action, aura_audit::AUDIT_PERSONAL_SHREDDED);
+    assert_eq!(last[0].changes["events"], shredded);
+
+    // Retention: everything sealed before a moment, whoever it is about.
+    let later = PendingEvent::new(
+        Actor::System,
+        actions::TENANT_UPDATED,
+        "tenant",
+        owner.tenant_id,
+        Changes::new(),
+        &ctx,
+    );
+    env.stores
+        .audit()
+        .append(&scope, later)
+        .await
+        .expect("append");
+    env.clock.advance(Duration::days(1));
+    let before = env.clock.now();
+    let shredded = service
+        .shred_before(&scope, before)
+        .await
+        .expect("retention");
+    assert!(shredded >= 1);
+    assert!(service.verify(&scope).await.expect("verify").valid);
+    assert_eq!(
+        service.shred_before(&scope, before).await.expect("again"),
+        0
+    );
 }
 
 // ------------------------------------------------------------------ pool
@@ -199,7 +578,7 @@ async fn a_database_that_is_down_fails_fast_as_unavailable() {
     let stores = PgStores::connect(
         "postgres://aura_app@127.0.0.1:1/aura",
         settings,
-        Arc::new(Sha256ChainHasher),
+        Arc::new(HmacChainHasher::with_test_key()),
         Arc::new(SystemClock),
         aura_adapter_postgres::testing::test_seal(),
     )

@@ -6,7 +6,7 @@ mod common;
 
 use std::{future::Future, sync::Arc};
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_postgres::PgStores;
 use aura_audit::{AuditAction, AuditService, PendingEvent};
 use aura_gdpr_registers::{
@@ -40,7 +40,7 @@ fn event(action: &'static str, entity: impl ToString) -> PendingEvent {
 }
 
 async fn events(stores: &PgStores, scope: &TenantScope) -> u64 {
-    let verified = AuditService::new(stores.audit(), Arc::new(Sha256ChainHasher))
+    let verified = AuditService::new(stores.audit(), Arc::new(HmacChainHasher::with_test_key()))
         .verify(scope)
         .await
         .expect("verify");

@@ -394,6 +394,7 @@ impl AiAssistant {
                 .note("model", self.ports.provider.model())
                 .note("error", error.code())
                 .into_value(),
+            personal: Default::default(),
             context: ctx.clone(),
         };
         if let Err(audit) = self.ports.audit.append(scope, event).await {

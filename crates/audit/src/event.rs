@@ -90,7 +90,7 @@ impl RequestContext {
 /// Before/after values of the changed fields: `{"field": {"before": …, "after": …}}`.
 /// Secrets never go in here; use [`Changes::redacted`] to note that one changed.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Changes(Map<String, Value>);
+pub struct Changes(Map<String, Value>, Map<String, Value>);
 
 /// A record's top-level fields (empty when it does not serialize to an object).
 fn fields_of<T: Serialize>(record: &T) -> Map<String, Value> {
@@ -162,9 +162,25 @@ impl Changes {
         })
     }
 
+    /// Keeps the values of `fields` (names, contacts of people) beside the chain rather
+    /// than in it: the chain covers a salted digest of them, so they can be shredded on
+    /// erasure or after the retention period and the chain still verifies. The event
+    /// itself keeps `{"personal": true}` for each.
+    pub fn personal(mut self, fields: &[&str]) -> Self {
+        for field in fields {
+            if let Some(value) = self.0.remove(*field) {
+                self.1.insert((*field).to_owned(), value);
+                self.0
+                    .insert((*field).to_owned(), serde_json::json!({ "personal": true }));
+            }
+        }
+        self
+    }
+
     /// Both sets of changes (`other` wins where both name a field).
     pub fn merged(mut self, other: Changes) -> Self {
         self.0.extend(other.0);
+        self.1.extend(other.1);
         self
     }
 
@@ -178,8 +194,14 @@ impl Changes {
         self.0.is_empty()
     }
 
+    /// What the chain holds; the personal values are left out (see [`Changes::personal`]).
     pub fn into_value(self) -> Value {
         Value::Object(self.0)
+    }
+
+    /// The event's changes and the personal values kept beside the chain.
+    pub fn into_parts(self) -> (Value, Map<String, Value>) {
+        (Value::Object(self.0), self.1)
     }
 }
 
@@ -196,6 +218,8 @@ pub struct PendingEvent {
     pub entity_type: Cow<'static, str>,
     pub entity_id: Option<String>,
     pub changes: Value,
+    /// Personal values of the changes, kept beside the chain (see [`Changes::personal`]).
+    pub personal: Map<String, Value>,
     pub context: RequestContext,
 }
 
@@ -210,15 +234,65 @@ impl PendingEvent {
         changes: Changes,
         context: &RequestContext,
     ) -> Self {
+        let (changes, personal) = changes.into_parts();
         Self {
             actor: actor.into(),
             action,
             entity_type: Cow::Borrowed(entity_type),
             entity_id: Some(entity_id.to_string()),
-            changes: changes.into_value(),
+            changes,
+            personal,
             context: context.clone(),
         }
     }
+}
+
+/// How a link is sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainVersion {
+    /// Version 1, before the chain was keyed: plain SHA-256 over a JSON form that
+    /// re-serialises the stored values. Still verified, never sealed any more.
+    Unkeyed,
+    /// Version 2: keyed per tenant, over the exact stored texts, the personal values
+    /// replaced by their salted digest.
+    Keyed,
+}
+
+impl ChainVersion {
+    pub fn number(self) -> i16 {
+        match self {
+            Self::Unkeyed => 1,
+            Self::Keyed => 2,
+        }
+    }
+
+    pub fn from_number(number: i16) -> Option<Self> {
+        match number {
+            1 => Some(Self::Unkeyed),
+            2 => Some(Self::Keyed),
+            _ => None,
+        }
+    }
+}
+
+/// An event's personal values (client address, user agent, the values of personal
+/// fields), kept beside the chain until they are shredded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonalPart {
+    /// The values exactly as stored, `{"ip": …, "user_agent": …, "values": {…}}`: the
+    /// digest covers these bytes.
+    pub json: String,
+    /// The digest's random salt, shredded with the values.
+    #[serde(skip)]
+    pub salt: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct PersonalValues {
+    ip: Option<String>,
+    user_agent: Option<String>,
+    values: Map<String, Value>,
 }
 
 /// A sealed, stored event: one link of its tenant's hash chain.
@@ -232,20 +306,110 @@ pub struct AuditRecord {
     pub action: AuditAction,
     pub entity_type: String,
     pub entity_id: Option<String>,
+    /// The changes as read: the stored ones with the personal values put back while
+    /// they are kept (see [`AuditRecord::read_back`]).
     pub changes: Value,
+    /// The changes exactly as stored: what a keyed link covers.
+    #[serde(skip)]
+    pub stored_changes: String,
+    /// As read: stored in clear in an unkeyed link, else from the personal part.
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    pub version: ChainVersion,
+    /// The personal values beside the chain; `None` when there were none or they were
+    /// shredded.
+    #[serde(skip)]
+    pub personal: Option<PersonalPart>,
+    /// What a keyed link covers of the personal values.
+    pub personal_digest: Option<ChainHash>,
     pub prev_hash: ChainHash,
     pub hash: ChainHash,
 }
 
 impl AuditRecord {
+    /// Fills the read values (`changes`, and a keyed link's `ip` and `user_agent`) from
+    /// the stored forms; a store calls it on every record it reads.
+    pub fn read_back(mut self) -> Self {
+        self.changes = serde_json::from_str(&self.stored_changes).unwrap_or(Value::Null);
+        if self.version == ChainVersion::Keyed {
+            let personal: PersonalValues = self
+                .personal
+                .as_ref()
+                .and_then(|part| serde_json::from_str(&part.json).ok())
+                .unwrap_or_default();
+            self.ip = personal.ip;
+            self.user_agent = personal.user_agent;
+            if let Value::Object(changes) = &mut self.changes {
+                changes.extend(personal.values);
+            }
+        }
+        self
+    }
+
+    /// Makes the personal values unreadable: they and their salt go, their digest stays
+    /// in the chain (a keyed link only; an unkeyed link covers its values in clear).
+    /// Whether there was anything to shred.
+    pub fn shred(&mut self) -> bool {
+        let shreddable = self.version == ChainVersion::Keyed && self.personal.is_some();
+        if shreddable {
+            self.personal = None;
+            *self = self.clone().read_back();
+        }
+        shreddable
+    }
+
     /// The bytes the chain hash covers: every field but the hash itself, in a fixed
-    /// order (struct order; JSON object keys sorted), with time in microseconds.
+    /// order (struct order), with time in microseconds.
     pub fn canonical_bytes(&self) -> Vec<u8> {
+        match self.version {
+            ChainVersion::Unkeyed => self.unkeyed_canonical(),
+            ChainVersion::Keyed => self.keyed_canonical(),
+        }
+    }
+
+    /// Version 2: the stored texts as strings, so the bytes hashed are the bytes stored
+    /// whatever the store does to JSON (`-0.0`, big numbers, key order, escapes).
+    fn keyed_canonical(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            v: u8,
+            id: &'a Uuid,
+            tenant_id: &'a TenantId,
+            seq: i64,
+            actor: &'a Actor,
+            action: &'a str,
+            entity_type: &'a str,
+            entity_id: &'a Option<String>,
+            changes: &'a str,
+            personal: Option<String>,
+            request_id: &'a Option<String>,
+            created_at_us: i128,
+            prev_hash: String,
+        }
+        let canonical = Canonical {
+            v: 2,
+            id: &self.id,
+            tenant_id: &self.tenant_id,
+            seq: self.seq,
+            actor: &self.actor,
+            action: self.action.as_str(),
+            entity_type: &self.entity_type,
+            entity_id: &self.entity_id,
+            changes: &self.stored_changes,
+            personal: self.personal_digest.map(|d| d.to_hex()),
+            request_id: &self.request_id,
+            created_at_us: self.created_at.unix_timestamp_nanos() / 1_000,
+            prev_hash: self.prev_hash.to_hex(),
+        };
+        // Serializing plain data into a Vec cannot fail.
+        serde_json::to_vec(&canonical).unwrap_or_default()
+    }
+
+    /// Version 1, as it was sealed: the JSON changes re-serialised (keys sorted).
+    fn unkeyed_canonical(&self) -> Vec<u8> {
         #[derive(Serialize)]
         struct Canonical<'a> {
             v: u8,
@@ -263,6 +427,7 @@ impl AuditRecord {
             created_at_us: i128,
             prev_hash: String,
         }
+        let changes = serde_json::from_str(&self.stored_changes).unwrap_or(Value::Null);
         let canonical = Canonical {
             v: 1,
             id: &self.id,
@@ -272,19 +437,20 @@ impl AuditRecord {
             action: self.action.as_str(),
             entity_type: &self.entity_type,
             entity_id: &self.entity_id,
-            changes: &self.changes,
+            changes: &changes,
             ip: &self.ip,
             user_agent: &self.user_agent,
             request_id: &self.request_id,
             created_at_us: self.created_at.unix_timestamp_nanos() / 1_000,
             prev_hash: self.prev_hash.to_hex(),
         };
-        // Serializing plain data into a Vec cannot fail.
         serde_json::to_vec(&canonical).unwrap_or_default()
     }
 }
 
-/// Seals a pending event as link `seq` of `tenant`'s chain after `prev_hash`.
+/// Seals a pending event as link `seq` of `tenant`'s chain after `prev_hash`: a keyed
+/// link, its personal values (client address, user agent, personal fields) kept beside
+/// it under a salted digest.
 pub fn seal_event(
     event: PendingEvent,
     tenant: TenantId,
@@ -293,6 +459,19 @@ pub fn seal_event(
     prev_hash: ChainHash,
     hasher: &dyn ChainHasher,
 ) -> AuditRecord {
+    let personal = PersonalValues {
+        ip: event.context.ip,
+        user_agent: event.context.user_agent,
+        values: event.personal,
+    };
+    let (personal, personal_digest) =
+        if personal.ip.is_none() && personal.user_agent.is_none() && personal.values.is_empty() {
+            (None, None)
+        } else {
+            let json = serde_json::to_string(&personal).unwrap_or_default();
+            let (salt, digest) = hasher.commit(json.as_bytes());
+            (Some(PersonalPart { json, salt }), Some(digest))
+        };
     let mut record = AuditRecord {
         id: Uuid::now_v7(),
         tenant_id: tenant,
@@ -301,15 +480,20 @@ pub fn seal_event(
         action: event.action,
         entity_type: event.entity_type.into_owned(),
         entity_id: event.entity_id,
-        changes: event.changes,
-        ip: event.context.ip,
-        user_agent: event.context.user_agent,
+        changes: Value::Null,
+        stored_changes: serde_json::to_string(&event.changes).unwrap_or_default(),
+        ip: None,
+        user_agent: None,
         request_id: event.context.request_id,
         created_at,
+        version: ChainVersion::Keyed,
+        personal,
+        personal_digest,
         prev_hash,
         hash: ChainHash::GENESIS,
-    };
-    record.hash = hasher.link(&record.canonical_bytes());
+    }
+    .read_back();
+    record.hash = hasher.link(tenant, &record.canonical_bytes());
     record
 }
 

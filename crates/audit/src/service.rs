@@ -6,9 +6,41 @@ use crate::event::{Actor, AuditAction, Changes, RequestContext};
 use time::OffsetDateTime;
 
 use crate::{
-    chain::{BrokenLink, ChainHash, ChainHasher, ChainVerification, verify_segment},
+    chain::{ChainHash, ChainHasher, ChainVerification, ChainVerifier, Checkpoint},
     event::{AuditRecord, PendingEvent},
 };
+
+/// The action of a shredding: the personal values of some events made unreadable.
+pub const AUDIT_PERSONAL_SHREDDED: AuditAction = AuditAction::known("audit.personal_shredded");
+
+/// The action that keys a chain whose newest link was sealed before the key.
+pub const AUDIT_CHAIN_KEYED: AuditAction = AuditAction::known("audit.chain_keyed");
+
+/// Which events' personal values a shredding removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shredding {
+    /// Every event sealed before this instant (the end of the retention period).
+    SealedBefore(OffsetDateTime),
+    /// Every event of this user: as the actor, or about the user (`user` entity).
+    OfUser(UserId),
+}
+
+impl Shredding {
+    /// Whether `record` is one of the events (the memory store's filter, and a check).
+    pub fn selects(&self, record: &AuditRecord) -> bool {
+        match self {
+            Self::SealedBefore(at) => record.created_at < *at,
+            Self::OfUser(user) => {
+                record.actor.user_id() == Some(*user)
+                    || (record.entity_type == "user"
+                        && record.entity_id.as_deref() == Some(&user.to_string()))
+            }
+        }
+    }
+}
+
+/// The event a store appends after shredding, given how many events it shredded.
+pub type ShreddingEvent = Box<dyn FnOnce(u64) -> PendingEvent + Send>;
 
 /// The audit store. Events that accompany a change are written by that change's port;
 /// this port appends stand-alone events (a failed login, a reused refresh token) and reads.
@@ -36,6 +68,17 @@ pub trait AuditLog: Send + Sync {
     /// hash of the newest link ever sealed, `None` before the first. Verification
     /// compares it with the last stored link, so removing the newest events shows.
     async fn head(&self, scope: &TenantScope) -> Result<Option<(i64, ChainHash)>, StoreError>;
+
+    /// Removes the personal values (and their salts) of the scope's keyed events that
+    /// `which` selects, then appends `event` with their count (none when there were
+    /// none), in one transaction.
+    /// Returns the count. The chain keeps their digests, so it still verifies.
+    async fn shred_personal(
+        &self,
+        scope: &TenantScope,
+        which: Shredding,
+        event: ShreddingEvent,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Filters for the audit list. `before_seq` is the cursor: the list continues below it.
@@ -112,66 +155,132 @@ impl AuditService {
         Ok(self.log.list(scope, query).await?)
     }
 
-    /// Recomputes the tenant's whole chain and reports the first broken link, if any.
+    /// Recomputes the tenant's whole chain and reports every broken link; an intact
+    /// chain's report carries a signed checkpoint of its head.
     pub async fn verify(&self, scope: &TenantScope) -> Result<ChainVerification, AuditError> {
+        self.verify_against(scope, &[]).await
+    }
+
+    /// [`AuditService::verify`], and compares the chain with checkpoints published
+    /// earlier: links removed from the end together with the head, or rewritten links,
+    /// fall short of them.
+    pub async fn verify_against(
+        &self,
+        scope: &TenantScope,
+        checkpoints: &[Checkpoint],
+    ) -> Result<ChainVerification, AuditError> {
         scope.require(Permission::ReadAudit)?;
-        let mut head = ChainHash::GENESIS;
-        let mut checked: u64 = 0;
+        let mut verifier = ChainVerifier::new(self.hasher.as_ref(), checkpoints);
         let mut last_seq = 0;
         loop {
             let batch = self
                 .log
                 .chain_after(scope, last_seq, Self::VERIFY_BATCH)
                 .await?;
-            if batch.is_empty() {
-                break;
-            }
-            match verify_segment(&batch, head, last_seq + 1, self.hasher.as_ref()) {
-                Ok(new_head) => head = new_head,
-                Err(broken) => {
-                    let valid_before = u64::try_from(broken.seq - 1 - last_seq).unwrap_or(0);
-                    return Ok(ChainVerification {
-                        events_checked: checked + valid_before,
-                        valid: false,
-                        first_broken_link: Some(broken),
-                        head: None,
-                    });
-                }
-            }
-            checked += batch.len() as u64;
-            last_seq = batch.last().map_or(last_seq, |r| r.seq);
+            let Some(last) = batch.last() else { break };
+            last_seq = last.seq;
+            batch.iter().for_each(|record| verifier.feed(record));
         }
-        // The events verify among themselves; the head kept apart from them must be
-        // their last link, or events were removed from the end (or the head forged).
-        let stored_head = self
-            .log
-            .head(scope)
-            .await?
-            .filter(|(seq, _)| *seq > 0)
-            .unwrap_or((0, ChainHash::GENESIS));
-        if stored_head != (last_seq, head) {
-            let reason = if stored_head.0 > last_seq {
-                "the chain head is ahead of the stored events (newest events removed)"
-            } else {
-                "the chain head does not match the last stored event"
-            };
-            return Ok(ChainVerification {
-                events_checked: checked,
-                valid: false,
-                first_broken_link: Some(BrokenLink {
-                    seq: last_seq + 1,
-                    event_id: None,
-                    reason,
-                }),
-                head: None,
-            });
+        let head = self.log.head(scope).await?;
+        Ok(verifier.finish(head, checkpoints, scope.tenant_id()))
+    }
+
+    /// Seals a keyed link after a history of unkeyed ones (from before the key), so the
+    /// chain's newest link is keyed and the unkeyed history is pinned under the key.
+    /// Whether it had to (the daily upkeep calls it; any new event does the same).
+    pub async fn key_chain(&self, scope: &TenantScope) -> Result<bool, AuditError> {
+        scope.require(Permission::ReadAudit)?;
+        let Some((seq, _)) = self.log.head(scope).await?.filter(|(seq, _)| *seq > 0) else {
+            return Ok(false);
+        };
+        let newest = self.log.chain_after(scope, seq - 1, 1).await?;
+        if newest
+            .first()
+            .is_none_or(|record| record.version != crate::event::ChainVersion::Unkeyed)
+        {
+            return Ok(false);
         }
-        Ok(ChainVerification {
-            events_checked: checked,
-            valid: true,
-            first_broken_link: None,
-            head: (checked > 0).then(|| head.to_hex()),
-        })
+        let event = PendingEvent {
+            actor: Actor::of(scope),
+            action: AUDIT_CHAIN_KEYED,
+            entity_type: "audit_trail".into(),
+            entity_id: None,
+            changes: Changes::new().note("after_seq", seq).into_value(),
+            personal: Default::default(),
+            context: RequestContext::default(),
+        };
+        self.log.append(scope, event).await?;
+        Ok(true)
+    }
+
+    /// Erasure: makes the personal values of every event of `user` (acting, or the
+    /// user's own record) unreadable. Owners only: it removes evidence of who did what.
+    pub async fn erase_user(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+        ctx: &RequestContext,
+    ) -> Result<u64, AuditError> {
+        require_audited(
+            self.log.as_ref(),
+            scope,
+            Permission::ManagePrivilegedUsers,
+            ctx,
+        )
+        .await?;
+        self.shred(scope, Shredding::OfUser(user), "erasure", ctx)
+            .await
+    }
+
+    /// Retention: makes the personal values of every event sealed before `before`
+    /// unreadable (the daily retention job, in a system scope).
+    pub async fn shred_before(
+        &self,
+        scope: &TenantScope,
+        before: OffsetDateTime,
+    ) -> Result<u64, AuditError> {
+        require_audited(
+            self.log.as_ref(),
+            scope,
+            Permission::ManagePrivilegedUsers,
+            &RequestContext::default(),
+        )
+        .await?;
+        self.shred(
+            scope,
+            Shredding::SealedBefore(before),
+            "retention",
+            &RequestContext::default(),
+        )
+        .await
+    }
+
+    async fn shred(
+        &self,
+        scope: &TenantScope,
+        which: Shredding,
+        reason: &'static str,
+        ctx: &RequestContext,
+    ) -> Result<u64, AuditError> {
+        let actor = Actor::of(scope);
+        let ctx = ctx.clone();
+        let subject = match which {
+            Shredding::OfUser(user) => Some(user.to_string()),
+            Shredding::SealedBefore(_) => None,
+        };
+        let event: ShreddingEvent = Box::new(move |count| PendingEvent {
+            actor,
+            action: AUDIT_PERSONAL_SHREDDED,
+            entity_type: "audit_trail".into(),
+            entity_id: subject,
+            changes: Changes::new()
+                .note("reason", reason)
+                .note("events", count)
+                .into_value(),
+            personal: Default::default(),
+            context: ctx,
+        });
+        Ok(self.log.shred_personal(scope, which, event).await?)
     }
 }
 
@@ -192,6 +301,7 @@ pub async fn require_audited(
         entity_type: "permission".into(),
         entity_id: None,
         changes: Changes::new().note("permission", missing).into_value(),
+        personal: Default::default(),
         context: ctx.clone(),
     };
     log.append(scope, event).await?;

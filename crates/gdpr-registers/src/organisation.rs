@@ -80,6 +80,13 @@ pub struct OrganisationProfile {
     pub joint_controllers: Vec<JointController>,
 }
 
+impl OrganisationProfile {
+    /// Fields that name or reach people (the DPO, the representative, contact lines):
+    /// their values stay beside the audit chain, shreddable (`Changes::personal`).
+    pub const PERSONAL_FIELDS: &'static [&'static str] =
+        &["contact_email", "contact_phone", "dpo", "eu_representative"];
+}
+
 /// The stored profile with its concurrency version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredOrganisation {

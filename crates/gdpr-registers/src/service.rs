@@ -126,7 +126,8 @@ impl Registers {
         let changes = match &before {
             Some(stored) => Changes::between(&stored.profile, &profile),
             None => Changes::of_new(&profile),
-        };
+        }
+        .personal(OrganisationProfile::PERSONAL_FIELDS);
         let event = PendingEvent::new(
             scope,
             actions::ORGANISATION_UPDATED,

@@ -52,7 +52,9 @@ impl Accounts {
             actions::USER_UPDATED,
             ENTITY_USER,
             user.id,
-            Changes::new().field("full_name", &before.full_name, &user.full_name),
+            Changes::new()
+                .field("full_name", &before.full_name, &user.full_name)
+                .personal(&["full_name"]),
             ctx,
         );
         self.core

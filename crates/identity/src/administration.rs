@@ -355,7 +355,8 @@ impl TenantAdmin {
             Changes::new()
                 .field("full_name", &before.full_name, &user.full_name)
                 .field("role", &before.role, &user.role)
-                .field("is_active", &before.is_active, &user.is_active),
+                .field("is_active", &before.is_active, &user.is_active)
+                .personal(&["full_name"]),
             ctx,
         );
         self.core

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_audit::{
     Actor, AuditAction, AuditQuery, AuditRecord, AuditService, ChainHash, ChainHasher, Changes,
-    PendingEvent, RequestContext,
+    PendingEvent, RequestContext, Shredding,
 };
 use aura_identity::PasswordHash;
 use aura_identity::actions;
@@ -44,10 +44,13 @@ async fn append(stores: &Stores, scope: &TenantScope, event: PendingEvent) -> Au
 }
 
 async fn verify(stores: &Stores, scope: &TenantScope) -> aura_audit::ChainVerification {
-    AuditService::new(stores.audit.clone(), Arc::new(Sha256ChainHasher))
-        .verify(scope)
-        .await
-        .expect("verify the chain")
+    AuditService::new(
+        stores.audit.clone(),
+        Arc::new(HmacChainHasher::with_test_key()),
+    )
+    .verify(scope)
+    .await
+    .expect("verify the chain")
 }
 
 async fn list(stores: &Stores, scope: &TenantScope, query: AuditQuery) -> Vec<i64> {
@@ -113,8 +116,8 @@ pub async fn append_links_the_chain(stores: Stores) {
         assert_eq!(record.prev_hash, prev, "each link names the previous hash");
         assert_eq!(
             record.hash,
-            Sha256ChainHasher.link(&record.canonical_bytes()),
-            "each link is sealed with SHA-256 over its canonical bytes"
+            HmacChainHasher::with_test_key().link(record.tenant_id, &record.canonical_bytes()),
+            "each link is sealed with the tenant's keyed HMAC over its canonical bytes"
         );
         prev = record.hash;
     }
@@ -691,4 +694,92 @@ pub async fn head_is_the_newest_sealed_link(stores: Stores) {
     let verification = verify(&stores, &fx.scope).await;
     assert!(verification.valid, "{verification:?}");
     assert_eq!(verification.head, Some(appended.hash.to_hex()));
+}
+
+/// Shredding clears the personal values (address, agent, personal fields) of exactly the
+/// selected events of the scope's tenant, keeps their digests so the chain verifies,
+/// records itself with the count, and records nothing when nothing was shredded.
+pub async fn shredding_clears_only_the_selected_personal_values(stores: Stores) {
+    let a = register_tenant(&stores).await;
+    let b = register_tenant(&stores).await;
+    let ctx = RequestContext::new(Some("192.0.2.44".into()), Some("agent".into()), None);
+    let personal = |fx: &TenantFixture, actor: Actor| {
+        PendingEvent::new(
+            actor,
+            AuditAction::known("user.updated"),
+            "user",
+            fx.owner.id,
+            Changes::new()
+                .field("full_name", &"Erika", &"Erika M.")
+                .personal(&["full_name"]),
+            &ctx,
+        )
+    };
+    let of_owner = append(&stores, &a.scope, personal(&a, Actor::User(a.owner.id))).await;
+    let by_system = append(&stores, &a.scope, personal(&a, Actor::System)).await;
+    let other_tenant = append(&stores, &b.scope, personal(&b, Actor::User(b.owner.id))).await;
+    assert_eq!(of_owner.changes["full_name"]["after"], "Erika M.");
+    assert_eq!(of_owner.ip.as_deref(), Some("192.0.2.44"));
+
+    // Erasure of a user someone else's tenant does not know: nothing, and no event.
+    let before = audit_len(&stores, &a.scope).await;
+    let event = |count| {
+        custom(
+            Actor::System,
+            &format!("contract.shredded.{count}"),
+            "audit_trail",
+            "x",
+        )
+    };
+    let nobody = aura_shared_kernel::UserId::generate();
+    let none = stores
+        .audit
+        .shred_personal(&a.scope, Shredding::OfUser(nobody), Box::new(event))
+        .await
+        .expect("shred");
+    assert_eq!((none, audit_len(&stores, &a.scope).await), (0, before));
+
+    // The owner's events (as actor, and the one about them by the system).
+    let shredded = stores
+        .audit
+        .shred_personal(&a.scope, Shredding::OfUser(a.owner.id), Box::new(event))
+        .await
+        .expect("shred");
+    assert_eq!(shredded, 2);
+    let records = chain(&stores, &a.scope).await;
+    for seq in [of_owner.seq, by_system.seq] {
+        let record = &records[(seq - 1) as usize];
+        assert_eq!(record.ip, None);
+        assert_eq!(record.user_agent, None);
+        assert_eq!(
+            record.changes["full_name"],
+            serde_json::json!({"personal": true})
+        );
+        assert!(record.personal.is_none() && record.personal_digest.is_some());
+    }
+    let last = records.last().expect("the shredding's event");
+    assert_eq!(last.action.as_str(), "contract.shredded.2");
+    let verification = verify(&stores, &a.scope).await;
+    assert!(verification.valid, "{verification:?}");
+    assert_eq!(verification.shredded, 2);
+
+    // The other tenant's event is untouched.
+    let b_chain = chain(&stores, &b.scope).await;
+    assert_eq!(b_chain[(other_tenant.seq - 1) as usize], other_tenant);
+
+    // Retention: everything sealed before a moment; again, nothing left.
+    let later = stores.clock.now() + time::Duration::seconds(1);
+    let shredded = stores
+        .audit
+        .shred_personal(&b.scope, Shredding::SealedBefore(later), Box::new(event))
+        .await
+        .expect("shred");
+    assert_eq!(shredded, 1);
+    let again = stores
+        .audit
+        .shred_personal(&b.scope, Shredding::SealedBefore(later), Box::new(event))
+        .await
+        .expect("shred");
+    assert_eq!(again, 0);
+    assert!(verify(&stores, &b.scope).await.valid);
 }

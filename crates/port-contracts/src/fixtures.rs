@@ -3,7 +3,7 @@
 
 use std::{fmt::Debug, future::Future, sync::Arc};
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_audit::{
     Actor, AuditAction, AuditRecord, AuditService, Changes, PendingEvent, RequestContext,
 };
@@ -388,10 +388,13 @@ pub async fn assert_chain(
     let stores = stores.as_ref();
     let records = chain(stores, scope).await;
     assert_eq!(records.len(), expected, "{what}: events in the chain");
-    let verification = AuditService::new(stores.audit.clone(), Arc::new(Sha256ChainHasher))
-        .verify(scope)
-        .await
-        .expect("verify the chain");
+    let verification = AuditService::new(
+        stores.audit.clone(),
+        Arc::new(HmacChainHasher::with_test_key()),
+    )
+    .verify(scope)
+    .await
+    .expect("verify the chain");
     assert!(
         verification.valid,
         "{what}: the chain verifies: {verification:?}"

@@ -20,7 +20,7 @@
 //! - They may be shared with other contracts (one database for a whole run): every
 //!   contract makes its own tenants, with random slugs and e-mail addresses, and never
 //!   asserts on global counts.
-//! - Audit events are sealed with [`aura_adapter_crypto::Sha256ChainHasher`].
+//! - Audit events are sealed with [`aura_adapter_crypto::HmacChainHasher`] under its test key.
 //! - [`Stores::clock`] is the clock the stores use; it may stand still or move. Times are
 //!   taken relative to `clock.now()`, and the `now` arguments of the ports are explicit.
 //!
@@ -351,6 +351,7 @@ macro_rules! contract_tests {
             list_pages_with_the_cursor,
             tenants_have_separate_chains,
             head_is_the_newest_sealed_link,
+            shredding_clears_only_the_selected_personal_values,
         });
     };
 }

@@ -3,6 +3,7 @@
 //! Pure domain crate: types, rules, use cases (the task service and the worker) and ports.
 
 pub mod actions;
+mod audit_jobs;
 mod error;
 pub mod messages;
 pub mod ports;
@@ -14,6 +15,9 @@ mod store;
 mod task;
 mod task_jobs;
 
+pub use audit_jobs::{
+    AuditJobPorts, AuditJobSettings, AuditUpkeep, CheckpointMail, register_audit_upkeep,
+};
 pub use error::TasksError;
 pub use reminders::{ReminderPlan, ReminderPolicy};
 pub use reviews::{ReviewJobPorts, ReviewTasks, ReviewsDue, register_reviews, review_origin};

@@ -474,7 +474,7 @@ mod tests {
     use std::sync::Mutex;
 
     use actix_web::{App, test as actix};
-    use aura_adapter_crypto::{RandomSecrets, Sha256ChainHasher};
+    use aura_adapter_crypto::{HmacChainHasher, RandomSecrets};
     use aura_adapter_memory::{MemoryRateLimiter, MemoryStore};
     use aura_identity::{
         Email, FullName, PasswordHash, User,
@@ -542,7 +542,10 @@ mod tests {
     }
 
     fn world(quota: Option<Quota>) -> World {
-        let store = MemoryStore::new(Arc::new(Sha256ChainHasher), Arc::new(SystemClock));
+        let store = MemoryStore::new(
+            Arc::new(HmacChainHasher::with_test_key()),
+            Arc::new(SystemClock),
+        );
         let outbox = Arc::new(Outbox::default());
         let opened = Arc::new(Opened::default());
         let service = IntakeService::new(

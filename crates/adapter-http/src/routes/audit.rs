@@ -1,14 +1,17 @@
 use actix_web::{HttpRequest, web};
-use aura_audit::AuditQuery;
-use aura_shared_kernel::UserId;
+use aura_audit::{AuditQuery, ChainHash, Checkpoint};
+use aura_shared_kernel::{TenantId, UserId};
 use serde::Deserialize;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use utoipa::IntoParams;
 
 use crate::{
-    dto::{AuditEventBody, AuditEventList, BrokenLinkBody, ChainReport},
+    dto::{
+        AuditErasureBody, AuditErasureReport, AuditEventBody, AuditEventList, ChainReport,
+        CheckpointBody, VerifyAgainstBody,
+    },
     error::{ApiError, Problem},
-    extract::{Caller, cursor, parse_id, parse_query},
+    extract::{Caller, JsonBody, cursor, parse_id, parse_query},
     routes::params::{checked_limit, ordered, query_text},
 };
 
@@ -89,20 +92,91 @@ pub async fn list(req: HttpRequest, caller: Caller) -> Result<web::Json<AuditEve
     }))
 }
 
-/// Recomputes the tenant's hash chain and reports the first broken link, if any.
+/// Recomputes the tenant's hash chain and reports every broken link; an intact chain's
+/// report carries a signed checkpoint of its head.
 #[utoipa::path(get, operation_id = "verify_audit_chain", path = "/api/v1/audit-events/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = ChainReport), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn verify(caller: Caller) -> Result<web::Json<ChainReport>, ApiError> {
     may_read_audit(&caller).await?;
     let report = caller.state.audit.verify(caller.scope()).await?;
-    Ok(web::Json(ChainReport {
-        valid: report.valid,
-        events_checked: report.events_checked,
-        head: report.head,
-        first_broken_link: report.first_broken_link.map(|b| BrokenLinkBody {
-            seq: b.seq,
-            event_id: b.event_id,
-            reason: b.reason.to_owned(),
-        }),
-    }))
+    Ok(web::Json(report.into()))
+}
+
+/// Checkpoints one request may compare.
+const MAX_CHECKPOINTS: usize = 100;
+
+/// Verifies the chain as `GET …/verify` does and compares it with checkpoints published
+/// earlier: events removed from the end together with the stored head, or rewritten
+/// events, fall short of them. A checkpoint this service did not sign for the tenant is
+/// reported as a broken link, never trusted.
+#[utoipa::path(post, operation_id = "verify_audit_chain_against", path = "/api/v1/audit-events/verify", tag = "audit", security(("bearer" = [])),
+    request_body = VerifyAgainstBody,
+    responses((status = 200, body = ChainReport), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn verify_against(
+    caller: Caller,
+    JsonBody(body): JsonBody<VerifyAgainstBody>,
+) -> Result<web::Json<ChainReport>, ApiError> {
+    if body.checkpoints.len() > MAX_CHECKPOINTS {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            Some("checkpoints"),
+            format!("at most {MAX_CHECKPOINTS} checkpoints"),
+        ));
+    }
+    let checkpoints = body
+        .checkpoints
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| checkpoint(i, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    may_read_audit(&caller).await?;
+    let report = caller
+        .state
+        .audit
+        .verify_against(caller.scope(), &checkpoints)
+        .await?;
+    Ok(web::Json(report.into()))
+}
+
+fn checkpoint(index: usize, body: CheckpointBody) -> Result<Checkpoint, ApiError> {
+    let hex = |value: &str, name: &str| {
+        ChainHash::from_hex(value).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_body",
+                Some(&format!("checkpoints[{index}].{name}")),
+                "must be 64 hex digits",
+            )
+        })
+    };
+    Ok(Checkpoint {
+        tenant_id: TenantId::from_uuid(body.tenant_id),
+        seq: body.seq,
+        hash: hex(&body.hash, "hash")?,
+        sealed_at: body.sealed_at,
+        signature: hex(&body.signature, "signature")?,
+    })
+}
+
+/// Erasure in the audit trail: makes the personal values (client addresses, user
+/// agents, names) of every event the user caused or that is about the user unreadable.
+/// The chain keeps their salted digests and still verifies. Owners only.
+#[utoipa::path(post, operation_id = "erase_audit_personal_values", path = "/api/v1/audit-events/erasures", tag = "audit", security(("bearer" = [])),
+    request_body = AuditErasureBody,
+    responses((status = 200, body = AuditErasureReport), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn erase(
+    caller: Caller,
+    JsonBody(body): JsonBody<AuditErasureBody>,
+) -> Result<web::Json<AuditErasureReport>, ApiError> {
+    let events = caller
+        .state
+        .audit
+        .erase_user(
+            caller.scope(),
+            UserId::from_uuid(body.user_id),
+            caller.ctx(),
+        )
+        .await?;
+    Ok(web::Json(AuditErasureReport { events }))
 }

@@ -74,6 +74,8 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_delete_user, delete_user),
         Route::new(audit::__path_list, audit::list),
         Route::new(__path_verify, verify),
+        Route::new(__path_verify_against, verify_against),
+        Route::new(__path_erase, erase),
         // Registers.
         Route::new(__path_get_organisation, get_organisation),
         Route::new(__path_put_organisation, put_organisation),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_postgres::{PgStores, PoolSettings, TestDatabase};
 use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
 use aura_identity::{Email, FullName, PasswordHash, User};
@@ -47,7 +47,7 @@ pub async fn connect_stores(url: &str, settings: PoolSettings, clock: Arc<dyn Cl
     PgStores::connect(
         url,
         settings,
-        Arc::new(Sha256ChainHasher),
+        Arc::new(HmacChainHasher::with_test_key()),
         clock,
         aura_adapter_postgres::testing::test_seal(),
     )
