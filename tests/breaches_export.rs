@@ -207,7 +207,7 @@ async fn the_export_shows_a_periods_breaches_their_lateness_and_decisions() {
     assert_eq!(lines.len(), 5, "{csv}");
     assert!(
         lines[0].trim_start_matches('\u{feff}').starts_with(
-            "id,title,kinds,became_aware_at,authority_deadline,notified_at,timeliness,hours_late,delay_reasons"
+            "id,reference,title,kinds,became_aware_at,authority_deadline,notified_at,timeliness,hours_late,delay_reasons"
         ),
         "{}",
         lines[0]

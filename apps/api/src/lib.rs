@@ -188,6 +188,7 @@ impl Stores {
         let rules = BreachRules {
             clock: clock.clone(),
             organisation: self.organisation.clone(),
+            activities: self.activities.clone(),
             zones: Arc::new(IanaTimeZones::new()),
         };
         let records = RecordUseCases::new(
@@ -199,11 +200,14 @@ impl Stores {
         BreachCases::new(records, clock)
     }
 
+    /// The assistant, writing accepted breach suggestions through `breaches` (the same
+    /// use cases as the breach routes: the escalation is re-planned with the write).
     fn assistant(
         &self,
         provider: Arc<dyn AiProvider>,
         settings: &Settings,
         clock: Arc<dyn Clock>,
+        breaches: &BreachCases,
     ) -> AiAssistant {
         AiAssistant::new(
             AiPorts {
@@ -219,6 +223,7 @@ impl Stores {
                 ..AiConfig::default()
             },
         )
+        .with_breaches(breaches.records().clone())
     }
 
     fn tasks(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> TaskService {
@@ -443,12 +448,13 @@ impl Application {
             };
             demo::seed(&identity, &company, clock.now()).await?;
         }
+        let ai = stores.assistant(provider, &settings, clock.clone(), &breaches);
         let state = ApiState {
             registers,
             tasks,
             requests,
             breaches,
-            ai: stores.assistant(provider, &settings, clock.clone()),
+            ai,
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
             idempotency,

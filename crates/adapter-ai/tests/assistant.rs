@@ -10,7 +10,7 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiAssistant, AiConfig, AiError, AiPorts, AiProvider,
-    Answer, Applied, AssistantError, Generated, PolicyDraft, PolicyDraftInput, PolicyDraftRequest,
+    Answer, Applied, BreachMeasuresDraft, BreachMeasuresRequest, AssistantError, Generated, PolicyDraft, PolicyDraftInput, PolicyDraftRequest,
     Provenance, QuestionRequest, Suggestion, SuggestionContent, SuggestionKind, SuggestionQuery,
     SuggestionStatus,
 };
@@ -654,6 +654,23 @@ impl AiProvider for Stub {
             output: Answer {
                 text: "An answer.".into(),
                 citations,
+            },
+            provenance: self.provenance(&r.context),
+        })
+    }
+    async fn suggest_breach_measures(
+        &self,
+        r: &BreachMeasuresRequest,
+    ) -> Result<Generated<BreachMeasuresDraft>, AiError> {
+        if let Some(e) = &self.fail {
+            return Err(e.clone());
+        }
+        Ok(Generated {
+            output: BreachMeasuresDraft {
+                consequences: "c".into(),
+                measures: "m".into(),
+                rationale: "r".into(),
+                citations: vec![self.extra_citation],
             },
             provenance: self.provenance(&r.context),
         })

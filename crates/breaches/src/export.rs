@@ -60,6 +60,8 @@ string_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExportRow {
     pub id: BreachId,
+    /// `BR-2027-0001`.
+    pub reference: String,
     pub title: String,
     pub kinds: Vec<BreachKind>,
     #[serde(with = "time::serde::rfc3339")]
@@ -142,6 +144,7 @@ impl ExportRow {
         };
         Self {
             id: breach.id,
+            reference: d.reference.clone(),
             title: f.title.clone(),
             kinds: f.kinds.clone(),
             became_aware_at: f.became_aware_at,
@@ -236,6 +239,7 @@ pub async fn export(
 
 pub const CSV_COLUMNS: &[&str] = &[
     "id",
+    "reference",
     "title",
     "kinds",
     "became_aware_at",
@@ -269,6 +273,7 @@ pub fn to_csv(export: &BreachExport) -> String {
     let rows = export.breaches.iter().map(|row| {
         [
             row.id.to_string(),
+            row.reference.clone(),
             row.title.clone(),
             csv::list(row.kinds.iter().map(|k| k.as_str())),
             csv::instant(row.became_aware_at),
