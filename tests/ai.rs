@@ -473,9 +473,15 @@ async fn breach_measures_are_written_only_when_accepted() {
         "kinds": ["confidentiality"],
         "activity_ids": [payroll],
     });
-    let breach = app.created("/api/v1/breaches", &member, breach_body.clone()).await;
+    let breach = app
+        .created("/api/v1/breaches", &member, breach_body.clone())
+        .await;
     let breach_id = id(&breach);
-    assert_eq!(breach["data_categories"], json!(["Bank details"]), "from the register");
+    assert_eq!(
+        breach["data_categories"],
+        json!(["Bank details"]),
+        "from the register"
+    );
 
     let (status, suggestion) = post(
         &app,
@@ -487,7 +493,10 @@ async fn breach_measures_are_written_only_when_accepted() {
     assert_eq!(status, StatusCode::CREATED, "{suggestion}");
     assert_eq!(suggestion["kind"], "breach_measures");
     assert_eq!(suggestion["content"]["breach_version"], 1);
-    let consequences = suggestion["content"]["consequences"].as_str().unwrap().to_owned();
+    let consequences = suggestion["content"]["consequences"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(consequences.contains("Financial loss"), "{consequences}");
     let cited: Vec<&str> = (suggestion["citations"].as_array().unwrap().iter())
         .map(|c| c["kind"].as_str().unwrap())
@@ -496,7 +505,11 @@ async fn breach_measures_are_written_only_when_accepted() {
     let (_, unchanged) = app
         .get(&format!("/api/v1/breaches/{breach_id}"), &member.access)
         .await;
-    assert_eq!(unchanged["consequences"], Value::Null, "nothing applied yet");
+    assert_eq!(
+        unchanged["consequences"],
+        Value::Null,
+        "nothing applied yet"
+    );
     let (status, missing) = post(
         &app,
         "/api/v1/ai/breach-measures",

@@ -574,11 +574,7 @@ async fn references_contact_point_and_what_the_register_fills_in() {
     let owner = app.register("Register Defaults GmbH").await;
     let other = app.register("Other Register GmbH").await;
     let processor = app
-        .created(
-            "/api/v1/processors",
-            &owner,
-            json!({"name": "Mail Cloud"}),
-        )
+        .created("/api/v1/processors", &owner, json!({"name": "Mail Cloud"}))
         .await;
     let activity = app
         .created(
@@ -601,14 +597,29 @@ async fn references_contact_point_and_what_the_register_fills_in() {
     assert_eq!(first["reference"], "BR-2026-0001", "{first}");
     let second = create(&app, &owner, breach("USB stick lost", 2)).await;
     let year = OffsetDateTime::now_utc().year();
-    let expected = if year == 2026 { "BR-2026-0002".to_owned() } else { format!("BR-{year}-0001") };
+    let expected = if year == 2026 {
+        "BR-2026-0002".to_owned()
+    } else {
+        format!("BR-{year}-0001")
+    };
     assert_eq!(second["reference"], expected.as_str());
     let theirs = create(&app, &other, breach("Elsewhere", 2)).await;
-    assert_eq!(theirs["reference"], format!("BR-{year}-0001"), "per organisation");
+    assert_eq!(
+        theirs["reference"],
+        format!("BR-{year}-0001"),
+        "per organisation"
+    );
 
     // The register filled what was left empty; what the user entered stays.
-    assert_eq!(first["data_categories"], json!(["Contact data", "Bank details"]));
-    assert_eq!(first["data_subject_categories"], json!(["Customers"]), "entered");
+    assert_eq!(
+        first["data_categories"],
+        json!(["Contact data", "Bank details"])
+    );
+    assert_eq!(
+        first["data_subject_categories"],
+        json!(["Customers"]),
+        "entered"
+    );
     assert_eq!(first["processor_ids"], json!([processor["id"]]));
     assert_eq!(
         first["from_register"],
@@ -618,7 +629,12 @@ async fn references_contact_point_and_what_the_register_fills_in() {
     );
     // No contact point and no profile: missing.
     assert_eq!(first["contact_point_in_effect"], Value::Null);
-    assert!(first["missing"].as_array().unwrap().contains(&json!("contact_point")));
+    assert!(
+        first["missing"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("contact_point"))
+    );
 
     // With the profile's DPO, the next write shows it, and the draft gives it.
     let (status, _, saved) = app
@@ -634,7 +650,13 @@ async fn references_contact_point_and_what_the_register_fills_in() {
     assert_eq!(status, StatusCode::OK, "{saved}");
     let id = first["id"].as_str().unwrap();
     let (status, _, draft) = app
-        .send(Method::GET, &format!("{BREACHES}/{id}/notification-draft"), &owner, None, None)
+        .send(
+            Method::GET,
+            &format!("{BREACHES}/{id}/notification-draft"),
+            &owner,
+            None,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{draft}");
     assert_eq!(
@@ -642,7 +664,12 @@ async fn references_contact_point_and_what_the_register_fills_in() {
         json!({"source": "organisation_dpo",
             "contact": "Dana Schmidt (data protection officer), dpo@defaults.example"})
     );
-    assert!(!draft["missing"].as_array().unwrap().contains(&json!("contact_point")));
+    assert!(
+        !draft["missing"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("contact_point"))
+    );
     // An edit moving the awareness to another year keeps the reference; the emptied
     // categories stay empty (an edit is stored as sent).
     let mut edit = breach("Laptop stolen", 2);
@@ -651,7 +678,13 @@ async fn references_contact_point_and_what_the_register_fills_in() {
     edit["contact_point"] = Value::Null;
     edit["activity_ids"] = json!([activity["id"]]);
     let (status, _, edited) = app
-        .send(Method::PUT, &format!("{BREACHES}/{id}"), &owner, Some(1), Some(edit))
+        .send(
+            Method::PUT,
+            &format!("{BREACHES}/{id}"),
+            &owner,
+            Some(1),
+            Some(edit),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["reference"], "BR-2026-0001");
@@ -661,7 +694,12 @@ async fn references_contact_point_and_what_the_register_fills_in() {
         edited["contact_point_in_effect"]["source"], "organisation_dpo",
         "{edited}"
     );
-    assert!(!edited["missing"].as_array().unwrap().contains(&json!("contact_point")));
+    assert!(
+        !edited["missing"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("contact_point"))
+    );
     // The breach's own contact point wins.
     assert_eq!(
         second["contact_point_in_effect"],
@@ -674,9 +712,7 @@ async fn references_contact_point_and_what_the_register_fills_in() {
         ("usb", vec!["USB stick lost"]),
         ("Elsewhere", vec![]),
     ] {
-        let (status, page) = app
-            .get(&format!("{BREACHES}?q={q}"), &owner.access)
-            .await;
+        let (status, page) = app.get(&format!("{BREACHES}?q={q}"), &owner.access).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         let found: Vec<&str> = (page["items"].as_array().unwrap().iter())
             .map(|b| b["title"].as_str().unwrap())

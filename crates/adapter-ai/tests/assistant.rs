@@ -10,9 +10,9 @@ use aura_adapter_crypto::Sha256ChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiAssistant, AiConfig, AiError, AiPorts, AiProvider,
-    Answer, Applied, BreachMeasuresDraft, BreachMeasuresRequest, AssistantError, Generated, PolicyDraft, PolicyDraftInput, PolicyDraftRequest,
-    Provenance, QuestionRequest, Suggestion, SuggestionContent, SuggestionKind, SuggestionQuery,
-    SuggestionStatus,
+    Answer, Applied, AssistantError, BreachMeasuresDraft, BreachMeasuresRequest, Generated,
+    PolicyDraft, PolicyDraftInput, PolicyDraftRequest, Provenance, QuestionRequest, Suggestion,
+    SuggestionContent, SuggestionKind, SuggestionQuery, SuggestionStatus,
 };
 use aura_audit::{AuditRecord, RequestContext};
 use aura_gdpr_registers::{

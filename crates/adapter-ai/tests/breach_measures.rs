@@ -87,7 +87,7 @@ impl World {
     }
 
     /// A tenant with a processor, an activity using it, and a breach of that activity whose
-/// data categories and processors the register filled in.
+    /// data categories and processors the register filled in.
     async fn breach(&self) -> (TenantFixture, Breach) {
         let fx = register_tenant(&self.stores).await;
         let processor = (self.registers.processor_records())
@@ -146,7 +146,10 @@ async fn an_accepted_suggestion_is_written_into_the_breach_naming_it() {
         consequences.contains("Financial loss"),
         "the activity's bank details: {consequences}"
     );
-    assert!(measures.contains("Mail Cloud"), "the activity's processor: {measures}");
+    assert!(
+        measures.contains("Mail Cloud"),
+        "the activity's processor: {measures}"
+    );
     let cited: Vec<(ContextKind, &str)> = (suggestion.citations.iter())
         .map(|c| (c.kind, c.title.as_str()))
         .collect();
@@ -159,7 +162,11 @@ async fn an_accepted_suggestion_is_written_into_the_breach_naming_it() {
         ],
         "the breach, its activity and the processor the register filled in"
     );
-    let unchanged = world.breaches.get(&fx.scope, breach.id, &ctx()).await.unwrap();
+    let unchanged = world
+        .breaches
+        .get(&fx.scope, breach.id, &ctx())
+        .await
+        .unwrap();
     assert_eq!(unchanged, breach, "a suggestion is not a change");
 
     let accepted = world
@@ -174,7 +181,11 @@ async fn an_accepted_suggestion_is_written_into_the_breach_naming_it() {
             version: 2
         })
     );
-    let written = world.breaches.get(&fx.scope, breach.id, &ctx()).await.unwrap();
+    let written = world
+        .breaches
+        .get(&fx.scope, breach.id, &ctx())
+        .await
+        .unwrap();
     assert_eq!(written.fields.consequences.as_ref(), Some(consequences));
     assert_eq!(written.fields.measures.as_ref(), Some(measures));
     assert_eq!(
@@ -234,11 +245,19 @@ async fn a_breach_changed_since_refuses_the_accept_and_nothing_changes() {
         ),
         "{refused:?}"
     );
-    let stored = world.ai.suggestion(&fx.scope, suggestion.id, &ctx()).await.unwrap();
+    let stored = world
+        .ai
+        .suggestion(&fx.scope, suggestion.id, &ctx())
+        .await
+        .unwrap();
     assert_eq!(stored.status, SuggestionStatus::Pending);
     assert_eq!(stored.version, 1, "refused before it was marked accepted");
     assert_eq!(
-        world.breaches.get(&fx.scope, breach.id, &ctx()).await.unwrap(),
+        world
+            .breaches
+            .get(&fx.scope, breach.id, &ctx())
+            .await
+            .unwrap(),
         edited,
         "the hand-written measures stay"
     );
@@ -264,7 +283,10 @@ async fn another_tenants_breach_is_not_found_and_a_viewer_may_not_ask() {
         .suggest_breach_measures(&viewer, &fx.tenant, theirs.id.as_uuid(), &ctx())
         .await;
     assert!(
-        matches!(result, Err(AssistantError::UseCase(UseCaseError::Forbidden(_)))),
+        matches!(
+            result,
+            Err(AssistantError::UseCase(UseCaseError::Forbidden(_)))
+        ),
         "{result:?}"
     );
     let listed = world

@@ -21,7 +21,7 @@ use crate::{
     error::{DbError, corrupt},
     registers::{
         contains_pattern, fetch_limit, keyset, names_where,
-        records::{PgRecord, RowContext, Select, assign_number},
+        records::{PgRecord, RowContext, Select, assign_number, keep_number},
         stored_enum,
     },
     rows::{Statement, at_version},
@@ -286,6 +286,14 @@ impl PgRecord for Breaches {
         breach: &mut Breach,
     ) -> Result<(), DbError> {
         assign_number(conn, tenant, breach).await
+    }
+
+    async fn keep_assigned(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        breach: &mut Breach,
+    ) -> Result<(), DbError> {
+        keep_number(conn, tenant, breach).await
     }
 
     fn insert(breach: &Breach, _: RowContext<'_>) -> Result<impl Statement, StoreError> {

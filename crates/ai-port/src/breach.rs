@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::{
-    context::{excerpt, record_of_activity, record_of_organisation, record_of_processor},
+    context::{excerpt, record_of_activity, record_of_processor},
     error::{AiError, AssistantError},
     model::{ContextKind, ContextRecord},
     service::{AiAssistant, Collected},
@@ -54,7 +54,12 @@ pub fn record_of_breach(breach: &Breach) -> ContextRecord {
         excerpt: excerpt(vec![
             ("Reference", d.reference.clone()),
             ("Drill", if f.drill { "yes".into() } else { String::new() }),
-            ("Kinds", (f.kinds.iter().map(|k| k.as_str())).collect::<Vec<_>>().join(", ")),
+            (
+                "Kinds",
+                (f.kinds.iter().map(|k| k.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             (
                 "Became aware at",
                 f.became_aware_at.format(&Rfc3339).unwrap_or_default(),
@@ -250,7 +255,10 @@ mod tests {
         assert_eq!(record.kind, ContextKind::Breach);
         assert_eq!(record.line("Reference"), Some("BR-2027-0001"));
         assert_eq!(record.line("Kinds"), Some("availability, confidentiality"));
-        assert_eq!(record.line("Description"), Some("An unencrypted laptop was stolen."));
+        assert_eq!(
+            record.line("Description"),
+            Some("An unencrypted laptop was stolen.")
+        );
         assert_eq!(record.line("Approximate subjects"), Some("1200"));
         assert_eq!(record.line("Became aware at"), Some("2027-03-05T08:00:00Z"));
         assert_eq!(record.line("Measures"), Some("Device wiped"));

@@ -7,6 +7,7 @@ use std::{collections::HashSet, sync::Arc};
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
+use aura_breaches::Breaches;
 use aura_gdpr_registers::{
     ActivityFields, ActivityFilter, ActivityStatus, OrganisationProfile, Policy, PolicyFields,
     PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, RegisterPorts,
@@ -14,7 +15,6 @@ use aura_gdpr_registers::{
     ports::{ActivityQuery, PolicyQuery, ProcessorQuery},
     text::{TextRule, text},
 };
-use aura_breaches::Breaches;
 use aura_records::{Id, RecordUseCases, UseCaseError};
 use aura_shared_kernel::{
     Clock, Page, Permission, StoreError, Tenant, TenantScope, ValidationErrors,

@@ -666,10 +666,14 @@ mod tests {
     #[test]
     fn references_count_per_year_of_awareness_in_utc() {
         let aware = datetime!(2027-01-01 00:30 +01:00);
-        let mut breach = crate::testing::record(fields().validated().expect("valid"), BreachState::default());
+        let mut breach =
+            crate::testing::record(fields().validated().expect("valid"), BreachState::default());
         breach.fields.became_aware_at = aware;
         aura_records::assign_reference(&mut breach, 3);
-        assert_eq!(breach.derived.reference, "BR-2026-0003", "31 December in UTC");
+        assert_eq!(
+            breach.derived.reference, "BR-2026-0003",
+            "31 December in UTC"
+        );
         let filter = |search: &str| BreachFilter {
             search: Some(search.into()),
             ..BreachFilter::default()

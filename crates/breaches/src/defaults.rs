@@ -4,9 +4,7 @@
 //! processors from the processing activities it names (their Art. 30(1)(c), (d) entries).
 //! A value the user entered always wins: nothing here overwrites it.
 
-use aura_gdpr_registers::{
-    OrganisationProfile, ProcessingActivity, ProcessorId, string_enum,
-};
+use aura_gdpr_registers::{OrganisationProfile, ProcessingActivity, ProcessorId, string_enum};
 use aura_records::{Id, Record, RecordKind, RecordStore};
 use aura_shared_kernel::{StoreError, TenantScope};
 use serde::{Deserialize, Serialize};
@@ -208,7 +206,11 @@ mod tests {
         assert_eq!(in_effect(&none, None), None);
     }
 
-    fn activity(subjects: &[&str], data: &[&str], processors: &[ProcessorId]) -> ProcessingActivity {
+    fn activity(
+        subjects: &[&str],
+        data: &[&str],
+        processors: &[ProcessorId],
+    ) -> ProcessingActivity {
         let mut activity: ProcessingActivity = Record {
             id: Id::generate(),
             tenant_id: TenantId::generate(),
@@ -225,7 +227,9 @@ mod tests {
         let f = &mut activity.fields;
         f.data_subject_categories = subjects.iter().map(|s| (*s).to_owned()).collect();
         f.data_categories = (data.iter())
-            .map(|name| serde_json::from_value(serde_json::json!({"name": name})).expect("category"))
+            .map(|name| {
+                serde_json::from_value(serde_json::json!({"name": name})).expect("category")
+            })
             .collect();
         f.processor_ids = processors.to_vec();
         activity

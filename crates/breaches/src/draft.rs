@@ -255,7 +255,11 @@ pub async fn affected(
 ) -> Result<(Vec<ProcessingActivity>, Vec<Processor>), UseCaseError> {
     let f = &breach.fields;
     let activities = present(registers.activity_records().store(), scope, &f.activity_ids);
-    let processors = present(registers.processor_records().store(), scope, &f.processor_ids);
+    let processors = present(
+        registers.processor_records().store(),
+        scope,
+        &f.processor_ids,
+    );
     Ok((activities.await?, processors.await?))
 }
 

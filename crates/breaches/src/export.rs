@@ -429,12 +429,13 @@ mod tests {
             recorded_by: None,
             decided_at: datetime!(2027-03-03 09:00 UTC),
         });
-        let high = notified(
+        let mut high = notified(
             high,
             datetime!(2027-03-05 09:00 UTC),
             Some("late; sorry"),
             vec![],
         );
+        high.derived.reference = "BR-2027-0007".into();
         let csv = to_csv(&build_export(
             std::slice::from_ref(&high),
             None,
@@ -448,7 +449,7 @@ mod tests {
         assert_eq!(
             lines[1],
             format!(
-                "{},\"Laptop, stolen\",confidentiality,2027-03-01T09:00:00Z,\
+                "{},BR-2027-0007,\"Laptop, stolen\",confidentiality,2027-03-01T09:00:00Z,\
                  2027-03-04T09:00:00Z,2027-03-05T09:00:00Z,late,24,\"late; sorry\",1,SA-1,\
                  1200,1500,high_risk,unencrypted customer data,notified,,,not_communicated,,\
                  disproportionate_effort,public notice instead,notified,,false",

@@ -43,8 +43,8 @@ pub use breach::{
     RiskLevel, SubjectCommunication, gaps,
 };
 pub use cases::{Art34Decision, BreachCases, PhaseSent};
-pub use defaults::{ContactInEffect, ContactSource, FromRegister, contact_in_effect};
 pub use clock::{AUTHORITY_WINDOW, DeadlineStanding, authority_deadline, standing};
+pub use defaults::{ContactInEffect, ContactSource, FromRegister, contact_in_effect};
 pub use escalation::{BreachAlert, BreachAlertMail, EscalationPlanner, STEPS_HOURS};
 pub use jobs::{BreachJobPorts, BreachJobSettings};
 pub use rules::BreachRules;

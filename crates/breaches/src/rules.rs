@@ -104,7 +104,11 @@ impl RecordRules<Breaches> for BreachRules {
         // Written on every write: a later change of the organisation's profile or of
         // the activities shows on the breach's next write (the deadline's instant itself
         // never changes).
-        let profile = self.organisation.get(scope).await?.map(|stored| stored.profile);
+        let profile = self
+            .organisation
+            .get(scope)
+            .await?
+            .map(|stored| stored.profile);
         state.contact_point_in_effect = contact_in_effect(fields, profile.as_ref());
         state.from_register = self.from_register(scope, fields).await?;
         let mut state = Self::derived(fields, state);

@@ -32,7 +32,11 @@ pub trait RecordRules<K: RecordKind>: Send + Sync {
     /// A new record's fields completed from other records before they are checked (a
     /// breach's empty categories filled from the activities it names). Never called on
     /// an update: an edit is stored as sent. Default: as given.
-    async fn complete(&self, _scope: &TenantScope, fields: K::Fields) -> Result<K::Fields, UseCaseError> {
+    async fn complete(
+        &self,
+        _scope: &TenantScope,
+        fields: K::Fields,
+    ) -> Result<K::Fields, UseCaseError> {
         Ok(fields)
     }
 

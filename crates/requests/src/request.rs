@@ -698,6 +698,9 @@ mod tests {
             updated_at: datetime!(2028-01-02 09:00 UTC),
         };
         aura_records::assign_reference(&mut request, 7);
-        assert_eq!(request.derived.reference, "DSR-2027-0007", "the year of receipt");
+        assert_eq!(
+            request.derived.reference, "DSR-2027-0007",
+            "the year of receipt"
+        );
     }
 }

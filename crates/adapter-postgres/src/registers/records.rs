@@ -90,6 +90,17 @@ pub(crate) trait PgRecord: RecordKind {
         Ok(())
     }
 
+    /// Carries over to a replacement what [`PgRecord::assign`] gave the stored row (the
+    /// update statement leaves it as it is; the answer says so too). Most registers:
+    /// nothing.
+    async fn keep_assigned(
+        _conn: &mut AsyncPgConnection,
+        _tenant: Uuid,
+        _record: &mut Record<Self>,
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
+
     /// The statement that inserts the record's row. A reference outside the tenant
     /// fails the composite foreign key: `NotFound`.
     fn insert(record: &Record<Self>, cx: RowContext<'_>) -> Result<impl Statement, StoreError>;
@@ -135,6 +146,32 @@ pub(crate) async fn assign_number<K: Numbered>(
         .await?;
     let number = u32::try_from(number).map_err(|_| corrupt("reference number"))?;
     assign_reference(record, number);
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct StoredReference {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    reference: String,
+}
+
+/// The stored reference of a numbered record (its `reference` column), which an update
+/// never changes, into `record`: a [`PgRecord::keep_assigned`] of a [`Numbered`] register.
+pub(crate) async fn keep_number<K: Numbered + PgRecord>(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    record: &mut Record<K>,
+) -> Result<(), DbError> {
+    let sql = format!(
+        "SELECT reference FROM {} WHERE tenant_id = $1 AND id = $2",
+        K::TABLE
+    );
+    let stored: StoredReference = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<diesel::sql_types::Uuid, _>(record.id.as_uuid())
+        .get_result(conn)
+        .await?;
+    *K::reference_mut(record) = stored.reference;
     Ok(())
 }
 
@@ -283,7 +320,9 @@ pub(crate) async fn update_record<K: PgRecord>(
     }
     let updated = update_row(conn, cx, record, expected_version).await?;
     expect_changed(conn, updated, K::TABLE, (tenant, record.id.as_uuid())).await?;
-    as_written(conn, tenant, record).await
+    let mut record = record.clone();
+    K::keep_assigned(conn, tenant, &mut record).await?;
+    as_written(conn, tenant, &record).await
 }
 
 /// The kernel's delete at a version inside the caller's transaction, as

@@ -23,7 +23,7 @@ use crate::{
     error::{DbError, corrupt},
     registers::{
         fetch_limit, keyset, names_where,
-        records::{PgRecord, RowContext, Select, assign_number},
+        records::{PgRecord, RowContext, Select, assign_number, keep_number},
         stored_enum,
     },
     rows::{Statement, at_version},
@@ -272,6 +272,14 @@ impl PgRecord for Requests {
         request: &mut DataSubjectRequest,
     ) -> Result<(), DbError> {
         assign_number(conn, tenant, request).await
+    }
+
+    async fn keep_assigned(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        request: &mut DataSubjectRequest,
+    ) -> Result<(), DbError> {
+        keep_number(conn, tenant, request).await
     }
 
     fn insert(

@@ -4,12 +4,12 @@
 //! list's filters (drills apart) and the deadline sort.
 
 use aura_breaches::{
-    Breach, BreachFields, BreachFilter, BreachGap, BreachState, BreachKind, BreachStatus, Breaches, NoCommunicationGround,
-    NotNotifiedDecision, NotificationPhase, RiskAssessment, RiskLevel, SubjectCommunication,
-    authority_deadline, gaps,
+    Breach, BreachFields, BreachFilter, BreachGap, BreachKind, BreachState, BreachStatus, Breaches,
+    NoCommunicationGround, NotNotifiedDecision, NotificationPhase, RiskAssessment, RiskLevel,
+    SubjectCommunication, authority_deadline, gaps,
 };
 use aura_gdpr_registers::{ActivityId, ProcessorId};
-use aura_records::{Id, ListQuery, RecordStore, Sort};
+use aura_records::{Id, ListQuery, RecordKind, RecordStore, Sort};
 use time::{OffsetDateTime, macros::datetime};
 
 use crate::{
@@ -262,14 +262,27 @@ pub async fn references_are_numbered_per_tenant_and_year_of_awareness(stores: Re
         let (store, scope) = (stores.breaches.clone(), a.scope().clone());
         async move {
             let page = store.list(&scope, &query).await.expect("search");
-            page.items.into_iter().map(|b| b.fields.title).collect::<Vec<_>>()
+            page.items
+                .into_iter()
+                .map(|b| b.fields.title)
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(found("br-2027-000").await, ["Laptop", "Mail", "Phone"]);
     assert_eq!(found("2028-0001").await, ["Printer"]);
     assert_eq!(found("LAPTOP").await, ["Laptop"]);
-    assert_eq!(found("%").await, Vec::<String>::new(), "wildcards are literal");
-    assert_chain(&stores, a.scope(), base + 7, "five inserts, a delete, an update").await;
+    assert_eq!(
+        found("%").await,
+        Vec::<String>::new(),
+        "wildcards are literal"
+    );
+    assert_chain(
+        &stores,
+        a.scope(),
+        base + 7,
+        "five inserts, a delete, an update",
+    )
+    .await;
 }
 
 pub async fn links_name_only_the_tenants_records(stores: RegisterStores) {
