@@ -296,6 +296,11 @@ async fn the_draft_assembles_the_notification_from_the_breach_and_the_register()
     assert_eq!(draft["controller"]["country"], "DE");
     assert_eq!(draft["contact"]["dpo"]["name"], "Dana Schmidt");
     assert_eq!(draft["contact"]["contact_point"], Value::Null);
+    // The breach names no contact point: the notification gives the profile's DPO.
+    assert_eq!(
+        draft["contact"]["in_effect"]["source"], "organisation_dpo",
+        "{draft}"
+    );
     assert_eq!(
         draft["nature"]["description"],
         "A laptop with the customer list was stolen."
@@ -327,7 +332,8 @@ async fn the_draft_assembles_the_notification_from_the_breach_and_the_register()
     assert!(draft["timeline"]["hours_late"].as_i64().unwrap() > 72);
     assert_eq!(
         draft["missing"],
-        json!(["contact_point", "measures", "subject_communication"])
+        json!(["measures", "subject_communication"]),
+        "the contact point is the profile's DPO"
     );
 
     // After a first phase with an item to follow, the draft shows it.
