@@ -33,7 +33,7 @@ pub struct BreachRules {
 
 impl BreachRules {
     /// What the register says of the activities `fields` names, read in the tenant.
-    async fn from_register(
+    async fn register_view(
         &self,
         scope: &TenantScope,
         fields: &BreachFields,
@@ -85,7 +85,7 @@ impl RecordRules<Breaches> for BreachRules {
         scope: &TenantScope,
         fields: BreachFields,
     ) -> Result<BreachFields, UseCaseError> {
-        Ok(self.from_register(scope, &fields).await?.prefill(fields))
+        Ok(self.register_view(scope, &fields).await?.prefill(fields))
     }
 
     async fn derive(
@@ -110,7 +110,7 @@ impl RecordRules<Breaches> for BreachRules {
             .await?
             .map(|stored| stored.profile);
         state.contact_point_in_effect = contact_in_effect(fields, profile.as_ref());
-        state.from_register = self.from_register(scope, fields).await?;
+        state.from_register = self.register_view(scope, fields).await?;
         let mut state = Self::derived(fields, state);
         if let Some(first) = state.notifications.first() {
             notified_awareness_holds(first, state.authority_deadline, fields)?;
