@@ -455,3 +455,129 @@ async fn provider_failures_are_clear_502_and_504_problems() {
         assert_eq!(failed[0]["changes"]["provider"], "openai");
     }
 }
+
+/// The consequences and measures of a breach: suggested from the breach and the activity
+/// it names (both cited), pending until a member accepts; then written into the breach by
+/// an update whose audit event names the suggestion. A breach changed since refuses the
+/// accept (409 `target_changed`) and keeps what the user wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breach_measures_are_written_only_when_accepted() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Breach Advice GmbH").await;
+    let member = app.add_user(&owner, "member").await;
+    let payroll = activity(&app, &owner, "Payroll").await;
+    let aware = time::OffsetDateTime::now_utc() - time::Duration::hours(3);
+    let breach_body = json!({
+        "title": "Payroll export mailed to the wrong address",
+        "became_aware_at": aware.format(&time::format_description::well_known::Rfc3339).unwrap(),
+        "kinds": ["confidentiality"],
+        "activity_ids": [payroll],
+    });
+    let breach = app
+        .created("/api/v1/breaches", &member, breach_body.clone())
+        .await;
+    let breach_id = id(&breach);
+    assert_eq!(
+        breach["data_categories"],
+        json!(["Bank details"]),
+        "from the register"
+    );
+
+    let (status, suggestion) = post(
+        &app,
+        "/api/v1/ai/breach-measures",
+        &member,
+        json!({"breach_id": breach_id}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{suggestion}");
+    assert_eq!(suggestion["kind"], "breach_measures");
+    assert_eq!(suggestion["content"]["breach_version"], 1);
+    let consequences = suggestion["content"]["consequences"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(consequences.contains("Financial loss"), "{consequences}");
+    let cited: Vec<&str> = (suggestion["citations"].as_array().unwrap().iter())
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(cited, ["personal_data_breach", "processing_activity"]);
+    let (_, unchanged) = app
+        .get(&format!("/api/v1/breaches/{breach_id}"), &member.access)
+        .await;
+    assert_eq!(
+        unchanged["consequences"],
+        Value::Null,
+        "nothing applied yet"
+    );
+    let (status, missing) = post(
+        &app,
+        "/api/v1/ai/breach-measures",
+        &member,
+        json!({"breach_id": uuid::Uuid::now_v7()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    let (status, _, accepted) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/ai/suggestions/{}/accept", id(&suggestion)),
+        &member,
+        Some("\"1\""),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(
+        accepted["applied"],
+        json!({"type": "breach", "breach_id": breach_id, "version": 2})
+    );
+    let (_, written) = app
+        .get(&format!("/api/v1/breaches/{breach_id}"), &member.access)
+        .await;
+    assert_eq!(written["consequences"], json!(consequences));
+    assert_eq!(written["measures"], suggestion["content"]["measures"]);
+    let updated = events(&app, &owner, "personal_data_breach.updated").await;
+    assert_eq!(updated.len(), 1);
+    assert_eq!(
+        updated[0]["changes"]["source"],
+        json!({"kind": "ai_suggestion", "id": id(&suggestion)})
+    );
+
+    // Suggested again, then edited by hand: the accept is refused, the edit stays.
+    let (_, again) = post(
+        &app,
+        "/api/v1/ai/breach-measures",
+        &member,
+        json!({"breach_id": breach_id}),
+    )
+    .await;
+    let mut edit = breach_body;
+    edit["measures"] = json!("Written by hand");
+    let (status, _, edited) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/breaches/{breach_id}"),
+        &member,
+        Some("\"2\""),
+        Some(edit),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    let (status, _, refused) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/ai/suggestions/{}/accept", id(&again)),
+        &member,
+        Some("\"1\""),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "target_changed");
+    let (_, kept) = app
+        .get(&format!("/api/v1/breaches/{breach_id}"), &member.access)
+        .await;
+    assert_eq!(kept["measures"], "Written by hand");
+}

@@ -133,6 +133,7 @@ impl World {
             Arc::new(BreachRules {
                 clock: clock.clone(),
                 organisation: Arc::new(pg.clone()),
+                activities: Arc::new(pg.clone()),
                 zones: Arc::new(aura_adapter_holidays::IanaTimeZones::new()),
             }),
             Arc::new(pg.clone()),

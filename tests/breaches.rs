@@ -563,3 +563,160 @@ async fn awareness_corrected_after_notification_keeps_article_33_1() {
     assert_eq!(status, StatusCode::OK, "{moved}");
     assert_eq!(moved["notified_in_time"], true, "{moved}");
 }
+
+/// A breach's reference (`BR-<year of awareness>-0001`, per organisation, kept when the
+/// awareness moves), found by `q`; its contact point from the organisation profile when
+/// it names none (and its own when it does); its empty categories and processors filled
+/// from the activities it names, what the user entered kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_contact_point_and_what_the_register_fills_in() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Register Defaults GmbH").await;
+    let other = app.register("Other Register GmbH").await;
+    let processor = app
+        .created("/api/v1/processors", &owner, json!({"name": "Mail Cloud"}))
+        .await;
+    let activity = app
+        .created(
+            "/api/v1/processing-activities",
+            &owner,
+            json!({"name": "Customer accounts",
+                "data_subject_categories": ["Customers", "Prospects"],
+                "data_categories": [{"name": "Contact data"}, {"name": "Bank details"}],
+                "processor_ids": [processor["id"]]}),
+        )
+        .await;
+
+    // Numbered per organisation and year of awareness.
+    let mut first = breach("Laptop stolen", 2);
+    first["became_aware_at"] = json!("2026-01-02T09:00:00Z");
+    first["data_categories"] = json!([]);
+    first["contact_point"] = Value::Null;
+    first["activity_ids"] = json!([activity["id"]]);
+    let first = create(&app, &owner, first).await;
+    assert_eq!(first["reference"], "BR-2026-0001", "{first}");
+    let second = create(&app, &owner, breach("USB stick lost", 2)).await;
+    let year = OffsetDateTime::now_utc().year();
+    let expected = if year == 2026 {
+        "BR-2026-0002".to_owned()
+    } else {
+        format!("BR-{year}-0001")
+    };
+    assert_eq!(second["reference"], expected.as_str());
+    let theirs = create(&app, &other, breach("Elsewhere", 2)).await;
+    assert_eq!(
+        theirs["reference"],
+        format!("BR-{year}-0001"),
+        "per organisation"
+    );
+
+    // The register filled what was left empty; what the user entered stays.
+    assert_eq!(
+        first["data_categories"],
+        json!(["Contact data", "Bank details"])
+    );
+    assert_eq!(
+        first["data_subject_categories"],
+        json!(["Customers"]),
+        "entered"
+    );
+    assert_eq!(first["processor_ids"], json!([processor["id"]]));
+    assert_eq!(
+        first["from_register"],
+        json!({"data_subject_categories": ["Customers", "Prospects"],
+            "data_categories": ["Contact data", "Bank details"],
+            "processor_ids": [processor["id"]]})
+    );
+    // No contact point and no profile: missing.
+    assert_eq!(first["contact_point_in_effect"], Value::Null);
+    assert!(
+        first["missing"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("contact_point"))
+    );
+
+    // With the profile's DPO, the next write shows it, and the draft gives it.
+    let (status, _, saved) = app
+        .send(
+            Method::PUT,
+            "/api/v1/organisation",
+            &owner,
+            Some(0),
+            Some(json!({"legal_name": "Register Defaults GmbH",
+                "dpo": {"name": "Dana Schmidt", "email": "dpo@defaults.example"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let id = first["id"].as_str().unwrap();
+    let (status, _, draft) = app
+        .send(
+            Method::GET,
+            &format!("{BREACHES}/{id}/notification-draft"),
+            &owner,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{draft}");
+    assert_eq!(
+        draft["contact"]["in_effect"],
+        json!({"source": "organisation_dpo",
+            "contact": "Dana Schmidt (data protection officer), dpo@defaults.example"})
+    );
+    assert!(
+        !draft["missing"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("contact_point"))
+    );
+    // An edit moving the awareness to another year keeps the reference; the emptied
+    // categories stay empty (an edit is stored as sent).
+    let mut edit = breach("Laptop stolen", 2);
+    edit["became_aware_at"] = json!("2025-12-30T09:00:00Z");
+    edit["data_categories"] = json!([]);
+    edit["contact_point"] = Value::Null;
+    edit["activity_ids"] = json!([activity["id"]]);
+    let (status, _, edited) = app
+        .send(
+            Method::PUT,
+            &format!("{BREACHES}/{id}"),
+            &owner,
+            Some(1),
+            Some(edit),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["reference"], "BR-2026-0001");
+    assert_eq!(edited["data_categories"], json!([]));
+    assert_eq!(edited["processor_ids"], json!([]));
+    assert_eq!(
+        edited["contact_point_in_effect"]["source"], "organisation_dpo",
+        "{edited}"
+    );
+    assert!(
+        !edited["missing"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("contact_point"))
+    );
+    // The breach's own contact point wins.
+    assert_eq!(
+        second["contact_point_in_effect"],
+        json!({"source": "breach", "contact": "dpo@example.org"})
+    );
+
+    // Found by part of its reference or title, ignoring case; never another's.
+    for (q, titles) in [
+        ("br-2026-0001", vec!["Laptop stolen"]),
+        ("usb", vec!["USB stick lost"]),
+        ("Elsewhere", vec![]),
+    ] {
+        let (status, page) = app.get(&format!("{BREACHES}?q={q}"), &owner.access).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let found: Vec<&str> = (page["items"].as_array().unwrap().iter())
+            .map(|b| b["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(found, titles, "q={q}");
+    }
+}

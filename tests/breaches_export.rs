@@ -207,7 +207,7 @@ async fn the_export_shows_a_periods_breaches_their_lateness_and_decisions() {
     assert_eq!(lines.len(), 5, "{csv}");
     assert!(
         lines[0].trim_start_matches('\u{feff}').starts_with(
-            "id,title,kinds,became_aware_at,authority_deadline,notified_at,timeliness,hours_late,delay_reasons"
+            "id,reference,title,kinds,became_aware_at,authority_deadline,notified_at,timeliness,hours_late,delay_reasons"
         ),
         "{}",
         lines[0]
@@ -296,6 +296,11 @@ async fn the_draft_assembles_the_notification_from_the_breach_and_the_register()
     assert_eq!(draft["controller"]["country"], "DE");
     assert_eq!(draft["contact"]["dpo"]["name"], "Dana Schmidt");
     assert_eq!(draft["contact"]["contact_point"], Value::Null);
+    // The breach names no contact point: the notification gives the profile's DPO.
+    assert_eq!(
+        draft["contact"]["in_effect"]["source"], "organisation_dpo",
+        "{draft}"
+    );
     assert_eq!(
         draft["nature"]["description"],
         "A laptop with the customer list was stolen."
@@ -327,7 +332,8 @@ async fn the_draft_assembles_the_notification_from_the_breach_and_the_register()
     assert!(draft["timeline"]["hours_late"].as_i64().unwrap() > 72);
     assert_eq!(
         draft["missing"],
-        json!(["contact_point", "measures", "subject_communication"])
+        json!(["measures", "subject_communication"]),
+        "the contact point is the profile's DPO"
     );
 
     // After a first phase with an item to follow, the draft shows it.

@@ -909,6 +909,13 @@ async fn breaches_stay_in_their_tenant() {
                 Some("\"1\""),
                 Some(fields(json!({}))),
             ));
+            // The assistant reads a breach only in the caller's tenant.
+            attempts.push((
+                Method::POST,
+                "/api/v1/ai/breach-measures".to_owned(),
+                None,
+                Some(json!({"breach_id": id})),
+            ));
             for (action, body) in [
                 ("assess", Some(json!({"risk": "risk", "reasoning": "x"}))),
                 (
@@ -983,6 +990,25 @@ async fn breaches_stay_in_their_tenant() {
                     leaks.push(format!("GET {path} lacks the caller's own breach"));
                 }
             }
+        }
+        // A suggestion for one's own breach uses and cites only one's own records.
+        let (status, suggestion) = send(
+            &app,
+            Method::POST,
+            "/api/v1/ai/breach-measures",
+            &attacker.owner.access,
+            None,
+            Some(json!({"breach_id": own_ids[0]})),
+        )
+        .await;
+        probes += 1;
+        assert_eq!(status, StatusCode::CREATED, "{suggestion}");
+        let text = suggestion.to_string();
+        if text.contains(&victim.marker)
+            || text.contains(victim.activity.as_str())
+            || !text.contains(own.activity.as_str())
+        {
+            leaks.push(format!("a breach suggestion crossed tenants: {text}"));
         }
     }
     for (k, (tenant, ..)) in tenants.iter().enumerate() {

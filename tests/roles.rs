@@ -944,6 +944,14 @@ async fn breach_cells(
             None,
             Permission::DeleteRecords,
         ),
+        // The assistant's suggestion of the breach's consequences and measures.
+        (
+            Method::POST,
+            "/api/v1/ai/breach-measures".into(),
+            None,
+            Some(json!({"breach_id": fresh[0]})),
+            Permission::WriteRecords,
+        ),
     ];
     check_cases(app, role, caller, cases, mismatches).await
 }

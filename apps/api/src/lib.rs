@@ -199,6 +199,7 @@ impl Stores {
         let rules = BreachRules {
             clock: clock.clone(),
             organisation: self.organisation.clone(),
+            activities: self.activities.clone(),
             zones: Arc::new(IanaTimeZones::new()),
         };
         let records = RecordUseCases::new(
@@ -210,11 +211,14 @@ impl Stores {
         BreachCases::new(records, clock)
     }
 
+    /// The assistant, writing accepted breach suggestions through `breaches` (the same
+    /// use cases as the breach routes: the escalation is re-planned with the write).
     fn assistant(
         &self,
         provider: Arc<dyn AiProvider>,
         settings: &Settings,
         clock: Arc<dyn Clock>,
+        breaches: &BreachCases,
     ) -> AiAssistant {
         AiAssistant::new(
             AiPorts {
@@ -230,6 +234,7 @@ impl Stores {
                 ..AiConfig::default()
             },
         )
+        .with_breaches(breaches.records().clone())
     }
 
     fn tasks(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> TaskService {
@@ -480,13 +485,14 @@ impl Application {
             };
             demo::seed(&identity, &company, clock.now()).await?;
         }
+        let ai = stores.assistant(provider, &settings, clock.clone(), &breaches);
         let state = ApiState {
             dpia_screenings: stores.dpia_screenings(&registers),
             registers,
             tasks,
             requests,
             breaches,
-            ai: stores.assistant(provider, &settings, clock.clone()),
+            ai,
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
             idempotency,

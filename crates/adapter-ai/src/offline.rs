@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use aura_ai_port::{
-    ActivityDraft, ActivitySuggestionRequest, AiError, AiProvider, Answer, ContextKind,
-    ContextRecord, Generated, PolicyDraft, PolicyDraftRequest, Provenance, QuestionRequest,
-    keywords,
+    ActivityDraft, ActivitySuggestionRequest, AiError, AiProvider, Answer, BreachMeasuresDraft,
+    BreachMeasuresRequest, ContextKind, ContextRecord, Generated, PolicyDraft, PolicyDraftRequest,
+    Provenance, QuestionRequest, keywords,
 };
 use aura_gdpr_registers::{
     ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,
@@ -22,6 +22,7 @@ pub const MODEL: &str = "aura-offline-rules-1";
 const POLICY_TEMPLATE: &str = "offline/policy_draft@1";
 const ACTIVITY_TEMPLATE: &str = "offline/activity_suggestion@1";
 const QUESTION_TEMPLATE: &str = "offline/question@1";
+const BREACH_TEMPLATE: &str = "offline/breach_measures@1";
 const TBC: &str = "[to be completed]";
 
 /// The offline provider. Cheap to clone.
@@ -792,6 +793,140 @@ fn answer(request: &QuestionRequest) -> Answer {
     }
 }
 
+/// What a breach of each kind may do to the people concerned (EDPB Guidelines 9/2022).
+const KIND_CONSEQUENCES: &[(&str, &str)] = &[
+    (
+        "confidentiality",
+        "The data may be misused by whoever obtained it: phishing and social engineering aimed at the people concerned, identity theft or fraud, and loss of control over their data.",
+    ),
+    (
+        "integrity",
+        "Decisions or services may rest on altered data: wrong records, wrong payments or communications to the people concerned.",
+    ),
+    (
+        "availability",
+        "The people concerned may be unable to use services or to exercise their rights while the data is unavailable or lost.",
+    ),
+];
+
+/// Data categories whose loss adds a consequence of its own (keyword, consequence).
+const DATA_CONSEQUENCES: &[(&[&str], &str)] = &[
+    (
+        &["bank", "iban", "payment", "card", "financial", "salary"],
+        "Financial loss: the account or payment data can be used for fraudulent payments.",
+    ),
+    (
+        &["health", "medical", "sick", "diagnos"],
+        "Health data (Art. 9) can lead to discrimination, stigma or distress: a high risk is likely.",
+    ),
+    (
+        &["password", "credential", "login", "token"],
+        "Accounts may be taken over, here and wherever the people concerned reuse the password.",
+    ),
+    (
+        &["identity", "passport", "id card", "social security", "tax"],
+        "Identity documents and numbers make identity theft much easier.",
+    ),
+];
+
+/// The measures of each kind of breach: contain, recover, prevent.
+const KIND_MEASURES: &[(&str, &str)] = &[
+    (
+        "confidentiality",
+        "Contain the disclosure: revoke access, reset the credentials concerned, wipe lost devices remotely, ask unintended recipients to delete the data.",
+    ),
+    (
+        "integrity",
+        "Restore the correct data from a verified backup and find which records were altered.",
+    ),
+    (
+        "availability",
+        "Restore the data or the service from backups and check that nothing is missing.",
+    ),
+];
+
+fn breach_measures(request: &BreachMeasuresRequest) -> BreachMeasuresDraft {
+    let breach = (request.context.iter()).find(|r| r.id == request.breach_id);
+    let line = |key: &str| breach.and_then(|b| b.line(key)).unwrap_or_default();
+    let kinds = line("Kinds");
+    let data = line("Data categories").to_lowercase();
+    let activities = of_kind(&request.context, ContextKind::ProcessingActivity);
+    let processors = of_kind(&request.context, ContextKind::Processor);
+    let subjects = match line("Data subjects") {
+        "" => "the people concerned".to_owned(),
+        s => s.to_owned(),
+    };
+
+    let mut consequences: Vec<String> = Vec::new();
+    for (kind, text) in KIND_CONSEQUENCES {
+        if kinds.contains(kind) {
+            consequences.push(format!("- {text}"));
+        }
+    }
+    for (words, text) in DATA_CONSEQUENCES {
+        if words.iter().any(|w| data.contains(w)) {
+            consequences.push(format!("- {text}"));
+        }
+    }
+    if consequences.is_empty() {
+        consequences.push(format!(
+            "- {TBC}: what the breach may do to the people concerned."
+        ));
+    }
+    let mut measures: Vec<String> = (KIND_MEASURES.iter())
+        .filter(|(kind, _)| kinds.contains(kind))
+        .map(|(_, text)| format!("- {text}"))
+        .collect();
+    if !processors.is_empty() {
+        let names: Vec<&str> = processors.iter().map(|p| p.title.as_str()).collect();
+        measures.push(format!(
+            "- Ask the processors involved ({}) what they know and what they did (Art. 28(3)(f), 33(2)).",
+            names.join(", ")
+        ));
+    }
+    measures.push(
+        "- Notify the supervisory authority within 72 hours of becoming aware unless the breach is unlikely to result in a risk (Art. 33(1)); record the decision either way (Art. 33(5)).".to_owned(),
+    );
+    measures.push(format!(
+        "- If the risk to {subjects} is high, tell them without undue delay, in clear language, what happened and what they can do (Art. 34)."
+    ));
+    measures.push(
+        "- Prevent a recurrence: find the cause and fix it (encryption of devices and backups, access rights, staff awareness).".to_owned(),
+    );
+    let mut rationale = format!(
+        "From the breach's kinds ({}) and data categories",
+        if kinds.is_empty() {
+            "none recorded"
+        } else {
+            kinds
+        }
+    );
+    if !activities.is_empty() {
+        let names: Vec<&str> = activities.iter().map(|a| a.title.as_str()).collect();
+        rationale.push_str(&format!(
+            " and the processing activities it concerns ({})",
+            names.join(", ")
+        ));
+    }
+    rationale.push_str(". Generated by the offline assistant from your own records; check it before relying on it.");
+    let citations = (request.context.iter())
+        .filter(|r| {
+            r.id == request.breach_id
+                || matches!(
+                    r.kind,
+                    ContextKind::ProcessingActivity | ContextKind::Processor
+                )
+        })
+        .map(|r| r.id)
+        .collect();
+    BreachMeasuresDraft {
+        consequences: consequences.join("\n"),
+        measures: measures.join("\n"),
+        rationale,
+        citations,
+    }
+}
+
 #[async_trait::async_trait]
 impl AiProvider for OfflineAssistant {
     fn provider(&self) -> &str {
@@ -840,6 +975,16 @@ impl AiProvider for OfflineAssistant {
             provenance: self.provenance(QUESTION_TEMPLATE, &request.context),
         })
     }
+
+    async fn suggest_breach_measures(
+        &self,
+        request: &BreachMeasuresRequest,
+    ) -> Result<Generated<BreachMeasuresDraft>, AiError> {
+        Ok(Generated {
+            output: breach_measures(request),
+            provenance: self.provenance(BREACH_TEMPLATE, &request.context),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -886,6 +1031,65 @@ mod tests {
                 .any(|p| p.lawful_basis == LawfulBasis::LegalObligation)
         );
         assert!(payroll.fields.validated().is_ok());
+    }
+
+    #[test]
+    fn breach_measures_follow_the_kinds_and_data_and_cite_the_register() {
+        let breach = record(
+            ContextKind::Breach,
+            "Laptop stolen",
+            "Kinds: confidentiality\nData subjects: Customers\nData categories: Contact data, Bank details",
+        );
+        let activity = record(
+            ContextKind::ProcessingActivity,
+            "Customer accounts",
+            "Status: active",
+        );
+        let processor = record(ContextKind::Processor, "Mail Cloud", "DPA: signed");
+        let organisation = record(
+            ContextKind::Organisation,
+            "Acme GmbH",
+            "Legal name: Acme GmbH",
+        );
+        let request = BreachMeasuresRequest {
+            breach_id: breach.id,
+            language: "en".into(),
+            organisation: None,
+            context: vec![
+                breach.clone(),
+                organisation,
+                activity.clone(),
+                processor.clone(),
+            ],
+        };
+        let draft = breach_measures(&request);
+        assert!(
+            draft.consequences.contains("identity theft"),
+            "{}",
+            draft.consequences
+        );
+        assert!(
+            draft.consequences.contains("Financial loss"),
+            "{}",
+            draft.consequences
+        );
+        assert!(
+            !draft.consequences.contains("unable to use services"),
+            "not an availability breach"
+        );
+        assert!(
+            draft.measures.contains("revoke access"),
+            "{}",
+            draft.measures
+        );
+        assert!(draft.measures.contains("Mail Cloud"), "{}", draft.measures);
+        assert!(
+            draft.measures.contains("risk to Customers"),
+            "{}",
+            draft.measures
+        );
+        assert!(draft.rationale.contains("Customer accounts"));
+        assert_eq!(draft.citations, vec![breach.id, activity.id, processor.id]);
     }
 
     #[test]

@@ -8,8 +8,9 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use aura_ai_port::{
-    ActivityDraft, ActivitySuggestionRequest, AiError, AiProvider, Answer, ContextRecord,
-    Generated, PolicyDraft, PolicyDraftRequest, Provenance, QuestionRequest,
+    ActivityDraft, ActivitySuggestionRequest, AiError, AiProvider, Answer, BreachMeasuresDraft,
+    BreachMeasuresRequest, ContextRecord, Generated, PolicyDraft, PolicyDraftRequest, Provenance,
+    QuestionRequest,
     prompts::{self, Prompt},
 };
 use aura_gdpr_registers::{
@@ -240,6 +241,15 @@ struct ActivityOut {
     security_measures: Option<String>,
     dpia_required: Option<DpiaRequirement>,
     dpia_reason: Option<String>,
+    rationale: Option<String>,
+    #[serde(default)]
+    citations: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct BreachMeasuresOut {
+    consequences: String,
+    measures: String,
     rationale: Option<String>,
     #[serde(default)]
     citations: Vec<serde_json::Value>,
@@ -514,6 +524,29 @@ impl AiProvider for OpenAiCompatible {
         Ok(Generated {
             output: Answer {
                 text: out.answer,
+                citations: cited_ids(&out.citations, &request.context),
+            },
+            provenance: self.provenance(&prompt, model, &request.context),
+        })
+    }
+
+    async fn suggest_breach_measures(
+        &self,
+        request: &BreachMeasuresRequest,
+    ) -> Result<Generated<BreachMeasuresDraft>, AiError> {
+        let prompt = prompts::breach_measures(request);
+        let (content, model) = self.complete(&prompt).await?;
+        let out: BreachMeasuresOut = json_object(&content)?;
+        if out.consequences.trim().is_empty() || out.measures.trim().is_empty() {
+            return Err(AiError::InvalidResponse(
+                "the consequences or the measures are empty".to_owned(),
+            ));
+        }
+        Ok(Generated {
+            output: BreachMeasuresDraft {
+                consequences: out.consequences,
+                measures: out.measures,
+                rationale: out.rationale.unwrap_or_default(),
                 citations: cited_ids(&out.citations, &request.context),
             },
             provenance: self.provenance(&prompt, model, &request.context),

@@ -10,9 +10,9 @@ use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiAssistant, AiConfig, AiError, AiPorts, AiProvider,
-    Answer, Applied, AssistantError, Generated, PolicyDraft, PolicyDraftInput, PolicyDraftRequest,
-    Provenance, QuestionRequest, Suggestion, SuggestionContent, SuggestionKind, SuggestionQuery,
-    SuggestionStatus,
+    Answer, Applied, AssistantError, BreachMeasuresDraft, BreachMeasuresRequest, Generated,
+    PolicyDraft, PolicyDraftInput, PolicyDraftRequest, Provenance, QuestionRequest, Suggestion,
+    SuggestionContent, SuggestionKind, SuggestionQuery, SuggestionStatus,
 };
 use aura_audit::{AuditRecord, RequestContext};
 use aura_gdpr_registers::{
@@ -654,6 +654,23 @@ impl AiProvider for Stub {
             output: Answer {
                 text: "An answer.".into(),
                 citations,
+            },
+            provenance: self.provenance(&r.context),
+        })
+    }
+    async fn suggest_breach_measures(
+        &self,
+        r: &BreachMeasuresRequest,
+    ) -> Result<Generated<BreachMeasuresDraft>, AiError> {
+        if let Some(e) = &self.fail {
+            return Err(e.clone());
+        }
+        Ok(Generated {
+            output: BreachMeasuresDraft {
+                consequences: "c".into(),
+                measures: "m".into(),
+                rationale: "r".into(),
+                citations: vec![self.extra_citation],
             },
             provenance: self.provenance(&r.context),
         })

@@ -1,15 +1,15 @@
 //! Data-subject requests in memory: their filters and their per-tenant, per-year
-//! reference numbers. Memory holds no data at rest, so nothing is sealed here (the
+//! reference numbers (`Tables::assign_reference`). Memory holds no data at rest, so nothing is sealed here (the
 //! PostgreSQL store seals the person; its contracts check it), and the request writes
 //! that carry their reminder plan.
 
 use aura_audit::PendingEvent;
 use aura_jobs::PlannedWrites;
-use aura_records::Record;
+use aura_records::{Record, keep_reference};
 use aura_requests::{
     pseudonym::is_pseudonymised,
     reminders::{PLANNED_KINDS, RequestPlan},
-    request::{DataSubjectRequest, RequestFilter, RequestId, Requests, reference},
+    request::{DataSubjectRequest, RequestFilter, RequestId, Requests},
     store::RequestRepository,
 };
 use aura_shared_kernel::{StoreError, TenantScope};
@@ -38,21 +38,12 @@ impl MemoryRecord for Requests {
             && filter.email.as_deref().is_none_or(email)
     }
 
-    /// The next number of the tenant and the year of receipt.
     fn assign(tables: &mut Tables, request: &mut Record<Requests>) {
-        let year = request.fields.received_at.year();
-        let last = (tables.request_numbers)
-            .entry((request.tenant_id, year))
-            .or_insert(0);
-        *last += 1;
-        request.derived.reference = reference(year, *last);
+        tables.assign_reference(request);
     }
 
     fn keep_assigned(stored: &Record<Requests>, request: &mut Record<Requests>) {
-        request
-            .derived
-            .reference
-            .clone_from(&stored.derived.reference);
+        keep_reference(stored, request);
     }
 }
 

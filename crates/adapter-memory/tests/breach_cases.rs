@@ -40,6 +40,7 @@ impl World {
             Arc::new(BreachRules {
                 clock: clock.clone(),
                 organisation: Arc::new(store.clone()),
+                activities: stores.activities.clone(),
                 zones: Arc::new(aura_adapter_holidays::IanaTimeZones::new()),
             }),
             stores.audit.clone(),

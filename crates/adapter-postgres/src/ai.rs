@@ -64,6 +64,15 @@ enum StoredContent {
         question: String,
         text: String,
     },
+    BreachMeasures {
+        #[serde(default = "first_version")]
+        v: u16,
+        breach_id: Uuid,
+        breach_version: i32,
+        consequences: String,
+        measures: String,
+        rationale: String,
+    },
 }
 
 /// The activity fields of a stored activity suggestion. The review date is ISO text: the
@@ -191,6 +200,20 @@ impl StoredContent {
                 question,
                 text,
             },
+            SuggestionContent::BreachMeasures {
+                breach_id,
+                breach_version,
+                consequences,
+                measures,
+                rationale,
+            } => Self::BreachMeasures {
+                v: 1,
+                breach_id,
+                breach_version,
+                consequences,
+                measures,
+                rationale,
+            },
         })
     }
 
@@ -223,6 +246,20 @@ impl StoredContent {
                 question,
                 text,
             } => SuggestionContent::Answer { question, text },
+            Self::BreachMeasures {
+                v: _,
+                breach_id,
+                breach_version,
+                consequences,
+                measures,
+                rationale,
+            } => SuggestionContent::BreachMeasures {
+                breach_id,
+                breach_version,
+                consequences,
+                measures,
+                rationale,
+            },
         })
     }
 }

@@ -1,11 +1,13 @@
 //! Personal-data breaches on PostgreSQL (the kernel's [`PgRecord`]): the columns lists
-//! filter and sort on, the rest of the record as versioned jsonb.
+//! filter and sort on, the rest of the record as versioned jsonb. References are numbered
+//! per tenant and year of awareness in the insert's transaction.
 
 use std::sync::Arc;
 
 use aura_breaches::{
     Breach, BreachFields, BreachFilter, BreachGap, BreachState, BreachStatus, Breaches,
-    NotNotifiedDecision, NotificationPhase, RiskAssessment, SubjectCommunication, breach::due_on,
+    ContactInEffect, FromRegister, NotNotifiedDecision, NotificationPhase, RiskAssessment,
+    SubjectCommunication, breach::due_on,
 };
 use aura_records::{Id, RecordStore};
 use aura_shared_kernel::{LocalInstant, StoreError, TenantId, UserId};
@@ -18,8 +20,8 @@ use uuid::Uuid;
 use crate::{
     error::{DbError, corrupt},
     registers::{
-        fetch_limit, keyset, names_where,
-        records::{PgRecord, RowContext, Select},
+        contains_pattern, fetch_limit, keyset, names_where,
+        records::{PgRecord, RowContext, Select, assign_number, keep_number},
         stored_enum,
     },
     rows::{Statement, at_version},
@@ -61,6 +63,12 @@ struct BreachDetails {
     /// before it was derived.
     #[serde(default)]
     authority_deadline_local: Option<LocalInstant>,
+    /// The contact point and the register's view when written; absent in rows written
+    /// before they were derived.
+    #[serde(default)]
+    contact_point_in_effect: Option<ContactInEffect>,
+    #[serde(default)]
+    from_register: FromRegister,
 }
 
 const SHAPE: u16 = 1;
@@ -71,13 +79,14 @@ const SHAPE: u16 = 1;
 struct BreachRow {
     tenant_id: Uuid,
     id: Uuid,
+    reference: String,
     created_by: Option<Uuid>,
     created_at: OffsetDateTime,
     #[diesel(embed)]
     changes: BreachChanges,
 }
 
-/// What an update replaces: everything but the keys and creation facts.
+/// What an update replaces: everything but the keys, the reference and creation facts.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = breaches, check_for_backend(diesel::pg::Pg))]
 #[diesel(treat_none_as_null = true)]
@@ -123,10 +132,13 @@ fn row_of(breach: &Breach) -> Result<BreachRow, StoreError> {
         closed_by: d.closed_by.map(|u| u.as_uuid()),
         missing: d.missing.clone(),
         authority_deadline_local: d.authority_deadline_local.clone(),
+        contact_point_in_effect: d.contact_point_in_effect.clone(),
+        from_register: d.from_register.clone(),
     };
     Ok(BreachRow {
         tenant_id: breach.tenant_id.as_uuid(),
         id: breach.id.as_uuid(),
+        reference: d.reference.clone(),
         created_by: d.created_by.map(|u| u.as_uuid()),
         created_at: breach.created_at,
         changes: BreachChanges {
@@ -181,6 +193,7 @@ fn breach_from(row: BreachRow) -> Result<Breach, StoreError> {
         assignee_id: c.assignee_id.map(UserId::from_uuid),
     };
     let state = BreachState {
+        reference: row.reference,
         status: stored_enum::<BreachStatus>(&c.status, "stored breach status")?,
         authority_deadline: c.authority_deadline,
         authority_deadline_local: details.authority_deadline_local,
@@ -191,6 +204,8 @@ fn breach_from(row: BreachRow) -> Result<Breach, StoreError> {
         closed_at: c.closed_at,
         closed_by: details.closed_by.map(UserId::from_uuid),
         created_by: row.created_by.map(UserId::from_uuid),
+        contact_point_in_effect: details.contact_point_in_effect,
+        from_register: details.from_register,
         missing: details.missing,
     };
     Ok(Breach {
@@ -234,6 +249,14 @@ impl PgRecord for Breaches {
                     Some(false) => q = q.filter(breaches::notified_at.is_null()),
                     None => {}
                 }
+                if let Some(search) = &filter.search {
+                    let pattern = contains_pattern(search);
+                    q = q.filter(
+                        breaches::title
+                            .ilike(pattern.clone())
+                            .or(breaches::reference.ilike(pattern)),
+                    );
+                }
                 if let Some(now) = filter.overdue_at {
                     q = q.filter(breaches::authority_deadline.lt(now)).filter(
                         breaches::status.eq_any(names_where(BreachStatus::awaits_decision)),
@@ -254,6 +277,23 @@ impl PgRecord for Breaches {
             .into_iter()
             .map(breach_from)
             .collect::<Result<_, _>>()?)
+    }
+
+    /// The next reference of the tenant and the year of awareness.
+    async fn assign(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        breach: &mut Breach,
+    ) -> Result<(), DbError> {
+        assign_number(conn, tenant, breach).await
+    }
+
+    async fn keep_assigned(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        breach: &mut Breach,
+    ) -> Result<(), DbError> {
+        keep_number(conn, tenant, breach).await
     }
 
     fn insert(breach: &Breach, _: RowContext<'_>) -> Result<impl Statement, StoreError> {

@@ -293,8 +293,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    data_subject_request_numbers (tenant_id, year) {
+    record_numbers (tenant_id, series, year) {
         tenant_id -> Uuid,
+        series -> Text,
         year -> Int4,
         last -> Int4,
     }
@@ -348,6 +349,7 @@ diesel::table! {
     personal_data_breaches (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
+        reference -> Text,
         title -> Text,
         status -> Text,
         became_aware_at -> Timestamptz,

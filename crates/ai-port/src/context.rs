@@ -9,11 +9,11 @@ use crate::model::{ContextKind, ContextRecord};
 /// Longest excerpt handed to a provider, in characters.
 pub const MAX_EXCERPT_CHARS: usize = 800;
 
-fn join<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
+pub(crate) fn join<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
     items.iter().map(show).collect::<Vec<_>>().join("; ")
 }
 
-fn excerpt(lines: Vec<(&str, String)>) -> String {
+pub(crate) fn excerpt(lines: Vec<(&str, String)>) -> String {
     let text = lines
         .into_iter()
         .filter(|(_, value)| !value.is_empty())

@@ -14,6 +14,7 @@
 //!   returns are kept only when they name a record of that context.
 
 pub mod actions;
+mod breach;
 mod context;
 mod error;
 mod model;
@@ -22,6 +23,7 @@ pub mod prompts;
 mod service;
 mod suggestion;
 
+pub use breach::{BreachMeasuresDraft, BreachMeasuresRequest, record_of_breach};
 pub use context::{
     MAX_EXCERPT_CHARS, keywords, record_of_activity, record_of_organisation, record_of_policy,
     record_of_processor,

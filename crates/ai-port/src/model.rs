@@ -12,6 +12,7 @@ aura_gdpr_registers::string_enum!(
         ProcessingActivity => "processing_activity",
         Processor => "processor",
         Policy => "policy",
+        Breach => "personal_data_breach",
     }
 );
 
@@ -23,6 +24,7 @@ impl ContextKind {
             ContextKind::ProcessingActivity => "processing activity",
             ContextKind::Processor => "processor",
             ContextKind::Policy => "policy",
+            ContextKind::Breach => "personal-data breach",
         }
     }
 }

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
+    breach::{BreachMeasuresDraft, BreachMeasuresRequest},
     error::AiError,
     model::{
         ActivityDraft, ActivitySuggestionRequest, Answer, Generated, PolicyDraft,
@@ -33,6 +34,10 @@ pub trait AiProvider: Send + Sync {
         request: &ActivitySuggestionRequest,
     ) -> Result<Generated<ActivityDraft>, AiError>;
     async fn answer(&self, request: &QuestionRequest) -> Result<Generated<Answer>, AiError>;
+    async fn suggest_breach_measures(
+        &self,
+        request: &BreachMeasuresRequest,
+    ) -> Result<Generated<BreachMeasuresDraft>, AiError>;
 }
 
 /// Filters of the suggestion list (newest first); `after` continues below that id.

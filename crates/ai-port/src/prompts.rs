@@ -100,3 +100,29 @@ pub fn question(request: &QuestionRequest) -> Prompt {
         ),
     }
 }
+
+pub const BREACH_MEASURES_VERSION: &str = "breach_measures@1";
+
+const BREACH_MEASURES_SYSTEM: &str = "Suggest, for the personal-data breach record given \
+(GDPR Art. 33), its likely consequences for the data subjects (Art. 33(3)(c): what could \
+happen to the people concerned, e.g. identity theft, fraud, discrimination, loss of \
+control over their data, and how likely) and the measures taken or proposed to address \
+it and mitigate its possible adverse effects (Art. 33(3)(d): containment, recovery, \
+informing processors, preventing recurrence). Build on what the record already says; use \
+the processing activities and processors given for what data and people are concerned. \
+Answer as JSON: {\"consequences\": string, \"measures\": string (may use Markdown \
+lists), \"rationale\": string (why, in two or three sentences), \"citations\": [ids of \
+the records you relied on]}.";
+
+pub fn breach_measures(request: &crate::BreachMeasuresRequest) -> Prompt {
+    Prompt {
+        template_version: BREACH_MEASURES_VERSION,
+        system: system(BREACH_MEASURES_SYSTEM, &request.language),
+        user: format!(
+            "The breach is the record [{} {}].\n\nRegister records:\n\n{}",
+            crate::ContextKind::Breach.as_str(),
+            request.breach_id,
+            render_context(&request.context)
+        ),
+    }
+}

@@ -7,6 +7,7 @@ use std::{collections::HashSet, sync::Arc};
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
+use aura_breaches::Breaches;
 use aura_gdpr_registers::{
     ActivityFields, ActivityFilter, ActivityStatus, OrganisationProfile, Policy, PolicyFields,
     PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, RegisterPorts,
@@ -14,7 +15,7 @@ use aura_gdpr_registers::{
     ports::{ActivityQuery, PolicyQuery, ProcessorQuery},
     text::{TextRule, text},
 };
-use aura_records::{Id, UseCaseError};
+use aura_records::{Id, RecordUseCases, UseCaseError};
 use aura_shared_kernel::{
     Clock, Page, Permission, StoreError, Tenant, TenantScope, ValidationErrors,
 };
@@ -85,10 +86,12 @@ pub struct PolicyDraftInput {
 
 #[derive(Clone)]
 pub struct AiAssistant {
-    ports: AiPorts,
-    registers: RegisterPorts,
+    pub(crate) ports: AiPorts,
+    pub(crate) registers: RegisterPorts,
     use_cases: Registers,
-    config: AiConfig,
+    pub(crate) config: AiConfig,
+    /// The breach register's use cases (`crate::breach`), where wired.
+    pub(crate) breaches: Option<RecordUseCases<Breaches>>,
 }
 
 fn default_title(kind: PolicyKind) -> &'static str {
@@ -119,14 +122,14 @@ fn window_start(now: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// Collects context records once each, up to a cap.
-struct Collected {
-    records: Vec<ContextRecord>,
+pub(crate) struct Collected {
+    pub(crate) records: Vec<ContextRecord>,
     seen: HashSet<Uuid>,
     cap: usize,
 }
 
 impl Collected {
-    fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         Self {
             records: Vec::new(),
             seen: HashSet::new(),
@@ -138,7 +141,7 @@ impl Collected {
         self.records.len() >= self.cap
     }
 
-    fn push(&mut self, record: ContextRecord) {
+    pub(crate) fn push(&mut self, record: ContextRecord) {
         if !self.full() && self.seen.insert(record.id) {
             self.records.push(record);
         }
@@ -152,6 +155,16 @@ impl AiAssistant {
             ports,
             registers,
             config,
+            breaches: None,
+        }
+    }
+
+    /// The assistant with the breach register's use cases: it may then suggest a
+    /// breach's consequences and measures, and write an accepted suggestion through them.
+    pub fn with_breaches(self, breaches: RecordUseCases<Breaches>) -> Self {
+        Self {
+            breaches: Some(breaches),
+            ..self
         }
     }
 
@@ -202,7 +215,7 @@ impl AiAssistant {
 
     /// The gate of every generation, in this order: the permission, the tenant's switch,
     /// the input (`input`, so that invalid input costs no request), the hourly limit.
-    async fn admitted<T>(
+    pub(crate) async fn admitted<T>(
         &self,
         scope: &TenantScope,
         tenant: &Tenant,
@@ -234,7 +247,7 @@ impl AiAssistant {
         Ok((context, organisation))
     }
 
-    async fn organisation(
+    pub(crate) async fn organisation(
         &self,
         scope: &TenantScope,
         into: &mut Collected,
@@ -459,7 +472,7 @@ impl AiAssistant {
     /// the output is checked into the content to store by `content` (which also gives
     /// the ids the output cites; its refusal is an invalid response, audited too); the
     /// citations are kept to the context; the pending suggestion is stored.
-    async fn generation<T>(
+    pub(crate) async fn generation<T>(
         &self,
         scope: &TenantScope,
         kind: SuggestionKind,
@@ -742,8 +755,10 @@ impl AiAssistant {
 
     /// Accepts a pending suggestion. A policy draft becomes a new draft version (of the
     /// named policy, or of a new draft policy); an activity suggestion becomes a new draft
-    /// activity; an answer is only acknowledged. The change goes through the registers'
-    /// use cases, whose audit events name the suggestion (`source`).
+    /// activity; a breach's consequences and measures are written into the breach (still
+    /// at the version they were suggested for); an answer is only acknowledged. The
+    /// change goes through the registers' use cases, whose audit events name the
+    /// suggestion (`source`).
     ///
     /// The suggestion is marked accepted first (so a second accept, e.g. a double click,
     /// is refused rather than applied twice); if the change then fails, the suggestion is
@@ -795,6 +810,15 @@ impl AiAssistant {
                 }
                 Err(other) => return Err(other.into()),
             }
+        }
+        if let SuggestionContent::BreachMeasures {
+            breach_id,
+            breach_version,
+            ..
+        } = &before.content
+        {
+            self.breach_target(scope, *breach_id, *breach_version, ctx)
+                .await?;
         }
         let accepted = self
             .set_status(
@@ -899,6 +923,10 @@ impl AiAssistant {
                 Ok(Applied::ProcessingActivity {
                     activity_id: created.id.as_uuid(),
                 })
+            }
+            content @ SuggestionContent::BreachMeasures { .. } => {
+                self.apply_breach_measures(scope, content, &source, ctx)
+                    .await
             }
             SuggestionContent::Answer { .. } => Err(UseCaseError::Conflict {
                 code: "not_applicable",

@@ -14,6 +14,7 @@ aura_gdpr_registers::string_enum!(
         PolicyDraft => "policy_draft",
         ActivitySuggestion => "activity_suggestion",
         Answer => "answer",
+        BreachMeasures => "breach_measures",
     }
 );
 
@@ -49,6 +50,16 @@ pub enum SuggestionContent {
     },
     /// An answer. It can be acknowledged or dismissed, never applied.
     Answer { question: String, text: String },
+    /// The likely consequences (Art. 33(3)(c)) and the measures (Art. 33(3)(d)) of the
+    /// breach `breach_id` at `breach_version`. Accepting it writes both into the breach
+    /// (an update through the breach's use cases), if the breach is still at that version.
+    BreachMeasures {
+        breach_id: Uuid,
+        breach_version: i32,
+        consequences: String,
+        measures: String,
+        rationale: String,
+    },
 }
 
 impl SuggestionContent {
@@ -57,6 +68,7 @@ impl SuggestionContent {
             SuggestionContent::PolicyDraft { .. } => SuggestionKind::PolicyDraft,
             SuggestionContent::ActivitySuggestion { .. } => SuggestionKind::ActivitySuggestion,
             SuggestionContent::Answer { .. } => SuggestionKind::Answer,
+            SuggestionContent::BreachMeasures { .. } => SuggestionKind::BreachMeasures,
         }
     }
 }
@@ -94,6 +106,8 @@ pub enum Applied {
     },
     /// A processing activity, created as a draft.
     ProcessingActivity { activity_id: Uuid },
+    /// The breach's consequences and measures, written as its `version`.
+    Breach { breach_id: Uuid, version: i32 },
 }
 
 /// An accepted (or acknowledged) suggestion and the change it made, if any.

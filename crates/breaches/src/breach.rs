@@ -7,10 +7,12 @@ use aura_gdpr_registers::{
     Activities, ActivityId, ProcessorId, Processors, string_enum,
     text::{TextRule, iso_date, optional_text, text, text_list},
 };
-use aura_records::{Id, Record, RecordActions, RecordKind, Reference, Workflow};
+use aura_records::{Id, Numbered, Record, RecordActions, RecordKind, Reference, Workflow};
 use aura_shared_kernel::{LocalInstant, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
+
+use crate::defaults::{ContactInEffect, FromRegister};
 
 string_enum!(
     /// What the breach did to the data (the three breach types of the EDPB guidelines
@@ -329,6 +331,9 @@ pub enum SubjectCommunication {
 /// decisions its actions recorded and what it still lacks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BreachState {
+    /// Per tenant and year of awareness: `BR-2027-0001` (given by the store on insert,
+    /// never reused, kept when the awareness time is corrected).
+    pub reference: String,
     pub status: BreachStatus,
     /// `became_aware_at + 72 h` (Art. 33(1)), an instant.
     #[serde(with = "time::serde::rfc3339")]
@@ -344,6 +349,13 @@ pub struct BreachState {
     pub closed_at: Option<OffsetDateTime>,
     pub closed_by: Option<UserId>,
     pub created_by: Option<UserId>,
+    /// The Art. 33(3)(b) contact point a notification gives: the breach's own, else the
+    /// organisation profile's DPO or contact, as of the breach's last write.
+    pub contact_point_in_effect: Option<ContactInEffect>,
+    /// What the processing activities the breach names say about its categories and
+    /// processors, as of the breach's last write (a new breach's empty lists were filled
+    /// from it).
+    pub from_register: FromRegister,
     /// What the record still lacks (see [`gaps`]).
     pub missing: Vec<BreachGap>,
 }
@@ -351,6 +363,7 @@ pub struct BreachState {
 impl Default for BreachState {
     fn default() -> Self {
         Self {
+            reference: String::new(),
             status: BreachStatus::Open,
             authority_deadline: OffsetDateTime::UNIX_EPOCH,
             authority_deadline_local: None,
@@ -361,6 +374,8 @@ impl Default for BreachState {
             closed_at: None,
             closed_by: None,
             created_by: None,
+            contact_point_in_effect: None,
+            from_register: FromRegister::default(),
             missing: Vec::new(),
         }
     }
@@ -405,7 +420,8 @@ impl BreachState {
 }
 
 /// What the record of a breach still lacks: the Art. 33(3) items its fields do not hold
-/// or its latest notification phase still marks to follow, the risk decision, and for a
+/// (the contact point may come from the organisation profile) or its latest notification
+/// phase still marks to follow, the risk decision, and for a
 /// high-risk breach the Art. 34 decision. In the order of [`BreachGap::ALL`].
 pub fn gaps(fields: &BreachFields, state: &BreachState) -> Vec<BreachGap> {
     let to_follow = (state.notifications.last()).map_or(&[][..], |p| p.to_follow.as_slice());
@@ -415,7 +431,9 @@ pub fn gaps(fields: &BreachFields, state: &BreachState) -> Vec<BreachGap> {
         BreachGap::ApproximateSubjects => fields.approximate_subjects.is_none(),
         BreachGap::DataCategories => fields.data_categories.is_empty(),
         BreachGap::ApproximateRecords => fields.approximate_records.is_none(),
-        BreachGap::ContactPoint => fields.contact_point.is_none(),
+        BreachGap::ContactPoint => {
+            fields.contact_point.is_none() && state.contact_point_in_effect.is_none()
+        }
         BreachGap::Consequences => fields.consequences.is_none(),
         BreachGap::Measures => fields.measures.is_none(),
         BreachGap::RiskAssessment => state.risk.is_none(),
@@ -442,6 +460,8 @@ pub struct BreachFilter {
     pub overdue_at: Option<OffsetDateTime>,
     /// `true`: only drills; `false` (the default): only real breaches.
     pub drill: bool,
+    /// Part of the title or the reference (`BR-2027-0001`), ignoring case.
+    pub search: Option<String>,
 }
 
 impl BreachFilter {
@@ -453,6 +473,12 @@ impl BreachFilter {
             && self.risk.is_none_or(|r| d.risk_level() == Some(r))
             && (self.notified).is_none_or(|n| n == d.notified_at().is_some())
             && self.overdue_at.is_none_or(|now| d.overdue_at(now))
+            && self.search.as_deref().is_none_or(|needle| {
+                let needle = needle.to_lowercase();
+                [f.title.as_str(), d.reference.as_str()]
+                    .iter()
+                    .any(|hay| hay.to_lowercase().contains(&needle))
+            })
     }
 }
 
@@ -523,6 +549,27 @@ impl RecordKind for Breaches {
             created_by: actor,
             ..BreachState::default()
         }
+    }
+}
+
+/// Breaches are numbered per tenant and year of awareness (in UTC): the register is
+/// kept and exported by when the organisation became aware, as the 72-hour clock runs
+/// from then, so a breach found on 30 December and entered on 2 January is one of the
+/// year it was found in. The reference is given once, on insert: correcting the
+/// awareness time later keeps it (a reference already given out stays valid).
+impl Numbered for Breaches {
+    const SERIES: &'static str = "BR";
+
+    fn numbering_year(breach: &Breach) -> i32 {
+        utc(breach.fields.became_aware_at).year()
+    }
+
+    fn reference(breach: &Breach) -> &str {
+        &breach.derived.reference
+    }
+
+    fn reference_mut(breach: &mut Breach) -> &mut String {
+        &mut breach.derived.reference
     }
 }
 
@@ -614,6 +661,26 @@ mod tests {
             named,
             ["title", "occurred_to", "kinds", "approximate_records"]
         );
+    }
+
+    #[test]
+    fn references_count_per_year_of_awareness_in_utc() {
+        let aware = datetime!(2027-01-01 00:30 +01:00);
+        let mut breach =
+            crate::testing::record(fields().validated().expect("valid"), BreachState::default());
+        breach.fields.became_aware_at = aware;
+        aura_records::assign_reference(&mut breach, 3);
+        assert_eq!(
+            breach.derived.reference, "BR-2026-0003",
+            "31 December in UTC"
+        );
+        let filter = |search: &str| BreachFilter {
+            search: Some(search.into()),
+            ..BreachFilter::default()
+        };
+        assert!(filter("br-2026-0003").admits(&breach));
+        assert!(filter("laptop").admits(&breach));
+        assert!(!filter("BR-2027").admits(&breach));
     }
 
     #[test]

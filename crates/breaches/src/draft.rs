@@ -1,7 +1,7 @@
 //! The draft of the notification to the supervisory authority (Art. 33(3)), assembled
 //! from the breach's record and the register: (a) the nature of the breach with the
 //! categories and approximate numbers of data subjects and records, (b) the DPO or other
-//! contact point (the record's, and the organisation profile's DPO), (c) the likely
+//! contact point (the record's, else the organisation profile's DPO or contact), (c) the likely
 //! consequences, (d) the measures taken or proposed; with the controller (the
 //! organisation profile), the processing activities and processors the breach
 //! concerns, the timeline so far, and what the record still lacks or a phase marked "to
@@ -12,16 +12,17 @@ use aura_gdpr_registers::{
     Contact, OrganisationProfile, ProcessingActivity, Processor, Registers, text::CountryCode,
 };
 use aura_records::{RecordUseCases, UseCaseError};
-use aura_shared_kernel::{StoreError, TenantScope};
+use aura_shared_kernel::TenantScope;
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::{
     breach::{
-        Breach, BreachGap, BreachId, BreachKind, BreachStatus, Breaches, NotificationPhase,
-        RiskLevel,
+        Breach, BreachGap, BreachId, BreachKind, BreachState, BreachStatus, Breaches,
+        NotificationPhase, RiskLevel, gaps,
     },
     clock::{DeadlineStanding, standing},
+    defaults::{ContactInEffect, contact_in_effect, present},
 };
 
 /// The controller as the organisation profile names it (Art. 33(3) asks for the
@@ -60,6 +61,9 @@ pub struct ContactPoint {
     pub contact_point: Option<String>,
     /// The DPO of the organisation profile.
     pub dpo: Option<Contact>,
+    /// The one the notification gives: the breach's own, else the profile's DPO or
+    /// contact (its `source` says which).
+    pub in_effect: Option<ContactInEffect>,
 }
 
 /// A processing activity the breach concerns.
@@ -99,6 +103,8 @@ pub struct Timeline {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotificationDraft {
     pub breach_id: BreachId,
+    /// `BR-2027-0001`.
+    pub reference: String,
     pub title: String,
     pub status: BreachStatus,
     pub drill: bool,
@@ -117,7 +123,8 @@ pub struct NotificationDraft {
     pub processing_activities: Vec<AffectedActivity>,
     pub processors: Vec<AffectedProcessor>,
     pub timeline: Timeline,
-    /// What the record still lacks (the breach's `missing`).
+    /// What the record still lacks (the breach's `missing`, with the contact point as the
+    /// profile gives it now).
     pub missing: Vec<BreachGap>,
     /// The Art. 33(3) items the latest phase marked to follow (Art. 33(4)).
     pub to_follow: Vec<BreachGap>,
@@ -137,10 +144,21 @@ pub fn build_draft(
         DeadlineStanding::HoursLeft(h) => (Some(h), None),
         DeadlineStanding::HoursLate(h) => (None, Some(h)),
     };
+    // The profile as it is now: the contact in effect, and so what is missing, may have
+    // changed since the breach's last write.
+    let contact = contact_in_effect(f, organisation);
+    let missing = gaps(
+        f,
+        &BreachState {
+            contact_point_in_effect: contact.clone(),
+            ..d.clone()
+        },
+    );
     let activity = |id| activities.iter().find(|a| a.id == id);
     let processor = |id| processors.iter().find(|p| p.id == id);
     NotificationDraft {
         breach_id: breach.id,
+        reference: d.reference.clone(),
         title: f.title.clone(),
         status: d.status,
         drill: f.drill,
@@ -167,6 +185,7 @@ pub fn build_draft(
         contact: ContactPoint {
             contact_point: f.contact_point.clone(),
             dpo: organisation.and_then(|o| o.dpo.clone()),
+            in_effect: contact,
         },
         consequences: f.consequences.clone(),
         measures: f.measures.clone(),
@@ -198,7 +217,7 @@ pub fn build_draft(
             delay_reasons_required: d.notifications.is_empty() && hours_late.is_some(),
             phases: d.notifications.clone(),
         },
-        missing: d.missing.clone(),
+        missing,
         to_follow: (d.notifications.last())
             .map(|p| p.to_follow.clone())
             .unwrap_or_default(),
@@ -234,23 +253,14 @@ pub async fn affected(
     scope: &TenantScope,
     breach: &Breach,
 ) -> Result<(Vec<ProcessingActivity>, Vec<Processor>), UseCaseError> {
-    let mut activities = Vec::new();
-    for id in &breach.fields.activity_ids {
-        match registers.activity_records().store().get(scope, *id).await {
-            Ok(activity) => activities.push(activity),
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let mut processors = Vec::new();
-    for id in &breach.fields.processor_ids {
-        match registers.processor_records().store().get(scope, *id).await {
-            Ok(processor) => processors.push(processor),
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok((activities, processors))
+    let f = &breach.fields;
+    let activities = present(registers.activity_records().store(), scope, &f.activity_ids);
+    let processors = present(
+        registers.processor_records().store(),
+        scope,
+        &f.processor_ids,
+    );
+    Ok((activities.await?, processors.await?))
 }
 
 #[cfg(test)]
@@ -352,8 +362,17 @@ mod tests {
         assert!(!draft.timeline.delay_reasons_required);
         assert_eq!(draft.to_follow, [BreachGap::Measures]);
         assert_eq!(
+            draft.contact.in_effect.map(|c| (c.source, c.contact)),
+            Some((
+                crate::ContactSource::OrganisationDpo,
+                "Dana Schmidt (data protection officer), dpo@acme.example".to_owned()
+            )),
+            "the breach names no contact point: the profile's DPO"
+        );
+        assert_eq!(
             draft.missing,
-            [BreachGap::ContactPoint, BreachGap::Measures]
+            [BreachGap::Measures],
+            "the contact point is the DPO's"
         );
     }
 
@@ -362,6 +381,8 @@ mod tests {
         let b = breach("Late", datetime!(2027-03-01 09:00 UTC));
         let draft = build_draft(&b, None, &[], &[], datetime!(2027-03-04 10:30 UTC));
         assert!(draft.controller.is_none() && draft.contact.dpo.is_none());
+        assert!(draft.contact.in_effect.is_none());
+        assert!(draft.missing.contains(&BreachGap::ContactPoint));
         assert_eq!(
             (draft.timeline.hours_left, draft.timeline.hours_late),
             (None, Some(2))

@@ -60,6 +60,8 @@ string_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExportRow {
     pub id: BreachId,
+    /// `BR-2027-0001`.
+    pub reference: String,
     pub title: String,
     pub kinds: Vec<BreachKind>,
     #[serde(with = "time::serde::rfc3339")]
@@ -142,6 +144,7 @@ impl ExportRow {
         };
         Self {
             id: breach.id,
+            reference: d.reference.clone(),
             title: f.title.clone(),
             kinds: f.kinds.clone(),
             became_aware_at: f.became_aware_at,
@@ -236,6 +239,7 @@ pub async fn export(
 
 pub const CSV_COLUMNS: &[&str] = &[
     "id",
+    "reference",
     "title",
     "kinds",
     "became_aware_at",
@@ -269,6 +273,7 @@ pub fn to_csv(export: &BreachExport) -> String {
     let rows = export.breaches.iter().map(|row| {
         [
             row.id.to_string(),
+            row.reference.clone(),
             row.title.clone(),
             csv::list(row.kinds.iter().map(|k| k.as_str())),
             csv::instant(row.became_aware_at),
@@ -424,12 +429,13 @@ mod tests {
             recorded_by: None,
             decided_at: datetime!(2027-03-03 09:00 UTC),
         });
-        let high = notified(
+        let mut high = notified(
             high,
             datetime!(2027-03-05 09:00 UTC),
             Some("late; sorry"),
             vec![],
         );
+        high.derived.reference = "BR-2027-0007".into();
         let csv = to_csv(&build_export(
             std::slice::from_ref(&high),
             None,
@@ -443,7 +449,7 @@ mod tests {
         assert_eq!(
             lines[1],
             format!(
-                "{},\"Laptop, stolen\",confidentiality,2027-03-01T09:00:00Z,\
+                "{},BR-2027-0007,\"Laptop, stolen\",confidentiality,2027-03-01T09:00:00Z,\
                  2027-03-04T09:00:00Z,2027-03-05T09:00:00Z,late,24,\"late; sorry\",1,SA-1,\
                  1200,1500,high_risk,unencrypted customer data,notified,,,not_communicated,,\
                  disproportionate_effort,public notice instead,notified,,false",

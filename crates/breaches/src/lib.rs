@@ -1,6 +1,8 @@
 //! Personal-data breaches (Art. 33, 34 GDPR). Pure domain crate: the 72-hour clock
 //! (`clock`), the register (`breach`: the record, its workflow and what it still lacks),
-//! the rules that derive the deadline on every write (`rules`) and the actions
+//! the rules that derive the deadline on every write (`rules`), what a breach takes from
+//! the organisation profile and the register of activities (`defaults`: the contact
+//! point, the categories and processors of a new breach), and the actions
 //! (`cases`: assess, notify the authority in phases, decide not to notify, communicate to
 //! the data subjects, close), the register's export for a period (`export`) and the
 //! Art. 33(3) notification draft (`draft`). While the authority decision is open, the
@@ -25,6 +27,7 @@
 pub mod breach;
 pub mod cases;
 pub mod clock;
+pub mod defaults;
 pub mod draft;
 pub mod escalation;
 pub mod export;
@@ -41,6 +44,7 @@ pub use breach::{
 };
 pub use cases::{Art34Decision, BreachCases, PhaseSent};
 pub use clock::{AUTHORITY_WINDOW, DeadlineStanding, authority_deadline, standing};
+pub use defaults::{ContactInEffect, ContactSource, FromRegister, contact_in_effect};
 pub use escalation::{BreachAlert, BreachAlertMail, EscalationPlanner, STEPS_HOURS};
 pub use jobs::{BreachJobPorts, BreachJobSettings};
 pub use rules::BreachRules;

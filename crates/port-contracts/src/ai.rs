@@ -87,6 +87,13 @@ fn content(kind: SuggestionKind) -> SuggestionContent {
             question: "Who is our DPO?".into(),
             text: "Jana Schmidt is your DPO.".into(),
         },
+        SuggestionKind::BreachMeasures => SuggestionContent::BreachMeasures {
+            breach_id: Uuid::now_v7(),
+            breach_version: 3,
+            consequences: "Phishing against the customers concerned".into(),
+            measures: "- Passwords reset\n- Customers warned".into(),
+            rationale: "A confidentiality breach of contact data.".into(),
+        },
     }
 }
 

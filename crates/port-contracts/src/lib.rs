@@ -572,6 +572,7 @@ macro_rules! register_contract_tests {
         });
         $crate::__record_contract_module!(breaches: $crate::registers::Breaches {
             decisions_read_back_as_written,
+            references_are_numbered_per_tenant_and_year_of_awareness,
             links_name_only_the_tenants_records,
             list_filters,
             other_tenants_breaches_are_out_of_reach,

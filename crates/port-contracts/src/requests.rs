@@ -135,7 +135,8 @@ pub async fn references_are_numbered_per_tenant_and_year(stores: RegisterStores)
     let mut moved = third.clone();
     moved.derived.reference = "DSR-1999-0042".to_owned();
     moved.version = 2;
-    update(&stores, &a, &moved, 1).await.expect("update");
+    let written = update(&stores, &a, &moved, 1).await.expect("update");
+    assert_eq!(written.derived.reference, "DSR-2027-0003", "the answer too");
     let read = store(&stores).get(a.scope(), third.id).await.expect("get");
     assert_eq!(read.derived.reference, "DSR-2027-0003");
     assert_chain(&stores, a.scope(), base + 6, "five writes and a delete").await;

@@ -10,6 +10,7 @@
 //! - [`RecordStore`]: the storage port, implemented generically by each store;
 //! - [`RecordUseCases`]: the one create / get / list / update / delete path;
 //! - [`UseCaseError`]: the shared use-case error core;
+//! - [`Numbered`]: a register whose records the store numbers per tenant and year;
 //! - [`Workflow`]: the moves of a register whose records have a status, and the
 //!   [`InvalidTransition`] conflict.
 //!
@@ -18,6 +19,7 @@
 mod error;
 mod id;
 mod list;
+mod numbering;
 mod record;
 mod reference;
 mod service;
@@ -27,6 +29,7 @@ mod workflow;
 pub use error::UseCaseError;
 pub use id::Id;
 pub use list::{Cursor, ListPage, ListQuery, Sort};
+pub use numbering::{Numbered, assign_reference, keep_reference, numbered_reference};
 pub use record::{Record, RecordActions, RecordKind};
 pub use reference::{MEMBER, Reference};
 pub use service::{

@@ -29,6 +29,17 @@ pub trait RecordRules<K: RecordKind>: Send + Sync {
         fields: &K::Fields,
     ) -> Result<(), UseCaseError>;
 
+    /// A new record's fields completed from other records before they are checked (a
+    /// breach's empty categories filled from the activities it names). Never called on
+    /// an update: an edit is stored as sent. Default: as given.
+    async fn complete(
+        &self,
+        _scope: &TenantScope,
+        fields: K::Fields,
+    ) -> Result<K::Fields, UseCaseError> {
+        Ok(fields)
+    }
+
     /// The derived values a write leaves on the record where a domain rule computes them
     /// from the fields (a request's due date from its receipt, by the legal clock); the
     /// store keeps them with the write. `before` is the stored record on update (after the
@@ -142,6 +153,7 @@ impl<K: RecordKind> RecordUseCases<K> {
     ) -> Result<Record<K>, UseCaseError> {
         self.require(scope, K::WRITE, ctx).await?;
         let fields = K::validated(fields)?;
+        let fields = K::validated(self.rules.complete(scope, fields).await?)?;
         let id = Id::generate();
         self.rules.check(scope, id, None, &fields).await?;
         let now = self.clock.now();

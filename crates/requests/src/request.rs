@@ -6,7 +6,7 @@ use aura_gdpr_registers::{
     Activities, Processors, string_enum,
     text::{TextRule, iso_date, optional_text, text},
 };
-use aura_records::{Id, Record, RecordActions, RecordKind, Reference, Workflow};
+use aura_records::{Id, Numbered, Record, RecordActions, RecordKind, Reference, Workflow};
 use aura_shared_kernel::{UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -544,9 +544,21 @@ pub fn answer(
     })
 }
 
-/// The per-tenant reference of the `number`th request of `year`: `DSR-2027-0001`.
-pub fn reference(year: i32, number: u32) -> String {
-    format!("DSR-{year}-{number:04}")
+/// Requests are numbered per tenant and year of receipt: `DSR-2027-0001`.
+impl Numbered for Requests {
+    const SERIES: &'static str = "DSR";
+
+    fn numbering_year(request: &DataSubjectRequest) -> i32 {
+        request.fields.received_at.year()
+    }
+
+    fn reference(request: &DataSubjectRequest) -> &str {
+        &request.derived.reference
+    }
+
+    fn reference_mut(request: &mut DataSubjectRequest) -> &mut String {
+        &mut request.derived.reference
+    }
 }
 
 #[cfg(test)]
@@ -676,7 +688,19 @@ mod tests {
 
     #[test]
     fn references_count_per_year() {
-        assert_eq!(reference(2027, 1), "DSR-2027-0001");
-        assert_eq!(reference(2027, 12_345), "DSR-2027-12345");
+        let mut request = DataSubjectRequest {
+            id: Id::generate(),
+            tenant_id: aura_shared_kernel::TenantId::generate(),
+            fields: fields(),
+            derived: RequestState::default(),
+            version: 1,
+            created_at: datetime!(2028-01-02 09:00 UTC),
+            updated_at: datetime!(2028-01-02 09:00 UTC),
+        };
+        aura_records::assign_reference(&mut request, 7);
+        assert_eq!(
+            request.derived.reference, "DSR-2027-0007",
+            "the year of receipt"
+        );
     }
 }

@@ -52,13 +52,20 @@ pub struct AskBody {
     pub question: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreachMeasuresBody {
+    /// The breach whose likely consequences and measures to suggest.
+    pub breach_id: Uuid,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestionParams {
     /// pending, accepted, rejected or acknowledged.
     pub status: Option<String>,
-    /// policy_draft, activity_suggestion or answer.
+    /// policy_draft, activity_suggestion, answer or breach_measures.
     pub kind: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
@@ -183,6 +190,29 @@ pub async fn ask(
     caller.generate(AiAssistant::ask, &body.question).await
 }
 
+/// Suggests a breach's likely consequences (Art. 33(3)(c)) and the measures taken or
+/// proposed (Art. 33(3)(d)) from its record and the processing activities and processors
+/// it names, citing them. Accepting it writes both into the breach (an update whose audit
+/// event names the suggestion), if the breach has not changed since.
+#[utoipa::path(post, path = "/api/v1/ai/breach-measures", tag = "ai", security(("bearer" = [])),
+    request_body = BreachMeasuresBody,
+    responses(
+        (status = 201, body = SuggestionBody, description = "the pending suggestion (kind breach_measures): `content.consequences`, `content.measures`, `content.rationale`; `citations` name the breach and the records used", example = json!({"kind": "breach_measures", "status": "pending", "content": {"type": "breach_measures", "breach_id": "0193a1b2-4444-7000-8000-000000000005", "breach_version": 1, "consequences": "- The data may be misused by whoever obtained it: phishing …", "measures": "- Contain the disclosure: revoke access …", "rationale": "From the breach's kinds (confidentiality) …"}, "version": 1})),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "role, or the assistant is switched off (`ai_disabled`)"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such breach in the organisation"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 504, body = Problem, content_type = "application/problem+json")))]
+pub async fn suggest_breach_measures(
+    caller: Caller,
+    JsonBody(body): JsonBody<BreachMeasuresBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller
+        .generate(AiAssistant::suggest_breach_measures, body.breach_id)
+        .await
+}
+
 /// The tenant's suggestions, newest first.
 #[utoipa::path(get, path = "/api/v1/ai/suggestions", tag = "ai", security(("bearer" = [])), params(SuggestionParams),
     responses((status = 200, body = SuggestionList, example = json!({"items": [example()], "next_cursor": null})),
@@ -221,15 +251,16 @@ pub async fn get_suggestion(
 }
 
 /// Accepts a pending suggestion: a policy draft becomes a new draft version (of its
-/// policy, or of a new draft policy), an activity suggestion a new draft activity, an
-/// answer is acknowledged. The register's audit events name the suggestion (`source`).
+/// policy, or of a new draft policy), an activity suggestion a new draft activity, a
+/// breach's consequences and measures are written into the breach, an answer is
+/// acknowledged. The register's audit events name the suggestion (`source`).
 #[utoipa::path(post, path = "/api/v1/ai/suggestions/{id}/accept", tag = "ai", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the suggestion's ETag")),
     responses(
-        (status = 200, body = AcceptedBody, description = "`{suggestion, applied}`; applied is `{type: policy_version, policy_id, number, policy_created}`, `{type: processing_activity, activity_id}` or null for answers",
+        (status = 200, body = AcceptedBody, description = "`{suggestion, applied}`; applied is `{type: policy_version, policy_id, number, policy_created}`, `{type: processing_activity, activity_id}`, `{type: breach, breach_id, version}` or null for answers",
             example = json!({"suggestion": example(), "applied": {"type": "policy_version", "policy_id": "0193a1b2-3333-7000-8000-000000000004", "number": 1, "policy_created": true}})),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`stale_version`, `already_decided` or `target_gone`"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`stale_version`, `already_decided`, `target_gone` or `target_changed` (the breach changed since the suggestion)"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn accept(
     caller: Caller,

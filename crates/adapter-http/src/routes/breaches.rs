@@ -17,7 +17,7 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Caller, JsonBody},
     routes::{
-        params::{Versioned, list_query, query_enum, with_etag},
+        params::{Versioned, list_query, query_enum, query_text, with_etag},
         records::{RecordApi, RecordRoutes},
     },
     schemas::{
@@ -44,6 +44,8 @@ pub struct BreachParams {
     pub overdue: Option<bool>,
     /// true: only drills (exercises); otherwise only real breaches.
     pub drill: Option<bool>,
+    /// Text search in the title and the reference (`BR-2027-0001`), ignoring case.
+    pub q: Option<String>,
     /// created_at (default), -created_at, -updated_at, name (the title), -name, due_on
     /// (by the authority deadline, soonest first), -due_on.
     pub sort: Option<String>,
@@ -95,6 +97,7 @@ impl RecordApi for Breaches {
                 .filter(|overdue| *overdue)
                 .map(|_| time::OffsetDateTime::now_utc()),
             drill: p.drill.unwrap_or(false),
+            search: query_text(p.q, "q")?,
         };
         list_query(filter, p.sort, p.cursor, p.limit)
     }

@@ -128,6 +128,8 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_draft_policy, draft_policy).idempotent(Keys::Tenant),
         Route::new(__path_suggest_activity, suggest_activity).idempotent(Keys::Tenant),
         Route::new(__path_ask, ask).idempotent(Keys::Tenant),
+        Route::new(__path_suggest_breach_measures, suggest_breach_measures)
+            .idempotent(Keys::Tenant),
         Route::new(__path_list_suggestions, list_suggestions),
         Route::new(__path_get_suggestion, get_suggestion),
         Route::new(__path_accept, accept),

@@ -24,6 +24,7 @@ fn context_kind() -> Object {
             ContextKind::ProcessingActivity,
             ContextKind::Processor,
             ContextKind::Policy,
+            ContextKind::Breach,
         ]
         .iter()
         .map(|v| v.as_str()),
@@ -53,6 +54,16 @@ pub enum SuggestionContentBody {
     },
     /// An answer. It can be acknowledged or dismissed, never applied.
     Answer { question: String, text: String },
+    /// The likely consequences (Art. 33(3)(c)) and the measures (Art. 33(3)(d)) of the
+    /// breach `breach_id`, made from its version `breach_version`. Accepting it writes
+    /// both into the breach, if it is still at that version.
+    BreachMeasures {
+        breach_id: Uuid,
+        breach_version: i32,
+        consequences: String,
+        measures: String,
+        rationale: String,
+    },
 }
 
 impl From<SuggestionContent> for SuggestionContentBody {
@@ -79,6 +90,19 @@ impl From<SuggestionContent> for SuggestionContentBody {
                 rationale,
             },
             SuggestionContent::Answer { question, text } => Self::Answer { question, text },
+            SuggestionContent::BreachMeasures {
+                breach_id,
+                breach_version,
+                consequences,
+                measures,
+                rationale,
+            } => Self::BreachMeasures {
+                breach_id,
+                breach_version,
+                consequences,
+                measures,
+                rationale,
+            },
         }
     }
 }
@@ -192,6 +216,8 @@ pub enum AppliedBody {
     },
     /// A processing activity, created as a draft.
     ProcessingActivity { activity_id: Uuid },
+    /// The breach's consequences and measures, written as its `version`.
+    Breach { breach_id: Uuid, version: i32 },
 }
 
 impl From<Applied> for AppliedBody {
@@ -207,6 +233,7 @@ impl From<Applied> for AppliedBody {
                 policy_created,
             },
             Applied::ProcessingActivity { activity_id } => Self::ProcessingActivity { activity_id },
+            Applied::Breach { breach_id, version } => Self::Breach { breach_id, version },
         }
     }
 }
@@ -297,6 +324,22 @@ mod tests {
                 ),
                 Some(Applied::ProcessingActivity {
                     activity_id: Uuid::from_u128(7),
+                }),
+            ),
+            (
+                suggestion(
+                    SuggestionContent::BreachMeasures {
+                        breach_id: Uuid::from_u128(8),
+                        breach_version: 3,
+                        consequences: "Phishing".into(),
+                        measures: "Passwords reset".into(),
+                        rationale: "confidentiality".into(),
+                    },
+                    SuggestionKind::BreachMeasures,
+                ),
+                Some(Applied::Breach {
+                    breach_id: Uuid::from_u128(8),
+                    version: 4,
                 }),
             ),
             (

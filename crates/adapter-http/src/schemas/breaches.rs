@@ -2,8 +2,9 @@
 //! recorded with the Art. 33(1) deadline and where it stands, and the actions' bodies.
 
 use aura_breaches::{
-    BreachFields, BreachGap, BreachKind, BreachState, BreachStatus, Breaches, DeadlineStanding,
-    NoCommunicationGround, RiskLevel, SubjectCommunication, standing,
+    BreachFields, BreachGap, BreachKind, BreachState, BreachStatus, Breaches, ContactInEffect,
+    ContactSource, DeadlineStanding, FromRegister, NoCommunicationGround, RiskLevel,
+    SubjectCommunication, standing,
 };
 use aura_gdpr_registers::text::iso_date;
 use aura_records::Id;
@@ -248,10 +249,55 @@ impl From<SubjectCommunication> for SubjectCommunicationBody {
     }
 }
 
+/// The Art. 33(3)(b) contact point a notification of the breach gives, and where it
+/// comes from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactInEffectBody {
+    /// `breach`: its own `contact_point`; `organisation_dpo` or `organisation_contact`:
+    /// the organisation profile's DPO, or its contact e-mail and phone, because the
+    /// breach names no contact point.
+    #[schema(schema_with = one_of::<ContactSource>)]
+    pub source: ContactSource,
+    /// The name and contact details.
+    pub contact: String,
+}
+
+impl From<ContactInEffect> for ContactInEffectBody {
+    fn from(c: ContactInEffect) -> Self {
+        Self {
+            source: c.source,
+            contact: c.contact,
+        }
+    }
+}
+
+/// What the register of processing activities says of the activities the breach names:
+/// their categories of data subjects and of personal data and their processors. A new
+/// breach's empty lists were filled from it; an edit is stored as sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FromRegisterBody {
+    pub data_subject_categories: Vec<String>,
+    pub data_categories: Vec<String>,
+    pub processor_ids: Vec<Uuid>,
+}
+
+impl From<FromRegister> for FromRegisterBody {
+    fn from(r: FromRegister) -> Self {
+        Self {
+            data_subject_categories: r.data_subject_categories,
+            data_categories: r.data_categories,
+            processor_ids: r.processor_ids.iter().map(|p| p.as_uuid()).collect(),
+        }
+    }
+}
+
 /// Where the breach stands, its deadline and the decisions recorded (read-only; moved
 /// by the breach's actions).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BreachStateBody {
+    /// Per organisation and year of awareness (UTC): `BR-2027-0001`; given when the
+    /// breach is recorded, never reused, kept when the awareness time is corrected.
+    pub reference: String,
     #[schema(schema_with = one_of::<BreachStatus>)]
     pub status: BreachStatus,
     /// `became_aware_at` + 72 hours of absolute time (Art. 33(1)), in UTC.
@@ -277,8 +323,14 @@ pub struct BreachStateBody {
     pub closed_at: Option<OffsetDateTime>,
     pub closed_by: Option<Uuid>,
     pub created_by: Option<Uuid>,
+    /// The contact point a notification gives: the breach's own, else the organisation
+    /// profile's (as of the breach's last write); `null` when neither names one.
+    pub contact_point_in_effect: Option<ContactInEffectBody>,
+    /// What the processing activities the breach names say of it (as of its last write).
+    pub from_register: FromRegisterBody,
     /// What the record still lacks: Art. 33(3) items (absent, or still to follow after
-    /// the latest phase), `risk_assessment`, and `subject_communication` for a high risk.
+    /// the latest phase; the contact point may be the profile's), `risk_assessment`, and
+    /// `subject_communication` for a high risk.
     #[schema(schema_with = gaps_schema)]
     pub missing: Vec<BreachGap>,
 }
@@ -300,6 +352,7 @@ impl BreachStateBody {
         Self {
             overdue: s.overdue_at(now),
             notified_in_time: s.notified_in_time(),
+            reference: s.reference,
             status: s.status,
             authority_deadline_local: s
                 .authority_deadline_local
@@ -340,6 +393,8 @@ impl BreachStateBody {
             closed_at: s.closed_at,
             closed_by: s.closed_by.map(|u| u.as_uuid()),
             created_by: s.created_by.map(|u| u.as_uuid()),
+            contact_point_in_effect: s.contact_point_in_effect.map(Into::into),
+            from_register: s.from_register.into(),
             missing: s.missing,
         }
     }

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    breaches::NotificationPhaseBody, list_of, one_of, one_of_or_null, optional_country_code,
+    breaches::{ContactInEffectBody, NotificationPhaseBody},
+    list_of, one_of, one_of_or_null, optional_country_code,
     registers::ContactBody,
 };
 
@@ -20,6 +21,8 @@ use super::{
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BreachExportRowBody {
     pub id: Uuid,
+    /// `BR-2027-0001`: per organisation and year of awareness.
+    pub reference: String,
     pub title: String,
     #[schema(schema_with = list_of::<BreachKind>)]
     pub kinds: Vec<BreachKind>,
@@ -73,6 +76,7 @@ impl From<ExportRow> for BreachExportRowBody {
     fn from(r: ExportRow) -> Self {
         Self {
             id: r.id.as_uuid(),
+            reference: r.reference,
             title: r.title,
             kinds: r.kinds,
             became_aware_at: r.became_aware_at,
@@ -178,6 +182,9 @@ pub struct DraftNatureBody {
 pub struct DraftContactBody {
     pub contact_point: Option<String>,
     pub dpo: Option<ContactBody>,
+    /// The one the notification gives: the breach's own, else the organisation
+    /// profile's DPO or contact (`source` says which); `null` when none is known.
+    pub in_effect: Option<ContactInEffectBody>,
 }
 
 /// A processing activity the breach concerns, from the register.
@@ -263,6 +270,8 @@ impl From<Timeline> for DraftTimelineBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationDraftBody {
     pub breach_id: Uuid,
+    /// `BR-2027-0001`.
+    pub reference: String,
     pub title: String,
     #[schema(schema_with = one_of::<BreachStatus>)]
     pub status: BreachStatus,
@@ -296,6 +305,7 @@ impl From<NotificationDraft> for NotificationDraftBody {
         let n = d.nature;
         Self {
             breach_id: d.breach_id.as_uuid(),
+            reference: d.reference,
             title: d.title,
             status: d.status,
             drill: d.drill,
@@ -315,6 +325,7 @@ impl From<NotificationDraft> for NotificationDraftBody {
             contact: DraftContactBody {
                 contact_point: d.contact.contact_point,
                 dpo: d.contact.dpo.map(Into::into),
+                in_effect: d.contact.in_effect.map(Into::into),
             },
             consequences: d.consequences,
             measures: d.measures,

@@ -27,7 +27,7 @@ use aura_gdpr_registers::{
     ActivityId, PolicyId, PolicyVersion, StoredOrganisation,
     ports::{Cursor, ListPage, Sort},
 };
-use aura_records::{Record, RecordKind};
+use aura_records::{Numbered, Record, RecordKind, assign_reference};
 use aura_shared_kernel::{Conflict, StoreError, TenantId, ValidationErrors};
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
@@ -44,8 +44,18 @@ pub(crate) struct Tables {
     pub versions: BTreeMap<(TenantId, PolicyId, i32), PolicyVersion>,
     /// The DPIA screening's answers per activity (removed with the activity).
     pub dpia_screenings: HashMap<(TenantId, ActivityId), StoredAnswers>,
-    /// The last data-subject request number given per tenant and year (never reused).
-    pub request_numbers: HashMap<(TenantId, i32), u32>,
+    /// The last reference number given per tenant, series and year (never reused).
+    pub reference_numbers: HashMap<(TenantId, &'static str, i32), u32>,
+}
+
+impl Tables {
+    /// Numbers a new record in its tenant's series for its year ([`Numbered`]).
+    pub fn assign_reference<K: Numbered>(&mut self, record: &mut Record<K>) {
+        let key = (record.tenant_id, K::SERIES, K::numbering_year(record));
+        let last = self.reference_numbers.entry(key).or_insert(0);
+        *last += 1;
+        assign_reference(record, *last);
+    }
 }
 
 /// The optimistic-concurrency check of an update or delete: `Conflict::Version` when

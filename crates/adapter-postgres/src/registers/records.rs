@@ -6,23 +6,27 @@ use std::collections::BTreeMap;
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{Activities, Processors};
-use aura_records::{Id, ListPage, ListQuery, MEMBER, Record, RecordKind, RecordStore, Reference};
+use aura_records::{
+    Id, ListPage, ListQuery, MEMBER, Numbered, Record, RecordKind, RecordStore, Reference,
+    assign_reference,
+};
 use aura_shared_kernel::{Conflict, PersonalDataSeal, StoreError, TenantId, TenantScope};
 use diesel::{
     prelude::*,
     result::{DatabaseErrorKind, Error as DieselError},
+    upsert::excluded,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{SortKeys, cursor_after, page_from_overfetch};
 use crate::{
-    error::DbError,
+    error::{DbError, corrupt},
     pool::in_tenant,
     rows::{
         Statement, delete_at_version, expect_changed, in_scope, missing_or_stale, new_in_scope,
     },
-    schema::{processing_activities, processors, users},
+    schema::{processing_activities, processors, record_numbers as numbers, users},
     stores::PgStores,
 };
 
@@ -86,6 +90,17 @@ pub(crate) trait PgRecord: RecordKind {
         Ok(())
     }
 
+    /// Carries over to a replacement what [`PgRecord::assign`] gave the stored row (the
+    /// update statement leaves it as it is; the answer says so too). Most registers:
+    /// nothing.
+    async fn keep_assigned(
+        _conn: &mut AsyncPgConnection,
+        _tenant: Uuid,
+        _record: &mut Record<Self>,
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
+
     /// The statement that inserts the record's row. A reference outside the tenant
     /// fails the composite foreign key: `NotFound`.
     fn insert(record: &Record<Self>, cx: RowContext<'_>) -> Result<impl Statement, StoreError>;
@@ -106,6 +121,58 @@ pub(crate) trait PgRecord: RecordKind {
     ) -> Result<(), DbError> {
         Ok(())
     }
+}
+
+/// Numbers a new record in its tenant's series for its year ([`Numbered`]): the counter
+/// row is created or bumped in the insert's transaction, so concurrent inserts queue on
+/// it and a number is never given twice. A register's [`PgRecord::assign`] calls it.
+pub(crate) async fn assign_number<K: Numbered>(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    record: &mut Record<K>,
+) -> Result<(), DbError> {
+    let number: i32 = diesel::insert_into(numbers::table)
+        .values((
+            numbers::tenant_id.eq(tenant),
+            numbers::series.eq(K::SERIES),
+            numbers::year.eq(K::numbering_year(record)),
+            numbers::last.eq(1),
+        ))
+        .on_conflict((numbers::tenant_id, numbers::series, numbers::year))
+        .do_update()
+        .set(numbers::last.eq(numbers::last + excluded(numbers::last)))
+        .returning(numbers::last)
+        .get_result(conn)
+        .await?;
+    let number = u32::try_from(number).map_err(|_| corrupt("reference number"))?;
+    assign_reference(record, number);
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct StoredReference {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    reference: String,
+}
+
+/// The stored reference of a numbered record (its `reference` column), which an update
+/// never changes, into `record`: a [`PgRecord::keep_assigned`] of a [`Numbered`] register.
+pub(crate) async fn keep_number<K: Numbered + PgRecord>(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    record: &mut Record<K>,
+) -> Result<(), DbError> {
+    let sql = format!(
+        "SELECT reference FROM {} WHERE tenant_id = $1 AND id = $2",
+        K::TABLE
+    );
+    let stored: StoredReference = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<diesel::sql_types::Uuid, _>(record.id.as_uuid())
+        .get_result(conn)
+        .await?;
+    *K::reference_mut(record) = stored.reference;
+    Ok(())
 }
 
 /// Replaces the record's row if it is at `expected_version`, then what it owns; 0 when
@@ -253,7 +320,9 @@ pub(crate) async fn update_record<K: PgRecord>(
     }
     let updated = update_row(conn, cx, record, expected_version).await?;
     expect_changed(conn, updated, K::TABLE, (tenant, record.id.as_uuid())).await?;
-    as_written(conn, tenant, record).await
+    let mut record = record.clone();
+    K::keep_assigned(conn, tenant, &mut record).await?;
+    as_written(conn, tenant, &record).await
 }
 
 /// The kernel's delete at a version inside the caller's transaction, as

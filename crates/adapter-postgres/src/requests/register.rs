@@ -9,11 +9,11 @@ use aura_requests::{
     ChecklistItem,
     request::{
         Agent, Answer, DataSubject, DataSubjectRequest, Extension, IdentityVerification,
-        RequestFields, RequestFilter, RequestState, RequestStatus, Requests, reference,
+        RequestFields, RequestFilter, RequestState, RequestStatus, Requests,
     },
 };
 use aura_shared_kernel::{StoreError, TenantId, UserId};
-use diesel::{prelude::*, upsert::excluded};
+use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -23,11 +23,11 @@ use crate::{
     error::{DbError, corrupt},
     registers::{
         fetch_limit, keyset, names_where,
-        records::{PgRecord, RowContext, Select},
+        records::{PgRecord, RowContext, Select, assign_number, keep_number},
         stored_enum,
     },
     rows::{Statement, at_version},
-    schema::{data_subject_request_numbers as numbers, data_subject_requests as requests},
+    schema::data_subject_requests as requests,
 };
 
 /// What the seal covers: the person, the agent and the scope, as one JSON document. `v`
@@ -265,29 +265,21 @@ impl PgRecord for Requests {
             .collect::<Result<_, _>>()?)
     }
 
-    /// The next reference of the tenant and the year of receipt: the counter row is
-    /// created or bumped in the insert's transaction (concurrent inserts queue on it).
+    /// The next reference of the tenant and the year of receipt.
     async fn assign(
         conn: &mut AsyncPgConnection,
         tenant: Uuid,
         request: &mut DataSubjectRequest,
     ) -> Result<(), DbError> {
-        let year = request.fields.received_at.year();
-        let number: i32 = diesel::insert_into(numbers::table)
-            .values((
-                numbers::tenant_id.eq(tenant),
-                numbers::year.eq(year),
-                numbers::last.eq(1),
-            ))
-            .on_conflict((numbers::tenant_id, numbers::year))
-            .do_update()
-            .set(numbers::last.eq(numbers::last + excluded(numbers::last)))
-            .returning(numbers::last)
-            .get_result(conn)
-            .await?;
-        let number = u32::try_from(number).map_err(|_| corrupt("request number"))?;
-        request.derived.reference = reference(year, number);
-        Ok(())
+        assign_number(conn, tenant, request).await
+    }
+
+    async fn keep_assigned(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        request: &mut DataSubjectRequest,
+    ) -> Result<(), DbError> {
+        keep_number(conn, tenant, request).await
     }
 
     fn insert(

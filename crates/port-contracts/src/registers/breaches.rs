@@ -4,18 +4,18 @@
 //! list's filters (drills apart) and the deadline sort.
 
 use aura_breaches::{
-    Breach, BreachFields, BreachGap, BreachKind, BreachStatus, Breaches, NoCommunicationGround,
-    NotNotifiedDecision, NotificationPhase, RiskAssessment, RiskLevel, SubjectCommunication,
-    authority_deadline, gaps,
+    Breach, BreachFields, BreachFilter, BreachGap, BreachKind, BreachState, BreachStatus, Breaches,
+    NoCommunicationGround, NotNotifiedDecision, NotificationPhase, RiskAssessment, RiskLevel,
+    SubjectCommunication, authority_deadline, gaps,
 };
 use aura_gdpr_registers::{ActivityId, ProcessorId};
-use aura_records::{Id, ListQuery, RecordStore, Sort};
+use aura_records::{Id, ListQuery, RecordKind, RecordStore, Sort};
 use time::{OffsetDateTime, macros::datetime};
 
 use crate::{
     RegisterStores,
     registers::{
-        RegisterFixture, add_activity, add_processor, assert_untouched, events,
+        RegisterFixture, add_activity, add_processor, assert_chain, assert_untouched, events,
         records::{
             FilterCase, RecordFixture, assert_filters, assert_unresolved, get, insert, new_record,
             try_insert, update,
@@ -126,7 +126,14 @@ pub async fn decisions_read_back_as_written(stores: RegisterStores) {
     let base = events(&stores, &rf).await;
     let breach = new_breach(&stores, &rf, Breaches::fields(&rf, "Laptop", &links));
     let stored = insert(&stores, &rf, &breach).await;
-    assert_eq!(stored, breach);
+    let breach = Breach {
+        derived: BreachState {
+            reference: "BR-2027-0001".to_owned(),
+            ..breach.derived
+        },
+        ..breach
+    };
+    assert_eq!(stored, breach, "as given, with its reference");
 
     let mut next = stored.clone();
     let state = &mut next.derived;
@@ -189,6 +196,93 @@ pub async fn decisions_read_back_as_written(stores: RegisterStores) {
     update(&stores, &rf, &told, 2).await.expect("update");
     assert_eq!(get(&stores, &rf, breach.id).await, told);
     crate::registers::assert_chain(&stores, rf.scope(), base + 3, "three breach writes").await;
+}
+
+pub async fn references_are_numbered_per_tenant_and_year_of_awareness(stores: RegisterStores) {
+    let a = register(&stores).await;
+    let b = register(&stores).await;
+    let base = events(&stores, &a).await;
+    let none = (vec![], vec![]);
+    let add = |rf: &RegisterFixture, title: &str, aware: OffsetDateTime| {
+        let breach = new_breach(&stores, rf, breach_fields(title, aware, None, &none));
+        let stores = &stores;
+        let rf = rf.clone();
+        async move { insert(stores, &rf, &breach).await }
+    };
+    let first = add(&a, "Laptop", AWARE).await;
+    let second = add(&a, "USB stick", AWARE).await;
+    // 1 January 00:30 in Berlin is still 31 December in UTC.
+    let new_year = add(&a, "Mail", datetime!(2028-01-01 00:30 +01:00)).await;
+    let next_year = add(&a, "Printer", datetime!(2028-01-01 00:30 UTC)).await;
+    let theirs = add(&b, "B's", AWARE).await;
+    let references = [&first, &second, &new_year, &next_year, &theirs]
+        .map(|breach| breach.derived.reference.as_str());
+    assert_eq!(
+        references,
+        [
+            "BR-2027-0001",
+            "BR-2027-0002",
+            "BR-2027-0003",
+            "BR-2028-0001",
+            "BR-2027-0001"
+        ],
+        "per tenant and year of awareness in UTC"
+    );
+    // A deleted breach's number is not given again (the API deletes none; the store may).
+    store(&stores)
+        .delete(
+            a.scope(),
+            second.id,
+            1,
+            crate::registers::records::record_event(&a, &Breaches::ACTIONS.deleted, second.id),
+        )
+        .await
+        .expect("delete");
+    let after = add(&a, "Phone", AWARE).await;
+    assert_eq!(after.derived.reference, "BR-2027-0004");
+    // An update keeps the reference, whatever the record carries and however the
+    // awareness time moves.
+    let mut moved = after.clone();
+    moved.derived.reference = "BR-1999-0042".to_owned();
+    moved.fields.became_aware_at = datetime!(2026-12-30 08:00 UTC);
+    moved.version = 2;
+    let written = update(&stores, &a, &moved, 1).await.expect("update");
+    assert_eq!(written.derived.reference, "BR-2027-0004");
+    assert_eq!(get(&stores, &a, after.id).await, written);
+    // The list finds a breach by part of its reference or title, ignoring case.
+    let found = |q: &str| {
+        let query = ListQuery {
+            filter: BreachFilter {
+                search: Some(q.to_owned()),
+                ..BreachFilter::default()
+            },
+            limit: 100,
+            ..ListQuery::default()
+        };
+        let (store, scope) = (stores.breaches.clone(), a.scope().clone());
+        async move {
+            let page = store.list(&scope, &query).await.expect("search");
+            page.items
+                .into_iter()
+                .map(|b| b.fields.title)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("br-2027-000").await, ["Laptop", "Mail", "Phone"]);
+    assert_eq!(found("2028-0001").await, ["Printer"]);
+    assert_eq!(found("LAPTOP").await, ["Laptop"]);
+    assert_eq!(
+        found("%").await,
+        Vec::<String>::new(),
+        "wildcards are literal"
+    );
+    assert_chain(
+        &stores,
+        a.scope(),
+        base + 7,
+        "five inserts, a delete, an update",
+    )
+    .await;
 }
 
 pub async fn links_name_only_the_tenants_records(stores: RegisterStores) {

@@ -1,0 +1,268 @@
+//! The assistant's suggestion of a breach's likely consequences (Art. 33(3)(c)) and
+//! measures (Art. 33(3)(d)): built from the breach's record and the processing
+//! activities and processors it names, all read in the caller's tenant; stored as a
+//! pending suggestion with citations; written into the breach only when a member accepts
+//! it, through the breach's use cases (whose audit event names the suggestion), and only
+//! if the breach has not changed since.
+
+use aura_audit::RequestContext;
+use aura_breaches::{Breach, BreachId, Breaches, defaults::present};
+use aura_gdpr_registers::{OrganisationProfile, activity_gaps};
+use aura_records::{Id, RecordUseCases, Source, UseCaseError};
+use aura_shared_kernel::{Tenant, TenantScope};
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::{
+    context::{excerpt, record_of_activity, record_of_processor},
+    error::{AiError, AssistantError},
+    model::{ContextKind, ContextRecord},
+    service::{AiAssistant, Collected},
+    suggestion::{Applied, Suggestion, SuggestionContent, SuggestionKind},
+};
+
+/// Suggest the consequences and measures of the breach `breach_id`, whose record is in
+/// `context` with the organisation and the activities and processors it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreachMeasuresRequest {
+    pub breach_id: Uuid,
+    pub language: String,
+    pub organisation: Option<OrganisationProfile>,
+    pub context: Vec<ContextRecord>,
+}
+
+/// The suggested texts, why, and the records they draw on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreachMeasuresDraft {
+    pub consequences: String,
+    pub measures: String,
+    pub rationale: String,
+    pub citations: Vec<Uuid>,
+}
+
+/// Longest suggested text, in characters (the breach's own limit).
+const MAX_TEXT: usize = 10_000;
+
+/// A breach as context: what happened, to which data and people, what is known so far.
+pub fn record_of_breach(breach: &Breach) -> ContextRecord {
+    let (f, d) = (&breach.fields, &breach.derived);
+    let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    ContextRecord {
+        kind: ContextKind::Breach,
+        id: breach.id.as_uuid(),
+        title: f.title.clone(),
+        excerpt: excerpt(vec![
+            ("Reference", d.reference.clone()),
+            ("Drill", if f.drill { "yes".into() } else { String::new() }),
+            (
+                "Kinds",
+                (f.kinds.iter().map(|k| k.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                "Became aware at",
+                f.became_aware_at.format(&Rfc3339).unwrap_or_default(),
+            ),
+            ("Description", f.description.clone().unwrap_or_default()),
+            ("Discovery", f.discovery.clone().unwrap_or_default()),
+            ("Data subjects", f.data_subject_categories.join(", ")),
+            ("Approximate subjects", number(f.approximate_subjects)),
+            ("Data categories", f.data_categories.join(", ")),
+            ("Approximate records", number(f.approximate_records)),
+            (
+                "Risk",
+                (d.risk.as_ref())
+                    .map(|r| format!("{} ({})", r.level, r.reasoning))
+                    .unwrap_or_default(),
+            ),
+            ("Consequences", f.consequences.clone().unwrap_or_default()),
+            ("Measures", f.measures.clone().unwrap_or_default()),
+        ]),
+    }
+}
+
+impl AiAssistant {
+    fn breach_records(&self) -> Result<&RecordUseCases<Breaches>, AssistantError> {
+        // Not wired (a test of other kinds): no breach can be found.
+        (self.breaches.as_ref()).ok_or_else(|| UseCaseError::NotFound.into())
+    }
+
+    /// Suggests the likely consequences and the measures of the tenant's breach `id`.
+    pub async fn suggest_breach_measures(
+        &self,
+        scope: &TenantScope,
+        tenant: &Tenant,
+        id: Uuid,
+        ctx: &RequestContext,
+    ) -> Result<Suggestion, AssistantError> {
+        let breaches = self.breach_records()?;
+        let read = async { Ok(breaches.get(scope, BreachId::from_uuid(id), ctx).await?) };
+        let breach = self.admitted(scope, tenant, read, ctx).await?;
+        let mut context = Collected::new(self.config.max_context_records);
+        context.push(record_of_breach(&breach));
+        let organisation = self.organisation(scope, &mut context).await?;
+        let f = &breach.fields;
+        let activities = self.registers.activities.as_ref();
+        for activity in present(activities, scope, &f.activity_ids).await? {
+            let gaps = activity_gaps(&activity.fields, organisation.as_ref());
+            context.push(record_of_activity(&activity, &gaps));
+        }
+        let processors = self.registers.processors.as_ref();
+        for processor in present(processors, scope, &f.processor_ids).await? {
+            context.push(record_of_processor(&processor));
+        }
+        let request = BreachMeasuresRequest {
+            breach_id: breach.id.as_uuid(),
+            language: tenant.settings.language().to_owned(),
+            organisation,
+            context: context.records,
+        };
+        let generated = self.ports.provider.suggest_breach_measures(&request).await;
+        let content = |draft: BreachMeasuresDraft| {
+            let text = |value: &str| value.trim().chars().take(MAX_TEXT).collect::<String>();
+            let (consequences, measures) = (text(&draft.consequences), text(&draft.measures));
+            if consequences.is_empty() || measures.is_empty() {
+                return Err(AiError::InvalidResponse(
+                    "the consequences or the measures are empty".into(),
+                ));
+            }
+            let content = SuggestionContent::BreachMeasures {
+                breach_id: breach.id.as_uuid(),
+                breach_version: breach.version,
+                consequences,
+                measures,
+                rationale: draft.rationale.trim().chars().take(5_000).collect(),
+            };
+            Ok((content, draft.citations))
+        };
+        let kind = SuggestionKind::BreachMeasures;
+        self.generation(scope, kind, &request.context, generated, content, ctx)
+            .await
+    }
+
+    /// The breach a suggestion is for, still at the version it was made from: a breach
+    /// gone is `target_gone`, one changed since `target_changed` (the suggestion was made
+    /// from what it said then; draft again).
+    pub(crate) async fn breach_target(
+        &self,
+        scope: &TenantScope,
+        breach_id: Uuid,
+        breach_version: i32,
+        ctx: &RequestContext,
+    ) -> Result<Breach, AssistantError> {
+        let breaches = self.breach_records()?;
+        match breaches.get(scope, Id::from_uuid(breach_id), ctx).await {
+            Ok(breach) if breach.version == breach_version => Ok(breach),
+            Ok(_) => Err(UseCaseError::Conflict {
+                code: "target_changed",
+                message: "the breach changed since this suggestion was made; reject it or draft again",
+            }
+            .into()),
+            Err(UseCaseError::NotFound) => Err(UseCaseError::Conflict {
+                code: "target_gone",
+                message: "the breach this suggestion was made for no longer exists",
+            }
+            .into()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Writes an accepted suggestion's texts into its breach: one update through the
+    /// breach's use cases at the version the suggestion was made from.
+    pub(crate) async fn apply_breach_measures(
+        &self,
+        scope: &TenantScope,
+        content: &SuggestionContent,
+        source: &Source,
+        ctx: &RequestContext,
+    ) -> Result<Applied, AssistantError> {
+        let SuggestionContent::BreachMeasures {
+            breach_id,
+            breach_version,
+            consequences,
+            measures,
+            ..
+        } = content
+        else {
+            return Err(UseCaseError::Conflict {
+                code: "not_applicable",
+                message: "not a breach suggestion",
+            }
+            .into());
+        };
+        let breach = self
+            .breach_target(scope, *breach_id, *breach_version, ctx)
+            .await?;
+        let mut fields = breach.fields;
+        fields.consequences = Some(consequences.clone());
+        fields.measures = Some(measures.clone());
+        let written = self
+            .breach_records()?
+            .update(scope, breach.id, fields, breach.version, Some(source), ctx)
+            .await?;
+        Ok(Applied::Breach {
+            breach_id: written.id.as_uuid(),
+            version: written.version,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aura_breaches::{BreachFields, BreachKind, BreachState};
+    use aura_shared_kernel::TenantId;
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn a_breach_reads_as_lines_of_what_is_known() {
+        let fields = BreachFields {
+            title: "Laptop stolen".into(),
+            description: Some("An unencrypted laptop\nwas stolen.".into()),
+            discovery: None,
+            became_aware_at: datetime!(2027-03-05 08:00 UTC),
+            occurred_from: None,
+            occurred_to: None,
+            kinds: vec![BreachKind::Availability, BreachKind::Confidentiality],
+            data_subject_categories: vec!["Customers".into()],
+            approximate_subjects: Some(1_200),
+            data_categories: vec!["Contact data".into()],
+            approximate_records: None,
+            activity_ids: vec![],
+            processor_ids: vec![],
+            consequences: None,
+            measures: Some("Device wiped".into()),
+            contact_point: None,
+            drill: false,
+            owner_id: None,
+            assignee_id: None,
+        };
+        let breach = Breach {
+            id: Id::generate(),
+            tenant_id: TenantId::generate(),
+            fields,
+            derived: BreachState {
+                reference: "BR-2027-0001".into(),
+                ..BreachState::default()
+            },
+            version: 1,
+            created_at: datetime!(2027-03-05 09:00 UTC),
+            updated_at: datetime!(2027-03-05 09:00 UTC),
+        };
+        let record = record_of_breach(&breach);
+        assert_eq!(record.kind, ContextKind::Breach);
+        assert_eq!(record.line("Reference"), Some("BR-2027-0001"));
+        assert_eq!(record.line("Kinds"), Some("availability, confidentiality"));
+        assert_eq!(
+            record.line("Description"),
+            Some("An unencrypted laptop was stolen.")
+        );
+        assert_eq!(record.line("Approximate subjects"), Some("1200"));
+        assert_eq!(record.line("Became aware at"), Some("2027-03-05T08:00:00Z"));
+        assert_eq!(record.line("Measures"), Some("Device wiped"));
+        assert_eq!(record.line("Consequences"), None, "nothing known: no line");
+        assert_eq!(record.line("Drill"), None);
+    }
+}
