@@ -25,6 +25,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "idempotency",
     "requests",
     "breaches",
+    "dpias",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -48,6 +49,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-idempotency",
     "aura-requests",
     "aura-breaches",
+    "aura-dpias",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes, mocks and property tests, never

@@ -28,6 +28,7 @@ use aura_adapter_http::{
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, ChainHasher};
 use aura_breaches::{BreachCases, BreachRules, Breaches, EscalationPlanner, jobs::BreachJobPorts};
+use aura_dpias::{DpiaCases, DpiaRules, Dpias};
 use aura_gdpr_registers::{
     Activities, Members, Policies, Processors, RegisterPorts, Registers,
     ports::{OrganisationRepository, PolicyVersions},
@@ -97,6 +98,7 @@ struct Stores {
     breaches: Arc<dyn RecordStore<Breaches>>,
     /// The breach writes with their escalation plan (the same store as `breaches`).
     breach_writes: Arc<dyn PlannedWrites<Breaches>>,
+    dpias: Arc<dyn RecordStore<Dpias>>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -197,6 +199,22 @@ impl Stores {
             clock.clone(),
         );
         BreachCases::new(records, clock)
+    }
+
+    /// DPIAs: the description's pre-fill read from the covered activities on every
+    /// write; a planned measure becomes a task through the tasks' use cases.
+    fn dpias(&self, clock: Arc<dyn Clock>, tasks: &TaskService) -> DpiaCases {
+        let rules = DpiaRules {
+            activities: self.activities.clone(),
+            dpias: self.dpias.clone(),
+        };
+        let records = RecordUseCases::new(
+            self.dpias.clone(),
+            Arc::new(rules),
+            self.audit.clone(),
+            clock.clone(),
+        );
+        DpiaCases::new(records, tasks.records().clone(), clock)
     }
 
     fn assistant(
@@ -434,6 +452,7 @@ impl Application {
         let tasks = stores.tasks(clock.clone(), &settings.worker);
         let requests = stores.requests(clock.clone(), &settings.worker);
         let breaches = stores.breaches(clock.clone(), &settings.worker);
+        let dpias = stores.dpias(clock.clone(), &tasks);
         if demo {
             let company = demo::CompanyServices {
                 registers: &registers,
@@ -448,6 +467,7 @@ impl Application {
             tasks,
             requests,
             breaches,
+            dpias,
             ai: stores.assistant(provider, &settings, clock.clone()),
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
@@ -778,6 +798,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         intakes: Arc::new(store.clone()),
         breaches: Arc::new(store.clone()),
         breach_writes: Arc::new(store.clone()),
+        dpias: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -842,6 +863,7 @@ async fn postgres_stores(
         intakes: Arc::new(stores.clone()),
         breaches: stores.breaches(),
         breach_writes: Arc::new(stores.clone()),
+        dpias: stores.dpias(),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

@@ -72,6 +72,8 @@ pub struct ApiState {
     pub requests: RequestCases,
     /// Personal-data breaches and their actions.
     pub breaches: aura_breaches::BreachCases,
+    /// DPIAs and their actions.
+    pub dpias: aura_dpias::DpiaCases,
     /// Idempotency keys of the create routes and sign-up.
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,

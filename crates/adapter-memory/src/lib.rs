@@ -20,6 +20,7 @@
 mod ai;
 mod audit;
 mod breaches;
+mod dpias;
 mod idempotency;
 mod identity;
 mod intakes;

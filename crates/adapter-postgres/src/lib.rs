@@ -16,6 +16,7 @@
 mod ai;
 mod audit;
 mod breaches;
+mod dpias;
 mod error;
 mod idempotency;
 mod intakes;

@@ -411,6 +411,8 @@ pub struct RegisterStores {
     pub requests: Arc<dyn RecordStore<Requests>>,
     /// Personal-data breaches.
     pub breaches: Arc<dyn RecordStore<Breaches>>,
+    /// DPIAs.
+    pub dpias: Arc<dyn RecordStore<aura_dpias::Dpias>>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -436,6 +438,7 @@ impl RegisterStores {
             + TaskRepository
             + RecordStore<Requests>
             + RecordStore<Breaches>
+            + RecordStore<aura_dpias::Dpias>
             + 'static,
     {
         Self {
@@ -446,6 +449,7 @@ impl RegisterStores {
             policy_versions: store.clone(),
             requests: store.clone(),
             breaches: store.clone(),
+            dpias: store.clone(),
             tasks: tasks::records::kernel_store(store, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
@@ -464,6 +468,7 @@ impl RegisterStores {
             + TaskRepository
             + RecordStore<Requests>
             + RecordStore<Breaches>
+            + RecordStore<aura_dpias::Dpias>
             + 'static,
     {
         let store = Arc::new(store);
@@ -501,7 +506,7 @@ impl RegisterStores {
 /// `records::insert_then_get::<Activities>`) and then its own.
 ///
 /// The expansion defines a function `__register_contract_stores` and the modules
-/// `organisation`, `activities`, `processors`, `tasks`, `due_sorts`, `policies`, `requests` and `breaches` in the
+/// `organisation`, `activities`, `processors`, `tasks`, `due_sorts`, `policies`, `requests`, `breaches` and `dpias` in the
 /// calling module, so call the macro once per module (it may share a module with
 /// [`contract_tests!`]).
 #[macro_export]
@@ -568,6 +573,13 @@ macro_rules! register_contract_tests {
             links_name_only_the_tenants_records,
             list_filters,
             other_tenants_breaches_are_out_of_reach,
+        });
+        $crate::__record_contract_module!(dpias: $crate::registers::Dpias {
+            state_reads_back_as_written,
+            links_name_only_the_tenants_records,
+            a_covered_activity_is_in_use,
+            list_filters,
+            other_tenants_dpias_are_out_of_reach,
         });
     };
 }

@@ -1,6 +1,10 @@
 //! Processing activities in memory: their table and filters.
 
-use aura_gdpr_registers::{Activities, ActivityFilter, ProcessingActivity, activity_gaps};
+use aura_dpias::Dpias;
+use aura_gdpr_registers::{
+    Activities, ActivityFilter, ActivityId, ProcessingActivity, activity_gaps,
+};
+use aura_shared_kernel::{Conflict, StoreError, TenantId};
 
 use crate::registers::{Tables, matches_search, records::MemoryRecord};
 
@@ -17,6 +21,17 @@ impl MemoryRecord for Activities {
                 .processor
                 .is_none_or(|p| f.processor_ids.contains(&p))
             && matches_search(&f.name, filter.search.as_deref())
+    }
+
+    /// A DPIA covering it keeps it (the database's RESTRICT).
+    fn check_unused(tables: &Tables, tenant: TenantId, id: ActivityId) -> Result<(), StoreError> {
+        let covered =
+            (tables.records.rows::<Dpias>(tenant)).any(|d| d.fields.activity_ids.contains(&id));
+        if covered {
+            Err(StoreError::Conflict(Conflict::InUse))
+        } else {
+            Ok(())
+        }
     }
 
     /// With what the record still lacks, given the tenant's organisation profile.
