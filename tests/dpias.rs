@@ -220,16 +220,17 @@ async fn a_residual_high_risk_needs_the_prior_consultation() {
     let (status, problem) = app.act(DPIAS, &owner, &submitted, "approve", None).await;
     assert_refused(status, &problem, "prior_consultation", "Art. 36(1)");
 
-    // Received on Saturday 6 March 2027: due Monday 3 May; extended: Monday 14 June.
+    // Received on Saturday 7 November 2026: the eighth Saturday is 2 January, so the answer
+    // is due Monday 4 January 2027; extended by six weeks: Monday 15 February.
     let consulted = done(
         &app,
         &owner,
         &submitted,
         "prior-consultation",
-        Some(json!({"authority": "LDI NRW", "submitted_on": "2027-03-06"})),
+        Some(json!({"authority": "LDI NRW", "submitted_on": "2026-11-07"})),
     )
     .await;
-    assert_eq!(consulted["prior_consultation"]["answer_due"], "2027-05-03");
+    assert_eq!(consulted["prior_consultation"]["answer_due"], "2027-01-04");
     assert_eq!(consulted["prior_consultation_pending"], true);
     let extended = done(
         &app,
@@ -237,14 +238,14 @@ async fn a_residual_high_risk_needs_the_prior_consultation() {
         &consulted,
         "prior-consultation",
         Some(
-            json!({"authority": "LDI NRW", "submitted_on": "2027-03-06", "extended": true,
+            json!({"authority": "LDI NRW", "submitted_on": "2026-11-07", "extended": true,
                     "extension_reason": "Complex processing"}),
         ),
     )
     .await;
-    assert_eq!(extended["prior_consultation"]["answer_due"], "2027-06-14");
+    assert_eq!(extended["prior_consultation"]["answer_due"], "2027-02-15");
     let (status, problem) = app.act(DPIAS, &owner, &extended, "prior-consultation",
-        Some(json!({"authority": "LDI NRW", "submitted_on": "2027-03-06", "answered_on": "2027-04-01"}))).await;
+        Some(json!({"authority": "LDI NRW", "submitted_on": "2026-11-07", "answered_on": "2026-11-20"}))).await;
     assert_refused(status, &problem, "answer", "together");
 
     let approved = done(&app, &owner, &extended, "approve", None).await;
