@@ -246,8 +246,13 @@ impl DpiaFields {
                 "Art. 35(9) GDPR: give the people's views or why they were not sought, not both",
             );
         }
-        let mut activity_ids = self.activity_ids;
-        dedup_keep_order(&mut activity_ids);
+        // Each activity once, in the user's order.
+        let mut activity_ids: Vec<ActivityId> = Vec::with_capacity(self.activity_ids.len());
+        for id in self.activity_ids {
+            if !activity_ids.contains(&id) {
+                activity_ids.push(id);
+            }
+        }
         if activity_ids.is_empty() {
             e.push(
                 "activity_ids",
@@ -373,17 +378,6 @@ impl RiskLevel {
             RiskLevel::High => 3,
         }
     }
-}
-
-fn dedup_keep_order<T: PartialEq + Copy>(items: &mut Vec<T>) {
-    let mut seen: Vec<T> = Vec::with_capacity(items.len());
-    items.retain(|item| {
-        let new = !seen.contains(item);
-        if new {
-            seen.push(*item);
-        }
-        new
-    });
 }
 
 /// The register of data protection impact assessments.
