@@ -1054,3 +1054,181 @@ async fn probe_foreign(
     }
     attempts.len()
 }
+
+async fn dpia_snapshot(app: &TestApp, owner: &Account) -> Value {
+    send(
+        app,
+        Method::GET,
+        "/api/v1/dpias?limit=100",
+        &owner.access,
+        None,
+        None,
+    )
+    .await
+    .1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpias_stay_in_their_tenant() {
+    let app = TestApp::spawn().await;
+    let mut tenants = Vec::new();
+    for name in ["Kappa GmbH", "Lambda AG"] {
+        let owner = app.register(name).await;
+        let mut members = Vec::new();
+        for role in ["admin", "member", "viewer"] {
+            members.push(app.add_user(&owner, role).await);
+        }
+        let records = make_records(&app, &owner).await;
+        let mut ids = Vec::new();
+        // A draft and an approved DPIA (submitted, then approved by the owner).
+        for approve in [false, true] {
+            let (status, dpia) = send(
+                &app,
+                Method::POST,
+                "/api/v1/dpias",
+                &owner.access,
+                None,
+                Some(json!({
+                    "title": format!("{} DPIA", records.marker),
+                    "activity_ids": [records.activity],
+                    "description": format!("{} cameras", records.marker),
+                    "owner_id": owner.user_id,
+                    "review_date": "2030-01-01",
+                })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{dpia}");
+            let id = dpia["id"].as_str().unwrap().to_owned();
+            if approve {
+                let path = format!("/api/v1/dpias/{id}/submit");
+                let (status, _) = send(
+                    &app,
+                    Method::POST,
+                    &path,
+                    &owner.access,
+                    Some("\"1\""),
+                    None,
+                )
+                .await;
+                assert_eq!(status, StatusCode::OK);
+            }
+            ids.push(id);
+        }
+        tenants.push((Tenant { owner, members }, records, ids));
+    }
+    let mut before = Vec::new();
+    for (tenant, ..) in &tenants {
+        before.push(dpia_snapshot(&app, &tenant.owner).await);
+    }
+
+    let mut probes = 0usize;
+    let mut leaks = Vec::new();
+    for (i, (attacker, own, own_ids)) in tenants.iter().enumerate() {
+        let (victim_tenant, victim, victim_ids) = &tenants[1 - i];
+        let fields = |extra: Value| {
+            let mut body = json!({"title": "hijack", "activity_ids": [own.activity]});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            body
+        };
+        let mut attempts: Vec<Attempt> = Vec::new();
+        for id in victim_ids {
+            let path = format!("/api/v1/dpias/{id}");
+            attempts.push((Method::GET, path.clone(), None, None));
+            attempts.push((Method::GET, format!("{path}/export"), None, None));
+            attempts.push((Method::POST, format!("{path}/start-revision"), None, None));
+            attempts.push((
+                Method::PUT,
+                path.clone(),
+                Some("\"1\""),
+                Some(fields(json!({}))),
+            ));
+            for (action, body) in [
+                ("submit", None),
+                ("approve", None),
+                ("send-back", Some(json!({"reason": "x"}))),
+                (
+                    "prior-consultation",
+                    Some(json!({"authority": "x", "submitted_on": "2026-01-05"})),
+                ),
+                ("measures/0/task", None),
+            ] {
+                for version in ["\"1\"", "\"2\""] {
+                    attempts.push((
+                        Method::POST,
+                        format!("{path}/{action}"),
+                        Some(version),
+                        body.clone(),
+                    ));
+                }
+            }
+        }
+        // Foreign ids inside one's own writes: unknown here (422 naming the field).
+        let foreign = [
+            json!({"activity_ids": [victim.activity]}),
+            json!({"owner_id": victim_tenant.owner.user_id}),
+            json!({"revision_of": victim_ids[1]}),
+            json!({"measures": [{"title": "x", "kind": "legal", "status": "planned",
+                "owner_id": victim_tenant.owner.user_id}]}),
+        ];
+        for caller in attacker.accounts() {
+            probes += probe_foreign(&app, caller, &attempts, &victim.marker, &mut leaks).await;
+            for extra in &foreign {
+                for (method, path, tag) in [
+                    (Method::POST, "/api/v1/dpias".to_owned(), None),
+                    (
+                        Method::PUT,
+                        format!("/api/v1/dpias/{}", own_ids[0]),
+                        Some("\"1\""),
+                    ),
+                ] {
+                    let body = Some(fields(extra.clone()));
+                    let (status, response) =
+                        send(&app, method.clone(), &path, &caller.access, tag, body).await;
+                    probes += 1;
+                    if status != StatusCode::UNPROCESSABLE_ENTITY && status != StatusCode::FORBIDDEN
+                    {
+                        leaks.push(format!(
+                            "{method} {path} with {extra} → {status} {response}"
+                        ));
+                    }
+                }
+            }
+            for path in [
+                "/api/v1/dpias?limit=100".to_owned(),
+                "/api/v1/dpias?sort=due_on".to_owned(),
+                "/api/v1/dpias?review_due_on=2031-01-01".to_owned(),
+                format!("/api/v1/dpias?activity={}", own.activity),
+                format!("/api/v1/dpias/{}/export", own_ids[0]),
+            ] {
+                let (status, body) =
+                    send(&app, Method::GET, &path, &caller.access, None, None).await;
+                probes += 1;
+                if status != StatusCode::OK || body.to_string().contains(&victim.marker) {
+                    leaks.push(format!("GET {path} → {status} {body}"));
+                }
+                if !body.to_string().contains(&own.marker) {
+                    leaks.push(format!("GET {path} lacks the caller's own DPIA"));
+                }
+            }
+            // The victim's activity as a filter shows nothing.
+            let path = format!("/api/v1/dpias?activity={}", victim.activity);
+            let (status, body) = send(&app, Method::GET, &path, &caller.access, None, None).await;
+            probes += 1;
+            if status != StatusCode::OK || body["items"] != json!([]) {
+                leaks.push(format!("GET {path} → {status} {body}"));
+            }
+        }
+    }
+    for (k, (tenant, ..)) in tenants.iter().enumerate() {
+        assert_eq!(
+            before[k],
+            dpia_snapshot(&app, &tenant.owner).await,
+            "DPIAs changed under cross-tenant probes"
+        );
+    }
+    println!("{probes} DPIA probes, {} leaks", leaks.len());
+    assert!(probes >= 100, "only {probes} probes");
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+}

@@ -536,6 +536,7 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
         checked += request_cells(&app, &owner, *role, caller, &mut mismatches).await;
         checked += breach_cells(&app, &owner, *role, caller, &mut mismatches).await;
         checked += screening_cells(&app, &owner, *role, caller, &mut mismatches).await;
+        checked += dpia_cells(&app, &owner, *role, caller, &mut mismatches).await;
     }
 
     // Every denial above is in the trail.
@@ -991,6 +992,145 @@ async fn screening_cells(
             path(1, "/accept"),
             Some(1),
             Some(json!({"outcome": "to_assess"})),
+            Permission::WriteRecords,
+        ),
+    ];
+    check_cases(app, role, caller, cases, mismatches).await
+}
+
+/// The DPIA routes for one caller, on fresh DPIAs made by the owner: everyone reads,
+/// members and up write and move them through review, admins and owners approve.
+/// Returns the number of cells checked.
+async fn dpia_cells(
+    app: &TestApp,
+    owner: &Account,
+    role: Role,
+    caller: &Account,
+    mismatches: &mut Vec<String>,
+) -> usize {
+    const DPIAS: &str = "/api/v1/dpias";
+    let activity = app
+        .created(
+            "/api/v1/processing-activities",
+            owner,
+            json!({"name": "Matrix CCTV"}),
+        )
+        .await["id"]
+        .clone();
+    let necessity: Vec<Value> = [
+        "lawful_basis",
+        "minimisation",
+        "retention",
+        "information",
+        "rights",
+        "processors_and_transfers",
+    ]
+    .iter()
+    .map(|t| json!({"topic": t, "assessment": "Matrix"}))
+    .collect();
+    let body = json!({"title": "Matrix DPIA", "activity_ids": [activity],
+        "description": "Cameras", "necessity": necessity,
+        "risks": [{"source": "Attacker", "event": "disappearance", "impact": "Loss",
+            "likelihood": "limited", "severity": "limited",
+            "residual_likelihood": "negligible", "residual_severity": "negligible"}],
+        "measures": [{"title": "Backups", "kind": "technical", "status": "planned", "risks": [0]}],
+        "dpo_advice": {"advice": "Fine", "given_on": "2026-01-05", "followed": true}});
+    let fresh = created_ids(app, owner, DPIAS, &body, 7).await;
+    let path = |i: usize, action: &str| format!("{DPIAS}/{}{action}", fresh[i]);
+    // DPIAs 2 and 3 in review; 6 approved.
+    for (i, action, version) in [
+        (2, "/submit", 1),
+        (3, "/submit", 1),
+        (6, "/submit", 1),
+        (6, "/approve", 2),
+    ] {
+        let (status, answer) = send(
+            app,
+            Method::POST,
+            &path(i, action),
+            owner,
+            Some(version),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            format!("{DPIAS}?status=approved&residual_risk=low"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::POST,
+            DPIAS.into(),
+            None,
+            Some(body.clone()),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::GET,
+            path(0, ""),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::GET,
+            path(6, "/export"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::PUT,
+            path(0, ""),
+            Some(1),
+            Some(body.clone()),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(1, "/submit"),
+            Some(1),
+            None,
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(2, "/send-back"),
+            Some(2),
+            Some(json!({"reason": "Matrix"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(3, "/approve"),
+            Some(2),
+            None,
+            Permission::DeleteRecords,
+        ),
+        (
+            Method::POST,
+            path(4, "/prior-consultation"),
+            Some(1),
+            Some(json!({"authority": "Matrix DPA", "submitted_on": "2026-01-05"})),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(5, "/measures/0/task"),
+            Some(1),
+            None,
+            Permission::WriteRecords,
+        ),
+        (
+            Method::POST,
+            path(6, "/start-revision"),
+            None,
+            None,
             Permission::WriteRecords,
         ),
     ];

@@ -26,6 +26,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "requests",
     "breaches",
     "dpia-screening",
+    "dpias",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -50,6 +51,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-requests",
     "aura-breaches",
     "aura-dpia-screening",
+    "aura-dpias",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes, mocks and property tests, never

@@ -28,6 +28,7 @@ use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, Suggesti
 use aura_audit::{AuditLog, AuditService, ChainHasher};
 use aura_breaches::{BreachCases, BreachRules, Breaches, EscalationPlanner, jobs::BreachJobPorts};
 use aura_dpia_screening::{DpiaScreenings, ports::ScreeningAnswersStore};
+use aura_dpias::{DpiaCases, DpiaRules, Dpias};
 use aura_gdpr_registers::{
     Activities, Members, Policies, Processors, RegisterPorts, Registers,
     ports::{OrganisationRepository, PolicyVersions},
@@ -99,6 +100,7 @@ struct Stores {
     breach_writes: Arc<dyn PlannedWrites<Breaches>>,
     /// The DPIA screening's answers per activity.
     dpia_screenings: Arc<dyn ScreeningAnswersStore>,
+    dpias: Arc<dyn RecordStore<Dpias>>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -209,6 +211,22 @@ impl Stores {
             clock.clone(),
         );
         BreachCases::new(records, clock)
+    }
+
+    /// DPIAs: the description's pre-fill read from the covered activities on every
+    /// write; a planned measure becomes a task through the tasks' use cases.
+    fn dpias(&self, clock: Arc<dyn Clock>, tasks: &TaskService) -> DpiaCases {
+        let rules = DpiaRules {
+            activities: self.activities.clone(),
+            dpias: self.dpias.clone(),
+        };
+        let records = RecordUseCases::new(
+            self.dpias.clone(),
+            Arc::new(rules),
+            self.audit.clone(),
+            clock.clone(),
+        );
+        DpiaCases::new(records, tasks.records().clone(), clock)
     }
 
     /// The assistant, writing accepted breach suggestions through `breaches` (the same
@@ -476,6 +494,7 @@ impl Application {
         let tasks = stores.tasks(clock.clone(), &settings.worker);
         let requests = stores.requests(clock.clone(), &settings.worker);
         let breaches = stores.breaches(clock.clone(), &settings.worker);
+        let dpias = stores.dpias(clock.clone(), &tasks);
         if demo {
             let company = demo::CompanyServices {
                 registers: &registers,
@@ -493,6 +512,7 @@ impl Application {
             requests,
             breaches,
             ai,
+            dpias,
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
             idempotency,
@@ -825,6 +845,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         breaches: Arc::new(store.clone()),
         breach_writes: Arc::new(store.clone()),
         dpia_screenings: Arc::new(store.clone()),
+        dpias: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -890,6 +911,7 @@ async fn postgres_stores(
         breaches: stores.breaches(),
         breach_writes: Arc::new(stores.clone()),
         dpia_screenings: Arc::new(stores.clone()),
+        dpias: stores.dpias(),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

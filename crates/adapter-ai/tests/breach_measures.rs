@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use aura_adapter_ai::OfflineAssistant;
-use aura_adapter_crypto::Sha256ChainHasher;
+use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
     AiAssistant, AiConfig, AiPorts, Applied, AssistantError, ContextKind, SuggestionContent,
@@ -51,7 +51,7 @@ fn ctx() -> RequestContext {
 impl World {
     fn new() -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = MemoryStore::new(Arc::new(Sha256ChainHasher), clock.clone());
+        let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
         let stores = RegisterStores::from_single(store.clone(), clock.clone());
         let ports: RegisterPorts = stores.ports(Arc::new(AllMembers));
         let breaches = RecordUseCases::new(

@@ -74,6 +74,8 @@ pub struct ApiState {
     pub breaches: aura_breaches::BreachCases,
     /// The DPIA screening of processing activities (Art. 35).
     pub dpia_screenings: aura_dpia_screening::DpiaScreenings,
+    /// DPIAs and their actions.
+    pub dpias: aura_dpias::DpiaCases,
     /// Idempotency keys of the create routes and sign-up.
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,

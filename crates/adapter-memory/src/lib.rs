@@ -21,6 +21,7 @@ mod ai;
 mod audit;
 mod breaches;
 mod dpia_screenings;
+mod dpias;
 mod idempotency;
 mod identity;
 mod intakes;

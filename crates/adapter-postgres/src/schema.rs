@@ -371,3 +371,34 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    dpias (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        title -> Text,
+        status -> Text,
+        revision -> Int4,
+        revision_of -> Nullable<Uuid>,
+        activity_ids -> Array<Uuid>,
+        review_date -> Nullable<Date>,
+        residual_level -> Nullable<Text>,
+        owner_id -> Nullable<Uuid>,
+        approved_at -> Nullable<Timestamptz>,
+        details -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dpia_activities (tenant_id, dpia_id, activity_id) {
+        tenant_id -> Uuid,
+        dpia_id -> Uuid,
+        activity_id -> Uuid,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(dpias, dpia_activities);

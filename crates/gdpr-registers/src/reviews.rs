@@ -1,5 +1,6 @@
 //! Review dates across the registers: a processor's `dpa_review_on`, a policy's
-//! `next_review_date` and an activity's `review_date`. The [`ReviewDates`] port finds the
+//! `next_review_date`, an activity's `review_date` and an approved DPIA's `review_date`
+//! (Art. 35(11); a DPIA already under revision is left out: the revision is its review). The [`ReviewDates`] port finds the
 //! records whose review is due on or before a date, so a daily job can turn each into a
 //! task once. Retired policies and activities have no reviews due.
 
@@ -16,6 +17,8 @@ pub enum ReviewKind {
     Policy,
     /// `ProcessingActivity::fields.review_date`.
     Activity,
+    /// An approved DPIA's `review_date` (the `aura-dpias` register).
+    Dpia,
 }
 
 impl ReviewKind {
@@ -23,6 +26,7 @@ impl ReviewKind {
         ReviewKind::Processor,
         ReviewKind::Policy,
         ReviewKind::Activity,
+        ReviewKind::Dpia,
     ];
 
     /// A stable name (in keys and logs).
@@ -31,6 +35,7 @@ impl ReviewKind {
             ReviewKind::Processor => "processor",
             ReviewKind::Policy => "policy",
             ReviewKind::Activity => "processing_activity",
+            ReviewKind::Dpia => "dpia",
         }
     }
 }

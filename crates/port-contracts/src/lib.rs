@@ -415,6 +415,8 @@ pub struct RegisterStores {
     pub breaches: Arc<dyn RecordStore<Breaches>>,
     /// The DPIA screening's answers per activity.
     pub dpia_screenings: Arc<dyn ScreeningAnswersStore>,
+    /// DPIAs.
+    pub dpias: Arc<dyn RecordStore<aura_dpias::Dpias>>,
     /// The audit log the register writes seal their events into (`identity.audit`).
     pub audit: Arc<dyn AuditLog>,
     /// Tenants, users and the clock of the same adapter.
@@ -441,6 +443,7 @@ impl RegisterStores {
             + RecordStore<Requests>
             + RecordStore<Breaches>
             + ScreeningAnswersStore
+            + RecordStore<aura_dpias::Dpias>
             + 'static,
     {
         Self {
@@ -452,6 +455,7 @@ impl RegisterStores {
             requests: store.clone(),
             breaches: store.clone(),
             dpia_screenings: store.clone(),
+            dpias: store.clone(),
             tasks: tasks::records::kernel_store(store, identity.clock.clone()),
             audit: identity.audit.clone(),
             identity,
@@ -471,6 +475,7 @@ impl RegisterStores {
             + RecordStore<Requests>
             + RecordStore<Breaches>
             + ScreeningAnswersStore
+            + RecordStore<aura_dpias::Dpias>
             + 'static,
     {
         let store = Arc::new(store);
@@ -508,7 +513,7 @@ impl RegisterStores {
 /// `records::insert_then_get::<Activities>`) and then its own.
 ///
 /// The expansion defines a function `__register_contract_stores` and the modules
-/// `organisation`, `activities`, `processors`, `tasks`, `due_sorts`, `policies`, `requests` and `breaches` in the
+/// `organisation`, `activities`, `processors`, `tasks`, `due_sorts`, `policies`, `requests`, `breaches` and `dpias` in the
 /// calling module, so call the macro once per module (it may share a module with
 /// [`contract_tests!`]).
 #[macro_export]
@@ -583,6 +588,13 @@ macro_rules! register_contract_tests {
             another_tenants_activity_has_no_answers_here,
             answers_go_with_the_activity,
             a_required_dpia_is_missing_while_active,
+        });
+        $crate::__record_contract_module!(dpias: $crate::registers::Dpias {
+            state_reads_back_as_written,
+            links_name_only_the_tenants_records,
+            a_covered_activity_is_in_use,
+            list_filters,
+            other_tenants_dpias_are_out_of_reach,
         });
     };
 }

@@ -196,22 +196,25 @@ impl ReviewTasks {
         assignee: Option<UserId>,
     ) -> Result<bool, StoreError> {
         let now = self.ports.clock.now();
+        // A DPIA's review task names the DPIA in its title; tasks link only to the Art. 30
+        // registers' records.
         let (what, category, link) = match review.kind {
             ReviewKind::Processor => (
                 "Review the data processing agreement with",
                 Category::DpaReview,
-                LinkKind::Processor,
+                Some(LinkKind::Processor),
             ),
             ReviewKind::Policy => (
                 "Review the policy",
                 Category::PolicyReview,
-                LinkKind::Policy,
+                Some(LinkKind::Policy),
             ),
             ReviewKind::Activity => (
                 "Review the processing activity",
                 Category::Other,
-                LinkKind::ProcessingActivity,
+                Some(LinkKind::ProcessingActivity),
             ),
+            ReviewKind::Dpia => ("Review the DPIA (Art. 35(11))", Category::Dpia, None),
         };
         let title: String = format!("{what} \u{201c}{}\u{201d}", review.name)
             .chars()
@@ -223,8 +226,8 @@ impl ReviewTasks {
             category,
             due_date: Some(review.review_on),
             assigned_to: assignee,
-            link: Some(RecordLink {
-                kind: link,
+            link: link.map(|kind| RecordLink {
+                kind,
                 id: review.id,
             }),
             recurrence: Recurrence::None,

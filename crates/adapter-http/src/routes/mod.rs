@@ -6,6 +6,7 @@ pub mod auth;
 pub mod breaches;
 pub mod breaches_export;
 pub mod dpia_screening;
+pub mod dpias;
 mod exports;
 pub mod me;
 pub mod params;
@@ -37,6 +38,7 @@ pub fn table() -> &'static [Route] {
 /// Each line is the one declaration of a route; see [`crate::route`].
 fn declarations() -> Vec<Route> {
     use aura_breaches::Breaches;
+    use aura_dpias::Dpias;
     use aura_gdpr_registers::{Activities, Policies, Processors};
     use aura_requests::request::Requests;
     use requests::{
@@ -187,6 +189,18 @@ fn declarations() -> Vec<Route> {
             breaches::communicate_to_subjects,
         ),
         Route::new(breaches::__path_close, breaches::close),
+        // DPIAs (no delete: an assessment stays as the Art. 35 documentation).
+        Route::new(dpias::__path_list_dpias, records::list::<Dpias>),
+        Route::new(dpias::__path_create_dpia, records::create::<Dpias>).idempotent(Keys::Tenant),
+        Route::new(dpias::__path_get_dpia, records::get::<Dpias>),
+        Route::new(dpias::__path_update_dpia, records::replace::<Dpias>),
+        Route::new(dpias::__path_submit, dpias::submit),
+        Route::new(dpias::__path_approve, dpias::approve),
+        Route::new(dpias::__path_send_back, dpias::send_back),
+        Route::new(dpias::__path_prior_consultation, dpias::prior_consultation),
+        Route::new(dpias::__path_start_revision, dpias::start_revision),
+        Route::new(dpias::__path_measure_task, dpias::measure_task),
+        Route::new(dpias::__path_export, dpias::export),
     ]
 }
 

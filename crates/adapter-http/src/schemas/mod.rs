@@ -9,6 +9,7 @@ pub mod ai;
 pub mod breaches;
 pub mod breaches_export;
 pub mod dpia_screening;
+pub mod dpias;
 pub mod page;
 pub mod record;
 pub mod registers;

@@ -1,10 +1,10 @@
 //! Processing activities in memory: their table and filters.
 
+use aura_dpias::{DpiaStatus, Dpias};
 use aura_gdpr_registers::{
     Activities, ActivityFilter, ActivityId, DpiaStanding, ProcessingActivity, activity_missing,
 };
-
-use aura_shared_kernel::TenantId;
+use aura_shared_kernel::{Conflict, StoreError, TenantId};
 
 use crate::registers::{Tables, matches_search, records::MemoryRecord};
 
@@ -28,6 +28,17 @@ impl MemoryRecord for Activities {
         tables.dpia_screenings.remove(&(tenant, id));
     }
 
+    /// A DPIA covering it keeps it (the database's RESTRICT).
+    fn check_unused(tables: &Tables, tenant: TenantId, id: ActivityId) -> Result<(), StoreError> {
+        let covered =
+            (tables.records.rows::<Dpias>(tenant)).any(|d| d.fields.activity_ids.contains(&id));
+        if covered {
+            Err(StoreError::Conflict(Conflict::InUse))
+        } else {
+            Ok(())
+        }
+    }
+
     /// With what the record still lacks, given the tenant's organisation profile and
     /// its DPIAs.
     fn view(tables: &Tables, row: &ProcessingActivity) -> ProcessingActivity {
@@ -39,8 +50,10 @@ impl MemoryRecord for Activities {
     }
 }
 
-/// Whether an approved DPIA covers the activity (Art. 35(1)). No DPIA register exists
-/// yet: none is approved. The DPIA register answers here from its rows in `tables`.
-fn approved_dpia(_tables: &Tables, _activity: &ProcessingActivity) -> DpiaStanding {
-    DpiaStanding::default()
+/// Whether an approved DPIA covers the activity (Art. 35(1)).
+fn approved_dpia(tables: &Tables, activity: &ProcessingActivity) -> DpiaStanding {
+    let approved = (tables.records.rows::<Dpias>(activity.tenant_id)).any(|d| {
+        d.derived.status == DpiaStatus::Approved && d.fields.activity_ids.contains(&activity.id)
+    });
+    DpiaStanding { approved }
 }

@@ -8,6 +8,7 @@ use std::{
 };
 
 use aura_audit::PendingEvent;
+use aura_dpias::Dpias;
 use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{Id, ListPage, ListQuery, MEMBER, Record, RecordKind, RecordStore, Reference};
 use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope, UserId};
@@ -179,6 +180,9 @@ fn names_row(state: &State, tenant: TenantId, reference: &Reference) -> Result<b
         Processors::ENTITY => tables
             .records
             .contains::<Processors>(tenant, Id::from_uuid(reference.id)),
+        Dpias::ENTITY => tables
+            .records
+            .contains::<Dpias>(tenant, Id::from_uuid(reference.id)),
         other => {
             return Err(StoreError::unexpected(format!(
                 "no table for references to {other}"

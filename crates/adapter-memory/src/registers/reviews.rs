@@ -1,6 +1,7 @@
-//! `ReviewDates` in memory: the three registers' review dates of the scope's tenant, as
-//! the PostgreSQL query finds them.
+//! `ReviewDates` in memory: the registers' review dates of the scope's tenant (approved
+//! DPIAs no revision started from among them), as the PostgreSQL query finds them.
 
+use aura_dpias::{DpiaStatus, Dpias};
 use aura_gdpr_registers::{
     Activities, ActivityStatus, Policies, PolicyStatus, Processors,
     reviews::{DueReview, ReviewDates, ReviewKind},
@@ -58,9 +59,23 @@ impl ReviewDates for MemoryStore {
             let live = f.status != ActivityStatus::Retired;
             live.then_some((f.review_date?, f.owner_id))
         });
+        let dpias = tables.records.rows::<Dpias>(tenant);
+        let revised: Vec<_> = dpias.filter_map(|d| d.fields.revision_of).collect();
+        let dpias = (tables.records.rows::<Dpias>(tenant))
+            .filter(|d| d.derived.status == DpiaStatus::Approved && !revised.contains(&d.id))
+            .filter_map(|d| {
+                Some(DueReview {
+                    kind: ReviewKind::Dpia,
+                    id: d.id.as_uuid(),
+                    name: d.fields.title.clone(),
+                    review_on: d.fields.review_date?,
+                    owner: d.fields.owner_id,
+                })
+            });
         let mut due: Vec<DueReview> = processors
             .chain(policies)
             .chain(activities)
+            .chain(dpias)
             .filter(|r| r.review_on <= date)
             .filter(|r| after.is_none_or(|cursor| r.cursor() > cursor))
             .collect();

@@ -172,15 +172,25 @@ fn activity_from(
 }
 
 /// The activities among `ids` that an approved DPIA covers (Art. 35(1)), read in the
-/// caller's transaction. No DPIA register exists yet: none is approved. The DPIA register
-/// answers here with its query (`tenant_id = tenant`, an approved version linked to one
-/// of `ids`).
+/// caller's transaction.
 async fn approved_dpias(
-    _conn: &mut AsyncPgConnection,
-    _tenant: Uuid,
-    _ids: &[Uuid],
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    ids: &[Uuid],
 ) -> Result<BTreeSet<Uuid>, DbError> {
-    Ok(BTreeSet::new())
+    use crate::schema::dpias;
+    let covered: Vec<Vec<Uuid>> = dpias::table
+        .filter(dpias::tenant_id.eq(tenant))
+        .filter(dpias::status.eq("approved"))
+        .filter(dpias::activity_ids.overlaps_with(ids))
+        .select(dpias::activity_ids)
+        .load(conn)
+        .await?;
+    Ok(covered
+        .into_iter()
+        .flatten()
+        .filter(|id| ids.contains(id))
+        .collect())
 }
 
 #[async_trait::async_trait]

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use aura_audit::PendingEvent;
+use aura_dpias::Dpias;
 use aura_gdpr_registers::{Activities, Processors};
 use aura_records::{
     Id, ListPage, ListQuery, MEMBER, Numbered, Record, RecordKind, RecordStore, Reference,
@@ -26,7 +27,7 @@ use crate::{
     rows::{
         Statement, delete_at_version, expect_changed, in_scope, missing_or_stale, new_in_scope,
     },
-    schema::{processing_activities, processors, record_numbers as numbers, users},
+    schema::{dpias, processing_activities, processors, record_numbers as numbers, users},
     stores::PgStores,
 };
 
@@ -248,6 +249,13 @@ async fn present_ids(
             (processors::table.filter(processors::tenant_id.eq(tenant)))
                 .filter(processors::id.eq_any(ids))
                 .select(processors::id)
+                .load(conn)
+                .await?
+        }
+        Dpias::ENTITY => {
+            (dpias::table.filter(dpias::tenant_id.eq(tenant)))
+                .filter(dpias::id.eq_any(ids))
+                .select(dpias::id)
                 .load(conn)
                 .await?
         }

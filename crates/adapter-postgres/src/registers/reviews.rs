@@ -1,6 +1,7 @@
-//! `ReviewDates` on PostgreSQL: one query over the three registers' review-date columns
+//! `ReviewDates` on PostgreSQL: one query over the registers' review-date columns
 //! (`processors.dpa_review_on`, `policies.next_review_date`,
-//! `processing_activities.review_date`), inside the tenant under row-level security.
+//! `processing_activities.review_date`, `dpias.review_date` of approved DPIAs no revision
+//! started from), inside the tenant under row-level security.
 
 use aura_gdpr_registers::reviews::{DueReview, ReviewDates, ReviewKind};
 use aura_shared_kernel::{StoreError, TenantScope, UserId};
@@ -46,7 +47,7 @@ impl TryFrom<ReviewRow> for DueReview {
     }
 }
 
-/// The three registers' due review dates, in (date, id) order after the cursor.
+/// The registers' due review dates, in (date, id) order after the cursor.
 const DUE_REVIEWS: &str = "
     SELECT kind, id, name, review_on, owner FROM (
         SELECT 'processor' AS kind, p.id, p.name, p.dpa_review_on AS review_on,
@@ -61,6 +62,12 @@ const DUE_REVIEWS: &str = "
         SELECT 'processing_activity', a.id, a.name, a.review_date, a.owner_id
           FROM processing_activities AS a
          WHERE a.tenant_id = $1 AND a.review_date <= $2 AND a.status <> 'retired'
+        UNION ALL
+        SELECT 'dpia', d.id, d.title, d.review_date, d.owner_id
+          FROM dpias AS d
+         WHERE d.tenant_id = $1 AND d.review_date <= $2 AND d.status = 'approved'
+           AND NOT EXISTS (SELECT 1 FROM dpias AS r
+                            WHERE r.tenant_id = d.tenant_id AND r.revision_of = d.id)
     ) AS due
      WHERE $3::date IS NULL OR (review_on, id) > ($3::date, $4::uuid)
      ORDER BY review_on, id

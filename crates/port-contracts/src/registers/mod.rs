@@ -34,6 +34,7 @@
 pub mod activities;
 pub mod breaches;
 pub mod dpia_screenings;
+pub mod dpias;
 pub mod due_sorts;
 pub mod organisation;
 pub mod policies;
@@ -62,6 +63,7 @@ use crate::{
 
 pub use activities::{activity_fields, add_activity, new_activity};
 pub use aura_breaches::Breaches;
+pub use aura_dpias::Dpias;
 pub use aura_gdpr_registers::{Activities, Policies, Processors};
 pub use policies::{add_policy, add_version, insert_policy, new_policy, new_version};
 pub use processors::{add_processor, new_processor, processor_fields};

@@ -56,6 +56,7 @@ impl ReviewStores {
             + aura_records::RecordStore<aura_requests::request::Requests>
             + aura_records::RecordStore<aura_breaches::Breaches>
             + aura_dpia_screening::ports::ScreeningAnswersStore
+            + aura_records::RecordStore<aura_dpias::Dpias>
             + PolicyVersions
             + TaskRepository
             + JobQueue
@@ -75,7 +76,8 @@ impl ReviewStores {
         self.tasks.clock().now().date()
     }
 
-    fn review_tasks(&self) -> ReviewTasks {
+    /// The review job's rule over these stores.
+    pub fn review_tasks(&self) -> ReviewTasks {
         ReviewTasks {
             ports: self.review_ports(),
             reminders: policy(),
@@ -443,6 +445,9 @@ macro_rules! review_contract_tests {
             due_reviews_span_the_registers_in_date_order,
             due_reviews_become_tasks_once,
             two_workers_make_each_review_task_once,
+        });
+        $crate::__contract_module!(__review_contract_stores: dpia_reviews => registers::dpias {
+            approved_dpias_fall_due_once_until_revised,
         });
     };
 }

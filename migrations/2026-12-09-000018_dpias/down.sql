@@ -1,0 +1,2 @@
+DROP TABLE dpia_activities;
+DROP TABLE dpias;
