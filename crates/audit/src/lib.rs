@@ -5,12 +5,14 @@
 //! and adapters seal it into the chain in the same transaction.
 
 mod chain;
+mod denials;
 mod event;
 mod service;
 
 #[cfg(any(test, feature = "test-support"))]
 pub use chain::MixHasher;
 pub use chain::{BrokenLink, ChainHash, ChainHasher, ChainVerification, verify_segment};
+pub use denials::BulkDenials;
 pub use event::{
     Actor, AuditAction, AuditRecord, Changes, PendingEvent, RequestContext, seal_event,
 };

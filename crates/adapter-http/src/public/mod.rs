@@ -558,6 +558,7 @@ mod tests {
                 RateLimitPolicy {
                     client_address: quota,
                     tenant: quota,
+                    user: quota,
                     intake: quota,
                 },
             ))
