@@ -618,3 +618,126 @@ async fn wait_for_waiting_writes(app: &TestApp, count: i64) {
     }
     panic!("the two writes never both waited");
 }
+
+/// Item 14: one user may use only a share of the tenant's request quota; the tenant's
+/// other users are still served when that user is refused.
+#[tokio::test]
+async fn one_user_takes_only_a_share_of_the_tenants_requests() {
+    // 6 a minute with bursts of 4 per tenant; a user: half, 3 a minute, bursts of 2.
+    let app = TestApp::spawn_with(&[
+        ("RATE_LIMIT_TENANT_PER_MINUTE", "6"),
+        ("RATE_LIMIT_TENANT_BURST", "4"),
+        ("RATE_LIMIT_USER_SHARE_PERCENT", "50"),
+    ])
+    .await;
+    let owner = app.register("Shared Quota GmbH").await; // owner 1, tenant 1
+    let member = app.add_user(&owner, "member").await; // owner 2, tenant 2; member 1, tenant 3
+    let me = |who: &Account| {
+        let token = who.access.clone();
+        let app = &app;
+        async move {
+            let response = app
+                .http
+                .get(format!("{}/api/v1/users/me", app.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let limit = response
+                .headers()
+                .get("ratelimit-limit")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, limit, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, limit, problem) = me(&owner).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{problem}");
+    assert_eq!(limit.as_deref(), Some("2"), "the user's burst");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("your share"),
+        "{problem}"
+    );
+    let (status, _, body) = me(&member).await; // member 2, tenant 4
+    assert_eq!(status, StatusCode::OK, "the owner's flood left the member's share: {body}");
+    let (status, _, _) = me(&member).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Item 14: the same for the AI assistant's hourly quota.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_user_takes_only_a_share_of_the_tenants_ai_quota() {
+    let app = TestApp::spawn_with(&[
+        ("AI_RATE_LIMIT_PER_HOUR", "4"),
+        ("RATE_LIMIT_USER_SHARE_PERCENT", "50"),
+    ])
+    .await;
+    let owner = app.register("AI Share GmbH").await;
+    let member = app.add_user(&owner, "member").await;
+    let ask = |who: &Account| {
+        let token = who.access.clone();
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/ai/ask",
+                Some(&token),
+                Some(json!({"question": "Who is our DPO?"})),
+            )
+            .await
+        }
+    };
+    let mut statuses = Vec::new();
+    for who in [&owner, &owner, &owner, &member, &member, &member] {
+        statuses.push(ask(who).await.0.as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 429, 201, 201, 429]);
+}
+
+/// Item 14: a user hammering a route they may not use gets 403 every time, but the trail
+/// holds their first denial and one event counting the repeats, and the chain verifies.
+#[tokio::test]
+async fn repeated_denials_are_audited_in_bulk() {
+    let app = TestApp::spawn_with(&[("AUDIT_DENIAL_WINDOW_SECS", "2")]).await;
+    let owner = app.register("Denials GmbH").await;
+    let viewer = app.add_user(&owner, "viewer").await;
+    let attempts = 30;
+    for _ in 0..attempts {
+        let (status, problem) = app
+            .call(
+                Method::POST,
+                "/api/v1/processors",
+                Some(&viewer.access),
+                Some(json!({"name": "Forbidden", "dpa_status": "draft"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    }
+    let denials = || async {
+        let (status, page) = app
+            .get(
+                "/api/v1/audit-events?action=auth.permission_denied&limit=100",
+                &owner.access,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["items"].as_array().unwrap().clone()
+    };
+    assert_eq!(denials().await.len(), 1, "only the first is written at once");
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        events = denials().await;
+        if events.len() > 1 {
+            break;
+        }
+    }
+    assert_eq!(events.len(), 2, "{events:?}");
+    let summary = &events[0]; // newest first
+    assert_eq!(summary["changes"]["repeated"], attempts - 1, "{summary}");
+    assert_eq!(summary["actor_id"], viewer.user_id.as_str(), "{summary}");
+    assert_eq!(summary["changes"]["permission"], events[1]["changes"]["permission"]);
+    let (_, chain) = app.get("/api/v1/audit-events/verify", &owner.access).await;
+    assert_eq!(chain["valid"], true, "{chain}");
+    eprintln!("{attempts} denials, 2 audit events");
+}

@@ -218,6 +218,7 @@ impl Stores {
             self.register_ports(clock),
             AiConfig {
                 rate_limit_per_hour: settings.ai.rate_limit_per_hour,
+                user_share_percent: settings.rate_limits.user_share_percent,
                 ..AiConfig::default()
             },
         )

@@ -55,7 +55,7 @@ fn refusal(decision: RateLimitDecision, limit: Limit) -> ApiError {
     let (label, scope) = match limit {
         Limit::Address => ("address", "this address"),
         Limit::Tenant => ("tenant", "your organisation"),
-        Limit::User => ("user", "your share of your organisation's requests"),
+        Limit::User => ("user", "you (your share of your organisation's quota)"),
     };
     crate::metrics::rate_limited(label);
     ApiError::RateLimited {
