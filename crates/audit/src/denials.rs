@@ -240,7 +240,7 @@ mod tests {
             assert!(require_audited(&log, &alice, Permission::WriteRecords, &ctx).await.is_err());
         }
         assert!(require_audited(&log, &bob, Permission::WriteRecords, &ctx).await.is_err());
-        assert!(require_audited(&log, &alice, Permission::ManageUsers, &ctx).await.is_err());
+        assert!(require_audited(&log, &alice, Permission::ManageMembers, &ctx).await.is_err());
         // Other events pass straight through.
         let other = PendingEvent::new(
             &alice,

@@ -901,13 +901,20 @@ mod tests {
             json!({"name": "x", "surprise": 1}),
             json!({"name": "x", "role": "owner"}),
             json!({"name": "x", "transfers": [{"country": "XX", "mechanism": "adequacy_decision"}]}),
-            json!({"name": "x", "review_date": "31.01.2027"}),
             json!({"description": "no name"}),
         ] {
             let direct = read::<ActivityFields>(&bad).expect_err("domain refuses");
             let via = read::<ActivityFieldsBody>(&bad).expect_err("body refuses");
             assert_eq!(via, direct, "{bad}");
         }
+        // Dates: the body takes the kernel's plausible range, stricter than storage.
+        let malformed = json!({"name": "x", "review_date": "31.01.2027"});
+        assert!(read::<ActivityFields>(&malformed).is_err());
+        let refused = read::<ActivityFieldsBody>(&malformed).expect_err("body refuses");
+        assert!(refused.contains("YYYY-MM-DD"), "{refused}");
+        let implausible = json!({"name": "x", "review_date": "9999-01-01"});
+        let refused = read::<ActivityFieldsBody>(&implausible).expect_err("body refuses");
+        assert!(refused.contains("between 1900-01-01 and 2200-12-31"), "{refused}");
     }
 
     #[test]
