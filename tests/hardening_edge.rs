@@ -116,7 +116,10 @@ async fn every_spelling_of_a_public_auth_path_meets_its_limit_or_no_route() {
         }
     }
     // The plain query string is the route itself; the rest of the spellings are no route.
-    assert!(not_found.iter().all(|p| !p.ends_with("?x=1")), "{not_found:?}");
+    assert!(
+        not_found.iter().all(|p| !p.ends_with("?x=1")),
+        "{not_found:?}"
+    );
     eprintln!("{} spellings answered 404 or 400", not_found.len());
 }
 
@@ -197,7 +200,11 @@ async fn head_answers_like_get_without_a_body() {
         assert_eq!(head.status(), get_status, "HEAD {path}");
         assert_eq!(get_status, StatusCode::OK, "GET {path}");
         for name in ["content-type", "etag", "content-length"] {
-            assert_eq!(head.headers().get(name), get_headers.get(name), "{name} of {path}");
+            assert_eq!(
+                head.headers().get(name),
+                get_headers.get(name),
+                "{name} of {path}"
+            );
         }
         assert_eq!(
             head.headers()
@@ -206,7 +213,10 @@ async fn head_answers_like_get_without_a_body() {
             Some(get_body.len().to_string().as_str()),
             "{path}"
         );
-        assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path} sent a body");
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "HEAD {path} sent a body"
+        );
     }
     let anonymous = app
         .http
@@ -312,7 +322,11 @@ async fn list_cursors_carry_no_name_and_stay_in_their_tenant() {
     let app = TestApp::spawn().await;
     let owner = app.register("Cursor GmbH").await;
     let other = app.register("Other Cursor GmbH").await;
-    for name in ["Alpha Secret Cloud", "Bravo Secret Cloud", "Charlie Secret Cloud"] {
+    for name in [
+        "Alpha Secret Cloud",
+        "Bravo Secret Cloud",
+        "Charlie Secret Cloud",
+    ] {
         app.created(
             "/api/v1/processors",
             &owner,
@@ -353,9 +367,8 @@ async fn list_cursors_carry_no_name_and_stay_in_their_tenant() {
         assert_eq!(problem["code"], "invalid_cursor");
     }
     // A cursor in clear, as the API issued them before, is no longer taken.
-    let clear = URL_SAFE_NO_PAD.encode(
-        json!({"k": "Alpha Secret Cloud", "i": first["items"][0]["id"]}).to_string(),
-    );
+    let clear = URL_SAFE_NO_PAD
+        .encode(json!({"k": "Alpha Secret Cloud", "i": first["items"][0]["id"]}).to_string());
     let (status, _) = app
         .get(
             &format!("/api/v1/processors?sort=name&cursor={clear}"),
@@ -406,8 +419,14 @@ async fn csv_exports_defuse_hidden_and_full_width_formulas() {
         .await
         .unwrap();
     for name in attacks {
-        assert!(csv.contains(&format!(",'{name},")), "{name:?} undefused: {csv}");
-        assert!(!csv.contains(&format!(",{name},")), "{name:?} undefused: {csv}");
+        assert!(
+            csv.contains(&format!(",'{name},")),
+            "{name:?} undefused: {csv}"
+        );
+        assert!(
+            !csv.contains(&format!(",{name},")),
+            "{name:?} undefused: {csv}"
+        );
     }
 }
 
@@ -446,7 +465,10 @@ async fn production_refuses_unlimited_sign_in_and_plain_http_reset_links() {
 #[tokio::test]
 async fn production_hides_the_docs_and_build_details_unless_asked() {
     let development = TestApp::spawn().await; // makes the signing keys production reads
-    let reset = ("PASSWORD_RESET_URL", "https://app.example.com/reset?token={token}");
+    let reset = (
+        "PASSWORD_RESET_URL",
+        "https://app.example.com/reset?token={token}",
+    );
     let production = development
         .spawn_sibling(&[("APP_ENV", "production"), reset])
         .await;
@@ -458,7 +480,10 @@ async fn production_hides_the_docs_and_build_details_unless_asked() {
         .call(Method::GET, "/api/v1/system/info", None, None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(info.get("git_commit").is_none() && info.get("build_time").is_none(), "{info}");
+    assert!(
+        info.get("git_commit").is_none() && info.get("build_time").is_none(),
+        "{info}"
+    );
     assert_eq!(info["name"], "aura-gdpr");
     let opted_in = development
         .spawn_sibling(&[
@@ -468,12 +493,17 @@ async fn production_hides_the_docs_and_build_details_unless_asked() {
             ("BUILD_DETAILS_ENABLED", "true"),
         ])
         .await;
-    let (status, _) = opted_in.call(Method::GET, "/openapi.json", None, None).await;
+    let (status, _) = opted_in
+        .call(Method::GET, "/openapi.json", None, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, info) = opted_in
         .call(Method::GET, "/api/v1/system/info", None, None)
         .await;
-    assert!(info["git_commit"].is_string() && info["build_time"].is_string(), "{info}");
+    assert!(
+        info["git_commit"].is_string() && info["build_time"].is_string(),
+        "{info}"
+    );
     // Development shows both, as before.
     let (_, info) = development
         .call(Method::GET, "/api/v1/system/info", None, None)
@@ -533,10 +563,18 @@ async fn concurrent_parent_changes_cannot_close_a_sub_processor_loop() {
     let app = TestApp::spawn().await;
     let owner = app.register("Loop GmbH").await;
     let p1 = app
-        .created("/api/v1/processors", &owner, json!({"name": "P1", "dpa_status": "draft"}))
+        .created(
+            "/api/v1/processors",
+            &owner,
+            json!({"name": "P1", "dpa_status": "draft"}),
+        )
         .await;
     let p2 = app
-        .created("/api/v1/processors", &owner, json!({"name": "P2", "dpa_status": "draft"}))
+        .created(
+            "/api/v1/processors",
+            &owner,
+            json!({"name": "P2", "dpa_status": "draft"}),
+        )
         .await;
     // EXCLUSIVE lets plain reads through (the use case's loop check) and holds every
     // write and locking read of the table.
@@ -552,11 +590,12 @@ async fn concurrent_parent_changes_cannot_close_a_sub_processor_loop() {
         let version = me["version"].as_i64();
         let app = &app;
         let owner: &Account = &owner;
-        async move { app.send(Method::PUT, &path, owner, version, Some(body)).await }
+        async move {
+            app.send(Method::PUT, &path, owner, version, Some(body))
+                .await
+        }
     };
-    let both = async {
-        tokio::join!(put(&p1, &p2), put(&p2, &p1))
-    };
+    let both = async { tokio::join!(put(&p1, &p2), put(&p2, &p1)) };
     let release = async {
         wait_for_waiting_writes(&app, 2).await;
         lock.batch_execute("COMMIT").await.unwrap();
@@ -578,7 +617,11 @@ async fn concurrent_parent_changes_cannot_close_a_sub_processor_loop() {
         .iter()
         .map(|p| &p["parent_id"])
         .collect();
-    assert_eq!(parents.iter().filter(|p| p.is_string()).count(), 1, "{list}");
+    assert_eq!(
+        parents.iter().filter(|p| p.is_string()).count(),
+        1,
+        "{list}"
+    );
 }
 
 /// Waits until `count` sessions of the app wait for a lock on a statement about
@@ -649,7 +692,11 @@ async fn one_user_takes_only_a_share_of_the_tenants_requests() {
         "{problem}"
     );
     let (status, _, body) = me(&member).await; // member 2, tenant 4
-    assert_eq!(status, StatusCode::OK, "the owner's flood left the member's share: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the owner's flood left the member's share: {body}"
+    );
     let (status, _, _) = me(&member).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
@@ -713,7 +760,11 @@ async fn repeated_denials_are_audited_in_bulk() {
         assert_eq!(status, StatusCode::OK, "{page}");
         page["items"].as_array().unwrap().clone()
     };
-    assert_eq!(denials().await.len(), 1, "only the first is written at once");
+    assert_eq!(
+        denials().await.len(),
+        1,
+        "only the first is written at once"
+    );
     let mut events = Vec::new();
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -726,7 +777,10 @@ async fn repeated_denials_are_audited_in_bulk() {
     let summary = &events[0]; // newest first
     assert_eq!(summary["changes"]["repeated"], attempts - 1, "{summary}");
     assert_eq!(summary["actor_id"], viewer.user_id.as_str(), "{summary}");
-    assert_eq!(summary["changes"]["permission"], events[1]["changes"]["permission"]);
+    assert_eq!(
+        summary["changes"]["permission"],
+        events[1]["changes"]["permission"]
+    );
     let (_, chain) = app.get("/api/v1/audit-events/verify", &owner.access).await;
     assert_eq!(chain["valid"], true, "{chain}");
     eprintln!("{attempts} denials, 2 audit events");

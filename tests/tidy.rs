@@ -222,12 +222,13 @@ fn client_dates_go_through_the_kernels_plausible_range() {
     let offending: Vec<String> = production_sources()
         .into_iter()
         .filter(|(path, _)| path.starts_with("crates/adapter-http/"))
-        .filter(|(_, text)| {
-            text.contains("text::iso_date") || text.contains("Date::parse(")
-        })
+        .filter(|(_, text)| text.contains("text::iso_date") || text.contains("Date::parse("))
         .map(|(path, _)| path)
         .collect();
-    assert!(offending.is_empty(), "dates parsed outside the kernel: {offending:?}");
+    assert!(
+        offending.is_empty(),
+        "dates parsed outside the kernel: {offending:?}"
+    );
     let uses = production_sources()
         .into_iter()
         .filter(|(path, _)| path.starts_with("crates/adapter-http/"))

@@ -705,8 +705,14 @@ mod tests {
                 ("APP_ENV", "production"),
                 ("DATABASE_URL", "postgres://app@db/aura"),
                 ("RUN_MIGRATIONS", "false"),
-                ("PASSWORD_PEPPER", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
-                ("PASSWORD_RESET_URL", "https://app.example.com/reset?token={token}"),
+                (
+                    "PASSWORD_PEPPER",
+                    "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                ),
+                (
+                    "PASSWORD_RESET_URL",
+                    "https://app.example.com/reset?token={token}",
+                ),
             ];
             all.extend_from_slice(extra);
             Settings::from_vars(&vars(&all))
@@ -723,7 +729,10 @@ mod tests {
         assert!(opted_in.api_docs_enabled && opted_in.build_details_enabled);
         for (name, value) in [
             ("RATE_LIMIT_ENABLED", "false"),
-            ("PASSWORD_RESET_URL", "http://app.example.com/reset?token={token}"),
+            (
+                "PASSWORD_RESET_URL",
+                "http://app.example.com/reset?token={token}",
+            ),
         ] {
             let problems = production(&[(name, value)]).expect_err("refused");
             assert!(

@@ -579,7 +579,10 @@ impl Application {
 }
 
 /// Appends the summaries of passed denial windows, a few times per window.
-fn spawn_denial_flusher(denials: Arc<BulkDenials>, window_secs: i64) -> tokio::task::JoinHandle<()> {
+fn spawn_denial_flusher(
+    denials: Arc<BulkDenials>,
+    window_secs: i64,
+) -> tokio::task::JoinHandle<()> {
     let every = Duration::from_secs(u64::try_from(window_secs / 4).unwrap_or(1).max(1));
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);

@@ -386,14 +386,23 @@ mod tests {
                 .uri(&concrete(&route.path))
                 .to_request();
             let status = actix::call_service(&app, request).await.status();
-            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "HEAD {}", route.path);
+            assert_ne!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "HEAD {}",
+                route.path
+            );
         }
         let request = actix::TestRequest::default()
             .method(Method::HEAD)
             .uri("/api/v1/auth/login")
             .to_request();
         let status = actix::call_service(&app, request).await.status();
-        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "HEAD on a POST-only path");
+        assert_eq!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "HEAD on a POST-only path"
+        );
         let request = actix::TestRequest::default()
             .method(actix_web::http::Method::PATCH)
             .uri("/api/v1/processors")

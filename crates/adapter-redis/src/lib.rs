@@ -13,11 +13,11 @@ use std::{fmt::Write as _, sync::Arc, time::Duration};
 use aura_rate_limit::{
     Quota, RateLimitDecision, RateLimitError, RateLimitKey, RateLimiter, micros,
 };
+use aura_shared_kernel::KeyedHash;
 use redis::{
     Client, Script,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
-use aura_shared_kernel::KeyedHash;
 use time::OffsetDateTime;
 
 /// The GCRA step (see `aura_rate_limit::Quota::step`), atomic because Redis runs a

@@ -23,9 +23,8 @@ fn keys(byte: u8) -> Arc<AesGcmPersonalDataSeal> {
 }
 
 async fn limiter(prefix: &str) -> RedisRateLimiter {
-    let limiter =
-        RedisRateLimiter::connect(&redis_url(), prefix, Duration::from_secs(2), keys(1))
-            .expect("a Redis URL");
+    let limiter = RedisRateLimiter::connect(&redis_url(), prefix, Duration::from_secs(2), keys(1))
+        .expect("a Redis URL");
     limiter
         .ping()
         .await
@@ -86,7 +85,11 @@ async fn stored_keys_are_keyed_hashes_not_plain_digests() {
     let limiter = limiter(&prefix).await;
     let key = RateLimitKey::client_address("203.0.113.7".parse().expect("an address"));
     limiter
-        .check(&key, Quota::new(60, 5).expect("quota"), OffsetDateTime::now_utc())
+        .check(
+            &key,
+            Quota::new(60, 5).expect("quota"),
+            OffsetDateTime::now_utc(),
+        )
         .await
         .expect("counted");
     let client = redis::Client::open(redis_url()).expect("a Redis URL");
@@ -105,9 +108,16 @@ async fn stored_keys_are_keyed_hashes_not_plain_digests() {
         "{prefix}{}",
         hex(&Sha256::digest(key.storage_key().as_bytes()))
     );
-    assert_ne!(stored[0], guessed, "a plain digest of the address finds the key");
+    assert_ne!(
+        stored[0], guessed,
+        "a plain digest of the address finds the key"
+    );
     assert!(!stored[0].contains("203.0.113.7"));
     let other = RedisRateLimiter::connect(&redis_url(), &prefix, Duration::from_secs(2), keys(2))
         .expect("a Redis URL");
-    assert_ne!(other.redis_key(&key), stored[0], "another pepper, another key");
+    assert_ne!(
+        other.redis_key(&key),
+        stored[0],
+        "another pepper, another key"
+    );
 }

@@ -99,10 +99,7 @@ impl BulkDenials {
             other => [("denied".to_owned(), other)].into_iter().collect(),
         };
         changes.insert("repeated".to_owned(), Value::from(window.repeated));
-        changes.insert(
-            "first_seq".to_owned(),
-            Value::from(window.first.seq),
-        );
+        changes.insert("first_seq".to_owned(), Value::from(window.first.seq));
         changes.insert(
             "window_secs".to_owned(),
             Value::from((now - window.started).whole_seconds().max(0)),
@@ -207,7 +204,14 @@ mod tests {
             all.push(event.clone());
             let seq = i64::try_from(all.len()).unwrap_or(i64::MAX);
             let at = OffsetDateTime::UNIX_EPOCH;
-            Ok(seal_event(event, scope.tenant_id(), seq, at, ChainHash::GENESIS, &MixHasher))
+            Ok(seal_event(
+                event,
+                scope.tenant_id(),
+                seq,
+                at,
+                ChainHash::GENESIS,
+                &MixHasher,
+            ))
         }
         async fn list(&self, _: &TenantScope, _: &AuditQuery) -> Result<AuditPage, StoreError> {
             Err(StoreError::NotFound)
@@ -237,10 +241,22 @@ mod tests {
         let (alice, bob) = (viewer(), viewer());
         let ctx = RequestContext::default();
         for _ in 0..50 {
-            assert!(require_audited(&log, &alice, Permission::WriteRecords, &ctx).await.is_err());
+            assert!(
+                require_audited(&log, &alice, Permission::WriteRecords, &ctx)
+                    .await
+                    .is_err()
+            );
         }
-        assert!(require_audited(&log, &bob, Permission::WriteRecords, &ctx).await.is_err());
-        assert!(require_audited(&log, &alice, Permission::ManageMembers, &ctx).await.is_err());
+        assert!(
+            require_audited(&log, &bob, Permission::WriteRecords, &ctx)
+                .await
+                .is_err()
+        );
+        assert!(
+            require_audited(&log, &alice, Permission::ManageMembers, &ctx)
+                .await
+                .is_err()
+        );
         // Other events pass straight through.
         let other = PendingEvent::new(
             &alice,
@@ -253,8 +269,16 @@ mod tests {
         for _ in 0..2 {
             assert!(log.append(&alice, other.clone()).await.is_ok());
         }
-        assert_eq!(recorded.all().len(), 5, "one first denial per user and permission");
-        assert_eq!(log.flush(false).await.unwrap_or_default(), 0, "the window is open");
+        assert_eq!(
+            recorded.all().len(),
+            5,
+            "one first denial per user and permission"
+        );
+        assert_eq!(
+            log.flush(false).await.unwrap_or_default(),
+            0,
+            "the window is open"
+        );
         clock.advance(Duration::minutes(1));
         assert_eq!(log.flush(false).await.unwrap_or_default(), 1);
         let all = recorded.all();
@@ -264,8 +288,16 @@ mod tests {
         assert_eq!(summary.changes["first_seq"], 1);
         assert_eq!(summary.changes["permission"], all[0].changes["permission"]);
         // A denial after the window starts a new one.
-        assert!(require_audited(&log, &alice, Permission::WriteRecords, &ctx).await.is_err());
+        assert!(
+            require_audited(&log, &alice, Permission::WriteRecords, &ctx)
+                .await
+                .is_err()
+        );
         assert_eq!(recorded.all().len(), 7);
-        assert_eq!(log.flush(true).await.unwrap_or_default(), 0, "no repeats, no summary");
+        assert_eq!(
+            log.flush(true).await.unwrap_or_default(),
+            0,
+            "no repeats, no summary"
+        );
     }
 }

@@ -116,9 +116,18 @@ mod tests {
             "\u{202E}=1",
             "\t=1",
         ] {
-            assert!(cell(attack).trim_start_matches('"').starts_with('\''), "{attack:?}");
+            assert!(
+                cell(attack).trim_start_matches('"').starts_with('\''),
+                "{attack:?}"
+            );
         }
-        for plain in ["Zero\u{200B}width inside", "a=b", "ＡＢＣ", "\u{200B}text", ""] {
+        for plain in [
+            "Zero\u{200B}width inside",
+            "a=b",
+            "ＡＢＣ",
+            "\u{200B}text",
+            "",
+        ] {
             assert!(!cell(plain).starts_with('\''), "{plain:?}");
         }
     }

@@ -473,7 +473,10 @@ pub async fn concurrent_usage_never_exceeds_the_limit(stores: AiStores) {
         let stores = stores.clone();
         let scope = fx.scope.clone();
         tasks.push(tokio::spawn(async move {
-            stores.usage.try_acquire(&scope, start, tenant_only(5)).await
+            stores
+                .usage
+                .try_acquire(&scope, start, tenant_only(5))
+                .await
         }));
     }
     let mut counted = 0;
@@ -496,7 +499,9 @@ pub async fn usage_counts_each_users_share_and_the_tenant(stores: AiStores) {
     let third = fx.scope_of(&add_user(&stores.identity, &fx, Role::Member).await);
     let limits = UsageLimits { tenant: 4, user: 2 };
     let mut got = Vec::new();
-    for scope in [&owner, &owner, &owner, &member, &member, &member, &third, &owner] {
+    for scope in [
+        &owner, &owner, &owner, &member, &member, &member, &third, &owner,
+    ] {
         got.push(
             stores
                 .usage

@@ -169,7 +169,11 @@ mod tests {
         assert_eq!(quota(600, 100).share(100), quota(600, 100));
         assert_eq!(quota(3, 1).share(50), quota(2, 1));
         assert_eq!(quota(1, 1).share(1), quota(1, 1));
-        assert_eq!(quota(600, 100).share(0), quota(6, 1), "at least one percent");
+        assert_eq!(
+            quota(600, 100).share(0),
+            quota(6, 1),
+            "at least one percent"
+        );
     }
 
     #[test]

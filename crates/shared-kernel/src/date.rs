@@ -142,16 +142,31 @@ mod tests {
             r#"{"on":"2026-01-01","maybe":"9999-01-01"}"#,
         ] {
             let error = read(json).unwrap_err();
-            assert!(error.contains("between 1900-01-01 and 2200-12-31"), "{json}: {error}");
+            assert!(
+                error.contains("between 1900-01-01 and 2200-12-31"),
+                "{json}: {error}"
+            );
         }
-        assert!(read(r#"{"on":"31.01.2026"}"#).unwrap_err().contains("YYYY-MM-DD"));
+        assert!(
+            read(r#"{"on":"31.01.2026"}"#)
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
     }
 
     #[test]
     fn query_dates_name_the_parameter() {
-        assert_eq!(parse_date("due_before", "2030-05-01").unwrap(), date!(2030 - 05 - 01));
+        assert_eq!(
+            parse_date("due_before", "2030-05-01").unwrap(),
+            date!(2030 - 05 - 01)
+        );
         for raw in ["-5000-01-01", "9999-12-31", "tomorrow"] {
-            assert!(parse_date("due_before", raw).unwrap_err().names("due_before"), "{raw}");
+            assert!(
+                parse_date("due_before", raw)
+                    .unwrap_err()
+                    .names("due_before"),
+                "{raw}"
+            );
         }
     }
 }

@@ -86,7 +86,7 @@ impl RecordApi for Breaches {
     type Request = BreachFieldsBody;
     type Params = BreachParams;
 
-    fn list_query(p: BreachParams, caller: &Caller,) -> Result<ListQuery<BreachFilter>, ApiError> {
+    fn list_query(p: BreachParams, caller: &Caller) -> Result<ListQuery<BreachFilter>, ApiError> {
         let filter = BreachFilter {
             status: query_enum::<BreachStatus>(p.status.as_deref(), "status")?,
             risk: query_enum::<RiskLevel>(p.risk.as_deref(), "risk")?,

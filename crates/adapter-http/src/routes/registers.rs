@@ -406,7 +406,10 @@ impl RecordApi for Activities {
     type Request = ActivityFieldsBody;
     type Params = ActivityParams;
 
-    fn list_query(p: ActivityParams, caller: &Caller,) -> Result<ListQuery<ActivityFilter>, ApiError> {
+    fn list_query(
+        p: ActivityParams,
+        caller: &Caller,
+    ) -> Result<ListQuery<ActivityFilter>, ApiError> {
         let filter = ActivityFilter {
             status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
             role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
@@ -462,7 +465,7 @@ impl RecordApi for Policies {
     type Request = PolicyFieldsBody;
     type Params = PolicyParams;
 
-    fn list_query(p: PolicyParams, caller: &Caller,) -> Result<ListQuery<PolicyFilter>, ApiError> {
+    fn list_query(p: PolicyParams, caller: &Caller) -> Result<ListQuery<PolicyFilter>, ApiError> {
         let filter = PolicyFilter {
             kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
             status: query_enum::<PolicyStatus>(p.status.as_deref(), "status")?,

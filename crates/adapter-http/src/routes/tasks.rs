@@ -67,7 +67,11 @@ pub struct TaskParams {
 pub(crate) fn query_date(raw: Option<&str>, field: &str) -> Result<Option<Date>, ApiError> {
     raw.map(|r| {
         aura_shared_kernel::date::parse_date(field, r).map_err(|errors| {
-            let message = errors.0.first().map(|e| e.message.clone()).unwrap_or_default();
+            let message = errors
+                .0
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
             ApiError::bad_request("invalid_query", Some(field), message)
         })
     })

@@ -5,8 +5,8 @@ use aura_breaches::{
     BreachFields, BreachGap, BreachKind, BreachState, BreachStatus, Breaches, DeadlineStanding,
     NoCommunicationGround, RiskLevel, SubjectCommunication, standing,
 };
-use aura_shared_kernel::date::iso_date;
 use aura_records::Id;
+use aura_shared_kernel::date::iso_date;
 use aura_shared_kernel::{LocalInstant, TimeZoneName, UserId};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};

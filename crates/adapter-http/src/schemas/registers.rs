@@ -914,7 +914,10 @@ mod tests {
         assert!(refused.contains("YYYY-MM-DD"), "{refused}");
         let implausible = json!({"name": "x", "review_date": "9999-01-01"});
         let refused = read::<ActivityFieldsBody>(&implausible).expect_err("body refuses");
-        assert!(refused.contains("between 1900-01-01 and 2200-12-31"), "{refused}");
+        assert!(
+            refused.contains("between 1900-01-01 and 2200-12-31"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! deleted (`Conflict::InUse`).
 
 use aura_gdpr_registers::{
-    Art28Clauses, CountryCode, DpaStatus, ParentChain, Processor, ProcessorFields,
-    ProcessorFilter, ProcessorLinks, Processors, TransferMechanism,
+    Art28Clauses, CountryCode, DpaStatus, ParentChain, Processor, ProcessorFields, ProcessorFilter,
+    ProcessorLinks, Processors, TransferMechanism,
 };
 use aura_records::Id;
 use aura_shared_kernel::{StoreError, TenantId};
@@ -226,8 +226,8 @@ impl PgRecord for Processors {
             "SELECT pg_advisory_xact_lock(hashtextextended('aura:processor-parents:' || $1, 0))",
         )
         .bind::<diesel::sql_types::Text, _>(tenant.to_string())
-            .execute(conn)
-            .await?;
+        .execute(conn)
+        .await?;
         let mut chain = ParentChain::new(processor.id);
         let mut next = Some(parent.as_uuid());
         while let Some(current) = next {
