@@ -268,7 +268,12 @@ async fn suggestions_become_changes_only_when_accepted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tenant_switch_and_the_hourly_limit_hold() {
-    let app = TestApp::spawn_with(&[("AI_RATE_LIMIT_PER_HOUR", "3")]).await;
+    // The tenant's limit alone (a user's share of it: tests/hardening_edge.rs).
+    let app = TestApp::spawn_with(&[
+        ("AI_RATE_LIMIT_PER_HOUR", "3"),
+        ("RATE_LIMIT_USER_SHARE_PERCENT", "100"),
+    ])
+    .await;
     let owner = app.register("Limited GmbH").await;
     let question = json!({"question": "Who is our DPO?"});
 

@@ -49,7 +49,7 @@ async fn system_routes_answer() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.headers()["allow"], "GET");
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
     let response = app
         .http
         .request(
@@ -64,7 +64,7 @@ async fn system_routes_answer() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.headers()["allow"], "GET, DELETE, PATCH");
+    assert_eq!(response.headers()["allow"], "GET, HEAD, DELETE, PATCH");
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+json"

@@ -236,6 +236,8 @@ async fn a_tenant_over_its_limit_is_refused_while_another_is_served() {
     let app = TestApp::spawn_with(&[
         ("RATE_LIMIT_TENANT_PER_MINUTE", "6"),
         ("RATE_LIMIT_TENANT_BURST", "3"),
+        // The tenant's quota alone (the user's share: tests/hardening_edge.rs).
+        ("RATE_LIMIT_USER_SHARE_PERCENT", "100"),
     ])
     .await;
     let a = app.register("Flooding GmbH").await; // its sign-in read /users/me once
@@ -289,6 +291,7 @@ async fn limits_hold_across_two_instances(redis: Option<&str>) {
         ("RATE_LIMIT_AUTH_PER_MINUTE", "4"),
         ("RATE_LIMIT_TENANT_PER_MINUTE", "6"),
         ("RATE_LIMIT_TENANT_BURST", "4"),
+        ("RATE_LIMIT_USER_SHARE_PERCENT", "100"),
     ];
     if let Some(url) = redis {
         env.push(("REDIS_URL", url));
@@ -349,6 +352,7 @@ async fn limits_are_lifted_once_the_window_has_passed() {
     let app = TestApp::spawn_with(&[
         ("RATE_LIMIT_TENANT_PER_MINUTE", "60"),
         ("RATE_LIMIT_TENANT_BURST", "2"),
+        ("RATE_LIMIT_USER_SHARE_PERCENT", "100"),
         ("RATE_LIMIT_AUTH_PER_MINUTE", "60"),
     ])
     .await;

@@ -217,3 +217,26 @@ fn test_constructors_stay_in_tests() {
         "TenantScope::for_tests in production code: {sites:?}"
     );
 }
+
+/// Every date a client sends reaches the service through the kernel's plausible range
+/// (`aura_shared_kernel::date`): the HTTP adapter neither uses the registers' lenient
+/// storage format for request bodies nor parses dates itself.
+#[test]
+fn client_dates_go_through_the_kernels_plausible_range() {
+    let offending: Vec<String> = production_sources()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("crates/adapter-http/"))
+        .filter(|(_, text)| text.contains("text::iso_date") || text.contains("Date::parse("))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        offending.is_empty(),
+        "dates parsed outside the kernel: {offending:?}"
+    );
+    let uses = production_sources()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("crates/adapter-http/"))
+        .map(|(_, text)| text.matches("date::iso_date").count())
+        .sum::<usize>();
+    assert!(uses >= 8, "the kernel's iso_date is used {uses} times");
+}

@@ -124,6 +124,9 @@ pub struct RateLimitSettings {
     pub auth_per_minute: u32,
     pub tenant_per_minute: u32,
     pub tenant_burst: u32,
+    /// The share (percent) of the tenant's request quota, and of its hourly AI quota,
+    /// one user may use.
+    pub user_share_percent: u8,
     /// Submissions a minute to one tenant's public request intake page (also the burst).
     pub intake_per_minute: u32,
     /// Keep the counts in Redis instead of PostgreSQL.
@@ -191,6 +194,14 @@ pub struct Settings {
     /// How long an `Idempotency-Key`'s answer is replayed.
     pub idempotency_ttl_hours: i64,
     pub audit: AuditSettings,
+    /// Serve `/docs` and `/openapi.json` (default: on in development, off in production).
+    pub api_docs_enabled: bool,
+    /// Show the commit and build time in `/api/v1/system/info` (default: on in
+    /// development, off in production: they tell an attacker which build to study).
+    pub build_details_enabled: bool,
+    /// A user's repeated permission denials within this many seconds are one audit event
+    /// with their count.
+    pub audit_denial_window_secs: i64,
 }
 
 /// Reads variables, collecting one message per bad one.
@@ -416,6 +427,13 @@ impl Settings {
             r.problems
                 .push("PASSWORD_RESET_URL: must contain {token}".to_owned());
         }
+        // A reset link carries a bearer secret: in production it travels over TLS only.
+        if production && !password_reset_url.starts_with("https://") {
+            r.problems.push(
+                "PASSWORD_RESET_URL: must be an https:// URL in production (the link carries the reset token)"
+                    .to_owned(),
+            );
+        }
         let public_base_url = r.string("PUBLIC_BASE_URL", "http://localhost:8080");
         if !url::Url::parse(&public_base_url)
             .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
@@ -428,6 +446,12 @@ impl Settings {
         let observability = observability_settings(&mut r, &bind_addr);
         let rate_limits = rate_limit_settings(&mut r);
         let audit = audit_settings(&mut r, production, password_pepper.as_ref());
+        if production && !rate_limits.enabled {
+            r.problems.push(
+                "RATE_LIMIT_ENABLED: cannot be false in production (sign-in and sign-up would be unlimited)"
+                    .to_owned(),
+            );
+        }
         let settings = Settings {
             environment,
             database_url,
@@ -482,6 +506,9 @@ impl Settings {
             rate_limits,
             idempotency_ttl_hours: r.ranged("IDEMPOTENCY_TTL_HOURS", 24i64, 1, 720),
             audit,
+            api_docs_enabled: r.flag("API_DOCS_ENABLED", !production),
+            build_details_enabled: r.flag("BUILD_DETAILS_ENABLED", !production),
+            audit_denial_window_secs: r.ranged("AUDIT_DENIAL_WINDOW_SECS", 60i64, 1, 3_600),
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -572,7 +599,8 @@ fn observability_settings(r: &mut Reader<'_>, bind_addr: &str) -> ObservabilityS
 /// an attacker gets half a hash a second per address, a shared office NAT still signs in
 /// its people), and per tenant 600 requests a minute with bursts of 100 (a busy
 /// organisation's users and scripts stay far below it; one runaway client cannot take
-/// the service from everyone else), and 20 submissions a minute to one tenant's public
+/// the service from everyone else), of which one user may use half (one user, or one
+/// leaked token, cannot lock the rest of the tenant out), and 20 submissions a minute to one tenant's public
 /// intake page (each sends a mail; a real organisation gets a few a week).
 fn rate_limit_settings(r: &mut Reader<'_>) -> RateLimitSettings {
     RateLimitSettings {
@@ -580,6 +608,7 @@ fn rate_limit_settings(r: &mut Reader<'_>) -> RateLimitSettings {
         auth_per_minute: r.ranged("RATE_LIMIT_AUTH_PER_MINUTE", 30u32, 1, 10_000_000),
         tenant_per_minute: r.ranged("RATE_LIMIT_TENANT_PER_MINUTE", 600u32, 1, 10_000_000),
         tenant_burst: r.ranged("RATE_LIMIT_TENANT_BURST", 100u32, 1, 10_000_000),
+        user_share_percent: r.ranged("RATE_LIMIT_USER_SHARE_PERCENT", 50u8, 1, 100),
         intake_per_minute: r.ranged("RATE_LIMIT_INTAKE_PER_MINUTE", 20u32, 1, 10_000_000),
         redis_url: r.url("REDIS_URL", &["redis", "rediss"]),
     }
@@ -702,6 +731,55 @@ mod tests {
             problems.iter().all(|p| !p.contains("secret")),
             "{problems:?}"
         );
+    }
+
+    /// Production: a reset link over plain HTTP and switched-off rate limits are refused;
+    /// the docs and build details are off unless asked for.
+    #[test]
+    fn production_refuses_an_insecure_edge_and_hides_docs_and_build_details() {
+        let production = |extra: &[(&str, &str)]| {
+            let mut all = vec![
+                ("APP_ENV", "production"),
+                ("DATABASE_URL", "postgres://app@db/aura"),
+                ("RUN_MIGRATIONS", "false"),
+                (
+                    "PASSWORD_PEPPER",
+                    "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                ),
+                (
+                    "PASSWORD_RESET_URL",
+                    "https://app.example.com/reset?token={token}",
+                ),
+            ];
+            all.extend_from_slice(extra);
+            Settings::from_vars(&vars(&all))
+        };
+        let settings = production(&[]).expect("valid");
+        assert!(settings.rate_limits.enabled);
+        assert!(!settings.api_docs_enabled);
+        assert!(!settings.build_details_enabled);
+        let opted_in = production(&[
+            ("API_DOCS_ENABLED", "true"),
+            ("BUILD_DETAILS_ENABLED", "true"),
+        ])
+        .expect("valid");
+        assert!(opted_in.api_docs_enabled && opted_in.build_details_enabled);
+        for (name, value) in [
+            ("RATE_LIMIT_ENABLED", "false"),
+            (
+                "PASSWORD_RESET_URL",
+                "http://app.example.com/reset?token={token}",
+            ),
+        ] {
+            let problems = production(&[(name, value)]).expect_err("refused");
+            assert!(
+                problems.len() == 1 && problems[0].starts_with(name),
+                "{name}: {problems:?}"
+            );
+        }
+        let development = Settings::from_vars(&vars(&[("RATE_LIMIT_ENABLED", "false")]))
+            .expect("development may switch limits off");
+        assert!(development.api_docs_enabled && development.build_details_enabled);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use aura_adapter_http::{
     metrics::{MetricsAccess, MetricsEndpoint, PoolGauges, PoolProbe},
 };
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
-use aura_audit::{AuditLog, AuditService, ChainHasher};
+use aura_audit::{AuditLog, AuditService, BulkDenials, ChainHasher};
 use aura_breaches::{BreachCases, BreachRules, Breaches, EscalationPlanner, jobs::BreachJobPorts};
 use aura_dpia_screening::{DpiaScreenings, ports::ScreeningAnswersStore};
 use aura_dpias::{DpiaCases, DpiaRules, Dpias};
@@ -52,7 +52,9 @@ use aura_requests::{
     settings::TenantCalendars,
     store::{RequestPlanner, RequestRecords, RequestRepository},
 };
-use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId};
+use aura_shared_kernel::{
+    Clock, KeyedHash, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId,
+};
 use aura_tasks::{
     AuditJobPorts, TaskJobPorts, TaskPorts, TaskService,
     ports::{RegisterLinks, TaskRepository},
@@ -249,6 +251,7 @@ impl Stores {
             self.register_ports(clock),
             AiConfig {
                 rate_limit_per_hour: settings.ai.rate_limit_per_hour,
+                user_share_percent: settings.rate_limits.user_share_percent,
                 ..AiConfig::default()
             },
         )
@@ -410,6 +413,8 @@ pub struct Application {
     metrics: Option<MetricsServer>,
     port: u16,
     worker: Option<worker::WorkerHandle>,
+    /// Permission denials recorded in bulk, and the task that appends their summaries.
+    denials: (Arc<BulkDenials>, tokio::task::JoinHandle<()>),
     grace: Duration,
 }
 
@@ -421,12 +426,20 @@ impl Application {
         let chain: Arc<dyn ChainHasher> = Arc::new(secrets::audit_chain(&settings, demo)?);
 
         let pepper = secrets::password_pepper(&settings, demo)?;
-        let stores = if demo {
+        // The stores' seal; also the keyed hash of the rate-limit keys in Redis.
+        let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
+        let mut stores = if demo {
             memory_stores(chain.clone(), clock.clone())
         } else {
-            let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
-            postgres_stores(&settings, chain.clone(), clock.clone(), seal).await?
+            postgres_stores(&settings, chain.clone(), clock.clone(), seal.clone()).await?
         };
+        // Every use case's audit log records repeated permission denials in bulk.
+        let denials = Arc::new(BulkDenials::new(
+            stores.audit.clone(),
+            clock.clone(),
+            time::Duration::seconds(settings.audit_denial_window_secs),
+        ));
+        stores.audit = denials.clone();
 
         let idempotency = Idempotency::new(
             stores.idempotency.clone(),
@@ -489,7 +502,7 @@ impl Application {
         });
 
         let metrics = metrics_endpoint(&settings, &stores, clock.clone());
-        let limits = rate_limits(&settings, stores.rate_limiter.clone()).await?;
+        let limits = rate_limits(&settings, stores.rate_limiter.clone(), seal.clone()).await?;
         let registers = stores.registers(clock.clone());
         let tasks = stores.tasks(clock.clone(), &settings.worker);
         let requests = stores.requests(clock.clone(), &settings.worker);
@@ -507,6 +520,7 @@ impl Application {
         let ai = stores.assistant(provider, &settings, clock.clone(), &breaches);
         let state = ApiState {
             dpia_screenings: stores.dpia_screenings(&registers),
+            seal,
             registers,
             tasks,
             requests,
@@ -521,8 +535,12 @@ impl Application {
             info: SystemInfo {
                 name: "aura-gdpr".to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
-                git_commit: env!("AURA_GIT_COMMIT").to_owned(),
-                build_time: env!("AURA_BUILD_TIME").to_owned(),
+                git_commit: settings
+                    .build_details_enabled
+                    .then(|| env!("AURA_GIT_COMMIT").to_owned()),
+                build_time: settings
+                    .build_details_enabled
+                    .then(|| env!("AURA_BUILD_TIME").to_owned()),
                 storage: stores.storage.to_owned(),
             },
             edge: EdgeConfig {
@@ -532,6 +550,7 @@ impl Application {
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
                 ai_request_timeout: ai_request_budget(&settings),
                 hsts_max_age_secs: settings.hsts_max_age_secs,
+                api_docs: settings.api_docs_enabled,
             },
             limits,
             // The public intake page: a confirmation opens its request through the
@@ -588,11 +607,13 @@ impl Application {
             .map_err(|e| StartError::from("BIND_ADDR", e))?
             .run();
         tracing::info!(port, storage = stores.storage, "listening");
+        let flusher = spawn_denial_flusher(denials.clone(), settings.audit_denial_window_secs);
         Ok(Self {
             server,
             metrics,
             port,
             worker,
+            denials: (denials, flusher),
             grace: Duration::from_secs(settings.shutdown_grace_secs),
         })
     }
@@ -612,8 +633,30 @@ impl Application {
         if let Some(worker) = self.worker {
             worker.stop(self.grace).await;
         }
+        let (denials, flusher) = self.denials;
+        flusher.abort();
+        if let Err(error) = denials.flush(true).await {
+            tracing::warn!(%error, "the last permission-denial summaries were not written");
+        }
         served
     }
+}
+
+/// Appends the summaries of passed denial windows, a few times per window.
+fn spawn_denial_flusher(
+    denials: Arc<BulkDenials>,
+    window_secs: i64,
+) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_secs(u64::try_from(window_secs / 4).unwrap_or(1).max(1));
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = denials.flush(false).await {
+                tracing::warn!(%error, "permission-denial summaries not written; retrying");
+            }
+        }
+    })
 }
 
 /// `/metrics`: the pool and the job queue read at scrape time, and who may read it
@@ -734,6 +777,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
 async fn rate_limits(
     settings: &Settings,
     stored: Arc<dyn RateLimiter>,
+    keys: Arc<dyn KeyedHash>,
 ) -> Result<Option<Arc<RateLimits>>, StartError> {
     let config = &settings.rate_limits;
     if !config.enabled {
@@ -743,17 +787,19 @@ async fn rate_limits(
     let quota = |name: &str, per_minute: u32, burst: u32| {
         Quota::new(per_minute, burst).map_err(|e| StartError::from(name, e))
     };
+    let tenant = quota(
+        "RATE_LIMIT_TENANT_PER_MINUTE",
+        config.tenant_per_minute,
+        config.tenant_burst,
+    )?;
     let policy = RateLimitPolicy {
         client_address: quota(
             "RATE_LIMIT_AUTH_PER_MINUTE",
             config.auth_per_minute,
             config.auth_per_minute,
         )?,
-        tenant: quota(
-            "RATE_LIMIT_TENANT_PER_MINUTE",
-            config.tenant_per_minute,
-            config.tenant_burst,
-        )?,
+        tenant,
+        user: tenant.share(config.user_share_percent),
         intake: quota(
             "RATE_LIMIT_INTAKE_PER_MINUTE",
             config.intake_per_minute,
@@ -763,8 +809,9 @@ async fn rate_limits(
     let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
         Some(url) => {
             use aura_adapter_redis::{DEFAULT_PREFIX, RedisRateLimiter};
-            let redis = RedisRateLimiter::connect(url.expose(), DEFAULT_PREFIX, REDIS_TIMEOUT)
-                .map_err(|e| StartError::from("REDIS_URL", e))?;
+            let redis =
+                RedisRateLimiter::connect(url.expose(), DEFAULT_PREFIX, REDIS_TIMEOUT, keys)
+                    .map_err(|e| StartError::from("REDIS_URL", e))?;
             // Redis speeds counting up; it is not the store of record. The service
             // starts without it and fails open until it answers.
             match redis.ping().await {

@@ -20,7 +20,7 @@
 //! Random nonces under one key stay safely below the collision bound (about 2^32 seals)
 //! because every tenant has its own key and a tenant seals a handful of fields per request.
 
-use aura_shared_kernel::{PersonalDataSeal, SealFailed, TenantId};
+use aura_shared_kernel::{KeyedHash, PersonalDataSeal, SealFailed, TenantId};
 use zeroize::Zeroizing;
 
 use crate::{
@@ -32,6 +32,8 @@ use crate::{
 const SERVER_KEY_LABEL: &[u8] = b"aura-personal-data-v1";
 const SEAL_LABEL: &[u8] = b"seal";
 const LOOKUP_LABEL: &[u8] = b"lookup";
+/// The label of the installation-wide key of [`KeyedHash`] (no tenant in it).
+const KEYED_HASH_LABEL: &[u8] = b"keyed-hash";
 
 /// The seal, keyed once at start. Cheap to clone; never printed.
 #[derive(Clone, Debug)]
@@ -59,6 +61,15 @@ fn aad(tenant: TenantId, context: &[u8]) -> Vec<u8> {
         aad.extend_from_slice(part);
     }
     aad
+}
+
+/// HMAC-SHA-256(HMAC-SHA-256(server key, "keyed-hash"), purpose ‖ value): the keys of
+/// counters kept outside any tenant (rate limits, sign-in throttles).
+impl KeyedHash for AesGcmPersonalDataSeal {
+    fn keyed_hash(&self, purpose: &[u8], value: &[u8]) -> [u8; 32] {
+        let key = self.0.derive(&[KEYED_HASH_LABEL]);
+        mac(key.as_ref(), &[purpose, value])
+    }
 }
 
 impl PersonalDataSeal for AesGcmPersonalDataSeal {
@@ -240,6 +251,20 @@ mod tests {
         with_purpose.update(b"email");
         with_purpose.update(email);
         assert_ne!(h, <[u8; 32]>::from(with_purpose.finalize()));
+    }
+
+    /// The counters' keys: keyed by the pepper (a guessed address hashed with SHA-256
+    /// does not find its row), per purpose, and apart from every tenant's lookup hash.
+    #[test]
+    fn keyed_hashes_depend_on_the_pepper_and_the_purpose_only() {
+        let s = seal_with(1);
+        let key = b"address:203.0.113.7";
+        let h = s.keyed_hash(b"rate-limit", key);
+        assert_eq!(h, seal_with(1).keyed_hash(b"rate-limit", key));
+        assert_ne!(h, seal_with(2).keyed_hash(b"rate-limit", key));
+        assert_ne!(h, s.keyed_hash(b"throttle", key));
+        assert_ne!(h, <[u8; 32]>::from(Sha256::digest(key)));
+        assert_ne!(h, s.lookup_hash(tenant(0), b"rate-limit", key));
     }
 
     #[test]

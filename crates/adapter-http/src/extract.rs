@@ -159,9 +159,10 @@ pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Authenticated, Api
     // The tenant of a verified signature counts the request; a tenant this instance
     // knows is blocked is refused before any store is read.
     let claims = state.identity.sign_in.verify_access_token(token)?;
-    limits::tenant_before_reread(state, req, claims.tenant)?;
+    limits::tenant_before_reread(state, req, claims.tenant, claims.user)?;
     let authenticated = state.identity.sign_in.authenticate_claims(claims).await?;
-    limits::tenant_after_reread(state, req, authenticated.scope.tenant_id()).await?;
+    let (tenant, user) = (authenticated.scope.tenant_id(), authenticated.user.id);
+    limits::tenant_after_reread(state, req, tenant, user).await?;
     let mut extensions = req.extensions_mut();
     extensions.insert(LoggedPrincipal {
         tenant_id: authenticated.scope.tenant_id(),

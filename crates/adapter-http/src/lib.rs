@@ -33,23 +33,31 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             limits: state.limits.clone(),
             trusted_proxies: state.edge.trusted_proxies.clone(),
         });
+        let docs = state.edge.api_docs;
         cfg.app_data(web::Data::new(state))
             .configure(routes::configure)
-            .configure(public::configure(intake))
-            // No online validator: Swagger UI would otherwise load a badge from
-            // validator.swagger.io (telling it the document's URL) on every non-local host.
-            .service(
-                SwaggerUi::new("/docs/{_:.*}")
-                    .url("/openapi.json", openapi::document())
-                    .config(Config::new(["/openapi.json"]).validator_url("none")),
-            )
-            .service(web::resource("/docs").get(|| async {
-                HttpResponse::PermanentRedirect()
-                    .insert_header(("location", "/docs/"))
-                    .finish()
-            }))
-            .default_service(web::to(not_found));
+            .configure(public::configure(intake));
+        if docs {
+            cfg.configure(api_docs);
+        }
+        cfg.default_service(web::to(not_found));
     }
+}
+
+/// The API description and Swagger UI (`EdgeConfig::api_docs`). No online validator:
+/// Swagger UI would otherwise load a badge from validator.swagger.io (telling it the
+/// document's URL) on every non-local host.
+fn api_docs(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        SwaggerUi::new("/docs/{_:.*}")
+            .url("/openapi.json", openapi::document())
+            .config(Config::new(["/openapi.json"]).validator_url("none")),
+    )
+    .service(web::resource("/docs").get(|| async {
+        HttpResponse::PermanentRedirect()
+            .insert_header(("location", "/docs/"))
+            .finish()
+    }));
 }
 
 /// Unknown paths: 404, unless the method itself is one no route serves (TRACE, CONNECT,
@@ -98,12 +106,14 @@ fn allowed_methods() -> &'static std::collections::HashMap<String, String> {
         table
             .iter()
             .map(|r| {
-                let methods: Vec<&str> = ["GET", "PUT", "POST", "DELETE", "PATCH"]
+                // HEAD wherever GET is served (`route::Route::service`).
+                let methods: Vec<&str> = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"]
                     .into_iter()
                     .filter(|m| {
+                        let m = if *m == "HEAD" { "GET" } else { *m };
                         table
                             .iter()
-                            .any(|o| o.path == r.path && o.method.as_str() == *m)
+                            .any(|o| o.path == r.path && o.method.as_str() == m)
                     })
                     .collect();
                 (r.path.clone(), methods.join(", "))

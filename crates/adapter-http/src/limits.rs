@@ -4,9 +4,11 @@
 //!   route table, [`crate::routes::table`]): checked by [`per_address`], which the route
 //!   itself carries, before the handler runs (before any body is parsed or password
 //!   hashed), whatever spelling of the path reached the route.
-//! - Per tenant on every authenticated route: checked by the `Auth` extractor with the
-//!   tenant of the verified token — the local block cache before the principal is
-//!   re-read, the shared store after ([`tenant_before_reread`], [`tenant_after_reread`]).
+//! - Per tenant, and per user for a share of the tenant's quota, on every authenticated
+//!   route: checked by the `Auth` extractor with the tenant and user of the verified
+//!   token — the local block cache before the principal is re-read, the shared store
+//!   after ([`tenant_before_reread`], [`tenant_after_reread`]). The user's share is
+//!   counted first, so a user over it does not use up the tenant's quota.
 //!
 //! A refusal is `429 application/problem+json` (`code: rate_limited`) with `Retry-After`
 //! in whole seconds, rounded up. Every limited response also carries `RateLimit-Limit`
@@ -22,8 +24,8 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use aura_rate_limit::{RateLimitDecision, RateLimitKey};
-use aura_shared_kernel::TenantId;
+use aura_rate_limit::{RateLimitDecision, RateLimitKey, RateLimits};
+use aura_shared_kernel::{TenantId, UserId};
 use time::OffsetDateTime;
 
 use crate::{error::ApiError, request::client_ip, state::ApiState};
@@ -37,12 +39,23 @@ struct Decided(RateLimitDecision);
 enum Limit {
     Address,
     Tenant,
+    User,
+}
+
+impl Limit {
+    fn of(key: &RateLimitKey) -> Self {
+        match key {
+            RateLimitKey::User(_) => Limit::User,
+            _ => Limit::Tenant,
+        }
+    }
 }
 
 fn refusal(decision: RateLimitDecision, limit: Limit) -> ApiError {
     let (label, scope) = match limit {
         Limit::Address => ("address", "this address"),
         Limit::Tenant => ("tenant", "your organisation"),
+        Limit::User => ("user", "you (your share of your organisation's quota)"),
     };
     crate::metrics::rate_limited(label);
     ApiError::RateLimited {
@@ -90,43 +103,72 @@ pub async fn headers(
     Ok(response)
 }
 
+/// The keys an authenticated request counts against: the user's share first (unless it
+/// is the whole quota), then the tenant.
+fn principal_keys(limits: &RateLimits, tenant: TenantId, user: UserId) -> Vec<RateLimitKey> {
+    let policy = limits.policy();
+    let share = (policy.user != policy.tenant).then_some(RateLimitKey::User(user));
+    share
+        .into_iter()
+        .chain([RateLimitKey::Tenant(tenant)])
+        .collect()
+}
+
 /// Before the principal is re-read: refuses at once, without a store round trip, when
-/// this instance already knows the tenant is blocked.
+/// this instance already knows the user or the tenant is blocked.
 pub(crate) fn tenant_before_reread(
     state: &ApiState,
     req: &HttpRequest,
     tenant: TenantId,
+    user: UserId,
 ) -> Result<(), ApiError> {
-    match &state.limits {
-        Some(limits) => limits
-            .blocked(&RateLimitKey::Tenant(tenant), OffsetDateTime::now_utc())
-            .map_or(Ok(()), |refused| judge(req, refused)),
-        None => Ok(()),
+    let Some(limits) = &state.limits else {
+        return Ok(());
+    };
+    let now = OffsetDateTime::now_utc();
+    for key in principal_keys(limits, tenant, user) {
+        if let Some(refused) = limits.blocked(&key, now) {
+            return judge(req, refused, Limit::of(&key));
+        }
     }
+    Ok(())
 }
 
-/// After the principal is re-read: counts the request against its tenant.
+/// After the principal is re-read: counts the request against the user's share, then
+/// (if that allows it) against the tenant. The headers tell the tighter of the two.
 pub(crate) async fn tenant_after_reread(
     state: &ApiState,
     req: &HttpRequest,
     tenant: TenantId,
+    user: UserId,
 ) -> Result<(), ApiError> {
-    match &state.limits {
-        Some(limits) => {
-            let key = RateLimitKey::Tenant(tenant);
-            judge(req, limits.check(&key, OffsetDateTime::now_utc()).await)
+    let Some(limits) = &state.limits else {
+        return Ok(());
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut tightest: Option<RateLimitDecision> = None;
+    for key in principal_keys(limits, tenant, user) {
+        let decision = limits.check(&key, now).await;
+        if !decision.allowed {
+            return judge(req, decision, Limit::of(&key));
         }
+        if tightest.is_none_or(|t| decision.remaining < t.remaining) {
+            tightest = Some(decision);
+        }
+    }
+    match tightest {
+        Some(decision) => judge(req, decision, Limit::Tenant),
         None => Ok(()),
     }
 }
 
-/// Keeps a tenant decision for the response headers; a refusal becomes the error.
-fn judge(req: &HttpRequest, decision: RateLimitDecision) -> Result<(), ApiError> {
+/// Keeps a decision for the response headers; a refusal becomes the error.
+fn judge(req: &HttpRequest, decision: RateLimitDecision, limit: Limit) -> Result<(), ApiError> {
     req.extensions_mut().insert(Decided(decision));
     if decision.allowed {
         Ok(())
     } else {
-        Err(refusal(decision, Limit::Tenant))
+        Err(refusal(decision, limit))
     }
 }
 

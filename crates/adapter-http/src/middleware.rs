@@ -1,6 +1,6 @@
 //! Request id, access log and security headers for every response; request deadlines.
 
-use std::time::Instant;
+use std::{cell::Cell, rc::Rc, time::Duration, time::Instant};
 
 use actix_web::{
     Error, HttpMessage, HttpRequest,
@@ -156,12 +156,38 @@ fn strict_transport_security(req: &HttpRequest) -> Option<HeaderValue> {
         .flatten()
 }
 
-/// The AI routes wait on a provider and get their own, longer deadline.
-const AI_ROUTES: &str = "/api/v1/ai/";
+/// Which deadline a route has: declared per route in the route table
+/// ([`crate::routes::table`]), so it follows the route the router matched, never the
+/// path's spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// `EdgeConfig::request_timeout`.
+    Standard,
+    /// `EdgeConfig::ai_request_timeout`: the route waits on the AI provider (its timeout,
+    /// retries and back-off).
+    Provider,
+}
+
+/// The running request's deadline, which [`deadline`] starts at the standard one before
+/// routing and the matched route may extend ([`extend_deadline`]). Actix serves a
+/// request on one thread, so a `Cell` shared by the two is enough.
+#[derive(Clone)]
+struct DeadlineSlot(Rc<Cell<Duration>>);
+
+/// Called by a route with a [`Deadline::Provider`] once the router matched it: the
+/// request's deadline becomes the provider's budget.
+pub(crate) fn extend_deadline(req: &ServiceRequest, class: Deadline) {
+    if class == Deadline::Provider
+        && let Some(DeadlineSlot(slot)) = req.extensions().get::<DeadlineSlot>()
+    {
+        slot.set(slot.get().max(edge(req.request()).ai_request_timeout));
+    }
+}
 
 /// Stops a request that runs past its deadline and answers 503 problem+json with
-/// `Retry-After`. The handler's future is dropped: an open database transaction is
-/// rolled back and its connection discarded, never returned to the pool half-done.
+/// `Retry-After`. The deadline is the standard one unless the route the request reached
+/// extends it. The handler's future is dropped: an open database transaction is rolled
+/// back and its connection discarded, never returned to the pool half-done.
 ///
 /// The answer is an error rendered by the server itself: a response cannot be built
 /// here because the request may not be cloned before routing is done.
@@ -169,30 +195,31 @@ pub async fn deadline<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, Error> {
-    let edge = edge(req.request());
-    let limit = if req.path().starts_with(AI_ROUTES) {
-        edge.ai_request_timeout
-    } else {
-        edge.request_timeout
-    };
+    let slot = Rc::new(Cell::new(edge(req.request()).request_timeout));
+    req.extensions_mut().insert(DeadlineSlot(slot.clone()));
     let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-    let route = req.match_pattern();
-    match tokio::time::timeout(limit, next.call(req)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(
-                request_id,
-                route,
-                timeout_secs = limit.as_secs(),
-                "request stopped at its deadline"
-            );
-            Err(ApiError::Timeout {
-                secs: limit.as_secs(),
-                request_id,
-            }
-            .into())
+    let started = tokio::time::Instant::now();
+    let call = next.call(req);
+    tokio::pin!(call);
+    let limit = loop {
+        let limit = slot.get();
+        match tokio::time::timeout_at(started + limit, &mut call).await {
+            Ok(response) => return response,
+            // Extended meanwhile by the route: wait for the rest of the new deadline.
+            Err(_) if slot.get() > limit => continue,
+            Err(_) => break limit,
         }
+    };
+    tracing::warn!(
+        request_id,
+        timeout_secs = limit.as_secs(),
+        "request stopped at its deadline"
+    );
+    Err(ApiError::Timeout {
+        secs: limit.as_secs(),
+        request_id,
     }
+    .into())
 }
 
 #[cfg(test)]

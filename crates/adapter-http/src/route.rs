@@ -11,6 +11,7 @@ use actix_web::{
     FromRequest, Handler, HttpMessage, Responder,
     body::BoxBody,
     dev::ServiceRequest,
+    guard,
     http::Method,
     middleware::{Next, from_fn},
     web,
@@ -20,6 +21,7 @@ use utoipa::openapi::{RefOr, path::HttpMethod, path::Operation, schema::Schema};
 use crate::{
     idempotency::{Keys, signup_keys, tenant_keys},
     limits::per_address,
+    middleware::{Deadline, extend_deadline},
     request::BodyCap,
 };
 
@@ -50,6 +52,8 @@ pub struct Route {
     pub keys: Option<Keys>,
     /// The rate limit the route falls under.
     pub limit: RateLimit,
+    /// The route's deadline.
+    pub deadline: Deadline,
     operation: fn() -> Operation,
     schemas: fn(&mut Schemas),
     attach: Box<dyn Fn(actix_web::Route) -> actix_web::Route + Send + Sync>,
@@ -81,6 +85,7 @@ impl Route {
             body: BodyCap::Standard,
             keys: None,
             limit: RateLimit::PerTenant,
+            deadline: Deadline::Standard,
             operation: operation::<P>,
             schemas: <P as utoipa::__dev::SchemaReferences>::schemas,
             attach: Box::new(move |route| route.to(handler.clone())),
@@ -103,6 +108,11 @@ impl Route {
     /// Under another rate limit.
     pub fn limit(self, limit: RateLimit) -> Self {
         Route { limit, ..self }
+    }
+
+    /// With another deadline.
+    pub fn deadline(self, deadline: Deadline) -> Self {
+        Route { deadline, ..self }
     }
 
     /// The OpenAPI operation, tagged as its `#[utoipa::path]` says.
@@ -131,20 +141,28 @@ impl Route {
 
     /// The actix route: method guard, handler, the idempotency middleware if any, the
     /// route's body cap put in the request (for the extractors and the idempotency
-    /// middleware to read), and outermost the per-address limit if the route has it.
-    /// Whatever spelling of the path the router resolves to this route (a
-    /// percent-encoded one included) meets the same facts.
+    /// middleware to read) and its deadline set, and outermost the per-address limit if
+    /// the route has it. Whatever spelling of the path the router resolves to this route
+    /// (a percent-encoded one included) meets the same facts.
     pub fn service(&self) -> actix_web::Route {
-        let route = (self.attach)(web::method(self.method.clone()));
+        // HEAD is GET without the body (RFC 9110 §9.3.2): the same handler answers it and
+        // the server sends the head only.
+        let guarded = if self.method == Method::GET {
+            web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+        } else {
+            web::method(self.method.clone())
+        };
+        let route = (self.attach)(guarded);
         let route = match self.keys {
             Some(Keys::SignUp) => route.wrap(from_fn(signup_keys)),
             Some(Keys::Tenant) => route.wrap(from_fn(tenant_keys)),
             None => route,
         };
-        let body = self.body;
+        let (body, deadline) = (self.body, self.deadline);
         let route = route.wrap(from_fn(
             move |req: ServiceRequest, next: Next<BoxBody>| async move {
                 req.extensions_mut().insert(body);
+                extend_deadline(&req, deadline);
                 next.call(req).await
             },
         ));
@@ -361,6 +379,30 @@ mod tests {
             assert_ne!(status, StatusCode::IM_A_TEAPOT, "{at}: not registered");
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{at}: wrong method");
         }
+        // HEAD reaches every GET route (and no other).
+        for route in table().iter().filter(|r| r.method == Method::GET) {
+            let request = actix::TestRequest::default()
+                .method(Method::HEAD)
+                .uri(&concrete(&route.path))
+                .to_request();
+            let status = actix::call_service(&app, request).await.status();
+            assert_ne!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "HEAD {}",
+                route.path
+            );
+        }
+        let request = actix::TestRequest::default()
+            .method(Method::HEAD)
+            .uri("/api/v1/auth/login")
+            .to_request();
+        let status = actix::call_service(&app, request).await.status();
+        assert_eq!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "HEAD on a POST-only path"
+        );
         let request = actix::TestRequest::default()
             .method(actix_web::http::Method::PATCH)
             .uri("/api/v1/processors")
@@ -371,7 +413,7 @@ mod tests {
             .headers()
             .get("allow")
             .and_then(|v| v.to_str().ok());
-        assert_eq!(allow, Some("GET, POST"));
+        assert_eq!(allow, Some("GET, HEAD, POST"));
         let request = actix::TestRequest::get()
             .uri("/api/v1/nothing")
             .to_request();

@@ -22,8 +22,13 @@ pub trait Readiness: Send + Sync {
 pub struct SystemInfo {
     pub name: String,
     pub version: String,
-    pub git_commit: String,
-    pub build_time: String,
+    /// The build's commit; absent unless the installation shows build details
+    /// (`BUILD_DETAILS_ENABLED`, off in production by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<String>,
+    /// When the binary was built; shown like `git_commit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_time: Option<String>,
     /// `postgres` or `memory` (demo mode: nothing is persisted).
     pub storage: String,
 }
@@ -44,6 +49,9 @@ pub struct EdgeConfig {
     /// `Strict-Transport-Security` max-age for requests that arrived over HTTPS (through
     /// a trusted proxy); 0 sends no header.
     pub hsts_max_age_secs: u64,
+    /// Serve the API description (`/openapi.json`) and Swagger UI (`/docs`); otherwise
+    /// both answer 404.
+    pub api_docs: bool,
 }
 
 impl Default for EdgeConfig {
@@ -55,6 +63,7 @@ impl Default for EdgeConfig {
             request_timeout: Duration::from_secs(30),
             ai_request_timeout: Duration::from_secs(180),
             hsts_max_age_secs: 31_536_000,
+            api_docs: true,
         }
     }
 }
@@ -87,4 +96,7 @@ pub struct ApiState {
     pub limits: Option<Arc<RateLimits>>,
     /// The public intake page of data-subject requests (None: its pages answer 404).
     pub intake: Option<IntakeService>,
+    /// Seals what the API hands out to be given back (list cursors) under the tenant's
+    /// key, the stores' own seal.
+    pub seal: Arc<dyn aura_shared_kernel::PersonalDataSeal>,
 }

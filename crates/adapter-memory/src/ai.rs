@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aura_ai_port::{AiUsage, Suggestion, SuggestionQuery, SuggestionRepository};
+use aura_ai_port::{AiUsage, Suggestion, SuggestionQuery, SuggestionRepository, UsageLimits};
 use aura_audit::PendingEvent;
-use aura_shared_kernel::{Conflict, Page, StoreError, TenantId, TenantScope};
+use aura_shared_kernel::{Conflict, Page, StoreError, TenantId, TenantScope, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -15,8 +15,9 @@ use crate::{MemoryStore, registers::check_version, state::in_scope};
 #[derive(Default)]
 pub(crate) struct Tables {
     pub suggestions: BTreeMap<(TenantId, Uuid), Suggestion>,
-    /// Per tenant: the current window's start and the uses counted in it.
-    pub usage: HashMap<TenantId, (OffsetDateTime, u32)>,
+    /// Per tenant (user `None`) and per user of a tenant: the current window's start and
+    /// the uses counted in it.
+    pub usage: HashMap<(TenantId, Option<UserId>), (OffsetDateTime, u32)>,
 }
 
 #[async_trait::async_trait]
@@ -100,22 +101,36 @@ impl AiUsage for MemoryStore {
         &self,
         scope: &TenantScope,
         window_start: OffsetDateTime,
-        limit: u32,
+        limits: UsageLimits,
     ) -> Result<bool, StoreError> {
         let mut state = self.lock()?;
-        let entry = state
-            .ai
-            .usage
-            .entry(scope.tenant_id())
-            .or_insert((window_start, 0));
-        if entry.0 != window_start {
-            // Like the PostgreSQL counter: another window starts afresh.
-            *entry = (window_start, 0);
+        let tenant = scope.tenant_id();
+        let user = scope.user_id().filter(|_| limits.user < limits.tenant);
+        let counters = [(None, limits.tenant)]
+            .into_iter()
+            .chain(user.map(|user| (Some(user), limits.user)));
+        // Both checked before either is counted (one lock: nothing else runs between).
+        let mut counted = Vec::new();
+        for (who, limit) in counters {
+            let entry = state
+                .ai
+                .usage
+                .entry((tenant, who))
+                .or_insert((window_start, 0));
+            if entry.0 != window_start {
+                // Like the PostgreSQL counter: another window starts afresh.
+                *entry = (window_start, 0);
+            }
+            if entry.1 >= limit {
+                return Ok(false);
+            }
+            counted.push((tenant, who));
         }
-        if entry.1 >= limit {
-            return Ok(false);
+        for key in counted {
+            if let Some(entry) = state.ai.usage.get_mut(&key) {
+                entry.1 += 1;
+            }
         }
-        entry.1 += 1;
         Ok(true)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aura_ai_port::{
     AiUsage, Citation, Provenance, Suggestion, SuggestionContent, SuggestionQuery,
-    SuggestionRepository,
+    SuggestionRepository, UsageLimits,
 };
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{
@@ -484,19 +484,50 @@ struct Used {
     used: i32,
 }
 
+/// The counter of a tenant as a whole: the user column's value on its row.
+const WHOLE_TENANT: Uuid = Uuid::nil();
+
+/// Counts one use on the row of `(tenant, window_start, user)` unless it holds `limit`
+/// already: one statement, so concurrent requests never count past the limit (the
+/// conflicting row is locked and re-checked before it is incremented).
+async fn count_use(
+    conn: &mut diesel_async::AsyncPgConnection,
+    (tenant, window_start, user): (Uuid, OffsetDateTime, Uuid),
+    limit: i32,
+) -> Result<bool, DbError> {
+    let counted: Option<Used> = diesel::sql_query(
+        "INSERT INTO ai_usage (tenant_id, window_start, user_id, used) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (tenant_id, window_start, user_id)
+         DO UPDATE SET used = ai_usage.used + 1 WHERE ai_usage.used < $4
+         RETURNING used",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<diesel::sql_types::Timestamptz, _>(window_start)
+    .bind::<diesel::sql_types::Uuid, _>(user)
+    .bind::<diesel::sql_types::Integer, _>(limit)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(counted.is_some())
+}
+
 #[async_trait::async_trait]
 impl AiUsage for PgStores {
     async fn try_acquire(
         &self,
         scope: &TenantScope,
         window_start: OffsetDateTime,
-        limit: u32,
+        limits: UsageLimits,
     ) -> Result<bool, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
-        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
-        if limit <= 0 {
+        let limit = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        let (tenant_limit, user_limit) = (limit(limits.tenant), limit(limits.user));
+        if tenant_limit <= 0 {
             return Ok(false);
         }
+        let user = (scope.user_id())
+            .filter(|_| user_limit < tenant_limit)
+            .map(|user| user.as_uuid());
         in_tenant(&self.inner.pool, scope, async move |conn| {
             // Past windows are done with.
             diesel::delete(
@@ -506,21 +537,28 @@ impl AiUsage for PgStores {
             )
             .execute(conn)
             .await?;
-            // One statement, so concurrent requests never count past the limit: the
-            // conflicting row is locked and re-checked before it is incremented.
-            let counted: Option<Used> = diesel::sql_query(
-                "INSERT INTO ai_usage (tenant_id, window_start, used) VALUES ($1, $2, 1)
-                 ON CONFLICT (tenant_id, window_start)
-                 DO UPDATE SET used = ai_usage.used + 1 WHERE ai_usage.used < $3
-                 RETURNING used",
-            )
-            .bind::<diesel::sql_types::Uuid, _>(tenant)
-            .bind::<diesel::sql_types::Timestamptz, _>(window_start)
-            .bind::<diesel::sql_types::Integer, _>(limit)
-            .get_result(conn)
-            .await
-            .optional()?;
-            Ok::<bool, DbError>(counted.is_some())
+            // The user's share first; a use the tenant then refuses is taken back, in
+            // the same transaction.
+            if let Some(user) = user
+                && !count_use(conn, (tenant, window_start, user), user_limit).await?
+            {
+                return Ok(false);
+            }
+            if count_use(conn, (tenant, window_start, WHOLE_TENANT), tenant_limit).await? {
+                return Ok(true);
+            }
+            if let Some(user) = user {
+                diesel::update(
+                    usage::table
+                        .filter(usage::tenant_id.eq(tenant))
+                        .filter(usage::window_start.eq(window_start))
+                        .filter(usage::user_id.eq(user)),
+                )
+                .set(usage::used.eq(usage::used - 1))
+                .execute(conn)
+                .await?;
+            }
+            Ok::<bool, DbError>(false)
         })
         .await
     }

@@ -1,6 +1,7 @@
 //! [`RateLimiter`] on PostgreSQL: the GCRA step as one atomic upsert on the UNLOGGED
-//! table `rate_limits`. Not tenant data: rows are keyed by the SHA-256 of the key, so no
-//! client address is stored in clear. Every instance on the database shares the counts.
+//! table `rate_limits`. Not tenant data: rows are keyed by a pepper-keyed HMAC of the key
+//! ([`aura_shared_kernel::KeyedHash`]), so no client address is stored in clear or can be
+//! found by hashing candidates. Every instance on the database shares the counts.
 
 use std::sync::{
     Arc,
@@ -15,7 +16,6 @@ use diesel::{
     sql_types::{BigInt, Bool, Bytea},
 };
 use diesel_async::RunQueryDsl;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{pool::unscoped, stores::PgStores};
@@ -104,8 +104,14 @@ fn unavailable(error: impl std::fmt::Display) -> RateLimitError {
     RateLimitError(error.to_string())
 }
 
-pub(crate) fn key_hash(key: &RateLimitKey) -> Vec<u8> {
-    Sha256::digest(key.storage_key().as_bytes()).to_vec()
+/// The row key: the pepper-keyed hash of the rate-limit key (a plain digest of a client
+/// address could be found by hashing candidates).
+pub(crate) fn key_hash(stores: &PgStores, key: &RateLimitKey) -> Vec<u8> {
+    stores
+        .inner
+        .seal
+        .keyed_hash(b"rate-limit", key.storage_key().as_bytes())
+        .to_vec()
 }
 
 #[async_trait::async_trait]
@@ -117,7 +123,7 @@ impl RateLimiter for PgRateLimiter {
         now: OffsetDateTime,
     ) -> Result<RateLimitDecision, RateLimitError> {
         let now_us = micros(now);
-        let hash = key_hash(key);
+        let hash = key_hash(&self.stores, key);
         // In a transaction like every statement, even this single one: behind a pooler in
         // transaction mode only a transaction keeps its statements (prepare, bind, execute)
         // on one server connection; an autocommit statement failed there (scale-out test).

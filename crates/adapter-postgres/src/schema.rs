@@ -237,10 +237,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    ai_usage (tenant_id, window_start) {
+    ai_usage (tenant_id, window_start, user_id) {
         tenant_id -> Uuid,
         window_start -> Timestamptz,
         used -> Int4,
+        user_id -> Uuid,
     }
 }
 

@@ -1,5 +1,6 @@
-//! [`LoginThrottle`] on PostgreSQL. Not tenant data: rows are keyed by the SHA-256 of
-//! the throttle key, so no e-mail address or client address is stored in clear.
+//! [`LoginThrottle`] on PostgreSQL. Not tenant data: rows are keyed by a pepper-keyed
+//! HMAC of the throttle key, so no e-mail address or client address is stored in clear
+//! or can be found by hashing candidates.
 
 use aura_identity::{
     CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState, ports::LoginThrottle,
@@ -7,7 +8,6 @@ use aura_identity::{
 use aura_shared_kernel::StoreError;
 use diesel::{dsl::case_when, prelude::*, sql_types::Integer, upsert::excluded};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{
@@ -17,8 +17,14 @@ use crate::{
     stores::PgStores,
 };
 
-fn key_hash(key: &ThrottleKey) -> Vec<u8> {
-    Sha256::digest(key.key().as_bytes()).to_vec()
+impl PgStores {
+    /// The row key: the pepper-keyed hash of the throttle key.
+    fn throttle_hash(&self, key: &ThrottleKey) -> Vec<u8> {
+        self.inner
+            .seal
+            .keyed_hash(b"throttle", key.key().as_bytes())
+            .to_vec()
+    }
 }
 
 fn failures_from(stored: i32) -> Result<u32, StoreError> {
@@ -89,7 +95,7 @@ impl LoginThrottle for PgStores {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let hashes: Vec<Vec<u8>> = keys.iter().map(key_hash).collect();
+        let hashes: Vec<Vec<u8>> = keys.iter().map(|key| self.throttle_hash(key)).collect();
         let rows: Vec<(Vec<u8>, i32, OffsetDateTime)> = unscoped(&self.inner.pool, async |conn| {
             Ok(throttle::table
                 .filter(throttle::key_hash.eq_any(&hashes))
@@ -133,7 +139,7 @@ impl LoginThrottle for PgStores {
         let mut conn = acquire(&self.inner.pool).await?;
         let mut counted = Vec::with_capacity(keys.len());
         for key in keys {
-            counted.push(count_one(&mut conn, key_hash(key), window_start, now).await?);
+            counted.push(count_one(&mut conn, self.throttle_hash(key), window_start, now).await?);
         }
         Ok(counted)
     }
@@ -142,7 +148,7 @@ impl LoginThrottle for PgStores {
         if keys.is_empty() {
             return Ok(());
         }
-        let hashes: Vec<Vec<u8>> = keys.iter().map(key_hash).collect();
+        let hashes: Vec<Vec<u8>> = keys.iter().map(|key| self.throttle_hash(key)).collect();
         // A count of one goes to zero, which the table does not hold (`failures > 0`):
         // the row is forgotten, as zero failures mean. Deleting first and decrementing
         // in a second statement (a fresh snapshot under READ COMMITTED) means a failure
@@ -173,7 +179,7 @@ impl LoginThrottle for PgStores {
         if keys.is_empty() {
             return Ok(());
         }
-        let hashes: Vec<Vec<u8>> = keys.iter().map(key_hash).collect();
+        let hashes: Vec<Vec<u8>> = keys.iter().map(|key| self.throttle_hash(key)).collect();
         unscoped(&self.inner.pool, async |conn| {
             diesel::delete(throttle::table.filter(throttle::key_hash.eq_any(&hashes)))
                 .execute(conn)

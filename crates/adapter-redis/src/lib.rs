@@ -2,8 +2,9 @@
 //! check (the GCRA step, atomic on the server), shared by every instance on the same
 //! Redis.
 //!
-//! Keys are `<prefix><sha256 of the rate-limit key>` (no client address in clear) and
-//! expire when their TAT passes, so Redis holds only keys counted in the last window.
+//! Keys are `<prefix><pepper-keyed HMAC of the rate-limit key>` (no client address in
+//! clear, and none found by hashing candidates: [`KeyedHash`]) and expire when their TAT
+//! passes, so Redis holds only keys counted in the last window.
 //! Every call is bounded by a timeout: a dead or slow Redis answers with an error
 //! quickly, and `aura_rate_limit::RateLimits` then fails open.
 
@@ -12,11 +13,11 @@ use std::{fmt::Write as _, sync::Arc, time::Duration};
 use aura_rate_limit::{
     Quota, RateLimitDecision, RateLimitError, RateLimitKey, RateLimiter, micros,
 };
+use aura_shared_kernel::KeyedHash;
 use redis::{
     Client, Script,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 /// The GCRA step (see `aura_rate_limit::Quota::step`), atomic because Redis runs a
@@ -53,6 +54,7 @@ pub struct RedisRateLimiter {
     script: Arc<Script>,
     prefix: Arc<str>,
     timeout: Duration,
+    keys: Arc<dyn KeyedHash>,
 }
 
 impl std::fmt::Debug for RedisRateLimiter {
@@ -67,8 +69,14 @@ impl std::fmt::Debug for RedisRateLimiter {
 impl RedisRateLimiter {
     /// A limiter for `url` (`redis://` or `rediss://`). Connects lazily: this succeeds
     /// while Redis is down; [`RedisRateLimiter::ping`] tells whether it answers. Every
-    /// command (and every connection attempt) gives up after `timeout`.
-    pub fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, InvalidRedisUrl> {
+    /// command (and every connection attempt) gives up after `timeout`. Keys are hashed
+    /// with `keys`.
+    pub fn connect(
+        url: &str,
+        prefix: &str,
+        timeout: Duration,
+        keys: Arc<dyn KeyedHash>,
+    ) -> Result<Self, InvalidRedisUrl> {
         if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
             return Err(InvalidRedisUrl("the scheme must be redis or rediss".into()));
         }
@@ -87,6 +95,7 @@ impl RedisRateLimiter {
             script: Arc::new(Script::new(GCRA)),
             prefix: Arc::from(prefix),
             timeout,
+            keys,
         })
     }
 
@@ -103,8 +112,12 @@ impl RedisRateLimiter {
         }
     }
 
-    fn redis_key(&self, key: &RateLimitKey) -> String {
-        let digest = Sha256::digest(key.storage_key().as_bytes());
+    /// `<prefix><hex of the keyed hash>`; the purpose is the PostgreSQL limiter's, so a
+    /// key has one hash wherever it is counted.
+    pub fn redis_key(&self, key: &RateLimitKey) -> String {
+        let digest = self
+            .keys
+            .keyed_hash(b"rate-limit", key.storage_key().as_bytes());
         let mut name = String::with_capacity(self.prefix.len() + 64);
         name.push_str(&self.prefix);
         for byte in digest {
@@ -158,12 +171,21 @@ impl RateLimiter for RedisRateLimiter {
 mod tests {
     use super::*;
 
+    struct Keys;
+
+    impl KeyedHash for Keys {
+        fn keyed_hash(&self, _: &[u8], _: &[u8]) -> [u8; 32] {
+            [7; 32]
+        }
+    }
+
     #[test]
     fn urls_are_checked_without_echoing_them() {
         let error = RedisRateLimiter::connect(
             "http://user:hunter2@localhost",
             DEFAULT_PREFIX,
             Duration::from_millis(100),
+            Arc::new(Keys),
         )
         .err()
         .map(|e| e.to_string())

@@ -7,6 +7,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use aura_adapter_crypto::{AesGcmPersonalDataSeal, Pepper};
 use aura_adapter_redis::RedisRateLimiter;
 use aura_port_contracts::LimitStores;
 use time::OffsetDateTime;
@@ -15,8 +16,14 @@ fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
+/// The keys of an installation whose pepper is `byte` repeated.
+fn keys(byte: u8) -> Arc<AesGcmPersonalDataSeal> {
+    let pepper = Pepper::from_bytes(vec![byte; 32]).expect("a pepper");
+    Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper))
+}
+
 async fn limiter(prefix: &str) -> RedisRateLimiter {
-    let limiter = RedisRateLimiter::connect(&redis_url(), prefix, Duration::from_secs(2))
+    let limiter = RedisRateLimiter::connect(&redis_url(), prefix, Duration::from_secs(2), keys(1))
         .expect("a Redis URL");
     limiter
         .ping()
@@ -45,6 +52,7 @@ async fn an_unreachable_redis_fails_fast() {
         "redis://127.0.0.1:9",
         "aura-test:",
         Duration::from_millis(300),
+        keys(1),
     )
     .expect("a Redis URL");
     let key = RateLimitKey::Tenant(aura_shared_kernel::TenantId::generate());
@@ -63,5 +71,53 @@ async fn an_unreachable_redis_fails_fast() {
             .to_string()
             .starts_with("rate-limit store unavailable: redis"),
         "{error}"
+    );
+}
+
+/// What Redis holds for a client address is the pepper-keyed hash: hashing a guessed
+/// address with SHA-256 (what the keys were before) finds nothing, and another pepper
+/// gives another key.
+#[tokio::test]
+async fn stored_keys_are_keyed_hashes_not_plain_digests() {
+    use aura_rate_limit::{Quota, RateLimitKey, RateLimiter};
+    use sha2::{Digest, Sha256};
+    let prefix = format!("aura-test:{}:", uuid::Uuid::new_v4().simple());
+    let limiter = limiter(&prefix).await;
+    let key = RateLimitKey::client_address("203.0.113.7".parse().expect("an address"));
+    limiter
+        .check(
+            &key,
+            Quota::new(60, 5).expect("quota"),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("counted");
+    let client = redis::Client::open(redis_url()).expect("a Redis URL");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connects");
+    let stored: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut connection)
+        .await
+        .expect("KEYS");
+    assert_eq!(stored, [limiter.redis_key(&key)]);
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let guessed = format!(
+        "{prefix}{}",
+        hex(&Sha256::digest(key.storage_key().as_bytes()))
+    );
+    assert_ne!(
+        stored[0], guessed,
+        "a plain digest of the address finds the key"
+    );
+    assert!(!stored[0].contains("203.0.113.7"));
+    let other = RedisRateLimiter::connect(&redis_url(), &prefix, Duration::from_secs(2), keys(2))
+        .expect("a Redis URL");
+    assert_ne!(
+        other.redis_key(&key),
+        stored[0],
+        "another pepper, another key"
     );
 }

@@ -33,7 +33,7 @@ pub use model::{
     ActivityDraft, ActivitySuggestionRequest, Answer, Citation, ContextKind, ContextRecord,
     Generated, PolicyDraft, PolicyDraftRequest, Provenance, QuestionRequest,
 };
-pub use ports::{AiProvider, AiUsage, SuggestionQuery, SuggestionRepository};
+pub use ports::{AiProvider, AiUsage, SuggestionQuery, SuggestionRepository, UsageLimits};
 pub use service::{
     AiAssistant, AiConfig, AiPorts, PolicyDraftInput, SETTING_ENABLED, SETTING_RATE_LIMIT, entity,
 };

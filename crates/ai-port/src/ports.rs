@@ -86,16 +86,27 @@ pub trait SuggestionRepository: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// The per-tenant usage counter behind the rate limit, shared by every instance.
+/// What one window allows: the tenant's uses, and the share of them one user may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageLimits {
+    pub tenant: u32,
+    pub user: u32,
+}
+
+/// The usage counter behind the rate limit, per tenant and per user, shared by every
+/// instance.
 #[async_trait::async_trait]
 pub trait AiUsage: Send + Sync {
-    /// Counts one use in the scope's window that starts at `window_start`, unless `limit`
-    /// uses were counted there already; returns whether it was counted. Concurrent calls
-    /// never count more than `limit`. Earlier windows may be forgotten.
+    /// Counts one use in the scope's window that starts at `window_start` for the tenant
+    /// and for the scope's user, unless the tenant had `limits.tenant` uses there or the
+    /// user `limits.user` (a scope without a user, or a user limit not below the
+    /// tenant's, counts the tenant only); returns whether it was counted. A refused use
+    /// counts for neither. Concurrent calls never count past either limit. Earlier
+    /// windows may be forgotten.
     async fn try_acquire(
         &self,
         scope: &TenantScope,
         window_start: OffsetDateTime,
-        limit: u32,
+        limits: UsageLimits,
     ) -> Result<bool, StoreError>;
 }

@@ -31,7 +31,7 @@ use crate::{
         ActivityDraft, ActivitySuggestionRequest, Answer, Citation, ContextKind, ContextRecord,
         Generated, PolicyDraft, PolicyDraftRequest, Provenance, QuestionRequest,
     },
-    ports::{AiProvider, AiUsage, SuggestionQuery, SuggestionRepository},
+    ports::{AiProvider, AiUsage, SuggestionQuery, SuggestionRepository, UsageLimits},
     suggestion::{
         Accepted, Applied, Suggestion, SuggestionContent, SuggestionKind, SuggestionStatus,
     },
@@ -64,6 +64,8 @@ pub struct AiConfig {
     pub rate_limit_per_hour: u32,
     /// Most records given to a provider as context.
     pub max_context_records: usize,
+    /// The share (percent) of the tenant's hourly limit one user may use.
+    pub user_share_percent: u8,
 }
 
 impl Default for AiConfig {
@@ -71,6 +73,7 @@ impl Default for AiConfig {
         Self {
             rate_limit_per_hour: 60,
             max_context_records: 40,
+            user_share_percent: 100,
         }
     }
 }
@@ -201,12 +204,18 @@ impl AiAssistant {
         })
     }
 
-    /// Counts the request against the tenant's hourly limit.
+    /// Counts the request against the tenant's hourly limit and its user's share of it
+    /// (rounded up: a user may always make one request of a tenant with any).
     async fn admit(&self, scope: &TenantScope, tenant: &Tenant) -> Result<(), AssistantError> {
         let now = self.ports.clock.now();
         let start = window_start(now);
         let limit = self.hourly_limit(tenant);
-        if limit > 0 && self.ports.usage.try_acquire(scope, start, limit).await? {
+        let share = u64::from(self.config.user_share_percent.clamp(1, 100));
+        let limits = UsageLimits {
+            tenant: limit,
+            user: u32::try_from((u64::from(limit) * share).div_ceil(100)).unwrap_or(limit),
+        };
+        if limit > 0 && self.ports.usage.try_acquire(scope, start, limits).await? {
             return Ok(());
         }
         let retry_after_secs = (start + Duration::HOUR - now).whole_seconds().max(1);

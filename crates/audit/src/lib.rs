@@ -7,12 +7,14 @@
 //! and adapters seal it into the chain in the same transaction.
 
 mod chain;
+mod denials;
 mod event;
 mod service;
 
 #[cfg(any(test, feature = "test-support"))]
 pub use chain::MixHasher;
 pub use chain::{BrokenLink, ChainHash, ChainHasher, ChainVerification, ChainVerifier, Checkpoint};
+pub use denials::BulkDenials;
 pub use event::{
     Actor, AuditAction, AuditRecord, ChainVersion, Changes, PendingEvent, PersonalPart,
     RequestContext, seal_event,

@@ -46,9 +46,36 @@ fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
     out.push_str("\r\n");
 }
 
+/// What a spreadsheet may take as the start of a formula: the ASCII triggers, their
+/// full-width and small forms (`＝＋－＠`, `﹦﹢﹣﹫`, which some spreadsheets fold to ASCII)
+/// and the minus sign.
+const FORMULA_TRIGGERS: [char; 13] = [
+    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\u{FE66}', '\u{FE62}',
+    '\u{FE63}', '\u{FE6B}', '\u{2212}',
+];
+
+/// Whether a spreadsheet could run `value` as a formula: a tab or carriage return first,
+/// or a trigger after any leading white space and invisible characters (zero-width
+/// spaces and joiners, byte-order marks, direction marks: a reader skips them, the eye
+/// does not see them).
+fn is_formula(value: &str) -> bool {
+    if value.starts_with(['\t', '\r']) {
+        return true;
+    }
+    let invisible = |c: char| {
+        c.is_whitespace()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+                | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{00AD}' | '\u{180E}')
+    };
+    value
+        .chars()
+        .find(|c| !invisible(*c))
+        .is_some_and(|c| FORMULA_TRIGGERS.contains(&c))
+}
+
 /// Quotes a cell when needed and defuses formula triggers (CSV injection).
 fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let value = if is_formula(value) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -72,6 +99,37 @@ mod tests {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(cell("-1"), "'-1");
         assert_eq!(cell("line\nbreak"), "\"line\nbreak\"");
+    }
+
+    #[test]
+    fn hidden_and_full_width_formula_triggers_are_defused() {
+        for attack in [
+            "\u{200B}=1+1",
+            "\u{FEFF}=HYPERLINK(1)",
+            "\u{200D}\u{2060}@SUM(A1)",
+            " =1",
+            "\u{FF1D}1+1",
+            "\u{FF0B}1",
+            "\u{FF0D}1",
+            "\u{FF20}SUM(A1)",
+            "\u{FE66}1",
+            "\u{202E}=1",
+            "\t=1",
+        ] {
+            assert!(
+                cell(attack).trim_start_matches('"').starts_with('\''),
+                "{attack:?}"
+            );
+        }
+        for plain in [
+            "Zero\u{200B}width inside",
+            "a=b",
+            "ＡＢＣ",
+            "\u{200B}text",
+            "",
+        ] {
+            assert!(!cell(plain).starts_with('\''), "{plain:?}");
+        }
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub use processor::{
     Art28Clauses, DpaStatus, Processor, ProcessorFields, ProcessorFilter, ProcessorId,
     ProcessorLinks, Processors,
 };
-pub use rules::Members;
+pub use rules::{Members, ParentChain};
 pub use service::{RegisterPorts, Registers, add_months, entity};
 pub use text::CountryCode;
 

@@ -35,24 +35,10 @@ impl RecordRules<Processors> for ProcessorRules {
         if before.is_some_and(|b| b.parent_id == fields.parent_id) {
             return Ok(());
         }
+        let mut chain = ParentChain::new(id);
         let mut next = fields.parent_id;
-        let mut depth = 0;
         while let Some(current) = next {
-            if current == id {
-                return Err(ValidationErrors::single(
-                    "parent_id",
-                    "would make the processor its own sub-processor",
-                )
-                .into());
-            }
-            depth += 1;
-            if depth > 10 {
-                return Err(ValidationErrors::single(
-                    "parent_id",
-                    "sub-processor chains are limited to 10 levels",
-                )
-                .into());
-            }
+            chain.visit(current)?;
             next = match self.processors.get(scope, current).await {
                 Ok(p) => p.fields.parent_id,
                 Err(StoreError::NotFound) => {
@@ -64,6 +50,45 @@ impl RecordRules<Processors> for ProcessorRules {
                 }
                 Err(other) => return Err(other.into()),
             };
+        }
+        Ok(())
+    }
+}
+
+/// The walk up a processor's new chain of parents, one ancestor at a time: refused when it
+/// comes back to the processor (a loop) or grows past ten levels. The use case walks it
+/// before the write; the PostgreSQL store walks it again inside the write's transaction
+/// with the ancestors locked, so two concurrent changes cannot close a loop together.
+#[derive(Debug, Clone, Copy)]
+pub struct ParentChain {
+    id: ProcessorId,
+    depth: usize,
+}
+
+/// The longest sub-processor chain.
+const MAX_CHAIN_DEPTH: usize = 10;
+
+impl ParentChain {
+    /// The walk for processor `id`.
+    pub fn new(id: ProcessorId) -> Self {
+        Self { id, depth: 0 }
+    }
+
+    /// Visits the next ancestor (first the new parent): an error naming `parent_id` when
+    /// it is the processor itself or the chain became too long.
+    pub fn visit(&mut self, ancestor: ProcessorId) -> Result<(), ValidationErrors> {
+        if ancestor == self.id {
+            return Err(ValidationErrors::single(
+                "parent_id",
+                "would make the processor its own sub-processor",
+            ));
+        }
+        self.depth += 1;
+        if self.depth > MAX_CHAIN_DEPTH {
+            return Err(ValidationErrors::single(
+                "parent_id",
+                "sub-processor chains are limited to 10 levels",
+            ));
         }
         Ok(())
     }

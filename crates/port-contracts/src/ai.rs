@@ -12,19 +12,19 @@
 
 use aura_ai_port::{
     Citation, ContextKind, Provenance, Suggestion, SuggestionContent, SuggestionKind,
-    SuggestionQuery, SuggestionStatus,
+    SuggestionQuery, SuggestionStatus, UsageLimits,
 };
 use aura_audit::{Actor, AuditAction, PendingEvent};
 use aura_gdpr_registers::PolicyKind;
-use aura_shared_kernel::{Conflict, StoreError, TenantScope};
+use aura_shared_kernel::{Conflict, Role, StoreError, TenantScope};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
     AiStores,
     fixtures::{
-        TenantFixture, assert_conflict, assert_not_found, assert_stored_nowhere, audit_len, chain,
-        event, register_tenant,
+        TenantFixture, add_user, assert_conflict, assert_not_found, assert_stored_nowhere,
+        audit_len, chain, event, register_tenant,
     },
     registers::activity_fields,
 };
@@ -426,12 +426,20 @@ fn window(stores: &AiStores) -> OffsetDateTime {
 /// must be counted, and why.
 type Use<'a> = (&'a TenantScope, OffsetDateTime, u32, bool, &'a str);
 
+/// Limits with no user share below the tenant's.
+fn tenant_only(limit: u32) -> UsageLimits {
+    UsageLimits {
+        tenant: limit,
+        user: limit,
+    }
+}
+
 /// Asks for each use in turn and checks that it is counted, or not, as it says.
 async fn uses(stores: &AiStores, uses: &[Use<'_>]) {
     for (i, (scope, window, limit, counted, why)) in uses.iter().enumerate() {
         let got = stores
             .usage
-            .try_acquire(scope, *window, *limit)
+            .try_acquire(scope, *window, tenant_only(*limit))
             .await
             .expect("acquire");
         assert_eq!(got, *counted, "use {i}: {why}");
@@ -472,7 +480,10 @@ pub async fn concurrent_usage_never_exceeds_the_limit(stores: AiStores) {
         let stores = stores.clone();
         let scope = fx.scope.clone();
         tasks.push(tokio::spawn(async move {
-            stores.usage.try_acquire(&scope, start, 5).await
+            stores
+                .usage
+                .try_acquire(&scope, start, tenant_only(5))
+                .await
         }));
     }
     let mut counted = 0;
@@ -482,4 +493,40 @@ pub async fn concurrent_usage_never_exceeds_the_limit(stores: AiStores) {
         }
     }
     assert_eq!(counted, 5, "exactly the limit is counted");
+}
+
+/// A user may take only their share of the tenant's uses; the others keep theirs, the
+/// tenant's limit still holds over all of them, and a use refused for either counts for
+/// neither.
+pub async fn usage_counts_each_users_share_and_the_tenant(stores: AiStores) {
+    let fx = register_tenant(&stores.identity).await;
+    let start = window(&stores);
+    let owner = fx.scope_of(&fx.owner);
+    let member = fx.scope_of(&add_user(&stores.identity, &fx, Role::Member).await);
+    let third = fx.scope_of(&add_user(&stores.identity, &fx, Role::Member).await);
+    let limits = UsageLimits { tenant: 4, user: 2 };
+    let mut got = Vec::new();
+    for scope in [
+        &owner, &owner, &owner, &member, &member, &member, &third, &owner,
+    ] {
+        got.push(
+            stores
+                .usage
+                .try_acquire(scope, start, limits)
+                .await
+                .expect("acquire"),
+        );
+    }
+    assert_eq!(
+        got,
+        [true, true, false, true, true, false, false, false],
+        "2 each, 4 in all: the third user finds the tenant's uses gone"
+    );
+    // The refused uses counted for nobody: with a higher tenant limit the third user
+    // gets exactly their share.
+    let more = UsageLimits { tenant: 6, user: 2 };
+    for expected in [true, true, false] {
+        let counted = stores.usage.try_acquire(&third, start, more).await;
+        assert_eq!(counted.expect("acquire"), expected);
+    }
 }

@@ -810,6 +810,7 @@ macro_rules! ai_contract_tests {
             other_tenants_suggestions_are_out_of_reach,
             usage_counts_per_tenant_and_window_up_to_the_limit,
             concurrent_usage_never_exceeds_the_limit,
+            usage_counts_each_users_share_and_the_tenant,
         });
     };
 }

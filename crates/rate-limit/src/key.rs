@@ -1,6 +1,6 @@
 use std::net::{IpAddr, Ipv6Addr};
 
-use aura_shared_kernel::TenantId;
+use aura_shared_kernel::{TenantId, UserId};
 
 /// What a request is counted against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -10,6 +10,9 @@ pub enum RateLimitKey {
     ClientAddress(IpAddr),
     /// The tenant of a verified access token, on every authenticated route.
     Tenant(TenantId),
+    /// The user of a verified access token, on every authenticated route: a share of
+    /// the tenant's quota, so one user (or one leaked token) cannot take it all.
+    User(UserId),
     /// Submissions to a tenant's public request intake page (kept apart from the
     /// tenant's API quota: strangers flooding the page must not lock its users out).
     Intake(TenantId),
@@ -20,6 +23,7 @@ pub enum RateLimitKey {
 pub enum KeyKind {
     ClientAddress,
     Tenant,
+    User,
     Intake,
 }
 
@@ -29,6 +33,7 @@ impl KeyKind {
         match self {
             KeyKind::ClientAddress => "address",
             KeyKind::Tenant => "tenant",
+            KeyKind::User => "user",
             KeyKind::Intake => "intake",
         }
     }
@@ -56,6 +61,7 @@ impl RateLimitKey {
         match self {
             RateLimitKey::ClientAddress(_) => KeyKind::ClientAddress,
             RateLimitKey::Tenant(_) => KeyKind::Tenant,
+            RateLimitKey::User(_) => KeyKind::User,
             RateLimitKey::Intake(_) => KeyKind::Intake,
         }
     }
@@ -65,6 +71,7 @@ impl RateLimitKey {
         match self {
             RateLimitKey::ClientAddress(ip) => format!("address:{ip}"),
             RateLimitKey::Tenant(tenant) => format!("tenant:{tenant}"),
+            RateLimitKey::User(user) => format!("user:{user}"),
             RateLimitKey::Intake(tenant) => format!("intake:{tenant}"),
         }
     }

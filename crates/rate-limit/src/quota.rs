@@ -36,6 +36,19 @@ impl Quota {
         Ok(Self { per_minute, burst })
     }
 
+    /// `percent` of this quota's rate and burst (rounded up, at least 1 each): the share
+    /// one user may take of the tenant's.
+    pub fn share(&self, percent: u8) -> Quota {
+        let part = |n: u32| {
+            let scaled = (u64::from(n) * u64::from(percent.clamp(1, 100))).div_ceil(100);
+            u32::try_from(scaled).unwrap_or(n).max(1)
+        };
+        Quota {
+            per_minute: part(self.per_minute),
+            burst: part(self.burst),
+        }
+    }
+
     pub fn per_minute(&self) -> u32 {
         self.per_minute
     }
@@ -148,6 +161,19 @@ mod tests {
 
     fn quota(per_minute: u32, burst: u32) -> Quota {
         Quota::new(per_minute, burst).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_share_is_a_rounded_up_part_of_rate_and_burst() {
+        assert_eq!(quota(600, 100).share(50), quota(300, 50));
+        assert_eq!(quota(600, 100).share(100), quota(600, 100));
+        assert_eq!(quota(3, 1).share(50), quota(2, 1));
+        assert_eq!(quota(1, 1).share(1), quota(1, 1));
+        assert_eq!(
+            quota(600, 100).share(0),
+            quota(6, 1),
+            "at least one percent"
+        );
     }
 
     #[test]

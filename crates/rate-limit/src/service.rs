@@ -17,6 +17,8 @@ pub struct RateLimitPolicy {
     pub client_address: Quota,
     /// Per tenant on the authenticated API.
     pub tenant: Quota,
+    /// Per user on the authenticated API: a share of the tenant's ([`Quota::share`]).
+    pub user: Quota,
     /// Per tenant on its public request intake page.
     pub intake: Quota,
 }
@@ -26,6 +28,7 @@ impl RateLimitPolicy {
         match kind {
             KeyKind::ClientAddress => self.client_address,
             KeyKind::Tenant => self.tenant,
+            KeyKind::User => self.user,
             KeyKind::Intake => self.intake,
         }
     }
@@ -240,6 +243,7 @@ mod tests {
             RateLimitPolicy {
                 client_address: quota,
                 tenant: quota,
+                user: quota,
                 intake: quota,
             },
         )

@@ -1,12 +1,13 @@
 //! The shared kernel every domain builds on: tenants, users' ids, roles and the
 //! permission matrix, the scopes that every tenant-owned read or write must carry, the
-//! clock, time zones (the `TimeZones` port, an instant said in UTC and in local time),
+//! clock, the plausible range of dates a client may send (`date`), time zones (the `TimeZones` port, an instant said in UTC and in local time),
 //! validation errors, store errors (with their typed conflicts) and pages.
 //!
 //! Pure domain crate: no framework, driver or crypto dependency (a tidy test enforces it).
 //! Write ports live in the crates that own the use cases (they also take audit events).
 
 mod clock;
+pub mod date;
 mod error;
 mod ids;
 mod page;
@@ -23,7 +24,7 @@ pub use ids::{TenantId, UserId};
 pub use page::{Page, PageRequest};
 pub use role::{Permission, Role};
 pub use scope::{Principal, SystemScope, TenantScope};
-pub use seal::{PersonalDataSeal, SealFailed};
+pub use seal::{KeyedHash, PersonalDataSeal, SealFailed};
 pub use store::{Conflict, StoreError};
 pub use tenant::{SubscriptionTier, Tenant, TenantName, TenantSettings, TenantSlug};
 pub use zone::{LocalInstant, TimeZoneName, TimeZones};

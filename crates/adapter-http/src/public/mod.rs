@@ -561,6 +561,7 @@ mod tests {
                 RateLimitPolicy {
                     client_address: quota,
                     tenant: quota,
+                    user: quota,
                     intake: quota,
                 },
             ))

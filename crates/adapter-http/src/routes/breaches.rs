@@ -88,7 +88,7 @@ impl RecordApi for Breaches {
     type Request = BreachFieldsBody;
     type Params = BreachParams;
 
-    fn list_query(p: BreachParams, _: &ApiState) -> Result<ListQuery<BreachFilter>, ApiError> {
+    fn list_query(p: BreachParams, caller: &Caller) -> Result<ListQuery<BreachFilter>, ApiError> {
         let filter = BreachFilter {
             status: query_enum::<BreachStatus>(p.status.as_deref(), "status")?,
             risk: query_enum::<RiskLevel>(p.risk.as_deref(), "risk")?,
@@ -99,7 +99,7 @@ impl RecordApi for Breaches {
             drill: p.drill.unwrap_or(false),
             search: query_text(p.q, "q")?,
         };
-        list_query(filter, p.sort, p.cursor, p.limit)
+        list_query(filter, p.sort, p.cursor, p.limit, caller.cursors())
     }
 }
 

@@ -82,14 +82,14 @@ impl RecordApi for Dpias {
     type Request = DpiaFieldsBody;
     type Params = DpiaParams;
 
-    fn list_query(p: DpiaParams, _: &ApiState) -> Result<ListQuery<DpiaFilter>, ApiError> {
+    fn list_query(p: DpiaParams, caller: &Caller) -> Result<ListQuery<DpiaFilter>, ApiError> {
         let filter = DpiaFilter {
             status: query_enum::<DpiaStatus>(p.status.as_deref(), "status")?,
             activity: query_id(p.activity.as_deref(), "activity")?.map(aura_records::Id::from_uuid),
             review_due_on: query_date(p.review_due_on.as_deref(), "review_due_on")?,
             residual: query_enum::<RiskLevel>(p.residual_risk.as_deref(), "residual_risk")?,
         };
-        list_query(filter, p.sort, p.cursor, p.limit)
+        list_query(filter, p.sort, p.cursor, p.limit, caller.cursors())
     }
 }
 

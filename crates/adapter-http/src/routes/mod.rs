@@ -24,6 +24,7 @@ use actix_web::web;
 
 use crate::{
     idempotency::Keys,
+    middleware::Deadline,
     request::BodyCap,
     route::{RateLimit, Route},
 };
@@ -53,6 +54,7 @@ fn declarations() -> Vec<Route> {
     let public = |route: Route| route.limit(RateLimit::Unlimited);
     let sign_in = |route: Route| route.limit(RateLimit::PerAddress).body(BodyCap::Auth);
     let document = |route: Route| route.body(BodyCap::Document);
+    let provider = |route: Route| route.deadline(Deadline::Provider);
     vec![
         public(Route::new(__path_health, health)),
         public(Route::new(__path_ready, ready)),
@@ -126,12 +128,15 @@ fn declarations() -> Vec<Route> {
         document(Route::new(__path_edit_version, edit_version)),
         Route::new(__path_transition_version, transition_version),
         Route::new(__path_export, export),
-        // The AI assistant.
-        Route::new(__path_draft_policy, draft_policy).idempotent(Keys::Tenant),
-        Route::new(__path_suggest_activity, suggest_activity).idempotent(Keys::Tenant),
-        Route::new(__path_ask, ask).idempotent(Keys::Tenant),
-        Route::new(__path_suggest_breach_measures, suggest_breach_measures)
-            .idempotent(Keys::Tenant),
+        // The AI assistant (the generating routes wait on the provider).
+        provider(Route::new(__path_draft_policy, draft_policy)).idempotent(Keys::Tenant),
+        provider(Route::new(__path_suggest_activity, suggest_activity)).idempotent(Keys::Tenant),
+        provider(Route::new(__path_ask, ask)).idempotent(Keys::Tenant),
+        provider(Route::new(
+            __path_suggest_breach_measures,
+            suggest_breach_measures,
+        ))
+        .idempotent(Keys::Tenant),
         Route::new(__path_list_suggestions, list_suggestions),
         Route::new(__path_get_suggestion, get_suggestion),
         Route::new(__path_accept, accept),

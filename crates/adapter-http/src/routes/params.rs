@@ -5,7 +5,7 @@
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header};
 use aura_gdpr_registers::ports::{Cursor, Sort};
 use aura_records::{Id, ListQuery};
-use aura_shared_kernel::{PageRequest, ValidationErrors};
+use aura_shared_kernel::{PageRequest, PersonalDataSeal, TenantId, ValidationErrors};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     error::ApiError,
-    extract::{cursor, parse_id},
+    extract::{Caller, cursor, parse_id},
 };
 
 /// `If-Match: "3"` (or `3`) → 3. Missing → 428; malformed → 400.
@@ -49,11 +49,44 @@ pub(crate) fn with_etag<T: Serialize>(
         .json(body)
 }
 
-fn encode_cursor(cursor: &Cursor) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::json!({ "k": cursor.key, "i": cursor.id }).to_string())
+/// The list cursors of the caller's tenant: a cursor holds the sort key of the last row
+/// (a record's name, for the name sorts), so it is sealed (AES-256-GCM under the tenant's
+/// key, `PersonalDataSeal`): opaque in URLs, logs and referrers, unforgeable, and
+/// unusable in another tenant.
+#[derive(Clone, Copy)]
+pub(crate) struct Cursors<'a> {
+    seal: &'a dyn PersonalDataSeal,
+    tenant: TenantId,
 }
 
-pub(crate) fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+/// What a cursor's seal is bound to besides the tenant.
+const CURSOR_CONTEXT: &[u8] = b"list-cursor";
+
+impl Caller {
+    /// The cursors of this caller's lists.
+    pub(crate) fn cursors(&self) -> Cursors<'_> {
+        Cursors {
+            seal: self.state.seal.as_ref(),
+            tenant: self.scope().tenant_id(),
+        }
+    }
+}
+
+fn encode_cursor(cursor: &Cursor, cursors: Cursors<'_>) -> String {
+    let plain = serde_json::json!({ "k": cursor.key, "i": cursor.id }).to_string();
+    // Sealing fails only on a broken key, which start-up would have shown: no cursor
+    // then rather than one in clear (the client sees the last page).
+    cursors
+        .seal
+        .seal(cursors.tenant, CURSOR_CONTEXT, plain.as_bytes())
+        .map(|sealed| URL_SAFE_NO_PAD.encode(sealed))
+        .unwrap_or_default()
+}
+
+pub(crate) fn decode_cursor(
+    raw: Option<&str>,
+    cursors: Cursors<'_>,
+) -> Result<Option<Cursor>, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_cursor",
@@ -62,7 +95,11 @@ pub(crate) fn decode_cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiErro
         )
     };
     raw.map(|raw| {
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let sealed = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let bytes = cursors
+            .seal
+            .open(cursors.tenant, CURSOR_CONTEXT, &sealed)
+            .map_err(|_| invalid())?;
         let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
         let key = value["k"].as_str().ok_or_else(invalid)?.to_owned();
         let id = value["i"]
@@ -87,11 +124,12 @@ pub(crate) fn list_query<F>(
     sort: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
+    cursors: Cursors<'_>,
 ) -> Result<ListQuery<F>, ApiError> {
     Ok(ListQuery {
         filter,
         sort: parse_sort(sort.as_deref())?,
-        after: decode_cursor(cursor.as_deref())?,
+        after: decode_cursor(cursor.as_deref(), cursors)?,
         limit: checked_limit(limit)?,
     })
 }
@@ -131,10 +169,11 @@ impl<K: 'static> FromRequest for Versioned<K> {
 pub(crate) fn page_of<T, B: From<T>>(
     items: Vec<T>,
     next: Option<Cursor>,
+    cursors: Cursors<'_>,
 ) -> (Vec<B>, Option<String>) {
     (
         items.into_iter().map(Into::into).collect(),
-        next.as_ref().map(encode_cursor),
+        next.as_ref().map(|next| encode_cursor(next, cursors)),
     )
 }
 

@@ -36,7 +36,7 @@ pub(crate) trait RecordApi: RecordRoutes {
     /// The list query the parameters ask for (filters checked, unknown values refused).
     fn list_query(
         params: Self::Params,
-        state: &ApiState,
+        caller: &Caller,
     ) -> Result<ListQuery<Self::Filter>, ApiError>;
 }
 
@@ -74,7 +74,7 @@ impl Caller {
         let page = K::use_cases(&self.state)
             .list(self.scope(), query, self.ctx())
             .await?;
-        let (items, next_cursor) = page_of(page.items, page.next);
+        let (items, next_cursor) = page_of(page.items, page.next, self.cursors());
         Ok(RecordList { items, next_cursor })
     }
 
@@ -111,7 +111,7 @@ pub(crate) async fn list<K: RecordApi>(
     req: HttpRequest,
     caller: Caller,
 ) -> Result<web::Json<RecordList<K>>, ApiError> {
-    let query = K::list_query(parse_query(&req)?, &caller.state)?;
+    let query = K::list_query(parse_query(&req)?, &caller)?;
     if let Some(refusal) = sort_refusal::<K>(query.sort) {
         return Err(ApiError::bad_request(
             "invalid_query",

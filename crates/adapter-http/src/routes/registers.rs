@@ -406,7 +406,10 @@ impl RecordApi for Activities {
     type Request = ActivityFieldsBody;
     type Params = ActivityParams;
 
-    fn list_query(p: ActivityParams, _: &ApiState) -> Result<ListQuery<ActivityFilter>, ApiError> {
+    fn list_query(
+        p: ActivityParams,
+        caller: &Caller,
+    ) -> Result<ListQuery<ActivityFilter>, ApiError> {
         let filter = ActivityFilter {
             status: query_enum::<ActivityStatus>(p.status.as_deref(), "status")?,
             role: query_enum::<ActivityRole>(p.role.as_deref(), "role")?,
@@ -415,7 +418,7 @@ impl RecordApi for Activities {
             processor: query_id(p.processor.as_deref(), "processor")?.map(Id::from_uuid),
             search: query_text(p.q, "q")?,
         };
-        list_query(filter, p.sort, p.cursor, p.limit)
+        list_query(filter, p.sort, p.cursor, p.limit, caller.cursors())
     }
 }
 
@@ -431,7 +434,7 @@ impl RecordApi for Processors {
 
     fn list_query(
         p: ProcessorParams,
-        state: &ApiState,
+        caller: &Caller,
     ) -> Result<ListQuery<ProcessorFilter>, ApiError> {
         if p.dpa_due_within_days.is_some_and(|d| d > 3650) {
             return Err(ApiError::bad_request(
@@ -444,11 +447,11 @@ impl RecordApi for Processors {
             dpa_status: query_enum::<DpaStatus>(p.dpa_status.as_deref(), "dpa_status")?,
             dpa_attention_by: p
                 .dpa_due_within_days
-                .map(|d| state.registers.attention_date(i64::from(d))),
+                .map(|d| caller.state.registers.attention_date(i64::from(d))),
             parent: query_id(p.parent.as_deref(), "parent")?.map(Id::from_uuid),
             search: query_text(p.q, "q")?,
         };
-        list_query(filter, p.sort, p.cursor, p.limit)
+        list_query(filter, p.sort, p.cursor, p.limit, caller.cursors())
     }
 }
 
@@ -462,14 +465,14 @@ impl RecordApi for Policies {
     type Request = PolicyFieldsBody;
     type Params = PolicyParams;
 
-    fn list_query(p: PolicyParams, _: &ApiState) -> Result<ListQuery<PolicyFilter>, ApiError> {
+    fn list_query(p: PolicyParams, caller: &Caller) -> Result<ListQuery<PolicyFilter>, ApiError> {
         let filter = PolicyFilter {
             kind: query_enum::<PolicyKind>(p.kind.as_deref(), "kind")?,
             status: query_enum::<PolicyStatus>(p.status.as_deref(), "status")?,
             owner: query_id(p.owner.as_deref(), "owner")?.map(UserId::from_uuid),
             search: query_text(p.q, "q")?,
         };
-        list_query(filter, p.sort, p.cursor, p.limit)
+        list_query(filter, p.sort, p.cursor, p.limit, caller.cursors())
     }
 }
 

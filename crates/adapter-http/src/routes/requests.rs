@@ -103,7 +103,7 @@ impl RecordApi for Requests {
     type Request = RequestFieldsBody;
     type Params = RequestParams;
 
-    fn list_query(p: RequestParams, _: &ApiState) -> Result<ListQuery<RequestFilter>, ApiError> {
+    fn list_query(p: RequestParams, caller: &Caller) -> Result<ListQuery<RequestFilter>, ApiError> {
         let filter = RequestFilter {
             status: query_enum::<RequestStatus>(p.status.as_deref(), "status")?,
             right: query_enum::<Right>(p.right.as_deref(), "right")?,
@@ -115,7 +115,7 @@ impl RecordApi for Requests {
                 .map(|_| time::OffsetDateTime::now_utc().date()),
             email: query_text(p.email, "email")?,
         };
-        list_query(filter, p.sort, p.cursor, p.limit)
+        list_query(filter, p.sort, p.cursor, p.limit, caller.cursors())
     }
 }
 

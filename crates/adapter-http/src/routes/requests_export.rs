@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
-use aura_gdpr_registers::text::iso_date;
+use aura_shared_kernel::date::iso_date;
 
 use crate::{
     error::{ApiError, Problem},

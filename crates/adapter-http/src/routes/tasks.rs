@@ -63,10 +63,16 @@ pub struct TaskParams {
     pub cursor: Option<String>,
 }
 
+/// A date filter: ISO 8601 in the kernel's plausible range, else 400 naming `field`.
 pub(crate) fn query_date(raw: Option<&str>, field: &str) -> Result<Option<Date>, ApiError> {
     raw.map(|r| {
-        aura_tasks::ports::parse_date_key(r).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", Some(field), "must be a date (YYYY-MM-DD)")
+        aura_shared_kernel::date::parse_date(field, r).map_err(|errors| {
+            let message = errors
+                .0
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            ApiError::bad_request("invalid_query", Some(field), message)
         })
     })
     .transpose()
@@ -117,14 +123,14 @@ pub async fn list(req: HttpRequest, caller: Caller) -> Result<web::Json<TaskList
     let query = TaskQuery {
         filter,
         sort,
-        after: decode_cursor(p.cursor.as_deref())?,
+        after: decode_cursor(p.cursor.as_deref(), caller.cursors())?,
         limit: checked_limit(p.limit)?,
     };
     let page = caller
         .tasks()
         .list(caller.scope(), &query, caller.ctx())
         .await?;
-    let (items, next_cursor) = page_of(page.items, page.next);
+    let (items, next_cursor) = page_of(page.items, page.next, caller.cursors());
     Ok(web::Json(TaskList { items, next_cursor }))
 }
 

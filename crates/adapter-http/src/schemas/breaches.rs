@@ -6,8 +6,8 @@ use aura_breaches::{
     ContactSource, DeadlineStanding, FromRegister, NoCommunicationGround, RiskLevel,
     SubjectCommunication, standing,
 };
-use aura_gdpr_registers::text::iso_date;
 use aura_records::Id;
+use aura_shared_kernel::date::iso_date;
 use aura_shared_kernel::{LocalInstant, TimeZoneName, UserId};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};

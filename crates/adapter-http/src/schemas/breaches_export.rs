@@ -5,7 +5,8 @@ use aura_breaches::{
     draft::{AffectedActivity, AffectedProcessor, Controller, NotificationDraft, Timeline},
     export::{Art34Outcome, AuthorityDecision, BreachExport, ExportRow, Timeliness},
 };
-use aura_gdpr_registers::text::{CountryCode, iso_date};
+use aura_gdpr_registers::text::CountryCode;
+use aura_shared_kernel::date::iso_date;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;

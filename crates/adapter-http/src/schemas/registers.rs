@@ -255,7 +255,7 @@ pub struct ActivityFieldsBody {
     #[serde(default = "default_activity_status")]
     #[schema(schema_with = one_of::<ActivityStatus>)]
     pub status: ActivityStatus,
-    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[serde(default, with = "aura_shared_kernel::date::iso_date::option")]
     pub review_date: Option<Date>,
 }
 
@@ -554,10 +554,10 @@ pub struct ProcessorFieldsBody {
     #[serde(default = "default_dpa_status")]
     #[schema(schema_with = one_of::<DpaStatus>)]
     pub dpa_status: DpaStatus,
-    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[serde(default, with = "aura_shared_kernel::date::iso_date::option")]
     pub dpa_signed_on: Option<Date>,
     /// When the agreement is due for review or expires.
-    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[serde(default, with = "aura_shared_kernel::date::iso_date::option")]
     pub dpa_review_on: Option<Date>,
     #[serde(default)]
     pub clauses: Art28ClausesBody,
@@ -653,7 +653,7 @@ pub struct PolicyFieldsBody {
     pub owner_id: Option<UserId>,
     /// Months between reviews (1–60); the next review date follows publication.
     pub review_interval_months: Option<u8>,
-    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[serde(default, with = "aura_shared_kernel::date::iso_date::option")]
     pub next_review_date: Option<Date>,
     /// Default `draft`.
     #[serde(default = "default_policy_status")]
@@ -901,13 +901,23 @@ mod tests {
             json!({"name": "x", "surprise": 1}),
             json!({"name": "x", "role": "owner"}),
             json!({"name": "x", "transfers": [{"country": "XX", "mechanism": "adequacy_decision"}]}),
-            json!({"name": "x", "review_date": "31.01.2027"}),
             json!({"description": "no name"}),
         ] {
             let direct = read::<ActivityFields>(&bad).expect_err("domain refuses");
             let via = read::<ActivityFieldsBody>(&bad).expect_err("body refuses");
             assert_eq!(via, direct, "{bad}");
         }
+        // Dates: the body takes the kernel's plausible range, stricter than storage.
+        let malformed = json!({"name": "x", "review_date": "31.01.2027"});
+        assert!(read::<ActivityFields>(&malformed).is_err());
+        let refused = read::<ActivityFieldsBody>(&malformed).expect_err("body refuses");
+        assert!(refused.contains("YYYY-MM-DD"), "{refused}");
+        let implausible = json!({"name": "x", "review_date": "9999-01-01"});
+        let refused = read::<ActivityFieldsBody>(&implausible).expect_err("body refuses");
+        assert!(
+            refused.contains("between 1900-01-01 and 2200-12-31"),
+            "{refused}"
+        );
     }
 
     #[test]

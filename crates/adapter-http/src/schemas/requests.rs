@@ -16,7 +16,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use aura_gdpr_registers::text::iso_date;
+use aura_shared_kernel::date::iso_date;
 
 use super::{
     one_of, one_of_or_null,

@@ -67,7 +67,7 @@ pub struct TaskFieldsBody {
     #[schema(schema_with = one_of::<Category>)]
     pub category: Category,
     /// Required for a recurring task.
-    #[serde(default, with = "aura_gdpr_registers::text::iso_date::option")]
+    #[serde(default, with = "aura_shared_kernel::date::iso_date::option")]
     pub due_date: Option<Date>,
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
@@ -136,7 +136,7 @@ pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 fn present_date<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<Date>>, D::Error> {
-    aura_gdpr_registers::text::iso_date::option::deserialize(deserializer).map(Some)
+    aura_shared_kernel::date::iso_date::option::deserialize(deserializer).map(Some)
 }
 
 impl From<TaskPatchBody> for TaskPatch {

@@ -3,7 +3,7 @@
 //! deleted (`Conflict::InUse`).
 
 use aura_gdpr_registers::{
-    Art28Clauses, CountryCode, DpaStatus, Processor, ProcessorFields, ProcessorFilter,
+    Art28Clauses, CountryCode, DpaStatus, ParentChain, Processor, ProcessorFields, ProcessorFilter,
     ProcessorLinks, Processors, TransferMechanism,
 };
 use aura_records::Id;
@@ -206,6 +206,45 @@ impl PgRecord for Processors {
         let key = (row.tenant_id, row.id);
         let target = at_version(processors::table, processors::version, key, expected);
         Ok(diesel::update(target).set(row.changes))
+    }
+
+    /// The new parent's chain, walked again inside the update's transaction before the
+    /// row is written: updates of a tenant's processors with a parent take turns (a
+    /// transaction-scoped advisory lock, taken before any row is locked, so two of them
+    /// never wait on each other's rows), and each ancestor is read `FOR SHARE`. Of two
+    /// concurrent changes that would close a loop (P1 under P2, P2 under P1) the second
+    /// sees the first committed and is refused.
+    async fn check_locked(
+        conn: &mut AsyncPgConnection,
+        tenant: Uuid,
+        processor: &Processor,
+    ) -> Result<(), DbError> {
+        let Some(parent) = processor.fields.parent_id else {
+            return Ok(());
+        };
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('aura:processor-parents:' || $1, 0))",
+        )
+        .bind::<diesel::sql_types::Text, _>(tenant.to_string())
+        .execute(conn)
+        .await?;
+        let mut chain = ParentChain::new(processor.id);
+        let mut next = Some(parent.as_uuid());
+        while let Some(current) = next {
+            chain
+                .visit(Id::from_uuid(current))
+                .map_err(StoreError::Invalid)?;
+            next = processors::table
+                .filter(processors::tenant_id.eq(tenant))
+                .filter(processors::id.eq(current))
+                .select(processors::parent_id)
+                .for_share()
+                .first::<Option<Uuid>>(conn)
+                .await
+                .optional()?
+                .flatten();
+        }
+        Ok(())
     }
 }
 

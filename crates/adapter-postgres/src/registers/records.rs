@@ -81,6 +81,18 @@ pub(crate) trait PgRecord: RecordKind {
         Ok(())
     }
 
+    /// Checks, inside an update's transaction before the row is written and with the
+    /// rows it reads locked, a rule that a read before the transaction cannot settle
+    /// under concurrency (a sub-processor loop closed by two writes at once). Most
+    /// registers: nothing.
+    async fn check_locked(
+        _conn: &mut AsyncPgConnection,
+        _tenant: Uuid,
+        _record: &Record<Self>,
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
+
     /// Completes a new record with what the store assigns inside the insert's
     /// transaction (a request's per-tenant reference number). Most registers: nothing.
     async fn assign(
@@ -326,6 +338,7 @@ pub(crate) async fn update_record<K: PgRecord>(
             found => missing_or_stale(found.is_some()),
         });
     }
+    K::check_locked(conn, tenant, record).await?;
     let updated = update_row(conn, cx, record, expected_version).await?;
     expect_changed(conn, updated, K::TABLE, (tenant, record.id.as_uuid())).await?;
     let mut record = record.clone();
