@@ -13,11 +13,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Account, PASSWORD, TestApp};
 
-/// A request to a public auth route from the client address `from`.
+/// A request to a public auth route from the client address `from`, on a connection of
+/// its own: after a long burst of bcrypt-bound attempts, a pooled connection may have
+/// been closed by the server's keep-alive timeout just as it is reused.
 async fn post_from(app: &TestApp, path: &str, from: &str, body: Value) -> reqwest::Response {
     app.http
         .post(format!("{}{path}", app.base))
         .header("X-Forwarded-For", from)
+        .header(reqwest::header::CONNECTION, "close")
         .json(&body)
         .send()
         .await

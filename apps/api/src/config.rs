@@ -750,6 +750,10 @@ mod tests {
                     "PASSWORD_RESET_URL",
                     "https://app.example.com/reset?token={token}",
                 ),
+                (
+                    "AUDIT_CHAIN_KEY",
+                    "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
+                ),
             ];
             all.extend_from_slice(extra);
             Settings::from_vars(&vars(&all))

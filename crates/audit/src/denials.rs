@@ -18,12 +18,12 @@ use std::{
 
 use async_trait::async_trait;
 use aura_shared_kernel::{Clock, StoreError, TenantId, TenantScope, UserId};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    AuditAction, AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, PendingEvent, Shredding,
-    ShreddingEvent, event::Actor,
+    AuditAction, AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, PendingEvent,
+    RequestContext, Shredding, ShreddingEvent, event::Actor,
 };
 
 /// The denials one key has had in its open window.
@@ -104,8 +104,13 @@ impl BulkDenials {
             "window_secs".to_owned(),
             Value::from((now - window.started).whole_seconds().max(0)),
         );
+        // The summary carries no personal values (client address, user agent): the first
+        // denial has them, where erasure and retention reach them; a summary written after
+        // an erasure must not bring them back.
         let event = PendingEvent {
             changes: Value::Object(changes),
+            personal: Map::new(),
+            context: RequestContext::new(None, None, window.last.context.request_id.clone()),
             ..window.last
         };
         self.inner.append(&window.scope, event).await.map(Some)

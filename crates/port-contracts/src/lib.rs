@@ -332,6 +332,7 @@ macro_rules! contract_tests {
             issue_for_another_tenants_user_is_refused,
             redeem_in_another_tenant_changes_nothing,
             redeem_at_a_stale_version_changes_nothing,
+            deactivation_voids_open_reset_links,
         });
         $crate::__contract_module!(__port_contract_stores: throttle => throttle {
             failures_are_counted_per_key,

@@ -2,7 +2,7 @@
 //! atomically under the user rules.
 
 use aura_identity::actions;
-use aura_identity::{PasswordHash, TokenHash, User};
+use aura_identity::{FullName, PasswordHash, TokenHash, User};
 use aura_shared_kernel::{Conflict, Role, StoreError, TenantId, TenantScope, UserId};
 use time::{Duration, OffsetDateTime};
 
@@ -10,7 +10,8 @@ use crate::{
     Stores,
     fixtures::{
         TenantFixture, TwoTenants, add_user, assert_conflict, assert_user_unchanged, audit_len,
-        chain, deactivate, register_tenant, stored_user, suffix, token, user_event,
+        chain, deactivate, register_tenant, stored_user, suffix, token, update_by_owner,
+        user_event,
     },
 };
 
@@ -334,8 +335,14 @@ pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
     // The reset reads the user, hashes the new password...
     let read = stored_user(&stores, &fx, member.id).await;
     let reset = with_new_password(&read, now);
-    // ... while an administrator deactivates the account.
-    let deactivated = deactivate(&stores, &fx, &read, |_| {}).await;
+    // ... while an administrator renames the person (a write that keeps their sessions
+    // and links, so only the version check can stop the stale redemption).
+    let mut renamed = read.clone();
+    renamed.full_name = FullName::parse("Renamed Meanwhile").expect("a valid name");
+    let expected = renamed.bump_version();
+    update_by_owner(&stores, &fx, &renamed, expected, actions::USER_UPDATED)
+        .await
+        .expect("rename at the version read");
     let events = audit_len(&stores, &fx.scope).await;
 
     let result = redeem(
@@ -347,8 +354,8 @@ pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
     )
     .await;
     assert_conflict(result, Conflict::Version, "a redemption from a stale read");
-    // The stale redemption reactivated nothing.
-    assert_user_unchanged(&stores, &fx, &deactivated, events, "the stale redemption").await;
+    // The stale redemption undid nothing of the rename.
+    assert_user_unchanged(&stores, &fx, &renamed, events, "the stale redemption").await;
     assert!(
         find(&stores, &token, now).await.is_some(),
         "the token stays unused, so the person can retry"
@@ -368,4 +375,33 @@ pub async fn redeem_at_a_stale_version_changes_nothing(stores: Stores) {
         "a fresh read redeems the token"
     );
     assert_eq!(stored_user(&stores, &fx, member.id).await, fresh);
+}
+
+/// A deactivation (like a password or role change: the session version moves) voids the
+/// person's open reset links in the same write: a link mailed before it redeems nothing.
+pub async fn deactivation_voids_open_reset_links(stores: Stores) {
+    let fx = register_tenant(&stores).await;
+    let member = add_user(&stores, &fx, Role::Member).await;
+    let now = stores.clock.now();
+    let token = issue(&stores, &fx, &member, now + Duration::hours(1)).await;
+    let read = stored_user(&stores, &fx, member.id).await;
+    let deactivated = deactivate(&stores, &fx, &read, |_| {}).await;
+    assert_eq!(
+        find(&stores, &token, now).await,
+        None,
+        "the link died with the deactivation"
+    );
+    let events = audit_len(&stores, &fx.scope).await;
+    let reset = with_new_password(&deactivated, now);
+    let redeemed = redeem(
+        &stores,
+        &credential_scope(&fx, &member),
+        &token,
+        &reset,
+        now,
+    )
+    .await
+    .expect("a void link is refused, not an error");
+    assert!(!redeemed, "a void link redeems nothing");
+    assert_user_unchanged(&stores, &fx, &deactivated, events, "the void link").await;
 }

@@ -117,6 +117,9 @@ pub async fn verify_against(
     caller: Caller,
     JsonBody(body): JsonBody<VerifyAgainstBody>,
 ) -> Result<web::Json<ChainReport>, ApiError> {
+    // The permission first: a caller who may not read the trail learns nothing of the
+    // body's rules, and the denial is audited.
+    may_read_audit(&caller).await?;
     if body.checkpoints.len() > MAX_CHECKPOINTS {
         return Err(ApiError::bad_request(
             "invalid_body",
@@ -130,7 +133,6 @@ pub async fn verify_against(
         .enumerate()
         .map(|(i, c)| checkpoint(i, c))
         .collect::<Result<Vec<_>, _>>()?;
-    may_read_audit(&caller).await?;
     let report = caller
         .state
         .audit

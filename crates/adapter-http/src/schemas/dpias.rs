@@ -8,9 +8,9 @@ use aura_dpias::{
     MeasureType, NecessityItem, NecessityTopic, PriorConsultation, ProcessingSummary, Risk,
     RiskEvent, RiskLevel, Scale,
 };
-use aura_gdpr_registers::text::iso_date;
 use aura_records::Id;
 use aura_shared_kernel::UserId;
+use aura_shared_kernel::date::iso_date;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
