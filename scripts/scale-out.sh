@@ -101,7 +101,10 @@ tenant_limit=200
 common=(DATABASE_URL="$pooled_url" DB_TRANSACTION_POOLING="${SCALE_TRANSACTION_POOLING:-true}" DB_POOL_MAX_SIZE=8
     JWT_KEYS_DIR="$AURA_TMP/keys" PASSWORD_PEPPER="$pepper" TRUSTED_PROXIES=127.0.0.1
     RATE_LIMIT_ENABLED="$rate_limited" RATE_LIMIT_TENANT_PER_MINUTE="$tenant_limit"
-    RATE_LIMIT_TENANT_BURST="$tenant_limit" RATE_LIMIT_AUTH_PER_MINUTE=1000)
+    RATE_LIMIT_TENANT_BURST="$tenant_limit" RATE_LIMIT_AUTH_PER_MINUTE=1000
+    # One user sends everything here: count the tenant only (no per-user share), so parts
+    # 2 and 3 measure the tenant's limit across the instances.
+    RATE_LIMIT_USER_SHARE_PERCENT=100)
 # The first migrates (straight to PostgreSQL as the owner) and creates the signing key.
 aura_start_api api1 "${common[@]}" MIGRATION_DATABASE_URL="$AURA_OWNER_URL" RUN_MIGRATIONS=true
 api1=$AURA_PORT
