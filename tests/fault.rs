@@ -13,8 +13,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
-    path::{Path, PathBuf},
-    process::{Command as StdCommand, Stdio},
+    path::Path,
+    process::Stdio,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -29,6 +29,11 @@ use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
 };
+
+#[path = "support/cluster.rs"]
+mod cluster;
+
+use cluster::Cluster;
 
 const PASSWORD: &str = "a sufficiently long passphrase";
 const ACQUIRE_TIMEOUT_MS: u64 = 1_000;
@@ -46,144 +51,6 @@ const SETTLE: Duration = Duration::from_secs(2);
 /// Bounds each worker's loop whatever happens.
 const MAX_REQUESTS_PER_WORKER: usize = 20_000;
 
-/// A PostgreSQL cluster of this test's own, stopped and removed on drop (also on panic).
-struct Cluster {
-    dir: PathBuf,
-    bin: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Cluster {
-    fn create() -> Self {
-        let bindir = StdCommand::new("pg_config")
-            .arg("--bindir")
-            .output()
-            .expect("pg_config on PATH (the PostgreSQL server binaries are needed)");
-        let bin = PathBuf::from(String::from_utf8(bindir.stdout).unwrap().trim());
-        assert!(
-            bin.join("initdb").exists(),
-            "no initdb in {}",
-            bin.display()
-        );
-        let uid = StdCommand::new("id").arg("-u").output().unwrap();
-        let as_postgres = String::from_utf8_lossy(&uid.stdout).trim() == "0";
-        let dir = std::env::temp_dir().join(format!("aura-fault-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(dir.join("sock")).unwrap();
-        let cluster = Self {
-            port: free_port(),
-            dir,
-            bin,
-            as_postgres,
-        };
-        if as_postgres {
-            // initdb and postgres refuse root: the cluster belongs to `postgres`.
-            let status = StdCommand::new("chown")
-                .args(["-R", "postgres"])
-                .arg(&cluster.dir)
-                .status()
-                .unwrap();
-            assert!(status.success(), "chown of the cluster directory");
-        }
-        cluster.pg(
-            "initdb",
-            &[
-                "-D",
-                cluster.data().to_str().unwrap(),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-instructions",
-            ],
-        );
-        cluster.start();
-        cluster
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.join("data")
-    }
-
-    fn superuser_url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    /// Runs a server program (as `postgres` when we are root); panics when it fails.
-    fn pg(&self, program: &str, args: &[&str]) {
-        let status = self.command(program, args).status().unwrap();
-        assert!(status.success(), "{program} {args:?} failed");
-    }
-
-    fn command(&self, program: &str, args: &[&str]) -> StdCommand {
-        let program = self.bin.join(program);
-        let mut command = if self.as_postgres {
-            let mut c = StdCommand::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
-            c
-        } else {
-            StdCommand::new(program)
-        };
-        command
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        command
-    }
-
-    fn pg_ctl(&self, args: &[&str]) {
-        let data = self.data();
-        let log = self.dir.join("postgres.log");
-        let mut all = vec!["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap()];
-        all.extend_from_slice(args);
-        self.pg("pg_ctl", &all);
-    }
-
-    fn start(&self) {
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {}",
-            self.port,
-            self.dir.join("sock").display()
-        );
-        self.pg_ctl(&["-o", &options, "-w", "start"]);
-    }
-
-    fn stop(&self) {
-        self.pg_ctl(&["-m", "fast", "-w", "stop"]);
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        if self.data().join("postmaster.pid").exists() {
-            let data = self.data();
-            let _ = self
-                .command(
-                    "pg_ctl",
-                    &[
-                        "-D",
-                        data.to_str().unwrap(),
-                        "-m",
-                        "immediate",
-                        "-w",
-                        "stop",
-                    ],
-                )
-                .status();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The real `aura-api` on the private cluster; killed on drop.
 struct Api {
     base: String,
@@ -195,7 +62,7 @@ async fn start_api(cluster: &Cluster, dir: &Path) -> Api {
     let port = cluster.port;
     let app_url = format!("postgres://aura_app:fault-app@127.0.0.1:{port}/aura_fault");
     let owner_url = format!("postgres://aura_owner:fault-owner@127.0.0.1:{port}/aura_fault");
-    aura_adapter_postgres::init_database(&cluster.superuser_url(), &owner_url, &app_url)
+    aura_adapter_postgres::init_database(&cluster.superuser_url(), &owner_url, &app_url, None)
         .await
         .expect("roles and database as `aura db init` makes them");
     let pepper = STANDARD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2));

@@ -623,7 +623,7 @@ fn audit_settings(r: &mut Reader<'_>, production: bool, pepper: Option<&Secret>)
         None if production => r
             .problems
             .push("AUDIT_CHAIN_KEY: required in production (32+ random bytes, base64)".to_owned()),
-        Some(key) if pepper == Some(key) => r
+        Some(key) if pepper.is_some_and(|pepper| same_secret_bytes(key, pepper)) => r
             .problems
             .push("AUDIT_CHAIN_KEY: must differ from PASSWORD_PEPPER".to_owned()),
         _ => {}
@@ -632,6 +632,17 @@ fn audit_settings(r: &mut Reader<'_>, production: bool, pepper: Option<&Secret>)
         chain_key,
         personal_retention_days: r.ranged("AUDIT_PERSONAL_RETENTION_DAYS", 396u32, 0, 3_650),
         checkpoint_mail_days: r.ranged("AUDIT_CHECKPOINT_MAIL_DAYS", 7u32, 0, 366),
+    }
+}
+
+/// Whether two base64 secrets hold the same key: their decoded bytes are compared (the
+/// same key may be written with or without padding, in either alphabet, with spaces
+/// around it). Text that does not decode is compared as text (start-up reports it).
+fn same_secret_bytes(a: &Secret, b: &Secret) -> bool {
+    let decode = |s: &Secret| aura_adapter_crypto::decode_secret(s.expose(), "a secret").ok();
+    match (decode(a), decode(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a.expose().trim() == b.expose().trim(),
     }
 }
 
@@ -968,6 +979,44 @@ mod tests {
             );
         }
         assert!(problems.iter().all(|p| !p.contains(same)), "{problems:?}");
+        // The same bytes spelt differently (no padding, URL-safe alphabet, spaces) are
+        // still the same key.
+        for spelling in [
+            "c2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQ",
+            " c2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQ=\n",
+        ] {
+            let problems = Settings::from_vars(&vars(&[
+                ("AUDIT_CHAIN_KEY", spelling),
+                ("PASSWORD_PEPPER", same),
+            ]))
+            .expect_err("the same key");
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p == "AUDIT_CHAIN_KEY: must differ from PASSWORD_PEPPER"),
+                "{spelling:?}: {problems:?}"
+            );
+        }
+        let pepper_urlsafe = "-_-_c2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQ";
+        let key_standard = "+/+/c2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQtc2FtZS1zZWNyZXQ";
+        let problems = Settings::from_vars(&vars(&[
+            ("AUDIT_CHAIN_KEY", key_standard),
+            ("PASSWORD_PEPPER", pepper_urlsafe),
+        ]))
+        .expect_err("the same key in both alphabets");
+        assert!(
+            problems.iter().any(|p| p.starts_with("AUDIT_CHAIN_KEY")),
+            "{problems:?}"
+        );
+        let settings = Settings::from_vars(&vars(&[
+            ("AUDIT_CHAIN_KEY", same),
+            (
+                "PASSWORD_PEPPER",
+                "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci0=",
+            ),
+        ]))
+        .expect("different keys");
+        assert!(settings.audit.chain_key.is_some());
         let settings = Settings::from_vars(&vars(&[("AUDIT_CHAIN_KEY", same)])).expect("valid");
         assert!(!format!("{settings:?}").contains(same));
     }

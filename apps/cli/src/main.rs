@@ -69,11 +69,17 @@ enum Command {
 #[derive(Subcommand)]
 enum DbCommand {
     /// Create the owner and app roles and the database named by MIGRATION_DATABASE_URL
-    /// and DATABASE_URL, if missing. Safe to run twice.
+    /// and DATABASE_URL, if missing; confine the database to this installation's roles
+    /// (CONNECT revoked from PUBLIC). Safe to run twice; run it again after upgrading
+    /// an installation set up before the per-database app role.
     Init {
         /// A superuser connection, e.g. postgres://postgres@127.0.0.1:5432/postgres
         #[arg(long, env = "SUPERUSER_DATABASE_URL")]
         superuser_url: String,
+        /// This installation's app role (a group the DATABASE_URL login is granted);
+        /// default aura_app_<database>. Refused if it already serves another database.
+        #[arg(long, env = "AURA_APP_ROLE")]
+        app_role: Option<String>,
     },
 }
 
@@ -255,7 +261,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let system = SystemScope::for_platform_operation("cli");
     let out = Output { json: cli.json };
     match cli.command {
-        Command::Db(DbCommand::Init { superuser_url }) => {
+        Command::Db(DbCommand::Init {
+            superuser_url,
+            app_role,
+        }) => {
             let settings = settings()?;
             let owner = settings
                 .migration_database_url
@@ -265,10 +274,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .database_url
                 .as_ref()
                 .ok_or_else(|| Failure::usage("DATABASE_URL: required"))?;
-            let report =
-                aura_adapter_postgres::init_database(&superuser_url, owner.expose(), app.expose())
-                    .await
-                    .map_err(Failure::runtime)?;
+            let report = aura_adapter_postgres::init_database(
+                &superuser_url,
+                owner.expose(),
+                app.expose(),
+                app_role.as_deref(),
+            )
+            .await
+            .map_err(Failure::runtime)?;
             out.print(&json!({ "actions": report.actions }), || report.to_string());
         }
         Command::Migrate => {

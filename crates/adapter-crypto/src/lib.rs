@@ -22,6 +22,6 @@ pub use jwt::{
     LEEWAY_SECONDS, MAX_LIFETIME, MAX_TOKEN_BYTES,
 };
 pub use keys::JwtKeySet;
-pub use password::{BcryptPasswordHasher, Pepper};
+pub use password::{BcryptPasswordHasher, Pepper, decode_secret};
 pub use personal::AesGcmPersonalDataSeal;
 pub use secrets::RandomSecrets;

@@ -25,7 +25,7 @@ use crate::CryptoConfigError;
 
 /// Decodes a secret from configuration text: base64, standard or URL-safe alphabet,
 /// padded or not (e.g. the output of `openssl rand -base64 32`).
-pub(crate) fn decode_secret(text: &str, what: &str) -> Result<Vec<u8>, CryptoConfigError> {
+pub fn decode_secret(text: &str, what: &str) -> Result<Vec<u8>, CryptoConfigError> {
     let text = text.trim();
     [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()

@@ -38,6 +38,7 @@ mod stores;
 mod tasks;
 mod tenants;
 mod throttle;
+mod tls;
 mod users;
 
 #[cfg(feature = "test-support")]
@@ -46,8 +47,8 @@ pub mod testing;
 pub use limits::PgRateLimiter;
 pub use pool::{PoolSettings, PoolStatus};
 pub use setup::{
-    APP_ROLE, InitReport, MIGRATIONS, SetupError, init_database, pending_migrations,
-    revert_all_migrations, run_migrations,
+    APP_ROLE, InitReport, MIGRATIONS, SetupError, default_app_role, init_database,
+    pending_migrations, revert_all_migrations, run_migrations,
 };
 pub use stores::PgStores;
 #[cfg(feature = "test-support")]

@@ -17,7 +17,10 @@ use diesel_async::{
     pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod, deadpool},
 };
 
-use crate::error::{DbError, map_pool};
+use crate::{
+    error::{DbError, map_pool},
+    tls::{Target, bad_connection},
+};
 
 pub(crate) type Pool = deadpool::Pool<AsyncPgConnection>;
 pub(crate) type PoolError = deadpool::PoolError;
@@ -70,9 +73,18 @@ pub(crate) fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<
     config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
         Box::pin(async move { conn.batch_execute("SELECT 1").await })
     }));
+    // TLS as the URL's `sslmode` says (see `tls`); the pool's own set-up otherwise.
+    let target = Target::parse(database_url).map_err(|e| StoreError::unexpected(e.0))?;
     if settings.transaction_pooling {
-        config.custom_setup =
-            Box::new(|url| Box::pin(establish_for_transaction_pooling(url.to_owned())));
+        config.custom_setup = Box::new(move |_| {
+            let target = target.clone();
+            Box::pin(async move { establish_for_transaction_pooling(&target).await })
+        });
+    } else if target.uses_tls() {
+        config.custom_setup = Box::new(move |_| {
+            let target = target.clone();
+            Box::pin(async move { target.connect().await })
+        });
     }
     let manager =
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
@@ -91,11 +103,31 @@ pub(crate) fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<
 /// connection (the settings are session parameters the pooler then carries to whichever
 /// server connection serves this client). No statement is cached afterwards: each one is
 /// prepared, run and closed inside its own transaction.
-async fn establish_for_transaction_pooling(url: String) -> ConnectionResult<AsyncPgConnection> {
-    let bad = |error: tokio_postgres::Error| ConnectionError::BadConnection(error.to_string());
-    let (client, mut connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .map_err(bad)?;
+async fn establish_for_transaction_pooling(target: &Target) -> ConnectionResult<AsyncPgConnection> {
+    match target.tls() {
+        None => {
+            let (client, connection) = tokio_postgres::connect(target.url(), tokio_postgres::NoTls)
+                .await
+                .map_err(bad_connection)?;
+            set_up_in_transaction(client, connection).await
+        }
+        Some(tls) => {
+            let (client, connection) = tokio_postgres::connect(target.url(), tls.clone())
+                .await
+                .map_err(bad_connection)?;
+            set_up_in_transaction(client, connection).await
+        }
+    }
+}
+
+async fn set_up_in_transaction<S>(
+    client: tokio_postgres::Client,
+    mut connection: tokio_postgres::Connection<tokio_postgres::Socket, S>,
+) -> ConnectionResult<AsyncPgConnection>
+where
+    S: tokio_postgres::tls::TlsStream + Unpin + Send + 'static,
+{
+    let bad = bad_connection;
     {
         // The client's requests move only while the connection is polled.
         let begin = client.batch_execute("BEGIN");

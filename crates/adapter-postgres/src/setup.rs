@@ -8,7 +8,7 @@ use diesel::{
     sql_types::{BigInt, Bool, Text},
 };
 use diesel_async::{
-    AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+    AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
     async_connection_wrapper::AsyncConnectionWrapper,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -20,8 +20,40 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations")
 /// The advisory lock key migrations run under ("AURAMIGR").
 const MIGRATION_LOCK: i64 = 0x4155_5241_4d49_4752;
 
-/// The role every migration grants the app's privileges to.
+/// The role every migration file grants the app's privileges to: the grant template.
+/// After each migration run its privileges on the database are moved to the
+/// installation's own app role (see [`default_app_role`] and migration 000023), so no
+/// cluster-wide role holds privileges on two installations.
 pub const APP_ROLE: &str = "aura_app";
+
+/// Moves the template's grants to the installation's app role, once migration 000023
+/// has defined the function that does it.
+const MOVE_APP_GRANTS: &str = "DO $$ BEGIN \
+     IF to_regprocedure('aura_move_app_grants()') IS NOT NULL THEN \
+         PERFORM aura_move_app_grants(); \
+     END IF; END $$";
+
+/// The setting (`ALTER DATABASE ... SET`) that names the installation's app role.
+const APP_ROLE_SETTING: &str = "aura.app_role";
+
+/// The app role of the installation in `database` when `AURA_APP_ROLE` is not set:
+/// `aura_app_<database>`, lower-cased, every character outside `a-z0-9_` as `_`, cut to
+/// PostgreSQL's 63 bytes.
+pub fn default_app_role(database: &str) -> String {
+    let mut role: String = format!("{APP_ROLE}_{database}")
+        .chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    role.truncate(63);
+    role
+}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -66,15 +98,28 @@ pub async fn run_migrations(owner_url: &str) -> Result<Vec<String>, SetupError> 
         .map_err(statement("wait for the migration lock"))?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
-            .map(|applied| versions(&applied));
+            .map(|applied| versions(&applied))
+            .map_err(SetupError::Migration)
+            .and_then(|applied| {
+                move_app_grants(conn)?;
+                Ok(applied)
+            });
         // Closing the session releases the lock as well; unlocking says so at once.
         let _ = diesel::RunQueryDsl::execute(
             diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(MIGRATION_LOCK),
             conn,
         );
-        applied.map_err(SetupError::Migration)
+        applied
     })
     .await
+}
+
+/// Moves what the migrations granted to the template [`APP_ROLE`] to the installation's
+/// app role, when `aura db init` recorded one (migration 000023 defines the function;
+/// before it, or on a database without the setting, nothing moves).
+fn move_app_grants(conn: &mut AsyncConnectionWrapper<AsyncPgConnection>) -> Result<(), SetupError> {
+    diesel::connection::SimpleConnection::batch_execute(conn, MOVE_APP_GRANTS)
+        .map_err(statement("move the app role's grants"))
 }
 
 /// Reverts every applied migration (tests of the down migrations). Returns the versions
@@ -111,11 +156,24 @@ async fn with_migration_connection<T: Send + 'static>(
     + Send
     + 'static,
 ) -> Result<T, SetupError> {
-    let url = url.to_owned();
+    let target = crate::tls::Target::parse(url)
+        .map_err(|e| SetupError::Connect(diesel::ConnectionError::InvalidConnectionUrl(e.0)))?;
+    // Over TLS the connection is opened here (its driver runs on this runtime) and
+    // handed to the blocking thread; a plain one is opened there, as diesel does it.
+    let opened = if target.uses_tls() {
+        Some(target.connect().await.map_err(SetupError::Connect)?)
+    } else {
+        None
+    };
+    let url = target.url().to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut conn =
-            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
-                .map_err(SetupError::Connect)?;
+        let mut conn = match opened {
+            Some(conn) => AsyncConnectionWrapper::<AsyncPgConnection>::from(conn),
+            None => {
+                <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+                    .map_err(SetupError::Connect)?
+            }
+        };
         work(&mut conn)
     })
     .await
@@ -306,16 +364,25 @@ async fn ensure_role(
 }
 
 /// Prepares a server for AURA, connected as a superuser: creates the owner login role
-/// (from `owner_url`), the app role `aura_app` (a LOGIN role when `app_url` names it,
-/// otherwise a NOLOGIN group that the app's login role is granted), all NOSUPERUSER
-/// NOBYPASSRLS, and the database named in the URLs, owned by the owner role. Passwords
-/// in the URLs are set on their roles. Safe to run again: what exists is kept.
+/// (from `owner_url`), this installation's app role `app_role` (default
+/// [`default_app_role`]: `aura_app_<database>`; a LOGIN role when `app_url` names it,
+/// otherwise a NOLOGIN group that the app's login role is granted), the grant template
+/// [`APP_ROLE`] (NOLOGIN when created here), all NOSUPERUSER NOBYPASSRLS, and the
+/// database named in the URLs, owned by the owner role. Passwords in the URLs are set
+/// on their roles. Safe to run again: what exists is kept.
+///
+/// One installation, one set of roles: CONNECT on the database is revoked from PUBLIC
+/// and granted to the app role only (the owner has it as owner); the database records
+/// its app role (`aura.app_role`), to which the migrations' grants are moved; an app
+/// role or login that already reaches another database through an explicit grant is
+/// refused. On a database migrated before, the grants are moved at once.
 ///
 /// Run the migrations as the owner afterwards ([`run_migrations`]).
 pub async fn init_database(
     superuser_url: &str,
     owner_url: &str,
     app_url: &str,
+    app_role: Option<&str>,
 ) -> Result<InitReport, SetupError> {
     let owner = url_parts(owner_url, "owner URL")?;
     let app = url_parts(app_url, "app URL")?;
@@ -325,13 +392,25 @@ pub async fn init_database(
             "the owner and app URLs must name the same database".to_owned(),
         ));
     }
-    if owner.user == app.user || owner.user == APP_ROLE {
+    let database = owner.database.clone();
+    let group = match app_role.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(role) => role.to_owned(),
+        None => default_app_role(&database),
+    };
+    if group == APP_ROLE {
+        return Err(SetupError::Refused(format!(
+            "AURA_APP_ROLE: {APP_ROLE} is the grant template every installation's migrations name; \
+             choose a role of this installation (default {})",
+            default_app_role(&database)
+        )));
+    }
+    if owner.user == app.user || owner.user == APP_ROLE || owner.user == group {
         return Err(SetupError::Refused(
             "the app must connect as a role other than the owner".to_owned(),
         ));
     }
     let mut report = InitReport::default();
-    let mut conn = AsyncPgConnection::establish(superuser_url)
+    let mut conn = crate::tls::connect(superuser_url)
         .await
         .map_err(SetupError::Connect)?;
     let is_superuser: Exists =
@@ -344,6 +423,37 @@ pub async fn init_database(
             "init needs a superuser connection (to create roles and the database)".to_owned(),
         ));
     }
+    // A role that reaches another database through an explicit grant serves another
+    // installation: sharing it would share that installation's data. So would an owner
+    // that owns another database.
+    let owned: Option<Name> = diesel::sql_query(
+        "SELECT d.datname AS name FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba
+         WHERE r.rolname = $1 AND d.datname <> $2 ORDER BY 1 LIMIT 1",
+    )
+    .bind::<Text, _>(&owner.user)
+    .bind::<Text, _>(&database)
+    .get_result(&mut conn)
+    .await
+    .map(Some)
+    .or_else(|e| match e {
+        diesel::result::Error::NotFound => Ok(None),
+        other => Err(other),
+    })
+    .map_err(statement("check the databases the owner owns"))?;
+    if let Some(other) = owned {
+        return Err(SetupError::Refused(format!(
+            "role {} already owns database {}: every installation needs an owner of its own",
+            owner.user, other.name
+        )));
+    }
+    for role in [group.as_str(), app.user.as_str()] {
+        if let Some(other) = other_database_served(&mut conn, role, &database).await? {
+            return Err(SetupError::Refused(format!(
+                "role {role} already serves database {other}: every installation needs roles of its own \
+                 (set AURA_APP_ROLE and the login of DATABASE_URL to names unused on this cluster)"
+            )));
+        }
+    }
 
     ensure_role(
         &mut conn,
@@ -353,53 +463,71 @@ pub async fn init_database(
         &mut report,
     )
     .await?;
-    if app.user == APP_ROLE {
+    // The template the migration files grant to: never a login of its own when made here.
+    let template_login = app.user == APP_ROLE;
+    ensure_role(
+        &mut conn,
+        APP_ROLE,
+        template_login,
+        if template_login {
+            app.password.as_deref()
+        } else {
+            None
+        },
+        &mut report,
+    )
+    .await?;
+    if app.user == group {
         ensure_role(
             &mut conn,
-            APP_ROLE,
+            &group,
             true,
             app.password.as_deref(),
             &mut report,
         )
         .await?;
     } else {
-        ensure_role(&mut conn, APP_ROLE, false, None, &mut report).await?;
-        ensure_role(
-            &mut conn,
-            &app.user,
-            true,
-            app.password.as_deref(),
-            &mut report,
-        )
-        .await?;
+        ensure_role(&mut conn, &group, false, None, &mut report).await?;
+        if !template_login {
+            ensure_role(
+                &mut conn,
+                &app.user,
+                true,
+                app.password.as_deref(),
+                &mut report,
+            )
+            .await?;
+        }
         run_formatted(
             &mut conn,
             "GRANT %I TO %I",
-            &[APP_ROLE, &app.user],
+            &[&group, &app.user],
             "grant app role",
         )
         .await?;
         report
             .actions
-            .push(format!("granted {APP_ROLE} to {}", app.user));
+            .push(format!("granted {group} to {}", app.user));
     }
-    // The app must not inherit the owner's rights (its lookup policies, its tables).
-    let app_in_owner: Exists = diesel::sql_query("SELECT pg_has_role($1, $2, 'MEMBER') AS exists")
-        .bind::<Text, _>(&app.user)
-        .bind::<Text, _>(&owner.user)
-        .get_result(&mut conn)
-        .await
-        .map_err(statement("check role membership"))?;
-    if app_in_owner.exists {
-        return Err(SetupError::Refused(format!(
-            "role {} is a member of the owner role {}: revoke that membership",
-            app.user, owner.user
-        )));
+    // The app must not inherit the owner's rights (its lookup policies, its tables), nor
+    // the owner the app's (migrations must not run as the role they confine).
+    for (member, of) in [(&app.user, &owner.user), (&owner.user, &group)] {
+        let inside: Exists = diesel::sql_query("SELECT pg_has_role($1, $2, 'MEMBER') AS exists")
+            .bind::<Text, _>(member)
+            .bind::<Text, _>(of)
+            .get_result(&mut conn)
+            .await
+            .map_err(statement("check role membership"))?;
+        if inside.exists {
+            return Err(SetupError::Refused(format!(
+                "role {member} is a member of role {of}: revoke that membership"
+            )));
+        }
     }
 
     let db_exists: Exists =
         diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
-            .bind::<Text, _>(&owner.database)
+            .bind::<Text, _>(&database)
             .get_result(&mut conn)
             .await
             .map_err(statement("check database"))?;
@@ -407,35 +535,128 @@ pub async fn init_database(
         run_formatted(
             &mut conn,
             "ALTER DATABASE %I OWNER TO %I",
-            &[&owner.database, &owner.user],
+            &[&database, &owner.user],
             "set database owner",
         )
         .await?;
         report.actions.push(format!(
-            "database {} exists (owner set to {})",
-            owner.database, owner.user
+            "database {database} exists (owner set to {})",
+            owner.user
         ));
     } else {
         run_formatted(
             &mut conn,
             "CREATE DATABASE %I OWNER %I",
-            &[&owner.database, &owner.user],
+            &[&database, &owner.user],
             "create database",
         )
         .await?;
         report.actions.push(format!(
-            "created database {} owned by {}",
-            owner.database, owner.user
+            "created database {database} owned by {}",
+            owner.user
         ));
     }
     run_formatted(
         &mut conn,
+        "REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC",
+        &[&database],
+        "revoke connect from public",
+    )
+    .await?;
+    if !template_login {
+        // An installation set up before kept CONNECT for the shared role.
+        run_formatted(
+            &mut conn,
+            "REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM %I",
+            &[&database, APP_ROLE],
+            "revoke connect from the template",
+        )
+        .await?;
+    }
+    run_formatted(
+        &mut conn,
         "GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I",
-        &[&owner.database, APP_ROLE],
+        &[&database, &group],
         "grant connect",
     )
     .await?;
+    run_formatted(
+        &mut conn,
+        "ALTER DATABASE %I SET aura.app_role = %L",
+        &[&database, &group],
+        "record the app role",
+    )
+    .await?;
+    report.actions.push(format!(
+        "database {database}: CONNECT for {group} and the owner only; {APP_ROLE_SETTING} = {group}"
+    ));
+    drop(conn);
+
+    // An installation migrated before: its grants move now, not at the next migration.
+    let mut in_database = crate::tls::connect(&database_url(superuser_url, &database)?)
+        .await
+        .map_err(SetupError::Connect)?;
+    in_database
+        .batch_execute(MOVE_APP_GRANTS)
+        .await
+        .map_err(statement("move the app role's grants"))?;
     Ok(report)
+}
+
+/// `url` with its database replaced by `database`.
+fn database_url(url: &str, database: &str) -> Result<String, SetupError> {
+    let mut url = Url::parse(url).map_err(|_| SetupError::InvalidUrl("superuser URL"))?;
+    url.set_path(&format!("/{}", utf8_percent_encode(database)));
+    Ok(url.to_string())
+}
+
+fn utf8_percent_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// A database other than `database` that `role` (or a role it is a member of) holds an
+/// explicit privilege on: the installation it already serves.
+async fn other_database_served(
+    conn: &mut AsyncPgConnection,
+    role: &str,
+    database: &str,
+) -> Result<Option<String>, SetupError> {
+    diesel::sql_query(
+        "SELECT d.datname AS name
+         FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a
+         JOIN pg_roles grantee ON grantee.oid = a.grantee
+         WHERE d.datname <> $2
+           AND EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = $1)
+           AND pg_has_role($1, grantee.oid, 'MEMBER')
+           AND (grantee.rolname <> $3 OR $1 = $3)
+           AND d.datdba <> grantee.oid
+         ORDER BY 1 LIMIT 1",
+    )
+    .bind::<Text, _>(role)
+    .bind::<Text, _>(database)
+    .bind::<Text, _>(APP_ROLE)
+    .get_result::<Name>(conn)
+    .await
+    .map(|row| Some(row.name))
+    .or_else(|e| match e {
+        diesel::result::Error::NotFound => Ok(None),
+        other => Err(other),
+    })
+    .map_err(statement("check the databases a role serves"))
 }
 
 #[cfg(test)]

@@ -489,7 +489,7 @@ async fn init_database_creates_roles_and_database_and_can_run_twice() {
     let owner_url = url_for(&owner, "owner pw'\"", &database);
     let app_url = url_for(&login, "app:pw@x", &database);
 
-    let first = init_database(&superuser, &owner_url, &app_url)
+    let first = init_database(&superuser, &owner_url, &app_url, None)
         .await
         .expect("init");
     let text = first.to_string();
@@ -501,14 +501,14 @@ async fn init_database_creates_roles_and_database_and_can_run_twice() {
         "{text}"
     );
     assert!(!text.contains("pw"), "no password in the report");
-    let second = init_database(&superuser, &owner_url, &app_url)
+    let second = init_database(&superuser, &owner_url, &app_url, None)
         .await
         .expect("init again");
     assert!(second.to_string().contains(&format!("role {owner} exists")));
 
     // Refusals: the app as owner.
     assert!(
-        init_database(&superuser, &owner_url, &owner_url)
+        init_database(&superuser, &owner_url, &owner_url, None)
             .await
             .is_err()
     );
@@ -529,6 +529,10 @@ async fn init_database_creates_roles_and_database_and_can_run_twice() {
     for statement in [
         format!("DROP DATABASE \"{database}\" WITH (FORCE)"),
         format!("DROP ROLE \"{login}\""),
+        format!(
+            "DROP ROLE \"{}\"",
+            aura_adapter_postgres::default_app_role(&database)
+        ),
         format!("DROP ROLE \"{owner}\""),
     ] {
         admin.batch_execute(&statement).await.expect("clean up");

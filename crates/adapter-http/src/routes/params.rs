@@ -72,15 +72,16 @@ impl Caller {
     }
 }
 
-fn encode_cursor(cursor: &Cursor, cursors: Cursors<'_>) -> String {
+fn encode_cursor(cursor: &Cursor, cursors: Cursors<'_>) -> Option<String> {
     let plain = serde_json::json!({ "k": cursor.key, "i": cursor.id }).to_string();
     // Sealing fails only on a broken key, which start-up would have shown: no cursor
-    // then rather than one in clear (the client sees the last page).
+    // (`null`, as on the last page) rather than one in clear or an empty string that
+    // the schema does not allow.
     cursors
         .seal
         .seal(cursors.tenant, CURSOR_CONTEXT, plain.as_bytes())
+        .ok()
         .map(|sealed| URL_SAFE_NO_PAD.encode(sealed))
-        .unwrap_or_default()
 }
 
 pub(crate) fn decode_cursor(
@@ -173,7 +174,7 @@ pub(crate) fn page_of<T, B: From<T>>(
 ) -> (Vec<B>, Option<String>) {
     (
         items.into_iter().map(Into::into).collect(),
-        next.as_ref().map(|next| encode_cursor(next, cursors)),
+        next.as_ref().and_then(|next| encode_cursor(next, cursors)),
     )
 }
 
@@ -257,4 +258,49 @@ pub(crate) fn ordered<T: PartialOrd>(
         ));
     }
     Ok((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use aura_shared_kernel::{KeyedHash, SealFailed};
+
+    use super::*;
+
+    /// A seal whose key is broken: every seal fails.
+    struct BrokenSeal;
+
+    impl KeyedHash for BrokenSeal {
+        fn keyed_hash(&self, _: &[u8], _: &[u8]) -> [u8; 32] {
+            [0; 32]
+        }
+    }
+
+    impl PersonalDataSeal for BrokenSeal {
+        fn seal(&self, _: TenantId, _: &[u8], _: &[u8]) -> Result<Vec<u8>, SealFailed> {
+            Err(SealFailed)
+        }
+        fn open(&self, _: TenantId, _: &[u8], _: &[u8]) -> Result<Vec<u8>, SealFailed> {
+            Err(SealFailed)
+        }
+        fn lookup_hash(&self, _: TenantId, _: &[u8], _: &[u8]) -> [u8; 32] {
+            [0; 32]
+        }
+    }
+
+    #[test]
+    fn a_cursor_that_cannot_be_sealed_is_null_not_empty() {
+        let cursors = Cursors {
+            seal: &BrokenSeal,
+            tenant: TenantId::from_uuid(Uuid::new_v4()),
+        };
+        let next = Cursor {
+            key: "Alice".to_owned(),
+            id: Uuid::new_v4(),
+        };
+        let (items, cursor): (Vec<String>, _) = page_of(vec!["a".to_owned()], Some(next), cursors);
+        assert_eq!(items, ["a"]);
+        assert_eq!(cursor, None, "no cursor rather than an empty one");
+        let page = serde_json::json!({ "next_cursor": cursor });
+        assert!(page["next_cursor"].is_null());
+    }
 }
