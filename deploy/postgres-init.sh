@@ -5,7 +5,9 @@
 #   aura_owner  owns the database and every table, and runs the migrations;
 #   aura_app    is what the API connects as: a LOGIN role that is not the owner, not a
 #               member of it, not SUPERUSER and not BYPASSRLS, so row-level security
-#               binds it. The migrations grant it its table privileges.
+#               binds it. It is made a member of aura_app_aura, this installation's app
+#               role, to which the migrations' grants are moved (AURA_APP_ROLE, migration
+#               000023); CONNECT on the database is for that role (and the owner) only.
 # Passwords come from AURA_OWNER_PASSWORD and AURA_APP_PASSWORD (docker-compose.yml) and
 # are read by psql itself (\getenv), so they never appear on a command line. Changing
 # them later: ALTER ROLE ... PASSWORD, or `aura db init` (it resets them from the URLs).
@@ -18,6 +20,11 @@ psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres <<'SQL'
 \getenv app_pw AURA_APP_PASSWORD
 CREATE ROLE aura_owner LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD :'owner_pw';
 CREATE ROLE aura_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD :'app_pw';
+CREATE ROLE aura_app_aura NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+GRANT aura_app_aura TO aura_app;
 CREATE DATABASE aura OWNER aura_owner;
+REVOKE CONNECT, TEMPORARY ON DATABASE aura FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE aura TO aura_app_aura;
 GRANT CONNECT, TEMPORARY ON DATABASE aura TO aura_app;
+ALTER DATABASE aura SET aura.app_role = 'aura_app_aura';
 SQL
