@@ -166,9 +166,37 @@ pub async fn forgot_password(
                 tracing::warn!(%error, "password-reset request failed after its answer");
             }
         };
-        actix_web::rt::spawn(tracing::Instrument::in_current_span(after_answer));
+        if !spawn_bounded(
+            &RESET_LOOKUPS,
+            tracing::Instrument::in_current_span(after_answer),
+        ) {
+            // The same answer; the address's owner can ask again.
+            tracing::warn!("password-reset request dropped: too many in flight");
+        }
     }
     Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
+}
+
+/// At most this many password-reset lookups run after their answers at once (each a
+/// throttle count, one lookup and at most one job insert). Past it a request gets the
+/// same answer and is dropped, so a flood of reset requests cannot pile up tasks.
+const RESET_LOOKUPS_IN_FLIGHT: usize = 64;
+static RESET_LOOKUPS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(RESET_LOOKUPS_IN_FLIGHT);
+
+/// Spawns `work` if one of `permits` is free (held until `work` ends); false if none is.
+fn spawn_bounded(
+    permits: &'static tokio::sync::Semaphore,
+    work: impl std::future::Future<Output = ()> + 'static,
+) -> bool {
+    let Ok(permit) = permits.try_acquire() else {
+        return false;
+    };
+    actix_web::rt::spawn(async move {
+        let _permit = permit;
+        work.await;
+    });
+    true
 }
 
 /// Sets a new password with the token from the reset e-mail; ends every session.
@@ -187,4 +215,37 @@ pub async fn reset_password(
         .reset_password(&body.token, &body.password, visitor.ctx())
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn no_more_work_runs_after_the_answers_than_there_are_permits() {
+        static PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+        let (release, released) = tokio::sync::watch::channel(false);
+        let mut started = 0;
+        for _ in 0..10 {
+            let mut released = released.clone();
+            if spawn_bounded(&PERMITS, async move {
+                let _ = released.wait_for(|r| *r).await;
+            }) {
+                started += 1;
+            }
+        }
+        assert_eq!(started, 2, "2 permits: 2 run, 8 are dropped");
+        release.send(true).expect("release");
+        // The permits come back when the work ends.
+        for _ in 0..100 {
+            if PERMITS.available_permits() == 2 {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(PERMITS.available_permits(), 2);
+        assert!(spawn_bounded(&PERMITS, async {}));
+    }
 }
