@@ -17,6 +17,7 @@ mod ai;
 mod audit;
 mod breaches;
 mod dpia_screenings;
+mod documents;
 mod dpias;
 mod error;
 mod idempotency;
