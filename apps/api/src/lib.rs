@@ -745,6 +745,8 @@ pub struct Platform {
     pub jobs: Arc<dyn JobQueue>,
     /// The background worker, for `aura worker`.
     pub worker: Arc<Worker>,
+    /// Documents, for `aura documents`.
+    pub documents: aura_documents::DocumentService,
 }
 
 /// Wires the use cases for platform operations (the `aura` CLI): the same stores, pepper
@@ -760,6 +762,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let pepper = secrets::password_pepper(settings, false)?;
     let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
     let stores = postgres_stores(settings, chain.clone(), clock.clone(), seal).await?;
+    let document_cipher = Arc::new(secrets::document_cipher(settings, &pepper)?);
     let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
         .map_err(|e| StartError::from("BCRYPT_COST", e))?;
     // The CLI signs no tokens: throw-away keys satisfy the port.
@@ -791,6 +794,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
             ..AuthConfig::default()
         },
     );
+    let documents = stores.documents(clock.clone(), document_cipher, settings);
     let worker = Arc::new(stores.worker(clock, direct_mailer, chain, settings, &identity)?);
     Ok(Platform {
         identity,
@@ -800,6 +804,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         breaches,
         jobs,
         worker,
+        documents,
     })
 }
 

@@ -92,8 +92,12 @@ impl Kek {
     }
 
     fn wrap(&self, tenant: TenantId, data_key: &[u8; 32]) -> Result<WrappedKey, CipherFailed> {
-        let sealed = seal(&self.key.derive(&[WRAP_LABEL]), &tenant_aad(tenant), data_key)
-            .ok_or(CipherFailed)?;
+        let sealed = seal(
+            &self.key.derive(&[WRAP_LABEL]),
+            &tenant_aad(tenant),
+            data_key,
+        )
+        .ok_or(CipherFailed)?;
         let mut wrapped = Vec::with_capacity(1 + ID_LEN + sealed.len());
         wrapped.push(WRAPPED_TAG);
         wrapped.extend_from_slice(&self.id);
@@ -248,14 +252,25 @@ mod tests {
         let other = TenantId::from_uuid(Uuid::now_v7());
         let dk = cipher.new_data_key(tenant).expect("key");
         let v = VersionId::generate();
-        let sealed = cipher.seal(&dk, at(tenant, v, 0, false), b"secret DPA text").expect("seal");
-        assert!(!sealed.windows(6).any(|w| w == b"secret"), "no plaintext in the seal");
-        let plain = cipher.open(&dk, at(tenant, v, 0, false), &sealed).expect("open");
+        let sealed = cipher
+            .seal(&dk, at(tenant, v, 0, false), b"secret DPA text")
+            .expect("seal");
+        assert!(
+            !sealed.windows(6).any(|w| w == b"secret"),
+            "no plaintext in the seal"
+        );
+        let plain = cipher
+            .open(&dk, at(tenant, v, 0, false), &sealed)
+            .expect("open");
         assert_eq!(plain, b"secret DPA text");
         // Another position, the last-chunk flag, another version or tenant: refused.
         assert!(cipher.open(&dk, at(tenant, v, 1, false), &sealed).is_err());
         assert!(cipher.open(&dk, at(tenant, v, 0, true), &sealed).is_err());
-        assert!(cipher.open(&dk, at(tenant, VersionId::generate(), 0, false), &sealed).is_err());
+        assert!(
+            cipher
+                .open(&dk, at(tenant, VersionId::generate(), 0, false), &sealed)
+                .is_err()
+        );
         assert!(cipher.open(&dk, at(other, v, 0, false), &sealed).is_err());
         // The wrapped key of one tenant does not serve another.
         assert!(cipher.seal(&dk, at(other, v, 0, false), b"x").is_err());
@@ -267,7 +282,9 @@ mod tests {
         let v = VersionId::generate();
         let old = AesGcmContentCipher::new(&key(1), None);
         let dk = old.new_data_key(tenant).expect("key");
-        let sealed = old.seal(&dk, at(tenant, v, 0, true), b"evidence").expect("seal");
+        let sealed = old
+            .seal(&dk, at(tenant, v, 0, true), b"evidence")
+            .expect("seal");
 
         // Without the previous key, the new key alone cannot read it.
         let new_only = AesGcmContentCipher::new(&key(2), None);
@@ -275,15 +292,22 @@ mod tests {
 
         let rotated = AesGcmContentCipher::new(&key(2), Some(&key(1)));
         assert_eq!(
-            rotated.open(&dk, at(tenant, v, 0, true), &sealed).expect("old wrap opens"),
+            rotated
+                .open(&dk, at(tenant, v, 0, true), &sealed)
+                .expect("old wrap opens"),
             b"evidence"
         );
-        let rewrapped = rotated.rewrap(tenant, &dk).expect("rewrap").expect("changed");
+        let rewrapped = rotated
+            .rewrap(tenant, &dk)
+            .expect("rewrap")
+            .expect("changed");
         assert_ne!(rewrapped, dk);
         assert_eq!(rotated.rewrap(tenant, &rewrapped).expect("rewrap"), None);
         // After the rewrap the previous key can go: the content was not re-encrypted.
         assert_eq!(
-            new_only.open(&rewrapped, at(tenant, v, 0, true), &sealed).expect("opens"),
+            new_only
+                .open(&rewrapped, at(tenant, v, 0, true), &sealed)
+                .expect("opens"),
             b"evidence"
         );
     }

@@ -94,8 +94,9 @@ impl ContentStore for MemoryStore {
                 return Err(StoreError::NotFound);
             }
             let tables = &mut tx.state.documents;
-            let taken = (tables.versions.iter())
-                .any(|((t, _), v)| *t == tenant && v.document_id == meta.document_id && v.number == meta.number);
+            let taken = (tables.versions.iter()).any(|((t, _), v)| {
+                *t == tenant && v.document_id == meta.document_id && v.number == meta.number
+            });
             if taken {
                 return Err(StoreError::Conflict(Conflict::VersionNumberTaken));
             }

@@ -29,8 +29,7 @@ use crate::{
     },
     rows::{Statement, at_version},
     schema::{
-        document_chunks as chunks, document_keys as keys, document_versions as versions,
-        documents,
+        document_chunks as chunks, document_keys as keys, document_versions as versions, documents,
     },
     stores::PgStores,
 };
@@ -328,7 +327,11 @@ impl ContentStore for PgStores {
         index: u32,
         sealed: Vec<u8>,
     ) -> Result<(), StoreError> {
-        let (tenant, version, index) = (scope.tenant_id().as_uuid(), version.as_uuid(), index_of(index)?);
+        let (tenant, version, index) = (
+            scope.tenant_id().as_uuid(),
+            version.as_uuid(),
+            index_of(index)?,
+        );
         in_tenant(&self.inner.pool, scope, async move |conn| {
             diesel::insert_into(chunks::table)
                 .values((
@@ -439,7 +442,11 @@ impl ContentStore for PgStores {
         version: VersionId,
         index: u32,
     ) -> Result<Vec<u8>, StoreError> {
-        let (tenant, version, index) = (scope.tenant_id().as_uuid(), version.as_uuid(), index_of(index)?);
+        let (tenant, version, index) = (
+            scope.tenant_id().as_uuid(),
+            version.as_uuid(),
+            index_of(index)?,
+        );
         in_tenant(&self.inner.pool, scope, async move |conn| {
             // Only a committed version's chunks are read.
             let sealed: Option<Vec<u8>> = chunks::table

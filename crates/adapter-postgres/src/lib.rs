@@ -16,8 +16,8 @@
 mod ai;
 mod audit;
 mod breaches;
-mod dpia_screenings;
 mod documents;
+mod dpia_screenings;
 mod dpias;
 mod error;
 mod idempotency;

@@ -45,7 +45,12 @@ impl MediaType {
     /// The declared `Content-Type` (parameters such as `; charset=utf-8` ignored, case
     /// insensitive), if it is one of the allowed types.
     pub fn from_header(raw: &str) -> Result<Self, ValidationErrors> {
-        let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = raw
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         essence.parse().map_err(|_| {
             let allowed: Vec<&str> = Self::ALL.iter().map(|m| m.as_str()).collect();
             ValidationErrors::single(
@@ -65,7 +70,8 @@ impl MediaType {
             MediaType::Png => head.starts_with(b"\x89PNG\r\n\x1a\n"),
             MediaType::Jpeg => head.starts_with(b"\xFF\xD8\xFF"),
             MediaType::Docx | MediaType::Xlsx => {
-                head.starts_with(ZIP) && !head.get(30..).is_some_and(|r| r.starts_with(ODT_MIMETYPE))
+                head.starts_with(ZIP)
+                    && !head.get(30..).is_some_and(|r| r.starts_with(ODT_MIMETYPE))
             }
             MediaType::Odt => {
                 head.starts_with(ZIP) && head.get(30..).is_some_and(|r| r.starts_with(ODT_MIMETYPE))
@@ -101,7 +107,10 @@ fn starts_with_header_field(head: &[u8]) -> bool {
     let Some(colon) = head.iter().position(|&b| b == b':') else {
         return false;
     };
-    colon > 0 && head[..colon].iter().all(|&b| (33..=126).contains(&b) && b != b':')
+    colon > 0
+        && head[..colon]
+            .iter()
+            .all(|&b| (33..=126).contains(&b) && b != b':')
 }
 
 /// One immutable version of a document's content.
@@ -138,11 +147,7 @@ pub fn chunk_count(size: u64) -> u32 {
 /// characters; `file` when nothing is left.
 pub fn clean_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let name: String = last
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(255)
-        .collect();
+    let name: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
     let name = name.trim().trim_matches('.').trim();
     if name.is_empty() {
         "file".to_owned()
@@ -267,10 +272,31 @@ mod tests {
     #[test]
     fn ranges() {
         let r = |h: &str, size| parse_range(Some(h), size);
-        assert_eq!(r("bytes=0-9", 100), Ok(Some(ByteRange { first: 0, last: 9 })));
-        assert_eq!(r("bytes=90-", 100), Ok(Some(ByteRange { first: 90, last: 99 })));
-        assert_eq!(r("bytes=-10", 100), Ok(Some(ByteRange { first: 90, last: 99 })));
-        assert_eq!(r("bytes=50-500", 100), Ok(Some(ByteRange { first: 50, last: 99 })));
+        assert_eq!(
+            r("bytes=0-9", 100),
+            Ok(Some(ByteRange { first: 0, last: 9 }))
+        );
+        assert_eq!(
+            r("bytes=90-", 100),
+            Ok(Some(ByteRange {
+                first: 90,
+                last: 99
+            }))
+        );
+        assert_eq!(
+            r("bytes=-10", 100),
+            Ok(Some(ByteRange {
+                first: 90,
+                last: 99
+            }))
+        );
+        assert_eq!(
+            r("bytes=50-500", 100),
+            Ok(Some(ByteRange {
+                first: 50,
+                last: 99
+            }))
+        );
         assert_eq!(r("bytes=100-", 100), Err(()));
         assert_eq!(r("bytes=0-1,5-6", 100), Ok(None));
         assert_eq!(r("items=0-1", 100), Ok(None));

@@ -136,8 +136,7 @@ impl DocumentFilter {
     pub fn admits(&self, document: &Document) -> bool {
         let f = &document.fields;
         self.kind.is_none_or(|k| f.kind == k)
-            && (self.retention_before)
-                .is_none_or(|day| f.retention_until.is_some_and(|r| r < day))
+            && (self.retention_before).is_none_or(|day| f.retention_until.is_some_and(|r| r < day))
             && self.linked_to.is_none_or(|id| linked_ids(f).contains(&id))
     }
 }

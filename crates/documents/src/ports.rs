@@ -45,7 +45,11 @@ pub trait ContentCipher: Send + Sync {
     fn new_data_key(&self, tenant: TenantId) -> Result<WrappedKey, CipherFailed>;
     /// The same data key wrapped under the current server key (rotation), `None` when it
     /// already is.
-    fn rewrap(&self, tenant: TenantId, key: &WrappedKey) -> Result<Option<WrappedKey>, CipherFailed>;
+    fn rewrap(
+        &self,
+        tenant: TenantId,
+        key: &WrappedKey,
+    ) -> Result<Option<WrappedKey>, CipherFailed>;
     fn seal(&self, key: &WrappedKey, at: ChunkAt, plain: &[u8]) -> Result<Vec<u8>, CipherFailed>;
     fn open(&self, key: &WrappedKey, at: ChunkAt, sealed: &[u8]) -> Result<Vec<u8>, CipherFailed>;
 }

@@ -119,7 +119,11 @@ pub struct ContentReader {
 impl ContentReader {
     /// The plaintext of chunk `index` (of [`VersionMeta::chunks`]).
     pub async fn chunk(&self, index: u32) -> Result<Vec<u8>, DocumentError> {
-        let sealed = self.ports.store.chunk(&self.scope, self.meta.id, index).await?;
+        let sealed = self
+            .ports
+            .store
+            .chunk(&self.scope, self.meta.id, index)
+            .await?;
         let at = ChunkAt {
             tenant: self.scope.tenant_id(),
             version: self.meta.id,
@@ -180,7 +184,9 @@ impl DocumentService {
         source: &mut dyn ChunkSource,
         ctx: &RequestContext,
     ) -> Result<VersionMeta, DocumentError> {
-        self.records.require(scope, Permission::WriteRecords, ctx).await?;
+        self.records
+            .require(scope, Permission::WriteRecords, ctx)
+            .await?;
         if upload.length > self.limits.max_upload_bytes {
             return Err(DocumentError::TooLarge {
                 limit: self.limits.max_upload_bytes,
@@ -195,7 +201,9 @@ impl DocumentService {
         }
         let key = self.data_key(scope).await?;
         let version = VersionId::generate();
-        let stored = self.store_chunks(scope, version, &key, &upload, source).await;
+        let stored = self
+            .store_chunks(scope, version, &key, &upload, source)
+            .await;
         let sha256 = match stored {
             Ok(sha256) => sha256,
             Err(error) => {
@@ -203,7 +211,11 @@ impl DocumentService {
                 return Err(error);
             }
         };
-        if upload.sha256.as_ref().is_some_and(|expected| *expected != sha256) {
+        if upload
+            .sha256
+            .as_ref()
+            .is_some_and(|expected| *expected != sha256)
+        {
             self.discard(scope, version).await;
             return Err(ValidationErrors::single(
                 "Repr-Digest",
@@ -317,7 +329,10 @@ impl DocumentService {
                 if buffer.len() == CHUNK_SIZE {
                     let at = index;
                     let sealed = flush(&mut buffer, &mut index)?;
-                    self.ports.store.put_chunk(scope, version, at, sealed).await?;
+                    self.ports
+                        .store
+                        .put_chunk(scope, version, at, sealed)
+                        .await?;
                 }
             }
         }
@@ -327,7 +342,10 @@ impl DocumentService {
         if !buffer.is_empty() || index == 0 {
             let at = index;
             let sealed = flush(&mut buffer, &mut index)?;
-            self.ports.store.put_chunk(scope, version, at, sealed).await?;
+            self.ports
+                .store
+                .put_chunk(scope, version, at, sealed)
+                .await?;
         }
         drop(flush);
         Ok(hash.finish())
@@ -416,7 +434,10 @@ impl DocumentService {
             ctx,
         );
         let now = self.clock.now();
-        self.ports.store.remove_content(scope, id, now, event).await?;
+        self.ports
+            .store
+            .remove_content(scope, id, now, event)
+            .await?;
         Ok(document)
     }
 

@@ -13,10 +13,12 @@ use actix_web::{
 };
 use aura_documents::{
     ByteRange, ContentReader, DocumentError, DocumentFilter, DocumentKind, DocumentService,
-    Documents, MediaType, Upload, content::clean_file_name, parse_range,
+    Documents, MediaType, Upload,
+    content::clean_file_name,
+    parse_range,
     ports::{ChunkSource, SourceError},
 };
-use aura_records::{ListQuery, RecordUseCases, UseCaseError};
+use aura_records::{ListQuery, RecordUseCases};
 use aura_shared_kernel::ValidationErrors;
 use base64::Engine;
 use futures_util::StreamExt;
@@ -116,7 +118,10 @@ impl RecordApi for Documents {
     type Request = DocumentFieldsBody;
     type Params = DocumentParams;
 
-    fn list_query(p: DocumentParams, caller: &Caller) -> Result<ListQuery<DocumentFilter>, ApiError> {
+    fn list_query(
+        p: DocumentParams,
+        caller: &Caller,
+    ) -> Result<ListQuery<DocumentFilter>, ApiError> {
         let filter = DocumentFilter {
             kind: query_enum::<DocumentKind>(p.kind.as_deref(), "kind")?,
             retention_before: query_date(p.retention_before.as_deref(), "retention_before")?,
@@ -166,7 +171,11 @@ impl Caller {
 /// The `{number}` of a version's path.
 fn version_number(raw: &str) -> Result<i32, ApiError> {
     raw.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| {
-        ApiError::bad_request("invalid_path", Some("number"), "must be a version number, from 1")
+        ApiError::bad_request(
+            "invalid_path",
+            Some("number"),
+            "must be a version number, from 1",
+        )
     })
 }
 
@@ -196,8 +205,8 @@ fn declared_sha256(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         let inner = (value.trim().strip_prefix(':'))
             .and_then(|v| v.strip_suffix(':'))
             .ok_or_else(refusal)?;
-        let bytes = (base64::engine::general_purpose::STANDARD.decode(inner))
-            .map_err(|_| refusal())?;
+        let bytes =
+            (base64::engine::general_purpose::STANDARD.decode(inner)).map_err(|_| refusal())?;
         if bytes.len() != 32 {
             return Err(refusal());
         }
@@ -213,7 +222,11 @@ struct PayloadSource(web::Payload);
 impl ChunkSource for PayloadSource {
     async fn next(&mut self) -> Option<Result<Vec<u8>, SourceError>> {
         let piece = self.0.next().await?;
-        Some(piece.map(|bytes| bytes.to_vec()).map_err(|_| SourceError::Interrupted))
+        Some(
+            piece
+                .map(|bytes| bytes.to_vec())
+                .map_err(|_| SourceError::Interrupted),
+        )
     }
 }
 
@@ -232,7 +245,6 @@ impl ChunkSource for PayloadSource {
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 411, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn upload(
@@ -242,12 +254,18 @@ pub(crate) async fn upload(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id = typed_id(&id)?;
-    let Some(length) = declared_length(&req) else {
-        return Err(ApiError::bad_request(
-            "length_required",
-            Some("Content-Length"),
-            "send Content-Length: the size is checked before the upload is read",
-        ));
+    // Without Content-Length and without a transfer coding the body is empty (RFC 9112
+    // 6.3); a chunked body of unknown size is refused: the size is checked first.
+    let length = match declared_length(&req) {
+        Some(length) => length,
+        None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            return Err(ApiError::bad_request(
+                "length_required",
+                Some("Content-Length"),
+                "send Content-Length: the size is checked before the upload is read",
+            ));
+        }
+        None => 0,
     };
     let limit = caller.documents().limits().max_upload_bytes;
     if length as u64 > limit {
@@ -296,7 +314,10 @@ fn percent_decode(raw: &str) -> String {
 #[utoipa::path(get, operation_id = "list_document_versions", path = "/api/v1/documents/{id}/versions", tag = "documents", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = VersionList), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn versions(caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn versions(
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let versions = (caller.documents())
         .versions(caller.scope(), typed_id(&id)?, caller.ctx())
         .await?;
@@ -476,6 +497,7 @@ mod tests {
 
     #[test]
     fn use_case_errors_keep_their_mapping() {
+        use aura_records::UseCaseError;
         let e: ApiError = DocumentError::UseCase(UseCaseError::NotFound).into();
         assert!(matches!(e, ApiError::NotFound));
     }

@@ -230,10 +230,7 @@ fn declarations() -> Vec<Route> {
         Route::new(documents::__path_upload, documents::upload),
         Route::new(documents::__path_download, documents::download),
         Route::new(documents::__path_verify, documents::verify),
-        Route::new(
-            documents::__path_remove_content,
-            documents::remove_content,
-        ),
+        Route::new(documents::__path_remove_content, documents::remove_content),
     ]
 }
 

@@ -114,7 +114,8 @@ pub struct DocumentStateBody {
 
 impl RecordBodies for Documents {
     const BODY_NAME: &'static str = "DocumentBody";
-    const BODY_DESCRIPTION: &'static str = "A document's metadata (its content is in its versions).";
+    const BODY_DESCRIPTION: &'static str =
+        "A document's metadata (its content is in its versions).";
     const LIST_NAME: &'static str = "DocumentList";
     const LIST_DESCRIPTION: &'static str = "A page of documents.";
     type FieldsBody = DocumentFieldsBody;
