@@ -499,3 +499,73 @@ async fn isolation_roles_legal_hold_and_removal() {
         .await;
     assert_eq!(events["items"].as_array().unwrap().len(), 1, "{events}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retention_review_lists_documents_past_retention_and_deletes_nothing() {
+    // The data first, on an instance without a worker; then an instance whose worker runs
+    // the day's review job at once.
+    let app = TestApp::spawn_with(&[("WORKER_ENABLED", "false")]).await;
+    let owner = app.register("Retention GmbH").await;
+    let past = document(
+        &app,
+        &owner,
+        json!({"title": "Old certificate", "kind": "training_certificate",
+               "retention_until": "2020-01-01", "owner_id": owner.user_id}),
+    )
+    .await;
+    let future = document(
+        &app,
+        &owner,
+        json!({"title": "Current DPA", "kind": "dpa", "retention_until": "2099-01-01"}),
+    )
+    .await;
+    for doc in [&past, &future] {
+        let sent = upload(
+            &app,
+            &owner,
+            doc["id"].as_str().unwrap(),
+            "text/plain",
+            text_file(10),
+            None,
+        )
+        .await;
+        assert_eq!(sent.status, StatusCode::CREATED);
+    }
+    let _worker = app
+        .spawn_sibling(&[
+            ("WORKER_ENABLED", "true"),
+            ("WORKER_POLL_MS", "100"),
+            ("REMINDER_SEND_TIME_UTC", "00:00"),
+        ])
+        .await;
+    let mut reviews = Vec::new();
+    for _ in 0..100 {
+        let (_, tasks) = app.get("/api/v1/tasks?limit=100", &owner.access).await;
+        reviews = (tasks["items"].as_array().unwrap().iter())
+            .filter(|t| t["title"].as_str().unwrap_or("").contains("retention date"))
+            .cloned()
+            .collect();
+        if !reviews.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        reviews.len(),
+        1,
+        "one review, of the document past retention: {reviews:?}"
+    );
+    assert!(
+        reviews[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("Old certificate")
+    );
+    assert_eq!(reviews[0]["assigned_to"], json!(owner.user_id));
+    // Nothing was deleted.
+    let id = past["id"].as_str().unwrap();
+    assert_eq!(
+        download(&app, &owner, id, 1, None).await.status,
+        StatusCode::OK
+    );
+}

@@ -59,7 +59,8 @@ pub(crate) async fn run(
                     let dir = output.join(id.as_uuid().to_string());
                     std::fs::create_dir_all(&dir).map_err(Failure::runtime)?;
                     let name = format!("v{}-{}", version.number, version.file_name);
-                    let mut file = std::fs::File::create(dir.join(&name)).map_err(Failure::runtime)?;
+                    let mut file =
+                        std::fs::File::create(dir.join(&name)).map_err(Failure::runtime)?;
                     let mut hash = aura_adapter_crypto::Sha256ContentHasher.start();
                     for index in 0..version.chunks {
                         let plain = reader.chunk(index).await.map_err(Failure::runtime)?;
@@ -94,7 +95,11 @@ pub(crate) async fn run(
             .map_err(Failure::runtime)?;
             std::fs::write(output.join("manifest.json"), text).map_err(Failure::runtime)?;
             out.print(&json!({ "files": manifest.len() }), || {
-                format!("wrote {} files and manifest.json to {}", manifest.len(), output.display())
+                format!(
+                    "wrote {} files and manifest.json to {}",
+                    manifest.len(),
+                    output.display()
+                )
             });
         }
         DocumentsCommand::Rewrap => {
@@ -102,13 +107,23 @@ pub(crate) async fn run(
             let mut rewrapped = 0;
             for tenant in &tenants {
                 let scope = system.within(tenant.id);
-                if documents.rewrap_key(&scope).await.map_err(Failure::runtime)? {
+                if documents
+                    .rewrap_key(&scope)
+                    .await
+                    .map_err(Failure::runtime)?
+                {
                     rewrapped += 1;
                 }
             }
-            out.print(&json!({ "rewrapped": rewrapped, "tenants": tenants.len() }), || {
-                format!("re-wrapped {rewrapped} of {} tenants' data keys", tenants.len())
-            });
+            out.print(
+                &json!({ "rewrapped": rewrapped, "tenants": tenants.len() }),
+                || {
+                    format!(
+                        "re-wrapped {rewrapped} of {} tenants' data keys",
+                        tenants.len()
+                    )
+                },
+            );
         }
     }
     Ok(())

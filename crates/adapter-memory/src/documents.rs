@@ -29,6 +29,15 @@ pub(crate) struct Tables {
     chunks: BTreeMap<(TenantId, VersionId, u32), Vec<u8>>,
 }
 
+impl Tables {
+    /// Whether a version of the document still has its content (the retention review).
+    pub(crate) fn keeps_content(&self, tenant: TenantId, document: uuid::Uuid) -> bool {
+        (self.versions.iter()).any(|((t, _), v)| {
+            *t == tenant && v.document_id.as_uuid() == document && v.removed_at.is_none()
+        })
+    }
+}
+
 #[async_trait::async_trait]
 impl ContentStore for MemoryStore {
     async fn data_key(&self, scope: &TenantScope) -> Result<Option<WrappedKey>, StoreError> {

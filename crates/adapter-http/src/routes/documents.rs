@@ -393,7 +393,7 @@ fn content_stream(
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 416, description = "The range lies outside the file")))]
+        (status = 416, body = Problem, content_type = "application/problem+json", description = "The range lies outside the file")))]
 pub(crate) async fn download(
     caller: Caller,
     req: HttpRequest,
@@ -406,9 +406,19 @@ pub(crate) async fn download(
         .await?;
     let meta = reader.meta.clone();
     let Ok(range) = parse_range(header(&req, "Range"), meta.size) else {
+        let problem = Problem {
+            kind: "urn:aura:problem:range_not_satisfiable".to_owned(),
+            title: "Range Not Satisfiable".to_owned(),
+            status: 416,
+            detail: format!("the range lies outside the file of {} bytes", meta.size),
+            code: "range_not_satisfiable".to_owned(),
+            request_id: None,
+            errors: Vec::new(),
+        };
         return Ok(HttpResponse::RangeNotSatisfiable()
             .insert_header((header::CONTENT_RANGE, format!("bytes */{}", meta.size)))
-            .finish());
+            .content_type("application/problem+json")
+            .json(problem));
     };
     let mut response = match range {
         Some(r) => {
