@@ -347,7 +347,6 @@ impl DocumentService {
                 .put_chunk(scope, version, at, sealed)
                 .await?;
         }
-        drop(flush);
         Ok(hash.finish())
     }
 
