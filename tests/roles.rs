@@ -537,6 +537,7 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
         checked += breach_cells(&app, &owner, *role, caller, &mut mismatches).await;
         checked += screening_cells(&app, &owner, *role, caller, &mut mismatches).await;
         checked += dpia_cells(&app, &owner, *role, caller, &mut mismatches).await;
+        checked += document_cells(&app, &owner, *role, caller, &mut mismatches).await;
     }
 
     // Every denial above is in the trail.
@@ -1135,4 +1136,100 @@ async fn dpia_cells(
         ),
     ];
     check_cases(app, role, caller, cases, mismatches).await
+}
+
+/// The document routes for one caller, on fresh documents with one version each made by
+/// the owner: everyone reads and verifies, members and up write and upload, admins and
+/// owners remove content. Returns the number of cells checked.
+async fn document_cells(
+    app: &TestApp,
+    owner: &Account,
+    role: Role,
+    caller: &Account,
+    mismatches: &mut Vec<String>,
+) -> usize {
+    const DOCUMENTS: &str = "/api/v1/documents";
+    let body = json!({"title": "Matrix DPA", "kind": "dpa"});
+    let fresh = created_ids(app, owner, DOCUMENTS, &body, 3).await;
+    let upload = |who: &Account, id: &str| {
+        app.http
+            .post(format!("{}{DOCUMENTS}/{id}/versions", app.base))
+            .bearer_auth(&who.access)
+            .header("Content-Type", "application/pdf")
+            .header("X-File-Name", "matrix.pdf")
+            .body(b"%PDF-1.7\nmatrix\n".to_vec())
+            .send()
+    };
+    for id in &fresh {
+        let response = upload(owner, id).await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let path = |i: usize, rest: &str| format!("{DOCUMENTS}/{}{rest}", fresh[i]);
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            format!("{DOCUMENTS}?kind=dpa"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::POST,
+            DOCUMENTS.into(),
+            None,
+            Some(body.clone()),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::GET,
+            path(0, ""),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::PUT,
+            path(0, ""),
+            Some(1),
+            Some(body.clone()),
+            Permission::WriteRecords,
+        ),
+        (
+            Method::GET,
+            path(0, "/versions"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::GET,
+            path(0, "/versions/1/content"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::POST,
+            path(0, "/versions/1/verify"),
+            None,
+            None,
+            Permission::ReadRecords,
+        ),
+        (
+            Method::DELETE,
+            path(1, "/content"),
+            None,
+            None,
+            Permission::DeleteRecords,
+        ),
+    ];
+    let mut count = check_cases(app, role, caller, cases, mismatches).await;
+    // The upload is a raw body.
+    let status = upload(caller, &fresh[2]).await.unwrap().status();
+    let allowed = role.allows(Permission::WriteRecords);
+    if (allowed && status != StatusCode::CREATED) || (!allowed && status != StatusCode::FORBIDDEN) {
+        mismatches.push(format!("{role} upload → {status} (allowed: {allowed})"));
+    }
+    count += 1;
+    count
 }

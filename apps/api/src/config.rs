@@ -146,6 +146,22 @@ pub struct AuditSettings {
     pub checkpoint_mail_days: u32,
 }
 
+/// Documents: the upload cap, the per-tenant quota and the server key that wraps each
+/// tenant's data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentSettings {
+    /// `DOCUMENT_KEY` (base64, 32+ bytes). None: derived from the password pepper under
+    /// its own label.
+    pub key: Option<Secret>,
+    /// `DOCUMENT_KEY_PREVIOUS`: the key before a rotation, still opening data keys wrapped
+    /// under it until `aura documents rewrap` ran.
+    pub previous_key: Option<Secret>,
+    /// `MAX_UPLOAD_BYTES` (default 25 MiB).
+    pub max_upload_bytes: u64,
+    /// `DOCUMENT_QUOTA_BYTES` (default 1 GiB per tenant).
+    pub quota_bytes: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub environment: Environment,
@@ -193,6 +209,7 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     /// How long an `Idempotency-Key`'s answer is replayed.
     pub idempotency_ttl_hours: i64,
+    pub documents: DocumentSettings,
     pub audit: AuditSettings,
     /// Serve `/docs` and `/openapi.json` (default: on in development, off in production).
     pub api_docs_enabled: bool,
@@ -505,6 +522,12 @@ impl Settings {
             observability,
             rate_limits,
             idempotency_ttl_hours: r.ranged("IDEMPOTENCY_TTL_HOURS", 24i64, 1, 720),
+            documents: DocumentSettings {
+                key: r.raw("DOCUMENT_KEY").map(|s| Secret(s.to_owned())),
+                previous_key: r.raw("DOCUMENT_KEY_PREVIOUS").map(|s| Secret(s.to_owned())),
+                max_upload_bytes: r.ranged("MAX_UPLOAD_BYTES", 26_214_400u64, 1, 1 << 30),
+                quota_bytes: r.ranged("DOCUMENT_QUOTA_BYTES", 1u64 << 30, 1, 1 << 50),
+            },
             audit,
             api_docs_enabled: r.flag("API_DOCS_ENABLED", !production),
             build_details_enabled: r.flag("BUILD_DETAILS_ENABLED", !production),

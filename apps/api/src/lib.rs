@@ -103,6 +103,8 @@ struct Stores {
     /// The DPIA screening's answers per activity.
     dpia_screenings: Arc<dyn ScreeningAnswersStore>,
     dpias: Arc<dyn RecordStore<Dpias>>,
+    documents: Arc<dyn RecordStore<aura_documents::Documents>>,
+    document_content: Arc<dyn aura_documents::ports::ContentStore>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -229,6 +231,32 @@ impl Stores {
             clock.clone(),
         );
         DpiaCases::new(records, tasks.records().clone(), clock)
+    }
+
+    /// Documents: the metadata through the kernel's use cases, the content sealed chunk
+    /// by chunk under the tenant's data key.
+    fn documents(
+        &self,
+        clock: Arc<dyn Clock>,
+        cipher: Arc<dyn aura_documents::ports::ContentCipher>,
+        settings: &Settings,
+    ) -> aura_documents::DocumentService {
+        let records = RecordUseCases::new(
+            self.documents.clone(),
+            Arc::new(aura_records::NoRules),
+            self.audit.clone(),
+            clock.clone(),
+        );
+        let ports = aura_documents::ContentPorts {
+            store: self.document_content.clone(),
+            cipher,
+            hasher: Arc::new(aura_adapter_crypto::Sha256ContentHasher),
+        };
+        let limits = aura_documents::DocumentLimits {
+            max_upload_bytes: settings.documents.max_upload_bytes,
+            quota_bytes: settings.documents.quota_bytes,
+        };
+        aura_documents::DocumentService::new(records, ports, clock, limits)
     }
 
     /// The assistant, writing accepted breach suggestions through `breaches` (the same
@@ -447,6 +475,7 @@ impl Application {
             clock.clone(),
             idempotency_config(&settings),
         );
+        let document_cipher = Arc::new(secrets::document_cipher(&settings, &pepper)?);
         let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
             .map_err(|e| StartError::from("BCRYPT_COST", e))?;
         let tokens = secrets::access_tokens(&settings, demo)?;
@@ -508,6 +537,7 @@ impl Application {
         let requests = stores.requests(clock.clone(), &settings.worker);
         let breaches = stores.breaches(clock.clone(), &settings.worker);
         let dpias = stores.dpias(clock.clone(), &tasks);
+        let documents = stores.documents(clock.clone(), document_cipher, &settings);
         if demo {
             let company = demo::CompanyServices {
                 registers: &registers,
@@ -527,6 +557,7 @@ impl Application {
             breaches,
             ai,
             dpias,
+            documents,
             audit: AuditService::new(stores.audit.clone(), chain),
             identity,
             idempotency,
@@ -714,6 +745,8 @@ pub struct Platform {
     pub jobs: Arc<dyn JobQueue>,
     /// The background worker, for `aura worker`.
     pub worker: Arc<Worker>,
+    /// Documents, for `aura documents`.
+    pub documents: aura_documents::DocumentService,
 }
 
 /// Wires the use cases for platform operations (the `aura` CLI): the same stores, pepper
@@ -729,6 +762,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let pepper = secrets::password_pepper(settings, false)?;
     let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
     let stores = postgres_stores(settings, chain.clone(), clock.clone(), seal).await?;
+    let document_cipher = Arc::new(secrets::document_cipher(settings, &pepper)?);
     let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
         .map_err(|e| StartError::from("BCRYPT_COST", e))?;
     // The CLI signs no tokens: throw-away keys satisfy the port.
@@ -760,6 +794,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
             ..AuthConfig::default()
         },
     );
+    let documents = stores.documents(clock.clone(), document_cipher, settings);
     let worker = Arc::new(stores.worker(clock, direct_mailer, chain, settings, &identity)?);
     Ok(Platform {
         identity,
@@ -769,6 +804,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         breaches,
         jobs,
         worker,
+        documents,
     })
 }
 
@@ -893,6 +929,8 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         breach_writes: Arc::new(store.clone()),
         dpia_screenings: Arc::new(store.clone()),
         dpias: Arc::new(store.clone()),
+        documents: Arc::new(store.clone()),
+        document_content: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -959,6 +997,8 @@ async fn postgres_stores(
         breach_writes: Arc::new(stores.clone()),
         dpia_screenings: Arc::new(stores.clone()),
         dpias: stores.dpias(),
+        documents: stores.documents(),
+        document_content: stores.document_content(),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

@@ -121,3 +121,25 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(text.as_bytes())
 }
+
+/// The documents' content cipher: tenants' data keys wrapped under `DOCUMENT_KEY` (else a
+/// key derived from the pepper), still opening those wrapped under
+/// `DOCUMENT_KEY_PREVIOUS` during a rotation.
+pub fn document_cipher(
+    settings: &Settings,
+    pepper: &Pepper,
+) -> Result<aura_adapter_crypto::AesGcmContentCipher, StartError> {
+    use aura_adapter_crypto::{AesGcmContentCipher, DocumentKey};
+    let parse = |secret: &Secret, name: &str| {
+        DocumentKey::from_base64(secret.expose()).map_err(|e| StartError::from(name, e))
+    };
+    let documents = &settings.documents;
+    let current = match &documents.key {
+        Some(secret) => parse(secret, "DOCUMENT_KEY")?,
+        None => DocumentKey::from_pepper(pepper),
+    };
+    let previous = (documents.previous_key.as_ref())
+        .map(|secret| parse(secret, "DOCUMENT_KEY_PREVIOUS"))
+        .transpose()?;
+    Ok(AesGcmContentCipher::new(&current, previous.as_ref()))
+}

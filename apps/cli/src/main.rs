@@ -4,6 +4,8 @@
 //!
 //! Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 not found, 4 conflict.
 
+mod documents;
+
 use std::{collections::HashMap, io::Read, process::ExitCode};
 
 use aura_api::{Settings, config::Environment, platform};
@@ -48,6 +50,9 @@ enum Command {
     /// The job queue.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Documents: export with a manifest of hashes, key rotation.
+    #[command(subcommand)]
+    Documents(documents::DocumentsCommand),
     /// The record of processing activities of a tenant for the supervisory authority
     /// (Art. 30(4)), on standard output or into a file.
     Export {
@@ -431,6 +436,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::SeedDemo => seed_demo(&system, &out).await?,
         Command::Worker => run_worker().await?,
         Command::Jobs(command) => jobs(&system, &out, command).await?,
+        Command::Documents(command) => documents::run(&system, &out, command).await?,
         Command::Export {
             tenant,
             record,

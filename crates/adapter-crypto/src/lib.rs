@@ -5,6 +5,7 @@
 //! domain crates except through their ports.
 
 mod chain;
+mod documents;
 mod error;
 mod idempotency;
 mod jwt;
@@ -15,6 +16,7 @@ mod sealing;
 mod secrets;
 
 pub use chain::{ChainKey, HmacChainHasher};
+pub use documents::{AesGcmContentCipher, DocumentKey, Sha256ContentHasher};
 pub use error::CryptoConfigError;
 pub use idempotency::HmacAesIdempotencySealer;
 pub use jwt::{

@@ -85,6 +85,8 @@ pub struct ApiState {
     pub dpia_screenings: aura_dpia_screening::DpiaScreenings,
     /// DPIAs and their actions.
     pub dpias: aura_dpias::DpiaCases,
+    /// Documents: their metadata, versions and sealed content.
+    pub documents: aura_documents::DocumentService,
     /// Idempotency keys of the create routes and sign-up.
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,

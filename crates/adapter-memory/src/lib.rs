@@ -20,6 +20,7 @@
 mod ai;
 mod audit;
 mod breaches;
+mod documents;
 mod dpia_screenings;
 mod dpias;
 mod idempotency;

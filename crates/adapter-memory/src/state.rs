@@ -62,6 +62,8 @@ pub(crate) struct State {
     pub registers: crate::registers::Tables,
     /// The AI assistant's suggestions and usage counters.
     pub ai: crate::ai::Tables,
+    /// The documents' versions, sealed chunks and wrapped data keys.
+    pub documents: crate::documents::Tables,
     /// Tasks, keyed by (tenant, id).
     pub tasks: crate::tasks::Tasks,
     /// Origins of tasks the system made (`TaskRepository::insert_once`): taken for good.

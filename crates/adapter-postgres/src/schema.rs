@@ -403,3 +403,63 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(dpias, dpia_activities);
+
+diesel::table! {
+    documents (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        title -> Text,
+        kind -> Text,
+        owner_id -> Nullable<Uuid>,
+        retention_until -> Nullable<Date>,
+        legal_hold -> Bool,
+        activity_ids -> Array<Uuid>,
+        processor_ids -> Array<Uuid>,
+        policy_ids -> Array<Uuid>,
+        task_ids -> Array<Uuid>,
+        breach_ids -> Array<Uuid>,
+        request_ids -> Array<Uuid>,
+        dpia_ids -> Array<Uuid>,
+        details -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    document_versions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        document_id -> Uuid,
+        number -> Int4,
+        file_name -> Text,
+        media_type -> Text,
+        size -> Int8,
+        sha256 -> Text,
+        chunks -> Int4,
+        uploaded_by -> Nullable<Uuid>,
+        uploaded_at -> Timestamptz,
+        removed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    document_chunks (tenant_id, version_id, chunk_index) {
+        tenant_id -> Uuid,
+        version_id -> Uuid,
+        chunk_index -> Int4,
+        sealed -> Bytea,
+    }
+}
+
+diesel::table! {
+    document_keys (tenant_id) {
+        tenant_id -> Uuid,
+        wrapped -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(documents, document_versions, document_chunks);

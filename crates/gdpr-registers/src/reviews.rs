@@ -19,6 +19,10 @@ pub enum ReviewKind {
     Activity,
     /// An approved DPIA's `review_date` (the `aura-dpias` register).
     Dpia,
+    /// A document's `retention_until` while it keeps content (the `aura-documents`
+    /// register): past it, someone decides to keep it or remove its content; nothing is
+    /// ever deleted on its own.
+    Document,
 }
 
 impl ReviewKind {
@@ -27,6 +31,7 @@ impl ReviewKind {
         ReviewKind::Policy,
         ReviewKind::Activity,
         ReviewKind::Dpia,
+        ReviewKind::Document,
     ];
 
     /// A stable name (in keys and logs).
@@ -36,6 +41,7 @@ impl ReviewKind {
             ReviewKind::Policy => "policy",
             ReviewKind::Activity => "processing_activity",
             ReviewKind::Dpia => "dpia",
+            ReviewKind::Document => "document",
         }
     }
 }

@@ -215,6 +215,11 @@ impl ReviewTasks {
                 Some(LinkKind::ProcessingActivity),
             ),
             ReviewKind::Dpia => ("Review the DPIA (Art. 35(11))", Category::Dpia, None),
+            ReviewKind::Document => (
+                "Past its retention date: keep or remove the document",
+                Category::Other,
+                None,
+            ),
         };
         let title: String = format!("{what} \u{201c}{}\u{201d}", review.name)
             .chars()

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod breaches;
 pub mod breaches_export;
+pub mod documents;
 pub mod dpia_screening;
 pub mod dpias;
 mod exports;
@@ -206,6 +207,30 @@ fn declarations() -> Vec<Route> {
         Route::new(dpias::__path_start_revision, dpias::start_revision),
         Route::new(dpias::__path_measure_task, dpias::measure_task),
         Route::new(dpias::__path_export, dpias::export),
+        // Documents (no delete of the metadata: the content is removed, admins and owners;
+        // uploads stream their raw body under their own cap, `MAX_UPLOAD_BYTES`).
+        Route::new(
+            documents::__path_list_documents,
+            records::list::<aura_documents::Documents>,
+        ),
+        Route::new(
+            documents::__path_create_document,
+            records::create::<aura_documents::Documents>,
+        )
+        .idempotent(Keys::Tenant),
+        Route::new(
+            documents::__path_get_document,
+            records::get::<aura_documents::Documents>,
+        ),
+        Route::new(
+            documents::__path_update_document,
+            records::replace::<aura_documents::Documents>,
+        ),
+        Route::new(documents::__path_versions, documents::versions),
+        Route::new(documents::__path_upload, documents::upload),
+        Route::new(documents::__path_download, documents::download),
+        Route::new(documents::__path_verify, documents::verify),
+        Route::new(documents::__path_remove_content, documents::remove_content),
     ]
 }
 

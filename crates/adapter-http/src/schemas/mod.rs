@@ -8,6 +8,7 @@
 pub mod ai;
 pub mod breaches;
 pub mod breaches_export;
+pub mod documents;
 pub mod dpia_screening;
 pub mod dpias;
 pub mod page;

@@ -183,6 +183,18 @@ fn names_row(state: &State, tenant: TenantId, reference: &Reference) -> Result<b
         Dpias::ENTITY => tables
             .records
             .contains::<Dpias>(tenant, Id::from_uuid(reference.id)),
+        // A document's links (policies, tasks, breaches, requests).
+        aura_gdpr_registers::Policies::ENTITY => (tables.records)
+            .contains::<aura_gdpr_registers::Policies>(tenant, Id::from_uuid(reference.id)),
+        aura_tasks::Tasks::ENTITY => {
+            (state.tasks).contains_key(&(tenant, Id::from_uuid(reference.id)))
+        }
+        aura_breaches::Breaches::ENTITY => (tables.records)
+            .contains::<aura_breaches::Breaches>(tenant, Id::from_uuid(reference.id)),
+        aura_requests::request::Requests::ENTITY => {
+            (tables.records)
+                .contains::<aura_requests::request::Requests>(tenant, Id::from_uuid(reference.id))
+        }
         other => {
             return Err(StoreError::unexpected(format!(
                 "no table for references to {other}"

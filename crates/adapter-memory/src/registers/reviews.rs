@@ -72,10 +72,16 @@ impl ReviewDates for MemoryStore {
                     owner: d.fields.owner_id,
                 })
             });
+        let documents =
+            reviews::<aura_documents::Documents>(tables, tenant, ReviewKind::Document, |f| {
+                Some((f.retention_until?, f.owner_id))
+            })
+            .filter(|r| state.documents.keeps_content(tenant, r.id));
         let mut due: Vec<DueReview> = processors
             .chain(policies)
             .chain(activities)
             .chain(dpias)
+            .chain(documents)
             .filter(|r| r.review_on <= date)
             .filter(|r| after.is_none_or(|cursor| r.cursor() > cursor))
             .collect();

@@ -271,6 +271,39 @@ async fn present_ids(
                 .load(conn)
                 .await?
         }
+        // A document's links (policies, tasks, breaches, requests).
+        aura_gdpr_registers::Policies::ENTITY => {
+            use crate::schema::policies as t;
+            (t::table.filter(t::tenant_id.eq(tenant)))
+                .filter(t::id.eq_any(ids))
+                .select(t::id)
+                .load(conn)
+                .await?
+        }
+        aura_tasks::Tasks::ENTITY => {
+            use crate::schema::tasks as t;
+            (t::table.filter(t::tenant_id.eq(tenant)))
+                .filter(t::id.eq_any(ids))
+                .select(t::id)
+                .load(conn)
+                .await?
+        }
+        aura_breaches::Breaches::ENTITY => {
+            use crate::schema::personal_data_breaches as t;
+            (t::table.filter(t::tenant_id.eq(tenant)))
+                .filter(t::id.eq_any(ids))
+                .select(t::id)
+                .load(conn)
+                .await?
+        }
+        aura_requests::request::Requests::ENTITY => {
+            use crate::schema::data_subject_requests as t;
+            (t::table.filter(t::tenant_id.eq(tenant)))
+                .filter(t::id.eq_any(ids))
+                .select(t::id)
+                .load(conn)
+                .await?
+        }
         other => {
             return Err(
                 StoreError::unexpected(format!("no table for references to {other}")).into(),

@@ -1,7 +1,7 @@
 //! `ReviewDates` on PostgreSQL: one query over the registers' review-date columns
 //! (`processors.dpa_review_on`, `policies.next_review_date`,
 //! `processing_activities.review_date`, `dpias.review_date` of approved DPIAs no revision
-//! started from), inside the tenant under row-level security.
+//! started from, `documents.retention_until` of documents that keep content), inside the tenant under row-level security.
 
 use aura_gdpr_registers::reviews::{DueReview, ReviewDates, ReviewKind};
 use aura_shared_kernel::{StoreError, TenantScope, UserId};
@@ -68,6 +68,13 @@ const DUE_REVIEWS: &str = "
          WHERE d.tenant_id = $1 AND d.review_date <= $2 AND d.status = 'approved'
            AND NOT EXISTS (SELECT 1 FROM dpias AS r
                             WHERE r.tenant_id = d.tenant_id AND r.revision_of = d.id)
+        UNION ALL
+        SELECT 'document', d.id, d.title, d.retention_until, d.owner_id
+          FROM documents AS d
+         WHERE d.tenant_id = $1 AND d.retention_until <= $2
+           AND EXISTS (SELECT 1 FROM document_versions AS v
+                        WHERE v.tenant_id = d.tenant_id AND v.document_id = d.id
+                          AND v.removed_at IS NULL)
     ) AS due
      WHERE $3::date IS NULL OR (review_on, id) > ($3::date, $4::uuid)
      ORDER BY review_on, id

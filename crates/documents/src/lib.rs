@@ -1,0 +1,28 @@
+//! Documents and evidence (Art. 5(2) GDPR: accountability is shown with documents — signed
+//! DPAs and SCCs, DPIA reports, breach evidence, answers to data-subject requests).
+//!
+//! - `document.rs`: the register (a kernel `RecordKind`): title, kind, owner, retention
+//!   date, legal hold and links to the records a document proves (each a reference the
+//!   store checks in the write's transaction);
+//! - `content.rs`: immutable versions, the media-type allow-list checked against a file's
+//!   magic bytes, chunking and byte ranges;
+//! - `ports.rs`: the content store, the chunk cipher, the hasher and the upload source;
+//! - `service.rs`: upload (streamed, capped, sealed per chunk, its SHA-256 in the audit
+//!   event), read, verify, remove content (admins, not under legal hold);
+//! - `retention.rs`: the daily job that lists documents past retention for review.
+//!
+//! Pure domain crate: no framework, driver or crypto crate.
+
+pub mod content;
+pub mod document;
+pub mod ports;
+pub mod service;
+
+pub use content::{ByteRange, CHUNK_SIZE, MediaType, VersionId, VersionMeta, parse_range};
+pub use document::{
+    Document, DocumentFields, DocumentFilter, DocumentId, DocumentKind, DocumentState, Documents,
+};
+pub use service::{
+    ContentPorts, ContentReader, DocumentError, DocumentLimits, DocumentService, Upload,
+    Verification,
+};

@@ -1,0 +1,4 @@
+DROP TABLE document_keys;
+DROP TABLE document_chunks;
+DROP TABLE document_versions;
+DROP TABLE documents;

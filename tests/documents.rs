@@ -1,0 +1,571 @@
+//! Documents against the real binary on PostgreSQL: a round trip from 0 bytes to several
+//! chunks, byte-identical, hashes matching (the response, a local SHA-256, the audit event
+//! of the upload, the verify action), ranges across a chunk boundary, no plaintext in the
+//! chunk table; the refusals of the acceptance (a declared length over the cap answered
+//! 413 before the body is sent, magic bytes that contradict the type, a wrong digest, an
+//! interrupted upload leaving no version and no chunk); links to foreign records (422
+//! naming the field, as every register's), another tenant's document, versions and content (404), the roles
+//! (viewers read, members upload, admins remove content, never under legal hold).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use support::{Account, TestApp, problem_fields as fields};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const DOCUMENTS: &str = "/api/v1/documents";
+const CHUNK: usize = 256 * 1024;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Text of `len` bytes with a marker that repeats (what the chunk table must not show).
+fn text_file(len: usize) -> Vec<u8> {
+    let line = b"CONFIDENTIAL-DPA-CLAUSE-0042 the processor shall only act on instructions\n";
+    line.iter().copied().cycle().take(len).collect()
+}
+
+async fn document(app: &TestApp, who: &Account, body: Value) -> Value {
+    app.created(DOCUMENTS, who, body).await
+}
+
+struct Sent {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    bytes: Vec<u8>,
+}
+
+impl Sent {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+}
+
+async fn upload(
+    app: &TestApp,
+    who: &Account,
+    id: &str,
+    media: &str,
+    content: Vec<u8>,
+    digest: Option<&str>,
+) -> Sent {
+    let mut request = app
+        .http
+        .post(format!("{}{DOCUMENTS}/{id}/versions", app.base))
+        .bearer_auth(&who.access)
+        .header("Content-Type", media)
+        .header("X-File-Name", "Vertrag%20%C3%BCber%20%22Hosting%22.txt");
+    if let Some(digest) = digest {
+        request = request.header("Repr-Digest", format!("sha-256=:{digest}:"));
+    }
+    let response = request.body(content).send().await.unwrap();
+    Sent {
+        status: response.status(),
+        headers: response.headers().clone(),
+        bytes: response.bytes().await.unwrap().to_vec(),
+    }
+}
+
+async fn download(
+    app: &TestApp,
+    who: &Account,
+    id: &str,
+    number: i64,
+    range: Option<&str>,
+) -> Sent {
+    let mut request = app
+        .http
+        .get(format!(
+            "{}{DOCUMENTS}/{id}/versions/{number}/content",
+            app.base
+        ))
+        .bearer_auth(&who.access);
+    if let Some(range) = range {
+        request = request.header("Range", range);
+    }
+    let response = request.send().await.unwrap();
+    Sent {
+        status: response.status(),
+        headers: response.headers().clone(),
+        bytes: response.bytes().await.unwrap().to_vec(),
+    }
+}
+
+fn header<'a>(sent: &'a Sent, name: &str) -> &'a str {
+    sent.headers
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or_default()
+}
+
+async fn versions(app: &TestApp, who: &Account, id: &str) -> Vec<Value> {
+    let (status, list) = app
+        .get(&format!("{DOCUMENTS}/{id}/versions"), &who.access)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list["items"].as_array().unwrap().clone()
+}
+
+/// Sends a raw HTTP/1.1 request: the head, then `body` (maybe shorter than declared),
+/// then closes (a client that went away) or waits for the answer.
+async fn raw(app: &TestApp, head: String, body: &[u8], hang_up: bool) -> String {
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    if hang_up {
+        stream.shutdown().await.unwrap();
+        drop(stream);
+        return String::new();
+    }
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("an answer before the body was sent")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..read]).into_owned()
+}
+
+fn upload_head(app: &TestApp, who: &Account, id: &str, length: usize) -> String {
+    let host = app.base.trim_start_matches("http://");
+    format!(
+        "POST {DOCUMENTS}/{id}/versions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: text/plain\r\nX-File-Name: big.txt\r\nContent-Length: {length}\r\n\r\n",
+        who.access
+    )
+}
+
+async fn chunk_count(app: &TestApp) -> usize {
+    app.db
+        .superuser_texts("SELECT count(*)::text AS text FROM document_chunks")
+        .await[0]
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_hashes_ranges_audit_and_no_plaintext_at_rest() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Evidence GmbH").await;
+    let processor = app
+        .created(
+            "/api/v1/processors",
+            &owner,
+            json!({"name": "Hosting GmbH", "country": "DE"}),
+        )
+        .await;
+    let doc = document(
+        &app,
+        &owner,
+        json!({"title": "Signed DPA", "kind": "dpa", "processor_ids": [processor["id"]],
+               "retention_until": "2035-12-31"}),
+    )
+    .await;
+    let id = doc["id"].as_str().unwrap();
+    assert_eq!(doc["processor_ids"], json!([processor["id"]]));
+
+    // Three chunks and a bit, with the client's digest.
+    let content = text_file(3 * CHUNK + 1234);
+    let digest = STANDARD.encode(Sha256::digest(&content));
+    let sent = upload(
+        &app,
+        &owner,
+        id,
+        "text/plain; charset=utf-8",
+        content.clone(),
+        Some(&digest),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.json());
+    let version = sent.json();
+    assert_eq!(version["number"], 1);
+    assert_eq!(version["size"], content.len());
+    assert_eq!(version["sha256"], sha(&content));
+    assert_eq!(version["media_type"], "text/plain");
+    assert_eq!(version["file_name"], "Vertrag über \"Hosting\".txt");
+
+    // Byte-identical back, with the download headers.
+    let back = download(&app, &owner, id, 1, None).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert_eq!(back.bytes.len(), content.len());
+    assert!(
+        back.bytes == content,
+        "the download differs from the upload"
+    );
+    assert_eq!(header(&back, "content-type"), "text/plain");
+    assert_eq!(header(&back, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&back, "accept-ranges"), "bytes");
+    assert_eq!(
+        header(&back, "content-disposition"),
+        "attachment; filename=\"Vertrag _ber _Hosting_.txt\"; filename*=UTF-8''Vertrag%20%C3%BCber%20%22Hosting%22.txt"
+    );
+
+    // A range across the first chunk boundary, and a suffix range.
+    let (first, last) = (CHUNK - 10, CHUNK + 20);
+    let part = download(&app, &owner, id, 1, Some(&format!("bytes={first}-{last}"))).await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.bytes, content[first..=last]);
+    assert_eq!(
+        header(&part, "content-range"),
+        format!("bytes {first}-{last}/{}", content.len())
+    );
+    let tail = download(&app, &owner, id, 1, Some("bytes=-5")).await;
+    assert_eq!(tail.bytes, content[content.len() - 5..]);
+    let outside = download(
+        &app,
+        &owner,
+        id,
+        1,
+        Some(&format!("bytes={}-", content.len())),
+    )
+    .await;
+    assert_eq!(outside.status, StatusCode::RANGE_NOT_SATISFIABLE);
+
+    // An empty file is a version too.
+    let empty = upload(&app, &owner, id, "text/plain", Vec::new(), None).await;
+    assert_eq!(empty.status, StatusCode::CREATED, "{}", empty.json());
+    assert_eq!(empty.json()["sha256"], sha(b""));
+    let back = download(&app, &owner, id, 2, None).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(back.bytes.is_empty());
+    assert_eq!(versions(&app, &owner, id).await.len(), 2);
+
+    // Verify re-reads and compares.
+    let (status, verified) = app
+        .call(
+            Method::POST,
+            &format!("{DOCUMENTS}/{id}/versions/1/verify"),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(verified["matches"], true);
+    assert_eq!(verified["sha256"], sha(&content));
+
+    // The upload's audit event carries the hash, and the chain verifies.
+    let (_, events) = app
+        .get(
+            "/api/v1/audit-events?action=document.version_uploaded",
+            &owner.access,
+        )
+        .await;
+    let hashes: Vec<&Value> = (events["items"].as_array().unwrap().iter())
+        .map(|e| &e["changes"]["sha256"])
+        .collect();
+    assert!(hashes.contains(&&json!(sha(&content))), "{events}");
+    let (_, report) = app.get("/api/v1/audit-events/verify", &owner.access).await;
+    assert_eq!(report["valid"], true, "{report}");
+
+    // The table holds ciphertext only: no line of the file, in any encoding we stored.
+    let marker = hex(b"CONFIDENTIAL-DPA");
+    let stored = app
+        .db
+        .superuser_texts("SELECT encode(sealed, 'hex') AS text FROM document_chunks")
+        .await;
+    assert_eq!(stored.len(), 5, "four chunks and the empty file's one");
+    assert!(
+        stored.iter().all(|chunk| !chunk.contains(&marker)),
+        "plaintext at rest"
+    );
+    let keys = app
+        .db
+        .superuser_texts("SELECT encode(wrapped, 'hex') AS text FROM document_keys")
+        .await;
+    assert_eq!(keys.len(), 1, "one wrapped data key for the tenant");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_leave_nothing_behind() {
+    let app = TestApp::spawn_with(&[("MAX_UPLOAD_BYTES", "1048576")]).await;
+    let owner = app.register("Careful GmbH").await;
+    let doc = document(
+        &app,
+        &owner,
+        json!({"title": "Breach evidence", "kind": "breach_evidence"}),
+    )
+    .await;
+    let id = doc["id"].as_str().unwrap();
+
+    // 200 MiB declared: 413 before a byte of the body is sent.
+    let answer = raw(
+        &app,
+        upload_head(&app, &owner, id, 200 * 1024 * 1024),
+        b"",
+        false,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+
+    // Magic bytes that contradict the declared type; a type outside the list.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let sent = upload(&app, &owner, id, "application/pdf", png.clone(), None).await;
+    assert_eq!(
+        sent.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        sent.json()
+    );
+    assert_eq!(fields(&sent.json()), ["Content-Type"]);
+    let sent = upload(
+        &app,
+        &owner,
+        id,
+        "application/x-msdownload",
+        png.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&sent.json()), ["Content-Type"]);
+    let sent = upload(&app, &owner, id, "image/png", png, None).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.json());
+
+    // A digest that does not match.
+    let wrong = STANDARD.encode([0u8; 32]);
+    let sent = upload(
+        &app,
+        &owner,
+        id,
+        "text/plain",
+        text_file(CHUNK + 5),
+        Some(&wrong),
+    )
+    .await;
+    assert_eq!(
+        sent.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        sent.json()
+    );
+    assert_eq!(fields(&sent.json()), ["Repr-Digest"]);
+
+    // An upload that stops halfway (two chunks of four sent, then the client leaves).
+    let declared = 4 * CHUNK - 100;
+    raw(
+        &app,
+        upload_head(&app, &owner, id, declared),
+        &text_file(2 * CHUNK + 7),
+        true,
+    )
+    .await;
+    // The server notices the closed connection and discards what it stored.
+    let mut left = usize::MAX;
+    for _ in 0..50 {
+        left = chunk_count(&app).await;
+        if left == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 1, "only the PNG's chunk stays");
+    let kept = versions(&app, &owner, id).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["media_type"], "image/png");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolation_roles_legal_hold_and_removal() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Holder GmbH").await;
+    let other = app.register("Other GmbH").await;
+    let admin = app.add_user(&owner, "admin").await;
+    let member = app.add_user(&owner, "member").await;
+    let viewer = app.add_user(&owner, "viewer").await;
+
+    // A link to another tenant's record: 404 naming the field.
+    let foreign = app
+        .created(
+            "/api/v1/processors",
+            &other,
+            json!({"name": "Theirs", "country": "DE"}),
+        )
+        .await;
+    let (status, _, problem) = app
+        .send(
+            Method::POST,
+            DOCUMENTS,
+            &member,
+            None,
+            Some(json!({"title": "x", "kind": "dpa", "processor_ids": [foreign["id"]]})),
+        )
+        .await;
+    // As every register's links (the kernel's reference check): 422 naming the field.
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(fields(&problem), ["processor_ids[0]"]);
+
+    let doc = document(
+        &app,
+        &member,
+        json!({"title": "SCC module 2", "kind": "scc", "legal_hold": true}),
+    )
+    .await;
+    let id = doc["id"].as_str().unwrap();
+    let pdf = b"%PDF-1.7\n% evidence\n".to_vec();
+    let sent = upload(&app, &viewer, id, "application/pdf", pdf.clone(), None).await;
+    assert_eq!(sent.status, StatusCode::FORBIDDEN, "viewers do not upload");
+    let sent = upload(&app, &member, id, "application/pdf", pdf.clone(), None).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.json());
+    assert_eq!(
+        download(&app, &viewer, id, 1, None).await.bytes,
+        pdf,
+        "viewers read"
+    );
+
+    // Another tenant sees nothing of it.
+    let (status, _) = app.get(&format!("{DOCUMENTS}/{id}"), &other.access).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .get(&format!("{DOCUMENTS}/{id}/versions"), &other.access)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        download(&app, &other, id, 1, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let sent = upload(&app, &other, id, "application/pdf", pdf.clone(), None).await;
+    assert_eq!(sent.status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("{DOCUMENTS}/{id}/content"),
+            Some(&other.access),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) = app.get(DOCUMENTS, &other.access).await;
+    assert_eq!(listed["items"], json!([]));
+
+    // Removal: members may not; under legal hold nobody may; then the admin removes the
+    // content, the metadata and versions' facts stay.
+    let remove = |who: &Account| {
+        let path = format!("{DOCUMENTS}/{id}/content");
+        let token = who.access.clone();
+        let app = &app;
+        async move { app.call(Method::DELETE, &path, Some(&token), None).await }
+    };
+    assert_eq!(remove(&member).await.0, StatusCode::FORBIDDEN);
+    let (status, problem) = remove(&admin).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "legal_hold");
+    let mut lifted = doc.clone();
+    for key in [
+        "id",
+        "tenant_id",
+        "version",
+        "created_at",
+        "updated_at",
+        "created_by",
+    ] {
+        lifted.as_object_mut().unwrap().remove(key);
+    }
+    lifted["legal_hold"] = json!(false);
+    let (status, _, _) = app
+        .send(
+            Method::PUT,
+            &format!("{DOCUMENTS}/{id}"),
+            &admin,
+            doc["version"].as_i64(),
+            Some(lifted),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, kept) = remove(&admin).await;
+    assert_eq!(status, StatusCode::OK, "{kept}");
+    assert_eq!(kept["title"], "SCC module 2");
+    let gone = download(&app, &viewer, id, 1, None).await;
+    assert_eq!(gone.status, StatusCode::CONFLICT);
+    assert_eq!(gone.json()["code"], "content_removed");
+    let left = versions(&app, &viewer, id).await;
+    assert_eq!(left.len(), 1);
+    assert!(left[0]["removed_at"].is_string(), "{left:?}");
+    assert_eq!(chunk_count(&app).await, 0);
+    let (_, events) = app
+        .get(
+            "/api/v1/audit-events?action=document.content_removed",
+            &owner.access,
+        )
+        .await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 1, "{events}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retention_review_lists_documents_past_retention_and_deletes_nothing() {
+    // The data first, on an instance without a worker; then an instance whose worker runs
+    // the day's review job at once.
+    let app = TestApp::spawn_with(&[("WORKER_ENABLED", "false")]).await;
+    let owner = app.register("Retention GmbH").await;
+    let past = document(
+        &app,
+        &owner,
+        json!({"title": "Old certificate", "kind": "training_certificate",
+               "retention_until": "2020-01-01", "owner_id": owner.user_id}),
+    )
+    .await;
+    let future = document(
+        &app,
+        &owner,
+        json!({"title": "Current DPA", "kind": "dpa", "retention_until": "2099-01-01"}),
+    )
+    .await;
+    for doc in [&past, &future] {
+        let sent = upload(
+            &app,
+            &owner,
+            doc["id"].as_str().unwrap(),
+            "text/plain",
+            text_file(10),
+            None,
+        )
+        .await;
+        assert_eq!(sent.status, StatusCode::CREATED);
+    }
+    let _worker = app
+        .spawn_sibling(&[
+            ("WORKER_ENABLED", "true"),
+            ("WORKER_POLL_MS", "100"),
+            ("REMINDER_SEND_TIME_UTC", "00:00"),
+        ])
+        .await;
+    let mut reviews = Vec::new();
+    for _ in 0..100 {
+        let (_, tasks) = app.get("/api/v1/tasks?limit=100", &owner.access).await;
+        reviews = (tasks["items"].as_array().unwrap().iter())
+            .filter(|t| t["title"].as_str().unwrap_or("").contains("retention date"))
+            .cloned()
+            .collect();
+        if !reviews.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        reviews.len(),
+        1,
+        "one review, of the document past retention: {reviews:?}"
+    );
+    assert!(
+        reviews[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("Old certificate")
+    );
+    assert_eq!(reviews[0]["assigned_to"], json!(owner.user_id));
+    // Nothing was deleted.
+    let id = past["id"].as_str().unwrap();
+    assert_eq!(
+        download(&app, &owner, id, 1, None).await.status,
+        StatusCode::OK
+    );
+}
