@@ -50,7 +50,7 @@ use aura_requests::{
     request::Requests,
     rules::RequestRules,
     settings::TenantCalendars,
-    store::{RequestPlanner, RequestRecords, RequestRepository},
+    store::{RequestPlanner, RequestRepository},
 };
 use aura_shared_kernel::{
     Clock, KeyedHash, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId,
@@ -94,6 +94,8 @@ struct Stores {
     reviews: Arc<dyn aura_gdpr_registers::reviews::ReviewDates>,
     requests: Arc<dyn RecordStore<Requests>>,
     /// The request writes with their reminder plan (the same store as `requests`).
+    request_writes: Arc<dyn PlannedWrites<Requests>>,
+    /// The retention job's read of requests.
     request_repository: Arc<dyn RequestRepository>,
     /// The public intake's pending submissions.
     intakes: Arc<dyn IntakeStore>,
@@ -167,14 +169,14 @@ impl Stores {
                 organisation: self.organisation.clone(),
             }),
         };
-        let store = RequestRecords {
+        let store = PlannedRecords {
             records: self.requests.clone(),
-            repository: self.request_repository.clone(),
-            planner: RequestPlanner {
+            writes: self.request_writes.clone(),
+            planner: Arc::new(RequestPlanner {
                 policy: worker::request_reminder_policy(config),
                 retry: worker::retry_policy(config),
                 clock: clock.clone(),
-            },
+            }),
         };
         let records = RecordUseCases::new(
             Arc::new(store),
@@ -923,6 +925,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         jobs: Arc::new(store.clone()),
         reviews: Arc::new(store.clone()),
         requests: Arc::new(store.clone()),
+        request_writes: Arc::new(store.clone()),
         request_repository: Arc::new(store.clone()),
         intakes: Arc::new(store.clone()),
         breaches: Arc::new(store.clone()),
@@ -991,6 +994,7 @@ async fn postgres_stores(
         jobs: Arc::new(stores.clone()),
         reviews: Arc::new(stores.clone()),
         requests: stores.requests(),
+        request_writes: Arc::new(stores.clone()),
         request_repository: stores.request_repository(),
         intakes: Arc::new(stores.clone()),
         breaches: stores.breaches(),

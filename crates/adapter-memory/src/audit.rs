@@ -50,20 +50,14 @@ impl AuditLog for MemoryStore {
                 next_cursor: None,
             });
         };
-        let mut items: Vec<AuditRecord> = chain
+        let items: Vec<AuditRecord> = chain
             .iter()
             .rev()
             .filter(|record| query.matches(record))
             .take(query.limit.saturating_add(1))
             .cloned()
             .collect();
-        let next_cursor = if items.len() > query.limit {
-            items.truncate(query.limit);
-            items.last().map(|record| record.seq)
-        } else {
-            None
-        };
-        Ok(AuditPage { items, next_cursor })
+        Ok(AuditPage::from_overfetch(items, query.limit))
     }
 
     async fn chain_after(

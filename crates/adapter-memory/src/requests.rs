@@ -1,15 +1,12 @@
 //! Data-subject requests in memory: their filters and their per-tenant, per-year
 //! reference numbers (`Tables::assign_reference`). Memory holds no data at rest, so nothing is sealed here (the
-//! PostgreSQL store seals the person; its contracts check it), and the request writes
-//! that carry their reminder plan.
+//! PostgreSQL store seals the person; its contracts check it), and the retention job's
+//! read (the writes that carry the reminder plan are the kernel's, `crate::planned`).
 
-use aura_audit::PendingEvent;
-use aura_jobs::PlannedWrites;
 use aura_records::{Record, keep_reference};
 use aura_requests::{
     pseudonym::is_pseudonymised,
-    reminders::{PLANNED_KINDS, RequestPlan},
-    request::{DataSubjectRequest, RequestFilter, RequestId, Requests},
+    request::{RequestFilter, RequestId, Requests},
     store::RequestRepository,
 };
 use aura_shared_kernel::{StoreError, TenantScope};
@@ -47,46 +44,10 @@ impl MemoryRecord for Requests {
     }
 }
 
-/// The request writes with their reminder plan: the plan is checked first, then the
-/// kernel's write and the plan applied under the one lock (the queued planned jobs of
-/// the request cancelled, the plan's jobs whose keys are free stored).
+/// The retention job's read. The request writes with their reminder plan are the
+/// kernel's [`aura_jobs::PlannedWrites`] of the memory store.
 #[async_trait::async_trait]
 impl RequestRepository for MemoryStore {
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        request: &DataSubjectRequest,
-        plan: &RequestPlan,
-        event: PendingEvent,
-    ) -> Result<DataSubjectRequest, StoreError> {
-        let plan = plan.as_job_plan();
-        PlannedWrites::<Requests>::insert(self, scope, request, &plan, event).await
-    }
-
-    async fn update(
-        &self,
-        scope: &TenantScope,
-        request: &DataSubjectRequest,
-        expected_version: i32,
-        plan: &RequestPlan,
-        event: PendingEvent,
-    ) -> Result<DataSubjectRequest, StoreError> {
-        let plan = plan.as_job_plan();
-        PlannedWrites::<Requests>::update(self, scope, request, expected_version, &plan, event)
-            .await
-    }
-
-    async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: RequestId,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        PlannedWrites::<Requests>::delete(self, scope, id, expected_version, PLANNED_KINDS, event)
-            .await
-    }
-
     async fn due_for_pseudonymisation(
         &self,
         scope: &TenantScope,

@@ -17,7 +17,8 @@ use aura_identity::{
     ports::{MailError, Mailer},
 };
 use aura_jobs::{
-    JobFilter, JobQueue, JobRegistry, JobStatus, RetryPolicy, Worker, WorkerPorts, WorkerSettings,
+    JobFilter, JobQueue, JobRegistry, JobStatus, PlannedRecords, RetryPolicy, Worker, WorkerPorts,
+    WorkerSettings,
 };
 use aura_port_contracts::{
     Stores,
@@ -30,10 +31,12 @@ use aura_requests::{
     jobs::{OverdueRequests, RequestJobPorts, RequestJobSettings},
     pseudonym::PSEUDONYM,
     reminders::RequestReminderPolicy,
-    request::{DataSubjectRequest, Outcome, RequestFields, RequestFilter, SubjectCategory},
+    request::{
+        DataSubjectRequest, Outcome, RequestFields, RequestFilter, Requests, SubjectCategory,
+    },
     rules::RequestRules,
     settings::TenantCalendars,
-    store::{RequestPlanner, RequestRecords},
+    store::RequestPlanner,
 };
 use aura_shared_kernel::{Clock, FixedClock, Role, SystemScope, TenantScope};
 use aura_tasks::{ReminderPolicy, TaskJobPorts, TaskJobSettings};
@@ -100,14 +103,14 @@ impl World {
                 organisation: Arc::new(store.clone()),
             }),
         };
-        let records = RequestRecords {
+        let records = PlannedRecords::<Requests> {
             records: Arc::new(store.clone()),
-            repository: Arc::new(store.clone()),
-            planner: RequestPlanner {
+            writes: Arc::new(store.clone()),
+            planner: Arc::new(RequestPlanner {
                 policy: RequestReminderPolicy::default(),
                 retry,
                 clock: clock.clone(),
-            },
+            }),
         };
         let use_cases = RecordUseCases::new(
             Arc::new(records),

@@ -151,14 +151,8 @@ impl AuditLog for PgStores {
                 .await?)
         })
         .await?;
-        let mut items: Vec<AuditRecord> = convert_all(rows)?;
-        let next_cursor = if items.len() > query.limit {
-            items.truncate(query.limit);
-            items.last().map(|record| record.seq)
-        } else {
-            None
-        };
-        Ok(AuditPage { items, next_cursor })
+        let items: Vec<AuditRecord> = convert_all(rows)?;
+        Ok(AuditPage::from_overfetch(items, query.limit))
     }
 
     async fn chain_after(

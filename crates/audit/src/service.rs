@@ -123,6 +123,20 @@ pub struct AuditPage {
     pub next_cursor: Option<i64>,
 }
 
+impl AuditPage {
+    /// The page from up to `limit + 1` events, newest first (the extra one only says
+    /// that more follow): the next page starts before the last event shown.
+    pub fn from_overfetch(mut items: Vec<AuditRecord>, limit: usize) -> Self {
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|record| record.seq)
+        } else {
+            None
+        };
+        Self { items, next_cursor }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error(transparent)]

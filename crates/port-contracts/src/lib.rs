@@ -80,7 +80,7 @@ use aura_idempotency::IdempotencyStore;
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
-use aura_jobs::JobQueue;
+use aura_jobs::{JobQueue, PlannedWrites};
 use aura_rate_limit::RateLimiter;
 use aura_records::RecordStore;
 use aura_requests::{request::Requests, store::RequestRepository};
@@ -720,11 +720,13 @@ macro_rules! task_contract_tests {
     };
 }
 
-/// The request store's own port, with the register's store, the job queue (where the
-/// plans go) and the identity [`Stores`] of the same adapter.
+/// The request store's own ports (its planned writes and its retention read), with the
+/// register's store, the job queue (where the plans go) and the identity [`Stores`] of
+/// the same adapter.
 #[derive(Clone)]
 pub struct RequestStores {
     pub records: Arc<dyn RecordStore<Requests>>,
+    pub writes: Arc<dyn PlannedWrites<Requests>>,
     pub repository: Arc<dyn RequestRepository>,
     pub jobs: Arc<dyn JobQueue>,
     pub identity: Stores,
@@ -740,11 +742,16 @@ impl RequestStores {
     /// Every port from one value that implements them all.
     pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
     where
-        S: IdentityStore + RecordStore<Requests> + RequestRepository + JobQueue,
+        S: IdentityStore
+            + RecordStore<Requests>
+            + PlannedWrites<Requests>
+            + RequestRepository
+            + JobQueue,
     {
         let store = Arc::new(store);
         Self {
             records: store.clone(),
+            writes: store.clone(),
             repository: store.clone(),
             jobs: store.clone(),
             identity: Stores::from_single_arc(store, clock),

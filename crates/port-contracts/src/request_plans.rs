@@ -1,15 +1,16 @@
-//! The request store's own port ([`RequestRepository`]): every write stores the request's
+//! The request store's own ports (the queue's [`aura_jobs::PlannedWrites`] of requests
+//! and [`aura_requests::store::RequestRepository`]): every write stores the request's
 //! reminder plan in its transaction (queued planned jobs replaced, a delete cancelling
 //! them), and the retention job finds the closed requests that still name their person,
 //! oldest closing first, in the caller's tenant only. What every kernel register owes is
 //! not repeated here.
 
 use aura_audit::{Actor, AuditAction, PendingEvent};
-use aura_jobs::{JobFilter, JobStatus, JobSummary, RetryPolicy};
+use aura_jobs::{JobFilter, JobPlan, JobStatus, JobSummary, RetryPolicy};
 use aura_records::{Id, ListQuery};
 use aura_requests::{
     pseudonym::pseudonymised,
-    reminders::{RequestPlan, RequestReminderPolicy},
+    reminders::{PLANNED_KINDS, RequestReminderPolicy},
     request::{
         Channel, DataSubject, DataSubjectRequest, RequestFields, RequestFilter, RequestState,
         RequestStatus, Right, SubjectCategory,
@@ -70,9 +71,11 @@ fn write_event(
     )
 }
 
-fn plan(stores: &RequestStores, request: &DataSubjectRequest) -> RequestPlan {
+fn plan(stores: &RequestStores, request: &DataSubjectRequest) -> JobPlan {
     let now = stores.identity.clock.now();
-    RequestReminderPolicy::default().plan(request, now, &RetryPolicy::default())
+    (RequestReminderPolicy::default())
+        .plan(request, now, &RetryPolicy::default())
+        .as_job_plan()
 }
 
 /// The tenant's jobs (each contract's tenant is its own, so these are its requests').
@@ -96,7 +99,7 @@ async fn insert(
 ) -> DataSubjectRequest {
     let plan = plan(stores, request);
     let event = write_event(tf, "data_subject_request.created", request.id);
-    (stores.repository)
+    (stores.writes)
         .insert(&tf.scope, request, &plan, event)
         .await
         .expect("insert a request")
@@ -109,7 +112,7 @@ async fn update(
 ) -> DataSubjectRequest {
     let plan = plan(stores, request);
     let event = write_event(tf, "data_subject_request.updated", request.id);
-    (stores.repository)
+    (stores.writes)
         .update(&tf.scope, request, request.version - 1, &plan, event)
         .await
         .expect("update a request")
@@ -172,8 +175,8 @@ pub async fn writes_replace_the_reminder_plan(stores: RequestStores) {
     // A deleted request's queued plan is cancelled with it.
     let other = insert(&stores, &tf, &request(&tf, now, 20)).await;
     let event = write_event(&tf, "data_subject_request.deleted", other.id);
-    (stores.repository)
-        .delete(&tf.scope, other.id, other.version, event)
+    (stores.writes)
+        .delete(&tf.scope, other.id, other.version, PLANNED_KINDS, event)
         .await
         .expect("delete");
     let jobs = jobs_of(&stores, &tf).await;
@@ -190,7 +193,7 @@ pub async fn a_stale_write_stores_no_plan(stores: RequestStores) {
     });
     let plan = plan(&stores, &moved);
     let event = write_event(&tf, "data_subject_request.updated", moved.id);
-    let stale = (stores.repository)
+    let stale = (stores.writes)
         .update(&tf.scope, &moved, moved.version, &plan, event)
         .await;
     assert!(

@@ -24,7 +24,7 @@ use aura_tasks::{
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::{
-    messages::{self, OverdueRequest},
+    messages,
     pseudonym::{PseudonymiseClosed, pseudonymise_closed, retention_cutoff},
     reminders::{ExtendOrAnswer, ExtendOrAnswerMail, RequestReminder, RequestReminderPolicy},
     request::{DataSubjectRequest, RequestFilter, Requests},
@@ -321,16 +321,10 @@ impl DigestSection for OverdueRequests {
             .filter_map(|r| r.fields.assignee_id)
             .collect();
         let names = AssigneeNames::read(self.users.as_ref(), scope, assignees, false).await?;
-        let lines: Vec<OverdueRequest<'_>> = overdue
-            .iter()
-            .filter_map(|r| {
-                Some(OverdueRequest {
-                    reference: &r.derived.reference,
-                    due: r.derived.due_on?,
-                    assignee: names.of(r.fields.assignee_id),
-                })
-            })
-            .collect();
+        let lines = names.lines(&overdue, |r| {
+            let reference = r.derived.reference.as_str();
+            (reference, r.derived.due_on, r.fields.assignee_id)
+        });
         Ok(Some(messages::digest_section(language, &lines, total)))
     }
 }

@@ -6,7 +6,7 @@
 use aura_identity::mail::OutgoingMail;
 use aura_tasks::{
     DigestPart,
-    messages::{Addressee, fill, mail},
+    messages::{Addressee, DueWords, OverdueLine, fill, mail},
 };
 use time::Date;
 
@@ -14,9 +14,7 @@ struct Texts {
     reminder_subject: &'static str,
     /// `{name}`, `{reference}`, `{due}`, `{when}`, `{organisation}`, `{link}`.
     reminder_body: &'static str,
-    in_days: &'static str,
-    tomorrow: &'static str,
-    today: &'static str,
+    due: DueWords,
     extend_subject: &'static str,
     /// `{name}`, `{reference}`, `{due}`, `{organisation}`, `{link}`.
     extend_body: &'static str,
@@ -29,9 +27,11 @@ struct Texts {
 const EN: Texts = Texts {
     reminder_subject: "Reminder: data-subject request {reference} is due {when}",
     reminder_body: "Hello {name},\n\nthe data-subject request {reference} at {organisation} is due {when} ({due}).\n\nOpen it here: {link}\n\nYou receive this reminder because the request is assigned to you.",
-    in_days: "in {days} days",
-    tomorrow: "tomorrow",
-    today: "today",
+    due: DueWords {
+        today: "today",
+        tomorrow: "tomorrow",
+        in_days: "in {days} days",
+    },
     extend_subject: "Data-subject request {reference}: answer or extend by {due}",
     extend_body: "Hello {name},\n\nthe data-subject request {reference} at {organisation} is still open and its one-month period ends on {due}. If it cannot be answered by then, extend the period now: the person must be told of the extension and its reasons within that month (Art. 12(3) GDPR).\n\nOpen it here: {link}\n\nYou receive this as an owner or administrator of the organisation.",
     digest_heading: "Data-subject requests past their due date:",
@@ -42,9 +42,11 @@ const EN: Texts = Texts {
 const DE: Texts = Texts {
     reminder_subject: "Erinnerung: Betroffenenanfrage {reference} ist {when} fällig",
     reminder_body: "Hallo {name},\n\ndie Betroffenenanfrage {reference} bei {organisation} ist {when} fällig ({due}).\n\nHier öffnen: {link}\n\nSie erhalten diese Erinnerung, weil die Anfrage Ihnen zugewiesen ist.",
-    in_days: "in {days} Tagen",
-    tomorrow: "morgen",
-    today: "heute",
+    due: DueWords {
+        today: "heute",
+        tomorrow: "morgen",
+        in_days: "in {days} Tagen",
+    },
     extend_subject: "Betroffenenanfrage {reference}: bis {due} beantworten oder verlängern",
     extend_body: "Hallo {name},\n\ndie Betroffenenanfrage {reference} bei {organisation} ist noch offen, und ihre Monatsfrist endet am {due}. Kann sie bis dahin nicht beantwortet werden, verlängern Sie die Frist jetzt: Die Person muss innerhalb dieses Monats über die Verlängerung und ihre Gründe unterrichtet werden (Art. 12 Abs. 3 DSGVO).\n\nHier öffnen: {link}\n\nSie erhalten diese Nachricht als Inhaber oder Administrator der Organisation.",
     digest_heading: "Betroffenenanfragen nach Fristablauf:",
@@ -68,11 +70,7 @@ pub fn reminder(
     link: &str,
 ) -> OutgoingMail {
     let t = texts(to.language);
-    let when = match (due - today).whole_days() {
-        ..=0 => t.today.to_owned(),
-        1 => t.tomorrow.to_owned(),
-        n => t.in_days.replace("{days}", &n.to_string()),
-    };
+    let when = t.due.when(due, today);
     let due = due.to_string();
     let values = [
         ("name", to.name),
@@ -107,30 +105,14 @@ pub fn extend_or_answer(
     mail(to.email, subject, t.extend_body, &values)
 }
 
-/// One overdue request in the digest.
-pub struct OverdueRequest<'a> {
-    pub reference: &'a str,
-    pub due: Date,
-    /// The assignee's name (a user's), if any.
-    pub assignee: Option<&'a str>,
-}
-
 /// The digest's section of overdue requests (`total` of them, `lines` shown).
-pub fn digest_section(language: &str, lines: &[OverdueRequest<'_>], total: usize) -> DigestPart {
+pub fn digest_section(language: &str, lines: &[OverdueLine<'_>], total: usize) -> DigestPart {
     let t = texts(language);
     DigestPart {
         heading: t.digest_heading.to_owned(),
         lines: lines
             .iter()
-            .map(|line| {
-                let due = line.due.to_string();
-                let values = [
-                    ("reference", line.reference),
-                    ("due", due.as_str()),
-                    ("assignee", line.assignee.unwrap_or(t.unassigned)),
-                ];
-                fill(t.digest_line, &values, str::to_owned)
-            })
+            .map(|line| line.render(t.digest_line, "reference", t.unassigned))
             .collect(),
         total,
     }
@@ -172,8 +154,8 @@ mod tests {
         assert!(warn.text.contains("Art. 12(3)"));
         let part = digest_section(
             "en",
-            &[OverdueRequest {
-                reference: "DSR-2027-0002",
+            &[OverdueLine {
+                label: "DSR-2027-0002",
                 due,
                 assignee: None,
             }],

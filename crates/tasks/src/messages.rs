@@ -16,9 +16,7 @@ struct Texts {
     reminder_subject: &'static str,
     /// `{name}`, `{title}`, `{due}`, `{when}`, `{organisation}`, `{link}`.
     reminder_body: &'static str,
-    in_days: &'static str,
-    tomorrow: &'static str,
-    today: &'static str,
+    due: DueWords,
     digest_subject: &'static str,
     /// The subject when exactly one task is overdue.
     digest_subject_one: &'static str,
@@ -40,9 +38,11 @@ struct Texts {
 const EN: Texts = Texts {
     reminder_subject: "Reminder: \u{201c}{title}\u{201d} is due {when}",
     reminder_body: "Hello {name},\n\nthe task \u{201c}{title}\u{201d} at {organisation} is due {when} ({due}).\n\nOpen it here: {link}\n\nYou receive this reminder because the task is assigned to you.",
-    in_days: "in {days} days",
-    tomorrow: "tomorrow",
-    today: "today",
+    due: DueWords {
+        today: "today",
+        tomorrow: "tomorrow",
+        in_days: "in {days} days",
+    },
     digest_subject: "{count} overdue privacy tasks at {organisation}",
     digest_subject_one: "1 overdue privacy task at {organisation}",
     digest_body: "Hello {name},\n\nthese tasks at {organisation} are past their due date:\n\n{list}{more}{sections}\n\nYou receive this daily summary as an owner or administrator of the organisation.",
@@ -57,9 +57,11 @@ const EN: Texts = Texts {
 const DE: Texts = Texts {
     reminder_subject: "Erinnerung: \u{201e}{title}\u{201c} ist {when} fällig",
     reminder_body: "Hallo {name},\n\ndie Aufgabe \u{201e}{title}\u{201c} bei {organisation} ist {when} fällig ({due}).\n\nHier öffnen: {link}\n\nSie erhalten diese Erinnerung, weil die Aufgabe Ihnen zugewiesen ist.",
-    in_days: "in {days} Tagen",
-    tomorrow: "morgen",
-    today: "heute",
+    due: DueWords {
+        today: "heute",
+        tomorrow: "morgen",
+        in_days: "in {days} Tagen",
+    },
     digest_subject: "{count} überfällige Datenschutz-Aufgaben bei {organisation}",
     digest_subject_one: "1 überfällige Datenschutz-Aufgabe bei {organisation}",
     digest_body: "Hallo {name},\n\ndiese Aufgaben bei {organisation} sind überfällig:\n\n{list}{more}{sections}\n\nSie erhalten diese tägliche Übersicht als Inhaber oder Administrator der Organisation.",
@@ -125,12 +127,7 @@ pub fn reminder(
     link: &str,
 ) -> OutgoingMail {
     let t = texts(to.language);
-    let days = (due - today).whole_days();
-    let when = match days {
-        ..=0 => t.today.to_owned(),
-        1 => t.tomorrow.to_owned(),
-        n => t.in_days.replace("{days}", &n.to_string()),
-    };
+    let when = t.due.when(due, today);
     let due = due.to_string();
     let values = [
         ("name", to.name),
@@ -144,11 +141,46 @@ pub fn reminder(
     mail(to.email, subject, t.reminder_body, &values)
 }
 
-/// One overdue task in the digest: title, due date, assignee's name if any.
+/// How a reminder says when its item falls due, in the mail's language.
+pub struct DueWords {
+    /// Due today, or already past.
+    pub today: &'static str,
+    pub tomorrow: &'static str,
+    /// `{days}`.
+    pub in_days: &'static str,
+}
+
+impl DueWords {
+    /// When `due` falls, said on `today`.
+    pub fn when(&self, due: Date, today: Date) -> String {
+        match (due - today).whole_days() {
+            ..=0 => self.today.to_owned(),
+            1 => self.tomorrow.to_owned(),
+            n => self.in_days.replace("{days}", &n.to_string()),
+        }
+    }
+}
+
+/// One overdue item in a digest: its label (a task's title, a request's reference), due
+/// date, assignee's name if any.
 pub struct OverdueLine<'a> {
-    pub title: &'a str,
+    pub label: &'a str,
     pub due: Date,
     pub assignee: Option<&'a str>,
+}
+
+impl OverdueLine<'_> {
+    /// The line as `template` says it: the label as `{label_key}`, `{due}`, and
+    /// `{assignee}` (`unassigned` when no name is known).
+    pub fn render(&self, template: &str, label_key: &str, unassigned: &str) -> String {
+        let due = self.due.to_string();
+        let values = [
+            (label_key, self.label),
+            ("due", due.as_str()),
+            ("assignee", self.assignee.unwrap_or(unassigned)),
+        ];
+        fill(template, &values, str::to_owned)
+    }
 }
 
 /// The digest: the overdue tasks (at most `lines`, of `total`), then each other
@@ -162,18 +194,7 @@ pub fn digest(
     let t = texts(to.language);
     let list = lines
         .iter()
-        .map(|line| {
-            let due = line.due.to_string();
-            fill(
-                t.digest_line,
-                &[
-                    ("title", line.title),
-                    ("due", &due),
-                    ("assignee", line.assignee.unwrap_or(t.unassigned)),
-                ],
-                str::to_owned,
-            )
-        })
+        .map(|line| line.render(t.digest_line, "title", t.unassigned))
         .collect::<Vec<_>>()
         .join("\n");
     let more = |total: usize, shown: usize| match total.saturating_sub(shown) {
@@ -278,12 +299,12 @@ mod tests {
     fn digests_list_tasks_and_count_the_rest() {
         let lines = [
             OverdueLine {
-                title: "DPIA for CRM",
+                label: "DPIA for CRM",
                 due: date!(2026 - 11 - 01),
                 assignee: Some("Bob"),
             },
             OverdueLine {
-                title: "Renew DPA",
+                label: "Renew DPA",
                 due: date!(2026 - 11 - 02),
                 assignee: None,
             },
@@ -306,7 +327,7 @@ mod tests {
             total: 3,
         };
         let line = OverdueLine {
-            title: "Renew DPA",
+            label: "Renew DPA",
             due: date!(2026 - 11 - 02),
             assignee: None,
         };

@@ -260,6 +260,26 @@ impl AssigneeNames {
             .find(|(id, _)| *id == assignee)
             .map(|(_, name)| name.as_str())
     }
+
+    /// The digest lines of `items`: `line` says each one's label, due date and assignee;
+    /// an item without a due date is left out.
+    pub fn lines<'a, T>(
+        &'a self,
+        items: &'a [T],
+        line: impl Fn(&'a T) -> (&'a str, Option<Date>, Option<UserId>),
+    ) -> Vec<OverdueLine<'a>> {
+        items
+            .iter()
+            .filter_map(|item| {
+                let (label, due, assignee) = line(item);
+                Some(OverdueLine {
+                    label,
+                    due: due?,
+                    assignee: self.of(assignee),
+                })
+            })
+            .collect()
+    }
 }
 
 /// Sends `mail`: sent, or a failure the queue retries.
@@ -433,16 +453,10 @@ impl Mailing {
         tasks.truncate(shown);
         let assignees: Vec<UserId> = tasks.iter().filter_map(|t| t.fields.assigned_to).collect();
         let names = AssigneeNames::read(self.ports.users.as_ref(), scope, assignees, true).await?;
-        let lines: Vec<OverdueLine<'_>> = tasks
-            .iter()
-            .filter_map(|task| {
-                Some(OverdueLine {
-                    title: &task.fields.title,
-                    due: task.fields.due_date?,
-                    assignee: names.of(task.fields.assigned_to),
-                })
-            })
-            .collect();
+        let lines = names.lines(&tasks, |task| {
+            let f = &task.fields;
+            (f.title.as_str(), f.due_date, f.assigned_to)
+        });
         let mail = messages::digest(Addressee::of(&user, tenant), &lines, total, &sections);
         send(self.ports.mailer.as_ref(), mail).await
     }

@@ -3,8 +3,8 @@
 
 use aura_breaches::{
     BreachFields, BreachGap, BreachKind, BreachState, BreachStatus, Breaches, ContactInEffect,
-    ContactSource, DeadlineStanding, FromRegister, NoCommunicationGround, RiskLevel,
-    SubjectCommunication, standing,
+    ContactSource, DeadlineStanding, FromRegister, NoCommunicationGround, NotificationPhase,
+    RiskLevel, SubjectCommunication, standing,
 };
 use aura_records::Id;
 use aura_shared_kernel::date::iso_date;
@@ -173,6 +173,19 @@ pub struct NotificationPhaseBody {
     pub to_follow: Vec<BreachGap>,
     pub delay_reasons: Option<String>,
     pub recorded_by: Option<Uuid>,
+}
+
+impl From<NotificationPhase> for NotificationPhaseBody {
+    fn from(p: NotificationPhase) -> Self {
+        Self {
+            sent_at: p.sent_at,
+            authority_reference: p.authority_reference,
+            content: p.content,
+            to_follow: p.to_follow,
+            delay_reasons: p.delay_reasons,
+            recorded_by: p.recorded_by.map(|u| u.as_uuid()),
+        }
+    }
 }
 
 /// The recorded decision not to notify the authority.
@@ -374,16 +387,7 @@ impl BreachStateBody {
                 assessed_by: r.assessed_by.map(|u| u.as_uuid()),
                 assessed_at: r.assessed_at,
             }),
-            notifications: (s.notifications.into_iter())
-                .map(|p| NotificationPhaseBody {
-                    sent_at: p.sent_at,
-                    authority_reference: p.authority_reference,
-                    content: p.content,
-                    to_follow: p.to_follow,
-                    delay_reasons: p.delay_reasons,
-                    recorded_by: p.recorded_by.map(|u| u.as_uuid()),
-                })
-                .collect(),
+            notifications: s.notifications.into_iter().map(Into::into).collect(),
             not_notified: s.not_notified.map(|d| NotNotifiedBody {
                 reasoning: d.reasoning,
                 decided_by: d.decided_by.map(|u| u.as_uuid()),

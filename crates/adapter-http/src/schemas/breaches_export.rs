@@ -1,7 +1,7 @@
 //! The bodies of the breaches' register export and of the Art. 33(3) notification draft.
 
 use aura_breaches::{
-    BreachGap, BreachKind, BreachStatus, NoCommunicationGround, NotificationPhase, RiskLevel,
+    BreachGap, BreachKind, BreachStatus, NoCommunicationGround, RiskLevel,
     draft::{AffectedActivity, AffectedProcessor, Controller, NotificationDraft, Timeline},
     export::{Art34Outcome, AuthorityDecision, BreachExport, ExportRow, Timeliness},
 };
@@ -242,17 +242,6 @@ pub struct DraftTimelineBody {
     pub phases: Vec<NotificationPhaseBody>,
 }
 
-fn phase_body(p: NotificationPhase) -> NotificationPhaseBody {
-    NotificationPhaseBody {
-        sent_at: p.sent_at,
-        authority_reference: p.authority_reference,
-        content: p.content,
-        to_follow: p.to_follow,
-        delay_reasons: p.delay_reasons,
-        recorded_by: p.recorded_by.map(|u| u.as_uuid()),
-    }
-}
-
 impl From<Timeline> for DraftTimelineBody {
     fn from(t: Timeline) -> Self {
         Self {
@@ -261,7 +250,7 @@ impl From<Timeline> for DraftTimelineBody {
             hours_left: t.hours_left,
             hours_late: t.hours_late,
             delay_reasons_required: t.delay_reasons_required,
-            phases: t.phases.into_iter().map(phase_body).collect(),
+            phases: t.phases.into_iter().map(Into::into).collect(),
         }
     }
 }

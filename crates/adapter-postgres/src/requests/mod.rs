@@ -1,5 +1,6 @@
 //! The data-subject request register on PostgreSQL: the kernel's record store with the
-//! request's own statements, and the writes with the request's reminder plan.
+//! request's own statements, and the retention job's read (the writes with the
+//! request's reminder plan are the kernel's, `crate::planned`).
 
 mod planned;
 mod register;
@@ -16,7 +17,7 @@ impl PgStores {
         Arc::new(self.clone())
     }
 
-    /// The request writes that carry their reminder plan, and the retention job's read.
+    /// The retention job's read.
     pub fn request_repository(&self) -> Arc<dyn RequestRepository> {
         Arc::new(self.clone())
     }

@@ -1,17 +1,11 @@
-//! The request store's writes with their reminder plan ([`RequestRepository`]): the
-//! kernel's planned writes ([`PlannedWrites`], `crate::planned`) with the plan as a
-//! [`aura_jobs::JobPlan`] — the request's statements and, in the same transaction, its
-//! queued reminders cancelled and its plan inserted (`ON CONFLICT DO NOTHING`: a
-//! reminder already sent keeps its key and is not sent again) — and the retention read.
+//! The request store's retention read ([`RequestRepository`]). Its writes with their
+//! reminder plan are the kernel's planned writes ([`aura_jobs::PlannedWrites`],
+//! `crate::planned`): the request's statements and, in the same transaction, its queued
+//! reminders cancelled and its plan inserted (`ON CONFLICT DO NOTHING`: a reminder
+//! already sent keeps its key and is not sent again).
 
-use aura_audit::PendingEvent;
-use aura_jobs::PlannedWrites;
 use aura_records::Id;
-use aura_requests::{
-    reminders::{PLANNED_KINDS, RequestPlan},
-    request::{DataSubjectRequest, RequestId, Requests},
-    store::RequestRepository,
-};
+use aura_requests::{request::RequestId, store::RequestRepository};
 use aura_shared_kernel::{StoreError, TenantScope};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -21,41 +15,6 @@ use crate::{pool::in_tenant, schema::data_subject_requests as requests, stores::
 
 #[async_trait::async_trait]
 impl RequestRepository for PgStores {
-    async fn insert(
-        &self,
-        scope: &TenantScope,
-        request: &DataSubjectRequest,
-        plan: &RequestPlan,
-        event: PendingEvent,
-    ) -> Result<DataSubjectRequest, StoreError> {
-        let plan = plan.as_job_plan();
-        PlannedWrites::<Requests>::insert(self, scope, request, &plan, event).await
-    }
-
-    async fn update(
-        &self,
-        scope: &TenantScope,
-        request: &DataSubjectRequest,
-        expected_version: i32,
-        plan: &RequestPlan,
-        event: PendingEvent,
-    ) -> Result<DataSubjectRequest, StoreError> {
-        let plan = plan.as_job_plan();
-        PlannedWrites::<Requests>::update(self, scope, request, expected_version, &plan, event)
-            .await
-    }
-
-    async fn delete(
-        &self,
-        scope: &TenantScope,
-        id: RequestId,
-        expected_version: i32,
-        event: PendingEvent,
-    ) -> Result<(), StoreError> {
-        PlannedWrites::<Requests>::delete(self, scope, id, expected_version, PLANNED_KINDS, event)
-            .await
-    }
-
     async fn due_for_pseudonymisation(
         &self,
         scope: &TenantScope,
