@@ -27,6 +27,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "breaches",
     "dpia-screening",
     "dpias",
+    "reports",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -52,6 +53,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-breaches",
     "aura-dpia-screening",
     "aura-dpias",
+    "aura-reports",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes, mocks and property tests, never
