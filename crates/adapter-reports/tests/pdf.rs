@@ -6,7 +6,10 @@
 
 mod fixture;
 
-use std::{path::PathBuf, process::Command};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use aura_adapter_reports::PdfRenderer;
 use aura_reports::{Language, ReportRenderer, Stamp, register_report};
@@ -42,7 +45,7 @@ fn poppler(tool: &str, args: &[&str]) -> String {
 }
 
 /// The document's text with white space (line breaks of wrapped lines) folded.
-fn text(path: &PathBuf) -> String {
+fn text(path: &Path) -> String {
     let raw = poppler("pdftotext", &["-enc", "UTF-8", path.to_str().unwrap(), "-"]);
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
