@@ -28,6 +28,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "dpia-screening",
     "dpias",
     "documents",
+    "reports",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -54,6 +55,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-dpia-screening",
     "aura-dpias",
     "aura-documents",
+    "aura-reports",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes, mocks and property tests, never

@@ -551,6 +551,11 @@ impl Application {
         }
         let ai = stores.assistant(provider, &settings, clock.clone(), &breaches);
         let state = ApiState {
+            // Reports: PDF through krilla (fonts compiled in), XLSX through rust_xlsxwriter.
+            reports: aura_reports::Reports {
+                renderer: Arc::new(aura_adapter_reports::PdfRenderer),
+                workbooks: Arc::new(aura_adapter_reports::XlsxWriter),
+            },
             dpia_screenings: stores.dpia_screenings(&registers),
             seal,
             registers,
@@ -749,6 +754,8 @@ pub struct Platform {
     pub worker: Arc<Worker>,
     /// Documents, for `aura documents`.
     pub documents: aura_documents::DocumentService,
+    /// The audit trail, for the chain head `aura export --format pdf` stamps.
+    pub audit: AuditService,
 }
 
 /// Wires the use cases for platform operations (the `aura` CLI): the same stores, pepper
@@ -797,8 +804,10 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         },
     );
     let documents = stores.documents(clock.clone(), document_cipher, settings);
+    let audit = AuditService::new(stores.audit.clone(), chain.clone());
     let worker = Arc::new(stores.worker(clock, direct_mailer, chain, settings, &identity)?);
     Ok(Platform {
+        audit,
         identity,
         registers,
         tasks,

@@ -5,6 +5,7 @@
 //! Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 not found, 4 conflict.
 
 mod documents;
+mod report_export;
 
 use std::{collections::HashMap, io::Read, process::ExitCode};
 
@@ -62,9 +63,12 @@ enum Command {
         /// controller (Art. 30(1)) or processor (Art. 30(2)).
         #[arg(long, default_value = "controller")]
         record: String,
-        /// json or csv.
+        /// json, csv, pdf or xlsx (pdf and xlsx need --output).
         #[arg(long, default_value = "json")]
         format: String,
+        /// The language of a pdf or xlsx: en or de (default: the tenant's setting).
+        #[arg(long)]
+        lang: Option<String>,
         /// Write here instead of standard output.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
@@ -441,11 +445,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             tenant,
             record,
             format,
+            lang,
             output,
         } => {
             let kind: aura_gdpr_registers::RecordKind = record.parse().map_err(Failure::usage)?;
+            if matches!(format.as_str(), "pdf" | "xlsx") {
+                let request = report_export::Request {
+                    tenant,
+                    kind,
+                    format,
+                    lang,
+                    output,
+                };
+                return report_export::run(&system, request).await;
+            }
             if !matches!(format.as_str(), "json" | "csv") {
-                return Err(Failure::usage("--format: must be json or csv"));
+                return Err(Failure::usage("--format: must be json, csv, pdf or xlsx"));
             }
             let settings = settings()?;
             let platform = platform(&settings).await.map_err(Failure::runtime)?;

@@ -101,4 +101,6 @@ pub struct ApiState {
     /// Seals what the API hands out to be given back (list cursors) under the tenant's
     /// key, the stores' own seal.
     pub seal: Arc<dyn aura_shared_kernel::PersonalDataSeal>,
+    /// The report renderers (PDF documents, XLSX workbooks).
+    pub reports: aura_reports::Reports,
 }

@@ -199,6 +199,18 @@ impl AuditService {
         Ok(verifier.finish(head, checkpoints, scope.tenant_id()))
     }
 
+    /// The tenant's chain head as the store keeps it (its newest link's hash, hex), not
+    /// verified: the stamp an export prints, to be matched with a verification later.
+    /// No permission of its own: whoever may read the export may read its stamp.
+    pub async fn head(&self, scope: &TenantScope) -> Result<Option<String>, AuditError> {
+        Ok(self
+            .log
+            .head(scope)
+            .await?
+            .filter(|(seq, _)| *seq > 0)
+            .map(|(_, hash)| hash.to_hex()))
+    }
+
     /// Seals a keyed link after a history of unkeyed ones (from before the key), so the
     /// chain's newest link is keyed and the unkeyed history is pinned under the key.
     /// Whether it had to (the daily upkeep calls it; any new event does the same).

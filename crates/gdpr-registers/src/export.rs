@@ -122,7 +122,8 @@ pub fn build_export(
     }
 }
 
-const CSV_COLUMNS: &[&str] = &[
+/// The CSV's header row (the XLSX activities sheet's too).
+pub const CSV_COLUMNS: &[&str] = &[
     "id",
     "name",
     "status",
@@ -157,6 +158,12 @@ const CSV_COLUMNS: &[&str] = &[
 
 /// One row per activity, with the exports' CSV conventions ([`crate::csv`]).
 pub fn to_csv(export: &RegisterExport) -> String {
+    csv::document(CSV_COLUMNS, csv_rows(export))
+}
+
+/// The CSV's rows as text cells, one per activity in [`CSV_COLUMNS`] order (the XLSX
+/// export writes the same rows).
+pub fn csv_rows(export: &RegisterExport) -> Vec<Vec<String>> {
     let org = export.organisation.as_ref();
     let dpo = org
         .and_then(|o| o.dpo.as_ref())
@@ -308,5 +315,5 @@ pub fn to_csv(export: &RegisterExport) -> String {
             csv::instant(item.activity.updated_at),
         ]
     });
-    csv::document(CSV_COLUMNS, rows)
+    rows.collect()
 }

@@ -28,7 +28,8 @@ pub use completeness::{
 };
 pub use error::RegistersError;
 pub use export::{
-    ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export, to_csv,
+    CSV_COLUMNS, ExportedActivity, LinkedProcessor, RecordKind, RegisterExport, build_export,
+    csv_rows, to_csv,
 };
 pub use organisation::{Contact, JointController, OrganisationProfile, StoredOrganisation};
 pub use policy::{

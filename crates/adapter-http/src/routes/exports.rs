@@ -1,6 +1,7 @@
 //! What the exports' handlers share (the registers', the requests', the breaches'): the
 //! `format` parameter, a period of dates, and the answer as an attachment named with the
-//! generation date, as JSON or as the export's CSV.
+//! generation date, as JSON or as the export's CSV; the register's export also as a
+//! document (PDF, XLSX: `routes::reports`).
 
 use actix_web::{HttpResponse, http::header};
 use serde::Serialize;
@@ -8,7 +9,7 @@ use time::Date;
 
 use crate::{
     error::ApiError,
-    routes::{params::ordered, tasks::query_date},
+    routes::{params::ordered, reports::DocumentFormat, tasks::query_date},
 };
 
 /// `format`: json (the default) or csv.
@@ -28,6 +29,30 @@ impl ExportFormat {
                 Some("format"),
                 "must be json or csv",
             )),
+        }
+    }
+}
+
+/// What an export with documents answers: data (JSON, CSV) or a document file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Requested {
+    Data(ExportFormat),
+    File(DocumentFormat),
+}
+
+impl Requested {
+    /// `format`: json (the default), csv, pdf or xlsx.
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        match raw {
+            Some("pdf") => Ok(Self::File(DocumentFormat::Pdf)),
+            Some("xlsx") => Ok(Self::File(DocumentFormat::Xlsx)),
+            other => ExportFormat::parse(other).map(Self::Data).map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    Some("format"),
+                    "must be json, csv, pdf or xlsx",
+                )
+            }),
         }
     }
 }

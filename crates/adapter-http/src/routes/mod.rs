@@ -13,6 +13,7 @@ pub mod me;
 pub mod params;
 mod records;
 pub mod registers;
+pub mod reports;
 pub mod requests;
 pub mod requests_export;
 pub mod system;

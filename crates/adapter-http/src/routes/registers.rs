@@ -23,9 +23,10 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Caller, JsonBody, parse_query},
     routes::{
-        exports::{ExportFormat, attachment},
+        exports::{Requested, attachment},
         params::{if_match, list_query, query_enum, query_id, query_text, typed_id, with_etag},
         records::{RecordApi, RecordRoutes},
+        reports::{self, BinaryFile},
     },
     schemas::registers::{
         ActivityBody, ActivityFieldsBody, ActivityList, CompletenessBody, OrganisationBody,
@@ -482,30 +483,45 @@ impl RecordApi for Policies {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
-    /// json (default) or csv.
+    /// json (default), csv, pdf or xlsx.
     pub format: Option<String>,
     /// controller (Art. 30(1), default) or processor (Art. 30(2)).
     pub record: Option<String>,
+    /// The language of a pdf or xlsx: en or de (default: the tenant's `language` setting).
+    pub lang: Option<String>,
 }
 
 /// The record for the supervisory authority (Art. 30(4)), with linked processors and the
-/// organisation profile: JSON, or CSV with one row per activity.
+/// organisation profile: JSON, CSV with one row per activity, a PDF document (cover with
+/// the organisation profile, one section per activity with every Art. 30 item, annexes of
+/// processors and of gaps; page numbers, the generation time and the audit-chain head in
+/// the footer) or an XLSX workbook (the CSV's rows with typed dates, and the processors).
 #[utoipa::path(get, path = "/api/v1/registers/export", tag = "registers", security(("bearer" = [])), params(ExportParams),
-    responses((status = 200, description = "the record as JSON (default) or as CSV with one row per activity",
-        content((RegisterExportBody = "application/json"), (String = "text/csv"))), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the record as JSON (default), as CSV with one row per activity, as a PDF document or as an XLSX workbook",
+        content((RegisterExportBody = "application/json"), (String = "text/csv"), (BinaryFile = "application/pdf"),
+            (BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn export(req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
     let p: ExportParams = parse_query(&req)?;
     let kind =
         query_enum::<RecordKind>(p.record.as_deref(), "record")?.unwrap_or(RecordKind::Controller);
-    let format = ExportFormat::parse(p.format.as_deref())?;
+    let requested = Requested::parse(p.format.as_deref())?;
+    let language = reports::language(&caller, p.lang.as_deref())?;
     let export = caller
         .registers()
         .export(caller.scope(), kind, caller.ctx())
         .await?;
+    let name = format!("ropa-{kind}");
+    let format = match requested {
+        Requested::File(document) => {
+            return reports::register_file(&caller, export, document, language, &name).await;
+        }
+        Requested::Data(format) => format,
+    };
     let generated_on = export.generated_at.date();
     Ok(attachment::<_, RegisterExportBody>(
         format,
-        &format!("ropa-{kind}"),
+        &name,
         generated_on,
         export,
         to_csv,
