@@ -209,7 +209,14 @@ impl TenantAdmin {
                 .require(scope, Permission::ManagePrivilegedUsers, ctx)
                 .await?;
         }
-        let invite = member.password.is_none();
+        // An address that already has an account (in any tenant) gets a pending
+        // membership the person accepts through the invitation mail; the account's
+        // password is never the inviting tenant's to set. The answer is the same
+        // either way: the same status and body, after the same work (the lookup, the
+        // hash of a given password, the invitation counted and enqueued).
+        let existing = self.core.ports.users.find_account(&member.email).await?;
+        let member_invited = member.password.is_none();
+        let invite = member_invited || existing.is_some();
         let counted = if invite {
             Some(self.count_invitation(scope).await?)
         } else {
@@ -220,7 +227,7 @@ impl TenantAdmin {
             None => PasswordHash::unset(),
         };
         let now = self.core.ports.clock.now();
-        let user = User::new(
+        let mut user = User::new(
             scope.tenant_id(),
             member.email,
             member.full_name,
@@ -228,6 +235,12 @@ impl TenantAdmin {
             password_hash,
             now,
         );
+        user.invited_by = scope.user_id();
+        if let Some(account) = existing {
+            user.account_id = account;
+            user.password_hash = PasswordHash::unset();
+            user.accepted_at = None;
+        }
         let event = PendingEvent::new(
             scope,
             actions::USER_CREATED,
@@ -235,7 +248,7 @@ impl TenantAdmin {
             user.id,
             Changes::new()
                 .created("role", &user.role)
-                .note("invited", invite),
+                .note("invited", member_invited),
             ctx,
         );
         if let Err(error) = self.core.ports.users.insert(scope, &user, event).await {
