@@ -14,7 +14,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Account, PASSWORD, TestApp};
 
-async fn add(app: &TestApp, admin: &Account, email: &str, password: Option<&str>) -> (StatusCode, Value, f64) {
+async fn add(
+    app: &TestApp,
+    admin: &Account,
+    email: &str,
+    password: Option<&str>,
+) -> (StatusCode, Value, f64) {
     let mut body = json!({ "email": email, "full_name": "Kim Consultant", "role": "member" });
     if let Some(password) = password {
         body["password"] = json!(password);
@@ -85,16 +90,28 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
     // is not the inviting tenant's to set on an existing account).
     let other_unused = format!("nobody-{}@example.test", uuid::Uuid::new_v4().simple());
     let stranger = app.register("Client C GmbH").await;
-    let (known_status, known_pw, known_secs) =
-        add(&app, &stranger, &consultant.email, Some("another quite long passphrase")).await;
-    let (unknown_status, unknown_pw, unknown_secs) =
-        add(&app, &stranger, &other_unused, Some("another quite long passphrase")).await;
+    let (known_status, known_pw, known_secs) = add(
+        &app,
+        &stranger,
+        &consultant.email,
+        Some("another quite long passphrase"),
+    )
+    .await;
+    let (unknown_status, unknown_pw, unknown_secs) = add(
+        &app,
+        &stranger,
+        &other_unused,
+        Some("another quite long passphrase"),
+    )
+    .await;
     timings.0.push(known_secs);
     timings.1.push(unknown_secs);
-    assert_eq!((known_status, unknown_status), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(
+        (known_status, unknown_status),
+        (StatusCode::CREATED, StatusCode::CREATED)
+    );
     assert_eq!(shape(&known_pw), shape(&unknown_pw));
-    let (known_total, unknown_total): (f64, f64) =
-        (timings.0.iter().sum(), timings.1.iter().sum());
+    let (known_total, unknown_total): (f64, f64) = (timings.0.iter().sum(), timings.1.iter().sum());
     println!("add known {known_total:.3} s, unknown {unknown_total:.3} s");
     assert!(
         known_total < unknown_total * 3.0 + 0.2 && unknown_total < known_total * 3.0 + 0.2,
@@ -144,7 +161,9 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
     assert_eq!(status, StatusCode::NO_CONTENT);
     // The account signs in with its (new) password, still one account, where it signed
     // in last (switching into B is the next step of issue 16, not built yet).
-    let accepted = app.login(&consultant.email, "accepted quite long passphrase").await;
+    let accepted = app
+        .login(&consultant.email, "accepted quite long passphrase")
+        .await;
     assert_eq!(accepted.tenant_id, consultant.tenant_id);
     // A's session of before ended with the new password (it is the account's).
     let (status, _) = app.get("/api/v1/users/me", &consultant.access).await;
@@ -167,6 +186,11 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let after = app.login(&consultant.email, "accepted quite long passphrase").await;
-    assert_eq!(after.tenant_id, consultant.tenant_id, "the account still signs in to A");
+    let after = app
+        .login(&consultant.email, "accepted quite long passphrase")
+        .await;
+    assert_eq!(
+        after.tenant_id, consultant.tenant_id,
+        "the account still signs in to A"
+    );
 }

@@ -217,11 +217,10 @@ impl TenantAdmin {
         let existing = self.core.ports.users.find_account(&member.email).await?;
         let member_invited = member.password.is_none();
         let invite = member_invited || existing.is_some();
-        let counted = if invite {
-            Some(self.count_invitation(scope).await?)
-        } else {
-            None
-        };
+        // Every new member counts against the daily cap: an address with an account
+        // is invited even when a password is given, and counting only invitations
+        // would tell the caller (by a later 429) which addresses have one.
+        let counted = self.count_invitation(scope).await?;
         let password_hash = match &member.password {
             Some(password) => self.core.ports.hasher.hash(password).await?,
             None => PasswordHash::unset(),
@@ -252,10 +251,8 @@ impl TenantAdmin {
             ctx,
         );
         if let Err(error) = self.core.ports.users.insert(scope, &user, event).await {
-            // Nobody was invited: the invitation is not counted.
-            if let Some(key) = counted {
-                self.core.ports.throttle.release(&[key]).await?;
-            }
+            // Nobody was added: the member is not counted.
+            self.core.ports.throttle.release(&[counted]).await?;
             return Err(error.into());
         }
         if invite {

@@ -230,6 +230,14 @@ impl World {
             .expect("authenticate")
     }
 
+    /// The tenant admin's `create_user`, acting as `by`.
+    async fn add(&self, by: &Authenticated, member: NewMember) -> Result<User, IdentityError> {
+        self.identity
+            .admin
+            .create_user(&by.scope, member, &ctx())
+            .await
+    }
+
     /// A user added by the tenant's owner, with the standard password.
     async fn member(&self, owner: &Authenticated, email: &str, role: Role) -> User {
         self.identity
@@ -1388,9 +1396,7 @@ async fn adding_an_existing_account_makes_a_pending_membership_of_it() {
     with_password.password =
         Some(Password::new_checked("another long passphrase", "password", None).unwrap());
     let member = world
-        .identity
-        .admin
-        .create_user(&owner_b.scope, with_password, &ctx())
+        .add(&owner_b, with_password)
         .await
         .expect("no email_taken: an invitation");
     assert_eq!(member.account_id, consultant.account_id, "one account");
@@ -1434,23 +1440,17 @@ async fn adding_an_existing_account_makes_a_pending_membership_of_it() {
     // A second invitation of one account into one tenant is refused (the tenant knows
     // its own members: no other tenant's data is revealed).
     let again = world
-        .identity
-        .admin
-        .create_user(
-            &owner_b.scope,
+        .add(
+            &owner_b,
             new_member("kim@consult.example", Role::Member, false),
-            &ctx(),
         )
         .await
         .expect("invited again");
     assert_eq!(again.accepted_at, None);
     let twice = world
-        .identity
-        .admin
-        .create_user(
-            &owner_b.scope,
+        .add(
+            &owner_b,
             new_member("kim@consult.example", Role::Member, false),
-            &ctx(),
         )
         .await;
     assert_conflict(twice, "email_taken");
