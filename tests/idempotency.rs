@@ -127,7 +127,10 @@ async fn sign_up_is_replayed_and_creates_one_tenant() {
         "the replay is still its own request"
     );
 
-    let users = format!("SELECT count(*)::text AS text FROM users WHERE email = '{email}'");
+    let users = format!(
+        "SELECT count(*)::text AS text FROM users u JOIN accounts a ON a.id = u.account_id
+          WHERE a.email = '{email}'"
+    );
     assert_eq!(count(&app, &users).await, 1, "one owner");
     let tenants = "SELECT count(*)::text AS text FROM tenants WHERE name = 'Replay Sign-up GmbH'";
     assert_eq!(count(&app, tenants).await, 1, "one tenant");
@@ -295,7 +298,10 @@ async fn a_double_submit_creates_once() {
     // Sign-up (slow: it hashes the password) and a task (fast).
     let email = format!("double-{}@example.test", uuid::Uuid::new_v4().simple());
     double_submit(&app, "/api/v1/auth/register", None, &sign_up_body(&email)).await;
-    let users = format!("SELECT count(*)::text AS text FROM users WHERE email = '{email}'");
+    let users = format!(
+        "SELECT count(*)::text AS text FROM users u JOIN accounts a ON a.id = u.account_id
+          WHERE a.email = '{email}'"
+    );
     assert_eq!(count(&app, &users).await, 1, "one owner");
 
     let owner = app.login(&email, PASSWORD).await;

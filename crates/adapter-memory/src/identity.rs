@@ -2,7 +2,7 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{
-    CountedFailure, Email, RefreshFamily, RefreshLookup, ThrottleKey, ThrottlePolicy,
+    AccountId, CountedFailure, Email, RefreshFamily, RefreshLookup, ThrottleKey, ThrottlePolicy,
     ThrottleState, TokenHash, User,
     ports::{
         LoginRecord, LoginThrottle, PasswordResetStore, PrincipalRecord, SessionStore,
@@ -40,7 +40,10 @@ impl TenantRepository for MemoryStore {
                 return Err(StoreError::Conflict(Conflict::IdTaken("tenant")));
             }
             tx.state.check_slug_free(&tenant.slug, None)?;
-            tx.state.check_email_free(&owner.email, None)?;
+            tx.state.check_email_free(&owner.email, owner.account_id)?;
+            if tx.state.memberships(owner.account_id).next().is_some() {
+                return Err(StoreError::Conflict(Conflict::IdTaken("account")));
+            }
             tx.state.tenants.insert(tenant.id, tenant.clone());
             tx.state.slugs.insert(tenant.slug.clone(), tenant.id);
             tx.state.put_user(owner);
@@ -102,15 +105,33 @@ impl TenantRepository for MemoryStore {
 impl UserRepository for MemoryStore {
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError> {
         let state = self.lock()?;
-        let Some(&(tenant_id, user_id)) = state.emails.get(email) else {
+        let Some(&account) = state.emails.get(email) else {
             return Ok(None);
         };
-        let user = state.user(tenant_id, user_id);
-        let tenant = state.tenants.get(&tenant_id);
-        Ok(user.zip(tenant).map(|(user, tenant)| LoginRecord {
+        // The accepted membership signed into last, like `aura_find_login`.
+        let user = state
+            .memberships(account)
+            .filter(|u| u.accepted_at.is_some())
+            .min_by_key(|u| {
+                (
+                    std::cmp::Reverse(u.last_login_at.is_some()),
+                    std::cmp::Reverse(u.last_login_at),
+                    u.created_at,
+                    u.id,
+                )
+            });
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        let tenant = state.tenants.get(&user.tenant_id);
+        Ok(tenant.map(|tenant| LoginRecord {
             user: user.clone(),
             tenant: tenant.clone(),
         }))
+    }
+
+    async fn find_account(&self, email: &Email) -> Result<Option<AccountId>, StoreError> {
+        Ok(self.lock()?.emails.get(email).copied())
     }
 
     async fn find_principal(
@@ -168,9 +189,7 @@ impl UserRepository for MemoryStore {
             if tx.state.user(tenant, user.id).is_some() {
                 return Err(StoreError::Conflict(Conflict::IdTaken("user")));
             }
-            tx.state.check_email_free(&user.email, None)?;
-            tx.state.put_user(user);
-            Ok(())
+            tx.state.insert_member(user)
         })
     }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aura_audit::{AuditRecord, ChainHash, ChainHasher, PendingEvent, seal_event};
-use aura_identity::{Email, RefreshFamily, ThrottleState, TokenHash, User};
+use aura_identity::{AccountId, Email, RefreshFamily, ThrottleState, TokenHash, User};
 use aura_shared_kernel::{Clock, Conflict, Role, StoreError, Tenant, TenantId, TenantSlug, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -46,8 +46,10 @@ pub(crate) struct State {
     /// Keyed by tenant first, like the PostgreSQL primary key: a tenant's users are one
     /// ordered range, and a lookup outside the scope's tenant finds nothing.
     pub users: BTreeMap<(TenantId, UserId), User>,
-    /// The platform-wide unique e-mail index.
-    pub emails: HashMap<Email, (TenantId, UserId)>,
+    /// The platform-wide unique e-mail index: one account per address. An account's
+    /// columns (address, password, its session version) are kept alike in every one
+    /// of its memberships.
+    pub emails: HashMap<Email, AccountId>,
     pub families: HashMap<Uuid, FamilyRow>,
     pub refresh_tokens: HashMap<TokenHash, RefreshRow>,
     pub resets: HashMap<TokenHash, ResetRow>,
@@ -101,14 +103,42 @@ impl State {
         self.check_tenant(tenant)
     }
 
-    /// `Conflict::EmailTaken` when another user (anywhere) has the address.
-    pub fn check_email_free(
-        &self,
-        email: &Email,
-        except: Option<UserId>,
-    ) -> Result<(), StoreError> {
-        let holder = self.emails.get(email).map(|(_, user)| *user);
-        check_free(holder, except, Conflict::EmailTaken)
+    /// `Conflict::EmailTaken` when another account has the address.
+    pub fn check_email_free(&self, email: &Email, account: AccountId) -> Result<(), StoreError> {
+        let holder = self.emails.get(email).copied();
+        check_free(holder, Some(account), Conflict::EmailTaken)
+    }
+
+    /// The memberships of an account, in every tenant.
+    pub fn memberships(&self, account: AccountId) -> impl Iterator<Item = &User> {
+        self.users.values().filter(move |u| u.account_id == account)
+    }
+
+    /// Adds a member: a new account (its address free), or a membership of an existing
+    /// one, which keeps the account as it is (at most one membership per tenant).
+    pub fn insert_member(&mut self, user: &User) -> Result<(), StoreError> {
+        let existing = self.memberships(user.account_id).next().cloned();
+        let mut stored = user.clone();
+        match existing {
+            Some(other) => {
+                if self
+                    .memberships(user.account_id)
+                    .any(|u| u.tenant_id == user.tenant_id)
+                {
+                    return Err(StoreError::Conflict(Conflict::EmailTaken));
+                }
+                stored.email = other.email;
+                stored.password_hash = other.password_hash;
+                stored.account_session_version = other.account_session_version;
+            }
+            // A new account's first membership shares its id; another account must exist.
+            None if user.account_id.as_uuid() != user.id.as_uuid() => {
+                return Err(StoreError::NotFound);
+            }
+            None => self.check_email_free(&user.email, user.account_id)?,
+        }
+        self.put_user(&stored);
+        Ok(())
     }
 
     /// `Conflict::SlugTaken` when another tenant has the slug.
@@ -151,12 +181,26 @@ impl State {
         if before.version != expected_version {
             return Err(StoreError::Conflict(Conflict::Version));
         }
-        self.check_email_free(&user.email, Some(user.id))?;
+        if before.account_id != user.account_id {
+            return Err(StoreError::unexpected(
+                "a membership cannot move to another account",
+            ));
+        }
+        // The password is written only with the account's next session version, from
+        // the one the caller read (like the PostgreSQL store).
+        let account_moved = user.account_session_version != before.account_session_version;
+        if account_moved
+            && user.account_session_version.wrapping_sub(1) != before.account_session_version
+        {
+            return Err(StoreError::Conflict(Conflict::Version));
+        }
+        self.check_email_free(&user.email, user.account_id)?;
         self.check_owner_kept(before, Some(user))?;
         Ok(before)
     }
 
-    /// Replaces a user row (checked by [`State::check_user_update`]).
+    /// Replaces a user row (checked by [`State::check_user_update`]) and carries its
+    /// account's columns to the account's other memberships.
     pub fn put_user(&mut self, user: &User) {
         let key = (user.tenant_id, user.id);
         if let Some(before) = self.users.get(&key)
@@ -164,8 +208,14 @@ impl State {
         {
             self.emails.remove(&before.email);
         }
-        self.emails
-            .insert(user.email.clone(), (user.tenant_id, user.id));
+        self.emails.insert(user.email.clone(), user.account_id);
+        for other in self.users.values_mut() {
+            if other.account_id == user.account_id {
+                other.email = user.email.clone();
+                other.password_hash = user.password_hash.clone();
+                other.account_session_version = user.account_session_version;
+            }
+        }
         self.users.insert(key, user.clone());
     }
 
@@ -176,7 +226,7 @@ impl State {
         let ends_sessions = self
             .users
             .get(&(user.tenant_id, user.id))
-            .is_some_and(|before| before.session_version != user.session_version);
+            .is_some_and(|before| before.session_generation() != user.session_generation());
         if ends_sessions {
             for row in self.resets.values_mut() {
                 if row.tenant == user.tenant_id && row.user == user.id && row.used_at.is_none() {
@@ -186,13 +236,22 @@ impl State {
         }
         let mut stored = user.clone();
         stored.version = version;
+        if let Some(before) = self.users.get(&(user.tenant_id, user.id))
+            && before.account_session_version == user.account_session_version
+        {
+            // No new password: the account's stays as stored.
+            stored.password_hash = before.password_hash.clone();
+        }
         self.put_user(&stored);
     }
 
     /// Removes a user and, like the foreign keys' `ON DELETE CASCADE`, their sessions
     /// and reset tokens (and, like `ON DELETE SET NULL`, their places in tasks).
     pub fn remove_user(&mut self, tenant: TenantId, id: UserId) {
-        if let Some(user) = self.users.remove(&(tenant, id)) {
+        if let Some(user) = self.users.remove(&(tenant, id))
+            && self.memberships(user.account_id).next().is_none()
+        {
+            // An account left with no membership goes with its last one.
             self.emails.remove(&user.email);
         }
         self.forget_user_in_tasks(tenant, id);

@@ -42,7 +42,9 @@ impl From<DbError> for StoreError {
 /// text never carries the conflicting value (it may belong to another tenant).
 fn conflict_rule(constraint: Option<&str>) -> Conflict {
     match constraint {
-        Some("users_email_key") => Conflict::EmailTaken,
+        // A second account with the address, or a second membership of one account in
+        // a tenant.
+        Some("accounts_email_key" | "users_tenant_account_key") => Conflict::EmailTaken,
         Some("tenants_slug_key") => Conflict::SlugTaken,
         Some("policy_versions_number_key") => Conflict::VersionNumberTaken,
         Some("policy_versions_one_published_idx") => Conflict::AlreadyPublished,
@@ -168,7 +170,10 @@ mod tests {
 
     #[test]
     fn constraint_names_map_to_rules() {
-        assert_eq!(conflict_rule(Some("users_email_key")), Conflict::EmailTaken);
+        assert_eq!(
+            conflict_rule(Some("accounts_email_key")),
+            Conflict::EmailTaken
+        );
         assert_eq!(conflict_rule(Some("tenants_slug_key")), Conflict::SlugTaken);
         assert_eq!(
             conflict_rule(Some("policy_versions_number_key")),

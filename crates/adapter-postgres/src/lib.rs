@@ -49,7 +49,7 @@ pub use limits::PgRateLimiter;
 pub use pool::{PoolSettings, PoolStatus};
 pub use setup::{
     APP_ROLE, InitReport, MIGRATIONS, SetupError, default_app_role, init_database,
-    pending_migrations, revert_all_migrations, run_migrations,
+    pending_migrations, revert_all_migrations, revert_migrations_after, run_migrations,
 };
 pub use stores::PgStores;
 #[cfg(feature = "test-support")]

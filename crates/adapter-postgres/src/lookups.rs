@@ -10,15 +10,18 @@ use diesel::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::models::{TenantRow, UserRow};
+use crate::models::{AccountRow, MemberRow, TenantRow, UserRow};
 
-/// `aura_find_login(email)`: a user and their tenant.
+/// `aura_find_login(email)`: a membership of the account and its tenant (the one
+/// signed into last comes first).
 #[derive(Debug, QueryableByName)]
 pub(crate) struct LoginRow {
     #[diesel(sql_type = SqlUuid)]
     user_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
     tenant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    account_id: Uuid,
     #[diesel(sql_type = Text)]
     email: String,
     #[diesel(sql_type = Text)]
@@ -31,6 +34,12 @@ pub(crate) struct LoginRow {
     password_hash: String,
     #[diesel(sql_type = Int4)]
     session_version: i32,
+    #[diesel(sql_type = Int4)]
+    account_session_version: i32,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    invited_by: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    accepted_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_login_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Int4)]
@@ -60,20 +69,30 @@ pub(crate) struct LoginRow {
 impl TryFrom<LoginRow> for LoginRecord {
     type Error = StoreError;
     fn try_from(row: LoginRow) -> Result<Self, StoreError> {
-        let user = User::try_from(UserRow {
+        let account = AccountRow {
+            id: row.account_id,
+            email: row.email,
+            password_hash: row.password_hash,
+            session_version: row.account_session_version,
+            created_at: row.user_created_at,
+            updated_at: row.user_updated_at,
+        };
+        let membership = UserRow {
             tenant_id: row.tenant_id,
             id: row.user_id,
-            email: row.email,
+            account_id: row.account_id,
             full_name: row.full_name,
             role: row.role,
             is_active: row.user_is_active,
-            password_hash: row.password_hash,
             session_version: row.session_version,
+            invited_by: row.invited_by,
+            accepted_at: row.accepted_at,
             last_login_at: row.last_login_at,
             version: row.user_version,
             created_at: row.user_created_at,
             updated_at: row.user_updated_at,
-        })?;
+        };
+        let user = User::try_from(MemberRow(membership, account))?;
         let tenant = Tenant::try_from(TenantRow {
             id: row.tenant_id,
             name: row.tenant_name,
@@ -137,6 +156,13 @@ pub(crate) struct ResetLookupRow {
     pub tenant_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
     pub user_id: Uuid,
+}
+
+/// `aura_find_account(email)`: the account of an address, if any.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct AccountLookupRow {
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub account: Option<Uuid>,
 }
 
 /// `aura_slug_taken(slug)`.

@@ -2,7 +2,7 @@
 //! A stored row that breaks a domain rule becomes `StoreError::Unexpected`.
 
 use aura_audit::{Actor, AuditAction, AuditRecord, ChainHash, ChainVersion, PersonalPart};
-use aura_identity::{Email, FullName, PasswordHash, User};
+use aura_identity::{AccountId, Email, FullName, PasswordHash, User};
 use aura_shared_kernel::{
     Role, StoreError, SubscriptionTier, Tenant, TenantId, TenantName, TenantSettings, TenantSlug,
     UserId,
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     error::corrupt,
-    schema::{audit_events, tenants, users},
+    schema::{accounts, audit_events, tenants, users},
 };
 
 /// A tenant row. As a changeset (an update) it replaces every column but the id.
@@ -104,24 +104,55 @@ impl StoredSettings {
     }
 }
 
-/// A user row. As a changeset (an update) it replaces every column but the keys, and a
-/// `None` clears `last_login_at`.
+/// A membership row (table `users`). As a changeset (an update) it replaces every
+/// column but the keys and the account, and a `None` clears `last_login_at`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 #[diesel(primary_key(tenant_id, id), treat_none_as_null = true)]
 pub(crate) struct UserRow {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub email: String,
+    #[diesel(skip_update)]
+    pub account_id: Uuid,
     pub full_name: String,
     pub role: String,
     pub is_active: bool,
-    pub password_hash: String,
     pub session_version: i32,
+    pub invited_by: Option<Uuid>,
+    pub accepted_at: Option<OffsetDateTime>,
     pub last_login_at: Option<OffsetDateTime>,
     pub version: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+/// An account row: who a person is, the same in every tenant.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounts, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct AccountRow {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub session_version: i32,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A member as stored: the membership and its account (read as the pair).
+pub(crate) struct MemberRow(pub UserRow, pub AccountRow);
+
+impl From<(UserRow, AccountRow)> for MemberRow {
+    fn from((membership, account): (UserRow, AccountRow)) -> Self {
+        Self(membership, account)
+    }
+}
+
+/// What a read of a member selects: the membership joined with its account.
+pub(crate) fn member_columns() -> (
+    diesel::dsl::AsSelect<UserRow, diesel::pg::Pg>,
+    diesel::dsl::AsSelect<AccountRow, diesel::pg::Pg>,
+) {
+    (UserRow::as_select(), AccountRow::as_select())
 }
 
 impl From<&User> for UserRow {
@@ -129,12 +160,13 @@ impl From<&User> for UserRow {
         Self {
             tenant_id: user.tenant_id.as_uuid(),
             id: user.id.as_uuid(),
-            email: user.email.as_str().to_owned(),
+            account_id: user.account_id.as_uuid(),
             full_name: user.full_name.as_str().to_owned(),
             role: user.role.as_str().to_owned(),
             is_active: user.is_active,
-            password_hash: user.password_hash.as_str().to_owned(),
             session_version: user.session_version,
+            invited_by: user.invited_by.map(|id| id.as_uuid()),
+            accepted_at: user.accepted_at,
             last_login_at: user.last_login_at,
             version: user.version,
             created_at: user.created_at,
@@ -143,21 +175,41 @@ impl From<&User> for UserRow {
     }
 }
 
-impl TryFrom<UserRow> for User {
+impl From<&User> for AccountRow {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.account_id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            password_hash: user.password_hash.as_str().to_owned(),
+            session_version: user.account_session_version,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+impl TryFrom<MemberRow> for User {
     type Error = StoreError;
-    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+    fn try_from(MemberRow(row, account): MemberRow) -> Result<Self, StoreError> {
+        if row.account_id != account.id {
+            return Err(corrupt("a membership joined with another account"));
+        }
         Ok(User {
             id: UserId::from_uuid(row.id),
             tenant_id: TenantId::from_uuid(row.tenant_id),
-            email: Email::parse(&row.email).map_err(|_| corrupt("stored e-mail address"))?,
+            account_id: AccountId::from_uuid(account.id),
+            email: Email::parse(&account.email).map_err(|_| corrupt("stored e-mail address"))?,
             full_name: FullName::parse(&row.full_name).map_err(|_| corrupt("stored full name"))?,
             role: row
                 .role
                 .parse::<Role>()
                 .map_err(|_| corrupt("stored role"))?,
             is_active: row.is_active,
-            password_hash: PasswordHash::from_stored(row.password_hash),
+            password_hash: PasswordHash::from_stored(account.password_hash),
             session_version: row.session_version,
+            account_session_version: account.session_version,
+            invited_by: row.invited_by.map(UserId::from_uuid),
+            accepted_at: row.accepted_at,
             last_login_at: row.last_login_at,
             version: row.version,
             created_at: row.created_at,

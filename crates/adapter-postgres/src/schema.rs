@@ -19,14 +19,26 @@ diesel::table! {
     users (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
-        email -> Text,
         full_name -> Text,
         role -> Text,
         is_active -> Bool,
-        password_hash -> Text,
         session_version -> Int4,
         last_login_at -> Nullable<Timestamptz>,
         version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        account_id -> Uuid,
+        invited_by -> Nullable<Uuid>,
+        accepted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Uuid,
+        email -> Text,
+        password_hash -> Text,
+        session_version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -316,6 +328,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
+    accounts,
     refresh_families,
     refresh_tokens,
     password_reset_tokens,

@@ -134,6 +134,33 @@ pub async fn revert_all_migrations(owner_url: &str) -> Result<Vec<String>, Setup
     .await
 }
 
+/// Reverts the applied migrations newer than `version` (e.g. `"20261210000025"`),
+/// newest first, and returns their versions: the tests of one migration's up and down
+/// on a database holding data of the schema before it.
+pub async fn revert_migrations_after(
+    owner_url: &str,
+    version: &str,
+) -> Result<Vec<String>, SetupError> {
+    let version = version.to_owned();
+    with_migration_connection(owner_url, move |conn| {
+        let mut reverted = Vec::new();
+        loop {
+            let applied = conn.applied_migrations().map_err(SetupError::Migration)?;
+            let newest = applied.iter().map(ToString::to_string).max();
+            match newest {
+                Some(newest) if newest.as_str() > version.as_str() => {
+                    let gone = conn
+                        .revert_last_migration(MIGRATIONS)
+                        .map_err(SetupError::Migration)?;
+                    reverted.push(gone.to_string());
+                }
+                _ => return Ok(reverted),
+            }
+        }
+    })
+    .await
+}
+
 /// The versions of the embedded migrations not yet applied.
 pub async fn pending_migrations(owner_url: &str) -> Result<Vec<String>, SetupError> {
     with_migration_connection(owner_url, |conn| {

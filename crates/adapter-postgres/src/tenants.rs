@@ -9,11 +9,12 @@ use diesel_async::RunQueryDsl;
 use crate::{
     audit::append_event,
     lookups::TakenRow,
-    models::{TenantRow, UserRow, convert_all},
+    models::{TenantRow, convert_all},
     pool::{in_tenant, unscoped},
     rows::{at_version, in_scope, missing_or_stale},
-    schema::{tenants, users},
+    schema::tenants,
     stores::PgStores,
+    users::insert_member,
 };
 
 #[async_trait::async_trait]
@@ -34,17 +35,13 @@ impl TenantRepository for PgStores {
         let now = self.now();
         let hasher = self.inner.hasher.as_ref();
         let tenant_row = TenantRow::from(tenant);
-        let owner_row = UserRow::from(owner);
         let tenant_id = tenant.id;
         in_tenant(&self.inner.pool, scope, async move |conn| {
             diesel::insert_into(tenants::table)
                 .values(tenant_row)
                 .execute(conn)
                 .await?;
-            diesel::insert_into(users::table)
-                .values(owner_row)
-                .execute(conn)
-                .await?;
+            insert_member(conn, owner).await?;
             for event in events {
                 append_event(conn, hasher, tenant_id, event, now).await?;
             }

@@ -2,7 +2,7 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{
-    Email, User,
+    AccountId, Email, User,
     ports::{LoginRecord, PrincipalRecord, UserRepository},
 };
 use aura_shared_kernel::{Conflict, Page, PageRequest, Role, StoreError, TenantScope, UserId};
@@ -13,17 +13,18 @@ use uuid::Uuid;
 
 use crate::{
     error::DbError,
-    lookups::LoginRow,
-    models::{TenantRow, UserRow, convert_all},
+    lookups::{AccountLookupRow, LoginRow},
+    models::{AccountRow, MemberRow, TenantRow, UserRow, convert_all, member_columns},
     pool::{in_tenant, unscoped},
     rows::{at_version, in_scope, new_in_scope},
-    schema::{password_reset_tokens, refresh_families, tenants, users},
+    schema::{accounts, password_reset_tokens, refresh_families, tenants, users},
     stores::PgStores,
 };
 
 /// Locks the tenant's active owners (in id order, so concurrent writers queue instead of
 /// deadlocking) and then the target row. Returns whether the target is one of the active
-/// owners, how many there are, the target's row version and session version, or
+/// owners, how many there are, the target's row version, session version and account,
+/// or
 /// `NotFound` when the target is not in the tenant.
 ///
 /// Under READ COMMITTED a writer that waited re-reads the locked rows: after a
@@ -32,7 +33,7 @@ async fn lock_owners_and_target(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     target: Uuid,
-) -> Result<(bool, usize, i32, i32), DbError> {
+) -> Result<(bool, usize, i32, i32, Uuid), DbError> {
     let owners: Vec<Uuid> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::role.eq(Role::Owner.as_str()))
@@ -42,15 +43,15 @@ async fn lock_owners_and_target(
         .for_update()
         .load(conn)
         .await?;
-    let found: Option<(i32, i32)> = users::table
+    let found: Option<(i32, i32, Uuid)> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::id.eq(target))
-        .select((users::version, users::session_version))
+        .select((users::version, users::session_version, users::account_id))
         .for_update()
         .first(conn)
         .await
         .optional()?;
-    let Some((version, session_version)) = found else {
+    let Some((version, session_version, account)) = found else {
         return Err(StoreError::NotFound.into());
     };
     Ok((
@@ -58,14 +59,42 @@ async fn lock_owners_and_target(
         owners.len(),
         version,
         session_version,
+        account,
     ))
+}
+
+/// Adds a member: a new account with its first membership (which shares the account's
+/// id), or a membership of an existing account, which is left as it is (a tenant never
+/// writes the e-mail or password of an account it merely invites; the foreign key
+/// refuses an account that does not exist). An address another account has is
+/// `Conflict::EmailTaken` (`accounts_email_key`), and so is a second membership of one
+/// account in a tenant (`users_tenant_account_key`).
+pub(crate) async fn insert_member(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+) -> Result<(), DbError> {
+    if user.account_id.as_uuid() == user.id.as_uuid() {
+        diesel::insert_into(accounts::table)
+            .values(AccountRow::from(user))
+            .execute(conn)
+            .await?;
+    }
+    diesel::insert_into(users::table)
+        .values(UserRow::from(user))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Replaces a user row at `expected_version` (storing `expected_version + 1`), keeping
 /// at least one active owner in the tenant. Runs inside the caller's tenant transaction.
-/// `Conflict::Version` when the row moved on since the caller read it. A write that ends
-/// the user's sessions (password change, deactivation, role change: the session version
-/// moves) voids their open reset and invitation links in the same transaction.
+/// `Conflict::Version` when the row moved on since the caller read it. The account's
+/// columns are written only by a write that moved the account's session version (a new
+/// password), and only from the account version the caller read: a role change in one
+/// tenant never writes back a password read before another tenant's reset. A write that
+/// ends the user's sessions (password change, deactivation, role change: the session
+/// generation moves) voids their open reset and invitation links in the same
+/// transaction.
 pub(crate) async fn write_user(
     conn: &mut AsyncPgConnection,
     user: &User,
@@ -73,7 +102,7 @@ pub(crate) async fn write_user(
 ) -> Result<(), DbError> {
     let tenant = user.tenant_id.as_uuid();
     let id = user.id.as_uuid();
-    let (was_owner, owners, version, session_version) =
+    let (was_owner, owners, version, session_version, account) =
         lock_owners_and_target(conn, tenant, id).await?;
     // The row is locked now: its version cannot move until this transaction ends.
     if version != expected_version {
@@ -83,6 +112,40 @@ pub(crate) async fn write_user(
     if was_owner && !stays_owner && owners <= 1 {
         return Err(StoreError::Conflict(Conflict::LastOwner).into());
     }
+    if account != user.account_id.as_uuid() {
+        return Err(StoreError::unexpected("a membership cannot move to another account").into());
+    }
+    let (account_version, email): (i32, String) = accounts::table
+        .find(account)
+        .select((accounts::session_version, accounts::email))
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    if email != user.email.as_str() {
+        // Another account's address fails on `accounts_email_key` (EmailTaken).
+        diesel::update(accounts::table.find(account))
+            .set((
+                accounts::email.eq(user.email.as_str()),
+                accounts::updated_at.eq(user.updated_at),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    if user.account_session_version != account_version {
+        if user.account_session_version.wrapping_sub(1) != account_version {
+            return Err(StoreError::Conflict(Conflict::Version).into());
+        }
+        diesel::update(accounts::table.find(account))
+            .set((
+                accounts::password_hash.eq(user.password_hash.as_str()),
+                accounts::session_version.eq(user.account_session_version),
+                accounts::updated_at.eq(user.updated_at),
+            ))
+            .execute(conn)
+            .await?;
+    }
     let mut changes = UserRow::from(user);
     changes.version = expected_version.wrapping_add(1);
     let target = at_version(users::table, users::version, (tenant, id), expected_version);
@@ -90,7 +153,8 @@ pub(crate) async fn write_user(
     if updated == 0 {
         return Err(StoreError::Conflict(Conflict::Version).into());
     }
-    if user.session_version != session_version {
+    let generation_before = session_version.wrapping_add(account_version);
+    if user.session_generation() != generation_before {
         diesel::update(
             password_reset_tokens::table
                 .filter(password_reset_tokens::tenant_id.eq(tenant))
@@ -116,14 +180,28 @@ fn session_active(
 impl UserRepository for PgStores {
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError> {
         let row: Option<LoginRow> = unscoped(&self.inner.pool, async move |conn| {
-            Ok(diesel::sql_query("SELECT * FROM aura_find_login($1)")
-                .bind::<Text, _>(email.as_str())
-                .get_result(conn)
-                .await
-                .optional()?)
+            // The membership signed into last comes first.
+            Ok(
+                diesel::sql_query("SELECT * FROM aura_find_login($1) LIMIT 1")
+                    .bind::<Text, _>(email.as_str())
+                    .get_result(conn)
+                    .await
+                    .optional()?,
+            )
         })
         .await?;
         row.map(LoginRecord::try_from).transpose()
+    }
+
+    async fn find_account(&self, email: &Email) -> Result<Option<AccountId>, StoreError> {
+        let row: AccountLookupRow = unscoped(&self.inner.pool, async move |conn| {
+            Ok(diesel::sql_query("SELECT aura_find_account($1) AS account")
+                .bind::<Text, _>(email.as_str())
+                .get_result(conn)
+                .await?)
+        })
+        .await?;
+        Ok(row.account.map(AccountId::from_uuid))
     }
 
     async fn find_principal(
@@ -137,11 +215,13 @@ impl UserRepository for PgStores {
         let (tenant_uuid, user_uuid) = (tenant.as_uuid(), user.as_uuid());
         type Found = (
             UserRow,
+            AccountRow,
             TenantRow,
             Option<(Option<OffsetDateTime>, OffsetDateTime)>,
         );
         let found: Option<Found> = in_tenant(&self.inner.pool, scope, async move |conn| {
             Ok(users::table
+                .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
                 .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
                 .left_join(
                     refresh_families::table.on(refresh_families::tenant_id
@@ -153,6 +233,7 @@ impl UserRepository for PgStores {
                 .filter(users::id.eq(user_uuid))
                 .select((
                     UserRow::as_select(),
+                    AccountRow::as_select(),
                     TenantRow::as_select(),
                     (
                         refresh_families::revoked_at,
@@ -165,11 +246,11 @@ impl UserRepository for PgStores {
                 .optional()?)
         })
         .await?;
-        let Some((user_row, tenant_row, family)) = found else {
+        let Some((user_row, account_row, tenant_row, family)) = found else {
             return Ok(None);
         };
         Ok(Some(PrincipalRecord {
-            user: User::try_from(user_row)?,
+            user: User::try_from(MemberRow(user_row, account_row))?,
             tenant: tenant_row.try_into()?,
             session_active: session_active(family, now),
         }))
@@ -177,8 +258,19 @@ impl UserRepository for PgStores {
 
     async fn get(&self, scope: &TenantScope, id: UserId) -> Result<User, StoreError> {
         let key = (scope.tenant_id().as_uuid(), id.as_uuid());
-        let query = users::table.find(key).select(UserRow::as_select());
-        self.read_one::<UserRow, _, _>(scope, query).await
+        let row: Option<(UserRow, AccountRow)> =
+            in_tenant(&self.inner.pool, scope, async move |conn| {
+                Ok(users::table
+                    .find(key)
+                    .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
+                    .select(member_columns())
+                    .first(conn)
+                    .await
+                    .optional()?)
+            })
+            .await?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        User::try_from(MemberRow::from(row))
     }
 
     async fn list(&self, scope: &TenantScope, page: PageRequest) -> Result<Page<User>, StoreError> {
@@ -186,18 +278,20 @@ impl UserRepository for PgStores {
         let fetch = i64::try_from(page.limit)
             .unwrap_or(i64::MAX - 1)
             .saturating_add(1);
-        let rows: Vec<UserRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
-            let mut query = users::table
-                .filter(users::tenant_id.eq(tenant))
-                .select(UserRow::as_select())
-                .into_boxed();
-            if let Some(after) = page.after {
-                query = query.filter(users::id.gt(after));
-            }
-            Ok(query.order(users::id.asc()).limit(fetch).load(conn).await?)
-        })
-        .await?;
-        let users: Vec<User> = convert_all(rows)?;
+        let rows: Vec<(UserRow, AccountRow)> =
+            in_tenant(&self.inner.pool, scope, async move |conn| {
+                let mut query = users::table
+                    .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
+                    .filter(users::tenant_id.eq(tenant))
+                    .select(member_columns())
+                    .into_boxed();
+                if let Some(after) = page.after {
+                    query = query.filter(users::id.gt(after));
+                }
+                Ok(query.order(users::id.asc()).limit(fetch).load(conn).await?)
+            })
+            .await?;
+        let users: Vec<User> = convert_all(rows.into_iter().map(MemberRow::from).collect())?;
         Ok(Page::from_overfetch(users, page.limit, |u| u.id.as_uuid()))
     }
 
@@ -208,8 +302,10 @@ impl UserRepository for PgStores {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         new_in_scope(scope, user.tenant_id)?;
-        let insert = diesel::insert_into(users::table).values(UserRow::from(user));
-        self.execute_audited(scope, event, insert).await
+        self.write_audited(scope, event, async move |conn| {
+            insert_member(conn, user).await
+        })
+        .await
     }
 
     async fn update(
@@ -239,13 +335,20 @@ impl UserRepository for PgStores {
             if was_owner && owners <= 1 {
                 return Err(StoreError::Conflict(Conflict::LastOwner).into());
             }
-            diesel::delete(
+            let account: Uuid = diesel::delete(
                 users::table
                     .filter(users::tenant_id.eq(tenant.as_uuid()))
                     .filter(users::id.eq(id.as_uuid())),
             )
-            .execute(conn)
+            .returning(users::account_id)
+            .get_result(conn)
             .await?;
+            // The membership's sessions went with it (ON DELETE CASCADE); the account
+            // stays while another tenant has it, and goes when it has none left.
+            diesel::sql_query("SELECT aura_forget_lone_account($1)")
+                .bind::<diesel::sql_types::Uuid, _>(account)
+                .execute(conn)
+                .await?;
             Ok(())
         })
         .await

@@ -202,7 +202,8 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
           WHERE proname IN ('aura_find_login', 'aura_slug_taken', 'aura_find_refresh_token',
                             'aura_find_reset_token', 'aura_list_tenants',
                             'aura_claim_jobs', 'aura_schedule_for_active_tenants', 'aura_list_jobs',
-                            'aura_retry_job', 'aura_job_stats', 'aura_find_public_intake')
+                            'aura_retry_job', 'aura_job_stats', 'aura_find_public_intake',
+                            'aura_forget_lone_account', 'aura_find_account')
             AND prosecdef AND proconfig::text LIKE '%search_path%'
             AND has_function_privilege('aura_app', oid, 'EXECUTE')
             AND proacl IS NOT NULL
@@ -210,7 +211,7 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
                              WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')",
     )
     .await;
-    assert_eq!(lookups, 11);
+    assert_eq!(lookups, 13);
 }
 
 #[tokio::test]
@@ -275,9 +276,10 @@ async fn a_tenant_context_sees_only_its_own_rows_and_cannot_write_into_another()
     // Writing a row of B from A's context fails the policy's WITH CHECK.
     let insert = conn
         .batch_execute(&format!(
-            "INSERT INTO users (tenant_id, id, email, full_name, role, created_at, updated_at)
-             VALUES ('{}', '{}', 'intruder@example.com', 'X', 'owner', now(), now())",
+            "INSERT INTO users (tenant_id, id, account_id, full_name, role, created_at, updated_at)
+             VALUES ('{}', '{}', '{}', 'X', 'owner', now(), now())",
             b.id,
+            Uuid::now_v7(),
             Uuid::now_v7()
         ))
         .await

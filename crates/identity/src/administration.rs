@@ -209,18 +209,24 @@ impl TenantAdmin {
                 .require(scope, Permission::ManagePrivilegedUsers, ctx)
                 .await?;
         }
-        let invite = member.password.is_none();
-        let counted = if invite {
-            Some(self.count_invitation(scope).await?)
-        } else {
-            None
-        };
+        // An address that already has an account (in any tenant) gets a pending
+        // membership the person accepts through the invitation mail; the account's
+        // password is never the inviting tenant's to set. The answer is the same
+        // either way: the same status and body, after the same work (the lookup, the
+        // hash of a given password, the invitation counted and enqueued).
+        let existing = self.core.ports.users.find_account(&member.email).await?;
+        let member_invited = member.password.is_none();
+        let invite = member_invited || existing.is_some();
+        // Every new member counts against the daily cap: an address with an account
+        // is invited even when a password is given, and counting only invitations
+        // would tell the caller (by a later 429) which addresses have one.
+        let counted = self.count_invitation(scope).await?;
         let password_hash = match &member.password {
             Some(password) => self.core.ports.hasher.hash(password).await?,
             None => PasswordHash::unset(),
         };
         let now = self.core.ports.clock.now();
-        let user = User::new(
+        let mut user = User::new(
             scope.tenant_id(),
             member.email,
             member.full_name,
@@ -228,6 +234,12 @@ impl TenantAdmin {
             password_hash,
             now,
         );
+        user.invited_by = scope.user_id();
+        if let Some(account) = existing {
+            user.account_id = account;
+            user.password_hash = PasswordHash::unset();
+            user.accepted_at = None;
+        }
         let event = PendingEvent::new(
             scope,
             actions::USER_CREATED,
@@ -235,14 +247,12 @@ impl TenantAdmin {
             user.id,
             Changes::new()
                 .created("role", &user.role)
-                .note("invited", invite),
+                .note("invited", member_invited),
             ctx,
         );
         if let Err(error) = self.core.ports.users.insert(scope, &user, event).await {
-            // Nobody was invited: the invitation is not counted.
-            if let Some(key) = counted {
-                self.core.ports.throttle.release(&[key]).await?;
-            }
+            // Nobody was added: the member is not counted.
+            self.core.ports.throttle.release(&[counted]).await?;
             return Err(error.into());
         }
         if invite {

@@ -33,4 +33,4 @@ pub use services::IdentityServices;
 pub use session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash};
 pub use sign_in::{Authenticated, LoginRequest, Registration, SignIn};
 pub use throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState};
-pub use user::{FullName, User};
+pub use user::{AccountId, FullName, User};

@@ -62,7 +62,8 @@ impl Core {
 }
 
 /// Runs [`AccountMail`] jobs: issues the link (audited) and mails it, if user and
-/// tenant are still active; an invitation only while no password is set.
+/// tenant are still active; an invitation only while no password is set or the
+/// membership is still pending.
 #[derive(Clone)]
 pub struct AccountMails(pub(crate) Arc<Core>);
 
@@ -84,7 +85,12 @@ impl JobHandler for AccountMails {
         let Some(user) = recipient(ports.users.as_ref(), scope, mail.user).await? else {
             return Ok(JobOutcome::Skipped("user inactive or gone"));
         };
-        if mail.kind == MailKind::Invitation && !user.password_hash.is_unset() {
+        // An invitation into a pending membership goes out even though the account
+        // has a password (an existing account invited into another tenant).
+        if mail.kind == MailKind::Invitation
+            && !user.password_hash.is_unset()
+            && user.accepted_at.is_some()
+        {
             return Ok(JobOutcome::Skipped("password already set"));
         }
         match self

@@ -14,7 +14,7 @@ use crate::{
     password::{Password, PasswordHash},
     session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash},
     throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState},
-    user::User,
+    user::{AccountId, User},
 };
 
 /// A user and their tenant, as the credential flows see them.
@@ -66,12 +66,21 @@ pub trait TenantRepository: Send + Sync {
     async fn list_all(&self, system: &SystemScope) -> Result<Vec<Tenant>, StoreError>;
 }
 
-/// Users. Every write keeps at least one active owner per tenant, or fails with
-/// `Conflict::LastOwner`; an e-mail address taken anywhere fails with `Conflict::EmailTaken`.
+/// Members (a membership joined with its account). Every write keeps at least one active
+/// owner per tenant, or fails with `Conflict::LastOwner`; a new account with an address
+/// another account has, or a second membership of one account in a tenant, fails with
+/// `Conflict::EmailTaken`. Inserting a member of an existing account (its `account_id`)
+/// adds the membership and leaves the account as it is; deleting the last membership of
+/// an account removes the account.
 #[async_trait::async_trait]
 pub trait UserRepository: Send + Sync {
     /// The narrow global lookup for sign-in and password reset.
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError>;
+
+    /// The account of an address, whatever tenants it is a member of (the narrow
+    /// global lookup for adding a member: an existing account gets a pending membership
+    /// instead of a second account).
+    async fn find_account(&self, email: &Email) -> Result<Option<AccountId>, StoreError>;
 
     /// The user, tenant and session behind a verified token, read in the scope of the
     /// token's tenant.

@@ -257,7 +257,7 @@ impl Core {
             tenant_slug: tenant.slug.clone(),
             role: user.role,
             session_id: session,
-            session_version: user.session_version,
+            session_version: user.session_generation(),
             jti: Uuid::new_v4(),
             issued_at: now,
             expires_at: now + self.ports.tokens.lifetime(),
@@ -276,7 +276,7 @@ impl Core {
             id: Uuid::now_v7(),
             tenant_id: tenant.id,
             user_id: user.id,
-            session_version: user.session_version,
+            session_version: user.session_generation(),
             created_at: now,
             absolute_expires_at: now + self.config.refresh_absolute,
         }

@@ -193,9 +193,10 @@ impl SignIn {
         };
         let user = &principal.user;
         if !user.is_active
+            || user.accepted_at.is_none()
             || !principal.tenant.is_active
             || !principal.session_active
-            || user.session_version != family.session_version
+            || user.session_generation() != family.session_version
         {
             return Err(IdentityError::InvalidToken);
         }
@@ -286,9 +287,10 @@ impl SignIn {
             .ok_or(IdentityError::InvalidToken)?;
         let user = principal.user;
         if !user.is_active
+            || user.accepted_at.is_none()
             || !principal.tenant.is_active
             || !principal.session_active
-            || user.session_version != claims.session_version
+            || user.session_generation() != claims.session_version
         {
             return Err(IdentityError::InvalidToken);
         }
@@ -368,6 +370,9 @@ impl SignIn {
             return Err(IdentityError::InvalidToken);
         }
         let password = Password::new_checked(new_password, "password", Some(user.email.as_str()))?;
+        // The link came by mail to the account's address: following it accepts a
+        // pending membership (an invitation into another tenant).
+        user.accepted_at.get_or_insert(now);
         let (expected_version, event) = self
             .core
             .new_password(&mut user, &password, actions::USER_PASSWORD_RESET, now, ctx)

@@ -3,23 +3,58 @@ use std::fmt;
 use aura_shared_kernel::{Role, TenantId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::{email::Email, password::PasswordHash};
 
-/// A person who signs in. One tenant per user.
+/// Who a person is, apart from where they work: one account per e-mail address, with
+/// the password. An account's first membership shares its id (every user of before
+/// the split became an account with the user's id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(Uuid);
+
+impl AccountId {
+    pub fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A member of a tenant as the tenant sees them: the membership (`id`, tenant, name,
+/// role, active, invited by, accepted at, its session version) joined with its
+/// account (`account_id`, e-mail, password hash, the account's session version).
+/// The `id` is the membership's: owners, assignees, sessions and tokens name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: UserId,
     pub tenant_id: TenantId,
+    pub account_id: AccountId,
     pub email: Email,
     pub full_name: FullName,
     pub role: Role,
     pub is_active: bool,
     pub password_hash: PasswordHash,
-    /// Bumped whenever existing sessions must end (password change or reset,
-    /// deactivation, role change). Tokens and sessions carry the value they were
-    /// issued under and die when it moves on.
+    /// The membership's: bumped when this membership's sessions must end
+    /// (deactivation, role change).
     pub session_version: i32,
+    /// The account's: bumped when every session of every membership must end
+    /// (password change or reset). Starts at 0.
+    pub account_session_version: i32,
+    /// Who added the membership (`None`: the tenant's founder, or from before).
+    pub invited_by: Option<UserId>,
+    /// When the person accepted the membership; `None` while it is pending (an
+    /// existing account invited into another tenant): a pending membership signs
+    /// nobody in.
+    pub accepted_at: Option<OffsetDateTime>,
     pub last_login_at: Option<OffsetDateTime>,
     /// Optimistic-concurrency version of the row: 1 when created, +1 with every write
     /// but the sign-in stamp (`last_login_at`). Writes name the version they read and
@@ -38,15 +73,20 @@ impl User {
         password_hash: PasswordHash,
         now: OffsetDateTime,
     ) -> Self {
+        let id = UserId::generate();
         Self {
-            id: UserId::generate(),
+            id,
             tenant_id,
+            account_id: AccountId(id.as_uuid()),
             email,
             full_name,
             role,
             is_active: true,
             password_hash,
             session_version: 1,
+            account_session_version: 0,
+            invited_by: None,
+            accepted_at: Some(now),
             last_login_at: None,
             version: 1,
             created_at: now,
@@ -62,16 +102,25 @@ impl User {
         read
     }
 
-    /// Ends every session and token issued so far.
+    /// The session version tokens and sessions carry: the membership's plus the
+    /// account's. Either moving on ends them; for a user of before the split it is the
+    /// number it always was (the account's part starts at 0).
+    pub fn session_generation(&self) -> i32 {
+        self.session_version
+            .wrapping_add(self.account_session_version)
+    }
+
+    /// Ends every session and token of this membership issued so far.
     pub fn end_sessions(&mut self) {
         self.session_version = self.session_version.wrapping_add(1);
     }
 
-    /// Sets a new password hash: every session signed in with the old password ends.
-    /// Returns the version the write names (see [`Self::bump_version`]).
+    /// Sets a new password hash on the account: every session signed in with the old
+    /// password ends, in every tenant. Returns the version the write names (see
+    /// [`Self::bump_version`]).
     pub fn replace_password(&mut self, hash: PasswordHash, now: OffsetDateTime) -> i32 {
         self.password_hash = hash;
-        self.end_sessions();
+        self.account_session_version = self.account_session_version.wrapping_add(1);
         self.updated_at = now;
         self.bump_version()
     }

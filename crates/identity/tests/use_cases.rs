@@ -230,6 +230,14 @@ impl World {
             .expect("authenticate")
     }
 
+    /// The tenant admin's `create_user`, acting as `by`.
+    async fn add(&self, by: &Authenticated, member: NewMember) -> Result<User, IdentityError> {
+        self.identity
+            .admin
+            .create_user(&by.scope, member, &ctx())
+            .await
+    }
+
     /// A user added by the tenant's owner, with the standard password.
     async fn member(&self, owner: &Authenticated, email: &str, role: Role) -> User {
         self.identity
@@ -1370,4 +1378,80 @@ async fn invitations_are_capped_per_tenant_and_day_and_mails_fence_tenant_text()
         );
         assert!(!mail.text.contains("evil.example") && !mail.html.contains("evil.example"));
     }
+}
+
+/// Issue 16: an address that already has an account (in another tenant) becomes a
+/// pending membership of the same account, answered like a new one; the inviting tenant
+/// never sets the account's password, the pending membership signs nobody in, and
+/// removing it leaves the account.
+#[tokio::test]
+async fn adding_an_existing_account_makes_a_pending_membership_of_it() {
+    let world = World::new();
+    let (tenant_a, consultant) = world.sign_up("Client A", "kim@consult.example").await;
+    world.sign_up("Client B", "owner@b.example").await;
+    let owner_b = world.session("owner@b.example").await;
+
+    let mut with_password = new_member("kim@consult.example", Role::Admin, true);
+    with_password.full_name = FullName::parse("Kim as B knows her").unwrap();
+    with_password.password =
+        Some(Password::new_checked("another long passphrase", "password", None).unwrap());
+    let member = world
+        .add(&owner_b, with_password)
+        .await
+        .expect("no email_taken: an invitation");
+    assert_eq!(member.account_id, consultant.account_id, "one account");
+    assert_ne!(member.id, consultant.id, "its own membership");
+    assert_eq!(member.accepted_at, None, "pending");
+    assert_eq!(member.invited_by, Some(owner_b.user.id));
+
+    // The account's password is untouched, and sign-in still lands in A.
+    let pair = world
+        .login("kim@consult.example", PASSWORD)
+        .await
+        .expect("sign-in");
+    let in_a = world
+        .identity
+        .sign_in
+        .authenticate(&pair.access_token)
+        .await
+        .unwrap();
+    assert_eq!(in_a.tenant.id, tenant_a.id);
+    assert_eq!(in_a.user.full_name.as_str(), consultant.full_name.as_str());
+    assert!(
+        world
+            .login("kim@consult.example", "another long passphrase")
+            .await
+            .is_err(),
+        "B's password opens nothing"
+    );
+
+    // Removing the pending membership leaves the account signing in to A.
+    world
+        .identity
+        .admin
+        .delete_user(&owner_b.scope, member.id, &ctx())
+        .await
+        .expect("remove the member");
+    world
+        .login("kim@consult.example", PASSWORD)
+        .await
+        .expect("the account stays");
+
+    // A second invitation of one account into one tenant is refused (the tenant knows
+    // its own members: no other tenant's data is revealed).
+    let again = world
+        .add(
+            &owner_b,
+            new_member("kim@consult.example", Role::Member, false),
+        )
+        .await
+        .expect("invited again");
+    assert_eq!(again.accepted_at, None);
+    let twice = world
+        .add(
+            &owner_b,
+            new_member("kim@consult.example", Role::Member, false),
+        )
+        .await;
+    assert_conflict(twice, "email_taken");
 }

@@ -228,7 +228,7 @@ pub async fn writes_keep_a_valid_chain(stores: Stores) {
     expected += 1;
     let mut with_password = stored_user(&stores, &fx, member.id).await;
     with_password.password_hash = PasswordHash::from_stored("$contract$new".to_owned());
-    with_password.end_sessions();
+    with_password.account_session_version += 1;
     assert!(
         stores
             .resets

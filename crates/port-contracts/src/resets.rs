@@ -45,7 +45,8 @@ fn credential_scope(fx: &TenantFixture, user: &User) -> TenantScope {
 fn with_new_password(user: &User, now: OffsetDateTime) -> User {
     let mut user = user.clone();
     user.password_hash = PasswordHash::from_stored(format!("$contract$reset-{}", suffix()));
-    user.end_sessions();
+    // A password is the account's: it moves the account's session version.
+    user.account_session_version += 1;
     user.updated_at = now;
     user.bump_version();
     user

@@ -190,7 +190,9 @@ pub async fn update_replaces_the_row_with_its_event(stores: Stores) {
     changed.role = Role::Viewer;
     changed.session_version += 1;
     changed.is_active = false;
+    // The password is the account's: it is written with the account's session version.
     changed.password_hash = PasswordHash::unset();
+    changed.account_session_version += 1;
     changed.updated_at = user.updated_at + Duration::seconds(5);
     let expected_version = changed.bump_version();
     update_by_owner(
@@ -424,7 +426,7 @@ pub async fn stale_update_loses_nothing(stores: Stores) {
 
     let mut new_password = read.clone();
     new_password.password_hash = aura_identity::PasswordHash::from_stored("$contract$x".into());
-    new_password.end_sessions();
+    new_password.account_session_version += 1;
     let expected = new_password.bump_version();
     let result = update_user(
         &stores,
