@@ -772,6 +772,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         tasks,
         requests,
         breaches,
+        dpias,
         jobs,
         worker,
     })
