@@ -586,3 +586,185 @@ async fn breach_measures_are_written_only_when_accepted() {
         .await;
     assert_eq!(kept["measures"], "Written by hand");
 }
+
+/// A DPIA's Art. 35(7) content drafted from the register: the description, the six
+/// necessity topics and candidate risks from the covered activity and its processor (all
+/// cited), pending until a member accepts; then written into the DPIA by an update whose
+/// audit event names the suggestion (the DPIA's own risk kept first). Viewers may not
+/// draft, another tenant finds nothing, a DPIA changed since refuses the accept (409
+/// `target_changed`) and keeps what the user wrote, and a DPIA in review is not drafted
+/// for (409 `dpia_in_review`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpia_drafts_are_written_only_when_accepted() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("DPIA Drafts GmbH").await;
+    let member = app.add_user(&owner, "member").await;
+    let viewer = app.add_user(&owner, "viewer").await;
+    let other = app.register("Other Drafts GmbH").await;
+    let processor = app
+        .created(
+            "/api/v1/processors",
+            &owner,
+            json!({"name": "CamCloud GmbH"}),
+        )
+        .await;
+    let cctv = app
+        .created(
+            "/api/v1/processing-activities",
+            &owner,
+            json!({"name": "CCTV of the shop floor", "status": "active",
+                "purposes": [{"description": "Theft prevention", "lawful_basis": "legitimate_interests",
+                    "legitimate_interest": "Protecting the stock"}],
+                "data_subject_categories": ["Customers", "Employees"],
+                "data_categories": [{"name": "Video recordings", "retention": "72 hours"}],
+                "processor_ids": [processor["id"]]}),
+        )
+        .await;
+    let own_risk = json!({"source": "A shop assistant", "event": "illegitimate_access",
+        "impact": "Recordings shown to colleagues", "likelihood": "limited",
+        "severity": "limited", "residual_likelihood": "negligible", "residual_severity": "limited"});
+    let dpia_body = json!({"title": "CCTV", "activity_ids": [cctv["id"]], "risks": [own_risk]});
+    let dpia = app
+        .created("/api/v1/dpias", &member, dpia_body.clone())
+        .await;
+    let dpia_id = id(&dpia);
+    const DRAFTS: &str = "/api/v1/ai/dpia-drafts";
+
+    let (status, refused) = post(&app, DRAFTS, &viewer, json!({"dpia_id": dpia_id})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    for (who, dpia) in [
+        (&other, json!(dpia_id)),
+        (&member, json!(uuid::Uuid::now_v7())),
+    ] {
+        let (status, missing) = post(&app, DRAFTS, who, json!({"dpia_id": dpia})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    }
+
+    let (status, suggestion) = post(&app, DRAFTS, &member, json!({"dpia_id": dpia_id})).await;
+    assert_eq!(status, StatusCode::CREATED, "{suggestion}");
+    assert_eq!(suggestion["kind"], "dpia_draft");
+    let content = &suggestion["content"];
+    assert_eq!(content["dpia_version"], 1);
+    let description = content["description"].as_str().unwrap();
+    for expected in ["CCTV of the shop floor", "72 hours", "CamCloud GmbH"] {
+        assert!(description.contains(expected), "{expected}: {description}");
+    }
+    let topics: Vec<&str> = (content["necessity"].as_array().unwrap().iter())
+        .map(|n| n["topic"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            "lawful_basis",
+            "minimisation",
+            "retention",
+            "information",
+            "rights",
+            "processors_and_transfers"
+        ]
+    );
+    let risks = content["risks"].as_array().unwrap();
+    assert_eq!(
+        risks.len(),
+        4,
+        "three feared events and the processor: {risks:?}"
+    );
+    assert!(
+        risks[3]["source"]
+            .as_str()
+            .unwrap()
+            .contains("CamCloud GmbH")
+    );
+    let cited: Vec<&str> = (suggestion["citations"].as_array().unwrap().iter())
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(cited, ["dpia", "processing_activity", "processor"]);
+    let dpia_path = format!("/api/v1/dpias/{dpia_id}");
+    let (_, unchanged) = app.get(&dpia_path, &member.access).await;
+    assert_eq!(unchanged["description"], Value::Null, "nothing applied yet");
+    assert_eq!(unchanged["version"], 1);
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/ai/suggestions/{}", id(&suggestion)),
+            &other.access,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, _, accepted) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/ai/suggestions/{}/accept", id(&suggestion)),
+        &member,
+        Some("\"1\""),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(
+        accepted["applied"],
+        json!({"type": "dpia", "dpia_id": dpia_id, "version": 2})
+    );
+    let (_, written) = app.get(&dpia_path, &member.access).await;
+    assert_eq!(written["description"], content["description"]);
+    assert_eq!(written["necessity"], content["necessity"]);
+    let written_risks = written["risks"].as_array().unwrap();
+    assert_eq!(written_risks.len(), 5, "{written}");
+    assert_eq!(written_risks[0], own_risk, "the DPIA's own risk first");
+    assert_eq!(&written_risks[1..], risks.as_slice());
+    assert_eq!(
+        written["missing"],
+        json!(["measures", "dpo_advice"]),
+        "(a)–(c) drafted; (d) and the DPO's advice are the user's"
+    );
+    let updated = events(&app, &owner, "dpia.updated").await;
+    assert_eq!(updated.len(), 1);
+    assert_eq!(
+        updated[0]["changes"]["source"],
+        json!({"kind": "ai_suggestion", "id": id(&suggestion)})
+    );
+
+    // Drafted again, then edited by hand: the accept is refused, the edit stays.
+    let (_, again) = post(&app, DRAFTS, &member, json!({"dpia_id": dpia_id})).await;
+    let mut edit = dpia_body;
+    edit["description"] = json!("Written by hand");
+    let (status, _, edited) = send(
+        &app,
+        Method::PUT,
+        &dpia_path,
+        &member,
+        Some("\"2\""),
+        Some(edit),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    let (status, _, refused) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/ai/suggestions/{}/accept", id(&again)),
+        &member,
+        Some("\"1\""),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "target_changed");
+    let (_, kept) = app.get(&dpia_path, &member.access).await;
+    assert_eq!(kept["description"], "Written by hand");
+    assert_eq!(kept["version"], 3);
+
+    // In review, a DPIA is approved or sent back as submitted: nothing is drafted for it.
+    let (status, _, submitted) = send(
+        &app,
+        Method::POST,
+        &format!("{dpia_path}/submit"),
+        &member,
+        Some("\"3\""),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+    let (status, frozen) = post(&app, DRAFTS, &member, json!({"dpia_id": dpia_id})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{frozen}");
+    assert_eq!(frozen["code"], "dpia_in_review");
+}

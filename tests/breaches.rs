@@ -9,7 +9,7 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Account, TestApp, problem_fields as fields};
+use support::{Account, TestApp, assert_refused, problem_fields as fields};
 use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
 const BREACHES: &str = "/api/v1/breaches";
@@ -53,16 +53,7 @@ async fn act(
 
 /// Runs an action that must succeed; the breach after it.
 async fn done(app: &TestApp, who: &Account, breach: &Value, action: &str, body: Value) -> Value {
-    let (status, answer) = act(app, who, breach, action, Some(body)).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {answer}");
-    answer
-}
-
-fn assert_refused(status: StatusCode, problem: &Value, field: &str, rule: &str) {
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-    assert_eq!(fields(problem), [field], "{problem}");
-    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains(rule), "{message}");
+    app.done(BREACHES, who, breach, action, Some(body)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Account, TestApp, problem_fields as fields};
+use support::{Account, TestApp, assert_refused, problem_fields as fields};
 
 const DPIAS: &str = "/api/v1/dpias";
 
@@ -66,16 +66,7 @@ async fn done(
     action: &str,
     body: Option<Value>,
 ) -> Value {
-    let (status, answer) = app.act(DPIAS, who, record, action, body).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {answer}");
-    answer
-}
-
-fn assert_refused(status: StatusCode, problem: &Value, field: &str, rule: &str) {
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-    assert_eq!(fields(problem), [field], "{problem}");
-    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains(rule), "{message}");
+    app.done(DPIAS, who, record, action, body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,6 +241,33 @@ async fn a_residual_high_risk_needs_the_prior_consultation() {
 
     let approved = done(&app, &owner, &extended, "approve", None).await;
     assert_eq!(approved["status"], "approved");
+
+    // Approved, the authority's answer not in yet: the covered activity shows the pending
+    // prior consultation (Art. 36(1), (2)) until the answer is recorded.
+    let art36 = |activity: &Value| {
+        (activity["missing"].as_array().unwrap().iter())
+            .filter(|g| g["article"] == "36(1)")
+            .count()
+    };
+    let activity_path = format!("/api/v1/processing-activities/{scoring}");
+    let (_, pending) = app.get(&activity_path, &owner.access).await;
+    assert_eq!(art36(&pending), 1, "{pending}");
+    let answered = done(
+        &app,
+        &owner,
+        &approved,
+        "prior-consultation",
+        Some(
+            json!({"authority": "LDI NRW", "submitted_on": "2026-11-07", "extended": true,
+            "extension_reason": "Complex processing", "answered_on": "2026-11-20",
+            "answer": "No objection once the scores are reviewed by a person"}),
+        ),
+    )
+    .await;
+    assert_eq!(answered["status"], "approved");
+    assert_eq!(answered["prior_consultation_pending"], false);
+    let (_, cleared) = app.get(&activity_path, &owner.access).await;
+    assert_eq!(art36(&cleared), 0, "{cleared}");
     let (status, page) = app
         .get(&format!("{DPIAS}?residual_risk=high"), &owner.access)
         .await;

@@ -1138,6 +1138,13 @@ async fn dpias_stay_in_their_tenant() {
             attempts.push((Method::GET, path.clone(), None, None));
             attempts.push((Method::GET, format!("{path}/export"), None, None));
             attempts.push((Method::POST, format!("{path}/start-revision"), None, None));
+            // The assistant drafts only a DPIA of the caller's tenant.
+            attempts.push((
+                Method::POST,
+                "/api/v1/ai/dpia-drafts".to_owned(),
+                None,
+                Some(json!({"dpia_id": id})),
+            ));
             attempts.push((
                 Method::PUT,
                 path.clone(),
@@ -1219,6 +1226,25 @@ async fn dpias_stay_in_their_tenant() {
             if status != StatusCode::OK || body["items"] != json!([]) {
                 leaks.push(format!("GET {path} → {status} {body}"));
             }
+        }
+        // A draft of one's own DPIA uses and cites only one's own records.
+        let (status, suggestion) = send(
+            &app,
+            Method::POST,
+            "/api/v1/ai/dpia-drafts",
+            &attacker.owner.access,
+            None,
+            Some(json!({"dpia_id": own_ids[0]})),
+        )
+        .await;
+        probes += 1;
+        assert_eq!(status, StatusCode::CREATED, "{suggestion}");
+        let text = suggestion.to_string();
+        if text.contains(&victim.marker)
+            || text.contains(victim.activity.as_str())
+            || !text.contains(own.activity.as_str())
+        {
+            leaks.push(format!("a DPIA draft crossed tenants: {text}"));
         }
     }
     for (k, (tenant, ..)) in tenants.iter().enumerate() {

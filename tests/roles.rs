@@ -1134,6 +1134,14 @@ async fn dpia_cells(
             None,
             Permission::WriteRecords,
         ),
+        // The assistant's draft of a DPIA's Art. 35(7) content (a draft DPIA).
+        (
+            Method::POST,
+            "/api/v1/ai/dpia-drafts".into(),
+            None,
+            Some(json!({"dpia_id": fresh[0]})),
+            Permission::WriteRecords,
+        ),
     ];
     check_cases(app, role, caller, cases, mismatches).await
 }

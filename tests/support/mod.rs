@@ -234,6 +234,21 @@ impl TestApp {
         (status, answer)
     }
 
+    /// Runs `action` on `record` (as [`TestApp::act`]), which must succeed; the record
+    /// after it.
+    pub async fn done(
+        &self,
+        path: &str,
+        who: &Account,
+        record: &Value,
+        action: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let (status, answer) = self.act(path, who, record, action, body).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {answer}");
+        answer
+    }
+
     /// The server's process id (for signals).
     pub fn pid(&self) -> u32 {
         self.child.id().expect("aura-api still running")
@@ -396,4 +411,12 @@ pub fn problem_fields(problem: &Value) -> Vec<String> {
         .iter())
     .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
     .collect()
+}
+
+/// A 422 naming exactly `field`, whose message cites `rule` (an article, a word of the rule).
+pub fn assert_refused(status: StatusCode, problem: &Value, field: &str, rule: &str) {
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem_fields(problem), [field], "{problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(rule), "{message}");
 }

@@ -262,13 +262,14 @@ impl Stores {
     }
 
     /// The assistant, writing accepted breach suggestions through `breaches` (the same
-    /// use cases as the breach routes: the escalation is re-planned with the write).
+    /// use cases as the breach routes: the escalation is re-planned with the write) and
+    /// accepted DPIA drafts through `dpias` (the DPIA routes' own).
     fn assistant(
         &self,
         provider: Arc<dyn AiProvider>,
         settings: &Settings,
         clock: Arc<dyn Clock>,
-        breaches: &BreachCases,
+        (breaches, dpias): (&BreachCases, &DpiaCases),
     ) -> AiAssistant {
         AiAssistant::new(
             AiPorts {
@@ -286,6 +287,7 @@ impl Stores {
             },
         )
         .with_breaches(breaches.records().clone())
+        .with_dpias(dpias.records().clone())
     }
 
     fn tasks(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> TaskService {
@@ -546,10 +548,11 @@ impl Application {
                 tasks: &tasks,
                 requests: &requests,
                 breaches: &breaches,
+                dpias: &dpias,
             };
             demo::seed(&identity, &company, clock.now()).await?;
         }
-        let ai = stores.assistant(provider, &settings, clock.clone(), &breaches);
+        let ai = stores.assistant(provider, &settings, clock.clone(), (&breaches, &dpias));
         let state = ApiState {
             // Reports: PDF through krilla (fonts compiled in), XLSX through rust_xlsxwriter.
             reports: aura_reports::Reports {
@@ -748,6 +751,7 @@ pub struct Platform {
     pub tasks: TaskService,
     pub requests: RequestCases,
     pub breaches: BreachCases,
+    pub dpias: DpiaCases,
     /// The queue, for `aura jobs`.
     pub jobs: Arc<dyn JobQueue>,
     /// The background worker, for `aura worker`.
@@ -780,6 +784,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let tasks = stores.tasks(clock.clone(), &settings.worker);
     let requests = stores.requests(clock.clone(), &settings.worker);
     let breaches = stores.breaches(clock.clone(), &settings.worker);
+    let dpias = stores.dpias(clock.clone(), &tasks);
     let direct_mailer = build_mailer(settings)?;
     let jobs = stores.jobs.clone();
     let identity = IdentityServices::new(
@@ -813,6 +818,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         tasks,
         requests,
         breaches,
+        dpias,
         jobs,
         worker,
         documents,

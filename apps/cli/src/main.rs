@@ -599,6 +599,7 @@ async fn seed_demo(system: &SystemScope, out: &Output) -> Result<(), Failure> {
         tasks: &platform.tasks,
         requests: &platform.requests,
         breaches: &platform.breaches,
+        dpias: &platform.dpias,
     };
     let existing = identity.admin.list_tenants(system).await?;
     let password = Password::new_checked(DEMO_PASSWORD, "password", None)?;

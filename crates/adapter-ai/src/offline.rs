@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiError, AiProvider, Answer, BreachMeasuresDraft,
-    BreachMeasuresRequest, ContextKind, ContextRecord, Generated, PolicyDraft, PolicyDraftRequest,
-    Provenance, QuestionRequest, keywords,
+    BreachMeasuresRequest, ContextKind, ContextRecord, DpiaContentDraft, DpiaDraftRequest,
+    Generated, PolicyDraft, PolicyDraftRequest, Provenance, QuestionRequest, keywords,
 };
+use aura_dpias::{NecessityItem, NecessityTopic, Risk, RiskEvent, Scale};
 use aura_gdpr_registers::{
     ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,
     LawfulBasis, OrganisationProfile, PolicyKind, Purpose,
@@ -23,6 +24,7 @@ const POLICY_TEMPLATE: &str = "offline/policy_draft@1";
 const ACTIVITY_TEMPLATE: &str = "offline/activity_suggestion@1";
 const QUESTION_TEMPLATE: &str = "offline/question@1";
 const BREACH_TEMPLATE: &str = "offline/breach_measures@1";
+const DPIA_TEMPLATE: &str = "offline/dpia_draft@1";
 const TBC: &str = "[to be completed]";
 
 /// The offline provider. Cheap to clone.
@@ -927,6 +929,216 @@ fn breach_measures(request: &BreachMeasuresRequest) -> BreachMeasuresDraft {
     }
 }
 
+// ---------------------------------------------------------------- DPIA drafts
+
+/// The value of `key` in each record, with the record's title: `- **title**: value`
+/// lines (`or` where a record has none).
+fn per_record(records: &[&ContextRecord], key: &str, or: &str) -> String {
+    (records.iter())
+        .map(|r| format!("- **{}**: {}", r.title, r.line(key).unwrap_or(or)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A candidate risk; its residual values are the initial ones until measures are decided.
+fn candidate(source: &str, event: RiskEvent, impact: String, severity: Scale) -> Risk {
+    Risk {
+        source: source.to_owned(),
+        event,
+        impact,
+        likelihood: Scale::Limited,
+        severity,
+        residual_likelihood: Scale::Limited,
+        residual_severity: severity,
+    }
+}
+
+fn dpia_draft(request: &DpiaDraftRequest) -> DpiaContentDraft {
+    let activities = of_kind(&request.context, ContextKind::ProcessingActivity);
+    let processors = of_kind(&request.context, ContextKind::Processor);
+    let all = |key: &str| -> Vec<&str> {
+        (activities.iter())
+            .filter_map(|a| a.line(key))
+            .filter(|v| !v.is_empty())
+            .collect()
+    };
+    let (data, subjects, transfers) = (
+        all("Data categories"),
+        all("Data subjects"),
+        all("Transfers"),
+    );
+    let special = data.iter().any(|d| d.contains("special category"));
+    let subjects = match subjects.join(", ") {
+        s if s.is_empty() => "the people concerned".to_owned(),
+        s => s,
+    };
+    let data_text = match data.join("; ") {
+        d if d.is_empty() => TBC.to_owned(),
+        d => d,
+    };
+
+    let mut description = format!(
+        "The assessment covers {} processing activit{} of the register.\n",
+        activities.len(),
+        if activities.len() == 1 { "y" } else { "ies" }
+    );
+    for a in &activities {
+        let line = |key: &str| or_tbc(a.line(key));
+        description.push_str(&format!(
+            "\n### {}\n\n{}\n\n- Purposes (lawful basis): {}\n- Data subjects: {}\n- Data categories (retention): {}\n- Recipients: {}\n- Transfers outside the EEA: {}\n",
+            a.title,
+            line("Description"),
+            line("Purposes"),
+            line("Data subjects"),
+            line("Data categories"),
+            line("Recipients"),
+            a.line("Transfers").unwrap_or("none recorded"),
+        ));
+    }
+    if !processors.is_empty() {
+        description.push_str("\n### Processors\n\n");
+        description.push_str(&per_record(&processors, "Services", TBC));
+        description.push('\n');
+    }
+
+    let topic = |topic: NecessityTopic, assessment: String| NecessityItem { topic, assessment };
+    let mut lawful = format!(
+        "The purposes and their lawful basis as recorded:\n{}\nCheck that each basis fits its purpose (Art. 6(1)).",
+        per_record(&activities, "Purposes", TBC)
+    );
+    if special {
+        lawful.push_str(" Special-category data is processed: the Art. 9(2) condition recorded for it must hold as well.");
+    }
+    let processor_text = if processors.is_empty() {
+        "No processor is recorded for the covered activities.".to_owned()
+    } else {
+        format!(
+            "Processors and their agreements (Art. 28(3)):\n{}",
+            per_record(&processors, "DPA", "no agreement recorded")
+        )
+    };
+    let transfer_text = if transfers.is_empty() {
+        "No transfer outside the EEA is recorded.".to_owned()
+    } else {
+        format!(
+            "Transfers: {}; each needs its Chapter V safeguard, documented.",
+            transfers.join("; ")
+        )
+    };
+    let necessity = vec![
+        topic(NecessityTopic::LawfulBasis, lawful),
+        topic(
+            NecessityTopic::Minimisation,
+            format!(
+                "The data processed: {data_text}. {TBC}: why each category is needed for the purposes and what is left out (Art. 5(1)(c))."
+            ),
+        ),
+        topic(
+            NecessityTopic::Retention,
+            format!(
+                "Retention as recorded: {data_text}. Data is deleted or anonymised when the period ends (Art. 5(1)(e)); {TBC}: how deletion is done."
+            ),
+        ),
+        topic(
+            NecessityTopic::Information,
+            format!(
+                "{subjects} are informed before the processing (Art. 13, 14); {TBC}: where (privacy notice, signage, intranet) and when."
+            ),
+        ),
+        topic(
+            NecessityTopic::Rights,
+            format!(
+                "Requests of {subjects} (access, rectification, erasure, objection, Art. 15–21) go through the data-subject request process on the one-month clock of Art. 12(3); {TBC}: what is specific to this processing."
+            ),
+        ),
+        topic(
+            NecessityTopic::ProcessorsAndTransfers,
+            format!("{processor_text} {transfer_text}"),
+        ),
+    ];
+
+    let heavy = if special {
+        Scale::Maximum
+    } else {
+        Scale::Significant
+    };
+    let mut risks = vec![
+        candidate(
+            "An attacker or an unauthorised employee",
+            RiskEvent::IllegitimateAccess,
+            format!(
+                "The data of {subjects} ({data_text}) is disclosed: loss of control over it, discrimination, fraud or distress."
+            ),
+            heavy,
+        ),
+        candidate(
+            "An employee's error or a faulty system",
+            RiskEvent::UnwantedChange,
+            format!("Decisions about {subjects} rest on wrong data."),
+            Scale::Limited,
+        ),
+        candidate(
+            "A technical failure, ransomware or a processor's outage",
+            RiskEvent::Disappearance,
+            format!(
+                "The data of {subjects} is lost or unavailable: services stop, rights cannot be exercised."
+            ),
+            Scale::Limited,
+        ),
+    ];
+    if !processors.is_empty() {
+        let names: Vec<&str> = processors.iter().map(|p| p.title.as_str()).collect();
+        risks.push(candidate(
+            &format!("A processor ({})", names.join(", ")),
+            RiskEvent::IllegitimateAccess,
+            format!(
+                "The processor uses or discloses the data of {subjects} beyond the instructions."
+            ),
+            heavy,
+        ));
+    }
+    if !transfers.is_empty() {
+        risks.push(candidate(
+            "Public authorities of a third country",
+            RiskEvent::IllegitimateAccess,
+            format!("The data of {subjects} is accessed abroad without the protection of the GDPR ({}).", transfers.join("; ")),
+            Scale::Significant,
+        ));
+    }
+
+    let mut rationale = if activities.is_empty() {
+        "No covered activity could be read: the content is a skeleton to complete".to_owned()
+    } else {
+        let names: Vec<&str> = activities.iter().map(|a| a.title.as_str()).collect();
+        format!("From the covered activities ({})", names.join(", "))
+    };
+    if !processors.is_empty() {
+        rationale.push_str(" and their processors");
+    }
+    if special {
+        rationale
+            .push_str("; special-category data raises the severity of a disclosure to maximum");
+    }
+    rationale.push_str(". The likelihoods and severities are starting values: assess them, and the residual values once the measures are decided. Generated by the offline assistant from your own records; check it before relying on it.");
+    let citations = (request.context.iter())
+        .filter(|r| {
+            r.id == request.dpia_id
+                || matches!(
+                    r.kind,
+                    ContextKind::ProcessingActivity | ContextKind::Processor
+                )
+        })
+        .map(|r| r.id)
+        .collect();
+    DpiaContentDraft {
+        description,
+        necessity,
+        risks,
+        rationale,
+        citations,
+    }
+}
+
 #[async_trait::async_trait]
 impl AiProvider for OfflineAssistant {
     fn provider(&self) -> &str {
@@ -983,6 +1195,16 @@ impl AiProvider for OfflineAssistant {
         Ok(Generated {
             output: breach_measures(request),
             provenance: self.provenance(BREACH_TEMPLATE, &request.context),
+        })
+    }
+
+    async fn draft_dpia(
+        &self,
+        request: &DpiaDraftRequest,
+    ) -> Result<Generated<DpiaContentDraft>, AiError> {
+        Ok(Generated {
+            output: dpia_draft(request),
+            provenance: self.provenance(DPIA_TEMPLATE, &request.context),
         })
     }
 }
@@ -1090,6 +1312,64 @@ mod tests {
         );
         assert!(draft.rationale.contains("Customer accounts"));
         assert_eq!(draft.citations, vec![breach.id, activity.id, processor.id]);
+    }
+
+    #[test]
+    fn dpia_drafts_describe_the_covered_activities_and_cite_them() {
+        let dpia = record(ContextKind::Dpia, "Employee health app", "Status: draft");
+        let activity = record(
+            ContextKind::ProcessingActivity,
+            "Health app",
+            "Purposes: Workplace health programme (consent)\nData subjects: Employees\nData categories: Step counts, special category: explicit_consent, retention: 12 months\nTransfers: US (adequacy_decision)",
+        );
+        let processor = record(ContextKind::Processor, "FitCloud Inc.", "DPA: signed");
+        let request = DpiaDraftRequest {
+            dpia_id: dpia.id,
+            language: "en".into(),
+            organisation: None,
+            context: vec![dpia.clone(), activity.clone(), processor.clone()],
+        };
+        let draft = dpia_draft(&request);
+        assert!(
+            draft.description.contains("### Health app"),
+            "{}",
+            draft.description
+        );
+        assert!(
+            draft.description.contains("12 months"),
+            "{}",
+            draft.description
+        );
+        assert!(
+            draft.description.contains("FitCloud Inc."),
+            "{}",
+            draft.description
+        );
+        let topics: Vec<NecessityTopic> = draft.necessity.iter().map(|n| n.topic).collect();
+        assert_eq!(
+            topics,
+            NecessityTopic::ALL,
+            "every Art. 35(7)(b) topic, once"
+        );
+        assert!(draft.necessity[0].assessment.contains("Art. 9(2)"));
+        assert!(
+            draft.necessity[5]
+                .assessment
+                .contains("FitCloud Inc.**: signed")
+        );
+        assert_eq!(
+            draft.risks.len(),
+            5,
+            "three events, the processor, the transfer"
+        );
+        assert_eq!(
+            draft.risks[0].severity,
+            Scale::Maximum,
+            "special-category data"
+        );
+        assert!(draft.risks[3].source.contains("FitCloud Inc."));
+        assert!(draft.risks.iter().all(|r| r.residual_level() == r.level()));
+        assert_eq!(draft.citations, vec![dpia.id, activity.id, processor.id]);
     }
 
     #[test]

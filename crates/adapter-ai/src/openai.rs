@@ -9,10 +9,11 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiError, AiProvider, Answer, BreachMeasuresDraft,
-    BreachMeasuresRequest, ContextRecord, Generated, PolicyDraft, PolicyDraftRequest, Provenance,
-    QuestionRequest,
+    BreachMeasuresRequest, ContextRecord, DpiaContentDraft, DpiaDraftRequest, Generated,
+    PolicyDraft, PolicyDraftRequest, Provenance, QuestionRequest,
     prompts::{self, Prompt},
 };
+use aura_dpias::{NecessityItem, Risk};
 use aura_gdpr_registers::{
     ActivityFields, ActivityRole, ActivityStatus, Art9Condition, DataCategory, DpiaRequirement,
     LawfulBasis, Purpose,
@@ -250,6 +251,18 @@ struct ActivityOut {
 struct BreachMeasuresOut {
     consequences: String,
     measures: String,
+    rationale: Option<String>,
+    #[serde(default)]
+    citations: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct DpiaDraftOut {
+    description: String,
+    #[serde(default)]
+    necessity: Vec<NecessityItem>,
+    #[serde(default)]
+    risks: Vec<Risk>,
     rationale: Option<String>,
     #[serde(default)]
     citations: Vec<serde_json::Value>,
@@ -546,6 +559,30 @@ impl AiProvider for OpenAiCompatible {
             output: BreachMeasuresDraft {
                 consequences: out.consequences,
                 measures: out.measures,
+                rationale: out.rationale.unwrap_or_default(),
+                citations: cited_ids(&out.citations, &request.context),
+            },
+            provenance: self.provenance(&prompt, model, &request.context),
+        })
+    }
+
+    async fn draft_dpia(
+        &self,
+        request: &DpiaDraftRequest,
+    ) -> Result<Generated<DpiaContentDraft>, AiError> {
+        let prompt = prompts::dpia_draft(request);
+        let (content, model) = self.complete(&prompt).await?;
+        let out: DpiaDraftOut = json_object(&content)?;
+        if out.description.trim().is_empty() {
+            return Err(AiError::InvalidResponse(
+                "the description is empty".to_owned(),
+            ));
+        }
+        Ok(Generated {
+            output: DpiaContentDraft {
+                description: out.description,
+                necessity: out.necessity,
+                risks: out.risks,
                 rationale: out.rationale.unwrap_or_default(),
                 citations: cited_ids(&out.citations, &request.context),
             },

@@ -675,6 +675,24 @@ impl AiProvider for Stub {
             provenance: self.provenance(&r.context),
         })
     }
+    async fn draft_dpia(
+        &self,
+        r: &aura_ai_port::DpiaDraftRequest,
+    ) -> Result<Generated<aura_ai_port::DpiaContentDraft>, AiError> {
+        if let Some(e) = &self.fail {
+            return Err(e.clone());
+        }
+        Ok(Generated {
+            output: aura_ai_port::DpiaContentDraft {
+                description: "d".into(),
+                necessity: Vec::new(),
+                risks: Vec::new(),
+                rationale: "r".into(),
+                citations: vec![self.extra_citation],
+            },
+            provenance: self.provenance(&r.context),
+        })
+    }
 }
 
 #[tokio::test]

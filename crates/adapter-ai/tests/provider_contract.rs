@@ -8,8 +8,8 @@ use std::{sync::Arc, time::Duration};
 
 use aura_adapter_ai::{OfflineAssistant, OpenAiCompatible, OpenAiConfig};
 use aura_ai_port::{
-    ActivitySuggestionRequest, AiProvider, ContextKind, ContextRecord, PolicyDraftRequest,
-    Provenance, QuestionRequest,
+    ActivitySuggestionRequest, AiProvider, ContextKind, ContextRecord, DpiaDraftRequest,
+    PolicyDraftRequest, Provenance, QuestionRequest,
 };
 use aura_gdpr_registers::{OrganisationProfile, PolicyKind};
 use aura_shared_kernel::{Clock, FixedClock};
@@ -139,6 +139,25 @@ async fn provider_contract(provider: &dyn AiProvider, context: &[ContextRecord])
         "the answer cites a record"
     );
 
+    let dpia = provider
+        .draft_dpia(&DpiaDraftRequest {
+            dpia_id: Uuid::now_v7(),
+            language: "en".into(),
+            organisation: Some(organisation()),
+            context: context.to_vec(),
+        })
+        .await
+        .expect("a DPIA draft");
+    check_provenance(&dpia.provenance, context, "DPIA draft");
+    check_citations(&dpia.output.citations, context, "DPIA draft");
+    assert!(!dpia.output.description.trim().is_empty(), "a description");
+    assert!(!dpia.output.necessity.is_empty(), "a necessity topic");
+    assert!(!dpia.output.risks.is_empty(), "a candidate risk");
+    assert!(
+        !dpia.output.citations.is_empty(),
+        "a DPIA draft cites the register"
+    );
+
     // With no context at all, nothing is cited and nothing is invented.
     let empty = provider
         .answer(&QuestionRequest {
@@ -190,6 +209,17 @@ impl Respond for Canned {
                 "dpia_required": "no",
                 "dpia_reason": null,
                 "rationale": "Salaries are contract performance.",
+                "citations": ids,
+            })
+        } else if system.contains("data protection impact assessment record") {
+            json!({
+                "description": "Payroll: monthly salaries of the employees …",
+                "necessity": [{"topic": "retention", "assessment": "10 years (tax law)"}],
+                "risks": [{"source": "An attacker", "event": "illegitimate_access",
+                    "impact": "Bank details disclosed", "likelihood": "limited",
+                    "severity": "significant", "residual_likelihood": "limited",
+                    "residual_severity": "limited"}],
+                "rationale": "From the payroll record.",
                 "citations": ids,
             })
         } else {

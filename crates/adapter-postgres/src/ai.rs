@@ -10,6 +10,7 @@ use aura_ai_port::{
     SuggestionRepository, UsageLimits,
 };
 use aura_audit::PendingEvent;
+use aura_dpias::{NecessityItem, Risk};
 use aura_gdpr_registers::{
     ActivityFields, ActivityRole, ActivityStatus, DataCategory, DpiaRequirement, PolicyKind,
     Purpose, Transfer,
@@ -71,6 +72,17 @@ enum StoredContent {
         breach_version: i32,
         consequences: String,
         measures: String,
+        rationale: String,
+    },
+    /// The items are the DPIA's own stored shapes (its `details` jsonb keeps them too).
+    DpiaDraft {
+        #[serde(default = "first_version")]
+        v: u16,
+        dpia_id: Uuid,
+        dpia_version: i32,
+        description: String,
+        necessity: Vec<NecessityItem>,
+        risks: Vec<Risk>,
         rationale: String,
     },
 }
@@ -214,6 +226,22 @@ impl StoredContent {
                 measures,
                 rationale,
             },
+            SuggestionContent::DpiaDraft {
+                dpia_id,
+                dpia_version,
+                description,
+                necessity,
+                risks,
+                rationale,
+            } => Self::DpiaDraft {
+                v: 1,
+                dpia_id,
+                dpia_version,
+                description,
+                necessity,
+                risks,
+                rationale,
+            },
         })
     }
 
@@ -258,6 +286,22 @@ impl StoredContent {
                 breach_version,
                 consequences,
                 measures,
+                rationale,
+            },
+            Self::DpiaDraft {
+                v: _,
+                dpia_id,
+                dpia_version,
+                description,
+                necessity,
+                risks,
+                rationale,
+            } => SuggestionContent::DpiaDraft {
+                dpia_id,
+                dpia_version,
+                description,
+                necessity,
+                risks,
                 rationale,
             },
         })

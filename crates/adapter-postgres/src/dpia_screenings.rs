@@ -5,7 +5,7 @@
 use aura_audit::PendingEvent;
 use aura_dpia_screening::{ScreeningAnswers, StoredAnswers, ports::ScreeningAnswersStore};
 use aura_gdpr_registers::ActivityId;
-use aura_shared_kernel::{Conflict, StoreError, TenantScope, UserId};
+use aura_shared_kernel::{StoreError, TenantScope, UserId};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use crate::{
     audit::to_micros,
     error::{DbError, corrupt},
     pool::in_tenant,
-    rows::missing_or_stale,
+    rows::next_version,
     schema::dpia_screenings as screenings,
     stores::PgStores,
 };
@@ -133,50 +133,32 @@ impl ScreeningAnswersStore for PgStores {
         let (tenant, activity_id) = (scope.tenant_id().as_uuid(), activity.as_uuid());
         let value = serde_json::to_value(StoredForm::from(answers))
             .map_err(|_| StoreError::unexpected("screening answers not serialisable"))?;
-        let version = expected_version
-            .checked_add(1)
-            .filter(|_| expected_version >= 0)
-            .ok_or(StoreError::Conflict(Conflict::Version))?;
+        let version = next_version(expected_version)?;
         let by = updated_by.map(|u| u.as_uuid());
-        self.write_audited(scope, event, async move |conn| {
-            let row = screenings::table
-                .filter(screenings::tenant_id.eq(tenant))
-                .filter(screenings::activity_id.eq(activity_id));
-            let written = if expected_version == 0 {
-                diesel::insert_into(screenings::table)
-                    .values((
-                        screenings::tenant_id.eq(tenant),
-                        screenings::activity_id.eq(activity_id),
-                        screenings::answers.eq(value),
-                        screenings::updated_by.eq(by),
-                        screenings::version.eq(version),
-                        screenings::updated_at.eq(updated_at),
-                    ))
-                    .on_conflict((screenings::tenant_id, screenings::activity_id))
-                    .do_nothing()
-                    .execute(conn)
-                    .await?
-            } else {
-                diesel::update(row.filter(screenings::version.eq(expected_version)))
-                    .set((
-                        screenings::answers.eq(value),
-                        screenings::updated_by.eq(by),
-                        screenings::version.eq(version),
-                        screenings::updated_at.eq(updated_at),
-                    ))
-                    .execute(conn)
-                    .await?
-            };
-            if written == 0 {
-                let exists = expected_version == 0
-                    || diesel::select(diesel::dsl::exists(row))
-                        .get_result(conn)
-                        .await?;
-                return Err(missing_or_stale(exists));
-            }
-            Ok(())
-        })
-        .await?;
+        let row = screenings::table
+            .filter(screenings::tenant_id.eq(tenant))
+            .filter(screenings::activity_id.eq(activity_id));
+        let insert = diesel::insert_into(screenings::table)
+            .values((
+                screenings::tenant_id.eq(tenant),
+                screenings::activity_id.eq(activity_id),
+                screenings::answers.eq(value.clone()),
+                screenings::updated_by.eq(by),
+                screenings::version.eq(version),
+                screenings::updated_at.eq(updated_at),
+            ))
+            .on_conflict((screenings::tenant_id, screenings::activity_id))
+            .do_nothing();
+        let update = diesel::update(row.clone().filter(screenings::version.eq(expected_version)))
+            .set((
+                screenings::answers.eq(value),
+                screenings::updated_by.eq(by),
+                screenings::version.eq(version),
+                screenings::updated_at.eq(updated_at),
+            ));
+        let exists = diesel::select(diesel::dsl::exists(row));
+        self.put_versioned(scope, event, expected_version, (insert, update), exists)
+            .await?;
         Ok(StoredAnswers {
             answers: answers.clone(),
             version,

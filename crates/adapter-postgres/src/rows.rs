@@ -1,7 +1,8 @@
 //! What every port on a tenant table keyed by `(tenant_id, id)` repeats, written once:
 //! the scope check of a row about to be written, reading one row in its own transaction,
-//! one statement sealed with its audit event, and what an optimistic write that changed
-//! no row means. Generic over diesel's queries and statements, so a port keeps only its
+//! one statement sealed with its audit event, what an optimistic write that changed
+//! no row means, and the put of a versioned jsonb row per parent (one organisation profile
+//! per tenant, one screening per activity). Generic over diesel's queries and statements, so a port keeps only its
 //! own table's statements.
 
 use aura_audit::PendingEvent;
@@ -142,6 +143,49 @@ impl PgStores {
     {
         self.write_audited(scope, event, async move |conn| {
             statement.execute(conn).await?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The version a put of a versioned row per parent gives it: `expected_version` 0 means
+/// "not saved yet"; a negative one is never a row's (`Conflict::Version`).
+pub(crate) fn next_version(expected_version: i32) -> Result<i32, StoreError> {
+    (expected_version.checked_add(1))
+        .filter(|_| expected_version >= 0)
+        .ok_or(StoreError::Conflict(Conflict::Version))
+}
+
+impl PgStores {
+    /// Puts a versioned row per parent (a jsonb document with its `version`), sealed with
+    /// `event`: at `expected_version` 0 the `insert` (whose `ON CONFLICT DO NOTHING` leaves
+    /// an existing row: `Conflict::Version`), otherwise the `update` (`… WHERE version =
+    /// expected`), which changes no row when the row is at another version
+    /// (`Conflict::Version`) or there is none yet (`NotFound`, by `exists`).
+    pub(crate) async fn put_versioned<I, U, E>(
+        &self,
+        scope: &TenantScope,
+        event: PendingEvent,
+        expected_version: i32,
+        (insert, update): (I, U),
+        exists: E,
+    ) -> Result<(), StoreError>
+    where
+        I: Statement,
+        U: Statement,
+        E: for<'q> LoadQuery<'q, AsyncPgConnection, bool> + Send + 'static,
+    {
+        self.write_audited(scope, event, async move |conn| {
+            let written = if expected_version == 0 {
+                insert.execute(conn).await?
+            } else {
+                update.execute(conn).await?
+            };
+            if written == 0 {
+                let exists = expected_version == 0 || exists.get_result(conn).await?;
+                return Err(missing_or_stale(exists));
+            }
             Ok(())
         })
         .await

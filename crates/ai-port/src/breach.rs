@@ -6,19 +6,20 @@
 //! if the breach has not changed since.
 
 use aura_audit::RequestContext;
-use aura_breaches::{Breach, BreachId, Breaches, defaults::present};
-use aura_gdpr_registers::{OrganisationProfile, activity_gaps};
-use aura_records::{Id, RecordUseCases, Source, UseCaseError};
+use aura_breaches::{Breach, BreachId, Breaches};
+use aura_gdpr_registers::OrganisationProfile;
+use aura_records::{RecordUseCases, Source};
 use aura_shared_kernel::{Tenant, TenantScope};
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::{
-    context::{excerpt, record_of_activity, record_of_processor},
+    context::excerpt,
     error::{AiError, AssistantError},
     model::{ContextKind, ContextRecord},
     service::{AiAssistant, Collected},
     suggestion::{Applied, Suggestion, SuggestionContent, SuggestionKind},
+    target::{Refusals, rewrite, wired},
 };
 
 /// Suggest the consequences and measures of the breach `breach_id`, whose record is in
@@ -82,10 +83,15 @@ pub fn record_of_breach(breach: &Breach) -> ContextRecord {
     }
 }
 
+/// The refusals of a breach a suggestion was made for.
+pub(crate) const BREACH_REFUSALS: Refusals = Refusals {
+    changed: "the breach changed since this suggestion was made; reject it or draft again",
+    gone: "the breach this suggestion was made for no longer exists",
+};
+
 impl AiAssistant {
-    fn breach_records(&self) -> Result<&RecordUseCases<Breaches>, AssistantError> {
-        // Not wired (a test of other kinds): no breach can be found.
-        (self.breaches.as_ref()).ok_or_else(|| UseCaseError::NotFound.into())
+    pub(crate) fn breach_records(&self) -> Result<&RecordUseCases<Breaches>, AssistantError> {
+        wired(self.breaches.as_ref())
     }
 
     /// Suggests the likely consequences and the measures of the tenant's breach `id`.
@@ -103,15 +109,10 @@ impl AiAssistant {
         context.push(record_of_breach(&breach));
         let organisation = self.organisation(scope, &mut context).await?;
         let f = &breach.fields;
-        let activities = self.registers.activities.as_ref();
-        for activity in present(activities, scope, &f.activity_ids).await? {
-            let gaps = activity_gaps(&activity.fields, organisation.as_ref());
-            context.push(record_of_activity(&activity, &gaps));
-        }
-        let processors = self.registers.processors.as_ref();
-        for processor in present(processors, scope, &f.processor_ids).await? {
-            context.push(record_of_processor(&processor));
-        }
+        self.activities(scope, &f.activity_ids, organisation.as_ref(), &mut context)
+            .await?;
+        self.processors(scope, &f.processor_ids, &mut context)
+            .await?;
         let request = BreachMeasuresRequest {
             breach_id: breach.id.as_uuid(),
             language: tenant.settings.language().to_owned(),
@@ -141,66 +142,31 @@ impl AiAssistant {
             .await
     }
 
-    /// The breach a suggestion is for, still at the version it was made from: a breach
-    /// gone is `target_gone`, one changed since `target_changed` (the suggestion was made
-    /// from what it said then; draft again).
-    pub(crate) async fn breach_target(
-        &self,
-        scope: &TenantScope,
-        breach_id: Uuid,
-        breach_version: i32,
-        ctx: &RequestContext,
-    ) -> Result<Breach, AssistantError> {
-        let breaches = self.breach_records()?;
-        match breaches.get(scope, Id::from_uuid(breach_id), ctx).await {
-            Ok(breach) if breach.version == breach_version => Ok(breach),
-            Ok(_) => Err(UseCaseError::Conflict {
-                code: "target_changed",
-                message: "the breach changed since this suggestion was made; reject it or draft again",
-            }
-            .into()),
-            Err(UseCaseError::NotFound) => Err(UseCaseError::Conflict {
-                code: "target_gone",
-                message: "the breach this suggestion was made for no longer exists",
-            }
-            .into()),
-            Err(other) => Err(other.into()),
-        }
-    }
-
     /// Writes an accepted suggestion's texts into its breach: one update through the
     /// breach's use cases at the version the suggestion was made from.
     pub(crate) async fn apply_breach_measures(
         &self,
         scope: &TenantScope,
-        content: &SuggestionContent,
+        target: (Uuid, i32),
+        (consequences, measures): (&str, &str),
         source: &Source,
         ctx: &RequestContext,
     ) -> Result<Applied, AssistantError> {
-        let SuggestionContent::BreachMeasures {
-            breach_id,
-            breach_version,
-            consequences,
-            measures,
-            ..
-        } = content
-        else {
-            return Err(UseCaseError::Conflict {
-                code: "not_applicable",
-                message: "not a breach suggestion",
-            }
-            .into());
-        };
-        let breach = self
-            .breach_target(scope, *breach_id, *breach_version, ctx)
-            .await?;
-        let mut fields = breach.fields;
-        fields.consequences = Some(consequences.clone());
-        fields.measures = Some(measures.clone());
-        let written = self
-            .breach_records()?
-            .update(scope, breach.id, fields, breach.version, Some(source), ctx)
-            .await?;
+        let breaches = self.breach_records()?;
+        let written = rewrite(
+            breaches,
+            scope,
+            target,
+            &BREACH_REFUSALS,
+            source,
+            ctx,
+            |mut f| {
+                f.consequences = Some(consequences.to_owned());
+                f.measures = Some(measures.to_owned());
+                f
+            },
+        )
+        .await?;
         Ok(Applied::Breach {
             breach_id: written.id.as_uuid(),
             version: written.version,
@@ -211,6 +177,7 @@ impl AiAssistant {
 #[cfg(test)]
 mod tests {
     use aura_breaches::{BreachFields, BreachKind, BreachState};
+    use aura_records::Id;
     use aura_shared_kernel::TenantId;
     use time::macros::datetime;
 

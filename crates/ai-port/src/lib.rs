@@ -16,18 +16,21 @@
 pub mod actions;
 mod breach;
 mod context;
+mod dpia;
 mod error;
 mod model;
 pub mod ports;
 pub mod prompts;
 mod service;
 mod suggestion;
+mod target;
 
 pub use breach::{BreachMeasuresDraft, BreachMeasuresRequest, record_of_breach};
 pub use context::{
     MAX_EXCERPT_CHARS, keywords, record_of_activity, record_of_organisation, record_of_policy,
     record_of_processor,
 };
+pub use dpia::{DpiaContentDraft, DpiaDraftRequest, record_of_dpia};
 pub use error::{AiError, AssistantError};
 pub use model::{
     ActivityDraft, ActivitySuggestionRequest, Answer, Citation, ContextKind, ContextRecord,

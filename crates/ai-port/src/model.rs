@@ -13,6 +13,7 @@ aura_gdpr_registers::string_enum!(
         Processor => "processor",
         Policy => "policy",
         Breach => "personal_data_breach",
+        Dpia => "dpia",
     }
 );
 
@@ -25,6 +26,7 @@ impl ContextKind {
             ContextKind::Processor => "processor",
             ContextKind::Policy => "policy",
             ContextKind::Breach => "personal-data breach",
+            ContextKind::Dpia => "data protection impact assessment",
         }
     }
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     breach::{BreachMeasuresDraft, BreachMeasuresRequest},
+    dpia::{DpiaContentDraft, DpiaDraftRequest},
     error::AiError,
     model::{
         ActivityDraft, ActivitySuggestionRequest, Answer, Generated, PolicyDraft,
@@ -38,6 +39,10 @@ pub trait AiProvider: Send + Sync {
         &self,
         request: &BreachMeasuresRequest,
     ) -> Result<Generated<BreachMeasuresDraft>, AiError>;
+    async fn draft_dpia(
+        &self,
+        request: &DpiaDraftRequest,
+    ) -> Result<Generated<DpiaContentDraft>, AiError>;
 }
 
 /// Filters of the suggestion list (newest first); `after` continues below that id.

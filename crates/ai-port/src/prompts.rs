@@ -126,3 +126,35 @@ pub fn breach_measures(request: &crate::BreachMeasuresRequest) -> Prompt {
         ),
     }
 }
+
+pub const DPIA_DRAFT_VERSION: &str = "dpia_draft@1";
+
+const DPIA_DRAFT_SYSTEM: &str = "Draft, for the data protection impact assessment record \
+given (GDPR Art. 35), from the processing activities it covers, their processors and the \
+organisation: (a) a systematic description of the processing operations and their \
+purposes (Art. 35(7)(a): purposes with their lawful basis, data and data-subject \
+categories, recipients, retention, transfers, processors); (b) an assessment of necessity \
+and proportionality (Art. 35(7)(b)) for each topic lawful_basis, minimisation, \
+retention, information, rights, processors_and_transfers; (c) candidate risks to the \
+rights and freedoms of the data subjects (Art. 35(7)(c)). Use only what the records say \
+and mark anything unknown as `[to be completed]`. Answer as JSON: {\"description\": \
+string, \"necessity\": [{\"topic\": one of the topics above, \"assessment\": string}], \
+\"risks\": [{\"source\": string (who or what causes it), \"event\": one of \
+illegitimate_access|unwanted_change|disappearance, \"impact\": string (on the people), \
+\"likelihood\": one of negligible|limited|significant|maximum, \"severity\": same \
+scale, \"residual_likelihood\": same scale, \"residual_severity\": same scale}], \
+\"rationale\": string (why, in two or three sentences), \"citations\": [ids of the \
+records you relied on]}.";
+
+pub fn dpia_draft(request: &crate::DpiaDraftRequest) -> Prompt {
+    Prompt {
+        template_version: DPIA_DRAFT_VERSION,
+        system: system(DPIA_DRAFT_SYSTEM, &request.language),
+        user: format!(
+            "The DPIA is the record [{} {}].\n\nRegister records:\n\n{}",
+            crate::ContextKind::Dpia.as_str(),
+            request.dpia_id,
+            render_context(&request.context)
+        ),
+    }
+}

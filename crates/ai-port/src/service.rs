@@ -7,11 +7,12 @@ use std::{collections::HashSet, sync::Arc};
 use aura_audit::{
     Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext, require_audited,
 };
-use aura_breaches::Breaches;
+use aura_breaches::{Breaches, defaults::present};
+use aura_dpias::Dpias;
 use aura_gdpr_registers::{
-    ActivityFields, ActivityFilter, ActivityStatus, OrganisationProfile, Policy, PolicyFields,
-    PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessorFilter, RegisterPorts,
-    Registers, Source, activity_gaps,
+    ActivityFields, ActivityFilter, ActivityId, ActivityStatus, OrganisationProfile, Policy,
+    PolicyFields, PolicyFilter, PolicyKind, PolicyStatus, PolicyVersion, ProcessingActivity,
+    ProcessorFilter, ProcessorId, RegisterPorts, Registers, Source, activity_gaps,
     ports::{ActivityQuery, PolicyQuery, ProcessorQuery},
     text::{TextRule, text},
 };
@@ -26,6 +27,7 @@ use crate::{
     context::{
         keywords, record_of_activity, record_of_organisation, record_of_policy, record_of_processor,
     },
+    dpia::DpiaContent,
     error::{AiError, AssistantError},
     model::{
         ActivityDraft, ActivitySuggestionRequest, Answer, Citation, ContextKind, ContextRecord,
@@ -95,6 +97,8 @@ pub struct AiAssistant {
     pub(crate) config: AiConfig,
     /// The breach register's use cases (`crate::breach`), where wired.
     pub(crate) breaches: Option<RecordUseCases<Breaches>>,
+    /// The DPIA register's use cases (`crate::dpia`), where wired.
+    pub(crate) dpias: Option<RecordUseCases<Dpias>>,
 }
 
 fn default_title(kind: PolicyKind) -> &'static str {
@@ -159,6 +163,7 @@ impl AiAssistant {
             registers,
             config,
             breaches: None,
+            dpias: None,
         }
     }
 
@@ -167,6 +172,15 @@ impl AiAssistant {
     pub fn with_breaches(self, breaches: RecordUseCases<Breaches>) -> Self {
         Self {
             breaches: Some(breaches),
+            ..self
+        }
+    }
+
+    /// The assistant with the DPIA register's use cases: it may then draft a DPIA's
+    /// Art. 35(7) content, and write an accepted draft through them.
+    pub fn with_dpias(self, dpias: RecordUseCases<Dpias>) -> Self {
+        Self {
+            dpias: Some(dpias),
             ..self
         }
     }
@@ -271,6 +285,38 @@ impl AiAssistant {
             into.push(record_of_organisation(scope.tenant_id(), profile));
         }
         Ok(profile)
+    }
+
+    /// The activities `ids` that are the tenant's (with what their records lack), as
+    /// context; returns them.
+    pub(crate) async fn activities(
+        &self,
+        scope: &TenantScope,
+        ids: &[ActivityId],
+        profile: Option<&OrganisationProfile>,
+        into: &mut Collected,
+    ) -> Result<Vec<ProcessingActivity>, AssistantError> {
+        let activities = present(self.registers.activities.as_ref(), scope, ids).await?;
+        for activity in &activities {
+            into.push(record_of_activity(
+                activity,
+                &activity_gaps(&activity.fields, profile),
+            ));
+        }
+        Ok(activities)
+    }
+
+    /// The processors `ids` that are the tenant's, as context.
+    pub(crate) async fn processors(
+        &self,
+        scope: &TenantScope,
+        ids: &[ProcessorId],
+        into: &mut Collected,
+    ) -> Result<(), AssistantError> {
+        for processor in present(self.registers.processors.as_ref(), scope, ids).await? {
+            into.push(record_of_processor(&processor));
+        }
+        Ok(())
     }
 
     /// Activities, processors and policies whose names contain one of `words`.
@@ -820,15 +866,7 @@ impl AiAssistant {
                 Err(other) => return Err(other.into()),
             }
         }
-        if let SuggestionContent::BreachMeasures {
-            breach_id,
-            breach_version,
-            ..
-        } = &before.content
-        {
-            self.breach_target(scope, *breach_id, *breach_version, ctx)
-                .await?;
-        }
+        self.check_target(scope, &before.content, ctx).await?;
         let accepted = self
             .set_status(
                 scope,
@@ -933,8 +971,32 @@ impl AiAssistant {
                     activity_id: created.id.as_uuid(),
                 })
             }
-            content @ SuggestionContent::BreachMeasures { .. } => {
-                self.apply_breach_measures(scope, content, &source, ctx)
+            SuggestionContent::BreachMeasures {
+                breach_id,
+                breach_version,
+                consequences,
+                measures,
+                ..
+            } => {
+                let target = (*breach_id, *breach_version);
+                let texts = (consequences.as_str(), measures.as_str());
+                self.apply_breach_measures(scope, target, texts, &source, ctx)
+                    .await
+            }
+            SuggestionContent::DpiaDraft {
+                dpia_id,
+                dpia_version,
+                description,
+                necessity,
+                risks,
+                ..
+            } => {
+                let content = DpiaContent {
+                    description,
+                    necessity,
+                    risks,
+                };
+                self.apply_dpia_draft(scope, (*dpia_id, *dpia_version), content, &source, ctx)
                     .await
             }
             SuggestionContent::Answer { .. } => Err(UseCaseError::Conflict {

@@ -1,5 +1,6 @@
 //! Stored suggestions: what the assistant produced, pending until a user decides.
 
+use aura_dpias::{NecessityItem, Risk};
 use aura_gdpr_registers::{ActivityFields, PolicyKind};
 use aura_shared_kernel::{TenantId, UserId};
 use serde::Serialize;
@@ -15,6 +16,7 @@ aura_gdpr_registers::string_enum!(
         ActivitySuggestion => "activity_suggestion",
         Answer => "answer",
         BreachMeasures => "breach_measures",
+        DpiaDraft => "dpia_draft",
     }
 );
 
@@ -60,6 +62,20 @@ pub enum SuggestionContent {
         measures: String,
         rationale: String,
     },
+    /// The Art. 35(7) content of the DPIA `dpia_id` at `dpia_version`, drafted from the
+    /// register: (a) the systematic description, (b) an assessment per necessity topic
+    /// and (c) candidate risks. Accepting it writes them into the DPIA (an update
+    /// through the DPIA's use cases: the description replaced, each topic's assessment
+    /// replaced, the risks added after the DPIA's own), if the DPIA is still at that
+    /// version.
+    DpiaDraft {
+        dpia_id: Uuid,
+        dpia_version: i32,
+        description: String,
+        necessity: Vec<NecessityItem>,
+        risks: Vec<Risk>,
+        rationale: String,
+    },
 }
 
 impl SuggestionContent {
@@ -69,6 +85,7 @@ impl SuggestionContent {
             SuggestionContent::ActivitySuggestion { .. } => SuggestionKind::ActivitySuggestion,
             SuggestionContent::Answer { .. } => SuggestionKind::Answer,
             SuggestionContent::BreachMeasures { .. } => SuggestionKind::BreachMeasures,
+            SuggestionContent::DpiaDraft { .. } => SuggestionKind::DpiaDraft,
         }
     }
 }
@@ -108,6 +125,8 @@ pub enum Applied {
     ProcessingActivity { activity_id: Uuid },
     /// The breach's consequences and measures, written as its `version`.
     Breach { breach_id: Uuid, version: i32 },
+    /// The DPIA's drafted Art. 35(7) content, written as its `version`.
+    Dpia { dpia_id: Uuid, version: i32 },
 }
 
 /// An accepted (or acknowledged) suggestion and the change it made, if any.

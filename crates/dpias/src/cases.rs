@@ -330,16 +330,27 @@ impl DpiaCases {
                 },
             )
             .await;
-        if linked.is_err() {
-            // Best effort: the link failed (a concurrent change), so the task would be an
-            // orphan; it is cancelled (an edit members may make), both steps audited.
+        if let Err(failed) = &linked {
+            // The link failed (a concurrent change), so the task would be an orphan; it is
+            // cancelled (an edit members may make), both steps audited. The caller gets
+            // the link's error; a cancellation that fails too leaves an orphan task, which
+            // is logged (ids and error codes only) for an operator to close.
             let cancelled = TaskFields {
                 status: TaskStatus::Cancelled,
                 ..task.fields.clone()
             };
-            let _ = (self.tasks)
+            if let Err(undo) = (self.tasks)
                 .update(scope, task.id, cancelled, task.version, None, ctx)
-                .await;
+                .await
+            {
+                tracing::error!(
+                    dpia = %id,
+                    task = %task.id,
+                    link_error = %failed,
+                    cancel_error = %undo,
+                    "a DPIA measure's task could not be cancelled after its link failed: the task is left open"
+                );
+            }
         }
         linked
     }

@@ -454,6 +454,19 @@ impl PriorConsultation {
     }
 }
 
+/// Whether `dpia` holds back the processing it covers until the supervisory authority
+/// answers (Art. 36(1), (2)): approved with a high risk after the measures, its prior
+/// consultation recorded and not answered. The stores read it to derive the covered
+/// activities' `missing` (the PostgreSQL store in SQL, the same reading).
+pub fn consultation_pending(dpia: &Dpia) -> bool {
+    let d = &dpia.derived;
+    d.status == DpiaStatus::Approved
+        && d.residual_level == Some(RiskLevel::High)
+        && d.prior_consultation
+            .as_ref()
+            .is_some_and(PriorConsultation::pending)
+}
+
 /// What a DPIA's record shows that no edit sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DpiaState {

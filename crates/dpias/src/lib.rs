@@ -25,6 +25,6 @@ pub use dpia::{
     APPROVE, DataSummary, Dpia, DpiaFields, DpiaFilter, DpiaGap, DpiaId, DpiaState, DpiaStatus,
     Dpias, DpoAdvice, Measure, MeasureStatus, MeasureType, NecessityItem, NecessityTopic,
     PriorConsultation, ProcessingSummary, PurposeSummary, Risk, RiskEvent, RiskLevel, Scale,
-    TransferSummary, risk_level,
+    TransferSummary, consultation_pending, risk_level,
 };
 pub use rules::DpiaRules;

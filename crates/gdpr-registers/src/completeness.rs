@@ -154,21 +154,37 @@ pub fn activity_gaps(
     gaps
 }
 
-/// What the stores know of an activity's DPIA where they derive its `missing`: whether
-/// an approved DPIA covers it. The default, "none approved", holds until the stores read
+/// What the stores know of an activity's DPIA where they derive its `missing`, read from
 /// the DPIA register (`approved_dpias` in both adapters' `registers/activities.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DpiaStanding {
+    /// An approved DPIA covers it.
     pub approved: bool,
+    /// An approved DPIA covering it keeps a high risk after the measures and its prior
+    /// consultation of the supervisory authority (Art. 36) is not answered yet.
+    pub consultation_pending: bool,
 }
 
 /// Art. 35(1): an active activity whose DPIA is required needs an approved DPIA before
-/// the processing.
-pub fn dpia_gap(fields: &ActivityFields, dpia: DpiaStanding) -> Option<Gap> {
-    (fields.status == ActivityStatus::Active
+/// the processing. Art. 36(1), (2): one whose approved DPIA awaits the authority's answer
+/// to the prior consultation shows it until the answer is recorded (a retired activity
+/// processes nothing).
+pub fn dpia_gap(fields: &ActivityFields, dpia: DpiaStanding) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    if fields.status == ActivityStatus::Active
         && fields.dpia_required == DpiaRequirement::Yes
-        && !dpia.approved)
-        .then(|| gap("35(1)", "dpia", "DPIA required before the processing"))
+        && !dpia.approved
+    {
+        gaps.push(gap("35(1)", "dpia", "DPIA required before the processing"));
+    }
+    if fields.status != ActivityStatus::Retired && dpia.consultation_pending {
+        gaps.push(gap(
+            "36(1)",
+            "dpia",
+            "prior consultation pending: the supervisory authority's written advice (Art. 36(2)) is not recorded yet",
+        ));
+    }
+    gaps
 }
 
 /// An activity's `missing`, as the stores derive it: the Art. 30 gaps and the Art. 35(1)

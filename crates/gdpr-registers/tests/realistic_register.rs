@@ -347,11 +347,36 @@ fn an_active_activity_whose_dpia_is_required_misses_an_approved_one() {
     assert_eq!(gaps[0].field, "dpia");
     assert_eq!(gaps[0].message, "DPIA required before the processing");
     // An approved DPIA covers it; a draft or retired activity is not processing yet/any more.
-    assert!(art35(&video, DpiaStanding { approved: true }).is_empty());
+    let approved = DpiaStanding {
+        approved: true,
+        ..DpiaStanding::default()
+    };
+    assert!(art35(&video, approved).is_empty());
     video.status = ActivityStatus::Draft;
     assert!(art35(&video, DpiaStanding::default()).is_empty());
     video.status = ActivityStatus::Retired;
     assert!(art35(&video, DpiaStanding::default()).is_empty());
+    // Approved with a residual high risk, the prior consultation unanswered: the Art. 36
+    // entry, on an active or draft activity, not on a retired one.
+    let pending = DpiaStanding {
+        approved: true,
+        consultation_pending: true,
+    };
+    let art36 = |fields: &ActivityFields| {
+        activity_missing(fields, Some(&org), pending)
+            .into_iter()
+            .filter(|g| g.article == "36(1)")
+            .collect::<Vec<_>>()
+    };
+    assert!(art36(&video).is_empty(), "retired");
+    video.status = ActivityStatus::Draft;
+    assert_eq!(art36(&video).len(), 1);
+    video.status = ActivityStatus::Active;
+    let gaps = art36(&video);
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0].field, "dpia");
+    assert!(gaps[0].message.starts_with("prior consultation pending"));
+    assert!(art35(&video, pending).is_empty(), "approved all the same");
     // The Art. 30 gaps stay as they were.
     assert_eq!(
         activity_missing(&activities[0].fields, Some(&org), DpiaStanding::default()),

@@ -94,6 +94,25 @@ fn content(kind: SuggestionKind) -> SuggestionContent {
             measures: "- Passwords reset\n- Customers warned".into(),
             rationale: "A confidentiality breach of contact data.".into(),
         },
+        SuggestionKind::DpiaDraft => SuggestionContent::DpiaDraft {
+            dpia_id: Uuid::now_v7(),
+            dpia_version: 2,
+            description: "Twelve cameras record the shop floor".into(),
+            necessity: vec![aura_dpias::NecessityItem {
+                topic: aura_dpias::NecessityTopic::Retention,
+                assessment: "Recordings are overwritten after 72 hours".into(),
+            }],
+            risks: vec![aura_dpias::Risk {
+                source: "An attacker".into(),
+                event: aura_dpias::RiskEvent::IllegitimateAccess,
+                impact: "Recordings of customers disclosed".into(),
+                likelihood: aura_dpias::Scale::Limited,
+                severity: aura_dpias::Scale::Significant,
+                residual_likelihood: aura_dpias::Scale::Limited,
+                residual_severity: aura_dpias::Scale::Limited,
+            }],
+            rationale: "From the CCTV activity.".into(),
+        },
     }
 }
 

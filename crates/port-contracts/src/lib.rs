@@ -594,6 +594,7 @@ macro_rules! register_contract_tests {
             state_reads_back_as_written,
             links_name_only_the_tenants_records,
             a_covered_activity_is_in_use,
+            a_pending_prior_consultation_shows_on_the_covered_activities,
             list_filters,
             other_tenants_dpias_are_out_of_reach,
         });

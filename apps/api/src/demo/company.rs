@@ -1,6 +1,6 @@
 //! The demo tenant's company (`company.json`): an organisation profile, processors,
-//! processing activities, policies with versions, tasks, a data-subject request and a
-//! breach drill, written
+//! processing activities, policies with versions, an approved DPIA (the server room's
+//! video surveillance), tasks, a data-subject request and a breach drill, written
 //! through the use cases as a user would write them (validation, audit events, reminders),
 //! so every list, export, completeness figure and assistant answer has something to show.
 //!
@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use aura_audit::RequestContext;
 use aura_breaches::BreachCases;
+use aura_dpias::DpiaCases;
 use aura_gdpr_registers::{OrganisationProfile, Registers, VersionStatus};
 use aura_requests::RequestCases;
 use aura_shared_kernel::{Role, TenantScope, UserId};
@@ -30,6 +31,7 @@ pub struct CompanyServices<'a> {
     pub tasks: &'a TaskService,
     pub requests: &'a RequestCases,
     pub breaches: &'a BreachCases,
+    pub dpias: &'a DpiaCases,
 }
 
 /// What the data file names: the demo users by role and the records written so far.
@@ -195,6 +197,30 @@ pub async fn seed(
         }
         names.remember("policy", key, policy.id);
     }
+    for entry in section("dpias") {
+        // Written as a member would, then taken through its `actions` (submit, approve).
+        let (fields, key, actions) = names.fields(&entry, "actions")?;
+        let dpias = services.dpias;
+        let mut dpia = (dpias.records())
+            .create(scope, fields, None, &ctx)
+            .await
+            .map_err(|e| failed("dpia", &e))?;
+        for action in actions
+            .as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (id, version) = (dpia.id, dpia.version);
+            dpia = match action.as_str() {
+                Some("submit") => dpias.submit(scope, id, version, &ctx).await,
+                Some("approve") => dpias.approve(scope, id, version, &ctx).await,
+                _ => return Err(format!("company.json: dpia action {action} is unknown")),
+            }
+            .map_err(|e| failed("dpia action", &e))?;
+        }
+        names.remember("dpia", key, dpia.id);
+    }
     for entry in section("tasks") {
         let (fields, _, _) = names.fields(&entry, "")?;
         services
@@ -292,6 +318,11 @@ mod tests {
         for entry in file["policies"].as_array().unwrap() {
             let _: (aura_gdpr_registers::PolicyFields, _, _) =
                 names.fields(entry, "versions").unwrap();
+        }
+        for entry in file["dpias"].as_array().unwrap() {
+            let (_, _, actions): (aura_dpias::DpiaFields, _, _) =
+                names.fields(entry, "actions").unwrap();
+            assert!(actions.is_some_and(|a| a.is_array()));
         }
         for entry in file["tasks"].as_array().unwrap() {
             let _: (aura_tasks::TaskFields, _, _) = names.fields(entry, "").unwrap();

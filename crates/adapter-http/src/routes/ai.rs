@@ -59,13 +59,20 @@ pub struct BreachMeasuresBody {
     pub breach_id: Uuid,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DpiaDraftBody {
+    /// The DPIA (a draft) whose Art. 35(7) content to draft.
+    pub dpia_id: Uuid,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestionParams {
     /// pending, accepted, rejected or acknowledged.
     pub status: Option<String>,
-    /// policy_draft, activity_suggestion, answer or breach_measures.
+    /// policy_draft, activity_suggestion, answer, breach_measures or dpia_draft.
     pub kind: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
@@ -213,6 +220,30 @@ pub async fn suggest_breach_measures(
         .await
 }
 
+/// Drafts a DPIA's Art. 35(7) content from the register: (a) the systematic description
+/// of the processing, (b) an assessment of each necessity and proportionality topic and
+/// (c) candidate risks, from the activities it covers, their processors and the
+/// organisation profile, citing them. Only a draft DPIA is drafted for. Accepting it
+/// writes the content into the DPIA (an update whose audit event names the suggestion), if
+/// the DPIA has not changed since.
+#[utoipa::path(post, path = "/api/v1/ai/dpia-drafts", tag = "ai", security(("bearer" = [])),
+    request_body = DpiaDraftBody,
+    responses(
+        (status = 201, body = SuggestionBody, description = "the pending suggestion (kind dpia_draft): `content.description`, `content.necessity`, `content.risks`, `content.rationale`; `citations` name the DPIA and the records used", example = json!({"kind": "dpia_draft", "status": "pending", "content": {"type": "dpia_draft", "dpia_id": "0193a1b2-5555-7000-8000-000000000006", "dpia_version": 1, "description": "The assessment covers 1 processing activity of the register.\n\n### CCTV on the shop floor …", "necessity": [{"topic": "retention", "assessment": "Retention as recorded: recordings, retention: 72 hours …"}], "risks": [{"source": "An attacker or an unauthorised employee", "event": "illegitimate_access", "impact": "The data of Customers (recordings) is disclosed …", "likelihood": "limited", "severity": "significant", "residual_likelihood": "limited", "residual_severity": "significant"}], "rationale": "From the covered activities (CCTV on the shop floor) …"}, "version": 1})),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "role, or the assistant is switched off (`ai_disabled`)"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such DPIA in the organisation"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the DPIA is not a draft (`dpia_approved`, `dpia_in_review`)"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 504, body = Problem, content_type = "application/problem+json")))]
+pub async fn draft_dpia(
+    caller: Caller,
+    JsonBody(body): JsonBody<DpiaDraftBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.generate(AiAssistant::draft_dpia, body.dpia_id).await
+}
+
 /// The tenant's suggestions, newest first.
 #[utoipa::path(get, path = "/api/v1/ai/suggestions", tag = "ai", security(("bearer" = [])), params(SuggestionParams),
     responses((status = 200, body = SuggestionList, example = json!({"items": [example()], "next_cursor": null})),
@@ -252,15 +283,15 @@ pub async fn get_suggestion(
 
 /// Accepts a pending suggestion: a policy draft becomes a new draft version (of its
 /// policy, or of a new draft policy), an activity suggestion a new draft activity, a
-/// breach's consequences and measures are written into the breach, an answer is
-/// acknowledged. The register's audit events name the suggestion (`source`).
+/// breach's consequences and measures are written into the breach, a DPIA's drafted
+/// content into the DPIA, an answer is acknowledged. The register's audit events name the suggestion (`source`).
 #[utoipa::path(post, path = "/api/v1/ai/suggestions/{id}/accept", tag = "ai", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the suggestion's ETag")),
     responses(
-        (status = 200, body = AcceptedBody, description = "`{suggestion, applied}`; applied is `{type: policy_version, policy_id, number, policy_created}`, `{type: processing_activity, activity_id}`, `{type: breach, breach_id, version}` or null for answers",
+        (status = 200, body = AcceptedBody, description = "`{suggestion, applied}`; applied is `{type: policy_version, policy_id, number, policy_created}`, `{type: processing_activity, activity_id}`, `{type: breach, breach_id, version}`, `{type: dpia, dpia_id, version}` or null for answers",
             example = json!({"suggestion": example(), "applied": {"type": "policy_version", "policy_id": "0193a1b2-3333-7000-8000-000000000004", "number": 1, "policy_created": true}})),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`stale_version`, `already_decided`, `target_gone` or `target_changed` (the breach changed since the suggestion)"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`stale_version`, `already_decided`, `target_gone` or `target_changed` (the breach or DPIA changed since the suggestion); a DPIA no longer a draft: `dpia_approved`, `dpia_in_review`"),
         (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn accept(
     caller: Caller,

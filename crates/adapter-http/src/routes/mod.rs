@@ -139,6 +139,7 @@ fn declarations() -> Vec<Route> {
             suggest_breach_measures,
         ))
         .idempotent(Keys::Tenant),
+        provider(Route::new(__path_draft_dpia, draft_dpia)).idempotent(Keys::Tenant),
         Route::new(__path_list_suggestions, list_suggestions),
         Route::new(__path_get_suggestion, get_suggestion),
         Route::new(__path_accept, accept),

@@ -12,6 +12,7 @@ use utoipa::{ToSchema, openapi::schema::Object};
 use uuid::Uuid;
 
 use super::{
+    dpias::{NecessityItemBody, RiskBody},
     enum_of, one_of,
     page::{Listed, Page},
     registers::ActivityFieldsBody,
@@ -25,6 +26,7 @@ fn context_kind() -> Object {
             ContextKind::Processor,
             ContextKind::Policy,
             ContextKind::Breach,
+            ContextKind::Dpia,
         ]
         .iter()
         .map(|v| v.as_str()),
@@ -64,6 +66,19 @@ pub enum SuggestionContentBody {
         measures: String,
         rationale: String,
     },
+    /// The Art. 35(7) content of the DPIA `dpia_id`, drafted from its version
+    /// `dpia_version`: (a) `description`, (b) an assessment per `necessity` topic, (c)
+    /// candidate `risks`. Accepting it writes them into the DPIA (the description and
+    /// those topics replaced, the risks added after its own), if it is still at that
+    /// version.
+    DpiaDraft {
+        dpia_id: Uuid,
+        dpia_version: i32,
+        description: String,
+        necessity: Vec<NecessityItemBody>,
+        risks: Vec<RiskBody>,
+        rationale: String,
+    },
 }
 
 impl From<SuggestionContent> for SuggestionContentBody {
@@ -101,6 +116,21 @@ impl From<SuggestionContent> for SuggestionContentBody {
                 breach_version,
                 consequences,
                 measures,
+                rationale,
+            },
+            SuggestionContent::DpiaDraft {
+                dpia_id,
+                dpia_version,
+                description,
+                necessity,
+                risks,
+                rationale,
+            } => Self::DpiaDraft {
+                dpia_id,
+                dpia_version,
+                description,
+                necessity: necessity.into_iter().map(Into::into).collect(),
+                risks: risks.into_iter().map(Into::into).collect(),
                 rationale,
             },
         }
@@ -218,6 +248,8 @@ pub enum AppliedBody {
     ProcessingActivity { activity_id: Uuid },
     /// The breach's consequences and measures, written as its `version`.
     Breach { breach_id: Uuid, version: i32 },
+    /// The DPIA's drafted Art. 35(7) content, written as its `version`.
+    Dpia { dpia_id: Uuid, version: i32 },
 }
 
 impl From<Applied> for AppliedBody {
@@ -234,6 +266,7 @@ impl From<Applied> for AppliedBody {
             },
             Applied::ProcessingActivity { activity_id } => Self::ProcessingActivity { activity_id },
             Applied::Breach { breach_id, version } => Self::Breach { breach_id, version },
+            Applied::Dpia { dpia_id, version } => Self::Dpia { dpia_id, version },
         }
     }
 }
@@ -340,6 +373,34 @@ mod tests {
                 Some(Applied::Breach {
                     breach_id: Uuid::from_u128(8),
                     version: 4,
+                }),
+            ),
+            (
+                suggestion(
+                    SuggestionContent::DpiaDraft {
+                        dpia_id: Uuid::from_u128(9),
+                        dpia_version: 2,
+                        description: "Cameras record the shop floor".into(),
+                        necessity: vec![aura_dpias::NecessityItem {
+                            topic: aura_dpias::NecessityTopic::Retention,
+                            assessment: "72 hours".into(),
+                        }],
+                        risks: vec![aura_dpias::Risk {
+                            source: "An attacker".into(),
+                            event: aura_dpias::RiskEvent::IllegitimateAccess,
+                            impact: "Recordings disclosed".into(),
+                            likelihood: aura_dpias::Scale::Limited,
+                            severity: aura_dpias::Scale::Significant,
+                            residual_likelihood: aura_dpias::Scale::Limited,
+                            residual_severity: aura_dpias::Scale::Significant,
+                        }],
+                        rationale: "From the CCTV activity".into(),
+                    },
+                    SuggestionKind::DpiaDraft,
+                ),
+                Some(Applied::Dpia {
+                    dpia_id: Uuid::from_u128(9),
+                    version: 3,
                 }),
             ),
             (

@@ -133,45 +133,45 @@ pub struct DpiaFieldsBody {
     pub revision_of: Option<Uuid>,
 }
 
+/// One `From` pair per item: bodies ↔ domain values, nothing else converts them.
+macro_rules! both_ways {
+    ($body:ident <-> $domain:ident { $($field:ident),* $(,)? } $(, $id:ident: $from:expr, $into:expr)*) => {
+        impl From<$body> for $domain {
+            fn from(b: $body) -> Self {
+                Self { $($field: b.$field,)* $($id: b.$id.map($from),)* }
+            }
+        }
+        impl From<$domain> for $body {
+            fn from(d: $domain) -> Self {
+                Self { $($field: d.$field,)* $($id: d.$id.map($into),)* }
+            }
+        }
+    };
+}
+
+both_ways!(NecessityItemBody <-> NecessityItem { topic, assessment });
+both_ways!(RiskBody <-> Risk {
+    source, event, impact, likelihood, severity, residual_likelihood, residual_severity,
+});
+both_ways!(MeasureBody <-> Measure { title, kind, status, due_date, risks, task_id },
+    owner_id: UserId::from_uuid, |u: UserId| u.as_uuid());
+both_ways!(DpoAdviceBody <-> DpoAdvice { advice, given_on, followed });
+
+/// Each item converted by its `From` pair.
+fn each<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
+    items.into_iter().map(B::from).collect()
+}
+
 impl From<DpiaFieldsBody> for DpiaFields {
     fn from(b: DpiaFieldsBody) -> Self {
         Self {
             title: b.title,
             activity_ids: b.activity_ids.into_iter().map(Id::from_uuid).collect(),
             description: b.description,
-            necessity: (b.necessity.into_iter())
-                .map(|n| NecessityItem {
-                    topic: n.topic,
-                    assessment: n.assessment,
-                })
-                .collect(),
-            risks: (b.risks.into_iter())
-                .map(|r| Risk {
-                    source: r.source,
-                    event: r.event,
-                    impact: r.impact,
-                    likelihood: r.likelihood,
-                    severity: r.severity,
-                    residual_likelihood: r.residual_likelihood,
-                    residual_severity: r.residual_severity,
-                })
-                .collect(),
-            measures: (b.measures.into_iter())
-                .map(|m| Measure {
-                    title: m.title,
-                    kind: m.kind,
-                    status: m.status,
-                    owner_id: m.owner_id.map(UserId::from_uuid),
-                    due_date: m.due_date,
-                    risks: m.risks,
-                    task_id: m.task_id,
-                })
-                .collect(),
-            dpo_advice: b.dpo_advice.map(|a| DpoAdvice {
-                advice: a.advice,
-                given_on: a.given_on,
-                followed: a.followed,
-            }),
+            necessity: each(b.necessity),
+            risks: each(b.risks),
+            measures: each(b.measures),
+            dpo_advice: b.dpo_advice.map(Into::into),
             subject_views: b.subject_views,
             subject_views_not_sought: b.subject_views_not_sought,
             review_date: b.review_date,
@@ -187,39 +187,10 @@ impl From<DpiaFields> for DpiaFieldsBody {
             title: f.title,
             activity_ids: f.activity_ids.iter().map(|a| a.as_uuid()).collect(),
             description: f.description,
-            necessity: (f.necessity.into_iter())
-                .map(|n| NecessityItemBody {
-                    topic: n.topic,
-                    assessment: n.assessment,
-                })
-                .collect(),
-            risks: (f.risks.into_iter())
-                .map(|r| RiskBody {
-                    source: r.source,
-                    event: r.event,
-                    impact: r.impact,
-                    likelihood: r.likelihood,
-                    severity: r.severity,
-                    residual_likelihood: r.residual_likelihood,
-                    residual_severity: r.residual_severity,
-                })
-                .collect(),
-            measures: (f.measures.into_iter())
-                .map(|m| MeasureBody {
-                    title: m.title,
-                    kind: m.kind,
-                    status: m.status,
-                    owner_id: m.owner_id.map(|u| u.as_uuid()),
-                    due_date: m.due_date,
-                    risks: m.risks,
-                    task_id: m.task_id,
-                })
-                .collect(),
-            dpo_advice: f.dpo_advice.map(|a| DpoAdviceBody {
-                advice: a.advice,
-                given_on: a.given_on,
-                followed: a.followed,
-            }),
+            necessity: each(f.necessity),
+            risks: each(f.risks),
+            measures: each(f.measures),
+            dpo_advice: f.dpo_advice.map(Into::into),
             subject_views: f.subject_views,
             subject_views_not_sought: f.subject_views_not_sought,
             review_date: f.review_date,

@@ -1,6 +1,6 @@
 //! Processing activities in memory: their table and filters.
 
-use aura_dpias::{DpiaStatus, Dpias};
+use aura_dpias::{DpiaStatus, Dpias, consultation_pending};
 use aura_gdpr_registers::{
     Activities, ActivityFilter, ActivityId, DpiaStanding, ProcessingActivity, activity_missing,
 };
@@ -50,10 +50,14 @@ impl MemoryRecord for Activities {
     }
 }
 
-/// Whether an approved DPIA covers the activity (Art. 35(1)).
+/// Whether an approved DPIA covers the activity (Art. 35(1)), and whether one of them
+/// awaits the answer to its prior consultation (Art. 36).
 fn approved_dpia(tables: &Tables, activity: &ProcessingActivity) -> DpiaStanding {
-    let approved = (tables.records.rows::<Dpias>(activity.tenant_id)).any(|d| {
+    let approved = (tables.records.rows::<Dpias>(activity.tenant_id)).filter(|d| {
         d.derived.status == DpiaStatus::Approved && d.fields.activity_ids.contains(&activity.id)
     });
-    DpiaStanding { approved }
+    approved.fold(DpiaStanding::default(), |standing, dpia| DpiaStanding {
+        approved: true,
+        consultation_pending: standing.consultation_pending || consultation_pending(dpia),
+    })
 }

@@ -2,7 +2,7 @@
 //! `processing_activities` (filtered and sorted columns, the rest as jsonb `details`)
 //! plus its links in `activity_processors`, replaced with every write.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aura_gdpr_registers::{
     Activities, ActivityDerived, ActivityFields, ActivityFilter, DataCategory, DpiaRequirement,
@@ -171,26 +171,38 @@ fn activity_from(
     })
 }
 
-/// The activities among `ids` that an approved DPIA covers (Art. 35(1)), read in the
-/// caller's transaction.
+/// What the approved DPIAs covering the activities among `ids` say of them (Art. 35(1),
+/// 36), read in the caller's transaction: covered, and waiting for the answer to a prior
+/// consultation (a residual high risk, its consultation recorded without an answer — the
+/// reading of `aura_dpias::consultation_pending` on the stored row).
 async fn approved_dpias(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     ids: &[Uuid],
-) -> Result<BTreeSet<Uuid>, DbError> {
+) -> Result<BTreeMap<Uuid, DpiaStanding>, DbError> {
     use crate::schema::dpias;
-    let covered: Vec<Vec<Uuid>> = dpias::table
+    use diesel::{dsl::sql, sql_types::Bool};
+    let pending = sql::<Bool>(
+        "(dpias.residual_level IS NOT DISTINCT FROM 'high' \
+          AND jsonb_typeof(dpias.details -> 'prior_consultation') = 'object' \
+          AND (dpias.details #>> '{prior_consultation,answered_on}') IS NULL)",
+    );
+    let covered: Vec<(Vec<Uuid>, bool)> = dpias::table
         .filter(dpias::tenant_id.eq(tenant))
         .filter(dpias::status.eq("approved"))
         .filter(dpias::activity_ids.overlaps_with(ids))
-        .select(dpias::activity_ids)
+        .select((dpias::activity_ids, pending))
         .load(conn)
         .await?;
-    Ok(covered
-        .into_iter()
-        .flatten()
-        .filter(|id| ids.contains(id))
-        .collect())
+    let mut standing: BTreeMap<Uuid, DpiaStanding> = BTreeMap::new();
+    for (activities, pending) in covered {
+        for id in activities.into_iter().filter(|id| ids.contains(id)) {
+            let entry = standing.entry(id).or_default();
+            entry.approved = true;
+            entry.consultation_pending |= pending;
+        }
+    }
+    Ok(standing)
 }
 
 #[async_trait::async_trait]
@@ -212,9 +224,7 @@ impl PgRecord for Activities {
         let ids: Vec<Uuid> = records.iter().map(|r| r.id.as_uuid()).collect();
         let approved = approved_dpias(conn, tenant, &ids).await?;
         for record in records {
-            let dpia = DpiaStanding {
-                approved: approved.contains(&record.id.as_uuid()),
-            };
+            let dpia = (approved.get(&record.id.as_uuid()).copied()).unwrap_or_default();
             record.derived.missing = activity_missing(&record.fields, profile, dpia);
         }
         Ok(())

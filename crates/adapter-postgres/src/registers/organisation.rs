@@ -7,14 +7,14 @@ use aura_gdpr_registers::{
     Contact, CountryCode, JointController, OrganisationProfile, StoredOrganisation,
     ports::OrganisationRepository,
 };
-use aura_shared_kernel::{Conflict, StoreError, TenantScope, TimeZoneName};
+use aura_shared_kernel::{StoreError, TenantScope, TimeZoneName};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::missing_or_stale;
+use crate::rows::next_version;
 use crate::{
     audit::to_micros,
     error::{DbError, corrupt},
@@ -182,44 +182,26 @@ impl OrganisationRepository for PgStores {
         let tenant = scope.tenant_id().as_uuid();
         let value = serde_json::to_value(StoredProfile::from(profile))
             .map_err(|_| StoreError::unexpected("organisation profile not serialisable"))?;
-        let new_version = expected_version
-            .checked_add(1)
-            .filter(|_| expected_version >= 0)
-            .ok_or(StoreError::Conflict(Conflict::Version))?;
-        self.write_audited(scope, event, async move |conn| {
-            let row = profiles::table.filter(profiles::tenant_id.eq(tenant));
-            let written = if expected_version == 0 {
-                diesel::insert_into(profiles::table)
-                    .values((
-                        profiles::tenant_id.eq(tenant),
-                        profiles::profile.eq(value),
-                        profiles::version.eq(new_version),
-                        profiles::updated_at.eq(updated_at),
-                    ))
-                    .on_conflict(profiles::tenant_id)
-                    .do_nothing()
-                    .execute(conn)
-                    .await?
-            } else {
-                diesel::update(row.filter(profiles::version.eq(expected_version)))
-                    .set((
-                        profiles::profile.eq(value),
-                        profiles::version.eq(new_version),
-                        profiles::updated_at.eq(updated_at),
-                    ))
-                    .execute(conn)
-                    .await?
-            };
-            if written == 0 {
-                // A first save over an existing row, or a stale or missing one.
-                let exists = expected_version == 0
-                    || diesel::select(diesel::dsl::exists(row))
-                        .get_result(conn)
-                        .await?;
-                return Err(missing_or_stale(exists));
-            }
-            Ok(new_version)
-        })
-        .await
+        let new_version = next_version(expected_version)?;
+        let row = profiles::table.filter(profiles::tenant_id.eq(tenant));
+        let insert = diesel::insert_into(profiles::table)
+            .values((
+                profiles::tenant_id.eq(tenant),
+                profiles::profile.eq(value.clone()),
+                profiles::version.eq(new_version),
+                profiles::updated_at.eq(updated_at),
+            ))
+            .on_conflict(profiles::tenant_id)
+            .do_nothing();
+        let update = diesel::update(row.clone().filter(profiles::version.eq(expected_version)))
+            .set((
+                profiles::profile.eq(value),
+                profiles::version.eq(new_version),
+                profiles::updated_at.eq(updated_at),
+            ));
+        let exists = diesel::select(diesel::dsl::exists(row));
+        self.put_versioned(scope, event, expected_version, (insert, update), exists)
+            .await?;
+        Ok(new_version)
     }
 }

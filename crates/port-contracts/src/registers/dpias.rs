@@ -182,6 +182,73 @@ pub async fn state_reads_back_as_written(stores: RegisterStores) {
     assert_chain(&stores, rf.scope(), base + 2, "two DPIA writes").await;
 }
 
+/// Art. 36(1), (2): the covered activities of a DPIA approved with a residual high risk
+/// show the pending prior consultation until its answer is recorded — not while the DPIA
+/// is in review, not once answered; an activity no such DPIA covers never does.
+pub async fn a_pending_prior_consultation_shows_on_the_covered_activities(stores: RegisterStores) {
+    let rf = register(&stores).await;
+    let scoring = add_activity(&stores, &rf, "Credit scoring", &[]).await;
+    let other = add_activity(&stores, &rf, "Newsletter", &[]).await;
+    let art36 = |a: &aura_gdpr_registers::ProcessingActivity| {
+        (a.derived.missing.iter())
+            .filter(|g| g.article == "36(1)" && g.field == "dpia")
+            .count()
+    };
+    let mut fields = dpia_fields("Scoring", Some(rf.member), &[scoring.id]);
+    fields.risks = vec![risk(Scale::Maximum, Scale::Maximum, Scale::Significant)];
+    let mut dpia = new_dpia(&stores, &rf, fields);
+    assert_eq!(dpia.derived.residual_level, Some(RiskLevel::High));
+    dpia.derived.status = DpiaStatus::InReview;
+    dpia.derived.prior_consultation = Some(PriorConsultation {
+        authority: "LDI NRW".to_owned(),
+        submitted_on: date!(2027 - 03 - 01),
+        extended: false,
+        extension_reason: None,
+        answer_due: date!(2027 - 04 - 26),
+        answered_on: None,
+        answer: None,
+        recorded_by: Some(rf.member),
+    });
+    let in_review = insert(&stores, &rf, &dpia).await;
+    assert_eq!(art36(&get(&stores, &rf, scoring.id).await), 0, "in review");
+
+    let mut approved = in_review.clone();
+    approved.derived.status = DpiaStatus::Approved;
+    approved.derived.approved_at = Some(datetime!(2027-03-03 09:00 UTC));
+    approved.version = 2;
+    let approved = update(&stores, &rf, &approved, 1).await.expect("approve");
+    let pending = get(&stores, &rf, scoring.id).await;
+    assert_eq!(art36(&pending), 1, "approved, awaiting the answer");
+    assert!(
+        (pending.derived.missing.iter()).all(|g| g.article != "35(1)"),
+        "the DPIA is approved"
+    );
+    let listed = store_activities(&stores, &rf).await;
+    assert_eq!(
+        listed.iter().map(|a| (a.id, art36(a))).collect::<Vec<_>>(),
+        vec![(scoring.id, 1), (other.id, 0)],
+        "a list derives it too, for the covered activity only"
+    );
+
+    let mut answered = approved.clone();
+    if let Some(pc) = &mut answered.derived.prior_consultation {
+        pc.answered_on = Some(date!(2027 - 04 - 20));
+        pc.answer = Some("No objection, with the masking in place".to_owned());
+    }
+    answered.version = 3;
+    update(&stores, &rf, &answered, 2).await.expect("answer");
+    assert_eq!(art36(&get(&stores, &rf, scoring.id).await), 0, "answered");
+}
+
+/// The tenant's activities, oldest first, as the store derives them.
+async fn store_activities(
+    stores: &RegisterStores,
+    rf: &RegisterFixture,
+) -> Vec<aura_gdpr_registers::ProcessingActivity> {
+    let store: &dyn RecordStore<Activities> = stores.activities.as_ref();
+    store.all(rf.scope()).await.expect("all activities")
+}
+
 pub async fn links_name_only_the_tenants_records(stores: RegisterStores) {
     let a = register(&stores).await;
     let b = register(&stores).await;
