@@ -188,6 +188,9 @@ pub struct Settings {
     pub password_pepper: Option<Secret>,
     pub bcrypt_cost: u32,
     pub signup_enabled: bool,
+    /// Members a tenant may add per UTC day (`INVITATIONS_PER_DAY`): the installation's
+    /// cap; a tenant's own `invitations_per_day` setting can only lower it.
+    pub invitations_per_day: u32,
     pub password_reset_url: String,
     /// Where the service is reached from outside (`PUBLIC_BASE_URL`): the links in the
     /// public intake's confirmation mails start with it.
@@ -501,6 +504,7 @@ impl Settings {
             password_pepper,
             bcrypt_cost: r.ranged("BCRYPT_COST", 12u32, 10, 16),
             signup_enabled: r.flag("SIGNUP_ENABLED", true),
+            invitations_per_day: r.ranged("INVITATIONS_PER_DAY", 20u32, 1, 10_000),
             password_reset_url,
             public_base_url,
             mail,

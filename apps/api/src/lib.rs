@@ -510,6 +510,7 @@ impl Application {
                 refresh_idle: time::Duration::seconds(settings.refresh_idle_ttl_secs),
                 refresh_absolute: time::Duration::seconds(settings.refresh_absolute_ttl_secs),
                 reset_url_template: settings.password_reset_url.clone(),
+                invitations_per_day: settings.invitations_per_day,
                 ..AuthConfig::default()
             },
         );
@@ -805,6 +806,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         },
         AuthConfig {
             reset_url_template: settings.password_reset_url.clone(),
+            invitations_per_day: settings.invitations_per_day,
             ..AuthConfig::default()
         },
     );

@@ -149,7 +149,7 @@ impl ScreeningAnswersStore for PgStores {
             ))
             .on_conflict((screenings::tenant_id, screenings::activity_id))
             .do_nothing();
-        let update = diesel::update(row.clone().filter(screenings::version.eq(expected_version)))
+        let update = diesel::update(row.filter(screenings::version.eq(expected_version)))
             .set((
                 screenings::answers.eq(value),
                 screenings::updated_by.eq(by),

@@ -452,10 +452,16 @@ pub async fn init_database(
     }
     // A role that reaches another database through an explicit grant serves another
     // installation: sharing it would share that installation's data. So would an owner
-    // that owns another database.
+    // that owns another installation's database (one `db init` set up: it records its app
+    // role). Other databases the role owns (scratch databases of a test harness, say) are
+    // no installation's.
     let owned: Option<Name> = diesel::sql_query(
         "SELECT d.datname AS name FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba
-         WHERE r.rolname = $1 AND d.datname <> $2 ORDER BY 1 LIMIT 1",
+         WHERE r.rolname = $1 AND d.datname <> $2
+           AND EXISTS (SELECT 1 FROM pg_db_role_setting s, unnest(s.setconfig) c
+                       WHERE s.setdatabase = d.oid AND s.setrole = 0
+                         AND c LIKE 'aura.app_role=%')
+         ORDER BY 1 LIMIT 1",
     )
     .bind::<Text, _>(&owner.user)
     .bind::<Text, _>(&database)

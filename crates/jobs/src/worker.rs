@@ -105,7 +105,17 @@ impl Worker {
     ) -> Result<(), StoreError> {
         let today = now.date();
         for (index, daily) in self.jobs.daily_jobs().iter().enumerate() {
-            let at = daily.due_at(today);
+            // The latest run that is due: today's once its hour has come, yesterday's
+            // before that — so a worker started (or a tenant created) before today's hour
+            // still gets the run it missed. The queue's dedupe key keeps each run once.
+            let Some(date) = [Some(today), today.previous_day()]
+                .into_iter()
+                .flatten()
+                .find(|date| daily.due_at(*date) <= now)
+            else {
+                continue;
+            };
+            let at = daily.due_at(date);
             let done = self
                 .scheduled
                 .lock()
@@ -113,23 +123,23 @@ impl Worker {
                 .get(index)
                 .copied()
                 .flatten();
-            if now < at || done == Some(today) {
+            if done == Some(date) {
                 continue;
             }
-            let job = daily.job(today);
+            let job = daily.job(date);
             let added = self
                 .ports
                 .queue
                 .schedule_for_active_tenants(system, &job, at, self.settings.retry.max_attempts)
                 .await?;
-            tracing::info!(date = %today, kind = %job.kind, added, "daily jobs scheduled");
+            tracing::info!(%date, kind = %job.kind, added, "daily jobs scheduled");
             if let Some(slot) = self
                 .scheduled
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .get_mut(index)
             {
-                *slot = Some(today);
+                *slot = Some(date);
             }
         }
         Ok(())

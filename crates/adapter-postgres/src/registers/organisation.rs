@@ -193,7 +193,7 @@ impl OrganisationRepository for PgStores {
             ))
             .on_conflict(profiles::tenant_id)
             .do_nothing();
-        let update = diesel::update(row.clone().filter(profiles::version.eq(expected_version)))
+        let update = diesel::update(row.filter(profiles::version.eq(expected_version)))
             .set((
                 profiles::profile.eq(value),
                 profiles::version.eq(new_version),
