@@ -149,13 +149,12 @@ impl ScreeningAnswersStore for PgStores {
             ))
             .on_conflict((screenings::tenant_id, screenings::activity_id))
             .do_nothing();
-        let update = diesel::update(row.filter(screenings::version.eq(expected_version)))
-            .set((
-                screenings::answers.eq(value),
-                screenings::updated_by.eq(by),
-                screenings::version.eq(version),
-                screenings::updated_at.eq(updated_at),
-            ));
+        let update = diesel::update(row.filter(screenings::version.eq(expected_version))).set((
+            screenings::answers.eq(value),
+            screenings::updated_by.eq(by),
+            screenings::version.eq(version),
+            screenings::updated_at.eq(updated_at),
+        ));
         let exists = diesel::select(diesel::dsl::exists(row));
         self.put_versioned(scope, event, expected_version, (insert, update), exists)
             .await?;

@@ -193,12 +193,11 @@ impl OrganisationRepository for PgStores {
             ))
             .on_conflict(profiles::tenant_id)
             .do_nothing();
-        let update = diesel::update(row.filter(profiles::version.eq(expected_version)))
-            .set((
-                profiles::profile.eq(value),
-                profiles::version.eq(new_version),
-                profiles::updated_at.eq(updated_at),
-            ));
+        let update = diesel::update(row.filter(profiles::version.eq(expected_version))).set((
+            profiles::profile.eq(value),
+            profiles::version.eq(new_version),
+            profiles::updated_at.eq(updated_at),
+        ));
         let exists = diesel::select(diesel::dsl::exists(row));
         self.put_versioned(scope, event, expected_version, (insert, update), exists)
             .await?;
