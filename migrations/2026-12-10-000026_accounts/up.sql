@@ -139,7 +139,10 @@ AS $$
       JOIN public.tenants t ON t.id = u.tenant_id
      WHERE a.email = p_email
        AND u.accepted_at IS NOT NULL
-     ORDER BY u.last_login_at DESC NULLS LAST, u.created_at, u.id
+     -- A usable membership first: one tenant that deactivates the person or is
+     -- suspended must not lock them out of the others.
+     ORDER BY (u.is_active AND t.is_active) DESC, u.last_login_at DESC NULLS LAST,
+              u.created_at, u.id
 $$;
 
 -- Adding a member: the account of an address, whatever tenants it is in. The caller

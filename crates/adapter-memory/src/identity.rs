@@ -108,12 +108,21 @@ impl UserRepository for MemoryStore {
         let Some(&account) = state.emails.get(email) else {
             return Ok(None);
         };
-        // The accepted membership signed into last, like `aura_find_login`.
+        // Like `aura_find_login`: a usable membership first (active, in an active
+        // tenant), then the accepted membership signed into last.
+        let usable = |u: &User| {
+            u.is_active
+                && state
+                    .tenants
+                    .get(&u.tenant_id)
+                    .is_some_and(|tenant| tenant.is_active)
+        };
         let user = state
             .memberships(account)
             .filter(|u| u.accepted_at.is_some())
             .min_by_key(|u| {
                 (
+                    std::cmp::Reverse(usable(u)),
                     std::cmp::Reverse(u.last_login_at.is_some()),
                     std::cmp::Reverse(u.last_login_at),
                     u.created_at,
