@@ -1,5 +1,5 @@
-# Helpers shared by scripts/schemathesis.sh and scripts/scale-out.sh (sourced, not run):
-# a fresh database with the owner and app roles, the debug binaries, aura-api processes
+# Helpers shared by the scripts that start aura-api (sourced, not run): a fresh
+# database with the owner and app roles, the debug (or release) binaries, aura-api processes
 # on free ports, and cleanup of everything started here.
 #
 # The database server: TEST_DATABASE_URL (a superuser URL), else the local
@@ -13,14 +13,17 @@ AURA_PIDS=()
 AURA_DB=""
 AURA_CLEANUPS=()
 
-# The debug binary NAME built by the test run (CARGO_TARGET_DIR honoured); built if missing.
+# The binary NAME of the test run's debug build, or of AURA_PROFILE=release
+# (CARGO_TARGET_DIR honoured); built if missing.
 aura_bin() {
-    local target=${CARGO_TARGET_DIR:-$AURA_ROOT/target}
+    local target=${CARGO_TARGET_DIR:-$AURA_ROOT/target} profile=${AURA_PROFILE:-debug}
     case $target in /*) ;; *) target=$AURA_ROOT/$target ;; esac
-    if [ ! -x "$target/debug/$1" ]; then
-        (cd "$AURA_ROOT" && cargo build --locked --bin "$1") >&2
+    if [ ! -x "$target/$profile/$1" ]; then
+        local release=()
+        [ "$profile" = release ] && release=(--release)
+        (cd "$AURA_ROOT" && cargo build --locked "${release[@]}" --bin "$1") >&2
     fi
-    echo "$target/debug/$1"
+    echo "$target/$profile/$1"
 }
 
 # URL of the server with another login and database: aura_url USER PASSWORD DATABASE.

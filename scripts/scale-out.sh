@@ -9,7 +9,10 @@
 #      (when the build has RATE_LIMIT_TENANT_PER_MINUTE) holds across both;
 #   3. the RLS tenant context survives transaction pooling: two tenants hammering the API
 #      concurrently through 2 server connections only ever see their own rows, and a
-#      server connection handed back to the pool carries no tenant.
+#      server connection handed back to the pool carries no tenant;
+#   4. documents are shared: one uploaded through instance 1 (several chunks, sealed with
+#      the data key both derive from the shared pepper) is downloaded byte-identical, and
+#      a range across a chunk boundary, through instance 2.
 # nginx and pgbouncer (Debian packages nginx-light, pgbouncer; installed if missing) run
 # unprivileged from a temp dir on free ports; migrations go straight to PostgreSQL as the
 # owner role. Exits non-zero on any FAIL. Everything started here is stopped at exit.
@@ -158,7 +161,7 @@ echo "== nginx $("$NGINX" -v 2>&1 | cut -d/ -f2) on 127.0.0.1:$ngx_port"
 # --- the proofs ----------------------------------------------------------------------------
 set +e
 python3 - "$api1" "$api2" "$ngx_port" "$rate_limited" "$tenant_limit" "$AURA_ROOT/scripts" <<'PY'
-import math, sys, threading, time, uuid
+import hashlib, json, math, os, sys, threading, time, uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, sys.argv[6])
@@ -308,6 +311,32 @@ check(counts["errors"] == 0 and counts["foreign"] == 0,
       f"{counts['responses']} responses checked, {counts['foreign']} foreign, {counts['errors']} errors "
       f"(16 concurrent clients, 2 tenants)")
 check(len(counts["upstreams"]) == 2, f"nginx spread them over both instances: {sorted(counts['upstreams'])}")
+
+# 4. Documents written by one instance are read by the other ------------------------------
+print("-- 4. a document uploaded through instance 1, downloaded through instance 2")
+email_z, _ = register("Zeta")
+status, pair, _ = login(api1, email_z)
+token = pair["access_token"]
+status, doc, _ = aura_http.call(api1, "POST", "/api/v1/documents", {"title": "Signed DPA", "kind": "dpa"},
+                                token, {"idempotency-key": str(uuid.uuid4())})
+assert status == 201, (status, doc)
+versions = f"/api/v1/documents/{doc['id']}/versions"
+# A PDF by its magic bytes, three 256 KiB chunks and a bit.
+content = b"%PDF-1.7\n" + os.urandom(3 * 256 * 1024 + 4321)
+status, body, _ = aura_http.send(api1, "POST", versions, content, token,
+                                 {"content-type": "application/pdf", "x-file-name": "dpa.pdf"})
+digest = hashlib.sha256(content).hexdigest()
+check(status == 201 and json.loads(body).get("sha256") == digest,
+      f"upload of {len(content)} bytes through instance 1: {status}")
+status, back, _ = aura_http.send(api2, "GET", f"{versions}/1/content", token=token)
+check(status == 200 and back == content,
+      f"downloaded through instance 2: {status}, {len(back)} bytes, "
+      f"SHA-256 {'equal' if hashlib.sha256(back).hexdigest() == digest else 'DIFFERENT'}")
+first, last = 256 * 1024 - 100, 256 * 1024 + 99
+status, part, _ = aura_http.send(api2, "GET", f"{versions}/1/content", token=token,
+                                 headers={"range": f"bytes={first}-{last}"})
+check(status == 206 and part == content[first:last + 1],
+      f"a range across a chunk boundary through instance 2: {status}, {len(part)} bytes")
 sys.exit(1 if failures else 0)
 PY
 proofs=$?

@@ -33,6 +33,20 @@ impl Api {
         })
     }
 
+    /// A request to `path`, signed in with `token`: for bodies and answers that are not JSON.
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
     /// Sends a request; the JSON body (Null when empty or not JSON) and the content type.
     pub async fn send(
         &self,
@@ -42,10 +56,7 @@ impl Api {
         body: Option<&Value>,
         if_match: Option<&str>,
     ) -> Result<(StatusCode, Value), Transport> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
+        let mut request = self.request(method, path, token);
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -62,7 +73,7 @@ impl Api {
     }
 }
 
-fn transport(error: reqwest::Error) -> Transport {
+pub fn transport(error: reqwest::Error) -> Transport {
     if error.is_timeout() {
         "timeout".to_owned()
     } else if error.is_connect() {

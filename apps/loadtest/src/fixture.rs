@@ -262,7 +262,7 @@ async fn create_record(api: &Api, token: &str, path: &str, body: &Value) -> Resu
     Ok(str_field(&created, "id")?.to_owned())
 }
 
-fn expect(
+pub(crate) fn expect(
     answer: Result<(StatusCode, Value), String>,
     want: StatusCode,
     what: &str,
@@ -274,7 +274,7 @@ fn expect(
     }
 }
 
-fn str_field<'a>(body: &'a Value, field: &str) -> Result<&'a str, String> {
+pub(crate) fn str_field<'a>(body: &'a Value, field: &str) -> Result<&'a str, String> {
     body[field]
         .as_str()
         .ok_or_else(|| format!("answer without {field}"))

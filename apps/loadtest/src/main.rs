@@ -7,9 +7,13 @@
 //! it also runs the list and single-read SQL through pgbench, so the API's overhead is a
 //! ratio. `scripts/loadtest.sh` runs it against a release build on a private PostgreSQL.
 //!
+//! `aura-loadtest documents --server-pid PID` instead prints the server's peak memory
+//! while a 25 MiB document goes up and down (`documents.rs`; `scripts/docbench.sh`).
+//!
 //! Exit codes: 0 done, 1 foreign data seen or too many errors, 2 bad usage or set-up.
 
 mod api;
+mod documents;
 mod fixture;
 mod pgbench;
 mod scenarios;
@@ -87,6 +91,15 @@ struct Cli {
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Instead of the scenarios: the server's peak memory while uploading and downloading
+    /// one large document (PASS/FAIL against 2 × idle + a fixed buffer).
+    Documents(documents::Args),
 }
 
 #[tokio::main]
@@ -101,7 +114,12 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, String> {
+async fn run(mut cli: Cli) -> Result<ExitCode, String> {
+    if let Some(Command::Documents(args)) = cli.command.take() {
+        let api = Api::new(&cli.base_url, Duration::from_secs(cli.timeout), 1)?;
+        wait_ready(&api, Duration::from_secs(cli.wait_ready)).await?;
+        return documents::run(&api, args).await;
+    }
     if cli.tenants == 0 || cli.users_per_tenant == 0 || cli.concurrency.contains(&0) {
         return Err("--tenants, --users-per-tenant and --concurrency must be at least 1".into());
     }
