@@ -161,7 +161,7 @@ echo "== nginx $("$NGINX" -v 2>&1 | cut -d/ -f2) on 127.0.0.1:$ngx_port"
 # --- the proofs ----------------------------------------------------------------------------
 set +e
 python3 - "$api1" "$api2" "$ngx_port" "$rate_limited" "$tenant_limit" "$AURA_ROOT/scripts" <<'PY'
-import hashlib, json, math, os, sys, threading, time, uuid
+import hashlib, http.client, json, math, os, sys, threading, time, uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, sys.argv[6])
@@ -328,13 +328,23 @@ status, body, _ = aura_http.send(api1, "POST", versions, content, token,
 digest = hashlib.sha256(content).hexdigest()
 check(status == 201 and json.loads(body).get("sha256") == digest,
       f"upload of {len(content)} bytes through instance 1: {status}")
-status, back, _ = aura_http.send(api2, "GET", f"{versions}/1/content", token=token)
+
+
+def fetch(base, path, token, headers=None):
+    """A download: the status and the bytes, or the broken transfer's error as the status."""
+    try:
+        status, body, _ = aura_http.send(base, "GET", path, token=token, headers=headers)
+        return status, body
+    except (OSError, http.client.HTTPException) as error:
+        return type(error).__name__, b""
+
+
+status, back = fetch(api2, f"{versions}/1/content", token)
 check(status == 200 and back == content,
       f"downloaded through instance 2: {status}, {len(back)} bytes, "
       f"SHA-256 {'equal' if hashlib.sha256(back).hexdigest() == digest else 'DIFFERENT'}")
 first, last = 256 * 1024 - 100, 256 * 1024 + 99
-status, part, _ = aura_http.send(api2, "GET", f"{versions}/1/content", token=token,
-                                 headers={"range": f"bytes={first}-{last}"})
+status, part = fetch(api2, f"{versions}/1/content", token, {"range": f"bytes={first}-{last}"})
 check(status == 206 and part == content[first:last + 1],
       f"a range across a chunk boundary through instance 2: {status}, {len(part)} bytes")
 sys.exit(1 if failures else 0)
