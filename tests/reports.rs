@@ -292,6 +292,9 @@ async fn each_record_as_pdf_in_english_and_german_and_only_for_its_tenant() {
             }),
         )
         .await;
+    let submitted = app.done("/api/v1/dpias", &a, &dpia, "submit", None).await;
+    app.done("/api/v1/dpias", &a, &submitted, "approve", None)
+        .await;
     let dpia_path = format!("/api/v1/dpias/{}/pdf", dpia["id"].as_str().unwrap());
     let text = record_pdf(&app, &a, &format!("{dpia_path}?lang=de"), "dpia-de").await;
     contains_all(
@@ -316,7 +319,8 @@ async fn each_record_as_pdf_in_english_and_german_and_only_for_its_tenant() {
             "Kassen schwärzen",
             "Mit Schwärzung fortfahren",
             "Der Betriebsrat wurde angehört",
-            "Entwurf",
+            "Freigabe",
+            "genehmigt",
             "Seite 1 von",
         ],
         "DPIA (de)",
@@ -446,6 +450,7 @@ async fn each_record_as_pdf_in_english_and_german_and_only_for_its_tenant() {
             "Jürgen Weiß",
             "Hauptstraße 5, 70173 Stuttgart",
             "Guten Tag Jürgen Weiß,",
+            &format!("Ihr Antrag {} vom", answered["reference"].as_str().unwrap()),
             answered["reference"].as_str().unwrap(),
             &received.date().to_string(),
             &today,

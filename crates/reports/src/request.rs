@@ -25,6 +25,7 @@ struct LetterWords {
     due: &'static str,
     rights: &'static str,
     legal_basis: &'static str,
+    subject: &'static str,
     salutation: &'static str,
     received_text: &'static str,
     outcome: [&'static str; 4],
@@ -48,6 +49,7 @@ static EN: LetterWords = LetterWords {
     due: "Answer due by",
     rights: "Rights exercised",
     legal_basis: "Legal basis of this answer",
+    subject: "Your request {reference} of {date}",
     salutation: "Dear {name},",
     received_text: "we received your request of {date} concerning: {rights}.",
     outcome: [
@@ -76,6 +78,7 @@ static DE: LetterWords = LetterWords {
     due: "Antwort fällig bis",
     rights: "Geltend gemachte Rechte",
     legal_basis: "Rechtsgrundlage dieser Antwort",
+    subject: "Ihr Antrag {reference} vom {date}",
     salutation: "Guten Tag {name},",
     received_text: "wir haben Ihren Antrag vom {date} erhalten. Er betrifft: {rights}.",
     outcome: [
@@ -143,7 +146,12 @@ pub fn request_letter(
         None => facts.push((w.due.to_owned(), date_of(d.due_on))),
     }
     blocks.push(Block::KeyValues(facts));
-    blocks.push(heading(2, w.title));
+    blocks.push(heading(
+        2,
+        w.subject
+            .replace("{reference}", &d.reference)
+            .replace("{date}", &received),
+    ));
     let mut letter = vec![
         w.salutation.replace("{name}", &f.subject.name),
         w.received_text
