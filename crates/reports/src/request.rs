@@ -207,3 +207,83 @@ fn words(language: Language) -> &'static LetterWords {
         Language::De => &DE,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aura_records::{Id, Record};
+    use aura_requests::request::{Answer, Extension, Refusal, RefusalGround, RequestState};
+    use aura_shared_kernel::TenantId;
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    fn texts(report: &Report) -> String {
+        let mut all = vec![report.title.clone()];
+        for block in &report.blocks {
+            match block {
+                Block::Heading { text, .. } | Block::Paragraph(text) => all.push(text.clone()),
+                Block::KeyValues(pairs) => {
+                    all.extend(pairs.iter().flat_map(|(k, v)| [k.clone(), v.clone()]))
+                }
+                Block::Table { rows, .. } => all.extend(rows.iter().flatten().cloned()),
+            }
+        }
+        all.join("\n")
+    }
+
+    #[test]
+    fn a_refusal_names_its_ground_and_the_right_to_complain_and_an_extension_its_reasons() {
+        let request = Record {
+            id: Id::generate(),
+            tenant_id: TenantId::generate(),
+            fields: serde_json::from_value(serde_json::json!({
+                "received_at": "2027-03-01T10:00:00Z", "channel": "letter",
+                "subject": {"name": "Zoë Łukasiewicz", "email": null, "contact": null, "category": "customer"},
+                "agent": {"name": "Kanzlei Groß", "contact": "Marktplatz 3, Köln", "authority": "Vollmacht"},
+                "rights": ["erasure"], "scope": null, "assignee_id": null
+            }))
+            .expect("fields"),
+            derived: RequestState {
+                reference: "DSR-2027-0007".into(),
+                extension: Some(Extension {
+                    months: 2,
+                    reasons: "Viele Anträge zugleich".into(),
+                    told_on: date!(2027 - 03 - 20),
+                }),
+                answer: Some(Answer {
+                    outcome: Outcome::Refused,
+                    answered_on: date!(2027 - 05 - 02),
+                    refusal: Some(Refusal {
+                        ground: RefusalGround::ExceptionOfTheRight,
+                        reasons: "Aufbewahrungspflicht nach § 147 AO".into(),
+                        complaint_right_told: true,
+                    }),
+                }),
+                ..RequestState::default()
+            },
+            version: 3,
+            created_at: datetime!(2027-03-01 10:00 UTC),
+            updated_at: datetime!(2027-05-02 10:00 UTC),
+        };
+        let stamp = Stamp {
+            generated_at: datetime!(2027-05-02 12:00 UTC),
+            chain_head: None,
+        };
+        let text = texts(&request_letter(&request, None, Language::De, stamp));
+        for expected in [
+            "Zoë Łukasiewicz\nz. Hd. Kanzlei Groß\nMarktplatz 3, Köln",
+            "Guten Tag Zoë Łukasiewicz,",
+            "Ihr Antrag DSR-2027-0007 vom 2027-03-01",
+            "Beantwortet am\n2027-05-02",
+            "um 2 Monat(e) verlängert und Ihnen dies am 2027-03-20 mitgeteilt. Die Gründe: Viele Anträge zugleich",
+            "Wir können Ihrem Antrag nicht entsprechen.",
+            "eine Ausnahme des Rechts selbst (z. B. Art. 17 Abs. 3, 21 Abs. 1)",
+            "Aufbewahrungspflicht nach § 147 AO",
+            "Beschwerde bei einer Aufsichtsbehörde einzulegen (Art. 77 DSGVO)",
+            "Löschung (Art. 17)",
+        ] {
+            assert!(text.contains(expected), "`{expected}` missing in:\n{text}");
+        }
+        assert!(!text.contains("Entwurf"), "an answered request is no draft");
+    }
+}
