@@ -335,3 +335,81 @@ fn words(language: Language) -> &'static DpiaWords {
         Language::De => &DE,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aura_dpias::{DpiaState, DpiaStatus, PriorConsultation, RiskLevel};
+    use aura_records::{Id, Record};
+    use aura_shared_kernel::TenantId;
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    #[test]
+    fn an_approved_high_residual_risk_shows_its_prior_consultation() {
+        let dpia = Record {
+            id: Id::generate(),
+            tenant_id: TenantId::generate(),
+            fields: serde_json::from_value(serde_json::json!({
+                "title": "Gesichtserkennung am Eingang", "activity_ids": [], "description": null,
+                "necessity": [], "risks": [], "measures": [], "dpo_advice": null,
+                "subject_views": null, "subject_views_not_sought": null, "review_date": null,
+                "owner_id": null, "revision_of": null
+            }))
+            .expect("fields"),
+            derived: DpiaState {
+                status: DpiaStatus::Approved,
+                residual_level: Some(RiskLevel::High),
+                prior_consultation: Some(PriorConsultation {
+                    authority: "Landesbeauftragte für Datenschutz Köln".into(),
+                    submitted_on: date!(2027 - 02 - 01),
+                    extended: true,
+                    extension_reason: Some("Komplexität".into()),
+                    answer_due: date!(2027 - 05 - 10),
+                    answered_on: None,
+                    answer: None,
+                    recorded_by: None,
+                }),
+                ..DpiaState::default()
+            },
+            version: 4,
+            created_at: datetime!(2027-01-01 10:00 UTC),
+            updated_at: datetime!(2027-02-01 10:00 UTC),
+        };
+        let stamp = Stamp {
+            generated_at: datetime!(2027-02-02 12:00 UTC),
+            chain_head: None,
+        };
+        let report = dpia_report(&dpia, &[], Language::En, stamp);
+        let consultation = report
+            .blocks
+            .iter()
+            .skip_while(|b| !matches!(b, Block::Heading { text, .. } if text == EN.consultation))
+            .nth(1)
+            .expect("the consultation follows its heading");
+        let Block::KeyValues(pairs) = consultation else {
+            panic!("{consultation:?}")
+        };
+        let value = |label: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == label)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            value(EN.authority),
+            Some("Landesbeauftragte für Datenschutz Köln")
+        );
+        assert_eq!(value(EN.extended), Some("yes: Komplexität"));
+        assert_eq!(value(EN.answer_due), Some("2027-05-10"));
+        assert_eq!(value(EN.answered_on), Some("—"));
+        assert!(report.blocks.contains(&Block::KeyValues(vec![
+            (EN.subject.into(), "Gesichtserkennung am Eingang".into()),
+            (EN.status.into(), "approved".into()),
+            (EN.revision.into(), "1".into()),
+            (EN.activities.into(), "—".into()),
+            (EN.review_date.into(), "—".into()),
+            (EN.residual.into(), "high".into()),
+        ])));
+    }
+}
