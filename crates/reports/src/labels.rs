@@ -38,6 +38,8 @@ pub(crate) fn instant(at: OffsetDateTime) -> String {
 }
 
 pub(crate) struct Words {
+    /// The language these words are in (for the coded values' words, `values.rs`).
+    pub lang: Language,
     pub controller_title: &'static str,
     pub processor_title: &'static str,
     pub footer: &'static str,
@@ -93,9 +95,14 @@ pub(crate) struct Words {
     pub dpia: &'static str,
     pub processors_sheet: &'static str,
     pub activities_sheet: &'static str,
+    pub breaches_sheet: &'static str,
+    pub requests_sheet: &'static str,
+    pub dpias_sheet: &'static str,
+    pub tasks_sheet: &'static str,
 }
 
 static EN: Words = Words {
+    lang: Language::En,
     controller_title: "Record of processing activities (Art. 30(1) GDPR)",
     processor_title: "Record of processing activities as processor (Art. 30(2) GDPR)",
     footer: "Generated {generated_at}",
@@ -162,9 +169,14 @@ static EN: Words = Words {
     dpia: "DPIA required (Art. 35)",
     processors_sheet: "Processors",
     activities_sheet: "Activities",
+    breaches_sheet: "Breaches",
+    requests_sheet: "Data-subject requests",
+    dpias_sheet: "DPIAs",
+    tasks_sheet: "Tasks",
 };
 
 static DE: Words = Words {
+    lang: Language::De,
     controller_title: "Verzeichnis von Verarbeitungstätigkeiten (Art. 30 Abs. 1 DSGVO)",
     processor_title: "Verzeichnis der Verarbeitungstätigkeiten als Auftragsverarbeiter (Art. 30 Abs. 2 DSGVO)",
     footer: "Erstellt {generated_at}",
@@ -231,6 +243,10 @@ static DE: Words = Words {
     dpia: "DSFA erforderlich (Art. 35)",
     processors_sheet: "Auftragsverarbeiter",
     activities_sheet: "Tätigkeiten",
+    breaches_sheet: "Datenpannen",
+    requests_sheet: "Betroffenenanfragen",
+    dpias_sheet: "DSFA",
+    tasks_sheet: "Aufgaben",
 };
 
 #[cfg(test)]

@@ -3,34 +3,19 @@
 //! as a workbook (the CSV export's rows with typed dates, and the processors).
 
 use aura_gdpr_registers::{
-    CSV_COLUMNS, Contact, ExportedActivity, OrganisationProfile, RecordKind, RegisterExport,
-    csv_rows,
+    CSV_COLUMNS, ExportedActivity, OrganisationProfile, RecordKind, RegisterExport, csv_rows,
 };
 
 use crate::{
+    common::{contact_line, document, or_dash, org_contact},
     labels::{Language, Words, instant},
     model::{Block, Cell, Column, Report, Sheet, Stamp, Workbook},
+    values::Label,
 };
-
-/// The footer line and the page label of a report in `language`.
-pub(crate) fn footer(words: &Words, stamp: &Stamp) -> (String, String) {
-    let head = match &stamp.chain_head {
-        Some(head) => words.chain_head.replace("{head}", head),
-        None => words.no_chain_head.to_owned(),
-    };
-    let line = format!(
-        "{} · {head}",
-        words
-            .footer
-            .replace("{generated_at}", &instant(stamp.generated_at))
-    );
-    (line, words.page.to_owned())
-}
 
 /// The record of `export` (Art. 30(1) or 30(2), as it was built) in `language`.
 pub fn register_report(export: &RegisterExport, language: Language, stamp: Stamp) -> Report {
     let w = language.words();
-    let (footer, page_label) = footer(w, &stamp);
     let title = match export.record {
         RecordKind::Controller => w.controller_title,
         RecordKind::Processor => w.processor_title,
@@ -41,45 +26,7 @@ pub fn register_report(export: &RegisterExport, language: Language, stamp: Stamp
     }
     blocks.extend(processor_annex(export, w));
     blocks.extend(gap_annex(export, w));
-    Report {
-        title: title.to_owned(),
-        stamp,
-        footer,
-        page_label,
-        blocks,
-    }
-}
-
-fn or_dash(value: Option<&str>) -> String {
-    value
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or("—")
-        .to_owned()
-}
-
-fn contact_line(contact: &Contact) -> String {
-    [
-        Some(contact.name.as_str()),
-        contact.address.as_deref(),
-        contact.email.as_deref(),
-        contact.phone.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(", ")
-}
-
-fn org_contact(org: &OrganisationProfile) -> String {
-    [
-        org.address.as_deref(),
-        org.contact_email.as_deref(),
-        org.contact_phone.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(", ")
+    document(language, title, stamp, blocks)
 }
 
 fn dpo_line(org: &OrganisationProfile, w: &Words) -> String {
@@ -180,8 +127,8 @@ fn activity_section(
         },
         Block::KeyValues(vec![
             (w.description.to_owned(), or_dash(f.description.as_deref())),
-            (w.status.to_owned(), f.status.to_string()),
-            (w.role.to_owned(), f.role.to_string()),
+            (w.status.to_owned(), f.status.label(w.lang).to_owned()),
+            (w.role.to_owned(), f.role.label(w.lang).to_owned()),
             (
                 w.automated_decisions.to_owned(),
                 if f.automated_decision_making {
@@ -196,8 +143,8 @@ fn activity_section(
             (
                 w.dpia.to_owned(),
                 match &f.dpia_reason {
-                    Some(r) => format!("{} ({r})", f.dpia_required),
-                    None => f.dpia_required.to_string(),
+                    Some(r) => format!("{} ({r})", f.dpia_required.label(w.lang)),
+                    None => f.dpia_required.label(w.lang).to_owned(),
                 },
             ),
         ]),
@@ -229,7 +176,7 @@ fn activity_section(
         f.data_categories.iter().map(|c| {
             let mut line = c.name.clone();
             if let Some(s) = c.special_category {
-                line.push_str(&format!(" (Art. 9: {s})"));
+                line.push_str(&format!(" ({})", s.label(w.lang)));
             }
             if c.criminal_offence_data {
                 line.push_str(" (Art. 10)");
@@ -243,7 +190,7 @@ fn activity_section(
     } else {
         lines(
             f.transfers.iter().map(|t| {
-                let mut line = format!("{} ({})", t.country, t.mechanism);
+                let mut line = format!("{} ({})", t.country, t.mechanism.label(w.lang));
                 if let Some(r) = &t.recipient {
                     line = format!("{r}, {line}");
                 }
@@ -258,7 +205,12 @@ fn activity_section(
     let measures = text(f.security_measures.as_deref(), w);
     let purposes = lines(
         f.purposes.iter().map(|p| {
-            let mut line = format!("{} ({}: {})", p.description, w.lawful_basis, p.lawful_basis);
+            let mut line = format!(
+                "{} ({}: {})",
+                p.description,
+                w.lawful_basis,
+                p.lawful_basis.label(w.lang)
+            );
             if let Some(li) = &p.legitimate_interest {
                 line.push_str(&format!(" — {li}"));
             }
@@ -383,7 +335,7 @@ fn processor_annex(export: &RegisterExport, w: &Words) -> Vec<Block> {
             vec![
                 f.name.clone(),
                 or_dash(f.country.map(|c| c.to_string()).as_deref()),
-                f.dpa_status.to_string(),
+                f.dpa_status.label(w.lang).to_owned(),
                 or_dash(f.dpa_signed_on.map(|d| d.to_string()).as_deref()),
                 if missing.is_empty() {
                     w.all_clauses.to_owned()
@@ -488,7 +440,7 @@ pub fn register_workbook(export: &RegisterExport, language: Language) -> Workboo
                 Cell::Text(f.name.clone()),
                 text(f.country.map(|c| c.to_string()).unwrap_or_default()),
                 text(f.services.clone().unwrap_or_default()),
-                Cell::Text(f.dpa_status.to_string()),
+                Cell::Text(f.dpa_status.label(w.lang).to_owned()),
                 date(f.dpa_signed_on),
                 date(f.dpa_review_on),
                 text(f.clauses.missing().join(" ")),

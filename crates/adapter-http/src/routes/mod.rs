@@ -128,6 +128,11 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_current_version, current_version),
         document(Route::new(__path_get_version, get_version)),
         document(Route::new(__path_edit_version, edit_version)),
+        // The PDF's literal segment before the transitions' `{action}`.
+        Route::new(
+            reports::__path_policy_version_pdf,
+            reports::policy_version_pdf,
+        ),
         Route::new(__path_transition_version, transition_version),
         Route::new(__path_export, export),
         // The AI assistant (the generating routes wait on the provider).
@@ -171,6 +176,7 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_generate_checklist, generate_checklist),
         Route::new(__path_add_checklist_item, add_checklist_item),
         Route::new(__path_update_checklist_item, update_checklist_item),
+        Route::new(reports::__path_request_pdf, reports::request_pdf),
         // Personal-data breaches (no delete: Art. 33(5); the export's literal segment
         // before `{id}`).
         Route::new(breaches::__path_list_breaches, records::list::<Breaches>),
@@ -183,6 +189,7 @@ fn declarations() -> Vec<Route> {
         Route::new(breaches::__path_get_breach, records::get::<Breaches>),
         Route::new(breaches::__path_update_breach, records::replace::<Breaches>),
         Route::new(breaches_export::__path_draft, breaches_export::draft),
+        Route::new(reports::__path_breach_pdf, reports::breach_pdf),
         Route::new(breaches::__path_assess, breaches::assess),
         Route::new(
             breaches::__path_notify_authority,
@@ -209,6 +216,7 @@ fn declarations() -> Vec<Route> {
         Route::new(dpias::__path_start_revision, dpias::start_revision),
         Route::new(dpias::__path_measure_task, dpias::measure_task),
         Route::new(dpias::__path_export, dpias::export),
+        Route::new(reports::__path_dpia_pdf, reports::dpia_pdf),
         // Documents (no delete of the metadata: the content is removed, admins and owners;
         // uploads stream their raw body under their own cap, `MAX_UPLOAD_BYTES`).
         Route::new(

@@ -305,7 +305,7 @@ fn version_answer(status: StatusCode, version: PolicyVersion) -> HttpResponse {
     with_etag(status, version.version, &PolicyVersionBody::from(version))
 }
 
-fn version_number(raw: &str) -> Result<i32, ApiError> {
+pub(crate) fn version_number(raw: &str) -> Result<i32, ApiError> {
     raw.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_id",
@@ -495,7 +495,8 @@ pub struct ExportParams {
 /// organisation profile: JSON, CSV with one row per activity, a PDF document (cover with
 /// the organisation profile, one section per activity with every Art. 30 item, annexes of
 /// processors and of gaps; page numbers, the generation time and the audit-chain head in
-/// the footer) or an XLSX workbook (the CSV's rows with typed dates, and the processors).
+/// the footer) or an XLSX workbook (the CSV's rows with typed dates, the processors, and
+/// the breaches, data-subject requests, DPIAs and tasks).
 #[utoipa::path(get, path = "/api/v1/registers/export", tag = "registers", security(("bearer" = [])), params(ExportParams),
     responses((status = 200, description = "the record as JSON (default), as CSV with one row per activity, as a PDF document or as an XLSX workbook",
         content((RegisterExportBody = "application/json"), (String = "text/csv"), (BinaryFile = "application/pdf"),

@@ -1,0 +1,262 @@
+//! A breach's notification to the supervisory authority as a report: the draft the
+//! breaches crate assembles (`aura_breaches::draft`) under the Art. 33(3) headings, with
+//! the controller, the 72-hour deadline of Art. 33(1) and, when late, the reasons for the
+//! delay; the phases so far (Art. 33(4)) and what the record still lacks.
+
+use aura_breaches::draft::NotificationDraft;
+use time::OffsetDateTime;
+
+use crate::{
+    common::{contact_line, document, heading, join_present, or_dash, pairs},
+    labels::{Language, instant},
+    model::{Block, Column, Report, Stamp},
+    values::{Label, joined},
+};
+
+struct BreachWords {
+    title: &'static str,
+    drill: &'static str,
+    reference: &'static str,
+    status: &'static str,
+    aware_at: &'static str,
+    deadline: &'static str,
+    hours_left: &'static str,
+    hours_late: &'static str,
+    risk: &'static str,
+    controller: &'static str,
+    art33_3: [&'static str; 4],
+    description: &'static str,
+    kinds: &'static str,
+    discovery: &'static str,
+    occurred: &'static str,
+    subjects: &'static str,
+    approx_subjects: &'static str,
+    data: &'static str,
+    approx_records: &'static str,
+    activities: &'static str,
+    processors: &'static str,
+    contact_point: &'static str,
+    dpo: &'static str,
+    delay: &'static str,
+    delay_to_give: &'static str,
+    phases: &'static str,
+    sent_at: &'static str,
+    authority_reference: &'static str,
+    content: &'static str,
+    to_follow: &'static str,
+    missing: &'static str,
+}
+
+static EN: BreachWords = BreachWords {
+    title: "Notification of a personal data breach to the supervisory authority (Art. 33 GDPR)",
+    drill: "Exercise: this is a breach drill, not a breach.",
+    reference: "Reference",
+    status: "Status",
+    aware_at: "Controller became aware",
+    deadline: "Deadline for the notification (Art. 33(1): 72 hours)",
+    hours_left: "{hours} hours left",
+    hours_late: "{hours} hours late",
+    risk: "Risk to the rights and freedoms of natural persons",
+    controller: "Controller",
+    art33_3: [
+        "Art. 33(3)(a) Nature of the breach, categories and approximate number of data subjects and of personal data records concerned",
+        "Art. 33(3)(b) Name and contact details of the data protection officer or other contact point",
+        "Art. 33(3)(c) Likely consequences of the breach",
+        "Art. 33(3)(d) Measures taken or proposed to address the breach and mitigate its possible adverse effects",
+    ],
+    description: "Description",
+    kinds: "Kind",
+    discovery: "How it was discovered",
+    occurred: "When it occurred",
+    subjects: "Categories of data subjects",
+    approx_subjects: "Approximate number of data subjects",
+    data: "Categories of personal data records",
+    approx_records: "Approximate number of records",
+    activities: "Processing activities concerned",
+    processors: "Processors concerned",
+    contact_point: "Contact point",
+    dpo: "Data protection officer",
+    delay: "Art. 33(1) Reasons for the delay",
+    delay_to_give: "The notification is past the 72 hours: it must give the reasons for the delay.",
+    phases: "Art. 33(4) Notification in phases",
+    sent_at: "Sent",
+    authority_reference: "Authority's reference",
+    content: "Content",
+    to_follow: "To follow",
+    missing: "Not yet in the record",
+};
+
+static DE: BreachWords = BreachWords {
+    title: "Meldung einer Verletzung des Schutzes personenbezogener Daten an die Aufsichtsbehörde (Art. 33 DSGVO)",
+    drill: "Übung: Dies ist eine Datenpannen-Übung, keine Verletzung.",
+    reference: "Aktenzeichen",
+    status: "Status",
+    aware_at: "Bekanntwerden beim Verantwortlichen",
+    deadline: "Frist für die Meldung (Art. 33 Abs. 1: 72 Stunden)",
+    hours_left: "noch {hours} Stunden",
+    hours_late: "{hours} Stunden überschritten",
+    risk: "Risiko für die Rechte und Freiheiten natürlicher Personen",
+    controller: "Verantwortlicher",
+    art33_3: [
+        "Art. 33 Abs. 3 lit. a Art der Verletzung, Kategorien und ungefähre Zahl der betroffenen Personen und der betroffenen personenbezogenen Datensätze",
+        "Art. 33 Abs. 3 lit. b Name und Kontaktdaten des Datenschutzbeauftragten oder einer sonstigen Anlaufstelle",
+        "Art. 33 Abs. 3 lit. c Wahrscheinliche Folgen der Verletzung",
+        "Art. 33 Abs. 3 lit. d Ergriffene oder vorgeschlagene Maßnahmen zur Behebung der Verletzung und zur Abmilderung ihrer möglichen nachteiligen Auswirkungen",
+    ],
+    description: "Beschreibung",
+    kinds: "Art",
+    discovery: "Wie sie entdeckt wurde",
+    occurred: "Zeitraum der Verletzung",
+    subjects: "Kategorien betroffener Personen",
+    approx_subjects: "Ungefähre Zahl betroffener Personen",
+    data: "Kategorien personenbezogener Datensätze",
+    approx_records: "Ungefähre Zahl der Datensätze",
+    activities: "Betroffene Verarbeitungstätigkeiten",
+    processors: "Betroffene Auftragsverarbeiter",
+    contact_point: "Anlaufstelle",
+    dpo: "Datenschutzbeauftragte(r)",
+    delay: "Art. 33 Abs. 1 Gründe für die Verzögerung",
+    delay_to_give: "Die Meldung erfolgt nach Ablauf der 72 Stunden: Sie muss die Gründe für die Verzögerung enthalten.",
+    phases: "Art. 33 Abs. 4 Schrittweise Meldung",
+    sent_at: "Gesendet",
+    authority_reference: "Aktenzeichen der Behörde",
+    content: "Inhalt",
+    to_follow: "Folgt",
+    missing: "Noch nicht erfasst",
+};
+
+/// The notification `draft` in `language`.
+pub fn breach_report(draft: &NotificationDraft, language: Language, stamp: Stamp) -> Report {
+    let (w, l, common) = (words(language), language, language.words());
+    let (n, t) = (&draft.nature, &draft.timeline);
+    let number = |v: Option<i64>| or_dash(v.map(|v| v.to_string()).as_deref());
+    let list = |items: &[String]| or_dash(Some(&items.join("\n")));
+    let mut blocks = vec![heading(2, format!("{} {}", draft.reference, draft.title))];
+    if draft.drill {
+        blocks.push(Block::Paragraph(w.drill.to_owned()));
+    }
+    let standing = match (t.hours_left, t.hours_late) {
+        (Some(h), _) => format!(" ({})", w.hours_left.replace("{hours}", &h.to_string())),
+        (None, Some(h)) => format!(" ({})", w.hours_late.replace("{hours}", &h.to_string())),
+        (None, None) => String::new(),
+    };
+    blocks.push(pairs([
+        (w.reference, draft.reference.clone()),
+        (w.status, draft.status.label(l).to_owned()),
+        (w.aware_at, instant(t.became_aware_at)),
+        (
+            w.deadline,
+            format!("{}{standing}", instant(t.authority_deadline)),
+        ),
+        (w.risk, or_dash(draft.risk.map(|r| r.label(l)))),
+    ]));
+    blocks.push(heading(2, w.controller));
+    blocks.push(match &draft.controller {
+        Some(c) => pairs([
+            (common.legal_name, c.legal_name.clone()),
+            (common.address, or_dash(c.address.as_deref())),
+            (
+                common.country,
+                or_dash(c.country.map(|c| c.to_string()).as_deref()),
+            ),
+            (
+                common.contact,
+                or_dash(Some(&join_present(
+                    [c.contact_email.as_deref(), c.contact_phone.as_deref()],
+                    ", ",
+                ))),
+            ),
+            (
+                common.representative,
+                or_dash(c.eu_representative.as_ref().map(contact_line).as_deref()),
+            ),
+        ]),
+        None => Block::Paragraph(common.no_profile.to_owned()),
+    });
+    let occurred = match (n.occurred_from, n.occurred_to) {
+        (None, None) => None,
+        (from, to) => Some(format!("{} – {}", at(from), at(to))),
+    };
+    let activities: Vec<String> = (draft.processing_activities.iter())
+        .map(|a| a.name.clone())
+        .collect();
+    let processors: Vec<String> = (draft.processors.iter())
+        .map(|p| match p.country {
+            Some(c) => format!("{} ({c})", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    blocks.push(heading(2, w.art33_3[0]));
+    blocks.push(pairs([
+        (w.description, or_dash(n.description.as_deref())),
+        (w.kinds, or_dash(Some(&joined(&n.kinds, l, ", ")))),
+        (w.discovery, or_dash(n.discovery.as_deref())),
+        (w.occurred, or_dash(occurred.as_deref())),
+        (w.subjects, list(&n.data_subject_categories)),
+        (w.approx_subjects, number(n.approximate_subjects)),
+        (w.data, list(&n.data_categories)),
+        (w.approx_records, number(n.approximate_records)),
+        (w.activities, list(&activities)),
+        (w.processors, list(&processors)),
+    ]));
+    blocks.push(heading(2, w.art33_3[1]));
+    let contact = draft
+        .contact
+        .in_effect
+        .as_ref()
+        .map(|c| format!("{} ({})", c.contact, c.source.label(l)));
+    blocks.push(pairs([
+        (w.contact_point, or_dash(contact.as_deref())),
+        (
+            w.dpo,
+            or_dash(draft.contact.dpo.as_ref().map(contact_line).as_deref()),
+        ),
+    ]));
+    blocks.push(heading(2, w.art33_3[2]));
+    blocks.push(Block::Paragraph(or_dash(draft.consequences.as_deref())));
+    blocks.push(heading(2, w.art33_3[3]));
+    blocks.push(Block::Paragraph(or_dash(draft.measures.as_deref())));
+    let given = t.phases.first().and_then(|p| p.delay_reasons.clone());
+    if given.is_some() || t.delay_reasons_required {
+        blocks.push(heading(2, w.delay));
+        blocks.push(Block::Paragraph(
+            given.unwrap_or_else(|| w.delay_to_give.to_owned()),
+        ));
+    }
+    if !t.phases.is_empty() {
+        blocks.push(heading(2, w.phases));
+        let rows = t.phases.iter().map(|p| {
+            vec![
+                instant(p.sent_at),
+                or_dash(p.authority_reference.as_deref()),
+                p.content.clone(),
+                or_dash(Some(&joined(&p.to_follow, l, "\n"))),
+            ]
+        });
+        blocks.push(Block::Table {
+            columns: vec![
+                Column::new(w.sent_at, 1.2),
+                Column::new(w.authority_reference, 1.0),
+                Column::new(w.content, 2.5),
+                Column::new(w.to_follow, 1.3),
+            ],
+            rows: rows.collect(),
+        });
+    }
+    if !draft.missing.is_empty() {
+        blocks.push(heading(2, w.missing));
+        blocks.push(Block::Paragraph(joined(&draft.missing, l, "\n")));
+    }
+    document(language, w.title, stamp, blocks)
+}
+
+fn at(instant_: Option<OffsetDateTime>) -> String {
+    or_dash(instant_.map(instant).as_deref())
+}
+
+fn words(language: Language) -> &'static BreachWords {
+    match language {
+        Language::En => &EN,
+        Language::De => &DE,
+    }
+}
