@@ -25,12 +25,7 @@ use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_mail::{SmtpConfig, SmtpMailer, SmtpTls};
 use aura_adapter_postgres::{PgStores, testing::TestDatabase};
 use aura_audit::{Actor, AuditAction, Changes, PendingEvent, RequestContext};
-use aura_gdpr_registers::Members;
-use aura_identity::{
-    Email, FullName, PasswordHash, User,
-    mail::OutgoingMail,
-    ports::{Mailer, UserRepository},
-};
+use aura_identity::{Email, FullName, PasswordHash, User, mail::OutgoingMail, ports::Mailer};
 use aura_jobs::{
     JobFilter, JobQueue, JobStatus, JobSummary, NewJob, RetryPolicy, Worker, WorkerPorts,
     WorkerSettings,
@@ -41,7 +36,7 @@ use aura_shared_kernel::{
 };
 use aura_tasks::{
     Category, Recurrence, ReminderPolicy, Task, TaskFields, TaskJobPorts, TaskJobSettings,
-    TaskPatch, TaskPorts, TaskReminder, TaskService, TaskStatus, ports::RegisterLinks,
+    TaskPatch, TaskPorts, TaskReminder, TaskService, TaskStatus,
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use support::smtp::{Message, Mode, SmtpServer, Stage};
@@ -184,20 +179,6 @@ async fn add_org(stores: &PgStores, name: &str, now: OffsetDateTime) -> Org {
     org
 }
 
-/// Whether a user belongs to the tenant (the same question `aura-api` asks identity).
-struct TenantMembers(Arc<dyn UserRepository>);
-
-#[async_trait::async_trait]
-impl Members for TenantMembers {
-    async fn is_member(&self, scope: &TenantScope, user: UserId) -> Result<bool, StoreError> {
-        match self.0.get(scope, user).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::NotFound) => Ok(false),
-            Err(other) => Err(other),
-        }
-    }
-}
-
 fn smtp_mailer(port: u16, timeout: StdDuration) -> Arc<dyn Mailer> {
     Arc::new(
         SmtpMailer::new(SmtpConfig {
@@ -242,12 +223,6 @@ impl World {
         let org = add_org(&stores, "Acme Privacy", start).await;
         let tasks = TaskService::new(TaskPorts {
             tasks: Arc::new(stores.clone()),
-            members: Arc::new(TenantMembers(stores.users())),
-            links: Arc::new(RegisterLinks {
-                activities: Arc::new(stores.clone()),
-                processors: Arc::new(stores.clone()),
-                policies: Arc::new(stores.clone()),
-            }),
             audit: stores.audit(),
             clock: clock.clone(),
             reminders: policy.clone(),

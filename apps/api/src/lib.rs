@@ -55,10 +55,7 @@ use aura_requests::{
 use aura_shared_kernel::{
     Clock, KeyedHash, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId,
 };
-use aura_tasks::{
-    AuditJobPorts, TaskJobPorts, TaskPorts, TaskService,
-    ports::{RegisterLinks, TaskRepository},
-};
+use aura_tasks::{AuditJobPorts, TaskJobPorts, TaskPorts, TaskService, ports::TaskRepository};
 
 pub use config::Settings;
 pub use telemetry::{init_cli_tracing, init_tracing};
@@ -293,12 +290,6 @@ impl Stores {
     fn tasks(&self, clock: Arc<dyn Clock>, config: &config::WorkerConfig) -> TaskService {
         TaskService::new(TaskPorts {
             tasks: self.tasks.clone(),
-            members: Arc::new(TenantMembers(self.users.clone())),
-            links: Arc::new(RegisterLinks {
-                activities: self.activities.clone(),
-                processors: self.processors.clone(),
-                policies: self.policies.clone(),
-            }),
             audit: self.audit.clone(),
             clock,
             reminders: worker::reminder_policy(config),

@@ -1,17 +1,17 @@
 //! `TaskRepository` in memory: tasks keyed by (tenant, id), each write with its audit
 //! event and its reminders under the one lock, every rule checked before anything
-//! changes. Like the PostgreSQL schema: an assignee outside the tenant is
-//! `Conflict::UnknownAssignee`, other references outside it (`created_by`,
+//! changes. Like the PostgreSQL store: an assignee outside the tenant, or a link set or
+//! changed to no record of the tenant, is `Conflict::UnknownReference` naming the field, other references outside it (`created_by`,
 //! `completed_by`, `previous_id`) are `NotFound`, and deleting a task leaves its
 //! successor without `previous_id`.
 
 use std::{cmp::Ordering, collections::BTreeMap};
 
 use aura_audit::PendingEvent;
-use aura_records::Id;
+use aura_records::{Id, Reference};
 use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope};
 use aura_tasks::{
-    ReminderPlan, Task, TaskId,
+    LINK_FIELD, ReminderPlan, Task, TaskId,
     ports::{Cursor, ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
 use time::{Date, OffsetDateTime};
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::{
     MemoryStore,
     jobs::{JobInsert, TASK_KINDS},
-    registers::{check_version, page},
+    registers::{check_version, page, records::names_row},
     state::{State, Tx, in_scope},
 };
 
@@ -40,7 +40,9 @@ impl State {
     fn check_task_references(&self, tenant: TenantId, task: &Task) -> Result<(), StoreError> {
         let is_user = |user: aura_shared_kernel::UserId| self.user(tenant, user).is_some();
         if task.fields.assigned_to.is_some_and(|user| !is_user(user)) {
-            return Err(StoreError::Conflict(Conflict::UnknownAssignee));
+            return Err(StoreError::Conflict(Conflict::UnknownReference(
+                "assigned_to",
+            )));
         }
         let d = &task.derived;
         if d.created_by.is_some_and(|user| !is_user(user))
@@ -51,6 +53,26 @@ impl State {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// A link the user sets or changes must name a record of the tenant (one left as it
+    /// was may dangle, and a recurring task's next occurrence keeps it): checked on insert
+    /// and update, as the PostgreSQL store does inside the write.
+    fn check_task_link(&self, tenant: TenantId, task: &Task) -> Result<(), StoreError> {
+        let stored = (self.tasks.get(&(tenant, task.id))).and_then(|t| t.fields.link);
+        let Some(link) = task.fields.link.filter(|link| Some(*link) != stored) else {
+            return Ok(());
+        };
+        let target = Reference {
+            field: LINK_FIELD.into(),
+            entity: link.kind.entity(),
+            id: link.id,
+        };
+        if names_row(self, tenant, &target)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(Conflict::UnknownReference(LINK_FIELD)))
+        }
     }
 
     /// A new task of `tenant`: its id free, its references inside the tenant.
@@ -218,6 +240,7 @@ impl TaskRepository for MemoryStore {
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             let (tenant, now) = (scope.tenant_id(), tx.clock.now());
+            tx.state.check_task_link(tenant, task)?;
             let write = tx
                 .state
                 .new_task_write(tenant, task, reminders, event, now)?;
@@ -292,6 +315,7 @@ impl TaskRepository for MemoryStore {
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             let (tenant, now) = (scope.tenant_id(), tx.clock.now());
+            tx.state.check_task_link(tenant, task)?;
             let write = tx.state.task_update_write(
                 tenant,
                 task,

@@ -79,7 +79,7 @@ pub(crate) fn map_diesel(error: DieselError) -> StoreError {
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
             if info.constraint_name() == Some("tasks_assigned_to_fkey") =>
         {
-            StoreError::Conflict(Conflict::UnknownAssignee)
+            StoreError::Conflict(Conflict::UnknownReference("assigned_to"))
         }
         // A row that points at a row outside the scope's tenant (or a missing one).
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {

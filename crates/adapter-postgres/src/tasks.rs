@@ -6,17 +6,18 @@
 //! version = expected`) and replace the task's queued reminders: the queued ones are
 //! cancelled, then the plan is inserted `ON CONFLICT DO NOTHING` (a reminder that was
 //! already sent keeps its key and is not sent again). An assignee outside the tenant
-//! fails the composite foreign key and is reported as `Conflict::UnknownAssignee`.
+//! fails the composite foreign key and a link to no record of the tenant fails the check
+//! before the write; both are `Conflict::UnknownReference` naming the field.
 
 use std::sync::Arc;
 
 use aura_audit::PendingEvent;
 use aura_jobs::JobQueue;
 use aura_records::Id;
-use aura_shared_kernel::{StoreError, TenantId, TenantScope, UserId};
+use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope, UserId};
 use aura_tasks::{
-    Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskFields, TaskId, TaskState,
-    TaskStatus,
+    Category, LINK_FIELD, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskFields, TaskId,
+    TaskState, TaskStatus,
     ports::{ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
 use diesel::{dsl::sql, prelude::*, sql_types::Date as SqlDate};
@@ -29,7 +30,7 @@ use crate::{
     error::{DbError, corrupt},
     jobs::{cancel_reminders, insert_jobs},
     pool::in_tenant,
-    registers::{fetch_limit, keyset, page_from_overfetch, stored_enum},
+    registers::{fetch_limit, keyset, page_from_overfetch, records::present_ids, stored_enum},
     rows::{at_version, delete_at_version, expect_changed, in_scope},
     schema::tasks,
     stores::PgStores,
@@ -163,6 +164,28 @@ async fn insert_task(
     Ok(())
 }
 
+/// A link the user sets or changes must name a record of the tenant (`stored`: the link
+/// the row has now). Checked here, inside the write's transaction, so the use case reads
+/// nothing before the write; a link left as it was may dangle (its record deleted), and
+/// a recurring task's next occurrence keeps it.
+async fn check_link(
+    conn: &mut AsyncPgConnection,
+    task: &Task,
+    stored: Option<RecordLink>,
+) -> Result<(), DbError> {
+    let Some(link) = task.fields.link.filter(|link| Some(*link) != stored) else {
+        return Ok(());
+    };
+    let tenant = task.tenant_id.as_uuid();
+    if present_ids(conn, tenant, link.kind.entity(), vec![link.id])
+        .await?
+        .is_empty()
+    {
+        return Err(StoreError::Conflict(Conflict::UnknownReference(LINK_FIELD)).into());
+    }
+    Ok(())
+}
+
 /// Replaces the row of `task` if it is at `expected_version`, then its queued reminders
 /// with `plan` (in the caller's transaction).
 async fn update_task(
@@ -205,6 +228,7 @@ impl TaskRepository for PgStores {
         in_scope(scope, task.tenant_id)?;
         let now = self.now();
         self.write_audited(scope, event, async move |conn| {
+            check_link(conn, task, None).await?;
             insert_task(conn, task, reminders, now).await
         })
         .await
@@ -332,6 +356,14 @@ impl TaskRepository for PgStores {
         in_scope(scope, task.tenant_id)?;
         let now = self.now();
         self.write_audited(scope, event, async move |conn| {
+            let key = (task.tenant_id.as_uuid(), task.id.as_uuid());
+            let stored: Option<TaskRow> = (tasks::table.find(key))
+                .select(TaskRow::as_select())
+                .get_result(conn)
+                .await
+                .optional()?;
+            let stored = stored.map(Task::try_from).transpose()?;
+            check_link(conn, task, stored.and_then(|s| s.fields.link)).await?;
             update_task(conn, task, expected_version, reminders, now).await
         })
         .await

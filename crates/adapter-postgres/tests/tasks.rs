@@ -214,7 +214,9 @@ async fn an_assignee_of_another_tenant_is_a_conflict_on_assigned_to() {
     assert!(
         matches!(
             &result,
-            Err(StoreError::Conflict(Conflict::UnknownAssignee))
+            Err(StoreError::Conflict(Conflict::UnknownReference(
+                "assigned_to"
+            )))
         ),
         "{result:?}"
     );

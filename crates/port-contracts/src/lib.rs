@@ -550,7 +550,9 @@ macro_rules! register_contract_tests {
             refused_deletes_keep_a_valid_chain,
         });
         // Tasks' own contracts are `task_contract_tests!`'s; here the shared ones.
-        $crate::__record_contract_module!(tasks: $crate::tasks::Tasks {});
+        $crate::__record_contract_module!(tasks: $crate::tasks::Tasks {
+            a_link_names_a_record_of_the_tenant,
+        });
         // The due sorts, on the register whose records fall due.
         $crate::__contract_module!(__register_contract_stores: due_sorts => registers::due_sorts {
             requests_page_through_the_due_sorts,

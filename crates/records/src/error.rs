@@ -35,9 +35,7 @@ impl From<StoreError> for UseCaseError {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict(rule) => match rule {
                 Conflict::Version => Self::StaleVersion,
-                Conflict::UnknownAssignee => Self::UnknownReference {
-                    field: "assigned_to",
-                },
+                Conflict::UnknownReference(field) => Self::UnknownReference { field },
                 Conflict::InUse => Self::Conflict {
                     code: "in_use",
                     message: "the record is still linked (activities or sub-processors refer to it)",

@@ -50,8 +50,10 @@ pub enum Conflict {
     DedupeKeyTaken,
     /// The job is not in a state that allows the change: `job_state`.
     JobState,
-    /// A task's assignee is not a user of the tenant: `assigned_to`.
-    UnknownAssignee,
+    /// A reference the schema (or the store, inside the write's transaction) checks names
+    /// no row of the tenant; carries the field as a client wrote it (`assigned_to`,
+    /// `link.id`).
+    UnknownReference(&'static str),
     /// Any other uniqueness rule: `duplicate`.
     Duplicate,
 }
@@ -70,7 +72,7 @@ impl std::fmt::Display for Conflict {
             Self::AlreadyPublished => "published",
             Self::DedupeKeyTaken => "dedupe_key",
             Self::JobState => "job_state",
-            Self::UnknownAssignee => "assigned_to",
+            Self::UnknownReference(field) => field,
             Self::Duplicate => "duplicate",
         };
         f.write_str(rule)
@@ -107,7 +109,7 @@ mod tests {
             (Conflict::AlreadyPublished, "published"),
             (Conflict::DedupeKeyTaken, "dedupe_key"),
             (Conflict::JobState, "job_state"),
-            (Conflict::UnknownAssignee, "assigned_to"),
+            (Conflict::UnknownReference("assigned_to"), "assigned_to"),
             (Conflict::Duplicate, "duplicate"),
         ];
         for (conflict, text) in cases {

@@ -24,8 +24,8 @@ pub use reviews::{ReviewJobPorts, ReviewTasks, ReviewsDue, register_reviews, rev
 pub use service::{TaskPorts, TaskService};
 pub use store::{Planner, TaskRecords};
 pub use task::{
-    Category, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskId, TaskPatch, TaskState,
-    TaskStatus, Tasks, new_task,
+    Category, LINK_FIELD, LinkKind, RecordLink, Recurrence, Task, TaskFields, TaskId, TaskPatch,
+    TaskState, TaskStatus, Tasks, new_task,
 };
 pub use task_jobs::{
     AssigneeNames, DigestMail, DigestPart, DigestSection, OverdueDigest, TaskJobPorts,

@@ -2,18 +2,14 @@
 //! audit event and the task's reminder plan and commits all of them together, so a
 //! reminder exists exactly when the change that made it due exists.
 
-use std::sync::Arc;
-
 use aura_audit::PendingEvent;
 pub use aura_gdpr_registers::ports::{Cursor, ListPage, Sort};
-use aura_gdpr_registers::{Activities, Policies, Processors};
-use aura_records::{Id, RecordStore};
 use aura_shared_kernel::{StoreError, TenantScope, UserId};
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     reminders::ReminderPlan,
-    task::{Category, LinkKind, RecordLink, Task, TaskId, TaskStatus},
+    task::{Category, Task, TaskId, TaskStatus},
 };
 
 /// How a task list is ordered; pages continue after a (sort key, id) cursor. Besides the
@@ -145,7 +141,9 @@ pub struct TaskQuery {
 #[async_trait::async_trait]
 pub trait TaskRepository: Send + Sync {
     /// Stores a new task with its reminders. `assigned_to` must be a user of the same
-    /// tenant (`Conflict::UnknownAssignee` otherwise — the schema enforces it too).
+    /// tenant and `link` a record of it (`Conflict::UnknownReference` naming the field
+    /// otherwise), checked inside the write's transaction. [`TaskRepository::update`]
+    /// checks the same, the link only when it changed.
     async fn insert(
         &self,
         scope: &TenantScope,
@@ -207,45 +205,4 @@ pub trait TaskRepository: Send + Sync {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError>;
-}
-
-/// Whether a record a task links to exists in the scope's tenant.
-#[async_trait::async_trait]
-pub trait LinkTargets: Send + Sync {
-    async fn exists(&self, scope: &TenantScope, link: &RecordLink) -> Result<bool, StoreError>;
-}
-
-/// Link targets looked up through the registers' own ports.
-pub struct RegisterLinks {
-    pub activities: Arc<dyn RecordStore<Activities>>,
-    pub processors: Arc<dyn RecordStore<Processors>>,
-    pub policies: Arc<dyn RecordStore<Policies>>,
-}
-
-#[async_trait::async_trait]
-impl LinkTargets for RegisterLinks {
-    async fn exists(&self, scope: &TenantScope, link: &RecordLink) -> Result<bool, StoreError> {
-        let found = match link.kind {
-            LinkKind::ProcessingActivity => self
-                .activities
-                .get(scope, Id::from_uuid(link.id))
-                .await
-                .map(|_| ()),
-            LinkKind::Processor => self
-                .processors
-                .get(scope, Id::from_uuid(link.id))
-                .await
-                .map(|_| ()),
-            LinkKind::Policy => self
-                .policies
-                .get(scope, Id::from_uuid(link.id))
-                .await
-                .map(|_| ()),
-        };
-        match found {
-            Ok(()) => Ok(true),
-            Err(StoreError::NotFound) => Ok(false),
-            Err(other) => Err(other),
-        }
-    }
 }

@@ -1,22 +1,14 @@
-//! The task rules that need other records or the stored task, checked by the kernel's
-//! use cases after validation: an edit moves the status only between open, in progress
-//! and cancelled; the assignee and the linked record exist in the caller's tenant.
+//! The task rule that needs the stored task, checked by the kernel's use cases after
+//! validation: an edit moves the status only between open, in progress and cancelled.
+//! (That the assignee and the linked record exist in the caller's tenant is checked by
+//! the store inside the write's transaction, so a create reads nothing before it.)
 
-use std::sync::Arc;
-
-use aura_gdpr_registers::Members;
 use aura_records::{RecordRules, UseCaseError};
 use aura_shared_kernel::{TenantScope, ValidationErrors};
 
-use crate::{
-    ports::LinkTargets,
-    task::{TaskFields, TaskId, TaskStatus, Tasks},
-};
+use crate::task::{TaskFields, TaskId, TaskStatus, Tasks};
 
-pub(crate) struct TaskRules {
-    pub members: Arc<dyn Members>,
-    pub links: Arc<dyn LinkTargets>,
-}
+pub(crate) struct TaskRules;
 
 /// Completion and reopening have their own use cases; an edit neither reaches nor
 /// leaves `done`, and a new task starts open.
@@ -32,29 +24,16 @@ fn check_status(before: TaskStatus, after: TaskStatus) -> Result<(), ValidationE
 
 #[async_trait::async_trait]
 impl RecordRules<Tasks> for TaskRules {
-    /// A foreign assignee or link target is reported exactly like an unknown one.
     async fn check(
         &self,
-        scope: &TenantScope,
+        _: &TenantScope,
         _: TaskId,
         before: Option<&TaskFields>,
         fields: &TaskFields,
     ) -> Result<(), UseCaseError> {
-        check_status(before.map_or(TaskStatus::Open, |b| b.status), fields.status)?;
-        if let Some(user) = fields.assigned_to
-            && before.is_none_or(|b| b.assigned_to != Some(user))
-            && !self.members.is_member(scope, user).await?
-        {
-            return Err(UseCaseError::UnknownReference {
-                field: "assigned_to",
-            });
-        }
-        if let Some(link) = &fields.link
-            && before.is_none_or(|b| b.link.as_ref() != Some(link))
-            && !self.links.exists(scope, link).await?
-        {
-            return Err(UseCaseError::UnknownReference { field: "link.id" });
-        }
-        Ok(())
+        Ok(check_status(
+            before.map_or(TaskStatus::Open, |b| b.status),
+            fields.status,
+        )?)
     }
 }

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use aura_audit::{Actor, AuditAction, AuditLog, Changes, PendingEvent, RequestContext};
-use aura_gdpr_registers::Members;
 use aura_jobs::RetryPolicy;
 use aura_records::{RecordKind, RecordUseCases, at_version};
 use aura_shared_kernel::{Clock, TenantScope, ValidationErrors};
@@ -15,7 +14,7 @@ use aura_shared_kernel::{Clock, TenantScope, ValidationErrors};
 use crate::{
     actions,
     error::TasksError,
-    ports::{LinkTargets, ListPage, TaskQuery, TaskRepository},
+    ports::{ListPage, TaskQuery, TaskRepository},
     reminders::ReminderPolicy,
     rules::TaskRules,
     store::{Planner, TaskRecords},
@@ -25,8 +24,6 @@ use crate::{
 #[derive(Clone)]
 pub struct TaskPorts {
     pub tasks: Arc<dyn TaskRepository>,
-    pub members: Arc<dyn Members>,
-    pub links: Arc<dyn LinkTargets>,
     pub audit: Arc<dyn AuditLog>,
     pub clock: Arc<dyn Clock>,
     pub reminders: ReminderPolicy,
@@ -62,14 +59,10 @@ impl TaskService {
             tasks: ports.tasks.clone(),
             planner: planner.clone(),
         };
-        let rules = TaskRules {
-            members: ports.members,
-            links: ports.links,
-        };
         Self {
             records: RecordUseCases::new(
                 Arc::new(store),
-                Arc::new(rules),
+                Arc::new(TaskRules),
                 ports.audit,
                 ports.clock,
             ),

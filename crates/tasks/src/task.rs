@@ -2,7 +2,7 @@
 //! record of the registers and optionally recurring.
 
 use aura_gdpr_registers::{
-    add_months, string_enum,
+    Activities, Policies, Processors, add_months, string_enum,
     text::{TextRule, optional_text, text},
 };
 use aura_records::{Id, Record, RecordActions, RecordKind};
@@ -75,12 +75,28 @@ impl Recurrence {
     }
 }
 
-/// A pointer to a record of the same tenant (checked when the task is saved).
+/// A pointer to a record of the same tenant, checked by the store inside the write's
+/// transaction when it is set or changed (`Conflict::UnknownReference("link.id")`
+/// otherwise); a record deleted later leaves it dangling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordLink {
     pub kind: LinkKind,
     pub id: Uuid,
+}
+
+/// The field a client names a task's link by.
+pub const LINK_FIELD: &str = "link.id";
+
+impl LinkKind {
+    /// The entity of the register it points into (a [`RecordKind::ENTITY`]).
+    pub const fn entity(self) -> &'static str {
+        match self {
+            LinkKind::ProcessingActivity => Activities::ENTITY,
+            LinkKind::Processor => Processors::ENTITY,
+            LinkKind::Policy => Policies::ENTITY,
+        }
+    }
 }
 
 /// Everything a user edits about a task.

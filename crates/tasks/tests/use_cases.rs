@@ -4,65 +4,31 @@
 //! audit event of every change (action and actor). No database: milliseconds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    collections::HashSet,
-    sync::{Arc, Mutex},
-};
+use std::sync::Arc;
 
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{
     Actor, AuditLog, AuditQuery, AuditRecord, Changes, MixHasher, PendingEvent, RequestContext,
 };
-use aura_gdpr_registers::Members;
+use aura_gdpr_registers::{ProcessorFields, Processors};
 use aura_identity::{Email, FullName, PasswordHash, User, ports::UserRepository};
 use aura_jobs::RetryPolicy;
+use aura_records::{Id, Record, RecordKind, RecordStore};
 use aura_shared_kernel::{
-    FixedClock, Permission, Role, StoreError, Tenant, TenantName, TenantScope, TenantSlug, UserId,
+    FixedClock, Permission, Role, Tenant, TenantName, TenantScope, TenantSlug, UserId,
 };
 use aura_tasks::{
     Category, LinkKind, RecordLink, Recurrence, ReminderPolicy, Task, TaskFields, TaskId,
     TaskPatch, TaskPorts, TaskService, TaskStatus, TasksError,
-    ports::{LinkTargets, TaskFilter, TaskQuery},
+    ports::{TaskFilter, TaskQuery},
 };
 use serde_json::json;
 use time::macros::{date, datetime};
-use uuid::Uuid;
-
-// ------------------------------------------------------------------------------ fakes
-
-/// Membership as the API wires it: a user of the scope's tenant, read through the store.
-struct StoreMembers(MemoryStore);
-
-#[async_trait::async_trait]
-impl Members for StoreMembers {
-    async fn is_member(&self, scope: &TenantScope, user: UserId) -> Result<bool, StoreError> {
-        match UserRepository::get(&self.0, scope, user).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::NotFound) => Ok(false),
-            Err(other) => Err(other),
-        }
-    }
-}
-
-/// Register records that exist, per tenant (the registers are not what these tests show).
-#[derive(Default)]
-struct KnownRecords(Mutex<HashSet<(Uuid, Uuid)>>);
-
-struct Links(Arc<KnownRecords>);
-
-#[async_trait::async_trait]
-impl LinkTargets for Links {
-    async fn exists(&self, scope: &TenantScope, link: &RecordLink) -> Result<bool, StoreError> {
-        let tenant = scope.tenant_id().as_uuid();
-        Ok(self.0.0.lock().unwrap().contains(&(tenant, link.id)))
-    }
-}
 
 // ------------------------------------------------------------------------------ world
 
 struct World {
     store: MemoryStore,
-    records: Arc<KnownRecords>,
     tasks: TaskService,
 }
 
@@ -86,21 +52,14 @@ impl World {
     fn new() -> Self {
         let clock = Arc::new(FixedClock::at(datetime!(2026-12-01 09:00 UTC)));
         let store = MemoryStore::new(Arc::new(MixHasher), clock.clone());
-        let records = Arc::new(KnownRecords::default());
         let tasks = TaskService::new(TaskPorts {
             tasks: Arc::new(store.clone()),
-            members: Arc::new(StoreMembers(store.clone())),
-            links: Arc::new(Links(records.clone())),
             audit: Arc::new(store.clone()),
             clock,
             reminders: ReminderPolicy::default(),
             retry: RetryPolicy::default(),
         });
-        Self {
-            store,
-            records,
-            tasks,
-        }
+        Self { store, tasks }
     }
 
     async fn org(&self, name: &str) -> Org {
@@ -138,8 +97,7 @@ impl World {
         let mut users = vec![owner.clone()];
         for role in [Role::Admin, Role::Member, Role::Viewer] {
             let member = user(role);
-            self.store
-                .insert(&owner_scope, &member, event(member.id))
+            UserRepository::insert(&self.store, &owner_scope, &member, event(member.id))
                 .await
                 .unwrap();
             users.push(member);
@@ -147,17 +105,41 @@ impl World {
         Org { tenant, users }
     }
 
-    /// A register record of `org` that a task may link to.
-    fn record(&self, org: &Org) -> RecordLink {
-        let id = Uuid::now_v7();
-        self.records
-            .0
-            .lock()
-            .unwrap()
-            .insert((org.tenant.id.as_uuid(), id));
+    /// A processor of `org`, stored in its register, that a task may link to.
+    async fn record(&self, org: &Org) -> RecordLink {
+        let fields: ProcessorFields = serde_json::from_value(json!({
+            "name": "Mail Inc.",
+            "country": "DE",
+            "dpa_status": "signed",
+            "dpa_signed_on": "2026-01-15",
+        }))
+        .unwrap();
+        let owner = org.user(Role::Owner).id;
+        let now = datetime!(2026-12-01 09:00 UTC);
+        let processor = Record::<Processors> {
+            id: Id::generate(),
+            tenant_id: org.tenant.id,
+            fields,
+            derived: Processors::derived_at_creation(Some(owner)),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let event = PendingEvent::new(
+            Actor::User(owner),
+            Processors::ACTIONS.created,
+            Processors::ENTITY,
+            processor.id,
+            Changes::new(),
+            &RequestContext::default(),
+        );
+        let scope = org.scope(Role::Owner);
+        RecordStore::insert(&self.store, &scope, &processor, event)
+            .await
+            .unwrap();
         RecordLink {
             kind: LinkKind::Processor,
-            id,
+            id: processor.id.as_uuid(),
         }
     }
 
@@ -240,7 +222,7 @@ async fn a_member_creates_a_task_with_its_audit_event() {
     let mut input = fields("  Review the DPA with Beta  ");
     input.description = Some("   ".to_owned());
     input.assigned_to = Some(org.user(Role::Admin).id);
-    input.link = Some(world.record(&org));
+    input.link = Some(world.record(&org).await);
     let task = world.create(&org, input).await;
 
     assert_eq!(task.fields.title, "Review the DPA with Beta", "trimmed");
@@ -363,7 +345,7 @@ async fn assignees_and_links_must_exist_in_the_callers_tenant() {
         other => panic!("expected an unknown assignee, got {other:?}"),
     }
     let mut foreign_link = fields("Linked abroad");
-    foreign_link.link = Some(world.record(&beta));
+    foreign_link.link = Some(world.record(&beta).await);
     match world
         .tasks
         .records()
@@ -388,6 +370,45 @@ async fn assignees_and_links_must_exist_in_the_callers_tenant() {
         Err(TasksError::UnknownReference { field }) => assert_eq!(field, "assigned_to"),
         other => panic!("expected an unknown assignee, got {other:?}"),
     }
+    let patch = TaskPatch {
+        link: Some(Some(world.record(&beta).await)),
+        ..TaskPatch::default()
+    };
+    match world
+        .tasks
+        .update(&member, task.id, patch, task.version, &ctx())
+        .await
+    {
+        Err(TasksError::UnknownReference { field }) => assert_eq!(field, "link.id"),
+        other => panic!("expected an unknown link, got {other:?}"),
+    }
+
+    // A link left as it was may dangle: its record deleted, the task is still edited.
+    let mut linked = fields("Linked here");
+    let link = world.record(&acme).await;
+    linked.link = Some(link);
+    let linked = world.create(&acme, linked).await;
+    let owner = acme.scope(Role::Owner);
+    let event = PendingEvent::new(
+        Actor::User(acme.user(Role::Owner).id),
+        Processors::ACTIONS.deleted,
+        Processors::ENTITY,
+        link.id,
+        Changes::new(),
+        &RequestContext::default(),
+    );
+    RecordStore::<Processors>::delete(&world.store, &owner, Id::from_uuid(link.id), 1, event)
+        .await
+        .unwrap();
+    let patch = TaskPatch {
+        title: Some("Linked here, renamed".into()),
+        ..TaskPatch::default()
+    };
+    let renamed = (world.tasks)
+        .update(&member, linked.id, patch, linked.version, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(renamed.fields.link, Some(link));
 
     // Another tenant's task is not found, for reading and for writing.
     let beta_scope = beta.scope(Role::Owner);

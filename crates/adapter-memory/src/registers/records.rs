@@ -168,7 +168,11 @@ fn check_references(
 
 /// Whether the tenant has the row a reference names. Each entity a record can refer to
 /// is listed here once.
-fn names_row(state: &State, tenant: TenantId, reference: &Reference) -> Result<bool, StoreError> {
+pub(crate) fn names_row(
+    state: &State,
+    tenant: TenantId,
+    reference: &Reference,
+) -> Result<bool, StoreError> {
     let tables = &state.registers;
     Ok(match reference.entity {
         MEMBER => state

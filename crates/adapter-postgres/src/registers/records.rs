@@ -236,7 +236,7 @@ async fn check_references(
 
 /// Which of `ids` the tenant has in the table of `entity`. Each entity a record can
 /// refer to is listed here once.
-async fn present_ids(
+pub(crate) async fn present_ids(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     entity: &'static str,

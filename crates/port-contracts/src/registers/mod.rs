@@ -61,6 +61,8 @@ use crate::{
     fixtures::{TenantFixture, add_user, chain, event, register_tenant},
 };
 
+/// Tasks as a kernel register: their own record contracts.
+pub use crate::tasks::records as tasks;
 pub use activities::{activity_fields, add_activity, new_activity};
 pub use aura_breaches::Breaches;
 pub use aura_dpias::Dpias;

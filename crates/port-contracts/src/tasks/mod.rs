@@ -3,7 +3,8 @@
 //!
 //! What the task repository owes, beyond the rules every register port follows
 //! (isolation, optimistic versions, one audit event per write, keyset pages):
-//! - An assignee who is not a user of the task's tenant is `Conflict::UnknownAssignee`.
+//! - An assignee who is not a user of the task's tenant is
+//!   `Conflict::UnknownReference("assigned_to")` (a link: see [`records`]).
 //! - A task's reminders are written with the change that made them due: `insert`
 //!   stores the plan; `update` cancels the task's queued reminders and stores the new
 //!   plan (a reminder already sent or running keeps its dedupe key, so it is not planned

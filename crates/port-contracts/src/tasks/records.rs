@@ -6,16 +6,22 @@
 use std::sync::Arc;
 
 use aura_records::RecordStore;
-use aura_shared_kernel::Clock;
+use aura_shared_kernel::{Clock, Conflict};
 use aura_tasks::{
-    Category, Planner, Recurrence, TaskFields, TaskRecords, TaskStatus, Tasks,
-    ports::TaskRepository,
+    Category, LinkKind, Planner, RecordLink, Recurrence, TaskFields, TaskRecords, TaskStatus,
+    Tasks, ports::TaskRepository,
 };
 use time::macros::date;
+use uuid::Uuid;
 
 use crate::{
     RegisterStores,
-    registers::{RegisterFixture, records::RecordFixture},
+    fixtures::assert_conflict,
+    registers::{
+        Processors, RegisterFixture, add_processor, assert_chain, events,
+        records::{RecordFixture, delete, edited, get, insert, new_named, try_insert, update},
+        register,
+    },
     tasks::{reminder_policy, retry_policy},
 };
 
@@ -75,4 +81,55 @@ impl RecordFixture for Tasks {
     fn rename(f: &mut TaskFields, name: &str) {
         f.title = name.to_owned();
     }
+}
+
+/// A link the user sets or changes must name a record of the task's tenant, checked in
+/// the write (`Conflict::UnknownReference("link.id")`, nothing written); a link left as
+/// it was may dangle once its record is deleted.
+pub async fn a_link_names_a_record_of_the_tenant(stores: RegisterStores) {
+    let a = register(&stores).await;
+    let b = register(&stores).await;
+    let own = add_processor(&stores, &a, "Mail Inc.").await;
+    let foreign = add_processor(&stores, &b, "Globex Hosting").await;
+    let link_to = |id: Uuid| RecordLink {
+        kind: LinkKind::Processor,
+        id,
+    };
+    let base = events(&stores, &a).await;
+
+    for (id, what) in [
+        (foreign.id.as_uuid(), "another tenant's processor"),
+        (Uuid::now_v7(), "an unknown record"),
+    ] {
+        let mut task = new_named::<Tasks>(&stores, &a, "Linked", &());
+        task.fields.link = Some(link_to(id));
+        assert_conflict(
+            try_insert(&stores, &a, &task).await,
+            Conflict::UnknownReference("link.id"),
+            &format!("a task linked to {what}"),
+        );
+    }
+    assert_chain(&stores, a.scope(), base, "no event for refused inserts").await;
+
+    let mut task = new_named::<Tasks>(&stores, &a, "Linked", &());
+    task.fields.link = Some(link_to(own.id.as_uuid()));
+    let task = insert(&stores, &a, &task).await;
+    let moved = edited(&stores, &task, |f| {
+        f.link = Some(link_to(foreign.id.as_uuid()));
+    });
+    assert_conflict(
+        update(&stores, &a, &moved, task.version).await,
+        Conflict::UnknownReference("link.id"),
+        "relinking to another tenant's processor",
+    );
+    assert_eq!(get(&stores, &a, task.id).await, task, "nothing changed");
+
+    delete::<Processors>(&stores, &a, own.id, own.version)
+        .await
+        .expect("an unlinked-by-schema processor is deleted");
+    let renamed = edited(&stores, &task, |f| f.title = "Linked, renamed".to_owned());
+    let stored = update(&stores, &a, &renamed, task.version)
+        .await
+        .expect("a dangling link left as it was does not block an edit");
+    assert_eq!(stored.fields.link, Some(link_to(own.id.as_uuid())));
 }

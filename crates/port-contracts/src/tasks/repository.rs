@@ -285,7 +285,7 @@ pub async fn an_assignee_outside_the_tenant_is_refused(stores: TaskStores) {
                     task_event(&a, "task.created", task.id),
                 )
                 .await,
-            Conflict::UnknownAssignee,
+            Conflict::UnknownReference("assigned_to"),
             &format!("a task assigned to {what}"),
         );
         assert_not_found(
@@ -303,7 +303,7 @@ pub async fn an_assignee_outside_the_tenant_is_refused(stores: TaskStores) {
     let moved = edited(&stores, &task, |t| t.fields.assigned_to = Some(b.member.id));
     assert_conflict(
         update_planned(&stores, &a, &moved, 1).await,
-        Conflict::UnknownAssignee,
+        Conflict::UnknownReference("assigned_to"),
         "reassigning to a user of another tenant",
     );
     assert_eq!(
