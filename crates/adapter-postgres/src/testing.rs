@@ -289,6 +289,10 @@ async fn ensure_test_roles(admin: &mut AsyncPgConnection) -> Result<(), TestData
              END IF;
              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{TEST_APP_ROLE}') THEN
                  CREATE ROLE {TEST_APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{TEST_APP_PASSWORD}';
+             -- `aura db init` makes the grant template a NOLOGIN group when it finds none
+             -- (a db-init test that ran first on a fresh server): the harness logs in as it.
+             ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = '{TEST_APP_ROLE}') THEN
+                 ALTER ROLE {TEST_APP_ROLE} LOGIN PASSWORD '{TEST_APP_PASSWORD}';
              END IF;
          END
          $$;
