@@ -705,10 +705,10 @@ struct Used {
 /// uploads staged.
 async fn used(conn: &mut AsyncPgConnection, tenant: Uuid) -> Result<i64, DbError> {
     let used: Used = diesel::sql_query(
-        "SELECT (SELECT COALESCE(SUM(size), 0) FROM document_versions \
+        "SELECT ((SELECT COALESCE(SUM(size), 0) FROM document_versions \
                   WHERE tenant_id = $1 AND removed_at IS NULL) \
-              + (SELECT COALESCE(SUM(size), 0) FROM document_uploads WHERE tenant_id = $1) \
-              AS bytes",
+              + (SELECT COALESCE(SUM(size), 0) FROM document_uploads WHERE tenant_id = $1)\
+              )::bigint AS bytes",
     )
     .bind::<diesel::sql_types::Uuid, _>(tenant)
     .get_result(conn)
