@@ -3,9 +3,12 @@
 //! of the upload, the verify action), ranges across a chunk boundary, no plaintext in the
 //! chunk table; the refusals of the acceptance (a declared length over the cap answered
 //! 413 before the body is sent, magic bytes that contradict the type, a wrong digest, an
-//! interrupted upload leaving no version and no chunk); links to foreign records (422
-//! naming the field, as every register's), another tenant's document, versions and content (404), the roles
-//! (viewers read, members upload, admins remove content, never under legal hold).
+//! interrupted upload leaving no version and no chunk); links to foreign records (404
+//! naming the field), another tenant's document, versions and content (404), the roles
+//! (viewers read, members upload, admins remove content, never under legal hold; the
+//! removal's event names the document by id and hashes, not by title). On the stores
+//! directly (`staging`): an upload dropped mid-body is swept by the job once past the
+//! bound, a committed one stays; parallel uploads never pass the quota together.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -400,9 +403,37 @@ async fn isolation_roles_legal_hold_and_removal() {
             Some(json!({"title": "x", "kind": "dpa", "processor_ids": [foreign["id"]]})),
         )
         .await;
-    // As every register's links (the kernel's reference check): 422 naming the field.
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    // Another tenant's object is unknown here: 404 naming the field (and every one).
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert_eq!(problem["code"], "unknown_reference", "{problem}");
     assert_eq!(fields(&problem), ["processor_ids[0]"]);
+    assert!(!problem.to_string().contains("Theirs"), "{problem}");
+    let (status, _, problem) = app
+        .send(
+            Method::POST,
+            DOCUMENTS,
+            &member,
+            None,
+            Some(
+                json!({"title": "x", "kind": "dpa", "owner_id": other.user_id,
+                        "activity_ids": [foreign["id"]]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert_eq!(fields(&problem), ["owner_id", "activity_ids[0]"]);
+    // A field's own rule is still 422.
+    let (status, _, problem) = app
+        .send(
+            Method::POST,
+            DOCUMENTS,
+            &member,
+            None,
+            Some(json!({"title": " ", "kind": "dpa", "processor_ids": [foreign["id"]]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(fields(&problem), ["title"]);
 
     let doc = document(
         &app,
@@ -471,6 +502,20 @@ async fn isolation_roles_legal_hold_and_removal() {
         lifted.as_object_mut().unwrap().remove(key);
     }
     lifted["legal_hold"] = json!(false);
+    // A foreign link in the replace: 404 naming it, nothing changed.
+    let mut hijack = lifted.clone();
+    hijack["processor_ids"] = json!([foreign["id"]]);
+    let (status, _, problem) = app
+        .send(
+            Method::PUT,
+            &format!("{DOCUMENTS}/{id}"),
+            &admin,
+            doc["version"].as_i64(),
+            Some(hijack),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert_eq!(fields(&problem), ["processor_ids[0]"]);
     let (status, _, _) = app
         .send(
             Method::PUT,
@@ -498,6 +543,17 @@ async fn isolation_roles_legal_hold_and_removal() {
         )
         .await;
     assert_eq!(events["items"].as_array().unwrap().len(), 1, "{events}");
+    // The event names the document by id and the removed content by hash; the title
+    // (which may name a person) is not in it.
+    let changes = &events["items"][0]["changes"];
+    assert!(changes.get("title").is_none(), "{changes}");
+    assert!(!changes.to_string().contains("SCC module 2"), "{changes}");
+    assert_eq!(changes["document_id"], json!(id), "{changes}");
+    assert_eq!(
+        changes["versions"],
+        json!([{"version": 1, "sha256": sha(&pdf)}]),
+        "{changes}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -568,4 +624,305 @@ async fn the_retention_review_lists_documents_past_retention_and_deletes_nothing
         download(&app, &owner, id, 1, None).await.status,
         StatusCode::OK
     );
+}
+
+// ---------------------------------------------------------------- on the stores directly
+
+/// The documents' use cases on a fresh database with a fixed clock, and a worker with
+/// the sweep's job kind registered as the service registers it.
+mod staging {
+    use std::sync::Arc;
+
+    use aura_adapter_crypto::{AesGcmContentCipher, DocumentKey, Sha256ContentHasher};
+    use aura_adapter_postgres::{PgStores, testing::TestDatabase};
+    use aura_audit::RequestContext;
+    use aura_documents::{
+        ContentPorts, DocumentError, DocumentFields, DocumentId, DocumentKind, DocumentLimits,
+        DocumentService, MediaType, Upload,
+        ports::{ChunkSource, ContentStore, SourceError},
+    };
+    use aura_jobs::{JobRegistry, Worker, WorkerPorts, WorkerSettings};
+    use aura_port_contracts::{
+        Stores,
+        fixtures::{TenantFixture, register_tenant},
+    };
+    use aura_records::{NoRules, RecordUseCases};
+    use aura_shared_kernel::{FixedClock, SystemScope, TenantScope};
+    use time::{Duration, OffsetDateTime, macros::datetime};
+    use tokio::sync::Notify;
+
+    use super::{CHUNK, sha, text_file};
+
+    const START: OffsetDateTime = datetime!(2027-03-05 09:00 UTC);
+
+    pub struct World {
+        pub db: TestDatabase,
+        pub clock: Arc<FixedClock>,
+        pub documents: DocumentService,
+        pub content: Arc<dyn ContentStore>,
+        pub org: TenantFixture,
+        worker: Worker,
+    }
+
+    impl World {
+        pub async fn new(quota_bytes: u64) -> Self {
+            let db = TestDatabase::create().await;
+            let clock = Arc::new(FixedClock::at(START));
+            let pg: PgStores = db
+                .stores(
+                    Arc::new(aura_adapter_crypto::HmacChainHasher::with_test_key()),
+                    clock.clone(),
+                )
+                .await
+                .expect("stores on the test database");
+            let org = register_tenant(&Stores::from_single(pg.clone(), clock.clone())).await;
+            let records = RecordUseCases::new(
+                pg.documents(),
+                Arc::new(NoRules),
+                Arc::new(pg.clone()),
+                clock.clone(),
+            );
+            let key = DocumentKey::from_bytes(vec![7; 32]).expect("a key");
+            let content = pg.document_content();
+            let ports = ContentPorts {
+                store: content.clone(),
+                cipher: Arc::new(AesGcmContentCipher::new(&key, None)),
+                hasher: Arc::new(Sha256ContentHasher),
+            };
+            let limits = DocumentLimits {
+                max_upload_bytes: 25 * 1024 * 1024,
+                quota_bytes,
+            };
+            let documents = DocumentService::new(records, ports, clock.clone(), limits);
+            let mut registry = JobRegistry::new();
+            aura_documents::staging::register(&mut registry, documents.clone())
+                .expect("one handler per kind");
+            let worker = Worker::new(
+                WorkerPorts {
+                    queue: Arc::new(pg.clone()),
+                    clock: clock.clone(),
+                },
+                WorkerSettings {
+                    worker_id: "documents".to_owned(),
+                    lease: Duration::minutes(5),
+                    batch: 10,
+                    retry: aura_jobs::RetryPolicy {
+                        max_attempts: 3,
+                        base_delay: Duration::minutes(1),
+                        max_delay: Duration::minutes(10),
+                    },
+                },
+                registry,
+            );
+            Self {
+                db,
+                clock,
+                documents,
+                content,
+                org,
+                worker,
+            }
+        }
+
+        pub fn scope(&self) -> &TenantScope {
+            &self.org.scope
+        }
+
+        pub async fn document(&self) -> DocumentId {
+            let fields = DocumentFields {
+                title: "Signed DPA with Jane Roe".to_owned(),
+                kind: DocumentKind::Dpa,
+                description: None,
+                owner_id: None,
+                retention_until: None,
+                legal_hold: false,
+                activity_ids: vec![],
+                processor_ids: vec![],
+                policy_ids: vec![],
+                task_ids: vec![],
+                breach_ids: vec![],
+                request_ids: vec![],
+                dpia_ids: vec![],
+            };
+            (self.documents)
+                .create(self.scope(), fields, &RequestContext::default())
+                .await
+                .expect("a document")
+                .id
+        }
+
+        pub async fn upload(
+            &self,
+            id: DocumentId,
+            content: Vec<u8>,
+        ) -> Result<aura_documents::VersionMeta, DocumentError> {
+            let upload = Upload {
+                file_name: "dpa.txt".to_owned(),
+                media_type: MediaType::PlainText,
+                length: content.len() as u64,
+                sha256: None,
+            };
+            let mut source = Pieces {
+                pieces: vec![content],
+                stall: None,
+            };
+            (self.documents)
+                .upload(
+                    self.scope(),
+                    id,
+                    upload,
+                    &mut source,
+                    &RequestContext::default(),
+                )
+                .await
+        }
+
+        /// Runs worker passes until the queue is idle.
+        pub async fn drain(&self) {
+            let system = SystemScope::for_platform_operation("documents-test");
+            while self.worker.run_once(&system).await.expect("a pass") > 0 {}
+        }
+
+        pub async fn count(&self, table: &str) -> usize {
+            (self.db)
+                .superuser_texts(&format!("SELECT count(*)::text AS text FROM {table}"))
+                .await[0]
+                .parse()
+                .unwrap()
+        }
+    }
+
+    /// A body that arrives piece by piece; with `stall`, it stops after its pieces, tells
+    /// so, and never ends (a request cut off whose future is then dropped: no discard).
+    pub struct Pieces {
+        pub pieces: Vec<Vec<u8>>,
+        pub stall: Option<Arc<Notify>>,
+    }
+
+    #[async_trait::async_trait(?Send)]
+    impl ChunkSource for Pieces {
+        async fn next(&mut self) -> Option<Result<Vec<u8>, SourceError>> {
+            if !self.pieces.is_empty() {
+                return Some(Ok(self.pieces.remove(0)));
+            }
+            match &self.stall {
+                Some(stalled) => {
+                    stalled.notify_one();
+                    std::future::pending().await
+                }
+                None => None,
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_upload_is_swept_once_past_the_bound_and_a_committed_one_stays() {
+        let world = World::new(1 << 30).await;
+        let id = world.document().await;
+        let kept = text_file(CHUNK + 10);
+        let committed = world.upload(id, kept.clone()).await.expect("committed");
+
+        // Two chunks of four arrive, then the request is cut off and dropped.
+        let declared = 4 * CHUNK;
+        let stalled = Arc::new(Notify::new());
+        let mut source = Pieces {
+            pieces: vec![text_file(2 * CHUNK)],
+            stall: Some(stalled.clone()),
+        };
+        let upload = Upload {
+            file_name: "cut.txt".to_owned(),
+            media_type: MediaType::PlainText,
+            length: declared as u64,
+            sha256: None,
+        };
+        let ctx = RequestContext::default();
+        tokio::select! {
+            result = world.documents.upload(world.scope(), id, upload, &mut source, &ctx) => {
+                panic!("the stalled upload finished: {result:?}")
+            }
+            () = stalled.notified() => {}
+        }
+        // Left behind: its staging and chunks, and its reservation in the quota.
+        assert_eq!(world.count("document_uploads").await, 1);
+        assert_eq!(world.count("document_chunks").await, 2 + 2);
+        let store = &world.content;
+        let used = store.usage(world.scope()).await.unwrap();
+        assert_eq!(used, committed.size + declared as u64);
+
+        // Within the bound the day's sweep leaves it.
+        world.drain().await;
+        assert_eq!(world.count("document_uploads").await, 1, "not yet expired");
+
+        // A day later (past the bound) the next day's sweep removes it, audited.
+        world.clock.advance(Duration::days(1));
+        world.drain().await;
+        assert_eq!(world.count("document_uploads").await, 0);
+        assert_eq!(
+            world.count("document_chunks").await,
+            2,
+            "the committed version's"
+        );
+        assert_eq!(store.usage(world.scope()).await.unwrap(), committed.size);
+        let events = world
+            .db
+            .superuser_texts(
+                "SELECT changes::text AS text FROM audit_events \
+                 WHERE action = 'document.staging_swept'",
+            )
+            .await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert!(events[0].contains("version_id"), "{events:?}");
+        assert!(!events[0].contains("cut.txt"), "no file name: {events:?}");
+
+        // The committed version is untouched.
+        let verified = (world.documents)
+            .verify(world.scope(), id, Some(1), &ctx)
+            .await
+            .unwrap();
+        assert!(verified.matches);
+        assert_eq!(verified.sha256, sha(&kept));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn parallel_uploads_over_the_quota_commit_once() {
+        // 300 of 1000 used: 400 each fits, both together do not.
+        let world = World::new(1000).await;
+        let id = world.document().await;
+        world.upload(id, text_file(300)).await.expect("the first");
+        for round in 0..5 {
+            let (a, b) = tokio::join!(
+                world.upload(id, text_file(400)),
+                world.upload(id, text_file(400))
+            );
+            let committed = [&a, &b].iter().filter(|r| r.is_ok()).count();
+            assert_eq!(committed, 1, "round {round}: {a:?} / {b:?}");
+            let refused = if a.is_ok() { b } else { a };
+            assert!(
+                matches!(refused, Err(DocumentError::QuotaExceeded { quota: 1000 })),
+                "{refused:?}"
+            );
+            let store = &world.content;
+            assert_eq!(store.usage(world.scope()).await.unwrap(), 700);
+            assert_eq!(
+                world.count("document_uploads").await,
+                0,
+                "nothing stays staged"
+            );
+            // Free the 400 for the next round.
+            let versions = (world.documents)
+                .versions(world.scope(), id, &RequestContext::default())
+                .await
+                .unwrap();
+            assert_eq!(versions.len(), 2 + 2 * round);
+            world
+                .documents
+                .remove_content(world.scope(), id, &RequestContext::default())
+                .await
+                .unwrap();
+            world
+                .upload(id, text_file(300))
+                .await
+                .expect("the 300 again");
+        }
+    }
 }

@@ -1258,3 +1258,214 @@ async fn dpias_stay_in_their_tenant() {
     assert!(probes >= 100, "only {probes} probes");
     assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
 }
+
+async fn document_snapshot(app: &TestApp, owner: &Account, ids: &[String]) -> Value {
+    let (_, list) = send(
+        app,
+        Method::GET,
+        "/api/v1/documents?limit=100",
+        &owner.access,
+        None,
+        None,
+    )
+    .await;
+    let mut versions = Vec::new();
+    for id in ids {
+        let path = format!("/api/v1/documents/{id}/versions");
+        versions.push(
+            send(app, Method::GET, &path, &owner.access, None, None)
+                .await
+                .1,
+        );
+    }
+    json!({"documents": list, "versions": versions})
+}
+
+/// Uploads `content` as a version of document `id`: status and body.
+async fn upload_version(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    content: &[u8],
+) -> (StatusCode, String) {
+    let response = app
+        .http
+        .post(format!("{}/api/v1/documents/{id}/versions", app.base))
+        .bearer_auth(token)
+        .header("Content-Type", "text/plain")
+        .header("X-File-Name", "evidence.txt")
+        .body(content.to_vec())
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_stay_in_their_tenant() {
+    let app = TestApp::spawn().await;
+    let mut tenants = Vec::new();
+    for name in ["Mu GmbH", "Nu AG"] {
+        let owner = app.register(name).await;
+        let mut members = Vec::new();
+        for role in ["admin", "member", "viewer"] {
+            members.push(app.add_user(&owner, role).await);
+        }
+        let records = make_records(&app, &owner).await;
+        let mut ids = Vec::new();
+        for hold in [false, true] {
+            let (status, document) = send(
+                &app,
+                Method::POST,
+                "/api/v1/documents",
+                &owner.access,
+                None,
+                Some(json!({
+                    "title": format!("{} evidence", records.marker),
+                    "kind": "dpa",
+                    "legal_hold": hold,
+                    "processor_ids": [records.processor],
+                    "activity_ids": [records.activity],
+                    "policy_ids": [records.policy],
+                })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{document}");
+            let id = document["id"].as_str().unwrap().to_owned();
+            let content = format!("{} file body", records.marker);
+            let (status, body) = upload_version(&app, &owner.access, &id, content.as_bytes()).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            ids.push(id);
+        }
+        tenants.push((Tenant { owner, members }, records, ids));
+    }
+    let mut before = Vec::new();
+    for (tenant, _, ids) in &tenants {
+        before.push(document_snapshot(&app, &tenant.owner, ids).await);
+    }
+
+    let mut probes = 0usize;
+    let mut leaks = Vec::new();
+    for (i, (attacker, own, own_ids)) in tenants.iter().enumerate() {
+        let (victim_tenant, victim, victim_ids) = &tenants[1 - i];
+        let fields = |extra: Value| {
+            let mut body = json!({"title": "hijack", "kind": "other"});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            body
+        };
+        // The victim's document, its versions, content and removal.
+        let mut attempts: Vec<Attempt> = Vec::new();
+        for id in victim_ids {
+            let path = format!("/api/v1/documents/{id}");
+            attempts.push((Method::GET, path.clone(), None, None));
+            attempts.push((
+                Method::PUT,
+                path.clone(),
+                Some("\"1\""),
+                Some(fields(json!({}))),
+            ));
+            attempts.push((Method::GET, format!("{path}/versions"), None, None));
+            for number in ["1", "2"] {
+                let version = format!("{path}/versions/{number}");
+                attempts.push((Method::GET, format!("{version}/content"), None, None));
+                attempts.push((Method::POST, format!("{version}/verify"), None, None));
+            }
+            attempts.push((Method::DELETE, format!("{path}/content"), None, None));
+        }
+        // Links to the victim's records from one's own documents: unknown here, 404
+        // naming the field.
+        let foreign = [
+            (
+                json!({"processor_ids": [victim.processor]}),
+                "processor_ids[0]",
+            ),
+            (
+                json!({"activity_ids": [victim.activity]}),
+                "activity_ids[0]",
+            ),
+            (json!({"policy_ids": [victim.policy]}), "policy_ids[0]"),
+            (json!({"owner_id": victim_tenant.owner.user_id}), "owner_id"),
+        ];
+        for caller in attacker.accounts() {
+            probes += probe_foreign(&app, caller, &attempts, &victim.marker, &mut leaks).await;
+            for id in victim_ids {
+                let (status, body) = upload_version(&app, &caller.access, id, b"overwrite").await;
+                probes += 1;
+                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
+                    leaks.push(format!("upload to {id} → {status} {body}"));
+                }
+            }
+            for (extra, field) in &foreign {
+                for (method, path, tag) in [
+                    (Method::POST, "/api/v1/documents".to_owned(), None),
+                    (
+                        Method::PUT,
+                        format!("/api/v1/documents/{}", own_ids[0]),
+                        Some("\"1\""),
+                    ),
+                ] {
+                    let body = Some(fields(extra.clone()));
+                    let (status, response) =
+                        send(&app, method.clone(), &path, &caller.access, tag, body).await;
+                    probes += 1;
+                    let named = response["errors"][0]["field"] == json!(field);
+                    let refused = status == StatusCode::FORBIDDEN
+                        || (status == StatusCode::NOT_FOUND && named);
+                    if !refused || response.to_string().contains(&victim.marker) {
+                        leaks.push(format!(
+                            "{method} {path} with {extra} → {status} {response}"
+                        ));
+                    }
+                }
+            }
+            // Lists show only one's own documents; the victim's records as a filter
+            // show nothing.
+            for path in [
+                "/api/v1/documents?limit=100".to_owned(),
+                "/api/v1/documents?sort=due_on".to_owned(),
+                format!("/api/v1/documents?linked_to={}", own.processor),
+            ] {
+                let (status, body) =
+                    send(&app, Method::GET, &path, &caller.access, None, None).await;
+                probes += 1;
+                if status != StatusCode::OK || body.to_string().contains(&victim.marker) {
+                    leaks.push(format!("GET {path} → {status} {body}"));
+                }
+                if !body.to_string().contains(&own.marker) {
+                    leaks.push(format!("GET {path} lacks the caller's own documents"));
+                }
+            }
+            for record in [&victim.processor, &victim.activity, &victim.policy] {
+                let path = format!("/api/v1/documents?linked_to={record}");
+                let (status, body) =
+                    send(&app, Method::GET, &path, &caller.access, None, None).await;
+                probes += 1;
+                if status != StatusCode::OK || body["items"] != json!([]) {
+                    leaks.push(format!("GET {path} → {status} {body}"));
+                }
+            }
+        }
+    }
+    for (k, (tenant, _, ids)) in tenants.iter().enumerate() {
+        assert_eq!(
+            before[k],
+            document_snapshot(&app, &tenant.owner, ids).await,
+            "documents changed under cross-tenant probes"
+        );
+        let (_, chain) = send(
+            &app,
+            Method::GET,
+            "/api/v1/audit-events/verify",
+            &tenant.owner.access,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(chain["valid"], json!(true), "{chain}");
+    }
+    println!("{probes} document probes, {} leaks", leaks.len());
+    assert!(probes >= 100, "only {probes} probes");
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+}

@@ -305,7 +305,7 @@ impl Stores {
         mailer: Arc<dyn Mailer>,
         chain: Arc<dyn ChainHasher>,
         settings: &Settings,
-        identity: &IdentityServices,
+        (identity, documents): (&IdentityServices, &aura_documents::DocumentService),
     ) -> Result<Worker, StartError> {
         let config = &settings.worker;
         let audit = AuditJobPorts {
@@ -356,6 +356,8 @@ impl Stores {
         .and_then(|mut registry| {
             // Identity's reset, invitation and unlock mails.
             registry.register(identity.mail_jobs())?;
+            // The sweep of dropped document uploads.
+            aura_documents::staging::register(&mut registry, documents.clone())?;
             Ok(registry)
         })
         .map_err(|duplicate| StartError(duplicate.to_string()))?;
@@ -507,13 +509,14 @@ impl Application {
         );
 
         let provider = ai_provider(&settings, demo, clock.clone())?;
+        let documents = stores.documents(clock.clone(), document_cipher, &settings);
         let worker = if settings.worker.enabled {
             Some(stores.worker(
                 clock.clone(),
                 direct_mailer,
                 chain.clone(),
                 &settings,
-                &identity,
+                (&identity, &documents),
             )?)
         } else {
             None
@@ -533,7 +536,6 @@ impl Application {
         let requests = stores.requests(clock.clone(), &settings.worker);
         let breaches = stores.breaches(clock.clone(), &settings.worker);
         let dpias = stores.dpias(clock.clone(), &tasks);
-        let documents = stores.documents(clock.clone(), document_cipher, &settings);
         if demo {
             let company = demo::CompanyServices {
                 registers: &registers,
@@ -803,7 +805,13 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     );
     let documents = stores.documents(clock.clone(), document_cipher, settings);
     let audit = AuditService::new(stores.audit.clone(), chain.clone());
-    let worker = Arc::new(stores.worker(clock, direct_mailer, chain, settings, &identity)?);
+    let worker = Arc::new(stores.worker(
+        clock,
+        direct_mailer,
+        chain,
+        settings,
+        (&identity, &documents),
+    )?);
     Ok(Platform {
         audit,
         identity,

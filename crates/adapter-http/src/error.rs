@@ -44,6 +44,10 @@ pub enum ApiError {
     /// ids included): 404, naming the field.
     #[error("`{field}` names nothing in your organisation")]
     UnknownReference { field: &'static str },
+    /// Body fields (such as a document's links, `processor_ids[0]`) name records that are
+    /// not in the caller's tenant: 404, naming each field.
+    #[error("the request names records that are not in your organisation")]
+    UnknownReferences(ValidationErrors),
     #[error("this method is not allowed here")]
     MethodNotAllowed,
     #[error("send If-Match with the record's ETag (the version you read)")]
@@ -167,7 +171,9 @@ impl ApiError {
             ApiError::Unauthorized { code, .. } => code,
             ApiError::Forbidden { code, .. } => code,
             ApiError::NotFound => "not_found",
-            ApiError::UnknownReference { .. } => "unknown_reference",
+            ApiError::UnknownReference { .. } | ApiError::UnknownReferences(_) => {
+                "unknown_reference"
+            }
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::StaleVersion => "stale_version",
@@ -196,7 +202,9 @@ impl ApiError {
                 .collect()
         };
         match self {
-            ApiError::Validation(errors) => convert(&errors.0),
+            ApiError::Validation(errors) | ApiError::UnknownReferences(errors) => {
+                convert(&errors.0)
+            }
             ApiError::BadRequest { errors, .. } => convert(errors),
             ApiError::Conflict {
                 field: Some(field),
@@ -228,7 +236,9 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound | ApiError::UnknownReference { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound
+            | ApiError::UnknownReference { .. }
+            | ApiError::UnknownReferences(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::StaleVersion => StatusCode::CONFLICT,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aura_audit::PendingEvent;
 use aura_documents::{
     DocumentFilter, DocumentId, Documents, VersionId, VersionMeta,
-    ports::{ContentStore, WrappedKey},
+    ports::{ContentError, ContentRefusal, ContentStore, Staging, WrappedKey},
 };
 use aura_records::Record;
 use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope};
@@ -27,6 +27,8 @@ pub(crate) struct Tables {
     keys: BTreeMap<TenantId, WrappedKey>,
     versions: BTreeMap<(TenantId, VersionId), VersionMeta>,
     chunks: BTreeMap<(TenantId, VersionId, u32), Vec<u8>>,
+    /// Uploads in progress.
+    staged: BTreeMap<(TenantId, VersionId), Staging>,
 }
 
 impl Tables {
@@ -35,6 +37,25 @@ impl Tables {
         (self.versions.iter()).any(|((t, _), v)| {
             *t == tenant && v.document_id.as_uuid() == document && v.removed_at.is_none()
         })
+    }
+
+    /// What the quota counts: the versions whose content is kept and the uploads staged.
+    fn used(&self, tenant: TenantId) -> u64 {
+        let kept = (self.versions.iter())
+            .filter(|((t, _), v)| *t == tenant && v.removed_at.is_none())
+            .map(|(_, v)| v.size);
+        let staged = (self.staged.iter())
+            .filter(|((t, _), _)| *t == tenant)
+            .map(|(_, s)| s.size);
+        kept.chain(staged).fold(0, u64::saturating_add)
+    }
+
+    /// Removes an upload's staging, and its chunks unless a version names them.
+    fn unstage(&mut self, tenant: TenantId, version: VersionId) {
+        self.staged.remove(&(tenant, version));
+        if !self.versions.contains_key(&(tenant, version)) {
+            (self.chunks).retain(|(t, v, _), _| !(*t == tenant && *v == version));
+        }
     }
 }
 
@@ -66,17 +87,39 @@ impl ContentStore for MemoryStore {
         Ok(())
     }
 
+    async fn stage(
+        &self,
+        scope: &TenantScope,
+        staging: &Staging,
+        quota: u64,
+    ) -> Result<(), ContentError> {
+        let mut state = self.lock()?;
+        let tenant = scope.tenant_id();
+        if !(state.registers.records).contains::<Documents>(tenant, staging.document) {
+            return Err(StoreError::NotFound.into());
+        }
+        if state.documents.used(tenant).saturating_add(staging.size) > quota {
+            return Err(ContentError::Refused(ContentRefusal::QuotaExceeded));
+        }
+        (state.documents.staged).insert((tenant, staging.version), staging.clone());
+        Ok(())
+    }
+
     async fn put_chunk(
         &self,
         scope: &TenantScope,
         version: VersionId,
         index: u32,
         sealed: Vec<u8>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ContentError> {
         let mut state = self.lock()?;
-        let key = (scope.tenant_id(), version, index);
+        let tenant = scope.tenant_id();
+        if !state.documents.staged.contains_key(&(tenant, version)) {
+            return Err(ContentError::Refused(ContentRefusal::NotStaged));
+        }
+        let key = (tenant, version, index);
         if state.documents.chunks.contains_key(&key) {
-            return Err(StoreError::Conflict(Conflict::Version));
+            return Err(StoreError::Conflict(Conflict::Version).into());
         }
         state.documents.chunks.insert(key, sealed);
         Ok(())
@@ -84,10 +127,7 @@ impl ContentStore for MemoryStore {
 
     async fn discard(&self, scope: &TenantScope, version: VersionId) -> Result<(), StoreError> {
         let mut state = self.lock()?;
-        let tenant = scope.tenant_id();
-        if !state.documents.versions.contains_key(&(tenant, version)) {
-            (state.documents.chunks).retain(|(t, v, _), _| !(*t == tenant && *v == version));
-        }
+        state.documents.unstage(scope.tenant_id(), version);
         Ok(())
     }
 
@@ -95,22 +135,72 @@ impl ContentStore for MemoryStore {
         &self,
         scope: &TenantScope,
         meta: &VersionMeta,
+        quota: u64,
         event: PendingEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ContentError> {
         self.write_audited(scope, event, |tx, tenant| {
             tx.state.check_tenant(tenant)?;
             if !(tx.state.registers.records).contains::<Documents>(tenant, meta.document_id) {
                 return Err(StoreError::NotFound);
             }
             let tables = &mut tx.state.documents;
+            let stored = (tables.chunks.keys())
+                .filter(|(t, v, _)| *t == tenant && *v == meta.id)
+                .count();
+            let Some(staged) = tables.staged.get(&(tenant, meta.id)) else {
+                return Err(ContentRefusal::NotStaged.abort());
+            };
+            if stored != meta.chunks as usize {
+                return Err(ContentRefusal::NotStaged.abort());
+            }
+            let others = tables.used(tenant).saturating_sub(staged.size);
+            if others.saturating_add(meta.size) > quota {
+                return Err(ContentRefusal::QuotaExceeded.abort());
+            }
             let taken = (tables.versions.iter()).any(|((t, _), v)| {
                 *t == tenant && v.document_id == meta.document_id && v.number == meta.number
             });
             if taken {
                 return Err(StoreError::Conflict(Conflict::VersionNumberTaken));
             }
+            tables.staged.remove(&(tenant, meta.id));
             tables.versions.insert((tenant, meta.id), meta.clone());
             Ok(())
+        })
+        .map_err(ContentError::from)
+    }
+
+    async fn staged_before(
+        &self,
+        scope: &TenantScope,
+        before: OffsetDateTime,
+    ) -> Result<Vec<Staging>, StoreError> {
+        let state = self.lock()?;
+        let tenant = scope.tenant_id();
+        let mut found: Vec<Staging> = (state.documents.staged.iter())
+            .filter(|((t, _), s)| *t == tenant && s.staged_at < before)
+            .map(|(_, s)| s.clone())
+            .collect();
+        found.sort_by_key(|s| (s.staged_at, s.version.as_uuid()));
+        Ok(found)
+    }
+
+    async fn sweep_staged(
+        &self,
+        scope: &TenantScope,
+        version: VersionId,
+        before: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError> {
+        let tenant = scope.tenant_id();
+        let expired = (self.lock()?.documents.staged.get(&(tenant, version)))
+            .is_some_and(|s| s.staged_at < before);
+        if !expired {
+            return Ok(false);
+        }
+        self.write_audited(scope, event, |tx, tenant| {
+            tx.state.documents.unstage(tenant, version);
+            Ok(true)
         })
     }
 
@@ -146,26 +236,29 @@ impl ContentStore for MemoryStore {
     }
 
     async fn usage(&self, scope: &TenantScope) -> Result<u64, StoreError> {
-        let state = self.lock()?;
-        let tenant = scope.tenant_id();
-        Ok((state.documents.versions.iter())
-            .filter(|((t, _), v)| *t == tenant && v.removed_at.is_none())
-            .map(|(_, v)| v.size)
-            .sum())
+        Ok(self.lock()?.documents.used(scope.tenant_id()))
     }
 
     async fn remove_content(
         &self,
         scope: &TenantScope,
         document: DocumentId,
+        removing: &[VersionId],
         removed_at: OffsetDateTime,
         event: PendingEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ContentError> {
         self.write_audited(scope, event, |tx, tenant| {
+            // The hold as the write reads it, under the store's one lock.
+            let record = (tx.state.registers.records)
+                .get::<Documents>(tenant, document)
+                .ok_or(StoreError::NotFound)?;
+            if record.fields.legal_hold {
+                return Err(ContentRefusal::LegalHold.abort());
+            }
             let tables = &mut tx.state.documents;
             let mut removed = Vec::new();
             for ((t, id), v) in tables.versions.iter_mut() {
-                if *t == tenant && v.document_id == document {
+                if *t == tenant && v.document_id == document && removing.contains(id) {
                     removed.push(*id);
                     v.removed_at.get_or_insert(removed_at);
                 }
@@ -173,5 +266,6 @@ impl ContentStore for MemoryStore {
             (tables.chunks).retain(|(t, v, _), _| !(*t == tenant && removed.contains(v)));
             Ok(())
         })
+        .map_err(ContentError::from)
     }
 }

@@ -1,7 +1,8 @@
 //! Documents on PostgreSQL: the register (the kernel's [`PgRecord`]: the columns lists
 //! filter and sort on, the links as uuid arrays, the rest as versioned jsonb) and the
-//! [`ContentStore`]: sealed chunks in `document_chunks`, versions in `document_versions`,
-//! the tenant's wrapped data key in `document_keys` — every table under the tenant's RLS.
+//! [`ContentStore`]: sealed chunks in `document_chunks`, uploads in progress in
+//! `document_uploads`, versions in `document_versions`, the tenant's wrapped data key in
+//! `document_keys` — every table under the tenant's RLS.
 
 use std::sync::Arc;
 
@@ -9,11 +10,14 @@ use aura_audit::PendingEvent;
 use aura_documents::{
     Document, DocumentFields, DocumentFilter, DocumentId, DocumentState, Documents, MediaType,
     VersionId, VersionMeta,
-    ports::{ContentStore, WrappedKey},
+    ports::{ContentError, ContentRefusal, ContentStore, Staging, WrappedKey},
 };
 use aura_records::{Id, RecordStore};
 use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope, UserId};
-use diesel::prelude::*;
+use diesel::{
+    prelude::*,
+    sql_types::{BigInt, Text},
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -29,7 +33,8 @@ use crate::{
     },
     rows::{Statement, at_version},
     schema::{
-        document_chunks as chunks, document_keys as keys, document_versions as versions, documents,
+        document_chunks as chunks, document_keys as keys, document_uploads as uploads,
+        document_versions as versions, documents,
     },
     stores::PgStores,
 };
@@ -320,19 +325,73 @@ impl ContentStore for PgStores {
         .await
     }
 
+    async fn stage(
+        &self,
+        scope: &TenantScope,
+        staging: &Staging,
+        quota: u64,
+    ) -> Result<(), ContentError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let (version, document) = (staging.version.as_uuid(), staging.document.as_uuid());
+        let (size, staged_at) = (bytes(staging.size)?, staging.staged_at);
+        let quota = i64::try_from(quota).unwrap_or(i64::MAX);
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            lock_uploads(conn, tenant).await?;
+            let exists: bool = diesel::select(diesel::dsl::exists(
+                documents::table
+                    .filter(documents::tenant_id.eq(tenant))
+                    .filter(documents::id.eq(document)),
+            ))
+            .get_result(conn)
+            .await?;
+            if !exists {
+                return Err(StoreError::NotFound.into());
+            }
+            if used(conn, tenant).await?.saturating_add(size) > quota {
+                return Err(ContentRefusal::QuotaExceeded.abort().into());
+            }
+            diesel::insert_into(uploads::table)
+                .values((
+                    uploads::tenant_id.eq(tenant),
+                    uploads::version_id.eq(version),
+                    uploads::document_id.eq(document),
+                    uploads::size.eq(size),
+                    uploads::staged_at.eq(staged_at),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await
+        .map_err(ContentError::from)
+    }
+
     async fn put_chunk(
         &self,
         scope: &TenantScope,
         version: VersionId,
         index: u32,
         sealed: Vec<u8>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ContentError> {
         let (tenant, version, index) = (
             scope.tenant_id().as_uuid(),
             version.as_uuid(),
             index_of(index)?,
         );
         in_tenant(&self.inner.pool, scope, async move |conn| {
+            // Held until the chunk is written: a sweep removing the staging waits, then
+            // sees the chunk.
+            let staged: Option<Uuid> = uploads::table
+                .filter(uploads::tenant_id.eq(tenant))
+                .filter(uploads::version_id.eq(version))
+                .select(uploads::version_id)
+                .for_key_share()
+                .first(conn)
+                .await
+                .optional()?;
+            if staged.is_none() {
+                return Err(ContentRefusal::NotStaged.abort().into());
+            }
             diesel::insert_into(chunks::table)
                 .values((
                     chunks::tenant_id.eq(tenant),
@@ -345,28 +404,20 @@ impl ContentStore for PgStores {
             Ok(())
         })
         .await
+        .map_err(ContentError::from)
     }
 
     async fn discard(&self, scope: &TenantScope, version: VersionId) -> Result<(), StoreError> {
         let (tenant, version) = (scope.tenant_id().as_uuid(), version.as_uuid());
         in_tenant(&self.inner.pool, scope, async move |conn| {
-            let committed: bool = diesel::select(diesel::dsl::exists(
-                versions::table
-                    .filter(versions::tenant_id.eq(tenant))
-                    .filter(versions::id.eq(version)),
-            ))
-            .get_result(conn)
+            diesel::delete(
+                uploads::table
+                    .filter(uploads::tenant_id.eq(tenant))
+                    .filter(uploads::version_id.eq(version)),
+            )
+            .execute(conn)
             .await?;
-            if !committed {
-                diesel::delete(
-                    chunks::table
-                        .filter(chunks::tenant_id.eq(tenant))
-                        .filter(chunks::version_id.eq(version)),
-                )
-                .execute(conn)
-                .await?;
-            }
-            Ok(())
+            delete_uncommitted_chunks(conn, tenant, version).await
         })
         .await
     }
@@ -375,8 +426,9 @@ impl ContentStore for PgStores {
         &self,
         scope: &TenantScope,
         meta: &VersionMeta,
+        quota: u64,
         event: PendingEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ContentError> {
         let tenant = scope.tenant_id().as_uuid();
         let row = VersionRow {
             tenant_id: tenant,
@@ -385,23 +437,49 @@ impl ContentStore for PgStores {
             number: meta.number,
             file_name: meta.file_name.clone(),
             media_type: meta.media_type.as_str().to_owned(),
-            size: i64::try_from(meta.size).map_err(|_| StoreError::unexpected("size"))?,
+            size: bytes(meta.size)?,
             sha256: meta.sha256.clone(),
             chunks: i32::try_from(meta.chunks).map_err(|_| StoreError::unexpected("chunks"))?,
             uploaded_by: meta.uploaded_by.map(|u| u.as_uuid()),
             uploaded_at: meta.uploaded_at,
             removed_at: None,
         };
+        let quota = i64::try_from(quota).unwrap_or(i64::MAX);
         self.write_audited(scope, event, async move |conn| {
-            let exists: bool = diesel::select(diesel::dsl::exists(
-                documents::table
-                    .filter(documents::tenant_id.eq(tenant))
-                    .filter(documents::id.eq(row.document_id)),
-            ))
-            .get_result(conn)
-            .await?;
-            if !exists {
+            lock_uploads(conn, tenant).await?;
+            // Kept from a content removal (which locks it FOR UPDATE) until this commits.
+            let document: Option<Uuid> = documents::table
+                .filter(documents::tenant_id.eq(tenant))
+                .filter(documents::id.eq(row.document_id))
+                .select(documents::id)
+                .for_key_share()
+                .first(conn)
+                .await
+                .optional()?;
+            if document.is_none() {
                 return Err(StoreError::NotFound.into());
+            }
+            let staged: Option<i64> = diesel::delete(
+                uploads::table
+                    .filter(uploads::tenant_id.eq(tenant))
+                    .filter(uploads::version_id.eq(row.id)),
+            )
+            .returning(uploads::size)
+            .get_result(conn)
+            .await
+            .optional()?;
+            let stored: i64 = chunks::table
+                .filter(chunks::tenant_id.eq(tenant))
+                .filter(chunks::version_id.eq(row.id))
+                .count()
+                .get_result(conn)
+                .await?;
+            if staged.is_none() || stored != i64::from(row.chunks) {
+                return Err(ContentRefusal::NotStaged.abort().into());
+            }
+            // Its own staging is gone: what the others kept and staged, plus this.
+            if used(conn, tenant).await?.saturating_add(row.size) > quota {
+                return Err(ContentRefusal::QuotaExceeded.abort().into());
             }
             let written = diesel::insert_into(versions::table)
                 .values(&row)
@@ -415,6 +493,74 @@ impl ContentStore for PgStores {
             Ok(())
         })
         .await
+        .map_err(ContentError::from)
+    }
+
+    async fn staged_before(
+        &self,
+        scope: &TenantScope,
+        before: OffsetDateTime,
+    ) -> Result<Vec<Staging>, StoreError> {
+        let tenant = scope.tenant_id().as_uuid();
+        let rows: Vec<(Uuid, Uuid, i64, OffsetDateTime)> =
+            in_tenant(&self.inner.pool, scope, async move |conn| {
+                Ok(uploads::table
+                    .filter(uploads::tenant_id.eq(tenant))
+                    .filter(uploads::staged_at.lt(before))
+                    .order((uploads::staged_at.asc(), uploads::version_id.asc()))
+                    .select((
+                        uploads::version_id,
+                        uploads::document_id,
+                        uploads::size,
+                        uploads::staged_at,
+                    ))
+                    .load(conn)
+                    .await?)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(version, document, size, staged_at)| {
+                Ok(Staging {
+                    version: Id::from_uuid(version),
+                    document: Id::from_uuid(document),
+                    size: u64::try_from(size).map_err(|_| corrupt("staged size"))?,
+                    staged_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn sweep_staged(
+        &self,
+        scope: &TenantScope,
+        version: VersionId,
+        before: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError> {
+        let (tenant, version) = (scope.tenant_id().as_uuid(), version.as_uuid());
+        let swept = self
+            .write_audited(scope, event, async move |conn| {
+                // Waits for a chunk being written to it (`put_chunk`'s lock).
+                let removed = diesel::delete(
+                    uploads::table
+                        .filter(uploads::tenant_id.eq(tenant))
+                        .filter(uploads::version_id.eq(version))
+                        .filter(uploads::staged_at.lt(before)),
+                )
+                .execute(conn)
+                .await?;
+                if removed == 0 {
+                    // Committed or discarded meanwhile: no event either.
+                    return Err(ContentRefusal::NotStaged.abort().into());
+                }
+                delete_uncommitted_chunks(conn, tenant, version).await
+            })
+            .await;
+        match swept.map_err(ContentError::from) {
+            Ok(()) => Ok(true),
+            Err(ContentError::Refused(_)) => Ok(false),
+            Err(ContentError::Store(error)) => Err(error),
+        }
     }
 
     async fn versions(
@@ -469,15 +615,8 @@ impl ContentStore for PgStores {
 
     async fn usage(&self, scope: &TenantScope) -> Result<u64, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
-        let used: i64 = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(versions::table
-                .filter(versions::tenant_id.eq(tenant))
-                .filter(versions::removed_at.is_null())
-                .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                    "COALESCE(SUM(size), 0)::bigint",
-                ))
-                .first(conn)
-                .await?)
+        let used = in_tenant(&self.inner.pool, scope, async move |conn| {
+            used(conn, tenant).await
         })
         .await?;
         Ok(u64::try_from(used).unwrap_or(0))
@@ -487,14 +626,31 @@ impl ContentStore for PgStores {
         &self,
         scope: &TenantScope,
         document: DocumentId,
+        removing: &[VersionId],
         removed_at: OffsetDateTime,
         event: PendingEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ContentError> {
         let (tenant, document) = (scope.tenant_id().as_uuid(), document.as_uuid());
+        let removing: Vec<Uuid> = removing.iter().map(|v| v.as_uuid()).collect();
         self.write_audited(scope, event, async move |conn| {
+            // The hold as of now, and no change to it (nor a commit) until this is done.
+            let hold: Option<bool> = documents::table
+                .filter(documents::tenant_id.eq(tenant))
+                .filter(documents::id.eq(document))
+                .select(documents::legal_hold)
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?;
+            match hold {
+                None => return Err(StoreError::NotFound.into()),
+                Some(true) => return Err(ContentRefusal::LegalHold.abort().into()),
+                Some(false) => {}
+            }
             let ids: Vec<Uuid> = versions::table
                 .filter(versions::tenant_id.eq(tenant))
                 .filter(versions::document_id.eq(document))
+                .filter(versions::id.eq_any(&removing))
                 .select(versions::id)
                 .load(conn)
                 .await?;
@@ -508,7 +664,7 @@ impl ContentStore for PgStores {
             diesel::update(
                 versions::table
                     .filter(versions::tenant_id.eq(tenant))
-                    .filter(versions::document_id.eq(document))
+                    .filter(versions::id.eq_any(&ids))
                     .filter(versions::removed_at.is_null()),
             )
             .set(versions::removed_at.eq(removed_at))
@@ -517,5 +673,70 @@ impl ContentStore for PgStores {
             Ok(())
         })
         .await
+        .map_err(ContentError::from)
     }
+}
+
+/// A size as stored.
+fn bytes(size: u64) -> Result<i64, StoreError> {
+    i64::try_from(size).map_err(|_| StoreError::unexpected("size out of range"))
+}
+
+/// The tenant's uploads take turns for the rest of the transaction (a transaction-scoped
+/// advisory lock): a stage or commit decides the quota on what the others committed or
+/// staged, so two uploads never both take the last bytes.
+async fn lock_uploads(conn: &mut AsyncPgConnection, tenant: Uuid) -> Result<(), DbError> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('aura:document-uploads:' || $1, 0))",
+    )
+    .bind::<Text, _>(tenant.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Used {
+    #[diesel(sql_type = BigInt)]
+    bytes: i64,
+}
+
+/// What the quota counts: the bytes of the versions whose content is kept and of the
+/// uploads staged.
+async fn used(conn: &mut AsyncPgConnection, tenant: Uuid) -> Result<i64, DbError> {
+    let used: Used = diesel::sql_query(
+        "SELECT ((SELECT COALESCE(SUM(size), 0) FROM document_versions \
+                  WHERE tenant_id = $1 AND removed_at IS NULL) \
+              + (SELECT COALESCE(SUM(size), 0) FROM document_uploads WHERE tenant_id = $1)\
+              )::bigint AS bytes",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .get_result(conn)
+    .await?;
+    Ok(used.bytes)
+}
+
+/// Deletes the chunks of `version` unless a version row names them.
+async fn delete_uncommitted_chunks(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    version: Uuid,
+) -> Result<(), DbError> {
+    let committed: bool = diesel::select(diesel::dsl::exists(
+        versions::table
+            .filter(versions::tenant_id.eq(tenant))
+            .filter(versions::id.eq(version)),
+    ))
+    .get_result(conn)
+    .await?;
+    if !committed {
+        diesel::delete(
+            chunks::table
+                .filter(chunks::tenant_id.eq(tenant))
+                .filter(chunks::version_id.eq(version)),
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
 }

@@ -475,4 +475,19 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(documents, document_versions, document_chunks);
+diesel::table! {
+    document_uploads (tenant_id, version_id) {
+        tenant_id -> Uuid,
+        version_id -> Uuid,
+        document_id -> Uuid,
+        size -> Int8,
+        staged_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    documents,
+    document_versions,
+    document_chunks,
+    document_uploads
+);

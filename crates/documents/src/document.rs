@@ -169,6 +169,10 @@ pub mod actions {
     pub const VERSION_UPLOADED: AuditAction = AuditAction::known("document.version_uploaded");
     /// The content of every version was removed (the metadata and events stay).
     pub const CONTENT_REMOVED: AuditAction = AuditAction::known("document.content_removed");
+    /// An upload that never committed was removed once older than the staging bound
+    /// (its request died before discarding it); the event names its version id and
+    /// size.
+    pub const STAGING_SWEPT: AuditAction = AuditAction::known("document.staging_swept");
     /// Someone re-read a version and compared its hash.
     pub const VERIFIED: AuditAction = AuditAction::known("document.verified");
 }

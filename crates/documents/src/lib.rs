@@ -9,7 +9,10 @@
 //! - `ports.rs`: the content store, the chunk cipher, the hasher and the upload source;
 //! - `service.rs`: upload (streamed, capped, sealed per chunk, its SHA-256 in the audit
 //!   event), read, verify, remove content (admins, not under legal hold);
-//! - `retention.rs`: the daily job that lists documents past retention for review.
+//! - `staging.rs`: the daily sweep of uploads that were staged and never committed.
+//!
+//! Past their retention date, documents that keep content are reviews of the tasks'
+//! `ReviewsDue` job (a task, never a deletion).
 //!
 //! Pure domain crate: no framework, driver or crypto crate.
 
@@ -17,12 +20,13 @@ pub mod content;
 pub mod document;
 pub mod ports;
 pub mod service;
+pub mod staging;
 
 pub use content::{ByteRange, CHUNK_SIZE, MediaType, VersionId, VersionMeta, parse_range};
 pub use document::{
     Document, DocumentFields, DocumentFilter, DocumentId, DocumentKind, DocumentState, Documents,
 };
 pub use service::{
-    ContentPorts, ContentReader, DocumentError, DocumentLimits, DocumentService, Upload,
-    Verification,
+    ContentPorts, ContentReader, DocumentError, DocumentLimits, DocumentService, STAGING_BOUND,
+    Upload, Verification,
 };

@@ -80,10 +80,69 @@ pub trait ChunkSource {
     async fn next(&mut self) -> Option<Result<Vec<u8>, SourceError>>;
 }
 
-/// The sealed content and the versions' metadata of a tenant's documents. Chunks of an
-/// upload are written before its version exists and belong to no version until
-/// [`ContentStore::commit`]; an upload that stops is [`ContentStore::discard`]ed, and
-/// chunks no version names are never read.
+/// What a content store refused inside a write's transaction (the write changed
+/// nothing). Typed, so the use case answers each with its own conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ContentRefusal {
+    /// The tenant's committed and staged bytes would pass its quota.
+    #[error("the tenant's document storage quota would be exceeded")]
+    QuotaExceeded,
+    /// The document is under legal hold: its content stays.
+    #[error("the document is under legal hold")]
+    LegalHold,
+    /// The upload is not (or no longer) staged: discarded, swept as expired, or its
+    /// chunks incomplete.
+    #[error("the upload is not staged")]
+    NotStaged,
+}
+
+impl ContentRefusal {
+    /// The refusal as the store error that rolls back the transaction deciding it;
+    /// [`ContentError::from`] turns it back into the refusal.
+    pub fn abort(self) -> StoreError {
+        StoreError::Unexpected(Box::new(self))
+    }
+}
+
+/// What a content store's guarded writes fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Refused(ContentRefusal),
+}
+
+impl From<StoreError> for ContentError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unexpected(source) => match source.downcast::<ContentRefusal>() {
+                Ok(refusal) => Self::Refused(*refusal),
+                Err(source) => Self::Store(StoreError::Unexpected(source)),
+            },
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// An upload in progress: its bytes count against the quota from the moment it is
+/// staged, and content staged before a bound that never committed is swept
+/// ([`ContentStore::sweep_staged`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staging {
+    pub version: VersionId,
+    pub document: DocumentId,
+    /// The declared length (what the quota reserves).
+    pub size: u64,
+    pub staged_at: time::OffsetDateTime,
+}
+
+/// The sealed content and the versions' metadata of a tenant's documents. An upload is
+/// [`ContentStore::stage`]d first (its declared size reserved against the quota), its
+/// chunks are written to the staging, and [`ContentStore::commit`] turns it into a
+/// version with the version's audit event; an upload that stops is
+/// [`ContentStore::discard`]ed, and one dropped without either (a crash, a cancelled
+/// request) is swept once older than a bound. Chunks no version names are never read.
 #[async_trait::async_trait]
 pub trait ContentStore: Send + Sync {
     /// The tenant's wrapped data key, if it has one yet.
@@ -103,26 +162,61 @@ pub trait ContentStore: Send + Sync {
         key: WrappedKey,
     ) -> Result<(), StoreError>;
 
+    /// Reserves an upload: refused with `QuotaExceeded` when the tenant's committed and
+    /// staged bytes plus `staging.size` would pass `quota` (decided with the tenant's
+    /// uploads serialised, so two cannot both take the last bytes). The document must
+    /// exist in the tenant (`NotFound`).
+    async fn stage(
+        &self,
+        scope: &TenantScope,
+        staging: &Staging,
+        quota: u64,
+    ) -> Result<(), ContentError>;
+
+    /// Writes a chunk of a staged upload (`NotStaged` once it is gone).
     async fn put_chunk(
         &self,
         scope: &TenantScope,
         version: VersionId,
         index: u32,
         sealed: Vec<u8>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), ContentError>;
 
-    /// Removes the chunks of an upload that did not complete.
+    /// Removes an upload that did not complete: its staging and chunks (a committed
+    /// version is left alone).
     async fn discard(&self, scope: &TenantScope, version: VersionId) -> Result<(), StoreError>;
 
-    /// Stores the version's metadata with its audit event in one transaction. The
-    /// document must exist in the tenant (`NotFound`); a number taken by a concurrent
-    /// upload is `Conflict::VersionNumberTaken`.
+    /// Turns the staged upload into the version `meta` with its audit event, in one
+    /// transaction: the upload must still be staged with all `meta.chunks` chunks
+    /// (`NotStaged`), the quota is checked again under the same serialisation as
+    /// [`ContentStore::stage`] (`QuotaExceeded`), the document must exist in the tenant
+    /// (`NotFound`); a number taken by a concurrent upload is
+    /// `Conflict::VersionNumberTaken`.
     async fn commit(
         &self,
         scope: &TenantScope,
         meta: &VersionMeta,
+        quota: u64,
         event: PendingEvent,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), ContentError>;
+
+    /// The tenant's uploads staged before `before` and never committed, oldest first.
+    async fn staged_before(
+        &self,
+        scope: &TenantScope,
+        before: time::OffsetDateTime,
+    ) -> Result<Vec<Staging>, StoreError>;
+
+    /// Removes the upload's staging and chunks if it is still staged from before
+    /// `before` (never a committed version's chunks), with the audit event, in one
+    /// transaction; answers whether it did (else nothing, no event, is written).
+    async fn sweep_staged(
+        &self,
+        scope: &TenantScope,
+        version: VersionId,
+        before: time::OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError>;
 
     /// The document's versions, oldest first.
     async fn versions(
@@ -139,16 +233,20 @@ pub trait ContentStore: Send + Sync {
         index: u32,
     ) -> Result<Vec<u8>, StoreError>;
 
-    /// The plaintext bytes of the tenant's versions whose content is kept.
+    /// The bytes the tenant's quota counts: the versions whose content is kept and the
+    /// uploads staged.
     async fn usage(&self, scope: &TenantScope) -> Result<u64, StoreError>;
 
-    /// Deletes every chunk of the document's versions and marks them removed, with the
-    /// audit event, in one transaction.
+    /// Deletes the chunks of the document's `versions` and marks them removed, with the
+    /// audit event, in one transaction with the document locked: refused with
+    /// `LegalHold` when the document is under legal hold as the transaction reads it,
+    /// `NotFound` when it is not in the tenant.
     async fn remove_content(
         &self,
         scope: &TenantScope,
         document: DocumentId,
+        versions: &[VersionId],
         removed_at: time::OffsetDateTime,
         event: PendingEvent,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), ContentError>;
 }

@@ -5,14 +5,22 @@
 use std::sync::Arc;
 
 use aura_audit::{Changes, PendingEvent, RequestContext};
-use aura_records::{RecordUseCases, UseCaseError};
+use aura_records::{RecordKind, RecordUseCases, UseCaseError};
 use aura_shared_kernel::{Clock, Permission, StoreError, TenantScope, ValidationErrors};
+use time::Duration;
 
 use crate::{
     content::{CHUNK_SIZE, MediaType, SNIFF_BYTES, VersionId, VersionMeta, chunk_count},
-    document::{Document, DocumentId, Documents, REMOVE, actions},
-    ports::{ChunkAt, ChunkSource, ContentCipher, ContentHasher, ContentStore, WrappedKey},
+    document::{Document, DocumentFields, DocumentId, Documents, REMOVE, actions},
+    ports::{
+        ChunkAt, ChunkSource, ContentCipher, ContentError, ContentHasher, ContentRefusal,
+        ContentStore, Staging, WrappedKey,
+    },
 };
+
+/// How long an upload may stay staged: content staged longer and never committed (its
+/// request died without discarding it) is swept, and no longer counts against the quota.
+pub const STAGING_BOUND: Duration = Duration::hours(1);
 
 /// The limits of uploads (configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +60,27 @@ pub enum DocumentError {
     /// The version's content was removed.
     #[error("this version's content was removed")]
     ContentRemoved,
+    /// The upload stayed staged past [`STAGING_BOUND`] and was swept.
+    #[error("the upload took too long and was discarded; nothing was stored")]
+    UploadExpired,
+    /// Links name records that are not in the tenant (another tenant's included): each
+    /// field named, answered like any unknown object (404).
+    #[error("the document links to records that are not in this organisation")]
+    UnknownLinks(ValidationErrors),
+}
+
+impl From<ContentError> for DocumentError {
+    fn from(error: ContentError) -> Self {
+        match error {
+            ContentError::Store(error) => error.into(),
+            ContentError::Refused(ContentRefusal::LegalHold) => Self::LegalHold,
+            ContentError::Refused(ContentRefusal::NotStaged) => Self::UploadExpired,
+            // Answered with the configured quota by the caller.
+            ContentError::Refused(ContentRefusal::QuotaExceeded) => {
+                Self::QuotaExceeded { quota: 0 }
+            }
+        }
+    }
 }
 
 impl From<StoreError> for DocumentError {
@@ -193,14 +222,15 @@ impl DocumentService {
             });
         }
         self.records.store().get(scope, id).await?;
-        let used = self.ports.store.usage(scope).await?;
-        if used.saturating_add(upload.length) > self.limits.quota_bytes {
-            return Err(DocumentError::QuotaExceeded {
-                quota: self.limits.quota_bytes,
-            });
-        }
         let key = self.data_key(scope).await?;
         let version = VersionId::generate();
+        let staging = Staging {
+            version,
+            document: id,
+            size: upload.length,
+            staged_at: self.clock.now(),
+        };
+        self.stage(scope, &staging).await?;
         let stored = self
             .store_chunks(scope, version, &key, &upload, source)
             .await;
@@ -228,6 +258,96 @@ impl DocumentService {
             self.discard(scope, version).await;
         }
         committed
+    }
+
+    fn quota_exceeded(&self) -> DocumentError {
+        DocumentError::QuotaExceeded {
+            quota: self.limits.quota_bytes,
+        }
+    }
+
+    /// Reserves the upload against the quota. Over it, the tenant's expired staging is
+    /// swept and the reservation tried once more: a dropped upload never holds the
+    /// quota past [`STAGING_BOUND`].
+    async fn stage(&self, scope: &TenantScope, staging: &Staging) -> Result<(), DocumentError> {
+        let store = &self.ports.store;
+        let quota = self.limits.quota_bytes;
+        match store.stage(scope, staging, quota).await {
+            Err(ContentError::Refused(ContentRefusal::QuotaExceeded)) => {
+                if self.sweep_staged(scope).await? == 0 {
+                    return Err(self.quota_exceeded());
+                }
+                match store.stage(scope, staging, quota).await {
+                    Err(ContentError::Refused(ContentRefusal::QuotaExceeded)) => {
+                        Err(self.quota_exceeded())
+                    }
+                    other => Ok(other?),
+                }
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Removes the tenant's uploads staged longer than [`STAGING_BOUND`] that never
+    /// committed (their request died before it could discard them): each removal with
+    /// a `document.staging_swept` event naming the document, the version id and the
+    /// size reserved (never a chunk each, never a file name). Answers how many it
+    /// removed.
+    pub async fn sweep_staged(&self, scope: &TenantScope) -> Result<u64, DocumentError> {
+        let store = &self.ports.store;
+        let before = self.clock.now() - STAGING_BOUND;
+        let mut swept = 0;
+        for staging in store.staged_before(scope, before).await? {
+            let changes = Changes::new()
+                .note("version_id", staging.version.as_uuid())
+                .note("size", staging.size)
+                .note("staged_at", staging.staged_at.unix_timestamp());
+            let event = PendingEvent::new(
+                scope,
+                actions::STAGING_SWEPT,
+                "document",
+                staging.document,
+                changes,
+                &RequestContext::default(),
+            );
+            if store
+                .sweep_staged(scope, staging.version, before, event)
+                .await?
+            {
+                swept += 1;
+            }
+        }
+        Ok(swept)
+    }
+
+    /// Creates a document's metadata (the kernel's create); a link to a record outside
+    /// the tenant is [`DocumentError::UnknownLinks`].
+    pub async fn create(
+        &self,
+        scope: &TenantScope,
+        fields: DocumentFields,
+        ctx: &RequestContext,
+    ) -> Result<Document, DocumentError> {
+        let links = reference_fields(&fields);
+        (self.records.create(scope, fields, None, ctx).await).map_err(|e| unknown_links(e, &links))
+    }
+
+    /// Replaces a document's metadata at `expected` (the kernel's update); a link to a
+    /// record outside the tenant is [`DocumentError::UnknownLinks`].
+    pub async fn update(
+        &self,
+        scope: &TenantScope,
+        id: DocumentId,
+        fields: DocumentFields,
+        expected: i32,
+        ctx: &RequestContext,
+    ) -> Result<Document, DocumentError> {
+        let links = reference_fields(&fields);
+        (self
+            .records
+            .update(scope, id, fields, expected, None, ctx)
+            .await)
+            .map_err(|e| unknown_links(e, &links))
     }
 
     async fn commit(
@@ -268,8 +388,16 @@ impl DocumentService {
             changes,
             ctx,
         );
-        self.ports.store.commit(scope, &meta, event).await?;
-        Ok(meta)
+        match (self.ports.store)
+            .commit(scope, &meta, self.limits.quota_bytes, event)
+            .await
+        {
+            Err(ContentError::Refused(ContentRefusal::QuotaExceeded)) => Err(self.quota_exceeded()),
+            other => {
+                other?;
+                Ok(meta)
+            }
+        }
     }
 
     async fn discard(&self, scope: &TenantScope, version: VersionId) {
@@ -329,8 +457,7 @@ impl DocumentService {
                 if buffer.len() == CHUNK_SIZE {
                     let at = index;
                     let sealed = flush(&mut buffer, &mut index)?;
-                    self.ports
-                        .store
+                    (self.ports.store)
                         .put_chunk(scope, version, at, sealed)
                         .await?;
                 }
@@ -342,8 +469,7 @@ impl DocumentService {
         if !buffer.is_empty() || index == 0 {
             let at = index;
             let sealed = flush(&mut buffer, &mut index)?;
-            self.ports
-                .store
+            (self.ports.store)
                 .put_chunk(scope, version, at, sealed)
                 .await?;
         }
@@ -410,8 +536,10 @@ impl DocumentService {
         })
     }
 
-    /// Removes the content of every version (admins and owners; refused under legal
-    /// hold). The metadata and the audit events stay.
+    /// Removes the content of every version (admins and owners). The store refuses it
+    /// under legal hold, as its transaction reads the document. The metadata and the
+    /// audit events stay; the event names the document by id and each removed
+    /// version by number and SHA-256 (the title may name a person).
     pub async fn remove_content(
         &self,
         scope: &TenantScope,
@@ -420,10 +548,16 @@ impl DocumentService {
     ) -> Result<Document, DocumentError> {
         self.records.require(scope, REMOVE, ctx).await?;
         let document = self.records.store().get(scope, id).await?;
-        if document.fields.legal_hold {
-            return Err(DocumentError::LegalHold);
-        }
-        let changes = Changes::new().note("title", &document.fields.title);
+        let kept: Vec<VersionMeta> = (self.ports.store.versions(scope, id).await?)
+            .into_iter()
+            .filter(|v| v.removed_at.is_none())
+            .collect();
+        let removed: Vec<serde_json::Value> = (kept.iter())
+            .map(|v| serde_json::json!({"version": v.number, "sha256": v.sha256}))
+            .collect();
+        let changes = Changes::new()
+            .note("document_id", id.as_uuid())
+            .note("versions", removed);
         let event = PendingEvent::new(
             scope,
             actions::CONTENT_REMOVED,
@@ -432,10 +566,10 @@ impl DocumentService {
             changes,
             ctx,
         );
+        let ids: Vec<VersionId> = kept.iter().map(|v| v.id).collect();
         let now = self.clock.now();
-        self.ports
-            .store
-            .remove_content(scope, id, now, event)
+        (self.ports.store)
+            .remove_content(scope, id, &ids, now, event)
             .await?;
         Ok(document)
     }
@@ -456,5 +590,27 @@ impl DocumentService {
             }
             None => Ok(false),
         }
+    }
+}
+
+/// The fields the kernel's reference check names (`owner_id`, `processor_ids[0]`, …).
+fn reference_fields(fields: &DocumentFields) -> Vec<String> {
+    Documents::references(fields)
+        .into_iter()
+        .map(|r| r.field)
+        .collect()
+}
+
+/// The store's refusal of unresolved references (a validation error naming only
+/// reference fields: the fields' own rules never name an indexed link or `owner_id`) as
+/// [`DocumentError::UnknownLinks`]; anything else unchanged.
+fn unknown_links(error: UseCaseError, links: &[String]) -> DocumentError {
+    match error {
+        UseCaseError::Validation(errors)
+            if !errors.0.is_empty() && errors.0.iter().all(|e| links.contains(&e.field)) =>
+        {
+            DocumentError::UnknownLinks(errors)
+        }
+        other => other.into(),
     }
 }

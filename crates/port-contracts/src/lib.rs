@@ -38,7 +38,10 @@
 //!   the retention job's read, over a [`RequestStores`];
 //! - [`idempotency_contract_tests!`]: the idempotency store, over an [`IdempotencyStores`];
 //! - [`intake_contract_tests!`]: the public intake's store, over an
-//!   [`intakes::IntakeStores`].
+//!   [`intakes::IntakeStores`];
+//! - [`document_contract_tests!`]: the documents' content store (staging, chunks,
+//!   versions, quota, sweep, removal under legal hold), over a
+//!   [`documents::DocumentStores`].
 //!
 //! The queue's and the reviews' contracts claim across tenants, so unlike the others they
 //! need stores no other contract uses at the same time: [`adapter_contract_tests!`] opens
@@ -51,6 +54,7 @@
 
 pub mod ai;
 pub mod audit;
+pub mod documents;
 pub mod fixtures;
 pub mod idempotency;
 pub mod intakes;
@@ -261,6 +265,11 @@ macro_rules! __adapter_suites {
             $open,
             $clock,
             $crate::intakes::IntakeStores::from_single
+        ));
+        $crate::document_contract_tests!($crate::assemble(
+            $open,
+            $clock,
+            $crate::documents::DocumentStores::from_single
         ));
     };
 }

@@ -34,9 +34,10 @@ use utoipa::{
 use crate::{
     error::{ApiError, Problem},
     extract::Caller,
+    extract::JsonBody,
     request::declared_length,
     routes::{
-        params::{list_query, query_enum, query_id, typed_id, with_etag},
+        params::{Versioned, list_query, query_enum, query_id, typed_id, with_etag},
         records::{RecordApi, RecordRoutes},
         tasks::query_date,
     },
@@ -89,12 +90,47 @@ pub struct DocumentParams {
     responses((status = 200, body = DocumentList), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub fn list_documents() {}
 
-/// Creates a document's metadata; upload its content as a version afterwards.
+/// Creates a document's metadata; upload its content as a version afterwards. A link to
+/// a record that is not the organisation's (or an owner who is not its user) is 404
+/// naming the field, e.g. `processor_ids[0]`.
 #[utoipa::path(post, path = "/api/v1/documents", tag = "documents", security(("bearer" = [])),
     request_body = DocumentFieldsBody,
     responses((status = 201, body = DocumentBody), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub fn create_document() {}
+
+/// `POST /documents`: the kernel's create, with foreign links answered 404.
+pub(crate) async fn create(
+    caller: Caller,
+    JsonBody(body): JsonBody<DocumentFieldsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let document = (caller.documents())
+        .create(caller.scope(), body.into(), caller.ctx())
+        .await?;
+    Ok(with_etag(
+        StatusCode::CREATED,
+        document.version,
+        &RecordBody::from(document),
+    ))
+}
+
+/// `PUT /documents/{id}`: the kernel's replace at `If-Match`, with foreign links
+/// answered 404.
+pub(crate) async fn replace(
+    caller: Caller,
+    JsonBody(body): JsonBody<DocumentFieldsBody>,
+    target: Versioned<Documents>,
+) -> Result<HttpResponse, ApiError> {
+    let Versioned { id, expected } = target;
+    let document = (caller.documents())
+        .update(caller.scope(), id, body.into(), expected, caller.ctx())
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        document.version,
+        &RecordBody::from(document),
+    ))
+}
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = DocumentBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -158,6 +194,12 @@ impl From<DocumentError> for ApiError {
                 field: None,
                 message: "this version's content was removed; its metadata and audit events stay",
             },
+            DocumentError::UploadExpired => ApiError::Conflict {
+                code: "upload_expired",
+                field: None,
+                message: "the upload took too long and was discarded; nothing was stored; send it again",
+            },
+            DocumentError::UnknownLinks(errors) => ApiError::UnknownReferences(errors),
         }
     }
 }

@@ -223,19 +223,12 @@ fn declarations() -> Vec<Route> {
             documents::__path_list_documents,
             records::list::<aura_documents::Documents>,
         ),
-        Route::new(
-            documents::__path_create_document,
-            records::create::<aura_documents::Documents>,
-        )
-        .idempotent(Keys::Tenant),
+        Route::new(documents::__path_create_document, documents::create).idempotent(Keys::Tenant),
         Route::new(
             documents::__path_get_document,
             records::get::<aura_documents::Documents>,
         ),
-        Route::new(
-            documents::__path_update_document,
-            records::replace::<aura_documents::Documents>,
-        ),
+        Route::new(documents::__path_update_document, documents::replace),
         Route::new(documents::__path_versions, documents::versions),
         Route::new(documents::__path_upload, documents::upload),
         Route::new(documents::__path_download, documents::download),
