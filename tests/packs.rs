@@ -214,8 +214,8 @@ async fn a_pack_verifies_and_any_changed_byte_fails_it() {
         .text()
         .await
         .unwrap();
-    let jwks_file = jwks_file(&app.dir, &jwks);
-    let (code, out) = verify(&app.dir, &bytes, &jwks_file);
+    let published = jwks_file(&app.dir, &jwks);
+    let (code, out) = verify(&app.dir, &bytes, &published);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("INTACT"), "{out}");
     let url = format!("{}/.well-known/jwks.json", app.base);
@@ -266,7 +266,7 @@ async fn a_pack_verifies_and_any_changed_byte_fails_it() {
     ];
     for (what, changed, says) in tampered {
         assert_ne!(changed, bytes, "{what}");
-        let (code, out) = verify(&app.dir, &changed, &jwks_file);
+        let (code, out) = verify(&app.dir, &changed, &published);
         assert_eq!(code, 1, "{what}: {out}");
         assert!(
             out.contains("NOT INTACT") && out.contains(says),
@@ -276,7 +276,7 @@ async fn a_pack_verifies_and_any_changed_byte_fails_it() {
     // A byte of the ZIP itself (inside the first file's deflated data).
     let mut damaged = bytes.clone();
     damaged[60] ^= 0x01;
-    let (code, out) = verify(&app.dir, &damaged, &jwks_file);
+    let (code, out) = verify(&app.dir, &damaged, &published);
     assert_eq!(code, 1, "{out}");
     // Another server's keys do not vouch for it.
     let other = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"other","x":"Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE"}]}"#;
@@ -299,7 +299,7 @@ async fn a_pack_verifies_and_any_changed_byte_fails_it() {
         .collect();
     assert!(everything_b.contains(&marker_b));
     assert!(!everything_b.contains(&marker_a) && !everything_b.contains(&processor_a));
-    assert_eq!(verify(&app.dir, &bytes_b, &jwks_file).0, 0);
+    assert_eq!(verify(&app.dir, &bytes_b, &published).0, 0);
 }
 
 /// `text` (a JWKS) as a file of `dir`; its path.

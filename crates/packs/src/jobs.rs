@@ -27,7 +27,7 @@ pub struct BuildPack {
 }
 
 impl Job for BuildPack {
-    const KIND: &'static str = "accountability_pack.build";
+    const KIND: &'static str = "accountability_pack_build";
     fn dedupe_key(&self) -> String {
         format!("accountability_pack.build:{}", self.pack_id)
     }
@@ -44,7 +44,7 @@ pub struct PurgePacks {
 }
 
 impl Job for PurgePacks {
-    const KIND: &'static str = "accountability_pack.purge";
+    const KIND: &'static str = "accountability_pack_purge";
     fn dedupe_key(&self) -> String {
         format!("accountability_pack.purge:{}", self.date)
     }

@@ -206,3 +206,124 @@ pub fn check(files: Vec<PackFile>, digest: &dyn Digest, keys: &dyn PublicKeys) -
     result.manifest = Some(manifest);
     result
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    /// A digest that is not SHA-256 but tells inputs apart, and a "signature" that is the
+    /// message's digest: enough to check the logic (the real ones: adapter-crypto).
+    struct Fake;
+
+    impl Digest for Fake {
+        fn sha256_hex(&self, bytes: &[u8]) -> String {
+            let mut h: u64 = 1469598103934665603;
+            for b in bytes {
+                h = (h ^ u64::from(*b)).wrapping_mul(1099511628211);
+            }
+            format!("{h:016x}")
+        }
+    }
+
+    impl Signer for Fake {
+        fn sign(&self, message: &[u8]) -> Result<Signature, SignError> {
+            Ok(Signature {
+                alg: "EdDSA".to_owned(),
+                kid: "k1".to_owned(),
+                signature: self.sha256_hex(message),
+            })
+        }
+    }
+
+    impl PublicKeys for Fake {
+        fn verify(&self, signature: &Signature, message: &[u8]) -> SignatureCheck {
+            if signature.kid != "k1" {
+                SignatureCheck::UnknownKey
+            } else if signature.signature == self.sha256_hex(message) {
+                SignatureCheck::Valid
+            } else {
+                SignatureCheck::Invalid
+            }
+        }
+    }
+
+    fn sealed() -> Vec<PackFile> {
+        let header = Manifest {
+            format: FORMAT.to_owned(),
+            pack_id: Uuid::nil(),
+            tenant_id: Uuid::nil(),
+            built_at: datetime!(2026-12-11 10:00 UTC),
+            period: Period::new(date!(2026 - 01 - 01), date!(2026 - 12 - 31)).unwrap(),
+            audit_chain_head: Some("ab".repeat(32)),
+            files: Vec::new(),
+        };
+        let files = vec![
+            PackFile::new("a.csv", "one,two\r\n"),
+            PackFile::new("b.json", "{}"),
+        ];
+        seal(files, header, &Fake, &Fake).unwrap()
+    }
+
+    #[test]
+    fn an_intact_pack_passes() {
+        let check = check(sealed(), &Fake, &Fake);
+        assert!(check.intact(), "{:?}", check.problems);
+        assert_eq!(check.files_checked, 2);
+        assert_eq!(check.kid.as_deref(), Some("k1"));
+        let manifest = check.manifest.unwrap();
+        assert_eq!(manifest.files[0].size, 9);
+    }
+
+    #[test]
+    fn every_kind_of_change_is_named() {
+        let with = |change: &dyn Fn(&mut Vec<PackFile>)| {
+            let mut files = sealed();
+            change(&mut files);
+            check(files, &Fake, &Fake).problems
+        };
+        assert_eq!(
+            with(&|f| f[0].bytes[0] ^= 1),
+            [Problem::Digest("a.csv".to_owned())]
+        );
+        assert_eq!(
+            with(&|f| f[1].bytes.push(b' ')),
+            [
+                Problem::Size {
+                    name: "b.json".to_owned(),
+                    expected: 2,
+                    actual: 3
+                },
+                Problem::Digest("b.json".to_owned())
+            ]
+        );
+        assert_eq!(with(&|f| f[2].bytes[5] ^= 1)[0], Problem::BadSignature);
+        assert_eq!(
+            with(&|f| {
+                f.remove(0);
+            }),
+            [Problem::Missing("a.csv".to_owned())]
+        );
+        assert_eq!(
+            with(&|f| f.push(PackFile::new("c.txt", "x"))),
+            [Problem::Extra("c.txt".to_owned())]
+        );
+        assert!(
+            with(&|f| f.push(PackFile::new("a.csv", "x")))
+                .contains(&Problem::Duplicate("a.csv".to_owned()))
+        );
+        assert_eq!(
+            with(&|f| {
+                f.pop();
+            }),
+            [Problem::MissingSignature]
+        );
+        assert_eq!(
+            with(&|f| f[3].bytes = br#"{"alg":"EdDSA","kid":"k2","signature":"x"}"#.to_vec()),
+            [Problem::UnknownKey("k2".to_owned())]
+        );
+        assert!(!check(Vec::new(), &Fake, &Fake).intact());
+    }
+}
