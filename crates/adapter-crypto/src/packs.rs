@@ -112,9 +112,9 @@ mod tests {
 
     #[test]
     fn a_signature_verifies_against_the_published_jwks_and_nothing_else() {
-        let tokens = tokens();
-        let keys = JwksKeys::from_json(&tokens.jwks().to_string()).unwrap();
-        let signature = tokens.sign(b"manifest").unwrap();
+        let server = tokens();
+        let keys = JwksKeys::from_json(&server.jwks().to_string()).unwrap();
+        let signature = server.sign(b"manifest").unwrap();
         assert_eq!(keys.verify(&signature, b"manifest"), SignatureCheck::Valid);
         assert_eq!(
             keys.verify(&signature, b"manifesT"),
