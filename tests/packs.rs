@@ -13,6 +13,8 @@ use std::{path::Path, process::Command, time::Duration};
 
 use aura_adapter_reports::ZipArchiver;
 use aura_packs::ports::{Archive, PackFile};
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Account, TestApp, binaries::binary, problem_fields};
@@ -300,6 +302,66 @@ async fn a_pack_verifies_and_any_changed_byte_fails_it() {
     assert!(everything_b.contains(&marker_b));
     assert!(!everything_b.contains(&marker_a) && !everything_b.contains(&processor_a));
     assert_eq!(verify(&app.dir, &bytes_b, &published).0, 0);
+
+    // Expiry: A's pack's time is up (moved back as the superuser) and a purge job runs in
+    // A's tenant: the bytes are removed, audited; B's pack keeps its own.
+    let mut conn = AsyncPgConnection::establish(app.db.superuser_url())
+        .await
+        .unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE accountability_packs SET expires_at = now() - interval '1 hour' WHERE id = '{id}'; \
+         INSERT INTO jobs (tenant_id, id, kind, payload, dedupe_key, status, run_at, max_attempts, \
+         created_at, updated_at) VALUES ('{}', gen_random_uuid(), 'accountability_pack_purge', \
+         '{{\"date\": \"2000-01-01\"}}', 'accountability_pack_purge:test', 'queued', now(), 3, \
+         now(), now())",
+        a.tenant_id
+    ))
+    .await
+    .unwrap();
+    let mut removed = false;
+    for _ in 0..240 {
+        let left: Count = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM accountability_packs \
+             WHERE id = '{id}' AND status = 'expired' AND content IS NULL"
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        if left.n == 1 {
+            removed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        removed,
+        "the purge removed the expired pack's bytes within 60 s"
+    );
+    let (_, pack) = app.get(&format!("{PACKS}/{id}"), &a.access).await;
+    assert_eq!(pack["status"], "expired", "{pack}");
+    assert_eq!(download(&app, &a, id).await.0, StatusCode::NOT_FOUND);
+    let (_, events) = app
+        .get(
+            "/api/v1/audit-events?entity_type=accountability_pack&limit=100",
+            &a.access,
+        )
+        .await;
+    let actions = events.to_string();
+    for action in [
+        "accountability_pack.requested",
+        "accountability_pack.built",
+        "accountability_pack.expired",
+    ] {
+        assert!(actions.contains(action), "{action} audited");
+    }
+    let (status, _, _) = download(&app, &b, pack_b["id"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "B's pack is not A's to purge");
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
 /// `text` (a JWKS) as a file of `dir`; its path.

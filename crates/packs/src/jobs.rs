@@ -103,11 +103,11 @@ fn event(
 
 /// A store that does not answer is worth another try; anything else is not.
 fn transient(error: &ContentError) -> bool {
-    match error {
-        ContentError::Read(UseCaseError::Unavailable(_)) => true,
-        ContentError::Audit(aura_audit::AuditError::Store(StoreError::Unavailable(_))) => true,
-        _ => false,
-    }
+    matches!(
+        error,
+        ContentError::Read(UseCaseError::Unavailable(_))
+            | ContentError::Audit(aura_audit::AuditError::Store(StoreError::Unavailable(_)))
+    )
 }
 
 #[async_trait::async_trait]
