@@ -386,7 +386,7 @@ async fn malformed_keys_are_refused_on_every_route_that_takes_one() {
             routes.push(path.replace("{id}", policy_id));
         }
     }
-    assert_eq!(routes.len(), 16, "{routes:?}");
+    assert_eq!(routes.len(), 17, "{routes:?}");
 
     let long = "k".repeat(256);
     let mut probes = 0;

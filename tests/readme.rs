@@ -15,6 +15,11 @@
 //! does not know how to run fails it, so the README cannot grow a step nobody checks.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/binaries.rs"]
+mod binaries;
+
+use binaries::{binary, root};
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -22,10 +27,6 @@ use std::{
     sync::mpsc,
     time::Duration,
 };
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn readme() -> String {
     std::fs::read_to_string(root().join("README.md")).unwrap()
@@ -63,30 +64,6 @@ fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("aura-readme-{name}-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A workspace binary: the API is this package's; the CLI is built beside it by
-/// `cargo test --workspace` (and built here when this test runs alone).
-fn binary(name: &str) -> PathBuf {
-    let api = PathBuf::from(env!("CARGO_BIN_EXE_aura-api"));
-    if name == "aura-api" {
-        return api;
-    }
-    let path = api.with_file_name(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let package = match name {
-            "aura" => "aura-cli",
-            other => panic!("no package known for the binary {other}"),
-        };
-        let status = Command::new(cargo)
-            .args(["build", "-p", package])
-            .current_dir(root())
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo build -p {package}");
-    }
-    path
 }
 
 /// The command a README line runs: `cargo run -p PACKAGE [-- ARGS]` as the built binary.

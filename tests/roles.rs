@@ -52,6 +52,20 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
         callers.push((role, app.add_user(&owner, role.as_str()).await));
     }
 
+    // An accountability pack the owner asked for (its status is read below).
+    let period = json!({"period_from": "2026-01-01", "period_to": "2026-12-31"});
+    let (status, _, pack) = app
+        .send(
+            Method::POST,
+            "/api/v1/reports/packs",
+            &owner,
+            None,
+            Some(period.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pack}");
+    let pack_path = format!("/api/v1/reports/packs/{}", pack["id"].as_str().unwrap());
+
     let mut checked = 0;
     let mut mismatches = Vec::new();
     for (role, caller) in &callers {
@@ -145,6 +159,14 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
                 None,
                 Some(Permission::ReadAudit),
             ),
+            // The accountability pack holds the chain's verification: the audit readers'.
+            route(
+                Method::POST,
+                "/api/v1/reports/packs",
+                Some(period.clone()),
+                Some(Permission::ReadAudit),
+            ),
+            route(Method::GET, &pack_path, None, Some(Permission::ReadAudit)),
         ];
         for r in routes {
             let allowed = r.needs.is_none_or(|p| role.allows(p));

@@ -2,6 +2,7 @@
 //! port 0, and talks to it over HTTP like any client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod binaries;
 pub mod smtp;
 
 use std::{

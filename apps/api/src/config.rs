@@ -212,6 +212,8 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     /// How long an `Idempotency-Key`'s answer is replayed.
     pub idempotency_ttl_hours: i64,
+    /// How long an accountability pack is kept before its bytes are removed.
+    pub pack_retention_hours: i64,
     pub documents: DocumentSettings,
     pub audit: AuditSettings,
     /// Serve `/docs` and `/openapi.json` (default: on in development, off in production).
@@ -526,6 +528,7 @@ impl Settings {
             observability,
             rate_limits,
             idempotency_ttl_hours: r.ranged("IDEMPOTENCY_TTL_HOURS", 24i64, 1, 720),
+            pack_retention_hours: r.ranged("PACK_RETENTION_HOURS", 168i64, 1, 8_760),
             documents: DocumentSettings {
                 key: r.raw("DOCUMENT_KEY").map(|s| Secret(s.to_owned())),
                 previous_key: r.raw("DOCUMENT_KEY_PREVIOUS").map(|s| Secret(s.to_owned())),

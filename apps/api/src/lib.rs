@@ -104,6 +104,8 @@ struct Stores {
     dpias: Arc<dyn RecordStore<Dpias>>,
     documents: Arc<dyn RecordStore<aura_documents::Documents>>,
     document_content: Arc<dyn aura_documents::ports::ContentStore>,
+    /// Accountability packs and their bytes.
+    packs: Arc<dyn aura_packs::ports::PackStore>,
     idempotency: Arc<dyn IdempotencyStore>,
     readiness: Arc<dyn Readiness>,
     /// The connection pool, for metrics (none in memory).
@@ -258,6 +260,49 @@ impl Stores {
         aura_documents::DocumentService::new(records, ports, clock, limits)
     }
 
+    /// Accountability packs: asked for on the API, built by the worker.
+    fn packs(&self, clock: Arc<dyn Clock>, settings: &Settings) -> aura_packs::Packs {
+        aura_packs::Packs::new(
+            self.packs.clone(),
+            self.jobs.clone(),
+            self.audit.clone(),
+            clock,
+            aura_packs::PackSettings {
+                retention: time::Duration::hours(settings.pack_retention_hours),
+                max_attempts: settings.worker.max_attempts,
+            },
+        )
+    }
+
+    /// What the pack's build reads (the registers' use cases, the audit trail, the
+    /// renderer) and how it seals: SHA-256, the ZIP, and `signer`'s Ed25519 key.
+    fn pack_jobs(
+        &self,
+        clock: Arc<dyn Clock>,
+        chain: Arc<dyn ChainHasher>,
+        settings: &Settings,
+        signer: Arc<dyn aura_packs::ports::Signer>,
+    ) -> aura_packs::PackJobs {
+        let config = &settings.worker;
+        let tasks = self.tasks(clock.clone(), config);
+        aura_packs::PackJobs {
+            store: self.packs.clone(),
+            sources: aura_packs::PackSources {
+                registers: self.registers(clock.clone()),
+                requests: self.requests(clock.clone(), config).records().clone(),
+                breaches: self.breaches(clock.clone(), config).records().clone(),
+                dpias: self.dpias(clock.clone(), &tasks).records().clone(),
+                tasks: tasks.records().clone(),
+                audit: AuditService::new(self.audit.clone(), chain),
+                reports: report_renderers(),
+            },
+            archive: Arc::new(aura_adapter_reports::ZipArchiver),
+            digest: Arc::new(aura_adapter_crypto::Sha256Digest),
+            signer,
+            clock,
+        }
+    }
+
     /// The assistant, writing accepted breach suggestions through `breaches` (the same
     /// use cases as the breach routes: the escalation is re-planned with the write) and
     /// accepted DPIA drafts through `dpias` (the DPIA routes' own).
@@ -306,8 +351,10 @@ impl Stores {
         chain: Arc<dyn ChainHasher>,
         settings: &Settings,
         (identity, documents): (&IdentityServices, &aura_documents::DocumentService),
+        signer: Arc<dyn aura_packs::ports::Signer>,
     ) -> Result<Worker, StartError> {
         let config = &settings.worker;
+        let packs = self.pack_jobs(clock.clone(), chain.clone(), settings, signer);
         let audit = AuditJobPorts {
             audit: AuditService::new(self.audit.clone(), chain),
             queue: self.jobs.clone(),
@@ -358,6 +405,8 @@ impl Stores {
             registry.register(identity.mail_jobs())?;
             // The sweep of dropped document uploads.
             aura_documents::staging::register(&mut registry, documents.clone())?;
+            // The accountability pack's build and its daily purge.
+            aura_packs::register(&mut registry, packs)?;
             Ok(registry)
         })
         .map_err(|duplicate| StartError(duplicate.to_string()))?;
@@ -475,7 +524,9 @@ impl Application {
         let document_cipher = Arc::new(secrets::document_cipher(&settings, &pepper)?);
         let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
             .map_err(|e| StartError::from("BCRYPT_COST", e))?;
-        let tokens = secrets::access_tokens(&settings, demo)?;
+        // Also the accountability packs' signer: their manifests are signed with the key
+        // that `/.well-known/jwks.json` publishes.
+        let tokens = Arc::new(secrets::access_tokens(&settings, demo)?);
         let jwks = tokens.jwks();
         let direct_mailer = build_mailer(&settings)?;
         let intake_mailer = in_background(&settings, direct_mailer.clone());
@@ -489,7 +540,7 @@ impl Application {
                 throttle: stores.throttle.clone(),
                 audit: stores.audit.clone(),
                 hasher: Arc::new(hasher),
-                tokens: Arc::new(tokens),
+                tokens: tokens.clone(),
                 secrets: Arc::new(RandomSecrets),
                 addresses: Arc::new(aura_adapter_mail::MailerAddressRules),
                 jobs: stores.jobs.clone(),
@@ -517,6 +568,7 @@ impl Application {
                 chain.clone(),
                 &settings,
                 (&identity, &documents),
+                tokens.clone(),
             )?)
         } else {
             None
@@ -549,10 +601,8 @@ impl Application {
         let ai = stores.assistant(provider, &settings, clock.clone(), (&breaches, &dpias));
         let state = ApiState {
             // Reports: PDF through krilla (fonts compiled in), XLSX through rust_xlsxwriter.
-            reports: aura_reports::Reports {
-                renderer: Arc::new(aura_adapter_reports::PdfRenderer),
-                workbooks: Arc::new(aura_adapter_reports::XlsxWriter),
-            },
+            reports: report_renderers(),
+            packs: stores.packs(clock.clone(), &settings),
             dpia_screenings: stores.dpia_screenings(&registers),
             seal,
             registers,
@@ -811,6 +861,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         chain,
         settings,
         (&identity, &documents),
+        pack_signer(settings),
     )?);
     Ok(Platform {
         audit,
@@ -824,6 +875,32 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         worker,
         documents,
     })
+}
+
+/// Reports: PDF through krilla (fonts compiled in), XLSX through rust_xlsxwriter.
+fn report_renderers() -> aura_reports::Reports {
+    aura_reports::Reports {
+        renderer: Arc::new(aura_adapter_reports::PdfRenderer),
+        workbooks: Arc::new(aura_adapter_reports::XlsxWriter),
+    }
+}
+
+/// The CLI's worker signs packs with the service's keys (`JWT_KEYS_DIR`), so they verify
+/// against the published JWKS; without them its pack builds fail, saying why.
+fn pack_signer(settings: &Settings) -> Arc<dyn aura_packs::ports::Signer> {
+    struct NoKey(String);
+    impl aura_packs::ports::Signer for NoKey {
+        fn sign(
+            &self,
+            _: &[u8],
+        ) -> Result<aura_packs::ports::Signature, aura_packs::ports::SignError> {
+            Err(aura_packs::ports::SignError(self.0.clone()))
+        }
+    }
+    match secrets::access_tokens(settings, false) {
+        Ok(tokens) => Arc::new(tokens),
+        Err(error) => Arc::new(NoKey(error.0)),
+    }
 }
 
 /// The request rate limits: in Redis when `REDIS_URL` is set, else in the stores'
@@ -950,6 +1027,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         dpias: Arc::new(store.clone()),
         documents: Arc::new(store.clone()),
         document_content: Arc::new(store.clone()),
+        packs: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         readiness: Arc::new(AlwaysReady),
         pool: None,
@@ -1019,6 +1097,7 @@ async fn postgres_stores(
         dpias: stores.dpias(),
         documents: stores.documents(),
         document_content: stores.document_content(),
+        packs: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
         idempotency: stores.idempotency(),

@@ -6,6 +6,7 @@
 
 mod documents;
 mod report_export;
+mod verify_pack;
 
 use std::{collections::HashMap, io::Read, process::ExitCode};
 
@@ -72,6 +73,17 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+    },
+    /// Check a received accountability pack: the manifest's signature against the
+    /// server's public keys, every file's size and SHA-256, nothing missing or extra.
+    /// Exit 0 when intact, 1 when not.
+    VerifyPack {
+        /// The pack (a ZIP).
+        file: std::path::PathBuf,
+        /// The server's JWKS: a URL (https://…/.well-known/jwks.json) or a file
+        /// (default: PUBLIC_BASE_URL/.well-known/jwks.json).
+        #[arg(long)]
+        jwks: Option<String>,
     },
 }
 
@@ -441,6 +453,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Worker => run_worker().await?,
         Command::Jobs(command) => jobs(&system, &out, command).await?,
         Command::Documents(command) => documents::run(&system, &out, command).await?,
+        Command::VerifyPack { file, jwks } => verify_pack::run(&out, file, jwks).await?,
         Command::Export {
             tenant,
             record,

@@ -171,6 +171,14 @@ impl JwtAccessTokens {
         }
     }
 
+    /// The Ed25519 key set (none in HS256 mode).
+    pub(crate) fn key_set(&self) -> Option<&JwtKeySet> {
+        match &self.keys {
+            Keys::EdDsa(set) => Some(set),
+            Keys::Hs256 { .. } => None,
+        }
+    }
+
     /// Whether tokens are signed with the development HS256 secret.
     pub fn is_development_mode(&self) -> bool {
         matches!(self.keys, Keys::Hs256 { .. })

@@ -10,6 +10,7 @@ mod error;
 mod idempotency;
 mod jwt;
 mod keys;
+mod packs;
 mod password;
 mod personal;
 mod sealing;
@@ -24,6 +25,7 @@ pub use jwt::{
     LEEWAY_SECONDS, MAX_LIFETIME, MAX_TOKEN_BYTES,
 };
 pub use keys::JwtKeySet;
+pub use packs::{JwksKeys, Sha256Digest};
 pub use password::{BcryptPasswordHasher, Pepper, decode_secret};
 pub use personal::AesGcmPersonalDataSeal;
 pub use secrets::RandomSecrets;

@@ -103,4 +103,6 @@ pub struct ApiState {
     pub seal: Arc<dyn aura_shared_kernel::PersonalDataSeal>,
     /// The report renderers (PDF documents, XLSX workbooks).
     pub reports: aura_reports::Reports,
+    /// Accountability packs (built by the worker).
+    pub packs: aura_packs::Packs,
 }

@@ -28,6 +28,7 @@ mod identity;
 mod intakes;
 mod jobs;
 mod limits;
+mod packs;
 mod planned;
 mod registers;
 mod requests;

@@ -74,6 +74,8 @@ pub(crate) struct State {
     pub jobs: crate::jobs::Jobs,
     /// Idempotency entries, keyed by (tenant or sign-up, key hash).
     pub idempotency: crate::idempotency::Entries,
+    /// Accountability packs and their bytes, keyed by (tenant, id).
+    pub packs: crate::packs::PackTable,
 }
 
 impl State {

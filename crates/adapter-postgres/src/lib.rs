@@ -26,6 +26,7 @@ mod jobs;
 mod limits;
 mod lookups;
 mod models;
+mod packs;
 mod planned;
 mod pool;
 mod registers;

@@ -491,3 +491,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_chunks,
     document_uploads
 );
+
+diesel::table! {
+    accountability_packs (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        status -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        language -> Text,
+        requested_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        built_at -> Nullable<Timestamptz>,
+        size -> Nullable<Int8>,
+        sha256 -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        content -> Nullable<Bytea>,
+    }
+}

@@ -20,6 +20,14 @@ impl Language {
         }
     }
 
+    /// The tag [`Language::from_tag`] reads back (`en`, `de`).
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::De => "de",
+        }
+    }
+
     pub(crate) fn words(self) -> &'static Words {
         match self {
             Self::En => &EN,

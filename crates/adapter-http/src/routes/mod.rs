@@ -10,6 +10,7 @@ pub mod dpia_screening;
 pub mod dpias;
 mod exports;
 pub mod me;
+pub mod packs;
 pub mod params;
 mod records;
 pub mod registers;
@@ -234,6 +235,10 @@ fn declarations() -> Vec<Route> {
         Route::new(documents::__path_download, documents::download),
         Route::new(documents::__path_verify, documents::verify),
         Route::new(documents::__path_remove_content, documents::remove_content),
+        // The accountability pack: built by a job, downloaded once ready.
+        Route::new(packs::__path_create_pack, packs::create_pack).idempotent(Keys::Tenant),
+        Route::new(packs::__path_get_pack, packs::get_pack),
+        Route::new(packs::__path_pack_content, packs::pack_content),
     ]
 }
 
