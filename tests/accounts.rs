@@ -476,6 +476,12 @@ async fn a_new_password_voids_every_tenants_links_and_is_audited_in_each() {
         !text.contains("fourth") && !text.contains("argon2"),
         "{text}"
     );
+    // Both chains still verify.
+    let person = app.login(&person.email, "the fourth long passphrase").await;
+    for who in [&other, &person] {
+        let (_, chain) = app.get("/api/v1/audit-events/verify", &who.access).await;
+        assert_eq!(chain["valid"], true, "{chain}");
+    }
 }
 
 /// Finding 4 (fixed before, tested here): the membership signed into last is

@@ -11,12 +11,11 @@ use diesel_async::RunQueryDsl;
 use time::OffsetDateTime;
 
 use crate::{
-    audit::append_event,
     lookups::{AcceptedRow, ResetLookupRow},
     pool::{in_tenant, unscoped},
     schema::{password_reset_tokens as resets, users},
     stores::PgStores,
-    users::{account_password_changed, audit_elsewhere, write_user},
+    users::{account_password_changed, audit_account_change, write_user},
 };
 
 #[async_trait::async_trait]
@@ -147,8 +146,7 @@ impl PasswordResetStore for PgStores {
                 // Accepted now: the account's new password ends its other sessions.
                 elsewhere = account_password_changed(conn, user.account_id.as_uuid(), now).await?;
             }
-            audit_elsewhere(conn, hasher, tenant, &event, &elsewhere, now).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
+            audit_account_change(conn, hasher, tenant, event, &elsewhere, now).await?;
             Ok(true)
         })
         .await

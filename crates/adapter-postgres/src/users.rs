@@ -109,33 +109,37 @@ pub(crate) async fn account_password_changed(
         .collect())
 }
 
-/// Writes [`account_event_elsewhere`] into the chain of each tenant in `elsewhere`,
-/// inside the caller's transaction, and returns to `home`'s context. Only these audit
-/// events are written outside `home`; the memberships come from the database's own
-/// answer, not from the caller.
-pub(crate) async fn audit_elsewhere(
+/// Appends `event` to `home`'s chain and [`account_event_elsewhere`] to the chain of
+/// each tenant in `elsewhere`, inside the caller's transaction, and returns to `home`'s
+/// context. The chains are locked in tenant order, so two such writes never deadlock.
+/// Only these audit events are written outside `home`; the memberships come from the
+/// database's own answer, not from the caller.
+pub(crate) async fn audit_account_change(
     conn: &mut AsyncPgConnection,
     hasher: &dyn ChainHasher,
     home: TenantId,
-    event: &PendingEvent,
+    event: PendingEvent,
     elsewhere: &[Elsewhere],
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    if elsewhere.is_empty() {
-        return Ok(());
+    let mut events: Vec<(TenantId, PendingEvent)> = elsewhere
+        .iter()
+        .map(|&(tenant, member)| (tenant, account_event_elsewhere(&event, member)))
+        .collect();
+    events.push((home, event));
+    events.sort_by_key(|(tenant, _)| *tenant);
+    let mut inside = home;
+    for (tenant, event) in events {
+        if tenant != inside {
+            enter_tenant(conn, tenant).await?;
+            inside = tenant;
+        }
+        append_event(conn, hasher, tenant, event, now).await?;
     }
-    for &(tenant, member) in elsewhere {
-        enter_tenant(conn, tenant).await?;
-        append_event(
-            conn,
-            hasher,
-            tenant,
-            account_event_elsewhere(event, member),
-            now,
-        )
-        .await?;
+    if inside != home {
+        enter_tenant(conn, home).await?;
     }
-    enter_tenant(conn, home).await
+    Ok(())
 }
 
 /// A member as the scope's tenant sees them. A pending membership's account is not the
@@ -470,10 +474,9 @@ impl UserRepository for PgStores {
         in_scope(scope, user.tenant_id)?;
         let (hasher, now) = (self.inner.hasher.as_ref(), self.now());
         let home = scope.tenant_id();
-        let own = event.clone();
-        self.write_audited(scope, own, async move |conn| {
+        in_tenant(&self.inner.pool, scope, async move |conn| {
             let elsewhere = write_user(conn, user, expected_version).await?;
-            audit_elsewhere(conn, hasher, home, &event, &elsewhere, now).await
+            audit_account_change(conn, hasher, home, event, &elsewhere, now).await
         })
         .await
     }
