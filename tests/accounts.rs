@@ -10,6 +10,8 @@ mod support;
 
 use std::time::Instant;
 
+use diesel::{QueryableByName, sql_types::BigInt};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Account, PASSWORD, TestApp};
@@ -193,4 +195,325 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
         after.tenant_id, consultant.tenant_id,
         "the account still signs in to A"
     );
+}
+
+// ------------------------------------------------------------- account hardening
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The mails so far to `email` that mention `organisation`, oldest first.
+fn mails_to(app: &TestApp, email: &str, organisation: &str) -> Vec<String> {
+    let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(app.mail_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| {
+            let modified = e.metadata().unwrap().modified().unwrap();
+            (modified, std::fs::read_to_string(e.path()).unwrap())
+        })
+        .filter(|(_, m)| m.contains(email) && m.contains(organisation))
+        .collect();
+    found.sort_by_key(|(at, _)| *at);
+    found.into_iter().map(|(_, m)| m).collect()
+}
+
+/// The link of the `number`th mail (1-based) to `email` about `organisation`, once sent.
+async fn link_in_mail(app: &TestApp, email: &str, organisation: &str, number: usize) -> String {
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mails = mails_to(app, email, organisation);
+        if mails.len() >= number {
+            return token_from(&mails[number - 1]);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no mail {number} to {organisation}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn reset(app: &TestApp, token: &str, password: &str) -> StatusCode {
+    app.call(
+        Method::POST,
+        "/api/v1/auth/password/reset",
+        None,
+        Some(json!({ "token": token, "password": password })),
+    )
+    .await
+    .0
+}
+
+async fn change_password(app: &TestApp, who: &Account, current: &str, new: &str) {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/users/me/password",
+            Some(&who.access),
+            Some(json!({ "current_password": current, "new_password": new })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Runs `sql` as the app role with `tenant`'s context set (what the API's connection
+/// is), returning the count of the first statement's rows or the rows it changed.
+async fn as_app_in(app: &TestApp, tenant: &str, sql: &str) -> i64 {
+    let mut conn = AsyncPgConnection::establish(app.db.app_url())
+        .await
+        .expect("connect as the app role");
+    conn.batch_execute("BEGIN").await.unwrap();
+    conn.batch_execute(&format!(
+        "SELECT set_config('app.tenant_id', '{tenant}', true)"
+    ))
+    .await
+    .unwrap();
+    let n = if sql.starts_with("SELECT") {
+        let count: Count = diesel::sql_query(sql).get_result(&mut conn).await.unwrap();
+        count.n
+    } else {
+        i64::try_from(diesel::sql_query(sql).execute(&mut conn).await.unwrap()).unwrap()
+    };
+    conn.batch_execute("ROLLBACK").await.unwrap();
+    n
+}
+
+/// Finding 1: row-level security on `accounts` counted any membership of the tenant, so
+/// a tenant that merely invited an address with an account elsewhere could read and
+/// overwrite that account (password hash, address) as the app role. Attacked at the
+/// SQL level with the inviting tenant's context; the API shows the invitee's address
+/// and no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inviting_tenant_can_neither_read_nor_write_the_invitees_account() {
+    let app = TestApp::spawn().await;
+    let victim = app.register("Victim Home GmbH").await;
+    let inviter = app.register("Inviter GmbH").await;
+    let (status, invited, _) = add(&app, &inviter, &victim.email, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+
+    let select = format!(
+        "SELECT count(*) AS n FROM accounts WHERE email = '{}'",
+        victim.email
+    );
+    let update = format!(
+        "UPDATE accounts SET password_hash = 'attacker', email = 'taken@evil.test' WHERE email = '{}'",
+        victim.email
+    );
+    // The control: the victim's own tenant sees and may write its member's account.
+    assert_eq!(as_app_in(&app, &victim.tenant_id, &select).await, 1);
+    assert_eq!(as_app_in(&app, &victim.tenant_id, &update).await, 1);
+    // The attack: the inviting tenant sees and changes nothing.
+    assert_eq!(as_app_in(&app, &inviter.tenant_id, &select).await, 0);
+    assert_eq!(as_app_in(&app, &inviter.tenant_id, &update).await, 0);
+    assert_eq!(
+        as_app_in(
+            &app,
+            &inviter.tenant_id,
+            "SELECT count(*) AS n FROM accounts WHERE password_hash <> ''"
+        )
+        .await,
+        1,
+        "only the inviter's own owner's account"
+    );
+
+    // The inviter still lists the pending member with the address it typed.
+    let path = format!(
+        "/api/v1/tenants/me/users/{}",
+        invited["id"].as_str().unwrap()
+    );
+    let (status, read) = app.get(&path, &inviter.access).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["email"], victim.email.as_str());
+    assert_eq!(read["password_pending"], true);
+    // And the victim's account is untouched.
+    app.login(&victim.email, PASSWORD).await;
+}
+
+/// `body` without what names the person or the row (and the clock).
+fn without_identity(body: &Value) -> Value {
+    let mut body = body.clone();
+    for field in ["id", "email", "created_at", "updated_at"] {
+        body.as_object_mut().unwrap().remove(field);
+    }
+    body
+}
+
+/// Issue 18 item 6: `password_pending` told whether an added address already had an
+/// account (true for a new one, false for an existing one). Now every answer about a
+/// member added and not yet accepted is the same, at add time and read back, with or
+/// without a password given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adding_a_member_answers_alike_whether_or_not_the_address_has_an_account() {
+    let app = TestApp::spawn().await;
+    let known = app.register("Known Home GmbH").await;
+    let prober = app.register("Prober GmbH").await;
+    for password in [None, Some("a prober's long passphrase")] {
+        let unused = format!("nobody-{}@example.test", uuid::Uuid::new_v4().simple());
+        let known_email = if password.is_none() {
+            known.email.clone()
+        } else {
+            // The first round added the known address already: another account.
+            app.register("Other Home GmbH").await.email
+        };
+        let (known_status, known_body, _) = add(&app, &prober, &known_email, password).await;
+        let (unused_status, unused_body, _) = add(&app, &prober, &unused, password).await;
+        assert_eq!(known_status, StatusCode::CREATED, "{known_body}");
+        assert_eq!(unused_status, known_status);
+        assert_eq!(
+            without_identity(&known_body),
+            without_identity(&unused_body),
+            "password given: {}",
+            password.is_some()
+        );
+        assert_eq!(known_body["password_pending"], true);
+        // Read back before either accepts: still alike.
+        let read = async |body: &Value| {
+            let path = format!("/api/v1/tenants/me/users/{}", body["id"].as_str().unwrap());
+            let (status, read) = app.get(&path, &prober.access).await;
+            assert_eq!(status, StatusCode::OK, "{read}");
+            without_identity(&read)
+        };
+        assert_eq!(read(&known_body).await, read(&unused_body).await);
+        assert_eq!(read(&unused_body).await, without_identity(&unused_body));
+    }
+}
+
+/// The audit events of `action` that `who`'s tenant sees.
+async fn trail(app: &TestApp, who: &Account, action: &str) -> Vec<Value> {
+    let path = format!("/api/v1/audit-events?action={action}&limit=100");
+    let (status, page) = app.get(&path, &who.access).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+/// Findings 3 and 5: a new password is the account's, so it voids the open links of
+/// every membership of the account (not only of the tenant where it was set), and every
+/// tenant whose sessions it ended finds it in its audit trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_password_voids_every_tenants_links_and_is_audited_in_each() {
+    let app = TestApp::spawn_with(&[("WORKER_POLL_MS", "200")]).await;
+    let person = app.register("Home Tenant GmbH").await;
+    let other = app.register("Second Tenant GmbH").await;
+
+    // B's invitation link, then a password change in A: the link is dead.
+    let (status, body, _) = add(&app, &other, &person.email, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let invitation = link_in_mail(&app, &person.email, "Second Tenant", 1).await;
+    change_password(&app, &person, PASSWORD, "the second long passphrase").await;
+    assert_eq!(
+        reset(&app, &invitation, "set through a stale link").await,
+        StatusCode::UNAUTHORIZED,
+        "B's link outlived the password change in A"
+    );
+    app.login(&person.email, "the second long passphrase").await;
+
+    // B invites again; A's reset link is open when the person accepts B's invitation
+    // (a new password set in B's transaction): A's link is dead.
+    let member_in_b = body["id"].as_str().unwrap();
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tenants/me/users/{member_in_b}"),
+            Some(&other.access),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = add(&app, &other, &person.email, None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let invitation = link_in_mail(&app, &person.email, "Second Tenant", 2).await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/password/forgot",
+            None,
+            Some(json!({ "email": person.email })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let reset_in_a = link_in_mail(&app, &person.email, "Home Tenant", 1).await;
+    assert_eq!(
+        reset(&app, &invitation, "the third long passphrase").await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        reset(&app, &reset_in_a, "set through a stale link").await,
+        StatusCode::UNAUTHORIZED,
+        "A's link outlived the password set in B"
+    );
+    // A's trail shows the reset that ended its sessions.
+    let home = person.tenant_id.clone();
+    let person = app.login(&person.email, "the third long passphrase").await;
+    assert_eq!(person.tenant_id, home, "signed into A last");
+    let in_a = trail(&app, &person, "user.password_reset").await;
+    assert_eq!(in_a.len(), 1, "{in_a:?}");
+    assert_eq!(in_a[0]["entity_id"], person.user_id.as_str());
+
+    // A password change in A shows in B's trail, told as B's member, with no secret.
+    change_password(
+        &app,
+        &person,
+        "the third long passphrase",
+        "the fourth long passphrase",
+    )
+    .await;
+    let in_b = trail(&app, &other, "user.password_changed").await;
+    assert_eq!(in_b.len(), 1, "{in_b:?}");
+    let (_, b_users) = app.get("/api/v1/tenants/me/users", &other.access).await;
+    let member_in_b = b_users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == person.email.as_str())
+        .unwrap()["id"]
+        .clone();
+    assert_eq!(in_b[0]["entity_id"], member_in_b);
+    let text = in_b[0].to_string();
+    assert!(
+        !text.contains("fourth") && !text.contains("argon2"),
+        "{text}"
+    );
+    // Both chains still verify.
+    let person = app.login(&person.email, "the fourth long passphrase").await;
+    for who in [&other, &person] {
+        let (_, chain) = app.get("/api/v1/audit-events/verify", &who.access).await;
+        assert_eq!(chain["valid"], true, "{chain}");
+    }
+}
+
+/// Finding 4 (fixed before, tested here): the membership signed into last is
+/// deactivated; the right password still signs in, into the other tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_skips_a_deactivated_membership_for_a_usable_one() {
+    let app = TestApp::spawn_with(&[("WORKER_POLL_MS", "200")]).await;
+    let first = app.register("First Employer GmbH").await;
+    let second = app.register("Second Employer GmbH").await;
+    let person = app.add_user(&first, "member").await;
+    let (status, _, _) = add(&app, &second, &person.email, None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let invitation = link_in_mail(&app, &person.email, "Second Employer", 1).await;
+    assert_eq!(
+        reset(&app, &invitation, "accepted long passphrase").await,
+        StatusCode::NO_CONTENT
+    );
+    // Signed into the first tenant last.
+    let signed_in = app.login(&person.email, "accepted long passphrase").await;
+    assert_eq!(signed_in.tenant_id, first.tenant_id);
+
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/tenants/me/users/{}", person.user_id),
+            Some(&first.access),
+            Some(json!({ "is_active": false })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for _ in 0..2 {
+        let again = app.login(&person.email, "accepted long passphrase").await;
+        assert_eq!(again.tenant_id, second.tenant_id, "the usable membership");
+    }
 }

@@ -1,3 +1,11 @@
+-- A pending membership (an invitation not accepted yet) was never a login: it goes
+-- rather than receive the account's address and password below (which would let the
+-- password sign into a tenant the person never joined). Something still pointing at
+-- it refuses the whole revert.
+ALTER TABLE users NO FORCE ROW LEVEL SECURITY;
+DELETE FROM users WHERE accepted_at IS NULL;
+ALTER TABLE users FORCE ROW LEVEL SECURITY;
+
 -- Back to one tenant per user: only while every account has one membership.
 DO $$
 BEGIN

@@ -106,7 +106,9 @@ pub struct UserBody {
     #[schema(value_type = String, example = "member")]
     pub role: Role,
     pub is_active: bool,
-    /// True while an invited user has not set a password yet.
+    /// True until the person accepts the membership (signs in, or sets a password
+    /// through their invitation link). Every added member starts pending, whether or
+    /// not the address already had an account.
     pub password_pending: bool,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_login_at: Option<OffsetDateTime>,
@@ -125,7 +127,7 @@ impl From<User> for UserBody {
             full_name: user.full_name.as_str().to_owned(),
             role: user.role,
             is_active: user.is_active,
-            password_pending: user.password_hash.is_unset(),
+            password_pending: user.accepted_at.is_none(),
             last_login_at: user.last_login_at,
             created_at: user.created_at,
             updated_at: user.updated_at,

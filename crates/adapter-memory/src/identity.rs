@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     MemoryStore,
-    state::{FamilyRow, RefreshRow, ResetRow, in_scope},
+    state::{FamilyRow, RefreshRow, ResetRow, in_scope, seen},
 };
 
 #[async_trait::async_trait]
@@ -119,7 +119,8 @@ impl UserRepository for MemoryStore {
         };
         let user = state
             .memberships(account)
-            .filter(|u| u.accepted_at.is_some())
+            // Accepted, or the pending membership that created the account.
+            .filter(|u| u.accepted_at.is_some() || u.id.as_uuid() == u.account_id.as_uuid())
             .min_by_key(|u| {
                 (
                     std::cmp::Reverse(usable(u)),
@@ -157,6 +158,10 @@ impl UserRepository for MemoryStore {
         else {
             return Ok(None);
         };
+        // As in PostgreSQL, whose join with the account finds none for a pending member.
+        if found_user.accepted_at.is_none() {
+            return Ok(None);
+        }
         let session_active = state.family_in(tenant, session).is_some_and(|row| {
             row.family.user_id == user
                 && row.revoked_at.is_none()
@@ -171,8 +176,7 @@ impl UserRepository for MemoryStore {
 
     async fn get(&self, scope: &TenantScope, id: UserId) -> Result<User, StoreError> {
         self.lock()?
-            .user(scope.tenant_id(), id)
-            .cloned()
+            .seen_user(scope.tenant_id(), id)
             .ok_or(StoreError::NotFound)
     }
 
@@ -182,7 +186,7 @@ impl UserRepository for MemoryStore {
             .tenant_users(scope.tenant_id())
             .filter(|u| page.after.is_none_or(|after| u.id.as_uuid() > after))
             .take(page.limit.saturating_add(1))
-            .cloned()
+            .map(seen)
             .collect();
         Ok(Page::from_overfetch(items, page.limit, |u| u.id.as_uuid()))
     }
@@ -209,10 +213,13 @@ impl UserRepository for MemoryStore {
         expected_version: i32,
         event: PendingEvent,
     ) -> Result<(), StoreError> {
-        self.write_audited(scope, event, |tx, tenant| {
+        let own = event.clone();
+        self.write_audited(scope, own, |tx, tenant| {
             tx.state.check_user_update(tenant, user, expected_version)?;
-            tx.state
+            let elsewhere = tx
+                .state
                 .put_user_version(user, expected_version.wrapping_add(1));
+            tx.record_elsewhere(&event, &elsewhere);
             Ok(())
         })
     }
@@ -271,6 +278,8 @@ impl SessionStore for MemoryStore {
                 },
             );
             user.last_login_at = Some(family.created_at);
+            // Signing in accepts a pending membership (as in PostgreSQL).
+            user.accepted_at.get_or_insert(family.created_at);
             tx.state.put_user(&user);
             Ok(())
         })
@@ -407,7 +416,12 @@ impl PasswordResetStore for MemoryStore {
                 tx.state.resets.get(token).is_some_and(|row| {
                     row.tenant == tenant && row.user == user.id && row.usable(now)
                 });
-            if !usable {
+            let Some(before) = tx.state.user(tenant, user.id) else {
+                return Ok(false);
+            };
+            let pending = before.accepted_at.is_none();
+            // As `aura_accept_membership`: an active member and a password.
+            if !usable || (pending && (!before.is_active || user.password_hash.is_unset())) {
                 return Ok(false);
             }
             tx.state.check_user_update(tenant, user, expected_version)?;
@@ -417,8 +431,14 @@ impl PasswordResetStore for MemoryStore {
                     row.used_at = Some(now);
                 }
             }
-            tx.state
+            let mut elsewhere = tx
+                .state
                 .put_user_version(user, expected_version.wrapping_add(1));
+            if pending {
+                // The link, not the tenant, sets the account's password.
+                elsewhere = tx.state.accept_with_password(user);
+            }
+            tx.record_elsewhere(&event, &elsewhere);
             tx.record(tenant, event);
             Ok(true)
         })

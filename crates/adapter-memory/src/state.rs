@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aura_audit::{AuditRecord, ChainHash, ChainHasher, PendingEvent, seal_event};
-use aura_identity::{AccountId, Email, RefreshFamily, ThrottleState, TokenHash, User};
+use aura_identity::{
+    AccountId, Email, RefreshFamily, ThrottleState, TokenHash, User, ports::account_event_elsewhere,
+};
 use aura_shared_kernel::{Clock, Conflict, Role, StoreError, Tenant, TenantId, TenantSlug, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -81,6 +83,13 @@ pub(crate) struct State {
 impl State {
     pub fn user(&self, tenant: TenantId, id: UserId) -> Option<&User> {
         self.users.get(&(tenant, id))
+    }
+
+    /// A member as their tenant reads them: a pending membership's account is not the
+    /// tenant's to read (as under PostgreSQL's row-level security): no password hash,
+    /// and the account's session version as 0.
+    pub fn seen_user(&self, tenant: TenantId, id: UserId) -> Option<User> {
+        self.user(tenant, id).map(seen)
     }
 
     pub fn tenant_users(&self, tenant: TenantId) -> impl Iterator<Item = &User> {
@@ -189,8 +198,10 @@ impl State {
             ));
         }
         // The password is written only with the account's next session version, from
-        // the one the caller read (like the PostgreSQL store).
-        let account_moved = user.account_session_version != before.account_session_version;
+        // the one the caller read (like the PostgreSQL store), and never through a
+        // pending membership (whose account the caller did not read).
+        let account_moved = before.accepted_at.is_some()
+            && user.account_session_version != before.account_session_version;
         if account_moved
             && user.account_session_version.wrapping_sub(1) != before.account_session_version
         {
@@ -223,28 +234,75 @@ impl State {
 
     /// Replaces a user row (checked) and stores it at `version`. A write that ends the
     /// user's sessions (password, deactivation, role) voids their open reset and
-    /// invitation links too, as the PostgreSQL store does in the same transaction.
-    pub fn put_user_version(&mut self, user: &User, version: i32) {
-        let ends_sessions = self
-            .users
-            .get(&(user.tenant_id, user.id))
-            .is_some_and(|before| before.session_generation() != user.session_generation());
-        if ends_sessions {
-            for row in self.resets.values_mut() {
-                if row.tenant == user.tenant_id && row.user == user.id && row.used_at.is_none() {
-                    row.used_at = Some(user.updated_at);
-                }
-            }
-        }
+    /// invitation links too, as the PostgreSQL store does in the same transaction; a
+    /// new password voids those of every membership of the account. A pending
+    /// membership's write leaves the account as stored. Returns the account's accepted
+    /// memberships in other tenants when the password changed (to audit there).
+    pub fn put_user_version(&mut self, user: &User, version: i32) -> Vec<(TenantId, UserId)> {
+        let Some(before) = self.users.get(&(user.tenant_id, user.id)).cloned() else {
+            return Vec::new();
+        };
         let mut stored = user.clone();
         stored.version = version;
-        if let Some(before) = self.users.get(&(user.tenant_id, user.id))
-            && before.account_session_version == user.account_session_version
-        {
+        let mut elsewhere = Vec::new();
+        if before.accepted_at.is_none() {
+            stored.email = before.email.clone();
+            stored.password_hash = before.password_hash.clone();
+            stored.account_session_version = before.account_session_version;
+        } else if before.account_session_version == user.account_session_version {
             // No new password: the account's stays as stored.
             stored.password_hash = before.password_hash.clone();
+        } else {
+            elsewhere = self.account_password_changed(&stored, user.updated_at);
+        }
+        if before.session_generation() != stored.session_generation() {
+            self.void_links(
+                |row| row.tenant == user.tenant_id && row.user == user.id,
+                user.updated_at,
+            );
         }
         self.put_user(&stored);
+        elsewhere
+    }
+
+    /// Sets the account of `member` to `member`'s password and account session version
+    /// (a pending membership accepted with its link).
+    pub fn accept_with_password(&mut self, member: &User) -> Vec<(TenantId, UserId)> {
+        let elsewhere = self.account_password_changed(member, member.updated_at);
+        let mut stored = self
+            .user(member.tenant_id, member.id)
+            .cloned()
+            .unwrap_or_else(|| member.clone());
+        stored.password_hash = member.password_hash.clone();
+        stored.account_session_version = stored.account_session_version.wrapping_add(1);
+        self.put_user(&stored);
+        elsewhere
+    }
+
+    /// Like `aura_account_password_changed`: voids the open links of every membership
+    /// of `member`'s account and returns its accepted memberships in other tenants.
+    fn account_password_changed(
+        &mut self,
+        member: &User,
+        now: OffsetDateTime,
+    ) -> Vec<(TenantId, UserId)> {
+        let all: Vec<(TenantId, UserId)> = self
+            .memberships(member.account_id)
+            .map(|u| (u.tenant_id, u.id))
+            .collect();
+        self.void_links(|row| all.contains(&(row.tenant, row.user)), now);
+        self.memberships(member.account_id)
+            .filter(|u| u.tenant_id != member.tenant_id && u.accepted_at.is_some())
+            .map(|u| (u.tenant_id, u.id))
+            .collect()
+    }
+
+    fn void_links(&mut self, of: impl Fn(&ResetRow) -> bool, now: OffsetDateTime) {
+        for row in self.resets.values_mut() {
+            if row.used_at.is_none() && of(row) {
+                row.used_at = Some(now);
+            }
+        }
     }
 
     /// Removes a user and, like the foreign keys' `ON DELETE CASCADE`, their sessions
@@ -272,6 +330,16 @@ impl State {
             .get(&family)
             .filter(|row| row.family.tenant_id == tenant)
     }
+}
+
+/// `user` as their tenant reads them (see [`State::seen_user`]).
+pub(crate) fn seen(user: &User) -> User {
+    let mut seen = user.clone();
+    if seen.accepted_at.is_none() {
+        seen.password_hash = aura_identity::PasswordHash::unset();
+        seen.account_session_version = 0;
+    }
+    seen
 }
 
 /// A unique index's check: `taken` when the value has a `holder` other than `except`
@@ -331,5 +399,12 @@ impl Tx<'_> {
             .or_default()
             .push(record.clone());
         record
+    }
+
+    /// Writes [`account_event_elsewhere`] into the chain of each tenant in `elsewhere`.
+    pub fn record_elsewhere(&mut self, event: &PendingEvent, elsewhere: &[(TenantId, UserId)]) {
+        for &(tenant, member) in elsewhere {
+            self.record(tenant, account_event_elsewhere(event, member));
+        }
     }
 }

@@ -165,6 +165,20 @@ pub(crate) struct AccountLookupRow {
     pub account: Option<Uuid>,
 }
 
+/// `aura_pending_member_email(user)`: the address of a pending member of the tenant.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct PendingEmailRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub email: Option<String>,
+}
+
+/// `aura_accept_membership(user, token, hash, now)`: whether the link accepted it.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct AcceptedRow {
+    #[diesel(sql_type = Bool)]
+    pub accepted: bool,
+}
+
 /// `aura_slug_taken(slug)`.
 #[derive(Debug, QueryableByName)]
 pub(crate) struct TakenRow {

@@ -141,18 +141,14 @@ pub(crate) struct AccountRow {
 /// A member as stored: the membership and its account (read as the pair).
 pub(crate) struct MemberRow(pub UserRow, pub AccountRow);
 
-impl From<(UserRow, AccountRow)> for MemberRow {
-    fn from((membership, account): (UserRow, AccountRow)) -> Self {
-        Self(membership, account)
-    }
-}
-
-/// What a read of a member selects: the membership joined with its account.
+/// What a read of a member selects: the membership left-joined with its account (which
+/// row-level security hides from the tenant while the membership is pending).
+/// (The account's columns in `AccountRow`'s order.)
 pub(crate) fn member_columns() -> (
     diesel::dsl::AsSelect<UserRow, diesel::pg::Pg>,
-    diesel::dsl::AsSelect<AccountRow, diesel::pg::Pg>,
+    diesel::dsl::Nullable<<accounts::table as diesel::Table>::AllColumns>,
 ) {
-    (UserRow::as_select(), AccountRow::as_select())
+    (UserRow::as_select(), accounts::all_columns.nullable())
 }
 
 impl From<&User> for UserRow {

@@ -9,7 +9,7 @@
 
 use std::{future::Future, time::Duration};
 
-use aura_shared_kernel::{StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 use diesel::sql_types::Text;
 use diesel::{ConnectionError, ConnectionResult, connection::CacheSize};
 use diesel_async::{
@@ -212,15 +212,24 @@ where
     F: TxWork<R>,
     R: Send,
 {
-    let tenant = scope.tenant_id().as_uuid().to_string();
+    let tenant = scope.tenant_id();
     unscoped(pool, async move |conn| {
-        diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind::<Text, _>(tenant)
-            .execute(conn)
-            .await?;
+        enter_tenant(conn, tenant).await?;
         work(conn).await
     })
     .await
+}
+
+/// Sets the transaction's tenant context (`app.tenant_id`, transaction-local).
+pub(crate) async fn enter_tenant(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+) -> Result<(), DbError> {
+    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind::<Text, _>(tenant.as_uuid().to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Runs `work` in one transaction on a connection with no tenant set: the global lookup

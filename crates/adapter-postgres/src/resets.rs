@@ -5,18 +5,17 @@ use aura_identity::{TokenHash, User, ports::PasswordResetStore};
 use aura_shared_kernel::{StoreError, TenantId, TenantScope, UserId};
 use diesel::{
     prelude::*,
-    sql_types::{Bytea, Timestamptz},
+    sql_types::{Bytea, Text, Timestamptz, Uuid as SqlUuid},
 };
 use diesel_async::RunQueryDsl;
 use time::OffsetDateTime;
 
 use crate::{
-    audit::append_event,
-    lookups::ResetLookupRow,
+    lookups::{AcceptedRow, ResetLookupRow},
     pool::{in_tenant, unscoped},
-    schema::password_reset_tokens as resets,
+    schema::{password_reset_tokens as resets, users},
     stores::PgStores,
-    users::write_user,
+    users::{account_password_changed, audit_account_change, write_user},
 };
 
 #[async_trait::async_trait]
@@ -91,19 +90,44 @@ impl PasswordResetStore for PgStores {
         let user_uuid = user.id.as_uuid();
         let token = token.0.to_vec();
         in_tenant(&self.inner.pool, scope, async move |conn| {
+            let accepted_at: Option<Option<OffsetDateTime>> = users::table
+                .find((tenant_uuid, user_uuid))
+                .select(users::accepted_at)
+                .first(conn)
+                .await
+                .optional()?;
+            let Some(accepted_at) = accepted_at else {
+                return Ok(false);
+            };
+            let pending = accepted_at.is_none();
             // Single use: of two parallel redemptions only one flips `used_at`.
-            let used = diesel::update(
-                resets::table
-                    .filter(resets::tenant_id.eq(tenant_uuid))
-                    .filter(resets::token_hash.eq(token))
-                    .filter(resets::user_id.eq(user_uuid))
-                    .filter(resets::used_at.is_null())
-                    .filter(resets::expires_at.gt(now)),
-            )
-            .set(resets::used_at.eq(now))
-            .execute(conn)
-            .await?;
-            if used == 0 {
+            let used = if pending {
+                // The account is not this tenant's to write: the link itself sets its
+                // password, as the owner (see `aura_accept_membership`).
+                let row: AcceptedRow =
+                    diesel::sql_query("SELECT aura_accept_membership($1, $2, $3, $4) AS accepted")
+                        .bind::<SqlUuid, _>(user_uuid)
+                        .bind::<Bytea, _>(token)
+                        .bind::<Text, _>(user.password_hash.as_str())
+                        .bind::<Timestamptz, _>(now)
+                        .get_result(conn)
+                        .await?;
+                row.accepted
+            } else {
+                let flipped = diesel::update(
+                    resets::table
+                        .filter(resets::tenant_id.eq(tenant_uuid))
+                        .filter(resets::token_hash.eq(token))
+                        .filter(resets::user_id.eq(user_uuid))
+                        .filter(resets::used_at.is_null())
+                        .filter(resets::expires_at.gt(now)),
+                )
+                .set(resets::used_at.eq(now))
+                .execute(conn)
+                .await?;
+                flipped == 1
+            };
+            if !used {
                 return Ok(false);
             }
             // The user's other outstanding links die with this reset.
@@ -117,8 +141,12 @@ impl PasswordResetStore for PgStores {
             .execute(conn)
             .await?;
             // A stale user row fails the whole transaction: the token stays unused.
-            write_user(conn, user, expected_version).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
+            let mut elsewhere = write_user(conn, user, expected_version).await?;
+            if pending {
+                // Accepted now: the account's new password ends its other sessions.
+                elsewhere = account_password_changed(conn, user.account_id.as_uuid(), now).await?;
+            }
+            audit_account_change(conn, hasher, tenant, event, &elsewhere, now).await?;
             Ok(true)
         })
         .await

@@ -64,6 +64,17 @@ impl SessionStore for PgStores {
             if signed_in == 0 {
                 return Err(DbError::Store(StoreError::NotFound));
             }
+            // Signing in with the account's password accepts a pending membership (only
+            // the one that created the account is offered to sign-in while pending).
+            diesel::update(
+                users::table
+                    .filter(users::tenant_id.eq(tenant_uuid))
+                    .filter(users::id.eq(family.user_id.as_uuid()))
+                    .filter(users::accepted_at.is_null()),
+            )
+            .set(users::accepted_at.eq(family.created_at))
+            .execute(conn)
+            .await?;
             Ok(())
         })
         .await

@@ -1,21 +1,27 @@
 //! [`UserRepository`] on PostgreSQL, with the last-owner rule.
 
-use aura_audit::PendingEvent;
+use aura_audit::{ChainHasher, PendingEvent};
 use aura_identity::{
     AccountId, Email, User,
-    ports::{LoginRecord, PrincipalRecord, UserRepository},
+    ports::{LoginRecord, PrincipalRecord, UserRepository, account_event_elsewhere},
 };
-use aura_shared_kernel::{Conflict, Page, PageRequest, Role, StoreError, TenantScope, UserId};
-use diesel::{prelude::*, sql_types::Text};
+use aura_shared_kernel::{
+    Conflict, Page, PageRequest, Role, StoreError, TenantId, TenantScope, UserId,
+};
+use diesel::{
+    prelude::*,
+    sql_types::{Text, Timestamptz, Uuid as SqlUuid},
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
+    audit::append_event,
     error::DbError,
-    lookups::{AccountLookupRow, LoginRow},
-    models::{AccountRow, MemberRow, TenantRow, UserRow, convert_all, member_columns},
-    pool::{in_tenant, unscoped},
+    lookups::{AccountLookupRow, LoginRow, PendingEmailRow, ResetLookupRow},
+    models::{AccountRow, MemberRow, TenantRow, UserRow, member_columns},
+    pool::{enter_tenant, in_tenant, unscoped},
     rows::{at_version, in_scope, new_in_scope},
     schema::{accounts, password_reset_tokens, refresh_families, tenants, users},
     stores::PgStores,
@@ -23,9 +29,8 @@ use crate::{
 
 /// Locks the tenant's active owners (in id order, so concurrent writers queue instead of
 /// deadlocking) and then the target row. Returns whether the target is one of the active
-/// owners, how many there are, the target's row version, session version and account,
-/// or
-/// `NotFound` when the target is not in the tenant.
+/// owners, how many there are, and the target's row version, session version, account
+/// and whether it is accepted, or `NotFound` when the target is not in the tenant.
 ///
 /// Under READ COMMITTED a writer that waited re-reads the locked rows: after a
 /// concurrent demotion it sees one owner fewer, so two demotions cannot both pass.
@@ -33,7 +38,7 @@ async fn lock_owners_and_target(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     target: Uuid,
-) -> Result<(bool, usize, i32, i32, Uuid), DbError> {
+) -> Result<(bool, usize, Target), DbError> {
     let owners: Vec<Uuid> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::role.eq(Role::Owner.as_str()))
@@ -43,24 +48,131 @@ async fn lock_owners_and_target(
         .for_update()
         .load(conn)
         .await?;
-    let found: Option<(i32, i32, Uuid)> = users::table
+    let found: Option<(i32, i32, Uuid, Option<OffsetDateTime>)> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::id.eq(target))
-        .select((users::version, users::session_version, users::account_id))
+        .select((
+            users::version,
+            users::session_version,
+            users::account_id,
+            users::accepted_at,
+        ))
         .for_update()
         .first(conn)
         .await
         .optional()?;
-    let Some((version, session_version, account)) = found else {
+    let Some((version, session_version, account, accepted_at)) = found else {
         return Err(StoreError::NotFound.into());
     };
-    Ok((
-        owners.contains(&target),
-        owners.len(),
+    let found = Target {
         version,
         session_version,
         account,
-    ))
+        accepted: accepted_at.is_some(),
+    };
+    Ok((owners.contains(&target), owners.len(), found))
+}
+
+/// The locked target of a membership write, as stored.
+struct Target {
+    version: i32,
+    session_version: i32,
+    account: Uuid,
+    accepted: bool,
+}
+
+/// Another tenant's membership of an account (`aura_account_password_changed`).
+pub(crate) type Elsewhere = (TenantId, UserId);
+
+/// The account of an accepted membership of the transaction's tenant got a new
+/// password: voids the open links of every membership of the account and returns the
+/// account's accepted memberships in other tenants, whose sessions ended too.
+pub(crate) async fn account_password_changed(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<Elsewhere>, DbError> {
+    let rows: Vec<ResetLookupRow> =
+        diesel::sql_query("SELECT * FROM aura_account_password_changed($1, $2)")
+            .bind::<SqlUuid, _>(account)
+            .bind::<Timestamptz, _>(now)
+            .load(conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                TenantId::from_uuid(r.tenant_id),
+                UserId::from_uuid(r.user_id),
+            )
+        })
+        .collect())
+}
+
+/// Appends `event` to `home`'s chain and [`account_event_elsewhere`] to the chain of
+/// each tenant in `elsewhere`, inside the caller's transaction, and returns to `home`'s
+/// context. The chains are locked in tenant order, so two such writes never deadlock.
+/// Only these audit events are written outside `home`; the memberships come from the
+/// database's own answer, not from the caller.
+pub(crate) async fn audit_account_change(
+    conn: &mut AsyncPgConnection,
+    hasher: &dyn ChainHasher,
+    home: TenantId,
+    event: PendingEvent,
+    elsewhere: &[Elsewhere],
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    let mut events: Vec<(TenantId, PendingEvent)> = elsewhere
+        .iter()
+        .map(|&(tenant, member)| (tenant, account_event_elsewhere(&event, member)))
+        .collect();
+    events.push((home, event));
+    events.sort_by_key(|(tenant, _)| *tenant);
+    let mut inside = home;
+    for (tenant, event) in events {
+        if tenant != inside {
+            enter_tenant(conn, tenant).await?;
+            inside = tenant;
+        }
+        append_event(conn, hasher, tenant, event, now).await?;
+    }
+    if inside != home {
+        enter_tenant(conn, home).await?;
+    }
+    Ok(())
+}
+
+/// A member as the scope's tenant sees them. A pending membership's account is not the
+/// tenant's to read (row-level security hides it): only its address comes, from
+/// `aura_pending_member_email`, with no password hash and an account session version
+/// of 0.
+async fn seen_member(
+    conn: &mut AsyncPgConnection,
+    row: UserRow,
+    account: Option<AccountRow>,
+) -> Result<User, DbError> {
+    let account = match account {
+        Some(account) => account,
+        None => {
+            let found: PendingEmailRow =
+                diesel::sql_query("SELECT aura_pending_member_email($1) AS email")
+                    .bind::<SqlUuid, _>(row.id)
+                    .get_result(conn)
+                    .await?;
+            let email = found
+                .email
+                .ok_or_else(|| StoreError::unexpected("a membership without its account"))?;
+            AccountRow {
+                id: row.account_id,
+                email,
+                password_hash: String::new(),
+                session_version: 0,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }
+        }
+    };
+    Ok(User::try_from(MemberRow(row, account))?)
 }
 
 /// Adds a member: a new account with its first membership (which shares the account's
@@ -90,20 +202,26 @@ pub(crate) async fn insert_member(
 /// at least one active owner in the tenant. Runs inside the caller's tenant transaction.
 /// `Conflict::Version` when the row moved on since the caller read it. The account's
 /// columns are written only by a write that moved the account's session version (a new
-/// password), and only from the account version the caller read: a role change in one
-/// tenant never writes back a password read before another tenant's reset. A write that
-/// ends the user's sessions (password change, deactivation, role change: the session
-/// generation moves) voids their open reset and invitation links in the same
-/// transaction.
+/// password), only from the account version the caller read (a role change in one
+/// tenant never writes back a password read before another tenant's reset), and never
+/// through a pending membership. A write that ends the user's sessions (password
+/// change, deactivation, role change) voids their open reset and invitation links in
+/// the same transaction; a new password voids those of every membership of the account
+/// and returns the account's accepted memberships in other tenants (to audit there).
 pub(crate) async fn write_user(
     conn: &mut AsyncPgConnection,
     user: &User,
     expected_version: i32,
-) -> Result<(), DbError> {
+) -> Result<Vec<Elsewhere>, DbError> {
     let tenant = user.tenant_id.as_uuid();
     let id = user.id.as_uuid();
-    let (was_owner, owners, version, session_version, account) =
-        lock_owners_and_target(conn, tenant, id).await?;
+    let (was_owner, owners, target) = lock_owners_and_target(conn, tenant, id).await?;
+    let Target {
+        version,
+        session_version,
+        account,
+        accepted,
+    } = target;
     // The row is locked now: its version cannot move until this transaction ends.
     if version != expected_version {
         return Err(StoreError::Conflict(Conflict::Version).into());
@@ -115,10 +233,18 @@ pub(crate) async fn write_user(
     if account != user.account_id.as_uuid() {
         return Err(StoreError::unexpected("a membership cannot move to another account").into());
     }
+    let mut elsewhere = Vec::new();
+    if !accepted {
+        // Not the tenant's account (yet): only the membership is written.
+        write_membership(conn, user, expected_version).await?;
+        if user.session_version != session_version {
+            void_links(conn, user).await?;
+        }
+        return Ok(elsewhere);
+    }
     let (account_version, email): (i32, String) = accounts::table
         .find(account)
         .select((accounts::session_version, accounts::email))
-        .for_update()
         .first(conn)
         .await
         .optional()?
@@ -137,34 +263,61 @@ pub(crate) async fn write_user(
         if user.account_session_version.wrapping_sub(1) != account_version {
             return Err(StoreError::Conflict(Conflict::Version).into());
         }
-        diesel::update(accounts::table.find(account))
-            .set((
-                accounts::password_hash.eq(user.password_hash.as_str()),
-                accounts::session_version.eq(user.account_session_version),
-                accounts::updated_at.eq(user.updated_at),
-            ))
-            .execute(conn)
-            .await?;
+        // From the version read: a parallel new password makes this one stale (and
+        // so does a membership the policy no longer lets write, e.g. deactivated).
+        let written = diesel::update(
+            accounts::table
+                .find(account)
+                .filter(accounts::session_version.eq(account_version)),
+        )
+        .set((
+            accounts::password_hash.eq(user.password_hash.as_str()),
+            accounts::session_version.eq(user.account_session_version),
+            accounts::updated_at.eq(user.updated_at),
+        ))
+        .execute(conn)
+        .await?;
+        if written == 0 {
+            return Err(StoreError::Conflict(Conflict::Version).into());
+        }
+        elsewhere = account_password_changed(conn, account, user.updated_at).await?;
     }
+    write_membership(conn, user, expected_version).await?;
+    let generation_before = session_version.wrapping_add(account_version);
+    if user.session_generation() != generation_before {
+        void_links(conn, user).await?;
+    }
+    Ok(elsewhere)
+}
+
+/// Stores the membership's columns of `user` at `expected_version + 1`.
+async fn write_membership(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    expected_version: i32,
+) -> Result<(), DbError> {
     let mut changes = UserRow::from(user);
     changes.version = expected_version.wrapping_add(1);
-    let target = at_version(users::table, users::version, (tenant, id), expected_version);
+    let key = (user.tenant_id.as_uuid(), user.id.as_uuid());
+    let target = at_version(users::table, users::version, key, expected_version);
     let updated = diesel::update(target).set(changes).execute(conn).await?;
     if updated == 0 {
         return Err(StoreError::Conflict(Conflict::Version).into());
     }
-    let generation_before = session_version.wrapping_add(account_version);
-    if user.session_generation() != generation_before {
-        diesel::update(
-            password_reset_tokens::table
-                .filter(password_reset_tokens::tenant_id.eq(tenant))
-                .filter(password_reset_tokens::user_id.eq(id))
-                .filter(password_reset_tokens::used_at.is_null()),
-        )
-        .set(password_reset_tokens::used_at.eq(user.updated_at))
-        .execute(conn)
-        .await?;
-    }
+    Ok(())
+}
+
+/// Voids the user's open reset and invitation links.
+async fn void_links(conn: &mut AsyncPgConnection, user: &User) -> Result<(), DbError> {
+    diesel::update(
+        password_reset_tokens::table
+            .filter(password_reset_tokens::tenant_id.eq(user.tenant_id.as_uuid()))
+            .filter(password_reset_tokens::user_id.eq(user.id.as_uuid()))
+            .filter(password_reset_tokens::used_at.is_null()),
+    )
+    .set(password_reset_tokens::used_at.eq(user.updated_at))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -258,19 +411,18 @@ impl UserRepository for PgStores {
 
     async fn get(&self, scope: &TenantScope, id: UserId) -> Result<User, StoreError> {
         let key = (scope.tenant_id().as_uuid(), id.as_uuid());
-        let row: Option<(UserRow, AccountRow)> =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                Ok(users::table
-                    .find(key)
-                    .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
-                    .select(member_columns())
-                    .first(conn)
-                    .await
-                    .optional()?)
-            })
-            .await?;
-        let row = row.ok_or(StoreError::NotFound)?;
-        User::try_from(MemberRow::from(row))
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let row: Option<(UserRow, Option<AccountRow>)> = users::table
+                .find(key)
+                .left_join(accounts::table.on(accounts::id.eq(users::account_id)))
+                .select(member_columns())
+                .first(conn)
+                .await
+                .optional()?;
+            let (row, account) = row.ok_or(StoreError::NotFound)?;
+            seen_member(conn, row, account).await
+        })
+        .await
     }
 
     async fn list(&self, scope: &TenantScope, page: PageRequest) -> Result<Page<User>, StoreError> {
@@ -278,20 +430,24 @@ impl UserRepository for PgStores {
         let fetch = i64::try_from(page.limit)
             .unwrap_or(i64::MAX - 1)
             .saturating_add(1);
-        let rows: Vec<(UserRow, AccountRow)> =
-            in_tenant(&self.inner.pool, scope, async move |conn| {
-                let mut query = users::table
-                    .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
-                    .filter(users::tenant_id.eq(tenant))
-                    .select(member_columns())
-                    .into_boxed();
-                if let Some(after) = page.after {
-                    query = query.filter(users::id.gt(after));
-                }
-                Ok(query.order(users::id.asc()).limit(fetch).load(conn).await?)
-            })
-            .await?;
-        let users: Vec<User> = convert_all(rows.into_iter().map(MemberRow::from).collect())?;
+        let users = in_tenant(&self.inner.pool, scope, async move |conn| {
+            let mut query = users::table
+                .left_join(accounts::table.on(accounts::id.eq(users::account_id)))
+                .filter(users::tenant_id.eq(tenant))
+                .select(member_columns())
+                .into_boxed();
+            if let Some(after) = page.after {
+                query = query.filter(users::id.gt(after));
+            }
+            let rows: Vec<(UserRow, Option<AccountRow>)> =
+                query.order(users::id.asc()).limit(fetch).load(conn).await?;
+            let mut users = Vec::with_capacity(rows.len());
+            for (row, account) in rows {
+                users.push(seen_member(conn, row, account).await?);
+            }
+            Ok(users)
+        })
+        .await?;
         Ok(Page::from_overfetch(users, page.limit, |u| u.id.as_uuid()))
     }
 
@@ -316,8 +472,11 @@ impl UserRepository for PgStores {
         event: PendingEvent,
     ) -> Result<(), StoreError> {
         in_scope(scope, user.tenant_id)?;
-        self.write_audited(scope, event, async move |conn| {
-            write_user(conn, user, expected_version).await
+        let (hasher, now) = (self.inner.hasher.as_ref(), self.now());
+        let home = scope.tenant_id();
+        in_tenant(&self.inner.pool, scope, async move |conn| {
+            let elsewhere = write_user(conn, user, expected_version).await?;
+            audit_account_change(conn, hasher, home, event, &elsewhere, now).await
         })
         .await
     }
@@ -330,7 +489,7 @@ impl UserRepository for PgStores {
     ) -> Result<(), StoreError> {
         let tenant = scope.tenant_id();
         self.write_audited(scope, event, async move |conn| {
-            let (was_owner, owners, ..) =
+            let (was_owner, owners, _) =
                 lock_owners_and_target(conn, tenant.as_uuid(), id.as_uuid()).await?;
             if was_owner && owners <= 1 {
                 return Err(StoreError::Conflict(Conflict::LastOwner).into());

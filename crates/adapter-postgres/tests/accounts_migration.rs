@@ -247,3 +247,59 @@ async fn down_refuses_an_account_in_two_tenants() {
         "nothing was reverted"
     );
 }
+
+/// Finding 6: the down of 000026 copied the account's address and password to every
+/// membership, a pending one too, which then signed in to a tenant the person never
+/// joined. A pending membership goes instead; accepted ones sign in as before.
+#[tokio::test]
+async fn down_never_turns_a_pending_membership_into_a_login() {
+    let db = aura_adapter_postgres::TestDatabase::create().await;
+    revert_migrations_after(db.owner_url(), BEFORE_ACCOUNTS)
+        .await
+        .expect("down");
+    let seeded = seed_old_schema(db.superuser_url()).await;
+    run_migrations(db.owner_url()).await.expect("up");
+    let mut superuser = connect(db.superuser_url()).await;
+    // An account whose only membership is an invitation into B, not accepted (its
+    // membership in another tenant was removed since).
+    let (account, membership) = (Uuid::now_v7(), Uuid::now_v7());
+    let email = format!("invitee-{}@example.com", Uuid::new_v4().simple());
+    superuser
+        .batch_execute(&format!(
+            "INSERT INTO accounts (id, email, password_hash, created_at, updated_at)
+             VALUES ('{account}', '{email}', 'hash-invitee', '{T0_SQL}', '{T0_SQL}');
+             INSERT INTO users (tenant_id, id, account_id, full_name, role, created_at, updated_at)
+             VALUES ('{}', '{membership}', '{account}', 'Invitee', 'admin', '{T0_SQL}', '{T0_SQL}')",
+            seeded.tenant_b
+        ))
+        .await
+        .expect("a pending membership");
+
+    revert_migrations_after(db.owner_url(), BEFORE_ACCOUNTS)
+        .await
+        .expect("down");
+    assert_eq!(
+        count(
+            &mut superuser,
+            &format!("SELECT count(*) AS n FROM aura_find_login('{email}')")
+        )
+        .await,
+        0,
+        "the invitation signs nobody in"
+    );
+    assert_eq!(
+        count(
+            &mut superuser,
+            &format!(
+                "SELECT count(*) AS n FROM users WHERE id = '{membership}' OR email = '{email}'"
+            )
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&mut superuser, "SELECT count(*) AS n FROM users").await,
+        3,
+        "the accepted users stay"
+    );
+}

@@ -203,7 +203,9 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
                             'aura_find_reset_token', 'aura_list_tenants',
                             'aura_claim_jobs', 'aura_schedule_for_active_tenants', 'aura_list_jobs',
                             'aura_retry_job', 'aura_job_stats', 'aura_find_public_intake',
-                            'aura_forget_lone_account', 'aura_find_account')
+                            'aura_forget_lone_account', 'aura_find_account',
+                            'aura_pending_member_email', 'aura_accept_membership',
+                            'aura_account_password_changed')
             AND prosecdef AND proconfig::text LIKE '%search_path%'
             AND has_function_privilege('aura_app', oid, 'EXECUTE')
             AND proacl IS NOT NULL
@@ -211,7 +213,7 @@ async fn catalog_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass_it
                              WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')",
     )
     .await;
-    assert_eq!(lookups, 13);
+    assert_eq!(lookups, 16);
 }
 
 #[tokio::test]

@@ -235,10 +235,13 @@ impl TenantAdmin {
             now,
         );
         user.invited_by = scope.user_id();
+        // Every added membership is pending until the person accepts it (signs in with
+        // the password given here, or follows their link): the answer and every later
+        // read say the same for a new address and for one that has an account.
+        user.accepted_at = None;
         if let Some(account) = existing {
             user.account_id = account;
             user.password_hash = PasswordHash::unset();
-            user.accepted_at = None;
         }
         let event = PendingEvent::new(
             scope,

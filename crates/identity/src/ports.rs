@@ -17,6 +17,18 @@ use crate::{
     user::{AccountId, User},
 };
 
+/// The event a store writes, in the same transaction, into the chain of every other
+/// tenant where an account-wide credential change (a new password: the account's
+/// session version moved) ended the sessions of the account's accepted `member`: the
+/// change's event, told as the member of that tenant (no secret is in it: the password
+/// is redacted already).
+pub fn account_event_elsewhere(event: &PendingEvent, member: UserId) -> PendingEvent {
+    let mut elsewhere = event.clone();
+    elsewhere.actor = aura_audit::Actor::User(member);
+    elsewhere.entity_id = Some(member.to_string());
+    elsewhere
+}
+
 /// A user and their tenant, as the credential flows see them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginRecord {
@@ -74,7 +86,8 @@ pub trait TenantRepository: Send + Sync {
 /// an account removes the account.
 #[async_trait::async_trait]
 pub trait UserRepository: Send + Sync {
-    /// The narrow global lookup for sign-in and password reset.
+    /// The narrow global lookup for sign-in and password reset: an accepted membership
+    /// of the address's account, or the pending one that created the account.
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError>;
 
     /// The account of an address, whatever tenants it is a member of (the narrow
@@ -108,7 +121,11 @@ pub trait UserRepository: Send + Sync {
     /// `NotFound` when the row is gone, `Conflict::Version` when it moved on (nothing
     /// is written). A write that moves the `session_version` (password change,
     /// deactivation, role change) also voids the user's open reset and invitation links,
-    /// in the same transaction.
+    /// in the same transaction; one that moves the account's session version (a new
+    /// password) voids the open links of every membership of the account and writes
+    /// [`account_event_elsewhere`] into the chain of each other tenant where the
+    /// account has an accepted membership. A pending membership's account is never
+    /// written through it.
     async fn update(
         &self,
         scope: &TenantScope,
@@ -129,7 +146,7 @@ pub trait UserRepository: Send + Sync {
 #[async_trait::async_trait]
 pub trait SessionStore: Send + Sync {
     /// Opens a family with its first token and records the sign-in on the user
-    /// (`last_login_at` only: the user's `version` does not move, so a sign-in never
+    /// (`last_login_at`, and `accepted_at` if it was pending: the user's `version` does not move, so a sign-in never
     /// makes another writer's read stale), with the login event.
     async fn start(
         &self,
@@ -184,7 +201,10 @@ pub trait PasswordResetStore: Send + Sync {
     ) -> Result<Option<(TenantId, UserId)>, StoreError>;
 
     /// Uses the token and stores `user` (new password, sessions ended) atomically, if the
-    /// user row is still at `expected_version` (stored as `expected_version + 1`).
+    /// user row is still at `expected_version` (stored as `expected_version + 1`), with
+    /// the effects of [`UserRepository::update`] on links and other tenants' trails. For a
+    /// pending membership the token itself (not the tenant's rights) sets the account's
+    /// password and moves its session version, and the membership becomes accepted.
     /// False when the token was used or expired in the meantime; `Conflict::Version`
     /// (token left unused, nothing written) when the user row moved on.
     async fn redeem(

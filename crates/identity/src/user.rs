@@ -51,9 +51,13 @@ pub struct User {
     pub account_session_version: i32,
     /// Who added the membership (`None`: the tenant's founder, or from before).
     pub invited_by: Option<UserId>,
-    /// When the person accepted the membership; `None` while it is pending (an
-    /// existing account invited into another tenant): a pending membership signs
-    /// nobody in.
+    /// When the person accepted the membership; `None` while it is pending (added by
+    /// an administrator, accepted by the person's first sign-in or link). A pending
+    /// membership of an existing account signs nobody in; the one that created its
+    /// account is accepted by signing in with the password it was given. The tenant
+    /// reads nothing of a pending member's account but the address: a pending
+    /// `User` read in the tenant carries no password hash and an account session
+    /// version of 0.
     pub accepted_at: Option<OffsetDateTime>,
     pub last_login_at: Option<OffsetDateTime>,
     /// Optimistic-concurrency version of the row: 1 when created, +1 with every write
