@@ -10,9 +10,9 @@ use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiAssistant, AiConfig, AiError, AiPorts, AiProvider,
-    Answer, Applied, AssistantError, BreachMeasuresDraft, BreachMeasuresRequest, Generated,
-    PolicyDraft, PolicyDraftInput, PolicyDraftRequest, Provenance, QuestionRequest, Suggestion,
-    SuggestionContent, SuggestionKind, SuggestionQuery, SuggestionStatus,
+    Answer, Applied, AssistantError, BreachMeasuresDraft, Generated, PolicyDraft, PolicyDraftInput,
+    PolicyDraftRequest, Provenance, QuestionRequest, Suggestion, SuggestionContent, SuggestionKind,
+    SuggestionQuery, SuggestionStatus, TargetRequest,
 };
 use aura_audit::{AuditRecord, RequestContext};
 use aura_gdpr_registers::{
@@ -660,7 +660,7 @@ impl AiProvider for Stub {
     }
     async fn suggest_breach_measures(
         &self,
-        r: &BreachMeasuresRequest,
+        r: &TargetRequest,
     ) -> Result<Generated<BreachMeasuresDraft>, AiError> {
         if let Some(e) = &self.fail {
             return Err(e.clone());
@@ -677,7 +677,7 @@ impl AiProvider for Stub {
     }
     async fn draft_dpia(
         &self,
-        r: &aura_ai_port::DpiaDraftRequest,
+        r: &TargetRequest,
     ) -> Result<Generated<aura_ai_port::DpiaContentDraft>, AiError> {
         if let Some(e) = &self.fail {
             return Err(e.clone());
