@@ -9,8 +9,8 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use aura_ai_port::{
     ActivityDraft, ActivitySuggestionRequest, AiError, AiProvider, Answer, BreachMeasuresDraft,
-    BreachMeasuresRequest, ContextRecord, DpiaContentDraft, DpiaDraftRequest, Generated,
-    PolicyDraft, PolicyDraftRequest, Provenance, QuestionRequest,
+    ContextRecord, DpiaContentDraft, Generated, PolicyDraft, PolicyDraftRequest, Provenance,
+    QuestionRequest, TargetRequest,
     prompts::{self, Prompt},
 };
 use aura_dpias::{NecessityItem, Risk};
@@ -545,7 +545,7 @@ impl AiProvider for OpenAiCompatible {
 
     async fn suggest_breach_measures(
         &self,
-        request: &BreachMeasuresRequest,
+        request: &TargetRequest,
     ) -> Result<Generated<BreachMeasuresDraft>, AiError> {
         let prompt = prompts::breach_measures(request);
         let (content, model) = self.complete(&prompt).await?;
@@ -568,7 +568,7 @@ impl AiProvider for OpenAiCompatible {
 
     async fn draft_dpia(
         &self,
-        request: &DpiaDraftRequest,
+        request: &TargetRequest,
     ) -> Result<Generated<DpiaContentDraft>, AiError> {
         let prompt = prompts::dpia_draft(request);
         let (content, model) = self.complete(&prompt).await?;

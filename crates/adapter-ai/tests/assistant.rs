@@ -9,14 +9,14 @@ use aura_adapter_ai::OfflineAssistant;
 use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
-    ActivityDraft, ActivitySuggestionRequest, AiAssistant, AiConfig, AiError, AiPorts, AiProvider,
-    Answer, Applied, AssistantError, BreachMeasuresDraft, BreachMeasuresRequest, Generated,
-    PolicyDraft, PolicyDraftInput, PolicyDraftRequest, Provenance, QuestionRequest, Suggestion,
-    SuggestionContent, SuggestionKind, SuggestionQuery, SuggestionStatus,
+    ActivityDraft, ActivitySuggestionRequest, AiAssistant, AiConfig, AiError, AiProvider, Answer,
+    Applied, AssistantError, BreachMeasuresDraft, Generated, PolicyDraft, PolicyDraftInput,
+    PolicyDraftRequest, Provenance, QuestionRequest, Suggestion, SuggestionContent, SuggestionKind,
+    SuggestionQuery, SuggestionStatus, TargetRequest,
 };
 use aura_audit::{AuditRecord, RequestContext};
 use aura_gdpr_registers::{
-    ActivityFields, Members, PolicyFields, PolicyKind, PolicyStatus, RegisterPorts, Registers,
+    ActivityFields, PolicyFields, PolicyKind, PolicyStatus, RegisterPorts, Registers,
 };
 use aura_port_contracts::{
     RegisterStores, Stores,
@@ -24,20 +24,13 @@ use aura_port_contracts::{
     registers::activity_fields,
 };
 use aura_records::{Id, UseCaseError};
-use aura_shared_kernel::{
-    Clock, Role, StoreError, SystemClock, Tenant, TenantScope, TenantSettings, UserId,
-};
+use aura_shared_kernel::{Clock, Role, SystemClock, Tenant, TenantScope, TenantSettings, UserId};
 use serde_json::json;
 use uuid::Uuid;
 
-struct AllMembers;
+mod common;
 
-#[async_trait::async_trait]
-impl Members for AllMembers {
-    async fn is_member(&self, _: &TenantScope, _: UserId) -> Result<bool, StoreError> {
-        Ok(true)
-    }
-}
+use common::{AllMembers, ai_ports};
 
 struct World {
     store: MemoryStore,
@@ -64,13 +57,7 @@ impl World {
 
     fn assistant_with(&self, provider: Arc<dyn AiProvider>, limit: u32) -> AiAssistant {
         AiAssistant::new(
-            AiPorts {
-                provider,
-                suggestions: Arc::new(self.store.clone()),
-                usage: Arc::new(self.store.clone()),
-                audit: Arc::new(self.store.clone()),
-                clock: self.clock.clone(),
-            },
+            ai_ports(&self.store, self.clock.clone(), provider),
             self.register_ports.clone(),
             AiConfig {
                 rate_limit_per_hour: limit,
@@ -589,17 +576,31 @@ struct Stub {
 }
 
 impl Stub {
-    fn provenance(&self, context: &[aura_ai_port::ContextRecord]) -> Provenance {
+    /// `output`, made from `context` (noted as seen).
+    fn made<T>(&self, context: &[aura_ai_port::ContextRecord], output: T) -> Generated<T> {
         self.seen
             .lock()
             .unwrap()
             .extend(context.iter().map(|r| r.id));
-        Provenance {
+        let provenance = Provenance {
             provider: "stub".into(),
             model: "stub-1".into(),
             template_version: "stub@1".into(),
             record_ids: Vec::new(),
             generated_at: time::OffsetDateTime::now_utc(),
+        };
+        Generated { output, provenance }
+    }
+
+    /// The stub's failure if it has one, else `output` as [`Stub::made`].
+    fn failing_or<T>(
+        &self,
+        context: &[aura_ai_port::ContextRecord],
+        output: T,
+    ) -> Result<Generated<T>, AiError> {
+        match &self.fail {
+            Some(e) => Err(e.clone()),
+            None => Ok(self.made(context, output)),
         }
     }
 }
@@ -616,17 +617,12 @@ impl AiProvider for Stub {
         &self,
         r: &PolicyDraftRequest,
     ) -> Result<Generated<PolicyDraft>, AiError> {
-        if let Some(e) = &self.fail {
-            return Err(e.clone());
-        }
-        Ok(Generated {
-            output: PolicyDraft {
-                title: "t".into(),
-                content: " ".into(),
-                citations: Vec::new(),
-            },
-            provenance: self.provenance(&r.context),
-        })
+        let draft = PolicyDraft {
+            title: "t".into(),
+            content: " ".into(),
+            citations: Vec::new(),
+        };
+        self.failing_or(&r.context, draft)
     }
     async fn suggest_activity(
         &self,
@@ -635,63 +631,46 @@ impl AiProvider for Stub {
         let mut fields: ActivityFields = activity_fields("Stubbed", None, &[]);
         fields.owner_id = Some(UserId::generate());
         fields.processor_ids = vec![aura_records::Id::from_uuid(self.extra_citation)];
-        Ok(Generated {
-            output: ActivityDraft {
-                fields,
-                rationale: "r".into(),
-                citations: vec![self.extra_citation],
-            },
-            provenance: self.provenance(&r.context),
-        })
+        let draft = ActivityDraft {
+            fields,
+            rationale: "r".into(),
+            citations: vec![self.extra_citation],
+        };
+        Ok(self.made(&r.context, draft))
     }
     async fn answer(&self, r: &QuestionRequest) -> Result<Generated<Answer>, AiError> {
-        if let Some(e) = &self.fail {
-            return Err(e.clone());
-        }
         let mut citations: Vec<Uuid> = r.context.iter().map(|c| c.id).collect();
         citations.push(self.extra_citation);
-        Ok(Generated {
-            output: Answer {
-                text: "An answer.".into(),
-                citations,
-            },
-            provenance: self.provenance(&r.context),
-        })
+        let answer = Answer {
+            text: "An answer.".into(),
+            citations,
+        };
+        self.failing_or(&r.context, answer)
     }
     async fn suggest_breach_measures(
         &self,
-        r: &BreachMeasuresRequest,
+        r: &TargetRequest,
     ) -> Result<Generated<BreachMeasuresDraft>, AiError> {
-        if let Some(e) = &self.fail {
-            return Err(e.clone());
-        }
-        Ok(Generated {
-            output: BreachMeasuresDraft {
-                consequences: "c".into(),
-                measures: "m".into(),
-                rationale: "r".into(),
-                citations: vec![self.extra_citation],
-            },
-            provenance: self.provenance(&r.context),
-        })
+        let draft = BreachMeasuresDraft {
+            consequences: "c".into(),
+            measures: "m".into(),
+            rationale: "r".into(),
+            citations: vec![self.extra_citation],
+        };
+        self.failing_or(&r.context, draft)
     }
     async fn draft_dpia(
         &self,
-        r: &aura_ai_port::DpiaDraftRequest,
+        r: &TargetRequest,
     ) -> Result<Generated<aura_ai_port::DpiaContentDraft>, AiError> {
-        if let Some(e) = &self.fail {
-            return Err(e.clone());
-        }
-        Ok(Generated {
-            output: aura_ai_port::DpiaContentDraft {
-                description: "d".into(),
-                necessity: Vec::new(),
-                risks: Vec::new(),
-                rationale: "r".into(),
-                citations: vec![self.extra_citation],
-            },
-            provenance: self.provenance(&r.context),
-        })
+        let draft = aura_ai_port::DpiaContentDraft {
+            description: "d".into(),
+            necessity: Vec::new(),
+            risks: Vec::new(),
+            rationale: "r".into(),
+            citations: vec![self.extra_citation],
+        };
+        self.failing_or(&r.context, draft)
     }
 }
 

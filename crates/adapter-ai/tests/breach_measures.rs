@@ -11,30 +11,25 @@ use aura_adapter_ai::OfflineAssistant;
 use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_ai_port::{
-    AiAssistant, AiConfig, AiPorts, Applied, AssistantError, ContextKind, SuggestionContent,
-    SuggestionKind, SuggestionStatus,
+    AiAssistant, AiConfig, Applied, AssistantError, ContextKind, SuggestionContent, SuggestionKind,
+    SuggestionStatus,
 };
 use aura_audit::RequestContext;
 use aura_breaches::{Breach, BreachRules, Breaches};
-use aura_gdpr_registers::{Members, RegisterPorts, Registers};
+use aura_gdpr_registers::{RegisterPorts, Registers};
 use aura_port_contracts::{
     RegisterStores, Stores,
     fixtures::{TenantFixture, add_user, register_tenant},
     registers::{activity_fields, breaches::breach_fields, processor_fields},
 };
 use aura_records::{RecordUseCases, UseCaseError};
-use aura_shared_kernel::{Clock, Role, StoreError, SystemClock, TenantScope, UserId};
+use aura_shared_kernel::{Clock, Role, SystemClock, TenantScope};
 use serde_json::json;
 use time::Duration;
 
-struct AllMembers;
+mod common;
 
-#[async_trait::async_trait]
-impl Members for AllMembers {
-    async fn is_member(&self, _: &TenantScope, _: UserId) -> Result<bool, StoreError> {
-        Ok(true)
-    }
-}
+use common::{AllMembers, ai_ports};
 
 struct World {
     stores: Stores,
@@ -66,13 +61,11 @@ impl World {
             clock.clone(),
         );
         let ai = AiAssistant::new(
-            AiPorts {
-                provider: Arc::new(OfflineAssistant::new(clock.clone())),
-                suggestions: Arc::new(store.clone()),
-                usage: Arc::new(store.clone()),
-                audit: Arc::new(store.clone()),
-                clock: clock.clone(),
-            },
+            ai_ports(
+                &store,
+                clock.clone(),
+                Arc::new(OfflineAssistant::new(clock.clone())),
+            ),
             ports.clone(),
             AiConfig::default(),
         )

@@ -8,8 +8,8 @@ use std::{sync::Arc, time::Duration};
 
 use aura_adapter_ai::{OfflineAssistant, OpenAiCompatible, OpenAiConfig};
 use aura_ai_port::{
-    ActivitySuggestionRequest, AiProvider, ContextKind, ContextRecord, DpiaDraftRequest,
-    PolicyDraftRequest, Provenance, QuestionRequest,
+    ActivitySuggestionRequest, AiProvider, ContextKind, ContextRecord, PolicyDraftRequest,
+    Provenance, QuestionRequest, TargetRequest,
 };
 use aura_gdpr_registers::{OrganisationProfile, PolicyKind};
 use aura_shared_kernel::{Clock, FixedClock};
@@ -140,8 +140,8 @@ async fn provider_contract(provider: &dyn AiProvider, context: &[ContextRecord])
     );
 
     let dpia = provider
-        .draft_dpia(&DpiaDraftRequest {
-            dpia_id: Uuid::now_v7(),
+        .draft_dpia(&TargetRequest {
+            target_id: Uuid::now_v7(),
             language: "en".into(),
             organisation: Some(organisation()),
             context: context.to_vec(),

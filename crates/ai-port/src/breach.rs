@@ -7,7 +7,6 @@
 
 use aura_audit::RequestContext;
 use aura_breaches::{Breach, BreachId, Breaches};
-use aura_gdpr_registers::OrganisationProfile;
 use aura_records::{RecordUseCases, Source};
 use aura_shared_kernel::{Tenant, TenantScope};
 use time::format_description::well_known::Rfc3339;
@@ -17,20 +16,10 @@ use crate::{
     context::excerpt,
     error::{AiError, AssistantError},
     model::{ContextKind, ContextRecord},
-    service::{AiAssistant, Collected},
+    service::AiAssistant,
     suggestion::{Applied, Suggestion, SuggestionContent, SuggestionKind},
     target::{Refusals, rewrite, wired},
 };
-
-/// Suggest the consequences and measures of the breach `breach_id`, whose record is in
-/// `context` with the organisation and the activities and processors it names.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BreachMeasuresRequest {
-    pub breach_id: Uuid,
-    pub language: String,
-    pub organisation: Option<OrganisationProfile>,
-    pub context: Vec<ContextRecord>,
-}
 
 /// The suggested texts, why, and the records they draw on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,20 +94,14 @@ impl AiAssistant {
         let breaches = self.breach_records()?;
         let read = async { Ok(breaches.get(scope, BreachId::from_uuid(id), ctx).await?) };
         let breach = self.admitted(scope, tenant, read, ctx).await?;
-        let mut context = Collected::new(self.config.max_context_records);
-        context.push(record_of_breach(&breach));
-        let organisation = self.organisation(scope, &mut context).await?;
+        let (mut context, organisation) =
+            (self.target_context(scope, record_of_breach(&breach))).await?;
         let f = &breach.fields;
         self.activities(scope, &f.activity_ids, organisation.as_ref(), &mut context)
             .await?;
         self.processors(scope, &f.processor_ids, &mut context)
             .await?;
-        let request = BreachMeasuresRequest {
-            breach_id: breach.id.as_uuid(),
-            language: tenant.settings.language().to_owned(),
-            organisation,
-            context: context.records,
-        };
+        let request = Self::target_request(breach.id.as_uuid(), tenant, organisation, context);
         let generated = self.ports.provider.suggest_breach_measures(&request).await;
         let content = |draft: BreachMeasuresDraft| {
             let text = |value: &str| value.trim().chars().take(MAX_TEXT).collect::<String>();

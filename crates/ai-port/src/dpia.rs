@@ -12,7 +12,7 @@ use aura_dpias::{
     Dpia, DpiaFields, DpiaId, DpiaStatus, Dpias, NecessityItem, Risk,
     rules::{APPROVED_IS_IMMUTABLE, IN_REVIEW_IS_FROZEN},
 };
-use aura_gdpr_registers::{OrganisationProfile, ProcessorId};
+use aura_gdpr_registers::ProcessorId;
 use aura_records::{RecordUseCases, Source};
 use aura_shared_kernel::{Tenant, TenantScope};
 use uuid::Uuid;
@@ -21,20 +21,10 @@ use crate::{
     context::{excerpt, join},
     error::{AiError, AssistantError},
     model::{ContextKind, ContextRecord},
-    service::{AiAssistant, Collected},
+    service::AiAssistant,
     suggestion::{Applied, Suggestion, SuggestionContent, SuggestionKind},
     target::{Refusals, rewrite, wired},
 };
-
-/// Draft the Art. 35(7) content of the DPIA `dpia_id`, whose record is in `context` with
-/// the organisation, the activities it covers and their processors.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DpiaDraftRequest {
-    pub dpia_id: Uuid,
-    pub language: String,
-    pub organisation: Option<OrganisationProfile>,
-    pub context: Vec<ContextRecord>,
-}
 
 /// The drafted content, why, and the records it draws on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,9 +130,8 @@ impl AiAssistant {
         let dpias = self.dpia_records()?;
         let read = async { drafting(dpias.get(scope, DpiaId::from_uuid(id), ctx).await?) };
         let dpia = self.admitted(scope, tenant, read, ctx).await?;
-        let mut context = Collected::new(self.config.max_context_records);
-        context.push(record_of_dpia(&dpia));
-        let organisation = self.organisation(scope, &mut context).await?;
+        let (mut context, organisation) =
+            (self.target_context(scope, record_of_dpia(&dpia))).await?;
         let activities = self
             .activities(
                 scope,
@@ -158,12 +147,7 @@ impl AiAssistant {
             }
         }
         self.processors(scope, &processors, &mut context).await?;
-        let request = DpiaDraftRequest {
-            dpia_id: dpia.id.as_uuid(),
-            language: tenant.settings.language().to_owned(),
-            organisation,
-            context: context.records,
-        };
+        let request = Self::target_request(dpia.id.as_uuid(), tenant, organisation, context);
         let generated = self.ports.provider.draft_dpia(&request).await;
         let content = |draft: DpiaContentDraft| {
             let (dpia_id, dpia_version) = (dpia.id.as_uuid(), dpia.version);

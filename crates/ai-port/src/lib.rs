@@ -25,12 +25,12 @@ mod service;
 mod suggestion;
 mod target;
 
-pub use breach::{BreachMeasuresDraft, BreachMeasuresRequest, record_of_breach};
+pub use breach::{BreachMeasuresDraft, record_of_breach};
 pub use context::{
     MAX_EXCERPT_CHARS, keywords, record_of_activity, record_of_organisation, record_of_policy,
     record_of_processor,
 };
-pub use dpia::{DpiaContentDraft, DpiaDraftRequest, record_of_dpia};
+pub use dpia::{DpiaContentDraft, record_of_dpia};
 pub use error::{AiError, AssistantError};
 pub use model::{
     ActivityDraft, ActivitySuggestionRequest, Answer, Citation, ContextKind, ContextRecord,
@@ -43,3 +43,4 @@ pub use service::{
 pub use suggestion::{
     Accepted, Applied, Suggestion, SuggestionContent, SuggestionKind, SuggestionStatus,
 };
+pub use target::TargetRequest;

@@ -7,14 +7,15 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    breach::{BreachMeasuresDraft, BreachMeasuresRequest},
-    dpia::{DpiaContentDraft, DpiaDraftRequest},
+    breach::BreachMeasuresDraft,
+    dpia::DpiaContentDraft,
     error::AiError,
     model::{
         ActivityDraft, ActivitySuggestionRequest, Answer, Generated, PolicyDraft,
         PolicyDraftRequest, QuestionRequest,
     },
     suggestion::{Suggestion, SuggestionKind, SuggestionStatus},
+    target::TargetRequest,
 };
 
 /// Generates drafts, suggestions and answers from the context it is given, and nothing
@@ -37,11 +38,11 @@ pub trait AiProvider: Send + Sync {
     async fn answer(&self, request: &QuestionRequest) -> Result<Generated<Answer>, AiError>;
     async fn suggest_breach_measures(
         &self,
-        request: &BreachMeasuresRequest,
+        request: &TargetRequest,
     ) -> Result<Generated<BreachMeasuresDraft>, AiError>;
     async fn draft_dpia(
         &self,
-        request: &DpiaDraftRequest,
+        request: &TargetRequest,
     ) -> Result<Generated<DpiaContentDraft>, AiError>;
 }
 

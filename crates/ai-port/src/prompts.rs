@@ -2,7 +2,12 @@
 //! version goes into the provenance of each answer made with it; change the text, bump
 //! the version.
 
-use crate::model::{ActivitySuggestionRequest, ContextRecord, PolicyDraftRequest, QuestionRequest};
+use crate::{
+    model::{
+        ActivitySuggestionRequest, ContextKind, ContextRecord, PolicyDraftRequest, QuestionRequest,
+    },
+    target::TargetRequest,
+};
 
 /// A rendered prompt: the system instructions and the user message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,17 +119,15 @@ Answer as JSON: {\"consequences\": string, \"measures\": string (may use Markdow
 lists), \"rationale\": string (why, in two or three sentences), \"citations\": [ids of \
 the records you relied on]}.";
 
-pub fn breach_measures(request: &crate::BreachMeasuresRequest) -> Prompt {
-    Prompt {
-        template_version: BREACH_MEASURES_VERSION,
-        system: system(BREACH_MEASURES_SYSTEM, &request.language),
-        user: format!(
-            "The breach is the record [{} {}].\n\nRegister records:\n\n{}",
-            crate::ContextKind::Breach.as_str(),
-            request.breach_id,
-            render_context(&request.context)
-        ),
-    }
+pub fn breach_measures(request: &TargetRequest) -> Prompt {
+    let (version, what) = (BREACH_MEASURES_VERSION, "The breach");
+    about_target(
+        version,
+        BREACH_MEASURES_SYSTEM,
+        what,
+        ContextKind::Breach,
+        request,
+    )
 }
 
 pub const DPIA_DRAFT_VERSION: &str = "dpia_draft@1";
@@ -146,14 +149,26 @@ scale, \"residual_likelihood\": same scale, \"residual_severity\": same scale}],
 \"rationale\": string (why, in two or three sentences), \"citations\": [ids of the \
 records you relied on]}.";
 
-pub fn dpia_draft(request: &crate::DpiaDraftRequest) -> Prompt {
+pub fn dpia_draft(request: &TargetRequest) -> Prompt {
+    let (version, what) = (DPIA_DRAFT_VERSION, "The DPIA");
+    about_target(version, DPIA_DRAFT_SYSTEM, what, ContextKind::Dpia, request)
+}
+
+/// A suggestion's prompt about one record: `what` names it, then the register records.
+fn about_target(
+    template_version: &'static str,
+    instructions: &str,
+    what: &str,
+    kind: ContextKind,
+    request: &TargetRequest,
+) -> Prompt {
     Prompt {
-        template_version: DPIA_DRAFT_VERSION,
-        system: system(DPIA_DRAFT_SYSTEM, &request.language),
+        template_version,
+        system: system(instructions, &request.language),
         user: format!(
-            "The DPIA is the record [{} {}].\n\nRegister records:\n\n{}",
-            crate::ContextKind::Dpia.as_str(),
-            request.dpia_id,
+            "{what} is the record [{} {}].\n\nRegister records:\n\n{}",
+            kind.as_str(),
+            request.target_id,
             render_context(&request.context)
         ),
     }

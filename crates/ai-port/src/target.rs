@@ -5,14 +5,30 @@
 //! the suggestion.
 
 use aura_audit::RequestContext;
+use aura_gdpr_registers::OrganisationProfile;
 use aura_records::{Id, Record, RecordKind, RecordUseCases, Source, UseCaseError};
-use aura_shared_kernel::TenantScope;
+use aura_shared_kernel::{Tenant, TenantScope};
 use uuid::Uuid;
 
 use crate::{
-    breach::BREACH_REFUSALS, dpia::DPIA_REFUSALS, error::AssistantError, service::AiAssistant,
+    breach::BREACH_REFUSALS,
+    dpia::DPIA_REFUSALS,
+    error::AssistantError,
+    model::ContextRecord,
+    service::{AiAssistant, Collected},
     suggestion::SuggestionContent,
 };
+
+/// A suggestion about the record `target_id` (the breach whose consequences and measures
+/// are suggested, the DPIA whose content is drafted), whose own record is in `context`
+/// with the organisation and the records it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetRequest {
+    pub target_id: Uuid,
+    pub language: String,
+    pub organisation: Option<OrganisationProfile>,
+    pub context: Vec<ContextRecord>,
+}
 
 /// The refusals of a record a suggestion was made for: gone (409 `target_gone`) or
 /// changed since (409 `target_changed`; the suggestion was made from what it said then).
@@ -72,6 +88,34 @@ pub(crate) async fn rewrite<K: RecordKind>(
 }
 
 impl AiAssistant {
+    /// The context of a suggestion about `target`: its record first, then the
+    /// organisation's (returned too, for the request).
+    pub(crate) async fn target_context(
+        &self,
+        scope: &TenantScope,
+        target: ContextRecord,
+    ) -> Result<(Collected, Option<OrganisationProfile>), AssistantError> {
+        let mut context = Collected::new(self.config.max_context_records);
+        context.push(target);
+        let organisation = self.organisation(scope, &mut context).await?;
+        Ok((context, organisation))
+    }
+
+    /// The request about `target_id` in the tenant's language.
+    pub(crate) fn target_request(
+        target_id: Uuid,
+        tenant: &Tenant,
+        organisation: Option<OrganisationProfile>,
+        context: Collected,
+    ) -> TargetRequest {
+        TargetRequest {
+            target_id,
+            language: tenant.settings.language().to_owned(),
+            organisation,
+            context: context.records,
+        }
+    }
+
     /// Before an accept changes anything: the record a suggestion was made for is still
     /// there at that version (suggestions of other kinds have none).
     pub(crate) async fn check_target(

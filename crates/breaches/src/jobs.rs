@@ -19,7 +19,7 @@ use aura_jobs::{
 use aura_records::{Id, RecordStore};
 use aura_shared_kernel::{Clock, StoreError, Tenant, TenantScope, UserId};
 use aura_tasks::{
-    active_tenant, administrators, mails_to, messages::Addressee, recipient, send_mail,
+    administrators, mails_to, messages::Addressee, recipient, send_mail, with_active_tenant,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -80,10 +80,10 @@ impl JobHandler for Steps {
         _job: &ClaimedJob,
         step: BreachAlert,
     ) -> Result<JobOutcome, JobFailure> {
-        if let Err(skipped) = active_tenant(self.0.ports.tenants.as_ref(), scope).await? {
-            return Ok(skipped);
-        }
-        self.0.fan_out(scope, step).await
+        with_active_tenant(self.0.ports.tenants.as_ref(), scope, |_| {
+            self.0.fan_out(scope, step)
+        })
+        .await
     }
 }
 
@@ -96,11 +96,10 @@ impl JobHandler for Mails {
         _job: &ClaimedJob,
         mail: BreachAlertMail,
     ) -> Result<JobOutcome, JobFailure> {
-        let tenant = match active_tenant(self.0.ports.tenants.as_ref(), scope).await? {
-            Ok(tenant) => tenant,
-            Err(skipped) => return Ok(skipped),
-        };
-        self.0.send(scope, &tenant, mail).await
+        with_active_tenant(self.0.ports.tenants.as_ref(), scope, |tenant| async move {
+            self.0.send(scope, &tenant, mail).await
+        })
+        .await
     }
 }
 

@@ -18,8 +18,8 @@ use aura_jobs::{
 use aura_records::{Id, ListQuery, RecordStore, RecordUseCases};
 use aura_shared_kernel::{Clock, StoreError, Tenant, TenantScope, UserId};
 use aura_tasks::{
-    AssigneeNames, DigestPart, DigestSection, active_tenant, administrators, mails_to,
-    messages::Addressee, recipient, send_mail,
+    AssigneeNames, DigestPart, DigestSection, administrators, mails_to, messages::Addressee,
+    recipient, send_mail, with_active_tenant,
 };
 use time::{Date, Duration, OffsetDateTime};
 
@@ -95,16 +95,6 @@ struct Warnings(Arc<RequestMailing>);
 struct WarningMails(Arc<RequestMailing>);
 struct Pseudonymisation(Arc<RequestMailing>);
 
-/// The job's tenant, or the outcome that skips the job.
-macro_rules! tenant_or_skip {
-    ($ports:expr, $scope:expr) => {
-        match active_tenant($ports.tenants.as_ref(), $scope).await? {
-            Ok(tenant) => tenant,
-            Err(skipped) => return Ok(skipped),
-        }
-    };
-}
-
 #[async_trait::async_trait]
 impl JobHandler for Reminders {
     type Job = RequestReminder;
@@ -114,8 +104,10 @@ impl JobHandler for Reminders {
         _job: &ClaimedJob,
         reminder: RequestReminder,
     ) -> Result<JobOutcome, JobFailure> {
-        let tenant = tenant_or_skip!(self.0.ports, scope);
-        self.0.remind(scope, &tenant, reminder).await
+        with_active_tenant(self.0.ports.tenants.as_ref(), scope, |tenant| async move {
+            self.0.remind(scope, &tenant, reminder).await
+        })
+        .await
     }
 }
 
@@ -128,8 +120,10 @@ impl JobHandler for Warnings {
         _job: &ClaimedJob,
         warning: ExtendOrAnswer,
     ) -> Result<JobOutcome, JobFailure> {
-        tenant_or_skip!(self.0.ports, scope);
-        self.0.fan_out_warning(scope, warning).await
+        with_active_tenant(self.0.ports.tenants.as_ref(), scope, |_| {
+            self.0.fan_out_warning(scope, warning)
+        })
+        .await
     }
 }
 
@@ -142,8 +136,10 @@ impl JobHandler for WarningMails {
         _job: &ClaimedJob,
         mail: ExtendOrAnswerMail,
     ) -> Result<JobOutcome, JobFailure> {
-        let tenant = tenant_or_skip!(self.0.ports, scope);
-        self.0.send_warning(scope, &tenant, mail).await
+        with_active_tenant(self.0.ports.tenants.as_ref(), scope, |tenant| async move {
+            self.0.send_warning(scope, &tenant, mail).await
+        })
+        .await
     }
 }
 
@@ -156,16 +152,19 @@ impl JobHandler for Pseudonymisation {
         _job: &ClaimedJob,
         _daily: PseudonymiseClosed,
     ) -> Result<JobOutcome, JobFailure> {
-        let tenant = tenant_or_skip!(self.0.ports, scope);
-        let years = RequestSettings::read(&tenant.settings).retention_years;
-        let cutoff = retention_cutoff(self.0.ports.clock.now(), years);
         let ports = &self.0.ports;
-        match pseudonymise_closed(&ports.cases, ports.repository.as_ref(), scope, cutoff).await {
-            Ok(0) => Ok(JobOutcome::Skipped("nothing to pseudonymise")),
-            Ok(done) => Ok(JobOutcome::Done(format!("pseudonymised {done} requests"))),
-            // Use-case errors name rules and fields, never values.
-            Err(error) => Err(JobFailure::Retry(format!("pseudonymisation: {error}"))),
-        }
+        with_active_tenant(ports.tenants.as_ref(), scope, |tenant| async move {
+            let years = RequestSettings::read(&tenant.settings).retention_years;
+            let cutoff = retention_cutoff(ports.clock.now(), years);
+            let repository = ports.repository.as_ref();
+            match pseudonymise_closed(&ports.cases, repository, scope, cutoff).await {
+                Ok(0) => Ok(JobOutcome::Skipped("nothing to pseudonymise")),
+                Ok(done) => Ok(JobOutcome::Done(format!("pseudonymised {done} requests"))),
+                // Use-case errors name rules and fields, never values.
+                Err(error) => Err(JobFailure::Retry(format!("pseudonymisation: {error}"))),
+            }
+        })
+        .await
     }
 }
 

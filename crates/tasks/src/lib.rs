@@ -30,5 +30,5 @@ pub use task::{
 pub use task_jobs::{
     AssigneeNames, DigestMail, DigestPart, DigestSection, OverdueDigest, TaskJobPorts,
     TaskJobSettings, TaskReminder, active_tenant, administrators, mails_to, recipient,
-    register as register_jobs, send as send_mail,
+    register as register_jobs, send as send_mail, with_active_tenant,
 };

@@ -175,11 +175,10 @@ impl JobHandler for Reminders {
         _job: &ClaimedJob,
         reminder: TaskReminder,
     ) -> Result<JobOutcome, JobFailure> {
-        let tenant = match active_tenant(self.0.ports.tenants.as_ref(), scope).await? {
-            Ok(tenant) => tenant,
-            Err(skipped) => return Ok(skipped),
-        };
-        self.0.remind(scope, &tenant, reminder).await
+        with_active_tenant(self.0.ports.tenants.as_ref(), scope, |tenant| async move {
+            self.0.remind(scope, &tenant, reminder).await
+        })
+        .await
     }
 }
 
@@ -192,10 +191,10 @@ impl JobHandler for Digests {
         job: &ClaimedJob,
         digest: OverdueDigest,
     ) -> Result<JobOutcome, JobFailure> {
-        if let Err(skipped) = active_tenant(self.0.ports.tenants.as_ref(), scope).await? {
-            return Ok(skipped);
-        }
-        self.0.fan_out_digest(scope, job.id, digest.date).await
+        with_active_tenant(self.0.ports.tenants.as_ref(), scope, |_| {
+            self.0.fan_out_digest(scope, job.id, digest.date)
+        })
+        .await
     }
 }
 
@@ -208,19 +207,32 @@ impl JobHandler for DigestMails {
         _job: &ClaimedJob,
         mail: DigestMail,
     ) -> Result<JobOutcome, JobFailure> {
-        let tenant = match active_tenant(self.0.ports.tenants.as_ref(), scope).await? {
-            Ok(tenant) => tenant,
-            Err(skipped) => return Ok(skipped),
-        };
-        self.0
-            .send_digest(scope, &tenant, mail.date, mail.recipient)
+        with_active_tenant(self.0.ports.tenants.as_ref(), scope, |tenant| async move {
+            (self
+                .0
+                .send_digest(scope, &tenant, mail.date, mail.recipient))
             .await
+        })
+        .await
     }
 }
 
 // The job's tenant if active, and a mail's recipient if active: shared by every
 // domain's mail jobs, identity's own included.
 pub use aura_identity::mail_jobs::{active_tenant, recipient};
+
+/// Runs `job` with the job's tenant if it is active; otherwise answers the outcome that
+/// skips the job (see [`active_tenant`]).
+pub async fn with_active_tenant<F: Future<Output = Result<JobOutcome, JobFailure>>>(
+    tenants: &dyn TenantRepository,
+    scope: &TenantScope,
+    job: impl FnOnce(Tenant) -> F,
+) -> Result<JobOutcome, JobFailure> {
+    match active_tenant(tenants, scope).await? {
+        Ok(tenant) => job(tenant).await,
+        Err(skipped) => Ok(skipped),
+    }
+}
 
 /// The names of the users a digest's lines are assigned to, each read once. Shared by
 /// every domain's digest.
