@@ -548,6 +548,12 @@ async fn each_record_as_pdf_in_english_and_german_and_only_for_its_tenant() {
         let range = book.worksheet_range(sheet).unwrap();
         let rows: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
         assert_eq!(rows.len(), 2, "{sheet}: the header and one record");
+        // The range is as wide as its widest row: a row longer than the header shows as
+        // an empty header cell (`zip` below would hide it).
+        assert!(
+            rows[0].iter().all(|h| !h.to_string().is_empty()),
+            "{sheet}: a cell beyond the header"
+        );
         let header = rows[0].iter().map(|h| h.to_string());
         header.zip(rows[1].iter().cloned()).collect()
     };
