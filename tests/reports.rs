@@ -211,6 +211,20 @@ async fn bad_parameters_are_named_and_the_files_are_typed_in_the_api_document() 
         assert_eq!(schema["type"], "string", "{media}: {schema}");
         assert_eq!(schema["format"], "binary", "{media}: {schema}");
     }
+    // `lang` tells clients and the fuzzers the two values the server accepts.
+    for path in [
+        EXPORT,
+        "/api/v1/dpias/{id}/pdf",
+        "/api/v1/breaches/{id}/pdf",
+        "/api/v1/data-subject-requests/{id}/pdf",
+        "/api/v1/policies/{id}/versions/{number}/pdf",
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array();
+        let lang = (params.into_iter().flatten())
+            .find(|p| p["name"] == "lang")
+            .unwrap_or_else(|| panic!("{path}: no lang"));
+        assert_eq!(lang["schema"]["pattern"], "^(en|de)$", "{path}: {lang}");
+    }
 }
 
 /// The text of the PDF at `path` (200, application/pdf expected); kept in
