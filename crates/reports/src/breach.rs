@@ -142,7 +142,7 @@ static DE: BreachWords = BreachWords {
 
 /// The notification `draft` in `language`.
 pub fn breach_report(draft: &NotificationDraft, language: Language, stamp: Stamp) -> Report {
-    let (w, l, common) = (words(language), language, language.words());
+    let (w, l, common) = (language.pick(&EN, &DE), language, language.words());
     let (n, t) = (&draft.nature, &draft.timeline);
     let number = |v: Option<i64>| or_dash(v.map(|v| v.to_string()).as_deref());
     let list = |items: &[String]| or_dash(Some(&items.join("\n")));
@@ -282,13 +282,6 @@ pub fn breach_report(draft: &NotificationDraft, language: Language, stamp: Stamp
 
 fn at(instant_: Option<OffsetDateTime>) -> String {
     or_dash(instant_.map(instant).as_deref())
-}
-
-fn words(language: Language) -> &'static BreachWords {
-    match language {
-        Language::En => &EN,
-        Language::De => &DE,
-    }
 }
 
 #[cfg(test)]

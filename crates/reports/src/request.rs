@@ -129,7 +129,7 @@ pub fn request_letter(
     language: Language,
     stamp: Stamp,
 ) -> Report {
-    let (w, l) = (words(language), language);
+    let (w, l) = (language.pick(&EN, &DE), language);
     let (f, d) = (&request.fields, &request.derived);
     let received = f.received_at.date().to_string();
     let mut blocks = Vec::new();
@@ -245,13 +245,6 @@ pub fn request_letter(
         "\n",
     )));
     document(language, w.title, stamp, blocks)
-}
-
-fn words(language: Language) -> &'static LetterWords {
-    match language {
-        Language::En => &EN,
-        Language::De => &DE,
-    }
 }
 
 #[cfg(test)]
