@@ -151,18 +151,15 @@ pub fn breach_report(draft: &NotificationDraft, language: Language, stamp: Stamp
         blocks.push(Block::Paragraph(w.drill.to_owned()));
     }
     // Once notified, the standing is the first phase's; a decision not to notify has none.
-    let hours = |text: &str, h: Option<i64>| text.replace("{hours}", &h.unwrap_or(0).to_string());
+    let hours = |text: &str, h: i64| text.replace("{hours}", &h.to_string());
     let standing = match t.timeliness {
-        Timeliness::Pending => hours(w.hours_left, t.hours_left),
-        Timeliness::Overdue => hours(w.hours_late, t.timeliness_hours_late),
-        Timeliness::OnTime => w.on_time.to_owned(),
-        Timeliness::Late => hours(w.notified_late, t.timeliness_hours_late),
-        Timeliness::NotRequired => String::new(),
+        Timeliness::Pending => t.hours_left.map(|h| hours(w.hours_left, h)),
+        Timeliness::Overdue => t.timeliness_hours_late.map(|h| hours(w.hours_late, h)),
+        Timeliness::OnTime => Some(w.on_time.to_owned()),
+        Timeliness::Late => t.timeliness_hours_late.map(|h| hours(w.notified_late, h)),
+        Timeliness::NotRequired => None,
     };
-    let standing = match standing.is_empty() {
-        true => standing,
-        false => format!(" ({standing})"),
-    };
+    let standing = standing.map(|s| format!(" ({s})")).unwrap_or_default();
     blocks.push(pairs([
         (w.reference, draft.reference.clone()),
         (w.status, draft.status.label(l).to_owned()),
