@@ -2,7 +2,7 @@
 # Documents' memory benchmark (issue 15): aura-api on a fresh PostgreSQL database, then
 # `aura-loadtest documents`, which uploads and downloads a 25 MiB PDF and prints the
 # server's idle and peak resident memory (/proc/PID/status), the bound 2 × idle + a fixed
-# buffer, and PASS/FAIL (exit 1 on FAIL). Debug binaries by default, as the other scripts;
+# buffer and the growth over idle within that buffer, and PASS/FAIL (exit 1 on FAIL). Debug binaries by default, as the other scripts;
 # AURA_PROFILE=release measures the release build (built if missing).
 #
 #   bash scripts/docbench.sh                       # 25 MiB, 16 MiB fixed buffer

@@ -211,6 +211,20 @@ async fn bad_parameters_are_named_and_the_files_are_typed_in_the_api_document() 
         assert_eq!(schema["type"], "string", "{media}: {schema}");
         assert_eq!(schema["format"], "binary", "{media}: {schema}");
     }
+    // `lang` tells clients and the fuzzers the two values the server accepts.
+    for path in [
+        EXPORT,
+        "/api/v1/dpias/{id}/pdf",
+        "/api/v1/breaches/{id}/pdf",
+        "/api/v1/data-subject-requests/{id}/pdf",
+        "/api/v1/policies/{id}/versions/{number}/pdf",
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array();
+        let lang = (params.into_iter().flatten())
+            .find(|p| p["name"] == "lang")
+            .unwrap_or_else(|| panic!("{path}: no lang"));
+        assert_eq!(lang["schema"]["pattern"], "^(en|de)$", "{path}: {lang}");
+    }
 }
 
 /// The text of the PDF at `path` (200, application/pdf expected); kept in
@@ -548,6 +562,12 @@ async fn each_record_as_pdf_in_english_and_german_and_only_for_its_tenant() {
         let range = book.worksheet_range(sheet).unwrap();
         let rows: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
         assert_eq!(rows.len(), 2, "{sheet}: the header and one record");
+        // The range is as wide as its widest row: a row longer than the header shows as
+        // an empty header cell (`zip` below would hide it).
+        assert!(
+            rows[0].iter().all(|h| !h.to_string().is_empty()),
+            "{sheet}: a cell beyond the header"
+        );
         let header = rows[0].iter().map(|h| h.to_string());
         header.zip(rows[1].iter().cloned()).collect()
     };

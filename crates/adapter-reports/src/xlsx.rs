@@ -46,6 +46,8 @@ impl WorkbookWriter for XlsxWriter {
             }
             ws.set_freeze_panes(1, 0).map_err(failed)?;
             for (r, row) in sheet.rows.iter().enumerate() {
+                // A longer or shorter row would put its cells under the wrong headers.
+                debug_assert_eq!(row.len(), sheet.columns.len(), "sheet {}", sheet.name);
                 let r = r as u32 + 1;
                 for (c, cell) in row.iter().enumerate() {
                     let c = c as u16;

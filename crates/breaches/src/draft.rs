@@ -23,6 +23,7 @@ use crate::{
     },
     clock::{DeadlineStanding, standing},
     defaults::{ContactInEffect, contact_in_effect, present},
+    export::{AuthorityDecision, ExportRow, Timeliness},
 };
 
 /// The controller as the organisation profile names it (Art. 33(3) asks for the
@@ -94,8 +95,17 @@ pub struct Timeline {
     /// Started hours past the deadline as of the draft (`None` before it).
     pub hours_late: Option<i64>,
     /// Whether a first notification sent now must carry the reasons for the delay
-    /// (Art. 33(1)): not yet notified and past the deadline.
+    /// (Art. 33(1)): no decision yet and past the deadline.
     pub delay_reasons_required: bool,
+    /// The breach register's measure: once notified, against the first phase's
+    /// `sent_at`, not the draft's time.
+    pub timeliness: Timeliness,
+    /// Started hours past the deadline: to the first phase when late, to the draft when
+    /// overdue; `None` otherwise.
+    pub timeliness_hours_late: Option<i64>,
+    pub authority_decision: AuthorityDecision,
+    /// Art. 33(5): the documented reasoning of a decision not to notify.
+    pub not_notified_reasoning: Option<String>,
     pub phases: Vec<NotificationPhase>,
 }
 
@@ -140,6 +150,8 @@ pub fn build_draft(
     now: OffsetDateTime,
 ) -> NotificationDraft {
     let (f, d) = (&breach.fields, &breach.derived);
+    // One measure of timeliness for the register and the notification.
+    let register = ExportRow::of(breach, now);
     let (hours_left, hours_late) = match standing(d.authority_deadline, now) {
         DeadlineStanding::HoursLeft(h) => (Some(h), None),
         DeadlineStanding::HoursLate(h) => (None, Some(h)),
@@ -214,7 +226,11 @@ pub fn build_draft(
             authority_deadline: d.authority_deadline,
             hours_left,
             hours_late,
-            delay_reasons_required: d.notifications.is_empty() && hours_late.is_some(),
+            delay_reasons_required: register.timeliness == Timeliness::Overdue,
+            timeliness: register.timeliness,
+            timeliness_hours_late: register.hours_late,
+            authority_decision: register.authority_decision,
+            not_notified_reasoning: register.not_notified_reasoning,
             phases: d.notifications.clone(),
         },
         missing,
@@ -360,6 +376,7 @@ mod tests {
         assert_eq!(draft.timeline.phases.len(), 1);
         assert_eq!(draft.timeline.hours_left, Some(23));
         assert!(!draft.timeline.delay_reasons_required);
+        assert_eq!(draft.timeline.timeliness, Timeliness::OnTime);
         assert_eq!(draft.to_follow, [BreachGap::Measures]);
         assert_eq!(
             draft.contact.in_effect.map(|c| (c.source, c.contact)),
@@ -388,5 +405,46 @@ mod tests {
             (None, Some(2))
         );
         assert!(draft.timeline.delay_reasons_required);
+        assert_eq!(
+            (
+                draft.timeline.timeliness,
+                draft.timeline.timeliness_hours_late
+            ),
+            (Timeliness::Overdue, Some(2))
+        );
+    }
+
+    #[test]
+    fn a_breach_notified_on_time_or_decided_not_to_notify_needs_no_reasons_for_a_delay() {
+        let aware = datetime!(2027-03-01 09:00 UTC);
+        let weeks_later = datetime!(2027-03-15 09:00 UTC);
+        let on_time = notified(
+            assessed(breach("On time", aware), RiskLevel::Risk),
+            datetime!(2027-03-03 09:00 UTC),
+            None,
+            vec![],
+        );
+        let t = build_draft(&on_time, None, &[], &[], weeks_later).timeline;
+        assert_eq!(
+            (t.timeliness, t.timeliness_hours_late),
+            (Timeliness::OnTime, None)
+        );
+        assert!(!t.delay_reasons_required);
+
+        let mut declined = assessed(breach("Declined", aware), RiskLevel::NoRisk);
+        declined.derived.status = BreachStatus::NotNotified;
+        declined.derived.not_notified = Some(crate::breach::NotNotifiedDecision {
+            reasoning: "encrypted device".into(),
+            decided_by: None,
+            decided_at: datetime!(2027-03-02 09:00 UTC),
+        });
+        let t = build_draft(&declined, None, &[], &[], weeks_later).timeline;
+        assert_eq!(t.timeliness, Timeliness::NotRequired);
+        assert_eq!(t.authority_decision, AuthorityDecision::NotNotified);
+        assert_eq!(
+            t.not_notified_reasoning.as_deref(),
+            Some("encrypted device")
+        );
+        assert!(!t.delay_reasons_required, "no notification is owed");
     }
 }

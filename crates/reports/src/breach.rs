@@ -3,7 +3,10 @@
 //! the controller, the 72-hour deadline of Art. 33(1) and, when late, the reasons for the
 //! delay; the phases so far (Art. 33(4)) and what the record still lacks.
 
-use aura_breaches::draft::NotificationDraft;
+use aura_breaches::{
+    draft::NotificationDraft,
+    export::{AuthorityDecision, Timeliness},
+};
 use time::OffsetDateTime;
 
 use crate::{
@@ -22,6 +25,8 @@ struct BreachWords {
     deadline: &'static str,
     hours_left: &'static str,
     hours_late: &'static str,
+    on_time: &'static str,
+    notified_late: &'static str,
     risk: &'static str,
     controller: &'static str,
     art33_3: [&'static str; 4],
@@ -39,6 +44,8 @@ struct BreachWords {
     dpo: &'static str,
     delay: &'static str,
     delay_to_give: &'static str,
+    not_notified: &'static str,
+    not_notified_text: &'static str,
     phases: &'static str,
     sent_at: &'static str,
     authority_reference: &'static str,
@@ -56,6 +63,8 @@ static EN: BreachWords = BreachWords {
     deadline: "Deadline for the notification (Art. 33(1): 72 hours)",
     hours_left: "{hours} hours left",
     hours_late: "{hours} hours late",
+    on_time: "notified within the 72 hours",
+    notified_late: "notified {hours} hours late",
     risk: "Risk to the rights and freedoms of natural persons",
     controller: "Controller",
     art33_3: [
@@ -78,6 +87,8 @@ static EN: BreachWords = BreachWords {
     dpo: "Data protection officer",
     delay: "Art. 33(1) Reasons for the delay",
     delay_to_give: "The notification is past the 72 hours: it must give the reasons for the delay.",
+    not_notified: "Art. 33(5) Decision not to notify the supervisory authority",
+    not_notified_text: "The controller decided not to notify: the breach is unlikely to result in a risk to the rights and freedoms of natural persons (Art. 33(1)).",
     phases: "Art. 33(4) Notification in phases",
     sent_at: "Sent",
     authority_reference: "Authority's reference",
@@ -95,6 +106,8 @@ static DE: BreachWords = BreachWords {
     deadline: "Frist für die Meldung (Art. 33 Abs. 1: 72 Stunden)",
     hours_left: "noch {hours} Stunden",
     hours_late: "{hours} Stunden überschritten",
+    on_time: "innerhalb der 72 Stunden gemeldet",
+    notified_late: "{hours} Stunden nach Fristablauf gemeldet",
     risk: "Risiko für die Rechte und Freiheiten natürlicher Personen",
     controller: "Verantwortlicher",
     art33_3: [
@@ -117,6 +130,8 @@ static DE: BreachWords = BreachWords {
     dpo: "Datenschutzbeauftragte(r)",
     delay: "Art. 33 Abs. 1 Gründe für die Verzögerung",
     delay_to_give: "Die Meldung erfolgt nach Ablauf der 72 Stunden: Sie muss die Gründe für die Verzögerung enthalten.",
+    not_notified: "Art. 33 Abs. 5 Entscheidung, die Aufsichtsbehörde nicht zu benachrichtigen",
+    not_notified_text: "Der Verantwortliche hat entschieden, nicht zu melden: Die Verletzung führt voraussichtlich nicht zu einem Risiko für die Rechte und Freiheiten natürlicher Personen (Art. 33 Abs. 1).",
     phases: "Art. 33 Abs. 4 Schrittweise Meldung",
     sent_at: "Gesendet",
     authority_reference: "Aktenzeichen der Behörde",
@@ -127,7 +142,7 @@ static DE: BreachWords = BreachWords {
 
 /// The notification `draft` in `language`.
 pub fn breach_report(draft: &NotificationDraft, language: Language, stamp: Stamp) -> Report {
-    let (w, l, common) = (words(language), language, language.words());
+    let (w, l, common) = (language.pick(&EN, &DE), language, language.words());
     let (n, t) = (&draft.nature, &draft.timeline);
     let number = |v: Option<i64>| or_dash(v.map(|v| v.to_string()).as_deref());
     let list = |items: &[String]| or_dash(Some(&items.join("\n")));
@@ -135,11 +150,16 @@ pub fn breach_report(draft: &NotificationDraft, language: Language, stamp: Stamp
     if draft.drill {
         blocks.push(Block::Paragraph(w.drill.to_owned()));
     }
-    let standing = match (t.hours_left, t.hours_late) {
-        (Some(h), _) => format!(" ({})", w.hours_left.replace("{hours}", &h.to_string())),
-        (None, Some(h)) => format!(" ({})", w.hours_late.replace("{hours}", &h.to_string())),
-        (None, None) => String::new(),
+    // Once notified, the standing is the first phase's; a decision not to notify has none.
+    let hours = |text: &str, h: i64| text.replace("{hours}", &h.to_string());
+    let standing = match t.timeliness {
+        Timeliness::Pending => t.hours_left.map(|h| hours(w.hours_left, h)),
+        Timeliness::Overdue => t.timeliness_hours_late.map(|h| hours(w.hours_late, h)),
+        Timeliness::OnTime => Some(w.on_time.to_owned()),
+        Timeliness::Late => t.timeliness_hours_late.map(|h| hours(w.notified_late, h)),
+        Timeliness::NotRequired => None,
     };
+    let standing = standing.map(|s| format!(" ({s})")).unwrap_or_default();
     blocks.push(pairs([
         (w.reference, draft.reference.clone()),
         (w.status, draft.status.label(l).to_owned()),
@@ -216,6 +236,13 @@ pub fn breach_report(draft: &NotificationDraft, language: Language, stamp: Stamp
     blocks.push(Block::Paragraph(or_dash(draft.consequences.as_deref())));
     blocks.push(heading(2, w.art33_3[3]));
     blocks.push(Block::Paragraph(or_dash(draft.measures.as_deref())));
+    if t.authority_decision == AuthorityDecision::NotNotified {
+        blocks.push(heading(2, w.not_notified));
+        blocks.push(Block::Paragraph(w.not_notified_text.to_owned()));
+        blocks.push(Block::Paragraph(or_dash(
+            t.not_notified_reasoning.as_deref(),
+        )));
+    }
     let given = t.phases.first().and_then(|p| p.delay_reasons.clone());
     if given.is_some() || t.delay_reasons_required {
         blocks.push(heading(2, w.delay));
@@ -254,9 +281,143 @@ fn at(instant_: Option<OffsetDateTime>) -> String {
     or_dash(instant_.map(instant).as_deref())
 }
 
-fn words(language: Language) -> &'static BreachWords {
-    match language {
-        Language::En => &EN,
-        Language::De => &DE,
+#[cfg(test)]
+mod tests {
+    use aura_breaches::{
+        BreachId, BreachStatus, NotificationPhase,
+        draft::{ContactPoint, Nature, Timeline},
+    };
+    use time::macros::datetime;
+
+    use super::*;
+
+    const AWARE: OffsetDateTime = datetime!(2027-03-01 09:00 UTC);
+
+    /// A draft two weeks after the breach, standing as `timeline` says.
+    fn draft(status: BreachStatus, timeline: Timeline) -> NotificationDraft {
+        let nothing = Nature {
+            description: None,
+            kinds: vec![],
+            discovery: None,
+            occurred_from: None,
+            occurred_to: None,
+            data_subject_categories: vec![],
+            approximate_subjects: None,
+            data_categories: vec![],
+            approximate_records: None,
+        };
+        NotificationDraft {
+            breach_id: BreachId::generate(),
+            reference: "BR-2027-0001".into(),
+            title: "Laptop stolen".into(),
+            status,
+            drill: false,
+            generated_at: datetime!(2027-03-15 09:00 UTC),
+            controller: None,
+            nature: nothing,
+            contact: ContactPoint {
+                contact_point: None,
+                dpo: None,
+                in_effect: None,
+            },
+            consequences: None,
+            measures: None,
+            risk: None,
+            risk_reasoning: None,
+            processing_activities: vec![],
+            processors: vec![],
+            timeline,
+            missing: vec![],
+            to_follow: vec![],
+        }
+    }
+
+    fn timeline(timeliness: Timeliness, decision: AuthorityDecision) -> Timeline {
+        Timeline {
+            became_aware_at: AWARE,
+            authority_deadline: datetime!(2027-03-04 09:00 UTC),
+            // As of the draft, two weeks on: what a notified breach must not print.
+            hours_left: None,
+            hours_late: Some(264),
+            delay_reasons_required: timeliness == Timeliness::Overdue,
+            timeliness,
+            timeliness_hours_late: None,
+            authority_decision: decision,
+            not_notified_reasoning: None,
+            phases: vec![],
+        }
+    }
+
+    fn text(draft: &NotificationDraft) -> String {
+        let stamp = Stamp {
+            generated_at: draft.generated_at,
+            chain_head: None,
+        };
+        breach_report(draft, Language::En, stamp).text()
+    }
+
+    #[test]
+    fn a_breach_notified_on_time_states_no_lateness_and_no_delay() {
+        let mut t = timeline(Timeliness::OnTime, AuthorityDecision::Notified);
+        t.phases = vec![NotificationPhase {
+            sent_at: datetime!(2027-03-03 09:00 UTC),
+            authority_reference: Some("LDA-17".into()),
+            content: "first phase".into(),
+            to_follow: vec![],
+            delay_reasons: None,
+            recorded_by: None,
+        }];
+        let text = text(&draft(BreachStatus::Notified, t));
+        assert!(
+            text.contains("2027-03-04T09:00:00Z (notified within the 72 hours)"),
+            "{text}"
+        );
+        assert!(!text.contains("hours late"), "{text}");
+        assert!(!text.contains("Reasons for the delay"), "{text}");
+    }
+
+    #[test]
+    fn a_late_notification_is_late_by_the_hours_to_its_first_phase() {
+        let mut t = timeline(Timeliness::Late, AuthorityDecision::Notified);
+        t.timeliness_hours_late = Some(5);
+        t.phases = vec![NotificationPhase {
+            sent_at: datetime!(2027-03-04 14:00 UTC),
+            authority_reference: None,
+            content: "first phase".into(),
+            to_follow: vec![],
+            delay_reasons: Some("the forensic report came late".into()),
+            recorded_by: None,
+        }];
+        let text = text(&draft(BreachStatus::Notified, t));
+        assert!(text.contains("(notified 5 hours late)"), "{text}");
+        assert!(!text.contains("264"), "not measured to the draft: {text}");
+        assert!(text.contains("Reasons for the delay\nthe forensic report came late"));
+    }
+
+    #[test]
+    fn a_decision_not_to_notify_shows_the_art_33_5_reasoning_and_no_deadline_standing() {
+        let mut t = timeline(Timeliness::NotRequired, AuthorityDecision::NotNotified);
+        t.not_notified_reasoning = Some("the disk was encrypted".into());
+        let text = text(&draft(BreachStatus::NotNotified, t));
+        assert!(text.contains("Art. 33(5) Decision not to notify"), "{text}");
+        assert!(text.contains("the disk was encrypted"), "{text}");
+        assert!(
+            text.contains("2027-03-04T09:00:00Z\n"),
+            "no standing: {text}"
+        );
+        assert!(!text.contains("hours l"), "{text}");
+        assert!(!text.contains("Reasons for the delay"), "{text}");
+    }
+
+    #[test]
+    fn an_open_breach_past_its_deadline_must_give_the_reasons_for_the_delay() {
+        let mut t = timeline(Timeliness::Overdue, AuthorityDecision::Open);
+        t.timeliness_hours_late = Some(264);
+        let text = text(&draft(BreachStatus::Assessed, t));
+        assert!(text.contains("(264 hours late)"), "{text}");
+        assert!(
+            text.contains("it must give the reasons for the delay"),
+            "{text}"
+        );
     }
 }

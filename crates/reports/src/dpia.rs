@@ -159,7 +159,7 @@ pub fn dpia_report(
     language: Language,
     stamp: Stamp,
 ) -> Report {
-    let (w, l) = (words(language), language);
+    let (w, l) = (language.pick(&EN, &DE), language);
     let common = language.words();
     let (f, d) = (&dpia.fields, &dpia.derived);
     let name_of = |id| {
@@ -327,13 +327,6 @@ pub fn dpia_report(
         blocks.push(Block::Paragraph(joined(&d.missing, l, "\n")));
     }
     document(language, w.title, stamp, blocks)
-}
-
-fn words(language: Language) -> &'static DpiaWords {
-    match language {
-        Language::En => &EN,
-        Language::De => &DE,
-    }
 }
 
 #[cfg(test)]

@@ -29,9 +29,15 @@ impl Language {
     }
 
     pub(crate) fn words(self) -> &'static Words {
+        self.pick(&EN, &DE)
+    }
+
+    /// The one of a report's word tables (or texts) in this language: the only place
+    /// that lists the languages.
+    pub(crate) fn pick<T: ?Sized>(self, en: &'static T, de: &'static T) -> &'static T {
         match self {
-            Self::En => &EN,
-            Self::De => &DE,
+            Self::En => en,
+            Self::De => de,
         }
     }
 }
@@ -259,6 +265,14 @@ static DE: Words = Words {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_language_picks_its_own_table() {
+        use super::Language;
+        assert_eq!(Language::En.pick("en", "de"), "en");
+        assert_eq!(Language::De.pick("en", "de"), "de");
+        assert_eq!(Language::De.words().yes, super::DE.yes);
+    }
+
     use super::*;
 
     #[test]

@@ -103,3 +103,21 @@ pub struct Reports {
     pub renderer: std::sync::Arc<dyn ReportRenderer>,
     pub workbooks: std::sync::Arc<dyn WorkbookWriter>,
 }
+
+#[cfg(test)]
+impl Report {
+    /// The title and every block's text, one per line, for the tests' `contains`.
+    pub(crate) fn text(&self) -> String {
+        let mut all = vec![self.title.clone()];
+        for block in &self.blocks {
+            match block {
+                Block::Heading { text, .. } | Block::Paragraph(text) => all.push(text.clone()),
+                Block::KeyValues(pairs) => {
+                    all.extend(pairs.iter().flat_map(|(k, v)| [k.clone(), v.clone()]))
+                }
+                Block::Table { rows, .. } => all.extend(rows.iter().flatten().cloned()),
+            }
+        }
+        all.join("\n")
+    }
+}

@@ -46,7 +46,7 @@ pub fn policy_report(
     language: Language,
     stamp: Stamp,
 ) -> Report {
-    let (w, l) = (words(language), language);
+    let (w, l) = (language.pick(&EN, &DE), language);
     let f = &policy.fields;
     let effective = match version.published_at {
         Some(at) => at.date().to_string(),
@@ -92,13 +92,6 @@ fn markdown(text: &str) -> Vec<Block> {
     }
     flush(&mut paragraph, &mut blocks);
     blocks
-}
-
-fn words(language: Language) -> &'static PolicyWords {
-    match language {
-        Language::En => &EN,
-        Language::De => &DE,
-    }
 }
 
 #[cfg(test)]

@@ -55,8 +55,20 @@ fn number(value: Option<i64>) -> Cell {
     value.map_or(Cell::Empty, |n| Cell::Number(n as f64))
 }
 
-fn columns(names: &[&str]) -> Vec<String> {
-    names.iter().map(|c| (*c).to_owned()).collect()
+/// A sheet of `rows` under `columns`. The breach and request rows are built cell by cell
+/// in the order of their CSV exports' columns (those crates build the CSV rows): a row of
+/// another length means the two have drifted apart.
+fn sheet(name: &str, columns: &[&str], rows: Vec<Vec<Cell>>) -> Sheet {
+    debug_assert!(
+        rows.iter().all(|row| row.len() == columns.len()),
+        "sheet {name}: a row's cells do not match its {} columns",
+        columns.len()
+    );
+    Sheet {
+        name: name.to_owned(),
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        rows,
+    }
 }
 
 /// The sheets of `others` in `language`; a DPIA's activities are named as `export`
@@ -159,19 +171,11 @@ pub fn register_sheets(
         ]
     });
     vec![
-        Sheet {
-            name: w.breaches_sheet.to_owned(),
-            columns: columns(BREACH_COLUMNS),
-            rows: breaches.collect(),
-        },
-        Sheet {
-            name: w.requests_sheet.to_owned(),
-            columns: columns(REQUEST_COLUMNS),
-            rows: requests.collect(),
-        },
-        Sheet {
-            name: w.dpias_sheet.to_owned(),
-            columns: columns(&[
+        sheet(w.breaches_sheet, BREACH_COLUMNS, breaches.collect()),
+        sheet(w.requests_sheet, REQUEST_COLUMNS, requests.collect()),
+        sheet(
+            w.dpias_sheet,
+            &[
                 "id",
                 "title",
                 "status",
@@ -188,12 +192,12 @@ pub fn register_sheets(
                 "consultation_answered_on",
                 "missing",
                 "updated_at",
-            ]),
-            rows: dpias.collect(),
-        },
-        Sheet {
-            name: w.tasks_sheet.to_owned(),
-            columns: columns(&[
+            ],
+            dpias.collect(),
+        ),
+        sheet(
+            w.tasks_sheet,
+            &[
                 "id",
                 "title",
                 "category",
@@ -203,8 +207,80 @@ pub fn register_sheets(
                 "completed_at",
                 "created_at",
                 "updated_at",
-            ]),
-            rows: tasks.collect(),
-        },
+            ],
+            tasks.collect(),
+        ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use aura_gdpr_registers::{CompletenessSummary, RecordKind};
+    use aura_records::{Id, Record, RecordKind as Kind};
+    use aura_shared_kernel::TenantId;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    const NOW: OffsetDateTime = datetime!(2027-06-01 12:00 UTC);
+
+    fn record<K: Kind>(fields: serde_json::Value) -> Record<K>
+    where
+        K::Derived: Default,
+    {
+        Record {
+            id: Id::generate(),
+            tenant_id: TenantId::generate(),
+            fields: serde_json::from_value(fields).expect("fields"),
+            derived: K::Derived::default(),
+            version: 1,
+            created_at: datetime!(2027-03-01 10:00 UTC),
+            updated_at: datetime!(2027-03-01 10:00 UTC),
+        }
+    }
+
+    #[test]
+    fn every_row_has_a_cell_under_each_column_of_its_sheet() {
+        let breach = record::<aura_breaches::Breaches>(json!({
+            "title": "Laptop stolen", "description": null, "discovery": null,
+            "became_aware_at": "2027-03-01T09:00:00Z", "occurred_from": null, "occurred_to": null,
+            "kinds": ["confidentiality"], "data_subject_categories": [], "approximate_subjects": 12,
+            "data_categories": [], "approximate_records": null, "activity_ids": [],
+            "processor_ids": [], "consequences": null, "measures": null, "contact_point": null,
+            "drill": false, "owner_id": null, "assignee_id": null
+        }));
+        let request = record::<aura_requests::request::Requests>(json!({
+            "received_at": "2027-03-01T10:00:00Z", "channel": "letter",
+            "subject": {"name": "Zoë", "email": null, "contact": null, "category": "customer"},
+            "agent": null, "rights": ["access"], "scope": null, "assignee_id": null
+        }));
+        let dpia = record::<aura_dpias::Dpias>(json!({
+            "title": "Cameras", "activity_ids": [], "description": null, "necessity": [],
+            "risks": [], "measures": [], "dpo_advice": null, "subject_views": null,
+            "subject_views_not_sought": null, "review_date": null, "owner_id": null,
+            "revision_of": null
+        }));
+        let task: aura_tasks::Task = record(json!({"title": "Training", "category": "training"}));
+        let others = OtherRegisters {
+            breaches: aura_breaches::export::build_export(&[breach], None, None, false, NOW),
+            requests: aura_requests::export::build_export(vec![request], None, None, NOW),
+            dpias: vec![dpia],
+            tasks: vec![task],
+        };
+        let export = RegisterExport {
+            record: RecordKind::Controller,
+            generated_at: NOW,
+            organisation: None,
+            completeness: CompletenessSummary::default(),
+            activities: vec![],
+            processors: vec![],
+        };
+        let sheets = register_sheets(&export, &others, Language::En);
+        assert_eq!(sheets.len(), 4);
+        for sheet in sheets {
+            assert_eq!(sheet.rows.len(), 1, "{}", sheet.name);
+            assert_eq!(sheet.rows[0].len(), sheet.columns.len(), "{}", sheet.name);
+        }
+    }
 }

@@ -488,6 +488,7 @@ pub struct ExportParams {
     /// controller (Art. 30(1), default) or processor (Art. 30(2)).
     pub record: Option<String>,
     /// The language of a pdf or xlsx: en or de (default: the tenant's `language` setting).
+    #[param(pattern = "^(en|de)$")]
     pub lang: Option<String>,
 }
 

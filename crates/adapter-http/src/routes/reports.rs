@@ -155,6 +155,7 @@ async fn record_pdf(
 #[serde(deny_unknown_fields)]
 pub struct PdfParams {
     /// en or de (default: the tenant's `language` setting).
+    #[param(pattern = "^(en|de)$")]
     pub lang: Option<String>,
 }
 

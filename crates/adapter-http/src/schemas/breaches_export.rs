@@ -237,8 +237,19 @@ pub struct DraftTimelineBody {
     pub hours_left: Option<i64>,
     /// Started hours past the deadline; `null` before it.
     pub hours_late: Option<i64>,
-    /// A first notification sent now must give the reasons for the delay (Art. 33(1)).
+    /// A first notification sent now must give the reasons for the delay (Art. 33(1)):
+    /// the decision is open and the deadline has passed.
     pub delay_reasons_required: bool,
+    /// As in the register export: once notified, measured to the first phase.
+    #[schema(schema_with = one_of::<Timeliness>)]
+    pub timeliness: Timeliness,
+    /// Started hours past the deadline: of the notification when late, of the draft
+    /// when overdue.
+    pub timeliness_hours_late: Option<i64>,
+    #[schema(schema_with = one_of::<AuthorityDecision>)]
+    pub authority_decision: AuthorityDecision,
+    /// The documented reasoning of a decision not to notify (Art. 33(5)).
+    pub not_notified_reasoning: Option<String>,
     pub phases: Vec<NotificationPhaseBody>,
 }
 
@@ -250,6 +261,10 @@ impl From<Timeline> for DraftTimelineBody {
             hours_left: t.hours_left,
             hours_late: t.hours_late,
             delay_reasons_required: t.delay_reasons_required,
+            timeliness: t.timeliness,
+            timeliness_hours_late: t.timeliness_hours_late,
+            authority_decision: t.authority_decision,
+            not_notified_reasoning: t.not_notified_reasoning,
             phases: t.phases.into_iter().map(Into::into).collect(),
         }
     }
