@@ -94,7 +94,10 @@ impl ChunkBlobs for S3ChunkBlobs {
 
     async fn delete_version(&self, tenant: TenantId, version: VersionId) -> Result<(), StoreError> {
         let prefix = Path::from(version_prefix(tenant, version));
-        let objects = self.store.list(Some(&prefix)).map(|meta| meta.map(|m| m.location));
+        let objects = self
+            .store
+            .list(Some(&prefix))
+            .map(|meta| meta.map(|m| m.location));
         let mut deleted = self.store.delete_stream(objects.boxed());
         while let Some(result) = deleted.next().await {
             match result {

@@ -45,7 +45,11 @@ pub struct BlobKey {
 impl BlobKey {
     /// The object's name: `documents/{tenant}/{version}/{index}`.
     pub fn path(&self) -> String {
-        format!("{}{}", version_prefix(self.tenant, self.version), self.index)
+        format!(
+            "{}{}",
+            version_prefix(self.tenant, self.version),
+            self.index
+        )
     }
 }
 
@@ -63,8 +67,7 @@ pub trait ChunkBlobs: Send + Sync {
     /// The chunk's bytes; `NotFound` when there is no such object.
     async fn get(&self, key: BlobKey) -> Result<Vec<u8>, StoreError>;
     /// Deletes every chunk object of the version (none is fine).
-    async fn delete_version(&self, tenant: TenantId, version: VersionId)
-    -> Result<(), StoreError>;
+    async fn delete_version(&self, tenant: TenantId, version: VersionId) -> Result<(), StoreError>;
 }
 
 /// A chunk could not be sealed or opened (a wrong key, a changed or moved chunk).
