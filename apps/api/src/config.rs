@@ -853,7 +853,7 @@ mod tests {
             ("DOCUMENT_STORAGE", "s3"),
             ("S3_ENDPOINT", "http://127.0.0.1:9000"),
             ("S3_BUCKET", "aura"),
-            ("S3_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+            ("S3_ACCESS_KEY_ID", "example-key-id"),
             ("S3_SECRET_ACCESS_KEY", "very-secret-key"),
             ("S3_ALLOW_HTTP", "true"),
         ];
@@ -935,7 +935,7 @@ mod tests {
             ("DOCUMENT_STORAGE", "s3"),
             ("S3_ENDPOINT", "https://s3.eu-central-1.amazonaws.com"),
             ("S3_BUCKET", "aura"),
-            ("S3_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+            ("S3_ACCESS_KEY_ID", "example-key-id"),
             ("S3_SECRET_ACCESS_KEY", "very-secret-key"),
         ];
         production(&bucket).expect("an https bucket");
