@@ -160,6 +160,35 @@ pub struct DocumentSettings {
     pub max_upload_bytes: u64,
     /// `DOCUMENT_QUOTA_BYTES` (default 1 GiB per tenant).
     pub quota_bytes: u64,
+    /// `DOCUMENT_STORAGE`: where the sealed chunks go.
+    pub storage: DocumentStorage,
+}
+
+/// Where the documents' sealed chunk bytes are kept (metadata, staging, quota and audit
+/// are in PostgreSQL either way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentStorage {
+    /// `postgres` (the default): in the `document_chunks` table.
+    Postgres,
+    /// `s3`: in an S3-compatible bucket, one object per chunk.
+    S3(S3Config),
+}
+
+/// The bucket of `DOCUMENT_STORAGE=s3`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// `S3_ENDPOINT` (e.g. `https://s3.eu-central-1.amazonaws.com`).
+    pub endpoint: String,
+    /// `S3_REGION` (default `us-east-1`).
+    pub region: String,
+    /// `S3_BUCKET`.
+    pub bucket: String,
+    /// `S3_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `S3_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Secret,
+    /// `S3_ALLOW_HTTP` (default false; refused in production).
+    pub allow_http: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -468,6 +497,7 @@ impl Settings {
         let observability = observability_settings(&mut r, &bind_addr);
         let rate_limits = rate_limit_settings(&mut r);
         let audit = audit_settings(&mut r, production, password_pepper.as_ref());
+        let document_storage = document_storage(&mut r, production, database_url.is_some());
         if production && !rate_limits.enabled {
             r.problems.push(
                 "RATE_LIMIT_ENABLED: cannot be false in production (sign-in and sign-up would be unlimited)"
@@ -534,6 +564,7 @@ impl Settings {
                 previous_key: r.raw("DOCUMENT_KEY_PREVIOUS").map(|s| Secret(s.to_owned())),
                 max_upload_bytes: r.ranged("MAX_UPLOAD_BYTES", 26_214_400u64, 1, 1 << 30),
                 quota_bytes: r.ranged("DOCUMENT_QUOTA_BYTES", 1u64 << 30, 1, 1 << 50),
+                storage: document_storage,
             },
             audit,
             api_docs_enabled: r.flag("API_DOCS_ENABLED", !production),
@@ -546,6 +577,61 @@ impl Settings {
             Err(r.problems)
         }
     }
+}
+
+/// `DOCUMENT_STORAGE` and, for `s3`, the bucket: every missing variable named; plain
+/// HTTP refused in production (the keys sign requests, but the sealed bytes and object
+/// names would travel in clear).
+fn document_storage(r: &mut Reader<'_>, production: bool, database: bool) -> DocumentStorage {
+    match r.raw("DOCUMENT_STORAGE").unwrap_or("postgres") {
+        "postgres" => return DocumentStorage::Postgres,
+        "s3" => {}
+        _ => {
+            r.problems
+                .push("DOCUMENT_STORAGE: must be postgres or s3".to_owned());
+            return DocumentStorage::Postgres;
+        }
+    }
+    if !database {
+        r.problems.push(
+            "DOCUMENT_STORAGE: s3 needs DATABASE_URL (demo mode keeps documents in memory)"
+                .to_owned(),
+        );
+    }
+    let mut required = |name: &str| match r.raw(name) {
+        Some(value) => value.to_owned(),
+        None => {
+            r.problems
+                .push(format!("{name}: required when DOCUMENT_STORAGE=s3"));
+            String::new()
+        }
+    };
+    let (bucket, access_key_id) = (required("S3_BUCKET"), required("S3_ACCESS_KEY_ID"));
+    let secret_access_key = Secret(required("S3_SECRET_ACCESS_KEY"));
+    let endpoint = match r.url("S3_ENDPOINT", &["https", "http"]) {
+        Some(url) => url.0,
+        None => {
+            if r.raw("S3_ENDPOINT").is_none() {
+                r.problems
+                    .push("S3_ENDPOINT: required when DOCUMENT_STORAGE=s3".to_owned());
+            }
+            String::new()
+        }
+    };
+    let allow_http = r.flag("S3_ALLOW_HTTP", false);
+    if production && allow_http {
+        r.problems.push(
+            "S3_ALLOW_HTTP: cannot be true in production (use an https:// endpoint)".to_owned(),
+        );
+    }
+    DocumentStorage::S3(S3Config {
+        endpoint,
+        region: r.string("S3_REGION", "us-east-1"),
+        bucket,
+        access_key_id,
+        secret_access_key,
+        allow_http,
+    })
 }
 
 fn ai_settings(r: &mut Reader<'_>) -> AiSettings {
@@ -746,6 +832,45 @@ mod tests {
         assert_eq!(settings.bcrypt_cost, 12);
     }
 
+    /// `DOCUMENT_STORAGE=s3`: each missing bucket variable named, plain HTTP only
+    /// outside production, the secret key never in the settings' debug output.
+    #[test]
+    fn s3_storage_names_what_is_missing_and_redacts_its_secret() {
+        let problems =
+            Settings::from_vars(&vars(&[("DOCUMENT_STORAGE", "s3")])).expect_err("incomplete");
+        for name in [
+            "DOCUMENT_STORAGE",
+            "S3_ENDPOINT",
+            "S3_BUCKET",
+            "S3_ACCESS_KEY_ID",
+            "S3_SECRET_ACCESS_KEY",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(name)),
+                "{name}: {problems:?}"
+            );
+        }
+        let s3 = [
+            ("DATABASE_URL", "postgres://app@db/aura"),
+            ("RUN_MIGRATIONS", "false"),
+            ("DOCUMENT_STORAGE", "s3"),
+            ("S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("S3_BUCKET", "aura"),
+            ("S3_ACCESS_KEY_ID", "example-key-id"),
+            ("S3_SECRET_ACCESS_KEY", "very-secret-key"),
+            ("S3_ALLOW_HTTP", "true"),
+        ];
+        let settings = Settings::from_vars(&vars(&s3)).expect("valid");
+        let DocumentStorage::S3(bucket) = &settings.documents.storage else {
+            panic!("{:?}", settings.documents.storage);
+        };
+        assert!(bucket.allow_http && bucket.region == "us-east-1");
+        assert!(!format!("{settings:?}").contains("very-secret-key"));
+        let problems =
+            Settings::from_vars(&vars(&[("DOCUMENT_STORAGE", "disk")])).expect_err("unknown");
+        assert!(problems[0].starts_with("DOCUMENT_STORAGE"), "{problems:?}");
+    }
+
     #[test]
     fn every_bad_variable_is_named() {
         let problems = Settings::from_vars(&vars(&[
@@ -809,6 +934,20 @@ mod tests {
         ])
         .expect("valid");
         assert!(opted_in.api_docs_enabled && opted_in.build_details_enabled);
+        let bucket = [
+            ("DOCUMENT_STORAGE", "s3"),
+            ("S3_ENDPOINT", "https://s3.eu-central-1.amazonaws.com"),
+            ("S3_BUCKET", "aura"),
+            ("S3_ACCESS_KEY_ID", "example-key-id"),
+            ("S3_SECRET_ACCESS_KEY", "very-secret-key"),
+        ];
+        production(&bucket).expect("an https bucket");
+        let problems =
+            production(&[&bucket[..], &[("S3_ALLOW_HTTP", "true")]].concat()).expect_err("http");
+        assert!(
+            problems.len() == 1 && problems[0].starts_with("S3_ALLOW_HTTP"),
+            "{problems:?}"
+        );
         for (name, value) in [
             ("RATE_LIMIT_ENABLED", "false"),
             (

@@ -24,6 +24,7 @@ use aura_adapter_http::{
     ApiState, EdgeConfig, Readiness, SystemInfo,
     metrics::{MetricsAccess, MetricsEndpoint, PoolGauges, PoolProbe},
 };
+use aura_adapter_s3::{S3ChunkBlobs, S3Settings};
 use aura_ai_port::{AiAssistant, AiConfig, AiPorts, AiProvider, AiUsage, SuggestionRepository};
 use aura_audit::{AuditLog, AuditService, BulkDenials, ChainHasher};
 use aura_breaches::{BreachCases, BreachRules, Breaches, EscalationPlanner, jobs::BreachJobPorts};
@@ -56,6 +57,7 @@ use aura_shared_kernel::{
     Clock, KeyedHash, PersonalDataSeal, StoreError, SystemClock, TenantScope, UserId,
 };
 use aura_tasks::{AuditJobPorts, TaskJobPorts, TaskPorts, TaskService, ports::TaskRepository};
+use config::DocumentStorage;
 
 pub use config::Settings;
 pub use telemetry::{init_cli_tracing, init_tracing};
@@ -1070,6 +1072,7 @@ async fn postgres_stores(
         .check_app_role()
         .await
         .map_err(|e| StartError::from("DATABASE_URL", error_chain(&e)))?;
+    let content = document_content(&stores, &settings.documents.storage)?;
     Ok(Stores {
         tenants: stores.tenants(),
         users: stores.users(),
@@ -1096,7 +1099,7 @@ async fn postgres_stores(
         dpia_screenings: Arc::new(stores.clone()),
         dpias: stores.dpias(),
         documents: stores.documents(),
-        document_content: stores.document_content(),
+        document_content: content,
         packs: Arc::new(stores.clone()),
         pool: Some(Arc::new(PgPool(stores.clone()))),
         rate_limiter: Arc::new(aura_adapter_postgres::PgRateLimiter::new(stores.clone())),
@@ -1104,6 +1107,28 @@ async fn postgres_stores(
         readiness: Arc::new(PgReadiness(stores)),
         storage: "postgres",
     })
+}
+
+/// The documents' content store: sealed chunks in PostgreSQL, or (`DOCUMENT_STORAGE=s3`)
+/// in the bucket with the rest in PostgreSQL. No request is made here: a wrong bucket
+/// or key shows on the first upload or read.
+fn document_content(
+    stores: &aura_adapter_postgres::PgStores,
+    storage: &DocumentStorage,
+) -> Result<Arc<dyn aura_documents::ports::ContentStore>, StartError> {
+    let DocumentStorage::S3(s3) = storage else {
+        return Ok(stores.document_content());
+    };
+    let blobs = S3ChunkBlobs::new(&S3Settings {
+        endpoint: s3.endpoint.clone(),
+        region: s3.region.clone(),
+        bucket: s3.bucket.clone(),
+        access_key_id: s3.access_key_id.clone(),
+        secret_access_key: s3.secret_access_key.expose().to_owned(),
+        allow_http: s3.allow_http,
+    })
+    .map_err(|e| StartError::from("S3_ENDPOINT", e))?;
+    Ok(stores.with_chunk_blobs(Arc::new(blobs)).document_content())
 }
 
 /// An error and its causes on one line (causes name what failed, never values).

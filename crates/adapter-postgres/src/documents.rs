@@ -3,6 +3,12 @@
 //! [`ContentStore`]: sealed chunks in `document_chunks`, uploads in progress in
 //! `document_uploads`, versions in `document_versions`, the tenant's wrapped data key in
 //! `document_keys` — every table under the tenant's RLS.
+//!
+//! With a [`ChunkBlobs`](aura_documents::ports::ChunkBlobs) ([`PgStores::with_chunk_blobs`]: an S3-compatible bucket) a
+//! chunk's sealed bytes go to the blob store and its row keeps only its place (`sealed`
+//! NULL): a commit still counts the rows, a read still joins the version. The blob
+//! writes and deletes happen inside the metadata's transaction, before it commits, so a
+//! failed one rolls the change back (see [`PgStores::delete_blobs`]).
 
 use std::sync::Arc;
 
@@ -10,7 +16,7 @@ use aura_audit::PendingEvent;
 use aura_documents::{
     Document, DocumentFields, DocumentFilter, DocumentId, DocumentState, Documents, MediaType,
     VersionId, VersionMeta,
-    ports::{ContentError, ContentRefusal, ContentStore, Staging, WrappedKey},
+    ports::{BlobKey, ContentError, ContentRefusal, ContentStore, Staging, WrappedKey},
 };
 use aura_records::{Id, RecordStore};
 use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope, UserId};
@@ -373,11 +379,17 @@ impl ContentStore for PgStores {
         index: u32,
         sealed: Vec<u8>,
     ) -> Result<(), ContentError> {
+        let key = BlobKey {
+            tenant: scope.tenant_id(),
+            version,
+            index,
+        };
         let (tenant, version, index) = (
             scope.tenant_id().as_uuid(),
             version.as_uuid(),
             index_of(index)?,
         );
+        let blobs = self.inner.blobs.clone();
         in_tenant(&self.inner.pool, scope, async move |conn| {
             // Held until the chunk is written: a sweep removing the staging waits, then
             // sees the chunk.
@@ -392,15 +404,26 @@ impl ContentStore for PgStores {
             if staged.is_none() {
                 return Err(ContentRefusal::NotStaged.abort().into());
             }
+            // The row first: a chunk written twice is refused before its object is touched.
+            let (inline, blob) = match blobs {
+                Some(blobs) => (None, Some((blobs, sealed))),
+                None => (Some(sealed), None),
+            };
             diesel::insert_into(chunks::table)
                 .values((
                     chunks::tenant_id.eq(tenant),
                     chunks::version_id.eq(version),
                     chunks::chunk_index.eq(index),
-                    chunks::sealed.eq(sealed),
+                    chunks::sealed.eq(inline),
                 ))
                 .execute(conn)
                 .await?;
+            // A put that fails rolls the row back; one whose transaction then fails
+            // leaves an object no row names, deleted with the version's others by the
+            // discard or the sweep (they delete by the version's prefix).
+            if let Some((blobs, sealed)) = blob {
+                blobs.put(key, sealed).await?;
+            }
             Ok(())
         })
         .await
@@ -408,16 +431,21 @@ impl ContentStore for PgStores {
     }
 
     async fn discard(&self, scope: &TenantScope, version: VersionId) -> Result<(), StoreError> {
-        let (tenant, version) = (scope.tenant_id().as_uuid(), version.as_uuid());
+        let (tenant, version_id) = (scope.tenant_id().as_uuid(), version.as_uuid());
+        let this = self.clone();
+        let tenant_id = scope.tenant_id();
         in_tenant(&self.inner.pool, scope, async move |conn| {
             diesel::delete(
                 uploads::table
                     .filter(uploads::tenant_id.eq(tenant))
-                    .filter(uploads::version_id.eq(version)),
+                    .filter(uploads::version_id.eq(version_id)),
             )
             .execute(conn)
             .await?;
-            delete_uncommitted_chunks(conn, tenant, version).await
+            if delete_uncommitted_chunks(conn, tenant, version_id).await? {
+                this.delete_blobs(tenant_id, &[version]).await?;
+            }
+            Ok(())
         })
         .await
     }
@@ -537,14 +565,19 @@ impl ContentStore for PgStores {
         before: OffsetDateTime,
         event: PendingEvent,
     ) -> Result<bool, StoreError> {
-        let (tenant, version) = (scope.tenant_id().as_uuid(), version.as_uuid());
+        let (tenant, tenant_id, version_id) = (
+            scope.tenant_id().as_uuid(),
+            scope.tenant_id(),
+            version.as_uuid(),
+        );
+        let this = self.clone();
         let swept = self
             .write_audited(scope, event, async move |conn| {
                 // Waits for a chunk being written to it (`put_chunk`'s lock).
                 let removed = diesel::delete(
                     uploads::table
                         .filter(uploads::tenant_id.eq(tenant))
-                        .filter(uploads::version_id.eq(version))
+                        .filter(uploads::version_id.eq(version_id))
                         .filter(uploads::staged_at.lt(before)),
                 )
                 .execute(conn)
@@ -553,7 +586,10 @@ impl ContentStore for PgStores {
                     // Committed or discarded meanwhile: no event either.
                     return Err(ContentRefusal::NotStaged.abort().into());
                 }
-                delete_uncommitted_chunks(conn, tenant, version).await
+                if delete_uncommitted_chunks(conn, tenant, version_id).await? {
+                    this.delete_blobs(tenant_id, &[version]).await?;
+                }
+                Ok(())
             })
             .await;
         match swept.map_err(ContentError::from) {
@@ -588,14 +624,19 @@ impl ContentStore for PgStores {
         version: VersionId,
         index: u32,
     ) -> Result<Vec<u8>, StoreError> {
+        let key = BlobKey {
+            tenant: scope.tenant_id(),
+            version,
+            index,
+        };
         let (tenant, version, index) = (
             scope.tenant_id().as_uuid(),
             version.as_uuid(),
             index_of(index)?,
         );
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        let sealed = in_tenant(&self.inner.pool, scope, async move |conn| {
             // Only a committed version's chunks are read.
-            let sealed: Option<Vec<u8>> = chunks::table
+            let sealed: Option<Option<Vec<u8>>> = chunks::table
                 .inner_join(
                     versions::table.on(versions::tenant_id
                         .eq(chunks::tenant_id)
@@ -610,7 +651,13 @@ impl ContentStore for PgStores {
                 .optional()?;
             sealed.ok_or(StoreError::NotFound.into())
         })
-        .await
+        .await?;
+        match (sealed, &self.inner.blobs) {
+            (Some(sealed), _) => Ok(sealed),
+            // Its bytes are in the bucket (a content removal since: `NotFound`).
+            (None, Some(blobs)) => blobs.get(key).await,
+            (None, None) => Err(corrupt("a chunk in a bucket, and no bucket configured")),
+        }
     }
 
     async fn usage(&self, scope: &TenantScope) -> Result<u64, StoreError> {
@@ -632,6 +679,7 @@ impl ContentStore for PgStores {
     ) -> Result<(), ContentError> {
         let (tenant, document) = (scope.tenant_id().as_uuid(), document.as_uuid());
         let removing: Vec<Uuid> = removing.iter().map(|v| v.as_uuid()).collect();
+        let (this, tenant_id) = (self.clone(), scope.tenant_id());
         self.write_audited(scope, event, async move |conn| {
             // The hold as of now, and no change to it (nor a commit) until this is done.
             let hold: Option<bool> = documents::table
@@ -670,6 +718,8 @@ impl ContentStore for PgStores {
             .set(versions::removed_at.eq(removed_at))
             .execute(conn)
             .await?;
+            let ids: Vec<VersionId> = ids.into_iter().map(Id::from_uuid).collect();
+            this.delete_blobs(tenant_id, &ids).await?;
             Ok(())
         })
         .await
@@ -716,12 +766,35 @@ async fn used(conn: &mut AsyncPgConnection, tenant: Uuid) -> Result<i64, DbError
     Ok(used.bytes)
 }
 
-/// Deletes the chunks of `version` unless a version row names them.
+impl PgStores {
+    /// Deletes the versions' chunk objects from the blob store, if there is one. Called
+    /// inside the transaction that removes their rows, before it commits: a failed delete
+    /// rolls the removal back (its staging or its kept version stays, so the sweep or a
+    /// repeated removal retries it); a transaction that fails after the delete leaves
+    /// rows whose objects are gone — an uncommitted upload's are never read, a kept
+    /// version's read `NotFound` until the removal is repeated. Objects are sealed bytes
+    /// only, whatever is left.
+    async fn delete_blobs(
+        &self,
+        tenant: TenantId,
+        versions: &[VersionId],
+    ) -> Result<(), StoreError> {
+        if let Some(blobs) = &self.inner.blobs {
+            for version in versions {
+                blobs.delete_version(tenant, *version).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Deletes the chunks of `version` unless a version row names them; answers whether it
+/// did (the version is not committed).
 async fn delete_uncommitted_chunks(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     version: Uuid,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let committed: bool = diesel::select(diesel::dsl::exists(
         versions::table
             .filter(versions::tenant_id.eq(tenant))
@@ -738,5 +811,5 @@ async fn delete_uncommitted_chunks(
         .execute(conn)
         .await?;
     }
-    Ok(())
+    Ok(!committed)
 }

@@ -463,7 +463,7 @@ diesel::table! {
         tenant_id -> Uuid,
         version_id -> Uuid,
         chunk_index -> Int4,
-        sealed -> Bytea,
+        sealed -> Nullable<Bytea>,
     }
 }
 

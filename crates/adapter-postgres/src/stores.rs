@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use aura_audit::{AuditLog, ChainHasher};
+use aura_documents::ports::ChunkBlobs;
 use aura_identity::ports::{
     LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
 };
@@ -29,6 +30,9 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     /// Seals a data subject's identity before it reaches a table.
     pub(crate) seal: Arc<dyn PersonalDataSeal>,
+    /// Where the documents' sealed chunk bytes go instead of `document_chunks.sealed`
+    /// (an S3-compatible bucket), if anywhere.
+    pub(crate) blobs: Option<Arc<dyn ChunkBlobs>>,
 }
 
 impl std::fmt::Debug for PgStores {
@@ -64,8 +68,25 @@ impl PgStores {
                 hasher,
                 clock,
                 seal,
+                blobs: None,
             }),
         })
+    }
+
+    /// The same stores (one pool) keeping the documents' sealed chunk bytes in `blobs`;
+    /// the chunk rows keep only their place, and rows that still hold bytes are read
+    /// from the table.
+    pub fn with_chunk_blobs(&self, blobs: Arc<dyn ChunkBlobs>) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                pool: inner.pool.clone(),
+                hasher: inner.hasher.clone(),
+                clock: inner.clock.clone(),
+                seal: inner.seal.clone(),
+                blobs: Some(blobs),
+            }),
+        }
     }
 
     pub fn tenants(&self) -> Arc<dyn TenantRepository> {

@@ -6,7 +6,8 @@
 //!   store checks in the write's transaction);
 //! - `content.rs`: immutable versions, the media-type allow-list checked against a file's
 //!   magic bytes, chunking and byte ranges;
-//! - `ports.rs`: the content store, the chunk cipher, the hasher and the upload source;
+//! - `ports.rs`: the content store, the blob store of sealed chunk bytes (an S3 bucket),
+//!   the chunk cipher, the hasher and the upload source;
 //! - `service.rs`: upload (streamed, capped, sealed per chunk, its SHA-256 in the audit
 //!   event), read, verify, remove content (admins, not under legal hold);
 //! - `staging.rs`: the daily sweep of uploads that were staged and never committed.

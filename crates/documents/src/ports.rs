@@ -33,6 +33,43 @@ pub struct ChunkAt {
     pub last: bool,
 }
 
+/// Where the sealed bytes of a stored chunk sit when they are kept outside the database
+/// ([`ChunkBlobs`]): one object per chunk, named by its tenant, version and index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobKey {
+    pub tenant: TenantId,
+    pub version: VersionId,
+    pub index: u32,
+}
+
+impl BlobKey {
+    /// The object's name: `documents/{tenant}/{version}/{index}`.
+    pub fn path(&self) -> String {
+        format!(
+            "{}{}",
+            version_prefix(self.tenant, self.version),
+            self.index
+        )
+    }
+}
+
+/// The common prefix of every chunk object of a version (ends with `/`).
+pub fn version_prefix(tenant: TenantId, version: VersionId) -> String {
+    format!("documents/{}/{}/", tenant.as_uuid(), version.as_uuid())
+}
+
+/// A blob store for sealed chunk bytes only (an S3-compatible bucket): the content store
+/// keeps metadata, staging, quota and audit in its own transactions and hands this the
+/// chunks it has already sealed, so the blob store never sees plaintext.
+#[async_trait::async_trait]
+pub trait ChunkBlobs: Send + Sync {
+    async fn put(&self, key: BlobKey, sealed: Vec<u8>) -> Result<(), StoreError>;
+    /// The chunk's bytes; `NotFound` when there is no such object.
+    async fn get(&self, key: BlobKey) -> Result<Vec<u8>, StoreError>;
+    /// Deletes every chunk object of the version (none is fine).
+    async fn delete_version(&self, tenant: TenantId, version: VersionId) -> Result<(), StoreError>;
+}
+
 /// A chunk could not be sealed or opened (a wrong key, a changed or moved chunk).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a document chunk could not be sealed or opened")]
