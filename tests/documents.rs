@@ -287,6 +287,96 @@ async fn round_trip_hashes_ranges_audit_and_no_plaintext_at_rest() {
     assert_eq!(keys.len(), 1, "one wrapped data key for the tenant");
 }
 
+/// `aura documents export`: every current version of the tenant's documents, byte-identical,
+/// with a manifest whose hashes match; nothing of another tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_exports_every_current_version_with_a_manifest() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Export Archiv GmbH").await;
+    let other = app.register("Other Archiv GmbH").await;
+    let mut expected = Vec::new();
+    for (title, versions) in [("Signed DPA", 2), ("Training certificate", 1)] {
+        let doc = document(&app, &owner, json!({"title": title, "kind": "other"})).await;
+        let id = doc["id"].as_str().unwrap().to_owned();
+        for number in 1..=versions {
+            let content = text_file(CHUNK + 100 * number);
+            let sent = upload(&app, &owner, &id, "text/plain", content.clone(), None).await;
+            assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.json());
+            expected.push((id.clone(), number, content));
+        }
+    }
+    let foreign = document(&app, &other, json!({"title": "Foreign", "kind": "other"})).await;
+    let foreign_id = foreign["id"].as_str().unwrap();
+    let sent = upload(&app, &other, foreign_id, "text/plain", text_file(10), None).await;
+    assert_eq!(sent.status, StatusCode::CREATED);
+
+    let out = app.dir.join("export");
+    let printed = app
+        .cli(&[
+            "documents",
+            "export",
+            "--tenant",
+            &owner.tenant_id,
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .await;
+    assert!(printed.contains("3 files"), "{printed}");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["tenant"], owner.tenant_id.as_str());
+    let files = manifest["files"].as_array().unwrap();
+    assert_eq!(files.len(), expected.len(), "{manifest}");
+    for (id, number, content) in &expected {
+        let entry = (files.iter())
+            .find(|f| f["document_id"] == id.as_str() && f["version"] == *number)
+            .unwrap_or_else(|| panic!("version {number} of {id} in {manifest}"));
+        assert_eq!(entry["sha256"], sha(content));
+        assert_eq!(entry["size"], content.len());
+        let written = std::fs::read(out.join(entry["path"].as_str().unwrap())).unwrap();
+        assert!(
+            written == *content,
+            "version {number} of {id} written as uploaded"
+        );
+    }
+    assert!(
+        !manifest.to_string().contains(foreign_id),
+        "nothing of another tenant"
+    );
+}
+
+/// Content that no longer opens (a sealed chunk changed at rest) is an error answer before
+/// any byte goes out, not a 200 whose body breaks off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_that_does_not_open_is_an_error_not_a_cut_body() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Tampered Archiv GmbH").await;
+    let doc = document(&app, &owner, json!({"title": "DPA", "kind": "dpa"})).await;
+    let id = doc["id"].as_str().unwrap();
+    let sent = upload(&app, &owner, id, "text/plain", text_file(1000), None).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.json());
+    let changed = app
+        .db
+        .superuser_texts(&format!(
+            "UPDATE document_chunks SET sealed = set_byte(sealed, 20, get_byte(sealed, 20) # 1)
+              WHERE tenant_id = '{}' RETURNING 'changed'::text AS text",
+            owner.tenant_id
+        ))
+        .await;
+    assert_eq!(changed.len(), 1);
+    let back = download(&app, &owner, id, 1, None).await;
+    assert!(
+        back.status.is_server_error() || back.status == StatusCode::CONFLICT,
+        "{}",
+        back.status
+    );
+    assert_eq!(
+        header(&back, "content-type"),
+        "application/problem+json",
+        "an error answer, not the stored media type"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_leave_nothing_behind() {
     let app = TestApp::spawn_with(&[("MAX_UPLOAD_BYTES", "1048576")]).await;

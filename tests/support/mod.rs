@@ -271,6 +271,35 @@ impl TestApp {
         self.dir.join("mail")
     }
 
+    /// Runs the `aura` CLI as an operator on this instance's host would: the same database,
+    /// pepper, chain key and signing keys. Answers its exit status and standard output.
+    pub async fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new(binaries::binary("aura"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("APP_ENV", "development")
+            .env("DATABASE_URL", self.db.app_url())
+            .env("MIGRATION_DATABASE_URL", self.db.owner_url())
+            .env("PASSWORD_PEPPER", &self.pepper)
+            .env("AUDIT_CHAIN_KEY", TEST_AUDIT_CHAIN_KEY)
+            .env("JWT_KEYS_DIR", &self.keys_dir)
+            .env("MAIL_TRANSPORT", "file")
+            .env("MAIL_DIR", self.mail_dir())
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("the aura CLI runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "aura {args:?}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
     /// Sends a request; returns status and the JSON body (Null when empty).
     pub async fn call(
         &self,

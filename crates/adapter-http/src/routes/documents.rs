@@ -393,25 +393,28 @@ fn disposition(name: &str) -> String {
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
-/// The plaintext of `range` (all of the file without one), chunk by chunk.
+/// The plaintext of `range` (all of the file without one), chunk by chunk; `first` is the
+/// range's first chunk, already read (see [`download`]).
 fn content_stream(
     reader: ContentReader,
     range: Option<ByteRange>,
+    first: Option<Vec<u8>>,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, ApiError>> + 'static {
     let size = reader.meta.size;
-    let range = range.unwrap_or(ByteRange {
-        first: 0,
-        last: size.saturating_sub(1),
-    });
+    let range = whole_or(range, size);
     let chunks = if size == 0 { 0..=0 } else { range.chunks() };
     let empty = size == 0;
     futures_util::stream::unfold(
-        (reader, *chunks.start(), *chunks.end(), empty),
-        move |(reader, index, last, empty)| async move {
+        (reader, *chunks.start(), *chunks.end(), empty, first),
+        move |(reader, index, last, empty, first)| async move {
             if index > last || empty {
                 return None;
             }
-            let piece = match reader.chunk(index).await {
+            let read = match first {
+                Some(plain) => Ok(plain),
+                None => reader.chunk(index).await,
+            };
+            let piece = match read {
                 Ok(plain) => {
                     let start = u64::from(index) * aura_documents::CHUNK_SIZE as u64;
                     let from = range.first.saturating_sub(start) as usize;
@@ -420,9 +423,17 @@ fn content_stream(
                 }
                 Err(error) => Err(ApiError::from(error)),
             };
-            Some((piece, (reader, index + 1, last, empty)))
+            Some((piece, (reader, index + 1, last, empty, None)))
         },
     )
+}
+
+/// `range`, or the whole file of `size` bytes.
+fn whole_or(range: Option<ByteRange>, size: u64) -> ByteRange {
+    range.unwrap_or(ByteRange {
+        first: 0,
+        last: size.saturating_sub(1),
+    })
 }
 
 /// Downloads a version's content, streamed, with its stored media type,
@@ -462,6 +473,19 @@ pub(crate) async fn download(
             .content_type("application/problem+json")
             .json(problem));
     };
+    // The first chunk is read (and opened) before the status line goes out, so content
+    // that cannot be read (a chunk that does not open under this instance's key) is an
+    // error answer, not a 200 whose body breaks off. A later chunk failing still cuts
+    // the body short: the client sees a short read against Content-Length.
+    let first = if meta.size == 0 {
+        None
+    } else {
+        Some(
+            reader
+                .chunk(*whole_or(range, meta.size).chunks().start())
+                .await?,
+        )
+    };
     let mut response = match range {
         Some(r) => {
             let mut partial = HttpResponse::PartialContent();
@@ -485,7 +509,7 @@ pub(crate) async fn download(
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::ETAG, format!("\"{}\"", meta.sha256)))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .streaming(content_stream(reader, range)))
+        .streaming(content_stream(reader, range, first)))
 }
 
 /// Re-reads a version's content and compares its SHA-256 with the one stored at upload

@@ -10,11 +10,10 @@ use aura_jobs::JobStatus;
 use aura_records::Id;
 use aura_shared_kernel::{Conflict, Role, StoreError, UserId};
 use aura_tasks::{
-    Category, LinkKind, RecordLink, Recurrence, ReminderPlan, Task, TaskId, TaskState, TaskStatus,
+    Category, Recurrence, ReminderPlan, Task, TaskId, TaskState, TaskStatus,
     ports::{Cursor, ListPage, Sort, TaskFilter, TaskQuery, TaskSort},
 };
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::{
     TaskStores,
@@ -192,10 +191,8 @@ pub async fn insert_then_get_returns_the_task(stores: TaskStores) {
     let mut full = new_task(&stores, &tf, "Yearly DPIA of the HR system", Some(30));
     full.fields.category = Category::Dpia;
     full.fields.recurrence = Recurrence::Yearly;
-    full.fields.link = Some(RecordLink {
-        kind: LinkKind::ProcessingActivity,
-        id: Uuid::now_v7(),
-    });
+    // A link must name a record of the tenant, which these stores do not hold: its round
+    // trip is `registers::tasks::a_link_names_a_record_of_the_tenant`'s.
     full.fields.status = TaskStatus::InProgress;
     insert_task(&stores, &tf, &full).await;
     assert_eq!(get(&stores, &tf, full.id).await, full);
