@@ -393,7 +393,7 @@ async fn a_pending_membership_signs_nobody_in_once_another_tenants_is_accepted()
 /// stays unreadable. The control: an ordinary membership column is still writable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_role_cannot_forge_a_membership_of_someone_elses_account() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("WORKER_POLL_MS", "200")]).await;
     let victim = app.register("Forged Victim GmbH").await;
     let attacker = app.register("Forger GmbH").await;
     let (status, invited, _) = add(&app, &attacker, &victim.email, None).await;
@@ -449,6 +449,7 @@ async fn the_app_role_cannot_forge_a_membership_of_someone_elses_account() {
 
     // Review finding 7: the victim's own tenant may not void every link of the account
     // (here the invitation) without a password change, even naming the current version.
+    link_in_mail(&app, &victim.email, "Forger", 1).await;
     let open_links = format!(
         "SELECT count(*)::text AS t FROM password_reset_tokens
           WHERE user_id = '{pending}' AND used_at IS NULL"
