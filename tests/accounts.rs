@@ -281,6 +281,202 @@ async fn as_app_in(app: &TestApp, tenant: &str, sql: &str) -> i64 {
     n
 }
 
+/// The refusal `sql` meets as the app role with `tenant`'s context set (it must fail).
+async fn refused_as_app_in(app: &TestApp, tenant: &str, sql: &str) -> String {
+    let mut conn = AsyncPgConnection::establish(app.db.app_url())
+        .await
+        .expect("connect as the app role");
+    conn.batch_execute(&format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)"
+    ))
+    .await
+    .unwrap();
+    let refusal = conn
+        .batch_execute(sql)
+        .await
+        .expect_err(&format!("the app role may run {sql}"))
+        .to_string();
+    conn.batch_execute("ROLLBACK").await.unwrap();
+    refusal
+}
+
+#[derive(QueryableByName)]
+struct AtRest {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    t: String,
+}
+
+/// One text value read as the superuser (past row-level security): what is at rest.
+async fn at_rest(app: &TestApp, sql: &str) -> String {
+    let mut conn = AsyncPgConnection::establish(app.db.superuser_url())
+        .await
+        .expect("connect as the superuser");
+    let row: AtRest = diesel::sql_query(sql).get_result(&mut conn).await.unwrap();
+    row.t
+}
+
+/// Whether the membership of `email` in the tenant named `organisation` is accepted.
+async fn accepted_in(app: &TestApp, email: &str, organisation: &str) -> bool {
+    at_rest(
+        app,
+        &format!(
+            "SELECT (u.accepted_at IS NOT NULL)::text AS t
+               FROM users u JOIN accounts a ON a.id = u.account_id
+               JOIN tenants t ON t.id = u.tenant_id
+              WHERE a.email = '{email}' AND t.name = '{organisation}'"
+        ),
+    )
+    .await
+        == "true"
+}
+
+/// Review finding 1: tenant A added a new address first (its pending membership created
+/// the account), then the person accepted tenant B's invitation and set their password
+/// there. Signing in (or asking for a reset) must lead to B, and A must stay pending:
+/// before, A's older pending row won and the first sign-in accepted it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_membership_signs_nobody_in_once_another_tenants_is_accepted() {
+    let app = TestApp::spawn_with(&[("WORKER_POLL_MS", "200")]).await;
+    let first = app.register("First Adder GmbH").await;
+    let second = app.register("Chosen Employer GmbH").await;
+    let email = format!("person-{}@example.test", uuid::Uuid::new_v4().simple());
+    let (status, body, _) = add(&app, &first, &email, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body, _) = add(&app, &second, &email, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let invitation = link_in_mail(&app, &email, "Chosen Employer", 1).await;
+    assert_eq!(
+        reset(&app, &invitation, "chosen long passphrase").await,
+        StatusCode::NO_CONTENT
+    );
+
+    let signed_in = app.login(&email, "chosen long passphrase").await;
+    assert_eq!(signed_in.tenant_id, second.tenant_id, "signed into B");
+    assert!(
+        !accepted_in(&app, &email, "First Adder GmbH").await,
+        "A accepted by sign-in"
+    );
+
+    // Forgot password: the link is B's, and redeeming it accepts nothing in A.
+    let a_mails = mails_to(&app, &email, "First Adder").len();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/password/forgot",
+            None,
+            Some(json!({ "email": email })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let link = link_in_mail(&app, &email, "Chosen Employer", 2).await;
+    assert_eq!(
+        reset(&app, &link, "reset long passphrase").await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        mails_to(&app, &email, "First Adder").len(),
+        a_mails,
+        "a reset mail for A"
+    );
+    let signed_in = app.login(&email, "reset long passphrase").await;
+    assert_eq!(signed_in.tenant_id, second.tenant_id);
+    assert!(
+        !accepted_in(&app, &email, "First Adder GmbH").await,
+        "A accepted by reset"
+    );
+}
+
+/// Review finding 3: the policies trust `users.accepted_at` and `users.account_id`, so
+/// the app role must not write them: forging acceptance of a pending invitee, moving a
+/// membership to another account, or inserting an accepted membership (or one that
+/// poses as the account's creator) of someone's account all fail, and the account
+/// stays unreadable. The control: an ordinary membership column is still writable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_role_cannot_forge_a_membership_of_someone_elses_account() {
+    let app = TestApp::spawn_with(&[("WORKER_POLL_MS", "200")]).await;
+    let victim = app.register("Forged Victim GmbH").await;
+    let attacker = app.register("Forger GmbH").await;
+    let (status, invited, _) = add(&app, &attacker, &victim.email, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    let pending = invited["id"].as_str().unwrap();
+    let account = at_rest(
+        &app,
+        &format!(
+            "SELECT id::text AS t FROM accounts WHERE email = '{}'",
+            victim.email
+        ),
+    )
+    .await;
+    let tenant = attacker.tenant_id.as_str();
+    let columns = "tenant_id, id, account_id, full_name, role, is_active, session_version, \
+                   version, created_at, updated_at, accepted_at";
+    for forge in [
+        format!("UPDATE users SET accepted_at = now() WHERE id = '{pending}'"),
+        format!(
+            "UPDATE users SET account_id = '{account}' WHERE id = '{}'",
+            attacker.user_id
+        ),
+        format!(
+            "INSERT INTO users ({columns}) VALUES ('{tenant}', gen_random_uuid(), '{account}', \
+             'X', 'member', true, 1, 1, now(), now(), now())"
+        ),
+        format!(
+            "INSERT INTO users ({columns}) VALUES ('{tenant}', '{account}', '{account}', \
+             'X', 'member', true, 1, 1, now(), now(), NULL)"
+        ),
+    ] {
+        let refusal = refused_as_app_in(&app, tenant, &forge).await;
+        assert!(
+            refusal.contains("permission denied") || refusal.contains("starts pending"),
+            "{forge}: {refusal}"
+        );
+    }
+    // Nor does the sign-in acceptance take an invitation of an existing account.
+    let accepted = as_app_in(
+        &app,
+        tenant,
+        &format!(
+            "SELECT count(*) AS n FROM (SELECT aura_accept_sign_in('{pending}', now()) AS ok) s WHERE ok"
+        ),
+    )
+    .await;
+    assert_eq!(accepted, 0);
+    let select = format!("SELECT count(*) AS n FROM accounts WHERE id = '{account}'");
+    assert_eq!(as_app_in(&app, tenant, &select).await, 0);
+    // Control: the membership's own columns stay writable.
+    let rename = format!("UPDATE users SET full_name = 'Renamed' WHERE id = '{pending}'");
+    assert_eq!(as_app_in(&app, tenant, &rename).await, 1);
+
+    // Review finding 7: the victim's own tenant may not void every link of the account
+    // (here the invitation) without a password change, even naming the current version.
+    link_in_mail(&app, &victim.email, "Forger", 1).await;
+    let open_links = format!(
+        "SELECT count(*)::text AS t FROM password_reset_tokens
+          WHERE user_id = '{pending}' AND used_at IS NULL"
+    );
+    assert_eq!(at_rest(&app, &open_links).await, "1");
+    let version = at_rest(
+        &app,
+        &format!("SELECT session_version::text AS t FROM accounts WHERE id = '{account}'"),
+    )
+    .await;
+    let mut conn = AsyncPgConnection::establish(app.db.app_url())
+        .await
+        .expect("connect as the app role");
+    conn.batch_execute(&format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{}', true);
+         SELECT * FROM aura_account_password_changed('{account}', {version}, now()); COMMIT",
+        victim.tenant_id
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        at_rest(&app, &open_links).await,
+        "1",
+        "voided without a new password"
+    );
+}
+
 /// Finding 1: row-level security on `accounts` counted any membership of the tenant, so
 /// a tenant that merely invited an address with an account elsewhere could read and
 /// overwrite that account (password hash, address) as the app role. Attacked at the
@@ -471,11 +667,23 @@ async fn a_new_password_voids_every_tenants_links_and_is_audited_in_each() {
         .unwrap()["id"]
         .clone();
     assert_eq!(in_b[0]["entity_id"], member_in_b);
-    let text = in_b[0].to_string();
+    // bcrypt hashes start `$2`; the stored hash itself must not appear either.
+    let stored = at_rest(
+        &app,
+        &format!(
+            "SELECT password_hash AS t FROM accounts WHERE email = '{}'",
+            person.email
+        ),
+    )
+    .await;
     assert!(
-        !text.contains("fourth") && !text.contains("argon2"),
-        "{text}"
+        stored.starts_with("$2"),
+        "a bcrypt hash: the check below can fail"
     );
+    let text = in_b[0].to_string();
+    for secret in ["fourth", "$2", "password_hash", stored.as_str()] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
     // Both chains still verify.
     let person = app.login(&person.email, "the fourth long passphrase").await;
     for who in [&other, &person] {
@@ -516,4 +724,27 @@ async fn sign_in_skips_a_deactivated_membership_for_a_usable_one() {
         let again = app.login(&person.email, "accepted long passphrase").await;
         assert_eq!(again.tenant_id, second.tenant_id, "the usable membership");
     }
+
+    // Review finding 5: the tenant that deactivated them reads the account no more (its
+    // password hash), only the address; reactivating gives it back.
+    let select = format!(
+        "SELECT count(*) AS n FROM accounts WHERE email = '{}'",
+        person.email
+    );
+    assert_eq!(as_app_in(&app, &first.tenant_id, &select).await, 0);
+    let path = format!("/api/v1/tenants/me/users/{}", person.user_id);
+    let (status, read) = app.get(&path, &first.access).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["email"], person.email.as_str());
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&first.access),
+            Some(json!({ "is_active": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(as_app_in(&app, &first.tenant_id, &select).await, 1);
+    app.login(&person.email, "accepted long passphrase").await;
 }

@@ -1,7 +1,9 @@
 -- A pending membership (an invitation not accepted yet) was never a login: it goes
 -- rather than receive the account's address and password below (which would let the
--- password sign into a tenant the person never joined). Something still pointing at
--- it refuses the whole revert.
+-- password sign into a tenant the person never joined). The delete cascades: the
+-- membership's refresh families and reset links go with it, and the registers, tasks,
+-- requests, breaches, DPIAs, documents and packs that name it (owner, assignee,
+-- creator, requester, inviter) lose that reference (ON DELETE SET NULL).
 ALTER TABLE users NO FORCE ROW LEVEL SECURITY;
 DELETE FROM users WHERE accepted_at IS NULL;
 ALTER TABLE users FORCE ROW LEVEL SECURITY;

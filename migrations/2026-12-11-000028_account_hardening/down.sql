@@ -11,9 +11,16 @@ ALTER POLICY member_update ON accounts
     USING (EXISTS (SELECT 1 FROM public.users u WHERE u.account_id = accounts.id))
     WITH CHECK (EXISTS (SELECT 1 FROM public.users u WHERE u.account_id = accounts.id));
 
--- Under 000026 a member an administrator added with a new account was accepted at once.
+-- Under 000026 a member an administrator added with a new account was accepted at once:
+-- so is the creating membership here, but only while it is the account's only way in
+-- (no accepted membership, password never set through a link). The others stay pending
+-- (000026 signs nobody in through them).
 ALTER TABLE users NO FORCE ROW LEVEL SECURITY;
-UPDATE users SET accepted_at = created_at WHERE accepted_at IS NULL AND id = account_id;
+UPDATE users u SET accepted_at = u.created_at
+  FROM accounts a
+ WHERE u.accepted_at IS NULL AND u.id = u.account_id
+   AND a.id = u.account_id AND a.session_version = 0
+   AND NOT EXISTS (SELECT 1 FROM users o WHERE o.account_id = a.id AND o.accepted_at IS NOT NULL);
 ALTER TABLE users FORCE ROW LEVEL SECURITY;
 
 -- The sign-in lookup of 000026.

@@ -108,8 +108,9 @@ impl UserRepository for MemoryStore {
         let Some(&account) = state.emails.get(email) else {
             return Ok(None);
         };
-        // Like `aura_find_login`: a usable membership first (active, in an active
-        // tenant), then the accepted membership signed into last.
+        // Like `aura_find_login`: accepted memberships first, or the pending one that is
+        // the account's only way in; a usable one first (active, in an active tenant),
+        // then the one signed into last.
         let usable = |u: &User| {
             u.is_active
                 && state
@@ -119,10 +120,10 @@ impl UserRepository for MemoryStore {
         };
         let user = state
             .memberships(account)
-            // Accepted, or the pending membership that created the account.
-            .filter(|u| u.accepted_at.is_some() || u.id.as_uuid() == u.account_id.as_uuid())
+            .filter(|u| u.accepted_at.is_some() || state.only_way_in(u))
             .min_by_key(|u| {
                 (
+                    std::cmp::Reverse(u.accepted_at.is_some()),
                     std::cmp::Reverse(usable(u)),
                     std::cmp::Reverse(u.last_login_at.is_some()),
                     std::cmp::Reverse(u.last_login_at),
@@ -259,6 +260,14 @@ impl SessionStore for MemoryStore {
             if tx.state.families.contains_key(&family.id) {
                 return Err(StoreError::Conflict(Conflict::IdTaken("session")));
             }
+            // Signing in accepts a pending membership only while it is the account's
+            // only way in (as `aura_accept_sign_in`); any other starts no session.
+            if user.accepted_at.is_none() {
+                if !(user.is_active && tx.state.only_way_in(&user)) {
+                    return Err(StoreError::NotFound);
+                }
+                user.accepted_at = Some(family.created_at);
+            }
             if tx.state.refresh_tokens.contains_key(first) {
                 return Err(StoreError::Conflict(Conflict::TokenTaken));
             }
@@ -278,8 +287,6 @@ impl SessionStore for MemoryStore {
                 },
             );
             user.last_login_at = Some(family.created_at);
-            // Signing in accepts a pending membership (as in PostgreSQL).
-            user.accepted_at.get_or_insert(family.created_at);
             tx.state.put_user(&user);
             Ok(())
         })

@@ -125,6 +125,17 @@ impl State {
         self.users.values().filter(move |u| u.account_id == account)
     }
 
+    /// Whether the pending `member` may sign in (and so be accepted): the membership that
+    /// created its account, while no membership is accepted and no link set the
+    /// account's password (as `aura_find_login`).
+    pub fn only_way_in(&self, member: &User) -> bool {
+        member.id.as_uuid() == member.account_id.as_uuid()
+            && member.account_session_version == 0
+            && !self
+                .memberships(member.account_id)
+                .any(|u| u.accepted_at.is_some())
+    }
+
     /// Adds a member: a new account (its address free), or a membership of an existing
     /// one, which keeps the account as it is (at most one membership per tenant).
     pub fn insert_member(&mut self, user: &User) -> Result<(), StoreError> {
@@ -200,7 +211,7 @@ impl State {
         // The password is written only with the account's next session version, from
         // the one the caller read (like the PostgreSQL store), and never through a
         // pending membership (whose account the caller did not read).
-        let account_moved = before.accepted_at.is_some()
+        let account_moved = account_readable(before)
             && user.account_session_version != before.account_session_version;
         if account_moved
             && user.account_session_version.wrapping_sub(1) != before.account_session_version
@@ -244,8 +255,10 @@ impl State {
         };
         let mut stored = user.clone();
         stored.version = version;
+        // Acceptance is the store's (sign-in, link), never a membership write's.
+        stored.accepted_at = before.accepted_at;
         let mut elsewhere = Vec::new();
-        if before.accepted_at.is_none() {
+        if !account_readable(&before) {
             stored.email = before.email.clone();
             stored.password_hash = before.password_hash.clone();
             stored.account_session_version = before.account_session_version;
@@ -275,6 +288,7 @@ impl State {
             .unwrap_or_else(|| member.clone());
         stored.password_hash = member.password_hash.clone();
         stored.account_session_version = stored.account_session_version.wrapping_add(1);
+        stored.accepted_at.get_or_insert(member.updated_at);
         self.put_user(&stored);
         elsewhere
     }
@@ -335,11 +349,17 @@ impl State {
 /// `user` as their tenant reads them (see [`State::seen_user`]).
 pub(crate) fn seen(user: &User) -> User {
     let mut seen = user.clone();
-    if seen.accepted_at.is_none() {
+    if !account_readable(user) {
         seen.password_hash = aura_identity::PasswordHash::unset();
         seen.account_session_version = 0;
     }
     seen
+}
+
+/// Whether a membership's tenant reads (and writes) its account: accepted and active,
+/// as the `member_of_tenant` policy.
+pub(crate) fn account_readable(member: &User) -> bool {
+    member.accepted_at.is_some() && member.is_active
 }
 
 /// A unique index's check: `taken` when the value has a `holder` other than `except`

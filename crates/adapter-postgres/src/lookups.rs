@@ -165,14 +165,16 @@ pub(crate) struct AccountLookupRow {
     pub account: Option<Uuid>,
 }
 
-/// `aura_pending_member_email(user)`: the address of a pending member of the tenant.
+/// `aura_pending_member_email(user)`: the address of a pending or deactivated member of
+/// the tenant (whose account it may not read).
 #[derive(Debug, QueryableByName)]
 pub(crate) struct PendingEmailRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub email: Option<String>,
 }
 
-/// `aura_accept_membership(user, token, hash, now)`: whether the link accepted it.
+/// `aura_accept_membership(user, token, hash, now)`: whether the link accepted it;
+/// `aura_accept_sign_in(user, now)`: whether the membership is accepted.
 #[derive(Debug, QueryableByName)]
 pub(crate) struct AcceptedRow {
     #[diesel(sql_type = Bool)]

@@ -105,7 +105,8 @@ impl StoredSettings {
 }
 
 /// A membership row (table `users`). As a changeset (an update) it replaces every
-/// column but the keys and the account, and a `None` clears `last_login_at`.
+/// column but the keys, the account and the acceptance (column privileges keep those
+/// from the app role, 000032), and a `None` clears `last_login_at`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 #[diesel(primary_key(tenant_id, id), treat_none_as_null = true)]
@@ -119,6 +120,7 @@ pub(crate) struct UserRow {
     pub is_active: bool,
     pub session_version: i32,
     pub invited_by: Option<Uuid>,
+    #[diesel(skip_update)]
     pub accepted_at: Option<OffsetDateTime>,
     pub last_login_at: Option<OffsetDateTime>,
     pub version: i32,

@@ -13,9 +13,9 @@ use time::OffsetDateTime;
 use crate::{
     lookups::{AcceptedRow, ResetLookupRow},
     pool::{in_tenant, unscoped},
-    schema::{password_reset_tokens as resets, users},
+    schema::{accounts, password_reset_tokens as resets, users},
     stores::PgStores,
-    users::{account_password_changed, audit_account_change, write_user},
+    users::{account_password_changed, audit_account_change, write_membership, write_user},
 };
 
 #[async_trait::async_trait]
@@ -141,11 +141,22 @@ impl PasswordResetStore for PgStores {
             .execute(conn)
             .await?;
             // A stale user row fails the whole transaction: the token stays unused.
-            let mut elsewhere = write_user(conn, user, expected_version).await?;
-            if pending {
-                // Accepted now: the account's new password ends its other sessions.
-                elsewhere = account_password_changed(conn, user.account_id.as_uuid(), now).await?;
-            }
+            let elsewhere = if pending {
+                // Accepted now (by the function, which wrote the account): only the
+                // membership is the tenant's to write; the account's new password ends
+                // its other sessions.
+                write_membership(conn, user, expected_version).await?;
+                let account = user.account_id.as_uuid();
+                // Readable now: the membership is accepted.
+                let version: i32 = accounts::table
+                    .find(account)
+                    .select(accounts::session_version)
+                    .first(conn)
+                    .await?;
+                account_password_changed(conn, account, version, now).await?
+            } else {
+                write_user(conn, user, expected_version).await?
+            };
             audit_account_change(conn, hasher, tenant, event, &elsewhere, now).await?;
             Ok(true)
         })

@@ -3,14 +3,17 @@
 use aura_audit::PendingEvent;
 use aura_identity::{RefreshFamily, RefreshLookup, TokenHash, ports::SessionStore};
 use aura_shared_kernel::{StoreError, TenantScope};
-use diesel::{prelude::*, sql_types::Bytea};
+use diesel::{
+    prelude::*,
+    sql_types::{Bytea, Timestamptz, Uuid as SqlUuid},
+};
 use diesel_async::RunQueryDsl;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
     error::DbError,
-    lookups::RefreshLookupRow,
+    lookups::{AcceptedRow, RefreshLookupRow},
     pool::{in_tenant, unscoped},
     rows::in_scope,
     schema::{refresh_families, refresh_tokens, users},
@@ -64,17 +67,19 @@ impl SessionStore for PgStores {
             if signed_in == 0 {
                 return Err(DbError::Store(StoreError::NotFound));
             }
-            // Signing in with the account's password accepts a pending membership (only
-            // the one that created the account is offered to sign-in while pending).
-            diesel::update(
-                users::table
-                    .filter(users::tenant_id.eq(tenant_uuid))
-                    .filter(users::id.eq(family.user_id.as_uuid()))
-                    .filter(users::accepted_at.is_null()),
-            )
-            .set(users::accepted_at.eq(family.created_at))
-            .execute(conn)
-            .await?;
+            // Signing in with the account's password accepts a pending membership, only
+            // the one `aura_find_login` offers (the account's creating membership, its
+            // only way in); the function re-checks that. Any other pending membership
+            // starts no session.
+            let accepted: AcceptedRow =
+                diesel::sql_query("SELECT aura_accept_sign_in($1, $2) AS accepted")
+                    .bind::<SqlUuid, _>(family.user_id.as_uuid())
+                    .bind::<Timestamptz, _>(family.created_at)
+                    .get_result(conn)
+                    .await?;
+            if !accepted.accepted {
+                return Err(DbError::Store(StoreError::NotFound));
+            }
             Ok(())
         })
         .await

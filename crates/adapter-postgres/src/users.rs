@@ -10,7 +10,7 @@ use aura_shared_kernel::{
 };
 use diesel::{
     prelude::*,
-    sql_types::{Text, Timestamptz, Uuid as SqlUuid},
+    sql_types::{Integer, Text, Timestamptz, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
@@ -30,7 +30,8 @@ use crate::{
 /// Locks the tenant's active owners (in id order, so concurrent writers queue instead of
 /// deadlocking) and then the target row. Returns whether the target is one of the active
 /// owners, how many there are, and the target's row version, session version, account
-/// and whether it is accepted, or `NotFound` when the target is not in the tenant.
+/// and whether the tenant may read its account (accepted and active), or `NotFound`
+/// when the target is not in the tenant.
 ///
 /// Under READ COMMITTED a writer that waited re-reads the locked rows: after a
 /// concurrent demotion it sees one owner fewer, so two demotions cannot both pass.
@@ -48,7 +49,7 @@ async fn lock_owners_and_target(
         .for_update()
         .load(conn)
         .await?;
-    let found: Option<(i32, i32, Uuid, Option<OffsetDateTime>)> = users::table
+    let found: Option<(i32, i32, Uuid, Option<OffsetDateTime>, bool)> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::id.eq(target))
         .select((
@@ -56,19 +57,20 @@ async fn lock_owners_and_target(
             users::session_version,
             users::account_id,
             users::accepted_at,
+            users::is_active,
         ))
         .for_update()
         .first(conn)
         .await
         .optional()?;
-    let Some((version, session_version, account, accepted_at)) = found else {
+    let Some((version, session_version, account, accepted_at, active)) = found else {
         return Err(StoreError::NotFound.into());
     };
     let found = Target {
         version,
         session_version,
         account,
-        accepted: accepted_at.is_some(),
+        readable: accepted_at.is_some() && active,
     };
     Ok((owners.contains(&target), owners.len(), found))
 }
@@ -78,23 +80,27 @@ struct Target {
     version: i32,
     session_version: i32,
     account: Uuid,
-    accepted: bool,
+    /// Accepted and active: the `member_of_tenant` policy lets the tenant read it.
+    readable: bool,
 }
 
 /// Another tenant's membership of an account (`aura_account_password_changed`).
 pub(crate) type Elsewhere = (TenantId, UserId);
 
 /// The account of an accepted membership of the transaction's tenant got a new
-/// password: voids the open links of every membership of the account and returns the
-/// account's accepted memberships in other tenants, whose sessions ended too.
+/// password in this transaction (its session version is now `version`): voids the open
+/// links of every membership of the account and returns the account's accepted
+/// memberships in other tenants, whose sessions ended too.
 pub(crate) async fn account_password_changed(
     conn: &mut AsyncPgConnection,
     account: Uuid,
+    version: i32,
     now: OffsetDateTime,
 ) -> Result<Vec<Elsewhere>, DbError> {
     let rows: Vec<ResetLookupRow> =
-        diesel::sql_query("SELECT * FROM aura_account_password_changed($1, $2)")
+        diesel::sql_query("SELECT * FROM aura_account_password_changed($1, $2, $3)")
             .bind::<SqlUuid, _>(account)
+            .bind::<Integer, _>(version)
             .bind::<Timestamptz, _>(now)
             .load(conn)
             .await?;
@@ -142,8 +148,9 @@ pub(crate) async fn audit_account_change(
     Ok(())
 }
 
-/// A member as the scope's tenant sees them. A pending membership's account is not the
-/// tenant's to read (row-level security hides it): only its address comes, from
+/// A member as the scope's tenant sees them. A pending or deactivated membership's
+/// account is not the tenant's to read (row-level security hides it): only its address
+/// comes, from
 /// `aura_pending_member_email`, with no password hash and an account session version
 /// of 0.
 async fn seen_member(
@@ -204,7 +211,7 @@ pub(crate) async fn insert_member(
 /// columns are written only by a write that moved the account's session version (a new
 /// password), only from the account version the caller read (a role change in one
 /// tenant never writes back a password read before another tenant's reset), and never
-/// through a pending membership. A write that ends the user's sessions (password
+/// through a pending or deactivated membership. A write that ends the user's sessions (password
 /// change, deactivation, role change) voids their open reset and invitation links in
 /// the same transaction; a new password voids those of every membership of the account
 /// and returns the account's accepted memberships in other tenants (to audit there).
@@ -220,7 +227,7 @@ pub(crate) async fn write_user(
         version,
         session_version,
         account,
-        accepted,
+        readable,
     } = target;
     // The row is locked now: its version cannot move until this transaction ends.
     if version != expected_version {
@@ -234,8 +241,9 @@ pub(crate) async fn write_user(
         return Err(StoreError::unexpected("a membership cannot move to another account").into());
     }
     let mut elsewhere = Vec::new();
-    if !accepted {
-        // Not the tenant's account (yet): only the membership is written.
+    if !readable {
+        // Not the tenant's account (pending, or deactivated; read masked): only the
+        // membership is written.
         write_membership(conn, user, expected_version).await?;
         if user.session_version != session_version {
             void_links(conn, user).await?;
@@ -280,7 +288,9 @@ pub(crate) async fn write_user(
         if written == 0 {
             return Err(StoreError::Conflict(Conflict::Version).into());
         }
-        elsewhere = account_password_changed(conn, account, user.updated_at).await?;
+        elsewhere =
+            account_password_changed(conn, account, user.account_session_version, user.updated_at)
+                .await?;
     }
     write_membership(conn, user, expected_version).await?;
     let generation_before = session_version.wrapping_add(account_version);
@@ -291,7 +301,7 @@ pub(crate) async fn write_user(
 }
 
 /// Stores the membership's columns of `user` at `expected_version + 1`.
-async fn write_membership(
+pub(crate) async fn write_membership(
     conn: &mut AsyncPgConnection,
     user: &User,
     expected_version: i32,

@@ -223,13 +223,16 @@ async fn down_refuses_an_account_in_two_tenants() {
     let seeded = seed_old_schema(db.superuser_url()).await;
     run_migrations(db.owner_url()).await.expect("up");
     let mut superuser = connect(db.superuser_url()).await;
-    // The owner of A becomes a member of B as well.
+    // The owner of A becomes a member of B as well (accepted: written as the end state,
+    // past the insert check that keeps the app from forging it).
     let (owner_a, _, _) = &seeded.users[0];
     superuser
         .batch_execute(&format!(
-            "INSERT INTO users (tenant_id, id, account_id, full_name, role, accepted_at,
+            "SET session_replication_role = replica;
+             INSERT INTO users (tenant_id, id, account_id, full_name, role, accepted_at,
                                 created_at, updated_at)
-             VALUES ('{}', '{}', '{owner_a}', 'Consultant', 'admin', '{T0_SQL}', '{T0_SQL}', '{T0_SQL}')",
+             VALUES ('{}', '{}', '{owner_a}', 'Consultant', 'admin', '{T0_SQL}', '{T0_SQL}', '{T0_SQL}');
+             RESET session_replication_role",
             seeded.tenant_b,
             Uuid::now_v7()
         ))
@@ -302,4 +305,65 @@ async fn down_never_turns_a_pending_membership_into_a_login() {
         3,
         "the accepted users stay"
     );
+}
+
+/// Review finding 1, on the down of 000028: a membership that created its account is
+/// accepted (000026's rule) only while it is the account's only way in. One whose
+/// account has an accepted membership elsewhere, whose password was set through a
+/// link, stays pending (and 000026's down then removes it).
+#[tokio::test]
+async fn down_of_the_hardening_accepts_a_creating_membership_only_while_it_is_the_only_way_in() {
+    let db = aura_adapter_postgres::TestDatabase::create().await;
+    revert_migrations_after(db.owner_url(), BEFORE_ACCOUNTS)
+        .await
+        .expect("down");
+    let seeded = seed_old_schema(db.superuser_url()).await;
+    run_migrations(db.owner_url()).await.expect("up");
+    let mut superuser = connect(db.superuser_url()).await;
+    let (a, b) = (seeded.tenant_a, seeded.tenant_b);
+    let (taken, lone, in_b) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let suffix = Uuid::new_v4().simple();
+    // `taken`: created by A's pending membership, accepted in B through B's link (its
+    // password set there). `lone`: A's pending membership is all it has. Written as
+    // they would be in that order; the insert check is for the app, not this seed.
+    superuser
+        .batch_execute(&format!(
+            "SET session_replication_role = replica;
+             INSERT INTO accounts (id, email, password_hash, session_version, created_at, updated_at)
+             VALUES ('{taken}', 'taken-{suffix}@example.com', 'hash-b', 1, '{T0_SQL}', '{T0_SQL}'),
+                    ('{lone}', 'lone-{suffix}@example.com', 'hash-a', 0, '{T0_SQL}', '{T0_SQL}');
+             INSERT INTO users (tenant_id, id, account_id, full_name, role, accepted_at, created_at, updated_at)
+             VALUES ('{a}', '{taken}', '{taken}', 'Taken', 'member', NULL, '{T0_SQL}', '{T0_SQL}'),
+                    ('{b}', '{in_b}', '{taken}', 'Taken', 'member', '{T0_SQL}', '{T0_SQL}', '{T0_SQL}'),
+                    ('{a}', '{lone}', '{lone}', 'Lone', 'member', NULL, '{T0_SQL}', '{T0_SQL}');
+             RESET session_replication_role;"
+        ))
+        .await
+        .expect("the memberships");
+
+    revert_migrations_after(db.owner_url(), "20261211000027")
+        .await
+        .expect("down to 000026's accounts");
+    let accepted = |id: Uuid, tenant: Uuid| {
+        format!(
+            "SELECT count(*) AS n FROM users
+              WHERE tenant_id = '{tenant}' AND id = '{id}' AND accepted_at IS NOT NULL"
+        )
+    };
+    assert_eq!(
+        count(&mut superuser, &accepted(taken, a)).await,
+        0,
+        "A took over"
+    );
+    assert_eq!(count(&mut superuser, &accepted(in_b, b)).await, 1);
+    assert_eq!(count(&mut superuser, &accepted(lone, a)).await, 1);
+    assert_eq!(
+        count(
+            &mut superuser,
+            &format!("SELECT count(*) AS n FROM aura_find_login('taken-{suffix}@example.com') WHERE tenant_id = '{a}'")
+        )
+        .await,
+        0
+    );
+    run_migrations(db.owner_url()).await.expect("up again");
 }

@@ -87,7 +87,9 @@ pub trait TenantRepository: Send + Sync {
 #[async_trait::async_trait]
 pub trait UserRepository: Send + Sync {
     /// The narrow global lookup for sign-in and password reset: an accepted membership
-    /// of the address's account, or the pending one that created the account.
+    /// of the address's account (first), or the pending one that created the account
+    /// while it is the account's only way in (no accepted membership, no password set
+    /// through a link: the account's session version is 0).
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError>;
 
     /// The account of an address, whatever tenants it is a member of (the narrow
@@ -124,8 +126,9 @@ pub trait UserRepository: Send + Sync {
     /// in the same transaction; one that moves the account's session version (a new
     /// password) voids the open links of every membership of the account and writes
     /// [`account_event_elsewhere`] into the chain of each other tenant where the
-    /// account has an accepted membership. A pending membership's account is never
-    /// written through it.
+    /// account has an accepted membership. A pending or deactivated membership's
+    /// account is never written through it, and `accepted_at` is never written by it
+    /// (only a sign-in or a link accepts).
     async fn update(
         &self,
         scope: &TenantScope,
@@ -146,8 +149,10 @@ pub trait UserRepository: Send + Sync {
 #[async_trait::async_trait]
 pub trait SessionStore: Send + Sync {
     /// Opens a family with its first token and records the sign-in on the user
-    /// (`last_login_at`, and `accepted_at` if it was pending: the user's `version` does not move, so a sign-in never
-    /// makes another writer's read stale), with the login event.
+    /// (`last_login_at`, and `accepted_at` if it was pending: the user's `version` does
+    /// not move, so a sign-in never makes another writer's read stale), with the login
+    /// event. A pending membership is accepted only under the rule of
+    /// [`UserRepository::find_for_login`]; any other is `NotFound` (nothing written).
     async fn start(
         &self,
         scope: &TenantScope,
