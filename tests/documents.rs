@@ -345,6 +345,49 @@ async fn the_cli_exports_every_current_version_with_a_manifest() {
     );
 }
 
+/// A rotation of `DOCUMENT_KEY`: with the old key as `DOCUMENT_KEY_PREVIOUS` an instance
+/// still reads what was sealed before; `aura documents rewrap` wraps the tenant's data key
+/// under the new key (the content is not re-encrypted), after which the old key can go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_document_key_keeps_the_content_readable() {
+    let (old, new) = (STANDARD.encode([1u8; 32]), STANDARD.encode([2u8; 32]));
+    let app = TestApp::spawn_with(&[("DOCUMENT_KEY", &old)]).await;
+    let owner = app.register("Rotation Archiv GmbH").await;
+    let doc = document(&app, &owner, json!({"title": "DPA", "kind": "dpa"})).await;
+    let id = doc["id"].as_str().unwrap();
+    let content = text_file(CHUNK + 10);
+    let sent = upload(&app, &owner, id, "text/plain", content.clone(), None).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.json());
+
+    // The new key alone does not open the old data key: nothing is served in clear.
+    let new_only = app.spawn_sibling(&[("DOCUMENT_KEY", &new)]).await;
+    let refused = download(&new_only, &owner, id, 1, None).await;
+    assert_ne!(refused.status, StatusCode::OK);
+
+    // During the rotation both keys are configured: the content reads back.
+    let rotating = [
+        ("DOCUMENT_KEY", new.as_str()),
+        ("DOCUMENT_KEY_PREVIOUS", old.as_str()),
+    ];
+    let during = app.spawn_sibling(&rotating).await;
+    let back = download(&during, &owner, id, 1, None).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(back.bytes == content, "read back under the previous key");
+
+    let printed = app.cli_with(&rotating, &["documents", "rewrap"]).await;
+    assert!(
+        printed.contains("re-wrapped 1 of"),
+        "one data key rewrapped: {printed}"
+    );
+    let after = download(&new_only, &owner, id, 1, None).await;
+    assert_eq!(
+        after.status,
+        StatusCode::OK,
+        "the new key alone opens it now"
+    );
+    assert!(after.bytes == content);
+}
+
 /// Content that no longer opens (a sealed chunk changed at rest) is an error answer before
 /// any byte goes out, not a 200 whose body breaks off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

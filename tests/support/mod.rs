@@ -274,6 +274,11 @@ impl TestApp {
     /// Runs the `aura` CLI as an operator on this instance's host would: the same database,
     /// pepper, chain key and signing keys. Answers its exit status and standard output.
     pub async fn cli(&self, args: &[&str]) -> String {
+        self.cli_with(&[], args).await
+    }
+
+    /// [`TestApp::cli`] with extra environment variables (a rotated `DOCUMENT_KEY`, say).
+    pub async fn cli_with(&self, extra_env: &[(&str, &str)], args: &[&str]) -> String {
         let output = Command::new(binaries::binary("aura"))
             .args(args)
             .env_clear()
@@ -286,6 +291,7 @@ impl TestApp {
             .env("JWT_KEYS_DIR", &self.keys_dir)
             .env("MAIL_TRANSPORT", "file")
             .env("MAIL_DIR", self.mail_dir())
+            .envs(extra_env.iter().copied())
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .output()
