@@ -73,6 +73,7 @@ echo "== Python client (openapi-python-client)"
 mkdir -p "$AURA_TMP/python"
 set +e
 (cd "$AURA_TMP/python" && openapi-python-client generate --path "$doc" --meta none \
+    --config "$NPM_DIR/python-client.yaml" \
     --output-path aura_client) >"$AURA_TMP/python.log" 2>&1
 generated openapi-python-client "$AURA_TMP/python.log" $?
 set -e
