@@ -862,21 +862,7 @@ mod staging {
         }
 
         pub async fn document(&self) -> DocumentId {
-            let fields = DocumentFields {
-                title: "Signed DPA with Jane Roe".to_owned(),
-                kind: DocumentKind::Dpa,
-                description: None,
-                owner_id: None,
-                retention_until: None,
-                legal_hold: false,
-                activity_ids: vec![],
-                processor_ids: vec![],
-                policy_ids: vec![],
-                task_ids: vec![],
-                breach_ids: vec![],
-                request_ids: vec![],
-                dpia_ids: vec![],
-            };
+            let fields = DocumentFields::titled("Signed DPA with Jane Roe", DocumentKind::Dpa);
             (self.documents)
                 .create(self.scope(), fields, &RequestContext::default())
                 .await

@@ -117,21 +117,7 @@ async fn the_bucket_holds_sealed_chunks_only() {
     };
     let documents = DocumentService::new(records, ports, clock, limits);
     let ctx = RequestContext::default();
-    let fields = DocumentFields {
-        title: "Signed DPA".to_owned(),
-        kind: DocumentKind::Dpa,
-        description: None,
-        owner_id: None,
-        retention_until: None,
-        legal_hold: false,
-        activity_ids: vec![],
-        processor_ids: vec![],
-        policy_ids: vec![],
-        task_ids: vec![],
-        breach_ids: vec![],
-        request_ids: vec![],
-        dpia_ids: vec![],
-    };
+    let fields = DocumentFields::titled("Signed DPA", DocumentKind::Dpa);
     let id = (documents.create(&org.scope, fields, &ctx).await)
         .expect("a document")
         .id;

@@ -87,6 +87,25 @@ fn links<T: Copy + PartialEq>(field: &str, ids: Vec<T>, e: &mut ValidationErrors
 }
 
 impl DocumentFields {
+    /// A document with only a title and a kind: no owner, retention, hold or links.
+    pub fn titled(title: impl Into<String>, kind: DocumentKind) -> Self {
+        Self {
+            title: title.into(),
+            kind,
+            description: None,
+            owner_id: None,
+            retention_until: None,
+            legal_hold: false,
+            activity_ids: vec![],
+            processor_ids: vec![],
+            policy_ids: vec![],
+            task_ids: vec![],
+            breach_ids: vec![],
+            request_ids: vec![],
+            dpia_ids: vec![],
+        }
+    }
+
     pub fn validated(self) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::default();
         let title = e.collect(text("title", &self.title, TextRule::line(200)));
@@ -238,21 +257,7 @@ mod tests {
     use super::*;
 
     fn fields() -> DocumentFields {
-        DocumentFields {
-            title: "  Signed DPA  ".into(),
-            kind: DocumentKind::Dpa,
-            description: None,
-            owner_id: None,
-            retention_until: None,
-            legal_hold: false,
-            activity_ids: vec![],
-            processor_ids: vec![],
-            policy_ids: vec![],
-            task_ids: vec![],
-            breach_ids: vec![],
-            request_ids: vec![],
-            dpia_ids: vec![],
-        }
+        DocumentFields::titled("  Signed DPA  ", DocumentKind::Dpa)
     }
 
     #[test]
