@@ -65,11 +65,13 @@ export MIGRATION_DATABASE_URL="postgres://aura_owner:load-owner@127.0.0.1:$PG_PO
 "$BIN/aura" db init --superuser-url "postgres://postgres@127.0.0.1:$PG_PORT/postgres" >/dev/null
 
 API_PORT=$(free_port 18080)
-PEPPER=$(head -c 32 /dev/urandom | base64)
+# Shared with the `aura` CLI, which aura-loadtest runs to add the members with a password
+# (through the API an administrator only invites).
+PASSWORD_PEPPER=$(head -c 32 /dev/urandom | base64)
+export APP_ENV=development BCRYPT_COST PASSWORD_PEPPER JWT_KEYS_DIR="$WORK/keys"
 (
     cd "$WORK"
-    exec env APP_ENV=development RUN_MIGRATIONS=true BIND_ADDR="127.0.0.1:$API_PORT" \
-        BCRYPT_COST="$BCRYPT_COST" PASSWORD_PEPPER="$PEPPER" JWT_KEYS_DIR="$WORK/keys" \
+    exec env RUN_MIGRATIONS=true BIND_ADDR="127.0.0.1:$API_PORT" \
         MAIL_TRANSPORT=log WORKER_ENABLED=false RATE_LIMIT_ENABLED=false \
         ACCESS_TOKEN_TTL_SECS=3600 DB_POOL_MAX_SIZE="$POOL" LOG_FORMAT=json RUST_LOG=warn \
         "$BIN/aura-api"
@@ -79,5 +81,5 @@ API_PID=$!
 echo "aura-api (release, BCRYPT_COST=$BCRYPT_COST, DB_POOL_MAX_SIZE=$POOL) on :$API_PORT," \
     "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on :$PG_PORT," \
     "$(nproc) cores"
-"$BIN/aura-loadtest" --base-url "http://127.0.0.1:$API_PORT" --tenants "$TENANTS" \
+"$BIN/aura-loadtest" --base-url "http://127.0.0.1:$API_PORT" --cli "$BIN/aura" --tenants "$TENANTS" \
     --duration "$DURATION" --pgbench-url "$DATABASE_URL" --pgbench-bin "$PGBIN/pgbench" "$@"

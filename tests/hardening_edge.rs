@@ -664,7 +664,7 @@ async fn one_user_takes_only_a_share_of_the_tenants_requests() {
     ])
     .await;
     let owner = app.register("Shared Quota GmbH").await; // owner 1, tenant 1
-    let member = app.add_user(&owner, "member").await; // owner 2, tenant 2; member 1, tenant 3
+    let member = app.add_user(&owner, "member").await; // member 1, tenant 2 (added by the CLI)
     let me = |who: &Account| {
         let token = who.access.clone();
         let app = &app;
@@ -684,6 +684,8 @@ async fn one_user_takes_only_a_share_of_the_tenants_requests() {
             (status, limit, response.json::<Value>().await.unwrap())
         }
     };
+    let (status, _, body) = me(&owner).await; // owner 2, tenant 3
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (status, limit, problem) = me(&owner).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{problem}");
     assert_eq!(limit.as_deref(), Some("2"), "the user's burst");

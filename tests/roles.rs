@@ -105,7 +105,7 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
                 Method::POST,
                 "/api/v1/tenants/me/users",
                 Some(
-                    json!({ "email": format!("m-{unique}@example.test"), "full_name": "New Member", "role": "member", "password": support::PASSWORD }),
+                    json!({ "email": format!("m-{unique}@example.test"), "full_name": "New Member", "role": "member" }),
                 ),
                 Some(Permission::ManageMembers),
             ),
@@ -113,7 +113,7 @@ async fn every_role_gets_exactly_what_the_matrix_grants() {
                 Method::POST,
                 "/api/v1/tenants/me/users",
                 Some(
-                    json!({ "email": format!("a-{unique}@example.test"), "full_name": "New Admin", "role": "admin", "password": support::PASSWORD }),
+                    json!({ "email": format!("a-{unique}@example.test"), "full_name": "New Admin", "role": "admin" }),
                 ),
                 Some(Permission::ManagePrivilegedUsers),
             ),

@@ -140,6 +140,8 @@ pub async fn run(api: &Api, args: Args) -> Result<ExitCode, String> {
         tenants: 1,
         users_per_tenant: 1,
         activities_per_tenant: 0,
+        // Only the owner: no member to add.
+        cli: "aura".into(),
     };
     let tenant = fixture::create(api, &registry, shape, &run_id, 1)
         .await?

@@ -1,8 +1,14 @@
 //! Set-up through the public API: N tenants signed up, each with its owner and more
-//! users, an organisation profile, processors, enough processing activities for a page
-//! of 20, and policies. Everything created is recorded in the [`Registry`].
+//! users (added through the `aura` CLI), an organisation profile, processors, enough
+//! processing activities for a page of 20, and policies. Everything created is recorded
+//! in the [`Registry`].
 
-use std::sync::Arc;
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::Arc,
+};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -28,11 +34,13 @@ pub struct Tenant {
     pub processor_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Shape {
     pub tenants: usize,
     pub users_per_tenant: usize,
     pub activities_per_tenant: usize,
+    /// The `aura` CLI that adds the members.
+    pub cli: PathBuf,
 }
 
 /// Creates the tenants, at most `parallel` at once (sign-up and user creation are
@@ -49,7 +57,8 @@ pub async fn create(
     let mut next = 0;
     while tenants.len() < shape.tenants {
         while next < shape.tenants && pending.len() < parallel.max(1) {
-            let (api, registry, run) = (api.clone(), registry.clone(), run.to_owned());
+            let (api, registry, run, shape) =
+                (api.clone(), registry.clone(), run.to_owned(), shape.clone());
             let index = next;
             pending.spawn(async move { tenant(&api, &registry, shape, &run, index).await });
             next += 1;
@@ -97,25 +106,16 @@ async fn tenant(
     let mut users = vec![owner.clone()];
     for n in 1..shape.users_per_tenant {
         let email = format!("member-{index}-{n}-{run}@loadtest.example");
-        let created = expect(
-            api.send(
-                Method::POST,
-                "/api/v1/tenants/me/users",
-                Some(&owner.access),
-                Some(&json!({
-                    "email": email,
-                    "full_name": format!("Member {n} of tenant {index}"),
-                    "role": "member",
-                    "password": PASSWORD,
-                })),
-                None,
-            )
-            .await,
-            StatusCode::CREATED,
-            "add user",
-        )?;
-        registry.add(str_field(&created, "id")?, index);
-        users.push(login(api, &email).await?.1);
+        add_member(
+            &shape.cli,
+            &tenant_id,
+            &email,
+            &format!("Member {n} of tenant {index}"),
+        )
+        .await?;
+        let member = login(api, &email).await?.1;
+        registry.add(&member.user_id, index);
+        users.push(member);
     }
 
     let token = owner.access.as_str();
@@ -222,6 +222,40 @@ pub fn activity(name: &str, processor_ids: &[String]) -> Value {
 }
 
 /// Signs in; the tenant id and the user with a fresh access token.
+/// Adds a member with the fixture's password through the `aura` CLI (run with this
+/// process's environment: the server's database and pepper): the API only invites, and
+/// the person chooses the password from the mail. The first sign-in accepts it.
+async fn add_member(cli: &Path, tenant: &str, email: &str, name: &str) -> Result<(), String> {
+    let mut command = std::process::Command::new(cli);
+    command
+        .args(["user", "create", "--tenant", tenant, "--email", email])
+        .args(["--name", name, "--role", "member", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let shown = cli.display().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn()?;
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(PASSWORD.as_bytes())?;
+        child.wait_with_output()
+    })
+    .await
+    .map_err(|e| format!("add member: {e}"))?
+    .map_err(|e| format!("add member: {shown}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "add member: {shown}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
 pub async fn login(api: &Api, email: &str) -> Result<(String, User), String> {
     let tokens = expect(
         api.send(

@@ -52,6 +52,11 @@ struct Cli {
     /// Users per tenant (the owner and members); logins go round all of them.
     #[arg(long, default_value_t = 3)]
     users_per_tenant: usize,
+    /// The `aura` CLI that adds the members, run with this program's environment (the
+    /// server's `DATABASE_URL`, `PASSWORD_PEPPER`, ...): through the API an administrator
+    /// only invites, and the person chooses the password.
+    #[arg(long, default_value = "aura")]
+    cli: std::path::PathBuf,
     /// Processing activities per tenant (at least 20: a full page).
     #[arg(long, default_value_t = 25)]
     activities: usize,
@@ -135,6 +140,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         tenants: cli.tenants,
         users_per_tenant: cli.users_per_tenant,
         activities_per_tenant: cli.activities,
+        cli: cli.cli.clone(),
     };
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let started = Instant::now();

@@ -187,7 +187,7 @@ pub struct TenantPatchBody {
     /// `requests_intake_enabled` (the public intake page, default off),
     /// `requests_intake_language` (en, de), `privacy_contact` (shown on that page),
     /// `invitations_per_day` (invitation mails per UTC day, at most the installation's
-    /// 20; beyond it adding a user without a password is 429 `limit_reached`).
+    /// 20; beyond it adding a user is 429 `limit_reached`).
     #[schema(schema_with = crate::schemas::optional_free_form)]
     pub settings: Option<serde_json::Value>,
 }
@@ -200,8 +200,6 @@ pub struct CreateUserBody {
     /// owner, admin, member or viewer.
     #[schema(example = "member")]
     pub role: String,
-    /// Without a password the user gets an invitation mail to set one.
-    pub password: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

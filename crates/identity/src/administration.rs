@@ -25,7 +25,9 @@ use crate::{
 };
 
 /// A user created by an administrator. Without a password, an invitation mail lets the
-/// person set one.
+/// person set one. Only the platform operator (the CLI) may give one: through the API a
+/// tenant's administrator would learn, by signing in with it, whether the address had an
+/// account (it applies to new addresses only).
 #[derive(Debug, Clone)]
 pub struct NewMember {
     pub email: Email,

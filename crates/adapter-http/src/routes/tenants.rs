@@ -1,5 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use aura_identity::{FullName, NewMember, Password, TenantAdmin, TenantPatch, UserPatch};
+use aura_identity::{FullName, NewMember, TenantAdmin, TenantPatch, UserPatch};
 use aura_requests::settings::RequestSettings;
 use aura_shared_kernel::{Role, TenantName, TenantSettings, UserId, ValidationErrors};
 
@@ -77,8 +77,11 @@ pub async fn list_users(req: HttpRequest, caller: Caller) -> Result<web::Json<Us
 }
 
 /// Adds a user. Admins add members and viewers; only owners add owners and admins.
-/// Without a password, the person is mailed an invitation to set one (from the job
-/// queue; at most `invitations_per_day` a day).
+/// The person is mailed an invitation (from the job queue; at most
+/// `invitations_per_day` a day) whose link accepts the membership and, for a new
+/// address, sets the password. An administrator never sets it: for an address that
+/// already has an account it could not apply, and signing in with it would tell the
+/// administrator which addresses have one (issue 18 item 6).
 #[utoipa::path(post, path = "/api/v1/tenants/me/users", tag = "tenants", security(("bearer" = [])), request_body = CreateUserBody,
     responses((status = 201, body = UserBody), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -91,9 +94,6 @@ pub async fn create_user(
     let email = errors.collect(caller.admin().email(&body.email, "email"));
     let full_name = errors.collect(FullName::parse(&body.full_name));
     let role = errors.collect(parse_role(&body.role));
-    let password = optional(&mut errors, body.password.as_deref(), |p| {
-        Password::new_checked(p, "password", Some(body.email.trim()))
-    });
     let (Some(email), Some(full_name), Some(role)) = (email, full_name, role) else {
         return Err(errors.into());
     };
@@ -102,7 +102,7 @@ pub async fn create_user(
         email,
         full_name,
         role,
-        password,
+        password: None,
     };
     let user = caller
         .admin()
