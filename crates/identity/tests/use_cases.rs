@@ -164,6 +164,7 @@ impl World {
             IdentityPorts {
                 tenants: Arc::new(store.clone()),
                 users: Arc::new(store.clone()),
+                roles: Arc::new(store.clone()),
                 sessions: Arc::new(store.clone()),
                 resets: Arc::new(store.clone()),
                 throttle: Arc::new(store.clone()),
@@ -904,6 +905,7 @@ async fn user_changes_are_audited_by_kind_and_role_changes_end_sessions() {
         full_name: full_name.map(|n| FullName::parse(n).unwrap()),
         role,
         is_active,
+        ..UserPatch::default()
     };
 
     let steps = [
