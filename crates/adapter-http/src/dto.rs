@@ -198,6 +198,7 @@ pub struct TenantPatchBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "jo@example.com", "full_name": "Jo Example", "role": "member"}))]
 pub struct CreateUserBody {
     pub email: String,
     pub full_name: String,
