@@ -215,7 +215,8 @@ fn system_scopes_are_built_by_platform_operations_only() {
 
 #[test]
 fn test_constructors_stay_in_tests() {
-    let sites = call_sites("TenantScope::for_tests(");
+    let mut sites = call_sites("TenantScope::for_tests(");
+    sites.extend(call_sites("TenantScope::for_tests_with("));
     assert!(
         sites.is_empty(),
         "TenantScope::for_tests in production code: {sites:?}"

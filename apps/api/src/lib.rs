@@ -77,6 +77,8 @@ impl StartError {
 struct Stores {
     tenants: Arc<dyn TenantRepository>,
     users: Arc<dyn UserRepository>,
+    /// The tenants' custom roles.
+    roles: Arc<dyn aura_identity::CustomRoleRepository>,
     sessions: Arc<dyn SessionStore>,
     resets: Arc<dyn PasswordResetStore>,
     throttle: Arc<dyn LoginThrottle>,
@@ -537,6 +539,7 @@ impl Application {
             IdentityPorts {
                 tenants: stores.tenants.clone(),
                 users: stores.users.clone(),
+                roles: stores.roles.clone(),
                 sessions: stores.sessions.clone(),
                 resets: stores.resets.clone(),
                 throttle: stores.throttle.clone(),
@@ -837,6 +840,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         IdentityPorts {
             tenants: stores.tenants.clone(),
             users: stores.users.clone(),
+            roles: stores.roles.clone(),
             sessions: stores.sessions.clone(),
             resets: stores.resets.clone(),
             throttle: stores.throttle.clone(),
@@ -1005,6 +1009,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
     Stores {
         tenants: Arc::new(store.clone()),
         users: Arc::new(store.clone()),
+        roles: Arc::new(store.clone()),
         sessions: Arc::new(store.clone()),
         resets: Arc::new(store.clone()),
         throttle: Arc::new(store.clone()),
@@ -1076,6 +1081,7 @@ async fn postgres_stores(
     Ok(Stores {
         tenants: stores.tenants(),
         users: stores.users(),
+        roles: Arc::new(stores.clone()),
         sessions: stores.sessions(),
         resets: stores.resets(),
         throttle: stores.throttle(),

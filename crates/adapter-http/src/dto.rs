@@ -103,8 +103,11 @@ pub struct UserBody {
     pub tenant_id: Uuid,
     pub email: String,
     pub full_name: String,
+    /// owner, admin, member, viewer, or custom (then `custom_role_id` names the role).
     #[schema(value_type = String, example = "member")]
     pub role: Role,
+    /// The tenant's role the user holds when `role` is `custom`.
+    pub custom_role_id: Option<Uuid>,
     pub is_active: bool,
     /// True until the person accepts the membership (signs in, or sets a password
     /// through their invitation link). Every added member starts pending, whether or
@@ -126,6 +129,7 @@ impl From<User> for UserBody {
             email: user.email.to_string(),
             full_name: user.full_name.as_str().to_owned(),
             role: user.role,
+            custom_role_id: user.custom_role.map(|id| id.as_uuid()),
             is_active: user.is_active,
             password_pending: user.accepted_at.is_none(),
             last_login_at: user.last_login_at,
@@ -194,6 +198,7 @@ pub struct TenantPatchBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "jo@example.com", "full_name": "Jo Example", "role": "member"}))]
 pub struct CreateUserBody {
     pub email: String,
     pub full_name: String,
@@ -206,7 +211,11 @@ pub struct CreateUserBody {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserBody {
     pub full_name: Option<String>,
+    /// owner, admin, member or viewer; `custom` (or no role) with `custom_role_id`.
     pub role: Option<String>,
+    /// Gives the user one of the tenant's custom roles
+    /// (`/api/v1/tenants/me/roles`); only what the caller holds may be given.
+    pub custom_role_id: Option<Uuid>,
     pub is_active: Option<bool>,
 }
 

@@ -168,9 +168,15 @@ impl UserRepository for MemoryStore {
                 && row.revoked_at.is_none()
                 && now < row.family.absolute_expires_at
         });
+        // The custom role as stored now, so a change takes effect on the next request.
+        let custom_permissions = found_user
+            .custom_role
+            .and_then(|id| state.roles.get(&(tenant, id)))
+            .map(|role| role.permissions);
         Ok(Some(PrincipalRecord {
             user: found_user.clone(),
             tenant: found_tenant.clone(),
+            custom_permissions,
             session_active,
         }))
     }
@@ -203,6 +209,7 @@ impl UserRepository for MemoryStore {
             if tx.state.user(tenant, user.id).is_some() {
                 return Err(StoreError::Conflict(Conflict::IdTaken("user")));
             }
+            tx.state.check_custom_role(user)?;
             tx.state.insert_member(user)
         })
     }

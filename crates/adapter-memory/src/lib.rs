@@ -32,6 +32,7 @@ mod packs;
 mod planned;
 mod registers;
 mod requests;
+mod roles;
 mod state;
 mod tasks;
 

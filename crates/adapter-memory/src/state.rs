@@ -78,6 +78,8 @@ pub(crate) struct State {
     pub idempotency: crate::idempotency::Entries,
     /// Accountability packs and their bytes, keyed by (tenant, id).
     pub packs: crate::packs::PackTable,
+    /// The tenants' custom roles, keyed by (tenant, id).
+    pub roles: crate::roles::RoleTable,
 }
 
 impl State {
@@ -219,6 +221,7 @@ impl State {
             return Err(StoreError::Conflict(Conflict::Version));
         }
         self.check_email_free(&user.email, user.account_id)?;
+        self.check_custom_role(user)?;
         self.check_owner_kept(before, Some(user))?;
         Ok(before)
     }

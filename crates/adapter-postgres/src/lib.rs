@@ -32,6 +32,7 @@ mod pool;
 mod registers;
 mod requests;
 mod resets;
+mod roles;
 mod rows;
 mod schema;
 mod sessions;

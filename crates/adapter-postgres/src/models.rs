@@ -4,8 +4,8 @@
 use aura_audit::{Actor, AuditAction, AuditRecord, ChainHash, ChainVersion, PersonalPart};
 use aura_identity::{AccountId, Email, FullName, PasswordHash, User};
 use aura_shared_kernel::{
-    Role, StoreError, SubscriptionTier, Tenant, TenantId, TenantName, TenantSettings, TenantSlug,
-    UserId,
+    CustomRoleId, Role, StoreError, SubscriptionTier, Tenant, TenantId, TenantName, TenantSettings,
+    TenantSlug, UserId,
 };
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,7 @@ pub(crate) struct UserRow {
     pub account_id: Uuid,
     pub full_name: String,
     pub role: String,
+    pub custom_role_id: Option<Uuid>,
     pub is_active: bool,
     pub session_version: i32,
     pub invited_by: Option<Uuid>,
@@ -161,6 +162,7 @@ impl From<&User> for UserRow {
             account_id: user.account_id.as_uuid(),
             full_name: user.full_name.as_str().to_owned(),
             role: user.role.as_str().to_owned(),
+            custom_role_id: user.custom_role.map(|id| id.as_uuid()),
             is_active: user.is_active,
             session_version: user.session_version,
             invited_by: user.invited_by.map(|id| id.as_uuid()),
@@ -202,6 +204,7 @@ impl TryFrom<MemberRow> for User {
                 .role
                 .parse::<Role>()
                 .map_err(|_| corrupt("stored role"))?,
+            custom_role: row.custom_role_id.map(CustomRoleId::from_uuid),
             is_active: row.is_active,
             password_hash: PasswordHash::from_stored(account.password_hash),
             session_version: row.session_version,

@@ -30,6 +30,19 @@ diesel::table! {
         account_id -> Uuid,
         invited_by -> Nullable<Uuid>,
         accepted_at -> Nullable<Timestamptz>,
+        custom_role_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    tenant_roles (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        permissions -> Array<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -328,6 +341,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
+    tenant_roles,
     accounts,
     refresh_families,
     refresh_tokens,

@@ -412,9 +412,14 @@ impl UserRepository for PgStores {
         let Some((user_row, account_row, tenant_row, family)) = found else {
             return Ok(None);
         };
+        let custom_permissions = match user_row.custom_role_id {
+            Some(role) => crate::roles::permissions_of(&self.inner.pool, scope, role).await?,
+            None => None,
+        };
         Ok(Some(PrincipalRecord {
             user: User::try_from(MemberRow(user_row, account_row))?,
             tenant: tenant_row.try_into()?,
+            custom_permissions,
             session_active: session_active(family, now),
         }))
     }

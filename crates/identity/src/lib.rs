@@ -15,6 +15,7 @@ pub mod mail;
 pub mod mail_jobs;
 mod password;
 pub mod ports;
+mod roles;
 mod services;
 mod session;
 mod shared;
@@ -24,6 +25,9 @@ mod user;
 
 pub use accounts::{Accounts, ProfilePatch};
 pub use administration::{NewMember, TenantAdmin, TenantPatch, UserPatch};
+pub use roles::{
+    CustomRole, CustomRoleRepository, CustomRoles, RoleDraft, RoleName, resolved_permissions,
+};
 pub use shared::{AuthConfig, IdentityPorts, SETTING_INVITATIONS_PER_DAY, TokenPair};
 
 pub use email::Email;

@@ -3,7 +3,8 @@
 
 use aura_audit::PendingEvent;
 use aura_shared_kernel::{
-    Page, PageRequest, StoreError, SystemScope, Tenant, TenantId, TenantScope, TenantSlug, UserId,
+    Page, PageRequest, PermissionSet, StoreError, SystemScope, Tenant, TenantId, TenantScope,
+    TenantSlug, UserId,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -41,6 +42,9 @@ pub struct LoginRecord {
 pub struct PrincipalRecord {
     pub user: User,
     pub tenant: Tenant,
+    /// The permissions of the user's custom role as stored now (`None` for a built-in
+    /// role): resolved by [`crate::resolved_permissions`].
+    pub custom_permissions: Option<PermissionSet>,
     /// False once the token's session (refresh family) was revoked, e.g. by logout.
     pub session_active: bool,
 }

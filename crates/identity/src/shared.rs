@@ -66,6 +66,8 @@ impl Default for AuthConfig {
 pub struct IdentityPorts {
     pub tenants: Arc<dyn TenantRepository>,
     pub users: Arc<dyn UserRepository>,
+    /// The tenant's custom roles ([`crate::CustomRoles`]).
+    pub roles: Arc<dyn crate::roles::CustomRoleRepository>,
     pub sessions: Arc<dyn SessionStore>,
     pub resets: Arc<dyn PasswordResetStore>,
     pub throttle: Arc<dyn LoginThrottle>,

@@ -17,6 +17,7 @@ use crate::{
     mail::MailKind,
     password::{Password, PasswordHash},
     ports::LoginRecord,
+    roles::resolved_permissions,
     session::{AccessClaims, RefreshFamily},
     shared::{
         AuthConfig, Core, ENTITY_SESSION, ENTITY_TENANT, ENTITY_USER, TokenPair, throttle_keys,
@@ -294,7 +295,13 @@ impl SignIn {
         {
             return Err(IdentityError::InvalidToken);
         }
-        let scope = TenantScope::from_verified_principal(principal.tenant.id, user.id, user.role);
+        let permissions = resolved_permissions(user.role, principal.custom_permissions);
+        let scope = TenantScope::from_verified_principal(
+            principal.tenant.id,
+            user.id,
+            user.role,
+            permissions,
+        );
         Ok(Authenticated {
             scope,
             session_id: claims.session_id,

@@ -20,9 +20,9 @@ use aura_audit::{
 };
 use aura_identity::actions;
 use aura_identity::{
-    AccessClaims, AuthConfig, Authenticated, Email, FullName, IdentityError, IdentityPorts,
-    IdentityServices, LoginRequest, NewMember, OpaqueToken, Password, PasswordHash, ProfilePatch,
-    Registration, TenantPatch, TokenHash, TokenPair, User, UserPatch,
+    AccessClaims, AuthConfig, Authenticated, CustomRole, Email, FullName, IdentityError,
+    IdentityPorts, IdentityServices, LoginRequest, NewMember, OpaqueToken, Password, PasswordHash,
+    ProfilePatch, Registration, RoleDraft, TenantPatch, TokenHash, TokenPair, User, UserPatch,
     mail::OutgoingMail,
     ports::{
         AccessTokens, AddressRules, CryptoError, MailError, Mailer, PasswordHasher, Secrets,
@@ -164,6 +164,7 @@ impl World {
             IdentityPorts {
                 tenants: Arc::new(store.clone()),
                 users: Arc::new(store.clone()),
+                roles: Arc::new(store.clone()),
                 sessions: Arc::new(store.clone()),
                 resets: Arc::new(store.clone()),
                 throttle: Arc::new(store.clone()),
@@ -904,6 +905,7 @@ async fn user_changes_are_audited_by_kind_and_role_changes_end_sessions() {
         full_name: full_name.map(|n| FullName::parse(n).unwrap()),
         role,
         is_active,
+        ..UserPatch::default()
     };
 
     let steps = [
@@ -1458,4 +1460,179 @@ async fn adding_an_existing_account_makes_a_pending_membership_of_it() {
         )
         .await;
     assert_conflict(twice, "email_taken");
+}
+
+// -------------------------------------------------------------------------- custom roles
+
+fn role_draft(name: &str, permissions: &[&str]) -> RoleDraft {
+    let names: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
+    RoleDraft::parse(name, &names).expect("a valid role")
+}
+
+fn give(custom_role: &CustomRole) -> UserPatch {
+    UserPatch {
+        custom_role: Some(custom_role.id),
+        ..UserPatch::default()
+    }
+}
+
+#[tokio::test]
+async fn a_custom_role_is_what_its_holders_may_do_from_their_next_request() {
+    let world = World::new();
+    world.sign_up("Roles GmbH", "olivia@roles.example").await;
+    let owner = world.session("olivia@roles.example").await;
+    let roles = &world.identity.roles;
+    let desk = roles
+        .create(
+            &owner.scope,
+            role_draft("Desk", &["handle_requests"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let clerk = world
+        .member(&owner, "clerk@roles.example", Role::Viewer)
+        .await;
+    let given = world
+        .patch_user(&owner, clerk.id, give(&desk))
+        .await
+        .unwrap();
+    assert_eq!(
+        (given.role, given.custom_role),
+        (Role::Custom, Some(desk.id))
+    );
+
+    let held = world.session("clerk@roles.example").await;
+    assert_eq!(held.scope.role(), Some(Role::Custom));
+    assert!(held.scope.require(Permission::HandleRequests).is_ok());
+    assert!(held.scope.require(Permission::ReadRequests).is_ok());
+    assert!(held.scope.require(Permission::ReadRecords).is_err());
+
+    // The role changes; the same token holds the new set at its next authentication.
+    let token = world.login("clerk@roles.example", PASSWORD).await.unwrap();
+    roles
+        .update(
+            &owner.scope,
+            desk.id,
+            role_draft("Desk", &["handle_breaches"]),
+            1,
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let again = world
+        .identity
+        .sign_in
+        .authenticate(&token.access_token)
+        .await
+        .unwrap();
+    assert!(again.scope.require(Permission::HandleBreaches).is_ok());
+    assert!(again.scope.require(Permission::HandleRequests).is_err());
+
+    // Each change is audited.
+    for action in [actions::ROLE_CREATED, actions::ROLE_UPDATED] {
+        let events = world.events(&owner.scope, action.clone()).await;
+        assert_eq!(actors(&events), [Actor::User(owner.user.id)], "{action}");
+    }
+}
+
+#[tokio::test]
+async fn custom_roles_never_escalate_and_stay_while_held() {
+    let world = World::new();
+    world
+        .sign_up("Guarded GmbH", "olivia@guarded.example")
+        .await;
+    let owner = world.session("olivia@guarded.example").await;
+    let roles = &world.identity.roles;
+
+    // Only owners define roles; nobody defines one holding the owners' permission.
+    world
+        .member(&owner, "adam@guarded.example", Role::Admin)
+        .await;
+    let admin = world.session("adam@guarded.example").await;
+    let refused = roles
+        .create(&admin.scope, role_draft("Mine", &["read_records"]), &ctx())
+        .await;
+    assert_forbidden(refused, Permission::ManagePrivilegedUsers);
+    let names = vec!["manage_privileged_users".to_owned()];
+    assert!(
+        RoleDraft::parse("Root", &names)
+            .unwrap_err()
+            .names("permissions[0]")
+    );
+
+    // A people desk gives only what it holds.
+    let desk = roles
+        .create(
+            &owner.scope,
+            role_draft("People", &["read_users", "manage_members", "read_records"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let writers = roles
+        .create(
+            &owner.scope,
+            role_draft("Writers", &["write_records"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let pat = world
+        .member(&owner, "pat@guarded.example", Role::Viewer)
+        .await;
+    world.patch_user(&owner, pat.id, give(&desk)).await.unwrap();
+    let people = world.session("pat@guarded.example").await;
+    let vic = world
+        .member(&owner, "vic@guarded.example", Role::Viewer)
+        .await;
+    let member = UserPatch {
+        role: Some(Role::Member),
+        ..UserPatch::default()
+    };
+    // (The member role's first permission the desk lacks: reading the tenant.)
+    assert_forbidden(
+        world.patch_user(&people, vic.id, member).await,
+        Permission::ReadTenant,
+    );
+    assert_forbidden(
+        world.patch_user(&people, pat.id, give(&writers)).await,
+        Permission::WriteRecords,
+    );
+    // An id of no role of the tenant is the client's mistake, named.
+    let unknown = UserPatch {
+        custom_role: Some(aura_shared_kernel::CustomRoleId::generate()),
+        ..UserPatch::default()
+    };
+    assert_invalid_field(
+        world.patch_user(&owner, vic.id, unknown).await,
+        "custom_role_id",
+    );
+
+    // A role somebody holds is not removed; once nobody does, it is.
+    assert_conflict(
+        roles.delete(&owner.scope, desk.id, 1, &ctx()).await,
+        "role_in_use",
+    );
+    let back = UserPatch {
+        role: Some(Role::Viewer),
+        ..UserPatch::default()
+    };
+    let pat = world.patch_user(&owner, pat.id, back).await.unwrap();
+    assert_eq!(pat.custom_role, None);
+    roles
+        .delete(&owner.scope, desk.id, 1, &ctx())
+        .await
+        .unwrap();
+    assert!(matches!(
+        roles.get(&owner.scope, desk.id, &ctx()).await,
+        Err(IdentityError::NotFound)
+    ));
+    // A name is the tenant's once.
+    assert_conflict(
+        roles
+            .create(&owner.scope, role_draft("Writers", &[]), &ctx())
+            .await,
+        "role_name_taken",
+    );
 }

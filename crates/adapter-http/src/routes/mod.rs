@@ -17,6 +17,7 @@ pub mod registers;
 pub mod reports;
 pub mod requests;
 pub mod requests_export;
+pub mod roles;
 pub mod system;
 pub mod tasks;
 pub mod tenants;
@@ -79,6 +80,11 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_get_user, get_user),
         Route::new(__path_update_user, update_user),
         Route::new(__path_delete_user, delete_user),
+        Route::new(roles::__path_list_roles, roles::list_roles),
+        Route::new(roles::__path_create_role, roles::create_role),
+        Route::new(roles::__path_get_role, roles::get_role),
+        Route::new(roles::__path_replace_role, roles::replace_role),
+        Route::new(roles::__path_delete_role, roles::delete_role),
         Route::new(audit::__path_list, audit::list),
         Route::new(__path_verify, verify),
         Route::new(__path_verify_against, verify_against),

@@ -15,6 +15,7 @@ pub mod page;
 pub mod record;
 pub mod registers;
 pub mod requests;
+pub mod roles;
 pub mod tasks;
 
 use aura_gdpr_registers::text::StringEnum;
