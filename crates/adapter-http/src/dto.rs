@@ -225,9 +225,12 @@ pub struct AuditEventBody {
     pub id: Uuid,
     /// Position in the tenant's hash chain.
     pub seq: i64,
-    /// `user` or `system`.
+    /// `user`, `partner` (a user who entered the tenant through a partner's grant) or
+    /// `system`.
     pub actor_kind: &'static str,
     pub actor_id: Option<Uuid>,
+    /// The partner (tenant) a `partner` actor acted for.
+    pub actor_partner_id: Option<Uuid>,
     #[schema(example = "user.login_succeeded")]
     pub action: String,
     pub entity_type: String,
@@ -251,15 +254,17 @@ pub struct AuditEventBody {
 
 impl From<AuditRecord> for AuditEventBody {
     fn from(record: AuditRecord) -> Self {
-        let (actor_kind, actor_id) = match record.actor {
-            Actor::User(id) => ("user", Some(id.as_uuid())),
-            Actor::System => ("system", None),
+        let actor_kind = match record.actor {
+            Actor::User(_) => "user",
+            Actor::Partner { .. } => "partner",
+            Actor::System => "system",
         };
         Self {
             id: record.id,
             seq: record.seq,
             actor_kind,
-            actor_id,
+            actor_id: record.actor.user_id().map(|id| id.as_uuid()),
+            actor_partner_id: record.actor.partner().map(|id| id.as_uuid()),
             action: record.action.to_string(),
             entity_type: record.entity_type,
             entity_id: record.entity_id,

@@ -78,6 +78,8 @@ pub(crate) struct State {
     pub idempotency: crate::idempotency::Entries,
     /// Accountability packs and their bytes, keyed by (tenant, id).
     pub packs: crate::packs::PackTable,
+    /// Partner grants and the memberships held through them.
+    pub partners: crate::partners::Tables,
 }
 
 impl State {
@@ -329,6 +331,7 @@ impl State {
             self.emails.remove(&user.email);
         }
         self.forget_user_in_tasks(tenant, id);
+        self.partners.members.remove(&(tenant, id));
         self.families
             .retain(|_, row| !(row.family.tenant_id == tenant && row.family.user_id == id));
         let families = &self.families;
