@@ -157,7 +157,8 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
 
     // Records of each tenant; every token of the account reaches its own tenant's only.
     let mut records = Vec::new();
-    for (owner, who) in [(&home, &in_a), (&beta, &in_b), (&gamma, &in_c)] {
+    // (A's owner is the account itself: its token of before the links ended.)
+    for (owner, who) in [(&in_a, &in_a), (&beta, &in_b), (&gamma, &in_c)] {
         let marker = format!("marker-{}", uuid::Uuid::new_v4().simple());
         records.push((owner.tenant_id.clone(), activity(&app, owner, &marker).await, marker));
         let (status, _) = app.get("/api/v1/users/me", &who.access).await;
