@@ -119,13 +119,23 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
         ],
         "by name, D's not among them: {listed:?}"
     );
-    let names: Vec<&str> = listed.iter().map(|m| m["tenant_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = listed
+        .iter()
+        .map(|m| m["tenant_name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Alpha Consulting", "Beta GmbH", "Gamma AG"]);
     let roles: Vec<&str> = listed.iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["owner", "member", "viewer"]);
-    let current: Vec<bool> = listed.iter().map(|m| m["current"].as_bool().unwrap()).collect();
+    let current: Vec<bool> = listed
+        .iter()
+        .map(|m| m["current"].as_bool().unwrap())
+        .collect();
     assert_eq!(current, [true, false, false]);
-    assert!(listed.iter().all(|m| m["via_partner"].is_null() && m["usable"] == json!(true)));
+    assert!(
+        listed
+            .iter()
+            .all(|m| m["via_partner"].is_null() && m["usable"] == json!(true))
+    );
 
     // Switch B → C → A: each a session of that tenant, the earlier ones kept.
     let in_b = switched(&app, &in_a, &beta.tenant_id).await;
@@ -160,7 +170,11 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
     // (A's owner is the account itself: its token of before the links ended.)
     for (owner, who) in [(&in_a, &in_a), (&beta, &in_b), (&gamma, &in_c)] {
         let marker = format!("marker-{}", uuid::Uuid::new_v4().simple());
-        records.push((owner.tenant_id.clone(), activity(&app, owner, &marker).await, marker));
+        records.push((
+            owner.tenant_id.clone(),
+            activity(&app, owner, &marker).await,
+            marker,
+        ));
         let (status, _) = app.get("/api/v1/users/me", &who.access).await;
         assert_eq!(status, StatusCode::OK);
     }
@@ -169,7 +183,10 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
         for (tenant, id, marker) in &records {
             if *tenant == token.tenant_id {
                 let (status, _) = app
-                    .get(&format!("/api/v1/processing-activities/{id}"), &token.access)
+                    .get(
+                        &format!("/api/v1/processing-activities/{id}"),
+                        &token.access,
+                    )
                     .await;
                 assert_eq!(status, StatusCode::OK, "own record");
             } else {
@@ -187,7 +204,10 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
     assert_eq!(none["type"], random["type"]);
     assert_eq!(none["detail"], random["detail"], "alike");
     let (status, bad) = switch(&app, &in_a, "not-a-tenant").await;
-    assert!(status.is_client_error() && status != StatusCode::NOT_FOUND, "{bad}");
+    assert!(
+        status.is_client_error() && status != StatusCode::NOT_FOUND,
+        "{bad}"
+    );
     assert!(bad.to_string().contains("tenant_id"), "{bad}");
 
     // B's trail records the switch, by B's membership.
@@ -222,7 +242,12 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     for token in [&in_a, &in_c, &again_a] {
         let (status, _) = app.get("/api/v1/users/me", &token.access).await;
-        assert_eq!(status, StatusCode::OK, "{}'s session lives", token.tenant_id);
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{}'s session lives",
+            token.tenant_id
+        );
     }
     let (status, _) = switch(&app, &in_a, &beta.tenant_id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -312,9 +337,15 @@ async fn a_partner_member_switches_into_a_client_acts_named_and_is_revoked() {
         )
         .await;
     let events = events["items"].as_array().unwrap();
-    let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert!(actions.contains(&"session.switched"), "{actions:?}");
-    assert!(actions.contains(&"processing_activity.created"), "{actions:?}");
+    assert!(
+        actions.contains(&"processing_activity.created"),
+        "{actions:?}"
+    );
     for event in events {
         assert_eq!(event["actor_kind"], json!("partner"), "{event}");
         assert_eq!(event["actor_partner_id"], json!(boss.tenant_id), "{event}");

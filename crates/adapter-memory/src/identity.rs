@@ -170,7 +170,13 @@ impl TenantRepository for MemoryStore {
     ) -> Result<(), StoreError> {
         let now = self.shared.clock.now();
         self.write_audited(scope, event, |tx, tenant| {
-            if tx.state.partners.grants.remove(&(tenant, partner)).is_none() {
+            if tx
+                .state
+                .partners
+                .grants
+                .remove(&(tenant, partner))
+                .is_none()
+            {
                 return Err(StoreError::NotFound);
             }
             let held: Vec<UserId> = tx

@@ -75,10 +75,21 @@ impl State {
         let mut found: Vec<Membership> = self
             .memberships(account)
             .filter(|u| u.accepted_at.is_some() && !self.held_through_partner(u))
-            .filter_map(|u| Some(listed(self.tenants.get(&u.tenant_id)?, Some(u), u.role, None)))
+            .filter_map(|u| {
+                Some(listed(
+                    self.tenants.get(&u.tenant_id)?,
+                    Some(u),
+                    u.role,
+                    None,
+                ))
+            })
             .collect();
-        let clients: std::collections::BTreeSet<TenantId> =
-            self.partners.grants.keys().map(|(client, _)| *client).collect();
+        let clients: std::collections::BTreeSet<TenantId> = self
+            .partners
+            .grants
+            .keys()
+            .map(|(client, _)| *client)
+            .collect();
         for client in clients {
             if self.own_membership(account, client).is_some() {
                 continue;
@@ -115,7 +126,10 @@ impl State {
         }
         let (grant, partner_member) = self.partner_ways_in(account, tenant).next()?;
         let (partner, role) = (grant.partner.id, grant.role);
-        let held = self.memberships(account).find(|u| u.tenant_id == tenant).cloned();
+        let held = self
+            .memberships(account)
+            .find(|u| u.tenant_id == tenant)
+            .cloned();
         let mut member = held.unwrap_or_else(|| {
             let mut user = partner_member.clone();
             user.id = UserId::generate();

@@ -6,9 +6,7 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{AccountId, Membership, PartnerGrant, PartnerRef};
-use aura_shared_kernel::{
-    Role, StoreError, TenantId, TenantName, TenantScope, TenantSlug, UserId,
-};
+use aura_shared_kernel::{Role, StoreError, TenantId, TenantName, TenantScope, TenantSlug, UserId};
 use diesel::{
     QueryableByName,
     prelude::*,
@@ -239,7 +237,10 @@ impl PgStores {
         .await
     }
 
-    pub(crate) async fn grants(&self, scope: &TenantScope) -> Result<Vec<PartnerGrant>, StoreError> {
+    pub(crate) async fn grants(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<Vec<PartnerGrant>, StoreError> {
         let rows: Vec<GrantRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
             Ok(diesel::sql_query("SELECT * FROM aura_partner_grants()")
                 .load(conn)

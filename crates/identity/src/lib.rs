@@ -25,8 +25,8 @@ mod throttle;
 mod user;
 
 pub use accounts::{Accounts, ProfilePatch};
-pub use partners::{Membership, PartnerGrant, PartnerRef, SETTING_CONSULTANCY};
 pub use administration::{NewMember, TenantAdmin, TenantPatch, UserPatch};
+pub use partners::{Membership, PartnerGrant, PartnerRef, SETTING_CONSULTANCY};
 pub use shared::{AuthConfig, IdentityPorts, SETTING_INVITATIONS_PER_DAY, TokenPair};
 
 pub use email::Email;

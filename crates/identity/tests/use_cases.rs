@@ -1481,12 +1481,12 @@ impl World {
         member
     }
 
-    async fn switch(&self, from: &Authenticated, to: TenantId) -> Result<Authenticated, IdentityError> {
-        let pair = self
-            .identity
-            .sign_in
-            .switch(from, to, &ctx())
-            .await?;
+    async fn switch(
+        &self,
+        from: &Authenticated,
+        to: TenantId,
+    ) -> Result<Authenticated, IdentityError> {
+        let pair = self.identity.sign_in.switch(from, to, &ctx()).await?;
         Ok(self
             .identity
             .sign_in
@@ -1543,11 +1543,18 @@ async fn one_account_in_three_tenants_switches_among_them() {
     let owner_b = world.session("owner@b.example").await;
     let owner_c = world.session("owner@c.example").await;
     let owner_d = world.session("owner@d.example").await;
-    let in_b = world.join(&owner_b, "kim@consult.example", Role::Viewer).await;
-    world.join(&owner_c, "kim@consult.example", Role::Admin).await;
+    let in_b = world
+        .join(&owner_b, "kim@consult.example", Role::Viewer)
+        .await;
+    world
+        .join(&owner_c, "kim@consult.example", Role::Admin)
+        .await;
     // A pending invitation into D is no way in.
     world
-        .add(&owner_d, new_member("kim@consult.example", Role::Member, false))
+        .add(
+            &owner_d,
+            new_member("kim@consult.example", Role::Member, false),
+        )
         .await
         .unwrap();
 
@@ -1580,16 +1587,17 @@ async fn one_account_in_three_tenants_switches_among_them() {
             .await
             .expect("still signed in");
     }
-    let switched = world
-        .events(&b.scope, actions::SESSION_SWITCHED)
-        .await;
+    let switched = world.events(&b.scope, actions::SESSION_SWITCHED).await;
     assert_eq!(actors(&switched), [Actor::User(in_b.id)]);
     assert_eq!(switched[0].entity_id, Some(b.session_id.to_string()));
 
     // No usable membership, or no tenant at all: the same answer.
     for nowhere in [tenant_d.id, TenantId::generate()] {
         let refused = world.switch(&kim, nowhere).await;
-        assert!(matches!(refused, Err(IdentityError::NotFound)), "{refused:?}");
+        assert!(
+            matches!(refused, Err(IdentityError::NotFound)),
+            "{refused:?}"
+        );
     }
     world
         .patch_user(
@@ -1617,7 +1625,9 @@ async fn removing_a_membership_ends_its_sessions_and_no_other() {
     let (tenant_a, _) = world.sign_up("Alpha", "kim@consult.example").await;
     let (tenant_b, _) = world.sign_up("Beta", "owner@b.example").await;
     let owner_b = world.session("owner@b.example").await;
-    let in_b = world.join(&owner_b, "kim@consult.example", Role::Member).await;
+    let in_b = world
+        .join(&owner_b, "kim@consult.example", Role::Member)
+        .await;
     let kim = world.session("kim@consult.example").await;
     let pair_b = world
         .identity
@@ -1632,7 +1642,11 @@ async fn removing_a_membership_ends_its_sessions_and_no_other() {
         .delete_user(&owner_b.scope, in_b.id, &ctx())
         .await
         .unwrap();
-    let gone = world.identity.sign_in.authenticate(&pair_b.access_token).await;
+    let gone = world
+        .identity
+        .sign_in
+        .authenticate(&pair_b.access_token)
+        .await;
     assert!(matches!(gone, Err(IdentityError::InvalidToken)), "{gone:?}");
     let refresh = world
         .identity
@@ -1641,7 +1655,11 @@ async fn removing_a_membership_ends_its_sessions_and_no_other() {
         .await;
     assert!(matches!(refresh, Err(IdentityError::InvalidToken)));
     let listed = world.identity.accounts.tenants(&kim).await.unwrap();
-    assert_eq!(tenant_ids(&listed), [tenant_a.id], "A's session still works");
+    assert_eq!(
+        tenant_ids(&listed),
+        [tenant_a.id],
+        "A's session still works"
+    );
 }
 
 /// Issue 16: a client grants a consultancy access with a role; the consultancy's member
@@ -1652,7 +1670,9 @@ async fn removing_a_membership_ends_its_sessions_and_no_other() {
 #[tokio::test]
 async fn a_partner_member_enters_a_client_with_the_granted_role_until_revoked() {
     let world = World::new();
-    let (partner, _) = world.sign_up("Privacy Partners", "boss@partners.example").await;
+    let (partner, _) = world
+        .sign_up("Privacy Partners", "boss@partners.example")
+        .await;
     let (client, _) = world.sign_up("Client", "owner@client.example").await;
     let (other, _) = world.sign_up("Other", "owner@other.example").await;
     let boss = world.session("boss@partners.example").await;
@@ -1664,10 +1684,15 @@ async fn a_partner_member_enters_a_client_with_the_granted_role_until_revoked() 
 
     // Not a consultancy yet: no such partner.
     let refused = world.grant(&owner, &partner, Role::Member).await;
-    assert!(matches!(refused, Err(IdentityError::NotFound)), "{refused:?}");
+    assert!(
+        matches!(refused, Err(IdentityError::NotFound)),
+        "{refused:?}"
+    );
     world.offer_as_partner(&boss).await;
     assert_invalid_field(world.grant(&owner, &partner, Role::Owner).await, "role");
-    let admin = world.member(&owner, "admin@client.example", Role::Admin).await;
+    let admin = world
+        .member(&owner, "admin@client.example", Role::Admin)
+        .await;
     let admin = world.session(admin.email.as_str()).await;
     assert_forbidden(
         world.grant(&admin, &partner, Role::Member).await,
@@ -1675,18 +1700,35 @@ async fn a_partner_member_enters_a_client_with_the_granted_role_until_revoked() 
     );
     let grant = world.grant(&owner, &partner, Role::Member).await.unwrap();
     assert_eq!((grant.partner.id, grant.role), (partner.id, Role::Member));
-    assert_conflict(world.grant(&owner, &partner, Role::Viewer).await, "partner_granted");
-    let listed = world.identity.admin.partners(&owner.scope, &ctx()).await.unwrap();
+    assert_conflict(
+        world.grant(&owner, &partner, Role::Viewer).await,
+        "partner_granted",
+    );
+    let listed = world
+        .identity
+        .admin
+        .partners(&owner.scope, &ctx())
+        .await
+        .unwrap();
     assert_eq!(listed, [grant]);
 
     let tenants = world.identity.accounts.tenants(&kim).await.unwrap();
     assert_eq!(tenant_ids(&tenants), [client.id, partner.id]);
-    let via = tenants[0].via_partner.as_ref().expect("through the partner");
+    let via = tenants[0]
+        .via_partner
+        .as_ref()
+        .expect("through the partner");
     assert_eq!((via.id, tenants[0].role), (partner.id, Role::Member));
     assert_eq!(tenants[0].user_id, None, "not entered yet");
-    assert!(world.switch(&kim, other.id).await.is_err(), "no grant there");
+    assert!(
+        world.switch(&kim, other.id).await.is_err(),
+        "no grant there"
+    );
 
-    let inside = world.switch(&kim, client.id).await.expect("into the client");
+    let inside = world
+        .switch(&kim, client.id)
+        .await
+        .expect("into the client");
     assert_eq!(inside.scope.tenant_id(), client.id);
     assert_eq!(inside.scope.role(), Some(Role::Member));
     assert_eq!(inside.scope.partner(), Some(partner.id));
@@ -1744,7 +1786,10 @@ async fn a_partner_member_enters_a_client_with_the_granted_role_until_revoked() 
     // Granted again: a new switch works; leaving the consultancy ends it again.
     world.grant(&owner, &partner, Role::Viewer).await.unwrap();
     let viewer = world.switch(&kim, client.id).await.unwrap();
-    assert_eq!((viewer.user.id, viewer.scope.role()), (member, Some(Role::Viewer)));
+    assert_eq!(
+        (viewer.user.id, viewer.scope.role()),
+        (member, Some(Role::Viewer))
+    );
     world
         .identity
         .admin

@@ -21,12 +21,7 @@ use crate::{
     responses((status = 200, body = MembershipList), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn my_tenants(caller: Caller) -> Result<web::Json<MembershipList>, ApiError> {
     let current = caller.auth.tenant.id;
-    let memberships = caller
-        .state
-        .identity
-        .accounts
-        .tenants(&caller.auth)
-        .await?;
+    let memberships = caller.state.identity.accounts.tenants(&caller.auth).await?;
     Ok(web::Json(MembershipList {
         items: memberships
             .into_iter()
