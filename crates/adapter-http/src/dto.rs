@@ -191,7 +191,9 @@ pub struct TenantPatchBody {
     /// `requests_intake_enabled` (the public intake page, default off),
     /// `requests_intake_language` (en, de), `privacy_contact` (shown on that page),
     /// `invitations_per_day` (invitation mails per UTC day, at most the installation's
-    /// 20; beyond it adding a user is 429 `limit_reached`).
+    /// 20; beyond it adding a user is 429 `limit_reached`),
+    /// `consultancy` (true: other tenants may grant this one partner access, see
+    /// `/api/v1/tenants/me/partners`).
     #[schema(schema_with = crate::schemas::optional_free_form)]
     pub settings: Option<serde_json::Value>,
 }
@@ -232,9 +234,12 @@ pub struct AuditEventBody {
     pub id: Uuid,
     /// Position in the tenant's hash chain.
     pub seq: i64,
-    /// `user` or `system`.
+    /// `user`, `partner` (a user who entered the tenant through a partner's grant) or
+    /// `system`.
     pub actor_kind: &'static str,
     pub actor_id: Option<Uuid>,
+    /// The partner (tenant) a `partner` actor acted for.
+    pub actor_partner_id: Option<Uuid>,
     #[schema(example = "user.login_succeeded")]
     pub action: String,
     pub entity_type: String,
@@ -258,15 +263,17 @@ pub struct AuditEventBody {
 
 impl From<AuditRecord> for AuditEventBody {
     fn from(record: AuditRecord) -> Self {
-        let (actor_kind, actor_id) = match record.actor {
-            Actor::User(id) => ("user", Some(id.as_uuid())),
-            Actor::System => ("system", None),
+        let actor_kind = match record.actor {
+            Actor::User(_) => "user",
+            Actor::Partner { .. } => "partner",
+            Actor::System => "system",
         };
         Self {
             id: record.id,
             seq: record.seq,
             actor_kind,
-            actor_id,
+            actor_id: record.actor.user_id().map(|id| id.as_uuid()),
+            actor_partner_id: record.actor.partner().map(|id| id.as_uuid()),
             action: record.action.to_string(),
             entity_type: record.entity_type,
             entity_id: record.entity_id,

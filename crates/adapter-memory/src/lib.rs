@@ -29,6 +29,7 @@ mod intakes;
 mod jobs;
 mod limits;
 mod packs;
+mod partners;
 mod planned;
 mod registers;
 mod requests;

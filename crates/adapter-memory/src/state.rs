@@ -80,6 +80,8 @@ pub(crate) struct State {
     pub packs: crate::packs::PackTable,
     /// The tenants' custom roles, keyed by (tenant, id).
     pub roles: crate::roles::RoleTable,
+    /// Partner grants and the memberships held through them.
+    pub partners: crate::partners::Tables,
 }
 
 impl State {
@@ -332,6 +334,7 @@ impl State {
             self.emails.remove(&user.email);
         }
         self.forget_user_in_tasks(tenant, id);
+        self.partners.members.remove(&(tenant, id));
         self.families
             .retain(|_, row| !(row.family.tenant_id == tenant && row.family.user_id == id));
         let families = &self.families;

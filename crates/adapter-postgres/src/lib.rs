@@ -27,6 +27,7 @@ mod limits;
 mod lookups;
 mod models;
 mod packs;
+mod partners;
 mod planned;
 mod pool;
 mod registers;

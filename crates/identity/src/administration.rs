@@ -76,7 +76,7 @@ pub struct TenantPatch {
 /// Administration of a tenant and its users.
 #[derive(Clone)]
 pub struct TenantAdmin {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
 }
 
 impl TenantAdmin {

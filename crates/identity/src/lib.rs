@@ -1,5 +1,6 @@
 //! Identity: users and their credentials, sign-up and sign-in, tokens and sessions,
-//! password reset, and the administration of a tenant and its users: three services with
+//! password reset, switching between tenants, and the administration of a tenant, its users
+//! and its partners: three services with
 //! one concern each ([`SignIn`], [`Accounts`], [`TenantAdmin`]), built together as
 //! [`IdentityServices`] over one set of ports.
 //!
@@ -13,6 +14,7 @@ mod email;
 mod error;
 pub mod mail;
 pub mod mail_jobs;
+mod partners;
 mod password;
 pub mod ports;
 mod roles;
@@ -28,6 +30,7 @@ pub use administration::{NewMember, TenantAdmin, TenantPatch, UserPatch};
 pub use roles::{
     CustomRole, CustomRoleRepository, CustomRoles, RoleDraft, RoleName, resolved_permissions,
 };
+pub use partners::{Membership, PartnerGrant, PartnerRef, SETTING_CONSULTANCY};
 pub use shared::{AuthConfig, IdentityPorts, SETTING_INVITATIONS_PER_DAY, TokenPair};
 
 pub use email::Email;

@@ -296,18 +296,64 @@ impl SignIn {
             return Err(IdentityError::InvalidToken);
         }
         let permissions = resolved_permissions(user.role, principal.custom_permissions);
-        let scope = TenantScope::from_verified_principal(
+        let mut scope = TenantScope::from_verified_principal(
             principal.tenant.id,
             user.id,
             user.role,
             permissions,
         );
+        if let Some(partner) = principal.via_partner {
+            scope = scope.acting_for(partner);
+        }
         Ok(Authenticated {
             scope,
             session_id: claims.session_id,
             user,
             tenant: principal.tenant,
         })
+    }
+
+    /// A new session in `tenant` for the caller's account: a token pair of the
+    /// membership the account holds there — its own, or one held through a partner's
+    /// grant (see [`crate::ports::UserRepository::enter`]) —, in a new refresh family
+    /// started with its `session.switched` event in that tenant's trail. The caller's
+    /// session stays as it is (it is another membership's). No way in — no membership,
+    /// a pending or deactivated one, a suspended tenant, an id that names no tenant —
+    /// is `NotFound`, alike.
+    pub async fn switch(
+        &self,
+        auth: &Authenticated,
+        tenant: aura_shared_kernel::TenantId,
+        ctx: &RequestContext,
+    ) -> Result<TokenPair, IdentityError> {
+        let now = self.core.ports.clock.now();
+        let entering = TenantScope::for_credential_check(tenant, None);
+        let Some((member, via_partner)) = self
+            .core
+            .ports
+            .users
+            .enter(&entering, auth.user.account_id, now)
+            .await?
+        else {
+            return Err(IdentityError::NotFound);
+        };
+        let scope = TenantScope::for_credential_check(tenant, Some(member));
+        let user = self.core.ports.users.get(&scope, member).await?;
+        let target = self.core.ports.tenants.get(&scope).await?;
+        let actor = match via_partner {
+            Some(partner) => Actor::Partner { member, partner },
+            None => Actor::User(member),
+        };
+        self.core
+            .start_session_as(
+                &scope,
+                &user,
+                &target,
+                now,
+                (actor, actions::SESSION_SWITCHED, Changes::new()),
+                ctx,
+            )
+            .await
     }
 
     /// Ends the caller's session: its refresh tokens and its access tokens.
@@ -317,7 +363,7 @@ impl SignIn {
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
         let event = PendingEvent::new(
-            Actor::User(auth.user.id),
+            Actor::of(&auth.scope),
             actions::USER_LOGGED_OUT,
             ENTITY_SESSION,
             auth.session_id,

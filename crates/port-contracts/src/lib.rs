@@ -60,6 +60,7 @@ pub mod idempotency;
 pub mod intakes;
 pub mod limits;
 pub mod owners;
+pub mod partners;
 pub mod registers;
 pub mod request_plans;
 pub mod requests;
@@ -311,6 +312,10 @@ macro_rules! contract_tests {
             find_principal_sees_an_expired_session_as_inactive,
             stale_update_loses_nothing,
             concurrent_updates_have_one_winner,
+        });
+        $crate::__contract_module!(__port_contract_stores: partners => partners {
+            a_partner_member_enters_a_client_while_the_grant_holds,
+            leaving_the_partner_ends_the_access_it_gave,
         });
         $crate::__contract_module!(__port_contract_stores: owners => owners {
             the_last_owner_cannot_be_demoted,

@@ -30,6 +30,9 @@ pub enum Principal {
 pub struct TenantScope {
     tenant: TenantId,
     principal: Principal,
+    /// The partner (another tenant) the user acts for, when they entered this tenant
+    /// through the partner's grant: audit events name it beside the user.
+    partner: Option<TenantId>,
 }
 
 impl TenantScope {
@@ -50,7 +53,23 @@ impl TenantScope {
                 role,
                 permissions,
             },
+            partner: None,
         }
+    }
+
+    /// The same scope, its user acting for `partner` (a membership held through the
+    /// partner's grant, verified like the principal). It grants nothing: it only makes
+    /// the audit trail name the partner.
+    pub fn acting_for(self, partner: TenantId) -> Self {
+        Self {
+            partner: Some(partner),
+            ..self
+        }
+    }
+
+    /// The partner the user acts for (see [`Self::acting_for`]).
+    pub fn partner(&self) -> Option<TenantId> {
+        self.partner
     }
 
     /// For the credential flows, after the e-mail or an opaque token was looked up
@@ -59,6 +78,7 @@ impl TenantScope {
         Self {
             tenant,
             principal: Principal::CredentialCheck { user },
+            partner: None,
         }
     }
 
@@ -141,6 +161,7 @@ impl SystemScope {
         TenantScope {
             tenant,
             principal: Principal::System,
+            partner: None,
         }
     }
 }

@@ -12,6 +12,7 @@ mod exports;
 pub mod me;
 pub mod packs;
 pub mod params;
+pub mod partners;
 mod records;
 pub mod registers;
 pub mod reports;
@@ -68,11 +69,13 @@ fn declarations() -> Vec<Route> {
         sign_in(Route::new(__path_login, login)),
         sign_in(Route::new(__path_refresh, refresh)),
         Route::new(__path_logout, logout).body(BodyCap::Auth),
+        Route::new(partners::__path_switch, partners::switch).body(BodyCap::Auth),
         sign_in(Route::new(__path_forgot_password, forgot_password)),
         sign_in(Route::new(__path_reset_password, reset_password)),
         Route::new(__path_get_me, get_me),
         Route::new(__path_patch_me, patch_me),
         Route::new(__path_change_password, change_password),
+        Route::new(partners::__path_my_tenants, partners::my_tenants),
         Route::new(__path_get_tenant, get_tenant),
         Route::new(__path_patch_tenant, patch_tenant),
         Route::new(__path_list_users, list_users),
@@ -85,6 +88,9 @@ fn declarations() -> Vec<Route> {
         Route::new(roles::__path_get_role, roles::get_role),
         Route::new(roles::__path_replace_role, roles::replace_role),
         Route::new(roles::__path_delete_role, roles::delete_role),
+        Route::new(partners::__path_list_partners, partners::list_partners),
+        Route::new(partners::__path_grant_partner, partners::grant_partner),
+        Route::new(partners::__path_revoke_partner, partners::revoke_partner),
         Route::new(audit::__path_list, audit::list),
         Route::new(__path_verify, verify),
         Route::new(__path_verify_against, verify_against),
