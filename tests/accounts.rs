@@ -14,7 +14,7 @@ use diesel::{QueryableByName, sql_types::BigInt};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Account, PASSWORD, TestApp};
+use support::{Account, PASSWORD, TestApp, link_in_mail, mails_to, reset, token_from};
 
 async fn add(
     app: &TestApp,
@@ -56,14 +56,6 @@ fn shape(value: &Value) -> Vec<(String, &'static str)> {
         .collect();
     keys.sort();
     keys
-}
-
-fn token_from(mail: &str) -> String {
-    let start = mail.find("token=").expect("a link in the mail") + "token=".len();
-    mail[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,48 +195,6 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-/// The mails so far to `email` that mention `organisation`, oldest first.
-fn mails_to(app: &TestApp, email: &str, organisation: &str) -> Vec<String> {
-    let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(app.mail_dir())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| {
-            let modified = e.metadata().unwrap().modified().unwrap();
-            (modified, std::fs::read_to_string(e.path()).unwrap())
-        })
-        .filter(|(_, m)| m.contains(email) && m.contains(organisation))
-        .collect();
-    found.sort_by_key(|(at, _)| *at);
-    found.into_iter().map(|(_, m)| m).collect()
-}
-
-/// The link of the `number`th mail (1-based) to `email` about `organisation`, once sent.
-async fn link_in_mail(app: &TestApp, email: &str, organisation: &str, number: usize) -> String {
-    let deadline = Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let mails = mails_to(app, email, organisation);
-        if mails.len() >= number {
-            return token_from(&mails[number - 1]);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no mail {number} to {organisation}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-async fn reset(app: &TestApp, token: &str, password: &str) -> StatusCode {
-    app.call(
-        Method::POST,
-        "/api/v1/auth/password/reset",
-        None,
-        Some(json!({ "token": token, "password": password })),
-    )
-    .await
-    .0
 }
 
 async fn change_password(app: &TestApp, who: &Account, current: &str, new: &str) {

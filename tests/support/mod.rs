@@ -456,3 +456,57 @@ pub fn assert_refused(status: StatusCode, problem: &Value, field: &str, rule: &s
     let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains(rule), "{message}");
 }
+
+// ------------------------------------------------------------- mailed links
+
+/// The token of the first link in a mail.
+pub fn token_from(mail: &str) -> String {
+    let start = mail.find("token=").expect("a link in the mail") + "token=".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// The mails so far to `email` that mention `organisation`, oldest first.
+pub fn mails_to(app: &TestApp, email: &str, organisation: &str) -> Vec<String> {
+    let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(app.mail_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| {
+            let modified = e.metadata().unwrap().modified().unwrap();
+            (modified, std::fs::read_to_string(e.path()).unwrap())
+        })
+        .filter(|(_, m)| m.contains(email) && m.contains(organisation))
+        .collect();
+    found.sort_by_key(|(at, _)| *at);
+    found.into_iter().map(|(_, m)| m).collect()
+}
+
+/// The link of the `number`th mail (1-based) to `email` about `organisation`, once sent.
+pub async fn link_in_mail(app: &TestApp, email: &str, organisation: &str, number: usize) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mails = mails_to(app, email, organisation);
+        if mails.len() >= number {
+            return token_from(&mails[number - 1]);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail {number} to {organisation}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Redeems a reset or invitation link's token with `password`; the status.
+pub async fn reset(app: &TestApp, token: &str, password: &str) -> StatusCode {
+    app.call(
+        Method::POST,
+        "/api/v1/auth/password/reset",
+        None,
+        Some(json!({ "token": token, "password": password })),
+    )
+    .await
+    .0
+}

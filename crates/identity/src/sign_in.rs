@@ -52,6 +52,16 @@ pub struct Authenticated {
     pub tenant: Tenant,
 }
 
+/// A membership of the verified caller's account that may be acted in now (accepted,
+/// active, in an active tenant), with a scope acting as that membership's user with its
+/// role: what a view across the account's tenants (the portfolio) reads each tenant with.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub scope: TenantScope,
+    pub user: User,
+    pub tenant: Tenant,
+}
+
 /// Signing in: how a person gets, keeps, proves and ends a session.
 #[derive(Clone)]
 pub struct SignIn {
@@ -294,13 +304,43 @@ impl SignIn {
         {
             return Err(IdentityError::InvalidToken);
         }
-        let scope = TenantScope::from_verified_principal(principal.tenant.id, user.id, user.role);
         Ok(Authenticated {
-            scope,
+            scope: verified_scope(&principal.tenant, &user),
             session_id: claims.session_id,
             user,
             tenant: principal.tenant,
         })
+    }
+
+    /// The usable memberships of the caller's account, its own tenant's among them, in
+    /// the lookup's order. The account is the verified principal's (never input); each
+    /// membership is read fresh through the narrow lookup sign-in uses and kept only
+    /// when it belongs to that account, is accepted and active, and its tenant is
+    /// active, so a deactivated or removed membership is gone at once.
+    pub async fn memberships(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<Membership>, IdentityError> {
+        let found = self
+            .core
+            .ports
+            .users
+            .memberships_of(&auth.user.email)
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter(|LoginRecord { user, tenant }| {
+                user.account_id == auth.user.account_id
+                    && user.accepted_at.is_some()
+                    && user.is_active
+                    && tenant.is_active
+            })
+            .map(|LoginRecord { user, tenant }| Membership {
+                scope: verified_scope(&tenant, &user),
+                user,
+                tenant,
+            })
+            .collect())
     }
 
     /// Ends the caller's session: its refresh tokens and its access tokens.
@@ -503,4 +543,11 @@ impl Core {
             "no free slug could be derived from the name; choose one",
         ))
     }
+}
+
+/// A user scope for a membership read fresh after a verified token: the one place a
+/// user scope is built (`authenticate_claims` for the token's own membership,
+/// `memberships` for the account's others).
+fn verified_scope(tenant: &Tenant, user: &User) -> TenantScope {
+    TenantScope::from_verified_principal(tenant.id, user.id, user.role)
 }

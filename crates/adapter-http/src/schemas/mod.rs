@@ -12,6 +12,7 @@ pub mod documents;
 pub mod dpia_screening;
 pub mod dpias;
 pub mod page;
+pub mod portfolio;
 pub mod record;
 pub mod registers;
 pub mod requests;
