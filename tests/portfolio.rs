@@ -211,7 +211,7 @@ async fn a_consultant_sees_each_client_with_its_own_counts_and_nothing_else() {
 
     // Another account sees its own tenant only, and nothing of the consultant's others.
     let of_b = portfolio(&app, &client_b).await;
-    assert_eq!(tenant_ids(&of_b), [client_b.tenant_id.clone()]);
+    assert_eq!(tenant_ids(&of_b), std::slice::from_ref(&client_b.tenant_id));
     let raw = serde_json::to_string(&of_b).unwrap();
     for other in [&home, &client_c, &client_d] {
         assert!(!raw.contains(&other.tenant_id), "{raw}");
