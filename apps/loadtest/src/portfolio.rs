@@ -92,14 +92,9 @@ pub async fn run(api: &Api, args: Args) -> Result<ExitCode, String> {
     let (home, _) = fixture::login(api, &consultant_email).await?;
 
     let mut pending = JoinSet::new();
-    for (n, client) in clients.iter().enumerate() {
-        let (api, owner, email) = (
-            api.clone(),
-            client.users[0].access.clone(),
-            consultant_email.clone(),
-        );
-        pending
-            .spawn(async move { client_data(&api, &owner, &email, ROLES[n % ROLES.len()]).await });
+    for client in &clients {
+        let (api, owner) = (api.clone(), client.users[0].access.clone());
+        pending.spawn(async move { client_data(&api, &owner).await });
         if pending.len() >= 4 {
             joined(pending.join_next().await)?;
         }
@@ -107,7 +102,29 @@ pub async fn run(api: &Api, args: Args) -> Result<ExitCode, String> {
     while let Some(done) = pending.join_next().await {
         joined(Some(done))?;
     }
-    accept_invitations(api, &args.mail_dir, &consultant_email, args.clients).await?;
+    // One client at a time: accepting an invitation sets the account's password, which
+    // voids every link of the account still open.
+    let mut used = BTreeSet::new();
+    for (n, client) in clients.iter().enumerate() {
+        let body = json!({
+            "email": consultant_email,
+            "full_name": "Kim Consultant",
+            "role": ROLES[n % ROLES.len()],
+        });
+        expect(
+            api.send(
+                Method::POST,
+                "/api/v1/tenants/me/users",
+                Some(&client.users[0].access),
+                Some(&body),
+                None,
+            )
+            .await,
+            StatusCode::CREATED,
+            "adding the consultant",
+        )?;
+        accept_invitation(api, &args.mail_dir, &consultant_email, &mut used).await?;
+    }
     let (_, consultant) = fixture::login(api, &consultant_email).await?;
     let mut expected: BTreeSet<String> = clients.iter().map(|c| c.id.clone()).collect();
     expected.insert(home);
@@ -165,8 +182,8 @@ fn day(offset_days: i64) -> String {
     (OffsetDateTime::now_utc().date() + time::Duration::days(offset_days)).to_string()
 }
 
-/// A client's tasks, requests and breach, and the consultant added with `role`.
-async fn client_data(api: &Api, owner: &str, consultant: &str, role: &str) -> Result<(), String> {
+/// A client's tasks, requests and breach.
+async fn client_data(api: &Api, owner: &str) -> Result<(), String> {
     let created = |path: &'static str, body: Value| async move {
         expect(
             api.send(Method::POST, path, Some(owner), Some(&body), None)
@@ -204,38 +221,33 @@ async fn client_data(api: &Api, owner: &str, consultant: &str, role: &str) -> Re
         }),
     )
     .await?;
-    created(
-        "/api/v1/tenants/me/users",
-        json!({"email": consultant, "full_name": "Kim Consultant", "role": role}),
-    )
-    .await?;
     Ok(())
 }
 
-/// Redeems every invitation mailed to `email` once `count` have arrived (the worker
-/// sends them within seconds).
-async fn accept_invitations(
+/// Redeems the newest invitation mailed to `email` whose token is not in `used` yet (the
+/// worker sends it within seconds), and adds its token there.
+async fn accept_invitation(
     api: &Api,
     dir: &PathBuf,
     email: &str,
-    count: usize,
+    used: &mut BTreeSet<String>,
 ) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let tokens = loop {
-        let tokens = invitation_tokens(dir, email)?;
-        if tokens.len() >= count {
-            break tokens;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let token = loop {
+        let fresh = (invitation_tokens(dir, email)?.into_iter()).find(|t| !used.contains(t));
+        if let Some(token) = fresh {
+            break token;
         }
         if Instant::now() > deadline {
             return Err(format!(
-                "{} of {count} invitations in {}",
-                tokens.len(),
+                "no new invitation in {} within 60 s",
                 dir.display()
             ));
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    for token in tokens {
+    used.insert(token.clone());
+    {
         let (status, body) = api
             .send(
                 Method::POST,
