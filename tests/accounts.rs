@@ -14,7 +14,9 @@ use diesel::{QueryableByName, sql_types::BigInt};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Account, PASSWORD, TestApp, assert_refused};
+use support::{
+    Account, PASSWORD, TestApp, assert_refused, reset, token_from,
+};
 
 async fn add(
     app: &TestApp,
@@ -190,17 +192,6 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-async fn reset(app: &TestApp, token: &str, password: &str) -> StatusCode {
-    app.call(
-        Method::POST,
-        "/api/v1/auth/password/reset",
-        None,
-        Some(json!({ "token": token, "password": password })),
-    )
-    .await
-    .0
 }
 
 async fn change_password(app: &TestApp, who: &Account, current: &str, new: &str) {

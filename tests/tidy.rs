@@ -29,6 +29,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "dpias",
     "documents",
     "reports",
+    "portfolio",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -56,6 +57,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-dpias",
     "aura-documents",
     "aura-reports",
+    "aura-portfolio",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes, mocks and property tests, never

@@ -560,3 +560,15 @@ pub fn assert_refused(status: StatusCode, problem: &Value, field: &str, rule: &s
     let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains(rule), "{message}");
 }
+
+/// Redeems a reset or invitation link's token with `password`; the status.
+pub async fn reset(app: &TestApp, token: &str, password: &str) -> StatusCode {
+    app.call(
+        Method::POST,
+        "/api/v1/auth/password/reset",
+        None,
+        Some(json!({ "token": token, "password": password })),
+    )
+    .await
+    .0
+}

@@ -42,6 +42,7 @@ use aura_identity::{
     },
 };
 use aura_jobs::{JobQueue, PlannedRecords, PlannedWrites, Worker, WorkerPorts};
+use aura_portfolio::{Portfolio, Sources as PortfolioSources, SummaryCache};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::{RecordStore, RecordUseCases};
 use aura_requests::{
@@ -604,12 +605,29 @@ impl Application {
             demo::seed(&identity, &company, clock.now()).await?;
         }
         let ai = stores.assistant(provider, &settings, clock.clone(), (&breaches, &dpias));
+        // The portfolio reads each client tenant through the same use cases as the routes.
+        let portfolio = Portfolio::with_cache(
+            Arc::new(identity.sign_in.clone()),
+            PortfolioSources {
+                registers: registers.clone(),
+                tasks: tasks.clone(),
+                requests: requests.records().clone(),
+                breaches: breaches.records().clone(),
+                reviews: stores.reviews.clone(),
+                clock: clock.clone(),
+            },
+            SummaryCache::new(
+                time::Duration::seconds(settings.portfolio_cache_secs),
+                aura_portfolio::CACHE_CAPACITY,
+            ),
+        );
         let state = ApiState {
             // Reports: PDF through krilla (fonts compiled in), XLSX through rust_xlsxwriter.
             reports: report_renderers(),
             packs: stores.packs(clock.clone(), &settings),
             dpia_screenings: stores.dpia_screenings(&registers),
             seal,
+            portfolio,
             registers,
             tasks,
             requests,

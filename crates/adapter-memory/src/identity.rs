@@ -240,6 +240,25 @@ impl UserRepository for MemoryStore {
         }))
     }
 
+    async fn logins_of(&self, email: &Email) -> Result<Vec<LoginRecord>, StoreError> {
+        let state = self.lock()?;
+        let Some(&account) = state.emails.get(email) else {
+            return Ok(Vec::new());
+        };
+        let mut found: Vec<LoginRecord> = (state.memberships(account))
+            .filter(|u| u.accepted_at.is_some() || state.only_way_in(u))
+            .filter_map(|u| {
+                let tenant = state.tenants.get(&u.tenant_id)?;
+                Some(LoginRecord {
+                    user: u.clone(),
+                    tenant: tenant.clone(),
+                })
+            })
+            .collect();
+        found.sort_by_key(|r| (r.user.created_at, r.user.id));
+        Ok(found)
+    }
+
     async fn find_account(&self, email: &Email) -> Result<Option<AccountId>, StoreError> {
         Ok(self.lock()?.emails.get(email).copied())
     }

@@ -357,6 +357,17 @@ impl UserRepository for PgStores {
         row.map(LoginRecord::try_from).transpose()
     }
 
+    async fn logins_of(&self, email: &Email) -> Result<Vec<LoginRecord>, StoreError> {
+        let rows: Vec<LoginRow> = unscoped(&self.inner.pool, async move |conn| {
+            Ok(diesel::sql_query("SELECT * FROM aura_find_login($1)")
+                .bind::<Text, _>(email.as_str())
+                .load(conn)
+                .await?)
+        })
+        .await?;
+        rows.into_iter().map(LoginRecord::try_from).collect()
+    }
+
     async fn find_account(&self, email: &Email) -> Result<Option<AccountId>, StoreError> {
         let row: AccountLookupRow = unscoped(&self.inner.pool, async move |conn| {
             Ok(diesel::sql_query("SELECT aura_find_account($1) AS account")

@@ -38,6 +38,6 @@ pub use error::IdentityError;
 pub use password::{Password, PasswordHash};
 pub use services::IdentityServices;
 pub use session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash};
-pub use sign_in::{Authenticated, LoginRequest, Registration, SignIn};
+pub use sign_in::{Authenticated, LoginRequest, MemberScope, Registration, SignIn};
 pub use throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState};
 pub use user::{AccountId, FullName, User};

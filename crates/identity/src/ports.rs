@@ -132,6 +132,12 @@ pub trait UserRepository: Send + Sync {
     /// through a link: the account's session version is 0).
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError>;
 
+    /// Every membership of the address's account that the sign-in lookup answers (the
+    /// accepted ones, or the pending one that is the account's only way in), with its
+    /// tenant, whatever their state: the caller picks the usable ones. The same narrow
+    /// global lookup as [`UserRepository::find_for_login`], every row of it.
+    async fn logins_of(&self, email: &Email) -> Result<Vec<LoginRecord>, StoreError>;
+
     /// The account of an address, whatever tenants it is a member of (the narrow
     /// global lookup for adding a member: an existing account gets a pending membership
     /// instead of a second account).

@@ -7,7 +7,9 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
-use aura_shared_kernel::{Role, Tenant, TenantName, TenantScope, TenantSlug, ValidationErrors};
+use aura_shared_kernel::{
+    PermissionSet, Role, Tenant, TenantName, TenantScope, TenantSlug, ValidationErrors,
+};
 use time::Duration;
 use uuid::Uuid;
 
@@ -49,6 +51,16 @@ pub struct LoginRequest {
 pub struct Authenticated {
     pub scope: TenantScope,
     pub session_id: Uuid,
+    pub user: User,
+    pub tenant: Tenant,
+}
+
+/// A membership of the verified caller's account that may be acted in now (accepted,
+/// active, in an active tenant), with a scope acting as that membership's user with its
+/// role: what a view across the account's tenants (the portfolio) reads each tenant with.
+#[derive(Debug, Clone)]
+pub struct MemberScope {
+    pub scope: TenantScope,
     pub user: User,
     pub tenant: Tenant,
 }
@@ -296,12 +308,7 @@ impl SignIn {
             return Err(IdentityError::InvalidToken);
         }
         let permissions = resolved_permissions(user.role, principal.custom_permissions);
-        let mut scope = TenantScope::from_verified_principal(
-            principal.tenant.id,
-            user.id,
-            user.role,
-            permissions,
-        );
+        let mut scope = verified_scope(&principal.tenant, &user, permissions);
         if let Some(partner) = principal.via_partner {
             scope = scope.acting_for(partner);
         }
@@ -354,6 +361,39 @@ impl SignIn {
                 ctx,
             )
             .await
+    }
+
+    /// The usable memberships of the caller's account, its own tenant's among them, in
+    /// the lookup's order. The account is the verified principal's (never input); each
+    /// membership is read fresh through the narrow lookup sign-in uses and kept only
+    /// when it belongs to that account, is accepted and active, and its tenant is
+    /// active, so a deactivated or removed membership is gone at once.
+    pub async fn memberships(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<MemberScope>, IdentityError> {
+        let found = self
+            .core
+            .ports
+            .users
+            .logins_of(&auth.user.email)
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter(|LoginRecord { user, tenant }| {
+                user.account_id == auth.user.account_id
+                    && user.accepted_at.is_some()
+                    && user.is_active
+                    && tenant.is_active
+            })
+            .map(|LoginRecord { user, tenant }| MemberScope {
+                // The sign-in lookup does not read custom roles: a custom role's holder
+                // gets a scope holding nothing here (its sections stay empty), never more.
+                scope: verified_scope(&tenant, &user, resolved_permissions(user.role, None)),
+                user,
+                tenant,
+            })
+            .collect())
     }
 
     /// Ends the caller's session: its refresh tokens and its access tokens.
@@ -556,4 +596,11 @@ impl Core {
             "no free slug could be derived from the name; choose one",
         ))
     }
+}
+
+/// A user scope for a membership read fresh after a verified token: the one place a
+/// user scope is built (`authenticate_claims` for the token's own membership,
+/// `memberships` for the account's others).
+fn verified_scope(tenant: &Tenant, user: &User, permissions: PermissionSet) -> TenantScope {
+    TenantScope::from_verified_principal(tenant.id, user.id, user.role, permissions)
 }

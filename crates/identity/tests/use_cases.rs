@@ -1977,3 +1977,87 @@ async fn a_partner_member_enters_a_client_with_the_granted_role_until_revoked() 
     .unwrap();
     assert_eq!(principal, None, "no longer the partner's member");
 }
+
+/// Issue 16's portfolio reads each tenant of an account through `SignIn::memberships`:
+/// the verified account's accepted, active memberships in active tenants, each with a
+/// scope acting as that membership's user and role; never a pending or deactivated one,
+/// never another account's.
+#[tokio::test]
+async fn the_memberships_of_an_account_are_its_accepted_active_ones() {
+    let world = World::new();
+    let (tenant_a, kim_in_a) = world.sign_up("Client A", "kim@consult.example").await;
+    let (tenant_b, _) = world.sign_up("Client B", "owner@b.example").await;
+    world.sign_up("Client C", "owner@c.example").await;
+    let owner_b = world.session("owner@b.example").await;
+    let owner_c = world.session("owner@c.example").await;
+    let kim_in_b = world
+        .add(
+            &owner_b,
+            new_member("kim@consult.example", Role::Viewer, false),
+        )
+        .await
+        .unwrap();
+    let token = world.mailed_token().await;
+    world
+        .identity
+        .sign_in
+        .reset_password(&token, PASSWORD, &ctx())
+        .await
+        .expect("the invitation accepted");
+    // C's invitation stays pending.
+    world
+        .add(
+            &owner_c,
+            new_member("kim@consult.example", Role::Member, false),
+        )
+        .await
+        .unwrap();
+
+    let kim = world.session("kim@consult.example").await;
+    let listed = |memberships: Vec<aura_identity::MemberScope>| {
+        let mut seen: Vec<_> = (memberships.iter())
+            .map(|m| {
+                assert_eq!(m.scope.tenant_id(), m.tenant.id);
+                assert_eq!(m.scope.user_id(), Some(m.user.id));
+                assert_eq!(m.user.account_id, kim.user.account_id);
+                (m.tenant.id, m.scope.role())
+            })
+            .collect();
+        seen.sort();
+        seen
+    };
+    let mut expected = vec![
+        (tenant_a.id, Some(Role::Owner)),
+        (tenant_b.id, Some(Role::Viewer)),
+    ];
+    expected.sort();
+    let memberships = world.identity.sign_in.memberships(&kim).await.unwrap();
+    assert_eq!(listed(memberships), expected, "A and B, not the pending C");
+    assert_eq!(kim_in_a.account_id, kim.user.account_id);
+
+    // Another account's memberships are its own.
+    let of_b = world.identity.sign_in.memberships(&owner_b).await.unwrap();
+    assert_eq!(
+        (of_b.iter()).map(|m| m.tenant.id).collect::<Vec<_>>(),
+        [tenant_b.id]
+    );
+
+    // Deactivated in B: gone at once, with the token of A still in hand.
+    world
+        .patch_user(
+            &owner_b,
+            kim_in_b.id,
+            UserPatch {
+                is_active: Some(false),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let memberships = world.identity.sign_in.memberships(&kim).await.unwrap();
+    assert_eq!(
+        listed(memberships),
+        [(tenant_a.id, Some(Role::Owner))],
+        "B deactivated"
+    );
+}

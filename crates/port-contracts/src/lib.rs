@@ -301,6 +301,7 @@ macro_rules! contract_tests {
         $crate::__contract_module!(__port_contract_stores: users => users {
             insert_then_get_and_find_for_login,
             find_for_login_of_an_unknown_email_is_none,
+            logins_of_lists_the_accounts_own,
             email_is_unique_across_tenants,
             concurrent_inserts_of_one_email_have_one_winner,
             list_is_ordered_by_id_and_paginates,

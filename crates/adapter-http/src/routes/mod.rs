@@ -76,6 +76,7 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_patch_me, patch_me),
         Route::new(__path_change_password, change_password),
         Route::new(partners::__path_my_tenants, partners::my_tenants),
+        Route::new(__path_get_portfolio, get_portfolio),
         Route::new(__path_get_tenant, get_tenant),
         Route::new(__path_patch_tenant, patch_tenant),
         Route::new(__path_list_users, list_users),

@@ -13,6 +13,7 @@ pub mod dpia_screening;
 pub mod dpias;
 pub mod page;
 pub mod partners;
+pub mod portfolio;
 pub mod record;
 pub mod registers;
 pub mod requests;
