@@ -65,6 +65,7 @@ pub mod registers;
 pub mod request_plans;
 pub mod requests;
 pub mod resets;
+pub mod roles;
 pub mod sessions;
 pub mod tasks;
 pub mod tenants;
@@ -82,8 +83,9 @@ use aura_gdpr_registers::{
     ports::{OrganisationRepository, PolicyVersions},
 };
 use aura_idempotency::IdempotencyStore;
-use aura_identity::ports::{
-    LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
+use aura_identity::{
+    CustomRoleRepository,
+    ports::{LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository},
 };
 use aura_jobs::{JobQueue, PlannedWrites};
 use aura_rate_limit::RateLimiter;
@@ -97,6 +99,7 @@ use aura_tasks::ports::TaskRepository;
 pub struct Stores {
     pub tenants: Arc<dyn TenantRepository>,
     pub users: Arc<dyn UserRepository>,
+    pub roles: Arc<dyn CustomRoleRepository>,
     pub sessions: Arc<dyn SessionStore>,
     pub resets: Arc<dyn PasswordResetStore>,
     pub throttle: Arc<dyn LoginThrottle>,
@@ -116,6 +119,7 @@ impl AsRef<Stores> for Stores {
 pub trait IdentityStore:
     TenantRepository
     + UserRepository
+    + CustomRoleRepository
     + SessionStore
     + PasswordResetStore
     + LoginThrottle
@@ -127,6 +131,7 @@ pub trait IdentityStore:
 impl<S> IdentityStore for S where
     S: TenantRepository
         + UserRepository
+        + CustomRoleRepository
         + SessionStore
         + PasswordResetStore
         + LoginThrottle
@@ -146,6 +151,7 @@ impl Stores {
         Self {
             tenants: store.clone(),
             users: store.clone(),
+            roles: store.clone(),
             sessions: store.clone(),
             resets: store.clone(),
             throttle: store.clone(),
@@ -326,6 +332,14 @@ macro_rules! contract_tests {
             an_inactive_owner_does_not_count,
             concurrent_demotions_keep_an_owner,
             members_change_freely,
+        });
+        $crate::__contract_module!(__port_contract_stores: roles => roles {
+            insert_then_get_and_list_by_name,
+            a_name_is_the_tenants_once,
+            update_at_its_version_only,
+            a_held_role_is_not_deleted,
+            other_tenants_roles_are_not_found_nor_held,
+            find_principal_reads_the_role_as_stored_now,
         });
         $crate::__contract_module!(__port_contract_stores: sessions => sessions {
             start_opens_a_family_and_records_the_login,
