@@ -68,6 +68,8 @@ pub async fn run(api: &Api, args: Args) -> Result<ExitCode, String> {
         tenants: args.clients,
         users_per_tenant: 1,
         activities_per_tenant: 5,
+        // Only the owners: no member to add.
+        cli: "aura".into(),
     };
     let clients = fixture::create(api, &registry, shape, &run_id, 4).await?;
 

@@ -27,10 +27,10 @@ mod user;
 
 pub use accounts::{Accounts, ProfilePatch};
 pub use administration::{NewMember, TenantAdmin, TenantPatch, UserPatch};
+pub use partners::{Membership, PartnerGrant, PartnerRef, SETTING_CONSULTANCY};
 pub use roles::{
     CustomRole, CustomRoleRepository, CustomRoles, RoleDraft, RoleName, resolved_permissions,
 };
-pub use partners::{Membership, PartnerGrant, PartnerRef, SETTING_CONSULTANCY};
 pub use shared::{AuthConfig, IdentityPorts, SETTING_INVITATIONS_PER_DAY, TokenPair};
 
 pub use email::Email;

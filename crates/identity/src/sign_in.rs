@@ -372,12 +372,7 @@ impl SignIn {
         &self,
         auth: &Authenticated,
     ) -> Result<Vec<MemberScope>, IdentityError> {
-        let found = self
-            .core
-            .ports
-            .users
-            .logins_of(&auth.user.email)
-            .await?;
+        let found = self.core.ports.users.logins_of(&auth.user.email).await?;
         Ok(found
             .into_iter()
             .filter(|LoginRecord { user, tenant }| {

@@ -1568,6 +1568,77 @@ async fn custom_roles_never_escalate_and_stay_while_held() {
         .create(
             &owner.scope,
             role_draft("People", &["read_users", "manage_members", "read_records"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let writers = roles
+        .create(
+            &owner.scope,
+            role_draft("Writers", &["write_records"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let pat = world
+        .member(&owner, "pat@guarded.example", Role::Viewer)
+        .await;
+    world.patch_user(&owner, pat.id, give(&desk)).await.unwrap();
+    let people = world.session("pat@guarded.example").await;
+    let vic = world
+        .member(&owner, "vic@guarded.example", Role::Viewer)
+        .await;
+    let member = UserPatch {
+        role: Some(Role::Member),
+        ..UserPatch::default()
+    };
+    // (The member role's first permission the desk lacks: reading the tenant.)
+    assert_forbidden(
+        world.patch_user(&people, vic.id, member).await,
+        Permission::ReadTenant,
+    );
+    assert_forbidden(
+        world.patch_user(&people, pat.id, give(&writers)).await,
+        Permission::WriteRecords,
+    );
+    // An id of no role of the tenant is the client's mistake, named.
+    let unknown = UserPatch {
+        custom_role: Some(aura_shared_kernel::CustomRoleId::generate()),
+        ..UserPatch::default()
+    };
+    assert_invalid_field(
+        world.patch_user(&owner, vic.id, unknown).await,
+        "custom_role_id",
+    );
+
+    // A role somebody holds is not removed; once nobody does, it is.
+    assert_conflict(
+        roles.delete(&owner.scope, desk.id, 1, &ctx()).await,
+        "role_in_use",
+    );
+    let back = UserPatch {
+        role: Some(Role::Viewer),
+        ..UserPatch::default()
+    };
+    let pat = world.patch_user(&owner, pat.id, back).await.unwrap();
+    assert_eq!(pat.custom_role, None);
+    roles
+        .delete(&owner.scope, desk.id, 1, &ctx())
+        .await
+        .unwrap();
+    assert!(matches!(
+        roles.get(&owner.scope, desk.id, &ctx()).await,
+        Err(IdentityError::NotFound)
+    ));
+    // A name is the tenant's once.
+    assert_conflict(
+        roles
+            .create(&owner.scope, role_draft("Writers", &[]), &ctx())
+            .await,
+        "role_name_taken",
+    );
+}
+
 // ------------------------------------------------------------------ switching, partners
 
 impl World {
@@ -1859,71 +1930,6 @@ async fn a_partner_member_enters_a_client_with_the_granted_role_until_revoked() 
         )
         .await
         .unwrap();
-    let writers = roles
-        .create(
-            &owner.scope,
-            role_draft("Writers", &["write_records"]),
-            &ctx(),
-        )
-        .await
-        .unwrap();
-    let pat = world
-        .member(&owner, "pat@guarded.example", Role::Viewer)
-        .await;
-    world.patch_user(&owner, pat.id, give(&desk)).await.unwrap();
-    let people = world.session("pat@guarded.example").await;
-    let vic = world
-        .member(&owner, "vic@guarded.example", Role::Viewer)
-        .await;
-    let member = UserPatch {
-        role: Some(Role::Member),
-        ..UserPatch::default()
-    };
-    // (The member role's first permission the desk lacks: reading the tenant.)
-    assert_forbidden(
-        world.patch_user(&people, vic.id, member).await,
-        Permission::ReadTenant,
-    );
-    assert_forbidden(
-        world.patch_user(&people, pat.id, give(&writers)).await,
-        Permission::WriteRecords,
-    );
-    // An id of no role of the tenant is the client's mistake, named.
-    let unknown = UserPatch {
-        custom_role: Some(aura_shared_kernel::CustomRoleId::generate()),
-        ..UserPatch::default()
-    };
-    assert_invalid_field(
-        world.patch_user(&owner, vic.id, unknown).await,
-        "custom_role_id",
-    );
-
-    // A role somebody holds is not removed; once nobody does, it is.
-    assert_conflict(
-        roles.delete(&owner.scope, desk.id, 1, &ctx()).await,
-        "role_in_use",
-    );
-    let back = UserPatch {
-        role: Some(Role::Viewer),
-        ..UserPatch::default()
-    };
-    let pat = world.patch_user(&owner, pat.id, back).await.unwrap();
-    assert_eq!(pat.custom_role, None);
-    roles
-        .delete(&owner.scope, desk.id, 1, &ctx())
-        .await
-        .unwrap();
-    assert!(matches!(
-        roles.get(&owner.scope, desk.id, &ctx()).await,
-        Err(IdentityError::NotFound)
-    ));
-    // A name is the tenant's once.
-    assert_conflict(
-        roles
-            .create(&owner.scope, role_draft("Writers", &[]), &ctx())
-            .await,
-        "role_name_taken",
-    );
     let updated = world.events(&owner.scope, actions::USER_UPDATED).await;
     assert_eq!(actors(&updated), [named]);
     // A second switch reuses the membership.
