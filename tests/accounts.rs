@@ -14,7 +14,7 @@ use diesel::{QueryableByName, sql_types::BigInt};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Account, PASSWORD, TestApp, assert_refused, reset, token_from};
+use support::{Account, PASSWORD, TestApp, assert_refused, reset};
 
 async fn add(
     app: &TestApp,
