@@ -1314,12 +1314,18 @@ async fn custom_holder(
 /// checked before anything is looked up).
 fn probe_path(template: &str) -> String {
     let fresh = uuid::Uuid::new_v4().to_string();
-    template
+    let path = template
         .replace("{id}", &fresh)
         .replace("{item_id}", &fresh)
+        .replace("{partner_id}", &fresh)
         .replace("{number}", "1")
         .replace("{index}", "0")
-        .replace("{action}", "submit")
+        .replace("{action}", "submit");
+    assert!(
+        !path.contains('{'),
+        "a path parameter the probe does not fill: {template}"
+    );
+    path
 }
 
 /// What a well-formed request to a generated route sends: the example its OpenAPI
