@@ -14,7 +14,7 @@ use diesel::{QueryableByName, sql_types::BigInt};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Account, PASSWORD, TestApp, assert_refused};
+use support::{Account, PASSWORD, TestApp, assert_refused, reset};
 
 async fn add(
     app: &TestApp,
@@ -56,14 +56,6 @@ fn shape(value: &Value) -> Vec<(String, &'static str)> {
         .collect();
     keys.sort();
     keys
-}
-
-fn token_from(mail: &str) -> String {
-    let start = mail.find("token=").expect("a link in the mail") + "token=".len();
-    mail[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +138,7 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
         .filter(|m| m.contains(&consultant.email) && m.contains("Client B"))
         .collect();
     assert_eq!(mails.len(), 1, "one invitation into B for the account");
-    let token = token_from(&mails[0]);
+    let token = support::token_from(&mails[0]);
     let (status, _) = app
         .call(
             Method::POST,
@@ -157,7 +149,7 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // The account signs in with its (new) password, still one account, where it signed
-    // in last (switching into B is the next step of issue 16, not built yet).
+    // in last (switching into B is `POST /api/v1/auth/switch`: tests/switching.rs).
     let accepted = app
         .login(&consultant.email, "accepted quite long passphrase")
         .await;
@@ -198,48 +190,6 @@ async fn an_address_of_another_tenant_is_invited_not_refused_and_not_revealed() 
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-/// The mails so far to `email` that mention `organisation`, oldest first.
-fn mails_to(app: &TestApp, email: &str, organisation: &str) -> Vec<String> {
-    let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(app.mail_dir())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| {
-            let modified = e.metadata().unwrap().modified().unwrap();
-            (modified, std::fs::read_to_string(e.path()).unwrap())
-        })
-        .filter(|(_, m)| m.contains(email) && m.contains(organisation))
-        .collect();
-    found.sort_by_key(|(at, _)| *at);
-    found.into_iter().map(|(_, m)| m).collect()
-}
-
-/// The link of the `number`th mail (1-based) to `email` about `organisation`, once sent.
-async fn link_in_mail(app: &TestApp, email: &str, organisation: &str, number: usize) -> String {
-    let deadline = Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let mails = mails_to(app, email, organisation);
-        if mails.len() >= number {
-            return token_from(&mails[number - 1]);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no mail {number} to {organisation}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-async fn reset(app: &TestApp, token: &str, password: &str) -> StatusCode {
-    app.call(
-        Method::POST,
-        "/api/v1/auth/password/reset",
-        None,
-        Some(json!({ "token": token, "password": password })),
-    )
-    .await
-    .0
 }
 
 async fn change_password(app: &TestApp, who: &Account, current: &str, new: &str) {
@@ -339,7 +289,7 @@ async fn a_pending_membership_signs_nobody_in_once_another_tenants_is_accepted()
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body, _) = add(&app, &second, &email, None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let invitation = link_in_mail(&app, &email, "Chosen Employer", 1).await;
+    let invitation = app.link_in_mail(&email, "Chosen Employer", 1).await;
     assert_eq!(
         reset(&app, &invitation, "chosen long passphrase").await,
         StatusCode::NO_CONTENT
@@ -353,7 +303,7 @@ async fn a_pending_membership_signs_nobody_in_once_another_tenants_is_accepted()
     );
 
     // Forgot password: the link is B's, and redeeming it accepts nothing in A.
-    let a_mails = mails_to(&app, &email, "First Adder").len();
+    let a_mails = app.mails_to(&email, "First Adder").len();
     let (status, _) = app
         .call(
             Method::POST,
@@ -363,13 +313,13 @@ async fn a_pending_membership_signs_nobody_in_once_another_tenants_is_accepted()
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let link = link_in_mail(&app, &email, "Chosen Employer", 2).await;
+    let link = app.link_in_mail(&email, "Chosen Employer", 2).await;
     assert_eq!(
         reset(&app, &link, "reset long passphrase").await,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        mails_to(&app, &email, "First Adder").len(),
+        app.mails_to(&email, "First Adder").len(),
         a_mails,
         "a reset mail for A"
     );
@@ -444,7 +394,7 @@ async fn the_app_role_cannot_forge_a_membership_of_someone_elses_account() {
 
     // Review finding 7: the victim's own tenant may not void every link of the account
     // (here the invitation) without a password change, even naming the current version.
-    link_in_mail(&app, &victim.email, "Forger", 1).await;
+    app.link_in_mail(&victim.email, "Forger", 1).await;
     let open_links = format!(
         "SELECT count(*)::text AS t FROM password_reset_tokens
           WHERE user_id = '{pending}' AND used_at IS NULL"
@@ -593,7 +543,7 @@ async fn a_new_password_voids_every_tenants_links_and_is_audited_in_each() {
     // B's invitation link, then a password change in A: the link is dead.
     let (status, body, _) = add(&app, &other, &person.email, None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let invitation = link_in_mail(&app, &person.email, "Second Tenant", 1).await;
+    let invitation = app.link_in_mail(&person.email, "Second Tenant", 1).await;
     change_password(&app, &person, PASSWORD, "the second long passphrase").await;
     assert_eq!(
         reset(&app, &invitation, "set through a stale link").await,
@@ -616,7 +566,7 @@ async fn a_new_password_voids_every_tenants_links_and_is_audited_in_each() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _, _) = add(&app, &other, &person.email, None).await;
     assert_eq!(status, StatusCode::CREATED);
-    let invitation = link_in_mail(&app, &person.email, "Second Tenant", 2).await;
+    let invitation = app.link_in_mail(&person.email, "Second Tenant", 2).await;
     let (status, _) = app
         .call(
             Method::POST,
@@ -626,7 +576,7 @@ async fn a_new_password_voids_every_tenants_links_and_is_audited_in_each() {
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let reset_in_a = link_in_mail(&app, &person.email, "Home Tenant", 1).await;
+    let reset_in_a = app.link_in_mail(&person.email, "Home Tenant", 1).await;
     assert_eq!(
         reset(&app, &invitation, "the third long passphrase").await,
         StatusCode::NO_CONTENT
@@ -698,7 +648,7 @@ async fn sign_in_skips_a_deactivated_membership_for_a_usable_one() {
     let person = app.add_user(&first, "member").await;
     let (status, _, _) = add(&app, &second, &person.email, None).await;
     assert_eq!(status, StatusCode::CREATED);
-    let invitation = link_in_mail(&app, &person.email, "Second Employer", 1).await;
+    let invitation = app.link_in_mail(&person.email, "Second Employer", 1).await;
     assert_eq!(
         reset(&app, &invitation, "accepted long passphrase").await,
         StatusCode::NO_CONTENT

@@ -1264,3 +1264,576 @@ async fn document_cells(
     count += 1;
     count
 }
+
+// Custom roles: permission sets a tenant defines; the same matrix decides.
+
+const ROLES: &str = "/api/v1/tenants/me/roles";
+
+/// A custom role of `owner`'s tenant with `permissions` (201 expected).
+async fn custom_role(app: &TestApp, owner: &Account, name: &str, permissions: &[&str]) -> Value {
+    app.created(
+        ROLES,
+        owner,
+        json!({"name": name, "permissions": permissions}),
+    )
+    .await
+}
+
+/// Gives `user` the custom role `role` as `by` (200 expected); the user's answer.
+async fn give_role(app: &TestApp, by: &Account, user: &Account, role: &Value) -> Value {
+    let path = format!("/api/v1/tenants/me/users/{}", user.user_id);
+    let (status, answer) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&by.access),
+            Some(json!({"custom_role_id": role["id"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["role"], "custom");
+    assert_eq!(answer["custom_role_id"], role["id"]);
+    answer
+}
+
+/// A new user of `owner`'s tenant holding a new custom role with `permissions`, signed in
+/// after the role was given (a role change ends the sessions before it); and the role.
+async fn custom_holder(
+    app: &TestApp,
+    owner: &Account,
+    name: &str,
+    permissions: &[&str],
+) -> (Account, Value) {
+    let role = custom_role(app, owner, name, permissions).await;
+    let user = app.add_user(owner, "viewer").await;
+    give_role(app, owner, &user, &role).await;
+    (app.login(&user.email, support::PASSWORD).await, role)
+}
+
+/// A generated route's path with its placeholders filled: fresh ids (the permission is
+/// checked before anything is looked up).
+fn probe_path(template: &str) -> String {
+    let fresh = uuid::Uuid::new_v4().to_string();
+    let path = template
+        .replace("{id}", &fresh)
+        .replace("{item_id}", &fresh)
+        .replace("{partner_id}", &fresh)
+        .replace("{number}", "1")
+        .replace("{index}", "0")
+        .replace("{action}", "submit");
+    assert!(
+        !path.contains('{'),
+        "a path parameter the probe does not fill: {template}"
+    );
+    path
+}
+
+/// What a well-formed request to a generated route sends: the example its OpenAPI
+/// schema documents, else a sample of the schema's required fields; any date in it
+/// moved to the past (a documented example may lie in the future by now); a file (a
+/// PDF) where the body is not JSON.
+enum ProbeBody {
+    None,
+    Json(Value),
+    File,
+}
+
+fn probe_body(doc: &Value, method: &Method, path: &str) -> ProbeBody {
+    let body = &doc["paths"][path][method.as_str().to_lowercase()]["requestBody"];
+    if body.is_null() {
+        return ProbeBody::None;
+    }
+    match body["content"]["application/json"]["schema"].as_object() {
+        Some(_) => ProbeBody::Json(in_the_past(sample(
+            doc,
+            &body["content"]["application/json"]["schema"],
+        ))),
+        None => ProbeBody::File,
+    }
+}
+
+/// A value of `schema`: its example, or its first value, or one built from its type.
+fn sample(doc: &Value, schema: &Value) -> Value {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap();
+        return sample(doc, &doc["components"]["schemas"][name]);
+    }
+    if !schema["example"].is_null() {
+        return schema["example"].clone();
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
+        return first.clone();
+    }
+    for combined in ["allOf", "oneOf", "anyOf"] {
+        if let Some(first) = schema[combined].as_array().and_then(|s| s.first()) {
+            return sample(doc, first);
+        }
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds.iter().find(|k| *k != "null").cloned(),
+        other => Some(other.clone()),
+    };
+    match kind.as_ref().and_then(Value::as_str) {
+        Some("object") => {
+            let mut object = serde_json::Map::new();
+            for name in schema["required"].as_array().into_iter().flatten() {
+                let name = name.as_str().unwrap();
+                object.insert(name.to_owned(), sample(doc, &schema["properties"][name]));
+            }
+            Value::Object(object)
+        }
+        Some("array") => json!([]),
+        Some("integer" | "number") => json!(1),
+        Some("boolean") => json!(false),
+        Some("string") => match schema["format"].as_str() {
+            Some("uuid") => json!(uuid::Uuid::new_v4()),
+            Some("date") => json!("2026-01-02"),
+            Some("date-time") => json!("2026-01-02T10:00:00Z"),
+            Some("email") => json!("probe@example.org"),
+            _ => json!("probe"),
+        },
+        _ => json!({}),
+    }
+}
+
+/// `value` with every date and instant in it moved to 2026-01-02 (in the past).
+fn in_the_past(value: Value) -> Value {
+    match value {
+        Value::String(text) => {
+            let date = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+            let instant =
+                text.len() >= 20 && text.as_bytes()[10] == b'T' && text[..4].parse::<u16>().is_ok();
+            Value::String(if date {
+                "2026-01-02".to_owned()
+            } else if instant {
+                "2026-01-02T10:00:00Z".to_owned()
+            } else {
+                text
+            })
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(in_the_past).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, in_the_past(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Sends the probe of a generated route as `who` (with `If-Match: "1"`); the status and
+/// the answer's text.
+async fn probe(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    who: &Account,
+    body: ProbeBody,
+) -> (StatusCode, String) {
+    let mut request = app
+        .http
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(&who.access)
+        .header("If-Match", "\"1\"");
+    request = match body {
+        ProbeBody::None => request,
+        ProbeBody::Json(body) => request.json(&body),
+        ProbeBody::File => request
+            .header("Content-Type", "application/pdf")
+            .header("X-File-Name", "probe.pdf")
+            .body(b"%PDF-1.7\nprobe\n".to_vec()),
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_handler_is_refused_every_other_write_route() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Request Desk GmbH").await;
+    let (handler, _) = custom_holder(&app, &owner, "Request desk", &["handle_requests"]).await;
+
+    // The request routes succeed: the case from receipt to its close.
+    const REQUESTS: &str = "/api/v1/data-subject-requests";
+    let body = json!({"channel": "email", "rights": ["access"],
+        "subject": {"name": "Desk Person", "email": "desk@example.org", "category": "customer"}});
+    let request = app.created(REQUESTS, &handler, body.clone()).await;
+    let id = request["id"].as_str().unwrap().to_owned();
+    let (status, _) = app.get(REQUESTS, &handler.access).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, request) = app
+        .send(
+            Method::PUT,
+            &format!("{REQUESTS}/{id}"),
+            &handler,
+            Some(1),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{request}");
+    let request = app
+        .done(
+            REQUESTS,
+            &handler,
+            &request,
+            "verify-identity",
+            Some(json!({"result": "confirmed", "method": "known_account"})),
+        )
+        .await;
+    let request = app
+        .done(REQUESTS, &handler, &request, "checklist", None)
+        .await;
+    let request = app
+        .done(
+            REQUESTS,
+            &handler,
+            &request,
+            "checklist/items",
+            Some(json!({"kind": "search", "title": "Search the archive"})),
+        )
+        .await;
+    let request = app
+        .done(
+            REQUESTS,
+            &handler,
+            &request,
+            "answer",
+            Some(json!({"outcome": "fulfilled"})),
+        )
+        .await;
+    app.done(REQUESTS, &handler, &request, "close", None).await;
+    let other = app.created(REQUESTS, &handler, body).await;
+    app.done(REQUESTS, &handler, &other, "withdraw", None).await;
+
+    // Every other write route of the table answers 403: generated, not listed. The
+    // routes of the signed-in user's own account (tags `auth`, `users`) need no
+    // permission; a request's deletion stays the record deleters'.
+    let (_, doc) = app.call(Method::GET, "/openapi.json", None, None).await;
+    let mut refused = 0;
+    let mut mismatches = Vec::new();
+    for route in aura_adapter_http::routes::table() {
+        // The table speaks actix's `http`; the client, reqwest's.
+        let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+        let operation = route.operation();
+        let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+        let own_account = (operation.tags.iter().flatten()).any(|t| t == "auth" || t == "users");
+        let handled = route.path.starts_with(REQUESTS) && method != Method::DELETE;
+        if method == Method::GET || !secured || own_account || handled {
+            continue;
+        }
+        let path = probe_path(&route.path);
+        let body = probe_body(&doc, &method, &route.path);
+        let (status, answer) = probe(&app, method.clone(), &path, &handler, body).await;
+        if status == StatusCode::FORBIDDEN {
+            refused += 1;
+        } else {
+            mismatches.push(format!(
+                "{} {} → {status} {answer}",
+                route.method, route.path
+            ));
+        }
+    }
+    println!("{refused} write routes refused to the request handler");
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    assert!(refused > 50, "only {refused} routes generated");
+
+    // Reading is scoped the same way: requests, and nothing else.
+    for path in [
+        "/api/v1/processing-activities",
+        "/api/v1/breaches",
+        "/api/v1/documents",
+        "/api/v1/dpias",
+        "/api/v1/tasks",
+        "/api/v1/tenants/me/users",
+        "/api/v1/audit-events",
+    ] {
+        let (status, _) = app.get(path, &handler.access).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (status, _) = app.get(&format!("{REQUESTS}/{id}"), &handler.access).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_records_reader_reads_and_never_writes() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Reader GmbH").await;
+    let (reader, _) = custom_holder(&app, &owner, "Auditor", &["read_records"]).await;
+    for path in [
+        "/api/v1/processing-activities",
+        "/api/v1/data-subject-requests",
+        "/api/v1/breaches",
+        "/api/v1/documents",
+        "/api/v1/dpias",
+        "/api/v1/tasks",
+    ] {
+        let (status, body) = app.get(path, &reader.access).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    for path in [
+        "/api/v1/tenants/me/users",
+        "/api/v1/audit-events",
+        "/api/v1/tenants/me",
+    ] {
+        let (status, _) = app.get(path, &reader.access).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let writes = [
+        ("/api/v1/processing-activities", json!({"name": "Payroll"})),
+        ("/api/v1/processors", json!({"name": "Mail Inc."})),
+        (
+            "/api/v1/data-subject-requests",
+            json!({"channel": "email", "rights": ["access"],
+            "subject": {"name": "P", "email": "p@example.org", "category": "customer"}}),
+        ),
+        ("/api/v1/documents", json!({"title": "DPA", "kind": "dpa"})),
+        (
+            "/api/v1/tasks",
+            json!({"title": "T", "category": "training", "due_date": "2030-01-15"}),
+        ),
+    ];
+    for (path, body) in writes {
+        let (status, _) = app
+            .call(Method::POST, path, Some(&reader.access), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_custom_role_escalates() {
+    let app = TestApp::spawn_with(&[("INVITATIONS_PER_DAY", "1000")]).await;
+    let owner = app.register("Escalation GmbH").await;
+
+    // A custom role never holds the owners' permission; unknown names are refused too.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            ROLES,
+            Some(&owner.access),
+            Some(
+                json!({"name": "Root", "permissions": ["read_records", "manage_privileged_users"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(support::problem_fields(&problem), ["permissions[1]"]);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            ROLES,
+            Some(&owner.access),
+            Some(json!({"name": "Odd", "permissions": ["sudo"]})),
+        )
+        .await;
+    assert_eq!(
+        support::problem_fields(&problem),
+        ["permissions[0]"],
+        "{status}"
+    );
+
+    // Only owners define roles.
+    let admin = app.add_user(&owner, "admin").await;
+    let member = app.add_user(&owner, "member").await;
+    for who in [&admin, &member] {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                ROLES,
+                Some(&who.access),
+                Some(json!({"name": "Mine", "permissions": ["read_records"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    // Whoever gives a role holds all it gives: a people desk that manages members
+    // but writes nothing gives neither the member role nor a wider custom role, to
+    // others or to itself; it gives what it holds.
+    let (desk, desk_role) = custom_holder(
+        &app,
+        &owner,
+        "People desk",
+        &["read_users", "manage_members", "read_records"],
+    )
+    .await;
+    let wider = custom_role(&app, &owner, "Writers", &["read_records", "write_records"]).await;
+    let narrower = custom_role(&app, &owner, "Readers", &["read_records"]).await;
+    let viewer = app.add_user(&owner, "viewer").await;
+    let patch = |user: &Account, body: Value| {
+        let path = format!("/api/v1/tenants/me/users/{}", user.user_id);
+        let token = desk.access.clone();
+        let app = &app;
+        async move {
+            app.call(Method::PATCH, &path, Some(&token), Some(body))
+                .await
+                .0
+        }
+    };
+    assert_eq!(
+        patch(&viewer, json!({"role": "member"})).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        patch(&viewer, json!({"custom_role_id": wider["id"]})).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        patch(&desk, json!({"custom_role_id": wider["id"]})).await,
+        StatusCode::FORBIDDEN
+    );
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/tenants/me/users",
+            Some(&desk.access),
+            Some(json!({"email": "new-member@example.test", "full_name": "New", "role": "member"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        patch(&viewer, json!({"custom_role_id": narrower["id"]})).await,
+        StatusCode::OK
+    );
+    // A custom role with a built-in role named beside it, or `custom` without one, is
+    // refused naming the field.
+    let path = format!("/api/v1/tenants/me/users/{}", viewer.user_id);
+    for body in [
+        json!({"role": "viewer", "custom_role_id": desk_role["id"]}),
+        json!({"role": "custom"}),
+    ] {
+        let (status, problem) = app
+            .call(Method::PATCH, &path, Some(&owner.access), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(support::problem_fields(&problem), ["custom_role_id"]);
+    }
+    // Admins give custom roles: they hold every permission one may have.
+    give_role(&app, &admin, &viewer, &wider).await;
+
+    // Another tenant's role is no role here.
+    let stranger = app.register("Stranger GmbH").await;
+    let theirs = custom_role(&app, &stranger, "Theirs", &["read_records"]).await;
+    let (status, problem) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&owner.access),
+            Some(json!({"custom_role_id": theirs["id"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(support::problem_fields(&problem), ["custom_role_id"]);
+    let (status, _) = app
+        .get(
+            &format!("{ROLES}/{}", theirs["id"].as_str().unwrap()),
+            &owner.access,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_role_takes_effect_on_the_next_request() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Changing GmbH").await;
+    let (holder, role) = custom_holder(&app, &owner, "Desk", &["handle_requests"]).await;
+    let role_path = format!("{ROLES}/{}", role["id"].as_str().unwrap());
+    let (status, _) = app.get("/api/v1/breaches", &holder.access).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let with_breaches =
+        json!({"name": "Desk", "permissions": ["handle_requests", "handle_breaches"]});
+    let (status, _, changed) = app
+        .send(
+            Method::PUT,
+            &role_path,
+            &owner,
+            Some(1),
+            Some(with_breaches.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["version"], 2);
+    // The same token, the new permissions.
+    let (status, _) = app.get("/api/v1/breaches", &holder.access).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A stale version changes nothing; taking the permission away takes effect too.
+    let (status, _, _) = app
+        .send(
+            Method::PUT,
+            &role_path,
+            &owner,
+            Some(1),
+            Some(json!({"name": "Desk", "permissions": []})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _, _) = app
+        .send(
+            Method::PUT,
+            &role_path,
+            &owner,
+            Some(2),
+            Some(json!({"name": "Desk", "permissions": ["handle_requests"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.get("/api/v1/breaches", &holder.access).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Every change is in the trail.
+    let (_, events) = app
+        .get(
+            "/api/v1/audit-events?entity_type=tenant_role&limit=20",
+            &owner.access,
+        )
+        .await;
+    let actions: Vec<&str> = (events["items"].as_array().unwrap().iter())
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in ["tenant_role.created", "tenant_role.updated"] {
+        assert!(actions.contains(&action), "{actions:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_in_use_is_not_deleted() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("In Use GmbH").await;
+    let (holder, role) = custom_holder(&app, &owner, "Desk", &["handle_breaches"]).await;
+    let role_path = format!("{ROLES}/{}", role["id"].as_str().unwrap());
+    let (status, _, listed) = app.send(Method::GET, ROLES, &owner, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        listed["items"][0]["permissions"],
+        json!(["handle_breaches"])
+    );
+
+    let (status, _, problem) = app
+        .send(Method::DELETE, &role_path, &owner, Some(1), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "role_in_use");
+
+    let path = format!("/api/v1/tenants/me/users/{}", holder.user_id);
+    let (status, answer) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&owner.access),
+            Some(json!({"role": "viewer"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["custom_role_id"], Value::Null);
+    let (status, _, _) = app
+        .send(Method::DELETE, &role_path, &owner, Some(1), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.get(&role_path, &owner.access).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -29,6 +29,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "dpias",
     "documents",
     "reports",
+    "portfolio",
 ];
 
 /// What a domain crate may depend on: general-purpose crates and other domain crates.
@@ -56,6 +57,7 @@ const DOMAIN_ALLOWED: &[&str] = &[
     "aura-dpias",
     "aura-documents",
     "aura-reports",
+    "aura-portfolio",
 ];
 
 /// Extra crates a domain crate's own tests may use (runtimes, mocks and property tests, never
@@ -215,7 +217,8 @@ fn system_scopes_are_built_by_platform_operations_only() {
 
 #[test]
 fn test_constructors_stay_in_tests() {
-    let sites = call_sites("TenantScope::for_tests(");
+    let mut sites = call_sites("TenantScope::for_tests(");
+    sites.extend(call_sites("TenantScope::for_tests_with("));
     assert!(
         sites.is_empty(),
         "TenantScope::for_tests in production code: {sites:?}"

@@ -452,6 +452,64 @@ impl TestApp {
         self.last_mail()
     }
 
+    /// The mails so far to `email` that mention `organisation`, oldest first.
+    pub fn mails_to(&self, email: &str, organisation: &str) -> Vec<String> {
+        let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(self.mail_dir())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| {
+                let modified = e.metadata().unwrap().modified().unwrap();
+                (modified, std::fs::read_to_string(e.path()).unwrap())
+            })
+            .filter(|(_, m)| m.contains(email) && m.contains(organisation))
+            .collect();
+        found.sort_by_key(|(at, _)| *at);
+        found.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// The link token of the `number`th mail (1-based) to `email` about `organisation`,
+    /// once sent (the worker mails from the queue). Panics after 20 s.
+    pub async fn link_in_mail(&self, email: &str, organisation: &str, number: usize) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let mails = self.mails_to(email, organisation);
+            if mails.len() >= number {
+                return token_from(&mails[number - 1]);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no mail {number} to {organisation}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Invites `email` into `owner`'s tenant (named `organisation`) with `role` and
+    /// accepts it through the invitation link, setting the account's password to
+    /// [`PASSWORD`] (which ends the account's sessions). Needs a worker that polls.
+    pub async fn join(&self, owner: &Account, organisation: &str, email: &str, role: &str) {
+        let before = self.mails_to(email, organisation).len();
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/tenants/me/users",
+                Some(&owner.access),
+                Some(json!({ "email": email, "full_name": "Kim Consultant", "role": role })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let token = self.link_in_mail(email, organisation, before + 1).await;
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/password/reset",
+                None,
+                Some(json!({ "token": token, "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+
     /// The newest mail file's text.
     pub fn last_mail(&self) -> String {
         newest_file(&self.mail_dir())
@@ -475,6 +533,15 @@ impl Drop for TestApp {
     }
 }
 
+/// The token of the (first) link in a mail.
+pub fn token_from(mail: &str) -> String {
+    let start = mail.find("token=").expect("a link in the mail") + "token=".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
 /// The fields a problem answer (422) names, in order.
 pub fn problem_fields(problem: &Value) -> Vec<String> {
     (problem["errors"]
@@ -492,4 +559,16 @@ pub fn assert_refused(status: StatusCode, problem: &Value, field: &str, rule: &s
     assert_eq!(problem_fields(problem), [field], "{problem}");
     let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains(rule), "{message}");
+}
+
+/// Redeems a reset or invitation link's token with `password`; the status.
+pub async fn reset(app: &TestApp, token: &str, password: &str) -> StatusCode {
+    app.call(
+        Method::POST,
+        "/api/v1/auth/password/reset",
+        None,
+        Some(json!({ "token": token, "password": password })),
+    )
+    .await
+    .0
 }

@@ -220,6 +220,9 @@ pub struct Settings {
     /// Members a tenant may add per UTC day (`INVITATIONS_PER_DAY`): the installation's
     /// cap; a tenant's own `invitations_per_day` setting can only lower it.
     pub invitations_per_day: u32,
+    /// How long a tenant's portfolio summary is served from memory
+    /// (`PORTFOLIO_CACHE_SECS`; 0: computed on every request).
+    pub portfolio_cache_secs: i64,
     pub password_reset_url: String,
     /// Where the service is reached from outside (`PUBLIC_BASE_URL`): the links in the
     /// public intake's confirmation mails start with it.
@@ -537,6 +540,7 @@ impl Settings {
             bcrypt_cost: r.ranged("BCRYPT_COST", 12u32, 10, 16),
             signup_enabled: r.flag("SIGNUP_ENABLED", true),
             invitations_per_day: r.ranged("INVITATIONS_PER_DAY", 20u32, 1, 10_000),
+            portfolio_cache_secs: r.ranged("PORTFOLIO_CACHE_SECS", 30i64, 0, 300),
             password_reset_url,
             public_base_url,
             mail,

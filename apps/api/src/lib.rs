@@ -42,6 +42,7 @@ use aura_identity::{
     },
 };
 use aura_jobs::{JobQueue, PlannedRecords, PlannedWrites, Worker, WorkerPorts};
+use aura_portfolio::{Portfolio, Sources as PortfolioSources, SummaryCache};
 use aura_rate_limit::{Quota, RateLimitPolicy, RateLimiter, RateLimits};
 use aura_records::{RecordStore, RecordUseCases};
 use aura_requests::{
@@ -77,6 +78,8 @@ impl StartError {
 struct Stores {
     tenants: Arc<dyn TenantRepository>,
     users: Arc<dyn UserRepository>,
+    /// The tenants' custom roles.
+    roles: Arc<dyn aura_identity::CustomRoleRepository>,
     sessions: Arc<dyn SessionStore>,
     resets: Arc<dyn PasswordResetStore>,
     throttle: Arc<dyn LoginThrottle>,
@@ -537,6 +540,7 @@ impl Application {
             IdentityPorts {
                 tenants: stores.tenants.clone(),
                 users: stores.users.clone(),
+                roles: stores.roles.clone(),
                 sessions: stores.sessions.clone(),
                 resets: stores.resets.clone(),
                 throttle: stores.throttle.clone(),
@@ -601,12 +605,29 @@ impl Application {
             demo::seed(&identity, &company, clock.now()).await?;
         }
         let ai = stores.assistant(provider, &settings, clock.clone(), (&breaches, &dpias));
+        // The portfolio reads each client tenant through the same use cases as the routes.
+        let portfolio = Portfolio::with_cache(
+            Arc::new(identity.sign_in.clone()),
+            PortfolioSources {
+                registers: registers.clone(),
+                tasks: tasks.clone(),
+                requests: requests.records().clone(),
+                breaches: breaches.records().clone(),
+                reviews: stores.reviews.clone(),
+                clock: clock.clone(),
+            },
+            SummaryCache::new(
+                time::Duration::seconds(settings.portfolio_cache_secs),
+                aura_portfolio::CACHE_CAPACITY,
+            ),
+        );
         let state = ApiState {
             // Reports: PDF through krilla (fonts compiled in), XLSX through rust_xlsxwriter.
             reports: report_renderers(),
             packs: stores.packs(clock.clone(), &settings),
             dpia_screenings: stores.dpia_screenings(&registers),
             seal,
+            portfolio,
             registers,
             tasks,
             requests,
@@ -837,6 +858,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
         IdentityPorts {
             tenants: stores.tenants.clone(),
             users: stores.users.clone(),
+            roles: stores.roles.clone(),
             sessions: stores.sessions.clone(),
             resets: stores.resets.clone(),
             throttle: stores.throttle.clone(),
@@ -1005,6 +1027,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
     Stores {
         tenants: Arc::new(store.clone()),
         users: Arc::new(store.clone()),
+        roles: Arc::new(store.clone()),
         sessions: Arc::new(store.clone()),
         resets: Arc::new(store.clone()),
         throttle: Arc::new(store.clone()),
@@ -1076,6 +1099,7 @@ async fn postgres_stores(
     Ok(Stores {
         tenants: stores.tenants(),
         users: stores.users(),
+        roles: Arc::new(stores.clone()),
         sessions: stores.sessions(),
         resets: stores.resets(),
         throttle: stores.throttle(),

@@ -10,12 +10,16 @@
 //! `aura-loadtest documents --server-pid PID` instead prints the server's peak memory
 //! while a 25 MiB document goes up and down (`documents.rs`; `scripts/docbench.sh`).
 //!
+//! `aura-loadtest portfolio --mail-dir DIR` prints the cold and cached latency of a
+//! consultant's portfolio over 50 client tenants (`portfolio.rs`; `scripts/portfoliobench.sh`).
+//!
 //! Exit codes: 0 done, 1 foreign data seen or too many errors, 2 bad usage or set-up.
 
 mod api;
 mod documents;
 mod fixture;
 mod pgbench;
+mod portfolio;
 mod scenarios;
 mod stats;
 
@@ -105,6 +109,9 @@ enum Command {
     /// Instead of the scenarios: the server's peak memory while uploading and downloading
     /// one large document (PASS/FAIL against 2 × idle + a fixed buffer).
     Documents(documents::Args),
+    /// Instead of the scenarios: the cold and cached latency of a consultant's portfolio
+    /// over 50 client tenants (`GET /me/portfolio`).
+    Portfolio(portfolio::Args),
 }
 
 #[tokio::main]
@@ -120,10 +127,13 @@ async fn main() -> ExitCode {
 }
 
 async fn run(mut cli: Cli) -> Result<ExitCode, String> {
-    if let Some(Command::Documents(args)) = cli.command.take() {
-        let api = Api::new(&cli.base_url, Duration::from_secs(cli.timeout), 1)?;
+    if let Some(command) = cli.command.take() {
+        let api = Api::new(&cli.base_url, Duration::from_secs(cli.timeout), 4)?;
         wait_ready(&api, Duration::from_secs(cli.wait_ready)).await?;
-        return documents::run(&api, args).await;
+        return match command {
+            Command::Documents(args) => documents::run(&api, args).await,
+            Command::Portfolio(args) => portfolio::run(&api, args).await,
+        };
     }
     if cli.tenants == 0 || cli.users_per_tenant == 0 || cli.concurrency.contains(&0) {
         return Err("--tenants, --users-per-tenant and --concurrency must be at least 1".into());

@@ -103,8 +103,11 @@ pub struct UserBody {
     pub tenant_id: Uuid,
     pub email: String,
     pub full_name: String,
+    /// owner, admin, member, viewer, or custom (then `custom_role_id` names the role).
     #[schema(value_type = String, example = "member")]
     pub role: Role,
+    /// The tenant's role the user holds when `role` is `custom`.
+    pub custom_role_id: Option<Uuid>,
     pub is_active: bool,
     /// True until the person accepts the membership (signs in, or sets a password
     /// through their invitation link). Every added member starts pending, whether or
@@ -126,6 +129,7 @@ impl From<User> for UserBody {
             email: user.email.to_string(),
             full_name: user.full_name.as_str().to_owned(),
             role: user.role,
+            custom_role_id: user.custom_role.map(|id| id.as_uuid()),
             is_active: user.is_active,
             password_pending: user.accepted_at.is_none(),
             last_login_at: user.last_login_at,
@@ -187,13 +191,16 @@ pub struct TenantPatchBody {
     /// `requests_intake_enabled` (the public intake page, default off),
     /// `requests_intake_language` (en, de), `privacy_contact` (shown on that page),
     /// `invitations_per_day` (invitation mails per UTC day, at most the installation's
-    /// 20; beyond it adding a user is 429 `limit_reached`).
+    /// 20; beyond it adding a user is 429 `limit_reached`),
+    /// `consultancy` (true: other tenants may grant this one partner access, see
+    /// `/api/v1/tenants/me/partners`).
     #[schema(schema_with = crate::schemas::optional_free_form)]
     pub settings: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "jo@example.com", "full_name": "Jo Example", "role": "member"}))]
 pub struct CreateUserBody {
     pub email: String,
     pub full_name: String,
@@ -206,7 +213,11 @@ pub struct CreateUserBody {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserBody {
     pub full_name: Option<String>,
+    /// owner, admin, member or viewer; `custom` (or no role) with `custom_role_id`.
     pub role: Option<String>,
+    /// Gives the user one of the tenant's custom roles
+    /// (`/api/v1/tenants/me/roles`); only what the caller holds may be given.
+    pub custom_role_id: Option<Uuid>,
     pub is_active: Option<bool>,
 }
 
@@ -223,9 +234,12 @@ pub struct AuditEventBody {
     pub id: Uuid,
     /// Position in the tenant's hash chain.
     pub seq: i64,
-    /// `user` or `system`.
+    /// `user`, `partner` (a user who entered the tenant through a partner's grant) or
+    /// `system`.
     pub actor_kind: &'static str,
     pub actor_id: Option<Uuid>,
+    /// The partner (tenant) a `partner` actor acted for.
+    pub actor_partner_id: Option<Uuid>,
     #[schema(example = "user.login_succeeded")]
     pub action: String,
     pub entity_type: String,
@@ -249,15 +263,17 @@ pub struct AuditEventBody {
 
 impl From<AuditRecord> for AuditEventBody {
     fn from(record: AuditRecord) -> Self {
-        let (actor_kind, actor_id) = match record.actor {
-            Actor::User(id) => ("user", Some(id.as_uuid())),
-            Actor::System => ("system", None),
+        let actor_kind = match record.actor {
+            Actor::User(_) => "user",
+            Actor::Partner { .. } => "partner",
+            Actor::System => "system",
         };
         Self {
             id: record.id,
             seq: record.seq,
             actor_kind,
-            actor_id,
+            actor_id: record.actor.user_id().map(|id| id.as_uuid()),
+            actor_partner_id: record.actor.partner().map(|id| id.as_uuid()),
             action: record.action.to_string(),
             entity_type: record.entity_type,
             entity_id: record.entity_id,

@@ -36,7 +36,7 @@ use crate::{dto, error, routes, state};
         (name = "system", description = "Health, readiness, build information, signing keys"),
         (name = "auth", description = "Sign-up, sign-in, tokens and password reset"),
         (name = "users", description = "The signed-in user"),
-        (name = "tenants", description = "The caller's tenant and its users"),
+        (name = "tenants", description = "The caller's tenant, its users and its custom roles (permission sets an owner defines; whoever gives a role holds every permission it gives)"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "registers", description = "Art. 30 records, processors (Art. 28), policies with versions, exports. Updates and deletes send If-Match with the ETag read."),
         (name = "ai", description = "The AI assistant: policy drafts, activity suggestions and answers grounded in the tenant's own register, stored as suggestions that change nothing until accepted. Members and up; the tenant setting `ai_enabled: false` switches it off."),

@@ -105,4 +105,6 @@ pub struct ApiState {
     pub reports: aura_reports::Reports,
     /// Accountability packs (built by the worker).
     pub packs: aura_packs::Packs,
+    /// The signed-in account's tenants at a glance (`GET /me/portfolio`).
+    pub portfolio: aura_portfolio::Portfolio,
 }

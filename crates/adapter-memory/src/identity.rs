@@ -2,8 +2,8 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{
-    AccountId, CountedFailure, Email, RefreshFamily, RefreshLookup, ThrottleKey, ThrottlePolicy,
-    ThrottleState, TokenHash, User,
+    AccountId, CountedFailure, Email, Membership, PartnerGrant, PartnerRef, RefreshFamily,
+    RefreshLookup, ThrottleKey, ThrottlePolicy, ThrottleState, TokenHash, User,
     ports::{
         LoginRecord, LoginThrottle, PasswordResetStore, PrincipalRecord, SessionStore,
         TenantRepository, UserRepository,
@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     MemoryStore,
+    partners::is_consultancy,
     state::{FamilyRow, RefreshRow, ResetRow, in_scope, seen},
 };
 
@@ -99,6 +100,103 @@ impl TenantRepository for MemoryStore {
         tenants.sort_by_key(|t| (t.created_at, t.id));
         Ok(tenants)
     }
+
+    async fn find_partner(
+        &self,
+        scope: &TenantScope,
+        slug: &TenantSlug,
+    ) -> Result<Option<(PartnerRef, TenantSlug)>, StoreError> {
+        let state = self.lock()?;
+        let partner = state
+            .slugs
+            .get(slug)
+            .and_then(|id| state.tenants.get(id))
+            .filter(|t| t.is_active && is_consultancy(t) && t.id != scope.tenant_id());
+        Ok(partner.map(|t| {
+            let found = PartnerRef {
+                id: t.id,
+                name: t.name.clone(),
+            };
+            (found, t.slug.clone())
+        }))
+    }
+
+    async fn grant_partner(
+        &self,
+        scope: &TenantScope,
+        grant: &PartnerGrant,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.write_audited(scope, event, |tx, tenant| {
+            tx.state.check_tenant(tenant)?;
+            tx.state.check_tenant(grant.partner.id)?;
+            let key = (tenant, grant.partner.id);
+            if tenant == grant.partner.id || tx.state.partners.grants.contains_key(&key) {
+                return Err(StoreError::Conflict(Conflict::IdTaken("partner")));
+            }
+            tx.state.partners.grants.insert(key, grant.clone());
+            Ok(())
+        })
+    }
+
+    async fn partner_grants(&self, scope: &TenantScope) -> Result<Vec<PartnerGrant>, StoreError> {
+        let state = self.lock()?;
+        let tenant = scope.tenant_id();
+        let mut grants: Vec<PartnerGrant> = state
+            .partners
+            .grants
+            .iter()
+            .filter(|((client, _), _)| *client == tenant)
+            .filter_map(|((_, partner), grant)| {
+                // The partner as it is named now.
+                let now = state.tenants.get(partner)?;
+                let mut grant = grant.clone();
+                grant.partner.name = now.name.clone();
+                grant.partner_slug = now.slug.clone();
+                Some(grant)
+            })
+            .collect();
+        grants.sort_by(|a, b| {
+            (a.partner.name.as_str(), a.partner.id).cmp(&(b.partner.name.as_str(), b.partner.id))
+        });
+        Ok(grants)
+    }
+
+    async fn revoke_partner(
+        &self,
+        scope: &TenantScope,
+        partner: TenantId,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        let now = self.shared.clock.now();
+        self.write_audited(scope, event, |tx, tenant| {
+            if tx
+                .state
+                .partners
+                .grants
+                .remove(&(tenant, partner))
+                .is_none()
+            {
+                return Err(StoreError::NotFound);
+            }
+            let held: Vec<UserId> = tx
+                .state
+                .partners
+                .members
+                .iter()
+                .filter(|((client, _), through)| *client == tenant && **through == partner)
+                .map(|((_, member), _)| *member)
+                .collect();
+            for member in held {
+                if let Some(user) = tx.state.users.get_mut(&(tenant, member)) {
+                    user.end_sessions();
+                    user.bump_version();
+                    user.updated_at = now;
+                }
+            }
+            Ok(())
+        })
+    }
 }
 
 #[async_trait::async_trait]
@@ -120,6 +218,7 @@ impl UserRepository for MemoryStore {
         };
         let user = state
             .memberships(account)
+            .filter(|u| !state.held_through_partner(u))
             .filter(|u| u.accepted_at.is_some() || state.only_way_in(u))
             .min_by_key(|u| {
                 (
@@ -141,8 +240,40 @@ impl UserRepository for MemoryStore {
         }))
     }
 
+    async fn logins_of(&self, email: &Email) -> Result<Vec<LoginRecord>, StoreError> {
+        let state = self.lock()?;
+        let Some(&account) = state.emails.get(email) else {
+            return Ok(Vec::new());
+        };
+        let mut found: Vec<LoginRecord> = (state.memberships(account))
+            .filter(|u| u.accepted_at.is_some() || state.only_way_in(u))
+            .filter_map(|u| {
+                let tenant = state.tenants.get(&u.tenant_id)?;
+                Some(LoginRecord {
+                    user: u.clone(),
+                    tenant: tenant.clone(),
+                })
+            })
+            .collect();
+        found.sort_by_key(|r| (r.user.created_at, r.user.id));
+        Ok(found)
+    }
+
     async fn find_account(&self, email: &Email) -> Result<Option<AccountId>, StoreError> {
         Ok(self.lock()?.emails.get(email).copied())
+    }
+
+    async fn memberships_of(&self, account: AccountId) -> Result<Vec<Membership>, StoreError> {
+        Ok(self.lock()?.memberships_of(account))
+    }
+
+    async fn enter(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<Option<(UserId, Option<TenantId>)>, StoreError> {
+        self.write(|tx| Ok(tx.state.enter(scope.tenant_id(), account, now)))
     }
 
     async fn find_principal(
@@ -163,15 +294,26 @@ impl UserRepository for MemoryStore {
         if found_user.accepted_at.is_none() {
             return Ok(None);
         }
+        let via_partner = state.partner_access(found_user);
+        if via_partner.is_none() && state.held_through_partner(found_user) {
+            return Ok(None);
+        }
         let session_active = state.family_in(tenant, session).is_some_and(|row| {
             row.family.user_id == user
                 && row.revoked_at.is_none()
                 && now < row.family.absolute_expires_at
         });
+        // The custom role as stored now, so a change takes effect on the next request.
+        let custom_permissions = found_user
+            .custom_role
+            .and_then(|id| state.roles.get(&(tenant, id)))
+            .map(|role| role.permissions);
         Ok(Some(PrincipalRecord {
             user: found_user.clone(),
             tenant: found_tenant.clone(),
+            custom_permissions,
             session_active,
+            via_partner,
         }))
     }
 
@@ -203,6 +345,7 @@ impl UserRepository for MemoryStore {
             if tx.state.user(tenant, user.id).is_some() {
                 return Err(StoreError::Conflict(Conflict::IdTaken("user")));
             }
+            tx.state.check_custom_role(user)?;
             tx.state.insert_member(user)
         })
     }

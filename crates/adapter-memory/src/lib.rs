@@ -29,9 +29,11 @@ mod intakes;
 mod jobs;
 mod limits;
 mod packs;
+mod partners;
 mod planned;
 mod registers;
 mod requests;
+mod roles;
 mod state;
 mod tasks;
 

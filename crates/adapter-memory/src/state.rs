@@ -78,6 +78,10 @@ pub(crate) struct State {
     pub idempotency: crate::idempotency::Entries,
     /// Accountability packs and their bytes, keyed by (tenant, id).
     pub packs: crate::packs::PackTable,
+    /// The tenants' custom roles, keyed by (tenant, id).
+    pub roles: crate::roles::RoleTable,
+    /// Partner grants and the memberships held through them.
+    pub partners: crate::partners::Tables,
 }
 
 impl State {
@@ -219,6 +223,7 @@ impl State {
             return Err(StoreError::Conflict(Conflict::Version));
         }
         self.check_email_free(&user.email, user.account_id)?;
+        self.check_custom_role(user)?;
         self.check_owner_kept(before, Some(user))?;
         Ok(before)
     }
@@ -329,6 +334,7 @@ impl State {
             self.emails.remove(&user.email);
         }
         self.forget_user_in_tasks(tenant, id);
+        self.partners.members.remove(&(tenant, id));
         self.families
             .retain(|_, row| !(row.family.tenant_id == tenant && row.family.user_id == id));
         let families = &self.families;

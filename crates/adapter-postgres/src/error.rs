@@ -50,6 +50,8 @@ fn conflict_rule(constraint: Option<&str>) -> Conflict {
         Some("policy_versions_one_published_idx") => Conflict::AlreadyPublished,
         Some("jobs_dedupe_idx") => Conflict::DedupeKeyTaken,
         Some("request_intakes_token_key") => Conflict::TokenTaken,
+        // A client's second grant to one partner.
+        Some("partner_grants_pkey") => Conflict::IdTaken("partner"),
         _ => Conflict::Duplicate,
     }
 }

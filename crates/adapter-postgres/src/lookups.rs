@@ -83,6 +83,9 @@ impl TryFrom<LoginRow> for LoginRecord {
             account_id: row.account_id,
             full_name: row.full_name,
             role: row.role,
+            // The login lookup does not return the custom role: sign-in needs none (the
+            // permissions are re-read with every request, `find_principal`).
+            custom_role_id: None,
             is_active: row.user_is_active,
             session_version: row.session_version,
             invited_by: row.invited_by,

@@ -4,8 +4,8 @@
 use aura_audit::{Actor, AuditAction, AuditRecord, ChainHash, ChainVersion, PersonalPart};
 use aura_identity::{AccountId, Email, FullName, PasswordHash, User};
 use aura_shared_kernel::{
-    Role, StoreError, SubscriptionTier, Tenant, TenantId, TenantName, TenantSettings, TenantSlug,
-    UserId,
+    CustomRoleId, Role, StoreError, SubscriptionTier, Tenant, TenantId, TenantName, TenantSettings,
+    TenantSlug, UserId,
 };
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,7 @@ pub(crate) struct UserRow {
     pub account_id: Uuid,
     pub full_name: String,
     pub role: String,
+    pub custom_role_id: Option<Uuid>,
     pub is_active: bool,
     pub session_version: i32,
     pub invited_by: Option<Uuid>,
@@ -161,6 +162,7 @@ impl From<&User> for UserRow {
             account_id: user.account_id.as_uuid(),
             full_name: user.full_name.as_str().to_owned(),
             role: user.role.as_str().to_owned(),
+            custom_role_id: user.custom_role.map(|id| id.as_uuid()),
             is_active: user.is_active,
             session_version: user.session_version,
             invited_by: user.invited_by.map(|id| id.as_uuid()),
@@ -202,6 +204,7 @@ impl TryFrom<MemberRow> for User {
                 .role
                 .parse::<Role>()
                 .map_err(|_| corrupt("stored role"))?,
+            custom_role: row.custom_role_id.map(CustomRoleId::from_uuid),
             is_active: row.is_active,
             password_hash: PasswordHash::from_stored(account.password_hash),
             session_version: row.session_version,
@@ -217,6 +220,7 @@ impl TryFrom<MemberRow> for User {
 }
 
 const ACTOR_USER: &str = "user";
+const ACTOR_PARTNER: &str = "partner";
 const ACTOR_SYSTEM: &str = "system";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -243,13 +247,20 @@ pub(crate) struct AuditRow {
     pub personal: Option<String>,
     pub personal_salt: Option<Vec<u8>>,
     pub personal_digest: Option<Vec<u8>>,
+    /// The partner an actor of kind `partner` acted for.
+    pub actor_partner: Option<Uuid>,
 }
 
 impl From<&AuditRecord> for AuditRow {
     fn from(record: &AuditRecord) -> Self {
-        let (actor_kind, actor_id) = match record.actor {
-            Actor::User(id) => (ACTOR_USER, Some(id.as_uuid())),
-            Actor::System => (ACTOR_SYSTEM, None),
+        let (actor_kind, actor_id, actor_partner) = match record.actor {
+            Actor::User(id) => (ACTOR_USER, Some(id.as_uuid()), None),
+            Actor::Partner { member, partner } => (
+                ACTOR_PARTNER,
+                Some(member.as_uuid()),
+                Some(partner.as_uuid()),
+            ),
+            Actor::System => (ACTOR_SYSTEM, None, None),
         };
         let unkeyed = record.version == ChainVersion::Unkeyed;
         Self {
@@ -272,6 +283,7 @@ impl From<&AuditRecord> for AuditRow {
             personal: record.personal.as_ref().map(|p| p.json.clone()),
             personal_salt: record.personal.as_ref().map(|p| p.salt.clone()),
             personal_digest: record.personal_digest.map(|d| d.0.to_vec()),
+            actor_partner,
         }
     }
 }
@@ -279,9 +291,13 @@ impl From<&AuditRecord> for AuditRow {
 impl TryFrom<AuditRow> for AuditRecord {
     type Error = StoreError;
     fn try_from(row: AuditRow) -> Result<Self, StoreError> {
-        let actor = match (row.actor_kind.as_str(), row.actor_id) {
-            (ACTOR_USER, Some(id)) => Actor::User(UserId::from_uuid(id)),
-            (ACTOR_SYSTEM, None) => Actor::System,
+        let actor = match (row.actor_kind.as_str(), row.actor_id, row.actor_partner) {
+            (ACTOR_USER, Some(id), None) => Actor::User(UserId::from_uuid(id)),
+            (ACTOR_PARTNER, Some(id), Some(partner)) => Actor::Partner {
+                member: UserId::from_uuid(id),
+                partner: TenantId::from_uuid(partner),
+            },
+            (ACTOR_SYSTEM, None, None) => Actor::System,
             _ => return Err(corrupt("stored audit actor")),
         };
         let hash = |bytes: &[u8], what| ChainHash::from_slice(bytes).ok_or_else(|| corrupt(what));

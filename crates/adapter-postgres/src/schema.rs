@@ -30,6 +30,19 @@ diesel::table! {
         account_id -> Uuid,
         invited_by -> Nullable<Uuid>,
         accepted_at -> Nullable<Timestamptz>,
+        custom_role_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    tenant_roles (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        permissions -> Array<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -99,6 +112,7 @@ diesel::table! {
         personal -> Nullable<Text>,
         personal_salt -> Nullable<Bytea>,
         personal_digest -> Nullable<Bytea>,
+        actor_partner -> Nullable<Uuid>,
     }
 }
 
@@ -328,6 +342,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
+    tenant_roles,
     accounts,
     refresh_families,
     refresh_tokens,
@@ -510,3 +525,26 @@ diesel::table! {
         content -> Nullable<Bytea>,
     }
 }
+
+diesel::table! {
+    partner_grants (tenant_id, partner_id) {
+        tenant_id -> Uuid,
+        partner_id -> Uuid,
+        role -> Text,
+        granted_by -> Nullable<Uuid>,
+        granted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    partner_members (tenant_id, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        partner_id -> Uuid,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(partner_members, users);
+diesel::allow_tables_to_appear_in_same_query!(partner_members, accounts);
+diesel::allow_tables_to_appear_in_same_query!(partner_members, tenants);
+diesel::allow_tables_to_appear_in_same_query!(partner_members, refresh_families);

@@ -1,8 +1,8 @@
 //! [`TenantRepository`] on PostgreSQL.
 
 use aura_audit::PendingEvent;
-use aura_identity::{User, ports::TenantRepository};
-use aura_shared_kernel::{StoreError, SystemScope, Tenant, TenantScope, TenantSlug};
+use aura_identity::{PartnerGrant, PartnerRef, User, ports::TenantRepository};
+use aura_shared_kernel::{StoreError, SystemScope, Tenant, TenantId, TenantScope, TenantSlug};
 use diesel::{prelude::*, sql_types::Text};
 use diesel_async::RunQueryDsl;
 
@@ -104,5 +104,35 @@ impl TenantRepository for PgStores {
         })
         .await?;
         convert_all(rows)
+    }
+
+    async fn find_partner(
+        &self,
+        scope: &TenantScope,
+        slug: &TenantSlug,
+    ) -> Result<Option<(PartnerRef, TenantSlug)>, StoreError> {
+        self.find_partner_by_slug(scope, slug).await
+    }
+
+    async fn grant_partner(
+        &self,
+        scope: &TenantScope,
+        grant: &PartnerGrant,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.insert_grant(scope, grant, event).await
+    }
+
+    async fn partner_grants(&self, scope: &TenantScope) -> Result<Vec<PartnerGrant>, StoreError> {
+        self.grants(scope).await
+    }
+
+    async fn revoke_partner(
+        &self,
+        scope: &TenantScope,
+        partner: TenantId,
+        event: PendingEvent,
+    ) -> Result<(), StoreError> {
+        self.delete_grant(scope, partner, event).await
     }
 }

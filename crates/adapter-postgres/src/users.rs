@@ -2,7 +2,7 @@
 
 use aura_audit::{ChainHasher, PendingEvent};
 use aura_identity::{
-    AccountId, Email, User,
+    AccountId, Email, Membership, User,
     ports::{LoginRecord, PrincipalRecord, UserRepository, account_event_elsewhere},
 };
 use aura_shared_kernel::{
@@ -21,9 +21,10 @@ use crate::{
     error::DbError,
     lookups::{AccountLookupRow, LoginRow, PendingEmailRow, ResetLookupRow},
     models::{AccountRow, MemberRow, TenantRow, UserRow, member_columns},
+    partners::partner_access_holds,
     pool::{enter_tenant, in_tenant, unscoped},
     rows::{at_version, in_scope, new_in_scope},
-    schema::{accounts, password_reset_tokens, refresh_families, tenants, users},
+    schema::{accounts, partner_members, password_reset_tokens, refresh_families, tenants, users},
     stores::PgStores,
 };
 
@@ -356,6 +357,17 @@ impl UserRepository for PgStores {
         row.map(LoginRecord::try_from).transpose()
     }
 
+    async fn logins_of(&self, email: &Email) -> Result<Vec<LoginRecord>, StoreError> {
+        let rows: Vec<LoginRow> = unscoped(&self.inner.pool, async move |conn| {
+            Ok(diesel::sql_query("SELECT * FROM aura_find_login($1)")
+                .bind::<Text, _>(email.as_str())
+                .load(conn)
+                .await?)
+        })
+        .await?;
+        rows.into_iter().map(LoginRecord::try_from).collect()
+    }
+
     async fn find_account(&self, email: &Email) -> Result<Option<AccountId>, StoreError> {
         let row: AccountLookupRow = unscoped(&self.inner.pool, async move |conn| {
             Ok(diesel::sql_query("SELECT aura_find_account($1) AS account")
@@ -365,6 +377,19 @@ impl UserRepository for PgStores {
         })
         .await?;
         Ok(row.account.map(AccountId::from_uuid))
+    }
+
+    async fn memberships_of(&self, account: AccountId) -> Result<Vec<Membership>, StoreError> {
+        self.account_memberships(account).await
+    }
+
+    async fn enter(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<Option<(UserId, Option<TenantId>)>, StoreError> {
+        self.enter_tenant(scope, account, now).await
     }
 
     async fn find_principal(
@@ -381,9 +406,10 @@ impl UserRepository for PgStores {
             AccountRow,
             TenantRow,
             Option<(Option<OffsetDateTime>, OffsetDateTime)>,
+            Option<Uuid>,
         );
         let found: Option<Found> = in_tenant(&self.inner.pool, scope, async move |conn| {
-            Ok(users::table
+            let found: Option<Found> = users::table
                 .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
                 .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
                 .left_join(
@@ -391,6 +417,11 @@ impl UserRepository for PgStores {
                         .eq(users::tenant_id)
                         .and(refresh_families::user_id.eq(users::id))
                         .and(refresh_families::id.eq(session))),
+                )
+                .left_join(
+                    partner_members::table.on(partner_members::tenant_id
+                        .eq(users::tenant_id)
+                        .and(partner_members::user_id.eq(users::id))),
                 )
                 .filter(users::tenant_id.eq(tenant_uuid))
                 .filter(users::id.eq(user_uuid))
@@ -403,19 +434,34 @@ impl UserRepository for PgStores {
                         refresh_families::absolute_expires_at,
                     )
                         .nullable(),
+                    partner_members::partner_id.nullable(),
                 ))
                 .first(conn)
                 .await
-                .optional()?)
+                .optional()?;
+            // A membership held through a partner is a principal only while the
+            // partner's access holds (one more lookup, for those memberships only).
+            if let Some((.., Some(partner))) = &found
+                && !partner_access_holds(conn, user_uuid, *partner).await?
+            {
+                return Ok(None);
+            }
+            Ok(found)
         })
         .await?;
-        let Some((user_row, account_row, tenant_row, family)) = found else {
+        let Some((user_row, account_row, tenant_row, family, partner)) = found else {
             return Ok(None);
+        };
+        let custom_permissions = match user_row.custom_role_id {
+            Some(role) => crate::roles::permissions_of(&self.inner.pool, scope, role).await?,
+            None => None,
         };
         Ok(Some(PrincipalRecord {
             user: User::try_from(MemberRow(user_row, account_row))?,
             tenant: tenant_row.try_into()?,
+            custom_permissions,
             session_active: session_active(family, now),
+            via_partner: partner.map(TenantId::from_uuid),
         }))
     }
 

@@ -23,7 +23,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::{
     AuditAction, AuditLog, AuditPage, AuditQuery, AuditRecord, ChainHash, PendingEvent,
-    RequestContext, Shredding, ShreddingEvent, event::Actor,
+    RequestContext, Shredding, ShreddingEvent,
 };
 
 /// The denials one key has had in its open window.
@@ -128,10 +128,7 @@ impl AuditLog for BulkDenials {
             return self.inner.append(scope, event).await;
         }
         let now = self.clock.now();
-        let user = match event.actor {
-            Actor::User(user) => Some(user),
-            Actor::System => None,
-        };
+        let user = event.actor.user_id();
         let key = (scope.tenant_id(), user, event.changes.to_string());
         let passed = {
             let mut open = self.lock();

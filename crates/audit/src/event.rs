@@ -43,19 +43,38 @@ impl fmt::Display for AuditAction {
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Actor {
     User(UserId),
+    /// A member of the tenant who entered it through a partner's grant (a
+    /// consultancy): the membership and the partner tenant it acts for.
+    Partner {
+        member: UserId,
+        partner: TenantId,
+    },
     System,
 }
 
 impl Actor {
-    /// The acting user of a scope, else the system.
+    /// The acting user of a scope (naming the partner they act for, if any), else the
+    /// system.
     pub fn of(scope: &TenantScope) -> Self {
-        scope.user_id().map_or(Actor::System, Actor::User)
+        match (scope.user_id(), scope.partner()) {
+            (Some(member), Some(partner)) => Actor::Partner { member, partner },
+            (Some(user), None) => Actor::User(user),
+            (None, _) => Actor::System,
+        }
     }
 
     pub fn user_id(&self) -> Option<UserId> {
         match self {
-            Actor::User(id) => Some(*id),
+            Actor::User(id) | Actor::Partner { member: id, .. } => Some(*id),
             Actor::System => None,
+        }
+    }
+
+    /// The partner the user acted for.
+    pub fn partner(&self) -> Option<TenantId> {
+        match self {
+            Actor::Partner { partner, .. } => Some(*partner),
+            _ => None,
         }
     }
 }

@@ -8,7 +8,7 @@ use aura_gdpr_registers::{
     text::{TextRule, iso_date, optional_text, text, text_list},
 };
 use aura_records::{Id, Numbered, Record, RecordActions, RecordKind, Reference, Workflow};
-use aura_shared_kernel::{LocalInstant, UserId, ValidationErrors};
+use aura_shared_kernel::{LocalInstant, Permission, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -504,6 +504,10 @@ impl RecordKind for Breaches {
         updated: AuditAction::known("personal_data_breach.updated"),
         deleted: AuditAction::known("personal_data_breach.deleted"),
     };
+    /// The people handling breaches read and handle them, and nothing more; closing
+    /// one stays the record deleters' ([`RecordKind::DELETE`]).
+    const READ: Permission = Permission::ReadBreaches;
+    const WRITE: Permission = Permission::HandleBreaches;
     const LABEL_FIELD: &'static str = "title";
     /// The free texts: what happened, how it was found, its consequences and the measures
     /// often name the people concerned (audit rows are never erased).

@@ -210,6 +210,8 @@ impl RecordKind for Documents {
         updated: AuditAction::known("document.updated"),
         deleted: AuditAction::known("document.deleted"),
     };
+    const READ: Permission = Permission::ReadDocuments;
+    const WRITE: Permission = Permission::ManageDocuments;
     /// A document's metadata is never deleted (its content is removed instead).
     const DELETE: Permission = REMOVE;
     const LABEL_FIELD: &'static str = "title";

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aura_audit::{Changes, PendingEvent, RequestContext};
 use aura_records::{RecordKind, RecordUseCases, UseCaseError};
-use aura_shared_kernel::{Clock, Permission, StoreError, TenantScope, ValidationErrors};
+use aura_shared_kernel::{Clock, StoreError, TenantScope, ValidationErrors};
 use time::Duration;
 
 use crate::{
@@ -213,9 +213,7 @@ impl DocumentService {
         source: &mut dyn ChunkSource,
         ctx: &RequestContext,
     ) -> Result<VersionMeta, DocumentError> {
-        self.records
-            .require(scope, Permission::WriteRecords, ctx)
-            .await?;
+        self.records.require(scope, Documents::WRITE, ctx).await?;
         if upload.length > self.limits.max_upload_bytes {
             return Err(DocumentError::TooLarge {
                 limit: self.limits.max_upload_bytes,

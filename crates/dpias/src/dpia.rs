@@ -587,6 +587,8 @@ impl RecordKind for Dpias {
         updated: AuditAction::known("dpia.updated"),
         deleted: AuditAction::known("dpia.deleted"),
     };
+    /// Approvers read the DPIAs they approve; writing one is the records writers'.
+    const READ: Permission = Permission::ReadDpias;
     const LABEL_FIELD: &'static str = "title";
     /// The people's views may quote them.
     const PERSONAL_FIELDS: &'static [&'static str] = &["subject_views"];
@@ -637,8 +639,8 @@ impl RecordKind for Dpias {
     }
 }
 
-/// Who approves: admins and owners (the permission that publishes policy versions).
-pub const APPROVE: Permission = Permission::DeleteRecords;
+/// Who approves: admins, owners and custom roles granted it.
+pub const APPROVE: Permission = Permission::ApproveDpias;
 
 /// A move the DPIA's status does not allow (409 `invalid_transition`).
 pub type InvalidTransition = aura_records::InvalidTransition<DpiaStatus>;

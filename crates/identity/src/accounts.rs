@@ -7,6 +7,7 @@ use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
 
 use crate::{
     error::IdentityError,
+    partners::Membership,
     password::Password,
     shared::{Core, ENTITY_USER, TokenPair, throttle_keys},
     sign_in::Authenticated,
@@ -28,6 +29,18 @@ pub struct Accounts {
 impl Accounts {
     pub(crate) fn new(core: Arc<Core>) -> Self {
         Self { core }
+    }
+
+    /// The tenants the caller's account may work in (see
+    /// [`crate::ports::UserRepository::memberships_of`]): keyed by the verified
+    /// principal's account, never by input.
+    pub async fn tenants(&self, auth: &Authenticated) -> Result<Vec<Membership>, IdentityError> {
+        Ok(self
+            .core
+            .ports
+            .users
+            .memberships_of(auth.user.account_id)
+            .await?)
     }
 
     /// Changes the caller's name.

@@ -1,5 +1,5 @@
-//! The audit actions the identity domain emits (tenants, users, sessions, passwords): the
-//! one list of them. `auth.permission_denied` is the audit crate's own
+//! The audit actions the identity domain emits (tenants, users, sessions, passwords,
+//! partners): the one list of them. `auth.permission_denied` is the audit crate's own
 //! (`aura_audit::AuditAction::AUTH_PERMISSION_DENIED`): every domain's use cases refuse with it.
 
 use aura_audit::AuditAction;
@@ -8,6 +8,9 @@ pub const TENANT_CREATED: AuditAction = AuditAction::known("tenant.created");
 pub const TENANT_UPDATED: AuditAction = AuditAction::known("tenant.updated");
 pub const TENANT_SUSPENDED: AuditAction = AuditAction::known("tenant.suspended");
 pub const TENANT_REACTIVATED: AuditAction = AuditAction::known("tenant.reactivated");
+pub const ROLE_CREATED: AuditAction = AuditAction::known("tenant_role.created");
+pub const ROLE_UPDATED: AuditAction = AuditAction::known("tenant_role.updated");
+pub const ROLE_DELETED: AuditAction = AuditAction::known("tenant_role.deleted");
 pub const USER_CREATED: AuditAction = AuditAction::known("user.created");
 pub const USER_UPDATED: AuditAction = AuditAction::known("user.updated");
 pub const USER_ROLE_CHANGED: AuditAction = AuditAction::known("user.role_changed");
@@ -22,3 +25,6 @@ pub const USER_PASSWORD_RESET_REQUESTED: AuditAction =
     AuditAction::known("user.password_reset_requested");
 pub const USER_PASSWORD_RESET: AuditAction = AuditAction::known("user.password_reset");
 pub const AUTH_REFRESH_REUSED: AuditAction = AuditAction::known("auth.refresh_reused");
+pub const SESSION_SWITCHED: AuditAction = AuditAction::known("session.switched");
+pub const PARTNER_GRANTED: AuditAction = AuditAction::known("partner.granted");
+pub const PARTNER_REVOKED: AuditAction = AuditAction::known("partner.revoked");

@@ -9,8 +9,8 @@ use time::Duration;
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
 use aura_shared_kernel::{
-    Page, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName, TenantScope,
-    TenantSettings, UserId, ValidationErrors,
+    CustomRoleId, Page, PageRequest, Permission, PermissionSet, Role, StoreError, SystemScope,
+    Tenant, TenantId, TenantName, TenantScope, TenantSettings, UserId, ValidationErrors,
 };
 
 use crate::{
@@ -36,12 +36,34 @@ pub struct NewMember {
     pub password: Option<Password>,
 }
 
-/// What an administrator may change about a user.
+/// What an administrator may change about a user. A custom role is given by its id
+/// (`role` then `None` or [`Role::Custom`]); a built-in `role` takes a custom one away.
 #[derive(Debug, Clone, Default)]
 pub struct UserPatch {
     pub full_name: Option<FullName>,
     pub role: Option<Role>,
+    pub custom_role: Option<CustomRoleId>,
     pub is_active: Option<bool>,
+}
+
+impl UserPatch {
+    /// The role the patch gives, if it gives one: a built-in role, or the custom role
+    /// by id.
+    fn grant(&self) -> Result<Option<(Role, Option<CustomRoleId>)>, ValidationErrors> {
+        match (self.role, self.custom_role) {
+            (None | Some(Role::Custom), Some(id)) => Ok(Some((Role::Custom, Some(id)))),
+            (Some(Role::Custom), None) => Err(ValidationErrors::single(
+                "custom_role_id",
+                "is required with the role `custom`",
+            )),
+            (Some(_), Some(_)) => Err(ValidationErrors::single(
+                "custom_role_id",
+                "goes only with the role `custom`",
+            )),
+            (Some(role), None) => Ok(Some((role, None))),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// What a tenant's administrators may change (tier and status are platform-only).
@@ -54,7 +76,7 @@ pub struct TenantPatch {
 /// Administration of a tenant and its users.
 #[derive(Clone)]
 pub struct TenantAdmin {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
 }
 
 impl TenantAdmin {
@@ -206,11 +228,20 @@ impl TenantAdmin {
         self.core
             .require(scope, Permission::ManageMembers, ctx)
             .await?;
+        if member.role == Role::Custom {
+            return Err(ValidationErrors::single(
+                "role",
+                "a custom role is given to a member by the user update (`custom_role_id`)",
+            )
+            .into());
+        }
         if member.role.is_privileged() {
             self.core
                 .require(scope, Permission::ManagePrivilegedUsers, ctx)
                 .await?;
         }
+        self.require_covers(scope, member.role.permissions(), ctx)
+            .await?;
         // An address that already has an account (in any tenant) gets a pending
         // membership the person accepts through the invitation mail; the account's
         // password is never the inviting tenant's to set. The answer is the same
@@ -334,11 +365,17 @@ impl TenantAdmin {
                 .await?;
         }
         let mut user = before.clone();
+        if let Some((role, custom_role)) = patch.grant()? {
+            let granted = match custom_role {
+                Some(id) => self.custom_role_permissions(scope, id).await?,
+                None => role.permissions(),
+            };
+            self.require_covers(scope, granted, ctx).await?;
+            user.role = role;
+            user.custom_role = custom_role;
+        }
         if let Some(name) = patch.full_name {
             user.full_name = name;
-        }
-        if let Some(role) = patch.role {
-            user.role = role;
         }
         if let Some(active) = patch.is_active {
             user.is_active = active;
@@ -346,7 +383,7 @@ impl TenantAdmin {
         if user == before {
             return Ok(user);
         }
-        let role_changed = user.role != before.role;
+        let role_changed = user.role != before.role || user.custom_role != before.custom_role;
         let status_changed = user.is_active != before.is_active;
         if role_changed || (status_changed && !user.is_active) {
             user.end_sessions();
@@ -370,6 +407,7 @@ impl TenantAdmin {
             Changes::new()
                 .field("full_name", &before.full_name, &user.full_name)
                 .field("role", &before.role, &user.role)
+                .field("custom_role_id", &before.custom_role, &user.custom_role)
                 .field("is_active", &before.is_active, &user.is_active)
                 .personal(&["full_name"]),
             ctx,
@@ -415,6 +453,39 @@ impl TenantAdmin {
         );
         self.core.ports.users.delete(scope, id, event).await?;
         Ok(())
+    }
+
+    /// No grant escalates: whoever gives a role holds every permission it gives (the
+    /// first one missing is refused and audited). Owners and admins hold every role
+    /// they may give; a custom role that manages members gives only what it holds.
+    async fn require_covers(
+        &self,
+        scope: &TenantScope,
+        granted: PermissionSet,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        for permission in granted.iter() {
+            self.core.require(scope, permission, ctx).await?;
+        }
+        Ok(())
+    }
+
+    /// The permissions of a custom role of the scope's tenant; an id naming none is the
+    /// client's mistake (422 naming `custom_role_id`).
+    async fn custom_role_permissions(
+        &self,
+        scope: &TenantScope,
+        id: CustomRoleId,
+    ) -> Result<PermissionSet, IdentityError> {
+        match self.core.ports.roles.get(scope, id).await {
+            Ok(role) => Ok(role.permissions),
+            Err(StoreError::NotFound) => Err(ValidationErrors::single(
+                "custom_role_id",
+                "names no role of this tenant",
+            )
+            .into()),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Checks a permission; a denial is audited.

@@ -1,5 +1,6 @@
 //! Identity: users and their credentials, sign-up and sign-in, tokens and sessions,
-//! password reset, and the administration of a tenant and its users: three services with
+//! password reset, switching between tenants, and the administration of a tenant, its users
+//! and its partners: three services with
 //! one concern each ([`SignIn`], [`Accounts`], [`TenantAdmin`]), built together as
 //! [`IdentityServices`] over one set of ports.
 //!
@@ -13,8 +14,10 @@ mod email;
 mod error;
 pub mod mail;
 pub mod mail_jobs;
+mod partners;
 mod password;
 pub mod ports;
+mod roles;
 mod services;
 mod session;
 mod shared;
@@ -24,6 +27,10 @@ mod user;
 
 pub use accounts::{Accounts, ProfilePatch};
 pub use administration::{NewMember, TenantAdmin, TenantPatch, UserPatch};
+pub use partners::{Membership, PartnerGrant, PartnerRef, SETTING_CONSULTANCY};
+pub use roles::{
+    CustomRole, CustomRoleRepository, CustomRoles, RoleDraft, RoleName, resolved_permissions,
+};
 pub use shared::{AuthConfig, IdentityPorts, SETTING_INVITATIONS_PER_DAY, TokenPair};
 
 pub use email::Email;
@@ -31,6 +38,6 @@ pub use error::IdentityError;
 pub use password::{Password, PasswordHash};
 pub use services::IdentityServices;
 pub use session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash};
-pub use sign_in::{Authenticated, LoginRequest, Registration, SignIn};
+pub use sign_in::{Authenticated, LoginRequest, MemberScope, Registration, SignIn};
 pub use throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState};
 pub use user::{AccountId, FullName, User};

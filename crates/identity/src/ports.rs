@@ -3,7 +3,8 @@
 
 use aura_audit::PendingEvent;
 use aura_shared_kernel::{
-    Page, PageRequest, StoreError, SystemScope, Tenant, TenantId, TenantScope, TenantSlug, UserId,
+    Page, PageRequest, PermissionSet, StoreError, SystemScope, Tenant, TenantId, TenantScope,
+    TenantSlug, UserId,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -11,6 +12,7 @@ use uuid::Uuid;
 use crate::{
     email::Email,
     mail::OutgoingMail,
+    partners::{Membership, PartnerGrant, PartnerRef},
     password::{Password, PasswordHash},
     session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash},
     throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState},
@@ -41,8 +43,16 @@ pub struct LoginRecord {
 pub struct PrincipalRecord {
     pub user: User,
     pub tenant: Tenant,
+    /// The permissions of the user's custom role as stored now (`None` for a built-in
+    /// role): resolved by [`crate::resolved_permissions`].
+    pub custom_permissions: Option<PermissionSet>,
     /// False once the token's session (refresh family) was revoked, e.g. by logout.
     pub session_active: bool,
+    /// The partner a membership held through a partner's grant acts for. Such a
+    /// membership is a principal only while its access holds (the grant stands, the
+    /// partner is an active consultancy, the account an accepted, active member of it):
+    /// otherwise there is no principal (`None`).
+    pub via_partner: Option<TenantId>,
 }
 
 #[async_trait::async_trait]
@@ -76,6 +86,36 @@ pub trait TenantRepository: Send + Sync {
 
     /// Every tenant, oldest first (platform operations only).
     async fn list_all(&self, system: &SystemScope) -> Result<Vec<Tenant>, StoreError>;
+
+    /// The narrow global lookup for a grant: the active consultancy of `slug` (a tenant
+    /// whose `consultancy` setting is `true`), never the scope's own tenant.
+    async fn find_partner(
+        &self,
+        scope: &TenantScope,
+        slug: &TenantSlug,
+    ) -> Result<Option<(PartnerRef, TenantSlug)>, StoreError>;
+
+    /// Stores the scope's tenant's grant to a partner, with its event.
+    /// `Conflict::IdTaken("partner")` when that partner has one already.
+    async fn grant_partner(
+        &self,
+        scope: &TenantScope,
+        grant: &PartnerGrant,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The scope's tenant's grants, by partner name.
+    async fn partner_grants(&self, scope: &TenantScope) -> Result<Vec<PartnerGrant>, StoreError>;
+
+    /// Removes the scope's tenant's grant to `partner` and, in the same transaction,
+    /// ends every session of the memberships held through it (their session version
+    /// moves), with its event. `NotFound` when there is no such grant.
+    async fn revoke_partner(
+        &self,
+        scope: &TenantScope,
+        partner: TenantId,
+        event: PendingEvent,
+    ) -> Result<(), StoreError>;
 }
 
 /// Members (a membership joined with its account). Every write keeps at least one active
@@ -92,10 +132,39 @@ pub trait UserRepository: Send + Sync {
     /// through a link: the account's session version is 0).
     async fn find_for_login(&self, email: &Email) -> Result<Option<LoginRecord>, StoreError>;
 
+    /// Every membership of the address's account that the sign-in lookup answers (the
+    /// accepted ones, or the pending one that is the account's only way in), with its
+    /// tenant, whatever their state: the caller picks the usable ones. The same narrow
+    /// global lookup as [`UserRepository::find_for_login`], every row of it.
+    async fn logins_of(&self, email: &Email) -> Result<Vec<LoginRecord>, StoreError>;
+
     /// The account of an address, whatever tenants it is a member of (the narrow
     /// global lookup for adding a member: an existing account gets a pending membership
     /// instead of a second account).
     async fn find_account(&self, email: &Email) -> Result<Option<AccountId>, StoreError>;
+
+    /// The tenants an account may work in, by tenant name: its accepted memberships
+    /// (active or not, in active tenants or not), and each client that granted access to
+    /// a partner the account is an accepted, active member of (one row per client, the
+    /// partner with the lowest id; never through a membership that is itself held
+    /// through a partner). A tenant where the account has a membership of its own is
+    /// listed as that one only. The narrow global lookup behind `GET /me/tenants`, keyed
+    /// by the verified principal's account (and reused by the portfolio).
+    async fn memberships_of(&self, account: AccountId) -> Result<Vec<Membership>, StoreError>;
+
+    /// The membership a switch of `account` into the scope's tenant signs into (and the
+    /// partner it is held through, if it is), or `None` when it has no way in: its own membership there if it has one (accepted
+    /// and active, else `None`); else, through a partner as in
+    /// [`Self::memberships_of`], the client's membership held through that partner,
+    /// created accepted on first use, its role set to the grant's (a role that moved ends
+    /// that membership's sessions), and `None` if the client deactivated it. `None` too
+    /// when the tenant is suspended.
+    async fn enter(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<Option<(UserId, Option<TenantId>)>, StoreError>;
 
     /// The user, tenant and session behind a verified token, read in the scope of the
     /// token's tenant.

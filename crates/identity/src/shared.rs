@@ -66,6 +66,8 @@ impl Default for AuthConfig {
 pub struct IdentityPorts {
     pub tenants: Arc<dyn TenantRepository>,
     pub users: Arc<dyn UserRepository>,
+    /// The tenant's custom roles ([`crate::CustomRoles`]).
+    pub roles: Arc<dyn crate::roles::CustomRoleRepository>,
     pub sessions: Arc<dyn SessionStore>,
     pub resets: Arc<dyn PasswordResetStore>,
     pub throttle: Arc<dyn LoginThrottle>,
@@ -294,16 +296,26 @@ impl Core {
         changes: Changes,
         ctx: &RequestContext,
     ) -> Result<TokenPair, IdentityError> {
+        let how = (Actor::User(user.id), actions::USER_LOGIN_SUCCEEDED, changes);
+        self.start_session_as(scope, user, tenant, now, how, ctx)
+            .await
+    }
+
+    /// [`Self::start_session`], its start audited as `how`: the actor, the action and
+    /// the changes of the session's first event (a switch is not a sign-in).
+    pub(crate) async fn start_session_as(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        tenant: &Tenant,
+        now: OffsetDateTime,
+        how: (Actor, AuditAction, Changes),
+        ctx: &RequestContext,
+    ) -> Result<TokenPair, IdentityError> {
+        let (actor, action, changes) = how;
         let family = self.new_family(user, tenant, now);
         let refresh = self.ports.secrets.opaque_token();
-        let event = PendingEvent::new(
-            Actor::User(user.id),
-            actions::USER_LOGIN_SUCCEEDED,
-            ENTITY_SESSION,
-            family.id,
-            changes,
-            ctx,
-        );
+        let event = PendingEvent::new(actor, action, ENTITY_SESSION, family.id, changes, ctx);
         self.ports
             .sessions
             .start(

@@ -7,7 +7,9 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
-use aura_shared_kernel::{Role, Tenant, TenantName, TenantScope, TenantSlug, ValidationErrors};
+use aura_shared_kernel::{
+    PermissionSet, Role, Tenant, TenantName, TenantScope, TenantSlug, ValidationErrors,
+};
 use time::Duration;
 use uuid::Uuid;
 
@@ -17,6 +19,7 @@ use crate::{
     mail::MailKind,
     password::{Password, PasswordHash},
     ports::LoginRecord,
+    roles::resolved_permissions,
     session::{AccessClaims, RefreshFamily},
     shared::{
         AuthConfig, Core, ENTITY_SESSION, ENTITY_TENANT, ENTITY_USER, TokenPair, throttle_keys,
@@ -48,6 +51,16 @@ pub struct LoginRequest {
 pub struct Authenticated {
     pub scope: TenantScope,
     pub session_id: Uuid,
+    pub user: User,
+    pub tenant: Tenant,
+}
+
+/// A membership of the verified caller's account that may be acted in now (accepted,
+/// active, in an active tenant), with a scope acting as that membership's user with its
+/// role: what a view across the account's tenants (the portfolio) reads each tenant with.
+#[derive(Debug, Clone)]
+pub struct MemberScope {
+    pub scope: TenantScope,
     pub user: User,
     pub tenant: Tenant,
 }
@@ -294,13 +307,88 @@ impl SignIn {
         {
             return Err(IdentityError::InvalidToken);
         }
-        let scope = TenantScope::from_verified_principal(principal.tenant.id, user.id, user.role);
+        let permissions = resolved_permissions(user.role, principal.custom_permissions);
+        let mut scope = verified_scope(&principal.tenant, &user, permissions);
+        if let Some(partner) = principal.via_partner {
+            scope = scope.acting_for(partner);
+        }
         Ok(Authenticated {
             scope,
             session_id: claims.session_id,
             user,
             tenant: principal.tenant,
         })
+    }
+
+    /// A new session in `tenant` for the caller's account: a token pair of the
+    /// membership the account holds there — its own, or one held through a partner's
+    /// grant (see [`crate::ports::UserRepository::enter`]) —, in a new refresh family
+    /// started with its `session.switched` event in that tenant's trail. The caller's
+    /// session stays as it is (it is another membership's). No way in — no membership,
+    /// a pending or deactivated one, a suspended tenant, an id that names no tenant —
+    /// is `NotFound`, alike.
+    pub async fn switch(
+        &self,
+        auth: &Authenticated,
+        tenant: aura_shared_kernel::TenantId,
+        ctx: &RequestContext,
+    ) -> Result<TokenPair, IdentityError> {
+        let now = self.core.ports.clock.now();
+        let entering = TenantScope::for_credential_check(tenant, None);
+        let Some((member, via_partner)) = self
+            .core
+            .ports
+            .users
+            .enter(&entering, auth.user.account_id, now)
+            .await?
+        else {
+            return Err(IdentityError::NotFound);
+        };
+        let scope = TenantScope::for_credential_check(tenant, Some(member));
+        let user = self.core.ports.users.get(&scope, member).await?;
+        let target = self.core.ports.tenants.get(&scope).await?;
+        let actor = match via_partner {
+            Some(partner) => Actor::Partner { member, partner },
+            None => Actor::User(member),
+        };
+        self.core
+            .start_session_as(
+                &scope,
+                &user,
+                &target,
+                now,
+                (actor, actions::SESSION_SWITCHED, Changes::new()),
+                ctx,
+            )
+            .await
+    }
+
+    /// The usable memberships of the caller's account, its own tenant's among them, in
+    /// the lookup's order. The account is the verified principal's (never input); each
+    /// membership is read fresh through the narrow lookup sign-in uses and kept only
+    /// when it belongs to that account, is accepted and active, and its tenant is
+    /// active, so a deactivated or removed membership is gone at once.
+    pub async fn memberships(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<MemberScope>, IdentityError> {
+        let found = self.core.ports.users.logins_of(&auth.user.email).await?;
+        Ok(found
+            .into_iter()
+            .filter(|LoginRecord { user, tenant }| {
+                user.account_id == auth.user.account_id
+                    && user.accepted_at.is_some()
+                    && user.is_active
+                    && tenant.is_active
+            })
+            .map(|LoginRecord { user, tenant }| MemberScope {
+                // The sign-in lookup does not read custom roles: a custom role's holder
+                // gets a scope holding nothing here (its sections stay empty), never more.
+                scope: verified_scope(&tenant, &user, resolved_permissions(user.role, None)),
+                user,
+                tenant,
+            })
+            .collect())
     }
 
     /// Ends the caller's session: its refresh tokens and its access tokens.
@@ -310,7 +398,7 @@ impl SignIn {
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
         let event = PendingEvent::new(
-            Actor::User(auth.user.id),
+            Actor::of(&auth.scope),
             actions::USER_LOGGED_OUT,
             ENTITY_SESSION,
             auth.session_id,
@@ -503,4 +591,11 @@ impl Core {
             "no free slug could be derived from the name; choose one",
         ))
     }
+}
+
+/// A user scope for a membership read fresh after a verified token: the one place a
+/// user scope is built (`authenticate_claims` for the token's own membership,
+/// `memberships` for the account's others).
+fn verified_scope(tenant: &Tenant, user: &User, permissions: PermissionSet) -> TenantScope {
+    TenantScope::from_verified_principal(tenant.id, user.id, user.role, permissions)
 }

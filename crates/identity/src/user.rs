@@ -1,6 +1,6 @@
 use std::fmt;
 
-use aura_shared_kernel::{Role, TenantId, UserId, ValidationErrors};
+use aura_shared_kernel::{CustomRoleId, Role, TenantId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -41,6 +41,9 @@ pub struct User {
     pub email: Email,
     pub full_name: FullName,
     pub role: Role,
+    /// The tenant-defined role whose permissions the membership holds; set exactly when
+    /// `role` is [`Role::Custom`].
+    pub custom_role: Option<CustomRoleId>,
     pub is_active: bool,
     pub password_hash: PasswordHash,
     /// The membership's: bumped when this membership's sessions must end
@@ -85,6 +88,7 @@ impl User {
             email,
             full_name,
             role,
+            custom_role: None,
             is_active: true,
             password_hash,
             session_version: 1,

@@ -2,7 +2,8 @@
 //! small fakes for hashing, tokens, secrets and mail: sign-up, sign-in and its throttle,
 //! refresh rotation and reuse, logout, password reset and change, the role rules of tenant
 //! administration, validation errors naming their field, version conflicts, the audit
-//! events written (action and actor), and the last-owner rule. No database: seconds.
+//! events written (action and actor), the last-owner rule, switching between tenants and
+//! partners' access. No database: seconds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
@@ -20,9 +21,10 @@ use aura_audit::{
 };
 use aura_identity::actions;
 use aura_identity::{
-    AccessClaims, AuthConfig, Authenticated, Email, FullName, IdentityError, IdentityPorts,
-    IdentityServices, LoginRequest, NewMember, OpaqueToken, Password, PasswordHash, ProfilePatch,
-    Registration, TenantPatch, TokenHash, TokenPair, User, UserPatch,
+    AccessClaims, AuthConfig, Authenticated, CustomRole, Email, FullName, IdentityError,
+    IdentityPorts, IdentityServices, LoginRequest, Membership, NewMember, OpaqueToken,
+    PartnerGrant, Password, PasswordHash, ProfilePatch, Registration, RoleDraft,
+    SETTING_CONSULTANCY, TenantPatch, TokenHash, TokenPair, User, UserPatch,
     mail::OutgoingMail,
     ports::{
         AccessTokens, AddressRules, CryptoError, MailError, Mailer, PasswordHasher, Secrets,
@@ -31,8 +33,8 @@ use aura_identity::{
 };
 use aura_jobs::{JobRegistry, RetryPolicy, Worker, WorkerPorts, WorkerSettings};
 use aura_shared_kernel::{
-    FixedClock, PageRequest, Permission, Role, SystemScope, Tenant, TenantName, TenantScope,
-    TenantSettings, TenantSlug, UserId,
+    FixedClock, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName,
+    TenantScope, TenantSettings, TenantSlug, UserId,
 };
 use serde_json::json;
 use time::{Duration, OffsetDateTime, macros::datetime};
@@ -164,6 +166,7 @@ impl World {
             IdentityPorts {
                 tenants: Arc::new(store.clone()),
                 users: Arc::new(store.clone()),
+                roles: Arc::new(store.clone()),
                 sessions: Arc::new(store.clone()),
                 resets: Arc::new(store.clone()),
                 throttle: Arc::new(store.clone()),
@@ -904,6 +907,7 @@ async fn user_changes_are_audited_by_kind_and_role_changes_end_sessions() {
         full_name: full_name.map(|n| FullName::parse(n).unwrap()),
         role,
         is_active,
+        ..UserPatch::default()
     };
 
     let steps = [
@@ -1458,4 +1462,608 @@ async fn adding_an_existing_account_makes_a_pending_membership_of_it() {
         )
         .await;
     assert_conflict(twice, "email_taken");
+}
+
+// -------------------------------------------------------------------------- custom roles
+
+fn role_draft(name: &str, permissions: &[&str]) -> RoleDraft {
+    let names: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
+    RoleDraft::parse(name, &names).expect("a valid role")
+}
+
+fn give(custom_role: &CustomRole) -> UserPatch {
+    UserPatch {
+        custom_role: Some(custom_role.id),
+        ..UserPatch::default()
+    }
+}
+
+#[tokio::test]
+async fn a_custom_role_is_what_its_holders_may_do_from_their_next_request() {
+    let world = World::new();
+    world.sign_up("Roles GmbH", "olivia@roles.example").await;
+    let owner = world.session("olivia@roles.example").await;
+    let roles = &world.identity.roles;
+    let desk = roles
+        .create(
+            &owner.scope,
+            role_draft("Desk", &["handle_requests"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let clerk = world
+        .member(&owner, "clerk@roles.example", Role::Viewer)
+        .await;
+    let given = world
+        .patch_user(&owner, clerk.id, give(&desk))
+        .await
+        .unwrap();
+    assert_eq!(
+        (given.role, given.custom_role),
+        (Role::Custom, Some(desk.id))
+    );
+
+    let held = world.session("clerk@roles.example").await;
+    assert_eq!(held.scope.role(), Some(Role::Custom));
+    assert!(held.scope.require(Permission::HandleRequests).is_ok());
+    assert!(held.scope.require(Permission::ReadRequests).is_ok());
+    assert!(held.scope.require(Permission::ReadRecords).is_err());
+
+    // The role changes; the same token holds the new set at its next authentication.
+    let token = world.login("clerk@roles.example", PASSWORD).await.unwrap();
+    roles
+        .update(
+            &owner.scope,
+            desk.id,
+            role_draft("Desk", &["handle_breaches"]),
+            1,
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let again = world
+        .identity
+        .sign_in
+        .authenticate(&token.access_token)
+        .await
+        .unwrap();
+    assert!(again.scope.require(Permission::HandleBreaches).is_ok());
+    assert!(again.scope.require(Permission::HandleRequests).is_err());
+
+    // Each change is audited.
+    for action in [actions::ROLE_CREATED, actions::ROLE_UPDATED] {
+        let events = world.events(&owner.scope, action.clone()).await;
+        assert_eq!(actors(&events), [Actor::User(owner.user.id)], "{action}");
+    }
+}
+
+#[tokio::test]
+async fn custom_roles_never_escalate_and_stay_while_held() {
+    let world = World::new();
+    world
+        .sign_up("Guarded GmbH", "olivia@guarded.example")
+        .await;
+    let owner = world.session("olivia@guarded.example").await;
+    let roles = &world.identity.roles;
+
+    // Only owners define roles; nobody defines one holding the owners' permission.
+    world
+        .member(&owner, "adam@guarded.example", Role::Admin)
+        .await;
+    let admin = world.session("adam@guarded.example").await;
+    let refused = roles
+        .create(&admin.scope, role_draft("Mine", &["read_records"]), &ctx())
+        .await;
+    assert_forbidden(refused, Permission::ManagePrivilegedUsers);
+    let names = vec!["manage_privileged_users".to_owned()];
+    assert!(
+        RoleDraft::parse("Root", &names)
+            .unwrap_err()
+            .names("permissions[0]")
+    );
+
+    // A people desk gives only what it holds.
+    let desk = roles
+        .create(
+            &owner.scope,
+            role_draft("People", &["read_users", "manage_members", "read_records"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let writers = roles
+        .create(
+            &owner.scope,
+            role_draft("Writers", &["write_records"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let pat = world
+        .member(&owner, "pat@guarded.example", Role::Viewer)
+        .await;
+    world.patch_user(&owner, pat.id, give(&desk)).await.unwrap();
+    let people = world.session("pat@guarded.example").await;
+    let vic = world
+        .member(&owner, "vic@guarded.example", Role::Viewer)
+        .await;
+    let member = UserPatch {
+        role: Some(Role::Member),
+        ..UserPatch::default()
+    };
+    // (The member role's first permission the desk lacks: reading the tenant.)
+    assert_forbidden(
+        world.patch_user(&people, vic.id, member).await,
+        Permission::ReadTenant,
+    );
+    assert_forbidden(
+        world.patch_user(&people, pat.id, give(&writers)).await,
+        Permission::WriteRecords,
+    );
+    // An id of no role of the tenant is the client's mistake, named.
+    let unknown = UserPatch {
+        custom_role: Some(aura_shared_kernel::CustomRoleId::generate()),
+        ..UserPatch::default()
+    };
+    assert_invalid_field(
+        world.patch_user(&owner, vic.id, unknown).await,
+        "custom_role_id",
+    );
+
+    // A role somebody holds is not removed; once nobody does, it is.
+    assert_conflict(
+        roles.delete(&owner.scope, desk.id, 1, &ctx()).await,
+        "role_in_use",
+    );
+    let back = UserPatch {
+        role: Some(Role::Viewer),
+        ..UserPatch::default()
+    };
+    let pat = world.patch_user(&owner, pat.id, back).await.unwrap();
+    assert_eq!(pat.custom_role, None);
+    roles
+        .delete(&owner.scope, desk.id, 1, &ctx())
+        .await
+        .unwrap();
+    assert!(matches!(
+        roles.get(&owner.scope, desk.id, &ctx()).await,
+        Err(IdentityError::NotFound)
+    ));
+    // A name is the tenant's once.
+    assert_conflict(
+        roles
+            .create(&owner.scope, role_draft("Writers", &[]), &ctx())
+            .await,
+        "role_name_taken",
+    );
+}
+
+// ------------------------------------------------------------------ switching, partners
+
+impl World {
+    /// Invites `email` into the tenant of `owner` and accepts it through the mailed link
+    /// (which sets the account's password to `PASSWORD` again). Returns the membership.
+    async fn join(&self, owner: &Authenticated, email: &str, role: Role) -> User {
+        let member = self
+            .add(owner, new_member(email, role, false))
+            .await
+            .expect("invited");
+        let token = self.mailed_token().await;
+        self.identity
+            .sign_in
+            .reset_password(&token, PASSWORD, &ctx())
+            .await
+            .expect("accepted through the link");
+        member
+    }
+
+    async fn switch(
+        &self,
+        from: &Authenticated,
+        to: TenantId,
+    ) -> Result<Authenticated, IdentityError> {
+        let pair = self.identity.sign_in.switch(from, to, &ctx()).await?;
+        Ok(self
+            .identity
+            .sign_in
+            .authenticate(&pair.access_token)
+            .await
+            .expect("the switched pair authenticates"))
+    }
+
+    /// Makes the tenant of `owner` a consultancy (its `consultancy` setting).
+    async fn offer_as_partner(&self, owner: &Authenticated) {
+        let settings = TenantSettings::parse(json!({ SETTING_CONSULTANCY: true })).unwrap();
+        self.identity
+            .admin
+            .update_tenant(
+                &owner.scope,
+                TenantPatch {
+                    name: None,
+                    settings: Some(settings),
+                },
+                &ctx(),
+            )
+            .await
+            .expect("settings");
+    }
+
+    async fn grant(
+        &self,
+        owner: &Authenticated,
+        partner: &Tenant,
+        role: Role,
+    ) -> Result<PartnerGrant, IdentityError> {
+        self.identity
+            .admin
+            .grant_partner(&owner.scope, &partner.slug, role, &ctx())
+            .await
+    }
+}
+
+fn tenant_ids(memberships: &[Membership]) -> Vec<TenantId> {
+    memberships.iter().map(|m| m.tenant_id).collect()
+}
+
+/// Issue 16: one account in three tenants lists them and switches among them; each
+/// switch is a new session of that tenant's membership (audited there as
+/// `session.switched`), the earlier tokens keep working for their own tenant, and a
+/// tenant without a usable membership is `NotFound` like one that does not exist.
+#[tokio::test]
+async fn one_account_in_three_tenants_switches_among_them() {
+    let world = World::new();
+    let (tenant_a, _) = world.sign_up("Alpha", "kim@consult.example").await;
+    let (tenant_b, _) = world.sign_up("Beta", "owner@b.example").await;
+    let (tenant_c, _) = world.sign_up("Gamma", "owner@c.example").await;
+    let (tenant_d, _) = world.sign_up("Delta", "owner@d.example").await;
+    let owner_b = world.session("owner@b.example").await;
+    let owner_c = world.session("owner@c.example").await;
+    let owner_d = world.session("owner@d.example").await;
+    let in_b = world
+        .join(&owner_b, "kim@consult.example", Role::Viewer)
+        .await;
+    world
+        .join(&owner_c, "kim@consult.example", Role::Admin)
+        .await;
+    // A pending invitation into D is no way in.
+    world
+        .add(
+            &owner_d,
+            new_member("kim@consult.example", Role::Member, false),
+        )
+        .await
+        .unwrap();
+
+    let kim = world.session("kim@consult.example").await;
+    let listed = world.identity.accounts.tenants(&kim).await.unwrap();
+    assert_eq!(
+        tenant_ids(&listed),
+        [tenant_a.id, tenant_b.id, tenant_c.id],
+        "by name; the pending one left out"
+    );
+    assert!(listed.iter().all(|m| m.usable() && m.via_partner.is_none()));
+    let roles: Vec<Role> = listed.iter().map(|m| m.role).collect();
+    assert_eq!(roles, [Role::Owner, Role::Viewer, Role::Admin]);
+
+    let b = world.switch(&kim, tenant_b.id).await.expect("into B");
+    assert_eq!((b.tenant.id, b.user.id), (tenant_b.id, in_b.id));
+    assert_eq!(b.scope.role(), Some(Role::Viewer));
+    assert_eq!(b.scope.partner(), None);
+    let c = world.switch(&b, tenant_c.id).await.expect("from B into C");
+    assert_eq!(c.scope.role(), Some(Role::Admin));
+    let back = world.switch(&c, tenant_a.id).await.expect("back into A");
+    assert_eq!(back.scope.role(), Some(Role::Owner));
+    // Every earlier session stays its own tenant's.
+    for (session, tenant) in [(&kim, &tenant_a), (&b, &tenant_b), (&c, &tenant_c)] {
+        assert_eq!(session.scope.tenant_id(), tenant.id);
+        world
+            .identity
+            .accounts
+            .tenants(session)
+            .await
+            .expect("still signed in");
+    }
+    let switched = world.events(&b.scope, actions::SESSION_SWITCHED).await;
+    assert_eq!(actors(&switched), [Actor::User(in_b.id)]);
+    assert_eq!(switched[0].entity_id, Some(b.session_id.to_string()));
+
+    // No usable membership, or no tenant at all: the same answer.
+    for nowhere in [tenant_d.id, TenantId::generate()] {
+        let refused = world.switch(&kim, nowhere).await;
+        assert!(
+            matches!(refused, Err(IdentityError::NotFound)),
+            "{refused:?}"
+        );
+    }
+    world
+        .patch_user(
+            &owner_b,
+            in_b.id,
+            UserPatch {
+                is_active: Some(false),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let deactivated = world.switch(&kim, tenant_b.id).await;
+    assert!(matches!(deactivated, Err(IdentityError::NotFound)));
+    let listed = world.identity.accounts.tenants(&kim).await.unwrap();
+    let b_listed = listed.iter().find(|m| m.tenant_id == tenant_b.id).unwrap();
+    assert!(!b_listed.active && !b_listed.usable());
+}
+
+/// Issue 16: removing the membership in B ends B's sessions at once, while the same
+/// account keeps working in A.
+#[tokio::test]
+async fn removing_a_membership_ends_its_sessions_and_no_other() {
+    let world = World::new();
+    let (tenant_a, _) = world.sign_up("Alpha", "kim@consult.example").await;
+    let (tenant_b, _) = world.sign_up("Beta", "owner@b.example").await;
+    let owner_b = world.session("owner@b.example").await;
+    let in_b = world
+        .join(&owner_b, "kim@consult.example", Role::Member)
+        .await;
+    let kim = world.session("kim@consult.example").await;
+    let pair_b = world
+        .identity
+        .sign_in
+        .switch(&kim, tenant_b.id, &ctx())
+        .await
+        .unwrap();
+
+    world
+        .identity
+        .admin
+        .delete_user(&owner_b.scope, in_b.id, &ctx())
+        .await
+        .unwrap();
+    let gone = world
+        .identity
+        .sign_in
+        .authenticate(&pair_b.access_token)
+        .await;
+    assert!(matches!(gone, Err(IdentityError::InvalidToken)), "{gone:?}");
+    let refresh = world
+        .identity
+        .sign_in
+        .refresh(&pair_b.refresh_token, &ctx())
+        .await;
+    assert!(matches!(refresh, Err(IdentityError::InvalidToken)));
+    let listed = world.identity.accounts.tenants(&kim).await.unwrap();
+    assert_eq!(
+        tenant_ids(&listed),
+        [tenant_a.id],
+        "A's session still works"
+    );
+}
+
+/// Issue 16: a client grants a consultancy access with a role; the consultancy's member
+/// sees the client (`via_partner`), switches in with the granted role, and every event
+/// of theirs in the client names the partner. Only owners grant and revoke, never the
+/// owner role, only to a consultancy; revoking ends the sessions at once, and so does
+/// the person leaving the consultancy.
+#[tokio::test]
+async fn a_partner_member_enters_a_client_with_the_granted_role_until_revoked() {
+    let world = World::new();
+    let (partner, _) = world
+        .sign_up("Privacy Partners", "boss@partners.example")
+        .await;
+    let (client, _) = world.sign_up("Client", "owner@client.example").await;
+    let (other, _) = world.sign_up("Other", "owner@other.example").await;
+    let boss = world.session("boss@partners.example").await;
+    let owner = world.session("owner@client.example").await;
+    let consultant = world
+        .member(&boss, "kim@partners.example", Role::Member)
+        .await;
+    let kim = world.session("kim@partners.example").await;
+
+    // Not a consultancy yet: no such partner.
+    let refused = world.grant(&owner, &partner, Role::Member).await;
+    assert!(
+        matches!(refused, Err(IdentityError::NotFound)),
+        "{refused:?}"
+    );
+    world.offer_as_partner(&boss).await;
+    assert_invalid_field(world.grant(&owner, &partner, Role::Owner).await, "role");
+    let admin = world
+        .member(&owner, "admin@client.example", Role::Admin)
+        .await;
+    let admin = world.session(admin.email.as_str()).await;
+    assert_forbidden(
+        world.grant(&admin, &partner, Role::Member).await,
+        Permission::ManagePrivilegedUsers,
+    );
+    let grant = world.grant(&owner, &partner, Role::Member).await.unwrap();
+    assert_eq!((grant.partner.id, grant.role), (partner.id, Role::Member));
+    assert_conflict(
+        world.grant(&owner, &partner, Role::Viewer).await,
+        "partner_granted",
+    );
+    let listed = world
+        .identity
+        .admin
+        .partners(&owner.scope, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(listed, [grant]);
+
+    let tenants = world.identity.accounts.tenants(&kim).await.unwrap();
+    assert_eq!(tenant_ids(&tenants), [client.id, partner.id]);
+    let via = tenants[0]
+        .via_partner
+        .as_ref()
+        .expect("through the partner");
+    assert_eq!((via.id, tenants[0].role), (partner.id, Role::Member));
+    assert_eq!(tenants[0].user_id, None, "not entered yet");
+    assert!(
+        world.switch(&kim, other.id).await.is_err(),
+        "no grant there"
+    );
+
+    let inside = world
+        .switch(&kim, client.id)
+        .await
+        .expect("into the client");
+    assert_eq!(inside.scope.tenant_id(), client.id);
+    assert_eq!(inside.scope.role(), Some(Role::Member));
+    assert_eq!(inside.scope.partner(), Some(partner.id));
+    assert_eq!(inside.user.account_id, consultant.account_id);
+    // Its actions in the client name the partner: the switch and what follows.
+    let member = inside.user.id;
+    let named = Actor::Partner {
+        member,
+        partner: partner.id,
+    };
+    let switched = world.events(&owner.scope, actions::SESSION_SWITCHED).await;
+    assert_eq!(actors(&switched), [named]);
+    world
+        .identity
+        .accounts
+        .update_profile(
+            &inside,
+            ProfilePatch {
+                full_name: Some(FullName::parse("Kim (Privacy Partners)").unwrap()),
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let updated = world.events(&owner.scope, actions::USER_UPDATED).await;
+    assert_eq!(actors(&updated), [named]);
+    // A second switch reuses the membership.
+    let again = world.switch(&kim, client.id).await.unwrap();
+    assert_eq!(again.user.id, member);
+
+    // Revoked: every session through the partner ends at once; nothing lists it.
+    world
+        .identity
+        .admin
+        .revoke_partner(&owner.scope, partner.id, &ctx())
+        .await
+        .unwrap();
+    for session in [&inside, &again] {
+        let token = world
+            .identity
+            .sign_in
+            .switch(session, client.id, &ctx())
+            .await;
+        assert!(matches!(token, Err(IdentityError::NotFound)), "{token:?}");
+    }
+    let listed = world.identity.accounts.tenants(&kim).await.unwrap();
+    assert_eq!(tenant_ids(&listed), [partner.id]);
+    let revoked = world
+        .identity
+        .admin
+        .revoke_partner(&owner.scope, partner.id, &ctx())
+        .await;
+    assert!(matches!(revoked, Err(IdentityError::NotFound)));
+
+    // Granted again: a new switch works; leaving the consultancy ends it again.
+    world.grant(&owner, &partner, Role::Viewer).await.unwrap();
+    let viewer = world.switch(&kim, client.id).await.unwrap();
+    assert_eq!(
+        (viewer.user.id, viewer.scope.role()),
+        (member, Some(Role::Viewer))
+    );
+    world
+        .identity
+        .admin
+        .delete_user(&boss.scope, consultant.id, &ctx())
+        .await
+        .unwrap();
+    let principal = aura_identity::ports::UserRepository::find_principal(
+        &world.store,
+        &viewer.scope,
+        member,
+        viewer.session_id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(principal, None, "no longer the partner's member");
+}
+
+/// Issue 16's portfolio reads each tenant of an account through `SignIn::memberships`:
+/// the verified account's accepted, active memberships in active tenants, each with a
+/// scope acting as that membership's user and role; never a pending or deactivated one,
+/// never another account's.
+#[tokio::test]
+async fn the_memberships_of_an_account_are_its_accepted_active_ones() {
+    let world = World::new();
+    let (tenant_a, kim_in_a) = world.sign_up("Client A", "kim@consult.example").await;
+    let (tenant_b, _) = world.sign_up("Client B", "owner@b.example").await;
+    world.sign_up("Client C", "owner@c.example").await;
+    let owner_b = world.session("owner@b.example").await;
+    let owner_c = world.session("owner@c.example").await;
+    let kim_in_b = world
+        .add(
+            &owner_b,
+            new_member("kim@consult.example", Role::Viewer, false),
+        )
+        .await
+        .unwrap();
+    let token = world.mailed_token().await;
+    world
+        .identity
+        .sign_in
+        .reset_password(&token, PASSWORD, &ctx())
+        .await
+        .expect("the invitation accepted");
+    // C's invitation stays pending.
+    world
+        .add(
+            &owner_c,
+            new_member("kim@consult.example", Role::Member, false),
+        )
+        .await
+        .unwrap();
+
+    let kim = world.session("kim@consult.example").await;
+    let listed = |memberships: Vec<aura_identity::MemberScope>| {
+        let mut seen: Vec<_> = (memberships.iter())
+            .map(|m| {
+                assert_eq!(m.scope.tenant_id(), m.tenant.id);
+                assert_eq!(m.scope.user_id(), Some(m.user.id));
+                assert_eq!(m.user.account_id, kim.user.account_id);
+                (m.tenant.id, m.scope.role())
+            })
+            .collect();
+        seen.sort();
+        seen
+    };
+    let mut expected = vec![
+        (tenant_a.id, Some(Role::Owner)),
+        (tenant_b.id, Some(Role::Viewer)),
+    ];
+    expected.sort();
+    let memberships = world.identity.sign_in.memberships(&kim).await.unwrap();
+    assert_eq!(listed(memberships), expected, "A and B, not the pending C");
+    assert_eq!(kim_in_a.account_id, kim.user.account_id);
+
+    // Another account's memberships are its own.
+    let of_b = world.identity.sign_in.memberships(&owner_b).await.unwrap();
+    assert_eq!(
+        (of_b.iter()).map(|m| m.tenant.id).collect::<Vec<_>>(),
+        [tenant_b.id]
+    );
+
+    // Deactivated in B: gone at once, with the token of A still in hand.
+    world
+        .patch_user(
+            &owner_b,
+            kim_in_b.id,
+            UserPatch {
+                is_active: Some(false),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let memberships = world.identity.sign_in.memberships(&kim).await.unwrap();
+    assert_eq!(
+        listed(memberships),
+        [(tenant_a.id, Some(Role::Owner))],
+        "B deactivated"
+    );
 }

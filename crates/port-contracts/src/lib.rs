@@ -60,10 +60,12 @@ pub mod idempotency;
 pub mod intakes;
 pub mod limits;
 pub mod owners;
+pub mod partners;
 pub mod registers;
 pub mod request_plans;
 pub mod requests;
 pub mod resets;
+pub mod roles;
 pub mod sessions;
 pub mod tasks;
 pub mod tenants;
@@ -81,8 +83,9 @@ use aura_gdpr_registers::{
     ports::{OrganisationRepository, PolicyVersions},
 };
 use aura_idempotency::IdempotencyStore;
-use aura_identity::ports::{
-    LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
+use aura_identity::{
+    CustomRoleRepository,
+    ports::{LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository},
 };
 use aura_jobs::{JobQueue, PlannedWrites};
 use aura_rate_limit::RateLimiter;
@@ -96,6 +99,7 @@ use aura_tasks::ports::TaskRepository;
 pub struct Stores {
     pub tenants: Arc<dyn TenantRepository>,
     pub users: Arc<dyn UserRepository>,
+    pub roles: Arc<dyn CustomRoleRepository>,
     pub sessions: Arc<dyn SessionStore>,
     pub resets: Arc<dyn PasswordResetStore>,
     pub throttle: Arc<dyn LoginThrottle>,
@@ -115,6 +119,7 @@ impl AsRef<Stores> for Stores {
 pub trait IdentityStore:
     TenantRepository
     + UserRepository
+    + CustomRoleRepository
     + SessionStore
     + PasswordResetStore
     + LoginThrottle
@@ -126,6 +131,7 @@ pub trait IdentityStore:
 impl<S> IdentityStore for S where
     S: TenantRepository
         + UserRepository
+        + CustomRoleRepository
         + SessionStore
         + PasswordResetStore
         + LoginThrottle
@@ -145,6 +151,7 @@ impl Stores {
         Self {
             tenants: store.clone(),
             users: store.clone(),
+            roles: store.clone(),
             sessions: store.clone(),
             resets: store.clone(),
             throttle: store.clone(),
@@ -300,6 +307,7 @@ macro_rules! contract_tests {
         $crate::__contract_module!(__port_contract_stores: users => users {
             insert_then_get_and_find_for_login,
             find_for_login_of_an_unknown_email_is_none,
+            logins_of_lists_the_accounts_own,
             email_is_unique_across_tenants,
             concurrent_inserts_of_one_email_have_one_winner,
             list_is_ordered_by_id_and_paginates,
@@ -312,6 +320,10 @@ macro_rules! contract_tests {
             stale_update_loses_nothing,
             concurrent_updates_have_one_winner,
         });
+        $crate::__contract_module!(__port_contract_stores: partners => partners {
+            a_partner_member_enters_a_client_while_the_grant_holds,
+            leaving_the_partner_ends_the_access_it_gave,
+        });
         $crate::__contract_module!(__port_contract_stores: owners => owners {
             the_last_owner_cannot_be_demoted,
             the_last_owner_cannot_be_deactivated,
@@ -320,6 +332,14 @@ macro_rules! contract_tests {
             an_inactive_owner_does_not_count,
             concurrent_demotions_keep_an_owner,
             members_change_freely,
+        });
+        $crate::__contract_module!(__port_contract_stores: roles => roles {
+            insert_then_get_and_list_by_name,
+            a_name_is_the_tenants_once,
+            update_at_its_version_only,
+            a_held_role_is_not_deleted,
+            other_tenants_roles_are_not_found_nor_held,
+            find_principal_reads_the_role_as_stored_now,
         });
         $crate::__contract_module!(__port_contract_stores: sessions => sessions {
             start_opens_a_family_and_records_the_login,

@@ -48,6 +48,31 @@ pub async fn find_for_login_of_an_unknown_email_is_none(stores: Stores) {
     assert_eq!(found, None);
 }
 
+/// The portfolio's lookup: every membership of the address's account, with its tenant,
+/// and nothing of another account's.
+pub async fn logins_of_lists_the_accounts_own(stores: Stores) {
+    let a = register_tenant(&stores).await;
+    let b = register_tenant(&stores).await;
+    let member = add_user(&stores, &b, Role::Viewer).await;
+    let users = &stores.users;
+    assert_eq!(
+        users.logins_of(&a.owner.email).await.unwrap(),
+        [LoginRecord {
+            user: a.owner.clone(),
+            tenant: a.tenant.clone(),
+        }]
+    );
+    assert_eq!(
+        users.logins_of(&member.email).await.unwrap(),
+        [LoginRecord {
+            user: member.clone(),
+            tenant: b.tenant.clone(),
+        }]
+    );
+    let nobody = unique_email("nobody");
+    assert!(users.logins_of(&nobody).await.unwrap().is_empty());
+}
+
 pub async fn email_is_unique_across_tenants(stores: Stores) {
     let a = register_tenant(&stores).await;
     let b = register_tenant(&stores).await;

@@ -7,7 +7,7 @@ use aura_gdpr_registers::{
     text::{TextRule, iso_date, optional_text, text},
 };
 use aura_records::{Id, Numbered, Record, RecordActions, RecordKind, Reference, Workflow};
-use aura_shared_kernel::{UserId, ValidationErrors};
+use aura_shared_kernel::{Permission, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -378,6 +378,10 @@ impl RecordKind for Requests {
         updated: AuditAction::known("data_subject_request.updated"),
         deleted: AuditAction::known("data_subject_request.deleted"),
     };
+    /// The people handling requests read and handle them, and nothing more; deleting
+    /// one stays the record deleters'.
+    const READ: Permission = Permission::ReadRequests;
+    const WRITE: Permission = Permission::HandleRequests;
     /// The person and the agent are a third party's personal data: audit events name the
     /// request, never the person.
     const PERSONAL_FIELDS: &'static [&'static str] = &["subject", "agent", "scope"];

@@ -48,3 +48,7 @@ id_type!(
     /// Identifies a user; a user belongs to exactly one tenant.
     UserId
 );
+id_type!(
+    /// Identifies a role a tenant defined (a custom role).
+    CustomRoleId
+);

@@ -20,9 +20,9 @@ mod zone;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{FieldError, Forbidden, ValidationErrors};
-pub use ids::{TenantId, UserId};
+pub use ids::{CustomRoleId, TenantId, UserId};
 pub use page::{Page, PageRequest};
-pub use role::{Permission, Role};
+pub use role::{Permission, PermissionSet, Role};
 pub use scope::{Principal, SystemScope, TenantScope};
 pub use seal::{KeyedHash, PersonalDataSeal, SealFailed};
 pub use store::{Conflict, StoreError};

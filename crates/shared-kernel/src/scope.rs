@@ -3,14 +3,20 @@
 use crate::{
     error::Forbidden,
     ids::{TenantId, UserId},
-    role::{Permission, Role},
+    role::{Permission, PermissionSet, Role},
 };
 
 /// Who acts inside a tenant scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {
-    /// A signed-in user whose token was verified and whose record was re-read.
-    User { id: UserId, role: Role },
+    /// A signed-in user whose token was verified and whose record was re-read, with
+    /// the permissions resolved from their role (a built-in role's matrix, or the
+    /// custom role's stored set) at that read.
+    User {
+        id: UserId,
+        role: Role,
+        permissions: PermissionSet,
+    },
     /// The credential flows before sign-in (login, refresh, password reset): they may
     /// touch the one user's own records but hold no permission.
     CredentialCheck { user: Option<UserId> },
@@ -24,17 +30,46 @@ pub enum Principal {
 pub struct TenantScope {
     tenant: TenantId,
     principal: Principal,
+    /// The partner (another tenant) the user acts for, when they entered this tenant
+    /// through the partner's grant: audit events name it beside the user.
+    partner: Option<TenantId>,
 }
 
 impl TenantScope {
     /// The one constructor for user requests. Call it only after the access token has
     /// been verified and the user re-read from the store (active, same role, tenant
-    /// active), so deactivation or demotion takes effect on the next request.
-    pub fn from_verified_principal(tenant: TenantId, user: UserId, role: Role) -> Self {
+    /// active) with the permissions their role holds now, so deactivation, demotion or
+    /// a changed custom role takes effect on the next request.
+    pub fn from_verified_principal(
+        tenant: TenantId,
+        user: UserId,
+        role: Role,
+        permissions: PermissionSet,
+    ) -> Self {
         Self {
             tenant,
-            principal: Principal::User { id: user, role },
+            principal: Principal::User {
+                id: user,
+                role,
+                permissions,
+            },
+            partner: None,
         }
+    }
+
+    /// The same scope, its user acting for `partner` (a membership held through the
+    /// partner's grant, verified like the principal). It grants nothing: it only makes
+    /// the audit trail name the partner.
+    pub fn acting_for(self, partner: TenantId) -> Self {
+        Self {
+            partner: Some(partner),
+            ..self
+        }
+    }
+
+    /// The partner the user acts for (see [`Self::acting_for`]).
+    pub fn partner(&self) -> Option<TenantId> {
+        self.partner
     }
 
     /// For the credential flows, after the e-mail or an opaque token was looked up
@@ -43,13 +78,20 @@ impl TenantScope {
         Self {
             tenant,
             principal: Principal::CredentialCheck { user },
+            partner: None,
         }
     }
 
     /// Test-only constructor (feature `test-support`).
     #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests(tenant: TenantId, user: UserId, role: Role) -> Self {
-        Self::from_verified_principal(tenant, user, role)
+        Self::from_verified_principal(tenant, user, role, role.permissions())
+    }
+
+    /// Test-only constructor for a holder of a custom role (feature `test-support`).
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn for_tests_with(tenant: TenantId, user: UserId, permissions: PermissionSet) -> Self {
+        Self::from_verified_principal(tenant, user, Role::Custom, permissions)
     }
 
     pub fn tenant_id(&self) -> TenantId {
@@ -76,15 +118,20 @@ impl TenantScope {
         }
     }
 
-    /// Checks the role → permission matrix. System scopes hold every permission;
-    /// credential checks hold none.
+    /// What the principal holds: a user's resolved permissions, everything for the
+    /// system, nothing for a credential check.
+    pub fn permissions(&self) -> PermissionSet {
+        match self.principal {
+            Principal::User { permissions, .. } => permissions,
+            Principal::CredentialCheck { .. } => PermissionSet::EMPTY,
+            Principal::System => PermissionSet::ALL,
+        }
+    }
+
+    /// Checks the principal's permissions ([`PermissionSet::allows`]). System scopes
+    /// hold every permission; credential checks hold none.
     pub fn require(&self, permission: Permission) -> Result<(), Forbidden> {
-        let allowed = match self.principal {
-            Principal::User { role, .. } => role.allows(permission),
-            Principal::CredentialCheck { .. } => false,
-            Principal::System => true,
-        };
-        if allowed {
+        if self.permissions().allows(permission) {
             Ok(())
         } else {
             Err(Forbidden(permission))
@@ -114,6 +161,7 @@ impl SystemScope {
         TenantScope {
             tenant,
             principal: Principal::System,
+            partner: None,
         }
     }
 }
@@ -129,6 +177,22 @@ mod tests {
         assert_eq!(
             scope.require(Permission::WriteRecords),
             Err(Forbidden(Permission::WriteRecords))
+        );
+    }
+
+    #[test]
+    fn a_custom_role_holds_its_set_alone() {
+        let scope = TenantScope::for_tests_with(
+            TenantId::generate(),
+            UserId::generate(),
+            PermissionSet::of(&[Permission::HandleRequests]),
+        );
+        assert_eq!(scope.role(), Some(Role::Custom));
+        assert!(scope.require(Permission::HandleRequests).is_ok());
+        assert!(scope.require(Permission::ReadRequests).is_ok());
+        assert_eq!(
+            scope.require(Permission::ReadRecords),
+            Err(Forbidden(Permission::ReadRecords))
         );
     }
 

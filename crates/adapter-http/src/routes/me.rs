@@ -7,6 +7,7 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Auth, Caller, JsonBody},
     routes::params::optional,
+    schemas::portfolio::PortfolioBody,
 };
 
 /// The caller's own account.
@@ -60,4 +61,19 @@ pub async fn change_password(
         )
         .await?;
     Ok(web::Json(pair.into()))
+}
+
+/// The signed-in account's client tenants at a glance: for every accepted, active
+/// membership of the account (the one of this token among them), that tenant's register
+/// completeness, processors whose DPA needs attention, overdue tasks, requests due
+/// within 7 days or overdue, open breaches on the 72-hour clock and DPIAs and policies
+/// due for review, each read in that tenant with that membership's role (a section the
+/// role may not read is `null`). A tenant's summary is kept for up to 30 seconds.
+#[utoipa::path(get, path = "/api/v1/me/portfolio", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = PortfolioBody), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_portfolio(caller: Caller) -> Result<web::Json<PortfolioBody>, ApiError> {
+    let entries = (caller.state.portfolio)
+        .overview(&caller.auth, caller.ctx())
+        .await?;
+    Ok(web::Json(entries.into()))
 }

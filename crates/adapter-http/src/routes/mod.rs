@@ -12,11 +12,13 @@ mod exports;
 pub mod me;
 pub mod packs;
 pub mod params;
+pub mod partners;
 mod records;
 pub mod registers;
 pub mod reports;
 pub mod requests;
 pub mod requests_export;
+pub mod roles;
 pub mod system;
 pub mod tasks;
 pub mod tenants;
@@ -67,11 +69,14 @@ fn declarations() -> Vec<Route> {
         sign_in(Route::new(__path_login, login)),
         sign_in(Route::new(__path_refresh, refresh)),
         Route::new(__path_logout, logout).body(BodyCap::Auth),
+        Route::new(partners::__path_switch, partners::switch).body(BodyCap::Auth),
         sign_in(Route::new(__path_forgot_password, forgot_password)),
         sign_in(Route::new(__path_reset_password, reset_password)),
         Route::new(__path_get_me, get_me),
         Route::new(__path_patch_me, patch_me),
         Route::new(__path_change_password, change_password),
+        Route::new(partners::__path_my_tenants, partners::my_tenants),
+        Route::new(__path_get_portfolio, get_portfolio),
         Route::new(__path_get_tenant, get_tenant),
         Route::new(__path_patch_tenant, patch_tenant),
         Route::new(__path_list_users, list_users),
@@ -79,6 +84,14 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_get_user, get_user),
         Route::new(__path_update_user, update_user),
         Route::new(__path_delete_user, delete_user),
+        Route::new(roles::__path_list_roles, roles::list_roles),
+        Route::new(roles::__path_create_role, roles::create_role),
+        Route::new(roles::__path_get_role, roles::get_role),
+        Route::new(roles::__path_replace_role, roles::replace_role),
+        Route::new(roles::__path_delete_role, roles::delete_role),
+        Route::new(partners::__path_list_partners, partners::list_partners),
+        Route::new(partners::__path_grant_partner, partners::grant_partner),
+        Route::new(partners::__path_revoke_partner, partners::revoke_partner),
         Route::new(audit::__path_list, audit::list),
         Route::new(__path_verify, verify),
         Route::new(__path_verify_against, verify_against),

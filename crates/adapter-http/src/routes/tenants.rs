@@ -1,7 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use aura_identity::{FullName, NewMember, TenantAdmin, TenantPatch, UserPatch};
 use aura_requests::settings::RequestSettings;
-use aura_shared_kernel::{Role, TenantName, TenantSettings, UserId, ValidationErrors};
+use aura_shared_kernel::{
+    CustomRoleId, Role, TenantName, TenantSettings, UserId, ValidationErrors,
+};
 
 use crate::{
     dto::{CreateUserBody, TenantBody, TenantPatchBody, UpdateUserBody, UserBody, UserList},
@@ -146,6 +148,7 @@ pub async fn update_user(
     let patch = UserPatch {
         full_name,
         role,
+        custom_role: body.custom_role_id.map(CustomRoleId::from_uuid),
         is_active: body.is_active,
     };
     let user = caller

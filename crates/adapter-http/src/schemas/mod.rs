@@ -12,9 +12,12 @@ pub mod documents;
 pub mod dpia_screening;
 pub mod dpias;
 pub mod page;
+pub mod partners;
+pub mod portfolio;
 pub mod record;
 pub mod registers;
 pub mod requests;
+pub mod roles;
 pub mod tasks;
 
 use aura_gdpr_registers::text::StringEnum;
