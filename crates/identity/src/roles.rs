@@ -25,20 +25,7 @@ impl RoleName {
     pub const MAX_CHARS: usize = 80;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
-        let name = raw.trim();
-        let problem = if name.is_empty() {
-            Some("must not be empty".to_owned())
-        } else if name.chars().count() > Self::MAX_CHARS {
-            Some(format!("must be at most {} characters", Self::MAX_CHARS))
-        } else if name.chars().any(char::is_control) {
-            Some("must not contain control characters".to_owned())
-        } else {
-            None
-        };
-        match problem {
-            Some(message) => Err(ValidationErrors::single("name", message)),
-            None => Ok(Self(name.to_owned())),
-        }
+        crate::user::display_name(raw, "name", Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -134,6 +134,25 @@ impl User {
     }
 }
 
+/// A name people read (a person's, a custom role's): trimmed, 1–`max` characters, no
+/// control characters; a refusal names `field`.
+pub(crate) fn display_name(raw: &str, field: &str, max: usize) -> Result<String, ValidationErrors> {
+    let name = raw.trim();
+    let problem = if name.is_empty() {
+        Some("must not be empty".to_owned())
+    } else if name.chars().count() > max {
+        Some(format!("must be at most {max} characters"))
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(ValidationErrors::single(field, message)),
+        None => Ok(name.to_owned()),
+    }
+}
+
 /// A person's name as they want it shown: 1–200 characters, no control characters.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -143,20 +162,7 @@ impl FullName {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
-        let name = raw.trim();
-        let problem = if name.is_empty() {
-            Some("must not be empty".to_owned())
-        } else if name.chars().count() > Self::MAX_CHARS {
-            Some(format!("must be at most {} characters", Self::MAX_CHARS))
-        } else if name.chars().any(char::is_control) {
-            Some("must not contain control characters".to_owned())
-        } else {
-            None
-        };
-        match problem {
-            Some(message) => Err(ValidationErrors::single("full_name", message)),
-            None => Ok(Self(name.to_owned())),
-        }
+        display_name(raw, "full_name", Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
