@@ -40,11 +40,10 @@ struct Count {
     n: i64,
 }
 
-/// Waits until a session of the app's database is blocked on a lock: the request is
-/// in flight inside the server.
-/// Waits until a statement on `table` waits for a lock. Only that statement counts: other
-/// sessions of the binary (the job worker) may wait on advisory locks at the same moment, and
-/// counting them would send the signal before the request reached the database.
+/// Waits until the request's own statement on `table` waits for the lock: the request is in
+/// flight inside the server. Only a diesel-built statement counts (it names the table quoted,
+/// `FROM "table"`): the job worker's review sweep reads the same table in plain SQL and may wait
+/// on the lock first, and counting it would send the signal before the request even connected.
 async fn wait_until_blocked(app: &TestApp, table: &str) {
     // Other roles' wait events and statements are visible to superusers only.
     let mut conn = AsyncPgConnection::establish(app.db.superuser_url())
@@ -53,7 +52,7 @@ async fn wait_until_blocked(app: &TestApp, table: &str) {
     for _ in 0..600 {
         let waiting: Count = diesel::sql_query(format!(
             "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' \
-             AND wait_event_type = 'Lock' AND query LIKE '%{table}%'",
+             AND wait_event_type = 'Lock' AND query LIKE '%FROM \"{table}\"%'",
             app.db.name()
         ))
         .get_result(&mut conn)
