@@ -187,7 +187,9 @@ pub struct TenantPatchBody {
     /// `requests_intake_enabled` (the public intake page, default off),
     /// `requests_intake_language` (en, de), `privacy_contact` (shown on that page),
     /// `invitations_per_day` (invitation mails per UTC day, at most the installation's
-    /// 20; beyond it adding a user without a password is 429 `limit_reached`).
+    /// 20; beyond it adding a user without a password is 429 `limit_reached`),
+    /// `require_mfa` (true: everyone must sign in with a second factor; only an owner
+    /// changes it).
     #[schema(schema_with = crate::schemas::optional_free_form)]
     pub settings: Option<serde_json::Value>,
 }

@@ -349,6 +349,10 @@ impl From<IdentityError> for ApiError {
                 code: "invalid_credentials",
                 detail: "invalid e-mail or password",
             },
+            IdentityError::InvalidSecondFactor => ApiError::Unauthorized {
+                code: "invalid_second_factor",
+                detail: "the code is not valid (wrong, already used, or expired)",
+            },
             IdentityError::InvalidToken => ApiError::Unauthorized {
                 code: "invalid_token",
                 detail: "the token is invalid, expired or revoked",

@@ -32,6 +32,7 @@ mod packs;
 mod planned;
 mod registers;
 mod requests;
+mod second_factors;
 mod state;
 mod tasks;
 

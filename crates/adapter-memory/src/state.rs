@@ -78,6 +78,8 @@ pub(crate) struct State {
     pub idempotency: crate::idempotency::Entries,
     /// Accountability packs and their bytes, keyed by (tenant, id).
     pub packs: crate::packs::PackTable,
+    /// Accounts' second factors and the sign-in challenges.
+    pub second_factors: crate::second_factors::Tables,
 }
 
 impl State {
@@ -327,7 +329,11 @@ impl State {
         {
             // An account left with no membership goes with its last one.
             self.emails.remove(&user.email);
+            self.second_factors.factors.remove(&user.account_id);
         }
+        self.second_factors
+            .challenges
+            .retain(|_, row| !(row.tenant == tenant && row.user == id));
         self.forget_user_in_tasks(tenant, id);
         self.families
             .retain(|_, row| !(row.family.tenant_id == tenant && row.family.user_id == id));

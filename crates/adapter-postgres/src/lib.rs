@@ -34,6 +34,7 @@ mod requests;
 mod resets;
 mod rows;
 mod schema;
+mod second_factors;
 mod sessions;
 mod setup;
 mod stores;

@@ -22,3 +22,11 @@ pub const USER_PASSWORD_RESET_REQUESTED: AuditAction =
     AuditAction::known("user.password_reset_requested");
 pub const USER_PASSWORD_RESET: AuditAction = AuditAction::known("user.password_reset");
 pub const AUTH_REFRESH_REUSED: AuditAction = AuditAction::known("auth.refresh_reused");
+pub const USER_MFA_ENROLMENT_STARTED: AuditAction =
+    AuditAction::known("user.mfa_enrolment_started");
+pub const USER_MFA_ENABLED: AuditAction = AuditAction::known("user.mfa_enabled");
+pub const USER_MFA_DISABLED: AuditAction = AuditAction::known("user.mfa_disabled");
+pub const USER_MFA_RECOVERY_CODE_USED: AuditAction =
+    AuditAction::known("user.mfa_recovery_code_used");
+pub const USER_MFA_RECOVERY_CODES_REPLACED: AuditAction =
+    AuditAction::known("user.mfa_recovery_codes_replaced");

@@ -14,6 +14,9 @@ pub enum IdentityError {
     /// A missing, forged, expired or revoked token.
     #[error("invalid or expired token")]
     InvalidToken,
+    /// A wrong, replayed or used-up second-factor code (or recovery code).
+    #[error("the code is not valid")]
+    InvalidSecondFactor,
     #[error("too many attempts; retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
     /// A daily cap (named by its tenant setting) is used up until the next day.

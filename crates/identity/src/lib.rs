@@ -1,6 +1,6 @@
 //! Identity: users and their credentials, sign-up and sign-in, tokens and sessions,
 //! password reset, and the administration of a tenant and its users: three services with
-//! one concern each ([`SignIn`], [`Accounts`], [`TenantAdmin`]), built together as
+//! one concern each ([`SignIn`], [`Accounts`], [`TenantAdmin`], [`SecondFactors`]), built together as
 //! [`IdentityServices`] over one set of ports.
 //!
 //! Pure domain crate. Hashing, signing, randomness, mail and storage are ports
@@ -13,8 +13,10 @@ mod email;
 mod error;
 pub mod mail;
 pub mod mail_jobs;
+pub mod mfa;
 mod password;
 pub mod ports;
+mod second_factor;
 mod services;
 mod session;
 mod shared;
@@ -29,8 +31,9 @@ pub use shared::{AuthConfig, IdentityPorts, SETTING_INVITATIONS_PER_DAY, TokenPa
 pub use email::Email;
 pub use error::IdentityError;
 pub use password::{Password, PasswordHash};
+pub use second_factor::{SecondFactors, TotpEnrolment};
 pub use services::IdentityServices;
 pub use session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash};
-pub use sign_in::{Authenticated, LoginRequest, Registration, SignIn};
+pub use sign_in::{Authenticated, LoginRequest, Registration, SignIn, SignInOutcome};
 pub use throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState};
 pub use user::{AccountId, FullName, User};

@@ -4,6 +4,7 @@ use crate::{
     accounts::Accounts,
     administration::TenantAdmin,
     mail_jobs::AccountMails,
+    second_factor::SecondFactors,
     shared::{AuthConfig, Core, IdentityPorts},
     sign_in::SignIn,
 };
@@ -18,6 +19,8 @@ pub struct IdentityServices {
     pub accounts: Accounts,
     /// The tenant's settings, users and roles; platform operations on tenants.
     pub admin: TenantAdmin,
+    /// A person's second factor (TOTP, recovery codes) and the second sign-in step.
+    pub second_factors: SecondFactors,
     mails: AccountMails,
 }
 
@@ -36,6 +39,7 @@ impl IdentityServices {
             mails: AccountMails(core.clone()),
             sign_in: SignIn::new(core.clone()),
             accounts: Accounts::new(core.clone()),
+            second_factors: SecondFactors::new(core.clone()),
             admin: TenantAdmin::new(core),
         }
     }

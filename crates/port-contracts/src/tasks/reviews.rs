@@ -11,9 +11,6 @@ use aura_gdpr_registers::{
     ports::PolicyVersions,
     reviews::{DueReview, ReviewDates, ReviewKind},
 };
-use aura_identity::ports::{
-    LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
-};
 use aura_jobs::{JobQueue, JobRegistry, RetryPolicy, Worker, WorkerPorts, WorkerSettings};
 use aura_shared_kernel::{Clock, TenantScope};
 use aura_tasks::{
@@ -43,12 +40,7 @@ pub struct ReviewStores {
 impl ReviewStores {
     pub fn from_single<S>(store: S, clock: Arc<dyn Clock>) -> Self
     where
-        S: TenantRepository
-            + UserRepository
-            + SessionStore
-            + PasswordResetStore
-            + LoginThrottle
-            + aura_audit::AuditLog
+        S: crate::IdentityStore
             + aura_gdpr_registers::ports::OrganisationRepository
             + aura_records::RecordStore<Activities>
             + aura_records::RecordStore<Processors>
