@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use aura_identity::{
     Email, FullName, IdentityServices, LoginRequest, NewMember, Password, Registration,
+    SignInOutcome,
 };
 use aura_shared_kernel::{Role, SystemScope, TenantName, TenantSlug};
 
@@ -84,6 +85,10 @@ pub async fn seed(
         )
         .await
         .map_err(|e| fail(&e))?;
+    // The demo member has no second factor: the password alone signs in.
+    let SignInOutcome::Tokens(signed_in) = signed_in else {
+        return Err(fail(&"the demo member unexpectedly needs a second factor"));
+    };
     eprintln!(
         "\n  AURA-GDPR demo mode — nothing is persisted.\n  Tenant `demo` (Demo Company GmbH, its registers filled in); users owner@, admin@, member@, viewer@demo.aura.test\n  Password for all: {DEMO_PASSWORD}\n  Try it: open /docs, click Authorize and paste this access token of member@ (valid {} minutes;\n  then POST /api/v1/auth/login again):\n\n  {}\n",
         signed_in.expires_in / 60,

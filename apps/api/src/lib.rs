@@ -18,6 +18,7 @@ use actix_web::{
 };
 use aura_adapter_crypto::{
     AesGcmPersonalDataSeal, BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets,
+    TotpSecondFactor,
 };
 use aura_adapter_holidays::{EuPublicHolidays, IanaTimeZones};
 use aura_adapter_http::{
@@ -83,6 +84,7 @@ struct Stores {
     sessions: Arc<dyn SessionStore>,
     resets: Arc<dyn PasswordResetStore>,
     throttle: Arc<dyn LoginThrottle>,
+    second_factors: Arc<dyn aura_identity::ports::SecondFactorStore>,
     audit: Arc<dyn AuditLog>,
     organisation: Arc<dyn OrganisationRepository>,
     activities: Arc<dyn RecordStore<Activities>>,
@@ -527,6 +529,7 @@ impl Application {
             idempotency_config(&settings),
         );
         let document_cipher = Arc::new(secrets::document_cipher(&settings, &pepper)?);
+        let totp = second_factor(&pepper);
         let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
             .map_err(|e| StartError::from("BCRYPT_COST", e))?;
         // Also the accountability packs' signer: their manifests are signed with the key
@@ -544,6 +547,8 @@ impl Application {
                 sessions: stores.sessions.clone(),
                 resets: stores.resets.clone(),
                 throttle: stores.throttle.clone(),
+                second_factors: stores.second_factors.clone(),
+                totp,
                 audit: stores.audit.clone(),
                 hasher: Arc::new(hasher),
                 tokens: tokens.clone(),
@@ -843,6 +848,7 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
     let seal = Arc::new(AesGcmPersonalDataSeal::from_pepper(&pepper));
     let stores = postgres_stores(settings, chain.clone(), clock.clone(), seal).await?;
     let document_cipher = Arc::new(secrets::document_cipher(settings, &pepper)?);
+    let totp = second_factor(&pepper);
     let hasher = BcryptPasswordHasher::new(settings.bcrypt_cost, pepper)
         .map_err(|e| StartError::from("BCRYPT_COST", e))?;
     // The CLI signs no tokens: throw-away keys satisfy the port.
@@ -862,6 +868,8 @@ pub async fn platform(settings: &Settings) -> Result<Platform, StartError> {
             sessions: stores.sessions.clone(),
             resets: stores.resets.clone(),
             throttle: stores.throttle.clone(),
+            second_factors: stores.second_factors.clone(),
+            totp,
             audit: stores.audit.clone(),
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
@@ -1031,6 +1039,7 @@ fn memory_stores(chain: Arc<dyn ChainHasher>, clock: Arc<dyn Clock>) -> Stores {
         sessions: Arc::new(store.clone()),
         resets: Arc::new(store.clone()),
         throttle: Arc::new(store.clone()),
+        second_factors: Arc::new(store.clone()),
         audit: Arc::new(store.clone()),
         organisation: Arc::new(store.clone()),
         activities: Arc::new(store.clone()),
@@ -1103,6 +1112,7 @@ async fn postgres_stores(
         sessions: stores.sessions(),
         resets: stores.resets(),
         throttle: stores.throttle(),
+        second_factors: stores.second_factors(),
         audit: stores.audit(),
         organisation: Arc::new(stores.clone()),
         activities: Arc::new(stores.clone()),
@@ -1223,4 +1233,12 @@ fn in_background(settings: &Settings, mailer: Arc<dyn Mailer>) -> Arc<dyn Mailer
     } else {
         mailer
     }
+}
+
+/// TOTP second factors: secrets sealed and recovery codes keyed under the pepper;
+/// authenticator apps show the service as "AURA-GDPR".
+fn second_factor(
+    pepper: &aura_adapter_crypto::Pepper,
+) -> Arc<dyn aura_identity::ports::SecondFactor> {
+    Arc::new(TotpSecondFactor::from_pepper(pepper, "AURA-GDPR"))
 }

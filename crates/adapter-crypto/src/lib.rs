@@ -1,7 +1,8 @@
 //! Crypto adapters for the identity and audit ports: password hashing (bcrypt over a
 //! peppered HMAC), access tokens (EdDSA JWTs with a key set and JWKS), opaque tokens,
-//! the audit chain's keyed links and checkpoint signatures, the keyed hashing and sealing of idempotency entries, and the
-//! sealing of a tenant's third-party personal data. Nothing here is reachable from the
+//! the audit chain's keyed links and checkpoint signatures, the keyed hashing and sealing of idempotency entries, the
+//! sealing of a tenant's third-party personal data, and TOTP second factors (sealed
+//! secrets, hashed recovery codes). Nothing here is reachable from the
 //! domain crates except through their ports.
 
 mod chain;
@@ -15,6 +16,7 @@ mod password;
 mod personal;
 mod sealing;
 mod secrets;
+mod totp;
 
 pub use chain::{ChainKey, HmacChainHasher};
 pub use documents::{AesGcmContentCipher, DocumentKey, Sha256ContentHasher};
@@ -29,3 +31,4 @@ pub use packs::{JwksKeys, Sha256Digest};
 pub use password::{BcryptPasswordHasher, Pepper, decode_secret};
 pub use personal::AesGcmPersonalDataSeal;
 pub use secrets::RandomSecrets;
+pub use totp::TotpSecondFactor;

@@ -193,7 +193,9 @@ pub struct TenantPatchBody {
     /// `invitations_per_day` (invitation mails per UTC day, at most the installation's
     /// 20; beyond it adding a user is 429 `limit_reached`),
     /// `consultancy` (true: other tenants may grant this one partner access, see
-    /// `/api/v1/tenants/me/partners`).
+    /// `/api/v1/tenants/me/partners`),
+    /// `require_mfa` (true: everyone must sign in with a second factor; only an owner
+    /// changes it).
     #[schema(schema_with = crate::schemas::optional_free_form)]
     pub settings: Option<serde_json::Value>,
 }

@@ -349,6 +349,10 @@ impl From<IdentityError> for ApiError {
                 code: "invalid_credentials",
                 detail: "invalid e-mail or password",
             },
+            IdentityError::InvalidSecondFactor => ApiError::Unauthorized {
+                code: "invalid_second_factor",
+                detail: "the code is not valid (wrong, already used, or expired)",
+            },
             IdentityError::InvalidToken => ApiError::Unauthorized {
                 code: "invalid_token",
                 detail: "the token is invalid, expired or revoked",
@@ -367,6 +371,10 @@ impl From<IdentityError> for ApiError {
             IdentityError::RegistrationDisabled => ApiError::Forbidden {
                 code: "registration_disabled",
                 detail: "self-service sign-up is disabled on this installation",
+            },
+            IdentityError::SecondFactorRequired => ApiError::Forbidden {
+                code: "mfa_enrolment_required",
+                detail: "this account must use a second factor there: enrol one under /api/v1/me/mfa/totp first",
             },
             IdentityError::NotFound => ApiError::NotFound,
             IdentityError::Conflict {

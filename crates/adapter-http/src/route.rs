@@ -315,6 +315,9 @@ mod tests {
             [
                 "/api/v1/auth/register",
                 "/api/v1/auth/login",
+                "/api/v1/auth/login/mfa",
+                "/api/v1/auth/login/mfa/enrolment",
+                "/api/v1/auth/login/mfa/enrolment/confirm",
                 "/api/v1/auth/refresh",
                 "/api/v1/auth/password/forgot",
                 "/api/v1/auth/password/reset",

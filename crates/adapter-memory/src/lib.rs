@@ -34,6 +34,7 @@ mod planned;
 mod registers;
 mod requests;
 mod roles;
+mod second_factors;
 mod state;
 mod tasks;
 

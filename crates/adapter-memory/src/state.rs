@@ -82,6 +82,8 @@ pub(crate) struct State {
     pub roles: crate::roles::RoleTable,
     /// Partner grants and the memberships held through them.
     pub partners: crate::partners::Tables,
+    /// Accounts' second factors and the sign-in challenges.
+    pub second_factors: crate::second_factors::Tables,
 }
 
 impl State {
@@ -332,7 +334,11 @@ impl State {
         {
             // An account left with no membership goes with its last one.
             self.emails.remove(&user.email);
+            self.second_factors.factors.remove(&user.account_id);
         }
+        self.second_factors
+            .challenges
+            .retain(|_, row| !(row.tenant == tenant && row.user == id));
         self.forget_user_in_tasks(tenant, id);
         self.partners.members.remove(&(tenant, id));
         self.families

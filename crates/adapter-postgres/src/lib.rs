@@ -36,6 +36,7 @@ mod resets;
 mod roles;
 mod rows;
 mod schema;
+mod second_factors;
 mod sessions;
 mod setup;
 mod stores;

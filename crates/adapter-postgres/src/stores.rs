@@ -5,7 +5,8 @@ use std::sync::Arc;
 use aura_audit::{AuditLog, ChainHasher};
 use aura_documents::ports::ChunkBlobs;
 use aura_identity::ports::{
-    LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository,
+    LoginThrottle, PasswordResetStore, SecondFactorStore, SessionStore, TenantRepository,
+    UserRepository,
 };
 use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError};
 use diesel::sql_types::Integer;
@@ -106,6 +107,10 @@ impl PgStores {
     }
 
     pub fn throttle(&self) -> Arc<dyn LoginThrottle> {
+        Arc::new(self.clone())
+    }
+
+    pub fn second_factors(&self) -> Arc<dyn SecondFactorStore> {
         Arc::new(self.clone())
     }
 

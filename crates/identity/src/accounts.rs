@@ -91,33 +91,9 @@ impl Accounts {
         let mut user = auth.user.clone();
         let password =
             Password::new_checked(new_password, "new_password", Some(user.email.as_str()))?;
-        // The current password is guessed here as at sign-in: the same throttle applies.
-        let keys = throttle_keys(&user.email, client_ip);
-        self.core.reserve_or_refuse(&user.email, &keys, ctx).await?;
-        if !self
-            .core
-            .ports
-            .hasher
-            .verify(current, &user.password_hash)
-            .await?
-        {
-            // The failure reserved above stays counted.
-            let event = PendingEvent::new(
-                Actor::User(user.id),
-                actions::USER_LOGIN_FAILED,
-                ENTITY_USER,
-                user.id,
-                Changes::new().note("reason", "wrong_current_password"),
-                ctx,
-            );
-            self.core.ports.audit.append(&auth.scope, event).await?;
-            return Err(aura_shared_kernel::ValidationErrors::single(
-                "current_password",
-                "is not correct",
-            )
-            .into());
-        }
-        self.core.settle_good_attempt(&keys).await?;
+        self.core
+            .confirm_password(auth, current, "current_password", client_ip, ctx)
+            .await?;
         let now = self.core.ports.clock.now();
         // The version of the principal read at authentication: an administrator's change
         // committed since (deactivation, role) makes this write stale instead of undone.
@@ -140,5 +116,45 @@ impl Accounts {
         self.core
             .start_session(&auth.scope, &user, &auth.tenant, now, via, ctx)
             .await
+    }
+}
+
+impl Core {
+    /// Checks the signed-in person's password again before a sensitive change (a new
+    /// password, turning a second factor off). The password is guessed here as at
+    /// sign-in: the same throttle applies, and a wrong one is audited and refused as
+    /// `field` "is not correct".
+    pub(crate) async fn confirm_password(
+        &self,
+        auth: &Authenticated,
+        presented: &Password,
+        field: &'static str,
+        client_ip: Option<IpAddr>,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        let user = &auth.user;
+        let keys = throttle_keys(&user.email, client_ip);
+        self.reserve_or_refuse(&user.email, &keys, ctx).await?;
+        if !self
+            .ports
+            .hasher
+            .verify(presented, &user.password_hash)
+            .await?
+        {
+            // The failure reserved above stays counted.
+            let event = PendingEvent::new(
+                Actor::User(user.id),
+                actions::USER_LOGIN_FAILED,
+                ENTITY_USER,
+                user.id,
+                Changes::new().note("reason", "wrong_current_password"),
+                ctx,
+            );
+            self.ports.audit.append(&auth.scope, event).await?;
+            return Err(
+                aura_shared_kernel::ValidationErrors::single(field, "is not correct").into(),
+            );
+        }
+        self.settle_good_attempt(&keys).await
     }
 }

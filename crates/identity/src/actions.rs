@@ -28,3 +28,11 @@ pub const AUTH_REFRESH_REUSED: AuditAction = AuditAction::known("auth.refresh_re
 pub const SESSION_SWITCHED: AuditAction = AuditAction::known("session.switched");
 pub const PARTNER_GRANTED: AuditAction = AuditAction::known("partner.granted");
 pub const PARTNER_REVOKED: AuditAction = AuditAction::known("partner.revoked");
+pub const USER_MFA_ENROLMENT_STARTED: AuditAction =
+    AuditAction::known("user.mfa_enrolment_started");
+pub const USER_MFA_ENABLED: AuditAction = AuditAction::known("user.mfa_enabled");
+pub const USER_MFA_DISABLED: AuditAction = AuditAction::known("user.mfa_disabled");
+pub const USER_MFA_RECOVERY_CODE_USED: AuditAction =
+    AuditAction::known("user.mfa_recovery_code_used");
+pub const USER_MFA_RECOVERY_CODES_REPLACED: AuditAction =
+    AuditAction::known("user.mfa_recovery_codes_replaced");

@@ -17,6 +17,7 @@ use crate::{
     email::Email,
     error::IdentityError,
     mail::MailKind,
+    mfa::SETTING_REQUIRE_MFA,
     password::{Password, PasswordHash},
     shared::{Core, ENTITY_TENANT, ENTITY_USER, SETTING_INVITATIONS_PER_DAY},
     sign_in::Registration,
@@ -129,6 +130,7 @@ impl TenantAdmin {
         if let Some(settings) = patch.settings {
             tenant.settings = settings;
         }
+        self.check_require_mfa(scope, &before, &tenant, ctx).await?;
         if tenant == before {
             return Ok(tenant);
         }
@@ -150,6 +152,30 @@ impl TenantAdmin {
             .update(scope, &tenant, expected_version, event)
             .await?;
         Ok(tenant)
+    }
+
+    /// `require_mfa` is a boolean, and only an owner changes it (the permission that
+    /// grants and removes the privileged roles: it decides how everyone signs in).
+    async fn check_require_mfa(
+        &self,
+        scope: &TenantScope,
+        before: &Tenant,
+        after: &Tenant,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        let value = |tenant: &Tenant| tenant.settings.as_map().get(SETTING_REQUIRE_MFA).cloned();
+        let wanted = value(after);
+        if wanted == value(before) {
+            return Ok(());
+        }
+        if !matches!(wanted, None | Some(serde_json::Value::Bool(_))) {
+            return Err(
+                ValidationErrors::single("settings.require_mfa", "must be true or false").into(),
+            );
+        }
+        self.core
+            .require(scope, Permission::ManagePrivilegedUsers, ctx)
+            .await
     }
 
     /// Platform operation: suspends or reactivates a tenant.

@@ -14,6 +14,9 @@ pub enum IdentityError {
     /// A missing, forged, expired or revoked token.
     #[error("invalid or expired token")]
     InvalidToken,
+    /// A wrong, replayed or used-up second-factor code (or recovery code).
+    #[error("the code is not valid")]
+    InvalidSecondFactor,
     #[error("too many attempts; retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
     /// A daily cap (named by its tenant setting) is used up until the next day.
@@ -26,6 +29,10 @@ pub enum IdentityError {
     Forbidden(#[from] Forbidden),
     #[error("self-service sign-up is disabled")]
     RegistrationDisabled,
+    /// The account must use a second factor where it is going and has none confirmed:
+    /// it enrols one (in the session it has) first.
+    #[error("a second factor is required; enrol one first")]
+    SecondFactorRequired,
     #[error("not found")]
     NotFound,
     /// A rule about the current state: `code` is stable for clients, `field` names the

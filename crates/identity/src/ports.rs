@@ -13,6 +13,10 @@ use crate::{
     email::Email,
     mail::OutgoingMail,
     partners::{Membership, PartnerGrant, PartnerRef},
+    mfa::{
+        ChallengeLookup, ChallengePurpose, NewTotp, RecoveryCodes, RecoveryHash, SealedSecret,
+        TimeStep, TotpFactor,
+    },
     password::{Password, PasswordHash},
     session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash},
     throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState},
@@ -370,4 +374,142 @@ pub struct MailError(pub String);
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: OutgoingMail) -> Result<(), MailError>;
+}
+
+/// The TOTP algorithm (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps), the sealing of
+/// its secret and the recovery codes. Implemented by the crypto adapter; the domain never
+/// holds an open secret beyond showing a new one once.
+pub trait SecondFactor: Send + Sync {
+    /// A new random secret for `account`, sealed (bound to the account), with its
+    /// base32 form and `otpauth://` URI naming `label` (the account's address).
+    fn new_totp(&self, account: AccountId, label: &str) -> Result<NewTotp, CryptoError>;
+
+    /// The step within one step of `now` (before or after) whose code is `code`, or
+    /// `None`. A secret that does not open for `account` is an error.
+    fn check_code(
+        &self,
+        account: AccountId,
+        sealed: &SealedSecret,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<TimeStep>, CryptoError>;
+
+    /// [`crate::mfa::RECOVERY_CODE_COUNT`] fresh random recovery codes for `account`.
+    fn recovery_codes(&self, account: AccountId) -> RecoveryCodes;
+
+    /// The keyed hash of a recovery code as typed (spaces, dashes and case ignored).
+    fn hash_recovery_code(&self, account: AccountId, code: &str) -> RecoveryHash;
+}
+
+/// Accounts' second factors (reached through a membership of the scope's tenant, as the
+/// account is) and the sign-in challenges (tenant data). Every change of a factor is
+/// written with its event in the scope's tenant chain.
+#[async_trait::async_trait]
+pub trait SecondFactorStore: Send + Sync {
+    /// The account's factor, confirmed or not.
+    async fn factor(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+    ) -> Result<Option<TotpFactor>, StoreError>;
+
+    /// How many tenants the account works in: its accepted, active memberships and the
+    /// clients its consultancies' grants let it into, each tenant once (the narrow
+    /// global count; 0 unless the account is an accepted member of the scope's tenant).
+    async fn accepted_memberships(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+    ) -> Result<u32, StoreError>;
+
+    /// Stores a new unconfirmed factor, replacing an unconfirmed one. False (nothing
+    /// written) when a confirmed factor exists.
+    async fn start_enrolment(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        sealed: &SealedSecret,
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Confirms the unconfirmed factor, remembering `step` as used and storing the
+    /// recovery codes. False (nothing written) when there is no unconfirmed factor.
+    async fn confirm(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        step: TimeStep,
+        recovery: &[RecoveryHash],
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Marks `step` used on the confirmed factor, atomically, if it is newer than the
+    /// last step used. False when it is not (a replayed code) or there is no confirmed
+    /// factor.
+    async fn use_step(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        step: TimeStep,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes one unused recovery code of the confirmed factor, atomically. False when
+    /// it is not one (or was used).
+    async fn use_recovery_code(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        code: &RecoveryHash,
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Replaces the recovery codes of the confirmed factor. False when there is none.
+    async fn replace_recovery_codes(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        recovery: &[RecoveryHash],
+        now: OffsetDateTime,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes the account's factor. False when there is none.
+    async fn remove(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        event: PendingEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a challenge for `user` of the scope's tenant. The password was right: like
+    /// [`SessionStore::start`], this accepts a pending membership under the rule of
+    /// [`UserRepository::find_for_login`] (so it may enrol a second factor); any other
+    /// pending membership is `NotFound` (nothing written).
+    async fn issue_challenge(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+        token: &TokenHash,
+        purpose: ChallengePurpose,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// The narrow global lookup of a presented challenge.
+    async fn find_challenge(
+        &self,
+        token: &TokenHash,
+    ) -> Result<Option<ChallengeLookup>, StoreError>;
+
+    /// Uses the challenge up, atomically. False when it was used or expired meanwhile.
+    async fn take_challenge(
+        &self,
+        scope: &TenantScope,
+        token: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 }

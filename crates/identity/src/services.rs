@@ -5,6 +5,7 @@ use crate::{
     administration::TenantAdmin,
     mail_jobs::AccountMails,
     roles::CustomRoles,
+    second_factor::SecondFactors,
     shared::{AuthConfig, Core, IdentityPorts},
     sign_in::SignIn,
 };
@@ -21,6 +22,8 @@ pub struct IdentityServices {
     pub admin: TenantAdmin,
     /// The tenant's custom roles.
     pub roles: CustomRoles,
+    /// A person's second factor (TOTP, recovery codes) and the second sign-in step.
+    pub second_factors: SecondFactors,
     mails: AccountMails,
 }
 
@@ -40,6 +43,7 @@ impl IdentityServices {
             sign_in: SignIn::new(core.clone()),
             accounts: Accounts::new(core.clone()),
             roles: CustomRoles::new(core.clone()),
+            second_factors: SecondFactors::new(core.clone()),
             admin: TenantAdmin::new(core),
         }
     }

@@ -18,7 +18,7 @@ use crate::{
     password::Password,
     ports::{
         AccessTokens, AddressRules, LoginThrottle, Mailer, PasswordHasher, PasswordResetStore,
-        Secrets, SessionStore, TenantRepository, UserRepository,
+        SecondFactor, SecondFactorStore, Secrets, SessionStore, TenantRepository, UserRepository,
     },
     session::{AccessClaims, RefreshFamily},
     throttle::{ThrottleKey, ThrottlePolicy},
@@ -71,6 +71,10 @@ pub struct IdentityPorts {
     pub sessions: Arc<dyn SessionStore>,
     pub resets: Arc<dyn PasswordResetStore>,
     pub throttle: Arc<dyn LoginThrottle>,
+    /// Accounts' second factors and the sign-in challenges.
+    pub second_factors: Arc<dyn SecondFactorStore>,
+    /// TOTP, its sealed secrets and the recovery codes.
+    pub totp: Arc<dyn SecondFactor>,
     pub audit: Arc<dyn AuditLog>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn AccessTokens>,
@@ -230,7 +234,9 @@ impl Core {
             keys.iter().cloned().partition(|key| {
                 matches!(
                     key,
-                    ThrottleKey::AccountFromAddress(..) | ThrottleKey::Account(_)
+                    ThrottleKey::AccountFromAddress(..)
+                        | ThrottleKey::Account(_)
+                        | ThrottleKey::SecondFactor(_)
                 )
             });
         self.ports.throttle.clear(&account).await?;

@@ -17,6 +17,7 @@ use crate::{
     email::Email,
     error::IdentityError,
     mail::MailKind,
+    mfa::{ChallengePurpose, MfaChallenge},
     password::{Password, PasswordHash},
     ports::LoginRecord,
     roles::resolved_permissions,
@@ -44,6 +45,15 @@ pub struct LoginRequest {
     pub password: Password,
     /// The client address as trusted by the edge (used for throttling).
     pub client_ip: Option<IpAddr>,
+}
+
+/// What a correct password gets: a token pair, or — for an account with a second factor,
+/// or one that must enrol one — a challenge for the second step
+/// ([`crate::SecondFactors`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInOutcome {
+    Tokens(TokenPair),
+    SecondFactor(MfaChallenge),
 }
 
 /// A request whose access token was verified and whose principal was re-read.
@@ -106,7 +116,7 @@ impl SignIn {
         &self,
         request: LoginRequest,
         ctx: &RequestContext,
-    ) -> Result<TokenPair, IdentityError> {
+    ) -> Result<SignInOutcome, IdentityError> {
         let keys = throttle_keys(&request.email, request.client_ip);
         let now = self.core.ports.clock.now();
         // Throttle before hashing, so a flood cannot burn the CPU; the attempt is counted
@@ -156,14 +166,22 @@ impl SignIn {
 
         self.core.settle_good_attempt(&keys).await?;
         let scope = TenantScope::for_credential_check(tenant.id, Some(user.id));
-        self.core
-            .start_session(&scope, &user, &tenant, now, Changes::new(), ctx)
-            .await
-            .map_err(|e| match e {
-                // The account vanished between lookup and sign-in.
-                IdentityError::NotFound => IdentityError::InvalidCredentials,
-                other => other,
-            })
+        let outcome = async {
+            // The branch point of multi-factor sign-in: the password alone gives no
+            // tokens to an account with a second factor, or one that must enrol one.
+            if let Some(challenge) = self.core.second_step(&scope, &user, &tenant, now).await? {
+                return Ok(SignInOutcome::SecondFactor(challenge));
+            }
+            self.core
+                .start_session(&scope, &user, &tenant, now, Changes::new(), ctx)
+                .await
+                .map(SignInOutcome::Tokens)
+        };
+        outcome.await.map_err(|e| match e {
+            // The account vanished between lookup and sign-in.
+            IdentityError::NotFound => IdentityError::InvalidCredentials,
+            other => other,
+        })
     }
 
     /// Exchanges a refresh token for a new pair. A token presented a second time revokes
@@ -347,6 +365,16 @@ impl SignIn {
         let scope = TenantScope::for_credential_check(tenant, Some(member));
         let user = self.core.ports.users.get(&scope, member).await?;
         let target = self.core.ports.tenants.get(&scope).await?;
+        // A switch signs into the target: an account that must use a second factor there
+        // (a partner role, several tenants, the target's `require_mfa`) and has none
+        // confirmed enrols one in the session it has before it gets the target's tokens.
+        if self
+            .core
+            .second_factor_missing(&scope, &user, &target)
+            .await?
+        {
+            return Err(IdentityError::SecondFactorRequired);
+        }
         let actor = match via_partner {
             Some(partner) => Actor::Partner { member, partner },
             None => Actor::User(member),
@@ -483,7 +511,55 @@ impl SignIn {
     }
 }
 
+/// The membership a presented second-factor challenge names, read in its tenant.
+pub(crate) struct Challenged {
+    pub(crate) scope: TenantScope,
+    pub(crate) user: User,
+    pub(crate) tenant: Tenant,
+    pub(crate) token: crate::session::TokenHash,
+}
+
 impl Core {
+    /// The membership behind a presented challenge of `purpose`: a credential check (the
+    /// challenge stands for the password checked moments before), so its scope is built
+    /// here. A used, expired, unknown or other-purpose challenge, or a membership or
+    /// tenant no longer active, is [`IdentityError::InvalidToken`].
+    pub(crate) async fn challenged(
+        &self,
+        presented: &str,
+        purpose: ChallengePurpose,
+    ) -> Result<Challenged, IdentityError> {
+        if presented.is_empty() || presented.len() > 512 {
+            return Err(IdentityError::InvalidToken);
+        }
+        let token = self.ports.secrets.hash_token(presented);
+        let now = self.ports.clock.now();
+        let Some(found) = self.ports.second_factors.find_challenge(&token).await? else {
+            return Err(IdentityError::InvalidToken);
+        };
+        if found.used || now >= found.expires_at || found.purpose != purpose {
+            return Err(IdentityError::InvalidToken);
+        }
+        let scope = TenantScope::for_credential_check(found.tenant, Some(found.user));
+        let user = match self.ports.users.get(&scope, found.user).await {
+            Ok(user) => user,
+            Err(aura_shared_kernel::StoreError::NotFound) => {
+                return Err(IdentityError::InvalidToken);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let tenant = self.ports.tenants.get(&scope).await?;
+        if !user.is_active || !tenant.is_active {
+            return Err(IdentityError::InvalidToken);
+        }
+        Ok(Challenged {
+            scope,
+            user,
+            tenant,
+            token,
+        })
+    }
+
     /// Enqueues a mail of `kind` with a link for the active account of `email`, unless
     /// reset-like mails to that address (or from `client_ip`) are over their limit.
     /// Answers the same, after the same lookups, whether or not the address is an

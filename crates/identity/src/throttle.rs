@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use aura_shared_kernel::TenantId;
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::email::Email;
+use crate::{email::Email, user::AccountId};
 
 /// What a failed sign-in is counted against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,9 @@ pub enum ThrottleKey {
     /// Invitation mails of one tenant on one (UTC) day: a counter judged against the
     /// tenant's cap, not a back-off.
     Invitations(TenantId, Date),
+    /// Second-factor codes (TOTP or recovery) tried for one account, from anywhere:
+    /// the code is the secret here, so the account is what is guessed.
+    SecondFactor(AccountId),
 }
 
 impl ThrottleKey {
@@ -42,6 +45,7 @@ impl ThrottleKey {
             ThrottleKey::ResetFrom(ip) => format!("reset-from:{ip}"),
             ThrottleKey::SignedIn(email, ip) => format!("signed-in:{email}|{ip}"),
             ThrottleKey::Invitations(tenant, day) => format!("invitations:{tenant}|{day}"),
+            ThrottleKey::SecondFactor(account) => format!("second-factor:{account}"),
         }
     }
 }
@@ -89,6 +93,8 @@ pub struct ThrottlePolicy {
     /// Reset mails per address within the window before requests are silently dropped.
     pub reset_for_free: u32,
     pub reset_from_free: u32,
+    /// Wrong second-factor codes per account before the delay starts.
+    pub second_factor_free: u32,
     pub max_delay: Duration,
     /// Failures older than this (since the last one) are forgotten.
     pub window: Duration,
@@ -105,6 +111,7 @@ impl Default for ThrottlePolicy {
             address_free: 100,
             reset_for_free: 3,
             reset_from_free: 20,
+            second_factor_free: 5,
             max_delay: Duration::minutes(15),
             window: Duration::hours(1),
             recent_sign_in: Duration::days(30),
@@ -120,6 +127,7 @@ impl ThrottlePolicy {
             ThrottleKey::Address(_) => self.address_free,
             ThrottleKey::ResetFor(_) => self.reset_for_free,
             ThrottleKey::ResetFrom(_) => self.reset_from_free,
+            ThrottleKey::SecondFactor(_) => self.second_factor_free,
             ThrottleKey::SignedIn(..) | ThrottleKey::Invitations(..) => u32::MAX,
         }
     }

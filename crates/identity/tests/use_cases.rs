@@ -2,8 +2,9 @@
 //! small fakes for hashing, tokens, secrets and mail: sign-up, sign-in and its throttle,
 //! refresh rotation and reuse, logout, password reset and change, the role rules of tenant
 //! administration, validation errors naming their field, version conflicts, the audit
-//! events written (action and actor), the last-owner rule, switching between tenants and
-//! partners' access. No database: seconds.
+//! events written (action and actor), the last-owner rule, switching between tenants,
+//! partners' access, and multi-factor sign-in (enrolment, codes used once, throttling,
+//! recovery codes, required second factors). No database: seconds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
@@ -24,16 +25,20 @@ use aura_identity::{
     AccessClaims, AuthConfig, Authenticated, CustomRole, Email, FullName, IdentityError,
     IdentityPorts, IdentityServices, LoginRequest, Membership, NewMember, OpaqueToken,
     PartnerGrant, Password, PasswordHash, ProfilePatch, Registration, RoleDraft,
-    SETTING_CONSULTANCY, TenantPatch, TokenHash, TokenPair, User, UserPatch,
+    SETTING_CONSULTANCY, SignInOutcome, TenantPatch, TokenHash, TokenPair, User, UserPatch,
     mail::OutgoingMail,
+    mfa::{
+        ChallengePurpose, MfaChallenge, NewTotp, RecoveryCodes, RecoveryHash, SealedSecret,
+        SecondProof, TimeStep,
+    },
     ports::{
-        AccessTokens, AddressRules, CryptoError, MailError, Mailer, PasswordHasher, Secrets,
-        TokenRejected,
+        AccessTokens, AddressRules, CryptoError, MailError, Mailer, PasswordHasher, SecondFactor,
+        Secrets, TokenRejected,
     },
 };
 use aura_jobs::{JobRegistry, RetryPolicy, Worker, WorkerPorts, WorkerSettings};
 use aura_shared_kernel::{
-    FixedClock, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName,
+    Clock, FixedClock, PageRequest, Permission, Role, SystemScope, Tenant, TenantId, TenantName,
     TenantScope, TenantSettings, TenantSlug, UserId,
 };
 use serde_json::json;
@@ -115,6 +120,77 @@ impl Secrets for CountingSecrets {
     }
 }
 
+/// Not TOTP: a secret is a number, and the code of a step is a fixed function of both
+/// (the real algorithm has its own tests in the crypto adapter). Enough for the rules:
+/// one step either side, replay, recovery codes used once.
+struct CountingTotp(AtomicU64);
+
+impl CountingTotp {
+    /// The code an authenticator holding `secret` shows at `at`.
+    fn code(secret: &str, at: OffsetDateTime) -> String {
+        Self::code_of_step(secret.parse().unwrap(), at.unix_timestamp() / 30)
+    }
+
+    fn code_of_step(seed: i64, step: i64) -> String {
+        format!("{:06}", (seed * 7_919 + step * 104_729) % 1_000_000)
+    }
+}
+
+impl SecondFactor for CountingTotp {
+    fn new_totp(
+        &self,
+        account: aura_identity::AccountId,
+        _label: &str,
+    ) -> Result<NewTotp, CryptoError> {
+        let seed = self.0.fetch_add(1, Ordering::SeqCst);
+        let mut sealed = account.as_uuid().as_bytes().to_vec();
+        sealed.extend(seed.to_be_bytes());
+        Ok(NewTotp {
+            secret_base32: seed.to_string(),
+            uri: format!("otpauth://totp/test?secret={seed}"),
+            sealed: SealedSecret(sealed),
+        })
+    }
+
+    fn check_code(
+        &self,
+        account: aura_identity::AccountId,
+        sealed: &SealedSecret,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<TimeStep>, CryptoError> {
+        let (owner, seed) = sealed.0.split_at(16);
+        if owner != account.as_uuid().as_bytes() {
+            return Err(CryptoError("sealed for another account".to_owned()));
+        }
+        let seed = i64::from_be_bytes(seed.try_into().unwrap());
+        let now = now.unix_timestamp() / 30;
+        Ok((now - 1..=now + 1)
+            .find(|&step| Self::code_of_step(seed, step) == code)
+            .map(TimeStep))
+    }
+
+    fn recovery_codes(&self, account: aura_identity::AccountId) -> RecoveryCodes {
+        let plain: Vec<String> = (0..10)
+            .map(|_| format!("R{:09}", self.0.fetch_add(1, Ordering::SeqCst)))
+            .collect();
+        let hashes = plain
+            .iter()
+            .map(|code| self.hash_recovery_code(account, code))
+            .collect();
+        RecoveryCodes { plain, hashes }
+    }
+
+    fn hash_recovery_code(&self, account: aura_identity::AccountId, code: &str) -> RecoveryHash {
+        let mut bytes = [0u8; 32];
+        bytes[..16].copy_from_slice(account.as_uuid().as_bytes());
+        for (i, b) in code.bytes().enumerate() {
+            bytes[16 + i % 16] ^= b;
+        }
+        RecoveryHash(bytes)
+    }
+}
+
 /// Takes every address as typed (the mail adapter's rules have their own tests).
 struct AsTyped;
 
@@ -170,6 +246,8 @@ impl World {
                 sessions: Arc::new(store.clone()),
                 resets: Arc::new(store.clone()),
                 throttle: Arc::new(store.clone()),
+                second_factors: Arc::new(store.clone()),
+                totp: Arc::new(CountingTotp(AtomicU64::new(1))),
                 audit: Arc::new(store.clone()),
                 hasher: Arc::new(PlainHasher),
                 tokens: Arc::new(TableTokens {
@@ -204,12 +282,28 @@ impl World {
         self.login_from(email, password, ip(1)).await
     }
 
+    /// Signs in with the password alone: a second-factor challenge is a test failure.
     async fn login_from(
         &self,
         email: &str,
         password: &str,
         from: IpAddr,
     ) -> Result<TokenPair, IdentityError> {
+        Ok(match self.sign_in_from(email, password, from).await? {
+            SignInOutcome::Tokens(pair) => pair,
+            SignInOutcome::SecondFactor(challenge) => {
+                panic!("unexpected second-factor challenge: {challenge:?}")
+            }
+        })
+    }
+
+    /// What the password step answers.
+    async fn sign_in_from(
+        &self,
+        email: &str,
+        password: &str,
+        from: IpAddr,
+    ) -> Result<SignInOutcome, IdentityError> {
         self.identity
             .sign_in
             .login(
@@ -2066,4 +2160,391 @@ async fn the_memberships_of_an_account_are_its_accepted_active_ones() {
         [(tenant_a.id, Some(Role::Owner))],
         "B deactivated"
     );
+}
+
+// ------------------------------------------------------------------ second factors
+
+impl World {
+    /// The password step, expecting a challenge.
+    async fn challenge(&self, email: &str) -> MfaChallenge {
+        match self.sign_in_from(email, PASSWORD, ip(1)).await.unwrap() {
+            SignInOutcome::SecondFactor(challenge) => challenge,
+            SignInOutcome::Tokens(_) => panic!("tokens without a second factor"),
+        }
+    }
+
+    /// Enrols `auth` and answers the secret and the recovery codes.
+    async fn enrol(&self, auth: &Authenticated) -> (String, Vec<String>) {
+        let mfa = &self.identity.second_factors;
+        let enrolment = mfa.start(auth, &ctx()).await.unwrap();
+        let code = CountingTotp::code(&enrolment.secret_base32, self.clock.now());
+        let codes = mfa.confirm(auth, &code, Some(ip(1)), &ctx()).await.unwrap();
+        (enrolment.secret_base32, codes)
+    }
+
+    async fn second_step(
+        &self,
+        challenge: &MfaChallenge,
+        proof: SecondProof,
+    ) -> Result<TokenPair, IdentityError> {
+        self.identity
+            .second_factors
+            .finish_sign_in(&challenge.token, proof, Some(ip(1)), &ctx())
+            .await
+    }
+
+    fn code(&self, secret: &str) -> SecondProof {
+        SecondProof::Code(CountingTotp::code(secret, self.clock.now()))
+    }
+}
+
+fn assert_invalid_code<T: std::fmt::Debug>(result: Result<T, IdentityError>) {
+    assert!(
+        matches!(result, Err(IdentityError::InvalidSecondFactor)),
+        "{result:?}"
+    );
+}
+
+fn assert_invalid_token<T: std::fmt::Debug>(result: Result<T, IdentityError>) {
+    assert!(
+        matches!(result, Err(IdentityError::InvalidToken)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_enrolled_account_signs_in_with_a_code_that_works_once() {
+    let world = World::new();
+    let (tenant, owner) = world.sign_up("Acme", "olivia@acme.example").await;
+    let auth = world.session("olivia@acme.example").await;
+    let mfa = &world.identity.second_factors;
+    assert!(!mfa.status(&auth).await.unwrap().enabled);
+
+    // A started enrolment changes nothing at sign-in until it is confirmed.
+    let enrolment = mfa.start(&auth, &ctx()).await.unwrap();
+    world.login("olivia@acme.example", PASSWORD).await.unwrap();
+    assert_invalid_code(mfa.confirm(&auth, "000000", Some(ip(1)), &ctx()).await);
+    let first = CountingTotp::code(&enrolment.secret_base32, world.clock.now());
+    let codes = mfa
+        .confirm(&auth, &first, Some(ip(1)), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    let status = mfa.status(&auth).await.unwrap();
+    assert!(status.enabled && !status.pending && !status.required);
+    assert_eq!(status.recovery_codes_left, 10);
+    assert_conflict(mfa.start(&auth, &ctx()).await, "mfa_enabled");
+    for action in [
+        actions::USER_MFA_ENROLMENT_STARTED,
+        actions::USER_MFA_ENABLED,
+    ] {
+        let events = world.events(&auth.scope, action.clone()).await;
+        assert_eq!(actors(&events), vec![Actor::User(owner.id)], "{action}");
+    }
+
+    // The password alone now answers a challenge, never tokens.
+    let challenge = world.challenge("olivia@acme.example").await;
+    assert_eq!(challenge.purpose, ChallengePurpose::SignIn);
+    assert_invalid_code(
+        world
+            .second_step(&challenge, SecondProof::Code("123456".to_owned()))
+            .await,
+    );
+    // The confirming code's step is used: the same code again is a replay.
+    assert_invalid_code(
+        world
+            .second_step(&challenge, SecondProof::Code(first.clone()))
+            .await,
+    );
+    world.clock.advance(Duration::seconds(30));
+    let pair = world
+        .second_step(&challenge, world.code(&enrolment.secret_base32))
+        .await
+        .expect("the next step's code signs in");
+    let signed_in = world
+        .identity
+        .sign_in
+        .authenticate(&pair.access_token)
+        .await
+        .unwrap();
+    assert_eq!(signed_in.tenant.id, tenant.id);
+    let logins = world
+        .events(&auth.scope, actions::USER_LOGIN_SUCCEEDED)
+        .await;
+    let newest = logins.first().unwrap();
+    assert!(
+        format!("{:?}", newest.changes).contains("totp"),
+        "{newest:?}"
+    );
+
+    // The challenge is used up, and a fresh one dies after five minutes.
+    world.clock.advance(Duration::seconds(30));
+    assert_invalid_token(
+        world
+            .second_step(&challenge, world.code(&enrolment.secret_base32))
+            .await,
+    );
+    let late = world.challenge("olivia@acme.example").await;
+    world.clock.advance(Duration::minutes(5));
+    assert_invalid_token(
+        world
+            .second_step(&late, world.code(&enrolment.secret_base32))
+            .await,
+    );
+    // A code of two steps ago or ahead is refused; one step either side is accepted.
+    let challenge = world.challenge("olivia@acme.example").await;
+    let seed: i64 = enrolment.secret_base32.parse().unwrap();
+    let step = world.clock.now().unix_timestamp() / 30;
+    for far in [step - 2, step + 2] {
+        let code = SecondProof::Code(CountingTotp::code_of_step(seed, far));
+        assert_invalid_code(world.second_step(&challenge, code).await);
+    }
+    let next = SecondProof::Code(CountingTotp::code_of_step(seed, step + 1));
+    world.second_step(&challenge, next).await.unwrap();
+}
+
+#[tokio::test]
+async fn wrong_codes_are_throttled_per_account_even_for_the_right_code() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let auth = world.session("olivia@acme.example").await;
+    let (secret, _) = world.enrol(&auth).await;
+    world.clock.advance(Duration::seconds(30));
+
+    let challenge = world.challenge("olivia@acme.example").await;
+    for _ in 0..5 {
+        let wrong = SecondProof::Code("999999".to_owned());
+        assert_invalid_code(world.second_step(&challenge, wrong).await);
+    }
+    let refused = world.second_step(&challenge, world.code(&secret)).await;
+    assert!(
+        matches!(refused, Err(IdentityError::Throttled { .. })),
+        "{refused:?}"
+    );
+    // From another address too: the account's codes are what is guessed.
+    let from_elsewhere = world
+        .identity
+        .second_factors
+        .finish_sign_in(&challenge.token, world.code(&secret), Some(ip(9)), &ctx())
+        .await;
+    assert!(matches!(
+        from_elsewhere,
+        Err(IdentityError::Throttled { .. })
+    ));
+    let failures = world.events(&auth.scope, actions::USER_LOGIN_FAILED).await;
+    assert_eq!(failures.len(), 5, "each wrong code is audited");
+
+    // The delay passes; the right code then signs in and clears the count.
+    world.clock.advance(Duration::seconds(2));
+    world
+        .second_step(&challenge, world.code(&secret))
+        .await
+        .expect("after the delay");
+}
+
+#[tokio::test]
+async fn a_recovery_code_signs_in_once_and_new_ones_replace_the_old() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let auth = world.session("olivia@acme.example").await;
+    let (_, codes) = world.enrol(&auth).await;
+    let mfa = &world.identity.second_factors;
+
+    let challenge = world.challenge("olivia@acme.example").await;
+    let recovery = SecondProof::RecoveryCode(codes[3].clone());
+    world
+        .second_step(&challenge, recovery.clone())
+        .await
+        .unwrap();
+    assert_eq!(mfa.status(&auth).await.unwrap().recovery_codes_left, 9);
+    let used = world
+        .events(&auth.scope, actions::USER_MFA_RECOVERY_CODE_USED)
+        .await;
+    assert_eq!(used.len(), 1);
+
+    let again = world.challenge("olivia@acme.example").await;
+    assert_invalid_code(world.second_step(&again, recovery).await);
+    let unknown = SecondProof::RecoveryCode("R999999999".to_owned());
+    assert_invalid_code(world.second_step(&again, unknown).await);
+
+    // New codes need the password; the old ones stop working.
+    let wrong = Password::presented("not the password", "password").unwrap();
+    assert_invalid_field(
+        mfa.replace_recovery_codes(&auth, &wrong, Some(ip(1)), &ctx())
+            .await,
+        "password",
+    );
+    let right = Password::presented(PASSWORD, "password").unwrap();
+    let fresh = mfa
+        .replace_recovery_codes(&auth, &right, Some(ip(1)), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(fresh.len(), 10);
+    let old = SecondProof::RecoveryCode(codes[0].clone());
+    assert_invalid_code(world.second_step(&again, old).await);
+    let new = SecondProof::RecoveryCode(fresh[0].clone());
+    world.second_step(&again, new).await.unwrap();
+}
+
+#[tokio::test]
+async fn turning_the_factor_off_needs_the_password() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let auth = world.session("olivia@acme.example").await;
+    let mfa = &world.identity.second_factors;
+    let right = Password::presented(PASSWORD, "password").unwrap();
+    assert!(matches!(
+        mfa.disable(&auth, &right, Some(ip(1)), &ctx()).await,
+        Err(IdentityError::NotFound)
+    ));
+    world.enrol(&auth).await;
+
+    let wrong = Password::presented("not the password", "password").unwrap();
+    assert_invalid_field(
+        mfa.disable(&auth, &wrong, Some(ip(1)), &ctx()).await,
+        "password",
+    );
+    assert!(mfa.status(&auth).await.unwrap().enabled, "still on");
+    mfa.disable(&auth, &right, Some(ip(1)), &ctx())
+        .await
+        .unwrap();
+    let events = world.events(&auth.scope, actions::USER_MFA_DISABLED).await;
+    assert_eq!(events.len(), 1);
+    world
+        .login("olivia@acme.example", PASSWORD)
+        .await
+        .expect("the password alone again");
+}
+
+#[tokio::test]
+async fn a_tenant_owner_can_require_a_second_factor_of_everyone() {
+    let world = World::new();
+    world.sign_up("Acme", "olivia@acme.example").await;
+    let owner = world.session("olivia@acme.example").await;
+    world.member(&owner, "alex@acme.example", Role::Admin).await;
+    world.member(&owner, "max@acme.example", Role::Member).await;
+    let admin = world.session("alex@acme.example").await;
+    let require = |value: serde_json::Value| TenantPatch {
+        settings: Some(TenantSettings::parse(json!({ "require_mfa": value })).unwrap()),
+        ..TenantPatch::default()
+    };
+
+    // Only the owner changes it, and only to a boolean.
+    let by_admin = world
+        .identity
+        .admin
+        .update_tenant(&admin.scope, require(json!(true)), &ctx())
+        .await;
+    assert_forbidden(by_admin, Permission::ManagePrivilegedUsers);
+    let not_a_flag = world
+        .identity
+        .admin
+        .update_tenant(&owner.scope, require(json!("yes")), &ctx())
+        .await;
+    assert_invalid_field(not_a_flag, "settings.require_mfa");
+    world
+        .identity
+        .admin
+        .update_tenant(&owner.scope, require(json!(true)), &ctx())
+        .await
+        .unwrap();
+    // Other settings stay the admin's to change while the flag stays as it is.
+    world
+        .identity
+        .admin
+        .update_tenant(
+            &admin.scope,
+            TenantPatch {
+                settings: Some(
+                    TenantSettings::parse(json!({ "require_mfa": true, "language": "de" }))
+                        .unwrap(),
+                ),
+                ..TenantPatch::default()
+            },
+            &ctx(),
+        )
+        .await
+        .expect("the flag unchanged");
+
+    // The member's password now answers an enrolment challenge, and nothing else.
+    let challenge = world.challenge("max@acme.example").await;
+    assert_eq!(challenge.purpose, ChallengePurpose::Enrolment);
+    assert_invalid_token(
+        world
+            .second_step(&challenge, SecondProof::Code("000000".to_owned()))
+            .await,
+    );
+    let mfa = &world.identity.second_factors;
+    let enrolment = mfa
+        .start_with_challenge(&challenge.token, &ctx())
+        .await
+        .unwrap();
+    let code = CountingTotp::code(&enrolment.secret_base32, world.clock.now());
+    assert_invalid_code(
+        mfa.confirm_with_challenge(&challenge.token, "000000", Some(ip(1)), &ctx())
+            .await,
+    );
+    let (pair, codes) = mfa
+        .confirm_with_challenge(&challenge.token, &code, Some(ip(1)), &ctx())
+        .await
+        .expect("confirming signs in");
+    assert_eq!(codes.len(), 10);
+    let max = world
+        .identity
+        .sign_in
+        .authenticate(&pair.access_token)
+        .await
+        .unwrap();
+    let status = mfa.status(&max).await.unwrap();
+    assert!(status.enabled && status.required);
+    // Used up: the challenge signs in once.
+    assert_invalid_token(
+        mfa.confirm_with_challenge(&challenge.token, &code, Some(ip(1)), &ctx())
+            .await,
+    );
+    // Required: it cannot be turned off, and the next sign-in asks for a code.
+    let password = Password::presented(PASSWORD, "password").unwrap();
+    assert_conflict(
+        mfa.disable(&max, &password, Some(ip(1)), &ctx()).await,
+        "mfa_required",
+    );
+    let next = world.challenge("max@acme.example").await;
+    assert_eq!(next.purpose, ChallengePurpose::SignIn);
+}
+
+#[tokio::test]
+async fn an_account_with_two_memberships_must_use_a_second_factor() {
+    let world = World::new();
+    world.sign_up("Client A", "kim@consult.example").await;
+    world.sign_up("Client B", "owner@b.example").await;
+    let owner_b = world.session("owner@b.example").await;
+    // One membership: the password alone signs in.
+    world.login("kim@consult.example", PASSWORD).await.unwrap();
+
+    world
+        .add(
+            &owner_b,
+            new_member("kim@consult.example", Role::Member, false),
+        )
+        .await
+        .unwrap();
+    // Still pending: it does not count.
+    world.login("kim@consult.example", PASSWORD).await.unwrap();
+    let token = world.mailed_token().await;
+    world
+        .identity
+        .sign_in
+        .reset_password(&token, "kim's passphrase for both", &ctx())
+        .await
+        .expect("the invitation accepted");
+
+    let challenge = match world
+        .sign_in_from("kim@consult.example", "kim's passphrase for both", ip(1))
+        .await
+        .unwrap()
+    {
+        SignInOutcome::SecondFactor(challenge) => challenge,
+        SignInOutcome::Tokens(_) => panic!("two memberships need a second factor"),
+    };
+    assert_eq!(challenge.purpose, ChallengePurpose::Enrolment);
 }

@@ -66,6 +66,7 @@ pub mod request_plans;
 pub mod requests;
 pub mod resets;
 pub mod roles;
+pub mod second_factors;
 pub mod sessions;
 pub mod tasks;
 pub mod tenants;
@@ -85,7 +86,10 @@ use aura_gdpr_registers::{
 use aura_idempotency::IdempotencyStore;
 use aura_identity::{
     CustomRoleRepository,
-    ports::{LoginThrottle, PasswordResetStore, SessionStore, TenantRepository, UserRepository},
+    ports::{
+        LoginThrottle, PasswordResetStore, SecondFactorStore, SessionStore, TenantRepository,
+        UserRepository,
+    },
 };
 use aura_jobs::{JobQueue, PlannedWrites};
 use aura_rate_limit::RateLimiter;
@@ -103,6 +107,7 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     pub resets: Arc<dyn PasswordResetStore>,
     pub throttle: Arc<dyn LoginThrottle>,
+    pub second_factors: Arc<dyn SecondFactorStore>,
     pub audit: Arc<dyn AuditLog>,
     /// The clock the stores use (for `find_principal`'s expiry and audit timestamps).
     pub clock: Arc<dyn Clock>,
@@ -123,6 +128,7 @@ pub trait IdentityStore:
     + SessionStore
     + PasswordResetStore
     + LoginThrottle
+    + SecondFactorStore
     + AuditLog
     + 'static
 {
@@ -135,6 +141,7 @@ impl<S> IdentityStore for S where
         + SessionStore
         + PasswordResetStore
         + LoginThrottle
+        + SecondFactorStore
         + AuditLog
         + 'static
 {
@@ -155,6 +162,7 @@ impl Stores {
             sessions: store.clone(),
             resets: store.clone(),
             throttle: store.clone(),
+            second_factors: store.clone(),
             audit: store,
             clock,
         }
@@ -285,7 +293,8 @@ macro_rules! __adapter_suites {
 /// (evaluated afresh for each test) that yields a [`Stores`].
 ///
 /// The expansion defines a function `__port_contract_stores` and the modules `tenants`,
-/// `users`, `owners`, `sessions`, `resets`, `throttle` and `audit` in the calling module,
+/// `users`, `owners`, `sessions`, `resets`, `throttle`, `second_factors` and `audit` in
+/// the calling module,
 /// so call the macro once per module.
 #[macro_export]
 macro_rules! contract_tests {
@@ -370,6 +379,14 @@ macro_rules! contract_tests {
             record_failure_returns_the_counted_states,
             parallel_failures_get_distinct_counts,
             release_takes_back_one_failure,
+        });
+        $crate::__contract_module!(__port_contract_stores: second_factors => second_factors {
+            enrolment_is_confirmed_once_with_its_events,
+            a_step_is_used_once_and_only_forward,
+            a_recovery_code_is_used_once,
+            another_tenant_reaches_no_factor,
+            removing_the_factor_is_written_with_its_event,
+            a_challenge_is_found_by_its_hash_and_taken_once,
         });
         $crate::__contract_module!(__port_contract_stores: audit => audit {
             append_links_the_chain,

@@ -10,6 +10,7 @@ use crate::{
     error::{ApiError, Problem},
     extract::{Caller, JsonBody, Visitor},
     routes::params::optional,
+    schemas::mfa::{LoginAnswer, MfaChallengeResponse},
 };
 
 /// Self-service sign-up: creates a tenant (company) and its owner.
@@ -81,17 +82,22 @@ pub(crate) fn rename(field: &'static str) -> impl Fn(ValidationErrors) -> Valida
     }
 }
 
-/// Signs in with e-mail and password.
+/// Signs in with e-mail and password. An account with a second factor, or one that
+/// must use one (two or more memberships, or the tenant's `require_mfa`) and has none,
+/// gets 202 with a short-lived challenge instead of tokens: the second step is
+/// `/auth/login/mfa` (`mfa_required`) or the enrolment under `/auth/login/mfa/enrolment`
+/// (`mfa_enrolment_required`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses(
         (status = 200, body = TokenResponse),
+        (status = 202, description = "the password is right; a second factor is needed", body = MfaChallengeResponse),
         (status = 401, description = "invalid e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn login(
     visitor: Visitor,
     JsonBody(body): JsonBody<LoginBody>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::default();
     let email = errors.collect(visitor.sign_in().email(&body.email, "email"));
     let password = errors.collect(Password::presented(&body.password, "password"));
@@ -103,8 +109,11 @@ pub async fn login(
         password,
         client_ip: visitor.meta.ip,
     };
-    let pair = visitor.sign_in().login(request, visitor.ctx()).await?;
-    Ok(web::Json(pair.into()))
+    let outcome = visitor.sign_in().login(request, visitor.ctx()).await?;
+    Ok(match LoginAnswer::from(outcome) {
+        LoginAnswer::Tokens(tokens) => HttpResponse::Ok().json(tokens),
+        LoginAnswer::Challenge(challenge) => HttpResponse::Accepted().json(challenge),
+    })
 }
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once; presenting

@@ -10,6 +10,7 @@ pub mod dpia_screening;
 pub mod dpias;
 mod exports;
 pub mod me;
+pub mod mfa;
 pub mod packs;
 pub mod params;
 pub mod partners;
@@ -55,7 +56,7 @@ fn declarations() -> Vec<Route> {
         answer_request, extend, generate_checklist, request_information, update_checklist_item,
         verify_identity, withdraw,
     };
-    use {ai::*, audit::*, auth::*, me::*, registers::*, system::*, tasks::*, tenants::*};
+    use {ai::*, audit::*, auth::*, me::*, mfa::*, registers::*, system::*, tasks::*, tenants::*};
     let public = |route: Route| route.limit(RateLimit::Unlimited);
     let sign_in = |route: Route| route.limit(RateLimit::PerAddress).body(BodyCap::Auth);
     let document = |route: Route| route.body(BodyCap::Document);
@@ -67,6 +68,15 @@ fn declarations() -> Vec<Route> {
         public(Route::new(__path_info, info)),
         sign_in(Route::new(__path_register, register)).idempotent(Keys::SignUp),
         sign_in(Route::new(__path_login, login)),
+        sign_in(Route::new(__path_login_second_factor, login_second_factor)),
+        sign_in(Route::new(
+            __path_start_enrolment_at_login,
+            start_enrolment_at_login,
+        )),
+        sign_in(Route::new(
+            __path_confirm_enrolment_at_login,
+            confirm_enrolment_at_login,
+        )),
         sign_in(Route::new(__path_refresh, refresh)),
         Route::new(__path_logout, logout).body(BodyCap::Auth),
         Route::new(partners::__path_switch, partners::switch).body(BodyCap::Auth),
@@ -77,6 +87,11 @@ fn declarations() -> Vec<Route> {
         Route::new(__path_change_password, change_password),
         Route::new(partners::__path_my_tenants, partners::my_tenants),
         Route::new(__path_get_portfolio, get_portfolio),
+        Route::new(__path_mfa_status, mfa_status),
+        Route::new(__path_start_totp, start_totp).body(BodyCap::Auth),
+        Route::new(__path_confirm_totp, confirm_totp).body(BodyCap::Auth),
+        Route::new(__path_disable_totp, disable_totp).body(BodyCap::Auth),
+        Route::new(__path_replace_recovery_codes, replace_recovery_codes).body(BodyCap::Auth),
         Route::new(__path_get_tenant, get_tenant),
         Route::new(__path_patch_tenant, patch_tenant),
         Route::new(__path_list_users, list_users),

@@ -33,11 +33,14 @@ pub async fn my_tenants(caller: Caller) -> Result<web::Json<MembershipList>, Api
 /// A new token pair for another tenant of the signed-in account (one of
 /// `GET /api/v1/me/tenants`), in a new session there. The current tokens stay valid for
 /// their own tenant. A tenant without a usable membership, or an id that names none, is
-/// 404 alike.
+/// 404 alike. An account that must use a second factor in the target (two or more
+/// tenants, a partner role, the target's `require_mfa`) and has none confirmed gets 403
+/// `mfa_enrolment_required` and enrols one under `/api/v1/me/mfa/totp` first.
 #[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", security(("bearer" = [])), request_body = SwitchBody,
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "a second factor is required there and the account has none (`mfa_enrolment_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no usable membership in that tenant", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]

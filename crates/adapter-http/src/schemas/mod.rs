@@ -11,6 +11,7 @@ pub mod breaches_export;
 pub mod documents;
 pub mod dpia_screening;
 pub mod dpias;
+pub mod mfa;
 pub mod page;
 pub mod partners;
 pub mod portfolio;
