@@ -2,8 +2,8 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{
-    AccountId, CountedFailure, Email, RefreshFamily, RefreshLookup, ThrottleKey, ThrottlePolicy,
-    ThrottleState, TokenHash, User,
+    AccountId, CountedFailure, Email, PasswordHash, RefreshFamily, RefreshLookup, ThrottleKey,
+    ThrottlePolicy, ThrottleState, TokenHash, User,
     ports::{
         LoginRecord, LoginThrottle, PasswordResetStore, PrincipalRecord, SessionStore,
         TenantRepository, UserRepository,
@@ -169,7 +169,11 @@ impl UserRepository for MemoryStore {
                 && now < row.family.absolute_expires_at
         });
         Ok(Some(PrincipalRecord {
-            user: found_user.clone(),
+            // As in PostgreSQL, whose principal read leaves the hash out.
+            user: User {
+                password_hash: PasswordHash::unset(),
+                ..found_user.clone()
+            },
             tenant: found_tenant.clone(),
             session_active,
         }))

@@ -76,6 +76,14 @@ impl Accounts {
         ctx: &RequestContext,
     ) -> Result<TokenPair, IdentityError> {
         let mut user = auth.user.clone();
+        // The principal read carries no password hash: the stored one is read here.
+        user.password_hash = self
+            .core
+            .ports
+            .users
+            .get(&auth.scope, user.id)
+            .await?
+            .password_hash;
         let password =
             Password::new_checked(new_password, "new_password", Some(user.email.as_str()))?;
         // The current password is guessed here as at sign-in: the same throttle applies.
