@@ -3,7 +3,9 @@
 # cluster (initdb in a temporary directory, its own port and socket: the shared server
 # is never touched), creates the roles and database with `aura db init`, starts
 # `aura-api` (release) on it, runs `aura-loadtest` with pgbench for the database-alone
-# figures, then stops everything and removes the directory.
+# figures and the ceiling (the least SQL a request needs, in one transaction), reading the
+# audit-chain lock's hold times from the service's metrics listener, then stops
+# everything and removes the directory.
 #
 #   scripts/loadtest.sh                      # 20 tenants, 10 s per run, concurrency 1,16,64
 #   LOADTEST_DURATION=5 scripts/loadtest.sh --scenarios list,read --concurrency 1,16
@@ -65,6 +67,7 @@ export MIGRATION_DATABASE_URL="postgres://aura_owner:load-owner@127.0.0.1:$PG_PO
 "$BIN/aura" db init --superuser-url "postgres://postgres@127.0.0.1:$PG_PORT/postgres" >/dev/null
 
 API_PORT=$(free_port 18080)
+METRICS_PORT=$(free_port $((API_PORT + 1)))
 # Shared with the `aura` CLI, which aura-loadtest runs to add the members with a password
 # (through the API an administrator only invites).
 PASSWORD_PEPPER=$(head -c 32 /dev/urandom | base64)
@@ -74,6 +77,7 @@ export APP_ENV=development BCRYPT_COST PASSWORD_PEPPER JWT_KEYS_DIR="$WORK/keys"
     exec env RUN_MIGRATIONS=true BIND_ADDR="127.0.0.1:$API_PORT" \
         MAIL_TRANSPORT=log WORKER_ENABLED=false RATE_LIMIT_ENABLED=false \
         ACCESS_TOKEN_TTL_SECS=3600 DB_POOL_MAX_SIZE="$POOL" LOG_FORMAT=json RUST_LOG=warn \
+        METRICS_BIND_ADDR="127.0.0.1:$METRICS_PORT" \
         "$BIN/aura-api"
 ) >"$WORK/api.log" 2>&1 &
 API_PID=$!
@@ -82,4 +86,5 @@ echo "aura-api (release, BCRYPT_COST=$BCRYPT_COST, DB_POOL_MAX_SIZE=$POOL) on :$
     "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on :$PG_PORT," \
     "$(nproc) cores"
 "$BIN/aura-loadtest" --base-url "http://127.0.0.1:$API_PORT" --cli "$BIN/aura" --tenants "$TENANTS" \
-    --duration "$DURATION" --pgbench-url "$DATABASE_URL" --pgbench-bin "$PGBIN/pgbench" "$@"
+    --duration "$DURATION" --pgbench-url "$DATABASE_URL" --pgbench-bin "$PGBIN/pgbench" \
+    --metrics-url "http://127.0.0.1:$METRICS_PORT/metrics" "$@"

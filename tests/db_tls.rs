@@ -69,6 +69,7 @@ fn settings(transaction_pooling: bool) -> PoolSettings {
         acquire_timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(10),
         transaction_pooling,
+        ..PoolSettings::default()
     }
 }
 

@@ -206,6 +206,8 @@ pub struct Settings {
     /// `DATABASE_URL` goes through a transaction-mode pooler (PgBouncer
     /// `pool_mode = transaction`): no prepared statement is cached.
     pub db_transaction_pooling: bool,
+    /// A pooled connection unused this long is checked (`SELECT 1`) before it is lent.
+    pub db_check_idle_after_seconds: u64,
     pub jwt_keys_dir: PathBuf,
     pub jwt_active_kid: Option<String>,
     pub jwt_hs256_secret: Option<Secret>,
@@ -518,6 +520,7 @@ impl Settings {
             db_pool_max_size: r.ranged("DB_POOL_MAX_SIZE", 16usize, 1, 512),
             db_acquire_timeout_ms: r.ranged("DB_ACQUIRE_TIMEOUT_MS", 2_000u64, 50, 60_000),
             db_transaction_pooling: r.flag("DB_TRANSACTION_POOLING", false),
+            db_check_idle_after_seconds: r.ranged("DB_CHECK_IDLE_AFTER_SECONDS", 30u64, 0, 3_600),
             jwt_keys_dir: PathBuf::from(r.string("JWT_KEYS_DIR", "./var/keys")),
             jwt_active_kid: r.raw("JWT_ACTIVE_KID").map(str::to_owned),
             jwt_hs256_secret,

@@ -1096,10 +1096,12 @@ async fn postgres_stores(
         acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms),
         connect_timeout: Duration::from_millis(settings.db_acquire_timeout_ms.max(1_000)),
         transaction_pooling: settings.db_transaction_pooling,
+        check_idle_after: Duration::from_secs(settings.db_check_idle_after_seconds),
     };
     let stores = PgStores::connect(url.expose(), pool, chain, clock, seal)
         .await
-        .map_err(|e| StartError::from("DATABASE_URL", e))?;
+        .map_err(|e| StartError::from("DATABASE_URL", e))?
+        .with_chain_lock_observer(aura_adapter_http::metrics::chain_lock_held);
     stores
         .check_app_role()
         .await

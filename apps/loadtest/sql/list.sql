@@ -1,7 +1,6 @@
 -- GET /api/v1/processing-activities?limit=20: 21 rows (one more tells that a page follows)
 -- and the processor links of those 21, and the organisation profile (in the same
 -- transaction) that their completeness gaps are derived from.
-SELECT 1;
 BEGIN;
 SELECT set_config('app.tenant_id', '{tenant}', true);
 SELECT "processing_activities"."tenant_id", "processing_activities"."id", "processing_activities"."name", "processing_activities"."role", "processing_activities"."status", "processing_activities"."owner_id", "processing_activities"."review_date", "processing_activities"."lawful_bases", "processing_activities"."details", "processing_activities"."created_by", "processing_activities"."version", "processing_activities"."created_at", "processing_activities"."updated_at" FROM "processing_activities" WHERE ("processing_activities"."tenant_id" = '{tenant}') ORDER BY "processing_activities"."id" ASC LIMIT 21;

@@ -1,6 +1,5 @@
 -- GET /api/v1/processing-activities/{id}: the record, its processor links and the
 -- organisation profile its gaps are derived from, in one transaction.
-SELECT 1;
 BEGIN;
 SELECT set_config('app.tenant_id', '{tenant}', true);
 SELECT "processing_activities"."tenant_id", "processing_activities"."id", "processing_activities"."name", "processing_activities"."role", "processing_activities"."status", "processing_activities"."owner_id", "processing_activities"."review_date", "processing_activities"."lawful_bases", "processing_activities"."details", "processing_activities"."created_by", "processing_activities"."version", "processing_activities"."created_at", "processing_activities"."updated_at" FROM "processing_activities" WHERE (("processing_activities"."tenant_id" = '{tenant}') AND ("processing_activities"."id" = '{activity}')) LIMIT 1;

@@ -5,7 +5,9 @@
 //! concurrency and prints requests/s, p50/p95/p99 and errors. Every answer is checked
 //! against the caller's tenant ("N responses checked, 0 foreign"). With `--pgbench-url`
 //! it also runs the list and single-read SQL through pgbench, so the API's overhead is a
-//! ratio. `scripts/loadtest.sh` runs it against a release build on a private PostgreSQL.
+//! ratio, and the ceiling: the least SQL a request needs in one transaction. With
+//! `--metrics-url` it prints how long the writes held their tenant's audit-chain lock.
+//! `scripts/loadtest.sh` runs it against a release build on a private PostgreSQL.
 //!
 //! `aura-loadtest documents --server-pid PID` instead prints the server's peak memory
 //! while a 25 MiB document goes up and down (`documents.rs`; `scripts/docbench.sh`).
@@ -16,6 +18,7 @@
 //! Exit codes: 0 done, 1 foreign data seen or too many errors, 2 bad usage or set-up.
 
 mod api;
+mod chain_lock;
 mod documents;
 mod fixture;
 mod pgbench;
@@ -35,7 +38,8 @@ use serde_json::{Value, json};
 
 use crate::{
     api::{Api, Registry},
-    pgbench::Pgbench,
+    chain_lock::LockRun,
+    pgbench::{Pgbench, Script},
     scenarios::{Budget, Scenario},
     stats::{Summary, round2},
 };
@@ -77,7 +81,7 @@ struct Cli {
         long,
         value_delimiter = ',',
         value_enum,
-        default_value = "login,me,list,read,create,mixed"
+        default_value = "login,me,list,read,create,create-one,mixed"
     )]
     scenarios: Vec<Scenario>,
     /// Per-request timeout in seconds (a timed-out request counts as an error).
@@ -97,6 +101,10 @@ struct Cli {
     /// pgbench's protocol (`-M`): prepared, extended or simple.
     #[arg(long, default_value = "prepared")]
     pgbench_mode: String,
+    /// The service's `/metrics` (its metrics listener): the audit-chain lock's figures
+    /// of the writing scenarios.
+    #[arg(long, env = "LOADTEST_METRICS_URL")]
+    metrics_url: Option<String>,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
@@ -171,11 +179,26 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         None => Budget::Time(Duration::from_secs(cli.duration)),
     };
     let mut results = Vec::new();
+    let mut lock_runs = Vec::new();
+    let metrics = reqwest::Client::new();
     let (mut checked, mut foreign) = (0, 0);
     for &scenario in &cli.scenarios {
         for &concurrency in &cli.concurrency {
+            let lock_url = cli.metrics_url.as_deref().filter(|_| scenario.writes());
+            let before = match lock_url {
+                Some(url) => Some(chain_lock::scrape(&metrics, url).await?),
+                None => None,
+            };
             let (summary, checks) =
                 scenarios::run(&api, &tenants, &registry, scenario, concurrency, budget).await;
+            if let (Some(url), Some(before)) = (lock_url, before) {
+                let after = chain_lock::scrape(&metrics, url).await?;
+                lock_runs.push(LockRun {
+                    scenario: scenario.name().to_owned(),
+                    concurrency,
+                    times: after.since(&before),
+                });
+            }
             checked += checks.checked;
             foreign += checks.foreign;
             if !cli.json {
@@ -190,7 +213,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         url: url.clone(),
         mode: cli.pgbench_mode.clone(),
     });
-    let mut db_alone = Vec::new();
+    let (mut db_alone, mut ceiling) = (Vec::new(), Vec::new());
     if let Some(pgbench) = &pgbench {
         let duration = match budget {
             Budget::Time(d) => d,
@@ -198,10 +221,15 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         };
         for &scenario in cli.scenarios.iter().filter(|s| pgbench::covers(**s)) {
             for &concurrency in &cli.concurrency {
-                let db = pgbench
-                    .run(scenario, &tenants, concurrency, duration)
-                    .await?;
-                db_alone.push(db);
+                for (script, into) in [
+                    (Script::Replay, &mut db_alone),
+                    (Script::Ceiling, &mut ceiling),
+                ] {
+                    let db = pgbench
+                        .run(scenario, script, &tenants, concurrency, duration)
+                        .await?;
+                    into.push(db);
+                }
             }
         }
     }
@@ -217,6 +245,8 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
             "set_up_seconds": round2(set_up.as_secs_f64()),
             "results": results.iter().map(Summary::to_json).collect::<Vec<_>>(),
             "db_alone": db_alone.iter().map(|db| ratio_json(db, &results, &cli.pgbench_mode)).collect::<Vec<_>>(),
+            "ceiling": ceiling.iter().map(|db| ratio_json(db, &results, &cli.pgbench_mode)).collect::<Vec<_>>(),
+            "chain_lock": lock_runs.iter().map(LockRun::to_json).collect::<Vec<_>>(),
             "checked": checked,
             "foreign": foreign,
             "errors": errors,
@@ -226,6 +256,10 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         print_table(&results);
         if !db_alone.is_empty() {
             print_ratios(&db_alone, &results, &cli.pgbench_mode);
+            print_ceiling(&ceiling, &results, &cli.pgbench_mode);
+        }
+        if !lock_runs.is_empty() {
+            chain_lock::print(&lock_runs);
         }
         println!("{checked} responses checked, {foreign} foreign");
         println!(
@@ -331,12 +365,47 @@ fn print_ratios(db_alone: &[Summary], results: &[Summary], mode: &str) {
     println!();
 }
 
+fn print_ceiling(ceiling: &[Summary], results: &[Summary], mode: &str) {
+    println!(
+        "the ceiling: pgbench -M {mode}, the least a request needs in one transaction \
+         (tenant, principal check, page and links), as the app role (RLS on)"
+    );
+    println!(
+        "{:<9} {:>12} {:>11} {:>10} {:>10} {:>11} {:>14}",
+        "scenario",
+        "concurrency",
+        "ceiling tps",
+        "DB p50 ms",
+        "API req/s",
+        "API p50 ms",
+        "API share %"
+    );
+    for db in ceiling {
+        let Some(api) = api_twin(db, results) else {
+            continue;
+        };
+        println!(
+            "{:<9} {:>12} {:>11.1} {:>10.3} {:>10.1} {:>11.2} {:>14.1}",
+            db.scenario,
+            db.concurrency,
+            db.per_second,
+            db.p50_ms,
+            api.per_second,
+            api.p50_ms,
+            100.0 * api.per_second / db.per_second.max(1e-9),
+        );
+    }
+    println!();
+}
+
 fn ratio_json(db: &Summary, results: &[Summary], mode: &str) -> Value {
     let mut value = db.to_json();
     value["pgbench_mode"] = json!(mode);
     if let Some(api) = api_twin(db, results) {
         value["db_tps_per_api_rps"] = json!(round2(db.per_second / api.per_second.max(1e-9)));
         value["api_p50_per_db_p50"] = json!(round2(api.p50_ms / db.p50_ms.max(1e-9)));
+        value["api_share_percent"] =
+            json!(round2(100.0 * api.per_second / db.per_second.max(1e-9)));
     }
     value
 }

@@ -2,6 +2,10 @@
 //! `sql/*.sql` templates, one script per tenant so the tenant varies like in the API run)
 //! as the app role (row-level security active), at the same concurrency and duration.
 //! Its per-transaction log gives the same percentiles as the API's table.
+//!
+//! The ceiling (`Script::Ceiling`, `sql/ceiling_*.sql`) does not depend on our own SQL:
+//! the least a request needs in one transaction — the tenant set, a principal check that
+//! reads only what authorisation needs, the page and its links — with no connection check.
 
 use std::{
     path::{Path, PathBuf},
@@ -21,6 +25,33 @@ const PRINCIPAL_SQL: &str = include_str!("../sql/principal.sql");
 const LIST_SQL: &str = include_str!("../sql/list.sql");
 /// `GET /processing-activities/{id}` after that.
 const READ_SQL: &str = include_str!("../sql/read.sql");
+
+/// The ceiling's transaction start and principal check.
+const CEILING_PRINCIPAL_SQL: &str = include_str!("../sql/ceiling_principal.sql");
+/// The ceiling's list of 20 and single read, ending the transaction.
+const CEILING_LIST_SQL: &str = include_str!("../sql/ceiling_list.sql");
+const CEILING_READ_SQL: &str = include_str!("../sql/ceiling_read.sql");
+
+/// Which statements pgbench sends for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// The SQL the API sends today (its statement log).
+    Replay,
+    /// The least a request needs, in one transaction.
+    Ceiling,
+}
+
+impl Script {
+    fn sql(self, scenario: Scenario) -> Option<(&'static str, &'static str)> {
+        match (self, scenario) {
+            (Self::Replay, Scenario::List) => Some((PRINCIPAL_SQL, LIST_SQL)),
+            (Self::Replay, Scenario::Read) => Some((PRINCIPAL_SQL, READ_SQL)),
+            (Self::Ceiling, Scenario::List) => Some((CEILING_PRINCIPAL_SQL, CEILING_LIST_SQL)),
+            (Self::Ceiling, Scenario::Read) => Some((CEILING_PRINCIPAL_SQL, CEILING_READ_SQL)),
+            _ => None,
+        }
+    }
+}
 
 /// pgbench accepts at most 128 scripts.
 const MAX_SCRIPTS: usize = 100;
@@ -42,19 +73,19 @@ impl Pgbench {
     pub async fn run(
         &self,
         scenario: Scenario,
+        kind: Script,
         tenants: &[Tenant],
         concurrency: usize,
         duration: Duration,
     ) -> Result<Summary, String> {
-        let template = match scenario {
-            Scenario::List => LIST_SQL,
-            Scenario::Read => READ_SQL,
-            _ => return Err(format!("no pgbench script for {}", scenario.name())),
-        };
+        let (principal, work) = kind
+            .sql(scenario)
+            .ok_or_else(|| format!("no pgbench script for {}", scenario.name()))?;
+        let template = format!("{principal}{work}");
         let dir = std::env::temp_dir().join(format!("aura-pgbench-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("pgbench dir: {e}"))?;
         let result = self
-            .run_in(&dir, template, tenants, concurrency, duration)
+            .run_in(&dir, &template, tenants, concurrency, duration)
             .await;
         let _ = std::fs::remove_dir_all(&dir);
         let (tps, mut tally) = result?;
@@ -122,7 +153,7 @@ fn script(template: &str, tenant: &Tenant) -> String {
     let mut ids = tenant.activity_ids.clone();
     ids.sort();
     ids.truncate(21);
-    format!("{PRINCIPAL_SQL}{template}")
+    template
         .replace("{tenant}", &tenant.id)
         .replace("{user}", user.map_or("", |u| u.user_id.as_str()))
         .replace("{session}", &session)
@@ -207,22 +238,41 @@ mod tests {
             activity_ids: vec!["A-2".to_owned(), "A-1".to_owned()],
             processor_ids: Vec::new(),
         };
+        let filled = |kind: Script, scenario| {
+            let (principal, work) = kind.sql(scenario).expect("a script");
+            script(&format!("{principal}{work}"), &tenant)
+        };
+        for kind in [Script::Replay, Script::Ceiling] {
+            for scenario in [Scenario::List, Scenario::Read] {
+                let filled = filled(kind, scenario);
+                assert!(filled.contains("set_config('app.tenant_id', 'T-ID', true)"));
+                assert!(filled.contains("'S-ID'") && filled.contains("'U-ID'"));
+                assert!(filled.contains("ANY('{A-"), "the links of the page");
+                for placeholder in [
+                    "{tenant}",
+                    "{user}",
+                    "{session}",
+                    "{activity}",
+                    "{first_page}",
+                ] {
+                    assert!(!filled.contains(placeholder), "unfilled {placeholder}");
+                }
+            }
+        }
+        // Every placeholder above; the replay's own spelling of the principal read here.
         for template in [LIST_SQL, READ_SQL] {
-            let filled = script(template, &tenant);
+            let filled = script(&format!("{PRINCIPAL_SQL}{template}"), &tenant);
             assert!(filled.contains("set_config('app.tenant_id', 'T-ID', true)"));
             assert!(filled.contains(r#""refresh_families"."id" = 'S-ID'"#));
             assert!(filled.contains(r#""users"."id" = 'U-ID'"#));
-            for placeholder in [
-                "{tenant}",
-                "{user}",
-                "{session}",
-                "{activity}",
-                "{first_page}",
-            ] {
-                assert!(!filled.contains(placeholder), "unfilled {placeholder}");
-            }
         }
-        assert!(script(READ_SQL, &tenant).contains("ANY('{A-2}')"));
-        assert!(script(LIST_SQL, &tenant).contains("ANY('{A-1,A-2}')"));
+        assert!(filled(Script::Replay, Scenario::Read).contains("ANY('{A-2}')"));
+        assert!(filled(Script::Replay, Scenario::List).contains("ANY('{A-1,A-2}')"));
+        let ceiling = filled(Script::Ceiling, Scenario::List);
+        assert!(
+            !ceiling.contains("SELECT 1;") && !ceiling.contains("password_hash"),
+            "the ceiling checks no connection and reads no password hash"
+        );
+        assert_eq!(ceiling.matches("BEGIN;").count(), 1, "one transaction");
     }
 }

@@ -30,13 +30,22 @@ pub enum Scenario {
     List,
     /// `GET /processing-activities/{id}` of a random record of the caller's tenant.
     Read,
-    /// `POST /processing-activities` (a complete record with a processor link).
+    /// `POST /processing-activities` (a complete record with a processor link), each
+    /// worker in its own tenant (all tenants busy once concurrency reaches their number).
     Create,
+    /// The same creates, every worker in the first tenant: one busy tenant, whose writes
+    /// queue on its audit-chain head lock.
+    CreateOne,
     /// 35 % read, 30 % list, 20 % me, 15 % create (no login: sessions sign in rarely).
     Mixed,
 }
 
 impl Scenario {
+    /// Whether the scenario writes (its runs show the audit-chain lock's figures).
+    pub fn writes(self) -> bool {
+        matches!(self, Self::Create | Self::CreateOne | Self::Mixed)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Login => "login",
@@ -44,6 +53,7 @@ impl Scenario {
             Self::List => "list 20",
             Self::Read => "read one",
             Self::Create => "create",
+            Self::CreateOne => "create 1t",
             Self::Mixed => "mixed",
         }
     }
@@ -137,7 +147,7 @@ async fn worker(shared: Arc<Shared>, w: usize) -> Tally {
             Scenario::Me => Op::Me,
             Scenario::List => Op::List,
             Scenario::Read => Op::Read,
-            Scenario::Create => Op::Create,
+            Scenario::Create | Scenario::CreateOne => Op::Create,
             Scenario::Mixed => match rng.below(100) {
                 0..35 => Op::Read,
                 35..65 => Op::List,
@@ -151,6 +161,7 @@ async fn worker(shared: Arc<Shared>, w: usize) -> Tally {
                 let step = w + k * shared.concurrency;
                 (step % tenants, step / tenants)
             }
+            _ if shared.scenario == Scenario::CreateOne => (0, w),
             _ => (w % tenants, w / tenants),
         };
         let tenant = &shared.tenants[t];

@@ -34,6 +34,11 @@ const LATENCY_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// How long a write holds its tenant's audit-chain head lock, in seconds: from 100 µs.
+const CHAIN_LOCK_BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: &'static str,
@@ -75,6 +80,7 @@ struct Instruments {
     login_failures: Family<ReasonLabel, Counter>,
     throttled: Family<RouteLabel, Counter>,
     rate_limited: Family<LimitLabel, Counter>,
+    chain_lock: Histogram,
 }
 
 fn latency_histogram() -> Histogram {
@@ -118,6 +124,12 @@ static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
         "Requests refused by a rate limiter, by limit",
         rate_limited.clone(),
     );
+    let chain_lock = Histogram::new(CHAIN_LOCK_BUCKETS);
+    registry.register(
+        "aura_audit_chain_lock_held_seconds",
+        "How long a committed write held its tenant's audit-chain head lock (from taking it to the end of the commit): that tenant's other writes wait for it",
+        chain_lock.clone(),
+    );
     Instruments {
         registry,
         requests,
@@ -125,6 +137,7 @@ static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
         login_failures,
         throttled,
         rate_limited,
+        chain_lock,
     }
 });
 
@@ -204,6 +217,12 @@ pub fn rate_limited(limit: &'static str) {
         .rate_limited
         .get_or_create(&LimitLabel { limit })
         .inc();
+}
+
+/// For the PostgreSQL stores: a committed write held its tenant's audit-chain head lock
+/// this long.
+pub fn chain_lock_held(held: Duration) {
+    INSTRUMENTS.chain_lock.observe(held.as_secs_f64());
 }
 
 /// The connection pool as the metrics see it.

@@ -2,8 +2,8 @@
 
 use aura_audit::PendingEvent;
 use aura_identity::{
-    AccountId, CountedFailure, Email, Membership, PartnerGrant, PartnerRef, RefreshFamily,
-    RefreshLookup, ThrottleKey, ThrottlePolicy, ThrottleState, TokenHash, User,
+    AccountId, CountedFailure, Email, Membership, PartnerGrant, PartnerRef, PasswordHash,
+    RefreshFamily, RefreshLookup, ThrottleKey, ThrottlePolicy, ThrottleState, TokenHash, User,
     ports::{
         LoginRecord, LoginThrottle, PasswordResetStore, PrincipalRecord, SessionStore,
         TenantRepository, UserRepository,
@@ -309,7 +309,11 @@ impl UserRepository for MemoryStore {
             .and_then(|id| state.roles.get(&(tenant, id)))
             .map(|role| role.permissions);
         Ok(Some(PrincipalRecord {
-            user: found_user.clone(),
+            // As in PostgreSQL, whose principal read leaves the hash out.
+            user: User {
+                password_hash: PasswordHash::unset(),
+                ..found_user.clone()
+            },
             tenant: found_tenant.clone(),
             custom_permissions,
             session_active,

@@ -8,7 +8,9 @@ use aura_audit::{
 use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::time::Instant;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::{
     error::{DbError, corrupt},
@@ -42,19 +44,24 @@ impl PgStores {
         let now = self.now();
         let hasher = self.inner.hasher.as_ref();
         let tenant = scope.tenant_id();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        // The event is sealed last, after the change: the tenant's chain head stays
+        // locked only from there to the commit.
+        let (result, locked_at) = in_tenant(&self.inner.pool, scope, async move |conn| {
             let result = change(conn).await?;
-            append_event(conn, hasher, tenant, event, now).await?;
-            Ok(result)
+            let sealed = seal_into_chain(conn, hasher, tenant, event, now).await?;
+            Ok((result, sealed.locked_at))
         })
-        .await
+        .await?;
+        self.inner.chain_lock_held(locked_at.elapsed());
+        Ok(result)
     }
 }
 
 /// Seals `event` as the next link of `tenant`'s chain and stores it, in the caller's
 /// transaction (which must be inside that tenant's context). The chain head row is
 /// created if missing and locked `FOR UPDATE`, so concurrent appends queue up and the
-/// chain has neither gaps nor forks; the lock ends with the caller's transaction.
+/// chain has neither gaps nor forks; the lock ends with the caller's transaction, so
+/// call this as the transaction's last statement.
 pub(crate) async fn append_event(
     conn: &mut AsyncPgConnection,
     hasher: &dyn ChainHasher,
@@ -62,37 +69,75 @@ pub(crate) async fn append_event(
     event: PendingEvent,
     now: OffsetDateTime,
 ) -> Result<AuditRecord, DbError> {
+    Ok(seal_into_chain(conn, hasher, tenant, event, now)
+        .await?
+        .record)
+}
+
+/// A link just stored, and when its chain head was locked (held until the commit).
+struct Sealed {
+    record: AuditRecord,
+    locked_at: Instant,
+}
+
+async fn seal_into_chain(
+    conn: &mut AsyncPgConnection,
+    hasher: &dyn ChainHasher,
+    tenant: TenantId,
+    event: PendingEvent,
+    now: OffsetDateTime,
+) -> Result<Sealed, DbError> {
     let tenant_uuid = tenant.as_uuid();
-    diesel::insert_into(heads::table)
-        .values((
-            heads::tenant_id.eq(tenant_uuid),
-            heads::seq.eq(0_i64),
-            heads::hash.eq(ChainHash::GENESIS.0.to_vec()),
-        ))
-        .on_conflict(heads::tenant_id)
-        .do_nothing()
-        .execute(conn)
-        .await?;
-    let (head_seq, head_hash): (i64, Vec<u8>) = heads::table
-        .filter(heads::tenant_id.eq(tenant_uuid))
-        .select((heads::seq, heads::hash))
-        .for_update()
-        .first(conn)
-        .await?;
-    let prev = ChainHash::from_slice(&head_hash).ok_or_else(|| corrupt("stored chain head"))?;
+    let (head_seq, prev) = lock_head(conn, tenant_uuid).await?;
+    let locked_at = Instant::now();
     let record = seal_event(event, tenant, head_seq + 1, to_micros(now), prev, hasher);
-    diesel::insert_into(events::table)
-        .values(AuditRow::from(&record))
-        .execute(conn)
-        .await?;
-    diesel::update(heads::table.filter(heads::tenant_id.eq(tenant_uuid)))
+    // The link and the new head in one round trip (pipelined: neither waits for the
+    // other's answer), while the lock is held.
+    let row = AuditRow::from(&record);
+    let store_link = diesel::insert_into(events::table)
+        .values(&row)
+        .execute(&mut &*conn);
+    let move_head = diesel::update(heads::table.filter(heads::tenant_id.eq(tenant_uuid)))
         .set((
             heads::seq.eq(record.seq),
             heads::hash.eq(record.hash.0.to_vec()),
         ))
-        .execute(conn)
-        .await?;
-    Ok(record)
+        .execute(&mut &*conn);
+    tokio::try_join!(store_link, move_head)?;
+    Ok(Sealed { record, locked_at })
+}
+
+/// The tenant's chain head (seq, hash), locked `FOR UPDATE` for the rest of the
+/// transaction; the head row is made first when the tenant has none yet.
+async fn lock_head(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+) -> Result<(i64, ChainHash), DbError> {
+    let locked = || {
+        heads::table
+            .filter(heads::tenant_id.eq(tenant))
+            .select((heads::seq, heads::hash))
+            .for_update()
+    };
+    let head: Option<(i64, Vec<u8>)> = locked().first(conn).await.optional()?;
+    let (seq, hash) = match head {
+        Some(head) => head,
+        None => {
+            diesel::insert_into(heads::table)
+                .values((
+                    heads::tenant_id.eq(tenant),
+                    heads::seq.eq(0_i64),
+                    heads::hash.eq(ChainHash::GENESIS.0.to_vec()),
+                ))
+                .on_conflict(heads::tenant_id)
+                .do_nothing()
+                .execute(conn)
+                .await?;
+            locked().first(conn).await?
+        }
+    };
+    let hash = ChainHash::from_slice(&hash).ok_or_else(|| corrupt("stored chain head"))?;
+    Ok((seq, hash))
 }
 
 fn fetch_limit(limit: usize) -> i64 {
@@ -111,10 +156,12 @@ impl AuditLog for PgStores {
         let now = self.now();
         let hasher = self.inner.hasher.as_ref();
         let tenant = scope.tenant_id();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
-            append_event(conn, hasher, tenant, event, now).await
+        let sealed = in_tenant(&self.inner.pool, scope, async move |conn| {
+            seal_into_chain(conn, hasher, tenant, event, now).await
         })
-        .await
+        .await?;
+        self.inner.chain_lock_held(sealed.locked_at.elapsed());
+        Ok(sealed.record)
     }
 
     async fn list(&self, scope: &TenantScope, query: &AuditQuery) -> Result<AuditPage, StoreError> {

@@ -141,6 +141,31 @@ pub(crate) struct AccountRow {
     pub updated_at: OffsetDateTime,
 }
 
+/// An account as the principal check reads it on every request: all but the password
+/// hash, which authorisation never needs (the `User` it makes carries an unset hash).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = accounts, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct AccountWithoutHash {
+    pub id: Uuid,
+    pub email: String,
+    pub session_version: i32,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<AccountWithoutHash> for AccountRow {
+    fn from(account: AccountWithoutHash) -> Self {
+        Self {
+            id: account.id,
+            email: account.email,
+            password_hash: String::new(),
+            session_version: account.session_version,
+            created_at: account.created_at,
+            updated_at: account.updated_at,
+        }
+    }
+}
+
 /// A member as stored: the membership and its account (read as the pair).
 pub(crate) struct MemberRow(pub UserRow, pub AccountRow);
 

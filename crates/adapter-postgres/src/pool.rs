@@ -9,12 +9,16 @@
 
 use std::{future::Future, time::Duration};
 
+use ::deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 use diesel::sql_types::Text;
 use diesel::{ConnectionError, ConnectionResult, connection::CacheSize};
 use diesel_async::{
-    AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
-    pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod, deadpool},
+    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+    TransactionManager,
+    pooled_connection::{
+        AsyncDieselConnectionManager, ManagerConfig, PoolError as ConnectError, PoolableConnection,
+    },
 };
 
 use crate::{
@@ -22,9 +26,9 @@ use crate::{
     tls::{Target, bad_connection},
 };
 
-pub(crate) type Pool = deadpool::Pool<AsyncPgConnection>;
-pub(crate) type PoolError = deadpool::PoolError;
-pub(crate) type PooledConnection = deadpool::Object<AsyncPgConnection>;
+pub(crate) type Pool = managed::Pool<Manager>;
+pub(crate) type PoolError = managed::PoolError<ConnectError>;
+pub(crate) type PooledConnection = Object<Manager>;
 
 /// How the pool behaves. The timeouts make requests fail fast (`StoreError::Unavailable`)
 /// when the database is down or saturated, instead of queueing without end.
@@ -41,6 +45,12 @@ pub struct PoolSettings {
     /// connection: prepared statements are then never cached (a cached statement exists
     /// on one server connection only), and the connection's set-up runs in a transaction.
     pub transaction_pooling: bool,
+    /// A connection handed out again after at least this long is checked first (a
+    /// `SELECT 1`): it may have died unseen (a half-open socket). A busier one is not: a
+    /// connection the server closed is seen without a round trip, and one lost
+    /// before its transaction's first statement is replaced once (see [`in_tenant`]).
+    /// Zero checks every connection on every checkout.
+    pub check_idle_after: Duration,
 }
 
 impl Default for PoolSettings {
@@ -50,6 +60,7 @@ impl Default for PoolSettings {
             acquire_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
             transaction_pooling: false,
+            check_idle_after: Duration::from_secs(30),
         }
     }
 }
@@ -66,13 +77,46 @@ pub struct PoolStatus {
     pub waiting: usize,
 }
 
+/// diesel-async's connection manager, with the check on checkout kept for connections
+/// idle long enough to be suspect ([`PoolSettings::check_idle_after`]).
+pub(crate) struct Manager {
+    connections: AsyncDieselConnectionManager<AsyncPgConnection>,
+    check_idle_after: Duration,
+}
+
+impl managed::Manager for Manager {
+    type Type = AsyncPgConnection;
+    type Error = ConnectError;
+
+    async fn create(&self) -> Result<AsyncPgConnection, ConnectError> {
+        managed::Manager::create(&self.connections).await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut AsyncPgConnection,
+        metrics: &Metrics,
+    ) -> RecycleResult<ConnectError> {
+        // Closed by the server (a restart, a terminated backend), or returned inside a
+        // transaction by a cancelled request: known without a round trip.
+        if std::thread::panicking() || conn.is_broken() {
+            return Err(RecycleError::message("broken connection"));
+        }
+        // `last_used` is the time since the connection was last handed out: never
+        // shorter than its idle time, so no connection idle past the bound goes unchecked.
+        if metrics.last_used() >= self.check_idle_after {
+            // The simple query protocol: no prepared statement outside a transaction
+            // (see the module documentation).
+            conn.batch_execute("SELECT 1")
+                .await
+                .map_err(ConnectError::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<Pool, StoreError> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
-    // An idle connection is checked with the simple query protocol: no prepared
-    // statement outside a transaction (see the module documentation).
-    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
-        Box::pin(async move { conn.batch_execute("SELECT 1").await })
-    }));
     // TLS as the URL's `sslmode` says (see `tls`); the pool's own set-up otherwise.
     let target = Target::parse(database_url).map_err(|e| StoreError::unexpected(e.0))?;
     if settings.transaction_pooling {
@@ -86,8 +130,10 @@ pub(crate) fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<
             Box::pin(async move { target.connect().await })
         });
     }
-    let manager =
-        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
+    let manager = Manager {
+        connections: AsyncDieselConnectionManager::new_with_config(database_url, config),
+        check_idle_after: settings.check_idle_after,
+    };
     Pool::builder(manager)
         .max_size(settings.max_size.max(1))
         .wait_timeout(Some(settings.acquire_timeout))
@@ -202,6 +248,10 @@ impl<R, F> TxWork<R> for F where
 /// tenant, and the setting ends with the transaction (the next borrower of the pooled
 /// connection sees no tenant). Commits when `work` succeeds, rolls back otherwise.
 ///
+/// `BEGIN` and the setting travel in one round trip (one simple-protocol batch). A
+/// pooled connection found dead by that batch is replaced once: nothing of the
+/// transaction ran on it.
+///
 /// Queries inside still filter by `tenant_id` themselves: two independent layers.
 pub(crate) async fn in_tenant<R, F>(
     pool: &Pool,
@@ -212,15 +262,20 @@ where
     F: TxWork<R>,
     R: Send,
 {
-    let tenant = scope.tenant_id();
-    unscoped(pool, async move |conn| {
-        enter_tenant(conn, tenant).await?;
-        work(conn).await
-    })
-    .await
+    transaction(pool, &begin_in_tenant(scope.tenant_id()), work).await
 }
 
-/// Sets the transaction's tenant context (`app.tenant_id`, transaction-local).
+/// `BEGIN` and the tenant setting as one batch. The tenant is a UUID's hyphenated hex
+/// (no quote can appear in it), so it is safe inside the literal.
+fn begin_in_tenant(tenant: TenantId) -> String {
+    format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
+        tenant.as_uuid().hyphenated()
+    )
+}
+
+/// Sets the transaction's tenant context (`app.tenant_id`, transaction-local): for work
+/// that moves to another tenant inside its transaction.
 pub(crate) async fn enter_tenant(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -240,9 +295,64 @@ where
     F: TxWork<R>,
     R: Send,
 {
+    transaction(pool, "BEGIN", work).await
+}
+
+/// diesel-async's `AsyncConnection::transaction`, begun with `begin` on a pooled
+/// connection (see [`begun`]).
+async fn transaction<R, F>(pool: &Pool, begin: &str, work: F) -> Result<R, StoreError>
+where
+    F: TxWork<R>,
+    R: Send,
+{
+    let conn = begun(pool, begin).await?;
+    run_and_end(conn, work).await
+}
+
+/// Runs `work` in the begun transaction on `conn`, then commits, or rolls back when it
+/// failed. (`Send` declared: proven here for the generic `work`, not left to callers.)
+fn run_and_end<R, F>(
+    mut conn: PooledConnection,
+    work: F,
+) -> impl Future<Output = Result<R, StoreError>> + Send
+where
+    F: TxWork<R>,
+    R: Send,
+{
+    async move {
+        let conn: &mut AsyncPgConnection = &mut conn;
+        match work(conn).await {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(conn)
+                    .await
+                    .map_err(DbError::from)?;
+                Ok(value)
+            }
+            Err(error) => match AnsiTransactionManager::rollback_transaction(conn).await {
+                // A broken transaction manager: the original error says more.
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error.into()),
+                Err(rollback) => Err(DbError::from(rollback).into()),
+            },
+        }
+    }
+}
+
+/// A pooled connection with a transaction begun by `begin`. A connection the batch
+/// finds closed (it died after its last use, unseen by the checkout) leaves the pool
+/// and the batch is tried once more on another: no statement of the transaction ran.
+async fn begun(pool: &Pool, begin: &str) -> Result<PooledConnection, StoreError> {
     let mut conn = acquire(pool).await?;
-    let conn: &mut AsyncPgConnection = &mut conn;
-    conn.transaction::<R, DbError, _>(async move |conn| work(conn).await)
+    match AnsiTransactionManager::begin_transaction_sql(&mut *conn, begin).await {
+        Ok(()) => return Ok(conn),
+        Err(error) if !conn.is_broken() => return Err(DbError::from(error).into()),
+        Err(_) => {
+            tracing::debug!("a pooled connection was closed; beginning on another");
+            drop(Object::take(conn));
+        }
+    }
+    let mut conn = acquire(pool).await?;
+    AnsiTransactionManager::begin_transaction_sql(&mut *conn, begin)
         .await
-        .map_err(StoreError::from)
+        .map_err(DbError::from)?;
+    Ok(conn)
 }

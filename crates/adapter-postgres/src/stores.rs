@@ -1,6 +1,6 @@
 //! [`PgStores`]: every port of this adapter on one private pool.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use aura_audit::{AuditLog, ChainHasher};
 use aura_documents::ports::ChunkBlobs;
@@ -25,6 +25,7 @@ pub struct PgStores {
     pub(crate) inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) pool: Pool,
     pub(crate) hasher: Arc<dyn ChainHasher>,
@@ -34,6 +35,18 @@ pub(crate) struct Inner {
     /// Where the documents' sealed chunk bytes go instead of `document_chunks.sealed`
     /// (an S3-compatible bucket), if anywhere.
     pub(crate) blobs: Option<Arc<dyn ChunkBlobs>>,
+    /// Told how long each committed write held its tenant's audit-chain head lock.
+    chain_lock_observer: Option<fn(Duration)>,
+}
+
+impl Inner {
+    /// A committed write held its tenant's chain head lock this long (from the lock to
+    /// the end of the commit).
+    pub(crate) fn chain_lock_held(&self, held: Duration) {
+        if let Some(observe) = self.chain_lock_observer {
+            observe(held);
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStores {
@@ -70,24 +83,32 @@ impl PgStores {
                 clock,
                 seal,
                 blobs: None,
+                chain_lock_observer: None,
             }),
         })
+    }
+
+    /// The same stores with one setting of theirs changed.
+    fn with(&self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner::clone(&self.inner);
+        change(&mut inner);
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The same stores (one pool) keeping the documents' sealed chunk bytes in `blobs`;
     /// the chunk rows keep only their place, and rows that still hold bytes are read
     /// from the table.
     pub fn with_chunk_blobs(&self, blobs: Arc<dyn ChunkBlobs>) -> Self {
-        let inner = &self.inner;
-        Self {
-            inner: Arc::new(Inner {
-                pool: inner.pool.clone(),
-                hasher: inner.hasher.clone(),
-                clock: inner.clock.clone(),
-                seal: inner.seal.clone(),
-                blobs: Some(blobs),
-            }),
-        }
+        self.with(|inner| inner.blobs = Some(blobs))
+    }
+
+    /// The same stores (one pool) telling `observe` how long each audited write held
+    /// its tenant's audit-chain head lock, from taking it to the end of the commit (the
+    /// time that tenant's other writes wait): the service's metrics.
+    pub fn with_chain_lock_observer(&self, observe: fn(Duration)) -> Self {
+        self.with(|inner| inner.chain_lock_observer = Some(observe))
     }
 
     pub fn tenants(&self) -> Arc<dyn TenantRepository> {

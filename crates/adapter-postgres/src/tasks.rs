@@ -384,13 +384,20 @@ impl TaskRepository for PgStores {
         let now = self.now();
         let hasher = self.inner.hasher.as_ref();
         let none = ReminderPlan::none(task.id);
-        // Two events, the completion's first: sealed here rather than by `write_audited`.
+        // Two events, the completion's first: sealed here rather than by `write_audited`,
+        // both after the rows, so the chain head is locked only for the transaction's end.
         in_tenant(&self.inner.pool, scope, async move |conn| {
             update_task(conn, task, expected_version, &none, now).await?;
+            let next_event = match next {
+                Some((next, plan, next_event)) => {
+                    insert_task(conn, next, plan, now).await?;
+                    Some((next.tenant_id, next_event))
+                }
+                None => None,
+            };
             append_event(conn, hasher, task.tenant_id, event, now).await?;
-            if let Some((next, plan, event)) = next {
-                insert_task(conn, next, plan, now).await?;
-                append_event(conn, hasher, next.tenant_id, event, now).await?;
+            if let Some((tenant, next_event)) = next_event {
+                append_event(conn, hasher, tenant, next_event, now).await?;
             }
             Ok(())
         })

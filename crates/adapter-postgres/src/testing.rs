@@ -154,6 +154,7 @@ impl TestDatabase {
             acquire_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             transaction_pooling: false,
+            ..PoolSettings::default()
         };
         PgStores::connect(&self.app_url, settings, hasher, clock, test_seal()).await
     }

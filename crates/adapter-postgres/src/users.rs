@@ -20,7 +20,7 @@ use crate::{
     audit::append_event,
     error::DbError,
     lookups::{AccountLookupRow, LoginRow, PendingEmailRow, ResetLookupRow},
-    models::{AccountRow, MemberRow, TenantRow, UserRow, member_columns},
+    models::{AccountRow, AccountWithoutHash, MemberRow, TenantRow, UserRow, member_columns},
     partners::partner_access_holds,
     pool::{enter_tenant, in_tenant, unscoped},
     rows::{at_version, in_scope, new_in_scope},
@@ -403,7 +403,7 @@ impl UserRepository for PgStores {
         let (tenant_uuid, user_uuid) = (tenant.as_uuid(), user.as_uuid());
         type Found = (
             UserRow,
-            AccountRow,
+            AccountWithoutHash,
             TenantRow,
             Option<(Option<OffsetDateTime>, OffsetDateTime)>,
             Option<Uuid>,
@@ -427,7 +427,7 @@ impl UserRepository for PgStores {
                 .filter(users::id.eq(user_uuid))
                 .select((
                     UserRow::as_select(),
-                    AccountRow::as_select(),
+                    AccountWithoutHash::as_select(),
                     TenantRow::as_select(),
                     (
                         refresh_families::revoked_at,
@@ -457,7 +457,7 @@ impl UserRepository for PgStores {
             None => None,
         };
         Ok(Some(PrincipalRecord {
-            user: User::try_from(MemberRow(user_row, account_row))?,
+            user: User::try_from(MemberRow(user_row, account_row.into()))?,
             tenant: tenant_row.try_into()?,
             custom_permissions,
             session_active: session_active(family, now),

@@ -574,6 +574,7 @@ async fn a_database_that_is_down_fails_fast_as_unavailable() {
         acquire_timeout: StdDuration::from_millis(500),
         connect_timeout: StdDuration::from_millis(500),
         transaction_pooling: false,
+        ..PoolSettings::default()
     };
     let stores = PgStores::connect(
         "postgres://aura_app@127.0.0.1:1/aura",
@@ -594,6 +595,44 @@ async fn a_database_that_is_down_fails_fast_as_unavailable() {
     ));
     assert!(started.elapsed() < StdDuration::from_secs(3));
     assert_eq!(error.to_string(), "store unavailable");
+}
+
+/// A pooled connection the server ended (a restart, an administrator) is not handed out
+/// dead, though checkouts send no `SELECT 1` to connections in use this recently: the
+/// closed socket is seen, or the transaction's first batch fails and the work begins
+/// once more on a new connection. With one connection, every read right after its
+/// backend was terminated must still succeed, in and out of a tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_server_ended_is_replaced_without_a_checkout_check() {
+    let env = env().await;
+    let settings = PoolSettings {
+        max_size: 1,
+        check_idle_after: StdDuration::from_secs(3_600),
+        ..PoolSettings::default()
+    };
+    let stores = common::connect_stores(env.db.app_url(), settings, env.clock.clone()).await;
+    let (_, _, scope) = registered(&env.stores, "ended").await;
+    let mut admin = common::connect(env.db.superuser_url()).await;
+    for round in 0..4 {
+        stores.ready().await.expect("ready");
+        // Waits (up to 5 s) until the backend is gone: its socket is closed by then.
+        let ended = common::count(
+            &mut admin,
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) AS n \
+             FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        )
+        .await;
+        // The pool's one connection, and in round 0 the set-up pool's too.
+        assert!(ended >= 1, "round {round}: the pool's connection ended");
+        let read = if round % 2 == 0 {
+            stores.ready().await.map(|()| 0)
+        } else {
+            let head = stores.audit().head(&scope).await;
+            head.map(|head| head.map_or(0, |(seq, _)| seq))
+        };
+        read.unwrap_or_else(|e| panic!("round {round}: the read after the end failed: {e:?}"));
+    }
 }
 
 // ------------------------------------------------------------------ rate limits

@@ -135,10 +135,12 @@ impl Core {
         let user = &auth.user;
         let keys = throttle_keys(&user.email, client_ip);
         self.reserve_or_refuse(&user.email, &keys, ctx).await?;
+        // The principal read carries no password hash: the stored one is read here.
+        let stored = self.ports.users.get(&auth.scope, user.id).await?;
         if !self
             .ports
             .hasher
-            .verify(presented, &user.password_hash)
+            .verify(presented, &stored.password_hash)
             .await?
         {
             // The failure reserved above stays counted.

@@ -45,6 +45,8 @@ pub struct LoginRecord {
 /// A fresh read of the principal behind a verified access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalRecord {
+    /// The member as stored, but with an unset `password_hash`: the read that runs on
+    /// every request never fetches the hash (`UserRepository::get` has it).
     pub user: User,
     pub tenant: Tenant,
     /// The permissions of the user's custom role as stored now (`None` for a built-in

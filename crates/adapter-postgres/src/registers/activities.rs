@@ -176,7 +176,7 @@ fn activity_from(
 /// consultation (a residual high risk, its consultation recorded without an answer — the
 /// reading of `aura_dpias::consultation_pending` on the stored row).
 async fn approved_dpias(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: Uuid,
     ids: &[Uuid],
 ) -> Result<BTreeMap<Uuid, DpiaStanding>, DbError> {
@@ -192,7 +192,7 @@ async fn approved_dpias(
         .filter(dpias::status.eq("approved"))
         .filter(dpias::activity_ids.overlaps_with(ids))
         .select((dpias::activity_ids, pending))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     let mut standing: BTreeMap<Uuid, DpiaStanding> = BTreeMap::new();
     for (activities, pending) in covered {
@@ -219,10 +219,13 @@ impl PgRecord for Activities {
         if records.is_empty() {
             return Ok(());
         }
-        let organisation = stored_profile(conn, tenant).await?;
-        let profile = organisation.as_ref().map(|o| &o.profile);
         let ids: Vec<Uuid> = records.iter().map(|r| r.id.as_uuid()).collect();
-        let approved = approved_dpias(conn, tenant, &ids).await?;
+        // Two independent reads, pipelined: one round trip for both.
+        let (organisation, approved) = tokio::try_join!(
+            stored_profile(conn, tenant),
+            approved_dpias(conn, tenant, &ids)
+        )?;
+        let profile = organisation.as_ref().map(|o| &o.profile);
         for record in records {
             let dpia = (approved.get(&record.id.as_uuid()).copied()).unwrap_or_default();
             record.derived.missing = activity_missing(&record.fields, profile, dpia);

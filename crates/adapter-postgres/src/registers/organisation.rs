@@ -137,13 +137,13 @@ impl From<StoredProfile> for OrganisationProfile {
 /// The tenant's profile, or `None` before it was first saved, in the caller's
 /// transaction (an activity's gaps are derived from it where the activity is read).
 pub(crate) async fn stored_profile(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: Uuid,
 ) -> Result<Option<StoredOrganisation>, DbError> {
     let row: Option<(serde_json::Value, i32, OffsetDateTime)> = profiles::table
         .filter(profiles::tenant_id.eq(tenant))
         .select((profiles::profile, profiles::version, profiles::updated_at))
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()?;
     row.map(|(profile, version, updated_at)| {
