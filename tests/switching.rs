@@ -318,6 +318,23 @@ async fn a_partner_member_switches_into_a_client_acts_named_and_is_revoked() {
     assert_eq!(via["via_partner"]["id"], json!(boss.tenant_id));
     assert_eq!(via["via_partner"]["name"], json!("Privacy Partners"));
     assert_eq!(via["role"], json!("member"));
+    // A partner role makes a second factor required: the consultant's session from before
+    // the grant, without one, does not switch in. Signing in again enrols one (the
+    // harness's `login` takes the enrolment step as the person would).
+    let (status, refused) = switch(&app, &consultant, &client.tenant_id).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(
+        refused["code"],
+        json!("mfa_enrolment_required"),
+        "{refused}"
+    );
+    let consultant = app.login(&consultant.email, PASSWORD).await;
+    let (_, mfa) = app.get("/api/v1/me/mfa", &consultant.access).await;
+    assert_eq!(
+        (&mfa["enabled"], &mfa["required"]),
+        (&json!(true), &json!(true)),
+        "{mfa}"
+    );
     let inside = switched(&app, &consultant, &client.tenant_id).await;
     assert_eq!(inside.tenant_id, client.tenant_id);
     let marker = format!("marker-{}", uuid::Uuid::new_v4().simple());

@@ -311,6 +311,10 @@ where
 
 /// Runs `work` in the begun transaction on `conn`, then commits, or rolls back when it
 /// failed. (`Send` declared: proven here for the generic `work`, not left to callers.)
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an `async fn` cannot declare its future `Send`; this one must"
+)]
 fn run_and_end<R, F>(
     mut conn: PooledConnection,
     work: F,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{DbError, corrupt},
-    pool::{Pool, in_tenant},
+    pool::in_tenant,
     rows::{delete_at_version, expect_changed, new_in_scope},
     schema::tenant_roles as roles,
     stores::PgStores,
@@ -72,7 +72,9 @@ fn stored_names(set: PermissionSet) -> Vec<String> {
     set.iter().map(|p| p.as_str().to_owned()).collect()
 }
 
-fn stored_set(names: &[String]) -> Result<PermissionSet, StoreError> {
+/// A stored role's permission names as a set (also read by the principal read in
+/// `users.rs`, joined into its one statement).
+pub(crate) fn stored_set(names: &[String]) -> Result<PermissionSet, StoreError> {
     names
         .iter()
         .map(|name| {
@@ -80,26 +82,6 @@ fn stored_set(names: &[String]) -> Result<PermissionSet, StoreError> {
                 .map_err(|_| corrupt("stored permission name"))
         })
         .collect()
-}
-
-/// The permissions of the scope's custom role `id` as stored now (`None`: no such role),
-/// read for a principal's every request so a change takes effect on the next one.
-pub(crate) async fn permissions_of(
-    pool: &Pool,
-    scope: &TenantScope,
-    id: Uuid,
-) -> Result<Option<PermissionSet>, StoreError> {
-    let tenant = scope.tenant_id().as_uuid();
-    let names: Option<Vec<String>> = in_tenant(pool, scope, async move |conn| {
-        Ok(roles::table
-            .find((tenant, id))
-            .select(roles::permissions)
-            .first(conn)
-            .await
-            .optional()?)
-    })
-    .await?;
-    names.as_deref().map(stored_set).transpose()
 }
 
 /// A membership still holding the role: the delete is refused (`Conflict::InUse`).

@@ -548,3 +548,4 @@ diesel::allow_tables_to_appear_in_same_query!(partner_members, users);
 diesel::allow_tables_to_appear_in_same_query!(partner_members, accounts);
 diesel::allow_tables_to_appear_in_same_query!(partner_members, tenants);
 diesel::allow_tables_to_appear_in_same_query!(partner_members, refresh_families);
+diesel::allow_tables_to_appear_in_same_query!(partner_members, tenant_roles);

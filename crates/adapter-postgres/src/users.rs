@@ -24,7 +24,10 @@ use crate::{
     partners::partner_access_holds,
     pool::{enter_tenant, in_tenant, unscoped},
     rows::{at_version, in_scope, new_in_scope},
-    schema::{accounts, partner_members, password_reset_tokens, refresh_families, tenants, users},
+    schema::{
+        accounts, partner_members, password_reset_tokens, refresh_families, tenant_roles, tenants,
+        users,
+    },
     stores::PgStores,
 };
 
@@ -407,6 +410,7 @@ impl UserRepository for PgStores {
             TenantRow,
             Option<(Option<OffsetDateTime>, OffsetDateTime)>,
             Option<Uuid>,
+            Option<Vec<String>>,
         );
         let found: Option<Found> = in_tenant(&self.inner.pool, scope, async move |conn| {
             let found: Option<Found> = users::table
@@ -423,6 +427,12 @@ impl UserRepository for PgStores {
                         .eq(users::tenant_id)
                         .and(partner_members::user_id.eq(users::id))),
                 )
+                // The custom role's permissions as stored now, in the same statement.
+                .left_join(
+                    tenant_roles::table.on(tenant_roles::tenant_id
+                        .eq(users::tenant_id)
+                        .and(tenant_roles::id.nullable().eq(users::custom_role_id))),
+                )
                 .filter(users::tenant_id.eq(tenant_uuid))
                 .filter(users::id.eq(user_uuid))
                 .select((
@@ -435,13 +445,14 @@ impl UserRepository for PgStores {
                     )
                         .nullable(),
                     partner_members::partner_id.nullable(),
+                    tenant_roles::permissions.nullable(),
                 ))
                 .first(conn)
                 .await
                 .optional()?;
             // A membership held through a partner is a principal only while the
             // partner's access holds (one more lookup, for those memberships only).
-            if let Some((.., Some(partner))) = &found
+            if let Some((.., Some(partner), _)) = &found
                 && !partner_access_holds(conn, user_uuid, *partner).await?
             {
                 return Ok(None);
@@ -449,13 +460,12 @@ impl UserRepository for PgStores {
             Ok(found)
         })
         .await?;
-        let Some((user_row, account_row, tenant_row, family, partner)) = found else {
+        let Some((user_row, account_row, tenant_row, family, partner, permissions)) = found else {
             return Ok(None);
         };
-        let custom_permissions = match user_row.custom_role_id {
-            Some(role) => crate::roles::permissions_of(&self.inner.pool, scope, role).await?,
-            None => None,
-        };
+        let custom_permissions = (permissions.as_deref())
+            .map(crate::roles::stored_set)
+            .transpose()?;
         Ok(Some(PrincipalRecord {
             user: User::try_from(MemberRow(user_row, account_row.into()))?,
             tenant: tenant_row.try_into()?,

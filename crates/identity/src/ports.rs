@@ -12,11 +12,11 @@ use uuid::Uuid;
 use crate::{
     email::Email,
     mail::OutgoingMail,
-    partners::{Membership, PartnerGrant, PartnerRef},
     mfa::{
         ChallengeLookup, ChallengePurpose, NewTotp, RecoveryCodes, RecoveryHash, SealedSecret,
         TimeStep, TotpFactor,
     },
+    partners::{Membership, PartnerGrant, PartnerRef},
     password::{Password, PasswordHash},
     session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash},
     throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState},

@@ -320,7 +320,11 @@ impl Core {
             user,
             tenant,
         };
-        if self.factor(&member).await?.is_some_and(|f| f.is_confirmed()) {
+        if self
+            .factor(&member)
+            .await?
+            .is_some_and(|f| f.is_confirmed())
+        {
             return Ok(false);
         }
         self.must_use_mfa(&member).await

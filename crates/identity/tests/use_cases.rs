@@ -224,6 +224,9 @@ struct World {
     clock: Arc<FixedClock>,
     outbox: Arc<Outbox>,
     identity: IdentityServices,
+    /// The unused recovery codes of the second factors [`World::session`] enrolled, by
+    /// address.
+    recovery_codes: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl World {
@@ -267,6 +270,7 @@ impl World {
             clock,
             outbox,
             identity,
+            recovery_codes: Mutex::default(),
         }
     }
 
@@ -317,14 +321,56 @@ impl World {
             .await
     }
 
-    /// Signs in and authenticates the access token, as a request would.
+    /// Signs in and authenticates the access token, as a request would. An account that
+    /// needs a second factor takes the second step as the person would (see
+    /// [`World::second_factor_of`]).
     async fn session(&self, email: &str) -> Authenticated {
-        let pair = self.login(email, PASSWORD).await.expect("sign-in");
+        let pair = match self.sign_in_from(email, PASSWORD, ip(1)).await {
+            Ok(SignInOutcome::Tokens(pair)) => pair,
+            Ok(SignInOutcome::SecondFactor(challenge)) => {
+                self.second_factor_of(email, &challenge).await
+            }
+            Err(error) => panic!("sign-in of {email}: {error:?}"),
+        };
         self.identity
             .sign_in
             .authenticate(&pair.access_token)
             .await
             .expect("authenticate")
+    }
+
+    /// The second sign-in step: an account that must enrol a second factor enrols one
+    /// (its recovery codes are kept), one that has a factor signs in with a kept recovery
+    /// code (a TOTP code would be a replay at the fixed clock's time step).
+    async fn second_factor_of(&self, email: &str, challenge: &MfaChallenge) -> TokenPair {
+        let mfa = &self.identity.second_factors;
+        if challenge.purpose == ChallengePurpose::Enrolment {
+            let enrolment = mfa
+                .start_with_challenge(&challenge.token, &ctx())
+                .await
+                .expect("enrolment at sign-in");
+            let code = CountingTotp::code(&enrolment.secret_base32, self.clock.now());
+            let (pair, codes) = mfa
+                .confirm_with_challenge(&challenge.token, &code, Some(ip(1)), &ctx())
+                .await
+                .expect("enrolment confirmed");
+            self.recovery_codes
+                .lock()
+                .unwrap()
+                .insert(email.to_owned(), codes);
+            return pair;
+        }
+        let code = (self.recovery_codes.lock().unwrap().get_mut(email))
+            .and_then(Vec::pop)
+            .expect("a second factor `session` enrolled, with codes left");
+        mfa.finish_sign_in(
+            &challenge.token,
+            SecondProof::RecoveryCode(code),
+            Some(ip(1)),
+            &ctx(),
+        )
+        .await
+        .expect("the second step")
     }
 
     /// The tenant admin's `create_user`, acting as `by`.
@@ -1995,6 +2041,16 @@ async fn a_partner_member_enters_a_client_with_the_granted_role_until_revoked() 
         world.switch(&kim, other.id).await.is_err(),
         "no grant there"
     );
+    // A partner role makes a second factor required: the session kim signed into before
+    // the grant, without one, does not switch in; signing in again enrols one.
+    let unenrolled = world.switch(&kim, client.id).await;
+    assert!(
+        matches!(unenrolled, Err(IdentityError::SecondFactorRequired)),
+        "{unenrolled:?}"
+    );
+    let kim = world.session("kim@partners.example").await;
+    let status = world.identity.second_factors.status(&kim).await.unwrap();
+    assert!(status.enabled && status.required, "{status:?}");
 
     let inside = world
         .switch(&kim, client.id)
