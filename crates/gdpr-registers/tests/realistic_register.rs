@@ -34,10 +34,10 @@ fn processor(
     status: DpaStatus,
 ) -> Processor {
     let now = OffsetDateTime::now_utc();
-    Processor {
-        id: aura_records::Id::generate(),
-        tenant_id: tenant,
-        fields: ProcessorFields {
+    Processor::first_version(
+        aura_records::Id::generate(),
+        tenant,
+        ProcessorFields {
             name: name.into(),
             contact_name: None,
             contact_email: Some(format!(
@@ -60,11 +60,9 @@ fn processor(
             },
             parent_id: parent,
         },
-        derived: ProcessorLinks::default(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
+        ProcessorLinks::default(),
+        now,
+    )
 }
 
 fn activity(
