@@ -15,7 +15,7 @@ use aura_ai_port::{
     SuggestionStatus,
 };
 use aura_audit::RequestContext;
-use aura_breaches::{Breach, BreachRules, Breaches};
+use aura_breaches::{Breach, Breaches};
 use aura_gdpr_registers::{RegisterPorts, Registers};
 use aura_port_contracts::{
     RegisterStores, Stores,
@@ -49,17 +49,7 @@ impl World {
         let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
         let stores = RegisterStores::from_single(store.clone(), clock.clone());
         let ports: RegisterPorts = stores.ports(Arc::new(AllMembers));
-        let breaches = RecordUseCases::new(
-            stores.breaches.clone(),
-            Arc::new(BreachRules {
-                clock: clock.clone(),
-                organisation: Arc::new(store.clone()),
-                activities: stores.activities.clone(),
-                zones: Arc::new(aura_adapter_holidays::IanaTimeZones::new()),
-            }),
-            stores.audit.clone(),
-            clock.clone(),
-        );
+        let breaches = stores.breach_use_cases(clock.clone());
         let ai = AiAssistant::new(
             ai_ports(
                 &store,

@@ -5,6 +5,7 @@
 //! - [`FileMailer`]: one `.eml` file per message in a folder (development: the reset link
 //!   is there);
 //! - [`LogMailer`]: logs the subject and the recipient's domain, nothing else;
+//! - [`OutboxMailer`]: keeps every mail in memory for tests to read;
 //! - [`MailerAddressRules`]: identity's `AddressRules` by lettre's own address parser
 //!   (NFC, domains as IDNA A-labels, no mixed-script look-alikes);
 //! - [`BackgroundMailer`]: wraps any of them so `send` returns at once (delivery in a
@@ -19,6 +20,7 @@ mod config;
 mod file;
 mod log;
 mod message;
+mod outbox;
 mod smtp;
 
 pub use address::MailerAddressRules;
@@ -26,4 +28,5 @@ pub use background::BackgroundMailer;
 pub use config::{MailConfig, MailConfigError, mailer_from_config};
 pub use file::FileMailer;
 pub use log::LogMailer;
+pub use outbox::OutboxMailer;
 pub use smtp::{SmtpConfig, SmtpMailer, SmtpTls};

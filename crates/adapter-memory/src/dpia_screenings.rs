@@ -3,9 +3,9 @@
 use aura_audit::PendingEvent;
 use aura_dpia_screening::{ScreeningAnswers, StoredAnswers, ports::ScreeningAnswersStore};
 use aura_gdpr_registers::{Activities, ActivityId};
-use aura_shared_kernel::{Conflict, StoreError, TenantScope, UserId};
+use aura_shared_kernel::{StoreError, TenantScope, UserId};
 
-use crate::{MemoryStore, registers::check_version};
+use crate::{MemoryStore, registers::put_version};
 
 #[async_trait::async_trait]
 impl ScreeningAnswersStore for MemoryStore {
@@ -34,18 +34,8 @@ impl ScreeningAnswersStore for MemoryStore {
             if !tables.records.contains::<Activities>(tenant, activity) {
                 return Err(StoreError::NotFound);
             }
-            let version = match (
-                tables.dpia_screenings.get(&(tenant, activity)),
-                expected_version,
-            ) {
-                (None, 0) => 1,
-                (Some(_), 0) => return Err(StoreError::Conflict(Conflict::Version)),
-                (None, _) => return Err(StoreError::NotFound),
-                (Some(row), expected) => {
-                    check_version(row.version, expected)?;
-                    expected + 1
-                }
-            };
+            let stored = tables.dpia_screenings.get(&(tenant, activity));
+            let version = put_version(stored.map(|row| row.version), expected_version)?;
             let stored = StoredAnswers {
                 answers: answers.clone(),
                 version,

@@ -9,13 +9,13 @@ use aura_adapter_crypto::HmacChainHasher;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::{AuditQuery, RequestContext};
 use aura_breaches::{
-    Art34Decision, Breach, BreachCases, BreachFields, BreachGap, BreachRules, BreachStatus,
+    Art34Decision, Breach, BreachCases, BreachFields, BreachGap, BreachStatus,
     NoCommunicationGround, PhaseSent, RiskLevel,
 };
 use aura_port_contracts::fixtures::{add_user, register_tenant};
 use aura_port_contracts::registers::breaches::breach_fields;
 use aura_port_contracts::{RegisterStores, Stores};
-use aura_records::{RecordUseCases, UseCaseError};
+use aura_records::UseCaseError;
 use aura_shared_kernel::{FixedClock, Role, TenantScope};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
@@ -35,17 +35,7 @@ impl World {
         let clock = Arc::new(FixedClock::at(NOW));
         let store = MemoryStore::new(Arc::new(HmacChainHasher::with_test_key()), clock.clone());
         let stores = RegisterStores::from_single(store.clone(), clock.clone());
-        let records = RecordUseCases::new(
-            stores.breaches.clone(),
-            Arc::new(BreachRules {
-                clock: clock.clone(),
-                organisation: Arc::new(store.clone()),
-                activities: stores.activities.clone(),
-                zones: Arc::new(aura_adapter_holidays::IanaTimeZones::new()),
-            }),
-            stores.audit.clone(),
-            clock.clone(),
-        );
+        let records = stores.breach_use_cases(clock.clone());
         let identity = stores.identity;
         let fx = register_tenant(&identity).await;
         let mut scopes = Vec::new();

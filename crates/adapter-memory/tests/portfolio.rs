@@ -9,10 +9,10 @@
 use std::{collections::HashMap, sync::Arc};
 
 use aura_adapter_crypto::HmacChainHasher;
-use aura_adapter_holidays::{EuPublicHolidays, IanaTimeZones};
+use aura_adapter_holidays::EuPublicHolidays;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::RequestContext;
-use aura_breaches::{BreachRules, DeadlineStanding};
+use aura_breaches::DeadlineStanding;
 use aura_gdpr_registers::{DpaStatus, Members, PolicyFields, PolicyKind, PolicyStatus, Registers};
 use aura_identity::{AccountId, Authenticated, IdentityError, MemberScope, User};
 use aura_port_contracts::{
@@ -102,17 +102,7 @@ impl World {
             stores.audit.clone(),
             clock.clone(),
         );
-        let breaches = RecordUseCases::new(
-            stores.breaches.clone(),
-            Arc::new(BreachRules {
-                clock: clock.clone(),
-                organisation: Arc::new(store.clone()),
-                activities: stores.activities.clone(),
-                zones: Arc::new(IanaTimeZones::new()),
-            }),
-            stores.audit.clone(),
-            clock.clone(),
-        );
+        let breaches = stores.breach_use_cases(clock.clone());
         let sources = Sources {
             registers: Registers::new(stores.ports(Arc::new(EveryoneIsAMember))),
             tasks: TaskService::new(TaskPorts {

@@ -5,17 +5,14 @@
 //! retention period. Mails name the request's reference, never the person.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aura_adapter_crypto::HmacChainHasher;
+use aura_adapter_mail::OutboxMailer;
 use aura_adapter_memory::MemoryStore;
 use aura_audit::RequestContext;
 use aura_gdpr_registers::CountryCode;
-use aura_identity::{
-    User,
-    mail::OutgoingMail,
-    ports::{MailError, Mailer},
-};
+use aura_identity::{User, mail::OutgoingMail};
 use aura_jobs::{
     JobFilter, JobQueue, JobRegistry, JobStatus, PlannedRecords, RetryPolicy, Worker, WorkerPorts,
     WorkerSettings,
@@ -56,26 +53,13 @@ impl PublicHolidays for NoHolidays {
     }
 }
 
-#[derive(Default)]
-struct Outbox(Mutex<Vec<OutgoingMail>>);
-
-struct OutboxMailer(Arc<Outbox>);
-
-#[async_trait::async_trait]
-impl Mailer for OutboxMailer {
-    async fn send(&self, mail: OutgoingMail) -> Result<(), MailError> {
-        self.0.0.lock().unwrap().push(mail);
-        Ok(())
-    }
-}
-
 struct World {
     clock: Arc<FixedClock>,
     store: MemoryStore,
     stores: Stores,
     cases: RequestCases,
     worker: Worker,
-    outbox: Arc<Outbox>,
+    outbox: OutboxMailer,
     org: TenantFixture,
     admin: User,
     member: User,
@@ -124,8 +108,8 @@ impl World {
             Arc::new(store.clone()),
             clock.clone(),
         );
-        let outbox = Arc::new(Outbox::default());
-        let mailer = Arc::new(OutboxMailer(outbox.clone()));
+        let outbox = OutboxMailer::default();
+        let mailer = Arc::new(outbox.clone());
         let mut registry = JobRegistry::new();
         aura_tasks::register_jobs(
             &mut registry,
@@ -210,7 +194,7 @@ impl World {
                 break;
             }
         }
-        std::mem::take(&mut *self.outbox.0.lock().unwrap())
+        self.outbox.take()
     }
 
     async fn create(&self, assignee: Option<&User>) -> DataSubjectRequest {

@@ -16,8 +16,9 @@ use crate::{
     stores::PgStores,
 };
 
-/// A pack's row without its bytes.
-#[derive(Queryable)]
+/// A pack's row without its bytes: its fields name the columns read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = packs, check_for_backend(diesel::pg::Pg))]
 struct PackRow {
     tenant_id: Uuid,
     id: Uuid,
@@ -56,38 +57,6 @@ impl TryFrom<PackRow> for Pack {
         })
     }
 }
-
-type PackColumns = (
-    packs::tenant_id,
-    packs::id,
-    packs::status,
-    packs::period_from,
-    packs::period_to,
-    packs::language,
-    packs::requested_by,
-    packs::created_at,
-    packs::expires_at,
-    packs::built_at,
-    packs::size,
-    packs::sha256,
-    packs::failure,
-);
-
-const COLUMNS: PackColumns = (
-    packs::tenant_id,
-    packs::id,
-    packs::status,
-    packs::period_from,
-    packs::period_to,
-    packs::language,
-    packs::requested_by,
-    packs::created_at,
-    packs::expires_at,
-    packs::built_at,
-    packs::size,
-    packs::sha256,
-    packs::failure,
-);
 
 /// The failure reason as stored (the column holds at most 500 characters).
 fn reason(text: &str) -> String {
@@ -235,7 +204,7 @@ impl PackStore for PgStores {
             packs::table
                 .filter(packs::tenant_id.eq(tenant))
                 .filter(packs::id.eq(id))
-                .select(COLUMNS),
+                .select(PackRow::as_select()),
         )
         .await
     }

@@ -12,31 +12,9 @@ use aura_reports::{Language, WorkbookWriter, register_workbook};
 use calamine::{Data, Reader, Xlsx};
 use time::{Date, Duration, Month, PrimitiveDateTime, Time};
 
-/// RFC 4180 as the CSV export writes it (a byte-order mark, quoted cells, CRLF).
+/// The CSV export parsed back cell by cell (a strict RFC 4180 reader).
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let text = text.trim_start_matches('\u{feff}');
-    let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => cell.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut cell)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => cell.push(c),
-        }
-    }
-    rows
+    aura_gdpr_registers::csv::parse(text).expect("the export parses")
 }
 
 /// An Excel serial date-time (days since 1899-12-30) as a UTC date-time.

@@ -189,18 +189,16 @@ mod tests {
             owner_id: None,
             assignee_id: None,
         };
-        let breach = Breach {
-            id: Id::generate(),
-            tenant_id: TenantId::generate(),
+        let breach = Breach::first_version(
+            Id::generate(),
+            TenantId::generate(),
             fields,
-            derived: BreachState {
+            BreachState {
                 reference: "BR-2027-0001".into(),
                 ..BreachState::default()
             },
-            version: 1,
-            created_at: datetime!(2027-03-05 09:00 UTC),
-            updated_at: datetime!(2027-03-05 09:00 UTC),
-        };
+            datetime!(2027-03-05 09:00 UTC),
+        );
         let record = record_of_breach(&breach);
         assert_eq!(record.kind, ContextKind::Breach);
         assert_eq!(record.line("Reference"), Some("BR-2027-0001"));

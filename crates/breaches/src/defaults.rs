@@ -211,19 +211,19 @@ mod tests {
         data: &[&str],
         processors: &[ProcessorId],
     ) -> ProcessingActivity {
-        let mut activity: ProcessingActivity = Record {
-            id: Id::generate(),
-            tenant_id: TenantId::generate(),
-            fields: serde_json::from_value(serde_json::json!({
-                "name": "Accounts", "description": null, "controller_name": null,
-                "controller_contact": null, "status": "active", "purposes": []
-            }))
-            .expect("activity"),
-            derived: Default::default(),
-            version: 1,
-            created_at: datetime!(2027-01-01 00:00 UTC),
-            updated_at: datetime!(2027-01-01 00:00 UTC),
-        };
+        let fields = serde_json::from_value(serde_json::json!({
+            "name": "Accounts", "description": null, "controller_name": null,
+            "controller_contact": null, "status": "active", "purposes": []
+        }))
+        .expect("activity");
+        let at = datetime!(2027-01-01 00:00 UTC);
+        let mut activity: ProcessingActivity = Record::first_version(
+            Id::generate(),
+            TenantId::generate(),
+            fields,
+            Default::default(),
+            at,
+        );
         let f = &mut activity.fields;
         f.data_subject_categories = subjects.iter().map(|s| (*s).to_owned()).collect();
         f.data_categories = (data.iter())

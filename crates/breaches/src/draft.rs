@@ -281,26 +281,14 @@ pub async fn affected(
 
 #[cfg(test)]
 mod tests {
-    use aura_records::{Id, Record};
-    use aura_shared_kernel::TenantId;
+    use aura_records::Record;
     use time::macros::datetime;
 
     use super::*;
     use crate::testing::{assessed, breach, notified};
 
-    fn record<K: aura_records::RecordKind>(fields: serde_json::Value) -> Record<K>
-    where
-        K::Derived: Default,
-    {
-        Record {
-            id: Id::generate(),
-            tenant_id: TenantId::generate(),
-            fields: serde_json::from_value(fields).expect("fields"),
-            derived: K::Derived::default(),
-            version: 1,
-            created_at: datetime!(2027-01-01 00:00 UTC),
-            updated_at: datetime!(2027-01-01 00:00 UTC),
-        }
+    fn record<K: aura_records::RecordKind>(fields: serde_json::Value) -> Record<K> {
+        Record::of_json(fields, datetime!(2027-01-01 00:00 UTC)).expect("fields")
     }
 
     fn register() -> (OrganisationProfile, Vec<ProcessingActivity>, Vec<Processor>) {

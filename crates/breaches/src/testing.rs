@@ -40,15 +40,7 @@ pub fn fields(aware: OffsetDateTime) -> BreachFields {
 /// A breach record of `fields` in `state`, stored at the awareness instant.
 pub fn record(fields: BreachFields, state: BreachState) -> Breach {
     let at = fields.became_aware_at;
-    Breach {
-        id: Id::generate(),
-        tenant_id: TenantId::generate(),
-        fields,
-        derived: state,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-    }
+    Breach::first_version(Id::generate(), TenantId::generate(), fields, state, at)
 }
 
 /// A validated breach the organisation became aware of at `aware`, with its derived

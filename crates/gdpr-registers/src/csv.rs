@@ -2,6 +2,8 @@
 //! RFC 4180 quoting, CRLF line ends, a UTF-8 byte-order mark (so spreadsheets pick the
 //! encoding), and cells that a spreadsheet would run as formulas prefixed with an
 //! apostrophe. An export names its columns and turns each of its rows into cells.
+//! [`parse`] reads such a document back, cell by cell (the exports' tests prove with it
+//! that what they write parses).
 
 use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
 
@@ -37,6 +39,38 @@ pub fn optional_date(date: Option<Date>) -> String {
 pub fn list<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
     let items: Vec<String> = items.into_iter().map(|i| i.as_ref().to_owned()).collect();
     items.join("; ")
+}
+
+/// A strict RFC 4180 reader of what [`document`] writes: the rows of `text` (after its
+/// byte-order mark), each line ended by CRLF, a quote opening only a cell's start, `""`
+/// a quote inside a quoted cell. An unterminated quote is an error.
+pub fn parse(text: &str) -> Result<Vec<Vec<String>>, &'static str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') if cell.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    if quoted {
+        return Err("unterminated quote");
+    }
+    Ok(rows)
 }
 
 /// Appends one CSV row of `cells` (quoted and defused) with its CRLF.
@@ -90,6 +124,24 @@ fn cell(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_parses_back_cell_by_cell() {
+        let rows = [vec![
+            "a, b".to_owned(),
+            "say \"hi\"".to_owned(),
+            "line\nbreak".into(),
+        ]];
+        let text = document(&["one", "two", "three"], rows);
+        assert_eq!(
+            parse(&text),
+            Ok(vec![
+                vec!["one".to_owned(), "two".into(), "three".into()],
+                vec!["a, b".to_owned(), "say \"hi\"".into(), "line\nbreak".into()],
+            ])
+        );
+        assert_eq!(parse("\"open\r\n"), Err("unterminated quote"));
+    }
 
     #[test]
     fn cells_are_quoted_and_defused() {

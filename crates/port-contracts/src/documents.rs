@@ -84,18 +84,16 @@ async fn document(stores: &DocumentStores, hold: bool) -> (TenantFixture, Docume
 
 async fn add_document(stores: &DocumentStores, tf: &TenantFixture, hold: bool) -> DocumentId {
     let now = stores.now();
-    let document = Document {
-        id: Id::generate(),
-        tenant_id: tf.tenant.id,
-        fields: DocumentFields {
+    let document = Document::first_version(
+        Id::generate(),
+        tf.tenant.id,
+        DocumentFields {
             legal_hold: hold,
             ..DocumentFields::titled("Signed DPA", DocumentKind::Dpa)
         },
-        derived: DocumentState::default(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+        DocumentState::default(),
+        now,
+    );
     let created = event(
         Actor::User(tf.owner.id),
         Documents::ACTIONS.created,

@@ -27,10 +27,10 @@ use crate::{
 
 fn request(tf: &TenantFixture, now: OffsetDateTime, due_in_days: i64) -> DataSubjectRequest {
     let due = (now + Duration::days(due_in_days)).date();
-    DataSubjectRequest {
-        id: Id::generate(),
-        tenant_id: tf.tenant.id,
-        fields: RequestFields {
+    DataSubjectRequest::first_version(
+        Id::generate(),
+        tf.tenant.id,
+        RequestFields {
             received_at: now,
             channel: Channel::Email,
             subject: DataSubject {
@@ -44,7 +44,7 @@ fn request(tf: &TenantFixture, now: OffsetDateTime, due_in_days: i64) -> DataSub
             scope: Some("everything".into()),
             assignee_id: Some(tf.owner.id),
         },
-        derived: RequestState {
+        RequestState {
             status: RequestStatus::InProgress,
             clock_starts_on: Some(now.date()),
             first_due_on: Some(due),
@@ -52,10 +52,8 @@ fn request(tf: &TenantFixture, now: OffsetDateTime, due_in_days: i64) -> DataSub
             created_by: Some(tf.owner.id),
             ..RequestState::default()
         },
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
+        now,
+    )
 }
 
 fn write_event(

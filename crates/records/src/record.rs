@@ -101,3 +101,41 @@ pub struct Record<K: RecordKind> {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
+
+impl<K: RecordKind> Record<K> {
+    /// A new record `id` of `tenant_id`: version 1, created and last changed `at`. The
+    /// one place a record's envelope starts (the kernel's create, the stores' contracts,
+    /// the registers' tests).
+    pub fn first_version(
+        id: Id<K>,
+        tenant_id: TenantId,
+        fields: K::Fields,
+        derived: K::Derived,
+        at: OffsetDateTime,
+    ) -> Self {
+        Record {
+            id,
+            tenant_id,
+            fields,
+            derived,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// A new record of a fresh tenant whose fields are written as JSON (the register's
+    /// names), with default derived values: the records of tests and samples that need
+    /// no store.
+    pub fn of_json(fields: serde_json::Value, at: OffsetDateTime) -> serde_json::Result<Self> {
+        let fields = serde_json::from_value(fields)?;
+        let (id, tenant) = (Id::generate(), TenantId::generate());
+        Ok(Self::first_version(
+            id,
+            tenant,
+            fields,
+            K::Derived::default(),
+            at,
+        ))
+    }
+}

@@ -156,16 +156,9 @@ impl<K: RecordKind> RecordUseCases<K> {
         let fields = K::validated(self.rules.complete(scope, fields).await?)?;
         let id = Id::generate();
         self.rules.check(scope, id, None, &fields).await?;
-        let now = self.clock.now();
-        let record = Record {
-            id,
-            tenant_id: scope.tenant_id(),
-            derived: self.rules.derive(scope, &fields, None).await?,
-            fields,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+        let derived = self.rules.derive(scope, &fields, None).await?;
+        let tenant = scope.tenant_id();
+        let record = Record::first_version(id, tenant, fields, derived, self.clock.now());
         let changes = Changes::of_new(&record.fields).without_values_of(K::PERSONAL_FIELDS);
         let changes = Source::noted(source, changes);
         let event = PendingEvent::new(scope, K::ACTIONS.created, K::ENTITY, id, changes, ctx);

@@ -216,8 +216,7 @@ pub fn register_sheets(
 #[cfg(test)]
 mod tests {
     use aura_gdpr_registers::{CompletenessSummary, RecordKind};
-    use aura_records::{Id, Record, RecordKind as Kind};
-    use aura_shared_kernel::TenantId;
+    use aura_records::Record;
     use serde_json::json;
     use time::macros::datetime;
 
@@ -225,19 +224,8 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2027-06-01 12:00 UTC);
 
-    fn record<K: Kind>(fields: serde_json::Value) -> Record<K>
-    where
-        K::Derived: Default,
-    {
-        Record {
-            id: Id::generate(),
-            tenant_id: TenantId::generate(),
-            fields: serde_json::from_value(fields).expect("fields"),
-            derived: K::Derived::default(),
-            version: 1,
-            created_at: datetime!(2027-03-01 10:00 UTC),
-            updated_at: datetime!(2027-03-01 10:00 UTC),
-        }
+    fn record<K: aura_records::RecordKind>(fields: serde_json::Value) -> Record<K> {
+        Record::of_json(fields, datetime!(2027-03-01 10:00 UTC)).expect("fields")
     }
 
     #[test]

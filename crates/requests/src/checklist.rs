@@ -1154,15 +1154,13 @@ mod tests {
             "status": "active",
         }))
         .expect("activity fields");
-        let mut record: ProcessingActivity = Record {
-            id: id(1),
-            tenant_id: TenantId::generate(),
+        let mut record: ProcessingActivity = Record::first_version(
+            id(1),
+            TenantId::generate(),
             fields,
-            derived: ActivityDerived::default(),
-            version: 1,
-            created_at: datetime!(2027-01-01 0:00 UTC),
-            updated_at: datetime!(2027-01-01 0:00 UTC),
-        };
+            ActivityDerived::default(),
+            datetime!(2027-01-01 0:00 UTC),
+        );
         let view = ActivityView::from(&record);
         assert_eq!(
             view,

@@ -208,10 +208,10 @@ mod tests {
 
     fn request(status: RequestStatus, assignee: Option<UserId>) -> DataSubjectRequest {
         let at = datetime!(2027-01-11 09:00 UTC);
-        DataSubjectRequest {
-            id: aura_records::Id::generate(),
-            tenant_id: TenantId::generate(),
-            fields: RequestFields {
+        DataSubjectRequest::first_version(
+            aura_records::Id::generate(),
+            TenantId::generate(),
+            RequestFields {
                 received_at: at,
                 channel: Channel::Email,
                 subject: DataSubject {
@@ -225,17 +225,15 @@ mod tests {
                 scope: None,
                 assignee_id: assignee,
             },
-            derived: RequestState {
+            RequestState {
                 reference: "DSR-2027-0001".into(),
                 status,
                 first_due_on: Some(date!(2027 - 02 - 11)),
                 due_on: Some(date!(2027 - 02 - 11)),
                 ..RequestState::default()
             },
-            version: 1,
-            created_at: at,
-            updated_at: at,
-        }
+            at,
+        )
     }
 
     fn moments(plan: &RequestPlan, kind: &str) -> Vec<OffsetDateTime> {

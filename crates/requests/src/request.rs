@@ -692,15 +692,13 @@ mod tests {
 
     #[test]
     fn references_count_per_year() {
-        let mut request = DataSubjectRequest {
-            id: Id::generate(),
-            tenant_id: aura_shared_kernel::TenantId::generate(),
-            fields: fields(),
-            derived: RequestState::default(),
-            version: 1,
-            created_at: datetime!(2028-01-02 09:00 UTC),
-            updated_at: datetime!(2028-01-02 09:00 UTC),
-        };
+        let mut request = DataSubjectRequest::first_version(
+            Id::generate(),
+            aura_shared_kernel::TenantId::generate(),
+            fields(),
+            RequestState::default(),
+            datetime!(2028-01-02 09:00 UTC),
+        );
         aura_records::assign_reference(&mut request, 7);
         assert_eq!(
             request.derived.reference, "DSR-2027-0007",

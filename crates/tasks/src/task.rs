@@ -218,18 +218,11 @@ pub fn new_task(
     state: TaskState,
     now: OffsetDateTime,
 ) -> Task {
-    Record {
-        id: Id::generate(),
-        tenant_id: tenant,
-        fields: TaskFields {
-            status: TaskStatus::Open,
-            ..fields
-        },
-        derived: state,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
+    let fields = TaskFields {
+        status: TaskStatus::Open,
+        ..fields
+    };
+    Record::first_version(Id::generate(), tenant, fields, state, now)
 }
 
 /// A partial change (JSON merge patch): absent fields stay (`None`), `Some(None)` clears

@@ -116,15 +116,13 @@ impl World {
         .unwrap();
         let owner = org.user(Role::Owner).id;
         let now = datetime!(2026-12-01 09:00 UTC);
-        let processor = Record::<Processors> {
-            id: Id::generate(),
-            tenant_id: org.tenant.id,
+        let processor = Record::<Processors>::first_version(
+            Id::generate(),
+            org.tenant.id,
             fields,
-            derived: Processors::derived_at_creation(Some(owner)),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+            Processors::derived_at_creation(Some(owner)),
+            now,
+        );
         let event = PendingEvent::new(
             Actor::User(owner),
             Processors::ACTIONS.created,

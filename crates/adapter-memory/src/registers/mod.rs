@@ -68,6 +68,19 @@ pub(crate) fn check_version(stored: i32, expected: i32) -> Result<(), StoreError
     }
 }
 
+/// The version a put of a row that may not exist yet writes: 1 for a first put
+/// (`expected` 0 and no row), the next one when the row is at `expected`;
+/// `Conflict::Version` when someone created the row since the caller read "none" or it
+/// moved on, `NotFound` for a version of a row there is none of.
+pub(crate) fn put_version(stored: Option<i32>, expected: i32) -> Result<i32, StoreError> {
+    match (stored, expected) {
+        (None, 0) => Ok(1),
+        (Some(_), 0) => Err(StoreError::Conflict(Conflict::Version)),
+        (None, _) => Err(StoreError::NotFound),
+        (Some(stored), expected) => check_version(stored, expected).map(|()| expected + 1),
+    }
+}
+
 /// Case-insensitive substring match of a list's `search` filter.
 pub(crate) fn matches_search(haystack: &str, search: Option<&str>) -> bool {
     search.is_none_or(|needle| {

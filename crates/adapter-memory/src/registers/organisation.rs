@@ -2,9 +2,9 @@
 
 use aura_audit::PendingEvent;
 use aura_gdpr_registers::{OrganisationProfile, StoredOrganisation, ports::OrganisationRepository};
-use aura_shared_kernel::{Conflict, StoreError, TenantScope};
+use aura_shared_kernel::{StoreError, TenantScope};
 
-use crate::{MemoryStore, registers::check_version};
+use crate::{MemoryStore, registers::put_version};
 
 #[async_trait::async_trait]
 impl OrganisationRepository for MemoryStore {
@@ -27,16 +27,7 @@ impl OrganisationRepository for MemoryStore {
         self.write_audited(scope, event, |tx, tenant| {
             tx.state.check_tenant(tenant)?;
             let stored = tx.state.registers.organisations.get(&tenant);
-            let version = match (stored, expected_version) {
-                (None, 0) => 1,
-                // Someone created it since the caller read "none".
-                (Some(_), 0) => return Err(StoreError::Conflict(Conflict::Version)),
-                (None, _) => return Err(StoreError::NotFound),
-                (Some(row), expected) => {
-                    check_version(row.version, expected)?;
-                    expected + 1
-                }
-            };
+            let version = put_version(stored.map(|row| row.version), expected_version)?;
             let now = tx.clock.now();
             tx.state.registers.organisations.insert(
                 tenant,

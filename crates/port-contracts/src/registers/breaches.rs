@@ -9,7 +9,9 @@ use aura_breaches::{
     SubjectCommunication, authority_deadline, gaps,
 };
 use aura_gdpr_registers::{ActivityId, ProcessorId};
-use aura_records::{Id, ListQuery, RecordKind, RecordStore, Sort};
+use aura_records::{Id, ListQuery, RecordKind, RecordStore, RecordUseCases, Sort};
+use aura_shared_kernel::Clock;
+use std::sync::Arc;
 use time::{OffsetDateTime, macros::datetime};
 
 use crate::{
@@ -23,6 +25,22 @@ use crate::{
         register,
     },
 };
+
+impl RegisterStores {
+    /// The breach register's use cases over these stores, with its rules as the binary
+    /// wires them (the organisation profile, the activities, the IANA time zones): for
+    /// the use-case tests of every crate that drives breaches.
+    pub fn breach_use_cases(&self, clock: Arc<dyn Clock>) -> RecordUseCases<Breaches> {
+        let rules = aura_breaches::BreachRules {
+            clock: clock.clone(),
+            organisation: self.organisation.clone(),
+            activities: self.activities.clone(),
+            zones: Arc::new(aura_adapter_holidays::IanaTimeZones::new()),
+        };
+        let (store, audit) = (self.breaches.clone(), self.audit.clone());
+        RecordUseCases::new(store, Arc::new(rules), audit, clock)
+    }
+}
 
 /// Complete fields of a breach titled `title` the organisation became aware of at
 /// `aware`, affecting `links`.

@@ -85,16 +85,14 @@ pub fn new_record<K: RecordKind>(
     rf: &RegisterFixture,
     fields: K::Fields,
 ) -> Record<K> {
-    let now = now(stores);
-    Record {
-        id: Id::generate(),
-        tenant_id: rf.fx.tenant.id,
+    let derived = K::derived_at_creation(Some(rf.owner()));
+    Record::first_version(
+        Id::generate(),
+        rf.fx.tenant.id,
         fields,
-        derived: K::derived_at_creation(Some(rf.owner())),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
+        derived,
+        now(stores),
+    )
 }
 
 /// A new complete record named `name`, not stored.
