@@ -346,6 +346,33 @@ async fn a_partner_member_sees_the_clients_of_the_firm_until_revoked() {
     assert!(status.is_success(), "{status} {body}");
     let entries = portfolio(&app, &consultant).await;
     assert_eq!(tenant_ids(&entries), std::slice::from_ref(&boss.tenant_id));
+
+    // Granted again as member: the membership from before is not read with its old
+    // role (listed as not entered) until a switch brings it to the grant's.
+    let (status, granted) = app
+        .call(
+            Method::POST,
+            "/api/v1/tenants/me/partners",
+            Some(&client.access),
+            Some(json!({ "partner": tenant["slug"], "role": "member" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{granted}");
+    let entries = portfolio(&app, &consultant).await;
+    let again = entry(&entries, &client);
+    assert_eq!(
+        (&again["entered"], &again["role"]),
+        (&json!(false), &json!("member")),
+        "{again}"
+    );
+    switch_into(&app, &consultant, &client.tenant_id).await;
+    let entries = portfolio(&app, &consultant).await;
+    let again = entry(&entries, &client);
+    assert_eq!(
+        (&again["entered"], &again["role"], &again["overdue_tasks"]),
+        (&json!(true), &json!("member"), &json!(2)),
+        "{again}"
+    );
 }
 
 /// A custom role's holder sees the sections its permissions allow, not an empty entry:

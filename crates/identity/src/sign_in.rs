@@ -74,8 +74,8 @@ pub struct MemberScope {
     pub scope: TenantScope,
     pub user: User,
     pub tenant: Tenant,
-    /// The partner whose grant the membership is held through, as the account's
-    /// listing names it (`None` for an own membership); the scope acts for it.
+    /// The partner whose grant the membership is held through (`None` for an own
+    /// membership); the scope acts for it.
     pub via_partner: Option<PartnerRef>,
 }
 
@@ -86,9 +86,9 @@ pub enum AccountTenant {
     Member(Box<MemberScope>),
     /// A client reached through a partner's grant that the person never entered: no
     /// membership exists there until a switch (`POST /auth/switch`) creates it, so
-    /// there is no scope to read the client with; or one entered before a grant given
-    /// again with another role, which the next switch brings to that role. Listed,
-    /// never read.
+    /// there is no scope to read the client with; or one entered before the way in
+    /// changed (a grant given again with another role, or through another partner),
+    /// which the next switch brings to the listed grant. Listed, never read.
     NotEntered {
         tenant: Tenant,
         /// The grant's role (what entering would give).
@@ -427,9 +427,13 @@ impl SignIn {
     /// removed, a revoked grant, a suspended tenant) is left out at once.
     ///
     /// A partner's client the person never entered has no membership yet (a switch
-    /// creates it, audited in the client's trail): it is listed as
-    /// [`AccountTenant::NotEntered`], with the grant's role and partner, and nothing of
-    /// the client is read beyond its tenant row. A read never creates a membership.
+    /// creates it, audited in the client's trail, after the second-factor check): it
+    /// is listed as [`AccountTenant::NotEntered`], with the grant's role and partner,
+    /// and nothing of the client is read beyond its tenant row — so is one entered
+    /// before the way in changed. A read never creates a membership.
+    ///
+    /// The reads run one after another (one principal read per membership, each a
+    /// single statement): the portfolio's summaries then run a few at a time.
     pub async fn memberships(
         &self,
         auth: &Authenticated,
@@ -445,25 +449,26 @@ impl SignIn {
                 continue;
             };
             let reading = TenantScope::for_credential_check(membership.tenant_id, Some(user));
-            let Some(principal) = (self.core.ports.users)
+            let listed_partner = membership.via_partner.as_ref().map(|p| p.id);
+            // A membership held through a partner is as the last switch left it: through
+            // that partner, with the role of the grant then. One that no longer matches
+            // the way in the listing finds (a grant given again with another role, or
+            // access now through another partner) is not read as it stands but listed as
+            // not entered: the next switch brings it to the listed grant.
+            let principal = (self.core.ports.users)
                 .find_principal(&reading, user, NO_SESSION)
                 .await?
-            else {
-                continue;
-            };
-            if principal.user.account_id != account {
-                continue;
-            }
-            // A membership held through a partner takes the grant's role when it is
-            // entered: one whose grant was given again with another role since holds
-            // the old role until the next switch (its sessions ended with the revoke),
-            // so it is not read with it — it is listed as not entered.
-            if membership.via_partner.is_some() && principal.user.role != membership.role {
+                .filter(|p| p.user.account_id == account)
+                .filter(|p| {
+                    p.via_partner == listed_partner
+                        && (listed_partner.is_none() || p.user.role == membership.role)
+                });
+            let Some(principal) = principal else {
                 if let Some(entry) = self.not_entered(membership).await? {
                     found.push(entry);
                 }
                 continue;
-            }
+            };
             let Some(scope) = principal_scope(&principal) else {
                 continue;
             };
