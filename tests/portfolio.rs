@@ -1,7 +1,10 @@
 //! Issue 16, the consultant's portfolio, through the real binary on PostgreSQL: one
 //! account with memberships in three client tenants (owner, viewer, member) sees three
 //! entries with the counts of the data made in each; another account sees only its own
-//! tenant; a deactivated membership is not listed, at once; without a token, 401.
+//! tenant; a deactivated membership is not listed, at once; without a token, 401. A
+//! consultancy's member sees the clients that granted the firm a role (not entered yet:
+//! listed without a summary; entered: read with the grant's role, the partner named),
+//! gone at once after a revoke; a custom role's holder sees what its permissions allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -241,4 +244,170 @@ async fn a_consultant_sees_each_client_with_its_own_counts_and_nothing_else() {
 
     let (status, problem) = app.call(Method::GET, PORTFOLIO, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
+}
+
+/// `POST /api/v1/auth/switch` as `who` into `tenant` (200 expected): the access token.
+async fn switch_into(app: &TestApp, who: &Account, tenant: &str) -> String {
+    let (status, tokens) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/switch",
+            Some(&who.access),
+            Some(json!({ "tenant_id": tenant })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The consultant's main case: a consultancy's member sees the clients that granted the
+/// firm access, each read as a request there would be — the grant's role, acting for the
+/// partner. A client never entered is listed with `entered: false` and nothing read;
+/// after a revoke the client is gone from the very next answer (the summary cache, 30 s
+/// by default, is keyed by the membership, and only listed memberships are served).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_member_sees_the_clients_of_the_firm_until_revoked() {
+    let app = TestApp::spawn_with(&[("WORKER_POLL_MS", "200")]).await;
+    let boss = app.register("Privacy Partners").await;
+    let client = app.register("Client Corp").await;
+    let consultant = app.add_user(&boss, "member").await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            "/api/v1/tenants/me",
+            Some(&boss.access),
+            Some(json!({ "settings": { "consultancy": true } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, tenant) = app.get("/api/v1/tenants/me", &boss.access).await;
+    let (status, granted) = app
+        .call(
+            Method::POST,
+            "/api/v1/tenants/me/partners",
+            Some(&client.access),
+            Some(json!({ "partner": tenant["slug"], "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{granted}");
+    for due in [-3, -1] {
+        task(&app, &client, due).await;
+    }
+    // A partner role makes a second factor required: `login` enrols one.
+    let consultant = app.login(&consultant.email, support::PASSWORD).await;
+
+    // Never entered: listed, nothing read, nothing created.
+    let entries = portfolio(&app, &consultant).await;
+    let mut expected = vec![boss.tenant_id.clone(), client.tenant_id.clone()];
+    expected.sort();
+    assert_eq!(tenant_ids(&entries), expected);
+    let own = entry(&entries, &boss);
+    assert_eq!(
+        (&own["entered"], &own["via_partner"], &own["role"]),
+        (&json!(true), &Value::Null, &json!("member"))
+    );
+    let outside = entry(&entries, &client);
+    assert_eq!(outside["entered"], false, "{outside}");
+    assert_eq!(outside["available"], false, "{outside}");
+    assert_eq!(outside["role"], "viewer");
+    assert_eq!(outside["via_partner"]["id"], json!(boss.tenant_id));
+    assert_eq!(outside["overdue_tasks"], Value::Null);
+    let (_, tenants) = app.get("/api/v1/me/tenants", &consultant.access).await;
+    let listed = (tenants["items"].as_array().unwrap().iter())
+        .find(|m| m["tenant_id"] == json!(client.tenant_id))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        listed["via_partner"]["id"],
+        json!(boss.tenant_id),
+        "{listed}"
+    );
+
+    // Entered once: read as the grant's viewer, through the partner.
+    switch_into(&app, &consultant, &client.tenant_id).await;
+    let entries = portfolio(&app, &consultant).await;
+    let inside = entry(&entries, &client);
+    assert_eq!(inside["entered"], true, "{inside}");
+    assert_eq!(inside["available"], true, "{inside}");
+    assert_eq!(inside["role"], "viewer");
+    assert_eq!(inside["via_partner"]["name"], "Privacy Partners");
+    assert_eq!(inside["overdue_tasks"], 2, "{inside}");
+    assert!(inside["requests"].is_object(), "{inside}");
+
+    // Revoked: gone from the next answer, although its summary is still in the cache.
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tenants/me/partners/{}", boss.tenant_id),
+            Some(&client.access),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let entries = portfolio(&app, &consultant).await;
+    assert_eq!(tenant_ids(&entries), std::slice::from_ref(&boss.tenant_id));
+
+    // Granted again as member: the membership from before is not read with its old
+    // role (listed as not entered) until a switch brings it to the grant's.
+    let (status, granted) = app
+        .call(
+            Method::POST,
+            "/api/v1/tenants/me/partners",
+            Some(&client.access),
+            Some(json!({ "partner": tenant["slug"], "role": "member" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{granted}");
+    let entries = portfolio(&app, &consultant).await;
+    let again = entry(&entries, &client);
+    assert_eq!(
+        (&again["entered"], &again["role"]),
+        (&json!(false), &json!("member")),
+        "{again}"
+    );
+    switch_into(&app, &consultant, &client.tenant_id).await;
+    let entries = portfolio(&app, &consultant).await;
+    let again = entry(&entries, &client);
+    assert_eq!(
+        (&again["entered"], &again["role"], &again["overdue_tasks"]),
+        (&json!(true), &json!("member"), &json!(2)),
+        "{again}"
+    );
+}
+
+/// A custom role's holder sees the sections its permissions allow, not an empty entry:
+/// a requests desk reads the requests and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_role_holder_sees_what_its_permissions_allow() {
+    let app = TestApp::spawn_with(&[("WORKER_POLL_MS", "200")]).await;
+    let owner = app.register("Desk Corp").await;
+    task(&app, &owner, -1).await;
+    request(&app, &owner, 45).await;
+    let role = app
+        .created(
+            "/api/v1/tenants/me/roles",
+            &owner,
+            json!({"name": "Requests desk", "permissions": ["handle_requests"]}),
+        )
+        .await;
+    let desk = app.add_user(&owner, "viewer").await;
+    let (status, answer) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/tenants/me/users/{}", desk.user_id),
+            Some(&owner.access),
+            Some(json!({"custom_role_id": role["id"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let desk = app.login(&desk.email, support::PASSWORD).await;
+
+    let entries = portfolio(&app, &desk).await;
+    let mine = entry(&entries, &owner);
+    assert_eq!(mine["role"], "custom", "{mine}");
+    assert_eq!(mine["available"], true, "{mine}");
+    assert_eq!(mine["requests"]["overdue"], 1, "{mine}");
+    assert_eq!(mine["overdue_tasks"], Value::Null, "{mine}");
+    assert_eq!(mine["processors"], Value::Null, "{mine}");
+    assert_eq!(mine["completeness"], Value::Null, "{mine}");
 }

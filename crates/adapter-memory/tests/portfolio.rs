@@ -14,7 +14,7 @@ use aura_adapter_memory::MemoryStore;
 use aura_audit::RequestContext;
 use aura_breaches::DeadlineStanding;
 use aura_gdpr_registers::{DpaStatus, Members, PolicyFields, PolicyKind, PolicyStatus, Registers};
-use aura_identity::{AccountId, Authenticated, IdentityError, MemberScope, User};
+use aura_identity::{AccountId, AccountTenant, Authenticated, IdentityError, MemberScope, User};
 use aura_port_contracts::{
     RegisterStores,
     fixtures::{TenantFixture, add_user, register_tenant},
@@ -54,12 +54,15 @@ struct Directory(std::sync::Mutex<HashMap<AccountId, Vec<MemberScope>>>);
 
 #[async_trait::async_trait]
 impl AccountMemberships for Directory {
-    async fn memberships(&self, auth: &Authenticated) -> Result<Vec<MemberScope>, IdentityError> {
+    async fn memberships(&self, auth: &Authenticated) -> Result<Vec<AccountTenant>, IdentityError> {
         let accounts = self.0.lock().unwrap();
         Ok(accounts
             .get(&auth.user.account_id)
             .cloned()
-            .unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .map(AccountTenant::from)
+            .collect())
     }
 }
 
@@ -82,6 +85,7 @@ fn membership(tenant: &Tenant, user: &User) -> MemberScope {
         scope: TenantScope::for_tests(tenant.id, user.id, user.role),
         user: user.clone(),
         tenant: tenant.clone(),
+        via_partner: None,
     }
 }
 

@@ -41,6 +41,8 @@ pub use password::{Password, PasswordHash};
 pub use second_factor::{SecondFactors, TotpEnrolment};
 pub use services::IdentityServices;
 pub use session::{AccessClaims, OpaqueToken, RefreshFamily, RefreshLookup, TokenHash};
-pub use sign_in::{Authenticated, LoginRequest, MemberScope, Registration, SignIn, SignInOutcome};
+pub use sign_in::{
+    AccountTenant, Authenticated, LoginRequest, MemberScope, Registration, SignIn, SignInOutcome,
+};
 pub use throttle::{CountedFailure, ThrottleKey, ThrottlePolicy, ThrottleState};
 pub use user::{AccountId, FullName, User};

@@ -18,8 +18,9 @@ use crate::{
     error::IdentityError,
     mail::MailKind,
     mfa::{ChallengePurpose, MfaChallenge},
+    partners::{Membership, PartnerRef},
     password::{Password, PasswordHash},
-    ports::LoginRecord,
+    ports::{LoginRecord, PrincipalRecord},
     roles::resolved_permissions,
     session::{AccessClaims, RefreshFamily},
     shared::{
@@ -73,7 +74,39 @@ pub struct MemberScope {
     pub scope: TenantScope,
     pub user: User,
     pub tenant: Tenant,
+    /// The partner whose grant the membership is held through (`None` for an own
+    /// membership); the scope acts for it.
+    pub via_partner: Option<PartnerRef>,
 }
+
+/// A tenant of the verified caller's account, as [`SignIn::memberships`] lists it.
+#[derive(Debug, Clone)]
+pub enum AccountTenant {
+    /// A usable membership, with the scope a request in its tenant would have.
+    Member(Box<MemberScope>),
+    /// A client reached through a partner's grant that the person never entered: no
+    /// membership exists there until a switch (`POST /auth/switch`) creates it, so
+    /// there is no scope to read the client with; or one entered before the way in
+    /// changed (a grant given again with another role, or through another partner),
+    /// which the next switch brings to the listed grant. Listed, never read.
+    NotEntered {
+        tenant: Tenant,
+        /// The grant's role (what entering would give).
+        role: Role,
+        via_partner: PartnerRef,
+    },
+}
+
+impl From<MemberScope> for AccountTenant {
+    fn from(member: MemberScope) -> Self {
+        Self::Member(Box::new(member))
+    }
+}
+
+/// The session id given to the principal read when no session is in question (the
+/// account's other memberships): it names no refresh family, so `session_active` is
+/// false and is not looked at.
+const NO_SESSION: Uuid = Uuid::nil();
 
 /// Signing in: how a person gets, keeps, proves and ends a session.
 #[derive(Clone)]
@@ -316,24 +349,16 @@ impl SignIn {
             .find_principal(&reading, claims.user, claims.session_id)
             .await?
             .ok_or(IdentityError::InvalidToken)?;
-        let user = principal.user;
-        if !user.is_active
-            || user.accepted_at.is_none()
-            || !principal.tenant.is_active
-            || !principal.session_active
-            || user.session_generation() != claims.session_version
+        if !principal.session_active
+            || principal.user.session_generation() != claims.session_version
         {
             return Err(IdentityError::InvalidToken);
         }
-        let permissions = resolved_permissions(user.role, principal.custom_permissions);
-        let mut scope = verified_scope(&principal.tenant, &user, permissions);
-        if let Some(partner) = principal.via_partner {
-            scope = scope.acting_for(partner);
-        }
+        let scope = principal_scope(&principal).ok_or(IdentityError::InvalidToken)?;
         Ok(Authenticated {
             scope,
             session_id: claims.session_id,
-            user,
+            user: principal.user,
             tenant: principal.tenant,
         })
     }
@@ -391,32 +416,93 @@ impl SignIn {
             .await
     }
 
-    /// The usable memberships of the caller's account, its own tenant's among them, in
-    /// the lookup's order. The account is the verified principal's (never input); each
-    /// membership is read fresh through the narrow lookup sign-in uses and kept only
-    /// when it belongs to that account, is accepted and active, and its tenant is
-    /// active, so a deactivated or removed membership is gone at once.
+    /// The tenants the caller's account may work in now, in the order of
+    /// [`crate::ports::UserRepository::memberships_of`] (keyed by the verified principal's
+    /// account, never input): its own usable memberships and the clients it reaches
+    /// through a partner's grant. Each membership is read fresh in its own tenant's scope
+    /// by the principal read a request uses ([`crate::ports::UserRepository::find_principal`])
+    /// and scoped by [`principal_scope`], as a request in that tenant would be: its
+    /// role, a custom role's permissions as stored now, acting for the partner a
+    /// partner-held membership is held through; one no longer usable (deactivated,
+    /// removed, a revoked grant, a suspended tenant) is left out at once.
+    ///
+    /// A partner's client the person never entered has no membership yet (a switch
+    /// creates it, audited in the client's trail, after the second-factor check): it
+    /// is listed as [`AccountTenant::NotEntered`], with the grant's role and partner,
+    /// and nothing of the client is read beyond its tenant row — so is one entered
+    /// before the way in changed. A read never creates a membership.
+    ///
+    /// The reads run one after another (one principal read per membership, each a
+    /// single statement): the portfolio's summaries then run a few at a time.
     pub async fn memberships(
         &self,
         auth: &Authenticated,
-    ) -> Result<Vec<MemberScope>, IdentityError> {
-        let found = self.core.ports.users.logins_of(&auth.user.email).await?;
-        Ok(found
-            .into_iter()
-            .filter(|LoginRecord { user, tenant }| {
-                user.account_id == auth.user.account_id
-                    && user.accepted_at.is_some()
-                    && user.is_active
-                    && tenant.is_active
-            })
-            .map(|LoginRecord { user, tenant }| MemberScope {
-                // The sign-in lookup does not read custom roles: a custom role's holder
-                // gets a scope holding nothing here (its sections stay empty), never more.
-                scope: verified_scope(&tenant, &user, resolved_permissions(user.role, None)),
-                user,
-                tenant,
-            })
-            .collect())
+    ) -> Result<Vec<AccountTenant>, IdentityError> {
+        let account = auth.user.account_id;
+        let listed = self.core.ports.users.memberships_of(account).await?;
+        let mut found = Vec::with_capacity(listed.len());
+        for membership in listed.into_iter().filter(Membership::usable) {
+            let Some(user) = membership.user_id else {
+                if let Some(entry) = self.not_entered(membership).await? {
+                    found.push(entry);
+                }
+                continue;
+            };
+            let reading = TenantScope::for_credential_check(membership.tenant_id, Some(user));
+            let listed_partner = membership.via_partner.as_ref().map(|p| p.id);
+            // A membership held through a partner is as the last switch left it: through
+            // that partner, with the role of the grant then. One that no longer matches
+            // the way in the listing finds (a grant given again with another role, or
+            // access now through another partner) is not read as it stands but listed as
+            // not entered: the next switch brings it to the listed grant.
+            let principal = (self.core.ports.users)
+                .find_principal(&reading, user, NO_SESSION)
+                .await?
+                .filter(|p| p.user.account_id == account)
+                .filter(|p| {
+                    p.via_partner == listed_partner
+                        && (listed_partner.is_none() || p.user.role == membership.role)
+                });
+            let Some(principal) = principal else {
+                if let Some(entry) = self.not_entered(membership).await? {
+                    found.push(entry);
+                }
+                continue;
+            };
+            let Some(scope) = principal_scope(&principal) else {
+                continue;
+            };
+            found.push(AccountTenant::from(MemberScope {
+                scope,
+                user: principal.user,
+                tenant: principal.tenant,
+                via_partner: membership.via_partner,
+            }));
+        }
+        Ok(found)
+    }
+
+    /// A partner's client as listed, without a membership to read it with: its tenant
+    /// row (read in its own scope) with the grant's role and partner; `None` for an own
+    /// membership or a tenant gone or suspended meanwhile.
+    async fn not_entered(
+        &self,
+        membership: Membership,
+    ) -> Result<Option<AccountTenant>, IdentityError> {
+        let Some(via_partner) = membership.via_partner else {
+            return Ok(None);
+        };
+        let reading = TenantScope::for_credential_check(membership.tenant_id, None);
+        let tenant = match self.core.ports.tenants.get(&reading).await {
+            Ok(tenant) if tenant.is_active => tenant,
+            Ok(_) | Err(aura_shared_kernel::StoreError::NotFound) => return Ok(None),
+            Err(other) => return Err(other.into()),
+        };
+        Ok(Some(AccountTenant::NotEntered {
+            tenant,
+            role: membership.role,
+            via_partner,
+        }))
     }
 
     /// Ends the caller's session: its refresh tokens and its access tokens.
@@ -669,9 +755,27 @@ impl Core {
     }
 }
 
-/// A user scope for a membership read fresh after a verified token: the one place a
-/// user scope is built (`authenticate_claims` for the token's own membership,
-/// `memberships` for the account's others).
+/// The scope of a principal read fresh after a verified token, or `None` when the
+/// membership may not act now (deactivated, pending, or its tenant suspended): its role's
+/// permissions (a custom role's as stored now), acting for the partner a membership held
+/// through one is held through. The one way a user scope is built: `authenticate_claims`
+/// for the token's own membership (after its session checks), `memberships` for the
+/// account's others.
+fn principal_scope(principal: &PrincipalRecord) -> Option<TenantScope> {
+    let PrincipalRecord { user, tenant, .. } = principal;
+    if !user.is_active || user.accepted_at.is_none() || !tenant.is_active {
+        return None;
+    }
+    let permissions = resolved_permissions(user.role, principal.custom_permissions);
+    let scope = verified_scope(tenant, user, permissions);
+    Some(match principal.via_partner {
+        Some(partner) => scope.acting_for(partner),
+        None => scope,
+    })
+}
+
+/// A user scope for a membership read fresh after a verified token (through
+/// [`principal_scope`] only).
 fn verified_scope(tenant: &Tenant, user: &User, permissions: PermissionSet) -> TenantScope {
     TenantScope::from_verified_principal(tenant.id, user.id, user.role, permissions)
 }

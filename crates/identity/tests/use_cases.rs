@@ -22,10 +22,11 @@ use aura_audit::{
 };
 use aura_identity::actions;
 use aura_identity::{
-    AccessClaims, AuthConfig, Authenticated, CustomRole, Email, FullName, IdentityError,
-    IdentityPorts, IdentityServices, LoginRequest, Membership, NewMember, OpaqueToken,
-    PartnerGrant, Password, PasswordHash, ProfilePatch, Registration, RoleDraft,
-    SETTING_CONSULTANCY, SignInOutcome, TenantPatch, TokenHash, TokenPair, User, UserPatch,
+    AccessClaims, AccountTenant, AuthConfig, Authenticated, CustomRole, Email, FullName,
+    IdentityError, IdentityPorts, IdentityServices, LoginRequest, MemberScope, Membership,
+    NewMember, OpaqueToken, PartnerGrant, Password, PasswordHash, ProfilePatch, Registration,
+    RoleDraft, SETTING_CONSULTANCY, SignInOutcome, TenantPatch, TokenHash, TokenPair, User,
+    UserPatch,
     mail::OutgoingMail,
     mfa::{
         ChallengePurpose, MfaChallenge, NewTotp, RecoveryCodes, RecoveryHash, SealedSecret,
@@ -2170,8 +2171,8 @@ async fn the_memberships_of_an_account_are_its_accepted_active_ones() {
         .unwrap();
 
     let kim = world.session("kim@consult.example").await;
-    let listed = |memberships: Vec<aura_identity::MemberScope>| {
-        let mut seen: Vec<_> = (memberships.iter())
+    let listed = |memberships: Vec<AccountTenant>| {
+        let mut seen: Vec<_> = (entered(memberships).iter())
             .map(|m| {
                 assert_eq!(m.scope.tenant_id(), m.tenant.id);
                 assert_eq!(m.scope.user_id(), Some(m.user.id));
@@ -2194,7 +2195,9 @@ async fn the_memberships_of_an_account_are_its_accepted_active_ones() {
     // Another account's memberships are its own.
     let of_b = world.identity.sign_in.memberships(&owner_b).await.unwrap();
     assert_eq!(
-        (of_b.iter()).map(|m| m.tenant.id).collect::<Vec<_>>(),
+        (entered(of_b).iter())
+            .map(|m| m.tenant.id)
+            .collect::<Vec<_>>(),
         [tenant_b.id]
     );
 
@@ -2216,6 +2219,142 @@ async fn the_memberships_of_an_account_are_its_accepted_active_ones() {
         [(tenant_a.id, Some(Role::Owner))],
         "B deactivated"
     );
+}
+
+/// The memberships listed as entered (with a scope), asserting there is no other kind.
+fn entered(listed: Vec<AccountTenant>) -> Vec<MemberScope> {
+    (listed.into_iter())
+        .map(|tenant| match tenant {
+            AccountTenant::Member(member) => *member,
+            other => panic!("not entered: {other:?}"),
+        })
+        .collect()
+}
+
+/// The portfolio's list includes the clients reached through a partner, with the scope a
+/// request there has: the grant's role, acting for the partner. Before the first switch
+/// there is no membership to read with (listed as not entered, nothing created); after
+/// a revoke the client is gone at once.
+#[tokio::test]
+async fn the_memberships_of_a_consultant_include_the_clients_of_the_partner() {
+    let world = World::new();
+    let (partner, _) = world
+        .sign_up("Privacy Partners", "boss@partners.example")
+        .await;
+    let (client, _) = world.sign_up("Client", "owner@client.example").await;
+    let boss = world.session("boss@partners.example").await;
+    let owner = world.session("owner@client.example").await;
+    world
+        .member(&boss, "kim@partners.example", Role::Member)
+        .await;
+    // The first sign-in accepts the membership.
+    world.session("kim@partners.example").await;
+    world.offer_as_partner(&boss).await;
+    world.grant(&owner, &partner, Role::Viewer).await.unwrap();
+    // A partner role makes a second factor required: this session enrols one.
+    let kim = world.session("kim@partners.example").await;
+    let status = world.identity.second_factors.status(&kim).await.unwrap();
+    assert!(status.enabled && status.required, "{status:?}");
+
+    let listed = world.identity.sign_in.memberships(&kim).await.unwrap();
+    let [
+        AccountTenant::NotEntered {
+            tenant,
+            role,
+            via_partner,
+        },
+        AccountTenant::Member(own),
+    ] = &listed[..]
+    else {
+        panic!("the client not entered, then the partner: {listed:?}");
+    };
+    assert_eq!(
+        (tenant.id, *role, via_partner.id),
+        (client.id, Role::Viewer, partner.id)
+    );
+    assert_eq!((own.tenant.id, own.scope.partner()), (partner.id, None));
+    // Listing entered nothing: the client still has no membership of kim's.
+    let tenants = world.identity.accounts.tenants(&kim).await.unwrap();
+    assert_eq!(tenants[0].user_id, None);
+
+    let inside = world
+        .switch(&kim, client.id)
+        .await
+        .expect("into the client");
+    let listed = entered(world.identity.sign_in.memberships(&kim).await.unwrap());
+    let in_client = &listed[0];
+    assert_eq!(in_client.tenant.id, client.id);
+    assert_eq!(in_client.user.id, inside.user.id);
+    assert_eq!(in_client.scope.role(), Some(Role::Viewer));
+    assert_eq!(in_client.scope.permissions(), inside.scope.permissions());
+    assert_eq!(in_client.scope.partner(), Some(partner.id));
+    assert_eq!(
+        in_client.via_partner.as_ref().map(|p| p.id),
+        Some(partner.id)
+    );
+
+    world
+        .identity
+        .admin
+        .revoke_partner(&owner.scope, partner.id, &ctx())
+        .await
+        .unwrap();
+    let listed = entered(world.identity.sign_in.memberships(&kim).await.unwrap());
+    assert_eq!(
+        (listed.iter()).map(|m| m.tenant.id).collect::<Vec<_>>(),
+        [partner.id],
+        "revoked: gone at once"
+    );
+
+    // Granted again with another role: the old membership is not read with its old
+    // role; the next switch brings it to the grant's.
+    world.grant(&owner, &partner, Role::Member).await.unwrap();
+    let listed = world.identity.sign_in.memberships(&kim).await.unwrap();
+    assert!(
+        matches!(
+            &listed[0],
+            AccountTenant::NotEntered { tenant, role: Role::Member, .. } if tenant.id == client.id
+        ),
+        "{listed:?}"
+    );
+    world.switch(&kim, client.id).await.expect("in again");
+    let listed = entered(world.identity.sign_in.memberships(&kim).await.unwrap());
+    assert_eq!(
+        (listed[0].tenant.id, listed[0].scope.role()),
+        (client.id, Some(Role::Member))
+    );
+}
+
+/// A custom role's holder gets the role's permissions as stored now, as a request would.
+#[tokio::test]
+async fn the_memberships_of_a_custom_role_holder_carry_its_permissions() {
+    let world = World::new();
+    let (tenant, _) = world.sign_up("Desk GmbH", "olivia@desk.example").await;
+    let owner = world.session("olivia@desk.example").await;
+    let desk = world
+        .identity
+        .roles
+        .create(
+            &owner.scope,
+            role_draft("Requests desk", &["handle_requests"]),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let pat = world.member(&owner, "pat@desk.example", Role::Viewer).await;
+    world.patch_user(&owner, pat.id, give(&desk)).await.unwrap();
+    let pat = world.session("pat@desk.example").await;
+
+    let listed = entered(world.identity.sign_in.memberships(&pat).await.unwrap());
+    let [mine] = &listed[..] else {
+        panic!("one membership: {listed:?}");
+    };
+    assert_eq!(mine.tenant.id, tenant.id);
+    assert_eq!(mine.scope.role(), Some(Role::Custom));
+    assert!(!mine.scope.permissions().is_empty());
+    assert_eq!(mine.scope.permissions(), pat.scope.permissions());
+    assert!(mine.scope.require(Permission::HandleRequests).is_ok());
+    assert!(mine.scope.require(Permission::WriteRecords).is_err());
 }
 
 // ------------------------------------------------------------------ second factors

@@ -1,7 +1,9 @@
 //! A tenant's summary kept briefly in process memory, so a dashboard refresh does not
 //! recompute every client. Keyed by the account *and* the membership (tenant, user,
-//! role): one account's entry is never another's answer, and a changed role is a new
-//! key, so a demotion shows at once. An entry older than [`FRESH_FOR`] is never served;
+//! role, the permissions it holds, the partner it acts for): one account's entry is
+//! never another's answer, and a changed role or custom role's permission set is a new
+//! key, so a demotion shows at once. A membership that is no longer usable (a revoked
+//! grant, a removal) is not listed at all, so its entry is never served. An entry older than [`FRESH_FOR`] is never served;
 //! the map holds at most [`CACHE_CAPACITY`] entries.
 
 use std::{
@@ -10,7 +12,7 @@ use std::{
 };
 
 use aura_identity::AccountId;
-use aura_shared_kernel::{Role, TenantId, UserId};
+use aura_shared_kernel::{PermissionSet, Role, TenantId, UserId};
 use time::{Duration, OffsetDateTime};
 
 use crate::summary::TenantSummary;
@@ -29,6 +31,10 @@ pub struct CacheKey {
     pub tenant: TenantId,
     pub user: UserId,
     pub role: Role,
+    /// What the membership's scope holds (a custom role's permissions as stored now).
+    pub permissions: PermissionSet,
+    /// The partner the scope acts for.
+    pub partner: Option<TenantId>,
 }
 
 /// A summary and when it was computed.
@@ -118,6 +124,8 @@ mod tests {
             tenant: TenantId::generate(),
             user: UserId::generate(),
             role,
+            permissions: role.permissions(),
+            partner: None,
         }
     }
 

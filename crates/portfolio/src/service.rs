@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use aura_audit::RequestContext;
-use aura_identity::{Authenticated, IdentityError, MemberScope, SignIn};
+use aura_identity::{AccountTenant, Authenticated, IdentityError, MemberScope, PartnerRef, SignIn};
 use aura_shared_kernel::{Role, Tenant};
 use time::OffsetDateTime;
 
@@ -15,16 +15,17 @@ use crate::{
     summary::{Sources, TenantSummary, summarise},
 };
 
-/// Where the portfolio learns the caller's memberships: identity's
-/// [`SignIn::memberships`] (a fresh read of the verified account's usable ones).
+/// Where the portfolio learns the caller's tenants: identity's [`SignIn::memberships`]
+/// (a fresh read of the verified account's usable memberships, own and through a
+/// partner, each with the scope a request there would have).
 #[async_trait::async_trait]
 pub trait AccountMemberships: Send + Sync {
-    async fn memberships(&self, auth: &Authenticated) -> Result<Vec<MemberScope>, IdentityError>;
+    async fn memberships(&self, auth: &Authenticated) -> Result<Vec<AccountTenant>, IdentityError>;
 }
 
 #[async_trait::async_trait]
 impl AccountMemberships for SignIn {
-    async fn memberships(&self, auth: &Authenticated) -> Result<Vec<MemberScope>, IdentityError> {
+    async fn memberships(&self, auth: &Authenticated) -> Result<Vec<AccountTenant>, IdentityError> {
         SignIn::memberships(self, auth).await
     }
 }
@@ -37,10 +38,15 @@ pub const CONCURRENCY: usize = 4;
 #[derive(Debug, Clone)]
 pub struct PortfolioEntry {
     pub tenant: Tenant,
-    /// The account's role there.
+    /// The account's role there (for a client not entered yet: the grant's).
     pub role: Role,
+    /// The partner whose grant the access comes through (`None`: an own membership).
+    pub via_partner: Option<PartnerRef>,
+    /// False for a partner's client the person never entered: no membership exists
+    /// there yet (a switch creates it), so nothing of it is read and `summary` is `None`.
+    pub entered: bool,
     /// `None` when the tenant could not be read just now (logged; the other tenants
-    /// are still shown).
+    /// are still shown), or was not entered yet.
     pub summary: Option<Arc<TenantSummary>>,
     /// When the summary was computed (at most [`crate::FRESH_FOR`] ago).
     pub computed_at: OffsetDateTime,
@@ -87,21 +93,40 @@ impl Portfolio {
     async fn entry(
         &self,
         auth: &Authenticated,
-        membership: MemberScope,
+        membership: AccountTenant,
         ctx: &RequestContext,
     ) -> PortfolioEntry {
+        let now = self.sources.clock.now();
         let MemberScope {
             scope,
             user,
             tenant,
-        } = membership;
+            via_partner,
+        } = match membership {
+            AccountTenant::Member(member) => *member,
+            AccountTenant::NotEntered {
+                tenant,
+                role,
+                via_partner,
+            } => {
+                return PortfolioEntry {
+                    tenant,
+                    role,
+                    via_partner: Some(via_partner),
+                    entered: false,
+                    summary: None,
+                    computed_at: now,
+                };
+            }
+        };
         let key = CacheKey {
             account: auth.user.account_id,
             tenant: tenant.id,
             user: user.id,
             role: user.role,
+            permissions: scope.permissions(),
+            partner: scope.partner(),
         };
-        let now = self.sources.clock.now();
         let cached = match self.cache.get(&key, now) {
             Some(cached) => Some(cached),
             None => match summarise(&self.sources, &scope, ctx).await {
@@ -121,6 +146,8 @@ impl Portfolio {
         };
         PortfolioEntry {
             role: user.role,
+            via_partner,
+            entered: true,
             summary: cached.as_ref().map(|c| c.summary.clone()),
             computed_at: cached.map_or(now, |c| c.computed_at),
             tenant,

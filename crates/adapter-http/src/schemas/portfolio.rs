@@ -10,24 +10,37 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// The account's usable memberships (accepted, active, tenant active), each tenant
-/// summarised as that membership's role may read it. Each summary is at most 30 seconds
-/// old (`computed_at`).
+use super::partners::PartnerRefBody;
+
+/// The account's usable memberships (accepted, active, tenant active) — its own and
+/// those held through a partner's grant — each tenant summarised as that membership may
+/// read it (its role, a custom role's permissions, acting for the partner). A partner's
+/// client the account never switched into is listed with `entered: false` and no
+/// summary. Each summary is at most 30 seconds old (`computed_at`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PortfolioBody {
     pub tenants: Vec<PortfolioTenantBody>,
 }
 
 /// One client tenant. A section is `null` when the role may not read it; all are
-/// `null` with `available: false` when the tenant could not be read just now.
+/// `null` with `available: false` when the tenant could not be read just now, or was
+/// not entered yet (`entered: false`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PortfolioTenantBody {
     pub tenant_id: Uuid,
     pub name: String,
     pub slug: String,
-    /// The account's role in this tenant.
+    /// The account's role in this tenant (through a partner: the role the client
+    /// granted the partner).
     #[schema(value_type = String, example = "viewer")]
     pub role: Role,
+    /// The partner whose grant the access comes through; null for the account's own
+    /// membership.
+    pub via_partner: Option<PartnerRefBody>,
+    /// False for a client reached through a partner that the account never switched
+    /// into (`POST /api/v1/auth/switch` creates the membership there): nothing of the
+    /// tenant is read, every section is `null` and `available` is false.
+    pub entered: bool,
     pub available: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub computed_at: OffsetDateTime,
@@ -113,6 +126,8 @@ impl From<PortfolioEntry> for PortfolioTenantBody {
             name: entry.tenant.name.as_str().to_owned(),
             slug: entry.tenant.slug.as_str().to_owned(),
             role: entry.role,
+            via_partner: entry.via_partner.map(PartnerRefBody::from),
+            entered: entry.entered,
             available: summary.is_some(),
             computed_at: entry.computed_at,
             completeness: completeness.map(Into::into),
