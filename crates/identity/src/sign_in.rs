@@ -9,6 +9,7 @@ use crate::actions;
 use aura_audit::{Actor, Changes, PendingEvent, RequestContext};
 use aura_shared_kernel::{
     PermissionSet, Role, Tenant, TenantName, TenantScope, TenantSlug, ValidationErrors,
+    fanout::bounded,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -102,6 +103,10 @@ impl From<MemberScope> for AccountTenant {
         Self::Member(Box::new(member))
     }
 }
+
+/// How many of an account's memberships are read at once: enough to overlap their
+/// round trips, few enough that one account does not take the connection pool.
+pub const MEMBERSHIP_READS_AT_ONCE: usize = 4;
 
 /// The session id given to the principal read when no session is in question (the
 /// account's other memberships): it names no refresh family, so `session_active` is
@@ -432,54 +437,63 @@ impl SignIn {
     /// and nothing of the client is read beyond its tenant row — so is one entered
     /// before the way in changed. A read never creates a membership.
     ///
-    /// The reads run one after another (one principal read per membership, each a
-    /// single statement): the portfolio's summaries then run a few at a time.
+    /// The reads (one principal read per membership, each a single statement) run
+    /// [`MEMBERSHIP_READS_AT_ONCE`] at a time, like the portfolio's summaries after them.
     pub async fn memberships(
         &self,
         auth: &Authenticated,
     ) -> Result<Vec<AccountTenant>, IdentityError> {
         let account = auth.user.account_id;
         let listed = self.core.ports.users.memberships_of(account).await?;
-        let mut found = Vec::with_capacity(listed.len());
-        for membership in listed.into_iter().filter(Membership::usable) {
-            let Some(user) = membership.user_id else {
-                if let Some(entry) = self.not_entered(membership).await? {
-                    found.push(entry);
-                }
-                continue;
-            };
-            let reading = TenantScope::for_credential_check(membership.tenant_id, Some(user));
-            let listed_partner = membership.via_partner.as_ref().map(|p| p.id);
-            // A membership held through a partner is as the last switch left it: through
-            // that partner, with the role of the grant then. One that no longer matches
-            // the way in the listing finds (a grant given again with another role, or
-            // access now through another partner) is not read as it stands but listed as
-            // not entered: the next switch brings it to the listed grant.
-            let principal = (self.core.ports.users)
-                .find_principal(&reading, user, NO_SESSION)
-                .await?
-                .filter(|p| p.user.account_id == account)
-                .filter(|p| {
-                    p.via_partner == listed_partner
-                        && (listed_partner.is_none() || p.user.role == membership.role)
-                });
-            let Some(principal) = principal else {
-                if let Some(entry) = self.not_entered(membership).await? {
-                    found.push(entry);
-                }
-                continue;
-            };
-            let Some(scope) = principal_scope(&principal) else {
-                continue;
-            };
-            found.push(AccountTenant::from(MemberScope {
+        let reads: Vec<_> = (listed.into_iter().filter(Membership::usable))
+            .map(|membership| self.account_tenant(account, membership))
+            .collect();
+        // Each read is its own tenant's; a few at a time, in the listing's order.
+        let read = bounded(reads, MEMBERSHIP_READS_AT_ONCE).await;
+        Ok(read
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// One listed tenant of `account`, read in its own scope: `None` when it may not be
+    /// acted in now.
+    async fn account_tenant(
+        &self,
+        account: crate::AccountId,
+        membership: Membership,
+    ) -> Result<Option<AccountTenant>, IdentityError> {
+        let Some(user) = membership.user_id else {
+            return self.not_entered(membership).await;
+        };
+        let reading = TenantScope::for_credential_check(membership.tenant_id, Some(user));
+        let listed_partner = membership.via_partner.as_ref().map(|p| p.id);
+        // A membership held through a partner is as the last switch left it: through
+        // that partner, with the role of the grant then. One that no longer matches
+        // the way in the listing finds (a grant given again with another role, or
+        // access now through another partner) is not read as it stands but listed as
+        // not entered: the next switch brings it to the listed grant.
+        let principal = (self.core.ports.users)
+            .find_principal(&reading, user, NO_SESSION)
+            .await?
+            .filter(|p| p.user.account_id == account)
+            .filter(|p| {
+                p.via_partner == listed_partner
+                    && (listed_partner.is_none() || p.user.role == membership.role)
+            });
+        let Some(principal) = principal else {
+            return self.not_entered(membership).await;
+        };
+        Ok(principal_scope(&principal).map(|scope| {
+            AccountTenant::from(MemberScope {
                 scope,
                 user: principal.user,
                 tenant: principal.tenant,
                 via_partner: membership.via_partner,
-            }));
-        }
-        Ok(found)
+            })
+        }))
     }
 
     /// A partner's client as listed, without a membership to read it with: its tenant

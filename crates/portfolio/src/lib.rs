@@ -7,12 +7,11 @@
 //! membership (its user and role, so row-level security and the permission matrix
 //! apply as in any request), through the registers' own use cases and ports: there is
 //! no query across tenants. [`Portfolio`] runs the tenants a few at a time
-//! ([`fanout::bounded`]) and keeps each summary briefly ([`cache::SummaryCache`]).
+//! ([`aura_shared_kernel::fanout::bounded`]) and keeps each summary briefly ([`cache::SummaryCache`]).
 //!
 //! Pure domain crate.
 
 pub mod cache;
-pub mod fanout;
 mod service;
 pub mod summary;
 

@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use aura_audit::RequestContext;
 use aura_identity::{AccountTenant, Authenticated, IdentityError, MemberScope, PartnerRef, SignIn};
-use aura_shared_kernel::{Role, Tenant};
+use aura_shared_kernel::{Role, Tenant, fanout::bounded};
 use time::OffsetDateTime;
 
 use crate::{
     cache::{CacheKey, Cached, SummaryCache},
-    fanout::bounded,
     summary::{Sources, TenantSummary, summarise},
 };
 

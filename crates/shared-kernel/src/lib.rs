@@ -9,6 +9,7 @@
 mod clock;
 pub mod date;
 mod error;
+pub mod fanout;
 mod ids;
 mod page;
 mod role;
