@@ -54,7 +54,8 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'aura_app') THEN
         CREATE ROLE aura_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'aura_app';
-    -- `aura db init` makes it a NOLOGIN group when it finds none; these scripts log in as it.
+    -- 'aura db init' makes it a NOLOGIN group when it finds none; these scripts log in as it.
+    -- (No backquotes in this unquoted heredoc: the shell would run them.)
     ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'aura_app') THEN
         ALTER ROLE aura_app LOGIN PASSWORD 'aura_app';
     END IF;
