@@ -273,20 +273,7 @@ impl Core {
         tenant: &Tenant,
         now: OffsetDateTime,
     ) -> Result<Option<MfaChallenge>, IdentityError> {
-        let member = Member {
-            scope,
-            user,
-            tenant,
-        };
-        let purpose = if self
-            .factor(&member)
-            .await?
-            .is_some_and(|f| f.is_confirmed())
-        {
-            ChallengePurpose::SignIn
-        } else if self.must_use_mfa(&member).await? {
-            ChallengePurpose::Enrolment
-        } else {
+        let Some(purpose) = self.needed_step(scope, user, tenant).await? else {
             return Ok(None);
         };
         let token = self.ports.secrets.opaque_token();
@@ -308,13 +295,15 @@ impl Core {
         }))
     }
 
-    /// Whether the member must use a second factor and the account has none confirmed.
-    pub(crate) async fn second_factor_missing(
+    /// The one rule of the second step, for a sign-in and a switch alike: a code for an
+    /// account with a confirmed factor, an enrolment for one that must use a factor and
+    /// has none, nothing otherwise.
+    pub(crate) async fn needed_step(
         &self,
         scope: &TenantScope,
         user: &User,
         tenant: &Tenant,
-    ) -> Result<bool, IdentityError> {
+    ) -> Result<Option<ChallengePurpose>, IdentityError> {
         let member = Member {
             scope,
             user,
@@ -325,9 +314,12 @@ impl Core {
             .await?
             .is_some_and(|f| f.is_confirmed())
         {
-            return Ok(false);
+            Ok(Some(ChallengePurpose::SignIn))
+        } else if self.must_use_mfa(&member).await? {
+            Ok(Some(ChallengePurpose::Enrolment))
+        } else {
+            Ok(None)
         }
-        self.must_use_mfa(&member).await
     }
 
     async fn factor(&self, member: &Member<'_>) -> Result<Option<TotpFactor>, IdentityError> {

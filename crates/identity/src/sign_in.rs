@@ -398,11 +398,8 @@ impl SignIn {
         // A switch signs into the target: an account that must use a second factor there
         // (a partner role, several tenants, the target's `require_mfa`) and has none
         // confirmed enrols one in the session it has before it gets the target's tokens.
-        if self
-            .core
-            .second_factor_missing(&scope, &user, &target)
-            .await?
-        {
+        let step = self.core.needed_step(&scope, &user, &target).await?;
+        if step == Some(ChallengePurpose::Enrolment) {
             return Err(IdentityError::SecondFactorRequired);
         }
         let actor = match via_partner {

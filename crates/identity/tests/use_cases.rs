@@ -364,14 +364,9 @@ impl World {
         let code = (self.recovery_codes.lock().unwrap().get_mut(email))
             .and_then(Vec::pop)
             .expect("a second factor `session` enrolled, with codes left");
-        mfa.finish_sign_in(
-            &challenge.token,
-            SecondProof::RecoveryCode(code),
-            Some(ip(1)),
-            &ctx(),
-        )
-        .await
-        .expect("the second step")
+        self.second_step(challenge, SecondProof::RecoveryCode(code))
+            .await
+            .expect("the second step")
     }
 
     /// The tenant admin's `create_user`, acting as `by`.
