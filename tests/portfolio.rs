@@ -246,20 +246,6 @@ async fn a_consultant_sees_each_client_with_its_own_counts_and_nothing_else() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
 }
 
-/// `POST /api/v1/auth/switch` as `who` into `tenant` (200 expected): the access token.
-async fn switch_into(app: &TestApp, who: &Account, tenant: &str) -> String {
-    let (status, tokens) = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/switch",
-            Some(&who.access),
-            Some(json!({ "tenant_id": tenant })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{tokens}");
-    tokens["access_token"].as_str().unwrap().to_owned()
-}
-
 /// The consultant's main case: a consultancy's member sees the clients that granted the
 /// firm access, each read as a request there would be — the grant's role, acting for the
 /// partner. A client never entered is listed with `entered: false` and nothing read;
@@ -271,24 +257,9 @@ async fn a_partner_member_sees_the_clients_of_the_firm_until_revoked() {
     let boss = app.register("Privacy Partners").await;
     let client = app.register("Client Corp").await;
     let consultant = app.add_user(&boss, "member").await;
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            "/api/v1/tenants/me",
-            Some(&boss.access),
-            Some(json!({ "settings": { "consultancy": true } })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, tenant) = app.get("/api/v1/tenants/me", &boss.access).await;
-    let (status, granted) = app
-        .call(
-            Method::POST,
-            "/api/v1/tenants/me/partners",
-            Some(&client.access),
-            Some(json!({ "partner": tenant["slug"], "role": "viewer" })),
-        )
-        .await;
+    app.offer_as_partner(&boss).await;
+    let partner_slug = app.slug_of(&boss).await;
+    let (status, granted) = app.grant_partner(&client, &partner_slug, "viewer").await;
     assert_eq!(status, StatusCode::CREATED, "{granted}");
     for due in [-3, -1] {
         task(&app, &client, due).await;
@@ -324,7 +295,7 @@ async fn a_partner_member_sees_the_clients_of_the_firm_until_revoked() {
     );
 
     // Entered once: read as the grant's viewer, through the partner.
-    switch_into(&app, &consultant, &client.tenant_id).await;
+    app.switched(&consultant, &client.tenant_id).await;
     let entries = portfolio(&app, &consultant).await;
     let inside = entry(&entries, &client);
     assert_eq!(inside["entered"], true, "{inside}");
@@ -335,28 +306,14 @@ async fn a_partner_member_sees_the_clients_of_the_firm_until_revoked() {
     assert!(inside["requests"].is_object(), "{inside}");
 
     // Revoked: gone from the next answer, although its summary is still in the cache.
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/tenants/me/partners/{}", boss.tenant_id),
-            Some(&client.access),
-            None,
-        )
-        .await;
+    let (status, body) = app.revoke_partner(&client, &boss.tenant_id).await;
     assert!(status.is_success(), "{status} {body}");
     let entries = portfolio(&app, &consultant).await;
     assert_eq!(tenant_ids(&entries), std::slice::from_ref(&boss.tenant_id));
 
     // Granted again as member: the membership from before is not read with its old
     // role (listed as not entered) until a switch brings it to the grant's.
-    let (status, granted) = app
-        .call(
-            Method::POST,
-            "/api/v1/tenants/me/partners",
-            Some(&client.access),
-            Some(json!({ "partner": tenant["slug"], "role": "member" })),
-        )
-        .await;
+    let (status, granted) = app.grant_partner(&client, &partner_slug, "member").await;
     assert_eq!(status, StatusCode::CREATED, "{granted}");
     let entries = portfolio(&app, &consultant).await;
     let again = entry(&entries, &client);
@@ -365,7 +322,7 @@ async fn a_partner_member_sees_the_clients_of_the_firm_until_revoked() {
         (&json!(false), &json!("member")),
         "{again}"
     );
-    switch_into(&app, &consultant, &client.tenant_id).await;
+    app.switched(&consultant, &client.tenant_id).await;
     let entries = portfolio(&app, &consultant).await;
     let again = entry(&entries, &client);
     assert_eq!(

@@ -18,32 +18,6 @@ async fn spawn() -> TestApp {
     TestApp::spawn_with(&[("WORKER_POLL_MS", "200")]).await
 }
 
-/// `POST /api/v1/auth/switch` as `who`: status and body.
-async fn switch(app: &TestApp, who: &Account, tenant: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
-        "/api/v1/auth/switch",
-        Some(&who.access),
-        Some(json!({ "tenant_id": tenant })),
-    )
-    .await
-}
-
-/// Switches `who` into `tenant` (200 expected): the account there.
-async fn switched(app: &TestApp, who: &Account, tenant: &str) -> Account {
-    let (status, tokens) = switch(app, who, tenant).await;
-    assert_eq!(status, StatusCode::OK, "{tokens}");
-    let access = tokens["access_token"].as_str().unwrap().to_owned();
-    let (_, me) = app.get("/api/v1/users/me", &access).await;
-    Account {
-        email: who.email.clone(),
-        user_id: me["id"].as_str().unwrap().to_owned(),
-        tenant_id: me["tenant_id"].as_str().unwrap().to_owned(),
-        access,
-        refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
-    }
-}
-
 async fn my_tenants(app: &TestApp, who: &Account) -> Vec<Value> {
     let (status, body) = app.get("/api/v1/me/tenants", &who.access).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -138,11 +112,11 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
     );
 
     // Switch B → C → A: each a session of that tenant, the earlier ones kept.
-    let in_b = switched(&app, &in_a, &beta.tenant_id).await;
+    let in_b = app.switched(&in_a, &beta.tenant_id).await;
     assert_eq!(in_b.tenant_id, beta.tenant_id);
-    let in_c = switched(&app, &in_b, &gamma.tenant_id).await;
+    let in_c = app.switched(&in_b, &gamma.tenant_id).await;
     assert_eq!(in_c.tenant_id, gamma.tenant_id);
-    let again_a = switched(&app, &in_c, &home.tenant_id).await;
+    let again_a = app.switched(&in_c, &home.tenant_id).await;
     assert_eq!(again_a.tenant_id, home.tenant_id);
     let (_, listed_in_c) = app.get("/api/v1/me/tenants", &in_c.access).await;
     let current_in_c: Vec<&Value> = listed_in_c["items"]
@@ -197,13 +171,13 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
     assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
 
     // No membership (D), a random id, and an id that is no UUID.
-    let (status, none) = switch(&app, &in_a, &delta.tenant_id).await;
+    let (status, none) = app.switch(&in_a, &delta.tenant_id).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{none}");
-    let (status, random) = switch(&app, &in_a, &uuid::Uuid::new_v4().to_string()).await;
+    let (status, random) = app.switch(&in_a, &uuid::Uuid::new_v4().to_string()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(none["type"], random["type"]);
     assert_eq!(none["detail"], random["detail"], "alike");
-    let (status, bad) = switch(&app, &in_a, "not-a-tenant").await;
+    let (status, bad) = app.switch(&in_a, "not-a-tenant").await;
     assert!(
         status.is_client_error() && status != StatusCode::NOT_FOUND,
         "{bad}"
@@ -249,26 +223,10 @@ async fn one_account_in_three_tenants_switches_and_never_reads_across() {
             token.tenant_id
         );
     }
-    let (status, _) = switch(&app, &in_a, &beta.tenant_id).await;
+    let (status, _) = app.switch(&in_a, &beta.tenant_id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let listed = my_tenants(&app, &in_a).await;
     assert!(!tenant_ids(&listed).contains(&beta.tenant_id.as_str()));
-}
-
-/// The slug of `owner`'s tenant.
-async fn slug_of(app: &TestApp, owner: &Account) -> String {
-    let (_, tenant) = app.get("/api/v1/tenants/me", &owner.access).await;
-    tenant["slug"].as_str().unwrap().to_owned()
-}
-
-async fn grant(app: &TestApp, owner: &Account, partner: &str, role: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
-        "/api/v1/tenants/me/partners",
-        Some(&owner.access),
-        Some(json!({ "partner": partner, "role": role })),
-    )
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,34 +235,26 @@ async fn a_partner_member_switches_into_a_client_acts_named_and_is_revoked() {
     let boss = app.register("Privacy Partners").await;
     let client = app.register("Client Corp").await;
     let consultant = app.add_user(&boss, "member").await;
-    let partner_slug = slug_of(&app, &boss).await;
+    let partner_slug = app.slug_of(&boss).await;
 
     // Not a consultancy yet: as unknown as a slug nobody has.
-    let (status, _) = grant(&app, &client, &partner_slug, "member").await;
+    let (status, _) = app.grant_partner(&client, &partner_slug, "member").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            "/api/v1/tenants/me",
-            Some(&boss.access),
-            Some(json!({ "settings": { "consultancy": true } })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = grant(&app, &client, &partner_slug, "owner").await;
+    app.offer_as_partner(&boss).await;
+    let (status, body) = app.grant_partner(&client, &partner_slug, "owner").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(support::problem_fields(&body), ["role"]);
-    let (status, body) = grant(&app, &client, "Not A Slug", "member").await;
+    let (status, body) = app.grant_partner(&client, "Not A Slug", "member").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(support::problem_fields(&body), ["partner"]);
     let admin = app.add_user(&client, "admin").await;
-    let (status, _) = grant(&app, &admin, &partner_slug, "member").await;
+    let (status, _) = app.grant_partner(&admin, &partner_slug, "member").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "owners grant");
-    let (status, granted) = grant(&app, &client, &partner_slug, "member").await;
+    let (status, granted) = app.grant_partner(&client, &partner_slug, "member").await;
     assert_eq!(status, StatusCode::CREATED, "{granted}");
     assert_eq!(granted["partner"]["id"], json!(boss.tenant_id));
     assert_eq!(granted["role"], json!("member"));
-    let (status, _) = grant(&app, &client, &partner_slug, "viewer").await;
+    let (status, _) = app.grant_partner(&client, &partner_slug, "viewer").await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, partners) = app.get("/api/v1/tenants/me/partners", &client.access).await;
     assert_eq!(partners["items"].as_array().unwrap().len(), 1, "{partners}");
@@ -321,7 +271,7 @@ async fn a_partner_member_switches_into_a_client_acts_named_and_is_revoked() {
     // A partner role makes a second factor required: the consultant's session from before
     // the grant, without one, does not switch in. Signing in again enrols one (the
     // harness's `login` takes the enrolment step as the person would).
-    let (status, refused) = switch(&app, &consultant, &client.tenant_id).await;
+    let (status, refused) = app.switch(&consultant, &client.tenant_id).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert_eq!(
         refused["code"],
@@ -335,7 +285,7 @@ async fn a_partner_member_switches_into_a_client_acts_named_and_is_revoked() {
         (&json!(true), &json!(true)),
         "{mfa}"
     );
-    let inside = switched(&app, &consultant, &client.tenant_id).await;
+    let inside = app.switched(&consultant, &client.tenant_id).await;
     assert_eq!(inside.tenant_id, client.tenant_id);
     let marker = format!("marker-{}", uuid::Uuid::new_v4().simple());
     let made = activity(&app, &inside, &marker).await;
@@ -371,14 +321,7 @@ async fn a_partner_member_switches_into_a_client_acts_named_and_is_revoked() {
     assert_eq!(chain["valid"], json!(true), "{chain}");
 
     // Revoked: the consultant's sessions in the client end at once.
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/tenants/me/partners/{}", boss.tenant_id),
-            Some(&client.access),
-            None,
-        )
-        .await;
+    let (status, body) = app.revoke_partner(&client, &boss.tenant_id).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (status, _) = app.get("/api/v1/users/me", &inside.access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -391,21 +334,14 @@ async fn a_partner_member_switches_into_a_client_acts_named_and_is_revoked() {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = switch(&app, &consultant, &client.tenant_id).await;
+    let (status, _) = app.switch(&consultant, &client.tenant_id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let listed = my_tenants(&app, &consultant).await;
     assert_eq!(tenant_ids(&listed), [boss.tenant_id.as_str()]);
     // The consultant's home session is untouched.
     let (status, _) = app.get("/api/v1/users/me", &consultant.access).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/tenants/me/partners/{}", boss.tenant_id),
-            Some(&client.access),
-            None,
-        )
-        .await;
+    let (status, _) = app.revoke_partner(&client, &boss.tenant_id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, chain) = app.get("/api/v1/audit-events/verify", &client.access).await;
     assert_eq!(chain["valid"], json!(true), "{chain}");

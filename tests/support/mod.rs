@@ -565,6 +565,81 @@ impl TestApp {
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     }
 
+    /// Makes `owner`'s tenant a consultancy (its `consultancy` setting): other tenants
+    /// may then grant it access as a partner.
+    pub async fn offer_as_partner(&self, owner: &Account) {
+        let (status, body) = self
+            .call(
+                Method::PATCH,
+                "/api/v1/tenants/me",
+                Some(&owner.access),
+                Some(json!({ "settings": { "consultancy": true } })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// The slug of `owner`'s tenant (what a client names a partner by).
+    pub async fn slug_of(&self, owner: &Account) -> String {
+        let (_, tenant) = self.get("/api/v1/tenants/me", &owner.access).await;
+        tenant["slug"].as_str().unwrap().to_owned()
+    }
+
+    /// `POST /api/v1/tenants/me/partners` as `owner`: status and body.
+    pub async fn grant_partner(
+        &self,
+        owner: &Account,
+        partner_slug: &str,
+        role: &str,
+    ) -> (StatusCode, Value) {
+        let body = json!({ "partner": partner_slug, "role": role });
+        (self.call(
+            Method::POST,
+            "/api/v1/tenants/me/partners",
+            Some(&owner.access),
+            Some(body),
+        ))
+        .await
+    }
+
+    /// `DELETE /api/v1/tenants/me/partners/{partner}` as `owner`: status and body.
+    pub async fn revoke_partner(
+        &self,
+        owner: &Account,
+        partner_tenant: &str,
+    ) -> (StatusCode, Value) {
+        let path = format!("/api/v1/tenants/me/partners/{partner_tenant}");
+        self.call(Method::DELETE, &path, Some(&owner.access), None)
+            .await
+    }
+
+    /// `POST /api/v1/auth/switch` as `who`: status and body.
+    pub async fn switch(&self, who: &Account, tenant: &str) -> (StatusCode, Value) {
+        let body = json!({ "tenant_id": tenant });
+        (self.call(
+            Method::POST,
+            "/api/v1/auth/switch",
+            Some(&who.access),
+            Some(body),
+        ))
+        .await
+    }
+
+    /// Switches `who` into `tenant` (200 expected): the account there.
+    pub async fn switched(&self, who: &Account, tenant: &str) -> Account {
+        let (status, tokens) = self.switch(who, tenant).await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        let access = tokens["access_token"].as_str().unwrap().to_owned();
+        let (_, me) = self.get("/api/v1/users/me", &access).await;
+        Account {
+            email: who.email.clone(),
+            user_id: me["id"].as_str().unwrap().to_owned(),
+            tenant_id: me["tenant_id"].as_str().unwrap().to_owned(),
+            access,
+            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
     /// The newest mail file's text.
     pub fn last_mail(&self) -> String {
         newest_file(&self.mail_dir())
