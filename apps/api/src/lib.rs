@@ -11,10 +11,11 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{
-    App, HttpServer,
-    dev::{Server, ServerHandle},
-    http::header,
-    middleware::from_fn,
+    App, Error, HttpServer,
+    body::MessageBody,
+    dev::{Server, ServerHandle, ServiceRequest, ServiceResponse},
+    http::{Method, header},
+    middleware::{Condition, Next, from_fn},
 };
 use aura_adapter_crypto::{
     AesGcmPersonalDataSeal, BcryptPasswordHasher, HmacAesIdempotencySealer, RandomSecrets,
@@ -697,9 +698,11 @@ impl Application {
             Some(addr) => Some(metrics_server(addr, metrics)?),
             None => None,
         };
+        let units = stores.storage == "postgres";
         let mut server = HttpServer::new(move || {
             let public_metrics = public_metrics.clone();
             App::new()
+                .wrap(Condition::new(units, from_fn(request_unit)))
                 .wrap(from_fn(aura_adapter_http::deadline))
                 .wrap(cors(&origins))
                 .wrap(from_fn(aura_adapter_http::observe))
@@ -1143,6 +1146,34 @@ async fn postgres_stores(
         readiness: Arc::new(PgReadiness(stores)),
         storage: "postgres",
     })
+}
+
+/// A request that sends no body checks its principal and does its first work in one
+/// transaction ([`aura_adapter_postgres::with_request_unit`]). One that sends a body does
+/// not: the body arrives at the client's pace, and no transaction waits on a client.
+async fn request_unit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if sends_body(&req) {
+        next.call(req).await
+    } else {
+        aura_adapter_postgres::with_request_unit(next.call(req)).await
+    }
+}
+
+/// A body is declared by a length other than 0 or by a transfer coding; without either,
+/// only the methods that never carry one here count as sending none (an HTTP/2 body needs
+/// no length).
+fn sends_body(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        return true;
+    }
+    match headers.get(header::CONTENT_LENGTH) {
+        Some(length) => length.as_bytes().trim_ascii() != b"0",
+        None => !matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE),
+    }
 }
 
 /// The documents' content store: sealed chunks in PostgreSQL, or (`DOCUMENT_STORAGE=s3`)

@@ -9,6 +9,9 @@
 //! `--metrics-url` it prints how long the writes held their tenant's audit-chain lock.
 //! `scripts/loadtest.sh` runs it against a release build on a private PostgreSQL.
 //!
+//! With `--callgrind-pid PID` (the server under callgrind) it prints each run's
+//! instructions per request instead of timing it (`callgrind.rs`).
+//!
 //! `aura-loadtest documents --server-pid PID` instead prints the server's peak memory
 //! while a 25 MiB document goes up and down (`documents.rs`; `scripts/docbench.sh`).
 //!
@@ -18,6 +21,7 @@
 //! Exit codes: 0 done, 1 foreign data seen or too many errors, 2 bad usage or set-up.
 
 mod api;
+mod callgrind;
 mod chain_lock;
 mod documents;
 mod fixture;
@@ -105,6 +109,14 @@ struct Cli {
     /// of the writing scenarios.
     #[arg(long, env = "LOADTEST_METRICS_URL")]
     metrics_url: Option<String>,
+    /// The server's process id, when it runs under `valgrind --tool=callgrind
+    /// --instr-atstart=no`: each run is preceded by a warm-up of 20 requests, then counted
+    /// (instructions per request). Its times are valgrind's, not the server's.
+    #[arg(long, requires = "callgrind_out")]
+    callgrind_pid: Option<u32>,
+    /// The server's `--callgrind-out-file` (without `%p`: the prefix its dumps extend).
+    #[arg(long)]
+    callgrind_out: Option<String>,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
@@ -182,8 +194,20 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
     let mut lock_runs = Vec::new();
     let metrics = reqwest::Client::new();
     let (mut checked, mut foreign) = (0, 0);
+    let callgrind = cli
+        .callgrind_pid
+        .zip(cli.callgrind_out.clone())
+        .map(|(pid, out_prefix)| callgrind::Callgrind { pid, out_prefix });
+    let mut instructions = Vec::new();
     for &scenario in &cli.scenarios {
         for &concurrency in &cli.concurrency {
+            if let Some(callgrind) = &callgrind {
+                // First use of each code path (lazy statics, prepared statements) is not
+                // what a request costs.
+                let warm_up = Budget::Requests(20);
+                scenarios::run(&api, &tenants, &registry, scenario, concurrency, warm_up).await;
+                callgrind.start()?;
+            }
             let lock_url = cli.metrics_url.as_deref().filter(|_| scenario.writes());
             let before = match lock_url {
                 Some(url) => Some(chain_lock::scrape(&metrics, url).await?),
@@ -191,6 +215,15 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
             };
             let (summary, checks) =
                 scenarios::run(&api, &tenants, &registry, scenario, concurrency, budget).await;
+            if let Some(callgrind) = &callgrind {
+                let counted = callgrind.stop()?;
+                instructions.push((
+                    summary.scenario.clone(),
+                    concurrency,
+                    summary.requests,
+                    counted,
+                ));
+            }
             if let (Some(url), Some(before)) = (lock_url, before) {
                 let after = chain_lock::scrape(&metrics, url).await?;
                 lock_runs.push(LockRun {
@@ -246,6 +279,15 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
             "results": results.iter().map(Summary::to_json).collect::<Vec<_>>(),
             "db_alone": db_alone.iter().map(|db| ratio_json(db, &results, &cli.pgbench_mode)).collect::<Vec<_>>(),
             "ceiling": ceiling.iter().map(|db| ratio_json(db, &results, &cli.pgbench_mode)).collect::<Vec<_>>(),
+            "instructions": instructions.iter().map(|(scenario, concurrency, requests, counted)| json!({
+                "scenario": scenario,
+                "concurrency": concurrency,
+                "requests": requests,
+                "instructions": counted.instructions,
+                "instructions_per_request": counted.instructions / (*requests).max(1),
+                "allocations": counted.allocations,
+                "allocations_per_request": counted.allocations / (*requests).max(1),
+            })).collect::<Vec<_>>(),
             "chain_lock": lock_runs.iter().map(LockRun::to_json).collect::<Vec<_>>(),
             "checked": checked,
             "foreign": foreign,
@@ -260,6 +302,9 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         }
         if !lock_runs.is_empty() {
             chain_lock::print(&lock_runs);
+        }
+        if !instructions.is_empty() {
+            print_instructions(&instructions);
         }
         println!("{checked} responses checked, {foreign} foreign");
         println!(
@@ -408,4 +453,29 @@ fn ratio_json(db: &Summary, results: &[Summary], mode: &str) -> Value {
             json!(round2(100.0 * api.per_second / db.per_second.max(1e-9)));
     }
     value
+}
+
+/// Instructions the server executed and allocations it made per request (callgrind), per
+/// run.
+fn print_instructions(runs: &[(String, usize, u64, callgrind::Counted)]) {
+    println!();
+    println!("Server instructions and allocations per request (callgrind, every server thread):");
+    println!();
+    println!(
+        "| scenario | concurrency | requests | instructions per request | allocations per request |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for (scenario, concurrency, requests, counted) in runs {
+        let requests = (*requests).max(1);
+        println!(
+            "| {scenario} | {concurrency} | {requests} | {} | {} |",
+            counted.instructions / requests,
+            counted.allocations / requests
+        );
+    }
+    println!();
+    for (scenario, concurrency, _, counted) in runs {
+        println!("{scenario} at {concurrency}: {}", counted.dump.display());
+    }
+    println!();
 }

@@ -8,7 +8,8 @@
 //! first, and the queries filter by `tenant_id` as well. Lookups across tenants (sign-in
 //! by e-mail, presented tokens, slugs, the tenant list) and the job queue's claims,
 //! digests and operator views go through narrow SECURITY DEFINER functions. A change and
-//! its audit event commit in one transaction.
+//! its audit event commit in one transaction. Inside [`with_request_unit`], a request's
+//! principal check and its first work share one transaction (`request_unit`).
 //!
 //! Roles: migrations run as an owner role; the API connects as `aura_app` (or a member
 //! of it), which is not owner, not superuser and not BYPASSRLS. See [`init_database`].
@@ -31,6 +32,7 @@ mod partners;
 mod planned;
 mod pool;
 mod registers;
+mod request_unit;
 mod requests;
 mod resets;
 mod roles;
@@ -51,6 +53,7 @@ pub mod testing;
 
 pub use limits::PgRateLimiter;
 pub use pool::{PoolSettings, PoolStatus};
+pub use request_unit::with_request_unit;
 pub use setup::{
     APP_ROLE, InitReport, MIGRATIONS, SetupError, default_app_role, init_database,
     pending_migrations, revert_all_migrations, revert_migrations_after, run_migrations,

@@ -1,5 +1,6 @@
 //! The connection pool (private to the crate) and the one way to a connection for
-//! tenant work: [`in_tenant`]; [`unscoped`] for work with no tenant.
+//! tenant work: [`in_tenant`]; [`unscoped`] for work with no tenant; a request's principal
+//! read through [`read_opening_unit`], whose transaction the request's work continues.
 //!
 //! Every statement runs inside an explicit transaction. Besides atomicity, that is what
 //! lets the API sit behind a transaction-mode pooler (PgBouncer `pool_mode =
@@ -9,7 +10,9 @@
 
 use std::{future::Future, time::Duration};
 
-use ::deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
+use ::deadpool::managed::{
+    self, Metrics, Object, RecycleError, RecycleResult, TimeoutType, Timeouts,
+};
 use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 use diesel::sql_types::Text;
 use diesel::{ConnectionError, ConnectionResult, connection::CacheSize};
@@ -23,6 +26,7 @@ use diesel_async::{
 
 use crate::{
     error::{DbError, map_pool},
+    request_unit,
     tls::{Target, bad_connection},
 };
 
@@ -207,7 +211,21 @@ pub(crate) fn status(pool: &Pool) -> PoolStatus {
 /// A connection for work that is not tenant data. Tenant tables are unreadable on it: no
 /// tenant is set. Use [`unscoped`] unless the work opens a transaction around each of its
 /// statements itself (see the module documentation).
+///
+/// A request holding its open unit (see [`crate::request_unit`]) takes a connection only
+/// when one is free at once; otherwise it ends its unit before it waits, so that no
+/// request waits for a connection while holding another.
 pub(crate) async fn acquire(pool: &Pool) -> Result<PooledConnection, StoreError> {
+    if request_unit::is_open() {
+        let at_once = Timeouts {
+            wait: Some(Duration::ZERO),
+            ..pool.timeouts()
+        };
+        match pool.timeout_get(&at_once).await {
+            Err(PoolError::Timeout(TimeoutType::Wait)) => request_unit::end().await,
+            got => return got.map_err(map_pool),
+        }
+    }
     pool.get().await.map_err(map_pool)
 }
 
@@ -252,6 +270,9 @@ impl<R, F> TxWork<R> for F where
 /// pooled connection found dead by that batch is replaced once: nothing of the
 /// transaction ran on it.
 ///
+/// Inside a request whose principal read left its transaction open in the same tenant
+/// ([`crate::request_unit`]), `work` continues that transaction instead of beginning one.
+///
 /// Queries inside still filter by `tenant_id` themselves: two independent layers.
 pub(crate) async fn in_tenant<R, F>(
     pool: &Pool,
@@ -262,7 +283,47 @@ where
     F: TxWork<R>,
     R: Send,
 {
+    if let Some(begun) = request_unit::take(scope.tenant_id()) {
+        return run_and_end(begun, work).await;
+    }
     transaction(pool, &begin_in_tenant(scope.tenant_id()), work).await
+}
+
+/// [`in_tenant`] for a request's principal read: the first such read of a request opens
+/// its unit — the transaction stays open after `read` succeeds, for the request's work to
+/// continue ([`crate::request_unit`]). `read` must only read: it is never committed
+/// unless later work commits it. Outside a request, or after its first read, this is
+/// [`in_tenant`].
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an `async fn` cannot declare its future `Send`; this one must"
+)]
+pub(crate) fn read_opening_unit<'a, R, F>(
+    pool: &'a Pool,
+    scope: &'a TenantScope,
+    read: F,
+) -> impl Future<Output = Result<R, StoreError>> + Send + 'a
+where
+    F: TxWork<R> + 'a,
+    R: Send,
+{
+    async move {
+        if !request_unit::claim() {
+            return in_tenant(pool, scope, read).await;
+        }
+        let mut conn = begun(pool, &begin_in_tenant(scope.tenant_id())).await?;
+        let value = {
+            let begun: &mut AsyncPgConnection = &mut conn;
+            read(begun).await
+        };
+        match value {
+            Ok(value) => {
+                request_unit::keep(scope.tenant_id(), conn);
+                Ok(value)
+            }
+            Err(error) => end(conn, Err(error)).await,
+        }
+    }
 }
 
 /// `BEGIN` and the tenant setting as one batch. The tenant is a UUID's hyphenated hex
@@ -324,8 +385,27 @@ where
     R: Send,
 {
     async move {
+        let outcome = {
+            let begun: &mut AsyncPgConnection = &mut conn;
+            work(begun).await
+        };
+        end(conn, outcome).await
+    }
+}
+
+/// Ends the transaction on `conn` as `outcome` says: commits a success, rolls a failure
+/// back.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an `async fn` cannot declare its future `Send`; this one must"
+)]
+fn end<R: Send>(
+    mut conn: PooledConnection,
+    outcome: Result<R, DbError>,
+) -> impl Future<Output = Result<R, StoreError>> + Send {
+    async move {
         let conn: &mut AsyncPgConnection = &mut conn;
-        match work(conn).await {
+        match outcome {
             Ok(value) => {
                 AnsiTransactionManager::commit_transaction(conn)
                     .await

@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 
 use aura_adapter_crypto::{AesGcmPersonalDataSeal, Pepper};
 use aura_audit::ChainHasher;
-use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError};
+use aura_shared_kernel::{Clock, PersonalDataSeal, StoreError, TenantScope};
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use testcontainers::{ContainerAsync, ImageExt, runners::AsyncRunner};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     PgStores, PoolSettings,
-    pool::acquire,
+    pool::{acquire, in_tenant},
     setup::{SetupError, run_migrations},
 };
 
@@ -226,6 +226,29 @@ pub async fn unscoped_view(stores: &PgStores, table: &str) -> Result<(i64, Strin
     .await
     .map_err(crate::error::map_diesel)?;
     Ok((view.rows, view.setting))
+}
+
+/// How long ago the transaction that tenant work in `scope` runs in began (the
+/// statement's time less the transaction's): about zero in a transaction of its own, the
+/// time since the principal read in a request unit's (tests of `with_request_unit`).
+pub async fn transaction_age(
+    stores: &PgStores,
+    scope: &TenantScope,
+) -> Result<Duration, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Age {
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        seconds: f64,
+    }
+    let age: Age = in_tenant(&stores.inner.pool, scope, async |conn| {
+        Ok(diesel::sql_query(
+            "SELECT extract(epoch FROM statement_timestamp() - transaction_timestamp())::float8 AS seconds",
+        )
+        .get_result(conn)
+        .await?)
+    })
+    .await?;
+    Ok(Duration::from_secs_f64(age.seconds.max(0.0)))
 }
 
 /// How many prepared statements a pooled connection of `stores` holds (besides the one

@@ -22,7 +22,7 @@ use crate::{
     lookups::{AccountLookupRow, LoginRow, PendingEmailRow, ResetLookupRow},
     models::{AccountRow, AccountWithoutHash, MemberRow, TenantRow, UserRow, member_columns},
     partners::partner_access_holds,
-    pool::{enter_tenant, in_tenant, unscoped},
+    pool::{enter_tenant, in_tenant, read_opening_unit, unscoped},
     rows::{at_version, in_scope, new_in_scope},
     schema::{
         accounts, partner_members, password_reset_tokens, refresh_families, tenant_roles, tenants,
@@ -412,7 +412,9 @@ impl UserRepository for PgStores {
             Option<Uuid>,
             Option<Vec<String>>,
         );
-        let found: Option<Found> = in_tenant(&self.inner.pool, scope, async move |conn| {
+        // A request's first principal read leaves its transaction open for the request's
+        // work (`request_unit`): the check and the work commit as one.
+        let found: Option<Found> = read_opening_unit(&self.inner.pool, scope, async move |conn| {
             let found: Option<Found> = users::table
                 .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
                 .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
