@@ -3,7 +3,11 @@
 //! required `iss`/`aud`/`typ`/`exp`/`nbf`/`iat`, a known `kid`, no key-carrying headers,
 //! and time checks against the injected clock with at most 30 s of leeway.
 
-use std::fmt;
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::{Mutex, PoisonError},
+};
 
 use aura_identity::{
     AccessClaims,
@@ -15,6 +19,7 @@ use jsonwebtoken::{
     errors::ErrorKind,
 };
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -84,6 +89,80 @@ pub struct JwtAccessTokens {
     audience: String,
     lifetime: Duration,
     validation: Validation,
+    verified: VerifiedTokens,
+}
+
+/// How many verified tokens an instance remembers (about 200 bytes each).
+pub const VERIFIED_TOKENS_KEPT: usize = 4096;
+
+/// The access tokens this instance has verified, by the SHA-256 of the whole token, with
+/// what their checks found. A client presents one access token on every request of its
+/// short life, and checking its Ed25519 signature is most of what authenticating a request
+/// costs; a token's bytes — so its signature, key and claims — cannot change, so checking
+/// them once is enough. Its times are checked again on every use, and the caller re-reads
+/// the principal on every request: revocation never depends on this. Only tokens that
+/// passed every check are kept; when full, the expired ones are forgotten, or all.
+#[derive(Default)]
+struct VerifiedTokens(Mutex<HashMap<[u8; 32], Verified>>);
+
+#[derive(Clone)]
+struct Verified {
+    claims: AccessClaims,
+    times: Times,
+}
+
+/// A token's registered times, in Unix seconds.
+#[derive(Debug, Clone, Copy)]
+struct Times {
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+}
+
+impl VerifiedTokens {
+    fn get(&self, digest: &[u8; 32]) -> Option<Verified> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(digest)
+            .cloned()
+    }
+
+    fn keep(&self, digest: [u8; 32], verified: Verified, now: i64) {
+        let mut entries = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= VERIFIED_TOKENS_KEPT {
+            entries.retain(|_, kept| !kept.times.expired_at(now));
+            if entries.len() >= VERIFIED_TOKENS_KEPT {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, verified);
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+}
+
+impl Times {
+    fn expired_at(self, now: i64) -> bool {
+        now > self.exp.saturating_add(LEEWAY_SECONDS)
+    }
+
+    /// The checks against the injected clock, with [`LEEWAY_SECONDS`] either way.
+    fn check(self, now: OffsetDateTime) -> Result<(), TokenRejected> {
+        let now = now.unix_timestamp();
+        if self.expired_at(now) {
+            return Err(TokenRejected("expired"));
+        }
+        if self.nbf > now.saturating_add(LEEWAY_SECONDS) {
+            return Err(TokenRejected("not yet valid"));
+        }
+        if self.iat > now.saturating_add(LEEWAY_SECONDS) {
+            return Err(TokenRejected("issued in the future"));
+        }
+        Ok(())
+    }
 }
 
 /// The claims on the wire.
@@ -153,6 +232,7 @@ impl JwtAccessTokens {
             audience,
             lifetime,
             validation,
+            verified: VerifiedTokens::default(),
         })
     }
 
@@ -231,11 +311,8 @@ impl JwtAccessTokens {
         }
     }
 
-    fn check_claims(
-        &self,
-        wire: WireClaims,
-        now: OffsetDateTime,
-    ) -> Result<AccessClaims, TokenRejected> {
+    /// What the signed claims say, once the checks that do not depend on the time passed.
+    fn check_claims(&self, wire: WireClaims) -> Result<Verified, TokenRejected> {
         // Belt and braces: jsonwebtoken has checked these already.
         if wire.iss != self.issuer {
             return Err(TokenRejected("wrong issuer"));
@@ -246,18 +323,8 @@ impl JwtAccessTokens {
         if wire.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
             return Err(TokenRejected("not an access token"));
         }
-        let now = now.unix_timestamp();
         if wire.iat > wire.exp || wire.nbf > wire.exp {
             return Err(TokenRejected("inconsistent times"));
-        }
-        if now > wire.exp.saturating_add(LEEWAY_SECONDS) {
-            return Err(TokenRejected("expired"));
-        }
-        if wire.nbf > now.saturating_add(LEEWAY_SECONDS) {
-            return Err(TokenRejected("not yet valid"));
-        }
-        if wire.iat > now.saturating_add(LEEWAY_SECONDS) {
-            return Err(TokenRejected("issued in the future"));
         }
         let tenant_slug = TenantSlug::parse(&wire.tenant_slug)
             .map_err(|_| TokenRejected("malformed tenant_slug"))?;
@@ -272,17 +339,29 @@ impl JwtAccessTokens {
         if wire.sub.is_nil() || wire.tenant_id.is_nil() {
             return Err(TokenRejected("malformed subject"));
         }
-        Ok(AccessClaims {
-            user: UserId::from_uuid(wire.sub),
-            tenant: TenantId::from_uuid(wire.tenant_id),
-            tenant_slug,
-            role,
-            session_id: wire.sid,
-            session_version: wire.sv,
-            jti: wire.jti,
-            issued_at,
-            expires_at,
+        Ok(Verified {
+            claims: AccessClaims {
+                user: UserId::from_uuid(wire.sub),
+                tenant: TenantId::from_uuid(wire.tenant_id),
+                tenant_slug,
+                role,
+                session_id: wire.sid,
+                session_version: wire.sv,
+                jti: wire.jti,
+                issued_at,
+                expires_at,
+            },
+            times: Times {
+                iat: wire.iat,
+                nbf: wire.nbf,
+                exp: wire.exp,
+            },
         })
+    }
+
+    /// How many verified tokens are remembered now (tests of the bound).
+    pub fn verified_tokens_kept(&self) -> usize {
+        self.verified.len()
     }
 }
 
@@ -344,12 +423,21 @@ impl AccessTokens for JwtAccessTokens {
         if token.bytes().filter(|b| *b == b'.').count() != 2 {
             return Err(TokenRejected("malformed token"));
         }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(known) = self.verified.get(&digest) {
+            known.times.check(now)?;
+            return Ok(known.claims);
+        }
         let header = decode_header(token).map_err(|_| TokenRejected("malformed header"))?;
         let key = self.check_header(&header)?;
         let data =
             decode::<WireClaims>(token, key, &self.validation).map_err(|e| rejection(e.kind()))?;
         // The header that was signed is the one we checked (decode parses the same bytes).
-        self.check_claims(data.claims, now)
+        let verified = self.check_claims(data.claims)?;
+        verified.times.check(now)?;
+        let claims = verified.claims.clone();
+        self.verified.keep(digest, verified, now.unix_timestamp());
+        Ok(claims)
     }
 
     fn lifetime(&self) -> Duration {

@@ -24,7 +24,7 @@ pub use error::CryptoConfigError;
 pub use idempotency::HmacAesIdempotencySealer;
 pub use jwt::{
     ACCESS_TOKEN_HEADER_TYP, ACCESS_TOKEN_TYP, Hs256Secret, JwtAccessTokens, JwtMode,
-    LEEWAY_SECONDS, MAX_LIFETIME, MAX_TOKEN_BYTES,
+    LEEWAY_SECONDS, MAX_LIFETIME, MAX_TOKEN_BYTES, VERIFIED_TOKENS_KEPT,
 };
 pub use keys::JwtKeySet;
 pub use packs::{JwksKeys, Sha256Digest};

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use aura_adapter_crypto::{
     CryptoConfigError, Hs256Secret, JwtAccessTokens, JwtKeySet, JwtMode, LEEWAY_SECONDS,
+    VERIFIED_TOKENS_KEPT,
 };
 use aura_identity::{AccessClaims, ports::AccessTokens};
 use aura_shared_kernel::{Role, TenantId, TenantSlug, UserId};
@@ -288,6 +289,86 @@ fn configuration_is_checked() {
     let dev = JwtAccessTokens::new(JwtMode::Hs256Dev(secret), ISSUER, AUDIENCE, LIFETIME).unwrap();
     let printed = format!("{dev:?}");
     assert!(!printed.contains("do-not-print"), "{printed}");
+}
+
+/// A token verified once is not verified again (its signature, key and claims are in its
+/// bytes): the remembered answer still checks the times on each use, and only the exact
+/// bytes find it — a token one bit away is checked afresh and refused.
+#[test]
+fn a_verified_token_is_remembered_by_its_exact_bytes_and_still_expires() {
+    let s = setup();
+    let claims = claims();
+    let token = s.tokens.issue(&claims).unwrap();
+    assert_eq!(s.tokens.verified_tokens_kept(), 0);
+    assert_eq!(s.tokens.verify(&token, NOW).unwrap(), claims);
+    assert_eq!(s.tokens.verified_tokens_kept(), 1);
+    assert_eq!(s.tokens.verify(&token, NOW).unwrap(), claims);
+    assert_eq!(
+        s.tokens.verified_tokens_kept(),
+        1,
+        "remembered, not checked again"
+    );
+
+    for part in 0..3 {
+        let near = flip(&token, part);
+        assert!(s.tokens.verify(&near, NOW).is_err(), "part {part} changed");
+    }
+    assert_eq!(
+        s.tokens.verified_tokens_kept(),
+        1,
+        "refused tokens are not remembered"
+    );
+
+    let leeway = Duration::seconds(LEEWAY_SECONDS);
+    let after = claims.expires_at + leeway + Duration::SECOND;
+    assert_eq!(s.tokens.verify(&token, after).unwrap_err().0, "expired");
+    assert_eq!(
+        s.tokens
+            .verify(&token, NOW - leeway - Duration::SECOND)
+            .unwrap_err()
+            .0,
+        "not yet valid"
+    );
+    // Another instance (or this one after a restart) checks the signature itself.
+    let fresh = eddsa(&s.dir, None);
+    assert_eq!(fresh.verify(&token, NOW).unwrap(), claims);
+}
+
+/// The memory of verified tokens is bounded: once full, the expired are forgotten first,
+/// and if none is, all of them.
+#[test]
+fn remembered_tokens_are_bounded() {
+    let s = setup();
+    let expiring = {
+        let mut early = claims();
+        early.issued_at = NOW - Duration::minutes(20);
+        early.expires_at = NOW - Duration::minutes(10);
+        s.tokens.issue(&early).unwrap()
+    };
+    assert!(
+        s.tokens
+            .verify(&expiring, NOW - Duration::minutes(15))
+            .is_ok()
+    );
+    for _ in 1..VERIFIED_TOKENS_KEPT {
+        let token = s.tokens.issue(&claims()).unwrap();
+        s.tokens.verify(&token, NOW).unwrap();
+    }
+    assert_eq!(s.tokens.verified_tokens_kept(), VERIFIED_TOKENS_KEPT);
+    let one_more = s.tokens.issue(&claims()).unwrap();
+    s.tokens.verify(&one_more, NOW).unwrap();
+    assert_eq!(
+        s.tokens.verified_tokens_kept(),
+        VERIFIED_TOKENS_KEPT,
+        "the expired one made room"
+    );
+    let another = s.tokens.issue(&claims()).unwrap();
+    s.tokens.verify(&another, NOW).unwrap();
+    assert_eq!(
+        s.tokens.verified_tokens_kept(),
+        1,
+        "none expired: all forgotten"
+    );
 }
 
 #[test]

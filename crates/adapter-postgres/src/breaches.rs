@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{DbError, corrupt},
+    json::StoredJson,
     registers::{
         contains_pattern, fetch_limit, keyset, names_where,
         records::{PgRecord, RowContext, Select, assign_number, keep_number},
@@ -105,7 +106,7 @@ struct BreachChanges {
     owner_id: Option<Uuid>,
     assignee_id: Option<Uuid>,
     closed_at: Option<OffsetDateTime>,
-    details: serde_json::Value,
+    details: StoredJson,
     version: i32,
     updated_at: OffsetDateTime,
 }
@@ -156,7 +157,7 @@ fn row_of(breach: &Breach) -> Result<BreachRow, StoreError> {
             owner_id: f.owner_id.map(|u| u.as_uuid()),
             assignee_id: f.assignee_id.map(|u| u.as_uuid()),
             closed_at: d.closed_at,
-            details: serde_json::to_value(details)
+            details: StoredJson::of(&details)
                 .map_err(|_| StoreError::unexpected("breach details not serialisable"))?,
             version: breach.version,
             updated_at: breach.updated_at,
@@ -166,8 +167,10 @@ fn row_of(breach: &Breach) -> Result<BreachRow, StoreError> {
 
 fn breach_from(row: BreachRow) -> Result<Breach, StoreError> {
     let c = row.changes;
-    let details: BreachDetails =
-        serde_json::from_value(c.details).map_err(|_| corrupt("stored breach details"))?;
+    let details: BreachDetails = c
+        .details
+        .read()
+        .map_err(|_| corrupt("stored breach details"))?;
     let kinds = (c.kinds.iter())
         .map(|k| stored_enum(k, "stored breach kind"))
         .collect::<Result<_, _>>()?;

@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{DbError, corrupt},
+    json::StoredJson,
     pool::in_tenant,
     registers::{
         fetch_limit, keyset,
@@ -91,7 +92,7 @@ struct DocumentChanges {
     breach_ids: Vec<Uuid>,
     request_ids: Vec<Uuid>,
     dpia_ids: Vec<Uuid>,
-    details: serde_json::Value,
+    details: StoredJson,
     version: i32,
     updated_at: OffsetDateTime,
 }
@@ -128,7 +129,7 @@ fn row_of(document: &Document) -> Result<DocumentRow, StoreError> {
             breach_ids: uuids(&f.breach_ids),
             request_ids: uuids(&f.request_ids),
             dpia_ids: uuids(&f.dpia_ids),
-            details: serde_json::to_value(details)
+            details: StoredJson::of(&details)
                 .map_err(|_| StoreError::unexpected("document details not serialisable"))?,
             version: document.version,
             updated_at: document.updated_at,
@@ -138,8 +139,10 @@ fn row_of(document: &Document) -> Result<DocumentRow, StoreError> {
 
 fn document_from(row: DocumentRow) -> Result<Document, StoreError> {
     let c = row.changes;
-    let details: DocumentDetails =
-        serde_json::from_value(c.details).map_err(|_| corrupt("stored document details"))?;
+    let details: DocumentDetails = c
+        .details
+        .read()
+        .map_err(|_| corrupt("stored document details"))?;
     Ok(Document {
         id: Id::from_uuid(row.id),
         tenant_id: TenantId::from_uuid(row.tenant_id),

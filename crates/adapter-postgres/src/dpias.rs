@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{DbError, corrupt},
+    json::StoredJson,
     registers::{
         fetch_limit, keyset,
         records::{PgRecord, RowContext, Select},
@@ -85,7 +86,7 @@ struct DpiaChanges {
     residual_level: Option<String>,
     owner_id: Option<Uuid>,
     approved_at: Option<OffsetDateTime>,
-    details: serde_json::Value,
+    details: StoredJson,
     version: i32,
     updated_at: OffsetDateTime,
 }
@@ -124,7 +125,7 @@ fn row_of(dpia: &Dpia) -> Result<DpiaRow, StoreError> {
             residual_level: d.residual_level.map(|l| l.as_str().to_owned()),
             owner_id: f.owner_id.map(|u| u.as_uuid()),
             approved_at: d.approved_at,
-            details: serde_json::to_value(details)
+            details: StoredJson::of(&details)
                 .map_err(|_| StoreError::unexpected("DPIA details not serialisable"))?,
             version: dpia.version,
             updated_at: dpia.updated_at,
@@ -134,8 +135,10 @@ fn row_of(dpia: &Dpia) -> Result<DpiaRow, StoreError> {
 
 fn dpia_from(row: DpiaRow) -> Result<Dpia, StoreError> {
     let c = row.changes;
-    let details: DpiaDetails =
-        serde_json::from_value(c.details).map_err(|_| corrupt("stored DPIA details"))?;
+    let details: DpiaDetails = c
+        .details
+        .read()
+        .map_err(|_| corrupt("stored DPIA details"))?;
     let fields = DpiaFields {
         title: c.title,
         activity_ids: c.activity_ids.into_iter().map(Id::from_uuid).collect(),

@@ -24,6 +24,7 @@ mod error;
 mod idempotency;
 mod intakes;
 mod jobs;
+mod json;
 mod limits;
 mod lookups;
 mod models;

@@ -165,12 +165,31 @@ pub(crate) use string_enum;
 #[serde(try_from = "String", into = "String")]
 pub struct CountryCode([u8; 2]);
 
-/// Officially assigned ISO 3166-1 alpha-2 codes.
+/// Officially assigned ISO 3166-1 alpha-2 codes (sorted, each followed by one space but the
+/// last: see [`listed`]).
 const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
-/// EU and EEA member states: transfers there are not third-country transfers.
+/// EU and EEA member states: transfers there are not third-country transfers (sorted, as
+/// [`ISO_3166_ALPHA2`]).
 const EEA: &str =
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO";
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK";
+
+/// Whether `code` is in `list` (sorted two-letter codes, one space between): a binary
+/// search, as every country of every record read is checked here.
+fn listed(list: &str, code: [u8; 2]) -> bool {
+    let codes = list.as_bytes();
+    let at = |index: usize| [codes[3 * index], codes[3 * index + 1]];
+    let (mut low, mut high) = (0, codes.len().div_ceil(3));
+    while low < high {
+        let middle = low + (high - low) / 2;
+        match at(middle).cmp(&code) {
+            std::cmp::Ordering::Less => low = middle + 1,
+            std::cmp::Ordering::Greater => high = middle,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
 
 impl CountryCode {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationErrors> {
@@ -184,17 +203,18 @@ impl CountryCode {
 
     /// Inside the EU/EEA (no Chapter V transfer).
     pub fn is_eea(&self) -> bool {
-        EEA.split(' ').any(|c| c == self.as_str())
+        listed(EEA, self.0)
     }
 }
 
 impl FromStr for CountryCode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let upper = s.trim().to_ascii_uppercase();
-        if upper.len() == 2 && ISO_3166_ALPHA2.split(' ').any(|c| c == upper) {
-            let bytes = upper.as_bytes();
-            Ok(Self([bytes[0], bytes[1]]))
+        if let &[first, second] = s.trim().as_bytes()
+            && let code = [first.to_ascii_uppercase(), second.to_ascii_uppercase()]
+            && listed(ISO_3166_ALPHA2, code)
+        {
+            Ok(Self(code))
         } else {
             Err(format!(
                 "`{s}` is not an ISO 3166-1 alpha-2 country code (e.g. DE, US)"
@@ -225,6 +245,30 @@ impl fmt::Display for CountryCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_binary_search_agrees_with_the_lists_for_every_pair_of_letters() {
+        for list in [ISO_3166_ALPHA2, EEA] {
+            let codes: Vec<&str> = list.split(' ').collect();
+            assert!(
+                codes.windows(2).all(|w| w[0] < w[1]),
+                "sorted, no duplicates"
+            );
+            assert!(codes.iter().all(|c| c.len() == 2), "two letters each");
+            for first in b'A'..=b'Z' {
+                for second in b'A'..=b'Z' {
+                    let code = [first, second];
+                    let spelled = std::str::from_utf8(&code).unwrap_or_default();
+                    assert_eq!(listed(list, code), codes.contains(&spelled), "{spelled}");
+                }
+            }
+        }
+        assert_eq!(
+            EEA.split(' ').count(),
+            30,
+            "27 EU states, Iceland, Liechtenstein, Norway"
+        );
+    }
 
     #[test]
     fn country_codes_are_checked_against_the_list() {

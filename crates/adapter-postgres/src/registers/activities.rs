@@ -25,6 +25,7 @@ use super::{
 };
 use crate::{
     error::{DbError, corrupt},
+    json::StoredJson,
     rows::{Statement, at_version},
     schema::{activity_processors as links, processing_activities as activities},
 };
@@ -77,7 +78,7 @@ struct ActivityChanges {
     owner_id: Option<Uuid>,
     review_date: Option<Date>,
     lawful_bases: Vec<String>,
-    details: serde_json::Value,
+    details: StoredJson,
     version: i32,
     updated_at: OffsetDateTime,
 }
@@ -118,7 +119,7 @@ impl TryFrom<&ProcessingActivity> for ActivityRow {
                 owner_id: f.owner_id.map(|u| u.as_uuid()),
                 review_date: f.review_date,
                 lawful_bases: lawful_bases.into_iter().map(str::to_owned).collect(),
-                details: serde_json::to_value(details)
+                details: StoredJson::of(&details)
                     .map_err(|_| StoreError::unexpected("activity details not serialisable"))?,
                 version: activity.version,
                 updated_at: activity.updated_at,
@@ -133,8 +134,10 @@ fn activity_from(
     processor_ids: Vec<Uuid>,
 ) -> Result<ProcessingActivity, StoreError> {
     let c = row.changes;
-    let details: ActivityDetails =
-        serde_json::from_value(c.details).map_err(|_| corrupt("stored activity details"))?;
+    let details: ActivityDetails = c
+        .details
+        .read()
+        .map_err(|_| corrupt("stored activity details"))?;
     Ok(ProcessingActivity {
         id: Id::from_uuid(row.id),
         tenant_id: TenantId::from_uuid(row.tenant_id),

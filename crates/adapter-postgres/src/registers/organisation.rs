@@ -18,6 +18,7 @@ use crate::rows::next_version;
 use crate::{
     audit::to_micros,
     error::{DbError, corrupt},
+    json::StoredJson,
     pool::in_tenant,
     schema::organisation_profiles as profiles,
     stores::PgStores,
@@ -140,7 +141,7 @@ pub(crate) async fn stored_profile(
     mut conn: &AsyncPgConnection,
     tenant: Uuid,
 ) -> Result<Option<StoredOrganisation>, DbError> {
-    let row: Option<(serde_json::Value, i32, OffsetDateTime)> = profiles::table
+    let row: Option<(StoredJson, i32, OffsetDateTime)> = profiles::table
         .filter(profiles::tenant_id.eq(tenant))
         .select((profiles::profile, profiles::version, profiles::updated_at))
         .first(&mut conn)
@@ -148,7 +149,7 @@ pub(crate) async fn stored_profile(
         .optional()?;
     row.map(|(profile, version, updated_at)| {
         let stored: StoredProfile =
-            serde_json::from_value(profile).map_err(|_| corrupt("stored organisation profile"))?;
+            (profile.read()).map_err(|_| corrupt("stored organisation profile"))?;
         Ok(StoredOrganisation {
             profile: stored.into(),
             version,

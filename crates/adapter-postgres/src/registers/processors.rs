@@ -22,6 +22,7 @@ use super::{
 };
 use crate::{
     error::{DbError, corrupt},
+    json::StoredJson,
     rows::{Statement, at_version},
     schema::processors,
 };
@@ -63,7 +64,7 @@ struct ProcessorChanges {
     dpa_signed_on: Option<Date>,
     dpa_review_on: Option<Date>,
     parent_id: Option<Uuid>,
-    details: serde_json::Value,
+    details: StoredJson,
     version: i32,
     updated_at: OffsetDateTime,
 }
@@ -92,7 +93,7 @@ impl TryFrom<&Processor> for ProcessorRow {
                 dpa_signed_on: f.dpa_signed_on,
                 dpa_review_on: f.dpa_review_on,
                 parent_id: f.parent_id.map(|p| p.as_uuid()),
-                details: serde_json::to_value(details)
+                details: StoredJson::of(&details)
                     .map_err(|_| StoreError::unexpected("processor details not serialisable"))?,
                 version: processor.version,
                 updated_at: processor.updated_at,
@@ -103,8 +104,10 @@ impl TryFrom<&Processor> for ProcessorRow {
 
 fn processor_from(row: ProcessorRow, activity_ids: Vec<Uuid>) -> Result<Processor, StoreError> {
     let c = row.changes;
-    let details: ProcessorDetails =
-        serde_json::from_value(c.details).map_err(|_| corrupt("stored processor details"))?;
+    let details: ProcessorDetails = c
+        .details
+        .read()
+        .map_err(|_| corrupt("stored processor details"))?;
     Ok(Processor {
         id: Id::from_uuid(row.id),
         tenant_id: TenantId::from_uuid(row.tenant_id),

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{DbError, corrupt},
+    json::StoredJson,
     registers::{
         fetch_limit, keyset, names_where,
         records::{PgRecord, RowContext, Select, assign_number, keep_number},
@@ -87,7 +88,7 @@ struct RequestChanges {
     closed_at: Option<OffsetDateTime>,
     sealed: Vec<u8>,
     email_lookup: Option<Vec<u8>>,
-    details: serde_json::Value,
+    details: StoredJson,
     /// The domain's [`aura_requests::pseudonym::is_pseudonymised`], for the retention
     /// job's query (the person itself is sealed).
     pseudonymised: bool,
@@ -154,7 +155,7 @@ fn row_of(request: &DataSubjectRequest, cx: RowContext<'_>) -> Result<RequestRow
             closed_at: d.closed_at,
             sealed,
             email_lookup: f.subject.email.as_deref().map(|e| email_lookup(cx, e)),
-            details: serde_json::to_value(details)
+            details: StoredJson::of(&details)
                 .map_err(|_| StoreError::unexpected("request details not serialisable"))?,
             pseudonymised: aura_requests::pseudonym::is_pseudonymised(f),
             version: request.version,
@@ -171,8 +172,10 @@ fn request_from(row: RequestRow, cx: RowContext<'_>) -> Result<DataSubjectReques
     .map_err(|_| corrupt("sealed request parts"))?;
     let parts: SealedParts =
         serde_json::from_slice(&plain).map_err(|_| corrupt("sealed request parts"))?;
-    let details: RequestDetails =
-        serde_json::from_value(c.details).map_err(|_| corrupt("stored request details"))?;
+    let details: RequestDetails = c
+        .details
+        .read()
+        .map_err(|_| corrupt("stored request details"))?;
     let offset = UtcOffset::from_whole_seconds(details.received_offset_seconds)
         .map_err(|_| corrupt("stored receipt offset"))?;
     let rights = (c.rights.iter())
