@@ -10,9 +10,7 @@
 
 use std::{future::Future, time::Duration};
 
-use ::deadpool::managed::{
-    self, Metrics, Object, RecycleError, RecycleResult, TimeoutType, Timeouts,
-};
+use ::deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 use diesel::sql_types::Text;
 use diesel::{ConnectionError, ConnectionResult, connection::CacheSize};
@@ -212,20 +210,12 @@ pub(crate) fn status(pool: &Pool) -> PoolStatus {
 /// tenant is set. Use [`unscoped`] unless the work opens a transaction around each of its
 /// statements itself (see the module documentation).
 ///
-/// A request holding its open unit (see [`crate::request_unit`]) takes a connection only
-/// when one is free at once; otherwise it ends its unit before it waits, so that no
-/// request waits for a connection while holding another.
+/// A request holding its open unit (see [`crate::request_unit`]) ends it first: no request
+/// holds one connection while it takes another. Checking only this pool would not do:
+/// behind a transaction-mode pooler a free connection here may still wait there for a
+/// server connection, which open units may hold all of.
 pub(crate) async fn acquire(pool: &Pool) -> Result<PooledConnection, StoreError> {
-    if request_unit::is_open() {
-        let at_once = Timeouts {
-            wait: Some(Duration::ZERO),
-            ..pool.timeouts()
-        };
-        match pool.timeout_get(&at_once).await {
-            Err(PoolError::Timeout(TimeoutType::Wait)) => request_unit::end().await,
-            got => return got.map_err(map_pool),
-        }
-    }
+    request_unit::end().await;
     pool.get().await.map_err(map_pool)
 }
 

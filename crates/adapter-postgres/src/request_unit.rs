@@ -12,9 +12,11 @@
 //! Invariants:
 //! - Only a read opens a unit ([`crate::pool::read_opening_unit`]), so nothing written
 //!   ever waits uncommitted for later work or the end of the request.
-//! - A task holding an open unit never waits for a pooled connection: when none is free at
-//!   once, it ends its unit first ([`crate::pool::acquire`]). No request holds one
-//!   connection while it waits for another, so a busy pool cannot deadlock.
+//! - A task holding an open unit takes no second connection: before it does (work in
+//!   another tenant, `unscoped` work such as the rate limiter's counters), it ends its unit
+//!   ([`crate::pool::acquire`]). No request holds one connection while it waits for
+//!   another — in this pool, or behind a transaction-mode pooler for a server connection —
+//!   so a busy pool cannot deadlock.
 //! - The unit is the request task's own (a task-local): work spawned onto another task,
 //!   or outside any request (the worker, the CLI), opens its own transactions.
 
@@ -115,12 +117,6 @@ pub(crate) fn take(tenant: TenantId) -> Option<PooledConnection> {
     })
     .ok()
     .flatten()
-}
-
-/// Whether this task holds an open unit.
-pub(crate) fn is_open() -> bool {
-    UNIT.try_with(|unit| matches!(*unit.slot(), Slot::Open { .. }))
-        .unwrap_or(false)
 }
 
 /// Rolls this task's open unit back, whatever its tenant, and returns its connection.

@@ -1,8 +1,8 @@
 //! A request's principal read and its first tenant work in one transaction
 //! (`with_request_unit`), on PostgreSQL: the work continues the read's transaction, later
 //! work and work outside a request do not, a unit no work takes gives its connection back
-//! rolled back, a write in it commits, and a request holding its unit never waits for a
-//! second connection (a pool of one does not deadlock).
+//! rolled back, a write in it commits, and a request holding its unit takes no second
+//! connection (a pool of one does not deadlock).
 
 mod common;
 
@@ -141,10 +141,11 @@ async fn a_unit_no_work_takes_is_rolled_back_and_its_connection_returned() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_holding_its_unit_never_waits_for_a_second_connection() {
+async fn a_request_holding_its_unit_takes_no_second_connection() {
     // One connection, held by the unit: work that needs another (another tenant's here;
     // the rate limiter's counters in the API) must end the unit rather than wait for a
-    // connection that only this request could give back.
+    // connection that only this request could give back (or, behind a transaction-mode
+    // pooler, for a server connection that open units hold).
     let env = env_with_pool(1).await;
     let (alpha, owner, alpha_scope) = registered(&env.stores, "alpha").await;
     let (_, _, beta_scope) = registered(&env.stores, "beta").await;
