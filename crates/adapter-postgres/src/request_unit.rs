@@ -103,34 +103,34 @@ pub(crate) fn keep(tenant: TenantId, conn: PooledConnection) {
 /// This task's open unit, when it was begun in `tenant`: taken out, for work to continue
 /// its transaction.
 pub(crate) fn take(tenant: TenantId) -> Option<PooledConnection> {
-    UNIT.try_with(|unit| {
-        let mut slot = unit.slot();
-        match &*slot {
-            Slot::Open { tenant: begun, .. } if *begun == tenant => {
-                match mem::replace(&mut *slot, Slot::Spent) {
-                    Slot::Open { conn, .. } => Some(conn),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    })
-    .ok()
-    .flatten()
+    take_open(|begun| begun == tenant)
 }
 
 /// Rolls this task's open unit back, whatever its tenant, and returns its connection.
 pub(crate) async fn end() {
-    let open = UNIT
-        .try_with(|unit| match mem::replace(&mut *unit.slot(), Slot::Spent) {
-            Slot::Open { conn, .. } => Some(conn),
-            _ => None,
-        })
-        .ok()
-        .flatten();
-    if let Some(conn) = open {
+    if let Some(conn) = take_open(|_| true) {
         roll_back(conn).await;
     }
+}
+
+/// The open unit's connection, when the tenant it was begun in is `wanted`; any other
+/// state (vacant, spent, another tenant's) is left as it was.
+fn take_open(wanted: impl FnOnce(TenantId) -> bool) -> Option<PooledConnection> {
+    UNIT.try_with(|unit| {
+        let mut slot = unit.slot();
+        match mem::take(&mut *slot) {
+            Slot::Open { tenant, conn } if wanted(tenant) => {
+                *slot = Slot::Spent;
+                Some(conn)
+            }
+            other => {
+                *slot = other;
+                None
+            }
+        }
+    })
+    .ok()
+    .flatten()
 }
 
 /// Rolls back the transaction on `conn` and returns it to the pool; a connection that
