@@ -135,13 +135,13 @@ impl TryFrom<GrantRow> for PartnerGrant {
 /// Whether the membership `user` of the transaction's tenant, held through `partner`,
 /// still gives access (`aura_partner_access`).
 pub(crate) async fn partner_access_holds(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     user: Uuid,
     partner: Uuid,
 ) -> Result<bool, DbError> {
     let found: IdRow = diesel::sql_query("SELECT aura_partner_access($1) AS id")
         .bind::<SqlUuid, _>(user)
-        .get_result(conn)
+        .get_result(&mut conn)
         .await?;
     Ok(found.id == Some(partner))
 }

@@ -1,6 +1,7 @@
 //! The connection pool (private to the crate) and the one way to a connection for
-//! tenant work: [`in_tenant`]; [`unscoped`] for work with no tenant; a request's principal
-//! read through [`read_opening_unit`], whose transaction the request's work continues.
+//! tenant work: [`in_tenant`] ([`read_in_tenant`] for work that only reads); [`unscoped`]
+//! for work with no tenant; a request's principal read through [`read_opening_unit`],
+//! whose transaction the request's work continues.
 //!
 //! Every statement runs inside an explicit transaction. Besides atomicity, that is what
 //! lets the API sit behind a transaction-mode pooler (PgBouncer `pool_mode =
@@ -13,7 +14,10 @@ use std::{future::Future, time::Duration};
 use ::deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use aura_shared_kernel::{StoreError, TenantId, TenantScope};
 use diesel::sql_types::Text;
-use diesel::{ConnectionError, ConnectionResult, connection::CacheSize};
+use diesel::{
+    ConnectionError, ConnectionResult,
+    connection::{CacheSize, TransactionDepthChange},
+};
 use diesel_async::{
     AnsiTransactionManager, AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
     TransactionManager,
@@ -284,6 +288,11 @@ where
 /// continue ([`crate::request_unit`]). `read` must only read: it is never committed
 /// unless later work commits it. Outside a request, or after its first read, this is
 /// [`in_tenant`].
+///
+/// The unit's `BEGIN` and tenant setting are pipelined with `read`'s first statement:
+/// every authenticated request's first round trip carries all three. (`read` works on a
+/// shared connection, which is what lets its statements follow the batch unanswered; it is
+/// cloned to run once more when the pooled connection turns out dead, as in [`begun`].)
 #[expect(
     clippy::manual_async_fn,
     reason = "an `async fn` cannot declare its future `Send`; this one must"
@@ -294,21 +303,164 @@ pub(crate) fn read_opening_unit<'a, R, F>(
     read: F,
 ) -> impl Future<Output = Result<R, StoreError>> + Send + 'a
 where
+    F: SharedRead<R> + Clone + 'a,
+    R: Send,
+{
+    async move {
+        let tenant = scope.tenant_id();
+        if !request_unit::claim() {
+            return in_tenant(pool, scope, async move |conn| read(conn).await).await;
+        }
+        let begin = begin_in_tenant(tenant);
+        let (conn, value) = match begin_pipelined(pool, &begin, read.clone()).await? {
+            Pipelined::Begun(conn, value) => (conn, value),
+            Pipelined::Closed(_) => {
+                tracing::debug!("a pooled connection was closed; beginning on another");
+                match begin_pipelined(pool, &begin, read).await? {
+                    Pipelined::Begun(conn, value) => (conn, value),
+                    Pipelined::Closed(error) => return Err(DbError::from(error).into()),
+                }
+            }
+        };
+        match value {
+            Ok(value) => {
+                request_unit::keep(tenant, conn);
+                Ok(value)
+            }
+            Err(error) => end(conn, Err(error)).await,
+        }
+    }
+}
+
+/// A read on a shared connection, whose statements can be pipelined after others (see
+/// [`read_opening_unit`]).
+pub(crate) trait SharedRead<R>:
+    for<'c> AsyncFnOnce(&'c AsyncPgConnection) -> Result<R, DbError>
+    + for<'c> AsyncWork<&'c AsyncPgConnection, Result<R, DbError>, Fut: Send>
+    + Send
+{
+}
+
+impl<R, F> SharedRead<R> for F where
+    F: for<'c> AsyncFnOnce(&'c AsyncPgConnection) -> Result<R, DbError>
+        + for<'c> AsyncWork<&'c AsyncPgConnection, Result<R, DbError>, Fut: Send>
+        + Send
+{
+}
+
+/// What [`begin_pipelined`] found.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per request, moved once: a box would allocate per request"
+)]
+enum Pipelined<R> {
+    /// The transaction begun on the connection, and what `read` found in it.
+    Begun(PooledConnection, Result<R, DbError>),
+    /// The pooled connection was closed: nothing ran on it, another may be tried.
+    Closed(diesel::result::Error),
+}
+
+/// A pooled connection with the transaction `begin` begun and `read` run in it, its
+/// statements sent right after the batch.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an `async fn` cannot declare its future `Send`; this one must"
+)]
+fn begin_pipelined<'a, R, F>(
+    pool: &'a Pool,
+    begin: &'a str,
+    read: F,
+) -> impl Future<Output = Result<Pipelined<R>, StoreError>> + Send + 'a
+where
+    F: SharedRead<R> + 'a,
+    R: Send,
+{
+    async move {
+        let mut conn = acquire(pool).await?;
+        // Counted as begun before the batch is sent: a request cancelled before the end
+        // leaves a connection the pool sees inside a transaction, and discards.
+        AnsiTransactionManager::transaction_manager_status_mut(&mut *conn)
+            .transaction_state()
+            .and_then(|state| state.change_transaction_depth(TransactionDepthChange::IncreaseDepth))
+            .map_err(DbError::from)?;
+        let (begun, value) = {
+            let shared: &AsyncPgConnection = &conn;
+            let mut batch = shared;
+            // `join!` polls in order: the batch is sent first, the read's statements
+            // after it, all before the first answer.
+            tokio::join!(batch.batch_execute(begin), read(shared))
+        };
+        match begun {
+            Ok(()) => Ok(Pipelined::Begun(conn, value)),
+            Err(error) => {
+                // Never pooled again: its transaction state is not known.
+                let closed = {
+                    let status = AnsiTransactionManager::transaction_manager_status_mut(&mut *conn);
+                    let _ = (status.transaction_state()).and_then(|state| {
+                        state.change_transaction_depth(TransactionDepthChange::DecreaseDepth)
+                    });
+                    conn.is_broken()
+                };
+                drop(Object::take(conn));
+                if closed {
+                    Ok(Pipelined::Closed(error))
+                } else {
+                    Err(DbError::from(error).into())
+                }
+            }
+        }
+    }
+}
+
+/// [`in_tenant`] for work that only reads. Inside the request's open unit in the same
+/// tenant ([`crate::request_unit`]) it continues the unit's transaction and leaves it
+/// open: a read needs no `COMMIT`, so the answer does not wait for one (the unit ends
+/// after the answer, or with the request's next work that writes). `read` must only
+/// read. Elsewhere, [`in_tenant`].
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an `async fn` cannot declare its future `Send`; this one must"
+)]
+pub(crate) fn read_in_tenant<'a, R, F>(
+    pool: &'a Pool,
+    scope: &'a TenantScope,
+    read: F,
+) -> impl Future<Output = Result<R, StoreError>> + Send + 'a
+where
     F: TxWork<R> + 'a,
     R: Send,
 {
     async move {
-        if !request_unit::claim() {
-            return in_tenant(pool, scope, read).await;
+        match request_unit::take(scope.tenant_id()) {
+            Some(conn) => read_and_keep(scope.tenant_id(), conn, read).await,
+            None => in_tenant(pool, scope, read).await,
         }
-        let mut conn = begun(pool, &begin_in_tenant(scope.tenant_id())).await?;
+    }
+}
+
+/// Runs `read` in the transaction begun on `conn` in `tenant`, then keeps the transaction
+/// open as the request's unit; a failed read rolls it back.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an `async fn` cannot declare its future `Send`; this one must"
+)]
+fn read_and_keep<R, F>(
+    tenant: TenantId,
+    mut conn: PooledConnection,
+    read: F,
+) -> impl Future<Output = Result<R, StoreError>> + Send
+where
+    F: TxWork<R>,
+    R: Send,
+{
+    async move {
         let value = {
             let begun: &mut AsyncPgConnection = &mut conn;
             read(begun).await
         };
         match value {
             Ok(value) => {
-                request_unit::keep(scope.tenant_id(), conn);
+                request_unit::keep(tenant, conn);
                 Ok(value)
             }
             Err(error) => end(conn, Err(error)).await,

@@ -7,11 +7,14 @@
 //! work are one transaction, one `BEGIN` and one `COMMIT` fewer, and the work's statements
 //! follow the check's on the same connection. Nothing else changes for the work: it still
 //! commits when it succeeds and rolls back when it fails (taking the check's read with it).
-//! A unit no work takes is rolled back when the request ends: it only read.
+//! Work that only reads ([`crate::pool::read_in_tenant`]) continues the unit and leaves
+//! it open: the answer of a request that only reads waits for no `COMMIT`. A unit no
+//! writing work takes is rolled back when the request ends: it only read.
 //!
 //! Invariants:
-//! - Only a read opens a unit ([`crate::pool::read_opening_unit`]), so nothing written
-//!   ever waits uncommitted for later work or the end of the request.
+//! - Only a read opens a unit ([`crate::pool::read_opening_unit`]), and only reads
+//!   leave it open, so nothing written ever waits uncommitted for later work or the end
+//!   of the request.
 //! - A task holding an open unit takes no second connection: before it does (work in
 //!   another tenant, `unscoped` work such as the rate limiter's counters), it ends its unit
 //!   ([`crate::pool::acquire`]). No request holds one connection while it waits for
@@ -86,7 +89,7 @@ pub(crate) fn claim() -> bool {
 }
 
 /// Keeps `conn`, its transaction begun in `tenant` and only read in, open for the next
-/// work of the request (after a successful [`claim`]).
+/// work of the request (after a successful [`claim`], or a [`take`] by a read).
 pub(crate) fn keep(tenant: TenantId, conn: PooledConnection) {
     let mut kept = Some(conn);
     let _ = UNIT.try_with(|unit| {

@@ -20,7 +20,7 @@ use diesel_async::{
 };
 use uuid::Uuid;
 
-use crate::{error::DbError, pool::in_tenant, stores::PgStores};
+use crate::{error::DbError, pool::read_in_tenant, stores::PgStores};
 
 /// The primary key of the tenant tables with an id: `(tenant_id, id)`.
 pub(crate) type RowKey = (Uuid, Uuid);
@@ -111,8 +111,9 @@ pub(crate) async fn delete_at_version(
 }
 
 impl PgStores {
-    /// The one row `query` selects, read in its own transaction inside the scope's
-    /// tenant and converted: `NotFound` when there is none.
+    /// The one row the select `query` finds inside the scope's tenant (in the request's
+    /// unit when it has one: see `read_in_tenant`), converted: `NotFound` when there is
+    /// none.
     pub(crate) async fn read_one<Row, Out, Q>(
         &self,
         scope: &TenantScope,
@@ -123,7 +124,7 @@ impl PgStores {
         Row: Send + 'static,
         Out: TryFrom<Row, Error = StoreError>,
     {
-        let row: Row = in_tenant(&self.inner.pool, scope, async move |conn| {
+        let row: Row = read_in_tenant(&self.inner.pool, scope, async move |conn| {
             Ok(query.get_result(conn).await?)
         })
         .await?;

@@ -29,7 +29,7 @@ use crate::{
     audit::append_event,
     error::{DbError, corrupt},
     jobs::{cancel_reminders, insert_jobs},
-    pool::in_tenant,
+    pool::{in_tenant, read_in_tenant},
     registers::{fetch_limit, keyset, page_from_overfetch, records::present_ids, stored_enum},
     rows::{at_version, delete_at_version, expect_changed, in_scope},
     schema::tasks,
@@ -281,7 +281,7 @@ impl TaskRepository for PgStores {
         query: &TaskQuery,
     ) -> Result<ListPage<Task>, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
-        let rows: Vec<TaskRow> = in_tenant(&self.inner.pool, scope, async move |conn| {
+        let rows: Vec<TaskRow> = read_in_tenant(&self.inner.pool, scope, async move |conn| {
             let filter = &query.filter;
             let mut q = tasks::table
                 .filter(tasks::tenant_id.eq(tenant))

@@ -22,7 +22,7 @@ use crate::{
     lookups::{AccountLookupRow, LoginRow, PendingEmailRow, ResetLookupRow},
     models::{AccountRow, AccountWithoutHash, MemberRow, TenantRow, UserRow, member_columns},
     partners::partner_access_holds,
-    pool::{enter_tenant, in_tenant, read_opening_unit, unscoped},
+    pool::{enter_tenant, in_tenant, read_in_tenant, read_opening_unit, unscoped},
     rows::{at_version, in_scope, new_in_scope},
     schema::{
         accounts, partner_members, password_reset_tokens, refresh_families, tenant_roles, tenants,
@@ -414,54 +414,55 @@ impl UserRepository for PgStores {
         );
         // A request's first principal read leaves its transaction open for the request's
         // work (`request_unit`): the check and the work commit as one.
-        let found: Option<Found> = read_opening_unit(&self.inner.pool, scope, async move |conn| {
-            let found: Option<Found> = users::table
-                .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
-                .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
-                .left_join(
-                    refresh_families::table.on(refresh_families::tenant_id
-                        .eq(users::tenant_id)
-                        .and(refresh_families::user_id.eq(users::id))
-                        .and(refresh_families::id.eq(session))),
-                )
-                .left_join(
-                    partner_members::table.on(partner_members::tenant_id
-                        .eq(users::tenant_id)
-                        .and(partner_members::user_id.eq(users::id))),
-                )
-                // The custom role's permissions as stored now, in the same statement.
-                .left_join(
-                    tenant_roles::table.on(tenant_roles::tenant_id
-                        .eq(users::tenant_id)
-                        .and(tenant_roles::id.nullable().eq(users::custom_role_id))),
-                )
-                .filter(users::tenant_id.eq(tenant_uuid))
-                .filter(users::id.eq(user_uuid))
-                .select((
-                    UserRow::as_select(),
-                    AccountWithoutHash::as_select(),
-                    TenantRow::as_select(),
-                    (
-                        refresh_families::revoked_at,
-                        refresh_families::absolute_expires_at,
+        let found: Option<Found> =
+            read_opening_unit(&self.inner.pool, scope, async move |mut conn| {
+                let found: Option<Found> = users::table
+                    .inner_join(accounts::table.on(accounts::id.eq(users::account_id)))
+                    .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
+                    .left_join(
+                        refresh_families::table.on(refresh_families::tenant_id
+                            .eq(users::tenant_id)
+                            .and(refresh_families::user_id.eq(users::id))
+                            .and(refresh_families::id.eq(session))),
                     )
-                        .nullable(),
-                    partner_members::partner_id.nullable(),
-                    tenant_roles::permissions.nullable(),
-                ))
-                .first(conn)
-                .await
-                .optional()?;
-            // A membership held through a partner is a principal only while the
-            // partner's access holds (one more lookup, for those memberships only).
-            if let Some((.., Some(partner), _)) = &found
-                && !partner_access_holds(conn, user_uuid, *partner).await?
-            {
-                return Ok(None);
-            }
-            Ok(found)
-        })
-        .await?;
+                    .left_join(
+                        partner_members::table.on(partner_members::tenant_id
+                            .eq(users::tenant_id)
+                            .and(partner_members::user_id.eq(users::id))),
+                    )
+                    // The custom role's permissions as stored now, in the same statement.
+                    .left_join(
+                        tenant_roles::table.on(tenant_roles::tenant_id
+                            .eq(users::tenant_id)
+                            .and(tenant_roles::id.nullable().eq(users::custom_role_id))),
+                    )
+                    .filter(users::tenant_id.eq(tenant_uuid))
+                    .filter(users::id.eq(user_uuid))
+                    .select((
+                        UserRow::as_select(),
+                        AccountWithoutHash::as_select(),
+                        TenantRow::as_select(),
+                        (
+                            refresh_families::revoked_at,
+                            refresh_families::absolute_expires_at,
+                        )
+                            .nullable(),
+                        partner_members::partner_id.nullable(),
+                        tenant_roles::permissions.nullable(),
+                    ))
+                    .first(&mut conn)
+                    .await
+                    .optional()?;
+                // A membership held through a partner is a principal only while the
+                // partner's access holds (one more lookup, for those memberships only).
+                if let Some((.., Some(partner), _)) = &found
+                    && !partner_access_holds(conn, user_uuid, *partner).await?
+                {
+                    return Ok(None);
+                }
+                Ok(found)
+            })
+            .await?;
         let Some((user_row, account_row, tenant_row, family, partner, permissions)) = found else {
             return Ok(None);
         };
@@ -479,7 +480,7 @@ impl UserRepository for PgStores {
 
     async fn get(&self, scope: &TenantScope, id: UserId) -> Result<User, StoreError> {
         let key = (scope.tenant_id().as_uuid(), id.as_uuid());
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        read_in_tenant(&self.inner.pool, scope, async move |conn| {
             let row: Option<(UserRow, Option<AccountRow>)> = users::table
                 .find(key)
                 .left_join(accounts::table.on(accounts::id.eq(users::account_id)))
@@ -498,7 +499,7 @@ impl UserRepository for PgStores {
         let fetch = i64::try_from(page.limit)
             .unwrap_or(i64::MAX - 1)
             .saturating_add(1);
-        let users = in_tenant(&self.inner.pool, scope, async move |conn| {
+        let users = read_in_tenant(&self.inner.pool, scope, async move |conn| {
             let mut query = users::table
                 .left_join(accounts::table.on(accounts::id.eq(users::account_id)))
                 .filter(users::tenant_id.eq(tenant))

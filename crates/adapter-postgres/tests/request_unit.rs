@@ -1,6 +1,7 @@
 //! A request's principal read and its first tenant work in one transaction
-//! (`with_request_unit`), on PostgreSQL: the work continues the read's transaction, later
-//! work and work outside a request do not, a unit no work takes gives its connection back
+//! (`with_request_unit`), on PostgreSQL: the work continues the read's transaction, reads
+//! continue it and leave it open, later work and work outside a request do not, a unit no
+//! work takes gives its connection back
 //! rolled back, a write in it commits, and a request holding its unit takes no second
 //! connection (a pool of one does not deadlock).
 
@@ -80,6 +81,58 @@ async fn the_first_work_after_the_principal_read_continues_its_transaction() {
     tokio::time::sleep(PAUSE).await;
     let alone = transaction_age(&env.stores, &scope).await.expect("work");
     assert!(alone < PAUSE, "no unit outside a request: {alone:?}");
+    assert_no_open_transaction(&env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_continue_the_unit_and_leave_it_open() {
+    let env = env_with_pool(4).await;
+    let (tenant, owner, scope) = registered(&env.stores, "reads").await;
+
+    let (age, after) = with_request_unit(async {
+        read_principal(&env.stores, &tenant, owner.id).await;
+        tokio::time::sleep(PAUSE).await;
+        let read = env.stores.users().get(&scope, owner.id).await;
+        assert_eq!(read.expect("a read in the unit").id, owner.id);
+        tokio::time::sleep(PAUSE).await;
+        // Still the principal read's transaction: the read above did not end it.
+        let age = transaction_age(&env.stores, &scope)
+            .await
+            .expect("work after the read");
+        let after = transaction_age(&env.stores, &scope)
+            .await
+            .expect("later work");
+        (age, after)
+    })
+    .await;
+    assert!(age >= PAUSE * 2, "the read left the unit open: {age:?}");
+    assert!(
+        after < PAUSE,
+        "the work after the read ended the unit: {after:?}"
+    );
+    assert_no_open_transaction(&env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_in_the_unit_then_a_write_commits_both() {
+    let env = env_with_pool(4).await;
+    let (tenant, owner, scope) = registered(&env.stores, "readwrite").await;
+    let member = new_user(&tenant, "member", Role::Member);
+
+    with_request_unit(async {
+        read_principal(&env.stores, &tenant, owner.id).await;
+        let listed = env.stores.users().get(&scope, owner.id).await;
+        assert_eq!(listed.expect("a read in the unit").id, owner.id);
+        env.stores
+            .users()
+            .insert(&scope, &member, event(actions::USER_CREATED, member.id))
+            .await
+            .expect("the write continues the unit");
+    })
+    .await;
+
+    let stored = env.stores.users().get(&scope, member.id).await;
+    assert_eq!(stored.expect("the member was committed").id, member.id);
     assert_no_open_transaction(&env).await;
 }
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::{
     contains_pattern, fetch_limit, keyset,
-    links::{End, replace_links, with_links},
+    links::{End, linked_ids, replace_links},
     organisation::stored_profile,
     records::{PgRecord, RowContext, Select},
     stored_enum,
@@ -244,9 +244,9 @@ impl PgRecord for Activities {
         let tenant = cx.tenant;
         let mut q = activities::table
             .filter(activities::tenant_id.eq(tenant))
-            .select(ActivityRow::as_select())
+            .select((ActivityRow::as_select(), linked_ids(End::Activity)))
             .into_boxed();
-        let rows: Vec<ActivityRow> = match which {
+        let rows: Vec<(ActivityRow, Vec<Uuid>)> = match which {
             Select::One(id) => q.filter(activities::id.eq(id)).load(conn).await?,
             Select::All => q.order(activities::id.asc()).load(conn).await?,
             Select::Page(query) => {
@@ -287,8 +287,8 @@ impl PgRecord for Activities {
                 q.limit(fetch_limit(query.limit)).load(conn).await?
             }
         };
-        let id = |row: &ActivityRow| row.id;
-        with_links(conn, tenant, End::Activity, rows, false, id, activity_from).await
+        let records = rows.into_iter().map(|(row, ids)| activity_from(row, ids));
+        Ok(records.collect::<Result<_, StoreError>>()?)
     }
 
     fn insert(

@@ -1,11 +1,15 @@
 //! The links between activities and processors (`activity_processors`), read from either
 //! end: an activity's processors, a processor's activities.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use aura_gdpr_registers::ProcessorId;
-use aura_shared_kernel::StoreError;
-use diesel::prelude::*;
+use diesel::{
+    dsl::sql,
+    expression::SqlLiteral,
+    prelude::*,
+    sql_types::{Array, Uuid as SqlUuid},
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -18,44 +22,22 @@ pub(super) enum End {
     Processor,
 }
 
-/// `rows` (records at `end`) made into records by `build`, each with the ids linked to
-/// it at the other end, sorted. The links read are those of the rows, or all of the
-/// tenant's when `whole_tenant` (cheaper for a read of every row).
-pub(super) async fn with_links<R, T>(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    end: End,
-    rows: Vec<R>,
-    whole_tenant: bool,
-    id: fn(&R) -> Uuid,
-    build: fn(R, Vec<Uuid>) -> Result<T, StoreError>,
-) -> Result<Vec<T>, DbError> {
-    let mut query = links::table
-        .filter(links::tenant_id.eq(tenant))
-        .select((links::activity_id, links::processor_id))
-        .into_boxed();
-    if !whole_tenant {
-        let ids: Vec<Uuid> = rows.iter().map(id).collect();
-        query = match end {
-            End::Activity => query.filter(links::activity_id.eq_any(ids)),
-            End::Processor => query.filter(links::processor_id.eq_any(ids)),
-        };
-    }
-    let pairs: Vec<(Uuid, Uuid)> = query.load(conn).await?;
-    let mut linked: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (activity, processor) in pairs {
-        let (from, to) = match end {
-            End::Activity => (activity, processor),
-            End::Processor => (processor, activity),
-        };
-        linked.entry(from).or_default().push(to);
-    }
-    let records = rows.into_iter().map(|row| {
-        let mut ids = linked.remove(&id(&row)).unwrap_or_default();
-        ids.sort();
-        build(row, ids)
-    });
-    Ok(records.collect::<Result<Vec<T>, StoreError>>()?)
+/// The ids linked to each row read at `end` (sorted), as one more column of the rows'
+/// own select: the links come with the page, not in a second round trip. Row-level
+/// security confines the subquery as it does the rows.
+pub(super) fn linked_ids(end: End) -> SqlLiteral<Array<SqlUuid>> {
+    sql(match end {
+        End::Activity => {
+            "ARRAY(SELECT l.processor_id FROM activity_processors l \
+              WHERE l.tenant_id = processing_activities.tenant_id \
+                AND l.activity_id = processing_activities.id ORDER BY l.processor_id)"
+        }
+        End::Processor => {
+            "ARRAY(SELECT l.activity_id FROM activity_processors l \
+              WHERE l.tenant_id = processors.tenant_id \
+                AND l.processor_id = processors.id ORDER BY l.activity_id)"
+        }
+    })
 }
 
 /// Replaces the activity's links with `processor_ids` (a new activity has none to remove:

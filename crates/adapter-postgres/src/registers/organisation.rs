@@ -19,7 +19,7 @@ use crate::{
     audit::to_micros,
     error::{DbError, corrupt},
     json::StoredJson,
-    pool::in_tenant,
+    pool::read_in_tenant,
     schema::organisation_profiles as profiles,
     stores::PgStores,
 };
@@ -163,7 +163,7 @@ pub(crate) async fn stored_profile(
 impl OrganisationRepository for PgStores {
     async fn get(&self, scope: &TenantScope) -> Result<Option<StoredOrganisation>, StoreError> {
         let tenant = scope.tenant_id().as_uuid();
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        read_in_tenant(&self.inner.pool, scope, async move |conn| {
             stored_profile(conn, tenant).await
         })
         .await

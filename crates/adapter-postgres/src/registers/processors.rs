@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{
     contains_pattern, fetch_limit, keyset,
-    links::{End, with_links},
+    links::{End, linked_ids},
     records::{PgRecord, RowContext, Select},
     stored_enum,
 };
@@ -146,11 +146,11 @@ impl PgRecord for Processors {
         let tenant = cx.tenant;
         let mut q = processors::table
             .filter(processors::tenant_id.eq(tenant))
-            .select(ProcessorRow::as_select())
+            .select((ProcessorRow::as_select(), linked_ids(End::Processor)))
             .into_boxed();
-        let (rows, only): (Vec<ProcessorRow>, bool) = match which {
-            Select::One(id) => (q.filter(processors::id.eq(id)).load(conn).await?, true),
-            Select::All => (q.order(processors::id.asc()).load(conn).await?, false),
+        let rows: Vec<(ProcessorRow, Vec<Uuid>)> = match which {
+            Select::One(id) => q.filter(processors::id.eq(id)).load(conn).await?,
+            Select::All => q.order(processors::id.asc()).load(conn).await?,
             Select::Page(query) => {
                 let filter = &query.filter;
                 if let Some(status) = filter.dpa_status {
@@ -178,21 +178,11 @@ impl PgRecord for Processors {
                     query.sort,
                     query.after.as_ref()
                 )?;
-                (q.limit(fetch_limit(query.limit)).load(conn).await?, true)
+                q.limit(fetch_limit(query.limit)).load(conn).await?
             }
         };
-        // All of the tenant's links at once for `All`; otherwise only the rows'.
-        let id = |row: &ProcessorRow| row.id;
-        with_links(
-            conn,
-            tenant,
-            End::Processor,
-            rows,
-            !only,
-            id,
-            processor_from,
-        )
-        .await
+        let records = rows.into_iter().map(|(row, ids)| processor_from(row, ids));
+        Ok(records.collect::<Result<_, StoreError>>()?)
     }
 
     /// A parent outside the tenant (or missing) fails the composite foreign key: `NotFound`.

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::{SortKeys, cursor_after, page_from_overfetch};
 use crate::{
     error::{DbError, corrupt},
-    pool::in_tenant,
+    pool::read_in_tenant,
     rows::{
         Statement, delete_at_version, expect_changed, in_scope, missing_or_stale, new_in_scope,
     },
@@ -424,7 +424,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
 
     async fn get(&self, scope: &TenantScope, id: Id<K>) -> Result<Record<K>, StoreError> {
         let cx = self.row_context(scope);
-        let rows = in_tenant(&self.inner.pool, scope, async move |conn| {
+        let rows = read_in_tenant(&self.inner.pool, scope, async move |conn| {
             read::<K>(conn, cx, Select::One(id.as_uuid())).await
         })
         .await?;
@@ -437,7 +437,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
         query: &ListQuery<K::Filter>,
     ) -> Result<ListPage<Record<K>>, StoreError> {
         let cx = self.row_context(scope);
-        let rows = in_tenant(&self.inner.pool, scope, async move |conn| {
+        let rows = read_in_tenant(&self.inner.pool, scope, async move |conn| {
             read::<K>(conn, cx, Select::Page(query)).await
         })
         .await?;
@@ -454,7 +454,7 @@ impl<K: PgRecord> RecordStore<K> for PgStores {
 
     async fn all(&self, scope: &TenantScope) -> Result<Vec<Record<K>>, StoreError> {
         let cx = self.row_context(scope);
-        in_tenant(&self.inner.pool, scope, async move |conn| {
+        read_in_tenant(&self.inner.pool, scope, async move |conn| {
             read::<K>(conn, cx, Select::All).await
         })
         .await
