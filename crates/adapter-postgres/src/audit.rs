@@ -16,6 +16,7 @@ use crate::{
     error::{DbError, corrupt},
     models::{AuditRow, convert_all},
     pool::{TxWork, in_tenant},
+    prepared::Prepared,
     schema::{audit_chain_heads as heads, audit_events as events},
     stores::PgStores,
 };
@@ -94,15 +95,15 @@ async fn seal_into_chain(
     // The link and the new head in one round trip (pipelined: neither waits for the
     // other's answer), while the lock is held.
     let row = AuditRow::from(&record);
-    let store_link = diesel::insert_into(events::table)
-        .values(&row)
-        .execute(&mut &*conn);
-    let move_head = diesel::update(heads::table.filter(heads::tenant_id.eq(tenant_uuid)))
-        .set((
+    // Both kept prepared: while the head is locked, no round trip to prepare them.
+    let store_link = Prepared(diesel::insert_into(events::table).values(&row)).execute(&mut &*conn);
+    let move_head = Prepared(
+        diesel::update(heads::table.filter(heads::tenant_id.eq(tenant_uuid))).set((
             heads::seq.eq(record.seq),
             heads::hash.eq(record.hash.0.to_vec()),
-        ))
-        .execute(&mut &*conn);
+        )),
+    )
+    .execute(&mut &*conn);
     tokio::try_join!(store_link, move_head)?;
     Ok(Sealed { record, locked_at })
 }

@@ -32,6 +32,7 @@ mod packs;
 mod partners;
 mod planned;
 mod pool;
+mod prepared;
 mod registers;
 mod request_unit;
 mod requests;

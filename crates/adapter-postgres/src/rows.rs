@@ -10,7 +10,9 @@ use aura_shared_kernel::{Conflict, StoreError, TenantId, TenantScope};
 use diesel::{
     dsl::{Eq, Filter, Find},
     expression::AsExpression,
+    pg::Pg,
     prelude::*,
+    query_builder::{QueryFragment, QueryId},
     query_dsl::methods::{FilterDsl, FindDsl},
     sql_types::{Bool, Integer, SqlType, Uuid as SqlUuid},
 };
@@ -193,10 +195,11 @@ impl PgStores {
     }
 }
 
-/// A statement a write runs: owns its values, so a register can hand it to the kernel.
-pub(crate) trait Statement: ExecuteDsl<AsyncPgConnection> + Send + 'static {}
+/// A statement a write runs: owns its values, so a register can hand it to the kernel
+/// (which runs it kept prepared: `Prepared`).
+pub(crate) trait Statement: QueryFragment<Pg> + QueryId + Send + 'static {}
 
-impl<S: ExecuteDsl<AsyncPgConnection> + Send + 'static> Statement for S {}
+impl<S: QueryFragment<Pg> + QueryId + Send + 'static> Statement for S {}
 
 /// The row `key` (its primary key) of `table` if it is at `expected_version` (its
 /// `version` column): the target of an optimistic update.

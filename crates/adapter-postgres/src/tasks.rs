@@ -20,7 +20,7 @@ use aura_tasks::{
     TaskState, TaskStatus,
     ports::{ListPage, TaskQuery, TaskRepository, TaskSort, parse_date_key},
 };
-use diesel::{dsl::sql, prelude::*, sql_types::Date as SqlDate};
+use diesel::{prelude::*, sql_types::Date as SqlDate};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -30,6 +30,7 @@ use crate::{
     error::{DbError, corrupt},
     jobs::{cancel_reminders, insert_jobs},
     pool::{in_tenant, read_in_tenant},
+    prepared::{Fixed, Prepared, fixed},
     registers::{fetch_limit, keyset, page_from_overfetch, records::present_ids, stored_enum},
     rows::{at_version, delete_at_version, expect_changed, in_scope},
     schema::tasks,
@@ -156,8 +157,7 @@ async fn insert_task(
     plan: &ReminderPlan,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    diesel::insert_into(tasks::table)
-        .values(TaskRow::from(task))
+    Prepared(diesel::insert_into(tasks::table).values(TaskRow::from(task)))
         .execute(conn)
         .await?;
     insert_jobs(conn, task.tenant_id, &plan.jobs, now).await?;
@@ -198,7 +198,9 @@ async fn update_task(
     let key = (task.tenant_id.as_uuid(), task.id.as_uuid());
     let target = at_version(tasks::table, tasks::version, key, expected_version);
     let changes = TaskRow::from(task).changes;
-    let updated = diesel::update(target).set(changes).execute(conn).await?;
+    let updated = Prepared(diesel::update(target).set(changes))
+        .execute(conn)
+        .await?;
     expect_changed(conn, updated, TABLE, key).await?;
     let (tenant, id) = key;
     cancel_reminders(conn, tenant, id, now).await?;
@@ -208,8 +210,8 @@ async fn update_task(
 
 /// The due-date sort key: undated tasks as 9999-12-31 (`TaskSort::UNDATED`), so they
 /// sort last ascending and the cursors' keys compare.
-fn due_key() -> diesel::expression::SqlLiteral<SqlDate> {
-    sql::<SqlDate>("COALESCE(tasks.due_date, DATE '9999-12-31')")
+fn due_key() -> Fixed<SqlDate> {
+    fixed::<SqlDate>("COALESCE(tasks.due_date, DATE '9999-12-31')")
 }
 
 fn cursor_date(key: &str) -> Result<Date, StoreError> {

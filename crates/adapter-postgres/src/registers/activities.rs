@@ -26,6 +26,7 @@ use super::{
 use crate::{
     error::{DbError, corrupt},
     json::StoredJson,
+    prepared::fixed,
     rows::{Statement, at_version},
     schema::{activity_processors as links, processing_activities as activities},
 };
@@ -184,8 +185,8 @@ async fn approved_dpias(
     ids: &[Uuid],
 ) -> Result<BTreeMap<Uuid, DpiaStanding>, DbError> {
     use crate::schema::dpias;
-    use diesel::{dsl::sql, sql_types::Bool};
-    let pending = sql::<Bool>(
+    use diesel::sql_types::Bool;
+    let pending = fixed::<Bool>(
         "(dpias.residual_level IS NOT DISTINCT FROM 'high' \
           AND jsonb_typeof(dpias.details -> 'prior_consultation') = 'object' \
           AND (dpias.details #>> '{prior_consultation,answered_on}') IS NULL)",

@@ -5,15 +5,17 @@ use std::collections::BTreeSet;
 
 use aura_gdpr_registers::ProcessorId;
 use diesel::{
-    dsl::sql,
-    expression::SqlLiteral,
     prelude::*,
     sql_types::{Array, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::{error::DbError, schema::activity_processors as links};
+use crate::{
+    error::DbError,
+    prepared::{Fixed, fixed},
+    schema::activity_processors as links,
+};
 
 /// The end of a link a read starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +27,8 @@ pub(super) enum End {
 /// The ids linked to each row read at `end` (sorted), as one more column of the rows'
 /// own select: the links come with the page, not in a second round trip. Row-level
 /// security confines the subquery as it does the rows.
-pub(super) fn linked_ids(end: End) -> SqlLiteral<Array<SqlUuid>> {
-    sql(match end {
+pub(super) fn linked_ids(end: End) -> Fixed<Array<SqlUuid>> {
+    fixed(match end {
         End::Activity => {
             "ARRAY(SELECT l.processor_id FROM activity_processors l \
               WHERE l.tenant_id = processing_activities.tenant_id \

@@ -198,8 +198,8 @@ macro_rules! keyset {
         }
     }};
     (@sorts $query:expr, $table:ident, $name_sql:literal, $sort:expr, $after:expr, $due:tt) => {{
-        use diesel::{dsl::sql, sql_types::Text};
-        let name = || sql::<Text>(concat!($name_sql, " COLLATE \"C\""));
+        use diesel::sql_types::Text;
+        let name = || $crate::prepared::fixed::<Text>(concat!($name_sql, " COLLATE \"C\""));
         let mut query = $query;
         let after: Option<&aura_gdpr_registers::ports::Cursor> = $after;
         let sort: aura_gdpr_registers::ports::Sort = $sort;

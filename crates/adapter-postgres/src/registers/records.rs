@@ -24,6 +24,7 @@ use super::{SortKeys, cursor_after, page_from_overfetch};
 use crate::{
     error::{DbError, corrupt},
     pool::read_in_tenant,
+    prepared::Prepared,
     rows::{
         Statement, delete_at_version, expect_changed, in_scope, missing_or_stale, new_in_scope,
     },
@@ -196,7 +197,7 @@ pub(crate) async fn update_row<K: PgRecord>(
     record: &Record<K>,
     expected_version: i32,
 ) -> Result<usize, DbError> {
-    let updated = K::update(record, expected_version, cx)?
+    let updated = Prepared(K::update(record, expected_version, cx)?)
         .execute(conn)
         .await?;
     if updated > 0 {
@@ -348,7 +349,7 @@ pub(crate) async fn insert_record<K: PgRecord>(
     check_references(conn, tenant, &K::record_references(record)).await?;
     let mut record = record.clone();
     K::assign(conn, tenant, &mut record).await?;
-    K::insert(&record, cx)?.execute(conn).await?;
+    Prepared(K::insert(&record, cx)?).execute(conn).await?;
     K::write_owned(conn, &record).await?;
     as_written(conn, tenant, &record).await
 }
