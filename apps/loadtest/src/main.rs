@@ -246,7 +246,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         url: url.clone(),
         mode: cli.pgbench_mode.clone(),
     });
-    let (mut db_alone, mut ceiling) = (Vec::new(), Vec::new());
+    let (mut db_alone, mut ceiling, mut pipelined) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(pgbench) = &pgbench {
         let duration = match budget {
             Budget::Time(d) => d,
@@ -257,6 +257,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
                 for (script, into) in [
                     (Script::Replay, &mut db_alone),
                     (Script::Ceiling, &mut ceiling),
+                    (Script::CeilingPipelined, &mut pipelined),
                 ] {
                     let db = pgbench
                         .run(scenario, script, &tenants, concurrency, duration)
@@ -279,6 +280,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
             "results": results.iter().map(Summary::to_json).collect::<Vec<_>>(),
             "db_alone": db_alone.iter().map(|db| ratio_json(db, &results, &cli.pgbench_mode)).collect::<Vec<_>>(),
             "ceiling": ceiling.iter().map(|db| ratio_json(db, &results, &cli.pgbench_mode)).collect::<Vec<_>>(),
+            "ceiling_pipelined": pipelined.iter().map(|db| ratio_json(db, &results, &cli.pgbench_mode)).collect::<Vec<_>>(),
             "instructions": instructions.iter().map(|(scenario, concurrency, requests, counted)| json!({
                 "scenario": scenario,
                 "concurrency": concurrency,
@@ -298,7 +300,18 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         print_table(&results);
         if !db_alone.is_empty() {
             print_ratios(&db_alone, &results, &cli.pgbench_mode);
-            print_ceiling(&ceiling, &results, &cli.pgbench_mode);
+            print_ceiling(
+                &ceiling,
+                &results,
+                &cli.pgbench_mode,
+                "one statement at a time",
+            );
+            print_ceiling(
+                &pipelined,
+                &results,
+                &cli.pgbench_mode,
+                "pipelined, one round trip",
+            );
         }
         if !lock_runs.is_empty() {
             chain_lock::print(&lock_runs);
@@ -410,10 +423,10 @@ fn print_ratios(db_alone: &[Summary], results: &[Summary], mode: &str) {
     println!();
 }
 
-fn print_ceiling(ceiling: &[Summary], results: &[Summary], mode: &str) {
+fn print_ceiling(ceiling: &[Summary], results: &[Summary], mode: &str, sent: &str) {
     println!(
         "the ceiling: pgbench -M {mode}, the least a request needs in one transaction \
-         (tenant, principal check, page and links), as the app role (RLS on)"
+         (tenant, principal check, page and links), as the app role (RLS on), {sent}"
     );
     println!(
         "{:<9} {:>12} {:>11} {:>10} {:>10} {:>11} {:>14}",

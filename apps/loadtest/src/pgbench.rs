@@ -37,17 +37,37 @@ const CEILING_READ_SQL: &str = include_str!("../sql/ceiling_read.sql");
 pub enum Script {
     /// The SQL the API sends today (its statement log).
     Replay,
-    /// The least a request needs, in one transaction.
+    /// The least a request needs, in one transaction, each statement sent when the one
+    /// before has answered (as the issue that asked for it defines the ceiling).
     Ceiling,
+    /// The ceiling's statements pipelined: all sent at once, one round trip (pgbench's
+    /// `\startpipeline`). The API pipelines some of its statements too; this is the
+    /// ceiling for that.
+    CeilingPipelined,
 }
 
 impl Script {
+    /// The script's statements for `scenario`, placeholders unfilled.
+    fn template(self, scenario: Scenario) -> Option<String> {
+        let (principal, work) = self.sql(scenario)?;
+        Some(match self {
+            Self::CeilingPipelined => {
+                format!("\\startpipeline\n{principal}{work}\\endpipeline\n")
+            }
+            Self::Replay | Self::Ceiling => format!("{principal}{work}"),
+        })
+    }
+
     fn sql(self, scenario: Scenario) -> Option<(&'static str, &'static str)> {
         match (self, scenario) {
             (Self::Replay, Scenario::List) => Some((PRINCIPAL_SQL, LIST_SQL)),
             (Self::Replay, Scenario::Read) => Some((PRINCIPAL_SQL, READ_SQL)),
-            (Self::Ceiling, Scenario::List) => Some((CEILING_PRINCIPAL_SQL, CEILING_LIST_SQL)),
-            (Self::Ceiling, Scenario::Read) => Some((CEILING_PRINCIPAL_SQL, CEILING_READ_SQL)),
+            (Self::Ceiling | Self::CeilingPipelined, Scenario::List) => {
+                Some((CEILING_PRINCIPAL_SQL, CEILING_LIST_SQL))
+            }
+            (Self::Ceiling | Self::CeilingPipelined, Scenario::Read) => {
+                Some((CEILING_PRINCIPAL_SQL, CEILING_READ_SQL))
+            }
             _ => None,
         }
     }
@@ -78,10 +98,9 @@ impl Pgbench {
         concurrency: usize,
         duration: Duration,
     ) -> Result<Summary, String> {
-        let (principal, work) = kind
-            .sql(scenario)
+        let template = kind
+            .template(scenario)
             .ok_or_else(|| format!("no pgbench script for {}", scenario.name()))?;
-        let template = format!("{principal}{work}");
         let dir = std::env::temp_dir().join(format!("aura-pgbench-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("pgbench dir: {e}"))?;
         let result = self
@@ -238,11 +257,9 @@ mod tests {
             activity_ids: vec!["A-2".to_owned(), "A-1".to_owned()],
             processor_ids: Vec::new(),
         };
-        let filled = |kind: Script, scenario| {
-            let (principal, work) = kind.sql(scenario).expect("a script");
-            script(&format!("{principal}{work}"), &tenant)
-        };
-        for kind in [Script::Replay, Script::Ceiling] {
+        let filled =
+            |kind: Script, scenario| script(&kind.template(scenario).expect("a script"), &tenant);
+        for kind in [Script::Replay, Script::Ceiling, Script::CeilingPipelined] {
             for scenario in [Scenario::List, Scenario::Read] {
                 let filled = filled(kind, scenario);
                 assert!(filled.contains("set_config('app.tenant_id', 'T-ID', true)"));
@@ -274,5 +291,16 @@ mod tests {
             "the ceiling checks no connection and reads no password hash"
         );
         assert_eq!(ceiling.matches("BEGIN;").count(), 1, "one transaction");
+        let pipelined = filled(Script::CeilingPipelined, Scenario::List);
+        assert_eq!(
+            pipelined
+                .replace("\\startpipeline\n", "")
+                .replace("\\endpipeline\n", ""),
+            ceiling,
+            "the same statements, in one pipeline"
+        );
+        assert!(
+            pipelined.starts_with("\\startpipeline\n") && pipelined.ends_with("\\endpipeline\n")
+        );
     }
 }
