@@ -18,8 +18,8 @@ use crate::{
     stats::{Summary, Tally},
 };
 
-/// What every authenticated request sends first: the principal re-read, in its tenant
-/// transaction after the pool's connection check.
+/// What every authenticated request sends first: the principal re-read, pipelined with
+/// its transaction's start (the statement log of `LOADTEST_LOG_SQL=1`, values inlined).
 const PRINCIPAL_SQL: &str = include_str!("../sql/principal.sql");
 /// `GET /processing-activities?limit=20` after that.
 const LIST_SQL: &str = include_str!("../sql/list.sql");
@@ -264,7 +264,10 @@ mod tests {
                 let filled = filled(kind, scenario);
                 assert!(filled.contains("set_config('app.tenant_id', 'T-ID', true)"));
                 assert!(filled.contains("'S-ID'") && filled.contains("'U-ID'"));
-                assert!(filled.contains("ANY('{A-"), "the links of the page");
+                assert!(
+                    filled.contains("'{A-"),
+                    "the page's ids: its links or DPIAs"
+                );
                 for placeholder in [
                     "{tenant}",
                     "{user}",
@@ -283,8 +286,11 @@ mod tests {
             assert!(filled.contains(r#""refresh_families"."id" = 'S-ID'"#));
             assert!(filled.contains(r#""users"."id" = 'U-ID'"#));
         }
-        assert!(filled(Script::Replay, Scenario::Read).contains("ANY('{A-2}')"));
-        assert!(filled(Script::Replay, Scenario::List).contains("ANY('{A-1,A-2}')"));
+        let read = filled(Script::Replay, Scenario::Read);
+        assert!(
+            read.contains(r#""processing_activities"."id" = 'A-2'"#) && read.contains("&& '{A-2}'")
+        );
+        assert!(filled(Script::Replay, Scenario::List).contains("&& '{A-1,A-2}'"));
         let ceiling = filled(Script::Ceiling, Scenario::List);
         assert!(
             !ceiling.contains("SELECT 1;") && !ceiling.contains("password_hash"),
