@@ -386,9 +386,10 @@ where
         let (begun, value) = {
             let shared: &AsyncPgConnection = &conn;
             let mut batch = shared;
-            // `join!` polls in order: the batch is sent first, the read's statements
-            // after it, all before the first answer.
-            tokio::join!(batch.batch_execute(begin), read(shared))
+            // `biased`: polled in the order written, so the batch is sent first (each
+            // future sends on its first poll), the read's statements after it, all
+            // before the first answer.
+            tokio::join!(biased; batch.batch_execute(begin), read(shared))
         };
         match begun {
             Ok(()) => Ok(Pipelined::Begun(conn, value)),

@@ -120,6 +120,36 @@ mod tests {
     }
 
     #[test]
+    fn the_chain_insert_has_one_text_whatever_is_missing() {
+        use crate::{models::AuditRow, schema::audit_events};
+        let row = AuditRow {
+            tenant_id: uuid::Uuid::nil(),
+            seq: 1,
+            id: uuid::Uuid::nil(),
+            actor_kind: "system".to_owned(),
+            actor_id: None,
+            action: "a".to_owned(),
+            entity_type: "e".to_owned(),
+            entity_id: None,
+            changes: "{}".to_owned(),
+            ip: None,
+            user_agent: None,
+            request_id: None,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            prev_hash: Vec::new(),
+            hash: Vec::new(),
+            chain_version: 2,
+            personal: None,
+            personal_salt: None,
+            personal_digest: None,
+            actor_partner: None,
+        };
+        let insert = diesel::insert_into(audit_events::table).values(&row);
+        let sql = diesel::debug_query::<Pg, _>(&insert).to_string();
+        assert!(!sql.contains("DEFAULT"), "{sql}");
+    }
+
+    #[test]
     fn a_prepared_write_is_cached_by_its_text_alone() {
         let target = activities::table.filter(activities::id.eq(uuid::Uuid::nil()));
         let update = diesel::update(target).set(activities::name.eq("renamed"));
