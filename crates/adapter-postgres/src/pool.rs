@@ -322,13 +322,7 @@ where
                 }
             }
         };
-        match value {
-            Ok(value) => {
-                request_unit::keep(tenant, conn);
-                Ok(value)
-            }
-            Err(error) => end(conn, Err(error)).await,
-        }
+        keep_or_end(tenant, conn, value).await
     }
 }
 
@@ -459,13 +453,23 @@ where
             let begun: &mut AsyncPgConnection = &mut conn;
             read(begun).await
         };
-        match value {
-            Ok(value) => {
-                request_unit::keep(tenant, conn);
-                Ok(value)
-            }
-            Err(error) => end(conn, Err(error)).await,
+        keep_or_end(tenant, conn, value).await
+    }
+}
+
+/// After a read in the transaction on `conn` (begun in `tenant`): keeps it open as the
+/// request's unit when the read succeeded, rolls it back when it failed.
+async fn keep_or_end<R: Send>(
+    tenant: TenantId,
+    conn: PooledConnection,
+    value: Result<R, DbError>,
+) -> Result<R, StoreError> {
+    match value {
+        Ok(value) => {
+            request_unit::keep(tenant, conn);
+            Ok(value)
         }
+        Err(error) => end(conn, Err(error)).await,
     }
 }
 
