@@ -10,7 +10,8 @@
 #   scripts/loadtest.sh                      # 20 tenants, 10 s per run, concurrency 1,16,64
 #   LOADTEST_DURATION=5 scripts/loadtest.sh --scenarios list,read --concurrency 1,16
 #
-# Afterwards it prints the server's memory after the load, how long a restart takes to be
+# Afterwards it prints the server's memory after the load (and once it has served the API
+# document), how long a restart takes to be
 # ready, and (with valgrind) the instructions and allocations per request of users/me, list 20 and read one.
 #
 # Settings (environment): LOADTEST_TENANTS (20), LOADTEST_DURATION (seconds, 10),
@@ -142,6 +143,10 @@ if [ "${LOADTEST_TIMED:-1}" = 1 ]; then
         --metrics-url "http://127.0.0.1:$METRICS_PORT/metrics" "$@" || status=$?
 
     echo "server after the load run: $(memory_of "$API_PID")"
+    # The API document is built on its first request (development serves it; production,
+    # by default, does not): what serving it once adds.
+    curl -s -o /dev/null "http://127.0.0.1:$API_PORT/openapi.json"
+    echo "after serving /openapi.json once: $(memory_of "$API_PID")"
     # Start-up on a database already migrated (what a restart or a new instance sees).
     stop_api
     start_api

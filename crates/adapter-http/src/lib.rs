@@ -17,7 +17,7 @@ pub mod schemas;
 pub mod state;
 mod trace;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, guard, http::header::ContentType, web};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 pub use error::ApiError;
@@ -49,15 +49,30 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
 /// document's URL) on every non-local host.
 fn api_docs(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        SwaggerUi::new("/docs/{_:.*}")
-            .url("/openapi.json", openapi::document())
-            .config(Config::new(["/openapi.json"]).validator_url("none")),
+        web::resource("/openapi.json")
+            .guard(guard::Get())
+            .to(api_document),
+    )
+    .service(
+        SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"]).validator_url("none")),
     )
     .service(web::resource("/docs").get(|| async {
         HttpResponse::PermanentRedirect()
             .insert_header(("location", "/docs/"))
             .finish()
     }));
+}
+
+/// `/openapi.json`: the document as written once per process. The first request builds
+/// it on the blocking pool (a moment's work that would otherwise stall this worker's other
+/// connections), so an instance nobody asks pays neither the time nor the memory.
+async fn api_document() -> Result<HttpResponse, ApiError> {
+    let json = web::block(openapi::document_json)
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(json))
 }
 
 /// Unknown paths: 404, unless the method itself is one no route serves (TRACE, CONNECT,

@@ -1,5 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
+use std::sync::OnceLock;
+
+use actix_web::web::Bytes;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
@@ -272,19 +275,33 @@ fn problem(description: &str) -> Response {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let components = doc.components.get_or_insert_with(Default::default);
+    // Each route names every schema it refers to, shared ones again and again: they go
+    // into the map route by route, so the repeats are dropped as they come.
     let mut schemas = Vec::new();
     for route in routes::table() {
         doc.paths
             .add_path_operation(&route.path, vec![route.http_method()], route.operation());
         route.schemas(&mut schemas);
+        components.schemas.extend(schemas.drain(..));
     }
-    doc.components
-        .get_or_insert_with(Default::default)
-        .schemas
-        .extend(schemas);
     CommonProblems.modify(&mut doc);
     IdempotencyKeys.modify(&mut doc);
     doc
+}
+
+/// [`document`] as the JSON `/openapi.json` serves, written on first use and kept as
+/// bytes. The document is a function of the code alone; as a struct it takes several MB of
+/// heap (every operation, schema and problem answer in maps and strings) that the
+/// allocator keeps once freed, so it is built once, written, and dropped — not kept by
+/// each worker and written again on every request.
+pub fn document_json() -> Bytes {
+    static JSON: OnceLock<Bytes> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let json = serde_json::to_vec(&document()).expect("the API document is plain JSON");
+        Bytes::from(json)
+    })
+    .clone()
 }
 
 #[cfg(test)]
@@ -305,6 +322,17 @@ mod tests {
 
     fn declares(operation: &Value, status: &str) -> bool {
         operation["responses"].get(status).is_some()
+    }
+
+    #[test]
+    fn the_served_bytes_are_the_document_and_are_written_once() {
+        let served: Value = serde_json::from_slice(&super::document_json()).expect("JSON");
+        assert_eq!(served, serde_json::to_value(super::document()).expect("JSON"));
+        assert_eq!(
+            super::document_json().as_ptr(),
+            super::document_json().as_ptr(),
+            "a second request shares the first one's bytes"
+        );
     }
 
     #[test]
