@@ -327,7 +327,10 @@ mod tests {
     #[test]
     fn the_served_bytes_are_the_document_and_are_written_once() {
         let served: Value = serde_json::from_slice(&super::document_json()).expect("JSON");
-        assert_eq!(served, serde_json::to_value(super::document()).expect("JSON"));
+        assert_eq!(
+            served,
+            serde_json::to_value(super::document()).expect("JSON")
+        );
         assert_eq!(
             super::document_json().as_ptr(),
             super::document_json().as_ptr(),
