@@ -11,8 +11,8 @@
 #   LOADTEST_DURATION=5 scripts/loadtest.sh --scenarios list,read --concurrency 1,16
 #
 # Afterwards it prints the server's memory after the load (and once it has served the API
-# document), how long a restart takes to be
-# ready, and (with valgrind) the instructions and allocations per request of users/me, list 20 and read one.
+# document), how long a restart takes to be ready, and (with valgrind) the instructions
+# and allocations per request of users/me, list 20 and read one.
 #
 # Settings (environment): LOADTEST_TENANTS (20), LOADTEST_DURATION (seconds, 10),
 # LOADTEST_BCRYPT_COST (12, the production default), LOADTEST_POOL (DB_POOL_MAX_SIZE, 16),
